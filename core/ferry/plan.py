@@ -1,0 +1,407 @@
+"""The plan: one ``ferry.toml`` file describing a whole migration.
+
+A plan names its sources, the target, how each target table is fed (source table, key,
+column mappings and transforms, conflict rule), the verification assertions and where backups
+go. It is validated on load with messages naming the key and the problem, and it never holds
+a secret: a target URL with a password is refused.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from .errors import PlanError
+from .values import LogicalType
+
+PLAN_VERSION = 1
+DEFAULT_TARGET_URL = "sqlite:///ferry.db"
+
+SourceKind = Literal["json", "jsonl", "env", "text", "sqlite", "postgres"]
+ConflictRule = Literal["insert", "update", "newer", "error"]
+TextOp = Literal["trim", "lower", "upper"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_assignment=True)
+
+
+class SourceSpec(_Model):
+    """One legacy store to read."""
+
+    name: str = Field(min_length=1)
+    kind: SourceKind
+    #: file, folder or glob (``heartbeat_*.txt``), relative to the plan's folder
+    path: str | None = None
+    #: a database source's URL (PostgreSQL); the password comes from the environment/keyring
+    url: str | None = None
+    #: JSON layout: an array of records, an object keyed by id, or a flat key/value map
+    shape: Literal["auto", "records", "keyed", "kv"] = "auto"
+    #: dotted path of the collection inside a larger JSON document (``jobs``, ``state.discs``)
+    root: str | None = None
+    #: column that receives the object key (shape ``keyed``) or the setting's name (``kv``)
+    key_column: str | None = None
+    #: nested objects inside records: kept as one JSON value, or flattened to ``a_b`` columns
+    nested_objects: Literal["json", "flatten"] = "json"
+    #: lists of objects inside records: child tables with a foreign key, or kept as JSON
+    nested_lists: Literal["tables", "json"] = "tables"
+    #: database sources: the tables to read (all when empty)
+    tables: list[str] = Field(default_factory=list)
+    #: text sources: a regular expression with a ``key`` group, applied to each file name
+    key_pattern: str | None = None
+    encoding: str = "utf-8"
+
+    @model_validator(mode="after")
+    def _needs_location(self) -> SourceSpec:
+        if self.kind == "postgres":
+            if not self.url:
+                raise ValueError("a postgres source needs 'url'")
+            _check_no_password(self.url)
+        elif not self.path:
+            raise ValueError(f"a {self.kind} source needs 'path'")
+        return self
+
+
+class ColumnSpec(_Model):
+    """How one target column gets its value. Steps run in the documented order:
+    from/const/now -> parse_json -> json_path -> default -> text ops -> is_not_null -> cast."""
+
+    from_: str | None = Field(default=None, alias="from")
+    const: Any = None
+    now: bool = False
+    parse_json: bool = False
+    json_path: str | None = None
+    default: Any = None
+    ops: list[TextOp] = Field(default_factory=list)
+    is_not_null: bool = False
+    cast: LogicalType | None = None
+    #: what a value that fails parse_json or cast does: reject its row, or warn and use fallback
+    on_error: Literal["reject", "warn"] = "reject"
+    fallback: Any = None
+
+    @property
+    def has_const(self) -> bool:
+        """True when the plan gave ``const`` (a constant value for every row)."""
+        return "const" in self.model_fields_set and self.const is not None
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> ColumnSpec:
+        origins = [self.from_ is not None, self.has_const, self.now]
+        if sum(origins) > 1:
+            raise ValueError("give only one of 'from', 'const' and 'now'")
+        if self.json_path is not None and not self.json_path.startswith("$"):
+            raise ValueError("json_path starts with '$', e.g. '$.categories[0]'")
+        return self
+
+
+class TableSpec(_Model):
+    """One target table and how it is fed."""
+
+    name: str = Field(min_length=1)
+    #: the source table: ``settings``, ``executions.steps``, ``nas.content``
+    source: str = Field(min_length=1)
+    #: columns that identify a row (default: the target's primary key)
+    key: list[str] = Field(default_factory=list)
+    #: a key that exists in both: insert missing only / update changed / keep newer / stop
+    conflict: ConflictRule = "update"
+    #: the column compared by conflict rule ``newer``
+    newer_by: str | None = None
+    #: a rejected row (failed cast, violated constraint): skip it and go on, or stop the run
+    on_reject: Literal["skip", "stop"] = "skip"
+    #: target column -> source column name, or a full column spec
+    columns: dict[str, ColumnSpec] = Field(default_factory=dict)
+    #: also carry source columns not named in ``columns`` whose names fit the target
+    map_all: bool = True
+    #: logical types for columns of a table Ferry creates (``ferry init`` fills these in)
+    types: dict[str, LogicalType] = Field(default_factory=dict)
+    #: skip (not reject) rows where any of these target columns is NULL after transforms
+    skip_when_null: list[str] = Field(default_factory=list)
+    #: delete target rows whose key is not in the source: off unless the plan says so
+    delete_missing: bool = False
+    #: ``file.py:function`` (relative to the plan) or ``module:function``, called per row
+    hook: str | None = None
+    #: notes for the person reviewing the plan (what ``ferry init`` could not match)
+    notes: list[str] = Field(default_factory=list)
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: ({"from": v} if isinstance(v, str) else v) for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _newer_needs_column(self) -> TableSpec:
+        if self.conflict == "newer" and not self.newer_by:
+            raise ValueError("conflict rule 'newer' needs 'newer_by' (the column to compare)")
+        return self
+
+
+class TargetSpec(_Model):
+    """The database Ferry writes to."""
+
+    #: ``sqlite:///app.db`` (relative to the plan) or ``postgresql://user@host:5432/db``
+    url: str = DEFAULT_TARGET_URL
+    #: a ``schema.sql`` applied where the target lacks tables
+    schema_sql: str | None = Field(default=None, alias="schema")
+    #: environment variable holding the password (PostgreSQL)
+    password_env: str | None = None
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None = (
+        None
+    )
+    sslrootcert: str | None = None
+    connect_timeout: int = Field(default=10, ge=1, le=600)
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, url: str) -> str:
+        _check_no_password(url)
+        scheme = url.split(":", 1)[0].split("+", 1)[0]
+        if scheme not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError("the target url starts with sqlite:/// or postgresql://")
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for the embedded SQLite target."""
+        return self.url.startswith("sqlite")
+
+
+class BackupSpec(_Model):
+    """Where backups go and what happens to source files after a verified run."""
+
+    dir: str = "ferry-backups"
+    rename_migrated: bool = False
+
+
+class AssertionSpec(_Model):
+    """A named check run against the target after migrating: ``sql`` compared with ``expect``."""
+
+    name: str = Field(min_length=1)
+    sql: str = Field(min_length=1)
+    op: Literal["==", "!=", ">=", "<=", ">", "<"] = "=="
+    expect: int | float | str | bool
+
+
+class OptionsSpec(_Model):
+    """Tuning knobs with sensible defaults."""
+
+    batch_size: int = Field(default=5000, ge=1, le=1_000_000)
+    #: naive timestamps in sources are taken to be in this zone
+    timezone: str = "UTC"
+
+
+class Plan(_Model):
+    """A whole migration; see the README's plan section for a worked example."""
+
+    version: int = PLAN_VERSION
+    name: str = "migration"
+    target: TargetSpec = Field(default_factory=TargetSpec)
+    backup: BackupSpec = Field(default_factory=BackupSpec)
+    options: OptionsSpec = Field(default_factory=OptionsSpec)
+    sources: list[SourceSpec] = Field(default_factory=list)
+    tables: list[TableSpec] = Field(default_factory=list)
+    assertions: list[AssertionSpec] = Field(default_factory=list)
+    #: the folder relative paths are resolved against (the plan file's folder); not saved
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, version: int) -> int:
+        if version != PLAN_VERSION:
+            raise ValueError(f"this Ferry reads plan version {PLAN_VERSION}")
+        return version
+
+    @model_validator(mode="after")
+    def _references(self) -> Plan:
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique: {', '.join(dupes)}")
+        for table in self.tables:
+            root = table.source.split(".", 1)[0]
+            if root not in names:
+                hint = _did_you_mean(root, names)
+                raise ValueError(
+                    f"table {table.name!r} reads source {table.source!r}, "
+                    f"but no source is named {root!r}{hint}"
+                )
+        return self
+
+    def source(self, name: str) -> SourceSpec:
+        """The source spec called ``name``."""
+        for spec in self.sources:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def resolve(self, path: str) -> Path:
+        """A path from the plan, resolved against the plan's folder."""
+        candidate = Path(path).expanduser()
+        return candidate if candidate.is_absolute() else (self.base_dir / candidate)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as plain data, defaults left out, ready for TOML."""
+        data = self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+        data.setdefault("version", PLAN_VERSION)
+        for table in data.get("tables", []):
+            # A column fed straight from one source column is written as `col = "src"`.
+            for name, column in table.get("columns", {}).items():
+                if set(column) == {"from"}:
+                    table["columns"][name] = column["from"]
+        return _drop_none(data)
+
+    def to_toml(self) -> str:
+        """The plan as TOML text (no secrets: validation refuses them)."""
+        return tomli_w.dumps(self.to_dict())
+
+    def digest(self) -> str:
+        """SHA-256 of the plan's canonical TOML: which plan a run used, in the journal."""
+        return hashlib.sha256(self.to_toml().encode()).hexdigest()
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value]
+    return value
+
+
+def _check_no_password(url: str) -> None:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ValueError(f"not a database URL: {url!r}") from exc
+    if parsed.password:
+        raise ValueError(
+            "the URL holds a password; plans never store secrets. Remove it and set "
+            "FERRY_PASSWORD (or the variable named by password_env), use `ferry password set`, "
+            "or ~/.pgpass"
+        )
+
+
+def _did_you_mean(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _location(data: Any, loc: tuple[int | str, ...]) -> str:
+    """``tables[1] ("settings").conflict`` from a pydantic error location."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            entry = node[item] if isinstance(node, list) and item < len(node) else None
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                label += f' ("{entry["name"]}")'
+            parts.append(label)
+            node = entry
+        else:
+            if item.startswith("function-") or item in ("constrained-str",):
+                continue
+            parts.append(("." if parts else "") + str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts) or "(top level)"
+
+
+def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys allowed where an unknown key was found (for 'did you mean')."""
+    model: type[BaseModel] | None = Plan
+    for item in loc[:-1]:
+        if model is None or isinstance(item, int):
+            continue
+        field = model.model_fields.get(item)
+        if field is None:
+            return []
+        annotation = field.annotation
+        model = None
+        for candidate in (TargetSpec, BackupSpec, OptionsSpec, SourceSpec, TableSpec,
+                          AssertionSpec, ColumnSpec):
+            if candidate.__name__ in repr(annotation):
+                model = candidate
+                break
+    if model is None:
+        return []
+    return [f.alias or n for n, f in model.model_fields.items() if n != "base_dir"]
+
+
+def describe_validation_error(error: ValidationError, data: Any) -> list[str]:
+    """One readable line per problem: where it is and what is wrong."""
+    lines = []
+    for problem in error.errors():
+        loc = tuple(problem["loc"])
+        where = _location(data, loc)
+        kind = problem["type"]
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            lines.append(f"{where}: unknown key{_did_you_mean(key, _known_keys(loc))}")
+        elif kind == "missing":
+            lines.append(f"{where}: required key is missing")
+        elif kind == "literal_error":
+            expected = problem.get("ctx", {}).get("expected", "")
+            lines.append(f"{where}: must be one of {expected} (got {problem['input']!r})")
+        else:
+            message = problem["msg"].removeprefix("Value error, ")
+            lines.append(f"{where}: {message}")
+    return lines
+
+
+def plan_from_dict(data: dict[str, Any], base_dir: Path, origin: str = "plan") -> Plan:
+    """Validate plain data as a plan; a bad plan raises PlanError listing every problem."""
+    try:
+        plan = Plan.model_validate(data)
+    except ValidationError as exc:
+        problems = describe_validation_error(exc, data)
+        raise PlanError(
+            f"{origin} is not a valid plan: " + "; ".join(problems),
+            hint="Fix the keys named above; the README's plan section lists every key.",
+            details="\n".join(problems),
+        ) from None
+    plan.base_dir = base_dir
+    return plan
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read and validate a ``ferry.toml``; relative paths in it are taken from its folder."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise PlanError(
+            f"plan file {path} does not exist",
+            hint="Create one with `ferry init DIR -o ferry.toml`.",
+        ) from None
+    except OSError as exc:
+        raise PlanError(f"cannot read plan file {path}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        raise PlanError(
+            f"plan file {path} is not UTF-8 text (bad byte at offset {exc.start})",
+            hint="Save the plan as UTF-8.",
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PlanError(
+            f"plan file {path} is not valid TOML: {exc}",
+            hint="Check quoting and brackets near the position given.",
+        ) from None
+    return plan_from_dict(data, path.resolve().parent, origin=str(path))
+
+
+def save_plan(plan: Plan, path: str | Path) -> None:
+    """Write the plan as TOML (atomically: a crash never leaves half a plan)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(plan.to_toml(), encoding="utf-8")
+    tmp.replace(path)

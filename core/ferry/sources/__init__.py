@@ -1,0 +1,32 @@
+"""Source readers, one module per kind; :func:`open_source` picks the reader for a spec."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .base import Batch, ParentLink, Row, SourceReader, SourceTable
+
+if TYPE_CHECKING:
+    from ..plan import SourceSpec
+
+__all__ = ["Batch", "ParentLink", "Row", "SourceReader", "SourceTable", "open_source"]
+
+# kind -> (module, class); imported on demand so a plan only loads the drivers it uses.
+_READERS = {
+    "json": ("json", "JsonSource"),
+    "jsonl": ("json", "JsonLinesSource"),
+    "env": ("env", "EnvSource"),
+    "text": ("text", "TextSource"),
+    "sqlite": ("sqlite", "SqliteSource"),
+    "postgres": ("postgres", "PostgresSource"),
+}
+
+
+def open_source(spec: SourceSpec, base_dir: Path) -> SourceReader:
+    """The reader for ``spec``; relative paths are taken from ``base_dir`` (the plan's folder)."""
+    module_name, class_name = _READERS[spec.kind]
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    reader: SourceReader = getattr(module, class_name)(spec, base_dir)
+    return reader

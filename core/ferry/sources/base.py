@@ -1,0 +1,103 @@
+"""What every source reader provides: a description of its tables and a stream of row batches.
+
+Readers are synchronous on purpose: parsing is CPU or file work, and the engine drives each
+reader from a worker thread (``asyncio.to_thread``) so no event loop ever blocks on it.
+A reader yields batches for all of its tables in one pass, so a JSON file whose records hold
+nested lists (``executions`` with their ``steps``) is read once and feeds parent and child
+tables together.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..values import LogicalType
+
+if TYPE_CHECKING:
+    from ..plan import SourceSpec
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ParentLink:
+    """How a child table refers to its parent: ``columns`` in the child hold ``parent_columns``."""
+
+    parent: str
+    columns: tuple[str, ...]
+    parent_columns: tuple[str, ...]
+
+
+@dataclass
+class SourceTable:
+    """One table a source provides.
+
+    ``name`` is how a plan refers to it: the source's name for a single-table file source
+    (``settings``), ``source.field`` for a child table made from a nested list
+    (``executions.steps``) and ``source.table`` for a table of a database source
+    (``nas.content``).
+    """
+
+    name: str
+    columns: dict[str, LogicalType] = field(default_factory=dict)
+    key: tuple[str, ...] = ()
+    parent: ParentLink | None = None
+    row_estimate: int | None = None
+    #: the table's own name inside a database source, or the file it comes from
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Rows for one source table. Rows are plain dicts; a missing key means NULL."""
+
+    table: str
+    rows: list[Row]
+
+
+class SourceReader(ABC):
+    """Reads one plan source. Construct with its spec and the plan's folder."""
+
+    def __init__(self, spec: SourceSpec, base_dir: Path) -> None:
+        self.spec = spec
+        self.base_dir = base_dir
+
+    @abstractmethod
+    def describe(self) -> list[SourceTable]:
+        """The tables this source provides, with the columns and types known without a full
+        read (``ferry init`` calls :meth:`scan` for exact columns and counts)."""
+
+    @abstractmethod
+    def batches(self, batch_size: int) -> Iterator[Batch]:
+        """Yield every row of every table, ``batch_size`` rows a batch at most."""
+
+    def files(self) -> list[Path]:
+        """Files this source reads (for backups and change detection)."""
+        return []
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release files and connections; called once the engine is done with the reader."""
+
+    def scan(self, batch_size: int = 5000) -> list[SourceTable]:
+        """Read everything once and return exact columns, types and row counts."""
+        from ..values import TypeTracker
+
+        tables = {t.name: t for t in self.describe()}
+        trackers: dict[str, TypeTracker] = {}
+        counts: dict[str, int] = {}
+        for batch in self.batches(batch_size):
+            tracker = trackers.setdefault(batch.table, TypeTracker())
+            for row in batch.rows:
+                tracker.add(row)
+            counts[batch.table] = counts.get(batch.table, 0) + len(batch.rows)
+        for name, table in tables.items():
+            inferred = trackers[name].result() if name in trackers else {}
+            declared = dict(table.columns)
+            # Declared types (a database's own) win over what the values suggest.
+            table.columns = {**inferred, **declared} if declared else inferred
+            table.row_estimate = counts.get(name, 0)
+        return list(tables.values())
