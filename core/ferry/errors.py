@@ -60,5 +60,7 @@ class Cancelled(FerryError):
 
     exit_code = 130
 
-    def __init__(self, message: str = "Cancelled: the target was rolled back and is unchanged.") -> None:
+    def __init__(
+        self, message: str = "Cancelled: the target was rolled back and is unchanged."
+    ) -> None:
         super().__init__(message, hint="Run the command again when you are ready.")

@@ -52,7 +52,7 @@ class TableFinished:
 
 
 @dataclass(frozen=True)
-class Warning:  # noqa: A001 - the engine's own warning event, not the builtin
+class Warning:
     """Something worth a person's attention that did not stop the run."""
 
     message: str

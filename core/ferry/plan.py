@@ -257,7 +257,8 @@ class Plan(_Model):
             for name, column in table.get("columns", {}).items():
                 if set(column) == {"from"}:
                     table["columns"][name] = column["from"]
-        return _drop_none(data)
+        cleaned: dict[str, Any] = _drop_none(data)
+        return cleaned
 
     def to_toml(self) -> str:
         """The plan as TOML text (no secrets: validation refuses them)."""
@@ -325,8 +326,15 @@ def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
             return []
         annotation = field.annotation
         model = None
-        for candidate in (TargetSpec, BackupSpec, OptionsSpec, SourceSpec, TableSpec,
-                          AssertionSpec, ColumnSpec):
+        for candidate in (
+            TargetSpec,
+            BackupSpec,
+            OptionsSpec,
+            SourceSpec,
+            TableSpec,
+            AssertionSpec,
+            ColumnSpec,
+        ):
             if candidate.__name__ in repr(annotation):
                 model = candidate
                 break

@@ -1,0 +1,84 @@
+"""The run journal: one row per committed run in the target's ``ferry_runs`` table.
+
+The journal row is written inside the run's own transaction, so it exists exactly when the
+data it describes does. A failed or cancelled run leaves the target untouched, journal included.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, select
+from sqlalchemy import exc as sa_exc
+
+if TYPE_CHECKING:
+    from .migrate import RunResult
+    from .targets import Target
+
+JOURNAL_TABLE = "ferry_runs"
+_metadata = MetaData()
+journal = Table(
+    JOURNAL_TABLE,
+    _metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("plan_name", Text, nullable=False),
+    Column("plan_hash", String(64), nullable=False),
+    Column("ferry_version", String(32), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("tables", Text, nullable=False),
+    Column("warnings", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("backup_id", Text),
+    Column("report_path", Text),
+)
+
+
+async def ensure_journal(target: Target) -> None:
+    """Create ``ferry_runs`` if the target lacks it (inside the run's transaction)."""
+    try:
+        await target.conn.run_sync(lambda sync: journal.create(sync, checkfirst=True))
+    except sa_exc.DBAPIError as exc:
+        raise target.wrap(exc, "creating the ferry_runs journal") from None
+
+
+async def write_journal(target: Target, result: RunResult) -> None:
+    """Record a run (its per-table counts as JSON)."""
+    tables = {t.name: t.counts() for t in result.tables}
+    try:
+        await target.conn.execute(
+            journal.insert().values(
+                run_id=result.run_id,
+                plan_name=result.plan_name,
+                plan_hash=result.plan_hash,
+                ferry_version=result.ferry_version,
+                mode=result.mode,
+                status=result.status,
+                started_at=result.started_at,
+                finished_at=result.finished_at,
+                tables=json.dumps(tables, sort_keys=True),
+                warnings=len(result.warnings),
+                rejected=result.rejected_total,
+                backup_id=result.backup_id,
+                report_path=result.report_path,
+            )
+        )
+    except sa_exc.DBAPIError as exc:
+        raise target.wrap(exc, "writing the ferry_runs journal") from None
+
+
+async def read_journal(target: Target) -> list[dict[str, Any]]:
+    """Every journaled run, oldest first (empty when the target has no journal)."""
+    tables = await target.reflect()
+    if JOURNAL_TABLE not in tables:
+        return []
+    result = await target.conn.execute(select(journal).order_by(journal.c.started_at))
+    rows = []
+    for row in result:
+        entry = dict(row._mapping)
+        entry["tables"] = json.loads(entry["tables"])
+        rows.append(entry)
+    return rows

@@ -1,0 +1,628 @@
+"""The migration engine: sources -> transforms -> staging -> merge, in one target transaction.
+
+``migrate(plan)`` reads every source table a plan uses, maps and casts each row, stages the
+rows in the target, then merges table after table (parents before children) by key under
+the table's conflict rule, journals the run and commits. ``preview=True`` does all of it and
+rolls back, so its counts are exactly what a migration would do. Any failure or a cancel rolls
+back: the target is left as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from . import __version__
+from .errors import Cancelled, ConflictError, FerryError, PlanError, RejectedRowsError
+from .events import (
+    CancelToken,
+    Emit,
+    RowRejected,
+    StepFinished,
+    StepStarted,
+    TableFinished,
+    TableProgress,
+    Warning,
+    ignore_events,
+)
+from .journal import ensure_journal, write_journal
+from .plan import ColumnSpec, Plan, TableSpec
+from .schema import ColumnInfo, ForeignKey, TableInfo, dependency_order
+from .schemafile import read_schema_file
+from .sources import Batch, SourceReader, SourceTable, open_source
+from .targets import Stage, Target, open_target
+from .transform import RowMapper, load_hook
+from .transform import RowRejected as MapRejected
+from .values import LogicalType, value_type
+
+#: rejected rows kept whole for the report; beyond this only the count grows
+MAX_KEPT_REJECTS = 1000
+_MAX_WARNINGS_PER_KIND = 20
+
+
+@dataclass
+class Reject:
+    """One row that was not loaded."""
+
+    table: str
+    key: str
+    reason: str
+    row: dict[str, Any]
+
+
+@dataclass
+class TableResult:
+    """What happened (or would happen, in a preview) to one target table."""
+
+    name: str
+    source: str
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    created: bool = False
+    seconds: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        """The row counts by kind."""
+        return {
+            "read": self.rows_read,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "conflicts": self.conflicts,
+            "rejected": self.rejected,
+            "duplicates": self.duplicates,
+            "skipped": self.skipped,
+            "deleted": self.deleted,
+        }
+
+
+@dataclass
+class RunResult:
+    """The outcome of a migrate or preview run."""
+
+    run_id: str
+    plan_name: str
+    plan_hash: str
+    mode: str
+    status: str
+    target: str
+    started_at: datetime
+    finished_at: datetime
+    ferry_version: str = __version__
+    tables: list[TableResult] = field(default_factory=list)
+    ddl: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    rejected_total: int = 0
+    backup_id: str | None = None
+    report_path: str | None = None
+
+    @property
+    def seconds(self) -> float:
+        """Wall time of the run."""
+        return (self.finished_at - self.started_at).total_seconds()
+
+    def table(self, name: str) -> TableResult:
+        """The result for one target table."""
+        return next(t for t in self.tables if t.name == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for ``--json`` output and reports."""
+        from .transform import json_default
+
+        data = asdict(self)
+        data["started_at"] = self.started_at.isoformat()
+        data["finished_at"] = self.finished_at.isoformat()
+        data["seconds"] = round(self.seconds, 3)
+        for table in data["tables"]:
+            table["seconds"] = round(table["seconds"], 3)
+        for reject in data["rejects"]:
+            reject["row"] = {
+                k: json_default(v)
+                if not isinstance(v, str | int | float | bool) and v is not None
+                else v
+                for k, v in reject["row"].items()
+            }
+        return data
+
+
+@dataclass
+class _Route:
+    """One target table fed from one source table during a run."""
+
+    spec: TableSpec
+    info: TableInfo
+    mapper: RowMapper
+    stage: Stage
+    result: TableResult
+    adapters: list[Any]
+    known_fields: set[str]
+    total: int | None
+    started: float = field(default_factory=time.perf_counter)
+
+
+async def migrate(
+    plan: Plan,
+    *,
+    emit: Emit = ignore_events,
+    cancel: CancelToken | None = None,
+    preview: bool = False,
+) -> RunResult:
+    """Run the plan; with ``preview=True`` do everything and roll back.
+
+    Raises a :class:`~ferry.errors.FerryError` (the target then is unchanged) on bad input,
+    refused connections, a stop-on-reject or conflict rule, or :class:`Cancelled`.
+    """
+    run = _Run(plan, emit, cancel or CancelToken(), preview)
+    return await run.execute()
+
+
+class _Run:
+    def __init__(self, plan: Plan, emit: Emit, cancel: CancelToken, preview: bool) -> None:
+        self.plan = plan
+        self.emit = emit
+        self.cancel = cancel
+        self.preview = preview
+        self.started_at = datetime.now(UTC)
+        self.result = RunResult(
+            run_id=uuid.uuid4().hex[:16],
+            plan_name=plan.name,
+            plan_hash=plan.digest(),
+            mode="preview" if preview else "migrate",
+            status="running",
+            target="",
+            started_at=self.started_at,
+            finished_at=self.started_at,
+        )
+        self._warned: dict[str, int] = {}
+        self.readers: dict[str, SourceReader] = {}
+        self.source_tables: dict[str, SourceTable] = {}
+
+    # -- helpers -----------------------------------------------------------------------------
+    def warn(self, message: str, table: str = "", kind: str = "") -> None:
+        seen = self._warned.get(kind or message, 0)
+        self._warned[kind or message] = seen + 1
+        if seen < _MAX_WARNINGS_PER_KIND:
+            self.result.warnings.append(message)
+            self.emit(Warning(message, table))
+        elif seen == _MAX_WARNINGS_PER_KIND:
+            self.result.warnings.append(f"{message} (further warnings of this kind not shown)")
+
+    def reject(self, route: _Route, key: str, reason: str, row: dict[str, Any]) -> None:
+        route.result.rejected += 1
+        self.result.rejected_total += 1
+        if len(self.result.rejects) < MAX_KEPT_REJECTS:
+            self.result.rejects.append(Reject(route.info.name, key, reason, row))
+            self.emit(RowRejected(route.info.name, key, reason, row))
+        if route.spec.on_reject == "stop":
+            raise RejectedRowsError(
+                f"table {route.info.name}: row {key} was rejected: {reason}",
+                hint='The plan stops on the first rejected row (on_reject = "stop"); '
+                'fix the data or set on_reject = "skip". The target is unchanged.',
+            )
+
+    def _value_warner(self, table: str) -> Callable[[str], None]:
+        def warn(message: str) -> None:
+            self.warn(message, table, kind=f"{table}:value")
+
+        return warn
+
+    def step(self, name: str, detail: str = "") -> float:
+        self.emit(StepStarted(name, detail))
+        return time.perf_counter()
+
+    def step_done(self, name: str, started: float, detail: str = "") -> None:
+        self.emit(StepFinished(name, time.perf_counter() - started, detail))
+
+    # -- the run -----------------------------------------------------------------------------
+    async def execute(self) -> RunResult:
+        if not self.plan.tables:
+            raise PlanError(
+                "the plan has no [[tables]]: there is nothing to migrate",
+                hint="Add tables, or draft a plan with `ferry init DIR`.",
+            )
+        try:
+            await self._open_sources()
+            target = open_target(self.plan.target, self.plan.base_dir)
+            self.result.target = target.describe()
+            started = self.step("connect", target.describe())
+            await target.open()
+            self.step_done("connect", started)
+            committed = False
+            try:
+                await self._run(target)
+                self.result.status = "previewed" if self.preview else "completed"
+                self.result.finished_at = datetime.now(UTC)
+                if not self.preview:
+                    started = self.step("journal")
+                    await write_journal(target, self.result)
+                    self.step_done("journal", started)
+                self.cancel.raise_if_cancelled()
+                await asyncio.shield(target.finish(commit=not self.preview))
+                committed = not self.preview
+            finally:
+                if not committed and target.engine is not None:
+                    await asyncio.shield(target.finish(commit=False))
+        finally:
+            for reader in self.readers.values():
+                reader.close()
+        self.result.finished_at = datetime.now(UTC)
+        return self.result
+
+    async def _open_sources(self) -> None:
+        used = {t.source.split(".", 1)[0] for t in self.plan.tables}
+        for spec in self.plan.sources:
+            if spec.name not in used:
+                continue
+            reader = open_source(spec, self.plan.base_dir)
+            self.readers[spec.name] = reader
+            for described in await asyncio.to_thread(reader.describe):
+                self.source_tables[described.name] = described
+        for table in self.plan.tables:
+            if table.source not in self.source_tables:
+                known = ", ".join(sorted(self.source_tables)) or "none"
+                raise PlanError(
+                    f"table {table.name!r} reads {table.source!r}, which the sources do not "
+                    f"provide (they provide: {known})",
+                    hint="Fix `source` of that table in the plan.",
+                )
+
+    async def _run(self, target: Target) -> None:
+        started = self.step("schema")
+        tables = await self._prepare_schema(target)
+        await ensure_journal(target)
+        self.step_done("schema", started)
+
+        routes = await self._make_routes(target, tables)
+        started = self.step("read")
+        await self._stream(target, routes)
+        self.step_done("read", started)
+
+        started = self.step("merge")
+        order = dependency_order([r.info.name for r in routes], tables)
+        for name in order:
+            for route in (r for r in routes if r.info.name == name):
+                self.cancel.raise_if_cancelled()
+                await self._merge(target, route)
+        self.step_done("merge", started)
+
+    # -- schema ------------------------------------------------------------------------------
+    async def _prepare_schema(self, target: Target) -> dict[str, TableInfo]:
+        tables = await target.reflect()
+        wanted = [t.name for t in self.plan.tables]
+        missing = [name for name in wanted if name not in tables]
+        if missing and self.plan.target.schema_sql:
+            path = self.plan.resolve(self.plan.target.schema_sql)
+            statements = read_schema_file(path, target.dialect_name)
+            self.result.ddl.extend(await target.run_schema_sql(statements, str(path)))
+            tables = await target.reflect()
+            missing = [name for name in wanted if name not in tables]
+        if not missing:
+            return tables
+        inferred = {name: self._infer_table(name, tables) for name in dict.fromkeys(missing)}
+        for name in dependency_order(list(inferred), inferred):
+            self.result.ddl.append(await target.create_table(inferred[name]))
+        tables = await target.reflect()
+        for name in inferred:
+            tables[name].created = True
+        return tables
+
+    def _infer_table(self, name: str, existing: dict[str, TableInfo]) -> TableInfo:
+        """A table definition from the plan and what the sources hold."""
+        specs = [t for t in self.plan.tables if t.name == name]
+        spec = specs[0]
+        source = self.source_tables[spec.source]
+        columns = _planned_columns(spec, source)
+        info = TableInfo(name=name, created=True)
+        for column, type_ in columns.items():
+            info.columns[column] = ColumnInfo(column, type_)
+        renamed = {c.from_: n for n, c in spec.columns.items() if c.from_}
+        key = list(spec.key) or [renamed.get(k, k) for k in source.key]
+        if key and all(k in info.columns for k in key):
+            info.primary_key = tuple(key)
+            for k in key:
+                info.columns[k].nullable = False
+        if source.parent is not None:
+            parent_tables = [t.name for t in self.plan.tables if t.source == source.parent.parent]
+            if parent_tables:
+                parent_spec = next(t for t in self.plan.tables if t.name == parent_tables[0])
+                parent_renamed = {c.from_: n for n, c in parent_spec.columns.items() if c.from_}
+                fk_cols = tuple(renamed.get(c, c) for c in source.parent.columns)
+                ref_cols = tuple(parent_renamed.get(c, c) for c in source.parent.parent_columns)
+                if all(c in info.columns for c in fk_cols):
+                    info.foreign_keys.append(ForeignKey(fk_cols, parent_tables[0], ref_cols))
+        return info
+
+    # -- routes ------------------------------------------------------------------------------
+    async def _make_routes(self, target: Target, tables: dict[str, TableInfo]) -> list[_Route]:
+        routes = []
+        for spec in self.plan.tables:
+            info = tables[spec.name]
+            source = self.source_tables[spec.source]
+            hook = load_hook(spec.hook, self.plan.base_dir) if spec.hook else None
+            mapper = RowMapper(
+                _with_key(spec, info),
+                info,
+                source.columns,
+                self.started_at,
+                hook,
+                warn=self._value_warner(spec.name),
+            )
+            _check_mapping(spec, info, mapper)
+            compare = [
+                c for c in mapper.columns if c not in mapper.key and c not in mapper.now_columns
+            ]
+            stage = await target.create_stage(info, list(mapper.columns), mapper.key, compare)
+            route = _Route(
+                spec=spec,
+                info=info,
+                mapper=mapper,
+                stage=stage,
+                result=TableResult(spec.name, spec.source, created=info.created),
+                adapters=[target.adapt(info.columns[c].type) for c in mapper.columns],
+                known_fields=set(source.columns),
+                total=source.row_estimate,
+            )
+            if not info.created:
+                for field_name in source.columns:
+                    self._note_unmapped(route, field_name)
+            routes.append(route)
+        return routes
+
+    def _note_unmapped(self, route: _Route, field_name: str) -> None:
+        if field_name not in route.mapper.source_fields and route.spec.map_all:
+            self.warn(
+                f"{route.spec.source}: field {field_name!r} has no column in table "
+                f"{route.info.name}; it is not migrated",
+                route.info.name,
+                kind=f"{route.info.name}:unmapped:{field_name}",
+            )
+
+    # -- streaming ---------------------------------------------------------------------------
+    async def _stream(self, target: Target, routes: list[_Route]) -> None:
+        by_source: dict[str, list[_Route]] = {}
+        for route in routes:
+            by_source.setdefault(route.spec.source, []).append(route)
+        batch_size = self.plan.options.batch_size
+        for name, reader in self.readers.items():
+            batches = reader.batches(batch_size)
+            while True:
+                self.cancel.raise_if_cancelled()
+                batch = await asyncio.to_thread(_next_batch, batches)
+                if batch is None:
+                    break
+                for route in by_source.get(batch.table, []):
+                    await self._widen_for_new_fields(target, route, batch)
+                    prepared, rejected, skipped = await asyncio.to_thread(
+                        _map_rows, route, batch.rows
+                    )
+                    route.result.rows_read += len(batch.rows)
+                    route.result.skipped += skipped
+                    for key, reason, row in rejected:
+                        self.reject(route, key, reason, row)
+                    await target.write_stage(route.stage, prepared)
+                    elapsed = max(time.perf_counter() - route.started, 1e-6)
+                    self.emit(
+                        TableProgress(
+                            route.info.name,
+                            route.result.rows_read,
+                            route.total,
+                            route.result.rows_read / elapsed,
+                        )
+                    )
+            del name
+
+    async def _widen_for_new_fields(self, target: Target, route: _Route, batch: Batch) -> None:
+        """Fields the first records did not show: add columns to a table Ferry created,
+        otherwise warn once that they are not migrated."""
+        known = route.known_fields
+        new: dict[str, Any] = {}
+        for row in batch.rows:
+            if not known.issuperset(row):
+                for key, value in row.items():
+                    if key not in known and (key not in new or new[key] is None):
+                        new[key] = value
+        for field_name, sample in new.items():
+            known.add(field_name)
+            mapped = field_name in route.mapper.source_fields
+            in_table = field_name in route.info.columns
+            if (
+                route.spec.map_all
+                and in_table
+                and not mapped
+                and field_name not in route.mapper.columns
+            ):
+                type_existing = route.info.columns[field_name].type
+                await target.add_stage_column(route.stage, route.info.columns[field_name])
+                route.mapper.add_column(
+                    field_name, ColumnSpec.model_validate({"from": field_name}), type_existing
+                )
+                route.adapters.append(target.adapt(type_existing))
+            elif route.info.created and route.spec.map_all and not mapped and not in_table:
+                type_: LogicalType = (
+                    route.spec.types.get(field_name) or value_type(sample) or "text"
+                )
+                column = ColumnInfo(field_name, type_)
+                self.result.ddl.append(await target.add_column(route.info, column))
+                await target.add_stage_column(route.stage, column)
+                route.mapper.add_column(
+                    field_name, ColumnSpec.model_validate({"from": field_name}), type_
+                )
+                route.adapters.append(target.adapt(type_))
+            else:
+                self._note_unmapped(route, field_name)
+
+    # -- merging -----------------------------------------------------------------------------
+    async def _merge(self, target: Target, route: _Route) -> None:
+        stage, spec, result = route.stage, route.spec, route.result
+        started = time.perf_counter()
+        await target.index_stage(stage)
+        duplicates, dropped = await target.dedupe_stage(stage, MAX_KEPT_REJECTS)
+        if duplicates:
+            result.duplicates = duplicates
+            self.warn(
+                f"{spec.source}: {duplicates} rows repeat a key of a later row in "
+                f"{route.info.name}; the last one of each key is used",
+                route.info.name,
+            )
+            for row in dropped[: MAX_KEPT_REJECTS - len(self.result.rejects)]:
+                self.result.rejects.append(
+                    Reject(
+                        route.info.name,
+                        route.mapper.key_of(row),
+                        "duplicate key: a later row with the same key replaces it",
+                        row,
+                    )
+                )
+        if spec.conflict == "error":
+            counts = await target.classify(stage, "error", None)
+            if counts.conflicts:
+                keys = await target.conflict_keys(stage, 5)
+                shown = "; ".join(route.mapper.key_of(k) for k in keys)
+                raise ConflictError(
+                    f"table {route.info.name}: {counts.conflicts} rows already exist in the "
+                    f"target with other values (first: {shown})",
+                    hint='The plan\'s conflict rule is "error". Choose insert, update or newer '
+                    "for that table, or fix the data. The target is unchanged.",
+                )
+        counts = await target.merge(stage, spec.conflict, spec.newer_by, spec.delete_missing)
+        result.inserted, result.updated = counts.inserted, counts.updated
+        result.unchanged, result.conflicts = counts.unchanged, counts.conflicts
+        result.deleted = counts.deleted
+        if counts.conflicts and spec.conflict in ("insert", "newer"):
+            rule = "newer rows in the target" if spec.conflict == "newer" else "existing rows"
+            self.warn(
+                f"{route.info.name}: {counts.conflicts} conflicting rows kept as they are "
+                f"in the target ({rule} win)",
+                route.info.name,
+            )
+        for row, reason in counts.rejected:
+            self.reject(route, route.mapper.key_of(row), reason, row)
+        result.seconds = time.perf_counter() - route.started
+        self.emit(TableFinished(route.info.name, result.counts(), time.perf_counter() - started))
+        self.result.tables.append(result)
+
+
+def _next_batch(batches: Iterator[Batch]) -> Batch | None:
+    try:
+        return next(batches)
+    except StopIteration:
+        return None
+    except RecursionError:
+        raise FerryError(
+            "a source is nested too deeply to read",
+            hint="Flatten the data or keep nested parts as JSON.",
+        ) from None
+
+
+def _map_rows(
+    route: _Route, rows: list[dict[str, Any]]
+) -> tuple[list[tuple[Any, ...]], list[tuple[str, str, dict[str, Any]]], int]:
+    """Map, cast and adapt one batch (runs in a worker thread)."""
+    mapper, adapters = route.mapper, route.adapters
+    prepared: list[tuple[Any, ...]] = []
+    rejected: list[tuple[str, str, dict[str, Any]]] = []
+    skipped = 0
+    for row in rows:
+        try:
+            values = mapper.map(row)
+        except MapRejected as exc:
+            rejected.append((_source_key(route, row), exc.reason, row))
+            continue
+        if values is None:
+            skipped += 1
+            continue
+        prepared.append(tuple(adapt(v) for adapt, v in zip(adapters, values, strict=True)))
+    return prepared, rejected, skipped
+
+
+def _source_key(route: _Route, row: dict[str, Any]) -> str:
+    fields = [c.from_ or name for name, c in route.spec.columns.items() if name in route.mapper.key]
+    names = fields or route.mapper.key
+    return ", ".join(f"{k}={row.get(k)!r}" for k in names) or "(no key)"
+
+
+def _planned_columns(spec: TableSpec, source: SourceTable) -> dict[str, LogicalType]:
+    """Columns (and types) of a table Ferry creates for ``spec``."""
+    columns: dict[str, LogicalType] = {}
+    used = {c.from_ for c in spec.columns.values() if c.from_}
+    if spec.map_all:
+        for name, type_ in source.columns.items():
+            if name not in used:
+                columns[name] = type_
+    for name, column in spec.columns.items():
+        if column.cast:
+            type_ = column.cast
+        elif column.is_not_null:
+            type_ = "boolean"
+        elif column.now:
+            type_ = "timestamp"
+        elif column.has_const:
+            type_ = value_type(column.const) or "text"
+        elif column.json_path or column.parse_json:
+            type_ = "json"
+        elif column.from_ is not None:
+            type_ = source.columns.get(column.from_, "text")
+        else:
+            type_ = "text"
+        columns[name] = type_
+    for name, type_ in spec.types.items():
+        if name in columns:
+            columns[name] = type_
+    return columns
+
+
+def _with_key(spec: TableSpec, info: TableInfo) -> TableSpec:
+    """The spec with its key filled in from the target's primary key when the plan gives none."""
+    if spec.key:
+        return spec
+    key = [k for k in info.primary_key]
+    generated = [k for k in key if info.columns[k].has_default and k not in spec.columns]
+    if not key or generated:
+        what = (
+            f"its primary key {', '.join(key)} is generated by the database"
+            if generated
+            else "it has no primary key"
+        )
+        raise PlanError(
+            f"table {spec.name!r} needs a key: {what}",
+            hint="Name the columns that identify a row in `key` for that table in the plan.",
+        )
+    return spec.model_copy(update={"key": key})
+
+
+def _check_mapping(spec: TableSpec, info: TableInfo, mapper: RowMapper) -> None:
+    for column in mapper.key:
+        if column not in mapper.columns:
+            raise PlanError(
+                f"table {spec.name!r}: key column {column!r} gets no value from the source",
+                hint=f"Map a source field to {column!r} under [tables.columns].",
+            )
+    if spec.newer_by and spec.newer_by not in mapper.columns:
+        raise PlanError(
+            f"table {spec.name!r}: newer_by column {spec.newer_by!r} gets no value",
+            hint="Map a source field to it, or choose another column.",
+        )
+    for info_column in info.columns.values():
+        name = info_column.name
+        if not info_column.nullable and not info_column.has_default and name not in mapper.columns:
+            raise PlanError(
+                f"table {spec.name!r}: column {name!r} is NOT NULL without a default, "
+                "and the plan gives it no value",
+                hint=f"Map a source field to {name!r}, or give it a const or default.",
+            )
+
+
+__all__ = ["Cancelled", "Reject", "RunResult", "TableResult", "migrate"]

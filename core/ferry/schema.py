@@ -1,0 +1,188 @@
+"""Target schemas: what a target table looks like, mapping SQL types to Ferry's logical types
+and back, and building the DDL for tables Ferry has to create.
+
+Order of precedence (the plan's contract): a table that already exists in the target (the
+app's own schema) is mapped into as it is; a ``schema.sql`` named in the plan is applied where
+tables are missing; only then does Ferry create a table from what the sources hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKeyConstraint,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+)
+from sqlalchemy import types as sqltypes
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect, Inspector
+from sqlalchemy.schema import CreateTable
+
+from .values import LogicalType
+
+#: tables Ferry owns in the target (never reported as the app's)
+FERRY_TABLES = ("ferry_runs",)
+
+
+@dataclass
+class ColumnInfo:
+    """One target column as Ferry needs to know it."""
+
+    name: str
+    type: LogicalType
+    nullable: bool = True
+    #: the database fills it when a row omits it (DEFAULT, identity, rowid alias)
+    has_default: bool = False
+    sql_type: str = ""
+
+
+@dataclass
+class ForeignKey:
+    """``columns`` of this table reference ``ref_columns`` of ``ref_table``."""
+
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+
+
+@dataclass
+class TableInfo:
+    """A target table: its columns in order, primary key and foreign keys."""
+
+    name: str
+    columns: dict[str, ColumnInfo] = field(default_factory=dict)
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+    #: True when Ferry creates it in this run (so new columns may be added as data shows them)
+    created: bool = False
+
+
+def logical_type_of(sql_type: Any) -> LogicalType:
+    """Ferry's logical type for a reflected SQLAlchemy type (text for anything unknown)."""
+    if isinstance(sql_type, sqltypes.Boolean):
+        return "boolean"
+    if isinstance(sql_type, sqltypes.Integer):
+        return "integer"
+    if isinstance(sql_type, sqltypes.Numeric):
+        return "float"
+    if isinstance(sql_type, sqltypes.DateTime):
+        return "timestamp"
+    if isinstance(sql_type, sqltypes.Date):
+        return "date"
+    if isinstance(sql_type, sqltypes.JSON):
+        return "json"
+    if isinstance(sql_type, sqltypes.LargeBinary):
+        return "bytes"
+    return "text"
+
+
+def sqlalchemy_type(type_: LogicalType, dialect_name: str) -> Any:
+    """The column type Ferry creates for a logical type on a dialect."""
+    if type_ == "json":
+        return postgresql.JSONB() if dialect_name == "postgresql" else sqltypes.JSON()
+    return {
+        "integer": BigInteger(),
+        "float": Float(precision=53),
+        "boolean": Boolean(),
+        "text": Text(),
+        "timestamp": DateTime(timezone=True),
+        "date": Date(),
+        "bytes": LargeBinary(),
+    }[type_]
+
+
+def reflect_tables(inspector: Inspector) -> dict[str, TableInfo]:
+    """Every table of the target's default schema (Ferry's own included)."""
+    dialect = inspector.dialect.name
+    tables: dict[str, TableInfo] = {}
+    for name in inspector.get_table_names():
+        pk = tuple(inspector.get_pk_constraint(name).get("constrained_columns") or ())
+        info = TableInfo(name=name, primary_key=pk)
+        for column in inspector.get_columns(name):
+            col_type = column["type"]
+            logical = logical_type_of(col_type)
+            generated = column.get("default") is not None or bool(column.get("identity"))
+            # SQLite's INTEGER PRIMARY KEY is the rowid: filled in when omitted.
+            if dialect == "sqlite" and pk == (column["name"],) and logical == "integer":
+                generated = True
+            try:
+                sql_type = col_type.compile(dialect=inspector.dialect)
+            except Exception:  # an exotic type still maps to text
+                sql_type = str(col_type)
+            info.columns[column["name"]] = ColumnInfo(
+                name=column["name"],
+                type=logical,
+                nullable=bool(column.get("nullable", True)) and column["name"] not in pk,
+                has_default=generated,
+                sql_type=sql_type,
+            )
+        for fk in inspector.get_foreign_keys(name):
+            info.foreign_keys.append(
+                ForeignKey(
+                    columns=tuple(fk["constrained_columns"]),
+                    ref_table=fk["referred_table"],
+                    ref_columns=tuple(fk["referred_columns"]),
+                )
+            )
+        tables[name] = info
+    return tables
+
+
+def create_table_ddl(info: TableInfo, dialect: Dialect) -> str:
+    """``CREATE TABLE`` for a table Ferry infers, compiled for the target's dialect."""
+    metadata = MetaData()
+    columns: list[Any] = [
+        Column(
+            col.name,
+            sqlalchemy_type(col.type, dialect.name),
+            nullable=col.nullable,
+            autoincrement=False,
+        )
+        for col in info.columns.values()
+    ]
+    constraints: list[Any] = []
+    if info.primary_key:
+        constraints.append(PrimaryKeyConstraint(*info.primary_key))
+    for fk in info.foreign_keys:
+        constraints.append(
+            ForeignKeyConstraint(list(fk.columns), [f"{fk.ref_table}.{c}" for c in fk.ref_columns])
+        )
+    # Referenced tables must be known to the MetaData for the FK to compile.
+    for fk in info.foreign_keys:
+        if fk.ref_table not in metadata.tables and fk.ref_table != info.name:
+            Table(fk.ref_table, metadata, *[Column(c, Text()) for c in fk.ref_columns])
+    table = Table(info.name, metadata, *columns, *constraints)
+    return str(CreateTable(table).compile(dialect=dialect)).strip()
+
+
+def dependency_order(names: list[str], tables: dict[str, TableInfo]) -> list[str]:
+    """``names`` sorted so a table comes after the tables its foreign keys reference."""
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in order or name in visiting:
+            return
+        visiting.add(name)
+        info = tables.get(name)
+        for fk in info.foreign_keys if info else []:
+            if fk.ref_table in names and fk.ref_table != name:
+                visit(fk.ref_table)
+        visiting.discard(name)
+        order.append(name)
+
+    for name in names:
+        visit(name)
+    return order

@@ -1,0 +1,417 @@
+"""What the engine needs from a target database, and the SQL both targets share.
+
+Loading goes through a staging table per target table: rows are bulk-written into the stage
+(a temporary table in the same connection and transaction), then classified against the
+target (insert / update / unchanged / conflict) and merged with two set-based statements.
+The same classification is the preview's count, so a preview and a migration agree exactly.
+A merge that hits a constraint falls back to row-by-row under savepoints, so the offending
+rows are rejected with the database's reason and the rest loads.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ..errors import TargetError
+from ..plan import ConflictRule, TargetSpec
+from ..schema import ColumnInfo, TableInfo, reflect_tables
+
+
+def quote(name: str) -> str:
+    """Always-quoted SQL identifier (works in SQLite and PostgreSQL; a ``"`` is doubled)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class Stage:
+    """A staging table for one target table."""
+
+    table: TableInfo
+    name: str
+    columns: list[str]
+    key: list[str]
+    #: columns whose differences count as a change (not the key, not ``now`` columns)
+    compare: list[str]
+    rows: int = 0
+
+
+@dataclass
+class MergeCounts:
+    """What a merge did (or, in a preview, would do) to one table."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+    deleted: int = 0
+    rejected: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+
+
+class Target(ABC):
+    """An open connection to the target with one transaction around everything."""
+
+    dialect_name = ""
+
+    def __init__(self, spec: TargetSpec, base_dir: Path) -> None:
+        self.spec = spec
+        self.base_dir = base_dir
+        self.engine: AsyncEngine | None = None
+        self._conn: AsyncConnection | None = None
+        self._stage_counter = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    @property
+    def conn(self) -> AsyncConnection:
+        """The open connection (inside the run's transaction)."""
+        if self._conn is None:
+            raise RuntimeError("target is not open")
+        return self._conn
+
+    @abstractmethod
+    def describe(self) -> str:
+        """The target for messages (path or ``host:port/db``), never with a password."""
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect and begin the run's transaction."""
+
+    async def finish(self, commit: bool) -> None:
+        """Commit or roll back, then close the connection."""
+        conn, self._conn = self._conn, None
+        try:
+            if conn is not None:
+                try:
+                    if commit:
+                        await conn.commit()
+                    else:
+                        await conn.rollback()
+                finally:
+                    await conn.close()
+        except sa_exc.DBAPIError as exc:
+            raise self.wrap(exc, "finishing the transaction") from None
+        finally:
+            if self.engine is not None:
+                await self.engine.dispose()
+                self.engine = None
+
+    # -- schema ------------------------------------------------------------------------------
+    async def reflect(self) -> dict[str, TableInfo]:
+        """The tables the target holds now (inside the run's transaction)."""
+        from sqlalchemy import inspect
+
+        try:
+            return await self.conn.run_sync(lambda sync: reflect_tables(inspect(sync)))
+        except sa_exc.DBAPIError as exc:
+            raise self.wrap(exc, "reading the target's schema") from None
+
+    async def execute(self, sql: str, what: str) -> int:
+        """Run one statement; a driver error becomes a TargetError naming ``what``."""
+        try:
+            result = await self.conn.exec_driver_sql(sql)
+        except sa_exc.DBAPIError as exc:
+            raise self.wrap(exc, what) from None
+        return max(result.rowcount, 0)
+
+    async def scalar(self, sql: str, what: str) -> Any:
+        """The first column of the first row of a query."""
+        try:
+            result = await self.conn.exec_driver_sql(sql)
+        except sa_exc.DBAPIError as exc:
+            raise self.wrap(exc, what) from None
+        return result.scalar()
+
+    async def run_schema_sql(self, statements: list[str], origin: str) -> list[str]:
+        """Apply a schema.sql statement by statement; ones for objects that already exist are
+        skipped (each runs under a savepoint so a failure does not spoil the transaction)."""
+        ran = []
+        for number, statement in enumerate(statements, start=1):
+            try:
+                async with self.conn.begin_nested():
+                    await self.conn.exec_driver_sql(statement)
+                ran.append(statement)
+            except sa_exc.DBAPIError as exc:
+                if "already exists" in str(exc.orig):
+                    continue
+                raise TargetError(
+                    f"{origin}: statement {number} failed: {first_line(exc.orig)}",
+                    hint="Fix the schema file; nothing was written to the target.",
+                    details=statement,
+                ) from None
+        return ran
+
+    @abstractmethod
+    async def create_table(self, table: TableInfo) -> str:
+        """Create a table Ferry inferred; returns the DDL that ran."""
+
+    async def add_column(self, table: TableInfo, column: ColumnInfo) -> str:
+        """Add a column to a table Ferry created in this run (data showed a new field)."""
+        from ..schema import sqlalchemy_type
+
+        assert self.engine is not None
+        type_sql = sqlalchemy_type(column.type, self.dialect_name).compile(
+            dialect=self.engine.dialect
+        )
+        ddl = f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {type_sql}"
+        await self.execute(ddl, f"adding column {column.name} to {table.name}")
+        table.columns[column.name] = column
+        return ddl
+
+    # -- staging -----------------------------------------------------------------------------
+    def _stage_name(self) -> str:
+        self._stage_counter += 1
+        return f"ferry_stage_{self._stage_counter}"
+
+    @abstractmethod
+    async def create_stage(
+        self, table: TableInfo, columns: list[str], key: list[str], compare: list[str]
+    ) -> Stage:
+        """A temporary table shaped like ``columns`` of ``table`` plus a row sequence."""
+
+    @abstractmethod
+    async def add_stage_column(self, stage: Stage, column: ColumnInfo) -> None:
+        """Widen a stage with a column added to its table during the run."""
+
+    @abstractmethod
+    async def write_stage(self, stage: Stage, rows: list[tuple[Any, ...]]) -> None:
+        """Bulk-write rows (values in ``stage.columns`` order) into the stage."""
+
+    @abstractmethod
+    def adapt(self, type_name: str) -> Callable[[Any], Any]:
+        """A function turning a cast Python value into what this driver stores for a type."""
+
+    async def index_stage(self, stage: Stage) -> None:
+        """Index the stage on its key once loaded (for the joins that follow)."""
+        if stage.key:
+            cols = ", ".join(quote(k) for k in stage.key)
+            await self.execute(
+                f"CREATE INDEX {self.stage_index_name(stage)} ON {quote(stage.name)} ({cols})",
+                f"indexing the staged rows of {stage.table.name}",
+            )
+
+    def stage_ref(self, stage: Stage) -> str:
+        """How SQL refers to the stage table."""
+        return quote(stage.name)
+
+    def stage_index_name(self, stage: Stage) -> str:
+        """The name of the stage's key index (qualified where the dialect needs it)."""
+        return quote(stage.name + "_key")
+
+    # -- comparison --------------------------------------------------------------------------
+    @abstractmethod
+    def differs(self, column: ColumnInfo, left: str, right: str) -> str:
+        """SQL that is true when two values of ``column`` differ (NULL-safe)."""
+
+    @abstractmethod
+    def newer(self, column: ColumnInfo, left: str, right: str) -> str:
+        """SQL that is true when ``left`` is newer (greater) than ``right``."""
+
+    def _join(self, stage: Stage, s: str = "s", t: str = "t") -> str:
+        return " AND ".join(f"{s}.{quote(k)} = {t}.{quote(k)}" for k in stage.key)
+
+    def _diff(self, stage: Stage) -> str:
+        parts = [
+            self.differs(stage.table.columns[c], f"t.{quote(c)}", f"s.{quote(c)}")
+            for c in stage.compare
+        ]
+        return "(" + " OR ".join(parts) + ")" if parts else "(1 = 0)"
+
+    async def dedupe_stage(self, stage: Stage, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        """Drop staged rows whose key comes again later in the source (the last one wins).
+
+        Returns how many were dropped and up to ``limit`` of them, for the report.
+        """
+        if not stage.key:
+            return 0, []
+        ref = self.stage_ref(stage)
+        later = (
+            f"EXISTS (SELECT 1 FROM {ref} AS s2 WHERE {self._join(stage, 's2', 's')} "
+            f"AND s2._ferry_seq > s._ferry_seq)"
+        )
+        cols = ", ".join(f"s.{quote(c)}" for c in stage.columns)
+        dropped = await self.fetch_dicts(
+            f"SELECT {cols} FROM {ref} AS s WHERE {later} LIMIT {int(limit)}",
+            f"looking for duplicate keys in {stage.table.name}",
+        )
+        if not dropped:
+            return 0, []
+        count = await self.execute(
+            f"DELETE FROM {ref} WHERE _ferry_seq IN (SELECT s._ferry_seq FROM {ref} AS s "
+            f"WHERE {later})",
+            f"dropping duplicate keys in {stage.table.name}",
+        )
+        stage.rows -= count
+        return count, dropped
+
+    async def fetch_dicts(self, sql: str, what: str) -> list[dict[str, Any]]:
+        """All rows of a (small) query as dicts."""
+        try:
+            result = await self.conn.exec_driver_sql(sql)
+        except sa_exc.DBAPIError as exc:
+            raise self.wrap(exc, what) from None
+        return [dict(row._mapping) for row in result]
+
+    async def classify(self, stage: Stage, rule: ConflictRule, newer_by: str | None) -> MergeCounts:
+        """Count rows to insert / update / leave unchanged / keep as conflicts, writing nothing.
+
+        ``update``: changed rows are updated. ``newer``: changed rows are updated when the
+        source's ``newer_by`` is newer, else kept (a conflict). ``insert`` and ``error``: every
+        changed row is a conflict (kept; ``error`` stops the run).
+        """
+        table = quote(stage.table.name)
+        first_key = f"t.{quote(stage.key[0])}"
+        diff = self._diff(stage)
+        newer = self._newer_sql(stage, newer_by) if rule == "newer" else "(1 = 0)"
+        sql = (
+            f"SELECT COUNT(*), "
+            f"SUM(CASE WHEN {first_key} IS NULL THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN {first_key} IS NOT NULL AND {diff} THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN {first_key} IS NOT NULL AND {diff} AND {newer} THEN 1 ELSE 0 END) "
+            f"FROM {self.stage_ref(stage)} AS s LEFT JOIN {table} AS t ON {self._join(stage)}"
+        )
+        try:
+            row = (await self.conn.exec_driver_sql(sql)).one()
+        except sa_exc.DBAPIError as exc:
+            raise self.wrap(exc, f"comparing staged rows with {stage.table.name}") from None
+        total, missing, changed, newer_count = (int(v or 0) for v in row)
+        counts = MergeCounts(inserted=missing, unchanged=total - missing - changed)
+        if rule == "update":
+            counts.updated = changed
+        elif rule == "newer":
+            counts.updated, counts.conflicts = newer_count, changed - newer_count
+        else:
+            counts.conflicts = changed
+        return counts
+
+    def _newer_sql(self, stage: Stage, newer_by: str | None) -> str:
+        assert newer_by is not None
+        column = stage.table.columns[newer_by]
+        s, t = f"s.{quote(newer_by)}", f"t.{quote(newer_by)}"
+        return f"({self.newer(column, s, t)} OR ({t} IS NULL AND {s} IS NOT NULL))"
+
+    async def conflict_keys(self, stage: Stage, limit: int) -> list[dict[str, Any]]:
+        """Keys of staged rows that differ from the target (for a conflict rule ``error``)."""
+        cols = ", ".join(f"s.{quote(k)}" for k in stage.key)
+        return await self.fetch_dicts(
+            f"SELECT {cols} FROM {self.stage_ref(stage)} AS s JOIN {quote(stage.table.name)} AS t "
+            f"ON {self._join(stage)} WHERE {self._diff(stage)} LIMIT {int(limit)}",
+            f"listing conflicting keys of {stage.table.name}",
+        )
+
+    def _merge_statements(
+        self, stage: Stage, rule: ConflictRule, newer_by: str | None, only_seq: int | None = None
+    ) -> list[tuple[str, str]]:
+        table = quote(stage.table.name)
+        ref = self.stage_ref(stage)
+        cols = ", ".join(quote(c) for c in stage.columns)
+        picked = f" AND s._ferry_seq = {int(only_seq)}" if only_seq is not None else ""
+        statements = []
+        if rule in ("update", "newer"):
+            sets = ", ".join(
+                f"{quote(c)} = s.{quote(c)}" for c in stage.columns if c not in stage.key
+            )
+            condition = self._diff(stage)
+            if rule == "newer":
+                condition += " AND " + self._newer_sql(stage, newer_by)
+            if sets:
+                statements.append(
+                    (
+                        "updated",
+                        f"UPDATE {table} AS t SET {sets} FROM {ref} AS s "
+                        f"WHERE {self._join(stage)} AND {condition}{picked}",
+                    )
+                )
+        select_cols = ", ".join(f"s.{quote(c)}" for c in stage.columns)
+        statements.append(
+            (
+                "inserted",
+                f"INSERT INTO {table} ({cols}) SELECT {select_cols} FROM {ref} AS s "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {self._join(stage)}){picked}",
+            )
+        )
+        return statements
+
+    async def merge(
+        self, stage: Stage, rule: ConflictRule, newer_by: str | None, delete_missing: bool = False
+    ) -> MergeCounts:
+        """Apply the staged rows to the target; returns the counts and rejected rows."""
+        counts = await self.classify(stage, rule, newer_by)
+        statements = self._merge_statements(stage, rule, newer_by)
+        try:
+            async with self.conn.begin_nested():
+                for kind, sql in statements:
+                    result = await self.conn.exec_driver_sql(sql)
+                    setattr(counts, kind, max(result.rowcount, 0))
+        except (sa_exc.IntegrityError, sa_exc.DataError, sa_exc.InternalError):
+            # Some rows break a constraint: apply row by row and reject the ones that fail.
+            counts.inserted = counts.updated = 0
+            await self._merge_row_by_row(stage, rule, newer_by, counts)
+        except sa_exc.DBAPIError as exc:
+            raise self.wrap(exc, f"merging rows into {stage.table.name}") from None
+        if delete_missing:
+            counts.deleted = await self.execute(
+                f"DELETE FROM {quote(stage.table.name)} AS t WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {self.stage_ref(stage)} AS s WHERE {self._join(stage)})"
+                if self.dialect_name == "postgresql"
+                else f"DELETE FROM {quote(stage.table.name)} WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {self.stage_ref(stage)} AS s WHERE "
+                + " AND ".join(
+                    f"s.{quote(k)} = {quote(stage.table.name)}.{quote(k)}" for k in stage.key
+                )
+                + ")",
+                f"deleting rows missing from the source in {stage.table.name}",
+            )
+        return counts
+
+    async def _merge_row_by_row(
+        self, stage: Stage, rule: ConflictRule, newer_by: str | None, counts: MergeCounts
+    ) -> None:
+        ref = self.stage_ref(stage)
+        seqs = [
+            row["_ferry_seq"]
+            for row in await self.fetch_dicts(
+                f"SELECT _ferry_seq FROM {ref} ORDER BY _ferry_seq",
+                f"reading staged rows of {stage.table.name}",
+            )
+        ]
+        for seq in seqs:
+            try:
+                async with self.conn.begin_nested():
+                    for kind, sql in self._merge_statements(stage, rule, newer_by, only_seq=seq):
+                        result = await self.conn.exec_driver_sql(sql)
+                        setattr(counts, kind, getattr(counts, kind) + max(result.rowcount, 0))
+            except (sa_exc.IntegrityError, sa_exc.DataError, sa_exc.InternalError) as exc:
+                cols = ", ".join(quote(c) for c in stage.columns)
+                rows = await self.fetch_dicts(
+                    f"SELECT {cols} FROM {ref} WHERE _ferry_seq = {int(seq)}",
+                    f"reading a rejected row of {stage.table.name}",
+                )
+                counts.rejected.append((rows[0] if rows else {}, first_line(exc.orig)))
+        # Rejected rows were neither inserted nor updated nor unchanged.
+        counts.unchanged = max(
+            stage.rows - counts.inserted - counts.updated - counts.conflicts - len(counts.rejected),
+            0,
+        )
+
+    # -- errors ------------------------------------------------------------------------------
+    @abstractmethod
+    def wrap(self, exc: BaseException, what: str) -> TargetError:
+        """A TargetError for a driver error that happened while doing ``what``."""
+
+
+def first_line(exc: BaseException | None) -> str:
+    """The first line of a driver message (PostgreSQL adds DETAIL/CONTEXT lines)."""
+    text = str(exc or "").strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def elapsed(start: float) -> float:
+    """Seconds since ``start`` (a ``time.perf_counter()`` value)."""
+    return time.perf_counter() - start

@@ -1,0 +1,228 @@
+"""The PostgreSQL target: psycopg 3 (async) under SQLAlchemy, rows loaded with COPY.
+
+The password never travels in a URL string: it is resolved (environment, keyring) and handed
+to the driver as a connection argument, or left to libpq (``PGPASSWORD``, ``~/.pgpass``).
+Sessions run in UTC so naive timestamps mean UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from ..errors import TargetError
+from ..plan import TargetSpec
+from ..schema import ColumnInfo, TableInfo, create_table_ddl
+from ..secrets import resolve_password
+from ..values import json_text
+from .base import Stage, Target, first_line, quote
+
+# Stage columns are widened so a too-long text or too-big number is caught by the merge (and
+# rejected row by row with the reason) instead of failing the whole COPY.
+_WIDER = {"int2": "bigint", "int4": "bigint", "varchar": "text", "bpchar": "text"}
+
+
+def pg_url(spec_url: str) -> URL:
+    """A SQLAlchemy URL for the async psycopg driver (no password in it)."""
+    url = make_url(spec_url)
+    return url.set(drivername="postgresql+psycopg")
+
+
+def connect_args(
+    spec: TargetSpec | None, url: URL, password_env: str | None = None
+) -> dict[str, Any]:
+    """Driver arguments: password, TLS, timeout, UTC session."""
+    args: dict[str, Any] = {
+        "application_name": "ferry",
+        "options": "-c TimeZone=UTC",
+        "connect_timeout": spec.connect_timeout if spec else 10,
+    }
+    password = resolve_password(url, password_env)
+    if password:
+        args["password"] = password
+    if spec is not None and spec.sslmode:
+        args["sslmode"] = spec.sslmode
+    if spec is not None and spec.sslrootcert:
+        args["sslrootcert"] = spec.sslrootcert
+    return args
+
+
+def describe_url(url: URL) -> str:
+    """``user@host:port/database`` for messages."""
+    return f"{url.username or ''}@{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+
+
+def explain_connect_error(message: str, where: str) -> TargetError:
+    """A clear message and hint for the usual reasons a connection fails."""
+    lowered = message.lower()
+    if "password authentication failed" in lowered or "no password supplied" in lowered:
+        return TargetError(
+            f"PostgreSQL at {where} refused the password",
+            hint="Set FERRY_PASSWORD (or the variable named by password_env), store it with "
+            "`ferry password set URL`, or add it to ~/.pgpass.",
+        )
+    if "does not exist" in lowered and "database" in lowered:
+        return TargetError(
+            f"PostgreSQL at {where}: the database does not exist",
+            hint="Create it first (createdb NAME) or fix the database name in the URL.",
+        )
+    if "timeout" in lowered or "timed out" in lowered:
+        return TargetError(
+            f"PostgreSQL at {where} did not answer in time",
+            hint="Check the host, port and firewall; raise connect_timeout for slow links.",
+        )
+    if "refused" in lowered or "could not connect" in lowered or "no such file" in lowered:
+        return TargetError(
+            f"cannot connect to PostgreSQL at {where} (connection refused)",
+            hint="Is the server running and listening on that host and port?",
+        )
+    return TargetError(f"cannot connect to PostgreSQL at {where}: {first_line_of(message)}")
+
+
+def first_line_of(message: str) -> str:
+    """The first non-empty line of a message."""
+    return next((line for line in message.splitlines() if line.strip()), message)
+
+
+_ADAPTERS: dict[str, Callable[[Any], Any]] = {
+    "json": lambda v: None if v is None else json_text(v),
+}
+
+
+class PostgresTarget(Target):
+    """A PostgreSQL database (its default schema)."""
+
+    dialect_name = "postgresql"
+
+    def __init__(self, spec: TargetSpec, base_dir: Path) -> None:
+        super().__init__(spec, base_dir)
+        self.url = pg_url(spec.url)
+
+    def describe(self) -> str:
+        """``user@host:port/database`` (never the password)."""
+        return describe_url(self.url)
+
+    async def open(self) -> None:
+        """Connect and begin the run's transaction."""
+        engine = create_async_engine(
+            self.url,
+            poolclass=NullPool,
+            connect_args=connect_args(self.spec, self.url, self.spec.password_env),
+        )
+        self.engine = engine
+        try:
+            self._conn = await engine.connect()
+            await self._conn.begin()
+        except Exception as exc:
+            await engine.dispose()
+            self.engine = None
+            orig = getattr(exc, "orig", None) or exc
+            raise explain_connect_error(str(orig), self.describe()) from None
+
+    async def create_table(self, table: TableInfo) -> str:
+        """Create an inferred table."""
+        assert self.engine is not None
+        ddl = create_table_ddl(table, self.engine.dialect)
+        await self.execute(ddl, f"creating table {table.name}")
+        return ddl
+
+    async def _column_types(self, table: str) -> dict[str, str]:
+        rows = await self.fetch_dicts(
+            "SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, "
+            "t.typname AS base FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+            f"WHERE a.attrelid = to_regclass('{quote(table).replace(chr(39), chr(39) * 2)}') "
+            "AND a.attnum > 0 AND NOT a.attisdropped",
+            f"reading column types of {table}",
+        )
+        return {r["name"]: _WIDER.get(r["base"], r["type"]) for r in rows}
+
+    async def create_stage(
+        self, table: TableInfo, columns: list[str], key: list[str], compare: list[str]
+    ) -> Stage:
+        """A temp table (dropped at commit) with the target columns' types, a bit widened."""
+        stage = Stage(table, self._stage_name(), columns, key, compare)
+        types = await self._column_types(table.name)
+        defs = ", ".join(f"{quote(c)} {types.get(c, 'text')}" for c in columns)
+        await self.execute(
+            f"CREATE TEMP TABLE {quote(stage.name)} ({defs}{', ' if defs else ''}"
+            f"_ferry_seq bigint) ON COMMIT DROP",
+            f"creating a staging table for {table.name}",
+        )
+        return stage
+
+    async def add_stage_column(self, stage: Stage, column: ColumnInfo) -> None:
+        """Add a column to a stage (its table gained one during the run)."""
+        types = await self._column_types(stage.table.name)
+        await self.execute(
+            f"ALTER TABLE {quote(stage.name)} ADD COLUMN {quote(column.name)} "
+            f"{types.get(column.name, 'text')}",
+            f"widening the staging table of {stage.table.name}",
+        )
+        stage.columns.append(column.name)
+        stage.compare.append(column.name)
+
+    async def write_stage(self, stage: Stage, rows: list[tuple[Any, ...]]) -> None:
+        """COPY the rows into the stage."""
+        if not rows:
+            return
+        names = ", ".join([*map(quote, stage.columns), "_ferry_seq"])
+        raw = await self.conn.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        start = stage.rows
+        try:
+            sql = f"COPY {quote(stage.name)} ({names}) FROM STDIN"
+            async with driver.cursor() as cursor, cursor.copy(sql) as copy:
+                for number, row in enumerate(rows):
+                    await copy.write_row((*row, start + number))
+        except psycopg.Error as exc:
+            raise self.wrap(exc, f"loading rows for {stage.table.name}") from None
+        stage.rows += len(rows)
+
+    def adapt(self, type_name: str) -> Callable[[Any], Any]:
+        """psycopg takes Python values as they are, JSON as text."""
+        return _ADAPTERS.get(type_name, _identity)
+
+    def differs(self, column: ColumnInfo, left: str, right: str) -> str:
+        """``IS DISTINCT FROM``; ``json`` (which has no equality) compared as jsonb."""
+        if column.type == "json" and column.sql_type.upper() == "JSON":
+            return f"{left}::jsonb IS DISTINCT FROM {right}::jsonb"
+        return f"{left} IS DISTINCT FROM {right}"
+
+    def newer(self, column: ColumnInfo, left: str, right: str) -> str:
+        """Plain ``>``: PostgreSQL compares timestamps as points in time."""
+        return f"{left} > {right}"
+
+    def wrap(self, exc: BaseException, what: str) -> TargetError:
+        """A clear message for a driver error (connection lost, permission, full disk ...)."""
+        orig = getattr(exc, "orig", None) or exc
+        message = first_line(orig)
+        where = f"PostgreSQL {self.describe()}"
+        lowered = message.lower()
+        if isinstance(orig, psycopg.OperationalError) or "server closed" in lowered:
+            return TargetError(
+                f"{where}: the connection was lost while {what} ({message}); nothing was committed",
+                hint="Check the server, then run again: the target is unchanged.",
+            )
+        if "permission denied" in lowered:
+            return TargetError(
+                f"{where}: permission denied while {what} ({message})",
+                hint="Grant the user the rights Ferry needs (CREATE on the schema, "
+                "INSERT/UPDATE on the tables), or use another user.",
+            )
+        if "no space left" in lowered or "disk full" in lowered:
+            return TargetError(
+                f"{where}: the server's disk is full ({what}); nothing was committed",
+                hint="Free space on the database server and run again.",
+            )
+        return TargetError(f"{where}: {what} failed: {message}")
+
+
+def _identity(value: Any) -> Any:
+    return value

@@ -1,0 +1,234 @@
+"""The embedded default target: one SQLite file, written through aiosqlite in one transaction.
+
+pysqlite's implicit transaction handling does not cover DDL, so the connection runs in
+autocommit mode and Ferry issues ``BEGIN IMMEDIATE`` itself (SQLAlchemy's documented recipe):
+every CREATE, INSERT and UPDATE of a run then commits or rolls back together, and another
+writer is told at once that the file is busy instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from ..errors import TargetError
+from ..plan import TargetSpec
+from ..schema import ColumnInfo, TableInfo, create_table_ddl
+from ..values import json_text, to_utc_naive
+from .base import Stage, Target, first_line, quote
+
+BUSY_TIMEOUT_SECONDS = 5.0
+
+
+def sqlite_path(spec: TargetSpec, base_dir: Path) -> Path:
+    """The target file a ``sqlite:///`` URL names, relative to the plan's folder."""
+    database = make_url(spec.url).database or ""
+    if not database or database == ":memory:":
+        raise TargetError(
+            f"target URL {spec.url!r} names no file",
+            hint="Use sqlite:///app.db (relative to the plan) or sqlite:////abs/path/app.db.",
+        )
+    path = Path(database).expanduser()
+    return path if path.is_absolute() else base_dir / path
+
+
+def _timestamp(value: Any) -> Any:
+    # SQLAlchemy's own SQLite DATETIME format, so the app's ORM reads what Ferry wrote.
+    return None if value is None else to_utc_naive(value).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+_ADAPTERS: dict[str, Callable[[Any], Any]] = {
+    "timestamp": _timestamp,
+    "date": lambda v: None if v is None else v.isoformat(),
+    "boolean": lambda v: None if v is None else int(v),
+    "json": lambda v: None if v is None else json_text(v),
+}
+
+
+class SqliteTarget(Target):
+    """A SQLite file; created when missing, and removed again if the run does not commit."""
+
+    dialect_name = "sqlite"
+
+    def __init__(self, spec: TargetSpec, base_dir: Path) -> None:
+        super().__init__(spec, base_dir)
+        self.path = sqlite_path(spec, base_dir)
+        self._created_file = False
+
+    def describe(self) -> str:
+        """The target file's path."""
+        return str(self.path)
+
+    async def open(self) -> None:
+        """Connect, switch foreign keys on and take the write lock (``BEGIN IMMEDIATE``)."""
+        if not self.path.parent.is_dir():
+            raise TargetError(
+                f"the folder of the target {self.path} does not exist",
+                hint="Create the folder or point [target] url at an existing one.",
+            )
+        self._created_file = not self.path.exists()
+        engine = create_async_engine(
+            f"sqlite+aiosqlite:///{self.path}",
+            poolclass=NullPool,
+            connect_args={"timeout": BUSY_TIMEOUT_SECONDS},
+        )
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        self.engine = engine
+        try:
+            self._conn = await engine.connect()
+            await self._conn.begin()
+            # Reading the schema proves the file is a database (a text file fails here).
+            await self._conn.exec_driver_sql("SELECT count(*) FROM sqlite_master")
+        except Exception as exc:
+            await self._discard()
+            raise self.wrap(exc, "opening the target") from None
+
+    async def _discard(self) -> None:
+        with contextlib.suppress(Exception):
+            if self._conn is not None:
+                await self._conn.close()
+        self._conn = None
+        if self.engine is not None:
+            await self.engine.dispose()
+            self.engine = None
+        self._remove_if_created()
+
+    def _remove_if_created(self) -> None:
+        if self._created_file:
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    Path(str(self.path) + suffix).unlink()
+
+    async def finish(self, commit: bool) -> None:
+        """Commit or roll back; a file this run created is removed when nothing committed."""
+        try:
+            await super().finish(commit)
+        finally:
+            if not commit:
+                self._remove_if_created()
+
+    async def create_table(self, table: TableInfo) -> str:
+        """Create an inferred table in the target file."""
+        assert self.engine is not None
+        ddl = create_table_ddl(table, self.engine.dialect)
+        await self.execute(ddl, f"creating table {table.name}")
+        return ddl
+
+    def stage_ref(self, stage: Stage) -> str:
+        """Stages live in SQLite's temp database, never in the target file."""
+        return f"temp.{quote(stage.name)}"
+
+    def stage_index_name(self, stage: Stage) -> str:
+        """Indexes of temp tables are named in the temp schema."""
+        return f"temp.{quote(stage.name + '_key')}"
+
+    async def create_stage(
+        self, table: TableInfo, columns: list[str], key: list[str], compare: list[str]
+    ) -> Stage:
+        """A temp table with the target columns' declared types (same affinities)."""
+        stage = Stage(table, self._stage_name(), columns, key, compare)
+        defs = ", ".join(f"{quote(c)} {table.columns[c].sql_type or ''}".rstrip() for c in columns)
+        await self.execute(
+            f"CREATE TEMP TABLE {quote(stage.name)} ({defs}{', ' if defs else ''}"
+            f"_ferry_seq INTEGER)",
+            f"creating a staging table for {table.name}",
+        )
+        return stage
+
+    async def add_stage_column(self, stage: Stage, column: ColumnInfo) -> None:
+        """Add a column to a stage (its table gained one during the run)."""
+        await self.execute(
+            f"ALTER TABLE {self.stage_ref(stage)} ADD COLUMN {quote(column.name)}",
+            f"widening the staging table of {stage.table.name}",
+        )
+        stage.columns.append(column.name)
+        stage.compare.append(column.name)
+
+    async def write_stage(self, stage: Stage, rows: list[tuple[Any, ...]]) -> None:
+        """executemany into the temp table; each row gets its source order number."""
+        if not rows:
+            return
+        marks = ", ".join("?" for _ in range(len(stage.columns) + 1))
+        names = ", ".join([*map(quote, stage.columns), "_ferry_seq"])
+        start = stage.rows
+        numbered = [(*row, start + i) for i, row in enumerate(rows)]
+        raw = await self.conn.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        try:
+            await driver.executemany(
+                f"INSERT INTO {self.stage_ref(stage)} ({names}) VALUES ({marks})", numbered
+            )
+        except Exception as exc:
+            raise self.wrap(exc, f"staging rows for {stage.table.name}") from None
+        stage.rows += len(rows)
+
+    def adapt(self, type_name: str) -> Callable[[Any], Any]:
+        """SQLite stores timestamps as text, booleans as 0/1 and JSON as text."""
+        return _ADAPTERS.get(type_name, _identity)
+
+    def differs(self, column: ColumnInfo, left: str, right: str) -> str:
+        """``IS NOT``; JSON compared after ``json()`` minifies it."""
+        if column.type == "json":
+
+            def norm(x: str) -> str:
+                return f"(CASE WHEN json_valid({x}) THEN json({x}) ELSE {x} END)"
+
+            return f"{norm(left)} IS NOT {norm(right)}"
+        return f"{left} IS NOT {right}"
+
+    def newer(self, column: ColumnInfo, left: str, right: str) -> str:
+        """Timestamps compared as points in time (text styles differ), others as values."""
+        if column.type in ("timestamp", "date"):
+            return f"julianday({left}) > julianday({right})"
+        return f"{left} > {right}"
+
+    def wrap(self, exc: BaseException, what: str) -> TargetError:
+        """A clear message for the SQLite errors people meet."""
+        orig = getattr(exc, "orig", None) or exc
+        message = first_line(orig)
+        lowered = message.lower()
+        where = f"target {self.path}"
+        if "locked" in lowered or "busy" in lowered:
+            return TargetError(
+                f"{where} is locked by another program ({what})",
+                hint="Stop the application that writes to it, or retry when it is idle.",
+            )
+        if "not a database" in lowered or "malformed" in lowered:
+            return TargetError(
+                f"{where} is not a usable SQLite database ({message})",
+                hint="Point [target] url at a SQLite file, or at a new file name.",
+            )
+        if "disk is full" in lowered or "disk i/o" in lowered:
+            return TargetError(
+                f"{where}: the disk is full or failing ({what}); nothing was written",
+                hint="Free some space and run again.",
+            )
+        if "readonly" in lowered or "unable to open" in lowered:
+            return TargetError(
+                f"{where} cannot be written ({message})",
+                hint="Check the file's and folder's permissions.",
+            )
+        return TargetError(f"{where}: {what} failed: {message}")
+
+
+def _identity(value: Any) -> Any:
+    return value

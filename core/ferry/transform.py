@@ -1,0 +1,266 @@
+"""Turning a source row into a target row: column mapping, transforms and casts.
+
+Each target column takes its value in this order of steps, as the plan declares them:
+``from`` / ``const`` / ``now`` -> ``parse_json`` -> ``json_path`` -> ``default`` -> ``ops``
+(trim, lower, upper) -> ``is_not_null`` -> cast to the column's type. A step that fails rejects
+the row with the reason, or (``on_error = "warn"``) uses ``fallback`` and records a warning.
+A table may name a Python ``hook`` that sees (and may rewrite, drop or reject) each source row
+before its columns are mapped.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import PlanError
+from .plan import ColumnSpec, TableSpec
+from .schema import TableInfo
+from .values import CastError, LogicalType, cast
+
+_PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
+
+RowHook = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+class RowRejected(Exception):
+    """A row cannot be loaded; ``reason`` says which column and why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def compile_json_path(path: str) -> list[str | int]:
+    """Steps of a JSON path in the subset Ferry reads: ``$``, ``.name``, ``['name']``, ``[0]``."""
+    if not path.startswith("$"):
+        raise ValueError(f"JSON path {path!r} must start with '$'")
+    steps: list[str | int] = []
+    rest = path[1:]
+    position = 0
+    while position < len(rest):
+        match = _PATH_TOKEN.match(rest, position)
+        if not match:
+            raise ValueError(f"JSON path {path!r}: cannot read {rest[position:]!r}")
+        name, index, quoted1, quoted2 = match.groups()
+        if index is not None:
+            steps.append(int(index))
+        else:
+            steps.append(next(s for s in (name, quoted1, quoted2) if s is not None))
+        position = match.end()
+    return steps
+
+
+def follow_json_path(value: Any, steps: list[str | int]) -> Any:
+    """The value at ``steps`` inside ``value``; None where the path does not exist."""
+    for step in steps:
+        if isinstance(step, int):
+            if not isinstance(value, list) or step >= len(value):
+                return None
+        elif not isinstance(value, dict) or step not in value:
+            return None
+        value = value[step]
+    return value
+
+
+def _parse_json_text(text: str) -> Any:
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"{constant} is not valid JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def load_hook(reference: str, base_dir: Path) -> RowHook:
+    """Import a ``file.py:function`` (relative to the plan) or ``module:function`` hook."""
+    target, _, function = reference.partition(":")
+    if not function:
+        raise PlanError(
+            f"hook {reference!r} must look like 'hooks.py:function' or 'package.module:function'"
+        )
+    try:
+        if target.endswith(".py"):
+            path = (base_dir / target).resolve()
+            spec = importlib.util.spec_from_file_location(f"ferry_hook_{path.stem}", path)
+            if spec is None or spec.loader is None:
+                raise FileNotFoundError(path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(target)
+        hook: RowHook = getattr(module, function)
+    except FileNotFoundError:
+        raise PlanError(f"hook file {target} was not found next to the plan") from None
+    except (ImportError, AttributeError, SyntaxError) as exc:
+        raise PlanError(f"cannot load hook {reference!r}: {exc}") from None
+    return hook
+
+
+@dataclass
+class _Column:
+    name: str
+    spec: ColumnSpec
+    type: LogicalType
+    steps: list[str | int] | None
+
+
+class RowMapper:
+    """Maps source rows of one table spec onto the target table's columns.
+
+    ``columns`` is the order of values in the tuples :meth:`map` returns; ``now_columns`` are
+    filled with the run's start time and are left out of change detection, so a re-run on
+    unchanged data changes nothing.
+    """
+
+    def __init__(
+        self,
+        spec: TableSpec,
+        target: TableInfo,
+        source_columns: Iterable[str],
+        now: datetime,
+        hook: RowHook | None = None,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.target = target
+        self.now = now
+        self.hook = hook
+        self.warn = warn or (lambda message: None)
+        plan_columns = dict(spec.columns)
+        if spec.map_all:
+            taken = {c.from_ for c in plan_columns.values() if c.from_}
+            for name in source_columns:
+                if name in target.columns and name not in plan_columns and name not in taken:
+                    plan_columns[name] = ColumnSpec.model_validate({"from": name})
+        self._columns: list[_Column] = []
+        for name, column in plan_columns.items():
+            if name not in target.columns:
+                raise PlanError(
+                    f"table {spec.name!r} has no column {name!r} (the plan maps a value to it)",
+                    hint=f"Columns of {spec.name}: {', '.join(target.columns)}",
+                )
+            declared = column.cast or target.columns[name].type
+            steps = compile_json_path(column.json_path) if column.json_path else None
+            self._columns.append(_Column(name, column, declared, steps))
+        self.columns = [c.name for c in self._columns]
+        self.now_columns = {c.name for c in self._columns if c.spec.now}
+        self.source_fields = {c.spec.from_ for c in self._columns if c.spec.from_}
+        self.key = list(spec.key)
+        self._key_index = [self.columns.index(k) for k in self.key if k in self.columns]
+        self._skip_index = [self.columns.index(c) for c in spec.skip_when_null if c in self.columns]
+
+    def key_of(self, values: tuple[Any, ...] | dict[str, Any]) -> str:
+        """A readable key for messages: ``id=42`` or ``a=1, b=x``."""
+        if isinstance(values, dict):
+            return ", ".join(f"{k}={values.get(k)!r}" for k in self.key) or "(no key)"
+        return ", ".join(f"{self.columns[i]}={values[i]!r}" for i in self._key_index)
+
+    def map(self, row: dict[str, Any]) -> tuple[Any, ...] | None:
+        """The target values for one source row, None when the row is skipped.
+
+        Raises :class:`RowRejected` with the reason when the row cannot be loaded.
+        """
+        if self.hook is not None:
+            try:
+                hooked = self.hook(row)
+            except (ValueError, TypeError, KeyError) as exc:
+                raise RowRejected(f"hook {self.spec.hook}: {exc}") from None
+            if hooked is None:
+                return None
+            row = hooked
+        values = tuple(self._value(column, row) for column in self._columns)
+        for index in self._key_index:
+            if values[index] is None:
+                raise RowRejected(f"key column {self.columns[index]!r} is empty")
+        for index in self._skip_index:
+            if values[index] is None:
+                return None
+        return values
+
+    def _value(self, column: _Column, row: dict[str, Any]) -> Any:
+        spec = column.spec
+        if spec.from_ is not None:
+            value = row.get(spec.from_)
+        elif spec.has_const:
+            value = spec.const
+        elif spec.now:
+            return self.now
+        else:
+            value = None
+        if spec.parse_json and isinstance(value, str | bytes):
+            try:
+                value = _parse_json_text(value if isinstance(value, str) else value.decode())
+            except (ValueError, UnicodeDecodeError) as exc:
+                return self._failed(column, f"is not valid JSON ({exc})", value)
+        if column.steps is not None:
+            if isinstance(value, str) and not spec.parse_json:
+                try:
+                    value = _parse_json_text(value)
+                except ValueError as exc:
+                    return self._failed(column, f"is not valid JSON ({exc})", value)
+            value = follow_json_path(value, column.steps)
+        if value is None and spec.default is not None:
+            value = spec.default
+        if spec.ops and isinstance(value, str):
+            for op in spec.ops:
+                value = (
+                    value.strip()
+                    if op == "trim"
+                    else value.lower()
+                    if op == "lower"
+                    else value.upper()
+                )
+        if spec.is_not_null:
+            value = value is not None and value != ""
+        try:
+            return cast(value, column.type)
+        except CastError as exc:
+            return self._failed(column, str(exc), value)
+
+    def _failed(self, column: _Column, problem: str, value: Any) -> Any:
+        message = f"column {column.name!r}: {problem}"
+        if column.spec.on_error == "warn":
+            self.warn(f"{self.spec.name}: {message}; used {column.spec.fallback!r} instead")
+            return (
+                cast(column.spec.fallback, column.type)
+                if column.spec.fallback is not None
+                else None
+            )
+        raise RowRejected(message)
+
+    def add_column(self, name: str, spec: ColumnSpec, type_: LogicalType) -> None:
+        """Map one more column (a field the first records did not show)."""
+        self._columns.append(_Column(name, spec, type_, None))
+        self.columns.append(name)
+        if spec.from_:
+            self.source_fields.add(spec.from_)
+
+    def values_dict(self, values: tuple[Any, ...]) -> dict[str, Any]:
+        """The mapped values by column name (for reject reports and diffs)."""
+        return dict(zip(self.columns, values, strict=True))
+
+
+def json_default(value: Any) -> Any:
+    """``json.dumps`` default for values in reports: timestamps and bytes as text."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+__all__ = [
+    "RowHook",
+    "RowMapper",
+    "RowRejected",
+    "compile_json_path",
+    "follow_json_path",
+    "json_default",
+    "load_hook",
+]
