@@ -382,7 +382,11 @@ class _Run:
         return routes
 
     def _note_unmapped(self, route: _Route, field_name: str) -> None:
-        if field_name not in route.mapper.source_fields and route.spec.map_all:
+        if (
+            field_name not in route.mapper.source_fields
+            and field_name not in route.spec.ignore
+            and route.spec.map_all
+        ):
             self.warn(
                 f"{route.spec.source}: field {field_name!r} has no column in table "
                 f"{route.info.name}; it is not migrated",

@@ -122,6 +122,8 @@ class TableSpec(_Model):
     map_all: bool = True
     #: logical types for columns of a table Ferry creates (``ferry init`` fills these in)
     types: dict[str, LogicalType] = Field(default_factory=dict)
+    #: source fields deliberately not migrated (no warning about them)
+    ignore: list[str] = Field(default_factory=list)
     #: skip (not reject) rows where any of these target columns is NULL after transforms
     skip_when_null: list[str] = Field(default_factory=list)
     #: delete target rows whose key is not in the source: off unless the plan says so
@@ -318,13 +320,18 @@ def _location(data: Any, loc: tuple[int | str, ...]) -> str:
 def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
     """The keys allowed where an unknown key was found (for 'did you mean')."""
     model: type[BaseModel] | None = Plan
+    free_key = False
     for item in loc[:-1]:
+        if free_key:  # a key of a mapping of specs (a column name under `columns`)
+            free_key = False
+            continue
         if model is None or isinstance(item, int):
             continue
         field = model.model_fields.get(item)
         if field is None:
             return []
         annotation = field.annotation
+        free_key = repr(annotation).startswith("dict[")
         model = None
         for candidate in (
             TargetSpec,

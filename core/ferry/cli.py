@@ -1,0 +1,428 @@
+"""The ``ferry`` command: a thin layer over the public engine API.
+
+Exit codes: 0 success; 1 unexpected error; 2 bad command line; 3 invalid plan; 4 a source
+cannot be read; 5 the target refused (connection, statement, lock); 6 rows rejected with
+``on_reject = "stop"``, or a conflict under rule ``error``; 130 cancelled (Ctrl-C).
+Errors print one line and a hint; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from . import __version__
+from .errors import Cancelled, FerryError
+from .events import CancelToken, Event, RowRejected, StepStarted, TableProgress, Warning
+from .plan import Plan, load_plan, save_plan
+
+T = TypeVar("T")
+# Pipes and CI logs get 120 columns instead of rich's 80, so tables are not cut.
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+
+
+class _State:
+    debug = False
+
+
+def _fail(exc: BaseException) -> None:
+    if _State.debug:
+        raise exc
+    if isinstance(exc, FerryError):
+        err.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
+        if exc.hint:
+            err.print(f"[bold]hint:[/] {exc.hint}")
+        sys.exit(exc.exit_code)
+    err.print(f"[bold red]unexpected error:[/] {type(exc).__name__}: {exc}")
+    err.print("[bold]hint:[/] run again with --debug for details, and report it.")
+    sys.exit(1)
+
+
+def _run(coro_factory: Callable[[CancelToken], Coroutine[Any, Any, T]]) -> T:
+    """Run an engine coroutine; the first Ctrl-C cancels cleanly, a second one aborts."""
+    cancel = CancelToken()
+
+    async def main() -> T:
+        loop = asyncio.get_running_loop()
+        # Windows has no add_signal_handler: Ctrl-C then interrupts the default way.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGINT, _interrupt, cancel, loop)
+        return await coro_factory(cancel)
+
+    try:
+        return asyncio.run(main())
+    except (FerryError, Exception) as exc:
+        _fail(exc)
+        raise  # unreachable: _fail exits
+
+
+def _interrupt(cancel: CancelToken, loop: asyncio.AbstractEventLoop) -> None:
+    if cancel.cancelled:
+        loop.remove_signal_handler(signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)
+        return
+    err.print("\n[yellow]Cancelling: rolling back ... (Ctrl-C again to abort at once)[/]")
+    cancel.cancel()
+
+
+def _load(path: str) -> Plan:
+    try:
+        return load_plan(path)
+    except FerryError as exc:
+        _fail(exc)
+        raise
+
+
+class _ProgressView:
+    """Renders engine events as one progress bar per table (rows, rows/s, ETA)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.progress = Progress(
+            TextColumn("{task.description:<24}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]:>10}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            disable=quiet,
+            transient=False,
+        )
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, event: Event) -> None:
+        if self.quiet:
+            return
+        if isinstance(event, TableProgress):
+            task = self.tasks.get(event.table)
+            if task is None:
+                task = self.progress.add_task(event.table, total=event.rows_total, rate="")
+                self.tasks[event.table] = task
+            total = (
+                event.rows_total
+                if event.rows_total and event.rows_total >= event.rows_done
+                else None
+            )
+            self.progress.update(
+                task,
+                completed=event.rows_done,
+                total=total,
+                rate=f"{event.rows_per_second:,.0f} rows/s",
+            )
+        elif isinstance(event, StepStarted) and event.step in ("schema", "merge", "journal"):
+            self.progress.console.print(f"[dim]- {event.step}[/]")
+        elif isinstance(event, Warning):
+            self.progress.console.print(f"[yellow]warning:[/] {event.message}")
+        elif isinstance(event, RowRejected):
+            pass  # summarised after the run
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ferry")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+def cli(debug: bool) -> None:
+    """Ferry moves legacy app state (JSON, .env, text, SQLite) into SQLite or PostgreSQL.
+
+    Typical use: `ferry init DIR -o ferry.toml`, review the plan, `ferry check ferry.toml`,
+    `ferry preview ferry.toml`, then `ferry migrate ferry.toml`.
+    """
+    _State.debug = debug
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--target", "target_url", help="Target URL (default: sqlite:///ferry.db beside the plan)."
+)
+@click.option(
+    "--schema",
+    "schema",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A schema.sql whose tables the sources are matched to.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("ferry.toml"),
+    show_default=True,
+    help="Where to write the plan.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing plan file.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was found as JSON.")
+def init(
+    folder: Path,
+    target_url: str | None,
+    schema: Path | None,
+    output: Path,
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Scan FOLDER for legacy state and write a draft plan to review."""
+    from .scan import describe_found, scan_folder
+
+    if output.exists() and not force:
+        _fail(FerryError(f"{output} exists already", hint="Use --force to overwrite it."))
+    try:
+        result = scan_folder(folder, target_url, schema)
+    except Exception as exc:
+        _fail(exc)
+        raise
+    plan = result.plan
+    rebase_paths(plan, output.resolve().parent)
+    save_plan(plan, output)
+    found = describe_found(result)
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "plan": str(output),
+                    "sources": found,
+                    "skipped": [[str(p), why] for p, why in result.skipped],
+                }
+            )
+        )
+        return
+    table = Table("source", "kind", "file", "size", "rows", "tables", title=f"Found in {folder}")
+    for item in found:
+        where = item["path"] + (f" ({item['root']})" if item["root"] else "")
+        table.add_row(
+            item["source"],
+            item["kind"],
+            where,
+            _size(item["size"]),
+            str(item["rows"]),
+            item["problem"] or ", ".join(item["tables"]),
+        )
+    out.print(table)
+    notes = [f"{t.name}: {n}" for t in plan.tables for n in t.notes]
+    for note in notes:
+        out.print(f"[yellow]note:[/] {note}")
+    out.print(
+        f"Wrote [bold]{output}[/] ({len(plan.sources)} sources, {len(plan.tables)} tables). "
+        f"Review it, then run: ferry migrate {output}"
+    )
+
+
+def rebase_paths(plan: Plan, new_base: Path) -> None:
+    """Rewrite the plan's relative file paths so they hold from ``new_base``."""
+    for spec in plan.sources:
+        if spec.path and not Path(spec.path).is_absolute():
+            spec.path = os.path.relpath(plan.base_dir / spec.path, new_base)
+    plan.base_dir = new_base
+
+
+def _size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return str(size)
+
+
+@cli.command()
+@click.argument("plan_file", metavar="PLAN")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+def check(plan_file: str, as_json: bool) -> None:
+    """Preflight: open every source and the target, write nothing."""
+    from .check import check_plan
+
+    plan = _load(plan_file)
+    report = _run(lambda cancel: check_plan(plan))
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "server": report.server,
+                    "existing_tables": report.existing_tables,
+                    "tables_to_create": report.tables_to_create,
+                    "items": [vars(item) for item in report.items],
+                }
+            )
+        )
+    else:
+        for item in report.items:
+            mark = "[green]ok[/]  " if item.ok else "[red]FAIL[/]"
+            out.print(f"{mark} {item.subject}: {item.detail}")
+            if item.hint and not item.ok:
+                out.print(f"      hint: {item.hint}")
+    sys.exit(0 if report.ok else 1)
+
+
+def _print_result(result: Any, verb: str) -> None:
+    would = verb == "would"
+    labels = {
+        "read": "read",
+        "inserted": "insert" if would else "inserted",
+        "updated": "update" if would else "updated",
+        "unchanged": "unchanged",
+        "conflicts": "conflicts",
+        "rejected": "rejected",
+        "duplicates": "duplicates",
+        "skipped": "skipped",
+        "deleted": "delete" if would else "deleted",
+    }
+    rows = [(t, t.counts()) for t in result.tables]
+    # Rarely used counts only get a column when some table has them.
+    shown = [
+        k
+        for k in labels
+        if k not in ("duplicates", "skipped", "deleted") or any(c[k] for _, c in rows)
+    ]
+    table = Table(title=f"{result.mode} of {result.plan_name}")
+    table.add_column("table", no_wrap=True)
+    table.add_column("source", no_wrap=True)
+    for key in shown:
+        table.add_column(labels[key], justify="right")
+    for t, counts in rows:
+        table.add_row(t.name, t.source, *(str(counts[k]) for k in shown))
+    out.print(table)
+    if result.rejects:
+        out.print(f"[yellow]{result.rejected_total} rejected rows[/] (first ones):")
+        for reject in result.rejects[:5]:
+            out.print(f"  {reject.table} {reject.key}: {reject.reason}")
+
+
+def _engine_run(plan: Plan, preview: bool, as_json: bool, quiet: bool) -> Any:
+    from .migrate import migrate
+
+    view = _ProgressView(quiet or as_json)
+    with view.progress:
+        return _run(lambda cancel: migrate(plan, emit=view, cancel=cancel, preview=preview))
+
+
+@cli.command(name="migrate")
+@click.argument("plan_file", metavar="PLAN")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (for scripts).")
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the rejected rows to this file (JSON Lines).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def migrate_command(plan_file: str, as_json: bool, rejects: Path | None, quiet: bool) -> None:
+    """Run the plan: load every table in one transaction, journaled in ferry_runs."""
+    plan = _load(plan_file)
+    result = _engine_run(plan, preview=False, as_json=as_json, quiet=quiet)
+    if rejects is not None:
+        _write_rejects(result, rejects)
+    if as_json:
+        out.print_json(json.dumps(result.to_dict(), default=str))
+        return
+    _print_result(result, "did")
+    changed = sum(t.inserted + t.updated + t.deleted for t in result.tables)
+    out.print(
+        f"[green]Migrated[/] into {result.target} in {result.seconds:.1f} s: "
+        f"{changed} rows changed, run {result.run_id} journaled in ferry_runs."
+    )
+
+
+@cli.command()
+@click.argument("plan_file", metavar="PLAN")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def preview(plan_file: str, as_json: bool, quiet: bool) -> None:
+    """Run the whole migration inside a transaction and roll it back: exact counts."""
+    plan = _load(plan_file)
+    result = _engine_run(plan, preview=True, as_json=as_json, quiet=quiet)
+    if as_json:
+        out.print_json(json.dumps(result.to_dict(), default=str))
+        return
+    _print_result(result, "would")
+    for statement in result.ddl:
+        out.print(f"[dim]{statement.strip()};[/]")
+    out.print(f"Preview only: {result.target} is unchanged.")
+
+
+def _write_rejects(result: Any, path: Path) -> None:
+    from .transform import json_default
+
+    with path.open("w", encoding="utf-8") as handle:
+        for reject in result.rejects:
+            handle.write(json.dumps(vars(reject), default=json_default, ensure_ascii=False) + "\n")
+
+
+@cli.command()
+@click.argument(
+    "folder",
+    required=False,
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("ferry-demo"),
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def demo(folder: Path, quiet: bool) -> None:
+    """Copy the bundled demo (an app's JSON, .env and text state) to FOLDER and migrate it
+    into an embedded SQLite file there."""
+    from .demo import demo_source
+
+    source = demo_source()
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source, folder, dirs_exist_ok=True)
+    plan_path = folder / "ferry.toml"
+    out.print(f"Demo state copied to [bold]{folder}[/]; plan: {plan_path}")
+    plan = _load(str(plan_path))
+    result = _engine_run(plan, preview=False, as_json=False, quiet=quiet)
+    _print_result(result, "did")
+    out.print(f"[green]Done.[/] Look inside with: sqlite3 {folder / 'app.db'} .tables")
+
+
+@cli.group()
+def password() -> None:
+    """Store a database password in the OS keyring (never in the plan)."""
+
+
+@password.command(name="set")
+@click.argument("url")
+def password_set(url: str) -> None:
+    """Ask for the password of URL and keep it in the OS keyring."""
+    from sqlalchemy.engine import make_url
+
+    from .secrets import store_password
+
+    secret = click.prompt("Password", hide_input=True)
+    try:
+        store_password(make_url(url), secret)
+    except RuntimeError as exc:
+        _fail(
+            FerryError(
+                f"cannot store the password: {exc}", hint="Use FERRY_PASSWORD or ~/.pgpass instead."
+            )
+        )
+    out.print("Stored in the OS keyring.")
+
+
+def main() -> None:
+    """Entry point of the ``ferry`` command."""
+    try:
+        cli.main(standalone_mode=True)
+    except Cancelled as exc:  # pragma: no cover - handled in _run
+        _fail(exc)
+
+
+if __name__ == "__main__":
+    main()

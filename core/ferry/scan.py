@@ -1,0 +1,356 @@
+"""``ferry init``: look at a folder of legacy state and draft a plan a person can edit.
+
+Every file Ferry can read becomes a source (JSON documents with several collections become
+one source per collection), each source table is read once for exact columns, types and row
+counts, and each becomes a target table. Where the target already has tables (or a
+``schema.sql`` is given) sources are matched to tables and fields to columns by name, and
+what could not be matched is written into the table's ``notes`` for the reviewer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import ijson
+
+from .errors import FerryError
+from .plan import DEFAULT_TARGET_URL, ColumnSpec, Plan, SourceSpec, TableSpec, TargetSpec
+from .schema import FERRY_TABLES, TableInfo
+from .sources import SourceTable, open_source
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+_ONE_VALUE_MAX_BYTES = 4096
+_DOCUMENT_MAX_KEYS = 50
+_SKIPPED_DIRS = {".git", "__pycache__", "node_modules", ".venv", "venv", "ferry-backups"}
+
+
+@dataclass
+class FoundSource:
+    """A source ``ferry init`` found: what it is, how big, how many rows per table."""
+
+    spec: SourceSpec
+    files: list[Path]
+    size: int
+    tables: list[SourceTable] = field(default_factory=list)
+    problem: str = ""
+
+    @property
+    def rows(self) -> int:
+        """Rows over all of the source's tables."""
+        return sum(t.row_estimate or 0 for t in self.tables)
+
+
+@dataclass
+class ScanResult:
+    """The draft plan and what the scan saw (for the CLI's summary and the wizard's list)."""
+
+    plan: Plan
+    sources: list[FoundSource]
+    skipped: list[tuple[Path, str]]
+
+
+def identifier(text: str) -> str:
+    """A plain SQL-friendly name: ``Heartbeat Polling.txt`` -> ``heartbeat_polling_txt``."""
+    name = re.sub(r"[^0-9A-Za-z_]+", "_", text).strip("_").lower()
+    if not name:
+        name = "data"
+    return f"t_{name}" if name[0].isdigit() else name
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", name.lower())
+
+
+def json_layout(path: Path) -> dict[str, str] | None:
+    """For a JSON object whose every value is a collection, each key and its kind
+    (``array`` or ``keyed``); None for any other layout. Streams, so any size works."""
+    kinds: dict[str, str] = {}
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(3)
+            if head != b"\xef\xbb\xbf":
+                handle.seek(0)
+            events = ijson.parse(handle, use_float=True)
+            first = next(events, None)
+            if first is None or first[1] != "start_map":
+                return None
+            for prefix, event, _value in events:
+                depth = prefix.count(".") + 1 if prefix else 0
+                if depth == 0 and event == "map_key":
+                    continue
+                if depth == 1 and prefix not in kinds:
+                    if event == "start_array":
+                        kinds[prefix] = "array"
+                    elif event == "start_map":
+                        kinds[prefix] = "keyed"
+                    elif event != "map_key":
+                        return None
+                    if len(kinds) > _DOCUMENT_MAX_KEYS:
+                        return None
+                elif (
+                    depth == 2
+                    and kinds.get(prefix.split(".")[0]) == "keyed"
+                    and event not in ("start_map", "map_key", "end_map")
+                ):
+                    return None
+    except (ijson.JSONError, OSError, UnicodeDecodeError):
+        return None  # the reader reports the problem with its position
+    return kinds or None
+
+
+def _classify(path: Path) -> str | None:
+    name = path.name.lower()
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return None
+    if head == SQLITE_MAGIC:
+        return "sqlite"
+    if name == ".env" or name.endswith(".env") or name.startswith(".env."):
+        return "env"
+    if name.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    if name.endswith(".json"):
+        return "json"
+    if name.endswith(".txt"):
+        return "text"
+    return None
+
+
+def _one_value_file(path: Path) -> bool:
+    try:
+        if path.stat().st_size > _ONE_VALUE_MAX_BYTES:
+            return False
+        return len(path.read_bytes().strip().splitlines()) <= 1
+    except OSError:
+        return False
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, number = name, 2
+    while candidate in taken:
+        candidate, number = f"{name}_{number}", number + 1
+    taken.add(candidate)
+    return candidate
+
+
+def find_sources(folder: Path) -> tuple[list[SourceSpec], list[tuple[Path, str]]]:
+    """Source specs for every readable file under ``folder`` (paths relative to it)."""
+    specs: list[SourceSpec] = []
+    skipped: list[tuple[Path, str]] = []
+    names: set[str] = set()
+    texts: list[Path] = []
+    files = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not (set(p.relative_to(folder).parts[:-1]) & _SKIPPED_DIRS)
+    )
+    for path in files:
+        rel = path.relative_to(folder).as_posix()
+        kind = _classify(path)
+        if kind is None:
+            skipped.append((path, "not a kind of file Ferry reads"))
+            continue
+        if kind == "text":
+            if _one_value_file(path):
+                texts.append(path)
+            else:
+                skipped.append((path, "a text file with more than one value"))
+            continue
+        if kind == "json":
+            layout = json_layout(path)
+            if layout:
+                for key, collection in layout.items():
+                    shape: Literal["records", "keyed"] = (
+                        "records" if collection == "array" else "keyed"
+                    )
+                    specs.append(
+                        SourceSpec(
+                            name=_unique(identifier(key), names),
+                            kind="json",
+                            path=rel,
+                            root=key,
+                            shape=shape,
+                        )
+                    )
+                continue
+        stem = path.name.lstrip(".").rsplit(".", 1)[0] if kind != "env" else path.name
+        specs.append(SourceSpec(name=_unique(identifier(stem), names), kind=kind, path=rel))  # type: ignore[arg-type]
+    specs.extend(_text_sources(texts, folder, names))
+    return specs, skipped
+
+
+def _text_sources(paths: list[Path], folder: Path, names: set[str]) -> list[SourceSpec]:
+    """One-value text files; files sharing a ``prefix_`` become one source keyed by the rest."""
+    groups: dict[tuple[str, str], list[Path]] = defaultdict(list)
+    for path in paths:
+        match = re.match(r"^([A-Za-z0-9]+[_-])(.+)\.txt$", path.name)
+        parent = path.parent.relative_to(folder).as_posix()
+        groups[(parent, match.group(1) if match else path.name)].append(path)
+    specs = []
+    for (parent, prefix), members in sorted(groups.items()):
+        base = "" if parent == "." else parent + "/"
+        if len(members) > 1 and prefix.endswith(("_", "-")):
+            specs.append(
+                SourceSpec(
+                    name=_unique(identifier(prefix.rstrip("_-")), names),
+                    kind="text",
+                    path=f"{base}{prefix}*.txt",
+                    key_pattern=re.escape(prefix) + r"(?P<key>.+)\.txt",
+                )
+            )
+        else:
+            for path in members:
+                specs.append(
+                    SourceSpec(
+                        name=_unique(identifier(path.stem), names),
+                        kind="text",
+                        path=base + path.name,
+                    )
+                )
+    return specs
+
+
+def _match_table(source_table: str, existing: dict[str, TableInfo]) -> str | None:
+    wanted = [
+        _normal(source_table),
+        _normal(source_table.split(".")[-1]),
+        _normal(source_table.replace(".", "_")),
+    ]
+    by_normal = {_normal(n): n for n in existing if n not in FERRY_TABLES}
+    for candidate in wanted:
+        if candidate in by_normal:
+            return by_normal[candidate]
+    close = difflib.get_close_matches(wanted[-1], list(by_normal), n=1, cutoff=0.8)
+    return by_normal[close[0]] if close else None
+
+
+def _table_spec(found: SourceTable, existing: dict[str, TableInfo], taken: set[str]) -> TableSpec:
+    match = _match_table(found.name, existing)
+    if match is None:
+        name = _unique(
+            identifier(
+                found.name.split(".", 1)[-1]
+                if "." in found.name and found.parent is None
+                else found.name
+            ),
+            taken,
+        )
+        return TableSpec(
+            name=name, source=found.name, key=list(found.key), types=dict(found.columns)
+        )
+    taken.add(match)
+    info = existing[match]
+    columns: dict[str, ColumnSpec] = {}
+    notes: list[str] = []
+    target_by_normal = {_normal(c): c for c in info.columns}
+    mapped: set[str] = set()
+    for field_name in found.columns:
+        if field_name in info.columns:
+            mapped.add(field_name)
+            continue
+        match_column = target_by_normal.get(_normal(field_name))
+        if match_column and match_column not in mapped:
+            columns[match_column] = ColumnSpec.model_validate({"from": field_name})
+            mapped.add(match_column)
+        else:
+            notes.append(f"source field {field_name!r} matches no column of {match}")
+    for info_column in info.columns.values():
+        required = not info_column.nullable and not info_column.has_default
+        if info_column.name not in mapped and required:
+            notes.append(f"column {info_column.name!r} is required but no source field matches it")
+    key = [k for k in found.key if k in mapped] if not info.primary_key else []
+    return TableSpec(
+        name=match,
+        source=found.name,
+        columns=columns,
+        notes=notes,
+        key=key if key and not info.primary_key else [],
+    )
+
+
+async def _existing_tables(
+    target: TargetSpec, folder: Path, schema: Path | None
+) -> dict[str, TableInfo]:
+    """The target's tables (after applying ``schema`` in a rolled-back transaction)."""
+    from .schemafile import read_schema_file
+    from .targets import open_target
+
+    handle = open_target(target, folder)
+    if target.is_sqlite and not getattr(handle, "path", folder).exists() and schema is None:
+        return {}
+    await handle.open()
+    try:
+        if schema is not None:
+            await handle.run_schema_sql(read_schema_file(schema, handle.dialect_name), str(schema))
+        return await handle.reflect()
+    finally:
+        await handle.finish(commit=False)
+
+
+def scan_folder(
+    folder: str | Path, target_url: str | None = None, schema: str | Path | None = None
+) -> ScanResult:
+    """Find the sources in ``folder`` and draft a plan (paths relative to ``folder``)."""
+    folder = Path(folder).resolve()
+    if not folder.is_dir():
+        raise FerryError(
+            f"{folder} is not a folder", hint="Give the folder holding the app's state."
+        )
+    specs, skipped = find_sources(folder)
+    found: list[FoundSource] = []
+    for spec in specs:
+        reader = open_source(spec, folder)
+        files = reader.files()
+        item = FoundSource(spec, files, sum(f.stat().st_size for f in files if f.exists()))
+        try:
+            item.tables = reader.scan()
+        except FerryError as exc:
+            item.problem = exc.message
+        finally:
+            reader.close()
+        found.append(item)
+    schema_path = Path(schema).resolve() if schema else None
+    target = TargetSpec(url=target_url or DEFAULT_TARGET_URL)
+    if schema_path is not None:
+        target.schema_sql = str(schema_path)
+    existing = asyncio.run(_existing_tables(target, folder, schema_path))
+    taken: set[str] = set()
+    tables = [
+        _table_spec(table, existing, taken)
+        for item in found
+        if not item.problem
+        for table in item.tables
+    ]
+    plan = Plan(
+        name=identifier(folder.name),
+        target=target,
+        sources=[item.spec for item in found if not item.problem],
+        tables=tables,
+    )
+    plan.base_dir = folder
+    return ScanResult(plan=plan, sources=found, skipped=skipped)
+
+
+def describe_found(result: ScanResult) -> list[dict[str, Any]]:
+    """Rows for a summary: source, kind, path, size, rows, tables, problem."""
+    return [
+        {
+            "source": s.spec.name,
+            "kind": s.spec.kind,
+            "path": s.spec.path or s.spec.url,
+            "root": s.spec.root,
+            "size": s.size,
+            "rows": s.rows,
+            "tables": [t.name for t in s.tables],
+            "problem": s.problem,
+        }
+        for s in result.sources
+    ]
