@@ -253,7 +253,19 @@ class Plan(_Model):
     def to_dict(self) -> dict[str, Any]:
         """The plan as plain data, defaults left out, ready for TOML."""
         data = self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-        data.setdefault("version", PLAN_VERSION)
+        data.setdefault("target", {})
+        data["target"].setdefault("url", self.target.url)  # where data goes is always explicit
+        order = [
+            "version",
+            "name",
+            "target",
+            "backup",
+            "options",
+            "sources",
+            "tables",
+            "assertions",
+        ]
+        data = {"version": PLAN_VERSION, **{k: data[k] for k in order if k in data}}
         for table in data.get("tables", []):
             # A column fed straight from one source column is written as `col = "src"`.
             for name, column in table.get("columns", {}).items():

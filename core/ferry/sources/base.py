@@ -101,3 +101,23 @@ class SourceReader(ABC):
             table.columns = {**inferred, **declared} if declared else inferred
             table.row_estimate = counts.get(name, 0)
         return list(tables.values())
+
+
+def order_parents_first(tables: list[SourceTable]) -> list[SourceTable]:
+    """``tables`` reordered so a table comes after the parent its foreign key points to
+    (kept in their given order otherwise; a cycle leaves the rest as they are)."""
+    names = {table.name for table in tables}
+    placed: set[str] = set()
+    ordered: list[SourceTable] = []
+    remaining = list(tables)
+    while remaining:
+        for table in remaining:
+            parent = table.parent.parent if table.parent else None
+            if parent is None or parent == table.name or parent not in names or parent in placed:
+                break
+        else:  # a cycle: take the first one as it is
+            table = remaining[0]
+        remaining.remove(table)
+        placed.add(table.name)
+        ordered.append(table)
+    return ordered

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..identifiers import quote
 from ..plan import TargetSpec
-from .base import MergeCounts, Stage, Target, quote
+from .base import MergeCounts, Stage, Target
 
 
 def open_target(spec: TargetSpec, base_dir: Path) -> Target:

@@ -21,13 +21,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..errors import TargetError
+from ..identifiers import quote
 from ..plan import ConflictRule, TargetSpec
 from ..schema import ColumnInfo, TableInfo, reflect_tables
-
-
-def quote(name: str) -> str:
-    """Always-quoted SQL identifier (works in SQLite and PostgreSQL; a ``"`` is doubled)."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass

@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from ..errors import TargetError
+from ..identifiers import quote
 from ..plan import TargetSpec
 from ..schema import ColumnInfo, TableInfo, create_table_ddl
 from ..secrets import resolve_password
 from ..values import json_text
-from .base import Stage, Target, first_line, quote
+from .base import Stage, Target, first_line
 
 # Stage columns are widened so a too-long text or too-big number is caught by the merge (and
 # rejected row by row with the reason) instead of failing the whole COPY.

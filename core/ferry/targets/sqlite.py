@@ -19,10 +19,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from ..errors import TargetError
+from ..identifiers import quote
 from ..plan import TargetSpec
 from ..schema import ColumnInfo, TableInfo, create_table_ddl
 from ..values import json_text, to_utc_naive
-from .base import Stage, Target, first_line, quote
+from .base import Stage, Target, first_line
 
 BUSY_TIMEOUT_SECONDS = 5.0
 

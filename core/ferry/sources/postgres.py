@@ -1,0 +1,380 @@
+"""Reading a PostgreSQL database: every table on the search path (or the plan's list).
+
+All tables are read in one ``REPEATABLE READ READ ONLY`` transaction, so the copy is one
+consistent snapshot even while the application keeps writing. Rows stream through server-side
+cursors, ``batch_size`` at a time. The source URL holds no password: it comes from
+``FERRY_SOURCE_PASSWORD`` or, through libpq, from ``~/.pgpass`` / ``PGPASSWORD``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import dict_row
+
+from ..errors import SourceError
+from ..schema import FERRY_TABLES
+from ..values import LogicalType
+from .base import Batch, ParentLink, SourceReader, SourceTable, order_parents_first
+
+if TYPE_CHECKING:
+    from ..plan import SourceSpec
+
+PASSWORD_ENV = "FERRY_SOURCE_PASSWORD"
+CONNECT_TIMEOUT = 10
+
+_TYPES: dict[str, LogicalType] = {
+    "int2": "integer",
+    "int4": "integer",
+    "int8": "integer",
+    "float4": "float",
+    "float8": "float",
+    "numeric": "float",
+    "bool": "boolean",
+    "timestamp": "timestamp",
+    "timestamptz": "timestamp",
+    "date": "date",
+    "json": "json",
+    "jsonb": "json",
+    "bytea": "bytes",
+}
+
+# Ordinary and partitioned tables visible on the search path (partitions are read through
+# their parent), without the system catalogs.
+_TABLES_SQL = """
+SELECT c.oid, n.nspname, c.relname, c.reltuples
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+  AND pg_table_is_visible(c.oid)
+ORDER BY c.relname
+"""
+
+# Columns with their type; a domain counts as its base type, an array as category 'A'.
+_COLUMNS_SQL = """
+SELECT a.attname,
+       CASE WHEN t.typtype = 'd' THEN bt.typname ELSE t.typname END,
+       CASE WHEN t.typtype = 'd' THEN bt.typcategory ELSE t.typcategory END
+FROM pg_attribute a
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
+WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum
+"""
+
+_PRIMARY_KEY_SQL = """
+SELECT a.attname
+FROM pg_index i
+CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position)
+JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+WHERE i.indrelid = %s AND i.indisprimary
+ORDER BY k.position
+"""
+
+# The first foreign key (oldest constraint), its columns and the parent's, in order.
+_FOREIGN_KEY_SQL = """
+SELECT p.relname,
+       ARRAY(SELECT a.attname::text
+             FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, position)
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+             ORDER BY k.position),
+       ARRAY(SELECT a.attname::text
+             FROM unnest(c.confkey) WITH ORDINALITY AS k(attnum, position)
+             JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.attnum
+             ORDER BY k.position)
+FROM pg_constraint c JOIN pg_class p ON p.oid = c.confrelid
+WHERE c.conrelid = %s AND c.contype = 'f'
+ORDER BY c.oid
+LIMIT 1
+"""
+
+
+def postgres_logical_type(type_name: str, category: str = "") -> LogicalType:
+    """The logical type for a PostgreSQL type (``pg_type.typname``; arrays -> json)."""
+    if category == "A":
+        return "json"
+    return _TYPES.get(type_name, "text")
+
+
+@dataclass(frozen=True)
+class _Location:
+    """Where the server is, for messages: never holds the password."""
+
+    host: str
+    port: str
+    database: str
+    user: str
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}/{self.database}"
+
+
+class PostgresSource(SourceReader):
+    """Reads the tables of a PostgreSQL database (``kind = "postgres"``, ``url`` = where).
+
+    Tables are those visible on the connection's search path (``public`` by default; set it
+    with ``?options=-csearch_path%3Dapp`` in the URL), named ``<source>.<table>``; Ferry's own
+    ``ferry_runs`` is left out. ``spec.tables`` limits the read to the tables it names.
+    """
+
+    def __init__(self, spec: SourceSpec, base_dir: Path) -> None:
+        super().__init__(spec, base_dir)
+        # SQLAlchemy-style URLs (postgresql+psycopg://) are fine for libpq without the driver.
+        self.url = re.sub(r"^postgres(?:ql)?\+\w+://", "postgresql://", spec.url or "")
+        self.location = _location(self.url)
+        self._conn: psycopg.Connection[Any] | None = None
+        self._schemas: dict[str, str] = {}
+        self._cursor_count = 0
+
+    # ------------------------------------------------------------------ public interface
+
+    def describe(self) -> list[SourceTable]:
+        """Tables with column types, primary key, first foreign key and estimated row count."""
+        conn = self._connect()
+        own_transaction = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        try:
+            with self._errors():
+                return self._tables(conn)
+        finally:
+            if own_transaction:
+                self._end_transaction(conn)
+
+    def batches(self, batch_size: int) -> Iterator[Batch]:
+        """Every row of every table, all read in one REPEATABLE READ READ ONLY transaction."""
+        conn = self._connect()
+        try:
+            with self._errors():
+                tables = self._tables(conn)  # starts the transaction: its snapshot is the copy
+            for table in tables:
+                yield from self._read_table(conn, table, batch_size)
+        finally:
+            self._end_transaction(conn)
+
+    def close(self) -> None:
+        """Close the connection."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # ------------------------------------------------------------------ connection
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        if self._conn is not None and not self._conn.closed:
+            return self._conn
+        password = os.environ.get(PASSWORD_ENV) or None
+        try:
+            conn = psycopg.connect(
+                self.url,
+                password=password,
+                connect_timeout=CONNECT_TIMEOUT,
+                application_name="ferry",
+            )
+        except psycopg.Error as exc:
+            raise self._connect_error(exc, password) from None
+        # Applies to every transaction the connection begins from now on.
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        self._conn = conn
+        return conn
+
+    def _connect_error(self, exc: psycopg.Error, password: str | None) -> SourceError:
+        where = self.location
+        text = _scrub(str(exc), password)
+        lowered = text.lower()
+        if "database" in lowered and "does not exist" in lowered:
+            return SourceError(
+                f"PostgreSQL at {where.host}:{where.port} has no database "
+                f"{where.database!r} (source {self.spec.name!r})",
+                hint="Check the database name at the end of the source's url "
+                "(`psql -l` lists them).",
+                details=text,
+            )
+        if (
+            "password authentication failed" in lowered
+            or "no password supplied" in lowered
+            or "authentication failed" in lowered
+        ):
+            return SourceError(
+                f"PostgreSQL at {where} refused the login of user {where.user!r}: wrong or "
+                f"missing password (source {self.spec.name!r})",
+                hint=f"Set the password in {PASSWORD_ENV} or in ~/.pgpass; the plan's url "
+                "never holds it.",
+                details=text,
+            )
+        if "role" in lowered and "does not exist" in lowered:
+            return SourceError(
+                f"PostgreSQL at {where} has no user {where.user!r} (source {self.spec.name!r})",
+                hint="Check the user name in the source's url.",
+                details=text,
+            )
+        if any(
+            word in lowered
+            for word in ("connection refused", "timeout expired", "could not translate host")
+        ):
+            return SourceError(
+                f"Cannot reach PostgreSQL at {where} (source {self.spec.name!r}): "
+                f"{_first_reason(text)}",
+                hint="Check that the server runs and accepts connections, and the host and "
+                "port in the source's url.",
+                details=text,
+            )
+        return SourceError(
+            f"Cannot connect to PostgreSQL at {where} (source {self.spec.name!r}): "
+            f"{_first_reason(text)}",
+            hint="Check the source's url and that the server accepts this user from here.",
+            details=text,
+        )
+
+    @contextmanager
+    def _errors(self, table: str | None = None) -> Iterator[None]:
+        try:
+            yield
+        except psycopg.Error as exc:
+            what = f"table {table!r}" if table else "the table list"
+            reason = exc.diag.message_primary or _first_reason(str(exc))
+            raise SourceError(
+                f"Cannot read {what} of PostgreSQL {self.location} "
+                f"(source {self.spec.name!r}): {reason}",
+                hint="Check that the user may read it (GRANT SELECT) and that the server is "
+                "still up.",
+                details=str(exc),
+            ) from exc
+
+    def _end_transaction(self, conn: psycopg.Connection[Any]) -> None:
+        if conn.closed:
+            return
+        try:
+            conn.rollback()
+        except psycopg.Error:  # a broken connection: start afresh next time
+            conn.close()
+
+    # ------------------------------------------------------------------ schema
+
+    def _tables(self, conn: psycopg.Connection[Any]) -> list[SourceTable]:
+        found = [
+            (int(oid), str(schema), str(name), float(reltuples))
+            for oid, schema, name, reltuples in conn.execute(_TABLES_SQL).fetchall()
+            if name not in FERRY_TABLES
+        ]
+        names = [name for _, _, name, _ in found]
+        wanted = self._select(names)
+        self._schemas = {name: schema for _, schema, name, _ in found}
+        tables = [
+            self._table(conn, oid, name, reltuples)
+            for oid, _, name, reltuples in found
+            if name in wanted
+        ]
+        tables.sort(key=lambda table: wanted.index(table.origin))
+        return order_parents_first(tables)
+
+    def _select(self, names: list[str]) -> list[str]:
+        if not self.spec.tables:
+            return names
+        missing = [name for name in self.spec.tables if name not in names]
+        if missing:
+            raise SourceError(
+                f"Table {missing[0]!r} is not in PostgreSQL {self.location} "
+                f"(source {self.spec.name!r})",
+                hint="Tables there: " + (", ".join(names) or "none"),
+            )
+        return list(dict.fromkeys(self.spec.tables))
+
+    def _table(
+        self, conn: psycopg.Connection[Any], oid: int, name: str, reltuples: float
+    ) -> SourceTable:
+        columns = {
+            str(column): postgres_logical_type(str(type_name), str(category))
+            for column, type_name, category in conn.execute(_COLUMNS_SQL, (oid,)).fetchall()
+        }
+        key = tuple(str(row[0]) for row in conn.execute(_PRIMARY_KEY_SQL, (oid,)).fetchall())
+        parent = None
+        fk = conn.execute(_FOREIGN_KEY_SQL, (oid,)).fetchone()
+        if fk is not None:
+            ref_table, fk_columns, ref_columns = fk
+            parent = ParentLink(
+                parent=f"{self.spec.name}.{ref_table}",
+                columns=tuple(fk_columns),
+                parent_columns=tuple(ref_columns),
+            )
+        return SourceTable(
+            name=f"{self.spec.name}.{name}",
+            columns=columns,
+            key=key,
+            parent=parent,
+            # -1 (or 0 on old servers) means never analysed: no estimate
+            row_estimate=int(reltuples) if reltuples > 0 else None,
+            origin=name,
+        )
+
+    # ------------------------------------------------------------------ rows
+
+    def _read_table(
+        self, conn: psycopg.Connection[Any], table: SourceTable, batch_size: int
+    ) -> Iterator[Batch]:
+        if not table.columns:
+            return
+        query = sql.SQL("SELECT {} FROM {}").format(
+            sql.SQL(", ").join(sql.Identifier(column) for column in table.columns),
+            sql.Identifier(self._schemas[table.origin], table.origin),
+        )
+        self._cursor_count += 1
+        # A named (server-side) cursor: the server keeps the rows, memory stays flat.
+        cursor = conn.cursor(name=f"ferry_source_{self._cursor_count}", row_factory=dict_row)
+        try:
+            with self._errors(table.origin):
+                cursor.execute(query)
+            while True:
+                with self._errors(table.origin):
+                    rows = cursor.fetchmany(batch_size)
+                if not rows:
+                    return
+                yield Batch(table.name, rows)
+        finally:
+            if not conn.closed and not conn.broken:
+                with suppress(psycopg.Error):
+                    cursor.close()
+
+
+def _location(url: str) -> _Location:
+    try:
+        info = conninfo_to_dict(url)
+    except psycopg.Error:
+        info = {}
+    host = str(info.get("host") or os.environ.get("PGHOST") or "localhost")
+    port = str(info.get("port") or os.environ.get("PGPORT") or "5432")
+    user = str(info.get("user") or os.environ.get("PGUSER") or _login_name())
+    database = str(info.get("dbname") or os.environ.get("PGDATABASE") or user)
+    return _Location(host=host, port=port, database=database, user=user)
+
+
+def _login_name() -> str:
+    """The operating-system user, which libpq takes when the URL names none."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+def _scrub(text: str, password: str | None) -> str:
+    """``text`` with the password, should a driver message ever echo it, masked."""
+    return text.replace(password, "***") if password else text
+
+
+def _first_reason(text: str) -> str:
+    """The useful line of a libpq message (it repeats the host and stacks details)."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return "unknown error"
+    reason = lines[0]
+    # 'connection failed: connection to server at "h" (1.2.3.4), port 5 failed: Connection refused'
+    return reason.rsplit("failed: ", 1)[-1] if "failed: " in reason else reason

@@ -1,0 +1,311 @@
+"""Reading a SQLite database file: every table (or the plan's list), in one read transaction.
+
+The file is opened read-only. All tables are read inside a single transaction, so an
+application still writing to the file cannot produce a torn copy: in WAL mode the reader sees
+one snapshot, in rollback-journal mode its shared lock keeps writers out until the read ends.
+Values come as SQLite stores them (a date held as text stays text); column types come from the
+declared types, following SQLite's affinity rules.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote as url_quote
+
+from ..errors import SourceError
+from ..identifiers import quote
+from ..schema import FERRY_TABLES
+from ..values import LogicalType
+from .base import Batch, ParentLink, SourceReader, SourceTable, order_parents_first
+
+if TYPE_CHECKING:
+    from ..plan import SourceSpec
+
+
+_FLOAT_WORDS = ("REAL", "FLOA", "DOUB", "NUMERIC", "DECIMAL")
+_TIMESTAMP_WORDS = ("DATETIME", "TIMESTAMP", "TIME")
+_UTF8_ERROR = re.compile(r"Could not decode to UTF-8 column '(.*?)' with text")
+
+
+def sqlite_logical_type(declared: str) -> LogicalType:
+    """The logical type for a column's declared type, after SQLite's affinity rules.
+
+    ``INT`` anywhere -> integer; ``REAL``/``FLOA``/``DOUB``/``NUMERIC``/``DECIMAL`` -> float;
+    ``BOOL`` -> boolean; exactly ``DATE`` -> date; ``DATETIME``/``TIMESTAMP``/``TIME`` ->
+    timestamp; ``JSON`` -> json; ``BLOB`` -> bytes; anything else, and no type at all -> text.
+    """
+    word = declared.strip().upper()
+    if "INT" in word:
+        return "integer"
+    if "BOOL" in word:
+        return "boolean"
+    if any(part in word for part in _FLOAT_WORDS):
+        return "float"
+    if re.fullmatch(r"DATE(\s*\(.*\))?", word):
+        return "date"
+    if any(part in word for part in _TIMESTAMP_WORDS):
+        return "timestamp"
+    if "JSON" in word:
+        return "json"
+    if "BLOB" in word:
+        return "bytes"
+    return "text"
+
+
+class SqliteSource(SourceReader):
+    """Reads the tables of a SQLite file (``kind = "sqlite"``, ``path`` = the file).
+
+    Source tables are named ``<source>.<table>``; internal tables (``sqlite_*``) and Ferry's
+    own ``ferry_runs`` are left out. ``spec.tables`` limits the read to the tables it names.
+    """
+
+    #: seconds to wait for a writer's lock before reporting the database as locked
+    busy_timeout: float = 5.0
+
+    def __init__(self, spec: SourceSpec, base_dir: Path) -> None:
+        super().__init__(spec, base_dir)
+        path = Path(spec.path or "").expanduser()
+        self.path = path if path.is_absolute() else base_dir / path
+        self._conn: sqlite3.Connection | None = None
+
+    # ------------------------------------------------------------------ public interface
+
+    def describe(self) -> list[SourceTable]:
+        """Tables with declared column types, primary key, first foreign key and row count."""
+        conn = self._connect()
+        own_transaction = not conn.in_transaction  # batches() may have one open already
+        with self._errors():
+            if own_transaction:
+                conn.execute("BEGIN")
+            try:
+                tables = self._tables(conn)
+                for table in tables:
+                    with self._errors(table.origin):
+                        row = conn.execute(f"SELECT count(*) FROM {quote(table.origin)}").fetchone()
+                    table.row_estimate = int(row[0])
+            finally:
+                if own_transaction and conn.in_transaction:
+                    conn.execute("ROLLBACK")
+        return tables
+
+    def batches(self, batch_size: int) -> Iterator[Batch]:
+        """Every row of every table, read inside one read transaction, ``batch_size`` at most
+        per batch."""
+        conn = self._connect()
+        with self._errors():
+            conn.execute("BEGIN")
+        try:
+            with self._errors():
+                # Take the read lock (the WAL snapshot) now, before any table is read.
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                tables = self._tables(conn)
+            for table in tables:
+                yield from self._read_table(conn, table, batch_size)
+        finally:
+            # close() may have closed the connection under a half-read generator already.
+            with suppress(sqlite3.Error):
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+
+    def files(self) -> list[Path]:
+        """The database file."""
+        return [self.path]
+
+    def close(self) -> None:
+        """Close the connection."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # ------------------------------------------------------------------ connection
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is not None:
+            return self._conn
+        path = self.path
+        if not path.exists():
+            raise SourceError(
+                f"SQLite file {path} not found (source {self.spec.name!r})",
+                hint="Check the source's path in the plan; a relative path starts at the "
+                "plan's folder.",
+            )
+        if not path.is_file():
+            raise SourceError(
+                f"{path} is not a file (source {self.spec.name!r})",
+                hint="Point the source's path at the SQLite database file.",
+            )
+        if path.stat().st_size == 0:
+            raise SourceError(
+                f"{path} is empty (0 bytes): there is no SQLite database to read",
+                hint="Check that this is the right file; an application may create it only "
+                "when it first saves data.",
+            )
+        uri = f"file:{url_quote(str(path.resolve()))}?mode=ro"
+        try:
+            conn = sqlite3.connect(
+                uri,
+                uri=True,
+                timeout=self.busy_timeout,
+                isolation_level=None,  # transactions are explicit: BEGIN ... ROLLBACK
+                check_same_thread=False,  # the engine reads from a worker thread
+            )
+        except sqlite3.Error as exc:
+            raise self._translate(exc, None) from exc
+        self._conn = conn
+        return conn
+
+    @contextmanager
+    def _errors(self, table: str | None = None) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise self._translate(exc, table) from exc
+
+    def _translate(self, exc: sqlite3.Error, table: str | None) -> SourceError:
+        path = self.path
+        text = str(exc)
+        where = f" table {table!r} of" if table else ""
+        code = getattr(exc, "sqlite_errorname", "")
+        if code in ("SQLITE_BUSY", "SQLITE_LOCKED") or "database is locked" in text:
+            return SourceError(
+                f"SQLite file {path} is locked: another program is writing to it",
+                hint="Stop the application that uses it (or wait for it to finish writing) "
+                "and run again.",
+                details=text,
+            )
+        if code == "SQLITE_NOTADB" or "file is not a database" in text:
+            return SourceError(
+                f"{path} is not a SQLite database",
+                hint="Check the source's path and kind; the file may be encrypted, damaged "
+                "or of another format.",
+                details=text,
+            )
+        match = _UTF8_ERROR.search(text)
+        if match:
+            return SourceError(
+                f"SQLite file {path}, table {table!r}, column {match.group(1)!r}: a value "
+                "is text that is not valid UTF-8",
+                hint="Fix the value in the database (or store it as a BLOB); Ferry reads "
+                "SQLite text as UTF-8.",
+                details=text,
+            )
+        if code == "SQLITE_CORRUPT" or "malformed" in text:
+            return SourceError(
+                f"SQLite file {path} is damaged ({text})",
+                hint="Repair it first, e.g. with the sqlite3 shell's .recover command.",
+                details=text,
+            )
+        return SourceError(
+            f"Cannot read{where} SQLite file {path}: {text}",
+            hint="Check that the file is readable and is a SQLite database.",
+            details=text,
+        )
+
+    # ------------------------------------------------------------------ schema
+
+    def _tables(self, conn: sqlite3.Connection) -> list[SourceTable]:
+        names = [
+            str(row[0])
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+            )
+            if row[0] not in FERRY_TABLES
+        ]
+        selected = self._select(names)
+        by_folded = {name.casefold(): name for name in names}
+        tables = [self._table(conn, name, by_folded) for name in selected]
+        return order_parents_first(tables)
+
+    def _select(self, names: list[str]) -> list[str]:
+        if not self.spec.tables:
+            return names
+        by_folded = {name.casefold(): name for name in names}
+        selected: list[str] = []
+        for wanted in self.spec.tables:
+            actual = wanted if wanted in names else by_folded.get(wanted.casefold())
+            if actual is None:
+                raise SourceError(
+                    f"Table {wanted!r} is not in SQLite file {self.path} "
+                    f"(source {self.spec.name!r})",
+                    hint="Tables in it: " + (", ".join(names) or "none"),
+                )
+            if actual not in selected:
+                selected.append(actual)
+        return selected
+
+    def _table(self, conn: sqlite3.Connection, name: str, by_folded: dict[str, str]) -> SourceTable:
+        columns: dict[str, LogicalType] = {}
+        key: list[tuple[int, str]] = []
+        # table_xinfo lists generated columns too; hidden = 1 marks a virtual table's hidden one.
+        for column, declared, pk, hidden in conn.execute(
+            "SELECT name, type, pk, hidden FROM pragma_table_xinfo(?) ORDER BY cid", (name,)
+        ):
+            if hidden == 1:
+                continue
+            columns[column] = sqlite_logical_type(declared or "")
+            if pk:
+                key.append((int(pk), column))
+        primary_key = tuple(column for _, column in sorted(key))
+        return SourceTable(
+            name=f"{self.spec.name}.{name}",
+            columns=columns,
+            key=primary_key,
+            parent=self._parent(conn, name, by_folded),
+            origin=name,
+        )
+
+    def _parent(
+        self, conn: sqlite3.Connection, name: str, by_folded: dict[str, str]
+    ) -> ParentLink | None:
+        links: dict[int, list[tuple[int, str, str, str | None]]] = {}
+        for fk_id, seq, ref_table, column, ref_column in conn.execute(
+            'SELECT id, seq, "table", "from", "to" FROM pragma_foreign_key_list(?)', (name,)
+        ):
+            links.setdefault(int(fk_id), []).append((int(seq), ref_table, column, ref_column))
+        if not links:
+            return None
+        # SQLite numbers foreign keys last-declared first: the highest id is the first one.
+        parts = sorted(links[max(links)])
+        ref_table = by_folded.get(parts[0][1].casefold(), parts[0][1])
+        columns = tuple(column for _, _, column, _ in parts)
+        parent_columns: tuple[str, ...]
+        if all(ref is not None for _, _, _, ref in parts):
+            parent_columns = tuple(str(ref) for _, _, _, ref in parts)
+        else:  # REFERENCES parent (no column list): the parent's primary key
+            parent_columns = tuple(
+                str(row[0])
+                for row in conn.execute(
+                    "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", (ref_table,)
+                )
+            )
+        return ParentLink(
+            parent=f"{self.spec.name}.{ref_table}", columns=columns, parent_columns=parent_columns
+        )
+
+    # ------------------------------------------------------------------ rows
+
+    def _read_table(
+        self, conn: sqlite3.Connection, table: SourceTable, batch_size: int
+    ) -> Iterator[Batch]:
+        names = list(table.columns)
+        if not names:
+            return
+        select = f"SELECT {', '.join(quote(c) for c in names)} FROM {quote(table.origin)}"
+        with self._errors(table.origin):
+            cursor = conn.execute(select)
+        try:
+            while True:
+                with self._errors(table.origin):
+                    chunk: list[tuple[Any, ...]] = cursor.fetchmany(batch_size)
+                if not chunk:
+                    return
+                yield Batch(table.name, [dict(zip(names, row, strict=True)) for row in chunk])
+        finally:
+            with suppress(sqlite3.Error):
+                cursor.close()
