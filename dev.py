@@ -30,7 +30,7 @@ def _stamp() -> str:
 
 def ensure_venv() -> None:
     """Create .venv and install the project (editable) when missing or out of date."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py itself may run on an older Python
         sys.exit(f"Ferry needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     marker = VENV / ".ferry-installed"
     if marker.exists() and marker.read_text() == _stamp() and PYTHON.exists():

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from .errors import FerryError
-from .migrate import _check_mapping, _with_key
+from .events import CancelToken, ignore_events
+from .migrate import _check_mapping, _Run, _with_key
 from .plan import Plan
 from .schema import TableInfo
-from .sources import open_source
+from .sources import SourceTable, open_source
 from .targets import Target, open_target, quote
 from .targets.sqlite import SqliteTarget
 from .transform import RowMapper
@@ -51,7 +52,8 @@ class CheckReport:
 async def check_plan(plan: Plan) -> CheckReport:
     """Open every source and the target, inside a transaction that is rolled back."""
     report = CheckReport()
-    source_columns: dict[str, dict[str, str]] = {}
+    source_tables: dict[str, SourceTable] = {}
+    readable: set[str] = set()
     for source_spec in plan.sources:
         spec_name = source_spec.name
         try:
@@ -63,8 +65,9 @@ async def check_plan(plan: Plan) -> CheckReport:
         except FerryError as exc:
             report.items.append(CheckItem(f"source {spec_name}", False, exc.message, exc.hint))
             continue
+        readable.add(spec_name)
         for table in tables:
-            source_columns[table.name] = dict(table.columns)
+            source_tables[table.name] = table
         names = ", ".join(t.name for t in tables) or "no tables"
         report.items.append(CheckItem(f"source {spec_name}", True, f"readable ({names})"))
 
@@ -80,16 +83,49 @@ async def check_plan(plan: Plan) -> CheckReport:
         existing = await target.reflect()
         report.existing_tables = sorted(existing)
         report.items.extend(await _privileges(target, plan, existing))
+        report.tables_to_create = list(
+            dict.fromkeys(t.name for t in plan.tables if t.name not in existing)
+        )
+        usable = [t for t in plan.tables if t.source in source_tables]
         for spec in plan.tables:
-            info = existing.get(spec.name)
+            root = spec.source.split(".", 1)[0]
+            if spec.source not in source_tables and root in readable:
+                known = ", ".join(sorted(source_tables)) or "none"
+                report.items.append(
+                    CheckItem(
+                        f"table {spec.name}",
+                        False,
+                        f"reads {spec.source!r}, which the sources do not provide "
+                        f"(they provide: {known})",
+                        "Fix `source` of that table in the plan.",
+                    )
+                )
+        planned = existing
+        if report.tables_to_create and len(usable) == len(plan.tables):
+            # Make the missing tables as a run would (schema.sql, then inferred from the
+            # sources) inside this rolled-back transaction, so their mappings are checked too.
+            run = _Run(plan, ignore_events, CancelToken(), preview=True)
+            run.source_tables = source_tables
+            try:
+                planned = await run._prepare_schema(target)
+            except FerryError as exc:
+                report.items.append(CheckItem("schema", False, exc.message, exc.hint))
+        for spec in usable:
+            info = planned.get(spec.name)
+            if spec.name in existing:
+                how = "exists"
+            elif info is not None and not info.created:
+                how = "will be created from schema.sql"
+            else:
+                how = "will be created from the source data"
             if info is None:
-                how = "from schema.sql" if plan.target.schema_sql else "from the source data"
-                report.tables_to_create.append(spec.name)
-                report.items.append(CheckItem(f"table {spec.name}", True, f"will be created {how}"))
+                report.items.append(CheckItem(f"table {spec.name}", True, how))
                 continue
             try:
-                columns = source_columns.get(spec.source, {})
-                mapper = RowMapper(_with_key(spec, info), info, columns, datetime.now(UTC))
+                source = source_tables[spec.source]
+                mapper = RowMapper(
+                    _with_key(spec, info, source), info, dict(source.columns), datetime.now(UTC)
+                )
                 _check_mapping(spec, info, mapper)
             except FerryError as exc:
                 report.items.append(CheckItem(f"table {spec.name}", False, exc.message, exc.hint))
@@ -98,7 +134,7 @@ async def check_plan(plan: Plan) -> CheckReport:
                 CheckItem(
                     f"table {spec.name}",
                     True,
-                    f"exists; {len(mapper.columns)} columns mapped, key {', '.join(mapper.key)}",
+                    f"{how}; {len(mapper.columns)} columns mapped, key {', '.join(mapper.key)}",
                 )
             )
     finally:

@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -35,7 +37,7 @@ from rich.table import Table
 from . import __version__
 from .errors import Cancelled, FerryError
 from .events import CancelToken, Event, RowRejected, StepStarted, TableProgress, Warning
-from .plan import Plan, load_plan, save_plan
+from .plan import Plan, TargetSpec, load_plan, save_plan
 
 T = TypeVar("T")
 # Pipes and CI logs get 120 columns instead of rich's 80, so tables are not cut.
@@ -50,12 +52,16 @@ class _State:
 def _fail(exc: BaseException) -> None:
     if _State.debug:
         raise exc
+    # soft_wrap: an error stays one line (for grep and logs) however long its path is;
+    # the message is data, so rich markup in it (``[x]``) is printed as it is.
     if isinstance(exc, FerryError):
-        err.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
+        err.print(f"[bold red]error:[/] {escape(exc.message)}", soft_wrap=True)
         if exc.hint:
-            err.print(f"[bold]hint:[/] {exc.hint}")
+            err.print(f"[bold]hint:[/] {escape(exc.hint)}", soft_wrap=True)
         sys.exit(exc.exit_code)
-    err.print(f"[bold red]unexpected error:[/] {type(exc).__name__}: {exc}")
+    err.print(
+        f"[bold red]unexpected error:[/] {type(exc).__name__}: {escape(str(exc))}", soft_wrap=True
+    )
     err.print("[bold]hint:[/] run again with --debug for details, and report it.")
     sys.exit(1)
 
@@ -119,7 +125,7 @@ class _ProgressView:
         if isinstance(event, TableProgress):
             task = self.tasks.get(event.table)
             if task is None:
-                task = self.progress.add_task(event.table, total=event.rows_total, rate="")
+                task = self.progress.add_task(escape(event.table), total=event.rows_total, rate="")
                 self.tasks[event.table] = task
             total = (
                 event.rows_total
@@ -135,7 +141,7 @@ class _ProgressView:
         elif isinstance(event, StepStarted) and event.step in ("schema", "merge", "journal"):
             self.progress.console.print(f"[dim]- {event.step}[/]")
         elif isinstance(event, Warning):
-            self.progress.console.print(f"[yellow]warning:[/] {event.message}")
+            self.progress.console.print(f"[yellow]warning:[/] {escape(event.message)}")
         elif isinstance(event, RowRejected):
             pass  # summarised after the run
 
@@ -152,10 +158,33 @@ def cli(debug: bool) -> None:
     _State.debug = debug
 
 
+def _target_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """``--target`` is checked like a plan's url (scheme, no password) before any scan."""
+    if value is not None:
+        try:
+            TargetSpec(url=value)
+        except ValidationError as exc:
+            problem = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            raise click.BadParameter(problem) from None
+    return value
+
+
+def _in_existing_folder(
+    _ctx: click.Context, _param: click.Parameter, value: Path | None
+) -> Path | None:
+    """A file Ferry will write must be in a folder that exists; known before any work."""
+    if value is not None and not value.resolve().parent.is_dir():
+        raise click.BadParameter(f"the folder {value.parent} does not exist")
+    return value
+
+
 @cli.command()
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
-    "--target", "target_url", help="Target URL (default: sqlite:///ferry.db beside the plan)."
+    "--target",
+    "target_url",
+    callback=_target_url,
+    help="Target URL (default: sqlite:///ferry.db beside the plan).",
 )
 @click.option(
     "--schema",
@@ -169,6 +198,7 @@ def cli(debug: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     default=Path("ferry.toml"),
     show_default=True,
+    callback=_in_existing_folder,
     help="Where to write the plan.",
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing plan file.")
@@ -186,14 +216,18 @@ def init(
 
     if output.exists() and not force:
         _fail(FerryError(f"{output} exists already", hint="Use --force to overwrite it."))
+    plan_dir = output.resolve().parent
     try:
-        result = scan_folder(folder, target_url, schema)
+        result = scan_folder(folder, target_url, schema, plan_dir=plan_dir)
     except Exception as exc:
         _fail(exc)
         raise
     plan = result.plan
-    rebase_paths(plan, output.resolve().parent)
-    save_plan(plan, output)
+    rebase_paths(plan, plan_dir)
+    try:
+        save_plan(plan, output)
+    except OSError as exc:
+        _fail(FerryError(f"cannot write the plan {output}: {exc.strerror or exc}"))
     found = describe_found(result)
     if as_json:
         out.print_json(
@@ -206,24 +240,26 @@ def init(
             )
         )
         return
-    table = Table("source", "kind", "file", "size", "rows", "tables", title=f"Found in {folder}")
+    table = Table(
+        "source", "kind", "file", "size", "rows", "tables", title=f"Found in {escape(str(folder))}"
+    )
     for item in found:
         where = item["path"] + (f" ({item['root']})" if item["root"] else "")
         table.add_row(
-            item["source"],
+            escape(item["source"]),
             item["kind"],
-            where,
+            escape(where),
             _size(item["size"]),
             str(item["rows"]),
-            item["problem"] or ", ".join(item["tables"]),
+            escape(item["problem"] or ", ".join(item["tables"])),
         )
     out.print(table)
     notes = [f"{t.name}: {n}" for t in plan.tables for n in t.notes]
     for note in notes:
-        out.print(f"[yellow]note:[/] {note}")
+        out.print(f"[yellow]note:[/] {escape(note)}")
     out.print(
-        f"Wrote [bold]{output}[/] ({len(plan.sources)} sources, {len(plan.tables)} tables). "
-        f"Review it, then run: ferry migrate {output}"
+        f"Wrote [bold]{escape(str(output))}[/] ({len(plan.sources)} sources, "
+        f"{len(plan.tables)} tables). Review it, then run: ferry migrate {escape(str(output))}"
     )
 
 
@@ -232,6 +268,10 @@ def rebase_paths(plan: Plan, new_base: Path) -> None:
     for spec in plan.sources:
         if spec.path and not Path(spec.path).is_absolute():
             spec.path = os.path.relpath(plan.base_dir / spec.path, new_base)
+    if plan.target.schema_sql:
+        # the scan resolved it; the plan keeps it relative, like every path a person reviews
+        with contextlib.suppress(ValueError):  # another drive (Windows): stays absolute
+            plan.target.schema_sql = os.path.relpath(plan.resolve(plan.target.schema_sql), new_base)
     plan.base_dir = new_base
 
 
@@ -268,9 +308,9 @@ def check(plan_file: str, as_json: bool) -> None:
     else:
         for item in report.items:
             mark = "[green]ok[/]  " if item.ok else "[red]FAIL[/]"
-            out.print(f"{mark} {item.subject}: {item.detail}")
+            out.print(f"{mark} {escape(item.subject)}: {escape(item.detail)}")
             if item.hint and not item.ok:
-                out.print(f"      hint: {item.hint}")
+                out.print(f"      hint: {escape(item.hint)}")
     sys.exit(0 if report.ok else 1)
 
 
@@ -294,18 +334,18 @@ def _print_result(result: Any, verb: str) -> None:
         for k in labels
         if k not in ("duplicates", "skipped", "deleted") or any(c[k] for _, c in rows)
     ]
-    table = Table(title=f"{result.mode} of {result.plan_name}")
+    table = Table(title=f"{result.mode} of {escape(result.plan_name)}")
     table.add_column("table", no_wrap=True)
     table.add_column("source", no_wrap=True)
     for key in shown:
         table.add_column(labels[key], justify="right")
     for t, counts in rows:
-        table.add_row(t.name, t.source, *(str(counts[k]) for k in shown))
+        table.add_row(escape(t.name), escape(t.source), *(str(counts[k]) for k in shown))
     out.print(table)
     if result.rejects:
         out.print(f"[yellow]{result.rejected_total} rejected rows[/] (first ones):")
         for reject in result.rejects[:5]:
-            out.print(f"  {reject.table} {reject.key}: {reject.reason}")
+            out.print(f"  {escape(reject.table)} {escape(reject.key)}: {escape(reject.reason)}")
 
 
 def _engine_run(plan: Plan, preview: bool, as_json: bool, quiet: bool) -> Any:
@@ -322,6 +362,7 @@ def _engine_run(plan: Plan, preview: bool, as_json: bool, quiet: bool) -> Any:
 @click.option(
     "--rejects",
     type=click.Path(dir_okay=False, path_type=Path),
+    callback=_in_existing_folder,
     help="Write the rejected rows to this file (JSON Lines).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
@@ -330,14 +371,24 @@ def migrate_command(plan_file: str, as_json: bool, rejects: Path | None, quiet: 
     plan = _load(plan_file)
     result = _engine_run(plan, preview=False, as_json=as_json, quiet=quiet)
     if rejects is not None:
-        _write_rejects(result, rejects)
+        try:
+            _write_rejects(result, rejects)
+        except OSError as exc:
+            _fail(
+                FerryError(
+                    f"the migration is committed (run {result.run_id}), but the rejected rows "
+                    f"could not be written to {rejects}: {exc.strerror or exc}",
+                    hint="Run `ferry migrate` again with --rejects in a writable folder: "
+                    "unchanged rows are not written twice.",
+                )
+            )
     if as_json:
         out.print_json(json.dumps(result.to_dict(), default=str))
         return
     _print_result(result, "did")
     changed = sum(t.inserted + t.updated + t.deleted for t in result.tables)
     out.print(
-        f"[green]Migrated[/] into {result.target} in {result.seconds:.1f} s: "
+        f"[green]Migrated[/] into {escape(result.target)} in {result.seconds:.1f} s: "
         f"{changed} rows changed, run {result.run_id} journaled in ferry_runs."
     )
 
@@ -355,8 +406,8 @@ def preview(plan_file: str, as_json: bool, quiet: bool) -> None:
         return
     _print_result(result, "would")
     for statement in result.ddl:
-        out.print(f"[dim]{statement.strip()};[/]")
-    out.print(f"Preview only: {result.target} is unchanged.")
+        out.print(f"[dim]{escape(statement.strip())};[/]")
+    out.print(f"Preview only: {escape(result.target)} is unchanged.")
 
 
 def _write_rejects(result: Any, path: Path) -> None:
@@ -384,11 +435,13 @@ def demo(folder: Path, quiet: bool) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source, folder, dirs_exist_ok=True)
     plan_path = folder / "ferry.toml"
-    out.print(f"Demo state copied to [bold]{folder}[/]; plan: {plan_path}")
+    out.print(
+        f"Demo state copied to [bold]{escape(str(folder))}[/]; plan: {escape(str(plan_path))}"
+    )
     plan = _load(str(plan_path))
     result = _engine_run(plan, preview=False, as_json=False, quiet=quiet)
     _print_result(result, "did")
-    out.print(f"[green]Done.[/] Look inside with: sqlite3 {folder / 'app.db'} .tables")
+    out.print(f"[green]Done.[/] Look inside with: sqlite3 {escape(str(folder / 'app.db'))} .tables")
 
 
 @cli.group()
@@ -401,13 +454,20 @@ def password() -> None:
 def password_set(url: str) -> None:
     """Ask for the password of URL and keep it in the OS keyring."""
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
     from .secrets import store_password
 
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise click.BadParameter(
+            "not a database URL (e.g. postgresql://user@host:5432/db)", param_hint="URL"
+        ) from None
     secret = click.prompt("Password", hide_input=True)
     try:
-        store_password(make_url(url), secret)
-    except RuntimeError as exc:
+        store_password(parsed, secret)
+    except Exception as exc:  # no keyring (RuntimeError), or the keyring's own errors
         _fail(
             FerryError(
                 f"cannot store the password: {exc}", hint="Use FERRY_PASSWORD or ~/.pgpass instead."

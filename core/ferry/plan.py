@@ -11,8 +11,10 @@ from __future__ import annotations
 import difflib
 import hashlib
 import tomllib
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -199,6 +201,29 @@ class OptionsSpec(_Model):
     batch_size: int = Field(default=5000, ge=1, le=1_000_000)
     #: naive timestamps in sources are taken to be in this zone
     timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        zone_of(name)
+        return name
+
+    @property
+    def zone(self) -> tzinfo:
+        """The zone naive source timestamps are in."""
+        return zone_of(self.timezone)
+
+
+def zone_of(name: str) -> tzinfo:
+    """The time zone called ``name`` (an IANA name such as ``Europe/Berlin``, or ``UTC``)."""
+    if name.strip().upper() in ("UTC", "Z", "ETC/UTC"):
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin', or 'UTC'"
+        ) from exc
 
 
 class Plan(_Model):

@@ -27,9 +27,11 @@ from sqlalchemy import (
 )
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Dialect, Inspector
+from sqlalchemy.engine import Connection, Dialect, Inspector
 from sqlalchemy.schema import CreateTable
+from sqlalchemy.sql.elements import quoted_name
 
+from .errors import PlanError
 from .values import LogicalType
 
 #: tables Ferry owns in the target (never reported as the app's)
@@ -114,8 +116,14 @@ def reflect_tables(inspector: Inspector) -> dict[str, TableInfo]:
             col_type = column["type"]
             logical = logical_type_of(col_type)
             generated = column.get("default") is not None or bool(column.get("identity"))
-            # SQLite's INTEGER PRIMARY KEY is the rowid: filled in when omitted.
-            if dialect == "sqlite" and pk == (column["name"],) and logical == "integer":
+            # SQLite's INTEGER PRIMARY KEY is the rowid: filled in when omitted. Only that exact
+            # type name is (BIGINT, INT or a table Ferry created are ordinary columns).
+            if (
+                dialect == "sqlite"
+                and pk == (column["name"],)
+                and logical == "integer"
+                and _sqlite_declared_type(inspector, name, column["name"]) == "INTEGER"
+            ):
                 generated = True
             try:
                 sql_type = col_type.compile(dialect=inspector.dialect)
@@ -140,12 +148,27 @@ def reflect_tables(inspector: Inspector) -> dict[str, TableInfo]:
     return tables
 
 
+def _sqlite_declared_type(inspector: Inspector, table: str, column: str) -> str:
+    """A SQLite column's declared type as written in its CREATE TABLE, upper-cased."""
+    bind = inspector.bind
+    if not isinstance(bind, Connection):
+        return ""
+    row = bind.exec_driver_sql(
+        "SELECT type FROM pragma_table_info(?) WHERE name = ?", (table, column)
+    ).first()
+    return str(row[0]).strip().upper() if row else ""
+
+
 def create_table_ddl(info: TableInfo, dialect: Dialect) -> str:
-    """``CREATE TABLE`` for a table Ferry infers, compiled for the target's dialect."""
+    """``CREATE TABLE`` for a table Ferry infers, compiled for the target's dialect.
+
+    Every name is quoted: a dialect's list of reserved words is not the database's (SQLite
+    reads ``nothing`` or ``window`` as keywords that SQLAlchemy leaves bare).
+    """
     metadata = MetaData()
     columns: list[Any] = [
         Column(
-            col.name,
+            _quoted(col.name),
             sqlalchemy_type(col.type, dialect.name),
             nullable=col.nullable,
             autoincrement=False,
@@ -154,17 +177,58 @@ def create_table_ddl(info: TableInfo, dialect: Dialect) -> str:
     ]
     constraints: list[Any] = []
     if info.primary_key:
-        constraints.append(PrimaryKeyConstraint(*info.primary_key))
-    for fk in info.foreign_keys:
-        constraints.append(
-            ForeignKeyConstraint(list(fk.columns), [f"{fk.ref_table}.{c}" for c in fk.ref_columns])
-        )
+        constraints.append(PrimaryKeyConstraint(*[_quoted(c) for c in info.primary_key]))
     # Referenced tables must be known to the MetaData for the FK to compile.
+    referenced: dict[str, list[str]] = {}
     for fk in info.foreign_keys:
-        if fk.ref_table not in metadata.tables and fk.ref_table != info.name:
-            Table(fk.ref_table, metadata, *[Column(c, Text()) for c in fk.ref_columns])
-    table = Table(info.name, metadata, *columns, *constraints)
+        if fk.ref_table != info.name:
+            names = referenced.setdefault(fk.ref_table, [])
+            names.extend(c for c in fk.ref_columns if c not in names)
+    refs = {
+        name: Table(_quoted(name), metadata, *[Column(_quoted(c), Text()) for c in names])
+        for name, names in referenced.items()
+    }
+    table = Table(_quoted(info.name), metadata, *columns, *constraints)
+    for fk in info.foreign_keys:
+        ref = table if fk.ref_table == info.name else refs[fk.ref_table]
+        table.append_constraint(
+            ForeignKeyConstraint(
+                [_quoted(c) for c in fk.columns], [ref.c[c] for c in fk.ref_columns]
+            )
+        )
     return str(CreateTable(table).compile(dialect=dialect)).strip()
+
+
+def _quoted(name: str) -> quoted_name:
+    return quoted_name(name, quote=True)
+
+
+#: PostgreSQL cuts longer identifiers silently (NAMEDATALEN - 1 bytes)
+PG_MAX_NAME_BYTES = 63
+
+
+def check_names(info: TableInfo, dialect_name: str) -> None:
+    """Refuse table and column names the target cannot hold as they are (a PlanError).
+
+    Names are always quoted, so keywords and quotes are fine; but an empty name or a NUL
+    character cannot be stored, and PostgreSQL would cut a name over 63 bytes short, so the
+    table it creates would not be the one the plan names.
+    """
+    for kind, name in [("table", info.name)] + [("column", c) for c in info.columns]:
+        where = f"table {info.name!r}" if kind == "table" else f"column {name!r} of {info.name!r}"
+        if not name.strip():
+            problem = "is empty"
+        elif "\x00" in name:
+            problem = "holds a NUL character"
+        elif dialect_name == "postgresql" and len(name.encode()) > PG_MAX_NAME_BYTES:
+            problem = f"is longer than PostgreSQL's {PG_MAX_NAME_BYTES} bytes"
+        else:
+            continue
+        raise PlanError(
+            f"the name of {where} {problem}",
+            hint="Map the field to a shorter, non-empty column name under [tables.columns], "
+            "or name the table differently in the plan.",
+        )
 
 
 def dependency_order(names: list[str], tables: dict[str, TableInfo]) -> list[str]:

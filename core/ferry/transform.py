@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -126,10 +126,13 @@ class RowMapper:
         now: datetime,
         hook: RowHook | None = None,
         warn: Callable[[str], None] | None = None,
+        timezone: tzinfo | None = None,
     ) -> None:
         self.spec = spec
         self.target = target
         self.now = now
+        #: the zone of naive source timestamps (None: leave them naive, read as UTC)
+        self.timezone = timezone
         self.hook = hook
         self.warn = warn or (lambda message: None)
         plan_columns = dict(spec.columns)
@@ -147,6 +150,14 @@ class RowMapper:
                 )
             declared = column.cast or target.columns[name].type
             steps = compile_json_path(column.json_path) if column.json_path else None
+            if column.fallback is not None:
+                try:
+                    cast(column.fallback, declared)
+                except CastError as exc:
+                    raise PlanError(
+                        f"table {spec.name!r}, column {name!r}: the fallback {exc}",
+                        hint=f"Give a fallback that is a valid {declared}.",
+                    ) from None
             self._columns.append(_Column(name, column, declared, steps))
         self.columns = [c.name for c in self._columns]
         self.now_columns = {c.name for c in self._columns if c.spec.now}
@@ -169,8 +180,15 @@ class RowMapper:
         if self.hook is not None:
             try:
                 hooked = self.hook(row)
-            except (ValueError, TypeError, KeyError) as exc:
+            except (ValueError, TypeError, LookupError) as exc:
                 raise RowRejected(f"hook {self.spec.hook}: {exc}") from None
+            except Exception as exc:  # a bug in the hook stops the run with a clear message
+                raise PlanError(
+                    f"hook {self.spec.hook} of table {self.spec.name!r} failed: "
+                    f"{type(exc).__name__}: {exc}",
+                    hint="Fix the hook; it rejects a row by raising ValueError, "
+                    "TypeError, KeyError or IndexError. The target is unchanged.",
+                ) from exc
             if hooked is None:
                 return None
             row = hooked
@@ -219,19 +237,20 @@ class RowMapper:
         if spec.is_not_null:
             value = value is not None and value != ""
         try:
-            return cast(value, column.type)
+            return self._in_zone(cast(value, column.type))
         except CastError as exc:
             return self._failed(column, str(exc), value)
+
+    def _in_zone(self, value: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is None and self.timezone is not None:
+            return value.replace(tzinfo=self.timezone)
+        return value
 
     def _failed(self, column: _Column, problem: str, value: Any) -> Any:
         message = f"column {column.name!r}: {problem}"
         if column.spec.on_error == "warn":
             self.warn(f"{self.spec.name}: {message}; used {column.spec.fallback!r} instead")
-            return (
-                cast(column.spec.fallback, column.type)
-                if column.spec.fallback is not None
-                else None
-            )
+            return self._in_zone(cast(column.spec.fallback, column.type))
         raise RowRejected(message)
 
     def add_column(self, name: str, spec: ColumnSpec, type_: LogicalType) -> None:

@@ -44,7 +44,7 @@ from ferry.events import (
     Warning,
 )
 from ferry.migrate import Reject
-from ferry.plan import Plan
+from ferry.plan import Plan, plan_from_dict
 from ferry.sources.base import Batch, ParentLink
 from ferry.values import INT64_MAX, INT64_MIN
 
@@ -62,7 +62,9 @@ def url(path: Path) -> str:
 
 def columns_of(path: Path, table: str) -> list[tuple[str, str, int, int]]:
     """(name, declared type, notnull, pk position) of each column."""
-    rows = sqlite_rows(path, f"SELECT name, type, \"notnull\", pk FROM pragma_table_info('{table}')")
+    rows = sqlite_rows(
+        path, f"SELECT name, type, \"notnull\", pk FROM pragma_table_info('{table}')"
+    )
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
@@ -186,10 +188,20 @@ def test_created_table_holds_the_cast_values(monkeypatch: pytest.MonkeyPatch, db
             "Ada",
         ),
         (2, 1099511627776, -1, 2.0, 0, "2024-05-01 12:00:00.000000", "[1,2]", b"", None, None),
-        (3, 0, 0, -0.25, None, "2024-05-01 10:00:00.123456", '"just text"', None, None,
-         "Ünïcode ✓"),
+        (
+            3,
+            0,
+            0,
+            -0.25,
+            None,
+            "2024-05-01 10:00:00.123456",
+            '"just text"',
+            None,
+            None,
+            "Ünïcode ✓",
+        ),
         (4, None, None, None, 1, "2024-05-01 10:00:00.500000", None, b"x", None, ""),
-    ]  # fmt: skip
+    ]
 
 
 def test_created_table_stores_exact_64_bit_integers(
@@ -225,8 +237,15 @@ def test_booleans_from_zero_one_and_words(monkeypatch: pytest.MonkeyPatch, db: P
     run(simple_plan(db, types={"active": "boolean"}))
     assert columns_of(db, "t")[1] == ("active", "BOOLEAN", 0, 0)
     assert sqlite_rows(db, "SELECT active FROM t ORDER BY id") == [
-        (0,), (1,), (1,), (0,), (1,), (0,), (1,), (None,),
-    ]  # fmt: skip
+        (0,),
+        (1,),
+        (1,),
+        (0,),
+        (1,),
+        (0,),
+        (1,),
+        (None,),
+    ]
 
 
 def test_column_of_only_nulls_is_text(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
@@ -306,8 +325,9 @@ def test_field_first_seen_in_a_later_batch_adds_a_column(
 ) -> None:
     rows = [{"id": 1}, {"id": 2}, {"id": 3, "late": 7}]
     install(monkeypatch, {"src": FakeTable(rows, key=("id",), columns={"id": "integer"})})
-    plan = make_plan(url(db), [{"name": "t", "source": "src"}], db.parent,
-                     options={"batch_size": 2})  # fmt: skip
+    plan = make_plan(
+        url(db), [{"name": "t", "source": "src"}], db.parent, options={"batch_size": 2}
+    )
     result = run(plan)
     assert result.ddl[-1] == 'ALTER TABLE "t" ADD COLUMN "late" BIGINT'
     assert sqlite_rows(db, "SELECT id, late FROM t ORDER BY id") == [(1, None), (2, None), (3, 7)]
@@ -327,13 +347,18 @@ CREATE TABLE users (
 
 LEGACY_USERS = [
     {"login": "ada", "full_name": "Ada", "active": False, "created_at": "2024-01-02T03:04:05Z"},
-    {"login": "bob", "full_name": "Bob", "shoe_size": 44},
+    {"login": "bob", "full_name": "Bob", "active": True, "shoe_size": 44},
 ]
 
 
 def users_plan(db: Path, **table: Any) -> Plan:
-    spec = {"name": "users", "source": "legacy", "key": ["key"],
-            "columns": {"key": "login", "name": "full_name"}, **table}  # fmt: skip
+    spec = {
+        "name": "users",
+        "source": "legacy",
+        "key": ["key"],
+        "columns": {"key": "login", "name": "full_name"},
+        **table,
+    }
     return make_plan(url(db), [spec], db.parent)
 
 
@@ -531,7 +556,7 @@ def test_schema_sql_error_names_the_statement(monkeypatch: pytest.MonkeyPatch, d
     with pytest.raises(TargetError) as caught:
         run(schema_plan(db))
     assert caught.value.message == (
-        f"{db.parent / 'schema.sql'}: statement 2 failed: near \"TABLEX\": syntax error"
+        f'{db.parent / "schema.sql"}: statement 2 failed: near "TABLEX": syntax error'
     )
     assert not db.exists()
 
@@ -608,8 +633,12 @@ def bodies(db: Path) -> list[tuple[str, str]]:
 
 def test_conflict_insert_keeps_existing_rows(notes: Path) -> None:
     result = run(notes_plan(notes, conflict="insert"))
-    assert bodies(notes) == [("a", "target a"), ("b", "target b"), ("c", "source c"),
-                             ("z", "target z")]  # fmt: skip
+    assert bodies(notes) == [
+        ("a", "target a"),
+        ("b", "target b"),
+        ("c", "source c"),
+        ("z", "target z"),
+    ]
     assert result.table("notes").counts() == counts(read=3, inserted=1, conflicts=2)
     assert result.warnings == [
         "notes: 2 conflicting rows kept as they are in the target (existing rows win)"
@@ -618,15 +647,23 @@ def test_conflict_insert_keeps_existing_rows(notes: Path) -> None:
 
 def test_conflict_update_overwrites_changed_rows(notes: Path) -> None:
     result = run(notes_plan(notes, conflict="update"))
-    assert bodies(notes) == [("a", "source a"), ("b", "source b"), ("c", "source c"),
-                             ("z", "target z")]  # fmt: skip
+    assert bodies(notes) == [
+        ("a", "source a"),
+        ("b", "source b"),
+        ("c", "source c"),
+        ("z", "target z"),
+    ]
     assert result.table("notes").counts() == counts(read=3, inserted=1, updated=2)
 
 
 def test_conflict_newer_keeps_a_newer_target_row(notes: Path) -> None:
     result = run(notes_plan(notes, conflict="newer", newer_by="updated_at"))
-    assert bodies(notes) == [("a", "target a"), ("b", "source b"), ("c", "source c"),
-                             ("z", "target z")]  # fmt: skip
+    assert bodies(notes) == [
+        ("a", "target a"),
+        ("b", "source b"),
+        ("c", "source c"),
+        ("z", "target z"),
+    ]
     assert result.table("notes").counts() == counts(read=3, inserted=1, updated=1, conflicts=1)
     assert result.warnings == [
         "notes: 1 conflicting rows kept as they are in the target (newer rows in the target win)"
@@ -652,8 +689,7 @@ def test_conflict_error_raises_and_leaves_the_target_unchanged(notes: Path) -> N
     with pytest.raises(ConflictError) as caught:
         run(notes_plan(notes, conflict="error"))
     assert caught.value.message == (
-        "table notes: 2 rows already exist in the target with other values "
-        "(first: id='a'; id='b')"
+        "table notes: 2 rows already exist in the target with other values (first: id='a'; id='b')"
     )
     assert sha256(notes) == before
 
@@ -801,8 +837,10 @@ def test_on_reject_stop_against_a_new_file_leaves_no_file(
 
 def test_skip_when_null_counts_skipped_rows(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
     rows = [{"id": 1, "n": None}, {"id": 2, "n": 2}]
-    install(monkeypatch, {"src": FakeTable(rows, key=("id",), columns={"id": "integer",
-                                                                       "n": "integer"})})  # fmt: skip
+    install(
+        monkeypatch,
+        {"src": FakeTable(rows, key=("id",), columns={"id": "integer", "n": "integer"})},
+    )
     result = run(simple_plan(db, skip_when_null=["n"]))
     assert sqlite_rows(db, "SELECT id, n FROM t") == [(2, 2)]
     assert result.table("t").counts() == counts(read=2, inserted=1, skipped=1)
@@ -812,9 +850,7 @@ def test_empty_key_is_rejected(monkeypatch: pytest.MonkeyPatch, db: Path) -> Non
     rows = [{"id": None, "n": 1}, {"id": 2, "n": 2}]
     install(monkeypatch, {"src": FakeTable(rows, key=("id",))})
     result = run(simple_plan(db))
-    assert [(r.key, r.reason) for r in result.rejects] == [
-        ("id=None", "key column 'id' is empty")
-    ]
+    assert [(r.key, r.reason) for r in result.rejects] == [("id=None", "key column 'id' is empty")]
     assert sqlite_rows(db, "SELECT id FROM t") == [(2,)]
 
 
@@ -824,8 +860,9 @@ def test_empty_key_is_rejected(monkeypatch: pytest.MonkeyPatch, db: Path) -> Non
 def test_duplicate_keys_last_one_wins(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
     rows = [{"id": 1, "v": "first"}, {"id": 2, "v": "other"}, {"id": 1, "v": "last"}]
     install(monkeypatch, {"src": FakeTable(rows, key=("id",))})
-    plan = make_plan(url(db), [{"name": "t", "source": "src"}], db.parent,
-                     options={"batch_size": 1})  # fmt: skip
+    plan = make_plan(
+        url(db), [{"name": "t", "source": "src"}], db.parent, options={"batch_size": 1}
+    )
     result = run(plan)
     assert sqlite_rows(db, "SELECT id, v FROM t ORDER BY id") == [(1, "last"), (2, "other")]
     assert result.table("t").counts() == counts(read=3, inserted=2, duplicates=1)
@@ -897,7 +934,7 @@ def test_preview_that_would_create_a_table_leaves_the_file_identical(
     before = sha256(db)
     install(monkeypatch, {"src": FakeTable(TYPED_ROWS, key=("id",))})
     result = run(simple_plan(db), preview=True)
-    assert result.ddl[0].startswith("CREATE TABLE t (")
+    assert result.ddl[0].startswith('CREATE TABLE "t" (')
     assert result.table("t").inserted == 4
     assert sha256(db) == before
 
@@ -936,14 +973,13 @@ def test_readers_are_closed_after_a_run_and_after_a_failure(
     state = install(monkeypatch, {"src": FakeTable(CAST_ROWS, key=("id",))})
     run(simple_plan(db))
     with pytest.raises(RejectedRowsError):
-        run(simple_plan(db, types={"n": "integer"}, on_reject="stop"))
+        run(simple_plan(db.with_name("other.db"), types={"n": "integer"}, on_reject="stop"))
     assert (state.opened, state.closed) == (2, 2)
 
 
 def test_batch_size_comes_from_the_plan(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
     state = install(monkeypatch, {"src": FakeTable(CAST_ROWS, key=("id",))})
-    run(make_plan(url(db), [{"name": "t", "source": "src"}], db.parent,
-                  options={"batch_size": 2}))  # fmt: skip
+    run(make_plan(url(db), [{"name": "t", "source": "src"}], db.parent, options={"batch_size": 2}))
     assert state.batch_sizes == [2]
 
 
@@ -961,14 +997,17 @@ def cancel_on(kind: type, token: CancelToken, step: str = "") -> Any:
 
 
 def batched_plan(db: Path) -> Plan:
-    return make_plan(url(db), [{"name": "t", "source": "src"}], db.parent,
-                     options={"batch_size": 2})  # fmt: skip
+    return make_plan(
+        url(db), [{"name": "t", "source": "src"}], db.parent, options={"batch_size": 2}
+    )
 
 
 def test_cancel_after_the_first_progress_leaves_the_target_unchanged(
     monkeypatch: pytest.MonkeyPatch, db: Path
 ) -> None:
-    sqlite_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (0, 'x');")
+    sqlite_exec(
+        db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (0, 'x');"
+    )
     before = sha256(db)
     install(monkeypatch, {"src": FakeTable(MANY_ROWS, key=("id",))})
     token = CancelToken()
@@ -1034,8 +1073,12 @@ def test_keyword_and_quote_column_names_in_a_created_table(
     plan = make_plan(url(db), [{"name": "group", "source": "src"}], db.parent)
     run(plan)
     assert [c[0] for c in columns_of(db, "group")] == [
-        "id", "order", "select", EVIL, "white space",
-    ]  # fmt: skip
+        "id",
+        "order",
+        "select",
+        EVIL,
+        "white space",
+    ]
     assert sqlite_rows(db, 'SELECT * FROM "group" ORDER BY id') == [
         (1, 10, "a", "evil", 1),
         (2, 20, "b", None, 0),
@@ -1054,9 +1097,20 @@ def test_keyword_and_quote_column_names_in_an_existing_table(
         "INSERT INTO \"select\" VALUES (1, 1, 'old', 'old', 0);",
     )
     install(monkeypatch, {"src": FakeTable(AWKWARD_ROWS)})
-    plan = make_plan(url(db), [{"name": "select", "source": "src", "key": ["id"],
-                                "conflict": "newer", "newer_by": "order",
-                                "delete_missing": True}], db.parent)  # fmt: skip
+    plan = make_plan(
+        url(db),
+        [
+            {
+                "name": "select",
+                "source": "src",
+                "key": ["id"],
+                "conflict": "newer",
+                "newer_by": "order",
+                "delete_missing": True,
+            }
+        ],
+        db.parent,
+    )
     result = run(plan)
     assert sqlite_rows(db, 'SELECT * FROM "select" ORDER BY id') == [
         (1, 10, "a", "evil", 1),
@@ -1071,12 +1125,17 @@ def test_keyword_and_quote_column_names_in_an_existing_table(
 def test_events_of_a_run(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
     install(monkeypatch, {"src": FakeTable(MANY_ROWS[:3], key=("id",))})
     events: list[Event] = []
-    plan = make_plan(url(db), [{"name": "t", "source": "src"}], db.parent,
-                     options={"batch_size": 2})  # fmt: skip
+    plan = make_plan(
+        url(db), [{"name": "t", "source": "src"}], db.parent, options={"batch_size": 2}
+    )
     run(plan, emit=events.append)
     assert [e.step for e in events if isinstance(e, StepStarted)] == [
-        "connect", "schema", "read", "merge", "journal",
-    ]  # fmt: skip
+        "connect",
+        "schema",
+        "read",
+        "merge",
+        "journal",
+    ]
     progress = [e for e in events if isinstance(e, TableProgress)]
     assert [(e.table, e.rows_done, e.rows_total) for e in progress] == [("t", 2, 3), ("t", 3, 3)]
     assert all(e.rows_per_second > 0 for e in progress)
@@ -1090,14 +1149,24 @@ def test_preview_has_no_journal_step(monkeypatch: pytest.MonkeyPatch, db: Path) 
     events: list[Event] = []
     run(batched_plan(db), emit=events.append, preview=True)
     assert [e.step for e in events if isinstance(e, StepStarted)] == [
-        "connect", "schema", "read", "merge",
-    ]  # fmt: skip
+        "connect",
+        "schema",
+        "read",
+        "merge",
+    ]
 
 
 def test_run_result_to_dict(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
-    install(monkeypatch, {"src": FakeTable([{"id": 1, "b": "x"}, {"id": 2, "b": b"\x01"}],
-                                           key=("id",), columns={"id": "integer",
-                                                                 "b": "bytes"})})  # fmt: skip
+    install(
+        monkeypatch,
+        {
+            "src": FakeTable(
+                [{"id": 1, "b": "x"}, {"id": 2, "b": b"\x01"}],
+                key=("id",),
+                columns={"id": "integer", "b": "bytes"},
+            )
+        },
+    )
     data = run(simple_plan(db)).to_dict()
     assert data["status"] == "completed"
     assert data["tables"][0]["name"] == "t"
@@ -1168,3 +1237,209 @@ def test_target_that_is_a_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 def test_target_errors_are_ferry_errors() -> None:
     assert issubclass(TargetError, FerryError)
     assert TargetError("x").exit_code == 5
+
+
+# -- time zones and timestamp spellings ---------------------------------------------------
+
+
+def test_naive_source_timestamps_are_in_the_plan_time_zone(
+    monkeypatch: pytest.MonkeyPatch, db: Path
+) -> None:
+    rows = [{"id": 1, "ts": "2024-05-01 12:00:00"}, {"id": 2, "ts": "2024-01-15T12:00:00Z"}]
+    install(monkeypatch, {"src": FakeTable(rows, key=("id",))})
+    plan = make_plan(
+        url(db), [{"name": "t", "source": "src"}], db.parent, options={"timezone": "Europe/Berlin"}
+    )
+    run(plan)
+    assert sqlite_rows(db, "SELECT ts FROM t ORDER BY id") == [
+        ("2024-05-01 10:00:00.000000",),
+        ("2024-01-15 12:00:00.000000",),
+    ]
+
+
+def test_app_timestamps_in_another_spelling_are_unchanged(
+    monkeypatch: pytest.MonkeyPatch, db: Path
+) -> None:
+    sqlite_exec(
+        db,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, ts DATETIME);"
+        "INSERT INTO t VALUES (1, '2024-05-01T10:00:00Z'), (2, '2024-05-01 12:00:00+02:00'),"
+        "(3, '2024-05-01 10:00:00'), (4, '2024-05-01 10:00:00');",
+    )
+    rows = [
+        {"id": 1, "ts": "2024-05-01 10:00:00"},
+        {"id": 2, "ts": "2024-05-01T10:00:00.000Z"},
+        {"id": 3, "ts": "2024-05-01T10:00:00.000001Z"},
+        {"id": 4, "ts": "2024-05-01T11:00:00Z"},
+    ]
+    install(monkeypatch, {"src": FakeTable(rows)})
+    result = run(simple_plan(db, key=["id"]))
+    assert result.table("t").counts() == counts(read=4, updated=2, unchanged=2)
+    assert sqlite_rows(db, "SELECT ts FROM t ORDER BY id") == [
+        ("2024-05-01T10:00:00Z",),
+        ("2024-05-01 12:00:00+02:00",),
+        ("2024-05-01 10:00:00.000001",),
+        ("2024-05-01 11:00:00.000000",),
+    ]
+
+
+def test_conflict_error_ignores_other_timestamp_spellings(
+    monkeypatch: pytest.MonkeyPatch, db: Path
+) -> None:
+    sqlite_exec(db, NOTES_SCHEMA)
+    same = {"id": "a", "body": "target a", "updated_at": "2024-06-01T02:00:00+02:00"}
+    install(monkeypatch, {"notes": FakeTable([same])})
+    result = run(notes_plan(db, conflict="error"))
+    assert result.table("notes").counts() == counts(read=1, unchanged=1)
+
+
+# -- keys ---------------------------------------------------------------------------------
+
+
+def test_rowid_key_given_by_the_source_needs_no_plan_key(
+    monkeypatch: pytest.MonkeyPatch, db: Path
+) -> None:
+    sqlite_exec(
+        db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (7, 'a');"
+    )
+    install(monkeypatch, {"src": FakeTable([{"id": 7, "v": "b"}, {"id": 8, "v": "c"}])})
+    result = run(simple_plan(db))
+    assert sqlite_rows(db, "SELECT id, v FROM t ORDER BY id") == [(7, "b"), (8, "c")]
+    assert result.table("t").counts() == counts(read=2, inserted=1, updated=1)
+
+
+def test_rowid_key_not_given_by_the_source_needs_a_plan_key(
+    monkeypatch: pytest.MonkeyPatch, db: Path
+) -> None:
+    sqlite_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);")
+    install(monkeypatch, {"src": FakeTable([{"v": "b"}])})
+    with pytest.raises(PlanError, match=r"^table 't' needs a key: its primary key id is generated"):
+        run(simple_plan(db))
+
+
+@pytest.mark.parametrize("declared", ["BIGINT", "INT", "integer"])
+def test_only_an_exact_integer_primary_key_is_generated(
+    monkeypatch: pytest.MonkeyPatch, db: Path, declared: str
+) -> None:
+    sqlite_exec(db, f"CREATE TABLE t (id {declared} PRIMARY KEY, v TEXT);")
+    install(monkeypatch, {"src": FakeTable([{"v": "b"}])})
+    plan = simple_plan(db)
+    if declared.upper() == "INTEGER":
+        with pytest.raises(PlanError, match="needs a key"):
+            run(plan)
+    else:
+        with pytest.raises(PlanError) as caught:
+            run(plan)
+        assert caught.value.message == "table 't': key column 'id' gets no value from the source"
+
+
+def test_delete_missing_spares_rows_whose_source_row_was_rejected(
+    monkeypatch: pytest.MonkeyPatch, db: Path
+) -> None:
+    sqlite_exec(
+        db,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);"
+        "INSERT INTO t VALUES (1, 1), (2, 2), (3, 3);",
+    )
+    install(monkeypatch, {"src": FakeTable([{"id": 1, "n": 1}, {"id": 2, "n": "bad"}])})
+    result = run(simple_plan(db, key=["id"], delete_missing=True))
+    assert sqlite_rows(db, "SELECT id, n FROM t ORDER BY id") == [(1, 1), (2, 2), (3, 3)]
+    assert result.table("t").counts() == counts(read=2, unchanged=1, rejected=1)
+    assert result.warnings == [
+        "t: rows missing from the source were not deleted because 1 source rows were rejected"
+    ]
+
+
+def test_hook_with_a_bug_leaves_the_target_unchanged(
+    monkeypatch: pytest.MonkeyPatch, db: Path
+) -> None:
+    (db.parent / "hooks.py").write_text(
+        "def fix(row):\n    raise RuntimeError('oops')\n", encoding="utf-8"
+    )
+    sqlite_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);")
+    before = sha256(db)
+    install(monkeypatch, {"src": FakeTable(MANY_ROWS)})
+    with pytest.raises(PlanError) as caught:
+        run(simple_plan(db, key=["id"], hook="hooks.py:fix"))
+    assert caught.value.message == "hook hooks.py:fix of table 't' failed: RuntimeError: oops"
+    assert sha256(db) == before
+
+
+def test_hook_rewrites_drops_and_rejects_rows(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
+    (db.parent / "hooks.py").write_text(
+        "def fix(row):\n"
+        "    if row['v'] == 'row 1':\n"
+        "        return None\n"
+        "    if row['v'] == 'row 2':\n"
+        "        raise ValueError('row 2 is a test row')\n"
+        "    return {**row, 'v': row['v'].upper()}\n",
+        encoding="utf-8",
+    )
+    install(monkeypatch, {"src": FakeTable(MANY_ROWS[:4], key=("id",))})
+    result = run(simple_plan(db, hook="hooks.py:fix"))
+    assert sqlite_rows(db, "SELECT id, v FROM t ORDER BY id") == [(0, "ROW 0"), (3, "ROW 3")]
+    assert [(r.key, r.reason) for r in result.rejects] == [
+        ("id=2", "hook hooks.py:fix: row 2 is a test row")
+    ]
+    assert result.table("t").counts() == counts(read=4, inserted=2, rejected=1, skipped=1)
+
+
+# -- a target in WAL mode -----------------------------------------------------------------
+
+
+def test_preview_of_a_wal_target_leaves_it_byte_identical(
+    monkeypatch: pytest.MonkeyPatch, db: Path
+) -> None:
+    sqlite_exec(db, "PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);")
+    before = sha256(db)
+    install(monkeypatch, {"src": FakeTable(MANY_ROWS, key=("id",))})
+    result = run(simple_plan(db), preview=True)
+    assert result.table("t").inserted == 6
+    assert sha256(db) == before
+    assert sorted(p.name for p in db.parent.iterdir()) == ["app.db"]
+
+
+# -- a real SQLite source file ------------------------------------------------------------
+
+
+def test_real_sqlite_source_into_a_new_target(tmp_path: Path) -> None:
+    legacy = tmp_path / "legacy.db"
+    sqlite_exec(
+        legacy,
+        "CREATE TABLE jobs (id INTEGER PRIMARY KEY, title TEXT NOT NULL, done BOOLEAN,"
+        " at DATETIME, price NUMERIC, data BLOB);"
+        "INSERT INTO jobs VALUES (1, 'First', 1, '2024-05-01 10:00:00', 1.5, x'00ff'),"
+        " (2, 'Second', 0, NULL, 2, NULL);",
+    )
+    target = tmp_path / "app.db"
+    plan = plan_from_dict(
+        {
+            "target": {"url": "sqlite:///app.db"},
+            "sources": [{"name": "legacy", "kind": "sqlite", "path": "legacy.db"}],
+            "tables": [{"name": "jobs", "source": "legacy.jobs"}],
+        },
+        tmp_path,
+    )
+    first = run(plan)
+    assert [c[:2] for c in columns_of(target, "jobs")] == [
+        ("id", "BIGINT"),
+        ("title", "TEXT"),
+        ("done", "BOOLEAN"),
+        ("at", "DATETIME"),
+        ("price", "FLOAT"),
+        ("data", "BLOB"),
+    ]
+    assert sqlite_rows(target, "SELECT * FROM jobs ORDER BY id") == [
+        (1, "First", 1, "2024-05-01 10:00:00.000000", 1.5, b"\x00\xff"),
+        (2, "Second", 0, None, 2.0, None),
+    ]
+    assert first.table("jobs").counts() == counts(read=2, inserted=2)
+    assert run(plan).table("jobs").counts() == counts(read=2, unchanged=2)
+
+
+def test_an_empty_field_name_is_a_plan_error(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
+    install(monkeypatch, {"src": FakeTable([{"id": 1, "": 5}], key=("id",))})
+    with pytest.raises(PlanError) as caught:
+        run(simple_plan(db))
+    assert caught.value.message == "the name of column '' of 't' is empty"
+    assert not db.exists()

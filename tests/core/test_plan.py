@@ -119,18 +119,21 @@ def test_round_trip_keeps_every_value(tmp_path: Path) -> None:
     assert loaded.base_dir == tmp_path.resolve()
 
 
-def test_saved_plan_uses_shorthand_and_leaves_defaults_out(tmp_path: Path) -> None:
+def test_saved_plan_uses_shorthand_leaves_defaults_out_but_names_the_target(tmp_path: Path) -> None:
     data = BASE | {"tables": [{"name": "t", "source": "jobs", "columns": {"title": "name"}}]}
     path = tmp_path / "ferry.toml"
     save_plan(plan_from_dict(data, tmp_path), path)
     assert path.read_text(encoding="utf-8") == (
+        "version = 1\n"
         "sources = [\n"
         '    { name = "jobs", kind = "json", path = "jobs.json" },\n'
         "]\n"
         "tables = [\n"
         '    { name = "t", source = "jobs", columns = { title = "name" } },\n'
         "]\n"
-        "version = 1\n"
+        "\n"
+        "[target]\n"
+        'url = "sqlite:///ferry.db"\n'
     )
 
 
@@ -178,7 +181,9 @@ def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
 
 def test_unknown_key_is_named_with_a_suggestion() -> None:
     message = problem(lambda d: d.update(target={"ulr": "sqlite:///x.db"}))
-    assert message == "ferry.toml is not a valid plan: target.ulr: unknown key (did you mean 'url'?)"
+    assert (
+        message == "ferry.toml is not a valid plan: target.ulr: unknown key (did you mean 'url'?)"
+    )
 
 
 def test_unknown_key_in_a_table_names_the_table() -> None:
@@ -205,7 +210,7 @@ def test_unknown_top_level_key_without_a_close_match() -> None:
 def test_bad_enum_value_lists_the_choices() -> None:
     message = problem(lambda d: d["tables"][0].update(conflict="upsert"))
     assert message == (
-        "ferry.toml is not a valid plan: tables[0] (\"jobs\").conflict: must be one of "
+        'ferry.toml is not a valid plan: tables[0] ("jobs").conflict: must be one of '
         "'insert', 'update', 'newer' or 'error' (got 'upsert')"
     )
 
@@ -213,7 +218,7 @@ def test_bad_enum_value_lists_the_choices() -> None:
 def test_bad_logical_type_lists_the_types() -> None:
     message = problem(lambda d: d["tables"][0].update(types={"n": "int"}))
     assert message == (
-        "ferry.toml is not a valid plan: tables[0] (\"jobs\").types.n: must be one of "
+        'ferry.toml is not a valid plan: tables[0] ("jobs").types.n: must be one of '
         "'integer', 'float', 'boolean', 'text', 'timestamp', 'date', 'json' or 'bytes' "
         "(got 'int')"
     )
@@ -270,17 +275,24 @@ def test_missing_source_reference_suggests_the_close_name() -> None:
 
 def test_missing_source_reference_of_a_child_table() -> None:
     message = problem(lambda d: d["tables"][0].update(source="tasks.steps"))
-    assert message.endswith("table 'jobs' reads source 'tasks.steps', but no source is named 'tasks'")
+    assert message.endswith(
+        "table 'jobs' reads source 'tasks.steps', but no source is named 'tasks'"
+    )
 
 
 def test_duplicate_source_names() -> None:
     message = problem(lambda d: d["sources"].append({"name": "jobs", "kind": "env", "path": "e"}))
-    assert message == "ferry.toml is not a valid plan: (top level): source names must be unique: jobs"
+    assert (
+        message == "ferry.toml is not a valid plan: (top level): source names must be unique: jobs"
+    )
 
 
 def test_source_without_a_path() -> None:
     message = problem(lambda d: d["sources"][0].pop("path"))
-    assert message == "ferry.toml is not a valid plan: sources[0] (\"jobs\"): a json source needs 'path'"
+    assert (
+        message
+        == "ferry.toml is not a valid plan: sources[0] (\"jobs\"): a json source needs 'path'"
+    )
 
 
 def test_postgres_source_without_a_url() -> None:
@@ -298,7 +310,7 @@ def test_required_key_missing() -> None:
 def test_newer_needs_newer_by() -> None:
     message = problem(lambda d: d["tables"][0].update(conflict="newer"))
     assert message == (
-        "ferry.toml is not a valid plan: tables[0] (\"jobs\"): "
+        'ferry.toml is not a valid plan: tables[0] ("jobs"): '
         "conflict rule 'newer' needs 'newer_by' (the column to compare)"
     )
 
@@ -306,7 +318,7 @@ def test_newer_needs_newer_by() -> None:
 def test_column_with_two_origins() -> None:
     message = problem(lambda d: d["tables"][0].update(columns={"x": {"from": "a", "now": True}}))
     assert message == (
-        "ferry.toml is not a valid plan: tables[0] (\"jobs\").columns.x: "
+        'ferry.toml is not a valid plan: tables[0] ("jobs").columns.x: '
         "give only one of 'from', 'const' and 'now'"
     )
 
@@ -314,7 +326,7 @@ def test_column_with_two_origins() -> None:
 def test_json_path_must_start_with_dollar() -> None:
     message = problem(lambda d: d["tables"][0].update(columns={"x": {"json_path": "a.b"}}))
     assert message == (
-        "ferry.toml is not a valid plan: tables[0] (\"jobs\").columns.x: "
+        'ferry.toml is not a valid plan: tables[0] ("jobs").columns.x: '
         "json_path starts with '$', e.g. '$.categories[0]'"
     )
 
@@ -391,3 +403,20 @@ def test_plan_model_is_exported() -> None:
 
     assert ferry.Plan is Plan
     assert ferry.load_plan is load_plan
+
+
+def test_time_zone_is_checked() -> None:
+    message = problem(lambda d: d.update(options={"timezone": "Mars/Olympus"}))
+    assert message == (
+        "ferry.toml is not a valid plan: options.timezone: unknown time zone 'Mars/Olympus'; "
+        "use an IANA name such as 'Europe/Berlin', or 'UTC'"
+    )
+
+
+def test_time_zone_of_the_plan() -> None:
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    assert plan_from_dict(BASE, Path(".")).options.zone is UTC
+    berlin = plan_from_dict(BASE | {"options": {"timezone": "Europe/Berlin"}}, Path("."))
+    assert berlin.options.zone == ZoneInfo("Europe/Berlin")

@@ -209,7 +209,7 @@ def test_empty_database_has_no_tables(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- rows
 
 
-def test_batches_give_rows_as_stored(shop: Path, tmp_path: Path) -> None:
+def test_batches_give_rows_as_stored_with_json_parsed(shop: Path, tmp_path: Path) -> None:
     batches = read_all(reader(shop, tmp_path, tables=["orders"]))
     assert batches == [
         Batch(
@@ -221,7 +221,7 @@ def test_batches_give_rows_as_stored(shop: Path, tmp_path: Path) -> None:
                     "total": 12.5,
                     "placed_at": "2024-02-01 10:00:00",
                     "paid": 1,
-                    "meta": '{"gift": true}',
+                    "meta": {"gift": True},
                     "receipt": b"\x00\xff",
                     "note": "first",
                 },
@@ -426,3 +426,14 @@ def test_invalid_utf8_text_names_table_and_column(tmp_path: Path) -> None:
     assert caught.value.message == (
         f"SQLite file {db}, table 'notes', column 'body': a value is text that is not valid UTF-8"
     )
+
+
+def test_declared_json_column_is_parsed(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, meta JSON)")
+        conn.execute("""INSERT INTO t VALUES (1, '{"a": [1, 2]}'), (2, 'not json')""")
+    reader = SqliteSource(SourceSpec(name="s", kind="sqlite", path=str(path)), tmp_path)
+    rows = [row for batch in reader.batches(10) for row in batch.rows]
+    reader.close()
+    assert rows == [{"id": 1, "meta": {"a": [1, 2]}}, {"id": 2, "meta": "not json"}]

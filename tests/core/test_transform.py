@@ -179,7 +179,9 @@ def test_default_then_ops() -> None:
 
 
 def test_ops_then_is_not_null() -> None:
-    assert one({"from": "x", "ops": ["trim"], "is_not_null": True}, {"x": "   "}, "boolean") is False
+    assert (
+        one({"from": "x", "ops": ["trim"], "is_not_null": True}, {"x": "   "}, "boolean") is False
+    )
 
 
 def test_ops_then_cast() -> None:
@@ -247,7 +249,7 @@ def test_key_column_empty_rejects() -> None:
 def test_key_column_empty_after_warn_fallback_rejects() -> None:
     column = {"from": "id", "on_error": "warn"}
     rows = mapper({"id": column}, table(id="integer"), key=["id"], warnings=[])
-    with pytest.raises(RowRejected, match="^key column 'id' is empty$"):
+    with pytest.raises(RowRejected, match=r"^key column 'id' is empty$"):
         rows.map({"id": "abc"})
 
 
@@ -314,14 +316,18 @@ def test_load_hook_from_a_module() -> None:
 @pytest.mark.parametrize(
     ("reference", "message"),
     [
-        ("hooks.py", "hook 'hooks.py' must look like 'hooks.py:function' or "
-                     "'package.module:function'"),
+        (
+            "hooks.py",
+            "hook 'hooks.py' must look like 'hooks.py:function' or 'package.module:function'",
+        ),
         ("missing.py:f", "hook file missing.py was not found next to the plan"),
         ("json:nope", "cannot load hook 'json:nope': module 'json' has no attribute 'nope'"),
-        ("no_such_module_x:f", "cannot load hook 'no_such_module_x:f': "
-                               "No module named 'no_such_module_x'"),
+        (
+            "no_such_module_x:f",
+            "cannot load hook 'no_such_module_x:f': No module named 'no_such_module_x'",
+        ),
     ],
-)  # fmt: skip
+)
 def test_load_hook_errors(tmp_path: Path, reference: str, message: str) -> None:
     with pytest.raises(PlanError) as caught:
         load_hook(reference, tmp_path)
@@ -386,3 +392,58 @@ def test_compile_json_path_refuses(path: str) -> None:
 def test_follow_json_path() -> None:
     assert follow_json_path({"a": [{"b": 2}]}, ["a", 0, "b"]) == 2
     assert follow_json_path({"a": "text"}, ["a", 0]) is None
+
+
+# -- time zones, fallbacks and broken hooks -----------------------------------------------
+
+
+def zoned(timezone: Any) -> RowMapper:
+    spec = TableSpec.model_validate({"name": "t", "source": "s", "columns": {"c": "x"}})
+    return RowMapper(spec, table(c="timestamp"), (), NOW, timezone=timezone)
+
+
+def test_naive_timestamps_take_the_plan_zone() -> None:
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    values = zoned(berlin).map({"x": "2024-05-01 12:00:00"})
+    assert values == (datetime(2024, 5, 1, 12, 0, tzinfo=berlin),)
+    assert values[0] == datetime(2024, 5, 1, 10, 0, tzinfo=UTC)  # the same moment
+
+
+def test_timestamps_with_an_offset_keep_it() -> None:
+    from zoneinfo import ZoneInfo
+
+    values = zoned(ZoneInfo("Europe/Berlin")).map({"x": "2024-05-01T10:00:00Z"})
+    assert values == (datetime(2024, 5, 1, 10, 0, tzinfo=UTC),)
+
+
+def test_without_a_zone_naive_timestamps_stay_naive() -> None:
+    assert zoned(None).map({"x": "2024-05-01 12:00:00"}) == (datetime(2024, 5, 1, 12, 0),)
+
+
+def test_fallback_that_does_not_fit_the_type_is_a_plan_error() -> None:
+    with pytest.raises(PlanError) as caught:
+        mapper({"c": {"from": "x", "on_error": "warn", "fallback": "none"}}, table(c="integer"))
+    assert (
+        caught.value.message == "table 't', column 'c': the fallback 'none' is not a whole number"
+    )
+
+
+def test_hook_index_error_rejects() -> None:
+    def hook(row: dict[str, Any]) -> dict[str, Any]:
+        return {"name": row["tags"][3]}
+
+    rows = mapper({"name": "name"}, table(name="text"), row_hook=hook, hook="hooks.py:clean")
+    with pytest.raises(RowRejected, match=r"^hook hooks.py:clean: list index out of range$"):
+        rows.map({"tags": []})
+
+
+def test_hook_with_a_bug_stops_with_a_plan_error() -> None:
+    def hook(row: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError("boom")
+
+    rows = mapper({"name": "name"}, table(name="text"), row_hook=hook, hook="hooks.py:clean")
+    with pytest.raises(PlanError) as caught:
+        rows.map({"name": "x"})
+    assert caught.value.message == "hook hooks.py:clean of table 't' failed: RuntimeError: boom"

@@ -236,7 +236,7 @@ def test_date_cast(value: Any) -> None:
 
 
 def test_date_cast_refuses_text() -> None:
-    with pytest.raises(CastError, match="^'soon' is not a timestamp$"):
+    with pytest.raises(CastError, match=r"^'soon' is not a timestamp$"):
         cast("soon", "date")
 
 
@@ -286,7 +286,7 @@ def test_bytes_cast_encodes_text_as_utf8() -> None:
 
 
 def test_bytes_cast_refuses_numbers() -> None:
-    with pytest.raises(CastError, match="^5 is not bytes$"):
+    with pytest.raises(CastError, match=r"^5 is not bytes$"):
         cast(5, "bytes")
 
 

@@ -9,6 +9,7 @@ declared types, following SQLite's affinity rules.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -296,6 +297,9 @@ class SqliteSource(SourceReader):
         names = list(table.columns)
         if not names:
             return
+        # SQLite keeps JSON as text: parse it so a JSON target column gets the value, not a
+        # JSON string holding the text.
+        json_columns = [name for name, type_ in table.columns.items() if type_ == "json"]
         select = f"SELECT {', '.join(quote(c) for c in names)} FROM {quote(table.origin)}"
         with self._errors(table.origin):
             cursor = conn.execute(select)
@@ -305,7 +309,20 @@ class SqliteSource(SourceReader):
                     chunk: list[tuple[Any, ...]] = cursor.fetchmany(batch_size)
                 if not chunk:
                     return
-                yield Batch(table.name, [dict(zip(names, row, strict=True)) for row in chunk])
+                rows = [dict(zip(names, row, strict=True)) for row in chunk]
+                if json_columns:
+                    _parse_json_columns(rows, json_columns)
+                yield Batch(table.name, rows)
         finally:
             with suppress(sqlite3.Error):
                 cursor.close()
+
+
+def _parse_json_columns(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    """Parse JSON text in declared-JSON columns in place; text that is not JSON stays text."""
+    for row in rows:
+        for name in columns:
+            value = row[name]
+            if isinstance(value, str):
+                with suppress(ValueError):
+                    row[name] = json.loads(value)

@@ -25,6 +25,9 @@ from ..identifiers import quote
 from ..plan import ConflictRule, TargetSpec
 from ..schema import ColumnInfo, TableInfo, reflect_tables
 
+#: SQLSTATEs of "already exists": duplicate table/relation, object, function, schema
+_ALREADY_EXISTS = frozenset({"42P07", "42710", "42723", "42P06"})
+
 
 @dataclass
 class Stage:
@@ -36,7 +39,10 @@ class Stage:
     key: list[str]
     #: columns whose differences count as a change (not the key, not ``now`` columns)
     compare: list[str]
+    #: rows in the stage
     rows: int = 0
+    #: the next source order number (``_ferry_seq``); rows refused by the stage still use one
+    seq: int = 0
 
 
 @dataclass
@@ -134,7 +140,9 @@ class Target(ABC):
                     await self.conn.exec_driver_sql(statement)
                 ran.append(statement)
             except sa_exc.DBAPIError as exc:
-                if "already exists" in str(exc.orig):
+                # PostgreSQL's messages may be translated (lc_messages): its SQLSTATE is not.
+                sqlstate = getattr(exc.orig, "sqlstate", None)
+                if "already exists" in str(exc.orig) or sqlstate in _ALREADY_EXISTS:
                     continue
                 raise TargetError(
                     f"{origin}: statement {number} failed: {first_line(exc.orig)}",
@@ -176,8 +184,12 @@ class Target(ABC):
         """Widen a stage with a column added to its table during the run."""
 
     @abstractmethod
-    async def write_stage(self, stage: Stage, rows: list[tuple[Any, ...]]) -> None:
-        """Bulk-write rows (values in ``stage.columns`` order) into the stage."""
+    async def write_stage(self, stage: Stage, rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
+        """Bulk-write rows (values in ``stage.columns`` order) into the stage.
+
+        Returns the rows the stage refused (a value its column type cannot hold) as
+        ``(index in rows, the database's reason)``; the other rows are staged.
+        """
 
     @abstractmethod
     def adapt(self, type_name: str) -> Callable[[Any], Any]:
@@ -233,7 +245,7 @@ class Target(ABC):
         )
         cols = ", ".join(f"s.{quote(c)}" for c in stage.columns)
         dropped = await self.fetch_dicts(
-            f"SELECT {cols} FROM {ref} AS s WHERE {later} LIMIT {int(limit)}",
+            f"SELECT {cols} FROM {ref} AS s WHERE {later} ORDER BY s._ferry_seq LIMIT {int(limit)}",
             f"looking for duplicate keys in {stage.table.name}",
         )
         if not dropped:
@@ -297,7 +309,8 @@ class Target(ABC):
         cols = ", ".join(f"s.{quote(k)}" for k in stage.key)
         return await self.fetch_dicts(
             f"SELECT {cols} FROM {self.stage_ref(stage)} AS s JOIN {quote(stage.table.name)} AS t "
-            f"ON {self._join(stage)} WHERE {self._diff(stage)} LIMIT {int(limit)}",
+            f"ON {self._join(stage)} WHERE {self._diff(stage)} "
+            f"ORDER BY s._ferry_seq LIMIT {int(limit)}",
             f"listing conflicting keys of {stage.table.name}",
         )
 

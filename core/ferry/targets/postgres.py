@@ -21,7 +21,7 @@ from ..identifiers import quote
 from ..plan import TargetSpec
 from ..schema import ColumnInfo, TableInfo, create_table_ddl
 from ..secrets import resolve_password
-from ..values import json_text
+from ..values import json_text, to_utc_naive
 from .base import Stage, Target, first_line
 
 # Stage columns are widened so a too-long text or too-big number is caught by the merge (and
@@ -93,6 +93,9 @@ def first_line_of(message: str) -> str:
 
 _ADAPTERS: dict[str, Callable[[Any], Any]] = {
     "json": lambda v: None if v is None else json_text(v),
+    # As UTC without an offset: a ``timestamp`` (without time zone) column would drop the
+    # offset of an aware value and keep its wall-clock time; ``timestamptz`` reads it as UTC.
+    "timestamp": lambda v: None if v is None else to_utc_naive(v),
 }
 
 
@@ -168,23 +171,44 @@ class PostgresTarget(Target):
         stage.columns.append(column.name)
         stage.compare.append(column.name)
 
-    async def write_stage(self, stage: Stage, rows: list[tuple[Any, ...]]) -> None:
-        """COPY the rows into the stage."""
+    async def write_stage(self, stage: Stage, rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
+        """COPY the rows into the stage.
+
+        A value the column's type refuses (not in an enum, a malformed uuid, a numeric
+        overflow, a NUL character in text) fails the whole COPY: the batch is then copied row
+        by row, each under a savepoint, and the refused rows are returned with the reason.
+        """
         if not rows:
-            return
+            return []
+        start = stage.seq
+        refused: list[tuple[int, str]] = []
+        try:
+            async with self.conn.begin_nested():
+                await self._copy(stage, list(enumerate(rows, start)))
+        except psycopg.DataError:
+            for number, row in enumerate(rows):
+                try:
+                    async with self.conn.begin_nested():
+                        await self._copy(stage, [(start + number, row)])
+                except psycopg.DataError as exc:
+                    refused.append((number, first_line(exc)))
+                except psycopg.Error as exc:
+                    raise self.wrap(exc, f"loading rows for {stage.table.name}") from None
+        except psycopg.Error as exc:
+            raise self.wrap(exc, f"loading rows for {stage.table.name}") from None
+        stage.rows += len(rows) - len(refused)
+        stage.seq += len(rows)
+        return refused
+
+    async def _copy(self, stage: Stage, rows: list[tuple[int, tuple[Any, ...]]]) -> None:
         names = ", ".join([*map(quote, stage.columns), "_ferry_seq"])
         raw = await self.conn.get_raw_connection()
         driver = raw.driver_connection
         assert driver is not None
-        start = stage.rows
-        try:
-            sql = f"COPY {quote(stage.name)} ({names}) FROM STDIN"
-            async with driver.cursor() as cursor, cursor.copy(sql) as copy:
-                for number, row in enumerate(rows):
-                    await copy.write_row((*row, start + number))
-        except psycopg.Error as exc:
-            raise self.wrap(exc, f"loading rows for {stage.table.name}") from None
-        stage.rows += len(rows)
+        sql = f"COPY {quote(stage.name)} ({names}) FROM STDIN"
+        async with driver.cursor() as cursor, cursor.copy(sql) as copy:
+            for seq, row in rows:
+                await copy.write_row((*row, seq))
 
     def adapt(self, type_name: str) -> Callable[[Any], Any]:
         """psycopg takes Python values as they are, JSON as text."""

@@ -22,7 +22,7 @@ from ..errors import TargetError
 from ..identifiers import quote
 from ..plan import TargetSpec
 from ..schema import ColumnInfo, TableInfo, create_table_ddl
-from ..values import json_text, to_utc_naive
+from ..values import json_text, parse_timestamp, to_utc_naive
 from .base import Stage, Target, first_line
 
 BUSY_TIMEOUT_SECONDS = 5.0
@@ -87,6 +87,9 @@ class SqliteTarget(Target):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.close()
+            dbapi_connection.create_function(
+                "ferry_timestamp", 1, _comparable_timestamp, deterministic=True
+            )
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Any) -> None:
@@ -163,13 +166,16 @@ class SqliteTarget(Target):
         stage.columns.append(column.name)
         stage.compare.append(column.name)
 
-    async def write_stage(self, stage: Stage, rows: list[tuple[Any, ...]]) -> None:
-        """executemany into the temp table; each row gets its source order number."""
+    async def write_stage(self, stage: Stage, rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
+        """executemany into the temp table; each row gets its source order number.
+
+        SQLite stores any value in any column, so the stage never refuses a row.
+        """
         if not rows:
-            return
+            return []
         marks = ", ".join("?" for _ in range(len(stage.columns) + 1))
         names = ", ".join([*map(quote, stage.columns), "_ferry_seq"])
-        start = stage.rows
+        start = stage.seq
         numbered = [(*row, start + i) for i, row in enumerate(rows)]
         raw = await self.conn.get_raw_connection()
         driver = raw.driver_connection
@@ -181,13 +187,23 @@ class SqliteTarget(Target):
         except Exception as exc:
             raise self.wrap(exc, f"staging rows for {stage.table.name}") from None
         stage.rows += len(rows)
+        stage.seq += len(rows)
+        return []
 
     def adapt(self, type_name: str) -> Callable[[Any], Any]:
         """SQLite stores timestamps as text, booleans as 0/1 and JSON as text."""
         return _ADAPTERS.get(type_name, _identity)
 
     def differs(self, column: ColumnInfo, left: str, right: str) -> str:
-        """``IS NOT``; JSON compared after ``json()`` minifies it."""
+        """``IS NOT``; JSON compared after ``json()`` minifies it, timestamps as points in time
+        (an app's ``2024-05-01T10:00:00Z`` is the same as Ferry's ``2024-05-01 10:00:00.000000``).
+        """
+        if column.type == "timestamp":
+            # The plain comparison first: equal text (the usual case) needs no function call.
+            return (
+                f"({left} IS NOT {right} AND "
+                f"ferry_timestamp({left}) IS NOT ferry_timestamp({right}))"
+            )
         if column.type == "json":
 
             def norm(x: str) -> str:
@@ -233,3 +249,14 @@ class SqliteTarget(Target):
 
 def _identity(value: Any) -> Any:
     return value
+
+
+def _comparable_timestamp(value: Any) -> Any:
+    """SQL function ``ferry_timestamp``: timestamp text in Ferry's own format (UTC), so two
+    spellings of one moment compare equal; anything unreadable is returned as it is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return _timestamp(parse_timestamp(value))
+    except Exception:  # an exception must never reach SQLite from a SQL function
+        return value
