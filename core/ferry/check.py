@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from .errors import FerryError
-from .events import CancelToken, ignore_events
-from .migrate import _check_mapping, _Run, _with_key
+from .mapping import check_mapping, prepare_schema, with_key
 from .plan import Plan
 from .schema import TableInfo
 from .sources import SourceTable, open_source
@@ -104,10 +103,8 @@ async def check_plan(plan: Plan) -> CheckReport:
         if report.tables_to_create and len(usable) == len(plan.tables):
             # Make the missing tables as a run would (schema.sql, then inferred from the
             # sources) inside this rolled-back transaction, so their mappings are checked too.
-            run = _Run(plan, ignore_events, CancelToken(), preview=True)
-            run.source_tables = source_tables
             try:
-                planned = await run._prepare_schema(target)
+                planned, _ddl = await prepare_schema(plan, target, source_tables)
             except FerryError as exc:
                 report.items.append(CheckItem("schema", False, exc.message, exc.hint))
         for spec in usable:
@@ -124,9 +121,9 @@ async def check_plan(plan: Plan) -> CheckReport:
             try:
                 source = source_tables[spec.source]
                 mapper = RowMapper(
-                    _with_key(spec, info, source), info, dict(source.columns), datetime.now(UTC)
+                    with_key(spec, info, source), info, dict(source.columns), datetime.now(UTC)
                 )
-                _check_mapping(spec, info, mapper)
+                check_mapping(spec, info, mapper)
             except FerryError as exc:
                 report.items.append(CheckItem(f"table {spec.name}", False, exc.message, exc.hint))
                 continue

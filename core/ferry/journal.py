@@ -13,7 +13,7 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text,
 from sqlalchemy import exc as sa_exc
 
 if TYPE_CHECKING:
-    from .migrate import RunResult
+    from .results import RunResult
     from .targets import Target
 
 JOURNAL_TABLE = "ferry_runs"

@@ -13,11 +13,10 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from . import __version__
 from .errors import Cancelled, ConflictError, FerryError, PlanError, RejectedRowsError
 from .events import (
     CancelToken,
@@ -31,9 +30,10 @@ from .events import (
     ignore_events,
 )
 from .journal import ensure_journal, write_journal
+from .mapping import check_mapping, prepare_schema, with_key
 from .plan import ColumnSpec, Plan, TableSpec
-from .schema import ColumnInfo, ForeignKey, TableInfo, check_names, dependency_order
-from .schemafile import read_schema_file
+from .results import Reject, RunResult, TableResult
+from .schema import ColumnInfo, TableInfo, check_names, dependency_order
 from .sources import Batch, SourceReader, SourceTable, open_source
 from .targets import Stage, Target, open_target
 from .transform import RowMapper, load_hook
@@ -43,99 +43,6 @@ from .values import LogicalType, value_type
 #: rejected rows kept whole for the report; beyond this only the count grows
 MAX_KEPT_REJECTS = 1000
 _MAX_WARNINGS_PER_KIND = 20
-
-
-@dataclass
-class Reject:
-    """One row that was not loaded."""
-
-    table: str
-    key: str
-    reason: str
-    row: dict[str, Any]
-
-
-@dataclass
-class TableResult:
-    """What happened (or would happen, in a preview) to one target table."""
-
-    name: str
-    source: str
-    rows_read: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    conflicts: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    skipped: int = 0
-    deleted: int = 0
-    created: bool = False
-    seconds: float = 0.0
-
-    def counts(self) -> dict[str, int]:
-        """The row counts by kind."""
-        return {
-            "read": self.rows_read,
-            "inserted": self.inserted,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "conflicts": self.conflicts,
-            "rejected": self.rejected,
-            "duplicates": self.duplicates,
-            "skipped": self.skipped,
-            "deleted": self.deleted,
-        }
-
-
-@dataclass
-class RunResult:
-    """The outcome of a migrate or preview run."""
-
-    run_id: str
-    plan_name: str
-    plan_hash: str
-    mode: str
-    status: str
-    target: str
-    started_at: datetime
-    finished_at: datetime
-    ferry_version: str = __version__
-    tables: list[TableResult] = field(default_factory=list)
-    ddl: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    rejects: list[Reject] = field(default_factory=list)
-    rejected_total: int = 0
-    backup_id: str | None = None
-    report_path: str | None = None
-
-    @property
-    def seconds(self) -> float:
-        """Wall time of the run."""
-        return (self.finished_at - self.started_at).total_seconds()
-
-    def table(self, name: str) -> TableResult:
-        """The result for one target table."""
-        return next(t for t in self.tables if t.name == name)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for ``--json`` output and reports."""
-        from .transform import json_default
-
-        data = asdict(self)
-        data["started_at"] = self.started_at.isoformat()
-        data["finished_at"] = self.finished_at.isoformat()
-        data["seconds"] = round(self.seconds, 3)
-        for table in data["tables"]:
-            table["seconds"] = round(table["seconds"], 3)
-        for reject in data["rejects"]:
-            reject["row"] = {
-                k: json_default(v)
-                if not isinstance(v, str | int | float | bool) and v is not None
-                else v
-                for k, v in reject["row"].items()
-            }
-        return data
 
 
 @dataclass
@@ -300,51 +207,9 @@ class _Run:
 
     # -- schema ------------------------------------------------------------------------------
     async def _prepare_schema(self, target: Target) -> dict[str, TableInfo]:
-        tables = await target.reflect()
-        wanted = [t.name for t in self.plan.tables]
-        missing = [name for name in wanted if name not in tables]
-        if missing and self.plan.target.schema_sql:
-            path = self.plan.resolve(self.plan.target.schema_sql)
-            statements = read_schema_file(path, target.dialect_name)
-            self.result.ddl.extend(await target.run_schema_sql(statements, str(path)))
-            tables = await target.reflect()
-            missing = [name for name in wanted if name not in tables]
-        if not missing:
-            return tables
-        inferred = {name: self._infer_table(name, tables) for name in dict.fromkeys(missing)}
-        for name in dependency_order(list(inferred), inferred):
-            check_names(inferred[name], target.dialect_name)
-            self.result.ddl.append(await target.create_table(inferred[name]))
-        tables = await target.reflect()
-        for name in inferred:
-            tables[name].created = True
+        tables, ddl = await prepare_schema(self.plan, target, self.source_tables)
+        self.result.ddl.extend(ddl)
         return tables
-
-    def _infer_table(self, name: str, existing: dict[str, TableInfo]) -> TableInfo:
-        """A table definition from the plan and what the sources hold."""
-        specs = [t for t in self.plan.tables if t.name == name]
-        spec = specs[0]
-        source = self.source_tables[spec.source]
-        columns = _planned_columns(spec, source)
-        info = TableInfo(name=name, created=True)
-        for column, type_ in columns.items():
-            info.columns[column] = ColumnInfo(column, type_)
-        renamed = {c.from_: n for n, c in spec.columns.items() if c.from_}
-        key = list(spec.key) or [renamed.get(k, k) for k in source.key]
-        if key and all(k in info.columns for k in key):
-            info.primary_key = tuple(key)
-            for k in key:
-                info.columns[k].nullable = False
-        if source.parent is not None:
-            parent_tables = [t.name for t in self.plan.tables if t.source == source.parent.parent]
-            if parent_tables:
-                parent_spec = next(t for t in self.plan.tables if t.name == parent_tables[0])
-                parent_renamed = {c.from_: n for n, c in parent_spec.columns.items() if c.from_}
-                fk_cols = tuple(renamed.get(c, c) for c in source.parent.columns)
-                ref_cols = tuple(parent_renamed.get(c, c) for c in source.parent.parent_columns)
-                if all(c in info.columns for c in fk_cols):
-                    info.foreign_keys.append(ForeignKey(fk_cols, parent_tables[0], ref_cols))
-        return info
 
     # -- routes ------------------------------------------------------------------------------
     async def _make_routes(self, target: Target, tables: dict[str, TableInfo]) -> list[_Route]:
@@ -354,7 +219,7 @@ class _Run:
             source = self.source_tables[spec.source]
             hook = load_hook(spec.hook, self.plan.base_dir) if spec.hook else None
             mapper = RowMapper(
-                _with_key(spec, info, source),
+                with_key(spec, info, source),
                 info,
                 source.columns,
                 self.started_at,
@@ -362,7 +227,7 @@ class _Run:
                 warn=self._value_warner(spec.name),
                 timezone=self.plan.options.zone,
             )
-            _check_mapping(spec, info, mapper)
+            check_mapping(spec, info, mapper)
             compare = [
                 c for c in mapper.columns if c not in mapper.key and c not in mapper.now_columns
             ]
@@ -572,80 +437,6 @@ def _source_key(route: _Route, row: dict[str, Any]) -> str:
     fields = [c.from_ or name for name, c in route.spec.columns.items() if name in route.mapper.key]
     names = fields or route.mapper.key
     return ", ".join(f"{k}={row.get(k)!r}" for k in names) or "(no key)"
-
-
-def _planned_columns(spec: TableSpec, source: SourceTable) -> dict[str, LogicalType]:
-    """Columns (and types) of a table Ferry creates for ``spec``."""
-    columns: dict[str, LogicalType] = {}
-    used = {c.from_ for c in spec.columns.values() if c.from_}
-    if spec.map_all:
-        for name, type_ in source.columns.items():
-            if name not in used:
-                columns[name] = type_
-    for name, column in spec.columns.items():
-        if column.cast:
-            type_ = column.cast
-        elif column.is_not_null:
-            type_ = "boolean"
-        elif column.now:
-            type_ = "timestamp"
-        elif column.has_const:
-            type_ = value_type(column.const) or "text"
-        elif column.json_path or column.parse_json:
-            type_ = "json"
-        elif column.from_ is not None:
-            type_ = source.columns.get(column.from_, "text")
-        else:
-            type_ = "text"
-        columns[name] = type_
-    for name, type_ in spec.types.items():
-        if name in columns:
-            columns[name] = type_
-    return columns
-
-
-def _with_key(spec: TableSpec, info: TableInfo, source: SourceTable) -> TableSpec:
-    """The spec with its key filled in from the target's primary key when the plan gives none."""
-    if spec.key:
-        return spec
-    key = [k for k in info.primary_key]
-    taken = {c.from_ for c in spec.columns.values() if c.from_}
-    # A generated key column still identifies rows when the source fills it (as map_all does).
-    fed = set(spec.columns) | (set(source.columns) - taken if spec.map_all else set())
-    generated = [k for k in key if info.columns[k].has_default and k not in fed]
-    if not key or generated:
-        what = (
-            f"its primary key {', '.join(key)} is generated by the database"
-            if generated
-            else "it has no primary key"
-        )
-        raise PlanError(
-            f"table {spec.name!r} needs a key: {what}",
-            hint="Name the columns that identify a row in `key` for that table in the plan.",
-        )
-    return spec.model_copy(update={"key": key})
-
-
-def _check_mapping(spec: TableSpec, info: TableInfo, mapper: RowMapper) -> None:
-    for column in mapper.key:
-        if column not in mapper.columns:
-            raise PlanError(
-                f"table {spec.name!r}: key column {column!r} gets no value from the source",
-                hint=f"Map a source field to {column!r} under [tables.columns].",
-            )
-    if spec.newer_by and spec.newer_by not in mapper.columns:
-        raise PlanError(
-            f"table {spec.name!r}: newer_by column {spec.newer_by!r} gets no value",
-            hint="Map a source field to it, or choose another column.",
-        )
-    for info_column in info.columns.values():
-        name = info_column.name
-        if not info_column.nullable and not info_column.has_default and name not in mapper.columns:
-            raise PlanError(
-                f"table {spec.name!r}: column {name!r} is NOT NULL without a default, "
-                "and the plan gives it no value",
-                hint=f"Map a source field to {name!r}, or give it a const or default.",
-            )
 
 
 __all__ = ["Cancelled", "Reject", "RunResult", "TableResult", "migrate"]

@@ -1,0 +1,146 @@
+"""How plan tables meet target tables: keys, required columns, and the tables Ferry creates.
+
+Shared by the migration, the preflight (``ferry check``) and verification, so all three agree
+on what a table's key is and what a created table looks like.
+"""
+
+from __future__ import annotations
+
+from .errors import PlanError
+from .plan import Plan, TableSpec
+from .schema import ColumnInfo, ForeignKey, TableInfo, check_names, dependency_order
+from .schemafile import read_schema_file
+from .sources import SourceTable
+from .targets import Target
+from .transform import RowMapper
+from .values import LogicalType, value_type
+
+
+async def prepare_schema(
+    plan: Plan, target: Target, source_tables: dict[str, SourceTable]
+) -> tuple[dict[str, TableInfo], list[str]]:
+    """Make the plan's missing tables (schema.sql first, then inferred from the sources),
+    inside the target's open transaction. Returns every target table and the DDL that ran."""
+    ddl: list[str] = []
+    tables = await target.reflect()
+    wanted = [t.name for t in plan.tables]
+    missing = [name for name in wanted if name not in tables]
+    if missing and plan.target.schema_sql:
+        path = plan.resolve(plan.target.schema_sql)
+        statements = read_schema_file(path, target.dialect_name)
+        ddl.extend(await target.run_schema_sql(statements, str(path)))
+        tables = await target.reflect()
+        missing = [name for name in wanted if name not in tables]
+    if not missing:
+        return tables, ddl
+    inferred = {name: infer_table(plan, name, source_tables) for name in dict.fromkeys(missing)}
+    for name in dependency_order(list(inferred), inferred):
+        check_names(inferred[name], target.dialect_name)
+        ddl.append(await target.create_table(inferred[name]))
+    tables = await target.reflect()
+    for name in inferred:
+        tables[name].created = True
+    return tables, ddl
+
+
+def infer_table(plan: Plan, name: str, source_tables: dict[str, SourceTable]) -> TableInfo:
+    """A table definition from the plan and what the sources hold."""
+    specs = [t for t in plan.tables if t.name == name]
+    spec = specs[0]
+    source = source_tables[spec.source]
+    columns = planned_columns(spec, source)
+    info = TableInfo(name=name, created=True)
+    for column, type_ in columns.items():
+        info.columns[column] = ColumnInfo(column, type_)
+    renamed = {c.from_: n for n, c in spec.columns.items() if c.from_}
+    key = list(spec.key) or [renamed.get(k, k) for k in source.key]
+    if key and all(k in info.columns for k in key):
+        info.primary_key = tuple(key)
+        for k in key:
+            info.columns[k].nullable = False
+    if source.parent is not None:
+        parent_tables = [t.name for t in plan.tables if t.source == source.parent.parent]
+        if parent_tables:
+            parent_spec = next(t for t in plan.tables if t.name == parent_tables[0])
+            parent_renamed = {c.from_: n for n, c in parent_spec.columns.items() if c.from_}
+            fk_cols = tuple(renamed.get(c, c) for c in source.parent.columns)
+            ref_cols = tuple(parent_renamed.get(c, c) for c in source.parent.parent_columns)
+            if all(c in info.columns for c in fk_cols):
+                info.foreign_keys.append(ForeignKey(fk_cols, parent_tables[0], ref_cols))
+    return info
+
+
+def planned_columns(spec: TableSpec, source: SourceTable) -> dict[str, LogicalType]:
+    """Columns (and types) of a table Ferry creates for ``spec``."""
+    columns: dict[str, LogicalType] = {}
+    used = {c.from_ for c in spec.columns.values() if c.from_}
+    if spec.map_all:
+        for name, type_ in source.columns.items():
+            if name not in used:
+                columns[name] = type_
+    for name, column in spec.columns.items():
+        if column.cast:
+            type_ = column.cast
+        elif column.is_not_null:
+            type_ = "boolean"
+        elif column.now:
+            type_ = "timestamp"
+        elif column.has_const:
+            type_ = value_type(column.const) or "text"
+        elif column.json_path or column.parse_json:
+            type_ = "json"
+        elif column.from_ is not None:
+            type_ = source.columns.get(column.from_, "text")
+        else:
+            type_ = "text"
+        columns[name] = type_
+    for name, type_ in spec.types.items():
+        if name in columns:
+            columns[name] = type_
+    return columns
+
+
+def with_key(spec: TableSpec, info: TableInfo, source: SourceTable) -> TableSpec:
+    """The spec with its key filled in from the target's primary key when the plan gives none."""
+    if spec.key:
+        return spec
+    key = [k for k in info.primary_key]
+    taken = {c.from_ for c in spec.columns.values() if c.from_}
+    # A generated key column still identifies rows when the source fills it (as map_all does).
+    fed = set(spec.columns) | (set(source.columns) - taken if spec.map_all else set())
+    generated = [k for k in key if info.columns[k].has_default and k not in fed]
+    if not key or generated:
+        what = (
+            f"its primary key {', '.join(key)} is generated by the database"
+            if generated
+            else "it has no primary key"
+        )
+        raise PlanError(
+            f"table {spec.name!r} needs a key: {what}",
+            hint="Name the columns that identify a row in `key` for that table in the plan.",
+        )
+    return spec.model_copy(update={"key": key})
+
+
+def check_mapping(spec: TableSpec, info: TableInfo, mapper: RowMapper) -> None:
+    """Refuse a mapping that cannot load: a key or ``newer_by`` without a value, or a
+    NOT NULL column without a default that gets nothing."""
+    for column in mapper.key:
+        if column not in mapper.columns:
+            raise PlanError(
+                f"table {spec.name!r}: key column {column!r} gets no value from the source",
+                hint=f"Map a source field to {column!r} under [tables.columns].",
+            )
+    if spec.newer_by and spec.newer_by not in mapper.columns:
+        raise PlanError(
+            f"table {spec.name!r}: newer_by column {spec.newer_by!r} gets no value",
+            hint="Map a source field to it, or choose another column.",
+        )
+    for info_column in info.columns.values():
+        name = info_column.name
+        if not info_column.nullable and not info_column.has_default and name not in mapper.columns:
+            raise PlanError(
+                f"table {spec.name!r}: column {name!r} is NOT NULL without a default, "
+                "and the plan gives it no value",
+                hint=f"Map a source field to {name!r}, or give it a const or default.",
+            )

@@ -1,0 +1,102 @@
+"""What a migrate or preview run reports: per-table counts, rejected rows, warnings, DDL."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from . import __version__
+
+
+@dataclass
+class Reject:
+    """One row that was not loaded."""
+
+    table: str
+    key: str
+    reason: str
+    row: dict[str, Any]
+
+
+@dataclass
+class TableResult:
+    """What happened (or would happen, in a preview) to one target table."""
+
+    name: str
+    source: str
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    created: bool = False
+    seconds: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        """The row counts by kind."""
+        return {
+            "read": self.rows_read,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "conflicts": self.conflicts,
+            "rejected": self.rejected,
+            "duplicates": self.duplicates,
+            "skipped": self.skipped,
+            "deleted": self.deleted,
+        }
+
+
+@dataclass
+class RunResult:
+    """The outcome of a migrate or preview run."""
+
+    run_id: str
+    plan_name: str
+    plan_hash: str
+    mode: str
+    status: str
+    target: str
+    started_at: datetime
+    finished_at: datetime
+    ferry_version: str = __version__
+    tables: list[TableResult] = field(default_factory=list)
+    ddl: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    rejected_total: int = 0
+    backup_id: str | None = None
+    report_path: str | None = None
+
+    @property
+    def seconds(self) -> float:
+        """Wall time of the run."""
+        return (self.finished_at - self.started_at).total_seconds()
+
+    def table(self, name: str) -> TableResult:
+        """The result for one target table."""
+        return next(t for t in self.tables if t.name == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for ``--json`` output and reports."""
+        from .transform import json_default
+
+        data = asdict(self)
+        data["started_at"] = self.started_at.isoformat()
+        data["finished_at"] = self.finished_at.isoformat()
+        data["seconds"] = round(self.seconds, 3)
+        for table in data["tables"]:
+            table["seconds"] = round(table["seconds"], 3)
+        for reject in data["rejects"]:
+            reject["row"] = {
+                k: json_default(v)
+                if not isinstance(v, str | int | float | bool) and v is not None
+                else v
+                for k, v in reject["row"].items()
+            }
+        return data
