@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, select
 from sqlalchemy import exc as sa_exc
 
+from .transform import json_default
+
 if TYPE_CHECKING:
     from .results import RunResult
     from .targets import Target
 
 JOURNAL_TABLE = "ferry_runs"
+REJECTS_TABLE = "ferry_rejects"
 _metadata = MetaData()
 journal = Table(
     JOURNAL_TABLE,
@@ -37,10 +40,31 @@ journal = Table(
 )
 
 
+#: the rejected rows of each run (the first ones; the run's row holds the full count)
+rejects = Table(
+    REJECTS_TABLE,
+    _metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("table_name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("key_text", Text, nullable=False),
+    Column("key_json", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("row_json", Text, nullable=False),
+)
+
+
 async def ensure_journal(target: Target) -> None:
-    """Create ``ferry_runs`` if the target lacks it (inside the run's transaction)."""
+    """Create ``ferry_runs`` and ``ferry_rejects`` if the target lacks them (inside the run's
+    transaction)."""
+
+    def create(sync: Any) -> None:
+        journal.create(sync, checkfirst=True)
+        rejects.create(sync, checkfirst=True)
+
     try:
-        await target.conn.run_sync(lambda sync: journal.create(sync, checkfirst=True))
+        await target.conn.run_sync(create)
     except sa_exc.DBAPIError as exc:
         raise target.wrap(exc, "creating the ferry_runs journal") from None
 
@@ -66,6 +90,23 @@ async def write_journal(target: Target, result: RunResult) -> None:
                 report_path=result.report_path,
             )
         )
+        if result.rejects:
+            await target.conn.execute(
+                rejects.insert(),
+                [
+                    {
+                        "run_id": result.run_id,
+                        "seq": number,
+                        "table_name": reject.table,
+                        "kind": reject.kind,
+                        "key_text": reject.key,
+                        "key_json": json.dumps(reject.key_values, default=json_default),
+                        "reason": reject.reason,
+                        "row_json": json.dumps(reject.row, default=json_default),
+                    }
+                    for number, reject in enumerate(result.rejects)
+                ],
+            )
     except sa_exc.DBAPIError as exc:
         raise target.wrap(exc, "writing the ferry_runs journal") from None
 
@@ -80,5 +121,22 @@ async def read_journal(target: Target) -> list[dict[str, Any]]:
     for row in result:
         entry = dict(row._mapping)
         entry["tables"] = json.loads(entry["tables"])
+        rows.append(entry)
+    return rows
+
+
+async def read_rejects(target: Target, run_id: str) -> list[dict[str, Any]]:
+    """The rejected rows journaled for one run, in the order they were met."""
+    tables = await target.reflect()
+    if REJECTS_TABLE not in tables:
+        return []
+    result = await target.conn.execute(
+        select(rejects).where(rejects.c.run_id == run_id).order_by(rejects.c.seq)
+    )
+    rows = []
+    for row in result:
+        entry = dict(row._mapping)
+        entry["key_values"] = json.loads(entry.pop("key_json"))
+        entry["row"] = json.loads(entry.pop("row_json"))
         rows.append(entry)
     return rows

@@ -107,11 +107,16 @@ class _Run:
         elif seen == _MAX_WARNINGS_PER_KIND:
             self.result.warnings.append(f"{message} (further warnings of this kind not shown)")
 
-    def reject(self, route: _Route, key: str, reason: str, row: dict[str, Any]) -> None:
+    def reject(
+        self, route: _Route, key: str, reason: str, row: dict[str, Any], kind: str = "transform"
+    ) -> None:
         route.result.rejected += 1
         self.result.rejected_total += 1
         if len(self.result.rejects) < MAX_KEPT_REJECTS:
-            self.result.rejects.append(Reject(route.info.name, key, reason, row))
+            key_values = {k: row.get(k) for k in route.mapper.key} if kind != "transform" else {}
+            self.result.rejects.append(
+                Reject(route.info.name, key, reason, row, kind=kind, key_values=key_values)
+            )
             self.emit(RowRejected(route.info.name, key, reason, row))
         if route.spec.on_reject == "stop":
             raise RejectedRowsError(
@@ -287,7 +292,9 @@ class _Run:
                     for index, reason in refused:
                         values = prepared[index]
                         row_values = route.mapper.values_dict(values)
-                        self.reject(route, route.mapper.key_of(values), reason, row_values)
+                        self.reject(
+                            route, route.mapper.key_of(values), reason, row_values, "constraint"
+                        )
                     elapsed = max(time.perf_counter() - route.started, 1e-6)
                     self.emit(
                         TableProgress(
@@ -360,6 +367,8 @@ class _Run:
                         route.mapper.key_of(row),
                         "duplicate key: a later row with the same key replaces it",
                         row,
+                        kind="duplicate",
+                        key_values={k: row.get(k) for k in route.mapper.key},
                     )
                 )
         if spec.conflict == "error":
@@ -394,7 +403,7 @@ class _Run:
                 route.info.name,
             )
         for row, reason in counts.rejected:
-            self.reject(route, route.mapper.key_of(row), reason, row)
+            self.reject(route, route.mapper.key_of(row), reason, row, "constraint")
         result.seconds = time.perf_counter() - route.started
         self.emit(TableFinished(route.info.name, result.counts(), time.perf_counter() - started))
         self.result.tables.append(result)

@@ -17,6 +17,11 @@ class Reject:
     key: str
     reason: str
     row: dict[str, Any]
+    #: ``transform`` (a cast or hook refused it; ``row`` is the source row), ``constraint``
+    #: (the database refused it; ``row`` holds the mapped values) or ``duplicate``
+    kind: str = "transform"
+    #: the target key columns' values, where they are known (not for transform rejects)
+    key_values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

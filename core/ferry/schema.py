@@ -35,7 +35,7 @@ from .errors import PlanError
 from .values import LogicalType
 
 #: tables Ferry owns in the target (never reported as the app's)
-FERRY_TABLES = ("ferry_runs",)
+FERRY_TABLES = ("ferry_runs", "ferry_rejects")
 
 
 @dataclass

@@ -338,12 +338,16 @@ def test_rejects_file_gets_one_json_line_per_rejected_row(tmp_path: Path) -> Non
             "key": "id=2",
             "reason": "column 'size': 'twenty' is not a whole number",
             "row": {"id": 2, "name": "mux", "size": "twenty"},
+            "kind": "transform",
+            "key_values": {},
         },
         {
             "table": "jobs",
             "key": "id=3",
             "reason": "column 'size': '3.5' is not a whole number",
             "row": {"id": 3, "name": "publish", "size": "3.5"},
+            "kind": "transform",
+            "key_values": {},
         },
     ]
     assert rows(tmp_path / "app.db", "SELECT id, size FROM jobs") == [(1, 10)]

@@ -448,7 +448,7 @@ def test_schema_sql_is_not_applied_when_no_table_is_missing(
     )
     result = run(plan)
     assert result.ddl == []
-    assert pg_tables(pg_url) == ["ferry_runs", "users"]
+    assert pg_tables(pg_url) == ["ferry_rejects", "ferry_runs", "users"]
 
 
 def test_schema_sql_error_leaves_the_database_unchanged(
@@ -656,6 +656,8 @@ def test_duplicate_keys_last_one_wins(
             "id=1",
             "duplicate key: a later row with the same key replaces it",
             {"id": 1, "v": "first"},
+            kind="duplicate",
+            key_values={"id": 1},
         )
     ]
 
@@ -999,5 +1001,5 @@ def test_schema_sql_skips_objects_that_already_exist(
     )
     result = run(plan)
     assert [s.split("(")[0].splitlines()[-1] for s in result.ddl] == ["CREATE TABLE users "]
-    assert pg_tables(pg_url) == ["audit", "ferry_runs", "items", "users"]
+    assert pg_tables(pg_url) == ["audit", "ferry_rejects", "ferry_runs", "items", "users"]
     assert [c[0] for c in pg_columns(pg_url, "users")] == ["key", "name", "added_by_schema_sql"]

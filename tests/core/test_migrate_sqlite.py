@@ -316,6 +316,8 @@ def test_nested_child_table_gets_a_foreign_key(monkeypatch: pytest.MonkeyPatch, 
             "jobs_id='zz', position=0",
             "FOREIGN KEY constraint failed",
             {"jobs_id": "zz", "position": 0, "step": "orphan"},
+            kind="constraint",
+            key_values={"jobs_id": "zz", "position": 0},
         )
     ]
 
@@ -875,6 +877,8 @@ def test_duplicate_keys_last_one_wins(monkeypatch: pytest.MonkeyPatch, db: Path)
             "id=1",
             "duplicate key: a later row with the same key replaces it",
             {"id": 1, "v": "first"},
+            kind="duplicate",
+            key_values={"id": 1},
         )
     ]
     assert result.rejected_total == 0
@@ -1443,3 +1447,26 @@ def test_an_empty_field_name_is_a_plan_error(monkeypatch: pytest.MonkeyPatch, db
         run(simple_plan(db))
     assert caught.value.message == "the name of column '' of 't' is empty"
     assert not db.exists()
+
+
+def test_journal_keeps_the_rejected_rows_of_a_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [{"id": 1, "n": 5}, {"id": 2, "n": "lots"}]
+    install(monkeypatch, {"src": FakeTable(rows, key=("id",))})
+    db = tmp_path / "out.db"
+    tables = [{"name": "t", "source": "src", "types": {"n": "integer"}}]
+    result = run(make_plan(f"sqlite:///{db}", tables, tmp_path))
+    assert sqlite_rows(
+        db, "SELECT run_id, seq, table_name, kind, key_text, reason, row_json FROM ferry_rejects"
+    ) == [
+        (
+            result.run_id,
+            0,
+            "t",
+            "transform",
+            "id=2",
+            "column 'n': 'lots' is not a whole number",
+            '{"id": 2, "n": "lots"}',
+        )
+    ]
