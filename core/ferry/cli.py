@@ -348,12 +348,14 @@ def _print_result(result: Any, verb: str) -> None:
             out.print(f"  {escape(reject.table)} {escape(reject.key)}: {escape(reject.reason)}")
 
 
-def _engine_run(plan: Plan, preview: bool, as_json: bool, quiet: bool) -> Any:
+def _engine_run(plan: Plan, preview: bool, as_json: bool, quiet: bool, **options: Any) -> Any:
     from .migrate import migrate
 
     view = _ProgressView(quiet or as_json)
     with view.progress:
-        return _run(lambda cancel: migrate(plan, emit=view, cancel=cancel, preview=preview))
+        return _run(
+            lambda cancel: migrate(plan, emit=view, cancel=cancel, preview=preview, **options)
+        )
 
 
 @cli.command(name="migrate")
@@ -397,17 +399,59 @@ def migrate_command(plan_file: str, as_json: bool, rejects: Path | None, quiet: 
 @click.argument("plan_file", metavar="PLAN")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def preview(plan_file: str, as_json: bool, quiet: bool) -> None:
+@click.option(
+    "--diff",
+    "diff_tables",
+    multiple=True,
+    metavar="TABLE",
+    help="Show the row-level diff (before/after of each changed column) of TABLE; "
+    "repeat it, or give '*' for every table.",
+)
+@click.option("--diff-limit", default=20, show_default=True, help="Rows of diff per table.")
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    help="Read only the first N rows of each source table (for sources too large to "
+    "preview whole); the counts then describe the sample.",
+)
+def preview(
+    plan_file: str,
+    as_json: bool,
+    quiet: bool,
+    diff_tables: tuple[str, ...],
+    diff_limit: int,
+    sample: int | None,
+) -> None:
     """Run the whole migration inside a transaction and roll it back: exact counts."""
     plan = _load(plan_file)
-    result = _engine_run(plan, preview=True, as_json=as_json, quiet=quiet)
+    result = _engine_run(
+        plan,
+        preview=True,
+        as_json=as_json,
+        quiet=quiet,
+        diff_tables=diff_tables,
+        diff_limit=diff_limit,
+        sample=sample,
+    )
     if as_json:
         out.print_json(json.dumps(result.to_dict(), default=str))
         return
     _print_result(result, "would")
+    if sample is not None:
+        out.print(f"[yellow]Sample:[/] the first {sample} rows of each source table only.")
+    _print_diffs(result)
     for statement in result.ddl:
         out.print(f"[dim]{escape(statement.strip())};[/]")
     out.print(f"Preview only: {escape(result.target)} is unchanged.")
+
+
+def _print_diffs(result: Any) -> None:
+    for diff in result.diffs:
+        label = "update" if diff.decision == "update" else "conflict (target kept)"
+        out.print(f"[bold]{escape(diff.table)}[/] {escape(diff.key)}: {label}")
+        for change in diff.changes:
+            before, after = escape(repr(change.before)), escape(repr(change.after))
+            out.print(f"    {escape(change.column)}: [red]{before}[/] -> [green]{after}[/]")
 
 
 def _write_rejects(result: Any, path: Path) -> None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from .diff import row_diff
 from .errors import Cancelled, ConflictError, FerryError, PlanError, RejectedRowsError
 from .events import (
     CancelToken,
@@ -66,13 +67,26 @@ async def migrate(
     emit: Emit = ignore_events,
     cancel: CancelToken | None = None,
     preview: bool = False,
+    diff_tables: Collection[str] = (),
+    diff_limit: int = 100,
+    sample: int | None = None,
+    backup_id: str | None = None,
 ) -> RunResult:
     """Run the plan; with ``preview=True`` do everything and roll back.
+
+    ``diff_tables`` (``"*"`` for all) collects, per table, up to ``diff_limit`` row-level
+    diffs of updates and conflicts into ``RunResult.diffs``. ``sample`` (preview only) reads
+    just the first rows of each source table, for sources too large to preview whole: the
+    counts then describe the sample. ``backup_id`` is journaled with the run.
 
     Raises a :class:`~ferry.errors.FerryError` (the target then is unchanged) on bad input,
     refused connections, a stop-on-reject or conflict rule, or :class:`Cancelled`.
     """
+    if sample is not None and not preview:
+        raise PlanError("sampling is for previews only: a migration reads every row")
     run = _Run(plan, emit, cancel or CancelToken(), preview)
+    run.diff_tables, run.diff_limit, run.sample = set(diff_tables), diff_limit, sample
+    run.result.sample, run.result.backup_id = sample, backup_id
     return await run.execute()
 
 
@@ -82,6 +96,9 @@ class _Run:
         self.emit = emit
         self.cancel = cancel
         self.preview = preview
+        self.diff_tables: set[str] = set()
+        self.diff_limit = 100
+        self.sample: int | None = None
         self.started_at = datetime.now(UTC)
         self.result = RunResult(
             run_id=uuid.uuid4().hex[:16],
@@ -272,19 +289,26 @@ class _Run:
         for route in routes:
             by_source.setdefault(route.spec.source, []).append(route)
         batch_size = self.plan.options.batch_size
+        sample = self.sample
         for name, reader in self.readers.items():
             batches = reader.batches(batch_size)
+            mine = [r for r in routes if r.spec.source.split(".", 1)[0] == name]
             while True:
                 self.cancel.raise_if_cancelled()
+                if sample is not None and all(r.result.rows_read >= sample for r in mine):
+                    break  # the sample is complete: the rest of the source is not read
                 batch = await asyncio.to_thread(_next_batch, batches)
                 if batch is None:
                     break
                 for route in by_source.get(batch.table, []):
-                    await self._widen_for_new_fields(target, route, batch)
-                    prepared, rejected, skipped = await asyncio.to_thread(
-                        _map_rows, route, batch.rows
-                    )
-                    route.result.rows_read += len(batch.rows)
+                    rows = batch.rows
+                    if sample is not None:
+                        rows = rows[: max(sample - route.result.rows_read, 0)]
+                        if not rows:
+                            continue
+                    await self._widen_for_new_fields(target, route, Batch(batch.table, rows))
+                    prepared, rejected, skipped = await asyncio.to_thread(_map_rows, route, rows)
+                    route.result.rows_read += len(rows)
                     route.result.skipped += skipped
                     for key, reason, row in rejected:
                         self.reject(route, key, reason, row)
@@ -304,7 +328,6 @@ class _Run:
                             route.result.rows_read / elapsed,
                         )
                     )
-            del name
 
     async def _widen_for_new_fields(self, target: Target, route: _Route, batch: Batch) -> None:
         """Fields the first records did not show: add columns to a table Ferry created,
@@ -391,6 +414,14 @@ class _Run:
                 f"{result.rejected} source rows were rejected",
                 route.info.name,
             )
+        if "*" in self.diff_tables or route.info.name in self.diff_tables:
+            changed = await target.changed_rows(
+                stage, spec.conflict, spec.newer_by, self.diff_limit
+            )
+            skip = set(route.mapper.now_columns)
+            for before, after, applied in changed:
+                key = route.mapper.key_of(after)
+                self.result.diffs.append(row_diff(route.info, key, before, after, applied, skip))
         counts = await target.merge(stage, spec.conflict, spec.newer_by, delete_missing)
         result.inserted, result.updated = counts.inserted, counts.updated
         result.unchanged, result.conflicts = counts.unchanged, counts.conflicts

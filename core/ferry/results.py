@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from . import __version__
+from .diff import RowDiff
 
 
 @dataclass
@@ -77,6 +78,10 @@ class RunResult:
     rejected_total: int = 0
     backup_id: str | None = None
     report_path: str | None = None
+    #: row-level diffs of updates and conflicts (previews asked for them)
+    diffs: list[RowDiff] = field(default_factory=list)
+    #: rows read per source table when the preview sampled; None for a full run
+    sample: int | None = None
 
     @property
     def seconds(self) -> float:
@@ -97,11 +102,16 @@ class RunResult:
         data["seconds"] = round(self.seconds, 3)
         for table in data["tables"]:
             table["seconds"] = round(table["seconds"], 3)
+
+        def plain(value: Any) -> Any:
+            if value is None or isinstance(value, str | int | float | bool | list | dict):
+                return value
+            return json_default(value)
+
         for reject in data["rejects"]:
-            reject["row"] = {
-                k: json_default(v)
-                if not isinstance(v, str | int | float | bool) and v is not None
-                else v
-                for k, v in reject["row"].items()
-            }
+            reject["row"] = {k: plain(v) for k, v in reject["row"].items()}
+            reject["key_values"] = {k: plain(v) for k, v in reject["key_values"].items()}
+        for diff in data["diffs"]:
+            for change in diff["changes"]:
+                change["before"], change["after"] = plain(change["before"]), plain(change["after"])
         return data

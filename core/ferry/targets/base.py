@@ -314,6 +314,37 @@ class Target(ABC):
             f"listing conflicting keys of {stage.table.name}",
         )
 
+    async def changed_rows(
+        self, stage: Stage, rule: ConflictRule, newer_by: str | None, limit: int
+    ) -> list[tuple[dict[str, Any], dict[str, Any], bool]]:
+        """Up to ``limit`` staged rows that differ from the target row with the same key, as
+        (target row, staged row, applied) where ``applied`` tells the rule updates the row
+        (False: a conflict, the target row is kept). Read before the merge."""
+        columns = [c for c in stage.columns if c in stage.table.columns]
+        before = ", ".join(f"t.{quote(c)} AS {quote('t' + str(i))}" for i, c in enumerate(columns))
+        after = ", ".join(f"s.{quote(c)} AS {quote('s' + str(i))}" for i, c in enumerate(columns))
+        if rule == "update":
+            applied = "1"
+        elif rule == "newer":
+            applied = f"CASE WHEN {self._newer_sql(stage, newer_by)} THEN 1 ELSE 0 END"
+        else:
+            applied = "0"
+        rows = await self.fetch_dicts(
+            f"SELECT {before}, {after}, {applied} AS ferry_applied "
+            f"FROM {self.stage_ref(stage)} AS s JOIN {quote(stage.table.name)} AS t "
+            f"ON {self._join(stage)} WHERE {self._diff(stage)} "
+            f"ORDER BY s._ferry_seq LIMIT {int(limit)}",
+            f"listing changed rows of {stage.table.name}",
+        )
+        return [
+            (
+                {c: row[f"t{i}"] for i, c in enumerate(columns)},
+                {c: row[f"s{i}"] for i, c in enumerate(columns)},
+                bool(row["ferry_applied"]),
+            )
+            for row in rows
+        ]
+
     def _merge_statements(
         self, stage: Stage, rule: ConflictRule, newer_by: str | None, only_seq: int | None = None
     ) -> list[tuple[str, str]]:
