@@ -186,6 +186,12 @@ class BackupSpec(_Model):
     rename_migrated: bool = False
 
 
+class ReportSpec(_Model):
+    """Where run reports (HTML + JSON) are written."""
+
+    dir: str = "ferry-reports"
+
+
 class AssertionSpec(_Model):
     """A named check run against the target after migrating: ``sql`` compared with ``expect``."""
 
@@ -233,6 +239,7 @@ class Plan(_Model):
     name: str = "migration"
     target: TargetSpec = Field(default_factory=TargetSpec)
     backup: BackupSpec = Field(default_factory=BackupSpec)
+    report: ReportSpec = Field(default_factory=ReportSpec)
     options: OptionsSpec = Field(default_factory=OptionsSpec)
     sources: list[SourceSpec] = Field(default_factory=list)
     tables: list[TableSpec] = Field(default_factory=list)
@@ -285,6 +292,7 @@ class Plan(_Model):
             "name",
             "target",
             "backup",
+            "report",
             "options",
             "sources",
             "tables",
@@ -373,6 +381,7 @@ def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
         for candidate in (
             TargetSpec,
             BackupSpec,
+            ReportSpec,
             OptionsSpec,
             SourceSpec,
             TableSpec,
