@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from .diff import row_diff
@@ -33,6 +34,7 @@ from .events import (
 from .journal import ensure_journal, write_journal
 from .mapping import check_mapping, prepare_schema, with_key
 from .plan import ColumnSpec, Plan, TableSpec
+from .report import ReportKind, report_paths, write_report
 from .results import Reject, RunResult, TableResult
 from .schema import ColumnInfo, TableInfo, check_names, dependency_order
 from .sources import Batch, SourceReader, SourceTable, open_source
@@ -58,7 +60,10 @@ class _Route:
     adapters: list[Any]
     known_fields: set[str]
     total: int | None
+    #: when the table's first batch arrived (for rows/s)
     started: float = field(default_factory=time.perf_counter)
+    #: seconds spent on this table alone (mapping, staging, merging)
+    busy: float = 0.0
 
 
 async def migrate(
@@ -70,14 +75,17 @@ async def migrate(
     diff_tables: Collection[str] = (),
     diff_limit: int = 100,
     sample: int | None = None,
-    backup_id: str | None = None,
+    backup: Mapping[str, Any] | None = None,
+    write_reports: bool = True,
 ) -> RunResult:
     """Run the plan; with ``preview=True`` do everything and roll back.
 
     ``diff_tables`` (``"*"`` for all) collects, per table, up to ``diff_limit`` row-level
     diffs of updates and conflicts into ``RunResult.diffs``. ``sample`` (preview only) reads
     just the first rows of each source table, for sources too large to preview whole: the
-    counts then describe the sample. ``backup_id`` is journaled with the run.
+    counts then describe the sample. ``backup`` (``id``, ``path``, ``manifest_sha256`` of the
+    backup taken before) is journaled and reported with the run. With ``write_reports`` the
+    run's HTML and JSON report go to the plan's report folder; the journal links to it.
 
     Raises a :class:`~ferry.errors.FerryError` (the target then is unchanged) on bad input,
     refused connections, a stop-on-reject or conflict rule, or :class:`Cancelled`.
@@ -86,7 +94,10 @@ async def migrate(
         raise PlanError("sampling is for previews only: a migration reads every row")
     run = _Run(plan, emit, cancel or CancelToken(), preview)
     run.diff_tables, run.diff_limit, run.sample = set(diff_tables), diff_limit, sample
-    run.result.sample, run.result.backup_id = sample, backup_id
+    run.result.sample = sample
+    run.backup = dict(backup) if backup else None
+    run.result.backup_id = str(backup["id"]) if backup else None
+    run.write_reports = write_reports
     return await run.execute()
 
 
@@ -99,6 +110,8 @@ class _Run:
         self.diff_tables: set[str] = set()
         self.diff_limit = 100
         self.sample: int | None = None
+        self.backup: dict[str, Any] | None = None
+        self.write_reports = False
         self.started_at = datetime.now(UTC)
         self.result = RunResult(
             run_id=uuid.uuid4().hex[:16],
@@ -174,6 +187,11 @@ class _Run:
                 await self._run(target)
                 self.result.status = "previewed" if self.preview else "completed"
                 self.result.finished_at = datetime.now(UTC)
+                kind: ReportKind = "preview" if self.preview else "migrate"
+                folder = self.plan.resolve(self.plan.report.dir)
+                if self.write_reports:
+                    paths = report_paths(kind, self.result.run_id, folder)
+                    self.result.report_path = str(paths.html)
                 if not self.preview:
                     started = self.step("journal")
                     await write_journal(target, self.result)
@@ -188,7 +206,18 @@ class _Run:
             for reader in self.readers.values():
                 reader.close()
         self.result.finished_at = datetime.now(UTC)
+        if self.write_reports:
+            self._write_report(kind, folder)
         return self.result
+
+    def _write_report(self, kind: ReportKind, folder: Path) -> None:
+        """The run is over (committed or rolled back): a report that cannot be written is a
+        warning, never a failure of the run."""
+        try:
+            write_report(kind, self.result.to_dict(), self.plan, folder, backup=self.backup)
+        except OSError as exc:
+            self.result.report_path = None
+            self.warn(f"the report could not be written to {folder}: {exc.strerror or exc}")
 
     async def _open_sources(self) -> None:
         used = {t.source.split(".", 1)[0] for t in self.plan.tables}
@@ -306,6 +335,9 @@ class _Run:
                         rows = rows[: max(sample - route.result.rows_read, 0)]
                         if not rows:
                             continue
+                    began = time.perf_counter()
+                    if not route.result.rows_read:
+                        route.started = began
                     await self._widen_for_new_fields(target, route, Batch(batch.table, rows))
                     prepared, rejected, skipped = await asyncio.to_thread(_map_rows, route, rows)
                     route.result.rows_read += len(rows)
@@ -319,6 +351,7 @@ class _Run:
                         self.reject(
                             route, route.mapper.key_of(values), reason, row_values, "constraint"
                         )
+                    route.busy += time.perf_counter() - began
                     elapsed = max(time.perf_counter() - route.started, 1e-6)
                     self.emit(
                         TableProgress(
@@ -435,7 +468,7 @@ class _Run:
             )
         for row, reason in counts.rejected:
             self.reject(route, route.mapper.key_of(row), reason, row, "constraint")
-        result.seconds = time.perf_counter() - route.started
+        result.seconds = route.busy + (time.perf_counter() - started)
         self.emit(TableFinished(route.info.name, result.counts(), time.perf_counter() - started))
         self.result.tables.append(result)
 

@@ -28,7 +28,15 @@ from .sources import SourceTable, open_source
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _ONE_VALUE_MAX_BYTES = 4096
 _DOCUMENT_MAX_KEYS = 50
-_SKIPPED_DIRS = {".git", "__pycache__", "node_modules", ".venv", "venv", "ferry-backups"}
+_SKIPPED_DIRS = {
+    ".git",
+    "__pycache__",
+    "node_modules",
+    ".venv",
+    "venv",
+    "ferry-backups",
+    "ferry-reports",
+}
 
 
 @dataclass

@@ -921,7 +921,8 @@ def test_preview_leaves_the_target_byte_identical(notes: Path) -> None:
     assert sha256(notes) == before
     assert result.status == "previewed"
     assert result.mode == "preview"
-    assert sorted(p.name for p in notes.parent.iterdir()) == ["app.db"]
+    # No journal or WAL file is left beside it (the run's report has its own folder).
+    assert sorted(p.name for p in notes.parent.iterdir()) == ["app.db", "ferry-reports"]
 
 
 def test_preview_counts_equal_the_migration(notes: Path) -> None:
@@ -949,7 +950,7 @@ def test_preview_against_a_new_file_leaves_no_file(
     install(monkeypatch, {"src": FakeTable(TYPED_ROWS, key=("id",))})
     result = run(simple_plan(db), preview=True)
     assert result.table("t").inserted == 4
-    assert list(db.parent.iterdir()) == []
+    assert [p.name for p in db.parent.iterdir()] == ["ferry-reports"]
 
 
 def test_failed_run_against_a_new_file_leaves_no_file(
@@ -1400,7 +1401,7 @@ def test_preview_of_a_wal_target_leaves_it_byte_identical(
     result = run(simple_plan(db), preview=True)
     assert result.table("t").inserted == 6
     assert sha256(db) == before
-    assert sorted(p.name for p in db.parent.iterdir()) == ["app.db"]
+    assert sorted(p.name for p in db.parent.iterdir()) == ["app.db", "ferry-reports"]
 
 
 # -- a real SQLite source file ------------------------------------------------------------
@@ -1470,3 +1471,14 @@ def test_journal_keeps_the_rejected_rows_of_a_run(
             '{"id": 2, "n": "lots"}',
         )
     ]
+
+
+def test_migration_writes_its_report_and_journals_the_path(
+    monkeypatch: pytest.MonkeyPatch, db: Path
+) -> None:
+    install(monkeypatch, {"src": FakeTable(TYPED_ROWS, key=("id",))})
+    result = run(simple_plan(db))
+    report = db.parent / "ferry-reports" / f"migrate-{result.run_id}.html"
+    assert result.report_path == str(report)
+    assert report.stat().st_mode & 0o777 == 0o600
+    assert sqlite_rows(db, "SELECT report_path FROM ferry_runs") == [(str(report),)]
