@@ -368,10 +368,18 @@ def _engine_run(plan: Plan, preview: bool, as_json: bool, quiet: bool, **options
     help="Write the rejected rows to this file (JSON Lines).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def migrate_command(plan_file: str, as_json: bool, rejects: Path | None, quiet: bool) -> None:
-    """Run the plan: load every table in one transaction, journaled in ferry_runs."""
+@click.option(
+    "--no-backup",
+    is_flag=True,
+    help="Do not back up the sources and the target first (not recommended).",
+)
+def migrate_command(
+    plan_file: str, as_json: bool, rejects: Path | None, quiet: bool, no_backup: bool
+) -> None:
+    """Back up, then run the plan: every table in one transaction, journaled in ferry_runs."""
     plan = _load(plan_file)
-    result = _engine_run(plan, preview=False, as_json=as_json, quiet=quiet)
+    backup = None if no_backup else _backup_first(plan, quiet=quiet or as_json)
+    result = _engine_run(plan, preview=False, as_json=as_json, quiet=quiet, backup=backup)
     if rejects is not None:
         try:
             _write_rejects(result, rejects)
@@ -393,6 +401,21 @@ def migrate_command(plan_file: str, as_json: bool, rejects: Path | None, quiet: 
         f"[green]Migrated[/] into {escape(result.target)} in {result.seconds:.1f} s: "
         f"{changed} rows changed, run {result.run_id} journaled in ferry_runs."
     )
+    if result.report_path:
+        out.print(f"Report: {escape(result.report_path)}")
+    out.print(f"Next: ferry verify {escape(plan_file)}")
+
+
+def _backup_first(plan: Plan, quiet: bool) -> dict[str, Any]:
+    """Take the backup a migration starts with; its id, folder and manifest hash."""
+    from .backup import create_backup
+
+    backup = _run(lambda cancel: create_backup(plan, cancel=cancel))
+    if not quiet:
+        size = _size(backup.total_bytes)
+        err.print(f"Backup {escape(backup.id)} ({size}) in {escape(str(backup.path))}")
+    info: dict[str, Any] = backup.to_dict()
+    return info
 
 
 @cli.command()
@@ -483,7 +506,9 @@ def demo(folder: Path, quiet: bool) -> None:
         f"Demo state copied to [bold]{escape(str(folder))}[/]; plan: {escape(str(plan_path))}"
     )
     plan = _load(str(plan_path))
-    result = _engine_run(plan, preview=False, as_json=False, quiet=quiet)
+    result = _engine_run(
+        plan, preview=False, as_json=False, quiet=quiet, backup=_backup_first(plan, quiet)
+    )
     _print_result(result, "did")
     out.print(f"[green]Done.[/] Look inside with: sqlite3 {escape(str(folder / 'app.db'))} .tables")
 
@@ -520,6 +545,13 @@ def password_set(url: str) -> None:
     out.print("Stored in the OS keyring.")
 
 
+def _register_commands() -> None:
+    # Commands living in their own modules (they use this module's helpers at run time).
+    from .cli_backup import register as register_backup
+
+    register_backup(cli)
+
+
 def main() -> None:
     """Entry point of the ``ferry`` command."""
     try:
@@ -529,4 +561,10 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run the importable module rather than this __main__ copy, so the commands other modules
+    # register on `ferry.cli.cli` are on the group that runs.
+    from ferry.cli import main as _main
+
+    _main()
+else:
+    _register_commands()

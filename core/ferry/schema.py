@@ -77,7 +77,8 @@ def logical_type_of(sql_type: Any) -> LogicalType:
         return "boolean"
     if isinstance(sql_type, sqltypes.Integer):
         return "integer"
-    if isinstance(sql_type, sqltypes.Numeric):
+    # SQLAlchemy 2.1's Float (FLOAT, REAL, DOUBLE) is no longer a Numeric.
+    if isinstance(sql_type, sqltypes.Numeric | sqltypes.Float):
         return "float"
     if isinstance(sql_type, sqltypes.DateTime):
         return "timestamp"

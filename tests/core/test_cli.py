@@ -551,7 +551,9 @@ def test_ctrl_c_cancels_exits_130_and_creates_no_target(tmp_path: Path, big_jobs
     assert code == 130
     assert "error: Cancelled: the target was rolled back and is unchanged." in stderr
     assert "Traceback" not in stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ferry.toml", "jobs.json", "stderr.txt"]
+    # The backup taken before the run stays; no target file was created.
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["ferry-backups", "ferry.toml", "jobs.json", "stderr.txt"]
 
 
 @pytest.mark.slow
@@ -567,3 +569,16 @@ def test_ctrl_c_leaves_an_existing_target_unchanged(tmp_path: Path, big_jobs: Pa
     assert code == 130, stderr
     assert "Cancelled" in stderr
     assert sha256(tmp_path / "app.db") == before
+
+
+def test_migrate_backs_up_first_and_journals_the_backup(tmp_path: Path) -> None:
+    result = ferry("migrate", jobs_plan(tmp_path), "-q")
+    assert result.exit_code == 0, result.output
+    (backup,) = (tmp_path / "ferry-backups").iterdir()
+    assert rows(tmp_path / "app.db", "SELECT backup_id FROM ferry_runs") == [(backup.name,)]
+
+
+def test_migrate_no_backup_takes_none(tmp_path: Path) -> None:
+    result = ferry("migrate", jobs_plan(tmp_path), "-q", "--no-backup")
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "ferry-backups").exists()

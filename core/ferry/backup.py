@@ -1,0 +1,703 @@
+"""Backups taken before the first write, and the check that proves one is intact.
+
+A backup is a folder ``<plan.backup.dir>/<backup_id>/`` holding a copy of every source file and
+of the target, plus ``manifest.json`` listing each stored file with its role, where it came
+from, its size and SHA-256. SQLite files (sources and the target) are copied through SQLite's
+online backup API, so the copy is consistent even while the application writes; a PostgreSQL
+target is dumped table by table in one snapshot (see :mod:`ferry.pgdump`).
+
+The manifest is written last and atomically (``.tmp``, fsync, rename): a folder without one is
+an interrupted backup and is never taken for a good one. A failed or cancelled backup removes
+its folder. Everything is created owner-only (files 0600, folders 0700).
+:func:`verify_backup` re-reads every file; :mod:`ferry.rollback` uses a backup only once that
+check has passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import sqlite3
+import stat
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+from . import __version__
+from .errors import Cancelled, FerryError
+from .events import CancelToken, Emit, StepFinished, StepStarted, ignore_events
+from .identifiers import quote
+from .plan import Plan
+from .sources import open_source
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_FORMAT = 1
+#: how long a SQLite copy waits for a writer to let go of the file
+BUSY_TIMEOUT_SECONDS = 10.0
+_CHUNK = 1 << 20
+_ID_RE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
+
+
+class BackupError(FerryError):
+    """A backup cannot be made, is not intact, or cannot be restored."""
+
+    exit_code = 8
+
+
+@dataclass
+class Backup:
+    """A complete backup: its folder and its manifest."""
+
+    id: str
+    path: Path
+    manifest: dict[str, Any]
+    total_bytes: int
+
+    @property
+    def created_at(self) -> str:
+        """When the backup was taken (ISO 8601, UTC)."""
+        return str(self.manifest.get("created_at", ""))
+
+    @property
+    def files(self) -> int:
+        """How many files the backup stores (the manifest excluded)."""
+        return sum(1 for item in self.manifest.get("items", []) if item.get("stored"))
+
+    @property
+    def manifest_sha256(self) -> str:
+        """SHA-256 of ``manifest.json`` (it names the hash of every stored file)."""
+        return file_sha256(self.path / MANIFEST_NAME)[1]
+
+    def to_dict(self) -> dict[str, Any]:
+        """What a run report says about the backup."""
+        return {
+            "id": self.id,
+            "path": str(self.path),
+            "manifest_sha256": self.manifest_sha256,
+            "total_bytes": self.total_bytes,
+            "files": self.files,
+        }
+
+
+@dataclass
+class BackupCheck:
+    """What :func:`verify_backup` found: ``problems`` is empty for an intact backup."""
+
+    path: Path
+    problems: list[str] = field(default_factory=list)
+    manifest: dict[str, Any] | None = None
+    #: files re-read and matched
+    checked: int = 0
+    total_bytes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when every file is present and matches its size and SHA-256."""
+        return not self.problems and self.manifest is not None
+
+    @property
+    def id(self) -> str:
+        """The backup's id (the folder name when the manifest is unreadable)."""
+        if self.manifest is not None and isinstance(self.manifest.get("backup_id"), str):
+            return str(self.manifest["backup_id"])
+        return self.path.name
+
+    def raise_if_bad(self, action: str) -> None:
+        """Raise a BackupError naming the first problem (all of them in ``details``)."""
+        if self.ok:
+            return
+        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        first = self.problems[0] if self.problems else "the manifest is not usable"
+        raise BackupError(
+            f"backup {self.path} is refused for {action}: {first}{more}",
+            hint="Nothing was changed. Use another backup (`ferry backups PLAN` lists them); "
+            "`ferry backup verify FOLDER` shows every problem.",
+            details="\n".join(self.problems),
+        )
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file a plan's source reads."""
+
+    source: str
+    kind: str
+    path: Path
+
+
+# -- paths and files ------------------------------------------------------------------------
+
+
+def backup_root(plan: Plan) -> Path:
+    """The folder holding the plan's backups (``[backup] dir``, from the plan's folder)."""
+    return Path(os.path.abspath(plan.resolve(plan.backup.dir)))
+
+
+def new_backup_id(now: datetime | None = None) -> str:
+    """``20261121T070102Z-3f9a1c``: the UTC time and 6 random hex digits."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def source_files(plan: Plan) -> list[SourceFile]:
+    """Every file the plan's sources read (each once; PostgreSQL sources have none)."""
+    seen: set[Path] = set()
+    found: list[SourceFile] = []
+    for spec in plan.sources:
+        if spec.kind == "postgres":
+            continue
+        reader = open_source(spec, plan.base_dir)
+        try:
+            paths = reader.files()
+        finally:
+            reader.close()
+        for path in paths:
+            absolute = Path(os.path.abspath(path))
+            if absolute not in seen:
+                seen.add(absolute)
+                found.append(SourceFile(spec.name, spec.kind, absolute))
+    return found
+
+
+def private_file(path: Path) -> int:
+    """Create ``path`` (it must not exist) readable by its owner only; returns the fd."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags | getattr(os, "O_BINARY", 0), 0o600)
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o600)
+    return fd
+
+
+def private_dir(path: Path) -> None:
+    """Create one folder readable by its owner only."""
+    os.mkdir(path, 0o700)
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o700)
+
+
+def file_sha256(path: Path) -> tuple[int, str]:
+    """Size and SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file (or, on POSIX, a folder entry) to disk."""
+    if path.is_dir() and os.name == "nt":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def copy_file(source: Path, dest: Path) -> tuple[int, str]:
+    """Copy ``source`` into the new owner-only file ``dest``; returns size and SHA-256."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(source, "rb") as reader, os.fdopen(private_file(dest), "wb") as writer:
+        while chunk := reader.read(_CHUNK):
+            digest.update(chunk)
+            writer.write(chunk)
+            size += len(chunk)
+        writer.flush()
+        os.fsync(writer.fileno())
+    return size, digest.hexdigest()
+
+
+def sqlite_uri(path: Path, immutable: bool = False) -> str:
+    """A read-only ``file:`` URI for ``path`` (``immutable`` for a copy nobody writes)."""
+    return path.absolute().as_uri() + ("?immutable=1" if immutable else "?mode=ro")
+
+
+def sqlite_backup(
+    source: sqlite3.Connection, dest: sqlite3.Connection, timeout: float | None = None
+) -> None:
+    """``source.backup(dest)``, but giving up with "database is locked" after ``timeout``
+    seconds of another program holding either file (Python's own loop would wait forever)."""
+    limit = BUSY_TIMEOUT_SECONDS if timeout is None else timeout
+    deadline = time.monotonic() + limit
+
+    def progress(status: int, _remaining: int, _total: int) -> None:
+        if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) and time.monotonic() > deadline:
+            raise sqlite3.OperationalError("database is locked")
+
+    source.backup(dest, progress=progress, sleep=0.05)
+
+
+def sqlite_copy(source: Path, dest: Path) -> None:
+    """Copy a SQLite database through the online backup API into the new file ``dest``.
+
+    The copy is one consistent state even while another program writes the source (its WAL
+    included), and it is switched to rollback-journal mode so it is one self-contained file.
+    """
+    os.close(private_file(dest))
+    src = sqlite3.connect(sqlite_uri(source), uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    try:
+        dst = sqlite3.connect(dest)
+        try:
+            sqlite_backup(src, dst)
+            dst.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    fsync_path(dest)
+
+
+def sqlite_digest(path: Path, immutable: bool = False) -> str:
+    """SHA-256 of a SQLite database's content: schema, user_version and every table's rows.
+
+    Rows are hashed one by one and summed, so the digest does not depend on page layout or row
+    order: a database restored through the backup API has the digest of its backup even when
+    the file's bytes differ (header counters, free pages).
+    """
+    conn = sqlite3.connect(sqlite_uri(path, immutable), uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    conn.text_factory = lambda raw: raw.decode("utf-8", "surrogateescape")
+    try:
+        digest = hashlib.sha256()
+        for pragma in ("user_version", "application_id"):
+            digest.update(f"{pragma}={conn.execute(f'PRAGMA {pragma}').fetchone()[0]}\n".encode())
+        schema = conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+        ).fetchall()
+        digest.update(_text(repr(schema)))
+        for kind, name, _table, sql in schema:
+            if kind != "table" or str(sql or "").upper().startswith("CREATE VIRTUAL"):
+                continue  # a virtual table's data lives in its shadow tables
+            count = total = 0
+            for row in conn.execute(f"SELECT * FROM {quote(name)}"):
+                count += 1
+                total += int.from_bytes(hashlib.sha256(_text(repr(row))).digest(), "big")
+            digest.update(_text(f"{name}\0{count}\0{total % (1 << 256):x}\n"))
+        return digest.hexdigest()
+    finally:
+        conn.close()
+
+
+def _text(value: str) -> bytes:
+    return value.encode("utf-8", "backslashreplace")
+
+
+# -- making a backup ------------------------------------------------------------------------
+
+
+async def create_backup(
+    plan: Plan,
+    emit: Emit = ignore_events,
+    cancel: CancelToken | None = None,
+    *,
+    pg_method: str = "auto",
+) -> Backup:
+    """Back up every source file and the target before a migration writes anything.
+
+    ``pg_method`` (PostgreSQL targets): ``auto`` uses ``pg_dump`` when it is on PATH and not
+    older than the server, else Ferry's own ``COPY`` dump; ``pg_dump`` or ``copy`` force one.
+    Raises BackupError (no space, folder not writable, unreadable file), Cancelled; either way
+    nothing is left behind.
+    """
+    from .pgdump import PgBackupSession
+
+    cancel = cancel or CancelToken()
+    started = time.perf_counter()
+    root = backup_root(plan)
+    emit(StepStarted("backup", str(root)))
+    sources = await asyncio.to_thread(source_files, plan)
+    for item in sources:
+        if not item.path.is_file():
+            raise BackupError(
+                f"cannot back up source {item.source!r}: {item.path} does not exist or is "
+                "not a file",
+                hint="Fix the source's path in the plan; nothing was written.",
+            )
+    session: PgBackupSession | None = None
+    target_path: Path | None = None
+    try:
+        estimate = sum(item.path.stat().st_size for item in sources)
+        if plan.target.is_sqlite:
+            from .targets.sqlite import sqlite_path
+
+            target_path = Path(os.path.abspath(sqlite_path(plan.target, plan.base_dir)))
+            estimate += sum(
+                p.stat().st_size for p in (target_path, Path(f"{target_path}-wal")) if p.is_file()
+            )
+        else:
+            session = await asyncio.to_thread(PgBackupSession.open, plan, pg_method)
+            estimate += session.estimate
+        check_free_space(root, estimate)
+        cancel.raise_if_cancelled()
+        created = make_folders(root)
+        backup_id, folder = created[-1].name, created[-1]
+        try:
+            items: list[dict[str, Any]] = []
+            for index, source in enumerate(sources):
+                cancel.raise_if_cancelled()
+                emit(StepStarted("backup", f"source {source.path}"))
+                items.append(await asyncio.to_thread(_store_source, folder, index, source))
+            cancel.raise_if_cancelled()
+            if target_path is not None:
+                emit(StepStarted("backup", f"target {target_path}"))
+                items.append(await asyncio.to_thread(_store_sqlite_target, folder, target_path))
+                target = {"kind": "sqlite", "location": str(target_path)}
+            else:
+                assert session is not None
+                for index, table in enumerate(session.tables):
+                    cancel.raise_if_cancelled()
+                    emit(StepStarted("backup", f"table {table.name}"))
+                    items.append(await asyncio.to_thread(session.dump, folder, index, table))
+                items += [{"role": "target", "table": name, "state": "absent"}
+                          for name in session.absent]  # fmt: skip
+                target = {"kind": "postgresql", **session.describe()}
+            cancel.raise_if_cancelled()
+            total = sum(int(item.get("size", 0)) for item in items)
+            manifest = {
+                "format": MANIFEST_FORMAT,
+                "ferry_version": __version__,
+                "backup_id": backup_id,
+                "plan_name": plan.name,
+                "plan_hash": plan.digest(),
+                "created_at": datetime.now(UTC).isoformat(timespec="microseconds"),
+                "target": target,
+                "total_bytes": total,
+                "items": items,
+            }
+            await asyncio.to_thread(write_manifest, folder, manifest)
+        except BaseException:
+            for path in reversed(created):
+                shutil.rmtree(path, ignore_errors=True)
+            raise
+    except Cancelled:
+        raise Cancelled(
+            "Cancelled: the unfinished backup was removed; nothing was written."
+        ) from None
+    except OSError as exc:
+        raise BackupError(
+            f"cannot write the backup into {root}: {exc.strerror or exc} ({exc.filename or root})",
+            hint="Make [backup] dir a writable folder with room for the copy, or change it.",
+        ) from None
+    finally:
+        if session is not None:
+            await asyncio.to_thread(session.close)
+    emit(StepFinished("backup", time.perf_counter() - started, backup_id))
+    return Backup(backup_id, folder, manifest, total)
+
+
+def check_free_space(root: Path, needed: int) -> None:
+    """Raise BackupError when the disk holding ``root`` has less than ``needed`` bytes free."""
+    existing = root
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    free = shutil.disk_usage(existing).free
+    if free < needed:
+        raise BackupError(
+            f"not enough disk space for the backup in {root}: it needs about {needed:,} bytes, "
+            f"only {free:,} bytes are free",
+            hint="Free some space or point [backup] dir at a disk with room; nothing was written.",
+        )
+
+
+def make_folders(root: Path) -> list[Path]:
+    """Create the backup folder ``root/<new id>`` (and ``root`` when missing), owner-only.
+
+    Returns the folders created, outermost first; the last one is the backup's folder."""
+    created: list[Path] = []
+    missing = [p for p in [root, *root.parents] if not p.exists()]
+    try:
+        for path in reversed(missing):
+            private_dir(path)
+            created.append(path)
+        for _attempt in range(5):
+            folder = root / new_backup_id()
+            try:
+                private_dir(folder)
+            except FileExistsError:
+                continue
+            created.append(folder)
+            for sub in ("sources", "target"):
+                private_dir(folder / sub)
+            return created
+        raise BackupError(f"cannot find a free backup id in {root}")
+    except BaseException:
+        for path in reversed(created):
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".")[:80] or "file"
+
+
+def _store_source(folder: Path, index: int, source: SourceFile) -> dict[str, Any]:
+    stored = f"sources/{index:03d}-{_safe_name(source.path.name)}"
+    dest = folder / stored
+    item: dict[str, Any] = {
+        "role": "source",
+        "source": source.source,
+        "kind": source.kind,
+        "original": str(source.path),
+        "stored": stored,
+    }
+    try:
+        item["mode"] = stat.S_IMODE(source.path.stat().st_mode)
+        if source.kind == "sqlite":
+            sqlite_copy(source.path, dest)
+            item["method"] = "sqlite-backup"
+            item["content_sha256"] = sqlite_digest(dest, immutable=True)
+        else:
+            copy_file(source.path, dest)
+            item["method"] = "copy"
+    except (OSError, sqlite3.Error) as exc:
+        raise BackupError(
+            f"cannot back up source {source.source!r} file {source.path}: {_reason(exc)}",
+            hint="Check that the file is readable (and, for SQLite, a database); nothing was "
+            "written.",
+        ) from None
+    item["size"], item["sha256"] = file_sha256(dest)
+    return item
+
+
+def _store_sqlite_target(folder: Path, path: Path) -> dict[str, Any]:
+    item: dict[str, Any] = {"role": "target", "original": str(path)}
+    if not path.exists():
+        item["state"] = "absent"  # rollback removes the file the migration creates
+        return item
+    stored = f"target/{_safe_name(path.name)}"
+    try:
+        sqlite_copy(path, folder / stored)
+        item["content_sha256"] = sqlite_digest(folder / stored, immutable=True)
+    except (OSError, sqlite3.Error) as exc:
+        raise BackupError(
+            f"cannot back up the target {path}: {_reason(exc)}",
+            hint="Is it a SQLite database, and readable? Nothing was written.",
+        ) from None
+    item.update(state="present", stored=stored, method="sqlite-backup")
+    item["size"], item["sha256"] = file_sha256(folder / stored)
+    return item
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """Write ``manifest.json`` last and atomically: ``.tmp``, fsync, rename, fsync folder."""
+    for sub in ("sources", "target"):
+        fsync_path(folder / sub)
+    tmp = folder / (MANIFEST_NAME + ".tmp")
+    with os.fdopen(private_file(tmp), "w", encoding="utf-8") as handle:
+        json.dump(manifest, handle, indent=2, ensure_ascii=False)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, folder / MANIFEST_NAME)
+    fsync_path(folder)
+
+
+# -- checking and finding backups -----------------------------------------------------------
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | str:
+    """The manifest of a backup folder, or why there is none usable."""
+    path = folder / MANIFEST_NAME
+    if path.is_symlink():
+        return f"{MANIFEST_NAME} is a symbolic link"
+    if not path.is_file():
+        return (
+            f"incomplete: there is no {MANIFEST_NAME} (the backup was interrupted, or this "
+            "is not a Ferry backup)"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return f"{MANIFEST_NAME} cannot be read: {exc}"
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        return f"{MANIFEST_NAME} is not a Ferry manifest (no list of items)"
+    if data.get("format") != MANIFEST_FORMAT:
+        return (
+            f"{MANIFEST_NAME} has format {data.get('format')!r}; this Ferry reads {MANIFEST_FORMAT}"
+        )
+    for key in ("backup_id", "created_at", "target"):
+        if key not in data:
+            return f"{MANIFEST_NAME} lacks {key!r}"
+    return data
+
+
+def unsafe_entry(root: Path, stored: Any) -> str | None:
+    """Why a manifest's stored path would leave the backup folder, or None when it stays in."""
+    if not isinstance(stored, str) or not stored:
+        return "not a file name"
+    if "\\" in stored or "\0" in stored:
+        return "holds a backslash or NUL (not a path Ferry writes)"
+    if PurePosixPath(stored).is_absolute() or PureWindowsPath(stored).drive:
+        return "is an absolute path outside the backup folder"
+    if ".." in PurePosixPath(stored).parts:
+        return "climbs out of the backup folder (..)"
+    path = root / stored
+    if path.is_symlink():
+        return "is a symbolic link"
+    if not path.resolve().is_relative_to(root):
+        return "leads outside the backup folder (through a symbolic link)"
+    return None
+
+
+# The keys rollback relies on, per kind of manifest entry.
+_NEEDS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "source": {"original": str, "stored": str, "size": int, "sha256": str, "method": str},
+    "file": {"original": str, "stored": str, "size": int, "sha256": str, "content_sha256": str},
+    "table": {
+        "schema": str,
+        "relname": str,
+        "stored": str,
+        "size": int,
+        "sha256": str,
+        "format": str,
+        "columns": list,
+        "rows": int,
+        "checksum": str,
+        "sequences": list,
+    },
+}
+
+
+def _label(item: dict[str, Any]) -> str:
+    return str(item.get("original") or item.get("table") or item.get("stored") or "?")
+
+
+def _shape_problem(item: dict[str, Any]) -> str | None:
+    """What a manifest entry lacks for a rollback, or None."""
+    if item["role"] == "source":
+        kind = "source"
+    elif "table" in item:
+        kind = "table"
+        if not isinstance(item["table"], str):
+            return "has no table name"
+    elif isinstance(item.get("original"), str):
+        kind = "file"
+    else:
+        return "names neither a file nor a table"
+    if item.get("state") == "absent" and item["role"] == "target":
+        return None
+    for key, types in _NEEDS[kind].items():
+        if not isinstance(item.get(key), types):
+            return f"lacks {key!r} or it has the wrong type"
+    if kind == "table" and not all(
+        isinstance(c, dict) and isinstance(c.get("name"), str) for c in item["columns"]
+    ):
+        return "has a column without a name"
+    return None
+
+
+def verify_backup(path: str | Path) -> BackupCheck:
+    """Re-read every stored file and compare size and SHA-256 with the manifest.
+
+    Also refused: a folder without a manifest (incomplete), a manifest entry whose path is
+    absolute, climbs out with ``..`` or leaves through a symbolic link, a missing file.
+    """
+    folder = Path(os.path.abspath(path))
+    check = BackupCheck(folder)
+    if not folder.is_dir():
+        check.problems.append(f"{folder} is not a folder")
+        return check
+    manifest = read_manifest(folder)
+    if isinstance(manifest, str):
+        check.problems.append(manifest)
+        return check
+    check.manifest = manifest
+    root = folder.resolve()
+    for number, item in enumerate(manifest["items"]):
+        if not isinstance(item, dict) or item.get("role") not in ("source", "target"):
+            check.problems.append(f"manifest item {number} is not a source or target entry")
+            continue
+        shape = _shape_problem(item)
+        if shape is not None:
+            check.problems.append(f"manifest item {number} ({_label(item)}) {shape}")
+            continue
+        stored = item.get("stored")
+        if stored is None and item.get("state") == "absent":
+            continue
+        reason = unsafe_entry(root, stored)
+        if reason is not None:
+            check.problems.append(f"manifest entry {stored!r} {reason}")
+            continue
+        assert isinstance(stored, str)
+        file = root / stored
+        if not file.is_file():
+            check.problems.append(f"{stored}: missing (the backup is incomplete)")
+            continue
+        try:
+            size, digest = file_sha256(file)
+        except OSError as exc:
+            check.problems.append(f"{stored}: cannot be read ({_reason(exc)})")
+            continue
+        if size != item.get("size"):
+            check.problems.append(
+                f"{stored}: {size:,} bytes, the manifest says {item.get('size')!r} "
+                "(the file was changed after the backup)"
+            )
+        elif digest != item.get("sha256"):
+            check.problems.append(
+                f"{stored}: SHA-256 differs from the manifest (the file was changed after "
+                "the backup)"
+            )
+        else:
+            check.checked += 1
+            check.total_bytes += size
+    return check
+
+
+def list_backups(plan: Plan) -> list[Backup]:
+    """The plan's complete backups (those with a manifest), newest first."""
+    root = backup_root(plan)
+    if not root.is_dir():
+        return []
+    found = []
+    for folder in root.iterdir():
+        if not folder.is_dir() or folder.is_symlink() or not _ID_RE.match(folder.name):
+            continue
+        manifest = read_manifest(folder)
+        if isinstance(manifest, dict):
+            total = int(manifest.get("total_bytes") or 0)
+            found.append(Backup(str(manifest["backup_id"]), folder, manifest, total))
+    found.sort(key=lambda b: (b.created_at, b.id), reverse=True)
+    return found
+
+
+def find_backup(plan: Plan, backup_id: str | None = None) -> Path:
+    """The folder of backup ``backup_id`` (the newest complete one when None)."""
+    root = backup_root(plan)
+    if backup_id is None:
+        backups = list_backups(plan)
+        if not backups:
+            raise BackupError(
+                f"there is no complete backup in {root}",
+                hint="Make one with `ferry backup PLAN` (migrate makes one before writing).",
+            )
+        return backups[0].path
+    if not _ID_RE.match(backup_id):
+        raise BackupError(
+            f"{backup_id!r} is not a backup id (they look like 20261121T070102Z-3f9a1c)",
+            hint="`ferry backups PLAN` lists the plan's backups.",
+        )
+    folder = root / backup_id
+    if not folder.is_dir():
+        raise BackupError(
+            f"there is no backup {backup_id} in {root}",
+            hint="`ferry backups PLAN` lists the plan's backups.",
+        )
+    return folder

@@ -1,0 +1,161 @@
+"""``ferry backup``, ``ferry backup verify``, ``ferry backups`` and ``ferry rollback``.
+
+:func:`register` adds them to the main ``ferry`` group. Exit code 8: a backup cannot be made,
+is not intact, or a rollback was not proven. The helpers of :mod:`ferry.cli` are looked up when
+a command runs, so ``cli.py`` may import this module wherever it likes.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from . import cli as main
+from .backup import BackupError, create_backup, list_backups, verify_backup
+from .events import Event, StepStarted
+from .rollback import rollback
+
+
+class _BackupGroup(click.Group):
+    """``ferry backup PLAN`` makes a backup; ``ferry backup verify DIR`` checks one."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["create", *args]
+        return super().parse_args(ctx, args)
+
+
+def _progress(event: Event) -> None:
+    if isinstance(event, StepStarted) and event.detail:
+        main.err.print(f"[dim]- {escape(event.detail)}[/]", soft_wrap=True)
+
+
+def register(cli: click.Group) -> None:
+    """Add the backup and rollback commands to ``cli``."""
+    cli.add_command(backup)
+    cli.add_command(backups)
+    cli.add_command(rollback_command)
+
+
+@click.group(cls=_BackupGroup, no_args_is_help=True, subcommand_metavar="PLAN | verify BACKUP_DIR")
+def backup() -> None:
+    """Back up a plan's source files and target (`ferry backup PLAN`), or check a backup
+    (`ferry backup verify BACKUP_DIR`)."""
+
+
+@backup.command(name="create")
+@click.argument("plan_file", metavar="PLAN")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
+def backup_create(plan_file: str, quiet: bool) -> None:
+    """Copy every source file and the target into the plan's backup folder."""
+    plan = main._load(plan_file)
+    emit = (lambda _event: None) if quiet else _progress
+    made = main._run(lambda cancel: create_backup(plan, emit=emit, cancel=cancel))
+    target = made.manifest.get("target", {})
+    main.out.print(f"[green]Backup {escape(made.id)}[/]")
+    main.out.print(f"folder: {escape(str(made.path))}", soft_wrap=True)
+    main.out.print(f"size:   {main._size(made.total_bytes)} ({made.total_bytes:,} bytes)")
+    main.out.print(f"files:  {made.files}")
+    if target.get("method"):
+        note = f" ({target['method_note']})" if target.get("method_note") else ""
+        main.out.print(f"method: {escape(str(target['method']))}{escape(note)}")
+    for item in made.manifest["items"]:
+        main.out.print(f"  {escape(_describe_item(item))}", soft_wrap=True)
+
+
+def _describe_item(item: dict[str, Any]) -> str:
+    what = item.get("original") or f"table {item.get('table')}"
+    if item.get("state") == "absent":
+        return f"{item['role']} {what}: absent (rollback removes it)"
+    extra = f", {item['rows']} rows" if "rows" in item else ""
+    return f"{item['role']} {what} -> {item['stored']} ({main._size(int(item['size']))}{extra})"
+
+
+@backup.command(name="verify")
+@click.argument("backup_dir", metavar="BACKUP_DIR")
+def backup_verify(backup_dir: str) -> None:
+    """Re-read every file of a backup and compare it with the manifest (exit 8 if not intact)."""
+    check = verify_backup(backup_dir)
+    if check.ok:
+        main.out.print(
+            f"[green]intact:[/] backup {escape(check.id)}, {check.checked} files, "
+            f"{main._size(check.total_bytes)}; sizes and SHA-256 match the manifest"
+        )
+        return
+    main.err.print(f"[bold red]not intact:[/] {escape(str(check.path))}", soft_wrap=True)
+    for problem in check.problems:
+        main.err.print(f"  {escape(problem)}", soft_wrap=True)
+    main.err.print("[bold]hint:[/] do not roll back to this backup; use another one.")
+    sys.exit(BackupError.exit_code)
+
+
+@click.command(name="backups")
+@click.argument("plan_file", metavar="PLAN")
+def backups(plan_file: str) -> None:
+    """List the plan's complete backups, newest first."""
+    from .backup import backup_root
+
+    plan = main._load(plan_file)
+    found = list_backups(plan)
+    if not found:
+        main.out.print(f"No backups in {escape(str(backup_root(plan)))}", soft_wrap=True)
+        return
+    table = Table(title=f"backups of {escape(plan.name)} in {escape(str(backup_root(plan)))}")
+    for column in ("id", "created", "target", "files", "size"):
+        table.add_column(
+            column, no_wrap=True, justify="right" if column in "files size" else "left"
+        )
+    for item in found:
+        target = item.manifest.get("target", {})
+        method = f" ({target['method']})" if target.get("method") else ""
+        table.add_row(
+            escape(item.id),
+            escape(item.created_at[:19].replace("T", " ")),
+            escape(f"{target.get('kind', '?')}{method}"),
+            str(item.files),
+            main._size(item.total_bytes),
+        )
+    main.out.print(table)
+
+
+@click.command(name="rollback")
+@click.argument("plan_file", metavar="PLAN")
+@click.option("--backup", "backup_id", metavar="ID", help="The backup to use (default: newest).")
+@click.option("--sources", is_flag=True, help="Also put the source files back.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def rollback_command(plan_file: str, backup_id: str | None, sources: bool, yes: bool) -> None:
+    """Bring the target (and with --sources the source files) back to a backup."""
+    from .backup import find_backup
+
+    plan = main._load(plan_file)
+    if not yes:
+        try:
+            folder = find_backup(plan, backup_id)
+        except BackupError as exc:
+            main._fail(exc)
+            raise
+        what = "the target and the source files" if sources else "the target"
+        click.confirm(
+            f"Replace {what} of plan {plan.name!r} with backup {folder.name}? "
+            "Everything written since that backup is lost",
+            abort=True,
+            err=True,
+        )
+    result = main._run(
+        lambda cancel: rollback(
+            plan, backup_id=backup_id, restore_sources=sources, emit=_progress, cancel=cancel
+        )
+    )
+    main.out.print(
+        f"[green]Rolled back[/] {escape(result.target)} to backup {escape(result.backup_id)}"
+    )
+    for line in result.restored + result.sources:
+        main.out.print(f"  restored: {escape(line)}", soft_wrap=True)
+    for line in result.renamed:
+        main.out.print(f"  renamed back: {escape(line)}", soft_wrap=True)
+    for line in result.proof:
+        main.out.print(f"  proof: {escape(line)}", soft_wrap=True)
