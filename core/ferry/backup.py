@@ -34,14 +34,12 @@ from typing import Any
 from . import __version__
 from .errors import Cancelled, FerryError
 from .events import CancelToken, Emit, StepFinished, StepStarted, ignore_events
-from .identifiers import quote
 from .plan import Plan
 from .sources import open_source
+from .sqlitecopy import sqlite_copy, sqlite_digest
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
-#: how long a SQLite copy waits for a writer to let go of the file
-BUSY_TIMEOUT_SECONDS = 10.0
 _CHUNK = 1 << 20
 _ID_RE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
 
@@ -219,78 +217,11 @@ def copy_file(source: Path, dest: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def sqlite_uri(path: Path, immutable: bool = False) -> str:
-    """A read-only ``file:`` URI for ``path`` (``immutable`` for a copy nobody writes)."""
-    return path.absolute().as_uri() + ("?immutable=1" if immutable else "?mode=ro")
-
-
-def sqlite_backup(
-    source: sqlite3.Connection, dest: sqlite3.Connection, timeout: float | None = None
-) -> None:
-    """``source.backup(dest)``, but giving up with "database is locked" after ``timeout``
-    seconds of another program holding either file (Python's own loop would wait forever)."""
-    limit = BUSY_TIMEOUT_SECONDS if timeout is None else timeout
-    deadline = time.monotonic() + limit
-
-    def progress(status: int, _remaining: int, _total: int) -> None:
-        if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) and time.monotonic() > deadline:
-            raise sqlite3.OperationalError("database is locked")
-
-    source.backup(dest, progress=progress, sleep=0.05)
-
-
-def sqlite_copy(source: Path, dest: Path) -> None:
-    """Copy a SQLite database through the online backup API into the new file ``dest``.
-
-    The copy is one consistent state even while another program writes the source (its WAL
-    included), and it is switched to rollback-journal mode so it is one self-contained file.
-    """
+def copy_sqlite(source: Path, dest: Path) -> None:
+    """:func:`~ferry.sqlitecopy.sqlite_copy` into the new owner-only file ``dest``, flushed."""
     os.close(private_file(dest))
-    src = sqlite3.connect(sqlite_uri(source), uri=True, timeout=BUSY_TIMEOUT_SECONDS)
-    try:
-        dst = sqlite3.connect(dest)
-        try:
-            sqlite_backup(src, dst)
-            dst.execute("PRAGMA journal_mode=DELETE")
-        finally:
-            dst.close()
-    finally:
-        src.close()
+    sqlite_copy(source, dest)
     fsync_path(dest)
-
-
-def sqlite_digest(path: Path, immutable: bool = False) -> str:
-    """SHA-256 of a SQLite database's content: schema, user_version and every table's rows.
-
-    Rows are hashed one by one and summed, so the digest does not depend on page layout or row
-    order: a database restored through the backup API has the digest of its backup even when
-    the file's bytes differ (header counters, free pages).
-    """
-    conn = sqlite3.connect(sqlite_uri(path, immutable), uri=True, timeout=BUSY_TIMEOUT_SECONDS)
-    conn.text_factory = lambda raw: raw.decode("utf-8", "surrogateescape")
-    try:
-        digest = hashlib.sha256()
-        for pragma in ("user_version", "application_id"):
-            digest.update(f"{pragma}={conn.execute(f'PRAGMA {pragma}').fetchone()[0]}\n".encode())
-        schema = conn.execute(
-            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
-        ).fetchall()
-        digest.update(_text(repr(schema)))
-        for kind, name, _table, sql in schema:
-            if kind != "table" or str(sql or "").upper().startswith("CREATE VIRTUAL"):
-                continue  # a virtual table's data lives in its shadow tables
-            count = total = 0
-            for row in conn.execute(f"SELECT * FROM {quote(name)}"):
-                count += 1
-                total += int.from_bytes(hashlib.sha256(_text(repr(row))).digest(), "big")
-            digest.update(_text(f"{name}\0{count}\0{total % (1 << 256):x}\n"))
-        return digest.hexdigest()
-    finally:
-        conn.close()
-
-
-def _text(value: str) -> bytes:
-    return value.encode("utf-8", "backslashreplace")
 
 
 # -- making a backup ------------------------------------------------------------------------
@@ -454,7 +385,7 @@ def _store_source(folder: Path, index: int, source: SourceFile) -> dict[str, Any
     try:
         item["mode"] = stat.S_IMODE(source.path.stat().st_mode)
         if source.kind == "sqlite":
-            sqlite_copy(source.path, dest)
+            copy_sqlite(source.path, dest)
             item["method"] = "sqlite-backup"
             item["content_sha256"] = sqlite_digest(dest, immutable=True)
         else:
@@ -477,7 +408,7 @@ def _store_sqlite_target(folder: Path, path: Path) -> dict[str, Any]:
         return item
     stored = f"target/{_safe_name(path.name)}"
     try:
-        sqlite_copy(path, folder / stored)
+        copy_sqlite(path, folder / stored)
         item["content_sha256"] = sqlite_digest(folder / stored, immutable=True)
     except (OSError, sqlite3.Error) as exc:
         raise BackupError(

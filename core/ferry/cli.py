@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 unexpected error; 2 bad command line; 3 invalid plan; 4 a source
 cannot be read; 5 the target refused (connection, statement, lock); 6 rows rejected with
-``on_reject = "stop"``, or a conflict under rule ``error``; 130 cancelled (Ctrl-C).
+``on_reject = "stop"``, or a conflict under rule ``error``; 7 verification FAILED; 8 a backup
+is missing, incomplete or tampered with; 130 cancelled (Ctrl-C).
 Errors print one line and a hint; ``--debug`` shows the traceback.
 """
 

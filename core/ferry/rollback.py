@@ -23,21 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .backup import (
-    BUSY_TIMEOUT_SECONDS,
-    BackupError,
-    file_sha256,
-    find_backup,
-    fsync_path,
-    source_files,
-    sqlite_backup,
-    sqlite_digest,
-    sqlite_uri,
-    verify_backup,
-)
+from .backup import BackupError, file_sha256, find_backup, fsync_path, source_files, verify_backup
 from .errors import Cancelled, TargetError
 from .events import CancelToken, Emit, StepFinished, StepStarted, ignore_events
 from .plan import Plan
+from .sqlitecopy import BUSY_TIMEOUT_SECONDS, sqlite_backup, sqlite_digest, sqlite_uri
 
 MARKER_SUFFIX = ".migrated"
 _SQLITE_COMPANIONS = ("-journal", "-wal", "-shm")
