@@ -15,7 +15,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import cli as main
-from .backup import BackupError, create_backup, list_backups, verify_backup
+from .backup import BackupError, create_backup
+from .backupcheck import list_backups, verify_backup
 from .events import Event, StepStarted
 from .rollback import rollback
 
@@ -129,7 +130,7 @@ def backups(plan_file: str) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def rollback_command(plan_file: str, backup_id: str | None, sources: bool, yes: bool) -> None:
     """Bring the target (and with --sources the source files) back to a backup."""
-    from .backup import find_backup
+    from .backupcheck import find_backup
 
     plan = main._load(plan_file)
     if not yes:

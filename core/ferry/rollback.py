@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .backup import BackupError, file_sha256, find_backup, fsync_path, source_files, verify_backup
+from .backup import BackupError, file_sha256, fsync_path, source_files
+from .backupcheck import find_backup, verify_backup
 from .errors import Cancelled, TargetError
 from .events import CancelToken, Emit, StepFinished, StepStarted, ignore_events
 from .plan import Plan

@@ -33,14 +33,8 @@ from backupkit import (
 )
 
 import ferry as ferry_package
-from ferry.backup import (
-    BackupError,
-    create_backup,
-    list_backups,
-    new_backup_id,
-    sqlite_digest,
-    verify_backup,
-)
+from ferry.backup import BackupError, create_backup, new_backup_id, sqlite_digest
+from ferry.backupcheck import list_backups, verify_backup
 from ferry.errors import Cancelled
 from ferry.events import CancelToken, Event, StepStarted
 

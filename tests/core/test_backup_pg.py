@@ -15,7 +15,8 @@ import pytest
 from backupkit import JOBS_JSON, backup, ferry, load, pg_exec, pg_plan, pg_rows
 
 import ferry.pgdump as pgdump
-from ferry.backup import BackupError, create_backup, verify_backup
+from ferry.backup import BackupError, create_backup
+from ferry.backupcheck import verify_backup
 from ferry.errors import Cancelled, TargetError
 from ferry.events import CancelToken, Event, StepStarted
 
