@@ -7,18 +7,24 @@ a command runs, so ``cli.py`` may import this module wherever it likes.
 
 from __future__ import annotations
 
+import importlib
 import sys
+from types import ModuleType
 from typing import Any
 
 import click
 from rich.markup import escape
 from rich.table import Table
 
-from . import cli as main
 from .backup import BackupError, create_backup
 from .backupcheck import list_backups, verify_backup
 from .events import Event, StepStarted
 from .rollback import rollback
+
+
+def _cli() -> ModuleType:
+    """``ferry.cli``, looked up when a command runs: it imports this module to register it."""
+    return importlib.import_module("ferry.cli")
 
 
 class _BackupGroup(click.Group):
@@ -32,7 +38,7 @@ class _BackupGroup(click.Group):
 
 def _progress(event: Event) -> None:
     if isinstance(event, StepStarted) and event.detail:
-        main.err.print(f"[dim]- {escape(event.detail)}[/]", soft_wrap=True)
+        _cli().err.print(f"[dim]- {escape(event.detail)}[/]", soft_wrap=True)
 
 
 def register(cli: click.Group) -> None:
@@ -53,19 +59,19 @@ def backup() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 def backup_create(plan_file: str, quiet: bool) -> None:
     """Copy every source file and the target into the plan's backup folder."""
-    plan = main._load(plan_file)
+    plan = _cli()._load(plan_file)
     emit = (lambda _event: None) if quiet else _progress
-    made = main._run(lambda cancel: create_backup(plan, emit=emit, cancel=cancel))
+    made = _cli()._run(lambda cancel: create_backup(plan, emit=emit, cancel=cancel))
     target = made.manifest.get("target", {})
-    main.out.print(f"[green]Backup {escape(made.id)}[/]")
-    main.out.print(f"folder: {escape(str(made.path))}", soft_wrap=True)
-    main.out.print(f"size:   {main._size(made.total_bytes)} ({made.total_bytes:,} bytes)")
-    main.out.print(f"files:  {made.files}")
+    _cli().out.print(f"[green]Backup {escape(made.id)}[/]")
+    _cli().out.print(f"folder: {escape(str(made.path))}", soft_wrap=True)
+    _cli().out.print(f"size:   {_cli()._size(made.total_bytes)} ({made.total_bytes:,} bytes)")
+    _cli().out.print(f"files:  {made.files}")
     if target.get("method"):
         note = f" ({target['method_note']})" if target.get("method_note") else ""
-        main.out.print(f"method: {escape(str(target['method']))}{escape(note)}")
+        _cli().out.print(f"method: {escape(str(target['method']))}{escape(note)}")
     for item in made.manifest["items"]:
-        main.out.print(f"  {escape(_describe_item(item))}", soft_wrap=True)
+        _cli().out.print(f"  {escape(_describe_item(item))}", soft_wrap=True)
 
 
 def _describe_item(item: dict[str, Any]) -> str:
@@ -73,7 +79,7 @@ def _describe_item(item: dict[str, Any]) -> str:
     if item.get("state") == "absent":
         return f"{item['role']} {what}: absent (rollback removes it)"
     extra = f", {item['rows']} rows" if "rows" in item else ""
-    return f"{item['role']} {what} -> {item['stored']} ({main._size(int(item['size']))}{extra})"
+    return f"{item['role']} {what} -> {item['stored']} ({_cli()._size(int(item['size']))}{extra})"
 
 
 @backup.command(name="verify")
@@ -82,15 +88,15 @@ def backup_verify(backup_dir: str) -> None:
     """Re-read every file of a backup and compare it with the manifest (exit 8 if not intact)."""
     check = verify_backup(backup_dir)
     if check.ok:
-        main.out.print(
+        _cli().out.print(
             f"[green]intact:[/] backup {escape(check.id)}, {check.checked} files, "
-            f"{main._size(check.total_bytes)}; sizes and SHA-256 match the manifest"
+            f"{_cli()._size(check.total_bytes)}; sizes and SHA-256 match the manifest"
         )
         return
-    main.err.print(f"[bold red]not intact:[/] {escape(str(check.path))}", soft_wrap=True)
+    _cli().err.print(f"[bold red]not intact:[/] {escape(str(check.path))}", soft_wrap=True)
     for problem in check.problems:
-        main.err.print(f"  {escape(problem)}", soft_wrap=True)
-    main.err.print("[bold]hint:[/] do not roll back to this backup; use another one.")
+        _cli().err.print(f"  {escape(problem)}", soft_wrap=True)
+    _cli().err.print("[bold]hint:[/] do not roll back to this backup; use another one.")
     sys.exit(BackupError.exit_code)
 
 
@@ -100,10 +106,10 @@ def backups(plan_file: str) -> None:
     """List the plan's complete backups, newest first."""
     from .backup import backup_root
 
-    plan = main._load(plan_file)
+    plan = _cli()._load(plan_file)
     found = list_backups(plan)
     if not found:
-        main.out.print(f"No backups in {escape(str(backup_root(plan)))}", soft_wrap=True)
+        _cli().out.print(f"No backups in {escape(str(backup_root(plan)))}", soft_wrap=True)
         return
     table = Table(title=f"backups of {escape(plan.name)} in {escape(str(backup_root(plan)))}")
     for column in ("id", "created", "target", "files", "size"):
@@ -118,9 +124,9 @@ def backups(plan_file: str) -> None:
             escape(item.created_at[:19].replace("T", " ")),
             escape(f"{target.get('kind', '?')}{method}"),
             str(item.files),
-            main._size(item.total_bytes),
+            _cli()._size(item.total_bytes),
         )
-    main.out.print(table)
+    _cli().out.print(table)
 
 
 @click.command(name="rollback")
@@ -132,12 +138,12 @@ def rollback_command(plan_file: str, backup_id: str | None, sources: bool, yes: 
     """Bring the target (and with --sources the source files) back to a backup."""
     from .backupcheck import find_backup
 
-    plan = main._load(plan_file)
+    plan = _cli()._load(plan_file)
     if not yes:
         try:
             folder = find_backup(plan, backup_id)
         except BackupError as exc:
-            main._fail(exc)
+            _cli()._fail(exc)
             raise
         what = "the target and the source files" if sources else "the target"
         click.confirm(
@@ -146,17 +152,17 @@ def rollback_command(plan_file: str, backup_id: str | None, sources: bool, yes: 
             abort=True,
             err=True,
         )
-    result = main._run(
+    result = _cli()._run(
         lambda cancel: rollback(
             plan, backup_id=backup_id, restore_sources=sources, emit=_progress, cancel=cancel
         )
     )
-    main.out.print(
+    _cli().out.print(
         f"[green]Rolled back[/] {escape(result.target)} to backup {escape(result.backup_id)}"
     )
     for line in result.restored + result.sources:
-        main.out.print(f"  restored: {escape(line)}", soft_wrap=True)
+        _cli().out.print(f"  restored: {escape(line)}", soft_wrap=True)
     for line in result.renamed:
-        main.out.print(f"  renamed back: {escape(line)}", soft_wrap=True)
+        _cli().out.print(f"  renamed back: {escape(line)}", soft_wrap=True)
     for line in result.proof:
-        main.out.print(f"  proof: {escape(line)}", soft_wrap=True)
+        _cli().out.print(f"  proof: {escape(line)}", soft_wrap=True)
