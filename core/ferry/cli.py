@@ -549,8 +549,10 @@ def password_set(url: str) -> None:
 def _register_commands() -> None:
     # Commands living in their own modules (they use this module's helpers at run time).
     from .cli_backup import register as register_backup
+    from .cli_verify import register as register_verify
 
     register_backup(cli)
+    register_verify(cli)
 
 
 def main() -> None:

@@ -6,14 +6,50 @@ on what a table's key is and what a created table looks like.
 
 from __future__ import annotations
 
+import asyncio
+
 from .errors import PlanError
 from .plan import Plan, TableSpec
 from .schema import ColumnInfo, ForeignKey, TableInfo, check_names, dependency_order
 from .schemafile import read_schema_file
-from .sources import SourceTable
+from .sources import SourceReader, SourceTable, open_source
 from .targets import Target
 from .transform import RowMapper
 from .values import LogicalType, value_type
+
+
+async def open_plan_sources(
+    plan: Plan,
+) -> tuple[dict[str, SourceReader], dict[str, SourceTable]]:
+    """Open the sources the plan's tables read and describe them (in a worker thread).
+
+    Returns the readers by source name and the source tables by name; a table reading a
+    source table no source provides is a PlanError. The caller closes the readers.
+    """
+    readers: dict[str, SourceReader] = {}
+    tables: dict[str, SourceTable] = {}
+    used = {t.source.split(".", 1)[0] for t in plan.tables}
+    try:
+        for spec in plan.sources:
+            if spec.name not in used:
+                continue
+            reader = open_source(spec, plan.base_dir)
+            readers[spec.name] = reader
+            for described in await asyncio.to_thread(reader.describe):
+                tables[described.name] = described
+        for table in plan.tables:
+            if table.source not in tables:
+                known = ", ".join(sorted(tables)) or "none"
+                raise PlanError(
+                    f"table {table.name!r} reads {table.source!r}, which the sources do not "
+                    f"provide (they provide: {known})",
+                    hint="Fix `source` of that table in the plan.",
+                )
+    except BaseException:
+        for reader in readers.values():
+            reader.close()
+        raise
+    return readers, tables
 
 
 async def prepare_schema(

@@ -32,12 +32,12 @@ from .events import (
     ignore_events,
 )
 from .journal import ensure_journal, write_journal
-from .mapping import check_mapping, prepare_schema, with_key
+from .mapping import check_mapping, open_plan_sources, prepare_schema, with_key
 from .plan import ColumnSpec, Plan, TableSpec
 from .report import ReportKind, report_paths, write_report
 from .results import Reject, RunResult, TableResult
 from .schema import ColumnInfo, TableInfo, check_names, dependency_order
-from .sources import Batch, SourceReader, SourceTable, open_source
+from .sources import Batch, SourceReader, SourceTable
 from .targets import Stage, Target, open_target
 from .transform import RowMapper, load_hook
 from .transform import RowRejected as MapRejected
@@ -220,22 +220,7 @@ class _Run:
             self.warn(f"the report could not be written to {folder}: {exc.strerror or exc}")
 
     async def _open_sources(self) -> None:
-        used = {t.source.split(".", 1)[0] for t in self.plan.tables}
-        for spec in self.plan.sources:
-            if spec.name not in used:
-                continue
-            reader = open_source(spec, self.plan.base_dir)
-            self.readers[spec.name] = reader
-            for described in await asyncio.to_thread(reader.describe):
-                self.source_tables[described.name] = described
-        for table in self.plan.tables:
-            if table.source not in self.source_tables:
-                known = ", ".join(sorted(self.source_tables)) or "none"
-                raise PlanError(
-                    f"table {table.name!r} reads {table.source!r}, which the sources do not "
-                    f"provide (they provide: {known})",
-                    hint="Fix `source` of that table in the plan.",
-                )
+        self.readers, self.source_tables = await open_plan_sources(self.plan)
 
     async def _run(self, target: Target) -> None:
         started = self.step("schema")

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-import ferry.migrate
+import ferry.mapping
 from ferry.events import CancelToken, Event
 from ferry.migrate import RunResult, migrate
 from ferry.plan import Plan, SourceSpec, plan_from_dict
@@ -94,13 +94,13 @@ class FakeSource(SourceReader):
 
 
 def install(monkeypatch: pytest.MonkeyPatch, tables: dict[str, FakeTable]) -> FakeState:
-    """Make ``ferry.migrate`` read every plan source from ``tables``."""
+    """Make the engine read every plan source from ``tables``."""
     state = FakeState()
 
     def open_fake(spec: SourceSpec, base_dir: Path) -> SourceReader:
         return FakeSource(spec, base_dir, tables, state)
 
-    monkeypatch.setattr(ferry.migrate, "open_source", open_fake)
+    monkeypatch.setattr(ferry.mapping, "open_source", open_fake)
     return state
 
 

@@ -1003,3 +1003,19 @@ def test_schema_sql_skips_objects_that_already_exist(
     assert [s.split("(")[0].splitlines()[-1] for s in result.ddl] == ["CREATE TABLE users "]
     assert pg_tables(pg_url) == ["audit", "ferry_rejects", "ferry_runs", "items", "users"]
     assert [c[0] for c in pg_columns(pg_url, "users")] == ["key", "name", "added_by_schema_sql"]
+
+
+def test_schema_sql_with_a_percent_sign_is_applied_as_written(
+    monkeypatch: pytest.MonkeyPatch, pg_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "schema.sql").write_text(
+        "CREATE TABLE tags (key text PRIMARY KEY, CHECK (key NOT LIKE '%!%'));", encoding="utf-8"
+    )
+    rows = [{"key": "ok"}, {"key": "no!"}]
+    install(monkeypatch, {"tags": FakeTable(rows, key=("key",))})
+    plan = make_plan(
+        pg_url, [{"name": "tags", "source": "tags"}], tmp_path, target={"schema": "schema.sql"}
+    )
+    result = run(plan)
+    assert pg_rows(pg_url, "SELECT key FROM tags") == [("ok",)]
+    assert [r.key for r in result.rejects] == ["key='no!'"]

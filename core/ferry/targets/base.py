@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..errors import TargetError
@@ -82,8 +83,9 @@ class Target(ABC):
         """The target for messages (path or ``host:port/db``), never with a password."""
 
     @abstractmethod
-    async def open(self) -> None:
-        """Connect and begin the run's transaction."""
+    async def open(self, read_only: bool = False) -> None:
+        """Connect and begin the run's transaction; ``read_only`` for work that only reads
+        (verification): no write lock, and the database refuses any write."""
 
     async def finish(self, commit: bool) -> None:
         """Commit or roll back, then close the connection."""
@@ -114,10 +116,17 @@ class Target(ABC):
         except sa_exc.DBAPIError as exc:
             raise self.wrap(exc, "reading the target's schema") from None
 
+    def driver_sql(self, sql: str) -> str:
+        """SQL as the driver must receive it (PostgreSQL's psycopg reads ``%`` specially)."""
+        return sql
+
+    async def _exec(self, sql: str) -> CursorResult[Any]:
+        return await self.conn.exec_driver_sql(self.driver_sql(sql))
+
     async def execute(self, sql: str, what: str) -> int:
         """Run one statement; a driver error becomes a TargetError naming ``what``."""
         try:
-            result = await self.conn.exec_driver_sql(sql)
+            result = await self._exec(sql)
         except sa_exc.DBAPIError as exc:
             raise self.wrap(exc, what) from None
         return max(result.rowcount, 0)
@@ -125,7 +134,7 @@ class Target(ABC):
     async def scalar(self, sql: str, what: str) -> Any:
         """The first column of the first row of a query."""
         try:
-            result = await self.conn.exec_driver_sql(sql)
+            result = await self._exec(sql)
         except sa_exc.DBAPIError as exc:
             raise self.wrap(exc, what) from None
         return result.scalar()
@@ -137,7 +146,7 @@ class Target(ABC):
         for number, statement in enumerate(statements, start=1):
             try:
                 async with self.conn.begin_nested():
-                    await self.conn.exec_driver_sql(statement)
+                    await self._exec(statement)
                 ran.append(statement)
             except sa_exc.DBAPIError as exc:
                 # PostgreSQL's messages may be translated (lc_messages): its SQLSTATE is not.
@@ -261,7 +270,7 @@ class Target(ABC):
     async def fetch_dicts(self, sql: str, what: str) -> list[dict[str, Any]]:
         """All rows of a (small) query as dicts."""
         try:
-            result = await self.conn.exec_driver_sql(sql)
+            result = await self._exec(sql)
         except sa_exc.DBAPIError as exc:
             raise self.wrap(exc, what) from None
         return [dict(row._mapping) for row in result]
@@ -285,7 +294,7 @@ class Target(ABC):
             f"FROM {self.stage_ref(stage)} AS s LEFT JOIN {table} AS t ON {self._join(stage)}"
         )
         try:
-            row = (await self.conn.exec_driver_sql(sql)).one()
+            row = (await self._exec(sql)).one()
         except sa_exc.DBAPIError as exc:
             raise self.wrap(exc, f"comparing staged rows with {stage.table.name}") from None
         total, missing, changed, newer_count = (int(v or 0) for v in row)
@@ -387,7 +396,7 @@ class Target(ABC):
         try:
             async with self.conn.begin_nested():
                 for kind, sql in statements:
-                    result = await self.conn.exec_driver_sql(sql)
+                    result = await self._exec(sql)
                     setattr(counts, kind, max(result.rowcount, 0))
         except (sa_exc.IntegrityError, sa_exc.DataError, sa_exc.InternalError):
             # Some rows break a constraint: apply row by row and reject the ones that fail.
@@ -425,7 +434,7 @@ class Target(ABC):
             try:
                 async with self.conn.begin_nested():
                     for kind, sql in self._merge_statements(stage, rule, newer_by, only_seq=seq):
-                        result = await self.conn.exec_driver_sql(sql)
+                        result = await self._exec(sql)
                         setattr(counts, kind, getattr(counts, kind) + max(result.rowcount, 0))
             except (sa_exc.IntegrityError, sa_exc.DataError, sa_exc.InternalError) as exc:
                 cols = ", ".join(quote(c) for c in stage.columns)

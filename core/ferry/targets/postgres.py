@@ -112,8 +112,9 @@ class PostgresTarget(Target):
         """``user@host:port/database`` (never the password)."""
         return describe_url(self.url)
 
-    async def open(self) -> None:
-        """Connect and begin the run's transaction."""
+    async def open(self, read_only: bool = False) -> None:
+        """Connect and begin the run's transaction (read-only: one consistent snapshot in
+        which the server refuses writes)."""
         engine = create_async_engine(
             self.url,
             poolclass=NullPool,
@@ -123,6 +124,10 @@ class PostgresTarget(Target):
         try:
             self._conn = await engine.connect()
             await self._conn.begin()
+            if read_only:
+                await self._conn.exec_driver_sql(
+                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+                )
         except Exception as exc:
             await engine.dispose()
             self.engine = None
@@ -209,6 +214,11 @@ class PostgresTarget(Target):
         async with driver.cursor() as cursor, cursor.copy(sql) as copy:
             for seq, row in rows:
                 await copy.write_row((*row, seq))
+
+    def driver_sql(self, sql: str) -> str:
+        """psycopg takes ``%`` as a placeholder even without parameters: double it, so
+        ``LIKE 'a%'`` in a schema file or a query reaches the server as written."""
+        return sql.replace("%", "%%")
 
     def adapt(self, type_name: str) -> Callable[[Any], Any]:
         """psycopg takes Python values as they are, JSON as text."""

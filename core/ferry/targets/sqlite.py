@@ -67,8 +67,10 @@ class SqliteTarget(Target):
         """The target file's path."""
         return str(self.path)
 
-    async def open(self) -> None:
-        """Connect, switch foreign keys on and take the write lock (``BEGIN IMMEDIATE``)."""
+    async def open(self, read_only: bool = False) -> None:
+        """Connect, switch foreign keys on and take the write lock (``BEGIN IMMEDIATE``); a
+        read-only open takes no lock (a deferred ``BEGIN``) and sets ``query_only``, so the
+        app keeps writing while Ferry reads."""
         if not self.path.parent.is_dir():
             raise TargetError(
                 f"the folder of the target {self.path} does not exist",
@@ -93,7 +95,9 @@ class SqliteTarget(Target):
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            if read_only:
+                connection.exec_driver_sql("PRAGMA query_only = ON")
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         self.engine = engine
         try:
