@@ -1482,3 +1482,45 @@ def test_migration_writes_its_report_and_journals_the_path(
     assert result.report_path == str(report)
     assert report.stat().st_mode & 0o777 == 0o600
     assert sqlite_rows(db, "SELECT report_path FROM ferry_runs") == [(str(report),)]
+
+
+def test_one_source_row_feeds_two_target_tables(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    rows = [
+        {"video_id": "v1", "title": "A", "summary": "<p>a</p>"},
+        {"video_id": "v2", "title": "B", "summary": None},
+    ]
+    install(monkeypatch, {"content": FakeTable(rows, key=("video_id",))})
+    db = tmp_path / "out.db"
+    tables = [
+        {
+            "name": "content",
+            "source": "content",
+            "ignore": ["summary"],
+            "columns": {"video_id": "video_id", "title": "title"},
+            "map_all": False,
+        },
+        {
+            "name": "content_summaries",
+            "source": "content",
+            "key": ["video_id", "variant", "revision"],
+            "map_all": False,
+            "skip_when_null": ["html"],
+            "columns": {
+                "video_id": "video_id",
+                "variant": {"const": "comprehensive"},
+                "revision": {"const": 1},
+                "html": "summary",
+            },
+        },
+    ]
+    result = run(make_plan(f"sqlite:///{db}", tables, tmp_path))
+    assert sqlite_rows(db, "SELECT video_id, title FROM content ORDER BY 1") == [
+        ("v1", "A"),
+        ("v2", "B"),
+    ]
+    assert sqlite_rows(db, "SELECT * FROM content_summaries") == [
+        ("v1", "comprehensive", 1, "<p>a</p>")
+    ]
+    assert result.table("content_summaries").counts()["skipped"] == 1

@@ -539,3 +539,25 @@ def test_deep_nesting_past_pythons_recursion_limit_is_a_source_error(tmp_path: P
         sys.setrecursionlimit(limit)
 
     assert "nested deeper than Python can follow" in caught.value.message
+
+
+def test_memory_stays_flat_while_streaming_a_large_file(tmp_path: Path) -> None:
+    """200,000 records (~40 MB): the peak is about one batch, not the file."""
+    import tracemalloc
+
+    path = tmp_path / "big.json"
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("[")
+        for number in range(200_000):
+            comma = "," if number else ""
+            handle.write(
+                f'{comma}{{"id": {number}, "title": "row {number}", "pad": "{"x" * 150}"}}'
+            )
+        handle.write("]")
+    reader = JsonSource(SourceSpec(name="big", kind="json", path=str(path)), tmp_path)
+    tracemalloc.start()
+    rows = sum(len(batch.rows) for batch in reader.batches(5000))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert rows == 200_000
+    assert peak < 16 * 2**20, f"peak {peak / 2**20:.1f} MiB"
