@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .diff import row_diff
-from .errors import Cancelled, ConflictError, FerryError, PlanError, RejectedRowsError
+from .errors import Cancelled, ConflictError, PlanError, RejectedRowsError
 from .events import (
     CancelToken,
     Emit,
@@ -38,6 +38,7 @@ from .report import ReportKind, report_paths, write_report
 from .results import Reject, RunResult, TableResult
 from .schema import ColumnInfo, TableInfo, check_names, dependency_order
 from .sources import Batch, SourceReader, SourceTable
+from .sources.base import next_batch
 from .targets import Stage, Target, open_target
 from .transform import RowMapper, load_hook
 from .transform import RowRejected as MapRejected
@@ -311,7 +312,7 @@ class _Run:
                 self.cancel.raise_if_cancelled()
                 if sample is not None and all(r.result.rows_read >= sample for r in mine):
                     break  # the sample is complete: the rest of the source is not read
-                batch = await asyncio.to_thread(_next_batch, batches)
+                batch = await asyncio.to_thread(next_batch, batches)
                 if batch is None:
                     break
                 for route in by_source.get(batch.table, []):
@@ -456,18 +457,6 @@ class _Run:
         result.seconds = route.busy + (time.perf_counter() - started)
         self.emit(TableFinished(route.info.name, result.counts(), time.perf_counter() - started))
         self.result.tables.append(result)
-
-
-def _next_batch(batches: Iterator[Batch]) -> Batch | None:
-    try:
-        return next(batches)
-    except StopIteration:
-        return None
-    except RecursionError:
-        raise FerryError(
-            "a source is nested too deeply to read",
-            hint="Flatten the data or keep nested parts as JSON.",
-        ) from None
 
 
 def _map_rows(

@@ -121,3 +121,19 @@ def order_parents_first(tables: list[SourceTable]) -> list[SourceTable]:
         placed.add(table.name)
         ordered.append(table)
     return ordered
+
+
+def next_batch(batches: Iterator[Batch]) -> Batch | None:
+    """The next batch of a reader, None at the end (called from a worker thread: a generator
+    can be advanced from any thread, one call at a time)."""
+    from ..errors import FerryError
+
+    try:
+        return next(batches)
+    except StopIteration:
+        return None
+    except RecursionError:
+        raise FerryError(
+            "a source is nested too deeply to read",
+            hint="Flatten the data or keep nested parts as JSON.",
+        ) from None
