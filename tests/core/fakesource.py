@@ -24,7 +24,7 @@ from ferry.events import CancelToken, Event
 from ferry.migrate import RunResult, migrate
 from ferry.plan import Plan, SourceSpec, plan_from_dict
 from ferry.sources.base import Batch, ParentLink, SourceReader, SourceTable
-from ferry.values import LogicalType, TypeTracker
+from ferry.values import INT64_MAX, INT64_MIN, LogicalType, TypeTracker
 
 
 @dataclass
@@ -159,3 +159,56 @@ def sqlite_exec(path: Path, script: str) -> None:
         conn.commit()
     finally:
         conn.close()
+
+
+#: one row of every logical type a source can hand over (and a second with other styles)
+TYPED_ROWS: list[dict[str, Any]] = [
+    {
+        "id": 1,
+        "big": INT64_MAX,
+        "neg": INT64_MIN,
+        "f": 1.5,
+        "flag": True,
+        "ts": "2024-05-01T10:00:00Z",
+        "meta": {"a": [1, "é"]},
+        "blob": b"\x00\xff",
+        "nothing": None,
+        "name": "Ada",
+    },
+    {
+        "id": 2,
+        "big": 2**40,
+        "neg": -1,
+        "f": 2,
+        "flag": False,
+        "ts": "2024-05-01 12:00:00",
+        "meta": [1, 2],
+        "blob": b"",
+        "nothing": None,
+        "name": None,
+    },
+    {
+        "id": 3,
+        "big": 0,
+        "neg": 0,
+        "f": -0.25,
+        "flag": None,
+        "ts": "2024-05-01T12:00:00.123456+02:00",
+        "meta": "just text",
+        "blob": None,
+        "nothing": None,
+        "name": "Ünïcode ✓",
+    },
+    {
+        "id": 4,
+        "big": None,
+        "neg": None,
+        "f": None,
+        "flag": True,
+        "ts": "2024-05-01T10:00:00.5",
+        "meta": None,
+        "blob": b"x",
+        "nothing": None,
+        "name": "",
+    },
+]

@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from fakesource import FakeTable, install, make_plan, run
+from fakesource import TYPED_ROWS, FakeTable, install, make_plan, run
 
 from ferry.errors import (
     Cancelled,
@@ -29,7 +29,6 @@ from ferry.migrate import Reject
 from ferry.plan import Plan
 from ferry.sources.base import ParentLink
 from ferry.targets.postgres import explain_connect_error
-from ferry.values import INT64_MAX, INT64_MIN
 
 pytestmark = pytest.mark.pg
 
@@ -116,57 +115,6 @@ def full_text(exc: BaseException) -> str:
 
 
 # -- a table Ferry creates ----------------------------------------------------------------
-
-TYPED_ROWS: list[dict[str, Any]] = [
-    {
-        "id": 1,
-        "big": INT64_MAX,
-        "neg": INT64_MIN,
-        "f": 1.5,
-        "flag": True,
-        "ts": "2024-05-01T10:00:00Z",
-        "meta": {"a": [1, "é"]},
-        "blob": b"\x00\xff",
-        "nothing": None,
-        "name": "Ada",
-    },
-    {
-        "id": 2,
-        "big": 2**40,
-        "neg": -1,
-        "f": 2,
-        "flag": False,
-        "ts": "2024-05-01 12:00:00",
-        "meta": [1, 2],
-        "blob": b"",
-        "nothing": None,
-        "name": None,
-    },
-    {
-        "id": 3,
-        "big": 0,
-        "neg": 0,
-        "f": -0.25,
-        "flag": None,
-        "ts": "2024-05-01T12:00:00.123456+02:00",
-        "meta": "just text",
-        "blob": None,
-        "nothing": None,
-        "name": "Ünïcode ✓",
-    },
-    {
-        "id": 4,
-        "big": None,
-        "neg": None,
-        "f": None,
-        "flag": True,
-        "ts": "2024-05-01T10:00:00.5",
-        "meta": None,
-        "blob": b"x",
-        "nothing": None,
-        "name": "",
-    },
-]
 
 
 def test_created_table_has_the_inferred_types(

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from fakesource import (
+    TYPED_ROWS,
     FakeTable,
     install,
     make_plan,
@@ -99,57 +100,6 @@ def simple_plan(db: Path, **table: Any) -> Plan:
 
 
 # -- a table Ferry creates from the data --------------------------------------------------
-
-TYPED_ROWS: list[dict[str, Any]] = [
-    {
-        "id": 1,
-        "big": INT64_MAX,
-        "neg": INT64_MIN,
-        "f": 1.5,
-        "flag": True,
-        "ts": "2024-05-01T10:00:00Z",
-        "meta": {"a": [1, "é"]},
-        "blob": b"\x00\xff",
-        "nothing": None,
-        "name": "Ada",
-    },
-    {
-        "id": 2,
-        "big": 2**40,
-        "neg": -1,
-        "f": 2,
-        "flag": False,
-        "ts": "2024-05-01 12:00:00",
-        "meta": [1, 2],
-        "blob": b"",
-        "nothing": None,
-        "name": None,
-    },
-    {
-        "id": 3,
-        "big": 0,
-        "neg": 0,
-        "f": -0.25,
-        "flag": None,
-        "ts": "2024-05-01T12:00:00.123456+02:00",
-        "meta": "just text",
-        "blob": None,
-        "nothing": None,
-        "name": "Ünïcode ✓",
-    },
-    {
-        "id": 4,
-        "big": None,
-        "neg": None,
-        "f": None,
-        "flag": True,
-        "ts": "2024-05-01T10:00:00.5",
-        "meta": None,
-        "blob": b"x",
-        "nothing": None,
-        "name": "",
-    },
-]
 
 
 def test_created_table_has_the_inferred_types(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
