@@ -147,15 +147,15 @@ def print_result(result: VerifyResult, console: Console) -> None:
     failed_tables = sum(t.verdict != "PASS" for t in result.tables)
     failed_checks = sum(a.verdict != "PASS" for a in result.assertions)
     summary = (
-        f"{len(result.tables)} tables, {len(result.assertions)} assertions "
-        f"against {escape(result.target)}"
+        f"{_count(len(result.tables), 'table')}, "
+        f"{_count(len(result.assertions), 'assertion')} against {escape(result.target)}"
     )
     if result.passed:
         console.print(f"\n[bold white on green] PASS [/] {summary}: the target matches.")
     else:
         console.print(
-            f"\n[bold white on red] FAIL [/] {summary}: {failed_tables} tables and "
-            f"{failed_checks} assertions failed."
+            f"\n[bold white on red] FAIL [/] {summary}: {_count(failed_tables, 'table')} and "
+            f"{_count(failed_checks, 'assertion')} failed."
         )
 
 
@@ -164,3 +164,8 @@ def _alert(count: int) -> str:
 
 
 __all__ = ["EXIT_FAIL", "print_result", "register", "verify_command"]
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 table``, ``2 tables``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
