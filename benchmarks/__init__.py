@@ -1,0 +1,1 @@
+"""Ferry benchmark harness: ``python -m benchmarks run [--size small|full] [--runs N]``."""

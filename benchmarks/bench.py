@@ -1,0 +1,618 @@
+"""Interleaved benchmark of Ferry against minimal references; see docs/benchmarks.md.
+
+Every approach runs as a child process (``benchmarks.runner`` or an external CLI); its wall
+time is measured around the process and its peak RSS comes from ``os.wait4``. Rounds run the
+approaches interleaved (reference, Ferry, reference, Ferry, ...) so that noise from other
+load on the machine hits both sides of each ratio alike; the table shows medians.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from .data import PG_SCHEMA, SQLITE_SCHEMA, TABLES, Dataset, ensure
+
+DEFAULT_PG = os.environ.get("FERRY_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REPO = Path(__file__).resolve().parent.parent
+RSS_LIMIT_MIB = 150.0
+
+
+# -- processes ------------------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    seconds: float
+    rss_mib: float
+    ok: bool
+    detail: str = ""
+    crashed: bool = False
+    #: Ferry's own step timings (``read``, ``merge``, ``table:<name>`` ...), seconds
+    steps: dict[str, float] = field(default_factory=dict)
+
+
+def run_process(argv: list[str], timeout: float = 3600, env: dict[str, str] | None = None):
+    """Run ``argv``; return (wall seconds, peak RSS MiB, exit status, stdout, stderr)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=REPO)
+        deadline = started + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.01)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
+        out.seek(0)
+        err.seek(0)
+        return (
+            seconds,
+            usage.ru_maxrss / 1024,
+            proc.returncode,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
+        )
+
+
+def run_runner(
+    approach: str, args: dict[str, Any]
+) -> tuple[float, float, int, dict[str, Any], str]:
+    seconds, rss, rc, stdout, stderr = run_process(
+        [sys.executable, "-m", "benchmarks.runner", approach, json.dumps(args)]
+    )
+    report: dict[str, Any] = {}
+    if rc == 0 and stdout.strip():
+        report = json.loads(stdout.strip().splitlines()[-1])
+    return seconds, rss, rc, report, stderr
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------
+
+
+def with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+def _admin(url: str):
+    import psycopg
+
+    return psycopg.connect(url, autocommit=True)
+
+
+def create_db(server: str, schema: bool = True) -> str:
+    name = f"ferrybench_{uuid.uuid4().hex[:8]}"
+    with _admin(server) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = with_database(server, name)
+    if schema:
+        import psycopg
+
+        with psycopg.connect(url) as conn:
+            conn.execute(PG_SCHEMA)
+    return url
+
+
+def drop_db(server: str, url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    with _admin(server) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pg_counts(url: str, tables: tuple[str, ...] = TABLES) -> dict[str, int]:
+    import psycopg
+
+    out = {}
+    with psycopg.connect(url) as conn:
+        for table in tables:
+            row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+            out[table] = int(row[0]) if row else -1
+    return out
+
+
+def sqlite_counts(path: Path, tables: tuple[str, ...]) -> dict[str, int]:
+    db = sqlite3.connect(path)
+    try:
+        return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    finally:
+        db.close()
+
+
+def _counts_ok(got: dict[str, int], data: Dataset) -> tuple[bool, str]:
+    want = {t: data.rows(t) for t in TABLES}
+    return got == want, "" if got == want else f"rows {got} != source {want}"
+
+
+# -- plans ----------------------------------------------------------------------------------
+
+
+def ferry_plan(data: Dataset, target_url: str, base_dir: Path) -> dict[str, Any]:
+    return {
+        "name": "bench",
+        "target": {"url": target_url},
+        "sources": [{"name": "app", "kind": "sqlite", "path": str(data.sqlite)}],
+        "tables": [{"name": t, "source": f"app.{t}"} for t in TABLES],
+    }
+
+
+def ferry_json_plan(data: Dataset, target_url: str) -> dict[str, Any]:
+    return {
+        "name": "bench-json",
+        "target": {"url": target_url},
+        "sources": [{"name": "rec", "kind": "json", "path": str(data.records), "shape": "records"}],
+        "tables": [{"name": "records", "source": "rec"}],
+    }
+
+
+# -- the approaches -------------------------------------------------------------------------
+
+
+@dataclass
+class Line:
+    key: str
+    label: str
+    rows: int
+    bytes: int
+    samples: list[Sample] = field(default_factory=list)
+    note: str = ""
+    ferry: bool = False
+
+    def all_ok(self) -> bool:
+        return all(s.ok for s in self.samples)
+
+    def good(self) -> list[Sample]:
+        return [s for s in self.samples if s.ok]
+
+    def median(self) -> float | None:
+        good = self.good()
+        return statistics.median(s.seconds for s in good) if good else None
+
+    def peak(self) -> float | None:
+        good = self.samples
+        return max(s.rss_mib for s in good) if good else None
+
+
+class Bench:
+    def __init__(
+        self,
+        data: Dataset,
+        server: str,
+        work: Path,
+        log: Callable[[str], None] = print,
+        skip: set[str] | None = None,
+    ) -> None:
+        self.data, self.server, self.work, self.log = data, server, work, log
+        self.skip = skip or set()
+        src_bytes = data.sqlite.stat().st_size
+        json_bytes = data.records.stat().st_size
+        n = data.sqlite_rows
+        r = data.size.records
+        self.lines: dict[str, Line] = {}
+        for key, label, rows, size, ferry in [
+            ("floor", "psql \\copy of ready CSV (server floor)", n, src_bytes, False),
+            ("ferry_first", "Ferry migrate SQLite→PostgreSQL, empty target", n, src_bytes, True),
+            ("ref_copy", "Python reference: fetchmany → COPY write_row", n, src_bytes, False),
+            ("ferry_rerun", "Ferry migrate re-run, unchanged data", n, src_bytes, True),
+            ("checksum", "Minimal streaming checksum (PG ∥ Python)", n, src_bytes, False),
+            ("ferry_verify", "Ferry verify SQLite↔PostgreSQL", n, src_bytes, True),
+            ("pgloader", "pgloader SQLite→PostgreSQL, default heap", n, src_bytes, False),
+            ("pgloader_4g", "pgloader --dynamic-space-size 4096", n, src_bytes, False),
+            ("vacuum", "SQLite VACUUM INTO", n, src_bytes, False),
+            ("ferry_sqlite", "Ferry migrate SQLite→SQLite", n, src_bytes, True),
+            ("executemany", "Python reference: executemany, one transaction", n, src_bytes, False),
+            ("sqlite_utils", "sqlite-utils insert (JSON→SQLite)", r, json_bytes, False),
+            ("ferry_json", "Ferry migrate JSON→SQLite", r, json_bytes, True),
+        ]:
+            if key not in self.skip:
+                self.lines[key] = Line(key, label, rows, size, ferry=ferry)
+        self.pgloader: str | None = None
+        #: pgloader on its default heap crashed once: later rounds run only the 4 GiB line
+        self.pgloader_default_crashed = False
+        if "pgloader" in self.lines:
+            self.pgloader = shutil.which("pgloader")
+            if self.pgloader is None:
+                self.lines["pgloader"].note = "not installed"
+        if self.pgloader is None:
+            self.lines.pop("pgloader_4g", None)
+
+    def _add(self, key: str, sample: Sample) -> None:
+        self.lines[key].samples.append(sample)
+        state = "ok" if sample.ok else ("CRASH" if sample.crashed else "WRONG")
+        self.log(
+            f"  {key:13s} {sample.seconds:8.2f} s  {sample.rss_mib:7.1f} MiB  "
+            f"{state} {sample.detail}"
+        )
+
+    def _runner_sample(
+        self,
+        key: str,
+        approach: str,
+        args: dict[str, Any],
+        check: Callable[[dict[str, Any]], tuple[bool, str]],
+    ) -> dict[str, Any]:
+        seconds, rss, rc, report, stderr = run_runner(approach, args)
+        if rc != 0:
+            self._add(key, Sample(seconds, rss, False, f"exit {rc}: {stderr.strip()[-400:]}", True))
+            return {}
+        ok, detail = check(report)
+        self._add(key, Sample(seconds, rss, ok, detail, steps=report.get("steps") or {}))
+        return report
+
+    def round(self, i: int) -> None:
+        data, server = self.data, self.server
+        base = self.work / f"round{i}"
+        base.mkdir(parents=True, exist_ok=True)
+        has = self.lines.__contains__
+
+        if has("floor"):
+            url = create_db(server)
+            script = base / "copy.sql"
+            script.write_text(
+                "".join(f"\\copy {t} FROM '{data.csv(t)}' WITH (FORMAT csv)\n" for t in TABLES)
+            )
+            seconds, rss, rc, _, err = run_process(
+                ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-f", str(script), url]
+            )
+            ok, detail = _counts_ok(pg_counts(url), data) if rc == 0 else (False, err[-400:])
+            self._add("floor", Sample(seconds, rss, ok, detail, rc != 0))
+            drop_db(server, url)
+
+        ferry_url = create_db(server) if has("ferry_first") else None
+        args = {"base_dir": str(base), "sqlite": str(data.sqlite), "tables": list(TABLES)}
+        if ferry_url:
+            args["plan"] = ferry_plan(data, ferry_url, base)
+
+            def first_ok(rep: dict[str, Any]) -> tuple[bool, str]:
+                ok, detail = _counts_ok(pg_counts(ferry_url), data)
+                inserted = {t: c["inserted"] for t, c in rep["tables"].items()}
+                if inserted != {t: data.rows(t) for t in TABLES}:
+                    return False, f"inserted {inserted}"
+                return ok, detail
+
+            self._runner_sample("ferry_first", "ferry_migrate", args, first_ok)
+
+        if has("ref_copy"):
+            url = create_db(server)
+            self._runner_sample(
+                "ref_copy",
+                "ref_copy",
+                {**args, "pg_url": url},
+                lambda rep: _counts_ok(pg_counts(url), data),
+            )
+            drop_db(server, url)
+
+        if ferry_url and has("ferry_rerun"):
+
+            def rerun_ok(rep: dict[str, Any]) -> tuple[bool, str]:
+                unchanged = {t: c["unchanged"] for t, c in rep["tables"].items()}
+                if unchanged != {t: data.rows(t) for t in TABLES}:
+                    return False, f"unchanged {unchanged}"
+                return _counts_ok(pg_counts(ferry_url), data)
+
+            self._runner_sample("ferry_rerun", "ferry_migrate", args, rerun_ok)
+
+        if ferry_url and has("checksum"):
+            self._runner_sample(
+                "checksum",
+                "checksum_ref",
+                {**args, "pg_url": ferry_url},
+                lambda rep: (
+                    bool(rep.get("match")),
+                    "" if rep.get("match") else str(rep["tables"]),
+                ),
+            )
+
+        if ferry_url and has("ferry_verify"):
+            self._runner_sample(
+                "ferry_verify",
+                "ferry_verify",
+                args,
+                lambda rep: (rep.get("verdict") == "PASS", str(rep.get("verdict"))),
+            )
+        if ferry_url:
+            drop_db(server, ferry_url)
+
+        if has("pgloader") and self.pgloader:
+            if not self.pgloader_default_crashed:
+                self._pgloader("pgloader", [])
+            if self.pgloader_default_crashed and has("pgloader_4g"):
+                self._pgloader("pgloader_4g", ["--dynamic-space-size", "4096"])
+
+        if has("vacuum"):
+            target = base / "vacuum.db"
+            self._runner_sample(
+                "vacuum",
+                "vacuum_into",
+                {**args, "target": str(target)},
+                lambda rep: _counts_ok(sqlite_counts(target, TABLES), data),
+            )
+            target.unlink(missing_ok=True)
+
+        if has("ferry_sqlite"):
+            target = base / "ferry.db"
+            _sqlite_schema(target)
+            plan = ferry_plan(data, f"sqlite:///{target}", base)
+            self._runner_sample(
+                "ferry_sqlite",
+                "ferry_migrate",
+                {**args, "plan": plan},
+                lambda rep: _counts_ok(sqlite_counts(target, TABLES), data),
+            )
+            target.unlink(missing_ok=True)
+
+        if has("executemany"):
+            target = base / "executemany.db"
+            _sqlite_schema(target)
+            self._runner_sample(
+                "executemany",
+                "ref_executemany",
+                {**args, "target": str(target)},
+                lambda rep: _counts_ok(sqlite_counts(target, TABLES), data),
+            )
+            target.unlink(missing_ok=True)
+
+        if has("sqlite_utils"):
+            self._sqlite_utils(base)
+
+        if has("ferry_json"):
+            target = base / "ferry_json.db"
+            plan = ferry_json_plan(data, f"sqlite:///{target}")
+            want = data.size.records
+            self._runner_sample(
+                "ferry_json",
+                "ferry_migrate",
+                {**args, "plan": plan},
+                lambda rep: _one_count(sqlite_counts(target, ("records",))["records"], want),
+            )
+            target.unlink(missing_ok=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+    def _pgloader(self, key: str, options: list[str]) -> None:
+        """pgloader into an empty database (it creates its own tables). A crash (SBCL heap
+        exhausted on the default 1 GiB heap) is recorded as such, then the 4 GiB line runs."""
+        assert self.pgloader is not None
+        url = create_db(self.server, schema=False)
+        argv = [self.pgloader, *options, f"sqlite://{self.data.sqlite}", url]
+        seconds, rss, rc, out, err = run_process(argv)
+        text = (out + err).lower()
+        crashed = rc != 0 or "heap exhausted" in text or "fatal error" in text
+        if crashed:
+            why = "heap exhausted" if "heap exhausted" in text else f"exit {rc}"
+            ok, detail = False, f"{why}: " + (err or out).strip()[-200:].replace("\n", " ")
+        else:
+            ok, detail = _counts_ok(pg_counts(url), self.data)
+        self._add(key, Sample(seconds, rss, ok, detail, crashed))
+        drop_db(self.server, url)
+        if crashed and key == "pgloader":
+            self.pgloader_default_crashed = True
+            self.lines[key].note = "crashed: " + detail.split(":", 1)[0]
+
+    def _sqlite_utils(self, base: Path) -> None:
+        exe = Path(sys.executable).parent / "sqlite-utils"
+        if not exe.exists():
+            self.lines["sqlite_utils"].note = "not installed (pip install sqlite-utils)"
+            return
+        target = base / "sqlite_utils.db"
+        seconds, rss, rc, _out, err = run_process(
+            [str(exe), "insert", str(target), "records", str(self.data.records), "--pk", "id"]
+        )
+        if rc != 0:
+            self._add("sqlite_utils", Sample(seconds, rss, False, err[-300:], True))
+            return
+        ok, detail = _one_count(
+            sqlite_counts(target, ("records",))["records"], self.data.size.records
+        )
+        self._add("sqlite_utils", Sample(seconds, rss, ok, detail))
+        target.unlink(missing_ok=True)
+
+
+def _one_count(got: int, want: int) -> tuple[bool, str]:
+    return got == want, "" if got == want else f"rows {got} != source {want}"
+
+
+def _sqlite_schema(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    db = sqlite3.connect(path)
+    db.executescript(SQLITE_SCHEMA)
+    db.close()
+
+
+# -- the report -----------------------------------------------------------------------------
+
+
+def _fmt(value: float | None, spec: str = ".2f") -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def ratios(bench: Bench) -> list[tuple[str, float | None, str, float, bool | None]]:
+    """(target, measured, comparison, limit, passed) for each target of issue 6."""
+    m = {k: line.median() for k, line in bench.lines.items()}
+
+    def div(a: str, b: str) -> float | None:
+        return m[a] / m[b] if m.get(a) and m.get(b) else None
+
+    out = [
+        ("Ferry first run / COPY floor (time)", div("ferry_first", "floor"), "≤", 1.0),
+        ("Ferry re-run / Ferry first run (time)", div("ferry_rerun", "ferry_first"), "≤", 0.5),
+        ("Ferry verify / minimal checksum (time)", div("ferry_verify", "checksum"), "≤", 1.0),
+        ("Ferry SQLite→SQLite / VACUUM INTO (time)", div("ferry_sqlite", "vacuum"), "≤", 4.0),
+        (
+            "Ferry JSON→SQLite / sqlite-utils (throughput)",
+            div("sqlite_utils", "ferry_json"),
+            "≥",
+            1.5,
+        ),
+    ]
+    peaks = [line.peak() for line in bench.lines.values() if line.ferry and line.peak() is not None]
+    out.append(
+        ("Ferry peak RSS, MiB (worst approach)", max(peaks) if peaks else None, "≤", RSS_LIMIT_MIB)
+    )
+    out.append(
+        (
+            "(info) Ferry first run / Python COPY reference",
+            div("ferry_first", "ref_copy"),
+            "≤",
+            float("nan"),
+        )
+    )
+    out.append(
+        (
+            "(info) Ferry SQLite→SQLite / executemany",
+            div("ferry_sqlite", "executemany"),
+            "≤",
+            float("nan"),
+        )
+    )
+    result = []
+    for name, value, op, limit in out:
+        if value is None or limit != limit:
+            passed = None
+        else:
+            passed = value <= limit if op == "≤" else value >= limit
+        result.append((name, value, op, limit, passed))
+    return result
+
+
+def render(bench: Bench, command: str, runs: int, seconds_total: float) -> str:
+    data = bench.data
+    lines = [
+        "| Approach | Median s | Runs (s) | Rows/s | MB/s | Peak RSS MiB | Correct |",
+        "|---|---:|---|---:|---:|---:|---|",
+    ]
+    for line in bench.lines.values():
+        if not line.samples and not line.note:
+            continue  # e.g. the 4 GiB pgloader line when the default heap sufficed
+        med = line.median()
+        runs_txt = ", ".join(
+            f"{s.seconds:.2f}" + ("" if s.ok else ("✗crash" if s.crashed else "✗"))
+            for s in line.samples
+        )
+        rows_s = _fmt(line.rows / med, ",.0f") if med else "—"
+        mb_s = _fmt(line.bytes / 1e6 / med, ".1f") if med else "—"
+        if not line.samples:
+            correct = "not run"
+        elif all(s.ok for s in line.samples):
+            correct = "yes"
+        elif all(s.crashed for s in line.samples):
+            correct = "crashed"
+        else:
+            correct = "no"
+        note = f" ({line.note})" if line.note else ""
+        lines.append(
+            f"| {line.label}{note} | {_fmt(med)} | {runs_txt or '—'} | {rows_s} | {mb_s} | "
+            f"{_fmt(line.peak(), '.0f')} | {correct} |"
+        )
+    lines += ["", "| Target | Measured | Limit | Result |", "|---|---:|---:|---|"]
+    for name, value, op, limit, passed in ratios(bench):
+        if limit != limit:
+            lines.append(f"| {name} | {_fmt(value)} | — | info |")
+            continue
+        if passed is None:
+            verdict = "not measured"
+        elif passed:
+            verdict = "PASS"
+        else:
+            factor = value / limit if op == "≤" else limit / value
+            verdict = f"MISS ({factor:.2f}× {'over' if op == '≤' else 'under'} the limit)"
+        lines.append(f"| {name} | {_fmt(value)} | {op} {limit:g} | {verdict} |")
+    steps_rows = []
+    for line in bench.lines.values():
+        names: list[str] = []
+        for sample in line.samples:
+            names += [n for n in sample.steps if n not in names]
+        if not names:
+            continue
+        parts = []
+        for name in names:
+            values = [s.steps[name] for s in line.samples if name in s.steps]
+            parts.append(f"{name} {statistics.median(values):.2f}")
+        steps_rows.append(f"| {line.label} | {', '.join(parts)} |")
+    if steps_rows:
+        lines += [
+            "",
+            "Ferry's own step timings (its `StepFinished`/`TableFinished` events; medians, s):",
+            "",
+            "| Run | Steps |",
+            "|---|---|",
+            *steps_rows,
+        ]
+    table = "\n".join(lines)
+    failures = [
+        f"- {ln.key}: {s.detail}" for ln in bench.lines.values() for s in ln.samples if not s.ok
+    ]
+    header = [
+        f"Size `{data.size.name}`: `content` {data.size.content:,} rows + `execution_steps` "
+        f"{data.size.steps:,} rows (SQLite file {data.sqlite.stat().st_size / 2**20:,.0f} MiB); "
+        f"JSON {data.size.records:,} records ({data.records.stat().st_size / 2**20:,.0f} MiB).",
+        f"Machine: {machine()}. Runs: {runs} per approach, interleaved; "
+        f"total {seconds_total:.0f} s.",
+        f"Command: `{command}`",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
+    ]
+    body = "\n\n".join(["\n".join(header), table])
+    if failures:
+        body += "\n\nFailures:\n\n" + "\n".join(failures)
+    return body
+
+
+def machine() -> str:
+    mem = "?"
+    try:
+        for row in Path("/proc/meminfo").read_text().splitlines():
+            if row.startswith("MemTotal:"):
+                mem = f"{int(row.split()[1]) / 2**20:.1f} GiB RAM"
+    except OSError:
+        pass
+    cpu = platform.processor() or platform.machine()
+    try:
+        for row in Path("/proc/cpuinfo").read_text().splitlines():
+            if row.startswith("model name"):
+                cpu = row.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        pg = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        pg = "psql ?"
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {pg}"
+    )
+
+
+def run(
+    size: str,
+    runs: int,
+    server: str = DEFAULT_PG,
+    log: Callable[[str], None] = print,
+    skip: set[str] | None = None,
+    cache: Path | None = None,
+) -> Bench:
+    data = ensure(size, log=log, root=cache)
+    with tempfile.TemporaryDirectory(prefix="ferry-bench-run-") as work:
+        bench = Bench(data, server, Path(work), log=log, skip=skip)
+        for i in range(runs):
+            log(f"round {i + 1}/{runs}")
+            bench.round(i)
+    return bench
