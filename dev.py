@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set-up and the two everyday commands, needing nothing but Python 3.11+.
 
-    python3 dev.py run     # install into .venv if needed, then run the bundled demo
+    python3 dev.py run     # install into .venv if needed, then open the wizard on the bundled demo
     python3 dev.py test    # install into .venv if needed, then lint, type-check and run every test
 
 Extra arguments after ``test`` go to pytest (``python3 dev.py test -k plan``).
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
-EXTRAS = "test"
+EXTRAS = "gui,test"
 
 
 def _stamp() -> str:
@@ -51,16 +51,26 @@ def run(*command: str) -> int:
     return subprocess.run([str(BIN / command[0]), *command[1:]], cwd=ROOT).returncode
 
 
+def _has_screen() -> bool:
+    """A desktop to open the wizard on (Linux needs an X or Wayland display)."""
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("run", "test"):
         print(__doc__)
         return 2
     ensure_venv()
     if argv[0] == "run":
+        if _has_screen():
+            return run("ferry", "gui", "--demo", *argv[1:])
+        print("No screen found: running the bundled demo headless (ferry demo).", flush=True)
         return run("ferry", "demo", "ferry-demo", *argv[1:])
     checks = [
-        ("ruff", "format", "--check", "core", "gui", "tests", "dev.py"),
-        ("ruff", "check", "core", "gui", "tests", "dev.py"),
+        ("ruff", "format", "--check", "core", "gui", "tests", "benchmarks", "dev.py"),
+        ("ruff", "check", "core", "gui", "tests", "benchmarks", "dev.py"),
         ("mypy",),
     ]
     for check in checks:

@@ -17,6 +17,7 @@ import shutil
 import signal
 import sys
 from collections.abc import Callable, Coroutine
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -147,7 +148,25 @@ class _ProgressView:
             pass  # summarised after the run
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _PluginGroup(click.Group):
+    """Commands other packages add through the ``ferry.commands`` entry point (the wizard's
+    ``ferry gui``), loaded only when that command is asked for: the engine never imports
+    them, and ``ferry migrate`` never loads Qt."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        plugins = {ep.name for ep in entry_points(group="ferry.commands")}
+        return sorted({*super().list_commands(ctx), *plugins})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None:
+            for ep in entry_points(group="ferry.commands", name=cmd_name):
+                ep.load()(self)  # its register(cli) adds the command to this group
+                command = super().get_command(ctx, cmd_name)
+        return command
+
+
+@click.group(cls=_PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ferry")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def cli(debug: bool) -> None:

@@ -1,0 +1,106 @@
+"""The wizard's entry point: a QApplication driven by a qasync event loop.
+
+``ferry-gui [PLAN] [--demo] [--screenshots DIR]`` (also ``ferry gui``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+import qasync  # type: ignore[import-untyped]
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from .resources import icon_path
+from .walk import walk_demo
+from .wizard import FerryWizard
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="ferry-gui", description="Ferry's migration wizard.")
+    parser.add_argument("plan", nargs="?", help="a plan file (ferry.toml) to open")
+    parser.add_argument("--demo", action="store_true", help="open the bundled demo")
+    parser.add_argument(
+        "--screenshots",
+        type=Path,
+        metavar="DIR",
+        help="with --demo: walk every page by itself and save one PNG per page into DIR",
+    )
+    return parser.parse_args(argv)
+
+
+def make_app() -> QApplication:
+    """The QApplication (the existing one, if any)."""
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    app.setApplicationName("Ferry")
+    app.setOrganizationName("Ferry")
+    app.setWindowIcon(QIcon(str(icon_path())))
+    app.setQuitOnLastWindowClosed(False)
+    return app
+
+
+def run(plan: str | None = None, demo: bool = False, screenshots: Path | None = None) -> int:
+    """Open the wizard and run until it is closed; the exit code."""
+    if screenshots is not None and sys.platform.startswith("linux"):
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = make_app()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    wizard = FerryWizard()
+
+    def excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        # An exception in a slot must never take the app down: show it instead.
+        wizard.runner.show_unexpected(exc.with_traceback(tb))
+
+    previous_hook = sys.excepthook
+    sys.excepthook = excepthook
+
+    async def main() -> int:
+        closed = asyncio.Event()
+        wizard.finished.connect(lambda _code: closed.set())
+        wizard.show()
+        if screenshots is not None:
+            folder = Path(tempfile.mkdtemp(prefix="ferry-demo-"))
+            try:
+                saved = await walk_demo(wizard, folder, screenshots)
+            except Exception as exc:
+                print(f"ferry gui: the walk stopped: {exc}", file=sys.stderr)
+                wizard.close()
+                return 1
+            for path in saved:
+                print(path)
+            wizard.close()
+            return 0
+        if demo:
+            wizard.start_page.open_demo()
+        elif plan:
+            wizard.start_page.open_plan(plan)
+        await closed.wait()
+        return 0
+
+    try:
+        with loop:
+            return int(loop.run_until_complete(main()))
+    finally:
+        sys.excepthook = previous_hook
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``ferry-gui``."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.screenshots is not None and not args.demo:
+        print("ferry-gui: --screenshots needs --demo", file=sys.stderr)
+        return 2
+    return run(args.plan, args.demo, args.screenshots)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

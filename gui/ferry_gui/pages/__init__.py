@@ -1,0 +1,1 @@
+"""One QWizardPage per step: start, backup, connect, preview, migrate, verify, finish."""

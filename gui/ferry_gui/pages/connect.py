@@ -1,0 +1,257 @@
+"""Connect: the target (SQLite file or PostgreSQL server), tested with the preflight check."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pydantic import ValidationError
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.engine import URL, make_url
+
+from ferry import FerryError
+from ferry.check import CheckReport, check_plan
+from ferry.plan import TargetSpec
+from ferry.secrets import DEFAULT_PASSWORD_ENV, keyring_status, store_password
+
+from ..models import RowsModel
+from .base import FerryPage, table_view, wrapped_label
+
+SSL_MODES = ["", "disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+
+
+class ConnectPage(FerryPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Connect")
+        self.setSubTitle("Where the data goes. “Test connection” opens it and checks the plan.")
+        self.sqlite_radio = QRadioButton("&SQLite file (embedded, no server)")
+        self.pg_radio = QRadioButton("&PostgreSQL server")
+        group = QButtonGroup(self)
+        group.addButton(self.sqlite_radio)
+        group.addButton(self.pg_radio)
+        self.sqlite_path = QLineEdit()
+        self.sqlite_browse = QPushButton("Browse…")
+        sqlite_row = QHBoxLayout()
+        sqlite_row.addWidget(self.sqlite_path, 1)
+        sqlite_row.addWidget(self.sqlite_browse)
+        self.sqlite_box = QWidget()
+        sqlite_form = QFormLayout(self.sqlite_box)
+        file_label = QLabel("Database &file:")
+        file_label.setBuddy(self.sqlite_path)
+        sqlite_form.addRow(file_label, sqlite_row)
+
+        self.host = QLineEdit("localhost")
+        self.port = QSpinBox()
+        self.port.setRange(1, 65535)
+        self.port.setValue(5432)
+        self.database = QLineEdit()
+        self.user = QLineEdit()
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.sslmode = QComboBox()
+        self.sslmode.addItems(SSL_MODES)
+        self.keyring_note = wrapped_label()
+        self.pg_box = QWidget()
+        pg_form = QFormLayout(self.pg_box)
+        pg_form.addRow("&Host:", self.host)
+        pg_form.addRow("P&ort:", self.port)
+        pg_form.addRow("&Database:", self.database)
+        pg_form.addRow("&User:", self.user)
+        pg_form.addRow("Pass&word:", self.password)
+        pg_form.addRow("SSL &mode:", self.sslmode)
+        pg_form.addRow(self.keyring_note)
+
+        self.test_button = QPushButton("&Test connection")
+        self.server = wrapped_label()
+        self.items = RowsModel(["check", "ok", "detail", "hint"])
+        self.items_view = table_view(self.items)
+        self.items.colour = lambda row, col: (
+            ("pass" if self.items.rows[row][1] == "yes" else "fail") if col == 1 else None
+        )
+
+        target_box = QGroupBox("Target")
+        target_layout = QVBoxLayout(target_box)
+        target_layout.addWidget(self.sqlite_radio)
+        target_layout.addWidget(self.sqlite_box)
+        target_layout.addWidget(self.pg_radio)
+        target_layout.addWidget(self.pg_box)
+        layout = QVBoxLayout(self)
+        layout.addWidget(target_box)
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.server, 1)
+        layout.addLayout(test_row)
+        layout.addWidget(self.items_view, 1)
+
+        self.sqlite_radio.toggled.connect(self._kind_changed)
+        self.sqlite_browse.clicked.connect(self._browse)
+        self.test_button.clicked.connect(self.test_connection)
+        for edit in (self.sqlite_path, self.host, self.database, self.user):
+            edit.textChanged.connect(self._changed)
+        self.port.valueChanged.connect(self._changed)
+        self.sslmode.currentIndexChanged.connect(self._changed)
+        self.report: CheckReport | None = None
+
+    def initializePage(self) -> None:
+        plan = self.ferry().plan
+        assert plan is not None
+        target = plan.target
+        if target.is_sqlite:
+            self.sqlite_radio.setChecked(True)
+            self.sqlite_path.setText(make_url(target.url).database or "ferry.db")
+        else:
+            self.pg_radio.setChecked(True)
+            url = make_url(target.url)
+            query_host = url.query.get("host")
+            socket_dir = query_host if isinstance(query_host, str) else None
+            self.host.setText(url.host or socket_dir or "localhost")
+            self.port.setValue(url.port or 5432)
+            self.database.setText(url.database or "")
+            self.user.setText(url.username or "")
+            self.sslmode.setCurrentText(target.sslmode or "")
+        self._kind_changed()
+        problem = keyring_status()
+        self.keyring_note.setText(
+            "The password is kept in the OS keyring, never in the plan."
+            if problem is None
+            else f"No keyring: {problem}. A password typed here is used for this session only "
+            f"(as {target.password_env or DEFAULT_PASSWORD_ENV}); for later runs set that "
+            "variable or use ~/.pgpass. It is never written to the plan."
+        )
+        if self.report is None and not self.runner.busy:
+            self.test_connection()
+
+    def isComplete(self) -> bool:
+        return self.report is not None and self.report.ok and not self.runner.busy
+
+    def _kind_changed(self) -> None:
+        sqlite = self.sqlite_radio.isChecked()
+        self.sqlite_box.setVisible(sqlite)
+        self.pg_box.setVisible(not sqlite)
+        self._changed()
+
+    def _changed(self) -> None:
+        self.report = None
+        self.completeChanged.emit()
+
+    def _browse(self) -> None:
+        plan = self.ferry().plan
+        start = str(plan.base_dir) if plan else ""
+        path, _ = QFileDialog.getSaveFileName(
+            self, "SQLite database", start, "SQLite (*.db *.sqlite);;All files (*)"
+        )
+        if path:
+            self.sqlite_path.setText(path)
+
+    def target_url(self) -> str:
+        """The URL the fields describe (never with a password)."""
+        if self.sqlite_radio.isChecked():
+            path = self.sqlite_path.text().strip() or "ferry.db"
+            return f"sqlite:///{path}"
+        host = self.host.text().strip()
+        socket_dir = host.startswith("/")  # a Unix socket folder goes in the query
+        url = URL.create(
+            "postgresql",
+            username=self.user.text().strip() or None,
+            host=None if socket_dir else host or None,
+            port=self.port.value(),
+            database=self.database.text().strip() or None,
+            query={"host": host} if socket_dir else {},
+        )
+        return url.render_as_string(hide_password=False)
+
+    def apply_target(self) -> bool:
+        """Put the fields into the plan (and its file, when they changed); never while a job
+        reads the plan."""
+        wizard = self.ferry()
+        if self.runner.busy:
+            return False
+        plan = wizard.plan
+        assert plan is not None
+        url = self.target_url()
+        sslmode = None if self.sqlite_radio.isChecked() else (self.sslmode.currentText() or None)
+        old = plan.target
+        try:
+            spec = TargetSpec.model_validate(
+                {
+                    "url": url,
+                    "schema": old.schema_sql,
+                    "password_env": old.password_env,
+                    "sslmode": sslmode,
+                    "sslrootcert": old.sslrootcert,
+                    "connect_timeout": old.connect_timeout,
+                }
+            )
+        except ValidationError as exc:
+            problems = "; ".join(str(e.get("msg", "")) for e in exc.errors())
+            self.runner.show_error(FerryError(f"the target is not valid: {problems}"))
+            return False
+        password = self.password.text()
+        if password and not spec.is_sqlite:
+            self._keep_password(spec, password)
+        if spec.model_dump() != old.model_dump():
+            plan.target = spec
+            wizard.save_plan()
+            if wizard.backup is not None:
+                # The backup covers the old target: the migration takes a new one first.
+                wizard.backup = None
+                self.keyring_note.setText(
+                    "The target changed: the migration will back it up again before writing."
+                )
+        return True
+
+    def _keep_password(self, spec: TargetSpec, password: str) -> None:
+        if keyring_status() is None:
+            try:
+                store_password(make_url(spec.url), password)
+                return
+            except Exception as exc:  # a locked keyring: fall back to the session
+                self.keyring_note.setText(f"The keyring refused the password ({exc}).")
+        os.environ[spec.password_env or DEFAULT_PASSWORD_ENV] = password
+
+    def test_connection(self) -> bool:
+        """Run the preflight check against the target the fields describe."""
+        if self.runner.busy or not self.apply_target():
+            return False
+        plan = self.ferry().plan
+        assert plan is not None
+        self.server.setText("Connecting …")
+        self.items.set_rows([])
+
+        async def job(emit: Any, cancel: Any) -> CheckReport:
+            return await check_plan(plan)
+
+        return self.run_job("check", job, self._checked, self._failed)
+
+    def _checked(self, report: Any) -> None:
+        assert isinstance(report, CheckReport)
+        self.report = report
+        self.ferry().check_report = report
+        existing = ", ".join(report.existing_tables) or "none"
+        to_create = ", ".join(report.tables_to_create) or "none"
+        verdict = "OK" if report.ok else "problems found (see below)"
+        self.server.setText(
+            f"<b>{report.server or 'not connected'}</b> — {verdict}<br>"
+            f"Existing tables: {existing}<br>To create: {to_create}"
+        )
+        self.items.set_rows(
+            [[i.subject, "yes" if i.ok else "NO", i.detail, i.hint] for i in report.items]
+        )
+
+    def _failed(self, exc: BaseException) -> None:
+        self.server.setText(f"Not connected: {exc}")

@@ -1,0 +1,75 @@
+"""Finish: what happened, where the reports are, what to do next."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtWidgets import QTextBrowser, QVBoxLayout
+
+from .base import FerryPage
+
+
+class FinishPage(FerryPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Finished")
+        self.summary = QTextBrowser()
+        self.summary.setOpenExternalLinks(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+
+    def initializePage(self) -> None:
+        self.summary.setHtml(self.summary_html())
+
+    def summary_html(self) -> str:
+        """The summary as HTML."""
+        w = self.ferry()
+        parts: list[str] = []
+        if w.plan_path is not None:
+            parts.append(f"<p>Plan: <code>{escape(str(w.plan_path))}</code></p>")
+        if w.backup is not None:
+            parts.append(
+                f"<p>Backup <b>{escape(w.backup.id)}</b> in <code>{escape(str(w.backup.path))}"
+                "</code></p>"
+            )
+        elif w.backup_skipped:
+            parts.append("<p>No backup was taken (skipped).</p>")
+        run = w.run_result
+        if run is not None:
+            rows = "".join(
+                f"<tr><td>{escape(t.name)}</td><td>{escape(t.source)}</td>"
+                f"<td align=right>{t.inserted:,}</td><td align=right>{t.updated:,}</td>"
+                f"<td align=right>{t.unchanged:,}</td><td align=right>{t.rejected:,}</td></tr>"
+                for t in run.tables
+            )
+            parts.append(
+                f"<p>Run <b>{escape(run.run_id)}</b> into <code>{escape(run.target)}</code> "
+                f"({run.seconds:.1f} s)</p><table cellpadding=3><tr><th>table</th><th>source</th>"
+                f"<th>inserted</th><th>updated</th><th>unchanged</th><th>rejected</th></tr>"
+                f"{rows}</table>"
+            )
+            if run.report_path:
+                parts.append(self._link("Migration report", run.report_path))
+        verified = w.verify_result
+        if verified is not None:
+            parts.append(f"<p>Verification: <b>{verified.verdict}</b></p>")
+            if verified.report_path:
+                parts.append(self._link("Verification report", verified.report_path))
+        if w.rollback_result is not None:
+            parts.append(f"<p>Rolled back to backup {escape(w.rollback_result.backup_id)}.</p>")
+        plan = escape(str(w.plan_path or "ferry.toml"))
+        parts.append(
+            "<h3>Next steps</h3><ul>"
+            "<li>Point the app at the new database and start it.</li>"
+            f"<li>If the app kept writing, run the wizard or <code>ferry migrate {plan}</code> "
+            "again: only the changes are applied.</li>"
+            f"<li>To undo: <code>ferry rollback {plan} --sources</code>.</li></ul>"
+        )
+        return "".join(parts)
+
+    @staticmethod
+    def _link(label: str, path: str) -> str:
+        from PySide6.QtCore import QUrl
+
+        url = QUrl.fromLocalFile(path).toString()
+        return f'<p>{label}: <a href="{escape(url)}">{escape(path)}</a></p>'

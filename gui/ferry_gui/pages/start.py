@@ -1,0 +1,233 @@
+"""Start: open a plan, create one from a folder (the scan), or open the demo."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QStandardPaths
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from ferry import FerryError, load_plan, save_plan
+from ferry.backup import source_files
+from ferry.demo import demo_source
+from ferry.scan import ScanResult, describe_found, scan_folder
+
+from ..models import RowsModel
+from .base import FerryPage, human_size, table_view, wrapped_label
+
+MAX_RECENT = 8
+
+
+def default_demo_folder() -> Path:
+    """Where the wizard copies the demo: the user's data folder, never the package."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
+    return Path(base or Path.home() / ".local" / "share") / "ferry" / "demo"
+
+
+def copy_demo(folder: Path) -> Path:
+    """Copy the bundled demo to ``folder``; the plan file's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(demo_source(), folder, dirs_exist_ok=True)
+    return folder / "ferry.toml"
+
+
+class StartPage(FerryPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Start")
+        self.setSubTitle("Open a migration plan, or let Ferry draft one from an app's data folder.")
+        self.plan_edit = QLineEdit()
+        self.plan_edit.setPlaceholderText("path/to/ferry.toml")
+        self.browse_button = QPushButton("&Browse…")
+        self.open_button = QPushButton("&Open plan")
+        self.folder_button = QPushButton("Create from a &folder…")
+        self.demo_button = QPushButton("Open the &demo")
+        self.recent = QListWidget()
+        self.recent.setMaximumHeight(90)
+        self.status = wrapped_label()
+        self.sources = RowsModel(["source", "kind", "path", "size", "rows", "tables", "problem"])
+        self.sources_view = table_view(self.sources)
+
+        grid = QGridLayout()
+        plan_label = QLabel("&Plan file:")
+        plan_label.setBuddy(self.plan_edit)
+        grid.addWidget(plan_label, 0, 0)
+        grid.addWidget(self.plan_edit, 0, 1)
+        grid.addWidget(self.browse_button, 0, 2)
+        grid.addWidget(self.open_button, 0, 3)
+        recent_label = QLabel("&Recent plans:")
+        recent_label.setBuddy(self.recent)
+        grid.addWidget(recent_label, 1, 0)
+        grid.addWidget(self.recent, 1, 1, 1, 3)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.folder_button)
+        buttons.addWidget(self.demo_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
+        layout.addLayout(buttons)
+        layout.addWidget(QLabel("Sources:"))
+        layout.addWidget(self.sources_view, 1)
+        layout.addWidget(self.status)
+
+        self.browse_button.clicked.connect(self._browse)
+        self.open_button.clicked.connect(lambda: self.open_plan(self.plan_edit.text()))
+        self.plan_edit.returnPressed.connect(lambda: self.open_plan(self.plan_edit.text()))
+        self.folder_button.clicked.connect(self._choose_folder)
+        self.demo_button.clicked.connect(lambda: self.open_demo())
+        self.recent.itemActivated.connect(lambda item: self.open_plan(item.text()))
+        self.setTabOrder(self.plan_edit, self.browse_button)
+        self.setTabOrder(self.browse_button, self.open_button)
+        self.setTabOrder(self.open_button, self.recent)
+        self.setTabOrder(self.recent, self.folder_button)
+        self.setTabOrder(self.folder_button, self.demo_button)
+        self.setTabOrder(self.demo_button, self.sources_view)
+
+    def initializePage(self) -> None:
+        self.recent.clear()
+        for path in self.ferry().recent_plans():
+            self.recent.addItem(QListWidgetItem(path))
+        if not self.plan_edit.text() and self.recent.count():
+            self.plan_edit.setText(self.recent.item(0).text())
+
+    def isComplete(self) -> bool:
+        return self.ferry().plan is not None and not self.runner.busy
+
+    # -- actions ----------------------------------------------------------------------------
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a plan", self.plan_edit.text(), "Ferry plans (*.toml);;All files (*)"
+        )
+        if path:
+            self.open_plan(path)
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "The app's data folder")
+        if folder:
+            self.create_from_folder(Path(folder))
+
+    def open_plan(self, path: str | Path) -> bool:
+        """Load a plan file; errors go to the error dialog."""
+        text = str(path).strip()
+        if not text:
+            self.status.setText("Give a plan file first.")
+            return False
+        try:
+            plan = load_plan(text)
+        except FerryError as exc:
+            self.runner.show_error(exc)
+            self.status.setText(f"Not opened: {exc.message}")
+            return False
+        plan_path = Path(text).resolve()
+        self.ferry().set_plan(plan, plan_path)
+        self.plan_edit.setText(str(plan_path))
+        self._show_plan_sources()
+        self.status.setText(
+            f"Plan “{plan.name}”: {len(plan.sources)} sources, {len(plan.tables)} table "
+            f"mappings, target {plan.target.url}."
+        )
+        self.completeChanged.emit()
+        return True
+
+    def open_demo(self, folder: Path | None = None) -> bool:
+        """Copy the bundled demo to ``folder`` (default: the user's data folder) and open it."""
+        target = folder or default_demo_folder()
+        try:
+            plan_path = copy_demo(target)
+        except OSError as exc:
+            self.runner.show_error(
+                FerryError(f"cannot copy the demo to {target}: {exc.strerror or exc}")
+            )
+            return False
+        return self.open_plan(plan_path)
+
+    def create_from_folder(self, folder: Path, plan_name: str = "ferry.toml") -> bool:
+        """Scan ``folder`` (in a worker thread) and write a draft plan into it."""
+        plan_path = folder / plan_name
+        if plan_path.exists():
+            answer = QMessageBox.question(
+                self, "Ferry", f"{plan_path} exists. Replace it with a new draft?"
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        self.status.setText(f"Scanning {folder} …")
+
+        async def job(emit: Any, cancel: Any) -> ScanResult:
+            return await asyncio.to_thread(scan_folder, folder)
+
+        def done_scan(result: Any) -> None:
+            assert isinstance(result, ScanResult)
+            self.sources.set_rows(
+                [
+                    [
+                        row["source"],
+                        row["kind"],
+                        row["path"] + (f" ({row['root']})" if row["root"] else ""),
+                        human_size(row["size"]),
+                        row["rows"],
+                        ", ".join(row["tables"]),
+                        row["problem"],
+                    ]
+                    for row in describe_found(result)
+                ]
+            )
+            try:
+                save_plan(result.plan, plan_path)
+            except OSError as exc:
+                self.runner.show_error(
+                    FerryError(f"cannot write the plan {plan_path}: {exc.strerror or exc}")
+                )
+                return
+            found = self.sources.rowCount()
+            table_rows = list(self.sources.rows)
+            if self.open_plan(plan_path):
+                self.sources.set_rows(table_rows)
+                self.status.setText(
+                    f"Found {found} sources; draft plan written to {plan_path}. "
+                    "Review it (names, keys, types, notes) before migrating."
+                )
+
+        def failed(exc: BaseException) -> None:
+            self.status.setText("The scan failed.")
+
+        return self.run_job("scan", job, done_scan, failed)
+
+    def _show_plan_sources(self) -> None:
+        plan = self.ferry().plan
+        assert plan is not None
+        sizes: dict[str, int] = {}
+        try:
+            for item in source_files(plan):
+                sizes[item.source] = sizes.get(item.source, 0) + item.path.stat().st_size
+        except (FerryError, OSError):
+            pass
+        rows = []
+        for spec in plan.sources:
+            tables = [t.name for t in plan.tables if t.source.split(".", 1)[0] == spec.name]
+            size = sizes.get(spec.name)
+            rows.append(
+                [
+                    spec.name,
+                    spec.kind,
+                    spec.path or spec.url or "",
+                    human_size(size) if size is not None else "—",
+                    "—",
+                    ", ".join(dict.fromkeys(tables)),
+                    "",
+                ]
+            )
+        self.sources.set_rows(rows)

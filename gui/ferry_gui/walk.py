@@ -1,0 +1,86 @@
+"""Walk the demo through every page by itself, saving one screenshot per page."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from .wizard import FerryWizard, PageId
+
+SHOTS = [
+    "01-start",
+    "02-backup",
+    "03-connect",
+    "04-preview",
+    "05-migrate",
+    "06-verify",
+    "07-finish",
+]
+
+
+class WalkError(RuntimeError):
+    """A page did not complete (the wizard shows why)."""
+
+
+async def wait_for(condition: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
+    """Poll ``condition`` on the event loop until it holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise WalkError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def settle() -> None:
+    """Let layouts and repaints happen."""
+    for _ in range(5):
+        QApplication.processEvents()
+        await asyncio.sleep(0.05)
+
+
+async def walk_demo(wizard: FerryWizard, folder: Path, shots: Path | None) -> list[Path]:
+    """Open the demo copied into ``folder``, back up, connect, preview, migrate, verify."""
+    saved: list[Path] = []
+    if shots is not None:
+        shots.mkdir(parents=True, exist_ok=True)
+
+    async def shoot(index: int) -> None:
+        await settle()
+        if shots is not None:
+            path = shots / f"{SHOTS[index]}.png"
+            if not wizard.grab().save(str(path)):
+                raise WalkError(f"cannot write {path}")
+            saved.append(path)
+
+    def complete(page_id: PageId) -> Callable[[], bool]:
+        return lambda: wizard.currentId() == page_id and wizard.page(page_id).isComplete()
+
+    if not wizard.start_page.open_demo(folder):
+        raise WalkError("the demo could not be opened")
+    await shoot(0)
+    wizard.next()
+    await wait_for(lambda: wizard.currentId() == PageId.BACKUP, "the backup page")
+    wizard.backup_page.start_backup()
+    await wait_for(complete(PageId.BACKUP), "the backup")
+    await shoot(1)
+    wizard.next()
+    await wait_for(complete(PageId.CONNECT), "the connection test")
+    await shoot(2)
+    wizard.next()
+    await wait_for(complete(PageId.PREVIEW), "the preview")
+    await shoot(3)
+    wizard.next()
+    wizard.migrate_page.start_migration()
+    await wait_for(complete(PageId.MIGRATE), "the migration")
+    await shoot(4)
+    wizard.next()
+    await wait_for(complete(PageId.VERIFY), "the verification")
+    await shoot(5)
+    wizard.next()
+    await wait_for(lambda: wizard.currentId() == PageId.FINISH, "the finish page")
+    await shoot(6)
+    return saved

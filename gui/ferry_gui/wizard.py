@@ -1,0 +1,169 @@
+"""The wizard: start → backup → connect → preview → migrate → verify → finish."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, QSize
+from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
+
+from ferry import FerryError, Plan, save_plan
+from ferry.backup import Backup
+from ferry.check import CheckReport
+from ferry.results import RunResult
+from ferry.rollback import RollbackResult
+from ferry.verify import VerifyResult
+
+from .pages.backup import BackupPage
+from .pages.connect import ConnectPage
+from .pages.finish import FinishPage
+from .pages.migrate import MigratePage
+from .pages.preview import PreviewPage
+from .pages.start import MAX_RECENT, StartPage
+from .pages.verify import VerifyPage
+from .resources import icon_path
+from .runner import Runner
+
+
+class PageId(IntEnum):
+    START = 0
+    BACKUP = 1
+    CONNECT = 2
+    PREVIEW = 3
+    MIGRATE = 4
+    VERIFY = 5
+    FINISH = 6
+
+
+def settings() -> QSettings:
+    """The wizard's settings (recent plans, window geometry)."""
+    return QSettings("Ferry", "Ferry wizard")
+
+
+class FerryWizard(QWizard):
+    """Holds the session's state; the pages read and fill it. (No attribute may be named
+    ``done`` or ``result``: they would shadow QDialog's methods.)"""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ferryWizard")
+        self.setWindowTitle("Ferry — migration assistant")
+        self.setWindowIcon(QIcon(str(icon_path())))
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
+        self.setOption(QWizard.WizardOption.HaveHelpButton, False)
+        self.setMinimumSize(QSize(760, 560))
+        self.runner = Runner(self)
+        self.runner.ended.connect(self._job_ended)
+        self.plan: Plan | None = None
+        self.plan_path: Path | None = None
+        self.backup: Backup | None = None
+        self.backup_skipped = False
+        self.check_report: CheckReport | None = None
+        self.preview_result: RunResult | None = None
+        self.run_result: RunResult | None = None
+        self.verify_result: VerifyResult | None = None
+        self.rollback_result: RollbackResult | None = None
+        self._close_when_idle = False
+        self.start_page = StartPage()
+        self.backup_page = BackupPage()
+        self.connect_page = ConnectPage()
+        self.preview_page = PreviewPage()
+        self.migrate_page = MigratePage()
+        self.verify_page = VerifyPage()
+        self.finish_page = FinishPage()
+        for page_id, page in zip(
+            PageId,
+            (
+                self.start_page,
+                self.backup_page,
+                self.connect_page,
+                self.preview_page,
+                self.migrate_page,
+                self.verify_page,
+                self.finish_page,
+            ),
+            strict=True,
+        ):
+            self.setPage(page_id, page)
+        geometry = settings().value("geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(980, 700)
+
+    # -- state --------------------------------------------------------------------------------
+    def set_plan(self, plan: Plan, path: Path) -> None:
+        """A new plan: forget everything done with the previous one; remember it as recent."""
+        self.plan, self.plan_path = plan, path
+        self.backup = None
+        self.backup_skipped = False
+        self.check_report = self.preview_result = self.run_result = None
+        self.verify_result = None
+        self.rollback_result = None
+        self.connect_page.report = None
+        recent = [str(path)] + [p for p in self.recent_plans() if p != str(path)]
+        store = settings()
+        store.setValue("recent_plans", recent[:MAX_RECENT])
+        store.setValue("last_plan", str(path))
+
+    def recent_plans(self) -> list[str]:
+        """Recently opened plans, newest first (those that still exist)."""
+        value: Any = settings().value("recent_plans", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(p) for p in (value or []) if Path(str(p)).is_file()]
+
+    def save_plan(self) -> None:
+        """Write the plan back to its file (after the Connect page changed the target)."""
+        if self.plan is None or self.plan_path is None:
+            return
+        try:
+            save_plan(self.plan, self.plan_path)
+        except OSError as exc:
+            self.runner.show_error(
+                FerryError(f"cannot write the plan {self.plan_path}: {exc.strerror or exc}")
+            )
+        self.preview_result = None
+
+    # -- closing --------------------------------------------------------------------------------
+    def confirm_stop(self) -> bool:
+        """Ask whether to cancel the running job; True when the user agrees."""
+        answer = QMessageBox.question(
+            self,
+            "Stop Ferry?",
+            f"A {self.runner.job} is running. Cancel it (everything it wrote is rolled back) "
+            "and close?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _stop_then_close(self) -> bool:
+        """True when closing may proceed now; otherwise cancel (if agreed) and close later."""
+        if not self.runner.busy:
+            return True
+        if self._close_when_idle or self.confirm_stop():
+            self._close_when_idle = True
+            self.runner.cancel()
+        return False
+
+    def _job_ended(self, _job: str) -> None:
+        if self._close_when_idle:
+            self._close_when_idle = False
+            self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._stop_then_close():
+            event.ignore()
+            return
+        settings().setValue("geometry", self.saveGeometry())
+        super().closeEvent(event)
+
+    def reject(self) -> None:
+        if self._stop_then_close():
+            settings().setValue("geometry", self.saveGeometry())
+            super().reject()

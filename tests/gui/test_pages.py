@@ -1,0 +1,144 @@
+"""Single pages and the command line, without running a whole migration."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QMessageBox
+
+import ferry_gui.pages.connect as connect_module
+from ferry_gui.cli import register
+from ferry_gui.walk import SHOTS
+from ferry_gui.wizard import FerryWizard, PageId
+
+
+def test_skipping_the_backup_needs_a_confirmation(
+    wizard: FerryWizard, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert wizard.start_page.open_demo(tmp_path / "demo")
+    wizard.next()
+    page = wizard.backup_page
+    assert not page.isComplete()
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: answers.pop(0))
+    page.skip_box.setChecked(True)
+    assert (page.skip_box.isChecked(), wizard.backup_skipped, page.isComplete()) == (
+        False,
+        False,
+        False,
+    )
+    page.skip_box.setChecked(True)
+    assert (page.skip_box.isChecked(), wizard.backup_skipped, page.isComplete()) == (
+        True,
+        True,
+        True,
+    )
+
+
+def test_the_backup_page_lists_what_will_be_saved_and_where(
+    wizard: FerryWizard, tmp_path: Path
+) -> None:
+    assert wizard.start_page.open_demo(tmp_path / "demo")
+    wizard.next()
+    page = wizard.backup_page
+    roles = [row[0] for row in page.items.rows]
+    assert roles == [
+        "source settings",
+        "source env",
+        "source executions",
+        "source progress",
+        "source heartbeats",
+        "source heartbeats",
+        "target",
+    ]
+    assert str(tmp_path / "demo" / "ferry-backups") in page.where.text()
+
+
+def test_without_a_keyring_the_password_stays_in_the_session_never_in_the_plan(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FERRY_PASSWORD", raising=False)
+    monkeypatch.setattr(connect_module, "keyring_status", lambda: "no OS keyring here")
+    assert wizard.start_page.open_demo(tmp_path / "demo")
+    page = wizard.connect_page
+    page.initializePage()  # tests the current (SQLite) target first
+    qtbot.waitUntil(lambda: not wizard.runner.busy, timeout=60_000)
+    assert "No keyring" in page.keyring_note.text()
+    page.pg_radio.setChecked(True)
+    page.host.setText("db.example")
+    page.port.setValue(5433)
+    page.database.setText("app")
+    page.user.setText("ferry")
+    page.password.setText("s3cret-pw")
+    assert page.apply_target()
+    plan_text = (tmp_path / "demo" / "ferry.toml").read_text(encoding="utf-8")
+    assert 'url = "postgresql://ferry@db.example:5433/app"' in plan_text
+    assert "s3cret-pw" not in plan_text
+    assert os.environ["FERRY_PASSWORD"] == "s3cret-pw"
+
+
+def test_a_socket_folder_host_goes_into_the_url_query(wizard: FerryWizard, tmp_path: Path) -> None:
+    assert wizard.start_page.open_demo(tmp_path / "demo")
+    page = wizard.connect_page
+    page.pg_radio.setChecked(True)
+    page.host.setText("/run/postgresql")
+    page.database.setText("app")
+    page.user.setText("me")
+    assert page.target_url() == "postgresql://me@:5432/app?host=%2Frun%2Fpostgresql"
+
+
+def test_a_scanned_folder_becomes_a_draft_plan(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path
+) -> None:
+    folder = tmp_path / "state"
+    folder.mkdir()
+    (folder / "jobs.json").write_text('[{"id": 1, "t": "a"}, {"id": 2, "t": "b"}]', "utf-8")
+    (folder / ".env").write_text("MODE=fast\n", "utf-8")
+    assert wizard.start_page.create_from_folder(folder)
+    qtbot.waitUntil(lambda: wizard.plan is not None and not wizard.runner.busy, timeout=60_000)
+    rows = sorted((r[1], r[4]) for r in wizard.start_page.sources.rows)
+    assert rows == [("env", 1), ("json", 2)]
+    assert (folder / "ferry.toml").is_file()
+    assert wizard.start_page.isComplete()
+    assert wizard.currentId() == PageId.START
+
+
+def test_the_gui_command_refuses_screenshots_without_the_demo() -> None:
+    @click.group()
+    def cli() -> None:
+        pass
+
+    register(cli)
+    result = CliRunner().invoke(cli, ["gui", "--screenshots", "shots"])
+    assert result.exit_code == 2
+    assert "--screenshots needs --demo" in result.output
+
+
+@pytest.mark.slow
+def test_the_demo_walk_writes_one_screenshot_per_page(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "ferry_gui", "--demo", "--screenshots", str(tmp_path / "shots")],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in (tmp_path / "shots").iterdir())
+    assert names == [f"{name}.png" for name in SHOTS]
+    image = QImage(str(tmp_path / "shots" / "05-migrate.png"))
+    assert image.width() >= 760 and image.height() >= 560
