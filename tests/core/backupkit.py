@@ -13,7 +13,6 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from click.testing import CliRunner, Result
 
 from ferry.backup import Backup, create_backup
@@ -137,25 +136,3 @@ def flip_byte(path: Path, offset: int = 0) -> None:
 def ferry(*args: str | Path, input: str | None = None) -> Result:
     register(cli)
     return CliRunner().invoke(cli, [str(a) for a in args], input=input)
-
-
-def pg_exec(url: str, *statements: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)  # type: ignore[arg-type]
-
-
-def pg_rows(url: str, sql: str) -> list[tuple[Any, ...]]:
-    with psycopg.connect(url, autocommit=True) as conn:
-        return conn.execute(sql).fetchall()  # type: ignore[arg-type]
-
-
-def pg_tables(url: str) -> list[str]:
-    return [
-        r[0]
-        for r in pg_rows(
-            url,
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = 'public' ORDER BY table_name",
-        )
-    ]

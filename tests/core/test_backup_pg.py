@@ -12,7 +12,8 @@ from collections import namedtuple
 from pathlib import Path
 
 import pytest
-from backupkit import JOBS_JSON, backup, ferry, load, pg_exec, pg_plan, pg_rows
+from backupkit import JOBS_JSON, backup, ferry, load, pg_plan
+from pgkit import pg_exec, pg_rows
 
 import ferry.pgdump as pgdump
 from ferry.backup import BackupError, create_backup

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from fakesource import TYPED_ROWS, FakeTable, install, make_plan, run
+from pgkit import pg_exec, pg_rows, pg_tables
 
 from ferry.errors import (
     Cancelled,
@@ -36,27 +36,6 @@ SECRET = "Sup3r-S3cret-P4ss"
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def pg_exec(url: str, sql: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
-
-
-def pg_rows(url: str, sql: str) -> list[tuple[Any, ...]]:
-    with psycopg.connect(url, autocommit=True) as conn:
-        return conn.execute(sql).fetchall()  # type: ignore[arg-type]
-
-
-def pg_tables(url: str) -> list[str]:
-    return [
-        r[0]
-        for r in pg_rows(
-            url,
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = 'public' ORDER BY table_name",
-        )
-    ]
 
 
 def pg_columns(url: str, table: str) -> list[tuple[str, str, str]]:

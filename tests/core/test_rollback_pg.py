@@ -21,12 +21,10 @@ from backupkit import (
     flip_byte,
     load,
     manifest,
-    pg_exec,
     pg_plan,
-    pg_rows,
-    pg_tables,
     rewrite_manifest,
 )
+from pgkit import pg_exec, pg_rows, pg_tables
 
 import ferry.pgdump as pgdump
 from ferry.backup import BackupError

@@ -9,27 +9,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-import psycopg
 import pytest
+from pgkit import pg_exec, pg_rows
 from test_verify import ROWS, ferry, items_plan, migrated, only, write_jsonl
 
 from ferry.plan import Plan
 from ferry.verify import verify
 
 pytestmark = pytest.mark.pg
-
-
-def pg_exec(url: str, *statements: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)  # type: ignore[call-overload]
-
-
-def pg_rows(url: str, sql: str) -> list[tuple[Any, ...]]:
-    with psycopg.connect(url, autocommit=True) as conn:
-        return conn.execute(sql).fetchall()  # type: ignore[call-overload]
 
 
 APP_SCHEMA = """
