@@ -14,10 +14,10 @@ from pathlib import Path
 from types import TracebackType
 
 import qasync  # type: ignore[import-untyped]
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication
 
-from .resources import icon_path
+from .resources import font_paths, icon_path
 from .walk import walk_demo
 from .wizard import FerryWizard
 
@@ -43,7 +43,21 @@ def make_app() -> QApplication:
     app.setOrganizationName("Ferry")
     app.setWindowIcon(QIcon(str(icon_path())))
     app.setQuitOnLastWindowClosed(False)
+    _ensure_fonts()
     return app
+
+
+def _ensure_fonts() -> None:
+    """Register the bundled DejaVu Sans; it becomes the default only where the system offers
+    no font family of its own (a bare container or server), so native fonts win elsewhere."""
+    system_families = set(QFontDatabase.families())
+    loaded: list[str] = []
+    for path in font_paths():
+        font_id = QFontDatabase.addApplicationFont(str(path))
+        if font_id >= 0:
+            loaded.extend(QFontDatabase.applicationFontFamilies(font_id))
+    if loaded and not system_families:
+        QApplication.setFont(QFont(loaded[0]))
 
 
 def run(plan: str | None = None, demo: bool = False, screenshots: Path | None = None) -> int:

@@ -142,3 +142,15 @@ def test_the_demo_walk_writes_one_screenshot_per_page(tmp_path: Path) -> None:
     assert names == [f"{name}.png" for name in SHOTS]
     image = QImage(str(tmp_path / "shots" / "05-migrate.png"))
     assert image.width() >= 760 and image.height() >= 560
+
+
+def test_the_shipped_font_files_load_as_dejavu_sans(qapp: Any) -> None:
+    from PySide6.QtGui import QFontDatabase
+
+    from ferry_gui.resources import font_paths
+
+    paths = font_paths()
+    assert [p.name for p in paths] == ["DejaVuSans-Bold.ttf", "DejaVuSans.ttf"]
+    for path in paths:
+        font_id = QFontDatabase.addApplicationFont(str(path))
+        assert QFontDatabase.applicationFontFamilies(font_id) == ["DejaVu Sans"]
