@@ -1,6 +1,9 @@
 """Ferry: move legacy application state into SQLite or PostgreSQL, safely and verifiably.
 
-The public API is what this module exports; the CLI and the wizard use nothing else.
+The public API is what this module exports plus the operations in their own modules:
+``ferry.scan.scan_folder``, ``ferry.check.check_plan``, ``ferry.backup.create_backup``,
+``ferry.migrate.migrate`` (also previews), ``ferry.verify.verify``, ``ferry.rollback.rollback``
+and ``ferry.report.write_report``. The CLI and the wizard use nothing else.
 """
 
 from __future__ import annotations
