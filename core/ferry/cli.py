@@ -60,6 +60,8 @@ def _fail(exc: BaseException) -> None:
         err.print(f"[bold red]error:[/] {escape(exc.message)}", soft_wrap=True)
         if exc.hint:
             err.print(f"[bold]hint:[/] {escape(exc.hint)}", soft_wrap=True)
+        if exc.report_path:
+            err.print(f"report: {escape(exc.report_path)}", soft_wrap=True)
         sys.exit(exc.exit_code)
     err.print(
         f"[bold red]unexpected error:[/] {type(exc).__name__}: {escape(str(exc))}", soft_wrap=True

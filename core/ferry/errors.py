@@ -20,6 +20,8 @@ class FerryError(Exception):
         self.message = message
         self.hint = hint
         self.details = details
+        #: the report of the run this error stopped, when one was written
+        self.report_path: str | None = None
 
     def __str__(self) -> str:
         return self.message

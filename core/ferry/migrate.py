@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .diff import row_diff
-from .errors import Cancelled, ConflictError, PlanError, RejectedRowsError
+from .errors import Cancelled, ConflictError, FerryError, PlanError, RejectedRowsError
 from .events import (
     CancelToken,
     Emit,
@@ -176,6 +176,26 @@ class _Run:
                 "the plan has no [[tables]]: there is nothing to migrate",
                 hint="Add tables, or draft a plan with `ferry init DIR`.",
             )
+        kind: ReportKind = "preview" if self.preview else "migrate"
+        folder = self.plan.resolve(self.plan.report.dir)
+        try:
+            await self._execute(kind, folder)
+        except FerryError as exc:
+            # The target is as it was; the report says what was done before the failure.
+            self.result.status = "cancelled" if isinstance(exc, Cancelled) else "failed"
+            self.result.error = exc.message
+            self.result.finished_at = datetime.now(UTC)
+            # (A plan whose own folder is missing has nowhere to put one.)
+            if self.write_reports and self.plan.base_dir.is_dir():
+                self.result.report_path = str(report_paths(kind, self.result.run_id, folder).html)
+                self._write_report(kind, folder)
+                exc.report_path = self.result.report_path
+            raise
+        if self.write_reports:
+            self._write_report(kind, folder)
+        return self.result
+
+    async def _execute(self, kind: ReportKind, folder: Path) -> None:
         try:
             await self._open_sources()
             target = open_target(self.plan.target, self.plan.base_dir)
@@ -188,8 +208,6 @@ class _Run:
                 await self._run(target)
                 self.result.status = "previewed" if self.preview else "completed"
                 self.result.finished_at = datetime.now(UTC)
-                kind: ReportKind = "preview" if self.preview else "migrate"
-                folder = self.plan.resolve(self.plan.report.dir)
                 if self.write_reports:
                     paths = report_paths(kind, self.result.run_id, folder)
                     self.result.report_path = str(paths.html)
@@ -207,9 +225,6 @@ class _Run:
             for reader in self.readers.values():
                 reader.close()
         self.result.finished_at = datetime.now(UTC)
-        if self.write_reports:
-            self._write_report(kind, folder)
-        return self.result
 
     def _write_report(self, kind: ReportKind, folder: Path) -> None:
         """The run is over (committed or rolled back): a report that cannot be written is a

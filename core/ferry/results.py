@@ -82,6 +82,8 @@ class RunResult:
     diffs: list[RowDiff] = field(default_factory=list)
     #: rows read per source table when the preview sampled; None for a full run
     sample: int | None = None
+    #: what stopped a failed or cancelled run (its report says it; the target is unchanged)
+    error: str | None = None
 
     @property
     def seconds(self) -> float:

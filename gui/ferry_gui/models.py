@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from pydantic import ValidationError
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
 Index = QModelIndex | QPersistentModelIndex
@@ -143,3 +144,116 @@ def verdict_colour(model: RowsModel, column: int) -> Colour:
         return "pass" if model.rows[row][col] == "PASS" else "fail"
 
     return colour
+
+
+#: the editable columns of a plan's table spec, in view order: (header, attribute)
+MAPPING_COLUMNS = [
+    ("source table", "source"),
+    ("target table", "name"),
+    ("key", "key"),
+    ("conflict", "conflict"),
+    ("newer_by", "newer_by"),
+    ("on_reject", "on_reject"),
+]
+#: columns edited with a combo box: column -> its choices
+MAPPING_CHOICES = {3: ["insert", "update", "newer", "error"], 5: ["skip", "stop"]}
+
+
+def validation_message(exc: ValidationError) -> str:
+    """A pydantic error as one readable line."""
+    messages = []
+    for error in exc.errors():
+        message = str(error.get("msg", ""))
+        messages.append(message.removeprefix("Value error, "))
+    return "; ".join(messages) or str(exc)
+
+
+class MappingModel(QAbstractTableModel):
+    """The plan's table specs, one row each, editable; the plan validates every edit.
+
+    An accepted edit changes the plan in place and emits ``edited(row, attribute)``; a refused
+    one leaves the plan as it was and emits ``refused(message)``. Saving is the page's job.
+    """
+
+    edited = Signal(int, str)
+    refused = Signal(str)
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.plan: Any = None
+        self.editable = True
+
+    def set_plan(self, plan: Any) -> None:
+        """Show ``plan``'s table specs (a ``ferry.Plan``; None for none)."""
+        self.beginResetModel()
+        self.plan = plan
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        if parent.isValid() or self.plan is None:
+            return 0
+        return len(self.plan.tables)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(MAPPING_COLUMNS)
+
+    def text(self, row: int, column: int) -> str:
+        """A cell as it is shown and edited."""
+        value = getattr(self.plan.tables[row], MAPPING_COLUMNS[column][1])
+        if isinstance(value, list):
+            return ", ".join(value)
+        return "" if value is None else str(value)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or self.plan is None:
+            return None
+        if role in (
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.EditRole,
+            Qt.ItemDataRole.ToolTipRole,
+        ):
+            return self.text(index.row(), index.column())
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid() and self.editable:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if not index.isValid() or self.plan is None or role != Qt.ItemDataRole.EditRole:
+            return False
+        row, column = index.row(), index.column()
+        attribute = MAPPING_COLUMNS[column][1]
+        text = str(value if value is not None else "").strip()
+        new: Any = text
+        if attribute == "key":
+            new = [part.strip() for part in text.split(",") if part.strip()]
+        elif attribute == "newer_by":
+            new = text or None
+        spec = self.plan.tables[row]
+        if getattr(spec, attribute) == new:
+            return False
+        try:
+            # Try on copies first: a failed assignment may leave the value set.
+            trial = spec.model_copy(deep=True)
+            setattr(trial, attribute, new)
+            tables = list(self.plan.tables)
+            tables[row] = trial
+            trial_plan = self.plan.model_copy()
+            trial_plan.tables = tables  # the plan's own checks (e.g. the source exists)
+            setattr(spec, attribute, new)
+        except ValidationError as exc:
+            self.refused.emit(f"{spec.name}.{attribute}: {validation_message(exc)}")
+            return False
+        self.dataChanged.emit(index, index)
+        self.edited.emit(row, attribute)
+        return True
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return MAPPING_COLUMNS[section][0]
+        return None

@@ -200,10 +200,12 @@ def test_a_locked_sqlite_target_exits_5(tmp_path: Path, monkeypatch: pytest.Monk
         holder.close()
 
     assert result.exit_code == 5
-    assert error_lines(result.stderr) == [
+    lines = error_lines(result.stderr)
+    assert lines[:2] == [
         f"error: target {tmp_path / 'app.db'} is locked by another program (opening the target)",
         "hint: Stop the application that writes to it, or retry when it is idle.",
     ]
+    assert lines[2].startswith(f"report: {tmp_path / 'ferry-reports' / 'migrate-'}")
     assert rows(tmp_path / "app.db", "SELECT name FROM sqlite_master") == [("app_state",)]
 
 
@@ -252,7 +254,7 @@ def test_a_missing_target_folder_prints_the_hint_with_its_brackets(tmp_path: Pat
     result = ferry("migrate", plan, "-q")
 
     assert result.exit_code == 5
-    assert error_lines(result.stderr) == [
+    assert error_lines(result.stderr)[:2] == [
         f"error: the folder of the target {tmp_path / 'no/such/app.db'} does not exist",
         "hint: Create the folder or point [target] url at an existing one.",
     ]
@@ -553,7 +555,7 @@ def test_ctrl_c_cancels_exits_130_and_creates_no_target(tmp_path: Path, big_jobs
     assert "Traceback" not in stderr
     # The backup taken before the run stays; no target file was created.
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["ferry-backups", "ferry.toml", "jobs.json", "stderr.txt"]
+    assert names == ["ferry-backups", "ferry-reports", "ferry.toml", "jobs.json", "stderr.txt"]
 
 
 @pytest.mark.slow
@@ -582,3 +584,14 @@ def test_migrate_no_backup_takes_none(tmp_path: Path) -> None:
     result = ferry("migrate", jobs_plan(tmp_path), "-q", "--no-backup")
     assert result.exit_code == 0, result.output
     assert not (tmp_path / "ferry-backups").exists()
+
+
+def test_a_failed_migration_writes_a_report_saying_why(tmp_path: Path) -> None:
+    plan = jobs_plan(tmp_path, extra='on_reject = "stop"\n')
+    (tmp_path / "jobs.json").write_text(json.dumps([{"id": 1}, {"name": "no id"}]))
+    result = ferry("migrate", plan, "-q", "--no-backup")
+    assert result.exit_code == 6
+    (report,) = (tmp_path / "ferry-reports").glob("migrate-*.json")
+    data = json.loads(report.read_text())
+    assert data["status"] == "failed"
+    assert data["result"]["error"].endswith("was rejected: key column 'id' is empty")

@@ -784,7 +784,8 @@ def test_on_reject_stop_against_a_new_file_leaves_no_file(
     install(monkeypatch, {"src": FakeTable(CAST_ROWS, key=("id",))})
     with pytest.raises(RejectedRowsError):
         run(simple_plan(db, types={"n": "integer"}, on_reject="stop"))
-    assert list(db.parent.iterdir()) == []
+    # Only the run's report is left: no target, no journal file.
+    assert [p.name for p in db.parent.iterdir()] == ["ferry-reports"]
 
 
 def test_skip_when_null_counts_skipped_rows(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
@@ -919,7 +920,8 @@ def test_failed_run_against_a_new_file_leaves_no_file(
     monkeypatch.setattr(fakesource.FakeSource, "batches", broken_batches)
     with pytest.raises(SourceError, match="unexpected end of file"):
         run(simple_plan(db))
-    assert list(db.parent.iterdir()) == []
+    # Only the run's report is left: no target, no journal file.
+    assert [p.name for p in db.parent.iterdir()] == ["ferry-reports"]
 
 
 def test_readers_are_closed_after_a_run_and_after_a_failure(
@@ -987,7 +989,8 @@ def test_cancel_against_a_new_file_leaves_no_file(
     token = CancelToken()
     with pytest.raises(Cancelled):
         run(batched_plan(db), emit=cancel_on(TableProgress, token), cancel=token)
-    assert list(db.parent.iterdir()) == []
+    # Only the run's report is left: no target, no journal file.
+    assert [p.name for p in db.parent.iterdir()] == ["ferry-reports"]
 
 
 @pytest.mark.parametrize("step", ["merge", "journal"])

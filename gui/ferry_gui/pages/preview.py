@@ -4,14 +4,50 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QPlainTextEdit, QPushButton, QTabWidget, QVBoxLayout
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHeaderView,
+    QPlainTextEdit,
+    QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ferry.migrate import migrate
 from ferry.results import RunResult
 
-from ..models import CountsModel, DiffModel, RowsModel
+from ..models import MAPPING_CHOICES, CountsModel, DiffModel, MappingModel, RowsModel
 from .base import FerryPage, table_view, wrapped_label
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class ChoiceDelegate(QStyledItemDelegate):
+    """Edit a cell with a combo box of fixed choices."""
+
+    def __init__(self, choices: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.choices = choices
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
+        combo = QComboBox(parent)
+        combo.addItems(self.choices)
+        return combo
+
+    def setEditorData(self, editor: QWidget, index: Index) -> None:
+        assert isinstance(editor, QComboBox)
+        editor.setCurrentText(str(index.data()))
+
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: Index) -> None:
+        assert isinstance(editor, QComboBox)
+        model.setData(index, editor.currentText())
 
 
 class PreviewPage(FerryPage):
@@ -23,6 +59,38 @@ class PreviewPage(FerryPage):
             "exact counts. Nothing has been written."
         )
         self.summary = wrapped_label()
+        self.stale = wrapped_label()
+        self.stale.hide()
+        self.mapping = MappingModel()
+        self.mapping_view = QTableView()
+        self.mapping_view.setModel(self.mapping)
+        self.mapping_view.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.SelectedClicked
+        )
+        self.mapping_view.setAlternatingRowColors(True)
+        self.mapping_view.verticalHeader().setVisible(False)
+        mapping_header = self.mapping_view.horizontalHeader()
+        mapping_header.setStretchLastSection(True)
+        mapping_header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.mapping.modelReset.connect(self.mapping_view.resizeColumnsToContents)
+        self.delegates = {
+            column: ChoiceDelegate(choices, self.mapping_view)
+            for column, choices in MAPPING_CHOICES.items()
+        }
+        for column, delegate in self.delegates.items():
+            self.mapping_view.setItemDelegateForColumn(column, delegate)
+        self.mapping_note = wrapped_label(
+            "Double-click a cell to change how a table is fed; the plan file is saved at once."
+        )
+        mapping_tab = QWidget()
+        mapping_layout = QVBoxLayout(mapping_tab)
+        mapping_layout.setContentsMargins(0, 0, 0, 0)
+        mapping_layout.addWidget(self.mapping_view, 1)
+        mapping_layout.addWidget(self.mapping_note)
+        self.mapping.edited.connect(self._mapping_edited)
+        self.mapping.refused.connect(self._mapping_refused)
         self.counts = CountsModel()
         self.diffs = DiffModel()
         self.rejects = RowsModel(["table", "key", "kind", "reason"])
@@ -30,6 +98,7 @@ class PreviewPage(FerryPage):
         self.ddl.setReadOnly(True)
         self.ddl.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.tabs = QTabWidget()
+        self.tabs.addTab(mapping_tab, "&Mapping")
         self.tabs.addTab(table_view(self.counts), "&Counts")
         self.tabs.addTab(table_view(self.diffs), "C&hanges")
         self.tabs.addTab(table_view(self.rejects), "&Rejected")
@@ -37,16 +106,36 @@ class PreviewPage(FerryPage):
         self.again = QPushButton("Preview &again")
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
+        layout.addWidget(self.stale)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.again)
         self.again.clicked.connect(self.start_preview)
 
     def initializePage(self) -> None:
+        self.show_mapping()
         if self.ferry().preview_result is None and not self.runner.busy:
             self.start_preview()
 
     def isComplete(self) -> bool:
         return self.ferry().preview_result is not None and not self.runner.busy
+
+    def show_mapping(self) -> None:
+        """Show the plan's table mappings."""
+        self.mapping.set_plan(self.ferry().plan)
+
+    def _mapping_edited(self, row: int, attribute: str) -> None:
+        """Save the changed plan; the preview shown no longer matches it."""
+        wizard = self.ferry()
+        wizard.save_plan()  # also forgets the preview result
+        table = self.mapping.text(row, 1)
+        self.mapping_note.setText(f"Saved {attribute} of table {table} to {wizard.plan_path}.")
+        self.stale.setText("<b>Mapping changed: preview again.</b>")
+        self.stale.show()
+        self.again.setEnabled(not self.runner.busy)
+        self.completeChanged.emit()
+
+    def _mapping_refused(self, message: str) -> None:
+        self.mapping_note.setText(f"<span style='color:#c0392b'>Not changed: {message}</span>")
 
     def start_preview(self) -> bool:
         """Run the preview (rolled back) with diffs of every table."""
@@ -56,16 +145,23 @@ class PreviewPage(FerryPage):
         wizard.preview_result = None
         self.summary.setText("Previewing …")
         self.again.setEnabled(False)
+        self.mapping.editable = False
+        self.stale.hide()
 
         async def job(emit: Any, cancel: Any) -> RunResult:
             return await migrate(plan, emit=emit, cancel=cancel, preview=True, diff_tables=["*"])
 
-        return self.run_job("preview", job, self._previewed, self._failed)
+        started = self.run_job("preview", job, self._previewed, self._failed)
+        if not started:
+            self.again.setEnabled(True)
+            self.mapping.editable = True
+        return started
 
     def _previewed(self, result: Any) -> None:
         assert isinstance(result, RunResult)
         self.ferry().preview_result = result
         self.again.setEnabled(True)
+        self.mapping.editable = True
         self.counts.set_result(result)
         self.diffs.set_diffs(result.diffs)
         self.rejects.set_rows([[r.table, r.key, r.kind, r.reason] for r in result.rejects])
@@ -82,10 +178,11 @@ class PreviewPage(FerryPage):
             f"<b>{totals['conflicts']:,}</b> conflicts, reject <b>{totals['rejected']:,}</b> "
             f"rows in {len(result.tables)} table mappings. {result.target} is unchanged."
         )
-        self.tabs.setTabText(1, f"C&hanges ({self.diffs.rowCount()})")
-        self.tabs.setTabText(2, f"&Rejected ({len(result.rejects)})")
-        self.tabs.setTabText(3, f"&DDL ({len(result.ddl)})")
+        self.tabs.setTabText(2, f"C&hanges ({self.diffs.rowCount()})")
+        self.tabs.setTabText(3, f"&Rejected ({len(result.rejects)})")
+        self.tabs.setTabText(4, f"&DDL ({len(result.ddl)})")
 
     def _failed(self, exc: BaseException) -> None:
         self.again.setEnabled(True)
+        self.mapping.editable = True
         self.summary.setText(f"The preview failed: {exc}")

@@ -1,0 +1,96 @@
+"""The Preview page's Mapping tab: edits go into the plan file, invalid ones are refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import QComboBox, QStyleOptionViewItem
+
+from ferry import load_plan
+from ferry_gui.models import MAPPING_COLUMNS
+from ferry_gui.wizard import FerryWizard
+
+CONFLICT = [attribute for _, attribute in MAPPING_COLUMNS].index("conflict")
+
+
+def _row(wizard: FerryWizard, name: str) -> int:
+    model = wizard.preview_page.mapping
+    return next(r for r in range(model.rowCount()) if model.text(r, 1) == name)
+
+
+def test_the_mapping_tab_comes_first_and_lists_every_table(
+    wizard: FerryWizard, tmp_path: Path
+) -> None:
+    assert wizard.start_page.open_demo(tmp_path / "demo")
+    page = wizard.preview_page
+    page.show_mapping()
+    assert page.tabs.tabText(0) == "&Mapping"
+    assert wizard.plan is not None
+    names = [page.mapping.text(r, 1) for r in range(page.mapping.rowCount())]
+    assert names == [t.name for t in wizard.plan.tables]
+    steps = _row(wizard, "execution_steps")
+    assert page.mapping.text(steps, 0) == "executions.steps"
+    assert page.mapping.text(steps, 2) == "execution_id, step_name"
+
+
+def test_a_changed_conflict_rule_is_saved_to_the_plan_file(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path
+) -> None:
+    assert wizard.start_page.open_demo(tmp_path / "demo")
+    page = wizard.preview_page
+    page.show_mapping()
+    index = page.mapping.index(_row(wizard, "executions"), CONFLICT)
+    # through the combo-box delegate, as a user would
+    delegate = page.mapping_view.itemDelegateForColumn(CONFLICT)
+    editor = delegate.createEditor(page.mapping_view, QStyleOptionViewItem(), index)
+    assert isinstance(editor, QComboBox)
+    assert [editor.itemText(i) for i in range(editor.count())] == [
+        "insert",
+        "update",
+        "newer",
+        "error",
+    ]
+    editor.setCurrentText("insert")
+    delegate.setModelData(editor, page.mapping, index)
+    plan_path = tmp_path / "demo" / "ferry.toml"
+    saved = {t.name: t for t in load_plan(plan_path).tables}
+    assert saved["executions"].conflict == "insert"
+    assert page.mapping.data(index) == "insert"
+    assert "Mapping changed" in page.stale.text() and not page.stale.isHidden()
+    assert page.again.isEnabled()
+    assert wizard.preview_result is None and not page.isComplete()
+
+
+def test_a_key_is_edited_as_a_comma_separated_list(wizard: FerryWizard, tmp_path: Path) -> None:
+    assert wizard.start_page.open_demo(tmp_path / "demo")
+    page = wizard.preview_page
+    page.show_mapping()
+    index = page.mapping.index(_row(wizard, "execution_steps"), 2)
+    assert not page.mapping.setData(index, "execution_id,step_name")  # the same: no change
+    assert page.mapping.setData(index, " step_name ,execution_id, ")
+    saved = {t.name: t for t in load_plan(tmp_path / "demo" / "ferry.toml").tables}
+    assert saved["execution_steps"].key == ["step_name", "execution_id"]
+    assert page.mapping.data(index) == "step_name, execution_id"
+
+
+def test_an_invalid_edit_is_refused_with_the_message_and_the_file_unchanged(
+    wizard: FerryWizard, tmp_path: Path
+) -> None:
+    assert wizard.start_page.open_demo(tmp_path / "demo")
+    page = wizard.preview_page
+    page.show_mapping()
+    plan_path = tmp_path / "demo" / "ferry.toml"
+    before = plan_path.read_text(encoding="utf-8")
+    row = _row(wizard, "executions")
+    index = page.mapping.index(row, CONFLICT)
+    assert not page.mapping.setData(index, "newer")  # no newer_by
+    assert "newer_by" in page.mapping_note.text()
+    assert page.mapping.data(index) == "update"
+    assert wizard.plan is not None and wizard.plan.tables[row].conflict == "update"
+    source = page.mapping.index(row, 0)
+    assert not page.mapping.setData(source, "nowhere")  # no such source
+    assert "no source is named 'nowhere'" in page.mapping_note.text()
+    assert wizard.plan.tables[row].source == "executions"
+    assert plan_path.read_text(encoding="utf-8") == before
+    assert page.stale.isHidden()
