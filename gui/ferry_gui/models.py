@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QPalette
 
 Index = QModelIndex | QPersistentModelIndex
 #: (row, column) -> a background colour name, or None
@@ -207,12 +207,18 @@ class MappingModel(QAbstractTableModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or self.plan is None:
             return None
+        text = self.text(index.row(), index.column())
+        empty_key = MAPPING_COLUMNS[index.column()][1] == "key" and not text
+        if role == Qt.ItemDataRole.DisplayRole and empty_key:
+            return "(primary key)"  # the plan names no key: the target's primary key is used
+        if role == Qt.ItemDataRole.ForegroundRole and empty_key:
+            return QBrush(QPalette().color(QPalette.ColorRole.PlaceholderText))
         if role in (
             Qt.ItemDataRole.DisplayRole,
             Qt.ItemDataRole.EditRole,
             Qt.ItemDataRole.ToolTipRole,
         ):
-            return self.text(index.row(), index.column())
+            return text
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:

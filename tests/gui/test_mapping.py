@@ -94,3 +94,24 @@ def test_an_invalid_edit_is_refused_with_the_message_and_the_file_unchanged(
     assert wizard.plan.tables[row].source == "executions"
     assert plan_path.read_text(encoding="utf-8") == before
     assert page.stale.isHidden()
+
+
+def test_a_table_without_a_plan_key_shows_that_the_primary_key_is_used(qapp: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    from ferry.plan import plan_from_dict
+    from ferry_gui.models import MAPPING_COLUMNS, MappingModel
+
+    plan = plan_from_dict(
+        {
+            "sources": [{"name": "s", "kind": "json", "path": "s.json"}],
+            "tables": [{"name": "t", "source": "s"}],
+        },
+        Path("."),
+    )
+    model = MappingModel()
+    model.set_plan(plan)
+    column = [attribute for _, attribute in MAPPING_COLUMNS].index("key")
+    index = model.index(0, column)
+    assert model.data(index, Qt.ItemDataRole.DisplayRole) == "(primary key)"
+    assert model.data(index, Qt.ItemDataRole.EditRole) == ""
