@@ -6,8 +6,6 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication
-
 from .wizard import FerryWizard, PageId
 
 SHOTS = [
@@ -36,10 +34,9 @@ async def wait_for(condition: Callable[[], bool], what: str, timeout: float = 12
 
 
 async def settle() -> None:
-    """Let layouts and repaints happen."""
-    for _ in range(5):
-        QApplication.processEvents()
-        await asyncio.sleep(0.05)
+    """Let layouts and repaints happen. (The qasync loop processes Qt events while this
+    sleeps; calling processEvents() from a coroutine would step other tasks re-entrantly.)"""
+    await asyncio.sleep(0.3)
 
 
 async def walk_demo(wizard: FerryWizard, folder: Path, shots: Path | None) -> list[Path]:
@@ -61,6 +58,8 @@ async def walk_demo(wizard: FerryWizard, folder: Path, shots: Path | None) -> li
 
     if not wizard.start_page.open_demo(folder):
         raise WalkError("the demo could not be opened")
+    describing = wizard.start_page.describing
+    await wait_for(lambda: describing is None or describing.done(), "the sources' row counts")
     await shoot(0)
     wizard.next()
     await wait_for(lambda: wizard.currentId() == PageId.BACKUP, "the backup page")

@@ -56,8 +56,11 @@ class FerryWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
         self.setOption(QWizard.WizardOption.HaveHelpButton, False)
         self.setMinimumSize(QSize(760, 560))
+        # The commit page (Migrate) keeps Alt+N for moving on.
+        self.setButtonText(QWizard.WizardButton.CommitButton, "&Next >")
         self.runner = Runner(self)
         self.runner.ended.connect(self._job_ended)
+        self.runner.started.connect(lambda _job: self.start_page.stop_describing())
         self.plan: Plan | None = None
         self.plan_path: Path | None = None
         self.backup: Backup | None = None
@@ -160,6 +163,7 @@ class FerryWizard(QWizard):
         if not self._stop_then_close():
             event.ignore()
             return
+        self.start_page.stop_describing()
         settings().setValue("geometry", self.saveGeometry())
         super().closeEvent(event)
 

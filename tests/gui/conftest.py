@@ -12,6 +12,7 @@ os.environ["XDG_CONFIG_HOME"] = os.path.join(_SCRATCH, "config")
 os.environ["XDG_DATA_HOME"] = os.path.join(_SCRATCH, "data")
 
 import asyncio  # noqa: E402
+import gc  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 
 import pytest  # noqa: E402
@@ -39,10 +40,10 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
 
 @pytest.fixture
 def wizard(qtbot, qloop: asyncio.AbstractEventLoop) -> Iterator[FerryWizard]:  # type: ignore[no-untyped-def]
-    """A shown wizard; any job still running at the end is cancelled and waited for."""
+    """A shown wizard; any job still running at the end is cancelled and waited for, then the
+    wizard is closed (closing it while busy would ask with a modal box: a hang offscreen)."""
     w = FerryWizard()
     w.runner.show_dialogs = True
-    qtbot.addWidget(w)
     w.show()
     yield w
     if w.runner.busy:
@@ -50,3 +51,7 @@ def wizard(qtbot, qloop: asyncio.AbstractEventLoop) -> Iterator[FerryWizard]:  #
         qtbot.waitUntil(lambda: not w.runner.busy, timeout=60_000)
     if w.runner.last_dialog is not None:
         w.runner.last_dialog.close()
+    w.close()
+    w.deleteLater()
+    qtbot.wait(10)  # let the deferred delete happen while the loop is still set up
+    gc.collect()  # finalise the test's Qt and asyncio garbage now, not inside a later import

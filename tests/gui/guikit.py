@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def write_records(path: Path, rows: int) -> None:
@@ -33,3 +35,38 @@ def write_big_plan(folder: Path, rows: int, batch_size: int = 2000) -> Path:
         encoding="utf-8",
     )
     return plan
+
+
+def walk_demo_pages(wizard: Any, qtbot: Any, folder: Path, visit: Callable[[Any], None]) -> None:
+    """Take the demo (copied to ``folder``) through every page; ``visit(page)`` is called on
+    each once its work is done (the Backup and Migrate pages: before they start)."""
+    from ferry_gui.wizard import PageId
+
+    wait = 120_000
+
+    def settled(page_id: PageId) -> Callable[[], bool]:
+        return lambda: wizard.currentId() == page_id and not wizard.runner.busy
+
+    assert wizard.start_page.open_demo(folder)
+    visit(wizard.start_page)
+    wizard.next()
+    visit(wizard.backup_page)
+    wizard.backup_page.start_backup()
+    qtbot.waitUntil(lambda: wizard.backup_page.isComplete(), timeout=wait)
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.connect_page.isComplete(), timeout=wait)
+    visit(wizard.connect_page)
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.preview_page.isComplete(), timeout=wait)
+    visit(wizard.preview_page)
+    wizard.next()
+    qtbot.waitUntil(settled(PageId.MIGRATE), timeout=wait)
+    visit(wizard.migrate_page)
+    wizard.migrate_page.start_migration()
+    qtbot.waitUntil(lambda: wizard.migrate_page.isComplete(), timeout=wait)
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.verify_page.isComplete(), timeout=wait)
+    visit(wizard.verify_page)
+    wizard.next()
+    qtbot.waitUntil(settled(PageId.FINISH), timeout=wait)
+    visit(wizard.finish_page)

@@ -11,10 +11,10 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner
+from guikit import write_big_plan
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMessageBox
 
-import ferry_gui.pages.connect as connect_module
 from ferry_gui.cli import register
 from ferry_gui.walk import SHOTS
 from ferry_gui.wizard import FerryWizard, PageId
@@ -60,29 +60,6 @@ def test_the_backup_page_lists_what_will_be_saved_and_where(
         "target",
     ]
     assert str(tmp_path / "demo" / "ferry-backups") in page.where.text()
-
-
-def test_without_a_keyring_the_password_stays_in_the_session_never_in_the_plan(
-    qtbot: Any, wizard: FerryWizard, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("FERRY_PASSWORD", raising=False)
-    monkeypatch.setattr(connect_module, "keyring_status", lambda: "no OS keyring here")
-    assert wizard.start_page.open_demo(tmp_path / "demo")
-    page = wizard.connect_page
-    page.initializePage()  # tests the current (SQLite) target first
-    qtbot.waitUntil(lambda: not wizard.runner.busy, timeout=60_000)
-    assert "No keyring" in page.keyring_note.text()
-    page.pg_radio.setChecked(True)
-    page.host.setText("db.example")
-    page.port.setValue(5433)
-    page.database.setText("app")
-    page.user.setText("ferry")
-    page.password.setText("s3cret-pw")
-    assert page.apply_target()
-    plan_text = (tmp_path / "demo" / "ferry.toml").read_text(encoding="utf-8")
-    assert 'url = "postgresql://ferry@db.example:5433/app"' in plan_text
-    assert "s3cret-pw" not in plan_text
-    assert os.environ["FERRY_PASSWORD"] == "s3cret-pw"
 
 
 def test_a_socket_folder_host_goes_into_the_url_query(wizard: FerryWizard, tmp_path: Path) -> None:
@@ -154,3 +131,35 @@ def test_the_shipped_font_files_load_as_dejavu_sans(qapp: Any) -> None:
     for path in paths:
         font_id = QFontDatabase.addApplicationFont(str(path))
         assert QFontDatabase.applicationFontFamilies(font_id) == ["DejaVu Sans"]
+
+
+def test_an_opened_plan_lists_its_sources_with_size_and_rows_counted_in_a_worker(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path
+) -> None:
+    plan = write_big_plan(tmp_path / "app", 1234)
+    assert wizard.start_page.open_plan(plan)
+    model = wizard.start_page.sources
+    assert model.rows == [["items", "json", "data/items.json", "…", "…", "", ""]]
+    qtbot.waitUntil(lambda: model.rows[0][4] != "…", timeout=60_000)
+    name, kind, _path, size, rows, tables, problem = model.rows[0]
+    assert (name, kind, rows, tables, problem) == ("items", "json", 1234, "items", "")
+    assert size.endswith("KB")
+
+
+def test_the_demo_plan_shows_the_row_count_ferry_init_would_show(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path
+) -> None:
+    from ferry.sources import open_source
+
+    assert wizard.start_page.open_demo(tmp_path / "demo")
+    plan = wizard.plan
+    assert plan is not None
+    expected = {}
+    for spec in plan.sources:  # the scan `ferry init` runs: every row read and counted
+        reader = open_source(spec, plan.base_dir, plan.sources)
+        expected[spec.name] = sum(t.row_estimate or 0 for t in reader.scan())
+        reader.close()
+    model = wizard.start_page.sources
+    qtbot.waitUntil(lambda: all(row[4] != "…" for row in model.rows), timeout=60_000)
+    assert {row[0]: row[4] for row in model.rows} == expected
+    assert all(rows > 0 for rows in expected.values())

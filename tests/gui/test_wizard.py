@@ -232,13 +232,15 @@ def test_the_event_loop_never_stalls_during_a_200k_row_migration(
     plan = write_big_plan(tmp_path / "big", 200_000, batch_size=5000)
     assert wizard.start_page.open_plan(plan)
     wizard.backup_skipped = True
-    gaps: list[float] = []
-    last = [time.perf_counter()]
+    gaps: list[float] = []  # wall time between two beats of a 20 ms timer
+    busy: list[float] = []  # CPU time the GUI thread itself spent in that interval
+    last = [time.perf_counter(), time.thread_time()]
 
     def beat() -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         gaps.append(now - last[0])
-        last[0] = now
+        busy.append(cpu - last[1])
+        last[:] = [now, cpu]
 
     timer = QTimer()
     timer.setInterval(20)
@@ -250,8 +252,13 @@ def test_the_event_loop_never_stalls_during_a_200k_row_migration(
     assert wizard.run_result is not None
     assert count(tmp_path / "big" / "app.db", "items") == 200_000
     worst = max(gaps)
-    print(f"\nworst event-loop stall during a 200k-row migration: {worst * 1000:.0f} ms")
-    assert worst < 1.0
+    own = max(busy)
+    print(
+        f"\nworst event-loop stall during a 200k-row migration: {worst * 1000:.0f} ms; "
+        f"most CPU the GUI thread itself used between two beats: {own * 1000:.0f} ms"
+    )
+    assert worst < 1.0  # gross blocking (a busy machine adds waits for a CPU)
+    assert own < 0.1  # the loop's own work: slots, painting, engine steps on the loop
 
 
 @pytest.mark.pg

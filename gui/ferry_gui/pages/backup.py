@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ferry import FerryError
+from ferry import Cancelled, FerryError
 from ferry.backup import Backup, backup_root, create_backup, source_files
 from ferry.events import StepStarted
 
@@ -32,14 +32,18 @@ class BackupPage(FerryPage):
         self.where = wrapped_label()
         self.items = RowsModel(["role", "file", "size", "sha256"])
         self.items_view = table_view(self.items)
-        self.backup_button = QPushButton("&Back up now")
+        self.backup_button = QPushButton("Back &up now")
+        self.cancel_button.setText("&Cancel backup")
         self.skip_box = QCheckBox("&Skip the backup (not recommended)")
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
+        self.progress.setFormat("%v of %m items")
+        self.progress.setTextVisible(False)
         self.status = wrapped_label()
         row = QHBoxLayout()
         row.addWidget(self.backup_button)
+        row.addWidget(self.cancel_button)
         row.addWidget(self.progress, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.where)
@@ -49,6 +53,7 @@ class BackupPage(FerryPage):
         layout.addWidget(self.status)
         self.backup_button.clicked.connect(self.start_backup)
         self.skip_box.toggled.connect(self._skip_toggled)
+        self.set_tab_order(self.items_view, self.backup_button, self.cancel_button, self.skip_box)
 
     def initializePage(self) -> None:
         wizard = self.ferry()
@@ -94,14 +99,23 @@ class BackupPage(FerryPage):
         """Take the backup (a job on the runner)."""
         plan = self.ferry().plan
         assert plan is not None
-        self.progress.setRange(0, 0)
+        # One step per source file and one for the target (a table each on PostgreSQL).
+        self.progress.setRange(0, max(self.items.rowCount(), 1))
+        self.progress.setValue(0)
+        self.progress.setTextVisible(True)
         self.status.setText("Backing up …")
         self.backup_button.setEnabled(False)
+        self.skip_box.setEnabled(False)
 
         def on_events(events: list[Any]) -> None:
             for event in events:
-                if isinstance(event, StepStarted):
+                if isinstance(event, StepStarted) and event.detail.startswith(
+                    ("source ", "target ", "table ")
+                ):
                     self.status.setText(f"Backing up: {event.detail}")
+                    done = self.progress.value() + 1
+                    self.progress.setMaximum(max(self.progress.maximum(), done))
+                    self.progress.setValue(done)
 
         self.runner.events.connect(on_events)
 
@@ -116,8 +130,7 @@ class BackupPage(FerryPage):
     def _backed_up(self, backup: Any) -> None:
         assert isinstance(backup, Backup)
         self.ferry().backup = backup
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
+        self.progress.setValue(self.progress.maximum())
         self.items.set_rows(
             [
                 [
@@ -136,8 +149,15 @@ class BackupPage(FerryPage):
         )
         self.skip_box.setEnabled(False)
 
+    def cancelling(self) -> None:
+        self.status.setText("Cancelling: removing the unfinished backup …")
+
     def _failed(self, exc: BaseException) -> None:
-        self.progress.setRange(0, 1)
         self.progress.setValue(0)
+        self.progress.setTextVisible(False)
         self.backup_button.setEnabled(True)
-        self.status.setText(f"The backup failed: {exc}")
+        self.skip_box.setEnabled(True)
+        if isinstance(exc, Cancelled):
+            self.status.setText(f"<b>{exc.message}</b>")
+        else:
+            self.status.setText(f"The backup failed: {exc}")

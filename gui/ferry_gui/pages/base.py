@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import Qt
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
+    QPushButton,
     QTableView,
     QWidget,
     QWizardPage,
@@ -23,7 +25,36 @@ if TYPE_CHECKING:
 
 
 class FerryPage(QWizardPage):
-    """A page that can reach the wizard's state and run engine jobs."""
+    """A page that can reach the wizard's state and run engine jobs.
+
+    ``cancel_button`` is enabled while a job this page started runs; pages that have long jobs
+    put it in their layout. ``cancelling()`` says so on the page once it was clicked.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cancel_button = QPushButton("&Cancel")
+        self.cancel_button.setObjectName("pageCancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_job)
+        #: the page's inputs in Tab order (set with :meth:`set_tab_order`)
+        self.tab_chain: list[QWidget] = []
+
+    def set_tab_order(self, *widgets: QWidget) -> None:
+        """Tab visits ``widgets`` in this order (then the wizard's buttons)."""
+        self.tab_chain = list(widgets)
+        for first, second in pairwise(widgets):
+            QWidget.setTabOrder(first, second)
+
+    def cancel_job(self) -> None:
+        """Ask the running job to stop; the engine rolls back or removes what it made."""
+        if self.runner.busy:
+            self.cancel_button.setEnabled(False)
+            self.runner.cancel()
+            self.cancelling()
+
+    def cancelling(self) -> None:
+        """Say on the page that a cancel was asked for (pages override)."""
 
     def ferry(self) -> FerryWizard:
         """The wizard this page belongs to."""
@@ -57,6 +88,7 @@ class FerryPage(QWizardPage):
                 runner.succeeded.disconnect(succeeded)
                 runner.failed.disconnect(failed)
                 runner.ended.disconnect(ended)
+                self.cancel_button.setEnabled(False)
                 self.completeChanged.emit()
 
         runner.succeeded.connect(succeeded)
@@ -67,6 +99,7 @@ class FerryPage(QWizardPage):
             runner.failed.disconnect(failed)
             runner.ended.disconnect(ended)
             return False
+        self.cancel_button.setEnabled(True)
         self.completeChanged.emit()
         return True
 
@@ -87,6 +120,8 @@ def table_view(model: RowsModel, parent: QWidget | None = None) -> QTableView:
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.setAlternatingRowColors(True)
     view.verticalHeader().setVisible(False)
+    view.setTabKeyNavigation(False)  # Tab leaves the table instead of walking its cells
+    view.setWordWrap(False)
     header = view.horizontalHeader()
     header.setStretchLastSection(True)
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)

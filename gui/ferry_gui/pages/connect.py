@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -23,15 +25,28 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.engine import URL, make_url
 
-from ferry import FerryError
+from ferry import Cancelled, FerryError
 from ferry.check import CheckReport, check_plan
 from ferry.plan import TargetSpec
 from ferry.secrets import DEFAULT_PASSWORD_ENV, keyring_status, store_password
 
 from ..models import RowsModel
+from ..runner import until_cancelled
 from .base import FerryPage, table_view, wrapped_label
 
 SSL_MODES = ["", "disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+
+
+def plan_relative(path: str, base_dir: Path) -> str | None:
+    """``path`` as a plan stores it: relative to the plan's folder when it lies inside it (the
+    plan then moves with its folder), else as given; None for none."""
+    text = path.strip()
+    if not text:
+        return None
+    try:
+        return Path(text).relative_to(base_dir).as_posix()
+    except ValueError:
+        return text
 
 
 class ConnectPage(FerryPage):
@@ -45,7 +60,7 @@ class ConnectPage(FerryPage):
         group.addButton(self.sqlite_radio)
         group.addButton(self.pg_radio)
         self.sqlite_path = QLineEdit()
-        self.sqlite_browse = QPushButton("Browse…")
+        self.sqlite_browse = QPushButton("B&rowse…")
         sqlite_row = QHBoxLayout()
         sqlite_row.addWidget(self.sqlite_path, 1)
         sqlite_row.addWidget(self.sqlite_browse)
@@ -65,6 +80,12 @@ class ConnectPage(FerryPage):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.sslmode = QComboBox()
         self.sslmode.addItems(SSL_MODES)
+        self.sslrootcert = QLineEdit()
+        self.sslrootcert.setPlaceholderText("the server's CA certificate (for verify-ca/full)")
+        self.sslrootcert_browse = QPushButton("Choos&e…")
+        cert_row = QHBoxLayout()
+        cert_row.addWidget(self.sslrootcert, 1)
+        cert_row.addWidget(self.sslrootcert_browse)
         self.keyring_note = wrapped_label()
         self.pg_box = QWidget()
         pg_form = QFormLayout(self.pg_box)
@@ -74,9 +95,13 @@ class ConnectPage(FerryPage):
         pg_form.addRow("&User:", self.user)
         pg_form.addRow("Pass&word:", self.password)
         pg_form.addRow("SSL &mode:", self.sslmode)
+        cert_label = QLabel("CA f&ile:")
+        cert_label.setBuddy(self.sslrootcert)
+        pg_form.addRow(cert_label, cert_row)
         pg_form.addRow(self.keyring_note)
 
         self.test_button = QPushButton("&Test connection")
+        self.cancel_button.setText("&Cancel test")
         self.server = wrapped_label()
         self.items = RowsModel(["check", "ok", "detail", "hint"])
         self.items_view = table_view(self.items)
@@ -84,7 +109,7 @@ class ConnectPage(FerryPage):
             ("pass" if self.items.rows[row][1] == "yes" else "fail") if col == 1 else None
         )
 
-        target_box = QGroupBox("Target")
+        self.target_box = target_box = QGroupBox("Target")
         target_layout = QVBoxLayout(target_box)
         target_layout.addWidget(self.sqlite_radio)
         target_layout.addWidget(self.sqlite_box)
@@ -93,19 +118,38 @@ class ConnectPage(FerryPage):
         layout = QVBoxLayout(self)
         layout.addWidget(target_box)
         test_row = QHBoxLayout()
-        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignTop)
+        test_row.addWidget(self.cancel_button, 0, Qt.AlignmentFlag.AlignTop)
         test_row.addWidget(self.server, 1)
         layout.addLayout(test_row)
         layout.addWidget(self.items_view, 1)
 
         self.sqlite_radio.toggled.connect(self._kind_changed)
         self.sqlite_browse.clicked.connect(self._browse)
+        self.sslrootcert_browse.clicked.connect(self._browse_ca)
         self.test_button.clicked.connect(self.test_connection)
-        for edit in (self.sqlite_path, self.host, self.database, self.user):
+        for edit in (self.sqlite_path, self.host, self.database, self.user, self.sslrootcert):
             edit.textChanged.connect(self._changed)
         self.port.valueChanged.connect(self._changed)
         self.sslmode.currentIndexChanged.connect(self._changed)
         self.report: CheckReport | None = None
+        self.set_tab_order(
+            self.sqlite_radio,
+            self.sqlite_path,
+            self.sqlite_browse,
+            self.pg_radio,
+            self.host,
+            self.port,
+            self.database,
+            self.user,
+            self.password,
+            self.sslmode,
+            self.sslrootcert,
+            self.sslrootcert_browse,
+            self.test_button,
+            self.cancel_button,
+            self.items_view,
+        )
 
     def initializePage(self) -> None:
         plan = self.ferry().plan
@@ -124,6 +168,7 @@ class ConnectPage(FerryPage):
             self.database.setText(url.database or "")
             self.user.setText(url.username or "")
             self.sslmode.setCurrentText(target.sslmode or "")
+            self.sslrootcert.setText(target.sslrootcert or "")
         self._kind_changed()
         problem = keyring_status()
         self.keyring_note.setText(
@@ -146,6 +191,9 @@ class ConnectPage(FerryPage):
         self._changed()
 
     def _changed(self) -> None:
+        if self.report is not None:  # the result shown is for other settings now
+            self.server.setText("Settings changed: test the connection again.")
+            self.items.set_rows([])
         self.report = None
         self.completeChanged.emit()
 
@@ -157,6 +205,16 @@ class ConnectPage(FerryPage):
         )
         if path:
             self.sqlite_path.setText(path)
+
+    def _browse_ca(self) -> None:
+        plan = self.ferry().plan
+        current = self.sslrootcert.text().strip()
+        start = str(plan.base_dir / current) if plan and current else str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(
+            self, "The server's CA certificate", start, "Certificates (*.crt *.pem);;All files (*)"
+        )
+        if path:
+            self.sslrootcert.setText(path)
 
     def target_url(self) -> str:
         """The URL the fields describe (never with a password)."""
@@ -184,7 +242,9 @@ class ConnectPage(FerryPage):
         plan = wizard.plan
         assert plan is not None
         url = self.target_url()
-        sslmode = None if self.sqlite_radio.isChecked() else (self.sslmode.currentText() or None)
+        sqlite = self.sqlite_radio.isChecked()
+        sslmode = None if sqlite else (self.sslmode.currentText() or None)
+        sslrootcert = None if sqlite else plan_relative(self.sslrootcert.text(), plan.base_dir)
         old = plan.target
         try:
             spec = TargetSpec.model_validate(
@@ -193,7 +253,7 @@ class ConnectPage(FerryPage):
                     "schema": old.schema_sql,
                     "password_env": old.password_env,
                     "sslmode": sslmode,
-                    "sslrootcert": old.sslrootcert,
+                    "sslrootcert": sslrootcert,
                     "connect_timeout": old.connect_timeout,
                 }
             )
@@ -219,6 +279,10 @@ class ConnectPage(FerryPage):
         if keyring_status() is None:
             try:
                 store_password(make_url(spec.url), password)
+                self.keyring_note.setText(
+                    "The password is stored in the OS keyring (never in the plan); later runs "
+                    "find it there."
+                )
                 return
             except Exception as exc:  # a locked keyring: fall back to the session
                 self.keyring_note.setText(f"The keyring refused the password ({exc}).")
@@ -232,14 +296,21 @@ class ConnectPage(FerryPage):
         assert plan is not None
         self.server.setText("Connecting …")
         self.items.set_rows([])
+        self.target_box.setEnabled(False)  # the test is of these settings: no edits meanwhile
 
         async def job(emit: Any, cancel: Any) -> CheckReport:
-            return await check_plan(plan)
+            # The check writes nothing (its transaction is rolled back): it may simply be dropped.
+            stopped = "Test cancelled; nothing was changed."
+            return await until_cancelled(check_plan(plan), cancel, stopped)
 
         return self.run_job("check", job, self._checked, self._failed)
 
+    def cancelling(self) -> None:
+        self.server.setText("Cancelling the test …")
+
     def _checked(self, report: Any) -> None:
         assert isinstance(report, CheckReport)
+        self.target_box.setEnabled(True)
         self.report = report
         self.ferry().check_report = report
         existing = ", ".join(report.existing_tables) or "none"
@@ -254,4 +325,8 @@ class ConnectPage(FerryPage):
         )
 
     def _failed(self, exc: BaseException) -> None:
-        self.server.setText(f"Not connected: {exc}")
+        self.target_box.setEnabled(True)
+        if isinstance(exc, Cancelled):
+            self.server.setText(f"<b>{exc.message}</b>")
+        else:
+            self.server.setText(f"Not connected: {exc}")

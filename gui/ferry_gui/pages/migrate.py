@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -63,8 +64,7 @@ class MigratePage(FerryPage):
         )
         self.setCommitPage(True)
         self.start_button = QPushButton("&Migrate now")
-        self.cancel_button = QPushButton("&Cancel migration")
-        self.cancel_button.setEnabled(False)
+        self.cancel_button.setText("&Cancel migration")
         self.overall = QProgressBar()
         self.overall.setFormat("%p% overall")
         self.overall_label = wrapped_label()
@@ -76,10 +76,12 @@ class MigratePage(FerryPage):
         grid_box.addLayout(self.grid)
         grid_box.addStretch(1)
         scroll = QScrollArea()
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # it holds nothing to type into
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.grid_widget)
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
+        self.log.setTabChangesFocus(True)
         self.log.setMaximumBlockCount(2000)
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button)
@@ -93,7 +95,7 @@ class MigratePage(FerryPage):
         layout.addWidget(self.log, 2)
         layout.addWidget(self.status)
         self.start_button.clicked.connect(self.start_migration)
-        self.cancel_button.clicked.connect(self.runner_cancel)
+        self.set_tab_order(self.start_button, self.cancel_button, self.log)
         self.lines: dict[str, TableLine] = {}
         self.started_at = 0.0
 
@@ -110,11 +112,8 @@ class MigratePage(FerryPage):
     def isComplete(self) -> bool:
         return self.ferry().run_result is not None and not self.runner.busy
 
-    def runner_cancel(self) -> None:
-        """Cancel the running migration (rolled back)."""
+    def cancelling(self) -> None:
         self.status.setText("Cancelling: rolling back …")
-        self.cancel_button.setEnabled(False)
-        self.runner.cancel()
 
     def _line(self, table: str) -> TableLine:
         line = self.lines.get(table)
@@ -123,6 +122,7 @@ class MigratePage(FerryPage):
             bar = QProgressBar()
             bar.setFormat("%v / %m")
             rate, counts = QLabel(), QLabel()
+            counts.setToolTip("+ inserted  ~ updated  = unchanged  ! conflicts  ✗ rejected")
             self.grid.addWidget(QLabel(table), row, 0)
             self.grid.addWidget(bar, row, 1)
             self.grid.addWidget(rate, row, 2)
@@ -144,7 +144,6 @@ class MigratePage(FerryPage):
             line.counts.setText("")
             line.rate.setText("")
         self.start_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
         self.log.clear()
         self.status.setText("Migrating …")
         self.started_at = time.perf_counter()
@@ -215,7 +214,6 @@ class MigratePage(FerryPage):
 
     def _stop(self) -> None:
         self.runner.events.disconnect(self.on_events)
-        self.cancel_button.setEnabled(False)
 
     def _migrated(self, result: Any) -> None:
         assert isinstance(result, RunResult)

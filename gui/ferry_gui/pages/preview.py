@@ -9,8 +9,10 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QHBoxLayout,
     QHeaderView,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -20,11 +22,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ferry import Cancelled
+from ferry.events import TableProgress
 from ferry.migrate import migrate
 from ferry.results import RunResult
 
 from ..models import MAPPING_CHOICES, CountsModel, DiffModel, MappingModel, RowsModel
 from .base import FerryPage, table_view, wrapped_label
+from .merges import MergesTab
+
+#: the tab of the merge sources (hidden for plans without them)
+MERGES_TAB = 5
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -71,6 +79,7 @@ class PreviewPage(FerryPage):
         )
         self.mapping_view.setAlternatingRowColors(True)
         self.mapping_view.verticalHeader().setVisible(False)
+        self.mapping_view.setTabKeyNavigation(False)
         mapping_header = self.mapping_view.horizontalHeader()
         mapping_header.setStretchLastSection(True)
         mapping_header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -96,20 +105,39 @@ class PreviewPage(FerryPage):
         self.rejects = RowsModel(["table", "key", "kind", "reason"])
         self.ddl = QPlainTextEdit()
         self.ddl.setReadOnly(True)
+        self.ddl.setTabChangesFocus(True)
         self.ddl.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.tabs = QTabWidget()
+        self.counts_view = table_view(self.counts)
+        self.diffs_view = table_view(self.diffs)
+        self.rejects_view = table_view(self.rejects)
         self.tabs.addTab(mapping_tab, "&Mapping")
-        self.tabs.addTab(table_view(self.counts), "&Counts")
-        self.tabs.addTab(table_view(self.diffs), "C&hanges")
-        self.tabs.addTab(table_view(self.rejects), "&Rejected")
+        self.tabs.addTab(self.counts_view, "C&ounts")
+        self.tabs.addTab(self.diffs_view, "C&hanges")
+        self.tabs.addTab(self.rejects_view, "&Rejected")
         self.tabs.addTab(self.ddl, "&DDL")
+        # Shown only for plans with merge sources: what each input gave, and the deletions.
+        self.merges = MergesTab()
+        self.tabs.addTab(self.merges, "Merged so&urces")
+        self.tabs.setTabVisible(MERGES_TAB, False)
         self.again = QPushButton("Preview &again")
+        self.cancel_button.setText("&Cancel preview")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setTextVisible(False)
+        self.progress.hide()  # shown while the job runs
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.again)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.progress, 1)
+        buttons.addStretch(0)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.stale)
         layout.addWidget(self.tabs, 1)
-        layout.addWidget(self.again)
+        layout.addLayout(buttons)
         self.again.clicked.connect(self.start_preview)
+        self.set_tab_order(self.tabs, self.mapping_view, self.again, self.cancel_button)
 
     def initializePage(self) -> None:
         self.show_mapping()
@@ -147,21 +175,37 @@ class PreviewPage(FerryPage):
         self.again.setEnabled(False)
         self.mapping.editable = False
         self.stale.hide()
+        self.progress.setRange(0, 0)  # busy: the total is known only once the sources are read
+        self.progress.show()
+        self.runner.events.connect(self._on_events)
 
         async def job(emit: Any, cancel: Any) -> RunResult:
             return await migrate(plan, emit=emit, cancel=cancel, preview=True, diff_tables=["*"])
 
         started = self.run_job("preview", job, self._previewed, self._failed)
         if not started:
-            self.again.setEnabled(True)
-            self.mapping.editable = True
+            self._stopped()
         return started
+
+    def _on_events(self, events: list[Any]) -> None:
+        for event in events:
+            if isinstance(event, TableProgress) and not self.runner.cancel_requested:
+                self.summary.setText(f"Previewing … {event.table}: {event.rows_done:,} rows read")
+
+    def _stopped(self) -> None:
+        self.runner.events.disconnect(self._on_events)
+        self.progress.setRange(0, 1)
+        self.progress.hide()
+        self.again.setEnabled(True)
+        self.mapping.editable = True
+
+    def cancelling(self) -> None:
+        self.summary.setText("Cancelling the preview …")
 
     def _previewed(self, result: Any) -> None:
         assert isinstance(result, RunResult)
         self.ferry().preview_result = result
-        self.again.setEnabled(True)
-        self.mapping.editable = True
+        self._stopped()
         self.counts.set_result(result)
         self.diffs.set_diffs(result.diffs)
         self.rejects.set_rows([[r.table, r.key, r.kind, r.reason] for r in result.rejects])
@@ -181,8 +225,12 @@ class PreviewPage(FerryPage):
         self.tabs.setTabText(2, f"C&hanges ({self.diffs.rowCount()})")
         self.tabs.setTabText(3, f"&Rejected ({len(result.rejects)})")
         self.tabs.setTabText(4, f"&DDL ({len(result.ddl)})")
+        self.merges.set_merges(result.merges)
+        self.tabs.setTabVisible(MERGES_TAB, bool(result.merges))
 
     def _failed(self, exc: BaseException) -> None:
-        self.again.setEnabled(True)
-        self.mapping.editable = True
-        self.summary.setText(f"The preview failed: {exc}")
+        self._stopped()
+        if isinstance(exc, Cancelled):
+            self.summary.setText("<b>Preview cancelled; nothing was written.</b>")
+        else:
+            self.summary.setText(f"The preview failed: {exc}")

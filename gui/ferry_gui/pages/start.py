@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +23,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ferry import FerryError, load_plan, save_plan
-from ferry.backup import source_files
+from ferry import FerryError, Plan, load_plan, save_plan
 from ferry.demo import demo_source
 from ferry.scan import ScanResult, describe_found, scan_folder
 
 from ..models import RowsModel
+from ..sourceinfo import SourceSummary, summarise_sources
 from .base import FerryPage, human_size, table_view, wrapped_label
 
 MAX_RECENT = 8
@@ -52,12 +54,12 @@ class StartPage(FerryPage):
         self.setSubTitle("Open a migration plan, or let Ferry draft one from an app's data folder.")
         self.plan_edit = QLineEdit()
         self.plan_edit.setPlaceholderText("path/to/ferry.toml")
-        self.browse_button = QPushButton("&Browse…")
+        self.browse_button = QPushButton("Bro&wse…")
         self.open_button = QPushButton("&Open plan")
         self.folder_button = QPushButton("Create from a &folder…")
         self.demo_button = QPushButton("Open the &demo")
         self.recent = QListWidget()
-        self.recent.setMaximumHeight(90)
+        self.recent.setMaximumHeight(self.recent.fontMetrics().height() * 5)
         self.status = wrapped_label()
         self.sources = RowsModel(["source", "kind", "path", "size", "rows", "tables", "problem"])
         self.sources_view = table_view(self.sources)
@@ -80,7 +82,9 @@ class StartPage(FerryPage):
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addLayout(buttons)
-        layout.addWidget(QLabel("Sources:"))
+        sources_label = QLabel("Sour&ces:")
+        sources_label.setBuddy(self.sources_view)
+        layout.addWidget(sources_label)
         layout.addWidget(self.sources_view, 1)
         layout.addWidget(self.status)
 
@@ -90,12 +94,18 @@ class StartPage(FerryPage):
         self.folder_button.clicked.connect(self._choose_folder)
         self.demo_button.clicked.connect(lambda: self.open_demo())
         self.recent.itemActivated.connect(lambda item: self.open_plan(item.text()))
-        self.setTabOrder(self.plan_edit, self.browse_button)
-        self.setTabOrder(self.browse_button, self.open_button)
-        self.setTabOrder(self.open_button, self.recent)
-        self.setTabOrder(self.recent, self.folder_button)
-        self.setTabOrder(self.folder_button, self.demo_button)
-        self.setTabOrder(self.demo_button, self.sources_view)
+        self.set_tab_order(
+            self.plan_edit,
+            self.browse_button,
+            self.open_button,
+            self.recent,
+            self.folder_button,
+            self.demo_button,
+            self.sources_view,
+        )
+        #: the worker describing the opened plan's sources (tests wait for it)
+        self.describing: asyncio.Future[list[SourceSummary]] | None = None
+        self._stop_describing = threading.Event()
 
     def initializePage(self) -> None:
         self.recent.clear()
@@ -120,8 +130,9 @@ class StartPage(FerryPage):
         if folder:
             self.create_from_folder(Path(folder))
 
-    def open_plan(self, path: str | Path) -> bool:
-        """Load a plan file; errors go to the error dialog."""
+    def open_plan(self, path: str | Path, sources: Sequence[Sequence[Any]] | None = None) -> bool:
+        """Load a plan file; errors go to the error dialog. Its sources are described in a
+        worker thread, unless ``sources`` (the scan's rows) are given."""
         text = str(path).strip()
         if not text:
             self.status.setText("Give a plan file first.")
@@ -135,7 +146,11 @@ class StartPage(FerryPage):
         plan_path = Path(text).resolve()
         self.ferry().set_plan(plan, plan_path)
         self.plan_edit.setText(str(plan_path))
-        self._show_plan_sources()
+        if sources is None:
+            self._describe_sources(plan)
+        else:
+            self._stop_describing.set()
+            self.sources.set_rows(sources)
         self.status.setText(
             f"Plan “{plan.name}”: {len(plan.sources)} sources, {len(plan.tables)} table "
             f"mappings, target {plan.target.url}."
@@ -193,9 +208,7 @@ class StartPage(FerryPage):
                 )
                 return
             found = self.sources.rowCount()
-            table_rows = list(self.sources.rows)
-            if self.open_plan(plan_path):
-                self.sources.set_rows(table_rows)
+            if self.open_plan(plan_path, list(self.sources.rows)):
                 self.status.setText(
                     f"Found {found} sources; draft plan written to {plan_path}. "
                     "Review it (names, keys, types, notes) before migrating."
@@ -206,28 +219,53 @@ class StartPage(FerryPage):
 
         return self.run_job("scan", job, done_scan, failed)
 
-    def _show_plan_sources(self) -> None:
-        plan = self.ferry().plan
-        assert plan is not None
-        sizes: dict[str, int] = {}
+    def _describe_sources(self, plan: Plan) -> None:
+        """List the plan's sources now; fill in sizes and row counts from a worker thread."""
+        self._stop_describing.set()  # the previous plan's worker, if any
+        stop = self._stop_describing = threading.Event()
+        self.sources.set_rows(
+            [
+                [spec.name, spec.kind, spec.path or spec.url or "", "…", "…", "", ""]
+                for spec in plan.sources
+            ]
+        )
         try:
-            for item in source_files(plan):
-                sizes[item.source] = sizes.get(item.source, 0) + item.path.stat().st_size
-        except (FerryError, OSError):
-            pass
-        rows = []
-        for spec in plan.sources:
-            tables = [t.name for t in plan.tables if t.source.split(".", 1)[0] == spec.name]
-            size = sizes.get(spec.name)
-            rows.append(
-                [
-                    spec.name,
-                    spec.kind,
-                    spec.path or spec.url or "",
-                    human_size(size) if size is not None else "—",
-                    "—",
-                    ", ".join(dict.fromkeys(tables)),
-                    "",
-                ]
-            )
-        self.sources.set_rows(rows)
+            future = asyncio.ensure_future(asyncio.to_thread(summarise_sources, plan, stop))
+        except RuntimeError:  # no event loop (never in the app): leave the list as it is
+            return
+        self.describing = future
+
+        def described(done: asyncio.Future[list[SourceSummary]]) -> None:
+            if done.cancelled():
+                return
+            exc = done.exception()  # always fetched: an unfetched one is logged at garbage time
+            if stop.is_set():
+                return
+            if exc is not None:
+                self.status.setText(f"The sources could not be described: {exc}")
+                return
+            self.sources.set_rows([self._source_row(s) for s in done.result()])
+
+        future.add_done_callback(described)
+
+    def stop_describing(self) -> None:
+        """End the worker describing the sources early (an engine job starts, or the wizard
+        closes): it would compete with the job for the CPU. Counts it did not get to show "—"."""
+        if self._stop_describing.is_set():
+            return
+        self._stop_describing.set()
+        self.sources.set_rows(
+            [["—" if cell == "…" else cell for cell in row] for row in self.sources.rows]
+        )
+
+    @staticmethod
+    def _source_row(summary: SourceSummary) -> list[Any]:
+        return [
+            summary.name,
+            summary.kind,
+            summary.where,
+            human_size(summary.size) if summary.size is not None else "—",
+            summary.rows if summary.rows is not None else "—",
+            ", ".join(summary.tables),
+            summary.problem,
+        ]

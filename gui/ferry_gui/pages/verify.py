@@ -7,8 +7,17 @@ from typing import Any
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+)
 
+from ferry import Cancelled
+from ferry.events import StepStarted, TableProgress
 from ferry.rollback import RollbackResult, rollback
 from ferry.verify import VerifyResult, verify
 
@@ -52,23 +61,42 @@ class VerifyPage(FerryPage):
         self.report_button = QPushButton("Open &report")
         self.report_button.setEnabled(False)
         self.again_button = QPushButton("Verify &again")
-        self.rollback_button = QPushButton("Roll &back to the backup…")
+        self.rollback_button = QPushButton("R&oll back to the backup…")
         self.rollback_button.setVisible(False)
+        self.cancel_button.setText("&Cancel verification")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setTextVisible(False)
+        self.progress.hide()  # shown while the job runs
+        self.tables_view = table_view(self.tables)
+        self.assertions_view = table_view(self.assertions)
         buttons = QHBoxLayout()
         buttons.addWidget(self.report_button)
         buttons.addWidget(self.again_button)
-        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.progress, 1)
+        buttons.addStretch(0)
         buttons.addWidget(self.rollback_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.verdict)
-        layout.addWidget(table_view(self.tables), 2)
-        layout.addWidget(QLabel("Assertions:"))
-        layout.addWidget(table_view(self.assertions), 1)
+        layout.addWidget(self.tables_view, 2)
+        assertions_label = QLabel("A&ssertions:")
+        assertions_label.setBuddy(self.assertions_view)
+        layout.addWidget(assertions_label)
+        layout.addWidget(self.assertions_view, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.status)
         self.report_button.clicked.connect(self.open_report)
         self.again_button.clicked.connect(self.start_verify)
         self.rollback_button.clicked.connect(self.ask_rollback)
+        self.set_tab_order(
+            self.tables_view,
+            self.assertions_view,
+            self.report_button,
+            self.again_button,
+            self.cancel_button,
+            self.rollback_button,
+        )
 
     def initializePage(self) -> None:
         if self.ferry().verify_result is None and not self.runner.busy:
@@ -82,17 +110,43 @@ class VerifyPage(FerryPage):
         plan = self.ferry().plan
         assert plan is not None
         self.verdict.setText("Verifying …")
+        self.verdict.setStyleSheet("")
+        self.status.setText("")
         self.again_button.setEnabled(False)
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.runner.events.connect(self._on_events)
 
         async def job(emit: Any, cancel: Any) -> VerifyResult:
             return await verify(plan, emit=emit, cancel=cancel)
 
-        return self.run_job("verify", job, self._verified, self._failed)
+        started = self.run_job("verify", job, self._verified, self._failed)
+        if not started:
+            self._stopped()
+        return started
+
+    def _on_events(self, events: list[Any]) -> None:
+        if self.runner.cancel_requested:
+            return
+        for event in events:
+            if isinstance(event, TableProgress):
+                self.status.setText(f"Reading {event.table}: {event.rows_done:,} rows")
+            elif isinstance(event, StepStarted):
+                self.status.setText(f"{event.step} {event.detail}".strip() + " …")
+
+    def _stopped(self) -> None:
+        self.runner.events.disconnect(self._on_events)
+        self.progress.setRange(0, 1)
+        self.progress.hide()
+        self.again_button.setEnabled(True)
+
+    def cancelling(self) -> None:
+        self.status.setText("Cancelling the verification …")
 
     def _verified(self, result: Any) -> None:
         assert isinstance(result, VerifyResult)
         self.ferry().verify_result = result
-        self.again_button.setEnabled(True)
+        self._stopped()
         self.verdict.setText(result.verdict)
         colour = "#2ea043" if result.passed else "#da3633"
         self.verdict.setStyleSheet(f"color: {colour};")
@@ -123,8 +177,14 @@ class VerifyPage(FerryPage):
         self.status.setText(f"Report: {result.report_path}" if result.report_path else "")
 
     def _failed(self, exc: BaseException) -> None:
-        self.again_button.setEnabled(True)
+        self._stopped()
         self.verdict.setText("Not verified")
+        if isinstance(exc, Cancelled):
+            self.status.setText(
+                "<b>Verification cancelled; the target was only read. Verify again to get "
+                "a verdict.</b>"
+            )
+            return
         self.status.setText(f"The verification could not run: {exc}")
         self.rollback_button.setVisible(True)
 
