@@ -23,6 +23,10 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 EXTRAS = "gui,test"
 
 
+#: every folder of Python the project owns (ruff checks them all)
+LINTED = ("core", "gui", "tests", "benchmarks", "examples", "packaging", "dev.py")
+
+
 def _stamp() -> str:
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + EXTRAS.encode())
     return digest.hexdigest()
@@ -69,8 +73,8 @@ def main(argv: list[str]) -> int:
         print("No screen found: running the bundled demo headless (ferry demo).", flush=True)
         return run("ferry", "demo", "ferry-demo", *argv[1:])
     checks = [
-        ("ruff", "format", "--check", "core", "gui", "tests", "benchmarks", "dev.py"),
-        ("ruff", "check", "core", "gui", "tests", "benchmarks", "dev.py"),
+        ("ruff", "format", "--check", *LINTED),
+        ("ruff", "check", *LINTED),
         ("mypy",),
     ]
     for check in checks:

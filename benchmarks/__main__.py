@@ -1,4 +1,4 @@
-"""``python -m benchmarks run [--size small|full] [--runs N] [--out docs/benchmarks.md]``."""
+"""``python -m benchmarks run [--size small|medium|full] [--runs N] [--out docs/benchmarks.md]``."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ Data is generated once, deterministically, under `$FERRY_BENCH_CACHE` or
 `$TMPDIR/ferry-bench/<size>-v<N>/` (full: 885 MiB SQLite + 265 MiB JSON, about a minute).
 `--size small` (2k + 10k rows, 10k records) is for CI: its times are dominated by interpreter
 start-up (importing Ferry ≈ 0.8 s), so only the full size says anything about the targets.
+`--size medium` (a fifth of full: 40k + 200k rows, 200k records; a run of every approach takes
+about two minutes) is for iterating on the engine; its ratios are close to full's.
 `tests/core/test_benchmark_smoke.py` runs every approach once on `small` and checks results,
 never times. Where the PostgreSQL server is on this machine its CPU competes with the client.
 The PostgreSQL tables use `TEXT` for the JSON columns (`analysis`, `metadata`) and
@@ -44,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     sub = parser.add_subparsers(dest="cmd", required=True)
     cmd = sub.add_parser("run", help="generate data (cached) and run the benchmark")
-    cmd.add_argument("--size", choices=["small", "full"], default="small")
+    cmd.add_argument("--size", choices=["small", "medium", "full"], default="small")
     cmd.add_argument("--runs", type=int, default=3)
     cmd.add_argument(
         "--out",

@@ -31,6 +31,8 @@ class Size:
 
 SIZES = {
     "small": Size("small", 2_000, 10_000, 10_000),
+    # a fifth of full: long enough that start-up does not dominate, quick to iterate with
+    "medium": Size("medium", 40_000, 200_000, 200_000),
     "full": Size("full", 200_000, 1_000_000, 1_000_000),
 }
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -112,7 +113,7 @@ def source_files(plan: Plan) -> list[SourceFile]:
     seen: set[Path] = set()
     found: list[SourceFile] = []
     for spec in plan.sources:
-        if spec.kind == "postgres":
+        if spec.kind in ("postgres", "merge"):  # a merge's inputs are sources of their own
             continue
         reader = open_source(spec, plan.base_dir)
         try:
@@ -354,10 +355,11 @@ def _store_source(folder: Path, index: int, source: SourceFile) -> dict[str, Any
             copy_file(source.path, dest)
             item["method"] = "copy"
     except (OSError, sqlite3.Error) as exc:
-        raise BackupError(
-            f"cannot back up source {source.source!r} file {source.path}: {_reason(exc)}",
-            hint="Check that the file is readable (and, for SQLite, a database); nothing was "
-            "written.",
+        raise _store_error(
+            f"cannot back up source {source.source!r} file {source.path}",
+            folder,
+            exc,
+            "Check that the file is readable (and, for SQLite, a database); nothing was written.",
         ) from None
     item["size"], item["sha256"] = file_sha256(dest)
     return item
@@ -373,13 +375,29 @@ def _store_sqlite_target(folder: Path, path: Path) -> dict[str, Any]:
         copy_sqlite(path, folder / stored)
         item["content_sha256"] = sqlite_digest(folder / stored, immutable=True)
     except (OSError, sqlite3.Error) as exc:
-        raise BackupError(
-            f"cannot back up the target {path}: {_reason(exc)}",
-            hint="Is it a SQLite database, and readable? Nothing was written.",
+        raise _store_error(
+            f"cannot back up the target {path}",
+            folder,
+            exc,
+            "Is it a SQLite database, and readable? Nothing was written.",
         ) from None
     item.update(state="present", stored=stored, method="sqlite-backup")
     item["size"], item["sha256"] = file_sha256(folder / stored)
     return item
+
+
+def _store_error(what: str, folder: Path, exc: BaseException, hint: str) -> BackupError:
+    """A full or read-only backup disk is about the destination, not the file copied: the
+    message then names the backup folder and says what to free."""
+    text = str(exc).lower()
+    full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+    if full or "disk is full" in text or "readonly" in text:
+        return BackupError(
+            f"{what} into {folder}: {_reason(exc)}",
+            hint="Free space in the backup folder, or set [backup] dir to a writable disk "
+            "with room; the unfinished backup was removed.",
+        )
+    return BackupError(f"{what}: {_reason(exc)}", hint=hint)
 
 
 def _reason(exc: BaseException) -> str:

@@ -234,11 +234,47 @@ def list_backups(plan: Plan) -> list[Backup]:
     return found
 
 
+def _damaged_after(root: Path, newest: str) -> tuple[Path, str] | None:
+    """A backup folder not older than ``newest`` (ids start with their UTC second; within one
+    second the order is unknown, so it counts) holding a manifest that cannot be used, with
+    the reason. A folder without any manifest is an interrupted backup: no migration ran
+    after it, so it is no reason to stop."""
+    if not root.is_dir():
+        return None
+    later = sorted(
+        (
+            f
+            for f in root.iterdir()
+            if _ID_RE.match(f.name) and f.name != newest and f.name[:16] >= newest[:16]
+        ),
+        reverse=True,
+    )
+    for folder in later:
+        manifest = folder / MANIFEST_NAME
+        if folder.is_dir() and (manifest.exists() or manifest.is_symlink()):
+            reason = read_manifest(folder)
+            if isinstance(reason, str):
+                return folder, reason
+    return None
+
+
 def find_backup(plan: Plan, backup_id: str | None = None) -> Path:
     """The folder of backup ``backup_id`` (the newest complete one when None)."""
     root = backup_root(plan)
     if backup_id is None:
         backups = list_backups(plan)
+        newest = backups[0].path.name if backups else ""
+        damaged = _damaged_after(root, newest)
+        if damaged is not None:
+            # A newer backup whose manifest was written but no longer reads: falling back to
+            # an older one would silently undo more than the last migration.
+            folder, reason = damaged
+            raise BackupError(
+                f"the newest backup {folder} is damaged ({reason}); Ferry does not fall back "
+                "to an older backup on its own",
+                hint="Name the backup to restore with --backup ID (`ferry backups PLAN` lists "
+                "the complete ones), or move the damaged folder away.",
+            )
         if not backups:
             raise BackupError(
                 f"there is no complete backup in {root}",

@@ -56,7 +56,7 @@ async def check_plan(plan: Plan) -> CheckReport:
     for source_spec in plan.sources:
         spec_name = source_spec.name
         try:
-            reader = open_source(source_spec, plan.base_dir)
+            reader = open_source(source_spec, plan.base_dir, plan.sources)
             try:
                 tables = await asyncio.to_thread(reader.describe)
             finally:

@@ -21,6 +21,7 @@ import json
 import math
 import sqlite3
 import struct
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -354,17 +355,23 @@ class Comparison:
 class HashStore:
     """A temporary SQLite file holding, per check, the source's ``(key, hash)`` rows, the
     target's, and the keys the last run rejected; the comparison is a few SQL joins, so memory
-    stays flat whatever the size. Use from one thread at a time."""
+    stays flat whatever the size. Rows may be put from two threads at once (the source and
+    the target side): a lock orders the writes."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._lock = threading.Lock()
         for pragma in ("journal_mode = OFF", "synchronous = OFF", "temp_store = FILE"):
             self.db.execute(f"PRAGMA {pragma}")
 
     def close(self) -> None:
-        """Close the file (the caller removes it)."""
-        self.db.close()
+        """Close the file (the caller removes it). Under the lock: a worker thread still
+        hashing a batch of a side that was cancelled (the other side failed) must not be
+        inside an insert when the connection goes, or the process crashes; its next insert
+        then fails cleanly on the closed connection."""
+        with self._lock:
+            self.db.close()
 
     def add_check(self, check: int) -> None:
         """Create the tables of one check."""
@@ -381,13 +388,14 @@ class HashStore:
     def _insert(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
-        self.db.execute("BEGIN")
-        try:
-            self.db.executemany(sql, rows)
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        with self._lock:
+            self.db.execute("BEGIN")
+            try:
+                self.db.executemany(sql, rows)
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     def put_source(self, check: int, rows: list[tuple[bytes, bytes, Any, bytes, int]]) -> None:
         """``(key, hash, newer, vals, seq)`` rows; a repeated key replaces the earlier row, as
@@ -404,7 +412,8 @@ class HashStore:
 
     def index_target(self, check: int) -> None:
         """Index the target rows by key (once they are all in)."""
-        self.db.execute(f"CREATE INDEX tgt_{check}_key ON tgt_{check} (key)")
+        with self._lock:
+            self.db.execute(f"CREATE INDEX tgt_{check}_key ON tgt_{check} (key)")
 
     def compare(
         self, check: int, rule: str, later: list[int], limit: int, *, newer: bool = False

@@ -49,6 +49,8 @@ out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 class _State:
     debug = False
+    #: the real command (main) also cancels cleanly on a Ctrl-C after an engine step
+    clean_ctrl_c = False
 
 
 def _fail(exc: BaseException) -> None:
@@ -86,6 +88,18 @@ def _run(coro_factory: Callable[[CancelToken], Coroutine[Any, Any, T]]) -> T:
     except (FerryError, Exception) as exc:
         _fail(exc)
         raise  # unreachable: _fail exits
+    finally:
+        if _State.clean_ctrl_c:  # asyncio put Python's KeyboardInterrupt handler back
+            signal.signal(signal.SIGINT, _cancel_between_steps)
+
+
+def _cancel_between_steps(_signum: int, _frame: object) -> None:
+    """Ctrl-C after an engine step, while none runs (between the backup and the migration,
+    printing a result): nothing is half-done, so the command stops cleanly."""
+    raise Cancelled(
+        "Cancelled between steps: a finished step (a backup, a committed migration) stays "
+        "done; nothing else was started."
+    )
 
 
 def _interrupt(cancel: CancelToken, loop: asyncio.AbstractEventLoop) -> None:
@@ -364,10 +378,31 @@ def _print_result(result: Any, verb: str) -> None:
     for t, counts in rows:
         table.add_row(escape(t.name), escape(t.source), *(str(counts[k]) for k in shown))
     out.print(table)
+    _print_merges(result.merges)
     if result.rejects:
         out.print(f"[yellow]{result.rejected_total} rejected rows[/] (first ones):")
         for reject in result.rejects[:5]:
             out.print(f"  {escape(reject.table)} {escape(reject.key)}: {escape(reject.reason)}")
+
+
+def _print_merges(merges: list[dict[str, Any]]) -> None:
+    """Per merge source: what each input gave, and the rows taken for deletions."""
+    for merge in merges:
+        table = Table(
+            title=f"merge source {escape(merge['source'])} (by {', '.join(merge['key'])})"
+        )
+        for column in ("input", "rows", "only here", "values won", "repeated keys"):
+            table.add_column(column, justify="left" if column == "input" else "right")
+        for entry in merge["inputs"]:
+            counts = (entry["rows"], entry["only_here"], entry["won"], entry["duplicates"])
+            table.add_row(escape(entry["table"]), *(str(c) for c in counts))
+        out.print(table)
+        if merge["deleted"]:
+            keys = "; ".join(merge["deleted_keys"][:10])
+            out.print(
+                f"  [yellow]{merge['deleted']} rows treated as deletions[/] "
+                f"({escape(merge['deletion_rule'])}): {escape(keys)}"
+            )
 
 
 def _engine_run(plan: Plan, preview: bool, as_json: bool, quiet: bool, **options: Any) -> Any:
@@ -486,7 +521,7 @@ def preview(
         out.print(f"[yellow]Sample:[/] the first {sample} rows of each source table only.")
     _print_diffs(result)
     for statement in result.ddl:
-        out.print(f"[dim]{escape(statement.strip())};[/]")
+        out.print(f"[dim]{escape(statement.strip().rstrip(';'))};[/]")
     out.print(f"Preview only: {escape(result.target)} is unchanged.")
 
 
@@ -578,6 +613,9 @@ def _register_commands() -> None:
 
 def main() -> None:
     """Entry point of the ``ferry`` command."""
+    # Once an engine step ran, Ctrl-C between steps stops cleanly too (see _run; commands
+    # that never run one, such as `ferry gui`, keep Python's own Ctrl-C).
+    _State.clean_ctrl_c = True
     try:
         cli.main(standalone_mode=True)
     except Cancelled as exc:  # pragma: no cover - handled in _run

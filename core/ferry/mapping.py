@@ -33,7 +33,7 @@ async def open_plan_sources(
         for spec in plan.sources:
             if spec.name not in used:
                 continue
-            reader = open_source(spec, plan.base_dir)
+            reader = open_source(spec, plan.base_dir, plan.sources)
             readers[spec.name] = reader
             for described in await asyncio.to_thread(reader.describe):
                 tables[described.name] = described

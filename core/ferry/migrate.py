@@ -2,14 +2,18 @@
 
 ``migrate(plan)`` reads every source table a plan uses, maps and casts each row, stages the
 rows in the target, then merges table after table (parents before children) by key under
-the table's conflict rule, journals the run and commits. ``preview=True`` does all of it and
-rolls back, so its counts are exactly what a migration would do. Any failure or a cancel rolls
-back: the target is left as it was.
+the table's conflict rule, journals the run and commits. Reading, mapping and writing overlap
+(a pipeline of batches); an empty target table is loaded directly, without stage and merge,
+and a non-empty one stages rows it already holds unchanged as their key alone.
+``preview=True`` does all of it and rolls back, so its counts are exactly what a migration
+would do. Any failure or a cancel rolls back: the target is left as it was.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import copy
 import time
 import uuid
 from collections.abc import Callable, Collection, Mapping
@@ -18,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .batching import Prefetch
 from .diff import row_diff
 from .errors import Cancelled, ConflictError, FerryError, PlanError, RejectedRowsError
 from .events import (
@@ -37,15 +42,19 @@ from .plan import ColumnSpec, Plan, TableSpec
 from .report import ReportKind, report_paths, write_report
 from .results import Reject, RunResult, TableResult
 from .schema import ColumnInfo, TableInfo, check_names, dependency_order
-from .sources import Batch, SourceReader, SourceTable
-from .sources.base import next_batch
+from .sources import SourceReader, SourceTable
+from .sources.merge import MergeSource
+from .sourcewatch import SourceWatch
 from .targets import Stage, Target, open_target
+from .targets.base import DirectLoadRefused, Encoded
 from .transform import RowMapper, load_hook
 from .transform import RowRejected as MapRejected
 from .values import LogicalType, value_type
 
 #: rejected rows kept whole for the report; beyond this only the count grows
 MAX_KEPT_REJECTS = 1000
+#: mapped batches waiting for the writer (bounds memory; two keep the database busy)
+_AHEAD = 2
 _MAX_WARNINGS_PER_KIND = 20
 
 
@@ -65,6 +74,35 @@ class _Route:
     started: float = field(default_factory=time.perf_counter)
     #: seconds spent on this table alone (mapping, staging, merging)
     busy: float = 0.0
+    #: rows go straight into the (empty) target table instead of the stage
+    direct: bool = False
+    #: rows the target already holds unchanged are staged as their key alone
+    compare_first: bool = False
+    #: rows loaded straight into the target table
+    loaded: int = 0
+    #: the mapper's compiled row function with the adapters (rebuilt when columns are added)
+    row_fn: Callable[[dict[str, Any]], tuple[Any, ...] | None] | None = None
+
+
+@dataclass
+class _Work:
+    """One mapped batch on its way from the reading thread to the target."""
+
+    route: _Route
+    rows_read: int
+    prepared: list[tuple[Any, ...]]
+    rejected: list[tuple[str, str, dict[str, Any]]]
+    skipped: int
+    encoded: Encoded
+    seconds: float
+
+
+class _RestartStaged(Exception):
+    """A direct load was refused: the run starts over with that table staged."""
+
+    def __init__(self, refused: DirectLoadRefused) -> None:
+        super().__init__(str(refused))
+        self.refused = refused
 
 
 async def migrate(
@@ -127,6 +165,8 @@ class _Run:
         self._warned: dict[str, int] = {}
         self.readers: dict[str, SourceReader] = {}
         self.source_tables: dict[str, SourceTable] = {}
+        #: tables that must go through a stage (a direct load of them was refused)
+        self.staged_only: set[str] = set()
 
     # -- helpers -----------------------------------------------------------------------------
     def warn(self, message: str, table: str = "", kind: str = "") -> None:
@@ -205,7 +245,7 @@ class _Run:
             self.step_done("connect", started)
             committed = False
             try:
-                await self._run(target)
+                await self._run_attempts(target)
                 self.result.status = "previewed" if self.preview else "completed"
                 self.result.finished_at = datetime.now(UTC)
                 if self.write_reports:
@@ -237,6 +277,38 @@ class _Run:
 
     async def _open_sources(self) -> None:
         self.readers, self.source_tables = await open_plan_sources(self.plan)
+        # Fingerprints of the source files, compared once every row is read.
+        self.watch = await asyncio.to_thread(SourceWatch, self.readers)
+
+    async def _run_attempts(self, target: Target) -> None:
+        """Run once; when the target refused rows loaded straight into an empty table, roll
+        back to before the run and run again with that table staged (so only the offending
+        rows are rejected, exactly as if it had been staged from the start)."""
+        while True:
+            before = copy.deepcopy(self.result)
+            savepoint = await target.conn.begin_nested()
+            try:
+                await self._run(target)
+            except _RestartStaged as exc:
+                await savepoint.rollback()
+                refused = exc.refused
+                self.result, self._warned = before, {}
+                self.staged_only.add(refused.table)
+                for reader in self.readers.values():
+                    reader.close()
+                await self._open_sources()
+                # Not a warning: the result is what a staged load gives (it reports the
+                # offending rows); the wizard is told why reading starts over.
+                self.emit(
+                    StepStarted(
+                        "read",
+                        f"again: {refused.table} refused a row loaded straight into the "
+                        f"empty table ({refused.reason}); it is staged now",
+                    )
+                )
+                continue
+            await savepoint.commit()
+            return
 
     async def _run(self, target: Target) -> None:
         started = self.step("schema")
@@ -247,6 +319,10 @@ class _Run:
         routes = await self._make_routes(target, tables)
         started = self.step("read")
         await self._stream(target, routes)
+        for change in await asyncio.to_thread(self.watch.changes):
+            self.result.source_changes.append(change)
+            self.warn(change.message, kind=f"source-change:{change.path}")
+        self._note_merges()
         self.step_done("read", started)
 
         started = self.step("merge")
@@ -256,6 +332,21 @@ class _Run:
                 self.cancel.raise_if_cancelled()
                 await self._merge(target, route)
         self.step_done("merge", started)
+
+    def _note_merges(self) -> None:
+        """Say what each merge source took from where, and which rows it held for deleted."""
+        for reader in self.readers.values():
+            if not isinstance(reader, MergeSource):
+                continue
+            summary = reader.summary
+            self.result.merges.append(summary.to_dict())
+            if summary.deleted:
+                shown = "; ".join(summary.deleted_keys[:5])
+                self.warn(
+                    f"{summary.source}: {summary.deleted} rows are treated as deletions and "
+                    f"not migrated ({summary.deletion_rule}; first: {shown})",
+                    kind=f"{summary.source}:merge-deleted",
+                )
 
     # -- schema ------------------------------------------------------------------------------
     async def _prepare_schema(self, target: Target) -> dict[str, TableInfo]:
@@ -294,11 +385,29 @@ class _Run:
                 known_fields=set(source.columns),
                 total=source.row_estimate,
             )
+            route.direct, route.compare_first = await self._load_mode(target, spec, info, mapper)
             if not info.created:
                 for field_name in source.columns:
                     self._note_unmapped(route, field_name)
             routes.append(route)
         return routes
+
+    async def _load_mode(
+        self, target: Target, spec: TableSpec, info: TableInfo, mapper: RowMapper
+    ) -> tuple[bool, bool]:
+        """(direct, compare_first) for a table whose primary key is the plan's key.
+
+        Direct: rows go straight into the table, skipping stage and merge, when it is empty
+        and fed by this table spec alone (a repeated key is refused by the database and the
+        table is staged after all). Compare first: in a non-empty table keyed by one column,
+        each batch's rows are looked up by key and the unchanged ones staged as their key
+        alone (a re-run on unchanged data then writes almost nothing)."""
+        if not mapper.key or set(info.primary_key) != set(mapper.key):
+            return False, False
+        if await target.is_empty(info):
+            alone = sum(1 for s in self.plan.tables if s.name == spec.name) == 1
+            return alone and info.name not in self.staged_only, False
+        return False, len(mapper.key) == 1
 
     def _note_unmapped(self, route: _Route, field_name: str) -> None:
         if (
@@ -315,64 +424,140 @@ class _Run:
 
     # -- streaming ---------------------------------------------------------------------------
     async def _stream(self, target: Target, routes: list[_Route]) -> None:
+        """Read, map and write every batch as a pipeline: a worker thread reads and maps the
+        next batches (at most ``_AHEAD`` waiting) while the event loop writes the current one,
+        so the database works while Python maps."""
+        queue: asyncio.Queue[_Work | BaseException | None] = asyncio.Queue(maxsize=_AHEAD)
+        producer = asyncio.create_task(self._produce(target, routes, queue))
+        try:
+            while (work := await queue.get()) is not None:
+                try:
+                    if isinstance(work, BaseException):
+                        raise work
+                    self.cancel.raise_if_cancelled()
+                    await self._write(target, work)
+                finally:
+                    queue.task_done()
+        finally:
+            if not producer.done():
+                producer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await producer
+
+    async def _produce(
+        self, target: Target, routes: list[_Route], queue: asyncio.Queue[Any]
+    ) -> None:
+        """Read and map batches into ``queue``; ends with None, or with the error that
+        stopped it."""
+        try:
+            await self._read_all(target, routes, queue)
+        except Exception as exc:  # handed to the writer, which raises it in order
+            await queue.put(exc)
+            return
+        await queue.put(None)
+
+    async def _read_all(
+        self, target: Target, routes: list[_Route], queue: asyncio.Queue[Any]
+    ) -> None:
         by_source: dict[str, list[_Route]] = {}
         for route in routes:
             by_source.setdefault(route.spec.source, []).append(route)
         batch_size = self.plan.options.batch_size
-        sample = self.sample
         for name, reader in self.readers.items():
-            batches = reader.batches(batch_size)
             mine = [r for r in routes if r.spec.source.split(".", 1)[0] == name]
-            while True:
-                self.cancel.raise_if_cancelled()
-                if sample is not None and all(r.result.rows_read >= sample for r in mine):
-                    break  # the sample is complete: the rest of the source is not read
-                batch = await asyncio.to_thread(next_batch, batches)
-                if batch is None:
-                    break
-                for route in by_source.get(batch.table, []):
-                    rows = batch.rows
-                    if sample is not None:
-                        rows = rows[: max(sample - route.result.rows_read, 0)]
-                        if not rows:
-                            continue
-                    began = time.perf_counter()
-                    if not route.result.rows_read:
-                        route.started = began
-                    await self._widen_for_new_fields(target, route, Batch(batch.table, rows))
-                    prepared, rejected, skipped = await asyncio.to_thread(_map_rows, route, rows)
-                    route.result.rows_read += len(rows)
-                    route.result.skipped += skipped
-                    for key, reason, row in rejected:
-                        self.reject(route, key, reason, row)
-                    refused = await target.write_stage(route.stage, prepared)
-                    for index, reason in refused:
-                        values = prepared[index]
-                        row_values = route.mapper.values_dict(values)
-                        self.reject(
-                            route, route.mapper.key_of(values), reason, row_values, "constraint"
-                        )
-                    route.busy += time.perf_counter() - began
-                    elapsed = max(time.perf_counter() - route.started, 1e-6)
-                    self.emit(
-                        TableProgress(
-                            route.info.name,
-                            route.result.rows_read,
-                            route.total,
-                            route.result.rows_read / elapsed,
-                        )
-                    )
+            async with Prefetch(reader.batches(batch_size)) as batches:
+                await self._map_source(target, by_source, mine, batches, queue)
 
-    async def _widen_for_new_fields(self, target: Target, route: _Route, batch: Batch) -> None:
-        """Fields the first records did not show: add columns to a table Ferry created,
-        otherwise warn once that they are not migrated."""
+    async def _map_source(
+        self,
+        target: Target,
+        by_source: dict[str, list[_Route]],
+        mine: list[_Route],
+        batches: Prefetch,
+        queue: asyncio.Queue[Any],
+    ) -> None:
+        sample = self.sample
+        while True:
+            self.cancel.raise_if_cancelled()
+            if sample is not None and all(r.result.rows_read >= sample for r in mine):
+                break  # the sample is complete: the rest of the source is not read
+            batch = await batches.next()
+            if batch is None:
+                break
+            for route in by_source.get(batch.table, []):
+                rows = batch.rows
+                if sample is not None:
+                    rows = rows[: max(sample - route.result.rows_read, 0)]
+                    if not rows:
+                        continue
+                if not route.result.rows_read:
+                    route.started = time.perf_counter()
+                new = await asyncio.to_thread(_new_fields, route.known_fields, rows)
+                if new:
+                    await queue.join()  # schema changes wait for the writes before them
+                    await self._widen_for_new_fields(target, route, new)
+                    route.row_fn = None
+                if route.row_fn is None:
+                    route.row_fn = route.mapper.row_function(route.adapters)
+                work = await asyncio.to_thread(_map_rows, route, target, rows)
+                route.result.rows_read += len(rows)
+                work.rows_read = route.result.rows_read
+                await queue.put(work)
+
+    async def _write(self, target: Target, work: _Work) -> None:
+        """Write one mapped batch (stage or direct) and account for it."""
+        route = work.route
+        began = time.perf_counter()
+        route.result.skipped += work.skipped
+        for key, reason, row in work.rejected:
+            self.reject(route, key, reason, row)
+        if route.direct:
+            try:
+                await target.load_direct(route.stage, work.encoded)
+            except DirectLoadRefused as exc:
+                raise _RestartStaged(exc) from None
+            route.loaded += len(work.prepared)
+        else:
+            encoded = work.encoded
+            if route.compare_first and work.prepared:
+                encoded = await self._mark_unchanged(target, route, work.prepared)
+            refused = await target.write_stage(route.stage, work.prepared, encoded)
+            for index, reason in refused:
+                values = work.prepared[index]
+                row_values = route.mapper.values_dict(values)
+                self.reject(route, route.mapper.key_of(values), reason, row_values, "constraint")
+        route.busy += work.seconds + time.perf_counter() - began
+        elapsed = max(time.perf_counter() - route.started, 1e-6)
+        self.emit(
+            TableProgress(route.info.name, work.rows_read, route.total, work.rows_read / elapsed)
+        )
+
+    async def _mark_unchanged(
+        self, target: Target, route: _Route, prepared: list[tuple[Any, ...]]
+    ) -> Encoded:
+        """Look the batch's keys up in the target and encode the rows, the unchanged ones as
+        key-only markers (see :meth:`Target.encode_rows`)."""
+        stage = route.stage
+        key = stage.columns.index(stage.key[0])
+        existing = await target.existing_rows(stage, [row[key] for row in prepared])
+        compared = [stage.columns.index(c) for c in stage.compare]
+
+        def encode() -> Encoded:
+            same = []
+            for row in prepared:
+                old = existing.get(row[key])
+                same.append(old is not None and old == tuple([row[i] for i in compared]))
+            return target.encode_rows(stage, prepared, direct=False, same=same)
+
+        return await asyncio.to_thread(encode)
+
+    async def _widen_for_new_fields(
+        self, target: Target, route: _Route, new: dict[str, Any]
+    ) -> None:
+        """Fields the first records did not show (``new``: a value of each, from
+        :func:`_new_fields`): add columns to a table Ferry created, otherwise warn once that
+        they are not migrated."""
         known = route.known_fields
-        new: dict[str, Any] = {}
-        for row in batch.rows:
-            if not known.issuperset(row):
-                for key, value in row.items():
-                    if key not in known and (key not in new or new[key] is None):
-                        new[key] = value
         for field_name, sample in new.items():
             known.add(field_name)
             mapped = field_name in route.mapper.source_fields
@@ -408,6 +593,13 @@ class _Run:
     async def _merge(self, target: Target, route: _Route) -> None:
         stage, spec, result = route.stage, route.spec, route.result
         started = time.perf_counter()
+        if route.direct:
+            # Loaded straight into the table, which was empty: every row is an insert.
+            result.inserted = route.loaded
+            result.seconds = route.busy
+            self.emit(TableFinished(route.info.name, result.counts(), 0.0))
+            self.result.tables.append(result)
+            return
         await target.index_stage(stage)
         duplicates, dropped = await target.dedupe_stage(stage, MAX_KEPT_REJECTS)
         if duplicates:
@@ -474,25 +666,44 @@ class _Run:
         self.result.tables.append(result)
 
 
-def _map_rows(
-    route: _Route, rows: list[dict[str, Any]]
-) -> tuple[list[tuple[Any, ...]], list[tuple[str, str, dict[str, Any]]], int]:
-    """Map, cast and adapt one batch (runs in a worker thread)."""
-    mapper, adapters = route.mapper, route.adapters
+def _new_fields(known: set[str], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Fields of ``rows`` not in ``known``, each with a value (a non-null one where a row has
+    it), in first-seen order (runs in a worker thread)."""
+    new: dict[str, Any] = {}
+    for row in rows:
+        if not known.issuperset(row):
+            for key, value in row.items():
+                if key not in known and (key not in new or new[key] is None):
+                    new[key] = value
+    return new
+
+
+def _map_rows(route: _Route, target: Target, rows: list[dict[str, Any]]) -> _Work:
+    """Map, cast, adapt and encode one batch (runs in a worker thread)."""
+    began = time.perf_counter()
+    map_row = route.row_fn
+    assert map_row is not None
     prepared: list[tuple[Any, ...]] = []
     rejected: list[tuple[str, str, dict[str, Any]]] = []
     skipped = 0
     for row in rows:
         try:
-            values = mapper.map(row)
+            values = map_row(row)
         except MapRejected as exc:
             rejected.append((_source_key(route, row), exc.reason, row))
             continue
         if values is None:
             skipped += 1
             continue
-        prepared.append(tuple(adapt(v) for adapt, v in zip(adapters, values, strict=True)))
-    return prepared, rejected, skipped
+        prepared.append(values)
+    # A compare-first batch is encoded once its unchanged rows are known (_mark_unchanged).
+    encoded = (
+        Encoded(0, None)
+        if route.compare_first
+        else (target.encode_rows(route.stage, prepared, route.direct))
+    )
+    seconds = time.perf_counter() - began
+    return _Work(route, 0, prepared, rejected, skipped, encoded, seconds)
 
 
 def _source_key(route: _Route, row: dict[str, Any]) -> str:

@@ -23,7 +23,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,16 @@ _RELATION_SQL = """
 SELECT c.oid, n.nspname, c.relname, c.relkind, pg_total_relation_size(c.oid)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.oid = to_regclass(%s)
+"""
+
+#: functions and procedures of the schemas on the search path (not those of extensions):
+#: a schema.sql creates them along with the tables, so a rollback drops the new ones too
+_ROUTINES_SQL = """
+SELECT p.oid::regprocedure::text
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = ANY (current_schemas(false))
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+ORDER BY 1
 """
 
 _COLUMNS_SQL = """
@@ -111,10 +121,11 @@ class PgParams:
         return env
 
 
-def pg_params(spec: TargetSpec) -> PgParams:
-    """Connection parameters for a plan's PostgreSQL target (password resolved, not in a URL)."""
+def pg_params(spec: TargetSpec, base_dir: Path | None = None) -> PgParams:
+    """Connection parameters for a plan's PostgreSQL target (password resolved, not in a URL;
+    a relative ``sslrootcert`` taken from ``base_dir``, the plan's folder)."""
     url = pg_url(spec.url)
-    kwargs = connect_args(spec, url, spec.password_env)
+    kwargs = connect_args(spec, url, spec.password_env, base_dir)
     kwargs["client_encoding"] = "UTF8"
     conninfo = re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql://", spec.url)
     return PgParams(conninfo, kwargs, describe_url(url))
@@ -195,7 +206,7 @@ class PgBackupSession:
         """Connect, look at the plan's tables and pick the dump method."""
         if requested not in ("auto", "pg_dump", "copy"):
             raise ValueError(f"pg_method must be auto, pg_dump or copy (got {requested!r})")
-        params = pg_params(plan.target)
+        params = pg_params(plan.target, plan.base_dir)
         conn = params.connect()
         session = cls(params, conn)
         try:
@@ -216,12 +227,17 @@ class PgBackupSession:
 
     def describe(self) -> dict[str, Any]:
         """What the manifest records about the target and the method."""
+        try:
+            routines = [str(r[0]) for r in self.conn.execute(_ROUTINES_SQL)]
+        except psycopg.Error as exc:
+            raise _wrap(exc, "listing the target's functions", self.params.where) from None
         return {
             "location": self.params.where,
             "server_version": self.conn.info.server_version,
             "method": self.method,
             "method_note": self.method_note,
             "encoding": "UTF8",
+            "routines": routines,
         }
 
     def _inspect(self, names: list[str]) -> None:
@@ -427,6 +443,8 @@ class RestorePlan:
     extra_columns: dict[str, list[str]]
     #: restored tables, parents before children
     order: list[dict[str, Any]]
+    #: functions created since the backup (dropped once the tables are)
+    routines: list[str] = field(default_factory=list)
 
 
 def _qualified(item: dict[str, Any]) -> str:
@@ -489,9 +507,14 @@ class PgRestore:
                 locked = [r[0] for r in self.conn.execute(f"SELECT {names}").fetchall()]
                 self.conn.execute(f"LOCK TABLE {', '.join(locked)} IN ACCESS EXCLUSIVE MODE")
             order = self._order(present, oids, drop)
+            routines: list[str] = []
+            then = self.manifest.get("target", {}).get("routines")
+            if isinstance(then, list):  # older backups did not record them
+                now = [str(r[0]) for r in self.conn.execute(_ROUTINES_SQL)]
+                routines = [r for r in now if r not in then]
         except psycopg.Error as exc:
             raise self._fail(exc, "checking the target against the backup") from None
-        return RestorePlan(items, oids, drop, extra, order)
+        return RestorePlan(items, oids, drop, extra, order, routines)
 
     def _order(
         self, present: list[dict[str, Any]], oids: dict[str, int], drop: list[str]
@@ -533,6 +556,17 @@ class PgRestore:
                     self.conn.execute(f"ALTER TABLE {_qualified(item)} DROP COLUMN {quote(column)}")
         except psycopg.Error as exc:
             raise self._fail(exc, "dropping what the migration created") from None
+        kept = []
+        for routine in plan.routines:
+            # One still in use (by a table the backup had) stays: dropping it would break that.
+            try:
+                with self.conn.transaction():
+                    self.conn.execute(f"DROP ROUTINE {routine}")
+            except psycopg.errors.DependentObjectsStillExist:
+                kept.append(routine)
+            except psycopg.Error as exc:
+                raise self._fail(exc, f"dropping function {routine}") from None
+        plan.routines = [r for r in plan.routines if r not in kept]
 
     def clear(self, plan: RestorePlan) -> dict[str, list[str]]:
         """Switch user triggers off and delete every restored table's rows, children first.

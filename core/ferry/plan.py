@@ -18,8 +18,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from .errors import PlanError
 from .values import LogicalType
@@ -27,13 +25,26 @@ from .values import LogicalType
 PLAN_VERSION = 1
 DEFAULT_TARGET_URL = "sqlite:///ferry.db"
 
-SourceKind = Literal["json", "jsonl", "env", "text", "sqlite", "postgres"]
+SourceKind = Literal["json", "jsonl", "env", "text", "sqlite", "postgres", "merge"]
 ConflictRule = Literal["insert", "update", "newer", "error"]
 TextOp = Literal["trim", "lower", "upper"]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_assignment=True)
+
+
+class DeletionRule(_Model):
+    """When a key one merge input lacks means "deleted there", not "new elsewhere".
+
+    A row missing from ``missing_from`` whose ``by`` value is older than ``before`` (a fixed
+    time, or ``newest``: the newest ``by`` value that input holds, i.e. its last sync) was
+    deleted in that copy and is not migrated; a younger one is new and is kept.
+    """
+
+    missing_from: str = Field(min_length=1)
+    by: str = Field(min_length=1)
+    before: str = "newest"
 
 
 class SourceSpec(_Model):
@@ -60,10 +71,27 @@ class SourceSpec(_Model):
     #: text sources: a regular expression with a ``key`` group, applied to each file name
     key_pattern: str | None = None
     encoding: str = "utf-8"
+    #: merge sources: the source tables merged by ``key``, highest precedence first
+    inputs: list[str] = Field(default_factory=list)
+    #: merge sources: the columns that identify one row across the inputs
+    key: list[str] = Field(default_factory=list)
+    #: merge sources: text ops applied to the key before matching (``lower``: a .env file's
+    #: ``WHISPER_MODEL`` meets settings.json's ``whisper_model``); merged keys come out so
+    key_ops: list[TextOp] = Field(default_factory=list)
+    #: merge sources: column -> inputs that win that column first (the rest follow ``inputs``)
+    prefer: dict[str, list[str]] = Field(default_factory=dict)
+    #: merge sources: which missing rows were deleted in one copy rather than added in another
+    deletions: DeletionRule | None = None
 
     @model_validator(mode="after")
     def _needs_location(self) -> SourceSpec:
-        if self.kind == "postgres":
+        if self.kind == "merge":
+            self._check_merge()
+        elif self.inputs or self.key or self.key_ops or self.prefer or self.deletions:
+            raise ValueError(
+                "'inputs', 'key', 'key_ops', 'prefer' and 'deletions' are for merge sources"
+            )
+        elif self.kind == "postgres":
             if not self.url:
                 raise ValueError("a postgres source needs 'url'")
             _check_no_password(self.url)
@@ -71,10 +99,31 @@ class SourceSpec(_Model):
             raise ValueError(f"a {self.kind} source needs 'path'")
         return self
 
+    def _check_merge(self) -> None:
+        if len(self.inputs) < 2:
+            raise ValueError("a merge source needs at least two 'inputs' (source tables)")
+        if len(set(self.inputs)) != len(self.inputs):
+            raise ValueError("a merge source lists each input once")
+        if not self.key:
+            raise ValueError("a merge source needs 'key': the columns that identify a row")
+        for column, order in self.prefer.items():
+            unknown = [name for name in order if name not in self.inputs]
+            if unknown or not order:
+                raise ValueError(
+                    f"prefer.{column} names {', '.join(unknown) or 'no input'}; "
+                    f"it lists inputs of this source ({', '.join(self.inputs)})"
+                )
+        if self.deletions and self.deletions.missing_from not in self.inputs:
+            raise ValueError(
+                f"deletions.missing_from {self.deletions.missing_from!r} is not one of the "
+                f"inputs ({', '.join(self.inputs)})"
+            )
+
 
 class ColumnSpec(_Model):
     """How one target column gets its value. Steps run in the documented order:
-    from/const/now -> parse_json -> json_path -> default -> text ops -> is_not_null -> cast."""
+    from/const/now -> parse_json -> json_path -> default -> text ops -> lookup -> is_not_null
+    -> cast."""
 
     from_: str | None = Field(default=None, alias="from")
     const: Any = None
@@ -83,6 +132,8 @@ class ColumnSpec(_Model):
     json_path: str | None = None
     default: Any = None
     ops: list[TextOp] = Field(default_factory=list)
+    #: value -> replacement (``{ boolean = "bool" }``); values it does not name pass unchanged
+    lookup: dict[str, Any] = Field(default_factory=dict)
     is_not_null: bool = False
     cast: LogicalType | None = None
     #: what a value that fails parse_json or cast does: reject its row, or warn and use fallback
@@ -220,6 +271,21 @@ class OptionsSpec(_Model):
         return zone_of(self.timezone)
 
 
+def _check_merge_cycles(sources: list[SourceSpec]) -> None:
+    """A merge source may read another merge source, never itself through a chain."""
+    inputs = {s.name: {e.split(".", 1)[0] for e in s.inputs} for s in sources}
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        for child in inputs.get(name, ()):
+            if child in path:
+                chain = " -> ".join((*path, child))
+                raise ValueError(f"merge sources read each other in a circle: {chain}")
+            visit(child, (*path, child))
+
+    for name in inputs:
+        visit(name, (name,))
+
+
 def zone_of(name: str) -> tzinfo:
     """The time zone called ``name`` (an IANA name such as ``Europe/Berlin``, or ``UTC``)."""
     if name.strip().upper() in ("UTC", "Z", "ETC/UTC"):
@@ -268,6 +334,16 @@ class Plan(_Model):
                     f"table {table.name!r} reads source {table.source!r}, "
                     f"but no source is named {root!r}{hint}"
                 )
+        for spec in self.sources:
+            for entry in spec.inputs:
+                root = entry.split(".", 1)[0]
+                if root not in names:
+                    hint = _did_you_mean(root, names)
+                    raise ValueError(
+                        f"merge source {spec.name!r} reads {entry!r}, "
+                        f"but no source is named {root!r}{hint}"
+                    )
+        _check_merge_cycles(self.sources)
         return self
 
     def source(self, name: str) -> SourceSpec:
@@ -325,6 +401,11 @@ def _drop_none(value: Any) -> Any:
 
 
 def _check_no_password(url: str) -> None:
+    # Imported here: SQLAlchemy takes a quarter of a second to load, and `ferry --help`,
+    # `ferry --version` and plan files without a database URL do not need it.
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = make_url(url)
     except ArgumentError as exc:

@@ -511,12 +511,68 @@ def _assertions(result: Mapping[str, Any]) -> str:
     return _section("Assertions", _table(head, rows, "assertions"), len(assertions), "assertions")
 
 
+def _merges(result: Mapping[str, Any]) -> str:
+    """Per merge source: what each input held and gave, and the rows taken for deletions."""
+    parts = []
+    for merge in _dicts(result.get("merges")):
+        head = [("input", ""), ("rows", "num"), ("only here", "num"), ("values won", "num")]
+        head += [("repeated keys", "num")]
+        rows = []
+        for entry in _dicts(merge.get("inputs")):
+            cells = [f'<td class="src">{_e(entry.get("table"))}</td>']
+            for key in ("rows", "only_here", "won", "duplicates"):
+                cells.append(f'<td class="num">{_num(entry.get(key))}</td>')
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+        key = ", ".join(_strings(merge.get("key")))
+        text = (
+            f"<p><b>{_e(merge.get('source'))}</b> (by {_e(key)}): "
+            f"{_num(merge.get('rows'))} merged rows, {_num(merge.get('in_all'))} held by every "
+            f"input, {_num(merge.get('deleted'))} treated as deletions.</p>"
+        )
+        if merge.get("deletion_rule"):
+            text += f'<p class="muted">Rule: {_e(merge.get("deletion_rule"))}.</p>'
+        deleted = _strings(merge.get("deleted_keys"))
+        if deleted:
+            items = "".join(f"<li>{_e(k)}</li>" for k in deleted)
+            text += f"<details><summary>Deleted rows (first {len(deleted)})</summary>"
+            text += f"<ul>{items}</ul></details>"
+        parts.append(text + _table(head, rows, "counts"))
+    if not parts:
+        return ""
+    return _section("Merged sources", "\n".join(parts), len(parts), "merges")
+
+
 def _warnings(result: Mapping[str, Any]) -> str:
     warnings = _strings(result.get("warnings"))
     if not warnings:
         return ""
     items = "\n".join(f"<li>{_e(w)}</li>" for w in warnings)
     return _section("Warnings", f'<ul class="warnings">\n{items}\n</ul>', len(warnings))
+
+
+def _source_changes(result: Mapping[str, Any]) -> str:
+    """Source files the application changed while Ferry read them (see sourcewatch)."""
+    changes = _dicts(result.get("source_changes"))
+    if not changes:
+        return ""
+    head = [("source", ""), ("file", ""), ("before", ""), ("after", ""), ("what it means", "")]
+    rows = [
+        "<tr>"
+        f'<td class="name">{_e(c.get("source"))}</td>'
+        f"<td><code>{_e(c.get('path'))}</code></td>"
+        f"<td>{_e(c.get('before'))}</td>"
+        f"<td>{_e(c.get('after'))}</td>"
+        f"<td>{_e(c.get('message'))}</td>"
+        "</tr>"
+        for c in changes
+    ]
+    text = (
+        "<p>These files changed while they were read: the application was still writing. "
+        "Stop it, then run again.</p>"
+    )
+    return _section(
+        "Sources changed during the run", text + _table(head, rows), len(changes), "source-changes"
+    )
 
 
 def _row_cell(row: Any) -> str:
@@ -675,8 +731,15 @@ def render_html(report: Mapping[str, Any]) -> str:
     if kind == "verify":
         body = [_verify_tables(result), _assertions(result)]
     else:
-        body = [_migrate_tables(result), _rejects(result), _diffs(result), _ddl(result)]
+        body = [
+            _migrate_tables(result),
+            _merges(result),
+            _rejects(result),
+            _diffs(result),
+            _ddl(result),
+        ]
     body.insert(1, _warnings(result))
+    body.insert(1, _source_changes(result))
     body.append(_plan(report))
     sections = "\n".join(part for part in body if part)
     return f"""<!DOCTYPE html>

@@ -8,6 +8,7 @@ from typing import Any
 
 from . import __version__
 from .diff import RowDiff
+from .sourcewatch import SourceChange
 
 
 @dataclass
@@ -84,6 +85,10 @@ class RunResult:
     sample: int | None = None
     #: what stopped a failed or cancelled run (its report says it; the target is unchanged)
     error: str | None = None
+    #: source files that changed while they were read (the application kept writing)
+    source_changes: list[SourceChange] = field(default_factory=list)
+    #: per merge source: what each input gave and which rows were taken for deletions
+    merges: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def seconds(self) -> float:

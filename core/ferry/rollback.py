@@ -61,7 +61,7 @@ def _target_location(plan: Plan) -> tuple[str, str]:
         return "sqlite", os.path.abspath(sqlite_path(plan.target, plan.base_dir))
     from .pgdump import pg_params
 
-    return "postgresql", pg_params(plan.target).where
+    return "postgresql", pg_params(plan.target, plan.base_dir).where
 
 
 async def rollback(
@@ -142,7 +142,7 @@ async def _restore_postgres(
 ) -> None:
     from .pgdump import PgRestore, pg_params
 
-    params = pg_params(plan.target)
+    params = pg_params(plan.target, plan.base_dir)
     emit(StepStarted("rollback", f"target {params.where}"))
     restore = await asyncio.to_thread(PgRestore, params, folder, manifest)
     try:
@@ -165,6 +165,8 @@ async def _restore_postgres(
         await asyncio.to_thread(restore.close)
     for name in steps.drop:
         result.restored.append(f"table {name}: dropped (it did not exist at backup time)")
+    for routine in steps.routines:
+        result.restored.append(f"function {routine}: dropped (it did not exist at backup time)")
     for table, columns in steps.extra_columns.items():
         for column in columns:
             result.restored.append(f"table {table}: column {column} dropped (added since)")

@@ -4,6 +4,7 @@ or libpq's own ``~/.pgpass`` / ``PGPASSWORD`` (used when Ferry passes no passwor
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from sqlalchemy.engine import URL
 
@@ -27,7 +28,23 @@ def keyring_status() -> str | None:
         return f"the keyring cannot be loaded ({exc})"
     if isinstance(backend, fail.Keyring) or "fail" in type(backend).__module__:
         return "no OS keyring is available on this machine"
+    if type(backend).__module__.startswith("keyrings.alt") and not _chosen_backend():
+        # keyrings.alt (e.g. a plaintext file) is no OS keyring: used only when chosen.
+        return "no OS keyring is available on this machine"
     return None
+
+
+def _chosen_backend() -> bool:
+    """True when PYTHON_KEYRING_BACKEND or keyringrc.cfg names the keyring backend."""
+    if os.environ.get("PYTHON_KEYRING_BACKEND"):
+        return True
+    try:
+        from keyring.util import platform_
+
+        config = Path(platform_.config_root()) / "keyringrc.cfg"
+        return "default-keyring" in config.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, ImportError):
+        return False
 
 
 def password_from_keyring(url: URL) -> str | None:

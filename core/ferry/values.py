@@ -60,6 +60,13 @@ def parse_timestamp(value: Any) -> datetime:
         except (OverflowError, OSError, ValueError) as exc:
             raise CastError(f"{_describe(value)} is out of range for a timestamp") from exc
     if isinstance(value, str):
+        # The usual case first: an ISO timestamp in extended format (``2024-05-01...``), which
+        # fromisoformat reads as is (it keeps the first 6 fraction digits, as below).
+        if value[4:5] == "-":
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                pass
         text = value.strip()
         if not text:
             raise CastError("an empty string is not a timestamp")
@@ -72,6 +79,11 @@ def parse_timestamp(value: Any) -> datetime:
         except ValueError as exc:
             raise CastError(f"{_describe(value)} is not a timestamp") from exc
     raise CastError(f"{_describe(value)} is not a timestamp")
+
+
+def identity(value: Any) -> Any:
+    """A value as it is (the adapter of types a driver takes unchanged)."""
+    return value
 
 
 def to_utc_naive(moment: datetime) -> datetime:
@@ -195,9 +207,13 @@ _CASTS: dict[str, Any] = {
 }
 
 
+# One encoder for every call: json.dumps builds a new one whenever options are given.
+_JSON_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def json_text(value: Any) -> str:
     """Compact, deterministic JSON text (key order kept, unicode kept, NaN refused)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _JSON_ENCODER.encode(value)
 
 
 def looks_like_timestamp(text: str) -> bool:

@@ -25,6 +25,7 @@ import asyncio
 import tempfile
 import time
 import uuid
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from .plan import Plan
 from .report import write_report
 from .schema import TableInfo
 from .sources import SourceReader, SourceTable
+from .sourcewatch import SourceWatch
 from .targets import Target, open_target
 from .transform import RowMapper, load_hook
 from .verifycompare import MAX_LISTED, TABLE_MISSING, compare, finish_table
@@ -129,6 +131,7 @@ class _Verify:
 
     async def _open_sources(self) -> None:
         self.readers, self.source_tables = await open_plan_sources(self.plan)
+        self.watch = await asyncio.to_thread(SourceWatch, self.readers)  # see sourcewatch
 
     async def _run(self, target: Target, store: HashStore) -> None:
         tables = await target.reflect()
@@ -138,14 +141,23 @@ class _Verify:
             store.add_check(check.number)
 
         sides = SideReader(self.dialect, self.plan.options.batch_size, self.cancel, self.emit)
-        started = self.step("read", "sources")
-        await sides.read_sources(self.readers, checks, store)
+        started = self.step("read", "sources and target")
+        # Both sides at once: the database sends (and the source file yields) rows while
+        # Python hashes the other side's. A table whose later source records may still
+        # add compared columns is read once the sources are done.
+        early = [c for c in checks if c.exists and not _may_widen(c)]
+        await _together(
+            sides.read_sources(self.readers, checks, store),
+            _read_targets(sides, target, early, store),
+        )
+        late = [c for c in checks if c.exists and c not in early]
+        await _read_targets(sides, target, late, store)
         self.step_done("read", started)
+        for change in await asyncio.to_thread(self.watch.changes):
+            self.warn(change.verify_message())
 
         started = self.step("compare", "target")
         for check in checks:
-            if check.exists:
-                await sides.read_target(target, check, store)
             keys = sides.rejected_keys(check, rejected.get(check.spec.name, []))
             await asyncio.to_thread(store.put_rejected, check.number, keys)
         for check in checks:
@@ -247,6 +259,29 @@ class _Verify:
                 "rejected rows; rows beyond those may show as missing"
             )
         return by_table
+
+
+async def _read_targets(
+    sides: SideReader, target: Target, checks: list[SpecCheck], store: HashStore
+) -> None:
+    for check in checks:
+        await sides.read_target(target, check, store)
+
+
+def _may_widen(check: SpecCheck) -> bool:
+    """Whether source records may still map fields to more of the table's columns."""
+    return check.spec.map_all and not set(check.info.columns) <= set(check.mapper.columns)
+
+
+async def _together(*steps: Coroutine[Any, Any, None]) -> None:
+    """Run ``steps`` concurrently; the first failure cancels the others and is raised."""
+    tasks = [asyncio.ensure_future(step) for step in steps]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _refuse_missing_file(target: Target) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import exc as sa_exc
 
+from .batching import SIZING_ROWS, Prefetch, rows_per_batch
 from .checksum import HashStore, Normalizer, RowCodec, digest, key_bytes, newer_value, normalizer
 from .events import CancelToken, Emit, TableProgress
 from .identifiers import quote
@@ -24,11 +25,10 @@ from .integrity import _text
 from .plan import ColumnSpec, TableSpec
 from .schema import TableInfo
 from .sources import SourceReader
-from .sources.base import next_batch
 from .targets import Target
 from .transform import RowMapper
 from .transform import RowRejected as MapRejected
-from .values import LogicalType
+from .values import LogicalType, identity
 from .verifyresult import TableCheck
 
 
@@ -52,6 +52,9 @@ class SpecCheck:
     rows_read: int = 0
     seq: int = 0
     started: float = field(default_factory=time.perf_counter)
+    #: the mapper's compiled row function (rebuilt when a column is added)
+    row_fn: Callable[[dict[str, Any]], tuple[Any, ...] | None] | None = None
+    row_fn_columns: int = 0
 
     @property
     def compared(self) -> list[str]:
@@ -81,22 +84,27 @@ class SideReader:
             by_source.setdefault(check.spec.source, []).append(check)
         batch_size = self.batch_size
         for reader in readers.values():
-            batches = reader.batches(batch_size)
-            while True:
-                self.cancel.raise_if_cancelled()
-                batch = await asyncio.to_thread(next_batch, batches)
-                if batch is None:
-                    break
-                for check in by_source.get(batch.table, []):
-                    _widen(check, batch.rows)
-                    await asyncio.to_thread(self._digest_source, check, batch.rows, store)
-                    check.rows_read += len(batch.rows)
-                    elapsed = max(time.perf_counter() - check.started, 1e-6)
-                    self.emit(
-                        TableProgress(
-                            check.label, check.rows_read, check.total, check.rows_read / elapsed
-                        )
+            async with Prefetch(reader.batches(batch_size)) as batches:
+                await self._read_source(batches, by_source, store)
+
+    async def _read_source(
+        self, batches: Prefetch, by_source: dict[str, list[SpecCheck]], store: HashStore
+    ) -> None:
+        while True:
+            self.cancel.raise_if_cancelled()
+            batch = await batches.next()
+            if batch is None:
+                break
+            for check in by_source.get(batch.table, []):
+                _widen(check, batch.rows)
+                await asyncio.to_thread(self._digest_source, check, batch.rows, store)
+                check.rows_read += len(batch.rows)
+                elapsed = max(time.perf_counter() - check.started, 1e-6)
+                self.emit(
+                    TableProgress(
+                        check.label, check.rows_read, check.total, check.rows_read / elapsed
                     )
+                )
 
     def _digest_source(
         self, check: SpecCheck, rows: list[dict[str, Any]], store: HashStore
@@ -104,6 +112,10 @@ class SideReader:
         """Map, normalise and hash one batch (in a worker thread)."""
         mapper = check.mapper
         columns = list(mapper.columns)
+        if check.row_fn is None or len(columns) != check.row_fn_columns:
+            check.row_fn = mapper.row_function([identity] * len(columns))
+            check.row_fn_columns = len(columns)
+        map_row = check.row_fn
         norms = self.norms(check, "source")
         keys = [(columns.index(k), norms[k]) for k in mapper.key]
         compared = [(columns.index(c), norms[c]) for c in check.compared]
@@ -112,7 +124,7 @@ class SideReader:
         out: list[tuple[bytes, bytes, Any, bytes, int]] = []
         for row in rows:
             try:
-                values = mapper.map(row)
+                values = map_row(row)
             except MapRejected:
                 check.transform_rejected += 1
                 continue
@@ -165,8 +177,11 @@ class SideReader:
         started, done = time.perf_counter(), 0
         try:
             result = await target.conn.stream(_text(sql).execution_options(yield_per=batch_size))
+            fetch = min(batch_size, SIZING_ROWS)
             try:
-                async for rows in result.partitions(batch_size):
+                while rows := await result.fetchmany(fetch):
+                    if fetch == SIZING_ROWS:  # the first rows size the batches (wide rows)
+                        fetch = rows_per_batch(rows, batch_size)
                     self.cancel.raise_if_cancelled()
                     await asyncio.to_thread(self._digest_target, check, columns, rows, store)
                     done += len(rows)

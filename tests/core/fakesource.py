@@ -97,7 +97,7 @@ def install(monkeypatch: pytest.MonkeyPatch, tables: dict[str, FakeTable]) -> Fa
     """Make the engine read every plan source from ``tables``."""
     state = FakeState()
 
-    def open_fake(spec: SourceSpec, base_dir: Path) -> SourceReader:
+    def open_fake(spec: SourceSpec, base_dir: Path, sources: object = ()) -> SourceReader:
         return FakeSource(spec, base_dir, tables, state)
 
     monkeypatch.setattr(ferry.mapping, "open_source", open_fake)

@@ -182,6 +182,30 @@ def test_rollback_undoes_a_real_migration_into_an_empty_database(
     ]
 
 
+def test_functions_created_since_the_backup_are_dropped_older_ones_kept(
+    app: Path, pg_url: str
+) -> None:
+    pg_exec(pg_url, "CREATE FUNCTION old_one() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+    plan = load(app)
+    backup(plan)
+    pg_exec(
+        pg_url,
+        "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS "
+        "'BEGIN NEW.step = NEW.step; RETURN NEW; END'",
+        "CREATE TRIGGER trg_touch BEFORE UPDATE ON steps FOR EACH ROW EXECUTE FUNCTION touch()",
+        "CREATE FUNCTION helper(n int) RETURNS int LANGUAGE sql AS 'SELECT n'",
+    )
+
+    result = roll(plan)
+
+    names = pg_rows(
+        pg_url, "SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace"
+    )
+    # touch() stays: a table the backup had still uses it through a trigger.
+    assert sorted(n for (n,) in names) == ["old_one", "touch"]
+    assert "function helper(integer): dropped (it did not exist at backup time)" in result.restored
+
+
 def test_rollback_undoes_a_real_migration_into_existing_tables(tmp_path: Path, pg_url: str) -> None:
     pg_exec(pg_url, *SCHEMA[:1], "INSERT INTO jobs VALUES (1, 'old'), (2, 'mux')")
     plan = load(pg_plan(tmp_path, pg_url))

@@ -142,6 +142,22 @@ def test_text_ops_skip_non_text() -> None:
     assert one({"from": "x", "ops": ["trim"]}, {"x": 5}, "integer") == 5
 
 
+LOOKUP = {"boolean": "bool", "integer": "int", "true": "yes", "3": "three"}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("boolean", "bool"), ("integer", "int"), (True, "yes"), (3, "three"), ("string", "string")],
+)
+def test_lookup_replaces_the_values_it_names(value: Any, expected: Any) -> None:
+    assert one({"from": "x", "lookup": LOOKUP}, {"x": value}) == expected
+
+
+def test_lookup_leaves_null_to_default() -> None:
+    assert one({"from": "x", "lookup": {"null": "n/a"}}, {"x": None}) is None
+    assert one({"from": "x", "default": "null", "lookup": {"null": "n/a"}}, {}) == "n/a"
+
+
 @pytest.mark.parametrize(
     ("value", "expected"), [("x", True), (0, True), (None, False), ("", False)]
 )
@@ -176,6 +192,11 @@ def test_json_path_then_default() -> None:
 
 def test_default_then_ops() -> None:
     assert one({"from": "x", "default": "  NEW ", "ops": ["trim", "lower"]}, {}) == "new"
+
+
+def test_ops_then_lookup_then_cast() -> None:
+    column = {"from": "x", "ops": ["trim", "lower"], "lookup": {"on": "1", "off": "0"}}
+    assert one(column, {"x": " ON "}, "integer") == 1
 
 
 def test_ops_then_is_not_null() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,8 +25,17 @@ _READERS = {
 }
 
 
-def open_source(spec: SourceSpec, base_dir: Path) -> SourceReader:
-    """The reader for ``spec``; relative paths are taken from ``base_dir`` (the plan's folder)."""
+def open_source(
+    spec: SourceSpec, base_dir: Path, sources: Sequence[SourceSpec] = ()
+) -> SourceReader:
+    """The reader for ``spec``; relative paths are taken from ``base_dir`` (the plan's folder).
+
+    ``sources`` (the plan's sources) is needed by a merge source, which opens its inputs.
+    """
+    if spec.kind == "merge":
+        from .merge import MergeSource
+
+        return MergeSource(spec, base_dir, sources)
     module_name, class_name = _READERS[spec.kind]
     module = importlib.import_module(f"{__name__}.{module_name}")
     reader: SourceReader = getattr(module, class_name)(spec, base_dir)

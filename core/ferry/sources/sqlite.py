@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote as url_quote
 
+from ..batching import SIZING_ROWS, rows_per_batch
 from ..errors import SourceError
 from ..identifiers import quote
 from ..schema import FERRY_TABLES
@@ -303,12 +304,17 @@ class SqliteSource(SourceReader):
         select = f"SELECT {', '.join(quote(c) for c in names)} FROM {quote(table.origin)}"
         with self._errors(table.origin):
             cursor = conn.execute(select)
+        # The first rows are a small batch that sizes the others: wide rows (long texts)
+        # make smaller batches, so memory stays flat whatever the row width.
+        fetch = min(batch_size, SIZING_ROWS)
         try:
             while True:
                 with self._errors(table.origin):
-                    chunk: list[tuple[Any, ...]] = cursor.fetchmany(batch_size)
+                    chunk: list[tuple[Any, ...]] = cursor.fetchmany(fetch)
                 if not chunk:
                     return
+                if fetch == SIZING_ROWS and fetch < batch_size:
+                    fetch = rows_per_batch(chunk, batch_size)
                 rows = [dict(zip(names, row, strict=True)) for row in chunk]
                 if json_columns:
                     _parse_json_columns(rows, json_columns)

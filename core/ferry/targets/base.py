@@ -6,6 +6,11 @@ target (insert / update / unchanged / conflict) and merged with two set-based st
 The same classification is the preview's count, so a preview and a migration agree exactly.
 A merge that hits a constraint falls back to row-by-row under savepoints, so the offending
 rows are rejected with the database's reason and the rest loads.
+
+Two shortcuts skip most of that work: :meth:`Target.load_direct` writes straight into a table
+that is empty (the engine starts over with a stage when the database refuses a row), and
+:meth:`Target.existing_rows` lets the engine stage a row the target already holds unchanged as
+its key alone (``_ferry_same``), which every statement below leaves out of change detection.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +50,33 @@ class Stage:
     rows: int = 0
     #: the next source order number (``_ferry_seq``); rows refused by the stage still use one
     seq: int = 0
+    #: the SQL type of a one-column key (PostgreSQL looks keys up by an array of it)
+    key_type: str | None = None
+    #: the next order number :meth:`Target.encode_rows` hands out (it runs ahead of ``seq``:
+    #: batches are encoded in a worker thread while earlier ones are still being written)
+    encoded: int = 0
+
+
+@dataclass
+class Encoded:
+    """One batch of mapped rows made ready for the driver (in a worker thread)."""
+
+    #: the ``_ferry_seq`` of the first row (stage loads)
+    start: int
+    #: what the driver takes: COPY text for PostgreSQL, parameter tuples for SQLite
+    data: Any
+    #: rows carry ``_ferry_same`` after ``_ferry_seq`` (some are unchanged-row markers)
+    marked: bool = False
+
+
+class DirectLoadRefused(Exception):
+    """The target refused a batch loaded straight into an empty table (a constraint or a
+    value): the run then loads that table through a stage, which rejects only the bad rows."""
+
+    def __init__(self, table: str, reason: str) -> None:
+        super().__init__(f"{table}: {reason}")
+        self.table = table
+        self.reason = reason
 
 
 @dataclass
@@ -193,11 +226,86 @@ class Target(ABC):
         """Widen a stage with a column added to its table during the run."""
 
     @abstractmethod
-    async def write_stage(self, stage: Stage, rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
-        """Bulk-write rows (values in ``stage.columns`` order) into the stage.
+    async def write_stage(
+        self, stage: Stage, rows: list[tuple[Any, ...]], encoded: Encoded | None = None
+    ) -> list[tuple[int, str]]:
+        """Bulk-write rows (values in ``stage.columns`` order) into the stage; ``encoded`` is
+        the same rows from :meth:`encode_rows` (made when not given).
 
         Returns the rows the stage refused (a value its column type cannot hold) as
         ``(index in rows, the database's reason)``; the other rows are staged.
+        """
+
+    def encode_rows(
+        self,
+        stage: Stage,
+        rows: list[tuple[Any, ...]],
+        direct: bool,
+        same: list[bool] | None = None,
+    ) -> Encoded:
+        """The rows as the driver takes them, for :meth:`write_stage` (each numbered in source
+        order) or, ``direct``, for :meth:`load_direct`. Called from a worker thread, one batch
+        after another in source order.
+
+        ``same`` marks rows the target already holds unchanged (:meth:`existing_rows`): each
+        is staged as its key alone with ``_ferry_same`` set, so the merge counts it unchanged,
+        deduplication and ``delete_missing`` still see its key, and nothing else is written.
+        """
+        start = stage.encoded
+        stage.encoded += len(rows)
+        if direct:
+            return Encoded(start, rows)
+        if same is None or not any(same):
+            return Encoded(start, [(*row, start + i) for i, row in enumerate(rows)])
+        keys = {stage.columns.index(k) for k in stage.key}
+        blank = [i in keys for i in range(len(stage.columns))]
+        marked = [
+            (*(v if k else None for v, k in zip(row, blank, strict=True)), start + i, True)
+            if unchanged
+            else (*row, start + i, None)
+            for i, (row, unchanged) in enumerate(zip(rows, same, strict=True))
+        ]
+        return Encoded(start, marked, marked=True)
+
+    async def existing_rows(self, stage: Stage, keys: list[Any]) -> dict[Any, tuple[Any, ...]]:
+        """The target's rows for ``keys`` of a single-column key, as ``key -> values of
+        stage.compare``, values as this driver returns them (aware timestamps as naive UTC,
+        like the adapters make them). Equal values mean an unchanged row; any other
+        difference (another type, another spelling) only means the row is staged and
+        compared by the merge."""
+        stamps = [
+            i for i, c in enumerate(stage.compare) if stage.table.columns[c].type == "timestamp"
+        ]
+        found: dict[Any, tuple[Any, ...]] = {}
+        for row in await self._rows_by_key(stage, keys):
+            values = tuple(row[1:])
+            if stamps:
+                listed = list(values)
+                for i in stamps:
+                    moment = listed[i]
+                    if isinstance(moment, datetime) and moment.tzinfo is not None:
+                        listed[i] = moment.astimezone(UTC).replace(tzinfo=None)
+                values = tuple(listed)
+            found[row[0]] = values
+        return found
+
+    @abstractmethod
+    async def _rows_by_key(self, stage: Stage, keys: list[Any]) -> list[tuple[Any, ...]]:
+        """``(key, *compare columns)`` of the target rows with these keys."""
+
+    async def is_empty(self, table: TableInfo) -> bool:
+        """True when the table holds no row (read inside the run's transaction)."""
+        found = await self.scalar(
+            f"SELECT 1 FROM {quote(table.name)} LIMIT 1", f"reading table {table.name}"
+        )
+        return found is None
+
+    @abstractmethod
+    async def load_direct(self, stage: Stage, encoded: Encoded) -> None:
+        """Write encoded rows straight into the stage's (empty) target table.
+
+        Raises :class:`DirectLoadRefused` when the database refuses any of them; the
+        transaction must then be rolled back to before the first direct load.
         """
 
     @abstractmethod
@@ -238,7 +346,10 @@ class Target(ABC):
             self.differs(stage.table.columns[c], f"t.{quote(c)}", f"s.{quote(c)}")
             for c in stage.compare
         ]
-        return "(" + " OR ".join(parts) + ")" if parts else "(1 = 0)"
+        if not parts:
+            return "(1 = 0)"
+        # A row found unchanged before staging is only its key (see encode_rows).
+        return "(s._ferry_same IS NULL AND (" + " OR ".join(parts) + "))"
 
     async def dedupe_stage(self, stage: Stage, limit: int) -> tuple[int, list[dict[str, Any]]]:
         """Drop staged rows whose key comes again later in the source (the last one wins).
@@ -355,12 +466,16 @@ class Target(ABC):
         ]
 
     def _merge_statements(
-        self, stage: Stage, rule: ConflictRule, newer_by: str | None, only_seq: int | None = None
+        self,
+        stage: Stage,
+        rule: ConflictRule,
+        newer_by: str | None,
+        seqs: tuple[int, int] | None = None,
     ) -> list[tuple[str, str]]:
         table = quote(stage.table.name)
         ref = self.stage_ref(stage)
         cols = ", ".join(quote(c) for c in stage.columns)
-        picked = f" AND s._ferry_seq = {int(only_seq)}" if only_seq is not None else ""
+        picked = f" AND s._ferry_seq BETWEEN {int(seqs[0])} AND {int(seqs[1])}" if seqs else ""
         statements = []
         if rule in ("update", "newer"):
             sets = ", ".join(
@@ -382,7 +497,8 @@ class Target(ABC):
             (
                 "inserted",
                 f"INSERT INTO {table} ({cols}) SELECT {select_cols} FROM {ref} AS s "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {self._join(stage)}){picked}",
+                f"WHERE s._ferry_same IS NULL AND "
+                f"NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {self._join(stage)}){picked}",
             )
         )
         return statements
@@ -422,27 +538,38 @@ class Target(ABC):
     async def _merge_row_by_row(
         self, stage: Stage, rule: ConflictRule, newer_by: str | None, counts: MergeCounts
     ) -> None:
+        """Some staged rows break a constraint: apply the stage range by range, halving a range
+        that fails, so the good rows still load in a few set-based statements and every bad row
+        ends up alone and is rejected with the database's reason (k bad rows among n cost
+        about 2k·log2(n) statements, not n)."""
         ref = self.stage_ref(stage)
-        seqs = [
-            row["_ferry_seq"]
-            for row in await self.fetch_dicts(
-                f"SELECT _ferry_seq FROM {ref} ORDER BY _ferry_seq",
-                f"reading staged rows of {stage.table.name}",
-            )
-        ]
-        for seq in seqs:
+        bounds = await self.fetch_dicts(
+            f"SELECT min(_ferry_seq) AS lo, max(_ferry_seq) AS hi FROM {ref}",
+            f"reading staged rows of {stage.table.name}",
+        )
+        pending = [] if bounds[0]["lo"] is None else [(int(bounds[0]["lo"]), int(bounds[0]["hi"]))]
+        while pending:
+            lo, hi = pending.pop()
+            applied: dict[str, int] = {}
             try:
                 async with self.conn.begin_nested():
-                    for kind, sql in self._merge_statements(stage, rule, newer_by, only_seq=seq):
+                    for kind, sql in self._merge_statements(stage, rule, newer_by, seqs=(lo, hi)):
                         result = await self._exec(sql)
-                        setattr(counts, kind, getattr(counts, kind) + max(result.rowcount, 0))
+                        applied[kind] = max(result.rowcount, 0)
             except (sa_exc.IntegrityError, sa_exc.DataError, sa_exc.InternalError) as exc:
+                if lo < hi:
+                    middle = (lo + hi) // 2
+                    pending += [(middle + 1, hi), (lo, middle)]  # the lower half goes first
+                    continue
                 cols = ", ".join(quote(c) for c in stage.columns)
                 rows = await self.fetch_dicts(
-                    f"SELECT {cols} FROM {ref} WHERE _ferry_seq = {int(seq)}",
+                    f"SELECT {cols} FROM {ref} WHERE _ferry_seq = {lo}",
                     f"reading a rejected row of {stage.table.name}",
                 )
                 counts.rejected.append((rows[0] if rows else {}, first_line(exc.orig)))
+                continue
+            for kind, done in applied.items():
+                setattr(counts, kind, getattr(counts, kind) + done)
         # Rejected rows were neither inserted nor updated nor unchanged.
         counts.unchanged = max(
             stage.rows - counts.inserted - counts.updated - counts.conflicts - len(counts.rejected),

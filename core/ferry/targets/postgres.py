@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.adapt import Transformer
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -21,8 +22,13 @@ from ..identifiers import quote
 from ..plan import TargetSpec
 from ..schema import ColumnInfo, TableInfo, create_table_ddl
 from ..secrets import resolve_password
-from ..values import json_text, to_utc_naive
-from .base import Stage, Target, first_line
+from ..values import identity, json_text, to_utc_naive
+from .base import DirectLoadRefused, Encoded, Stage, Target, first_line
+
+try:  # psycopg's C row formatter (what ``copy.write_row`` runs), used from a worker thread
+    from psycopg._copy_base import format_row_text as _format_row_text
+except ImportError:  # another psycopg layout: rows go through ``copy.write_row`` instead
+    _format_row_text = None
 
 # Stage columns are widened so a too-long text or too-big number is caught by the merge (and
 # rejected row by row with the reason) instead of failing the whole COPY.
@@ -36,9 +42,10 @@ def pg_url(spec_url: str) -> URL:
 
 
 def connect_args(
-    spec: TargetSpec | None, url: URL, password_env: str | None = None
+    spec: TargetSpec | None, url: URL, password_env: str | None = None, base_dir: Path | None = None
 ) -> dict[str, Any]:
-    """Driver arguments: password, TLS, timeout, UTC session."""
+    """Driver arguments: password, TLS, timeout, UTC session. A relative ``sslrootcert`` is
+    taken from ``base_dir`` (the plan's folder), like every path in a plan."""
     args: dict[str, Any] = {
         "application_name": "ferry",
         "options": "-c TimeZone=UTC",
@@ -50,7 +57,8 @@ def connect_args(
     if spec is not None and spec.sslmode:
         args["sslmode"] = spec.sslmode
     if spec is not None and spec.sslrootcert:
-        args["sslrootcert"] = spec.sslrootcert
+        root = Path(spec.sslrootcert).expanduser()
+        args["sslrootcert"] = str(base_dir / root if base_dir and not root.is_absolute() else root)
     return args
 
 
@@ -77,6 +85,13 @@ def explain_connect_error(message: str, where: str) -> TargetError:
         return TargetError(
             f"PostgreSQL at {where} did not answer in time",
             hint="Check the host, port and firewall; raise connect_timeout for slow links.",
+        )
+    if "ssl" in lowered or "certificate" in lowered:
+        detail = first_line_of(message).rsplit(" failed: ", 1)[-1]
+        return TargetError(
+            f"PostgreSQL at {where}: the TLS connection failed: {detail}",
+            hint="Check [target] sslmode and sslrootcert (the CA file that signed the server's "
+            "certificate); verify-full also needs the host name the certificate names.",
         )
     if "refused" in lowered or "could not connect" in lowered or "no such file" in lowered:
         return TargetError(
@@ -107,6 +122,8 @@ class PostgresTarget(Target):
     def __init__(self, spec: TargetSpec, base_dir: Path) -> None:
         super().__init__(spec, base_dir)
         self.url = pg_url(spec.url)
+        #: psycopg's dumpers for this connection, for COPY text made in worker threads
+        self._copy_tx: Any = None
 
     def describe(self) -> str:
         """``user@host:port/database`` (never the password)."""
@@ -118,7 +135,7 @@ class PostgresTarget(Target):
         engine = create_async_engine(
             self.url,
             poolclass=NullPool,
-            connect_args=connect_args(self.spec, self.url, self.spec.password_env),
+            connect_args=connect_args(self.spec, self.url, self.spec.password_env, self.base_dir),
         )
         self.engine = engine
         try:
@@ -128,6 +145,7 @@ class PostgresTarget(Target):
                 await self._conn.exec_driver_sql(
                     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
                 )
+            self._copy_tx = Transformer(await self._driver())
         except Exception as exc:
             await engine.dispose()
             self.engine = None
@@ -141,7 +159,7 @@ class PostgresTarget(Target):
         await self.execute(ddl, f"creating table {table.name}")
         return ddl
 
-    async def _column_types(self, table: str) -> dict[str, str]:
+    async def _column_types(self, table: str, widen: bool = True) -> dict[str, str]:
         rows = await self.fetch_dicts(
             "SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, "
             "t.typname AS base FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
@@ -149,6 +167,8 @@ class PostgresTarget(Target):
             "AND a.attnum > 0 AND NOT a.attisdropped",
             f"reading column types of {table}",
         )
+        if not widen:
+            return {r["name"]: r["type"] for r in rows}
         return {r["name"]: _WIDER.get(r["base"], r["type"]) for r in rows}
 
     async def create_stage(
@@ -160,7 +180,7 @@ class PostgresTarget(Target):
         defs = ", ".join(f"{quote(c)} {types.get(c, 'text')}" for c in columns)
         await self.execute(
             f"CREATE TEMP TABLE {quote(stage.name)} ({defs}{', ' if defs else ''}"
-            f"_ferry_seq bigint) ON COMMIT DROP",
+            f"_ferry_seq bigint, _ferry_same boolean) ON COMMIT DROP",
             f"creating a staging table for {table.name}",
         )
         return stage
@@ -176,7 +196,9 @@ class PostgresTarget(Target):
         stage.columns.append(column.name)
         stage.compare.append(column.name)
 
-    async def write_stage(self, stage: Stage, rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
+    async def write_stage(
+        self, stage: Stage, rows: list[tuple[Any, ...]], encoded: Encoded | None = None
+    ) -> list[tuple[int, str]]:
         """COPY the rows into the stage.
 
         A value the column's type refuses (not in an enum, a malformed uuid, a numeric
@@ -185,16 +207,22 @@ class PostgresTarget(Target):
         """
         if not rows:
             return []
-        start = stage.seq
+        if encoded is None:
+            stage.encoded = stage.seq
+            encoded = self.encode_rows(stage, rows, direct=False)
+        start = encoded.start
+        names = [*stage.columns, "_ferry_seq"]
+        marked = [*names, "_ferry_same"] if encoded.marked else names
         refused: list[tuple[int, str]] = []
         try:
             async with self.conn.begin_nested():
-                await self._copy(stage, list(enumerate(rows, start)))
+                await self._copy(stage.name, marked, encoded.data)
         except psycopg.DataError:
+            # One by one, each row whole (an unchanged row too: the merge finds it unchanged).
             for number, row in enumerate(rows):
                 try:
                     async with self.conn.begin_nested():
-                        await self._copy(stage, [(start + number, row)])
+                        await self._copy(stage.name, names, [(*row, start + number)])
                 except psycopg.DataError as exc:
                     refused.append((number, first_line(exc)))
                 except psycopg.Error as exc:
@@ -205,15 +233,72 @@ class PostgresTarget(Target):
         stage.seq += len(rows)
         return refused
 
-    async def _copy(self, stage: Stage, rows: list[tuple[int, tuple[Any, ...]]]) -> None:
-        names = ", ".join([*map(quote, stage.columns), "_ferry_seq"])
+    def encode_rows(
+        self,
+        stage: Stage,
+        rows: list[tuple[Any, ...]],
+        direct: bool,
+        same: list[bool] | None = None,
+    ) -> Encoded:
+        """The rows as COPY text (formatted by psycopg's own C code, in the worker thread, so
+        the event loop only sends bytes)."""
+        encoded = super().encode_rows(stage, rows, direct, same)
+        if self._copy_tx is None or _format_row_text is None:
+            return encoded
+        out = bytearray()
+        try:
+            for row in encoded.data:
+                _format_row_text(row, self._copy_tx, out)
+        except psycopg.DataError:  # e.g. a NUL in text: the COPY refuses it row by row
+            return encoded
+        return Encoded(encoded.start, bytes(out), encoded.marked)
+
+    async def load_direct(self, stage: Stage, encoded: Encoded) -> None:
+        """COPY straight into the (empty) target table; no savepoint per batch: a refusal
+        rolls the whole direct load back (see :class:`DirectLoadRefused`)."""
+        try:
+            await self._copy(stage.table.name, stage.columns, encoded.data)
+        except (psycopg.DataError, psycopg.IntegrityError) as exc:
+            raise DirectLoadRefused(stage.table.name, first_line(exc)) from None
+        except psycopg.Error as exc:
+            raise self.wrap(exc, f"loading rows into {stage.table.name}") from None
+
+    async def _rows_by_key(self, stage: Stage, keys: list[Any]) -> list[tuple[Any, ...]]:
+        """One query with the keys as an array (cast to the key column's type)."""
+        (key,) = stage.key
+        if stage.key_type is None:
+            types = await self._column_types(stage.table.name, widen=False)
+            stage.key_type = types.get(key, "text")
+        cols = ", ".join(quote(c) for c in [key, *stage.compare])
+        sql = (
+            f"SELECT {cols} FROM {quote(stage.table.name)} "
+            f"WHERE {quote(key)} = ANY(CAST(%s AS {stage.key_type}[]))"
+        )
+        driver = await self._driver()
+        try:
+            async with driver.cursor() as cursor:
+                await cursor.execute(sql, (keys,))
+                return await cursor.fetchall()
+        except psycopg.Error as exc:
+            raise self.wrap(exc, f"reading rows of {stage.table.name}") from None
+
+    async def _copy(self, table: str, columns: list[str], data: Any) -> None:
+        """COPY ``data`` (COPY text, or row tuples) into ``table``."""
+        names = ", ".join(map(quote, columns))
+        driver = await self._driver()
+        sql = f"COPY {quote(table)} ({names}) FROM STDIN"
+        async with driver.cursor() as cursor, cursor.copy(sql) as copy:
+            if isinstance(data, bytes):
+                await copy.write(data)
+            else:
+                for row in data:
+                    await copy.write_row(row)
+
+    async def _driver(self) -> psycopg.AsyncConnection[Any]:
         raw = await self.conn.get_raw_connection()
         driver = raw.driver_connection
         assert driver is not None
-        sql = f"COPY {quote(stage.name)} ({names}) FROM STDIN"
-        async with driver.cursor() as cursor, cursor.copy(sql) as copy:
-            for seq, row in rows:
-                await copy.write_row((*row, seq))
+        return driver  # type: ignore[no-any-return]
 
     def driver_sql(self, sql: str) -> str:
         """psycopg takes ``%`` as a placeholder even without parameters: double it, so
@@ -222,7 +307,7 @@ class PostgresTarget(Target):
 
     def adapt(self, type_name: str) -> Callable[[Any], Any]:
         """psycopg takes Python values as they are, JSON as text."""
-        return _ADAPTERS.get(type_name, _identity)
+        return _ADAPTERS.get(type_name, identity)
 
     def differs(self, column: ColumnInfo, left: str, right: str) -> str:
         """``IS DISTINCT FROM``; ``json`` (which has no equality) compared as jsonb."""
@@ -257,7 +342,3 @@ class PostgresTarget(Target):
                 hint="Free space on the database server and run again.",
             )
         return TargetError(f"{where}: {what} failed: {message}")
-
-
-def _identity(value: Any) -> Any:
-    return value

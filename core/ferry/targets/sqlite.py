@@ -9,6 +9,7 @@ writer is told at once that the file is busy instead of failing half-way.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,12 @@ from ..errors import TargetError
 from ..identifiers import quote
 from ..plan import TargetSpec
 from ..schema import ColumnInfo, TableInfo, create_table_ddl
-from ..values import json_text, parse_timestamp, to_utc_naive
-from .base import Stage, Target, first_line
+from ..values import identity, json_text, parse_timestamp, to_utc_naive
+from .base import DirectLoadRefused, Encoded, Stage, Target, first_line
 
 BUSY_TIMEOUT_SECONDS = 5.0
+#: keys looked up per query (SQLite allows 32766 parameters)
+_KEYS_PER_QUERY = 10_000
 
 
 def sqlite_path(spec: TargetSpec, base_dir: Path) -> Path:
@@ -42,7 +45,12 @@ def sqlite_path(spec: TargetSpec, base_dir: Path) -> Path:
 
 def _timestamp(value: Any) -> Any:
     # SQLAlchemy's own SQLite DATETIME format, so the app's ORM reads what Ferry wrote.
-    return None if value is None else to_utc_naive(value).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if value is None:
+        return None
+    moment = to_utc_naive(value)
+    if moment.year < 1000:  # strftime's %Y does not pad: keep its spelling of early years
+        return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return moment.isoformat(" ", "microseconds")  # the same text, four times faster
 
 
 _ADAPTERS: dict[str, Callable[[Any], Any]] = {
@@ -156,7 +164,7 @@ class SqliteTarget(Target):
         defs = ", ".join(f"{quote(c)} {table.columns[c].sql_type or ''}".rstrip() for c in columns)
         await self.execute(
             f"CREATE TEMP TABLE {quote(stage.name)} ({defs}{', ' if defs else ''}"
-            f"_ferry_seq INTEGER)",
+            f"_ferry_seq INTEGER, _ferry_same INTEGER)",
             f"creating a staging table for {table.name}",
         )
         return stage
@@ -170,23 +178,25 @@ class SqliteTarget(Target):
         stage.columns.append(column.name)
         stage.compare.append(column.name)
 
-    async def write_stage(self, stage: Stage, rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
+    async def write_stage(
+        self, stage: Stage, rows: list[tuple[Any, ...]], encoded: Encoded | None = None
+    ) -> list[tuple[int, str]]:
         """executemany into the temp table; each row gets its source order number.
 
         SQLite stores any value in any column, so the stage never refuses a row.
         """
         if not rows:
             return []
-        marks = ", ".join("?" for _ in range(len(stage.columns) + 1))
-        names = ", ".join([*map(quote, stage.columns), "_ferry_seq"])
-        start = stage.seq
-        numbered = [(*row, start + i) for i, row in enumerate(rows)]
-        raw = await self.conn.get_raw_connection()
-        driver = raw.driver_connection
-        assert driver is not None
+        if encoded is None:
+            stage.encoded = stage.seq
+            encoded = self.encode_rows(stage, rows, direct=False)
+        extra = ["_ferry_seq", "_ferry_same"] if encoded.marked else ["_ferry_seq"]
+        marks = ", ".join("?" for _ in range(len(stage.columns) + len(extra)))
+        names = ", ".join([*map(quote, stage.columns), *extra])
+        driver = await self._driver()
         try:
             await driver.executemany(
-                f"INSERT INTO {self.stage_ref(stage)} ({names}) VALUES ({marks})", numbered
+                f"INSERT INTO {self.stage_ref(stage)} ({names}) VALUES ({marks})", encoded.data
             )
         except Exception as exc:
             raise self.wrap(exc, f"staging rows for {stage.table.name}") from None
@@ -194,9 +204,48 @@ class SqliteTarget(Target):
         stage.seq += len(rows)
         return []
 
+    async def load_direct(self, stage: Stage, encoded: Encoded) -> None:
+        """executemany straight into the (empty) target table."""
+        if not encoded.data:
+            return
+        marks = ", ".join("?" for _ in stage.columns)
+        names = ", ".join(map(quote, stage.columns))
+        driver = await self._driver()
+        try:
+            await driver.executemany(
+                f"INSERT INTO {quote(stage.table.name)} ({names}) VALUES ({marks})", encoded.data
+            )
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.IntegrityError | sqlite3.DataError):
+                raise DirectLoadRefused(stage.table.name, first_line(exc)) from None
+            raise self.wrap(exc, f"loading rows into {stage.table.name}") from None
+
+    async def _rows_by_key(self, stage: Stage, keys: list[Any]) -> list[tuple[Any, ...]]:
+        """One query with the keys as parameters (well under SQLite's limit of 32766)."""
+        (key,) = stage.key
+        cols = ", ".join(quote(c) for c in [key, *stage.compare])
+        driver = await self._driver()
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            part = keys[start : start + _KEYS_PER_QUERY]
+            marks = ", ".join("?" for _ in part)
+            sql = f"SELECT {cols} FROM {quote(stage.table.name)} WHERE {quote(key)} IN ({marks})"
+            try:
+                async with driver.execute(sql, part) as cursor:
+                    rows.extend(await cursor.fetchall())
+            except Exception as exc:
+                raise self.wrap(exc, f"reading rows of {stage.table.name}") from None
+        return rows
+
+    async def _driver(self) -> Any:
+        raw = await self.conn.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        return driver
+
     def adapt(self, type_name: str) -> Callable[[Any], Any]:
         """SQLite stores timestamps as text, booleans as 0/1 and JSON as text."""
-        return _ADAPTERS.get(type_name, _identity)
+        return _ADAPTERS.get(type_name, identity)
 
     def differs(self, column: ColumnInfo, left: str, right: str) -> str:
         """``IS NOT``; JSON compared after ``json()`` minifies it, timestamps as points in time
@@ -249,10 +298,6 @@ class SqliteTarget(Target):
                 hint="Check the file's and folder's permissions.",
             )
         return TargetError(f"{where}: {what} failed: {message}")
-
-
-def _identity(value: Any) -> Any:
-    return value
 
 
 def _comparable_timestamp(value: Any) -> Any:

@@ -1,0 +1,119 @@
+"""Per-column value functions compiled once per table: the mapping's hot path.
+
+A migration maps every cell of every row. :meth:`ferry.transform.RowMapper.row_function`
+builds one function per target column here, once: for a plain ``from`` column whose value
+already has the column's Python type (text as ``str``, integers as ``int`` ...) it returns the
+value, adapted for the target, without going through the general steps; any other value, and
+any column with transforms, takes the general path (``slow``), so results, warnings and
+rejects are exactly those of :meth:`~ferry.transform.RowMapper.map`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+from typing import Any
+
+from .values import INT64_MAX, INT64_MIN, LogicalType, identity
+
+Row = dict[str, Any]
+Cell = Callable[[Row], Any]
+
+#: the Python type whose values pass a cast to a logical type unchanged
+_EXACT: dict[str, type] = {"text": str, "float": float, "boolean": bool, "bytes": bytes}
+
+
+def compile_cell(
+    type_: LogicalType,
+    field: str,
+    adapt: Callable[[Any], Any],
+    slow: Cell,
+    zone: tzinfo | None,
+) -> Cell:
+    """The adapted value of a plain ``from field`` column of logical type ``type_``."""
+    if type_ == "timestamp":
+        return _timestamp_cell(field, adapt, slow, zone)
+    if type_ == "integer":
+        return _integer_cell(field, adapt, slow)
+    if type_ == "json":
+        return _json_cell(field, adapt, slow)
+    exact = _EXACT.get(type_)
+    if exact is None:
+        return _general(adapt, slow)
+    if adapt is identity:
+
+        def same(row: Row) -> Any:
+            value = row.get(field)
+            if value is None or value.__class__ is exact:
+                return value
+            return slow(row)
+
+        return same
+
+    def adapted(row: Row) -> Any:
+        value = row.get(field)
+        if value is None or value.__class__ is exact:
+            return adapt(value)
+        return adapt(slow(row))
+
+    return adapted
+
+
+def compile_general(adapt: Callable[[Any], Any], slow: Cell) -> Cell:
+    """A column with transforms: the general steps, then the target's adapter."""
+    return _general(adapt, slow)
+
+
+def _general(adapt: Callable[[Any], Any], slow: Cell) -> Cell:
+    if adapt is identity:
+        return slow
+    return lambda row: adapt(slow(row))
+
+
+def _integer_cell(field: str, adapt: Callable[[Any], Any], slow: Cell) -> Cell:
+    def integer(row: Row) -> Any:
+        value = row.get(field)
+        if value is None or (value.__class__ is int and INT64_MIN <= value <= INT64_MAX):
+            return adapt(value)
+        return adapt(slow(row))
+
+    return integer
+
+
+def _json_cell(field: str, adapt: Callable[[Any], Any], slow: Cell) -> Cell:
+    # The JSON cast passes these through as they are (it converts Decimal, dates, bytes).
+    plain = (str, dict, list, int, bool)
+
+    def json_value(row: Row) -> Any:
+        value = row.get(field)
+        if value is None or value.__class__ in plain:
+            return adapt(value)
+        return adapt(slow(row))
+
+    return json_value
+
+
+def _timestamp_cell(
+    field: str, adapt: Callable[[Any], Any], slow: Cell, zone: tzinfo | None
+) -> Cell:
+    parse = datetime.fromisoformat
+
+    def timestamp(row: Row) -> Any:
+        value = row.get(field)
+        if value is None:
+            return None
+        # ISO text in extended format, as parse_timestamp's own first try reads it.
+        if value.__class__ is str and value[4:5] == "-":
+            try:
+                moment = parse(value)
+            except ValueError:
+                return adapt(slow(row))
+            if zone is not None and moment.tzinfo is None:
+                moment = moment.replace(tzinfo=zone)
+            return adapt(moment)
+        return adapt(slow(row))
+
+    return timestamp
+
+
+__all__ = ["Cell", "compile_cell", "compile_general"]
