@@ -38,7 +38,15 @@ from rich.table import Table
 
 from . import __version__
 from .errors import Cancelled, FerryError
-from .events import CancelToken, Event, RowRejected, StepStarted, TableProgress, Warning
+from .events import (
+    CancelToken,
+    Event,
+    RowRejected,
+    StepStarted,
+    TableFinished,
+    TableProgress,
+    Warning,
+)
 from .plan import Plan, TargetSpec, load_plan, save_plan
 
 T = TypeVar("T")
@@ -156,6 +164,12 @@ class _ProgressView:
                 total=total,
                 rate=f"{event.rows_per_second:,.0f} rows/s",
             )
+        elif isinstance(event, TableFinished) and event.table in self.tasks:
+            # The source's row estimate may have been high (merged copies, repeated keys):
+            # a finished table's bar ends full.
+            task = self.tasks[event.table]
+            done = next(t.completed for t in self.progress.tasks if t.id == task)
+            self.progress.update(task, total=max(done, 1), completed=max(done, 1))
         elif isinstance(event, StepStarted) and event.step in ("schema", "merge", "journal"):
             self.progress.console.print(f"[dim]- {event.step}[/]")
         elif isinstance(event, Warning):

@@ -60,7 +60,7 @@ class MergesTab(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.inputs_view, 1)
         layout.addWidget(wrapped_label("Rows the deletion rule keeps out of the target:"))
-        layout.addWidget(self.deletions_view, 1)
+        layout.addWidget(self.deletions_view, 2)  # the longer list gets the room
 
     def set_merges(self, merges: list[dict[str, Any]]) -> None:
         """Show a run's ``merges``."""
