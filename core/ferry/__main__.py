@@ -1,5 +1,5 @@
 """``python -m ferry``: the same as the ``ferry`` command."""
 
-from ferry.cli import main
+from ferry.launch import main
 
 main()

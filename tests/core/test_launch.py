@@ -1,0 +1,38 @@
+"""The ``ferry`` command's entry point: Ctrl-C before the commands are loaded is one line and
+exit code 130, never a traceback; importing ``ferry`` is light enough for that to hold."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+
+
+def test_importing_the_entry_point_loads_no_heavy_library() -> None:
+    done = _python(
+        "import sys, ferry.launch\n"
+        "heavy = [m for m in ('pydantic', 'sqlalchemy', 'rich', 'click') if m in sys.modules]\n"
+        "print(heavy)"
+    )
+    assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_ctrl_c_while_starting_exits_130_with_one_line() -> None:
+    # The handler launch.main installs before it imports the commands, hit as Ctrl-C would.
+    done = _python(
+        "import os, signal, time\n"
+        "from ferry import launch\n"
+        "signal.signal(signal.SIGINT, launch.interrupted_while_starting)\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "time.sleep(10)"
+    )
+    assert done.returncode == 130
+    assert done.stderr == "ferry: interrupted while starting; nothing was done.\n"
+
+
+def test_the_exports_still_load_on_first_use() -> None:
+    done = _python("import ferry; print(ferry.Plan.__name__, ferry.FerryError.__name__)")
+    assert done.stdout.split() == ["Plan", "FerryError"], done.stderr
