@@ -240,6 +240,29 @@ def test_an_input_table_the_source_lacks_is_named(tmp_path: Path) -> None:
     reader.close()
 
 
+def test_a_key_column_an_input_lacks_is_named(tmp_path: Path) -> None:
+    from ferry.errors import PlanError
+
+    plan = _plan(tmp_path, key=["videoid"])
+    reader = open_source(plan.source("videos"), tmp_path, plan.sources)
+    with pytest.raises(PlanError, match=r"input 'nas\.content' has no column 'videoid'"):
+        reader.describe()
+    reader.close()
+
+
+def test_a_cutoff_that_is_not_a_time_is_refused_before_any_row_is_merged(tmp_path: Path) -> None:
+    from ferry.errors import PlanError
+
+    rule = {"missing_from": "dashboard.content", "by": "indexed_at", "before": "last tuesday"}
+    plan = _plan(tmp_path, deletions=rule)
+    reader = open_source(plan.source("videos"), tmp_path, plan.sources)
+    tables = []
+    with pytest.raises(PlanError, match="'last tuesday' is neither 'newest' nor a time"):
+        tables.extend(batch.table for batch in reader.batches(100))
+    reader.close()
+    assert "videos" not in tables
+
+
 def test_migration_reports_the_merge_and_verifies(tmp_path: Path) -> None:
     rule = {"missing_from": "dashboard.content", "by": "indexed_at"}
     plan = _plan(tmp_path, deletions=rule, prefer={"analysis": ["dashboard.content"]})

@@ -115,6 +115,16 @@ class MergeSource(SourceReader):
                     hint="Fix `inputs` of that source in the plan.",
                 )
             self._described = {entry: described[entry] for entry in self.spec.inputs}
+            for entry, table in self._described.items():
+                # Only where the columns are known up front (a database table, a declared
+                # key column): a key no row of an input can hold would merge nothing.
+                lacking = [k for k in self.spec.key if table.columns and k not in table.columns]
+                if lacking:
+                    raise PlanError(
+                        f"merge source {self.spec.name!r}: input {entry!r} has no column "
+                        f"{lacking[0]!r} (its columns: {', '.join(table.columns)})",
+                        hint="Fix `key` of that source: every input must hold the key columns.",
+                    )
         return self._described
 
     def describe(self) -> list[SourceTable]:
