@@ -71,7 +71,10 @@ async def ensure_journal(target: Target) -> None:
 
 async def write_journal(target: Target, result: RunResult) -> None:
     """Record a run (its per-table counts as JSON)."""
-    tables = {t.name: t.counts() for t in result.tables}
+    tables: dict[str, dict[str, Any]] = {t.name: dict(t.counts()) for t in result.tables}
+    for table in result.tables:
+        if table.fingerprint:  # for re-runs on unchanged data (ferry.rerun)
+            tables[table.name]["fingerprint"] = table.fingerprint
     try:
         await target.conn.execute(
             journal.insert().values(

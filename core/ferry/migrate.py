@@ -38,15 +38,24 @@ from .events import (
 )
 from .journal import ensure_journal, write_journal
 from .mapping import check_mapping, open_plan_sources, prepare_schema, with_key
+from .nativeload import NativeLoad, native_load
 from .plan import ColumnSpec, Plan, TableSpec
 from .report import ReportKind, report_paths, write_report
+from .rerun import (
+    last_fingerprints,
+    may_fingerprint,
+    skipped_result,
+    still_unchanged,
+    table_state,
+)
 from .results import Reject, RunResult, TableResult
 from .schema import ColumnInfo, TableInfo, check_names, dependency_order
 from .sources import SourceReader, SourceTable
 from .sources.merge import MergeSource
+from .sources.sqlite import SqliteSource
 from .sourcewatch import SourceWatch
 from .targets import Stage, Target, open_target
-from .targets.base import DirectLoadRefused, Encoded
+from .targets.base import DirectLoadRefused, Encoded, NativeInsert
 from .transform import RowMapper, load_hook
 from .transform import RowRejected as MapRejected
 from .values import LogicalType, value_type
@@ -56,6 +65,8 @@ MAX_KEPT_REJECTS = 1000
 #: mapped batches waiting for the writer (bounds memory; two keep the database busy)
 _AHEAD = 2
 _MAX_WARNINGS_PER_KIND = 20
+#: COPY text per chunk of a native load (bounds memory; big enough that SQLite streams)
+_NATIVE_CHUNK_BYTES = 2 * 1024 * 1024
 
 
 @dataclass
@@ -82,6 +93,10 @@ class _Route:
     loaded: int = 0
     #: the mapper's compiled row function with the adapters (rebuilt when columns are added)
     row_fn: Callable[[dict[str, Any]], tuple[Any, ...] | None] | None = None
+    #: SQLite maps this (direct) table's rows itself (:mod:`ferry.nativeload`)
+    native: NativeLoad | None = None
+    #: the journaled fingerprint the source and table still match: nothing is read
+    unchanged: dict[str, Any] | None = None
 
 
 @dataclass
@@ -95,6 +110,8 @@ class _Work:
     skipped: int
     encoded: Encoded
     seconds: float
+    #: rows in ``encoded`` when they are not ``prepared`` (a native chunk)
+    native_rows: int | None = None
 
 
 class _RestartStaged(Exception):
@@ -167,6 +184,8 @@ class _Run:
         self.source_tables: dict[str, SourceTable] = {}
         #: tables that must go through a stage (a direct load of them was refused)
         self.staged_only: set[str] = set()
+        #: the last completed run's table fingerprints (:mod:`ferry.rerun`)
+        self.fingerprints: dict[str, dict[str, Any]] = {}
 
     # -- helpers -----------------------------------------------------------------------------
     def warn(self, message: str, table: str = "", kind: str = "") -> None:
@@ -314,6 +333,7 @@ class _Run:
         started = self.step("schema")
         tables = await self._prepare_schema(target)
         await ensure_journal(target)
+        self.fingerprints = await last_fingerprints(target, self.result.plan_hash)
         self.step_done("schema", started)
 
         routes = await self._make_routes(target, tables)
@@ -331,7 +351,47 @@ class _Run:
             for route in (r for r in routes if r.info.name == name):
                 self.cancel.raise_if_cancelled()
                 await self._merge(target, route)
+        if not self.preview:
+            for route in routes:
+                await self._fingerprint(target, route)
         self.step_done("merge", started)
+
+    def _rerun_source(self, spec: TableSpec) -> str | None:
+        """The source whose unchanged files let a re-run skip ``spec``'s table: a SQLite
+        source table feeding this spec alone, into a table no other spec feeds."""
+        name = spec.source.split(".", 1)[0]
+        if (
+            self.sample is not None
+            or type(self.readers.get(name)) is not SqliteSource
+            or sum(1 for s in self.plan.tables if s.source == spec.source) != 1
+            or sum(1 for s in self.plan.tables if s.name == spec.name) != 1
+        ):
+            return None
+        return name
+
+    async def _fingerprint(self, target: Target, route: _Route) -> None:
+        """Journal what a re-run needs to skip this table when nothing changes."""
+        name = self._rerun_source(route.spec)
+        if (
+            name is None
+            or target.dialect_name != "postgresql"
+            or not may_fingerprint(route.result)
+            or any(change.source == name for change in self.result.source_changes)
+        ):
+            return
+        if route.unchanged is not None:
+            route.result.fingerprint = route.unchanged
+            return
+        files = self.watch.fingerprint(name)
+        if files is None:
+            return
+        rows, xmins = await table_state(target, route.info.name)
+        route.result.fingerprint = {
+            "files": files,
+            "rows": rows,
+            "read": route.result.rows_read,
+            "xmins": xmins,
+        }
 
     def _note_merges(self) -> None:
         """Say what each merge source took from where, and which rows it held for deleted."""
@@ -386,11 +446,50 @@ class _Run:
                 total=source.row_estimate,
             )
             route.direct, route.compare_first = await self._load_mode(target, spec, info, mapper)
+            if route.direct:
+                route.native = await self._native(target, spec, info, mapper)
+            elif spec.name in self.fingerprints and (source_name := self._rerun_source(spec)):
+                fingerprint = self.fingerprints[spec.name]
+                files = self.watch.fingerprint(source_name)
+                if await still_unchanged(target, info.name, fingerprint, files):
+                    route.unchanged = fingerprint
             if not info.created:
                 for field_name in source.columns:
                     self._note_unmapped(route, field_name)
             routes.append(route)
         return routes
+
+    async def _native(
+        self, target: Target, spec: TableSpec, info: TableInfo, mapper: RowMapper
+    ) -> NativeLoad | None:
+        """How SQLite maps this directly loaded table itself, when it can (a whole read, a
+        SQLite source table feeding this spec alone, plain columns)."""
+        reader = self.readers.get(spec.source.split(".", 1)[0])
+        if (
+            not self.plan.options.native
+            or self.sample is not None
+            or type(reader) is not SqliteSource
+            or sum(1 for s in self.plan.tables if s.source == spec.source) != 1
+        ):
+            return None
+        source = self.source_tables[spec.source]
+        # A column of that name would stand for the rowid the chunks are read by.
+        if {"rowid", "oid", "_rowid_"} & {c.lower() for c in source.columns}:
+            return None
+        if not await target.takes_native():
+            return None
+        native = native_load(
+            spec,
+            info,
+            mapper,
+            source,
+            target.dialect_name,
+            zone=self.plan.options.zone is not UTC,
+            required=spec.skip_when_null,
+        )
+        if native is None or not await asyncio.to_thread(reader.has_rowid, native.origin):
+            return None
+        return native
 
     async def _load_mode(
         self, target: Target, spec: TableSpec, info: TableInfo, mapper: RowMapper
@@ -465,6 +564,14 @@ class _Run:
         batch_size = self.plan.options.batch_size
         for name, reader in self.readers.items():
             mine = [r for r in routes if r.spec.source.split(".", 1)[0] == name]
+            native = [r for r in mine if r.native is not None]
+            unchanged = {r.spec.source for r in mine if r.unchanged is not None}
+            if isinstance(reader, SqliteSource):
+                reader.skip_tables = {r.spec.source for r in native} | unchanged
+            if native:
+                assert isinstance(reader, SqliteSource)
+                for route in native:
+                    await self._load_native(target, route, reader, queue)
             async with Prefetch(reader.batches(batch_size)) as batches:
                 await self._map_source(target, by_source, mine, batches, queue)
 
@@ -504,6 +611,123 @@ class _Run:
                 work.rows_read = route.result.rows_read
                 await queue.put(work)
 
+    async def _load_native(
+        self, target: Target, route: _Route, reader: SqliteSource, queue: asyncio.Queue[Any]
+    ) -> None:
+        """Load ``route``'s table with SQLite mapping the rows, chunk after chunk; the rows it
+        leaves out go through the Python mapping (:mod:`ferry.nativeload`)."""
+        native = route.native
+        assert native is not None
+        source = self.source_tables[route.spec.source]
+        route.started = time.perf_counter()
+        route.row_fn = route.mapper.row_function(route.adapters)
+        width = await asyncio.to_thread(reader.row_bytes, native.origin, native.source_columns)
+        rows = max(1000, min(100_000, _NATIVE_CHUNK_BYTES // max(width, 16)))
+        if target.dialect_name == "sqlite":
+            await queue.join()  # SQLite copies in the target's own thread: no pipeline
+            await self._insert_native(target, route, reader, rows)
+            return
+        sql = native.csv_sql()
+        after = -(2**63)
+        while True:
+            self.cancel.raise_if_cancelled()
+            began = time.perf_counter()
+            text, count, mapped, last = await asyncio.to_thread(
+                reader.query_one, sql, (after, rows), native.origin
+            )
+            if not count:
+                return
+            route.result.rows_read += count
+            seconds = time.perf_counter() - began
+            await queue.put(
+                _Work(
+                    route,
+                    route.result.rows_read,
+                    [],
+                    [],
+                    0,
+                    Encoded(0, text or b"", csv=True),  # COPY takes a last line without \n
+                    seconds,
+                    native_rows=mapped,
+                )
+            )
+            if mapped < count:
+                await self._map_flagged(route, target, reader, source, (after, last), queue)
+            after = last
+
+    async def _insert_native(
+        self, target: Target, route: _Route, reader: SqliteSource, rows: int
+    ) -> None:
+        """A SQLite target copies the rows from the attached source, a chunk at a time."""
+        native = route.native
+        assert native is not None
+        source = self.source_tables[route.spec.source]
+        sql = native.insert_sql(route.info.name, await target.attach(reader.path))
+        after = -(2**63)
+        while True:
+            self.cancel.raise_if_cancelled()
+            began = time.perf_counter()
+            end = await asyncio.to_thread(reader.chunk_end, native.origin, after, rows)
+            last = end if end is not None else 2**63 - 1
+            count = (
+                rows
+                if end is not None
+                else await asyncio.to_thread(reader.count_range, native.origin, after, last)
+            )
+            if count:
+                insert = NativeInsert(reader.path, sql, (after, last))
+                try:
+                    loaded = await target.load_direct(route.stage, Encoded(0, insert))
+                except DirectLoadRefused as exc:
+                    raise _RestartStaged(exc) from None
+                route.loaded += loaded or 0
+                route.result.mapped_by_sqlite += loaded or 0
+                route.result.rows_read += count
+                route.busy += time.perf_counter() - began
+                if (loaded or 0) < count:
+                    flagged = await self._flagged_work(route, target, reader, source, after, last)
+                    flagged.rows_read = route.result.rows_read
+                    await self._write(target, flagged)
+                else:
+                    self._progress(route, route.result.rows_read)
+            if end is None:
+                return
+            after = end
+
+    async def _map_flagged(
+        self,
+        route: _Route,
+        target: Target,
+        reader: SqliteSource,
+        source: SourceTable,
+        span: tuple[int, int],
+        queue: asyncio.Queue[Any],
+    ) -> None:
+        work = await self._flagged_work(route, target, reader, source, *span)
+        work.rows_read = route.result.rows_read
+        await queue.put(work)
+
+    async def _flagged_work(
+        self,
+        route: _Route,
+        target: Target,
+        reader: SqliteSource,
+        source: SourceTable,
+        after: int,
+        last: int,
+    ) -> _Work:
+        """The rows of rowids ``(after, last]`` SQLite left to Python, mapped as usual."""
+        native = route.native
+        assert native is not None
+        rows = await asyncio.to_thread(
+            reader.rows_where, source, native.flagged_sql(), (after, last), native.source_columns
+        )
+        return await asyncio.to_thread(_map_rows, route, target, rows)
+
+    def _progress(self, route: _Route, rows_read: int) -> None:
+        elapsed = max(time.perf_counter() - route.started, 1e-6)
+        self.emit(TableProgress(route.info.name, rows_read, route.total, rows_read / elapsed))
+
     async def _write(self, target: Target, work: _Work) -> None:
         """Write one mapped batch (stage or direct) and account for it."""
         route = work.route
@@ -516,7 +740,11 @@ class _Run:
                 await target.load_direct(route.stage, work.encoded)
             except DirectLoadRefused as exc:
                 raise _RestartStaged(exc) from None
-            route.loaded += len(work.prepared)
+            if work.native_rows is None:
+                route.loaded += len(work.prepared)
+            else:
+                route.loaded += work.native_rows
+                route.result.mapped_by_sqlite += work.native_rows
         else:
             encoded = work.encoded
             if route.compare_first and work.prepared:
@@ -527,10 +755,7 @@ class _Run:
                 row_values = route.mapper.values_dict(values)
                 self.reject(route, route.mapper.key_of(values), reason, row_values, "constraint")
         route.busy += work.seconds + time.perf_counter() - began
-        elapsed = max(time.perf_counter() - route.started, 1e-6)
-        self.emit(
-            TableProgress(route.info.name, work.rows_read, route.total, work.rows_read / elapsed)
-        )
+        self._progress(route, work.rows_read)
 
     async def _mark_unchanged(
         self, target: Target, route: _Route, prepared: list[tuple[Any, ...]]
@@ -593,6 +818,12 @@ class _Run:
     async def _merge(self, target: Target, route: _Route) -> None:
         stage, spec, result = route.stage, route.spec, route.result
         started = time.perf_counter()
+        if route.unchanged is not None:
+            # Source files and table as the last run left them: every row is unchanged.
+            skipped_result(result, route.unchanged)
+            self.emit(TableFinished(route.info.name, result.counts(), 0.0))
+            self.result.tables.append(result)
+            return
         if route.direct:
             # Loaded straight into the table, which was empty: every row is an insert.
             result.inserted = route.loaded

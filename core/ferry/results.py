@@ -43,6 +43,10 @@ class TableResult:
     deleted: int = 0
     created: bool = False
     seconds: float = 0.0
+    #: rows SQLite mapped itself (:mod:`ferry.nativeload`); the rest went through Python
+    mapped_by_sqlite: int = 0
+    #: what a re-run compares to skip the table when nothing changed (:mod:`ferry.rerun`)
+    fingerprint: dict[str, Any] | None = None
 
     def counts(self) -> dict[str, int]:
         """The row counts by kind."""

@@ -20,10 +20,11 @@ rows are not written twice).
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .sources import SourceReader
@@ -114,7 +115,21 @@ class SourceWatch:
                 self._files.append((name, path, snapshot, False))
                 if snapshot:
                     self._files.append((name, Path(f"{path}-wal"), snapshot, True))
+        self._made_ns = time.time_ns()
         self._before = [FileState.of(p, hash_limit) for _, p, _, _ in self._files]
+
+    def fingerprint(self, source: str, racy_seconds: float = 2.0) -> list[list[Any]] | None:
+        """The states of ``source``'s files when the watch was made, for the journal
+        (:mod:`ferry.rerun`); None when a file changed within ``racy_seconds`` before that (a
+        write in the same clock tick could hide behind equal times)."""
+        states = []
+        for (name, path, _, _), before in zip(self._files, self._before, strict=True):
+            if name != source:
+                continue
+            if before.size is not None and self._made_ns - before.mtime_ns < racy_seconds * 1e9:
+                return None
+            states.append([str(path), before.size, before.mtime_ns, before.ctime_ns, before.inode])
+        return states or None
 
     def changes(self) -> list[SourceChange]:
         """The files that differ from their fingerprint now, one entry per source file (a

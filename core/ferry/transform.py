@@ -30,7 +30,8 @@ from .values import CastError, LogicalType, cast
 _PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 
 #: ColumnSpec fields a plain ``from`` column may set (any other field is a transform step)
-_PLAIN_FIELDS = frozenset({"from_", "cast", "on_error", "fallback"})
+#: column options that keep a ``from`` column plain (a copy, cast to the column's type)
+PLAIN_FIELDS = frozenset({"from_", "cast", "on_error", "fallback"})
 
 RowHook = Callable[[dict[str, Any]], dict[str, Any] | None]
 
@@ -183,6 +184,10 @@ class RowMapper:
         self._key_index = [self.columns.index(k) for k in self.key if k in self.columns]
         self._skip_index = [self.columns.index(c) for c in spec.skip_when_null if c in self.columns]
 
+    def mapped_columns(self) -> list[_Column]:
+        """The target columns with their plan options, logical type and JSON path."""
+        return list(self._columns)
+
     def key_of(self, values: tuple[Any, ...] | dict[str, Any]) -> str:
         """A readable key for messages: ``id=42`` or ``a=1, b=x``."""
         if isinstance(values, dict):
@@ -214,7 +219,7 @@ class RowMapper:
             def slow(row: dict[str, Any], column: _Column = column) -> Any:
                 return self._value(column, row)
 
-            plain = spec.from_ is not None and spec.model_fields_set <= _PLAIN_FIELDS
+            plain = spec.from_ is not None and spec.model_fields_set <= PLAIN_FIELDS
             if plain and column.steps is None:
                 assert spec.from_ is not None
                 cells.append(compile_cell(column.type, spec.from_, adapt, slow, self.timezone))

@@ -74,6 +74,8 @@ class SqliteSource(SourceReader):
         path = Path(spec.path or "").expanduser()
         self.path = path if path.is_absolute() else base_dir / path
         self._conn: sqlite3.Connection | None = None
+        #: source tables another reader already loads (:mod:`ferry.nativeload`): not read
+        self.skip_tables: set[str] = set()
 
     # ------------------------------------------------------------------ public interface
 
@@ -98,21 +100,85 @@ class SqliteSource(SourceReader):
     def batches(self, batch_size: int) -> Iterator[Batch]:
         """Every row of every table, read inside one read transaction, ``batch_size`` at most
         per batch."""
-        conn = self._connect()
-        with self._errors():
-            conn.execute("BEGIN")
+        conn = self.begin()
         try:
             with self._errors():
-                # Take the read lock (the WAL snapshot) now, before any table is read.
-                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
                 tables = self._tables(conn)
             for table in tables:
-                yield from self._read_table(conn, table, batch_size)
+                if table.name not in self.skip_tables:
+                    yield from self._read_table(conn, table, batch_size)
         finally:
             # close() may have closed the connection under a half-read generator already.
             with suppress(sqlite3.Error):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
+
+    def begin(self) -> sqlite3.Connection:
+        """Open the read transaction every read of this run shares (one snapshot), unless it
+        is open already; :meth:`batches` ends it."""
+        conn = self._connect()
+        if not conn.in_transaction:
+            with self._errors():
+                conn.execute("BEGIN")
+                # Take the read lock (the WAL snapshot) now, before any table is read.
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+
+    def query_one(self, sql: str, params: tuple[Any, ...], table: str) -> tuple[Any, ...]:
+        """One row of ``sql`` (read inside :meth:`begin`'s transaction)."""
+        conn = self.begin()
+        with self._errors(table):
+            row: tuple[Any, ...] | None = conn.execute(sql, params).fetchone()
+        return row if row is not None else ()
+
+    def has_rowid(self, table: str) -> bool:
+        """False for a WITHOUT ROWID table (native loads read by rowid)."""
+        conn = self.begin()
+        try:
+            conn.execute(f"SELECT rowid FROM {quote(table)} LIMIT 0").fetchall()
+        except sqlite3.OperationalError:
+            return False
+        return True
+
+    def row_bytes(self, table: str, columns: list[str]) -> int:
+        """About how many bytes the first rows of ``table`` hold in ``columns``."""
+        lengths = " + ".join(f"coalesce(length(CAST({quote(c)} AS BLOB)), 1)" for c in columns)
+        found = self.query_one(
+            f"SELECT avg({lengths or 1}) FROM (SELECT * FROM {quote(table)} LIMIT 100)", (), table
+        )
+        return int(found[0] or 0) + len(columns) if found else 0
+
+    def count_range(self, table: str, after: int, last: int) -> int:
+        """Rows of ``table`` with rowids in ``(after, last]``."""
+        found = self.query_one(
+            f"SELECT count(*) FROM {quote(table)} WHERE rowid > ? AND rowid <= ?",
+            (after, last),
+            table,
+        )
+        return int(found[0]) if found else 0
+
+    def chunk_end(self, table: str, after: int, rows: int) -> int | None:
+        """The rowid ``rows`` rows after rowid ``after``, or None when fewer remain: chunks of
+        rowids ``(after, end]`` for :mod:`ferry.nativeload`."""
+        found = self.query_one(
+            f"SELECT rowid FROM {quote(table)} WHERE rowid > ? ORDER BY rowid LIMIT 1 OFFSET ?",
+            (after, rows - 1),
+            table,
+        )
+        return int(found[0]) if found else None
+
+    def rows_where(
+        self, table: SourceTable, sql: str, params: tuple[Any, ...], names: list[str]
+    ) -> list[dict[str, Any]]:
+        """Rows of ``sql`` (columns ``names`` of ``table``) as the reader gives them."""
+        conn = self.begin()
+        with self._errors(table.origin):
+            found = conn.execute(sql, params).fetchall()
+        rows = [dict(zip(names, row, strict=True)) for row in found]
+        json_columns = [n for n in names if table.columns.get(n) == "json"]
+        if json_columns:
+            _parse_json_columns(rows, json_columns)
+        return rows
 
     def files(self) -> list[Path]:
         """The database file."""

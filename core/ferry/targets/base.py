@@ -67,6 +67,23 @@ class Encoded:
     data: Any
     #: rows carry ``_ferry_same`` after ``_ferry_seq`` (some are unchanged-row markers)
     marked: bool = False
+    #: ``data`` is COPY text in CSV format (made by SQLite: :mod:`ferry.nativeload`)
+    csv: bool = False
+
+
+#: the schema name a native load attaches its SQLite source under (SQLite targets)
+NATIVE_SCHEMA = "ferry_src"
+
+
+@dataclass(frozen=True)
+class NativeInsert:
+    """Rows a SQLite target copies itself from a SQLite source file it attaches read-only
+    (``INSERT … SELECT``, :mod:`ferry.nativeload`): the ``data`` of an :class:`Encoded`."""
+
+    source: Path
+    #: the statement, reading the source under the schema :meth:`Target.attach` gave
+    sql: str
+    params: tuple[Any, ...]
 
 
 class DirectLoadRefused(Exception):
@@ -300,9 +317,18 @@ class Target(ABC):
         )
         return found is None
 
+    async def takes_native(self) -> bool:
+        """True when this target takes rows SQLite maps itself (:mod:`ferry.nativeload`)."""
+        return False
+
+    async def attach(self, source: Path) -> str:
+        """Attach SQLite file ``source`` for :class:`NativeInsert` loads; the schema name."""
+        raise NotImplementedError(f"{self.dialect_name} targets attach no SQLite file")
+
     @abstractmethod
-    async def load_direct(self, stage: Stage, encoded: Encoded) -> None:
-        """Write encoded rows straight into the stage's (empty) target table.
+    async def load_direct(self, stage: Stage, encoded: Encoded) -> int | None:
+        """Write encoded rows straight into the stage's (empty) target table; returns how
+        many when the database says (a :class:`NativeInsert`), else None.
 
         Raises :class:`DirectLoadRefused` when the database refuses any of them; the
         transaction must then be rolled back to before the first direct load.

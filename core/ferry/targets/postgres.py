@@ -253,15 +253,21 @@ class PostgresTarget(Target):
             return encoded
         return Encoded(encoded.start, bytes(out), encoded.marked)
 
-    async def load_direct(self, stage: Stage, encoded: Encoded) -> None:
+    async def load_direct(self, stage: Stage, encoded: Encoded) -> int | None:
         """COPY straight into the (empty) target table; no savepoint per batch: a refusal
         rolls the whole direct load back (see :class:`DirectLoadRefused`)."""
         try:
-            await self._copy(stage.table.name, stage.columns, encoded.data)
+            await self._copy(stage.table.name, stage.columns, encoded.data, encoded.csv)
         except (psycopg.DataError, psycopg.IntegrityError) as exc:
             raise DirectLoadRefused(stage.table.name, first_line(exc)) from None
         except psycopg.Error as exc:
             raise self.wrap(exc, f"loading rows into {stage.table.name}") from None
+        return None
+
+    async def takes_native(self) -> bool:
+        """True when COPY text goes to the server as UTF-8 (SQLite's own text encoding)."""
+        driver = await self._driver()
+        return str(driver.info.encoding).replace("-", "").lower() == "utf8"
 
     async def _rows_by_key(self, stage: Stage, keys: list[Any]) -> list[tuple[Any, ...]]:
         """One query with the keys as an array (cast to the key column's type)."""
@@ -282,11 +288,11 @@ class PostgresTarget(Target):
         except psycopg.Error as exc:
             raise self.wrap(exc, f"reading rows of {stage.table.name}") from None
 
-    async def _copy(self, table: str, columns: list[str], data: Any) -> None:
-        """COPY ``data`` (COPY text, or row tuples) into ``table``."""
+    async def _copy(self, table: str, columns: list[str], data: Any, csv: bool = False) -> None:
+        """COPY ``data`` (COPY text — CSV with ``csv`` — or row tuples) into ``table``."""
         names = ", ".join(map(quote, columns))
         driver = await self._driver()
-        sql = f"COPY {quote(table)} ({names}) FROM STDIN"
+        sql = f"COPY {quote(table)} ({names}) FROM STDIN" + (" (FORMAT csv)" if csv else "")
         async with driver.cursor() as cursor, cursor.copy(sql) as copy:
             if isinstance(data, bytes):
                 await copy.write(data)

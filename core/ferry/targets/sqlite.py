@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote as url_quote
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -24,7 +25,15 @@ from ..identifiers import quote
 from ..plan import TargetSpec
 from ..schema import ColumnInfo, TableInfo, create_table_ddl
 from ..values import identity, json_text, parse_timestamp, to_utc_naive
-from .base import DirectLoadRefused, Encoded, Stage, Target, first_line
+from .base import (
+    NATIVE_SCHEMA,
+    DirectLoadRefused,
+    Encoded,
+    NativeInsert,
+    Stage,
+    Target,
+    first_line,
+)
 
 BUSY_TIMEOUT_SECONDS = 5.0
 #: keys looked up per query (SQLite allows 32766 parameters)
@@ -70,6 +79,8 @@ class SqliteTarget(Target):
         super().__init__(spec, base_dir)
         self.path = sqlite_path(spec, base_dir)
         self._created_file = False
+        #: SQLite sources attached for native loads (:class:`NativeInsert`): schema names
+        self._attached: dict[Path, str] = {}
 
     def describe(self) -> str:
         """The target file's path."""
@@ -204,10 +215,12 @@ class SqliteTarget(Target):
         stage.seq += len(rows)
         return []
 
-    async def load_direct(self, stage: Stage, encoded: Encoded) -> None:
-        """executemany straight into the (empty) target table."""
+    async def load_direct(self, stage: Stage, encoded: Encoded) -> int | None:
+        """executemany straight into the (empty) target table, or a :class:`NativeInsert`."""
+        if isinstance(encoded.data, NativeInsert):
+            return await self._native_insert(stage, encoded.data)
         if not encoded.data:
-            return
+            return None
         marks = ", ".join("?" for _ in stage.columns)
         names = ", ".join(map(quote, stage.columns))
         driver = await self._driver()
@@ -219,6 +232,48 @@ class SqliteTarget(Target):
             if isinstance(exc, sqlite3.IntegrityError | sqlite3.DataError):
                 raise DirectLoadRefused(stage.table.name, first_line(exc)) from None
             raise self.wrap(exc, f"loading rows into {stage.table.name}") from None
+        return None
+
+    async def takes_native(self) -> bool:
+        """SQLite copies native loads from the attached source itself."""
+        return True
+
+    async def _native_insert(self, stage: Stage, insert: NativeInsert) -> int:
+        """Run ``insert``, which reads a source :meth:`attach` attached."""
+        driver = await self._driver()
+        try:
+            async with driver.execute(insert.sql, insert.params) as cursor:
+                return int(cursor.rowcount)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.IntegrityError | sqlite3.DataError):
+                raise DirectLoadRefused(stage.table.name, first_line(exc)) from None
+            raise self.wrap(exc, f"loading rows into {stage.table.name}") from None
+
+    async def attach(self, source: Path) -> str:
+        """Attach SQLite file ``source`` read-only (once per run) and return its schema name.
+        It stays attached until the connection closes: SQLite refuses to detach a file read
+        inside the open transaction."""
+        if source in self._attached:
+            return self._attached[source]
+        name = f"{NATIVE_SCHEMA}{len(self._attached)}"
+        uri = f"file:{url_quote(str(source.resolve()))}?mode=ro"
+        driver = await self._driver()
+        try:
+            await driver.execute(f"ATTACH DATABASE ? AS {name}", (uri,))
+            async with driver.execute("PRAGMA database_list") as cursor:
+                files = {row[1]: row[2] for row in await cursor.fetchall()}
+        except sqlite3.Error as exc:
+            raise self.wrap(exc, f"attaching the source {source}") from None
+        if Path(files.get(name) or "") != source.resolve():
+            # This SQLite reads no URI in ATTACH: it opened (made) a file of that name.
+            with contextlib.suppress(sqlite3.Error):
+                await driver.execute(f"DETACH DATABASE {name}")
+            raise TargetError(
+                f"this SQLite library cannot attach {source} read-only",
+                hint="Set native = false under [options] in the plan to load it through Python.",
+            )
+        self._attached[source] = name
+        return name
 
     async def _rows_by_key(self, stage: Stage, keys: list[Any]) -> list[tuple[Any, ...]]:
         """One query with the keys as parameters (well under SQLite's limit of 32766)."""

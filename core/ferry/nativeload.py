@@ -1,0 +1,169 @@
+"""Loading a SQLite source table into an empty target table with SQLite doing the mapping.
+
+When every column of a table spec is a plain copy of a SQLite source column
+(:mod:`ferry.sqlitecells` can map its type), SQLite computes the mapped rows itself while it
+reads them, in C and without holding Python's GIL:
+
+- into PostgreSQL, as ready COPY (CSV) text, a few MiB per chunk (:meth:`NativeLoad.csv_sql`);
+- into a SQLite target, as ``INSERT INTO … SELECT`` from the source file attached to the
+  target connection (:meth:`NativeLoad.insert_sql`): no row passes through Python at all.
+
+A row with any value the SQL does not map (a number in a text column, a timestamp spelled
+another way, a NULL key …) is left out of that SQL and goes through the Python mapping as
+before (:meth:`NativeLoad.flagged_sql`), so values, rejects and warnings are those of
+:class:`ferry.transform.RowMapper`. Rows are read in chunks of rowids (progress, cancel).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from .identifiers import quote
+from .plan import TableSpec
+from .schema import TableInfo
+from .sources import SourceTable
+from .sqlitecells import SQL_TYPES, SqlCell, plain_cell
+from .transform import PLAIN_FIELDS, RowMapper
+from .values import LogicalType
+
+#: PostgreSQL column types that hold exactly the double SQLite prints with 17 digits
+_PG_DOUBLE = {"DOUBLE PRECISION", "FLOAT8", "FLOAT", "DOUBLE_PRECISION"}
+
+
+@dataclass(frozen=True)
+class _NativeColumn:
+    name: str  # target column
+    field: str  # source column
+    type: LogicalType
+    cell: SqlCell
+    required: bool  # a NULL goes to Python (key columns: rejected; skip_when_null: skipped)
+
+
+@dataclass(frozen=True)
+class NativeLoad:
+    """The SQL for one table spec fed by one SQLite source table (``origin``)."""
+
+    origin: str
+    columns: list[_NativeColumn]
+
+    @property
+    def target_columns(self) -> list[str]:
+        """Target columns in the order of the values the SQL gives."""
+        return [c.name for c in self.columns]
+
+    @property
+    def source_columns(self) -> list[str]:
+        """The source columns the SQL reads."""
+        return list(dict.fromkeys(c.field for c in self.columns))
+
+    def row_ok(self) -> str:
+        """True for a row SQLite maps whole."""
+        parts = []
+        for column in self.columns:
+            if column.required:
+                parts.append(f"{quote(column.field)} IS NOT NULL")
+            parts.append(column.cell.check)
+        return " AND ".join(f"({p})" for p in parts) or "1"
+
+    def csv_sql(self) -> str:
+        """One chunk as COPY CSV text: ``(text, rows, rows mapped, last rowid)`` for at most
+        ``?`` rows after rowid ``?``, in rowid order; rows SQLite does not map are left out
+        of the text (they are read again by :meth:`flagged_sql`)."""
+        fields = []
+        for column in self.columns:
+            x = quote(column.field)
+            null = "NULL" if column.required else "''"
+            fields.append(
+                f"CASE WHEN {x} IS NULL THEN {null} WHEN {column.cell.check} "
+                f"THEN {_csv_field(column.type, column.cell.value)} END"
+            )
+        line = " || ',' || ".join(fields)
+        # ORDER BY keeps SQLite from flattening the subquery (which would compute each line
+        # twice, once per aggregate); group_concat keeps the rowid order and skips NULLs; as
+        # a BLOB the text reaches Python as the UTF-8 bytes COPY sends (no decode, no encode).
+        return (
+            "SELECT CAST(group_concat(line, char(10)) AS BLOB), count(*), count(line), max(r) "
+            f"FROM (SELECT {line} AS line, rowid AS r FROM {quote(self.origin)} "
+            "WHERE rowid > ? ORDER BY rowid LIMIT ?)"
+        )
+
+    def insert_sql(self, target_table: str, schema: str) -> str:
+        """``INSERT … SELECT`` of one chunk of rowids ``(?, ?]`` from the source attached as
+        ``schema``, the rows SQLite maps whole only."""
+        names = ", ".join(quote(c) for c in self.target_columns)
+        values = ", ".join(c.cell.value for c in self.columns)
+        return (
+            f"INSERT INTO main.{quote(target_table)} ({names}) SELECT {values} "
+            f"FROM {quote(schema)}.{quote(self.origin)} "
+            f"WHERE rowid > ? AND rowid <= ? AND {self.row_ok()} ORDER BY rowid"
+        )
+
+    def flagged_sql(self) -> str:
+        """The source rows of a chunk ``(?, ?]`` SQLite does not map (for Python)."""
+        names = ", ".join(quote(c) for c in self.source_columns)
+        return (
+            f"SELECT {names} FROM {quote(self.origin)} "
+            f"WHERE rowid > ? AND rowid <= ? AND NOT ({self.row_ok()}) ORDER BY rowid"
+        )
+
+
+def _csv_field(type_: LogicalType, value: str) -> str:
+    if type_ == "text":
+        return f"'\"' || replace({value}, '\"', '\"\"') || '\"'"
+    if type_ == "float":
+        return f"printf('%!.17g', {value})"
+    if type_ == "boolean":
+        return f"CASE {value} WHEN 1 THEN 't' ELSE 'f' END"
+    if type_ == "bytes":
+        return f"'\\x' || hex({value})"
+    if type_ == "timestamp":
+        return f"{value} || '+00'"
+    return f"CAST({value} AS TEXT)"
+
+
+def native_load(
+    spec: TableSpec,
+    info: TableInfo,
+    mapper: RowMapper,
+    source: SourceTable,
+    dialect: str,
+    zone: bool,
+    required: Collection[str] = (),
+) -> NativeLoad | None:
+    """The native load of ``spec`` from SQLite table ``source``, or None when a column is not a
+    plain copy SQLite can map (then Python maps every row, as always)."""
+    if spec.hook or not source.origin:
+        return None
+    columns = []
+    for column in mapper.mapped_columns():
+        spec_col = column.spec
+        field = spec_col.from_
+        if field is None or column.steps is not None:
+            return None
+        if not spec_col.model_fields_set <= PLAIN_FIELDS:
+            return None
+        target = info.columns[column.name]
+        # A cast to another type than the column's: Python's adapters see another type.
+        if column.type != target.type or column.type not in SQL_TYPES:
+            return None
+        # SQLite's reader parses declared-JSON text: Python would see a value, not the text.
+        if source.columns.get(field) == "json":
+            return None
+        if (
+            dialect == "postgresql"
+            and column.type == "float"
+            and target.sql_type.upper() not in _PG_DOUBLE
+        ):
+            return None
+        cell = plain_cell(column.type, field, zone)
+        if cell is None:
+            return None
+        needed = column.name in mapper.key or column.name in required
+        columns.append(_NativeColumn(column.name, field, column.type, cell, needed))
+    if not columns:
+        return None
+    return NativeLoad(source.origin, columns)
+
+
+__all__ = ["NativeLoad", "native_load"]

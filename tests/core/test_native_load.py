@@ -1,0 +1,330 @@
+"""SQLite mapping plain columns itself (ferry.nativeload) gives exactly the Python mapping.
+
+Every test loads the same real SQLite source twice into an empty target — once with
+``native = true`` (SQLite maps what it can, the rest goes to Python) and once with
+``native = false`` (Python maps every row) — and compares the target rows, counts, rejects
+and warnings. Values include every spelling the SQL must either map exactly or hand over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sqlite3
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pgkit import pg_exec, pg_rows
+
+from ferry.migrate import migrate
+from ferry.plan import plan_from_dict
+from ferry.results import RunResult
+
+SOURCE_TABLE = (
+    "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, n INTEGER, score REAL, "
+    "at DATETIME, flag BOOLEAN, data BLOB)"
+)
+SQLITE_TARGET = (
+    "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, n INTEGER, score REAL, "
+    "at DATETIME, flag BOOLEAN, data BLOB)"
+)
+PG_TARGET = (
+    "CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT, n BIGINT, "
+    "score DOUBLE PRECISION, at TIMESTAMPTZ, flag BOOLEAN, data BYTEA)"
+)
+COLUMNS = ("name", "n", "score", "at", "flag", "data")
+
+TIMES = [
+    "2024-05-01T10:00:00",
+    "2024-05-01 10:00:00",
+    "2024-05-01T10:00:00Z",
+    "2024-05-01T10:00:00+00:00",
+    "2024-05-01T10:00:00-00:00",
+    "2024-05-01T23:30:00.123+05:30",
+    "2024-12-31T23:59:59.999999-08:00",
+    "2024-01-01T00:00:00.5+01:00",  # one fraction digit: Python's
+    "2024-01-01T00:00:00.1234567",  # seven: Python's
+    "2024-05-01T10:00",  # no seconds: Python's
+    "2024-05-01",
+    "2024-05-01T10:00:00+0530",  # offset without colon: Python's
+    "2024-02-29T12:00:00",  # a leap day
+    "2023-02-29T12:00:00",  # not a day: rejected by Python
+    "2024-04-31T12:00:00",
+    "2024-13-01T00:00:00",
+    "2024-00-10T00:00:00",
+    "2024-05-00T00:00:00",
+    "2024-05-01T24:00:00",
+    "2024-05-01T10:60:00",
+    "2024-05-01T10:00:60",
+    "0999-12-31T23:00:00",
+    "1001-01-01T00:30:00+01:00",
+    "9998-12-31T23:59:59-01:00",
+    "9999-12-31T23:59:59",
+    " 2024-05-01T10:00:00",
+    "2024-05-01T10:00:00 ",
+    "yesterday",
+    "",
+    1714557600,
+    1714557600123,
+    1714557600.5,
+    None,
+]
+TEXTS = [
+    "plain",
+    "",
+    'with "quotes", commas',
+    "line\nbreak\r\nand\ttab",
+    "back\\slash \\N \\.",
+    "\\N",
+    "naïve ☃ 東京 🚀",
+    "=1+1",
+    42,
+    2.5,
+    b"bytes",
+    None,
+]
+NUMBERS: list[Any] = [0, -1, 2**63 - 1, -(2**63), 7.0, 7.5, "12", " 13 ", "1e3", "x", None]
+FLOATS: list[Any] = [
+    0.1,
+    -0.0,
+    1e300,
+    5e-324,
+    1 / 3,
+    123456789.123456789,
+    float("inf"),
+    float("-inf"),
+    3,
+    2**60 + 1,
+    "2.5",
+    "nan",
+    None,
+]
+FLAGS: list[Any] = [0, 1, 2, -1, "true", "no", 1.0, None]
+BLOBS: list[Any] = [b"", b"\x00\xff\\x", bytes(range(256)), "text", 5, None]
+
+
+def _rows(count: int) -> list[tuple[Any, ...]]:
+    """Rows that walk through every list above, in shifting combinations."""
+    lists = [TEXTS, NUMBERS, FLOATS, TIMES, FLAGS, BLOBS]
+    return [
+        (i, *(values[(i * (k + 1)) % len(values)] for k, values in enumerate(lists)))
+        for i in range(1, count + 1)
+    ]
+
+
+def source_db(folder: Path, rows: list[tuple[Any, ...]], table: str = SOURCE_TABLE) -> Path:
+    path = folder / "source.db"
+    path.unlink(missing_ok=True)
+    db = sqlite3.connect(path)
+    db.execute(table)
+    with db:
+        db.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    db.close()
+    return path
+
+
+def plan_for(folder: Path, source: Path, url: str, native: bool, **options: Any) -> Any:
+    return plan_from_dict(
+        {
+            "name": "native",
+            "target": {"url": url},
+            "sources": [{"name": "app", "kind": "sqlite", "path": str(source)}],
+            "tables": [{"name": "items", "source": "app.items", "key": ["id"]}],
+            "options": {"native": native, **options},
+        },
+        folder,
+    )
+
+
+def run(plan: Any) -> RunResult:
+    return asyncio.run(migrate(plan, write_reports=False))
+
+
+def outcome(result: RunResult) -> tuple[Any, ...]:
+    """What a run reports, apart from timings and ids."""
+    table = result.tables[0]
+    rejects = sorted((r.key, r.reason) for r in result.rejects)
+    return (table.counts(), rejects, sorted(result.warnings))
+
+
+def sqlite_load(folder: Path, source: Path, native: bool, **options: Any) -> Any:
+    target = folder / f"target-{native}.db"
+    target.unlink(missing_ok=True)
+    db = sqlite3.connect(target)
+    db.execute(SQLITE_TARGET)
+    db.close()
+    result = run(plan_for(folder, source, f"sqlite:///{target}", native, **options))
+    db = sqlite3.connect(target)
+    try:
+        rows = db.execute("SELECT *, typeof(at), typeof(score) FROM items ORDER BY id").fetchall()
+    finally:
+        db.close()
+    return result, rows
+
+
+def pg_load(folder: Path, source: Path, url: str, native: bool) -> Any:
+    pg_exec(url, "DROP TABLE IF EXISTS items", PG_TARGET)
+    result = run(plan_for(folder, source, url, native))
+    # Floats compared bit for bit (NaN is not equal to itself).
+    return result, pg_rows(
+        url, "SELECT id, name, n, float8send(score), at, flag, data FROM items ORDER BY id"
+    )
+
+
+# -- SQLite target ---------------------------------------------------------------------------
+
+
+def test_sqlite_target_rows_equal_pythons(tmp_path: Path) -> None:
+    source = source_db(tmp_path, _rows(400))
+    native, native_rows = sqlite_load(tmp_path, source, True)
+    python, python_rows = sqlite_load(tmp_path, source, False)
+    assert native_rows == python_rows
+    assert outcome(native) == outcome(python)
+
+
+def test_sqlite_target_takes_plain_rows_natively(tmp_path: Path) -> None:
+    source = source_db(tmp_path, _rows(400))
+    native, _ = sqlite_load(tmp_path, source, True)
+    table = native.tables[0]
+    # Most rows are plain; the odd spellings went through Python (and some were rejected).
+    assert 0 < table.mapped_by_sqlite < table.rows_read == 400
+    assert table.inserted == 400 - table.rejected
+
+
+def test_sqlite_target_with_a_zone_gives_naive_times_to_python(tmp_path: Path) -> None:
+    source = source_db(tmp_path, _rows(120))
+    native, native_rows = sqlite_load(tmp_path, source, True, timezone="Europe/Berlin")
+    python, python_rows = sqlite_load(tmp_path, source, False, timezone="Europe/Berlin")
+    assert native_rows == python_rows
+    assert outcome(native) == outcome(python)
+
+
+def test_source_file_is_left_byte_for_byte(tmp_path: Path) -> None:
+    source = source_db(tmp_path, _rows(50))
+    before = hashlib.sha256(source.read_bytes()).hexdigest()
+    native, _ = sqlite_load(tmp_path, source, True)
+    assert native.tables[0].mapped_by_sqlite > 0
+    assert hashlib.sha256(source.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "source.db",
+        "target-True.db",
+    ]
+
+
+def test_without_rowid_table_is_mapped_by_python(tmp_path: Path) -> None:
+    table = SOURCE_TABLE + " WITHOUT ROWID"
+    source = source_db(tmp_path, _rows(60), table)
+    native, native_rows = sqlite_load(tmp_path, source, True)
+    _, python_rows = sqlite_load(tmp_path, source, False)
+    assert native.tables[0].mapped_by_sqlite == 0
+    assert native_rows == python_rows
+
+
+def test_repeated_key_restarts_staged_with_the_same_result(tmp_path: Path) -> None:
+    # The source's key column is not its primary key: two rows share id 7.
+    path = tmp_path / "source.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE items (id INTEGER, name TEXT)")
+    with db:
+        db.executemany("INSERT INTO items VALUES (?, ?)", [(i % 50, f"n{i}") for i in range(60)])
+    db.close()
+    results = []
+    for native in (True, False):
+        target = tmp_path / f"t{native}.db"
+        sqlite3.connect(target).execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+        result = run(plan_for(tmp_path, path, f"sqlite:///{target}", native))
+        rows = sqlite3.connect(target).execute("SELECT * FROM items ORDER BY id").fetchall()
+        results.append((outcome(result), rows))
+    assert results[0] == results[1]
+    assert results[0][0][0]["duplicates"] == 10
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.text(max_size=20), st.integers(-5, 5)),
+            st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1), st.floats(-1e20, 1e20)),
+            st.one_of(st.none(), st.floats(allow_nan=False), st.integers(-(2**62), 2**62)),
+            st.one_of(
+                st.none(),
+                st.datetimes(min_value=datetime(1000, 1, 2), max_value=datetime(9999, 12, 30)).map(
+                    lambda d: d.isoformat(sep=" ")
+                ),
+                st.datetimes(
+                    min_value=datetime(1000, 1, 2),
+                    max_value=datetime(9999, 12, 30),
+                    timezones=st.sampled_from(
+                        [UTC, *(timezone(timedelta(minutes=m)) for m in (-480, 330, 840))]
+                    ),
+                ).map(lambda d: d.isoformat(timespec="milliseconds")),
+                st.from_regex(
+                    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{3})?Z?", fullmatch=True
+                ),
+            ),
+            st.sampled_from(FLAGS),
+            st.one_of(st.none(), st.binary(max_size=8)),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_any_values_give_pythons_result(tmp_path: Path, values: list[tuple[Any, ...]]) -> None:
+    rows = [(i, *row) for i, row in enumerate(values, start=1)]
+    source = source_db(tmp_path, rows)
+    native, native_rows = sqlite_load(tmp_path, source, True)
+    python, python_rows = sqlite_load(tmp_path, source, False)
+    assert native_rows == python_rows
+    assert outcome(native) == outcome(python)
+
+
+# -- PostgreSQL target -----------------------------------------------------------------------
+
+
+def test_postgres_target_rows_equal_pythons(tmp_path: Path, pg_url: str) -> None:
+    source = source_db(tmp_path, _rows(400))
+    native, native_rows = pg_load(tmp_path, source, pg_url, True)
+    python, python_rows = pg_load(tmp_path, source, pg_url, False)
+    assert native_rows == python_rows
+    assert outcome(native) == outcome(python)
+    assert 0 < native.tables[0].mapped_by_sqlite < 400
+
+
+def test_postgres_refused_value_restarts_staged_with_the_same_result(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # A NUL in text: PostgreSQL refuses it, so that row alone is rejected either way.
+    rows = [(i, "a\x00b" if i == 5 else f"n{i}", i, None, None, None, None) for i in range(1, 40)]
+    source = source_db(tmp_path, rows)
+    native, native_rows = pg_load(tmp_path, source, pg_url, True)
+    python, python_rows = pg_load(tmp_path, source, pg_url, False)
+    assert native_rows == python_rows
+    assert outcome(native) == outcome(python)
+    assert native.tables[0].rejected == 1
+
+
+def test_postgres_numeric_column_is_mapped_by_python(tmp_path: Path, pg_url: str) -> None:
+    # 17 significant digits would store 0.1 as 0.10000000000000001 in a NUMERIC column.
+    source = source_db(tmp_path, [(1, "a", 1, 0.1, None, None, None)])
+    pg_exec(pg_url, "DROP TABLE IF EXISTS items", PG_TARGET.replace("DOUBLE PRECISION", "NUMERIC"))
+    result = run(plan_for(tmp_path, source, pg_url, True))
+    assert result.tables[0].mapped_by_sqlite == 0
+    assert pg_rows(pg_url, "SELECT score::text FROM items") == [("0.1",)]
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_postgres_timestamps_land_as_the_same_instants(
+    tmp_path: Path, pg_url: str, native: bool
+) -> None:
+    rows = [(1, "a", 1, None, "2024-05-01T23:30:00.123+05:30", None, None)]
+    source = source_db(tmp_path, rows)
+    _, loaded = pg_load(tmp_path, source, pg_url, native)
+    assert loaded[0][4] == datetime(2024, 5, 1, 18, 0, 0, 123000, tzinfo=UTC)
