@@ -59,6 +59,9 @@ class _State:
     debug = False
     #: the real command (main) also cancels cleanly on a Ctrl-C after an engine step
     clean_ctrl_c = False
+    #: a Ctrl-C came between steps (its exception may have been swallowed by a library
+    #: importing optional modules: the next engine step then refuses to start)
+    interrupted = False
 
 
 def _fail(exc: BaseException) -> None:
@@ -82,6 +85,8 @@ def _fail(exc: BaseException) -> None:
 
 def _run(coro_factory: Callable[[CancelToken], Coroutine[Any, Any, T]]) -> T:
     """Run an engine coroutine; the first Ctrl-C cancels cleanly, a second one aborts."""
+    if _State.interrupted:
+        _fail(_between_steps())
     cancel = CancelToken()
 
     async def main() -> T:
@@ -104,7 +109,12 @@ def _run(coro_factory: Callable[[CancelToken], Coroutine[Any, Any, T]]) -> T:
 def _cancel_between_steps(_signum: int, _frame: object) -> None:
     """Ctrl-C after an engine step, while none runs (between the backup and the migration,
     printing a result): nothing is half-done, so the command stops cleanly."""
-    raise Cancelled(
+    _State.interrupted = True
+    raise _between_steps()
+
+
+def _between_steps() -> Cancelled:
+    return Cancelled(
         "Cancelled between steps: a finished step (a backup, a committed migration) stays "
         "done; nothing else was started."
     )

@@ -125,7 +125,7 @@ def test_an_integer_beyond_64_bits_into_a_bigint_column_rejects_only_that_row(
     assert sqlite_query(tmp_path / "app.db", "SELECT id, v FROM t") == [(2, 3)]
 
 
-def test_invalid_utf8_inside_a_sqlite_source_is_a_clear_error(tmp_path: Path) -> None:
+def _invalid_utf8_plan(tmp_path: Path, native: bool) -> Path:
     conn = sqlite3.connect(tmp_path / "src.db")
     conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT)")
     conn.execute("INSERT INTO items VALUES (1, CAST(X'FF41FE' AS TEXT)), (2, 'fine')")
@@ -135,9 +135,28 @@ def test_invalid_utf8_inside_a_sqlite_source_is_a_clear_error(tmp_path: Path) ->
     plan.write_text(
         PLAN.format(
             url="sqlite:///app.db", kind="sqlite", path="src.db", source="data.items", key=""
-        ),
+        )
+        + f"\n[options]\nnative = {str(native).lower()}\n",
         encoding="utf-8",
     )
+    return plan
+
+
+def test_invalid_utf8_inside_a_sqlite_source_is_copied_as_is_into_sqlite(tmp_path: Path) -> None:
+    # SQLite copying SQLite (a native load) moves the bytes it holds, valid UTF-8 or not.
+    plan = _invalid_utf8_plan(tmp_path, native=True)
+    result = CliRunner().invoke(cli, ["migrate", str(plan), "--no-backup", "-q"])
+    assert result.exit_code == 0, result.stderr
+    conn = sqlite3.connect(tmp_path / "app.db")
+    try:
+        rows = conn.execute("SELECT id, CAST(v AS BLOB) FROM t ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    assert rows == [(1, b"\xffA\xfe"), (2, b"fine")]
+
+
+def test_invalid_utf8_inside_a_sqlite_source_is_a_clear_error(tmp_path: Path) -> None:
+    plan = _invalid_utf8_plan(tmp_path, native=False)
 
     result = CliRunner().invoke(cli, ["migrate", str(plan), "--no-backup", "-q"])
 
