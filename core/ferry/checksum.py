@@ -7,11 +7,24 @@ timestamp written with ``T`` or a space, ``Z`` or an offset, JSON with another k
 whitespace, SQLite's ``0``/``1`` and PostgreSQL's booleans), while every real difference —
 one character, NULL against an empty string, ``1`` against ``2`` — gives another text.
 
-A row's hash (:func:`row_hash`, 16 bytes of BLAKE2b) covers the non-NULL compared values,
-each length-prefixed with its column name, so ``("ab", "c")`` and ``("a", "bc")`` differ and a
-NULL is told apart from every value by being absent. Leaving NULLs out (rather than hashing a
-marker) keeps a row's hash unchanged when a column only appears in later records of a source
-(the migration stages it as NULL for the earlier ones).
+Encodings (every length is a count of UTF-8 bytes, as SQL's ``octet_length`` gives it):
+
+- a key (:func:`key_bytes`): each normalised value as ``<length>:<value>``, NULL as ``-``;
+- a row's compared values (:class:`RowCodec`): each non-NULL one as
+  ``<length>:<column><length>:<value>``, so ``("ab", "c")`` and ``("a", "bc")`` differ and a
+  NULL is told apart from every value by being absent. Leaving NULLs out (rather than writing
+  a marker) keeps a row's hash unchanged when a column only appears in later records of a
+  source (the migration stages it as NULL for the earlier ones).
+
+A row's digest in verification (:func:`row_digest`) is the MD5 of :func:`digest_bytes` of
+its normalised key values and then its compared values in *hash form* (:func:`hash_form`: the
+normalised text, except that a float is its IEEE 754 bits as 16 hex digits): the lengths, comma
+separated, empty for NULL (NULLs at the end left out, for the same reason as above: the
+columns of a check keep their order and later ones are only ever appended), a semicolon, then
+the non-NULL values one after the other. A table's checksum is the sum of its rows' digests
+modulo 2**128 (:func:`combine`). That is exactly what :mod:`ferry.verifyfast` computes with SQL
+inside SQLite and PostgreSQL, so its checksums are this module's. (MD5 is a checksum here, not
+a defence against someone forging rows.)
 """
 
 from __future__ import annotations
@@ -22,7 +35,7 @@ import math
 import sqlite3
 import struct
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -236,6 +249,11 @@ def _encoded(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
+def byte_length(text: str) -> int:
+    """The length of ``text`` in UTF-8 (lone surrogates as three bytes each)."""
+    return len(text) if text.isascii() else len(_encoded(text))
+
+
 class RowCodec:
     """Encodes a row's normalised values (in ``names`` order) as bytes that name each column
     and length-prefix each part; NULLs are left out. The row hash is a digest of these bytes,
@@ -243,14 +261,14 @@ class RowCodec:
 
     def __init__(self, names: Iterable[str]) -> None:
         self.names = list(names)
-        self._prefixes = [f"{len(name)}:{name}" for name in self.names]
+        self._prefixes = [f"{byte_length(name)}:{name}" for name in self.names]
 
     def encode(self, values: Iterable[Normalized]) -> bytes:
         """The row's bytes."""
         return _encoded(
             "".join(
                 [
-                    f"{prefix}{len(value)}:{value}"
+                    f"{prefix}{len(value) if value.isascii() else byte_length(value)}:{value}"
                     for prefix, value in zip(self._prefixes, values, strict=True)
                     if value is not None
                 ]
@@ -259,8 +277,23 @@ class RowCodec:
 
 
 def digest(data: bytes) -> bytes:
-    """16 bytes of BLAKE2b."""
-    return hashlib.blake2b(data, digest_size=HASH_BYTES).digest()
+    """The 16 bytes of MD5."""
+    return hashlib.md5(data).digest()
+
+
+def digest_bytes(values: Sequence[Normalized]) -> bytes:
+    """What a row digest hashes: the values' lengths in bytes, comma-separated, empty for a
+    NULL (trailing NULLs left out), ``;``, then the non-NULL values one after the other."""
+    sizes = ["" if v is None else str(len(v) if v.isascii() else byte_length(v)) for v in values]
+    while sizes and not sizes[-1]:
+        sizes.pop()
+    return _encoded(",".join(sizes) + ";" + "".join([v for v in values if v is not None]))
+
+
+def row_digest(values: Sequence[Normalized]) -> bytes:
+    """A row's digest in verification: the MD5 of :func:`digest_bytes` of its normalised key
+    values followed by its compared values in hash form (:func:`hash_form`)."""
+    return hashlib.md5(digest_bytes(values)).digest()
 
 
 def row_hash(names: Iterable[str], values: Iterable[Normalized]) -> bytes:
@@ -268,33 +301,53 @@ def row_hash(names: Iterable[str], values: Iterable[Normalized]) -> bytes:
     return digest(RowCodec(names).encode(values))
 
 
-def _parts(text: str) -> Iterator[str | None]:
+def _parts(data: bytes) -> Iterator[str | None]:
     position = 0
-    while position < len(text):
-        if text[position] == "-":
+    while position < len(data):
+        if data[position : position + 1] == b"-":
             position += 1
             yield None
             continue
-        colon = text.index(":", position)
-        size = int(text[position:colon])
-        yield text[colon + 1 : colon + 1 + size]
+        colon = data.index(b":", position)
+        size = int(data[position:colon])
+        yield data[colon + 1 : colon + 1 + size].decode("utf-8", "surrogatepass")
         position = colon + 1 + size
 
 
 def decode_row(data: bytes) -> dict[str, str]:
     """The values of an encoded row by column name (NULL columns absent)."""
-    parts = list(_parts(data.decode("utf-8", "surrogatepass")))
+    parts = list(_parts(data))
     return {str(name): str(value) for name, value in zip(parts[::2], parts[1::2], strict=True)}
 
 
 def key_bytes(values: Iterable[Normalized]) -> bytes:
     """A row's key as bytes: each normalised value length-prefixed, NULL as ``-``."""
-    return _encoded("".join(["-" if v is None else f"{len(v)}:{v}" for v in values]))
+    return _encoded(
+        "".join(
+            [
+                "-" if v is None else f"{len(v) if v.isascii() else byte_length(v)}:{v}"
+                for v in values
+            ]
+        )
+    )
 
 
 def decode_key(data: bytes) -> list[Normalized]:
     """The normalised key values of :func:`key_bytes`."""
-    return list(_parts(data.decode("utf-8", "surrogatepass")))
+    return list(_parts(data))
+
+
+def _float_bits(value: Normalized) -> Normalized:
+    if value is None or value.startswith(UNREADABLE):
+        return value
+    return struct.pack(">d", float(value)).hex()
+
+
+def hash_form(type_: LogicalType) -> Callable[[Normalized], Normalized] | None:
+    """How a normalised value of ``type_`` enters a row digest, when not as it is (None):
+    a float as the 16 hex digits of its IEEE 754 bits, which SQL can write exactly (the
+    shortest decimal spelling Python prints is not something SQLite or PostgreSQL print)."""
+    return _float_bits if type_ == "float" else None
 
 
 def newer_value(type_: LogicalType, value: Normalized) -> Any:
@@ -526,14 +579,18 @@ __all__ = [
     "Normalizer",
     "Problem",
     "RowCodec",
+    "byte_length",
     "canonical_json",
     "checksum_hex",
     "combine",
     "decode_key",
     "decode_row",
     "digest",
+    "digest_bytes",
+    "hash_form",
     "key_bytes",
     "newer_value",
     "normalizer",
+    "row_digest",
     "row_hash",
 ]

@@ -14,9 +14,13 @@ journaled as rejected counts as ``rejected``; a differing row is ``kept`` under 
 spec of the same table wrote it; any other missing or differing row, and any orphan, FAILs.
 Rows only the target holds are ``extra``: shown, never a failure (the app may have its own).
 
-The parts: :mod:`ferry.verifyread` hashes both sides into the store, :mod:`ferry.verifycompare`
-classifies the keys and sets each table's verdict, :mod:`ferry.integrity` checks foreign keys
-and runs the assertions, :mod:`ferry.verifyresult` holds the result; this module runs them.
+First, :mod:`ferry.verifyfast` tries to prove tables read from a SQLite source with plain
+columns equal with one checksum per side computed inside the databases (step ``fast``); a table
+it proves gets exactly the result the general path would give it, the others (and every table
+it cannot try) go the general way above. The parts: :mod:`ferry.verifyread` hashes both sides
+into the store, :mod:`ferry.verifycompare` classifies the keys and sets each table's verdict,
+:mod:`ferry.integrity` checks foreign keys and runs the assertions, :mod:`ferry.verifyresult`
+holds the result; this module runs them.
 """
 
 from __future__ import annotations
@@ -40,10 +44,12 @@ from .plan import Plan
 from .report import write_report
 from .schema import TableInfo
 from .sources import SourceReader, SourceTable
+from .sources.sqlite import SqliteSource
 from .sourcewatch import SourceWatch
 from .targets import Target, open_target
 from .transform import RowMapper, load_hook
 from .verifycompare import MAX_LISTED, TABLE_MISSING, compare, finish_table
+from .verifyfast import FastPath, fill_result
 from .verifyread import SideReader, SpecCheck
 from .verifyresult import FAIL, PASS, AssertionCheck, TableCheck, VerifyResult
 
@@ -103,19 +109,25 @@ class _Verify:
                 "the plan has no [[tables]] and no [[assertions]]: there is nothing to verify",
                 hint="Add tables, or draft a plan with `ferry init DIR`.",
             )
+        # The sources are opened (and described) while the target connects; a source that
+        # cannot be read is reported first, as when one came after the other.
+        sources = asyncio.ensure_future(self._open_sources())
         try:
-            await self._open_sources()
-            target = open_target(self.plan.target, self.plan.base_dir)
-            self.dialect = target.dialect_name
-            self.result.target = target.describe()
-            _refuse_missing_file(target)
+            try:
+                target = open_target(self.plan.target, self.plan.base_dir)
+                self.dialect = target.dialect_name
+                self.result.target = target.describe()
+                _refuse_missing_file(target)
+            except BaseException:
+                await sources
+                raise
             with tempfile.TemporaryDirectory(
                 prefix="ferry-verify-", ignore_cleanup_errors=True
             ) as folder:
                 store = HashStore(Path(folder) / "verify.sqlite")
                 try:
                     started = self.step("connect", target.describe())
-                    await target.open(read_only=True)
+                    await _connect_after(sources, target)
                     self.step_done("connect", started)
                     try:
                         await self._run(target, store)
@@ -124,6 +136,9 @@ class _Verify:
                 finally:
                     store.close()
         finally:
+            if not sources.done():
+                sources.cancel()
+            await asyncio.gather(sources, return_exceptions=True)
             for reader in self.readers.values():
                 reader.close()
         self.result.finished_at = datetime.now(UTC)
@@ -140,32 +155,26 @@ class _Verify:
         for check in checks:
             store.add_check(check.number)
 
+        proven = await self._fast(target, checks)
+        rest = [c for c in checks if c.number not in proven]
+        slow = bool(rest) or not proven
         sides = SideReader(self.dialect, self.plan.options.batch_size, self.cancel, self.emit)
-        started = self.step("read", "sources and target")
-        # Both sides at once: the database sends (and the source file yields) rows while
-        # Python hashes the other side's. A table whose later source records may still
-        # add compared columns is read once the sources are done.
-        early = [c for c in checks if c.exists and not _may_widen(c)]
-        await _together(
-            sides.read_sources(self.readers, checks, store),
-            _read_targets(sides, target, early, store),
-        )
-        late = [c for c in checks if c.exists and c not in early]
-        await _read_targets(sides, target, late, store)
-        self.step_done("read", started)
+        if slow:
+            await self._read(sides, target, rest, store)
         for change in await asyncio.to_thread(self.watch.changes):
             self.warn(change.verify_message())
 
-        started = self.step("compare", "target")
-        for check in checks:
-            keys = sides.rejected_keys(check, rejected.get(check.spec.name, []))
-            await asyncio.to_thread(store.put_rejected, check.number, keys)
-        for check in checks:
-            self.cancel.raise_if_cancelled()
-            run_id = self.result.migration_run_id
-            for warning in await asyncio.to_thread(compare, check, checks, store, run_id):
-                self.warn(warning, check.spec.name)
-        self.step_done("compare", started)
+        if slow:
+            started = self.step("compare", "target")
+            for check in rest:
+                keys = sides.rejected_keys(check, rejected.get(check.spec.name, []))
+                await asyncio.to_thread(store.put_rejected, check.number, keys)
+            for check in rest:
+                self.cancel.raise_if_cancelled()
+                run_id = self.result.migration_run_id
+                for warning in await asyncio.to_thread(compare, check, checks, store, run_id):
+                    self.warn(warning, check.spec.name)
+            self.step_done("compare", started)
 
         started = self.step("integrity", "foreign keys")
         orphans: dict[str, tuple[int, list[dict[str, str]]]] = {}
@@ -182,6 +191,50 @@ class _Verify:
                 self.cancel.raise_if_cancelled()
                 self.result.assertions.append(await run_assertion(target, spec))
             self.step_done("assertions", started)
+
+    async def _fast(self, target: Target, checks: list[SpecCheck]) -> set[int]:
+        """Prove tables equal with one checksum per side (:mod:`ferry.verifyfast`); the
+        numbers of the checks it proved, whose results it filled in."""
+        fast_path = FastPath(target, self.emit, self.cancel)
+        fast = await fast_path.prepare(checks, self.readers, self.source_tables)
+        if not fast:
+            return set()
+        labels = ", ".join(item.check.label for item in fast)
+        started = self.step("fast", f"checksums inside the databases: {labels}")
+        await fast_path.run(fast)
+        self.cancel.raise_if_cancelled()
+        proven = set()
+        outcomes = []
+        for item in fast:
+            if item.proven:
+                assert item.source is not None
+                fill_result(item.check, item.source)
+                proven.add(item.check.number)
+            outcomes.append(f"{item.check.label}: {'equal' if item.proven else 'to compare'}")
+        self.step_done("fast", started, "; ".join(outcomes))
+        return proven
+
+    async def _read(
+        self, sides: SideReader, target: Target, checks: list[SpecCheck], store: HashStore
+    ) -> None:
+        """Hash both sides of ``checks`` into the store (sources and target at once)."""
+        readers, own = _readers_for(checks, self.readers, self.source_tables)
+        started = self.step("read", "sources and target")
+        try:
+            # Both sides at once: the database sends (and the source file yields) rows while
+            # Python hashes the other side's. A table whose later source records may still
+            # add compared columns is read once the sources are done.
+            early = [c for c in checks if c.exists and not _may_widen(c)]
+            await _together(
+                sides.read_sources(readers, checks, store),
+                _read_targets(sides, target, early, store),
+            )
+            late = [c for c in checks if c.exists and c not in early]
+            await _read_targets(sides, target, late, store)
+        finally:
+            for reader in own:
+                reader.close()
+        self.step_done("read", started)
 
     # -- checks ------------------------------------------------------------------------------
     def _make_checks(self, tables: dict[str, TableInfo]) -> list[SpecCheck]:
@@ -268,6 +321,34 @@ async def _read_targets(
         await sides.read_target(target, check, store)
 
 
+def _readers_for(
+    checks: list[SpecCheck],
+    readers: dict[str, SourceReader],
+    source_tables: dict[str, SourceTable],
+) -> tuple[dict[str, SourceReader], list[SourceReader]]:
+    """The readers ``checks`` need, and those made here (to close): a SQLite source whose
+    other tables the fast path proved reads only the tables still to compare."""
+    needed: dict[str, list[str]] = {}
+    for check in checks:
+        origins = needed.setdefault(check.spec.source.split(".", 1)[0], [])
+        origin = source_tables[check.spec.source].origin
+        if origin not in origins:
+            origins.append(origin)
+    chosen: dict[str, SourceReader] = {}
+    own: list[SourceReader] = []
+    for name, reader in readers.items():
+        if name not in needed:
+            continue
+        prefix = f"{name}."
+        described = [t.origin for n, t in source_tables.items() if n.startswith(prefix)]
+        if isinstance(reader, SqliteSource) and set(needed[name]) != set(described):
+            spec = reader.spec.model_copy(update={"tables": needed[name]})
+            reader = SqliteSource(spec, reader.base_dir)
+            own.append(reader)
+        chosen[name] = reader
+    return chosen, own
+
+
 def _may_widen(check: SpecCheck) -> bool:
     """Whether source records may still map fields to more of the table's columns."""
     return check.spec.map_all and not set(check.info.columns) <= set(check.mapper.columns)
@@ -282,6 +363,21 @@ async def _together(*steps: Coroutine[Any, Any, None]) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _connect_after(sources: asyncio.Future[None], target: Target) -> None:
+    """Connect to the target while ``sources`` opens; raise the sources' error first (the
+    target is closed again then)."""
+    connect = asyncio.ensure_future(target.open(read_only=True))
+    try:
+        await sources
+    except BaseException:
+        # Let the connection attempt end (it is short, and bounded by the connect timeout).
+        opened = await asyncio.gather(asyncio.shield(connect), return_exceptions=True)
+        if not isinstance(opened[0], BaseException):
+            await asyncio.shield(target.finish(commit=False))
+        raise
+    await connect
 
 
 def _refuse_missing_file(target: Target) -> None:

@@ -18,7 +18,17 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 
 from .batching import SIZING_ROWS, Prefetch, rows_per_batch
-from .checksum import HashStore, Normalizer, RowCodec, digest, key_bytes, newer_value, normalizer
+from .checksum import (
+    HashStore,
+    Normalized,
+    Normalizer,
+    RowCodec,
+    hash_form,
+    key_bytes,
+    newer_value,
+    normalizer,
+    row_digest,
+)
 from .events import CancelToken, Emit, TableProgress
 from .identifiers import quote
 from .integrity import _text
@@ -120,6 +130,7 @@ class SideReader:
         keys = [(columns.index(k), norms[k]) for k in mapper.key]
         compared = [(columns.index(c), norms[c]) for c in check.compared]
         codec = RowCodec(check.compared)
+        hashed = _hashed(check)
         newer = self._newer_getter(check, columns, norms)
         out: list[tuple[bytes, bytes, Any, bytes, int]] = []
         for row in rows:
@@ -131,14 +142,16 @@ class SideReader:
             if values is None:
                 check.skipped += 1
                 continue
-            encoded = codec.encode([norm(values[i]) for i, norm in compared])
+            normalized = [norm(values[i]) for i, norm in compared]
+            key_values = [norm(values[i]) for i, norm in keys]
+            forms = normalized if hashed is None else hashed(normalized)
             check.seq += 1
             out.append(
                 (
-                    key_bytes([norm(values[i]) for i, norm in keys]),
-                    digest(encoded),
+                    key_bytes(key_values),
+                    row_digest([*key_values, *forms]),
                     newer(values),
-                    encoded,
+                    codec.encode(normalized),
                     check.seq,
                 )
             )
@@ -200,16 +213,19 @@ class SideReader:
         keys = [(columns.index(k), norms[k]) for k in check.mapper.key]
         compared = [(columns.index(c), norms[c]) for c in check.compared]
         codec = RowCodec(check.compared)
+        hashed = _hashed(check)
         newer = self._newer_getter(check, columns, norms)
         out: list[tuple[bytes, bytes, Any, bytes]] = []
         for row in rows:
-            encoded = codec.encode([norm(row[i]) for i, norm in compared])
+            normalized = [norm(row[i]) for i, norm in compared]
+            key_values = [norm(row[i]) for i, norm in keys]
+            forms = normalized if hashed is None else hashed(normalized)
             out.append(
                 (
-                    key_bytes([norm(row[i]) for i, norm in keys]),
-                    digest(encoded),
+                    key_bytes(key_values),
+                    row_digest([*key_values, *forms]),
                     newer(row),
-                    encoded,
+                    codec.encode(normalized),
                 )
             )
         store.put_target(check.number, out)
@@ -226,6 +242,20 @@ class SideReader:
                 key = key_bytes([norms[k](values[k]) for k in check.mapper.key])
                 keys.append((key, str(reject.get("reason") or "")))
         return keys
+
+
+def _hashed(check: SpecCheck) -> Callable[[list[Normalized]], list[Normalized]] | None:
+    """The compared values in hash form (:func:`~ferry.checksum.hash_form`), or None when
+    that is the values themselves (no compared column has another form)."""
+    forms = [hash_form(check.type_of(c)) for c in check.compared]
+    if not any(forms):
+        return None
+    pairs = list(enumerate(forms))
+
+    def to_forms(values: list[Normalized]) -> list[Normalized]:
+        return [values[i] if f is None else f(values[i]) for i, f in pairs]
+
+    return to_forms
 
 
 def _widen(check: SpecCheck, rows: list[dict[str, Any]]) -> None:

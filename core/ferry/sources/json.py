@@ -5,15 +5,23 @@ and :mod:`ferry.sources.records` reshapes records into rows. Three layouts (``sh
 understood: ``records`` (an array), ``keyed`` (an object of objects keyed by id) and ``kv`` (a
 flat settings map). Lists of objects inside records become child tables that carry their
 parent's key, so ``executions.json`` feeds ``executions`` and ``executions.steps`` in one pass.
+
+A top-level array read whole (the common case, and the bulk of the time) goes through
+:class:`_FastArray` instead: the stdlib's C scanner, element by element, in bounded memory. It
+hands over to ijson at the first thing it cannot vouch for, so values, errors and the point
+where they are raised stay ijson's.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from codecs import utf_8_decode
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import accumulate, islice
+from json.scanner import make_scanner
+from operator import sub
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -123,6 +131,27 @@ def _strict_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_strict_pairs, parse_constant=_refuse_constant)
+
+
+class _Overflow(ValueError):
+    pass
+
+
+def _finite_float(text: str) -> float:
+    """A float as yajl reads it: one too big for a double is an overflow (ijson then reads the
+    file again exactly and keeps a Decimal), never ``inf``."""
+    number = float(text)
+    if number - number != 0.0:
+        raise _Overflow(text)
+    return number
+
+
+# What _FastArray reads with: plain dicts, a duplicate key raises, NaN/Infinity and numbers
+# ijson would not give as the same float raise. Python's strict scanner refuses everything
+# yajl refuses (control characters in strings, bad escapes, leading zeros, trailing commas...).
+_FAST_DECODER = json.JSONDecoder(
+    object_pairs_hook=_strict_pairs, parse_constant=_refuse_constant, parse_float=_finite_float
+)
 _CONSTANT_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)', re.S)
 
 
@@ -167,6 +196,182 @@ def _yajl_problem(exc: BaseException, offset: int) -> tuple[str, str]:
     if "trailing garbage" in first:
         return f"more data follows the JSON document near byte {offset}", _HINT_FIX
     return f"not valid JSON near byte {offset} ({first})", f"{_HINT_FIX} {_HINT_NAN}"
+
+
+class _Fallback(Exception):
+    """The fast reader cannot vouch for what follows: ijson reads on from the current record."""
+
+
+_FAST_READ = 16 * CHUNK  # bytes decoded per refill of the fast reader
+_FAST_LIMIT = 8 * 1024 * 1024  # an element longer than this (in characters) is left to ijson
+_MARGIN = 16  # a scan that stops this close to the end of the text may just need more text
+_WS = re.compile(r"[ \t\n\r]*")
+_COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
+_CLOSE = re.compile(r"[ \t\n\r]*\][ \t\n\r]*")
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_LOW_SURROGATE = re.compile(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    """Where the JSON whitespace from ``pos`` on ends."""
+    found = _WS.match(text, pos)
+    assert found is not None  # the pattern matches the empty string
+    return found.end()
+
+
+class _FastArray:
+    """The records of a top-level array, read with the stdlib's C scanner (``_json``).
+
+    Reads through the same :class:`_GuardedReader` as ijson (4 KiB at a time, the same depth
+    guard) and decodes a block of chunks at a time. A record is handed out only once the text
+    up to the end of the block it ends in has been read as complete, valid elements: ijson,
+    which parses chunk by chunk, would have handed it out too, with no error and no duplicate
+    key noted before it. Anything else (a syntax error, a duplicate key, NaN, a float that
+    overflows, a lone surrogate escape, an element over _FAST_LIMIT, bytes after the array)
+    raises :class:`_Fallback`, and ijson reads the records not yet handed out as it always did.
+    Python's json refuses all that yajl refuses (tests/core/test_json_fast.py compares both).
+    """
+
+    def __init__(self, reader: _GuardedReader) -> None:
+        self._read = reader.read
+        self.text = ""
+        self.base = 0  # index of text[0] in the whole decoded document
+        self.total = 0  # characters decoded so far
+        self.ends: list[int] = []  # where the text of each block read ends (document index)
+        self.eof = False
+        self.cut = b""  # the first bytes of a character the last block ended in
+        self.last = b""  # the last byte read
+        self.checked = 0  # surrogate escapes are checked up to here (whole-document index)
+        self.deferred = False  # the text after `checked` may hold part of an escape
+
+    def _more(self, pos: int, size: int) -> None:
+        """Drop the text before ``pos`` and read at least ``size`` more bytes.
+
+        The bytes come in whole 4 KiB chunks, so the end of a block is the end of a chunk."""
+        raw = [self.cut]
+        got = 0
+        try:
+            while got < size:
+                data = self._read(CHUNK)
+                if not data:
+                    self.eof = True
+                    break
+                raw.append(data)
+                got += len(data)
+            block = b"".join(raw)
+            piece, used = utf_8_decode(block, "strict", self.eof)
+        except Exception:  # not UTF-8, nested too deep, the file went away: ijson says how
+            raise _Fallback from None
+        self.cut = block[used:]
+        self.base += pos
+        self.text = self.text[pos:] + piece
+        self.total += len(piece)
+        self.ends.append(self.total)
+        escape = b"\\u" in block or (self.last == b"\\" and block[:1] == b"u")
+        self.last = block[-1:] or self.last
+        if self.deferred or escape:
+            self._check_surrogates()
+        else:  # no escape starts in the new text; one may start in its last characters
+            self.checked = max(self.checked, self.base + len(self.text) - 5)
+            self.deferred = "\\" in self.text[self.checked - self.base :]
+
+    def _check_surrogates(self) -> None:
+        """yajl turns a lone surrogate escape into "?" or refuses it; json keeps it: hand over
+        at the first surrogate escape that is not the first half of a pair."""
+        text = self.text
+        pos = max(0, self.checked - self.base)
+        while (found := _SURROGATE.search(text, pos)) is not None:
+            at = found.start()
+            if at + 12 > len(text) and not self.eof:
+                pos = at  # the second half may be in the next text: look again then
+                break
+            if text[at - 1 : at] == "\\" or text[at + 3] in "cdefCDEF":
+                raise _Fallback  # a second half alone (or an escaped backslash before)
+            if _LOW_SURROGATE.match(text, at + 6) is None:
+                raise _Fallback
+            pos = at + 12
+        else:
+            pos = max(pos, len(text) - 5)  # an escape cut after its first few characters
+        self.checked = self.base + pos
+        self.deferred = "\\" in text[pos:]
+
+    def _release(self, ends: list[int], pos: int) -> int:
+        """How many pending records ijson would have handed out by now: those that end in a
+        chunk whose text lies wholly before ``pos`` (read and valid)."""
+        done = self.base + pos
+        chunk_ends = self.ends
+        cut = 0
+        while cut < len(chunk_ends) and chunk_ends[cut] < done:
+            cut += 1
+        if not cut:
+            return 0
+        last = chunk_ends[cut - 1]
+        del chunk_ends[: cut - 1]
+        count = 0
+        while count < len(ends) and ends[count] <= last:
+            count += 1
+        return count
+
+    def blocks(self) -> Iterator[list[Any]]:
+        """The records, a list at a time (those handed out by one refill)."""
+        scan: Any = make_scanner(_FAST_DECODER)  # type: ignore[arg-type]  # typeshed's stub is off
+        comma, close = _COMMA.match, _CLOSE.match
+        pending: list[Any] = []
+        ends: list[int] = []  # where each pending record ends (whole-document index)
+        reserve = 0  # text kept for the next element: at the end, reading more comes first
+        self._more(0, _FAST_READ)
+        pos = _skip_ws(self.text, 0)
+        if self.text[pos : pos + 1] != "[":
+            raise _Fallback
+        pos = _skip_ws(self.text, pos + 1)
+        text, base = self.text, self.base
+        soft = len(text) + (1 if self.eof else -reserve)
+        closed = close(text, pos) if text[pos : pos + 1] == "]" else None
+        while closed is None:
+            if pos < soft:
+                try:
+                    value, end = scan(text, pos)
+                except StopIteration as exc:
+                    stop: int = exc.value
+                except json.JSONDecodeError as exc:
+                    stop = len(text) if exc.msg.startswith("Unterminated string") else exc.pos
+                except Exception:  # a duplicate key, NaN, an overflow, a RecursionError...
+                    raise _Fallback from None
+                else:
+                    after = comma(text, end)
+                    if after is not None:
+                        pending.append(value)
+                        ends.append(base + end)
+                        pos = after.end()
+                        continue
+                    closed = close(text, end)
+                    if closed is not None:
+                        pending.append(value)
+                        ends.append(base + end)
+                        break
+                    stop = _skip_ws(text, end)  # whitespace up to the end: more may follow
+                # Stopped short: at the end of the text read so far, or a real problem.
+                if self.eof or stop < len(text) - _MARGIN or len(text) - pos > _FAST_LIMIT:
+                    raise _Fallback
+            if len(ends) > 1:  # the longest element so far, twice: its successor fits, mostly
+                reserve = min(max(reserve, 2 * max(map(sub, ends[1:], ends))), _FAST_READ)
+            count = self._release(ends, pos)
+            if count:
+                yield pending[:count]
+                del pending[:count], ends[:count]
+            self._more(pos, max(_FAST_READ, len(text) - pos))
+            text, base = self.text, self.base
+            pos = _skip_ws(text, 0)
+            soft = len(text) + (1 if self.eof else -reserve)
+        # After the array: only whitespace up to the end of the file.
+        pos = closed.end()
+        while pos == len(self.text) and not self.eof:
+            self._more(pos, _FAST_READ)
+            pos = _skip_ws(self.text, 0)
+        if pos != len(self.text) or not self.eof:
+            raise _Fallback
+        if pending:
+            yield pending
 
 
 _SCALAR_EVENTS = {"string": "a string", "integer": "a number", "double": "a number",
@@ -309,6 +514,15 @@ class JsonSource(RecordSource):
         kv = shape != "records"
         default = "key" if shape == "kv" else "id"
         shaper = Shaper(self, batch_size, self.spec.key_column or default)
+        if not kv and not self._root and limit is None:  # the common case: see _FastArray
+            try:
+                with self._open() as handle:
+                    parse_flags.duplicate = None  # as for ijson: nothing noted before counts
+                    yield from shaper.blocks(_FastArray(handle).blocks())
+                yield from shaper.flush(final=True)
+                return
+            except _Fallback:
+                pass  # ijson reads on from the first record not handed out
         prefix, parse = self._prefix(kv), ijson.kvitems if kv else ijson.items
         while True:
             exact = self._exact
@@ -354,7 +568,8 @@ class JsonLinesSource(RecordSource):
         except OSError as exc:
             raise file_error(self.path, exc) from None
         with handle:
-            yield from shaper.records(islice(self._records(handle), limit), scalars=False)
+            records = islice(self._records(handle), limit)
+            yield from shaper.records(records, scalars=False, plain=True)
         yield from shaper.flush(final=True)
 
     def _records(self, handle: IO[bytes]) -> Iterator[Any]:

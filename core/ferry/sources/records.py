@@ -14,6 +14,7 @@ import math
 import threading
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,11 +55,17 @@ class StrictDict(dict[str, Any]):
 
 
 DICTS: frozenset[type] = frozenset((dict, StrictDict))
+_DICT: frozenset[type] = frozenset((dict,))
 _NESTED: frozenset[type] = frozenset((dict, StrictDict, list, Decimal))  # need more than a copy
 _TYPE_NAMES: dict[type, str] = {
     str: "string", int: "integer", float: "number", Decimal: "number", bool: "boolean",
     type(None): "null", dict: "object", StrictDict: "object", list: "array",
 }  # fmt: skip
+
+
+def _values(records: list[dict[str, Any]]) -> Iterator[Any]:
+    """Every value of every record (C iterators only)."""
+    return chain.from_iterable(map(dict.values, records))
 
 
 def _a(value: Any) -> str:
@@ -112,9 +119,18 @@ class Shaper:
         self.rows.setdefault(name, [])
         return table
 
-    def records(self, recs: Iterable[Any], scalars: bool = True) -> Iterator[Batch]:
-        """Rows from the records of an array (the hot loop: a flat record is one dict copy)."""
+    def records(self, recs: Iterable[Any], scalars: bool = True,
+                plain: bool = False) -> Iterator[Batch]:  # fmt: skip
+        """Rows from the records of an array (the hot loop: a flat record is one dict copy).
+
+        ``plain``: the records are fresh plain dicts and lists from :mod:`json` (no StrictDict,
+        no Decimal), which :func:`_plain` leaves as they are. Such a record is the row itself
+        unless it holds what :meth:`_fill` reshapes: objects when flattening, lists when they
+        become child tables.
+        """
         size, nested, dicts, flags = self.size, _NESTED, DICTS, parse_flags
+        if plain:  # and no StrictDict: nothing can note a duplicate key
+            dicts, nested, flags = _DICT, self._reshaped(), _Flags()
         rows, count = self.root_rows, self.count
         fast, numbered = self.mode in ("records", "position"), self.mode == "position"
         try:
@@ -123,7 +139,7 @@ class Shaper:
                     raise self.duplicate()
                 if fast and type(rec) in dicts and nested.isdisjoint(map(type, rec.values())):
                     if not numbered:
-                        rows.append(dict(rec))
+                        rows.append(rec if plain else dict(rec))
                     elif "position" in rec and rec["position"] != count:
                         raise self._clash("position", rec["position"], count, count)
                     else:
@@ -141,6 +157,30 @@ class Shaper:
                     rows = self.root_rows
         finally:
             self.count = count
+
+    def _reshaped(self) -> frozenset[type]:
+        """The types of plain values :meth:`_fill` changes (the rest it keeps as they are)."""
+        flattened = (dict,) if self.flatten else ()
+        return frozenset(flattened + ((list,) if self.lists_as_tables else ()))
+
+    def blocks(self, blocks: Iterable[list[Any]]) -> Iterator[Batch]:
+        """Rows from lists of plain records (see :meth:`records`). In the common case, records
+        keyed by their own field, a list of objects that hold nothing to reshape is taken whole:
+        the rows and the batches are those one record at a time would give."""
+        reshaped = self._reshaped()
+        for block in blocks:
+            if (
+                self.mode == "records"
+                and _DICT.issuperset(map(type, block))
+                and (not reshaped or reshaped.isdisjoint(map(type, _values(block))))
+            ):
+                rows = self.root_rows
+                rows.extend(block)
+                self.count += len(block)
+                if len(rows) >= self.size or self.pending:
+                    yield from self.flush()
+            else:
+                yield from self.records(block, plain=True)
 
     def _start(self, first: Any, scalars: bool) -> str:
         """Choose the root table's key from the first record."""
