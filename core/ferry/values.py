@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -211,9 +212,42 @@ _CASTS: dict[str, Any] = {
 _JSON_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+class _CEncoders(threading.local):
+    """The C encoder ``JSONEncoder.encode`` builds on every call (more than the encoding of a
+    small object costs), built once per thread: its circular-reference markers are state."""
+
+    def __init__(self) -> None:
+        make = getattr(json.encoder, "c_make_encoder", None)
+        self.markers: dict[int, Any] = {}
+        self.encode = None
+        if make is not None:
+            sep_key, sep_item = ":", ","
+            self.encode = make(
+                self.markers,
+                _JSON_ENCODER.default,
+                json.encoder.encode_basestring,  # ensure_ascii=False
+                None,  # indent
+                sep_key,
+                sep_item,
+                False,  # sort_keys
+                False,  # skipkeys
+                False,  # allow_nan
+            )
+
+
+_C_ENCODERS = _CEncoders()
+
+
 def json_text(value: Any) -> str:
     """Compact, deterministic JSON text (key order kept, unicode kept, NaN refused)."""
-    return _JSON_ENCODER.encode(value)
+    encoders = _C_ENCODERS
+    if encoders.encode is None or isinstance(value, str):
+        return _JSON_ENCODER.encode(value)
+    try:
+        return "".join(encoders.encode(value, 0))
+    except BaseException:
+        encoders.markers.clear()  # an encoding that fails leaves its containers marked
+        raise
 
 
 def looks_like_timestamp(text: str) -> bool:

@@ -302,6 +302,32 @@ def test_json_text_refuses_nan() -> None:
         json_text({"x": math.nan})
 
 
+def test_json_text_encodes_a_value_again_after_a_failed_encoding_of_it() -> None:
+    # the reused encoder marks containers while it walks them; a failure must not leave the
+    # marks behind, or the next encoding of the same list reads as a circular reference
+    values: list[Any] = [{"x": math.nan}]
+    with pytest.raises(ValueError):
+        json_text(values)
+    values[0]["x"] = 1.5
+    assert json_text(values) == '[{"x":1.5}]'
+
+
+def test_json_text_refuses_a_circular_value() -> None:
+    loop: list[Any] = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="Circular reference detected"):
+        json_text(loop)
+
+
+def test_json_text_gives_the_same_text_in_threads_at_once() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    shared = {"a": [1, 2.5, "é", None, {"b": True}]}
+    with ThreadPoolExecutor(4) as pool:
+        texts = set(pool.map(lambda _: json_text(shared), range(2000)))
+    assert texts == {'{"a":[1,2.5,"é",null,{"b":true}]}'}
+
+
 # -- inference ----------------------------------------------------------------------------
 
 

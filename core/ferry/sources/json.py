@@ -203,6 +203,7 @@ class _Fallback(Exception):
 
 
 _FAST_READ = 16 * CHUNK  # bytes decoded per refill of the fast reader
+_READ_BUFFER = 1 << 20  # bytes per read from the file
 _FAST_LIMIT = 8 * 1024 * 1024  # an element longer than this (in characters) is left to ijson
 _MARGIN = 16  # a scan that stops this close to the end of the text may just need more text
 _WS = re.compile(r"[ \t\n\r]*")
@@ -405,7 +406,9 @@ class JsonSource(RecordSource):
     @contextmanager
     def _open(self) -> Iterator[_GuardedReader]:
         try:
-            raw = self.path.open("rb")
+            # Whole MiB reads: each read from disk lets the mapping thread take the GIL, and
+            # getting it back waits for its switch interval; 4 KiB reads starved the reader.
+            raw = self.path.open("rb", buffering=_READ_BUFFER)
         except OSError as exc:
             raise file_error(self.path, exc) from None
         with raw:
