@@ -7,6 +7,7 @@ Sessions run in UTC so naive timestamps mean UTC.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -132,11 +133,12 @@ class PostgresTarget(Target):
     async def open(self, read_only: bool = False) -> None:
         """Connect and begin the run's transaction (read-only: one consistent snapshot in
         which the server refuses writes)."""
-        engine = create_async_engine(
-            self.url,
-            poolclass=NullPool,
-            connect_args=connect_args(self.spec, self.url, self.spec.password_env, self.base_dir),
+        # The keyring lookup imports its backends and may ask a daemon: not on the event
+        # loop's thread, which in the wizard is the GUI's (it froze the window for 130 ms).
+        args = await asyncio.to_thread(
+            connect_args, self.spec, self.url, self.spec.password_env, self.base_dir
         )
+        engine = create_async_engine(self.url, poolclass=NullPool, connect_args=args)
         self.engine = engine
         try:
             self._conn = await engine.connect()
