@@ -16,7 +16,7 @@ import contextlib
 import copy
 import time
 import uuid
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -570,8 +570,7 @@ class _Run:
                 reader.skip_tables = {r.spec.source for r in native} | unchanged
             if native:
                 assert isinstance(reader, SqliteSource)
-                for route in native:
-                    await self._load_native(target, route, reader, queue)
+                await self._load_natives(target, native, reader, queue)
             async with Prefetch(reader.batches(batch_size)) as batches:
                 await self._map_source(target, by_source, mine, batches, queue)
 
@@ -611,11 +610,39 @@ class _Run:
                 work.rows_read = route.result.rows_read
                 await queue.put(work)
 
-    async def _load_native(
-        self, target: Target, route: _Route, reader: SqliteSource, queue: asyncio.Queue[Any]
+    async def _load_natives(
+        self,
+        target: Target,
+        routes: list[_Route],
+        reader: SqliteSource,
+        queue: asyncio.Queue[Any],
     ) -> None:
-        """Load ``route``'s table with SQLite mapping the rows, chunk after chunk; the rows it
-        leaves out go through the Python mapping (:mod:`ferry.nativeload`)."""
+        """Load the tables SQLite maps itself (:mod:`ferry.nativeload`), chunk after chunk.
+
+        Into PostgreSQL the tables' chunks are interleaved so each table has read the same
+        share of its rows: a table of long texts keeps the server busy, one of many small
+        rows keeps the reader busy, and in turns both work at once (first run 0.75× the time
+        of table after table on the benchmark's data)."""
+        if target.dialect_name == "sqlite":
+            await queue.join()  # SQLite copies in the target's own thread: no pipeline
+            for route in routes:
+                await self._insert_native(target, route, reader)
+            return
+        streams = [(route, self._native_chunks(target, route, reader)) for route in routes]
+        while streams:
+            stream = min(streams, key=lambda s: _share_read(s[0]))
+            work = await anext(stream[1], None)
+            if work is None:
+                streams.remove(stream)
+            else:
+                await queue.put(work)
+
+    async def _native_chunks(
+        self, target: Target, route: _Route, reader: SqliteSource
+    ) -> AsyncIterator[_Work]:
+        """``route``'s table, chunk after chunk, as SQLite maps it: binary COPY where every
+        column's type takes it (the server copies values instead of parsing text), else CSV;
+        then the rows SQLite leaves out, mapped by Python."""
         native = route.native
         assert native is not None
         source = self.source_tables[route.spec.source]
@@ -623,45 +650,46 @@ class _Run:
         route.row_fn = route.mapper.row_function(route.adapters)
         width = await asyncio.to_thread(reader.row_bytes, native.origin, native.source_columns)
         rows = max(1000, min(100_000, _NATIVE_CHUNK_BYTES // max(width, 16)))
-        if target.dialect_name == "sqlite":
-            await queue.join()  # SQLite copies in the target's own thread: no pipeline
-            await self._insert_native(target, route, reader, rows)
-            return
-        sql = native.csv_sql()
+        types = native.binary_types
+        encode = await target.binary_encoder(types) if types is not None else None
+        sql = native.csv_sql() if encode is None else native.binary_sql()
         after = -(2**63)
         while True:
             self.cancel.raise_if_cancelled()
             began = time.perf_counter()
-            text, count, mapped, last = await asyncio.to_thread(
-                reader.query_one, sql, (after, rows), native.origin
-            )
+            if encode is None:
+                text, count, mapped, last = await asyncio.to_thread(
+                    reader.query_one, sql, (after, rows), native.origin
+                )
+                # COPY takes a last line without \n
+                encoded = Encoded(0, text or b"", csv=True)
+            else:
+                data, count, mapped, last = await asyncio.to_thread(
+                    _binary_chunk, reader, native, route.info.name, sql, encode, (after, rows)
+                )
+                encoded = Encoded(0, data, binary=True)
             if not count:
                 return
             route.result.rows_read += count
             seconds = time.perf_counter() - began
-            await queue.put(
-                _Work(
-                    route,
-                    route.result.rows_read,
-                    [],
-                    [],
-                    0,
-                    Encoded(0, text or b"", csv=True),  # COPY takes a last line without \n
-                    seconds,
-                    native_rows=mapped,
-                )
+            yield _Work(
+                route, route.result.rows_read, [], [], 0, encoded, seconds, native_rows=mapped
             )
             if mapped < count:
-                await self._map_flagged(route, target, reader, source, (after, last), queue)
+                flagged = await self._flagged_work(route, target, reader, source, after, last)
+                flagged.rows_read = route.result.rows_read
+                yield flagged
             after = last
 
-    async def _insert_native(
-        self, target: Target, route: _Route, reader: SqliteSource, rows: int
-    ) -> None:
+    async def _insert_native(self, target: Target, route: _Route, reader: SqliteSource) -> None:
         """A SQLite target copies the rows from the attached source, a chunk at a time."""
         native = route.native
         assert native is not None
         source = self.source_tables[route.spec.source]
+        route.started = time.perf_counter()
+        route.row_fn = route.mapper.row_function(route.adapters)
+        width = await asyncio.to_thread(reader.row_bytes, native.origin, native.source_columns)
+        rows = max(1000, min(100_000, _NATIVE_CHUNK_BYTES // max(width, 16)))
         sql = native.insert_sql(route.info.name, await target.attach(reader.path))
         after = -(2**63)
         while True:
@@ -693,19 +721,6 @@ class _Run:
             if end is None:
                 return
             after = end
-
-    async def _map_flagged(
-        self,
-        route: _Route,
-        target: Target,
-        reader: SqliteSource,
-        source: SourceTable,
-        span: tuple[int, int],
-        queue: asyncio.Queue[Any],
-    ) -> None:
-        work = await self._flagged_work(route, target, reader, source, *span)
-        work.rows_read = route.result.rows_read
-        await queue.put(work)
 
     async def _flagged_work(
         self,
@@ -895,6 +910,35 @@ class _Run:
         result.seconds = route.busy + (time.perf_counter() - started)
         self.emit(TableFinished(route.info.name, result.counts(), time.perf_counter() - started))
         self.result.tables.append(result)
+
+
+def _share_read(route: _Route) -> float:
+    """The share of its source rows ``route`` has read (0 while the count is unknown)."""
+    return route.result.rows_read / route.total if route.total else 0.0
+
+
+def _binary_chunk(
+    reader: SqliteSource,
+    native: NativeLoad,
+    table: str,
+    sql: str,
+    encode: Callable[[list[tuple[Any, ...]]], bytearray],
+    span: tuple[int, int],
+) -> tuple[bytearray, int, int, int]:
+    """One chunk of at most ``rows`` rows after rowid ``after`` as binary COPY (in a worker
+    thread): (data, rows in the chunk, rows in the data, last rowid of the chunk)."""
+    after, rows = span
+    end = reader.chunk_end(native.origin, after, rows)
+    last = end if end is not None else 2**63 - 1
+    count = rows if end is not None else reader.count_range(native.origin, after, last)
+    if not count:
+        return bytearray(), 0, 0, last
+    found = reader.query_all(sql, (after, last), native.origin)
+    try:
+        data = encode(found)
+    except (TypeError, ValueError, OverflowError) as exc:  # not a value the SQL promises
+        raise _RestartStaged(DirectLoadRefused(table, f"binary COPY: {exc}")) from None
+    return data, count, len(found), last
 
 
 def _new_fields(known: set[str], rows: list[dict[str, Any]]) -> dict[str, Any]:

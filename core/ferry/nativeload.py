@@ -30,6 +30,24 @@ from .values import LogicalType
 #: PostgreSQL column types that hold exactly the double SQLite prints with 17 digits
 _PG_DOUBLE = {"DOUBLE PRECISION", "FLOAT8", "FLOAT", "DOUBLE_PRECISION"}
 
+#: PostgreSQL column types (as reflected, upper case, length dropped) a native chunk can send
+#: in binary COPY, by logical type, with the psycopg binary dumper that writes the value
+#: :meth:`NativeLoad.binary_sql` gives: text as its UTF-8 bytes (the server checks them, as
+#: for CSV), a timestamp as microseconds since 2000 (PostgreSQL's own int64 form)
+_PG_BINARY: dict[str, dict[str, str]] = {
+    "integer": {"BIGINT": "int8", "INT8": "int8"},
+    "text": {"TEXT": "bytea", "VARCHAR": "bytea", "CHARACTER VARYING": "bytea"},
+    "float": dict.fromkeys(_PG_DOUBLE, "float8"),
+    "boolean": {"BOOLEAN": "bool"},
+    "bytes": {"BYTEA": "bytea"},
+    "timestamp": {
+        "TIMESTAMP WITH TIME ZONE": "int8",
+        "TIMESTAMP WITHOUT TIME ZONE": "int8",
+        "TIMESTAMPTZ": "int8",
+        "TIMESTAMP": "int8",
+    },
+}
+
 
 @dataclass(frozen=True)
 class _NativeColumn:
@@ -38,6 +56,7 @@ class _NativeColumn:
     type: LogicalType
     cell: SqlCell
     required: bool  # a NULL goes to Python (key columns: rejected; skip_when_null: skipped)
+    binary: str | None = None  # psycopg dumper for binary COPY (None: CSV only)
 
 
 @dataclass(frozen=True)
@@ -56,6 +75,13 @@ class NativeLoad:
     def source_columns(self) -> list[str]:
         """The source columns the SQL reads."""
         return list(dict.fromkeys(c.field for c in self.columns))
+
+    @property
+    def binary_types(self) -> list[str] | None:
+        """psycopg type names of a binary COPY of :meth:`binary_sql`'s rows, or None when a
+        column's type takes CSV only."""
+        types = [c.binary for c in self.columns]
+        return None if None in types else [t for t in types if t is not None]
 
     def row_ok(self) -> str:
         """True for a row SQLite maps whole."""
@@ -99,6 +125,15 @@ class NativeLoad:
             f"WHERE rowid > ? AND rowid <= ? AND {self.row_ok()} ORDER BY rowid"
         )
 
+    def binary_sql(self) -> str:
+        """The rows of chunk ``(?, ?]`` SQLite maps whole, as values for binary COPY (text as
+        bytes, timestamps as microseconds since 2000), in rowid order."""
+        values = ", ".join(_binary_value(c) for c in self.columns)
+        return (
+            f"SELECT {values} FROM {quote(self.origin)} "
+            f"WHERE rowid > ? AND rowid <= ? AND {self.row_ok()} ORDER BY rowid"
+        )
+
     def flagged_sql(self) -> str:
         """The source rows of a chunk ``(?, ?]`` SQLite does not map (for Python)."""
         names = ", ".join(quote(c) for c in self.source_columns)
@@ -106,6 +141,19 @@ class NativeLoad:
             f"SELECT {names} FROM {quote(self.origin)} "
             f"WHERE rowid > ? AND rowid <= ? AND NOT ({self.row_ok()}) ORDER BY rowid"
         )
+
+
+def _binary_value(column: _NativeColumn) -> str:
+    if column.type == "timestamp":
+        return column.cell.micros
+    if column.type == "text":
+        return f"CAST({column.cell.value} AS BLOB)"  # the UTF-8 bytes: no decode, no encode
+    return column.cell.value
+
+
+def _pg_binary(type_: LogicalType, sql_type: str) -> str | None:
+    name = sql_type.upper().split("(", 1)[0].strip()
+    return _PG_BINARY.get(type_, {}).get(name)
 
 
 def _csv_field(type_: LogicalType, value: str) -> str:
@@ -160,7 +208,8 @@ def native_load(
         if cell is None:
             return None
         needed = column.name in mapper.key or column.name in required
-        columns.append(_NativeColumn(column.name, field, column.type, cell, needed))
+        binary = _pg_binary(column.type, target.sql_type) if dialect == "postgresql" else None
+        columns.append(_NativeColumn(column.name, field, column.type, cell, needed, binary))
     if not columns:
         return None
     return NativeLoad(source.origin, columns)

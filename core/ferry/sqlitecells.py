@@ -30,6 +30,7 @@ _D = "[0-9]"
 _DATE = f"{_D * 4}-[0-1]{_D}-[0-3]{_D}"
 _TIME = f"[0-2]{_D}:[0-5]{_D}:[0-5]{_D}"
 _OFFSET = f"[+-][0-1]{_D}:[0-5]{_D}"
+_EPOCH_2000 = 946684800  # 2000-01-01 in Unix seconds: PostgreSQL's timestamp epoch
 _MAX_REAL = "1.7976931348623157e308"  # the largest finite double: SQLite's Inf is above it
 
 
@@ -40,6 +41,8 @@ class SqlCell:
 
     check: str
     value: str
+    #: timestamps: the UTC instant as microseconds since 2000-01-01 (binary COPY's form)
+    micros: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,13 +80,21 @@ def _timestamp(x: str, zone: bool) -> SqlCell:
     them). Years 1001–9998 only (so UTC stays four digits); hour 24, a day the month lacks and
     other odd spellings go to Python."""
     date, clock = f"substr({x}, 1, 10)", f"substr({x}, 12, 8)"
-    checks, values = [], []
+    checks, values, micros = [], [], []
     for layout in _layouts(x):
         naive = layout.offset == "''"
         if naive and zone:
             continue
         checks.append(f"WHEN {layout.length} THEN {x} GLOB '{layout.pattern}'")
         local = f"{date} || ' ' || {clock}"
+        # Whole seconds with the offset applied by SQLite (exact integers), then the fraction.
+        seconds = (
+            f"CAST(strftime('%s', {local}{'' if naive else ' || ' + layout.offset}) AS INTEGER)"
+        )
+        micros.append(
+            f"WHEN {layout.length} THEN ({seconds} - {_EPOCH_2000}) * 1000000"
+            f" + CAST({layout.fraction} AS INTEGER)"
+        )
         utc = (
             local
             if naive
@@ -95,6 +106,9 @@ def _timestamp(x: str, zone: bool) -> SqlCell:
         # A date alone is midnight.
         checks.append(f"WHEN 10 THEN {x} GLOB '{_DATE}'")
         values.append(f"WHEN 10 THEN {x} || ' 00:00:00.000000'")
+        micros.append(
+            f"WHEN 10 THEN (CAST(strftime('%s', {x}) AS INTEGER) - {_EPOCH_2000}) * 1000000"
+        )
     shape = f"CASE length({x}) {' '.join(checks)} ELSE 0 END"
     # Days past the 28th are checked against the calendar (a cheap test first: it is slow).
     day = f"substr({x}, 9, 2)"
@@ -106,6 +120,7 @@ def _timestamp(x: str, zone: bool) -> SqlCell:
     return SqlCell(
         _holds(x, f"typeof({x}) = 'text' AND {shape} AND {valid}"),
         f"CASE length({x}) {' '.join(values)} END",
+        f"CASE length({x}) {' '.join(micros)} END",
     )
 
 

@@ -289,18 +289,107 @@ def test_any_values_give_pythons_result(tmp_path: Path, values: list[tuple[Any, 
 # -- PostgreSQL target -----------------------------------------------------------------------
 
 
-def test_postgres_target_rows_equal_pythons(tmp_path: Path, pg_url: str) -> None:
+@pytest.fixture
+def copy_formats(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """(table, format) of every COPY the PostgreSQL target runs."""
+    from ferry.targets.postgres import PostgresTarget
+
+    seen: list[tuple[str, str]] = []
+    original = PostgresTarget._copy
+
+    async def spy(self: Any, table: str, columns: Any, data: Any, *flags: bool) -> None:
+        csv, binary = (*flags, False, False)[:2]
+        seen.append((table, "binary" if binary else "csv" if csv else "text"))
+        await original(self, table, columns, data, *flags)
+
+    monkeypatch.setattr(PostgresTarget, "_copy", spy)
+    return seen
+
+
+def _no_binary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every column type takes CSV only (the native load's other form)."""
+    from ferry import nativeload
+
+    monkeypatch.setattr(nativeload, "_PG_BINARY", {})
+
+
+@pytest.mark.parametrize("form", ["binary", "csv"])
+def test_postgres_target_rows_equal_pythons(
+    tmp_path: Path,
+    pg_url: str,
+    form: str,
+    copy_formats: list[tuple[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if form == "csv":
+        _no_binary(monkeypatch)
     source = source_db(tmp_path, _rows(400))
     native, native_rows = pg_load(tmp_path, source, pg_url, True)
+    assert (("items", form)) in copy_formats
     python, python_rows = pg_load(tmp_path, source, pg_url, False)
     assert native_rows == python_rows
     assert outcome(native) == outcome(python)
     assert 0 < native.tables[0].mapped_by_sqlite < 400
 
 
-def test_postgres_refused_value_restarts_staged_with_the_same_result(
-    tmp_path: Path, pg_url: str
+def test_postgres_column_of_another_type_loads_as_csv(
+    tmp_path: Path, pg_url: str, copy_formats: list[tuple[str, str]]
 ) -> None:
+    # INTEGER is 4 bytes in binary COPY: the SQL's int64 values go as CSV text instead.
+    rows = [(i, f"n{i}", i, 0.5, "2024-05-01T10:00:00Z", 1, b"x") for i in range(1, 30)]
+    source = source_db(tmp_path, rows)
+    pg_exec(pg_url, "DROP TABLE IF EXISTS items", PG_TARGET.replace("n BIGINT", "n INTEGER"))
+    result = run(plan_for(tmp_path, source, pg_url, True))
+    assert result.tables[0].mapped_by_sqlite == 29
+    assert {form for table, form in copy_formats} == {"csv"}
+
+
+def test_postgres_tables_load_in_turns(
+    tmp_path: Path,
+    pg_url: str,
+    copy_formats: list[tuple[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The smallest chunks hold 1000 rows: 3000 rows make three chunks per table, sent in
+    # turns so the reader and the server both work all along.
+    from ferry import migrate as engine
+
+    monkeypatch.setattr(engine, "_NATIVE_CHUNK_BYTES", 1)
+    path = tmp_path / "two.db"
+    db = sqlite3.connect(path)
+    for table in ("a", "b"):
+        db.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, name TEXT)")
+        with db:
+            db.executemany(
+                f"INSERT INTO {table} VALUES (?, ?)", ((i, f"{table}{i}") for i in range(1, 3001))
+            )
+    db.close()
+    pg_exec(pg_url, "DROP TABLE IF EXISTS a", "DROP TABLE IF EXISTS b")
+    plan = plan_from_dict(
+        {
+            "name": "turns",
+            "target": {"url": pg_url},
+            "sources": [{"name": "app", "kind": "sqlite", "path": str(path)}],
+            "tables": [
+                {"name": "a", "source": "app.a", "key": ["id"]},
+                {"name": "b", "source": "app.b", "key": ["id"]},
+            ],
+        },
+        tmp_path,
+    )
+    result = run(plan)
+    assert [t.mapped_by_sqlite for t in result.tables] == [3000, 3000]
+    assert [table for table, _ in copy_formats] == ["a", "b", "a", "b", "a", "b"]
+    assert pg_rows(pg_url, "SELECT count(*), count(DISTINCT name) FROM a") == [(3000, 3000)]
+    assert pg_rows(pg_url, "SELECT count(*), max(name) FROM b") == [(3000, "b999")]
+
+
+@pytest.mark.parametrize("form", ["binary", "csv"])
+def test_postgres_refused_value_restarts_staged_with_the_same_result(
+    tmp_path: Path, pg_url: str, form: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if form == "csv":
+        _no_binary(monkeypatch)
     # A NUL in text: PostgreSQL refuses it, so that row alone is rejected either way.
     rows = [(i, "a\x00b" if i == 5 else f"n{i}", i, None, None, None, None) for i in range(1, 40)]
     source = source_db(tmp_path, rows)

@@ -131,6 +131,13 @@ class SqliteSource(SourceReader):
             row: tuple[Any, ...] | None = conn.execute(sql, params).fetchone()
         return row if row is not None else ()
 
+    def query_all(self, sql: str, params: tuple[Any, ...], table: str) -> list[tuple[Any, ...]]:
+        """Every row of ``sql`` (read inside :meth:`begin`'s transaction)."""
+        conn = self.begin()
+        with self._errors(table):
+            rows: list[tuple[Any, ...]] = conn.execute(sql, params).fetchall()
+        return rows
+
     def has_rowid(self, table: str) -> bool:
         """False for a WITHOUT ROWID table (native loads read by rowid)."""
         conn = self.begin()

@@ -69,6 +69,8 @@ class Encoded:
     marked: bool = False
     #: ``data`` is COPY text in CSV format (made by SQLite: :mod:`ferry.nativeload`)
     csv: bool = False
+    #: ``data`` is binary COPY (a native chunk, header and trailer included)
+    binary: bool = False
 
 
 #: the schema name a native load attaches its SQLite source under (SQLite targets)
@@ -320,6 +322,12 @@ class Target(ABC):
     async def takes_native(self) -> bool:
         """True when this target takes rows SQLite maps itself (:mod:`ferry.nativeload`)."""
         return False
+
+    async def binary_encoder(
+        self, types: list[str]
+    ) -> Callable[[list[tuple[Any, ...]]], bytearray] | None:
+        """A function making native rows one binary COPY (PostgreSQL); None: not taken."""
+        return None
 
     async def attach(self, source: Path) -> str:
         """Attach SQLite file ``source`` for :class:`NativeInsert` loads; the schema name."""

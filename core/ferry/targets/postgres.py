@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 from psycopg.adapt import Transformer
+from psycopg.pq import Format
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -26,10 +27,15 @@ from ..secrets import resolve_password
 from ..values import identity, json_text, to_utc_naive
 from .base import DirectLoadRefused, Encoded, Stage, Target, first_line
 
-try:  # psycopg's C row formatter (what ``copy.write_row`` runs), used from a worker thread
+try:  # psycopg's C row formatters (what ``copy.write_row`` runs), used from a worker thread
+    from psycopg._copy_base import format_row_binary as _format_row_binary
     from psycopg._copy_base import format_row_text as _format_row_text
 except ImportError:  # another psycopg layout: rows go through ``copy.write_row`` instead
-    _format_row_text = None
+    _format_row_text = _format_row_binary = None
+
+# Binary COPY's signature, flags and header extension length; the trailer is a -1 field count.
+_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_BINARY_TRAILER = b"\xff\xff"
 
 # Stage columns are widened so a too-long text or too-big number is caught by the merge (and
 # rejected row by row with the reason) instead of failing the whole COPY.
@@ -259,12 +265,35 @@ class PostgresTarget(Target):
         """COPY straight into the (empty) target table; no savepoint per batch: a refusal
         rolls the whole direct load back (see :class:`DirectLoadRefused`)."""
         try:
-            await self._copy(stage.table.name, stage.columns, encoded.data, encoded.csv)
+            await self._copy(
+                stage.table.name, stage.columns, encoded.data, encoded.csv, encoded.binary
+            )
         except (psycopg.DataError, psycopg.IntegrityError) as exc:
             raise DirectLoadRefused(stage.table.name, first_line(exc)) from None
         except psycopg.Error as exc:
             raise self.wrap(exc, f"loading rows into {stage.table.name}") from None
         return None
+
+    async def binary_encoder(
+        self, types: list[str]
+    ) -> Callable[[list[tuple[Any, ...]]], bytearray] | None:
+        """A function (for a worker thread) making rows of values for psycopg's ``types`` one
+        binary COPY, header and trailer included; None without psycopg's C formatter."""
+        if _format_row_binary is None:
+            return None
+        driver = await self._driver()
+        tx = Transformer(driver)
+        tx.set_dumper_types([driver.adapters.types[t].oid for t in types], Format.BINARY)
+        format_row = _format_row_binary
+
+        def encode(rows: list[tuple[Any, ...]]) -> bytearray:
+            out = bytearray(_BINARY_HEADER)
+            for row in rows:
+                format_row(row, tx, out)
+            out += _BINARY_TRAILER
+            return out
+
+        return encode
 
     async def takes_native(self) -> bool:
         """True when COPY text goes to the server as UTF-8 (SQLite's own text encoding)."""
@@ -290,13 +319,17 @@ class PostgresTarget(Target):
         except psycopg.Error as exc:
             raise self.wrap(exc, f"reading rows of {stage.table.name}") from None
 
-    async def _copy(self, table: str, columns: list[str], data: Any, csv: bool = False) -> None:
-        """COPY ``data`` (COPY text — CSV with ``csv`` — or row tuples) into ``table``."""
+    async def _copy(
+        self, table: str, columns: list[str], data: Any, csv: bool = False, binary: bool = False
+    ) -> None:
+        """COPY ``data`` (COPY text — CSV with ``csv``, binary COPY with ``binary`` — or row
+        tuples) into ``table``."""
         names = ", ".join(map(quote, columns))
         driver = await self._driver()
-        sql = f"COPY {quote(table)} ({names}) FROM STDIN" + (" (FORMAT csv)" if csv else "")
+        form = " (FORMAT binary)" if binary else " (FORMAT csv)" if csv else ""
+        sql = f"COPY {quote(table)} ({names}) FROM STDIN{form}"
         async with driver.cursor() as cursor, cursor.copy(sql) as copy:
-            if isinstance(data, bytes):
+            if isinstance(data, bytes | bytearray):
                 await copy.write(data)
             else:
                 for row in data:
