@@ -34,6 +34,7 @@ async def open_plan_sources(
             if spec.name not in used:
                 continue
             reader = open_source(spec, plan.base_dir, plan.sources)
+            reader.quick_counts = True  # for progress: not worth reading a big file twice
             readers[spec.name] = reader
             for described in await asyncio.to_thread(reader.describe):
                 tables[described.name] = described

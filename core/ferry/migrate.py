@@ -43,6 +43,7 @@ from .plan import ColumnSpec, Plan, TableSpec
 from .report import ReportKind, report_paths, write_report
 from .rerun import (
     last_fingerprints,
+    loaded_state,
     may_fingerprint,
     skipped_result,
     still_unchanged,
@@ -385,7 +386,10 @@ class _Run:
         files = self.watch.fingerprint(name)
         if files is None:
             return
-        rows, xmins = await table_state(target, route.info.name)
+        if route.direct:  # every row was written by this run, in one subtransaction
+            rows, xmins = await loaded_state(target, route.info.name, route.loaded)
+        else:
+            rows, xmins = await table_state(target, route.info.name)
         route.result.fingerprint = {
             "files": files,
             "rows": rows,

@@ -161,6 +161,27 @@ def test_describe_takes_the_first_declared_foreign_key(tmp_path: Path) -> None:
     assert child.parent == ParentLink("app.a", ("a_id",), ("id",))
 
 
+def test_quick_counts_give_the_rowid_span_which_no_count_exceeds(tmp_path: Path) -> None:
+    path = make_db(
+        tmp_path / "gaps.db",
+        """
+        CREATE TABLE gaps (id INTEGER PRIMARY KEY, v TEXT);
+        INSERT INTO gaps VALUES (3, 'a'), (4, 'b'), (10, 'c');
+        CREATE TABLE empty (id INTEGER PRIMARY KEY);
+        CREATE TABLE keyed (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;
+        INSERT INTO keyed VALUES ('x', '1'), ('y', '2');
+        """,
+    )
+    source = reader(path, tmp_path)
+    source.quick_counts = True
+    try:
+        estimates = {t.name: t.row_estimate for t in source.describe()}
+    finally:
+        source.close()
+    # rowids 3..10 span 8 (3 rows); a WITHOUT ROWID table has no span: it is counted
+    assert estimates == {"app.gaps": 8, "app.empty": 0, "app.keyed": 2}
+
+
 def test_describe_counts_rows(shop: Path, tmp_path: Path) -> None:
     tables = reader(shop, tmp_path).describe()
     assert [t.row_estimate for t in tables] == [2, 2]

@@ -397,3 +397,22 @@ def test_a_failed_verification_offers_the_rollback_and_it_restores_the_backup(
     qtbot.waitUntil(lambda: wizard.rollback_result is not None, timeout=WAIT)
     assert "Rolled back to backup " + wizard.backup.id in page.status.text()  # type: ignore[union-attr]
     assert not db.exists() or count(db, "sqlite_master") == 0
+
+
+def test_a_table_bar_ends_full_when_the_source_estimate_was_high(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path
+) -> None:
+    # A run estimates a SQLite table's rows by its rowid span (here 100 for 11 rows).
+    folder = tmp_path / "gaps"
+    plan = _sqlite_big_plan(folder, 100, f"sqlite:///{folder / 'out.db'}")
+    db = sqlite3.connect(folder / "source.db")
+    with db:
+        db.execute("DELETE FROM items WHERE id BETWEEN 2 AND 90")
+    db.close()
+    assert wizard.start_page.open_plan(plan)
+    wizard.backup_skipped = True
+    wizard.migrate_page.start_migration()
+    qtbot.waitUntil(lambda: not wizard.runner.busy, timeout=WAIT)
+    assert wizard.run_result is not None and wizard.run_result.tables[0].rows_read == 11
+    overall = wizard.migrate_page.overall
+    assert (overall.value(), overall.maximum()) == (11, 11)

@@ -65,6 +65,9 @@ class SourceReader(ABC):
     def __init__(self, spec: SourceSpec, base_dir: Path) -> None:
         self.spec = spec
         self.base_dir = base_dir
+        #: :meth:`describe` may give ``row_estimate`` as a cheap upper bound instead of an
+        #: exact count (a run shows it as progress only)
+        self.quick_counts = False
 
     @abstractmethod
     def describe(self) -> list[SourceTable]:

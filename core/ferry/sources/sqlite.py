@@ -90,12 +90,29 @@ class SqliteSource(SourceReader):
                 tables = self._tables(conn)
                 for table in tables:
                     with self._errors(table.origin):
-                        row = conn.execute(f"SELECT count(*) FROM {quote(table.origin)}").fetchone()
-                    table.row_estimate = int(row[0])
+                        table.row_estimate = self._row_count(conn, table.origin)
             finally:
                 if own_transaction and conn.in_transaction:
                     conn.execute("ROLLBACK")
         return tables
+
+    def _row_count(self, conn: sqlite3.Connection, table: str) -> int:
+        """The table's rows; with :attr:`quick_counts` the span of its rowids (no table
+        scan: counting a 1 GB table reads all of it, 0.3 s), which no count exceeds."""
+        if self.quick_counts:
+            try:
+                # Two subqueries: SQLite looks up a lone min() or max() in the b-tree, but
+                # scans the whole table for both in one query.
+                t = quote(table)
+                row = conn.execute(
+                    f"SELECT (SELECT max(rowid) FROM {t}) - (SELECT min(rowid) FROM {t}) + 1"
+                ).fetchone()
+            except sqlite3.OperationalError:  # WITHOUT ROWID: counted
+                pass
+            else:
+                return int(row[0] or 0)
+        row = conn.execute(f"SELECT count(*) FROM {quote(table)}").fetchone()
+        return int(row[0])
 
     def batches(self, batch_size: int) -> Iterator[Batch]:
         """Every row of every table, read inside one read transaction, ``batch_size`` at most

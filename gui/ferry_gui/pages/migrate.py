@@ -175,6 +175,10 @@ class MigratePage(FerryPage):
                 line.rate.setText(f"{event.rows_per_second:,.0f} rows/s  {eta}")
             elif isinstance(event, TableFinished):
                 line = self._line(event.table)
+                if line.done:  # the total was the source's estimate (an upper bound)
+                    line.total = line.done
+                    line.bar.setMaximum(line.total)
+                    line.bar.setValue(line.done)
                 for key, value in event.counts.items():
                     line.finished[key] = line.finished.get(key, 0) + value
                 c = line.finished
