@@ -16,7 +16,7 @@ import contextlib
 import copy
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from collections.abc import AsyncGenerator, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -633,17 +633,21 @@ class _Run:
                 await self._insert_native(target, route, reader)
             return
         streams = [(route, self._native_chunks(target, route, reader)) for route in routes]
-        while streams:
-            stream = min(streams, key=lambda s: _share_read(s[0]))
-            work = await anext(stream[1], None)
-            if work is None:
-                streams.remove(stream)
-            else:
-                await queue.put(work)
+        try:
+            while streams:
+                stream = min(streams, key=lambda s: _share_read(s[0]))
+                work = await anext(stream[1], None)
+                if work is None:
+                    streams.remove(stream)
+                else:
+                    await queue.put(work)
+        finally:  # a cancel or an error: close the tables' chunk readers now, not at exit
+            for _, chunks in streams:
+                await chunks.aclose()
 
     async def _native_chunks(
         self, target: Target, route: _Route, reader: SqliteSource
-    ) -> AsyncIterator[_Work]:
+    ) -> AsyncGenerator[_Work, None]:
         """``route``'s table, chunk after chunk, as SQLite maps it: binary COPY where every
         column's type takes it (the server copies values instead of parsing text), else CSV;
         then the rows SQLite leaves out, mapped by Python."""
