@@ -4,7 +4,9 @@ When every column of a table spec is a plain copy of a SQLite source column
 (:mod:`ferry.sqlitecells` can map its type), SQLite computes the mapped rows itself while it
 reads them, in C and without holding Python's GIL:
 
-- into PostgreSQL, as ready COPY (CSV) text, a few MiB per chunk (:meth:`NativeLoad.csv_sql`);
+- into PostgreSQL, a few MiB per chunk, as typed values psycopg's C formatter writes as binary
+  COPY (:meth:`NativeLoad.binary_sql`) where every column's type allows, else as ready COPY
+  CSV text (:meth:`NativeLoad.csv_sql`); the server checks the text either way;
 - into a SQLite target, as ``INSERT INTO … SELECT`` from the source file attached to the
   target connection (:meth:`NativeLoad.insert_sql`): no row passes through Python at all.
 
