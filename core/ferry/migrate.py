@@ -654,10 +654,7 @@ class _Run:
         native = route.native
         assert native is not None
         source = self.source_tables[route.spec.source]
-        route.started = time.perf_counter()
-        route.row_fn = route.mapper.row_function(route.adapters)
-        width = await asyncio.to_thread(reader.row_bytes, native.origin, native.source_columns)
-        rows = max(1000, min(100_000, _NATIVE_CHUNK_BYTES // max(width, 16)))
+        rows = await self._start_native(route, reader)
         types = native.binary_types
         encode = await target.binary_encoder(types) if types is not None else None
         sql = native.csv_sql() if encode is None else native.binary_sql()
@@ -689,15 +686,22 @@ class _Run:
                 yield flagged
             after = last
 
+    async def _start_native(self, route: _Route, reader: SqliteSource) -> int:
+        """Start ``route``'s native load; the rows per chunk (about ``_NATIVE_CHUNK_BYTES``
+        of source values, 1000 to 100,000)."""
+        native = route.native
+        assert native is not None
+        route.started = time.perf_counter()
+        route.row_fn = route.mapper.row_function(route.adapters)  # for the rows SQLite leaves
+        width = await asyncio.to_thread(reader.row_bytes, native.origin, native.source_columns)
+        return max(1000, min(100_000, _NATIVE_CHUNK_BYTES // max(width, 16)))
+
     async def _insert_native(self, target: Target, route: _Route, reader: SqliteSource) -> None:
         """A SQLite target copies the rows from the attached source, a chunk at a time."""
         native = route.native
         assert native is not None
         source = self.source_tables[route.spec.source]
-        route.started = time.perf_counter()
-        route.row_fn = route.mapper.row_function(route.adapters)
-        width = await asyncio.to_thread(reader.row_bytes, native.origin, native.source_columns)
-        rows = max(1000, min(100_000, _NATIVE_CHUNK_BYTES // max(width, 16)))
+        rows = await self._start_native(route, reader)
         sql = native.insert_sql(route.info.name, await target.attach(reader.path))
         after = -(2**63)
         while True:
