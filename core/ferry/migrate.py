@@ -937,8 +937,8 @@ def _binary_chunk(
     encode: Callable[[list[tuple[Any, ...]]], bytearray],
     span: tuple[int, int],
 ) -> tuple[bytearray, int, int, int]:
-    """One chunk of at most ``rows`` rows after rowid ``after`` as binary COPY (in a worker
-    thread): (data, rows in the chunk, rows in the data, last rowid of the chunk)."""
+    """One chunk, at most ``rows`` rows after rowid ``after`` (``span``), as binary COPY (in a
+    worker thread): (data, rows in the chunk, rows in the data, last rowid of the chunk)."""
     after, rows = span
     end = reader.chunk_end(native.origin, after, rows)
     last = end if end is not None else 2**63 - 1
