@@ -313,16 +313,20 @@ def _no_binary(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(nativeload, "_PG_BINARY", {})
 
 
-@pytest.mark.parametrize("form", ["binary", "csv"])
+@pytest.fixture(params=["binary", "csv"])
+def form(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each PostgreSQL test of this form runs with binary COPY and with CSV."""
+    if request.param == "csv":
+        _no_binary(monkeypatch)
+    return str(request.param)
+
+
 def test_postgres_target_rows_equal_pythons(
     tmp_path: Path,
     pg_url: str,
     form: str,
     copy_formats: list[tuple[str, str]],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if form == "csv":
-        _no_binary(monkeypatch)
     source = source_db(tmp_path, _rows(400))
     native, native_rows = pg_load(tmp_path, source, pg_url, True)
     assert (("items", form)) in copy_formats
@@ -384,12 +388,9 @@ def test_postgres_tables_load_in_turns(
     assert pg_rows(pg_url, "SELECT count(*), max(name) FROM b") == [(3000, "b999")]
 
 
-@pytest.mark.parametrize("form", ["binary", "csv"])
 def test_postgres_refused_value_restarts_staged_with_the_same_result(
-    tmp_path: Path, pg_url: str, form: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, pg_url: str, form: str
 ) -> None:
-    if form == "csv":
-        _no_binary(monkeypatch)
     # A NUL in text: PostgreSQL refuses it, so that row alone is rejected either way.
     rows = [(i, "a\x00b" if i == 5 else f"n{i}", i, None, None, None, None) for i in range(1, 40)]
     source = source_db(tmp_path, rows)
@@ -419,7 +420,6 @@ def test_postgres_timestamps_land_as_the_same_instants(
     assert loaded[0][4] == datetime(2024, 5, 1, 18, 0, 0, 123000, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("form", ["binary", "csv"])
 def test_postgres_rows_with_rowid_gaps_load_once_each_across_chunks(
     tmp_path: Path, pg_url: str, form: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -427,8 +427,6 @@ def test_postgres_rows_with_rowid_gaps_load_once_each_across_chunks(
     from ferry import migrate as engine
 
     monkeypatch.setattr(engine, "_NATIVE_CHUNK_BYTES", 1)
-    if form == "csv":
-        _no_binary(monkeypatch)
     ids = [i for i in range(1, 9000) if i % 7 and not 3000 < i < 5200]
     rows = [(i, f"n{i}", i * 2, i / 8, "2024-05-01T10:00:00Z", i % 2, None) for i in ids]
     source = source_db(tmp_path, rows)
@@ -464,16 +462,13 @@ def test_postgres_cancel_between_chunks_leaves_the_tables_empty(
     assert pg_rows(pg_url, "SELECT count(*) FROM items") == [(0,)]
 
 
-@pytest.mark.parametrize("form", ["binary", "csv"])
 def test_postgres_refuses_invalid_utf8_as_the_python_mapping_does(
-    tmp_path: Path, pg_url: str, form: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, pg_url: str, form: str
 ) -> None:
     # Text goes to the server as the bytes SQLite holds: the server checks them, the refusal
     # restarts the table staged, and the Python mapping stops with its own clear error.
     from ferry import FerryError
 
-    if form == "csv":
-        _no_binary(monkeypatch)
     path = source_db(tmp_path, [(1, "fine", 1, None, None, None, None)])
     db = sqlite3.connect(path)
     with db:
