@@ -22,6 +22,18 @@ Cell = Callable[[Row], Any]
 #: the Python type whose values pass a cast to a logical type unchanged
 _EXACT: dict[str, type] = {"text": str, "float": float, "boolean": bool, "bytes": bytes}
 
+#: timestamp adapters that give UTC as ``YYYY-MM-DD HH:MM:SS.ffffff`` text (see
+#: :func:`utc_text_adapter`)
+_UTC_TEXT: set[Callable[[Any], Any]] = set()
+
+
+def utc_text_adapter(adapt: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Mark a target's timestamp adapter as one that writes a moment as naive UTC text,
+    ``YYYY-MM-DD HH:MM:SS.ffffff`` (years 1000 on): a cell then copies ISO text already in
+    UTC with six fraction digits instead of parsing it into a datetime and printing it again."""
+    _UTC_TEXT.add(adapt)
+    return adapt
+
 
 def compile_cell(
     type_: LogicalType,
@@ -93,10 +105,27 @@ def _json_cell(field: str, adapt: Callable[[Any], Any], slow: Cell) -> Cell:
     return json_value
 
 
+def _utc_spelling(value: str, naive_ok: bool) -> bool:
+    """True for ``YYYY-MM-DD?HH:MM:SS.ffffff`` followed by ``+00:00``, ``Z`` or (when
+    ``naive_ok``) nothing, year 1000 on, hour 00-23: text whose date and time are already what
+    a UTC text adapter writes (``fromisoformat`` still checks it is a real date and time)."""
+    suffix = value[26:]
+    return (
+        (suffix == "+00:00" or suffix == "Z" or (naive_ok and not suffix))
+        and value[7:8] == "-"  # not a week date (YYYY-Www-D)
+        and value[13:14] == ":"
+        and value[16:17] == ":"
+        and value[19:20] == "."
+        and value[:1] > "0"
+        and value[11:13] < "24"
+    )
+
+
 def _timestamp_cell(
     field: str, adapt: Callable[[Any], Any], slow: Cell, zone: tzinfo | None
 ) -> Cell:
     parse = datetime.fromisoformat
+    copy_utc, naive_ok = adapt in _UTC_TEXT, zone is None
 
     def timestamp(row: Row) -> Any:
         value = row.get(field)
@@ -108,6 +137,8 @@ def _timestamp_cell(
                 moment = parse(value)
             except ValueError:
                 return adapt(slow(row))
+            if copy_utc and _utc_spelling(value, naive_ok):
+                return f"{value[:10]} {value[11:26]}"
             if zone is not None and moment.tzinfo is None:
                 moment = moment.replace(tzinfo=zone)
             return adapt(moment)
@@ -116,4 +147,4 @@ def _timestamp_cell(
     return timestamp
 
 
-__all__ = ["Cell", "compile_cell", "compile_general"]
+__all__ = ["Cell", "compile_cell", "compile_general", "utc_text_adapter"]

@@ -111,3 +111,41 @@ def test_row_function_keeps_transforms_warnings_and_skips() -> None:
         expected_warnings = warnings[before:]
         assert outcome(compiled, row) == expected, row
         assert warnings[before + len(expected_warnings) :] == expected_warnings
+
+
+UTC_SPELLINGS = [
+    "2023-01-20T18:04:39.644130+00:00",
+    "2023-01-20 18:04:39.644130+00:00",
+    "2023-01-20T18:04:39.644130Z",
+    "2023-01-20T18:04:39.644130",
+    "2023-01-20T18:04:39.644130-00:00",
+    "2023-01-20T18:04:39.644130+02:00",
+    "2023-01-20T18:04:39.644+00:00",
+    "2023-01-20T18:04:39,644130+00:00",
+    "2023-W03-5T18:04:39.644130+00:00",
+    "2023-02-30T18:04:39.644130+00:00",
+    "2023-01-20T24:00:00.000000+00:00",
+    "2023-01-20T23:59:60.000000+00:00",
+    "0999-01-20T18:04:39.644130+00:00",
+    "2023-01-20T18:04:39.6441300+00:00",
+    "2023-01-20T18:04:39.64413a+00:00",
+    "2023-01-20T18:04:39.644130+00:00 ",
+]
+
+
+@pytest.mark.parametrize("zone", [None, timezone(timedelta(hours=2))])
+def test_utc_text_adapter_copies_only_what_it_would_print_the_same(zone: Any) -> None:
+    from ferry.targets.sqlite import _ADAPTERS
+
+    adapt = _ADAPTERS["timestamp"]
+    plain = mapper(zone)
+    index = plain.columns.index("at")
+    adapters = [adapt if name == "at" else identity for name in plain.columns]
+    compiled = plain.row_function(adapters)
+    for spelling in UTC_SPELLINGS:
+        row = {"id": 1, "at": spelling}
+        expected = outcome(plain.map, row)
+        if expected[0] == "ok":
+            expected = ("ok", expected[1][index] and adapt(expected[1][index]))
+        got = outcome(compiled, row)
+        assert (got[0], got[1][index] if got[0] == "ok" else got[1]) == expected, spelling

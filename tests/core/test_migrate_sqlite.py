@@ -1477,3 +1477,25 @@ def test_one_source_row_feeds_two_target_tables(
         ("v1", "comprehensive", 1, "<p>a</p>")
     ]
     assert result.table("content_summaries").counts()["skipped"] == 1
+
+
+@pytest.mark.parametrize("width", [1, 9, 600])
+async def test_many_rows_a_statement_insert_every_row_once_in_order(
+    tmp_path: Path, width: int
+) -> None:
+    import aiosqlite
+
+    from ferry.targets.sqlite import _insert_rows, _rows_per_insert
+
+    per = _rows_per_insert(width)
+    columns = ", ".join(f"c{i}" for i in range(width))
+    async with aiosqlite.connect(tmp_path / "t.db") as db:
+        await db.execute(f"CREATE TABLE t (n INTEGER PRIMARY KEY, {columns})")
+        start = 0
+        for count in (0, 1, per - 1, per, per + 1, 3 * per + 7):
+            rows = [(start + i, *(f"{start + i}:{c}" for c in range(width))) for i in range(count)]
+            await _insert_rows(db, f"INSERT INTO t (n, {columns})", width + 1, rows)
+            start += count
+        async with db.execute("SELECT * FROM t ORDER BY rowid") as cursor:
+            stored = await cursor.fetchall()
+    assert stored == [(n, *(f"{n}:{c}" for c in range(width))) for n in range(start)]
