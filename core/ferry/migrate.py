@@ -575,7 +575,8 @@ class _Run:
             if native:
                 assert isinstance(reader, SqliteSource)
                 await self._load_natives(target, native, reader, queue)
-            async with Prefetch(reader.batches(batch_size)) as batches:
+            ahead = not reader.parses_in_python
+            async with Prefetch(reader.batches(batch_size), ahead) as batches:
                 await self._map_source(target, by_source, mine, batches, queue)
 
     async def _map_source(

@@ -62,6 +62,10 @@ class Batch:
 class SourceReader(ABC):
     """Reads one plan source. Construct with its spec and the plan's folder."""
 
+    #: reading parses in Python, holding the GIL all along: the engine reads the next batch
+    #: only once the current one is mapped (see :class:`ferry.batching.Prefetch`)
+    parses_in_python = False
+
     def __init__(self, spec: SourceSpec, base_dir: Path) -> None:
         self.spec = spec
         self.base_dir = base_dir

@@ -316,6 +316,8 @@ class Shaper:
 class RecordSource(SourceReader):
     """What JSON and JSON Lines readers share: the file, the table registry and the passes."""
 
+    parses_in_python = True
+
     def __init__(self, spec: SourceSpec, base_dir: Path) -> None:
         super().__init__(spec, base_dir)
         self.path = base_dir / (spec.path or "")
