@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
+import orjson
+
 LogicalType = Literal["integer", "float", "boolean", "text", "timestamp", "date", "json", "bytes"]
 LOGICAL_TYPES: tuple[str, ...] = get_args(LogicalType)
 
@@ -238,8 +240,21 @@ class _CEncoders(threading.local):
 _C_ENCODERS = _CEncoders()
 
 
+#: value types of an object orjson writes exactly as :func:`json_text` does (floats differ:
+#: orjson writes ``1e16`` where json writes ``1e+16``)
+_ORJSON_SAME: frozenset[type] = frozenset({str, int, bool, type(None)})
+
+
 def json_text(value: Any) -> str:
     """Compact, deterministic JSON text (key order kept, unicode kept, NaN refused)."""
+    # A flat object of strings and whole numbers (a common nested value): orjson, 3× faster.
+    # It refuses what it would write otherwise (integers past 64 bits, keys that are not
+    # strings, lone surrogates), and the stdlib encoder writes those.
+    if value.__class__ is dict and _ORJSON_SAME.issuperset(map(type, value.values())):
+        try:
+            return orjson.dumps(value).decode()
+        except TypeError:
+            pass
     encoders = _C_ENCODERS
     if encoders.encode is None or isinstance(value, str):
         return _JSON_ENCODER.encode(value)

@@ -419,3 +419,32 @@ def test_type_tracker_widens_and_keeps_first_seen_order() -> None:
     tracker.add({"a": None, "c": False})
     assert tracker.result() == {"b": "float", "a": "text", "c": "boolean"}
     assert list(tracker.result()) == ["b", "a", "c"]
+
+
+def _stdlib_json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+FLAT_OBJECTS = [
+    {},
+    {"owner": "user1", "rev": 3, "ok": True, "gone": None},
+    {"big": 2**64 - 1, "small": -(2**63), "past": 2**64, "below": -(2**63) - 1},
+    {"lone": "\ud800 surrogate"},
+    {1: "a key that is not a string", "b": 2},
+    {"class": type("Sub", (str,), {})("a str subclass")},
+    {'quote"back\\slash': "\b\f\n\r\t\x00\x1f\x7f\u2028\u2029\ufeff\U0001f680"},
+]
+
+
+@pytest.mark.parametrize("value", FLAT_OBJECTS, ids=range(len(FLAT_OBJECTS)))
+def test_json_text_of_flat_objects_is_the_stdlib_text(value: dict[Any, Any]) -> None:
+    assert json_text(value) == _stdlib_json(value)
+
+
+def test_json_text_of_every_character_in_a_flat_object_is_the_stdlib_text() -> None:
+    for start in range(0, 0x110000, 0x800):
+        text = "".join(chr(c) for c in range(start, start + 0x800) if not 0xD800 <= c < 0xE000)
+        value = {text[:8]: text, "n": start}
+        assert json_text(value) == _stdlib_json(value), hex(start)
