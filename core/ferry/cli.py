@@ -106,6 +106,14 @@ def _run(coro_factory: Callable[[CancelToken], Coroutine[Any, Any, T]]) -> T:
             signal.signal(signal.SIGINT, _cancel_between_steps)
 
 
+def _cancel_before_steps(_signum: int, _frame: object) -> None:
+    """Ctrl-C before any engine step ran (loading the plan, scanning, a prompt): nothing was
+    started, so the command stops with the usual one line and exit 130 (not click's
+    "Aborted!")."""
+    _State.interrupted = True
+    raise Cancelled("Cancelled before anything started: nothing was changed.")
+
+
 def _cancel_between_steps(_signum: int, _frame: object) -> None:
     """Ctrl-C after an engine step, while none runs (between the backup and the migration,
     printing a result): nothing is half-done, so the command stops cleanly."""
@@ -203,6 +211,8 @@ class _PluginGroup(click.Group):
             for ep in entry_points(group="ferry.commands", name=cmd_name):
                 ep.load()(self)  # its register(cli) adds the command to this group
                 command = super().get_command(ctx, cmd_name)
+            # A plugin (the wizard) runs no engine step from here: Python's own Ctrl-C.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         return command
 
 
@@ -640,6 +650,7 @@ def main() -> None:
     # Once an engine step ran, Ctrl-C between steps stops cleanly too (see _run; commands
     # that never run one, such as `ferry gui`, keep Python's own Ctrl-C).
     _State.clean_ctrl_c = True
+    signal.signal(signal.SIGINT, _cancel_before_steps)
     try:
         cli.main(standalone_mode=True)
     except Cancelled as exc:  # pragma: no cover - handled in _run

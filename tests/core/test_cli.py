@@ -595,3 +595,39 @@ def test_a_failed_migration_writes_a_report_saying_why(tmp_path: Path) -> None:
     data = json.loads(report.read_text())
     assert data["status"] == "failed"
     assert data["result"]["error"].endswith("was rejected: key column 'id' is empty")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a named pipe")
+def test_ctrl_c_while_the_plan_loads_exits_130_with_one_line(tmp_path: Path) -> None:
+    """The plan is a named pipe that never delivers: `ferry migrate` waits inside plan
+    loading (past start-up, before any engine step) when Ctrl-C comes."""
+    plan = tmp_path / "ferry.toml"
+    os.mkfifo(plan)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ferry.cli", "migrate", str(plan)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    writer = None
+    try:
+        deadline = time.monotonic() + 30
+        while writer is None and time.monotonic() < deadline:
+            assert proc.poll() is None
+            try:  # succeeds once ferry has the pipe open for reading
+                writer = os.open(plan, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:
+                time.sleep(0.02)
+        assert writer is not None, "ferry never opened the plan"
+        time.sleep(0.2)  # ferry is now blocked reading it
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if writer is not None:
+            os.close(writer)
+        if proc.poll() is None:
+            proc.kill()
+
+    assert proc.returncode == 130, stderr
+    assert "error: Cancelled before anything started: nothing was changed." in stderr
+    assert "Aborted" not in stderr and "Traceback" not in stderr
