@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -82,16 +83,19 @@ def run(plan: str | None = None, demo: bool = False, screenshots: Path | None = 
         wizard.finished.connect(lambda _code: closed.set())
         wizard.show()
         if screenshots is not None:
+            # The demo's plan, target and backups live in a folder of their own, removed again
+            # once the walk is over (the screenshots go to `screenshots`).
             folder = Path(tempfile.mkdtemp(prefix="ferry-demo-"))
             try:
                 saved = await walk_demo(wizard, folder, screenshots)
             except Exception as exc:
                 print(f"ferry gui: the walk stopped: {exc}", file=sys.stderr)
-                wizard.close()
                 return 1
+            finally:
+                wizard.close()
+                shutil.rmtree(folder, ignore_errors=True)
             for path in saved:
                 print(path)
-            wizard.close()
             return 0
         if demo:
             wizard.start_page.open_demo()

@@ -121,6 +121,28 @@ def test_the_demo_walk_writes_one_screenshot_per_page(tmp_path: Path) -> None:
     assert image.width() >= 760 and image.height() >= 560
 
 
+@pytest.mark.slow
+def test_the_demo_walk_removes_its_demo_folder(tmp_path: Path) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "TMPDIR": str(temp),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "ferry_gui", "--demo", "--screenshots", str(tmp_path / "shots")],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in temp.iterdir() if p.name.startswith("ferry-demo-")] == []
+
+
 def test_the_shipped_font_files_load_as_dejavu_sans(qapp: Any) -> None:
     from PySide6.QtGui import QFontDatabase
 
