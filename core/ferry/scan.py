@@ -20,7 +20,8 @@ from typing import Any, Literal
 
 import ijson
 
-from .errors import FerryError
+from .errors import Cancelled, FerryError
+from .events import CancelToken
 from .plan import DEFAULT_TARGET_URL, ColumnSpec, Plan, SourceSpec, TableSpec, TargetSpec
 from .schema import FERRY_TABLES, TableInfo
 from .sources import SourceTable, open_source
@@ -328,11 +329,13 @@ def scan_folder(
     target_url: str | None = None,
     schema: str | Path | None = None,
     plan_dir: str | Path | None = None,
+    cancel: CancelToken | None = None,
 ) -> ScanResult:
     """Find the sources in ``folder`` and draft a plan (paths relative to ``folder``).
 
     ``plan_dir`` is the folder the plan will be written to (default ``folder``): a relative
-    SQLite target URL names a file there, as it will when the plan runs.
+    SQLite target URL names a file there, as it will when the plan runs. ``cancel`` is
+    checked between sources and between batches of each (:class:`~ferry.errors.Cancelled`).
     """
     folder = Path(folder).resolve()
     if not folder.is_dir():
@@ -354,7 +357,11 @@ def scan_folder(
         files = reader.files()
         item = FoundSource(spec, files, sum(f.stat().st_size for f in files if f.exists()))
         try:
-            item.tables = reader.scan()
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            item.tables = reader.scan(cancel=cancel)
+        except Cancelled:
+            raise Cancelled("Scan cancelled: nothing was written.") from None
         except FerryError as exc:
             item.problem = exc.message
         finally:

@@ -16,6 +16,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ferry.cli import cli
+from ferry.errors import Cancelled
+from ferry.events import CancelToken
 from ferry.plan import Plan, load_plan
 from ferry.scan import find_sources, json_layout, scan_folder
 
@@ -542,3 +544,27 @@ def test_env_files_are_found_by_name(tmp_path: Path, name: str) -> None:
     specs, _ = find_sources(tmp_path)
 
     assert [(s.kind, s.path) for s in specs] == [("env", name)]
+
+
+class _CancelAfter(CancelToken):
+    """Cancelled once it has been asked ``checks`` times."""
+
+    def __init__(self, checks: int) -> None:
+        super().__init__()
+        self.left = checks
+
+    def raise_if_cancelled(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            self.cancel()
+        super().raise_if_cancelled()
+
+
+def test_a_cancelled_scan_stops_between_batches_with_its_own_message(tmp_path: Path) -> None:
+    records = [{"id": i, "name": f"job {i}"} for i in range(100_000)]
+    (tmp_path / "jobs.json").write_text(json.dumps(records), encoding="utf-8")
+    cancel = _CancelAfter(3)  # the check before the source, then two batches
+
+    with pytest.raises(Cancelled, match=r"^Scan cancelled: nothing was written\.$"):
+        scan_folder(tmp_path, cancel=cancel)
+    assert cancel.left == -1  # stopped at the third batch of 5,000, not after 100,000 records

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import socket
 import sqlite3
 from collections.abc import Iterator
@@ -135,3 +136,23 @@ def test_cancelling_the_connection_test_stops_waiting_for_the_server(
     assert "Test cancelled" in page.server.text()
     assert page.report is None and not page.isComplete()
     assert wizard.runner.last_dialog is None  # a cancel is no error
+
+
+def test_cancelling_the_folder_scan_writes_no_plan(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path
+) -> None:
+    folder = tmp_path / "app"
+    folder.mkdir()
+    records = [{"id": i, "name": f"job {i}", "size": i * 3} for i in range(300_000)]
+    (folder / "jobs.json").write_text(json.dumps(records), encoding="utf-8")
+    page = wizard.start_page
+    assert not page.cancel_button.isEnabled()
+    assert page.create_from_folder(folder)
+    assert page.cancel_button.isVisible() and page.cancel_button.isEnabled()
+    assert wizard.runner.busy  # the scan reads 300,000 records: the cancel lands in it
+    page.cancel_button.click()
+    qtbot.waitUntil(lambda: not wizard.runner.busy, timeout=WAIT)
+    assert page.status.text() == "Scan cancelled: no plan was written."
+    assert not (folder / "ferry.toml").exists()
+    assert wizard.plan is None and not page.isComplete()
+    assert page.folder_button.isEnabled() and not page.cancel_button.isEnabled()

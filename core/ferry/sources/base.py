@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..values import LogicalType
 
 if TYPE_CHECKING:
+    from ..events import CancelToken
     from ..plan import SourceSpec
 
 Row = dict[str, Any]
@@ -89,14 +90,17 @@ class SourceReader(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files and connections; called once the engine is done with the reader."""
 
-    def scan(self, batch_size: int = 5000) -> list[SourceTable]:
-        """Read everything once and return exact columns, types and row counts."""
+    def scan(self, batch_size: int = 5000, cancel: CancelToken | None = None) -> list[SourceTable]:
+        """Read everything once and return exact columns, types and row counts; ``cancel``
+        is checked between batches (:class:`~ferry.errors.Cancelled`)."""
         from ..values import TypeTracker
 
         tables = {t.name: t for t in self.describe()}
         trackers: dict[str, TypeTracker] = {}
         counts: dict[str, int] = {}
         for batch in self.batches(batch_size):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
             tracker = trackers.setdefault(batch.table, TypeTracker())
             for row in batch.rows:
                 tracker.add(row)

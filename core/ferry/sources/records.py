@@ -23,6 +23,7 @@ from ..values import TypeTracker
 from .base import Batch, ParentLink, Row, SourceReader, SourceTable
 
 if TYPE_CHECKING:
+    from ..events import CancelToken
     from ..plan import SourceSpec
 
 MAX_DEPTH = 512  # deepest nesting Ferry reads (the JSON reader refuses deeper files)
@@ -341,11 +342,15 @@ class RecordSource(SourceReader):
     def _run(self, batch_size: int, limit: int | None) -> Iterator[Batch]:
         raise NotImplementedError
 
-    def _tally(self, limit: int | None, batch_size: int) -> list[SourceTable]:
+    def _tally(
+        self, limit: int | None, batch_size: int, cancel: CancelToken | None = None
+    ) -> list[SourceTable]:
         trackers: dict[str, TypeTracker] = {}
         counts: dict[str, int] = {}
         try:
             for batch in self._run(batch_size, limit):
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
                 tracker = trackers.setdefault(batch.table, TypeTracker())
                 for row in batch.rows:
                     tracker.add(row)
@@ -366,9 +371,10 @@ class RecordSource(SourceReader):
         """Tables and column types from the first records (child tables included)."""
         return self._tally(_SAMPLE, 1 << 30)
 
-    def scan(self, batch_size: int = 5000) -> list[SourceTable]:
-        """Exact columns and counts, including child tables first seen past the sample."""
-        return self._tally(None, batch_size)
+    def scan(self, batch_size: int = 5000, cancel: CancelToken | None = None) -> list[SourceTable]:
+        """Exact columns and counts, including child tables first seen past the sample;
+        ``cancel`` is checked between batches."""
+        return self._tally(None, batch_size, cancel)
 
     def batches(self, batch_size: int) -> Iterator[Batch]:
         """Rows of the source table and its child tables, interleaved, parents first."""

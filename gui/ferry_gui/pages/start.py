@@ -75,9 +75,11 @@ class StartPage(FerryPage):
         recent_label.setBuddy(self.recent)
         grid.addWidget(recent_label, 1, 0)
         grid.addWidget(self.recent, 1, 1, 1, 3)
+        self.cancel_button.setText("&Cancel scan")
         buttons = QHBoxLayout()
         buttons.addWidget(self.folder_button)
         buttons.addWidget(self.demo_button)
+        buttons.addWidget(self.cancel_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
@@ -101,6 +103,7 @@ class StartPage(FerryPage):
             self.recent,
             self.folder_button,
             self.demo_button,
+            self.cancel_button,
             self.sources_view,
         )
         #: the worker describing the opened plan's sources (tests wait for it)
@@ -182,7 +185,7 @@ class StartPage(FerryPage):
         self.status.setText(f"Scanning {folder} …")
 
         async def job(emit: Any, cancel: Any) -> ScanResult:
-            return await asyncio.to_thread(scan_folder, folder)
+            return await asyncio.to_thread(scan_folder, folder, cancel=cancel)
 
         def done_scan(result: Any) -> None:
             assert isinstance(result, ScanResult)
@@ -215,9 +218,15 @@ class StartPage(FerryPage):
                 )
 
         def failed(exc: BaseException) -> None:
-            self.status.setText("The scan failed.")
+            if self.runner.cancel_requested:
+                self.status.setText("Scan cancelled: no plan was written.")
+            else:
+                self.status.setText("The scan failed.")
 
         return self.run_job("scan", job, done_scan, failed)
+
+    def cancelling(self) -> None:
+        self.status.setText("Cancelling the scan …")
 
     def _describe_sources(self, plan: Plan) -> None:
         """List the plan's sources now; fill in sizes and row counts from a worker thread."""
