@@ -108,6 +108,7 @@ class SourceWatch:
 
     def __init__(self, readers: Mapping[str, SourceReader], hash_limit: int = HASH_LIMIT) -> None:
         self.hash_limit = hash_limit
+        self._readers = readers
         self._files: list[tuple[str, Path, bool, bool]] = []  # source, path, snapshot, wal
         for name, reader in readers.items():
             snapshot = reader.spec.kind in _SNAPSHOT_KINDS
@@ -150,7 +151,36 @@ class SourceWatch:
                 snapshot=snapshot,
                 message=_message(name, main, before, after, snapshot, wal),
             )
-        return list(found.values())
+        return [*found.values(), *self._new_files()]
+
+    def _new_files(self) -> list[SourceChange]:
+        """Files a source's pattern matches now that it did not match when reading began
+        (a new ``heartbeat_*.txt``): their rows are not in this run."""
+        known = {(name, path) for name, path, _, _ in self._files}
+        changes = []
+        for name, reader in self._readers.items():
+            if reader.spec.kind in _SNAPSHOT_KINDS:
+                continue
+            for path in reader.files_now():
+                if (name, path) in known:
+                    continue
+                after = FileState.of(path, self.hash_limit)
+                changes.append(
+                    SourceChange(
+                        source=name,
+                        path=str(path),
+                        before=FileState(None).describe(),
+                        after=after.describe(),
+                        snapshot=False,
+                        message=(
+                            f"source {name!r}: {path} appeared while Ferry read the source "
+                            "(it matches the source's path); its rows are not in this run. "
+                            "Stop the application, then run again (unchanged rows are not "
+                            "written twice)."
+                        ),
+                    )
+                )
+        return changes
 
 
 def _message(

@@ -215,6 +215,27 @@ def test_an_env_or_text_file_written_during_the_run_is_reported(tmp_path: Path, 
     assert f"source {source!r}: {changed}" in change.message
 
 
+def test_a_file_matching_a_text_source_that_appears_during_the_run_is_reported(
+    tmp_path: Path,
+) -> None:
+    for name in ("a", "b"):
+        (tmp_path / f"beat_{name}.txt").write_text("2026-11-21T07:00:00Z\n", encoding="utf-8")
+    plan = tmp_path / "ferry.toml"
+    plan.write_text(
+        PLAN.format(name="beats", kind="text", path="beat_*.txt", table="beats", source="beats"),
+        encoding="utf-8",
+    )
+    new = tmp_path / "beat_c.txt"
+
+    result, _ = run(plan, lambda: new.write_text("2026-11-21T08:00:00Z\n", encoding="utf-8"))
+
+    (change,) = result.source_changes
+    assert (change.path, change.before, change.after) == (str(new), "missing", "21 bytes")
+    assert f"source 'beats': {new} appeared while Ferry read the source" in change.message
+    assert "its rows are not in this run" in change.message
+    assert sqlite_query(tmp_path / "app.db", "SELECT count(*) FROM beats") == [(2,)]
+
+
 def test_a_json_file_replaced_atomically_is_reported_as_replaced(tmp_path: Path) -> None:
     """Apps that save safely write a new file and rename it over the old one: Ferry reads
     one whole version, and says the file changed."""

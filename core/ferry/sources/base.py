@@ -87,6 +87,11 @@ class SourceReader(ABC):
         """Files this source reads (for backups and change detection)."""
         return []
 
+    def files_now(self) -> list[Path]:
+        """The files the source would read if it were opened now: :meth:`files` again, or
+        for a pattern, the files it matches now (a file that appeared during a run)."""
+        return self.files()
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files and connections; called once the engine is done with the reader."""
 

@@ -150,6 +150,10 @@ class MergeSource(SourceReader):
         """The files of every input (for backups and change detection)."""
         return [path for reader in self._readers.values() for path in reader.files()]
 
+    def files_now(self) -> list[Path]:
+        """The files every input would read now."""
+        return [path for reader in self._readers.values() for path in reader.files_now()]
+
     def close(self) -> None:
         """Close every input reader."""
         for reader in getattr(self, "_readers", {}).values():

@@ -103,10 +103,21 @@ class TextSource(SourceReader):
                 )
         self._files: list[tuple[str, Path]] | None = None
 
+    def files_now(self) -> list[Path]:
+        """The files the path or pattern matches now (the reader keeps its first match)."""
+        try:
+            return [path for _, path in self._match()]
+        except SourceError:
+            return self.files()  # two files give one key now: the read itself was whole
+
     def _matched(self) -> list[tuple[str, Path]]:
         """(key, file) for every file this source reads, sorted by file name."""
-        if self._files is not None:
-            return self._files
+        if self._files is None:
+            self._files = self._match()
+        return self._files
+
+    def _match(self) -> list[tuple[str, Path]]:
+        """(key, file) for every file the path matches now, sorted by file name."""
         target = self.base_dir / self.pattern
         if glob.has_magic(self.pattern):
             # root_dir keeps brackets in the plan's folder name from being read as a pattern.
@@ -137,7 +148,6 @@ class TextSource(SourceReader):
                 hint="Check the source's path (a file, folder or glob such as "
                 "'heartbeat_*.txt', relative to the plan's folder).",
             )
-        self._files = files
         return files
 
     def _key(self, name: str) -> str | None:
