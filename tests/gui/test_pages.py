@@ -99,15 +99,19 @@ def test_the_gui_command_refuses_screenshots_without_the_demo() -> None:
     assert "--screenshots needs --demo" in result.output
 
 
-@pytest.mark.slow
-def test_the_demo_walk_writes_one_screenshot_per_page(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def demo_walk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``ferry-gui --demo --screenshots shots`` run once, its temp dir ``tmp`` of its own."""
+    folder = tmp_path_factory.mktemp("walk")
+    (folder / "tmp").mkdir()
     env = {
         **os.environ,
         "QT_QPA_PLATFORM": "offscreen",
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_CONFIG_HOME": str(folder / "config"),
+        "TMPDIR": str(folder / "tmp"),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "ferry_gui", "--demo", "--screenshots", str(tmp_path / "shots")],
+        [sys.executable, "-m", "ferry_gui", "--demo", "--screenshots", str(folder / "shots")],
         capture_output=True,
         text=True,
         timeout=240,
@@ -115,32 +119,21 @@ def test_the_demo_walk_writes_one_screenshot_per_page(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    names = sorted(p.name for p in (tmp_path / "shots").iterdir())
+    return folder
+
+
+@pytest.mark.slow
+def test_the_demo_walk_writes_one_screenshot_per_page(demo_walk: Path) -> None:
+    names = sorted(p.name for p in (demo_walk / "shots").iterdir())
     assert names == [f"{name}.png" for name in SHOTS]
-    image = QImage(str(tmp_path / "shots" / "05-migrate.png"))
+    image = QImage(str(demo_walk / "shots" / "05-migrate.png"))
     assert image.width() >= 760 and image.height() >= 560
 
 
 @pytest.mark.slow
-def test_the_demo_walk_removes_its_demo_folder(tmp_path: Path) -> None:
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "TMPDIR": str(temp),
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "ferry_gui", "--demo", "--screenshots", str(tmp_path / "shots")],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env=env,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert [p.name for p in temp.iterdir() if p.name.startswith("ferry-demo-")] == []
+def test_the_demo_walk_removes_its_demo_folder(demo_walk: Path) -> None:
+    left = [p.name for p in (demo_walk / "tmp").iterdir() if p.name.startswith("ferry-demo-")]
+    assert left == []
 
 
 def test_the_shipped_font_files_load_as_dejavu_sans(qapp: Any) -> None:
