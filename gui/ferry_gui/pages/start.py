@@ -75,7 +75,7 @@ class StartPage(FerryPage):
         recent_label.setBuddy(self.recent)
         grid.addWidget(recent_label, 1, 0)
         grid.addWidget(self.recent, 1, 1, 1, 3)
-        self.cancel_button.setText("&Cancel scan")
+        self.cancel_button.setText("Cancel &scan")
         buttons = QHBoxLayout()
         buttons.addWidget(self.folder_button)
         buttons.addWidget(self.demo_button)
