@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .backupfaults import source_fault, sqlite_target_fault
 from .errors import Cancelled, FerryError
 from .events import CancelToken, Emit, StepFinished, StepStarted, ignore_events
 from .plan import Plan
@@ -201,8 +202,9 @@ async def create_backup(
 
     ``pg_method`` (PostgreSQL targets): ``auto`` uses ``pg_dump`` when it is on PATH and not
     older than the server, else Ferry's own ``COPY`` dump; ``pg_dump`` or ``copy`` force one.
-    Raises BackupError (no space, folder not writable, unreadable file), Cancelled; either way
-    nothing is left behind.
+    Raises BackupError (no space, folder not writable), SourceError / TargetError for a fault
+    of the file copied (missing, locked, not a database: :mod:`ferry.backupfaults`), Cancelled;
+    either way nothing is left behind.
     """
     from .pgdump import PgBackupSession
 
@@ -213,6 +215,10 @@ async def create_backup(
     sources = await asyncio.to_thread(source_files, plan)
     for item in sources:
         if not item.path.is_file():
+            # the reader names the fault as a run without a backup would (exit 4)
+            fault = await asyncio.to_thread(source_fault, plan, item.source)
+            if fault is not None:
+                raise fault
             raise BackupError(
                 f"cannot back up source {item.source!r}: {item.path} does not exist or is "
                 "not a file",
@@ -241,11 +247,13 @@ async def create_backup(
             for index, source in enumerate(sources):
                 cancel.raise_if_cancelled()
                 emit(StepStarted("backup", f"source {source.path}"))
-                items.append(await asyncio.to_thread(_store_source, folder, index, source))
+                items.append(await asyncio.to_thread(_store_source, folder, index, source, plan))
             cancel.raise_if_cancelled()
             if target_path is not None:
                 emit(StepStarted("backup", f"target {target_path}"))
-                items.append(await asyncio.to_thread(_store_sqlite_target, folder, target_path))
+                items.append(
+                    await asyncio.to_thread(_store_sqlite_target, folder, target_path, plan)
+                )
                 target = {"kind": "sqlite", "location": str(target_path)}
             else:
                 assert session is not None
@@ -335,7 +343,7 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".")[:80] or "file"
 
 
-def _store_source(folder: Path, index: int, source: SourceFile) -> dict[str, Any]:
+def _store_source(folder: Path, index: int, source: SourceFile, plan: Plan) -> dict[str, Any]:
     stored = f"sources/{index:03d}-{_safe_name(source.path.name)}"
     dest = folder / stored
     item: dict[str, Any] = {
@@ -355,17 +363,21 @@ def _store_source(folder: Path, index: int, source: SourceFile) -> dict[str, Any
             copy_file(source.path, dest)
             item["method"] = "copy"
     except (OSError, sqlite3.Error) as exc:
-        raise _store_error(
+        error: FerryError = _store_error(
             f"cannot back up source {source.source!r} file {source.path}",
             folder,
             exc,
             "Check that the file is readable (and, for SQLite, a database); nothing was written.",
-        ) from None
+        )
+        if not _about_destination(exc) and _about_file(exc, source.path):
+            # a lock, not a database, unreadable: the source's fault, told as its reader does
+            error = source_fault(plan, source.source, exc) or error
+        raise error from None
     item["size"], item["sha256"] = file_sha256(dest)
     return item
 
 
-def _store_sqlite_target(folder: Path, path: Path) -> dict[str, Any]:
+def _store_sqlite_target(folder: Path, path: Path, plan: Plan) -> dict[str, Any]:
     item: dict[str, Any] = {"role": "target", "original": str(path)}
     if not path.exists():
         item["state"] = "absent"  # rollback removes the file the migration creates
@@ -375,23 +387,39 @@ def _store_sqlite_target(folder: Path, path: Path) -> dict[str, Any]:
         copy_sqlite(path, folder / stored)
         item["content_sha256"] = sqlite_digest(folder / stored, immutable=True)
     except (OSError, sqlite3.Error) as exc:
+        if isinstance(exc, sqlite3.Error) and not _about_destination(exc):
+            # a lock, not a database: the target's fault, told as opening it would (exit 5)
+            raise sqlite_target_fault(plan, exc) from None
         raise _store_error(
             f"cannot back up the target {path}",
             folder,
             exc,
-            "Is it a SQLite database, and readable? Nothing was written.",
+            "Check that the file is readable; nothing was written.",
         ) from None
     item.update(state="present", stored=stored, method="sqlite-backup")
     item["size"], item["sha256"] = file_sha256(folder / stored)
     return item
 
 
+def _about_destination(exc: BaseException) -> bool:
+    """A full or read-only backup disk: the fault is the backup's, not the copied file's."""
+    text = str(exc).lower()
+    full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+    return full or "disk is full" in text or "readonly" in text
+
+
+def _about_file(exc: BaseException, path: Path) -> bool:
+    """A SQLite error while copying (the destination is a fresh empty file), or an OSError
+    naming the copied file itself."""
+    if isinstance(exc, sqlite3.Error):
+        return True
+    return isinstance(exc, OSError) and exc.filename is not None and Path(exc.filename) == path
+
+
 def _store_error(what: str, folder: Path, exc: BaseException, hint: str) -> BackupError:
     """A full or read-only backup disk is about the destination, not the file copied: the
     message then names the backup folder and says what to free."""
-    text = str(exc).lower()
-    full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
-    if full or "disk is full" in text or "readonly" in text:
+    if _about_destination(exc):
         return BackupError(
             f"{what} into {folder}: {_reason(exc)}",
             hint="Free space in the backup folder, or set [backup] dir to a writable disk "

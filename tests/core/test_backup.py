@@ -35,7 +35,7 @@ from backupkit import (
 import ferry as ferry_package
 from ferry.backup import BackupError, create_backup, new_backup_id, sqlite_digest
 from ferry.backupcheck import list_backups, verify_backup
-from ferry.errors import Cancelled
+from ferry.errors import Cancelled, SourceError
 from ferry.events import CancelToken, Event, StepStarted
 
 
@@ -239,16 +239,14 @@ def test_not_enough_free_space_is_refused_naming_both_numbers(
     assert not (tmp_path / "ferry-backups").exists()
 
 
-def test_a_missing_source_file_is_refused_naming_it(tmp_path: Path) -> None:
+def test_a_missing_source_file_is_refused_as_its_reader_would(tmp_path: Path) -> None:
     plan = load(make_app(tmp_path))
     (tmp_path / "jobs.json").unlink()
 
-    with pytest.raises(BackupError) as caught:
+    with pytest.raises(SourceError) as caught:
         backup(plan)
 
-    assert caught.value.message == (
-        f"cannot back up source 'jobs': {tmp_path / 'jobs.json'} does not exist or is not a file"
-    )
+    assert caught.value.message == f"{tmp_path / 'jobs.json'}: file not found"
     assert not (tmp_path / "ferry-backups").exists()
 
 
@@ -256,12 +254,10 @@ def test_a_failure_half_way_removes_the_half_written_folder(tmp_path: Path) -> N
     plan = load(make_app(tmp_path))
     (tmp_path / "state.db").write_text("this is not a database", encoding="utf-8")
 
-    with pytest.raises(BackupError) as caught:
+    with pytest.raises(SourceError) as caught:
         backup(plan)
 
-    assert caught.value.message == (
-        f"cannot back up source 'state' file {tmp_path / 'state.db'}: file is not a database"
-    )
+    assert caught.value.message == f"{tmp_path / 'state.db'} is not a SQLite database"
     assert not (tmp_path / "ferry-backups").exists()
 
 
@@ -270,7 +266,7 @@ def test_a_failure_keeps_an_existing_backup_folder_and_its_backups(tmp_path: Pat
     first = backup(plan)
     (tmp_path / "state.db").write_text("this is not a database", encoding="utf-8")
 
-    with pytest.raises(BackupError):
+    with pytest.raises(SourceError):
         backup(plan)
 
     assert [p.name for p in (tmp_path / "ferry-backups").iterdir()] == [first.id]
