@@ -413,10 +413,20 @@ def _print_result(result: Any, verb: str) -> None:
         table.add_row(escape(t.name), escape(t.source), *(str(counts[k]) for k in shown))
     out.print(table)
     _print_merges(result.merges)
-    if result.rejects:
+    # Rows dropped for a repeated key are kept with the rejects but are not rejected rows.
+    rejected = [r for r in result.rejects if r.kind != "duplicate"]
+    replaced = [r for r in result.rejects if r.kind == "duplicate"]
+    if result.rejected_total:
         out.print(f"[yellow]{result.rejected_total} rejected rows[/] (first ones):")
-        for reject in result.rejects[:5]:
+        for reject in rejected[:5]:
             out.print(f"  {escape(reject.table)} {escape(reject.key)}: {escape(reject.reason)}")
+    if replaced:
+        total = sum(t.duplicates for t in result.tables)
+        out.print(
+            f"[yellow]{total} rows replaced by a later row with the same key[/] (first ones):"
+        )
+        for reject in replaced[:5]:
+            out.print(f"  {escape(reject.table)} {escape(reject.key)}")
 
 
 def _print_merges(merges: list[dict[str, Any]]) -> None:

@@ -189,12 +189,12 @@ class _Run:
         self.fingerprints: dict[str, dict[str, Any]] = {}
 
     # -- helpers -----------------------------------------------------------------------------
-    def warn(self, message: str, table: str = "", kind: str = "") -> None:
+    def warn(self, message: str, table: str = "", kind: str = "", key: str = "") -> None:
         seen = self._warned.get(kind or message, 0)
         self._warned[kind or message] = seen + 1
         if seen < _MAX_WARNINGS_PER_KIND:
             self.result.warnings.append(message)
-            self.emit(Warning(message, table))
+            self.emit(Warning(message, table, key))
         elif seen == _MAX_WARNINGS_PER_KIND:
             self.result.warnings.append(f"{message} (further warnings of this kind not shown)")
 
@@ -204,7 +204,11 @@ class _Run:
         route.result.rejected += 1
         self.result.rejected_total += 1
         if len(self.result.rejects) < MAX_KEPT_REJECTS:
-            key_values = {k: row.get(k) for k in route.mapper.key} if kind != "transform" else {}
+            key_values = (
+                {k: row.get(k) for k in route.mapper.key}
+                if kind != "transform"
+                else _source_key_values(route, row)
+            )
             self.result.rejects.append(
                 Reject(route.info.name, key, reason, row, kind=kind, key_values=key_values)
             )
@@ -216,9 +220,9 @@ class _Run:
                 'fix the data or set on_reject = "skip". The target is unchanged.',
             )
 
-    def _value_warner(self, table: str) -> Callable[[str], None]:
-        def warn(message: str) -> None:
-            self.warn(message, table, kind=f"{table}:value")
+    def _value_warner(self, table: str) -> Callable[[str, str], None]:
+        def warn(message: str, key: str) -> None:
+            self.warn(message, table, kind=f"{table}:value", key=key)
 
         return warn
 
@@ -863,9 +867,11 @@ class _Run:
         duplicates, dropped = await target.dedupe_stage(stage, MAX_KEPT_REJECTS)
         if duplicates:
             result.duplicates = duplicates
+            first = list(dict.fromkeys(route.mapper.key_of(row) for row in dropped))[:5]
             self.warn(
                 f"{spec.source}: {duplicates} rows repeat a key of a later row in "
-                f"{route.info.name}; the last one of each key is used",
+                f"{route.info.name}; the last one of each key is used (first: "
+                f"{'; '.join(first)})",
                 route.info.name,
             )
             for row in dropped[: MAX_KEPT_REJECTS - len(self.result.rejects)]:
@@ -994,6 +1000,13 @@ def _map_rows(route: _Route, target: Target, rows: list[dict[str, Any]]) -> _Wor
     )
     seconds = time.perf_counter() - began
     return _Work(route, 0, prepared, rejected, skipped, encoded, seconds)
+
+
+def _source_key_values(route: _Route, row: dict[str, Any]) -> dict[str, Any]:
+    """The key columns of a row the mapping refused, by target column: each read from the
+    source field the plan maps to it (the field of the same name otherwise)."""
+    columns = route.spec.columns
+    return {k: row.get(columns[k].from_ or k if k in columns else k) for k in route.mapper.key}
 
 
 def _source_key(route: _Route, row: dict[str, Any]) -> str:

@@ -653,6 +653,12 @@ def _rejects(result: Mapping[str, Any]) -> str:
         notes.append(
             f"{total:,} rows were rejected in all; the run kept the first {len(rejects):,}."
         )
+    repeated = sum(1 for r in rejects if r.get("kind") == "duplicate")
+    if repeated:
+        notes.append(
+            f"{repeated:,} of the rows listed (marked duplicate) repeat the key of a later row, "
+            "which replaced them; they are not counted as rejected."
+        )
     note = "".join(f'<p class="note">{_e(n)}</p>' for n in notes)
     head = [("table", ""), ("key", ""), ("reason", ""), ("row", "")]
     body = (_table(head, rows, "rejects") if rows else "") + note

@@ -22,7 +22,7 @@ class Reject:
     #: ``transform`` (a cast or hook refused it; ``row`` is the source row), ``constraint``
     #: (the database refused it; ``row`` holds the mapped values) or ``duplicate``
     kind: str = "transform"
-    #: the target key columns' values, where they are known (not for transform rejects)
+    #: the target key columns' values (for a transform reject: the source fields mapped to them)
     key_values: dict[str, Any] = field(default_factory=dict)
 
 

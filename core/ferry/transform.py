@@ -143,7 +143,7 @@ class RowMapper:
         source_columns: Iterable[str],
         now: datetime,
         hook: RowHook | None = None,
-        warn: Callable[[str], None] | None = None,
+        warn: Callable[[str, str], None] | None = None,
         timezone: tzinfo | None = None,
     ) -> None:
         self.spec = spec
@@ -152,7 +152,10 @@ class RowMapper:
         #: the zone of naive source timestamps (None: leave them naive, read as UTC)
         self.timezone = timezone
         self.hook = hook
-        self.warn = warn or (lambda message: None)
+        #: called with a value warning (naming the row) and the row's key
+        self.warn = warn or (lambda message, key: None)
+        #: problems of the row being mapped, warned once its key is known (:meth:`_checked`)
+        self._pending: list[str] = []
         plan_columns = dict(spec.columns)
         if spec.map_all:
             taken = {c.from_ for c in plan_columns.values() if c.from_}
@@ -199,6 +202,7 @@ class RowMapper:
 
         Raises :class:`RowRejected` with the reason when the row cannot be loaded.
         """
+        self._pending.clear()  # a row rejected half-way leaves its warnings unsaid
         if self.hook is not None:
             hooked = self._hooked(row)
             if hooked is None:
@@ -226,8 +230,11 @@ class RowMapper:
             else:
                 cells.append(compile_general(adapt, slow))
         checked, hook = self._checked, self._hooked if self.hook is not None else None
+        pending = self._pending
 
         def map_row(row: dict[str, Any]) -> tuple[Any, ...] | None:
+            if pending:  # a row rejected half-way leaves its warnings unsaid
+                pending.clear()
             if hook is not None:
                 hooked = hook(row)
                 if hooked is None:
@@ -243,8 +250,19 @@ class RowMapper:
                 raise RowRejected(f"key column {self.columns[index]!r} is empty")
         for index in self._skip_index:
             if values[index] is None:
+                self._pending.clear()
                 return None
+        if self._pending:
+            self._warn_row(values)
         return values
+
+    def _warn_row(self, values: tuple[Any, ...]) -> None:
+        """Say the row's replaced values, naming its key (known once the row is mapped)."""
+        key = self.key_of(values)
+        row = f"row {key}, " if key else ""
+        for problem in self._pending:
+            self.warn(f"{self.spec.name}: {row}{problem}", key)
+        self._pending.clear()
 
     def _hooked(self, row: dict[str, Any]) -> dict[str, Any] | None:
         assert self.hook is not None
@@ -312,7 +330,7 @@ class RowMapper:
     def _failed(self, column: _Column, problem: str, value: Any) -> Any:
         message = f"column {column.name!r}: {problem}"
         if column.spec.on_error == "warn":
-            self.warn(f"{self.spec.name}: {message}; used {column.spec.fallback!r} instead")
+            self._pending.append(f"{message}; used {column.spec.fallback!r} instead")
             return self._in_zone(cast(column.spec.fallback, column.type))
         raise RowRejected(message)
 

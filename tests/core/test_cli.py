@@ -341,7 +341,7 @@ def test_rejects_file_gets_one_json_line_per_rejected_row(tmp_path: Path) -> Non
             "reason": "column 'size': 'twenty' is not a whole number",
             "row": {"id": 2, "name": "mux", "size": "twenty"},
             "kind": "transform",
-            "key_values": {},
+            "key_values": {"id": 2},
         },
         {
             "table": "jobs",
@@ -349,7 +349,7 @@ def test_rejects_file_gets_one_json_line_per_rejected_row(tmp_path: Path) -> Non
             "reason": "column 'size': '3.5' is not a whole number",
             "row": {"id": 3, "name": "publish", "size": "3.5"},
             "kind": "transform",
-            "key_values": {},
+            "key_values": {"id": 3},
         },
     ]
     assert rows(tmp_path / "app.db", "SELECT id, size FROM jobs") == [(1, 10)]

@@ -103,7 +103,7 @@ def test_row_function_keeps_transforms_warnings_and_skips() -> None:
         "skip_when_null": ["day"],
     }
     plain = mapper(UTC, **spec)
-    plain.warn = warnings.append
+    plain.warn = lambda message, _key: warnings.append(message)
     compiled = plain.row_function([identity] * len(plain.columns))
     for row in rows():
         before = len(warnings)

@@ -691,7 +691,9 @@ def test_row_failing_a_cast_is_rejected_and_the_rest_loads(
     result = run(simple_plan(db, types={"n": "integer"}), emit=events.append)
     assert sqlite_rows(db, "SELECT id, n FROM t ORDER BY id") == [(1, 5), (3, 7)]
     reason = "column 'n': 'lots' is not a whole number"
-    assert result.rejects == [Reject("t", "id=2", reason, {"id": 2, "n": "lots"})]
+    assert result.rejects == [
+        Reject("t", "id=2", reason, {"id": 2, "n": "lots"}, key_values={"id": 2})
+    ]
     assert result.rejected_total == 1
     assert result.table("t").counts() == counts(read=3, inserted=2, rejected=1)
     assert RowRejected("t", "id=2", reason, {"id": 2, "n": "lots"}) in events
@@ -820,7 +822,8 @@ def test_duplicate_keys_last_one_wins(monkeypatch: pytest.MonkeyPatch, db: Path)
     assert sqlite_rows(db, "SELECT id, v FROM t ORDER BY id") == [(1, "last"), (2, "other")]
     assert result.table("t").counts() == counts(read=3, inserted=2, duplicates=1)
     assert result.warnings == [
-        "src: 1 rows repeat a key of a later row in t; the last one of each key is used"
+        "src: 1 rows repeat a key of a later row in t; the last one of each key is used "
+        "(first: id=1)"
     ]
     assert result.rejects == [
         Reject(

@@ -43,7 +43,7 @@ def mapper(
     table_spec = TableSpec.model_validate(
         {"name": "t", "source": "s", "columns": columns, "key": key or [], **spec}
     )
-    warn = warnings.append if warnings is not None else None
+    warn = (lambda message, _key: warnings.append(message)) if warnings is not None else None
     return RowMapper(table_spec, target, source_columns, NOW, hook=row_hook, warn=warn)
 
 
@@ -250,7 +250,7 @@ def test_cast_failure_with_warn_uses_fallback_cast_to_the_type() -> None:
     column = {"from": "x", "on_error": "warn", "fallback": "-1"}
     rows = mapper({"c": column}, table(c="integer"), warnings=warnings)
     assert rows.map({"x": "lots"}) == (-1,)
-    assert warnings == ["t: column 'c': 'lots' is not a whole number; used '-1' instead"]
+    assert warnings == ["t: column 'c': 'lots' is not a whole number; used '-1' instead"]  # no key
 
 
 def test_warn_without_fallback_uses_null() -> None:
