@@ -100,6 +100,7 @@ async def check_plan(plan: Plan) -> CheckReport:
                     )
                 )
         planned = existing
+        schema_failed = False
         if report.tables_to_create and len(usable) == len(plan.tables):
             # Make the missing tables as a run would (schema.sql, then inferred from the
             # sources) inside this rolled-back transaction, so their mappings are checked too.
@@ -107,8 +108,20 @@ async def check_plan(plan: Plan) -> CheckReport:
                 planned, _ddl = await prepare_schema(plan, target, source_tables)
             except FerryError as exc:
                 report.items.append(CheckItem("schema", False, exc.message, exc.hint))
+                schema_failed = True
         for spec in usable:
             info = planned.get(spec.name)
+            if spec.name not in existing and schema_failed:
+                # a run stops at the failed schema step: nothing creates this table
+                report.items.append(
+                    CheckItem(
+                        f"table {spec.name}",
+                        False,
+                        "missing, and not created: a run stops at the failed schema step",
+                        "Fix the schema problem above, then check again.",
+                    )
+                )
+                continue
             if spec.name in existing:
                 how = "exists"
             elif info is not None and not info.created:

@@ -253,3 +253,30 @@ def test_check_on_postgres_fails_a_not_null_column_without_value(
 
     assert result.exit_code == 1
     assert "FAIL table users: table 'users': column 'email' is NOT NULL" in result.stdout
+
+
+def test_check_does_not_promise_a_table_when_the_schema_step_failed(tmp_path: Path) -> None:
+    plan = users_folder(tmp_path)
+    (tmp_path / "schema.sql").write_text(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\nCREATE TABEL oops (x);\n",
+        encoding="utf-8",
+    )
+    plan.write_text(
+        USERS_PLAN.replace(
+            'url = "sqlite:///app.db"', 'url = "sqlite:///app.db"\nschema = "schema.sql"'
+        ),
+        encoding="utf-8",
+    )
+
+    result = ferry("check", plan, "--json")
+
+    assert result.exit_code == 1
+    items = json.loads(result.stdout)["items"]
+    assert [item["subject"] for item in items[-2:]] == ["schema", "table users"]
+    assert items[-1] == {
+        "subject": "table users",
+        "ok": False,
+        "detail": "missing, and not created: a run stops at the failed schema step",
+        "hint": "Fix the schema problem above, then check again.",
+    }
+    assert not (tmp_path / "app.db").exists()
