@@ -118,21 +118,51 @@ class CountsModel(RowsModel):
         return None
 
 
+#: the Changes tab's column of a conflict's source value, which the run does not write
+NOT_APPLIED = 6
+
+
 class DiffModel(RowsModel):
-    """One row per changed cell: before (red) and after (green)."""
+    """One row per changed cell: what the target holds before and after the run.
+
+    An update's cell goes from before (red) to after (green). A conflict keeps the target's
+    value, so before and after are that same value (uncoloured), and the source's value stands
+    apart under "source (not applied)".
+    """
 
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(["table", "key", "decision", "column", "before", "after"], parent)
-        self.colour = lambda _row, column: {4: "before", 5: "after"}.get(column)
+        headers = ["table", "key", "decision", "column", "before", "after", "source (not applied)"]
+        super().__init__(headers, parent)
+        self.colour = self._colour
 
     def set_diffs(self, diffs: Sequence[Any]) -> None:
         """Rows from RunResult.diffs."""
-        rows = [
-            [d.table, d.key, d.decision, c.column, c.before, c.after]
-            for d in diffs
-            for c in d.changes
-        ]
+        rows = []
+        for d in diffs:
+            for c in d.changes:
+                if d.decision == "update":
+                    rows.append([d.table, d.key, d.decision, c.column, c.before, c.after, None])
+                else:  # the target keeps its row
+                    rows.append([d.table, d.key, d.decision, c.column, c.before, c.before, c.after])
         self.set_rows(rows)
+
+    def applied(self, row: int) -> bool:
+        """Whether the run writes the source's value of this row's cell."""
+        return bool(self.rows[row][2] == "update")
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if index.isValid() and index.column() == NOT_APPLIED:
+            if self.applied(index.row()):
+                return None  # an update applies the source's value: nothing stands apart
+            if role == Qt.ItemDataRole.ToolTipRole:
+                value = show(self.rows[index.row()][NOT_APPLIED])
+                return f"{value}: the source's value, not applied (the target keeps its own)"
+        return super().data(index, role)
+
+    def _colour(self, row: int, column: int) -> str | None:
+        if self.applied(row):
+            return {4: "before", 5: "after"}.get(column)
+        return "warn" if column == NOT_APPLIED else None
 
 
 def verdict_colour(model: RowsModel, column: int) -> Colour:

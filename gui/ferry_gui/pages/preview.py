@@ -210,7 +210,8 @@ class PreviewPage(FerryPage):
         self.diffs.set_diffs(result.diffs)
         self.rejects.set_rows([[r.table, r.key, r.kind, r.reason] for r in result.rejects])
         self.ddl.setPlainText(
-            "\n\n".join(s.strip() + ";" for s in result.ddl) or "-- no tables to create"
+            "\n\n".join(s.strip().rstrip(";").rstrip() + ";" for s in result.ddl)
+            or "-- no tables to create"
         )
         totals = {"inserted": 0, "updated": 0, "unchanged": 0, "conflicts": 0, "rejected": 0}
         for table in result.tables:
