@@ -575,7 +575,13 @@ def _print_diffs(result: Any) -> None:
         out.print(f"[bold]{escape(diff.table)}[/] {escape(diff.key)}: {label}")
         for change in diff.changes:
             before, after = escape(repr(change.before)), escape(repr(change.after))
-            out.print(f"    {escape(change.column)}: [red]{before}[/] -> [green]{after}[/]")
+            if diff.decision == "update":
+                out.print(f"    {escape(change.column)}: [red]{before}[/] -> [green]{after}[/]")
+            else:  # the target keeps its value; the source's is shown apart, not as "after"
+                out.print(
+                    f"    {escape(change.column)}: {before} kept "
+                    f"[yellow](source {after} not applied)[/]"
+                )
 
 
 def _write_rejects(result: Any, path: Path) -> None:

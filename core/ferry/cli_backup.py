@@ -1,7 +1,8 @@
 """``ferry backup``, ``ferry backup verify``, ``ferry backups`` and ``ferry rollback``.
 
 :func:`register` adds them to the main ``ferry`` group. Exit code 8: a backup cannot be made,
-is not intact, or a rollback was not proven. The helpers of :mod:`ferry.cli` are looked up when
+is not intact, or a rollback was not proven (a missing or locked source or target exits 4 or 5,
+as the other commands do). The helpers of :mod:`ferry.cli` are looked up when
 a command runs, so ``cli.py`` may import this module wherever it likes.
 """
 

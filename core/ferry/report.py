@@ -601,13 +601,20 @@ def _diffs(result: Mapping[str, Any]) -> str:
     rows = []
     for diff in shown:
         changes = _dicts(diff.get("changes"))
+        decision = str(diff.get("decision") or "")
         cells = "".join(
             f'<span class="k">{_e(c.get("column"))}</span>'
-            f'<span class="v"><del>{_e(_compact(c.get("before")))}</del> → '
-            f"<ins>{_e(_compact(c.get('after')))}</ins></span>"
+            + (
+                f'<span class="v"><del>{_e(_compact(c.get("before")))}</del> → '
+                f"<ins>{_e(_compact(c.get('after')))}</ins></span>"
+                if decision == "update"
+                # a conflict keeps the target's value: the source's is not shown as "after"
+                else f'<span class="v">{_e(_compact(c.get("before")))} kept '
+                f'<span class="muted">(source {_e(_compact(c.get("after")))} not applied)'
+                "</span></span>"
+            )
             for c in changes
         )
-        decision = str(diff.get("decision") or "")
         tone = {"update": "info", "conflict": "warn"}.get(decision, "muted")
         rows.append(
             "<tr>"

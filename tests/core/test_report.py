@@ -385,3 +385,20 @@ def test_changed_rows_of_a_preview_show_before_and_after(plan: Plan) -> None:
         "<ins>&quot;&lt;i&gt;10&lt;/i&gt;&quot;</ins></span>"
     ) in page
     assert "on a sample of 100 rows per source table" in page
+
+
+def test_a_conflict_of_a_preview_shows_the_kept_value_and_the_source_value_apart(
+    plan: Plan,
+) -> None:
+    diff = {
+        "table": "customers",
+        "key": "id=7",
+        "decision": "conflict",
+        "changes": [{"column": "name", "before": "Ada", "after": "Ada L."}],
+    }
+    data = run_result(status="previewed", diffs=[diff])
+    page = render_html(report_dict("preview", data, plan))
+    assert (
+        '<span class="k">name</span><span class="v">&quot;Ada&quot; kept <span class="muted">'
+        "(source &quot;Ada L.&quot; not applied)</span></span>"
+    ) in page
