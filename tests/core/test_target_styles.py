@@ -1,0 +1,297 @@
+"""Values written into an existing SQLite table take the spelling of the app's own rows.
+
+Timestamps (``T`` or a space, fraction digits, ``Z``), booleans (1/0 or words) and JSON text
+(compact or spaced) are written in the style the target column already shows, or the one the
+plan's ``styles`` names; a column that would end up mixed is a warning in ``ferry check`` and
+``ferry preview``; a SQLite -> SQLite copy keeps timestamp text byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+
+from ferry.cli import cli
+
+
+def ferry(*args: str | Path) -> Result:
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def make_target(path: Path, ddl: str, rows: list[tuple[Any, ...]], table: str = "events") -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute(ddl)
+        marks = ", ".join("?" * len(rows[0])) if rows else ""
+        conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+    conn.close()
+
+
+def values_of(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(path) as conn:
+        found = conn.execute(sql).fetchall()
+    conn.close()
+    return found
+
+
+def jsonl_plan(folder: Path, records: list[dict[str, Any]], extra: str = "") -> Path:
+    (folder / "events.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in records), encoding="utf-8"
+    )
+    plan = folder / "ferry.toml"
+    plan.write_text(
+        f"""
+[target]
+url = "sqlite:///app.db"
+
+[[sources]]
+name = "events"
+kind = "jsonl"
+path = "events.jsonl"
+
+[[tables]]
+name = "events"
+source = "events"
+key = ["id"]
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return plan
+
+
+STAMP_DDL = "CREATE TABLE events (id INTEGER PRIMARY KEY, at DATETIME)"
+
+
+def test_new_timestamps_take_the_t_separator_of_the_rows_already_there(tmp_path: Path) -> None:
+    make_target(tmp_path / "app.db", STAMP_DDL, [(1, "2024-03-01T09:00:00")])
+    plan = jsonl_plan(tmp_path, [{"id": 2, "at": "2024-03-01 10:00:00"}])
+
+    result = ferry("migrate", plan, "--no-backup", "-q")
+
+    assert result.exit_code == 0, result.output
+    assert values_of(tmp_path / "app.db", "SELECT id, at FROM events ORDER BY at") == [
+        (1, "2024-03-01T09:00:00"),
+        (2, "2024-03-01T10:00:00"),
+    ]
+
+
+def test_new_timestamps_keep_the_fraction_digits_and_z_of_the_rows_already_there(
+    tmp_path: Path,
+) -> None:
+    make_target(tmp_path / "app.db", STAMP_DDL, [(1, "2024-03-01T09:00:00.000Z")])
+    plan = jsonl_plan(
+        tmp_path,
+        [{"id": 2, "at": "2024-03-01T12:30:00.250+02:00"}, {"id": 3, "at": "2024-03-02"}],
+    )
+
+    result = ferry("migrate", plan, "--no-backup", "-q")
+
+    assert result.exit_code == 0, result.output
+    assert values_of(tmp_path / "app.db", "SELECT id, at FROM events ORDER BY id") == [
+        (1, "2024-03-01T09:00:00.000Z"),
+        (2, "2024-03-01T10:30:00.250Z"),
+        (3, "2024-03-02T00:00:00.000Z"),
+    ]
+
+
+def test_new_booleans_take_the_true_false_words_of_the_rows_already_there(
+    tmp_path: Path,
+) -> None:
+    make_target(
+        tmp_path / "app.db",
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, done BOOLEAN)",
+        [(1, "true"), (2, "false")],
+    )
+    plan = jsonl_plan(tmp_path, [{"id": 3, "done": True}, {"id": 4, "done": False}])
+
+    result = ferry("migrate", plan, "--no-backup", "-q")
+
+    assert result.exit_code == 0, result.output
+    assert values_of(tmp_path / "app.db", "SELECT id, done FROM events ORDER BY id") == [
+        (1, "true"),
+        (2, "false"),
+        (3, "true"),
+        (4, "false"),
+    ]
+
+
+def test_new_json_takes_the_spacing_of_the_rows_already_there(tmp_path: Path) -> None:
+    make_target(
+        tmp_path / "app.db",
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, meta JSON)",
+        [(1, '{"a":1,"b":[1,2]}')],
+    )
+    plan = jsonl_plan(tmp_path, [{"id": 2, "meta": {"c": "x", "d": [3, 4]}}])
+
+    result = ferry("migrate", plan, "--no-backup", "-q")
+
+    assert result.exit_code == 0, result.output
+    assert values_of(tmp_path / "app.db", "SELECT id, meta FROM events ORDER BY id") == [
+        (1, '{"a":1,"b":[1,2]}'),
+        (2, '{"c":"x","d":[3,4]}'),
+    ]
+
+
+def test_new_json_takes_spaced_separators_when_the_rows_have_them(tmp_path: Path) -> None:
+    make_target(
+        tmp_path / "app.db",
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, meta JSON)",
+        [(1, '{"a": 1, "b": [1, 2]}')],
+    )
+    plan = jsonl_plan(tmp_path, [{"id": 2, "meta": {"c": "x", "d": [3, 4]}}])
+
+    result = ferry("migrate", plan, "--no-backup", "-q")
+
+    assert result.exit_code == 0, result.output
+    assert values_of(tmp_path / "app.db", "SELECT meta FROM events WHERE id = 2") == [
+        ('{"c": "x", "d": [3, 4]}',)
+    ]
+
+
+def test_the_plans_style_wins_over_ferrys_own(tmp_path: Path) -> None:
+    plan = jsonl_plan(
+        tmp_path,
+        [{"id": 1, "at": "2024-03-01 09:00:00.5", "done": True}],
+        extra='styles = { at = "2024-03-01T09:00:00.000Z", done = "yes/no" }',
+    )
+
+    result = ferry("migrate", plan, "--no-backup", "-q")
+
+    assert result.exit_code == 0, result.output
+    assert values_of(tmp_path / "app.db", "SELECT at, done FROM events") == [
+        ("2024-03-01T09:00:00.500Z", "yes")
+    ]
+
+
+def test_a_style_the_plan_names_badly_is_refused_with_the_column(tmp_path: Path) -> None:
+    plan = jsonl_plan(
+        tmp_path, [{"id": 1, "at": "2024-03-01"}], extra='styles = { at = "March 1st" }'
+    )
+
+    result = ferry("check", plan)
+
+    assert result.exit_code != 0
+    assert "styles.at: style 'March 1st' is not one Ferry writes" in result.output
+
+
+MIXED_ROWS = [(1, "2024-03-01T09:00:00"), (2, "2024-03-01T09:30:00"), (3, "2024-03-01 10:00:00")]
+MIXED_WARNING = (
+    "events.at already holds values in several styles ('2024-03-01T09:00:00' (2 rows), "
+    "'2024-03-01 09:00:00' (1 row) of those sampled): new values are written as "
+    "'2024-03-01T09:00:00'; name one in the plan (styles.at of table events)"
+)
+
+
+def test_check_warns_about_a_target_column_already_mixed(tmp_path: Path) -> None:
+    make_target(tmp_path / "app.db", STAMP_DDL, MIXED_ROWS)
+    plan = jsonl_plan(tmp_path, [{"id": 4, "at": "2024-03-02 10:00:00"}])
+
+    result = ferry("check", plan)
+    listed = ferry("check", plan, "--json")
+
+    assert result.exit_code == 0, result.output
+    assert "warn table events: events.at already holds values in several" in result.output
+    assert {
+        "subject": "table events",
+        "ok": True,
+        "detail": MIXED_WARNING,
+        "hint": "",
+        "warning": True,
+    } in json.loads(listed.stdout)["items"]
+
+
+def test_preview_warns_about_a_target_column_already_mixed(tmp_path: Path) -> None:
+    make_target(tmp_path / "app.db", STAMP_DDL, MIXED_ROWS)
+    plan = jsonl_plan(tmp_path, [{"id": 4, "at": "2024-03-02 10:00:00"}])
+
+    result = ferry("preview", plan, "--json")
+
+    assert result.exit_code == 0, result.output
+    assert MIXED_WARNING in json.loads(result.stdout)["warnings"]
+
+
+def test_check_and_preview_warn_when_the_plans_style_differs_from_the_rows(
+    tmp_path: Path,
+) -> None:
+    make_target(tmp_path / "app.db", STAMP_DDL, [(1, "2024-03-01T09:00:00")])
+    plan = jsonl_plan(
+        tmp_path,
+        [{"id": 2, "at": "2024-03-01 10:00:00"}],
+        extra='styles = { at = "2024-03-01 09:00:00.000000" }',
+    )
+    warning = (
+        "events.at: the plan's style '2024-03-01 09:00:00.000000' is not the style of the "
+        "rows already there ('2024-03-01T09:00:00' (1 row) of those sampled): the column "
+        "will hold both"
+    )
+
+    checked = ferry("check", plan, "--json")
+    previewed = ferry("preview", plan, "--json")
+
+    assert checked.exit_code == 0, checked.output
+    assert warning in [i["detail"] for i in json.loads(checked.stdout)["items"] if i["warning"]]
+    assert warning in json.loads(previewed.stdout)["warnings"]
+
+
+APP_STAMPS = [
+    (1, "2024-03-01T09:00:00"),
+    (2, "2024-03-01T09:00:00.123Z"),
+    (3, "2024-03-01 09:00:00+02:00"),
+    (4, "2024-03-01T23:59:59.999999"),
+    (5, "2024-03-01"),
+]
+
+
+def sqlite_plan(folder: Path, native: bool) -> Path:
+    make_target(folder / "app_source.db", STAMP_DDL, APP_STAMPS)
+    plan = folder / "ferry.toml"
+    plan.write_text(
+        f"""
+[target]
+url = "sqlite:///copy.db"
+
+[options]
+native = {"true" if native else "false"}
+
+[[sources]]
+name = "app"
+kind = "sqlite"
+path = "app_source.db"
+
+[[tables]]
+name = "events"
+source = "app.events"
+""",
+        encoding="utf-8",
+    )
+    return plan
+
+
+def test_a_sqlite_copy_keeps_timestamp_text_byte_for_byte_on_the_native_path(
+    tmp_path: Path,
+) -> None:
+    plan = sqlite_plan(tmp_path, native=True)
+
+    result = ferry("migrate", plan, "--no-backup", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["tables"][0]["mapped_by_sqlite"] == 5
+    assert values_of(tmp_path / "copy.db", "SELECT id, at FROM events ORDER BY id") == APP_STAMPS
+    assert ferry("verify", plan).exit_code == 0
+
+
+def test_a_sqlite_copy_keeps_timestamp_text_byte_for_byte_on_the_python_path(
+    tmp_path: Path,
+) -> None:
+    plan = sqlite_plan(tmp_path, native=False)
+
+    result = ferry("migrate", plan, "--no-backup", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["tables"][0]["mapped_by_sqlite"] == 0
+    assert values_of(tmp_path / "copy.db", "SELECT id, at FROM events ORDER BY id") == APP_STAMPS
+    assert ferry("verify", plan).exit_code == 0
