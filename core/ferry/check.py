@@ -22,6 +22,7 @@ from .targets import Target, open_target, quote
 from .targets.sqlite import SqliteTarget
 from .targetstyles import table_styles
 from .transform import RowMapper
+from .typecheck import type_warnings
 
 
 @dataclass
@@ -138,7 +139,8 @@ async def check_plan(plan: Plan) -> CheckReport:
                     f"{how}; {len(mapper.columns)} columns mapped, key {', '.join(mapper.key)}",
                 )
             )
-            for message in styles.warnings:
+            typed = type_warnings(spec, info, mapper, source) if spec.name in existing else []
+            for message in [*typed, *styles.warnings]:
                 report.items.append(CheckItem(f"table {spec.name}", True, message, warning=True))
     finally:
         await target.finish(commit=False)

@@ -259,12 +259,16 @@ def _table_spec(found: SourceTable, existing: dict[str, TableInfo], taken: set[s
             taken,
         )
         return TableSpec(
-            name=name, source=found.name, key=list(found.key), types=dict(found.columns)
+            name=name,
+            source=found.name,
+            key=list(found.key),
+            types=dict(found.columns),
+            notes=[m.note(c, found.columns.get(c, "text")) for c, m in found.evidence.items()],
         )
     taken.add(match)
     info = existing[match]
     columns: dict[str, ColumnSpec] = {}
-    notes: list[str] = []
+    notes = [m.note(c, found.columns.get(c, "text")) for c, m in found.evidence.items()]
     target_by_normal = {_normal(c): c for c in info.columns}
     #: source field -> the target column it feeds
     feeds: dict[str, str] = {}

@@ -233,7 +233,7 @@ def test_check_and_preview_warn_when_the_plans_style_differs_from_the_rows(
     previewed = ferry("preview", plan, "--json")
 
     assert checked.exit_code == 0, checked.output
-    assert warning in [i["detail"] for i in json.loads(checked.stdout)["items"] if i["warning"]]
+    assert warning in [i["detail"] for i in json.loads(checked.stdout)["items"] if i.get("warning")]
     assert warning in json.loads(previewed.stdout)["warnings"]
 
 
