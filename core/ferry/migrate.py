@@ -344,9 +344,6 @@ class _Run:
         routes = await self._make_routes(target, tables)
         started = self.step("read")
         await self._stream(target, routes)
-        for route in routes:
-            for message in overflow_warnings(route.info.name, route.mapper.columns, route.adapters):
-                self.warn(message, route.info.name)
         for change in await asyncio.to_thread(self.watch.changes):
             self.result.source_changes.append(change)
             self.warn(change.message, kind=f"source-change:{change.path}")
@@ -359,6 +356,11 @@ class _Run:
             for route in (r for r in routes if r.info.name == name):
                 self.cancel.raise_if_cancelled()
                 await self._merge(target, route)
+        for route in routes:
+            for message in await overflow_warnings(
+                target, route.info, route.mapper.key, route.mapper.columns, route.adapters
+            ):
+                self.warn(message, route.info.name)
         if not self.preview:
             for route in routes:
                 await self._fingerprint(target, route)

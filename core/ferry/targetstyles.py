@@ -129,16 +129,30 @@ async def _sample(target: Target, info: TableInfo, columns: list[str]) -> dict[s
     }
 
 
-def overflow_warnings(table: str, columns: list[str], adapters: list[Any]) -> list[str]:
-    """Warnings for timestamps written with more fraction digits than their style has."""
+async def overflow_warnings(
+    target: Target, info: TableInfo, key: list[str], columns: list[str], adapters: list[Any]
+) -> list[str]:
+    """Warnings for timestamps written with more fraction digits than their style has, each
+    naming the first such value and the key of its row (looked up once the rows are in)."""
     warnings = []
     for column, adapt in zip(columns, adapters, strict=False):
-        if isinstance(adapt, StyledTimestamps) and adapt.overflow:
-            warnings.append(
-                f"{table}.{column}: {adapt.overflow} timestamps have fractions of a second "
-                f"the column's style {adapt.style.describe()!r} cannot hold; they are written "
-                f"with six digits (first: {adapt.first!r}) so no time changes"
+        if not isinstance(adapt, StyledTimestamps) or not adapt.overflow:
+            continue
+        where = ""
+        if key:
+            literal = adapt.first.replace("'", "''")
+            found = await target.fetch_dicts(
+                f"SELECT {', '.join(quote(k) for k in key)} FROM {quote(info.name)} "
+                f"WHERE {quote(column)} = '{literal}' LIMIT 1",
+                f"reading a row of {info.name}",
             )
+            if found:
+                where = " at " + ", ".join(f"{k}={v!r}" for k, v in found[0].items())
+        warnings.append(
+            f"{info.name}.{column}: {adapt.overflow} timestamps have fractions of a second "
+            f"the column's style {adapt.style.describe()!r} cannot hold; they are written "
+            f"with six digits (first: {adapt.first!r}{where}) so no time changes"
+        )
     return warnings
 
 

@@ -96,6 +96,7 @@ def test_new_timestamps_keep_the_fraction_digits_and_z_of_the_rows_already_there
         (2, "2024-03-01T10:30:00.250Z"),
         (3, "2024-03-02T00:00:00.000Z"),
     ]
+    assert ferry("verify", plan).exit_code == 0
 
 
 def test_new_booleans_take_the_true_false_words_of_the_rows_already_there(
@@ -117,6 +118,7 @@ def test_new_booleans_take_the_true_false_words_of_the_rows_already_there(
         (3, "true"),
         (4, "false"),
     ]
+    assert ferry("verify", plan).exit_code == 0
 
 
 def test_new_json_takes_the_spacing_of_the_rows_already_there(tmp_path: Path) -> None:
@@ -149,6 +151,25 @@ def test_new_json_takes_spaced_separators_when_the_rows_have_them(tmp_path: Path
     assert result.exit_code == 0, result.output
     assert values_of(tmp_path / "app.db", "SELECT meta FROM events WHERE id = 2") == [
         ('{"c": "x", "d": [3, 4]}',)
+    ]
+
+
+def test_a_fraction_the_style_cannot_hold_is_written_whole_and_named_in_a_warning(
+    tmp_path: Path,
+) -> None:
+    make_target(tmp_path / "app.db", STAMP_DDL, [(1, "2024-03-01T09:00:00")])
+    plan = jsonl_plan(tmp_path, [{"id": 2, "at": "2024-03-01T10:00:00.25"}])
+
+    result = ferry("migrate", plan, "--no-backup", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert values_of(tmp_path / "app.db", "SELECT at FROM events WHERE id = 2") == [
+        ("2024-03-01T10:00:00.250000",)
+    ]
+    assert json.loads(result.stdout)["warnings"] == [
+        "events.at: 1 timestamps have fractions of a second the column's style "
+        "'2024-03-01T09:00:00' cannot hold; they are written with six digits "
+        "(first: '2024-03-01T10:00:00.250000' at id=2) so no time changes"
     ]
 
 
