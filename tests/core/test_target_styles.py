@@ -13,7 +13,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
+from pgkit import pg_exec
 
 from ferry.cli import cli
 
@@ -121,11 +123,21 @@ def test_new_booleans_take_the_true_false_words_of_the_rows_already_there(
     assert ferry("verify", plan).exit_code == 0
 
 
-def test_new_json_takes_the_spacing_of_the_rows_already_there(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("existing", "written"),
+    [
+        ('{"a":1,"b":[1,2]}', '{"c":"x","d":[3,4]}'),  # compact (also Ferry's own)
+        ('{"a": 1, "b": [1, 2]}', '{"c": "x", "d": [3, 4]}'),  # spaced, as Python writes it
+    ],
+    ids=["compact", "spaced"],
+)
+def test_new_json_takes_the_spacing_of_the_rows_already_there(
+    tmp_path: Path, existing: str, written: str
+) -> None:
     make_target(
         tmp_path / "app.db",
         "CREATE TABLE events (id INTEGER PRIMARY KEY, meta JSON)",
-        [(1, '{"a":1,"b":[1,2]}')],
+        [(1, existing)],
     )
     plan = jsonl_plan(tmp_path, [{"id": 2, "meta": {"c": "x", "d": [3, 4]}}])
 
@@ -133,24 +145,8 @@ def test_new_json_takes_the_spacing_of_the_rows_already_there(tmp_path: Path) ->
 
     assert result.exit_code == 0, result.output
     assert values_of(tmp_path / "app.db", "SELECT id, meta FROM events ORDER BY id") == [
-        (1, '{"a":1,"b":[1,2]}'),
-        (2, '{"c":"x","d":[3,4]}'),
-    ]
-
-
-def test_new_json_takes_spaced_separators_when_the_rows_have_them(tmp_path: Path) -> None:
-    make_target(
-        tmp_path / "app.db",
-        "CREATE TABLE events (id INTEGER PRIMARY KEY, meta JSON)",
-        [(1, '{"a": 1, "b": [1, 2]}')],
-    )
-    plan = jsonl_plan(tmp_path, [{"id": 2, "meta": {"c": "x", "d": [3, 4]}}])
-
-    result = ferry("migrate", plan, "--no-backup", "-q")
-
-    assert result.exit_code == 0, result.output
-    assert values_of(tmp_path / "app.db", "SELECT meta FROM events WHERE id = 2") == [
-        ('{"c": "x", "d": [3, 4]}',)
+        (1, existing),
+        (2, written),
     ]
 
 
@@ -292,27 +288,33 @@ source = "app.events"
     return plan
 
 
-def test_a_sqlite_copy_keeps_timestamp_text_byte_for_byte_on_the_native_path(
-    tmp_path: Path,
+@pytest.mark.parametrize(("native", "by_sqlite"), [(True, 5), (False, 0)], ids=["native", "python"])
+def test_a_sqlite_copy_keeps_timestamp_text_byte_for_byte(
+    tmp_path: Path, native: bool, by_sqlite: int
 ) -> None:
-    plan = sqlite_plan(tmp_path, native=True)
+    plan = sqlite_plan(tmp_path, native)
 
     result = ferry("migrate", plan, "--no-backup", "--json")
 
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["tables"][0]["mapped_by_sqlite"] == 5
+    assert json.loads(result.stdout)["tables"][0]["mapped_by_sqlite"] == by_sqlite
     assert values_of(tmp_path / "copy.db", "SELECT id, at FROM events ORDER BY id") == APP_STAMPS
     assert ferry("verify", plan).exit_code == 0
 
 
-def test_a_sqlite_copy_keeps_timestamp_text_byte_for_byte_on_the_python_path(
-    tmp_path: Path,
-) -> None:
-    plan = sqlite_plan(tmp_path, native=False)
+def test_check_says_a_postgres_target_takes_no_style(tmp_path: Path, pg_url: str) -> None:
+    pg_exec(pg_url, "CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz)")
+    plan = jsonl_plan(
+        tmp_path,
+        [{"id": 1, "at": "2024-03-01T09:00:00Z"}],
+        extra='styles = { at = "2024-03-01T09:00:00Z" }',
+    )
+    plan.write_text(plan.read_text(encoding="utf-8").replace("sqlite:///app.db", pg_url))
 
-    result = ferry("migrate", plan, "--no-backup", "--json")
+    result = ferry("check", plan, "--json")
 
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["tables"][0]["mapped_by_sqlite"] == 0
-    assert values_of(tmp_path / "copy.db", "SELECT id, at FROM events ORDER BY id") == APP_STAMPS
-    assert ferry("verify", plan).exit_code == 0
+    assert [i["detail"] for i in json.loads(result.stdout)["items"] if i.get("warning")] == [
+        "events.at: styles apply to SQLite targets only; postgresql stores typed values, "
+        "the style is not used"
+    ]
