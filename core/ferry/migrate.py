@@ -464,8 +464,10 @@ class _Run:
             )
             kept = self._keep_text(target, route, styles)
             route.direct, route.compare_first = await self._load_mode(target, spec, info, mapper)
-            if route.direct and not set(styles.chosen) & set(mapper.columns):
-                route.native = await self._native(target, spec, info, mapper)
+            if route.direct:
+                # SQLite's mapping writes Ferry's own spelling: a styled table goes to Python.
+                if not set(styles.chosen) & set(mapper.columns):
+                    route.native = await self._native(target, spec, info, mapper)
                 if route.native is not None and kept:
                     route.native = keep_source_text(route.native, kept)
             elif spec.name in self.fingerprints and (source_name := self._rerun_source(spec)):
