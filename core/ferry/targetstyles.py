@@ -105,6 +105,25 @@ async def table_styles(
     return result
 
 
+async def existing_styles(target: Target, info: TableInfo) -> dict[str, Counter[Style]]:
+    """The styles the sampled rows of each timestamp, boolean and JSON column of an existing
+    SQLite table show ({} for other targets)."""
+    styled = [c for c, known in info.columns.items() if known.type in STYLED_TYPES]
+    if target.dialect_name != "sqlite" or not styled:
+        return {}
+    return await _sample(target, info, styled)
+
+
+def draft_styles(found: dict[str, Counter[Style]], columns: Collection[str]) -> dict[str, str]:
+    """``styles`` for a draft plan (``ferry init``): the most common style of each of
+    ``columns`` whose sampled rows show several."""
+    return {
+        c: found[c].most_common(1)[0][0].describe()
+        for c in columns
+        if c in found and len(found[c]) > 1
+    }
+
+
 async def _sample(target: Target, info: TableInfo, columns: list[str]) -> dict[str, Counter[Style]]:
     """The styles the first and last :data:`SAMPLE_ROWS` rows show, column by column."""
     names = ", ".join(quote(c) for c in columns)
@@ -156,4 +175,11 @@ async def overflow_warnings(
     return warnings
 
 
-__all__ = ["SAMPLE_ROWS", "TableStyles", "overflow_warnings", "table_styles"]
+__all__ = [
+    "SAMPLE_ROWS",
+    "TableStyles",
+    "draft_styles",
+    "existing_styles",
+    "overflow_warnings",
+    "table_styles",
+]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -317,4 +318,22 @@ def test_check_says_a_postgres_target_takes_no_style(tmp_path: Path, pg_url: str
     assert [i["detail"] for i in json.loads(result.stdout)["items"] if i.get("warning")] == [
         "events.at: styles apply to SQLite targets only; postgresql stores typed values, "
         "the style is not used"
+    ]
+
+
+def test_init_names_the_usual_style_of_a_mixed_column_with_a_note(tmp_path: Path) -> None:
+    make_target(tmp_path / "app.db", STAMP_DDL, MIXED_ROWS)
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "events.jsonl").write_text('{"id": 4, "at": "2024-03-02 10:00:00"}\n')
+
+    result = ferry("init", state, "--target", "sqlite:///app.db", "-o", tmp_path / "ferry.toml")
+
+    assert result.exit_code == 0, result.output
+    (table,) = tomllib.loads((tmp_path / "ferry.toml").read_text(encoding="utf-8"))["tables"]
+    assert table["styles"] == {"at": "2024-03-01T09:00:00"}
+    assert table["notes"] == [
+        "column 'at' already holds values in several styles ('2024-03-01T09:00:00' (2 rows), "
+        "'2024-03-01 09:00:00' (1 row) of the rows sampled): styles.at names the one new "
+        "values take"
     ]
