@@ -20,7 +20,9 @@ from .schema import TableInfo
 from .sources import SourceTable, open_source
 from .targets import Target, open_target, quote
 from .targets.sqlite import SqliteTarget
+from .targetstyles import table_styles
 from .transform import RowMapper
+from .typecheck import type_warnings
 
 
 @dataclass
@@ -31,6 +33,8 @@ class CheckItem:
     ok: bool
     detail: str
     hint: str = ""
+    #: a finding that does not stop a migration but changes what it writes (shown as "warn")
+    warning: bool = False
 
 
 @dataclass
@@ -137,6 +141,7 @@ async def check_plan(plan: Plan) -> CheckReport:
                     with_key(spec, info, source), info, dict(source.columns), datetime.now(UTC)
                 )
                 check_mapping(spec, info, mapper)
+                styles = await table_styles(target, spec, info, mapper.columns)
             except FerryError as exc:
                 report.items.append(CheckItem(f"table {spec.name}", False, exc.message, exc.hint))
                 continue
@@ -147,6 +152,9 @@ async def check_plan(plan: Plan) -> CheckReport:
                     f"{how}; {len(mapper.columns)} columns mapped, key {', '.join(mapper.key)}",
                 )
             )
+            typed = type_warnings(spec, info, mapper, source) if spec.name in existing else []
+            for message in [*typed, *styles.warnings]:
+                report.items.append(CheckItem(f"table {spec.name}", True, message, warning=True))
     finally:
         await target.finish(commit=False)
     return report

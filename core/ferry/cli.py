@@ -371,13 +371,23 @@ def check(plan_file: str, as_json: bool) -> None:
                     "server": report.server,
                     "existing_tables": report.existing_tables,
                     "tables_to_create": report.tables_to_create,
-                    "items": [vars(item) for item in report.items],
+                    # "warning" only where set: the items of a clean check read as before
+                    "items": [
+                        {k: v for k, v in vars(item).items() if k != "warning" or v}
+                        for item in report.items
+                    ],
                 }
             )
         )
     else:
         for item in report.items:
-            mark = "[green]ok[/]  " if item.ok else "[red]FAIL[/]"
+            mark = (
+                "[yellow]warn[/]"
+                if item.warning
+                else "[green]ok[/]  "
+                if item.ok
+                else "[red]FAIL[/]"
+            )
             out.print(f"{mark} {escape(item.subject)}: {escape(item.detail)}")
             if item.hint and not item.ok:
                 out.print(f"      hint: {escape(item.hint)}")

@@ -10,6 +10,7 @@ rejects are exactly those of :meth:`~ferry.transform.RowMapper.map`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import Any
@@ -25,6 +26,8 @@ _EXACT: dict[str, type] = {"text": str, "float": float, "boolean": bool, "bytes"
 #: timestamp adapters that give UTC as ``YYYY-MM-DD HH:MM:SS.ffffff`` text (see
 #: :func:`utc_text_adapter`)
 _UTC_TEXT: set[Callable[[Any], Any]] = set()
+#: timestamp adapters of columns whose ISO text is copied as it is (see :func:`keep_text`)
+_KEEP_TEXT: set[Callable[[Any], Any]] = set()
 
 
 def utc_text_adapter(adapt: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -33,6 +36,19 @@ def utc_text_adapter(adapt: Callable[[Any], Any]) -> Callable[[Any], Any]:
     UTC with six fraction digits instead of parsing it into a datetime and printing it again."""
     _UTC_TEXT.add(adapt)
     return adapt
+
+
+@functools.cache  # one per target adapter: the set stays small
+def keep_text(adapt: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A timestamp adapter like ``adapt`` for a cell that copies ISO text as it is, once it
+    reads as a timestamp (a SQLite target keeps a SQLite source's spelling byte for byte);
+    other values are cast and adapted as usual."""
+
+    def kept(value: Any) -> Any:
+        return adapt(value)
+
+    _KEEP_TEXT.add(kept)
+    return kept
 
 
 def compile_cell(
@@ -126,6 +142,7 @@ def _timestamp_cell(
 ) -> Cell:
     parse = datetime.fromisoformat
     copy_utc, naive_ok = adapt in _UTC_TEXT, zone is None
+    copy_text = adapt in _KEEP_TEXT
 
     def timestamp(row: Row) -> Any:
         value = row.get(field)
@@ -137,6 +154,8 @@ def _timestamp_cell(
                 moment = parse(value)
             except ValueError:
                 return adapt(slow(row))
+            if copy_text:
+                return value
             if copy_utc and _utc_spelling(value, naive_ok):
                 return f"{value[:10]} {value[11:26]}"
             if zone is not None and moment.tzinfo is None:
@@ -147,4 +166,4 @@ def _timestamp_cell(
     return timestamp
 
 
-__all__ = ["Cell", "compile_cell", "compile_general", "utc_text_adapter"]
+__all__ = ["Cell", "compile_cell", "compile_general", "keep_text", "utc_text_adapter"]

@@ -36,9 +36,10 @@ from .events import (
     Warning,
     ignore_events,
 )
+from .fastcells import keep_text
 from .journal import ensure_journal, write_journal
 from .mapping import check_mapping, open_plan_sources, prepare_schema, with_key
-from .nativeload import NativeLoad, native_load
+from .nativeload import NativeLoad, keep_source_text, native_load
 from .plan import ColumnSpec, Plan, TableSpec
 from .report import ReportKind, report_paths, write_report
 from .rerun import (
@@ -57,7 +58,8 @@ from .sources.sqlite import SqliteSource
 from .sourcewatch import SourceWatch
 from .targets import Stage, Target, open_target
 from .targets.base import DirectLoadRefused, Encoded, NativeInsert
-from .transform import RowMapper, load_hook
+from .targetstyles import TableStyles, overflow_warnings, table_styles
+from .transform import PLAIN_FIELDS, RowMapper, load_hook
 from .transform import RowRejected as MapRejected
 from .values import LogicalType, value_type
 
@@ -187,6 +189,8 @@ class _Run:
         self.staged_only: set[str] = set()
         #: the last completed run's table fingerprints (:mod:`ferry.rerun`)
         self.fingerprints: dict[str, dict[str, Any]] = {}
+        #: how each target table's existing rows spell their values (:mod:`ferry.targetstyles`)
+        self.styles: dict[str, TableStyles] = {}
 
     # -- helpers -----------------------------------------------------------------------------
     def warn(self, message: str, table: str = "", kind: str = "", key: str = "") -> None:
@@ -356,6 +360,11 @@ class _Run:
             for route in (r for r in routes if r.info.name == name):
                 self.cancel.raise_if_cancelled()
                 await self._merge(target, route)
+        for route in routes:
+            for message in await overflow_warnings(
+                target, route.info, route.mapper.key, route.mapper.columns, route.adapters
+            ):
+                self.warn(message, route.info.name)
         if not self.preview:
             for route in routes:
                 await self._fingerprint(target, route)
@@ -443,19 +452,28 @@ class _Run:
                 c for c in mapper.columns if c not in mapper.key and c not in mapper.now_columns
             ]
             stage = await target.create_stage(info, list(mapper.columns), mapper.key, compare)
+            styles = await table_styles(target, spec, info, mapper.columns)
+            self.styles[info.name] = styles
+            for message in styles.warnings:
+                self.warn(message, info.name, kind=f"{info.name}:style:{message}")
             route = _Route(
                 spec=spec,
                 info=info,
                 mapper=mapper,
                 stage=stage,
                 result=TableResult(spec.name, spec.source, created=info.created),
-                adapters=[target.adapt(info.columns[c].type) for c in mapper.columns],
+                adapters=[styles.adapter(target, c, info.columns[c].type) for c in mapper.columns],
                 known_fields=set(source.columns),
                 total=source.row_estimate,
             )
+            kept = self._keep_text(target, route, styles)
             route.direct, route.compare_first = await self._load_mode(target, spec, info, mapper)
             if route.direct:
-                route.native = await self._native(target, spec, info, mapper)
+                # SQLite's mapping writes Ferry's own spelling: a styled table goes to Python.
+                if not set(styles.chosen) & set(mapper.columns):
+                    route.native = await self._native(target, spec, info, mapper)
+                if route.native is not None and kept:
+                    route.native = keep_source_text(route.native, kept)
             elif spec.name in self.fingerprints and (source_name := self._rerun_source(spec)):
                 fingerprint = self.fingerprints[spec.name]
                 files = self.watch.fingerprint(source_name)
@@ -466,6 +484,33 @@ class _Run:
                     self._note_unmapped(route, field_name)
             routes.append(route)
         return routes
+
+    def _keep_text(self, target: Target, route: _Route, styles: TableStyles) -> set[str]:
+        """Timestamp columns a SQLite source feeds a SQLite target without any transform,
+        where no style is chosen: their ISO text is copied as the app wrote it (byte for
+        byte), not respelled (with a zone for naive times in the plan, it is converted)."""
+        reader = self.readers.get(route.spec.source.split(".", 1)[0])
+        if (
+            target.dialect_name != "sqlite"
+            or type(reader) is not SqliteSource
+            or route.spec.hook
+            or self.plan.options.zone is not UTC
+        ):
+            return set()
+        kept = set()
+        for index, column in enumerate(route.mapper.mapped_columns()):
+            spec = column.spec
+            if (
+                column.type == "timestamp"
+                and route.info.columns[column.name].type == "timestamp"
+                and spec.from_ is not None
+                and column.steps is None
+                and spec.model_fields_set <= PLAIN_FIELDS
+                and column.name not in styles.chosen
+            ):
+                route.adapters[index] = keep_text(route.adapters[index])
+                kept.add(column.name)
+        return kept
 
     async def _native(
         self, target: Target, spec: TableSpec, info: TableInfo, mapper: RowMapper
@@ -830,7 +875,8 @@ class _Run:
                 route.mapper.add_column(
                     field_name, ColumnSpec.model_validate({"from": field_name}), type_existing
                 )
-                route.adapters.append(target.adapt(type_existing))
+                styles = self.styles.get(route.info.name, TableStyles())
+                route.adapters.append(styles.adapter(target, field_name, type_existing))
             elif route.info.created and route.spec.map_all and not mapped and not in_table:
                 type_: LogicalType = (
                     route.spec.types.get(field_name) or value_type(sample) or "text"

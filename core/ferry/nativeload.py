@@ -19,7 +19,7 @@ before (:meth:`NativeLoad.flagged_sql`), so values, rejects and warnings are tho
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .identifiers import quote
 from .plan import TableSpec
@@ -217,4 +217,17 @@ def native_load(
     return NativeLoad(source.origin, columns)
 
 
-__all__ = ["NativeLoad", "native_load"]
+def keep_source_text(load: NativeLoad, columns: Collection[str]) -> NativeLoad:
+    """``load`` copying the timestamp ``columns`` as the source spells them (into a SQLite
+    target, which keeps an app's own text byte for byte); the checks are unchanged, so a
+    value Python must map still goes to Python."""
+    return replace(
+        load,
+        columns=[
+            replace(c, cell=replace(c.cell, value=quote(c.field))) if c.name in columns else c
+            for c in load.columns
+        ],
+    )
+
+
+__all__ = ["NativeLoad", "keep_source_text", "native_load"]

@@ -20,6 +20,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import PlanError
+from .textstyles import parse_style
 from .values import LogicalType
 
 PLAN_VERSION = 1
@@ -175,6 +176,10 @@ class TableSpec(_Model):
     map_all: bool = True
     #: logical types for columns of a table Ferry creates (``ferry init`` fills these in)
     types: dict[str, LogicalType] = Field(default_factory=dict)
+    #: target column -> how a SQLite target spells its values: a timestamp written in the
+    #: style (``2024-03-01T09:00:00Z``), ``1/0`` or ``true/false``, ``compact`` or ``spaced``
+    #: JSON (default: the style the column's rows already show, else Ferry's own)
+    styles: dict[str, str] = Field(default_factory=dict)
     #: source fields deliberately not migrated (no warning about them)
     ignore: list[str] = Field(default_factory=list)
     #: skip (not reject) rows where any of these target columns is NULL after transforms
@@ -191,6 +196,16 @@ class TableSpec(_Model):
     def _shorthand(cls, value: Any) -> Any:
         if isinstance(value, dict):
             return {k: ({"from": v} if isinstance(v, str) else v) for k, v in value.items()}
+        return value
+
+    @field_validator("styles")
+    @classmethod
+    def _known_styles(cls, value: dict[str, str]) -> dict[str, str]:
+        for column, text in value.items():
+            try:
+                parse_style(text)
+            except ValueError as exc:
+                raise ValueError(f"styles.{column}: {exc}") from None
         return value
 
     @model_validator(mode="after")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +25,8 @@ from .events import CancelToken
 from .plan import DEFAULT_TARGET_URL, ColumnSpec, Plan, SourceSpec, TableSpec, TargetSpec
 from .schema import FERRY_TABLES, TableInfo
 from .sources import SourceTable, open_source
+from .targetstyles import draft_styles, existing_styles
+from .textstyles import Style, summarize
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _ONE_VALUE_MAX_BYTES = 4096
@@ -247,7 +249,12 @@ def _match_table(source_table: str, existing: dict[str, TableInfo]) -> str | Non
     return by_normal[close[0]] if close else None
 
 
-def _table_spec(found: SourceTable, existing: dict[str, TableInfo], taken: set[str]) -> TableSpec:
+def _table_spec(
+    found: SourceTable,
+    existing: dict[str, TableInfo],
+    taken: set[str],
+    styles: dict[str, dict[str, Counter[Style]]],
+) -> TableSpec:
     match = _match_table(found.name, existing)
     if match is None:
         name = _unique(
@@ -259,12 +266,16 @@ def _table_spec(found: SourceTable, existing: dict[str, TableInfo], taken: set[s
             taken,
         )
         return TableSpec(
-            name=name, source=found.name, key=list(found.key), types=dict(found.columns)
+            name=name,
+            source=found.name,
+            key=list(found.key),
+            types=dict(found.columns),
+            notes=[m.note(c, found.columns.get(c, "text")) for c, m in found.evidence.items()],
         )
     taken.add(match)
     info = existing[match]
     columns: dict[str, ColumnSpec] = {}
-    notes: list[str] = []
+    notes = [m.note(c, found.columns.get(c, "text")) for c, m in found.evidence.items()]
     target_by_normal = {_normal(c): c for c in info.columns}
     #: source field -> the target column it feeds
     feeds: dict[str, str] = {}
@@ -302,24 +313,40 @@ def _table_spec(found: SourceTable, existing: dict[str, TableInfo], taken: set[s
         key = source_key
         if not key:
             notes.append(f"{match} has no primary key: name the columns that identify a row")
-    return TableSpec(name=match, source=found.name, columns=columns, notes=notes, key=key)
+    chosen = draft_styles(styles.get(match, {}), mapped)
+    for column in chosen:
+        notes.append(
+            f"column {column!r} already holds values in several styles "
+            f"({summarize(styles[match][column])} of the rows sampled): styles.{column} names "
+            "the one new values take"
+        )
+    return TableSpec(
+        name=match, source=found.name, columns=columns, notes=notes, key=key, styles=chosen
+    )
 
 
 async def _existing_tables(
     target: TargetSpec, folder: Path, schema: Path | None
-) -> dict[str, TableInfo]:
-    """The target's tables (after applying ``schema`` in a rolled-back transaction)."""
+) -> tuple[dict[str, TableInfo], dict[str, dict[str, Counter[Style]]]]:
+    """The target's tables (after applying ``schema`` in a rolled-back transaction), and the
+    value styles their rows show (SQLite: :mod:`ferry.targetstyles`)."""
     from .schemafile import read_schema_file
     from .targets import open_target
 
     handle = open_target(target, folder)
     if target.is_sqlite and not getattr(handle, "path", folder).exists() and schema is None:
-        return {}
+        return {}, {}
     await handle.open()
     try:
         if schema is not None:
             await handle.run_schema_sql(read_schema_file(schema, handle.dialect_name), str(schema))
-        return await handle.reflect()
+        tables = await handle.reflect()
+        styles = {
+            name: await existing_styles(handle, info)
+            for name, info in tables.items()
+            if name not in FERRY_TABLES
+        }
+        return tables, styles
     finally:
         await handle.finish(commit=False)
 
@@ -370,10 +397,10 @@ def scan_folder(
     schema_path = Path(schema).resolve() if schema else None
     if schema_path is not None:
         target.schema_sql = str(schema_path)
-    existing = asyncio.run(_existing_tables(target, target_base, schema_path))
+    existing, styles = asyncio.run(_existing_tables(target, target_base, schema_path))
     taken: set[str] = set()
     tables = [
-        _table_spec(table, existing, taken)
+        _table_spec(table, existing, taken, styles)
         for item in found
         if not item.problem
         for table in item.tables

@@ -1240,7 +1240,8 @@ def test_app_timestamps_in_another_spelling_are_unchanged(
         ("2024-05-01T10:00:00Z",),
         ("2024-05-01 12:00:00+02:00",),
         ("2024-05-01 10:00:00.000001",),
-        ("2024-05-01 11:00:00.000000",),
+        # in the most common style of the column's rows (a fraction needs six digits)
+        ("2024-05-01 11:00:00",),
     ]
 
 
@@ -1391,7 +1392,8 @@ def test_real_sqlite_source_into_a_new_target(tmp_path: Path) -> None:
         ("data", "BLOB"),
     ]
     assert sqlite_rows(target, "SELECT * FROM jobs ORDER BY id") == [
-        (1, "First", 1, "2024-05-01 10:00:00.000000", 1.5, b"\x00\xff"),
+        # a SQLite source's timestamp text is kept as the app wrote it
+        (1, "First", 1, "2024-05-01 10:00:00", 1.5, b"\x00\xff"),
         (2, "Second", 0, None, 2.0, None),
     ]
     assert first.table("jobs").counts() == counts(read=2, inserted=2)

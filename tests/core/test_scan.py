@@ -131,7 +131,14 @@ def test_init_drafts_one_source_per_file_and_one_table_per_source_table(tmp_path
             {"key": "text", "value": "text", "file": "text", "modified_at": "timestamp"},
         ),
     ]
-    assert all(t.notes == [] and t.columns == {} for t in plan.tables)
+    assert all(t.columns == {} for t in plan.tables)
+    assert {t.name: t.notes for t in plan.tables if t.notes} == {
+        "heartbeat": [
+            "column 'value' holds mixed values, so it is text: 1 timestamp and 1 text value: "
+            "'1763021702' at key 'polling' (every value loads as text; types.value = "
+            "'timestamp' loads them as timestamp and rejects the others, naming their keys)"
+        ]
+    }
     assert "Wrote" in result.output and "(9 sources, 10 tables)" in result.output
 
 

@@ -20,6 +20,7 @@ from ..values import LogicalType
 if TYPE_CHECKING:
     from ..events import CancelToken
     from ..plan import SourceSpec
+    from ..typeevidence import Mixed
 
 Row = dict[str, Any]
 
@@ -50,6 +51,8 @@ class SourceTable:
     row_estimate: int | None = None
     #: the table's own name inside a database source, or the file it comes from
     origin: str = ""
+    #: column -> the kinds of its values, where they are mixed (``ferry init`` notes them)
+    evidence: dict[str, Mixed] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -98,15 +101,18 @@ class SourceReader(ABC):
     def scan(self, batch_size: int = 5000, cancel: CancelToken | None = None) -> list[SourceTable]:
         """Read everything once and return exact columns, types and row counts; ``cancel``
         is checked between batches (:class:`~ferry.errors.Cancelled`)."""
-        from ..values import TypeTracker
+        from ..typeevidence import EvidenceTracker
 
         tables = {t.name: t for t in self.describe()}
-        trackers: dict[str, TypeTracker] = {}
+        trackers: dict[str, EvidenceTracker] = {}
         counts: dict[str, int] = {}
         for batch in self.batches(batch_size):
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            tracker = trackers.setdefault(batch.table, TypeTracker())
+            tracker = trackers.get(batch.table)
+            if tracker is None:
+                known = tables.get(batch.table)
+                tracker = trackers[batch.table] = EvidenceTracker(known.key if known else ())
             for row in batch.rows:
                 tracker.add(row)
             counts[batch.table] = counts.get(batch.table, 0) + len(batch.rows)
@@ -116,6 +122,8 @@ class SourceReader(ABC):
             # Declared types (a database's own) win over what the values suggest.
             table.columns = {**inferred, **declared} if declared else inferred
             table.row_estimate = counts.get(name, 0)
+            if name in trackers:
+                table.evidence = trackers[name].mixed()
         return list(tables.values())
 
 

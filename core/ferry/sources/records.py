@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SourceError
-from ..values import TypeTracker
+from ..typeevidence import EvidenceTracker
 from .base import Batch, ParentLink, Row, SourceReader, SourceTable
 
 if TYPE_CHECKING:
@@ -345,23 +345,33 @@ class RecordSource(SourceReader):
     def _tally(
         self, limit: int | None, batch_size: int, cancel: CancelToken | None = None
     ) -> list[SourceTable]:
-        trackers: dict[str, TypeTracker] = {}
+        trackers: dict[str, EvidenceTracker] = {}
         counts: dict[str, int] = {}
         try:
             for batch in self._run(batch_size, limit):
                 if cancel is not None:
                     cancel.raise_if_cancelled()
-                tracker = trackers.setdefault(batch.table, TypeTracker())
+                tracker = trackers.get(batch.table)
+                if tracker is None:
+                    known = self.tables.get(batch.table)
+                    tracker = EvidenceTracker(known.key if known else ())
+                    trackers[batch.table] = tracker
                 for row in batch.rows:
                     tracker.add(row)
                 counts[batch.table] = counts.get(batch.table, 0) + len(batch.rows)
         except RecursionError:
             raise self._too_deep() from None
-        return [
+        tables = [
             SourceTable(t.name, trackers[t.name].result() if t.name in trackers else {}, t.key,
                         t.parent, None if limit else counts.get(t.name, 0), t.origin)
             for t in self.tables.values()
         ]  # fmt: skip
+        for table in tables:
+            if table.name in trackers:
+                table.evidence = trackers[table.name].mixed()
+                if "value_type" in table.columns:  # settings (kv): the kind of each is there
+                    table.evidence.pop("value", None)
+        return tables
 
     def _too_deep(self) -> SourceError:
         return self.fail(f"nested deeper than Python can follow (over {MAX_DEPTH} levels)",
