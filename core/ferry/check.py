@@ -13,11 +13,13 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from .epochs import READINGS_HINT, NumberFinding, find_numbers
 from .errors import FerryError
 from .mapping import check_mapping, prepare_schema, with_key
 from .plan import Plan
 from .schema import TableInfo
 from .sources import SourceTable, open_source
+from .sources.sqlite import SqliteSource
 from .targets import Target, open_target, quote
 from .targets.sqlite import SqliteTarget
 from .transform import RowMapper
@@ -59,6 +61,10 @@ async def check_plan(plan: Plan) -> CheckReport:
             reader = open_source(source_spec, plan.base_dir, plan.sources)
             try:
                 tables = await asyncio.to_thread(reader.describe)
+                if isinstance(reader, SqliteSource):
+                    for table in tables:
+                        found = await asyncio.to_thread(find_numbers, reader, table)
+                        report.items.extend(_number_items(plan, found))
             finally:
                 reader.close()
         except FerryError as exc:
@@ -137,6 +143,33 @@ async def check_plan(plan: Plan) -> CheckReport:
     finally:
         await target.finish(commit=False)
     return report
+
+
+def _number_items(plan: Plan, found: list[NumberFinding]) -> list[CheckItem]:
+    """A finding per date/time column holding numbers: fine when the plan says how to read
+    them (``integers``), a failure when it does not (their rows would be rejected)."""
+    items = []
+    for finding in found:
+        for spec in plan.tables:
+            if spec.source != finding.table:
+                continue
+            named = [c for c in spec.columns.values() if c.from_ == finding.column]
+            reading = named[0].integers if named else None
+            text = finding.evidence()
+            subject = f"table {spec.name}"
+            if reading is not None:
+                items.append(CheckItem(subject, True, f'{text}: read as integers = "{reading}"'))
+            else:
+                items.append(
+                    CheckItem(
+                        subject,
+                        False,
+                        f"{text}: the plan does not say how to read them, so their rows "
+                        "would be rejected",
+                        READINGS_HINT,
+                    )
+                )
+    return items
 
 
 async def _server_version(target: Target) -> str:

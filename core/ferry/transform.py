@@ -21,6 +21,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from .epochs import is_number, read_number
 from .errors import PlanError
 from .fastcells import compile_cell, compile_general
 from .plan import ColumnSpec, TableSpec
@@ -31,7 +32,7 @@ _PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\
 
 #: ColumnSpec fields a plain ``from`` column may set (any other field is a transform step)
 #: column options that keep a ``from`` column plain (a copy, cast to the column's type)
-PLAIN_FIELDS = frozenset({"from_", "cast", "on_error", "fallback"})
+PLAIN_FIELDS = frozenset({"from_", "cast", "on_error", "fallback", "integers"})
 
 RowHook = Callable[[dict[str, Any]], dict[str, Any] | None]
 
@@ -299,10 +300,49 @@ class RowMapper:
                 value = spec.lookup.get(name, value)
         if spec.is_not_null:
             value = value is not None and value != ""
+        if column.type in ("timestamp", "date") and is_number(value):
+            return self._number_in_time(column, value, row)
         try:
             return self._in_zone(cast(value, column.type))
         except CastError as exc:
             return self._failed(column, str(exc), value)
+
+    def _number_in_time(self, column: _Column, value: Any, row: dict[str, Any]) -> Any:
+        """A number in a date/time column, read as the column's ``integers`` setting says
+        (never guessed: without one the row is rejected)."""
+        reading = column.spec.integers
+        if reading is None:
+            return self._failed(
+                column,
+                f"{value!r} is a number in a {column.type} column and the plan does not say "
+                f'how to read it (integers = "epoch_s", "epoch_ms", "year", "null" or "number")',
+                value,
+            )
+        if reading == "number" and self.target.dialect != "sqlite":
+            return self._failed(
+                column,
+                f'{value!r} is kept as a number (integers = "number"), which a '
+                f"{column.type} column of this target cannot hold",
+                value,
+            )
+        try:
+            result, problem = read_number(value, reading, column.type == "date")
+        except CastError as exc:
+            return self._failed(column, str(exc), value)
+        if problem:
+            self.warn(
+                f"{self.spec.name}: column {column.name!r}: {problem} ({self._key_of_source(row)})"
+            )
+        return result
+
+    def _key_of_source(self, row: dict[str, Any]) -> str:
+        """The row's key (as target columns) from its source row, for messages."""
+        parts = []
+        for name in self.key:
+            column = next((c for c in self._columns if c.name == name), None)
+            field = column.spec.from_ if column is not None and column.spec.from_ else name
+            parts.append(f"{name}={row.get(field)!r}")
+        return ", ".join(parts) or "(no key)"
 
     def _in_zone(self, value: Any) -> Any:
         if isinstance(value, datetime) and value.tzinfo is None and self.timezone is not None:

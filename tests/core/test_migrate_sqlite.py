@@ -171,7 +171,10 @@ def test_epoch_seconds_and_milliseconds_become_timestamps(
 ) -> None:
     rows = [{"id": 1, "at": 1714557600}, {"id": 2, "at": 1714557600123}, {"id": 3, "at": "0"}]
     install(monkeypatch, {"src": FakeTable(rows, key=("id",))})
-    run(simple_plan(db, types={"at": "timestamp"}))
+    plan = simple_plan(
+        db, types={"at": "timestamp"}, columns={"at": {"from": "at", "integers": "epoch"}}
+    )
+    run(plan)
     assert columns_of(db, "t")[1] == ("at", "DATETIME", 0, 0)
     assert sqlite_rows(db, "SELECT at FROM t ORDER BY id") == [
         ("2024-05-01 10:00:00.000000",),
@@ -1384,12 +1387,12 @@ def test_real_sqlite_source_into_a_new_target(tmp_path: Path) -> None:
         ("title", "TEXT"),
         ("done", "BOOLEAN"),
         ("at", "DATETIME"),
-        ("price", "FLOAT"),
+        ("price", "NUMERIC"),  # a NUMERIC source column stays NUMERIC (exact decimals)
         ("data", "BLOB"),
     ]
     assert sqlite_rows(target, "SELECT * FROM jobs ORDER BY id") == [
         (1, "First", 1, "2024-05-01 10:00:00.000000", 1.5, b"\x00\xff"),
-        (2, "Second", 0, None, 2.0, None),
+        (2, "Second", 0, None, 2, None),
     ]
     assert first.table("jobs").counts() == counts(read=2, inserted=2)
     assert run(plan).table("jobs").counts() == counts(read=2, unchanged=2)

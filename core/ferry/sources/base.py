@@ -50,6 +50,8 @@ class SourceTable:
     row_estimate: int | None = None
     #: the table's own name inside a database source, or the file it comes from
     origin: str = ""
+    #: a database source's declared column types (``DECIMAL(10,2)``), for precision and scale
+    declared: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
