@@ -4,7 +4,9 @@ SQLite lets any column hold any value, and apps store a time as a number in a co
 ``DATETIME``: epoch seconds, epoch milliseconds, a year, or ``0`` for "unknown". Which one is
 meant cannot be told from one value (``2024`` is a year, or 33 minutes after 1970), so Ferry
 never guesses while it migrates: a column's ``integers`` setting in the plan names the
-reading, and a number in a date/time column without one rejects its row with a hint.
+reading, and a number from a source column declared as a date or time without one rejects its
+row with a hint. (Numbers from JSON, ``.env`` or text fields keep the documented epoch reading,
+``epoch``, unless the setting says otherwise.)
 ``ferry init`` looks at the numbers (:func:`find_numbers`) and writes the reading they make
 plausible, with a note that gives the evidence.
 """
@@ -50,6 +52,16 @@ READINGS_HINT = (
     'Say how to read them with integers = "epoch_s", "epoch_ms", "year", "null" or "number" '
     "on that column under [tables.columns] (ferry init writes it when it sees them)."
 )
+
+
+def declared_times(table: SourceTable) -> list[str]:
+    """The columns ``table``'s database declares as a date or time (``DATETIME``, ``DATE``...):
+    a number in one is never read as a time unless the plan says how."""
+    return [
+        name
+        for name, type_ in table.columns.items()
+        if type_ in ("timestamp", "date") and table.declared.get(name)
+    ]
 
 
 def is_number(value: Any) -> bool:

@@ -15,7 +15,7 @@ import importlib
 import importlib.util
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -146,8 +146,12 @@ class RowMapper:
         hook: RowHook | None = None,
         warn: Callable[[str], None] | None = None,
         timezone: tzinfo | None = None,
+        declared_times: Collection[str] = (),
     ) -> None:
         self.spec = spec
+        #: source fields a database declares as DATETIME/TIMESTAMP/DATE: a number in one is
+        #: read only as the column's ``integers`` says (:mod:`ferry.epochs`)
+        self.declared_times = frozenset(declared_times)
         self.target = target
         self.now = now
         #: the zone of naive source timestamps (None: leave them naive, read as UTC)
@@ -300,7 +304,11 @@ class RowMapper:
                 value = spec.lookup.get(name, value)
         if spec.is_not_null:
             value = value is not None and value != ""
-        if column.type in ("timestamp", "date") and is_number(value):
+        if (
+            column.type in ("timestamp", "date")
+            and is_number(value)
+            and (spec.integers is not None or spec.from_ in self.declared_times)
+        ):
             return self._number_in_time(column, value, row)
         try:
             return self._in_zone(cast(value, column.type))

@@ -20,6 +20,7 @@ from pgkit import pg_rows
 from ferry.check import check_plan
 from ferry.plan import Plan, plan_from_dict
 from ferry.scan import scan_folder
+from ferry.verify import verify
 
 
 def source(folder: Path, *values: Any, declared: str = "DATETIME") -> Path:
@@ -75,13 +76,15 @@ def test_each_reading_into_sqlite(
     tmp_path: Path, integers: str, value: int, stored: str | None, _pg: Any
 ) -> None:
     source(tmp_path, value)
-    result = run(plan(tmp_path, sqlite_url(tmp_path), integers))
+    migrated = plan(tmp_path, sqlite_url(tmp_path), integers)
+    result = run(migrated)
     assert sqlite_rows(tmp_path / "target.db", "SELECT id, at FROM events ORDER BY id") == [
         _TEXT_ROW_SQLITE,
         (2, stored),
     ]
     assert result.table("events").mapped_by_sqlite == 1  # the text row: the native path
     assert result.warnings == []
+    assert asyncio.run(verify(migrated)).verdict == "PASS"
 
 
 @pytest.mark.parametrize(("integers", "value", "_sqlite", "stored"), READINGS)
@@ -89,18 +92,23 @@ def test_each_reading_into_postgres(
     tmp_path: Path, pg_url: str, integers: str, value: int, _sqlite: Any, stored: Any
 ) -> None:
     source(tmp_path, value)
-    result = run(plan(tmp_path, pg_url, integers))
+    migrated = plan(tmp_path, pg_url, integers)
+    result = run(migrated)
     assert pg_rows(pg_url, "SELECT id, at FROM events ORDER BY id") == [_TEXT_ROW_PG, (2, stored)]
     assert result.table("events").mapped_by_sqlite == 1
     assert result.warnings == []
+    assert asyncio.run(verify(migrated)).verdict == "PASS"
 
 
 def test_number_keeps_the_integer_in_sqlite(tmp_path: Path) -> None:
     source(tmp_path, 2024)
-    run(plan(tmp_path, sqlite_url(tmp_path), "number"))
+    migrated = plan(tmp_path, sqlite_url(tmp_path), "number")
+    run(migrated)
     assert sqlite_rows(
         tmp_path / "target.db", "SELECT id, at, typeof(at) FROM events ORDER BY id"
     ) == [(*_TEXT_ROW_SQLITE, "text"), (2, 2024, "integer")]
+    assert asyncio.run(verify(migrated)).verdict == "PASS"
+    assert run(migrated).table("events").counts()["unchanged"] == 2
 
 
 def test_number_into_a_postgres_timestamp_rejects_the_row_naming_its_key(
