@@ -130,3 +130,51 @@ def test_postgres_numeric_into_sqlite_is_numeric_without_float_error(
         (2, 0.1, "real"),
         (3, 0.2, "real"),
     ]
+
+
+# -- SQLite maps decimals itself (the native path) exactly as Python does ----------------------
+
+
+def numeric_source(folder: Path) -> None:
+    sqlite_exec(
+        folder / "app.db",
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, total NUMERIC);"
+        "INSERT INTO orders VALUES (1, 0.1), (2, 2.675), (3, 0.1 + 0.2), (4, 7), (5, 1e20);",
+    )
+
+
+def native_plan(folder: Path, url: str, native: bool) -> Plan:
+    return plan_from_dict(
+        {
+            "target": {"url": url},
+            "sources": [{"name": "app", "kind": "sqlite", "path": "app.db"}],
+            "tables": [{"name": "orders_copy", "source": "app.orders"}],
+            "options": {"native": native},
+        },
+        folder,
+    )
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_decimals_into_postgres_native_or_not(tmp_path: Path, pg_url: str, native: bool) -> None:
+    numeric_source(tmp_path)
+    result = run(native_plan(tmp_path, pg_url, native))
+    assert pg_rows(pg_url, "SELECT id, total FROM orders_copy ORDER BY id") == [
+        (1, Decimal("0.1")),
+        (2, Decimal("2.675")),
+        (3, Decimal("0.30000000000000004")),  # 17 digits: Python writes it
+        (4, Decimal("7")),
+        (5, Decimal("1.0E+20")),
+    ]
+    assert result.table("orders_copy").mapped_by_sqlite == (4 if native else 0)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_decimals_into_sqlite_native_or_not(tmp_path: Path, native: bool) -> None:
+    numeric_source(tmp_path)
+    result = run(native_plan(tmp_path, "sqlite:///target.db", native))
+    query = "SELECT id, total, typeof(total) FROM {} ORDER BY id"
+    assert sqlite_rows(tmp_path / "target.db", query.format("orders_copy")) == sqlite_rows(
+        tmp_path / "app.db", query.format("orders")
+    )
+    assert result.table("orders_copy").mapped_by_sqlite == (4 if native else 0)
