@@ -54,6 +54,8 @@ async def check_plan(plan: Plan) -> CheckReport:
     """Open every source and the target, inside a transaction that is rolled back."""
     report = CheckReport()
     source_tables: dict[str, SourceTable] = {}
+    #: numbers in date/time columns of SQLite source tables (:mod:`ferry.epochs`)
+    numbers: dict[str, list[NumberFinding]] = {}
     readable: set[str] = set()
     for source_spec in plan.sources:
         spec_name = source_spec.name
@@ -63,8 +65,7 @@ async def check_plan(plan: Plan) -> CheckReport:
                 tables = await asyncio.to_thread(reader.describe)
                 if isinstance(reader, SqliteSource):
                     for table in tables:
-                        found = await asyncio.to_thread(find_numbers, reader, table)
-                        report.items.extend(_number_items(plan, found))
+                        numbers[table.name] = await asyncio.to_thread(find_numbers, reader, table)
             finally:
                 reader.close()
         except FerryError as exc:
@@ -133,6 +134,7 @@ async def check_plan(plan: Plan) -> CheckReport:
             except FerryError as exc:
                 report.items.append(CheckItem(f"table {spec.name}", False, exc.message, exc.hint))
                 continue
+            report.items.extend(_number_items(spec.name, mapper, numbers.get(spec.source, [])))
             report.items.append(
                 CheckItem(
                     f"table {spec.name}",
@@ -145,18 +147,17 @@ async def check_plan(plan: Plan) -> CheckReport:
     return report
 
 
-def _number_items(plan: Plan, found: list[NumberFinding]) -> list[CheckItem]:
-    """A finding per date/time column holding numbers: fine when the plan says how to read
-    them (``integers``), a failure when it does not (their rows would be rejected)."""
+def _number_items(spec_name: str, mapper: RowMapper, found: list[NumberFinding]) -> list[CheckItem]:
+    """A finding per source date/time column holding numbers that a date/time column of
+    ``spec_name`` takes: fine when the plan says how to read them (``integers``), a failure
+    when it does not (their rows would be rejected)."""
     items = []
     for finding in found:
-        for spec in plan.tables:
-            if spec.source != finding.table:
+        for column in mapper.mapped_columns():
+            if column.spec.from_ != finding.column or column.type not in ("timestamp", "date"):
                 continue
-            named = [c for c in spec.columns.values() if c.from_ == finding.column]
-            reading = named[0].integers if named else None
-            text = finding.evidence()
-            subject = f"table {spec.name}"
+            text, reading = finding.evidence(), column.spec.integers
+            subject = f"table {spec_name}"
             if reading is not None:
                 items.append(CheckItem(subject, True, f'{text}: read as integers = "{reading}"'))
             else:

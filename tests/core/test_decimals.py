@@ -50,6 +50,14 @@ def test_sqlite_decimals_sum_exactly_in_postgres(tmp_path: Path, pg_url: str) ->
     assert asyncio.run(verify(migrated)).verdict == "PASS"
 
 
+def test_verify_finds_a_decimal_changed_by_one_cent(tmp_path: Path, pg_url: str) -> None:
+    sqlite_source(tmp_path)
+    migrated = from_sqlite(tmp_path, pg_url)
+    run(migrated)
+    pg_exec(pg_url, "UPDATE orders_copy SET total = 1199.98 WHERE id = 3")
+    assert asyncio.run(verify(migrated)).verdict == "FAIL"
+
+
 def test_a_created_postgres_column_keeps_precision_and_scale(tmp_path: Path, pg_url: str) -> None:
     sqlite_source(tmp_path)
     run(from_sqlite(tmp_path, pg_url))
