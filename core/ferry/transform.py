@@ -338,9 +338,9 @@ class RowMapper:
         except CastError as exc:
             return self._failed(column, str(exc), value)
         if problem:
-            self.warn(
-                f"{self.spec.name}: column {column.name!r}: {problem} ({self._key_of_source(row)})"
-            )
+            # Worded as main's row warnings (issue 15 item 12): "t: row id=3, column 'at': …".
+            key = self._key_of_source(row)
+            self.warn(f"{self.spec.name}: row {key}, column {column.name!r}: {problem}")
         return result
 
     def _key_of_source(self, row: dict[str, Any]) -> str:

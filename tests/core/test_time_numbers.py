@@ -201,7 +201,7 @@ def test_an_implausible_reading_is_a_warning_naming_the_key_in_preview(tmp_path:
     source(tmp_path, 1709287200, 0)
     result = run(plan(tmp_path, sqlite_url(tmp_path), "epoch_s"), preview=True)
     assert result.warnings == [
-        "events: column 'at': 0 read as epoch seconds is 1970-01-01 00:00:00, before 1971 (id=3)"
+        "events: row id=3, column 'at': 0 read as epoch seconds is 1970-01-01 00:00:00, before 1971"
     ]
     assert not (tmp_path / "target.db").exists()
 
@@ -210,7 +210,7 @@ def test_a_year_outside_1900_to_2100_is_a_warning(tmp_path: Path) -> None:
     source(tmp_path, 2024, 3024)
     result = run(plan(tmp_path, sqlite_url(tmp_path), "year"))
     assert result.warnings == [
-        "events: column 'at': 3024 read as a year is outside 1900-2100 (id=3)"
+        "events: row id=3, column 'at': 3024 read as a year is outside 1900-2100"
     ]
 
 
