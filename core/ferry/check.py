@@ -13,11 +13,13 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from .epochs import READINGS_HINT, NumberFinding, find_numbers
 from .errors import FerryError
 from .mapping import check_mapping, prepare_schema, with_key
 from .plan import Plan
 from .schema import TableInfo
 from .sources import SourceTable, open_source
+from .sources.sqlite import SqliteSource
 from .targets import Target, open_target, quote
 from .targets.sqlite import SqliteTarget
 from .targetstyles import table_styles
@@ -56,6 +58,8 @@ async def check_plan(plan: Plan) -> CheckReport:
     """Open every source and the target, inside a transaction that is rolled back."""
     report = CheckReport()
     source_tables: dict[str, SourceTable] = {}
+    #: numbers in date/time columns of SQLite source tables (:mod:`ferry.epochs`)
+    numbers: dict[str, list[NumberFinding]] = {}
     readable: set[str] = set()
     for source_spec in plan.sources:
         spec_name = source_spec.name
@@ -63,6 +67,9 @@ async def check_plan(plan: Plan) -> CheckReport:
             reader = open_source(source_spec, plan.base_dir, plan.sources)
             try:
                 tables = await asyncio.to_thread(reader.describe)
+                if isinstance(reader, SqliteSource):
+                    for table in tables:
+                        numbers[table.name] = await asyncio.to_thread(find_numbers, reader, table)
             finally:
                 reader.close()
         except FerryError as exc:
@@ -145,6 +152,7 @@ async def check_plan(plan: Plan) -> CheckReport:
             except FerryError as exc:
                 report.items.append(CheckItem(f"table {spec.name}", False, exc.message, exc.hint))
                 continue
+            report.items.extend(_number_items(spec.name, mapper, numbers.get(spec.source, [])))
             report.items.append(
                 CheckItem(
                     f"table {spec.name}",
@@ -158,6 +166,32 @@ async def check_plan(plan: Plan) -> CheckReport:
     finally:
         await target.finish(commit=False)
     return report
+
+
+def _number_items(spec_name: str, mapper: RowMapper, found: list[NumberFinding]) -> list[CheckItem]:
+    """A finding per source date/time column holding numbers that a date/time column of
+    ``spec_name`` takes: fine when the plan says how to read them (``integers``), a failure
+    when it does not (their rows would be rejected)."""
+    items = []
+    for finding in found:
+        for column in mapper.mapped_columns():
+            if column.spec.from_ != finding.column or column.type not in ("timestamp", "date"):
+                continue
+            text, reading = finding.evidence(), column.spec.integers
+            subject = f"table {spec_name}"
+            if reading is not None:
+                items.append(CheckItem(subject, True, f'{text}: read as integers = "{reading}"'))
+            else:
+                items.append(
+                    CheckItem(
+                        subject,
+                        False,
+                        f"{text}: the plan does not say how to read them, so their rows "
+                        "would be rejected",
+                        READINGS_HINT,
+                    )
+                )
+    return items
 
 
 async def _server_version(target: Target) -> str:

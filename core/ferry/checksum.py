@@ -42,7 +42,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .values import CastError, LogicalType, cast, parse_timestamp, to_utc_naive
+from .values import (
+    CastError,
+    LogicalType,
+    cast,
+    decimal_text,
+    parse_timestamp,
+    to_decimal,
+    to_utc_naive,
+)
 
 #: a normalised value: None is NULL, anything else is text
 Normalized = str | None
@@ -212,9 +220,22 @@ def _bytes(value: Any) -> Normalized:
     return _unreadable(value)
 
 
+def _decimal(value: Any) -> Normalized:
+    """A number as its exact decimal value, trailing zeros dropped: ``2328.60`` (numeric) and
+    ``2328.6`` (SQLite's REAL) compare equal, ``2328.6`` and ``2328.600000000004`` do not."""
+    if value is None:
+        return None
+    try:
+        number = to_decimal(value)
+    except CastError:
+        return _unreadable(value)
+    return decimal_text(number.normalize()) if number else "0"
+
+
 _BY_TYPE: dict[str, Normalizer] = {
     "integer": _integer,
     "float": _float,
+    "decimal": _decimal,
     "boolean": _boolean,
     "timestamp": _timestamp,
     "date": _date,

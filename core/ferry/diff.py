@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .schema import TableInfo
-from .values import CastError, parse_timestamp, to_utc_naive
+from .values import CastError, parse_timestamp, to_decimal, to_utc_naive
 
 
 @dataclass
@@ -47,6 +47,8 @@ def _comparable(value: Any, type_name: str) -> Any:
             return bool(value)
         if type_name == "float":
             return float(value)
+        if type_name == "decimal":
+            return to_decimal(value)
     except (ValueError, TypeError, CastError):
         return value
     return value

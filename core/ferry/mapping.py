@@ -87,8 +87,11 @@ def infer_table(plan: Plan, name: str, source_tables: dict[str, SourceTable]) ->
     source = source_tables[spec.source]
     columns = planned_columns(spec, source)
     info = TableInfo(name=name, created=True)
+    fields = {n: c.from_ for n, c in spec.columns.items() if c.from_}
     for column, type_ in columns.items():
-        info.columns[column] = ColumnInfo(column, type_)
+        # A decimal keeps its source's precision and scale (DECIMAL(10,2) -> numeric(10,2)).
+        declared = source.declared.get(fields.get(column, column), "") if type_ == "decimal" else ""
+        info.columns[column] = ColumnInfo(column, type_, sql_type=declared)
     renamed = {c.from_: n for n, c in spec.columns.items() if c.from_}
     key = list(spec.key) or [renamed.get(k, k) for k in source.key]
     if key and all(k in info.columns for k in key):

@@ -24,6 +24,7 @@ from typing import Any
 
 from .batching import Prefetch
 from .diff import row_diff
+from .epochs import declared_times
 from .errors import Cancelled, ConflictError, FerryError, PlanError, RejectedRowsError
 from .events import (
     CancelToken,
@@ -446,6 +447,7 @@ class _Run:
                 hook,
                 warn=self._value_warner(spec.name),
                 timezone=self.plan.options.zone,
+                declared_times=declared_times(source),
             )
             check_mapping(spec, info, mapper)
             compare = [

@@ -25,6 +25,7 @@ from .identifiers import quote
 from .plan import TableSpec
 from .schema import TableInfo
 from .sources import SourceTable
+from .sqldecimals import decimal_cell
 from .sqlitecells import SQL_TYPES, SqlCell, plain_cell
 from .transform import PLAIN_FIELDS, RowMapper
 from .values import LogicalType
@@ -195,7 +196,7 @@ def native_load(
             return None
         target = info.columns[column.name]
         # A cast to another type than the column's: Python's adapters see another type.
-        if column.type != target.type or column.type not in SQL_TYPES:
+        if column.type != target.type or column.type not in SQL_TYPES | {"decimal"}:
             return None
         # SQLite's reader parses declared-JSON text: Python would see a value, not the text.
         if source.columns.get(field) == "json":
@@ -206,7 +207,11 @@ def native_load(
             and target.sql_type.upper() not in _PG_DOUBLE
         ):
             return None
-        cell = plain_cell(column.type, field, zone)
+        cell = (
+            decimal_cell(field)
+            if column.type == "decimal"
+            else plain_cell(column.type, field, zone)
+        )
         if cell is None:
             return None
         needed = column.name in mapper.key or column.name in required

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .epochs import IntegerReading
 from .errors import PlanError
 from .textstyles import parse_style
 from .values import LogicalType
@@ -137,6 +138,9 @@ class ColumnSpec(_Model):
     lookup: dict[str, Any] = Field(default_factory=dict)
     is_not_null: bool = False
     cast: LogicalType | None = None
+    #: how a number in a date/time column reads: epoch_s, epoch_ms, epoch (seconds, ms from
+    #: 10^10 on), year, null or number (kept as it is); unset: such a row is rejected
+    integers: IntegerReading | None = None
     #: what a value that fails parse_json or cast does: reject its row, or warn and use fallback
     on_error: Literal["reject", "warn"] = "reject"
     fallback: Any = None

@@ -20,11 +20,13 @@ from typing import Any, Literal
 
 import ijson
 
+from .epochs import NumberFinding, find_numbers
 from .errors import Cancelled, FerryError
 from .events import CancelToken
 from .plan import DEFAULT_TARGET_URL, ColumnSpec, Plan, SourceSpec, TableSpec, TargetSpec
 from .schema import FERRY_TABLES, TableInfo
 from .sources import SourceTable, open_source
+from .sources.sqlite import SqliteSource
 from .targetstyles import draft_styles, existing_styles
 from .textstyles import Style, summarize
 
@@ -51,6 +53,8 @@ class FoundSource:
     size: int
     tables: list[SourceTable] = field(default_factory=list)
     problem: str = ""
+    #: numbers in date/time columns of a SQLite source (:mod:`ferry.epochs`)
+    numbers: list[NumberFinding] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -325,6 +329,38 @@ def _table_spec(
     )
 
 
+def _say_how_numbers_read(
+    spec: TableSpec, numbers: list[NumberFinding], existing: dict[str, TableInfo], sqlite: bool
+) -> None:
+    """Write each found number column's ``integers`` reading into ``spec``, with a note.
+
+    Where no reading makes the numbers plausible dates, nothing is guessed: a SQLite target
+    keeps the numbers as they are (``number``), into PostgreSQL the setting stays unset (the
+    rows are rejected, naming their keys, until the reviewer chooses)."""
+    info = existing.get(spec.name)
+    for finding in numbers:
+        if finding.table != spec.source:
+            continue
+        reading = finding.reading or ("number" if sqlite else None)
+        note = finding.note()
+        if finding.reading is None:
+            note += (
+                ': kept as numbers (integers = "number")'
+                if reading
+                else ": left unset, so their rows are rejected until integers is set"
+            )
+        spec.notes.append(note)
+        if reading is None:
+            continue
+        named = [n for n, c in spec.columns.items() if c.from_ == finding.column]
+        if named:
+            spec.columns[named[0]].integers = reading
+        elif info is None or finding.column in info.columns:
+            spec.columns[finding.column] = ColumnSpec.model_validate(
+                {"from": finding.column, "integers": reading}
+            )
+
+
 async def _existing_tables(
     target: TargetSpec, folder: Path, schema: Path | None
 ) -> tuple[dict[str, TableInfo], dict[str, dict[str, Counter[Style]]]]:
@@ -387,6 +423,8 @@ def scan_folder(
             if cancel is not None:
                 cancel.raise_if_cancelled()
             item.tables = reader.scan(cancel=cancel)
+            if isinstance(reader, SqliteSource):
+                item.numbers = [n for t in item.tables for n in find_numbers(reader, t)]
         except Cancelled:
             raise Cancelled("Scan cancelled: nothing was written.") from None
         except FerryError as exc:
@@ -405,6 +443,9 @@ def scan_folder(
         if not item.problem
         for table in item.tables
     ]
+    numbers = [n for item in found if not item.problem for n in item.numbers]
+    for table_spec in tables:
+        _say_how_numbers_read(table_spec, numbers, existing, target.is_sqlite)
     plan = Plan(
         name=identifier(folder.name),
         target=target,

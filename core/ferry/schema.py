@@ -8,6 +8,7 @@ tables are missing; only then does Ferry create a table from what the sources ho
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +70,8 @@ class TableInfo:
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     #: True when Ferry creates it in this run (so new columns may be added as data shows them)
     created: bool = False
+    #: the target's SQL dialect (``sqlite``, ``postgresql``; empty when not reflected)
+    dialect: str = ""
 
 
 def logical_type_of(sql_type: Any) -> LogicalType:
@@ -77,9 +80,12 @@ def logical_type_of(sql_type: Any) -> LogicalType:
         return "boolean"
     if isinstance(sql_type, sqltypes.Integer):
         return "integer"
-    # SQLAlchemy 2.1's Float (FLOAT, REAL, DOUBLE) is no longer a Numeric.
-    if isinstance(sql_type, sqltypes.Numeric | sqltypes.Float):
+    # SQLAlchemy 2.1's Float (FLOAT, REAL, DOUBLE) is no longer a Numeric; NUMERIC and
+    # DECIMAL are exact decimals.
+    if isinstance(sql_type, sqltypes.Float):
         return "float"
+    if isinstance(sql_type, sqltypes.Numeric):
+        return "decimal"
     if isinstance(sql_type, sqltypes.DateTime):
         return "timestamp"
     if isinstance(sql_type, sqltypes.Date):
@@ -91,8 +97,11 @@ def logical_type_of(sql_type: Any) -> LogicalType:
     return "text"
 
 
-def sqlalchemy_type(type_: LogicalType, dialect_name: str) -> Any:
-    """The column type Ferry creates for a logical type on a dialect."""
+def sqlalchemy_type(type_: LogicalType, dialect_name: str, declared: str = "") -> Any:
+    """The column type Ferry creates for a logical type on a dialect; a decimal keeps the
+    precision and scale of its ``declared`` source type (``DECIMAL(10,2)``)."""
+    if type_ == "decimal":
+        return decimal_type(declared)
     if type_ == "json":
         return postgresql.JSONB() if dialect_name == "postgresql" else sqltypes.JSON()
     return {
@@ -106,13 +115,30 @@ def sqlalchemy_type(type_: LogicalType, dialect_name: str) -> Any:
     }[type_]
 
 
+_PRECISION = re.compile(r"\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)")
+#: PostgreSQL's largest numeric precision
+_MAX_PRECISION = 1000
+
+
+def decimal_type(declared: str) -> Any:
+    """``NUMERIC``/``DECIMAL`` with the precision and scale ``declared`` gives (when a
+    database can hold them; none: any number of digits)."""
+    kind = sqltypes.DECIMAL if declared.strip().upper().startswith("DEC") else sqltypes.NUMERIC
+    match = _PRECISION.search(declared)
+    if match:
+        precision, scale = int(match.group(1)), int(match.group(2) or 0)
+        if 1 <= precision <= _MAX_PRECISION and scale <= precision:
+            return kind(precision, scale)
+    return kind()
+
+
 def reflect_tables(inspector: Inspector) -> dict[str, TableInfo]:
     """Every table of the target's default schema (Ferry's own included)."""
     dialect = inspector.dialect.name
     tables: dict[str, TableInfo] = {}
     for name in inspector.get_table_names():
         pk = tuple(inspector.get_pk_constraint(name).get("constrained_columns") or ())
-        info = TableInfo(name=name, primary_key=pk)
+        info = TableInfo(name=name, primary_key=pk, dialect=dialect)
         for column in inspector.get_columns(name):
             col_type = column["type"]
             logical = logical_type_of(col_type)
@@ -170,7 +196,7 @@ def create_table_ddl(info: TableInfo, dialect: Dialect) -> str:
     columns: list[Any] = [
         Column(
             _quoted(col.name),
-            sqlalchemy_type(col.type, dialect.name),
+            sqlalchemy_type(col.type, dialect.name, col.sql_type),
             nullable=col.nullable,
             autoincrement=False,
         )

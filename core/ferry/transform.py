@@ -15,12 +15,13 @@ import importlib
 import importlib.util
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from .epochs import is_number, read_number
 from .errors import PlanError
 from .fastcells import compile_cell, compile_general
 from .plan import ColumnSpec, TableSpec
@@ -31,7 +32,7 @@ _PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\
 
 #: ColumnSpec fields a plain ``from`` column may set (any other field is a transform step)
 #: column options that keep a ``from`` column plain (a copy, cast to the column's type)
-PLAIN_FIELDS = frozenset({"from_", "cast", "on_error", "fallback"})
+PLAIN_FIELDS = frozenset({"from_", "cast", "on_error", "fallback", "integers"})
 
 RowHook = Callable[[dict[str, Any]], dict[str, Any] | None]
 
@@ -145,8 +146,12 @@ class RowMapper:
         hook: RowHook | None = None,
         warn: Callable[[str, str], None] | None = None,
         timezone: tzinfo | None = None,
+        declared_times: Collection[str] = (),
     ) -> None:
         self.spec = spec
+        #: source fields a database declares as DATETIME/TIMESTAMP/DATE: a number in one is
+        #: read only as the column's ``integers`` says (:mod:`ferry.epochs`)
+        self.declared_times = frozenset(declared_times)
         self.target = target
         self.now = now
         #: the zone of naive source timestamps (None: leave them naive, read as UTC)
@@ -317,10 +322,42 @@ class RowMapper:
                 value = spec.lookup.get(name, value)
         if spec.is_not_null:
             value = value is not None and value != ""
+        if (
+            column.type in ("timestamp", "date")
+            and is_number(value)
+            and (spec.integers is not None or spec.from_ in self.declared_times)
+        ):
+            return self._number_in_time(column, value)
         try:
             return self._in_zone(cast(value, column.type))
         except CastError as exc:
             return self._failed(column, str(exc), value)
+
+    def _number_in_time(self, column: _Column, value: Any) -> Any:
+        """A number in a date/time column, read as the column's ``integers`` setting says
+        (never guessed: without one the row is rejected)."""
+        reading = column.spec.integers
+        if reading is None:
+            return self._failed(
+                column,
+                f"{value!r} is a number in a {column.type} column and the plan does not say "
+                f'how to read it (integers = "epoch_s", "epoch_ms", "year", "null" or "number")',
+                value,
+            )
+        if reading == "number" and self.target.dialect != "sqlite":
+            return self._failed(
+                column,
+                f'{value!r} is kept as a number (integers = "number"), which a '
+                f"{column.type} column of this target cannot hold",
+                value,
+            )
+        try:
+            result, problem = read_number(value, reading, column.type == "date")
+        except CastError as exc:
+            return self._failed(column, str(exc), value)
+        if problem:
+            self._pending.append(f"column {column.name!r}: {problem}")
+        return result
 
     def _in_zone(self, value: Any) -> Any:
         if isinstance(value, datetime) and value.tzinfo is None and self.timezone is not None:

@@ -18,7 +18,9 @@ from typing import Any, Literal, get_args
 
 import orjson
 
-LogicalType = Literal["integer", "float", "boolean", "text", "timestamp", "date", "json", "bytes"]
+LogicalType = Literal[
+    "integer", "float", "decimal", "boolean", "text", "timestamp", "date", "json", "bytes"
+]
 LOGICAL_TYPES: tuple[str, ...] = get_args(LogicalType)
 
 INT64_MIN = -(2**63)
@@ -142,6 +144,34 @@ def _to_float(value: Any) -> float:
     raise CastError(f"{_describe(value)} is not a number")
 
 
+def to_decimal(value: Any) -> Decimal:
+    """An exact decimal: a float as the shortest text that reads back as it (``2328.6``, not
+    ``2328.59999…``), text as written; no NaN or infinity (a database cannot store them)."""
+    if isinstance(value, bool):
+        raise CastError(f"{_describe(value)} is not a number")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        result = Decimal(repr(value))
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except ArithmeticError:
+            raise CastError(f"{_describe(value)} is not a number") from None
+    else:
+        raise CastError(f"{_describe(value)} is not a number")
+    if not result.is_finite():
+        raise CastError(f"{_describe(value)} is not a finite number")
+    return result
+
+
+def decimal_text(value: Decimal) -> str:
+    """A decimal as plain text without an exponent (``1E+3`` -> ``1000``), as written."""
+    return format(value, "f")
+
+
 def _to_boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -201,6 +231,7 @@ def _to_bytes(value: Any) -> bytes:
 _CASTS: dict[str, Any] = {
     "integer": _to_integer,
     "float": _to_float,
+    "decimal": to_decimal,
     "boolean": _to_boolean,
     "text": _to_text,
     "timestamp": parse_timestamp,
@@ -278,7 +309,9 @@ def value_type(value: Any) -> LogicalType | None:
         return "boolean"
     if isinstance(value, int):
         return "integer" if INT64_MIN <= value <= INT64_MAX else "text"
-    if isinstance(value, float | Decimal):
+    if isinstance(value, Decimal):
+        return "decimal"
+    if isinstance(value, float):
         return "float"
     if isinstance(value, dict | list):
         return "json"
@@ -302,6 +335,8 @@ def merge_types(a: LogicalType | None, b: LogicalType | None) -> LogicalType | N
     pair = {a, b}
     if pair == {"integer", "float"}:
         return "float"
+    if pair <= {"integer", "float", "decimal"}:
+        return "decimal"
     if pair == {"date", "timestamp"}:
         return "timestamp"
     if "json" in pair:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from .checksum import HashStore
+from .epochs import declared_times
 from .errors import PlanError, TargetError
 from .events import CancelToken, Emit, StepFinished, StepStarted, Warning, ignore_events
 from .integrity import find_orphans, holds, run_assertion
@@ -258,6 +259,7 @@ class _Verify:
                     self.result.started_at,
                     hook,
                     timezone=self.plan.options.zone,
+                    declared_times=declared_times(source),
                 )
             except PlanError:
                 if exists:

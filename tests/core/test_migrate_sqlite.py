@@ -1388,13 +1388,13 @@ def test_real_sqlite_source_into_a_new_target(tmp_path: Path) -> None:
         ("title", "TEXT"),
         ("done", "BOOLEAN"),
         ("at", "DATETIME"),
-        ("price", "FLOAT"),
+        ("price", "NUMERIC"),  # a NUMERIC source column stays NUMERIC (exact decimals)
         ("data", "BLOB"),
     ]
     assert sqlite_rows(target, "SELECT * FROM jobs ORDER BY id") == [
         # a SQLite source's timestamp text is kept as the app wrote it
         (1, "First", 1, "2024-05-01 10:00:00", 1.5, b"\x00\xff"),
-        (2, "Second", 0, None, 2.0, None),
+        (2, "Second", 0, None, 2, None),
     ]
     assert first.table("jobs").counts() == counts(read=2, inserted=2)
     assert run(plan).table("jobs").counts() == counts(read=2, unchanged=2)

@@ -363,7 +363,7 @@ def test_does_not_look_like_timestamp(text: str) -> None:
         (INT64_MAX, "integer"),
         (INT64_MAX + 1, "text"),
         (1.5, "float"),
-        (Decimal("1.5"), "float"),
+        (Decimal("1.5"), "decimal"),
         ({"a": 1}, "json"),
         ([1], "json"),
         (b"x", "bytes"),

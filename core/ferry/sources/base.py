@@ -53,6 +53,8 @@ class SourceTable:
     origin: str = ""
     #: column -> the kinds of its values, where they are mixed (``ferry init`` notes them)
     evidence: dict[str, Mixed] = field(default_factory=dict)
+    #: a database source's declared column types (``DECIMAL(10,2)``), for precision and scale
+    declared: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

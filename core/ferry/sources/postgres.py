@@ -39,7 +39,7 @@ _TYPES: dict[str, LogicalType] = {
     "int8": "integer",
     "float4": "float",
     "float8": "float",
-    "numeric": "float",
+    "numeric": "decimal",
     "bool": "boolean",
     "timestamp": "timestamp",
     "timestamptz": "timestamp",
@@ -64,7 +64,8 @@ ORDER BY c.relname
 _COLUMNS_SQL = """
 SELECT a.attname,
        CASE WHEN t.typtype = 'd' THEN bt.typname ELSE t.typname END,
-       CASE WHEN t.typtype = 'd' THEN bt.typcategory ELSE t.typcategory END
+       CASE WHEN t.typtype = 'd' THEN bt.typcategory ELSE t.typcategory END,
+       format_type(a.atttypid, a.atttypmod)
 FROM pg_attribute a
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
@@ -292,10 +293,12 @@ class PostgresSource(SourceReader):
     def _table(
         self, conn: psycopg.Connection[Any], oid: int, name: str, reltuples: float
     ) -> SourceTable:
+        found = conn.execute(_COLUMNS_SQL, (oid,)).fetchall()
         columns = {
             str(column): postgres_logical_type(str(type_name), str(category))
-            for column, type_name, category in conn.execute(_COLUMNS_SQL, (oid,)).fetchall()
+            for column, type_name, category, _declared in found
         }
+        declared = {str(column): str(text) for column, _t, _c, text in found}
         key = tuple(str(row[0]) for row in conn.execute(_PRIMARY_KEY_SQL, (oid,)).fetchall())
         parent = None
         fk = conn.execute(_FOREIGN_KEY_SQL, (oid,)).fetchone()
@@ -314,6 +317,7 @@ class PostgresSource(SourceReader):
             # -1 (or 0 on old servers) means never analysed: no estimate
             row_estimate=int(reltuples) if reltuples > 0 else None,
             origin=name,
+            declared=declared,
         )
 
     # ------------------------------------------------------------------ rows

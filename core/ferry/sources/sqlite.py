@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from ..plan import SourceSpec
 
 
-_FLOAT_WORDS = ("REAL", "FLOA", "DOUB", "NUMERIC", "DECIMAL")
+_FLOAT_WORDS = ("REAL", "FLOA", "DOUB")
+_DECIMAL_WORDS = ("NUMERIC", "DECIMAL")
 _TIMESTAMP_WORDS = ("DATETIME", "TIMESTAMP", "TIME")
 _UTF8_ERROR = re.compile(r"Could not decode to UTF-8 column '(.*?)' with text")
 
@@ -37,7 +38,8 @@ _UTF8_ERROR = re.compile(r"Could not decode to UTF-8 column '(.*?)' with text")
 def sqlite_logical_type(declared: str) -> LogicalType:
     """The logical type for a column's declared type, after SQLite's affinity rules.
 
-    ``INT`` anywhere -> integer; ``REAL``/``FLOA``/``DOUB``/``NUMERIC``/``DECIMAL`` -> float;
+    ``INT`` anywhere -> integer; ``REAL``/``FLOA``/``DOUB`` -> float; ``NUMERIC``/``DECIMAL``
+    -> decimal (exact: a float read back as its shortest text);
     ``BOOL`` -> boolean; exactly ``DATE`` -> date; ``DATETIME``/``TIMESTAMP``/``TIME`` ->
     timestamp; ``JSON`` -> json; ``BLOB`` -> bytes; anything else, and no type at all -> text.
     """
@@ -48,6 +50,8 @@ def sqlite_logical_type(declared: str) -> LogicalType:
         return "boolean"
     if any(part in word for part in _FLOAT_WORDS):
         return "float"
+    if any(part in word for part in _DECIMAL_WORDS):
+        return "decimal"
     if re.fullmatch(r"DATE(\s*\(.*\))?", word):
         return "date"
     if any(part in word for part in _TIMESTAMP_WORDS):
@@ -333,6 +337,7 @@ class SqliteSource(SourceReader):
 
     def _table(self, conn: sqlite3.Connection, name: str, by_folded: dict[str, str]) -> SourceTable:
         columns: dict[str, LogicalType] = {}
+        declared_types: dict[str, str] = {}
         key: list[tuple[int, str]] = []
         # table_xinfo lists generated columns too; hidden = 1 marks a virtual table's hidden one.
         for column, declared, pk, hidden in conn.execute(
@@ -341,6 +346,7 @@ class SqliteSource(SourceReader):
             if hidden == 1:
                 continue
             columns[column] = sqlite_logical_type(declared or "")
+            declared_types[column] = declared or ""
             if pk:
                 key.append((int(pk), column))
         primary_key = tuple(column for _, column in sorted(key))
@@ -350,6 +356,7 @@ class SqliteSource(SourceReader):
             key=primary_key,
             parent=self._parent(conn, name, by_folded),
             origin=name,
+            declared=declared_types,
         )
 
     def _parent(

@@ -22,12 +22,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from ..epochs import is_number
 from ..errors import TargetError
 from ..fastcells import utc_text_adapter
 from ..identifiers import quote
 from ..plan import TargetSpec
 from ..schema import ColumnInfo, TableInfo, create_table_ddl
-from ..values import identity, json_text, parse_timestamp, to_utc_naive
+from ..values import decimal_text, identity, json_text, parse_timestamp, to_utc_naive
 from .base import (
     NATIVE_SCHEMA,
     DirectLoadRefused,
@@ -89,8 +90,8 @@ async def _insert_rows(driver: Any, head: str, width: int, rows: Sequence[tuple[
 @utc_text_adapter
 def _timestamp(value: Any) -> Any:
     # SQLAlchemy's own SQLite DATETIME format, so the app's ORM reads what Ferry wrote.
-    if value is None:
-        return None
+    if value is None or is_number(value):  # a number kept as it is (integers = "number")
+        return value
     moment = to_utc_naive(value)
     if moment.year < 1000:  # strftime's %Y does not pad: keep its spelling of early years
         return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -99,8 +100,11 @@ def _timestamp(value: Any) -> Any:
 
 _ADAPTERS: dict[str, Callable[[Any], Any]] = {
     "timestamp": _timestamp,
-    "date": lambda v: None if v is None else v.isoformat(),
+    "date": lambda v: v if v is None or is_number(v) else v.isoformat(),
     "boolean": lambda v: None if v is None else int(v),
+    # As its text: the column's affinity stores it as the app's own INSERT would (NUMERIC:
+    # the number; TEXT: the exact digits), never through a Python float's arithmetic.
+    "decimal": lambda v: None if v is None else decimal_text(v),
     "json": lambda v: None if v is None else json_text(v),
 }
 
