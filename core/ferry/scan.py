@@ -361,6 +361,14 @@ def _say_how_numbers_read(
             )
 
 
+def _leave_numbers_to_their_note(item: FoundSource) -> None:
+    """Numbers in a date/time column get the ``integers`` note, not a second "mixed" one."""
+    by_name = {table.name: table for table in item.tables}
+    for finding in item.numbers:
+        if finding.table in by_name:
+            by_name[finding.table].evidence.pop(finding.column, None)
+
+
 async def _existing_tables(
     target: TargetSpec, folder: Path, schema: Path | None
 ) -> tuple[dict[str, TableInfo], dict[str, dict[str, Counter[Style]]]]:
@@ -425,6 +433,7 @@ def scan_folder(
             item.tables = reader.scan(cancel=cancel)
             if isinstance(reader, SqliteSource):
                 item.numbers = [n for t in item.tables for n in find_numbers(reader, t)]
+                _leave_numbers_to_their_note(item)
         except Cancelled:
             raise Cancelled("Scan cancelled: nothing was written.") from None
         except FerryError as exc:

@@ -55,7 +55,8 @@ def sqlite_url(folder: Path) -> str:
 
 # -- each reading, into each target ---------------------------------------------------------
 
-_TEXT_ROW_SQLITE = (1, "2024-03-01 10:00:00.000000")
+# a SQLite -> SQLite copy keeps the source's timestamp text as the app wrote it
+_TEXT_ROW_SQLITE = (1, "2024-03-01T10:00:00")
 _TEXT_ROW_PG = (1, datetime(2024, 3, 1, 10, 0, tzinfo=UTC))
 
 READINGS = [
