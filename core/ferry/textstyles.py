@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .values import LogicalType, json_text, to_utc_naive
@@ -199,8 +200,8 @@ class StyledTimestamps:
         self.first = ""
 
     def __call__(self, value: Any) -> Any:
-        if value is None:
-            return None
+        if not isinstance(value, datetime):
+            return value  # None, or a number kept as it is (integers = "number")
         moment = to_utc_naive(value)
         style = self.style
         if moment.year < 1000:
