@@ -20,6 +20,7 @@ from .schema import TableInfo
 from .sources import SourceTable, open_source
 from .targets import Target, open_target, quote
 from .targets.sqlite import SqliteTarget
+from .textbytes import check_bytes_mode
 from .transform import RowMapper
 
 
@@ -124,6 +125,7 @@ async def check_plan(plan: Plan) -> CheckReport:
                     with_key(spec, info, source), info, dict(source.columns), datetime.now(UTC)
                 )
                 check_mapping(spec, info, mapper)
+                check_bytes_mode(spec, info, target.dialect_name, mapper.invalid_text_modes())
             except FerryError as exc:
                 report.items.append(CheckItem(f"table {spec.name}", False, exc.message, exc.hint))
                 continue

@@ -25,6 +25,7 @@ from .events import CancelToken
 from .plan import DEFAULT_TARGET_URL, ColumnSpec, Plan, SourceSpec, TableSpec, TargetSpec
 from .schema import FERRY_TABLES, TableInfo
 from .sources import SourceTable, open_source
+from .textbytes import Census, note_invalid_text
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _ONE_VALUE_MAX_BYTES = 4096
@@ -49,6 +50,8 @@ class FoundSource:
     size: int
     tables: list[SourceTable] = field(default_factory=list)
     problem: str = ""
+    #: text that is not UTF-8 the read met (SQLite): table -> column -> census
+    invalid_text: dict[str, dict[str, Census]] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -360,6 +363,7 @@ def scan_folder(
             if cancel is not None:
                 cancel.raise_if_cancelled()
             item.tables = reader.scan(cancel=cancel)
+            item.invalid_text = getattr(reader, "invalid_text", {})
         except Cancelled:
             raise Cancelled("Scan cancelled: nothing was written.") from None
         except FerryError as exc:
@@ -378,6 +382,13 @@ def scan_folder(
         if not item.problem
         for table in item.tables
     ]
+    invalid = {
+        f"{item.spec.name}.{origin}": columns
+        for item in found
+        for origin, columns in item.invalid_text.items()
+    }
+    for table_spec in tables:
+        note_invalid_text(table_spec, invalid.get(table_spec.source, {}))
     plan = Plan(
         name=identifier(folder.name),
         target=target,

@@ -25,13 +25,14 @@ from .errors import PlanError
 from .fastcells import compile_cell, compile_general
 from .plan import ColumnSpec, TableSpec
 from .schema import TableInfo
+from .textbytes import BadText, resolve
 from .values import CastError, LogicalType, cast
 
 _PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 
 #: ColumnSpec fields a plain ``from`` column may set (any other field is a transform step)
 #: column options that keep a ``from`` column plain (a copy, cast to the column's type)
-PLAIN_FIELDS = frozenset({"from_", "cast", "on_error", "fallback"})
+PLAIN_FIELDS = frozenset({"from_", "cast", "on_error", "fallback", "invalid_text"})
 
 RowHook = Callable[[dict[str, Any]], dict[str, Any] | None]
 
@@ -264,6 +265,10 @@ class RowMapper:
         spec = column.spec
         if spec.from_ is not None:
             value = row.get(spec.from_)
+            if value.__class__ is BadText:
+                value, done = self._bad_text(column, value, row)
+                if done:
+                    return value
         elif spec.has_const:
             value = spec.const
         elif spec.now:
@@ -303,6 +308,27 @@ class RowMapper:
             return self._in_zone(cast(value, column.type))
         except CastError as exc:
             return self._failed(column, str(exc), value)
+
+    def _bad_text(self, column: _Column, value: BadText, row: dict[str, Any]) -> tuple[Any, bool]:
+        """Text that is not UTF-8, as the column's (else the table's) ``invalid_text`` says:
+        ``(value, done)``; done: the kept bytes, which no further step or cast changes."""
+        mode = column.spec.invalid_text or self.spec.invalid_text
+        try:
+            fixed, warning = resolve(value, mode, column.name, self.source_key(row))
+        except ValueError as exc:
+            raise RowRejected(str(exc)) from None
+        if warning:
+            self.warn(f"{self.spec.name}: {warning}")
+        return fixed, mode == "bytes" and column.type in ("text", "bytes")
+
+    def invalid_text_modes(self) -> dict[str, str | None]:
+        """Each column's ``invalid_text`` (the column's, else the table's; None: reject)."""
+        return {c.name: c.spec.invalid_text or self.spec.invalid_text for c in self._columns}
+
+    def source_key(self, row: dict[str, Any]) -> str:
+        """A readable key of a source row (its fields feeding the key): ``id=42``."""
+        names = [c.spec.from_ or c.name for c in self._columns if c.name in self.key]
+        return ", ".join(f"{k}={row.get(k)!r}" for k in names) or "(no key)"
 
     def _in_zone(self, value: Any) -> Any:
         if isinstance(value, datetime) and value.tzinfo is None and self.timezone is not None:
