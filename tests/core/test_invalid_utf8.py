@@ -299,3 +299,23 @@ def test_a_bad_value_in_a_later_native_chunk_goes_to_python(tmp_path: Path) -> N
     assert (table.inserted, table.rejected) == (4999, 1)
     assert 0 < table.mapped_by_sqlite < 4999
     assert [r.key for r in result.rejects] == ["id=4500"]
+
+
+def test_a_sqlite_target_holding_such_text_can_be_verified_and_migrated_again(
+    tmp_path: Path,
+) -> None:
+    """The bytes as TEXT in the target (an older Ferry's native copy, or the app's own)."""
+    source_db(tmp_path)
+    url = sqlite_target(tmp_path)
+    plan = make_plan(tmp_path, url, invalid_text="bytes")
+    run(plan)
+    db = sqlite3.connect(tmp_path / "out.db")
+    with db:
+        db.execute("UPDATE people SET name = CAST(name AS TEXT) WHERE id = 2")
+    db.close()
+    assert asyncio.run(verify(plan, write_reports=False)).passed
+    again = run(plan).tables[0]
+    # The same bytes: unchanged, and left as they are.
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
+    assert target_rows(url)[1] == (2, LATIN1, b"text")
+    assert asyncio.run(verify(plan, write_reports=False)).passed
