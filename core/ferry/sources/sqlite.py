@@ -446,8 +446,8 @@ class SqliteSource(SourceReader):
             cursor.close()
         with self._errors(table):
             cursor = conn.execute(select)
-            while done > 0:
-                done -= len(cursor.fetchmany(min(done, 10_000)))
+            while done > 0 and (passed := len(cursor.fetchmany(min(done, 10_000)))):
+                done -= passed
         return cursor
 
     def _count_invalid(
