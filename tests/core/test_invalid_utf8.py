@@ -319,3 +319,13 @@ def test_a_sqlite_target_holding_such_text_can_be_verified_and_migrated_again(
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
     assert target_rows(url)[1] == (2, LATIN1, b"text")
     assert asyncio.run(verify(plan, write_reports=False)).passed
+
+
+def test_verify_fails_when_the_target_holds_what_another_mode_gives(tmp_path: Path) -> None:
+    source_db(tmp_path)
+    url = sqlite_target(tmp_path)
+    run(make_plan(tmp_path, url, invalid_text="bytes"))
+    plan = make_plan(tmp_path, url, invalid_text="replace")
+    result = asyncio.run(verify(plan, write_reports=False))
+    assert not result.passed
+    assert result.tables[0].mismatched == 1
