@@ -23,6 +23,7 @@ from .sources.sqlite import SqliteSource
 from .targets import Target, open_target, quote
 from .targets.sqlite import SqliteTarget
 from .targetstyles import table_styles
+from .textbytes import check_bytes_mode
 from .transform import RowMapper
 from .typecheck import type_warnings
 
@@ -149,6 +150,7 @@ async def check_plan(plan: Plan) -> CheckReport:
                 )
                 check_mapping(spec, info, mapper)
                 styles = await table_styles(target, spec, info, mapper.columns)
+                check_bytes_mode(spec, info, target.dialect_name, mapper.invalid_text_modes())
             except FerryError as exc:
                 report.items.append(CheckItem(f"table {spec.name}", False, exc.message, exc.hint))
                 continue

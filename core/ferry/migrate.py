@@ -60,6 +60,7 @@ from .sourcewatch import SourceWatch
 from .targets import Stage, Target, open_target
 from .targets.base import DirectLoadRefused, Encoded, NativeInsert
 from .targetstyles import TableStyles, overflow_warnings, table_styles
+from .textbytes import all_utf8, check_bytes_mode, chunk_sql, rows_sql
 from .transform import PLAIN_FIELDS, RowMapper, load_hook
 from .transform import RowRejected as MapRejected
 from .values import LogicalType, value_type
@@ -450,6 +451,7 @@ class _Run:
                 declared_times=declared_times(source),
             )
             check_mapping(spec, info, mapper)
+            check_bytes_mode(spec, info, target.dialect_name, mapper.invalid_text_modes())
             compare = [
                 c for c in mapper.columns if c not in mapper.key and c not in mapper.now_columns
             ]
@@ -755,36 +757,71 @@ class _Run:
         source = self.source_tables[route.spec.source]
         rows = await self._start_native(route, reader)
         sql = native.insert_sql(route.info.name, await target.attach(reader.path))
+        # The next chunk is found and its text checked (in the reader's thread) while SQLite
+        # copies this one (in the target's): the check costs about as much as the copy. The
+        # reader does one thing at a time: Python reads rows only once the check is done.
         after = -(2**63)
-        while True:
-            self.cancel.raise_if_cancelled()
-            began = time.perf_counter()
-            end = await asyncio.to_thread(reader.chunk_end, native.origin, after, rows)
-            last = end if end is not None else 2**63 - 1
-            count = (
-                rows
-                if end is not None
-                else await asyncio.to_thread(reader.count_range, native.origin, after, last)
-            )
-            if count:
-                insert = NativeInsert(reader.path, sql, (after, last))
-                try:
-                    loaded = await target.load_direct(route.stage, Encoded(0, insert))
-                except DirectLoadRefused as exc:
-                    raise _RestartStaged(exc) from None
-                route.loaded += loaded or 0
-                route.result.mapped_by_sqlite += loaded or 0
-                route.result.rows_read += count
-                route.busy += time.perf_counter() - began
-                if (loaded or 0) < count:
-                    flagged = await self._flagged_work(route, target, reader, source, after, last)
-                    flagged.rows_read = route.result.rows_read
-                    await self._write(target, flagged)
-                else:
-                    self._progress(route, route.result.rows_read)
-            if end is None:
-                return
-            after = end
+        ahead: asyncio.Future[tuple[int | None, int, int, bool]] | None = _chunk_ahead(
+            reader, native, after, rows
+        )
+        try:
+            while ahead is not None:
+                self.cancel.raise_if_cancelled()
+                began = time.perf_counter()
+                end, last, count, utf8 = await ahead
+                ahead = None if end is None else _chunk_ahead(reader, native, end, rows)
+                if count and not utf8:
+                    # Text that is not UTF-8, which SQLite would copy as it is: Python maps
+                    # the chunk (the plan's invalid_text decides).
+                    await _idle(ahead)
+                    work = await self._chunk_work(route, target, reader, source, after, last)
+                    await self._write(target, work)
+                elif count:
+                    insert = NativeInsert(reader.path, sql, (after, last))
+                    try:
+                        loaded = await target.load_direct(route.stage, Encoded(0, insert))
+                    except DirectLoadRefused as exc:
+                        raise _RestartStaged(exc) from None
+                    route.loaded += loaded or 0
+                    route.result.mapped_by_sqlite += loaded or 0
+                    route.result.rows_read += count
+                    route.busy += time.perf_counter() - began
+                    if (loaded or 0) < count:
+                        await _idle(ahead)
+                        flagged = await self._flagged_work(
+                            route, target, reader, source, after, last
+                        )
+                        flagged.rows_read = route.result.rows_read
+                        await self._write(target, flagged)
+                    else:
+                        self._progress(route, route.result.rows_read)
+                after = last
+        finally:
+            await _idle(ahead)  # the reader's thread is done before the reader is reused
+
+    async def _chunk_work(
+        self,
+        route: _Route,
+        target: Target,
+        reader: SqliteSource,
+        source: SourceTable,
+        after: int,
+        last: int,
+    ) -> _Work:
+        """Every row of rowids ``(after, last]``, mapped by Python."""
+        native = route.native
+        assert native is not None
+        found = await asyncio.to_thread(
+            reader.rows_where,
+            source,
+            rows_sql(native.origin, native.source_columns),
+            (after, last),
+            native.source_columns,
+        )
+        work = await asyncio.to_thread(_map_rows, route, target, found)
+        route.result.rows_read += len(found)
+        work.rows_read = route.result.rows_read
+        return work
 
     async def _flagged_work(
         self,
@@ -1006,6 +1043,38 @@ def _binary_chunk(
     except (TypeError, ValueError, OverflowError) as exc:  # not a value the SQL promises
         raise _RestartStaged(DirectLoadRefused(table, f"binary COPY: {exc}")) from None
     return data, count, len(found), last
+
+
+def _chunk_ahead(
+    reader: SqliteSource, native: NativeLoad, after: int, rows: int
+) -> asyncio.Future[tuple[int | None, int, int, bool]]:
+    """:func:`_sqlite_chunk` started in a worker thread."""
+    return asyncio.ensure_future(asyncio.to_thread(_sqlite_chunk, reader, native, after, rows))
+
+
+async def _idle(ahead: asyncio.Future[Any] | None) -> None:
+    """Wait until ``ahead`` is done (its outcome is read later, or not at all)."""
+    if ahead is not None:
+        if not ahead.done():
+            await asyncio.wait({ahead})
+        if not ahead.cancelled():
+            ahead.exception()  # seen: an error is raised where it is awaited, if it is
+
+
+def _sqlite_chunk(
+    reader: SqliteSource, native: NativeLoad, after: int, rows: int
+) -> tuple[int | None, int, int, bool]:
+    """The native chunk of at most ``rows`` rows after rowid ``after`` (in a worker thread):
+    (its end rowid, None for the last chunk; its last rowid; its rows; True when every text
+    value in it is UTF-8, checked by one decode of each text column's values joined)."""
+    end = reader.chunk_end(native.origin, after, rows)
+    last = end if end is not None else 2**63 - 1
+    count = rows if end is not None else reader.count_range(native.origin, after, last)
+    texts = [c.field for c in native.columns if c.type == "text"]
+    if not count or not texts:
+        return end, last, count, True
+    joined = reader.query_one(chunk_sql(native.origin, texts), (after, last), native.origin)
+    return end, last, count, all_utf8(joined)
 
 
 def _new_fields(known: set[str], rows: list[dict[str, Any]]) -> dict[str, Any]:

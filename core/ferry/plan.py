@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .epochs import IntegerReading
 from .errors import PlanError
+from .textbytes import InvalidText
 from .textstyles import parse_style
 from .values import LogicalType
 
@@ -144,6 +145,9 @@ class ColumnSpec(_Model):
     #: what a value that fails parse_json or cast does: reject its row, or warn and use fallback
     on_error: Literal["reject", "warn"] = "reject"
     fallback: Any = None
+    #: text that is not valid UTF-8 (a SQLite source): reject the row, replace the bytes with
+    #: U+FFFD, or keep the bytes; None: the table's ``invalid_text``
+    invalid_text: InvalidText | None = None
 
     @property
     def has_const(self) -> bool:
@@ -174,6 +178,9 @@ class TableSpec(_Model):
     newer_by: str | None = None
     #: a rejected row (failed cast, violated constraint): skip it and go on, or stop the run
     on_reject: Literal["skip", "stop"] = "skip"
+    #: text that is not valid UTF-8 (a SQLite source): reject the row (None means reject too),
+    #: replace invalid bytes with U+FFFD, or keep the bytes (a SQLite target, a bytea column)
+    invalid_text: InvalidText | None = None
     #: target column -> source column name, or a full column spec
     columns: dict[str, ColumnSpec] = Field(default_factory=dict)
     #: also carry source columns not named in ``columns`` whose names fit the target

@@ -28,6 +28,7 @@ from .schema import FERRY_TABLES, TableInfo
 from .sources import SourceTable, open_source
 from .sources.sqlite import SqliteSource
 from .targetstyles import draft_styles, existing_styles
+from .textbytes import Census, note_invalid_text
 from .textstyles import Style, summarize
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -55,6 +56,8 @@ class FoundSource:
     problem: str = ""
     #: numbers in date/time columns of a SQLite source (:mod:`ferry.epochs`)
     numbers: list[NumberFinding] = field(default_factory=list)
+    #: text that is not UTF-8 the read met (SQLite): table -> column -> census
+    invalid_text: dict[str, dict[str, Census]] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -434,6 +437,7 @@ def scan_folder(
             if isinstance(reader, SqliteSource):
                 item.numbers = [n for t in item.tables for n in find_numbers(reader, t)]
                 _leave_numbers_to_their_note(item)
+            item.invalid_text = getattr(reader, "invalid_text", {})
         except Cancelled:
             raise Cancelled("Scan cancelled: nothing was written.") from None
         except FerryError as exc:
@@ -455,6 +459,13 @@ def scan_folder(
     numbers = [n for item in found if not item.problem for n in item.numbers]
     for table_spec in tables:
         _say_how_numbers_read(table_spec, numbers, existing, target.is_sqlite)
+    invalid = {
+        f"{item.spec.name}.{origin}": columns
+        for item in found
+        for origin, columns in item.invalid_text.items()
+    }
+    for table_spec in tables:
+        note_invalid_text(table_spec, invalid.get(table_spec.source, {}))
     plan = Plan(
         name=identifier(folder.name),
         target=target,

@@ -26,13 +26,14 @@ from .errors import PlanError
 from .fastcells import compile_cell, compile_general
 from .plan import ColumnSpec, TableSpec
 from .schema import TableInfo
+from .textbytes import BadText, resolve
 from .values import CastError, LogicalType, cast
 
 _PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 
 #: ColumnSpec fields a plain ``from`` column may set (any other field is a transform step)
 #: column options that keep a ``from`` column plain (a copy, cast to the column's type)
-PLAIN_FIELDS = frozenset({"from_", "cast", "on_error", "fallback", "integers"})
+PLAIN_FIELDS = frozenset({"from_", "cast", "on_error", "fallback", "integers", "invalid_text"})
 
 RowHook = Callable[[dict[str, Any]], dict[str, Any] | None]
 
@@ -287,6 +288,10 @@ class RowMapper:
         spec = column.spec
         if spec.from_ is not None:
             value = row.get(spec.from_)
+            if value.__class__ is BadText:
+                value, done = self._bad_text(column, value)
+                if done:
+                    return value
         elif spec.has_const:
             value = spec.const
         elif spec.now:
@@ -358,6 +363,22 @@ class RowMapper:
         if problem:
             self._pending.append(f"column {column.name!r}: {problem}")
         return result
+
+    def _bad_text(self, column: _Column, value: BadText) -> tuple[Any, bool]:
+        """Text that is not UTF-8, as the column's (else the table's) ``invalid_text`` says:
+        ``(value, done)``; done: the kept bytes, which no further step or cast changes."""
+        mode = column.spec.invalid_text or self.spec.invalid_text
+        try:
+            fixed, warning = resolve(value, mode, column.name)
+        except ValueError as exc:
+            raise RowRejected(str(exc)) from None
+        if warning:
+            self._pending.append(warning)  # said with the row's key once it is mapped
+        return fixed, mode == "bytes" and column.type in ("text", "bytes")
+
+    def invalid_text_modes(self) -> dict[str, str | None]:
+        """Each column's ``invalid_text`` (the column's, else the table's; None: reject)."""
+        return {c.name: c.spec.invalid_text or self.spec.invalid_text for c in self._columns}
 
     def _in_zone(self, value: Any) -> Any:
         if isinstance(value, datetime) and value.tzinfo is None and self.timezone is not None:

@@ -13,6 +13,7 @@ from ferry.errors import SourceError
 from ferry.plan import SourceSpec
 from ferry.sources import Batch, ParentLink, open_source
 from ferry.sources.sqlite import SqliteSource, sqlite_logical_type
+from ferry.textbytes import BadText
 
 
 def make_db(path: Path, script: str, *, wal: bool = False) -> Path:
@@ -436,17 +437,27 @@ def test_locked_database_is_a_source_error(
     assert caught.value.hint.startswith("Stop the application that uses it")
 
 
-def test_invalid_utf8_text_names_table_and_column(tmp_path: Path) -> None:
+def test_invalid_utf8_text_comes_as_its_bytes_in_order_and_is_counted(tmp_path: Path) -> None:
+    # The bad value is met in the second fetch: the read starts over, passing the rows given.
     db = make_db(
         tmp_path / "u.db",
-        "CREATE TABLE notes (id INTEGER, body TEXT); "
-        "INSERT INTO notes VALUES (1, 'fine'), (2, CAST(x'ff' AS TEXT));",
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); "
+        "INSERT INTO notes VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, CAST(x'ff' AS TEXT)), "
+        "(5, 'é');",
     )
-    with pytest.raises(SourceError) as caught:
-        read_all(reader(db, tmp_path))
-    assert caught.value.message == (
-        f"SQLite file {db}, table 'notes', column 'body': a value is text that is not valid UTF-8"
-    )
+    source = reader(db, tmp_path)
+    rows = [row for batch in source.batches(2) for row in batch.rows]
+    census = source.invalid_text["notes"]["body"]
+    source.close()
+    assert [(r["id"], r["body"]) for r in rows] == [
+        (1, "a"),
+        (2, "b"),
+        (3, "c"),
+        (4, BadText(b"\xff")),
+        (5, "é"),
+    ]
+    assert type(rows[3]["body"]) is BadText
+    assert (census.count, census.keys) == (1, ["id=4"])
 
 
 def test_declared_json_column_is_parsed(tmp_path: Path) -> None:

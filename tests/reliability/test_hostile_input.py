@@ -125,7 +125,7 @@ def test_an_integer_beyond_64_bits_into_a_bigint_column_rejects_only_that_row(
     assert sqlite_query(tmp_path / "app.db", "SELECT id, v FROM t") == [(2, 3)]
 
 
-def _invalid_utf8_plan(tmp_path: Path, native: bool) -> Path:
+def _invalid_utf8_plan(tmp_path: Path, native: bool, extra: str = "") -> Path:
     conn = sqlite3.connect(tmp_path / "src.db")
     conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT)")
     conn.execute("INSERT INTO items VALUES (1, CAST(X'FF41FE' AS TEXT)), (2, 'fine')")
@@ -134,7 +134,7 @@ def _invalid_utf8_plan(tmp_path: Path, native: bool) -> Path:
     plan = tmp_path / "ferry.toml"
     plan.write_text(
         PLAN.format(
-            url="sqlite:///app.db", kind="sqlite", path="src.db", source="data.items", key=""
+            url="sqlite:///app.db", kind="sqlite", path="src.db", source="data.items", key=extra
         )
         + f"\n[options]\nnative = {str(native).lower()}\n",
         encoding="utf-8",
@@ -142,27 +142,26 @@ def _invalid_utf8_plan(tmp_path: Path, native: bool) -> Path:
     return plan
 
 
-def test_invalid_utf8_inside_a_sqlite_source_is_copied_as_is_into_sqlite(tmp_path: Path) -> None:
-    # SQLite copying SQLite (a native load) moves the bytes it holds, valid UTF-8 or not.
-    plan = _invalid_utf8_plan(tmp_path, native=True)
+@pytest.mark.parametrize("native", [True, False], ids=["native", "python"])
+def test_invalid_utf8_inside_a_sqlite_source_rejects_its_row_by_key(
+    tmp_path: Path, native: bool
+) -> None:
+    # SQLite copying SQLite would move the bytes as they are: the chunk goes to Python, which
+    # rejects the row (invalid_text's default) as it does without the native load.
+    plan = _invalid_utf8_plan(tmp_path, native)
     result = CliRunner().invoke(cli, ["migrate", str(plan), "--no-backup", "-q"])
     assert result.exit_code == 0, result.stderr
-    conn = sqlite3.connect(tmp_path / "app.db")
-    try:
-        rows = conn.execute("SELECT id, CAST(v AS BLOB) FROM t ORDER BY id").fetchall()
-    finally:
-        conn.close()
-    assert rows == [(1, b"\xffA\xfe"), (2, b"fine")]
+    assert "id=1: column 'v': text is not valid UTF-8 (b'\\xffA\\xfe')" in result.stdout
+    assert sqlite_query(tmp_path / "app.db", "SELECT id, v FROM t") == [(2, "fine")]
 
 
-def test_invalid_utf8_inside_a_sqlite_source_is_a_clear_error(tmp_path: Path) -> None:
-    plan = _invalid_utf8_plan(tmp_path, native=False)
+def test_invalid_utf8_inside_a_sqlite_source_stops_a_stop_run_clearly(tmp_path: Path) -> None:
+    plan = _invalid_utf8_plan(tmp_path, native=True, extra='on_reject = "stop"')
 
     result = CliRunner().invoke(cli, ["migrate", str(plan), "--no-backup", "-q"])
 
-    line = assert_one_line_error(result.stderr, result.exit_code, 4)
-    assert f"{tmp_path / 'src.db'}, table 'items', column 'v'" in line
-    assert "not valid UTF-8" in line
+    line = assert_one_line_error(result.stderr, result.exit_code, 6)
+    assert "table t: row id=1 was rejected: column 'v': text is not valid UTF-8" in line
     assert not (tmp_path / "app.db").exists()
 
 

@@ -22,6 +22,7 @@ from ..batching import SIZING_ROWS, rows_per_batch
 from ..errors import SourceError
 from ..identifiers import quote
 from ..schema import FERRY_TABLES
+from ..textbytes import BadText, Census, decode_text, is_decode_error, tolerate
 from ..values import LogicalType
 from .base import Batch, ParentLink, SourceReader, SourceTable, order_parents_first
 
@@ -80,6 +81,8 @@ class SqliteSource(SourceReader):
         self._conn: sqlite3.Connection | None = None
         #: source tables another reader already loads (:mod:`ferry.nativeload`): not read
         self.skip_tables: set[str] = set()
+        #: text values that are not UTF-8 met while reading: table -> column -> census
+        self.invalid_text: dict[str, dict[str, Census]] = {}
 
     # ------------------------------------------------------------------ public interface
 
@@ -147,16 +150,23 @@ class SqliteSource(SourceReader):
 
     def query_one(self, sql: str, params: tuple[Any, ...], table: str) -> tuple[Any, ...]:
         """One row of ``sql`` (read inside :meth:`begin`'s transaction)."""
-        conn = self.begin()
-        with self._errors(table):
-            row: tuple[Any, ...] | None = conn.execute(sql, params).fetchone()
-        return row if row is not None else ()
+        rows = self._fetch_all(sql, params, table)
+        return rows[0] if rows else ()
 
     def query_all(self, sql: str, params: tuple[Any, ...], table: str) -> list[tuple[Any, ...]]:
         """Every row of ``sql`` (read inside :meth:`begin`'s transaction)."""
+        return self._fetch_all(sql, params, table)
+
+    def _fetch_all(self, sql: str, params: tuple[Any, ...], table: str) -> list[tuple[Any, ...]]:
+        """Every row of ``sql``; text that is not UTF-8 comes as :class:`BadText`."""
         conn = self.begin()
-        with self._errors(table):
+        try:
             rows: list[tuple[Any, ...]] = conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            if not (is_decode_error(exc) and tolerate(conn)):
+                raise self._translate(exc, table) from exc
+            with self._errors(table):
+                rows = conn.execute(sql, params).fetchall()
         return rows
 
     def has_rowid(self, table: str) -> bool:
@@ -199,9 +209,7 @@ class SqliteSource(SourceReader):
         self, table: SourceTable, sql: str, params: tuple[Any, ...], names: list[str]
     ) -> list[dict[str, Any]]:
         """Rows of ``sql`` (columns ``names`` of ``table``) as the reader gives them."""
-        conn = self.begin()
-        with self._errors(table.origin):
-            found = conn.execute(sql, params).fetchall()
+        found = self._fetch_all(sql, params, table.origin)
         rows = [dict(zip(names, row, strict=True)) for row in found]
         json_columns = [n for n in names if table.columns.get(n) == "json"]
         if json_columns:
@@ -404,12 +412,19 @@ class SqliteSource(SourceReader):
         # The first rows are a small batch that sizes the others: wide rows (long texts)
         # make smaller batches, so memory stays flat whatever the row width.
         fetch = min(batch_size, SIZING_ROWS)
+        done = 0
         try:
             while True:
-                with self._errors(table.origin):
+                try:
                     chunk: list[tuple[Any, ...]] = cursor.fetchmany(fetch)
+                except sqlite3.Error as exc:
+                    cursor = self._read_again(conn, exc, cursor, select, done, table.origin)
+                    continue
                 if not chunk:
                     return
+                if conn.text_factory is decode_text:
+                    self._count_invalid(table, names, chunk, done)
+                done += len(chunk)
                 if fetch == SIZING_ROWS and fetch < batch_size:
                     fetch = rows_per_batch(chunk, batch_size)
                 rows = [dict(zip(names, row, strict=True)) for row in chunk]
@@ -419,6 +434,43 @@ class SqliteSource(SourceReader):
         finally:
             with suppress(sqlite3.Error):
                 cursor.close()
+
+    def _read_again(
+        self,
+        conn: sqlite3.Connection,
+        exc: sqlite3.Error,
+        cursor: sqlite3.Cursor,
+        select: str,
+        done: int,
+        table: str,
+    ) -> sqlite3.Cursor:
+        """After text that is not UTF-8 stopped a read: read the text through
+        :func:`~ferry.textbytes.decode_text` from now on, run ``select`` again (same snapshot,
+        same statement: same order) and pass the ``done`` rows already given."""
+        if not (is_decode_error(exc) and tolerate(conn)):
+            raise self._translate(exc, table) from exc
+        with suppress(sqlite3.Error):
+            cursor.close()
+        with self._errors(table):
+            cursor = conn.execute(select)
+            while done > 0 and (passed := len(cursor.fetchmany(min(done, 10_000)))):
+                done -= passed
+        return cursor
+
+    def _count_invalid(
+        self, table: SourceTable, names: list[str], chunk: list[tuple[Any, ...]], done: int
+    ) -> None:
+        """Count the chunk's text values that are not UTF-8, per column, with the first keys
+        (for ``ferry init``'s notes)."""
+        key = [names.index(k) for k in table.key if k in names]
+        found = self.invalid_text.setdefault(table.origin, {})
+        for number, row in enumerate(chunk, start=done + 1):
+            for index, value in enumerate(row):
+                if value.__class__ is BadText:
+                    shown = (
+                        ", ".join(f"{names[k]}={row[k]!r}" for k in key) if key else f"row {number}"
+                    )
+                    found.setdefault(names[index], Census()).add(shown)
 
 
 def _parse_json_columns(rows: list[dict[str, Any]], columns: list[str]) -> None:

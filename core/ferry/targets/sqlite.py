@@ -28,6 +28,7 @@ from ..fastcells import utc_text_adapter
 from ..identifiers import quote
 from ..plan import TargetSpec
 from ..schema import ColumnInfo, TableInfo, create_table_ddl
+from ..textbytes import decode_text
 from ..values import decimal_text, identity, json_text, parse_timestamp, to_utc_naive
 from .base import (
     NATIVE_SCHEMA,
@@ -160,6 +161,9 @@ class SqliteTarget(Target):
         self.engine = engine
         try:
             self._conn = await engine.connect()
+            # Text that is not UTF-8 (an app's, or copied by an older Ferry) is read as its
+            # bytes instead of stopping every verify and re-run (:mod:`ferry.textbytes`).
+            (await self._driver()).text_factory = decode_text
             await self._conn.begin()
             # Reading the schema proves the file is a database (a text file fails here).
             await self._conn.exec_driver_sql("SELECT count(*) FROM sqlite_master")
