@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .textbytes import BadText
 from .values import LogicalType, TypeTracker, merge_types, value_type
 
 #: examples kept per column and kind
@@ -54,6 +55,8 @@ class EvidenceTracker(TypeTracker):
             types[name] = merge_types(types.get(name), kind)
             if kind is None:
                 continue
+            if isinstance(value, BadText):
+                kind = "text"  # text all the same: its bytes get their own note (invalid_text)
             slot = (name, kind)
             seen = counts.get(slot, 0)
             counts[slot] = seen + 1
