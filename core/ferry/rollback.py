@@ -75,8 +75,22 @@ async def rollback(
 
     Raises BackupError when the backup is not intact or does not belong to the plan's target
     (nothing touched), TargetError when the target cannot be reached or refuses (nothing
-    changed: a PostgreSQL restore is one transaction), Cancelled before the target is changed.
+    changed: a PostgreSQL restore is one transaction), TargetBusyError while another Ferry run
+    writes to the target (:mod:`ferry.runlock`), Cancelled before the target is changed.
     """
+    from .runlock import hold_target_async
+
+    async with hold_target_async(plan.target, plan.base_dir, emit=emit, cancel=cancel):
+        return await _rollback(plan, backup_id, restore_sources, emit, cancel)
+
+
+async def _rollback(
+    plan: Plan,
+    backup_id: str | None,
+    restore_sources: bool,
+    emit: Emit,
+    cancel: CancelToken | None,
+) -> RollbackResult:
     import time
 
     cancel = cancel or CancelToken()

@@ -17,7 +17,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-from faultkit import FerryProcess, assert_one_line_error, pg_exec, pg_query, sqlite_query
+from faultkit import (
+    FerryProcess,
+    assert_one_line_error,
+    ferry_run,
+    pg_exec,
+    pg_query,
+    sqlite_query,
+)
 
 from ferry.runlock import FERRY_NAMESPACE
 
@@ -160,3 +167,20 @@ def test_a_second_run_on_a_sqlite_target_stops_at_once_naming_the_first(
     assert not lock_file.exists()  # removed when the first run ended
     assert sqlite_query(tmp_path / "app.db", "SELECT count(*) FROM jobs") == [(50,)]
     assert sqlite_query(tmp_path / "app.db", "SELECT count(*) FROM ferry_runs") == [(1,)]
+
+
+def test_a_rollback_while_a_run_writes_stops_at_once_and_restores_nothing(
+    pg_url: str, tmp_path: Path
+) -> None:
+    plan = write_plan(tmp_path, pg_url, pg_url)
+    assert ferry_run("backup", plan, cwd=tmp_path).returncode == 0
+    with source_locked(pg_url):
+        first = first_run_holding_the_lock(plan, pg_url)
+        rollback = FerryProcess(["rollback", str(plan), "--yes"], cwd=tmp_path)
+        code = rollback.wait()
+        assert first.proc.poll() is None
+
+    line = assert_one_line_error(rollback.stderr, code, 9)
+    assert line.startswith(f"error: another Ferry run (pid {first.proc.pid}, host ")
+    assert first.wait() == 0, first.stderr
+    assert pg_query(pg_url, "SELECT count(*) FROM jobs") == [(50,)]  # not rolled back
