@@ -91,7 +91,17 @@ class _PgLock:
         self._conn: Any = None
 
     def try_acquire(self) -> Holder | None:
-        """None when the lock is now held, else who holds it."""
+        """None when the lock is now held (or cannot be had: the run's own connect then says
+        why, as before), else who holds it."""
+        import psycopg
+
+        try:
+            return self._try()
+        except psycopg.Error:  # the lock session broke: the run's own session reports it
+            self.release()
+            return None
+
+    def _try(self) -> Holder | None:
         if self._conn is None:
             me = _me()
             tag = f"ferry-run {me.pid} {me.started} {me.host}"
@@ -202,8 +212,26 @@ def _lock_for(spec: TargetSpec, base_dir: Path) -> _PgLock | _FileLock:
 
 def _known(holder: Holder, tries: int) -> bool:
     """Whether to act on ``holder``: it said who it is, or stayed silent too long (a holder
-    that said nothing has usually just freed the lock or not yet written its name)."""
-    return bool(holder.pid or holder.host) or tries >= _SILENT_TRIES
+    that said nothing has usually just freed the lock or not yet written its name). A holder
+    on this machine whose process is gone (killed a moment ago: the server has not yet ended
+    its session) is waited for the same way."""
+    if tries >= _SILENT_TRIES:
+        return True
+    if holder.pid and holder.host == socket.gethostname() and not _alive(holder.pid):
+        return False
+    return bool(holder.pid or holder.host)
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill would terminate it there: assume it lives
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: it exists
+        return True
+    return True
 
 
 def _waiting(holder: Holder, target: str) -> str:

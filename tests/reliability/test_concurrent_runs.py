@@ -11,6 +11,7 @@ proof that it did not wait for it.
 from __future__ import annotations
 
 import re
+import signal
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -184,3 +185,19 @@ def test_a_rollback_while_a_run_writes_stops_at_once_and_restores_nothing(
     assert line.startswith(f"error: another Ferry run (pid {first.proc.pid}, host ")
     assert first.wait() == 0, first.stderr
     assert pg_query(pg_url, "SELECT count(*) FROM jobs") == [(50,)]  # not rolled back
+
+
+def test_the_lock_of_a_killed_run_frees_itself_and_the_next_run_completes(
+    pg_url: str, tmp_path: Path
+) -> None:
+    plan = write_plan(tmp_path, pg_url, pg_url)
+    with source_locked(pg_url):
+        first = first_run_holding_the_lock(plan, pg_url)
+        first.signal(signal.SIGKILL)
+        assert first.wait() == -signal.SIGKILL
+
+    second = FerryProcess(["migrate", str(plan), "-q"], cwd=tmp_path)
+
+    assert second.wait() == 0, second.stderr
+    assert pg_query(pg_url, "SELECT count(*) FROM jobs") == [(50,)]
+    assert lock_holders(pg_url) == []
