@@ -17,6 +17,8 @@ DEFAULT_PASSWORD_ENV = "FERRY_PASSWORD"
 _PASSWORD_KEYS = frozenset({"password", "pgpassword", "passwd", "pwd"})
 #: a password set inside another value: ``options=-c password=…``, a conninfo in ``dbname``
 _PASSWORD_SETTING = re.compile(r"(?:password|passwd|pwd)\s*=", re.IGNORECASE)
+#: ``scheme://user:password@`` found in text that does not parse as a URL
+_USERINFO_PASSWORD = re.compile(r"://[^\s:/@]*:[^\s/]+@")
 #: where to keep a password instead (the hint of every refusal)
 PASSWORD_HINT = (
     "set FERRY_PASSWORD (or the variable named by password_env), use `ferry password set URL` "
@@ -34,7 +36,8 @@ def password_spellings(url: str) -> list[str]:
         parts = urlsplit(text)
         userinfo_password = parts.password
     except ValueError:  # e.g. an unbalanced IPv6 bracket: judge the text as a whole
-        return ["the URL"] if _PASSWORD_SETTING.search(text) else []
+        hidden = _PASSWORD_SETTING.search(text) or _USERINFO_PASSWORD.search(text)
+        return ["the password in the URL"] if hidden else []
     found: list[str] = []
     if userinfo_password:
         found.append("the password after 'user:' in 'user:…@host'")

@@ -262,6 +262,7 @@ PASSWORD_SPELLINGS = [
     "postgresql://app@db/app?%50GPASSWORD=hunter2",
     "postgresql://app@db/app?options=-c%20password%3Dhunter2",
     "postgresql+psycopg://app@db/app?options=-cpassword=hunter2",
+    "postgresql://app:hunter2@[::1/app",  # not even a valid URL: still refused, not echoed
 ]
 
 
