@@ -159,6 +159,22 @@ def _shape_problem(item: dict[str, Any]) -> str | None:
     return None
 
 
+def _foreign_target(target: Any, item: dict[str, Any]) -> str | None:
+    """Why a target entry names a file other than the backup's own target, or None. Rollback
+    writes (or, for an ``absent`` entry, deletes) that file: it must be the target itself."""
+    if item["role"] != "target" or "original" not in item:
+        return None
+    kind = target.get("kind") if isinstance(target, dict) else None
+    if kind != "sqlite":
+        return f"names a file, but the backup's target is {kind or 'not named'}"
+    if item["original"] != target.get("location"):
+        return (
+            f"is not the backup's target {target.get('location')}: a rollback would write or "
+            "remove another file"
+        )
+    return None
+
+
 def verify_backup(path: str | Path) -> BackupCheck:
     """Re-read every stored file and compare size and SHA-256 with the manifest.
 
@@ -180,7 +196,7 @@ def verify_backup(path: str | Path) -> BackupCheck:
         if not isinstance(item, dict) or item.get("role") not in ("source", "target"):
             check.problems.append(f"manifest item {number} is not a source or target entry")
             continue
-        shape = _shape_problem(item)
+        shape = _shape_problem(item) or _foreign_target(manifest["target"], item)
         if shape is not None:
             check.problems.append(f"manifest item {number} ({_label(item)}) {shape}")
             continue

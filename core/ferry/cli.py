@@ -16,7 +16,7 @@ import os
 import shutil
 import signal
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, TypeVar
@@ -469,6 +469,26 @@ def _engine_run(plan: Plan, preview: bool, as_json: bool, quiet: bool, **options
         )
 
 
+@contextlib.contextmanager
+def _target_locked(plan: Plan, wait: bool) -> Iterator[None]:
+    """Hold the target's run lock across the command's steps (backup and migration): a second
+    run stops at once with who holds it (exit 9), or with ``--wait`` says so and waits."""
+    from .runlock import hold_target
+
+    def notify(message: str) -> None:
+        err.print(f"[yellow]waiting:[/] {escape(message)}", soft_wrap=True)
+
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(hold_target(plan.target, plan.base_dir, wait=wait, notify=notify))
+        except FerryError as exc:
+            _fail(exc)
+        yield
+
+
+_WAIT_HELP = "When another Ferry run is writing to the target, wait for it (else exit 9 at once)."
+
+
 @cli.command(name="migrate")
 @click.argument("plan_file", metavar="PLAN")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (for scripts).")
@@ -484,13 +504,15 @@ def _engine_run(plan: Plan, preview: bool, as_json: bool, quiet: bool, **options
     is_flag=True,
     help="Do not back up the sources and the target first (not recommended).",
 )
+@click.option("--wait", is_flag=True, help=_WAIT_HELP)
 def migrate_command(
-    plan_file: str, as_json: bool, rejects: Path | None, quiet: bool, no_backup: bool
+    plan_file: str, as_json: bool, rejects: Path | None, quiet: bool, no_backup: bool, wait: bool
 ) -> None:
     """Back up, then run the plan: every table in one transaction, journaled in ferry_runs."""
     plan = _load(plan_file)
-    backup = None if no_backup else _backup_first(plan, quiet=quiet or as_json)
-    result = _engine_run(plan, preview=False, as_json=as_json, quiet=quiet, backup=backup)
+    with _target_locked(plan, wait):
+        backup = None if no_backup else _backup_first(plan, quiet=quiet or as_json)
+        result = _engine_run(plan, preview=False, as_json=as_json, quiet=quiet, backup=backup)
     if rejects is not None:
         try:
             _write_rejects(result, rejects)
@@ -548,6 +570,7 @@ def _backup_first(plan: Plan, quiet: bool) -> dict[str, Any]:
     help="Read only the first N rows of each source table (for sources too large to "
     "preview whole); the counts then describe the sample.",
 )
+@click.option("--wait", is_flag=True, help=_WAIT_HELP)
 def preview(
     plan_file: str,
     as_json: bool,
@@ -555,18 +578,20 @@ def preview(
     diff_tables: tuple[str, ...],
     diff_limit: int,
     sample: int | None,
+    wait: bool,
 ) -> None:
     """Run the whole migration inside a transaction and roll it back: exact counts."""
     plan = _load(plan_file)
-    result = _engine_run(
-        plan,
-        preview=True,
-        as_json=as_json,
-        quiet=quiet,
-        diff_tables=diff_tables,
-        diff_limit=diff_limit,
-        sample=sample,
-    )
+    with _target_locked(plan, wait):
+        result = _engine_run(
+            plan,
+            preview=True,
+            as_json=as_json,
+            quiet=quiet,
+            diff_tables=diff_tables,
+            diff_limit=diff_limit,
+            sample=sample,
+        )
     if as_json:
         out.print_json(json.dumps(result.to_dict(), default=str))
         return

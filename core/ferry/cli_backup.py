@@ -20,7 +20,7 @@ from rich.table import Table
 from .backup import BackupError, create_backup
 from .backupcheck import list_backups, verify_backup
 from .events import Event, StepStarted
-from .rollback import rollback
+from .rollback import outside_plan, rollback
 
 
 def _cli() -> ModuleType:
@@ -85,9 +85,17 @@ def _describe_item(item: dict[str, Any]) -> str:
 
 @backup.command(name="verify")
 @click.argument("backup_dir", metavar="BACKUP_DIR")
-def backup_verify(backup_dir: str) -> None:
+@click.option(
+    "--plan",
+    "plan_file",
+    metavar="PLAN",
+    help="Also check that the backup is of this plan's target and sources.",
+)
+def backup_verify(backup_dir: str, plan_file: str | None) -> None:
     """Re-read every file of a backup and compare it with the manifest (exit 8 if not intact)."""
     check = verify_backup(backup_dir)
+    if plan_file is not None and check.manifest is not None:
+        check.problems += outside_plan(_cli()._load(plan_file), check.manifest)
     if check.ok:
         _cli().out.print(
             f"[green]intact:[/] backup {escape(check.id)}, {check.checked} files, "

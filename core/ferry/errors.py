@@ -45,6 +45,12 @@ class TargetError(FerryError):
     exit_code = 5
 
 
+class TargetBusyError(TargetError):
+    """Another Ferry run holds the target's run lock (:mod:`ferry.runlock`)."""
+
+    exit_code = 9
+
+
 class RejectedRowsError(FerryError):
     """Rows were rejected and the plan says to stop on the first rejection."""
 

@@ -52,6 +52,7 @@ from .rerun import (
     table_state,
 )
 from .results import Reject, RunResult, TableResult
+from .runlock import hold_target_async
 from .schema import ColumnInfo, TableInfo, check_names, dependency_order
 from .sources import SourceReader, SourceTable
 from .sources.merge import MergeSource
@@ -138,6 +139,7 @@ async def migrate(
     sample: int | None = None,
     backup: Mapping[str, Any] | None = None,
     write_reports: bool = True,
+    wait: bool = False,
 ) -> RunResult:
     """Run the plan; with ``preview=True`` do everything and roll back.
 
@@ -147,6 +149,8 @@ async def migrate(
     counts then describe the sample. ``backup`` (``id``, ``path``, ``manifest_sha256`` of the
     backup taken before) is journaled and reported with the run. With ``write_reports`` the
     run's HTML and JSON report go to the plan's report folder; the journal links to it.
+    The target's run lock (:mod:`ferry.runlock`) is taken first: when another Ferry run holds
+    it, this raises :class:`~ferry.errors.TargetBusyError` at once, or with ``wait`` waits.
 
     Raises a :class:`~ferry.errors.FerryError` (the target then is unchanged) on bad input,
     refused connections, a stop-on-reject or conflict rule, or :class:`Cancelled`.
@@ -159,6 +163,7 @@ async def migrate(
     run.backup = dict(backup) if backup else None
     run.result.backup_id = str(backup["id"]) if backup else None
     run.write_reports = write_reports
+    run.wait = wait
     return await run.execute()
 
 
@@ -173,6 +178,7 @@ class _Run:
         self.sample: int | None = None
         self.backup: dict[str, Any] | None = None
         self.write_reports = False
+        self.wait = False
         self.started_at = datetime.now(UTC)
         self.result = RunResult(
             run_id=uuid.uuid4().hex[:16],
@@ -248,6 +254,13 @@ class _Run:
             )
         kind: ReportKind = "preview" if self.preview else "migrate"
         folder = self.plan.resolve(self.plan.report.dir)
+        target = self.plan.target
+        async with hold_target_async(
+            target, self.plan.base_dir, wait=self.wait, emit=self.emit, cancel=self.cancel
+        ):
+            return await self._execute_locked(kind, folder)
+
+    async def _execute_locked(self, kind: ReportKind, folder: Path) -> RunResult:
         try:
             await self._execute(kind, folder)
         except FerryError as exc:

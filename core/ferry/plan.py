@@ -435,16 +435,13 @@ def _check_no_password(url: str) -> None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
+    from .secrets import refuse_password
+
+    refuse_password(url)  # first: the messages below echo the URL
     try:
-        parsed = make_url(url)
+        make_url(url)
     except ArgumentError as exc:
         raise ValueError(f"not a database URL: {url!r}") from exc
-    if parsed.password:
-        raise ValueError(
-            "the URL holds a password; plans never store secrets. Remove it and set "
-            "FERRY_PASSWORD (or the variable named by password_env), use `ferry password set`, "
-            "or ~/.pgpass"
-        )
 
 
 def _did_you_mean(word: str, options: list[str]) -> str:

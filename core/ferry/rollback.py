@@ -75,8 +75,22 @@ async def rollback(
 
     Raises BackupError when the backup is not intact or does not belong to the plan's target
     (nothing touched), TargetError when the target cannot be reached or refuses (nothing
-    changed: a PostgreSQL restore is one transaction), Cancelled before the target is changed.
+    changed: a PostgreSQL restore is one transaction), TargetBusyError while another Ferry run
+    writes to the target (:mod:`ferry.runlock`), Cancelled before the target is changed.
     """
+    from .runlock import hold_target_async
+
+    async with hold_target_async(plan.target, plan.base_dir, emit=emit, cancel=cancel):
+        return await _rollback(plan, backup_id, restore_sources, emit, cancel)
+
+
+async def _rollback(
+    plan: Plan,
+    backup_id: str | None,
+    restore_sources: bool,
+    emit: Emit,
+    cancel: CancelToken | None,
+) -> RollbackResult:
     import time
 
     cancel = cancel or CancelToken()
@@ -116,7 +130,10 @@ async def rollback(
     if kind == "sqlite":
         item = targets[0]
         emit(StepStarted("rollback", f"target {location}"))
-        restored, proof = await asyncio.to_thread(_restore_sqlite_target, folder, item)
+        # The plan's path, never the manifest's (which verify_backup found equal to it).
+        restored, proof = await asyncio.to_thread(
+            _restore_sqlite_target, folder, item, Path(location)
+        )
         result.restored.append(restored)
         result.proof.append(proof)
     else:
@@ -224,8 +241,7 @@ def _replace_file(stored: Path, dest: Path, mode: int | None) -> None:
         fsync_path(dest.parent)
 
 
-def _restore_sqlite_target(folder: Path, item: dict[str, Any]) -> tuple[str, str]:
-    target = Path(str(item["original"]))
+def _restore_sqlite_target(folder: Path, item: dict[str, Any], target: Path) -> tuple[str, str]:
     if item.get("state") == "absent":
         try:
             for path in [target, *_companions(target)]:
@@ -267,6 +283,24 @@ def _restore_sqlite_target(folder: Path, item: dict[str, Any]) -> tuple[str, str
         f"{target}: restored from {item['stored']}",
         f"{target}: content SHA-256 {digest} (as backed up)",
     )
+
+
+def outside_plan(plan: Plan, manifest: dict[str, Any]) -> list[str]:
+    """What a verified backup's manifest names that is not the plan's: another target, a
+    source file none of the plan's sources reads (``ferry backup verify --plan``)."""
+    kind, location = _target_location(plan)
+    recorded = manifest.get("target") or {}
+    problems = []
+    if (recorded.get("kind"), recorded.get("location")) != (kind, location):
+        problems.append(
+            f"the backup was taken of {recorded.get('kind')} target {recorded.get('location')}, "
+            f"but the plan's target is {kind} {location}"
+        )
+    for item in manifest.get("items", []):
+        original = str(item.get("original", ""))
+        if item.get("role") == "source" and not _plan_reads(plan, original):
+            problems.append(f"source {original} is none of the plan's sources")
+    return problems
 
 
 def _plan_reads(plan: Plan, original: str) -> bool:

@@ -4,12 +4,63 @@ or libpq's own ``~/.pgpass`` / ``PGPASSWORD`` (used when Ferry passes no passwor
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy.engine import URL
 
 KEYRING_SERVICE = "ferry"
 DEFAULT_PASSWORD_ENV = "FERRY_PASSWORD"
+
+#: query keys that hand libpq (or a driver) a password; compared lower-cased, percent-decoded
+_PASSWORD_KEYS = frozenset({"password", "pgpassword", "passwd", "pwd"})
+#: a password set inside another value: ``options=-c password=…``, a conninfo in ``dbname``
+_PASSWORD_SETTING = re.compile(r"(?:password|passwd|pwd)\s*=", re.IGNORECASE)
+#: ``scheme://user:password@`` found in text that does not parse as a URL
+_USERINFO_PASSWORD = re.compile(r"://[^\s:/@]*:[^\s/]+@")
+#: where to keep a password instead (the hint of every refusal)
+PASSWORD_HINT = (
+    "set FERRY_PASSWORD (or the variable named by password_env), use `ferry password set URL` "
+    "(the OS keyring), or ~/.pgpass"
+)
+
+
+def password_spellings(url: str) -> list[str]:
+    """Where ``url`` carries a password, each place named without its value (``user:…@host``,
+    ``?password=``, ``?options=``); empty when it carries none. Every spelling libpq or a driver
+    would read counts: the userinfo, a query key in any case or percent-encoding, and a
+    ``password=`` setting inside another query value."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        userinfo_password = parts.password
+    except ValueError:  # e.g. an unbalanced IPv6 bracket: judge the text as a whole
+        hidden = _PASSWORD_SETTING.search(text) or _USERINFO_PASSWORD.search(text)
+        return ["the password in the URL"] if hidden else []
+    found: list[str] = []
+    if userinfo_password:
+        found.append("the password after 'user:' in 'user:…@host'")
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        name = key.strip().lower()
+        if name in _PASSWORD_KEYS:
+            found.append(f"the query's {name!r}")
+        elif _PASSWORD_SETTING.search(value):
+            found.append(f"the password setting in the query's {name!r}")
+    if not parts.scheme and not found and _PASSWORD_SETTING.search(text):
+        found.append("the 'password=' setting")  # a keyword/value conninfo, not a URL
+    return found
+
+
+def refuse_password(url: str) -> None:
+    """Raise ValueError (naming where, never the value, with the hint) when ``url`` holds a
+    password in any spelling: plans, ``--target`` and the wizard never keep one."""
+    found = password_spellings(url)
+    if found:
+        raise ValueError(
+            "the URL holds a password; plans never store secrets. "
+            f"Remove {' and '.join(dict.fromkeys(found))} and {PASSWORD_HINT}"
+        )
 
 
 def keyring_account(url: URL) -> str:

@@ -252,6 +252,66 @@ def test_source_url_with_a_password_is_refused() -> None:
     assert "hunter2" not in message
 
 
+# Every spelling libpq or a driver reads a password from; the secret is always "hunter2".
+PASSWORD_SPELLINGS = [
+    "postgresql://app:hunter2@db/app",
+    "postgresql://app@db/app?password=hunter2",
+    "postgresql://app@db/app?sslmode=require&PASSWORD=hunter2",
+    "postgresql://app@db/app?PassWord=hunter2",
+    "postgresql://app@db/app?%70assword=hunter2",
+    "postgresql://app@db/app?%50GPASSWORD=hunter2",
+    "postgresql://app@db/app?options=-c%20password%3Dhunter2",
+    "postgresql+psycopg://app@db/app?options=-cpassword=hunter2",
+    "postgresql://app:hunter2@[::1/app",  # not even a valid URL: still refused, not echoed
+]
+
+
+@pytest.mark.parametrize("url", PASSWORD_SPELLINGS)
+def test_a_plan_file_with_a_password_in_the_target_url_is_refused(tmp_path: Path, url: str) -> None:
+    plan_file = tmp_path / "ferry.toml"
+    plan_file.write_text(
+        f'[target]\nurl = "{url}"\n\n'
+        '[[sources]]\nname = "jobs"\nkind = "json"\npath = "jobs.json"\n\n'
+        '[[tables]]\nname = "jobs"\nsource = "jobs"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(PlanError) as caught:
+        load_plan(plan_file)
+    assert caught.value.message.startswith(
+        f"{plan_file} is not a valid plan: target.url: the URL holds a password; "
+        "plans never store secrets. Remove the "
+    )
+    assert "FERRY_PASSWORD" in caught.value.message
+    assert "ferry password set URL" in caught.value.message
+    assert "hunter2" not in caught.value.message
+
+
+@pytest.mark.parametrize("url", PASSWORD_SPELLINGS)
+def test_a_postgres_source_url_with_a_password_is_refused(url: str) -> None:
+    message = problem(
+        lambda d: d["sources"].append({"name": "old", "kind": "postgres", "url": url})
+    )
+    assert message.startswith(
+        'ferry.toml is not a valid plan: sources[1] ("old"): the URL holds a password'
+    )
+    assert "hunter2" not in message
+
+
+def test_the_refusal_names_where_the_password_is() -> None:
+    message = problem(
+        lambda d: d.update(target={"url": "postgresql://app@db/app?options=-c%20password%3Dx"})
+    )
+    assert "Remove the password setting in the query's 'options' and set FERRY_PASSWORD" in (
+        message
+    )
+
+
+def test_a_password_file_or_options_without_a_password_are_accepted() -> None:
+    url = "postgresql://app@db/app?passfile=/home/app/.pgpass&options=-csearch_path%3Dapp"
+    data = copy.deepcopy(BASE) | {"target": {"url": url}}
+    assert plan_from_dict(data, Path(".")).target.url == url
+
+
 def test_url_without_password_is_accepted() -> None:
     data = copy.deepcopy(BASE) | {"target": {"url": "postgresql://app@db:5432/app"}}
     assert plan_from_dict(data, Path(".")).target.url == "postgresql://app@db:5432/app"

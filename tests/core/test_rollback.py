@@ -473,3 +473,120 @@ def test_ferry_rollback_to_a_tampered_backup_exits_8_naming_the_file(tmp_path: P
 
     assert result.exit_code == 8
     assert "sources/000-jobs.json: SHA-256 differs from the manifest" in result.stderr
+
+
+# -- rollback acts only on the plan's own target ---------------------------------------------
+
+
+def other_database(folder: Path) -> Path:
+    """A SQLite file that is no part of the plan, with its own journal beside it."""
+    other = folder / "elsewhere" / "other.db"
+    other.parent.mkdir()
+    sqlite_exec(other, "CREATE TABLE mine (x)", "INSERT INTO mine VALUES ('keep me')")
+    Path(f"{other}-journal").write_bytes(b"")
+    return other
+
+
+def point_target_entry_at(made_path: Path, other: Path) -> int:
+    """Edit the manifest's target entry to name ``other``; the entry's number."""
+    data = manifest(made_path)
+    number = next(n for n, i in enumerate(data["items"]) if i["role"] == "target")
+    data["items"][number]["original"] = str(other)
+    rewrite_manifest(made_path, data)
+    return number
+
+
+def test_a_manifest_whose_target_entry_names_another_file_is_refused(tmp_path: Path) -> None:
+    plan = load(make_app(tmp_path))
+    made = backup(plan)
+    other = other_database(tmp_path)
+    before_other = other.read_bytes()
+    number = point_target_entry_at(made.path, other)
+    change_target(tmp_path / "app.db")
+    changed = dump(tmp_path / "app.db")
+
+    with pytest.raises(BackupError) as caught:
+        roll(plan)
+
+    assert caught.value.message == (
+        f"backup {made.path} is refused for rollback: manifest item {number} ({other}) is not "
+        f"the backup's target {tmp_path / 'app.db'}: a rollback would write or remove another "
+        "file"
+    )
+    assert other.read_bytes() == before_other
+    assert dump(tmp_path / "app.db") == changed
+
+
+def test_an_absent_target_entry_naming_another_file_deletes_nothing(tmp_path: Path) -> None:
+    plan = load(make_app(tmp_path))
+    (tmp_path / "app.db").unlink()
+    made = backup(plan)  # the target is absent: rollback would remove it
+    asyncio.run(migrate(plan))
+    other = other_database(tmp_path)
+    point_target_entry_at(made.path, other)
+
+    with pytest.raises(BackupError) as caught:
+        roll(plan)
+
+    assert "a rollback would write or remove another file" in caught.value.message
+    assert other.exists() and Path(f"{other}-journal").exists()
+    assert sqlite_rows(other, "SELECT x FROM mine") == [("keep me",)]
+    assert (tmp_path / "app.db").exists()  # the plan's target is left as the migration made it
+
+
+def test_ferry_rollback_to_a_backup_naming_another_file_exits_8_and_says_no_rolled_back(
+    tmp_path: Path,
+) -> None:
+    plan_file = make_app(tmp_path)
+    made = backup(load(plan_file))
+    other = other_database(tmp_path)
+    before_other = other.read_bytes()
+    point_target_entry_at(made.path, other)
+
+    result = ferry("rollback", plan_file, "--yes")
+
+    assert result.exit_code == 8
+    assert "Rolled back" not in result.stdout
+    assert "a rollback would write or remove another file" in result.stderr
+    assert other.read_bytes() == before_other
+
+
+def test_ferry_backup_verify_does_not_call_a_backup_naming_another_file_intact(
+    tmp_path: Path,
+) -> None:
+    made = backup(load(make_app(tmp_path)))
+    other = other_database(tmp_path)
+    number = point_target_entry_at(made.path, other)
+
+    result = ferry("backup", "verify", made.path)
+
+    assert result.exit_code == 8
+    assert result.stderr.splitlines()[:2] == [
+        f"not intact: {made.path}",
+        f"  manifest item {number} ({other}) is not the backup's target {tmp_path / 'app.db'}: "
+        "a rollback would write or remove another file",
+    ]
+
+
+def test_ferry_backup_verify_with_the_plan_refuses_a_backup_moved_to_another_target(
+    tmp_path: Path,
+) -> None:
+    plan_file = make_app(tmp_path)
+    made = backup(load(plan_file))
+    other = other_database(tmp_path)
+    data = manifest(made.path)  # target entry and target location edited together
+    data["target"]["location"] = str(other)
+    point_target_entry_at(made.path, other)
+    data["items"] = manifest(made.path)["items"]
+    rewrite_manifest(made.path, data)
+    assert ferry("backup", "verify", made.path).exit_code == 0  # consistent in itself
+
+    result = ferry("backup", "verify", made.path, "--plan", plan_file)
+
+    assert result.exit_code == 8
+    assert (
+        f"  the backup was taken of sqlite target {other}, but the plan's target is sqlite "
+        f"{tmp_path / 'app.db'}"
+    ) in result.stderr.splitlines()
+    assert ferry("rollback", plan_file, "--yes").exit_code == 8
+    assert sqlite_rows(other, "SELECT x FROM mine") == [("keep me",)]

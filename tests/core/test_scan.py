@@ -252,6 +252,13 @@ def test_init_on_a_missing_folder_says_so(tmp_path: Path) -> None:
     [
         ("mysql://app@db/state", "the target url starts with sqlite:/// or postgresql://"),
         ("postgresql://app:s3cret@db/state", "the URL holds a password; plans never store"),
+        ("postgresql://app@db/state?password=s3cret", "the URL holds a password; plans never"),
+        ("postgresql://app@db/state?Password=s3cret", "the URL holds a password; plans never"),
+        ("postgresql://app@db/state?%70assword=s3cret", "the URL holds a password; plans never"),
+        (
+            "postgresql://app@db/state?options=-c%20password%3Ds3cret",
+            "the URL holds a password; plans never store",
+        ),
     ],
 )
 def test_init_refuses_a_bad_target_url_as_a_bad_command_line(

@@ -199,3 +199,35 @@ def test_changing_a_setting_after_a_test_asks_for_a_new_test(
     assert not page.target_box.isEnabled()  # no edits while the test runs
     qtbot.waitUntil(lambda: not wizard.runner.busy, timeout=WAIT)
     assert page.isComplete() and page.target_box.isEnabled()
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [
+        ("host", "postgresql://app:pw-88123@db.example:5432/state"),  # a whole URL pasted
+        ("host", "db.example?password=pw-88123"),
+        ("database", "state?PassWord=pw-88123"),
+        ("database", "state?options=-c%20password%3Dpw-88123"),
+    ],
+)
+def test_a_password_pasted_into_another_field_is_refused_and_not_saved(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path, field: str, text: str
+) -> None:
+    page = open_connect_page(qtbot, wizard, tmp_path / "app")
+    plan_file = tmp_path / "app" / "ferry.toml"
+    before = plan_file.read_text(encoding="utf-8")
+    fill_postgres(page, "postgresql://app@db.example:5432/state", "")
+    getattr(page, field).setText(text)
+
+    assert not page.test_connection()
+
+    assert plan_file.read_text(encoding="utf-8") == before
+    dialog = wizard.runner.last_dialog
+    assert dialog is not None
+    assert dialog.text().startswith(
+        "the target is not valid: the URL holds a password; plans never store secrets."
+    )
+    assert "Password field" in dialog.informativeText()
+    shown = dialog.text() + dialog.informativeText() + page.server.text()
+    assert "pw-88123" not in shown
+    assert page.server.text() == "Not saved: a field holds a password (use the Password field)."

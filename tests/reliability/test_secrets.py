@@ -181,9 +181,21 @@ def test_a_failing_connection_does_not_show_the_password(
     assert files_holding(tmp_path, password) == []
 
 
-def test_a_password_in_the_url_is_refused_without_repeating_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "postgresql://app:{pw}@127.0.0.1:5432/app",
+        "postgresql://app@127.0.0.1:5432/app?password={pw}",
+        "postgresql://app@127.0.0.1:5432/app?sslmode=prefer&PASSWORD={pw}",
+        "postgresql://app@127.0.0.1:5432/app?%70assword={pw}",
+        "postgresql://app@127.0.0.1:5432/app?options=-c%20password%3D{pw}",
+    ],
+)
+def test_a_password_in_the_url_is_refused_without_repeating_it(
+    tmp_path: Path, spelling: str
+) -> None:
     password = "Pw-" + secrets.token_hex(12)
-    url = f"postgresql://app:{password}@127.0.0.1:5432/app"
+    url = spelling.format(pw=password)
     plan = tmp_path / "ferry.toml"
     plan.write_text(
         PLAN.replace('password_env = "APP_DB_PASSWORD"\n', "")

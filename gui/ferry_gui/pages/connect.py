@@ -28,7 +28,13 @@ from sqlalchemy.engine import URL, make_url
 from ferry import Cancelled, FerryError
 from ferry.check import CheckReport, check_plan
 from ferry.plan import TargetSpec
-from ferry.secrets import DEFAULT_PASSWORD_ENV, keyring_status, store_password
+from ferry.secrets import (
+    DEFAULT_PASSWORD_ENV,
+    keyring_status,
+    password_spellings,
+    refuse_password,
+    store_password,
+)
 
 from ..models import RowsModel
 from ..runner import until_cancelled
@@ -242,6 +248,8 @@ class ConnectPage(FerryPage):
         plan = wizard.plan
         assert plan is not None
         url = self.target_url()
+        if self._password_in_fields(url):
+            return False
         sqlite = self.sqlite_radio.isChecked()
         sslmode = None if sqlite else (self.sslmode.currentText() or None)
         sslrootcert = None if sqlite else plan_relative(self.sslrootcert.text(), plan.base_dir)
@@ -273,6 +281,27 @@ class ConnectPage(FerryPage):
                 self.keyring_note.setText(
                     "The target changed: the migration will back it up again before writing."
                 )
+        return True
+
+    def _password_in_fields(self, url: str) -> bool:
+        """Refuse (with the error shown, never the password) a password typed or pasted into a
+        field other than Password: a whole URL in Host, ``?password=`` after the database…"""
+        sqlite = self.sqlite_radio.isChecked()
+        fields = (self.sqlite_path,) if sqlite else (self.host, self.database, self.user)
+        holding = [t for t in (url, *(e.text() for e in fields)) if password_spellings(t)]
+        if not holding:
+            return False
+        try:
+            refuse_password(holding[0])
+        except ValueError as exc:
+            self.runner.show_error(
+                FerryError(
+                    f"the target is not valid: {exc}",
+                    hint="Type the password into the Password field: it goes to the OS keyring "
+                    "(or this session's FERRY_PASSWORD), never into the plan.",
+                )
+            )
+        self.server.setText("Not saved: a field holds a password (use the Password field).")
         return True
 
     def _keep_password(self, spec: TargetSpec, password: str) -> None:
