@@ -158,7 +158,8 @@ class RowMapper:
         self.warn = warn or (lambda message: None)
         plan_columns = dict(spec.columns)
         if spec.map_all:
-            taken = {c.from_ for c in plan_columns.values() if c.from_}
+            taken = {c.from_ for c in plan_columns.values() if c.from_ is not None}
+            taken.update(spec.ignore)  # fields the plan leaves out on purpose
             for name in source_columns:
                 if name in target.columns and name not in plan_columns and name not in taken:
                     plan_columns[name] = ColumnSpec.model_validate({"from": name})
@@ -184,7 +185,7 @@ class RowMapper:
             self._columns.append(mapped)
         self.columns = [c.name for c in self._columns]
         self.now_columns = {c.name for c in self._columns if c.spec.now}
-        self.source_fields = {c.spec.from_ for c in self._columns if c.spec.from_}
+        self.source_fields = {c.spec.from_ for c in self._columns if c.spec.from_ is not None}
         self.key = list(spec.key)
         self._key_index = [self.columns.index(k) for k in self.key if k in self.columns]
         self._skip_index = [self.columns.index(c) for c in spec.skip_when_null if c in self.columns]
@@ -338,7 +339,7 @@ class RowMapper:
         """Map one more column (a field the first records did not show)."""
         self._columns.append(_Column(name, spec, type_, None))
         self.columns.append(name)
-        if spec.from_:
+        if spec.from_ is not None:
             self.source_fields.add(spec.from_)
 
     def values_dict(self, values: tuple[Any, ...]) -> dict[str, Any]:
