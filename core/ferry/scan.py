@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import ijson
 
-from .errors import Cancelled, FerryError
+from .errors import Cancelled, FerryError, SourceError
 from .events import CancelToken
 from .plan import DEFAULT_TARGET_URL, ColumnSpec, Plan, SourceSpec, TableSpec, TargetSpec
 from .schema import FERRY_TABLES, TableInfo
@@ -370,6 +370,8 @@ def scan_folder(
     schema_path = Path(schema).resolve() if schema else None
     if schema_path is not None:
         target.schema_sql = str(schema_path)
+    if not any(item.tables for item in found if not item.problem):
+        raise _nothing_read(folder, found, skipped)
     existing = asyncio.run(_existing_tables(target, target_base, schema_path))
     taken: set[str] = set()
     tables = [
@@ -386,6 +388,35 @@ def scan_folder(
     )
     plan.base_dir = folder
     return ScanResult(plan=plan, sources=found, skipped=skipped)
+
+
+def _nothing_read(
+    folder: Path, found: list[FoundSource], skipped: list[tuple[Path, str]]
+) -> SourceError:
+    """The error for a folder in which no file gave a table: a plan with no tables would
+    only fail later, so none is written."""
+    if found:
+        what = "; ".join(
+            item.problem if item.problem else f"{item.spec.path}: holds no tables"
+            for item in found[:3]
+        )
+        more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
+        return SourceError(
+            f"nothing in {folder} could be read: {what}{more}",
+            hint="Fix or replace the files named (each says what is wrong), then run "
+            "ferry init again. No plan was written.",
+        )
+    if skipped:
+        what = "; ".join(f"{path.name}: {why}" for path, why in skipped[:3])
+        more = f" (and {len(skipped) - 3} more)" if len(skipped) > 3 else ""
+        problem = f"{folder} holds no file Ferry reads ({what}{more})"
+    else:
+        problem = f"{folder} holds no files"
+    return SourceError(
+        problem,
+        hint="Ferry reads *.json, *.jsonl, *.ndjson, .env, one-value *.txt files and SQLite "
+        "databases: give the folder holding the app's state. No plan was written.",
+    )
 
 
 def describe_found(result: ScanResult) -> list[dict[str, Any]]:
