@@ -25,6 +25,7 @@ from .events import CancelToken
 from .plan import DEFAULT_TARGET_URL, ColumnSpec, Plan, SourceSpec, TableSpec, TargetSpec
 from .schema import FERRY_TABLES, TableInfo
 from .sources import SourceTable, open_source
+from .sources.json import CHUNK, PARSE_ERRORS, guarded
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _ONE_VALUE_MAX_BYTES = 4096
@@ -86,7 +87,8 @@ def json_layout(path: Path) -> dict[str, str] | None:
             head = handle.read(3)
             if head != b"\xef\xbb\xbf":
                 handle.seek(0)
-            events = ijson.parse(handle, use_float=True)
+            # Through the reader's depth guard: ijson's memory grows with depth squared.
+            events = ijson.parse(guarded(handle, handle.tell()), use_float=True, buf_size=CHUNK)
             first = next(events, None)
             if first is None or first[1] != "start_map":
                 return None
@@ -109,7 +111,7 @@ def json_layout(path: Path) -> dict[str, str] | None:
                     and event not in ("start_map", "map_key", "end_map")
                 ):
                     return None
-    except (ijson.JSONError, OSError, UnicodeDecodeError):
+    except (*PARSE_ERRORS, OSError, UnicodeDecodeError):
         return None  # the reader reports the problem with its position
     return kinds or None
 
