@@ -18,11 +18,7 @@ _SQLITE_TOKEN = re.compile(
 )
 # Transaction control at the top of a schema file (as `sqlite3 db .dump` writes it): Ferry runs
 # the whole schema inside its own transaction, so these must not end that one early.
-_TRANSACTION = re.compile(
-    r"(BEGIN|COMMIT|END|START\s+TRANSACTION)(\s+(TRANSACTION|WORK|DEFERRED|IMMEDIATE|EXCLUSIVE)"
-    r"|\s+ISOLATION\s+LEVEL\s+[\w\s]+|\s+(READ|NOT)\s+[\w\s]+)*\s*;?",
-    re.I,
-)
+_TRANSACTION = re.compile(r"(BEGIN|COMMIT|END|START\s+TRANSACTION)\b[\w\s]*;?", re.I)
 
 
 def _split_sqlite(text: str) -> list[str]:
