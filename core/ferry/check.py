@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from .epochs import READINGS_HINT, NumberFinding, find_numbers
-from .errors import FerryError
+from .errors import FerryError, PlanError
 from .mapping import check_mapping, prepare_schema, with_key
 from .plan import Plan
 from .schema import TableInfo
@@ -56,7 +56,15 @@ class CheckReport:
 
 
 async def check_plan(plan: Plan) -> CheckReport:
-    """Open every source and the target, inside a transaction that is rolled back."""
+    """Open every source and the target, inside a transaction that is rolled back.
+
+    A plan with no tables is a PlanError, as it is for preview and migrate.
+    """
+    if not plan.tables:
+        raise PlanError(
+            "the plan has no [[tables]]: there is nothing to check",
+            hint="Add tables, or draft a plan with `ferry init DIR`.",
+        )
     report = CheckReport()
     source_tables: dict[str, SourceTable] = {}
     #: numbers in date/time columns of SQLite source tables (:mod:`ferry.epochs`)

@@ -92,7 +92,7 @@ def infer_table(plan: Plan, name: str, source_tables: dict[str, SourceTable]) ->
         # A decimal keeps its source's precision and scale (DECIMAL(10,2) -> numeric(10,2)).
         declared = source.declared.get(fields.get(column, column), "") if type_ == "decimal" else ""
         info.columns[column] = ColumnInfo(column, type_, sql_type=declared)
-    renamed = {c.from_: n for n, c in spec.columns.items() if c.from_}
+    renamed = {c.from_: n for n, c in spec.columns.items() if c.from_ is not None}
     key = list(spec.key) or [renamed.get(k, k) for k in source.key]
     if key and all(k in info.columns for k in key):
         info.primary_key = tuple(key)
@@ -102,7 +102,9 @@ def infer_table(plan: Plan, name: str, source_tables: dict[str, SourceTable]) ->
         parent_tables = [t.name for t in plan.tables if t.source == source.parent.parent]
         if parent_tables:
             parent_spec = next(t for t in plan.tables if t.name == parent_tables[0])
-            parent_renamed = {c.from_: n for n, c in parent_spec.columns.items() if c.from_}
+            parent_renamed = {
+                c.from_: n for n, c in parent_spec.columns.items() if c.from_ is not None
+            }
             fk_cols = tuple(renamed.get(c, c) for c in source.parent.columns)
             ref_cols = tuple(parent_renamed.get(c, c) for c in source.parent.parent_columns)
             if all(c in info.columns for c in fk_cols):
@@ -113,10 +115,10 @@ def infer_table(plan: Plan, name: str, source_tables: dict[str, SourceTable]) ->
 def planned_columns(spec: TableSpec, source: SourceTable) -> dict[str, LogicalType]:
     """Columns (and types) of a table Ferry creates for ``spec``."""
     columns: dict[str, LogicalType] = {}
-    used = {c.from_ for c in spec.columns.values() if c.from_}
+    used = {c.from_ for c in spec.columns.values() if c.from_ is not None}
     if spec.map_all:
         for name, type_ in source.columns.items():
-            if name not in used:
+            if name not in used and name not in spec.ignore:
                 columns[name] = type_
     for name, column in spec.columns.items():
         if column.cast:
@@ -145,9 +147,10 @@ def with_key(spec: TableSpec, info: TableInfo, source: SourceTable) -> TableSpec
     if spec.key:
         return spec
     key = [k for k in info.primary_key]
-    taken = {c.from_ for c in spec.columns.values() if c.from_}
+    taken = {c.from_ for c in spec.columns.values() if c.from_ is not None}
     # A generated key column still identifies rows when the source fills it (as map_all does).
-    fed = set(spec.columns) | (set(source.columns) - taken if spec.map_all else set())
+    carried = set(source.columns) - taken - set(spec.ignore) if spec.map_all else set()
+    fed = set(spec.columns) | carried
     generated = [k for k in key if info.columns[k].has_default and k not in fed]
     if not key or generated:
         what = (

@@ -916,12 +916,8 @@ class _Run:
             known.add(field_name)
             mapped = field_name in route.mapper.source_fields
             in_table = field_name in route.info.columns
-            if (
-                route.spec.map_all
-                and in_table
-                and not mapped
-                and field_name not in route.mapper.columns
-            ):
+            carried = route.spec.map_all and field_name not in route.spec.ignore
+            if carried and in_table and not mapped and field_name not in route.mapper.columns:
                 type_existing = route.info.columns[field_name].type
                 await target.add_stage_column(route.stage, route.info.columns[field_name])
                 route.mapper.add_column(
@@ -929,7 +925,7 @@ class _Run:
                 )
                 styles = self.styles.get(route.info.name, TableStyles())
                 route.adapters.append(styles.adapter(target, field_name, type_existing))
-            elif route.info.created and route.spec.map_all and not mapped and not in_table:
+            elif route.info.created and carried and not mapped and not in_table:
                 type_: LogicalType = (
                     route.spec.types.get(field_name) or value_type(sample) or "text"
                 )

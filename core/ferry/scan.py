@@ -21,11 +21,12 @@ from typing import Any, Literal
 import ijson
 
 from .epochs import NumberFinding, find_numbers
-from .errors import Cancelled, FerryError
+from .errors import Cancelled, FerryError, SourceError
 from .events import CancelToken
 from .plan import DEFAULT_TARGET_URL, ColumnSpec, Plan, SourceSpec, TableSpec, TargetSpec
 from .schema import FERRY_TABLES, TableInfo
 from .sources import SourceTable, open_source
+from .sources.json import CHUNK, PARSE_ERRORS, guarded
 from .sources.sqlite import SqliteSource
 from .targetstyles import draft_styles, existing_styles
 from .textbytes import Census, note_invalid_text
@@ -95,7 +96,8 @@ def json_layout(path: Path) -> dict[str, str] | None:
             head = handle.read(3)
             if head != b"\xef\xbb\xbf":
                 handle.seek(0)
-            events = ijson.parse(handle, use_float=True)
+            # Through the reader's depth guard: ijson's memory grows with depth squared.
+            events = ijson.parse(guarded(handle, handle.tell()), use_float=True, buf_size=CHUNK)
             first = next(events, None)
             if first is None or first[1] != "start_map":
                 return None
@@ -118,7 +120,7 @@ def json_layout(path: Path) -> dict[str, str] | None:
                     and event not in ("start_map", "map_key", "end_map")
                 ):
                     return None
-    except (ijson.JSONError, OSError, UnicodeDecodeError):
+    except (*PARSE_ERRORS, OSError, UnicodeDecodeError):
         return None  # the reader reports the problem with its position
     return kinds or None
 
@@ -448,6 +450,8 @@ def scan_folder(
     schema_path = Path(schema).resolve() if schema else None
     if schema_path is not None:
         target.schema_sql = str(schema_path)
+    if not any(item.tables for item in found if not item.problem):
+        raise _nothing_read(folder, found, skipped)
     existing, styles = asyncio.run(_existing_tables(target, target_base, schema_path))
     taken: set[str] = set()
     tables = [
@@ -474,6 +478,35 @@ def scan_folder(
     )
     plan.base_dir = folder
     return ScanResult(plan=plan, sources=found, skipped=skipped)
+
+
+def _nothing_read(
+    folder: Path, found: list[FoundSource], skipped: list[tuple[Path, str]]
+) -> SourceError:
+    """The error for a folder in which no file gave a table: a plan with no tables would
+    only fail later, so none is written."""
+    if found:
+        what = "; ".join(
+            item.problem if item.problem else f"{item.spec.path}: holds no tables"
+            for item in found[:3]
+        )
+        more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
+        return SourceError(
+            f"nothing in {folder} could be read: {what}{more}",
+            hint="Fix or replace the files named (each says what is wrong), then run "
+            "ferry init again. No plan was written.",
+        )
+    if skipped:
+        what = "; ".join(f"{path.name}: {why}" for path, why in skipped[:3])
+        more = f" (and {len(skipped) - 3} more)" if len(skipped) > 3 else ""
+        problem = f"{folder} holds no file Ferry reads ({what}{more})"
+    else:
+        problem = f"{folder} holds no files"
+    return SourceError(
+        problem,
+        hint="Ferry reads *.json, *.jsonl, *.ndjson, .env, one-value *.txt files and SQLite "
+        "databases: give the folder holding the app's state. No plan was written.",
+    )
 
 
 def describe_found(result: ScanResult) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ tables are missing; only then does Ferry create a table from what the sources ho
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -251,11 +252,23 @@ def check_names(info: TableInfo, dialect_name: str) -> None:
             problem = f"is longer than PostgreSQL's {PG_MAX_NAME_BYTES} bytes"
         else:
             continue
-        raise PlanError(
-            f"the name of {where} {problem}",
-            hint="Map the field to a shorter, non-empty column name under [tables.columns], "
-            "or name the table differently in the plan.",
-        )
+        if kind == "table":
+            hint = "Name the table differently in the plan (`name` of that [[tables]] entry)."
+        else:
+            hint = _column_name_hint(info.name, name, dialect_name)
+        raise PlanError(f"the name of {where} {problem}", hint=hint)
+
+
+def _column_name_hint(table: str, name: str, dialect_name: str) -> str:
+    """How to give a source field a column name the target can hold: literal plan lines."""
+    limit = PG_MAX_NAME_BYTES if dialect_name == "postgresql" else 60
+    column = re.sub(r"[^0-9A-Za-z_]+", "_", name).strip("_")[:limit].strip("_") or "unnamed_field"
+    field = json.dumps(name, ensure_ascii=False)  # also a TOML string
+    return (
+        f"Add `columns.{column} = {{ from = {field} }}` to the [[tables]] entry of "
+        f"{table!r} (before any [tables.…] section of it) to carry the field in column "
+        f"{column!r}, or add {field} to its `ignore` list to leave the field out."
+    )
 
 
 def dependency_order(names: list[str], tables: dict[str, TableInfo]) -> list[str]:

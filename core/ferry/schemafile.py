@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -9,25 +10,45 @@ import sqlparse
 
 from .errors import PlanError
 
+# What can hide a semicolon from the SQLite statement splitter: quoted text and names, comments.
+# An unterminated quote or comment matches nothing here; complete_statement then never says
+# the rest is complete, and the rest runs as one statement (and fails with SQLite's reason).
+_SQLITE_TOKEN = re.compile(
+    r"""'[^']*'|"[^"]*"|`[^`]*`|\[[^\]]*\]|--[^\n]*|/\*.*?(?:\*/|\Z)|;""", re.S
+)
+# Transaction control at the top of a schema file (as `sqlite3 db .dump` writes it): Ferry runs
+# the whole schema inside its own transaction, so these must not end that one early.
+_TRANSACTION = re.compile(r"(BEGIN|COMMIT|END|START\s+TRANSACTION)\b[\w\s]*;?", re.I)
+
+
+def _split_sqlite(text: str) -> list[str]:
+    """Statements as the ``sqlite3`` shell reads them: a semicolon outside quotes and comments
+    ends a statement once SQLite says it is complete (a trigger body ends at ``END;``)."""
+    statements: list[str] = []
+    start = 0
+    for match in _SQLITE_TOKEN.finditer(text):
+        if match.group() != ";":
+            continue
+        end = match.end()
+        if sqlite3.complete_statement(text[start:end]):
+            statements.append(text[start:end])
+            start = end
+    if text[start:].strip():
+        statements.append(text[start:])
+    return statements
+
 
 def split_statements(text: str, dialect: str) -> list[str]:
-    """Split SQL into statements; SQLite trigger bodies and PostgreSQL ``$$`` bodies stay whole."""
-    statements: list[str] = []
-    if dialect == "sqlite":
-        buffer = ""
-        for line in text.splitlines(keepends=True):
-            buffer += line
-            if sqlite3.complete_statement(buffer):
-                statements.append(buffer)
-                buffer = ""
-        if buffer.strip():
-            statements.append(buffer)
-    else:
-        statements = sqlparse.split(text)
+    """Split SQL into statements; SQLite trigger bodies and PostgreSQL ``$$`` bodies stay whole.
+
+    Several statements on one line are split; statements that are only comments, and
+    transaction control (``BEGIN``, ``COMMIT``, ``END``), are left out.
+    """
+    statements = _split_sqlite(text) if dialect == "sqlite" else sqlparse.split(text)
     cleaned = []
     for statement in statements:
         bare = sqlparse.format(statement, strip_comments=True).strip()
-        if bare and bare != ";":
+        if bare and bare != ";" and not _TRANSACTION.fullmatch(bare):
             cleaned.append(statement.strip())
     return cleaned
 

@@ -128,6 +128,9 @@ class _Column:
     spec: ColumnSpec
     type: LogicalType
     steps: list[str | int] | None
+    #: the target column's own type when ``cast`` names another: the cast value is then
+    #: converted to it, since the target's adapters take values of the column's type
+    stored: LogicalType | None = None
 
 
 class RowMapper:
@@ -164,7 +167,8 @@ class RowMapper:
         self._pending: list[str] = []
         plan_columns = dict(spec.columns)
         if spec.map_all:
-            taken = {c.from_ for c in plan_columns.values() if c.from_}
+            taken = {c.from_ for c in plan_columns.values() if c.from_ is not None}
+            taken.update(spec.ignore)  # fields the plan leaves out on purpose
             for name in source_columns:
                 if name in target.columns and name not in plan_columns and name not in taken:
                     plan_columns[name] = ColumnSpec.model_validate({"from": name})
@@ -177,18 +181,20 @@ class RowMapper:
                 )
             declared = column.cast or target.columns[name].type
             steps = compile_json_path(column.json_path) if column.json_path else None
+            stored = target.columns[name].type
+            mapped = _Column(name, column, declared, steps, stored if stored != declared else None)
             if column.fallback is not None:
                 try:
-                    cast(column.fallback, declared)
+                    self._typed(mapped, column.fallback)
                 except CastError as exc:
                     raise PlanError(
                         f"table {spec.name!r}, column {name!r}: the fallback {exc}",
                         hint=f"Give a fallback that is a valid {declared}.",
                     ) from None
-            self._columns.append(_Column(name, column, declared, steps))
+            self._columns.append(mapped)
         self.columns = [c.name for c in self._columns]
         self.now_columns = {c.name for c in self._columns if c.spec.now}
-        self.source_fields = {c.spec.from_ for c in self._columns if c.spec.from_}
+        self.source_fields = {c.spec.from_ for c in self._columns if c.spec.from_ is not None}
         self.key = list(spec.key)
         self._key_index = [self.columns.index(k) for k in self.key if k in self.columns]
         self._skip_index = [self.columns.index(c) for c in spec.skip_when_null if c in self.columns]
@@ -230,7 +236,7 @@ class RowMapper:
                 return self._value(column, row)
 
             plain = spec.from_ is not None and spec.model_fields_set <= PLAIN_FIELDS
-            if plain and column.steps is None:
+            if plain and column.steps is None and column.stored is None:
                 assert spec.from_ is not None
                 cells.append(compile_cell(column.type, spec.from_, adapt, slow, self.timezone))
             else:
@@ -334,7 +340,7 @@ class RowMapper:
         ):
             return self._number_in_time(column, value)
         try:
-            return self._in_zone(cast(value, column.type))
+            return self._typed(column, value)
         except CastError as exc:
             return self._failed(column, str(exc), value)
 
@@ -380,6 +386,19 @@ class RowMapper:
         """Each column's ``invalid_text`` (the column's, else the table's; None: reject)."""
         return {c.name: c.spec.invalid_text or self.spec.invalid_text for c in self._columns}
 
+    def _typed(self, column: _Column, value: Any) -> Any:
+        """``value`` cast to the column's logical type (through the plan's ``cast`` first)."""
+        value = cast(value, column.type)
+        if column.stored is not None:
+            try:
+                value = cast(value, column.stored)
+            except CastError as exc:
+                raise CastError(
+                    f"{exc} (cast to {column.type}, then stored in the table's "
+                    f"{column.stored} column)"
+                ) from None
+        return self._in_zone(value)
+
     def _in_zone(self, value: Any) -> Any:
         if isinstance(value, datetime) and value.tzinfo is None and self.timezone is not None:
             return value.replace(tzinfo=self.timezone)
@@ -389,14 +408,14 @@ class RowMapper:
         message = f"column {column.name!r}: {problem}"
         if column.spec.on_error == "warn":
             self._pending.append(f"{message}; used {column.spec.fallback!r} instead")
-            return self._in_zone(cast(column.spec.fallback, column.type))
+            return self._typed(column, column.spec.fallback)
         raise RowRejected(message)
 
     def add_column(self, name: str, spec: ColumnSpec, type_: LogicalType) -> None:
         """Map one more column (a field the first records did not show)."""
         self._columns.append(_Column(name, spec, type_, None))
         self.columns.append(name)
-        if spec.from_:
+        if spec.from_ is not None:
             self.source_fields.add(spec.from_)
 
     def values_dict(self, values: tuple[Any, ...]) -> dict[str, Any]:

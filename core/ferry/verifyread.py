@@ -271,6 +271,7 @@ def _widen(check: SpecCheck, rows: list[dict[str, Any]]) -> None:
             known.add(name)
             if (
                 spec.map_all
+                and name not in spec.ignore
                 and name in check.info.columns
                 and name not in mapper.source_fields
                 and name not in mapper.columns

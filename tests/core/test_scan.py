@@ -541,14 +541,16 @@ def test_a_source_that_cannot_be_read_is_reported_and_left_out(tmp_path: Path) -
     assert "bad.json" in bad.problem and "line 2" in bad.problem
 
 
-def test_a_folder_without_state_drafts_an_empty_plan(tmp_path: Path) -> None:
+def test_a_folder_without_state_writes_no_plan_and_exits_4(tmp_path: Path) -> None:
     (tmp_path / "readme.md").write_text("hello\n")
 
     result = ferry("init", tmp_path, "-o", tmp_path / "ferry.toml")
 
-    assert result.exit_code == 0, result.output
-    plan = load_plan(tmp_path / "ferry.toml")
-    assert (plan.sources, plan.tables) == ([], [])
+    assert result.exit_code == 4, result.output
+    assert f"error: {tmp_path} holds no file Ferry reads (readme.md: not a kind of file " in (
+        result.output
+    )
+    assert not (tmp_path / "ferry.toml").exists()
 
 
 @pytest.mark.parametrize("name", ["app.env", ".env.local", ".env"])

@@ -156,7 +156,7 @@ def test_non_utf8_line_is_refused_with_the_byte_offset(tmp_path: Path) -> None:
 def test_deeply_nested_line_is_a_source_error(tmp_path: Path) -> None:
     error = error_of(source(tmp_path, b'{"v": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n"))
 
-    assert error.message.endswith("line 1: nested too deeply")
+    assert error.message.endswith("line 1: nested deeper than 512 levels")
 
 
 def test_missing_file_is_refused(tmp_path: Path) -> None:

@@ -169,8 +169,15 @@ def test_cast_to_the_target_column_type() -> None:
     assert one("x", {"x": "42"}, "integer") == 42
 
 
-def test_cast_in_the_plan_overrides_the_column_type() -> None:
-    assert one({"from": "x", "cast": "integer"}, {"x": "42"}, "text") == 42
+def test_cast_in_the_plan_reads_the_value_then_the_column_type_stores_it() -> None:
+    assert one({"from": "x", "cast": "integer"}, {"x": "42.0"}, "text") == "42"
+
+
+def test_a_value_the_cast_reads_but_the_column_type_cannot_hold_rejects_the_row() -> None:
+    assert rejection({"from": "x", "cast": "text"}, {"x": "soon"}, "timestamp") == (
+        "column 'c': 'soon' is not a timestamp (cast to text, then stored in the table's "
+        "timestamp column)"
+    )
 
 
 def test_cast_failure_rejects_the_row_with_the_reason() -> None:

@@ -16,10 +16,13 @@ from dotenv.parser import parse_stream
 
 from ..errors import SourceError
 from .base import Batch, Row, SourceReader, SourceTable
-from .text import decode, read_file
+from .text import decode, read_file_up_to
 
 if TYPE_CHECKING:
     from ..plan import SourceSpec
+
+#: the largest .env file read: settings files are small, and dotenv parses about 1 MiB/s
+MAX_ENV_BYTES = 8 * 1024 * 1024
 
 
 class EnvSource(SourceReader):
@@ -39,7 +42,14 @@ class EnvSource(SourceReader):
         # .env files are small: parse once and keep the result for describe() and batches().
         if self._settings is not None:
             return self._settings
-        text = decode(self.path, read_file(self.path), self.spec.encoding)
+        data = read_file_up_to(self.path, MAX_ENV_BYTES)
+        if data is None:
+            raise SourceError(
+                f"{self.path}: larger than the {MAX_ENV_BYTES // 1024 // 1024} MiB Ferry reads "
+                "from a .env file",
+                hint="A .env file holds a few settings: check it is the right file.",
+            )
+        text = decode(self.path, data, self.spec.encoding)
         settings: dict[str, str | None] = {}
         for binding in parse_stream(io.StringIO(text)):
             if binding.error:

@@ -53,6 +53,10 @@ class _TooDeep(Exception):
     pass
 
 
+class _LongNumber(Exception):
+    pass
+
+
 class _Constant(ValueError):
     pass
 
@@ -81,6 +85,10 @@ def _marked(value: Any) -> Any:
     return None
 
 
+#: the longest run of digits an exact read (big integers) takes: Python refuses to read longer
+#: integers (sys.int_info.default_max_str_digits), and ijson's C backend crashes on them
+MAX_DIGITS = 4300
+_DIGITS = b"0123456789"
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
@@ -92,12 +100,17 @@ class _GuardedReader:
     ``[`` would take the process down. Depth is counted with ``bytes.count`` (C speed), which
     also counts brackets inside strings: a string with many unmatched ``[`` can trip the limit.
     That errs on the side of refusing, which is acceptable for application state.
+
+    With ``digits``, a run of more than MAX_DIGITS digits (in a number or, erring again, in a
+    string) stops the read too: the exact reads (``use_float=False``) need it.
     """
 
-    def __init__(self, raw: IO[bytes], offset: int) -> None:
+    def __init__(self, raw: IO[bytes], offset: int, digits: bool = False) -> None:
         self._raw = raw
         self.offset = offset
         self._depth = 0
+        self._digits = digits
+        self._run = 0  # digits at the end of what was read so far
 
     def read(self, size: int = -1) -> bytes:
         if size == 0:
@@ -114,8 +127,24 @@ class _GuardedReader:
                     if depth > MAX_DEPTH:
                         raise _TooDeep(self.offset + index)
         self._depth = max(0, self._depth + opens - data.count(b"]") - data.count(b"}"))
+        if self._digits and data:
+            self._count_digits(data)
         self.offset += len(data)
         return data
+
+    def _count_digits(self, data: bytes) -> None:
+        # A chunk (at most 4 KiB) is shorter than MAX_DIGITS: only a run over chunks can be longer.
+        rest = data.lstrip(_DIGITS)
+        run = self._run + len(data) - len(rest)
+        if run > MAX_DIGITS:
+            raise _LongNumber(self.offset - self._run)
+        self._run = run if not rest else len(data) - len(data.rstrip(_DIGITS))
+
+
+def _peak(data: bytes) -> int:
+    """The deepest nesting of brackets in ``data`` (brackets in strings count too)."""
+    steps = map(_STEP.__getitem__, data.translate(None, _NOT_BRACKETS))
+    return max(accumulate(steps, initial=0))
 
 
 def _refuse_constant(name: str) -> Any:
@@ -377,7 +406,15 @@ class _FastArray:
 
 _SCALAR_EVENTS = {"string": "a string", "integer": "a number", "double": "a number",
                   "number": "a number", "boolean": "a boolean", "null": "null"}  # fmt: skip
-_PARSE_ERRORS = (ijson.JSONError, SystemError, _TooDeep)
+_PARSE_ERRORS = (ijson.JSONError, SystemError, _TooDeep, _LongNumber)
+#: what a parse through :func:`guarded` may raise for a bad or too deep document
+PARSE_ERRORS = _PARSE_ERRORS
+
+
+def guarded(raw: IO[bytes], offset: int = 0) -> _GuardedReader:
+    """``raw`` as every JSON parse should read it: 4 KiB at a time (pass ``buf_size=CHUNK``
+    to ijson), refusing documents nested deeper than MAX_DEPTH (one of PARSE_ERRORS)."""
+    return _GuardedReader(raw, offset)
 
 
 class JsonSource(RecordSource):
@@ -404,7 +441,7 @@ class JsonSource(RecordSource):
         return f"{self._label}[{json.dumps(unit, ensure_ascii=False)}]"
 
     @contextmanager
-    def _open(self) -> Iterator[_GuardedReader]:
+    def _open(self, digits: bool = False) -> Iterator[_GuardedReader]:
         try:
             # Whole MiB reads: each read from disk lets the mapping thread take the GIL, and
             # getting it back waits for its switch interval; 4 KiB reads starved the reader.
@@ -419,17 +456,22 @@ class JsonSource(RecordSource):
                 raise self.fail("is UTF-16 text; JSON must be UTF-8", _HINT_UTF8)
             start = 3 if head.startswith(BOM) else 0  # a BOM is not JSON, but editors add it
             raw.seek(start)
-            yield _GuardedReader(raw, start)
+            yield _GuardedReader(raw, start, digits)
 
     def _error(self, exc: BaseException, reader: _GuardedReader | None) -> SourceError:
         """The SourceError for a failure while ijson reads (ijson may wrap it in SystemError)."""
         cause: BaseException | None = exc
-        while cause is not None and not isinstance(cause, _TooDeep):
+        while cause is not None and not isinstance(cause, _TooDeep | _LongNumber):
             cause = cause.__cause__ or cause.__context__
-        if cause is not None:
+        if isinstance(cause, _TooDeep):
             return self.fail(
                 f"nested deeper than {MAX_DEPTH} levels at byte {cause.args[0]}",
                 "Ferry does not read documents nested this deep; check it is the right file.",
+            )
+        if isinstance(cause, _LongNumber):
+            return self.fail(
+                f"more than {MAX_DIGITS} digits in a row at byte {cause.args[0]}",
+                "Ferry does not read numbers that long; write such a value as a JSON string.",
             )
         found = None
         try:
@@ -444,7 +486,7 @@ class JsonSource(RecordSource):
         top_keys: list[str] = []
         reader: _GuardedReader | None = None
         try:
-            with self._open() as reader:
+            with self._open(digits=True) as reader:
                 for prefix, event, value in ijson.parse(reader, use_float=False, buf_size=CHUNK):
                     if prefix == self._root and event != "map_key":
                         if event in ("start_array", "start_map"):
@@ -482,7 +524,7 @@ class JsonSource(RecordSource):
         else:
             reader: _GuardedReader | None = None
             try:
-                with self._open() as reader:
+                with self._open(digits=True) as reader:
                     pairs = ijson.kvitems(reader, self._root, use_float=False, buf_size=CHUNK)
                     first = [value for _, value in islice(pairs, _DETECT)]
             except _PARSE_ERRORS as exc:
@@ -500,7 +542,7 @@ class JsonSource(RecordSource):
         key, parse_flags.duplicate = parse_flags.duplicate, None
         where, kv = self._label, self._shape != "records"
         try:
-            with self._open() as reader:
+            with self._open(digits=True) as reader:
                 parse = ijson.kvitems if kv else ijson.items
                 items = parse(reader, self._prefix(kv), map_type=_MarkingDict, use_float=False)
                 for number, item in enumerate(items):
@@ -531,7 +573,7 @@ class JsonSource(RecordSource):
             exact = self._exact
             reader: _GuardedReader | None = None
             try:
-                with self._open() as reader:
+                with self._open(digits=exact) as reader:
                     parse_flags.duplicate = None
                     items = parse(reader, prefix, map_type=StrictDict, use_float=not exact,
                                   buf_size=CHUNK)  # fmt: skip
@@ -584,6 +626,11 @@ class JsonLinesSource(RecordSource):
             if not line or line.isspace():
                 continue
             self._line = number
+            if line.count(b"[") + line.count(b"{") > MAX_DEPTH and _peak(line) > MAX_DEPTH:
+                raise self.fail(
+                    f"line {number}: nested deeper than {MAX_DEPTH} levels",
+                    "Ferry does not read records nested this deep; check it is the right file.",
+                )
             try:
                 record = decode(line.decode("utf-8"))
             except UnicodeDecodeError as exc:
@@ -601,4 +648,9 @@ class JsonLinesSource(RecordSource):
                 raise self.fail(f"line {number}: duplicate key {exc}", HINT_DUP) from None
             except RecursionError:
                 raise self.fail(f"line {number}: nested too deeply", "Flatten the data.") from None
+            except ValueError:  # an integer longer than Python reads (sys.int_info)
+                raise self.fail(
+                    f"line {number}: a number with more than {MAX_DIGITS} digits",
+                    "Ferry does not read numbers that long; write such a value as a JSON string.",
+                ) from None
             yield record

@@ -75,6 +75,17 @@ def read_file(path: Path) -> bytes:
         raise file_error(path, exc) from None
 
 
+def read_file_up_to(path: Path, limit: int) -> bytes | None:
+    """The whole file's bytes, or None when it holds more than ``limit`` bytes (only that
+    much is read); OS errors become SourceErrors."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise file_error(path, exc) from None
+    return data if len(data) <= limit else None
+
+
 class TextSource(SourceReader):
     """One row per file: ``key``, ``value`` (stripped text), ``file`` and ``modified_at``.
 

@@ -205,6 +205,10 @@ class Target(ABC):
                 sqlstate = getattr(exc.orig, "sqlstate", None)
                 if "already exists" in str(exc.orig) or sqlstate in _ALREADY_EXISTS:
                     continue
+                # `sqlite3 db .schema` lists sqlite_sequence and sqlite_stat1, which SQLite
+                # makes itself and refuses to be given.
+                if "reserved for internal use" in str(exc.orig):
+                    continue
                 raise TargetError(
                     f"{origin}: statement {number} failed: {first_line(exc.orig)}",
                     hint="Fix the schema file; nothing was written to the target.",
