@@ -1,7 +1,7 @@
 """Faults `ferry migrate`'s automatic backup meets first exit as they do with `--no-backup`.
 
 The backup runs before anything is read, so a missing or non-SQLite source file and a locked
-source or target are met by it first. Each test runs the real process twice at once (with the
+source or target are met by it first. Each test runs the real process twice (with the
 backup and with ``--no-backup``) and expects the same exit code, message and hint.
 """
 
@@ -45,22 +45,18 @@ def legacy_app(folder: Path) -> Path:
 
 
 def both_ways(plan: Path) -> tuple[tuple[int, list[str]], tuple[int, list[str]]]:
-    """Exit code and error/hint lines of `migrate` with the backup and with --no-backup,
-    both run at the same time (a lock makes each wait for its timeout)."""
-    procs = [
-        subprocess.Popen(
+    """Exit code and error/hint lines of `migrate` with the backup and with --no-backup, one
+    after the other (at once, the second would meet the first's run lock: exit 9)."""
+    results = []
+    for extra in ([], ["--no-backup"]):
+        proc = subprocess.run(
             [sys.executable, "-m", "ferry.cli", "migrate", str(plan), "-q", *extra],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             text=True,
             env={**os.environ, "COLUMNS": "80"},
+            timeout=60,
         )
-        for extra in ([], ["--no-backup"])
-    ]
-    results = []
-    for proc in procs:
-        _, stderr = proc.communicate(timeout=60)
-        lines = [line for line in stderr.splitlines() if line.startswith(("error:", "hint:"))]
+        lines = [line for line in proc.stderr.splitlines() if line.startswith(("error:", "hint:"))]
         results.append((proc.returncode, lines))
     return results[0], results[1]
 
