@@ -306,6 +306,7 @@ def init(
                     "plan": str(output),
                     "sources": found,
                     "skipped": [[str(p), why] for p, why in result.skipped],
+                    "unmatched_tables": result.unmatched_tables,
                 }
             )
         )
@@ -327,6 +328,8 @@ def init(
     notes = [f"{t.name}: {n}" for t in plan.tables for n in t.notes]
     for note in notes:
         out.print(f"[yellow]note:[/] {escape(note)}")
+    for name in result.unmatched_tables:
+        out.print(f"[yellow]note:[/] table {escape(name)} of the target: no source matched it")
     out.print(
         f"Wrote [bold]{escape(str(output))}[/] ({len(plan.sources)} sources, "
         f"{len(plan.tables)} tables). Review it, then run: ferry migrate {escape(str(output))}"

@@ -85,6 +85,8 @@ class SourceSpec(_Model):
     prefer: dict[str, list[str]] = Field(default_factory=dict)
     #: merge sources: which missing rows were deleted in one copy rather than added in another
     deletions: DeletionRule | None = None
+    #: merge sources: keep only the keys this input holds (a list joined with a keyed map)
+    rows_of: str | None = None
 
     @model_validator(mode="after")
     def _needs_location(self) -> SourceSpec:
@@ -94,6 +96,8 @@ class SourceSpec(_Model):
             raise ValueError(
                 "'inputs', 'key', 'key_ops', 'prefer' and 'deletions' are for merge sources"
             )
+        elif self.rows_of:
+            raise ValueError("'rows_of' is for merge sources")
         elif self.kind == "postgres":
             if not self.url:
                 raise ValueError("a postgres source needs 'url'")
@@ -109,6 +113,8 @@ class SourceSpec(_Model):
             raise ValueError("a merge source lists each input once")
         if not self.key:
             raise ValueError("a merge source needs 'key': the columns that identify a row")
+        if self.rows_of is not None and self.rows_of not in self.inputs:
+            raise ValueError(f"rows_of {self.rows_of!r} is not one of the merge's inputs")
         for column, order in self.prefer.items():
             unknown = [name for name in order if name not in self.inputs]
             if unknown or not order:

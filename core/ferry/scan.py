@@ -10,7 +10,6 @@ what could not be matched is written into the table's ``notes`` for the reviewer
 from __future__ import annotations
 
 import asyncio
-import difflib
 import re
 from collections import Counter, defaultdict
 from collections.abc import Collection
@@ -23,8 +22,16 @@ import ijson
 from .epochs import NumberFinding, find_numbers
 from .errors import Cancelled, FerryError, SourceError
 from .events import CancelToken
+from .matching import (
+    TableMatch,
+    choose_child_table,
+    choose_table,
+    literal_default,
+    type_disagreement,
+)
 from .plan import DEFAULT_TARGET_URL, ColumnSpec, Plan, SourceSpec, TableSpec, TargetSpec
 from .schema import FERRY_TABLES, TableInfo
+from .shapes import recognise
 from .sources import SourceTable, open_source
 from .sources.json import CHUNK, PARSE_ERRORS, guarded
 from .sources.sqlite import SqliteSource
@@ -59,6 +66,10 @@ class FoundSource:
     numbers: list[NumberFinding] = field(default_factory=list)
     #: text that is not UTF-8 the read met (SQLite): table -> column -> census
     invalid_text: dict[str, dict[str, Census]] = field(default_factory=dict)
+    #: an input of a merge source :mod:`ferry.shapes` drafted: it feeds no table of its own
+    consumed: bool = False
+    #: notes for the tables this source feeds (a recognised shape's evidence)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -73,6 +84,8 @@ class ScanResult:
     plan: Plan
     sources: list[FoundSource]
     skipped: list[tuple[Path, str]]
+    #: tables of the target (or schema) no source was matched to
+    unmatched_tables: list[str] = field(default_factory=list)
 
 
 def identifier(text: str) -> str:
@@ -81,10 +94,6 @@ def identifier(text: str) -> str:
     if not name:
         name = "data"
     return f"t_{name}" if name[0].isdigit() else name
-
-
-def _normal(name: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", name.lower())
 
 
 def json_layout(path: Path) -> dict[str, str] | None:
@@ -244,18 +253,22 @@ def _text_sources(paths: list[Path], folder: Path, names: set[str]) -> list[Sour
     return specs
 
 
-def _match_table(source_table: str, existing: dict[str, TableInfo]) -> str | None:
-    wanted = [
-        _normal(source_table),
-        _normal(source_table.split(".")[-1]),
-        _normal(source_table.replace(".", "_")),
-    ]
-    by_normal = {_normal(n): n for n in existing if n not in FERRY_TABLES}
-    for candidate in wanted:
-        if candidate in by_normal:
-            return by_normal[candidate]
-    close = difflib.get_close_matches(wanted[-1], list(by_normal), n=1, cutoff=0.8)
-    return by_normal[close[0]] if close else None
+#: a matched source table: the target table, and its source fields -> the columns they feed
+Matched = tuple[str, dict[str, str]]
+
+
+def _match_table(
+    found: SourceTable, existing: dict[str, TableInfo], parents: dict[str, Matched]
+) -> TableMatch | None:
+    """The existing table ``found`` is (:mod:`ferry.matching`): a nested list among the
+    tables with a foreign key to its parent's table first, then by columns and name."""
+    parent = parents.get(found.parent.parent) if found.parent is not None else None
+    if found.parent is not None and parent is not None:
+        link = (found.parent.columns, found.parent.parent_columns)
+        child = choose_child_table(found.name, found.columns, link, parent[0], parent[1], existing)
+        if child is not None:
+            return child
+    return choose_table(found.name, found.columns, existing, found.key)
 
 
 def _table_spec(
@@ -263,9 +276,11 @@ def _table_spec(
     existing: dict[str, TableInfo],
     taken: set[str],
     styles: dict[str, dict[str, Counter[Style]]],
+    parents: dict[str, Matched] | None = None,
 ) -> TableSpec:
-    match = _match_table(found.name, existing)
-    if match is None:
+    parents = {} if parents is None else parents
+    matched = _match_table(found, existing, parents)
+    if matched is None:
         name = _unique(
             identifier(
                 found.name.split(".", 1)[-1]
@@ -281,28 +296,61 @@ def _table_spec(
             types=dict(found.columns),
             notes=[m.note(c, found.columns.get(c, "text")) for c, m in found.evidence.items()],
         )
+    match = matched.table
     taken.add(match)
     info = existing[match]
     columns: dict[str, ColumnSpec] = {}
-    notes = [m.note(c, found.columns.get(c, "text")) for c, m in found.evidence.items()]
-    target_by_normal = {_normal(c): c for c in info.columns}
+    notes = [matched.evidence]
+    notes += [m.note(c, found.columns.get(c, "text")) for c, m in found.evidence.items()]
     #: source field -> the target column it feeds
     feeds: dict[str, str] = {}
     for field_name in found.columns:
-        if field_name in info.columns:
-            feeds[field_name] = field_name
-            continue
-        match_column = target_by_normal.get(_normal(field_name))
-        if match_column and match_column not in feeds.values():
-            columns[match_column] = ColumnSpec.model_validate({"from": field_name})
-            feeds[field_name] = match_column
-        else:
+        how = matched.fields.get(field_name)
+        if how is None:
             notes.append(f"source field {field_name!r} matches no column of {match}")
+            continue
+        feeds[field_name] = how.column
+        if how.column != field_name:
+            columns[how.column] = ColumnSpec.model_validate({"from": field_name})
+            if how.how == "key":
+                notes.append(
+                    f"the source's key {field_name!r} feeds the primary key {how.column!r}"
+                )
+            elif how.how != "foreign key":
+                notes.append(f"field {field_name!r} feeds column {how.column!r} ({how.how})")
+        column_info = info.columns[how.column]
+        default = literal_default(column_info.default_sql)
+        if not column_info.nullable and default is not None:
+            # NULL would be refused: a row without the value takes the column's own default
+            spec = columns.get(how.column) or ColumnSpec.model_validate({"from": field_name})
+            spec.default = default
+            columns[how.column] = spec
+            notes.append(
+                f"column {how.column!r} is NOT NULL with DEFAULT {column_info.default_sql}: "
+                f"a row without {field_name!r} takes it (default = {default!r})"
+            )
+        disagreement = type_disagreement(
+            field_name, found.columns[field_name], info.columns[how.column]
+        )
+        if disagreement:
+            notes.append(disagreement)
+    parents[found.name] = (match, feeds)
     mapped = set(feeds.values())
     for info_column in info.columns.values():
         required = not info_column.nullable and not info_column.has_default
         if info_column.name not in mapped and required:
             notes.append(f"column {info_column.name!r} is required but no source field matches it")
+    unfilled = [
+        c.name
+        for c in info.columns.values()
+        if c.name not in mapped
+        and (c.nullable or c.has_default)
+        and not (c.name in info.primary_key and c.has_default)
+    ]
+    if unfilled:
+        notes.append(
+            f"columns no source field fills (they get their default or NULL): {', '.join(unfilled)}"
+        )
     # The run keys rows by the target's primary key, unless the database generates it and the
     # source does not fill it (SQLite's INTEGER PRIMARY KEY, an identity): then, as for a
     # table without a primary key, the source's own key (as target columns) is proposed.
@@ -452,14 +500,19 @@ def scan_folder(
         target.schema_sql = str(schema_path)
     if not any(item.tables for item in found if not item.problem):
         raise _nothing_read(folder, found, skipped)
+    recognise(found, folder)
     existing, styles = asyncio.run(_existing_tables(target, target_base, schema_path))
     taken: set[str] = set()
+    parents: dict[str, Matched] = {}
     tables = [
-        _table_spec(table, existing, taken, styles)
+        _table_spec(table, existing, taken, styles, parents)
         for item in found
-        if not item.problem
+        if not item.problem and not item.consumed
         for table in item.tables
     ]
+    shaped = {t.name: item.notes for item in found for t in item.tables if item.notes}
+    for table_spec in tables:
+        table_spec.notes[:0] = shaped.get(table_spec.source, [])
     numbers = [n for item in found if not item.problem for n in item.numbers]
     for table_spec in tables:
         _say_how_numbers_read(table_spec, numbers, existing, target.is_sqlite)
@@ -477,7 +530,9 @@ def scan_folder(
         tables=tables,
     )
     plan.base_dir = folder
-    return ScanResult(plan=plan, sources=found, skipped=skipped)
+    fed = {t.name for t in tables}
+    unmatched = [n for n in existing if n not in FERRY_TABLES and n not in fed]
+    return ScanResult(plan=plan, sources=found, skipped=skipped, unmatched_tables=unmatched)
 
 
 def _nothing_read(
@@ -515,7 +570,7 @@ def describe_found(result: ScanResult) -> list[dict[str, Any]]:
         {
             "source": s.spec.name,
             "kind": s.spec.kind,
-            "path": s.spec.path or s.spec.url,
+            "path": s.spec.path or s.spec.url or " + ".join(s.spec.inputs),
             "root": s.spec.root,
             "size": s.size,
             "rows": s.rows,

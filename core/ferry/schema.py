@@ -50,6 +50,8 @@ class ColumnInfo:
     #: the database fills it when a row omits it (DEFAULT, identity, rowid alias)
     has_default: bool = False
     sql_type: str = ""
+    #: the column's DEFAULT as the database gives it (SQL text), for ``ferry init``'s notes
+    default_sql: str | None = None
 
 
 @dataclass
@@ -163,6 +165,7 @@ def reflect_tables(inspector: Inspector) -> dict[str, TableInfo]:
                 nullable=bool(column.get("nullable", True)) and column["name"] not in pk,
                 has_default=generated,
                 sql_type=sql_type,
+                default_sql=column.get("default"),
             )
         for fk in inspector.get_foreign_keys(name):
             info.foreign_keys.append(

@@ -279,3 +279,15 @@ def test_migration_reports_the_merge_and_verifies(tmp_path: Path) -> None:
     assert checked.verdict == "PASS"
     again = asyncio.run(migrate(plan))
     assert again.table("content").unchanged == 4
+
+
+def test_rows_of_keeps_only_the_keys_that_input_holds(tmp_path: Path) -> None:
+    rows, reader = _merged(_plan(tmp_path, rows_of="dashboard.content"))
+    assert sorted(rows) == [c * 11 for c in "abc"]  # d and e are only on the NAS
+    assert rows["bbbbbbbbbbb"]["title"] == "Beta (new title)"  # precedence is unchanged
+    assert reader.summary.left_out == 2
+
+
+def test_rows_of_must_name_an_input(tmp_path: Path) -> None:
+    with pytest.raises(Exception, match="rows_of 'nas' is not one of the merge's inputs"):
+        _plan(tmp_path, rows_of="nas")

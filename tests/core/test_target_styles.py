@@ -333,7 +333,8 @@ def test_init_names_the_usual_style_of_a_mixed_column_with_a_note(tmp_path: Path
     (table,) = tomllib.loads((tmp_path / "ferry.toml").read_text(encoding="utf-8"))["tables"]
     assert table["styles"] == {"at": "2024-03-01T09:00:00"}
     assert table["notes"] == [
+        "matched to events by name and columns: 2 of 2 columns",
         "column 'at' already holds values in several styles ('2024-03-01T09:00:00' (2 rows), "
         "'2024-03-01 09:00:00' (1 row) of the rows sampled): styles.at names the one new "
-        "values take"
+        "values take",
     ]

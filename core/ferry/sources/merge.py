@@ -61,6 +61,8 @@ class MergeSummary:
     in_all: int = 0
     deleted: int = 0
     deleted_keys: list[str] = field(default_factory=list)
+    #: keys the ``rows_of`` input lacks, left out
+    left_out: int = 0
     #: how the deletion rule decided, in words (empty without a rule)
     deletion_rule: str = ""
 
@@ -250,13 +252,18 @@ class MergeSource(SourceReader):
             prefer[column] = first + [p for p in order if p not in first]
         rule = self.spec.deletions
         missing_from = inputs.index(rule.missing_from) if rule else -1
+        rows_of = inputs.index(self.spec.rows_of) if self.spec.rows_of else -1
         rows: list[Row] = []
         group: dict[int, Row] = {}
         current: str | None = None
         cursor = spool.execute("SELECT k, input, row FROM rows ORDER BY k, input, rowid")
         for key, position, blob in _chain(cursor, (None, None, None)):
             if key != current and current is not None:
-                merged = self._merge_group(current, group, order, prefer, missing_from, cutoff)
+                merged = None
+                if rows_of >= 0 and rows_of not in group:
+                    self.summary.left_out += 1  # a key only the other inputs hold
+                else:
+                    merged = self._merge_group(current, group, order, prefer, missing_from, cutoff)
                 if merged is not None:
                     rows.append(merged)
                     if len(rows) >= batch_size:

@@ -1,0 +1,126 @@
+"""ferry.matching: how init matches sources to an existing schema, as functions."""
+
+from __future__ import annotations
+
+from ferry.matching import (
+    canonical,
+    choose_child_table,
+    choose_table,
+    literal_default,
+    match_fields,
+    type_disagreement,
+)
+from ferry.schema import ColumnInfo, ForeignKey, TableInfo
+
+
+def table(name: str, *columns: str, pk: tuple[str, ...] = (), generated: str = "") -> TableInfo:
+    info = TableInfo(name=name, primary_key=pk)
+    for column in columns:
+        info.columns[column] = ColumnInfo(column, "text", has_default=column == generated)
+    return info
+
+
+ORDERS = table(
+    "customer_orders",
+    "order_id",
+    "customer_email",
+    "created_at",
+    "quantity",
+    "description",
+    pk=("order_id",),
+)
+
+
+def test_fields_meet_columns_by_case_camel_case_and_synonyms() -> None:
+    found = match_fields(["orderId", "qty", "desc", "Created_At", "ts"], ORDERS.columns)
+    assert {f: (m.column, m.how) for f, m in found.items()} == {
+        "orderId": ("order_id", "case/underscores"),
+        "qty": ("quantity", "synonym"),
+        "desc": ("description", "synonym"),
+        "Created_At": ("created_at", "case/underscores"),
+    }
+
+
+def test_canonical_spells_each_word_the_standard_way() -> None:
+    assert canonical("itemQty") == "item_quantity"
+    assert canonical("created_ts") == "created_timestamp"
+
+
+def test_a_source_filling_the_columns_of_a_table_is_that_table_whatever_its_name() -> None:
+    fields = ["orderId", "customerEmail", "createdAt", "qty", "desc", "position"]
+    other = table("orders", "id", "total", pk=("id",))
+
+    match = choose_table("orders_export", fields, {"orders": other, "customer_orders": ORDERS})
+
+    assert match is not None
+    assert (match.table, match.by, match.matched, match.of) == ("customer_orders", "columns", 5, 5)
+    assert match.evidence == (
+        "matched to customer_orders by columns: 5 of 5 columns (the name orders_export differs)"
+    )
+
+
+def test_a_table_of_the_same_name_is_taken_however_few_columns_match() -> None:
+    match = choose_table("Orders", ["id", "note"], {"orders": table("orders", "id", "a", "b")})
+    assert match is not None
+    assert match.evidence == "matched to orders by name: 1 of 3 columns match"
+
+
+def test_no_table_for_a_source_that_matches_neither_by_name_nor_by_columns() -> None:
+    assert choose_table("misc", ["a", "b"], {"customer_orders": ORDERS}) is None
+
+
+def test_a_one_field_key_feeds_a_primary_key_of_another_name() -> None:
+    queue = table("manual_queue", "path", "lang", pk=("path",))
+    match = choose_table("queue", ["value", "position", "lang"], {"manual_queue": queue}, ["value"])
+    assert match is not None
+    assert (match.fields["value"].column, match.fields["value"].how) == ("path", "key")
+    assert (match.by, match.matched, match.of) == ("columns", 2, 2)
+
+
+def test_a_nested_list_goes_into_the_table_with_a_foreign_key_to_its_parent() -> None:
+    tracks = table(
+        "album_tracks", "id", "album_id", "position", "title", pk=("id",), generated="id"
+    )
+    tracks.foreign_keys.append(ForeignKey(("album_id",), "albums", ("id",)))
+    albums_tracks = table("albums_tracks", "x")
+    existing = {"albums": table("albums", "id", "title"), "album_tracks": tracks}
+    existing["albums_tracks"] = albums_tracks
+
+    match = choose_child_table(
+        "albums.tracks",
+        ["albums_id", "position", "title"],
+        (("albums_id",), ("id",)),
+        "albums",
+        {"id": "id", "title": "title"},
+        existing,
+    )
+
+    assert match is not None
+    assert (match.table, match.link, match.fields["albums_id"].column) == (
+        "album_tracks",
+        {"albums_id": "album_id"},
+        "album_id",
+    )
+    assert match.evidence == (
+        "matched to album_tracks through its foreign key album_id -> albums(id): "
+        "2 of 2 other columns (source albums.tracks)"
+    )
+
+
+def test_a_type_disagreement_is_named_and_a_widening_is_not() -> None:
+    quantity = ColumnInfo("quantity", "integer", sql_type="INTEGER")
+    assert type_disagreement("qty", "text", quantity) == (
+        "type disagreement: field 'qty' holds text, column 'quantity' is integer (INTEGER): "
+        "values that do not convert are rejected by key"
+    )
+    assert type_disagreement("qty", "integer", ColumnInfo("price", "float")) is None
+    assert type_disagreement("qty", "integer", ColumnInfo("note", "text")) is None
+
+
+def test_literal_defaults_are_read_and_expressions_are_not() -> None:
+    assert literal_default("'NORMAL'") == "NORMAL"
+    assert literal_default("'en'::text") == "en"
+    assert literal_default("0") == 0
+    assert literal_default("(-1.5)") == -1.5
+    assert literal_default("CURRENT_TIMESTAMP") is None
+    assert literal_default("now()") is None
