@@ -310,12 +310,17 @@ class Relay:
     """A TCP relay on 127.0.0.1 in front of a server that can stop forwarding at once (every
     socket kept open, nothing passed on, new connections accepted and left silent) — a network
     that stalls. ``freeze_on``: stop the moment a client sends bytes containing it (e.g.
-    ``b"COPY"``: the server never sees that statement). ``cut()`` closes every socket instead.
-    Threads are daemons; :meth:`close` ends them."""
+    ``b"COPY"``: the server never sees that statement). ``cut()`` closes every socket instead
+    (``cut_on``: when a client sends bytes containing it). Threads are daemons; :meth:`close`
+    ends them."""
 
-    def __init__(self, host: str, port: int, freeze_on: bytes | None = None) -> None:
+    def __init__(
+        self, host: str, port: int, freeze_on: bytes | None = None, cut_on: bytes | None = None
+    ) -> None:
         self.target = (host, port)
         self.freeze_on = freeze_on
+        self.cut_on = cut_on
+        self.was_cut = threading.Event()
         self.frozen = threading.Event()
         self._stop = threading.Event()
         self._sockets: list[socket.socket] = []
@@ -333,6 +338,7 @@ class Relay:
 
     def cut(self) -> None:
         """Close every relayed connection (the network dropped them)."""
+        self.was_cut.set()
         for sock in list(self._sockets):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
@@ -363,6 +369,9 @@ class Relay:
                     break
                 if from_client and self.freeze_on is not None and self.freeze_on in data:
                     self.frozen.set()
+                if from_client and self.cut_on is not None and self.cut_on in data:
+                    self.cut()
+                    return
                 if self.frozen.is_set():
                     self._stop.wait()  # hold everything: read no more, send nothing
                     return

@@ -51,12 +51,15 @@ key = ["id"]
 """
 
 
-def write_plan(folder: Path, url: str, stall: int) -> Path:
+def write_plan(folder: Path, url: str, stall: int | None) -> Path:
     (folder / "jobs.json").write_text(
         json.dumps([{"id": i, "label": f"job {i}"} for i in range(2000)]), encoding="utf-8"
     )
     plan = folder / "ferry.toml"
-    plan.write_text(PLAN.format(url=url, stall=stall), encoding="utf-8")
+    text = PLAN.format(url=url, stall=stall)
+    if stall is None:  # the default
+        text = text.replace("stall_timeout = None\n", "")
+    plan.write_text(text, encoding="utf-8")
     return plan
 
 
@@ -153,3 +156,18 @@ def test_a_postgresql_source_that_stops_answering_mid_read_is_a_clear_error(
     assert "stopped answering while reading table 'notes'" in caught.value.message
     assert "(source 'app')" in caught.value.message
     assert took < 8, f"the read took {took:.1f} s with a stall limit of 2 s"
+
+
+def test_a_connection_dropped_during_the_copy_names_the_copy_not_the_rollback(
+    relay: Relay, pg_url: str, tmp_path: Path
+) -> None:
+    relay.cut_on = b"COPY"
+    plan = write_plan(tmp_path, relay.url(pg_url), stall=None)
+
+    done = ferry_run("migrate", plan, "--no-backup", cwd=tmp_path)
+
+    assert relay.was_cut.is_set()
+    line = assert_one_line_error(done.stderr, done.returncode, 5)
+    assert "the connection was lost while loading rows into jobs" in line
+    assert "finishing the transaction" not in line
+    assert pg_tables(pg_url) == set()

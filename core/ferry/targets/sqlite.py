@@ -27,6 +27,7 @@ from ..fastcells import utc_text_adapter
 from ..identifiers import quote
 from ..plan import TargetSpec
 from ..schema import ColumnInfo, TableInfo, create_table_ddl
+from ..tempspace import full_disk_error
 from ..values import identity, json_text, parse_timestamp, to_utc_naive
 from .base import (
     NATIVE_SCHEMA,
@@ -373,7 +374,9 @@ class SqliteTarget(Target):
                 f"{where} is not a usable SQLite database ({message})",
                 hint="Point [target] url at a SQLite file, or at a new file name.",
             )
-        if "disk is full" in lowered or "disk i/o" in lowered:
+        if "disk is full" in lowered:  # (SQLITE_FULL: the target's disk or the temp folder)
+            return full_disk_error(self.path, what)
+        if "disk i/o" in lowered:
             return TargetError(
                 f"{where}: the disk is full or failing ({what}); nothing was written",
                 hint="Free some space and run again.",
