@@ -23,7 +23,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from ..errors import TargetError
+from ..events import Warning
 from ..fastcells import utc_text_adapter
+from ..halfmade import clear_half_made, mark_new, unmark
 from ..identifiers import quote
 from ..plan import TargetSpec
 from ..schema import ColumnInfo, TableInfo, create_table_ddl
@@ -131,7 +133,15 @@ class SqliteTarget(Target):
                 f"the folder of the target {self.path} does not exist",
                 hint="Create the folder or point [target] url at an existing one.",
             )
+        # A new file a killed run had begun (empty once its journal is rolled back) goes,
+        # with a note; a file this run creates is recorded first, so the next start knows.
+        note = clear_half_made(self.path)
+        if note is not None:
+            self.emit(Warning(note))
         self._created_file = not self.path.exists()
+        if self._created_file:
+            with contextlib.suppress(OSError):  # (an unwritable folder fails just below)
+                mark_new(self.path)
         engine = create_async_engine(
             f"sqlite+aiosqlite:///{self.path}",
             poolclass=NullPool,
@@ -179,11 +189,15 @@ class SqliteTarget(Target):
             for suffix in ("", "-journal", "-wal", "-shm"):
                 with contextlib.suppress(FileNotFoundError):
                     Path(str(self.path) + suffix).unlink()
+            unmark(self.path)
 
     async def finish(self, commit: bool) -> None:
-        """Commit or roll back; a file this run created is removed when nothing committed."""
+        """Commit or roll back; a file this run created is removed when nothing committed.
+        (A commit that fails keeps the new file's marker: the next start judges the file.)"""
         try:
             await super().finish(commit)
+            if commit and self._created_file:
+                unmark(self.path)
         finally:
             if not commit:
                 self._remove_if_created()
