@@ -43,6 +43,13 @@ SELECT a.state, a.wait_event_type,
     FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids(a.pid)))
 FROM pg_stat_activity a WHERE a.pid = %s
 """
+#: the same, with the bytes a COPY has taken in so far (PostgreSQL 14 and later): a COPY the
+#: network feeds slowly waits for data (``ClientRead``) most of the time, yet moves on
+_PROBE_COPY_SQL = _PROBE_SQL.replace(
+    "FROM pg_stat_activity a",
+    ", (SELECT c.bytes_processed FROM pg_stat_progress_copy c WHERE c.pid = a.pid)\n"
+    "FROM pg_stat_activity a",
+)
 
 
 class StalledError(psycopg.OperationalError):
@@ -88,11 +95,16 @@ class _Seen:
     wait_type: str | None
     table: str | None
     holders: str | None
+    #: bytes the session's COPY has taken in so far (None: no COPY, or an older server)
+    copied: int | None = None
+    #: the COPY took bytes in since the previous answer
+    copy_moved: bool = False
 
     @property
     def working(self) -> bool:
-        """The server runs the statement (or waits for a lock): not a stall."""
-        return self.state == "active" and self.wait_type != "Client"
+        """The server runs the statement, waits for a lock, or its COPY takes data in: not
+        a stall."""
+        return self.state == "active" and (self.wait_type != "Client" or self.copy_moved)
 
 
 class StallWatch:
@@ -111,6 +123,7 @@ class StallWatch:
         self._asked = 0.0
         self._side: psycopg.Connection[Any] | None = None
         self._said: set[str] = set()
+        self._copied: int | None = None
 
     def track(self, gen: Any, pid: int) -> Generator[Any, Any, Any]:
         """``gen`` (a psycopg wait generator of the session ``pid``) with the limit applied."""
@@ -172,8 +185,15 @@ class StallWatch:
                 }
                 kwargs.pop("async_creator_fn", None)
                 self._side = psycopg.connect(*args, **kwargs)
-            row = self._side.execute(_PROBE_SQL, (pid,)).fetchone()
-            seen = _Seen(*row) if row else None
+            copy_view = self._side.info.server_version >= 140000
+            row = self._side.execute(
+                _PROBE_COPY_SQL if copy_view else _PROBE_SQL, (pid,)
+            ).fetchone()
+            if row:
+                copied = row[4] if len(row) > 4 else None
+                moved = None not in (copied, self._copied) and copied != self._copied
+                self._copied = copied
+                seen = _Seen(row[0], row[1], row[2], row[3], copied, moved)
         except psycopg.Error:
             side, self._side = self._side, None
             if side is not None:

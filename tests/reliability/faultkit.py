@@ -320,6 +320,8 @@ class Relay:
         self.target = (host, port)
         self.freeze_on = freeze_on
         self.cut_on = cut_on
+        #: bytes per second passed on from clients (None: as fast as they come), a slow network
+        self.rate: float | None = None
         self.was_cut = threading.Event()
         self.frozen = threading.Event()
         self._stop = threading.Event()
@@ -375,7 +377,12 @@ class Relay:
                 if self.frozen.is_set():
                     self._stop.wait()  # hold everything: read no more, send nothing
                     return
-                sink.sendall(data)
+                if from_client and self.rate:
+                    for at in range(0, len(data), 4096):
+                        sink.sendall(data[at : at + 4096])
+                        time.sleep(4096 / self.rate)
+                else:
+                    sink.sendall(data)
         except OSError:
             pass
         with contextlib.suppress(OSError):

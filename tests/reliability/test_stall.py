@@ -51,10 +51,9 @@ key = ["id"]
 """
 
 
-def write_plan(folder: Path, url: str, stall: int | None) -> Path:
-    (folder / "jobs.json").write_text(
-        json.dumps([{"id": i, "label": f"job {i}"} for i in range(2000)]), encoding="utf-8"
-    )
+def write_plan(folder: Path, url: str, stall: int | None, rows: int = 2000, pad: int = 0) -> Path:
+    jobs = [{"id": i, "label": f"job {i}" + "x" * pad} for i in range(rows)]
+    (folder / "jobs.json").write_text(json.dumps(jobs), encoding="utf-8")
     plan = folder / "ferry.toml"
     text = PLAN.format(url=url, stall=stall)
     if stall is None:  # the default
@@ -105,6 +104,40 @@ def test_a_connection_that_stops_answering_mid_run_ends_within_the_stall_timeout
     while ferry_sessions(pg_url) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert ferry_sessions(pg_url) == []
+
+
+def test_a_slow_copy_that_keeps_moving_is_not_cut(
+    relay: Relay, pg_url: str, tmp_path: Path
+) -> None:
+    relay.rate = 50_000  # bytes/s: the COPY of ~250 KB takes about 5 s, longer than the limit
+    plan = write_plan(tmp_path, relay.url(pg_url), stall=4, rows=6_000, pad=24)
+
+    started = time.monotonic()
+    done = ferry_run("migrate", plan, "--no-backup", "-q", cwd=tmp_path)
+    took = time.monotonic() - started
+
+    assert done.returncode == 0, done.stderr
+    assert took > 6, f"the relay did not slow the run down to 1.5 x stall_timeout ({took:.1f} s)"
+    assert pg_query(pg_url, "SELECT count(*) FROM jobs") == [(6_000,)]
+
+
+def test_a_statement_the_server_works_on_longer_than_the_limit_is_not_cut(
+    pg_url: str, tmp_path: Path
+) -> None:
+    plan = write_plan(tmp_path, pg_url, stall=1)
+    (tmp_path / "schema.sql").write_text(
+        "SELECT pg_sleep(3);\nCREATE TABLE jobs (id bigint PRIMARY KEY, label text);\n",
+        encoding="utf-8",
+    )
+    plan.write_text(
+        plan.read_text(encoding="utf-8").replace("[target]\n", '[target]\nschema = "schema.sql"\n'),
+        encoding="utf-8",
+    )
+
+    done = ferry_run("migrate", plan, "--no-backup", "-q", cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert pg_query(pg_url, "SELECT count(*) FROM jobs") == [(2000,)]
 
 
 def test_a_lock_held_by_another_session_is_named_and_waited_for(
