@@ -282,11 +282,11 @@ class _Run:
         try:
             await self._open_sources()
             target = open_target(self.plan.target, self.plan.base_dir)
+            target.emit = self.emit
             self.result.target = target.describe()
             started = self.step("connect", target.describe())
             await target.open()
             self.step_done("connect", started)
-            committed = False
             try:
                 await self._run_attempts(target)
                 self.result.status = "previewed" if self.preview else "completed"
@@ -300,10 +300,13 @@ class _Run:
                     self.step_done("journal", started)
                 self.cancel.raise_if_cancelled()
                 await asyncio.shield(target.finish(commit=not self.preview))
-                committed = not self.preview
-            finally:
-                if not committed and target.engine is not None:
-                    await asyncio.shield(target.finish(commit=False))
+            except BaseException:
+                if target.engine is not None:
+                    # The rollback fails too when the connection is gone: the first failure
+                    # names the step that really failed, not "finishing the transaction".
+                    with contextlib.suppress(FerryError):
+                        await asyncio.shield(target.finish(commit=False))
+                raise
         finally:
             for reader in self.readers.values():
                 reader.close()

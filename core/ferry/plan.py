@@ -246,6 +246,9 @@ class TargetSpec(_Model):
     )
     sslrootcert: str | None = None
     connect_timeout: int = Field(default=10, ge=1, le=600)
+    #: seconds a PostgreSQL statement may go without any progress (no byte moved, the server
+    #: not working on it) before the run stops with an error; a long COPY that moves is not cut
+    stall_timeout: int = Field(default=120, ge=1, le=86_400)
 
     @field_validator("url")
     @classmethod

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -299,3 +301,94 @@ def stop_cluster(cluster: Any) -> None:
     cluster._run(
         str(cluster.bindir / "pg_ctl"), "-D", str(cluster.data), "stop", "-m", "fast", "-w"
     )
+
+
+# ------------------------------------------------------------------------------ a TCP relay
+
+
+class Relay:
+    """A TCP relay on 127.0.0.1 in front of a server that can stop forwarding at once (every
+    socket kept open, nothing passed on, new connections accepted and left silent) — a network
+    that stalls. ``freeze_on``: stop the moment a client sends bytes containing it (e.g.
+    ``b"COPY"``: the server never sees that statement). ``cut()`` closes every socket instead
+    (``cut_on``: when a client sends bytes containing it). Threads are daemons; :meth:`close`
+    ends them."""
+
+    def __init__(
+        self, host: str, port: int, freeze_on: bytes | None = None, cut_on: bytes | None = None
+    ) -> None:
+        self.target = (host, port)
+        self.freeze_on = freeze_on
+        self.cut_on = cut_on
+        #: bytes per second passed on from clients (None: as fast as they come), a slow network
+        self.rate: float | None = None
+        self.was_cut = threading.Event()
+        self.frozen = threading.Event()
+        self._stop = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.2)
+        self.port = int(self.listener.getsockname()[1])
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, url: str) -> str:
+        """``url`` (a PostgreSQL URL of the relayed server) going through the relay."""
+        return re.sub(r"@[^/]+/", f"@127.0.0.1:{self.port}/", url, count=1)
+
+    def freeze(self) -> None:
+        self.frozen.set()
+
+    def cut(self) -> None:
+        """Close every relayed connection (the network dropped them)."""
+        self.was_cut.set()
+        for sock in list(self._sockets):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self._sockets.append(client)
+            if self.frozen.is_set():
+                continue  # accepted, never answered
+            server = socket.create_connection(self.target, timeout=10)
+            server.settimeout(None)
+            self._sockets.append(server)
+            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, from_client: bool) -> None:
+        try:
+            while not self._stop.is_set():
+                data = source.recv(65536)
+                if not data:
+                    break
+                if from_client and self.freeze_on is not None and self.freeze_on in data:
+                    self.frozen.set()
+                if from_client and self.cut_on is not None and self.cut_on in data:
+                    self.cut()
+                    return
+                if self.frozen.is_set():
+                    self._stop.wait()  # hold everything: read no more, send nothing
+                    return
+                if from_client and self.rate:
+                    for at in range(0, len(data), 4096):
+                        sink.sendall(data[at : at + 4096])
+                        time.sleep(4096 / self.rate)
+                else:
+                    sink.sendall(data)
+        except OSError:
+            pass
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self._stop.set()
+        self.listener.close()
+        self.cut()

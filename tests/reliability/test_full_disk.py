@@ -9,6 +9,7 @@ is left that could pass as complete, and that the target is byte for byte as it 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -199,3 +200,23 @@ def test_a_full_report_folder_is_a_warning_the_migration_still_commits(
     assert f"the report could not be written to {reports}" in " ".join(done.stderr.split())
     assert sqlite_query(tmp_path / "app" / "app.db", "SELECT count(*) FROM items") == [(101,)]
     assert [p.name for p in reports.iterdir()] == [".filler"]
+
+
+def test_a_full_temporary_folder_is_named_not_the_target_disk(
+    tmp_path: Path, small_disk: Mount
+) -> None:
+    temp = small_disk("temp", "size=256k")
+    plan = app(tmp_path / "app", 40_000)
+    target = tmp_path / "app" / "app.db"
+    before = target.read_bytes()
+    env = {k: v for k, v in os.environ.items() if k != "SQLITE_TMPDIR"}
+    env["TMPDIR"] = str(temp)
+
+    done = ferry_run("migrate", plan, "--no-backup", cwd=tmp_path, env=env)
+
+    line = assert_one_line_error(done.stderr, done.returncode, 5)
+    assert f"SQLite's temporary folder {temp} (chosen by TMPDIR) is full" in line
+    assert f"beside the target {target}" in line
+    assert "the disk is full" not in line
+    assert "SQLITE_TMPDIR" in done.stderr  # the hint: where to point it
+    assert target.read_bytes() == before

@@ -23,6 +23,14 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from ..errors import SourceError
+from ..pgwatch import (
+    DEFAULT_STALL_TIMEOUT,
+    StalledError,
+    StallWatch,
+    connect_watched,
+    keepalive_args,
+    server_options,
+)
 from ..schema import FERRY_TABLES
 from ..values import LogicalType
 from .base import Batch, ParentLink, SourceReader, SourceTable, order_parents_first
@@ -32,6 +40,8 @@ if TYPE_CHECKING:
 
 PASSWORD_ENV = "FERRY_SOURCE_PASSWORD"
 CONNECT_TIMEOUT = 10
+#: seconds a read may go without progress before the source counts as stalled (:mod:`ferry.pgwatch`)
+STALL_TIMEOUT = DEFAULT_STALL_TIMEOUT
 
 _TYPES: dict[str, LogicalType] = {
     "int2": "integer",
@@ -173,12 +183,18 @@ class PostgresSource(SourceReader):
         if self._conn is not None and not self._conn.closed:
             return self._conn
         password = os.environ.get(PASSWORD_ENV) or None
+        # TCP keepalives and a no-progress limit: a server that stops answering mid-read is
+        # an error after STALL_TIMEOUT, not a silent wait (the URL's own options are kept).
+        options = conninfo_to_dict(self.url).get("options") or ""
         try:
-            conn = psycopg.connect(
+            conn = connect_watched(
+                StallWatch(STALL_TIMEOUT),
                 self.url,
                 password=password,
                 connect_timeout=CONNECT_TIMEOUT,
                 application_name="ferry",
+                options=f"{options} {server_options(STALL_TIMEOUT, False)}".strip(),
+                **keepalive_args(STALL_TIMEOUT),
             )
         except psycopg.Error as exc:
             raise self._connect_error(exc, password) from None
@@ -243,6 +259,13 @@ class PostgresSource(SourceReader):
         except psycopg.Error as exc:
             what = f"table {table!r}" if table else "the table list"
             reason = exc.diag.message_primary or _first_reason(str(exc))
+            if isinstance(exc, StalledError):
+                raise SourceError(
+                    f"PostgreSQL {self.location} stopped answering while reading {what} "
+                    f"(source {self.spec.name!r}): {exc}",
+                    hint="Check the network and the server, then run again: the target is "
+                    "unchanged.",
+                ) from None
             raise SourceError(
                 f"Cannot read {what} of PostgreSQL {self.location} "
                 f"(source {self.spec.name!r}): {reason}",

@@ -28,6 +28,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..errors import TargetError
+from ..events import Emit, ignore_events
 from ..identifiers import quote
 from ..plan import ConflictRule, TargetSpec
 from ..schema import ColumnInfo, TableInfo, reflect_tables
@@ -121,6 +122,8 @@ class Target(ABC):
         self.engine: AsyncEngine | None = None
         self._conn: AsyncConnection | None = None
         self._stage_counter = 0
+        #: where the target reports what it waits for (a lock another session holds)
+        self.emit: Emit = ignore_events
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property

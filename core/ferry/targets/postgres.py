@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from ..errors import TargetError
+from ..events import Warning
 from ..identifiers import quote
+from ..pgwatch import StalledError, StallWatch, async_creator, keepalive_args, server_options
 from ..plan import TargetSpec
 from ..schema import ColumnInfo, TableInfo, create_table_ddl
 from ..secrets import resolve_password
@@ -51,12 +53,13 @@ def pg_url(spec_url: str) -> URL:
 def connect_args(
     spec: TargetSpec | None, url: URL, password_env: str | None = None, base_dir: Path | None = None
 ) -> dict[str, Any]:
-    """Driver arguments: password, TLS, timeout, UTC session. A relative ``sslrootcert`` is
-    taken from ``base_dir`` (the plan's folder), like every path in a plan."""
+    """Driver arguments: password, TLS, timeout, TCP keepalives, UTC session. A relative
+    ``sslrootcert`` is taken from ``base_dir`` (the plan's folder), like every path in a plan."""
     args: dict[str, Any] = {
         "application_name": "ferry",
         "options": "-c TimeZone=UTC",
         "connect_timeout": spec.connect_timeout if spec else 10,
+        **keepalive_args(spec.stall_timeout if spec else 120),
     }
     password = resolve_password(url, password_env)
     if password:
@@ -144,6 +147,11 @@ class PostgresTarget(Target):
         args = await asyncio.to_thread(
             connect_args, self.spec, self.url, self.spec.password_env, self.base_dir
         )
+        # A silent connection ends the run after stall_timeout; a transaction Ferry left
+        # behind is ended by the server itself (its locks freed).
+        stall = self.spec.stall_timeout
+        args["options"] += " " + server_options(stall, idle_in_transaction=True)
+        args["async_creator_fn"] = async_creator(StallWatch(stall, self._waiting))
         engine = create_async_engine(self.url, poolclass=NullPool, connect_args=args)
         self.engine = engine
         try:
@@ -159,6 +167,10 @@ class PostgresTarget(Target):
             self.engine = None
             orig = getattr(exc, "orig", None) or exc
             raise explain_connect_error(str(orig), self.describe()) from None
+
+    def _waiting(self, message: str, table: str) -> None:
+        """What the session waits for (a lock another session holds), as a warning."""
+        self.emit(Warning(f"PostgreSQL {self.describe()}: {message}", table))
 
     async def create_table(self, table: TableInfo) -> str:
         """Create an inferred table."""
@@ -366,6 +378,12 @@ class PostgresTarget(Target):
         message = first_line(orig)
         where = f"PostgreSQL {self.describe()}"
         lowered = message.lower()
+        if isinstance(orig, StalledError):
+            return TargetError(
+                f"{where}: the connection stalled while {what} ({message}); nothing was committed",
+                hint="The network or the server stopped answering: check them, then run again "
+                "(the target is unchanged). [target] stall_timeout sets how long Ferry waits.",
+            )
         if isinstance(orig, psycopg.OperationalError) or "server closed" in lowered:
             return TargetError(
                 f"{where}: the connection was lost while {what} ({message}); nothing was committed",

@@ -24,10 +24,13 @@ from sqlalchemy.pool import NullPool
 
 from ..epochs import is_number
 from ..errors import TargetError
+from ..events import Warning
 from ..fastcells import utc_text_adapter
+from ..halfmade import clear_half_made, mark_new, unmark
 from ..identifiers import quote
 from ..plan import TargetSpec
 from ..schema import ColumnInfo, TableInfo, create_table_ddl
+from ..tempspace import full_disk_error
 from ..textbytes import decode_text
 from ..values import decimal_text, identity, json_text, parse_timestamp, to_utc_naive
 from .base import (
@@ -135,7 +138,15 @@ class SqliteTarget(Target):
                 f"the folder of the target {self.path} does not exist",
                 hint="Create the folder or point [target] url at an existing one.",
             )
+        # A new file a killed run had begun (empty once its journal is rolled back) goes,
+        # with a note; a file this run creates is recorded first, so the next start knows.
+        note = clear_half_made(self.path)
+        if note is not None:
+            self.emit(Warning(note))
         self._created_file = not self.path.exists()
+        if self._created_file:
+            with contextlib.suppress(OSError):  # (an unwritable folder fails just below)
+                mark_new(self.path)
         engine = create_async_engine(
             f"sqlite+aiosqlite:///{self.path}",
             poolclass=NullPool,
@@ -186,11 +197,15 @@ class SqliteTarget(Target):
             for suffix in ("", "-journal", "-wal", "-shm"):
                 with contextlib.suppress(FileNotFoundError):
                     Path(str(self.path) + suffix).unlink()
+            unmark(self.path)
 
     async def finish(self, commit: bool) -> None:
-        """Commit or roll back; a file this run created is removed when nothing committed."""
+        """Commit or roll back; a file this run created is removed when nothing committed.
+        (A commit that fails keeps the new file's marker: the next start judges the file.)"""
         try:
             await super().finish(commit)
+            if commit and self._created_file:
+                unmark(self.path)
         finally:
             if not commit:
                 self._remove_if_created()
@@ -381,7 +396,9 @@ class SqliteTarget(Target):
                 f"{where} is not a usable SQLite database ({message})",
                 hint="Point [target] url at a SQLite file, or at a new file name.",
             )
-        if "disk is full" in lowered or "disk i/o" in lowered:
+        if "disk is full" in lowered:  # (SQLITE_FULL: the target's disk or the temp folder)
+            return full_disk_error(self.path, what)
+        if "disk i/o" in lowered:
             return TargetError(
                 f"{where}: the disk is full or failing ({what}); nothing was written",
                 hint="Free some space and run again.",
