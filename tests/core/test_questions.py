@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from pgkit import pg_exec, pg_rows
 
 from ferry.cli import cli
 from ferry.errors import PlanError
@@ -203,3 +204,46 @@ def test_a_question_setting_an_unknown_table_is_a_plan_error(tmp_path: Path) -> 
     plan_file.write_text(text.replace('"tables.orders.', '"tables.order.'), encoding="utf-8")
     with pytest.raises(PlanError, match="choice 'keep': the plan has no table named 'order'"):
         load_plan(plan_file)
+
+
+@pytest.mark.pg
+def test_init_on_a_postgres_target_with_newer_rows_asks_too(tmp_path: Path, pg_url: str) -> None:
+    pg_exec(
+        pg_url,
+        "CREATE TABLE orders (id integer PRIMARY KEY, item text NOT NULL, updated_at timestamptz)",
+        *(f"INSERT INTO orders VALUES ({i}, '{item}', '{at}+00')" for i, item, at in TARGET),
+    )
+    folder = app_folder(tmp_path)
+    plan_file = tmp_path / "ferry.toml"
+    result = ferry("init", folder, "--target", pg_url, "-o", plan_file)
+    assert result.exit_code == 0, result.output
+    (asked,) = load_plan(plan_file).questions
+    assert asked.evidence[:2] == [
+        "3 of the 4 source keys are already in orders (4 target rows)",
+        "by updated_at: 2 target rows newer than the source, 1 older, 0 the same",
+    ]
+    answer_and_save(plan_file, "orders.conflict", "newer")
+    assert ferry("migrate", plan_file, "-q").exit_code == 0
+    assert pg_rows(pg_url, "SELECT id, item FROM orders ORDER BY id") == [
+        (1, "disc (edited)"),
+        (2, "case (edited)"),
+        (3, "label"),
+        (4, "sleeve"),
+        (9, "poster"),
+    ]
+
+
+def test_check_json_and_preview_json_carry_the_questions_and_answers(tmp_path: Path) -> None:
+    plan_file = drafted(tmp_path)
+    checked = json.loads(ferry("check", plan_file, "--json").output)
+    assert [(q["id"], q["answer"]) for q in checked["open_questions"]] == [("orders.conflict", "")]
+    answer_and_save(plan_file, "orders.conflict", "keep")
+    previewed = json.loads(ferry("preview", plan_file, "--json").output)
+    assert previewed["answers"] == [
+        {
+            "question": "orders.conflict",
+            "answer": "keep",
+            "sets": ["tables.orders.conflict = 'insert'"],
+            "tables": {"orders": {"inserted": 1, "updated": 0, "unchanged": 0, "conflicts": 3}},
+        }
+    ]
