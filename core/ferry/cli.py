@@ -406,7 +406,7 @@ def check(plan_file: str, as_json: bool) -> None:
 
     plan = _load(plan_file)
     report = _run(lambda cancel: check_plan(plan))
-    from .questions import open_questions
+    from .questions import describe, open_questions
 
     waiting = open_questions(plan)
     if as_json:
@@ -438,6 +438,8 @@ def check(plan_file: str, as_json: bool) -> None:
             out.print(f"{mark} {escape(item.subject)}: {escape(item.detail)}")
             if item.hint and not item.ok:
                 out.print(f"      hint: {escape(item.hint)}")
+        for asked in waiting:
+            out.print(f"[yellow]open question:[/] {escape(describe(asked))}", soft_wrap=True)
         if waiting:
             out.print(
                 f"[red]FAIL[/] {len(waiting)} open question(s): preview and migrate wait "

@@ -87,7 +87,7 @@ def _apply_list(node: Any, key: str, current: Any, before: list[Any], after: lis
         return
     for index in reversed(range(len(before))):
         if old_ids[index] not in new_ids:
-            _delete_entry(current, index)
+            _delete_entry(current, index, _body_before(node, key))
     survivors = [i for i in old_ids if i in new_ids]
     for entry in after:
         if entry[ident] in survivors:
@@ -107,18 +107,34 @@ def _apply_list(node: Any, key: str, current: Any, before: list[Any], after: lis
             current.insert(offset, entry)
 
 
-def _delete_entry(entries: Any, index: int) -> None:
+def _delete_entry(entries: Any, index: int, before_first: list[Any] | None) -> None:
     """Delete one entry; the comments above it go with it, those above the next one stay.
 
-    tomlkit keeps the comments written above a ``[[header]]`` at the end of the entry before
-    it: the deleted entry's trailing comments move there in place of its own. (Above the
-    first entry they live in another part of the file and stay.)"""
-    if isinstance(entries, AoT) and index > 0:
-        previous = _tail_body(entries[index - 1])
-        start = len(previous) - len(_trailing(previous))
-        del previous[start:]
-        previous.extend(_trailing(_tail_body(entries[index])))
+    tomlkit keeps the comments written above a ``[[header]]`` at the end of what comes before
+    it (the previous entry, or for the first one the table before the list): the deleted
+    entry's trailing comments move there in place of its own."""
+    if isinstance(entries, AoT):
+        previous = _tail_body(entries[index - 1]) if index > 0 else before_first
+        if previous is not None:
+            start = len(previous) - len(_trailing(previous))
+            del previous[start:]
+            previous.extend(_trailing(_tail_body(entries[index])))
     del entries[index]
+
+
+def _body_before(node: Any, key: str) -> list[Any] | None:
+    """The body ending just above list ``key`` of ``node``, when it is a table's (None when
+    the lines above belong to ``node`` itself: they are left as they are)."""
+    body: list[Any] = node.body if isinstance(node, Container) else node.value.body
+    position = next((i for i, (k, _) in enumerate(body) if k is not None and k.key == key), 0)
+    if position == 0:
+        return None
+    previous = body[position - 1][1]
+    if isinstance(previous, Table):
+        return _tail_body(previous)
+    if isinstance(previous, AoT) and len(previous):
+        return _tail_body(previous[-1])
+    return None
 
 
 def _tail_body(table: Any) -> list[Any]:

@@ -117,6 +117,19 @@ def test_removing_a_table_and_adding_one_keeps_the_comments_of_the_others(
     assert [t.name for t in load_plan(path).tables] == ["jobs", "archive"]
 
 
+def test_removing_the_first_table_takes_its_comment_and_keeps_the_next_ones(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ferry.toml"
+    path.write_text(PLAN, encoding="utf-8")
+    plan = load_plan(path)
+    del plan.tables[0]
+    save_plan(plan, path)
+    assert path.read_text(encoding="utf-8") == PLAN.replace(
+        '# jobs first\n[[tables]]\nname = "jobs"\nsource = "jobs"\nkey = ["id"]\n\n', ""
+    )
+
+
 def test_a_plan_with_a_bom_and_crlf_lines_stays_byte_identical(tmp_path: Path) -> None:
     path = tmp_path / "ferry.toml"
     raw = b"\xef\xbb\xbf" + PLAN.replace("\n", "\r\n").encode()

@@ -96,6 +96,7 @@ def test_check_lists_the_open_question_and_fails_on_it(tmp_path: Path) -> None:
         "FAIL 1 open question(s): preview and migrate wait for the answers "
         '(answer = "..." in the plan, or ferry init --interactive)'
     )
+    assert lines[-2].startswith("open question: orders.conflict: orders already holds 3 of")
     assert not [line for line in lines[:-1] if line.startswith("FAIL")]
 
 
