@@ -273,6 +273,12 @@ def _in_existing_folder(
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing plan file.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was found as JSON.")
+@click.option(
+    "-i",
+    "--interactive",
+    is_flag=True,
+    help="Ask the draft's open questions here and write the answers into the plan.",
+)
 def init(
     folder: Path,
     target_url: str | None,
@@ -280,8 +286,10 @@ def init(
     output: Path,
     force: bool,
     as_json: bool,
+    interactive: bool,
 ) -> None:
     """Scan FOLDER for legacy state and write a draft plan to review."""
+    from .draftdoc import draft_comments
     from .scan import describe_found, scan_folder
 
     if output.exists() and not force:
@@ -294,8 +302,11 @@ def init(
         raise
     plan = result.plan
     rebase_paths(plan, plan_dir)
+    comments = draft_comments(result, folder.resolve())
+    if interactive:
+        _ask_questions(plan)
     try:
-        save_plan(plan, output)
+        save_plan(plan, output, comments)
     except OSError as exc:
         _fail(FerryError(f"cannot write the plan {output}: {exc.strerror or exc}"))
     found = describe_found(result)
@@ -330,10 +341,42 @@ def init(
         out.print(f"[yellow]note:[/] {escape(note)}")
     for name in result.unmatched_tables:
         out.print(f"[yellow]note:[/] table {escape(name)} of the target: no source matched it")
+    _print_open_questions(plan)
     out.print(
         f"Wrote [bold]{escape(str(output))}[/] ({len(plan.sources)} sources, "
         f"{len(plan.tables)} tables). Review it, then run: ferry migrate {escape(str(output))}"
     )
+
+
+def _ask_questions(plan: Plan) -> None:
+    """``init --interactive``: one prompt per open question, its default the safe choice."""
+    from .questions import answer, open_questions
+
+    for asked in open_questions(plan):
+        out.print(f"[bold]question {escape(asked.id)}:[/] {escape(asked.ask)}")
+        for line in asked.evidence:
+            out.print(f"  {escape(line)}")
+        choice = click.prompt(
+            "Answer", type=click.Choice(asked.choices), default=asked.default, err=False
+        )
+        try:
+            answer(plan, asked.id, choice)
+        except FerryError as exc:
+            _fail(exc)
+
+
+def _print_open_questions(plan: Plan) -> None:
+    from .questions import describe, how_to_answer, open_questions
+
+    waiting = open_questions(plan)
+    for asked in waiting:
+        out.print(f"[yellow]open question:[/] {escape(describe(asked))}", soft_wrap=True)
+    if waiting:
+        out.print(
+            f"{len(waiting)} open question(s): preview and migrate wait for the answers "
+            f"({escape(how_to_answer(waiting[0]))}, or ferry init --interactive).",
+            soft_wrap=True,
+        )
 
 
 def rebase_paths(plan: Plan, new_base: Path) -> None:
@@ -366,6 +409,9 @@ def check(plan_file: str, as_json: bool) -> None:
 
     plan = _load(plan_file)
     report = _run(lambda cancel: check_plan(plan))
+    from .questions import describe, open_questions
+
+    waiting = open_questions(plan)
     if as_json:
         out.print_json(
             json.dumps(
@@ -374,6 +420,7 @@ def check(plan_file: str, as_json: bool) -> None:
                     "server": report.server,
                     "existing_tables": report.existing_tables,
                     "tables_to_create": report.tables_to_create,
+                    "open_questions": [q.model_dump() for q in waiting],
                     # "warning" only where set: the items of a clean check read as before
                     "items": [
                         {k: v for k, v in vars(item).items() if k != "warning" or v}
@@ -394,7 +441,15 @@ def check(plan_file: str, as_json: bool) -> None:
             out.print(f"{mark} {escape(item.subject)}: {escape(item.detail)}")
             if item.hint and not item.ok:
                 out.print(f"      hint: {escape(item.hint)}")
-    sys.exit(0 if report.ok else 1)
+        for asked in waiting:
+            out.print(f"[yellow]open question:[/] {escape(describe(asked))}", soft_wrap=True)
+        if waiting:
+            out.print(
+                f"[red]FAIL[/] {len(waiting)} open question(s): preview and migrate wait "
+                'for the answers (answer = "..." in the plan, or ferry init --interactive)',
+                soft_wrap=True,
+            )
+    sys.exit(0 if report.ok and not waiting else 1)
 
 
 def _print_result(result: Any, verb: str) -> None:
@@ -513,6 +568,7 @@ def migrate_command(
 ) -> None:
     """Back up, then run the plan: every table in one transaction, journaled in ferry_runs."""
     plan = _load(plan_file)
+    _require_answered(plan)
     with _target_locked(plan, wait):
         backup = None if no_backup else _backup_first(plan, quiet=quiet or as_json)
         result = _engine_run(plan, preview=False, as_json=as_json, quiet=quiet, backup=backup)
@@ -585,6 +641,7 @@ def preview(
 ) -> None:
     """Run the whole migration inside a transaction and roll it back: exact counts."""
     plan = _load(plan_file)
+    _require_answered(plan)
     with _target_locked(plan, wait):
         result = _engine_run(
             plan,
@@ -596,15 +653,61 @@ def preview(
             sample=sample,
         )
     if as_json:
-        out.print_json(json.dumps(result.to_dict(), default=str))
+        data = result.to_dict()
+        data["answers"] = _answer_effects(plan, result)
+        out.print_json(json.dumps(data, default=str))
         return
     _print_result(result, "would")
+    for effect in _answer_effects(plan, result):
+        counts = "; ".join(
+            f"{name}: {', '.join(f'{n} {k}' for k, n in c.items())}"
+            for name, c in effect["tables"].items()
+        )
+        out.print(
+            f"answer {escape(effect['question'])} = {escape(effect['answer'])}: sets "
+            f"{escape(', '.join(effect['sets']))}" + (f" ({escape(counts)})" if counts else ""),
+            soft_wrap=True,
+        )
     if sample is not None:
         out.print(f"[yellow]Sample:[/] the first {sample} rows of each source table only.")
     _print_diffs(result)
     for statement in result.ddl:
         out.print(f"[dim]{escape(statement.strip().rstrip(';'))};[/]")
     out.print(f"Preview only: {escape(result.target)} is unchanged.")
+
+
+def _require_answered(plan: Plan) -> None:
+    """Preview and migrate refuse a plan with open questions (exit 3, with the list)."""
+    from .questions import require_answered
+
+    try:
+        require_answered(plan)
+    except FerryError as exc:
+        if not _State.debug:
+            for line in exc.details.splitlines():
+                err.print(f"[yellow]open question:[/] {escape(line)}", soft_wrap=True)
+        _fail(exc)
+
+
+def _answer_effects(plan: Plan, result: Any) -> list[dict[str, Any]]:
+    """Per answered question: what it set, and the preview's counts of the tables it set."""
+    from .questions import changed_tables, effects
+
+    counts = {t.name: t.counts() for t in result.tables}
+    shown = ("inserted", "updated", "unchanged", "conflicts")
+    return [
+        {
+            "question": asked.id,
+            "answer": asked.answer,
+            "sets": effects(plan, asked),
+            "tables": {
+                name: {k: counts[name][k] for k in shown}
+                for name in changed_tables(asked)
+                if name in counts
+            },
+        }
+        for asked in plan.questions
+    ]
 
 
 def _print_diffs(result: Any) -> None:

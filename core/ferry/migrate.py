@@ -157,6 +157,9 @@ async def migrate(
     """
     if sample is not None and not preview:
         raise PlanError("sampling is for previews only: a migration reads every row")
+    from .questions import require_answered
+
+    require_answered(plan)  # the operator's open decisions come first (exit 3)
     run = _Run(plan, emit, cancel or CancelToken(), preview)
     run.diff_tables, run.diff_limit, run.sample = set(diff_tables), diff_limit, sample
     run.result.sample = sample

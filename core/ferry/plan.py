@@ -11,13 +11,22 @@ from __future__ import annotations
 import difflib
 import hashlib
 import tomllib
+from collections.abc import Callable
 from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .epochs import IntegerReading
 from .errors import PlanError
@@ -309,6 +318,44 @@ class OptionsSpec(_Model):
         return zone_of(self.timezone)
 
 
+class QuestionSpec(_Model):
+    """A decision only the operator can make (:mod:`ferry.questions`): preview and migrate
+    wait until ``answer`` names one of the ``choices``; that choice's ``sets`` then apply."""
+
+    id: str = Field(min_length=1)
+    #: the question, in words
+    ask: str = Field(min_length=1)
+    #: what makes it answerable: counts, first keys, newest timestamps
+    evidence: list[str] = Field(default_factory=list)
+    choices: list[str] = Field(min_length=2)
+    #: the safe choice: it deletes and overwrites nothing
+    default: str
+    #: empty until answered; then one of ``choices``
+    answer: str = ""
+    #: choice -> plan settings it sets (``"tables.orders.conflict" = "newer"``), applied over
+    #: the plan's own keys when the plan is loaded
+    sets: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_choices(self) -> QuestionSpec:
+        if len(set(self.choices)) != len(self.choices):
+            raise ValueError("each choice is listed once")
+        for label, value in (("default", self.default), ("answer", self.answer)):
+            if value and value not in self.choices:
+                raise ValueError(
+                    f"{label} {value!r} is not one of the choices ({', '.join(self.choices)})"
+                )
+        unknown = [c for c in self.sets if c not in self.choices]
+        if unknown:
+            raise ValueError(f"sets names {', '.join(unknown)}, which is not a choice")
+        return self
+
+    @property
+    def is_open(self) -> bool:
+        """True while the question waits for its answer."""
+        return not self.answer
+
+
 def _check_merge_cycles(sources: list[SourceSpec]) -> None:
     """A merge source may read another merge source, never itself through a chain."""
     inputs = {s.name: {e.split(".", 1)[0] for e in s.inputs} for s in sources}
@@ -348,8 +395,15 @@ class Plan(_Model):
     sources: list[SourceSpec] = Field(default_factory=list)
     tables: list[TableSpec] = Field(default_factory=list)
     assertions: list[AssertionSpec] = Field(default_factory=list)
+    #: decisions the operator makes before the plan runs (``ferry init`` writes them)
+    questions: list[QuestionSpec] = Field(default_factory=list)
     #: the folder relative paths are resolved against (the plan file's folder); not saved
     base_dir: Path = Field(default=Path("."), exclude=True)
+    #: the plan file as a document (tomlkit) and its data when last loaded or saved
+    #: (:mod:`ferry.plandoc`): saving changes only what differs; None for a plan built in code
+    _document: Any = PrivateAttr(default=None)
+    _saved: dict[str, Any] | None = PrivateAttr(default=None)
+    _bom: bool = PrivateAttr(default=False)
 
     @field_validator("version")
     @classmethod
@@ -382,7 +436,17 @@ class Plan(_Model):
                         f"but no source is named {root!r}{hint}"
                     )
         _check_merge_cycles(self.sources)
+        ids = [q.id for q in self.questions]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"question ids must be unique: {', '.join(dupes)}")
         return self
+
+    @property
+    def document(self) -> Any:
+        """The tomlkit document of the plan file this plan was loaded from (None if built in
+        code); :func:`save_plan` keeps its comments and layout."""
+        return self._document
 
     def source(self, name: str) -> SourceSpec:
         """The source spec called ``name``."""
@@ -408,6 +472,7 @@ class Plan(_Model):
             "backup",
             "report",
             "options",
+            "questions",
             "sources",
             "tables",
             "assertions",
@@ -418,6 +483,8 @@ class Plan(_Model):
             for name, column in table.get("columns", {}).items():
                 if set(column) == {"from"}:
                     table["columns"][name] = column["from"]
+        for question in data.get("questions", []):
+            question.setdefault("answer", "")  # where the answer goes is always visible
         cleaned: dict[str, Any] = _drop_none(data)
         return cleaned
 
@@ -503,6 +570,7 @@ def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
             TableSpec,
             AssertionSpec,
             ColumnSpec,
+            QuestionSpec,
         ):
             if candidate.__name__ in repr(annotation):
                 model = candidate
@@ -545,6 +613,10 @@ def plan_from_dict(data: dict[str, Any], base_dir: Path, origin: str = "plan") -
             details="\n".join(problems),
         ) from None
     plan.base_dir = base_dir
+    if plan.questions:
+        from .questions import apply_answers
+
+        apply_answers(plan, origin)
     return plan
 
 
@@ -573,12 +645,35 @@ def load_plan(path: str | Path) -> Plan:
             f"plan file {path} is not valid TOML: {exc}",
             hint="Check quoting and brackets near the position given.",
         ) from None
-    return plan_from_dict(data, path.resolve().parent, origin=str(path))
+    plan = plan_from_dict(data, path.resolve().parent, origin=str(path))
+    from .plandoc import parse_document
+
+    plan._document = parse_document(text)
+    plan._saved = plan.to_dict()
+    plan._bom = raw.startswith(b"\xef\xbb\xbf")
+    return plan
 
 
-def save_plan(plan: Plan, path: str | Path) -> None:
-    """Write the plan as TOML (atomically: a crash never leaves half a plan)."""
+def save_plan(
+    plan: Plan, path: str | Path, comments: Callable[[str, int], list[str]] | None = None
+) -> None:
+    """Write the plan as TOML (atomically: a crash never leaves half a plan).
+
+    A plan loaded from a file changes only the keys that differ from what was loaded: every
+    comment, blank line and key order stays (:mod:`ferry.plandoc`). A plan built in code is
+    written fresh, with ``comments(header, n)`` under its n-th ``[[header]]`` (and
+    ``comments("", 0)`` at the top)."""
+    from .plandoc import apply_changes, fresh_document
+
     path = Path(path)
+    data = plan.to_dict()
+    if plan._document is None or plan._saved is None:
+        document = fresh_document(plan.to_toml(), comments)
+    else:
+        document = plan._document
+        apply_changes(document, plan._saved, data)
+    text = document.as_string()
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(plan.to_toml(), encoding="utf-8")
+    tmp.write_bytes((b"\xef\xbb\xbf" if plan._bom else b"") + text.encode("utf-8"))
     tmp.replace(path)
+    plan._document, plan._saved = document, data

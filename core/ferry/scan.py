@@ -523,11 +523,16 @@ def scan_folder(
     }
     for table_spec in tables:
         note_invalid_text(table_spec, invalid.get(table_spec.source, {}))
+    readable = [item.spec for item in found if not item.problem]
+    from .existingrows import ask_about_existing_rows
+
+    questions = ask_about_existing_rows(target, target_base, folder, readable, tables, existing)
     plan = Plan(
         name=identifier(folder.name),
         target=target,
-        sources=[item.spec for item in found if not item.problem],
+        sources=readable,
         tables=tables,
+        questions=questions,
     )
     plan.base_dir = folder
     fed = {t.name for t in tables}

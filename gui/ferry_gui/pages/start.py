@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from ferry import FerryError, Plan, load_plan, save_plan
 from ferry.demo import demo_source
+from ferry.draftdoc import draft_comments
 from ferry.scan import ScanResult, describe_found, scan_folder
 
 from ..models import RowsModel
@@ -204,7 +205,7 @@ class StartPage(FerryPage):
                 ]
             )
             try:
-                save_plan(result.plan, plan_path)
+                save_plan(result.plan, plan_path, draft_comments(result, folder))
             except OSError as exc:
                 self.runner.show_error(
                     FerryError(f"cannot write the plan {plan_path}: {exc.strerror or exc}")

@@ -1,0 +1,162 @@
+"""Open questions: the decisions in a plan only the operator can make.
+
+A plan's ``[[questions]]`` each ask one thing (``ask``), with the evidence that makes it
+answerable, its ``choices``, a safe ``default`` (it deletes and overwrites nothing) and what
+each choice sets in the plan (``sets``). ``answer = ""`` means open: ``ferry check`` lists it
+and fails, preview and migrate refuse to run (exit 3). Answering is one line in the plan
+(``answer = "newer"``), a prompt in ``ferry init --interactive``, or :func:`answer_and_save`
+(the wizard). The answered choice's ``sets`` apply over the plan's own keys when it is loaded,
+and :func:`answer` also writes them into those keys, so the file says what will run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import PlanError
+from .plan import Plan, QuestionSpec, load_plan, save_plan
+
+_SECTIONS = ("target", "options", "backup", "report")
+_LISTS = ("tables", "sources")
+
+
+class OpenQuestionsError(PlanError):
+    """The plan still has open questions; preview and migrate wait for their answers."""
+
+
+def open_questions(plan: Plan) -> list[QuestionSpec]:
+    """The plan's questions that have no answer yet, in the plan's order."""
+    return [q for q in plan.questions if q.is_open]
+
+
+def question(plan: Plan, question_id: str) -> QuestionSpec:
+    """The question called ``question_id`` (a PlanError naming the known ones if none is)."""
+    for asked in plan.questions:
+        if asked.id == question_id:
+            return asked
+    known = ", ".join(q.id for q in plan.questions) or "none"
+    raise PlanError(f"the plan has no question {question_id!r} (its questions: {known})")
+
+
+def answer(plan: Plan, question_id: str, choice: str) -> QuestionSpec:
+    """Answer a question in ``plan`` (not saved): its ``answer`` and the settings it sets."""
+    asked = question(plan, question_id)
+    if choice not in asked.choices:
+        raise PlanError(
+            f"{choice!r} is not a choice of question {question_id!r}",
+            hint=f"Answer one of: {', '.join(asked.choices)}.",
+        )
+    _apply(plan, asked.sets.get(choice, {}), f"question {question_id!r}, choice {choice!r}")
+    asked.answer = choice
+    return asked
+
+
+def answer_and_save(path: str | Path, question_id: str, choice: str) -> Plan:
+    """Answer a question of the plan file at ``path`` and save it; every comment, blank line
+    and key order of the file stays (:mod:`ferry.plandoc`). Returns the saved plan."""
+    plan = load_plan(path)
+    answer(plan, question_id, choice)
+    save_plan(plan, path)
+    return plan
+
+
+def describe(asked: QuestionSpec) -> str:
+    """One line: the question, its choices (the default marked) and its evidence."""
+    choices = ", ".join(f"{c} (default)" if c == asked.default else c for c in asked.choices)
+    evidence = f" [{'; '.join(asked.evidence)}]" if asked.evidence else ""
+    return f"{asked.id}: {asked.ask} Choices: {choices}.{evidence}"
+
+
+def how_to_answer(asked: QuestionSpec) -> str:
+    """The one line to write into the plan, under the question's ``id``."""
+    return (
+        f'under [[questions]] id = "{asked.id}", write answer = "{asked.default}" '
+        "(or another choice)"
+    )
+
+
+def require_answered(plan: Plan) -> None:
+    """Refuse to run a plan with open questions: an OpenQuestionsError (exit 3) lists them."""
+    waiting = open_questions(plan)
+    if not waiting:
+        return
+    lines = [describe(q) for q in waiting]
+    raise OpenQuestionsError(
+        f"the plan has {len(waiting)} open question(s): " + ", ".join(q.id for q in waiting),
+        hint=f"Answer each in the plan ({how_to_answer(waiting[0])}), "
+        "or run `ferry init --interactive`; `ferry check` lists them.",
+        details="\n".join(lines),
+    )
+
+
+def effects(plan: Plan, asked: QuestionSpec) -> list[str]:
+    """What the question's answer sets (``tables.orders.conflict = "newer"``)."""
+    choice = asked.answer or asked.default
+    return [f"{path} = {value!r}" for path, value in asked.sets.get(choice, {}).items()]
+
+
+def changed_tables(asked: QuestionSpec) -> list[str]:
+    """The target tables the question's answer changes a setting of."""
+    choice = asked.answer or asked.default
+    names = [p.split(".")[1] for p in asked.sets.get(choice, {}) if p.startswith("tables.")]
+    return list(dict.fromkeys(names))
+
+
+def apply_answers(plan: Plan, origin: str = "plan") -> None:
+    """Check every choice's ``sets`` names real settings with valid values, and apply the
+    answered choices over the plan's keys (called when a plan is loaded)."""
+    for asked in plan.questions:
+        for choice, settings in asked.sets.items():
+            where = f"{origin}: question {asked.id!r}, choice {choice!r}"
+            if choice == asked.answer:
+                _apply(plan, settings, where)
+            else:
+                _apply(plan.model_copy(deep=True), settings, where)
+
+
+def _apply(plan: Plan, settings: dict[str, Any], where: str) -> None:
+    """Set ``settings`` (dotted paths) in ``plan``; a PlanError names a bad path or value."""
+    groups: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
+    for path, value in settings.items():
+        parts = path.split(".")
+        if len(parts) == 3 and parts[0] in _LISTS:
+            groups[(parts[0], parts[1])][parts[2]] = value
+        elif len(parts) == 2 and parts[0] in _SECTIONS:
+            groups[(parts[0], "")][parts[1]] = value
+        else:
+            raise PlanError(
+                f"{where}: {path!r} is not a plan setting",
+                hint="Name one as tables.NAME.KEY, sources.NAME.KEY or target/options.KEY.",
+            )
+    for (section, name), changes in groups.items():
+        try:
+            if not name:
+                old: BaseModel = getattr(plan, section)
+                setattr(plan, section, _changed(old, changes))
+                continue
+            entries: list[Any] = getattr(plan, section)
+            index = next((i for i, e in enumerate(entries) if e.name == name), None)
+            if index is None:
+                raise PlanError(f"{where}: the plan has no {section[:-1]} named {name!r}")
+            entries[index] = _changed(entries[index], changes)
+        except ValidationError as exc:
+            owner = f"{section}.{name}" if name else section
+            problems = "; ".join(
+                ".".join([owner, *(str(p) for p in e["loc"])])
+                + ": "
+                + e["msg"].removeprefix("Value error, ")
+                for e in exc.errors()
+            )
+            raise PlanError(
+                f"{where}: {problems}",
+                hint="Fix the question's sets: each names a plan key and a valid value.",
+            ) from None
+
+
+def _changed(model: BaseModel, changes: dict[str, Any]) -> BaseModel:
+    data = model.model_dump(by_alias=True, exclude_unset=True)
+    return type(model).model_validate({**data, **changes})
