@@ -371,6 +371,7 @@ def check(plan_file: str, as_json: bool) -> None:
                     "server": report.server,
                     "existing_tables": report.existing_tables,
                     "tables_to_create": report.tables_to_create,
+                    "objects": [o.to_dict() for o in report.objects],
                     # "warning" only where set: the items of a clean check read as before
                     "items": [
                         {k: v for k, v in vars(item).items() if k != "warning" or v}
@@ -391,6 +392,10 @@ def check(plan_file: str, as_json: bool) -> None:
             out.print(f"{mark} {escape(item.subject)}: {escape(item.detail)}")
             if item.hint and not item.ok:
                 out.print(f"      hint: {escape(item.hint)}")
+        if report.ddl:
+            out.print("A run creates:")
+            for statement in report.ddl:
+                out.print(f"[dim]{escape(statement.strip().rstrip(';'))};[/]")
     sys.exit(0 if report.ok else 1)
 
 
@@ -437,6 +442,10 @@ def _print_result(result: Any, verb: str) -> None:
         )
         for reject in replaced[:5]:
             out.print(f"  {escape(reject.table)} {escape(reject.key)}")
+    # What the schema step translated or left out (the report lists every object).
+    for item in result.schema_objects:
+        if item.status != "carried":
+            out.print(f"[yellow]{escape(item.line())}[/]")
 
 
 def _print_merges(merges: list[dict[str, Any]]) -> None:
@@ -601,6 +610,7 @@ def preview(
     _print_diffs(result)
     for statement in result.ddl:
         out.print(f"[dim]{escape(statement.strip().rstrip(';'))};[/]")
+
     out.print(f"Preview only: {escape(result.target)} is unchanged.")
 
 

@@ -50,6 +50,9 @@ class ColumnInfo:
     #: the database fills it when a row omits it (DEFAULT, identity, rowid alias)
     has_default: bool = False
     sql_type: str = ""
+    #: the source column's collation a created column keeps (``NOCASE``; ``citext`` on
+    #: PostgreSQL), settled by :func:`ferry.typemap.settle_collations`
+    collation: str = ""
 
 
 @dataclass
@@ -197,7 +200,7 @@ def create_table_ddl(info: TableInfo, dialect: Dialect) -> str:
     columns: list[Any] = [
         Column(
             _quoted(col.name),
-            sqlalchemy_type(col.type, dialect.name, col.sql_type),
+            _collated(col, dialect.name) or sqlalchemy_type(col.type, dialect.name, col.sql_type),
             nullable=col.nullable,
             autoincrement=False,
         )
@@ -225,6 +228,15 @@ def create_table_ddl(info: TableInfo, dialect: Dialect) -> str:
             )
         )
     return str(CreateTable(table).compile(dialect=dialect)).strip()
+
+
+def _collated(col: ColumnInfo, dialect_name: str) -> Any:
+    """The type of a text column that keeps its collation (None: no collation)."""
+    if col.type != "text" or not col.collation:
+        return None
+    if dialect_name == "postgresql":
+        return postgresql.CITEXT() if col.collation == "citext" else None
+    return Text(collation=col.collation)
 
 
 def _quoted(name: str) -> quoted_name:
