@@ -48,3 +48,25 @@ class SchemaObject:
 def by_status(objects: list[SchemaObject], status: Status) -> list[SchemaObject]:
     """The entries of one status, in their order."""
     return [o for o in objects if o.status == status]
+
+
+def grouped(objects: list[dict[str, Any]]) -> list[tuple[str, str, list[str], str]]:
+    """Report rows from plain entries: (status, kind, names, detail), carried first, then
+    translated, then not carried; entries alike but for their name share one row (every
+    ``INTEGER → bigint`` column on one line)."""
+    rows: dict[tuple[str, str, str], list[str]] = {}
+    for item in objects:
+        status, kind = str(item.get("status", "")), str(item.get("kind", ""))
+        detail = str(item.get("detail", ""))
+        # A table's or view's detail is its own (its source): only translations merge.
+        merge = status == "translated" or kind in ("trigger",)
+        key = (status, kind, detail if merge else f"{detail}\0{item.get('name')}")
+        rows.setdefault(key, []).append(str(item.get("name", "")))
+    order: dict[str, int] = {s: i for i, s in enumerate(STATUSES)}
+    return [
+        (status, kind, names, detail.split("\0")[0])
+        for (status, kind, detail), names in sorted(
+            rows.items(),
+            key=lambda r: order.get(r[0][0], len(order)),
+        )
+    ]
