@@ -7,13 +7,16 @@ Real SQLite source files and the real PostgreSQL server.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from fakesource import run, sqlite_exec, sqlite_rows
 from pgkit import pg_rows
 
+from ferry.backup import create_backup
 from ferry.plan import Plan, plan_from_dict
+from ferry.rollback import rollback
 
 MUSIC = """
 CREATE TABLE genre (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
@@ -162,3 +165,22 @@ def test_a_view_the_target_refuses_is_not_carried_and_the_run_goes_on(
     assert (view.name, view.status) == ("odd", "not carried")
     assert view.detail.startswith("the target refused its translation: ")
     assert pg_rows(pg_url, "SELECT word FROM n") == [("one",)]
+
+
+@pytest.mark.pg
+def test_a_rollback_drops_the_views_with_the_tables_the_run_made(
+    tmp_path: Path, pg_url: str
+) -> None:
+    plan = music_plan(tmp_path, pg_url)
+    asyncio.run(create_backup(plan, pg_method="copy"))
+    run(plan)
+
+    asyncio.run(rollback(plan))
+
+    assert (
+        pg_rows(
+            pg_url,
+            "SELECT relname FROM pg_class WHERE relname IN ('genre', 'songs', 'rock_tracks')",
+        )
+        == []
+    )
