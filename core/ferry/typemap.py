@@ -159,6 +159,8 @@ async def settle_collations(target: Target, tables: list[TableInfo]) -> list[Sch
 
 def sqlite_collations(create_sql: str) -> dict[str, str]:
     """Column -> its ``COLLATE`` name, read from a SQLite ``CREATE TABLE`` statement."""
+    if "COLLATE" not in create_sql.upper():
+        return {}  # the common case, without parsing
     try:
         import sqlglot
         from sqlglot import exp
