@@ -37,6 +37,7 @@ from rich.progress import (
 from rich.table import Table
 
 from . import __version__
+from .carried import grouped
 from .errors import Cancelled, FerryError
 from .events import (
     CancelToken,
@@ -442,10 +443,13 @@ def _print_result(result: Any, verb: str) -> None:
         )
         for reject in replaced[:5]:
             out.print(f"  {escape(reject.table)} {escape(reject.key)}")
-    # What the schema step translated or left out (the report lists every object).
-    for item in result.schema_objects:
-        if item.status != "carried":
-            out.print(f"[yellow]{escape(item.line())}[/]")
+    # What the schema step translated or left out (the report lists every object); alike
+    # translations share a line (every INTEGER → bigint column on one).
+    changed = [o.to_dict() for o in result.schema_objects if o.status != "carried"]
+    for status, kind, names, detail in grouped(changed):
+        out.print(
+            f"[yellow]{escape(kind)} {escape(', '.join(names))}: {status} ({escape(detail)})[/]"
+        )
 
 
 def _print_merges(merges: list[dict[str, Any]]) -> None:
