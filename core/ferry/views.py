@@ -15,6 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote as url_quote
 
 from .carried import SchemaObject
 from .errors import FerryError
@@ -53,7 +54,9 @@ def read_objects(plan: Plan) -> list[SourceObject]:
         if not path.is_file():
             continue  # the source reader reports it
         try:
-            conn = sqlite3.connect(f"file:{path.resolve().as_posix()}?mode=ro", uri=True)
+            conn = sqlite3.connect(
+                f"file:{url_quote(str(path.resolve()))}?mode=ro", uri=True, timeout=5.0
+            )
             try:
                 rows = conn.execute(
                     "SELECT type, name, sql FROM sqlite_master "
