@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from .carried import SchemaObject
 from .epochs import READINGS_HINT, NumberFinding, find_numbers
 from .errors import FerryError, PlanError
 from .mapping import check_mapping, prepare_schema, with_key
@@ -48,6 +49,10 @@ class CheckReport:
     server: str = ""
     existing_tables: list[str] = field(default_factory=list)
     tables_to_create: list[str] = field(default_factory=list)
+    #: what a run creates, translates and leaves out of the schema (:mod:`ferry.carried`)
+    objects: list[SchemaObject] = field(default_factory=list)
+    #: the statements a run's schema step runs, in order
+    ddl: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -125,7 +130,10 @@ async def check_plan(plan: Plan) -> CheckReport:
             # Make the missing tables as a run would (schema.sql, then inferred from the
             # sources) inside this rolled-back transaction, so their mappings are checked too.
             try:
-                planned, _ddl = await prepare_schema(plan, target, source_tables)
+                planned, report.ddl = await prepare_schema(
+                    plan, target, source_tables, report.objects
+                )
+                report.items.extend(_object_items(report.objects))
             except FerryError as exc:
                 report.items.append(CheckItem("schema", False, exc.message, exc.hint))
                 schema_failed = True
@@ -176,6 +184,22 @@ async def check_plan(plan: Plan) -> CheckReport:
     finally:
         await target.finish(commit=False)
     return report
+
+
+def _object_items(objects: list[SchemaObject]) -> list[CheckItem]:
+    """A finding per view a run creates, per type or collation it changes and per object it
+    does not carry (tables have their own findings)."""
+    items = []
+    for item in objects:
+        if item.kind == "table":
+            continue
+        if item.status == "carried":
+            detail = item.detail or "will be created"
+        else:
+            detail = f"{item.status}: {item.detail}"
+        subject = f"{item.kind} {item.name}"
+        items.append(CheckItem(subject, True, detail, warning=item.status == "not carried"))
+    return items
 
 
 def _number_items(spec_name: str, mapper: RowMapper, found: list[NumberFinding]) -> list[CheckItem]:

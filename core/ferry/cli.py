@@ -37,6 +37,7 @@ from rich.progress import (
 from rich.table import Table
 
 from . import __version__
+from .carried import grouped
 from .errors import Cancelled, FerryError
 from .events import (
     CancelToken,
@@ -421,6 +422,7 @@ def check(plan_file: str, as_json: bool) -> None:
                     "existing_tables": report.existing_tables,
                     "tables_to_create": report.tables_to_create,
                     "open_questions": [q.model_dump() for q in waiting],
+                    "objects": [o.to_dict() for o in report.objects],
                     # "warning" only where set: the items of a clean check read as before
                     "items": [
                         {k: v for k, v in vars(item).items() if k != "warning" or v}
@@ -441,6 +443,10 @@ def check(plan_file: str, as_json: bool) -> None:
             out.print(f"{mark} {escape(item.subject)}: {escape(item.detail)}")
             if item.hint and not item.ok:
                 out.print(f"      hint: {escape(item.hint)}")
+        if report.ddl:
+            out.print("A run creates:")
+            for statement in report.ddl:
+                out.print(f"[dim]{escape(statement.strip().rstrip(';'))};[/]")
         for asked in waiting:
             out.print(f"[yellow]open question:[/] {escape(describe(asked))}", soft_wrap=True)
         if waiting:
@@ -495,6 +501,13 @@ def _print_result(result: Any, verb: str) -> None:
         )
         for reject in replaced[:5]:
             out.print(f"  {escape(reject.table)} {escape(reject.key)}")
+    # What the schema step translated or left out (the report lists every object); alike
+    # translations share a line (every INTEGER → bigint column on one).
+    changed = [o.to_dict() for o in result.schema_objects if o.status != "carried"]
+    for status, kind, names, detail in grouped(changed):
+        out.print(
+            f"[yellow]{escape(kind)} {escape(', '.join(names))}: {status} ({escape(detail)})[/]"
+        )
 
 
 def _print_merges(merges: list[dict[str, Any]]) -> None:
@@ -673,6 +686,7 @@ def preview(
     _print_diffs(result)
     for statement in result.ddl:
         out.print(f"[dim]{escape(statement.strip().rstrip(';'))};[/]")
+
     out.print(f"Preview only: {escape(result.target)} is unchanged.")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
+from .carried import SchemaObject
 from .errors import PlanError
 from .plan import Plan, TableSpec
 from .schema import ColumnInfo, ForeignKey, TableInfo, check_names, dependency_order
@@ -15,7 +16,9 @@ from .schemafile import read_schema_file
 from .sources import SourceReader, SourceTable, open_source
 from .targets import Target
 from .transform import RowMapper
+from .typemap import created_objects, settle_collations
 from .values import LogicalType, value_type
+from .views import carry_views
 
 
 async def open_plan_sources(
@@ -54,10 +57,30 @@ async def open_plan_sources(
 
 
 async def prepare_schema(
-    plan: Plan, target: Target, source_tables: dict[str, SourceTable]
+    plan: Plan,
+    target: Target,
+    source_tables: dict[str, SourceTable],
+    objects: list[SchemaObject] | None = None,
 ) -> tuple[dict[str, TableInfo], list[str]]:
     """Make the plan's missing tables (schema.sql first, then inferred from the sources),
-    inside the target's open transaction. Returns every target table and the DDL that ran."""
+    then the source's views that translate, inside the target's open transaction. Returns
+    every target table and the DDL that ran; ``objects`` gets what was carried, translated
+    and not carried (:mod:`ferry.carried`)."""
+    objects = objects if objects is not None else []
+    tables, ddl = await _make_tables(plan, target, source_tables, objects)
+    for item in await carry_views(plan, target, tables):
+        objects.append(item)
+        if item.sql and item.status == "carried":
+            ddl.append(item.sql)
+    return tables, ddl
+
+
+async def _make_tables(
+    plan: Plan,
+    target: Target,
+    source_tables: dict[str, SourceTable],
+    objects: list[SchemaObject],
+) -> tuple[dict[str, TableInfo], list[str]]:
     ddl: list[str] = []
     tables = await target.reflect()
     wanted = [t.name for t in plan.tables]
@@ -71,12 +94,17 @@ async def prepare_schema(
     if not missing:
         return tables, ddl
     inferred = {name: infer_table(plan, name, source_tables) for name in dict.fromkeys(missing)}
+    settled = await settle_collations(target, list(inferred.values()))
+    made: dict[str, str] = {}
     for name in dependency_order(list(inferred), inferred):
         check_names(inferred[name], target.dialect_name)
-        ddl.append(await target.create_table(inferred[name]))
+        made[name] = await target.create_table(inferred[name])
+        ddl.append(made[name])
     tables = await target.reflect()
     for name in inferred:
         tables[name].created = True
+    objects.extend(created_objects(plan, inferred, tables, source_tables, made))
+    objects.extend(settled)
     return tables, ddl
 
 
@@ -91,7 +119,8 @@ def infer_table(plan: Plan, name: str, source_tables: dict[str, SourceTable]) ->
     for column, type_ in columns.items():
         # A decimal keeps its source's precision and scale (DECIMAL(10,2) -> numeric(10,2)).
         declared = source.declared.get(fields.get(column, column), "") if type_ == "decimal" else ""
-        info.columns[column] = ColumnInfo(column, type_, sql_type=declared)
+        collation = source.collations.get(fields.get(column, column), "") if type_ == "text" else ""
+        info.columns[column] = ColumnInfo(column, type_, sql_type=declared, collation=collation)
     renamed = {c.from_: n for n, c in spec.columns.items() if c.from_ is not None}
     key = list(spec.key) or [renamed.get(k, k) for k in source.key]
     if key and all(k in info.columns for k in key):

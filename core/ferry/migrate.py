@@ -448,7 +448,9 @@ class _Run:
 
     # -- schema ------------------------------------------------------------------------------
     async def _prepare_schema(self, target: Target) -> dict[str, TableInfo]:
-        tables, ddl = await prepare_schema(self.plan, target, self.source_tables)
+        tables, ddl = await prepare_schema(
+            self.plan, target, self.source_tables, self.result.schema_objects
+        )
         self.result.ddl.extend(ddl)
         return tables
 

@@ -550,7 +550,8 @@ class PgRestore:
         """Drop tables the backup did not have, and columns added since."""
         try:
             if plan.drop:
-                self.conn.execute(f"DROP TABLE {', '.join(map(quote, plan.drop))}")
+                # CASCADE: the views the migration made over them (they did not exist either).
+                self.conn.execute(f"DROP TABLE {', '.join(map(quote, plan.drop))} CASCADE")
             for item in plan.order:
                 for column in plan.extra_columns.get(item["table"], []):
                     self.conn.execute(f"ALTER TABLE {_qualified(item)} DROP COLUMN {quote(column)}")

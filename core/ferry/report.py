@@ -672,6 +672,23 @@ def _rejects(result: Mapping[str, Any]) -> str:
     return _section("Rejected rows", body, total, "rejects")
 
 
+def _schema_objects(result: Mapping[str, Any]) -> str:
+    """What the schema step carried, translated (old → new) and did not carry (why)."""
+    from .carried import grouped
+
+    objects = _dicts(result.get("schema_objects"))
+    if not objects:
+        return ""
+    rows = [
+        f'<tr class="{"warn" if status == "not carried" else ""}">'
+        f"<td>{_e(status)}</td><td>{_e(kind)}</td>"
+        f'<td class="name">{_e(", ".join(names))}</td><td>{_e(detail)}</td></tr>'
+        for status, kind, names, detail in grouped(objects)
+    ]
+    head = [("status", ""), ("kind", ""), ("object", ""), ("how / why", "")]
+    return _section("Schema", _table(head, rows, "schema"), len(objects), "schema")
+
+
 def _ddl(result: Mapping[str, Any]) -> str:
     statements = _strings(result.get("ddl"))
     if "ddl" not in result:
@@ -749,6 +766,7 @@ def render_html(report: Mapping[str, Any]) -> str:
             _merges(result),
             _rejects(result),
             _diffs(result),
+            _schema_objects(result),
             _ddl(result),
         ]
     body.insert(1, _warnings(result))

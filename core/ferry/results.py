@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from . import __version__
+from .carried import SchemaObject
 from .diff import RowDiff
 from .sourcewatch import SourceChange
 
@@ -78,6 +79,8 @@ class RunResult:
     ferry_version: str = __version__
     tables: list[TableResult] = field(default_factory=list)
     ddl: list[str] = field(default_factory=list)
+    #: every schema object the run created, translated or did not carry (:mod:`ferry.carried`)
+    schema_objects: list[SchemaObject] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     rejected_total: int = 0

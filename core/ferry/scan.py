@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import ijson
 
@@ -38,6 +38,8 @@ from .sources.sqlite import SqliteSource
 from .targetstyles import draft_styles, existing_styles
 from .textbytes import Census, note_invalid_text
 from .textstyles import Style, summarize
+from .typemap import TypeFinding, find_type_choices
+from .values import LogicalType
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _ONE_VALUE_MAX_BYTES = 4096
@@ -70,6 +72,8 @@ class FoundSource:
     consumed: bool = False
     #: notes for the tables this source feeds (a recognised shape's evidence)
     notes: list[str] = field(default_factory=list)
+    #: columns whose values call for another type than the declared one (SQLite)
+    type_choices: list[TypeFinding] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -414,6 +418,19 @@ def _say_how_numbers_read(
             )
 
 
+def _note_type_choices(spec: TableSpec, choices: list[TypeFinding]) -> None:
+    """A table Ferry creates gets each of its columns' type choices (:mod:`ferry.typemap`):
+    the type in ``types`` where one is chosen, and the note that says why."""
+    if not spec.types:  # an existing table: its own column types decide
+        return
+    for finding in choices:
+        if finding.table != spec.source or finding.column not in spec.types:
+            continue
+        if finding.type_ is not None:
+            spec.types[finding.column] = cast(LogicalType, finding.type_)
+        spec.notes.append(finding.note)
+
+
 def _leave_numbers_to_their_note(item: FoundSource) -> None:
     """Numbers in a date/time column get the ``integers`` note, not a second "mixed" one."""
     by_name = {table.name: table for table in item.tables}
@@ -486,6 +503,11 @@ def scan_folder(
             item.tables = reader.scan(cancel=cancel)
             if isinstance(reader, SqliteSource):
                 item.numbers = [n for t in item.tables for n in find_numbers(reader, t)]
+                item.type_choices = [f for t in item.tables for f in find_type_choices(reader, t)]
+                for table in item.tables:  # the type choice's note replaces the "mixed" one
+                    for finding in item.type_choices:
+                        if finding.table == table.name and finding.type_ is not None:
+                            table.evidence.pop(finding.column, None)
                 _leave_numbers_to_their_note(item)
             item.invalid_text = getattr(reader, "invalid_text", {})
         except Cancelled:
@@ -523,6 +545,9 @@ def scan_folder(
     }
     for table_spec in tables:
         note_invalid_text(table_spec, invalid.get(table_spec.source, {}))
+    choices = [f for item in found if not item.problem for f in item.type_choices]
+    for table_spec in tables:
+        _note_type_choices(table_spec, choices)
     readable = [item.spec for item in found if not item.problem]
     from .existingrows import ask_about_existing_rows
 

@@ -52,6 +52,9 @@ class ColumnInfo:
     sql_type: str = ""
     #: the column's DEFAULT as the database gives it (SQL text), for ``ferry init``'s notes
     default_sql: str | None = None
+    #: the source column's collation a created column keeps (``NOCASE``; ``citext`` on
+    #: PostgreSQL), settled by :func:`ferry.typemap.settle_collations`
+    collation: str = ""
 
 
 @dataclass
@@ -200,7 +203,7 @@ def create_table_ddl(info: TableInfo, dialect: Dialect) -> str:
     columns: list[Any] = [
         Column(
             _quoted(col.name),
-            sqlalchemy_type(col.type, dialect.name, col.sql_type),
+            _collated(col, dialect.name) or sqlalchemy_type(col.type, dialect.name, col.sql_type),
             nullable=col.nullable,
             autoincrement=False,
         )
@@ -228,6 +231,15 @@ def create_table_ddl(info: TableInfo, dialect: Dialect) -> str:
             )
         )
     return str(CreateTable(table).compile(dialect=dialect)).strip()
+
+
+def _collated(col: ColumnInfo, dialect_name: str) -> Any:
+    """The type of a text column that keeps its collation (None: no collation)."""
+    if col.type != "text" or not col.collation:
+        return None
+    if dialect_name == "postgresql":
+        return postgresql.CITEXT() if col.collation == "citext" else None
+    return Text(collation=col.collation)
 
 
 def _quoted(name: str) -> quoted_name:

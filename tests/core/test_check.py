@@ -62,9 +62,11 @@ def test_check_of_a_good_plan_on_a_new_sqlite_target_passes_and_creates_nothing(
     assert lines[0] == "ok   source users: readable (users)"
     assert re.fullmatch(rf"ok   target {tmp_path / 'app.db'}: SQLite 3\.\d+\.\d+", lines[1])
     assert lines[2].startswith("ok   privileges: ")
-    assert lines[3:] == [
-        "ok   table users: will be created from the source data; 2 columns mapped, key id"
+    assert lines[3:5] == [
+        "ok   table users: will be created from the source data; 2 columns mapped, key id",
+        "A run creates:",
     ]
+    assert lines[5] == 'CREATE TABLE "users" ('
     assert not (tmp_path / "app.db").exists()
 
 

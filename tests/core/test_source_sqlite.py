@@ -83,7 +83,7 @@ def shop(tmp_path: Path) -> Path:
         ("DATE", "date"),
         ("DATETIME", "timestamp"),
         ("TIMESTAMP", "timestamp"),
-        ("TIME", "timestamp"),
+        ("TIME", "text"),
         ("JSON", "json"),
         ("BLOB", "bytes"),
         ("", "text"),

@@ -55,6 +55,8 @@ class SourceTable:
     evidence: dict[str, Mixed] = field(default_factory=dict)
     #: a database source's declared column types (``DECIMAL(10,2)``), for precision and scale
     declared: dict[str, str] = field(default_factory=dict)
+    #: a SQLite source's column collations (``NOCASE``), from its CREATE TABLE
+    collations: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

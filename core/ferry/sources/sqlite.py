@@ -23,6 +23,7 @@ from ..errors import SourceError
 from ..identifiers import quote
 from ..schema import FERRY_TABLES
 from ..textbytes import BadText, Census, decode_text, is_decode_error, tolerate
+from ..typemap import sqlite_collations
 from ..values import LogicalType
 from .base import Batch, ParentLink, SourceReader, SourceTable, order_parents_first
 
@@ -41,8 +42,9 @@ def sqlite_logical_type(declared: str) -> LogicalType:
 
     ``INT`` anywhere -> integer; ``REAL``/``FLOA``/``DOUB`` -> float; ``NUMERIC``/``DECIMAL``
     -> decimal (exact: a float read back as its shortest text);
-    ``BOOL`` -> boolean; exactly ``DATE`` -> date; ``DATETIME``/``TIMESTAMP``/``TIME`` ->
-    timestamp; ``JSON`` -> json; ``BLOB`` -> bytes; anything else, and no type at all -> text.
+    ``BOOL`` -> boolean; exactly ``DATE`` -> date; exactly ``TIME`` -> text (a time of day,
+    kept as written); ``DATETIME``/``TIMESTAMP`` -> timestamp; ``JSON`` -> json; ``BLOB`` ->
+    bytes; anything else, and no type at all -> text.
     """
     word = declared.strip().upper()
     if "INT" in word:
@@ -55,6 +57,8 @@ def sqlite_logical_type(declared: str) -> LogicalType:
         return "decimal"
     if re.fullmatch(r"DATE(\s*\(.*\))?", word):
         return "date"
+    if re.fullmatch(r"TIME(\s*\(.*\))?", word):
+        return "text"  # a time of day: kept as written (README, "Types")
     if any(part in word for part in _TIMESTAMP_WORDS):
         return "timestamp"
     if "JSON" in word:
@@ -358,6 +362,9 @@ class SqliteSource(SourceReader):
             if pk:
                 key.append((int(pk), column))
         primary_key = tuple(column for _, column in sorted(key))
+        create = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
         return SourceTable(
             name=f"{self.spec.name}.{name}",
             columns=columns,
@@ -365,6 +372,7 @@ class SqliteSource(SourceReader):
             parent=self._parent(conn, name, by_folded),
             origin=name,
             declared=declared_types,
+            collations=sqlite_collations(create[0]) if create and create[0] else {},
         )
 
     def _parent(
