@@ -37,7 +37,7 @@ TAB_ORDER = {
     ],
     "BackupPage": ["items_view", "backup_button", "skip_box"],
     "ConnectPage": ["sqlite_radio", "sqlite_path", "sqlite_browse", "test_button", "items_view"],
-    "PreviewPage": ["tabs", "mapping_view", "again"],
+    "PreviewPage": ["tabs", "mapping_view", "columns_button", "again"],
     "MigratePage": ["start_button", "log"],
     "VerifyPage": ["tables_view", "assertions_view", "report_button", "again_button"],
     "FinishPage": ["summary"],

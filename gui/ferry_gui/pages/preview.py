@@ -29,6 +29,7 @@ from ferry.results import RunResult
 
 from ..models import MAPPING_CHOICES, CountsModel, DiffModel, MappingModel, RowsModel
 from .base import FerryPage, table_view, wrapped_label
+from .columns import ColumnsDialog
 from .merges import MergesTab
 
 #: the tab of the merge sources (hidden for plans without them)
@@ -93,11 +94,22 @@ class PreviewPage(FerryPage):
         self.mapping_note = wrapped_label(
             "Double-click a cell to change how a table is fed; the plan file is saved at once."
         )
+        self.columns_button = QPushButton("Edit co&lumns…")
+        self.columns_button.setToolTip(
+            "The selected table's columns: source field, target column, type, transform, "
+            "default, ignore; and its source's first rows"
+        )
+        self.columns_button.clicked.connect(lambda: self.open_columns())
+        #: the open column mapping editor, if any
+        self.columns_dialog: ColumnsDialog | None = None
         mapping_tab = QWidget()
         mapping_layout = QVBoxLayout(mapping_tab)
         mapping_layout.setContentsMargins(0, 0, 0, 0)
         mapping_layout.addWidget(self.mapping_view, 1)
-        mapping_layout.addWidget(self.mapping_note)
+        mapping_row = QHBoxLayout()
+        mapping_row.addWidget(self.mapping_note, 1)
+        mapping_row.addWidget(self.columns_button)
+        mapping_layout.addLayout(mapping_row)
         self.mapping.edited.connect(self._mapping_edited)
         self.mapping.refused.connect(self._mapping_refused)
         self.counts = CountsModel()
@@ -137,7 +149,9 @@ class PreviewPage(FerryPage):
         layout.addWidget(self.tabs, 1)
         layout.addLayout(buttons)
         self.again.clicked.connect(self.start_preview)
-        self.set_tab_order(self.tabs, self.mapping_view, self.again, self.cancel_button)
+        self.set_tab_order(
+            self.tabs, self.mapping_view, self.columns_button, self.again, self.cancel_button
+        )
 
     def initializePage(self) -> None:
         self.show_mapping()
@@ -162,6 +176,34 @@ class PreviewPage(FerryPage):
         self.again.setEnabled(not self.runner.busy)
         self.completeChanged.emit()
 
+    def open_columns(self, row: int | None = None) -> ColumnsDialog | None:
+        """Open the column mapping editor of table ``row`` (default: the selected one)."""
+        plan = self.ferry().plan
+        if row is None:
+            current = self.mapping_view.currentIndex()
+            row = current.row() if current.isValid() else 0
+        if plan is None or not 0 <= row < len(plan.tables):
+            return None
+        if self.columns_dialog is not None:
+            self.columns_dialog.close()
+        dialog = ColumnsDialog(plan, row, self)
+        dialog.model.editable = not self.runner.busy
+        dialog.edited.connect(self._columns_edited)
+        self.columns_dialog = dialog
+        dialog.show()
+        return dialog
+
+    def _columns_edited(self, table: str, what: str) -> None:
+        """Save the plan after a column edit; the preview shown no longer matches it."""
+        wizard = self.ferry()
+        wizard.save_plan()  # also forgets the preview result
+        self.mapping.set_plan(wizard.plan)
+        self.mapping_note.setText(f"Saved the {what} of table {table} to {wizard.plan_path}.")
+        self.stale.setText("<b>Mapping changed: preview again.</b>")
+        self.stale.show()
+        self.again.setEnabled(not self.runner.busy)
+        self.completeChanged.emit()
+
     def _mapping_refused(self, message: str) -> None:
         self.mapping_note.setText(f"<span style='color:#c0392b'>Not changed: {message}</span>")
 
@@ -174,6 +216,8 @@ class PreviewPage(FerryPage):
         self.summary.setText("Previewing …")
         self.again.setEnabled(False)
         self.mapping.editable = False
+        if self.columns_dialog is not None:
+            self.columns_dialog.model.editable = False
         self.stale.hide()
         self.progress.setRange(0, 0)  # busy: the total is known only once the sources are read
         self.progress.show()
@@ -198,6 +242,8 @@ class PreviewPage(FerryPage):
         self.progress.hide()
         self.again.setEnabled(True)
         self.mapping.editable = True
+        if self.columns_dialog is not None:
+            self.columns_dialog.model.editable = True
 
     def cancelling(self) -> None:
         self.summary.setText("Cancelling the preview …")
