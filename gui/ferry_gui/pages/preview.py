@@ -92,7 +92,8 @@ class PreviewPage(FerryPage):
         for column, delegate in self.delegates.items():
             self.mapping_view.setItemDelegateForColumn(column, delegate)
         self.mapping_note = wrapped_label(
-            "Double-click a cell to change how a table is fed; the plan file is saved at once."
+            "Double-click a cell to change how a table is fed; untick a target table to leave "
+            "it out of the plan. The plan file is saved at once."
         )
         self.columns_button = QPushButton("Edit co&lumns…")
         self.columns_button.setToolTip(
@@ -163,14 +164,18 @@ class PreviewPage(FerryPage):
 
     def show_mapping(self) -> None:
         """Show the plan's table mappings."""
-        self.mapping.set_plan(self.ferry().plan)
+        self.mapping.set_plan(self.ferry().plan, self.ferry().plan_path)
 
     def _mapping_edited(self, row: int, attribute: str) -> None:
         """Save the changed plan; the preview shown no longer matches it."""
         wizard = self.ferry()
         wizard.save_plan()  # also forgets the preview result
         table = self.mapping.text(row, 1)
-        self.mapping_note.setText(f"Saved {attribute} of table {table} to {wizard.plan_path}.")
+        if attribute == "included":
+            done = "Excluded" if row in self.mapping.excluded else "Included"
+            self.mapping_note.setText(f"{done} table {table}: saved to {wizard.plan_path}.")
+        else:
+            self.mapping_note.setText(f"Saved {attribute} of table {table} to {wizard.plan_path}.")
         self.stale.setText("<b>Mapping changed: preview again.</b>")
         self.stale.show()
         self.again.setEnabled(not self.runner.busy)
@@ -182,11 +187,15 @@ class PreviewPage(FerryPage):
         if row is None:
             current = self.mapping_view.currentIndex()
             row = current.row() if current.isValid() else 0
-        if plan is None or not 0 <= row < len(plan.tables):
+        if plan is None or not 0 <= row < self.mapping.rowCount():
+            return None
+        table = self.mapping.plan_index(row)
+        if table is None:
+            self.mapping_note.setText("Tick the table to include it before editing its columns.")
             return None
         if self.columns_dialog is not None:
             self.columns_dialog.close()
-        dialog = ColumnsDialog(plan, row, self)
+        dialog = ColumnsDialog(plan, table, self)
         dialog.model.editable = not self.runner.busy
         dialog.edited.connect(self._columns_edited)
         self.columns_dialog = dialog
@@ -197,7 +206,7 @@ class PreviewPage(FerryPage):
         """Save the plan after a column edit; the preview shown no longer matches it."""
         wizard = self.ferry()
         wizard.save_plan()  # also forgets the preview result
-        self.mapping.set_plan(wizard.plan)
+        self.mapping.set_plan(wizard.plan, wizard.plan_path)
         self.mapping_note.setText(f"Saved the {what} of table {table} to {wizard.plan_path}.")
         self.stale.setText("<b>Mapping changed: preview again.</b>")
         self.stale.show()
