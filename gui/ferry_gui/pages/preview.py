@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -33,7 +34,9 @@ from .columns import ColumnsDialog
 from .merges import MergesTab
 
 #: the tab of the merge sources (hidden for plans without them)
-MERGES_TAB = 5
+MERGES_TAB = 6
+#: the tabs whose titles carry counts
+CHANGES_TAB, INSERTS_TAB, REJECTED_TAB, DDL_TAB = 2, 3, 4, 5
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -127,6 +130,24 @@ class PreviewPage(FerryPage):
         self.tabs.addTab(mapping_tab, "&Mapping")
         self.tabs.addTab(self.counts_view, "C&ounts")
         self.tabs.addTab(self.diffs_view, "C&hanges")
+        # The first rows each table would get inserted: one table at a time, as a grid.
+        self.inserts: dict[str, list[Any]] = {}
+        self.insert_table = QComboBox()
+        self.insert_table.currentTextChanged.connect(self.show_inserts)
+        self.insert_rows = RowsModel([])
+        self.inserts_view = table_view(self.insert_rows)
+        inserts_tab = QWidget()
+        inserts_layout = QVBoxLayout(inserts_tab)
+        inserts_layout.setContentsMargins(0, 0, 0, 0)
+        inserts_row = QHBoxLayout()
+        insert_label = QLabel("Table:")
+        insert_label.setBuddy(self.insert_table)
+        inserts_row.addWidget(insert_label)
+        inserts_row.addWidget(self.insert_table)
+        inserts_row.addStretch(1)
+        inserts_layout.addLayout(inserts_row)
+        inserts_layout.addWidget(self.inserts_view, 1)
+        self.tabs.addTab(inserts_tab, "Inser&ts")
         self.tabs.addTab(self.rejects_view, "&Rejected")
         self.tabs.addTab(self.ddl, "&DDL")
         # Shown only for plans with merge sources: what each input gave, and the deletions.
@@ -278,11 +299,31 @@ class PreviewPage(FerryPage):
             f"<b>{totals['conflicts']:,}</b> conflicts, reject <b>{totals['rejected']:,}</b> "
             f"rows in {len(result.tables)} table mappings. {result.target} is unchanged."
         )
-        self.tabs.setTabText(2, f"C&hanges ({self.diffs.rowCount()})")
-        self.tabs.setTabText(3, f"&Rejected ({len(result.rejects)})")
-        self.tabs.setTabText(4, f"&DDL ({len(result.ddl)})")
+        self.tabs.setTabText(CHANGES_TAB, f"C&hanges ({self.diffs.rowCount()})")
+        self.set_inserts(result.inserts)
+        self.tabs.setTabText(REJECTED_TAB, f"&Rejected ({len(result.rejects)})")
+        self.tabs.setTabText(DDL_TAB, f"&DDL ({len(result.ddl)})")
         self.merges.set_merges(result.merges)
         self.tabs.setTabVisible(MERGES_TAB, bool(result.merges))
+
+    def set_inserts(self, inserts: list[Any]) -> None:
+        """The preview's sample of rows to insert (``RunResult.inserts``), by table."""
+        self.inserts = {}
+        for insert in inserts:
+            self.inserts.setdefault(insert.table, []).append(insert)
+        self.insert_table.blockSignals(True)
+        self.insert_table.clear()
+        self.insert_table.addItems(list(self.inserts))
+        self.insert_table.blockSignals(False)
+        self.tabs.setTabText(INSERTS_TAB, f"Inser&ts ({len(inserts)})")
+        self.show_inserts(self.insert_table.currentText())
+
+    def show_inserts(self, table: str) -> None:
+        """Show the rows table ``table`` would get inserted."""
+        rows = self.inserts.get(table, [])
+        headers = list(dict.fromkeys(name for r in rows for name in r.values))
+        self.insert_rows.headers = headers
+        self.insert_rows.set_rows([[r.values.get(name) for name in headers] for r in rows])
 
     def _failed(self, exc: BaseException) -> None:
         self._stopped()
