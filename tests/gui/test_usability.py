@@ -33,6 +33,7 @@ TAB_ORDER = {
         "recent",
         "folder_button",
         "demo_button",
+        "plan_tabs",
         "sources_view",
     ],
     "BackupPage": ["items_view", "backup_button", "skip_box"],
