@@ -947,7 +947,9 @@ class _Run:
     def _note_inserts(self, route: _Route, rows: list[dict[str, Any]]) -> None:
         for row in rows:
             key = route.mapper.key_of(row)
-            self.result.inserts.append(RowInsert(route.info.name, key, row))
+            first = {k: row[k] for k in route.mapper.key if k in row}  # the key columns lead
+            values = first | {k: v for k, v in row.items() if k not in first}
+            self.result.inserts.append(RowInsert(route.info.name, key, values))
 
     async def _merge(self, target: Target, route: _Route) -> None:
         stage, spec, result = route.stage, route.spec, route.result

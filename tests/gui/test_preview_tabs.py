@@ -124,6 +124,7 @@ def test_the_inserts_tab_shows_the_rows_to_insert_as_a_grid(
 
     page = wizard.preview_page
     assert page.tabs.tabText(3) == "Inser&ts (1)"
+    assert page.inserts_note.text() == "1 row to insert into jobs, all shown."
     assert page.insert_table.currentText() == "jobs"
     assert page.insert_rows.headers == ["id", "name"]
     assert shown(page.insert_rows, 0) == ["2", "mux"]

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from ferry import Plan
 
-from ..columnmap import TYPE, TYPE_CHOICES, ColumnMappingModel
+from ..columnmap import DEFAULT, SOURCE, TARGET, TRANSFORM, TYPE, TYPE_CHOICES, ColumnMappingModel
 from ..models import RowsModel
 from ..sourcepeek import PEEK_ROWS, SourcePeek, peek_source
 from .base import table_view, wrapped_label
@@ -56,12 +56,12 @@ class ColumnsDialog(QDialog):
         self.view.verticalHeader().setVisible(False)
         self.view.setTabKeyNavigation(False)
         header = self.view.horizontalHeader()
-        header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.model.modelReset.connect(self.view.resizeColumnsToContents)
+        header.setSectionResizeMode(TRANSFORM, QHeaderView.ResizeMode.Stretch)
+        self.model.modelReset.connect(self._fit_columns)
         self.type_delegate = ChoiceDelegate(TYPE_CHOICES, self.view)
         self.view.setItemDelegateForColumn(TYPE, self.type_delegate)
-        self.view.resizeColumnsToContents()
+        self._fit_columns()
         self.peek = RowsModel([])
         self.peek_view = table_view(self.peek)
         self.tabs = QTabWidget()
@@ -91,6 +91,13 @@ class ColumnsDialog(QDialog):
         self.loaded = False
         self._stop = threading.Event()
         self._load(plan, spec.source)
+
+    def _fit_columns(self) -> None:
+        """Columns wide enough for their text, and room to type a type or a default."""
+        self.view.resizeColumnsToContents()
+        for column in (SOURCE, TARGET, TYPE, DEFAULT):
+            width = max(self.view.columnWidth(column), 120)
+            self.view.setColumnWidth(column, width)
 
     def _load(self, plan: Plan, source: str) -> None:
         self.note.setText(f"Reading the first {PEEK_ROWS} rows of {source} …")

@@ -132,6 +132,8 @@ class PreviewPage(FerryPage):
         self.tabs.addTab(self.diffs_view, "C&hanges")
         # The first rows each table would get inserted: one table at a time, as a grid.
         self.inserts: dict[str, list[Any]] = {}
+        #: target table -> how many rows the preview inserts into it (the sample is capped)
+        self.inserted: dict[str, int] = {}
         self.insert_table = QComboBox()
         self.insert_table.currentTextChanged.connect(self.show_inserts)
         self.insert_rows = RowsModel([])
@@ -144,7 +146,8 @@ class PreviewPage(FerryPage):
         insert_label.setBuddy(self.insert_table)
         inserts_row.addWidget(insert_label)
         inserts_row.addWidget(self.insert_table)
-        inserts_row.addStretch(1)
+        self.inserts_note = wrapped_label()
+        inserts_row.addWidget(self.inserts_note, 1)
         inserts_layout.addLayout(inserts_row)
         inserts_layout.addWidget(self.inserts_view, 1)
         self.tabs.addTab(inserts_tab, "Inser&ts")
@@ -300,27 +303,39 @@ class PreviewPage(FerryPage):
             f"rows in {len(result.tables)} table mappings. {result.target} is unchanged."
         )
         self.tabs.setTabText(CHANGES_TAB, f"C&hanges ({self.diffs.rowCount()})")
-        self.set_inserts(result.inserts)
+        self.set_inserts(result)
         self.tabs.setTabText(REJECTED_TAB, f"&Rejected ({len(result.rejects)})")
         self.tabs.setTabText(DDL_TAB, f"&DDL ({len(result.ddl)})")
         self.merges.set_merges(result.merges)
         self.tabs.setTabVisible(MERGES_TAB, bool(result.merges))
 
-    def set_inserts(self, inserts: list[Any]) -> None:
+    def set_inserts(self, result: RunResult) -> None:
         """The preview's sample of rows to insert (``RunResult.inserts``), by table."""
-        self.inserts = {}
-        for insert in inserts:
+        self.inserts, self.inserted = {}, {}
+        for insert in result.inserts:
             self.inserts.setdefault(insert.table, []).append(insert)
+        for table in result.tables:
+            self.inserted[table.name] = self.inserted.get(table.name, 0) + table.inserted
         self.insert_table.blockSignals(True)
         self.insert_table.clear()
         self.insert_table.addItems(list(self.inserts))
         self.insert_table.blockSignals(False)
-        self.tabs.setTabText(INSERTS_TAB, f"Inser&ts ({len(inserts)})")
+        self.tabs.setTabText(INSERTS_TAB, f"Inser&ts ({sum(self.inserted.values()):,})")
         self.show_inserts(self.insert_table.currentText())
 
     def show_inserts(self, table: str) -> None:
         """Show the rows table ``table`` would get inserted."""
         rows = self.inserts.get(table, [])
+        total = self.inserted.get(table, len(rows))
+        if not rows:
+            self.inserts_note.setText("No rows would be inserted.")
+        elif len(rows) >= total:
+            noun = "row" if total == 1 else "rows"
+            self.inserts_note.setText(f"{total:,} {noun} to insert into {table}, all shown.")
+        else:
+            self.inserts_note.setText(
+                f"The first {len(rows):,} of the {total:,} rows to insert into {table}."
+            )
         headers = list(dict.fromkeys(name for r in rows for name in r.values))
         self.insert_rows.headers = headers
         self.insert_rows.set_rows([[r.values.get(name) for name in headers] for r in rows])
