@@ -1,4 +1,5 @@
-"""Row-level differences for the preview: what an update would change, cell by cell.
+"""Row-level differences for the preview: what an update would change, cell by cell, and a
+sample of the rows an insert would add.
 
 Values are compared after the same normalisation the target's change detection uses (JSON
 parsed, timestamps as instants, booleans as booleans), so a diff never shows a "change" that
@@ -33,6 +34,15 @@ class RowDiff:
     #: ``update`` (the run changes the target row) or ``conflict`` (the target row is kept)
     decision: str
     changes: list[CellChange] = field(default_factory=list)
+
+
+@dataclass
+class RowInsert:
+    """A row the run inserts (its key is not in the target): the values it brings."""
+
+    table: str
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 def _comparable(value: Any, type_name: str) -> Any:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .batching import Prefetch
-from .diff import row_diff
+from .diff import RowInsert, row_diff
 from .epochs import declared_times
 from .errors import Cancelled, ConflictError, FerryError, PlanError, RejectedRowsError
 from .events import (
@@ -949,6 +949,16 @@ class _Run:
                 self._note_unmapped(route, field_name)
 
     # -- merging -----------------------------------------------------------------------------
+    def _diffs_wanted(self, route: _Route) -> bool:
+        return "*" in self.diff_tables or route.info.name in self.diff_tables
+
+    def _note_inserts(self, route: _Route, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            key = route.mapper.key_of(row)
+            first = {k: row[k] for k in route.mapper.key if k in row}  # the key columns lead
+            values = first | {k: v for k, v in row.items() if k not in first}
+            self.result.inserts.append(RowInsert(route.info.name, key, values))
+
     async def _merge(self, target: Target, route: _Route) -> None:
         stage, spec, result = route.stage, route.spec, route.result
         started = time.perf_counter()
@@ -960,6 +970,9 @@ class _Run:
             return
         if route.direct:
             # Loaded straight into the table, which was empty: every row is an insert.
+            if self._diffs_wanted(route):
+                loaded = await target.loaded_rows(stage, self.diff_limit)
+                self._note_inserts(route, loaded)
             result.inserted = route.loaded
             result.seconds = route.busy
             self.emit(TableFinished(route.info.name, result.counts(), 0.0))
@@ -1007,7 +1020,8 @@ class _Run:
                 f"{result.rejected} source rows were rejected",
                 route.info.name,
             )
-        if "*" in self.diff_tables or route.info.name in self.diff_tables:
+        if self._diffs_wanted(route):
+            self._note_inserts(route, await target.inserted_rows(stage, self.diff_limit))
             changed = await target.changed_rows(
                 stage, spec.conflict, spec.newer_by, self.diff_limit
             )

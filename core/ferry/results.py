@@ -8,7 +8,7 @@ from typing import Any
 
 from . import __version__
 from .carried import SchemaObject
-from .diff import RowDiff
+from .diff import RowDiff, RowInsert
 from .sourcewatch import SourceChange
 
 
@@ -88,6 +88,8 @@ class RunResult:
     report_path: str | None = None
     #: row-level diffs of updates and conflicts (previews asked for them)
     diffs: list[RowDiff] = field(default_factory=list)
+    #: per table, the first rows the run inserts (when diffs were asked for, same limit)
+    inserts: list[RowInsert] = field(default_factory=list)
     #: rows read per source table when the preview sampled; None for a full run
     sample: int | None = None
     #: what stopped a failed or cancelled run (its report says it; the target is unchanged)
@@ -125,6 +127,8 @@ class RunResult:
         for reject in data["rejects"]:
             reject["row"] = {k: plain(v) for k, v in reject["row"].items()}
             reject["key_values"] = {k: plain(v) for k, v in reject["key_values"].items()}
+        for insert in data["inserts"]:
+            insert["values"] = {k: plain(v) for k, v in insert["values"].items()}
         for diff in data["diffs"]:
             for change in diff["changes"]:
                 change["before"], change["after"] = plain(change["before"]), plain(change["after"])

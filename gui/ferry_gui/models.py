@@ -201,8 +201,13 @@ def validation_message(exc: ValidationError) -> str:
 class MappingModel(QAbstractTableModel):
     """The plan's table specs, one row each, editable; the plan validates every edit.
 
-    An accepted edit changes the plan in place and emits ``edited(row, attribute)``; a refused
-    one leaves the plan as it was and emits ``refused(message)``. Saving is the page's job.
+    The target table's cell has a check box: unticking it takes the table out of the plan's
+    ``[[tables]]`` (its spec is kept here, greyed, in its place) and ticking it puts the spec
+    back. Excluded specs are remembered per plan file for the session.
+
+    An accepted edit changes the plan in place and emits ``edited(row, attribute)`` (attribute
+    ``included`` for the check box); a refused one leaves the plan as it was and emits
+    ``refused(message)``. Saving is the page's job.
     """
 
     edited = Signal(int, str)
@@ -212,24 +217,50 @@ class MappingModel(QAbstractTableModel):
         super().__init__(parent)
         self.plan: Any = None
         self.editable = True
+        #: row -> the spec of a table taken out of the plan (rows count them too)
+        self.excluded: dict[int, Any] = {}
+        self._excluded_by_file: dict[str, dict[int, Any]] = {}
 
-    def set_plan(self, plan: Any) -> None:
-        """Show ``plan``'s table specs (a ``ferry.Plan``; None for none)."""
+    def set_plan(self, plan: Any, path: Any = None) -> None:
+        """Show ``plan``'s table specs (a ``ferry.Plan``; None for none); ``path`` (its file)
+        brings back the tables excluded from it earlier in the session."""
         self.beginResetModel()
+        if plan is not self.plan:
+            self.excluded = {}
+        if path is not None:
+            self.excluded = self._excluded_by_file.setdefault(str(path), self.excluded)
+        if plan is not None and self.excluded:
+            # The file may have lost tables since: every excluded row stays within the rows.
+            last = len(plan.tables)
+            kept = sorted(self.excluded.items())
+            self.excluded.clear()
+            for i, (row, spec) in enumerate(kept):
+                self.excluded[min(row, last + i)] = spec
         self.plan = plan
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         if parent.isValid() or self.plan is None:
             return 0
-        return len(self.plan.tables)
+        return len(self.plan.tables) + len(self.excluded)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(MAPPING_COLUMNS)
 
+    def plan_index(self, row: int) -> int | None:
+        """The index in ``plan.tables`` of a row's spec; None for an excluded table."""
+        if row in self.excluded:
+            return None
+        return row - sum(1 for r in self.excluded if r < row)
+
+    def spec(self, row: int) -> Any:
+        """The table spec a row shows (included or not)."""
+        index = self.plan_index(row)
+        return self.excluded[row] if index is None else self.plan.tables[index]
+
     def text(self, row: int, column: int) -> str:
         """A cell as it is shown and edited."""
-        value = getattr(self.plan.tables[row], MAPPING_COLUMNS[column][1])
+        value = getattr(self.spec(row), MAPPING_COLUMNS[column][1])
         if isinstance(value, list):
             return ", ".join(value)
         return "" if value is None else str(value)
@@ -237,12 +268,17 @@ class MappingModel(QAbstractTableModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or self.plan is None:
             return None
-        text = self.text(index.row(), index.column())
+        row = index.row()
+        if role == Qt.ItemDataRole.CheckStateRole and MAPPING_COLUMNS[index.column()][1] == "name":
+            return Qt.CheckState.Unchecked if row in self.excluded else Qt.CheckState.Checked
+        text = self.text(row, index.column())
         empty_key = MAPPING_COLUMNS[index.column()][1] == "key" and not text
         if role == Qt.ItemDataRole.DisplayRole and empty_key:
             return "(primary key)"  # the plan names no key: the target's primary key is used
-        if role == Qt.ItemDataRole.ForegroundRole and empty_key:
+        if role == Qt.ItemDataRole.ForegroundRole and (empty_key or row in self.excluded):
             return QBrush(QPalette().color(QPalette.ColorRole.PlaceholderText))
+        if role == Qt.ItemDataRole.ToolTipRole and row in self.excluded:
+            return f"{text} (not in the plan: tick the target table to include it)"
         if role in (
             Qt.ItemDataRole.DisplayRole,
             Qt.ItemDataRole.EditRole,
@@ -253,14 +289,24 @@ class MappingModel(QAbstractTableModel):
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         flags = super().flags(index)
-        if index.isValid() and self.editable:
+        if not index.isValid() or not self.editable:
+            return flags
+        if MAPPING_COLUMNS[index.column()][1] == "name":
+            flags |= Qt.ItemFlag.ItemIsUserCheckable
+        if index.row() not in self.excluded:
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if not index.isValid() or self.plan is None or role != Qt.ItemDataRole.EditRole:
+        if not index.isValid() or self.plan is None:
             return False
+        if role == Qt.ItemDataRole.CheckStateRole:
+            checked = value in (Qt.CheckState.Checked, Qt.CheckState.Checked.value, True, 2)
+            return self.set_included(index.row(), checked)
         row, column = index.row(), index.column()
+        position = self.plan_index(row)
+        if role != Qt.ItemDataRole.EditRole or position is None:
+            return False
         attribute = MAPPING_COLUMNS[column][1]
         text = str(value if value is not None else "").strip()
         new: Any = text
@@ -268,7 +314,7 @@ class MappingModel(QAbstractTableModel):
             new = [part.strip() for part in text.split(",") if part.strip()]
         elif attribute == "newer_by":
             new = text or None
-        spec = self.plan.tables[row]
+        spec = self.plan.tables[position]
         if getattr(spec, attribute) == new:
             return False
         try:
@@ -276,7 +322,7 @@ class MappingModel(QAbstractTableModel):
             trial = spec.model_copy(deep=True)
             setattr(trial, attribute, new)
             tables = list(self.plan.tables)
-            tables[row] = trial
+            tables[position] = trial
             trial_plan = self.plan.model_copy()
             trial_plan.tables = tables  # the plan's own checks (e.g. the source exists)
             setattr(spec, attribute, new)
@@ -285,6 +331,31 @@ class MappingModel(QAbstractTableModel):
             return False
         self.dataChanged.emit(index, index)
         self.edited.emit(row, attribute)
+        return True
+
+    def set_included(self, row: int, included: bool) -> bool:
+        """Put a table into the plan's ``[[tables]]`` or take it out; False: nothing changed."""
+        if not self.editable or self.plan is None or included == (row not in self.excluded):
+            return False
+        tables = list(self.plan.tables)
+        if included:
+            spec = self.excluded[row]
+            tables.insert(row - sum(1 for r in self.excluded if r < row), spec)
+        else:
+            position = self.plan_index(row)
+            assert position is not None
+            spec = tables.pop(position)
+        try:
+            self.plan.tables = tables  # validated on assignment
+        except ValidationError as exc:
+            self.refused.emit(f"{spec.name}: {validation_message(exc)}")
+            return False
+        if included:
+            del self.excluded[row]
+        else:
+            self.excluded[row] = spec
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(MAPPING_COLUMNS) - 1))
+        self.edited.emit(row, "included")
         return True
 
     def headerData(

@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from PySide6.QtWidgets import QWidget
+
+from .pages.preview import INSERTS_TAB
 from .wizard import FerryWizard, PageId
 
 SHOTS = [
@@ -16,6 +20,9 @@ SHOTS = [
     "05-migrate",
     "06-verify",
     "07-finish",
+    "09-column-editor",
+    "10-source-rows",
+    "11-inserts",
 ]
 
 
@@ -45,11 +52,11 @@ async def walk_demo(wizard: FerryWizard, folder: Path, shots: Path | None) -> li
     if shots is not None:
         shots.mkdir(parents=True, exist_ok=True)
 
-    async def shoot(index: int) -> None:
+    async def shoot(index: int, widget: QWidget | None = None) -> None:
         await settle()
         if shots is not None:
             path = shots / f"{SHOTS[index]}.png"
-            if not wizard.grab().save(str(path)):
+            if not (widget or wizard).grab().save(str(path)):
                 raise WalkError(f"cannot write {path}")
             saved.append(path)
 
@@ -72,6 +79,7 @@ async def walk_demo(wizard: FerryWizard, folder: Path, shots: Path | None) -> li
     wizard.next()
     await wait_for(complete(PageId.PREVIEW), "the preview")
     await shoot(3)
+    await show_columns(wizard, shoot)
     wizard.next()
     wizard.migrate_page.start_migration()
     await wait_for(complete(PageId.MIGRATE), "the migration")
@@ -83,3 +91,21 @@ async def walk_demo(wizard: FerryWizard, folder: Path, shots: Path | None) -> li
     await wait_for(lambda: wizard.currentId() == PageId.FINISH, "the finish page")
     await shoot(6)
     return saved
+
+
+async def show_columns(wizard: FerryWizard, shoot: Callable[..., Any]) -> None:
+    """The Preview page's extras: the column editor of a nested table, its source's rows,
+    and the Inserts tab."""
+    page = wizard.preview_page
+    names = [page.mapping.text(r, 1) for r in range(page.mapping.rowCount())]
+    dialog = page.open_columns(names.index("execution_steps") if "execution_steps" in names else 0)
+    if dialog is None:
+        raise WalkError("the column editor did not open")
+    await wait_for(lambda: dialog.loaded, "the source rows")
+    await shoot(SHOTS.index("09-column-editor"), dialog)
+    dialog.tabs.setCurrentIndex(1)
+    await shoot(SHOTS.index("10-source-rows"), dialog)
+    dialog.close()
+    page.tabs.setCurrentIndex(INSERTS_TAB)
+    await shoot(SHOTS.index("11-inserts"))
+    page.tabs.setCurrentIndex(0)

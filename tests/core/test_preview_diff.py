@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fakesource import FakeTable, install, make_plan, sha256
 
-from ferry.diff import CellChange, RowDiff
+from ferry.diff import CellChange, RowDiff, RowInsert
 from ferry.errors import PlanError
 from ferry.migrate import migrate
 from ferry.plan import Plan
@@ -87,6 +87,23 @@ def test_diff_appears_in_the_json_result(loaded: Path) -> None:
     assert data["diffs"][0]["changes"][0] == {"column": "name", "before": "b", "after": "B"}
 
 
+def test_diff_lists_the_rows_to_insert_with_their_values(loaded: Path) -> None:
+    result = _run(_plan(loaded), preview=True, diff_tables=["t"])
+    assert result.inserts == [RowInsert("t", "id=4", {"id": 4, "name": "d", "n": 4})]
+
+
+def test_diff_lists_the_rows_loaded_into_an_empty_table_as_inserts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install(monkeypatch, {"src": FakeTable(OLD, key=("id",))})
+    result = _run(_plan(tmp_path), preview=True, diff_tables=["*"], diff_limit=2)
+    assert result.inserts == [
+        RowInsert("t", "id=1", {"id": 1, "name": "a", "n": 1}),
+        RowInsert("t", "id=2", {"id": 2, "name": "b", "n": 2}),
+    ]
+    assert result.table("t").counts()["inserted"] == 3
+
+
 def test_cli_preview_prints_the_diff(tmp_path: Path) -> None:
     import json
 
@@ -108,3 +125,14 @@ def test_cli_preview_prints_the_diff(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "jobs id=1: update" in result.stdout
     assert "title: 'old' -> 'new'" in result.stdout
+
+
+def test_diff_lists_the_rows_to_insert_into_postgresql(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = {"name": "t", "source": "src", "key": ["id"]}
+    install(monkeypatch, {"src": FakeTable(OLD, key=("id",))})
+    _run(make_plan(pg_url, [spec], tmp_path))
+    install(monkeypatch, {"src": FakeTable(NEW, key=("id",))})
+    result = _run(make_plan(pg_url, [spec], tmp_path), preview=True, diff_tables=["*"])
+    assert result.inserts == [RowInsert("t", "id=4", {"id": 4, "name": "d", "n": 4})]

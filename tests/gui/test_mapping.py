@@ -115,3 +115,61 @@ def test_a_table_without_a_plan_key_shows_that_the_primary_key_is_used(qapp: Any
     index = model.index(0, column)
     assert model.data(index, Qt.ItemDataRole.DisplayRole) == "(primary key)"
     assert model.data(index, Qt.ItemDataRole.EditRole) == ""
+
+
+def test_unticking_a_table_takes_it_out_of_the_plan_file(
+    wizard: FerryWizard, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import Qt
+
+    assert wizard.start_page.open_demo(tmp_path / "demo")
+    page = wizard.preview_page
+    page.show_mapping()
+    index = page.mapping.index(_row(wizard, "progress"), 1)
+    assert page.mapping.data(index, Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
+    assert page.mapping.setData(index, Qt.CheckState.Unchecked, Qt.ItemDataRole.CheckStateRole)
+    saved = [t.name for t in load_plan(tmp_path / "demo" / "ferry.toml").tables]
+    assert saved == ["settings", "settings", "executions", "execution_steps", "heartbeats"]
+    assert page.mapping.rowCount() == 6  # still listed, unticked
+    assert page.mapping.data(index, Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
+    assert "Excluded table progress" in page.mapping_note.text()
+    assert wizard.preview_result is None and not page.stale.isHidden()
+
+
+def test_ticking_an_excluded_table_puts_its_spec_back_in_its_place(
+    wizard: FerryWizard, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import Qt
+
+    assert wizard.start_page.open_demo(tmp_path / "demo")
+    plan_path = tmp_path / "demo" / "ferry.toml"
+    page = wizard.preview_page
+    page.show_mapping()
+    index = page.mapping.index(_row(wizard, "execution_steps"), 1)
+    assert page.mapping.setData(index, Qt.CheckState.Unchecked, Qt.ItemDataRole.CheckStateRole)
+    assert [t.name for t in load_plan(plan_path).tables].count("execution_steps") == 0
+    assert page.mapping.setData(index, Qt.CheckState.Checked, Qt.ItemDataRole.CheckStateRole)
+    saved = load_plan(plan_path).tables
+    assert [t.name for t in saved][3] == "execution_steps"
+    assert saved[3].key == ["execution_id", "step_name"]
+    assert saved[3].ignore == ["position"]
+
+
+def test_an_excluded_table_is_remembered_when_its_plan_is_opened_again(
+    wizard: FerryWizard, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import Qt
+
+    assert wizard.start_page.open_demo(tmp_path / "demo")
+    page = wizard.preview_page
+    page.show_mapping()
+    index = page.mapping.index(_row(wizard, "heartbeats"), 1)
+    assert page.mapping.setData(index, Qt.CheckState.Unchecked, Qt.ItemDataRole.CheckStateRole)
+    assert wizard.start_page.open_plan(tmp_path / "demo" / "ferry.toml")
+    page.show_mapping()
+    row = _row(wizard, "heartbeats")
+    assert page.mapping.data(page.mapping.index(row, 1), Qt.ItemDataRole.CheckStateRole) == (
+        Qt.CheckState.Unchecked
+    )
+    assert page.mapping.text(row, 0) == "heartbeats"
+    assert page.open_columns(row) is None  # excluded: no column editor

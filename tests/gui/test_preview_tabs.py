@@ -114,3 +114,18 @@ def test_the_ddl_tab_ends_each_schema_sql_statement_with_one_semicolon(
     assert wizard.preview_page.ddl.toPlainText() == (
         "CREATE TABLE jobs (id INTEGER PRIMARY KEY, name TEXT);"
     )
+
+
+def test_the_inserts_tab_shows_the_rows_to_insert_as_a_grid(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path
+) -> None:
+    existing_target(tmp_path)
+    walk_to_preview(qtbot, wizard, jobs_app(tmp_path, conflict="update"))
+
+    page = wizard.preview_page
+    assert page.tabs.tabText(3) == "Inser&ts (1)"
+    assert page.inserts_note.text() == "1 row to insert into jobs, all shown."
+    assert page.insert_table.currentText() == "jobs"
+    assert page.insert_rows.headers == ["id", "name"]
+    assert shown(page.insert_rows, 0) == ["2", "mux"]
+    assert page.insert_rows.rowCount() == 1

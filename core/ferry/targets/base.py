@@ -506,6 +506,28 @@ class Target(ABC):
             for row in rows
         ]
 
+    async def inserted_rows(self, stage: Stage, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` staged rows whose key is not in the target: the rows the merge
+        inserts. Read before the merge."""
+        columns = [c for c in stage.columns if c in stage.table.columns]
+        cols = ", ".join(f"s.{quote(c)}" for c in columns)
+        table = quote(stage.table.name)
+        return await self.fetch_dicts(
+            f"SELECT {cols} FROM {self.stage_ref(stage)} AS s WHERE s._ferry_same IS NULL AND "
+            f"NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {self._join(stage)}) "
+            f"ORDER BY s._ferry_seq LIMIT {int(limit)}",
+            f"listing rows to insert into {stage.table.name}",
+        )
+
+    async def loaded_rows(self, stage: Stage, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` rows of a table this run loaded directly (it was empty before)."""
+        columns = [c for c in stage.columns if c in stage.table.columns]
+        cols = ", ".join(quote(c) for c in columns)
+        return await self.fetch_dicts(
+            f"SELECT {cols} FROM {quote(stage.table.name)} LIMIT {int(limit)}",
+            f"listing rows loaded into {stage.table.name}",
+        )
+
     def _merge_statements(
         self,
         stage: Stage,

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -29,10 +30,13 @@ from ferry.results import RunResult
 
 from ..models import MAPPING_CHOICES, CountsModel, DiffModel, MappingModel, RowsModel
 from .base import FerryPage, table_view, wrapped_label
+from .columns import ColumnsDialog
 from .merges import MergesTab
 
 #: the tab of the merge sources (hidden for plans without them)
-MERGES_TAB = 5
+MERGES_TAB = 6
+#: the tabs whose titles carry counts
+CHANGES_TAB, INSERTS_TAB, REJECTED_TAB, DDL_TAB = 2, 3, 4, 5
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -91,13 +95,25 @@ class PreviewPage(FerryPage):
         for column, delegate in self.delegates.items():
             self.mapping_view.setItemDelegateForColumn(column, delegate)
         self.mapping_note = wrapped_label(
-            "Double-click a cell to change how a table is fed; the plan file is saved at once."
+            "Double-click a cell to change how a table is fed; untick a target table to leave "
+            "it out of the plan. The plan file is saved at once."
         )
+        self.columns_button = QPushButton("Edit co&lumns…")
+        self.columns_button.setToolTip(
+            "The selected table's columns: source field, target column, type, transform, "
+            "default, ignore; and its source's first rows"
+        )
+        self.columns_button.clicked.connect(lambda: self.open_columns())
+        #: the open column mapping editor, if any
+        self.columns_dialog: ColumnsDialog | None = None
         mapping_tab = QWidget()
         mapping_layout = QVBoxLayout(mapping_tab)
         mapping_layout.setContentsMargins(0, 0, 0, 0)
         mapping_layout.addWidget(self.mapping_view, 1)
-        mapping_layout.addWidget(self.mapping_note)
+        mapping_row = QHBoxLayout()
+        mapping_row.addWidget(self.mapping_note, 1)
+        mapping_row.addWidget(self.columns_button)
+        mapping_layout.addLayout(mapping_row)
         self.mapping.edited.connect(self._mapping_edited)
         self.mapping.refused.connect(self._mapping_refused)
         self.counts = CountsModel()
@@ -114,6 +130,27 @@ class PreviewPage(FerryPage):
         self.tabs.addTab(mapping_tab, "&Mapping")
         self.tabs.addTab(self.counts_view, "C&ounts")
         self.tabs.addTab(self.diffs_view, "C&hanges")
+        # The first rows each table would get inserted: one table at a time, as a grid.
+        self.inserts: dict[str, list[Any]] = {}
+        #: target table -> how many rows the preview inserts into it (the sample is capped)
+        self.inserted: dict[str, int] = {}
+        self.insert_table = QComboBox()
+        self.insert_table.currentTextChanged.connect(self.show_inserts)
+        self.insert_rows = RowsModel([])
+        self.inserts_view = table_view(self.insert_rows)
+        inserts_tab = QWidget()
+        inserts_layout = QVBoxLayout(inserts_tab)
+        inserts_layout.setContentsMargins(0, 0, 0, 0)
+        inserts_row = QHBoxLayout()
+        insert_label = QLabel("Table:")
+        insert_label.setBuddy(self.insert_table)
+        inserts_row.addWidget(insert_label)
+        inserts_row.addWidget(self.insert_table)
+        self.inserts_note = wrapped_label()
+        inserts_row.addWidget(self.inserts_note, 1)
+        inserts_layout.addLayout(inserts_row)
+        inserts_layout.addWidget(self.inserts_view, 1)
+        self.tabs.addTab(inserts_tab, "Inser&ts")
         self.tabs.addTab(self.rejects_view, "&Rejected")
         self.tabs.addTab(self.ddl, "&DDL")
         # Shown only for plans with merge sources: what each input gave, and the deletions.
@@ -137,7 +174,9 @@ class PreviewPage(FerryPage):
         layout.addWidget(self.tabs, 1)
         layout.addLayout(buttons)
         self.again.clicked.connect(self.start_preview)
-        self.set_tab_order(self.tabs, self.mapping_view, self.again, self.cancel_button)
+        self.set_tab_order(
+            self.tabs, self.mapping_view, self.columns_button, self.again, self.cancel_button
+        )
 
     def initializePage(self) -> None:
         self.show_mapping()
@@ -149,14 +188,50 @@ class PreviewPage(FerryPage):
 
     def show_mapping(self) -> None:
         """Show the plan's table mappings."""
-        self.mapping.set_plan(self.ferry().plan)
+        self.mapping.set_plan(self.ferry().plan, self.ferry().plan_path)
 
     def _mapping_edited(self, row: int, attribute: str) -> None:
         """Save the changed plan; the preview shown no longer matches it."""
         wizard = self.ferry()
         wizard.save_plan()  # also forgets the preview result
         table = self.mapping.text(row, 1)
-        self.mapping_note.setText(f"Saved {attribute} of table {table} to {wizard.plan_path}.")
+        if attribute == "included":
+            done = "Excluded" if row in self.mapping.excluded else "Included"
+            self.mapping_note.setText(f"{done} table {table}: saved to {wizard.plan_path}.")
+        else:
+            self.mapping_note.setText(f"Saved {attribute} of table {table} to {wizard.plan_path}.")
+        self.stale.setText("<b>Mapping changed: preview again.</b>")
+        self.stale.show()
+        self.again.setEnabled(not self.runner.busy)
+        self.completeChanged.emit()
+
+    def open_columns(self, row: int | None = None) -> ColumnsDialog | None:
+        """Open the column mapping editor of table ``row`` (default: the selected one)."""
+        plan = self.ferry().plan
+        if row is None:
+            current = self.mapping_view.currentIndex()
+            row = current.row() if current.isValid() else 0
+        if plan is None or not 0 <= row < self.mapping.rowCount():
+            return None
+        table = self.mapping.plan_index(row)
+        if table is None:
+            self.mapping_note.setText("Tick the table to include it before editing its columns.")
+            return None
+        if self.columns_dialog is not None:
+            self.columns_dialog.close()
+        dialog = ColumnsDialog(plan, table, self)
+        dialog.model.editable = not self.runner.busy
+        dialog.edited.connect(self._columns_edited)
+        self.columns_dialog = dialog
+        dialog.show()
+        return dialog
+
+    def _columns_edited(self, table: str, what: str) -> None:
+        """Save the plan after a column edit; the preview shown no longer matches it."""
+        wizard = self.ferry()
+        wizard.save_plan()  # also forgets the preview result
+        self.mapping.set_plan(wizard.plan, wizard.plan_path)
+        self.mapping_note.setText(f"Saved the {what} of table {table} to {wizard.plan_path}.")
         self.stale.setText("<b>Mapping changed: preview again.</b>")
         self.stale.show()
         self.again.setEnabled(not self.runner.busy)
@@ -174,6 +249,8 @@ class PreviewPage(FerryPage):
         self.summary.setText("Previewing …")
         self.again.setEnabled(False)
         self.mapping.editable = False
+        if self.columns_dialog is not None:
+            self.columns_dialog.model.editable = False
         self.stale.hide()
         self.progress.setRange(0, 0)  # busy: the total is known only once the sources are read
         self.progress.show()
@@ -198,6 +275,8 @@ class PreviewPage(FerryPage):
         self.progress.hide()
         self.again.setEnabled(True)
         self.mapping.editable = True
+        if self.columns_dialog is not None:
+            self.columns_dialog.model.editable = True
 
     def cancelling(self) -> None:
         self.summary.setText("Cancelling the preview …")
@@ -223,11 +302,43 @@ class PreviewPage(FerryPage):
             f"<b>{totals['conflicts']:,}</b> conflicts, reject <b>{totals['rejected']:,}</b> "
             f"rows in {len(result.tables)} table mappings. {result.target} is unchanged."
         )
-        self.tabs.setTabText(2, f"C&hanges ({self.diffs.rowCount()})")
-        self.tabs.setTabText(3, f"&Rejected ({len(result.rejects)})")
-        self.tabs.setTabText(4, f"&DDL ({len(result.ddl)})")
+        self.tabs.setTabText(CHANGES_TAB, f"C&hanges ({self.diffs.rowCount()})")
+        self.set_inserts(result)
+        self.tabs.setTabText(REJECTED_TAB, f"&Rejected ({len(result.rejects)})")
+        self.tabs.setTabText(DDL_TAB, f"&DDL ({len(result.ddl)})")
         self.merges.set_merges(result.merges)
         self.tabs.setTabVisible(MERGES_TAB, bool(result.merges))
+
+    def set_inserts(self, result: RunResult) -> None:
+        """The preview's sample of rows to insert (``RunResult.inserts``), by table."""
+        self.inserts, self.inserted = {}, {}
+        for insert in result.inserts:
+            self.inserts.setdefault(insert.table, []).append(insert)
+        for table in result.tables:
+            self.inserted[table.name] = self.inserted.get(table.name, 0) + table.inserted
+        self.insert_table.blockSignals(True)
+        self.insert_table.clear()
+        self.insert_table.addItems(list(self.inserts))
+        self.insert_table.blockSignals(False)
+        self.tabs.setTabText(INSERTS_TAB, f"Inser&ts ({sum(self.inserted.values()):,})")
+        self.show_inserts(self.insert_table.currentText())
+
+    def show_inserts(self, table: str) -> None:
+        """Show the rows table ``table`` would get inserted."""
+        rows = self.inserts.get(table, [])
+        total = self.inserted.get(table, len(rows))
+        if not rows:
+            self.inserts_note.setText("No rows would be inserted.")
+        elif len(rows) >= total:
+            noun = "row" if total == 1 else "rows"
+            self.inserts_note.setText(f"{total:,} {noun} to insert into {table}, all shown.")
+        else:
+            self.inserts_note.setText(
+                f"The first {len(rows):,} of the {total:,} rows to insert into {table}."
+            )
+        headers = list(dict.fromkeys(name for r in rows for name in r.values))
+        self.insert_rows.headers = headers
+        self.insert_rows.set_rows([[r.values.get(name) for name in headers] for r in rows])
 
     def _failed(self, exc: BaseException) -> None:
         self._stopped()

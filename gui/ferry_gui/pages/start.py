@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QStandardPaths
+from PySide6.QtGui import QColor, QFontDatabase, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -19,7 +20,10 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
+    QTabWidget,
+    QTextEdit,
     QVBoxLayout,
 )
 
@@ -29,6 +33,7 @@ from ferry.draftdoc import draft_comments
 from ferry.scan import ScanResult, describe_found, scan_folder
 
 from ..models import RowsModel
+from ..planlines import PlanProblem, plan_problems
 from ..sourceinfo import SourceSummary, summarise_sources
 from .base import FerryPage, human_size, table_view, wrapped_label
 
@@ -64,6 +69,21 @@ class StartPage(FerryPage):
         self.status = wrapped_label()
         self.sources = RowsModel(["source", "kind", "path", "size", "rows", "tables", "problem"])
         self.sources_view = table_view(self.sources)
+        # The opened plan as a file: its text (a plan that fails validation shows its
+        # problems at their lines) and the notes its tables carry for the reviewer.
+        self.plan_view = QPlainTextEdit()
+        self.plan_view.setReadOnly(True)
+        self.plan_view.setTabChangesFocus(True)
+        self.plan_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.plan_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.notes = RowsModel(["table", "source table", "note"])
+        self.notes_view = table_view(self.notes)
+        self.plan_tabs = QTabWidget()
+        self.plan_tabs.addTab(self.sources_view, "Sour&ces")
+        self.plan_tabs.addTab(self.plan_view, "Plan f&ile")
+        self.plan_tabs.addTab(self.notes_view, "No&tes")
+        #: the problems of the plan file that failed to open, each at its line
+        self.plan_problems: list[PlanProblem] = []
 
         grid = QGridLayout()
         plan_label = QLabel("&Plan file:")
@@ -85,10 +105,7 @@ class StartPage(FerryPage):
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addLayout(buttons)
-        sources_label = QLabel("Sour&ces:")
-        sources_label.setBuddy(self.sources_view)
-        layout.addWidget(sources_label)
-        layout.addWidget(self.sources_view, 1)
+        layout.addWidget(self.plan_tabs, 1)
         layout.addWidget(self.status)
 
         self.browse_button.clicked.connect(self._browse)
@@ -105,6 +122,7 @@ class StartPage(FerryPage):
             self.folder_button,
             self.demo_button,
             self.cancel_button,
+            self.plan_tabs,
             self.sources_view,
         )
         #: the worker describing the opened plan's sources (tests wait for it)
@@ -145,11 +163,14 @@ class StartPage(FerryPage):
             plan = load_plan(text)
         except FerryError as exc:
             self.runner.show_error(exc)
-            self.status.setText(f"Not opened: {exc.message}")
+            self.plan_edit.setText(text)  # kept, to fix the file and open it again
+            if not self.show_problems(Path(text)):
+                self.status.setText(f"Not opened: {exc.message}")
             return False
         plan_path = Path(text).resolve()
         self.ferry().set_plan(plan, plan_path)
         self.plan_edit.setText(str(plan_path))
+        self.show_plan_file(plan, plan_path)
         if sources is None:
             self._describe_sources(plan)
         else:
@@ -160,6 +181,44 @@ class StartPage(FerryPage):
             f"mappings, target {plan.target.url}."
         )
         self.completeChanged.emit()
+        return True
+
+    def show_plan_file(self, plan: Plan, path: Path) -> None:
+        """Show the opened plan's file text and its tables' notes."""
+        self.plan_problems = []
+        self.plan_view.setExtraSelections([])
+        try:
+            self.plan_view.setPlainText(path.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError):
+            self.plan_view.setPlainText(plan.to_toml())
+        rows = [[t.name, t.source, note] for t in plan.tables for note in t.notes]
+        self.notes.set_rows(rows)
+        self.plan_tabs.setTabText(2, f"No&tes ({len(rows)})")
+
+    def show_problems(self, path: Path) -> bool:
+        """Show a plan file that failed to open with its problems marked at their lines;
+        False when the file cannot be read at all."""
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            return False
+        self.plan_problems = plan_problems(text)
+        self.plan_view.setPlainText(text)
+        marks = []
+        for problem in self.plan_problems:
+            mark = QTextEdit.ExtraSelection()
+            mark.format.setBackground(QColor(218, 54, 51, 90))
+            mark.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
+            block = self.plan_view.document().findBlockByLineNumber(problem.line - 1)
+            mark.cursor = QTextCursor(block)
+            marks.append(mark)
+        self.plan_view.setExtraSelections(marks)
+        self.notes.set_rows([])
+        self.plan_tabs.setTabText(2, "No&tes")
+        self.sources.set_rows([])
+        self.plan_tabs.setCurrentWidget(self.plan_view)
+        lines = "; ".join(f"line {p.line}: {p.message}" for p in self.plan_problems)
+        self.status.setText(f"Not opened: {path} has problems, marked in the plan file: {lines}")
         return True
 
     def open_demo(self, folder: Path | None = None) -> bool:
