@@ -12,6 +12,7 @@ from .errors import PlanError
 from .plan import Plan, TableSpec
 from .schema import ColumnInfo, ForeignKey, TableInfo, check_names, dependency_order
 from .schemafile import read_schema_file
+from .shapeddl import target_shape
 from .sources import SourceReader, SourceTable, open_source
 from .targets import Target
 from .transform import RowMapper
@@ -71,13 +72,53 @@ async def prepare_schema(
     if not missing:
         return tables, ddl
     inferred = {name: infer_table(plan, name, source_tables) for name in dict.fromkeys(missing)}
+    add_shapes(plan, inferred, source_tables, target.dialect_name)
     for name in dependency_order(list(inferred), inferred):
         check_names(inferred[name], target.dialect_name)
         ddl.append(await target.create_table(inferred[name]))
     tables = await target.reflect()
     for name in inferred:
         tables[name].created = True
+        tables[name].shape = inferred[name].shape
     return tables, ddl
+
+
+def add_shapes(
+    plan: Plan, inferred: dict[str, TableInfo], source_tables: dict[str, SourceTable], dialect: str
+) -> None:
+    """Give each inferred table the shape of the database table it copies (its defaults,
+    constraints and indexes in target names); its foreign keys then come from the shape."""
+    by_origin: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}
+    for spec in plan.tables:
+        source = source_tables.get(spec.source)
+        if source is not None and source.shape is not None:
+            root = spec.source.split(".", 1)[0]
+            by_origin.setdefault((root, source.origin), (spec.name, source_columns(spec, source)))
+    for name, info in inferred.items():
+        spec = next(t for t in plan.tables if t.name == name)
+        source = source_tables[spec.source]
+        if source.shape is None:
+            continue
+        root = spec.source.split(".", 1)[0]
+        columns = {k: v for k, v in source_columns(spec, source).items() if v in info.columns}
+        tables = {origin: found for (r, origin), found in by_origin.items() if r == root}
+        types = {name: column.type for name, column in info.columns.items()}
+        info.shape = target_shape(source.shape, columns, tables, dialect, types)
+        info.foreign_keys = []
+        for column in info.shape.not_null:
+            info.columns[column].nullable = False
+        if info.shape.identity is not None:
+            info.columns[info.shape.identity].has_default = True
+
+
+def source_columns(spec: TableSpec, source: SourceTable) -> dict[str, str]:
+    """Source column -> the target column ``spec`` copies it to (as they are, or renamed)."""
+    columns = {c.from_: n for n, c in spec.columns.items() if c.from_ is not None}
+    if spec.map_all:
+        for name in source.columns:
+            if name not in spec.ignore and name not in columns and name not in spec.columns:
+                columns[name] = name
+    return columns
 
 
 def infer_table(plan: Plan, name: str, source_tables: dict[str, SourceTable]) -> TableInfo:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..values import LogicalType
 
 if TYPE_CHECKING:
+    from ..dbshape import TableShape
     from ..events import CancelToken
     from ..plan import SourceSpec
     from ..typeevidence import Mixed
@@ -55,6 +56,8 @@ class SourceTable:
     evidence: dict[str, Mixed] = field(default_factory=dict)
     #: a database source's declared column types (``DECIMAL(10,2)``), for precision and scale
     declared: dict[str, str] = field(default_factory=dict)
+    #: a database source's defaults, constraints and indexes (:mod:`ferry.dbshape`)
+    shape: TableShape | None = None
 
 
 @dataclass(frozen=True)
