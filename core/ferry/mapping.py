@@ -76,6 +76,10 @@ async def prepare_schema(
     for name in dependency_order(list(inferred), inferred):
         check_names(inferred[name], target.dialect_name)
         ddl.append(await target.create_table(inferred[name]))
+    if target.dialect_name == "sqlite" and references_in_a_cycle(inferred):
+        # No load order puts every parent first: check references at commit instead (the
+        # run checks them itself before, see ferry.migrate).
+        await target.execute("PRAGMA defer_foreign_keys = ON", "deferring foreign keys")
     tables = await target.reflect()
     for name in inferred:
         tables[name].created = True
@@ -109,6 +113,27 @@ def add_shapes(
             info.columns[column].nullable = False
         if info.shape.identity is not None:
             info.columns[info.shape.identity].has_default = True
+
+
+def references_in_a_cycle(tables: dict[str, TableInfo]) -> bool:
+    """True when the created tables' foreign keys make a cycle (a self-reference too)."""
+    edges = {
+        name: {fk.ref_table for fk in info.shape.foreign_keys}
+        for name, info in tables.items()
+        if info.shape is not None
+    }
+    done: set[str] = set()
+
+    def cycles(name: str, path: set[str]) -> bool:
+        if name in path:
+            return True
+        if name in done:
+            return False
+        found = any(cycles(ref, path | {name}) for ref in edges.get(name, ()))
+        done.add(name)
+        return found
+
+    return any(cycles(name, set()) for name in edges)
 
 
 def source_columns(spec: TableSpec, source: SourceTable) -> dict[str, str]:

@@ -63,7 +63,7 @@ from .rerun import (
 from .results import Reject, RunResult, TableResult
 from .runlock import hold_target_async
 from .schema import ColumnInfo, TableInfo, check_names, dependency_order
-from .shapeddl import after_load_ddl
+from .shapeddl import after_load_ddl, sql_literal
 from .sources import SourceReader, SourceTable
 from .sources.merge import MergeSource
 from .sources.sqlite import SqliteSource
@@ -467,6 +467,8 @@ class _Run:
         for name, info in tables.items():
             if not info.created or info.shape is None:
                 continue
+            if target.dialect_name == "sqlite" and info.shape.foreign_keys:
+                await self._check_references(target, name)
             for statement in after_load_ddl(name, info.shape, target.dialect_name):
                 self.cancel.raise_if_cancelled()
                 try:
@@ -484,6 +486,24 @@ class _Run:
                         details=statement,
                     ) from None
                 self.result.ddl.append(statement)
+
+    async def _check_references(self, target: Target, name: str) -> None:
+        """Rows of a created SQLite table whose reference is missing (possible only where
+        foreign keys are checked at commit): a clear error now rather than a bare
+        "FOREIGN KEY constraint failed" from the commit."""
+        found = await target.fetch_dicts(
+            f"SELECT rowid, parent, fkid FROM pragma_foreign_key_check({sql_literal(name)}) "
+            "LIMIT 5",
+            f"checking the references of {name}",
+        )
+        if found:
+            shown = ", ".join(f"rowid {row['rowid']} -> {row['parent']}" for row in found)
+            raise TargetError(
+                f"table {name}: rows reference rows missing from their parent table "
+                f"(first: {shown})",
+                hint="The source never enforced these foreign keys; fix the rows in the "
+                "source and run again. Nothing was written to the target.",
+            )
 
     # -- routes ------------------------------------------------------------------------------
     async def _make_routes(self, target: Target, tables: dict[str, TableInfo]) -> list[_Route]:

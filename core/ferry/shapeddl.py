@@ -262,3 +262,8 @@ def after_load_ddl(table: str, shape: TargetShape, dialect: str) -> list[str]:
 
 def _literal(text: str) -> str:
     return text.replace("'", "''")
+
+
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal."""
+    return "'" + _literal(text) + "'"

@@ -320,3 +320,34 @@ def test_rows_that_break_a_foreign_key_leave_a_postgres_target_untouched(
     assert "failed after the load" in result.output
     assert "Key (team_id)=(9) is not present" in result.output
     assert pg_rows(pg_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'") == []
+
+
+def test_rows_that_break_a_foreign_key_in_a_cycle_leave_a_sqlite_target_untouched(
+    tmp_path: Path,
+) -> None:
+    # Tables that reference each other have their references checked at commit: the run
+    # checks them first and names the rows.
+    target = tmp_path / "out.db"
+    plan = draft(
+        tmp_path, CYCLE + "INSERT INTO player VALUES (30, 'Dee', 9);", f"sqlite:///{target}"
+    )
+    result = ferry("migrate", plan)
+    assert result.exit_code == 5, result.output
+    assert "rows reference rows missing from their parent table" in result.output
+    assert "rowid 30 -> app_team" in result.output.replace("\n", " ").replace("  ", " ")
+    assert not target.exists()
+
+
+def test_a_row_that_breaks_a_foreign_key_without_a_cycle_is_rejected_by_its_key(
+    tmp_path: Path,
+) -> None:
+    schema = (
+        "CREATE TABLE team (id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
+        "CREATE TABLE player (id INTEGER PRIMARY KEY,"
+        " team_id INTEGER NOT NULL REFERENCES team (id) ON DELETE CASCADE);"
+        "INSERT INTO team VALUES (1, 'Reds'); INSERT INTO player VALUES (10, 1), (30, 9);"
+    )
+    plan = draft(tmp_path, schema, f"sqlite:///{tmp_path / 'out.db'}")
+    result = ferry("migrate", plan)
+    assert result.exit_code == 0, result.output
+    assert "id=30: FOREIGN KEY constraint failed" in result.output

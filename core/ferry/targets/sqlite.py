@@ -200,9 +200,6 @@ class SqliteTarget(Target):
         assert self.engine is not None
         ddl = create_table_ddl(table, self.engine.dialect)
         await self.execute(ddl, f"creating table {table.name}")
-        if table.shape is not None and table.shape.foreign_keys:
-            # Rows come table by table and chunk by chunk: check references at commit.
-            await self.execute("PRAGMA defer_foreign_keys = ON", "deferring foreign keys")
         return ddl
 
     def stage_ref(self, stage: Stage) -> str:
