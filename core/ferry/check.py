@@ -41,6 +41,22 @@ class CheckItem:
     warning: bool = False
 
 
+def not_carried_items(tables: dict[str, TableInfo]) -> list[CheckItem]:
+    """A warning for each part of a source table's schema its created table goes without."""
+    return [
+        CheckItem(
+            f"table {name}",
+            True,
+            f"not carried to the target: {item}",
+            "Create it on the target yourself after the migration if the app needs it.",
+            warning=True,
+        )
+        for name, info in tables.items()
+        if info.created and info.shape is not None
+        for item in info.shape.not_carried
+    ]
+
+
 @dataclass
 class CheckReport:
     """Everything ``ferry check`` found."""
@@ -137,6 +153,7 @@ async def check_plan(plan: Plan) -> CheckReport:
             except FerryError as exc:
                 report.items.append(CheckItem("schema", False, exc.message, exc.hint))
                 schema_failed = True
+            report.items.extend(not_carried_items(planned))
         for spec in usable:
             info = planned.get(spec.name)
             if spec.name not in existing and schema_failed:

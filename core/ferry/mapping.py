@@ -13,6 +13,7 @@ from .errors import PlanError
 from .plan import Plan, TableSpec
 from .schema import ColumnInfo, ForeignKey, TableInfo, check_names, dependency_order
 from .schemafile import read_schema_file
+from .shapeddl import target_shape
 from .sources import SourceReader, SourceTable, open_source
 from .targets import Target
 from .transform import RowMapper
@@ -95,17 +96,82 @@ async def _make_tables(
         return tables, ddl
     inferred = {name: infer_table(plan, name, source_tables) for name in dict.fromkeys(missing)}
     settled = await settle_collations(target, list(inferred.values()))
+    add_shapes(plan, inferred, source_tables, target.dialect_name)
     made: dict[str, str] = {}
     for name in dependency_order(list(inferred), inferred):
         check_names(inferred[name], target.dialect_name)
         made[name] = await target.create_table(inferred[name])
         ddl.append(made[name])
+    if target.dialect_name == "sqlite" and references_in_a_cycle(inferred):
+        # No load order puts every parent first: check references at commit instead (the
+        # run checks them itself before, see ferry.migrate).
+        await target.execute("PRAGMA defer_foreign_keys = ON", "deferring foreign keys")
     tables = await target.reflect()
     for name in inferred:
         tables[name].created = True
+        tables[name].shape = inferred[name].shape
     objects.extend(created_objects(plan, inferred, tables, source_tables, made))
     objects.extend(settled)
     return tables, ddl
+
+
+def add_shapes(
+    plan: Plan, inferred: dict[str, TableInfo], source_tables: dict[str, SourceTable], dialect: str
+) -> None:
+    """Give each inferred table the shape of the database table it copies (its defaults,
+    constraints and indexes in target names); its foreign keys then come from the shape."""
+    by_origin: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}
+    for spec in plan.tables:
+        source = source_tables.get(spec.source)
+        if source is not None and source.shape is not None:
+            root = spec.source.split(".", 1)[0]
+            by_origin.setdefault((root, source.origin), (spec.name, source_columns(spec, source)))
+    for name, info in inferred.items():
+        spec = next(t for t in plan.tables if t.name == name)
+        source = source_tables[spec.source]
+        if source.shape is None:
+            continue
+        root = spec.source.split(".", 1)[0]
+        columns = {k: v for k, v in source_columns(spec, source).items() if v in info.columns}
+        tables = {origin: found for (r, origin), found in by_origin.items() if r == root}
+        types = {name: column.type for name, column in info.columns.items()}
+        info.shape = target_shape(source.shape, columns, tables, dialect, types)
+        info.foreign_keys = []
+        for column in info.shape.not_null:
+            info.columns[column].nullable = False
+        if info.shape.identity is not None:
+            info.columns[info.shape.identity].has_default = True
+
+
+def references_in_a_cycle(tables: dict[str, TableInfo]) -> bool:
+    """True when the created tables' foreign keys make a cycle (a self-reference too)."""
+    edges = {
+        name: {fk.ref_table for fk in info.shape.foreign_keys}
+        for name, info in tables.items()
+        if info.shape is not None
+    }
+    done: set[str] = set()
+
+    def cycles(name: str, path: set[str]) -> bool:
+        if name in path:
+            return True
+        if name in done:
+            return False
+        found = any(cycles(ref, path | {name}) for ref in edges.get(name, ()))
+        done.add(name)
+        return found
+
+    return any(cycles(name, set()) for name in edges)
+
+
+def source_columns(spec: TableSpec, source: SourceTable) -> dict[str, str]:
+    """Source column -> the target column ``spec`` copies it to (as they are, or renamed)."""
+    columns = {c.from_: n for n, c in spec.columns.items() if c.from_ is not None}
+    if spec.map_all:
+        for name in source.columns:
+            if name not in spec.ignore and name not in columns and name not in spec.columns:
+                columns[name] = name
+    return columns
 
 
 def infer_table(plan: Plan, name: str, source_tables: dict[str, SourceTable]) -> TableInfo:

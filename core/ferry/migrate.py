@@ -22,10 +22,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from .batching import Prefetch
 from .diff import RowInsert, row_diff
 from .epochs import declared_times
-from .errors import Cancelled, ConflictError, FerryError, PlanError, RejectedRowsError
+from .errors import (
+    Cancelled,
+    ConflictError,
+    FerryError,
+    PlanError,
+    RejectedRowsError,
+    TargetError,
+)
 from .events import (
     CancelToken,
     Emit,
@@ -54,12 +63,13 @@ from .rerun import (
 from .results import Reject, RunResult, TableResult
 from .runlock import hold_target_async
 from .schema import ColumnInfo, TableInfo, check_names, dependency_order
+from .shapeddl import after_load_ddl, sql_literal
 from .sources import SourceReader, SourceTable
 from .sources.merge import MergeSource
 from .sources.sqlite import SqliteSource
 from .sourcewatch import SourceWatch
 from .targets import Stage, Target, open_target
-from .targets.base import DirectLoadRefused, Encoded, NativeInsert
+from .targets.base import DirectLoadRefused, Encoded, NativeInsert, first_line
 from .targetstyles import TableStyles, overflow_warnings, table_styles
 from .textbytes import all_utf8, check_bytes_mode, chunk_sql, rows_sql
 from .transform import PLAIN_FIELDS, RowMapper, load_hook
@@ -386,6 +396,7 @@ class _Run:
                 target, route.info, route.mapper.key, route.mapper.columns, route.adapters
             ):
                 self.warn(message, route.info.name)
+        await self._finish_shapes(target, tables)
         if not self.preview:
             for route in routes:
                 await self._fingerprint(target, route)
@@ -452,7 +463,55 @@ class _Run:
             self.plan, target, self.source_tables, self.result.schema_objects
         )
         self.result.ddl.extend(ddl)
+        for name, info in tables.items():
+            for item in info.shape.not_carried if info.created and info.shape else []:
+                self.warn(f"{name}: not carried to the target: {item}", name)
         return tables
+
+    async def _finish_shapes(self, target: Target, tables: dict[str, TableInfo]) -> None:
+        """Build the created tables' indexes (and on PostgreSQL add their foreign keys and
+        move their identities past the loaded ids) now that the rows are in: faster than
+        keeping indexes up to date row by row, and free of any load order."""
+        for name, info in tables.items():
+            if not info.created or info.shape is None:
+                continue
+            if target.dialect_name == "sqlite" and info.shape.foreign_keys:
+                await self._check_references(target, name)
+            for statement in after_load_ddl(name, info.shape, target.dialect_name):
+                self.cancel.raise_if_cancelled()
+                try:
+                    await target.conn.exec_driver_sql(target.driver_sql(statement))
+                except DBAPIError as exc:
+                    diag = getattr(exc.orig, "diag", None)
+                    detail = getattr(diag, "message_detail", None) or ""
+                    reason = f"{first_line(exc.orig)} {detail}".strip()
+                    raise TargetError(
+                        f"table {name}: {statement.split(' (', 1)[0]} failed after the load: "
+                        f"{reason}",
+                        hint="The source's rows break this constraint or index (the source "
+                        "never enforced it); fix them in the source and run again. Nothing "
+                        "was written to the target.",
+                        details=statement,
+                    ) from None
+                self.result.ddl.append(statement)
+
+    async def _check_references(self, target: Target, name: str) -> None:
+        """Rows of a created SQLite table whose reference is missing (possible only where
+        foreign keys are checked at commit): a clear error now rather than a bare
+        "FOREIGN KEY constraint failed" from the commit."""
+        found = await target.fetch_dicts(
+            f"SELECT rowid, parent, fkid FROM pragma_foreign_key_check({sql_literal(name)}) "
+            "LIMIT 5",
+            f"checking the references of {name}",
+        )
+        if found:
+            shown = ", ".join(f"rowid {row['rowid']} -> {row['parent']}" for row in found)
+            raise TargetError(
+                f"table {name}: rows reference rows missing from their parent table "
+                f"(first: {shown})",
+                hint="The source never enforced these foreign keys; fix the rows in the "
+                "source and run again. Nothing was written to the target.",
+            )
 
     # -- routes ------------------------------------------------------------------------------
     async def _make_routes(self, target: Target, tables: dict[str, TableInfo]) -> list[_Route]:

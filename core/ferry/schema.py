@@ -16,16 +16,21 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
     Float,
     ForeignKeyConstraint,
+    Identity,
+    Integer,
     LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Table,
     Text,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects import postgresql
@@ -34,6 +39,7 @@ from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.elements import quoted_name
 
 from .errors import PlanError
+from .shapeddl import TargetShape, foreign_key_sql
 from .values import LogicalType
 
 #: tables Ferry owns in the target (never reported as the app's)
@@ -78,6 +84,8 @@ class TableInfo:
     created: bool = False
     #: the target's SQL dialect (``sqlite``, ``postgresql``; empty when not reflected)
     dialect: str = ""
+    #: a created table's defaults, constraints and indexes from a database source
+    shape: TargetShape | None = None
 
 
 def logical_type_of(sql_type: Any) -> LogicalType:
@@ -197,21 +205,21 @@ def create_table_ddl(info: TableInfo, dialect: Dialect) -> str:
     """``CREATE TABLE`` for a table Ferry infers, compiled for the target's dialect.
 
     Every name is quoted: a dialect's list of reserved words is not the database's (SQLite
-    reads ``nothing`` or ``window`` as keywords that SQLAlchemy leaves bare).
+    reads ``nothing`` or ``window`` as keywords that SQLAlchemy leaves bare). A table with a
+    source's shape gets its defaults, NOT NULL, identity, UNIQUE and CHECK constraints here;
+    its foreign keys too on SQLite (on PostgreSQL they come after the load).
     """
     metadata = MetaData()
-    columns: list[Any] = [
-        Column(
-            _quoted(col.name),
-            _collated(col, dialect.name) or sqlalchemy_type(col.type, dialect.name, col.sql_type),
-            nullable=col.nullable,
-            autoincrement=False,
-        )
-        for col in info.columns.values()
-    ]
+    shape = info.shape
+    columns: list[Any] = [_column(col, info, dialect) for col in info.columns.values()]
     constraints: list[Any] = []
     if info.primary_key:
         constraints.append(PrimaryKeyConstraint(*[_quoted(c) for c in info.primary_key]))
+    if shape is not None:
+        for unique in shape.uniques:
+            constraints.append(UniqueConstraint(*[_quoted(c) for c in unique]))
+        for check in shape.checks:
+            constraints.append(CheckConstraint(text(check)))
     # Referenced tables must be known to the MetaData for the FK to compile.
     referenced: dict[str, list[str]] = {}
     for fk in info.foreign_keys:
@@ -222,7 +230,10 @@ def create_table_ddl(info: TableInfo, dialect: Dialect) -> str:
         name: Table(_quoted(name), metadata, *[Column(_quoted(c), Text()) for c in names])
         for name, names in referenced.items()
     }
-    table = Table(_quoted(info.name), metadata, *columns, *constraints)
+    options: dict[str, Any] = (
+        {"sqlite_autoincrement": True} if shape is not None and shape.autoincrement else {}
+    )
+    table = Table(_quoted(info.name), metadata, *columns, *constraints, **options)
     for fk in info.foreign_keys:
         ref = table if fk.ref_table == info.name else refs[fk.ref_table]
         table.append_constraint(
@@ -230,7 +241,36 @@ def create_table_ddl(info: TableInfo, dialect: Dialect) -> str:
                 [_quoted(c) for c in fk.columns], [ref.c[c] for c in fk.ref_columns]
             )
         )
-    return str(CreateTable(table).compile(dialect=dialect)).strip()
+    ddl = str(CreateTable(table).compile(dialect=dialect)).strip()
+    if shape is not None and shape.foreign_keys and dialect.name == "sqlite":
+        # SQLAlchemy's DDL has no MATCH-free composite DEFERRABLE for SQLite: written here.
+        extra = "".join(f",\n\t{foreign_key_sql(fk)}" for fk in shape.foreign_keys)
+        ddl = ddl[: ddl.rindex(")")].rstrip() + extra + "\n)"
+    return ddl
+
+
+def _column(col: ColumnInfo, info: TableInfo, dialect: Dialect) -> Any:
+    """A column of a created table, with its source's default and identity if any."""
+    shape = info.shape
+    type_ = _collated(col, dialect.name) or sqlalchemy_type(col.type, dialect.name, col.sql_type)
+    if shape is None:
+        return Column(_quoted(col.name), type_, nullable=col.nullable, autoincrement=False)
+    extra: list[Any] = []
+    if shape.identity == col.name:
+        if dialect.name == "sqlite":
+            type_ = Integer()  # INTEGER PRIMARY KEY: the rowid, numbered by SQLite
+        else:
+            extra.append(Identity())
+    default = shape.defaults.get(col.name)
+    return Column(
+        _quoted(col.name),
+        type_,
+        *extra,
+        nullable=col.nullable and col.name not in shape.not_null,
+        server_default=text(default) if default is not None else None,
+        # Identity() numbers the column on PostgreSQL; SQLite's rowid needs "auto" to stay bare.
+        autoincrement="auto" if shape.identity == col.name else False,
+    )
 
 
 def _collated(col: ColumnInfo, dialect_name: str) -> Any:

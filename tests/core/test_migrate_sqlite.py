@@ -1384,7 +1384,7 @@ def test_real_sqlite_source_into_a_new_target(tmp_path: Path) -> None:
     )
     first = run(plan)
     assert [c[:2] for c in columns_of(target, "jobs")] == [
-        ("id", "BIGINT"),
+        ("id", "INTEGER"),  # the source's rowid key stays a rowid alias
         ("title", "TEXT"),
         ("done", "BOOLEAN"),
         ("at", "DATETIME"),

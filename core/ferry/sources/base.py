@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..values import LogicalType
 
 if TYPE_CHECKING:
+    from ..dbshape import TableShape
     from ..events import CancelToken
     from ..plan import SourceSpec
     from ..typeevidence import Mixed
@@ -57,6 +58,8 @@ class SourceTable:
     declared: dict[str, str] = field(default_factory=dict)
     #: a SQLite source's column collations (``NOCASE``), from its CREATE TABLE
     collations: dict[str, str] = field(default_factory=dict)
+    #: a database source's defaults, constraints and indexes (:mod:`ferry.dbshape`)
+    shape: TableShape | None = None
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,11 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
+from sqlalchemy import create_engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
+from ..dbshape import reflect_shapes
 from ..errors import SourceError
 from ..pgwatch import (
     DEFAULT_STALL_TIMEOUT,
@@ -155,10 +159,42 @@ class PostgresSource(SourceReader):
         own_transaction = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
         try:
             with self._errors():
-                return self._tables(conn)
+                tables = self._tables(conn)
+                self._add_shapes(tables)
+                return tables
         finally:
             if own_transaction:
                 self._end_transaction(conn)
+
+    def _add_shapes(self, tables: list[SourceTable]) -> None:
+        """Each table's defaults, constraints and indexes, read on a connection of its own
+        (the inspector ends the transactions it starts)."""
+        password = os.environ.get(PASSWORD_ENV) or None
+
+        def connect() -> Any:
+            return psycopg.connect(
+                self.url,
+                password=password,
+                connect_timeout=CONNECT_TIMEOUT,
+                application_name="ferry",
+            )
+
+        engine = create_engine("postgresql+psycopg://", creator=connect, poolclass=NullPool)
+        try:
+            with engine.connect() as sa_conn:
+                for schema in {self._schemas.get(t.origin) for t in tables}:
+                    names = [t.origin for t in tables if self._schemas.get(t.origin) == schema]
+                    shapes = reflect_shapes(sa_conn, names, schema)
+                    for table in tables:
+                        if table.origin in shapes:
+                            table.shape = shapes[table.origin]
+        except SQLAlchemyError as exc:
+            orig = getattr(exc, "orig", None)
+            if isinstance(orig, psycopg.Error):
+                raise orig from None
+            raise
+        finally:
+            engine.dispose()
 
     def batches(self, batch_size: int) -> Iterator[Batch]:
         """Every row of every table, all read in one REPEATABLE READ READ ONLY transaction."""

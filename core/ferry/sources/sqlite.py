@@ -18,7 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote as url_quote
 
+from sqlalchemy import create_engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
 from ..batching import SIZING_ROWS, rows_per_batch
+from ..dbshape import reflect_shapes
 from ..errors import SourceError
 from ..identifiers import quote
 from ..schema import FERRY_TABLES
@@ -102,10 +107,30 @@ class SqliteSource(SourceReader):
                 for table in tables:
                     with self._errors(table.origin):
                         table.row_estimate = self._row_count(conn, table.origin)
+                self._add_shapes(tables)
             finally:
                 if own_transaction and conn.in_transaction:
                     conn.execute("ROLLBACK")
         return tables
+
+    def _add_shapes(self, tables: list[SourceTable]) -> None:
+        """Each table's defaults, constraints and indexes, read on a connection of its own:
+        SQLAlchemy ends the transactions it finds, and this one holds the read snapshot."""
+        uri = f"file:{url_quote(str(self.path.resolve()))}?mode=ro"
+
+        def connect() -> sqlite3.Connection:
+            return sqlite3.connect(uri, uri=True, timeout=self.busy_timeout)
+
+        engine = create_engine("sqlite://", creator=connect, poolclass=NullPool)
+        try:
+            with self._errors(), engine.connect() as sa_conn:
+                shapes = reflect_shapes(sa_conn, [t.origin for t in tables])
+        except DBAPIError as exc:
+            raise self._translate(exc.orig, None) from None  # type: ignore[arg-type]
+        finally:
+            engine.dispose()
+        for table in tables:
+            table.shape = shapes.get(table.origin)
 
     def _row_count(self, conn: sqlite3.Connection, table: str) -> int:
         """The table's rows; with :attr:`quick_counts` the span of its rowids (no table

@@ -1,0 +1,405 @@
+"""A realistic application database (a music store), on SQLite and on PostgreSQL, for the
+tests that move a whole database and compare its catalog before and after.
+
+12 tables: several foreign keys per table (a composite one, ON DELETE CASCADE / SET NULL,
+ON UPDATE CASCADE, DEFERRABLE INITIALLY DEFERRED, a self-reference), composite primary keys,
+AUTOINCREMENT and rowid keys (identity columns on PostgreSQL), NUMERIC(10,2), DEFAULTs
+(``CURRENT_TIMESTAMP``, ``current_date``, ``''``, numbers, text), NOT NULL, UNIQUE, a CHECK,
+indexes (unique, multi-column, DESC, partial) and a view. Names are lower case, so the same
+SQL works against the database whatever a target does with identifiers.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy import create_engine, inspect
+
+#: the app's tables (the view excluded)
+TABLES = (
+    "artist",
+    "genre",
+    "media_type",
+    "album",
+    "employee",
+    "customer",
+    "track",
+    "invoice",
+    "invoice_line",
+    "playlist",
+    "playlist_track",
+    "playlist_track_note",
+)
+
+SQLITE_SCHEMA = """
+CREATE TABLE artist (
+    artist_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+CREATE TABLE genre (
+    genre_id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE media_type (
+    media_type_id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE album (
+    album_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    title TEXT NOT NULL,
+    artist_id INTEGER NOT NULL REFERENCES artist (artist_id) ON DELETE CASCADE,
+    released DATE DEFAULT current_date
+);
+CREATE TABLE employee (
+    employee_id INTEGER PRIMARY KEY,
+    last_name TEXT NOT NULL,
+    reports_to INTEGER REFERENCES employee (employee_id) ON DELETE SET NULL
+);
+CREATE TABLE customer (
+    customer_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    email TEXT NOT NULL,
+    first_name TEXT NOT NULL,
+    last_name TEXT NOT NULL,
+    country TEXT DEFAULT 'n/a',
+    active INTEGER NOT NULL DEFAULT 1,
+    support_rep_id INTEGER REFERENCES employee (employee_id)
+        ON DELETE SET NULL ON UPDATE CASCADE
+);
+CREATE UNIQUE INDEX customer_email ON customer (email);
+CREATE INDEX customer_active_country ON customer (country) WHERE active = 1;
+CREATE TABLE track (
+    track_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    album_id INTEGER REFERENCES album (album_id) ON DELETE CASCADE,
+    media_type_id INTEGER NOT NULL REFERENCES media_type (media_type_id),
+    genre_id INTEGER REFERENCES genre (genre_id) ON DELETE SET NULL,
+    milliseconds INTEGER NOT NULL CHECK (milliseconds >= 0),
+    unit_price NUMERIC(10,2) NOT NULL DEFAULT 0.99
+);
+CREATE INDEX track_album ON track (album_id);
+CREATE INDEX track_genre_name ON track (genre_id, name DESC);
+CREATE TABLE invoice (
+    invoice_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    customer_id INTEGER NOT NULL REFERENCES customer (customer_id) ON DELETE CASCADE,
+    support_rep_id INTEGER REFERENCES employee (employee_id),
+    invoice_date TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    total NUMERIC(10,2) NOT NULL DEFAULT 0
+);
+CREATE INDEX invoice_customer_date ON invoice (customer_id, invoice_date DESC);
+CREATE TABLE invoice_line (
+    invoice_id INTEGER NOT NULL REFERENCES invoice (invoice_id) ON DELETE CASCADE,
+    line_no INTEGER NOT NULL,
+    track_id INTEGER NOT NULL REFERENCES track (track_id),
+    unit_price NUMERIC(10,2) NOT NULL,
+    quantity INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (invoice_id, line_no)
+);
+CREATE INDEX invoice_line_track ON invoice_line (track_id);
+CREATE TABLE playlist (
+    playlist_id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    owner_id INTEGER REFERENCES customer (customer_id) ON DELETE CASCADE
+);
+CREATE TABLE playlist_track (
+    playlist_id INTEGER NOT NULL REFERENCES playlist (playlist_id) ON DELETE CASCADE,
+    track_id INTEGER NOT NULL REFERENCES track (track_id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (playlist_id, track_id),
+    UNIQUE (playlist_id, position)
+);
+CREATE TABLE playlist_track_note (
+    playlist_id INTEGER NOT NULL,
+    track_id INTEGER NOT NULL,
+    note_no INTEGER NOT NULL,
+    author_id INTEGER REFERENCES customer (customer_id) ON DELETE SET NULL,
+    body TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (playlist_id, track_id, note_no),
+    FOREIGN KEY (playlist_id, track_id) REFERENCES playlist_track (playlist_id, track_id)
+        ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED
+);
+CREATE VIEW album_length AS
+    SELECT album_id, sum(milliseconds) AS milliseconds FROM track GROUP BY album_id;
+"""
+
+# The same database as a PostgreSQL app would declare it (identity and serial keys).
+POSTGRES_SCHEMA = """
+CREATE TABLE artist (
+    artist_id integer GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    name text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+CREATE TABLE genre (genre_id serial PRIMARY KEY, name text NOT NULL UNIQUE);
+CREATE TABLE media_type (
+    media_type_id integer GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    name text NOT NULL DEFAULT ''
+);
+CREATE TABLE album (
+    album_id integer GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    title text NOT NULL,
+    artist_id integer NOT NULL REFERENCES artist (artist_id) ON DELETE CASCADE,
+    released date DEFAULT current_date
+);
+CREATE TABLE employee (
+    employee_id integer GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    last_name text NOT NULL,
+    reports_to integer REFERENCES employee (employee_id) ON DELETE SET NULL
+);
+CREATE TABLE customer (
+    customer_id bigserial PRIMARY KEY,
+    email text NOT NULL,
+    first_name text NOT NULL,
+    last_name text NOT NULL,
+    country text DEFAULT 'n/a',
+    active integer NOT NULL DEFAULT 1,
+    support_rep_id integer REFERENCES employee (employee_id)
+        ON DELETE SET NULL ON UPDATE CASCADE
+);
+CREATE UNIQUE INDEX customer_email ON customer (email);
+CREATE INDEX customer_active_country ON customer (country) WHERE active = 1;
+CREATE TABLE track (
+    track_id integer GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    name text NOT NULL,
+    album_id integer REFERENCES album (album_id) ON DELETE CASCADE,
+    media_type_id integer NOT NULL REFERENCES media_type (media_type_id),
+    genre_id integer REFERENCES genre (genre_id) ON DELETE SET NULL,
+    milliseconds integer NOT NULL CHECK (milliseconds >= 0),
+    unit_price numeric(10,2) NOT NULL DEFAULT 0.99
+);
+CREATE INDEX track_album ON track (album_id);
+CREATE INDEX track_genre_name ON track (genre_id, name DESC);
+CREATE TABLE invoice (
+    invoice_id integer GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    customer_id bigint NOT NULL REFERENCES customer (customer_id) ON DELETE CASCADE,
+    support_rep_id integer REFERENCES employee (employee_id),
+    invoice_date timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    total numeric(10,2) NOT NULL DEFAULT 0
+);
+CREATE INDEX invoice_customer_date ON invoice (customer_id, invoice_date DESC);
+CREATE TABLE invoice_line (
+    invoice_id integer NOT NULL REFERENCES invoice (invoice_id) ON DELETE CASCADE,
+    line_no integer NOT NULL,
+    track_id integer NOT NULL REFERENCES track (track_id),
+    unit_price numeric(10,2) NOT NULL,
+    quantity integer NOT NULL DEFAULT 1,
+    PRIMARY KEY (invoice_id, line_no)
+);
+CREATE INDEX invoice_line_track ON invoice_line (track_id);
+CREATE TABLE playlist (
+    playlist_id integer GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    name text NOT NULL,
+    owner_id bigint REFERENCES customer (customer_id) ON DELETE CASCADE
+);
+CREATE TABLE playlist_track (
+    playlist_id integer NOT NULL REFERENCES playlist (playlist_id) ON DELETE CASCADE,
+    track_id integer NOT NULL REFERENCES track (track_id) ON DELETE CASCADE,
+    position integer NOT NULL,
+    PRIMARY KEY (playlist_id, track_id),
+    UNIQUE (playlist_id, position)
+);
+CREATE TABLE playlist_track_note (
+    playlist_id integer NOT NULL,
+    track_id integer NOT NULL,
+    note_no integer NOT NULL,
+    author_id bigint REFERENCES customer (customer_id) ON DELETE SET NULL,
+    body text NOT NULL DEFAULT '',
+    PRIMARY KEY (playlist_id, track_id, note_no),
+    FOREIGN KEY (playlist_id, track_id) REFERENCES playlist_track (playlist_id, track_id)
+        ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED
+);
+CREATE VIEW album_length AS
+    SELECT album_id, sum(milliseconds) AS milliseconds FROM track GROUP BY album_id;
+"""
+
+# Rows with explicit ids (parents first); the ids leave gaps, so "the next id" is max + 1.
+ROWS = """
+INSERT INTO artist (artist_id, name, created_at) VALUES
+    (1, 'AC/DC', '2024-01-02 03:04:05'), (7, 'Accept', '2024-01-03 10:00:00');
+INSERT INTO genre (genre_id, name) VALUES (1, 'Rock'), (2, 'Jazz'), (5, 'Metal');
+INSERT INTO media_type (media_type_id, name) VALUES (1, 'MPEG'), (2, '');
+INSERT INTO album (album_id, title, artist_id, released) VALUES
+    (1, 'Back in Black', 1, '1980-07-25'), (4, 'Restless and Wild', 7, NULL);
+INSERT INTO employee (employee_id, last_name, reports_to) VALUES
+    (1, 'Adams', NULL), (2, 'Edwards', 1), (3, 'Peacock', 2);
+INSERT INTO customer (customer_id, email, first_name, last_name, country, active,
+                      support_rep_id) VALUES
+    (1, 'luis@example.com', 'Luís', 'Gonçalves', 'Brazil', 1, 3),
+    (12, 'leonie@example.com', 'Leonie', 'Köhler', NULL, 0, 2);
+INSERT INTO track (track_id, name, album_id, media_type_id, genre_id, milliseconds,
+                   unit_price) VALUES
+    (1, 'Hells Bells', 1, 1, 1, 312000, 0.99),
+    (2, 'Shoot to Thrill', 1, 1, 1, 317000, 0.99),
+    (9, 'Fast as a Shark', 4, 2, 5, 230619, 1.29);
+INSERT INTO invoice (invoice_id, customer_id, support_rep_id, invoice_date, total) VALUES
+    (1, 1, 3, '2024-02-01 12:00:00', 1.98), (3, 12, NULL, '2024-02-02 12:00:00', 1.29);
+INSERT INTO invoice_line (invoice_id, line_no, track_id, unit_price, quantity) VALUES
+    (1, 1, 1, 0.99, 1), (1, 2, 2, 0.99, 1), (3, 1, 9, 1.29, 1);
+INSERT INTO playlist (playlist_id, name, owner_id) VALUES (1, 'Music', 1), (3, 'Heavy', 12);
+INSERT INTO playlist_track (playlist_id, track_id, position) VALUES
+    (1, 1, 1), (1, 2, 2), (3, 9, 1);
+INSERT INTO playlist_track_note (playlist_id, track_id, note_no, author_id, body) VALUES
+    (1, 1, 1, 1, 'classic'), (1, 1, 2, NULL, ''), (3, 9, 1, 12, 'loud');
+"""
+
+
+#: tables keyed by a generated ``<table>_id`` (a rowid alias or an identity)
+ID_TABLES = tuple(
+    t for t in TABLES if t not in ("invoice_line", "playlist_track", "playlist_track_note")
+)
+
+
+def build_sqlite(path: Path) -> Path:
+    """Create the app database as a SQLite file at ``path`` (returned)."""
+    with sqlite3.connect(path) as conn:
+        conn.executescript(SQLITE_SCHEMA + ROWS)
+    conn.close()
+    return path
+
+
+def build_postgres(url: str) -> str:
+    """Create the app database in the (empty) PostgreSQL database at ``url`` (returned)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(POSTGRES_SCHEMA)  # type: ignore[arg-type]
+        conn.execute(ROWS)  # type: ignore[arg-type]
+        # Explicit ids leave the sequences behind: an app's database has them past its rows.
+        for table in ID_TABLES:
+            key = f"{table}_id"
+            conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{key}'), max({key})) "  # type: ignore[arg-type]
+                f"FROM {table} WHERE pg_get_serial_sequence('{table}', '{key}') IS NOT NULL"
+            )
+    return url
+
+
+def _engine_url(where: str | Path) -> str:
+    text = str(where)
+    if text.startswith("postgresql"):
+        return text.replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"sqlite:///{text}"
+
+
+def _default(column: dict[str, Any]) -> str | None:
+    """A column's DEFAULT as both databases can agree on it: no casts, keywords upper case."""
+    text = column.get("default")
+    if text is None:
+        return None
+    text = re.sub(r"::[a-z ]+(\([0-9, ]*\))?$", "", str(text).strip())
+    while text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    if text.lower() in ("current_timestamp", "current_date", "current_time"):
+        return text.upper()
+    if text.lower().startswith("nextval("):
+        return "IDENTITY"
+    return text
+
+
+def catalog(where: str | Path) -> dict[str, dict[str, Any]]:
+    """The app's tables as SQLAlchemy's inspector sees them, normalised so a SQLite and a
+    PostgreSQL database holding the same schema give equal values.
+
+    Per table: ``columns`` (name -> (nullable, default)), ``identity`` (the column the
+    database numbers itself), ``pk``, ``fks`` (columns, table, columns, ON DELETE, ON
+    UPDATE), ``unique`` (column lists of unique constraints and unique indexes) and
+    ``indexes`` (name -> columns with ``DESC``, and a partial index's WHERE).
+    """
+    engine = create_engine(_engine_url(where))
+    found: dict[str, dict[str, Any]] = {}
+    try:
+        with engine.connect() as conn:
+            insp = inspect(conn)
+            sqlite = conn.dialect.name == "sqlite"
+            for table in insp.get_table_names():
+                if table.startswith(("ferry", "sqlite_")):
+                    continue
+                pk = tuple(insp.get_pk_constraint(table)["constrained_columns"])
+                columns = {}
+                identity = None
+                for column in insp.get_columns(table):
+                    default = _default(column)  # type: ignore[arg-type]
+                    if column.get("identity") or default == "IDENTITY":
+                        identity, default = column["name"], None
+                    nullable = bool(column["nullable"]) and column["name"] not in pk
+                    columns[column["name"]] = (nullable, default)
+                if sqlite and len(pk) == 1:
+                    declared = conn.exec_driver_sql(
+                        "SELECT type FROM pragma_table_info(?) WHERE name = ?", (table, pk[0])
+                    ).scalar()
+                    if str(declared).upper() == "INTEGER":
+                        identity = pk[0]
+                fks = sorted(
+                    (
+                        tuple(fk["constrained_columns"]),
+                        fk["referred_table"],
+                        tuple(fk["referred_columns"]),
+                        *_actions(conn, table, fk),
+                    )
+                    for fk in insp.get_foreign_keys(table)
+                )
+                unique = {tuple(u["column_names"]) for u in insp.get_unique_constraints(table)}
+                indexes = {}
+                for index in insp.get_indexes(table):
+                    if index.get("duplicates_constraint"):
+                        continue
+                    sorting = index.get("column_sorting") or {}
+                    if sqlite:  # the inspector reads no DESC from SQLite
+                        sorting = {
+                            name: ("desc",) if desc else ()
+                            for name, desc in conn.exec_driver_sql(
+                                "SELECT name, desc FROM pragma_index_xinfo(?) WHERE key = 1",
+                                (index["name"],),
+                            )
+                        }
+                    names = tuple(
+                        f"{c} DESC" if "desc" in sorting.get(c, ()) else str(c)
+                        for c in index["column_names"]
+                    )
+                    if index["unique"]:
+                        unique.add(tuple(index["column_names"]))  # type: ignore[arg-type]
+                    options = index.get("dialect_options", {})
+                    where = options.get("postgresql_where")
+                    if sqlite:  # nor a partial index's WHERE
+                        sql = conn.exec_driver_sql(
+                            "SELECT sql FROM sqlite_master WHERE name = ?", (index["name"],)
+                        ).scalar()
+                        found_where = re.search(r"\)\s*WHERE\s+(.+)$", str(sql), re.S | re.I)
+                        where = found_where.group(1) if found_where else None
+                    indexes[index["name"]] = (names, bool(index["unique"]), _where(where))
+                found[table] = {
+                    "columns": columns,
+                    "identity": identity,
+                    "pk": pk,
+                    "fks": fks,
+                    "unique": sorted(unique),
+                    "indexes": indexes,
+                }
+    finally:
+        engine.dispose()
+    return found
+
+
+def _actions(conn: Any, table: str, fk: dict[str, Any]) -> tuple[str, str]:
+    """ON DELETE and ON UPDATE of a foreign key (SQLite's from its PRAGMA: the inspector
+    reads none from a column's REFERENCES clause)."""
+    options = fk["options"]
+    delete, update = options.get("ondelete"), options.get("onupdate")
+    if conn.dialect.name == "sqlite":
+        for row in conn.exec_driver_sql(
+            'SELECT "from", on_delete, on_update FROM pragma_foreign_key_list(?)', (table,)
+        ):
+            if row[0] == fk["constrained_columns"][0]:
+                delete, update = row[1], row[2]
+    return (str(delete or "NO ACTION").upper(), str(update or "NO ACTION").upper())
+
+
+def _where(where: Any) -> str | None:
+    """A partial index's condition without parentheses and quotes around names."""
+    if where is None:
+        return None
+    text = str(where).strip().replace('"', "")
+    while text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    return text
