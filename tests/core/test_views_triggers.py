@@ -89,12 +89,15 @@ def test_a_view_over_migrated_tables_is_created_in_a_sqlite_target(tmp_path: Pat
 def test_views_come_after_the_tables_in_the_runs_ddl(tmp_path: Path, pg_url: str) -> None:
     result = run(music_plan(tmp_path, pg_url))
 
-    assert [s.split("(")[0].split(" AS ")[0].strip() for s in result.ddl] == [
+    heads = [s.split("(")[0].split(" AS ")[0].strip() for s in result.ddl]
+    assert heads[:4] == [
         'CREATE TABLE "genre"',
         'CREATE TABLE "songs"',
         'CREATE VIEW "rock_tracks"',
         'CREATE VIEW "tracks_per_year"',
     ]
+    # what follows runs after the load: foreign keys, indexes, identities moved on
+    assert not [h for h in heads[4:] if h.startswith(("CREATE TABLE", "CREATE VIEW"))]
 
 
 @pytest.mark.pg
