@@ -501,6 +501,9 @@ def scan_folder(
     if not any(item.tables for item in found if not item.problem):
         raise _nothing_read(folder, found, skipped)
     recognise(found, folder)
+    from .copies import draft_copies
+
+    copy_questions = draft_copies(found, folder)
     existing, styles = asyncio.run(_existing_tables(target, target_base, schema_path))
     taken: set[str] = set()
     parents: dict[str, Matched] = {}
@@ -526,7 +529,9 @@ def scan_folder(
     readable = [item.spec for item in found if not item.problem]
     from .existingrows import ask_about_existing_rows
 
-    questions = ask_about_existing_rows(target, target_base, folder, readable, tables, existing)
+    questions = copy_questions + ask_about_existing_rows(
+        target, target_base, folder, readable, tables, existing
+    )
     plan = Plan(
         name=identifier(folder.name),
         target=target,
