@@ -80,7 +80,9 @@ def draft_copies(found: list[FoundSource], folder: Path) -> list[QuestionSpec]:
 
 
 def _groups(found: list[FoundSource]) -> list[list[tuple[FoundSource, SourceTable]]]:
-    """Tables with the same columns (two at least) in different files."""
+    """Tables with the same columns (two at least) and related names (the same table name,
+    or file names sharing a stem: ``contacts_phone``, ``contacts_cloud``) in different files;
+    two unrelated tables that happen to have the same columns are not copies."""
     by_columns: dict[frozenset[str], list[tuple[FoundSource, SourceTable]]] = {}
     for item in found:
         if item.problem or item.consumed or item.spec.kind not in _KINDS:
@@ -89,11 +91,39 @@ def _groups(found: list[FoundSource]) -> list[list[tuple[FoundSource, SourceTabl
             if table.parent is None and len(table.columns) >= 2:
                 by_columns.setdefault(frozenset(table.columns), []).append((item, table))
     groups = []
-    for members in by_columns.values():
+    for every in by_columns.values():
+        first = _bare(every[0][1])
+        members = [m for m in every if _related(first, _bare(m[1]))]
         files = {tuple(item.files) for item, _ in members}
         if len(members) >= 2 and len(files) == len(members):
             groups.append(members)
     return groups
+
+
+def _bare(table: SourceTable) -> str:
+    return table.name.split(".", 1)[-1].lower()
+
+
+def _related(one: str, other: str) -> bool:
+    """The same name, or one stem (four characters at least) the names start with, each
+    followed by ``_``/``-`` or nothing (``videos``, ``videos_backup``), or end with, each
+    preceded by ``_``/``-`` (``phone_contacts``, ``cloud_contacts``)."""
+    if one == other:
+        return True
+    stem = _common(one, other).rstrip("_-")
+    if len(stem) >= 4 and all(n[len(stem) : len(stem) + 1] in ("", "_", "-") for n in (one, other)):
+        return True
+    stem = _common(one[::-1], other[::-1]).rstrip("_-")[::-1]
+    return len(stem) >= 4 and all(
+        len(n) > len(stem) and n[-len(stem) - 1] in "_-" for n in (one, other)
+    )
+
+
+def _common(one: str, other: str) -> str:
+    size = 0
+    while size < min(len(one), len(other)) and one[size] == other[size]:
+        size += 1
+    return one[:size]
 
 
 def _key(copies: list[_Copy], folder: Path) -> list[str] | None:
@@ -177,11 +207,12 @@ def _merge(
     from .scan import FoundSource, _unique, identifier
 
     bare = [c.table.name.split(".", 1)[-1] for c in copies]
-    common = bare[0]
-    while common and not all(b.startswith(common) for b in bare):
-        common = common[:-1]
-    # contacts_phone + contacts_cloud -> contacts
-    name = _unique(identifier(common.rstrip("_-") or bare[0]), taken)
+    start, end = bare[0], bare[0][::-1]
+    for other in bare[1:]:
+        start, end = _common(start, other), _common(end, other[::-1])
+    # contacts_phone + contacts_cloud -> contacts; phone_contacts + cloud_contacts -> contacts
+    stem = max(start.strip("_-"), end[::-1].strip("_-"), key=len)
+    name = _unique(identifier(stem or bare[0]), taken)
     inputs = [c.entry for c in copies]
     spec = SourceSpec(name=name, kind="merge", inputs=inputs, key=key)
     for copy in copies:

@@ -98,7 +98,9 @@ def identifier(text: str) -> str:
 
 #: scalars a document may hold beside its collections: its metadata, not a table
 _METADATA = re.compile(
-    r"^(_?(version|schema(_?version)?|format|generator|count|total|timestamp))$|(_at|_on)$", re.I
+    r"^_?(version|schema(_?version)?|format|generator|service|app|host|source|count|total)$"
+    r"|(_at|_on|_by|_version|timestamp)$",
+    re.I,
 )
 
 
@@ -145,8 +147,8 @@ def json_layout(path: Path, beside: dict[str, Any] | None = None) -> dict[str, s
         return None  # the reader reports the problem with its position
     for key in scalars:
         kinds.pop(key, None)
-    if not kinds or len(scalars) > len(kinds):
-        return None  # a settings map that holds a list, not a document of collections
+    if not kinds:
+        return None
     if beside is not None:
         beside.update(scalars)
     return kinds

@@ -191,3 +191,13 @@ def test_ytv2_answered_as_its_hand_plan_merges_the_same_rows(tmp_path: Path) -> 
     ours, theirs = merged_rows(draft, "content"), merged_rows(hand, "videos")
     assert len(ours) == 220
     assert ours == theirs
+
+
+def test_two_unrelated_files_with_the_same_columns_are_not_copies(tmp_path: Path) -> None:
+    (tmp_path / "keep.json").write_text('[{"id": 1, "v": "precious"}]', encoding="utf-8")
+    (tmp_path / "drop.json").write_text('[{"id": 1, "v": "x"}]', encoding="utf-8")
+
+    plan = scan_folder(tmp_path).plan
+
+    assert [(s.name, s.kind) for s in plan.sources] == [("drop", "json"), ("keep", "json")]
+    assert (plan.questions, [t.name for t in plan.tables]) == ([], ["drop", "keep"])
