@@ -51,6 +51,8 @@ class _Copy:
     item: FoundSource
     table: SourceTable
     rows: dict[str, dict[str, Any]]
+    #: every row as read (once), for choosing the key
+    read: list[dict[str, Any]] | None = None
 
     @property
     def entry(self) -> str:
@@ -143,7 +145,9 @@ def _key(copies: list[_Copy], folder: Path) -> list[str] | None:
 
 
 def _mostly_unique(copy: _Copy, folder: Path, column: str) -> bool:
-    values = [row.get(column) for row in _read(copy, folder)]
+    if copy.read is None:
+        copy.read = list(_read(copy, folder))
+    values = [row.get(column) for row in copy.read]
     present = [v for v in values if v is not None]
     return (
         bool(present)
@@ -166,7 +170,7 @@ def _rows(copy: _Copy, folder: Path, key: list[str]) -> dict[str, dict[str, Any]
     """The copy's rows by key text (a repeated key: the last row, as the merge takes it)."""
     return {
         "/".join(str(row.get(k)) for k in key): row
-        for row in _read(copy, folder)
+        for row in (copy.read if copy.read is not None else _read(copy, folder))
         if all(row.get(k) is not None for k in key)
     }
 

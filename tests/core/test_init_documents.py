@@ -38,3 +38,13 @@ def test_init_drafts_the_collection_and_names_the_metadata_it_leaves(tmp_path: P
         "executions",
         "executions.json holds version = 2 beside its collections: document metadata, not migrated",
     )
+
+
+def test_a_dump_stamped_with_its_time_and_service_is_a_document(tmp_path: Path) -> None:
+    path = tmp_path / "jobs_dump.json"
+    stamp = {"dumped_at": "2025-11-10T14:03:22+00:00", "service": "presentation-api"}
+    path.write_text(json.dumps({**stamp, "jobs": [{"job_id": "a"}]}))
+    beside: dict[str, object] = {}
+
+    assert json_layout(path, beside) == {"jobs": "array"}
+    assert beside == stamp
