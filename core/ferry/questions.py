@@ -125,12 +125,16 @@ def _apply(plan: Plan, settings: dict[str, Any], where: str) -> None:
         parts = path.split(".")
         if len(parts) == 3 and parts[0] in _LISTS:
             groups[(parts[0], parts[1])][parts[2]] = value
+        elif len(parts) == 4 and parts[0] in _LISTS:
+            # one entry of a map setting (sources.videos.prefer.analysis): the others stay
+            entry = groups[(parts[0], parts[1])].setdefault(parts[2], _Entries())
+            entry[parts[3]] = value
         elif len(parts) == 2 and parts[0] in _SECTIONS:
             groups[(parts[0], "")][parts[1]] = value
         else:
             raise PlanError(
                 f"{where}: {path!r} is not a plan setting",
-                hint="Name one as tables.NAME.KEY, sources.NAME.KEY or target/options.KEY.",
+                hint="Name one as tables.NAME.KEY, sources.NAME.KEY[.ENTRY] or target/options.KEY.",
             )
     for (section, name), changes in groups.items():
         try:
@@ -157,6 +161,14 @@ def _apply(plan: Plan, settings: dict[str, Any], where: str) -> None:
             ) from None
 
 
+class _Entries(dict[str, Any]):
+    """Entries set in a map setting, merged into the map the plan already has."""
+
+
 def _changed(model: BaseModel, changes: dict[str, Any]) -> BaseModel:
     data = model.model_dump(by_alias=True, exclude_unset=True)
-    return type(model).model_validate({**data, **changes})
+    for name, value in changes.items():
+        if isinstance(value, _Entries):
+            value = {**(data.get(name) or {}), **value}
+        data[name] = value
+    return type(model).model_validate(data)

@@ -100,10 +100,22 @@ def identifier(text: str) -> str:
     return f"t_{name}" if name[0].isdigit() else name
 
 
-def json_layout(path: Path) -> dict[str, str] | None:
+#: scalars a document may hold beside its collections: its metadata, not a table
+_METADATA = re.compile(
+    r"^_?(version|schema(_?version)?|format|generator|service|app|host|source|count|total)$"
+    r"|(_at|_on|_by|_version|timestamp)$",
+    re.I,
+)
+
+
+def json_layout(path: Path, beside: dict[str, Any] | None = None) -> dict[str, str] | None:
     """For a JSON object whose every value is a collection, each key and its kind
-    (``array`` or ``keyed``); None for any other layout. Streams, so any size works."""
+    (``array`` or ``keyed``); None for any other layout. Streams, so any size works.
+
+    A few metadata scalars beside the collections (``{"version": 2, "executions": [...]}``)
+    still make a document: they go into ``beside`` (key -> value), not into a table."""
     kinds: dict[str, str] = {}
+    scalars: dict[str, Any] = {}
     try:
         with path.open("rb") as handle:
             head = handle.read(3)
@@ -114,7 +126,7 @@ def json_layout(path: Path) -> dict[str, str] | None:
             first = next(events, None)
             if first is None or first[1] != "start_map":
                 return None
-            for prefix, event, _value in events:
+            for prefix, event, value in events:
                 depth = prefix.count(".") + 1 if prefix else 0
                 if depth == 0 and event == "map_key":
                     continue
@@ -123,6 +135,8 @@ def json_layout(path: Path) -> dict[str, str] | None:
                         kinds[prefix] = "array"
                     elif event == "start_map":
                         kinds[prefix] = "keyed"
+                    elif event != "map_key" and _METADATA.search(prefix):
+                        scalars[prefix] = value
                     elif event != "map_key":
                         return None
                     if len(kinds) > _DOCUMENT_MAX_KEYS:
@@ -135,7 +149,13 @@ def json_layout(path: Path) -> dict[str, str] | None:
                     return None
     except (*PARSE_ERRORS, OSError, UnicodeDecodeError):
         return None  # the reader reports the problem with its position
-    return kinds or None
+    for key in scalars:
+        kinds.pop(key, None)
+    if not kinds:
+        return None
+    if beside is not None:
+        beside.update(scalars)
+    return kinds
 
 
 def _classify(path: Path) -> str | None:
@@ -176,10 +196,13 @@ def _unique(name: str, taken: set[str]) -> str:
 
 
 def find_sources(
-    folder: Path, exclude: Collection[Path] = ()
+    folder: Path,
+    exclude: Collection[Path] = (),
+    beside: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[list[SourceSpec], list[tuple[Path, str]]]:
     """Source specs for every readable file under ``folder`` (paths relative to it), leaving
-    out the files in ``exclude`` (the plan's own SQLite target)."""
+    out the files in ``exclude`` (the plan's own SQLite target). ``beside`` receives, per
+    document path, the metadata scalars it holds beside its collections."""
     specs: list[SourceSpec] = []
     skipped: list[tuple[Path, str]] = []
     names: set[str] = set()
@@ -204,7 +227,10 @@ def find_sources(
                 skipped.append((path, "a text file with more than one value"))
             continue
         if kind == "json":
-            layout = json_layout(path)
+            scalars: dict[str, Any] = {}
+            layout = json_layout(path, scalars)
+            if layout and scalars and beside is not None:
+                beside[rel] = scalars
             if layout:
                 for key, collection in layout.items():
                     shape: Literal["records", "keyed"] = (
@@ -491,7 +517,8 @@ def scan_folder(
 
         database = sqlite_path(target, target_base).resolve()
         exclude = {Path(f"{database}{suffix}") for suffix in ("", "-journal", "-wal", "-shm")}
-    specs, skipped = find_sources(folder, exclude)
+    beside: dict[str, dict[str, Any]] = {}
+    specs, skipped = find_sources(folder, exclude, beside)
     found: list[FoundSource] = []
     for spec in specs:
         reader = open_source(spec, folder)
@@ -516,6 +543,12 @@ def scan_folder(
             item.problem = exc.message
         finally:
             reader.close()
+        if spec.path in beside:
+            item.notes.append(
+                f"{spec.path} holds "
+                + ", ".join(f"{k} = {v!r}" for k, v in beside[spec.path].items())
+                + " beside its collections: document metadata, not migrated"
+            )
         found.append(item)
     schema_path = Path(schema).resolve() if schema else None
     if schema_path is not None:
@@ -523,6 +556,9 @@ def scan_folder(
     if not any(item.tables for item in found if not item.problem):
         raise _nothing_read(folder, found, skipped)
     recognise(found, folder)
+    from .copies import draft_copies
+
+    copy_questions = draft_copies(found, folder)
     existing, styles = asyncio.run(_existing_tables(target, target_base, schema_path))
     taken: set[str] = set()
     parents: dict[str, Matched] = {}
@@ -551,7 +587,9 @@ def scan_folder(
     readable = [item.spec for item in found if not item.problem]
     from .existingrows import ask_about_existing_rows
 
-    questions = ask_about_existing_rows(target, target_base, folder, readable, tables, existing)
+    questions = copy_questions + ask_about_existing_rows(
+        target, target_base, folder, readable, tables, existing
+    )
     plan = Plan(
         name=identifier(folder.name),
         target=target,

@@ -1,0 +1,6 @@
+CREATE TABLE notes (
+    id TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    pinned BOOLEAN NOT NULL DEFAULT 0,
+    created_at TIMESTAMP NOT NULL
+);
