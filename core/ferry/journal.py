@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 JOURNAL_TABLE = "ferry_runs"
 REJECTS_TABLE = "ferry_rejects"
+#: journaled per table beside the counts: how its rows were loaded, when not merged by key
+#: (``append``: a later run refuses to append again, see :mod:`ferry.loadmodes`)
+LOAD_MODE = "load_mode"
 _metadata = MetaData()
 journal = Table(
     JOURNAL_TABLE,
@@ -75,6 +78,8 @@ async def write_journal(target: Target, result: RunResult) -> None:
     for table in result.tables:
         if table.fingerprint:  # for re-runs on unchanged data (ferry.rerun)
             tables[table.name]["fingerprint"] = table.fingerprint
+        if table.load_mode != "merge":
+            tables[table.name][LOAD_MODE] = table.load_mode
     try:
         await target.conn.execute(
             journal.insert().values(

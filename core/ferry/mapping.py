@@ -143,8 +143,11 @@ def planned_columns(spec: TableSpec, source: SourceTable) -> dict[str, LogicalTy
 
 
 def with_key(spec: TableSpec, info: TableInfo, source: SourceTable) -> TableSpec:
-    """The spec with its key filled in from the target's primary key when the plan gives none."""
-    if spec.key:
+    """The spec with its key filled in from the target's primary key when the plan gives none.
+
+    A table loaded with ``mode = "append"`` or ``"replace"`` matches no rows, so it needs no
+    key (the plan's, if any, only names rows in messages)."""
+    if spec.key or spec.mode != "merge":
         return spec
     key = [k for k in info.primary_key]
     taken = {c.from_ for c in spec.columns.values() if c.from_ is not None}
@@ -160,7 +163,8 @@ def with_key(spec: TableSpec, info: TableInfo, source: SourceTable) -> TableSpec
         )
         raise PlanError(
             f"table {spec.name!r} needs a key: {what}",
-            hint="Name the columns that identify a row in `key` for that table in the plan.",
+            hint="Name the columns that identify a row in `key` for that table in the plan, "
+            'or load it with mode = "append" (once) or mode = "replace".',
         )
     return spec.model_copy(update={"key": key})
 

@@ -23,6 +23,7 @@ import ijson
 from .epochs import NumberFinding, find_numbers
 from .errors import Cancelled, FerryError, SourceError
 from .events import CancelToken
+from .keyfinder import KeyFinding, find_key
 from .plan import DEFAULT_TARGET_URL, ColumnSpec, Plan, SourceSpec, TableSpec, TargetSpec
 from .schema import FERRY_TABLES, TableInfo
 from .sources import SourceTable, open_source
@@ -59,6 +60,8 @@ class FoundSource:
     numbers: list[NumberFinding] = field(default_factory=list)
     #: text that is not UTF-8 the read met (SQLite): table -> column -> census
     invalid_text: dict[str, dict[str, Census]] = field(default_factory=dict)
+    #: tables of a SQLite source that declare no primary key: what their data offers as one
+    keys: dict[str, KeyFinding] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -263,24 +266,33 @@ def _table_spec(
     existing: dict[str, TableInfo],
     taken: set[str],
     styles: dict[str, dict[str, Counter[Style]]],
+    database: bool = False,
+    finding: KeyFinding | None = None,
 ) -> TableSpec:
+    """The draft spec of one source table. A database source's tables keep their own names
+    (only a nested JSON list's child table is named after its parent source too)."""
     match = _match_table(found.name, existing)
     if match is None:
-        name = _unique(
-            identifier(
-                found.name.split(".", 1)[-1]
-                if "." in found.name and found.parent is None
-                else found.name
-            ),
-            taken,
+        own = found.name.split(".", 1)[-1]
+        wanted = identifier(
+            own if database or (found.parent is None and "." in found.name) else found.name
         )
-        return TableSpec(
+        name = _unique(wanted, taken)
+        notes = [m.note(c, found.columns.get(c, "text")) for c, m in found.evidence.items()]
+        if name != wanted:
+            notes.append(
+                f"named {name}, not {wanted}: another table of the plan is already called {wanted}"
+            )
+        spec = TableSpec(
             name=name,
             source=found.name,
             key=list(found.key),
             types=dict(found.columns),
-            notes=[m.note(c, found.columns.get(c, "text")) for c, m in found.evidence.items()],
+            notes=notes,
         )
+        if database and not found.key:
+            _choose_key(spec, finding, {c: c for c in found.columns})
+        return spec
     taken.add(match)
     info = existing[match]
     columns: dict[str, ColumnSpec] = {}
@@ -320,7 +332,7 @@ def _table_spec(
             )
     elif not primary_key:
         key = source_key
-        if not key:
+        if not key and not database:
             notes.append(f"{match} has no primary key: name the columns that identify a row")
     chosen = draft_styles(styles.get(match, {}), mapped)
     for column in chosen:
@@ -329,9 +341,25 @@ def _table_spec(
             f"({summarize(styles[match][column])} of the rows sampled): styles.{column} names "
             "the one new values take"
         )
-    return TableSpec(
+    spec = TableSpec(
         name=match, source=found.name, columns=columns, notes=notes, key=key, styles=chosen
     )
+    if database and not primary_key and not key:
+        _choose_key(spec, finding, feeds)
+    return spec
+
+
+def _choose_key(spec: TableSpec, finding: KeyFinding | None, feeds: dict[str, str]) -> None:
+    """For a table without a key: the key its data offers, else ``mode = "append"``, with
+    notes (the evidence, and the rows identical in every column)."""
+    finding = finding or KeyFinding()
+    key = [feeds[c] for c in finding.key if c in feeds]
+    if key and len(key) == len(finding.key):
+        spec.key = key
+    else:
+        finding.key = []
+        spec.mode = "append"
+    spec.notes.extend(finding.notes(spec.name))
 
 
 def _say_how_numbers_read(
@@ -438,6 +466,7 @@ def scan_folder(
             item.tables = reader.scan(cancel=cancel)
             if isinstance(reader, SqliteSource):
                 item.numbers = [n for t in item.tables for n in find_numbers(reader, t)]
+                item.keys = {t.name: find_key(reader, t) for t in item.tables if not t.key}
                 _leave_numbers_to_their_note(item)
             item.invalid_text = getattr(reader, "invalid_text", {})
         except Cancelled:
@@ -455,7 +484,14 @@ def scan_folder(
     existing, styles = asyncio.run(_existing_tables(target, target_base, schema_path))
     taken: set[str] = set()
     tables = [
-        _table_spec(table, existing, taken, styles)
+        _table_spec(
+            table,
+            existing,
+            taken,
+            styles,
+            item.spec.kind in ("sqlite", "postgres"),
+            item.keys.get(table.name),
+        )
         for item in found
         if not item.problem
         for table in item.tables
