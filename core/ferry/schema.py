@@ -36,8 +36,9 @@ from sqlalchemy.sql.elements import quoted_name
 from .errors import PlanError
 from .values import LogicalType
 
-#: tables Ferry owns in the target (never reported as the app's)
-FERRY_TABLES = ("ferry_runs", "ferry_rejects")
+#: tables Ferry owns in the target's default schema (never reported as the app's): a SQLite
+#: file's journal, and older versions' journals (:mod:`ferry.journal`)
+FERRY_TABLES = ("ferry_runs", "ferry_rejects", "_ferry_runs", "_ferry_rejects")
 
 
 @dataclass
