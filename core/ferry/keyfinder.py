@@ -38,6 +38,16 @@ class KeyFinding:
     #: the first repeated rows
     examples: list[dict[str, Any]] = field(default_factory=list)
 
+    def identical_note(self) -> str:
+        """The note on rows identical in every column ("" when there are none)."""
+        if not self.identical:
+            return ""
+        shown = "; ".join(", ".join(f"{k}={v!r}" for k, v in row.items()) for row in self.examples)
+        return (
+            f"{self.identical} rows are identical in every column to another row "
+            f"(loaded as they are; first: {shown})"
+        )
+
     def notes(self, table: str) -> list[str]:
         """The notes ``ferry init`` writes for the table."""
         notes = []
@@ -50,13 +60,7 @@ class KeyFinding:
                 '"replace" (the table\'s rows are replaced) or a key is named'
             )
         if self.identical:
-            shown = "; ".join(
-                ", ".join(f"{k}={v!r}" for k, v in row.items()) for row in self.examples
-            )
-            notes.append(
-                f"{self.identical} rows are identical in every column to another row "
-                f"(loaded as they are; first: {shown})"
-            )
+            notes.append(self.identical_note())
         return notes
 
 
@@ -66,7 +70,7 @@ def find_key(reader: SqliteSource, table: SourceTable) -> KeyFinding:
     ref = quote(origin)
     columns = list(table.columns)
     finding = KeyFinding(rows=int(reader.query_one(f"SELECT COUNT(*) FROM {ref}", (), origin)[0]))
-    finding.identical, finding.examples = _identical(reader, origin, columns)
+    finding.identical, finding.examples = identical_rows(reader, origin, columns)
     if finding.identical or not columns:
         return finding
     candidates: list[tuple[list[str], str]] = []
@@ -115,9 +119,11 @@ def _identifies(reader: SqliteSource, origin: str, key: list[str], rows: int) ->
     return int(distinct) == rows and int(null_rows) == 0
 
 
-def _identical(
+def identical_rows(
     reader: SqliteSource, origin: str, columns: list[str]
 ) -> tuple[int, list[dict[str, Any]]]:
+    """How many rows of SQLite table ``origin`` repeat another in every one of ``columns``
+    (the copies beyond the first), and the first few repeated rows."""
     if not columns:
         return 0, []
     cols = ", ".join(quote(c) for c in columns)

@@ -246,6 +246,9 @@ class TargetSpec(_Model):
     )
     sslrootcert: str | None = None
     connect_timeout: int = Field(default=10, ge=1, le=600)
+    #: PostgreSQL: names of the columns Ferry creates, folded to lower case where no two fold
+    #: alike (an app's unquoted SQL finds them), or kept as the source spells them (quoted)
+    identifiers: Literal["lower", "keep"] = "lower"
 
     @field_validator("url")
     @classmethod

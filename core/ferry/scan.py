@@ -24,6 +24,7 @@ from .epochs import NumberFinding, find_numbers
 from .errors import Cancelled, FerryError, SourceError
 from .events import CancelToken
 from .keyfinder import KeyFinding, find_key
+from .namefold import name_notes, shortened
 from .plan import DEFAULT_TARGET_URL, ColumnSpec, Plan, SourceSpec, TableSpec, TargetSpec
 from .schema import FERRY_TABLES, TableInfo
 from .sources import SourceTable, open_source
@@ -268,6 +269,7 @@ def _table_spec(
     styles: dict[str, dict[str, Counter[Style]]],
     database: bool = False,
     finding: KeyFinding | None = None,
+    identifiers: str | None = None,
 ) -> TableSpec:
     """The draft spec of one source table. A database source's tables keep their own names
     (only a nested JSON list's child table is named after its parent source too)."""
@@ -277,12 +279,17 @@ def _table_spec(
         wanted = identifier(
             own if database or (found.parent is None and "." in found.name) else found.name
         )
+        drafted = wanted
+        if identifiers is not None:  # PostgreSQL: at most 63 bytes
+            wanted = shortened(wanted)
         name = _unique(wanted, taken)
         notes = [m.note(c, found.columns.get(c, "text")) for c, m in found.evidence.items()]
         if name != wanted:
             notes.append(
                 f"named {name}, not {wanted}: another table of the plan is already called {wanted}"
             )
+        if identifiers is not None:
+            notes.extend(name_notes(drafted, wanted, list(found.columns), identifiers == "lower"))
         spec = TableSpec(
             name=name,
             source=found.name,
@@ -491,6 +498,7 @@ def scan_folder(
             styles,
             item.spec.kind in ("sqlite", "postgres"),
             item.keys.get(table.name),
+            None if target.is_sqlite else target.identifiers,
         )
         for item in found
         if not item.problem

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from pgkit import pg_rows
 
+from ferry.check import check_plan
 from ferry.errors import PlanError
 from ferry.migrate import migrate
 from ferry.plan import Plan, load_plan
@@ -123,3 +124,16 @@ def test_replace_replaces_the_rows_and_the_preview_says_so(tmp_path: Path, pg_ur
     assert pg_rows(pg_url, "SELECT count(*) FROM log") == [(3,)]
     report = asyncio.run(verify(plan))
     assert report.verdict == "PASS"
+
+
+def test_check_reports_the_identical_rows_of_an_appended_table(tmp_path: Path) -> None:
+    plan = drafted(tmp_path, "sqlite:///target.db")
+    report = asyncio.run(check_plan(plan))
+    assert [(i.subject, i.detail) for i in report.items if i.warning] == [
+        (
+            "table log",
+            "1 rows are identical in every column to another row (loaded as they are; "
+            "first: at='09:00', msg='start')",
+        )
+    ]
+    assert all(i.ok for i in report.items)
