@@ -137,3 +137,18 @@ def test_check_reports_the_identical_rows_of_an_appended_table(tmp_path: Path) -
         )
     ]
     assert all(i.ok for i in report.items)
+
+
+def test_an_existing_table_without_a_key_is_appended_to_once(tmp_path: Path) -> None:
+    target = sqlite3.connect(tmp_path / "target.db")
+    target.execute("CREATE TABLE log (at TEXT, msg TEXT)")
+    target.execute("INSERT INTO log VALUES ('08:00', 'app row')")
+    target.commit()
+    target.close()
+    plan = drafted(tmp_path, "sqlite:///target.db")
+    assert spec(plan, "log")[:2] == ([], "append")
+    result = run(plan)
+    assert [t.inserted for t in result.tables if t.name == "log"] == [3]
+    target = sqlite3.connect(tmp_path / "target.db")
+    assert target.execute("SELECT count(*) FROM log").fetchall() == [(4,)]
+    target.close()
