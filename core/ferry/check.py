@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 from .carried import SchemaObject
 from .epochs import READINGS_HINT, NumberFinding, find_numbers
 from .errors import FerryError, PlanError
+from .keyfinder import KeyFinding, identical_rows
 from .mapping import check_mapping, prepare_schema, with_key
+from .namefold import case_collisions, is_plain
 from .plan import Plan
 from .schema import TableInfo
 from .sources import SourceTable, open_source
@@ -90,6 +92,9 @@ async def check_plan(plan: Plan) -> CheckReport:
     source_tables: dict[str, SourceTable] = {}
     #: numbers in date/time columns of SQLite source tables (:mod:`ferry.epochs`)
     numbers: dict[str, list[NumberFinding]] = {}
+    #: rows identical in every column, in SQLite source tables loaded without a key
+    identical: dict[str, str] = {}
+    unkeyed = {t.source for t in plan.tables if t.mode != "merge"}
     readable: set[str] = set()
     for source_spec in plan.sources:
         spec_name = source_spec.name
@@ -100,6 +105,10 @@ async def check_plan(plan: Plan) -> CheckReport:
                 if isinstance(reader, SqliteSource):
                     for table in tables:
                         numbers[table.name] = await asyncio.to_thread(find_numbers, reader, table)
+                        if table.name in unkeyed:
+                            identical[table.name] = await asyncio.to_thread(
+                                _identical_note, reader, table
+                            )
             finally:
                 reader.close()
         except FerryError as exc:
@@ -196,6 +205,10 @@ async def check_plan(plan: Plan) -> CheckReport:
                 )
             )
             typed = type_warnings(spec, info, mapper, source) if spec.name in existing else []
+            if spec.name not in existing and info.created:
+                typed += name_warnings(plan, target.dialect_name, mapper)
+            if identical.get(spec.source) and spec.mode != "merge":
+                typed.append(identical[spec.source])
             for message in [*typed, *styles.warnings]:
                 report.items.append(CheckItem(f"table {spec.name}", True, message, warning=True))
     finally:
@@ -217,6 +230,33 @@ def _object_items(objects: list[SchemaObject]) -> list[CheckItem]:
         subject = f"{item.kind} {item.name}"
         items.append(CheckItem(subject, True, detail, warning=item.status == "not carried"))
     return items
+
+
+def _identical_note(reader: SqliteSource, table: SourceTable) -> str:
+    """The note on rows of ``table`` identical in every column ("" when none)."""
+    origin = table.origin or table.name.split(".", 1)[-1]
+    count, examples = identical_rows(reader, origin, list(table.columns))
+    return KeyFinding(identical=count, examples=examples).identical_note()
+
+
+def name_warnings(plan: Plan, dialect: str, mapper: RowMapper) -> list[str]:
+    """What a created PostgreSQL table's column names will be, where not the source's folded
+    to lower case: fields kept as spelled because they differ only in case, long names
+    shortened (:mod:`ferry.namefold`)."""
+    if dialect != "postgresql":
+        return []
+    fed = {c.name: c.spec.from_ for c in mapper.mapped_columns() if c.spec.from_ is not None}
+    messages = []
+    if plan.target.identifiers == "lower":
+        for group in case_collisions([f for f in fed.values() if is_plain(f)]):
+            messages.append(
+                f"fields {', '.join(group)} differ only in case: their columns keep that "
+                "spelling (quoted in SQL)"
+            )
+    for column, field_name in fed.items():
+        if column not in (field_name, field_name.lower()) and len(field_name.encode()) > 63:
+            messages.append(f"field {field_name!r} is longer than 63 bytes: column {column}")
+    return messages
 
 
 def _number_items(spec_name: str, mapper: RowMapper, found: list[NumberFinding]) -> list[CheckItem]:

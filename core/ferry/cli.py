@@ -48,6 +48,7 @@ from .events import (
     TableProgress,
     Warning,
 )
+from .journal import journal_place
 from .plan import Plan, TargetSpec, load_plan, save_plan
 
 T = TypeVar("T")
@@ -579,7 +580,7 @@ _WAIT_HELP = "When another Ferry run is writing to the target, wait for it (else
 def migrate_command(
     plan_file: str, as_json: bool, rejects: Path | None, quiet: bool, no_backup: bool, wait: bool
 ) -> None:
-    """Back up, then run the plan: every table in one transaction, journaled in ferry_runs."""
+    """Back up, then run the plan: every table in one transaction, journaled in the target."""
     plan = _load(plan_file)
     _require_answered(plan)
     with _target_locked(plan, wait):
@@ -604,7 +605,8 @@ def migrate_command(
     changed = sum(t.inserted + t.updated + t.deleted for t in result.tables)
     out.print(
         f"[green]Migrated[/] into {escape(result.target)} in {result.seconds:.1f} s: "
-        f"{changed} rows changed, run {result.run_id} journaled in ferry_runs."
+        f"{changed} rows changed, run {result.run_id} journaled in "
+        f"{journal_place('sqlite' if plan.target.is_sqlite else 'postgresql').label}."
     )
     if result.report_path:
         out.print(f"Report: {escape(result.report_path)}")

@@ -10,6 +10,7 @@ import asyncio
 
 from .carried import SchemaObject
 from .errors import PlanError
+from .namefold import folded_names, target_column
 from .plan import Plan, TableSpec
 from .schema import ColumnInfo, ForeignKey, TableInfo, check_names, dependency_order
 from .schemafile import read_schema_file
@@ -94,7 +95,10 @@ async def _make_tables(
         missing = [name for name in wanted if name not in tables]
     if not missing:
         return tables, ddl
-    inferred = {name: infer_table(plan, name, source_tables) for name in dict.fromkeys(missing)}
+    inferred = {
+        name: infer_table(plan, name, source_tables, target.dialect_name)
+        for name in dict.fromkeys(missing)
+    }
     settled = await settle_collations(target, list(inferred.values()))
     add_shapes(plan, inferred, source_tables, target.dialect_name)
     made: dict[str, str] = {}
@@ -125,14 +129,16 @@ def add_shapes(
         source = source_tables.get(spec.source)
         if source is not None and source.shape is not None:
             root = spec.source.split(".", 1)[0]
-            by_origin.setdefault((root, source.origin), (spec.name, source_columns(spec, source)))
+            named = _created_from(plan, spec, source, dialect)
+            by_origin.setdefault((root, source.origin), (spec.name, named))
     for name, info in inferred.items():
         spec = next(t for t in plan.tables if t.name == name)
         source = source_tables[spec.source]
         if source.shape is None:
             continue
         root = spec.source.split(".", 1)[0]
-        columns = {k: v for k, v in source_columns(spec, source).items() if v in info.columns}
+        named = _created_from(plan, spec, source, dialect)
+        columns = {k: v for k, v in named.items() if v in info.columns}
         tables = {origin: found for (r, origin), found in by_origin.items() if r == root}
         types = {name: column.type for name, column in info.columns.items()}
         info.shape = target_shape(source.shape, columns, tables, dialect, types)
@@ -141,6 +147,14 @@ def add_shapes(
             info.columns[column].nullable = False
         if info.shape.identity is not None:
             info.columns[info.shape.identity].has_default = True
+
+
+def _created_from(plan: Plan, spec: TableSpec, source: SourceTable, dialect: str) -> dict[str, str]:
+    """Source column -> the column Ferry creates for it (folded or shortened on PostgreSQL)."""
+    names = created_names(plan, spec, planned_columns(spec, source), dialect)
+    return {
+        field: names.get(column, column) for field, column in source_columns(spec, source).items()
+    }
 
 
 def references_in_a_cycle(tables: dict[str, TableInfo]) -> bool:
@@ -174,21 +188,29 @@ def source_columns(spec: TableSpec, source: SourceTable) -> dict[str, str]:
     return columns
 
 
-def infer_table(plan: Plan, name: str, source_tables: dict[str, SourceTable]) -> TableInfo:
-    """A table definition from the plan and what the sources hold."""
+def infer_table(
+    plan: Plan, name: str, source_tables: dict[str, SourceTable], dialect: str = ""
+) -> TableInfo:
+    """A table definition from the plan and what the sources hold. On PostgreSQL the columns
+    carried under their source names are named as :mod:`ferry.namefold` says."""
     specs = [t for t in plan.tables if t.name == name]
     spec = specs[0]
     source = source_tables[spec.source]
     columns = planned_columns(spec, source)
+    names = created_names(plan, spec, columns, dialect)
     info = TableInfo(name=name, created=True)
     fields = {n: c.from_ for n, c in spec.columns.items() if c.from_}
     for column, type_ in columns.items():
         # A decimal keeps its source's precision and scale (DECIMAL(10,2) -> numeric(10,2)).
         declared = source.declared.get(fields.get(column, column), "") if type_ == "decimal" else ""
         collation = source.collations.get(fields.get(column, column), "") if type_ == "text" else ""
-        info.columns[column] = ColumnInfo(column, type_, sql_type=declared, collation=collation)
+        info.columns[names[column]] = ColumnInfo(
+            names[column], type_, sql_type=declared, collation=collation
+        )
     renamed = {c.from_: n for n, c in spec.columns.items() if c.from_ is not None}
-    key = list(spec.key) or [renamed.get(k, k) for k in source.key]
+    key = [names.get(k, k) for k in spec.key] or [
+        names.get(renamed.get(k, k), renamed.get(k, k)) for k in source.key
+    ]
     if key and all(k in info.columns for k in key):
         info.primary_key = tuple(key)
         for k in key:
@@ -200,11 +222,38 @@ def infer_table(plan: Plan, name: str, source_tables: dict[str, SourceTable]) ->
             parent_renamed = {
                 c.from_: n for n, c in parent_spec.columns.items() if c.from_ is not None
             }
-            fk_cols = tuple(renamed.get(c, c) for c in source.parent.columns)
-            ref_cols = tuple(parent_renamed.get(c, c) for c in source.parent.parent_columns)
+            parent_source = source_tables.get(parent_spec.source)
+            parent_names = (
+                created_names(
+                    plan, parent_spec, planned_columns(parent_spec, parent_source), dialect
+                )
+                if parent_source is not None
+                else {}
+            )
+            fk_cols = tuple(
+                names.get(renamed.get(c, c), renamed.get(c, c)) for c in source.parent.columns
+            )
+            ref_cols = tuple(
+                parent_names.get(parent_renamed.get(c, c), parent_renamed.get(c, c))
+                for c in source.parent.parent_columns
+            )
             if all(c in info.columns for c in fk_cols):
                 info.foreign_keys.append(ForeignKey(fk_cols, parent_tables[0], ref_cols))
     return info
+
+
+def created_names(
+    plan: Plan, spec: TableSpec, columns: dict[str, LogicalType], dialect: str
+) -> dict[str, str]:
+    """Each planned column -> the name Ferry creates it under: on PostgreSQL, a column carried
+    under its source name is folded to lower case (``identifiers = "lower"``, where no other
+    folds alike) and shortened past 63 bytes; a column the plan names keeps its name."""
+    if dialect != "postgresql":
+        return {c: c for c in columns}
+    carried = [c for c in columns if c not in spec.columns]
+    folded = folded_names(carried, plan.target.identifiers == "lower")
+    taken = set(spec.columns)
+    return {c: c if c in taken or folded[c] in taken else folded[c] for c in columns}
 
 
 def planned_columns(spec: TableSpec, source: SourceTable) -> dict[str, LogicalType]:
@@ -238,14 +287,21 @@ def planned_columns(spec: TableSpec, source: SourceTable) -> dict[str, LogicalTy
 
 
 def with_key(spec: TableSpec, info: TableInfo, source: SourceTable) -> TableSpec:
-    """The spec with its key filled in from the target's primary key when the plan gives none."""
+    """The spec with its key filled in from the target's primary key when the plan gives none.
+
+    A table loaded with ``mode = "append"`` or ``"replace"`` matches no rows, so it needs no
+    key (the plan's, if any, only names rows in messages)."""
     if spec.key:
+        # The plan may name a key column as the source spells it (``TrackId``: ``trackid``).
+        key = [k if k in info.columns else target_column(k, info.columns) or k for k in spec.key]
+        return spec if key == spec.key else spec.model_copy(update={"key": key})
+    if spec.mode != "merge":
         return spec
     key = [k for k in info.primary_key]
     taken = {c.from_ for c in spec.columns.values() if c.from_ is not None}
     # A generated key column still identifies rows when the source fills it (as map_all does).
     carried = set(source.columns) - taken - set(spec.ignore) if spec.map_all else set()
-    fed = set(spec.columns) | carried
+    fed = set(spec.columns) | carried | {target_column(c, info.columns) or c for c in carried}
     generated = [k for k in key if info.columns[k].has_default and k not in fed]
     if not key or generated:
         what = (
@@ -255,7 +311,8 @@ def with_key(spec: TableSpec, info: TableInfo, source: SourceTable) -> TableSpec
         )
         raise PlanError(
             f"table {spec.name!r} needs a key: {what}",
-            hint="Name the columns that identify a row in `key` for that table in the plan.",
+            hint="Name the columns that identify a row in `key` for that table in the plan, "
+            'or load it with mode = "append" (once) or mode = "replace".',
         )
     return spec.model_copy(update={"key": key})
 

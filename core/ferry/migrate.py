@@ -48,6 +48,7 @@ from .events import (
 )
 from .fastcells import keep_text
 from .journal import ensure_journal, write_journal
+from .loadmodes import delete_all, identical_rows, refuse_second_append
 from .mapping import check_mapping, open_plan_sources, prepare_schema, with_key
 from .nativeload import NativeLoad, keep_source_text, native_load
 from .plan import ColumnSpec, Plan, TableSpec
@@ -392,6 +393,8 @@ class _Run:
                 self.cancel.raise_if_cancelled()
                 await self._merge(target, route)
         for route in routes:
+            if route.spec.mode != "merge" and route.unchanged is None:
+                await self._note_identical_rows(target, route)
             for message in await overflow_warnings(
                 target, route.info, route.mapper.key, route.mapper.columns, route.adapters
             ):
@@ -401,6 +404,18 @@ class _Run:
             for route in routes:
                 await self._fingerprint(target, route)
         self.step_done("merge", started)
+
+    async def _note_identical_rows(self, target: Target, route: _Route) -> None:
+        """Warn about rows identical in every column in a table loaded without a key."""
+        count, first = await identical_rows(target, route.info.name, list(route.mapper.columns))
+        if count:
+            shown = "; ".join(", ".join(f"{k}={v!r}" for k, v in row.items()) for row in first)
+            self.warn(
+                f"{route.info.name}: {count} rows are identical in every column to another "
+                f"row (loaded as they are, mode = {route.spec.mode}; first: {shown})",
+                route.info.name,
+                kind=f"{route.info.name}:identical-rows",
+            )
 
     def _rerun_source(self, spec: TableSpec) -> str | None:
         """The source whose unchanged files let a re-run skip ``spec``'s table: a SQLite
@@ -516,6 +531,7 @@ class _Run:
     # -- routes ------------------------------------------------------------------------------
     async def _make_routes(self, target: Target, tables: dict[str, TableInfo]) -> list[_Route]:
         routes = []
+        replaced = await self._replace_rows(target, tables)
         for spec in self.plan.tables:
             info = tables[spec.name]
             source = self.source_tables[spec.source]
@@ -535,7 +551,11 @@ class _Run:
             compare = [
                 c for c in mapper.columns if c not in mapper.key and c not in mapper.now_columns
             ]
-            stage = await target.create_stage(info, list(mapper.columns), mapper.key, compare)
+            if spec.mode == "append":
+                await refuse_second_append(target, info.name)
+            # Appended rows match nothing: the stage has no key (every row is an insert).
+            stage_key = mapper.key if spec.mode == "merge" else []
+            stage = await target.create_stage(info, list(mapper.columns), stage_key, compare)
             styles = await table_styles(target, spec, info, mapper.columns)
             self.styles[info.name] = styles
             for message in styles.warnings:
@@ -545,7 +565,13 @@ class _Run:
                 info=info,
                 mapper=mapper,
                 stage=stage,
-                result=TableResult(spec.name, spec.source, created=info.created),
+                result=TableResult(
+                    spec.name,
+                    spec.source,
+                    created=info.created,
+                    deleted=replaced.pop(info.name, 0),
+                    load_mode=spec.mode,
+                ),
                 adapters=[styles.adapter(target, c, info.columns[c].type) for c in mapper.columns],
                 known_fields=set(source.columns),
                 total=source.row_estimate,
@@ -568,6 +594,21 @@ class _Run:
                     self._note_unmapped(route, field_name)
             routes.append(route)
         return routes
+
+    async def _replace_rows(self, target: Target, tables: dict[str, TableInfo]) -> dict[str, int]:
+        """Delete the rows of the tables the plan loads with ``mode = "replace"`` (children
+        first), before any row is written: how many each had (the counts show them deleted)."""
+        replaced = list(dict.fromkeys(s.name for s in self.plan.tables if s.mode == "replace"))
+        deleted: dict[str, int] = {}
+        for name in reversed(dependency_order(replaced, tables)):
+            deleted[name] = await delete_all(target, name)
+            if deleted[name]:
+                self.warn(
+                    f"{name}: mode = replace: its {deleted[name]} rows are replaced by the "
+                    "source's",
+                    name,
+                )
+        return deleted
 
     def _keep_text(self, target: Target, route: _Route, styles: TableStyles) -> set[str]:
         """Timestamp columns a SQLite source feeds a SQLite target without any transform,
@@ -638,6 +679,10 @@ class _Run:
         table is staged after all). Compare first: in a non-empty table keyed by one column,
         each batch's rows are looked up by key and the unchanged ones staged as their key
         alone (a re-run on unchanged data then writes almost nothing)."""
+        if spec.mode != "merge":  # appended: straight in when the table is empty
+            alone = sum(1 for s in self.plan.tables if s.name == spec.name) == 1
+            direct = alone and info.name not in self.staged_only and await target.is_empty(info)
+            return direct, False
         if not mapper.key or set(info.primary_key) != set(mapper.key):
             return False, False
         if await target.is_empty(info):
@@ -1091,7 +1136,7 @@ class _Run:
         counts = await target.merge(stage, spec.conflict, spec.newer_by, delete_missing)
         result.inserted, result.updated = counts.inserted, counts.updated
         result.unchanged, result.conflicts = counts.unchanged, counts.conflicts
-        result.deleted = counts.deleted
+        result.deleted += counts.deleted  # (mode replace: the rows deleted before the load)
         if counts.conflicts and spec.conflict in ("insert", "newer"):
             rule = "newer rows in the target" if spec.conflict == "newer" else "existing rows"
             self.warn(

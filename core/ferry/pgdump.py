@@ -1,13 +1,14 @@
 """PostgreSQL targets in backups: the plan's tables dumped in one snapshot, restored in one
 transaction and proven by row counts and checksums.
 
-At backup time one ``REPEATABLE READ`` read-only transaction sees every table: it finds which
-of the plan's tables (and Ferry's own ``ferry_runs`` / ``ferry_rejects``) exist, records their
-columns, row count, an order-independent checksum of their rows (the sum of the first 64 bits
-of ``md5(row::text)``, computed by the server) and their sequences' positions. The data is then
-written per table either by ``pg_dump`` (schema and data, ``--no-owner``; used when it is on
-PATH and not older than the server; it reads the same snapshot through ``--snapshot``) or, with
-no usable ``pg_dump``, by ``COPY (SELECT ...) TO STDOUT`` as CSV. The manifest says which.
+At backup time one ``REPEATABLE READ`` read-only transaction sees every table: it finds which of
+the plan's tables (and Ferry's journal, :mod:`ferry.journal`, older versions' too) exist,
+records their columns, row count, an order-independent checksum of their rows (the sum of the
+first 64 bits of ``md5(row::text)``, computed by the server) and their sequences' positions. The
+data is then written per table either by ``pg_dump`` (schema and data, ``--no-owner``; used when
+it is on PATH and not older than the server; it reads the same snapshot through ``--snapshot``)
+or, with no usable ``pg_dump``, by ``COPY (SELECT ...) TO STDOUT`` as CSV. The manifest says
+which.
 
 A rollback restores the rows into the existing tables inside one transaction: tables the
 migration created are dropped, columns it added are dropped, each table's rows are deleted
@@ -32,9 +33,25 @@ import psycopg
 from .backup import BackupError, file_sha256, private_file
 from .errors import TargetError
 from .identifiers import quote
+from .journal import JOURNAL_SCHEMA, LEGACY_TABLES, POSTGRES_TABLES
 from .plan import Plan, TargetSpec
-from .schema import FERRY_TABLES
 from .targets.postgres import connect_args, describe_url, explain_connect_error, pg_url
+
+#: Ferry's own tables, backed up with the plan's: an older version's journal (in the default
+#: schema) and this version's (``ferry.runs``), as the manifest names them -> their regclass
+_JOURNAL = {
+    **{name: quote(name) for name in LEGACY_TABLES},
+    **{
+        f"{JOURNAL_SCHEMA}.{name}": f"{quote(JOURNAL_SCHEMA)}.{quote(name)}"
+        for name in POSTGRES_TABLES
+    },
+}
+
+
+def _regclass(name: str) -> str:
+    """The text ``to_regclass`` takes for a backed-up table's name."""
+    return _JOURNAL.get(name) or quote(name)
+
 
 #: the pg_dump program looked up on PATH (tests point it elsewhere)
 PG_DUMP = "pg_dump"
@@ -212,7 +229,7 @@ class PgBackupSession:
         try:
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             conn.read_only = True
-            names = list(dict.fromkeys([t.name for t in plan.tables] + list(FERRY_TABLES)))
+            names = list(dict.fromkeys([t.name for t in plan.tables] + list(_JOURNAL)))
             session._inspect(names)
             session._choose(requested)
         except BaseException:
@@ -243,7 +260,7 @@ class PgBackupSession:
     def _inspect(self, names: list[str]) -> None:
         try:
             for name in names:
-                row = self.conn.execute(_RELATION_SQL, (quote(name),)).fetchone()
+                row = self.conn.execute(_RELATION_SQL, (_regclass(name),)).fetchone()
                 if row is None:
                     self.absent.append(name)
                     continue
@@ -498,7 +515,7 @@ class PgRestore:
             drop = []
             for item in items:
                 if item.get("state") == "absent":
-                    row = self.conn.execute(_RELATION_SQL, (quote(item["table"]),)).fetchone()
+                    row = self.conn.execute(_RELATION_SQL, (_regclass(item["table"]),)).fetchone()
                     if row is not None:
                         drop.append(item["table"])
                         oids[item["table"]] = int(row[0])
@@ -551,7 +568,7 @@ class PgRestore:
         try:
             if plan.drop:
                 # CASCADE: the views the migration made over them (they did not exist either).
-                self.conn.execute(f"DROP TABLE {', '.join(map(quote, plan.drop))} CASCADE")
+                self.conn.execute(f"DROP TABLE {', '.join(map(_regclass, plan.drop))} CASCADE")
             for item in plan.order:
                 for column in plan.extra_columns.get(item["table"], []):
                     self.conn.execute(f"ALTER TABLE {_qualified(item)} DROP COLUMN {quote(column)}")
@@ -650,7 +667,7 @@ class PgRestore:
                     )
                 proof.append(f"{item['table']}: {rows} rows, checksum {checksum} (as backed up)")
             for name in plan.drop:
-                if self.conn.execute(_RELATION_SQL, (quote(name),)).fetchone() is not None:
+                if self.conn.execute(_RELATION_SQL, (_regclass(name),)).fetchone() is not None:
                     raise BackupError(f"rollback not proven: table {name} still exists")
                 proof.append(f"{name}: absent (as backed up)")
         except psycopg.Error as exc:

@@ -212,6 +212,10 @@ class TableSpec(_Model):
     skip_when_null: list[str] = Field(default_factory=list)
     #: delete target rows whose key is not in the source: off unless the plan says so
     delete_missing: bool = False
+    #: how rows meet the table: ``merge`` by key; ``append`` (a table without a key: rows are
+    #: added, once: a re-run is refused); ``replace`` (the table's rows are replaced by the
+    #: source's, shown so in the preview)
+    mode: Literal["merge", "append", "replace"] = "merge"
     #: ``file.py:function`` (relative to the plan) or ``module:function``, called per row
     hook: str | None = None
     #: notes for the person reviewing the plan (what ``ferry init`` could not match)
@@ -238,6 +242,8 @@ class TableSpec(_Model):
     def _newer_needs_column(self) -> TableSpec:
         if self.conflict == "newer" and not self.newer_by:
             raise ValueError("conflict rule 'newer' needs 'newer_by' (the column to compare)")
+        if self.mode != "merge" and self.delete_missing:
+            raise ValueError(f"mode {self.mode!r} matches no keys: leave out delete_missing")
         return self
 
 
@@ -258,6 +264,9 @@ class TargetSpec(_Model):
     #: seconds a PostgreSQL statement may go without any progress (no byte moved, the server
     #: not working on it) before the run stops with an error; a long COPY that moves is not cut
     stall_timeout: int = Field(default=120, ge=1, le=86_400)
+    #: PostgreSQL: names of the columns Ferry creates, folded to lower case where no two fold
+    #: alike (an app's unquoted SQL finds them), or kept as the source spells them (quoted)
+    identifiers: Literal["lower", "keep"] = "lower"
 
     @field_validator("url")
     @classmethod

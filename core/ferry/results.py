@@ -48,6 +48,8 @@ class TableResult:
     mapped_by_sqlite: int = 0
     #: what a re-run compares to skip the table when nothing changed (:mod:`ferry.rerun`)
     fingerprint: dict[str, Any] | None = None
+    #: the plan's ``mode`` for the table: ``merge`` (by key), ``append`` or ``replace``
+    load_mode: str = "merge"
 
     def counts(self) -> dict[str, int]:
         """The row counts by kind."""

@@ -22,6 +22,7 @@ import ijson
 from .epochs import NumberFinding, find_numbers
 from .errors import Cancelled, FerryError, SourceError
 from .events import CancelToken
+from .keyfinder import KeyFinding, find_key
 from .matching import (
     TableMatch,
     choose_child_table,
@@ -29,6 +30,7 @@ from .matching import (
     literal_default,
     type_disagreement,
 )
+from .namefold import name_notes, shortened
 from .plan import DEFAULT_TARGET_URL, ColumnSpec, Plan, SourceSpec, TableSpec, TargetSpec
 from .schema import FERRY_TABLES, TableInfo
 from .shapes import recognise
@@ -74,6 +76,8 @@ class FoundSource:
     notes: list[str] = field(default_factory=list)
     #: columns whose values call for another type than the declared one (SQLite)
     type_choices: list[TypeFinding] = field(default_factory=list)
+    #: tables of a SQLite source that declare no primary key: what their data offers as one
+    keys: dict[str, KeyFinding] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -307,25 +311,40 @@ def _table_spec(
     taken: set[str],
     styles: dict[str, dict[str, Counter[Style]]],
     parents: dict[str, Matched] | None = None,
+    database: bool = False,
+    finding: KeyFinding | None = None,
+    identifiers: str | None = None,
 ) -> TableSpec:
+    """The draft spec of one source table. A database source's tables keep their own names
+    (only a nested JSON list's child table is named after its parent source too)."""
     parents = {} if parents is None else parents
     matched = _match_table(found, existing, parents)
     if matched is None:
-        name = _unique(
-            identifier(
-                found.name.split(".", 1)[-1]
-                if "." in found.name and found.parent is None
-                else found.name
-            ),
-            taken,
+        own = found.name.split(".", 1)[-1]
+        wanted = identifier(
+            own if database or (found.parent is None and "." in found.name) else found.name
         )
-        return TableSpec(
+        drafted = wanted
+        if identifiers is not None:  # PostgreSQL: at most 63 bytes
+            wanted = shortened(wanted)
+        name = _unique(wanted, taken)
+        notes = [m.note(c, found.columns.get(c, "text")) for c, m in found.evidence.items()]
+        if name != wanted:
+            notes.append(
+                f"named {name}, not {wanted}: another table of the plan is already called {wanted}"
+            )
+        if identifiers is not None:
+            notes.extend(name_notes(drafted, wanted, list(found.columns), identifiers == "lower"))
+        spec = TableSpec(
             name=name,
             source=found.name,
             key=list(found.key),
             types=dict(found.columns),
-            notes=[m.note(c, found.columns.get(c, "text")) for c, m in found.evidence.items()],
+            notes=notes,
         )
+        if database and not found.key:
+            _choose_key(spec, finding, {c: c for c in found.columns})
+        return spec
     match = matched.table
     taken.add(match)
     info = existing[match]
@@ -352,9 +371,9 @@ def _table_spec(
         default = literal_default(column_info.default_sql)
         if not column_info.nullable and default is not None:
             # NULL would be refused: a row without the value takes the column's own default
-            spec = columns.get(how.column) or ColumnSpec.model_validate({"from": field_name})
-            spec.default = default
-            columns[how.column] = spec
+            column_spec = columns.get(how.column) or ColumnSpec.model_validate({"from": field_name})
+            column_spec.default = default
+            columns[how.column] = column_spec
             notes.append(
                 f"column {how.column!r} is NOT NULL with DEFAULT {column_info.default_sql}: "
                 f"a row without {field_name!r} takes it (default = {default!r})"
@@ -398,7 +417,7 @@ def _table_spec(
             )
     elif not primary_key:
         key = source_key
-        if not key:
+        if not key and not database:
             notes.append(f"{match} has no primary key: name the columns that identify a row")
     chosen = draft_styles(styles.get(match, {}), mapped)
     for column in chosen:
@@ -407,9 +426,25 @@ def _table_spec(
             f"({summarize(styles[match][column])} of the rows sampled): styles.{column} names "
             "the one new values take"
         )
-    return TableSpec(
+    spec = TableSpec(
         name=match, source=found.name, columns=columns, notes=notes, key=key, styles=chosen
     )
+    if database and not primary_key and not key:
+        _choose_key(spec, finding, feeds)
+    return spec
+
+
+def _choose_key(spec: TableSpec, finding: KeyFinding | None, feeds: dict[str, str]) -> None:
+    """For a table without a key: the key its data offers, else ``mode = "append"``, with
+    notes (the evidence, and the rows identical in every column)."""
+    finding = finding or KeyFinding()
+    key = [feeds[c] for c in finding.key if c in feeds]
+    if key and len(key) == len(finding.key):
+        spec.key = key
+    else:
+        finding.key = []
+        spec.mode = "append"
+    spec.notes.extend(finding.notes(spec.name))
 
 
 def _say_how_numbers_read(
@@ -535,6 +570,7 @@ def scan_folder(
                     for finding in item.type_choices:
                         if finding.table == table.name and finding.type_ is not None:
                             table.evidence.pop(finding.column, None)
+                item.keys = {t.name: find_key(reader, t) for t in item.tables if not t.key}
                 _leave_numbers_to_their_note(item)
             item.invalid_text = getattr(reader, "invalid_text", {})
         except Cancelled:
@@ -563,7 +599,16 @@ def scan_folder(
     taken: set[str] = set()
     parents: dict[str, Matched] = {}
     tables = [
-        _table_spec(table, existing, taken, styles, parents)
+        _table_spec(
+            table,
+            existing,
+            taken,
+            styles,
+            parents,
+            item.spec.kind in ("sqlite", "postgres"),
+            item.keys.get(table.name),
+            None if target.is_sqlite else target.identifiers,
+        )
         for item in found
         if not item.problem and not item.consumed
         for table in item.tables

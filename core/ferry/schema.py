@@ -42,8 +42,9 @@ from .errors import PlanError
 from .shapeddl import TargetShape, foreign_key_sql
 from .values import LogicalType
 
-#: tables Ferry owns in the target (never reported as the app's)
-FERRY_TABLES = ("ferry_runs", "ferry_rejects")
+#: tables Ferry owns in the target's default schema (never reported as the app's): a SQLite
+#: file's journal, and older versions' journals (:mod:`ferry.journal`)
+FERRY_TABLES = ("ferry_runs", "ferry_rejects", "_ferry_runs", "_ferry_rejects")
 
 
 @dataclass

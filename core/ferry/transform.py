@@ -24,6 +24,7 @@ from typing import Any
 from .epochs import is_number, read_number
 from .errors import PlanError
 from .fastcells import compile_cell, compile_general
+from .namefold import target_column
 from .plan import ColumnSpec, TableSpec
 from .schema import TableInfo
 from .textbytes import BadText, resolve
@@ -169,9 +170,14 @@ class RowMapper:
         if spec.map_all:
             taken = {c.from_ for c in plan_columns.values() if c.from_ is not None}
             taken.update(spec.ignore)  # fields the plan leaves out on purpose
-            for name in source_columns:
-                if name in target.columns and name not in plan_columns and name not in taken:
-                    plan_columns[name] = ColumnSpec.model_validate({"from": name})
+            fields = list(source_columns)
+            for name in fields:
+                fed = name if name in target.columns else target_column(name, target.columns)
+                # A folded name (``trackid``) is fed by ``TrackId`` unless a field is so spelled.
+                if fed is None or (fed != name and fed in fields):
+                    continue
+                if fed not in plan_columns and name not in taken:
+                    plan_columns[fed] = ColumnSpec.model_validate({"from": name})
         self._columns: list[_Column] = []
         for name, column in plan_columns.items():
             if name not in target.columns:

@@ -268,6 +268,17 @@ class _Verify:
                 result.verdict = result.checksum = FAIL
                 result.mismatches = [dict(TABLE_MISSING)]
                 continue
+            if spec.mode != "merge" and not mapper.key:
+                # Appended rows have no key: each is compared as a whole (all its columns).
+                mapper = RowMapper(
+                    spec.model_copy(update={"key": list(mapper.columns)}),
+                    info,
+                    source.columns,
+                    self.result.started_at,
+                    hook,
+                    timezone=self.plan.options.zone,
+                    declared_times=declared_times(source),
+                )
             if exists:
                 check_mapping(spec, info, mapper)
             label = spec.name if names.count(spec.name) == 1 else f"{spec.name} ({spec.source})"

@@ -164,6 +164,8 @@ def test_tables_that_do_not_exist_yet_are_recorded_absent(tmp_path: Path, pg_url
         {"role": "target", "table": "jobs", "state": "absent"},
         {"role": "target", "table": "ferry_runs", "state": "absent"},
         {"role": "target", "table": "ferry_rejects", "state": "absent"},
+        {"role": "target", "table": "ferry.runs", "state": "absent"},
+        {"role": "target", "table": "ferry.rejects", "state": "absent"},
     ]
     assert verify_backup(made.path).ok
 

@@ -24,7 +24,11 @@ from click.testing import CliRunner, Result
 
 from ferry.cli import cli
 from ferry.demo import demo_source
+from ferry.journal import journal_tables
 from ferry.targets import sqlite as sqlite_target
+
+#: Ferry's journal in this test's target (ferry.journal)
+RUNS = journal_tables("sqlite")[0]
 
 
 def ferry(*args: str | Path, input: str | None = None) -> Result:
@@ -316,7 +320,7 @@ def test_migrate_json_prints_the_result_with_per_table_counts(tmp_path: Path) ->
         0,
         True,
     )
-    assert rows(tmp_path / "app.db", "SELECT run_id FROM ferry_runs") == [(report["run_id"],)]
+    assert rows(tmp_path / "app.db", f"SELECT run_id FROM {RUNS}") == [(report["run_id"],)]
 
 
 def test_rejects_file_gets_one_json_line_per_rejected_row(tmp_path: Path) -> None:
@@ -379,7 +383,7 @@ def test_preview_prints_the_ddl_and_leaves_the_target_byte_identical(tmp_path: P
     assert 'CREATE TABLE "tags" (' in out
     assert f"Preview only: {tmp_path / 'app.db'} is unchanged." in out
     assert sha256(tmp_path / "app.db") == before
-    assert rows(tmp_path / "app.db", "SELECT count(*) FROM ferry_runs") == [(1,)]
+    assert rows(tmp_path / "app.db", f"SELECT count(*) FROM {RUNS}") == [(1,)]
 
 
 def test_preview_json_gives_the_counts_a_migration_would_have(tmp_path: Path) -> None:
@@ -439,7 +443,7 @@ def test_password_set_stores_it_under_the_database_account(
 
 
 def demo_counts(db: Path) -> dict[str, int]:
-    tables = ["settings", "executions", "execution_steps", "progress", "heartbeats", "ferry_runs"]
+    tables = ["settings", "executions", "execution_steps", "progress", "heartbeats", RUNS]
     return {t: rows(db, f"SELECT count(*) FROM {t}")[0][0] for t in tables}
 
 
@@ -477,7 +481,7 @@ def test_demo_migrates_into_sqlite_and_a_second_run_changes_nothing(tmp_path: Pa
         "execution_steps": 129,  # its 4 steps fail the foreign key
         "progress": 3,
         "heartbeats": 2,
-        "ferry_runs": 1,
+        RUNS: 1,
     }
     assert rows(db, "SELECT id FROM executions WHERE id = 'rec-1007'") == []
     assert rows(db, "SELECT value FROM settings WHERE key = 'log_level'") == [("INFO",)]
@@ -491,7 +495,7 @@ def test_demo_migrates_into_sqlite_and_a_second_run_changes_nothing(tmp_path: Pa
 
     assert second.exit_code == 0, second.output
     assert dump(db) == data
-    assert demo_counts(db)["ferry_runs"] == 2
+    assert demo_counts(db)[RUNS] == 2
 
 
 def test_demo_goes_to_ferry_demo_by_default(
@@ -577,7 +581,7 @@ def test_migrate_backs_up_first_and_journals_the_backup(tmp_path: Path) -> None:
     result = ferry("migrate", jobs_plan(tmp_path), "-q")
     assert result.exit_code == 0, result.output
     (backup,) = (tmp_path / "ferry-backups").iterdir()
-    assert rows(tmp_path / "app.db", "SELECT backup_id FROM ferry_runs") == [(backup.name,)]
+    assert rows(tmp_path / "app.db", f"SELECT backup_id FROM {RUNS}") == [(backup.name,)]
 
 
 def test_migrate_no_backup_takes_none(tmp_path: Path) -> None:

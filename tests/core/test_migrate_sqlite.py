@@ -44,10 +44,14 @@ from ferry.events import (
     TableProgress,
     Warning,
 )
+from ferry.journal import journal_tables
 from ferry.migrate import Reject
 from ferry.plan import Plan, plan_from_dict
 from ferry.sources.base import Batch, ParentLink
 from ferry.values import INT64_MAX, INT64_MIN
+
+#: Ferry's journal in this test's target (ferry.journal)
+RUNS, REJECTS = journal_tables("sqlite")
 
 ALL_SAME = {"inserted": 0, "updated": 0, "conflicts": 0, "rejected": 0, "deleted": 0}
 
@@ -74,7 +78,7 @@ def content(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     names = [
         r[0]
         for r in sqlite_rows(path, "SELECT name FROM sqlite_master WHERE type = 'table'")
-        if r[0] != "ferry_runs"
+        if r[0] != RUNS
     ]
     quoted = {n: '"' + n.replace('"', '""') + '"' for n in names}
     return {n: sorted(sqlite_rows(path, f"SELECT * FROM {quoted[n]}"), key=repr) for n in names}
@@ -849,7 +853,7 @@ def test_each_committed_run_is_journaled(monkeypatch: pytest.MonkeyPatch, db: Pa
     journal = sqlite_rows(
         db,
         "SELECT run_id, plan_name, plan_hash, mode, status, tables, warnings, rejected "
-        "FROM ferry_runs ORDER BY started_at",
+        f"FROM {RUNS} ORDER BY started_at",
     )
     assert [row[0] for row in journal] == [first.run_id, second.run_id]
     assert journal[0][1:5] == ("migration", plan.digest(), "migrate", "completed")
@@ -863,7 +867,7 @@ def test_preview_writes_no_journal_row(monkeypatch: pytest.MonkeyPatch, db: Path
     plan = simple_plan(db)
     run(plan)
     run(plan, preview=True)
-    assert sqlite_rows(db, "SELECT count(*), min(mode) FROM ferry_runs") == [(1, "migrate")]
+    assert sqlite_rows(db, f"SELECT count(*), min(mode) FROM {RUNS}") == [(1, "migrate")]
 
 
 # -- preview ------------------------------------------------------------------------------
@@ -1417,7 +1421,7 @@ def test_journal_keeps_the_rejected_rows_of_a_run(
     tables = [{"name": "t", "source": "src", "types": {"n": "integer"}}]
     result = run(make_plan(f"sqlite:///{db}", tables, tmp_path))
     assert sqlite_rows(
-        db, "SELECT run_id, seq, table_name, kind, key_text, reason, row_json FROM ferry_rejects"
+        db, f"SELECT run_id, seq, table_name, kind, key_text, reason, row_json FROM {REJECTS}"
     ) == [
         (
             result.run_id,
@@ -1439,7 +1443,7 @@ def test_migration_writes_its_report_and_journals_the_path(
     report = db.parent / "ferry-reports" / f"migrate-{result.run_id}.html"
     assert result.report_path == str(report)
     assert report.stat().st_mode & 0o777 == 0o600
-    assert sqlite_rows(db, "SELECT report_path FROM ferry_runs") == [(str(report),)]
+    assert sqlite_rows(db, f"SELECT report_path FROM {RUNS}") == [(str(report),)]
 
 
 def test_one_source_row_feeds_two_target_tables(

@@ -177,8 +177,8 @@ def test_rollback_undoes_a_real_migration_into_an_empty_database(
     assert pg_tables(pg_url) == []
     assert result.proof == [
         "jobs: absent (as backed up)",
-        "ferry_runs: absent (as backed up)",
-        "ferry_rejects: absent (as backed up)",
+        "ferry.runs: absent (as backed up)",
+        "ferry.rejects: absent (as backed up)",
     ]
 
 

@@ -1,7 +1,7 @@
 """Every warning and reject about a row names the row's key.
 
 A value replaced under ``on_error = "warn"`` is warned with the key of its row (in the event,
-the CLI output and the report); a row the mapping rejects is journaled in ``ferry_rejects``
+the CLI output and the report); a row the mapping rejects is journaled in Ferry's rejects table
 with its key in ``key_json`` as well as ``key_text``. Real JSON files, a real SQLite target and
 the real PostgreSQL server.
 """
@@ -18,8 +18,13 @@ from pgkit import pg_rows
 
 from ferry.cli import cli
 from ferry.events import Event, Warning
+from ferry.journal import journal_tables
 from ferry.migrate import migrate
 from ferry.plan import load_plan
+
+#: Ferry's journal on each kind of target (ferry.journal)
+_, SQLITE_REJECTS = journal_tables("sqlite")
+_, PG_REJECTS = journal_tables("postgresql")
 
 JOBS = [
     {"job_id": 1, "size": "10", "runs": "1"},
@@ -90,7 +95,9 @@ def test_a_transform_reject_journals_its_key_into_sqlite(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     conn = sqlite3.connect(tmp_path / "app.db")
     try:
-        journaled = conn.execute("SELECT kind, key_text, key_json FROM ferry_rejects").fetchall()
+        journaled = conn.execute(
+            f"SELECT kind, key_text, key_json FROM {SQLITE_REJECTS}"
+        ).fetchall()
     finally:
         conn.close()
     assert journaled == [("transform", "job_id=3", '{"id": 3}')]
@@ -105,6 +112,6 @@ def test_postgres_journal_and_events_name_the_rows_key(tmp_path: Path, pg_url: s
     assert [(e.message, e.table, e.key) for e in events if isinstance(e, Warning)] == [
         (WARNING, "jobs", "id=2")
     ]
-    assert pg_rows(pg_url, "SELECT kind, key_text, key_json FROM ferry_rejects") == [
+    assert pg_rows(pg_url, f"SELECT kind, key_text, key_json FROM {PG_REJECTS}") == [
         ("transform", "job_id=3", '{"id": 3}')
     ]

@@ -29,9 +29,13 @@ from ferry.cli_verify import EXIT_FAIL, register
 from ferry.demo import demo_source
 from ferry.errors import Cancelled, PlanError, TargetError
 from ferry.events import CancelToken, Event, StepFinished, StepStarted, TableProgress
+from ferry.journal import journal_tables
 from ferry.migrate import migrate
 from ferry.plan import Plan, load_plan
 from ferry.verify import VerifyResult, holds, verify
+
+#: Ferry's journal in this test's target (ferry.journal)
+REJECTS = journal_tables("sqlite")[1]
 
 ROWS: list[dict[str, Any]] = [
     {
@@ -463,7 +467,7 @@ async def test_rows_the_last_run_rejected_count_as_rejected(tmp_path: Path) -> N
     )
 
     # Without the journal's word, a missing row is a failure.
-    execute(db_of(plan), "DELETE FROM ferry_rejects")
+    execute(db_of(plan), f"DELETE FROM {REJECTS}")
     result = await verify(plan)
     assert result.verdict == "FAIL"
     assert only(result).missing == 1 and only(result).mismatched == 1

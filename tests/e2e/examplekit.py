@@ -36,12 +36,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from ferry.journal import journal_tables
 from ferry.plan import Plan, load_plan, save_plan
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 Driver = Literal["cli", "api"]
-#: Ferry's own bookkeeping tables: they grow with every run by design
-JOURNAL_TABLES = frozenset({"ferry_runs", "ferry_rejects"})
+#: Ferry's own bookkeeping tables: they grow with every run by design (in a SQLite file; a
+#: PostgreSQL target keeps them in the schema ``ferry``, which pg_tables does not list)
+JOURNAL_TABLES = frozenset(journal_tables("sqlite"))
 
 
 def generate(name: str, folder: Path, rows: int, *args: str) -> Path:

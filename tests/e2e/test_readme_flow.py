@@ -19,7 +19,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ferry.journal import journal_tables
 from ferry.plan import load_plan
+
+#: Ferry's journal in this test's target (ferry.journal)
+RUNS = journal_tables("sqlite")[0]
 
 
 def ferry_command() -> list[str]:
@@ -145,11 +149,11 @@ def test_quick_start_on_a_folder_of_json_files(tmp_path: Path) -> None:
         ("retries", "3", "integer"),
         ("theme", "dark", "string"),
     ]
-    assert rows(db, "SELECT count(*) FROM ferry_runs") == [(1,)]
+    assert rows(db, f"SELECT count(*) FROM {RUNS}") == [(1,)]
 
     again = ferry(tmp_path, "migrate", "ferry.toml")
 
     assert again.returncode == 0, again.stderr
     assert re.search(r"Migrated into .*ferry\.db in [\d.]+ s: 0 rows changed", again.stdout)
     assert rows(db, "SELECT count(*) FROM users") == [(3,)]
-    assert rows(db, "SELECT count(*) FROM ferry_runs") == [(2,)]
+    assert rows(db, f"SELECT count(*) FROM {RUNS}") == [(2,)]

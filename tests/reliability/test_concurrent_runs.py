@@ -27,7 +27,12 @@ from faultkit import (
     sqlite_query,
 )
 
+from ferry.journal import journal_tables
 from ferry.runlock import FERRY_NAMESPACE
+
+#: Ferry's journal on each kind of target (ferry.journal)
+SQLITE_RUNS, _ = journal_tables("sqlite")
+PG_RUNS, _ = journal_tables("postgresql")
 
 PLAN = """name = "two-runs"
 
@@ -121,7 +126,7 @@ def test_a_second_run_on_a_postgres_target_stops_at_once_naming_the_first(
     )
     assert not (tmp_path / "ferry-backups").exists()  # the second took no backup either
     assert first.wait() == 0, first.stderr
-    assert pg_query(pg_url, "SELECT count(*), status FROM ferry_runs GROUP BY status") == [
+    assert pg_query(pg_url, f"SELECT count(*), status FROM {PG_RUNS} GROUP BY status") == [
         (1, "completed")
     ]
     assert pg_query(pg_url, "SELECT count(*) FROM jobs") == [(50,)]
@@ -143,7 +148,7 @@ def test_with_wait_the_second_run_says_whom_it_waits_for_and_runs_after_it(
     waiting = next(line for line in second.stderr.splitlines() if line.startswith("waiting:"))
     assert waiting.startswith(f"waiting: another Ferry run (pid {first.proc.pid}, host ")
     assert waiting.endswith("; waiting for it to finish (Ctrl-C stops waiting)")
-    assert pg_query(pg_url, "SELECT count(*), status FROM ferry_runs GROUP BY status") == [
+    assert pg_query(pg_url, f"SELECT count(*), status FROM {PG_RUNS} GROUP BY status") == [
         (2, "completed")
     ]
 
@@ -169,7 +174,7 @@ def test_a_second_run_on_a_sqlite_target_stops_at_once_naming_the_first(
     assert first.wait() == 0, first.stderr
     assert not lock_file.exists()  # removed when the first run ended
     assert sqlite_query(tmp_path / "app.db", "SELECT count(*) FROM jobs") == [(50,)]
-    assert sqlite_query(tmp_path / "app.db", "SELECT count(*) FROM ferry_runs") == [(1,)]
+    assert sqlite_query(tmp_path / "app.db", f"SELECT count(*) FROM {SQLITE_RUNS}") == [(1,)]
 
 
 def test_a_rollback_while_a_run_writes_stops_at_once_and_restores_nothing(

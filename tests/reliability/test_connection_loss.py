@@ -29,6 +29,10 @@ from faultkit import (
 from test_kill import pg_digests
 
 from conftest import BIG_PLAN, expected_digests
+from ferry.journal import journal_tables
+
+#: Ferry's journal in this test's target (ferry.journal)
+RUNS = journal_tables("postgresql")[0]
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +77,7 @@ def test_a_session_cut_during_verify_is_a_clear_error_and_a_rerun_passes(
 ) -> None:
     plan = plan_for(tmp_path, big_sources, pg_url)
     assert ferry_run("migrate", plan, "--no-backup", "-q", cwd=tmp_path).returncode == 0
-    runs = pg_query(pg_url, "SELECT run_id FROM ferry_runs")
+    runs = pg_query(pg_url, f"SELECT run_id FROM {RUNS}")
     proc = FerryProcess(["verify", str(plan)], cwd=tmp_path)
 
     # The verify streams each target table through a server-side cursor (DECLARE ... SELECT,
@@ -85,7 +89,7 @@ def test_a_session_cut_during_verify_is_a_clear_error_and_a_rerun_passes(
     line = assert_one_line_error(proc.stderr, code, 5)
     assert "the connection was lost while" in line
     assert pg_digests(pg_url) == expected_digests()
-    assert pg_query(pg_url, "SELECT run_id FROM ferry_runs") == runs
+    assert pg_query(pg_url, f"SELECT run_id FROM {RUNS}") == runs
     again = ferry_run("verify", plan, cwd=tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "PASS" in again.stdout

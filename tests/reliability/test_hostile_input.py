@@ -218,11 +218,12 @@ def test_keys_from_data_become_pg_columns_never_sql(tmp_path: Path, pg_url: str)
     assert pg_query(pg_url, "SELECT v FROM keep") == [("precious",)]
 
 
-def test_names_longer_than_pg_allows_are_refused_not_truncated_into_a_collision(
+def test_names_longer_than_pg_allows_are_shortened_not_truncated_into_a_collision(
     tmp_path: Path, pg_url: str
 ) -> None:
     """PostgreSQL cuts identifiers at 63 bytes: two keys sharing their first 63 bytes would
-    silently become one column. Ferry refuses the name instead (exit 3), naming it."""
+    silently become one column. Ferry shortens each to its first bytes and a hash of the
+    whole name, so they stay two columns."""
     long_a, long_b = "k" * 70 + "A", "k" * 70 + "B"
     import json
 
@@ -230,9 +231,10 @@ def test_names_longer_than_pg_allows_are_refused_not_truncated_into_a_collision(
 
     result = CliRunner().invoke(cli, ["migrate", str(plan), "--no-backup", "-q"])
 
-    line = assert_one_line_error(result.stderr, result.exit_code, 3)
-    assert "longer than PostgreSQL's 63 bytes" in line
-    assert pg_query(pg_url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == [(0,)]
+    assert result.exit_code == 0, result.output
+    short_a = "k" * 54 + "_1e065ee1"
+    short_b = "k" * 54 + "_d15a434c"
+    assert pg_query(pg_url, f"SELECT {short_a}, {short_b} FROM t") == [(1, 2)]
 
 
 def test_a_300_character_name_is_a_plain_column_in_sqlite(tmp_path: Path) -> None:

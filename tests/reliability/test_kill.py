@@ -34,8 +34,13 @@ from faultkit import (
 )
 
 from conftest import BIG_PLAN, DIGESTS, expected_digests, old_items
+from ferry.journal import journal_tables
 from ferry.migrate import migrate
 from ferry.plan import load_plan
+
+#: Ferry's journal on each kind of target (ferry.journal)
+SQLITE_RUNS, SQLITE_REJECTS = journal_tables("sqlite")
+PG_RUNS, _ = journal_tables("postgresql")
 
 pytestmark = pytest.mark.slow
 
@@ -142,11 +147,14 @@ def sqlite_state(db: Path, before: dict[str, tuple[object, ...]]) -> str:
     tables, digests = sqlite_tables(db), sqlite_digests(db)
     if tables == {"items"} and digests == before:
         return "untouched"
+    journal = {SQLITE_RUNS, SQLITE_REJECTS}
     runs = (
-        sqlite_query(db, "SELECT count(*) FROM ferry_runs")[0][0] if "ferry_runs" in tables else 0
+        sqlite_query(db, f"SELECT count(*) FROM {SQLITE_RUNS}")[0][0]
+        if SQLITE_RUNS in tables
+        else 0
     )
     expected = expected_digests()
-    if tables == {"items", "jobs", "ferry_runs", "ferry_rejects"} and digests == expected:
+    if tables == {"items", "jobs"} | journal and digests == expected:
         assert runs == 1
         return "complete"
     raise AssertionError(f"partial target: tables {sorted(tables)}, digests {digests}, runs {runs}")
@@ -183,7 +191,7 @@ def test_sigkill_leaves_a_sqlite_target_untouched_or_complete(
     rerun(plan)
     assert sqlite_digests(db) == expected_digests()
     runs = 1 if state == "untouched" else 2
-    assert sqlite_query(db, "SELECT count(*) FROM ferry_runs") == [(runs,)]
+    assert sqlite_query(db, f"SELECT count(*) FROM {SQLITE_RUNS}") == [(runs,)]
 
 
 def test_sigkill_at_the_first_write_to_the_target_file(big_sources: Path, tmp_path: Path) -> None:
@@ -315,8 +323,10 @@ def pg_state(url: str, before: dict[str, tuple[object, ...]]) -> str:
     tables, digests = pg_tables(url), pg_digests(url)
     if tables == {"items"} and digests == before:
         return "untouched"
-    runs = pg_query(url, "SELECT count(*) FROM ferry_runs")[0][0] if "ferry_runs" in tables else 0
-    if tables == {"items", "jobs", "ferry_runs", "ferry_rejects"} and digests == expected_digests():
+    # Ferry's journal is in its own schema: the app's tables are all the public schema holds.
+    journaled = pg_query(url, f"SELECT to_regclass('{PG_RUNS}') IS NOT NULL")[0][0]
+    runs = pg_query(url, f"SELECT count(*) FROM {PG_RUNS}")[0][0] if journaled else 0
+    if tables == {"items", "jobs"} and digests == expected_digests():
         assert runs == 1
         return "complete"
     raise AssertionError(f"partial target: tables {sorted(tables)}, digests {digests}, runs {runs}")
@@ -359,7 +369,7 @@ def test_sigkill_leaves_a_pg_target_untouched_or_complete(
     rerun(plan)
     assert pg_digests(pg_url) == expected_digests()
     runs = 1 if state == "untouched" else 2
-    assert pg_query(pg_url, "SELECT count(*) FROM ferry_runs") == [(runs,)]
+    assert pg_query(pg_url, f"SELECT count(*) FROM {PG_RUNS}") == [(runs,)]
 
 
 def wait_for_state(state: Callable[[], str]) -> str:

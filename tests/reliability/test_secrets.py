@@ -25,8 +25,12 @@ import pytest
 from faultkit import FerryProcess, ferry_run, pg_exec, pg_query
 
 from ferry.errors import FerryError
+from ferry.journal import journal_tables
 from ferry.migrate import migrate
 from ferry.plan import load_plan
+
+#: Ferry's journal in this test's target (ferry.journal)
+RUNS, REJECTS = journal_tables("postgresql")
 
 pytestmark = pytest.mark.slow
 
@@ -145,10 +149,8 @@ def test_the_password_appears_in_no_artefact_of_a_run(
     assert watch.found == []
     assert [o for o in outputs if password in o] == []
     assert files_holding(tmp_path, password) == []
-    journal = pg_query(url, "SELECT * FROM ferry_runs") + pg_query(
-        url, "SELECT * FROM ferry_rejects"
-    )
-    assert pg_query(url, "SELECT count(*) FROM ferry_rejects")[0][0] >= 1
+    journal = pg_query(url, f"SELECT * FROM {RUNS}") + pg_query(url, f"SELECT * FROM {REJECTS}")
+    assert pg_query(url, f"SELECT count(*) FROM {REJECTS}")[0][0] >= 1
     assert password not in repr(journal)
     # Everything was really written where it was searched.
     assert list((tmp_path / "ferry-backups").iterdir())

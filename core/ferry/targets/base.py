@@ -435,6 +435,12 @@ class Target(ABC):
         changed row is a conflict (kept; ``error`` stops the run).
         """
         table = quote(stage.table.name)
+        if not stage.key:  # appended rows (mode append/replace): every one is an insert
+            total = await self.scalar(
+                f"SELECT COUNT(*) FROM {self.stage_ref(stage)}",
+                f"counting staged rows of {stage.table.name}",
+            )
+            return MergeCounts(inserted=int(total or 0))
         first_key = f"t.{quote(stage.key[0])}"
         diff = self._diff(stage)
         newer = self._newer_sql(stage, newer_by) if rule == "newer" else "(1 = 0)"
@@ -540,7 +546,7 @@ class Target(ABC):
         cols = ", ".join(quote(c) for c in stage.columns)
         picked = f" AND s._ferry_seq BETWEEN {int(seqs[0])} AND {int(seqs[1])}" if seqs else ""
         statements = []
-        if rule in ("update", "newer"):
+        if rule in ("update", "newer") and stage.key:
             sets = ", ".join(
                 f"{quote(c)} = s.{quote(c)}" for c in stage.columns if c not in stage.key
             )
@@ -556,12 +562,17 @@ class Target(ABC):
                     )
                 )
         select_cols = ", ".join(f"s.{quote(c)}" for c in stage.columns)
+        # Without a key (mode append/replace) every staged row is new.
+        missing = (
+            f" AND NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {self._join(stage)})"
+            if stage.key
+            else ""
+        )
         statements.append(
             (
                 "inserted",
                 f"INSERT INTO {table} ({cols}) SELECT {select_cols} FROM {ref} AS s "
-                f"WHERE s._ferry_same IS NULL AND "
-                f"NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {self._join(stage)}){picked}",
+                f"WHERE s._ferry_same IS NULL{missing}{picked}",
             )
         )
         return statements
