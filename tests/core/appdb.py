@@ -313,7 +313,7 @@ def catalog(where: str | Path) -> dict[str, dict[str, Any]]:
             insp = inspect(conn)
             sqlite = conn.dialect.name == "sqlite"
             for table in insp.get_table_names():
-                if table.startswith(("ferry", "sqlite_")):
+                if table.startswith(("ferry", "_ferry", "sqlite_")):
                     continue
                 pk = tuple(insp.get_pk_constraint(table)["constrained_columns"])
                 columns = {}

@@ -334,7 +334,7 @@ def test_rows_that_break_a_foreign_key_in_a_cycle_leave_a_sqlite_target_untouche
     result = ferry("migrate", plan)
     assert result.exit_code == 5, result.output
     assert "rows reference rows missing from their parent table" in result.output
-    assert "rowid 30 -> app_team" in result.output.replace("\n", " ").replace("  ", " ")
+    assert "rowid 30 -> team" in result.output.replace("\n", " ").replace("  ", " ")
     assert not target.exists()
 
 

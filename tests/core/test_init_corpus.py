@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from ferry.cli import cli
 from ferry.plan import load_plan
 from ferry.questions import answer_and_save, open_questions
+from ferry.schema import FERRY_TABLES
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 FOLDERS = [
@@ -49,8 +50,9 @@ def contents(database: Path) -> dict[str, list[tuple[object, ...]]]:
             row[0]
             for row in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' "
-                "AND name NOT LIKE 'ferry_%' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                "AND name NOT LIKE 'sqlite_%' ORDER BY name"
             )
+            if row[0] not in FERRY_TABLES
         ]
         found = {
             name: sorted(conn.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
