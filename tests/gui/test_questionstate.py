@@ -41,3 +41,13 @@ def test_an_answered_question_is_ticked_and_blocks_nothing(tmp_path: Path) -> No
     assert preselected(asked) == "update"
     assert (blocked_reason(plan), tab_title(plan)) == ("", "&Questions (0)")
     assert blocked_reason(None) == ""
+
+
+def test_the_demo_walks_draft_asks_whether_newer_target_rows_are_kept(tmp_path: Path) -> None:
+    from ferry_gui.walk import draft_question_plan
+
+    plan = load_plan(draft_question_plan(tmp_path / "questions"))
+    assert [(q.id, q.answer) for q in plan.questions] == [("orders.conflict", "")]
+    assert plan.questions[0].evidence[1] == (
+        "by updated_at: 2 target rows newer than the source, 1 older, 0 the same"
+    )
