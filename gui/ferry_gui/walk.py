@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import QWidget
+
+from ferry import save_plan
+from ferry.cli import rebase_paths
+from ferry.draftdoc import draft_comments
+from ferry.scan import scan_folder
 
 from .pages.preview import INSERTS_TAB
 from .wizard import FerryWizard, PageId
@@ -23,6 +30,7 @@ SHOTS = [
     "09-column-editor",
     "10-source-rows",
     "11-inserts",
+    "12-questions",
 ]
 
 
@@ -63,6 +71,11 @@ async def walk_demo(wizard: FerryWizard, folder: Path, shots: Path | None) -> li
     def complete(page_id: PageId) -> Callable[[], bool]:
         return lambda: wizard.currentId() == page_id and wizard.page(page_id).isComplete()
 
+    # A draft with an open question first: the Start page's Questions tab.
+    question_plan = await asyncio.to_thread(draft_question_plan, folder / "questions")
+    if not wizard.start_page.open_plan(question_plan):
+        raise WalkError("the draft with a question could not be opened")
+    await shoot(SHOTS.index("12-questions"))
     if not wizard.start_page.open_demo(folder):
         raise WalkError("the demo could not be opened")
     describing = wizard.start_page.describing
@@ -109,3 +122,36 @@ async def show_columns(wizard: FerryWizard, shoot: Callable[..., Any]) -> None:
     page.tabs.setCurrentIndex(INSERTS_TAB)
     await shoot(SHOTS.index("11-inserts"))
     page.tabs.setCurrentIndex(0)
+
+
+def draft_question_plan(folder: Path) -> Path:
+    """Write a small export and an app database that already holds some of its rows (one
+    edited after the export) into ``folder``, and draft a plan as ``ferry init --target``
+    does: it asks whether the target's newer rows are kept."""
+    export = folder / "export"
+    export.mkdir(parents=True, exist_ok=True)
+    orders = [
+        {"id": i, "item": item, "updated_at": "2024-03-01T10:00:00Z"}
+        for i, item in enumerate(["disc", "case", "label", "sleeve"], start=1)
+    ]
+    (export / "orders.json").write_text(json.dumps(orders), encoding="utf-8")
+    database = folder / "app.db"
+    database.unlink(missing_ok=True)
+    with sqlite3.connect(database) as conn:
+        conn.execute(
+            "CREATE TABLE orders (id INTEGER PRIMARY KEY, item TEXT NOT NULL, updated_at TIMESTAMP)"
+        )
+        conn.executemany(
+            "INSERT INTO orders VALUES (?, ?, ?)",
+            [
+                (1, "disc (edited)", "2024-03-05 08:00:00"),
+                (2, "case (edited)", "2024-03-04 08:00:00"),
+                (3, "label (old)", "2024-02-01 08:00:00"),
+            ],
+        )
+    conn.close()
+    result = scan_folder(export, "sqlite:///app.db", None, plan_dir=folder)
+    rebase_paths(result.plan, folder)
+    plan = folder / "ferry.toml"
+    save_plan(result.plan, plan, draft_comments(result, export))
+    return plan

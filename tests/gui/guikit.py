@@ -70,3 +70,37 @@ def walk_demo_pages(wizard: Any, qtbot: Any, folder: Path, visit: Callable[[Any]
     wizard.next()
     qtbot.waitUntil(settled(PageId.FINISH), timeout=wait)
     visit(wizard.finish_page)
+
+
+def question_plan(tmp_path: Path) -> Path:
+    """``ferry init --target`` on a folder whose target already holds newer rows: a draft
+    plan ``tmp_path/ferry.toml`` with one open question, ``orders.conflict``."""
+    import sqlite3
+    from concurrent.futures import ThreadPoolExecutor
+
+    from click.testing import CliRunner
+
+    from ferry.cli import cli
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    at = "2024-03-01T10:00:00Z"
+    rows = [{"id": i, "item": f"item {i}", "updated_at": at} for i in (1, 2, 3)]
+    (folder / "orders.json").write_text(json.dumps(rows), encoding="utf-8")
+    conn = sqlite3.connect(tmp_path / "app.db")
+    conn.execute(
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, item TEXT NOT NULL, updated_at TIMESTAMP)"
+    )
+    conn.executemany(
+        "INSERT INTO orders VALUES (?, ?, ?)",
+        [(1, "item 1 (edited)", "2024-03-05 08:00:00"), (2, "item 2 (old)", "2024-02-01")],
+    )
+    conn.commit()
+    conn.close()
+    plan = tmp_path / "ferry.toml"
+    args = ["init", str(folder), "--target", "sqlite:///app.db", "-o", str(plan)]
+    # In a thread of its own: the tests' qasync loop counts as running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        result = pool.submit(CliRunner().invoke, cli, args).result()
+    assert result.exit_code == 0, result.output
+    return plan

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex
@@ -29,6 +30,7 @@ from ferry.migrate import migrate
 from ferry.results import RunResult
 
 from ..models import MAPPING_CHOICES, CountsModel, DiffModel, MappingModel, RowsModel
+from ..questionstate import answer_effects
 from .base import FerryPage, table_view, wrapped_label
 from .columns import ColumnsDialog
 from .merges import MergesTab
@@ -73,6 +75,9 @@ class PreviewPage(FerryPage):
         self.summary = wrapped_label()
         self.stale = wrapped_label()
         self.stale.hide()
+        #: what each answered question of the plan set, with its tables' counts
+        self.answers = wrapped_label()
+        self.answers.hide()
         self.mapping = MappingModel()
         self.mapping_view = QTableView()
         self.mapping_view.setModel(self.mapping)
@@ -171,6 +176,7 @@ class PreviewPage(FerryPage):
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.stale)
+        layout.addWidget(self.answers)
         layout.addWidget(self.tabs, 1)
         layout.addLayout(buttons)
         self.again.clicked.connect(self.start_preview)
@@ -306,6 +312,10 @@ class PreviewPage(FerryPage):
         self.set_inserts(result)
         self.tabs.setTabText(REJECTED_TAB, f"&Rejected ({len(result.rejects)})")
         self.tabs.setTabText(DDL_TAB, f"&DDL ({len(result.ddl)})")
+        plan = self.ferry().plan
+        effects = answer_effects(plan, result) if plan is not None else []
+        self.answers.setText("<br>".join(escape(line) for line in effects))
+        self.answers.setVisible(bool(effects))
         self.merges.set_merges(result.merges)
         self.tabs.setTabVisible(MERGES_TAB, bool(result.merges))
 

@@ -6,6 +6,7 @@ import asyncio
 import shutil
 import threading
 from collections.abc import Sequence
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +35,14 @@ from ferry.scan import ScanResult, describe_found, scan_folder
 
 from ..models import RowsModel
 from ..planlines import PlanProblem, plan_problems
+from ..questionstate import blocked_reason, tab_title
 from ..sourceinfo import SourceSummary, summarise_sources
 from .base import FerryPage, human_size, table_view, wrapped_label
+from .questions import QuestionsTab
 
 MAX_RECENT = 8
+#: the tab of the plan's questions (hidden for plans that ask nothing)
+QUESTIONS_TAB = 3
 
 
 def default_demo_folder() -> Path:
@@ -82,6 +87,13 @@ class StartPage(FerryPage):
         self.plan_tabs.addTab(self.sources_view, "Sour&ces")
         self.plan_tabs.addTab(self.plan_view, "Plan f&ile")
         self.plan_tabs.addTab(self.notes_view, "No&tes")
+        # The draft's open questions: the wizard goes past Start once each is answered.
+        self.questions = QuestionsTab()
+        self.questions.saved.connect(self._answered)
+        self.plan_tabs.addTab(self.questions, "&Questions (0)")
+        self.plan_tabs.setTabVisible(QUESTIONS_TAB, False)
+        self.blocked = wrapped_label()
+        self.blocked.hide()
         #: the problems of the plan file that failed to open, each at its line
         self.plan_problems: list[PlanProblem] = []
 
@@ -105,6 +117,7 @@ class StartPage(FerryPage):
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addLayout(buttons)
+        layout.addWidget(self.blocked)
         layout.addWidget(self.plan_tabs, 1)
         layout.addWidget(self.status)
 
@@ -124,6 +137,8 @@ class StartPage(FerryPage):
             self.cancel_button,
             self.plan_tabs,
             self.sources_view,
+            self.questions.checklist,
+            self.questions.save_button,
         )
         #: the worker describing the opened plan's sources (tests wait for it)
         self.describing: asyncio.Future[list[SourceSummary]] | None = None
@@ -137,7 +152,16 @@ class StartPage(FerryPage):
             self.plan_edit.setText(self.recent.item(0).text())
 
     def isComplete(self) -> bool:
-        return self.ferry().plan is not None and not self.runner.busy
+        plan = self.ferry().plan
+        return plan is not None and not self.runner.busy and not blocked_reason(plan)
+
+    def validatePage(self) -> bool:
+        """Not past Start while a question is open (the engine would refuse the preview)."""
+        reason = blocked_reason(self.ferry().plan)
+        if reason:
+            self.plan_tabs.setCurrentIndex(QUESTIONS_TAB)
+            self.status.setText(f"Not yet: {reason}")
+        return not reason
 
     # -- actions ----------------------------------------------------------------------------
     def _browse(self) -> None:
@@ -194,6 +218,34 @@ class StartPage(FerryPage):
         rows = [[t.name, t.source, note] for t in plan.tables for note in t.notes]
         self.notes.set_rows(rows)
         self.plan_tabs.setTabText(2, f"No&tes ({len(rows)})")
+        self.show_questions(plan, path)
+
+    def show_questions(self, plan: Plan, path: Path) -> None:
+        """The plan's questions as a checklist; while any is open, say why Next waits."""
+        self.questions.set_plan(plan, path)
+        self.plan_tabs.setTabVisible(QUESTIONS_TAB, bool(plan.questions))
+        if self._show_blocked(plan):
+            self.plan_tabs.setCurrentIndex(QUESTIONS_TAB)
+
+    def _answered(self, plan: Plan) -> None:
+        """An answer was saved into the plan file: the wizard works on the saved plan."""
+        wizard = self.ferry()
+        path = wizard.plan_path
+        assert path is not None
+        wizard.set_plan(plan, path)  # also forgets an earlier preview
+        self.plan_view.setPlainText(path.read_text(encoding="utf-8-sig"))
+        self._show_blocked(plan)
+        self.completeChanged.emit()
+
+    def _show_blocked(self, plan: Plan) -> bool:
+        """Title the Questions tab; say above the tabs why Next waits. True while it waits."""
+        self.plan_tabs.setTabText(QUESTIONS_TAB, tab_title(plan))
+        reason = blocked_reason(plan)
+        self.blocked.setText(
+            f"<span style='color:#c0392b'><b>Next waits:</b> {escape(reason)}</span>"
+        )
+        self.blocked.setVisible(bool(reason))
+        return bool(reason)
 
     def show_problems(self, path: Path) -> bool:
         """Show a plan file that failed to open with its problems marked at their lines;
@@ -215,6 +267,8 @@ class StartPage(FerryPage):
         self.plan_view.setExtraSelections(marks)
         self.notes.set_rows([])
         self.plan_tabs.setTabText(2, "No&tes")
+        self.plan_tabs.setTabVisible(QUESTIONS_TAB, False)
+        self.blocked.hide()
         self.sources.set_rows([])
         self.plan_tabs.setCurrentWidget(self.plan_view)
         lines = "; ".join(f"line {p.line}: {p.message}" for p in self.plan_problems)
