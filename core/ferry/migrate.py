@@ -860,7 +860,9 @@ class _Run:
                 route, route.result.rows_read, [], [], 0, encoded, seconds, native_rows=mapped
             )
             if mapped < count:
-                flagged = await self._flagged_work(route, target, reader, source, after, last)
+                flagged = await self._rowid_work(
+                    route, target, reader, source, after, last, flagged=True
+                )
                 flagged.rows_read = route.result.rows_read
                 yield flagged
             after = last
@@ -899,7 +901,7 @@ class _Run:
                     # Text that is not UTF-8, which SQLite would copy as it is: Python maps
                     # the chunk (the plan's invalid_text decides).
                     await _idle(ahead)
-                    work = await self._chunk_work(route, target, reader, source, after, last)
+                    work = await self._rowid_work(route, target, reader, source, after, last)
                     await self._write(target, work)
                 elif count:
                     insert = NativeInsert(reader.path, sql, (after, last))
@@ -913,8 +915,8 @@ class _Run:
                     route.busy += time.perf_counter() - began
                     if (loaded or 0) < count:
                         await _idle(ahead)
-                        flagged = await self._flagged_work(
-                            route, target, reader, source, after, last
+                        flagged = await self._rowid_work(
+                            route, target, reader, source, after, last, flagged=True
                         )
                         flagged.rows_read = route.result.rows_read
                         await self._write(target, flagged)
@@ -924,7 +926,7 @@ class _Run:
         finally:
             await _idle(ahead)  # the reader's thread is done before the reader is reused
 
-    async def _chunk_work(
+    async def _rowid_work(
         self,
         route: _Route,
         target: Target,
@@ -932,38 +934,22 @@ class _Run:
         source: SourceTable,
         after: int,
         last: int,
+        *,
+        flagged: bool = False,
     ) -> _Work:
-        """Every row of rowids ``(after, last]``, mapped by Python."""
+        """The rows of rowids ``(after, last]`` mapped by Python: every row (counted as read
+        here), or with ``flagged`` only those SQLite left to Python (read with its chunk)."""
         native = route.native
         assert native is not None
-        found = await asyncio.to_thread(
-            reader.rows_where,
-            source,
-            rows_sql(native.origin, native.source_columns),
-            (after, last),
-            native.source_columns,
-        )
-        work = await asyncio.to_thread(_map_rows, route, target, found)
-        route.result.rows_read += len(found)
-        work.rows_read = route.result.rows_read
-        return work
-
-    async def _flagged_work(
-        self,
-        route: _Route,
-        target: Target,
-        reader: SqliteSource,
-        source: SourceTable,
-        after: int,
-        last: int,
-    ) -> _Work:
-        """The rows of rowids ``(after, last]`` SQLite left to Python, mapped as usual."""
-        native = route.native
-        assert native is not None
+        sql = native.flagged_sql() if flagged else rows_sql(native.origin, native.source_columns)
         rows = await asyncio.to_thread(
-            reader.rows_where, source, native.flagged_sql(), (after, last), native.source_columns
+            reader.rows_where, source, sql, (after, last), native.source_columns
         )
-        return await asyncio.to_thread(_map_rows, route, target, rows)
+        work = await asyncio.to_thread(_map_rows, route, target, rows)
+        if not flagged:
+            route.result.rows_read += len(rows)
+            work.rows_read = route.result.rows_read
+        return work
 
     def _progress(self, route: _Route, rows_read: int) -> None:
         elapsed = max(time.perf_counter() - route.started, 1e-6)
