@@ -239,6 +239,20 @@ def _waiting(holder: Holder, target: str) -> str:
 
 
 @contextlib.contextmanager
+def _counted(name: str) -> Iterator[None]:
+    """Count one more hold of the lock ``name`` by this process for the block (a nested hold
+    only counts); the last one out forgets it."""
+    _HELD[name] = _HELD.get(name, 0) + 1
+    try:
+        yield
+    finally:
+        if _HELD.get(name, 0) > 1:
+            _HELD[name] -= 1
+        else:
+            _HELD.pop(name, None)
+
+
+@contextlib.contextmanager
 def hold_target(
     spec: TargetSpec,
     base_dir: Path,
@@ -250,11 +264,8 @@ def hold_target(
     raise :class:`TargetBusyError`, or with ``wait`` tell ``notify`` and try until it frees."""
     lock = _lock_for(spec, base_dir)
     if _HELD.get(lock.name):
-        _HELD[lock.name] += 1
-        try:
+        with _counted(lock.name):
             yield
-        finally:
-            _HELD[lock.name] -= 1
         return
     told, tries, since = 0.0, 0, time.monotonic()
     try:
@@ -272,11 +283,8 @@ def hold_target(
                     )
                     told = max(waited, 1e-9)
             time.sleep(POLL_SECONDS)
-        _HELD[lock.name] = 1
-        try:
+        with _counted(lock.name):
             yield
-        finally:
-            _HELD.pop(lock.name, None)
     finally:
         lock.release()
 
@@ -294,11 +302,8 @@ async def hold_target_async(
     ``wait`` step and cancellable."""
     lock = await asyncio.to_thread(_lock_for, spec, base_dir)
     if _HELD.get(lock.name):
-        _HELD[lock.name] += 1
-        try:
+        with _counted(lock.name):
             yield
-        finally:
-            _HELD[lock.name] -= 1
         return
     told, tries = False, 0
     try:
@@ -313,10 +318,7 @@ async def hold_target_async(
             if cancel is not None:
                 cancel.raise_if_cancelled()
             await asyncio.sleep(POLL_SECONDS)
-        _HELD[lock.name] = 1
-        try:
+        with _counted(lock.name):
             yield
-        finally:
-            _HELD.pop(lock.name, None)
     finally:
         await asyncio.to_thread(lock.release)
