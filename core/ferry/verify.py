@@ -41,14 +41,14 @@ from .events import CancelToken, Emit, StepFinished, StepStarted, Warning, ignor
 from .integrity import find_orphans, holds, run_assertion
 from .journal import read_journal, read_rejects
 from .mapping import check_mapping, infer_table, open_plan_sources, with_key
-from .plan import Plan
+from .plan import Plan, TableSpec
 from .report import write_report
 from .schema import TableInfo
 from .sources import SourceReader, SourceTable
 from .sources.sqlite import SqliteSource
 from .sourcewatch import SourceWatch
 from .targets import Target, open_target
-from .transform import RowMapper, load_hook
+from .transform import RowHook, RowMapper, load_hook
 from .verifycompare import MAX_LISTED, TABLE_MISSING, compare, finish_table
 from .verifyfast import FastPath, fill_result
 from .verifyread import SideReader, SpecCheck
@@ -238,6 +238,20 @@ class _Verify:
         self.step_done("read", started)
 
     # -- checks ------------------------------------------------------------------------------
+    def _mapper(
+        self, spec: TableSpec, info: TableInfo, source: SourceTable, hook: RowHook | None
+    ) -> RowMapper:
+        """The mapper the run used for ``spec`` (same clock, zone and hook)."""
+        return RowMapper(
+            spec,
+            info,
+            source.columns,
+            self.result.started_at,
+            hook,
+            timezone=self.plan.options.zone,
+            declared_times=declared_times(source),
+        )
+
     def _make_checks(self, tables: dict[str, TableInfo]) -> list[SpecCheck]:
         checks = []
         names = [t.name for t in self.plan.tables]
@@ -252,15 +266,7 @@ class _Verify:
             self.result.tables.append(result)
             hook = load_hook(spec.hook, self.plan.base_dir) if spec.hook else None
             try:
-                mapper = RowMapper(
-                    with_key(spec, info, source),
-                    info,
-                    source.columns,
-                    self.result.started_at,
-                    hook,
-                    timezone=self.plan.options.zone,
-                    declared_times=declared_times(source),
-                )
+                mapper = self._mapper(with_key(spec, info, source), info, source, hook)
             except PlanError:
                 if exists:
                     raise
@@ -270,15 +276,8 @@ class _Verify:
                 continue
             if spec.mode != "merge" and not mapper.key:
                 # Appended rows have no key: each is compared as a whole (all its columns).
-                mapper = RowMapper(
-                    spec.model_copy(update={"key": list(mapper.columns)}),
-                    info,
-                    source.columns,
-                    self.result.started_at,
-                    hook,
-                    timezone=self.plan.options.zone,
-                    declared_times=declared_times(source),
-                )
+                keyed = spec.model_copy(update={"key": list(mapper.columns)})
+                mapper = self._mapper(keyed, info, source, hook)
             if exists:
                 check_mapping(spec, info, mapper)
             label = spec.name if names.count(spec.name) == 1 else f"{spec.name} ({spec.source})"
