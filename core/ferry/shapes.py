@@ -45,20 +45,17 @@ def _values(spec: SourceSpec, folder: Path, column: str) -> list[str]:
     return found
 
 
-def _rename(item: FoundSource, name: str) -> None:
+def _rename(item: FoundSource, wanted: str, taken: set[str]) -> None:
+    """Give ``item`` (and its table of the same name) the first name from ``wanted`` not
+    ``taken`` (the way ``ferry init`` names every source)."""
+    from .scan import _unique
+
     old = item.spec.name
+    name = _unique(wanted, taken)
     item.spec = item.spec.model_copy(update={"name": name})
     for table in item.tables:
         if table.name == old:
             table.name = name
-
-
-def _free(name: str, taken: set[str]) -> str:
-    candidate, number = name, 2
-    while candidate in taken:
-        candidate, number = f"{name}_{number}", number + 1
-    taken.add(candidate)
-    return candidate
 
 
 def _merged(
@@ -105,7 +102,7 @@ def _lists_with_maps(found: list[FoundSource], folder: Path, taken: set[str]) ->
             if not common or common * 2 < min(len(set(items)), len(keys)):
                 continue
             name = listed.spec.name
-            _rename(listed, _free(f"{name}_items", taken))
+            _rename(listed, f"{name}_items", taken)
             keyed.spec = keyed.spec.model_copy(update={"key_column": "value"})
             spec = SourceSpec(
                 name=name,
@@ -146,7 +143,7 @@ def _settings_over_env(found: list[FoundSource], folder: Path, taken: set[str]) 
             if not common:
                 continue
             name = settings.spec.name
-            _rename(settings, _free(f"{name}_json", taken))
+            _rename(settings, f"{name}_json", taken)
             spec = SourceSpec(
                 name=name,
                 kind="merge",
