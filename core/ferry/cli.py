@@ -707,20 +707,14 @@ def _require_answered(plan: Plan) -> None:
 
 def _answer_effects(plan: Plan, result: Any) -> list[dict[str, Any]]:
     """Per answered question: what it set, and the preview's counts of the tables it set."""
-    from .questions import changed_tables, effects
+    from .questions import answer_counts, effects
 
-    counts = {t.name: t.counts() for t in result.tables}
-    shown = ("inserted", "updated", "unchanged", "conflicts")
     return [
         {
             "question": asked.id,
             "answer": asked.answer,
             "sets": effects(plan, asked),
-            "tables": {
-                name: {k: counts[name][k] for k in shown}
-                for name in changed_tables(asked)
-                if name in counts
-            },
+            "tables": answer_counts(asked, result),
         }
         for asked in plan.questions
     ]

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import PlanError
 from .plan import Plan, QuestionSpec, load_plan, save_plan
+from .results import RunResult
 
 _SECTIONS = ("target", "options", "backup", "report")
 _LISTS = ("tables", "sources")
@@ -104,6 +105,21 @@ def changed_tables(asked: QuestionSpec) -> list[str]:
     choice = asked.answer or asked.default
     names = [p.split(".")[1] for p in asked.sets.get(choice, {}) if p.startswith("tables.")]
     return list(dict.fromkeys(names))
+
+
+#: the counts an answer is judged by (``ferry preview --json``'s ``answers``)
+EFFECT_COUNTS = ("inserted", "updated", "unchanged", "conflicts")
+
+
+def answer_counts(asked: QuestionSpec, result: RunResult) -> dict[str, dict[str, int]]:
+    """Per table the answer changes that the preview ``result`` counted: its
+    :data:`EFFECT_COUNTS` (``{"orders": {"inserted": 1, ...}}``)."""
+    counts = {t.name: t.counts() for t in result.tables}
+    return {
+        name: {k: counts[name][k] for k in EFFECT_COUNTS}
+        for name in changed_tables(asked)
+        if name in counts
+    }
 
 
 def apply_answers(plan: Plan, origin: str = "plan") -> None:

@@ -12,11 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ferry.plan import Plan, QuestionSpec
-from ferry.questions import changed_tables, effects, open_questions
+from ferry.questions import EFFECT_COUNTS as EFFECT_COUNTS  # the counts an answer is judged by
+from ferry.questions import answer_counts, effects, open_questions
 from ferry.results import RunResult
-
-#: the counts a question's answer is judged by (``ferry preview --json``'s ``answers``)
-EFFECT_COUNTS = ("inserted", "updated", "unchanged", "conflicts")
 
 
 @dataclass(frozen=True)
@@ -77,15 +75,13 @@ def tab_title(plan: Plan | None) -> str:
 def answer_effects(plan: Plan, result: RunResult) -> list[str]:
     """Per answered question, one line: what the answer set and the preview's counts of the
     tables it changed (``answer orders.conflict = newer: sets … (orders: 1 inserted, …)``)."""
-    counts = {t.name: t.counts() for t in result.tables}
     lines = []
     for asked in plan.questions:
         if asked.is_open:
             continue
         tables = "; ".join(
-            f"{name}: " + ", ".join(f"{counts[name][k]} {k}" for k in EFFECT_COUNTS)
-            for name in changed_tables(asked)
-            if name in counts
+            f"{name}: " + ", ".join(f"{n} {k}" for k, n in counts.items())
+            for name, counts in answer_counts(asked, result).items()
         )
         line = f"answer {asked.id} = {asked.answer}: sets {', '.join(effects(plan, asked))}"
         lines.append(line + (f" ({tables})" if tables else ""))
