@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, cast
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -126,6 +126,23 @@ def table_view(model: RowsModel, parent: QWidget | None = None) -> QTableView:
     header.setStretchLastSection(True)
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     model.modelReset.connect(view.resizeColumnsToContents)
+    return view
+
+
+def editable_table_view(model: QAbstractItemModel) -> QTableView:
+    """A table whose cells are edited in place (double-click, F2, or a click on the selected
+    cell); its columns keep the widths the operator drags them to."""
+    view = QTableView()
+    view.setModel(model)
+    view.setEditTriggers(
+        QAbstractItemView.EditTrigger.DoubleClicked
+        | QAbstractItemView.EditTrigger.EditKeyPressed
+        | QAbstractItemView.EditTrigger.SelectedClicked
+    )
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().setVisible(False)
+    view.setTabKeyNavigation(False)  # Tab leaves the table instead of walking its cells
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     return view
 
 

@@ -8,12 +8,10 @@ import threading
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QHBoxLayout,
     QHeaderView,
     QPushButton,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -24,7 +22,7 @@ from ferry import Plan
 from ..columnmap import DEFAULT, SOURCE, TARGET, TRANSFORM, TYPE, TYPE_CHOICES, ColumnMappingModel
 from ..models import RowsModel
 from ..sourcepeek import PEEK_ROWS, SourcePeek, peek_source
-from .base import table_view, wrapped_label
+from .base import editable_table_view, table_view, wrapped_label
 
 
 class ColumnsDialog(QDialog):
@@ -45,19 +43,8 @@ class ColumnsDialog(QDialog):
         self.setWindowTitle(f"Columns of {spec.name}")
         self.resize(860, 520)
         self.model = ColumnMappingModel(plan, table, self)
-        self.view = QTableView()
-        self.view.setModel(self.model)
-        self.view.setEditTriggers(
-            QAbstractItemView.EditTrigger.DoubleClicked
-            | QAbstractItemView.EditTrigger.EditKeyPressed
-            | QAbstractItemView.EditTrigger.SelectedClicked
-        )
-        self.view.setAlternatingRowColors(True)
-        self.view.verticalHeader().setVisible(False)
-        self.view.setTabKeyNavigation(False)
-        header = self.view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(TRANSFORM, QHeaderView.ResizeMode.Stretch)
+        self.view = editable_table_view(self.model)
+        self.view.horizontalHeader().setSectionResizeMode(TRANSFORM, QHeaderView.ResizeMode.Stretch)
         self.model.modelReset.connect(self._fit_columns)
         self.type_delegate = ChoiceDelegate(TYPE_CHOICES, self.view)
         self.view.setItemDelegateForColumn(TYPE, self.type_delegate)

@@ -8,17 +8,14 @@ from typing import Any
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QStyledItemDelegate,
     QStyleOptionViewItem,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -31,7 +28,7 @@ from ferry.results import RunResult
 
 from ..models import MAPPING_CHOICES, CountsModel, DiffModel, MappingModel, RowsModel
 from ..questionstate import answer_effects
-from .base import FerryPage, table_view, wrapped_label
+from .base import FerryPage, editable_table_view, table_view, wrapped_label
 from .columns import ColumnsDialog
 from .merges import MergesTab
 
@@ -79,19 +76,8 @@ class PreviewPage(FerryPage):
         self.answers = wrapped_label()
         self.answers.hide()
         self.mapping = MappingModel()
-        self.mapping_view = QTableView()
-        self.mapping_view.setModel(self.mapping)
-        self.mapping_view.setEditTriggers(
-            QAbstractItemView.EditTrigger.DoubleClicked
-            | QAbstractItemView.EditTrigger.EditKeyPressed
-            | QAbstractItemView.EditTrigger.SelectedClicked
-        )
-        self.mapping_view.setAlternatingRowColors(True)
-        self.mapping_view.verticalHeader().setVisible(False)
-        self.mapping_view.setTabKeyNavigation(False)
-        mapping_header = self.mapping_view.horizontalHeader()
-        mapping_header.setStretchLastSection(True)
-        mapping_header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.mapping_view = editable_table_view(self.mapping)
+        self.mapping_view.horizontalHeader().setStretchLastSection(True)
         self.mapping.modelReset.connect(self.mapping_view.resizeColumnsToContents)
         self.delegates = {
             column: ChoiceDelegate(choices, self.mapping_view)
