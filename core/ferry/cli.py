@@ -251,7 +251,7 @@ def _in_existing_folder(
 
 
 @cli.command()
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", type=click.Path(path_type=Path))
 @click.option(
     "--target",
     "target_url",
@@ -290,7 +290,8 @@ def init(
     as_json: bool,
     interactive: bool,
 ) -> None:
-    """Scan FOLDER for legacy state and write a draft plan to review."""
+    """Scan FOLDER (or one file, such as an app's database) for legacy state and write a
+    draft plan to review."""
     from .draftdoc import draft_comments
     from .scan import describe_found, scan_folder
 

@@ -203,10 +203,12 @@ def find_sources(
     folder: Path,
     exclude: Collection[Path] = (),
     beside: dict[str, dict[str, Any]] | None = None,
+    only: Path | None = None,
 ) -> tuple[list[SourceSpec], list[tuple[Path, str]]]:
     """Source specs for every readable file under ``folder`` (paths relative to it), leaving
-    out the files in ``exclude`` (the plan's own SQLite target). ``beside`` receives, per
-    document path, the metadata scalars it holds beside its collections."""
+    out the files in ``exclude`` (the plan's own SQLite target); with ``only``, that file
+    alone. ``beside`` receives, per document path, the metadata scalars it holds beside its
+    collections."""
     specs: list[SourceSpec] = []
     skipped: list[tuple[Path, str]] = []
     names: set[str] = set()
@@ -217,6 +219,7 @@ def find_sources(
         if p.is_file()
         and not (set(p.relative_to(folder).parts[:-1]) & _SKIPPED_DIRS)
         and p.resolve() not in exclude
+        and (only is None or p.resolve() == only)
     )
     for path in files:
         rel = path.relative_to(folder).as_posix()
@@ -540,6 +543,9 @@ def scan_folder(
     checked between sources and between batches of each (:class:`~ferry.errors.Cancelled`).
     """
     folder = Path(folder).resolve()
+    only = None
+    if folder.is_file():  # one file (an app's database): that file alone, from its folder
+        only, folder = folder, folder.parent
     if not folder.is_dir():
         raise FerryError(
             f"{folder} is not a folder", hint="Give the folder holding the app's state."
@@ -553,7 +559,7 @@ def scan_folder(
         database = sqlite_path(target, target_base).resolve()
         exclude = {Path(f"{database}{suffix}") for suffix in ("", "-journal", "-wal", "-shm")}
     beside: dict[str, dict[str, Any]] = {}
-    specs, skipped = find_sources(folder, exclude, beside)
+    specs, skipped = find_sources(folder, exclude, beside, only)
     found: list[FoundSource] = []
     for spec in specs:
         reader = open_source(spec, folder)
