@@ -26,6 +26,7 @@ from .backup import (
     backup_root,
     file_sha256,
 )
+from .inputlimits import MAX_MANIFEST_BYTES, mib, read_up_to
 from .plan import Plan
 from .signing import SignatureCheck, check_signature
 
@@ -84,8 +85,11 @@ def read_manifest(folder: Path) -> dict[str, Any] | str:
             "is not a Ferry backup)"
         )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raw = read_up_to(path, MAX_MANIFEST_BYTES)
+        if raw is None:
+            return f"{MANIFEST_NAME} is larger than {mib(MAX_MANIFEST_BYTES)}, Ferry's limit"
+        data = json.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         return f"{MANIFEST_NAME} cannot be read: {exc}"
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         return f"{MANIFEST_NAME} is not a Ferry manifest (no list of items)"
