@@ -247,3 +247,33 @@ def test_a_changed_backup_manifest_is_named_by_the_report(tmp_path: Path) -> Non
         f"  the backup manifest {folder / 'manifest.json'} differs from the one the report "
         "names (SHA-256)" in result.stderr.splitlines()
     )
+
+
+def test_with_an_os_keyring_the_key_is_kept_there_and_no_file_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    # A real file-backed keyring inside the test's folder, chosen as a user would choose one.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / "config"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    monkeypatch.delenv("FERRY_CONFIG_DIR")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(PlaintextKeyring())
+    try:
+        made = backup(load(make_app(tmp_path / "app")))
+        stored = keyring.get_password("ferry", "signing-key")
+        verified = ferry("backup", "verify", made.path)
+    finally:
+        keyring.set_keyring(previous)
+
+    assert stored is not None
+    assert (
+        manifest(made.path)["signature"]["key_id"]
+        == (hashlib.sha256(bytes.fromhex(stored)).hexdigest()[:8])
+    )
+    assert not (tmp_path / "home" / "config" / "ferry" / "signing.key").exists()
+    assert verified.exit_code == 0, verified.stderr
