@@ -23,6 +23,17 @@ _PG_FIXTURES = {"pg_url", "pg_server_url"}
 _servers: list[pgcluster.PgServer] = []
 
 
+@pytest.fixture(autouse=True)
+def ferry_config_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """Each test's own Ferry config folder (``FERRY_CONFIG_DIR``): the signing key of backups
+    and reports is made there, never in the user's home or OS keyring."""
+    folder = str(tmp_path_factory.mktemp("ferry-config"))
+    monkeypatch.setenv("FERRY_CONFIG_DIR", folder)
+    return folder
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() == "true"
 

@@ -37,6 +37,7 @@ from .backupfaults import source_fault, sqlite_target_fault
 from .errors import Cancelled, FerryError
 from .events import CancelToken, Emit, StepFinished, StepStarted, ignore_events
 from .plan import Plan
+from .signing import sign
 from .sources import open_source
 from .sqlitecopy import sqlite_copy, sqlite_digest
 
@@ -277,6 +278,8 @@ async def create_backup(
                 "total_bytes": total,
                 "items": items,
             }
+            # signed with the user's key (kept out of the backup): see ferry.signing
+            manifest = await asyncio.to_thread(sign, manifest)
             await asyncio.to_thread(write_manifest, folder, manifest)
         except BaseException:
             for path in reversed(created):

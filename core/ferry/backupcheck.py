@@ -26,7 +26,9 @@ from .backup import (
     backup_root,
     file_sha256,
 )
+from .inputlimits import MAX_MANIFEST_BYTES, mib, read_up_to
 from .plan import Plan
+from .signing import SignatureCheck, check_signature
 
 _ID_RE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
 
@@ -41,6 +43,10 @@ class BackupCheck:
     #: files re-read and matched
     checked: int = 0
     total_bytes: int = 0
+    #: the manifest's signature (None when the manifest could not be read)
+    signature: SignatureCheck | None = None
+    #: accepted but worth saying (an unsigned backup accepted with ``trust_unsigned``)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -79,8 +85,11 @@ def read_manifest(folder: Path) -> dict[str, Any] | str:
             "is not a Ferry backup)"
         )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raw = read_up_to(path, MAX_MANIFEST_BYTES)
+        if raw is None:
+            return f"{MANIFEST_NAME} is larger than {mib(MAX_MANIFEST_BYTES)}, Ferry's limit"
+        data = json.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         return f"{MANIFEST_NAME} cannot be read: {exc}"
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         return f"{MANIFEST_NAME} is not a Ferry manifest (no list of items)"
@@ -175,11 +184,15 @@ def _foreign_target(target: Any, item: dict[str, Any]) -> str | None:
     return None
 
 
-def verify_backup(path: str | Path) -> BackupCheck:
+def verify_backup(path: str | Path, *, trust_unsigned: bool = False) -> BackupCheck:
     """Re-read every stored file and compare size and SHA-256 with the manifest.
 
-    Also refused: a folder without a manifest (incomplete), a manifest entry whose path is
-    absolute, climbs out with ``..`` or leaves through a symbolic link, a missing file.
+    Also refused: a folder without a manifest (incomplete), a manifest whose signature does
+    not verify under this user's keys (:mod:`ferry.signing`), a manifest entry whose path is
+    absolute, climbs out with ``..`` or leaves through a symbolic link, a missing file. An
+    unsigned manifest, or one signed with a key this user lacks, is refused too unless
+    ``trust_unsigned`` (then accepted with a warning); a signature that does not verify under
+    a key this user has is refused always.
     """
     folder = Path(os.path.abspath(path))
     check = BackupCheck(folder)
@@ -191,6 +204,14 @@ def verify_backup(path: str | Path) -> BackupCheck:
         check.problems.append(manifest)
         return check
     check.manifest = manifest
+    check.signature = check_signature(manifest)
+    problem = check.signature.problem(MANIFEST_NAME)
+    if problem and trust_unsigned and check.signature.state in ("unsigned", "unknown-key"):
+        check.warnings.append(
+            f"{check.signature.short(MANIFEST_NAME)} (accepted: --trust-unsigned)"
+        )
+    elif problem:
+        check.problems.append(problem)
     root = folder.resolve()
     for number, item in enumerate(manifest["items"]):
         if not isinstance(item, dict) or item.get("role") not in ("source", "target"):

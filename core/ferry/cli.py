@@ -807,10 +807,12 @@ def password_set(url: str) -> None:
 def _register_commands() -> None:
     # Commands living in their own modules (they use this module's helpers at run time).
     from .cli_backup import register as register_backup
+    from .cli_proof import register as register_proof
     from .cli_verify import register as register_verify
 
     register_backup(cli)
     register_verify(cli)
+    register_proof(cli)
 
 
 def main() -> None:

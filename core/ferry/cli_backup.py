@@ -19,7 +19,7 @@ from rich.table import Table
 
 from .backup import BackupError, create_backup
 from .backupcheck import list_backups, verify_backup
-from .events import Event, StepStarted
+from .events import Event, StepStarted, Warning
 from .rollback import outside_plan, rollback
 
 
@@ -40,6 +40,16 @@ class _BackupGroup(click.Group):
 def _progress(event: Event) -> None:
     if isinstance(event, StepStarted) and event.detail:
         _cli().err.print(f"[dim]- {escape(event.detail)}[/]", soft_wrap=True)
+    elif isinstance(event, Warning):
+        _cli().err.print(f"[yellow]warning:[/] {escape(event.message)}", soft_wrap=True)
+
+
+_TRUST_UNSIGNED = click.option(
+    "--trust-unsigned",
+    is_flag=True,
+    help="Accept a backup that is not signed (older Ferry) or is signed with a key this user "
+    "does not have; a signature that does not verify is refused all the same.",
+)
 
 
 def register(cli: click.Group) -> None:
@@ -91,15 +101,21 @@ def _describe_item(item: dict[str, Any]) -> str:
     metavar="PLAN",
     help="Also check that the backup is of this plan's target and sources.",
 )
-def backup_verify(backup_dir: str, plan_file: str | None) -> None:
-    """Re-read every file of a backup and compare it with the manifest (exit 8 if not intact)."""
-    check = verify_backup(backup_dir)
+@_TRUST_UNSIGNED
+def backup_verify(backup_dir: str, plan_file: str | None, trust_unsigned: bool) -> None:
+    """Re-read every file of a backup and compare it with the manifest and the manifest with
+    its signature (exit 8 if not intact)."""
+    check = verify_backup(backup_dir, trust_unsigned=trust_unsigned)
     if plan_file is not None and check.manifest is not None:
         check.problems += outside_plan(_cli()._load(plan_file), check.manifest)
+    for warning in check.warnings:
+        _cli().err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     if check.ok:
+        signed = check.signature is not None and check.signature.valid
         _cli().out.print(
             f"[green]intact:[/] backup {escape(check.id)}, {check.checked} files, "
             f"{_cli()._size(check.total_bytes)}; sizes and SHA-256 match the manifest"
+            + (f", signed by key {check.signature.key_id}" if signed and check.signature else "")
         )
         return
     _cli().err.print(f"[bold red]not intact:[/] {escape(str(check.path))}", soft_wrap=True)
@@ -143,7 +159,10 @@ def backups(plan_file: str) -> None:
 @click.option("--backup", "backup_id", metavar="ID", help="The backup to use (default: newest).")
 @click.option("--sources", is_flag=True, help="Also put the source files back.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def rollback_command(plan_file: str, backup_id: str | None, sources: bool, yes: bool) -> None:
+@_TRUST_UNSIGNED
+def rollback_command(
+    plan_file: str, backup_id: str | None, sources: bool, yes: bool, trust_unsigned: bool
+) -> None:
     """Bring the target (and with --sources the source files) back to a backup."""
     from .backupcheck import find_backup
 
@@ -163,7 +182,12 @@ def rollback_command(plan_file: str, backup_id: str | None, sources: bool, yes: 
         )
     result = _cli()._run(
         lambda cancel: rollback(
-            plan, backup_id=backup_id, restore_sources=sources, emit=_progress, cancel=cancel
+            plan,
+            backup_id=backup_id,
+            restore_sources=sources,
+            emit=_progress,
+            cancel=cancel,
+            trust_unsigned=trust_unsigned,
         )
     )
     _cli().out.print(

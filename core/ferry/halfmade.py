@@ -49,11 +49,12 @@ def clear_half_made(target: Path) -> str | None:
     note to show when something was removed, else None."""
     marker = marker_path(target)
     try:
-        record = json.loads(marker.read_text(encoding="utf-8"))
+        with marker.open("rb") as handle:  # a marker is a few bytes: never read more
+            record = json.loads(handle.read(64 * 1024).decode("utf-8"))
         pid, host = int(record["pid"]), str(record["host"])
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None  # not a marker Ferry wrote: leave everything as it is
     if host != socket.gethostname() or _alive(pid):
         return None  # a run still making it, or another machine's: not ours to judge

@@ -30,6 +30,7 @@ from pydantic import (
 
 from .epochs import IntegerReading
 from .errors import PlanError
+from .inputlimits import MAX_PLAN_BYTES, mib, read_up_to
 from .textbytes import InvalidText
 from .textstyles import parse_style
 from .values import LogicalType
@@ -633,7 +634,7 @@ def load_plan(path: str | Path) -> Plan:
     """Read and validate a ``ferry.toml``; relative paths in it are taken from its folder."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_up_to(path, MAX_PLAN_BYTES)
     except FileNotFoundError:
         raise PlanError(
             f"plan file {path} does not exist",
@@ -641,6 +642,11 @@ def load_plan(path: str | Path) -> Plan:
         ) from None
     except OSError as exc:
         raise PlanError(f"cannot read plan file {path}: {exc.strerror}") from None
+    if raw is None:
+        raise PlanError(
+            f"plan file {path} is larger than {mib(MAX_PLAN_BYTES)}, Ferry's limit for a plan",
+            hint="Check that this is the plan file (`ferry init DIR -o ferry.toml` writes one).",
+        )
     try:
         text = raw.decode("utf-8-sig")
         data = tomllib.loads(text)

@@ -13,6 +13,7 @@ the HTML. Files are written atomically and readable by their owner only.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import math
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from . import __version__
+from .signing import SigningError, sign
 
 if TYPE_CHECKING:
     from .plan import Plan
@@ -205,9 +207,29 @@ def save_report(report: Mapping[str, Any], folder: Path) -> ReportPaths:
         os.chmod(folder, 0o700)
     stem = _file_stem(report)
     paths = ReportPaths(html=folder / f"{stem}.html", json=folder / f"{stem}.json")
-    _write_private(paths.json, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    _write_private(paths.html, render_html(report))
+    page = render_html(report)
+    signed = sign_report(report, page, paths.html.name)
+    _write_private(paths.json, report_json_text(signed))
+    _write_private(paths.html, page)
     return paths
+
+
+def report_json_text(report: Mapping[str, Any]) -> str:
+    """The exact text of a report's JSON file (``ferry verify-report`` compares it byte for
+    byte with what Ferry would write for the same content)."""
+    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+
+
+def sign_report(report: Mapping[str, Any], page: str, html_name: str) -> dict[str, Any]:
+    """``report`` with its signature (:mod:`ferry.signing`), vouching for the report's content,
+    the HTML ``page`` (its SHA-256) and the backup's manifest (its SHA-256, already in the
+    report's ``backup``: the manifest holds every source file's and the target's hash). When
+    no signing key can be kept the report is written unsigned (``verify-report`` says so)."""
+    digest = hashlib.sha256(page.encode("utf-8")).hexdigest()
+    try:
+        return sign(dict(report), {"html_file": html_name, "html_sha256": digest})
+    except SigningError:
+        return dict(report)
 
 
 def write_report(

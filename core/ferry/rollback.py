@@ -26,7 +26,7 @@ from typing import Any
 from .backup import BackupError, file_sha256, fsync_path, source_files
 from .backupcheck import find_backup, verify_backup
 from .errors import Cancelled, TargetError
-from .events import CancelToken, Emit, StepFinished, StepStarted, ignore_events
+from .events import CancelToken, Emit, StepFinished, StepStarted, Warning, ignore_events
 from .plan import Plan
 from .sqlitecopy import BUSY_TIMEOUT_SECONDS, sqlite_backup, sqlite_digest, sqlite_uri
 
@@ -70,8 +70,13 @@ async def rollback(
     restore_sources: bool = False,
     emit: Emit = ignore_events,
     cancel: CancelToken | None = None,
+    *,
+    trust_unsigned: bool = False,
 ) -> RollbackResult:
     """Restore the target from backup ``backup_id`` (the newest complete one when None).
+
+    A backup whose manifest is not signed with one of this user's keys is refused unless
+    ``trust_unsigned`` (:func:`~ferry.backupcheck.verify_backup`).
 
     Raises BackupError when the backup is not intact or does not belong to the plan's target
     (nothing touched), TargetError when the target cannot be reached or refuses (nothing
@@ -81,7 +86,7 @@ async def rollback(
     from .runlock import hold_target_async
 
     async with hold_target_async(plan.target, plan.base_dir, emit=emit, cancel=cancel):
-        return await _rollback(plan, backup_id, restore_sources, emit, cancel)
+        return await _rollback(plan, backup_id, restore_sources, emit, cancel, trust_unsigned)
 
 
 async def _rollback(
@@ -90,6 +95,7 @@ async def _rollback(
     restore_sources: bool,
     emit: Emit,
     cancel: CancelToken | None,
+    trust_unsigned: bool = False,
 ) -> RollbackResult:
     import time
 
@@ -97,8 +103,10 @@ async def _rollback(
     started = time.perf_counter()
     folder = await asyncio.to_thread(find_backup, plan, backup_id)
     emit(StepStarted("rollback", f"verifying backup {folder}"))
-    check = await asyncio.to_thread(verify_backup, folder)
+    check = await asyncio.to_thread(verify_backup, folder, trust_unsigned=trust_unsigned)
     check.raise_if_bad("rollback")
+    for warning in check.warnings:
+        emit(Warning(warning))
     manifest = check.manifest
     assert manifest is not None
     kind, location = _target_location(plan)

@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlparse
 
 from .errors import PlanError
+from .inputlimits import MAX_SCHEMA_BYTES, mib, read_up_to
 
 # What can hide a semicolon from the SQLite statement splitter: quoted text and names, comments.
 # An unterminated quote or comment matches nothing here; complete_statement then never says
@@ -56,7 +57,14 @@ def split_statements(text: str, dialect: str) -> list[str]:
 def read_schema_file(path: Path, dialect: str) -> list[str]:
     """The statements of a schema file, or a PlanError naming the file."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = read_up_to(path, MAX_SCHEMA_BYTES)
+        if raw is None:
+            raise PlanError(
+                f"schema file {path} is larger than {mib(MAX_SCHEMA_BYTES)}, Ferry's limit for "
+                "a schema file",
+                hint="Point [target] schema at a file of CREATE statements only.",
+            )
+        text = raw.decode("utf-8-sig")
     except FileNotFoundError:
         raise PlanError(
             f"schema file {path} does not exist", hint="Fix [target] schema in the plan."

@@ -28,6 +28,7 @@ from typing import IO, TYPE_CHECKING, Any
 import ijson
 
 from ..errors import SourceError
+from ..inputlimits import MAX_JSONL_LINE_BYTES, MAX_STRING_BYTES, mib
 from .base import Batch
 from .records import DICTS, HINT_DUP, MAX_DEPTH, RecordSource, Shaper, StrictDict, parse_flags
 from .text import BOM, file_error
@@ -51,6 +52,10 @@ class _DuplicateKey(Exception):
 
 class _TooDeep(Exception):
     pass
+
+
+class _LongString(Exception):
+    """A string (a key or a value) longer than MAX_STRING_BYTES; args: the byte offset."""
 
 
 class _LongNumber(Exception):
@@ -89,6 +94,7 @@ def _marked(value: Any) -> Any:
 #: integers (sys.int_info.default_max_str_digits), and ijson's C backend crashes on them
 MAX_DIGITS = 4300
 _DIGITS = b"0123456789"
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
@@ -111,6 +117,9 @@ class _GuardedReader:
         self._depth = 0
         self._digits = digits
         self._run = 0  # digits at the end of what was read so far
+        self._in_string = False  # inside a string at the end of what was read so far
+        self._string_run = 0  # bytes of that string read so far (escapes not counted)
+        self._escaped = False  # the last chunk ended in an unpaired backslash
 
     def read(self, size: int = -1) -> bytes:
         if size == 0:
@@ -129,8 +138,29 @@ class _GuardedReader:
         self._depth = max(0, self._depth + opens - data.count(b"]") - data.count(b"}"))
         if self._digits and data:
             self._count_digits(data)
+        if data:
+            self._count_string(data)
         self.offset += len(data)
         return data
+
+    def _count_string(self, data: bytes) -> None:
+        # ijson (and the fast reader) hold a whole string in memory, and slow down badly on
+        # long ones: a string is followed across chunks by the parity of its unescaped quotes
+        # (quotes appear nowhere else in JSON), escapes removed at C speed.
+        if self._escaped:
+            data, self._escaped = data[1:], False
+        if b"\\" in data:
+            data = _ESCAPE.sub(b"", data)
+            if data.endswith(b"\\"):
+                data, self._escaped = data[:-1], True
+        quotes = data.count(b'"')
+        if quotes:
+            self._in_string ^= quotes % 2 == 1
+            self._string_run = len(data) - data.rfind(b'"') - 1 if self._in_string else 0
+        elif self._in_string:
+            self._string_run += len(data)
+        if self._string_run > MAX_STRING_BYTES:
+            raise _LongString(self.offset)
 
     def _count_digits(self, data: bytes) -> None:
         # A chunk (at most 4 KiB) is shorter than MAX_DIGITS: only a run over chunks can be longer.
@@ -406,7 +436,7 @@ class _FastArray:
 
 _SCALAR_EVENTS = {"string": "a string", "integer": "a number", "double": "a number",
                   "number": "a number", "boolean": "a boolean", "null": "null"}  # fmt: skip
-_PARSE_ERRORS = (ijson.JSONError, SystemError, _TooDeep, _LongNumber)
+_PARSE_ERRORS = (ijson.JSONError, SystemError, _TooDeep, _LongNumber, _LongString)
 #: what a parse through :func:`guarded` may raise for a bad or too deep document
 PARSE_ERRORS = _PARSE_ERRORS
 
@@ -461,8 +491,14 @@ class JsonSource(RecordSource):
     def _error(self, exc: BaseException, reader: _GuardedReader | None) -> SourceError:
         """The SourceError for a failure while ijson reads (ijson may wrap it in SystemError)."""
         cause: BaseException | None = exc
-        while cause is not None and not isinstance(cause, _TooDeep | _LongNumber):
+        while cause is not None and not isinstance(cause, _TooDeep | _LongNumber | _LongString):
             cause = cause.__cause__ or cause.__context__
+        if isinstance(cause, _LongString):
+            return self.fail(
+                f"a string longer than {mib(MAX_STRING_BYTES)} (Ferry's limit for one key or "
+                f"value) at byte {cause.args[0]}",
+                "Check it is the right file; a value this large belongs in a file of its own.",
+            )
         if isinstance(cause, _TooDeep):
             return self.fail(
                 f"nested deeper than {MAX_DEPTH} levels at byte {cause.args[0]}",
@@ -595,6 +631,18 @@ class JsonSource(RecordSource):
         yield from shaper.flush(final=True)
 
 
+def _bounded_lines(handle: IO[bytes]) -> Iterator[bytes | None]:
+    """The file's lines (newline kept), each read up to MAX_JSONL_LINE_BYTES: a longer line
+    yields None instead of being read whole (a 2 GB line without a newline stays on disk)."""
+    while line := handle.readline(MAX_JSONL_LINE_BYTES + 1):
+        if len(line) > MAX_JSONL_LINE_BYTES and not (
+            len(line) == MAX_JSONL_LINE_BYTES + 1 and line.endswith(b"\n")
+        ):
+            yield None
+            return
+        yield line
+
+
 class JsonLinesSource(RecordSource):
     """JSON Lines: one object per line, blank lines skipped, read like an array of records."""
 
@@ -619,7 +667,14 @@ class JsonLinesSource(RecordSource):
 
     def _records(self, handle: IO[bytes]) -> Iterator[Any]:
         decode, offset = _DECODER.decode, 0
-        for number, line in enumerate(handle, 1):
+        for number, line in enumerate(_bounded_lines(handle), 1):
+            if line is None:
+                raise self.fail(
+                    f"line {number}: longer than {mib(MAX_JSONL_LINE_BYTES)}, Ferry's limit for "
+                    "one JSON Lines record",
+                    "Check it is the right file (one JSON object per line); a record this "
+                    "large belongs in a database.",
+                )
             start, offset = offset, offset + len(line)
             if number == 1 and line.startswith(BOM):
                 line, start = line[3:], 3

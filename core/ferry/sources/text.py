@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import SourceError
+from ..inputlimits import MAX_TEXT_FILE_BYTES, mib, read_up_to
 from ..values import TypeTracker
 from .base import Batch, Row, SourceReader, SourceTable
 
@@ -169,10 +170,16 @@ class TextSource(SourceReader):
 
     def _row(self, key: str, path: Path) -> Row:
         try:
-            data = path.read_bytes()
+            data = read_up_to(path, MAX_TEXT_FILE_BYTES)
             mtime = path.stat().st_mtime
         except OSError as exc:
             raise file_error(path, exc) from None
+        if data is None:
+            raise SourceError(
+                f"{path}: larger than {mib(MAX_TEXT_FILE_BYTES)}, Ferry's limit for one text "
+                "file (its whole content becomes one value)",
+                hint="Narrow the source's path or key_pattern to the small files it should read.",
+            )
         return {
             "key": key,
             "value": decode(path, data, self.spec.encoding).strip(),
