@@ -74,7 +74,7 @@ def test_a_created_sqlite_column_keeps_the_declared_decimal_type(tmp_path: Path)
     run(migrated)
     target = tmp_path / "target.db"
     assert sqlite_rows(target, "SELECT type FROM pragma_table_info('orders_copy')") == [
-        ("BIGINT",),
+        ("INTEGER",),  # the source's rowid key stays a rowid alias
         ("DECIMAL(10, 2)",),
     ]
     # The values SQLite's NUMERIC affinity stores for the source's text: the source's own.
@@ -130,7 +130,7 @@ def test_postgres_numeric_into_sqlite_is_numeric_without_float_error(
     run(plan(tmp_path, "sqlite:///target.db", source, "shop.prices"))
     target = tmp_path / "target.db"
     assert sqlite_rows(target, "SELECT type FROM pragma_table_info('orders_copy')") == [
-        ("BIGINT",),
+        ("INTEGER",),  # the source's rowid key stays a rowid alias
         ("NUMERIC(30, 10)",),
     ]
     assert sqlite_rows(target, "SELECT id, amount, typeof(amount) FROM orders_copy") == [
