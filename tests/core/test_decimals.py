@@ -130,7 +130,7 @@ def test_postgres_numeric_into_sqlite_is_numeric_without_float_error(
     run(plan(tmp_path, "sqlite:///target.db", source, "shop.prices"))
     target = tmp_path / "target.db"
     assert sqlite_rows(target, "SELECT type FROM pragma_table_info('orders_copy')") == [
-        ("INTEGER",),  # the source's rowid key stays a rowid alias
+        ("BIGINT",),
         ("NUMERIC(30, 10)",),
     ]
     assert sqlite_rows(target, "SELECT id, amount, typeof(amount) FROM orders_copy") == [
