@@ -19,6 +19,7 @@ from typing import Any, Literal, cast
 
 import ijson
 
+from .draftfill import key_children_within_parent, value_into_lone_time_column
 from .epochs import NumberFinding, find_numbers
 from .errors import Cancelled, FerryError, SourceError
 from .events import CancelToken
@@ -365,6 +366,7 @@ def _table_spec(
         )
         if disagreement:
             notes.append(disagreement)
+    value_into_lone_time_column(found, info, feeds, columns, notes)
     parents[found.name] = (match, feeds)
     mapped = set(feeds.values())
     for info_column in info.columns.values():
@@ -578,6 +580,7 @@ def scan_folder(
         if not item.problem and not item.consumed
         for table in item.tables
     ]
+    key_children_within_parent(tables, found, folder)
     shaped = {t.name: item.notes for item in found for t in item.tables if item.notes}
     for table_spec in tables:
         table_spec.notes[:0] = shaped.get(table_spec.source, [])

@@ -58,11 +58,11 @@ EXAMPLES = [
         id="py-captions",
         marks=pytest.mark.xfail(
             strict=True,
-            reason="execution_steps gets no key; manual_process_paths is not matched to "
-            "manual_queue (map key id vs the table's key path); settings' value_type lookup "
-            "and `now` columns, polling_cache/heartbeats one-value sources into their single "
-            "timestamp column, and the synonyms details -> *_metadata, error -> error_message "
-            "are not drafted",
+            reason="migrate refuses: heartbeats.status is NOT NULL and the data has no value "
+            "for it (the hand plan's const 'alive' is a business rule); also not drafted: "
+            "manual_process_paths -> manual_queue (map key id vs the table's key path, trim, "
+            "added_at/updated_at now), settings' value_type lookup and updated_at now, and the "
+            "synonyms details -> *_metadata, error -> error_message",
         ),
     ),
     pytest.param(
