@@ -92,6 +92,8 @@ async def read_unique_keys(handle: Target, tables: dict[str, TableInfo]) -> None
         found: dict[str, list[tuple[str, ...]]] = {}
         for name in tables:
             sets = [tuple(u["column_names"]) for u in inspector.get_unique_constraints(name)]
+            if sync.dialect.name == "sqlite":  # a column's own UNIQUE is an automatic index
+                sets += _sqlite_unique_indexes(sync, name)
             sets += [
                 tuple(i["column_names"])
                 for i in inspector.get_indexes(name)
@@ -102,6 +104,19 @@ async def read_unique_keys(handle: Target, tables: dict[str, TableInfo]) -> None
 
     for name, sets in (await handle.conn.run_sync(read)).items():
         tables[name].unique = sets
+
+
+def _sqlite_unique_indexes(sync: Any, table: str) -> list[tuple[str, ...]]:
+    quoted = '"' + table.replace('"', '""') + '"'
+    found = []
+    for row in sync.exec_driver_sql(f"PRAGMA index_list({quoted})").fetchall():
+        if row[2] and row[3] != "pk":  # unique, and not the primary key's own index
+            index = '"' + str(row[1]).replace('"', '""') + '"'
+            info = sync.exec_driver_sql(f"PRAGMA index_info({index})").fetchall()
+            columns = tuple(str(r[2]) for r in info)
+            if columns and all(columns):
+                found.append(columns)
+    return found
 
 
 def unique_key(info: TableInfo, mapped: set[str], notes: list[str]) -> list[str]:

@@ -345,9 +345,8 @@ def _table_spec(
         if how.column != field_name:
             columns[how.column] = ColumnSpec.model_validate({"from": field_name})
             if how.how == "key":
-                notes.append(
-                    f"the source's key {field_name!r} feeds the primary key {how.column!r}"
-                )
+                what = "primary key" if how.column in info.primary_key else "unique column"
+                notes.append(f"the source's key {field_name!r} feeds the {what} {how.column!r}")
             elif how.how != "foreign key":
                 notes.append(f"field {field_name!r} feeds column {how.column!r} ({how.how})")
         column_info = info.columns[how.column]
