@@ -16,12 +16,12 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .plan import ColumnSpec, TableSpec
+from .plan import ColumnSpec, QuestionSpec, TableSpec
 from .sources import open_source
 
 if TYPE_CHECKING:
     from .scan import FoundSource
-    from .schema import TableInfo
+    from .schema import ColumnInfo, TableInfo
     from .sources import SourceTable
 
 _TIMES = ("timestamp", "date")
@@ -109,6 +109,67 @@ def key_children_within_parent(
             break
 
 
+def say_what_to_add(table: str, column: ColumnInfo) -> str:
+    """The note under a required column no field fills: exactly what the plan needs."""
+    if column.type in _TIMES:
+        return (
+            f"{column.name!r}: the question {table}.unfilled offers now = true (each row "
+            "takes the time of the migration); until a value is given migrate refuses the table"
+        )
+    return (
+        f"{column.name!r} needs a value the data does not hold: add columns.{column.name} = "
+        f'{{ const = ... }} (one value for every row) or {{ from = "FIELD" }}; until then '
+        f"migrate refuses {table}"
+    )
+
+
+def ask_about_unfilled_times(
+    tables: list[TableSpec], existing: dict[str, TableInfo]
+) -> list[QuestionSpec]:
+    """One question per table with NOT NULL date/time columns (no default) nothing fills:
+    stamp them with the time of the migration (``now``), or leave them to the reviewer."""
+    questions = []
+    for spec in tables:
+        info = existing.get(spec.name)
+        if info is None:
+            continue
+        fed = {name for name, c in spec.columns.items() if c.from_ or c.now or c.const}
+        missing = [
+            c.name
+            for c in info.columns.values()
+            if c.type in _TIMES
+            and not c.nullable
+            and not c.has_default
+            and f"column {c.name!r} is required but no source field matches it" in spec.notes
+            and c.name not in fed
+        ]
+        if not missing:
+            continue
+        names = ", ".join(missing)
+        questions.append(
+            QuestionSpec(
+                id=f"{spec.name}.unfilled",
+                ask=(
+                    f"{spec.name}: {names} must hold a time and no source field fills "
+                    f"{'it' if len(missing) == 1 else 'them'}: stamp each row with the time of "
+                    "the migration (now), or leave it to you (leave: migrate refuses the "
+                    "table until the plan gives a value)?"
+                ),
+                evidence=[
+                    f"{names}: NOT NULL without a default in {spec.name}; no field of "
+                    f"{spec.source} matches"
+                ],
+                choices=["now", "leave"],
+                default="leave",
+                sets={
+                    "now": {f"tables.{spec.name}.columns.{c}": {"now": True} for c in missing},
+                    "leave": {},
+                },
+            )
+        )
+    return questions
+
+
 def _rows(item: FoundSource, folder: Path, table: str) -> list[dict[str, Any]]:
     reader = open_source(item.spec, folder)
     try:
@@ -128,4 +189,9 @@ def _repeats_within(rows: list[dict[str, Any]], link: list[str], field_name: str
     return len(rows) - len(seen) if rows else None
 
 
-__all__ = ["key_children_within_parent", "value_into_lone_time_column"]
+__all__ = [
+    "ask_about_unfilled_times",
+    "key_children_within_parent",
+    "say_what_to_add",
+    "value_into_lone_time_column",
+]

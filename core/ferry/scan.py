@@ -19,7 +19,12 @@ from typing import Any, Literal, cast
 
 import ijson
 
-from .draftfill import key_children_within_parent, value_into_lone_time_column
+from .draftfill import (
+    ask_about_unfilled_times,
+    key_children_within_parent,
+    say_what_to_add,
+    value_into_lone_time_column,
+)
 from .epochs import NumberFinding, find_numbers
 from .errors import Cancelled, FerryError, SourceError
 from .events import CancelToken
@@ -372,6 +377,7 @@ def _table_spec(
         required = not info_column.nullable and not info_column.has_default
         if info_column.name not in mapped and required:
             notes.append(f"column {info_column.name!r} is required but no source field matches it")
+            notes.append(say_what_to_add(match, info_column))
     unfilled = [
         c.name
         for c in info.columns.values()
@@ -580,6 +586,7 @@ def scan_folder(
         for table in item.tables
     ]
     key_children_within_parent(tables, found, folder)
+    unfilled_questions = ask_about_unfilled_times(tables, existing)
     shaped = {t.name: item.notes for item in found for t in item.tables if item.notes}
     for table_spec in tables:
         table_spec.notes[:0] = shaped.get(table_spec.source, [])
@@ -599,8 +606,10 @@ def scan_folder(
     readable = [item.spec for item in found if not item.problem]
     from .existingrows import ask_about_existing_rows
 
-    questions = copy_questions + ask_about_existing_rows(
-        target, target_base, folder, readable, tables, existing
+    questions = (
+        copy_questions
+        + ask_about_existing_rows(target, target_base, folder, readable, tables, existing)
+        + unfilled_questions
     )
     plan = Plan(
         name=identifier(folder.name),

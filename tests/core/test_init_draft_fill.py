@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from ferry.cli import cli
 from ferry.plan import load_plan
+from ferry.questions import answer_and_save
 
 
 def _draft(tmp_path: Path, files: dict[str, str], schema: str) -> Path:
@@ -87,3 +88,32 @@ def test_a_nested_list_is_keyed_by_its_parent_and_a_name_unique_within_it(
     )
     result = CliRunner().invoke(cli, ["migrate", str(plan), "--no-backup", "-q"])
     assert result.exit_code == 0, result.output
+
+
+QUEUE = """
+CREATE TABLE queue (
+    path TEXT PRIMARY KEY,
+    added_at DATETIME NOT NULL,
+    state TEXT NOT NULL
+);
+"""
+
+
+def test_a_required_time_nothing_fills_is_a_question_and_a_required_value_a_note(
+    tmp_path: Path,
+) -> None:
+    items = [{"path": "/media/Übersicht.mpg"}, {"path": "/media/日本.mpg"}]
+    plan_path = _draft(tmp_path, {"queue.json": json.dumps(items)}, QUEUE)
+
+    plan = load_plan(plan_path)
+    [asked] = plan.questions
+    assert (asked.id, asked.choices, asked.default) == ("queue.unfilled", ["now", "leave"], "leave")
+    assert asked.sets["now"] == {"tables.queue.columns.added_at": {"now": True}}
+    [spec] = plan.tables
+    assert (
+        "'state' needs a value the data does not hold: add columns.state = { const = ... } "
+        '(one value for every row) or { from = "FIELD" }; until then migrate refuses queue'
+    ) in spec.notes
+
+    answered = answer_and_save(plan_path, "queue.unfilled", "now")
+    assert answered.tables[0].columns["added_at"].now is True

@@ -54,16 +54,20 @@ EXAMPLES = [
         id="boz-ripper",
     ),
     pytest.param(
-        Example("py-captions", ("--rows", "40")),
+        # the hand plan stamps manual_queue's and settings' times with now = true
+        Example(
+            "py-captions",
+            ("--rows", "40"),
+            answers={"manual_queue.unfilled": "now", "settings.unfilled": "now"},
+        ),
         id="py-captions",
         marks=pytest.mark.xfail(
             strict=True,
             reason="migrate refuses: heartbeats.status is NOT NULL and the data has no value "
-            "for it (the hand plan's const 'alive' is a business rule), nor for "
-            "manual_queue.added_at/updated_at and settings.updated_at (the hand plan's now = "
-            "true, which also differs from run to run); also not drafted: manual_queue.path "
-            "trim, settings' value_type lookup, and the synonyms details -> *_metadata, "
-            "error -> error_message",
+            "for it (the hand plan's const 'alive' is a business rule: the draft's note says "
+            "what to add); the now = true times differ from run to run; also not drafted: "
+            "manual_queue.path trim, settings' value_type lookup, and the synonyms details -> "
+            "*_metadata, error -> error_message",
         ),
     ),
     pytest.param(
