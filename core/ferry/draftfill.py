@@ -12,11 +12,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .plan import ColumnSpec, QuestionSpec, TableSpec
+from .plan import ColumnSpec, QuestionSpec, SourceSpec, TableSpec
 from .sources import open_source
 
 if TYPE_CHECKING:
@@ -170,6 +171,112 @@ def ask_about_unfilled_times(
     return questions
 
 
+def json_keys_into_columns(
+    tables: list[TableSpec],
+    sources: list[SourceSpec],
+    existing: dict[str, TableInfo],
+    folder: Path,
+) -> None:
+    """A field no column takes that holds JSON objects feeds the columns no field fills that
+    its keys name (``json_path``), and a ``<field>_json`` column the whole object."""
+    by_name = {s.name: s for s in sources}
+    for spec in tables:
+        info = existing.get(spec.name)
+        source = by_name.get(spec.source) or by_name.get(spec.source.split(".", 1)[0])
+        loose = [
+            n.split("'")[1]
+            for n in spec.notes
+            if n.startswith("source field '") and n.endswith(f"matches no column of {spec.name}")
+        ]
+        if info is None or source is None or not loose:
+            continue
+        sample = _sample(source, sources, folder, spec.source)
+        fields = {f for row in sample for f in row}
+        taken = {c.from_ for c in spec.columns.values() if c.from_}
+        unfilled = [c for c in info.columns if c not in spec.columns and c not in fields - taken]
+        for field_name in loose:
+            objects, as_text = _objects(sample, field_name)
+            if not objects:
+                continue
+            keys = sorted({k for o in objects for k in o})
+            fed: list[str] = []
+            for column in list(unfilled):
+                stem = column.removesuffix("_json")
+                whole = column == f"{field_name}_json" and info.columns[column].type in (
+                    "json",
+                    "text",
+                )
+                key = next((k for k in keys if k == stem or k.endswith(f"_{stem}")), None)
+                if not whole and key is None:
+                    continue
+                setting: dict[str, Any] = {"from": field_name, "on_error": "warn"}
+                if as_text:
+                    setting["parse_json"] = True
+                if not whole:
+                    setting["json_path"] = f"$.{key}"
+                spec.columns[column] = ColumnSpec.model_validate(setting)
+                unfilled.remove(column)
+                fed.append(column if whole else f"{column} <- {key}")
+            if fed:
+                _no_longer_unfilled(spec, [f.split(" <- ")[0] for f in fed])
+                spec.notes = [
+                    n for n in spec.notes if not n.startswith(f"source field {field_name!r}")
+                ]
+                spec.notes.append(
+                    f"field {field_name!r} holds JSON objects ({len(objects)} of the "
+                    f"{len(sample)} rows sampled; keys {', '.join(keys[:6])}"
+                    f"{', …' if len(keys) > 6 else ''}): it feeds {'; '.join(fed)} "
+                    "(on_error = warn: a value that is not JSON leaves the column NULL, named "
+                    "in the report)"
+                )
+
+
+def _no_longer_unfilled(spec: TableSpec, columns: list[str]) -> None:
+    """Take ``columns`` out of the note listing the columns no source field fills."""
+    head = "columns no source field fills (they get their default or NULL): "
+    for i, note in enumerate(spec.notes):
+        if note.startswith(head):
+            rest = [c for c in note[len(head) :].split(", ") if c not in columns]
+            spec.notes[i] = head + ", ".join(rest) if rest else ""
+    spec.notes = [n for n in spec.notes if n]
+
+
+def _sample(
+    source: SourceSpec, sources: list[SourceSpec], folder: Path, table: str, limit: int = 500
+) -> list[dict[str, Any]]:
+    reader = open_source(source, folder, sources)
+    rows: list[dict[str, Any]] = []
+    try:
+        for batch in reader.batches(limit):
+            if table in (batch.table, f"{source.name}.{batch.table}"):
+                rows.extend(batch.rows)
+            if len(rows) >= limit:
+                break
+    finally:
+        reader.close()
+    return rows[:limit]
+
+
+def _objects(sample: list[dict[str, Any]], field_name: str) -> tuple[list[dict[str, Any]], bool]:
+    """The field's values as JSON objects when at least nine in ten of those present are
+    (and whether they were JSON text); ([], False) otherwise."""
+    present = [row[field_name] for row in sample if row.get(field_name) not in (None, "")]
+    objects: list[dict[str, Any]] = []
+    as_text = False
+    for value in present:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                continue
+            as_text = True
+        if isinstance(value, dict):
+            objects.append(value)
+    if not present or len(objects) * 10 < len(present) * 9:
+        return [], False
+    return objects, as_text
+
+
 def _rows(item: FoundSource, folder: Path, table: str) -> list[dict[str, Any]]:
     reader = open_source(item.spec, folder)
     try:
@@ -191,6 +298,7 @@ def _repeats_within(rows: list[dict[str, Any]], link: list[str], field_name: str
 
 __all__ = [
     "ask_about_unfilled_times",
+    "json_keys_into_columns",
     "key_children_within_parent",
     "say_what_to_add",
     "value_into_lone_time_column",

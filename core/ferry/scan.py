@@ -21,6 +21,7 @@ import ijson
 
 from .draftfill import (
     ask_about_unfilled_times,
+    json_keys_into_columns,
     key_children_within_parent,
     say_what_to_add,
     value_into_lone_time_column,
@@ -202,6 +203,14 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
+#: files a test or a generator writes beside the state (``expected.json``, ``fixtures.json``)
+_FIXTURE = re.compile(r"^(expected|fixtures?)([_.-]|$)|[_.-](expected|fixtures?)$", re.I)
+_FIXTURE_REASON = (
+    "named like a test fixture (expected results), not the app's state: "
+    "add it under [[sources]] if the app reads it"
+)
+
+
 def find_sources(
     folder: Path,
     exclude: Collection[Path] = (),
@@ -226,6 +235,9 @@ def find_sources(
         kind = _classify(path)
         if kind is None:
             skipped.append((path, "not a kind of file Ferry reads"))
+            continue
+        if _FIXTURE.search(path.stem):
+            skipped.append((path, _FIXTURE_REASON))
             continue
         if kind == "text":
             if _one_value_file(path):
@@ -604,6 +616,7 @@ def scan_folder(
     for table_spec in tables:
         _note_type_choices(table_spec, choices)
     readable = [item.spec for item in found if not item.problem]
+    json_keys_into_columns(tables, readable, existing, folder)
     from .existingrows import ask_about_existing_rows
 
     questions = (

@@ -84,11 +84,11 @@ EXAMPLES = [
         id="ytv2",
         marks=pytest.mark.xfail(
             strict=True,
-            reason="analysis -> analysis_json/topics_json/content_type/complexity_level "
-            "(json_path), has_audio, language trim/lower/default and indexed_at as timestamp "
-            "are not drafted; content_summaries needs the hook summary_html.py, which cannot "
-            "be inferred from the data; data/expected.json (the generator's fixture) is "
-            "drafted as a source",
+            reason="the summaries need the hook summary_html.py (content_summaries stays "
+            "empty: a hook cannot be inferred from the data); also not drafted: has_audio "
+            "(is_not_null of audio_file), language trim/lower/default 'en', indexed_at as "
+            "timestamp (its values mix epoch text and ISO), analysis_json's fallback {} and "
+            "topics_json's default [] for rows whose analysis is not JSON",
         ),
     ),
 ]
