@@ -183,11 +183,7 @@ def json_keys_into_columns(
     for spec in tables:
         info = existing.get(spec.name)
         source = by_name.get(spec.source) or by_name.get(spec.source.split(".", 1)[0])
-        loose = [
-            n.split("'")[1]
-            for n in spec.notes
-            if n.startswith("source field '") and n.endswith(f"matches no column of {spec.name}")
-        ]
+        loose = _loose(spec)
         if info is None or source is None or not loose:
             continue
         sample = _sample(source, sources, folder, spec.source)
@@ -229,6 +225,42 @@ def json_keys_into_columns(
                     "(on_error = warn: a value that is not JSON leaves the column NULL, named "
                     "in the report)"
                 )
+
+
+def presence_flags(tables: list[TableSpec], existing: dict[str, TableInfo]) -> None:
+    """A boolean column ``has_<thing>`` nothing fills, and one field no column takes whose
+    name holds that word (``audio_file``): the flag is whether the field holds a value."""
+    for spec in tables:
+        info = existing.get(spec.name)
+        if info is None:
+            continue
+        loose = _loose(spec)
+        head = "columns no source field fills (they get their default or NULL): "
+        listed = next((n[len(head) :].split(", ") for n in spec.notes if n.startswith(head)), [])
+        for column in listed:
+            if not column.startswith("has_") or info.columns[column].type != "boolean":
+                continue
+            thing = column.removeprefix("has_")
+            named = [f for f in loose if thing in f.lower().split("_")]
+            if len(named) != 1:
+                continue
+            spec.columns[column] = ColumnSpec.model_validate(
+                {"from": named[0], "is_not_null": True}
+            )
+            _no_longer_unfilled(spec, [column])
+            spec.notes = [n for n in spec.notes if not n.startswith(f"source field {named[0]!r}")]
+            spec.notes.append(
+                f"column {column!r} is whether field {named[0]!r} holds a value (is_not_null)"
+            )
+
+
+def _loose(spec: TableSpec) -> list[str]:
+    """The source fields the notes say no column takes."""
+    return [
+        n.split("'")[1]
+        for n in spec.notes
+        if n.startswith("source field '") and n.endswith(f"matches no column of {spec.name}")
+    ]
 
 
 def _no_longer_unfilled(spec: TableSpec, columns: list[str]) -> None:
@@ -300,6 +332,7 @@ __all__ = [
     "ask_about_unfilled_times",
     "json_keys_into_columns",
     "key_children_within_parent",
+    "presence_flags",
     "say_what_to_add",
     "value_into_lone_time_column",
 ]

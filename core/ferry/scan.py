@@ -23,6 +23,7 @@ from .draftfill import (
     ask_about_unfilled_times,
     json_keys_into_columns,
     key_children_within_parent,
+    presence_flags,
     say_what_to_add,
     value_into_lone_time_column,
 )
@@ -617,6 +618,7 @@ def scan_folder(
         _note_type_choices(table_spec, choices)
     readable = [item.spec for item in found if not item.problem]
     json_keys_into_columns(tables, readable, existing, folder)
+    presence_flags(tables, existing)
     from .existingrows import ask_about_existing_rows
 
     questions = (

@@ -69,3 +69,34 @@ def test_json_text_feeds_the_columns_named_by_its_keys_and_the_whole_json_column
         ).fetchall()
     conn.close()
     assert rows == [("v1", '["a"]', "lecture"), ("v2", "[]", "review")]
+
+
+def test_a_has_flag_is_whether_the_field_it_names_holds_a_value(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [
+        {"video_id": "v1", "audio_file": "exports/audio/v1.mp3"},
+        {"video_id": "v2", "audio_file": None},
+    ]
+    (data / "videos.json").write_text(json.dumps(rows), encoding="utf-8")
+    schema = "CREATE TABLE videos (video_id TEXT PRIMARY KEY, has_audio BOOLEAN);"
+    (tmp_path / "schema.sql").write_text(schema, encoding="utf-8")
+    plan = tmp_path / "p.toml"
+    result = CliRunner().invoke(
+        cli, ["init", str(data), "--schema", str(tmp_path / "schema.sql"), "-o", str(plan)]
+    )
+    assert result.exit_code == 0, result.output
+
+    [spec] = load_plan(plan).tables
+    flag = spec.columns["has_audio"]
+    assert (flag.from_, flag.is_not_null) == ("audio_file", True)
+    assert (
+        spec.notes[-1]
+        == "column 'has_audio' is whether field 'audio_file' holds a value (is_not_null)"
+    )
+    result = CliRunner().invoke(cli, ["migrate", str(plan), "--no-backup", "-q"])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(tmp_path / "ferry.db") as conn:
+        found = conn.execute("SELECT video_id, has_audio FROM videos ORDER BY 1").fetchall()
+    conn.close()
+    assert found == [("v1", 1), ("v2", 0)]
