@@ -32,7 +32,13 @@ SYNONYMS: dict[str, str] = {
     "no": "number",
     "cnt": "count",
     "pos": "position",
+    "details": "metadata",
 }
+#: fields never matched by one word of a longer column name (keys, a kv map's value)
+_NOT_QUALIFIED = frozenset({"id", "key", "value", "position", "type", "name"})
+#: last words that change what a column holds (an ``analysis`` object is not ``analysis_json``
+#: text without parsing, a ``user`` is not a ``user_id``)
+_NOT_QUALIFYING = frozenset({"json", "id"})
 
 #: share of a table's columns a source must fill to be that table by its columns alone
 COLUMN_MATCH = 0.9
@@ -61,7 +67,7 @@ class FieldMatch:
     """A source field that feeds a column, and how the two names were found to agree."""
 
     column: str
-    how: str  # "same name", "case/underscores", "synonym", "key", "foreign key"
+    how: str  # "same name", "case/underscores", "synonym", "qualified name", "key", "foreign key"
 
 
 def match_fields(fields: Iterable[str], columns: Iterable[str]) -> dict[str, FieldMatch]:
@@ -84,6 +90,23 @@ def match_fields(fields: Iterable[str], columns: Iterable[str]) -> dict[str, Fie
                     result[name] = FieldMatch(column, how)
                     used.add(column)
                     break
+    # Last, a field that is the first or last word(s) of exactly one free column, the rest
+    # qualifying it (``error`` -> ``error_message``, ``details`` -> ``step_metadata``).
+    for name in fields:
+        wanted = canonical(name)
+        if name in result or wanted in _NOT_QUALIFIED:
+            continue
+        qualified = [
+            c
+            for c in columns
+            if c not in used
+            and canonical(c) != wanted
+            and (canonical(c).startswith(f"{wanted}_") or canonical(c).endswith(f"_{wanted}"))
+            and canonical(c).split("_")[-1] not in _NOT_QUALIFYING
+        ]
+        if len(qualified) == 1:
+            result[name] = FieldMatch(qualified[0], "qualified name")
+            used.add(qualified[0])
     return result
 
 

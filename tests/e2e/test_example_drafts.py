@@ -66,8 +66,7 @@ EXAMPLES = [
             reason="migrate refuses: heartbeats.status is NOT NULL and the data has no value "
             "for it (the hand plan's const 'alive' is a business rule: the draft's note says "
             "what to add); the now = true times differ from run to run; also not drafted: "
-            "manual_queue.path trim, settings' value_type lookup, and the synonyms details -> "
-            "*_metadata, error -> error_message",
+            "manual_queue.path trim and settings' value_type lookup",
         ),
     ),
     pytest.param(
