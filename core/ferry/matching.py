@@ -32,7 +32,13 @@ SYNONYMS: dict[str, str] = {
     "no": "number",
     "cnt": "count",
     "pos": "position",
+    "details": "metadata",
 }
+#: fields never matched by one word of a longer column name (keys, a kv map's value)
+_NOT_QUALIFIED = frozenset({"id", "key", "value", "position", "type", "name"})
+#: last words that change what a column holds (an ``analysis`` object is not ``analysis_json``
+#: text without parsing, a ``user`` is not a ``user_id``)
+_NOT_QUALIFYING = frozenset({"json", "id"})
 
 #: share of a table's columns a source must fill to be that table by its columns alone
 COLUMN_MATCH = 0.9
@@ -61,7 +67,7 @@ class FieldMatch:
     """A source field that feeds a column, and how the two names were found to agree."""
 
     column: str
-    how: str  # "same name", "case/underscores", "synonym", "key", "foreign key"
+    how: str  # "same name", "case/underscores", "synonym", "qualified name", "key", "foreign key"
 
 
 def match_fields(fields: Iterable[str], columns: Iterable[str]) -> dict[str, FieldMatch]:
@@ -84,6 +90,23 @@ def match_fields(fields: Iterable[str], columns: Iterable[str]) -> dict[str, Fie
                     result[name] = FieldMatch(column, how)
                     used.add(column)
                     break
+    # Last, a field that is the first or last word(s) of exactly one free column, the rest
+    # qualifying it (``error`` -> ``error_message``, ``details`` -> ``step_metadata``).
+    for name in fields:
+        wanted = canonical(name)
+        if name in result or wanted in _NOT_QUALIFIED:
+            continue
+        qualified = [
+            c
+            for c in columns
+            if c not in used
+            and canonical(c) != wanted
+            and (canonical(c).startswith(f"{wanted}_") or canonical(c).endswith(f"_{wanted}"))
+            and canonical(c).split("_")[-1] not in _NOT_QUALIFYING
+        ]
+        if len(qualified) == 1:
+            result[name] = FieldMatch(qualified[0], "qualified name")
+            used.add(qualified[0])
     return result
 
 
@@ -128,11 +151,19 @@ class TableMatch:
 
 
 def _measure(
-    fields: list[str], info: TableInfo, link: Mapping[str, str] = {}, key: Sequence[str] = ()
+    fields: list[str],
+    info: TableInfo,
+    link: Mapping[str, str] = {},
+    key: Sequence[str] = (),
+    types: Mapping[str, str] = {},
 ) -> TableMatch:
     rest = [f for f in fields if f not in link]
     free = [c for c in info.columns if c not in link.values()]
     matches = match_fields(rest, free)
+    if len(key) == 1 and key[0] in matches and types.get(key[0]) == "text":
+        named = info.columns[matches[key[0]].column]
+        if named.name in info.primary_key and named.has_default and named.type == "integer":
+            del matches[key[0]]  # a text key (a map's paths) is not the generated number
     # A one-field source key no column is named after (a keyed map's ``id``, a list's
     # ``value``) feeds the one-column primary key nothing else fills and the database does
     # not generate.
@@ -141,6 +172,13 @@ def _measure(
         primary = info.columns[info.primary_key[0]]
         if primary.name not in fed and not primary.has_default:
             matches[key[0]] = FieldMatch(primary.name, "key")
+        elif primary.has_default and primary.name not in fed:
+            # the database numbers the rows: the key is the table's one-column UNIQUE
+            # (a map keyed by path into a table with ``id`` generated and ``path UNIQUE``)
+            natural = [u[0] for u in info.unique if len(u) == 1 and u[0] not in fed]
+            natural = [c for c in natural if c not in link.values()]
+            if len(natural) == 1:
+                matches[key[0]] = FieldMatch(natural[0], "key")
     counted = _counted(info, {m.column for m in matches.values()}, link.values())
     matched = sum(1 for c in counted if any(m.column == c.name for m in matches.values()))
     for source_field, column in link.items():
@@ -162,10 +200,11 @@ def choose_table(
     may feed the table's primary key under another name. ``source`` is the source table's
     name (``orders_export``, ``state.jobs``).
     """
-    fields = list(fields)
     short = source.rsplit(".", 1)[-1]
     candidates = [info for name, info in existing.items() if name not in FERRY_TABLES]
-    measured = [(_measure(fields, info, key=key), info) for info in candidates]
+    types = fields if isinstance(fields, Mapping) else {}
+    names = list(fields)
+    measured = [(_measure(names, info, key=key, types=types), info) for info in candidates]
     by_columns = [
         (m, max(name_similarity(short, m.table), name_similarity(source, m.table)))
         for m, _ in measured
@@ -185,10 +224,31 @@ def choose_table(
     ]
     named = [(s, m) for s, m in named if s >= NAME_MATCH]
     if not named:
-        return None
+        return _by_fields(names, measured)
     similar, best = max(named, key=lambda pair: (pair[0], pair[1].coverage))
     best.by = "name"
     best.evidence = f"matched to {best.table} by name: {best.matched} of {best.of} columns match"
+    return best
+
+
+def _by_fields(
+    fields: list[str], measured: list[tuple[TableMatch, TableInfo]]
+) -> TableMatch | None:
+    """The one table every field of the source (two at least, ``position`` aside) is a
+    column of, when neither columns nor name decided: a map of per-item options whose table
+    adds columns the app fills itself (timestamps, a priority)."""
+    own = [f for f in fields if f != "position"]
+    if len(own) < 2:
+        return None
+    whole = [m for m, _ in measured if all(f in m.fields for f in own)]
+    if len(whole) != 1:
+        return None
+    best = whole[0]
+    best.by = "fields"
+    best.evidence = (
+        f"matched to {best.table} by fields: all {len(own)} of the source's fields are its "
+        f"columns ({best.matched} of {best.of} columns)"
+    )
     return best
 
 

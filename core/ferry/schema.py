@@ -87,6 +87,8 @@ class TableInfo:
     dialect: str = ""
     #: a created table's defaults, constraints and indexes from a database source
     shape: TargetShape | None = None
+    #: column sets the target holds unique (constraints, unique indexes); read by ``ferry init``
+    unique: list[tuple[str, ...]] = field(default_factory=list)
 
 
 def logical_type_of(sql_type: Any) -> LogicalType:

@@ -311,6 +311,8 @@ def test_init_matches_against_a_sqlite_target_relative_to_the_plan(tmp_path: Pat
         "matched to users by name: 2 of 3 columns match",
         "source field 'active' matches no column of users",
         "column 'email' is required but no source field matches it",
+        "'email' needs a value the data does not hold: add columns.email = { const = ... } "
+        '(one value for every row) or { from = "FIELD" }; until then migrate refuses users',
     ]
     # SQLite's INTEGER PRIMARY KEY is generated, but the source fills it: it is the key
     assert table.key == []
@@ -436,6 +438,8 @@ def test_init_with_schema_matches_tables_and_columns_by_name(tmp_path: Path) -> 
         "field 'ExecutionID' feeds column 'execution_id' (case/underscores)",
         "field 'Title' feeds column 'title' (case/underscores)",
         "column 'status' is required but no source field matches it",
+        "'status' needs a value the data does not hold: add columns.status = { const = ... } "
+        '(one value for every row) or { from = "FIELD" }; until then migrate refuses executions',
         "columns no source field fills (they get their default or NULL): note",
     ]
     # no table of that name in the schema: Ferry will create it from the data
@@ -511,6 +515,8 @@ def test_init_against_an_existing_postgres_table(tmp_path: Path, pg_url: str) ->
         "field 'Title' feeds column 'title' (case/underscores)",
         "source field 'priority' matches no column of jobs",
         "column 'owner' is required but no source field matches it",
+        "'owner' needs a value the data does not hold: add columns.owner = { const = ... } "
+        '(one value for every row) or { from = "FIELD" }; until then migrate refuses jobs',
         "columns no source field fills (they get their default or NULL): created_at",
     ]
 
