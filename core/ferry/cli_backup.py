@@ -1,4 +1,4 @@
-"""``ferry backup``, ``ferry backup verify``, ``ferry backups`` and ``ferry rollback``.
+"""``ferry backup``, ``ferry backup verify``, ``ferry backups`` (``prune``) and ``ferry rollback``.
 
 :func:`register` adds them to the main ``ferry`` group. Exit code 8: a backup cannot be made,
 is not intact, or a rollback was not proven (a missing or locked source or target exits 4 or 5,
@@ -125,9 +125,66 @@ def backup_verify(backup_dir: str, plan_file: str | None, trust_unsigned: bool) 
     sys.exit(BackupError.exit_code)
 
 
-@click.command(name="backups")
+class _BackupsGroup(click.Group):
+    """``ferry backups PLAN`` lists them; ``ferry backups prune PLAN --keep N`` prunes."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(
+    name="backups", cls=_BackupsGroup, no_args_is_help=True, subcommand_metavar="PLAN | prune PLAN"
+)
+def backups() -> None:
+    """List a plan's backups (`ferry backups PLAN`), or delete all but the newest N
+    (`ferry backups prune PLAN --keep N [--dry-run]`)."""
+
+
+@backups.command(name="prune")
 @click.argument("plan_file", metavar="PLAN")
-def backups(plan_file: str) -> None:
+@click.option("--keep", type=int, required=True, metavar="N", help="How many to keep (newest).")
+@click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
+def backups_prune(plan_file: str, keep: int, dry_run: bool) -> None:
+    """Delete all but the newest N backups of the plan's target. Only folders whose signed
+    manifest names this plan's target are deleted; any other is listed as skipped, with why."""
+    from .backup import backup_root
+    from .backupprune import prune_backups
+
+    plan = _cli()._load(plan_file)
+    try:
+        entries = prune_backups(plan, keep, dry_run=dry_run)
+    except OSError as exc:
+        raise BackupError(
+            f"cannot delete a backup in {backup_root(plan)}: {exc.strerror or exc}",
+            hint="Check the backup folder's permissions; the backups listed as kept are intact.",
+        ) from None
+    out = _cli().out
+    if not entries:
+        out.print(f"No backups in {escape(str(backup_root(plan)))}", soft_wrap=True)
+        return
+    verb = "would delete" if dry_run else "deleted"
+    words = {"keep": "keep", "delete": verb, "skip": "skipped"}
+    for entry in entries:
+        why = f" — {entry.reason}" if entry.reason else ""
+        out.print(
+            f"{words[entry.action]:<12} {escape(entry.id)}  {_cli()._size(entry.size):>9}"
+            f"{escape(why)}",
+            soft_wrap=True,
+        )
+    gone = [e for e in entries if e.action == "delete"]
+    freed = _cli()._size(sum(e.size for e in gone))
+    kept = sum(1 for e in entries if e.action == "keep")
+    if dry_run:
+        out.print(f"Dry run: {len(gone)} backups ({freed}) would be deleted, {kept} kept.")
+    else:
+        out.print(f"{len(gone)} backups deleted ({freed} freed), {kept} kept.")
+
+
+@backups.command(name="list")
+@click.argument("plan_file", metavar="PLAN")
+def backups_list(plan_file: str) -> None:
     """List the plan's complete backups, newest first."""
     from .backup import backup_root
 

@@ -79,6 +79,8 @@ from .values import LogicalType, value_type
 
 #: rejected rows kept whole for the report; beyond this only the count grows
 MAX_KEPT_REJECTS = 1000
+#: keys of kept conflicts listed per table in the report; beyond this only the count grows
+MAX_KEPT_CONFLICTS = 100
 #: mapped batches waiting for the writer (bounds memory; two keep the database busy)
 _AHEAD = 2
 _MAX_WARNINGS_PER_KIND = 20
@@ -1110,6 +1112,7 @@ class _Run:
                 f"{result.rejected} source rows were rejected",
                 route.info.name,
             )
+        kept: list[str] = []
         if self._diffs_wanted(route):
             self._note_inserts(route, await target.inserted_rows(stage, self.diff_limit))
             changed = await target.changed_rows(
@@ -1119,6 +1122,17 @@ class _Run:
             for before, after, applied in changed:
                 key = route.mapper.key_of(after)
                 self.result.diffs.append(row_diff(route.info, key, before, after, applied, skip))
+                if not applied:
+                    kept.append(key)
+        elif spec.conflict in ("insert", "newer") and spec.mode == "merge":
+            # the report lists kept conflicts by key (an audit asks which rows kept old values)
+            changed = await target.changed_rows(
+                stage, spec.conflict, spec.newer_by, MAX_KEPT_CONFLICTS
+            )
+            kept = [route.mapper.key_of(after) for _, after, applied in changed if not applied]
+        self.result.kept_conflicts += [
+            {"table": route.info.name, "key": key} for key in kept[:MAX_KEPT_CONFLICTS]
+        ]
         counts = await target.merge(stage, spec.conflict, spec.newer_by, delete_missing)
         result.inserted, result.updated = counts.inserted, counts.updated
         result.unchanged, result.conflicts = counts.unchanged, counts.conflicts

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from . import __version__
+from .reportfacts import source_file_facts, who_where
 from .signing import SigningError, sign
 
 if TYPE_CHECKING:
@@ -139,6 +140,7 @@ def report_dict(
         backup = {"id": result["backup_id"]}
     verdict = _verify_verdict(result) if kind == "verify" else None
     status = verdict if verdict else str(result.get("status") or "unknown")
+    checked = _checked_run_facts(result, plan) if kind == "verify" else None
     return {
         "format": "ferry-report",
         "format_version": REPORT_FORMAT_VERSION,
@@ -151,8 +153,35 @@ def report_dict(
         "verdict": verdict,
         "plan": _plain(plan.to_dict()),
         "backup": _plain(dict(backup)) if backup is not None else None,
+        "who_where": _plain(who_where(plan)),
+        "source_files": _plain(source_file_facts(plan, backup)),
+        "checked_run": _plain(checked) if checked else None,
         "result": result,
     }
+
+
+def _checked_run_facts(result: Mapping[str, Any], plan: Plan) -> dict[str, Any] | None:
+    """For a verify report: the migrate run it checks, that run's report and its backup."""
+    run_id = result.get("migration_run_id")
+    if not run_id:
+        return None
+    from .backup import backup_root
+
+    out: dict[str, Any] = {"run_id": str(run_id)}
+    page = result.get("migration_report")
+    if page:
+        path = Path(str(page))
+        folder = Path(os.path.abspath(plan.resolve(plan.report.dir)))
+        out["report"] = str(path)
+        out["report_json"] = str(path.with_suffix(".json"))
+        # beside this report: a relative link that survives moving the folder
+        same = path.parent == folder
+        out["report_href"] = path.name if same else path.as_uri() if path.is_absolute() else ""
+    backup_id = result.get("migration_backup_id")
+    if backup_id:
+        out["backup_id"] = str(backup_id)
+        out["backup_path"] = str(backup_root(plan) / str(backup_id))
+    return out
 
 
 # -- files -------------------------------------------------------------------------------------
@@ -424,6 +453,12 @@ def _summary(report: Mapping[str, Any]) -> str:
             rows.append(("Manifest SHA-256", f'<code class="hash">{digest}</code>'))
     else:
         rows.append(("Backup", '<span class="muted">none</span>'))
+    who = report.get("who_where")
+    if isinstance(who, dict):
+        place = f"{who.get('os_user') or '?'} on {who.get('host') or '?'}"
+        rows.append(("Run by", f"<code>{_e(place)}</code>"))
+        if who.get("db_role"):
+            rows.append(("Database role", f"<code>{_e(who['db_role'])}</code>"))
     rows.append(
         (
             "Generated",
@@ -493,7 +528,7 @@ def _verify_tables(result: Mapping[str, Any]) -> str:
             f'<td class="src">{_e(table.get("source"))}</td>'
             f'<td class="num">{_num(expected)}</td>'
             f'<td class="num{differs}">{_num(actual)}</td>'
-            f"<td>{_badge(table.get('checksum'))}</td>"
+            f"<td>{_badge(table.get('checksum'))}{_sums(table)}</td>"
             f'<td class="num{" alert" if orphans else " zero"}">{_num(orphans)}</td>'
             f"<td>{_badge(table.get('verdict'))}</td>"
             "</tr>"
@@ -513,10 +548,162 @@ def _verify_tables(result: Mapping[str, Any]) -> str:
     return _section("Tables", _table(head, rows, "verify"), len(tables), "tables")
 
 
+def _sums(table: Mapping[str, Any]) -> str:
+    """The checksum values verify compared (source side, target side), not only the verdict."""
+    source, target = table.get("source_checksum"), table.get("target_checksum")
+    if not source and not target:
+        return ""
+    return (
+        '<div class="sums">'
+        f'<span class="k">source</span><code class="hash">{_e(source or "—")}</code>'
+        f'<span class="k">target</span><code class="hash">{_e(target or "—")}</code></div>'
+    )
+
+
+_HASHED_FROM = {"backup": "backup manifest", "file": "hashed at report time"}
+
+
+def _source_files(report: Mapping[str, Any]) -> str:
+    """Each source file's size and SHA-256 (from the backup's manifest, or hashed at report
+    time), so the report alone names the exact bytes the run read."""
+    files = _dicts(report.get("source_files"))
+    if not files:
+        return ""
+    rows = [
+        "<tr>"
+        f'<td class="name">{_e(f.get("source"))}</td>'
+        f"<td><code>{_e(f.get('path'))}</code></td>"
+        f'<td class="num">{_num(f.get("size"))}</td>'
+        f'<td><code class="hash">{_e(f.get("sha256"))}</code></td>'
+        f"<td>{_e(_HASHED_FROM.get(str(f.get('hashed_from')), ''))}</td>"
+        "</tr>"
+        for f in files
+    ]
+    head = [("source", ""), ("file", ""), ("bytes", "num"), ("SHA-256", ""), ("from", "")]
+    return _section("Source files", _table(head, rows, "files"), len(files), "source-files")
+
+
+def _checked_run(report: Mapping[str, Any]) -> str:
+    """A verify report's links: the migrate run it checks, its report and its backup."""
+    checked = report.get("checked_run")
+    if not isinstance(checked, dict):
+        if report.get("kind") != "verify":
+            return ""
+        body = '<p class="muted">The target journals no completed migration to link to.</p>'
+        return _section("Checked run", body, sid="checked-run")
+    rows = [("Migrate run", f"<code>{_e(checked.get('run_id'))}</code>")]
+    if checked.get("report"):
+        href = str(checked.get("report_href") or "")
+        name = f"<code>{_e(checked['report'])}</code>"
+        link = f'<a href="{_e(href)}">{name}</a>' if href else name
+        rows.append(("Its report", link))
+        rows.append(("Its JSON", f"<code>{_e(checked.get('report_json'))}</code>"))
+    if checked.get("backup_id"):
+        rows.append(("Backup before it", f"<code>{_e(checked['backup_id'])}</code>"))
+        rows.append(("Backup location", f"<code>{_e(checked.get('backup_path'))}</code>"))
+    items = "\n".join(f"<dt>{_e(label)}</dt><dd>{value}</dd>" for label, value in rows)
+    return _section("Checked run", f'<dl class="summary">\n{items}\n</dl>', sid="checked-run")
+
+
+def _kept_conflicts(result: Mapping[str, Any]) -> str:
+    """Conflicts where the target's value was kept (rule insert or newer), by key."""
+    kept = _dicts(result.get("kept_conflicts"))
+    if not kept:
+        kept = [
+            {"table": d.get("table"), "key": d.get("key")}
+            for d in _dicts(result.get("diffs"))
+            if d.get("decision") == "conflict"
+        ]
+    total = sum(
+        t.get("conflicts") or 0
+        for t in _dicts(result.get("tables"))
+        if isinstance(t.get("conflicts"), int)
+    )
+    if not kept and not total:
+        return ""
+    rows = [
+        f'<tr><td class="name">{_e(k.get("table"))}</td>'
+        f"<td><code>{_e(k.get('key'))}</code></td></tr>"
+        for k in kept
+    ]
+    note = ""
+    if total > len(kept):
+        note = (
+            f'<p class="note">{total:,} conflicting rows kept the target\'s values; '
+            f"the first {len(kept):,} are listed.</p>"
+        )
+    text = (
+        "<p>These rows already held other values in the target; "
+        "the plan's conflict rule kept them.</p>"
+    )
+    body = text + (_table([("table", ""), ("key", "")], rows, "kept") if rows else "") + note
+    return _section("Kept conflicts", body, total or len(kept), "kept-conflicts")
+
+
+_BAR_PARTS = [
+    ("inserted", "inserted", "b-ins"),
+    ("updated", "updated", "b-upd"),
+    ("unchanged", "unchanged", "b-same"),
+    ("conflicts", "conflicts", "b-conf"),
+    ("rejected", "rejected", "b-rej"),
+]
+
+
+def _count(table: Mapping[str, Any], key: str) -> int:
+    value = table.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _bars(result: Mapping[str, Any]) -> str:
+    """Per table, one stacked bar of inserted/updated/unchanged/conflicts/rejected, drawn as
+    inline SVG (no script, no network); each bar is scaled to its own table's rows."""
+    tables = _dicts(result.get("tables"))
+    if not tables:
+        return ""
+    legend = "".join(
+        f'<span class="key"><svg width="12" height="12" aria-hidden="true">'
+        f'<rect class="{cls}" width="12" height="12" rx="2"/></svg> {_e(label)}</span>'
+        for _, label, cls in _BAR_PARTS
+    )
+    rows = []
+    for table in tables:
+        counts = [(label, cls, _count(table, key)) for key, label, cls in _BAR_PARTS]
+        total = sum(n for _, _, n in counts)
+        rects, x = [], 0.0
+        for label, cls, n in counts:
+            if not n:
+                continue
+            width = 1000 * n / total
+            rects.append(
+                f'<rect class="{cls}" x="{x:.2f}" y="0" width="{width:.2f}" height="20">'
+                f"<title>{_e(label)}: {n:,}</title></rect>"
+            )
+            x += width
+        if not rects:
+            rects.append('<rect class="b-none" x="0" y="0" width="1000" height="20"/>')
+        words = ", ".join(f"{n:,} {label}" for label, _, n in counts if n) or "no rows"
+        rows.append(
+            f'<div class="bar"><div class="bar-name">{_e(table.get("name"))}</div>'
+            f'<svg viewBox="0 0 1000 20" preserveAspectRatio="none" role="img" '
+            f'aria-label="{_e(table.get("name"))}: {_e(words)}">{"".join(rects)}</svg>'
+            f'<div class="bar-words">{_e(words)}</div></div>'
+        )
+    body = f'<div class="legend">{legend}</div><div class="bars">{"".join(rows)}</div>'
+    return _section("Row counts", body, sid="chart")
+
+
+def _toc(sections: str) -> str:
+    """Links to every section of the page, in page order."""
+    found = re.findall(r'<section id="([^"]+)"><h2>(.*?)(?: <span class="count">|</h2>)', sections)
+    items = "".join(f'<li><a href="#{sid}">{title}</a></li>' for sid, title in found)
+    return f'<nav class="toc" aria-label="Contents"><h2>Contents</h2><ol>{items}</ol></nav>'
+
+
 def _assertions(result: Mapping[str, Any]) -> str:
     assertions = _dicts(result.get("assertions"))
     if not assertions:
-        return _section("Assertions", '<p class="muted">The plan has no assertions.</p>', 0)
+        body = '<p class="muted">The plan has no assertions.</p>'
+        return _section("Assertions", body, 0, "assertions")
     head = [("name", ""), ("SQL", ""), ("expected", ""), ("actual", ""), ("verdict", "")]
     rows = []
     for item in assertions:
@@ -569,7 +756,8 @@ def _warnings(result: Mapping[str, Any]) -> str:
     if not warnings:
         return ""
     items = "\n".join(f"<li>{_e(w)}</li>" for w in warnings)
-    return _section("Warnings", f'<ul class="warnings">\n{items}\n</ul>', len(warnings))
+    body = f'<ul class="warnings">\n{items}\n</ul>'
+    return _section("Warnings", body, len(warnings), "warnings")
 
 
 def _source_changes(result: Mapping[str, Any]) -> str:
@@ -716,9 +904,9 @@ def _ddl(result: Mapping[str, Any]) -> str:
     if "ddl" not in result:
         return ""
     if not statements:
-        return _section("DDL", '<p class="muted">No schema changes.</p>', 0)
+        return _section("DDL", '<p class="muted">No schema changes.</p>', 0, "ddl")
     blocks = "\n".join(f'<pre class="sql">{_e(s.strip())}</pre>' for s in statements)
-    return _section("DDL", blocks, len(statements))
+    return _section("DDL", blocks, len(statements), "ddl")
 
 
 def _plan(report: Mapping[str, Any]) -> str:
@@ -781,11 +969,13 @@ def render_html(report: Mapping[str, Any]) -> str:
     plan_name = str(report.get("plan_name") or "")
     status = _upper(report.get("verdict") or report.get("status"))
     if kind == "verify":
-        body = [_verify_tables(result), _assertions(result)]
+        body = [_verify_tables(result), _checked_run(report), _assertions(result)]
     else:
         body = [
             _migrate_tables(result),
+            _bars(result),
             _merges(result),
+            _kept_conflicts(result),
             _rejects(result),
             _diffs(result),
             _schema_objects(result),
@@ -793,6 +983,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         ]
     body.insert(1, _warnings(result))
     body.insert(1, _source_changes(result))
+    body.append(_source_files(report))
     body.append(_plan(report))
     sections = "\n".join(part for part in body if part)
     return f"""<!DOCTYPE html>
@@ -812,7 +1003,10 @@ def render_html(report: Mapping[str, Any]) -> str:
 <h1>{_e(title)}: {_e(plan_name)}</h1>
 </header>
 {_banner(report)}
+{_toc('<section id="summary"><h2>Summary</h2>' + sections)}
+<section id="summary"><h2 class="sr-only">Summary</h2>
 {_summary(report)}
+</section>
 {sections}
 <footer>Ferry {_e(report.get("ferry_version"))} · report format \
 {_e(report.get("format_version"))} · the JSON file beside this page holds the same data.</footer>
@@ -844,7 +1038,10 @@ body {
   font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
     sans-serif;
 }
-main { max-width: 1120px; margin: 0 auto; padding: 28px 24px 48px; }
+main {
+  max-width: 1120px; margin: 0 auto; padding: 28px 24px 48px;
+  overflow-wrap: break-word; /* an overlong word wraps instead of widening the page */
+}
 h1 { font-size: 26px; margin: 0 0 16px; line-height: 1.25; overflow-wrap: anywhere; }
 h2 {
   font-size: 19px; margin: 32px 0 10px; padding-bottom: 6px;
@@ -946,6 +1143,39 @@ ins { color: var(--pass); text-decoration: none; }
 table.diffs td:nth-child(4) { width: 55%; }
 .row .v { overflow-wrap: anywhere; white-space: pre-wrap; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
+.sr-only {
+  position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+  white-space: nowrap; margin: 0; padding: 0; border: 0;
+}
+.toc { margin: 0 0 18px; }
+.toc h2 { font-size: 13px; margin: 0 0 4px; border: 0; padding: 0; color: var(--muted);
+  text-transform: uppercase; letter-spacing: .06em; }
+.toc ol { margin: 0; padding: 0; list-style: none; display: flex; flex-wrap: wrap; gap: 4px 8px; }
+.toc a {
+  display: inline-block; padding: 2px 10px; border-radius: 999px; border: 1px solid var(--line);
+  background: var(--soft); color: var(--info); text-decoration: none; font-size: 13px;
+}
+.sums { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0 6px;
+  margin-top: 4px; font-size: 12px; }
+.sums .k { color: var(--muted); }
+/* a long hash stays one line (the table scrolls) instead of one character per line */
+.sums code, table.files code.hash { white-space: nowrap; overflow-wrap: normal; }
+.legend { display: flex; flex-wrap: wrap; gap: 4px 14px; margin: 0 0 8px; font-size: 13px; }
+.legend .key { white-space: nowrap; }
+.bars { display: grid; gap: 8px; }
+.bar { display: grid; grid-template-columns: minmax(0, 14em) minmax(0, 1fr); gap: 2px 12px;
+  align-items: center; }
+.bar-name { font-weight: 600; overflow-wrap: anywhere; }
+.bar svg { width: 100%; height: 18px; display: block; border-radius: 3px; }
+.bar-words { grid-column: 2; color: var(--muted); font-size: 12px; }
+.b-ins { fill: var(--pass); } .b-upd { fill: var(--info); } .b-same { fill: var(--line); }
+.b-conf { fill: var(--warn); } .b-rej { fill: var(--fail); } .b-none { fill: var(--soft); }
+@media (max-width: 560px) {
+  main { padding: 20px 12px 40px; }
+  .bar { grid-template-columns: minmax(0, 1fr); }
+  .bar-words { grid-column: 1; }
+  .banner .verdict { font-size: 32px; }
+}
 @media print {
   :root {
     --bg: #fff; --fg: #000; --muted: #444; --line: #bbb; --soft: #f3f3f3; --code: #f3f3f3;

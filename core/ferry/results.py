@@ -100,6 +100,9 @@ class RunResult:
     source_changes: list[SourceChange] = field(default_factory=list)
     #: per merge source: what each input gave and which rows were taken for deletions
     merges: list[dict[str, Any]] = field(default_factory=list)
+    #: the first keys, per table, of conflicting rows kept as the target had them
+    #: (conflict rule insert or newer): ``{"table", "key"}``
+    kept_conflicts: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def seconds(self) -> float:

@@ -311,6 +311,8 @@ class _Verify:
             return {}
         last = runs[-1]
         self.result.migration_run_id = str(last["run_id"])
+        self.result.migration_report = last.get("report_path") or None
+        self.result.migration_backup_id = last.get("backup_id") or None
         if last.get("plan_hash") != self.plan.digest():
             self.warn(f"the last completed run ({last['run_id']}) used another version of the plan")
         by_table: dict[str, list[dict[str, Any]]] = {}

@@ -94,6 +94,9 @@ class VerifyResult:
     warnings: list[str] = field(default_factory=list)
     #: the journaled run whose rejected rows were taken into account (None: no run)
     migration_run_id: str | None = None
+    #: that run's HTML report and the backup taken before it, as its journal entry names them
+    migration_report: str | None = None
+    migration_backup_id: str | None = None
     #: the HTML report, when one was written
     report_path: str | None = None
 
@@ -126,6 +129,9 @@ class VerifyResult:
             "tables": [t.to_dict() for t in self.tables],
             "assertions": [a.to_dict() for a in self.assertions],
             "warnings": list(self.warnings),
+            "migration_run_id": self.migration_run_id,
+            "migration_report": self.migration_report,
+            "migration_backup_id": self.migration_backup_id,
         }
 
 

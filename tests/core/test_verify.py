@@ -243,6 +243,9 @@ expect = 3
         "tables",
         "assertions",
         "warnings",
+        "migration_run_id",
+        "migration_report",
+        "migration_backup_id",
     ]
     assert data["verdict"] == "PASS" and data["plan_name"] == "items"
     assert data["target"] == str(db_of(plan))

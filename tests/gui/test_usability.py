@@ -36,7 +36,8 @@ TAB_ORDER = {
         "plan_tabs",
         "sources_view",
     ],
-    "BackupPage": ["items_view", "backup_button", "skip_box"],
+    # (the prune button is disabled in the demo: it has no earlier backups)
+    "BackupPage": ["items_view", "backup_button", "skip_box", "backups_view", "keep_box"],
     "ConnectPage": ["sqlite_radio", "sqlite_path", "sqlite_browse", "test_button", "items_view"],
     "PreviewPage": ["tabs", "mapping_view", "columns_button", "again"],
     "MigratePage": ["start_button", "log"],

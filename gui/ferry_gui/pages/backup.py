@@ -18,6 +18,7 @@ from ferry.backup import Backup, backup_root, create_backup, source_files
 from ferry.events import StepStarted
 
 from ..models import RowsModel
+from .backuplist import BackupsBox
 from .base import FerryPage, human_size, table_view, wrapped_label
 
 
@@ -51,14 +52,27 @@ class BackupPage(FerryPage):
         layout.addLayout(row)
         layout.addWidget(self.skip_box)
         layout.addWidget(self.status)
+        self.backups = BackupsBox()  # earlier backups with their sizes, and pruning
+        self.backups_view, self.keep_box = self.backups.view, self.backups.keep
+        self.prune_button = self.backups.prune_button
+        layout.addWidget(self.backups)
         self.backup_button.clicked.connect(self.start_backup)
         self.skip_box.toggled.connect(self._skip_toggled)
-        self.set_tab_order(self.items_view, self.backup_button, self.cancel_button, self.skip_box)
+        self.set_tab_order(
+            self.items_view,
+            self.backup_button,
+            self.cancel_button,
+            self.skip_box,
+            self.backups_view,
+            self.keep_box,
+            self.prune_button,
+        )
 
     def initializePage(self) -> None:
         wizard = self.ferry()
         plan = wizard.plan
         assert plan is not None
+        self.backups.refresh(plan)
         if wizard.backup is not None:
             return
         rows: list[list[Any]] = []
@@ -148,6 +162,7 @@ class BackupPage(FerryPage):
             f"{backup.manifest_sha256[:16]}…"
         )
         self.skip_box.setEnabled(False)
+        self.backups.refresh(self.ferry().plan)
 
     def cancelling(self) -> None:
         self.status.setText("Cancelling: removing the unfinished backup …")
