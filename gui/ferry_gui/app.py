@@ -18,6 +18,7 @@ import qasync  # type: ignore[import-untyped]
 from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication
 
+from .platformcheck import check_or_exit
 from .resources import font_paths, icon_path
 from .walk import walk_demo
 from .wizard import FerryWizard
@@ -66,6 +67,8 @@ def run(plan: str | None = None, demo: bool = False, screenshots: Path | None = 
     if screenshots is not None and sys.platform.startswith("linux"):
         if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # Qt aborts (SIGABRT) on a missing platform library: name them first, and exit 10.
+    check_or_exit()
     app = make_app()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
