@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from . import __version__
+from .logfile import active_log_path
 from .signing import SigningError, sign
 
 if TYPE_CHECKING:
@@ -151,6 +152,8 @@ def report_dict(
         "verdict": verdict,
         "plan": _plain(plan.to_dict()),
         "backup": _plain(dict(backup)) if backup is not None else None,
+        # where this process logged the run (ferry.logfile), None when it kept no log
+        "log_file": str(logged_to) if (logged_to := active_log_path()) is not None else None,
         "result": result,
     }
 
@@ -424,6 +427,8 @@ def _summary(report: Mapping[str, Any]) -> str:
             rows.append(("Manifest SHA-256", f'<code class="hash">{digest}</code>'))
     else:
         rows.append(("Backup", '<span class="muted">none</span>'))
+    if report.get("log_file"):
+        rows.append(("Log file", f"<code>{_e(report['log_file'])}</code>"))
     rows.append(
         (
             "Generated",

@@ -18,6 +18,8 @@ import qasync  # type: ignore[import-untyped]
 from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication
 
+from ferry.logfile import setup_logging
+
 from .platformcheck import check_or_exit
 from .resources import font_paths, icon_path
 from .walk import walk_demo
@@ -69,6 +71,7 @@ def run(plan: str | None = None, demo: bool = False, screenshots: Path | None = 
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     # Qt aborts (SIGABRT) on a missing platform library: name them first, and exit 10.
     check_or_exit()
+    setup_logging()
     app = make_app()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
