@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import shutil
 import sys
@@ -18,7 +19,7 @@ import qasync  # type: ignore[import-untyped]
 from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication
 
-from ferry.logfile import setup_logging
+from ferry.logfile import log_exception, setup_logging
 
 from .platformcheck import check_or_exit
 from .resources import font_paths, icon_path
@@ -78,7 +79,8 @@ def run(plan: str | None = None, demo: bool = False, screenshots: Path | None = 
     wizard = FerryWizard()
 
     def excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        # An exception in a slot must never take the app down: show it instead.
+        # An exception in a slot must never take the app down: show it (and log it) instead.
+        log_exception(logging.getLogger("ferry.gui"), "the wizard", exc.with_traceback(tb))
         wizard.runner.show_unexpected(exc.with_traceback(tb))
 
     previous_hook = sys.excepthook

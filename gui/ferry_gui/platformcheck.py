@@ -119,16 +119,15 @@ def distro_family(os_release: Path = Path("/etc/os-release")) -> str | None:
 
 
 def uses_xcb(environ: dict[str, str] | os._Environ[str] = os.environ) -> bool:
-    """Whether Qt will load the xcb plugin: Linux, an X display, and QT_QPA_PLATFORM unset or
-    xcb (offscreen, minimal and wayland need none of these libraries)."""
+    """Whether Qt will load the xcb plugin: Linux, QT_QPA_PLATFORM xcb, or unset with an X
+    display and no Wayland session (there Qt prefers its wayland plugin; offscreen, minimal and
+    wayland need none of these libraries)."""
     if not sys.platform.startswith("linux"):
         return False
     platform = environ.get("QT_QPA_PLATFORM", "").split(":")[0].strip()
     if platform:
         return platform == "xcb"
-    if environ.get("WAYLAND_DISPLAY") and not environ.get("DISPLAY"):
-        return False
-    return bool(environ.get("DISPLAY"))
+    return bool(environ.get("DISPLAY")) and not environ.get("WAYLAND_DISPLAY")
 
 
 def _loadable(soname: str) -> bool:

@@ -53,6 +53,8 @@ def test_offscreen_and_wayland_are_not_checked() -> None:
         missing_libraries({"WAYLAND_DISPLAY": "wayland-0", "FERRY_QT_CHECK_EXTRA_LIBS": FAKE})
         is None
     )
+    assert missing_libraries({**hidden, "WAYLAND_DISPLAY": "wayland-0"}) is None
+    assert missing_libraries({**hidden, "QT_QPA_PLATFORM": "xcb"}) == Missing([FAKE])
     assert missing_libraries(hidden) == Missing([FAKE])
 
 
