@@ -5,9 +5,13 @@ a .deb.
     python3 packaging/build.py                 # dist/ferry/ and dist/ferry_<version>_<arch>.deb
     python3 packaging/build.py --no-deb        # only the folder (Windows, macOS, other Linux)
     python3 packaging/build.py --dist D --work W
+    python3 packaging/build.py --freeze-constraints   # rewrite packaging/constraints.txt
 
 It runs PyInstaller from the project's .venv (created like ``python3 dev.py`` does when missing)
-after installing the ``packaging`` extra's pins from pyproject.toml into it when absent.
+after installing Ferry with the ``gui`` and ``packaging`` extras into it under
+``packaging/constraints.txt`` (``pip install -c``: every package at the version pinned there),
+and writes an SBOM (CycloneDX JSON, by ``cyclonedx-bom``) of that environment beside the bundle
+and the .deb: ``ferry_<version>.cdx.json``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+#: the exact versions the bundle is built from (``--freeze-constraints`` rewrites it)
+CONSTRAINTS = HERE / "constraints.txt"
+#: the project itself, never pinned in the constraints (it is installed from this checkout)
+PROJECT_NAME = "ferry-migrate"
 
 
 def project() -> dict[str, object]:
@@ -32,20 +40,52 @@ def project() -> dict[str, object]:
     return table
 
 
-def project_python() -> Path:
-    """The project venv's interpreter, with the gui extra (dev.py) and the packaging extra."""
+def project_python(constrained: bool = True) -> Path:
+    """The project venv's interpreter, with the gui extra (dev.py) and the packaging extra,
+    installed under packaging/constraints.txt unless ``constrained`` is False (the newest
+    versions pyproject.toml allows, to freeze new constraints from)."""
     sys.path.insert(0, str(ROOT))
     import dev  # the same venv as `python3 dev.py run|test`
 
     dev.ensure_venv()
     python = dev.PYTHON
-    extras = project()["optional-dependencies"]
-    assert isinstance(extras, dict)
-    requirements = list(extras["packaging"])
-    # A no-op (and offline) when they are already there.
+    # A no-op (and offline) when the pinned versions are already there.
     pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, *requirements], check=True)
+    constraints = ["-c", str(CONSTRAINTS)] if constrained else []
+    subprocess.run([*pip, *constraints, "-e", ".[gui,packaging]"], check=True, cwd=ROOT)
     return python
+
+
+def freeze_constraints(python: Path, path: Path = CONSTRAINTS) -> Path:
+    """Write ``pip freeze`` of ``python``'s environment (without Ferry itself) to ``path``."""
+    frozen = subprocess.run(
+        [str(python), "-m", "pip", "freeze", "--exclude-editable", "--disable-pip-version-check"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    pins = sorted(
+        (line for line in frozen if line and not line.lower().startswith(PROJECT_NAME + "=")),
+        key=str.lower,
+    )
+    header = (
+        "# The versions the bundle is built from: python3 packaging/build.py installs with\n"
+        "# `pip install -c packaging/constraints.txt`. Regenerate after changing pyproject.toml's\n"
+        "# pins: python3 packaging/build.py --freeze-constraints (pip freeze of .venv).\n"
+    )
+    path.write_text(header + "\n".join(pins) + "\n", encoding="utf-8")
+    return path
+
+
+def write_sbom(python: Path, out: Path) -> Path:
+    """An SBOM of ``python``'s environment (every installed distribution, Ferry as the root
+    component from pyproject.toml) as CycloneDX JSON at ``out``, made by ``cyclonedx-bom``
+    (the packaging extra) run from that same interpreter."""
+    command = [str(python), "-m", "cyclonedx_py", "environment", str(python)]
+    command += ["--pyproject", str(ROOT / "pyproject.toml"), "--mc-type", "application"]
+    command += ["--of", "JSON", "--output-reproducible", "-o", str(out)]
+    subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True)
+    return out
 
 
 def folder_size(path: Path) -> int:
@@ -83,9 +123,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--xz-level", type=int, default=6, choices=range(10), help="the .deb's xz level"
     )
+    parser.add_argument(
+        "--freeze-constraints",
+        action="store_true",
+        help="only rewrite packaging/constraints.txt from the .venv (pip freeze)",
+    )
     args = parser.parse_args(argv)
+    if args.freeze_constraints:
+        print(f"constraints: {freeze_constraints(project_python(constrained=False))}")
+        return 0
     version = str(project()["version"])
-    bundle = freeze(project_python(), args.dist.resolve(), args.work.resolve(), version)
+    python = project_python()
+    bundle = freeze(python, args.dist.resolve(), args.work.resolve(), version)
+    sbom = write_sbom(python, args.dist.resolve() / f"ferry_{version}.cdx.json")
+    print(f"sbom: {sbom}")
     if args.no_deb:
         return 0
     if not (sys.platform.startswith("linux") and shutil.which("dpkg-deb")):

@@ -34,6 +34,14 @@ def ferry_config_dir(
     return folder
 
 
+@pytest.fixture(autouse=True)
+def ferry_log_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test's own folder for Ferry's log file (``FERRY_LOG_DIR``), never the user's."""
+    folder = str(tmp_path_factory.mktemp("ferry-log"))
+    monkeypatch.setenv("FERRY_LOG_DIR", folder)
+    return folder
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() == "true"
 

@@ -9,9 +9,14 @@ and ``ferry.report.write_report``. The CLI and the wizard use nothing else.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# Ferry's log records go nowhere unless a program asks (ferry.logfile.setup_logging): never to
+# stderr through logging's last-resort handler.
+logging.getLogger("ferry").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from .errors import (

@@ -20,6 +20,7 @@ import contextlib
 import errno
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -36,10 +37,13 @@ from . import __version__
 from .backupfaults import source_fault, sqlite_target_fault
 from .errors import Cancelled, FerryError
 from .events import CancelToken, Emit, StepFinished, StepStarted, ignore_events
+from .logfile import log_exception, logged
 from .plan import Plan
 from .signing import sign
 from .sources import open_source
 from .sqlitecopy import sqlite_copy, sqlite_digest
+
+_log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -207,11 +211,25 @@ async def create_backup(
     of the file copied (missing, locked, not a database: :mod:`ferry.backupfaults`), Cancelled;
     either way nothing is left behind.
     """
-    from .pgdump import PgBackupSession
-
     cancel = cancel or CancelToken()
     started = time.perf_counter()
     root = backup_root(plan)
+    _log.info("backup of plan %s into %s started", plan.name, root)
+    emit = logged(emit, _log)
+    try:
+        backup = await _create_backup(plan, emit, cancel, started, root, pg_method)
+    except BaseException as exc:
+        log_exception(_log, "backup", exc)
+        raise
+    _log.info("backup %s written to %s: %d byte(s)", backup.id, backup.path, backup.total_bytes)
+    return backup
+
+
+async def _create_backup(
+    plan: Plan, emit: Emit, cancel: CancelToken, started: float, root: Path, pg_method: str
+) -> Backup:
+    from .pgdump import PgBackupSession
+
     emit(StepStarted("backup", str(root)))
     sources = await asyncio.to_thread(source_files, plan)
     for item in sources:

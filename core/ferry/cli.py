@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import shutil
 import signal
@@ -49,10 +50,12 @@ from .events import (
     Warning,
 )
 from .journal import journal_place
+from .logfile import log_exception, log_path, setup_logging
 from .plan import Plan, TargetSpec, load_plan, save_plan
 
 T = TypeVar("T")
 # Pipes and CI logs get 120 columns instead of rich's 80, so tables are not cut.
+_log = logging.getLogger(__name__)
 err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
@@ -67,6 +70,7 @@ class _State:
 
 
 def _fail(exc: BaseException) -> None:
+    log_exception(_log, "the command", exc)
     if _State.debug:
         raise exc
     # soft_wrap: an error stays one line (for grep and logs) however long its path is;
@@ -217,6 +221,12 @@ class _PluginGroup(click.Group):
             signal.signal(signal.SIGINT, signal.default_int_handler)
         return command
 
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The log file's place, read when the help is shown (``FERRY_LOG_DIR`` may move it)."""
+        formatter.write_paragraph()
+        # Written as is, not wrapped: the path stays one line to copy at any width.
+        formatter.write(f"Log file (FERRY_LOG_DIR moves it):\n  {log_path()}\n")
+
 
 @click.group(cls=_PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ferry")
@@ -228,6 +238,8 @@ def cli(debug: bool) -> None:
     `ferry preview ferry.toml`, then `ferry migrate ferry.toml`.
     """
     _State.debug = debug
+    setup_logging()
+    _log.info("ferry %s: %s", __version__, " ".join(sys.argv[1:]))
 
 
 def _target_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:

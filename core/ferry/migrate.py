@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import logging
 import time
 import uuid
 from collections.abc import AsyncGenerator, Callable, Collection, Mapping
@@ -49,6 +50,7 @@ from .events import (
 from .fastcells import keep_text
 from .journal import ensure_journal, write_journal
 from .loadmodes import delete_all, identical_rows, refuse_second_append
+from .logfile import log_exception, logged
 from .mapping import check_mapping, open_plan_sources, prepare_schema, with_key
 from .nativeload import NativeLoad, keep_source_text, native_load
 from .plan import ColumnSpec, Plan, TableSpec
@@ -76,6 +78,8 @@ from .textbytes import all_utf8, check_bytes_mode, chunk_sql, rows_sql
 from .transform import PLAIN_FIELDS, RowMapper, load_hook
 from .transform import RowRejected as MapRejected
 from .values import LogicalType, value_type
+
+_log = logging.getLogger(__name__)
 
 #: rejected rows kept whole for the report; beyond this only the count grows
 MAX_KEPT_REJECTS = 1000
@@ -180,7 +184,22 @@ async def migrate(
     run.result.backup_id = str(backup["id"]) if backup else None
     run.write_reports = write_reports
     run.wait = wait
-    return await run.execute()
+    run.emit = logged(emit, _log)
+    what = "preview" if preview else "migration"
+    _log.info("%s of plan %s started (run %s)", what, plan.name, run.result.run_id)
+    try:
+        result = await run.execute()
+    except BaseException as exc:
+        log_exception(_log, what, exc)
+        raise
+    _log.info(
+        "%s finished: %s, %d rejected row(s), report %s",
+        what,
+        result.status,
+        result.rejected_total,
+        result.report_path,
+    )
+    return result
 
 
 class _Run:

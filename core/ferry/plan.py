@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import logging
 import tomllib
 from collections.abc import Callable
 from datetime import UTC, tzinfo
@@ -666,6 +667,13 @@ def load_plan(path: str | Path) -> Plan:
     plan._document = parse_document(text)
     plan._saved = plan.to_dict()
     plan._bom = raw.startswith(b"\xef\xbb\xbf")
+    logging.getLogger(__name__).info(
+        "plan loaded: %s (%s), %d table(s), target %s",
+        path.resolve(),
+        plan.name,
+        len(plan.tables),
+        plan.target.url,
+    )
     return plan
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from . import __version__
+from .logfile import active_log_path
 from .reportfacts import source_file_facts, who_where
 from .signing import SigningError, sign
 
@@ -156,6 +157,8 @@ def report_dict(
         "who_where": _plain(who_where(plan)),
         "source_files": _plain(source_file_facts(plan, backup)),
         "checked_run": _plain(checked) if checked else None,
+        # where this process logged the run (ferry.logfile), None when it kept no log
+        "log_file": str(logged_to) if (logged_to := active_log_path()) is not None else None,
         "result": result,
     }
 
@@ -459,6 +462,8 @@ def _summary(report: Mapping[str, Any]) -> str:
         rows.append(("Run by", f"<code>{_e(place)}</code>"))
         if who.get("db_role"):
             rows.append(("Database role", f"<code>{_e(who['db_role'])}</code>"))
+    if report.get("log_file"):
+        rows.append(("Log file", f"<code>{_e(report['log_file'])}</code>"))
     rows.append(
         (
             "Generated",

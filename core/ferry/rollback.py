@@ -16,6 +16,7 @@ import contextlib
 import fnmatch
 import glob
 import itertools
+import logging
 import os
 import secrets
 import sqlite3
@@ -27,8 +28,11 @@ from .backup import BackupError, file_sha256, fsync_path, source_files
 from .backupcheck import find_backup, verify_backup
 from .errors import Cancelled, TargetError
 from .events import CancelToken, Emit, StepFinished, StepStarted, Warning, ignore_events
+from .logfile import log_exception, logged
 from .plan import Plan
 from .sqlitecopy import BUSY_TIMEOUT_SECONDS, sqlite_backup, sqlite_digest, sqlite_uri
+
+_log = logging.getLogger(__name__)
 
 MARKER_SUFFIX = ".migrated"
 _SQLITE_COMPANIONS = ("-journal", "-wal", "-shm")
@@ -85,8 +89,16 @@ async def rollback(
     """
     from .runlock import hold_target_async
 
-    async with hold_target_async(plan.target, plan.base_dir, emit=emit, cancel=cancel):
-        return await _rollback(plan, backup_id, restore_sources, emit, cancel, trust_unsigned)
+    _log.info("rollback of plan %s to backup %s started", plan.name, backup_id or "(newest)")
+    emit = logged(emit, _log)
+    try:
+        async with hold_target_async(plan.target, plan.base_dir, emit=emit, cancel=cancel):
+            done = await _rollback(plan, backup_id, restore_sources, emit, cancel, trust_unsigned)
+    except BaseException as exc:
+        log_exception(_log, "rollback", exc)
+        raise
+    _log.info("rollback finished")
+    return done
 
 
 async def _rollback(

@@ -19,6 +19,13 @@ _PASSWORD_KEYS = frozenset({"password", "pgpassword", "passwd", "pwd"})
 _PASSWORD_SETTING = re.compile(r"(?:password|passwd|pwd)\s*=", re.IGNORECASE)
 #: ``scheme://user:password@`` found in text that does not parse as a URL
 _USERINFO_PASSWORD = re.compile(r"://[^\s:/@]*:[^\s/]+@")
+#: ``password=value`` (any spelling above) anywhere in a text: a query, a conninfo, an option
+_PASSWORD_VALUE = re.compile(
+    r"(?P<head>\b(?:pg)?(?:password|passwd|pwd)(?:\s*=\s*|%3D))(?P<value>[^\s&;,'\"]+)",
+    re.IGNORECASE,
+)
+#: passwords this process resolved (a variable, the keyring): masked wherever they show up
+_RESOLVED: set[str] = set()
 #: where to keep a password instead (the hint of every refusal)
 PASSWORD_HINT = (
     "set FERRY_PASSWORD (or the variable named by password_env), use `ferry password set URL` "
@@ -50,6 +57,16 @@ def password_spellings(url: str) -> list[str]:
     if not parts.scheme and not found and _PASSWORD_SETTING.search(text):
         found.append("the 'password=' setting")  # a keyword/value conninfo, not a URL
     return found
+
+
+def mask_passwords(text: str) -> str:
+    """``text`` with every ``password=`` value and every password this process resolved
+    replaced by ``***`` (the log's filter; URLs' ``user:pw@`` are masked by
+    :func:`ferry.report.scrub_text`)."""
+    text = _PASSWORD_VALUE.sub(lambda m: f"{m['head']}***", text)
+    for secret in sorted(_RESOLVED, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def refuse_password(url: str) -> None:
@@ -126,5 +143,9 @@ def resolve_password(url: URL, password_env: str | None = None) -> str | None:
     (libpq then reads ``PGPASSWORD`` or ``~/.pgpass``)."""
     for name in (password_env, DEFAULT_PASSWORD_ENV):
         if name and os.environ.get(name):
+            _RESOLVED.add(os.environ[name])
             return os.environ[name]
-    return password_from_keyring(url)
+    found = password_from_keyring(url)
+    if found:
+        _RESOLVED.add(found)
+    return found

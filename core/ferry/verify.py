@@ -26,6 +26,7 @@ holds the result; this module runs them.
 from __future__ import annotations
 
 import asyncio
+import logging
 import tempfile
 import time
 import uuid
@@ -40,6 +41,7 @@ from .errors import PlanError, TargetError
 from .events import CancelToken, Emit, StepFinished, StepStarted, Warning, ignore_events
 from .integrity import find_orphans, holds, run_assertion
 from .journal import read_journal, read_rejects
+from .logfile import log_exception, logged
 from .mapping import check_mapping, infer_table, open_plan_sources, with_key
 from .plan import Plan, TableSpec
 from .report import write_report
@@ -53,6 +55,8 @@ from .verifycompare import MAX_LISTED, TABLE_MISSING, compare, finish_table
 from .verifyfast import FastPath, fill_result
 from .verifyread import SideReader, SpecCheck
 from .verifyresult import FAIL, PASS, AssertionCheck, TableCheck, VerifyResult
+
+_log = logging.getLogger(__name__)
 
 
 async def verify(
@@ -69,7 +73,13 @@ async def verify(
     source or the target cannot be read (a TargetError for an unreachable target), or
     :class:`~ferry.errors.Cancelled`.
     """
-    result = await _Verify(plan, emit, cancel or CancelToken()).execute()
+    _log.info("verification of plan %s started", plan.name)
+    emit = logged(emit, _log)
+    try:
+        result = await _Verify(plan, emit, cancel or CancelToken()).execute()
+    except BaseException as exc:
+        log_exception(_log, "verification", exc)
+        raise
     if write_reports:
         folder = plan.resolve(plan.report.dir)
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import shutil
 import sys
@@ -18,6 +19,9 @@ import qasync  # type: ignore[import-untyped]
 from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication
 
+from ferry.logfile import log_exception, setup_logging
+
+from .platformcheck import check_or_exit
 from .resources import font_paths, icon_path
 from .walk import walk_demo
 from .wizard import FerryWizard
@@ -66,13 +70,17 @@ def run(plan: str | None = None, demo: bool = False, screenshots: Path | None = 
     if screenshots is not None and sys.platform.startswith("linux"):
         if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # Qt aborts (SIGABRT) on a missing platform library: name them first, and exit 10.
+    check_or_exit()
+    setup_logging()
     app = make_app()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     wizard = FerryWizard()
 
     def excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        # An exception in a slot must never take the app down: show it instead.
+        # An exception in a slot must never take the app down: show it (and log it) instead.
+        log_exception(logging.getLogger("ferry.gui"), "the wizard", exc.with_traceback(tb))
         wizard.runner.show_unexpected(exc.with_traceback(tb))
 
     previous_hook = sys.excepthook

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 from ferry.errors import SourceError
 from ferry.plan import SourceSpec
 from ferry.sources import SourceTable, open_source
+from ferry.sources import env as env_module
 from ferry.sources.env import EnvSource
 
 
@@ -165,3 +168,26 @@ def test_batches_hold_at_most_batch_size_rows(tmp_path: Path) -> None:
 
 def test_files_is_the_env_file(tmp_path: Path) -> None:
     assert source(tmp_path, b"").files() == [tmp_path / ".env"]
+
+
+def test_the_file_is_read_through_dotenvs_public_api_only() -> None:
+    # dotenv_values, not dotenv.parser (an internal module): imports name `dotenv` alone.
+    tree = ast.parse(Path(env_module.__file__ or "").read_text(encoding="utf-8"))
+    imported = {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    } | {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
+    assert sorted(m for m in imported if m.startswith("dotenv")) == ["dotenv"]
+
+
+def test_a_bad_line_is_refused_even_where_dotenvs_warnings_are_silenced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dotenv_logger = logging.getLogger("dotenv.main")
+    dotenv_logger.setLevel(logging.CRITICAL)
+    try:
+        error = error_of(source(tmp_path, b"A=1\nB='unclosed\n"))
+        assert dotenv_logger.level == logging.CRITICAL  # the app's setting is given back
+    finally:
+        dotenv_logger.setLevel(logging.NOTSET)
+    assert error.message.endswith(': line 2 is not a KEY=value setting: "B=\'unclosed"')
+    assert capsys.readouterr().err == ""  # dotenv's own warning is not printed

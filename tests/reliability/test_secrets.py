@@ -4,7 +4,8 @@ A role with a password is made on the server; the plan names the variable holdin
 (``password_env``) and Ferry runs migrate (with its backup), verify, preview, backup and a
 failing connection from real processes. The password must not appear in the plan, the
 reports, the journal tables, the backup files, anything printed, an exception's text or any
-process's command line. (The server trusts local connections, so the password is accepted
+process's command line, or Ferry's log file (``FERRY_LOG_DIR``, kept in the searched folder
+here). (The server trusts local connections, so the password is accepted
 without being required; what matters here is where Ferry puts it.) Backups and reports must
 be owner-only.
 """
@@ -124,7 +125,8 @@ def test_the_password_appears_in_no_artefact_of_a_run(
     secret_app: tuple[Path, str, str], tmp_path: Path
 ) -> None:
     plan, password, url = secret_app
-    env = {**os.environ, "APP_DB_PASSWORD": password}
+    log_dir = tmp_path / "ferry-log"
+    env = {**os.environ, "APP_DB_PASSWORD": password, "FERRY_LOG_DIR": str(log_dir)}
     outputs: list[str] = []
     watch = CmdlineWatch(password)
     try:
@@ -155,6 +157,8 @@ def test_the_password_appears_in_no_artefact_of_a_run(
     # Everything was really written where it was searched.
     assert list((tmp_path / "ferry-backups").iterdir())
     assert list((tmp_path / "ferry-reports").glob("*.html"))
+    log = (log_dir / "ferry.log").read_text(encoding="utf-8")
+    assert "ferry.migrate: migration finished: completed" in log
 
 
 def test_a_failing_connection_does_not_show_the_password(
@@ -164,6 +168,7 @@ def test_a_failing_connection_does_not_show_the_password(
     text = plan.read_text(encoding="utf-8").replace("@127.0.0.1:", "@127.0.0.1:1")  # no server
     plan.write_text(text, encoding="utf-8")
     monkeypatch.setenv("APP_DB_PASSWORD", password)
+    monkeypatch.setenv("FERRY_LOG_DIR", str(tmp_path / "ferry-log"))
 
     with pytest.raises(FerryError) as caught:
         asyncio.run(migrate(load_plan(plan), write_reports=True))
@@ -181,6 +186,9 @@ def test_a_failing_connection_does_not_show_the_password(
     assert done.returncode != 0 and plain.returncode != 0
     assert password not in done.stdout + done.stderr + plain.stdout + plain.stderr
     assert files_holding(tmp_path, password) == []
+    # The failure and its traceback (with the driver's own exception) are in the log.
+    log = (tmp_path / "ferry-log" / "ferry.log").read_text(encoding="utf-8")
+    assert "ERROR   " in log and "Traceback (most recent call last)" in log
 
 
 @pytest.mark.parametrize(

@@ -1,18 +1,24 @@
-""".env file sources: one row per setting, parsed exactly as python-dotenv parses them.
+""".env file sources: one row per setting, read with python-dotenv's public API
+(``dotenv_values``), exactly as an app loading it with dotenv reads it.
 
-dotenv's own parser handles comments, ``export``, single and double quotes, ``#`` inside
-quotes, empty values and CRLF line ends, so a file an app loads with dotenv reads the same
-here. Values are taken as written: ``${VAR}`` references are not expanded.
+dotenv handles comments, ``export``, single and double quotes, ``#`` inside quotes, empty
+values and CRLF line ends. Values are taken as written: ``${VAR}`` references are not expanded
+(``interpolate=False``). dotenv skips a line it cannot parse, with a warning on its logger
+(``dotenv.main``, "could not parse statement starting at line N"); Ferry catches that warning
+and refuses the file naming the line, so no setting is dropped silently.
 """
 
 from __future__ import annotations
 
 import io
+import logging
+import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dotenv.parser import parse_stream
+from dotenv import dotenv_values
 
 from ..errors import SourceError
 from .base import Batch, Row, SourceReader, SourceTable
@@ -23,6 +29,40 @@ if TYPE_CHECKING:
 
 #: the largest .env file read: settings files are small, and dotenv parses about 1 MiB/s
 MAX_ENV_BYTES = 8 * 1024 * 1024
+#: the logger dotenv_values warns on when it skips a line it cannot parse
+_DOTENV_LOGGER = logging.getLogger("dotenv.main")
+_UNPARSED = re.compile(r"could not parse statement starting at line (\d+)")
+
+
+class _SkippedLines(logging.Handler):
+    """Collects the line numbers dotenv reports skipping, on the calling thread only."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.thread = threading.get_ident()
+        self.lines: list[int] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            found = _UNPARSED.search(record.getMessage())
+            if found:
+                self.lines.append(int(found.group(1)))
+
+
+def parse_env(text: str) -> tuple[dict[str, str | None], list[int]]:
+    """``text`` read by ``dotenv_values`` (no interpolation): the settings, and the numbers
+    of the lines dotenv skipped because it could not parse them."""
+    skipped = _SkippedLines()
+    level = _DOTENV_LOGGER.level
+    _DOTENV_LOGGER.addHandler(skipped)
+    # The warning must reach the handler even where an app raised the logging level.
+    _DOTENV_LOGGER.setLevel(logging.WARNING)
+    try:
+        settings = dotenv_values(stream=io.StringIO(text), interpolate=False)
+    finally:
+        _DOTENV_LOGGER.setLevel(level)
+        _DOTENV_LOGGER.removeHandler(skipped)
+    return dict(settings), skipped.lines
 
 
 class EnvSource(SourceReader):
@@ -50,18 +90,16 @@ class EnvSource(SourceReader):
                 hint="A .env file holds a few settings: check it is the right file.",
             )
         text = decode(self.path, data, self.spec.encoding)
-        settings: dict[str, str | None] = {}
-        for binding in parse_stream(io.StringIO(text)):
-            if binding.error:
-                line = binding.original.string.strip()
-                raise SourceError(
-                    f"{self.path}: line {binding.original.line} is not a KEY=value setting: "
-                    f"{line[:60]!r}",
-                    hint="Fix or remove the line; quote values that contain spaces or '#'.",
-                )
-            if binding.key is not None:
-                # Re-inserting moves nothing: a repeated name keeps its first place.
-                settings[binding.key] = binding.value
+        # A repeated name keeps its last value in its first place (dict assignment).
+        settings, skipped = parse_env(text)
+        if skipped:
+            number = skipped[0]
+            lines = text.split("\n")
+            line = lines[number - 1].strip() if number <= len(lines) else ""
+            raise SourceError(
+                f"{self.path}: line {number} is not a KEY=value setting: {line[:60]!r}",
+                hint="Fix or remove the line; quote values that contain spaces or '#'.",
+            )
         self._settings = settings
         return settings
 

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 from html import escape
+from pathlib import Path
 
-from PySide6.QtWidgets import QTextBrowser, QVBoxLayout
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+)
+
+from ferry.logfile import log_path
 
 from .base import FerryPage
 
@@ -17,9 +29,34 @@ class FinishPage(FerryPage):
         self.summary.setOpenExternalLinks(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
+        # The log file, for a support request: "Save log…" copies it where the operator says.
+        row = QHBoxLayout()
+        self.log_label = QLabel()
+        self.log_label.setWordWrap(True)
+        self.save_log_button = QPushButton("Save &log…")
+        self.save_log_button.clicked.connect(self._ask_save_log)
+        row.addWidget(self.log_label, 1)
+        row.addWidget(self.save_log_button)
+        layout.addLayout(row)
 
     def initializePage(self) -> None:
         self.summary.setHtml(self.summary_html())
+        self.log_label.setText(f"Log file: {log_path()}")
+        self.save_log_button.setEnabled(log_path().is_file())
+
+    def _ask_save_log(self) -> None:
+        dest, _ = QFileDialog.getSaveFileName(self, "Save Ferry's log", "ferry.log")
+        if dest:
+            self.save_log(Path(dest))
+
+    def save_log(self, dest: Path) -> bool:
+        """Copy the log file to ``dest``; False (with a message box) when it cannot."""
+        try:
+            shutil.copyfile(log_path(), dest)
+        except OSError as exc:
+            QMessageBox.warning(self, "Save log", f"The log could not be copied to {dest}: {exc}")
+            return False
+        return True
 
     def summary_html(self) -> str:
         """The summary as HTML."""
