@@ -19,6 +19,7 @@ from typing import Any, Literal, cast
 
 import ijson
 
+from .checkfold import fold_into_checks, read_checks
 from .draftfill import (
     ask_about_unfilled_times,
     json_keys_into_columns,
@@ -541,6 +542,7 @@ async def _existing_tables(
             await handle.run_schema_sql(read_schema_file(schema, handle.dialect_name), str(schema))
         tables = await handle.reflect()
         await read_unique_keys(handle, tables)
+        await read_checks(handle, tables)
         styles = {
             name: await existing_styles(handle, info)
             for name, info in tables.items()
@@ -670,6 +672,7 @@ def scan_folder(
     readable = [item.spec for item in found if not item.problem]
     json_keys_into_columns(tables, readable, existing, folder)
     presence_flags(tables, existing)
+    fold_into_checks(tables, readable, existing, folder)
     from .existingrows import ask_about_existing_rows
 
     questions = (

@@ -84,8 +84,8 @@ EXAMPLES = [
         marks=pytest.mark.xfail(
             strict=True,
             reason="the summaries need the hook summary_html.py (content_summaries stays "
-            "empty: a hook cannot be inferred from the data); also not drafted: language "
-            "trim/lower/default 'en' (65 rows break the CHECK valid_language), indexed_at as "
+            "empty: a hook cannot be inferred from the data); also not drafted: language's "
+            "default 'en' for rows without one (the schema has no DEFAULT), indexed_at as "
             "timestamp (its values mix epoch text and ISO), analysis_json's fallback {} and "
             "topics_json's default [] for rows whose analysis is not JSON",
         ),
