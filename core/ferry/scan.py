@@ -50,6 +50,7 @@ from .sources.sqlite import SqliteSource
 from .targetstyles import draft_styles, existing_styles
 from .textbytes import Census, note_invalid_text
 from .textstyles import Style, summarize
+from .timespellings import read_time_spellings
 from .typemap import TypeFinding, find_type_choices
 from .values import LogicalType
 
@@ -673,6 +674,7 @@ def scan_folder(
     json_keys_into_columns(tables, readable, existing, folder)
     presence_flags(tables, existing)
     fold_into_checks(tables, readable, existing, folder)
+    read_time_spellings(tables, readable, existing, folder)
     from .existingrows import ask_about_existing_rows
 
     questions = (

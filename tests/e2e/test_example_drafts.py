@@ -85,8 +85,8 @@ EXAMPLES = [
             strict=True,
             reason="the summaries need the hook summary_html.py (content_summaries stays "
             "empty: a hook cannot be inferred from the data); also not drafted: language's "
-            "default 'en' for rows without one (the schema has no DEFAULT), indexed_at as "
-            "timestamp (its values mix epoch text and ISO), analysis_json's fallback {} and "
+            "default 'en' for rows without one (the schema has no DEFAULT), analysis_json's "
+            "fallback {} and "
             "topics_json's default [] for rows whose analysis is not JSON",
         ),
     ),
