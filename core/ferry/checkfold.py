@@ -65,6 +65,26 @@ def allowed_by(check: str, column: str) -> Callable[[str], bool] | None:
     return None
 
 
+def plain_text_columns(spec: TableSpec, info: TableInfo) -> dict[str, ColumnSpec]:
+    """The text columns of ``info`` that ``spec`` feeds straight from a field (no ops, lookup
+    or JSON step), the ones ``map_all`` feeds by their name included."""
+    given = dict(spec.columns)
+    if spec.map_all:  # a field named as its column feeds it without a line in the plan
+        given.update(
+            (name, ColumnSpec.model_validate({"from": name}))
+            for name in info.columns
+            if name not in given and name not in spec.ignore
+        )
+    return {
+        name: column
+        for name, column in given.items()
+        if column.from_
+        and not (column.ops or column.lookup or column.json_path or column.parse_json)
+        and name in info.columns
+        and info.columns[name].type == "text"
+    }
+
+
 def fold_into_checks(
     tables: list[TableSpec],
     sources: list[SourceSpec],
@@ -79,21 +99,7 @@ def fold_into_checks(
         source = by_name.get(spec.source) or by_name.get(spec.source.split(".", 1)[0])
         if info is None or source is None:
             continue
-        given = dict(spec.columns)
-        if spec.map_all:  # a field named as its column feeds it without a line in the plan
-            given.update(
-                (name, ColumnSpec.model_validate({"from": name}))
-                for name in info.columns
-                if name not in given and name not in spec.ignore
-            )
-        candidates = {
-            name: column
-            for name, column in given.items()
-            if column.from_
-            and not (column.ops or column.lookup or column.json_path or column.parse_json)
-            and name in info.columns
-            and info.columns[name].type == "text"
-        }
+        candidates = plain_text_columns(spec, info)
         tests = {
             name: [t for t in (allowed_by(c, name) for c in info.checks) if t is not None]
             for name in candidates
@@ -109,11 +115,11 @@ def fold_into_checks(
             values = [row.get(column.from_ or "") for row in rows]
             folded = _fold(name, column.from_ or "", values, found)
             if folded:
-                spec.columns[name] = _with(column, ops=folded[0])
+                spec.columns[name] = with_changes(column, ops=folded[0])
                 spec.notes.append(folded[1])
 
 
-def _with(column: ColumnSpec, **changes: Any) -> ColumnSpec:
+def with_changes(column: ColumnSpec, **changes: Any) -> ColumnSpec:
     """``column`` with ``changes``, validated (so the fields count as given)."""
     data = column.model_dump(by_alias=True, exclude_unset=True)
     return ColumnSpec.model_validate({**data, **changes})
@@ -152,4 +158,10 @@ def _fold(
     )
 
 
-__all__ = ["allowed_by", "fold_into_checks", "read_checks"]
+__all__ = [
+    "allowed_by",
+    "fold_into_checks",
+    "plain_text_columns",
+    "read_checks",
+    "with_changes",
+]

@@ -32,6 +32,7 @@ from .epochs import NumberFinding, find_numbers
 from .errors import Cancelled, FerryError, SourceError
 from .events import CancelToken
 from .keyfinder import KeyFinding, find_key
+from .keytrim import trim_key_values
 from .matching import (
     TableMatch,
     choose_child_table,
@@ -674,6 +675,7 @@ def scan_folder(
     json_keys_into_columns(tables, readable, existing, folder)
     presence_flags(tables, existing)
     fold_into_checks(tables, readable, existing, folder)
+    trim_key_values(tables, readable, existing, folder)
     read_time_spellings(tables, readable, existing, folder)
     from .existingrows import ask_about_existing_rows
 

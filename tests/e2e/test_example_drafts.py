@@ -66,7 +66,8 @@ EXAMPLES = [
             reason="migrate refuses: heartbeats.status is NOT NULL and the data has no value "
             "for it (the hand plan's const 'alive' is a business rule: the draft's note says "
             "what to add); the now = true times differ from run to run; also not drafted: "
-            "manual_queue.path trim and settings' value_type lookup",
+            "settings' value_type lookup (JSON type names -> the app's bool/int/float/json/"
+            "string, which no schema constraint or data states)",
         ),
     ),
     pytest.param(
