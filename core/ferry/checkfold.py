@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .draftfill import _sample
-from .plan import ColumnSpec, SourceSpec, TableSpec, TextOp
+from .plan import ColumnSpec, QuestionSpec, SourceSpec, TableSpec, TextOp
 
 if TYPE_CHECKING:
     from .schema import TableInfo
@@ -57,12 +57,74 @@ def allowed_by(check: str, column: str) -> Callable[[str], bool] | None:
         except re.error:
             return None
         return lambda value: regex.search(value) is not None
-    listed = re.search(name + r"\s*(?:IN\s*\(|=\s*ANY\s*\()(.*)", check, re.I | re.S)
-    if listed:
-        values = {v.replace("''", "'") for v in _LITERAL.findall(listed.group(1))}
-        if values:
-            return lambda value: value in values
+    values = set(listed_values(check, column))
+    if values:
+        return lambda value: value in values
     return None
+
+
+def listed_values(check: str, column: str) -> list[str]:
+    """The values a CHECK lists for ``column`` (``IN (...)``, ``= ANY (ARRAY[...])``), in
+    its order; [] for any other CHECK."""
+    name = rf"(?<![\w.\"])\"?{re.escape(column)}\"?\)?(?:::\w+(?: \w+)?)?\)?"
+    listed = re.search(name + r"\s*(?:IN\s*\(|=\s*ANY\s*\()(.*)", check, re.I | re.S)
+    if not listed:
+        return []
+    return list(dict.fromkeys(v.replace("''", "'") for v in _LITERAL.findall(listed.group(1))))
+
+
+def ask_for_listed_values(
+    tables: list[TableSpec], existing: dict[str, TableInfo]
+) -> list[QuestionSpec]:
+    """One question per NOT NULL text column (no default) that nothing fills and whose CHECK
+    lists its values: which of them every row takes (``const``), or leave it to the reviewer."""
+    questions = []
+    for spec in tables:
+        info = existing.get(spec.name)
+        if info is None:
+            continue
+        for column in info.columns.values():
+            given = spec.columns.get(column.name)
+            if (
+                column.type != "text"
+                or column.nullable
+                or column.has_default
+                or (given is not None and (given.from_ or given.has_const or given.now))
+                or f"column {column.name!r} is required but no source field matches it"
+                not in spec.notes
+            ):
+                continue
+            values = next(
+                (found for c in info.checks if (found := listed_values(c, column.name))), []
+            )
+            if not values or "leave" in values:
+                continue
+            questions.append(
+                QuestionSpec(
+                    id=f"{spec.name}.{column.name}",
+                    ask=(
+                        f"{spec.name}.{column.name} must hold one of the values its CHECK "
+                        f"lists and no source field fills it: which one does every row take "
+                        "(const), or leave it to you (leave: migrate refuses the table until "
+                        "the plan gives a value)?"
+                    ),
+                    evidence=[
+                        f"{column.name}: NOT NULL without a default in {spec.name}, CHECK "
+                        f"allows {', '.join(repr(v) for v in values)}; no field of "
+                        f"{spec.source} matches"
+                    ],
+                    choices=[*values, "leave"],
+                    default="leave",
+                    sets={
+                        **{
+                            v: {f"tables.{spec.name}.columns.{column.name}": {"const": v}}
+                            for v in values
+                        },
+                        "leave": {},
+                    },
+                )
+            )
+    return questions
 
 
 def plain_text_columns(spec: TableSpec, info: TableInfo) -> dict[str, ColumnSpec]:
@@ -160,7 +222,9 @@ def _fold(
 
 __all__ = [
     "allowed_by",
+    "ask_for_listed_values",
     "fold_into_checks",
+    "listed_values",
     "plain_text_columns",
     "read_checks",
     "with_changes",

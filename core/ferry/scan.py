@@ -19,7 +19,7 @@ from typing import Any, Literal, cast
 
 import ijson
 
-from .checkfold import fold_into_checks, read_checks
+from .checkfold import ask_for_listed_values, fold_into_checks, read_checks
 from .draftfill import (
     ask_about_unfilled_times,
     json_keys_into_columns,
@@ -655,6 +655,7 @@ def scan_folder(
     ]
     key_children_within_parent(tables, found, folder)
     unfilled_questions = ask_about_unfilled_times(tables, existing)
+    unfilled_questions += ask_for_listed_values(tables, existing)
     shaped = {t.name: item.notes for item in found for t in item.tables if item.notes}
     for table_spec in tables:
         table_spec.notes[:0] = shaped.get(table_spec.source, [])

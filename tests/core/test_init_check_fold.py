@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from ferry.checkfold import allowed_by
 from ferry.cli import cli
 from ferry.plan import load_plan
+from ferry.questions import answer_and_save
 
 SCHEMA = """
 CREATE TABLE videos (
@@ -83,3 +84,27 @@ def test_a_postgres_pattern_check_is_read_from_the_targets_reflection(
 def test_a_check_on_another_column_or_of_another_form_is_not_read() -> None:
     assert allowed_by("lang IN ('x')", "language") is None
     assert allowed_by("length(language) = 2", "language") is None
+
+
+def test_a_required_column_nothing_fills_asks_which_of_its_check_values_every_row_takes(
+    tmp_path: Path,
+) -> None:
+    schema = (
+        "CREATE TABLE videos (video_id TEXT PRIMARY KEY, "
+        "status TEXT NOT NULL CHECK (status IN ('alive', 'stale')));"
+    )
+    plan = _init(tmp_path, [{"video_id": "v1"}, {"video_id": "v2"}], schema)
+
+    [asked] = load_plan(plan).questions
+    assert (asked.id, asked.choices, asked.default) == (
+        "videos.status",
+        ["alive", "stale", "leave"],
+        "leave",
+    )
+    answer_and_save(plan, "videos.status", "alive")
+    result = CliRunner().invoke(cli, ["migrate", str(plan), "--no-backup", "-q"])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(tmp_path / "ferry.db") as conn:
+        got = conn.execute("SELECT video_id, status FROM videos ORDER BY video_id").fetchall()
+    conn.close()
+    assert got == [("v1", "alive"), ("v2", "alive")]
