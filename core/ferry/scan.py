@@ -19,6 +19,7 @@ from typing import Any, Literal, cast
 
 import ijson
 
+from .checkfold import ask_for_listed_values, fold_into_checks, read_checks
 from .draftfill import (
     ask_about_unfilled_times,
     json_keys_into_columns,
@@ -31,6 +32,7 @@ from .epochs import NumberFinding, find_numbers
 from .errors import Cancelled, FerryError, SourceError
 from .events import CancelToken
 from .keyfinder import KeyFinding, find_key
+from .keytrim import trim_key_values
 from .matching import (
     TableMatch,
     choose_child_table,
@@ -49,6 +51,7 @@ from .sources.sqlite import SqliteSource
 from .targetstyles import draft_styles, existing_styles
 from .textbytes import Census, note_invalid_text
 from .textstyles import Style, summarize
+from .timespellings import read_time_spellings
 from .typemap import TypeFinding, find_type_choices
 from .values import LogicalType
 
@@ -541,6 +544,7 @@ async def _existing_tables(
             await handle.run_schema_sql(read_schema_file(schema, handle.dialect_name), str(schema))
         tables = await handle.reflect()
         await read_unique_keys(handle, tables)
+        await read_checks(handle, tables)
         styles = {
             name: await existing_styles(handle, info)
             for name, info in tables.items()
@@ -651,6 +655,7 @@ def scan_folder(
     ]
     key_children_within_parent(tables, found, folder)
     unfilled_questions = ask_about_unfilled_times(tables, existing)
+    unfilled_questions += ask_for_listed_values(tables, existing)
     shaped = {t.name: item.notes for item in found for t in item.tables if item.notes}
     for table_spec in tables:
         table_spec.notes[:0] = shaped.get(table_spec.source, [])
@@ -670,6 +675,9 @@ def scan_folder(
     readable = [item.spec for item in found if not item.problem]
     json_keys_into_columns(tables, readable, existing, folder)
     presence_flags(tables, existing)
+    fold_into_checks(tables, readable, existing, folder)
+    trim_key_values(tables, readable, existing, folder)
+    read_time_spellings(tables, readable, existing, folder)
     from .existingrows import ask_about_existing_rows
 
     questions = (

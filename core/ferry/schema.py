@@ -89,6 +89,8 @@ class TableInfo:
     shape: TargetShape | None = None
     #: column sets the target holds unique (constraints, unique indexes); read by ``ferry init``
     unique: list[tuple[str, ...]] = field(default_factory=list)
+    #: the target's CHECK constraints as SQL text; read by ``ferry init``
+    checks: list[str] = field(default_factory=list)
 
 
 def logical_type_of(sql_type: Any) -> LogicalType:

@@ -66,7 +66,8 @@ EXAMPLES = [
             reason="migrate refuses: heartbeats.status is NOT NULL and the data has no value "
             "for it (the hand plan's const 'alive' is a business rule: the draft's note says "
             "what to add); the now = true times differ from run to run; also not drafted: "
-            "manual_queue.path trim and settings' value_type lookup",
+            "settings' value_type lookup (JSON type names -> the app's bool/int/float/json/"
+            "string, which no schema constraint or data states)",
         ),
     ),
     pytest.param(
@@ -84,9 +85,9 @@ EXAMPLES = [
         marks=pytest.mark.xfail(
             strict=True,
             reason="the summaries need the hook summary_html.py (content_summaries stays "
-            "empty: a hook cannot be inferred from the data); also not drafted: language "
-            "trim/lower/default 'en' (65 rows break the CHECK valid_language), indexed_at as "
-            "timestamp (its values mix epoch text and ISO), analysis_json's fallback {} and "
+            "empty: a hook cannot be inferred from the data); also not drafted: language's "
+            "default 'en' for rows without one (the schema has no DEFAULT), analysis_json's "
+            "fallback {} and "
             "topics_json's default [] for rows whose analysis is not JSON",
         ),
     ),
