@@ -38,6 +38,7 @@ from rich.table import Table
 
 from . import __version__
 from .carried import grouped
+from .clitable import console_width, print_table
 from .errors import Cancelled, FerryError
 from .events import (
     CancelToken,
@@ -53,8 +54,8 @@ from .plan import Plan, TargetSpec, load_plan, save_plan
 
 T = TypeVar("T")
 # Pipes and CI logs get 120 columns instead of rich's 80, so tables are not cut.
-err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True, highlight=False, width=console_width(sys.stderr))
+out = Console(highlight=False, width=console_width(sys.stdout))
 
 
 class _State:
@@ -338,7 +339,7 @@ def init(
             str(item["rows"]),
             escape(item["problem"] or ", ".join(item["tables"])),
         )
-    out.print(table)
+    print_table(out, table)
     notes = [f"{t.name}: {n}" for t in plan.tables for n in t.notes]
     for note in notes:
         out.print(f"[yellow]note:[/] {escape(note)}")
@@ -487,7 +488,7 @@ def _print_result(result: Any, verb: str) -> None:
         table.add_column(labels[key], justify="right")
     for t, counts in rows:
         table.add_row(escape(t.name), escape(t.source), *(str(counts[k]) for k in shown))
-    out.print(table)
+    print_table(out, table)
     _print_merges(result.merges)
     # Rows dropped for a repeated key are kept with the rejects but are not rejected rows.
     rejected = [r for r in result.rejects if r.kind != "duplicate"]
@@ -523,7 +524,7 @@ def _print_merges(merges: list[dict[str, Any]]) -> None:
         for entry in merge["inputs"]:
             counts = (entry["rows"], entry["only_here"], entry["won"], entry["duplicates"])
             table.add_row(escape(entry["table"]), *(str(c) for c in counts))
-        out.print(table)
+        print_table(out, table)
         if merge["deleted"]:
             keys = "; ".join(merge["deleted_keys"][:10])
             out.print(
