@@ -51,6 +51,7 @@ from .events import (
 )
 from .journal import journal_place
 from .plan import Plan, TargetSpec, load_plan, save_plan
+from .units import size_text
 
 T = TypeVar("T")
 # Pipes and CI logs get 120 columns instead of rich's 80, so tables are not cut.
@@ -396,12 +397,7 @@ def rebase_paths(plan: Plan, new_base: Path) -> None:
 
 
 def _size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return str(size)
+    return size_text(size)  # the wizard shows sizes in the same style
 
 
 @cli.command()
