@@ -38,7 +38,7 @@ from rich.table import Table
 
 from . import __version__
 from .carried import grouped
-from .clitable import console_width, print_table
+from .clitable import print_table
 from .errors import Cancelled, FerryError
 from .events import (
     CancelToken,
@@ -55,8 +55,8 @@ from .units import size_text
 
 T = TypeVar("T")
 # Pipes and CI logs get 120 columns instead of rich's 80, so tables are not cut.
-err = Console(stderr=True, highlight=False, width=console_width(sys.stderr))
-out = Console(highlight=False, width=console_width(sys.stdout))
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 class _State:

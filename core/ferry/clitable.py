@@ -8,26 +8,12 @@ pairs wrapped to the width (``read 200  inserted 13  updated 0``).
 
 from __future__ import annotations
 
-import os
-from typing import TextIO
-
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-#: the width when the output is no terminal and COLUMNS does not say (files, pipes)
-PIPE_WIDTH = 120
 _UNBOUNDED = 100_000
-
-
-def console_width(stream: TextIO) -> int | None:
-    """The width for a console on ``stream``: ``COLUMNS`` when set (an operator's or a test's
-    choice), the terminal's own (``None``) on a terminal, else :data:`PIPE_WIDTH`."""
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
-        return int(columns)
-    return None if stream.isatty() else PIPE_WIDTH
 
 
 def fits(console: Console, table: Table) -> bool:
@@ -80,4 +66,4 @@ def _text(value: object, style: str) -> Text:
     return text
 
 
-__all__ = ["PIPE_WIDTH", "console_width", "fits", "print_table", "stacked_lines"]
+__all__ = ["fits", "print_table", "stacked_lines"]

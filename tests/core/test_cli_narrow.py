@@ -23,6 +23,7 @@ from ferry.events import TableProgress
 from ferry.migrate import migrate
 from ferry.plan import load_plan
 from ferry.progressestimate import estimated_total
+from ferry.verify import verify
 
 #: the demo's target tables, each with the source it is read from
 DEMO_TABLES = ["settings", "executions", "execution_steps", "progress", "heartbeats"]
@@ -121,8 +122,7 @@ def test_a_table_that_fits_is_still_printed_as_a_table(demo: Path) -> None:
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "COLUMNS": "160"},
-    )
+    )  # into a pipe: 120 columns
 
     assert proc.returncode == 0, proc.stderr
     assert "┃ table           ┃ source           ┃ read ┃ insert ┃" in proc.stdout
@@ -135,8 +135,8 @@ def test_the_estimate_is_the_rows_over_the_share_read() -> None:
     assert estimated_total(5000, 1.0) == 5000
 
 
-@pytest.mark.parametrize("kind", ["json", "jsonl"])
-def test_a_json_source_progress_carries_a_total(tmp_path: Path, kind: str) -> None:
+def jobs_plan(tmp_path: Path, kind: str) -> Path:
+    """30000 records in a JSON or JSON Lines file and a plan moving them into SQLite."""
     records = [{"id": i, "name": f"job {i}"} for i in range(30000)]
     text = json.dumps(records) if kind == "json" else "".join(json.dumps(r) + "\n" for r in records)
     (tmp_path / f"jobs.{kind}").write_text(text, encoding="utf-8")
@@ -146,11 +146,29 @@ def test_a_json_source_progress_carries_a_total(tmp_path: Path, kind: str) -> No
         '[[tables]]\nname = "jobs"\nsource = "jobs"\nkey = ["id"]\n',
         encoding="utf-8",
     )
+    return tmp_path / "ferry.toml"
+
+
+@pytest.mark.parametrize("kind", ["json", "jsonl"])
+def test_a_json_source_progress_carries_a_total(tmp_path: Path, kind: str) -> None:
     events: list[object] = []
 
-    asyncio.run(migrate(load_plan(tmp_path / "ferry.toml"), emit=events.append, preview=True))
+    asyncio.run(migrate(load_plan(jobs_plan(tmp_path, kind)), emit=events.append, preview=True))
 
     progress = [e for e in events if isinstance(e, TableProgress)]
     assert len(progress) > 1
     assert all(e.rows_total is not None and e.rows_total >= e.rows_done for e in progress)
     assert progress[-1].rows_total == 30000
+
+
+def test_verify_progress_of_a_json_source_carries_a_total(tmp_path: Path) -> None:
+    plan = load_plan(jobs_plan(tmp_path, "json"))
+    asyncio.run(migrate(plan))
+    events: list[object] = []
+
+    result = asyncio.run(verify(plan, emit=events.append))
+
+    assert result.passed
+    progress = [e for e in events if isinstance(e, TableProgress) and e.table == "jobs"]
+    assert len(progress) > 1
+    assert all(e.rows_total is not None and e.rows_total >= e.rows_done for e in progress)
