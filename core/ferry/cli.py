@@ -39,6 +39,7 @@ from rich.table import Table
 
 from . import __version__
 from .carried import grouped
+from .clitable import print_table
 from .errors import Cancelled, FerryError
 from .events import (
     CancelToken,
@@ -52,6 +53,7 @@ from .events import (
 from .journal import journal_place
 from .logfile import log_exception, log_path, setup_logging
 from .plan import Plan, TargetSpec, load_plan, save_plan
+from .units import size_text
 
 T = TypeVar("T")
 # Pipes and CI logs get 120 columns instead of rich's 80, so tables are not cut.
@@ -350,7 +352,7 @@ def init(
             str(item["rows"]),
             escape(item["problem"] or ", ".join(item["tables"])),
         )
-    out.print(table)
+    print_table(out, table)
     notes = [f"{t.name}: {n}" for t in plan.tables for n in t.notes]
     for note in notes:
         out.print(f"[yellow]note:[/] {escape(note)}")
@@ -407,12 +409,7 @@ def rebase_paths(plan: Plan, new_base: Path) -> None:
 
 
 def _size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return str(size)
+    return size_text(size)  # the wizard shows sizes in the same style
 
 
 @cli.command()
@@ -499,7 +496,7 @@ def _print_result(result: Any, verb: str) -> None:
         table.add_column(labels[key], justify="right")
     for t, counts in rows:
         table.add_row(escape(t.name), escape(t.source), *(str(counts[k]) for k in shown))
-    out.print(table)
+    print_table(out, table)
     _print_merges(result.merges)
     # Rows dropped for a repeated key are kept with the rejects but are not rejected rows.
     rejected = [r for r in result.rejects if r.kind != "duplicate"]
@@ -535,7 +532,7 @@ def _print_merges(merges: list[dict[str, Any]]) -> None:
         for entry in merge["inputs"]:
             counts = (entry["rows"], entry["only_here"], entry["won"], entry["duplicates"])
             table.add_row(escape(entry["table"]), *(str(c) for c in counts))
-        out.print(table)
+        print_table(out, table)
         if merge["deleted"]:
             keys = "; ".join(merge["deleted_keys"][:10])
             out.print(

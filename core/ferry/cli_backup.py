@@ -19,6 +19,7 @@ from rich.table import Table
 
 from .backup import BackupError, create_backup
 from .backupcheck import list_backups, verify_backup
+from .clitable import print_table
 from .events import Event, StepStarted, Warning
 from .rollback import outside_plan, rollback
 
@@ -208,7 +209,7 @@ def backups_list(plan_file: str) -> None:
             str(item.files),
             _cli()._size(item.total_bytes),
         )
-    _cli().out.print(table)
+    print_table(_cli().out, table)
 
 
 @click.command(name="rollback")

@@ -16,6 +16,8 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from .clitable import print_table
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -118,7 +120,7 @@ def print_result(result: VerifyResult, console: Console) -> None:
                 _badge(check.checksum),
                 _badge(check.verdict),
             )
-        console.print(table)
+        print_table(console, table)
     for check in result.tables:
         for item in check.mismatches[:_MAX_PROBLEMS_SHOWN]:
             style = "dim" if item["problem"].endswith("not a failure") else "red"
@@ -141,7 +143,7 @@ def print_result(result: VerifyResult, console: Console) -> None:
                 escape(actual if isinstance(actual, str) else repr(actual)),
                 _badge(assertion.verdict),
             )
-        console.print(checks)
+        print_table(console, checks)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     failed_tables = sum(t.verdict != "PASS" for t in result.tables)

@@ -54,6 +54,7 @@ from .logfile import log_exception, logged
 from .mapping import check_mapping, open_plan_sources, prepare_schema, with_key
 from .nativeload import NativeLoad, keep_source_text, native_load
 from .plan import ColumnSpec, Plan, TableSpec
+from .progressestimate import estimated_total
 from .report import ReportKind, report_paths, write_report
 from .rerun import (
     last_fingerprints,
@@ -974,7 +975,11 @@ class _Run:
 
     def _progress(self, route: _Route, rows_read: int) -> None:
         elapsed = max(time.perf_counter() - route.started, 1e-6)
-        self.emit(TableProgress(route.info.name, rows_read, route.total, rows_read / elapsed))
+        total = route.total
+        if total is None:  # a JSON file counts nothing ahead: estimate from the bytes read
+            reader = self.readers.get(route.spec.source.split(".", 1)[0])
+            total = estimated_total(rows_read, reader.read_share() if reader else None)
+        self.emit(TableProgress(route.info.name, rows_read, total, rows_read / elapsed))
 
     async def _write(self, target: Target, work: _Work) -> None:
         """Write one mapped batch (stage or direct) and account for it."""

@@ -33,6 +33,7 @@ from .events import CancelToken, Emit, TableProgress
 from .identifiers import quote
 from .integrity import _text
 from .plan import ColumnSpec, TableSpec
+from .progressestimate import estimated_total
 from .schema import TableInfo
 from .sources import SourceReader
 from .targets import Target
@@ -96,10 +97,14 @@ class SideReader:
         for reader in readers.values():
             ahead = not reader.parses_in_python
             async with Prefetch(reader.batches(batch_size), ahead) as batches:
-                await self._read_source(batches, by_source, store)
+                await self._read_source(batches, by_source, store, reader)
 
     async def _read_source(
-        self, batches: Prefetch, by_source: dict[str, list[SpecCheck]], store: HashStore
+        self,
+        batches: Prefetch,
+        by_source: dict[str, list[SpecCheck]],
+        store: HashStore,
+        reader: SourceReader,
     ) -> None:
         while True:
             self.cancel.raise_if_cancelled()
@@ -111,10 +116,11 @@ class SideReader:
                 await asyncio.to_thread(self._digest_source, check, batch.rows, store)
                 check.rows_read += len(batch.rows)
                 elapsed = max(time.perf_counter() - check.started, 1e-6)
+                total = check.total  # a JSON file counts nothing ahead: estimate from bytes
+                if total is None:
+                    total = estimated_total(check.rows_read, reader.read_share())
                 self.emit(
-                    TableProgress(
-                        check.label, check.rows_read, check.total, check.rows_read / elapsed
-                    )
+                    TableProgress(check.label, check.rows_read, total, check.rows_read / elapsed)
                 )
 
     def _digest_source(

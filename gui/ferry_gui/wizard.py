@@ -18,6 +18,7 @@ from ferry.rollback import RollbackResult
 from ferry.verify import VerifyResult
 
 from .pages.backup import BackupPage
+from .pages.base import FerryPage
 from .pages.connect import ConnectPage
 from .pages.finish import FinishPage
 from .pages.migrate import MigratePage
@@ -92,6 +93,11 @@ class FerryWizard(QWizard):
             strict=True,
         ):
             self.setPage(page_id, page)
+            # After the wizard's own handler (connected by setPage), which re-enables Back.
+            page.completeChanged.connect(self._hold_back)
+        self.currentIdChanged.connect(self._hold_back)
+        self.runner.started.connect(self._hold_back)
+        self._close_confirmed = False
         geometry = settings().value("geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
@@ -132,7 +138,41 @@ class FerryWizard(QWizard):
             )
         self.preview_result = None
 
+    def _hold_back(self, *_args: object) -> None:
+        """No going Back while a job runs (its page would be left with the job half done)."""
+        if self.runner.busy:
+            self.button(QWizard.WizardButton.BackButton).setEnabled(False)
+
     # -- closing --------------------------------------------------------------------------------
+    def unsaved(self) -> str:
+        """What closing now would lose, besides a running job ("" when nothing)."""
+        page = self.currentPage()
+        return page.unsaved() if isinstance(page, FerryPage) else ""
+
+    def confirm_discard(self, what: str) -> bool:
+        """Ask whether to close and lose ``what``; True when the user agrees."""
+        answer = QMessageBox.question(
+            self,
+            "Close Ferry?",
+            f"{what[:1].upper()}{what[1:]} would be lost. Close anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _may_close(self) -> bool:
+        """True when closing may proceed now: no job runs (else cancel, if agreed, and close
+        later) and nothing unsaved, or the user agreed to lose it (asked once per close)."""
+        if not self._stop_then_close():
+            return False
+        if self._close_confirmed:
+            return True
+        what = self.unsaved()
+        if what and not self.confirm_discard(what):
+            return False
+        self._close_confirmed = True
+        return True
+
     def confirm_stop(self) -> bool:
         """Ask whether to cancel the running job; True when the user agrees."""
         answer = QMessageBox.question(
@@ -160,14 +200,17 @@ class FerryWizard(QWizard):
             self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._stop_then_close():
+        if not self._may_close():
             event.ignore()
             return
         self.start_page.stop_describing()
         settings().setValue("geometry", self.saveGeometry())
-        super().closeEvent(event)
+        super().closeEvent(event)  # calls reject(): asked already, not again
+        self._close_confirmed = False
 
     def reject(self) -> None:
-        if self._stop_then_close():
+        """Esc or Cancel: close, asking first when a job runs or something is unsaved."""
+        if self._may_close():
             settings().setValue("geometry", self.saveGeometry())
             super().reject()
+        self._close_confirmed = False

@@ -158,7 +158,7 @@ def test_an_opened_plan_lists_its_sources_with_size_and_rows_counted_in_a_worker
     qtbot.waitUntil(lambda: model.rows[0][4] != "…", timeout=60_000)
     name, kind, _path, size, rows, tables, problem = model.rows[0]
     assert (name, kind, rows, tables, problem) == ("items", "json", 1234, "items", "")
-    assert size.endswith("KB")
+    assert size.endswith(" KiB")  # the CLI's units
 
 
 def test_the_demo_plan_shows_the_row_count_ferry_init_would_show(

@@ -102,6 +102,11 @@ class SourceReader(ABC):
         for a pattern, the files it matches now (a file that appeared during a run)."""
         return self.files()
 
+    def read_share(self) -> float | None:
+        """The share (0 to 1) of its input the running read has got through, when the source
+        can tell (a file's bytes): with no ``row_estimate`` a run estimates its total from it."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files and connections; called once the engine is done with the reader."""
 

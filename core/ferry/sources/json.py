@@ -171,6 +171,19 @@ class _GuardedReader:
         self._run = run if not rest else len(data) - len(data.rstrip(_DIGITS))
 
 
+class _CountingReader(_GuardedReader):
+    """A guarded reader that keeps its source's ``bytes_read`` (progress estimates)."""
+
+    def __init__(self, source: RecordSource, raw: IO[bytes], offset: int, digits: bool) -> None:
+        super().__init__(raw, offset, digits)
+        self._source = source
+
+    def read(self, size: int = -1) -> bytes:
+        data = super().read(size)
+        self._source.bytes_read = self.offset
+        return data
+
+
 def _peak(data: bytes) -> int:
     """The deepest nesting of brackets in ``data`` (brackets in strings count too)."""
     steps = map(_STEP.__getitem__, data.translate(None, _NOT_BRACKETS))
@@ -486,7 +499,7 @@ class JsonSource(RecordSource):
                 raise self.fail("is UTF-16 text; JSON must be UTF-8", _HINT_UTF8)
             start = 3 if head.startswith(BOM) else 0  # a BOM is not JSON, but editors add it
             raw.seek(start)
-            yield _GuardedReader(raw, start, digits)
+            yield _CountingReader(self, raw, start, digits)
 
     def _error(self, exc: BaseException, reader: _GuardedReader | None) -> SourceError:
         """The SourceError for a failure while ijson reads (ijson may wrap it in SystemError)."""
@@ -676,6 +689,7 @@ class JsonLinesSource(RecordSource):
                     "large belongs in a database.",
                 )
             start, offset = offset, offset + len(line)
+            self.bytes_read = offset
             if number == 1 and line.startswith(BOM):
                 line, start = line[3:], 3
             if not line or line.isspace():

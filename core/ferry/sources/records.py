@@ -325,6 +325,8 @@ class RecordSource(SourceReader):
         self.origin = spec.path or ""
         #: every table seen so far, children included (describe samples; batches may add)
         self.tables: dict[str, SourceTable] = {}
+        #: bytes of the file the running read has got through (for :meth:`read_share`)
+        self.bytes_read = 0
 
     def fail(self, what: str, hint: str) -> SourceError:
         """A SourceError about this file."""
@@ -392,6 +394,14 @@ class RecordSource(SourceReader):
             yield from self._run(batch_size, None)
         except RecursionError:
             raise self._too_deep() from None
+
+    def read_share(self) -> float | None:
+        """Bytes read over the file's size (read ahead of the rows handed out: a little high)."""
+        try:
+            size = self.path.stat().st_size
+        except OSError:
+            return None
+        return min(self.bytes_read / size, 1.0) if size and self.bytes_read else None
 
     def files(self) -> list[Path]:
         """The one file read."""

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from ferry.units import size_text
+
 from ..models import RowsModel
 
 if TYPE_CHECKING:
@@ -55,6 +57,11 @@ class FerryPage(QWizardPage):
 
     def cancelling(self) -> None:
         """Say on the page that a cancel was asked for (pages override)."""
+
+    def unsaved(self) -> str:
+        """What leaving the wizard now would lose on this page ("" when nothing; pages with
+        inputs not yet in the plan override)."""
+        return ""
 
     def ferry(self) -> FerryWizard:
         """The wizard this page belongs to."""
@@ -147,13 +154,8 @@ def editable_table_view(model: QAbstractItemModel) -> QTableView:
 
 
 def human_size(size: int) -> str:
-    """``1.2 MB``."""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"
+    """``1.2 MiB``: the CLI's style (binary units, named as such)."""
+    return size_text(size)
 
 
 def set_rows(model: RowsModel, rows: Sequence[Sequence[Any]]) -> None:

@@ -43,6 +43,14 @@ from .base import FerryPage, table_view, wrapped_label
 SSL_MODES = ["", "disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
 
+def _where(url: str) -> tuple[object, ...]:
+    """What a target URL points at (a driver name or a default port spelled out or not)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    port = parsed.port or (5432 if backend == "postgresql" else None)
+    return (backend, parsed.host, port, parsed.database, parsed.username)
+
+
 def plan_relative(path: str, base_dir: Path) -> str | None:
     """``path`` as a plan stores it: relative to the plan's folder when it lies inside it (the
     plan then moves with its folder), else as given; None for none."""
@@ -189,6 +197,13 @@ class ConnectPage(FerryPage):
 
     def isComplete(self) -> bool:
         return self.report is not None and self.report.ok and not self.runner.busy
+
+    def unsaved(self) -> str:
+        """Connection settings typed here that are not the plan's target yet."""
+        plan = self.ferry().plan
+        if plan is None or _where(self.target_url()) == _where(plan.target.url):
+            return ""
+        return "the connection settings typed on this page (not in the plan yet)"
 
     def _kind_changed(self) -> None:
         sqlite = self.sqlite_radio.isChecked()

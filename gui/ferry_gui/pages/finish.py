@@ -20,6 +20,9 @@ from ferry.logfile import log_path
 
 from .base import FerryPage
 
+#: conflicts listed by key on the page (the report lists them all)
+_MAX_CONFLICTS = 20
+
 
 class FinishPage(FerryPage):
     def __init__(self) -> None:
@@ -76,15 +79,18 @@ class FinishPage(FerryPage):
             rows = "".join(
                 f"<tr><td>{escape(t.name)}</td><td>{escape(t.source)}</td>"
                 f"<td align=right>{t.inserted:,}</td><td align=right>{t.updated:,}</td>"
-                f"<td align=right>{t.unchanged:,}</td><td align=right>{t.rejected:,}</td></tr>"
+                f"<td align=right>{t.unchanged:,}</td><td align=right>{t.conflicts:,}</td>"
+                f"<td align=right>{t.rejected:,}</td></tr>"
                 for t in run.tables
             )
             parts.append(
                 f"<p>Run <b>{escape(run.run_id)}</b> into <code>{escape(run.target)}</code> "
                 f"({run.seconds:.1f} s)</p><table cellpadding=3><tr><th>table</th><th>source</th>"
-                f"<th>inserted</th><th>updated</th><th>unchanged</th><th>rejected</th></tr>"
+                f"<th>inserted</th><th>updated</th><th>unchanged</th><th>conflicts</th>"
+                f"<th>rejected</th></tr>"
                 f"{rows}</table>"
             )
+            parts.append(self.conflicts_html())
             if run.report_path:
                 parts.append(self._link("Migration report", run.report_path))
         verified = w.verify_result
@@ -103,6 +109,33 @@ class FinishPage(FerryPage):
             f"<li>To undo: <code>ferry rollback {plan} --sources</code>.</li></ul>"
         )
         return "".join(parts)
+
+    def conflicts_html(self) -> str:
+        """The rows whose target values were kept (conflicts), by key, with the source's values
+        not applied: from the run's diffs, else the preview's of the same plan ("" if none)."""
+        w = self.ferry()
+        run = w.run_result
+        if run is None or not sum(t.conflicts for t in run.tables):
+            return ""
+        diffs = run.diffs or (w.preview_result.diffs if w.preview_result is not None else [])
+        kept = [d for d in diffs if d.decision != "update"]
+        total = sum(t.conflicts for t in run.tables)
+        items = "".join(
+            f"<li><b>{escape(d.table)}</b> {escape(d.key)}: "
+            + "; ".join(
+                f"{escape(c.column)} kept {escape(repr(c.before))} "
+                f"(source {escape(repr(c.after))} not applied)"
+                for c in d.changes
+            )
+            + "</li>"
+            for d in kept[:_MAX_CONFLICTS]
+        )
+        more = total - min(len(kept), _MAX_CONFLICTS)
+        rest = f"<p>… and {more:,} more: see the migration report.</p>" if more > 0 else ""
+        return (
+            f'<h3 style="color:#b35c00">{total:,} conflicts: the target kept its values</h3>'
+            f"<ul>{items}</ul>{rest}"
+        )
 
     @staticmethod
     def _link(label: str, path: str) -> str:

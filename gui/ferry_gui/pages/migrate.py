@@ -26,6 +26,7 @@ from ferry.events import Warning as EngineWarning
 from ferry.migrate import migrate
 from ferry.results import RunResult
 
+from ..counts import counts_html
 from .base import FerryPage, wrapped_label
 
 
@@ -122,7 +123,7 @@ class MigratePage(FerryPage):
             bar = QProgressBar()
             bar.setFormat("%v / %m")
             rate, counts = QLabel(), QLabel()
-            counts.setToolTip("+ inserted  ~ updated  = unchanged  ! conflicts  ✗ rejected")
+            counts.setTextFormat(Qt.TextFormat.RichText)
             self.grid.addWidget(QLabel(table), row, 0)
             self.grid.addWidget(bar, row, 1)
             self.grid.addWidget(rate, row, 2)
@@ -181,12 +182,7 @@ class MigratePage(FerryPage):
                     line.bar.setValue(line.done)
                 for key, value in event.counts.items():
                     line.finished[key] = line.finished.get(key, 0) + value
-                c = line.finished
-                line.counts.setText(
-                    f"+{c.get('inserted', 0):,}  ~{c.get('updated', 0):,}  "
-                    f"={c.get('unchanged', 0):,}  !{c.get('conflicts', 0):,}  "
-                    f"✗{c.get('rejected', 0):,}"
-                )
+                line.counts.setText(counts_html(line.finished))
                 shown = ", ".join(f"{v:,} {k}" for k, v in event.counts.items() if v)
                 self.log.appendPlainText(
                     f"{event.table}: {shown or 'nothing'} ({event.seconds:.2f} s)"

@@ -154,6 +154,8 @@ class PreviewPage(FerryPage):
         self.progress.setRange(0, 1)
         self.progress.setTextVisible(False)
         self.progress.hide()  # shown while the job runs
+        #: per table started: rows read, its total (the source's count or estimate)
+        self.progress_rows: dict[str, tuple[int, int]] = {}
         buttons = QHBoxLayout()
         buttons.addWidget(self.again)
         buttons.addWidget(self.cancel_button)
@@ -244,7 +246,9 @@ class PreviewPage(FerryPage):
         if self.columns_dialog is not None:
             self.columns_dialog.model.editable = False
         self.stale.hide()
-        self.progress.setRange(0, 0)  # busy: the total is known only once the sources are read
+        self.progress.setRange(0, 0)  # busy until the first table's rows (and total) come
+        self.progress.setFormat("%v / %m rows")
+        self.progress_rows: dict[str, tuple[int, int]] = {}
         self.progress.show()
         self.runner.events.connect(self._on_events)
 
@@ -260,10 +264,17 @@ class PreviewPage(FerryPage):
         for event in events:
             if isinstance(event, TableProgress) and not self.runner.cancel_requested:
                 self.summary.setText(f"Previewing … {event.table}: {event.rows_done:,} rows read")
+                # The bar: rows read of the tables started so far over their (estimated) totals.
+                total = max(event.rows_total or 0, event.rows_done)
+                self.progress_rows[event.table] = (event.rows_done, total)
+                self.progress.setRange(0, max(sum(t for _, t in self.progress_rows.values()), 1))
+                self.progress.setValue(sum(d for d, _ in self.progress_rows.values()))
+                self.progress.setTextVisible(True)
 
     def _stopped(self) -> None:
         self.runner.events.disconnect(self._on_events)
         self.progress.setRange(0, 1)
+        self.progress.setTextVisible(False)
         self.progress.hide()
         self.again.setEnabled(True)
         self.mapping.editable = True
