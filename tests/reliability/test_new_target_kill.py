@@ -27,9 +27,10 @@ def test_a_killed_first_load_into_a_new_file_is_removed_on_the_next_start_with_a
     plan.write_text(BIG_PLAN.format(url=f"sqlite:///{db}", folder=big_sources), encoding="utf-8")
     proc = FerryProcess(["migrate", str(plan), "--no-backup"], cwd=tmp_path)
 
-    # Killed once the load has written into the new file (its journal is there, rows too).
+    # Killed while the load's transaction is open in the new file (its journal is there). The
+    # rows may still sit in SQLite's page cache: how much reached the file is up to the cache.
     journal = Path(f"{db}-journal")
-    assert proc.wait_until(lambda: journal.exists() and db.stat().st_size > 1_000_000, "a load")
+    assert proc.wait_until(lambda: journal.exists() and db.exists(), "a load")
     assert proc.signal(signal.SIGKILL)
     proc.wait()
     assert db.exists() and journal.exists()  # what the kill leaves
