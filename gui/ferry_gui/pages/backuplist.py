@@ -86,7 +86,8 @@ class BackupsBox(QGroupBox):
             self.summary.setText(problem or "No earlier backups.")
         else:
             self.summary.setText(
-                f"{len(entries)} backups, {human_size(sum(e.size for e in entries))}; pruning "
+                f"{len(entries)} backup{'' if len(entries) == 1 else 's'}, "
+                f"{human_size(sum(e.size for e in entries))}; pruning "
                 f"to the newest {self.kept()} would free "
                 f"{human_size(sum(e.size for e in gone))}."
             )
