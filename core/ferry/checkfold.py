@@ -10,7 +10,7 @@ change and those that still break the CHECK.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -127,24 +127,42 @@ def ask_for_listed_values(
     return questions
 
 
-def plain_text_columns(spec: TableSpec, info: TableInfo) -> dict[str, ColumnSpec]:
-    """The text columns of ``info`` that ``spec`` feeds straight from a field (no ops, lookup
-    or JSON step), the ones ``map_all`` feeds by their name included."""
+def fed_columns(spec: TableSpec, info: TableInfo) -> dict[str, ColumnSpec]:
+    """The columns of ``info`` that ``spec`` feeds: its own lines, and the columns ``map_all``
+    feeds by their name (a field named as its column needs no line in the plan)."""
     given = dict(spec.columns)
-    if spec.map_all:  # a field named as its column feeds it without a line in the plan
+    if spec.map_all:
         given.update(
             (name, ColumnSpec.model_validate({"from": name}))
             for name in info.columns
             if name not in given and name not in spec.ignore
         )
+    return given
+
+
+def plain_text_columns(spec: TableSpec, info: TableInfo) -> dict[str, ColumnSpec]:
+    """The text columns of ``info`` that ``spec`` feeds straight from a field (no ops, lookup
+    or JSON step), the ones ``map_all`` feeds by their name included."""
     return {
         name: column
-        for name, column in given.items()
+        for name, column in fed_columns(spec, info).items()
         if column.from_
         and not (column.ops or column.lookup or column.json_path or column.parse_json)
         and name in info.columns
         and info.columns[name].type == "text"
     }
+
+
+def existing_tables_fed(
+    tables: list[TableSpec], sources: list[SourceSpec], existing: dict[str, TableInfo]
+) -> Iterator[tuple[TableSpec, TableInfo, SourceSpec]]:
+    """Each drafted table that goes into an existing table, with that table and its source."""
+    by_name = {s.name: s for s in sources}
+    for spec in tables:
+        info = existing.get(spec.name)
+        source = by_name.get(spec.source) or by_name.get(spec.source.split(".", 1)[0])
+        if info is not None and source is not None:
+            yield spec, info, source
 
 
 def fold_into_checks(
@@ -155,12 +173,7 @@ def fold_into_checks(
 ) -> None:
     """Draft ``ops`` for a text column whose CHECK the field's values break only by case or
     spacing."""
-    by_name = {s.name: s for s in sources}
-    for spec in tables:
-        info = existing.get(spec.name)
-        source = by_name.get(spec.source) or by_name.get(spec.source.split(".", 1)[0])
-        if info is None or source is None:
-            continue
+    for spec, info, source in existing_tables_fed(tables, sources, existing):
         candidates = plain_text_columns(spec, info)
         tests = {
             name: [t for t in (allowed_by(c, name) for c in info.checks) if t is not None]

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .checkfold import plain_text_columns, with_changes
+from .checkfold import existing_tables_fed, plain_text_columns, with_changes
 from .draftfill import _sample
 from .plan import SourceSpec, TableSpec
 
@@ -32,12 +32,7 @@ def trim_key_values(
     folder: Path,
 ) -> None:
     """Draft ``ops = ["trim"]`` for a key or UNIQUE text column whose values carry spaces."""
-    by_name = {s.name: s for s in sources}
-    for spec in tables:
-        info = existing.get(spec.name)
-        source = by_name.get(spec.source) or by_name.get(spec.source.split(".", 1)[0])
-        if info is None or source is None:
-            continue
+    for spec, info, source in existing_tables_fed(tables, sources, existing):
         identifying = {*spec.key, *info.primary_key, *(c for u in info.unique for c in u)}
         candidates = {
             name: column

@@ -16,6 +16,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .checkfold import existing_tables_fed, fed_columns
 from .draftfill import _sample
 from .epochs import PLAUSIBLE_FROM, PLAUSIBLE_UNTIL
 from .plan import ColumnSpec, SourceSpec, TableSpec
@@ -37,19 +38,8 @@ def read_time_spellings(
     folder: Path,
 ) -> None:
     """Draft ``cast`` for a date/time column fed by text that mixes epoch numbers and ISO."""
-    by_name = {s.name: s for s in sources}
-    for spec in tables:
-        info = existing.get(spec.name)
-        source = by_name.get(spec.source) or by_name.get(spec.source.split(".", 1)[0])
-        if info is None or source is None:
-            continue
-        given = dict(spec.columns)
-        if spec.map_all:  # a field named as its column feeds it without a line in the plan
-            given.update(
-                (name, ColumnSpec.model_validate({"from": name}))
-                for name in info.columns
-                if name not in given and name not in spec.ignore
-            )
+    for spec, info, source in existing_tables_fed(tables, sources, existing):
+        given = fed_columns(spec, info)
         candidates = {
             name: column
             for name, column in given.items()
