@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -88,6 +89,10 @@ class SqliteSource(SourceReader):
         path = Path(spec.path or "").expanduser()
         self.path = path if path.is_absolute() else base_dir / path
         self._conn: sqlite3.Connection | None = None
+        #: held while a statement runs on the connection: close() waits for it, since closing
+        #: a connection another thread is stepping crashes the process (a worker thread of a
+        #: cancelled read may still be in a query when the run closes its readers)
+        self._busy = threading.RLock()
         #: source tables another reader already loads (:mod:`ferry.nativeload`): not read
         self.skip_tables: set[str] = set()
         #: text values that are not UTF-8 met while reading: table -> column -> census
@@ -188,23 +193,25 @@ class SqliteSource(SourceReader):
 
     def _fetch_all(self, sql: str, params: tuple[Any, ...], table: str) -> list[tuple[Any, ...]]:
         """Every row of ``sql``; text that is not UTF-8 comes as :class:`BadText`."""
-        conn = self.begin()
-        try:
-            rows: list[tuple[Any, ...]] = conn.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            if not (is_decode_error(exc) and tolerate(conn)):
-                raise self._translate(exc, table) from exc
-            with self._errors(table):
-                rows = conn.execute(sql, params).fetchall()
+        with self._busy:
+            conn = self.begin()
+            try:
+                rows: list[tuple[Any, ...]] = conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                if not (is_decode_error(exc) and tolerate(conn)):
+                    raise self._translate(exc, table) from exc
+                with self._errors(table):
+                    rows = conn.execute(sql, params).fetchall()
         return rows
 
     def has_rowid(self, table: str) -> bool:
         """False for a WITHOUT ROWID table (native loads read by rowid)."""
-        conn = self.begin()
-        try:
-            conn.execute(f"SELECT rowid FROM {quote(table)} LIMIT 0").fetchall()
-        except sqlite3.OperationalError:
-            return False
+        with self._busy:
+            conn = self.begin()
+            try:
+                conn.execute(f"SELECT rowid FROM {quote(table)} LIMIT 0").fetchall()
+            except sqlite3.OperationalError:
+                return False
         return True
 
     def row_bytes(self, table: str, columns: list[str]) -> int:
@@ -250,10 +257,14 @@ class SqliteSource(SourceReader):
         return [self.path]
 
     def close(self) -> None:
-        """Close the connection."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """Close the connection: a statement another thread is running is interrupted and
+        waited for first."""
+        conn = self._conn
+        if conn is not None:
+            conn.interrupt()
+            with self._busy:
+                conn.close()
+                self._conn = None
 
     # ------------------------------------------------------------------ connection
 
@@ -449,7 +460,8 @@ class SqliteSource(SourceReader):
         try:
             while True:
                 try:
-                    chunk: list[tuple[Any, ...]] = cursor.fetchmany(fetch)
+                    with self._busy:
+                        chunk: list[tuple[Any, ...]] = cursor.fetchmany(fetch)
                 except sqlite3.Error as exc:
                     cursor = self._read_again(conn, exc, cursor, select, done, table.origin)
                     continue
