@@ -198,6 +198,9 @@ class _ProgressView:
             self.progress.update(task, total=max(done, 1), completed=max(done, 1))
         elif isinstance(event, StepStarted) and event.step in ("schema", "merge", "journal"):
             self.progress.console.print(f"[dim]- {event.step}[/]")
+        elif isinstance(event, StepStarted) and event.step == "read" and event.detail:
+            # A restarted read (a table is staged after all) says why the schema step repeats.
+            self.progress.console.print(f"[dim]- read {escape(event.detail)}[/]")
         elif isinstance(event, Warning):
             self.progress.console.print(f"[yellow]warning:[/] {escape(event.message)}")
         elif isinstance(event, RowRejected):

@@ -498,6 +498,18 @@ def test_demo_migrates_into_sqlite_and_a_second_run_changes_nothing(tmp_path: Pa
     assert demo_counts(db)[RUNS] == 2
 
 
+def test_a_restarted_read_says_why_the_schema_step_repeats(tmp_path: Path) -> None:
+    # The demo's executions table refuses rec-1007 when loaded straight into the empty
+    # table, so the run starts over with it staged: the output says so between the steps.
+    result = ferry("demo", tmp_path / "demo")
+
+    assert result.exit_code == 0, result.output
+    steps = [line for line in result.stderr.splitlines() if line.startswith("- ")]
+    assert steps[0] == "- schema"
+    assert steps[1].startswith("- read again: executions refused a row")
+    assert steps[2] == "- schema"
+
+
 def test_demo_goes_to_ferry_demo_by_default(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
