@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from .schema import FERRY_TABLES, ColumnInfo, ForeignKey, TableInfo
 
 #: Words in field names that mean the same as a column's word (kept small on purpose:
-#: each is a common abbreviation in app state; README "How init matches" lists them).
+#: each is a common abbreviation in app state; docs/init.md "How init matches" lists them).
 SYNONYMS: dict[str, str] = {
     "ts": "timestamp",
     "time": "timestamp",

@@ -395,7 +395,7 @@ def zone_of(name: str) -> tzinfo:
 
 
 class Plan(_Model):
-    """A whole migration; see the README's plan section for a worked example."""
+    """A whole migration; see docs/plan.md for a worked example."""
 
     version: int = PLAN_VERSION
     name: str = "migration"
@@ -620,7 +620,7 @@ def plan_from_dict(data: dict[str, Any], base_dir: Path, origin: str = "plan") -
         problems = describe_validation_error(exc, data)
         raise PlanError(
             f"{origin} is not a valid plan: " + "; ".join(problems),
-            hint="Fix the keys named above; the README's plan section lists every key.",
+            hint="Fix the keys named above; docs/plan.md lists every key.",
             details="\n".join(problems),
         ) from None
     plan.base_dir = base_dir

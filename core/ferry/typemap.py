@@ -5,7 +5,7 @@ sqlite_logical_type`, the PostgreSQL reader's type table, :func:`ferry.schema.sq
 this module names what changed on the way (``DATETIME → timestamptz``), decides what a
 SQLite collation becomes, and finds the columns whose values call for another type than the
 declared one (a BOOLEAN column holding 2, a TEXT column holding only JSON).
-README.md, "Moving a whole database", has the table.
+docs/database-moves.md ("Types") has the table.
 """
 
 from __future__ import annotations

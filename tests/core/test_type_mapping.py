@@ -1,6 +1,6 @@
 """Column types across databases (issue 17, item 4): SQLite declared types into PostgreSQL
 and SQLite, PostgreSQL types into SQLite, collations, and the type choices ``ferry init``
-writes and notes (README, "Moving a whole database", "Types").
+writes and notes (docs/database-moves.md, "Types").
 
 Real SQLite source files and the real PostgreSQL server.
 """

@@ -7,7 +7,7 @@ same kind of target (the hand plan's target and schema), the draft's questions a
 the way the hand plan decides them (``answers``: question id -> choice, no other edit), and
 it migrates. The two targets must hold the same rows, table by table (Ferry's journal left
 out). An example the draft does not reproduce yet is ``xfail(strict=True)`` with what is
-still missing, so the figure in README.md stays honest.
+still missing, so the figure in docs/init.md stays honest.
 """
 
 from __future__ import annotations

@@ -1,9 +1,15 @@
-"""The README's "Quick start on your own data", command for command, with the installed ``ferry``.
+"""The README's "Quick start on your own data" and docs/walkthrough.md's demo walk, command for
+command as they are written there, with the installed ``ferry``.
+
+The commands are read from the documents' ``bash`` blocks (``docexamples``), so an edit there is
+an edit of what these tests run:
 
     ferry init path/to/app-state -o ferry.toml
     ferry check ferry.toml
     ferry preview ferry.toml
     ferry migrate ferry.toml
+    ferry verify ferry.toml
+    ferry rollback ferry.toml
 
 A second ``ferry migrate`` on unchanged data changes nothing.
 """
@@ -18,6 +24,8 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from docexamples import DOCS, README, blocks, shell_steps
 
 from ferry.journal import journal_tables
 from ferry.plan import load_plan
@@ -36,8 +44,14 @@ def ferry_command() -> list[str]:
 
 
 def ferry(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``ferry``; a confirmation it asks for (rollback) is answered yes."""
     proc = subprocess.run(
-        [*ferry_command(), *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [*ferry_command(), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input="y\n",
     )
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc
@@ -84,20 +98,43 @@ def make_app_state(folder: Path) -> None:
     write_json(folder / "settings.json", {"theme": "dark", "retries": 3, "beta": False})
 
 
+def quick_start() -> list[list[str]]:
+    """The README's quick start: the ``ferry`` commands of its one bash block, in order."""
+    (block,) = blocks(README, "bash", "Quick start on your own data")
+    steps = shell_steps(block)
+    others = [s.words for s in steps if not s.words or s.words[0] not in ("ferry", "$EDITOR")]
+    assert others == [], f"the quick start holds a step this test cannot run: {others}"
+    return [s.words[1:] for s in steps if s.words[0] == "ferry"]
+
+
+def test_quick_start_runs_init_check_preview_migrate_verify_rollback() -> None:
+    assert [args[0] for args in quick_start()] == [
+        "init",
+        "check",
+        "preview",
+        "migrate",
+        "verify",
+        "rollback",
+    ]
+
+
 def test_quick_start_on_a_folder_of_json_files(tmp_path: Path) -> None:
-    make_app_state(tmp_path / "path" / "to" / "app-state")
+    commands = iter(quick_start())
+    init_args = next(commands)
+    make_app_state(tmp_path / init_args[1])
+    plan_file = init_args[init_args.index("-o") + 1]
     db = tmp_path / "ferry.db"
 
-    init = ferry(tmp_path, "init", "path/to/app-state", "-o", "ferry.toml")
+    init = ferry(tmp_path, *init_args)
 
     assert init.returncode == 0, init.stderr
-    assert "Wrote ferry.toml (3 sources, 4 tables)" in init.stdout
-    plan = load_plan(tmp_path / "ferry.toml")
+    assert f"Wrote {plan_file} (3 sources, 4 tables)" in init.stdout
+    plan = load_plan(tmp_path / plan_file)
     assert plan.target.url == "sqlite:///ferry.db"
     assert [(s.name, s.path) for s in plan.sources] == [
-        ("jobs", "path/to/app-state/jobs.json"),
-        ("settings", "path/to/app-state/settings.json"),
-        ("users", "path/to/app-state/users.json"),
+        ("jobs", f"{init_args[1]}/jobs.json"),
+        ("settings", f"{init_args[1]}/settings.json"),
+        ("users", f"{init_args[1]}/users.json"),
     ]
     assert [(t.name, t.source, t.key) for t in plan.tables] == [
         ("jobs", "jobs", ["id"]),
@@ -112,21 +149,22 @@ def test_quick_start_on_a_folder_of_json_files(tmp_path: Path) -> None:
         "joined": "timestamp",
     }
 
-    check = ferry(tmp_path, "check", "ferry.toml")
+    check = ferry(tmp_path, *next(commands))
 
     assert check.returncode == 0, check.stdout + check.stderr
     assert "FAIL" not in check.stdout
     assert "ok   table users: will be created from the source data" in check.stdout
     assert not db.exists()
 
-    preview = ferry(tmp_path, "preview", "ferry.toml")
+    preview = ferry(tmp_path, *next(commands))
 
     assert preview.returncode == 0, preview.stderr
     assert 'CREATE TABLE "users"' in preview.stdout
     assert f"Preview only: {db} is unchanged." in preview.stdout
     assert not db.exists()
 
-    migrate = ferry(tmp_path, "migrate", "ferry.toml")
+    migrate_args = next(commands)
+    migrate = ferry(tmp_path, *migrate_args)
 
     assert migrate.returncode == 0, migrate.stderr
     assert re.search(r"Migrated into .*ferry\.db in [\d.]+ s: 11 rows changed", migrate.stdout)
@@ -151,9 +189,61 @@ def test_quick_start_on_a_folder_of_json_files(tmp_path: Path) -> None:
     ]
     assert rows(db, f"SELECT count(*) FROM {RUNS}") == [(1,)]
 
-    again = ferry(tmp_path, "migrate", "ferry.toml")
+    again = ferry(tmp_path, *migrate_args)
 
     assert again.returncode == 0, again.stderr
     assert re.search(r"Migrated into .*ferry\.db in [\d.]+ s: 0 rows changed", again.stdout)
     assert rows(db, "SELECT count(*) FROM users") == [(3,)]
     assert rows(db, f"SELECT count(*) FROM {RUNS}") == [(2,)]
+
+    verify = ferry(tmp_path, *next(commands))
+
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "PASS" in verify.stdout
+
+    rollback = ferry(tmp_path, *next(commands))
+
+    # back to the backup the second migrate took: its run is no longer journaled
+    assert rollback.returncode == 0, rollback.stdout + rollback.stderr
+    assert "Rolled back" in rollback.stdout
+    assert rows(db, f"SELECT count(*) FROM {RUNS}") == [(1,)]
+    assert rows(db, "SELECT count(*) FROM users") == [(3,)]
+
+
+WALK_HEADING = "Backup → preview → migrate → verify → rollback, on the bundled demo"
+
+
+def titles(db: Path) -> dict[str, str]:
+    return dict(rows(db, "SELECT id, title FROM executions"))  # type: ignore[arg-type]
+
+
+def test_demo_walkthrough_runs_as_written(tmp_path: Path) -> None:
+    """docs/walkthrough.md's commands in order; its comment line is the edit the test makes."""
+    (block,) = blocks(DOCS / "walkthrough.md", "bash", WALK_HEADING)
+    cwd, backup_id, done = tmp_path, "", {}
+    for step in shell_steps(block):
+        if step.comment:
+            assert "change a job title in data/executions.json" in step.comment, step.comment
+            data_file = cwd / "data" / "executions.json"
+            executions = json.loads(data_file.read_text(encoding="utf-8"))
+            first = next(iter(executions))
+            before = titles(cwd / "app.db")[first]
+            executions[first]["title"] = "Retitled by the operator"
+            data_file.write_text(json.dumps(executions, indent=2), encoding="utf-8")
+            continue
+        if step.words[0] == "cd":
+            cwd = cwd / step.words[1]
+            continue
+        assert Path(step.words[0]).name == "ferry", step.words
+        args = [word.replace("<ID>", backup_id) for word in step.words[1:]]
+        proc = ferry(cwd, *args)
+        assert proc.returncode == 0, f"{' '.join(args)}:\n{proc.stdout}{proc.stderr}"
+        if args[0] == "backup" and len(args) == 2:
+            backup_id = re.search(r"Backup (\S+)", proc.stdout)[1]  # type: ignore[index]
+        done[args[0]] = proc.stdout
+
+    assert set(done) == {"demo", "backup", "backups", "preview", "migrate", "verify", "rollback"}
+    assert "Retitled by the operator" in done["preview"]
+    assert "PASS" in done["verify"]
+    # rollback went to the backup migrate took: the title as it was before the edit
+    assert titles(cwd / "app.db")[first] == before

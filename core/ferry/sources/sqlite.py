@@ -64,7 +64,7 @@ def sqlite_logical_type(declared: str) -> LogicalType:
     if re.fullmatch(r"DATE(\s*\(.*\))?", word):
         return "date"
     if re.fullmatch(r"TIME(\s*\(.*\))?", word):
-        return "text"  # a time of day: kept as written (README, "Types")
+        return "text"  # a time of day: kept as written (docs/database-moves.md, "Types")
     if any(part in word for part in _TIMESTAMP_WORDS):
         return "timestamp"
     if "JSON" in word:
