@@ -10,17 +10,48 @@ from pathlib import Path
 
 from .bench import DEFAULT_PG, render, run
 
-DOC_HEAD = """# Benchmarks
+DOC_HEAD = r"""# Benchmarks
 
 Produced by `python -m benchmarks run` (see `benchmarks/`). Each approach runs as its own
-process; wall time is measured around the process (interpreter start included), peak RSS is
-the process's `ru_maxrss` from `os.wait4` (the PostgreSQL server's memory is not included
-for any approach). Rounds interleave references and Ferry so that noise from other load hits
-both sides of a ratio; medians are shown. Ferry runs through the API (`migrate(plan,
-write_reports=False)`, `verify(plan, write_reports=False)`): no backup, no report files.
-Each PostgreSQL load goes into a fresh database with the tables pre-created (same DDL for
-every approach except pgloader, which creates its own); the re-run, the checksum reference
-and verify read the database of the same round's first Ferry run.
+process, started by a small launcher (`benchmarks/launcher.py`: a fresh `python -I -S` that
+imports only `os`, `sys` and `time`, spawns the command and waits for it). Wall time is
+measured by the launcher around the process (interpreter start included); peak RSS is the
+process's `ru_maxrss` from `os.wait4`. The launcher is there because Linux carries the
+parent's high-water mark over `exec`: spawned straight from the harness, which had grown
+while generating the data, every approach (`psql` included) showed the harness's 184 MiB.
+Through the launcher a figure can include at most the launcher's own few MiB (the results'
+header says what a `true` shows). Ferry runs through the API (`migrate(plan,
+write_reports=False)`, `verify(plan, write_reports=False)`: no backup, no report files) in
+such a process too. The PostgreSQL server's memory is not included for any approach.
+Rounds interleave references and Ferry so that noise from other load hits both sides of a
+ratio; medians are shown.
+
+The SQLite data has the shape of a real app's database (`benchmarks/data.py`): rowid keys
+(`INTEGER PRIMARY KEY`), DEFAULTs, a foreign key from `execution_steps` to `content` with
+`ON DELETE CASCADE`, and four secondary indexes (UNIQUE over a nullable column, two
+columns, and two with a `DESC` column). Every approach loads into a new, empty target and
+creates the schema itself, as a first move does:
+
+- Ferry runs the plan `ferry init DB --target URL` drafts for that kind of target (drafted
+  once per benchmark run, not timed: a person drafts and reviews a plan once). Its first run
+  creates the tables, loads the rows, then builds the indexes, adds the foreign key and moves
+  the identities past the loaded ids, all in its one transaction (on a SQLite target the
+  foreign key is part of the `CREATE TABLE`). Its `merge` step timing includes that work.
+- The `psql \copy` floor does the same by hand in one transaction (`psql -1`):
+  `CREATE TABLE` (identity keys, DEFAULTs), `\copy` of ready CSV, `CREATE INDEX`,
+  `ALTER TABLE … ADD FOREIGN KEY`, `setval`; all of it is timed. The Python COPY reference
+  does the same; pgloader builds its own tables, indexes and foreign keys.
+- SQLite → SQLite: `VACUUM INTO` copies the indexes with the pages; the executemany
+  reference creates the tables, inserts, then builds the indexes, in one transaction.
+
+After each load the harness compares the target's catalog with the source file's (every
+index's table, columns, sort order and uniqueness; every foreign key's columns, referenced
+table and `ON DELETE` action; `benchmarks/shape.py`), besides the row counts: a run that
+skipped one is marked not correct, so no figure can come from it. pgloader is checked
+without sort orders and actions: it must build every index and foreign key, but whether it
+carries `DESC` and `ON DELETE` from SQLite was not measured here (not installed).
+The re-run, the checksum reference and verify read the database of the same round's first
+Ferry run.
 
 Run from the repository root with the project's venv (PostgreSQL at `--pg`, default
 `postgresql://postgres@127.0.0.1:5432/postgres` or `FERRY_BENCH_PG_URL`; `psql` on PATH):
@@ -29,15 +60,18 @@ Run from the repository root with the project's venv (PostgreSQL at `--pg`, defa
     python -m benchmarks run --size full --runs 3 --out docs/benchmarks.md
 
 Data is generated once, deterministically, under `$FERRY_BENCH_CACHE` or
-`$TMPDIR/ferry-bench/<size>-v<N>/` (full: 885 MiB SQLite + 265 MiB JSON, about a minute).
+`$TMPDIR/ferry-bench/<size>-v<N>/` (medium: 191 MiB SQLite + 53 MiB JSON in about 15 s;
+full is five times that).
 `--size small` (2k + 10k rows, 10k records) is for CI: its times are dominated by interpreter
 start-up (importing Ferry ≈ 0.8 s), so only the full size says anything about the targets.
 `--size medium` (a fifth of full: 40k + 200k rows, 200k records; a run of every approach takes
 about two minutes) is for iterating on the engine; its ratios are close to full's.
 `tests/core/test_benchmark_smoke.py` runs every approach once on `small` and checks results,
-never times. Where the PostgreSQL server is on this machine its CPU competes with the client.
-The PostgreSQL tables use `TEXT` for the JSON columns (`analysis`, `metadata`) and
-`TIMESTAMPTZ` for the ISO timestamps, so Ferry parses every timestamp and passes JSON through.
+never times; `tests/core/test_benchmark_measure.py` checks the launcher's memory figure, the
+data's shape and the catalog comparison. Where the PostgreSQL server is on this machine its
+CPU competes with the client. The PostgreSQL tables use `TEXT` for the JSON columns
+(`analysis`, `metadata`) and `TIMESTAMPTZ` for the ISO timestamps (as `ferry init` drafts
+them), so Ferry parses every timestamp and passes JSON through.
 
 """
 

@@ -1,7 +1,9 @@
 """Interleaved benchmark of Ferry against minimal references; see docs/benchmarks.md.
 
-Every approach runs as a child process (``benchmarks.runner`` or an external CLI); its wall
-time is measured around the process and its peak RSS comes from ``os.wait4``. Rounds run the
+Every approach runs as a child process (``benchmarks.runner`` or an external CLI) started by
+a small launcher (:mod:`benchmarks.launcher`); its wall time is measured around the process
+and its peak RSS comes from ``os.wait4``. After each run the target's indexes and foreign
+keys are compared with the source file's (:mod:`benchmarks.shape`). Rounds run the
 approaches interleaved (reference, Ferry, reference, Ferry, ...) so that noise from other
 load on the machine hits both sides of each ratio alike; the table shows medians.
 """
@@ -17,7 +19,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,10 +27,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .data import PG_SCHEMA, SQLITE_SCHEMA, TABLES, Dataset, ensure
+from .data import PG_AFTER_LOAD, PG_TABLES, TABLES, Dataset, ensure
+from .launcher import launcher_floor_mib, run_process
+from .shape import compare, loose, pg_shape, sqlite_shape
 
 DEFAULT_PG = os.environ.get("FERRY_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REPO = Path(__file__).resolve().parent.parent
 RSS_LIMIT_MIB = 150.0
 
 
@@ -45,34 +47,6 @@ class Sample:
     crashed: bool = False
     #: Ferry's own step timings (``read``, ``merge``, ``table:<name>`` ...), seconds
     steps: dict[str, float] = field(default_factory=dict)
-
-
-def run_process(argv: list[str], timeout: float = 3600, env: dict[str, str] | None = None):
-    """Run ``argv``; return (wall seconds, peak RSS MiB, exit status, stdout, stderr)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=REPO)
-        deadline = started + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.01)
-        seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
-        out.seek(0)
-        err.seek(0)
-        return (
-            seconds,
-            usage.ru_maxrss / 1024,
-            proc.returncode,
-            out.read().decode(errors="replace"),
-            err.read().decode(errors="replace"),
-        )
 
 
 def run_runner(
@@ -100,17 +74,12 @@ def _admin(url: str):
     return psycopg.connect(url, autocommit=True)
 
 
-def create_db(server: str, schema: bool = True) -> str:
+def create_db(server: str) -> str:
+    """A new empty database: every approach creates its tables itself, as a first move does."""
     name = f"ferrybench_{uuid.uuid4().hex[:8]}"
     with _admin(server) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = with_database(server, name)
-    if schema:
-        import psycopg
-
-        with psycopg.connect(url) as conn:
-            conn.execute(PG_SCHEMA)
-    return url
+    return with_database(server, name)
 
 
 def drop_db(server: str, url: str) -> None:
@@ -146,13 +115,15 @@ def _counts_ok(got: dict[str, int], data: Dataset) -> tuple[bool, str]:
 # -- plans ----------------------------------------------------------------------------------
 
 
-def ferry_plan(data: Dataset, target_url: str, base_dir: Path) -> dict[str, Any]:
-    return {
-        "name": "bench",
-        "target": {"url": target_url},
-        "sources": [{"name": "app", "kind": "sqlite", "path": str(data.sqlite)}],
-        "tables": [{"name": t, "source": f"app.{t}"} for t in TABLES],
-    }
+def ferry_plan(draft: dict[str, Any], data: Dataset, target_url: str) -> dict[str, Any]:
+    """The drafted plan (``ferry init``'s, see :meth:`Bench.draft`) aimed at ``target_url``,
+    its source paths absolute."""
+    plan = json.loads(json.dumps(draft))
+    plan["target"] = {**plan.get("target", {}), "url": target_url}
+    for source in plan["sources"]:
+        if source.get("path"):
+            source["path"] = str(data.sqlite.parent / source["path"])
+    return plan
 
 
 def ferry_json_plan(data: Dataset, target_url: str) -> dict[str, Any]:
@@ -209,9 +180,21 @@ class Bench:
         r = data.size.records
         self.lines: dict[str, Line] = {}
         for key, label, rows, size, ferry in [
-            ("floor", "psql \\copy of ready CSV (server floor)", n, src_bytes, False),
-            ("ferry_first", "Ferry migrate SQLite→PostgreSQL, empty target", n, src_bytes, True),
-            ("ref_copy", "Python reference: fetchmany → COPY write_row", n, src_bytes, False),
+            (
+                "floor",
+                "psql: tables, \\copy of ready CSV, indexes + FK (floor)",
+                n,
+                src_bytes,
+                False,
+            ),
+            ("ferry_first", "Ferry migrate SQLite→PostgreSQL, empty database", n, src_bytes, True),
+            (
+                "ref_copy",
+                "Python reference: fetchmany → COPY write_row, indexes",
+                n,
+                src_bytes,
+                False,
+            ),
             ("ferry_rerun", "Ferry migrate re-run, unchanged data", n, src_bytes, True),
             ("checksum", "Minimal streaming checksum (PG ∥ Python)", n, src_bytes, False),
             ("ferry_verify", "Ferry verify SQLite↔PostgreSQL", n, src_bytes, True),
@@ -219,7 +202,7 @@ class Bench:
             ("pgloader_4g", "pgloader --dynamic-space-size 4096", n, src_bytes, False),
             ("vacuum", "SQLite VACUUM INTO", n, src_bytes, False),
             ("ferry_sqlite", "Ferry migrate SQLite→SQLite", n, src_bytes, True),
-            ("executemany", "Python reference: executemany, one transaction", n, src_bytes, False),
+            ("executemany", "Python reference: executemany, then indexes", n, src_bytes, False),
             ("sqlite_utils", "sqlite-utils insert (JSON→SQLite)", r, json_bytes, False),
             ("ferry_json", "Ferry migrate JSON→SQLite", r, json_bytes, True),
         ]:
@@ -234,6 +217,44 @@ class Bench:
                 self.lines["pgloader"].note = "not installed"
         if self.pgloader is None:
             self.lines.pop("pgloader_4g", None)
+        #: the source file's indexes and foreign keys: every loaded target must have them
+        self.shape = sqlite_shape(data.sqlite, TABLES)
+        #: ``ferry init``'s plan per target kind, drafted once (untimed: a person drafts
+        #: and reviews a plan once, then runs it)
+        self.drafts: dict[str, dict[str, Any]] = {}
+        #: what a trivial command shows as peak RSS through the launcher
+        self.rss_floor = launcher_floor_mib()
+
+    def draft(self, kind: str) -> dict[str, Any]:
+        """The plan ``ferry init`` drafts from the SQLite file for a ``kind`` target
+        (``postgresql``: an empty database; ``sqlite``: a file that does not exist yet)."""
+        if kind not in self.drafts:
+            args: dict[str, Any] = {"sqlite": str(self.data.sqlite), "base_dir": str(self.work)}
+            url = create_db(self.server) if kind == "postgresql" else None
+            args["target_url"] = url or f"sqlite:///{self.work / 'draft.db'}"
+            try:
+                _s, _rss, rc, report, stderr = run_runner("ferry_draft", args)
+            finally:
+                if url:
+                    drop_db(self.server, url)
+                (self.work / "draft.db").unlink(missing_ok=True)
+            if rc != 0:
+                raise RuntimeError(f"ferry init's draft for a {kind} target failed:\n{stderr}")
+            self.drafts[kind] = report["plan"]
+        return self.drafts[kind]
+
+    def pg_shape_ok(self, url: str, exact: bool = True) -> tuple[bool, str]:
+        """Rows as in the source, and the source's indexes and foreign keys (``exact``:
+        with sort orders and ON DELETE actions)."""
+        ok, detail = _counts_ok(pg_counts(url), self.data)
+        if not ok:
+            return ok, detail
+        got, want = pg_shape(url, TABLES), self.shape
+        return compare(got, want) if exact else compare(loose(got), loose(want))
+
+    def sqlite_shape_ok(self, path: Path) -> tuple[bool, str]:
+        ok, detail = _counts_ok(sqlite_counts(path, TABLES), self.data)
+        return compare(sqlite_shape(path, TABLES), self.shape) if ok else (ok, detail)
 
     def _add(self, key: str, sample: Sample) -> None:
         self.lines[key].samples.append(sample)
@@ -267,27 +288,30 @@ class Bench:
         if has("floor"):
             url = create_db(server)
             script = base / "copy.sql"
+            # what Ferry's first run does, by hand: the tables, the rows, then the indexes,
+            # the foreign key and the identities past the loaded ids, in one transaction
             script.write_text(
-                "".join(f"\\copy {t} FROM '{data.csv(t)}' WITH (FORMAT csv)\n" for t in TABLES)
+                PG_TABLES
+                + "".join(f"\\copy {t} FROM '{data.csv(t)}' WITH (FORMAT csv)\n" for t in TABLES)
+                + PG_AFTER_LOAD
             )
             seconds, rss, rc, _, err = run_process(
                 ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-f", str(script), url]
             )
-            ok, detail = _counts_ok(pg_counts(url), data) if rc == 0 else (False, err[-400:])
+            ok, detail = self.pg_shape_ok(url) if rc == 0 else (False, err[-400:])
             self._add("floor", Sample(seconds, rss, ok, detail, rc != 0))
             drop_db(server, url)
 
         ferry_url = create_db(server) if has("ferry_first") else None
         args = {"base_dir": str(base), "sqlite": str(data.sqlite), "tables": list(TABLES)}
         if ferry_url:
-            args["plan"] = ferry_plan(data, ferry_url, base)
+            args["plan"] = ferry_plan(self.draft("postgresql"), data, ferry_url)
 
             def first_ok(rep: dict[str, Any]) -> tuple[bool, str]:
-                ok, detail = _counts_ok(pg_counts(ferry_url), data)
                 inserted = {t: c["inserted"] for t, c in rep["tables"].items()}
                 if inserted != {t: data.rows(t) for t in TABLES}:
                     return False, f"inserted {inserted}"
-                return ok, detail
+                return self.pg_shape_ok(ferry_url)
 
             self._runner_sample("ferry_first", "ferry_migrate", args, first_ok)
 
@@ -297,7 +321,7 @@ class Bench:
                 "ref_copy",
                 "ref_copy",
                 {**args, "pg_url": url},
-                lambda rep: _counts_ok(pg_counts(url), data),
+                lambda rep: self.pg_shape_ok(url),
             )
             drop_db(server, url)
 
@@ -344,30 +368,28 @@ class Bench:
                 "vacuum",
                 "vacuum_into",
                 {**args, "target": str(target)},
-                lambda rep: _counts_ok(sqlite_counts(target, TABLES), data),
+                lambda rep: self.sqlite_shape_ok(target),
             )
             target.unlink(missing_ok=True)
 
         if has("ferry_sqlite"):
-            target = base / "ferry.db"
-            _sqlite_schema(target)
-            plan = ferry_plan(data, f"sqlite:///{target}", base)
+            target = base / "ferry.db"  # not there yet: Ferry creates it as drafted
+            plan = ferry_plan(self.draft("sqlite"), data, f"sqlite:///{target}")
             self._runner_sample(
                 "ferry_sqlite",
                 "ferry_migrate",
                 {**args, "plan": plan},
-                lambda rep: _counts_ok(sqlite_counts(target, TABLES), data),
+                lambda rep: self.sqlite_shape_ok(target),
             )
             target.unlink(missing_ok=True)
 
         if has("executemany"):
             target = base / "executemany.db"
-            _sqlite_schema(target)
             self._runner_sample(
                 "executemany",
                 "ref_executemany",
                 {**args, "target": str(target)},
-                lambda rep: _counts_ok(sqlite_counts(target, TABLES), data),
+                lambda rep: self.sqlite_shape_ok(target),
             )
             target.unlink(missing_ok=True)
 
@@ -388,10 +410,12 @@ class Bench:
         shutil.rmtree(base, ignore_errors=True)
 
     def _pgloader(self, key: str, options: list[str]) -> None:
-        """pgloader into an empty database (it creates its own tables). A crash (SBCL heap
-        exhausted on the default 1 GiB heap) is recorded as such, then the 4 GiB line runs."""
+        """pgloader into an empty database (it creates its own tables, indexes and foreign
+        keys; checked without sort orders and ON DELETE actions, see :func:`loose`). A crash
+        (SBCL heap exhausted on the default 1 GiB heap) is recorded as such, then the 4 GiB
+        line runs."""
         assert self.pgloader is not None
-        url = create_db(self.server, schema=False)
+        url = create_db(self.server)
         argv = [self.pgloader, *options, f"sqlite://{self.data.sqlite}", url]
         seconds, rss, rc, out, err = run_process(argv)
         text = (out + err).lower()
@@ -400,7 +424,7 @@ class Bench:
             why = "heap exhausted" if "heap exhausted" in text else f"exit {rc}"
             ok, detail = False, f"{why}: " + (err or out).strip()[-200:].replace("\n", " ")
         else:
-            ok, detail = _counts_ok(pg_counts(url), self.data)
+            ok, detail = self.pg_shape_ok(url, exact=False)
         self._add(key, Sample(seconds, rss, ok, detail, crashed))
         drop_db(self.server, url)
         if crashed and key == "pgloader":
@@ -428,13 +452,6 @@ class Bench:
 
 def _one_count(got: int, want: int) -> tuple[bool, str]:
     return got == want, "" if got == want else f"rows {got} != source {want}"
-
-
-def _sqlite_schema(path: Path) -> None:
-    path.unlink(missing_ok=True)
-    db = sqlite3.connect(path)
-    db.executescript(SQLITE_SCHEMA)
-    db.close()
 
 
 # -- the report -----------------------------------------------------------------------------
@@ -563,9 +580,12 @@ def render(bench: Bench, command: str, runs: int, seconds_total: float) -> str:
     header = [
         f"Size `{data.size.name}`: `content` {data.size.content:,} rows + `execution_steps` "
         f"{data.size.steps:,} rows (SQLite file {data.sqlite.stat().st_size / 2**20:,.0f} MiB); "
-        f"JSON {data.size.records:,} records ({data.records.stat().st_size / 2**20:,.0f} MiB).",
+        f"JSON {data.size.records:,} records ({data.records.stat().st_size / 2**20:,.0f} MiB). "
+        f"Every target is checked for the source's {len(bench.shape.indexes)} secondary "
+        f"indexes and {len(bench.shape.foreign_keys)} foreign key(s).",
         f"Machine: {machine()}. Runs: {runs} per approach, interleaved; "
-        f"total {seconds_total:.0f} s.",
+        f"total {seconds_total:.0f} s. Peak RSS through the launcher: a `true` shows "
+        f"{bench.rss_floor:.0f} MiB.",
         f"Command: `{command}`",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
     ]

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .data import PG_AFTER_LOAD, PG_TABLES, SQLITE_INDEXES, SQLITE_TABLES
+
 BATCH = 5000
 
 
@@ -53,6 +55,17 @@ def ferry_migrate(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def ferry_draft(args: dict[str, Any]) -> dict[str, Any]:
+    """The plan ``ferry init DB --target URL`` drafts (its tables as Ferry creates them)."""
+    from ferry.scan import scan_folder
+
+    result = scan_folder(args["sqlite"], args["target_url"], plan_dir=args["base_dir"])
+    plan = result.plan.to_dict()
+    for table in plan["tables"]:
+        table.pop("notes", None)  # the draft's notes to the reader change nothing
+    return {"plan": plan}
+
+
 def ferry_verify(args: dict[str, Any]) -> dict[str, Any]:
     from ferry.verify import verify
 
@@ -61,13 +74,19 @@ def ferry_verify(args: dict[str, Any]) -> dict[str, Any]:
     return {"verdict": result.verdict, "steps": steps}
 
 
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
 def ref_copy(args: dict[str, Any]) -> dict[str, Any]:
-    """Minimal Python reference: sqlite3 fetchmany -> psycopg cursor.copy() write_row."""
+    """Minimal Python reference: create the tables, sqlite3 fetchmany -> psycopg
+    cursor.copy() write_row, then the indexes and foreign key; one transaction."""
     import psycopg
 
     src = sqlite3.connect(args["sqlite"])
     counts = {}
     with psycopg.connect(args["pg_url"]) as conn, conn.cursor() as cur:  # one transaction
+        cur.execute(PG_TABLES)
         for table in args["tables"]:
             rows = src.execute(f"SELECT * FROM {table}")
             n = 0
@@ -77,15 +96,20 @@ def ref_copy(args: dict[str, Any]) -> dict[str, Any]:
                         copy.write_row(row)
                     n += len(batch)
             counts[table] = n
+        cur.execute(PG_AFTER_LOAD)
     return {"tables": counts}
 
 
 def ref_executemany(args: dict[str, Any]) -> dict[str, Any]:
-    """Minimal SQLite -> SQLite: fetchmany + executemany in one transaction."""
+    """Minimal SQLite -> SQLite: create the tables, fetchmany + executemany, then the
+    indexes; one transaction."""
     src = sqlite3.connect(args["sqlite"])
     dst = sqlite3.connect(args["target"])
     counts = {}
+    dst.execute("BEGIN")  # the tables' creation too
     with dst:
+        for statement in _statements(SQLITE_TABLES):
+            dst.execute(statement)
         for table in args["tables"]:
             rows = src.execute(f"SELECT * FROM {table}")
             width = len(rows.description)
@@ -95,6 +119,8 @@ def ref_executemany(args: dict[str, Any]) -> dict[str, Any]:
                 dst.executemany(insert, batch)
                 n += len(batch)
             counts[table] = n
+        for statement in _statements(SQLITE_INDEXES):
+            dst.execute(statement)
     return {"tables": counts}
 
 
@@ -201,7 +227,15 @@ def checksum_ref(args: dict[str, Any]) -> dict[str, Any]:
 
 APPROACHES = {
     f.__name__: f
-    for f in (ferry_migrate, ferry_verify, ref_copy, ref_executemany, vacuum_into, checksum_ref)
+    for f in (
+        ferry_migrate,
+        ferry_draft,
+        ferry_verify,
+        ref_copy,
+        ref_executemany,
+        vacuum_into,
+        checksum_ref,
+    )
 }
 
 
