@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Generator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +40,16 @@ def ferry_log_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     """Each test's own folder for Ferry's log file (``FERRY_LOG_DIR``), never the user's."""
     folder = str(tmp_path_factory.mktemp("ferry-log"))
     monkeypatch.setenv("FERRY_LOG_DIR", folder)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def ferry_workspace_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Each test's own root of plan workspaces (``FERRY_WORKSPACE_DIR``), never the user's."""
+    folder = tmp_path_factory.mktemp("ferry-workspaces")
+    monkeypatch.setenv("FERRY_WORKSPACE_DIR", str(folder))
     return folder
 
 

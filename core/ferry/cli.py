@@ -54,6 +54,7 @@ from .journal import journal_place
 from .logfile import log_exception, log_path, setup_logging
 from .plan import Plan, TargetSpec, load_plan, save_plan
 from .units import size_text
+from .workspace import WORKSPACE_DIR_ENV, default_workspace, is_within, plan_in
 
 T = TypeVar("T")
 # Pipes and CI logs get 120 columns instead of rich's 80, so tables are not cut.
@@ -285,10 +286,17 @@ def _in_existing_folder(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("ferry.toml"),
-    show_default=True,
     callback=_in_existing_folder,
-    help="Where to write the plan.",
+    help="Where to write the plan (its backups, reports and new SQLite target go beside it) "
+    "instead of the workspace.",
+)
+@click.option(
+    "-w",
+    "--workspace",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder for the plan, its backups, reports and new SQLite target (made if "
+    f"missing; default: one per data folder under {WORKSPACE_DIR_ENV} or the user's data "
+    "folder). FOLDER itself is allowed.",
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing plan file.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was found as JSON.")
@@ -302,16 +310,26 @@ def init(
     folder: Path,
     target_url: str | None,
     schema: Path | None,
-    output: Path,
+    output: Path | None,
+    workspace: Path | None,
     force: bool,
     as_json: bool,
     interactive: bool,
 ) -> None:
     """Scan FOLDER (or one file, such as an app's database) for legacy state and write a
-    draft plan to review."""
+    draft plan to review.
+
+    The plan goes into a workspace of its own (its backups, reports and new SQLite target
+    beside it), never into FOLDER unless -o or --workspace names it."""
     from .draftdoc import draft_comments
     from .scan import describe_found, scan_folder
 
+    if output is not None and workspace is not None:
+        raise click.UsageError("give -o/--output or -w/--workspace, not both")
+    in_workspace = output is None
+    if output is None:
+        workspace = workspace or default_workspace(folder)
+        output = plan_in(workspace)
     if output.exists() and not force:
         _fail(FerryError(f"{output} exists already", hint="Use --force to overwrite it."))
     plan_dir = output.resolve().parent
@@ -321,11 +339,14 @@ def init(
         _fail(exc)
         raise
     plan = result.plan
-    rebase_paths(plan, plan_dir)
+    # A plan in a workspace names the app's files by their absolute paths: a climb of
+    # ../../.. out of the user's data folder would break when either one moves.
+    rebase_paths(plan, plan_dir, absolute_outside=in_workspace)
     comments = draft_comments(result, folder.resolve())
     if interactive:
         _ask_questions(plan)
     try:
+        plan_dir.mkdir(parents=True, exist_ok=True)  # the workspace is made after a good scan only
         save_plan(plan, output, comments)
     except OSError as exc:
         _fail(FerryError(f"cannot write the plan {output}: {exc.strerror or exc}"))
@@ -335,6 +356,7 @@ def init(
             json.dumps(
                 {
                     "plan": str(output),
+                    "workspace": str(plan_dir),
                     "sources": found,
                     "skipped": [[str(p), why] for p, why in result.skipped],
                     "unmatched_tables": result.unmatched_tables,
@@ -364,8 +386,14 @@ def init(
     _print_open_questions(plan)
     out.print(
         f"Wrote [bold]{escape(str(output))}[/] ({len(plan.sources)} sources, "
-        f"{len(plan.tables)} tables). Review it, then run: ferry migrate {escape(str(output))}"
+        f"{len(plan.tables)} tables). Review it, then run: ferry migrate {escape(str(output))}",
+        soft_wrap=in_workspace,  # a long workspace path stays one line to copy
     )
+    if in_workspace:
+        out.print(
+            f"Workspace (the plan, backups, reports, new target): {escape(str(plan_dir))}",
+            soft_wrap=True,
+        )
 
 
 def _ask_questions(plan: Plan) -> None:
@@ -399,15 +427,22 @@ def _print_open_questions(plan: Plan) -> None:
         )
 
 
-def rebase_paths(plan: Plan, new_base: Path) -> None:
-    """Rewrite the plan's relative file paths so they hold from ``new_base``."""
+def rebase_paths(plan: Plan, new_base: Path, *, absolute_outside: bool = False) -> None:
+    """Rewrite the plan's relative file paths so they hold from ``new_base``; with
+    ``absolute_outside``, a file not below ``new_base`` gets its absolute path instead."""
+
+    def rebased(path: Path) -> str:
+        if absolute_outside and not is_within(path, new_base):
+            return str(path.resolve())
+        return os.path.relpath(path, new_base)
+
     for spec in plan.sources:
         if spec.path and not Path(spec.path).is_absolute():
-            spec.path = os.path.relpath(plan.base_dir / spec.path, new_base)
+            spec.path = rebased(plan.base_dir / spec.path)
     if plan.target.schema_sql:
         # the scan resolved it; the plan keeps it relative, like every path a person reviews
         with contextlib.suppress(ValueError):  # another drive (Windows): stays absolute
-            plan.target.schema_sql = os.path.relpath(plan.resolve(plan.target.schema_sql), new_base)
+            plan.target.schema_sql = rebased(plan.resolve(plan.target.schema_sql))
     plan.base_dir = new_base
 
 

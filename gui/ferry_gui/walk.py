@@ -18,6 +18,7 @@ from ferry.scan import scan_folder
 
 from .pages.preview import INSERTS_TAB
 from .wizard import FerryWizard, PageId
+from .workspacechoice import WorkspaceDialog
 
 SHOTS = [
     "01-start",
@@ -31,6 +32,7 @@ SHOTS = [
     "10-source-rows",
     "11-inserts",
     "12-questions",
+    "13-workspace",
 ]
 
 
@@ -81,6 +83,11 @@ async def walk_demo(wizard: FerryWizard, folder: Path, shots: Path | None) -> li
     describing = wizard.start_page.describing
     await wait_for(lambda: describing is None or describing.done(), "the sources' row counts")
     await shoot(0)
+    # "Create from a folder"'s question, for the demo's data folder (shown, nothing scanned)
+    dialog = WorkspaceDialog(folder / "data", wizard)
+    dialog.show()
+    await shoot(SHOTS.index("13-workspace"), dialog)
+    dialog.close()
     wizard.next()
     await wait_for(lambda: wizard.currentId() == PageId.BACKUP, "the backup page")
     wizard.backup_page.start_backup()

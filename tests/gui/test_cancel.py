@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from guikit import write_big_plan
 
+from ferry.workspace import default_workspace
 from ferry_gui.wizard import FerryWizard
 
 WAIT = 120_000
@@ -153,6 +154,7 @@ def test_cancelling_the_folder_scan_writes_no_plan(
     page.cancel_button.click()
     qtbot.waitUntil(lambda: not wizard.runner.busy, timeout=WAIT)
     assert page.status.text() == "Scan cancelled: no plan was written."
-    assert not (folder / "ferry.toml").exists()
+    assert not default_workspace(folder).exists()
+    assert sorted(p.name for p in folder.iterdir()) == ["jobs.json"]
     assert wizard.plan is None and not page.isComplete()
     assert page.folder_button.isEnabled() and not page.cancel_button.isEnabled()

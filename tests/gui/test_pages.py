@@ -15,6 +15,7 @@ from guikit import write_big_plan
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMessageBox
 
+from ferry.workspace import default_workspace
 from ferry_gui.cli import register
 from ferry_gui.walk import SHOTS
 from ferry_gui.wizard import FerryWizard, PageId
@@ -83,7 +84,7 @@ def test_a_scanned_folder_becomes_a_draft_plan(
     qtbot.waitUntil(lambda: wizard.plan is not None and not wizard.runner.busy, timeout=60_000)
     rows = sorted((r[1], r[4]) for r in wizard.start_page.sources.rows)
     assert rows == [("env", 1), ("json", 2)]
-    assert (folder / "ferry.toml").is_file()
+    assert (default_workspace(folder) / "ferry.toml").is_file()
     assert wizard.start_page.isComplete()
     assert wizard.currentId() == PageId.START
 

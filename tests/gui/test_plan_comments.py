@@ -41,6 +41,7 @@ def test_a_folder_scanned_in_the_wizard_becomes_a_commented_draft(
     (folder / "jobs.json").write_text('[{"id": 1, "t": "a"}, {"id": 2, "t": "b"}]', "utf-8")
     assert wizard.start_page.create_from_folder(folder)
     qtbot.waitUntil(lambda: wizard.plan is not None and not wizard.runner.busy, timeout=WAIT)
-    lines = (folder / "ferry.toml").read_text(encoding="utf-8").splitlines()
+    assert wizard.plan_path is not None
+    lines = wizard.plan_path.read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith(f"# Draft plan written by `ferry init` from {folder} on ")
     assert "# jobs: a table Ferry creates, fed by jobs (2 rows)" in lines

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from ferry.logfile import log_path
 
+from ..workspacechoice import workspace_html
 from .base import FerryPage
 
 #: conflicts listed by key on the page (the report lists them all)
@@ -67,6 +68,8 @@ class FinishPage(FerryPage):
         parts: list[str] = []
         if w.plan_path is not None:
             parts.append(f"<p>Plan: <code>{escape(str(w.plan_path))}</code></p>")
+            if w.plan is not None:
+                parts.append(f"<p>{workspace_html(w.plan, w.plan_path)}</p>")
         if w.backup is not None:
             parts.append(
                 f"<p>Backup <b>{escape(w.backup.id)}</b> in <code>{escape(str(w.backup.path))}"

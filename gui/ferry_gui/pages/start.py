@@ -10,7 +10,6 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QStandardPaths
 from PySide6.QtGui import QColor, QFontDatabase, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -29,14 +28,17 @@ from PySide6.QtWidgets import (
 )
 
 from ferry import FerryError, Plan, load_plan, save_plan
+from ferry.cli import rebase_paths
 from ferry.demo import demo_source
 from ferry.draftdoc import draft_comments
 from ferry.scan import ScanResult, describe_found, scan_folder
+from ferry.workspace import default_workspace, plan_in, workspaces_root
 
 from ..models import RowsModel
 from ..planlines import PlanProblem, plan_problems
 from ..questionstate import blocked_reason, tab_title
 from ..sourceinfo import SourceSummary, summarise_sources
+from ..workspacechoice import WorkspaceDialog, workspace_html
 from .base import FerryPage, human_size, table_view, wrapped_label
 from .questions import QuestionsTab
 
@@ -46,9 +48,9 @@ QUESTIONS_TAB = 3
 
 
 def default_demo_folder() -> Path:
-    """Where the wizard copies the demo: the user's data folder, never the package."""
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
-    return Path(base or Path.home() / ".local" / "share") / "ferry" / "demo"
+    """Where the wizard copies the demo: a workspace of its own (``demo`` beside the plans'
+    workspaces), never the package."""
+    return workspaces_root() / "demo"
 
 
 def copy_demo(folder: Path) -> Path:
@@ -72,6 +74,11 @@ class StartPage(FerryPage):
         self.recent = QListWidget()
         self.recent.setMaximumHeight(self.recent.fontMetrics().height() * 5)
         self.status = wrapped_label()
+        #: the opened plan's workspace: its folder, its backups' and reports' folders
+        self.workspace_label = wrapped_label()
+        self.workspace_label.hide()
+        #: the dialog "Create from a folder" opens before the scan (None until then)
+        self.workspace_dialog: WorkspaceDialog | None = None
         self.sources = RowsModel(["source", "kind", "path", "size", "rows", "tables", "problem"])
         self.sources_view = table_view(self.sources)
         # The opened plan as a file: its text (a plan that fails validation shows its
@@ -117,6 +124,7 @@ class StartPage(FerryPage):
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addLayout(buttons)
+        layout.addWidget(self.workspace_label)
         layout.addWidget(self.blocked)
         layout.addWidget(self.plan_tabs, 1)
         layout.addWidget(self.status)
@@ -172,9 +180,14 @@ class StartPage(FerryPage):
             self.open_plan(path)
 
     def _choose_folder(self) -> None:
+        """Pick the app's data folder, then its workspace (a dialog, default the folder's own
+        workspace); the scan starts once the workspace is accepted."""
         folder = QFileDialog.getExistingDirectory(self, "The app's data folder")
-        if folder:
-            self.create_from_folder(Path(folder))
+        if not folder:
+            return
+        dialog = self.workspace_dialog = WorkspaceDialog(Path(folder), self)
+        dialog.accepted.connect(lambda: self.create_from_folder(dialog.data, dialog.workspace()))
+        dialog.open()
 
     def open_plan(self, path: str | Path, sources: Sequence[Sequence[Any]] | None = None) -> bool:
         """Load a plan file; errors go to the error dialog. Its sources are described in a
@@ -194,6 +207,8 @@ class StartPage(FerryPage):
         plan_path = Path(text).resolve()
         self.ferry().set_plan(plan, plan_path)
         self.plan_edit.setText(str(plan_path))
+        self.workspace_label.setText(workspace_html(plan, plan_path))
+        self.workspace_label.show()
         self.show_plan_file(plan, plan_path)
         if sources is None:
             self._describe_sources(plan)
@@ -287,9 +302,12 @@ class StartPage(FerryPage):
             return False
         return self.open_plan(plan_path)
 
-    def create_from_folder(self, folder: Path, plan_name: str = "ferry.toml") -> bool:
-        """Scan ``folder`` (in a worker thread) and write a draft plan into it."""
-        plan_path = folder / plan_name
+    def create_from_folder(self, folder: Path, workspace: Path | None = None) -> bool:
+        """Scan ``folder`` (in a worker thread) and write a draft plan into ``workspace``
+        (default: the folder's own workspace under the user's data folder), where its backups,
+        reports and new SQLite target go too; the folder itself is left as it was."""
+        workspace = (workspace or default_workspace(folder)).absolute()
+        plan_path = plan_in(workspace)
         if plan_path.exists():
             answer = QMessageBox.question(
                 self, "Ferry", f"{plan_path} exists. Replace it with a new draft?"
@@ -299,7 +317,7 @@ class StartPage(FerryPage):
         self.status.setText(f"Scanning {folder} …")
 
         async def job(emit: Any, cancel: Any) -> ScanResult:
-            return await asyncio.to_thread(scan_folder, folder, cancel=cancel)
+            return await asyncio.to_thread(scan_folder, folder, plan_dir=workspace, cancel=cancel)
 
         def done_scan(result: Any) -> None:
             assert isinstance(result, ScanResult)
@@ -317,7 +335,10 @@ class StartPage(FerryPage):
                     for row in describe_found(result)
                 ]
             )
+            # the app's files by their absolute paths, unless the workspace holds them
+            rebase_paths(result.plan, workspace, absolute_outside=True)
             try:
+                workspace.mkdir(parents=True, exist_ok=True)
                 save_plan(result.plan, plan_path, draft_comments(result, folder))
             except OSError as exc:
                 self.runner.show_error(
@@ -327,8 +348,9 @@ class StartPage(FerryPage):
             found = self.sources.rowCount()
             if self.open_plan(plan_path, list(self.sources.rows)):
                 self.status.setText(
-                    f"Found {found} sources; draft plan written to {plan_path}. "
-                    "Review it (names, keys, types, notes) before migrating."
+                    f"Found {found} sources; draft plan written to {plan_path} (its backups, "
+                    "reports and new database go beside it). Review it (names, keys, types, "
+                    "notes) before migrating."
                 )
 
         def failed(exc: BaseException) -> None:

@@ -1,0 +1,59 @@
+"""A workspace per plan: the folder holding a drafted plan, its backups, its reports and (when
+the draft proposes a new file) the SQLite target, so drafting never writes into the app's data
+folder it scans unless the operator chooses that folder.
+
+The default workspace of a data folder is ``<root>/<slug>-<hash>``: the slug of the folder's
+name (readable) and the first 8 hex digits of the SHA-256 of its absolute path (stable for the
+same folder, distinct for two folders of the same name). The root is ``FERRY_WORKSPACE_DIR``
+when set (tests, CI, an operator who keeps plans elsewhere), else ``workspaces`` in the user's
+data folder (platformdirs: ``~/.local/share/ferry/workspaces`` on Linux,
+``~/Library/Application Support/ferry/workspaces`` on macOS,
+``%LOCALAPPDATA%\\ferry\\workspaces`` on Windows).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+WORKSPACE_DIR_ENV = "FERRY_WORKSPACE_DIR"
+#: the plan file's name inside a workspace
+PLAN_NAME = "ferry.toml"
+_SLUG_MAX = 40
+
+
+def workspaces_root() -> Path:
+    """The folder holding the default workspaces (see the module's docstring)."""
+    chosen = os.environ.get(WORKSPACE_DIR_ENV)
+    if chosen:
+        return Path(chosen).expanduser()
+    return Path(user_data_dir("ferry", appauthor=False)) / "workspaces"
+
+
+def slug(name: str) -> str:
+    """``name`` as a folder name anyone can type: lower case letters, digits and dashes."""
+    text = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return text[:_SLUG_MAX].rstrip("-") or "data"
+
+
+def default_workspace(data: str | Path) -> Path:
+    """The default workspace of the app's data folder (or one file, such as an app's
+    database) ``data``; not created here."""
+    resolved = Path(data).expanduser().resolve()
+    digest = hashlib.sha256(str(resolved).encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return workspaces_root() / f"{slug(resolved.name)}-{digest}"
+
+
+def plan_in(workspace: str | Path) -> Path:
+    """The plan file of ``workspace``."""
+    return Path(workspace) / PLAN_NAME
+
+
+def is_within(path: str | Path, folder: str | Path) -> bool:
+    """True when ``path`` is ``folder`` or lies below it (both resolved)."""
+    inner, outer = Path(path).resolve(), Path(folder).resolve()
+    return inner == outer or outer in inner.parents
