@@ -359,8 +359,9 @@ def test_a_json_folder_goes_into_postgresql(
     assert connect.test_connection()
     qtbot.waitUntil(lambda: complete(wizard, PageId.CONNECT), timeout=WAIT)
     assert connect.report is not None and connect.report.server.startswith("PostgreSQL")
-    assert "password" not in (folder / "ferry.toml").read_text() or url.password is None
-    assert "postgresql://" in (folder / "ferry.toml").read_text()
+    assert wizard.plan_path is not None
+    assert "password" not in wizard.plan_path.read_text() or url.password is None
+    assert "postgresql://" in wizard.plan_path.read_text()
     wizard.next()
     qtbot.waitUntil(lambda: complete(wizard, PageId.PREVIEW), timeout=WAIT)
     wizard.next()
