@@ -53,6 +53,7 @@ from .events import (
 from .journal import journal_place
 from .logfile import log_exception, log_path, setup_logging
 from .plan import Plan, TargetSpec, load_plan, save_plan
+from .secrets import refuse_password
 from .units import size_text
 
 T = TypeVar("T")
@@ -264,8 +265,22 @@ def _in_existing_folder(
     return value
 
 
+def _folder_or_database(_ctx: click.Context, _param: click.Parameter, value: str) -> str | Path:
+    """``init``'s FOLDER: a folder or file, or a PostgreSQL URL (checked for a password
+    before anything connects)."""
+    from .pgdraft import is_postgres_url
+
+    if not is_postgres_url(value):
+        return Path(value)
+    try:
+        refuse_password(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
 @cli.command()
-@click.argument("folder", type=click.Path(path_type=Path))
+@click.argument("folder", callback=_folder_or_database)
 @click.option(
     "--target",
     "target_url",
@@ -277,6 +292,12 @@ def _in_existing_folder(
     "schema",
     type=click.Path(dir_okay=False, path_type=Path),
     help="A schema.sql whose tables the sources are matched to.",
+)
+@click.option(
+    "--source-schema",
+    "source_schema",
+    help="A PostgreSQL source: the schema whose tables the draft reads (default: the "
+    "search path's, usually public).",
 )
 @click.option(
     "-o",
@@ -296,16 +317,17 @@ def _in_existing_folder(
     help="Ask the draft's open questions here and write the answers into the plan.",
 )
 def init(
-    folder: Path,
+    folder: str | Path,
     target_url: str | None,
     schema: Path | None,
+    source_schema: str | None,
     output: Path,
     force: bool,
     as_json: bool,
     interactive: bool,
 ) -> None:
-    """Scan FOLDER (or one file, such as an app's database) for legacy state and write a
-    draft plan to review."""
+    """Scan FOLDER (or one file, such as an app's database, or a PostgreSQL database's URL)
+    for legacy state and write a draft plan to review."""
     from .draftdoc import draft_comments
     from .scan import describe_found, scan_folder
 
@@ -313,13 +335,16 @@ def init(
         _fail(FerryError(f"{output} exists already", hint="Use --force to overwrite it."))
     plan_dir = output.resolve().parent
     try:
-        result = scan_folder(folder, target_url, schema, plan_dir=plan_dir)
+        result = scan_folder(
+            folder, target_url, schema, plan_dir=plan_dir, source_schema=source_schema
+        )
     except Exception as exc:
         _fail(exc)
         raise
     plan = result.plan
     rebase_paths(plan, plan_dir)
-    comments = draft_comments(result, folder.resolve())
+    drafted_from = folder.resolve() if isinstance(folder, Path) else folder
+    comments = draft_comments(result, drafted_from)
     if interactive:
         _ask_questions(plan)
     try:
@@ -353,7 +378,8 @@ def init(
             escape(item["problem"] or ", ".join(item["tables"])),
         )
     print_table(out, table)
-    notes = [f"{t.name}: {n}" for t in plan.tables for n in t.notes]
+    notes = [f"{s.spec.name}: {r}" for s in result.sources for r in s.remarks]
+    notes += [f"{t.name}: {n}" for t in plan.tables for n in t.notes]
     for note in notes:
         out.print(f"[yellow]note:[/] {escape(note)}")
     for name in result.unmatched_tables:
