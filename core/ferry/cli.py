@@ -53,7 +53,6 @@ from .events import (
 from .journal import journal_place
 from .logfile import log_exception, log_path, setup_logging
 from .plan import Plan, TargetSpec, load_plan, save_plan
-from .secrets import refuse_password
 from .units import size_text
 
 T = TypeVar("T")
@@ -268,14 +267,13 @@ def _in_existing_folder(
 def _folder_or_database(_ctx: click.Context, _param: click.Parameter, value: str) -> str | Path:
     """``init``'s FOLDER: a folder or file, or a PostgreSQL URL (checked for a password
     before anything connects)."""
-    from .pgdraft import is_postgres_url
+    from .pgdraft import SOURCE_PASSWORD_HINT, is_postgres_url, password_refused
 
     if not is_postgres_url(value):
         return Path(value)
-    try:
-        refuse_password(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+    problem = password_refused(value)
+    if problem:
+        raise click.BadParameter(f"{problem}. {SOURCE_PASSWORD_HINT}")
     return value
 
 

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from .errors import FerryError, SourceError
 from .plan import SourceSpec
-from .secrets import refuse_password
+from .secrets import password_spellings
 
 _POSTGRES_URL = re.compile(r"^postgres(?:ql)?(?:\+\w+)?://", re.I)
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
@@ -24,6 +24,23 @@ _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
 def is_postgres_url(text: str | Path) -> bool:
     """True when ``text`` is a PostgreSQL URL rather than a folder or a file."""
     return isinstance(text, str) and bool(_POSTGRES_URL.match(text))
+
+
+SOURCE_PASSWORD_HINT = (
+    "Set the password in FERRY_SOURCE_PASSWORD or ~/.pgpass (or PGPASSWORD); the plan's url "
+    "never holds it. No plan was written."
+)
+
+
+def password_refused(url: str) -> str:
+    """Why a source URL ``ferry init`` is given cannot be used ("" when it holds no password):
+    plans never store secrets. Names where the password is, never its value."""
+    found = password_spellings(url)
+    if not found:
+        return ""
+    return "the source URL holds a password; plans never store secrets. Remove " + " and ".join(
+        dict.fromkeys(found)
+    )
 
 
 def with_search_path(url: str, schema: str) -> str:
@@ -44,10 +61,9 @@ def postgres_source(
     from .scan import identifier
     from .sources.postgres import PostgresSource, _location
 
-    try:
-        refuse_password(url)
-    except ValueError as exc:
-        raise FerryError(f"the source URL: {exc}") from None
+    problem = password_refused(url)
+    if problem:
+        raise FerryError(problem, hint=SOURCE_PASSWORD_HINT)
     database = _location(url).database
     spec = SourceSpec(name=identifier(database), kind="postgres", url=url)
     reader = PostgresSource(spec, base_dir)

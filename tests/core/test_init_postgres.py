@@ -137,7 +137,8 @@ def test_init_refuses_a_postgres_url_with_a_password(tmp_path: Path, app_db: str
     plan = tmp_path / "ferry.toml"
     result = ferry("init", secret, "-o", plan)
     assert result.exit_code == 2
-    assert "the URL holds a password" in result.output
+    assert "the source URL holds a password" in result.output
+    assert "FERRY_SOURCE_PASSWORD" in result.output
     assert "s3cret" not in result.output
     assert not plan.exists()
 
