@@ -329,6 +329,11 @@ def init(
     from .draftdoc import draft_comments
     from .scan import describe_found, scan_folder
 
+    if source_schema is not None and isinstance(folder, Path):
+        raise click.BadParameter(
+            "--source-schema is for a PostgreSQL database (ferry init postgresql://host/db)",
+            param_hint="'--source-schema'",
+        )
     if output.exists() and not force:
         _fail(FerryError(f"{output} exists already", hint="Use --force to overwrite it."))
     plan_dir = output.resolve().parent

@@ -196,3 +196,9 @@ def test_init_of_a_database_without_tables_on_its_search_path_names_the_schemas(
     assert "has no tables on its search path; schemas with tables: shop (1 table)" in text
     assert "ferry init URL --source-schema shop" in text
     assert not plan.exists()
+
+
+def test_a_source_schema_for_a_folder_is_refused(tmp_path: Path) -> None:
+    result = ferry("init", tmp_path, "--source-schema", "audit", "-o", tmp_path / "ferry.toml")
+    assert result.exit_code == 2
+    assert "--source-schema is for a PostgreSQL database" in result.output
