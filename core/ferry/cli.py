@@ -268,8 +268,21 @@ def _in_existing_folder(
     return value
 
 
+def _folder_or_database(_ctx: click.Context, _param: click.Parameter, value: str) -> str | Path:
+    """``init``'s FOLDER: a folder or file, or a PostgreSQL URL (checked for a password
+    before anything connects)."""
+    from .pgdraft import SOURCE_PASSWORD_HINT, is_postgres_url, password_refused
+
+    if not is_postgres_url(value):
+        return Path(value)
+    problem = password_refused(value)
+    if problem:
+        raise click.BadParameter(f"{problem}. {SOURCE_PASSWORD_HINT}")
+    return value
+
+
 @cli.command()
-@click.argument("folder", type=click.Path(path_type=Path))
+@click.argument("folder", callback=_folder_or_database)
 @click.option(
     "--target",
     "target_url",
@@ -281,6 +294,12 @@ def _in_existing_folder(
     "schema",
     type=click.Path(dir_okay=False, path_type=Path),
     help="A schema.sql whose tables the sources are matched to.",
+)
+@click.option(
+    "--source-schema",
+    "source_schema",
+    help="A PostgreSQL source: the schema whose tables the draft reads (default: the "
+    "search path's, usually public).",
 )
 @click.option(
     "-o",
@@ -307,23 +326,29 @@ def _in_existing_folder(
     help="Ask the draft's open questions here and write the answers into the plan.",
 )
 def init(
-    folder: Path,
+    folder: str | Path,
     target_url: str | None,
     schema: Path | None,
+    source_schema: str | None,
     output: Path | None,
     workspace: Path | None,
     force: bool,
     as_json: bool,
     interactive: bool,
 ) -> None:
-    """Scan FOLDER (or one file, such as an app's database) for legacy state and write a
-    draft plan to review.
+    """Scan FOLDER (or one file, such as an app's database, or a PostgreSQL database's URL)
+    for legacy state and write a draft plan to review.
 
     The plan goes into a workspace of its own (its backups, reports and new SQLite target
     beside it), never into FOLDER unless -o or --workspace names it."""
     from .draftdoc import draft_comments
     from .scan import describe_found, scan_folder
 
+    if source_schema is not None and isinstance(folder, Path):
+        raise click.BadParameter(
+            "--source-schema is for a PostgreSQL database (ferry init postgresql://host/db)",
+            param_hint="'--source-schema'",
+        )
     if output is not None and workspace is not None:
         raise click.UsageError("give -o/--output or -w/--workspace, not both")
     in_workspace = output is None
@@ -334,7 +359,9 @@ def init(
         _fail(FerryError(f"{output} exists already", hint="Use --force to overwrite it."))
     plan_dir = output.resolve().parent
     try:
-        result = scan_folder(folder, target_url, schema, plan_dir=plan_dir)
+        result = scan_folder(
+            folder, target_url, schema, plan_dir=plan_dir, source_schema=source_schema
+        )
     except Exception as exc:
         _fail(exc)
         raise
@@ -342,7 +369,8 @@ def init(
     # A plan in a workspace names the app's files by their absolute paths: a climb of
     # ../../.. out of the user's data folder would break when either one moves.
     rebase_paths(plan, plan_dir, absolute_outside=in_workspace)
-    comments = draft_comments(result, folder.resolve())
+    drafted_from = folder.resolve() if isinstance(folder, Path) else folder
+    comments = draft_comments(result, drafted_from)
     if interactive:
         _ask_questions(plan)
     try:
@@ -378,7 +406,8 @@ def init(
             escape(item["problem"] or ", ".join(item["tables"])),
         )
     print_table(out, table)
-    notes = [f"{t.name}: {n}" for t in plan.tables for n in t.notes]
+    notes = [f"{s.spec.name}: {r}" for s in result.sources for r in s.remarks]
+    notes += [f"{t.name}: {n}" for t in plan.tables for n in t.notes]
     for note in notes:
         out.print(f"[yellow]note:[/] {escape(note)}")
     for name in result.unmatched_tables:

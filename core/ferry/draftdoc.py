@@ -25,7 +25,7 @@ _CONFLICT_MEANS = {
 
 
 def draft_comments(
-    result: ScanResult, folder: Path, now: datetime | None = None
+    result: ScanResult, folder: Path | str, now: datetime | None = None
 ) -> Callable[[str, int], list[str]]:
     """``comments(header, n)`` for :func:`ferry.plan.save_plan`: the header of the draft of
     ``folder`` and one block per ``[[sources]]``, ``[[tables]]`` and ``[[questions]]``."""
@@ -65,7 +65,8 @@ def draft_comments(
         if item is None:
             return []
         tables = ", ".join(f"{t.name} ({t.row_estimate or 0} rows)" for t in item.tables)
-        return [f"found {spec.path or spec.url}: {item.size} bytes, {spec.kind}; {tables}"]
+        found_line = f"found {spec.path or spec.url}: {item.size} bytes, {spec.kind}; {tables}"
+        return [found_line, *(f"note: {remark}" for remark in item.remarks)]
 
     def table(index: int) -> list[str]:
         spec = plan.tables[index]

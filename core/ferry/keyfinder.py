@@ -1,4 +1,4 @@
-"""A key for a SQLite source table that declares no primary key (``ferry init``).
+"""A key for a database source table (SQLite, PostgreSQL) without a primary key (``init``).
 
 A table without a key cannot be merged. Its data may still hold a column set that identifies
 every row: checked cheaply, in this order, with a bounded number of queries: a UNIQUE index
@@ -12,11 +12,19 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from .identifiers import quote
 from .sources.base import SourceTable
-from .sources.sqlite import SqliteSource
+
+
+class Queries(Protocol):
+    """A database source reader that answers SQL about its tables (SQLite, PostgreSQL)."""
+
+    def query_one(self, sql: str, params: tuple[Any, ...], table: str) -> tuple[Any, ...]: ...
+
+    def query_all(self, sql: str, params: tuple[Any, ...], table: str) -> list[tuple[Any, ...]]: ...
+
 
 #: queries spent on candidate column sets per table, at most
 MAX_CANDIDATES = 12
@@ -64,8 +72,9 @@ class KeyFinding:
         return notes
 
 
-def find_key(reader: SqliteSource, table: SourceTable) -> KeyFinding:
-    """Look for a column set identifying every row of ``table`` (a SQLite source table)."""
+def find_key(reader: Queries, table: SourceTable) -> KeyFinding:
+    """Look for a column set identifying every row of ``table`` (a database source table;
+    a PostgreSQL table's UNIQUE and NOT NULL columns come from its reflected shape)."""
     origin = table.origin or table.name.split(".", 1)[-1]
     ref = quote(origin)
     columns = list(table.columns)
@@ -73,6 +82,41 @@ def find_key(reader: SqliteSource, table: SourceTable) -> KeyFinding:
     finding.identical, finding.examples = identical_rows(reader, origin, columns)
     if finding.identical or not columns:
         return finding
+    if table.shape is not None and table.shape.dialect == "postgresql":
+        candidates, not_null = _declared(table)
+    else:
+        candidates, not_null = _sqlite_declared(reader, table, origin)
+    why = f"NOT NULL, {finding.rows} distinct values in {finding.rows} rows"
+    candidates += [([c], why) for c in not_null]
+    candidates += [(list(pair), why) for pair in itertools.combinations(not_null, 2)]
+    for key, reason in candidates[:MAX_CANDIDATES]:
+        if _identifies(reader, origin, key, finding.rows):
+            finding.key, finding.why = key, reason
+            break
+    return finding
+
+
+def _declared(table: SourceTable) -> tuple[list[tuple[list[str], str]], list[str]]:
+    """UNIQUE column sets (constraints, then plain unique indexes) and NOT NULL columns of
+    a table whose shape was reflected (PostgreSQL)."""
+    assert table.shape is not None
+    candidates = [
+        (list(columns), "UNIQUE constraint, no NULL in its columns")
+        for columns in table.shape.uniques
+    ]
+    for index in table.shape.indexes:
+        if index.unique and index.where is None and not any(p.expression for p in index.parts):
+            columns = [p.text for p in index.parts]
+            if all(c in table.columns for c in columns):
+                candidates.append((columns, f"unique index {index.name}, no NULL in its columns"))
+    not_null = [c for c in table.columns if c in table.shape.not_null]
+    return candidates, not_null
+
+
+def _sqlite_declared(
+    reader: Queries, table: SourceTable, origin: str
+) -> tuple[list[tuple[list[str], str]], list[str]]:
+    """UNIQUE column sets and NOT NULL columns of a SQLite table, from its PRAGMAs."""
     candidates: list[tuple[list[str], str]] = []
     for (name,) in reader.query_all(
         "SELECT name FROM pragma_index_list(?) WHERE \"unique\" = 1 AND origin <> 'pk'",
@@ -96,23 +140,16 @@ def find_key(reader: SqliteSource, table: SourceTable) -> KeyFinding:
         )
         if str(row[0]) in table.columns
     ]
-    why = f"NOT NULL, {finding.rows} distinct values in {finding.rows} rows"
-    candidates += [([c], why) for c in not_null]
-    candidates += [(list(pair), why) for pair in itertools.combinations(not_null, 2)]
-    for key, reason in candidates[:MAX_CANDIDATES]:
-        if _identifies(reader, origin, key, finding.rows):
-            finding.key, finding.why = key, reason
-            break
-    return finding
+    return candidates, not_null
 
 
-def _identifies(reader: SqliteSource, origin: str, key: list[str], rows: int) -> bool:
+def _identifies(reader: Queries, origin: str, key: list[str], rows: int) -> bool:
     """True when no value of ``key`` is NULL and no two rows share one."""
     cols = ", ".join(quote(c) for c in key)
     nulls = " OR ".join(f"{quote(c)} IS NULL" for c in key)
     ref = quote(origin)
     sql = (
-        f"SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT {cols} FROM {ref})), "
+        f"SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT {cols} FROM {ref}) AS d), "
         f"(SELECT COUNT(*) FROM {ref} WHERE {nulls})"
     )
     distinct, null_rows = reader.query_one(sql, (), origin)
@@ -120,16 +157,16 @@ def _identifies(reader: SqliteSource, origin: str, key: list[str], rows: int) ->
 
 
 def identical_rows(
-    reader: SqliteSource, origin: str, columns: list[str]
+    reader: Queries, origin: str, columns: list[str]
 ) -> tuple[int, list[dict[str, Any]]]:
-    """How many rows of SQLite table ``origin`` repeat another in every one of ``columns``
+    """How many rows of database table ``origin`` repeat another in every one of ``columns``
     (the copies beyond the first), and the first few repeated rows."""
     if not columns:
         return 0, []
     cols = ", ".join(quote(c) for c in columns)
     groups = f"FROM {quote(origin)} GROUP BY {cols} HAVING COUNT(*) > 1"
     extra = reader.query_one(
-        f"SELECT COALESCE(SUM(n - 1), 0) FROM (SELECT COUNT(*) AS n {groups})", (), origin
+        f"SELECT COALESCE(SUM(n - 1), 0) FROM (SELECT COUNT(*) AS n {groups}) AS g", (), origin
     )[0]
     if not extra:
         return 0, []

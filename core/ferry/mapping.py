@@ -10,6 +10,7 @@ import asyncio
 
 from .carried import SchemaObject
 from .errors import PlanError
+from .indexnames import settle_index_names
 from .namefold import folded_names, target_column
 from .plan import Plan, TableSpec
 from .schema import ColumnInfo, ForeignKey, TableInfo, check_names, dependency_order
@@ -74,6 +75,10 @@ async def prepare_schema(
         objects.append(item)
         if item.sql and item.status == "carried":
             ddl.append(item.sql)
+    created = {name: info for name, info in tables.items() if info.created and info.shape}
+    if created:  # the indexes come after the load: their names are settled now
+        fold = plan.target.identifiers == "lower"
+        objects.extend(await settle_index_names(target, created, fold))
     return tables, ddl
 
 

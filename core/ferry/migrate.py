@@ -67,6 +67,7 @@ from .rerun import (
 from .results import Reject, RunResult, TableResult
 from .runlock import hold_target_async
 from .schema import ColumnInfo, TableInfo, check_names, dependency_order
+from .sequences import advance_sequences
 from .shapeddl import after_load_ddl, sql_literal
 from .sources import SourceReader, SourceTable
 from .sources.merge import MergeSource
@@ -422,6 +423,7 @@ class _Run:
             ):
                 self.warn(message, route.info.name)
         await self._finish_shapes(target, tables)
+        await self._advance_sequences(target, routes)
         if not self.preview:
             for route in routes:
                 await self._fingerprint(target, route)
@@ -531,6 +533,16 @@ class _Run:
                         details=statement,
                     ) from None
                 self.result.ddl.append(statement)
+
+    async def _advance_sequences(self, target: Target, routes: list[_Route]) -> None:
+        """Move the sequences of existing tables that received rows past the ids loaded
+        (a created table's identity is set by :meth:`_finish_shapes`), and say so."""
+        if not target.sequences_lag_ids:
+            return
+        fed = {r.info.name for r in routes if not r.info.created and r.result.inserted}
+        for name in sorted(fed):
+            for move in await advance_sequences(target, name):
+                self.warn(move.message(), name, kind=f"{name}:sequence:{move.sequence}")
 
     async def _check_references(self, target: Target, name: str) -> None:
         """Rows of a created SQLite table whose reference is missing (possible only where

@@ -47,6 +47,7 @@ from .schema import FERRY_TABLES, TableInfo
 from .shapes import recognise
 from .sources import SourceTable, open_source
 from .sources.json import CHUNK, PARSE_ERRORS, guarded
+from .sources.postgres import PostgresSource
 from .sources.sqlite import SqliteSource
 from .targetstyles import draft_styles, existing_styles
 from .textbytes import Census, note_invalid_text
@@ -88,8 +89,11 @@ class FoundSource:
     notes: list[str] = field(default_factory=list)
     #: columns whose values call for another type than the declared one (SQLite)
     type_choices: list[TypeFinding] = field(default_factory=list)
-    #: tables of a SQLite source that declare no primary key: what their data offers as one
+    #: tables of a database source that declare no primary key: what their data offers as one
     keys: dict[str, KeyFinding] = field(default_factory=dict)
+    #: what the reviewer should know about the source itself (a PostgreSQL source's other
+    #: schemas), for the draft's comments and ``init``'s output
+    remarks: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -555,22 +559,42 @@ async def _existing_tables(
         await handle.finish(commit=False)
 
 
+def _keyless(reader: PostgresSource, table: SourceTable) -> KeyFinding:
+    """What a keyless PostgreSQL table's data offers as a key; nothing where its columns
+    cannot be compared (``json``, ``point``): the table is then drafted ``append``."""
+    try:
+        return find_key(reader, table)
+    except FerryError:
+        return KeyFinding(rows=table.row_estimate or 0)
+
+
 def scan_folder(
     folder: str | Path,
     target_url: str | None = None,
     schema: str | Path | None = None,
     plan_dir: str | Path | None = None,
     cancel: CancelToken | None = None,
+    source_schema: str | None = None,
 ) -> ScanResult:
     """Find the sources in ``folder`` and draft a plan (paths relative to ``folder``).
 
-    ``plan_dir`` is the folder the plan will be written to (default ``folder``): a relative
-    SQLite target URL names a file there, as it will when the plan runs. ``cancel`` is
-    checked between sources and between batches of each (:class:`~ferry.errors.Cancelled`).
+    ``folder`` may also be a PostgreSQL URL: the draft's one source is that database (the
+    tables of ``source_schema`` when given, see :mod:`ferry.pgdraft`), and its folder is
+    ``plan_dir`` (default the current one). ``plan_dir`` is the folder the plan will be
+    written to (default ``folder``): a relative SQLite target URL names a file there, as it
+    will when the plan runs. ``cancel`` is checked between sources and between batches of
+    each (:class:`~ferry.errors.Cancelled`).
     """
+    from .pgdraft import is_postgres_url, postgres_source
+
+    database_url = str(folder) if is_postgres_url(folder) else None
+    if database_url is not None:
+        folder = Path(plan_dir or ".")
     folder = Path(folder).resolve()
     only = None
-    if folder.is_file():  # one file (an app's database): that file alone, from its folder
+    if (
+        database_url is None and folder.is_file()
+    ):  # one file (an app's database): that file alone, from its folder
         only, folder = folder, folder.parent
     if not folder.is_dir():
         raise FerryError(
@@ -585,12 +609,19 @@ def scan_folder(
         database = sqlite_path(target, target_base).resolve()
         exclude = {Path(f"{database}{suffix}") for suffix in ("", "-journal", "-wal", "-shm")}
     beside: dict[str, dict[str, Any]] = {}
-    specs, skipped = find_sources(folder, exclude, beside, only)
+    remarks: list[str] = []
+    skipped: list[tuple[Path, str]]
+    if database_url is not None:
+        spec, remarks = postgres_source(database_url, folder, source_schema)
+        specs, skipped = [spec], []
+    else:
+        specs, skipped = find_sources(folder, exclude, beside, only)
     found: list[FoundSource] = []
     for spec in specs:
         reader = open_source(spec, folder)
         files = reader.files()
         item = FoundSource(spec, files, sum(f.stat().st_size for f in files if f.exists()))
+        item.remarks = remarks if spec.kind == "postgres" else []
         try:
             if cancel is not None:
                 cancel.raise_if_cancelled()
@@ -604,6 +635,8 @@ def scan_folder(
                             table.evidence.pop(finding.column, None)
                 item.keys = {t.name: find_key(reader, t) for t in item.tables if not t.key}
                 _leave_numbers_to_their_note(item)
+            elif isinstance(reader, PostgresSource):
+                item.keys = {t.name: _keyless(reader, t) for t in item.tables if not t.key}
             item.invalid_text = getattr(reader, "invalid_text", {})
             keyed = key_records_by_id(item, folder)
             if keyed:  # scanned again: nested lists now link to the parent by its id
@@ -686,7 +719,7 @@ def scan_folder(
         + unfilled_questions
     )
     plan = Plan(
-        name=identifier(folder.name),
+        name=identifier(specs[0].name if database_url else folder.name),
         target=target,
         sources=readable,
         tables=tables,

@@ -42,7 +42,12 @@ def slug(name: str) -> str:
 
 def default_workspace(data: str | Path) -> Path:
     """The default workspace of the app's data folder (or one file, such as an app's
-    database) ``data``; not created here."""
+    database, or a database server's URL) ``data``; not created here."""
+    if isinstance(data, str) and "://" in data:
+        # A PostgreSQL source: named after its database, told apart by the whole URL.
+        name = data.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        digest = hashlib.sha256(data.encode("utf-8")).hexdigest()[:8]
+        return workspaces_root() / f"{slug(name)}-{digest}"
     resolved = Path(data).expanduser().resolve()
     digest = hashlib.sha256(str(resolved).encode("utf-8", "surrogateescape")).hexdigest()[:8]
     return workspaces_root() / f"{slug(resolved.name)}-{digest}"

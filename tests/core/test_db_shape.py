@@ -28,22 +28,17 @@ def ferry(*args: str | Path) -> Result:
 def move(tmp_path: Path, target_url: str, pg_source: str | None = None) -> dict[str, str]:
     """Draft a plan for the app database with ``ferry init`` and migrate it unchanged;
     returns source table -> target table as the draft names them. With ``pg_source`` the
-    draft's one source is that PostgreSQL database instead of the SQLite file (``init``
-    scans folders only), the tables as drafted."""
-    folder = tmp_path / "app"
-    folder.mkdir()
-    build_sqlite(folder / "music.db")
+    app database is built in that PostgreSQL database and ``init`` is given its URL."""
     plan = tmp_path / "plan.toml"
-    result = ferry("init", folder, "--target", target_url, "-o", plan)
+    if pg_source is None:
+        folder = tmp_path / "app"
+        folder.mkdir()
+        build_sqlite(folder / "music.db")
+        drafted_from: str | Path = folder
+    else:
+        drafted_from = build_postgres(pg_source)
+    result = ferry("init", drafted_from, "--target", target_url, "-o", plan)
     assert result.exit_code == 0, result.output
-    if pg_source is not None:
-        build_postgres(pg_source)
-        text = plan.read_text()
-        drafted = '{ name = "music", kind = "sqlite", path = "app/music.db" }'
-        assert drafted in text
-        plan.write_text(
-            text.replace(drafted, f'{{ name = "music", kind = "postgres", url = "{pg_source}" }}')
-        )
     result = ferry("migrate", plan)
     assert result.exit_code == 0, result.output
     tables = tomllib.loads(plan.read_text())["tables"]

@@ -71,6 +71,15 @@ def test_a_name_without_letters_or_digits_still_gives_a_folder_name() -> None:
     assert (slug("Été 2024 / prod"), slug("…")) == ("t-2024-prod", "data")
 
 
+def test_a_database_url_gets_a_workspace_named_after_its_database() -> None:
+    first = default_workspace("postgresql://app@db.example/shop?sslmode=require")
+    second = default_workspace("postgresql://app@other.example/shop")
+
+    assert first.parent == workspaces_root()
+    assert first.name.startswith("shop-") and second.name.startswith("shop-")
+    assert first != second
+
+
 def test_without_the_variable_workspaces_go_to_the_users_data_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -114,6 +114,28 @@ LIMIT 1
 """
 
 
+# Schemas holding tables (Ferry's journal schema and PostgreSQL's own left out), and
+# whether the connection's search path reaches them.
+_SCHEMAS_SQL = """
+SELECT n.nspname, count(*), bool_or(pg_table_is_visible(c.oid))
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema', %s) AND n.nspname NOT LIKE 'pg\\_%%'
+GROUP BY n.nspname
+ORDER BY n.nspname
+"""
+
+
+# Views (and materialized views) visible on the search path.
+_VIEWS_SQL = """
+SELECT c.relname
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('v', 'm') AND pg_table_is_visible(c.oid)
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%%'
+ORDER BY c.relname
+"""
+
+
 def postgres_logical_type(type_name: str, category: str = "") -> LogicalType:
     """The logical type for a PostgreSQL type (``pg_type.typname``; arrays -> json)."""
     if category == "A":
@@ -165,6 +187,38 @@ class PostgresSource(SourceReader):
         finally:
             if own_transaction:
                 self._end_transaction(conn)
+
+    def schemas(self) -> list[tuple[str, int, bool]]:
+        """(schema, tables it holds, on the search path) for each schema holding tables,
+        leaving out PostgreSQL's own and Ferry's journal schema (``ferry init``)."""
+        from ..journal import JOURNAL_SCHEMA
+
+        conn = self._connect()
+        try:
+            with self._errors():
+                rows = conn.execute(_SCHEMAS_SQL, (JOURNAL_SCHEMA,)).fetchall()
+        finally:
+            self._end_transaction(conn)
+        return [(str(name), int(count), bool(visible)) for name, count, visible in rows]
+
+    def views(self) -> list[str]:
+        """The views on the search path (``ferry init`` names them: they are not carried)."""
+        return [str(row[0]) for row in self.query_all(_VIEWS_SQL, (), "the view list")]
+
+    def query_one(self, query: str, params: tuple[Any, ...], table: str) -> tuple[Any, ...]:
+        """One row of ``query`` (``ferry init``'s questions about a table's data)."""
+        rows = self.query_all(query, params, table)
+        return rows[0] if rows else ()
+
+    def query_all(self, query: str, params: tuple[Any, ...], table: str) -> list[tuple[Any, ...]]:
+        """Every row of ``query``, in a read-only transaction of its own."""
+        conn = self._connect()
+        try:
+            with self._errors(table):
+                found = conn.execute(query.encode(), params or None).fetchall()
+        finally:
+            self._end_transaction(conn)
+        return [tuple(row) for row in found]
 
     def _add_shapes(self, tables: list[SourceTable]) -> None:
         """Each table's defaults, constraints and indexes, read on a connection of its own

@@ -115,6 +115,9 @@ class Target(ABC):
     """An open connection to the target with one transaction around everything."""
 
     dialect_name = ""
+    #: rows inserted with explicit ids leave the table's sequences behind (PostgreSQL): the
+    #: run moves them forward afterwards (:mod:`ferry.sequences`); SQLite's follow by itself
+    sequences_lag_ids = False
 
     def __init__(self, spec: TargetSpec, base_dir: Path) -> None:
         self.spec = spec

@@ -128,6 +128,7 @@ class PostgresTarget(Target):
     """A PostgreSQL database (its default schema)."""
 
     dialect_name = "postgresql"
+    sequences_lag_ids = True
 
     def __init__(self, spec: TargetSpec, base_dir: Path) -> None:
         super().__init__(spec, base_dir)
