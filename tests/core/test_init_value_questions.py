@@ -228,3 +228,22 @@ def test_a_value_answer_applies_when_the_plan_is_loaded() -> None:
 def test_a_question_without_value_sets_refuses_an_answer_that_is_no_choice() -> None:
     with pytest.raises(PlanError, match="a question offers at least two choices"):
         _plan()
+
+
+def test_init_interactive_takes_a_typed_value_for_a_question_that_takes_one(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "beats.json").write_text(json.dumps(BEAT_ROWS), encoding="utf-8")
+    (tmp_path / "schema.sql").write_text(BEATS, encoding="utf-8")
+    plan = tmp_path / "p.toml"
+    command = ["init", str(data), "--schema", str(tmp_path / "schema.sql"), "-o", str(plan)]
+
+    result = CliRunner().invoke(cli, [*command, "--interactive"], input="alive\n")
+
+    assert result.exit_code == 0, result.output
+    assert "Answer (leave or a value) [leave]:" in result.output
+    saved = load_plan(plan)
+    assert not open_questions(saved)
+    assert saved.tables[0].columns["status"].const == "alive"
