@@ -433,9 +433,16 @@ def _ask_questions(plan: Plan) -> None:
         out.print(f"[bold]question {escape(asked.id)}:[/] {escape(asked.ask)}")
         for line in asked.evidence:
             out.print(f"  {escape(line)}")
-        choice = click.prompt(
-            "Answer", type=click.Choice(asked.choices), default=asked.default, err=False
-        )
+        if asked.value_sets:  # a value only the operator knows, or one of the choices
+            choice = click.prompt(
+                f"Answer ({', '.join(asked.choices)} or a value)",
+                default=asked.default,
+                err=False,
+            )
+        else:
+            choice = click.prompt(
+                "Answer", type=click.Choice(asked.choices), default=asked.default, err=False
+            )
         try:
             answer(plan, asked.id, choice)
         except FerryError as exc:

@@ -82,6 +82,11 @@ def draft_comments(
     def question(index: int) -> list[str]:
         asked = plan.questions[index]
         choices = ", ".join(asked.choices)
+        if asked.value_sets:
+            return [
+                f"answer {choices} or your own value (see ask); {asked.default} deletes and "
+                "overwrites nothing"
+            ]
         return [f"answer one of: {choices}; {asked.default} deletes and overwrites nothing"]
 
     def comments(header_name: str, index: int) -> list[str]:

@@ -579,6 +579,7 @@ class _Run:
                 warn=self._value_warner(spec.name),
                 timezone=self.plan.options.zone,
                 declared_times=declared_times(source),
+                key_fields=source.key,
             )
             check_mapping(spec, info, mapper)
             check_bytes_mode(spec, info, target.dialect_name, mapper.invalid_text_modes())

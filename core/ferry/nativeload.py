@@ -192,7 +192,7 @@ def native_load(
         field = spec_col.from_
         if field is None or column.steps is not None:
             return None
-        if not spec_col.model_fields_set <= PLAIN_FIELDS:
+        if not spec_col.model_fields_set <= PLAIN_FIELDS or column.name in mapper.integer_keys:
             return None
         target = info.columns[column.name]
         # A cast to another type than the column's: Python's adapters see another type.

@@ -338,21 +338,28 @@ class QuestionSpec(_Model):
     ask: str = Field(min_length=1)
     #: what makes it answerable: counts, first keys, newest timestamps
     evidence: list[str] = Field(default_factory=list)
-    choices: list[str] = Field(min_length=2)
+    choices: list[str] = Field(min_length=1)
     #: the safe choice: it deletes and overwrites nothing
     default: str
-    #: empty until answered; then one of ``choices``
+    #: empty until answered; then one of ``choices`` (or the operator's own value, when the
+    #: question takes one: ``value_sets``)
     answer: str = ""
     #: choice -> plan settings it sets (``"tables.orders.conflict" = "newer"``), applied over
     #: the plan's own keys when the plan is loaded
     sets: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: a question whose answer may be a value only the operator knows (the one value a column
+    #: takes): the settings an answer that is no choice sets, ``"{answer}"`` standing for it
+    #: (``"{answer:map}"``: a ``NAME=VALUE, …`` answer as a map) (:mod:`ferry.questions`)
+    value_sets: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _known_choices(self) -> QuestionSpec:
         if len(set(self.choices)) != len(self.choices):
             raise ValueError("each choice is listed once")
+        if len(self.choices) < 2 and not self.value_sets:
+            raise ValueError("a question offers at least two choices (or takes a value)")
         for label, value in (("default", self.default), ("answer", self.answer)):
-            if value and value not in self.choices:
+            if value and value not in self.choices and not (label == "answer" and self.value_sets):
                 raise ValueError(
                     f"{label} {value!r} is not one of the choices ({', '.join(self.choices)})"
                 )

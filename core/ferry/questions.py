@@ -7,6 +7,11 @@ and fails, preview and migrate refuse to run (exit 3). Answering is one line in 
 (``answer = "newer"``), a prompt in ``ferry init --interactive``, or :func:`answer_and_save`
 (the wizard). The answered choice's ``sets`` apply over the plan's own keys when it is loaded,
 and :func:`answer` also writes them into those keys, so the file says what will run.
+
+A question may take a value only the operator knows besides its choices (``value_sets``, as
+:mod:`ferry.valuequestions` drafts them): ``answer = "alive"`` then sets ``value_sets`` with
+the value in place of ``"{answer}"``. A setting's path may name one key of one entry of a map
+(``tables.jobs.columns.lang.default``): the entry's other keys stay.
 """
 
 from __future__ import annotations
@@ -44,16 +49,60 @@ def question(plan: Plan, question_id: str) -> QuestionSpec:
 
 
 def answer(plan: Plan, question_id: str, choice: str) -> QuestionSpec:
-    """Answer a question in ``plan`` (not saved): its ``answer`` and the settings it sets."""
+    """Answer a question in ``plan`` (not saved): its ``answer`` and the settings it sets.
+    A question that takes a value (``value_sets``) takes any other non-empty answer too."""
     asked = question(plan, question_id)
-    if choice not in asked.choices:
+    if choice not in asked.choices and not (asked.value_sets and choice):
         raise PlanError(
             f"{choice!r} is not a choice of question {question_id!r}",
             hint=f"Answer one of: {', '.join(asked.choices)}.",
         )
-    _apply(plan, asked.sets.get(choice, {}), f"question {question_id!r}, choice {choice!r}")
+    where = f"question {question_id!r}, answer {choice!r}"
+    _apply(plan, settings_for(asked, choice, where), where)
     asked.answer = choice
     return asked
+
+
+def takes_value(asked: QuestionSpec) -> bool:
+    """Whether the question's answer may be the operator's own value besides its choices."""
+    return bool(asked.value_sets)
+
+
+def settings_for(asked: QuestionSpec, choice: str, where: str = "") -> dict[str, Any]:
+    """The plan settings answering ``choice`` sets: the choice's ``sets``, or for a value
+    (a question that takes one) its ``value_sets`` with the value in place of ``{answer}``."""
+    if choice in asked.choices or not asked.value_sets:
+        return asked.sets.get(choice, {})
+    return {path: _filled(v, choice, where or asked.id) for path, v in asked.value_sets.items()}
+
+
+def _filled(setting: Any, value: str, where: str) -> Any:
+    if setting == VALUE:
+        return value
+    if setting == VALUE_MAP:
+        return value_map(value, where)
+    if isinstance(setting, dict):
+        return {k: _filled(v, value, where) for k, v in setting.items()}
+    return setting
+
+
+#: where an answer's value goes in ``value_sets``: as it is, or read as ``NAME=VALUE, …``
+VALUE = "{answer}"
+VALUE_MAP = "{answer:map}"
+
+
+def value_map(text: str, where: str) -> dict[str, str]:
+    """``"boolean=bool, integer=int"`` as a map; a PlanError names a pair without ``=``."""
+    pairs: dict[str, str] = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip():
+            raise PlanError(
+                f"{where}: {part.strip()!r} is not NAME=VALUE",
+                hint="Answer with pairs like boolean=bool, integer=int (comma-separated).",
+            )
+        pairs[name.strip()] = value.strip()
+    return pairs
 
 
 def answer_and_save(path: str | Path, question_id: str, choice: str) -> Plan:
@@ -68,6 +117,8 @@ def answer_and_save(path: str | Path, question_id: str, choice: str) -> Plan:
 def describe(asked: QuestionSpec) -> str:
     """One line: the question, its choices (the default marked) and its evidence."""
     choices = ", ".join(f"{c} (default)" if c == asked.default else c for c in asked.choices)
+    if asked.value_sets:
+        choices += ", or your own value"
     evidence = f" [{'; '.join(asked.evidence)}]" if asked.evidence else ""
     return f"{asked.id}: {asked.ask} Choices: {choices}.{evidence}"
 
@@ -97,13 +148,13 @@ def require_answered(plan: Plan) -> None:
 def effects(plan: Plan, asked: QuestionSpec) -> list[str]:
     """What the question's answer sets (``tables.orders.conflict = "newer"``)."""
     choice = asked.answer or asked.default
-    return [f"{path} = {value!r}" for path, value in asked.sets.get(choice, {}).items()]
+    return [f"{path} = {value!r}" for path, value in settings_for(asked, choice).items()]
 
 
 def changed_tables(asked: QuestionSpec) -> list[str]:
     """The target tables the question's answer changes a setting of."""
     choice = asked.answer or asked.default
-    names = [p.split(".")[1] for p in asked.sets.get(choice, {}) if p.startswith("tables.")]
+    names = [p.split(".")[1] for p in settings_for(asked, choice) if p.startswith("tables.")]
     return list(dict.fromkeys(names))
 
 
@@ -132,6 +183,9 @@ def apply_answers(plan: Plan, origin: str = "plan") -> None:
                 _apply(plan, settings, where)
             else:
                 _apply(plan.model_copy(deep=True), settings, where)
+        if asked.answer and asked.answer not in asked.choices:
+            where = f"{origin}: question {asked.id!r}, answer {asked.answer!r}"
+            _apply(plan, settings_for(asked, asked.answer, where), where)
 
 
 def _apply(plan: Plan, settings: dict[str, Any], where: str) -> None:
@@ -145,12 +199,21 @@ def _apply(plan: Plan, settings: dict[str, Any], where: str) -> None:
             # one entry of a map setting (sources.videos.prefer.analysis): the others stay
             entry = groups[(parts[0], parts[1])].setdefault(parts[2], _Entries())
             entry[parts[3]] = value
+        elif len(parts) == 5 and parts[0] in _LISTS:
+            # one key of one entry (tables.settings.columns.value_type.default): its other
+            # keys, and the other entries, stay
+            entry = groups[(parts[0], parts[1])].setdefault(parts[2], _Entries())
+            inner = entry.setdefault(parts[3], _Entries())
+            if not isinstance(inner, _Entries):
+                raise PlanError(f"{where}: {path!r} sets a key of a setting given whole")
+            inner[parts[4]] = value
         elif len(parts) == 2 and parts[0] in _SECTIONS:
             groups[(parts[0], "")][parts[1]] = value
         else:
             raise PlanError(
                 f"{where}: {path!r} is not a plan setting",
-                hint="Name one as tables.NAME.KEY, sources.NAME.KEY[.ENTRY] or target/options.KEY.",
+                hint="Name one as tables.NAME.KEY, sources.NAME.KEY[.ENTRY[.KEY]] or "
+                "target/options.KEY.",
             )
     for (section, name), changes in groups.items():
         try:
@@ -184,7 +247,16 @@ class _Entries(dict[str, Any]):
 def _changed(model: BaseModel, changes: dict[str, Any]) -> BaseModel:
     data = model.model_dump(by_alias=True, exclude_unset=True)
     for name, value in changes.items():
-        if isinstance(value, _Entries):
-            value = {**(data.get(name) or {}), **value}
-        data[name] = value
+        data[name] = _merged(data.get(name), value)
     return type(model).model_validate(data)
+
+
+def _merged(old: Any, value: Any) -> Any:
+    """``value`` over ``old``: entries set one by one (:class:`_Entries`) merge, the rest
+    replaces."""
+    if not isinstance(value, _Entries):
+        return value
+    base = dict(old) if isinstance(old, dict) else {}
+    for key, item in value.items():
+        base[key] = _merged(base.get(key), item)
+    return base

@@ -54,6 +54,7 @@ from .textbytes import Census, note_invalid_text
 from .textstyles import Style, summarize
 from .timespellings import read_time_spellings
 from .typemap import TypeFinding, find_type_choices
+from .valuequestions import ask_about_type_names, ask_for_constants, ask_for_missing_values
 from .values import LogicalType
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -713,6 +714,10 @@ def scan_folder(
     read_time_spellings(tables, readable, existing, folder)
     from .existingrows import ask_about_existing_rows
 
+    asked = {q.id for q in unfilled_questions}
+    unfilled_questions += ask_for_constants(tables, existing, asked)
+    unfilled_questions += ask_for_missing_values(tables, readable, existing, folder)
+    unfilled_questions += ask_about_type_names(tables, readable, existing, folder)
     questions = (
         copy_questions
         + ask_about_existing_rows(target, target_base, folder, readable, tables, existing)

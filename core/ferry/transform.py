@@ -152,6 +152,7 @@ class RowMapper:
         warn: Callable[[str, str], None] | None = None,
         timezone: tzinfo | None = None,
         declared_times: Collection[str] = (),
+        key_fields: Collection[str] = (),
     ) -> None:
         self.spec = spec
         #: source fields a database declares as DATETIME/TIMESTAMP/DATE: a number in one is
@@ -199,6 +200,18 @@ class RowMapper:
                     ) from None
             self._columns.append(mapped)
         self.columns = [c.name for c in self._columns]
+        #: integer columns fed straight from a text field that is the source's key: a key
+        #: goes in only as an integer's own text ('12', not '012' or ' 12', which would
+        #: change it and could make it equal another key)
+        text_fields = source_columns if isinstance(source_columns, dict) else {}
+        self.integer_keys = frozenset(
+            c.name
+            for c in self._columns
+            if c.type == "integer"
+            and c.spec.from_ in key_fields
+            and c.steps is None
+            and text_fields.get(c.spec.from_, "text") == "text"
+        )
         self.now_columns = {c.name for c in self._columns if c.spec.now}
         self.source_fields = {c.spec.from_ for c in self._columns if c.spec.from_ is not None}
         self.key = list(spec.key)
@@ -242,6 +255,7 @@ class RowMapper:
                 return self._value(column, row)
 
             plain = spec.from_ is not None and spec.model_fields_set <= PLAIN_FIELDS
+            plain = plain and column.name not in self.integer_keys
             if plain and column.steps is None and column.stored is None:
                 assert spec.from_ is not None
                 cells.append(compile_cell(column.type, spec.from_, adapt, slow, self.timezone))
@@ -304,6 +318,8 @@ class RowMapper:
                 value, done = self._bad_text(column, value)
                 if done:
                     return value
+            if column.name in self.integer_keys and isinstance(value, str):
+                _integer_key(column.name, value)
         elif spec.has_const:
             value = spec.const
         elif spec.now:
@@ -427,6 +443,19 @@ class RowMapper:
     def values_dict(self, values: tuple[Any, ...]) -> dict[str, Any]:
         """The mapped values by column name (for reject reports and diffs)."""
         return dict(zip(self.columns, values, strict=True))
+
+
+_INTEGER_TEXT = re.compile(r"-?(0|[1-9][0-9]*)")
+
+
+def _integer_key(column: str, value: str) -> None:
+    """Refuse a text key that is not an integer's own text (RowRejected naming it)."""
+    if not _INTEGER_TEXT.fullmatch(value):
+        raise RowRejected(
+            f"column {column!r}: the key {value!r} is not an integer as written "
+            "('12', not '012', ' 12' or '12.0'): read as one it would change, and could "
+            "equal another key"
+        )
 
 
 def json_default(value: Any) -> Any:

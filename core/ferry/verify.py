@@ -260,6 +260,7 @@ class _Verify:
             hook,
             timezone=self.plan.options.zone,
             declared_times=declared_times(source),
+            key_fields=source.key,
         )
 
     def _make_checks(self, tables: dict[str, TableInfo]) -> list[SpecCheck]:

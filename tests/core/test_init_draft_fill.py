@@ -106,7 +106,8 @@ def test_a_required_time_nothing_fills_is_a_question_and_a_required_value_a_note
     plan_path = _draft(tmp_path, {"queue.json": json.dumps(items)}, QUEUE)
 
     plan = load_plan(plan_path)
-    [asked] = plan.questions
+    asked, value = plan.questions
+    assert value.id == "queue.state"  # the value's own question: test_init_value_questions.py
     assert (asked.id, asked.choices, asked.default) == ("queue.unfilled", ["now", "leave"], "leave")
     assert asked.sets["now"] == {"tables.queue.columns.added_at": {"now": True}}
     [spec] = plan.tables

@@ -115,6 +115,33 @@ def test_keyed_record_with_a_different_id_is_refused_with_a_key_column_hint(
     assert "key_column" in error.hint
 
 
+def test_keyed_record_whose_integer_id_is_its_key_keeps_the_integer(tmp_path: Path) -> None:
+    reader = source(tmp_path, {"12": {"id": 12, "title": "A"}, "13": {"id": 13, "title": "B"}})
+
+    assert rows(reader) == [{"id": 12, "title": "A"}, {"id": 13, "title": "B"}]
+
+
+def test_nested_keyed_record_whose_integer_id_is_its_key_links_its_children_by_it(
+    tmp_path: Path,
+) -> None:
+    reader = source(tmp_path, {"12": {"id": 12, "tags": [{"t": "x"}]}}, name="items")
+
+    assert rows(reader) == [{"id": 12}]
+    assert rows(reader, "items.tags") == [{"items_id": 12, "position": 0, "t": "x"}]
+
+
+@pytest.mark.parametrize("key", ["012", "12.0", " 12"])
+def test_keyed_record_whose_integer_id_is_not_its_keys_canonical_text_is_refused(
+    tmp_path: Path, key: str
+) -> None:
+    error = error_of(source(tmp_path, {key: {"id": 12, "title": "A"}}))
+
+    assert error.message == (
+        f"{tmp_path / 'data.json'}: $[{json.dumps(key)}] has its own 'id' (12), which differs "
+        f"from the 'id' Ferry gives the row ({key!r})"
+    )
+
+
 def test_keyed_entry_that_is_not_an_object_is_refused(tmp_path: Path) -> None:
     values = {f"k{i}": {"a": i} for i in range(20)} | {"late": 5}
 

@@ -5,12 +5,15 @@ question is open; the Preview page shows what each answer changed."""
 from __future__ import annotations
 
 import difflib
+import json
 from pathlib import Path
 from typing import Any
 
 from guikit import question_plan
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWizard
 
+from ferry.plan import load_plan
 from ferry_gui.pages.start import QUESTIONS_TAB
 from ferry_gui.wizard import FerryWizard, PageId
 
@@ -106,3 +109,45 @@ def test_after_answering_the_preview_runs_and_shows_what_the_answer_changed(
         "tables.orders.newer_by = &#x27;updated_at&#x27; "
         "(orders: 1 inserted, 1 updated, 0 unchanged, 1 conflicts)"
     )
+
+
+def value_question_plan(tmp_path: Path) -> Path:
+    """A draft whose one question takes the operator's own value: ``beats.status``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from click.testing import CliRunner
+
+    from ferry.cli import cli
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    rows = [{"service": "polling"}, {"service": "web"}]
+    (folder / "beats.json").write_text(json.dumps(rows), encoding="utf-8")
+    schema = tmp_path / "schema.sql"
+    schema.write_text("CREATE TABLE beats (service TEXT PRIMARY KEY, status TEXT NOT NULL);")
+    plan = tmp_path / "ferry.toml"
+    args = ["init", str(folder), "--schema", str(schema), "-o", str(plan)]
+    with ThreadPoolExecutor(1) as pool:  # the tests' qasync loop counts as running here
+        result = pool.submit(CliRunner().invoke, cli, args).result()
+    assert result.exit_code == 0, result.output
+    return plan
+
+
+def test_a_question_taking_a_value_saves_the_value_typed(
+    wizard: FerryWizard, tmp_path: Path
+) -> None:
+    plan_file = value_question_plan(tmp_path)
+    page = wizard.start_page
+    assert page.open_plan(plan_file)
+    tab = page.questions
+    assert tab.value_button is not None and tab.value_edit is not None
+    assert list(tab.choice_buttons) == ["leave"]
+    assert tab.choice_buttons["leave"].isChecked()
+    tab.value_edit.setFocus()
+    QTest.keyClicks(tab.value_edit, "alive")
+    assert tab.value_button.isChecked()
+    assert tab.save_answer()
+    saved = load_plan(plan_file)
+    assert saved.questions[0].answer == "alive"
+    assert saved.tables[0].columns["status"].const == "alive"
+    assert tab.value_edit.text() == "alive"  # shown again as the answer

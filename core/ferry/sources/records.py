@@ -74,6 +74,15 @@ def _a(value: Any) -> str:
     return name if name == "null" else ("an " if name[0] in "aeiou" else "a ") + name
 
 
+def _same_key(own: Any, key: Any) -> bool:
+    """Whether a record's own key field repeats the key Ferry gives it: equal, or an integer
+    whose canonical text is the entry's key (``{"12": {"id": 12}}``: the row keeps 12, so it
+    goes into an integer column; ``"012"`` or ``"12.0"`` is not 12's text and clashes)."""
+    if own == key:
+        return True
+    return type(own) is int and isinstance(key, str) and str(own) == key
+
+
 def _plain(value: Any) -> Any:
     """A parsed value with plain dicts and floats (ijson's strict dicts and Decimals replaced)."""
     kind = type(value)
@@ -236,7 +245,7 @@ class Shaper:
         """A record whose key column Ferry sets (entry key or position)."""
         if not _NESTED.isdisjoint(map(type, rec.values())):
             self._expand(rec, self.root, {column: value}, unit)
-        elif column in rec and rec[column] != value:
+        elif column in rec and not _same_key(rec[column], value):
             raise self._clash(column, rec[column], value, unit)
         else:
             row = {column: value}
@@ -283,7 +292,11 @@ class Shaper:
                 if not value and f"{table}.{name}" in self.tables:
                     continue  # an empty list of a known child table: no rows, no column
             value = _plain(value)
-            if name in row and row[name] != value:
+            if (
+                name in row
+                and row[name] != value
+                and not (name == self.key_column and _same_key(value, row[name]))
+            ):
                 raise self._clash(name, value, row[name], unit)
             row[name] = value
 

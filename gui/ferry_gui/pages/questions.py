@@ -10,6 +10,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
+    QLineEdit,
     QListWidget,
     QPushButton,
     QRadioButton,
@@ -19,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from ferry import FerryError, Plan
 from ferry.plan import QuestionSpec
-from ferry.questions import answer_and_save
+from ferry.questions import answer_and_save, takes_value
 
 from ..questionstate import checklist_line, choice_lines, preselected
 from .base import wrapped_label
@@ -46,6 +47,9 @@ class QuestionsTab(QWidget):
         self.choice_group = QButtonGroup(self)
         #: choice name -> its radio button, for the selected question
         self.choice_buttons: dict[str, QRadioButton] = {}
+        #: a question that takes the operator's own value: its radio button and field
+        self.value_button: QRadioButton | None = None
+        self.value_edit: QLineEdit | None = None
         self.save_button = QPushButton("Save &answer")
         self.save_button.setToolTip(
             "Write the selected choice as this question's answer into the plan file "
@@ -94,6 +98,11 @@ class QuestionsTab(QWidget):
             self.choice_group.removeButton(button)
             button.deleteLater()
         self.choice_buttons = {}
+        if self.value_button is not None and self.value_edit is not None:
+            self.choice_group.removeButton(self.value_button)
+            self.value_button.deleteLater()
+            self.value_edit.deleteLater()
+        self.value_button = self.value_edit = None
         asked = self.current()
         self.save_button.setEnabled(asked is not None)
         if asked is None:
@@ -112,16 +121,44 @@ class QuestionsTab(QWidget):
             self.choice_group.addButton(button)
             self.choices_layout.addWidget(button)
             self.choice_buttons[line.choice] = button
-        self.choice_buttons[preselected(asked)].setChecked(True)
+        if takes_value(asked):
+            self._add_value_field(asked)
+        chosen = preselected(asked)
+        if chosen in self.choice_buttons:
+            self.choice_buttons[chosen].setChecked(True)
+        elif self.value_button is not None and self.value_edit is not None:
+            self.value_button.setChecked(True)
+            self.value_edit.setText(chosen)
         self.note.setText(
             "The safe default is pre-selected; it counts as the answer once saved."
             if asked.is_open
             else ""
         )
 
+    def _add_value_field(self, asked: QuestionSpec) -> None:
+        """A radio button and a field for the operator's own value (the ask says where it
+        goes: a column's one value, its default, a list of names)."""
+        self.value_button = QRadioButton("your own value:")
+        self.value_edit = QLineEdit()
+        self.value_edit.setPlaceholderText("the value (see the question)")
+        self.value_edit.setToolTip(f"Answer {asked.id} with a value of your own")
+        self.value_edit.textEdited.connect(lambda _text: self._check_value_button())
+        self.choice_group.addButton(self.value_button)
+        self.choices_layout.addWidget(self.value_button)
+        self.choices_layout.addWidget(self.value_edit)
+
+    def _check_value_button(self) -> None:
+        if self.value_button is not None:
+            self.value_button.setChecked(True)
+
     def choose(self, choice: str) -> None:
-        """Select ``choice`` of the shown question (not saved yet)."""
-        self.choice_buttons[choice].setChecked(True)
+        """Select ``choice`` of the shown question, or type it as the question's own value
+        (one that takes a value; not saved yet)."""
+        if choice in self.choice_buttons or self.value_edit is None:
+            self.choice_buttons[choice].setChecked(True)
+            return
+        self.value_edit.setText(choice)
+        self._check_value_button()
 
     def save_answer(self) -> bool:
         """Save the selected choice as the shown question's answer into the plan file."""
@@ -129,6 +166,13 @@ class QuestionsTab(QWidget):
         if asked is None or self.plan_path is None:
             return False
         choice = next((c for c, b in self.choice_buttons.items() if b.isChecked()), "")
+        if self.value_button is not None and self.value_button.isChecked() and self.value_edit:
+            choice = self.value_edit.text().strip()
+            if not choice:
+                self.note.setText(
+                    "<span style='color:#c0392b'>Not saved: type the value first.</span>"
+                )
+                return False
         row = self.checklist.currentRow()
         try:
             plan = answer_and_save(self.plan_path, asked.id, choice)
