@@ -121,8 +121,6 @@ async def check_plan(plan: Plan) -> CheckReport:
         report.items.append(CheckItem(f"source {spec_name}", True, f"readable ({names})"))
 
     target = open_target(plan.target, plan.base_dir)
-    # A check creates nothing: a missing pg_schema is told as "a run creates it".
-    target.creates_schema = False
     try:
         await target.open()
     except FerryError as exc:
@@ -311,24 +309,15 @@ async def _privileges(
             )
         ]
     items = []
-    schema = plan.target.pg_schema
-    if schema and not await target.scalar("SELECT current_schema()", "reading the schema"):
-        # The run creates the plan's schema: that needs CREATE on the database.
-        can_create = await target.scalar(
-            "SELECT has_database_privilege(current_database(), 'CREATE')", "checking privileges"
-        )
-        return [
+    if target.created_schema:
+        # Made in the check's transaction (rolled back) so the schema step could be tried.
+        items.append(
             CheckItem(
                 "privileges",
-                bool(can_create),
-                f"schema {schema} does not exist yet: "
-                + ("a run creates it" if can_create else "the user may not create it"),
-                ""
-                if can_create
-                else f"CREATE SCHEMA {schema} as its owner, or GRANT CREATE "
-                "ON DATABASE to the user.",
+                True,
+                f"schema {target.created_schema} does not exist yet: a run creates it",
             )
-        ]
+        )
     can_create = await target.scalar(
         "SELECT has_schema_privilege(current_user, current_schema(), 'CREATE')",
         "checking privileges",

@@ -113,8 +113,11 @@ async def test_check_says_a_missing_schema_is_created_by_the_run(
     tmp_path: Path, pg_url: str
 ) -> None:
     report = await check_plan(load_plan(write_plan(tmp_path, pg_url, "sales")))
-    item = next(i for i in report.items if i.subject == "privileges")
-    assert item.ok and "sales" in item.detail and "creates it" in item.detail
+    assert report.ok, [i for i in report.items if not i.ok]
+    assert any(
+        i.ok and "schema sales" in i.detail and "creates it" in i.detail for i in report.items
+    )
+    assert pg_rows(pg_url, "SELECT count(*) FROM pg_namespace WHERE nspname = 'sales'") == [(0,)]
 
 
 def test_cli_target_profile_with_a_schema_migrates_and_verifies(

@@ -162,7 +162,7 @@ class PostgresTarget(Target):
         try:
             self._conn = await engine.connect()
             await self._conn.begin()
-            if self.spec.pg_schema and self.creates_schema and not read_only:
+            if self.spec.pg_schema and not read_only:
                 await self._ensure_schema(self.spec.pg_schema)
             if read_only:
                 await self.conn.exec_driver_sql(
@@ -186,6 +186,7 @@ class PostgresTarget(Target):
         if exists.first() is None:
             try:
                 await self.conn.exec_driver_sql(f"CREATE SCHEMA {quote(name)}")
+                self.created_schema = name
             except Exception as exc:
                 if "permission denied" not in str(exc).lower():
                     raise
