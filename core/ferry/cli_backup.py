@@ -149,13 +149,14 @@ def backups() -> None:
 @click.argument("plan_file", metavar="PLAN")
 @click.option("--keep", type=int, required=True, metavar="N", help="How many to keep (newest).")
 @click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
-def backups_prune(plan_file: str, keep: int, dry_run: bool) -> None:
+@target_option
+def backups_prune(plan_file: str, keep: int, dry_run: bool, target_override: str | None) -> None:
     """Delete all but the newest N backups of the plan's target. Only folders whose signed
     manifest names this plan's target are deleted; any other is listed as skipped, with why."""
     from .backup import backup_root
     from .backupprune import prune_backups
 
-    plan = _cli()._load(plan_file)
+    plan = _cli()._load(plan_file, target_override)
     try:
         entries = prune_backups(plan, keep, dry_run=dry_run)
     except OSError as exc:

@@ -5,6 +5,7 @@ Each test has its own config folder (``FERRY_CONFIG_DIR``, tests/conftest.py).
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -223,3 +224,25 @@ def test_profiles_list_names_a_broken_file() -> None:
     profiles_path().write_text("not toml [", encoding="utf-8")
     result = ferry("profiles", "list")
     assert result.exit_code != 0 and str(profiles_path()) in result.output.replace("\n", "")
+
+
+def test_the_report_names_the_target_the_run_used(tmp_path: Path) -> None:
+    plan_file = write_plan(tmp_path)
+    assert ferry("migrate", plan_file, "-q", "--target", "sqlite:///staging.db").exit_code == 0
+    (report,) = (tmp_path / "ferry-reports").glob("migrate-*.json")
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["result"]["target"].endswith("staging.db")
+    assert data["plan"]["target"]["url"] == "sqlite:///staging.db"
+
+
+def test_backups_prune_target_prunes_the_backups_of_that_target(tmp_path: Path) -> None:
+    plan_file = write_plan(tmp_path)
+    staging = "sqlite:///staging.db"
+    assert ferry("migrate", plan_file, "-q", "--target", staging).exit_code == 0
+    assert ferry("migrate", plan_file, "-q", "--target", staging).exit_code == 0
+    # the plan's own target has none of them: nothing is deleted
+    mine = ferry("backups", "prune", plan_file, "--keep", "1")
+    assert "0 backups deleted" in mine.output, mine.output
+    pruned = ferry("backups", "prune", plan_file, "--keep", "1", "--target", staging)
+    assert pruned.exit_code == 0, pruned.output
+    assert "1 backups deleted" in pruned.output, pruned.output
