@@ -238,3 +238,37 @@ def test_a_long_hint_wraps_in_its_row(
     # the whole hint column is on screen, and its row is as tall as the wrapped hint
     assert view.viewport().width() >= view.columnViewportPosition(3) + width
     assert view.rowHeight(row) >= needed.height(), (hint, width)
+
+
+def test_a_pasted_urls_settings_the_fields_do_not_carry_are_named(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path
+) -> None:
+    page = open_connect_page(qtbot, wizard, tmp_path / "app")
+    assert page.paste_url("postgresql://ops@db/inventory?application_name=etl&sslmode=require")
+    assert "not carried" in page.server.text() and "application_name" in page.server.text()
+    assert "sslmode" not in page.server.text()
+
+
+def test_a_broken_profiles_file_is_named_on_the_page(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path
+) -> None:
+    from ferry.profiles import profiles_path
+
+    profiles_path().write_text("[connections.x\n", encoding="utf-8")
+    page = open_connect_page(qtbot, wizard, tmp_path / "app")
+    assert page.profile.count() == 1  # only "(none: the fields below)"
+    assert str(profiles_path()) in page.profile.toolTip()
+
+
+@pytest.mark.pg
+def test_refresh_lists_the_databases_without_a_test(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path, pg_url: str
+) -> None:
+    page = open_connect_page(qtbot, wizard, tmp_path / "app")
+    before = plan_text(tmp_path / "app")
+    fill_postgres(page, pg_url, "")
+    qtbot.mouseClick(page.refresh_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not wizard.runner.busy, timeout=WAIT)
+    databases = [page.database_list.itemText(i) for i in range(page.database_list.count())]
+    assert make_url(pg_url).database in databases, page.server.text()
+    assert plan_text(tmp_path / "app") == before  # listing writes nothing into the plan

@@ -51,6 +51,8 @@ from .base import FerryPage, table_view, wrapped_label
 SSL_MODES = ["", "disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 #: how the SSL mode list shows "not set": libpq's own default, named
 SSL_DEFAULT_TEXT = "prefer (libpq's default)"
+#: the query keys of a pasted URL the fields carry (the others are named, not dropped silently)
+_URL_FIELDS = ("host", "sslmode", "sslrootcert")
 #: the widest the check's name column gets (it wraps beyond)
 MAX_COLUMN_WIDTH = 280
 
@@ -547,6 +549,13 @@ class ConnectPage(FerryPage):
             return False
         self.fill_from_url(text)
         self.url_paste.clear()
+        left = [k for k in make_url(text).query if k not in _URL_FIELDS]
+        self.server.setText(
+            f"Filled from the URL; not carried by these fields: {', '.join(left)} (set them in "
+            "the plan's [target] url)."
+            if left
+            else "Filled from the URL: test the connection."
+        )
         return True
 
     def fill_from_url(self, url: str) -> None:
@@ -566,6 +575,9 @@ class ConnectPage(FerryPage):
         sslmode = parsed.query.get("sslmode")
         if isinstance(sslmode, str) and sslmode in SSL_MODES:
             self.set_sslmode(sslmode)
+        sslrootcert = parsed.query.get("sslrootcert")
+        if isinstance(sslrootcert, str):
+            self.sslrootcert.setText(sslrootcert)
 
     # -- the server's databases and schemas -----------------------------------------------
     def _listing_spec(self) -> TargetSpec | None:
