@@ -204,3 +204,14 @@ async def test_a_user_who_may_not_create_the_schema_is_told_so(tmp_path: Path, p
         assert "CREATE SCHEMA sales" in caught.value.hint
     finally:
         pg_exec(pg_url, f"DROP OWNED BY {role}", f"DROP ROLE {role}")
+
+
+def test_rollback_restores_the_tables_in_the_schema(tmp_path: Path, pg_url: str) -> None:
+    plan_file = write_plan(tmp_path, pg_url, "sales")
+    assert ferry("migrate", plan_file, "-q").exit_code == 0
+    (tmp_path / "items.jsonl").write_text('{"id": 1, "name": "changed"}\n', encoding="utf-8")
+    assert ferry("migrate", plan_file, "-q").exit_code == 0
+    assert pg_rows(pg_url, "SELECT name FROM sales.items WHERE id = 1") == [("changed",)]
+    rolled = ferry("rollback", plan_file, "--yes")
+    assert rolled.exit_code == 0, rolled.output
+    assert pg_rows(pg_url, "SELECT id, name FROM sales.items ORDER BY id") == [(1, "a"), (2, "b")]
