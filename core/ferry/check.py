@@ -309,6 +309,15 @@ async def _privileges(
             )
         ]
     items = []
+    if target.created_schema:
+        # Made in the check's transaction (rolled back) so the schema step could be tried.
+        items.append(
+            CheckItem(
+                "privileges",
+                True,
+                f"schema {target.created_schema} does not exist yet: a run creates it",
+            )
+        )
     can_create = await target.scalar(
         "SELECT has_schema_privilege(current_user, current_schema(), 'CREATE')",
         "checking privileges",

@@ -39,6 +39,7 @@ from rich.table import Table
 
 from . import __version__
 from .carried import grouped
+from .cli_target import target_option
 from .clitable import print_table
 from .errors import Cancelled, FerryError
 from .events import (
@@ -146,9 +147,17 @@ def _interrupt(cancel: CancelToken, loop: asyncio.AbstractEventLoop) -> None:
     cancel.cancel()
 
 
-def _load(path: str) -> Plan:
+def _load(path: str, target: str | None = None) -> Plan:
+    """The plan at ``path``; with ``target`` (``--target URL|PROFILE``) its target replaced
+    for this run only (the file is not changed)."""
+    from .profiles import override_target
+
     try:
-        return load_plan(path)
+        plan = load_plan(path)
+        if target is not None:
+            override_target(plan, target)
+            _log.info("--target: this run uses %s instead of the plan's target", plan.target.url)
+        return plan
     except FerryError as exc:
         _fail(exc)
         raise
@@ -489,11 +498,12 @@ def _size(size: int) -> str:
 @cli.command()
 @click.argument("plan_file", metavar="PLAN")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
-def check(plan_file: str, as_json: bool) -> None:
+@target_option
+def check(plan_file: str, as_json: bool, target_override: str | None) -> None:
     """Preflight: open every source and the target, write nothing."""
     from .check import check_plan
 
-    plan = _load(plan_file)
+    plan = _load(plan_file, target_override)
     report = _run(lambda cancel: check_plan(plan))
     from .questions import describe, open_questions
 
@@ -661,11 +671,18 @@ _WAIT_HELP = "When another Ferry run is writing to the target, wait for it (else
     help="Do not back up the sources and the target first (not recommended).",
 )
 @click.option("--wait", is_flag=True, help=_WAIT_HELP)
+@target_option
 def migrate_command(
-    plan_file: str, as_json: bool, rejects: Path | None, quiet: bool, no_backup: bool, wait: bool
+    plan_file: str,
+    as_json: bool,
+    rejects: Path | None,
+    quiet: bool,
+    no_backup: bool,
+    wait: bool,
+    target_override: str | None,
 ) -> None:
     """Back up, then run the plan: every table in one transaction, journaled in the target."""
-    plan = _load(plan_file)
+    plan = _load(plan_file, target_override)
     _require_answered(plan)
     with _target_locked(plan, wait):
         backup = None if no_backup else _backup_first(plan, quiet=quiet or as_json)
@@ -729,6 +746,7 @@ def _backup_first(plan: Plan, quiet: bool) -> dict[str, Any]:
     "preview whole); the counts then describe the sample.",
 )
 @click.option("--wait", is_flag=True, help=_WAIT_HELP)
+@target_option
 def preview(
     plan_file: str,
     as_json: bool,
@@ -737,9 +755,10 @@ def preview(
     diff_limit: int,
     sample: int | None,
     wait: bool,
+    target_override: str | None,
 ) -> None:
     """Run the whole migration inside a transaction and roll it back: exact counts."""
-    plan = _load(plan_file)
+    plan = _load(plan_file, target_override)
     _require_answered(plan)
     with _target_locked(plan, wait):
         result = _engine_run(
@@ -890,12 +909,14 @@ def password_set(url: str) -> None:
 def _register_commands() -> None:
     # Commands living in their own modules (they use this module's helpers at run time).
     from .cli_backup import register as register_backup
+    from .cli_profiles import register as register_profiles
     from .cli_proof import register as register_proof
     from .cli_verify import register as register_verify
 
     register_backup(cli)
     register_verify(cli)
     register_proof(cli)
+    register_profiles(cli)
 
 
 def main() -> None:

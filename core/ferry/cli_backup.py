@@ -19,6 +19,7 @@ from rich.table import Table
 
 from .backup import BackupError, create_backup
 from .backupcheck import list_backups, verify_backup
+from .cli_target import target_option
 from .clitable import print_table
 from .events import Event, StepStarted, Warning
 from .rollback import outside_plan, rollback
@@ -69,9 +70,10 @@ def backup() -> None:
 @backup.command(name="create")
 @click.argument("plan_file", metavar="PLAN")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
-def backup_create(plan_file: str, quiet: bool) -> None:
+@target_option
+def backup_create(plan_file: str, quiet: bool, target_override: str | None) -> None:
     """Copy every source file and the target into the plan's backup folder."""
-    plan = _cli()._load(plan_file)
+    plan = _cli()._load(plan_file, target_override)
     emit = (lambda _event: None) if quiet else _progress
     made = _cli()._run(lambda cancel: create_backup(plan, emit=emit, cancel=cancel))
     target = made.manifest.get("target", {})
@@ -147,13 +149,14 @@ def backups() -> None:
 @click.argument("plan_file", metavar="PLAN")
 @click.option("--keep", type=int, required=True, metavar="N", help="How many to keep (newest).")
 @click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
-def backups_prune(plan_file: str, keep: int, dry_run: bool) -> None:
+@target_option
+def backups_prune(plan_file: str, keep: int, dry_run: bool, target_override: str | None) -> None:
     """Delete all but the newest N backups of the plan's target. Only folders whose signed
     manifest names this plan's target are deleted; any other is listed as skipped, with why."""
     from .backup import backup_root
     from .backupprune import prune_backups
 
-    plan = _cli()._load(plan_file)
+    plan = _cli()._load(plan_file, target_override)
     try:
         entries = prune_backups(plan, keep, dry_run=dry_run)
     except OSError as exc:
@@ -218,13 +221,19 @@ def backups_list(plan_file: str) -> None:
 @click.option("--sources", is_flag=True, help="Also put the source files back.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @_TRUST_UNSIGNED
+@target_option
 def rollback_command(
-    plan_file: str, backup_id: str | None, sources: bool, yes: bool, trust_unsigned: bool
+    plan_file: str,
+    backup_id: str | None,
+    sources: bool,
+    yes: bool,
+    trust_unsigned: bool,
+    target_override: str | None,
 ) -> None:
     """Bring the target (and with --sources the source files) back to a backup."""
     from .backupcheck import find_backup
 
-    plan = _cli()._load(plan_file)
+    plan = _cli()._load(plan_file, target_override)
     if not yes:
         try:
             folder = find_backup(plan, backup_id)

@@ -16,6 +16,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from .cli_target import target_option
 from .clitable import print_table
 
 if TYPE_CHECKING:
@@ -41,7 +42,8 @@ def _badge(verdict: str) -> str:
 @click.command(name="verify")
 @click.argument("plan_file", metavar="PLAN")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (for scripts).")
-def verify_command(plan_file: str, as_json: bool) -> None:
+@target_option
+def verify_command(plan_file: str, as_json: bool, target_override: str | None) -> None:
     """Compare the sources, after the plan's transforms, with the target (read only).
 
     Exit code 0 on PASS, 7 on FAIL.
@@ -57,7 +59,7 @@ def verify_command(plan_file: str, as_json: bool) -> None:
             if not isinstance(event, Warning):
                 super().__call__(event)
 
-    plan = _load(plan_file)
+    plan = _load(plan_file, target_override)
     view = _View(as_json)
     with view.progress:
         result = _run(lambda cancel: verify(plan, emit=view, cancel=cancel))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import logging
+import re
 import tomllib
 from collections.abc import Callable
 from datetime import UTC, tzinfo
@@ -249,6 +250,12 @@ class TableSpec(_Model):
         return self
 
 
+#: a schema name ``pg_schema`` takes: plain, so the search path needs no quoting rules
+PG_SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")
+#: schemas a plan's tables never go into (the catalog, Ferry's journal)
+RESERVED_PG_SCHEMAS = frozenset({"pg_catalog", "information_schema", "pg_toast", "ferry"})
+
+
 class TargetSpec(_Model):
     """The database Ferry writes to."""
 
@@ -256,6 +263,9 @@ class TargetSpec(_Model):
     url: str = DEFAULT_TARGET_URL
     #: a ``schema.sql`` applied where the target lacks tables
     schema_sql: str | None = Field(default=None, alias="schema")
+    #: PostgreSQL: the schema the plan's tables go into (created when missing); the
+    #: connection's search path is this schema alone. Ferry's journal stays in ``ferry``.
+    pg_schema: str | None = None
     #: environment variable holding the password (PostgreSQL)
     password_env: str | None = None
     sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None = (
@@ -278,6 +288,24 @@ class TargetSpec(_Model):
         if scheme not in ("sqlite", "postgresql", "postgres"):
             raise ValueError("the target url starts with sqlite:/// or postgresql://")
         return url
+
+    @field_validator("pg_schema")
+    @classmethod
+    def _valid_pg_schema(cls, name: str | None) -> str | None:
+        if name is not None and not PG_SCHEMA_NAME.fullmatch(name):
+            raise ValueError(
+                f"pg_schema {name!r} is not a plain schema name (letters, digits, _ and $, "
+                "starting with a letter or _, at most 63 characters)"
+            )
+        if name is not None and (name.lower() in RESERVED_PG_SCHEMAS or name.startswith("pg_")):
+            raise ValueError(f"pg_schema {name!r} is PostgreSQL's or Ferry's own: pick another")
+        return name
+
+    @model_validator(mode="after")
+    def _pg_schema_on_postgres(self) -> TargetSpec:
+        if self.pg_schema is not None and self.is_sqlite:
+            raise ValueError("pg_schema is for a PostgreSQL target; a SQLite target has none")
+        return self
 
     @property
     def is_sqlite(self) -> bool:

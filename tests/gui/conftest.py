@@ -51,6 +51,7 @@ def wizard(qtbot, qloop: asyncio.AbstractEventLoop) -> Iterator[FerryWizard]:  #
         qtbot.waitUntil(lambda: not w.runner.busy, timeout=60_000)
     if w.runner.last_dialog is not None:
         w.runner.last_dialog.close()
+    w._close_confirmed = True  # settings left unsaved on a page: no "Close Ferry?" box either
     w.close()
     w.deleteLater()
     qtbot.wait(10)  # let the deferred delete happen while the loop is still set up

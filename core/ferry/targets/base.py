@@ -127,6 +127,8 @@ class Target(ABC):
         self._stage_counter = 0
         #: where the target reports what it waits for (a lock another session holds)
         self.emit: Emit = ignore_events
+        #: PostgreSQL: the ``pg_schema`` open() created (in the run's transaction), else None
+        self.created_schema: str | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property

@@ -64,6 +64,10 @@ def connect_args(
     password = resolve_password(url, password_env)
     if password:
         args["password"] = password
+    if spec is not None and spec.pg_schema:
+        # Unqualified names (tables, indexes, reflection, current_schema()) resolve in the
+        # plan's schema alone; Ferry's journal names its own schema, ``ferry``.
+        args["options"] += f' -c search_path="{spec.pg_schema}"'
     if spec is not None and spec.sslmode:
         args["sslmode"] = spec.sslmode
     if spec is not None and spec.sslrootcert:
@@ -137,8 +141,9 @@ class PostgresTarget(Target):
         self._copy_tx: Any = None
 
     def describe(self) -> str:
-        """``user@host:port/database`` (never the password)."""
-        return describe_url(self.url)
+        """``user@host:port/database`` (never the password), and the plan's ``pg_schema``."""
+        where = describe_url(self.url)
+        return f"{where} (schema {self.spec.pg_schema})" if self.spec.pg_schema else where
 
     async def open(self, read_only: bool = False) -> None:
         """Connect and begin the run's transaction (read-only: one consistent snapshot in
@@ -158,16 +163,40 @@ class PostgresTarget(Target):
         try:
             self._conn = await engine.connect()
             await self._conn.begin()
+            if self.spec.pg_schema and not read_only:
+                await self._ensure_schema(self.spec.pg_schema)
             if read_only:
-                await self._conn.exec_driver_sql(
+                await self.conn.exec_driver_sql(
                     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
                 )
             self._copy_tx = Transformer(await self._driver())
         except Exception as exc:
             await engine.dispose()
             self.engine = None
+            if isinstance(exc, TargetError):
+                raise
             orig = getattr(exc, "orig", None) or exc
             raise explain_connect_error(str(orig), self.describe()) from None
+
+    async def _ensure_schema(self, name: str) -> None:
+        """Create the plan's schema when missing (in the run's transaction: a preview or a
+        failed run leaves no schema behind)."""
+        exists = await self.conn.exec_driver_sql(
+            "SELECT 1 FROM pg_namespace WHERE nspname = %(name)s", {"name": name}
+        )
+        if exists.first() is None:
+            try:
+                await self.conn.exec_driver_sql(f"CREATE SCHEMA {quote(name)}")
+                self.created_schema = name
+            except Exception as exc:
+                if "permission denied" not in str(exc).lower():
+                    raise
+                raise TargetError(
+                    f"PostgreSQL {describe_url(self.url)}: schema {name} does not exist and "
+                    "the user may not create it",
+                    hint=f"CREATE SCHEMA {name} as its owner (GRANT the user CREATE on it), "
+                    "or GRANT CREATE ON DATABASE to the user.",
+                ) from None
 
     def _waiting(self, message: str, table: str) -> None:
         """What the session waits for (a lock another session holds), as a warning."""
