@@ -258,7 +258,16 @@ def cli(debug: bool) -> None:
 
 
 def _target_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    """``--target`` is checked like a plan's url (scheme, no password) before any scan."""
+    """``--target`` is checked like a plan's url (scheme, no password) before any scan; a
+    saved connection profile's name stands for its URL."""
+    if value is not None and "://" not in value:
+        from .profiles import target_for
+
+        try:
+            target_for(value)
+        except FerryError as exc:
+            raise click.BadParameter(exc.message) from None
+        return value
     if value is not None:
         try:
             TargetSpec(url=value)
@@ -296,7 +305,7 @@ def _folder_or_database(_ctx: click.Context, _param: click.Parameter, value: str
     "--target",
     "target_url",
     callback=_target_url,
-    help="Target URL (default: sqlite:///ferry.db beside the plan).",
+    help="Target URL or saved connection profile (default: sqlite:///ferry.db beside the plan).",
 )
 @click.option(
     "--schema",
@@ -351,6 +360,7 @@ def init(
     The plan goes into a workspace of its own (its backups, reports and new SQLite target
     beside it), never into FOLDER unless -o or --workspace names it."""
     from .draftdoc import draft_comments
+    from .profiles import target_for
     from .scan import describe_found, scan_folder
 
     if source_schema is not None and isinstance(folder, Path):
@@ -367,14 +377,25 @@ def init(
     if output.exists() and not force:
         _fail(FerryError(f"{output} exists already", hint="Use --force to overwrite it."))
     plan_dir = output.resolve().parent
+    # --target may name a saved connection profile (checked by _target_url already).
+    profile_target = (
+        target_for(target_url) if target_url is not None and "://" not in target_url else None
+    )
     try:
         result = scan_folder(
-            folder, target_url, schema, plan_dir=plan_dir, source_schema=source_schema
+            folder,
+            target_url if profile_target is None else profile_target.url,
+            schema,
+            plan_dir=plan_dir,
+            source_schema=source_schema,
         )
     except Exception as exc:
         _fail(exc)
         raise
     plan = result.plan
+    if profile_target is not None and target_url is not None:
+        # The profile's schema and SSL mode come along with its URL.
+        plan.target = target_for(target_url, plan.target)
     # A plan in a workspace names the app's files by their absolute paths: a climb of
     # ../../.. out of the user's data folder would break when either one moves.
     rebase_paths(plan, plan_dir, absolute_outside=in_workspace)

@@ -197,6 +197,29 @@ def test_target_profile_on_the_command_line(tmp_path: Path) -> None:
     assert (tmp_path / "local.db").exists()
 
 
+def test_init_target_names_a_profile_and_the_draft_gets_its_url_and_schema(
+    tmp_path: Path, pg_url: str
+) -> None:
+    save_profile(make_profile("staging", pg_url, pg_schema="sales"))
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "items.jsonl").write_text('{"id": 1, "name": "a"}\n', encoding="utf-8")
+
+    result = ferry("init", data, "--target", "staging", "-o", tmp_path / "ferry.toml")
+
+    assert result.exit_code == 0, result.output
+    target = load_plan(tmp_path / "ferry.toml").target
+    assert (target.url, target.pg_schema) == (pg_url, "sales")
+
+
+def test_init_target_with_an_unknown_profile_name_is_refused(tmp_path: Path) -> None:
+    result = ferry("init", tmp_path, "--target", "nosuch", "-o", tmp_path / "ferry.toml")
+
+    assert result.exit_code == 2
+    assert "neither a database URL nor a saved connection profile" in result.output
+    assert not (tmp_path / "ferry.toml").exists()
+
+
 def test_target_with_a_password_exits_with_the_message(tmp_path: Path) -> None:
     plan_file = write_plan(tmp_path)
     result = ferry("check", plan_file, "--target", "postgresql://a:s3cret@127.0.0.1/x")
