@@ -16,6 +16,7 @@ the value in place of ``"{answer}"``. A setting's path may name one key of one e
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,8 @@ def _filled(setting: Any, value: str, where: str) -> Any:
         return value
     if setting == VALUE_MAP:
         return value_map(value, where)
+    if setting == VALUE_JSON:
+        return json_value(value, where)
     if isinstance(setting, dict):
         return {k: _filled(v, value, where) for k, v in setting.items()}
     return setting
@@ -89,6 +92,18 @@ def _filled(setting: Any, value: str, where: str) -> Any:
 #: where an answer's value goes in ``value_sets``: as it is, or read as ``NAME=VALUE, …``
 VALUE = "{answer}"
 VALUE_MAP = "{answer:map}"
+VALUE_JSON = "{answer:json}"
+
+
+def json_value(text: str, where: str) -> Any:
+    """The answer read as JSON (``{}``, ``[]``, ``"n/a"``); a PlanError when it is not."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise PlanError(
+            f"{where}: {text!r} is not a JSON value",
+            hint='Answer with JSON: {} or [] or "text" (in quotes).',
+        ) from None
 
 
 def value_map(text: str, where: str) -> dict[str, str]:
