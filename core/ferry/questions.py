@@ -11,7 +11,8 @@ and :func:`answer` also writes them into those keys, so the file says what will 
 A question may take a value only the operator knows besides its choices (``value_sets``, as
 :mod:`ferry.valuequestions` drafts them): ``answer = "alive"`` then sets ``value_sets`` with
 the value in place of ``"{answer}"``. A setting's path may name one key of one entry of a map
-(``tables.jobs.columns.lang.default``): the entry's other keys stay.
+(``tables.jobs.columns.lang.default``): the entry's other keys stay; ``tables.NAME`` with a
+table's settings adds that whole ``[[tables]]`` entry (:mod:`ferry.hookquestions`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .errors import PlanError
-from .plan import Plan, QuestionSpec, load_plan, save_plan
+from .plan import Plan, QuestionSpec, TableSpec, load_plan, save_plan
 from .results import RunResult
 
 _SECTIONS = ("target", "options", "backup", "report")
@@ -208,7 +209,10 @@ def _apply(plan: Plan, settings: dict[str, Any], where: str) -> None:
     groups: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
     for path, value in settings.items():
         parts = path.split(".")
-        if len(parts) == 3 and parts[0] in _LISTS:
+        if len(parts) == 2 and parts[0] == "tables" and isinstance(value, dict):
+            # a whole [[tables]] entry (a table the draft could not feed without the answer)
+            _put_table(plan, parts[1], value, where)
+        elif len(parts) == 3 and parts[0] in _LISTS:
             groups[(parts[0], parts[1])][parts[2]] = value
         elif len(parts) == 4 and parts[0] in _LISTS:
             # one entry of a map setting (sources.videos.prefer.analysis): the others stay
@@ -227,8 +231,8 @@ def _apply(plan: Plan, settings: dict[str, Any], where: str) -> None:
         else:
             raise PlanError(
                 f"{where}: {path!r} is not a plan setting",
-                hint="Name one as tables.NAME.KEY, sources.NAME.KEY[.ENTRY[.KEY]] or "
-                "target/options.KEY.",
+                hint="Name one as tables.NAME (a whole entry), tables.NAME.KEY, "
+                "sources.NAME.KEY[.ENTRY[.KEY]] or target/options.KEY.",
             )
     for (section, name), changes in groups.items():
         try:
@@ -253,6 +257,30 @@ def _apply(plan: Plan, settings: dict[str, Any], where: str) -> None:
                 f"{where}: {problems}",
                 hint="Fix the question's sets: each names a plan key and a valid value.",
             ) from None
+
+
+def _put_table(plan: Plan, name: str, entry: dict[str, Any], where: str) -> None:
+    """Add the ``[[tables]]`` entry ``entry`` called ``name`` (replacing one of that name)."""
+    if entry.get("name", name) != name:
+        raise PlanError(f"{where}: tables.{name} sets an entry named {entry.get('name')!r}")
+    try:
+        table = TableSpec.model_validate({**entry, "name": name})
+    except ValidationError as exc:
+        problems = "; ".join(
+            ".".join([f"tables.{name}", *(str(p) for p in e["loc"])])
+            + ": "
+            + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
+        )
+        raise PlanError(
+            f"{where}: {problems}",
+            hint="Fix the question's sets: each names a plan key and a valid value.",
+        ) from None
+    root = table.source.split(".", 1)[0]
+    if root not in {s.name for s in plan.sources}:
+        raise PlanError(f"{where}: tables.{name} reads source {table.source!r}, which is none")
+    kept = [t for t in plan.tables if t.name != name]
+    plan.tables = [*kept, table]
 
 
 class _Entries(dict[str, Any]):
