@@ -279,8 +279,11 @@ def _put_table(plan: Plan, name: str, entry: dict[str, Any], where: str) -> None
     root = table.source.split(".", 1)[0]
     if root not in {s.name for s in plan.sources}:
         raise PlanError(f"{where}: tables.{name} reads source {table.source!r}, which is none")
-    kept = [t for t in plan.tables if t.name != name]
-    plan.tables = [*kept, table]
+    at = next((i for i, t in enumerate(plan.tables) if t.name == name), None)
+    if at is None:
+        plan.tables = [*plan.tables, table]
+    else:  # answered again, or loaded with the entry already written: it stays where it is
+        plan.tables = [*plan.tables[:at], table, *plan.tables[at + 1 :]]
 
 
 class _Entries(dict[str, Any]):

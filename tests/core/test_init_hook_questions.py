@@ -98,3 +98,16 @@ def test_init_reads_the_hook_file_without_running_it(tmp_path: Path) -> None:
         "render.py:add_summary_html"
     )
     assert not ran.exists()
+
+
+def test_an_answer_written_by_hand_adds_the_table_when_the_plan_is_loaded(tmp_path: Path) -> None:
+    plan = _init(tmp_path)
+    text = plan.read_text(encoding="utf-8")
+    asked = 'id = "note_summaries.feed"'
+    head, tail = text.split(asked)
+    tail = tail.replace('answer = ""', 'answer = "render.py:add_summary_html"', 1)
+    plan.write_text(head + asked + tail, encoding="utf-8")
+
+    loaded = load_plan(plan)
+    assert [t.name for t in loaded.tables] == ["notes", "note_summaries"]
+    assert loaded.tables[1].hook == "render.py:add_summary_html"
