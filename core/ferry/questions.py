@@ -11,11 +11,13 @@ and :func:`answer` also writes them into those keys, so the file says what will 
 A question may take a value only the operator knows besides its choices (``value_sets``, as
 :mod:`ferry.valuequestions` drafts them): ``answer = "alive"`` then sets ``value_sets`` with
 the value in place of ``"{answer}"``. A setting's path may name one key of one entry of a map
-(``tables.jobs.columns.lang.default``): the entry's other keys stay.
+(``tables.jobs.columns.lang.default``): the entry's other keys stay; ``tables.NAME`` with a
+table's settings adds that whole ``[[tables]]`` entry (:mod:`ferry.hookquestions`).
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .errors import PlanError
-from .plan import Plan, QuestionSpec, load_plan, save_plan
+from .plan import Plan, QuestionSpec, TableSpec, load_plan, save_plan
 from .results import RunResult
 
 _SECTIONS = ("target", "options", "backup", "report")
@@ -81,6 +83,8 @@ def _filled(setting: Any, value: str, where: str) -> Any:
         return value
     if setting == VALUE_MAP:
         return value_map(value, where)
+    if setting == VALUE_JSON:
+        return json_value(value, where)
     if isinstance(setting, dict):
         return {k: _filled(v, value, where) for k, v in setting.items()}
     return setting
@@ -89,6 +93,18 @@ def _filled(setting: Any, value: str, where: str) -> Any:
 #: where an answer's value goes in ``value_sets``: as it is, or read as ``NAME=VALUE, …``
 VALUE = "{answer}"
 VALUE_MAP = "{answer:map}"
+VALUE_JSON = "{answer:json}"
+
+
+def json_value(text: str, where: str) -> Any:
+    """The answer read as JSON (``{}``, ``[]``, ``"n/a"``); a PlanError when it is not."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise PlanError(
+            f"{where}: {text!r} is not a JSON value",
+            hint='Answer with JSON: {} or [] or "text" (in quotes).',
+        ) from None
 
 
 def value_map(text: str, where: str) -> dict[str, str]:
@@ -193,7 +209,10 @@ def _apply(plan: Plan, settings: dict[str, Any], where: str) -> None:
     groups: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
     for path, value in settings.items():
         parts = path.split(".")
-        if len(parts) == 3 and parts[0] in _LISTS:
+        if len(parts) == 2 and parts[0] == "tables" and isinstance(value, dict):
+            # a whole [[tables]] entry (a table the draft could not feed without the answer)
+            _put_table(plan, parts[1], value, where)
+        elif len(parts) == 3 and parts[0] in _LISTS:
             groups[(parts[0], parts[1])][parts[2]] = value
         elif len(parts) == 4 and parts[0] in _LISTS:
             # one entry of a map setting (sources.videos.prefer.analysis): the others stay
@@ -212,8 +231,8 @@ def _apply(plan: Plan, settings: dict[str, Any], where: str) -> None:
         else:
             raise PlanError(
                 f"{where}: {path!r} is not a plan setting",
-                hint="Name one as tables.NAME.KEY, sources.NAME.KEY[.ENTRY[.KEY]] or "
-                "target/options.KEY.",
+                hint="Name one as tables.NAME (a whole entry), tables.NAME.KEY, "
+                "sources.NAME.KEY[.ENTRY[.KEY]] or target/options.KEY.",
             )
     for (section, name), changes in groups.items():
         try:
@@ -238,6 +257,33 @@ def _apply(plan: Plan, settings: dict[str, Any], where: str) -> None:
                 f"{where}: {problems}",
                 hint="Fix the question's sets: each names a plan key and a valid value.",
             ) from None
+
+
+def _put_table(plan: Plan, name: str, entry: dict[str, Any], where: str) -> None:
+    """Add the ``[[tables]]`` entry ``entry`` called ``name`` (replacing one of that name)."""
+    if entry.get("name", name) != name:
+        raise PlanError(f"{where}: tables.{name} sets an entry named {entry.get('name')!r}")
+    try:
+        table = TableSpec.model_validate({**entry, "name": name})
+    except ValidationError as exc:
+        problems = "; ".join(
+            ".".join([f"tables.{name}", *(str(p) for p in e["loc"])])
+            + ": "
+            + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
+        )
+        raise PlanError(
+            f"{where}: {problems}",
+            hint="Fix the question's sets: each names a plan key and a valid value.",
+        ) from None
+    root = table.source.split(".", 1)[0]
+    if root not in {s.name for s in plan.sources}:
+        raise PlanError(f"{where}: tables.{name} reads source {table.source!r}, which is none")
+    at = next((i for i, t in enumerate(plan.tables) if t.name == name), None)
+    if at is None:
+        plan.tables = [*plan.tables, table]
+    else:  # answered again, or loaded with the entry already written: it stays where it is
+        plan.tables = [*plan.tables[:at], table, *plan.tables[at + 1 :]]
 
 
 class _Entries(dict[str, Any]):

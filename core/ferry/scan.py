@@ -31,6 +31,8 @@ from .draftfill import (
 from .epochs import NumberFinding, find_numbers
 from .errors import Cancelled, FerryError, SourceError
 from .events import CancelToken
+from .fillquestions import ask_about_text_that_is_not_json, ask_for_usual_values
+from .hookquestions import ask_about_unfed_tables
 from .keyfinder import KeyFinding, find_key
 from .keytrim import trim_key_values
 from .matching import (
@@ -718,6 +720,12 @@ def scan_folder(
     unfilled_questions += ask_for_constants(tables, existing, asked)
     unfilled_questions += ask_for_missing_values(tables, readable, existing, folder)
     unfilled_questions += ask_about_type_names(tables, readable, existing, folder)
+    unfilled_questions += ask_about_text_that_is_not_json(tables, readable, existing, folder)
+    asked = {q.id for q in unfilled_questions}
+    unfilled_questions += ask_for_usual_values(tables, readable, existing, folder, asked)
+    unfilled_questions += ask_about_unfed_tables(
+        tables, readable, existing, folder, Path(plan_dir or folder).resolve(), set(FERRY_TABLES)
+    )
     questions = (
         copy_questions
         + ask_about_existing_rows(target, target_base, folder, readable, tables, existing)

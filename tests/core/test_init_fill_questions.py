@@ -1,0 +1,112 @@
+"""ferry init: questions about values a NULLable column would otherwise get silently
+(ferry.fillquestions) — text that is not JSON feeding a JSON column, and rows lacking a field
+that (nearly) every row holds with one value — and how their answers apply."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from ferry.cli import cli
+from ferry.errors import PlanError
+from ferry.plan import load_plan
+from ferry.questions import answer_and_save, question
+
+
+def _init(tmp_path: Path, rows: list[dict[str, Any]], schema: str) -> Path:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "videos.json").write_text(json.dumps(rows), encoding="utf-8")
+    (tmp_path / "schema.sql").write_text(schema, encoding="utf-8")
+    plan = tmp_path / "p.toml"
+    command = ["init", str(data), "--schema", str(tmp_path / "schema.sql"), "-o", str(plan)]
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 0, result.output
+    return plan
+
+
+def _migrate(plan: Path) -> Any:
+    return CliRunner().invoke(cli, ["migrate", str(plan), "--no-backup", "-q"])
+
+
+def _rows(tmp_path: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(tmp_path / "ferry.db") as conn:
+        got = conn.execute(sql).fetchall()
+    conn.close()
+    return got
+
+
+JSON_SCHEMA = "CREATE TABLE videos (id TEXT PRIMARY KEY, analysis_json JSON);"
+ANALYSED = [{"id": f"v{n:02}", "analysis": json.dumps({"n": n})} for n in range(10)]
+HALF_WRITTEN = [*ANALYSED, {"id": "v10", "analysis": '{"n": 1'}]
+
+
+def test_text_that_is_not_json_feeding_a_json_column_is_asked_about(tmp_path: Path) -> None:
+    plan = _init(tmp_path, HALF_WRITTEN, JSON_SCHEMA)
+
+    asked = question(load_plan(plan), "videos.analysis_json.not_json")
+    assert asked.is_open
+    assert (asked.choices, asked.default) == (["reject", "null"], "reject")
+    assert asked.evidence[0] == (
+        "1 of 11 rows of videos hold 'analysis' text that is not JSON (first: id='v10')"
+    )
+
+
+def test_json_text_that_parses_everywhere_is_not_asked_about(tmp_path: Path) -> None:
+    plan = _init(tmp_path, ANALYSED, JSON_SCHEMA)
+
+    assert not load_plan(plan).questions
+
+
+def test_the_json_value_answered_is_stored_for_text_that_is_not_json(tmp_path: Path) -> None:
+    plan = _init(tmp_path, HALF_WRITTEN, JSON_SCHEMA)
+    answer_and_save(plan, "videos.analysis_json.not_json", "{}")
+
+    assert _migrate(plan).exit_code == 0
+    assert _rows(tmp_path, "SELECT analysis_json FROM videos WHERE id = 'v10'") == [("{}",)]
+
+
+def test_answering_reject_rejects_the_row_whose_text_is_not_json(tmp_path: Path) -> None:
+    plan = _init(tmp_path, HALF_WRITTEN, JSON_SCHEMA)
+    answer_and_save(plan, "videos.analysis_json.not_json", "reject")
+
+    assert _migrate(plan).exit_code == 0
+    assert _rows(tmp_path, "SELECT count(*), max(id) FROM videos") == [(10, "v09")]
+
+
+def test_an_answer_that_is_not_json_is_refused(tmp_path: Path) -> None:
+    plan = _init(tmp_path, HALF_WRITTEN, JSON_SCHEMA)
+
+    with pytest.raises(PlanError, match="is not a JSON value"):
+        answer_and_save(plan, "videos.analysis_json.not_json", "{oops")
+
+
+LANG_SCHEMA = "CREATE TABLE videos (id TEXT PRIMARY KEY, lang TEXT);"
+
+
+def test_rows_lacking_a_value_nearly_every_row_holds_are_asked_about(tmp_path: Path) -> None:
+    rows = [{"id": f"v{n:02}", "lang": "en"} for n in range(10)] + [{"id": "v10"}]
+    plan = _init(tmp_path, rows, LANG_SCHEMA)
+
+    asked = question(load_plan(plan), "videos.lang.missing")
+    assert (asked.choices, asked.default) == (["en", "leave"], "leave")
+    assert asked.evidence[:2] == [
+        "10 of the 11 rows of videos hold 'en' in 'lang'",
+        "1 of 11 rows have none (first: id='v10')",
+    ]
+    answer_and_save(plan, "videos.lang.missing", "en")
+    assert _migrate(plan).exit_code == 0
+    assert _rows(tmp_path, "SELECT lang FROM videos WHERE id = 'v10'") == [("en",)]
+
+
+def test_one_value_among_only_the_rows_holding_one_is_not_asked_about(tmp_path: Path) -> None:
+    # a preset only some jobs have: one value where there is one, but no evidence for the rest
+    rows = [{"id": f"v{n:02}", "lang": "en" if n % 2 else None} for n in range(30)]
+    plan = _init(tmp_path, rows, LANG_SCHEMA)
+
+    assert not load_plan(plan).questions
