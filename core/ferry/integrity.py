@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from .errors import TargetError
 from .identifiers import quote
 from .plan import AssertionSpec
 from .schema import TableInfo
+from .shapeddl import TargetForeignKey
 from .targets import Target
 from .targets.base import first_line
 from .verifyresult import FAIL, PASS, AssertionCheck, _plain
@@ -89,6 +90,21 @@ async def find_orphans(
         else:
             total = max(total, int(checked or 0))
     return total, examples
+
+
+async def references_checked_at_commit(
+    target: Target, foreign_keys: Sequence[TargetForeignKey]
+) -> bool:
+    """True unless SQLite checked ``foreign_keys`` (of a table the run created) at every
+    statement: foreign keys on, ``PRAGMA defer_foreign_keys`` off (a cycle switches it on),
+    none declared ``DEFERRABLE INITIALLY DEFERRED``. Then no statement left a row whose parent
+    is missing in the created (empty at first) table, and ``PRAGMA foreign_key_check`` — about
+    a third of a SQLite-to-SQLite run's merge step — would find nothing."""
+    if any(fk.deferrable and fk.initially_deferred for fk in foreign_keys):
+        return True
+    enforced = await _scalar(target, "PRAGMA foreign_keys", "reading PRAGMA foreign_keys")
+    deferred = await _scalar(target, "PRAGMA defer_foreign_keys", "reading defer_foreign_keys")
+    return not enforced or bool(deferred)
 
 
 async def run_assertion(target: Target, spec: AssertionSpec) -> AssertionCheck:

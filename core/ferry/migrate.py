@@ -48,6 +48,7 @@ from .events import (
     ignore_events,
 )
 from .fastcells import keep_text
+from .integrity import references_checked_at_commit
 from .journal import ensure_journal, write_journal
 from .loadmodes import delete_all, identical_rows, refuse_second_append
 from .logfile import log_exception, logged
@@ -514,7 +515,12 @@ class _Run:
         for name, info in tables.items():
             if not info.created or info.shape is None:
                 continue
-            if target.dialect_name == "sqlite" and info.shape.foreign_keys:
+            fks = info.shape.foreign_keys
+            if (
+                target.dialect_name == "sqlite"
+                and fks
+                and await references_checked_at_commit(target, fks)
+            ):
                 await self._check_references(target, name)
             for statement in after_load_ddl(name, info.shape, target.dialect_name):
                 self.cancel.raise_if_cancelled()
