@@ -33,6 +33,7 @@ SHOTS = [
     "11-inserts",
     "12-questions",
     "13-workspace",
+    "14-connect-postgres",
 ]
 
 
@@ -96,6 +97,8 @@ async def walk_demo(wizard: FerryWizard, folder: Path, shots: Path | None) -> li
     wizard.next()
     await wait_for(complete(PageId.CONNECT), "the connection test")
     await shoot(2)
+    await show_postgres_form(wizard, shoot)
+    await wait_for(complete(PageId.CONNECT), "the connection test, again")
     wizard.next()
     await wait_for(complete(PageId.PREVIEW), "the preview")
     await shoot(3)
@@ -111,6 +114,18 @@ async def walk_demo(wizard: FerryWizard, folder: Path, shots: Path | None) -> li
     await wait_for(lambda: wizard.currentId() == PageId.FINISH, "the finish page")
     await shoot(6)
     return saved
+
+
+async def show_postgres_form(wizard: FerryWizard, shoot: Callable[..., Any]) -> None:
+    """The Connect page's PostgreSQL fields (shown, nothing connects), then back to the
+    demo's SQLite file, tested again."""
+    page = wizard.connect_page
+    page.pg_radio.setChecked(True)
+    page.database.setText("app")
+    page.user.setText("ferry")
+    await shoot(SHOTS.index("14-connect-postgres"))
+    page.sqlite_radio.setChecked(True)
+    page.test_connection()
 
 
 async def show_columns(wizard: FerryWizard, shoot: Callable[..., Any]) -> None:
