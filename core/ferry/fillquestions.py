@@ -8,8 +8,15 @@ means, so the draft asks, with the evidence (counts, first keys):
   NULL with a warning; the question offers ``reject`` (the default: the row is rejected and
   named, nothing is stored in its place), ``null`` (as drafted), or the operator's own JSON
   value (``{}``, ``[]``: the column's ``fallback``).
-- ``TABLE.COLUMN.missing`` for a NULLable text column: its field is missing from some rows
-  while (nearly) every row holds one value — at least :data:`DOMINANT` of ALL rows (so at
+- ``TABLE.COLUMN.missing`` for a NULLable text column the application validates (a CHECK
+  listing its values, ``IN (...)``, or giving a pattern, ``~ '^[a-z]{2}$'``: the CHECKs
+  :func:`ferry.checkfold.allowed_by` reads, the ones the draft folds ``ops`` into) whose
+  field some rows lack: such a column is already under review, and the app's own rule says
+  what it holds, so one question with the evidence (how many rows lack it, the values held
+  most) is cheap. The answer is the value those rows take (``default``; the CHECK's listed
+  values, or the value held most, are choices); the default ``leave`` keeps them NULL.
+- ``TABLE.COLUMN.missing`` for any other NULLable text column: its field is missing from
+  some rows while (nearly) every row holds one value — at least :data:`DOMINANT` of ALL rows (so at
   most a tenth lack it or hold another), and at least :data:`MIN_HOLDING` rows. The answer is
   the value those rows take (``default``); the default ``leave`` keeps them NULL. Below the
   threshold nothing is asked: a NULL in a NULLable column is then as likely meant as not (a
@@ -25,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .checkfold import existing_tables_fed, fed_columns
+from .checkfold import allowed_by, existing_tables_fed, fed_columns, listed_values
 from .draftfill import _sample
 from .plan import ColumnSpec, QuestionSpec, SourceSpec, TableSpec
 from .questions import VALUE, VALUE_JSON
@@ -140,6 +147,115 @@ def _with_ops(value: Any, ops: Sequence[str]) -> str:
     return text
 
 
+def _nullable_text_fed(
+    spec: TableSpec, info: TableInfo, given: dict[str, ColumnSpec], asked: set[str]
+) -> list[tuple[ColumnInfo, ColumnSpec]]:
+    """The NULLable text columns (no DEFAULT, not a key) a field feeds as it is (no JSON step
+    or lookup) with no default yet, that no question asks about."""
+    return [
+        (column, setting)
+        for column in info.columns.values()
+        if column.nullable
+        and not column.has_default
+        and column.type == "text"
+        and column.name not in info.primary_key
+        and column.name not in spec.key
+        and f"{spec.name}.{column.name}.missing" not in asked
+        and (setting := given.get(column.name)) is not None
+        and setting.from_
+        and setting.default is None
+        and not (setting.json_path or setting.parse_json or setting.lookup)
+    ]
+
+
+def ask_for_checked_values(
+    tables: list[TableSpec],
+    sources: list[SourceSpec],
+    existing: dict[str, TableInfo],
+    folder: Path,
+    asked: set[str],
+) -> list[QuestionSpec]:
+    """``TABLE.COLUMN.missing`` per NULLable text column with a CHECK listing its values or
+    giving their pattern, whose field some rows lack."""
+    questions = []
+    for spec, info, source in existing_tables_fed(tables, sources, existing):
+        given = fed_columns(spec, info)
+        columns = [
+            (column, setting)
+            for column, setting in _nullable_text_fed(spec, info, given, asked)
+            if any(allowed_by(c, column.name) for c in info.checks)
+        ]
+        if not columns:
+            continue
+        rows = _sample(source, sources, folder, spec.source, _SAMPLE)
+        keys = _key_fields(spec, info, given)
+        for column, setting in columns:
+            field_name = setting.from_ or ""
+            if not any(field_name in row for row in rows):
+                continue  # the field is not this source's: nothing to count
+            lacking = [row for row in rows if row.get(field_name) is None]
+            held = Counter(
+                _with_ops(v, setting.ops) for row in rows if (v := row.get(field_name)) is not None
+            )
+            if lacking and held:
+                questions.append(
+                    _checked_question(spec, info, column, setting, (lacking, len(rows)), held, keys)
+                )
+    return questions
+
+
+def _checked_question(
+    spec: TableSpec,
+    info: TableInfo,
+    column: ColumnInfo,
+    setting: ColumnSpec,
+    counted: tuple[list[dict[str, Any]], int],
+    held: Counter[str],
+    keys: list[str],
+) -> QuestionSpec:
+    """The question for a checked column: the CHECK's listed values as choices, or for a
+    pattern the value held most (when it passes), besides the operator's own value."""
+    lacking, total = counted
+    field_name = setting.from_ or ""
+    tests = {c: t for c in info.checks if (t := allowed_by(c, column.name)) is not None}
+    checks = list(tests)
+    listed = [v for c in checks for v in listed_values(c, column.name)]
+    value = held.most_common(1)[0][0]
+    passes = all(test(value) for test in tests.values())
+    offered = [v for v in listed if v != "leave"] or (
+        [value] if passes and value != "leave" else []
+    )
+    first = _first(lacking, keys)
+    base = f"tables.{spec.name}.columns.{column.name}"
+    common = ", ".join(f"{v!r} ({n} rows)" for v, n in held.most_common(3))
+    return QuestionSpec(
+        id=f"{spec.name}.{column.name}.missing",
+        ask=(
+            f"{spec.name}.{column.name}: {len(lacking)} of {total} rows have no value (stored "
+            "as NULL; the CHECK allows NULL). Fill them with a value (it becomes "
+            f"columns.{column.name}.default: "
+            + (", ".join(repr(v) for v in offered) + " or your own" if offered else "your own")
+            + "), or leave them NULL (leave)?"
+        ),
+        evidence=[
+            f"{len(lacking)} of {total} rows of {spec.source} have no {field_name!r}"
+            + (f" (first: {first})" if first else ""),
+            f"the values {field_name!r} holds most"
+            + (f" (after {', '.join(setting.ops)})" if setting.ops else "")
+            + f": {common}",
+            f"{column.name} ({_type(column)}) may be NULL; the application validates it: "
+            + "; ".join(f"CHECK ({c})" for c in checks),
+        ],
+        choices=[*offered, "leave"],
+        default="leave",
+        sets={
+            **{v: {f"{base}.from": field_name, f"{base}.default": v} for v in offered},
+            "leave": {},
+        },
+        value_sets={f"{base}.from": field_name, f"{base}.default": VALUE},
+    )
+
+
 def ask_for_usual_values(
     tables: list[TableSpec],
     sources: list[SourceSpec],
@@ -152,20 +268,7 @@ def ask_for_usual_values(
     questions = []
     for spec, info, source in existing_tables_fed(tables, sources, existing):
         given = fed_columns(spec, info)
-        columns = [
-            (column, setting)
-            for column in info.columns.values()
-            if column.nullable
-            and not column.has_default
-            and column.type == "text"
-            and column.name not in info.primary_key
-            and column.name not in spec.key
-            and f"{spec.name}.{column.name}.missing" not in asked
-            and (setting := given.get(column.name)) is not None
-            and setting.from_
-            and setting.default is None
-            and not (setting.json_path or setting.parse_json or setting.lookup)
-        ]
+        columns = _nullable_text_fed(spec, info, given, asked)
         if not columns:
             continue
         rows = _sample(source, sources, folder, spec.source, _SAMPLE)
@@ -220,5 +323,6 @@ __all__ = [
     "DOMINANT",
     "MIN_HOLDING",
     "ask_about_text_that_is_not_json",
+    "ask_for_checked_values",
     "ask_for_usual_values",
 ]

@@ -31,7 +31,11 @@ from .draftfill import (
 from .epochs import NumberFinding, find_numbers
 from .errors import Cancelled, FerryError, SourceError
 from .events import CancelToken
-from .fillquestions import ask_about_text_that_is_not_json, ask_for_usual_values
+from .fillquestions import (
+    ask_about_text_that_is_not_json,
+    ask_for_checked_values,
+    ask_for_usual_values,
+)
 from .hookquestions import ask_about_unfed_tables
 from .keyfinder import KeyFinding, find_key
 from .keytrim import trim_key_values
@@ -721,6 +725,8 @@ def scan_folder(
     unfilled_questions += ask_for_missing_values(tables, readable, existing, folder)
     unfilled_questions += ask_about_type_names(tables, readable, existing, folder)
     unfilled_questions += ask_about_text_that_is_not_json(tables, readable, existing, folder)
+    asked = {q.id for q in unfilled_questions}
+    unfilled_questions += ask_for_checked_values(tables, readable, existing, folder, asked)
     asked = {q.id for q in unfilled_questions}
     unfilled_questions += ask_for_usual_values(tables, readable, existing, folder, asked)
     unfilled_questions += ask_about_unfed_tables(

@@ -1,6 +1,7 @@
 """ferry init: questions about values a NULLable column would otherwise get silently
-(ferry.fillquestions) — text that is not JSON feeding a JSON column, and rows lacking a field
-that (nearly) every row holds with one value — and how their answers apply."""
+(ferry.fillquestions) — text that is not JSON feeding a JSON column, rows lacking a field
+the app validates with a CHECK (values listed or a pattern), and rows lacking a field that
+(nearly) every row holds with one value — and how their answers apply."""
 
 from __future__ import annotations
 
@@ -110,3 +111,66 @@ def test_one_value_among_only_the_rows_holding_one_is_not_asked_about(tmp_path: 
     plan = _init(tmp_path, rows, LANG_SCHEMA)
 
     assert not load_plan(plan).questions
+
+
+CHECKED_SCHEMA = (
+    "CREATE TABLE videos (id TEXT PRIMARY KEY, lang TEXT CHECK (lang IN ('en', 'de', 'fr')));"
+)
+# 'en' is only half the rows: far below the share at which an unchecked column is asked about
+SPLIT = [{"id": f"v{n:02}", "lang": ["en", " EN", "de", "fr"][n % 4]} for n in range(12)]
+CHECKED = [*SPLIT, {"id": "v12"}, {"id": "v13", "lang": None}]
+
+
+def test_rows_lacking_a_value_of_a_column_whose_check_lists_values_are_asked_about(
+    tmp_path: Path,
+) -> None:
+    plan = _init(tmp_path, CHECKED, CHECKED_SCHEMA)
+
+    asked = question(load_plan(plan), "videos.lang.missing")
+    assert (asked.choices, asked.default) == (["en", "de", "fr", "leave"], "leave")
+    assert asked.evidence[:2] == [
+        "2 of 14 rows of videos have no 'lang' (first: id='v12', id='v13')",
+        "the values 'lang' holds most (after trim, lower): 'en' (6 rows), 'de' (3 rows), "
+        "'fr' (3 rows)",
+    ]
+
+
+def test_the_value_answered_for_a_checked_column_keeps_its_drafted_ops(tmp_path: Path) -> None:
+    plan = _init(tmp_path, CHECKED, CHECKED_SCHEMA)
+    answer_and_save(plan, "videos.lang.missing", "fr")
+
+    column = load_plan(plan).tables[0].columns["lang"]
+    assert (column.from_, column.ops, column.default) == ("lang", ["trim", "lower"], "fr")
+    assert _migrate(plan).exit_code == 0
+    got = _rows(tmp_path, "SELECT id, lang FROM videos WHERE id IN ('v01', 'v12', 'v13')")
+    assert sorted(got) == [("v01", "en"), ("v12", "fr"), ("v13", "fr")]
+
+
+def test_leave_keeps_the_rows_lacking_a_checked_value_null(tmp_path: Path) -> None:
+    plan = _init(tmp_path, CHECKED, CHECKED_SCHEMA)
+    answer_and_save(plan, "videos.lang.missing", "leave")
+
+    assert _migrate(plan).exit_code == 0
+    assert _rows(tmp_path, "SELECT id FROM videos WHERE lang IS NULL") == [("v12",), ("v13",)]
+
+
+def test_a_pattern_check_offers_the_value_held_most_and_takes_your_own(
+    tmp_path: Path, pg_url: str
+) -> None:
+    schema = (
+        "CREATE TABLE videos (id TEXT PRIMARY KEY, lang TEXT, "
+        "CONSTRAINT valid_lang CHECK (lang ~ '^[a-z]{2}$' OR lang IS NULL));"
+    )
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "videos.json").write_text(json.dumps(CHECKED), encoding="utf-8")
+    (tmp_path / "schema.sql").write_text(schema, encoding="utf-8")
+    plan = tmp_path / "p.toml"
+    command = ["init", str(data), "--schema", str(tmp_path / "schema.sql"), "-o", str(plan)]
+    result = CliRunner().invoke(cli, [*command, "--target", pg_url])
+    assert result.exit_code == 0, result.output
+
+    asked = question(load_plan(plan), "videos.lang.missing")
+    assert (asked.choices, asked.default) == (["en", "leave"], "leave")
+    answer_and_save(plan, "videos.lang.missing", "it")
+    assert load_plan(plan).tables[0].columns["lang"].default == "it"

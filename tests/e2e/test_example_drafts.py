@@ -107,6 +107,8 @@ EXAMPLES = [
                 "content.prefer.analysis": "dashboard",
                 "content.deletions": "deleted_on_dashboard",
                 "content.title.missing": "leave",  # the video without a title is rejected
+                # the hand plan's business rule: a video without a language is English
+                "content.language.missing": "en",
                 # seed 003's rule: analysis that is not JSON is stored as {} (its topics: [])
                 "content.analysis_json.not_json": "{}",
                 "content.topics_json.not_json": "[]",
@@ -116,14 +118,6 @@ EXAMPLES = [
             postgres=True,
         ),
         id="ytv2",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="21 of 216 content rows differ in language only (content_summaries' 144 "
-            "rows and every other column are identical): language is NULLable, "
-            "and the hand plan's business rule gives 'en' to a video without one, while 'en' "
-            "is 143 of the 220 merged rows' values (65%), below the 90% of all rows at which "
-            "init asks (content.language.missing)",
-        ),
     ),
 ]
 
