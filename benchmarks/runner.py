@@ -57,7 +57,7 @@ def ferry_migrate(args: dict[str, Any]) -> dict[str, Any]:
 
 def ferry_draft(args: dict[str, Any]) -> dict[str, Any]:
     """The plan ``ferry init DB --target URL`` drafts (its tables as Ferry creates them)."""
-    from ferry.scan import scan_folder
+    from ferry.scan.folder import scan_folder
 
     result = scan_folder(args["sqlite"], args["target_url"], plan_dir=args["base_dir"])
     plan = result.plan.to_dict()
@@ -67,7 +67,7 @@ def ferry_draft(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def ferry_verify(args: dict[str, Any]) -> dict[str, Any]:
-    from ferry.verify import verify
+    from ferry.verify.run import verify
 
     steps, emit = _step_recorder()
     result = asyncio.run(verify(_plan(args), emit=emit, write_reports=False))

@@ -8,7 +8,7 @@ without importing it, so the headless commands never load Qt.
 import sys
 from pathlib import Path
 
-from ferry.launch import main
+from ferry.cli.launch import main
 
 
 def _opens_the_wizard() -> bool:

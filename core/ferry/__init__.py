@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# Ferry's log records go nowhere unless a program asks (ferry.logfile.setup_logging): never to
+# Ferry's log records go nowhere unless a program asks (ferry.safety.logfile.setup_logging): never to
 # stderr through logging's last-resort handler.
 logging.getLogger("ferry").addHandler(logging.NullHandler())
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .plan import Plan, load_plan, plan_from_dict, save_plan
 
 # The exports load on first use (PEP 562): `import ferry` stays light, so the `ferry` command
-# can take Ctrl-C cleanly before pydantic and the rest are imported (see ferry.launch).
+# can take Ctrl-C cleanly before pydantic and the rest are imported (see ferry.cli.launch).
 _HOMES = {
     **dict.fromkeys(
         [

@@ -1,5 +1,5 @@
 """``python -m ferry``: the same as the ``ferry`` command."""
 
-from ferry.launch import main
+from ferry.cli.launch import main
 
 main()

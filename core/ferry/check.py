@@ -13,22 +13,22 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .carried import SchemaObject
-from .epochs import READINGS_HINT, NumberFinding, find_numbers
 from .errors import FerryError, PlanError
-from .keyfinder import KeyFinding, identical_rows
-from .mapping import check_mapping, prepare_schema, with_key
-from .namefold import case_collisions, is_plain
+from .load.mapping import check_mapping, prepare_schema, with_key
 from .plan import Plan
-from .schema import TableInfo
+from .scan.keyfinder import KeyFinding, identical_rows
+from .shape.carried import SchemaObject
+from .shape.namefold import case_collisions, is_plain
+from .shape.schema import TableInfo
+from .shape.typecheck import type_warnings
 from .sources import SourceTable, open_source
 from .sources.sqlite import SqliteSource
 from .targets import Target, open_target, quote
 from .targets.sqlite import SqliteTarget
-from .targetstyles import table_styles
-from .textbytes import check_bytes_mode
-from .transform import RowMapper
-from .typecheck import type_warnings
+from .values.epochs import READINGS_HINT, NumberFinding, find_numbers
+from .values.targetstyles import table_styles
+from .values.textbytes import check_bytes_mode
+from .values.transform import RowMapper
 
 
 @dataclass
@@ -67,7 +67,7 @@ class CheckReport:
     server: str = ""
     existing_tables: list[str] = field(default_factory=list)
     tables_to_create: list[str] = field(default_factory=list)
-    #: what a run creates, translates and leaves out of the schema (:mod:`ferry.carried`)
+    #: what a run creates, translates and leaves out of the schema (:mod:`ferry.shape.carried`)
     objects: list[SchemaObject] = field(default_factory=list)
     #: the statements a run's schema step runs, in order
     ddl: list[str] = field(default_factory=list)
@@ -90,7 +90,7 @@ async def check_plan(plan: Plan) -> CheckReport:
         )
     report = CheckReport()
     source_tables: dict[str, SourceTable] = {}
-    #: numbers in date/time columns of SQLite source tables (:mod:`ferry.epochs`)
+    #: numbers in date/time columns of SQLite source tables (:mod:`ferry.values.epochs`)
     numbers: dict[str, list[NumberFinding]] = {}
     #: rows identical in every column, in SQLite source tables loaded without a key
     identical: dict[str, str] = {}
@@ -242,7 +242,7 @@ def _identical_note(reader: SqliteSource, table: SourceTable) -> str:
 def name_warnings(plan: Plan, dialect: str, mapper: RowMapper) -> list[str]:
     """What a created PostgreSQL table's column names will be, where not the source's folded
     to lower case: fields kept as spelled because they differ only in case, long names
-    shortened (:mod:`ferry.namefold`)."""
+    shortened (:mod:`ferry.shape.namefold`)."""
     if dialect != "postgresql":
         return []
     fed = {c.name: c.spec.from_ for c in mapper.mapped_columns() if c.spec.from_ is not None}

@@ -46,7 +46,7 @@ class TargetError(FerryError):
 
 
 class TargetBusyError(TargetError):
-    """Another Ferry run holds the target's run lock (:mod:`ferry.runlock`)."""
+    """Another Ferry run holds the target's run lock (:mod:`ferry.safety.runlock`)."""
 
     exit_code = 9
 

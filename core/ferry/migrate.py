@@ -25,9 +25,6 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from .batching import Prefetch
-from .diff import RowInsert, row_diff
-from .epochs import declared_times
 from .errors import (
     Cancelled,
     ConflictError,
@@ -47,17 +44,13 @@ from .events import (
     Warning,
     ignore_events,
 )
-from .fastcells import keep_text
-from .integrity import references_checked_at_commit
-from .journal import ensure_journal, write_journal
-from .loadmodes import delete_all, identical_rows, refuse_second_append
-from .logfile import log_exception, logged
-from .mapping import check_mapping, open_plan_sources, prepare_schema, with_key
-from .nativeload import NativeLoad, keep_source_text, native_load
-from .plan import ColumnSpec, Plan, TableSpec
-from .progressestimate import estimated_total
-from .report import ReportKind, report_paths, write_report
-from .rerun import (
+from .load.batching import Prefetch
+from .load.diff import RowInsert, row_diff
+from .load.journal import ensure_journal, write_journal
+from .load.mapping import check_mapping, open_plan_sources, prepare_schema, with_key
+from .load.modes import delete_all, identical_rows, refuse_second_append
+from .load.progress import estimated_total
+from .load.rerun import (
     last_fingerprints,
     loaded_state,
     may_fingerprint,
@@ -65,22 +58,29 @@ from .rerun import (
     still_unchanged,
     table_state,
 )
+from .load.sequences import advance_sequences
+from .native.load import NativeLoad, keep_source_text, native_load
+from .plan import ColumnSpec, Plan, TableSpec
+from .report.write import ReportKind, report_paths, write_report
 from .results import Reject, RunResult, TableResult
-from .runlock import hold_target_async
-from .schema import ColumnInfo, TableInfo, check_names, dependency_order
-from .sequences import advance_sequences
-from .shapeddl import after_load_ddl, sql_literal
+from .safety.logfile import log_exception, logged
+from .safety.runlock import hold_target_async
+from .safety.sourcewatch import SourceWatch
+from .shape.ddl import after_load_ddl, sql_literal
+from .shape.schema import ColumnInfo, TableInfo, check_names, dependency_order
 from .sources import SourceReader, SourceTable
 from .sources.merge import MergeSource
 from .sources.sqlite import SqliteSource
-from .sourcewatch import SourceWatch
 from .targets import Stage, Target, open_target
 from .targets.base import DirectLoadRefused, Encoded, NativeInsert, first_line
-from .targetstyles import TableStyles, overflow_warnings, table_styles
-from .textbytes import all_utf8, check_bytes_mode, chunk_sql, rows_sql
-from .transform import PLAIN_FIELDS, RowMapper, load_hook
-from .transform import RowRejected as MapRejected
-from .values import LogicalType, value_type
+from .values.epochs import declared_times
+from .values.fastcells import keep_text
+from .values.logical import LogicalType, value_type
+from .values.targetstyles import TableStyles, overflow_warnings, table_styles
+from .values.textbytes import all_utf8, check_bytes_mode, chunk_sql, rows_sql
+from .values.transform import PLAIN_FIELDS, RowMapper, load_hook
+from .values.transform import RowRejected as MapRejected
+from .verify.integrity import references_checked_at_commit
 
 _log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class _Route:
     loaded: int = 0
     #: the mapper's compiled row function with the adapters (rebuilt when columns are added)
     row_fn: Callable[[dict[str, Any]], tuple[Any, ...] | None] | None = None
-    #: SQLite maps this (direct) table's rows itself (:mod:`ferry.nativeload`)
+    #: SQLite maps this (direct) table's rows itself (:mod:`ferry.native.load`)
     native: NativeLoad | None = None
     #: the journaled fingerprint the source and table still match: nothing is read
     unchanged: dict[str, Any] | None = None
@@ -169,7 +169,7 @@ async def migrate(
     counts then describe the sample. ``backup`` (``id``, ``path``, ``manifest_sha256`` of the
     backup taken before) is journaled and reported with the run. With ``write_reports`` the
     run's HTML and JSON report go to the plan's report folder; the journal links to it.
-    The target's run lock (:mod:`ferry.runlock`) is taken first: when another Ferry run holds
+    The target's run lock (:mod:`ferry.safety.runlock`) is taken first: when another Ferry run holds
     it, this raises :class:`~ferry.errors.TargetBusyError` at once, or with ``wait`` waits.
 
     Raises a :class:`~ferry.errors.FerryError` (the target then is unchanged) on bad input,
@@ -177,7 +177,7 @@ async def migrate(
     """
     if sample is not None and not preview:
         raise PlanError("sampling is for previews only: a migration reads every row")
-    from .questions import require_answered
+    from .scan.questions import require_answered
 
     require_answered(plan)  # the operator's open decisions come first (exit 3)
     run = _Run(plan, emit, cancel or CancelToken(), preview)
@@ -233,9 +233,9 @@ class _Run:
         self.source_tables: dict[str, SourceTable] = {}
         #: tables that must go through a stage (a direct load of them was refused)
         self.staged_only: set[str] = set()
-        #: the last completed run's table fingerprints (:mod:`ferry.rerun`)
+        #: the last completed run's table fingerprints (:mod:`ferry.load.rerun`)
         self.fingerprints: dict[str, dict[str, Any]] = {}
-        #: how each target table's existing rows spell their values (:mod:`ferry.targetstyles`)
+        #: how each target table's existing rows spell their values (:mod:`ferry.values.targetstyles`)
         self.styles: dict[str, TableStyles] = {}
 
     # -- helpers -----------------------------------------------------------------------------
@@ -841,7 +841,7 @@ class _Run:
         reader: SqliteSource,
         queue: asyncio.Queue[Any],
     ) -> None:
-        """Load the tables SQLite maps itself (:mod:`ferry.nativeload`), chunk after chunk.
+        """Load the tables SQLite maps itself (:mod:`ferry.native.load`), chunk after chunk.
 
         Into PostgreSQL the tables' chunks are interleaved so each table has read the same
         share of its rows: a table of long texts keeps the server busy, one of many small

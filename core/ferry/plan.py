@@ -30,12 +30,12 @@ from pydantic import (
     model_validator,
 )
 
-from .epochs import IntegerReading
 from .errors import PlanError
-from .inputlimits import MAX_PLAN_BYTES, mib, read_up_to
-from .textbytes import InvalidText
-from .textstyles import parse_style
-from .values import LogicalType
+from .safety.inputlimits import MAX_PLAN_BYTES, mib, read_up_to
+from .values.epochs import IntegerReading
+from .values.logical import LogicalType
+from .values.textbytes import InvalidText
+from .values.textstyles import parse_style
 
 PLAN_VERSION = 1
 DEFAULT_TARGET_URL = "sqlite:///ferry.db"
@@ -342,7 +342,7 @@ class OptionsSpec(_Model):
     #: naive timestamps in sources are taken to be in this zone
     timezone: str = "UTC"
     #: let SQLite map plain columns of a SQLite source itself when loading an empty table
-    #: (:mod:`ferry.nativeload`; same result, several times faster); false: Python maps all
+    #: (:mod:`ferry.native.load`; same result, several times faster); false: Python maps all
     native: bool = True
 
     @field_validator("timezone")
@@ -358,7 +358,7 @@ class OptionsSpec(_Model):
 
 
 class QuestionSpec(_Model):
-    """A decision only the operator can make (:mod:`ferry.questions`): preview and migrate
+    """A decision only the operator can make (:mod:`ferry.scan.questions`): preview and migrate
     wait until ``answer`` names one of the ``choices``; that choice's ``sets`` then apply."""
 
     id: str = Field(min_length=1)
@@ -377,7 +377,7 @@ class QuestionSpec(_Model):
     sets: dict[str, dict[str, Any]] = Field(default_factory=dict)
     #: a question whose answer may be a value only the operator knows (the one value a column
     #: takes): the settings an answer that is no choice sets, ``"{answer}"`` standing for it
-    #: (``"{answer:map}"``: a ``NAME=VALUE, …`` answer as a map) (:mod:`ferry.questions`)
+    #: (``"{answer:map}"``: a ``NAME=VALUE, …`` answer as a map) (:mod:`ferry.scan.questions`)
     value_sets: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -557,7 +557,7 @@ def _check_no_password(url: str) -> None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    from .secrets import refuse_password
+    from .safety.passwords import refuse_password
 
     refuse_password(url)  # first: the messages below echo the URL
     try:
@@ -660,7 +660,7 @@ def plan_from_dict(data: dict[str, Any], base_dir: Path, origin: str = "plan") -
         ) from None
     plan.base_dir = base_dir
     if plan.questions:
-        from .questions import apply_answers
+        from .scan.questions import apply_answers
 
         apply_answers(plan, origin)
     return plan

@@ -1,7 +1,7 @@
 """Named connection profiles: a target an operator reuses across plans (staging, production).
 
 They live in ``connections.toml`` in Ferry's config folder (``FERRY_CONFIG_DIR``, else the
-user's config folder, :func:`ferry.signing.config_dir`), one table per profile::
+user's config folder, :func:`ferry.safety.signing.config_dir`), one table per profile::
 
     [connections.staging]
     url = "postgresql://app@staging.example:5432/app"
@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from .errors import PlanError
 from .plan import Plan, TargetSpec
-from .signing import config_dir
+from .safety.signing import config_dir
 
 #: the profiles file's name in Ferry's config folder
 PROFILES_FILE = "connections.toml"

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from . import __version__
-from .carried import SchemaObject
-from .diff import RowDiff, RowInsert
-from .sourcewatch import SourceChange
+from .load.diff import RowDiff, RowInsert
+from .safety.sourcewatch import SourceChange
+from .shape.carried import SchemaObject
 
 
 @dataclass
@@ -44,9 +44,9 @@ class TableResult:
     deleted: int = 0
     created: bool = False
     seconds: float = 0.0
-    #: rows SQLite mapped itself (:mod:`ferry.nativeload`); the rest went through Python
+    #: rows SQLite mapped itself (:mod:`ferry.native.load`); the rest went through Python
     mapped_by_sqlite: int = 0
-    #: what a re-run compares to skip the table when nothing changed (:mod:`ferry.rerun`)
+    #: what a re-run compares to skip the table when nothing changed (:mod:`ferry.load.rerun`)
     fingerprint: dict[str, Any] | None = None
     #: the plan's ``mode`` for the table: ``merge`` (by key), ``append`` or ``replace``
     load_mode: str = "merge"
@@ -81,7 +81,7 @@ class RunResult:
     ferry_version: str = __version__
     tables: list[TableResult] = field(default_factory=list)
     ddl: list[str] = field(default_factory=list)
-    #: every schema object the run created, translated or did not carry (:mod:`ferry.carried`)
+    #: every schema object the run created, translated or did not carry (:mod:`ferry.shape.carried`)
     schema_objects: list[SchemaObject] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
@@ -115,7 +115,7 @@ class RunResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for ``--json`` output and reports."""
-        from .transform import json_default
+        from .values.transform import json_default
 
         data = asdict(self)
         data["started_at"] = self.started_at.isoformat()

@@ -5,7 +5,7 @@ or escaping backup is refused before anything is touched. A SQLite target is res
 SQLite's backup API into its path (or removed, when it did not exist at backup time) and its
 content digest compared with the backup's; a PostgreSQL target is restored inside one
 transaction that commits only once every table's row count and checksum match (see
-:mod:`ferry.pgdump`). Source files come back with ``restore_sources``; files renamed to
+:mod:`ferry.backup.pgdump`). Source files come back with ``restore_sources``; files renamed to
 ``<name>.migrated`` after a run (``[backup] rename_migrated``) always get their names back.
 """
 
@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .backup import BackupError, file_sha256, fsync_path, source_files
-from .backupcheck import find_backup, verify_backup
+from .backup.check import find_backup, verify_backup
+from .backup.create import BackupError, file_sha256, fsync_path, source_files
+from .backup.sqlitecopy import BUSY_TIMEOUT_SECONDS, sqlite_backup, sqlite_digest, sqlite_uri
 from .errors import Cancelled, TargetError
 from .events import CancelToken, Emit, StepFinished, StepStarted, Warning, ignore_events
-from .logfile import log_exception, logged
 from .plan import Plan
-from .sqlitecopy import BUSY_TIMEOUT_SECONDS, sqlite_backup, sqlite_digest, sqlite_uri
+from .safety.logfile import log_exception, logged
 
 _log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def _target_location(plan: Plan) -> tuple[str, str]:
         from .targets.sqlite import sqlite_path
 
         return "sqlite", os.path.abspath(sqlite_path(plan.target, plan.base_dir))
-    from .pgdump import pg_params
+    from .backup.pgdump import pg_params
 
     return "postgresql", pg_params(plan.target, plan.base_dir).where
 
@@ -80,14 +80,14 @@ async def rollback(
     """Restore the target from backup ``backup_id`` (the newest complete one when None).
 
     A backup whose manifest is not signed with one of this user's keys is refused unless
-    ``trust_unsigned`` (:func:`~ferry.backupcheck.verify_backup`).
+    ``trust_unsigned`` (:func:`~ferry.backup.check.verify_backup`).
 
     Raises BackupError when the backup is not intact or does not belong to the plan's target
     (nothing touched), TargetError when the target cannot be reached or refuses (nothing
     changed: a PostgreSQL restore is one transaction), TargetBusyError while another Ferry run
-    writes to the target (:mod:`ferry.runlock`), Cancelled before the target is changed.
+    writes to the target (:mod:`ferry.safety.runlock`), Cancelled before the target is changed.
     """
-    from .runlock import hold_target_async
+    from .safety.runlock import hold_target_async
 
     _log.info("rollback of plan %s to backup %s started", plan.name, backup_id or "(newest)")
     emit = logged(emit, _log)
@@ -177,7 +177,7 @@ async def _restore_postgres(
     emit: Emit,
     cancel: CancelToken,
 ) -> None:
-    from .pgdump import PgRestore, pg_params
+    from .backup.pgdump import PgRestore, pg_params
 
     params = pg_params(plan.target, plan.base_dir)
     emit(StepStarted("rollback", f"target {params.where}"))

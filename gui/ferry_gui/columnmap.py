@@ -19,7 +19,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPalette
 
 from ferry.plan import ColumnSpec, Plan, TableSpec
-from ferry.values import LOGICAL_TYPES
+from ferry.values.logical import LOGICAL_TYPES
 
 from .models import Index, validation_message
 

@@ -12,9 +12,9 @@ from typing import Any
 from PySide6.QtWidgets import QWidget
 
 from ferry import save_plan
-from ferry.cli import rebase_paths
-from ferry.draftdoc import draft_comments
-from ferry.scan import scan_folder
+from ferry.cli.command import rebase_paths
+from ferry.scan.draftdoc import draft_comments
+from ferry.scan.folder import scan_folder
 
 from .pages.preview import INSERTS_TAB
 from .wizard import FerryWizard, PageId

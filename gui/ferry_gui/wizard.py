@@ -11,11 +11,11 @@ from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
 
 from ferry import FerryError, Plan, save_plan
-from ferry.backup import Backup
+from ferry.backup.create import Backup
 from ferry.check import CheckReport
 from ferry.results import RunResult
 from ferry.rollback import RollbackResult
-from ferry.verify import VerifyResult
+from ferry.verify.run import VerifyResult
 
 from .pages.backup import BackupPage
 from .pages.base import FerryPage

@@ -15,11 +15,11 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
-from ferry.backup import Backup, create_backup
-from ferry.cli import cli
-from ferry.cli_backup import register
+from ferry.backup.create import Backup, create_backup
+from ferry.cli.backup import register
+from ferry.cli.command import cli
 from ferry.plan import Plan, load_plan
-from ferry.signing import sign
+from ferry.safety.signing import sign
 
 JOBS_JSON = '[{"id": 1, "name": "probe"}, {"id": 3, "name": "publish"}]\n'
 

@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-import ferry.mapping
+import ferry.load.mapping
 from ferry.events import CancelToken, Event
 from ferry.migrate import RunResult, migrate
 from ferry.plan import Plan, SourceSpec, plan_from_dict
 from ferry.sources.base import Batch, ParentLink, SourceReader, SourceTable
-from ferry.values import INT64_MAX, INT64_MIN, LogicalType, TypeTracker
+from ferry.values.logical import INT64_MAX, INT64_MIN, LogicalType, TypeTracker
 
 
 @dataclass
@@ -100,7 +100,7 @@ def install(monkeypatch: pytest.MonkeyPatch, tables: dict[str, FakeTable]) -> Fa
     def open_fake(spec: SourceSpec, base_dir: Path, sources: object = ()) -> SourceReader:
         return FakeSource(spec, base_dir, tables, state)
 
-    monkeypatch.setattr(ferry.mapping, "open_source", open_fake)
+    monkeypatch.setattr(ferry.load.mapping, "open_source", open_fake)
     return state
 
 

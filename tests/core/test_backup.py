@@ -1,4 +1,4 @@
-"""Backups (ferry.backup): what is stored, how, and the check that refuses a damaged backup.
+"""Backups (ferry.backup.create): what is stored, how, and the check that refuses a damaged backup.
 
 Each test builds the small app of tests/core/backupkit.py: a JSON file, a SQLite database and
 two text files as sources, and an existing SQLite target ``app.db``.
@@ -33,8 +33,8 @@ from backupkit import (
 )
 
 import ferry as ferry_package
-from ferry.backup import BackupError, create_backup, new_backup_id, sqlite_digest
-from ferry.backupcheck import list_backups, verify_backup
+from ferry.backup.check import list_backups, verify_backup
+from ferry.backup.create import BackupError, create_backup, new_backup_id, sqlite_digest
 from ferry.errors import Cancelled, SourceError
 from ferry.events import CancelToken, Event, StepStarted
 

@@ -50,7 +50,7 @@ def both_ways(plan: Path) -> tuple[tuple[int, list[str]], tuple[int, list[str]]]
     results = []
     for extra in ([], ["--no-backup"]):
         proc = subprocess.run(
-            [sys.executable, "-m", "ferry.cli", "migrate", str(plan), "-q", *extra],
+            [sys.executable, "-m", "ferry.cli.command", "migrate", str(plan), "-q", *extra],
             capture_output=True,
             text=True,
             env={**os.environ, "COLUMNS": "80"},

@@ -1,4 +1,4 @@
-"""Backups of a PostgreSQL target (ferry.pgdump through ferry.backup), on a real server.
+"""Backups of a PostgreSQL target (ferry.backup.pgdump through ferry.backup.create), on a real server.
 
 Every test gets a fresh empty database from the ``pg_url`` fixture (tests/conftest.py) and the
 file sources of tests/core/backupkit.py.
@@ -15,9 +15,9 @@ import pytest
 from backupkit import JOBS_JSON, backup, ferry, load, pg_plan
 from pgkit import pg_exec, pg_rows
 
-import ferry.pgdump as pgdump
-from ferry.backup import BackupError, create_backup
-from ferry.backupcheck import verify_backup
+import ferry.backup.pgdump as pgdump
+from ferry.backup.check import verify_backup
+from ferry.backup.create import BackupError, create_backup
 from ferry.errors import Cancelled, TargetError
 from ferry.events import CancelToken, Event, StepStarted
 

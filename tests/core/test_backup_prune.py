@@ -1,4 +1,4 @@
-"""Pruning backups (ferry.backupprune, ``ferry backups prune PLAN --keep N [--dry-run]``).
+"""Pruning backups (ferry.backup.prune, ``ferry backups prune PLAN --keep N [--dry-run]``).
 
 Real backups of ``backupkit``'s app folder; only folders whose signed manifest names this
 plan's target are ever deleted.
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from backupkit import backup, ferry, load, make_app, manifest, rewrite_manifest
 
-from ferry.backup import Backup, backup_root
-from ferry.backupprune import prune_backups
+from ferry.backup.create import Backup, backup_root
+from ferry.backup.prune import prune_backups
 from ferry.plan import Plan
 
 

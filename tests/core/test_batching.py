@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
-from ferry.batching import Prefetch
+from ferry.load.batching import Prefetch
 from ferry.sources.base import Batch
 
 

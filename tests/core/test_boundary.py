@@ -83,8 +83,8 @@ def test_importing_the_engine_loads_no_gui_module() -> None:
         "ferry.targets.sqlite",
         "ferry.targets.postgres",
     ]
-    if (CORE / "cli.py").exists():
-        modules.append("ferry.cli")
+    if (CORE / "cli/command.py").exists():
+        modules.append("ferry.cli.command")
     code = (
         "import importlib, json, sys\n"
         f"for name in {modules!r}:\n"

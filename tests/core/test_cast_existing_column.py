@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 from click.testing import CliRunner, Result
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 
 SQLITE_TYPES = {
     "integer": "INTEGER",

@@ -1,4 +1,4 @@
-"""Row normalisation and hashing (ferry.checksum): spellings of one value compare equal, every
+"""Row normalisation and hashing (ferry.verify.checksum): spellings of one value compare equal, every
 real difference does not, and the temporary store classifies keys as verification needs."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from ferry.checksum import (
+from ferry.values.logical import LogicalType
+from ferry.verify.checksum import (
     HashStore,
     RowCodec,
     canonical_json,
@@ -24,7 +25,6 @@ from ferry.checksum import (
     normalizer,
     row_hash,
 )
-from ferry.values import LogicalType
 
 
 def same(type_: LogicalType, *values: Any, json_as_text: bool = False) -> bool:

@@ -2,7 +2,7 @@
 
 Most tests drive the command in-process with click's test runner. The ones that must prove
 what a user sees from the real process (no traceback on stderr, the exit status, a signal)
-run ``python -m ferry.cli`` in a subprocess.
+run ``python -m ferry.cli.command`` in a subprocess.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 from ferry.demo import demo_source
-from ferry.journal import journal_tables
+from ferry.load.journal import journal_tables
 from ferry.targets import sqlite as sqlite_target
 
-#: Ferry's journal in this test's target (ferry.journal)
+#: Ferry's journal in this test's target (ferry.load.journal)
 RUNS = journal_tables("sqlite")[0]
 
 
@@ -39,7 +39,7 @@ def ferry_process(
     *args: str | Path, cwd: Path | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ferry.cli", *map(str, args)],
+        [sys.executable, "-m", "ferry.cli.command", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -426,7 +426,7 @@ def test_password_set_stores_it_under_the_database_account(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     stored: dict[tuple[str, str], str] = {}
-    monkeypatch.setattr("ferry.secrets.keyring_status", lambda: None)
+    monkeypatch.setattr("ferry.safety.passwords.keyring_status", lambda: None)
     monkeypatch.setattr(
         "keyring.set_password",
         lambda service, account, secret: stored.update({(service, account): secret}),
@@ -543,7 +543,7 @@ def interrupt_migration(folder: Path, source: Path) -> tuple[int, str]:
     errors = folder / "stderr.txt"
     with errors.open("w") as stderr:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ferry.cli", "migrate", str(plan)],
+            [sys.executable, "-m", "ferry.cli.command", "migrate", str(plan)],
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
@@ -620,7 +620,7 @@ def test_ctrl_c_while_the_plan_loads_exits_130_with_one_line(tmp_path: Path) -> 
     plan = tmp_path / "ferry.toml"
     os.mkfifo(plan)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ferry.cli", "migrate", str(plan)],
+        [sys.executable, "-m", "ferry.cli.command", "migrate", str(plan)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 from ferry.events import TableProgress
+from ferry.load.progress import estimated_total
 from ferry.migrate import migrate
 from ferry.plan import load_plan
-from ferry.progressestimate import estimated_total
-from ferry.verify import verify
+from ferry.verify.run import verify
 
 #: the demo's target tables, each with the source it is read from
 DEMO_TABLES = ["settings", "executions", "execution_steps", "progress", "heartbeats"]
@@ -34,7 +34,7 @@ def ferry_at_80(*args: str | Path) -> subprocess.CompletedProcess[str]:
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 80, 0, 0))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ferry.cli", *map(str, args)],
+        [sys.executable, "-m", "ferry.cli.command", *map(str, args)],
         stdin=subprocess.DEVNULL,
         stdout=slave,
         stderr=subprocess.PIPE,
@@ -118,7 +118,7 @@ def test_backups_at_80_columns_keep_the_id_and_size_whole(demo: Path) -> None:
 
 def test_a_table_that_fits_is_still_printed_as_a_table(demo: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "ferry.cli", "preview", str(demo / "ferry.toml"), "-q"],
+        [sys.executable, "-m", "ferry.cli.command", "preview", str(demo / "ferry.toml"), "-q"],
         capture_output=True,
         text=True,
         timeout=120,

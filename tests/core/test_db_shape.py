@@ -19,7 +19,7 @@ from pgkit import pg_rows
 from sqlalchemy import create_engine, exc
 
 from ferry import migrate as migrate_module
-from ferry.cli import cli
+from ferry.cli.command import cli
 
 
 def ferry(*args: str | Path) -> Result:

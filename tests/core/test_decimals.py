@@ -15,7 +15,7 @@ from fakesource import run, sqlite_exec, sqlite_rows
 from pgkit import pg_exec, pg_rows
 
 from ferry.plan import Plan, plan_from_dict
-from ferry.verify import verify
+from ferry.verify.run import verify
 
 TOTALS = ["0.1", "0.2", "1199.99", "1128.31"]  # sum: 2328.60 (2328.6000000000004 as floats)
 

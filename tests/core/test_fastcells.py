@@ -1,4 +1,4 @@
-"""The compiled row function (RowMapper.row_function, ferry.fastcells) gives exactly what
+"""The compiled row function (RowMapper.row_function, ferry.values.fastcells) gives exactly what
 RowMapper.map gives: values, rejects with their reasons, skips and warnings."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from ferry.plan import TableSpec
-from ferry.schema import ColumnInfo, TableInfo
-from ferry.transform import RowMapper, RowRejected
-from ferry.values import identity
+from ferry.shape.schema import ColumnInfo, TableInfo
+from ferry.values.logical import identity
+from ferry.values.transform import RowMapper, RowRejected
 
 TYPES = {
     "id": "integer",

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ferry.halfmade import clear_half_made, marker_path
+from ferry.safety.halfmade import clear_half_made, marker_path
 
 
 def dead_pid() -> int:

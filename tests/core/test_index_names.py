@@ -12,7 +12,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 from pgkit import pg_rows
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 
 TAKEN = """
 CREATE TABLE "Play List" (id INTEGER PRIMARY KEY, name TEXT);

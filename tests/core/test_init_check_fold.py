@@ -8,10 +8,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from ferry.checkfold import allowed_by
-from ferry.cli import cli
+from ferry.cli.command import cli
 from ferry.plan import load_plan
-from ferry.questions import answer_and_save
+from ferry.scan.checkfold import allowed_by
+from ferry.scan.questions import answer_and_save
 
 SCHEMA = """
 CREATE TABLE videos (

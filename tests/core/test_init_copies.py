@@ -11,10 +11,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 from ferry.plan import Plan, load_plan
-from ferry.questions import answer, answer_and_save
-from ferry.scan import scan_folder
+from ferry.scan.folder import scan_folder
+from ferry.scan.questions import answer, answer_and_save
 from ferry.sources import open_source
 
 ROOT = Path(__file__).resolve().parents[2]

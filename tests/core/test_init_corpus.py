@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 from ferry.plan import load_plan
-from ferry.questions import answer_and_save, open_questions
-from ferry.schema import FERRY_TABLES
+from ferry.scan.questions import answer_and_save, open_questions
+from ferry.shape.schema import FERRY_TABLES
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 FOLDERS = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ferry.scan import json_layout, scan_folder
+from ferry.scan.folder import json_layout, scan_folder
 
 
 def test_a_version_beside_the_collections_still_makes_a_document(tmp_path: Path) -> None:

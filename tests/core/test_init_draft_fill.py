@@ -8,9 +8,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 from ferry.plan import load_plan
-from ferry.questions import answer_and_save
+from ferry.scan.questions import answer_and_save
 
 
 def _draft(tmp_path: Path, files: dict[str, str], schema: str) -> Path:

@@ -1,5 +1,5 @@
 """ferry init: questions about values a NULLable column would otherwise get silently
-(ferry.fillquestions) — text that is not JSON feeding a JSON column, rows lacking a field
+(ferry.scan.fillquestions) — text that is not JSON feeding a JSON column, rows lacking a field
 the app validates with a CHECK (values listed or a pattern), and rows lacking a field that
 (nearly) every row holds with one value — and how their answers apply."""
 
@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 from ferry.errors import PlanError
 from ferry.plan import load_plan
-from ferry.questions import answer_and_save, question
+from ferry.scan.questions import answer_and_save, question
 
 
 def _init(tmp_path: Path, rows: list[dict[str, Any]], schema: str) -> Path:

@@ -1,5 +1,5 @@
 """ferry init: a table of the app's schema no source feeds, whose rows a source's field and a
-hook beside the plan could make, is asked about (``TABLE.feed``, ferry.hookquestions)."""
+hook beside the plan could make, is asked about (``TABLE.feed``, ferry.scan.hookquestions)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 from ferry.plan import load_plan
-from ferry.questions import answer_and_save, question
+from ferry.scan.questions import answer_and_save, question
 
 SCHEMA = """
 CREATE TABLE notes (id TEXT PRIMARY KEY, title TEXT);

@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 from click.testing import CliRunner
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 
 
 def app_folder(folder: Path) -> Path:

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import pgcluster
-from ferry.cli import cli
+from ferry.cli.command import cli
 
 APP = """
 CREATE TABLE author (id serial PRIMARY KEY, name text NOT NULL UNIQUE,

@@ -1,4 +1,4 @@
-"""ferry init: questions whose answer is a value only the operator knows (ferry.valuequestions)
+"""ferry init: questions whose answer is a value only the operator knows (ferry.scan.valuequestions)
 — the one value of a NOT NULL column no field fills, the value of rows a NOT NULL column's field
 is missing from, the application's names for JSON type names — and how such answers apply."""
 
@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 from ferry.errors import PlanError
 from ferry.plan import load_plan, plan_from_dict
-from ferry.questions import answer, answer_and_save, open_questions, question
+from ferry.scan.questions import answer, answer_and_save, open_questions, question
 
 
 def _init(tmp_path: Path, files: dict[str, Any], schema: str) -> Path:

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 from click.testing import CliRunner
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 
 ITEMS = {
     "12": {"name": "a"},

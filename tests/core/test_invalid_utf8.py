@@ -21,8 +21,8 @@ from ferry.errors import PlanError, RejectedRowsError
 from ferry.migrate import migrate
 from ferry.plan import Plan, plan_from_dict
 from ferry.results import RunResult
-from ferry.scan import scan_folder
-from ferry.verify import verify
+from ferry.scan.folder import scan_folder
+from ferry.verify.run import verify
 
 LATIN1 = b"f\xe9lix"  # 'félix' in Latin-1: not UTF-8
 #: column ``name`` keeps the bytes (into a bytea column); the text column ``note`` cannot

@@ -24,7 +24,7 @@ from ferry.migrate import migrate
 from ferry.plan import Plan, plan_from_dict
 from ferry.results import RunResult
 from ferry.rollback import rollback
-from ferry.verify import verify
+from ferry.verify.run import verify
 
 ROWS = 20
 

@@ -17,8 +17,8 @@ from ferry.errors import PlanError
 from ferry.migrate import migrate
 from ferry.plan import Plan, load_plan
 from ferry.results import RunResult
-from ferry.scan import scan_folder
-from ferry.verify import verify
+from ferry.scan.folder import scan_folder
+from ferry.verify.run import verify
 
 SCHEMA = """
 CREATE TABLE genre (id INTEGER PRIMARY KEY, name TEXT);

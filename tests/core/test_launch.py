@@ -13,7 +13,7 @@ def _python(code: str) -> subprocess.CompletedProcess[str]:
 
 def test_importing_the_entry_point_loads_no_heavy_library() -> None:
     done = _python(
-        "import sys, ferry.launch\n"
+        "import sys, ferry.cli.launch\n"
         "heavy = [m for m in ('pydantic', 'sqlalchemy', 'rich', 'click') if m in sys.modules]\n"
         "print(heavy)"
     )
@@ -24,7 +24,7 @@ def test_ctrl_c_while_starting_exits_130_with_one_line() -> None:
     # The handler launch.main installs before it imports the commands, hit as Ctrl-C would.
     done = _python(
         "import os, signal, time\n"
-        "from ferry import launch\n"
+        "from ferry.cli import launch\n"
         "signal.signal(signal.SIGINT, launch.interrupted_while_starting)\n"
         "os.kill(os.getpid(), signal.SIGINT)\n"
         "time.sleep(10)"

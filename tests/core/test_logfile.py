@@ -1,4 +1,4 @@
-"""Ferry's log file (ferry.logfile): a rotating file in the user's log folder (FERRY_LOG_DIR
+"""Ferry's log file (ferry.safety.logfile): a rotating file in the user's log folder (FERRY_LOG_DIR
 in the tests, see tests/conftest.py), named in ``ferry --help`` and in reports, holding each
 run's steps and errors with tracebacks, and never a password."""
 
@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from ferry import logfile
-from ferry.logfile import log_dir, setup_logging
-from ferry.secrets import resolve_password
+from ferry.safety import logfile
+from ferry.safety.logfile import log_dir, setup_logging
+from ferry.safety.passwords import resolve_password
 
 
 def ferry(
@@ -62,7 +62,7 @@ def test_the_log_folder_is_the_xdg_state_folder_by_default(
 def test_a_run_logs_its_steps_and_each_tables_counts(demo: Path, ferry_log_dir: str) -> None:
     log = (Path(ferry_log_dir) / "ferry.log").read_text(encoding="utf-8")
     assert f"ferry.plan: plan loaded: {demo / 'ferry.toml'} (demo-captions), 6 table(s)" in log
-    assert "ferry.backup: backup 20" in log
+    assert "ferry.backup.create: backup 20" in log
     assert (
         "ferry.migrate: table executions: read 36, inserted 35, updated 0, unchanged 0, "
         "conflicts 0, rejected 1, duplicates 0, skipped 0, deleted 0" in log

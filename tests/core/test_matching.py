@@ -1,8 +1,8 @@
-"""ferry.matching: how init matches sources to an existing schema, as functions."""
+"""ferry.scan.matching: how init matches sources to an existing schema, as functions."""
 
 from __future__ import annotations
 
-from ferry.matching import (
+from ferry.scan.matching import (
     canonical,
     choose_child_table,
     choose_table,
@@ -10,7 +10,7 @@ from ferry.matching import (
     match_fields,
     type_disagreement,
 )
-from ferry.schema import ColumnInfo, ForeignKey, TableInfo
+from ferry.shape.schema import ColumnInfo, ForeignKey, TableInfo
 
 
 def table(name: str, *columns: str, pk: tuple[str, ...] = (), generated: str = "") -> TableInfo:

@@ -1,8 +1,8 @@
-"""Fields that are one word of a longer column name (ferry.matching.match_fields)."""
+"""Fields that are one word of a longer column name (ferry.scan.matching.match_fields)."""
 
 from __future__ import annotations
 
-from ferry.matching import FieldMatch, match_fields
+from ferry.scan.matching import FieldMatch, match_fields
 
 
 def test_a_field_meets_the_one_column_its_name_qualifies() -> None:

@@ -25,13 +25,13 @@ from ferry.errors import (
     TargetError,
 )
 from ferry.events import CancelToken, Event, StepStarted, TableProgress
-from ferry.journal import journal_tables
+from ferry.load.journal import journal_tables
 from ferry.migrate import Reject
 from ferry.plan import Plan
 from ferry.sources.base import ParentLink
 from ferry.targets.postgres import explain_connect_error
 
-#: Ferry's journal in this test's target (ferry.journal)
+#: Ferry's journal in this test's target (ferry.load.journal)
 RUNS = journal_tables("postgresql")[0]
 
 pytestmark = pytest.mark.pg

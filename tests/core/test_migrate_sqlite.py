@@ -44,13 +44,13 @@ from ferry.events import (
     TableProgress,
     Warning,
 )
-from ferry.journal import journal_tables
+from ferry.load.journal import journal_tables
 from ferry.migrate import Reject
 from ferry.plan import Plan, plan_from_dict
 from ferry.sources.base import Batch, ParentLink
-from ferry.values import INT64_MAX, INT64_MIN
+from ferry.values.logical import INT64_MAX, INT64_MIN
 
-#: Ferry's journal in this test's target (ferry.journal)
+#: Ferry's journal in this test's target (ferry.load.journal)
 RUNS, REJECTS = journal_tables("sqlite")
 
 ALL_SAME = {"inserted": 0, "updated": 0, "conflicts": 0, "rejected": 0, "deleted": 0}

@@ -1,4 +1,4 @@
-"""SQLite mapping plain columns itself (ferry.nativeload) gives exactly the Python mapping.
+"""SQLite mapping plain columns itself (ferry.native.load) gives exactly the Python mapping.
 
 Every test loads the same real SQLite source twice into an empty target — once with
 ``native = true`` (SQLite maps what it can, the rest goes to Python) and once with
@@ -308,7 +308,7 @@ def copy_formats(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 
 def _no_binary(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every column type takes CSV only (the native load's other form)."""
-    from ferry import nativeload
+    from ferry.native import load as nativeload
 
     monkeypatch.setattr(nativeload, "_PG_BINARY", {})
 
@@ -403,7 +403,7 @@ def test_postgres_refused_value_restarts_staged_with_the_same_result(
 
 def test_postgres_numeric_column_gets_the_shortest_decimal(tmp_path: Path, pg_url: str) -> None:
     # 17 significant digits would store 0.1 as 0.10000000000000001 in a NUMERIC column;
-    # SQLite writes its 15-digit text, which reads back as the same double (ferry.sqldecimals).
+    # SQLite writes its 15-digit text, which reads back as the same double (ferry.native.decimals).
     source = source_db(tmp_path, [(1, "a", 1, 0.1, None, None, None)])
     pg_exec(pg_url, "DROP TABLE IF EXISTS items", PG_TARGET.replace("DOUBLE PRECISION", "NUMERIC"))
     result = run(plan_for(tmp_path, source, pg_url, True))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 
 
 def ferry(*args: str | Path) -> Result:

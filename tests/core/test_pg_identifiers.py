@@ -15,8 +15,8 @@ import psycopg
 from ferry.check import check_plan
 from ferry.migrate import migrate
 from ferry.plan import Plan, load_plan
-from ferry.scan import scan_folder
-from ferry.verify import verify
+from ferry.scan.folder import scan_folder
+from ferry.verify.run import verify
 
 LONG = "Composer" + "Name" * 15  # 68 bytes
 #: its first 54 bytes, folded, and 8 hex digits of its SHA-256: 63 bytes

@@ -1,5 +1,5 @@
 """Plans are documents: saving keeps every comment, blank line and key order (ferry.plandoc),
-and the draft ``ferry init`` writes is commented (ferry.draftdoc)."""
+and the draft ``ferry init`` writes is commented (ferry.scan.draftdoc)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 from ferry.demo import demo_source
 from ferry.plan import load_plan, save_plan
 

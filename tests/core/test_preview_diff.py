@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fakesource import FakeTable, install, make_plan, sha256
 
-from ferry.diff import CellChange, RowDiff, RowInsert
 from ferry.errors import PlanError
+from ferry.load.diff import CellChange, RowDiff, RowInsert
 from ferry.migrate import migrate
 from ferry.plan import Plan
 from ferry.results import RunResult
@@ -109,7 +109,7 @@ def test_cli_preview_prints_the_diff(tmp_path: Path) -> None:
 
     from click.testing import CliRunner
 
-    from ferry.cli import cli
+    from ferry.cli.command import cli
 
     data = tmp_path / "jobs.json"
     plan = tmp_path / "ferry.toml"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 from ferry.errors import PlanError
 from ferry.plan import load_plan
 from ferry.profiles import (
@@ -26,7 +26,7 @@ from ferry.profiles import (
     save_profile,
     target_for,
 )
-from ferry.secrets import PASSWORD_HINT
+from ferry.safety.passwords import PASSWORD_HINT
 
 STAGING = "postgresql://app@staging.example:5432/app"
 

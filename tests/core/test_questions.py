@@ -1,4 +1,4 @@
-"""Open questions (ferry.questions): `ferry init` asks whether newer target rows are kept,
+"""Open questions (ferry.scan.questions): `ferry init` asks whether newer target rows are kept,
 `check` lists open questions, preview and migrate wait for the answers, and an answer is one
 line in the plan, a prompt of `init --interactive` or `answer_and_save`."""
 
@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner, Result
 from pgkit import pg_exec, pg_rows
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 from ferry.errors import PlanError
 from ferry.plan import load_plan
-from ferry.questions import answer_and_save, open_questions
+from ferry.scan.questions import answer_and_save, open_questions
 
 SOURCE = [
     {"id": 1, "item": "disc", "updated_at": "2024-03-01T10:00:00Z"},

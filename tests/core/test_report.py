@@ -1,4 +1,4 @@
-"""Run reports (ferry.report): one HTML page and one JSON file from the same dict."""
+"""Run reports (ferry.report.write): one HTML page and one JSON file from the same dict."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from ferry import __version__
 from ferry.migrate import Reject, RunResult, TableResult
 from ferry.plan import Plan, plan_from_dict
-from ferry.report import (
+from ferry.report.write import (
     HTML_MAX_REJECTS,
     ReportPaths,
     render_html,
@@ -336,7 +336,7 @@ def test_json_file_is_exactly_the_report_dict(tmp_path: Path, plan: Plan) -> Non
     report = report_dict("migrate", run_result(), plan, BACKUP)
     paths = save_report(report, tmp_path)
     written = json.loads(paths.json.read_text(encoding="utf-8"))
-    # the report dict, plus the signature that vouches for it (ferry.signing)
+    # the report dict, plus the signature that vouches for it (ferry.safety.signing)
     assert set(written.pop("signature")) == {
         "algorithm", "key_id", "html_file", "html_sha256", "value"
     }  # fmt: skip

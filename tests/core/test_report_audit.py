@@ -20,8 +20,8 @@ import pytest
 from backupkit import ferry, make_app
 
 from ferry.plan import plan_from_dict
-from ferry.report import render_html, report_dict
-from ferry.reportproof import verify_report
+from ferry.report.proof import verify_report
+from ferry.report.write import render_html, report_dict
 
 
 def reports(folder: Path, kind: str) -> list[Path]:

@@ -27,7 +27,7 @@ from backupkit import ferry, make_app
 
 from ferry.migrate import Reject, RunResult, TableResult
 from ferry.plan import plan_from_dict
-from ferry.report import render_html, report_dict
+from ferry.report.write import render_html, report_dict
 
 WIDTHS = (1280, 390)
 LONG = "x" * 300  # one unbroken word: the usual cause of a page wider than the screen

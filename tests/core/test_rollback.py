@@ -26,7 +26,7 @@ from backupkit import (
 )
 
 import ferry.rollback as rollback_module
-from ferry.backup import BackupError
+from ferry.backup.create import BackupError
 from ferry.errors import Cancelled, TargetError
 from ferry.events import CancelToken
 from ferry.migrate import migrate

@@ -1,4 +1,4 @@
-"""Rollback of a PostgreSQL target (ferry.rollback with ferry.pgdump), on a real server.
+"""Rollback of a PostgreSQL target (ferry.rollback with ferry.backup.pgdump), on a real server.
 
 Every test gets a fresh empty database from the ``pg_url`` fixture (tests/conftest.py) holding
 ``jobs`` and ``steps`` (a serial id, a foreign key, timestamptz, jsonb, bytea, NULLs, empty
@@ -26,8 +26,8 @@ from backupkit import (
 )
 from pgkit import pg_exec, pg_rows, pg_tables
 
-import ferry.pgdump as pgdump
-from ferry.backup import BackupError
+import ferry.backup.pgdump as pgdump
+from ferry.backup.create import BackupError
 from ferry.errors import Cancelled, TargetError
 from ferry.events import CancelToken, Event, StepStarted
 from ferry.migrate import migrate

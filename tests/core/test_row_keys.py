@@ -16,13 +16,13 @@ from pathlib import Path
 from click.testing import CliRunner
 from pgkit import pg_rows
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 from ferry.events import Event, Warning
-from ferry.journal import journal_tables
+from ferry.load.journal import journal_tables
 from ferry.migrate import migrate
 from ferry.plan import load_plan
 
-#: Ferry's journal on each kind of target (ferry.journal)
+#: Ferry's journal on each kind of target (ferry.load.journal)
 _, SQLITE_REJECTS = journal_tables("sqlite")
 _, PG_REJECTS = journal_tables("postgresql")
 

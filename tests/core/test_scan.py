@@ -1,4 +1,4 @@
-"""``ferry init``: scanning a folder of legacy state and drafting a plan (ferry.scan + the CLI).
+"""``ferry init``: scanning a folder of legacy state and drafting a plan (ferry.scan.folder + the CLI).
 
 Each test builds a small folder of real files, runs ``ferry init`` through click's test runner
 and reads the written plan back with ``load_plan``, so what is asserted is what a person
@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 from ferry.errors import Cancelled
 from ferry.events import CancelToken
 from ferry.plan import Plan, load_plan
-from ferry.scan import find_sources, json_layout, scan_folder
+from ferry.scan.folder import find_sources, json_layout, scan_folder
 
 
 def ferry(*args: str | Path) -> Result:

@@ -33,7 +33,16 @@ print(json.dumps({
 
 
 def init_measured(folder: Path, plan: Path) -> dict[str, Any]:
-    command = [sys.executable, "-m", "ferry.cli", "init", str(folder), "-o", str(plan), "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "ferry.cli.command",
+        "init",
+        str(folder),
+        "-o",
+        str(plan),
+        "--json",
+    ]
     done = subprocess.run(
         [sys.executable, "-c", _MEASURE, *command],
         capture_output=True,

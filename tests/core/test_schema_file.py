@@ -11,8 +11,8 @@ import psycopg
 import pytest
 from click.testing import CliRunner, Result
 
-from ferry.cli import cli
-from ferry.schemafile import split_statements
+from ferry.cli.command import cli
+from ferry.shape.schemafile import split_statements
 
 
 def ferry(*args: str | Path) -> Result:

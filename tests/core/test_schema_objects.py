@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 from fakesource import sqlite_exec
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 
 pytestmark = pytest.mark.pg
 

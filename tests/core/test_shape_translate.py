@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from ferry.dbshape import ForeignKeyShape, IndexPart, IndexShape, TableShape
-from ferry.ddl_translate import translate_condition, translate_default
-from ferry.shapeddl import after_load_ddl, suited, target_shape
+from ferry.shape.ddl import after_load_ddl, suited, target_shape
+from ferry.shape.source import ForeignKeyShape, IndexPart, IndexShape, TableShape
+from ferry.shape.translate import translate_condition, translate_default
 
 
 @pytest.mark.parametrize(

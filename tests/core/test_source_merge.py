@@ -16,7 +16,7 @@ from ferry.migrate import migrate
 from ferry.plan import Plan, plan_from_dict
 from ferry.sources import open_source
 from ferry.sources.merge import MergeSource
-from ferry.verify import verify
+from ferry.verify.run import verify
 
 NAS = """
 CREATE TABLE content (video_id TEXT PRIMARY KEY, title TEXT, analysis TEXT, indexed_at TEXT);

@@ -13,7 +13,7 @@ from ferry.errors import SourceError
 from ferry.plan import SourceSpec
 from ferry.sources import Batch, ParentLink, open_source
 from ferry.sources.sqlite import SqliteSource, sqlite_logical_type
-from ferry.textbytes import BadText
+from ferry.values.textbytes import BadText
 
 
 def make_db(path: Path, script: str, *, wal: bool = False) -> Path:

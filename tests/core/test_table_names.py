@@ -8,7 +8,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from ferry.scan import scan_folder
+from ferry.scan.folder import scan_folder
 
 
 def test_tables_with_a_foreign_key_keep_their_own_names(tmp_path: Path) -> None:

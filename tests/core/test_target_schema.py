@@ -1,5 +1,5 @@
 """A PostgreSQL target's schema (``[target] pg_schema``) and what a server offers the Connect
-page (ferry.pgserver): its databases, a database's schemas, a new database."""
+page (ferry.shape.pgserver): its databases, a database's schemas, a new database."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from pgkit import pg_exec, pg_rows
 from sqlalchemy.engine import make_url
 
 from ferry.check import check_plan
-from ferry.cli import cli
+from ferry.cli.command import cli
 from ferry.errors import PlanError, TargetError
 from ferry.migrate import migrate
-from ferry.pgserver import create_database, list_databases, list_schemas
 from ferry.plan import TargetSpec, load_plan
-from ferry.verify import verify
+from ferry.shape.pgserver import create_database, list_databases, list_schemas
+from ferry.verify.run import verify
 
 pytestmark = pytest.mark.pg
 

@@ -13,7 +13,7 @@ from pgkit import pg_rows
 
 from ferry.migrate import migrate
 from ferry.results import RunResult
-from ferry.scan import scan_folder
+from ferry.scan.folder import scan_folder
 
 ROWS = "INSERT INTO item (id, name) VALUES (4, 'four'), (20, 'twenty'), (50, 'fifty');"
 

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 from pgkit import pg_exec
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 
 
 def ferry(*args: str | Path) -> Result:

@@ -1,4 +1,4 @@
-"""Numbers in a SQLite source's DATETIME/DATE columns (ferry.epochs): read as the plan says.
+"""Numbers in a SQLite source's DATETIME/DATE columns (ferry.values.epochs): read as the plan says.
 
 Real SQLite source files; targets are a real SQLite file and the real PostgreSQL server. The
 text row of each source is mapped by SQLite itself (the native path), the number rows by Python:
@@ -19,8 +19,8 @@ from pgkit import pg_rows
 
 from ferry.check import check_plan
 from ferry.plan import Plan, plan_from_dict
-from ferry.scan import scan_folder
-from ferry.verify import verify
+from ferry.scan.folder import scan_folder
+from ferry.verify.run import verify
 
 
 def source(folder: Path, *values: Any, declared: str = "DATETIME") -> Path:

@@ -1,4 +1,4 @@
-"""Source row -> target row: column steps, their order, errors and hooks (ferry.transform)."""
+"""Source row -> target row: column steps, their order, errors and hooks (ferry.values.transform)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ import pytest
 
 from ferry.errors import PlanError
 from ferry.plan import TableSpec
-from ferry.schema import ColumnInfo, TableInfo
-from ferry.transform import (
+from ferry.shape.schema import ColumnInfo, TableInfo
+from ferry.values.logical import LogicalType
+from ferry.values.transform import (
     RowMapper,
     RowRejected,
     compile_json_path,
     follow_json_path,
     load_hook,
 )
-from ferry.values import LogicalType
 
 NOW = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 

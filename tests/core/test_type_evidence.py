@@ -16,7 +16,7 @@ from typing import Any
 from click.testing import CliRunner, Result
 from pgkit import pg_exec
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 
 
 def ferry(*args: str | Path) -> Result:

@@ -15,7 +15,7 @@ from fakesource import run, sqlite_exec, sqlite_rows
 from pgkit import pg_exec, pg_rows
 
 from ferry.plan import Plan, plan_from_dict
-from ferry.scan import scan_folder
+from ferry.scan.folder import scan_folder
 
 
 def sqlite_plan(folder: Path, url: str, script: str, table: str = "t") -> Plan:

@@ -1,4 +1,4 @@
-"""Logical types: casting, timestamp parsing and type inference (ferry.values)."""
+"""Logical types: casting, timestamp parsing and type inference (ferry.values.logical)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ferry.values import (
+from ferry.values.logical import (
     INT64_MAX,
     INT64_MIN,
     LOGICAL_TYPES,

@@ -1,4 +1,4 @@
-"""Verification (ferry.verify) against SQLite targets, after real migrations of real files.
+"""Verification (ferry.verify.run) against SQLite targets, after real migrations of real files.
 
 Each test migrates JSON Lines (or SQLite) sources written in tmp_path with ``ferry.migrate``,
 then verifies: a faithful target PASSes, every kind of real difference FAILs naming the key,
@@ -24,17 +24,17 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from ferry.cli import cli
-from ferry.cli_verify import EXIT_FAIL, register
+from ferry.cli.command import cli
+from ferry.cli.verify import EXIT_FAIL, register
 from ferry.demo import demo_source
 from ferry.errors import Cancelled, PlanError, TargetError
 from ferry.events import CancelToken, Event, StepFinished, StepStarted, TableProgress
-from ferry.journal import journal_tables
+from ferry.load.journal import journal_tables
 from ferry.migrate import migrate
 from ferry.plan import Plan, load_plan
-from ferry.verify import VerifyResult, holds, verify
+from ferry.verify.run import VerifyResult, holds, verify
 
-#: Ferry's journal in this test's target (ferry.journal)
+#: Ferry's journal in this test's target (ferry.load.journal)
 REJECTS = journal_tables("sqlite")[1]
 
 ROWS: list[dict[str, Any]] = [

@@ -1,4 +1,4 @@
-"""Verification's fast path (ferry.verifyfast) against SQLite and PostgreSQL targets.
+"""Verification's fast path (ferry.verify.fast) against SQLite and PostgreSQL targets.
 
 Each test migrates a SQLite source file for real, changes the target (or not), then verifies
 twice: as Ferry does (the fast path first) and with the fast path switched off (the general
@@ -24,8 +24,8 @@ from ferry.errors import Cancelled
 from ferry.events import CancelToken, Event, StepFinished, TableProgress
 from ferry.migrate import migrate
 from ferry.plan import Plan, load_plan
-from ferry.verify import VerifyResult, verify
-from ferry.verifyfast import FastPath
+from ferry.verify.fast import FastPath
+from ferry.verify.run import VerifyResult, verify
 
 LEGACY_SCHEMA = (
     "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INTEGER, "

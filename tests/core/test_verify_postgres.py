@@ -1,4 +1,4 @@
-"""Verification (ferry.verify) against a real PostgreSQL target, after real migrations.
+"""Verification (ferry.verify.run) against a real PostgreSQL target, after real migrations.
 
 Every test gets a fresh empty database (``pg_url``). PostgreSQL hands back typed values
 (bool, jsonb as Python objects, aware datetimes, Decimal, float4) where SQLite hands back text
@@ -15,7 +15,7 @@ from pgkit import pg_exec, pg_rows
 from test_verify import ROWS, ferry, items_plan, migrated, only, write_jsonl
 
 from ferry.plan import Plan
-from ferry.verify import verify
+from ferry.verify.run import verify
 
 pytestmark = pytest.mark.pg
 

@@ -14,7 +14,7 @@ import pytest
 from fakesource import run, sqlite_exec, sqlite_rows
 from pgkit import pg_rows
 
-from ferry.backup import create_backup
+from ferry.backup.create import create_backup
 from ferry.plan import Plan, plan_from_dict
 from ferry.rollback import rollback
 

@@ -1,4 +1,4 @@
-"""A workspace per plan (ferry.workspace, ``ferry init FOLDER [-w DIR]``): the drafted plan, its
+"""A workspace per plan (ferry.scan.workspace, ``ferry init FOLDER [-w DIR]``): the drafted plan, its
 backups, reports and new SQLite target go into a folder of their own, never into the app's
 data folder unless the operator names it.
 
@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 from ferry.plan import load_plan
-from ferry.workspace import WORKSPACE_DIR_ENV, default_workspace, slug, workspaces_root
+from ferry.scan.workspace import WORKSPACE_DIR_ENV, default_workspace, slug, workspaces_root
 
 
 def ferry(*args: str | Path) -> Result:

@@ -17,7 +17,7 @@ left to re-read):
    but the header's write counters; a file that did not exist is gone again).
 
 Two drivers run it: ``"cli"`` (the installed ``ferry`` command, ``--json`` output) and
-``"api"`` (``ferry.backup``, ``ferry.migrate``, ``ferry.verify``, ``ferry.rollback``).
+``"api"`` (``ferry.backup.create``, ``ferry.migrate``, ``ferry.verify.run``, ``ferry.rollback``).
 Both yield the same plain dicts (``RunResult.to_dict()`` / ``VerifyResult.to_dict()``).
 """
 
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ferry.journal import journal_tables
+from ferry.load.journal import journal_tables
 from ferry.plan import Plan, load_plan, save_plan
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -70,7 +70,7 @@ def ferry_command() -> list[str]:
     if script.exists():
         return [str(script)]
     found = shutil.which("ferry")
-    return [found] if found else [sys.executable, "-m", "ferry.cli"]
+    return [found] if found else [sys.executable, "-m", "ferry.cli.command"]
 
 
 def ferry(cwd: Path, *args: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
@@ -176,7 +176,7 @@ def target_rows(plan: Plan) -> dict[str, list[str]]:
 
 def source_state(plan: Plan) -> dict[str, str]:
     """SHA-256 of every file the plan's sources read, by path."""
-    from ferry.backup import source_files
+    from ferry.backup.create import source_files
 
     return {str(item.path): sha256(item.path) for item in source_files(plan)}
 
@@ -236,7 +236,7 @@ class ApiDriver:
         self.plan = load_plan(plan_path)
 
     def backup(self) -> str:
-        from ferry.backup import create_backup
+        from ferry.backup.create import create_backup
 
         return asyncio.run(create_backup(self.plan)).id
 
@@ -253,7 +253,7 @@ class ApiDriver:
 
     def verify(self) -> dict[str, Any]:
         from ferry.rollback import mark_migrated
-        from ferry.verify import verify
+        from ferry.verify.run import verify
 
         result = asyncio.run(verify(self.plan))
         if result.passed:  # what `ferry verify` does after a PASS

@@ -80,7 +80,7 @@ def test_the_plan_references_toml_examples_parse() -> None:
 
 
 def _ferry(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "ferry.cli", *args]
+    command = [sys.executable, "-m", "ferry.cli.command", *args]
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
 
 

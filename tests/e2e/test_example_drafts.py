@@ -35,7 +35,7 @@ from examplekit import JOURNAL_TABLES, ferry, set_target
 
 import pgcluster
 from ferry.plan import Plan, load_plan
-from ferry.questions import answer_and_save, open_questions
+from ferry.scan.questions import answer_and_save, open_questions
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,10 @@ from typing import Any
 
 from docexamples import DOCS, README, blocks, shell_steps
 
-from ferry.journal import journal_tables
+from ferry.load.journal import journal_tables
 from ferry.plan import load_plan
 
-#: Ferry's journal in this test's target (ferry.journal)
+#: Ferry's journal in this test's target (ferry.load.journal)
 RUNS = journal_tables("sqlite")[0]
 
 
@@ -40,7 +40,7 @@ def ferry_command() -> list[str]:
     if script.exists():
         return [str(script)]
     found = shutil.which("ferry")
-    return [found] if found else [sys.executable, "-m", "ferry.cli"]
+    return [found] if found else [sys.executable, "-m", "ferry.cli.command"]
 
 
 def ferry(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -80,7 +80,7 @@ def question_plan(tmp_path: Path) -> Path:
 
     from click.testing import CliRunner
 
-    from ferry.cli import cli
+    from ferry.cli.command import cli
 
     folder = tmp_path / "export"
     folder.mkdir()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from ferry.backup import backup_root, create_backup
+from ferry.backup.create import backup_root, create_backup
 from ferry_gui.wizard import FerryWizard, PageId
 
 WAIT = 120_000

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from guikit import write_big_plan
 
-from ferry.workspace import default_workspace
+from ferry.scan.workspace import default_workspace
 from ferry_gui.wizard import FerryWizard
 
 WAIT = 120_000

@@ -17,7 +17,7 @@ from guikit import write_big_plan
 from sqlalchemy.engine import make_url
 
 from ferry import load_plan
-from ferry.secrets import KEYRING_SERVICE, keyring_account
+from ferry.safety.passwords import KEYRING_SERVICE, keyring_account
 from ferry.targets.postgres import connect_args, pg_url
 from ferry_gui.pages.connect import ConnectPage
 from ferry_gui.wizard import FerryWizard

@@ -15,7 +15,7 @@ from guikit import write_big_plan
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMessageBox
 
-from ferry.workspace import default_workspace
+from ferry.scan.workspace import default_workspace
 from ferry_gui.cli import register
 from ferry_gui.walk import SHOTS
 from ferry_gui.wizard import FerryWizard, PageId

@@ -25,7 +25,7 @@ def _ferry_gui(**env: str) -> subprocess.CompletedProcess[str]:
     environ.pop("WAYLAND_DISPLAY", None)
     environ.update(env)
     return subprocess.run(
-        [sys.executable, "-m", "ferry.cli", "gui", "--demo"],
+        [sys.executable, "-m", "ferry.cli.command", "gui", "--demo"],
         capture_output=True,
         text=True,
         env=environ,

@@ -7,7 +7,7 @@ from pathlib import Path
 from guikit import question_plan
 
 from ferry.plan import load_plan
-from ferry.questions import answer
+from ferry.scan.questions import answer
 from ferry_gui.questionstate import (
     blocked_reason,
     checklist_line,

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ferry.logfile import setup_logging
+from ferry.safety.logfile import setup_logging
 from ferry_gui.wizard import FerryWizard, PageId
 
 

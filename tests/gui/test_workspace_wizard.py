@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtWidgets import QFileDialog
 
 from ferry.demo import demo_source
-from ferry.workspace import default_workspace
+from ferry.scan.workspace import default_workspace
 from ferry_gui.wizard import FerryWizard, PageId
 from ferry_gui.workspacechoice import WorkspaceDialog
 

@@ -27,10 +27,10 @@ from faultkit import (
     sqlite_query,
 )
 
-from ferry.journal import journal_tables
-from ferry.runlock import FERRY_NAMESPACE
+from ferry.load.journal import journal_tables
+from ferry.safety.runlock import FERRY_NAMESPACE
 
-#: Ferry's journal on each kind of target (ferry.journal)
+#: Ferry's journal on each kind of target (ferry.load.journal)
 SQLITE_RUNS, _ = journal_tables("sqlite")
 PG_RUNS, _ = journal_tables("postgresql")
 

@@ -29,9 +29,9 @@ from faultkit import (
 from test_kill import pg_digests
 
 from conftest import BIG_PLAN, expected_digests
-from ferry.journal import journal_tables
+from ferry.load.journal import journal_tables
 
-#: Ferry's journal in this test's target (ferry.journal)
+#: Ferry's journal in this test's target (ferry.load.journal)
 RUNS = journal_tables("postgresql")[0]
 
 pytestmark = pytest.mark.slow

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from faultkit import assert_one_line_error, ferry_run, pg_exec, pg_query, sqlite_query
 
-from ferry.cli import cli
+from ferry.cli.command import cli
 
 INJECTION = 'x"); DROP TABLE keep; --'
 

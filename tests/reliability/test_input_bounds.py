@@ -20,7 +20,7 @@ _CAPPED = """
 import resource, sys
 limit = 1 << 30
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-from ferry.cli import main
+from ferry.cli.command import main
 sys.argv = ["ferry", *sys.argv[1:]]
 main()
 """

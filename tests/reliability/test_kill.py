@@ -34,11 +34,11 @@ from faultkit import (
 )
 
 from conftest import BIG_PLAN, DIGESTS, expected_digests, old_items
-from ferry.journal import journal_tables
+from ferry.load.journal import journal_tables
 from ferry.migrate import migrate
 from ferry.plan import load_plan
 
-#: Ferry's journal on each kind of target (ferry.journal)
+#: Ferry's journal on each kind of target (ferry.load.journal)
 SQLITE_RUNS, SQLITE_REJECTS = journal_tables("sqlite")
 PG_RUNS, _ = journal_tables("postgresql")
 

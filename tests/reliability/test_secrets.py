@@ -26,11 +26,11 @@ import pytest
 from faultkit import FerryProcess, ferry_run, pg_exec, pg_query
 
 from ferry.errors import FerryError
-from ferry.journal import journal_tables
+from ferry.load.journal import journal_tables
 from ferry.migrate import migrate
 from ferry.plan import load_plan
 
-#: Ferry's journal in this test's target (ferry.journal)
+#: Ferry's journal in this test's target (ferry.load.journal)
 RUNS, REJECTS = journal_tables("postgresql")
 
 pytestmark = pytest.mark.slow

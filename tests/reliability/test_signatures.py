@@ -173,7 +173,7 @@ def test_without_ferry_config_dir_the_key_goes_to_xdg_config_home(
 ) -> None:
     monkeypatch.delenv("FERRY_CONFIG_DIR")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr("ferry.secrets.keyring_status", lambda: "no OS keyring")
+    monkeypatch.setattr("ferry.safety.passwords.keyring_status", lambda: "no OS keyring")
     backup(load(make_app(tmp_path / "app")))
 
     assert (tmp_path / "xdg" / "ferry" / "signing.key").is_file()

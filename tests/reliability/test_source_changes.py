@@ -260,7 +260,7 @@ def test_a_json_file_replaced_atomically_is_reported_as_replaced(tmp_path: Path)
 
 def test_a_source_rewritten_during_verify_is_named_in_a_warning(tmp_path: Path) -> None:
     """A verification compares while it reads: a difference may be the app's new writes."""
-    from ferry.verify import verify
+    from ferry.verify.run import verify
 
     plan = json_app(tmp_path)
     run(plan)

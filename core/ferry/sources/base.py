@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..values import LogicalType
+from ..values.logical import LogicalType
 
 if TYPE_CHECKING:
-    from ..dbshape import TableShape
     from ..events import CancelToken
     from ..plan import SourceSpec
-    from ..typeevidence import Mixed
+    from ..shape.source import TableShape
+    from ..values.typeevidence import Mixed
 
 Row = dict[str, Any]
 
@@ -58,7 +58,7 @@ class SourceTable:
     declared: dict[str, str] = field(default_factory=dict)
     #: a SQLite source's column collations (``NOCASE``), from its CREATE TABLE
     collations: dict[str, str] = field(default_factory=dict)
-    #: a database source's defaults, constraints and indexes (:mod:`ferry.dbshape`)
+    #: a database source's defaults, constraints and indexes (:mod:`ferry.shape.source`)
     shape: TableShape | None = None
 
 
@@ -74,7 +74,7 @@ class SourceReader(ABC):
     """Reads one plan source. Construct with its spec and the plan's folder."""
 
     #: reading parses in Python, holding the GIL all along: the engine reads the next batch
-    #: only once the current one is mapped (see :class:`ferry.batching.Prefetch`)
+    #: only once the current one is mapped (see :class:`ferry.load.batching.Prefetch`)
     parses_in_python = False
 
     def __init__(self, spec: SourceSpec, base_dir: Path) -> None:
@@ -113,7 +113,7 @@ class SourceReader(ABC):
     def scan(self, batch_size: int = 5000, cancel: CancelToken | None = None) -> list[SourceTable]:
         """Read everything once and return exact columns, types and row counts; ``cancel``
         is checked between batches (:class:`~ferry.errors.Cancelled`)."""
-        from ..typeevidence import EvidenceTracker
+        from ..values.typeevidence import EvidenceTracker
 
         tables = {t.name: t for t in self.describe()}
         trackers: dict[str, EvidenceTracker] = {}

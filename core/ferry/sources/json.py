@@ -28,7 +28,7 @@ from typing import IO, TYPE_CHECKING, Any
 import ijson
 
 from ..errors import SourceError
-from ..inputlimits import MAX_JSONL_LINE_BYTES, MAX_STRING_BYTES, mib
+from ..safety.inputlimits import MAX_JSONL_LINE_BYTES, MAX_STRING_BYTES, mib
 from .base import Batch
 from .records import DICTS, HINT_DUP, MAX_DEPTH, RecordSource, Shaper, StrictDict, parse_flags
 from .text import BOM, file_error

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import PlanError
-from ..values import CastError, LogicalType, merge_types, parse_timestamp, to_utc_naive
+from ..values.logical import CastError, LogicalType, merge_types, parse_timestamp, to_utc_naive
 from .base import Batch, Row, SourceReader, SourceTable
 
 if TYPE_CHECKING:

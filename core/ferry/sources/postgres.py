@@ -25,9 +25,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from ..dbshape import reflect_shapes
 from ..errors import SourceError
-from ..pgwatch import (
+from ..safety.pgwatch import (
     DEFAULT_STALL_TIMEOUT,
     StalledError,
     StallWatch,
@@ -35,8 +34,9 @@ from ..pgwatch import (
     keepalive_args,
     server_options,
 )
-from ..schema import FERRY_TABLES
-from ..values import LogicalType
+from ..shape.schema import FERRY_TABLES
+from ..shape.source import reflect_shapes
+from ..values.logical import LogicalType
 from .base import Batch, ParentLink, SourceReader, SourceTable, order_parents_first
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 PASSWORD_ENV = "FERRY_SOURCE_PASSWORD"
 CONNECT_TIMEOUT = 10
-#: seconds a read may go without progress before the source counts as stalled (:mod:`ferry.pgwatch`)
+#: seconds a read may go without progress before the source counts as stalled (:mod:`ferry.safety.pgwatch`)
 STALL_TIMEOUT = DEFAULT_STALL_TIMEOUT
 
 _TYPES: dict[str, LogicalType] = {
@@ -191,7 +191,7 @@ class PostgresSource(SourceReader):
     def schemas(self) -> list[tuple[str, int, bool]]:
         """(schema, tables it holds, on the search path) for each schema holding tables,
         leaving out PostgreSQL's own and Ferry's journal schema (``ferry init``)."""
-        from ..journal import JOURNAL_SCHEMA
+        from ..load.journal import JOURNAL_SCHEMA
 
         conn = self._connect()
         try:

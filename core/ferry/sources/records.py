@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SourceError
-from ..typeevidence import EvidenceTracker
+from ..values.typeevidence import EvidenceTracker
 from .base import Batch, ParentLink, Row, SourceReader, SourceTable
 
 if TYPE_CHECKING:

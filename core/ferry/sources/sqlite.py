@@ -23,14 +23,14 @@ from sqlalchemy import create_engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from ..batching import SIZING_ROWS, rows_per_batch
-from ..dbshape import reflect_shapes
 from ..errors import SourceError
-from ..identifiers import quote
-from ..schema import FERRY_TABLES
-from ..textbytes import BadText, Census, decode_text, is_decode_error, tolerate
-from ..typemap import sqlite_collations
-from ..values import LogicalType
+from ..load.batching import SIZING_ROWS, rows_per_batch
+from ..shape.identifiers import quote
+from ..shape.schema import FERRY_TABLES
+from ..shape.source import reflect_shapes
+from ..shape.typemap import sqlite_collations
+from ..values.logical import LogicalType
+from ..values.textbytes import BadText, Census, decode_text, is_decode_error, tolerate
 from .base import Batch, ParentLink, SourceReader, SourceTable, order_parents_first
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ class SqliteSource(SourceReader):
         #: a connection another thread is stepping crashes the process (a worker thread of a
         #: cancelled read may still be in a query when the run closes its readers)
         self._busy = threading.RLock()
-        #: source tables another reader already loads (:mod:`ferry.nativeload`): not read
+        #: source tables another reader already loads (:mod:`ferry.native.load`): not read
         self.skip_tables: set[str] = set()
         #: text values that are not UTF-8 met while reading: table -> column -> census
         self.invalid_text: dict[str, dict[str, Census]] = {}
@@ -233,7 +233,7 @@ class SqliteSource(SourceReader):
 
     def chunk_end(self, table: str, after: int, rows: int) -> int | None:
         """The rowid ``rows`` rows after rowid ``after``, or None when fewer remain: chunks of
-        rowids ``(after, end]`` for :mod:`ferry.nativeload`."""
+        rowids ``(after, end]`` for :mod:`ferry.native.load`."""
         found = self.query_one(
             f"SELECT rowid FROM {quote(table)} WHERE rowid > ? ORDER BY rowid LIMIT 1 OFFSET ?",
             (after, rows - 1),
@@ -490,7 +490,7 @@ class SqliteSource(SourceReader):
         table: str,
     ) -> sqlite3.Cursor:
         """After text that is not UTF-8 stopped a read: read the text through
-        :func:`~ferry.textbytes.decode_text` from now on, run ``select`` again (same snapshot,
+        :func:`~ferry.values.textbytes.decode_text` from now on, run ``select`` again (same snapshot,
         same statement: same order) and pass the ``done`` rows already given."""
         if not (is_decode_error(exc) and tolerate(conn)):
             raise self._translate(exc, table) from exc

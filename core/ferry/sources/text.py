@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import SourceError
-from ..inputlimits import MAX_TEXT_FILE_BYTES, mib, read_up_to
-from ..values import TypeTracker
+from ..safety.inputlimits import MAX_TEXT_FILE_BYTES, mib, read_up_to
+from ..values.logical import TypeTracker
 from .base import Batch, Row, SourceReader, SourceTable
 
 if TYPE_CHECKING:

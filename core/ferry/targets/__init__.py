@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..identifiers import quote
 from ..plan import TargetSpec
+from ..shape.identifiers import quote
 from .base import MergeCounts, Stage, Target
 
 

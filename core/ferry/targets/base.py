@@ -29,9 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..errors import TargetError
 from ..events import Emit, ignore_events
-from ..identifiers import quote
 from ..plan import ConflictRule, TargetSpec
-from ..schema import ColumnInfo, TableInfo, reflect_tables
+from ..shape.identifiers import quote
+from ..shape.schema import ColumnInfo, TableInfo, reflect_tables
 
 #: SQLSTATEs of "already exists": duplicate table/relation, object, function, schema
 _ALREADY_EXISTS = frozenset({"42P07", "42710", "42723", "42P06"})
@@ -68,7 +68,7 @@ class Encoded:
     data: Any
     #: rows carry ``_ferry_same`` after ``_ferry_seq`` (some are unchanged-row markers)
     marked: bool = False
-    #: ``data`` is COPY text in CSV format (made by SQLite: :mod:`ferry.nativeload`)
+    #: ``data`` is COPY text in CSV format (made by SQLite: :mod:`ferry.native.load`)
     csv: bool = False
     #: ``data`` is binary COPY (a native chunk, header and trailer included)
     binary: bool = False
@@ -81,7 +81,7 @@ NATIVE_SCHEMA = "ferry_src"
 @dataclass(frozen=True)
 class NativeInsert:
     """Rows a SQLite target copies itself from a SQLite source file it attaches read-only
-    (``INSERT … SELECT``, :mod:`ferry.nativeload`): the ``data`` of an :class:`Encoded`."""
+    (``INSERT … SELECT``, :mod:`ferry.native.load`): the ``data`` of an :class:`Encoded`."""
 
     source: Path
     #: the statement, reading the source under the schema :meth:`Target.attach` gave
@@ -116,7 +116,7 @@ class Target(ABC):
 
     dialect_name = ""
     #: rows inserted with explicit ids leave the table's sequences behind (PostgreSQL): the
-    #: run moves them forward afterwards (:mod:`ferry.sequences`); SQLite's follow by itself
+    #: run moves them forward afterwards (:mod:`ferry.load.sequences`); SQLite's follow by itself
     sequences_lag_ids = False
 
     def __init__(self, spec: TargetSpec, base_dir: Path) -> None:
@@ -230,7 +230,7 @@ class Target(ABC):
 
     async def add_column(self, table: TableInfo, column: ColumnInfo) -> str:
         """Add a column to a table Ferry created in this run (data showed a new field)."""
-        from ..schema import sqlalchemy_type
+        from ..shape.schema import sqlalchemy_type
 
         assert self.engine is not None
         type_sql = sqlalchemy_type(column.type, self.dialect_name).compile(
@@ -332,7 +332,7 @@ class Target(ABC):
         return found is None
 
     async def takes_native(self) -> bool:
-        """True when this target takes rows SQLite maps itself (:mod:`ferry.nativeload`)."""
+        """True when this target takes rows SQLite maps itself (:mod:`ferry.native.load`)."""
         return False
 
     async def binary_encoder(

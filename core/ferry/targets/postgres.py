@@ -21,12 +21,12 @@ from sqlalchemy.pool import NullPool
 
 from ..errors import TargetError
 from ..events import Warning
-from ..identifiers import quote
-from ..pgwatch import StalledError, StallWatch, async_creator, keepalive_args, server_options
 from ..plan import TargetSpec
-from ..schema import ColumnInfo, TableInfo, create_table_ddl
-from ..secrets import resolve_password
-from ..values import identity, json_text, to_utc_naive
+from ..safety.passwords import resolve_password
+from ..safety.pgwatch import StalledError, StallWatch, async_creator, keepalive_args, server_options
+from ..shape.identifiers import quote
+from ..shape.schema import ColumnInfo, TableInfo, create_table_ddl
+from ..values.logical import identity, json_text, to_utc_naive
 from .base import DirectLoadRefused, Encoded, Stage, Target, first_line
 
 try:  # psycopg's C row formatters (what ``copy.write_row`` runs), used from a worker thread

@@ -22,17 +22,17 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from ..epochs import is_number
 from ..errors import TargetError
 from ..events import Warning
-from ..fastcells import utc_text_adapter
-from ..halfmade import clear_half_made, mark_new, unmark
-from ..identifiers import quote
 from ..plan import TargetSpec
-from ..schema import ColumnInfo, TableInfo, create_table_ddl
-from ..tempspace import full_disk_error
-from ..textbytes import decode_text
-from ..values import decimal_text, identity, json_text, parse_timestamp, to_utc_naive
+from ..safety.halfmade import clear_half_made, mark_new, unmark
+from ..safety.tempspace import full_disk_error
+from ..shape.identifiers import quote
+from ..shape.schema import ColumnInfo, TableInfo, create_table_ddl
+from ..values.epochs import is_number
+from ..values.fastcells import utc_text_adapter
+from ..values.logical import decimal_text, identity, json_text, parse_timestamp, to_utc_naive
+from ..values.textbytes import decode_text
 from .base import (
     NATIVE_SCHEMA,
     DirectLoadRefused,
@@ -173,7 +173,7 @@ class SqliteTarget(Target):
         try:
             self._conn = await engine.connect()
             # Text that is not UTF-8 (an app's, or copied by an older Ferry) is read as its
-            # bytes instead of stopping every verify and re-run (:mod:`ferry.textbytes`).
+            # bytes instead of stopping every verify and re-run (:mod:`ferry.values.textbytes`).
             (await self._driver()).text_factory = decode_text
             await self._conn.begin()
             # Reading the schema proves the file is a database (a text file fails here).

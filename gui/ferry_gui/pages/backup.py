@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from ferry import Cancelled, FerryError
-from ferry.backup import Backup, backup_root, create_backup, source_files
+from ferry.backup.create import Backup, backup_root, create_backup, source_files
 from ferry.events import StepStarted
 
 from ..models import RowsModel

@@ -1,6 +1,6 @@
 """The Backup page's list of the plan's earlier backups, with their sizes, and pruning.
 
-Pruning is :func:`ferry.backupprune.prune_backups`: only signed backups of the plan's target
+Pruning is :func:`ferry.backup.prune.prune_backups`: only signed backups of the plan's target
 are deleted; the confirmation lists exactly what goes (a dry run first) and what is skipped.
 """
 
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ferry import FerryError
-from ferry.backupprune import PruneEntry, prune_backups, prune_plan
+from ferry.backup.prune import PruneEntry, prune_backups, prune_plan
 from ferry.plan import Plan
 
 from ..models import RowsModel

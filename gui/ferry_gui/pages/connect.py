@@ -33,16 +33,16 @@ from sqlalchemy.engine import URL, make_url
 
 from ferry import Cancelled, FerryError
 from ferry.check import CheckReport, check_plan
-from ferry.pgserver import create_database, list_databases, list_schemas
 from ferry.plan import TargetSpec
 from ferry.profiles import load_profiles, make_profile, save_profile
-from ferry.secrets import (
+from ferry.safety.passwords import (
     DEFAULT_PASSWORD_ENV,
     keyring_status,
     password_spellings,
     refuse_password,
     store_password,
 )
+from ferry.shape.pgserver import create_database, list_databases, list_schemas
 
 from ..models import RowsModel
 from ..runner import until_cancelled

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ferry.logfile import log_path
+from ferry.safety.logfile import log_path
 
 from ..workspacechoice import workspace_html
 from .base import FerryPage

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ferry import Cancelled
-from ferry.backup import create_backup
+from ferry.backup.create import create_backup
 from ferry.events import RowRejected, StepFinished, StepStarted, TableFinished, TableProgress
 from ferry.events import Warning as EngineWarning
 from ferry.migrate import migrate

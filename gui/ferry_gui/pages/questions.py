@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from ferry import FerryError, Plan
 from ferry.plan import QuestionSpec
-from ferry.questions import answer_and_save, takes_value
+from ferry.scan.questions import answer_and_save, takes_value
 
 from ..questionstate import checklist_line, choice_lines, preselected
 from .base import wrapped_label

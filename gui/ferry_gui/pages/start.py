@@ -28,11 +28,11 @@ from PySide6.QtWidgets import (
 )
 
 from ferry import FerryError, Plan, load_plan, save_plan
-from ferry.cli import rebase_paths
+from ferry.cli.command import rebase_paths
 from ferry.demo import demo_source
-from ferry.draftdoc import draft_comments
-from ferry.scan import ScanResult, describe_found, scan_folder
-from ferry.workspace import default_workspace, plan_in, workspaces_root
+from ferry.scan.draftdoc import draft_comments
+from ferry.scan.folder import ScanResult, describe_found, scan_folder
+from ferry.scan.workspace import default_workspace, plan_in, workspaces_root
 
 from ..models import RowsModel
 from ..planlines import PlanProblem, plan_problems

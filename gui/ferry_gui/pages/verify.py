@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from ferry import Cancelled
 from ferry.events import StepStarted, TableProgress
 from ferry.rollback import RollbackResult, rollback
-from ferry.verify import VerifyResult, verify
+from ferry.verify.run import VerifyResult, verify
 
 from ..models import RowsModel, verdict_colour
 from .base import FerryPage, table_view, wrapped_label

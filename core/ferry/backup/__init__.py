@@ -1,0 +1,69 @@
+"""Backups taken before the first write: creating, checking, pruning; PostgreSQL dumps
+and SQLite file copies.
+
+The public names of the former ``ferry.backup`` module load from here on
+first use (PEP 562), so ``import ferry.backup`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .create import (
+        MANIFEST_FORMAT,
+        MANIFEST_NAME,
+        Backup,
+        BackupError,
+        backup_root,
+        create_backup,
+        file_sha256,
+        fsync_path,
+        new_backup_id,
+        private_file,
+        source_files,
+    )
+    from .sqlitecopy import (
+        sqlite_digest,
+    )
+
+_HOMES = {
+    "Backup": ".create",
+    "BackupError": ".create",
+    "MANIFEST_FORMAT": ".create",
+    "MANIFEST_NAME": ".create",
+    "backup_root": ".create",
+    "create_backup": ".create",
+    "file_sha256": ".create",
+    "fsync_path": ".create",
+    "new_backup_id": ".create",
+    "private_file": ".create",
+    "source_files": ".create",
+    "sqlite_digest": ".sqlitecopy",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "MANIFEST_FORMAT",
+    "MANIFEST_NAME",
+    "Backup",
+    "BackupError",
+    "backup_root",
+    "create_backup",
+    "file_sha256",
+    "fsync_path",
+    "new_backup_id",
+    "private_file",
+    "source_files",
+    "sqlite_digest",
+]

@@ -1,0 +1,92 @@
+"""``ferry profiles list|add|remove``: named connections an operator reuses with
+``--target NAME`` (see :mod:`ferry.profiles`). A profile never holds a password."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from ..errors import FerryError
+from ..profiles import delete_profile, load_profiles, make_profile, profiles_path, save_profile
+from .table import print_table
+
+_SSLMODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+
+
+def _cli() -> ModuleType:
+    """``ferry.cli.command``, looked up when a command runs: it imports this module to register it."""
+    return importlib.import_module("ferry.cli.command")
+
+
+def register(cli: click.Group) -> None:
+    """Add ``profiles`` to ``cli``."""
+    cli.add_command(profiles)
+
+
+@click.group(no_args_is_help=True)
+def profiles() -> None:
+    """Saved connections (no passwords) for `--target NAME` and the wizard's Connect page."""
+
+
+@profiles.command(name="list")
+def profiles_list() -> None:
+    """List the saved connection profiles."""
+    try:
+        found = load_profiles()
+    except FerryError as exc:
+        _cli()._fail(exc)
+        raise
+    if not found:
+        _cli().out.print(
+            f"No connection profiles in {escape(str(profiles_path()))}: "
+            "add one with `ferry profiles add NAME URL`.",
+            soft_wrap=True,
+        )
+        return
+    table = Table("name", "url", "schema", "sslmode")
+    for profile in found.values():
+        table.add_row(
+            escape(profile.name),
+            escape(profile.url),
+            escape(profile.pg_schema or ""),
+            escape(profile.sslmode or "prefer (libpq's default)"),
+        )
+    print_table(_cli().out, table)
+
+
+@profiles.command(name="add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--pg-schema", help="PostgreSQL schema the plan's tables go into.")
+@click.option("--sslmode", type=click.Choice(_SSLMODES), help="TLS mode (libpq's default: prefer).")
+def profiles_add(name: str, url: str, pg_schema: str | None, sslmode: str | None) -> None:
+    """Save (or replace) profile NAME for URL (a URL without password)."""
+    try:
+        path = save_profile(make_profile(name, url, pg_schema, sslmode))
+    except FerryError as exc:
+        _cli()._fail(exc)
+        raise
+    _cli().out.print(f"Saved profile {escape(name)} in {escape(str(path))}", soft_wrap=True)
+
+
+@profiles.command(name="remove")
+@click.argument("name")
+def profiles_remove(name: str) -> None:
+    """Delete profile NAME."""
+    try:
+        removed = delete_profile(name)
+    except FerryError as exc:
+        _cli()._fail(exc)
+        raise
+    if not removed:
+        _cli()._fail(
+            FerryError(
+                f"no connection profile is named {name!r}",
+                hint="`ferry profiles list` shows the saved ones.",
+            )
+        )
+    _cli().out.print(f"Removed profile {escape(name)}.")

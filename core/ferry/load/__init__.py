@@ -1,0 +1,1 @@
+"""Loading rows into a target table: batches, load modes, re-runs, differences, the journal."""

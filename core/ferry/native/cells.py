@@ -1,0 +1,158 @@
+"""Ferry's mapping of plain cells written as SQLite SQL, so SQLite maps them without Python.
+
+A plain ``from`` column of a SQLite source (no transform) whose value already has the form the
+Python mapping passes straight through — text as text, whole numbers as integers, ISO 8601
+timestamps, ... — can be mapped by SQLite itself while it reads the row: no Python call per
+cell, and no GIL held while it runs. :func:`plain_cell` gives, for one column, the condition
+under which a value takes this path (NULL included) and the mapped value in a fixed, canonical
+form. Rows where any condition fails are mapped by :class:`ferry.values.transform.RowMapper` as
+before, so values, rejects and warnings stay exactly the Python mapping's.
+
+Canonical forms (what the SQL yields for a value that passes):
+
+- ``text``: the text; ``integer``: the integer; ``float``: the real (finite);
+  ``boolean``: 0 or 1; ``bytes``: the blob;
+- ``timestamp``: UTC as ``YYYY-MM-DD HH:MM:SS.ffffff`` (six fraction digits, no offset),
+  which is also exactly what the SQLite target stores for a timestamp.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..shape.identifiers import quote
+from ..values.logical import LogicalType
+
+#: logical types SQLite can map itself (json and date always take the Python path)
+SQL_TYPES: frozenset[str] = frozenset({"text", "integer", "float", "boolean", "bytes", "timestamp"})
+
+_D = "[0-9]"
+_DATE = f"{_D * 4}-[0-1]{_D}-[0-3]{_D}"
+_TIME = f"[0-2]{_D}:[0-5]{_D}:[0-5]{_D}"
+_OFFSET = f"[+-][0-1]{_D}:[0-5]{_D}"
+_EPOCH_2000 = 946684800  # 2000-01-01 in Unix seconds: PostgreSQL's timestamp epoch
+_MAX_REAL = "1.7976931348623157e308"  # the largest finite double: SQLite's Inf is above it
+
+
+@dataclass(frozen=True)
+class SqlCell:
+    """One column mapped in SQL: ``check`` holds when SQLite maps the value (NULL included);
+    ``value`` is the mapped value in canonical form (NULL for NULL)."""
+
+    check: str
+    value: str
+    #: timestamps: the UTC instant as microseconds since 2000-01-01 (binary COPY's form)
+    micros: str = ""
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """One accepted spelling of an ISO timestamp, told apart by its length."""
+
+    length: int
+    pattern: str
+    fraction: str  # SQL for the six fraction digits
+    offset: str  # SQL for the offset text ('' when naive)
+
+
+def _layouts(x: str) -> list[_Layout]:
+    found = []
+    fractions = [
+        ("", "'000000'"),
+        (f".{_D * 3}", f"substr({x}, 21, 3) || '000'"),
+        (f".{_D * 6}", f"substr({x}, 21, 6)"),
+    ]
+    for frac_glob, frac_sql in fractions:
+        base = 19 + len(frac_glob.replace(_D, "0"))
+        for off_glob, off_len in (("", 0), ("Z", 1), (_OFFSET, 6)):
+            offset = f"substr({x}, {base + 1}, {off_len})" if off_len else "''"
+            found.append(
+                _Layout(
+                    base + off_len, f"{_DATE}[T ]{_TIME}{frac_glob}{off_glob}", frac_sql, offset
+                )
+            )
+    return found
+
+
+def _timestamp(x: str, zone: bool) -> SqlCell:
+    """ISO text as Python's ``datetime.fromisoformat`` reads it, in UTC (naive values are
+    left as they are, as the adapters do, unless the plan gives a zone: then Python maps
+    them). Years 1001–9998 only (so UTC stays four digits); hour 24, a day the month lacks and
+    other odd spellings go to Python."""
+    date, clock = f"substr({x}, 1, 10)", f"substr({x}, 12, 8)"
+    checks, values, micros = [], [], []
+    for layout in _layouts(x):
+        naive = layout.offset == "''"
+        if naive and zone:
+            continue
+        checks.append(f"WHEN {layout.length} THEN {x} GLOB '{layout.pattern}'")
+        local = f"{date} || ' ' || {clock}"
+        # Whole seconds with the offset applied by SQLite (exact integers), then the fraction.
+        seconds = (
+            f"CAST(strftime('%s', {local}{'' if naive else ' || ' + layout.offset}) AS INTEGER)"
+        )
+        micros.append(
+            f"WHEN {layout.length} THEN ({seconds} - {_EPOCH_2000}) * 1000000"
+            f" + CAST({layout.fraction} AS INTEGER)"
+        )
+        utc = (
+            local
+            if naive
+            else f"CASE WHEN {layout.offset} IN ('Z', '+00:00', '-00:00') THEN {local} "
+            f"ELSE datetime({local} || {layout.offset}) END"
+        )
+        values.append(f"WHEN {layout.length} THEN {utc} || '.' || {layout.fraction}")
+    if not zone:
+        # A date alone is midnight.
+        checks.append(f"WHEN 10 THEN {x} GLOB '{_DATE}'")
+        values.append(f"WHEN 10 THEN {x} || ' 00:00:00.000000'")
+        micros.append(
+            f"WHEN 10 THEN (CAST(strftime('%s', {x}) AS INTEGER) - {_EPOCH_2000}) * 1000000"
+        )
+    shape = f"CASE length({x}) {' '.join(checks)} ELSE 0 END"
+    # Days past the 28th are checked against the calendar (a cheap test first: it is slow).
+    day = f"substr({x}, 9, 2)"
+    valid = (
+        f"substr({x}, 1, 4) BETWEEN '1001' AND '9998' AND substr({x}, 6, 2) BETWEEN '01' AND '12'"
+        f" AND {day} >= '01' AND ({day} <= '28' OR date(julianday({date})) = {date})"
+        f" AND substr({x}, 12, 2) <= '23'"
+    )
+    return SqlCell(
+        _holds(x, f"typeof({x}) = 'text' AND {shape} AND {valid}"),
+        f"CASE length({x}) {' '.join(values)} END",
+        f"CASE length({x}) {' '.join(micros)} END",
+    )
+
+
+def _holds(x: str, condition: str) -> str:
+    """1 when ``x`` is NULL or ``condition`` is true, else 0 (never NULL).
+
+    A CASE, not ``coalesce(x IS NULL OR (…), 0)``: SQLite evaluates AND and OR in a value
+    (a function's argument) on both sides, but a WHEN condition stops at the first false
+    part, so the slow calendar test runs only for days past the 28th (a third less time)."""
+    return f"CASE WHEN {x} IS NULL THEN 1 WHEN {condition} THEN 1 ELSE 0 END"
+
+
+def plain_cell(type_: LogicalType, field: str, zone: bool = False) -> SqlCell | None:
+    """SQL mapping source column ``field`` to logical type ``type_`` as Ferry's plain cell
+    does (:func:`ferry.values.fastcells.compile_cell`); None when SQLite cannot map that type.
+    ``zone``: the plan names a zone for naive timestamps (those then go to Python)."""
+    x = quote(field)
+    if type_ == "timestamp":
+        return _timestamp(x, zone)
+    kinds = {
+        "text": "'text'",
+        "integer": "'integer'",
+        "bytes": "'blob'",
+    }
+    if type_ in kinds:
+        return SqlCell(f"typeof({x}) IN ({kinds[type_]}, 'null')", x)
+    if type_ == "float":
+        # Integers are cast by Python (a float of a big integer rounds); SQLite keeps no NaN.
+        return SqlCell(_holds(x, f"typeof({x}) = 'real' AND abs({x}) <= {_MAX_REAL}"), x)
+    if type_ == "boolean":
+        return SqlCell(f"({x} IS NULL OR (typeof({x}) = 'integer' AND {x} IN (0, 1)))", x)
+    return None
+
+
+__all__ = ["SQL_TYPES", "SqlCell", "plain_cell"]

@@ -1,0 +1,61 @@
+"""Run reports: one self-contained HTML page and one JSON file per run, their audit facts
+and their proof.
+
+The public names of the former ``ferry.report`` module load from here on
+first use (PEP 562), so ``import ferry.report`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .write import (
+        HTML_MAX_REJECTS,
+        ReportKind,
+        ReportPaths,
+        render_html,
+        report_dict,
+        report_json_text,
+        report_paths,
+        save_report,
+        scrub_text,
+        write_report,
+    )
+
+_HOMES = {
+    "HTML_MAX_REJECTS": ".write",
+    "ReportKind": ".write",
+    "ReportPaths": ".write",
+    "render_html": ".write",
+    "report_dict": ".write",
+    "report_json_text": ".write",
+    "report_paths": ".write",
+    "save_report": ".write",
+    "scrub_text": ".write",
+    "write_report": ".write",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "HTML_MAX_REJECTS",
+    "ReportKind",
+    "ReportPaths",
+    "render_html",
+    "report_dict",
+    "report_json_text",
+    "report_paths",
+    "save_report",
+    "scrub_text",
+    "write_report",
+]

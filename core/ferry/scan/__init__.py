@@ -1,0 +1,51 @@
+"""``ferry init``: scanning a folder of legacy state and drafting a plan a person can edit.
+
+The public names of the former ``ferry.scan`` module load from here on
+first use (PEP 562), so ``import ferry.scan`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .folder import (
+        FoundSource,
+        ScanResult,
+        describe_found,
+        find_sources,
+        identifier,
+        json_layout,
+        scan_folder,
+    )
+
+_HOMES = {
+    "FoundSource": ".folder",
+    "ScanResult": ".folder",
+    "describe_found": ".folder",
+    "find_sources": ".folder",
+    "identifier": ".folder",
+    "json_layout": ".folder",
+    "scan_folder": ".folder",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "FoundSource",
+    "ScanResult",
+    "describe_found",
+    "find_sources",
+    "identifier",
+    "json_layout",
+    "scan_folder",
+]

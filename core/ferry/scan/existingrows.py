@@ -1,0 +1,214 @@
+"""``ferry init`` on a target that already holds rows under the draft's keys.
+
+Run as drafted, the default conflict rule ``update`` would overwrite the target's rows, also
+those changed after the source was written. Where a table the draft feeds holds some of the
+source's keys and has a column that looks like a modification time (``updated_at``,
+``modified``, ``mtime``, ``last_*``; a timestamp), the overlap is measured and an open
+question asks which rows win, with the counts of target rows newer and older than the source.
+The draft keeps the safe default meanwhile: ``conflict = "insert"`` (the target's rows stay).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import FerryError
+from ..plan import QuestionSpec, SourceSpec, TableSpec, TargetSpec
+from ..shape.schema import TableInfo
+from ..sources import open_source
+from ..targets import open_target, quote
+from ..values.logical import CastError, parse_timestamp
+
+_MODIFIED = re.compile(
+    r"^(updated|modified|changed|edited)(_?(at|on|time|ts|date))?$|mtime|^last_", re.I
+)
+_SHOWN_KEYS = 5
+
+
+@dataclass
+class Overlap:
+    """What one table's source and target rows share, by key, and which side is newer."""
+
+    source_rows: int
+    target_rows: int
+    shared: int
+    target_newer: int
+    target_older: int
+    same_time: int
+    #: shared keys whose time is missing or unreadable on either side
+    unknown: int
+    newer_keys: list[str]
+
+
+def modification_column(info: TableInfo, feeds: dict[str, str]) -> str | None:
+    """The target column that looks like a modification time and a source field feeds."""
+    for column in info.columns.values():
+        if column.name in feeds and column.type == "timestamp" and _MODIFIED.search(column.name):
+            return column.name
+    return None
+
+
+def ask_about_existing_rows(
+    target: TargetSpec,
+    target_base: Path,
+    folder: Path,
+    sources: list[SourceSpec],
+    tables: list[TableSpec],
+    existing: dict[str, TableInfo],
+) -> list[QuestionSpec]:
+    """One question per drafted table whose target already holds some of its keys and has a
+    modification-time column; the table's draft then keeps the target's rows (``insert``)."""
+    asked: list[QuestionSpec] = []
+    for spec in tables:
+        info = existing.get(spec.name)
+        if info is None:
+            continue
+        feeds: dict[str, str] = {}
+        for column in info.columns:
+            origin = spec.columns[column].from_ if column in spec.columns else column
+            if origin and (column in spec.columns or spec.map_all):
+                feeds[column] = origin
+        key = spec.key or list(info.primary_key)
+        by = modification_column(info, feeds)
+        if by is None or not key or any(k not in feeds for k in key):
+            continue
+        source_name = spec.source.split(".", 1)[0]
+        source = next((s for s in sources if s.name == source_name), None)
+        if source is None:
+            continue
+        try:
+            overlap = asyncio.run(
+                _measure(target, target_base, folder, source, spec, info, key, feeds, by)
+            )
+        except FerryError:
+            continue  # the draft stays as it was; `ferry check` reports what cannot be read
+        if overlap.shared == overlap.unknown:  # no shared key, or no time to compare
+            continue
+        asked.append(_question(spec, by, overlap))
+        spec.conflict = "insert"
+        spec.notes.append(
+            f"the target already holds {overlap.shared} of the source's {overlap.source_rows} "
+            f'keys, {overlap.target_newer} of them newer by {by}: conflict stays "insert" '
+            f"(target rows kept) until question {spec.name}.conflict is answered"
+        )
+    return asked
+
+
+def _question(spec: TableSpec, by: str, overlap: Overlap) -> QuestionSpec:
+    table = spec.name
+    evidence = [
+        f"{overlap.shared} of the {overlap.source_rows} source keys are already in {table} "
+        f"({overlap.target_rows} target rows)",
+        f"by {by}: {overlap.target_newer} target rows newer than the source, "
+        f"{overlap.target_older} older, {overlap.same_time} the same"
+        + (f", {overlap.unknown} without a readable time" if overlap.unknown else ""),
+    ]
+    if overlap.newer_keys:
+        evidence.append(f"first keys newer in the target: {', '.join(overlap.newer_keys)}")
+    return QuestionSpec(
+        id=f"{table}.conflict",
+        ask=(
+            f"{table} already holds {overlap.shared} of these rows: keep the target's rows "
+            f"(keep), let the row with the newer {by} win (newer), or overwrite them with "
+            "the source (update)?"
+        ),
+        evidence=evidence,
+        choices=["keep", "newer", "update"],
+        default="keep",
+        sets={
+            "keep": {f"tables.{table}.conflict": "insert"},
+            "newer": {f"tables.{table}.conflict": "newer", f"tables.{table}.newer_by": by},
+            "update": {f"tables.{table}.conflict": "update"},
+        },
+    )
+
+
+async def _measure(
+    target: TargetSpec,
+    target_base: Path,
+    folder: Path,
+    source: SourceSpec,
+    spec: TableSpec,
+    info: TableInfo,
+    key: list[str],
+    feeds: dict[str, str],
+    by: str,
+) -> Overlap:
+    handle = open_target(target, target_base)
+    await handle.open(read_only=True)
+    try:
+        names = ", ".join(quote(c) for c in [*key, by])
+        rows = await handle.fetch_dicts(
+            f"SELECT {names} FROM {quote(info.name)}", f"read {info.name}"
+        )
+    finally:
+        await handle.finish(commit=False)
+    in_target = {_key(row, key): row[by] for row in rows}
+    in_source = await asyncio.to_thread(_source_times, folder, source, spec, key, feeds, by)
+    newer = older = same = unknown = shared = 0
+    newer_keys: list[str] = []
+    for row_key, source_time in in_source.items():
+        if row_key not in in_target:
+            continue
+        shared += 1
+        side = _compare(in_target[row_key], source_time)
+        if side is None:
+            unknown += 1
+        elif side > 0:
+            newer += 1
+            if len(newer_keys) < _SHOWN_KEYS:
+                newer_keys.append("/".join(row_key))
+        elif side < 0:
+            older += 1
+        else:
+            same += 1
+    return Overlap(len(in_source), len(rows), shared, newer, older, same, unknown, newer_keys)
+
+
+def _source_times(
+    folder: Path,
+    source: SourceSpec,
+    spec: TableSpec,
+    key: list[str],
+    feeds: dict[str, str],
+    by: str,
+) -> dict[tuple[str, ...], Any]:
+    reader = open_source(source, folder)
+    found: dict[tuple[str, ...], Any] = {}
+    fields = [feeds[k] for k in key]
+    try:
+        for batch in reader.batches(5000):
+            if batch.table != spec.source:
+                continue
+            for row in batch.rows:
+                found[_key(row, fields)] = row.get(feeds[by])
+    finally:
+        reader.close()
+    return found
+
+
+def _key(row: dict[str, Any], columns: list[str]) -> tuple[str, ...]:
+    return tuple(str(row.get(c)) for c in columns)
+
+
+def _compare(target_value: Any, source_value: Any) -> int | None:
+    """1 when the target's time is newer, -1 when older, 0 when equal, None when unknown."""
+    left, right = _time(target_value), _time(source_value)
+    if left is None or right is None:
+        return None
+    return (left > right) - (left < right)
+
+
+def _time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = parse_timestamp(value)
+    except CastError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

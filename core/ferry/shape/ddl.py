@@ -1,0 +1,269 @@
+"""A source table's shape (:mod:`ferry.shape.source`) made into the target table Ferry creates.
+
+:func:`target_shape` translates it for the target (column and table names as the plan maps
+them, expressions by :mod:`ferry.shape.translate`) and lists what cannot come across.
+Defaults, NOT NULL, identity, UNIQUE and CHECK go into the ``CREATE TABLE``; indexes are
+built after the rows are loaded (:func:`after_load_ddl`), and so are foreign keys on
+PostgreSQL (inside the run's transaction: no load order to respect, and a failure still
+leaves the target untouched). SQLite cannot add a foreign key to a table, so there they are
+part of the ``CREATE TABLE`` and checked at commit (``PRAGMA defer_foreign_keys``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from .identifiers import quote
+from .source import ForeignKeyShape, IndexShape, TableShape
+from .translate import translate_condition, translate_default
+
+
+@dataclass(frozen=True)
+class TargetForeignKey:
+    """A foreign key between two tables of the plan, in target names."""
+
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    on_delete: str = ""
+    on_update: str = ""
+    deferrable: bool = False
+    initially_deferred: bool = False
+
+
+@dataclass(frozen=True)
+class TargetIndex:
+    """An index in target names: ``parts`` are SQL (``"name" DESC``)."""
+
+    name: str
+    parts: tuple[str, ...]
+    unique: bool = False
+    where: str | None = None
+
+
+@dataclass
+class TargetShape:
+    """What a created table carries besides its columns' types and primary key."""
+
+    defaults: dict[str, str] = field(default_factory=dict)
+    not_null: set[str] = field(default_factory=set)
+    identity: str | None = None
+    autoincrement: bool = False
+    foreign_keys: list[TargetForeignKey] = field(default_factory=list)
+    uniques: list[tuple[str, ...]] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    indexes: list[TargetIndex] = field(default_factory=list)
+    #: what the source declares that this table does not carry, one line each
+    not_carried: list[str] = field(default_factory=list)
+
+
+def target_shape(
+    shape: TableShape,
+    columns: dict[str, str],
+    tables: dict[str, tuple[str, dict[str, str]]],
+    target: str,
+    types: Mapping[str, str] | None = None,
+) -> TargetShape:
+    """``shape`` for the target table: ``columns`` maps the source's column names to the
+    target's (columns the plan leaves out are absent), ``tables`` maps a source table's name
+    to its target table and that table's column map; ``target`` is the target's dialect and
+    ``types`` the target columns' logical types (a DEFAULT must suit its column)."""
+    out = TargetShape()
+    source = shape.dialect
+    # Within one kind of database an expression the translator does not know still means
+    # the same, as long as the names it uses are unchanged (and no sequence of the source
+    # is named).
+    same = source == target and all(k == v for k, v in columns.items())
+
+    def as_is(text: str) -> str | None:
+        return text if same and "nextval(" not in text.lower() else None
+
+    def mapped(names: tuple[str, ...]) -> tuple[str, ...] | None:
+        found = tuple(columns.get(name, "") for name in names)
+        return found if all(found) else None
+
+    for name, text in shape.defaults.items():
+        if name not in columns:
+            continue
+        translated = translate_default(text, source, target) or as_is(text)
+        if translated is not None and target == "postgresql":
+            translated = suited(translated, (types or {}).get(columns[name], "text"))
+        if translated is None:
+            if text.strip().upper() != "NULL":
+                out.not_carried.append(f"DEFAULT {text} of column {name}")
+        else:
+            out.defaults[columns[name]] = translated
+    out.not_null = {columns[name] for name in shape.not_null if name in columns}
+    if shape.identity is not None and shape.identity in columns:
+        out.identity = columns[shape.identity]
+        out.autoincrement = shape.autoincrement
+    for unique in shape.uniques:
+        names = mapped(unique)
+        if names is None:
+            out.not_carried.append(f"UNIQUE ({', '.join(unique)})")
+        else:
+            out.uniques.append(names)
+    for constraint, text in shape.checks:
+        check = translate_condition(text, columns, source, target) or as_is(text)
+        if check is None:
+            label = f"CHECK {constraint} ({text})" if constraint else f"CHECK ({text})"
+            out.not_carried.append(label)
+        else:
+            out.checks.append(check)
+    for fk in shape.foreign_keys:
+        carried = _foreign_key(fk, mapped, tables)
+        if carried is None:
+            out.not_carried.append(
+                f"FOREIGN KEY ({', '.join(fk.columns)}) REFERENCES "
+                f"{fk.ref_table} ({', '.join(fk.ref_columns)}): the referenced table or a "
+                "column is not in the plan"
+            )
+        else:
+            out.foreign_keys.append(carried)
+    for index in shape.indexes:
+        made = _index(index, columns, source, target, as_is)
+        if made is None:
+            out.not_carried.append(f"index {index.name}: {_index_text(index)}")
+        else:
+            out.indexes.append(made)
+    return out
+
+
+_NUMBER = re.compile(r"'?[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?'?")
+_ISO_DATE = re.compile(r"'\d{4}-\d{2}-\d{2}[^']*'")
+_TRUTH = {
+    "1": "TRUE",
+    "0": "FALSE",
+    "TRUE": "TRUE",
+    "FALSE": "FALSE",
+    "'T'": "TRUE",
+    "'F'": "FALSE",
+}
+
+
+def suited(default: str, logical: str) -> str | None:
+    """A translated DEFAULT as PostgreSQL takes it for a column of type ``logical`` (SQLite
+    takes any default in any column; PostgreSQL refuses ``DEFAULT 0`` on a boolean or a
+    timestamp), or None when it does not suit the column."""
+    upper = default.upper().strip("'") if default.strip("'") in ("0", "1") else default.upper()
+    now = upper in ("CURRENT_TIMESTAMP", "CURRENT_DATE", "CURRENT_TIME")
+    if logical == "boolean":
+        return _TRUTH.get(upper)
+    if logical in ("integer", "float", "decimal"):
+        return default if _NUMBER.fullmatch(default) else None
+    if logical in ("date", "timestamp"):
+        return default if now or _ISO_DATE.fullmatch(default) else None
+    if logical == "bytes":
+        return default if default.startswith("'") else None
+    return default
+
+
+def _foreign_key(
+    fk: ForeignKeyShape,
+    mapped: Callable[[tuple[str, ...]], tuple[str, ...] | None],
+    tables: dict[str, tuple[str, dict[str, str]]],
+) -> TargetForeignKey | None:
+    names = mapped(fk.columns)
+    ref = tables.get(fk.ref_table) or tables.get(fk.ref_table.casefold())
+    if names is None or ref is None:
+        return None
+    ref_table, ref_columns = ref
+    refs = tuple(ref_columns.get(c, "") for c in fk.ref_columns)
+    if not all(refs):
+        return None
+    return TargetForeignKey(
+        names,
+        ref_table,
+        refs,
+        fk.on_delete,
+        fk.on_update,
+        fk.deferrable,
+        fk.initially_deferred,
+    )
+
+
+def _index(
+    index: IndexShape,
+    columns: dict[str, str],
+    source: str,
+    target: str,
+    as_is: Callable[[str], str | None],
+) -> TargetIndex | None:
+    parts = []
+    for part in index.parts:
+        if not part.text:
+            return None
+        if part.expression:
+            text = translate_condition(part.text, columns, source, target) or as_is(part.text)
+            text = f"({text})" if text and target == "postgresql" else text
+        else:
+            text = quote(columns[part.text]) if part.text in columns else None
+        if text is None:
+            return None
+        parts.append(f"{text} DESC" if part.desc else text)
+    where = None
+    if index.where is not None:
+        where = translate_condition(index.where, columns, source, target) or as_is(index.where)
+        if where is None:
+            return None
+    return TargetIndex(index.name, tuple(parts), index.unique, where)
+
+
+def _index_text(index: IndexShape) -> str:
+    parts = ", ".join((p.text or "<expression>") + (" DESC" if p.desc else "") for p in index.parts)
+    text = f"{'UNIQUE ' if index.unique else ''}({parts})"
+    return f"{text} WHERE {index.where}" if index.where else text
+
+
+def foreign_key_sql(fk: TargetForeignKey) -> str:
+    """``FOREIGN KEY (...) REFERENCES t (...) [ON DELETE ...] [DEFERRABLE ...]``."""
+    sql = (
+        f"FOREIGN KEY ({', '.join(quote(c) for c in fk.columns)}) REFERENCES "
+        f"{quote(fk.ref_table)} ({', '.join(quote(c) for c in fk.ref_columns)})"
+    )
+    if fk.on_delete:
+        sql += f" ON DELETE {fk.on_delete}"
+    if fk.on_update:
+        sql += f" ON UPDATE {fk.on_update}"
+    if fk.deferrable:
+        sql += " DEFERRABLE INITIALLY " + ("DEFERRED" if fk.initially_deferred else "IMMEDIATE")
+    return sql
+
+
+def index_sql(table: str, index: TargetIndex) -> str:
+    """``CREATE [UNIQUE] INDEX`` for ``index`` of ``table``."""
+    sql = (
+        f"CREATE {'UNIQUE ' if index.unique else ''}INDEX {quote(index.name)} "
+        f"ON {quote(table)} ({', '.join(index.parts)})"
+    )
+    return f"{sql} WHERE {index.where}" if index.where else sql
+
+
+def after_load_ddl(table: str, shape: TargetShape, dialect: str) -> list[str]:
+    """What a created table gets once its rows are in: its indexes, and on PostgreSQL its
+    foreign keys and the identity moved past the highest id loaded."""
+    statements = [index_sql(table, index) for index in shape.indexes]
+    if dialect != "postgresql":
+        return statements
+    for fk in shape.foreign_keys:
+        statements.append(f"ALTER TABLE {quote(table)} ADD {foreign_key_sql(fk)}")
+    if shape.identity is not None:
+        column = quote(shape.identity)
+        # The next id an insert without one gets is past every migrated id.
+        statements.append(
+            f"SELECT setval(pg_get_serial_sequence('{_literal(quote(table))}', "
+            f"'{_literal(shape.identity)}'), coalesce(max({column}), 0) + 1, false) "
+            f"FROM {quote(table)}"
+        )
+    return statements
+
+
+def _literal(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal."""
+    return "'" + _literal(text) + "'"

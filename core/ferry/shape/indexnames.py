@@ -1,0 +1,133 @@
+"""Names of the indexes Ferry creates, where the source's own name is taken in the target.
+
+An index's name shares its schema's namespace with every table, view, sequence and index
+(PostgreSQL: exactly; SQLite: whatever the case). A source index may be named like another
+table of the app, like an index of a second source file, like a table of the target; folding
+to lower case (``identifiers = "lower"``) or PostgreSQL's 63 bytes can make two names equal.
+Ferry names each index after its table and columns instead (``<table>_<cols>_idx``, a short
+hash of the source's name added when even that is taken, at most 63 bytes) and lists the
+change (``index T.X created as Y: name taken by table Z``) in ``check``, the preview and the
+report. Decided once the tables and views exist, against the target's live catalog.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import replace
+
+from ..targets import Target
+from .carried import SchemaObject
+from .ddl import index_sql
+from .namefold import is_plain, shortened
+from .schema import TableInfo
+
+# Every relation of the target's schema (the one Ferry creates its tables in).
+_PG_NAMES = """
+SELECT c.relname, c.relkind FROM pg_class c
+WHERE c.relnamespace = current_schema()::regnamespace
+"""
+_PG_KINDS = {
+    "r": "table",
+    "p": "table",
+    "v": "view",
+    "m": "materialized view",
+    "S": "sequence",
+    "i": "index",
+    "I": "index",
+    "f": "foreign table",
+    "c": "type",
+}
+
+
+async def taken_names(target: Target) -> dict[str, str]:
+    """Name (as :func:`_key` compares it) -> what holds it (``table customer``)."""
+    if target.dialect_name == "postgresql":
+        rows = await target.fetch_dicts(_PG_NAMES, "the names taken in the target's schema")
+        pairs = [(str(r["relname"]), _PG_KINDS.get(str(r["relkind"]), "relation")) for r in rows]
+    else:
+        rows = await target.fetch_dicts(
+            "SELECT name, type FROM sqlite_master", "the names taken in the target"
+        )
+        pairs = [(str(r["name"]), str(r["type"])) for r in rows]
+    dialect = target.dialect_name
+    return {_key(name, dialect): f"{kind} {name}" for name, kind in pairs}
+
+
+def _key(name: str, dialect: str) -> str:
+    """How the target compares names: SQLite ignores (ASCII) case, PostgreSQL does not."""
+    return name if dialect == "postgresql" else name.lower()
+
+
+def _wanted(name: str, dialect: str, fold: bool) -> str:
+    """The source's index name as the target spells it (folded, shortened on PostgreSQL)."""
+    if dialect != "postgresql":
+        return name
+    return shortened(name.lower() if fold and is_plain(name) else name)
+
+
+def _columns_part(parts: tuple[str, ...]) -> str:
+    """``"a" DESC``, ``(lower("b"))`` -> ``a_lower_b``: the index's columns for its name."""
+    words = []
+    for part in parts:
+        text = re.sub(r"\s+(ASC|DESC)$", "", part, flags=re.I)
+        words.append(re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_").lower() or "expr")
+    return "_".join(words)
+
+
+def _fit(name: str, dialect: str) -> str:
+    return shortened(name) if dialect == "postgresql" else name
+
+
+def _candidates(table: str, parts: tuple[str, ...], source_name: str, dialect: str) -> list[str]:
+    """``<table>_<cols>_idx``, then the same with a short hash of the source's name."""
+    columns = _columns_part(parts)
+    digest = hashlib.sha256(source_name.encode("utf-8")).hexdigest()[:6]
+    return [
+        _fit(f"{table}_{columns}_idx", dialect),
+        _fit(f"{table}_{columns}_{digest}_idx", dialect),
+    ]
+
+
+async def settle_index_names(
+    target: Target, created: dict[str, TableInfo], fold: bool
+) -> list[SchemaObject]:
+    """Give each index of the ``created`` tables a name free in the target (the source's
+    when it is); an entry for each index that got another name, saying why."""
+    dialect = target.dialect_name
+    taken = await taken_names(target)
+    changed: list[SchemaObject] = []
+    for table, info in created.items():
+        if info.shape is None:
+            continue
+        settled = []
+        for index in info.shape.indexes:
+            wanted = _wanted(index.name, dialect, fold)
+            name, why = wanted, ""
+            holder = taken.get(_key(wanted, dialect))
+            if holder is not None:
+                why = f"name taken by {holder}"
+                options = _candidates(table, index.parts, index.name, dialect)
+                name = next((c for c in options if _key(c, dialect) not in taken), "")
+                number = 2
+                while not name:  # both taken: numbered, still deterministic
+                    candidate = _fit(f"{options[0][:55]}_{number}", dialect)
+                    name = candidate if _key(candidate, dialect) not in taken else ""
+                    number += 1
+            elif wanted != index.name and wanted.lower() != index.name.lower():
+                why = "longer than PostgreSQL's 63 bytes"
+            taken[_key(name, dialect)] = f"index {name}"
+            made = replace(index, name=name)
+            settled.append(made)
+            if why:
+                changed.append(
+                    SchemaObject(
+                        "index",
+                        f"{table}.{index.name}",
+                        "translated",
+                        f"created as {name}: {why}",
+                        index_sql(table, made),
+                    )
+                )
+        info.shape.indexes = settled
+    return changed

@@ -1,0 +1,352 @@
+"""Target schemas: what a target table looks like, mapping SQL types to Ferry's logical types
+and back, and building the DDL for tables Ferry has to create.
+
+Order of precedence (the plan's contract): a table that already exists in the target (the
+app's own schema) is mapped into as it is; a ``schema.sql`` named in the plan is applied where
+tables are missing; only then does Ferry create a table from what the sources hold.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKeyConstraint,
+    Identity,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy import types as sqltypes
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection, Dialect, Inspector
+from sqlalchemy.schema import CreateTable
+from sqlalchemy.sql.elements import quoted_name
+
+from ..errors import PlanError
+from ..values.logical import LogicalType
+from .ddl import TargetShape, foreign_key_sql
+
+#: tables Ferry owns in the target's default schema (never reported as the app's): a SQLite
+#: file's journal, and older versions' journals (:mod:`ferry.load.journal`)
+FERRY_TABLES = ("ferry_runs", "ferry_rejects", "_ferry_runs", "_ferry_rejects")
+
+
+@dataclass
+class ColumnInfo:
+    """One target column as Ferry needs to know it."""
+
+    name: str
+    type: LogicalType
+    nullable: bool = True
+    #: the database fills it when a row omits it (DEFAULT, identity, rowid alias)
+    has_default: bool = False
+    sql_type: str = ""
+    #: the column's DEFAULT as the database gives it (SQL text), for ``ferry init``'s notes
+    default_sql: str | None = None
+    #: the source column's collation a created column keeps (``NOCASE``; ``citext`` on
+    #: PostgreSQL), settled by :func:`ferry.shape.typemap.settle_collations`
+    collation: str = ""
+
+
+@dataclass
+class ForeignKey:
+    """``columns`` of this table reference ``ref_columns`` of ``ref_table``."""
+
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+
+
+@dataclass
+class TableInfo:
+    """A target table: its columns in order, primary key and foreign keys."""
+
+    name: str
+    columns: dict[str, ColumnInfo] = field(default_factory=dict)
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+    #: True when Ferry creates it in this run (so new columns may be added as data shows them)
+    created: bool = False
+    #: the target's SQL dialect (``sqlite``, ``postgresql``; empty when not reflected)
+    dialect: str = ""
+    #: a created table's defaults, constraints and indexes from a database source
+    shape: TargetShape | None = None
+    #: column sets the target holds unique (constraints, unique indexes); read by ``ferry init``
+    unique: list[tuple[str, ...]] = field(default_factory=list)
+    #: the target's CHECK constraints as SQL text; read by ``ferry init``
+    checks: list[str] = field(default_factory=list)
+
+
+def logical_type_of(sql_type: Any) -> LogicalType:
+    """Ferry's logical type for a reflected SQLAlchemy type (text for anything unknown)."""
+    if isinstance(sql_type, sqltypes.Boolean):
+        return "boolean"
+    if isinstance(sql_type, sqltypes.Integer):
+        return "integer"
+    # SQLAlchemy 2.1's Float (FLOAT, REAL, DOUBLE) is no longer a Numeric; NUMERIC and
+    # DECIMAL are exact decimals.
+    if isinstance(sql_type, sqltypes.Float):
+        return "float"
+    if isinstance(sql_type, sqltypes.Numeric):
+        return "decimal"
+    if isinstance(sql_type, sqltypes.DateTime):
+        return "timestamp"
+    if isinstance(sql_type, sqltypes.Date):
+        return "date"
+    if isinstance(sql_type, sqltypes.JSON):
+        return "json"
+    if isinstance(sql_type, sqltypes.LargeBinary):
+        return "bytes"
+    return "text"
+
+
+def sqlalchemy_type(type_: LogicalType, dialect_name: str, declared: str = "") -> Any:
+    """The column type Ferry creates for a logical type on a dialect; a decimal keeps the
+    precision and scale of its ``declared`` source type (``DECIMAL(10,2)``)."""
+    if type_ == "decimal":
+        return decimal_type(declared)
+    if type_ == "json":
+        return postgresql.JSONB() if dialect_name == "postgresql" else sqltypes.JSON()
+    return {
+        "integer": BigInteger(),
+        "float": Float(precision=53),
+        "boolean": Boolean(),
+        "text": Text(),
+        "timestamp": DateTime(timezone=True),
+        "date": Date(),
+        "bytes": LargeBinary(),
+    }[type_]
+
+
+_PRECISION = re.compile(r"\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)")
+#: PostgreSQL's largest numeric precision
+_MAX_PRECISION = 1000
+
+
+def decimal_type(declared: str) -> Any:
+    """``NUMERIC``/``DECIMAL`` with the precision and scale ``declared`` gives (when a
+    database can hold them; none: any number of digits)."""
+    kind = sqltypes.DECIMAL if declared.strip().upper().startswith("DEC") else sqltypes.NUMERIC
+    match = _PRECISION.search(declared)
+    if match:
+        precision, scale = int(match.group(1)), int(match.group(2) or 0)
+        if 1 <= precision <= _MAX_PRECISION and scale <= precision:
+            return kind(precision, scale)
+    return kind()
+
+
+def reflect_tables(inspector: Inspector) -> dict[str, TableInfo]:
+    """Every table of the target's default schema (Ferry's own included)."""
+    dialect = inspector.dialect.name
+    tables: dict[str, TableInfo] = {}
+    for name in inspector.get_table_names():
+        pk = tuple(inspector.get_pk_constraint(name).get("constrained_columns") or ())
+        info = TableInfo(name=name, primary_key=pk, dialect=dialect)
+        for column in inspector.get_columns(name):
+            col_type = column["type"]
+            logical = logical_type_of(col_type)
+            generated = column.get("default") is not None or bool(column.get("identity"))
+            # SQLite's INTEGER PRIMARY KEY is the rowid: filled in when omitted. Only that exact
+            # type name is (BIGINT, INT or a table Ferry created are ordinary columns).
+            if (
+                dialect == "sqlite"
+                and pk == (column["name"],)
+                and logical == "integer"
+                and _sqlite_declared_type(inspector, name, column["name"]) == "INTEGER"
+            ):
+                generated = True
+            try:
+                sql_type = col_type.compile(dialect=inspector.dialect)
+            except Exception:  # an exotic type still maps to text
+                sql_type = str(col_type)
+            info.columns[column["name"]] = ColumnInfo(
+                name=column["name"],
+                type=logical,
+                nullable=bool(column.get("nullable", True)) and column["name"] not in pk,
+                has_default=generated,
+                sql_type=sql_type,
+                default_sql=column.get("default"),
+            )
+        for fk in inspector.get_foreign_keys(name):
+            info.foreign_keys.append(
+                ForeignKey(
+                    columns=tuple(fk["constrained_columns"]),
+                    ref_table=fk["referred_table"],
+                    ref_columns=tuple(fk["referred_columns"]),
+                )
+            )
+        tables[name] = info
+    return tables
+
+
+def _sqlite_declared_type(inspector: Inspector, table: str, column: str) -> str:
+    """A SQLite column's declared type as written in its CREATE TABLE, upper-cased."""
+    bind = inspector.bind
+    if not isinstance(bind, Connection):
+        return ""
+    row = bind.exec_driver_sql(
+        "SELECT type FROM pragma_table_info(?) WHERE name = ?", (table, column)
+    ).first()
+    return str(row[0]).strip().upper() if row else ""
+
+
+def create_table_ddl(info: TableInfo, dialect: Dialect) -> str:
+    """``CREATE TABLE`` for a table Ferry infers, compiled for the target's dialect.
+
+    Every name is quoted: a dialect's list of reserved words is not the database's (SQLite
+    reads ``nothing`` or ``window`` as keywords that SQLAlchemy leaves bare). A table with a
+    source's shape gets its defaults, NOT NULL, identity, UNIQUE and CHECK constraints here;
+    its foreign keys too on SQLite (on PostgreSQL they come after the load).
+    """
+    metadata = MetaData()
+    shape = info.shape
+    columns: list[Any] = [_column(col, info, dialect) for col in info.columns.values()]
+    constraints: list[Any] = []
+    if info.primary_key:
+        constraints.append(PrimaryKeyConstraint(*[_quoted(c) for c in info.primary_key]))
+    if shape is not None:
+        for unique in shape.uniques:
+            constraints.append(UniqueConstraint(*[_quoted(c) for c in unique]))
+        for check in shape.checks:
+            constraints.append(CheckConstraint(text(check)))
+    # Referenced tables must be known to the MetaData for the FK to compile.
+    referenced: dict[str, list[str]] = {}
+    for fk in info.foreign_keys:
+        if fk.ref_table != info.name:
+            names = referenced.setdefault(fk.ref_table, [])
+            names.extend(c for c in fk.ref_columns if c not in names)
+    refs = {
+        name: Table(_quoted(name), metadata, *[Column(_quoted(c), Text()) for c in names])
+        for name, names in referenced.items()
+    }
+    options: dict[str, Any] = (
+        {"sqlite_autoincrement": True} if shape is not None and shape.autoincrement else {}
+    )
+    table = Table(_quoted(info.name), metadata, *columns, *constraints, **options)
+    for fk in info.foreign_keys:
+        ref = table if fk.ref_table == info.name else refs[fk.ref_table]
+        table.append_constraint(
+            ForeignKeyConstraint(
+                [_quoted(c) for c in fk.columns], [ref.c[c] for c in fk.ref_columns]
+            )
+        )
+    ddl = str(CreateTable(table).compile(dialect=dialect)).strip()
+    if shape is not None and shape.foreign_keys and dialect.name == "sqlite":
+        # SQLAlchemy's DDL has no MATCH-free composite DEFERRABLE for SQLite: written here.
+        extra = "".join(f",\n\t{foreign_key_sql(fk)}" for fk in shape.foreign_keys)
+        ddl = ddl[: ddl.rindex(")")].rstrip() + extra + "\n)"
+    return ddl
+
+
+def _column(col: ColumnInfo, info: TableInfo, dialect: Dialect) -> Any:
+    """A column of a created table, with its source's default and identity if any."""
+    shape = info.shape
+    type_ = _collated(col, dialect.name) or sqlalchemy_type(col.type, dialect.name, col.sql_type)
+    if shape is None:
+        return Column(_quoted(col.name), type_, nullable=col.nullable, autoincrement=False)
+    extra: list[Any] = []
+    if shape.identity == col.name:
+        if dialect.name == "sqlite":
+            type_ = Integer()  # INTEGER PRIMARY KEY: the rowid, numbered by SQLite
+        else:
+            extra.append(Identity())
+    default = shape.defaults.get(col.name)
+    return Column(
+        _quoted(col.name),
+        type_,
+        *extra,
+        nullable=col.nullable and col.name not in shape.not_null,
+        server_default=text(default) if default is not None else None,
+        # Identity() numbers the column on PostgreSQL; SQLite's rowid needs "auto" to stay bare.
+        autoincrement="auto" if shape.identity == col.name else False,
+    )
+
+
+def _collated(col: ColumnInfo, dialect_name: str) -> Any:
+    """The type of a text column that keeps its collation (None: no collation)."""
+    if col.type != "text" or not col.collation:
+        return None
+    if dialect_name == "postgresql":
+        return postgresql.CITEXT() if col.collation == "citext" else None
+    return Text(collation=col.collation)
+
+
+def _quoted(name: str) -> quoted_name:
+    return quoted_name(name, quote=True)
+
+
+#: PostgreSQL cuts longer identifiers silently (NAMEDATALEN - 1 bytes)
+PG_MAX_NAME_BYTES = 63
+
+
+def check_names(info: TableInfo, dialect_name: str) -> None:
+    """Refuse table and column names the target cannot hold as they are (a PlanError).
+
+    Names are always quoted, so keywords and quotes are fine; but an empty name or a NUL
+    character cannot be stored, and PostgreSQL would cut a name over 63 bytes short, so the
+    table it creates would not be the one the plan names.
+    """
+    for kind, name in [("table", info.name)] + [("column", c) for c in info.columns]:
+        where = f"table {info.name!r}" if kind == "table" else f"column {name!r} of {info.name!r}"
+        if not name.strip():
+            problem = "is empty"
+        elif "\x00" in name:
+            problem = "holds a NUL character"
+        elif dialect_name == "postgresql" and len(name.encode()) > PG_MAX_NAME_BYTES:
+            problem = f"is longer than PostgreSQL's {PG_MAX_NAME_BYTES} bytes"
+        else:
+            continue
+        if kind == "table":
+            hint = "Name the table differently in the plan (`name` of that [[tables]] entry)."
+        else:
+            hint = _column_name_hint(info.name, name, dialect_name)
+        raise PlanError(f"the name of {where} {problem}", hint=hint)
+
+
+def _column_name_hint(table: str, name: str, dialect_name: str) -> str:
+    """How to give a source field a column name the target can hold: literal plan lines."""
+    limit = PG_MAX_NAME_BYTES if dialect_name == "postgresql" else 60
+    column = re.sub(r"[^0-9A-Za-z_]+", "_", name).strip("_")[:limit].strip("_") or "unnamed_field"
+    field = json.dumps(name, ensure_ascii=False)  # also a TOML string
+    return (
+        f"Add `columns.{column} = {{ from = {field} }}` to the [[tables]] entry of "
+        f"{table!r} (before any [tables.…] section of it) to carry the field in column "
+        f"{column!r}, or add {field} to its `ignore` list to leave the field out."
+    )
+
+
+def dependency_order(names: list[str], tables: dict[str, TableInfo]) -> list[str]:
+    """``names`` sorted so a table comes after the tables its foreign keys reference."""
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in order or name in visiting:
+            return
+        visiting.add(name)
+        info = tables.get(name)
+        for fk in info.foreign_keys if info else []:
+            if fk.ref_table in names and fk.ref_table != name:
+                visit(fk.ref_table)
+        visiting.discard(name)
+        order.append(name)
+
+    for name in names:
+        visit(name)
+    return order

@@ -1,0 +1,265 @@
+"""How column types cross from one database to another, and what ``ferry init`` notes about them.
+
+The mapping itself lives where each side is read or written (:func:`ferry.sources.sqlite.
+sqlite_logical_type`, the PostgreSQL reader's type table, :func:`ferry.shape.schema.sqlalchemy_type`);
+this module names what changed on the way (``DATETIME → timestamptz``), decides what a
+SQLite collation becomes, and finds the columns whose values call for another type than the
+declared one (a BOOLEAN column holding 2, a TEXT column holding only JSON).
+docs/database-moves.md ("Types") has the table.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .carried import SchemaObject
+from .identifiers import quote
+
+if TYPE_CHECKING:
+    from ..plan import Plan
+    from ..sources import SourceTable
+    from ..sources.sqlite import SqliteSource
+    from ..targets import Target
+    from .schema import TableInfo
+
+#: how a reflected target type is shown (PostgreSQL's long names by their usual short ones)
+_SHORT = {
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "TIMESTAMP WITHOUT TIME ZONE": "timestamp",
+    "DOUBLE PRECISION": "double precision",
+}
+#: PostgreSQL types a SQLite target holds as their text (their checks are not carried)
+_PG_TEXT_LIKE = re.compile(r"^(text|character varying|varchar|character|char|bpchar)\b")
+
+
+def _shown(sql_type: str, dialect: str) -> str:
+    """A target type as the mapping table writes it: lower case on PostgreSQL, as declared
+    on SQLite."""
+    upper = " ".join(sql_type.split()).upper()
+    if dialect == "postgresql":
+        return _SHORT.get(upper, upper.lower()).replace(", ", ",")
+    return upper.replace(", ", ",")
+
+
+def _same(declared: str, created: str) -> bool:
+    def norm(text: str) -> str:
+        return re.sub(r"\s+", "", text).upper()
+
+    return norm(declared) == norm(created)
+
+
+def column_translations(
+    table: str,
+    source: SourceTable,
+    created: TableInfo,
+    fields: dict[str, str],
+    source_dialect: str,
+    dialect: str,
+) -> list[SchemaObject]:
+    """``old → new`` for each column of a table Ferry created whose type differs from the
+    source column's declared type. ``fields`` maps target columns to their source fields."""
+    found: list[SchemaObject] = []
+    for column, info in created.columns.items():
+        field = fields.get(column, column)
+        declared = source.declared.get(field, "")
+        if not declared or field not in source.columns:
+            continue
+        new = _shown(info.sql_type, dialect)
+        # SQLite keeps booleans as 0/1 integers: a PostgreSQL boolean is a translation.
+        zero_one = source_dialect == "sqlite" and dialect == "postgresql" and info.type == "boolean"
+        if _same(declared, new) and not zero_one:
+            continue
+        old = f"{declared} 0/1" if zero_one else declared
+        detail = f"{old} → {new}"
+        lower = declared.lower()
+        if (
+            source_dialect == "postgresql"
+            and info.type == "text"
+            and dialect == "sqlite"
+            and not _PG_TEXT_LIKE.match(lower)
+        ):
+            detail += f" (kept as its text; SQLite does not check it as {declared})"
+        found.append(SchemaObject("column type", f"{table}.{column}", "translated", detail))
+    return found
+
+
+def created_objects(
+    plan: Plan,
+    created: dict[str, TableInfo],
+    tables: dict[str, TableInfo],
+    source_tables: dict[str, SourceTable],
+    ddl: dict[str, str],
+) -> list[SchemaObject]:
+    """A ``table`` entry for each table Ferry created (with its DDL), then the column types
+    that changed on the way from the source's declared ones."""
+    kinds = {s.name: s.kind for s in plan.sources}
+    objects: list[SchemaObject] = []
+    translated: list[SchemaObject] = []
+    for name in created:
+        spec = next(t for t in plan.tables if t.name == name)
+        objects.append(
+            SchemaObject("table", name, "carried", f"from {spec.source}", ddl.get(name, ""))
+        )
+        source = source_tables.get(spec.source)
+        kind = kinds.get(spec.source.split(".", 1)[0], "")
+        if source is None or name not in tables or kind not in ("sqlite", "postgres"):
+            continue
+        fields = {c: col.from_ for c, col in spec.columns.items() if col.from_}
+        dialect = "postgresql" if kind == "postgres" else "sqlite"
+        translated += column_translations(
+            name, source, tables[name], fields, dialect, tables[name].dialect
+        )
+    return objects + translated
+
+
+async def settle_collations(target: Target, tables: list[TableInfo]) -> list[SchemaObject]:
+    """Decide what each column's source collation becomes before the tables are created.
+
+    SQLite's ``NOCASE`` stays ``NOCASE`` on a SQLite target; on PostgreSQL it becomes
+    ``citext`` when the target database has that extension, else it is not carried (the
+    column compares case-sensitively) and named. Other collations (``RTRIM``, an
+    application's own) are not carried."""
+    found: list[SchemaObject] = []
+    has_citext: bool | None = None
+    for table in tables:
+        for column in table.columns.values():
+            collation = column.collation.upper()
+            if not collation:
+                continue
+            name = f"{table.name}.{column.name}"
+            if target.dialect_name == "sqlite" and collation in ("NOCASE", "RTRIM", "BINARY"):
+                found.append(SchemaObject("collation", name, "carried", f"COLLATE {collation}"))
+                continue
+            if target.dialect_name == "postgresql" and collation == "NOCASE":
+                if has_citext is None:
+                    has_citext = bool(
+                        await target.scalar(
+                            "SELECT count(*) FROM pg_extension WHERE extname = 'citext'",
+                            "looking for the citext extension",
+                        )
+                    )
+                if has_citext and column.type == "text":
+                    column.collation = "citext"
+                    found.append(
+                        SchemaObject("collation", name, "translated", "COLLATE NOCASE → citext")
+                    )
+                    continue
+                reason = (
+                    "COLLATE NOCASE: the column compares case-sensitively in PostgreSQL; run "
+                    "CREATE EXTENSION citext in the target database first to get a citext column"
+                )
+            else:
+                reason = f"COLLATE {collation}: the target has no such collation"
+            column.collation = ""
+            found.append(SchemaObject("collation", name, "not carried", reason))
+    return found
+
+
+def sqlite_collations(create_sql: str) -> dict[str, str]:
+    """Column -> its ``COLLATE`` name, read from a SQLite ``CREATE TABLE`` statement."""
+    if "COLLATE" not in create_sql.upper():
+        return {}  # the common case, without parsing
+    try:
+        import sqlglot
+        from sqlglot import exp
+    except ImportError:  # pragma: no cover - a dependency; without it collations are not read
+        return {}
+    try:
+        parsed = sqlglot.parse_one(create_sql, read="sqlite")
+    except sqlglot.errors.ParseError:
+        return {}
+    found: dict[str, str] = {}
+    for column in parsed.find_all(exp.ColumnDef):
+        for constraint in column.args.get("constraints") or []:
+            if isinstance(constraint.kind, exp.CollateColumnConstraint):
+                found[column.name] = constraint.kind.this.name
+    return found
+
+
+# -- what `ferry init` notes ---------------------------------------------------------------
+
+
+@dataclass
+class TypeFinding:
+    """A column whose values call for another type than its declared one, for ``ferry init``:
+    ``type_`` goes into the plan's ``types`` (None: only the note, the choice is the
+    reviewer's)."""
+
+    table: str
+    column: str
+    type_: str | None
+    note: str
+
+
+def find_type_choices(reader: SqliteSource, table: SourceTable) -> list[TypeFinding]:
+    """BOOLEAN columns holding more than 0/1 (they stay integer or text, not boolean), and
+    TEXT columns holding only JSON objects or arrays (a ``json`` choice the note offers)."""
+    found: list[TypeFinding] = []
+    origin = table.origin
+    for column, type_ in table.columns.items():
+        declared = table.declared.get(column, "")
+        if type_ == "boolean" and "BOOL" in declared.upper():
+            finding = _not_boolean(reader, table, column, declared)
+        elif type_ == "text":
+            finding = _only_json(reader, origin, table.name, column)
+        else:
+            finding = None
+        if finding is not None:
+            found.append(finding)
+    return found
+
+
+def _not_boolean(
+    reader: SqliteSource, table: SourceTable, column: str, declared: str
+) -> TypeFinding | None:
+    c, t = quote(column), quote(table.origin)
+    where = f"{c} IS NOT NULL AND {c} NOT IN (0, 1)"
+    row = reader.query_one(
+        f"SELECT count(*), sum(typeof({c}) = 'integer') FROM {t} WHERE {where}", (), table.origin
+    )
+    others = int(row[0] or 0) if row else 0
+    if not others:
+        return None
+    integers = int(row[1] or 0)
+    keys = list(table.key) or ["rowid"]
+    firsts = reader.query_all(
+        f"SELECT {', '.join(quote(k) for k in keys)}, {c} FROM {t} WHERE {where} LIMIT 3",
+        (),
+        table.origin,
+    )
+    shown = "; ".join(
+        ", ".join(f"{k}={v!r}" for k, v in zip(keys, r, strict=False)) + f": {r[-1]!r}"
+        for r in firsts
+    )
+    chosen = "integer" if integers == others else "text"
+    return TypeFinding(
+        table.name,
+        column,
+        chosen,
+        f"column {column!r} is declared {declared} but {others} values are not 0/1 "
+        f'(first: {shown}): kept as {chosen}, not boolean (types.{column} = "{chosen}")',
+    )
+
+
+def _only_json(reader: SqliteSource, origin: str, table: str, column: str) -> TypeFinding | None:
+    c = quote(column)
+    row = reader.query_one(
+        f"SELECT count({c}), sum(typeof({c}) = 'text' AND json_valid({c}) "
+        f"AND json_type(CASE WHEN json_valid({c}) THEN {c} END) IN ('object', 'array')) "
+        f"FROM {quote(origin)}",
+        (),
+        origin,
+    )
+    total, documents = (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
+    if not total or documents != total:
+        return None
+    return TypeFinding(
+        table,
+        column,
+        None,
+        f"column {column!r} holds only JSON objects or arrays ({total} values): add "
+        f'types.{column} = "json" to store it as jsonb (PostgreSQL) or JSON; it stays text '
+        "because jsonb does not keep the text exactly (key order, spaces, duplicate keys)",
+    )

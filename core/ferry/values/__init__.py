@@ -1,0 +1,82 @@
+"""Values on their way: Ferry's logical types, casts, per-column cell functions,
+transforms and how a column spells its values.
+
+The public names of the former ``ferry.values`` module load from here on
+first use (PEP 562), so ``import ferry.values`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .logical import (
+        INT64_MAX,
+        INT64_MIN,
+        LOGICAL_TYPES,
+        CastError,
+        LogicalType,
+        TypeTracker,
+        cast,
+        decimal_text,
+        identity,
+        infer_type,
+        json_text,
+        looks_like_timestamp,
+        merge_types,
+        parse_timestamp,
+        to_decimal,
+        to_utc_naive,
+        value_type,
+    )
+
+_HOMES = {
+    "CastError": ".logical",
+    "INT64_MAX": ".logical",
+    "INT64_MIN": ".logical",
+    "LOGICAL_TYPES": ".logical",
+    "LogicalType": ".logical",
+    "TypeTracker": ".logical",
+    "cast": ".logical",
+    "decimal_text": ".logical",
+    "identity": ".logical",
+    "infer_type": ".logical",
+    "json_text": ".logical",
+    "looks_like_timestamp": ".logical",
+    "merge_types": ".logical",
+    "parse_timestamp": ".logical",
+    "to_decimal": ".logical",
+    "to_utc_naive": ".logical",
+    "value_type": ".logical",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
+    "LOGICAL_TYPES",
+    "CastError",
+    "LogicalType",
+    "TypeTracker",
+    "cast",
+    "decimal_text",
+    "identity",
+    "infer_type",
+    "json_text",
+    "looks_like_timestamp",
+    "merge_types",
+    "parse_timestamp",
+    "to_decimal",
+    "to_utc_naive",
+    "value_type",
+]

@@ -1,0 +1,134 @@
+"""The evidence behind a column's inferred type: how many values of each kind, and where.
+
+A column of 1,204 floats and one ``"n/a"`` is inferred as text: every value still loads, but
+as text, which nobody asked for. :class:`EvidenceTracker` infers types as
+:class:`~ferry.values.logical.TypeTracker` does and also counts the values of each kind per column,
+keeping the first few of each with their row's key, so ``ferry init`` can write into the
+table's notes why a column got the type it got (:class:`Mixed`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .logical import LogicalType, TypeTracker, merge_types, value_type
+from .textbytes import BadText
+
+#: examples kept per column and kind
+EXAMPLES = 3
+#: kinds that widen into one another without changing any value's meaning
+_HARMLESS = ({"integer", "float"}, {"date", "timestamp"})
+_NOUNS: dict[str, tuple[str, str]] = {
+    "integer": ("integer", "integers"),
+    "float": ("float", "floats"),
+    "boolean": ("boolean", "booleans"),
+    "text": ("text value", "text values"),
+    "timestamp": ("timestamp", "timestamps"),
+    "date": ("date", "dates"),
+    "json": ("JSON value", "JSON values"),
+    "bytes": ("byte string", "byte strings"),
+}
+_SHOWN_CHARS = 40
+
+
+class EvidenceTracker(TypeTracker):
+    """A :class:`TypeTracker` that also counts each column's values by kind and keeps the
+    first :data:`EXAMPLES` of each kind with the row's ``key`` values (or its number)."""
+
+    def __init__(self, key: Sequence[str] = ()) -> None:
+        super().__init__()
+        self.key = tuple(key)
+        self.rows = 0
+        #: (column, kind) -> values of that kind
+        self.counts: dict[tuple[str, LogicalType], int] = {}
+        #: (column, kind) -> the first examples, as ``'n/a' at id 13``
+        self.examples: dict[tuple[str, LogicalType], list[str]] = {}
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Widen the tracked types with one row's values and count them by kind."""
+        self.rows += 1
+        types, counts = self.types, self.counts
+        for name, value in row.items():
+            kind = value_type(value)
+            types[name] = merge_types(types.get(name), kind)
+            if kind is None:
+                continue
+            if isinstance(value, BadText):
+                kind = "text"  # text all the same: its bytes get their own note (invalid_text)
+            slot = (name, kind)
+            seen = counts.get(slot, 0)
+            counts[slot] = seen + 1
+            if seen < EXAMPLES:
+                self.examples.setdefault(slot, []).append(f"{_shown(value)} at {self._where(row)}")
+
+    def _where(self, row: dict[str, Any]) -> str:
+        if self.key and all(k in row for k in self.key):
+            return ", ".join(f"{k} {_shown(row[k])}" for k in self.key)
+        return f"row {self.rows}"
+
+    def mixed(self) -> dict[str, Mixed]:
+        """Column -> its :class:`Mixed` values, for each column whose values are of kinds
+        that do not widen into one another (floats and text, say)."""
+        kinds: dict[str, dict[LogicalType, int]] = {}
+        for (name, kind), count in self.counts.items():
+            kinds.setdefault(name, {})[kind] = count
+        found = {}
+        for name, seen in kinds.items():
+            if len(seen) < 2 or any(set(seen) <= pair for pair in _HARMLESS):
+                continue
+            ordered = sorted(seen.items(), key=lambda item: -item[1])
+            found[name] = Mixed(
+                tuple((k, n, tuple(self.examples.get((name, k), ()))) for k, n in ordered)
+            )
+        return found
+
+
+@dataclass(frozen=True)
+class Mixed:
+    """A column's values of several kinds: (kind, count, first examples) per kind, the most
+    common first."""
+
+    kinds: tuple[tuple[LogicalType, int, tuple[str, ...]], ...]
+
+    def summary(self, type_: LogicalType) -> str:
+        """``1,204 floats and 1 text value: 'n/a' at id 13``: the examples of the kinds that
+        are not the column's type ``type_`` (of all but the most common where it is none)."""
+        usual = type_ if any(k == type_ for k, _, _ in self.kinds) else self.kinds[0][0]
+        parts = []
+        for kind, count, shown in self.kinds:
+            if kind == usual:
+                parts.append(_count(kind, count))
+            else:
+                more = ", …" if count > len(shown) else ""
+                parts.append(f"{_count(kind, count)}: {', '.join(shown)}{more}")
+        return " and ".join(parts)
+
+    def note(self, column: str, type_: LogicalType) -> str:
+        """The note ``ferry init`` writes for ``column``, which is of type ``type_``."""
+        most = self.kinds[0][0]
+        if type_ == "text" and most != "text":
+            advice = (
+                f" (every value loads as text; types.{column} = {most!r} loads them as "
+                f"{most} and rejects the others, naming their keys)"
+            )
+        elif type_ not in ("text", "json"):
+            advice = f" (values that are not {type_} are rejected, naming their keys)"
+        else:
+            advice = ""
+        summary = self.summary(type_ if type_ != "text" else most)
+        return f"column {column!r} holds mixed values, so it is {type_}: {summary}{advice}"
+
+
+def _count(kind: LogicalType, count: int) -> str:
+    one, many = _NOUNS.get(kind, (kind, kind + "s"))
+    return f"{count:,} {one if count == 1 else many}"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
+
+
+__all__ = ["EXAMPLES", "EvidenceTracker", "Mixed"]
