@@ -13,14 +13,16 @@ if TYPE_CHECKING:
     from .command import (
         cli,
         main,
-        out,
         rebase_paths,
+    )
+    from .common import (
+        out,
     )
 
 _HOMES = {
     "cli": ".command",
     "main": ".command",
-    "out": ".command",
+    "out": ".common",
     "rebase_paths": ".command",
 }
 

@@ -8,9 +8,7 @@ a command runs, so ``cli.py`` may import this module wherever it likes.
 
 from __future__ import annotations
 
-import importlib
 import sys
-from types import ModuleType
 from typing import Any
 
 import click
@@ -21,13 +19,10 @@ from ..backup.check import list_backups, verify_backup
 from ..backup.create import BackupError, create_backup
 from ..events import Event, StepStarted, Warning
 from ..rollback import outside_plan, rollback
+from ..units import size_text
+from .common import err, fail, load_plan_file, out, run
 from .table import print_table
 from .target import target_option
-
-
-def _cli() -> ModuleType:
-    """``ferry.cli.command``, looked up when a command runs: it imports this module to register it."""
-    return importlib.import_module("ferry.cli.command")
 
 
 class _BackupGroup(click.Group):
@@ -41,9 +36,9 @@ class _BackupGroup(click.Group):
 
 def _progress(event: Event) -> None:
     if isinstance(event, StepStarted) and event.detail:
-        _cli().err.print(f"[dim]- {escape(event.detail)}[/]", soft_wrap=True)
+        err.print(f"[dim]- {escape(event.detail)}[/]", soft_wrap=True)
     elif isinstance(event, Warning):
-        _cli().err.print(f"[yellow]warning:[/] {escape(event.message)}", soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {escape(event.message)}", soft_wrap=True)
 
 
 _TRUST_UNSIGNED = click.option(
@@ -73,19 +68,19 @@ def backup() -> None:
 @target_option
 def backup_create(plan_file: str, quiet: bool, target_override: str | None) -> None:
     """Copy every source file and the target into the plan's backup folder."""
-    plan = _cli()._load(plan_file, target_override)
+    plan = load_plan_file(plan_file, target_override)
     emit = (lambda _event: None) if quiet else _progress
-    made = _cli()._run(lambda cancel: create_backup(plan, emit=emit, cancel=cancel))
+    made = run(lambda cancel: create_backup(plan, emit=emit, cancel=cancel))
     target = made.manifest.get("target", {})
-    _cli().out.print(f"[green]Backup {escape(made.id)}[/]")
-    _cli().out.print(f"folder: {escape(str(made.path))}", soft_wrap=True)
-    _cli().out.print(f"size:   {_cli()._size(made.total_bytes)} ({made.total_bytes:,} bytes)")
-    _cli().out.print(f"files:  {made.files}")
+    out.print(f"[green]Backup {escape(made.id)}[/]")
+    out.print(f"folder: {escape(str(made.path))}", soft_wrap=True)
+    out.print(f"size:   {size_text(made.total_bytes)} ({made.total_bytes:,} bytes)")
+    out.print(f"files:  {made.files}")
     if target.get("method"):
         note = f" ({target['method_note']})" if target.get("method_note") else ""
-        _cli().out.print(f"method: {escape(str(target['method']))}{escape(note)}")
+        out.print(f"method: {escape(str(target['method']))}{escape(note)}")
     for item in made.manifest["items"]:
-        _cli().out.print(f"  {escape(_describe_item(item))}", soft_wrap=True)
+        out.print(f"  {escape(_describe_item(item))}", soft_wrap=True)
 
 
 def _describe_item(item: dict[str, Any]) -> str:
@@ -93,7 +88,7 @@ def _describe_item(item: dict[str, Any]) -> str:
     if item.get("state") == "absent":
         return f"{item['role']} {what}: absent (rollback removes it)"
     extra = f", {item['rows']} rows" if "rows" in item else ""
-    return f"{item['role']} {what} -> {item['stored']} ({_cli()._size(int(item['size']))}{extra})"
+    return f"{item['role']} {what} -> {item['stored']} ({size_text(int(item['size']))}{extra})"
 
 
 @backup.command(name="verify")
@@ -110,21 +105,21 @@ def backup_verify(backup_dir: str, plan_file: str | None, trust_unsigned: bool) 
     its signature (exit 8 if not intact)."""
     check = verify_backup(backup_dir, trust_unsigned=trust_unsigned)
     if plan_file is not None and check.manifest is not None:
-        check.problems += outside_plan(_cli()._load(plan_file), check.manifest)
+        check.problems += outside_plan(load_plan_file(plan_file), check.manifest)
     for warning in check.warnings:
-        _cli().err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     if check.ok:
         signed = check.signature is not None and check.signature.valid
-        _cli().out.print(
+        out.print(
             f"[green]intact:[/] backup {escape(check.id)}, {check.checked} files, "
-            f"{_cli()._size(check.total_bytes)}; sizes and SHA-256 match the manifest"
+            f"{size_text(check.total_bytes)}; sizes and SHA-256 match the manifest"
             + (f", signed by key {check.signature.key_id}" if signed and check.signature else "")
         )
         return
-    _cli().err.print(f"[bold red]not intact:[/] {escape(str(check.path))}", soft_wrap=True)
+    err.print(f"[bold red]not intact:[/] {escape(str(check.path))}", soft_wrap=True)
     for problem in check.problems:
-        _cli().err.print(f"  {escape(problem)}", soft_wrap=True)
-    _cli().err.print("[bold]hint:[/] do not roll back to this backup; use another one.")
+        err.print(f"  {escape(problem)}", soft_wrap=True)
+    err.print("[bold]hint:[/] do not roll back to this backup; use another one.")
     sys.exit(BackupError.exit_code)
 
 
@@ -156,7 +151,7 @@ def backups_prune(plan_file: str, keep: int, dry_run: bool, target_override: str
     from ..backup.create import backup_root
     from ..backup.prune import prune_backups
 
-    plan = _cli()._load(plan_file, target_override)
+    plan = load_plan_file(plan_file, target_override)
     try:
         entries = prune_backups(plan, keep, dry_run=dry_run)
     except OSError as exc:
@@ -164,7 +159,6 @@ def backups_prune(plan_file: str, keep: int, dry_run: bool, target_override: str
             f"cannot delete a backup in {backup_root(plan)}: {exc.strerror or exc}",
             hint="Check the backup folder's permissions; the backups listed as kept are intact.",
         ) from None
-    out = _cli().out
     if not entries:
         out.print(f"No backups in {escape(str(backup_root(plan)))}", soft_wrap=True)
         return
@@ -173,12 +167,12 @@ def backups_prune(plan_file: str, keep: int, dry_run: bool, target_override: str
     for entry in entries:
         why = f" — {entry.reason}" if entry.reason else ""
         out.print(
-            f"{words[entry.action]:<12} {escape(entry.id)}  {_cli()._size(entry.size):>9}"
+            f"{words[entry.action]:<12} {escape(entry.id)}  {size_text(entry.size):>9}"
             f"{escape(why)}",
             soft_wrap=True,
         )
     gone = [e for e in entries if e.action == "delete"]
-    freed = _cli()._size(sum(e.size for e in gone))
+    freed = size_text(sum(e.size for e in gone))
     kept = sum(1 for e in entries if e.action == "keep")
     if dry_run:
         out.print(f"Dry run: {len(gone)} backups ({freed}) would be deleted, {kept} kept.")
@@ -192,10 +186,10 @@ def backups_list(plan_file: str) -> None:
     """List the plan's complete backups, newest first."""
     from ..backup.create import backup_root
 
-    plan = _cli()._load(plan_file)
+    plan = load_plan_file(plan_file)
     found = list_backups(plan)
     if not found:
-        _cli().out.print(f"No backups in {escape(str(backup_root(plan)))}", soft_wrap=True)
+        out.print(f"No backups in {escape(str(backup_root(plan)))}", soft_wrap=True)
         return
     table = Table(title=f"backups of {escape(plan.name)} in {escape(str(backup_root(plan)))}")
     for column in ("id", "created", "target", "files", "size"):
@@ -210,9 +204,9 @@ def backups_list(plan_file: str) -> None:
             escape(item.created_at[:19].replace("T", " ")),
             escape(f"{target.get('kind', '?')}{method}"),
             str(item.files),
-            _cli()._size(item.total_bytes),
+            size_text(item.total_bytes),
         )
-    print_table(_cli().out, table)
+    print_table(out, table)
 
 
 @click.command(name="rollback")
@@ -233,12 +227,12 @@ def rollback_command(
     """Bring the target (and with --sources the source files) back to a backup."""
     from ..backup.check import find_backup
 
-    plan = _cli()._load(plan_file, target_override)
+    plan = load_plan_file(plan_file, target_override)
     if not yes:
         try:
             folder = find_backup(plan, backup_id)
         except BackupError as exc:
-            _cli()._fail(exc)
+            fail(exc)
             raise
         what = "the target and the source files" if sources else "the target"
         click.confirm(
@@ -247,7 +241,7 @@ def rollback_command(
             abort=True,
             err=True,
         )
-    result = _cli()._run(
+    result = run(
         lambda cancel: rollback(
             plan,
             backup_id=backup_id,
@@ -257,12 +251,10 @@ def rollback_command(
             trust_unsigned=trust_unsigned,
         )
     )
-    _cli().out.print(
-        f"[green]Rolled back[/] {escape(result.target)} to backup {escape(result.backup_id)}"
-    )
+    out.print(f"[green]Rolled back[/] {escape(result.target)} to backup {escape(result.backup_id)}")
     for line in result.restored + result.sources:
-        _cli().out.print(f"  restored: {escape(line)}", soft_wrap=True)
+        out.print(f"  restored: {escape(line)}", soft_wrap=True)
     for line in result.renamed:
-        _cli().out.print(f"  renamed back: {escape(line)}", soft_wrap=True)
+        out.print(f"  renamed back: {escape(line)}", soft_wrap=True)
     for line in result.proof:
-        _cli().out.print(f"  proof: {escape(line)}", soft_wrap=True)
+        out.print(f"  proof: {escape(line)}", soft_wrap=True)

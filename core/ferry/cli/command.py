@@ -9,7 +9,6 @@ Errors print one line and a hint; ``--debug`` shows the traceback.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -17,204 +16,38 @@ import os
 import shutil
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from pydantic import ValidationError
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from .. import __version__
 from ..errors import Cancelled, FerryError
-from ..events import (
-    CancelToken,
-    Event,
-    RowRejected,
-    StepStarted,
-    TableFinished,
-    TableProgress,
-    Warning,
-)
 from ..load.journal import journal_place
-from ..plan import Plan, TargetSpec, load_plan, save_plan
-from ..safety.logfile import log_exception, log_path, setup_logging
+from ..plan import Plan, TargetSpec, save_plan
+from ..safety.logfile import log_path, setup_logging
 from ..scan.workspace import WORKSPACE_DIR_ENV, default_workspace, is_within, plan_in
 from ..shape.carried import grouped
 from ..units import size_text
+from .common import (
+    ProgressView,
+    State,
+    cancel_before_steps,
+    err,
+    fail,
+    load_plan_file,
+    out,
+    run,
+)
 from .table import print_table
 from .target import target_option
 
-T = TypeVar("T")
-# Pipes and CI logs get 120 columns instead of rich's 80, so tables are not cut.
 _log = logging.getLogger(__name__)
-err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-
-
-class _State:
-    debug = False
-    #: the real command (main) also cancels cleanly on a Ctrl-C after an engine step
-    clean_ctrl_c = False
-    #: a Ctrl-C came between steps (its exception may have been swallowed by a library
-    #: importing optional modules: the next engine step then refuses to start)
-    interrupted = False
-
-
-def _fail(exc: BaseException) -> None:
-    log_exception(_log, "the command", exc)
-    if _State.debug:
-        raise exc
-    # soft_wrap: an error stays one line (for grep and logs) however long its path is;
-    # the message is data, so rich markup in it (``[x]``) is printed as it is.
-    if isinstance(exc, FerryError):
-        err.print(f"[bold red]error:[/] {escape(exc.message)}", soft_wrap=True)
-        if exc.hint:
-            err.print(f"[bold]hint:[/] {escape(exc.hint)}", soft_wrap=True)
-        if exc.report_path:
-            err.print(f"report: {escape(exc.report_path)}", soft_wrap=True)
-        sys.exit(exc.exit_code)
-    err.print(
-        f"[bold red]unexpected error:[/] {type(exc).__name__}: {escape(str(exc))}", soft_wrap=True
-    )
-    err.print("[bold]hint:[/] run again with --debug for details, and report it.")
-    sys.exit(1)
-
-
-def _run(coro_factory: Callable[[CancelToken], Coroutine[Any, Any, T]]) -> T:
-    """Run an engine coroutine; the first Ctrl-C cancels cleanly, a second one aborts."""
-    if _State.interrupted:
-        _fail(_between_steps())
-    cancel = CancelToken()
-
-    async def main() -> T:
-        loop = asyncio.get_running_loop()
-        # Windows has no add_signal_handler: Ctrl-C then interrupts the default way.
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGINT, _interrupt, cancel, loop)
-        return await coro_factory(cancel)
-
-    try:
-        return asyncio.run(main())
-    except (FerryError, Exception) as exc:
-        _fail(exc)
-        raise  # unreachable: _fail exits
-    finally:
-        if _State.clean_ctrl_c:  # asyncio put Python's KeyboardInterrupt handler back
-            signal.signal(signal.SIGINT, _cancel_between_steps)
-
-
-def _cancel_before_steps(_signum: int, _frame: object) -> None:
-    """Ctrl-C before any engine step ran (loading the plan, scanning, a prompt): nothing was
-    started, so the command stops with the usual one line and exit 130 (not click's
-    "Aborted!")."""
-    _State.interrupted = True
-    raise Cancelled("Cancelled before anything started: nothing was changed.")
-
-
-def _cancel_between_steps(_signum: int, _frame: object) -> None:
-    """Ctrl-C after an engine step, while none runs (between the backup and the migration,
-    printing a result): nothing is half-done, so the command stops cleanly."""
-    _State.interrupted = True
-    raise _between_steps()
-
-
-def _between_steps() -> Cancelled:
-    return Cancelled(
-        "Cancelled between steps: a finished step (a backup, a committed migration) stays "
-        "done; nothing else was started."
-    )
-
-
-def _interrupt(cancel: CancelToken, loop: asyncio.AbstractEventLoop) -> None:
-    if cancel.cancelled:
-        loop.remove_signal_handler(signal.SIGINT)
-        os.kill(os.getpid(), signal.SIGINT)
-        return
-    err.print("\n[yellow]Cancelling: rolling back ... (Ctrl-C again to abort at once)[/]")
-    cancel.cancel()
-
-
-def _load(path: str, target: str | None = None) -> Plan:
-    """The plan at ``path``; with ``target`` (``--target URL|PROFILE``) its target replaced
-    for this run only (the file is not changed)."""
-    from ..profiles import override_target
-
-    try:
-        plan = load_plan(path)
-        if target is not None:
-            override_target(plan, target)
-            _log.info("--target: this run uses %s instead of the plan's target", plan.target.url)
-        return plan
-    except FerryError as exc:
-        _fail(exc)
-        raise
-
-
-class _ProgressView:
-    """Renders engine events as one progress bar per table (rows, rows/s, ETA)."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.progress = Progress(
-            TextColumn("{task.description:<24}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]:>10}"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            disable=quiet,
-            transient=False,
-        )
-        self.tasks: dict[str, TaskID] = {}
-
-    def __call__(self, event: Event) -> None:
-        if self.quiet:
-            return
-        if isinstance(event, TableProgress):
-            task = self.tasks.get(event.table)
-            if task is None:
-                task = self.progress.add_task(escape(event.table), total=event.rows_total, rate="")
-                self.tasks[event.table] = task
-            total = (
-                event.rows_total
-                if event.rows_total and event.rows_total >= event.rows_done
-                else None
-            )
-            self.progress.update(
-                task,
-                completed=event.rows_done,
-                total=total,
-                rate=f"{event.rows_per_second:,.0f} rows/s",
-            )
-        elif isinstance(event, TableFinished) and event.table in self.tasks:
-            # The source's row estimate may have been high (merged copies, repeated keys):
-            # a finished table's bar ends full.
-            task = self.tasks[event.table]
-            done = next(t.completed for t in self.progress.tasks if t.id == task)
-            self.progress.update(task, total=max(done, 1), completed=max(done, 1))
-        elif isinstance(event, StepStarted) and event.step in ("schema", "merge", "journal"):
-            self.progress.console.print(f"[dim]- {event.step}[/]")
-        elif isinstance(event, StepStarted) and event.step == "read" and event.detail:
-            # A restarted read (a table is staged after all) says why the schema step repeats.
-            self.progress.console.print(f"[dim]- read {escape(event.detail)}[/]")
-        elif isinstance(event, Warning):
-            self.progress.console.print(f"[yellow]warning:[/] {escape(event.message)}")
-        elif isinstance(event, RowRejected):
-            pass  # summarised after the run
 
 
 class _PluginGroup(click.Group):
@@ -252,7 +85,7 @@ def cli(debug: bool) -> None:
     Typical use: `ferry init DIR -o ferry.toml`, review the plan, `ferry check ferry.toml`,
     `ferry preview ferry.toml`, then `ferry migrate ferry.toml`.
     """
-    _State.debug = debug
+    State.debug = debug
     setup_logging()
     _log.info("ferry %s: %s", __version__, " ".join(sys.argv[1:]))
 
@@ -375,7 +208,7 @@ def init(
         workspace = workspace or default_workspace(folder)
         output = plan_in(workspace)
     if output.exists() and not force:
-        _fail(FerryError(f"{output} exists already", hint="Use --force to overwrite it."))
+        fail(FerryError(f"{output} exists already", hint="Use --force to overwrite it."))
     plan_dir = output.resolve().parent
     # --target may name a saved connection profile (checked by _target_url already).
     profile_target = (
@@ -390,7 +223,7 @@ def init(
             source_schema=source_schema,
         )
     except Exception as exc:
-        _fail(exc)
+        fail(exc)
         raise
     plan = result.plan
     if profile_target is not None and target_url is not None:
@@ -407,7 +240,7 @@ def init(
         plan_dir.mkdir(parents=True, exist_ok=True)  # the workspace is made after a good scan only
         save_plan(plan, output, comments)
     except OSError as exc:
-        _fail(FerryError(f"cannot write the plan {output}: {exc.strerror or exc}"))
+        fail(FerryError(f"cannot write the plan {output}: {exc.strerror or exc}"))
     found = describe_found(result)
     if as_json:
         out.print_json(
@@ -476,7 +309,7 @@ def _ask_questions(plan: Plan) -> None:
         try:
             answer(plan, asked.id, choice)
         except FerryError as exc:
-            _fail(exc)
+            fail(exc)
 
 
 def _print_open_questions(plan: Plan) -> None:
@@ -524,8 +357,8 @@ def check(plan_file: str, as_json: bool, target_override: str | None) -> None:
     """Preflight: open every source and the target, write nothing."""
     from ..check import check_plan
 
-    plan = _load(plan_file, target_override)
-    report = _run(lambda cancel: check_plan(plan))
+    plan = load_plan_file(plan_file, target_override)
+    report = run(lambda cancel: check_plan(plan))
     from ..scan.questions import describe, open_questions
 
     waiting = open_questions(plan)
@@ -649,9 +482,9 @@ def _print_merges(merges: list[dict[str, Any]]) -> None:
 def _engine_run(plan: Plan, preview: bool, as_json: bool, quiet: bool, **options: Any) -> Any:
     from ..migrate import migrate
 
-    view = _ProgressView(quiet or as_json)
+    view = ProgressView(quiet or as_json)
     with view.progress:
-        return _run(
+        return run(
             lambda cancel: migrate(plan, emit=view, cancel=cancel, preview=preview, **options)
         )
 
@@ -669,7 +502,7 @@ def _target_locked(plan: Plan, wait: bool) -> Iterator[None]:
         try:
             stack.enter_context(hold_target(plan.target, plan.base_dir, wait=wait, notify=notify))
         except FerryError as exc:
-            _fail(exc)
+            fail(exc)
         yield
 
 
@@ -703,7 +536,7 @@ def migrate_command(
     target_override: str | None,
 ) -> None:
     """Back up, then run the plan: every table in one transaction, journaled in the target."""
-    plan = _load(plan_file, target_override)
+    plan = load_plan_file(plan_file, target_override)
     _require_answered(plan)
     with _target_locked(plan, wait):
         backup = None if no_backup else _backup_first(plan, quiet=quiet or as_json)
@@ -712,7 +545,7 @@ def migrate_command(
         try:
             _write_rejects(result, rejects)
         except OSError as exc:
-            _fail(
+            fail(
                 FerryError(
                     f"the migration is committed (run {result.run_id}), but the rejected rows "
                     f"could not be written to {rejects}: {exc.strerror or exc}",
@@ -739,7 +572,7 @@ def _backup_first(plan: Plan, quiet: bool) -> dict[str, Any]:
     """Take the backup a migration starts with; its id, folder and manifest hash."""
     from ..backup.create import create_backup
 
-    backup = _run(lambda cancel: create_backup(plan, cancel=cancel))
+    backup = run(lambda cancel: create_backup(plan, cancel=cancel))
     if not quiet:
         size = _size(backup.total_bytes)
         err.print(f"Backup {escape(backup.id)} ({size}) in {escape(str(backup.path))}")
@@ -779,7 +612,7 @@ def preview(
     target_override: str | None,
 ) -> None:
     """Run the whole migration inside a transaction and roll it back: exact counts."""
-    plan = _load(plan_file, target_override)
+    plan = load_plan_file(plan_file, target_override)
     _require_answered(plan)
     with _target_locked(plan, wait):
         result = _engine_run(
@@ -823,10 +656,10 @@ def _require_answered(plan: Plan) -> None:
     try:
         require_answered(plan)
     except FerryError as exc:
-        if not _State.debug:
+        if not State.debug:
             for line in exc.details.splitlines():
                 err.print(f"[yellow]open question:[/] {escape(line)}", soft_wrap=True)
-        _fail(exc)
+        fail(exc)
 
 
 def _answer_effects(plan: Plan, result: Any) -> list[dict[str, Any]]:
@@ -887,7 +720,7 @@ def demo(folder: Path, quiet: bool) -> None:
     out.print(
         f"Demo state copied to [bold]{escape(str(folder))}[/]; plan: {escape(str(plan_path))}"
     )
-    plan = _load(str(plan_path))
+    plan = load_plan_file(str(plan_path))
     result = _engine_run(
         plan, preview=False, as_json=False, quiet=quiet, backup=_backup_first(plan, quiet)
     )
@@ -919,7 +752,7 @@ def password_set(url: str) -> None:
     try:
         store_password(parsed, secret)
     except Exception as exc:  # no keyring (RuntimeError), or the keyring's own errors
-        _fail(
+        fail(
             FerryError(
                 f"cannot store the password: {exc}", hint="Use FERRY_PASSWORD or ~/.pgpass instead."
             )
@@ -928,7 +761,7 @@ def password_set(url: str) -> None:
 
 
 def _register_commands() -> None:
-    # Commands living in their own modules (they use this module's helpers at run time).
+    # Commands living in their own modules (they share ferry.cli.common, not this module).
     from .backup import register as register_backup
     from .profiles import register as register_profiles
     from .proof import register as register_proof
@@ -942,14 +775,14 @@ def _register_commands() -> None:
 
 def main() -> None:
     """Entry point of the ``ferry`` command."""
-    # Once an engine step ran, Ctrl-C between steps stops cleanly too (see _run; commands
+    # Once an engine step ran, Ctrl-C between steps stops cleanly too (see run; commands
     # that never run one, such as `ferry gui`, keep Python's own Ctrl-C).
-    _State.clean_ctrl_c = True
-    signal.signal(signal.SIGINT, _cancel_before_steps)
+    State.clean_ctrl_c = True
+    signal.signal(signal.SIGINT, cancel_before_steps)
     try:
         cli.main(standalone_mode=True)
-    except Cancelled as exc:  # pragma: no cover - handled in _run
-        _fail(exc)
+    except Cancelled as exc:  # pragma: no cover - handled in run
+        fail(exc)
 
 
 if __name__ == "__main__":

@@ -3,23 +3,16 @@
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
-
 import click
 from rich.markup import escape
 from rich.table import Table
 
 from ..errors import FerryError
 from ..profiles import delete_profile, load_profiles, make_profile, profiles_path, save_profile
+from .common import fail, out
 from .table import print_table
 
 _SSLMODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
-
-
-def _cli() -> ModuleType:
-    """``ferry.cli.command``, looked up when a command runs: it imports this module to register it."""
-    return importlib.import_module("ferry.cli.command")
 
 
 def register(cli: click.Group) -> None:
@@ -38,10 +31,10 @@ def profiles_list() -> None:
     try:
         found = load_profiles()
     except FerryError as exc:
-        _cli()._fail(exc)
+        fail(exc)
         raise
     if not found:
-        _cli().out.print(
+        out.print(
             f"No connection profiles in {escape(str(profiles_path()))}: "
             "add one with `ferry profiles add NAME URL`.",
             soft_wrap=True,
@@ -55,7 +48,7 @@ def profiles_list() -> None:
             escape(profile.pg_schema or ""),
             escape(profile.sslmode or "prefer (libpq's default)"),
         )
-    print_table(_cli().out, table)
+    print_table(out, table)
 
 
 @profiles.command(name="add")
@@ -68,9 +61,9 @@ def profiles_add(name: str, url: str, pg_schema: str | None, sslmode: str | None
     try:
         path = save_profile(make_profile(name, url, pg_schema, sslmode))
     except FerryError as exc:
-        _cli()._fail(exc)
+        fail(exc)
         raise
-    _cli().out.print(f"Saved profile {escape(name)} in {escape(str(path))}", soft_wrap=True)
+    out.print(f"Saved profile {escape(name)} in {escape(str(path))}", soft_wrap=True)
 
 
 @profiles.command(name="remove")
@@ -80,13 +73,13 @@ def profiles_remove(name: str) -> None:
     try:
         removed = delete_profile(name)
     except FerryError as exc:
-        _cli()._fail(exc)
+        fail(exc)
         raise
     if not removed:
-        _cli()._fail(
+        fail(
             FerryError(
                 f"no connection profile is named {name!r}",
                 hint="`ferry profiles list` shows the saved ones.",
             )
         )
-    _cli().out.print(f"Removed profile {escape(name)}.")
+    out.print(f"Removed profile {escape(name)}.")

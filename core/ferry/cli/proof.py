@@ -6,9 +6,7 @@ Exit code 8: a report is not proven (changed, unsigned, or signed with a key thi
 
 from __future__ import annotations
 
-import importlib
 import sys
-from types import ModuleType
 from typing import TextIO
 
 import click
@@ -16,11 +14,7 @@ from rich.markup import escape
 
 from ..report.proof import verify_report
 from ..safety.signing import SigningError, config_dir, import_key, own_key
-
-
-def _cli() -> ModuleType:
-    """``ferry.cli.command``, looked up when a command runs: it imports this module to register it."""
-    return importlib.import_module("ferry.cli.command")
+from .common import err, fail, out
 
 
 def register(cli: click.Group) -> None:
@@ -36,18 +30,18 @@ def verify_report_command(report_file: str) -> None:
     it: exit 0 when intact, 8 naming what changed."""
     proof = verify_report(report_file)
     if proof.ok:
-        _cli().out.print(
+        out.print(
             f"[green]intact[/], signed by key {escape(proof.key_id)} ({escape(proof.key_where)})",
             soft_wrap=True,
         )
         for line in proof.checked:
-            _cli().out.print(f"  checked: {escape(line)}", soft_wrap=True)
+            out.print(f"  checked: {escape(line)}", soft_wrap=True)
         for line in proof.notes:
-            _cli().out.print(f"  not checked: {escape(line)}", soft_wrap=True)
+            out.print(f"  not checked: {escape(line)}", soft_wrap=True)
         return
-    _cli().err.print(f"[bold red]not proven:[/] {escape(str(proof.json_path))}", soft_wrap=True)
+    err.print(f"[bold red]not proven:[/] {escape(str(proof.json_path))}", soft_wrap=True)
     for problem in proof.problems:
-        _cli().err.print(f"  {escape(problem)}", soft_wrap=True)
+        err.print(f"  {escape(problem)}", soft_wrap=True)
     sys.exit(SigningError.exit_code)
 
 
@@ -62,16 +56,16 @@ def key_show() -> None:
     try:
         found = own_key()
     except SigningError as exc:
-        _cli()._fail(exc)
+        fail(exc)
         raise
     if found is None:
-        _cli().out.print(
+        out.print(
             f"no signing key yet (the first backup or report makes one); "
             f"config folder: {escape(str(config_dir()))}",
             soft_wrap=True,
         )
         return
-    _cli().out.print(f"key {found.id} in {escape(found.where)}", soft_wrap=True)
+    out.print(f"key {found.id} in {escape(found.where)}", soft_wrap=True)
 
 
 @key.command(name="export")
@@ -81,12 +75,12 @@ def key_export() -> None:
     try:
         found = own_key()
     except SigningError as exc:
-        _cli()._fail(exc)
+        fail(exc)
         raise
     if found is None:
-        _cli()._fail(SigningError("there is no signing key yet to export"))
+        fail(SigningError("there is no signing key yet to export"))
         return
-    _cli().err.print(f"key {found.id}: keep this text private", soft_wrap=True)
+    err.print(f"key {found.id}: keep this text private", soft_wrap=True)
     click.echo(found.secret.hex())
 
 
@@ -98,6 +92,6 @@ def key_import(key_file: TextIO) -> None:
     try:
         added = import_key(key_file.read(4096))
     except SigningError as exc:
-        _cli()._fail(exc)
+        fail(exc)
         raise
-    _cli().out.print(f"imported key {added.id} into {escape(added.where)}", soft_wrap=True)
+    out.print(f"imported key {added.id} into {escape(added.where)}", soft_wrap=True)

@@ -16,6 +16,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from .common import ProgressView, load_plan_file, out, run
 from .table import print_table
 from .target import target_option
 
@@ -50,19 +51,18 @@ def verify_command(plan_file: str, as_json: bool, target_override: str | None) -
     """
     from ..events import Warning
     from ..verify.run import verify
-    from .command import _load, _ProgressView, _run, out
 
-    class _View(_ProgressView):
+    class _View(ProgressView):
         """Progress bars only: warnings are listed with the result."""
 
         def __call__(self, event: Event) -> None:
             if not isinstance(event, Warning):
                 super().__call__(event)
 
-    plan = _load(plan_file, target_override)
+    plan = load_plan_file(plan_file, target_override)
     view = _View(as_json)
     with view.progress:
-        result = _run(lambda cancel: verify(plan, emit=view, cancel=cancel))
+        result = run(lambda cancel: verify(plan, emit=view, cancel=cancel))
     if as_json:
         out.print_json(json.dumps(result.to_dict(), default=str))
     else:

@@ -1,0 +1,204 @@
+"""What every ``ferry`` command shares: the consoles, failing with one line and an exit code,
+running an engine step with a clean Ctrl-C, loading the plan, and the progress bars.
+
+The command modules (:mod:`ferry.cli.command`, :mod:`~ferry.cli.backup`,
+:mod:`~ferry.cli.verify`, :mod:`~ferry.cli.proof`) import these; none imports another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from ..errors import Cancelled, FerryError
+from ..events import (
+    CancelToken,
+    Event,
+    RowRejected,
+    StepStarted,
+    TableFinished,
+    TableProgress,
+    Warning,
+)
+from ..plan import Plan, load_plan
+from ..safety.logfile import log_exception
+
+T = TypeVar("T")
+# Pipes and CI logs get 120 columns instead of rich's 80, so tables are not cut.
+_log = logging.getLogger("ferry.cli.command")
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+
+
+class State:
+    """How this command runs: --debug, and Ctrl-C between engine steps."""
+
+    debug = False
+    #: the real command (main) also cancels cleanly on a Ctrl-C after an engine step
+    clean_ctrl_c = False
+    #: a Ctrl-C came between steps (its exception may have been swallowed by a library
+    #: importing optional modules: the next engine step then refuses to start)
+    interrupted = False
+
+
+def fail(exc: BaseException) -> None:
+    """Print ``exc`` as one line and a hint, log it, and exit with its code."""
+    log_exception(_log, "the command", exc)
+    if State.debug:
+        raise exc
+    # soft_wrap: an error stays one line (for grep and logs) however long its path is;
+    # the message is data, so rich markup in it (``[x]``) is printed as it is.
+    if isinstance(exc, FerryError):
+        err.print(f"[bold red]error:[/] {escape(exc.message)}", soft_wrap=True)
+        if exc.hint:
+            err.print(f"[bold]hint:[/] {escape(exc.hint)}", soft_wrap=True)
+        if exc.report_path:
+            err.print(f"report: {escape(exc.report_path)}", soft_wrap=True)
+        sys.exit(exc.exit_code)
+    err.print(
+        f"[bold red]unexpected error:[/] {type(exc).__name__}: {escape(str(exc))}", soft_wrap=True
+    )
+    err.print("[bold]hint:[/] run again with --debug for details, and report it.")
+    sys.exit(1)
+
+
+def run(coro_factory: Callable[[CancelToken], Coroutine[Any, Any, T]]) -> T:
+    """Run an engine coroutine; the first Ctrl-C cancels cleanly, a second one aborts."""
+    if State.interrupted:
+        fail(_between_steps())
+    cancel = CancelToken()
+
+    async def main() -> T:
+        loop = asyncio.get_running_loop()
+        # Windows has no add_signal_handler: Ctrl-C then interrupts the default way.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGINT, _interrupt, cancel, loop)
+        return await coro_factory(cancel)
+
+    try:
+        return asyncio.run(main())
+    except (FerryError, Exception) as exc:
+        fail(exc)
+        raise  # unreachable: fail exits
+    finally:
+        if State.clean_ctrl_c:  # asyncio put Python's KeyboardInterrupt handler back
+            signal.signal(signal.SIGINT, cancel_between_steps)
+
+
+def cancel_before_steps(_signum: int, _frame: object) -> None:
+    """Ctrl-C before any engine step ran (loading the plan, scanning, a prompt): nothing was
+    started, so the command stops with the usual one line and exit 130 (not click's
+    "Aborted!")."""
+    State.interrupted = True
+    raise Cancelled("Cancelled before anything started: nothing was changed.")
+
+
+def cancel_between_steps(_signum: int, _frame: object) -> None:
+    """Ctrl-C after an engine step, while none runs (between the backup and the migration,
+    printing a result): nothing is half-done, so the command stops cleanly."""
+    State.interrupted = True
+    raise _between_steps()
+
+
+def _between_steps() -> Cancelled:
+    return Cancelled(
+        "Cancelled between steps: a finished step (a backup, a committed migration) stays "
+        "done; nothing else was started."
+    )
+
+
+def _interrupt(cancel: CancelToken, loop: asyncio.AbstractEventLoop) -> None:
+    if cancel.cancelled:
+        loop.remove_signal_handler(signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)
+        return
+    err.print("\n[yellow]Cancelling: rolling back ... (Ctrl-C again to abort at once)[/]")
+    cancel.cancel()
+
+
+def load_plan_file(path: str, target: str | None = None) -> Plan:
+    """The plan at ``path``; with ``target`` (``--target URL|PROFILE``) its target replaced
+    for this run only (the file is not changed)."""
+    from ..profiles import override_target
+
+    try:
+        plan = load_plan(path)
+        if target is not None:
+            override_target(plan, target)
+            _log.info("--target: this run uses %s instead of the plan's target", plan.target.url)
+        return plan
+    except FerryError as exc:
+        fail(exc)
+        raise
+
+
+class ProgressView:
+    """Renders engine events as one progress bar per table (rows, rows/s, ETA)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.progress = Progress(
+            TextColumn("{task.description:<24}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]:>10}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            disable=quiet,
+            transient=False,
+        )
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, event: Event) -> None:
+        if self.quiet:
+            return
+        if isinstance(event, TableProgress):
+            task = self.tasks.get(event.table)
+            if task is None:
+                task = self.progress.add_task(escape(event.table), total=event.rows_total, rate="")
+                self.tasks[event.table] = task
+            total = (
+                event.rows_total
+                if event.rows_total and event.rows_total >= event.rows_done
+                else None
+            )
+            self.progress.update(
+                task,
+                completed=event.rows_done,
+                total=total,
+                rate=f"{event.rows_per_second:,.0f} rows/s",
+            )
+        elif isinstance(event, TableFinished) and event.table in self.tasks:
+            # The source's row estimate may have been high (merged copies, repeated keys):
+            # a finished table's bar ends full.
+            task = self.tasks[event.table]
+            done = next(t.completed for t in self.progress.tasks if t.id == task)
+            self.progress.update(task, total=max(done, 1), completed=max(done, 1))
+        elif isinstance(event, StepStarted) and event.step in ("schema", "merge", "journal"):
+            self.progress.console.print(f"[dim]- {event.step}[/]")
+        elif isinstance(event, StepStarted) and event.step == "read" and event.detail:
+            # A restarted read (a table is staged after all) says why the schema step repeats.
+            self.progress.console.print(f"[dim]- read {escape(event.detail)}[/]")
+        elif isinstance(event, Warning):
+            self.progress.console.print(f"[yellow]warning:[/] {escape(event.message)}")
+        elif isinstance(event, RowRejected):
+            pass  # summarised after the run
