@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from .backup.check import find_backup, verify_backup
-from .backup.create import BackupError, file_sha256, fsync_path, source_files
+from .backup.create import source_files
+from .backup.faults import BackupError
+from .backup.files import file_sha256, fsync_path
 from .backup.sqlitecopy import BUSY_TIMEOUT_SECONDS, sqlite_backup, sqlite_digest, sqlite_uri
 from .errors import Cancelled, TargetError
 from .events import CancelToken, Emit, StepFinished, StepStarted, Warning, ignore_events

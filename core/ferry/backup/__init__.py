@@ -15,14 +15,18 @@ if TYPE_CHECKING:
         MANIFEST_FORMAT,
         MANIFEST_NAME,
         Backup,
-        BackupError,
         backup_root,
         create_backup,
+        new_backup_id,
+        source_files,
+    )
+    from .faults import (
+        BackupError,
+    )
+    from .files import (
         file_sha256,
         fsync_path,
-        new_backup_id,
         private_file,
-        source_files,
     )
     from .sqlitecopy import (
         sqlite_digest,
@@ -30,15 +34,15 @@ if TYPE_CHECKING:
 
 _HOMES = {
     "Backup": ".create",
-    "BackupError": ".create",
+    "BackupError": ".faults",
     "MANIFEST_FORMAT": ".create",
     "MANIFEST_NAME": ".create",
     "backup_root": ".create",
     "create_backup": ".create",
-    "file_sha256": ".create",
-    "fsync_path": ".create",
+    "file_sha256": ".files",
+    "fsync_path": ".files",
     "new_backup_id": ".create",
-    "private_file": ".create",
+    "private_file": ".files",
     "source_files": ".create",
     "sqlite_digest": ".sqlitecopy",
 }

@@ -24,11 +24,11 @@ from .create import (
     MANIFEST_FORMAT,
     MANIFEST_NAME,
     Backup,
-    BackupError,
     _reason,
     backup_root,
-    file_sha256,
 )
+from .faults import BackupError
+from .files import file_sha256
 
 _ID_RE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
 

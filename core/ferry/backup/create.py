@@ -16,9 +16,7 @@ uses a backup only once that check has passed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
-import hashlib
 import json
 import logging
 import os
@@ -40,20 +38,14 @@ from ..plan import Plan
 from ..safety.logfile import log_exception, logged
 from ..safety.signing import sign
 from ..sources import open_source
-from .faults import source_fault, sqlite_target_fault
+from .faults import BackupError, source_fault, sqlite_target_fault
+from .files import copy_file, file_sha256, fsync_path, private_dir, private_file
 from .sqlitecopy import sqlite_copy, sqlite_digest
 
 _log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
-_CHUNK = 1 << 20
-
-
-class BackupError(FerryError):
-    """A backup cannot be made, is not intact, or cannot be restored."""
-
-    exit_code = 8
 
 
 @dataclass
@@ -132,58 +124,6 @@ def source_files(plan: Plan) -> list[SourceFile]:
                 seen.add(absolute)
                 found.append(SourceFile(spec.name, spec.kind, absolute))
     return found
-
-
-def private_file(path: Path) -> int:
-    """Create ``path`` (it must not exist) readable by its owner only; returns the fd."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags | getattr(os, "O_BINARY", 0), 0o600)
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o600)
-    return fd
-
-
-def private_dir(path: Path) -> None:
-    """Create one folder readable by its owner only."""
-    os.mkdir(path, 0o700)
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o700)
-
-
-def file_sha256(path: Path) -> tuple[int, str]:
-    """Size and SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
-
-
-def fsync_path(path: Path) -> None:
-    """Flush a file (or, on POSIX, a folder entry) to disk."""
-    if path.is_dir() and os.name == "nt":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def copy_file(source: Path, dest: Path) -> tuple[int, str]:
-    """Copy ``source`` into the new owner-only file ``dest``; returns size and SHA-256."""
-    digest = hashlib.sha256()
-    size = 0
-    with open(source, "rb") as reader, os.fdopen(private_file(dest), "wb") as writer:
-        while chunk := reader.read(_CHUNK):
-            digest.update(chunk)
-            writer.write(chunk)
-            size += len(chunk)
-        writer.flush()
-        os.fsync(writer.fileno())
-    return size, digest.hexdigest()
 
 
 def copy_sqlite(source: Path, dest: Path) -> None:

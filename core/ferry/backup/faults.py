@@ -4,7 +4,7 @@
 not SQLite, or a source or target locked by another program is met by the backup first. Such a
 fault is not about the backup: it gets the error ``--no-backup`` would give (a SourceError,
 exit 4, or a TargetError, exit 5) with that error's hint. Only faults of the backup itself (no
-space, a folder that cannot be written) stay BackupErrors (exit 8).
+space, a folder that cannot be written) stay BackupErrors (exit 8), the error of this package.
 """
 
 from __future__ import annotations
@@ -14,6 +14,12 @@ import sqlite3
 from ..errors import FerryError
 from ..plan import Plan
 from ..sources import open_source
+
+
+class BackupError(FerryError):
+    """A backup cannot be made, is not intact, or cannot be restored."""
+
+    exit_code = 8
 
 
 def source_fault(plan: Plan, source: str, exc: BaseException | None = None) -> FerryError | None:

@@ -35,7 +35,8 @@ from ..load.journal import JOURNAL_SCHEMA, LEGACY_TABLES, POSTGRES_TABLES
 from ..plan import Plan, TargetSpec
 from ..shape.identifiers import quote
 from ..targets.postgres import connect_args, describe_url, explain_connect_error, pg_url
-from .create import BackupError, file_sha256, private_file
+from .faults import BackupError
+from .files import file_sha256, private_file
 
 #: Ferry's own tables, backed up with the plan's: an older version's journal (in the default
 #: schema) and this version's (``ferry.runs``), as the manifest names them -> their regclass

@@ -16,7 +16,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..backup.check import list_backups, verify_backup
-from ..backup.create import BackupError, create_backup
+from ..backup.create import create_backup
+from ..backup.faults import BackupError
 from ..events import Event, StepStarted, Warning
 from ..rollback import outside_plan, rollback
 from ..units import size_text

@@ -11,6 +11,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..safety.passwords import (
+        scrub_text,
+    )
     from .write import (
         HTML_MAX_REJECTS,
         ReportKind,
@@ -20,7 +23,6 @@ if TYPE_CHECKING:
         report_json_text,
         report_paths,
         save_report,
-        scrub_text,
         write_report,
     )
 
@@ -33,7 +35,7 @@ _HOMES = {
     "report_json_text": ".write",
     "report_paths": ".write",
     "save_report": ".write",
-    "scrub_text": ".write",
+    "scrub_text": "..safety.passwords",
     "write_report": ".write",
 }
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from .. import __version__
 from ..safety.logfile import active_log_path
+from ..safety.passwords import scrub_text
 from ..safety.signing import SigningError, sign
 from .facts import source_file_facts, who_where
 
@@ -60,20 +61,6 @@ _COUNT_COLUMNS = [
 _TITLES = {"migrate": "Migration report", "preview": "Preview report", "verify": "Verification"}
 
 # -- secrets -----------------------------------------------------------------------------------
-
-# scheme://user:password@host — the password may itself hold '@' (unencoded), never '/'
-_URL_PASSWORD = re.compile(
-    r"(?P<head>\b[a-z][a-z0-9+.\-]*://[^\s:/@]*):(?P<pw>[^\s/@]*(?:@[^\s/@]*)*)@",
-    re.IGNORECASE,
-)
-_QUERY_PASSWORD = re.compile(r"(?P<head>[?&](?:password|passwd|pwd)=)[^&\s#]*", re.IGNORECASE)
-_MASK = "***"
-
-
-def scrub_text(text: str) -> str:
-    """``text`` with passwords in URLs (``user:pw@host``, ``?password=``) masked."""
-    text = _URL_PASSWORD.sub(lambda m: f"{m['head']}:{_MASK}@", text)
-    return _QUERY_PASSWORD.sub(lambda m: f"{m['head']}{_MASK}", text)
 
 
 def _plain(value: Any) -> Any:

@@ -66,10 +66,9 @@ class SecretFilter(logging.Filter):
 
 
 def mask(text: str) -> str:
-    """``text`` with passwords masked (:func:`ferry.report.write.scrub_text` for URLs, then
-    :func:`ferry.safety.passwords.mask_passwords`)."""
-    from ..report.write import scrub_text
-    from .passwords import mask_passwords
+    """``text`` with passwords masked (:func:`ferry.safety.passwords.scrub_text` for URLs,
+    then :func:`ferry.safety.passwords.mask_passwords`)."""
+    from .passwords import mask_passwords, scrub_text
 
     return mask_passwords(scrub_text(text))
 

@@ -62,7 +62,7 @@ def password_spellings(url: str) -> list[str]:
 def mask_passwords(text: str) -> str:
     """``text`` with every ``password=`` value and every password this process resolved
     replaced by ``***`` (the log's filter; URLs' ``user:pw@`` are masked by
-    :func:`ferry.report.write.scrub_text`)."""
+    :func:`scrub_text`)."""
     text = _PASSWORD_VALUE.sub(lambda m: f"{m['head']}***", text)
     for secret in sorted(_RESOLVED, key=len, reverse=True):
         text = text.replace(secret, "***")
@@ -149,3 +149,18 @@ def resolve_password(url: URL, password_env: str | None = None) -> str | None:
     if found:
         _RESOLVED.add(found)
     return found
+
+
+# scheme://user:password@host — the password may itself hold '@' (unencoded), never '/'
+_URL_PASSWORD = re.compile(
+    r"(?P<head>\b[a-z][a-z0-9+.\-]*://[^\s:/@]*):(?P<pw>[^\s/@]*(?:@[^\s/@]*)*)@",
+    re.IGNORECASE,
+)
+_QUERY_PASSWORD = re.compile(r"(?P<head>[?&](?:password|passwd|pwd)=)[^&\s#]*", re.IGNORECASE)
+_MASK = "***"
+
+
+def scrub_text(text: str) -> str:
+    """``text`` with passwords in URLs (``user:pw@host``, ``?password=``) masked."""
+    text = _URL_PASSWORD.sub(lambda m: f"{m['head']}:{_MASK}@", text)
+    return _QUERY_PASSWORD.sub(lambda m: f"{m['head']}{_MASK}", text)
