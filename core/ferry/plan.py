@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from .errors import PlanError
+from .plansets import apply_answers
 from .safety.inputlimits import MAX_PLAN_BYTES, mib, read_up_to
 from .values.epochs import IntegerReading
 from .values.logical import LogicalType
@@ -660,8 +661,6 @@ def plan_from_dict(data: dict[str, Any], base_dir: Path, origin: str = "plan") -
         ) from None
     plan.base_dir = base_dir
     if plan.questions:
-        from .scan.questions import apply_answers
-
         apply_answers(plan, origin)
     return plan
 
