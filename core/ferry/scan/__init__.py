@@ -11,21 +11,23 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .folder import (
-        FoundSource,
         ScanResult,
         describe_found,
         find_sources,
-        identifier,
         json_layout,
         scan_folder,
     )
+    from .found import (
+        FoundSource,
+        identifier,
+    )
 
 _HOMES = {
-    "FoundSource": ".folder",
+    "FoundSource": ".found",
     "ScanResult": ".folder",
     "describe_found": ".folder",
     "find_sources": ".folder",
-    "identifier": ".folder",
+    "identifier": ".found",
     "json_layout": ".folder",
     "scan_folder": ".folder",
 }

@@ -26,14 +26,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..plan import QuestionSpec, SourceSpec
 from ..sources import SourceTable, open_source
 from ..values.logical import CastError, parse_timestamp, to_utc_naive
-
-if TYPE_CHECKING:
-    from .folder import FoundSource
+from .found import FoundSource, identifier, unique_name
 
 _KINDS = ("sqlite", "json", "jsonl")
 _ID_LIKE = re.compile(r"(^|_)(id|uuid|guid|key|slug)$", re.I)
@@ -185,8 +183,6 @@ def _name_inputs(copies: list[_Copy], taken: set[str]) -> None:
     )
     if at is None:
         return
-    from .folder import identifier
-
     for copy, parts in zip(copies, paths, strict=True):
         name = identifier(parts[at].split(".", 1)[0] if at == len(parts) - 1 else parts[at])
         old = copy.item.spec.name
@@ -208,15 +204,13 @@ def _merge(
     shared: set[str],
     taken: set[str],
 ) -> list[QuestionSpec]:
-    from .folder import FoundSource, _unique, identifier
-
     bare = [c.table.name.split(".", 1)[-1] for c in copies]
     start, end = bare[0], bare[0][::-1]
     for other in bare[1:]:
         start, end = _common(start, other), _common(end, other[::-1])
     # contacts_phone + contacts_cloud -> contacts; phone_contacts + cloud_contacts -> contacts
     stem = max(start.strip("_-"), end[::-1].strip("_-"), key=len)
-    name = _unique(identifier(stem or bare[0]), taken)
+    name = unique_name(identifier(stem or bare[0]), taken)
     inputs = [c.entry for c in copies]
     spec = SourceSpec(name=name, kind="merge", inputs=inputs, key=key)
     for copy in copies:

@@ -23,7 +23,7 @@ from ..sources import open_source
 if TYPE_CHECKING:
     from ..shape.schema import ColumnInfo, TableInfo
     from ..sources import SourceTable
-    from .folder import FoundSource
+    from .found import FoundSource
 
 _TIMES = ("timestamp", "date")
 _NAME_LIKE = re.compile(

@@ -32,9 +32,10 @@ from ..sources.sqlite import SqliteSource
 from ..values.epochs import NumberFinding, find_numbers
 from ..values.logical import LogicalType
 from ..values.targetstyles import draft_styles, existing_styles
-from ..values.textbytes import Census, note_invalid_text
+from ..values.textbytes import note_invalid_text
 from ..values.textstyles import Style, summarize
 from .checkfold import ask_for_listed_values, fold_into_checks, read_checks
+from .copies import draft_copies
 from .draftfill import (
     ask_about_unfilled_times,
     json_keys_into_columns,
@@ -48,6 +49,7 @@ from .fillquestions import (
     ask_for_checked_values,
     ask_for_usual_values,
 )
+from .found import FoundSource, identifier, unique_name
 from .hookquestions import ask_about_unfed_tables
 from .keyfinder import KeyFinding, find_key
 from .keytrim import trim_key_values
@@ -78,37 +80,6 @@ _SKIPPED_DIRS = {
 
 
 @dataclass
-class FoundSource:
-    """A source ``ferry init`` found: what it is, how big, how many rows per table."""
-
-    spec: SourceSpec
-    files: list[Path]
-    size: int
-    tables: list[SourceTable] = field(default_factory=list)
-    problem: str = ""
-    #: numbers in date/time columns of a SQLite source (:mod:`ferry.values.epochs`)
-    numbers: list[NumberFinding] = field(default_factory=list)
-    #: text that is not UTF-8 the read met (SQLite): table -> column -> census
-    invalid_text: dict[str, dict[str, Census]] = field(default_factory=dict)
-    #: an input of a merge source :mod:`ferry.scan.shapes` drafted: it feeds no table of its own
-    consumed: bool = False
-    #: notes for the tables this source feeds (a recognised shape's evidence)
-    notes: list[str] = field(default_factory=list)
-    #: columns whose values call for another type than the declared one (SQLite)
-    type_choices: list[TypeFinding] = field(default_factory=list)
-    #: tables of a database source that declare no primary key: what their data offers as one
-    keys: dict[str, KeyFinding] = field(default_factory=dict)
-    #: what the reviewer should know about the source itself (a PostgreSQL source's other
-    #: schemas), for the draft's comments and ``init``'s output
-    remarks: list[str] = field(default_factory=list)
-
-    @property
-    def rows(self) -> int:
-        """Rows over all of the source's tables."""
-        return sum(t.row_estimate or 0 for t in self.tables)
-
-
-@dataclass
 class ScanResult:
     """The draft plan and what the scan saw (for the CLI's summary and the wizard's list)."""
 
@@ -117,14 +88,6 @@ class ScanResult:
     skipped: list[tuple[Path, str]]
     #: tables of the target (or schema) no source was matched to
     unmatched_tables: list[str] = field(default_factory=list)
-
-
-def identifier(text: str) -> str:
-    """A plain SQL-friendly name: ``Heartbeat Polling.txt`` -> ``heartbeat_polling_txt``."""
-    name = re.sub(r"[^0-9A-Za-z_]+", "_", text).strip("_").lower()
-    if not name:
-        name = "data"
-    return f"t_{name}" if name[0].isdigit() else name
 
 
 #: scalars a document may hold beside its collections: its metadata, not a table
@@ -214,14 +177,6 @@ def _one_value_file(path: Path) -> bool:
         return False
 
 
-def _unique(name: str, taken: set[str]) -> str:
-    candidate, number = name, 2
-    while candidate in taken:
-        candidate, number = f"{name}_{number}", number + 1
-    taken.add(candidate)
-    return candidate
-
-
 #: files a test or a generator writes beside the state (``expected.json``, ``fixtures.json``)
 _FIXTURE = re.compile(r"^(expected|fixtures?)([_.-]|$)|[_.-](expected|fixtures?)$", re.I)
 _FIXTURE_REASON = (
@@ -279,7 +234,7 @@ def find_sources(
                     )
                     specs.append(
                         SourceSpec(
-                            name=_unique(identifier(key), names),
+                            name=unique_name(identifier(key), names),
                             kind="json",
                             path=rel,
                             root=key,
@@ -288,7 +243,7 @@ def find_sources(
                     )
                 continue
         stem = path.name.lstrip(".").rsplit(".", 1)[0] if kind != "env" else path.name
-        specs.append(SourceSpec(name=_unique(identifier(stem), names), kind=kind, path=rel))  # type: ignore[arg-type]
+        specs.append(SourceSpec(name=unique_name(identifier(stem), names), kind=kind, path=rel))  # type: ignore[arg-type]
     specs.extend(_text_sources(texts, folder, names))
     return specs, skipped
 
@@ -306,7 +261,7 @@ def _text_sources(paths: list[Path], folder: Path, names: set[str]) -> list[Sour
         if len(members) > 1 and prefix.endswith(("_", "-")):
             specs.append(
                 SourceSpec(
-                    name=_unique(identifier(prefix.rstrip("_-")), names),
+                    name=unique_name(identifier(prefix.rstrip("_-")), names),
                     kind="text",
                     path=f"{base}{prefix}*.txt",
                     key_pattern=re.escape(prefix) + r"(?P<key>.+)\.txt",
@@ -316,7 +271,7 @@ def _text_sources(paths: list[Path], folder: Path, names: set[str]) -> list[Sour
             for path in members:
                 specs.append(
                     SourceSpec(
-                        name=_unique(identifier(path.stem), names),
+                        name=unique_name(identifier(path.stem), names),
                         kind="text",
                         path=base + path.name,
                     )
@@ -364,7 +319,7 @@ def _table_spec(
         drafted = wanted
         if identifiers is not None:  # PostgreSQL: at most 63 bytes
             wanted = shortened(wanted)
-        name = _unique(wanted, taken)
+        name = unique_name(wanted, taken)
         notes = [m.note(c, found.columns.get(c, "text")) for c, m in found.evidence.items()]
         if name != wanted:
             notes.append(
@@ -672,8 +627,6 @@ def scan_folder(
     if not any(item.tables for item in found if not item.problem):
         raise _nothing_read(folder, found, skipped)
     recognise(found, folder)
-    from .copies import draft_copies
-
     copy_questions = draft_copies(found, folder)
     existing, styles = asyncio.run(_existing_tables(target, target_base, schema_path))
     taken: set[str] = set()

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 from ..errors import FerryError, SourceError
 from ..plan import SourceSpec
 from ..safety.passwords import password_spellings
+from .found import identifier
 
 _POSTGRES_URL = re.compile(r"^postgres(?:ql)?(?:\+\w+)?://", re.I)
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
@@ -59,7 +60,6 @@ def postgres_source(
     """The source spec ``ferry init`` drafts for the database at ``url`` (reading ``schema``
     when given), and the remarks for the reviewer (the other schemas that hold tables)."""
     from ..sources.postgres import PostgresSource, _location
-    from .folder import identifier
 
     problem = password_refused(url)
     if problem:

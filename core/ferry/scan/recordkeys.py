@@ -19,7 +19,7 @@ from ..sources import open_source
 if TYPE_CHECKING:
     from ..shape.schema import TableInfo
     from ..targets.base import Target
-    from .folder import FoundSource
+    from .found import FoundSource
 
 _ID_LIKE = re.compile(r"(^|_)(id|uuid|guid|key|slug)$", re.I)
 

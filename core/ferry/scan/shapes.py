@@ -16,13 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
 
 from ..plan import SourceSpec
 from ..sources import open_source
-
-if TYPE_CHECKING:
-    from .folder import FoundSource
+from .found import FoundSource, unique_name
 
 #: keys read per source to test a shape (the decision needs evidence, not every row)
 _SAMPLE = 100_000
@@ -48,10 +45,8 @@ def _values(spec: SourceSpec, folder: Path, column: str) -> list[str]:
 def _rename(item: FoundSource, wanted: str, taken: set[str]) -> None:
     """Give ``item`` (and its table of the same name) the first name from ``wanted`` not
     ``taken`` (the way ``ferry init`` names every source)."""
-    from .folder import _unique
-
     old = item.spec.name
-    name = _unique(wanted, taken)
+    name = unique_name(wanted, taken)
     item.spec = item.spec.model_copy(update={"name": name})
     for table in item.tables:
         if table.name == old:
@@ -66,8 +61,6 @@ def _merged(
     note: str,
 ) -> None:
     """Scan the merge ``spec`` and add it to ``found``; its inputs keep no table of their own."""
-    from .folder import FoundSource
-
     inputs = list(inputs)
     reader = open_source(spec, folder, [i.spec for i in found])
     try:
