@@ -35,7 +35,7 @@ def open_source(
     if spec.kind == "merge":
         from .merge import MergeSource
 
-        return MergeSource(spec, base_dir, sources)
+        return MergeSource(spec, base_dir, sources, open_source)
     module_name, class_name = _READERS[spec.kind]
     module = importlib.import_module(f"{__name__}.{module_name}")
     reader: SourceReader = getattr(module, class_name)(spec, base_dir)

@@ -26,6 +26,9 @@ from ..errors import PlanError
 from ..values.logical import CastError, LogicalType, merge_types, parse_timestamp, to_utc_naive
 from .base import Batch, Row, SourceReader, SourceTable
 
+#: opens a source: spec, base folder, the plan's sources
+OpenSource = Callable[["SourceSpec", Path, Sequence["SourceSpec"]], SourceReader]
+
 if TYPE_CHECKING:
     from ..plan import SourceSpec
 
@@ -75,11 +78,15 @@ class MergeSource(SourceReader):
     """Reads the inputs of a ``kind = "merge"`` source and yields the merged table."""
 
     def __init__(
-        self, spec: SourceSpec, base_dir: Path, sources: Sequence[SourceSpec] = ()
+        self,
+        spec: SourceSpec,
+        base_dir: Path,
+        sources: Sequence[SourceSpec],
+        open_source: OpenSource,
     ) -> None:
+        """``open_source`` opens each input (:func:`ferry.sources.open_source`, passed in so
+        this module does not import the package that imports it)."""
         super().__init__(spec, base_dir)
-        from . import open_source
-
         by_name = {s.name: s for s in sources}
         self._readers: dict[str, SourceReader] = {}
         try:
