@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# Ferry's log records go nowhere unless a program asks (ferry.safety.logfile.setup_logging): never to
-# stderr through logging's last-resort handler.
+# Ferry's log records go nowhere unless a program asks (ferry.safety.logfile.setup_logging):
+# never to stderr through logging's last-resort handler.
 logging.getLogger("ferry").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:

@@ -235,7 +235,8 @@ class _Run:
         self.staged_only: set[str] = set()
         #: the last completed run's table fingerprints (:mod:`ferry.load.rerun`)
         self.fingerprints: dict[str, dict[str, Any]] = {}
-        #: how each target table's existing rows spell their values (:mod:`ferry.values.targetstyles`)
+        #: how each target table's existing rows spell their values
+        #: (:mod:`ferry.values.targetstyles`)
         self.styles: dict[str, TableStyles] = {}
 
     # -- helpers -----------------------------------------------------------------------------

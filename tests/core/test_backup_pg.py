@@ -1,4 +1,5 @@
-"""Backups of a PostgreSQL target (ferry.backup.pgdump through ferry.backup.create), on a real server.
+"""Backups of a PostgreSQL target (ferry.backup.pgdump through ferry.backup.create), on a real
+server.
 
 Every test gets a fresh empty database from the ``pg_url`` fixture (tests/conftest.py) and the
 file sources of tests/core/backupkit.py.

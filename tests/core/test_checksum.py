@@ -1,5 +1,5 @@
-"""Row normalisation and hashing (ferry.verify.checksum): spellings of one value compare equal, every
-real difference does not, and the temporary store classifies keys as verification needs."""
+"""Row normalisation and hashing (ferry.verify.checksum): spellings of one value compare equal,
+every real difference does not, and the temporary store classifies keys as verification needs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``ferry init``: scanning a folder of legacy state and drafting a plan (ferry.scan.folder + the CLI).
+"""``ferry init``: scanning a folder of legacy state and drafting a plan (ferry.scan.folder + the
+CLI).
 
 Each test builds a small folder of real files, runs ``ferry init`` through click's test runner
 and reads the written plan back with ``load_plan``, so what is asserted is what a person

@@ -1,4 +1,5 @@
-"""Source row -> target row: column steps, their order, errors and hooks (ferry.values.transform)."""
+"""Source row -> target row: column steps, their order, errors and hooks
+(ferry.values.transform)."""
 
 from __future__ import annotations
 

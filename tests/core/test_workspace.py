@@ -1,5 +1,5 @@
-"""A workspace per plan (ferry.scan.workspace, ``ferry init FOLDER [-w DIR]``): the drafted plan, its
-backups, reports and new SQLite target go into a folder of their own, never into the app's
+"""A workspace per plan (ferry.scan.workspace, ``ferry init FOLDER [-w DIR]``): the drafted plan,
+its backups, reports and new SQLite target go into a folder of their own, never into the app's
 data folder unless the operator names it.
 
 Every test runs with its own ``FERRY_WORKSPACE_DIR`` (tests/conftest.py).

@@ -127,7 +127,8 @@ def source_files(plan: Plan) -> list[SourceFile]:
 
 
 def copy_sqlite(source: Path, dest: Path) -> None:
-    """:func:`~ferry.backup.sqlitecopy.sqlite_copy` into the new owner-only file ``dest``, flushed."""
+    """:func:`~ferry.backup.sqlitecopy.sqlite_copy` into the new owner-only file ``dest``,
+    flushed."""
     os.close(private_file(dest))
     sqlite_copy(source, dest)
     fsync_path(dest)

@@ -240,8 +240,8 @@ def report_json_text(report: Mapping[str, Any]) -> str:
 
 
 def sign_report(report: Mapping[str, Any], page: str, html_name: str) -> dict[str, Any]:
-    """``report`` with its signature (:mod:`ferry.safety.signing`), vouching for the report's content,
-    the HTML ``page`` (its SHA-256) and the backup's manifest (its SHA-256, already in the
+    """``report`` with its signature (:mod:`ferry.safety.signing`), vouching for the report's
+    content, the HTML ``page`` (its SHA-256) and the backup's manifest (its SHA-256, already in the
     report's ``backup``: the manifest holds every source file's and the target's hash). When
     no signing key can be kept the report is written unsigned (``verify-report`` says so)."""
     digest = hashlib.sha256(page.encode("utf-8")).hexdigest()

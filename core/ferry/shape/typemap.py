@@ -1,7 +1,8 @@
 """How column types cross from one database to another, and what ``ferry init`` notes about them.
 
 The mapping itself lives where each side is read or written (:func:`ferry.sources.sqlite.
-sqlite_logical_type`, the PostgreSQL reader's type table, :func:`ferry.shape.schema.sqlalchemy_type`);
+sqlite_logical_type`, the PostgreSQL reader's type table,
+:func:`ferry.shape.schema.sqlalchemy_type`);
 this module names what changed on the way (``DATETIME → timestamptz``), decides what a
 SQLite collation becomes, and finds the columns whose values call for another type than the
 declared one (a BOOLEAN column holding 2, a TEXT column holding only JSON).

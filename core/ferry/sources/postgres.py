@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 
 PASSWORD_ENV = "FERRY_SOURCE_PASSWORD"
 CONNECT_TIMEOUT = 10
-#: seconds a read may go without progress before the source counts as stalled (:mod:`ferry.safety.pgwatch`)
+#: seconds a read may go without progress before the source counts as stalled
+#: (:mod:`ferry.safety.pgwatch`)
 STALL_TIMEOUT = DEFAULT_STALL_TIMEOUT
 
 _TYPES: dict[str, LogicalType] = {

@@ -490,8 +490,8 @@ class SqliteSource(SourceReader):
         table: str,
     ) -> sqlite3.Cursor:
         """After text that is not UTF-8 stopped a read: read the text through
-        :func:`~ferry.values.textbytes.decode_text` from now on, run ``select`` again (same snapshot,
-        same statement: same order) and pass the ``done`` rows already given."""
+        :func:`~ferry.values.textbytes.decode_text` from now on, run ``select`` again (same
+        snapshot, same statement: same order) and pass the ``done`` rows already given."""
         if not (is_decode_error(exc) and tolerate(conn)):
             raise self._translate(exc, table) from exc
         with suppress(sqlite3.Error):

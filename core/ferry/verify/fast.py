@@ -4,8 +4,8 @@ each computed inside its own database, before the general path reads a row into 
 For a table spec that reads a SQLite source table with plain columns only (no transform, no
 hook: the columns :func:`ferry.native.cells.plain_cell` maps), SQLite writes each source row as
 the migration maps it, and the target database (PostgreSQL or SQLite) each target row, both as
-the exact bytes :func:`ferry.verify.checksum.digest_bytes` gives for the row's key and compared values
-in hash form (floats as their IEEE 754 bits). PostgreSQL sums the rows' MD5s itself; for a
+the exact bytes :func:`ferry.verify.checksum.digest_bytes` gives for the row's key and compared
+values in hash form (floats as their IEEE 754 bits). PostgreSQL sums the rows' MD5s itself; for a
 SQLite side Python does, while SQLite writes the next rows in another thread (without the
 GIL). The two sides run at once. Equal row counts and equal sums mean the target holds exactly
 the mapped source rows (its primary key, which the fast path requires on the plan's key, makes

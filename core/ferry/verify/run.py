@@ -19,8 +19,8 @@ columns equal with one checksum per side computed inside the databases (step ``f
 it proves gets exactly the result the general path would give it, the others (and every table
 it cannot try) go the general way above. The parts: :mod:`ferry.verify.read` hashes both sides
 into the store, :mod:`ferry.verify.compare` classifies the keys and sets each table's verdict,
-:mod:`ferry.verify.integrity` checks foreign keys and runs the assertions, :mod:`ferry.verify.result`
-holds the result; this module runs them.
+:mod:`ferry.verify.integrity` checks foreign keys and runs the assertions,
+:mod:`ferry.verify.result` holds the result; this module runs them.
 """
 
 from __future__ import annotations
