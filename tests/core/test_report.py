@@ -16,10 +16,9 @@ import pytest
 from ferry import __version__
 from ferry.migrate import Reject, RunResult, TableResult
 from ferry.plan import Plan, plan_from_dict
+from ferry.report.html import HTML_MAX_REJECTS, render_html
 from ferry.report.write import (
-    HTML_MAX_REJECTS,
     ReportPaths,
-    render_html,
     report_dict,
     save_report,
     write_report,

@@ -20,8 +20,9 @@ import pytest
 from backupkit import ferry, make_app
 
 from ferry.plan import plan_from_dict
+from ferry.report.html import render_html
 from ferry.report.proof import verify_report
-from ferry.report.write import render_html, report_dict
+from ferry.report.write import report_dict
 
 
 def reports(folder: Path, kind: str) -> list[Path]:

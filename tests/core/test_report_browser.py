@@ -27,7 +27,8 @@ from backupkit import ferry, make_app
 
 from ferry.migrate import Reject, RunResult, TableResult
 from ferry.plan import plan_from_dict
-from ferry.report.write import render_html, report_dict
+from ferry.report.html import render_html
+from ferry.report.write import report_dict
 
 WIDTHS = (1280, 390)
 LONG = "x" * 300  # one unbroken word: the usual cause of a page wider than the screen

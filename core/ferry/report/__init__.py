@@ -1,5 +1,5 @@
 """Run reports: one self-contained HTML page and one JSON file per run, their audit facts
-and their proof.
+and their proof. The report's data is :mod:`ferry.report.write`, its page :mod:`ferry.report.html`.
 
 The public names of the former ``ferry.report`` module load from here on
 first use (PEP 562), so ``import ferry.report`` stays light.
@@ -14,11 +14,13 @@ if TYPE_CHECKING:
     from ..safety.passwords import (
         scrub_text,
     )
-    from .write import (
+    from .html import (
         HTML_MAX_REJECTS,
+        render_html,
+    )
+    from .write import (
         ReportKind,
         ReportPaths,
-        render_html,
         report_dict,
         report_json_text,
         report_paths,
@@ -27,10 +29,10 @@ if TYPE_CHECKING:
     )
 
 _HOMES = {
-    "HTML_MAX_REJECTS": ".write",
+    "HTML_MAX_REJECTS": ".html",
     "ReportKind": ".write",
     "ReportPaths": ".write",
-    "render_html": ".write",
+    "render_html": ".html",
     "report_dict": ".write",
     "report_json_text": ".write",
     "report_paths": ".write",
