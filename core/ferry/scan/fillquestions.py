@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..plan import ColumnSpec, QuestionSpec, SourceSpec, TableSpec
+from ..plansets import VALUE, VALUE_JSON
 from .checkfold import allowed_by, existing_tables_fed, fed_columns, listed_values
 from .draftfill import _sample
-from .questions import VALUE, VALUE_JSON
 
 if TYPE_CHECKING:
     from ..shape.schema import ColumnInfo, TableInfo

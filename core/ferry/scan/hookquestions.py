@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..plan import QuestionSpec, SourceSpec, TableSpec
+from ..plansets import VALUE
 from .checkfold import existing_tables_fed, fed_columns
 from .draftfill import _sample
 from .matching import literal_default
-from .questions import VALUE
 
 if TYPE_CHECKING:
     from ..shape.schema import ColumnInfo, TableInfo

@@ -21,16 +21,7 @@ from pathlib import Path
 
 from ..errors import PlanError
 from ..plan import Plan, QuestionSpec, load_plan, save_plan
-from ..plansets import (  # noqa: F401 - answering reads and re-exports them
-    VALUE,
-    VALUE_JSON,
-    VALUE_MAP,
-    apply_answers,
-    apply_settings,
-    json_value,
-    settings_for,
-    value_map,
-)
+from ..plansets import apply_settings, settings_for
 from ..results import RunResult
 
 

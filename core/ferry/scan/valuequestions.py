@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..plan import QuestionSpec, SourceSpec, TableSpec
+from ..plansets import VALUE, VALUE_MAP
 from .checkfold import existing_tables_fed, fed_columns, listed_values
 from .draftfill import _sample
-from .questions import VALUE, VALUE_MAP
 
 if TYPE_CHECKING:
     from ..shape.schema import ColumnInfo, TableInfo
