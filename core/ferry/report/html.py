@@ -4,6 +4,9 @@
 The page needs nothing but a browser (inline CSS, no scripts, no external assets), prints
 cleanly and follows the system's light or dark scheme. Values from the migrated data are
 untrusted: every one is escaped.
+
+The page's frame and its CSS are package data in ``templates/`` (``page.html``, a
+:class:`string.Template`, and ``report.css``); the sections are built here.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from functools import cache
+from importlib.resources import files
+from string import Template
 from typing import Any
 
 #: rejected rows shown in the HTML page; the JSON file has all the run kept
@@ -750,210 +756,27 @@ def render_html(report: Mapping[str, Any]) -> str:
     body.append(_source_files(report))
     body.append(_plan(report))
     sections = "\n".join(part for part in body if part)
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<meta name="generator" content="Ferry {_e(report.get("ferry_version"))}">
-<title>{_e(status)} · Ferry {_e(title.lower())} · {_e(plan_name)}</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<main>
-<header>
-<p class="eyebrow">Ferry · {_e(kind or "report")}</p>
-<h1>{_e(title)}: {_e(plan_name)}</h1>
-</header>
-{_banner(report)}
-{_toc('<section id="summary"><h2>Summary</h2>' + sections)}
-<section id="summary"><h2 class="sr-only">Summary</h2>
-{_summary(report)}
-</section>
-{sections}
-<footer>Ferry {_e(report.get("ferry_version"))} · report format \
-{_e(report.get("format_version"))} · the JSON file beside this page holds the same data.</footer>
-</main>
-</body>
-</html>
-"""
+    return Template(_resource("page.html")).substitute(
+        version=_e(report.get("ferry_version")),
+        status=_e(status),
+        title=_e(title),
+        title_lower=_e(title.lower()),
+        plan_name=_e(plan_name),
+        kind=_e(kind or "report"),
+        css=_resource("report.css"),
+        banner=_banner(report),
+        toc=_toc('<section id="summary"><h2>Summary</h2>' + sections),
+        summary=_summary(report),
+        sections=sections,
+        format_version=_e(report.get("format_version")),
+    )
 
 
-_CSS = """
-:root {
-  --bg: #ffffff; --fg: #1b1f24; --muted: #5f6b76; --line: #d9dee3; --soft: #f4f6f8;
-  --code: #eef1f4;
-  --pass: #17803d; --pass-bg: #e7f6ec; --fail: #c62828; --fail-bg: #fdecec;
-  --warn: #a15c00; --warn-bg: #fff4e0; --info: #1f5fbf; --info-bg: #e8f0fc;
-}
-@media (prefers-color-scheme: dark) {
-  :root {
-    --bg: #15181c; --fg: #e6e9ec; --muted: #98a3ad; --line: #2f363d; --soft: #1c2126;
-    --code: #232a31;
-    --pass: #4cc37a; --pass-bg: #12301f; --fail: #ff6b6b; --fail-bg: #3a1618;
-    --warn: #f0a840; --warn-bg: #3a2a10; --info: #6ea8ff; --info-bg: #13264a;
-  }
-}
-* { box-sizing: border-box; }
-html { -webkit-text-size-adjust: 100%; }
-body {
-  margin: 0; background: var(--bg); color: var(--fg);
-  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
-    sans-serif;
-}
-main {
-  max-width: 1120px; margin: 0 auto; padding: 28px 24px 48px;
-  overflow-wrap: break-word; /* an overlong word wraps instead of widening the page */
-}
-h1 { font-size: 26px; margin: 0 0 16px; line-height: 1.25; overflow-wrap: anywhere; }
-h2 {
-  font-size: 19px; margin: 32px 0 10px; padding-bottom: 6px;
-  border-bottom: 1px solid var(--line);
-}
-h3 { font-size: 15px; margin: 18px 0 8px; color: var(--muted); }
-.eyebrow {
-  margin: 0 0 4px; color: var(--muted); font-size: 12px; letter-spacing: .08em;
-  text-transform: uppercase;
-}
-.count {
-  display: inline-block; min-width: 1.8em; padding: 0 .5em; margin-left: 6px;
-  border-radius: 999px; background: var(--soft); border: 1px solid var(--line);
-  color: var(--muted); font-size: 13px; font-weight: 600; text-align: center;
-  vertical-align: middle;
-}
-code, pre {
-  font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace;
-  font-size: 13px;
-}
-code { background: var(--code); padding: 1px 5px; border-radius: 4px; overflow-wrap: anywhere; }
-pre {
-  background: var(--code); padding: 10px 12px; border-radius: 6px; margin: 0 0 8px;
-  white-space: pre-wrap; overflow-wrap: anywhere;
-}
-td pre { margin: 0; padding: 6px 8px; }
-.hash { font-size: 12px; }
-.muted, .zero { color: var(--muted); }
-.banner {
-  display: flex; align-items: center; gap: 20px; flex-wrap: wrap;
-  margin: 8px 0 22px; padding: 18px 24px; border-radius: 10px;
-  border: 2px solid currentColor;
-  -webkit-print-color-adjust: exact; print-color-adjust: exact;
-}
-.banner .verdict { font-size: 44px; font-weight: 800; letter-spacing: .04em; line-height: 1; }
-.banner .detail { font-size: 16px; color: var(--fg); }
-.pass { color: var(--pass); background: var(--pass-bg); }
-.fail { color: var(--fail); background: var(--fail-bg); }
-.warn { color: var(--warn); background: var(--warn-bg); }
-.info { color: var(--info); background: var(--info-bg); }
-.banner.muted { color: var(--muted); background: var(--soft); }
-.summary {
-  display: grid; grid-template-columns: max-content 1fr; gap: 6px 20px; margin: 0;
-  padding: 14px 18px; background: var(--soft); border: 1px solid var(--line); border-radius: 8px;
-}
-.summary dt { color: var(--muted); }
-.summary dd { margin: 0; overflow-wrap: anywhere; }
-.scroll { overflow-x: auto; }
-table { border-collapse: collapse; width: 100%; font-size: 14px; }
-th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: left;
-  vertical-align: top; }
-th {
-  font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted);
-  font-weight: 600; white-space: nowrap; border-bottom-width: 2px;
-}
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.name { font-weight: 600; overflow-wrap: break-word; }
-td.src { color: var(--muted); overflow-wrap: break-word; }
-td.alert { color: var(--fail); font-weight: 700; }
-td.caution { color: var(--warn); font-weight: 700; }
-table.counts th, table.counts td { padding: 6px 7px; }
-table.counts th { letter-spacing: 0; }
-table.rejects td:nth-child(2) { min-width: 12em; }
-table.rejects td:nth-child(3) { min-width: 12em; }
-td code { overflow-wrap: break-word; }
-table.rejects td:nth-child(4) { width: 48%; }
-tr.total td { font-weight: 700; border-top: 2px solid var(--line); border-bottom: 0; }
-tr.sub td { background: var(--soft); }
-tbody tr:hover td { background: var(--soft); }
-.tag {
-  display: inline-block; margin-left: 4px; padding: 0 6px; border-radius: 4px;
-  font-size: 11px; font-weight: 600; color: var(--info); background: var(--info-bg);
-  text-transform: uppercase; letter-spacing: .04em; vertical-align: 1px;
-}
-.badge {
-  display: inline-block; min-width: 3.4em; padding: 1px 8px; border-radius: 4px;
-  font-weight: 700; font-size: 12px; letter-spacing: .05em; text-align: center;
-  border: 1px solid currentColor;
-  -webkit-print-color-adjust: exact; print-color-adjust: exact;
-}
-.badge.muted { background: var(--soft); }
-.mismatches ul { margin: 4px 0 0; padding-left: 20px; }
-.note { color: var(--muted); font-style: italic; margin: 8px 0 0; }
-.warnings { margin: 0; padding-left: 20px; }
-.warnings li { margin: 3px 0; color: var(--warn); }
-.warnings li::marker { content: "⚠ "; }
-.row {
-  display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 1px 12px;
-  max-height: 18em; overflow: auto; padding: 6px 8px; border-radius: 6px;
-  background: var(--code);
-  font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace;
-  font-size: 12.5px;
-}
-.row .k { color: var(--muted); }
-del { color: var(--fail); text-decoration: line-through; }
-ins { color: var(--pass); text-decoration: none; }
-.tag.warn { color: var(--warn); background: var(--warn-bg); }
-.tag.muted { color: var(--muted); background: var(--soft); }
-table.diffs td:nth-child(4) { width: 55%; }
-.row .v { overflow-wrap: anywhere; white-space: pre-wrap; }
-footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
-.sr-only {
-  position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
-  white-space: nowrap; margin: 0; padding: 0; border: 0;
-}
-.toc { margin: 0 0 18px; }
-.toc h2 { font-size: 13px; margin: 0 0 4px; border: 0; padding: 0; color: var(--muted);
-  text-transform: uppercase; letter-spacing: .06em; }
-.toc ol { margin: 0; padding: 0; list-style: none; display: flex; flex-wrap: wrap; gap: 4px 8px; }
-.toc a {
-  display: inline-block; padding: 2px 10px; border-radius: 999px; border: 1px solid var(--line);
-  background: var(--soft); color: var(--info); text-decoration: none; font-size: 13px;
-}
-.sums { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0 6px;
-  margin-top: 4px; font-size: 12px; }
-.sums .k { color: var(--muted); }
-/* a long hash stays one line (the table scrolls) instead of one character per line */
-.sums code, table.files code.hash { white-space: nowrap; overflow-wrap: normal; }
-.legend { display: flex; flex-wrap: wrap; gap: 4px 14px; margin: 0 0 8px; font-size: 13px; }
-.legend .key { white-space: nowrap; }
-.bars { display: grid; gap: 8px; }
-.bar { display: grid; grid-template-columns: minmax(0, 14em) minmax(0, 1fr); gap: 2px 12px;
-  align-items: center; }
-.bar-name { font-weight: 600; overflow-wrap: anywhere; }
-.bar svg { width: 100%; height: 18px; display: block; border-radius: 3px; }
-.bar-words { grid-column: 2; color: var(--muted); font-size: 12px; }
-.b-ins { fill: var(--pass); } .b-upd { fill: var(--info); } .b-same { fill: var(--line); }
-.b-conf { fill: var(--warn); } .b-rej { fill: var(--fail); } .b-none { fill: var(--soft); }
-@media (max-width: 560px) {
-  main { padding: 20px 12px 40px; }
-  .bar { grid-template-columns: minmax(0, 1fr); }
-  .bar-words { grid-column: 1; }
-  .banner .verdict { font-size: 32px; }
-}
-@media print {
-  :root {
-    --bg: #fff; --fg: #000; --muted: #444; --line: #bbb; --soft: #f3f3f3; --code: #f3f3f3;
-  }
-  body { font-size: 11pt; }
-  main { max-width: none; padding: 0; }
-  .scroll { overflow: visible; }
-  tr, pre, .banner, .summary { break-inside: avoid; }
-  h2 { break-after: avoid; }
-  thead { display: table-header-group; }
-  .row { max-height: none; overflow: visible; }
-  tbody tr:hover td { background: none; }
-}
-"""
+@cache
+def _resource(name: str) -> str:
+    """The text of a file in ``templates/``, package data read once (from a wheel, an
+    editable install or the PyInstaller bundle alike)."""
+    return files("ferry.report").joinpath("templates").joinpath(name).read_text(encoding="utf-8")
 
 
 __all__ = [
