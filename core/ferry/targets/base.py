@@ -6,6 +6,8 @@ target (insert / update / unchanged / conflict) and merged with two set-based st
 The same classification is the preview's count, so a preview and a migration agree exactly.
 A merge that hits a constraint falls back to row-by-row under savepoints, so the offending
 rows are rejected with the database's reason and the rest loads.
+The statements' SQL text is written by :mod:`ferry.load.mergesql` from the target's
+:attr:`Target.merge_dialect`; the target runs them.
 
 Two shortcuts skip most of that work: :meth:`Target.load_direct` writes straight into a table
 that is empty (the engine starts over with a stage when the database refuses a row), and
@@ -21,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import CursorResult
@@ -29,6 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..errors import TargetError
 from ..events import Emit, ignore_events
+from ..load import mergesql
+from ..load.mergesql import MergeDialect, MergeTable
 from ..plan import ConflictRule, TargetSpec
 from ..shape.identifiers import quote
 from ..shape.schema import ColumnInfo, TableInfo, reflect_tables
@@ -118,6 +122,8 @@ class Target(ABC):
     #: rows inserted with explicit ids leave the table's sequences behind (PostgreSQL): the
     #: run moves them forward afterwards (:mod:`ferry.load.sequences`); SQLite's follow by itself
     sequences_lag_ids = False
+    #: what the merge SQL (:mod:`ferry.load.mergesql`) needs to know of this dialect
+    merge_dialect: ClassVar[MergeDialect]
 
     def __init__(self, spec: TargetSpec, base_dir: Path) -> None:
         self.spec = spec
@@ -375,27 +381,21 @@ class Target(ABC):
         """The name of the stage's key index (qualified where the dialect needs it)."""
         return quote(stage.name + "_key")
 
-    # -- comparison --------------------------------------------------------------------------
-    @abstractmethod
-    def differs(self, column: ColumnInfo, left: str, right: str) -> str:
-        """SQL that is true when two values of ``column`` differ (NULL-safe)."""
+    # -- merging ---------------------------------------------------------------------------
+    def merge_table(self, stage: Stage) -> MergeTable:
+        """The names the merge SQL of ``stage`` works with."""
+        return MergeTable(
+            table=stage.table.name,
+            stage=self.stage_ref(stage),
+            columns=tuple(stage.columns),
+            key=tuple(stage.key),
+            compare=tuple(stage.table.columns[c] for c in stage.compare),
+        )
 
-    @abstractmethod
-    def newer(self, column: ColumnInfo, left: str, right: str) -> str:
-        """SQL that is true when ``left`` is newer (greater) than ``right``."""
-
-    def _join(self, stage: Stage, s: str = "s", t: str = "t") -> str:
-        return " AND ".join(f"{s}.{quote(k)} = {t}.{quote(k)}" for k in stage.key)
-
-    def _diff(self, stage: Stage) -> str:
-        parts = [
-            self.differs(stage.table.columns[c], f"t.{quote(c)}", f"s.{quote(c)}")
-            for c in stage.compare
-        ]
-        if not parts:
-            return "(1 = 0)"
-        # A row found unchanged before staging is only its key (see encode_rows).
-        return "(s._ferry_same IS NULL AND (" + " OR ".join(parts) + "))"
+    @staticmethod
+    def _newer_by(stage: Stage, rule: ConflictRule, newer_by: str | None) -> ColumnInfo | None:
+        """The column of the ``newer`` rule (looked up only under that rule)."""
+        return stage.table.columns[newer_by] if rule == "newer" and newer_by is not None else None
 
     async def dedupe_stage(self, stage: Stage, limit: int) -> tuple[int, list[dict[str, Any]]]:
         """Drop staged rows whose key comes again later in the source (the last one wins).
@@ -404,21 +404,14 @@ class Target(ABC):
         """
         if not stage.key:
             return 0, []
-        ref = self.stage_ref(stage)
-        later = (
-            f"EXISTS (SELECT 1 FROM {ref} AS s2 WHERE {self._join(stage, 's2', 's')} "
-            f"AND s2._ferry_seq > s._ferry_seq)"
-        )
-        cols = ", ".join(f"s.{quote(c)}" for c in stage.columns)
+        merge = self.merge_table(stage)
         dropped = await self.fetch_dicts(
-            f"SELECT {cols} FROM {ref} AS s WHERE {later} ORDER BY s._ferry_seq LIMIT {int(limit)}",
-            f"looking for duplicate keys in {stage.table.name}",
+            mergesql.duplicates(merge, limit), f"looking for duplicate keys in {stage.table.name}"
         )
         if not dropped:
             return 0, []
         count = await self.execute(
-            f"DELETE FROM {ref} WHERE _ferry_seq IN (SELECT s._ferry_seq FROM {ref} AS s "
-            f"WHERE {later})",
+            mergesql.drop_duplicates(merge),
             f"dropping duplicate keys in {stage.table.name}",
         )
         stage.rows -= count
@@ -439,22 +432,14 @@ class Target(ABC):
         source's ``newer_by`` is newer, else kept (a conflict). ``insert`` and ``error``: every
         changed row is a conflict (kept; ``error`` stops the run).
         """
-        table = quote(stage.table.name)
+        merge = self.merge_table(stage)
         if not stage.key:  # appended rows (mode append/replace): every one is an insert
             total = await self.scalar(
-                f"SELECT COUNT(*) FROM {self.stage_ref(stage)}",
-                f"counting staged rows of {stage.table.name}",
+                mergesql.count_staged(merge), f"counting staged rows of {stage.table.name}"
             )
             return MergeCounts(inserted=int(total or 0))
-        first_key = f"t.{quote(stage.key[0])}"
-        diff = self._diff(stage)
-        newer = self._newer_sql(stage, newer_by) if rule == "newer" else "(1 = 0)"
-        sql = (
-            f"SELECT COUNT(*), "
-            f"SUM(CASE WHEN {first_key} IS NULL THEN 1 ELSE 0 END), "
-            f"SUM(CASE WHEN {first_key} IS NOT NULL AND {diff} THEN 1 ELSE 0 END), "
-            f"SUM(CASE WHEN {first_key} IS NOT NULL AND {diff} AND {newer} THEN 1 ELSE 0 END) "
-            f"FROM {self.stage_ref(stage)} AS s LEFT JOIN {table} AS t ON {self._join(stage)}"
+        sql = mergesql.classify(
+            self.merge_dialect, merge, rule, self._newer_by(stage, rule, newer_by)
         )
         try:
             row = (await self._exec(sql)).one()
@@ -470,19 +455,10 @@ class Target(ABC):
             counts.conflicts = changed
         return counts
 
-    def _newer_sql(self, stage: Stage, newer_by: str | None) -> str:
-        assert newer_by is not None
-        column = stage.table.columns[newer_by]
-        s, t = f"s.{quote(newer_by)}", f"t.{quote(newer_by)}"
-        return f"({self.newer(column, s, t)} OR ({t} IS NULL AND {s} IS NOT NULL))"
-
     async def conflict_keys(self, stage: Stage, limit: int) -> list[dict[str, Any]]:
         """Keys of staged rows that differ from the target (for a conflict rule ``error``)."""
-        cols = ", ".join(f"s.{quote(k)}" for k in stage.key)
         return await self.fetch_dicts(
-            f"SELECT {cols} FROM {self.stage_ref(stage)} AS s JOIN {quote(stage.table.name)} AS t "
-            f"ON {self._join(stage)} WHERE {self._diff(stage)} "
-            f"ORDER BY s._ferry_seq LIMIT {int(limit)}",
+            mergesql.conflict_keys(self.merge_dialect, self.merge_table(stage), limit),
             f"listing conflicting keys of {stage.table.name}",
         )
 
@@ -493,19 +469,15 @@ class Target(ABC):
         (target row, staged row, applied) where ``applied`` tells the rule updates the row
         (False: a conflict, the target row is kept). Read before the merge."""
         columns = [c for c in stage.columns if c in stage.table.columns]
-        before = ", ".join(f"t.{quote(c)} AS {quote('t' + str(i))}" for i, c in enumerate(columns))
-        after = ", ".join(f"s.{quote(c)} AS {quote('s' + str(i))}" for i, c in enumerate(columns))
-        if rule == "update":
-            applied = "1"
-        elif rule == "newer":
-            applied = f"CASE WHEN {self._newer_sql(stage, newer_by)} THEN 1 ELSE 0 END"
-        else:
-            applied = "0"
         rows = await self.fetch_dicts(
-            f"SELECT {before}, {after}, {applied} AS ferry_applied "
-            f"FROM {self.stage_ref(stage)} AS s JOIN {quote(stage.table.name)} AS t "
-            f"ON {self._join(stage)} WHERE {self._diff(stage)} "
-            f"ORDER BY s._ferry_seq LIMIT {int(limit)}",
+            mergesql.changed_rows(
+                self.merge_dialect,
+                self.merge_table(stage),
+                rule,
+                self._newer_by(stage, rule, newer_by),
+                columns,
+                limit,
+            ),
             f"listing changed rows of {stage.table.name}",
         )
         return [
@@ -521,12 +493,8 @@ class Target(ABC):
         """Up to ``limit`` staged rows whose key is not in the target: the rows the merge
         inserts. Read before the merge."""
         columns = [c for c in stage.columns if c in stage.table.columns]
-        cols = ", ".join(f"s.{quote(c)}" for c in columns)
-        table = quote(stage.table.name)
         return await self.fetch_dicts(
-            f"SELECT {cols} FROM {self.stage_ref(stage)} AS s WHERE s._ferry_same IS NULL AND "
-            f"NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {self._join(stage)}) "
-            f"ORDER BY s._ferry_seq LIMIT {int(limit)}",
+            mergesql.inserted_rows(self.merge_table(stage), columns, limit),
             f"listing rows to insert into {stage.table.name}",
         )
 
@@ -546,41 +514,13 @@ class Target(ABC):
         newer_by: str | None,
         seqs: tuple[int, int] | None = None,
     ) -> list[tuple[str, str]]:
-        table = quote(stage.table.name)
-        ref = self.stage_ref(stage)
-        cols = ", ".join(quote(c) for c in stage.columns)
-        picked = f" AND s._ferry_seq BETWEEN {int(seqs[0])} AND {int(seqs[1])}" if seqs else ""
-        statements = []
-        if rule in ("update", "newer") and stage.key:
-            sets = ", ".join(
-                f"{quote(c)} = s.{quote(c)}" for c in stage.columns if c not in stage.key
-            )
-            condition = self._diff(stage)
-            if rule == "newer":
-                condition += " AND " + self._newer_sql(stage, newer_by)
-            if sets:
-                statements.append(
-                    (
-                        "updated",
-                        f"UPDATE {table} AS t SET {sets} FROM {ref} AS s "
-                        f"WHERE {self._join(stage)} AND {condition}{picked}",
-                    )
-                )
-        select_cols = ", ".join(f"s.{quote(c)}" for c in stage.columns)
-        # Without a key (mode append/replace) every staged row is new.
-        missing = (
-            f" AND NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {self._join(stage)})"
-            if stage.key
-            else ""
+        return mergesql.merge_statements(
+            self.merge_dialect,
+            self.merge_table(stage),
+            rule,
+            self._newer_by(stage, rule, newer_by),
+            seqs,
         )
-        statements.append(
-            (
-                "inserted",
-                f"INSERT INTO {table} ({cols}) SELECT {select_cols} FROM {ref} AS s "
-                f"WHERE s._ferry_same IS NULL{missing}{picked}",
-            )
-        )
-        return statements
 
     async def merge(
         self, stage: Stage, rule: ConflictRule, newer_by: str | None, delete_missing: bool = False
@@ -601,15 +541,7 @@ class Target(ABC):
             raise self.wrap(exc, f"merging rows into {stage.table.name}") from None
         if delete_missing:
             counts.deleted = await self.execute(
-                f"DELETE FROM {quote(stage.table.name)} AS t WHERE NOT EXISTS "
-                f"(SELECT 1 FROM {self.stage_ref(stage)} AS s WHERE {self._join(stage)})"
-                if self.dialect_name == "postgresql"
-                else f"DELETE FROM {quote(stage.table.name)} WHERE NOT EXISTS "
-                f"(SELECT 1 FROM {self.stage_ref(stage)} AS s WHERE "
-                + " AND ".join(
-                    f"s.{quote(k)} = {quote(stage.table.name)}.{quote(k)}" for k in stage.key
-                )
-                + ")",
+                mergesql.delete_missing(self.merge_dialect, self.merge_table(stage)),
                 f"deleting rows missing from the source in {stage.table.name}",
             )
         return counts
@@ -621,9 +553,9 @@ class Target(ABC):
         that fails, so the good rows still load in a few set-based statements and every bad row
         ends up alone and is rejected with the database's reason (k bad rows among n cost
         about 2k·log2(n) statements, not n)."""
-        ref = self.stage_ref(stage)
+        merge = self.merge_table(stage)
         bounds = await self.fetch_dicts(
-            f"SELECT min(_ferry_seq) AS lo, max(_ferry_seq) AS hi FROM {ref}",
+            mergesql.stage_bounds(merge),
             f"reading staged rows of {stage.table.name}",
         )
         pending = [] if bounds[0]["lo"] is None else [(int(bounds[0]["lo"]), int(bounds[0]["hi"]))]
@@ -640,9 +572,8 @@ class Target(ABC):
                     middle = (lo + hi) // 2
                     pending += [(middle + 1, hi), (lo, middle)]  # the lower half goes first
                     continue
-                cols = ", ".join(quote(c) for c in stage.columns)
                 rows = await self.fetch_dicts(
-                    f"SELECT {cols} FROM {ref} WHERE _ferry_seq = {lo}",
+                    mergesql.staged_row(merge, lo),
                     f"reading a rejected row of {stage.table.name}",
                 )
                 counts.rejected.append((rows[0] if rows else {}, first_line(exc.orig)))

@@ -21,6 +21,7 @@ from sqlalchemy.pool import NullPool
 
 from ..errors import TargetError
 from ..events import Warning
+from ..load.mergesql import MergeDialect
 from ..plan import TargetSpec
 from ..safety.passwords import resolve_password
 from ..safety.pgwatch import StalledError, StallWatch, async_creator, keepalive_args, server_options
@@ -132,6 +133,11 @@ class PostgresTarget(Target):
     """A PostgreSQL database (its default schema)."""
 
     dialect_name = "postgresql"
+    #: ``IS DISTINCT FROM``; ``json`` (which has no equality) compared as jsonb; timestamps
+    #: compared and ordered as points in time by the server itself
+    merge_dialect = MergeDialect(
+        distinct="IS DISTINCT FROM", delete_alias=True, json_form="{x}::jsonb", json_form_for="JSON"
+    )
     sequences_lag_ids = True
 
     def __init__(self, spec: TargetSpec, base_dir: Path) -> None:
@@ -391,16 +397,6 @@ class PostgresTarget(Target):
     def adapt(self, type_name: str) -> Callable[[Any], Any]:
         """psycopg takes Python values as they are, JSON as text."""
         return _ADAPTERS.get(type_name, identity)
-
-    def differs(self, column: ColumnInfo, left: str, right: str) -> str:
-        """``IS DISTINCT FROM``; ``json`` (which has no equality) compared as jsonb."""
-        if column.type == "json" and column.sql_type.upper() == "JSON":
-            return f"{left}::jsonb IS DISTINCT FROM {right}::jsonb"
-        return f"{left} IS DISTINCT FROM {right}"
-
-    def newer(self, column: ColumnInfo, left: str, right: str) -> str:
-        """Plain ``>``: PostgreSQL compares timestamps as points in time."""
-        return f"{left} > {right}"
 
     def wrap(self, exc: BaseException, what: str) -> TargetError:
         """A clear message for a driver error (connection lost, permission, full disk ...)."""

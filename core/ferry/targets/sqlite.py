@@ -24,6 +24,7 @@ from sqlalchemy.pool import NullPool
 
 from ..errors import TargetError
 from ..events import Warning
+from ..load.mergesql import MergeDialect
 from ..plan import TargetSpec
 from ..safety.halfmade import clear_half_made, mark_new, unmark
 from ..safety.tempspace import full_disk_error
@@ -117,6 +118,16 @@ class SqliteTarget(Target):
     """A SQLite file; created when missing, and removed again if the run does not commit."""
 
     dialect_name = "sqlite"
+    #: ``IS NOT``; timestamps compared as points in time (an app's ``2024-05-01T10:00:00Z`` is
+    #: the same as Ferry's ``2024-05-01 10:00:00.000000``) and ordered by ``julianday``; JSON
+    #: compared after ``json()`` minifies it
+    merge_dialect = MergeDialect(
+        distinct="IS NOT",
+        delete_alias=False,
+        moment="ferry_timestamp",
+        ordinal="julianday",
+        json_form="(CASE WHEN json_valid({x}) THEN json({x}) ELSE {x} END)",
+    )
 
     def __init__(self, spec: TargetSpec, base_dir: Path) -> None:
         super().__init__(spec, base_dir)
@@ -355,30 +366,6 @@ class SqliteTarget(Target):
     def adapt(self, type_name: str) -> Callable[[Any], Any]:
         """SQLite stores timestamps as text, booleans as 0/1 and JSON as text."""
         return _ADAPTERS.get(type_name, identity)
-
-    def differs(self, column: ColumnInfo, left: str, right: str) -> str:
-        """``IS NOT``; JSON compared after ``json()`` minifies it, timestamps as points in time
-        (an app's ``2024-05-01T10:00:00Z`` is the same as Ferry's ``2024-05-01 10:00:00.000000``).
-        """
-        if column.type == "timestamp":
-            # The plain comparison first: equal text (the usual case) needs no function call.
-            return (
-                f"({left} IS NOT {right} AND "
-                f"ferry_timestamp({left}) IS NOT ferry_timestamp({right}))"
-            )
-        if column.type == "json":
-
-            def norm(x: str) -> str:
-                return f"(CASE WHEN json_valid({x}) THEN json({x}) ELSE {x} END)"
-
-            return f"{norm(left)} IS NOT {norm(right)}"
-        return f"{left} IS NOT {right}"
-
-    def newer(self, column: ColumnInfo, left: str, right: str) -> str:
-        """Timestamps compared as points in time (text styles differ), others as values."""
-        if column.type in ("timestamp", "date"):
-            return f"julianday({left}) > julianday({right})"
-        return f"{left} > {right}"
 
     def wrap(self, exc: BaseException, what: str) -> TargetError:
         """A clear message for the SQLite errors people meet."""
