@@ -47,7 +47,7 @@ from .events import (
 from .load.batching import Prefetch
 from .load.diff import RowInsert, row_diff
 from .load.journal import ensure_journal, write_journal
-from .load.mapping import check_mapping, open_plan_sources, prepare_schema, with_key
+from .load.mapping import check_mapping, open_plan_sources, prepare_schema, row_mapper
 from .load.modes import delete_all, identical_rows, refuse_second_append
 from .load.progress import estimated_total
 from .load.rerun import (
@@ -73,12 +73,11 @@ from .sources.merge import MergeSource
 from .sources.sqlite import SqliteSource
 from .targets import Stage, Target, open_target
 from .targets.base import DirectLoadRefused, Encoded, NativeInsert, first_line
-from .values.epochs import declared_times
 from .values.fastcells import keep_text
 from .values.logical import LogicalType, value_type
 from .values.targetstyles import TableStyles, overflow_warnings, table_styles
 from .values.textbytes import all_utf8, check_bytes_mode, chunk_sql, rows_sql
-from .values.transform import PLAIN_FIELDS, RowMapper, load_hook
+from .values.transform import PLAIN_FIELDS, RowMapper
 from .values.transform import RowRejected as MapRejected
 from .verify.integrity import references_checked_at_commit
 
@@ -576,17 +575,8 @@ class _Run:
         for spec in self.plan.tables:
             info = tables[spec.name]
             source = self.source_tables[spec.source]
-            hook = load_hook(spec.hook, self.plan.base_dir) if spec.hook else None
-            mapper = RowMapper(
-                with_key(spec, info, source),
-                info,
-                source.columns,
-                self.started_at,
-                hook,
-                warn=self._value_warner(spec.name),
-                timezone=self.plan.options.zone,
-                declared_times=declared_times(source),
-                key_fields=source.key,
+            mapper = row_mapper(
+                self.plan, spec, info, source, self.started_at, warn=self._value_warner(spec.name)
             )
             check_mapping(spec, info, mapper)
             check_bytes_mode(spec, info, target.dialect_name, mapper.invalid_text_modes())
