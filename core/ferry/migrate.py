@@ -37,11 +37,11 @@ from .events import (
     CancelToken,
     Emit,
     RowRejected,
+    RunWarning,
     StepFinished,
     StepStarted,
     TableFinished,
     TableProgress,
-    Warning,
     ignore_events,
 )
 from .load.batching import Prefetch
@@ -77,8 +77,7 @@ from .values.fastcells import keep_text
 from .values.logical import LogicalType, value_type
 from .values.targetstyles import TableStyles, overflow_warnings, table_styles
 from .values.textbytes import all_utf8, check_bytes_mode, chunk_sql, rows_sql
-from .values.transform import PLAIN_FIELDS, RowMapper
-from .values.transform import RowRejected as MapRejected
+from .values.transform import PLAIN_FIELDS, RowMapper, RowRefused
 from .verify.integrity import references_checked_at_commit
 
 _log = logging.getLogger(__name__)
@@ -244,7 +243,7 @@ class _Run:
         self._warned[kind or message] = seen + 1
         if seen < _MAX_WARNINGS_PER_KIND:
             self.result.warnings.append(message)
-            self.emit(Warning(message, table, key))
+            self.emit(RunWarning(message, table, key))
         elif seen == _MAX_WARNINGS_PER_KIND:
             self.result.warnings.append(f"{message} (further warnings of this kind not shown)")
 
@@ -1271,7 +1270,7 @@ def _map_rows(route: _Route, target: Target, rows: list[dict[str, Any]]) -> _Wor
     for row in rows:
         try:
             values = map_row(row)
-        except MapRejected as exc:
+        except RowRefused as exc:
             rejected.append((_source_key(route, row), exc.reason, row))
             continue
         if values is None:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from ..errors import TargetError
-from ..events import Warning
+from ..events import RunWarning
 from ..plan import TargetSpec
 from ..safety.passwords import resolve_password
 from ..safety.pgwatch import StalledError, StallWatch, async_creator, keepalive_args, server_options
@@ -200,7 +200,7 @@ class PostgresTarget(Target):
 
     def _waiting(self, message: str, table: str) -> None:
         """What the session waits for (a lock another session holds), as a warning."""
-        self.emit(Warning(f"PostgreSQL {self.describe()}: {message}", table))
+        self.emit(RunWarning(f"PostgreSQL {self.describe()}: {message}", table))
 
     async def create_table(self, table: TableInfo) -> str:
         """Create an inferred table."""

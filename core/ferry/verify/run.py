@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PlanError, TargetError
-from ..events import CancelToken, Emit, StepFinished, StepStarted, Warning, ignore_events
+from ..events import CancelToken, Emit, RunWarning, StepFinished, StepStarted, ignore_events
 from ..load.journal import read_journal, read_rejects
 from ..load.mapping import check_mapping, infer_table, open_plan_sources, row_mapper
 from ..plan import Plan, TableSpec
@@ -86,7 +86,7 @@ async def verify(
         except OSError as exc:
             message = f"the report could not be written to {folder}: {exc.strerror or exc}"
             result.warnings.append(message)
-            emit(Warning(message))
+            emit(RunWarning(message))
     return result
 
 
@@ -103,7 +103,7 @@ class _Verify:
 
     def warn(self, message: str, table: str = "") -> None:
         self.result.warnings.append(message)
-        self.emit(Warning(message, table))
+        self.emit(RunWarning(message, table))
 
     def step(self, name: str, detail: str = "") -> float:
         self.emit(StepStarted(name, detail))
