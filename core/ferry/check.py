@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from .errors import FerryError, PlanError
-from .load.mapping import check_mapping, prepare_schema, with_key
+from .load.mapping import check_mapping, prepare_schema, row_mapper
 from .plan import Plan
 from .scan.keyfinder import KeyFinding, identical_rows
 from .shape.carried import SchemaObject
@@ -187,9 +187,7 @@ async def check_plan(plan: Plan) -> CheckReport:
                 continue
             try:
                 source = source_tables[spec.source]
-                mapper = RowMapper(
-                    with_key(spec, info, source), info, dict(source.columns), datetime.now(UTC)
-                )
+                mapper = row_mapper(plan, spec, info, source, datetime.now(UTC))
                 check_mapping(spec, info, mapper)
                 styles = await table_styles(target, spec, info, mapper.columns)
                 check_bytes_mode(spec, info, target.dialect_name, mapper.invalid_text_modes())

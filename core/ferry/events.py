@@ -52,8 +52,9 @@ class TableFinished:
 
 
 @dataclass(frozen=True)
-class Warning:
-    """Something worth a person's attention that did not stop the run."""
+class RunWarning:
+    """Something worth a person's attention that did not stop the run (not the builtin
+    ``Warning``, which this name used to shadow)."""
 
     message: str
     table: str = ""
@@ -70,7 +71,7 @@ class RowRejected:
     row: dict[str, Any]
 
 
-Event = StepStarted | StepFinished | TableProgress | TableFinished | Warning | RowRejected
+Event = StepStarted | StepFinished | TableProgress | TableFinished | RunWarning | RowRejected
 Emit = Callable[[Event], None]
 
 

@@ -37,17 +37,17 @@ from .events import (
     CancelToken,
     Emit,
     RowRejected,
+    RunWarning,
     StepFinished,
     StepStarted,
     TableFinished,
     TableProgress,
-    Warning,
     ignore_events,
 )
 from .load.batching import Prefetch
 from .load.diff import RowInsert, row_diff
 from .load.journal import ensure_journal, write_journal
-from .load.mapping import check_mapping, open_plan_sources, prepare_schema, with_key
+from .load.mapping import check_mapping, open_plan_sources, prepare_schema, row_mapper
 from .load.modes import delete_all, identical_rows, refuse_second_append
 from .load.progress import estimated_total
 from .load.rerun import (
@@ -73,13 +73,11 @@ from .sources.merge import MergeSource
 from .sources.sqlite import SqliteSource
 from .targets import Stage, Target, open_target
 from .targets.base import DirectLoadRefused, Encoded, NativeInsert, first_line
-from .values.epochs import declared_times
 from .values.fastcells import keep_text
 from .values.logical import LogicalType, value_type
 from .values.targetstyles import TableStyles, overflow_warnings, table_styles
 from .values.textbytes import all_utf8, check_bytes_mode, chunk_sql, rows_sql
-from .values.transform import PLAIN_FIELDS, RowMapper, load_hook
-from .values.transform import RowRejected as MapRejected
+from .values.transform import PLAIN_FIELDS, RowMapper, RowRefused
 from .verify.integrity import references_checked_at_commit
 
 _log = logging.getLogger(__name__)
@@ -245,7 +243,7 @@ class _Run:
         self._warned[kind or message] = seen + 1
         if seen < _MAX_WARNINGS_PER_KIND:
             self.result.warnings.append(message)
-            self.emit(Warning(message, table, key))
+            self.emit(RunWarning(message, table, key))
         elif seen == _MAX_WARNINGS_PER_KIND:
             self.result.warnings.append(f"{message} (further warnings of this kind not shown)")
 
@@ -576,17 +574,8 @@ class _Run:
         for spec in self.plan.tables:
             info = tables[spec.name]
             source = self.source_tables[spec.source]
-            hook = load_hook(spec.hook, self.plan.base_dir) if spec.hook else None
-            mapper = RowMapper(
-                with_key(spec, info, source),
-                info,
-                source.columns,
-                self.started_at,
-                hook,
-                warn=self._value_warner(spec.name),
-                timezone=self.plan.options.zone,
-                declared_times=declared_times(source),
-                key_fields=source.key,
+            mapper = row_mapper(
+                self.plan, spec, info, source, self.started_at, warn=self._value_warner(spec.name)
             )
             check_mapping(spec, info, mapper)
             check_bytes_mode(spec, info, target.dialect_name, mapper.invalid_text_modes())
@@ -1281,7 +1270,7 @@ def _map_rows(route: _Route, target: Target, rows: list[dict[str, Any]]) -> _Wor
     for row in rows:
         try:
             values = map_row(row)
-        except MapRejected as exc:
+        except RowRefused as exc:
             rejected.append((_source_key(route, row), exc.reason, row))
             continue
         if values is None:

@@ -30,7 +30,7 @@ from .backup.faults import BackupError
 from .backup.files import file_sha256, fsync_path
 from .backup.sqlitecopy import BUSY_TIMEOUT_SECONDS, sqlite_backup, sqlite_digest, sqlite_uri
 from .errors import Cancelled, TargetError
-from .events import CancelToken, Emit, StepFinished, StepStarted, Warning, ignore_events
+from .events import CancelToken, Emit, RunWarning, StepFinished, StepStarted, ignore_events
 from .plan import Plan
 from .safety.logfile import log_exception, logged
 
@@ -120,7 +120,7 @@ async def _rollback(
     check = await asyncio.to_thread(verify_backup, folder, trust_unsigned=trust_unsigned)
     check.raise_if_bad("rollback")
     for warning in check.warnings:
-        emit(Warning(warning))
+        emit(RunWarning(warning))
     manifest = check.manifest
     assert manifest is not None
     kind, location = _target_location(plan)

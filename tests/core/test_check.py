@@ -282,3 +282,19 @@ def test_check_does_not_promise_a_table_when_the_schema_step_failed(tmp_path: Pa
         "hint": "Fix the schema problem above, then check again.",
     }
     assert not (tmp_path / "app.db").exists()
+
+
+def test_check_fails_a_table_whose_hook_the_run_cannot_load(tmp_path: Path) -> None:
+    # check builds its row mappers as the run does (ferry.load.mapping.row_mapper), hook included
+    plan = users_folder(tmp_path)
+    plan.write_text(USERS_PLAN + 'hook = "hooks.py:fix"\n', encoding="utf-8")
+    (tmp_path / "hooks.py").write_text("def other(row):\n    return row\n", encoding="utf-8")
+
+    checked = ferry("check", plan)
+    migrated = ferry("migrate", plan)
+
+    assert checked.exit_code == 1
+    assert "FAIL table users: cannot load hook 'hooks.py:fix'" in checked.stdout
+    assert migrated.exit_code != 0
+    assert "cannot load hook 'hooks.py:fix'" in migrated.output
+    assert not (tmp_path / "app.db").exists()

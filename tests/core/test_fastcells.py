@@ -12,7 +12,7 @@ import pytest
 from ferry.plan import TableSpec
 from ferry.shape.schema import ColumnInfo, TableInfo
 from ferry.values.logical import identity
-from ferry.values.transform import RowMapper, RowRejected
+from ferry.values.transform import RowMapper, RowRefused
 
 TYPES = {
     "id": "integer",
@@ -63,7 +63,7 @@ def mapper(zone: Any, **spec: Any) -> RowMapper:
 def outcome(function: Any, row: dict[str, Any]) -> Any:
     try:
         return ("ok", function(row))
-    except RowRejected as exc:
+    except RowRefused as exc:
         return ("rejected", exc.reason)
 
 

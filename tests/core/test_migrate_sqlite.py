@@ -39,10 +39,10 @@ from ferry.events import (
     CancelToken,
     Event,
     RowRejected,
+    RunWarning,
     StepStarted,
     TableFinished,
     TableProgress,
-    Warning,
 )
 from ferry.load.journal import journal_tables
 from ferry.migrate import Reject
@@ -364,7 +364,7 @@ def test_unmapped_source_field_is_warned_about(monkeypatch: pytest.MonkeyPatch, 
     result = run(users_plan(db), emit=events.append)
     message = "legacy: field 'shoe_size' has no column in table users; it is not migrated"
     assert result.warnings == [message]
-    assert Warning(message, "users") in events
+    assert RunWarning(message, "users") in events
 
 
 def test_generated_primary_key_without_a_plan_key_is_a_plan_error(

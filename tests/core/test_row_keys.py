@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from pgkit import pg_rows
 
 from ferry.cli.command import cli
-from ferry.events import Event, Warning
+from ferry.events import Event, RunWarning
 from ferry.load.journal import journal_tables
 from ferry.migrate import migrate
 from ferry.plan import load_plan
@@ -109,7 +109,7 @@ def test_postgres_journal_and_events_name_the_rows_key(tmp_path: Path, pg_url: s
 
     asyncio.run(migrate(plan, emit=events.append))
 
-    assert [(e.message, e.table, e.key) for e in events if isinstance(e, Warning)] == [
+    assert [(e.message, e.table, e.key) for e in events if isinstance(e, RunWarning)] == [
         (WARNING, "jobs", "id=2")
     ]
     assert pg_rows(pg_url, f"SELECT kind, key_text, key_json FROM {PG_REJECTS}") == [

@@ -15,7 +15,7 @@ from ferry.shape.schema import ColumnInfo, TableInfo
 from ferry.values.logical import LogicalType
 from ferry.values.transform import (
     RowMapper,
-    RowRejected,
+    RowRefused,
     compile_json_path,
     follow_json_path,
     load_hook,
@@ -56,7 +56,7 @@ def one(column: dict[str, Any] | str, row: dict[str, Any], type_: LogicalType = 
 
 
 def rejection(column: dict[str, Any] | str, row: dict[str, Any], type_: LogicalType) -> str:
-    with pytest.raises(RowRejected) as caught:
+    with pytest.raises(RowRefused) as caught:
         mapper({"c": column}, table(c=type_)).map(row)
     return caught.value.reason
 
@@ -270,7 +270,7 @@ def test_warn_without_fallback_uses_null() -> None:
 
 def test_key_column_empty_rejects() -> None:
     rows = mapper({"id": "id", "name": "name"}, table(id="text", name="text"), key=["id"])
-    with pytest.raises(RowRejected) as caught:
+    with pytest.raises(RowRefused) as caught:
         rows.map({"id": None, "name": "x"})
     assert caught.value.reason == "key column 'id' is empty"
 
@@ -278,7 +278,7 @@ def test_key_column_empty_rejects() -> None:
 def test_key_column_empty_after_warn_fallback_rejects() -> None:
     column = {"from": "id", "on_error": "warn"}
     rows = mapper({"id": column}, table(id="integer"), key=["id"], warnings=[])
-    with pytest.raises(RowRejected, match=r"^key column 'id' is empty$"):
+    with pytest.raises(RowRefused, match=r"^key column 'id' is empty$"):
         rows.map({"id": "abc"})
 
 
@@ -315,7 +315,7 @@ def test_hook_raising_value_error_rejects_with_its_message() -> None:
         raise ValueError("no test rows please")
 
     rows = mapper({"name": "name"}, table(name="text"), row_hook=hook, hook="hooks.py:clean")
-    with pytest.raises(RowRejected) as caught:
+    with pytest.raises(RowRefused) as caught:
         rows.map({"name": "x"})
     assert caught.value.reason == "hook hooks.py:clean: no test rows please"
 
@@ -325,7 +325,7 @@ def test_hook_key_error_rejects() -> None:
         return {"name": row["missing"]}
 
     rows = mapper({"name": "name"}, table(name="text"), row_hook=hook, hook="hooks.py:clean")
-    with pytest.raises(RowRejected, match=r"^hook hooks.py:clean: 'missing'$"):
+    with pytest.raises(RowRefused, match=r"^hook hooks.py:clean: 'missing'$"):
         rows.map({"name": "x"})
 
 
@@ -464,7 +464,7 @@ def test_hook_index_error_rejects() -> None:
         return {"name": row["tags"][3]}
 
     rows = mapper({"name": "name"}, table(name="text"), row_hook=hook, hook="hooks.py:clean")
-    with pytest.raises(RowRejected, match=r"^hook hooks.py:clean: list index out of range$"):
+    with pytest.raises(RowRefused, match=r"^hook hooks.py:clean: list index out of range$"):
         rows.map({"tags": []})
 
 

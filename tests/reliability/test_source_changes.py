@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from faultkit import FerryProcess, sqlite_query
 
-from ferry.events import Event, TableProgress, Warning
+from ferry.events import Event, RunWarning, TableProgress
 from ferry.migrate import migrate
 from ferry.plan import load_plan
 from ferry.results import RunResult
@@ -116,7 +116,7 @@ def test_a_json_file_rewritten_during_the_read_is_reported(tmp_path: Path) -> No
     assert not change.snapshot
     assert "changed while Ferry read it" in change.message
     assert "Stop the application, then run again" in change.message
-    warnings = [e.message for e in events if isinstance(e, Warning)]
+    warnings = [e.message for e in events if isinstance(e, RunWarning)]
     assert change.message in warnings
     assert change.message in result.warnings
 
@@ -276,4 +276,4 @@ def test_a_source_rewritten_during_verify_is_named_in_a_warning(tmp_path: Path) 
 
     expected = f"source 'jobs': {tmp_path / 'jobs.json'} changed while Ferry verified it"
     assert any(w.startswith(expected) for w in result.warnings), result.warnings
-    assert any(isinstance(e, Warning) and e.message.startswith(expected) for e in events)
+    assert any(isinstance(e, RunWarning) and e.message.startswith(expected) for e in events)

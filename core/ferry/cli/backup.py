@@ -18,7 +18,7 @@ from rich.table import Table
 from ..backup.check import list_backups, verify_backup
 from ..backup.create import create_backup
 from ..backup.faults import BackupError
-from ..events import Event, StepStarted, Warning
+from ..events import Event, RunWarning, StepStarted
 from ..rollback import outside_plan, rollback
 from ..units import size_text
 from .common import err, fail, load_plan_file, out, run
@@ -38,7 +38,7 @@ class _BackupGroup(click.Group):
 def _progress(event: Event) -> None:
     if isinstance(event, StepStarted) and event.detail:
         err.print(f"[dim]- {escape(event.detail)}[/]", soft_wrap=True)
-    elif isinstance(event, Warning):
+    elif isinstance(event, RunWarning):
         err.print(f"[yellow]warning:[/] {escape(event.message)}", soft_wrap=True)
 
 

@@ -33,10 +33,10 @@ from ..events import (
     CancelToken,
     Event,
     RowRejected,
+    RunWarning,
     StepStarted,
     TableFinished,
     TableProgress,
-    Warning,
 )
 from ..plan import Plan, load_plan
 from ..safety.logfile import log_exception
@@ -198,7 +198,7 @@ class ProgressView:
         elif isinstance(event, StepStarted) and event.step == "read" and event.detail:
             # A restarted read (a table is staged after all) says why the schema step repeats.
             self.progress.console.print(f"[dim]- read {escape(event.detail)}[/]")
-        elif isinstance(event, Warning):
+        elif isinstance(event, RunWarning):
             self.progress.console.print(f"[yellow]warning:[/] {escape(event.message)}")
         elif isinstance(event, RowRejected):
             pass  # summarised after the run

@@ -49,14 +49,14 @@ def verify_command(plan_file: str, as_json: bool, target_override: str | None) -
 
     Exit code 0 on PASS, 7 on FAIL.
     """
-    from ..events import Warning
+    from ..events import RunWarning
     from ..verify.run import verify
 
     class _View(ProgressView):
         """Progress bars only: warnings are listed with the result."""
 
         def __call__(self, event: Event) -> None:
-            if not isinstance(event, Warning):
+            if not isinstance(event, RunWarning):
                 super().__call__(event)
 
     plan = load_plan_file(plan_file, target_override)

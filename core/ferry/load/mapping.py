@@ -7,6 +7,8 @@ on what a table's key is and what a created table looks like.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from datetime import datetime
 
 from ..errors import PlanError
 from ..plan import Plan, TableSpec
@@ -20,8 +22,9 @@ from ..shape.typemap import created_objects, settle_collations
 from ..shape.views import carry_views
 from ..sources import SourceReader, SourceTable, open_source
 from ..targets import Target
+from ..values.epochs import declared_times
 from ..values.logical import LogicalType, value_type
-from ..values.transform import RowMapper
+from ..values.transform import RowMapper, load_hook
 
 
 async def open_plan_sources(
@@ -320,6 +323,34 @@ def with_key(spec: TableSpec, info: TableInfo, source: SourceTable) -> TableSpec
             'or load it with mode = "append" (once) or mode = "replace".',
         )
     return spec.model_copy(update={"key": key})
+
+
+def row_mapper(
+    plan: Plan,
+    spec: TableSpec,
+    info: TableInfo,
+    source: SourceTable,
+    now: datetime,
+    *,
+    warn: Callable[[str, str], None] | None = None,
+) -> RowMapper:
+    """The row mapper of ``spec`` into ``info``: the one way migrate (and its preview), verify
+    and check build it, so all map rows alike — the spec keyed by :func:`with_key`, its hook
+    loaded (a hook that cannot be loaded is a PlanError), the plan's time zone for naive
+    timestamps, the source's declared date/time fields and key fields. ``now`` fills ``now``
+    columns; ``warn`` gets value warnings with the row's key."""
+    hook = load_hook(spec.hook, plan.base_dir) if spec.hook else None
+    return RowMapper(
+        with_key(spec, info, source),
+        info,
+        source.columns,
+        now,
+        hook,
+        warn=warn,
+        timezone=plan.options.zone,
+        declared_times=declared_times(source),
+        key_fields=source.key,
+    )
 
 
 def check_mapping(spec: TableSpec, info: TableInfo, mapper: RowMapper) -> None:

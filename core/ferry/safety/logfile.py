@@ -126,7 +126,7 @@ def log_exception(log: logging.Logger, what: str, exc: BaseException) -> None:
 def logged(emit: Any, log: logging.Logger) -> Any:
     """``emit`` that also logs each engine event: steps, each table's counts, warnings, and the
     key (never the row or its values) of each rejected row."""
-    from ..events import RowRejected, StepFinished, StepStarted, TableFinished, Warning
+    from ..events import RowRejected, RunWarning, StepFinished, StepStarted, TableFinished
 
     def emit_and_log(event: Any) -> None:
         if isinstance(event, StepStarted):
@@ -137,7 +137,7 @@ def logged(emit: Any, log: logging.Logger) -> Any:
         elif isinstance(event, TableFinished):
             counts = ", ".join(f"{k} {v}" for k, v in event.counts.items())
             log.info("table %s: %s (%.2fs)", event.table, counts, event.seconds)
-        elif isinstance(event, Warning):
+        elif isinstance(event, RunWarning):
             log.warning("%s%s", f"table {event.table}: " if event.table else "", event.message)
         elif isinstance(event, RowRejected):
             log.debug("table %s: row %s rejected", event.table, event.key)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from ..errors import TargetError
-from ..events import Warning
+from ..events import RunWarning
 from ..load.mergesql import MergeDialect
 from ..plan import TargetSpec
 from ..safety.passwords import resolve_password
@@ -206,7 +206,7 @@ class PostgresTarget(Target):
 
     def _waiting(self, message: str, table: str) -> None:
         """What the session waits for (a lock another session holds), as a warning."""
-        self.emit(Warning(f"PostgreSQL {self.describe()}: {message}", table))
+        self.emit(RunWarning(f"PostgreSQL {self.describe()}: {message}", table))
 
     async def create_table(self, table: TableInfo) -> str:
         """Create an inferred table."""

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from ..errors import TargetError
-from ..events import Warning
+from ..events import RunWarning
 from ..load.mergesql import MergeDialect
 from ..plan import TargetSpec
 from ..safety.halfmade import clear_half_made, mark_new, unmark
@@ -153,7 +153,7 @@ class SqliteTarget(Target):
         # with a note; a file this run creates is recorded first, so the next start knows.
         note = clear_half_made(self.path)
         if note is not None:
-            self.emit(Warning(note))
+            self.emit(RunWarning(note))
         self._created_file = not self.path.exists()
         if self._created_file:
             with contextlib.suppress(OSError):  # (an unwritable folder fails just below)

@@ -39,8 +39,9 @@ PLAIN_FIELDS = frozenset({"from_", "cast", "on_error", "fallback", "integers", "
 RowHook = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
-class RowRejected(Exception):
-    """A row cannot be loaded; ``reason`` says which column and why."""
+class RowRefused(Exception):
+    """The mapper refuses a row; ``reason`` says which column and why. The run records it as
+    a reject and emits a :class:`ferry.events.RowRejected` event (the event, not this)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -231,7 +232,7 @@ class RowMapper:
     def map(self, row: dict[str, Any]) -> tuple[Any, ...] | None:
         """The target values for one source row, None when the row is skipped.
 
-        Raises :class:`RowRejected` with the reason when the row cannot be loaded.
+        Raises :class:`RowRefused` with the reason when the row cannot be loaded.
         """
         self._pending.clear()  # a row rejected half-way leaves its warnings unsaid
         if self.hook is not None:
@@ -279,7 +280,7 @@ class RowMapper:
     def _checked(self, values: tuple[Any, ...]) -> tuple[Any, ...] | None:
         for index in self._key_index:
             if values[index] is None:
-                raise RowRejected(f"key column {self.columns[index]!r} is empty")
+                raise RowRefused(f"key column {self.columns[index]!r} is empty")
         for index in self._skip_index:
             if values[index] is None:
                 self._pending.clear()
@@ -301,7 +302,7 @@ class RowMapper:
         try:
             return self.hook(row)
         except (ValueError, TypeError, LookupError) as exc:
-            raise RowRejected(f"hook {self.spec.hook}: {exc}") from None
+            raise RowRefused(f"hook {self.spec.hook}: {exc}") from None
         except Exception as exc:  # a bug in the hook stops the run with a clear message
             raise PlanError(
                 f"hook {self.spec.hook} of table {self.spec.name!r} failed: "
@@ -399,7 +400,7 @@ class RowMapper:
         try:
             fixed, warning = resolve(value, mode, column.name)
         except ValueError as exc:
-            raise RowRejected(str(exc)) from None
+            raise RowRefused(str(exc)) from None
         if warning:
             self._pending.append(warning)  # said with the row's key once it is mapped
         return fixed, mode == "bytes" and column.type in ("text", "bytes")
@@ -431,7 +432,7 @@ class RowMapper:
         if column.spec.on_error == "warn":
             self._pending.append(f"{message}; used {column.spec.fallback!r} instead")
             return self._typed(column, column.spec.fallback)
-        raise RowRejected(message)
+        raise RowRefused(message)
 
     def add_column(self, name: str, spec: ColumnSpec, type_: LogicalType) -> None:
         """Map one more column (a field the first records did not show)."""
@@ -449,9 +450,9 @@ _INTEGER_TEXT = re.compile(r"-?(0|[1-9][0-9]*)")
 
 
 def _integer_key(column: str, value: str) -> None:
-    """Refuse a text key that is not an integer's own text (RowRejected naming it)."""
+    """Refuse a text key that is not an integer's own text (RowRefused naming it)."""
     if not _INTEGER_TEXT.fullmatch(value):
-        raise RowRejected(
+        raise RowRefused(
             f"column {column!r}: the key {value!r} is not an integer as written "
             "('12', not '012', ' 12' or '12.0'): read as one it would change, and could "
             "equal another key"
@@ -470,7 +471,7 @@ def json_default(value: Any) -> Any:
 __all__ = [
     "RowHook",
     "RowMapper",
-    "RowRejected",
+    "RowRefused",
     "compile_json_path",
     "follow_json_path",
     "json_default",

@@ -26,8 +26,7 @@ from ..shape.schema import TableInfo
 from ..sources import SourceReader
 from ..targets import Target
 from ..values.logical import LogicalType, identity
-from ..values.transform import RowMapper
-from ..values.transform import RowRejected as MapRejected
+from ..values.transform import RowMapper, RowRefused
 from .checksum import (
     HashStore,
     Normalized,
@@ -143,7 +142,7 @@ class SideReader:
         for row in rows:
             try:
                 values = map_row(row)
-            except MapRejected:
+            except RowRefused:
                 check.transform_rejected += 1
                 continue
             if values is None:

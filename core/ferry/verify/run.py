@@ -36,9 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PlanError, TargetError
-from ..events import CancelToken, Emit, StepFinished, StepStarted, Warning, ignore_events
+from ..events import CancelToken, Emit, RunWarning, StepFinished, StepStarted, ignore_events
 from ..load.journal import read_journal, read_rejects
-from ..load.mapping import check_mapping, infer_table, open_plan_sources, with_key
+from ..load.mapping import check_mapping, infer_table, open_plan_sources, row_mapper
 from ..plan import Plan, TableSpec
 from ..report.write import write_report
 from ..safety.logfile import log_exception, logged
@@ -47,8 +47,7 @@ from ..shape.schema import TableInfo
 from ..sources import SourceReader, SourceTable
 from ..sources.sqlite import SqliteSource
 from ..targets import Target, open_target
-from ..values.epochs import declared_times
-from ..values.transform import RowHook, RowMapper, load_hook
+from ..values.transform import RowMapper
 from .checksum import HashStore
 from .compare import MAX_LISTED, TABLE_MISSING, compare, finish_table
 from .fast import FastPath, fill_result
@@ -87,7 +86,7 @@ async def verify(
         except OSError as exc:
             message = f"the report could not be written to {folder}: {exc.strerror or exc}"
             result.warnings.append(message)
-            emit(Warning(message))
+            emit(RunWarning(message))
     return result
 
 
@@ -104,7 +103,7 @@ class _Verify:
 
     def warn(self, message: str, table: str = "") -> None:
         self.result.warnings.append(message)
-        self.emit(Warning(message, table))
+        self.emit(RunWarning(message, table))
 
     def step(self, name: str, detail: str = "") -> float:
         self.emit(StepStarted(name, detail))
@@ -248,20 +247,9 @@ class _Verify:
         self.step_done("read", started)
 
     # -- checks ------------------------------------------------------------------------------
-    def _mapper(
-        self, spec: TableSpec, info: TableInfo, source: SourceTable, hook: RowHook | None
-    ) -> RowMapper:
-        """The mapper the run used for ``spec`` (same clock, zone and hook)."""
-        return RowMapper(
-            spec,
-            info,
-            source.columns,
-            self.result.started_at,
-            hook,
-            timezone=self.plan.options.zone,
-            declared_times=declared_times(source),
-            key_fields=source.key,
-        )
+    def _mapper(self, spec: TableSpec, info: TableInfo, source: SourceTable) -> RowMapper:
+        """The mapper the run used for ``spec`` (same factory, clock, zone and hook)."""
+        return row_mapper(self.plan, spec, info, source, self.result.started_at)
 
     def _make_checks(self, tables: dict[str, TableInfo]) -> list[SpecCheck]:
         checks = []
@@ -275,9 +263,8 @@ class _Verify:
                 self.warn(f"table {spec.name} is missing in the target", spec.name)
             result = TableCheck(spec.name, spec.source)
             self.result.tables.append(result)
-            hook = load_hook(spec.hook, self.plan.base_dir) if spec.hook else None
             try:
-                mapper = self._mapper(with_key(spec, info, source), info, source, hook)
+                mapper = self._mapper(spec, info, source)
             except PlanError:
                 if exists:
                     raise
@@ -288,7 +275,7 @@ class _Verify:
             if spec.mode != "merge" and not mapper.key:
                 # Appended rows have no key: each is compared as a whole (all its columns).
                 keyed = spec.model_copy(update={"key": list(mapper.columns)})
-                mapper = self._mapper(keyed, info, source, hook)
+                mapper = self._mapper(keyed, info, source)
             if exists:
                 check_mapping(spec, info, mapper)
             label = spec.name if names.count(spec.name) == 1 else f"{spec.name} ({spec.source})"

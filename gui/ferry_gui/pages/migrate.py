@@ -21,8 +21,14 @@ from PySide6.QtWidgets import (
 
 from ferry import Cancelled
 from ferry.backup.create import create_backup
-from ferry.events import RowRejected, StepFinished, StepStarted, TableFinished, TableProgress
-from ferry.events import Warning as EngineWarning
+from ferry.events import (
+    RowRejected,
+    RunWarning,
+    StepFinished,
+    StepStarted,
+    TableFinished,
+    TableProgress,
+)
 from ferry.migrate import migrate
 from ferry.results import RunResult
 
@@ -191,7 +197,7 @@ class MigratePage(FerryPage):
                 self.log.appendPlainText(f"▶ {event.step} {event.detail}".rstrip())
             elif isinstance(event, StepFinished):
                 self.log.appendPlainText(f"✓ {event.step} ({event.seconds:.2f} s)")
-            elif isinstance(event, EngineWarning):
+            elif isinstance(event, RunWarning):
                 self.log.appendPlainText(f"warning: {event.message}")
             elif isinstance(event, RowRejected):
                 self.log.appendPlainText(f"rejected {event.table} {event.key}: {event.reason}")
