@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..plan import ColumnSpec, QuestionSpec, SourceSpec, TableSpec, TextOp
-from .draftfill import _sample
+from .draftfill import sample_rows
 
 if TYPE_CHECKING:
     from ..shape.schema import TableInfo
@@ -182,7 +182,7 @@ def fold_into_checks(
         tests = {name: found for name, found in tests.items() if found}
         if not tests:
             continue
-        rows = _sample(source, sources, folder, spec.source, _SAMPLE)
+        rows = sample_rows(source, sources, folder, spec.source, _SAMPLE)
         for name, found in tests.items():
             column = candidates[name]
             if not any(column.from_ in row for row in rows):

@@ -186,7 +186,7 @@ def json_keys_into_columns(
         loose = _loose(spec)
         if info is None or source is None or not loose:
             continue
-        sample = _sample(source, sources, folder, spec.source)
+        sample = sample_rows(source, sources, folder, spec.source)
         fields = {f for row in sample for f in row}
         taken = {c.from_ for c in spec.columns.values() if c.from_}
         unfilled = [c for c in info.columns if c not in spec.columns and c not in fields - taken]
@@ -273,7 +273,7 @@ def _no_longer_unfilled(spec: TableSpec, columns: list[str]) -> None:
     spec.notes = [n for n in spec.notes if n]
 
 
-def _sample(
+def sample_rows(
     source: SourceSpec, sources: list[SourceSpec], folder: Path, table: str, limit: int = 500
 ) -> list[dict[str, Any]]:
     reader = open_source(source, folder, sources)

@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..plan import ColumnSpec, QuestionSpec, SourceSpec, TableSpec
 from ..plansets import VALUE, VALUE_JSON
-from .checkfold import allowed_by, existing_tables_fed, fed_columns, listed_values
-from .draftfill import _sample
+from .checkfold import allowed_by, listed_values
+from .fedrows import fed_tables, field_counts, first_keys
 
 if TYPE_CHECKING:
     from ..shape.schema import ColumnInfo, TableInfo
@@ -44,23 +43,11 @@ if TYPE_CHECKING:
 DOMINANT = 0.9
 #: the fewest rows that must hold the one value (fewer are no evidence)
 MIN_HOLDING = 10
-_SAMPLE = 100_000
 _TIMES = ("timestamp", "date")
 
 
 def _type(column: ColumnInfo) -> str:
     return column.sql_type or column.type
-
-
-def _first(rows: list[dict[str, Any]], keys: list[str]) -> str:
-    """The keys of the first three ``rows`` (``id='a', id='b'``), '' without key fields."""
-    if not keys:
-        return ""
-    return ", ".join(", ".join(f"{k}={row.get(k)!r}" for k in keys) for row in rows[:3])
-
-
-def _key_fields(spec: TableSpec, info: TableInfo, given: dict[str, ColumnSpec]) -> list[str]:
-    return [f for k in (spec.key or info.primary_key) if k in given and (f := given[k].from_)]
 
 
 def _not_json(value: Any) -> bool:
@@ -81,40 +68,43 @@ def ask_about_text_that_is_not_json(
 ) -> list[QuestionSpec]:
     """``TABLE.COLUMN.not_json`` per JSON column whose field holds text that is not JSON."""
     questions = []
-    for spec, info, source in existing_tables_fed(tables, sources, existing):
-        given = fed_columns(spec, info)
-        columns = [
-            (name, setting)
-            for name, setting in given.items()
-            if name in info.columns
-            and info.columns[name].type == "json"
-            and setting.from_
-            and setting.parse_json
-            and setting.fallback is None
-        ]
-        if not columns:
-            continue
-        rows = _sample(source, sources, folder, spec.source, _SAMPLE)
-        keys = _key_fields(spec, info, given)
-        for name, setting in columns:
+    for fed in fed_tables(tables, sources, existing, folder, _json_columns):
+        for name, setting in fed.picked:
             field_name = setting.from_ or ""
-            bad = [row for row in rows if _not_json(row.get(field_name))]
+            bad = [row for row in fed.rows if _not_json(row.get(field_name))]
             if bad:
+                column = fed.info.columns[name]
+                counted = (bad, len(fed.rows))
                 questions.append(
-                    _not_json_question(spec, info.columns[name], field_name, bad, len(rows), keys)
+                    _not_json_question(fed.spec, column, field_name, counted, fed.keys)
                 )
     return questions
+
+
+def _json_columns(
+    _spec: TableSpec, info: TableInfo, given: dict[str, ColumnSpec]
+) -> list[tuple[str, ColumnSpec]]:
+    """The JSON columns a field feeds through a JSON parse with no fallback yet."""
+    return [
+        (name, setting)
+        for name, setting in given.items()
+        if name in info.columns
+        and info.columns[name].type == "json"
+        and setting.from_
+        and setting.parse_json
+        and setting.fallback is None
+    ]
 
 
 def _not_json_question(
     spec: TableSpec,
     column: ColumnInfo,
     field_name: str,
-    bad: list[dict[str, Any]],
-    total: int,
+    counted: tuple[list[dict[str, Any]], int],
     keys: list[str],
 ) -> QuestionSpec:
-    first = _first(bad, keys)
+    bad, total = counted
+    first = first_keys(bad, keys)
     base = f"tables.{spec.name}.columns.{column.name}"
     return QuestionSpec(
         id=f"{spec.name}.{column.name}.not_json",
@@ -138,13 +128,6 @@ def _not_json_question(
         },
         value_sets={f"{base}.on_error": "warn", f"{base}.fallback": VALUE_JSON},
     )
-
-
-def _with_ops(value: Any, ops: Sequence[str]) -> str:
-    text = str(value)
-    for op in ops:
-        text = text.strip() if op == "trim" else text.lower() if op == "lower" else text.upper()
-    return text
 
 
 def _nullable_text_fed(
@@ -178,28 +161,25 @@ def ask_for_checked_values(
     """``TABLE.COLUMN.missing`` per NULLable text column with a CHECK listing its values or
     giving their pattern, whose field some rows lack."""
     questions = []
-    for spec, info, source in existing_tables_fed(tables, sources, existing):
-        given = fed_columns(spec, info)
-        columns = [
+
+    def checked(
+        spec: TableSpec, info: TableInfo, given: dict[str, ColumnSpec]
+    ) -> list[tuple[ColumnInfo, ColumnSpec]]:
+        return [
             (column, setting)
             for column, setting in _nullable_text_fed(spec, info, given, asked)
             if any(allowed_by(c, column.name) for c in info.checks)
         ]
-        if not columns:
-            continue
-        rows = _sample(source, sources, folder, spec.source, _SAMPLE)
-        keys = _key_fields(spec, info, given)
-        for column, setting in columns:
-            field_name = setting.from_ or ""
-            if not any(field_name in row for row in rows):
-                continue  # the field is not this source's: nothing to count
-            lacking = [row for row in rows if row.get(field_name) is None]
-            held = Counter(
-                _with_ops(v, setting.ops) for row in rows if (v := row.get(field_name)) is not None
-            )
-            if lacking and held:
+
+    for fed in fed_tables(tables, sources, existing, folder, checked):
+        for column, setting in fed.picked:
+            counts = field_counts(fed.rows, setting.from_ or "", setting.ops)
+            if counts is not None and counts.lacking and counts.held:
+                counted = (counts.lacking, len(fed.rows))
                 questions.append(
-                    _checked_question(spec, info, column, setting, (lacking, len(rows)), held, keys)
+                    _checked_question(
+                        fed.spec, fed.info, column, setting, counted, counts.held, fed.keys
+                    )
                 )
     return questions
 
@@ -225,7 +205,7 @@ def _checked_question(
     offered = [v for v in listed if v != "leave"] or (
         [value] if passes and value != "leave" else []
     )
-    first = _first(lacking, keys)
+    first = first_keys(lacking, keys)
     base = f"tables.{spec.name}.columns.{column.name}"
     common = ", ".join(f"{v!r} ({n} rows)" for v, n in held.most_common(3))
     return QuestionSpec(
@@ -266,27 +246,24 @@ def ask_for_usual_values(
     """``TABLE.COLUMN.missing`` per NULLable text column whose field some rows lack while
     (nearly) every row holds one value."""
     questions = []
-    for spec, info, source in existing_tables_fed(tables, sources, existing):
-        given = fed_columns(spec, info)
-        columns = _nullable_text_fed(spec, info, given, asked)
-        if not columns:
-            continue
-        rows = _sample(source, sources, folder, spec.source, _SAMPLE)
-        keys = _key_fields(spec, info, given)
-        for column, setting in columns:
+
+    def nullable(
+        spec: TableSpec, info: TableInfo, given: dict[str, ColumnSpec]
+    ) -> list[tuple[ColumnInfo, ColumnSpec]]:
+        return _nullable_text_fed(spec, info, given, asked)
+
+    for fed in fed_tables(tables, sources, existing, folder, nullable):
+        spec, rows = fed.spec, fed.rows
+        for column, setting in fed.picked:
             field_name = setting.from_ or ""
-            if not any(field_name in row for row in rows):
+            counts = field_counts(rows, field_name, setting.ops)
+            if counts is None or not counts.lacking or not counts.held:
                 continue
-            lacking = [row for row in rows if row.get(field_name) is None]
-            held = Counter(
-                _with_ops(v, setting.ops) for row in rows if (v := row.get(field_name)) is not None
-            )
-            if not lacking or not held:
-                continue
-            value, count = held.most_common(1)[0]
+            lacking = counts.lacking
+            value, count = counts.held.most_common(1)[0]
             if count < MIN_HOLDING or count < DOMINANT * len(rows) or value == "leave":
                 continue
-            first = _first(lacking, keys)
+            first = first_keys(lacking, fed.keys)
             base = f"tables.{spec.name}.columns.{column.name}"
             questions.append(
                 QuestionSpec(

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ..plan import QuestionSpec, SourceSpec, TableSpec
 from ..plansets import VALUE
 from .checkfold import existing_tables_fed, fed_columns
-from .draftfill import _sample
+from .draftfill import sample_rows
 from .matching import literal_default
 
 if TYPE_CHECKING:
@@ -202,7 +202,7 @@ def _ask_one(
         return None
     column = required[0]
     source, sources, folder = reading
-    rows = _sample(source, sources, folder, spec.source, _SAMPLE)
+    rows = sample_rows(source, sources, folder, spec.source, _SAMPLE)
     taken = {c.from_ for c in given.values() if c.from_} | set(spec.ignore)
     table_words = set(_words(name))
     present = {f for row in rows for f in row} - taken - {parent_field}

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..plan import SourceSpec, TableSpec
 from .checkfold import existing_tables_fed, plain_text_columns, with_changes
-from .draftfill import _sample
+from .draftfill import sample_rows
 
 if TYPE_CHECKING:
     from ..shape.schema import TableInfo
@@ -41,7 +41,7 @@ def trim_key_values(
         }
         if not candidates:
             continue
-        rows = _sample(source, sources, folder, spec.source, _SAMPLE)
+        rows = sample_rows(source, sources, folder, spec.source, _SAMPLE)
         for name, column in candidates.items():
             values = [v for row in rows if isinstance(v := row.get(column.from_ or ""), str)]
             spaced = [v for v in values if v != v.strip()]

@@ -20,7 +20,7 @@ from ..plan import ColumnSpec, SourceSpec, TableSpec
 from ..values.epochs import PLAUSIBLE_FROM, PLAUSIBLE_UNTIL
 from ..values.logical import CastError, parse_timestamp
 from .checkfold import existing_tables_fed, fed_columns
-from .draftfill import _sample
+from .draftfill import sample_rows
 
 if TYPE_CHECKING:
     from ..shape.schema import TableInfo
@@ -50,7 +50,7 @@ def read_time_spellings(
         }
         if not candidates:
             continue
-        rows = _sample(source, sources, folder, spec.source, _SAMPLE)
+        rows = sample_rows(source, sources, folder, spec.source, _SAMPLE)
         for name, column in candidates.items():
             field_name = column.from_ or ""
             counted = _spellings([row.get(field_name) for row in rows])

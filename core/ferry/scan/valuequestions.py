@@ -24,10 +24,10 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..plan import QuestionSpec, SourceSpec, TableSpec
+from ..plan import ColumnSpec, QuestionSpec, SourceSpec, TableSpec
 from ..plansets import VALUE, VALUE_MAP
-from .checkfold import existing_tables_fed, fed_columns, listed_values
-from .draftfill import _sample
+from .checkfold import listed_values
+from .fedrows import fed_tables, field_counts, first_keys
 
 if TYPE_CHECKING:
     from ..shape.schema import ColumnInfo, TableInfo
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 #: the type names a JSON ``kv`` source gives its ``value_type`` field (ferry.sources.records)
 JSON_TYPE_NAMES = frozenset(("string", "integer", "number", "boolean", "null", "object", "array"))
 _TIMES = ("timestamp", "date")
-_SAMPLE = 100_000
 _LEAVE = "leave: migrate refuses the table until the plan gives a value"
 
 
@@ -101,37 +100,36 @@ def ask_for_missing_values(
 ) -> list[QuestionSpec]:
     """``TABLE.COLUMN.missing`` per required column whose field some rows lack."""
     questions = []
-    for spec, info, source in existing_tables_fed(tables, sources, existing):
-        given = fed_columns(spec, info)
-        columns = [
-            (column, setting.from_)
-            for column in info.columns.values()
-            if _required(column)
-            and column.type not in _TIMES  # a time no row has is no one value to ask for
-            and column.name not in info.primary_key
-            and (setting := given.get(column.name)) is not None
-            and setting.from_
-            and setting.default is None
-            and not (setting.json_path or setting.parse_json)
-        ]
-        if not columns:
-            continue
-        rows = _sample(source, sources, folder, spec.source, _SAMPLE)
-        keys = [given[k].from_ for k in (spec.key or info.primary_key) if k in given]
-        for column, field_name in columns:
-            if not any(field_name in row for row in rows):
-                continue  # the field is not this source's: nothing to count
-            lacking = [row for row in rows if row.get(field_name) is None]
-            if not lacking:
+    for fed in fed_tables(tables, sources, existing, folder, _required_fed):
+        for column, field_name in fed.picked:
+            counts = field_counts(fed.rows, field_name)
+            if counts is None or not counts.lacking:
                 continue
-            present = Counter(str(v) for row in rows if (v := row.get(field_name)) is not None)
-            listed = [v for c in info.checks for v in listed_values(c, column.name)]
+            listed = [v for c in fed.info.checks for v in listed_values(c, column.name)]
+            counted = (counts.lacking, len(fed.rows))
             questions.append(
                 _missing_question(
-                    spec, column, field_name, (lacking, len(rows)), keys, present, listed
+                    fed.spec, column, field_name, counted, fed.keys, counts.held, listed
                 )
             )
     return questions
+
+
+def _required_fed(
+    spec: TableSpec, info: TableInfo, given: dict[str, ColumnSpec]
+) -> list[tuple[ColumnInfo, str]]:
+    """The required columns (not a key, not a time) a field feeds as it is, with no default."""
+    return [
+        (column, setting.from_)
+        for column in info.columns.values()
+        if _required(column)
+        and column.type not in _TIMES  # a time no row has is no one value to ask for
+        and column.name not in info.primary_key
+        and (setting := given.get(column.name)) is not None
+        and setting.from_
+        and setting.default is None
+        and not (setting.json_path or setting.parse_json)
+    ]
 
 
 def _missing_question(
@@ -139,15 +137,12 @@ def _missing_question(
     column: ColumnInfo,
     field_name: str,
     counted: tuple[list[dict[str, Any]], int],
-    keys: list[str | None],
+    keys: list[str],
     present: Counter[str],
     listed: list[str],
 ) -> QuestionSpec:
     lacking, total = counted
-    named = [k for k in keys if k]
-    where = ", ".join(
-        ", ".join(f"{k}={row.get(k)!r}" for k in named) for row in lacking[:3] if named
-    )
+    where = first_keys(lacking, keys)
     evidence = [
         f"{len(lacking)} of {total} rows of {spec.source} have no {field_name!r}"
         + (f" (first: {where})" if where else ""),
@@ -190,6 +185,20 @@ def _missing_question(
     )
 
 
+def _text_fed(
+    _spec: TableSpec, info: TableInfo, given: dict[str, ColumnSpec]
+) -> list[tuple[str, str]]:
+    """The text columns a field feeds with no lookup yet."""
+    return [
+        (name, setting.from_)
+        for name, setting in given.items()
+        if name in info.columns
+        and info.columns[name].type == "text"
+        and setting.from_
+        and not setting.lookup
+    ]
+
+
 def ask_about_type_names(
     tables: list[TableSpec],
     sources: list[SourceSpec],
@@ -198,20 +207,9 @@ def ask_about_type_names(
 ) -> list[QuestionSpec]:
     """``TABLE.COLUMN.names`` per text column fed by a field holding only JSON type names."""
     questions = []
-    for spec, info, source in existing_tables_fed(tables, sources, existing):
-        given = fed_columns(spec, info)
-        columns = [
-            (name, setting.from_)
-            for name, setting in given.items()
-            if name in info.columns
-            and info.columns[name].type == "text"
-            and setting.from_
-            and not setting.lookup
-        ]
-        if not columns:
-            continue
-        rows = _sample(source, sources, folder, spec.source, _SAMPLE)
-        for name, field_name in columns:
+    for fed in fed_tables(tables, sources, existing, folder, _text_fed):
+        spec, rows = fed.spec, fed.rows
+        for name, field_name in fed.picked:
             values = [v for row in rows if (v := row.get(field_name)) is not None]
             if not all(isinstance(v, str) for v in values):
                 continue
