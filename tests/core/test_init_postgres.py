@@ -5,6 +5,7 @@ draft runs as written. Real PostgreSQL server, real SQLite targets."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import tomllib
 import uuid
@@ -18,6 +19,7 @@ from click.testing import CliRunner, Result
 
 import pgcluster
 from ferry.cli.command import cli
+from ferry.scan.workspace import default_workspace
 
 APP = """
 CREATE TABLE author (id serial PRIMARY KEY, name text NOT NULL UNIQUE,
@@ -97,6 +99,16 @@ def test_the_draft_of_a_postgres_database_runs_and_the_app_inserts_without_ids(
     conn.close()
     assert (author, book) == ((3,), (4, 0))
     assert titles == [("B",), ("D",)]
+
+
+def test_init_of_a_postgres_database_writes_the_plan_into_a_new_workspace(app_db: str) -> None:
+    # no -o: the plan goes into the database's own workspace, made once the draft is good
+    result = ferry("init", app_db, "--json")
+
+    assert result.exit_code == 0, result.output
+    plan = Path(json.loads(result.stdout)["plan"])
+    assert plan.parent == default_workspace(app_db)
+    assert drafted(plan)["sources"][0]["kind"] == "postgres"
 
 
 def test_a_keyless_postgres_table_is_drafted_append_with_its_identical_rows_named(

@@ -558,7 +558,8 @@ def scan_folder(
         database_url is None and folder.is_file()
     ):  # one file (an app's database): that file alone, from its folder
         only, folder = folder, folder.parent
-    if not folder.is_dir():
+    # A database's plan folder (a new workspace) is made only once the draft is good.
+    if database_url is None and not folder.is_dir():
         raise FerryError(
             f"{folder} is not a folder", hint="Give the folder holding the app's state."
         )
