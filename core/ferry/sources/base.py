@@ -13,8 +13,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..capabilities import SourceCapabilities
 from ..values.logical import LogicalType
 
 if TYPE_CHECKING:
@@ -76,6 +77,8 @@ class SourceReader(ABC):
     #: reading parses in Python, holding the GIL all along: the engine reads the next batch
     #: only once the current one is mapped (see :class:`ferry.load.batching.Prefetch`)
     parses_in_python = False
+    #: what this reader can do; the orchestrators read this, never the reader's class
+    capabilities: ClassVar[SourceCapabilities] = SourceCapabilities()
 
     def __init__(self, spec: SourceSpec, base_dir: Path) -> None:
         self.spec = spec

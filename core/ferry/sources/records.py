@@ -18,6 +18,7 @@ from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..capabilities import SourceCapabilities
 from ..errors import SourceError
 from ..values.typeevidence import EvidenceTracker
 from .base import Batch, ParentLink, Row, SourceReader, SourceTable
@@ -331,6 +332,7 @@ class RecordSource(SourceReader):
     """What JSON and JSON Lines readers share: the file, the table registry and the passes."""
 
     parses_in_python = True
+    capabilities = SourceCapabilities(parses_in_python=True)
 
     def __init__(self, spec: SourceSpec, base_dir: Path) -> None:
         super().__init__(spec, base_dir)

@@ -23,6 +23,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
+from ..capabilities import SourceCapabilities
 from ..errors import SourceError
 from ..load.batching import SIZING_ROWS, rows_per_batch
 from ..shape.identifiers import quote
@@ -80,6 +81,10 @@ class SqliteSource(SourceReader):
     Source tables are named ``<source>.<table>``; internal tables (``sqlite_*``) and Ferry's
     own ``ferry_runs`` are left out. ``spec.tables`` limits the read to the tables it names.
     """
+
+    capabilities = SourceCapabilities(
+        sqlite_file=True, skips_tables=True, rowid_chunks=True, samples_columns=True
+    )
 
     #: seconds to wait for a writer's lock before reporting the database as locked
     busy_timeout: float = 5.0

@@ -29,6 +29,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ..capabilities import TargetCapabilities
 from ..errors import TargetError
 from ..events import Emit, ignore_events
 from ..load import mergesql
@@ -119,6 +120,8 @@ class Target(ABC):
     """An open connection to the target with one transaction around everything."""
 
     dialect_name = ""
+    #: what this target can do; the orchestrators read this, never ``dialect_name``
+    capabilities: ClassVar[TargetCapabilities] = TargetCapabilities()
     #: rows inserted with explicit ids leave the table's sequences behind (PostgreSQL): the
     #: run moves them forward afterwards (:mod:`ferry.load.sequences`); SQLite's follow by itself
     sequences_lag_ids = False

@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from ..capabilities import TargetCapabilities
 from ..errors import TargetError
 from ..events import RunWarning
 from ..load.mergesql import MergeDialect
@@ -133,6 +134,13 @@ class PostgresTarget(Target):
     """A PostgreSQL database (its default schema)."""
 
     dialect_name = "postgresql"
+    capabilities = TargetCapabilities(
+        binary_copy=True,
+        sequences_lag_ids=True,
+        table_fingerprints=True,
+        schemas=True,
+        max_identifier_bytes=63,
+    )
     #: ``IS DISTINCT FROM``; ``json`` (which has no equality) compared as jsonb; timestamps
     #: compared and ordered as points in time by the server itself
     merge_dialect = MergeDialect(

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from ..capabilities import TargetCapabilities
 from ..errors import TargetError
 from ..events import RunWarning
 from ..load.mergesql import MergeDialect
@@ -118,6 +119,13 @@ class SqliteTarget(Target):
     """A SQLite file; created when missing, and removed again if the run does not commit."""
 
     dialect_name = "sqlite"
+    capabilities = TargetCapabilities(
+        attaches_sqlite=True,
+        defers_cyclic_references=True,
+        stores_value_text=True,
+        sqlite_collations=True,
+        created_by_opening=True,
+    )
     #: ``IS NOT``; timestamps compared as points in time (an app's ``2024-05-01T10:00:00Z`` is
     #: the same as Ferry's ``2024-05-01 10:00:00.000000``) and ordered by ``julianday``; JSON
     #: compared after ``json()`` minifies it

@@ -1,0 +1,65 @@
+"""What a target or a source can do, declared as data.
+
+The orchestrators (the run, check, verify, the scan) read these instead of testing a dialect's
+name or a reader's class: a new target or source says what it can do here, and every path that
+depends on it follows. Each field names one capability and why the engine cares; the dialect
+classes (:mod:`ferry.targets`, :mod:`ferry.sources`) set them as a class attribute
+``capabilities``. Work that needs dialect-specific SQL (a catalog query, a raw cursor) is a
+method of the target instead, so the caller never branches on the dialect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TargetCapabilities:
+    """What a target database can do (see the module docstring)."""
+
+    #: a server-side binary COPY takes native rows (PostgreSQL); else rows go in as parameters
+    binary_copy: bool = False
+    #: the target can ATTACH a SQLite source file and copy inside its own engine: native loads
+    #: then run in the target's thread, with no reader/writer pipeline (SQLite)
+    attaches_sqlite: bool = False
+    #: rows inserted with explicit ids leave the table's sequences behind: the run moves them
+    #: forward after the load (:mod:`ferry.load.sequences`); SQLite's follow by themselves
+    sequences_lag_ids: bool = False
+    #: foreign keys in a reference cycle are deferred to commit, where a violation fails the
+    #: commit without naming a row: the run checks them itself before committing (SQLite)
+    defers_cyclic_references: bool = False
+    #: the run's journal keeps per-table fingerprints, so a re-run of an unchanged source can
+    #: skip a table (:mod:`ferry.load.rerun`; PostgreSQL)
+    table_fingerprints: bool = False
+    #: values are stored as the text they were sent as (timestamps, booleans, JSON spacing),
+    #: so an existing table's spelling is kept (:mod:`ferry.values.targetstyles`; SQLite)
+    stores_value_text: bool = False
+    #: ``COLLATE NOCASE``/``RTRIM``/``BINARY`` are carried as they are (SQLite)
+    sqlite_collations: bool = False
+    #: tables live in a named schema (``[target] pg_schema``; PostgreSQL)
+    schemas: bool = False
+    #: the longest identifier in bytes, or 0 for no limit that matters (PostgreSQL: 63)
+    max_identifier_bytes: int = 0
+    #: a missing database file would be created by opening it (SQLite): verify refuses instead
+    created_by_opening: bool = False
+
+
+@dataclass(frozen=True)
+class SourceCapabilities:
+    """What a source reader can do (see the module docstring)."""
+
+    #: the source is one SQLite file whose tables can be copied natively (attached by a SQLite
+    #: target, read as raw rows for a binary COPY) and checksummed inside SQLite by verify
+    sqlite_file: bool = False
+    #: rows are parsed in Python (JSON, text): the read holds the GIL, so reading ahead in a
+    #: thread gains nothing
+    parses_in_python: bool = False
+    #: the reader can leave some of its tables out of a read (``skip_tables``) because another
+    #: path (native copy, unchanged) already handles them
+    skips_tables: bool = False
+    #: the reader keeps a key per row that can split a read into ranges (SQLite ``rowid``)
+    rowid_chunks: bool = False
+    #: opening the source never writes to it (SQLite ``mode=ro``, files read as bytes)
+    read_only_open: bool = True
+    #: value readings (epoch numbers, mixed kinds) can be sampled per column with SQL
+    samples_columns: bool = False
