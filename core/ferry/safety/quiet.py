@@ -308,7 +308,7 @@ class _FilesCheck(_Check):
             self.listing = now
         notes = [self.problem] if self.problem else []
         if not reasons:
-            shown = [p for p in now if self.after[p].size is not None]
+            shown = [p for p in now if self.after[p].size is not None and not self.optional(p)]
             if len(shown) == 1:
                 state = self.after[shown[0]]
                 notes.append(
@@ -505,7 +505,7 @@ def _app_lock(path: Path | None, base: Path) -> SourceQuiet:
     shown = _shown(path, base)
 
     def verdict(reasons: list[str], notes: list[str]) -> SourceQuiet:
-        return SourceQuiet(shown, "app lock", not reasons, tuple(reasons), tuple(notes))
+        return SourceQuiet("app lock", shown, not reasons, tuple(reasons), tuple(notes))
 
     try:
         data = read_up_to(path, 4096)
@@ -568,14 +568,14 @@ def _proc_stat(pid: int) -> tuple[str, float | None]:
 
 
 def _who(pid: int) -> str:
-    """``pid 4242 (python3)``; a holder whose pid the system hides is "another process"."""
+    """``python3 pid 4242``; a holder whose pid the system hides is "another process"."""
     if not pid:
         return "another process"
     try:
         name = Path(f"/proc/{pid}/comm").read_text().strip()
     except OSError:
         return f"pid {pid}"
-    return f"pid {pid} ({name})"
+    return f"{name} pid {pid}"
 
 
 def _worse(first: SourceQuiet | None, last: SourceQuiet | None) -> SourceQuiet | None:
