@@ -314,8 +314,10 @@ class _FilesCheck(_Check):
                 notes.append(
                     f"{_shown(shown[0], self.base)} unchanged for {settle:g} s ({state.describe()})"
                 )
-            else:
+            elif shown:
                 notes.append(f"{len(shown)} files unchanged for {settle:g} s")
+            elif not self.problem:
+                notes.append("no file found to watch")
         return reasons, notes
 
     def watched(self) -> _Watched:
