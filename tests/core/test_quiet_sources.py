@@ -114,6 +114,34 @@ async def test_a_writer_in_a_wal_mode_database_makes_it_not_quiet(
     )
 
 
+async def test_a_journal_left_by_a_killed_writer_is_not_quiet(
+    tmp_path: Path, apps: list[subprocess.Popen[str]]
+) -> None:
+    make_db(tmp_path / "app.db")
+    with sqlite3.connect(tmp_path / "app.db") as conn:
+        conn.executemany("INSERT INTO jobs (name) VALUES (?)", [("x" * 100,)] * 2000)
+    conn.close()
+    app = start_app(
+        tmp_path,
+        """
+        import sqlite3
+        conn = sqlite3.connect("app.db", isolation_level=None)
+        conn.execute("PRAGMA cache_size=1")  # the update spills: pages reach the file
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("UPDATE jobs SET name = 'y'")
+        """,
+    )
+    app.kill()
+    app.wait()
+
+    report = await check_quiet(make_plan(tmp_path, sqlite_source()), settle=SETTLE)
+
+    assert not report.quiet
+    assert report.reasons[0].startswith(
+        "app: app.db-journal holds a transaction no process is running"
+    )
+
+
 async def test_a_wal_mode_database_with_only_a_reader_is_quiet(
     tmp_path: Path, apps: list[subprocess.Popen[str]]
 ) -> None:
