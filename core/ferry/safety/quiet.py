@@ -21,13 +21,16 @@ cutover refuses when a source changes during its final sync).
 
 The wait honours a :class:`~ferry.events.CancelToken` and emits
 :class:`~ferry.events.SettleCountdown` events. Nothing here writes to a source.
+
+The module is longer than most: every kind of source has its first and last look here, beside
+the report they fill and the re-check that reads it; asking SQLite's locks
+(:mod:`ferry.safety.sqlitelocks`) and reading the app's pid file (:mod:`ferry.safety.applock`)
+are modules of their own.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -45,7 +48,7 @@ from ..events import (
     ignore_events,
 )
 from ..sources import open_source
-from .inputlimits import read_up_to
+from .applock import app_lock_verdict, who
 from .sourcewatch import FileState
 from .sqlitelocks import probe
 
@@ -405,9 +408,9 @@ def _lock_verdict(path: Path, base: Path) -> tuple[list[str], list[str]]:
         return [], ["locks not probed on this system: the settle watch alone applies"]
     reasons = []
     if locks.writer is not None:
-        reasons.append(f"{shown}: a write transaction is open ({_who(locks.writer)})")
+        reasons.append(f"{shown}: a write transaction is open ({who(locks.writer)})")
     if locks.committing is not None:
-        reasons.append(f"{shown}: a commit or checkpoint is writing it ({_who(locks.committing)})")
+        reasons.append(f"{shown}: a commit or checkpoint is writing it ({who(locks.committing)})")
     if locks.hot_journal:
         reasons.append(
             f"{shown}-journal holds a transaction no process is running (a writer was "
@@ -416,7 +419,7 @@ def _lock_verdict(path: Path, base: Path) -> tuple[list[str], list[str]]:
         )
     notes = []
     if locks.reader is not None and not reasons:
-        notes.append(f"open for reading by {_who(locks.reader)} (no writer)")
+        notes.append(f"open for reading by {who(locks.reader)} (no writer)")
     return reasons, notes
 
 
@@ -498,86 +501,13 @@ def _listing_now(spec: SourceSpec, base: Path) -> list[Path]:
 
 # -- the application's lock file ------------------------------------------------------------
 
-_PID = re.compile(rb"\s*(\d+)\s*(?:\n|$)")
-
 
 def _app_lock(path: Path | None, base: Path) -> SourceQuiet:
     """The verdict on the app's lock or pid file (missing: the app is stopped)."""
     assert path is not None
     shown = _shown(path, base)
-
-    def verdict(reasons: list[str], notes: list[str]) -> SourceQuiet:
-        return SourceQuiet("app lock", shown, not reasons, tuple(reasons), tuple(notes))
-
-    try:
-        data = read_up_to(path, 4096)
-    except FileNotFoundError:
-        return verdict([], [f"{shown} is absent: the application is stopped"])
-    except OSError as exc:
-        return verdict([f"{shown} exists but cannot be read ({exc.strerror})"], [])
-    found = _PID.match(data or b"")
-    if found is None:
-        return verdict(
-            [
-                f"{shown} exists (a lock file, not a pid file): the application holds it while "
-                "it runs; stop the application, or remove the file if it was left behind"
-            ],
-            [],
-        )
-    pid = int(found.group(1))
-    why_stale = _stale(pid, path)
-    if why_stale:
-        return verdict([], [f"{shown} is stale: {why_stale}"])
-    return verdict([f"{shown} names {_who(pid)}, which is running: stop the application"], [])
-
-
-def _stale(pid: int, path: Path) -> str:
-    """Why the pid file no longer names a running application ("" when it does)."""
-    if pid <= 0:
-        return f"pid {pid} is no process"
-    if os.name == "nt":
-        return ""  # os.kill would end the process there: taken as running
-    try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return f"pid {pid} is not running (the application left the file behind)"
-    except PermissionError:
-        pass  # another user's process: it exists
-    state, started = _proc_stat(pid)
-    if state == "Z":
-        return f"pid {pid} has ended (a zombie process)"
-    try:
-        written = path.stat().st_mtime
-    except OSError:
-        return ""
-    if started is not None and started > written + 1:
-        return f"pid {pid} now belongs to a process started after the file was written"
-    return ""
-
-
-def _proc_stat(pid: int) -> tuple[str, float | None]:
-    """(state letter, start time as a Unix time) from Linux's /proc; ("", None) elsewhere."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        boot = next(
-            float(line.split()[1])
-            for line in Path("/proc/stat").read_text().splitlines()
-            if line.startswith("btime ")
-        )
-        return stat[0], boot + int(stat[19]) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError, StopIteration):
-        return "", None
-
-
-def _who(pid: int) -> str:
-    """``python3 pid 4242``; a holder whose pid the system hides is "another process"."""
-    if not pid:
-        return "another process"
-    try:
-        name = Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return f"pid {pid}"
-    return f"{name} pid {pid}"
+    reasons, notes = app_lock_verdict(path, shown)
+    return SourceQuiet("app lock", shown, not reasons, tuple(reasons), tuple(notes))
 
 
 def _worse(first: SourceQuiet | None, last: SourceQuiet | None) -> SourceQuiet | None:
