@@ -1,4 +1,5 @@
-"""``ferry runs PLAN [--json]``: the run history of the plan's target (:func:`ferry.runs.list_runs`).
+"""``ferry runs PLAN [--json]``: the run history of the plan's target
+(:func:`ferry.runs.list_runs`).
 
 The target is only read. A target without a journal yet (no migration committed, or a SQLite
 file not made) prints so and exits 0, like an empty ``ferry backups``; with ``--json`` it
