@@ -102,7 +102,7 @@ def report_dict(
     ``{"id", "path", "manifest_sha256"}`` when the run made one. Missing keys are tolerated.
     """
     if kind not in get_args(ReportKind):
-        raise ValueError(f"report kind must be migrate, preview, verify or rollback (got {kind!r})")
+        raise ValueError(f"report kind must be rollback, migrate, preview or verify (got {kind!r})")
     result = _plain(dict(data))
     if backup is None and result.get("backup_id"):
         backup = {"id": result["backup_id"]}
