@@ -32,6 +32,7 @@ from .backup.sqlitecopy import BUSY_TIMEOUT_SECONDS, sqlite_backup, sqlite_diges
 from .errors import Cancelled, TargetError
 from .events import CancelToken, Emit, RunWarning, StepFinished, StepStarted, ignore_events
 from .plan import Plan
+from .runhistory import before_restore
 from .safety.logfile import log_exception, logged
 
 _log = logging.getLogger(__name__)
@@ -54,6 +55,12 @@ class RollbackResult:
     sources: list[str] = field(default_factory=list)
     #: ``name.migrated`` files renamed back
     renamed: list[str] = field(default_factory=list)
+    #: the rollback's own run (journaled in the target, :mod:`ferry.runhistory`) and report
+    run_id: str = ""
+    report_path: str | None = None
+    #: runs since the backup, kept in the journal as rolled back
+    rolled_back_runs: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output and reports."""
@@ -149,6 +156,7 @@ async def _rollback(
     result = RollbackResult(check.id, location)
     if cancel.cancelled:
         raise Cancelled("Cancelled: nothing was restored; the target is unchanged.")
+    history = await before_restore(plan, check.id, manifest, emit)  # the journal survives
     if kind == "sqlite":
         item = targets[0]
         emit(StepStarted("rollback", f"target {location}"))
@@ -160,6 +168,7 @@ async def _rollback(
         result.proof.append(proof)
     else:
         await _restore_postgres(plan, folder, manifest, result, emit, cancel)
+    await history.after_restore(result, emit)
     # The target is back: sources follow without stopping half-way (a cancel is not honoured).
     result.renamed = await asyncio.to_thread(_restore_names, sources)
     if restore_sources:
@@ -167,6 +176,7 @@ async def _rollback(
             emit(StepStarted("rollback", f"source {item['original']}"))
             line = await asyncio.to_thread(_restore_source, folder, item)
             result.sources.append(line)
+    history.write_report(result, folder, emit)
     emit(StepFinished("rollback", time.perf_counter() - started, check.id))
     return result
 

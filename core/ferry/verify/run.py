@@ -299,7 +299,11 @@ class _Verify:
     # -- the journal -------------------------------------------------------------------------
     async def _journaled_rejects(self, target: Target) -> dict[str, list[dict[str, Any]]]:
         """Rejected rows (constraint, duplicate) of the last completed run, by table."""
-        runs = [r for r in await read_journal(target) if r.get("status") == "completed"]
+        runs = [
+            r
+            for r in await read_journal(target)
+            if r.get("status") == "completed" and r.get("mode", "migrate") == "migrate"
+        ]
         if not runs:
             if self.plan.tables:
                 self.warn(
