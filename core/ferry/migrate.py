@@ -224,6 +224,7 @@ class _Run:
         self.ctx = RunContext(
             plan, emit, cancel, "preview" if preview else "migrate", record=result
         )
+        self.ctx.started_at = self.started_at
         self.readers: dict[str, SourceReader] = {}
         self.source_tables: dict[str, SourceTable] = {}
         #: tables that must go through a stage (a direct load of them was refused)

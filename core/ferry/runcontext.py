@@ -31,6 +31,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Protocol, cast, get_args, runtime_checkable
@@ -137,6 +138,8 @@ class RunContext:
         self.emit = emit
         self.cancel = cancel or CancelToken()
         self.kind: RunKind = kind
+        #: when the run started: the ``now`` of its row mappers
+        self.started_at = datetime.now(UTC)
         self.record: WarningRecord = RunRecord()
         self._rejects: RejectRecord | None = None
         #: warnings seen so far by kind (the message itself when none was given)
