@@ -276,7 +276,7 @@ async def test_sources_opened_are_closed_when_opening_fails(tmp_path: Path) -> N
     )
     plan = sqlite_source_plan(tmp_path, tables)
     ctx = RunContext(plan)
-    with pytest.raises(PlanError, match="src.nowhere"):
+    with pytest.raises(PlanError, match=r"src\.nowhere"):
         await ctx.open_sources()
     assert ctx.readers == {}
     assert open_handles(tmp_path / "src.db") == 0
