@@ -135,7 +135,7 @@ def _checked_run_facts(result: Mapping[str, Any], plan: Plan) -> dict[str, Any] 
     run_id = result.get("migration_run_id")
     if not run_id:
         return None
-    from ..backup.create import backup_root
+    from ..backup.layout import backup_root
 
     out: dict[str, Any] = {"run_id": str(run_id)}
     page = result.get("migration_report")
