@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import tomli_w
+
 from .errors import PlanError
 from .plan import Plan, QuestionSpec, SourceSpec, TableSpec, plan_from_dict
 from .plandoc import fresh_document
@@ -117,7 +119,10 @@ def reverse_plan(
             return [f"{line}" for line in _question_comments(questions[index])]
         return []
 
-    text = fresh_document(built.to_toml(), comments).as_string()
+    written = built.to_dict()
+    for entry in written.get("tables", []):  # the rule is the point: always written out
+        entry.setdefault("conflict", "update")
+    text = fresh_document(tomli_w.dumps(written), comments).as_string()
     return ReversePlan(text=text, plan=built, notes=notes, old=spec.name)
 
 

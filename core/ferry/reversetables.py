@@ -91,8 +91,8 @@ def reverse_table(
                 f"column {made} is made from field {column_spec.from_!r} with "
                 f"{', '.join(_steps(column_spec))}: its value does not go back exactly"
             )
-    key = [back.get(k, k) for k in spec.key]
-    rule, newer_by, why = _conflict(spec, source, back, carried)
+    key = [back.get(names.get(k, k), k) for k in spec.key]
+    rule, newer_by, why = _conflict(spec, source, back, carried, names)
     entry: dict[str, Any] = {"name": source.origin, "source": f"{NEW_STORE}.{spec.name}"}
     if key:
         entry["key"] = key
@@ -137,24 +137,31 @@ def _problems(spec: TableSpec, merged: SourceSpec | None, feeders: int) -> list[
 
 
 def _steps(column: ColumnSpec) -> list[str]:
-    return [step for step in _STEPS if step in column.model_fields_set and getattr(column, step)]
+    """The steps that change the value, as the plan writes them (``ops = ['lower']``)."""
+    return [
+        f"{step} = {getattr(column, step)!r}"
+        for step in _STEPS
+        if step in column.model_fields_set and getattr(column, step)
+    ]
 
 
 def _conflict(
-    spec: TableSpec, source: SourceTable, back: dict[str, str], carried: dict[str, str]
+    spec: TableSpec,
+    source: SourceTable,
+    back: dict[str, str],
+    carried: dict[str, str],
+    names: dict[str, str],
 ) -> tuple[str, str | None, str]:
     """The rule, ``newer_by`` and why: newer by the column the app stamps, else update."""
-    if spec.conflict == "newer" and spec.newer_by and spec.newer_by in back:
-        by = back[spec.newer_by]
-        return "newer", by, f"the forward plan compares {spec.newer_by}"
+    made = names.get(spec.newer_by or "", spec.newer_by or "")
+    if spec.conflict == "newer" and made in back:
+        return "newer", back[made], f"the forward plan compares {spec.newer_by}"
     info = TableInfo(name=source.origin)
     for name in carried:
         info.columns[name] = ColumnInfo(name, source.columns[name])
-    by = modification_column(info, {name: name for name in carried})
-    if by is None:
-        by = next(
-            (n for n in carried if source.columns[n] == "integer" and _VERSION.match(n)), None
-        )
+    by = modification_column(info, {name: name for name in carried}) or next(
+        (n for n in carried if source.columns[n] == "integer" and _VERSION.match(n)), None
+    )
     if by is not None:
         return "newer", by, f"the app stamps {by}"
     return "update", None, "no column the app stamps"
@@ -174,17 +181,14 @@ def _comments(
     lines = [f"{source.origin} <- {NEW_STORE}.{spec.name} (forward: {spec.source} -> {spec.name})"]
     if entry["conflict"] == "newer":
         lines.append(
-            f"key {shown_key}; conflict newer by {entry['newer_by']} ({why}): the later "
-            "change wins"
+            f"key {shown_key}; conflict newer by {entry['newer_by']} ({why}): the later change wins"
         )
     else:
         lines.append(
             f"key {shown_key}; conflict update ({why}): the new store's row is written back"
         )
     if renamed:
-        lines.append(
-            "columns mapped back: " + ", ".join(f"{c} -> {n}" for n, c in renamed.items())
-        )
+        lines.append("columns mapped back: " + ", ".join(f"{c} -> {n}" for n, c in renamed.items()))
     if ignore:
         lines.append(f"only in the new store, left out: {', '.join(ignore)}")
     if spec.ignore:
