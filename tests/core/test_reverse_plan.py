@@ -276,3 +276,28 @@ def test_several_files_need_old(tmp_path: Path, old: str | None) -> None:
         assert result.exit_code == 0, result.output
         assert "ferry reverse --old a" in result.output
         assert tomllib.loads((tmp_path / "r.toml").read_text())["target"]["url"] == "sqlite:///b.db"
+
+
+def test_a_schema_of_its_own_and_tls_go_into_the_source_url(tmp_path: Path, pg_url: str) -> None:
+    folder = tmp_path / "app"
+    folder.mkdir()
+    with sqlite3.connect(folder / "a.db") as conn:
+        conn.executescript("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT);")
+        conn.execute("INSERT INTO item VALUES (1, 'a')")
+    conn.close()
+    plan = tmp_path / "ferry.toml"
+    plan.write_text(
+        f'version = 1\n[target]\nurl = "{pg_url}"\npg_schema = "app"\nsslmode = "prefer"\n'
+        '[[sources]]\nname = "a"\nkind = "sqlite"\npath = "app/a.db"\n'
+        '[[tables]]\nname = "item"\nsource = "a.item"\nkey = ["id"]\n'
+    )
+    ok("migrate", plan, "-q")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO app.item (id, name) VALUES (2, 'b')")
+    reverse = tmp_path / "reverse.toml"
+    ok("reverse", plan, "-o", reverse)
+    url = tomllib.loads(reverse.read_text())["sources"][0]["url"]
+    assert url == f"{pg_url}?options=-csearch_path%3Dapp&sslmode=prefer"
+    ok("check", reverse)
+    ok("migrate", reverse, "-q")
+    assert rows(folder / "a.db", "item") == [(1, "a"), (2, "b")]
