@@ -116,7 +116,7 @@ def reverse_plan(
         if section == "tables" and index < len(exact):
             return exact[index].comments
         if section == "questions" and index < len(questions):
-            return [f"{line}" for line in _question_comments(questions[index])]
+            return _question_comments(questions[index])
         return []
 
     written = built.to_dict()
