@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .errors import Cancelled
@@ -80,6 +81,28 @@ class SettleCountdown:
     settle: float
 
 
+@dataclass(frozen=True)
+class SyncCycle:
+    """One committed cycle of ``ferry sync`` (:mod:`ferry.sync.loop`): a journaled migrate run.
+
+    ``changed`` holds rows inserted, updated and deleted per table; ``behind`` is how old the
+    newest source write the cycle picked up was when it committed (seconds), or the time since
+    the cycle started when it picked up none or the source's write times are unknown."""
+
+    cycle: int
+    started_at: datetime
+    seconds: float
+    changed: dict[str, int]
+    behind: float
+    run_id: str = ""
+    report_path: str | None = None
+
+    @property
+    def changed_total(self) -> int:
+        """Rows changed over every table."""
+        return sum(self.changed.values())
+
+
 Event = (
     StepStarted
     | StepFinished
@@ -88,6 +111,7 @@ Event = (
     | RunWarning
     | RowRejected
     | SettleCountdown
+    | SyncCycle
 )
 Emit = Callable[[Event], None]
 

@@ -767,6 +767,7 @@ def _register_commands() -> None:
     from .proof import register as register_proof
     from .reverse import register as register_reverse
     from .runs import register as register_runs
+    from .sync import register as register_sync
     from .verify import register as register_verify
 
     register_backup(cli)
@@ -775,6 +776,7 @@ def _register_commands() -> None:
     register_profiles(cli)
     register_runs(cli)
     register_reverse(cli)
+    register_sync(cli)
 
 
 def main() -> None:

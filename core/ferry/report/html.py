@@ -21,6 +21,8 @@ from importlib.resources import files
 from string import Template
 from typing import Any
 
+from .cutoverhtml import cutover_banner, cutover_sections
+
 #: rejected rows shown in the HTML page; the JSON file has all the run kept
 HTML_MAX_REJECTS = 200
 #: mismatching keys shown per table in the HTML page
@@ -44,6 +46,7 @@ _TITLES = {
     "preview": "Preview report",
     "verify": "Verification",
     "rollback": "Rollback report",
+    "cutover": "Cutover report",
 }
 
 
@@ -183,6 +186,8 @@ def _banner(report: Mapping[str, Any]) -> str:
                     f"Rolled back, on a sample of {_num(result['sample'])} rows per source "
                     "table: the counts describe the sample. Nothing was changed."
                 )
+        elif report.get("kind") == "cutover":
+            tone, word, detail = cutover_banner(result)
         elif report.get("kind") == "rollback":
             tone = "pass" if status == "completed" else "muted"
             detail = f"The target is back to backup {result.get('backup_id') or '?'}."
@@ -768,6 +773,8 @@ def render_html(report: Mapping[str, Any]) -> str:
         body = [_verify_tables(result), _checked_run(report), _assertions(result)]
     elif kind == "rollback":
         body = [_rollback_lines(result)]
+    elif kind == "cutover":
+        body = [cutover_sections(result)]
     else:
         body = [
             _migrate_tables(result),
