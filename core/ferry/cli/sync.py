@@ -64,13 +64,15 @@ def _target_locked(plan: Plan, wait: bool) -> Iterator[None]:
 
 
 def cycle_line(cycle: SyncCycle) -> str:
-    """``10:00:03  cycle 2  0.41 s  changed jobs 3, settings 0  behind 2.1 s``."""
+    """``10:00:03  cycle 2  0.41 s  changed jobs 3, steps 12  behind 2.10 s`` (tables with
+    changed rows only; ``no rows changed`` when none)."""
     from ..sync.durations import duration_text
 
     when = cycle.started_at.astimezone().strftime("%H:%M:%S")
-    changed = ", ".join(f"{name} {count}" for name, count in cycle.changed.items()) or "nothing"
+    changed = ", ".join(f"{name} {count}" for name, count in cycle.changed.items() if count)
     return (
-        f"{when}  cycle {cycle.cycle}  {duration_text(cycle.seconds)}  changed {changed}  "
+        f"{when}  cycle {cycle.cycle}  {duration_text(cycle.seconds)}  "
+        f"{'changed ' + changed if changed else 'no rows changed'}  "
         f"behind {duration_text(cycle.behind)}"
     )
 
@@ -117,8 +119,8 @@ def sync_command(
             if isinstance(event, SyncCycle):
                 seen.append(event)
                 if not as_json:
-                    self.progress.console.print(escape(cycle_line(event)), soft_wrap=True)
-                    err.print(f"[dim]{escape(freeze_line(seen))}[/]", soft_wrap=True)
+                    out.print(escape(cycle_line(event)), soft_wrap=True)
+                    out.print(f"[dim]  {escape(freeze_line(seen))}[/]", soft_wrap=True)
                 return
             super().__call__(event)
 
