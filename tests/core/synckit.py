@@ -49,7 +49,9 @@ def make_stores(folder: Path, rows: int = START_ROWS) -> None:
     db = sqlite3.connect(folder / "app.db")
     db.execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
     with db:
-        db.executemany("INSERT INTO jobs VALUES (?, ?)", [(i, f"job {i}") for i in range(1, rows + 1)])
+        db.executemany(
+            "INSERT INTO jobs VALUES (?, ?)", [(i, f"job {i}") for i in range(1, rows + 1)]
+        )
     db.close()
     records = [{"id": i, "name": f"job {i}"} for i in range(1, rows + 1)]
     (folder / "jobs.json").write_text(json.dumps(records), encoding="utf-8")
