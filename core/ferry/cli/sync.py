@@ -226,7 +226,7 @@ def cutover_command(
         sys.exit(0 if result.passed else _EXIT_FAIL)
     for line in result.quiet:
         out.print(escape(line), soft_wrap=True)
-    changed = ", ".join(f"{name} {count}" for name, count in result.final_changed.items())
+    changed = ", ".join(f"{name} {n}" for name, n in result.final_changed.items() if n)
     out.print(
         f"Final sync (run {escape(str(result.final_run_id))}): "
         f"{result.final_seconds or 0:.2f} s, changed {escape(changed or 'nothing')}"
