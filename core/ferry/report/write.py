@@ -103,7 +103,7 @@ def report_dict(
     """
     if kind not in get_args(ReportKind):
         raise ValueError(
-            f"report kind must be rollback, migrate, preview, verify or cutover (got {kind!r})"
+            f"report kind must be rollback, cutover, migrate, preview or verify (got {kind!r})"
         )
     result = _plain(dict(data))
     if backup is None and result.get("backup_id"):
