@@ -10,9 +10,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import Cancelled
+
+if TYPE_CHECKING:
+    from .backup.create import Backup
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,22 @@ class RowRejected:
     row: dict[str, Any]
 
 
-Event = StepStarted | StepFinished | TableProgress | TableFinished | RunWarning | RowRejected
+@dataclass(frozen=True)
+class BackupTaken:
+    """The backup :func:`ferry.migrate` took before migrating (its id, folder, size)."""
+
+    backup: Backup
+
+
+Event = (
+    StepStarted
+    | StepFinished
+    | TableProgress
+    | TableFinished
+    | RunWarning
+    | RowRejected
+    | BackupTaken
+)
 Emit = Callable[[Event], None]
 
 
