@@ -29,6 +29,7 @@ __version__ = "0.1.0"
 logging.getLogger("ferry").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
+    from .api import peek_source, preview, summarise_sources
     from .errors import (
         Cancelled,
         ConflictError,
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
         TargetError,
     )
     from .events import CancelToken, Emit, Event
-    from .api import peek_source, preview, summarise_sources
     from .plan import Plan, load_plan, plan_from_dict, save_plan
 
 #: operations named like one of the engine's modules (made callable, see the docstring)

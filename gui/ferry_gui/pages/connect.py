@@ -32,17 +32,22 @@ from PySide6.QtWidgets import (
 from sqlalchemy.engine import URL, make_url
 
 from ferry import Cancelled, FerryError
-from ferry.check import CheckReport, check_plan
-from ferry.plan import TargetSpec
-from ferry.profiles import load_profiles, make_profile, save_profile
-from ferry.safety.passwords import (
+from ferry.api import (
     DEFAULT_PASSWORD_ENV,
+    CheckReport,
+    create_database,
     keyring_status,
+    list_databases,
+    list_schemas,
+    load_profiles,
+    make_profile,
     password_spellings,
     refuse_password,
+    save_profile,
     store_password,
 )
-from ferry.shape.pgserver import create_database, list_databases, list_schemas
+from ferry.api import check as check_plan
+from ferry.plan import TargetSpec
 
 from ..models import RowsModel
 from ..runner import until_cancelled
