@@ -153,3 +153,54 @@ def test_a_call_goes_to_the_operation(tmp_path: Path) -> None:
     assert [s.name for s in result.plan.sources]
     report = asyncio.run(ferry.check(result.plan))
     assert type(report).__name__ == "CheckReport"
+
+
+def _demo_plan(tmp_path: Path) -> ferry.Plan:
+    import shutil
+
+    folder = tmp_path / "demo"
+    shutil.copytree(ferry.api.demo_source(), folder)
+    return ferry.load_plan(folder / "ferry.toml")
+
+
+def test_migrate_backs_up_first_and_says_so(tmp_path: Path) -> None:
+    from ferry.events import BackupTaken, StepStarted
+
+    plan = _demo_plan(tmp_path)
+    events: list[object] = []
+    result = asyncio.run(ferry.migrate(plan, emit=events.append))
+    taken = [e.backup for e in events if isinstance(e, BackupTaken)]
+    assert len(taken) == 1
+    assert result.backup_id == taken[0].id
+    assert [b.id for b in ferry.api.list_backups(plan)] == [taken[0].id]
+    # the backup's steps come before the run's
+    steps = [e.step for e in events if isinstance(e, StepStarted)]
+    assert steps[0] == "backup" and "schema" in steps
+
+
+def test_migrate_links_a_backup_taken_before_or_runs_without_one(tmp_path: Path) -> None:
+    from ferry.events import BackupTaken
+
+    plan = _demo_plan(tmp_path)
+    earlier = asyncio.run(ferry.backup(plan))
+    events: list[object] = []
+    linked = asyncio.run(ferry.migrate(plan, backup=earlier, emit=events.append))
+    assert linked.backup_id == earlier.id
+    assert not [e for e in events if isinstance(e, BackupTaken)]
+    bare = asyncio.run(ferry.migrate(plan, backup=False))
+    assert bare.backup_id is None
+    assert [b.id for b in ferry.api.list_backups(plan)] == [earlier.id]
+
+
+def test_migrate_refuses_open_questions_before_backing_up(tmp_path: Path) -> None:
+    from ferry.plan import QuestionSpec
+
+    plan = _demo_plan(tmp_path)
+    plan.questions.append(
+        QuestionSpec(
+            id="t.conflict", ask="Which wins?", choices=["newer", "target"], default="target"
+        )
+    )
+    with pytest.raises(ferry.PlanError):
+        asyncio.run(ferry.migrate(plan))
+    assert ferry.api.list_backups(plan) == []

@@ -50,7 +50,6 @@ from ferry.api import check as check_plan
 from ferry.plan import TargetSpec
 
 from ..models import RowsModel
-from ..runner import until_cancelled
 from .base import FerryPage, table_view, wrapped_label
 
 SSL_MODES = ["", "disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
@@ -698,7 +697,10 @@ class ConnectPage(FerryPage):
         async def job(emit: Any, cancel: Any) -> tuple[CheckReport, TargetSpec, Any]:
             # The check writes nothing (its transaction is rolled back): it may simply be dropped.
             stopped = "Test cancelled; nothing was changed."
-            report = await until_cancelled(check_plan(trial), cancel, stopped)
+            try:
+                report = await check_plan(trial, cancel=cancel)
+            except Cancelled:
+                raise Cancelled(stopped) from None
             lists = None
             if report.server and not spec.is_sqlite:
                 try:
