@@ -18,13 +18,18 @@ thread; the others are coroutines. "Back up before migrating" is the engine's po
 :func:`migrate` takes the backup itself unless told ``backup=False`` (or handed one taken
 before).
 
-The ``ferry`` package re-exports the operations: ``ferry.migrate(plan)`` is this module's
+The ``ferry`` package re-exports the operations: ``ferry.migrate(plan)`` calls this module's
 :func:`migrate`. ``ferry.scan``, ``ferry.check``, ``ferry.backup``, ``ferry.migrate``,
 ``ferry.verify`` and ``ferry.rollback`` are also the engine's modules of those names (so
 ``from ferry.verify import verify`` keeps working); the package makes those modules callable,
-a call going to the operation here (see ``ferry/__init__.py``). The command line and the
+a call going to the operation here (see ``ferry/__init__.py``); type-checked code calls them
+from this module (a type checker sees ``ferry.verify`` as the module). The command line and the
 wizard import only this module, ``ferry`` and the data modules ``ferry.plan``,
 ``ferry.events``, ``ferry.results`` and ``ferry.errors`` (tests/core/test_public_api.py).
+
+The module is longer than most (~490 lines) because the surface is spelled out three times, as
+in every lazily loading package here: imports for type checkers, each name's home for the lazy
+load (so ``import ferry.api`` stays light), and ``__all__``; the operations are ~200 lines.
 """
 
 from __future__ import annotations
