@@ -2,11 +2,11 @@
 
 The public API is :mod:`ferry.api`; this package exports its operations with one shape
 (``ferry.scan(folder)``, ``ferry.check``, ``ferry.backup``, ``ferry.preview``,
-``ferry.migrate``, ``ferry.verify``, ``ferry.rollback``: the plan first, then keyword-only
-``emit`` and ``cancel``), the errors, the events and the plan. The CLI and the wizard use
-nothing else (tests/core/test_public_api.py).
+``ferry.migrate``, ``ferry.verify``, ``ferry.rollback``, ``ferry.runs``: the plan first,
+then keyword-only ``emit`` and ``cancel``), the errors, the events and the plan. The CLI and
+the wizard use nothing else (tests/core/test_public_api.py).
 
-Six operations share their names with the engine's modules (``ferry.verify`` is also the
+Seven operations share their names with the engine's modules (``ferry.verify`` is also the
 package holding the verification, and ``from ferry.verify import verify`` keeps working). So
 that ``ferry.verify`` means one object whichever was imported first, those modules are made
 callable when they are bound on this package: ``ferry.verify(plan)`` calls
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from .plan import Plan, load_plan, plan_from_dict, save_plan
 
 #: operations named like one of the engine's modules (made callable, see the docstring)
-_OPERATION_MODULES = frozenset({"scan", "check", "backup", "migrate", "verify", "rollback"})
+_OPERATION_MODULES = frozenset({"scan", "check", "backup", "migrate", "verify", "rollback", "runs"})
 
 # The exports load on first use (PEP 562): `import ferry` stays light, so the `ferry` command
 # can take Ctrl-C cleanly before pydantic and the rest are imported (see ferry.cli.launch).

@@ -20,14 +20,15 @@ before).
 
 The ``ferry`` package re-exports the operations: ``ferry.migrate(plan)`` calls this module's
 :func:`migrate`. ``ferry.scan``, ``ferry.check``, ``ferry.backup``, ``ferry.migrate``,
-``ferry.verify`` and ``ferry.rollback`` are also the engine's modules of those names (so
-``from ferry.verify import verify`` keeps working); the package makes those modules callable,
-a call going to the operation here (see ``ferry/__init__.py``); type-checked code calls them
-from this module (a type checker sees ``ferry.verify`` as the module). The command line and the
-wizard import only this module, ``ferry`` and the data modules ``ferry.plan``,
-``ferry.events``, ``ferry.results`` and ``ferry.errors`` (tests/core/test_public_api.py).
+``ferry.verify``, ``ferry.rollback`` and ``ferry.runs`` are also the engine's modules of
+those names (so ``from ferry.verify import verify`` keeps working); the package makes those
+modules callable, a call going to the operation here (see ``ferry/__init__.py``);
+type-checked code calls them from this module (a type checker sees ``ferry.verify`` as the
+module). The command line and the wizard import only this module, ``ferry`` and the data
+modules ``ferry.plan``, ``ferry.events``, ``ferry.results`` and ``ferry.errors``
+(tests/core/test_public_api.py).
 
-The module is longer than most (~490 lines) because the surface is spelled out three times, as
+The module is longer than most (~520 lines) because the surface is spelled out three times, as
 in every lazily loading package here: imports for type checkers, each name's home for the lazy
 load (so ``import ferry.api`` stays light), and ``__all__``; the operations are ~200 lines.
 """
@@ -47,8 +48,9 @@ from .lazyexports import lazy_exports
 
 if TYPE_CHECKING:
     from .backup.check import BackupCheck, find_backup, list_backups, verify_backup
-    from .backup.create import Backup, backup_root, source_files
+    from .backup.create import Backup
     from .backup.faults import BackupError
+    from .backup.layout import backup_root, source_files
     from .backup.prune import PruneEntry, prune_backups, prune_plan
     from .check import CheckItem, CheckReport
     from .demo import demo_source
@@ -66,6 +68,7 @@ if TYPE_CHECKING:
     from .report.proof import ReportProof, verify_report
     from .results import RunResult
     from .rollback import RollbackResult, mark_migrated, outside_plan
+    from .runs import RunHistory, RunRecord
     from .safety.logfile import log_exception, log_path, setup_logging
     from .safety.passwords import (
         DEFAULT_PASSWORD_ENV,
@@ -119,7 +122,8 @@ _HOMES = {
     **dict.fromkeys(
         ["BackupCheck", "find_backup", "list_backups", "verify_backup"], "ferry.backup.check"
     ),
-    **dict.fromkeys(["Backup", "backup_root", "source_files"], "ferry.backup.create"),
+    "Backup": "ferry.backup.create",
+    **dict.fromkeys(["backup_root", "source_files"], "ferry.backup.layout"),
     "BackupError": "ferry.backup.faults",
     **dict.fromkeys(["PruneEntry", "prune_backups", "prune_plan"], "ferry.backup.prune"),
     **dict.fromkeys(["CheckItem", "CheckReport"], "ferry.check"),
@@ -140,6 +144,7 @@ _HOMES = {
     **dict.fromkeys(["ReportProof", "verify_report"], "ferry.report.proof"),
     "RunResult": "ferry.results",
     **dict.fromkeys(["RollbackResult", "mark_migrated", "outside_plan"], "ferry.rollback"),
+    **dict.fromkeys(["RunHistory", "RunRecord"], "ferry.runs"),
     **dict.fromkeys(["log_exception", "log_path", "setup_logging"], "ferry.safety.logfile"),
     **dict.fromkeys(
         [
@@ -364,6 +369,22 @@ async def rollback(
     )
 
 
+async def runs(
+    plan: Plan,
+    *,
+    emit: Emit = ignore_events,
+    cancel: CancelToken | None = None,
+    reports: bool = True,
+) -> RunHistory:
+    """The run history of the plan's target, oldest first: migrations and rollbacks from its
+    journal and, with ``reports``, verifications, previews and failed runs from their reports.
+    The target is only read (:func:`ferry.runs.read_runs`)."""
+    from .runs import read_runs
+
+    work = read_runs(plan, reports=reports)
+    return await (_until_cancelled(work, cancel) if cancel is not None else work)
+
+
 async def _until_cancelled(work: Awaitable[T], cancel: CancelToken, poll: float = 0.05) -> T:
     """Await ``work`` (an engine call that takes no cancel token) but stop it as soon as
     ``cancel`` is set: its task is cancelled, so its own clean-up (rollback, close) runs."""
@@ -419,6 +440,8 @@ __all__ = [
     "PruneEntry",
     "ReportProof",
     "RollbackResult",
+    "RunHistory",
+    "RunRecord",
     "RunResult",
     "ScanResult",
     "SigningError",
@@ -475,6 +498,7 @@ __all__ = [
     "refuse_password",
     "require_answered",
     "rollback",
+    "runs",
     "save_profile",
     "scan",
     "setup_logging",

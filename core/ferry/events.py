@@ -81,6 +81,15 @@ class BackupTaken:
     backup: Backup
 
 
+@dataclass(frozen=True)
+class SettleCountdown:
+    """Waiting for the sources to stay quiet (:mod:`ferry.safety.quiet`): ``seconds_left`` of
+    ``settle`` seconds, for a countdown."""
+
+    seconds_left: float
+    settle: float
+
+
 Event = (
     StepStarted
     | StepFinished
@@ -89,6 +98,7 @@ Event = (
     | RunWarning
     | RowRejected
     | BackupTaken
+    | SettleCountdown
 )
 Emit = Callable[[Event], None]
 

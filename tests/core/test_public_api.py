@@ -24,7 +24,7 @@ GUI = ROOT / "gui" / "ferry_gui"
 PUBLIC = ("ferry", "ferry.api", "ferry.plan", "ferry.events", "ferry.results", "ferry.errors")
 #: how a package of the command line loads its names lazily (every package's __init__ uses it)
 PLUMBING = ("ferry.lazyexports",)
-OPERATIONS = ("scan", "check", "backup", "preview", "migrate", "verify", "rollback")
+OPERATIONS = ("scan", "check", "backup", "preview", "migrate", "verify", "rollback", "runs")
 
 
 def _engine_imports(path: Path, package: str) -> list[tuple[int, str]]:

@@ -1,7 +1,7 @@
 """The ``ferry`` command: a thin layer over the public engine API (:mod:`ferry.api`).
 
 This module holds the command group, its entry point and ``ferry password``; the commands
-live by concern in :mod:`ferry.cli.init`, :mod:`~ferry.cli.run` (check, preview, migrate,
+live by concern in :mod:`ferry.cli.init`, :mod:`~ferry.cli.migrate` (check, preview, migrate,
 demo), :mod:`~ferry.cli.backup`, :mod:`~ferry.cli.verify`, :mod:`~ferry.cli.proof` and
 :mod:`~ferry.cli.profiles`, each adding its commands through ``register(cli)``.
 
@@ -105,17 +105,19 @@ def _register_commands() -> None:
     # Commands living in their own modules (they share ferry.cli.common, not this module).
     from .backup import register as register_backup
     from .init import register as register_init
+    from .migrate import register as register_migrate
     from .profiles import register as register_profiles
     from .proof import register as register_proof
-    from .run import register as register_run
+    from .runs import register as register_runs
     from .verify import register as register_verify
 
     register_init(cli)
-    register_run(cli)
+    register_migrate(cli)
     register_backup(cli)
     register_verify(cli)
     register_proof(cli)
     register_profiles(cli)
+    register_runs(cli)
 
 
 def main() -> None:

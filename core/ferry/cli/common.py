@@ -1,7 +1,7 @@
 """What every ``ferry`` command shares: the consoles, failing with one line and an exit code,
 running an engine step with a clean Ctrl-C, loading the plan, and the progress bars.
 
-The command modules (:mod:`ferry.cli.init`, :mod:`~ferry.cli.run`, :mod:`~ferry.cli.backup`,
+The command modules (:mod:`ferry.cli.init`, :mod:`~ferry.cli.migrate`, :mod:`~ferry.cli.backup`,
 :mod:`~ferry.cli.verify`, :mod:`~ferry.cli.proof`, :mod:`~ferry.cli.profiles`) import these
 and the public engine API (:mod:`ferry.api`); none imports another, and
 :mod:`ferry.cli.command` only registers them on the ``ferry`` group.

@@ -1,4 +1,4 @@
-"""The commands that run a plan: ``check``, ``preview``, ``migrate`` and ``demo``.
+"""The commands around a migration: ``check``, ``preview``, ``migrate`` and ``demo``.
 
 Each calls one operation of the public API (:mod:`ferry.api`); ``migrate`` leaves the backup
 before the migration to the engine (``--no-backup`` turns it off).
