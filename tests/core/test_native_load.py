@@ -441,8 +441,8 @@ def test_postgres_cancel_between_chunks_leaves_the_tables_empty(
     tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ferry import Cancelled, CancelToken
-    from ferry.native import stream as engine
     from ferry.events import TableProgress
+    from ferry.native import stream as engine
 
     monkeypatch.setattr(engine, "CHUNK_BYTES", 1)
     source = source_db(tmp_path, [(i, f"n{i}", i, None, None, None, None) for i in range(1, 6001)])

@@ -49,6 +49,8 @@ POSTGRES_TABLES = ("runs", "rejects")
 #: journaled per table beside the counts: how its rows were loaded, when not merged by key
 #: (``append``: a later run refuses to append again, see :mod:`ferry.load.modes`)
 LOAD_MODE = "load_mode"
+#: journaled per table: the mode its load decision chose (unchanged, native, direct, …)
+LOAD_DECISION = "load_decision"
 
 
 def _journal_table(name: str, metadata: MetaData) -> Table:
@@ -180,6 +182,8 @@ async def write_journal(target: Target, result: RunResult) -> None:
             tables[table.name]["fingerprint"] = table.fingerprint
         if table.load_mode != "merge":
             tables[table.name][LOAD_MODE] = table.load_mode
+        if table.decision is not None:  # how the rows went in (ferry.load.decide)
+            tables[table.name][LOAD_DECISION] = table.decision.mode
     place = journal_place(target.dialect_name)
     try:
         await target.conn.execute(
