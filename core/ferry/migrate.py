@@ -3,7 +3,7 @@
 ``migrate(plan)`` opens the sources and the target, prepares the schema, decides per table
 spec how its rows go in (:mod:`ferry.load.decide`: unchanged, native, direct, compare-first
 or staged), streams every source once through the mode objects that carry those decisions
-out (:mod:`ferry.load.stream`, :mod:`ferry.load.strategies`), finishes each table (merge by
+out (:mod:`ferry.load.stream`, :mod:`ferry.load.strategy`), finishes each table (merge by
 key, parents before children), journals the run and commits, all in one target transaction.
 ``preview=True`` does all of it and rolls back, so its counts are exactly what a migration
 would do. Any failure or a cancel rolls back: the target is left as it was.
@@ -40,7 +40,7 @@ from .load.route import RestartStaged, RunView
 from .load.route import Route as _Route
 from .load.route import source_key_values as _source_key_values
 from .load.routes import plan_routes
-from .load.strategies.staged import MAX_KEPT_CONFLICTS, MAX_KEPT_REJECTS
+from .load.staged import MAX_KEPT_CONFLICTS, MAX_KEPT_REJECTS
 from .load.stream import Pipeline
 from .plan import Plan
 from .report.write import ReportKind, report_paths, write_report

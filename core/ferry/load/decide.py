@@ -16,7 +16,7 @@ itself, is it as the last run left it) and :func:`decide` turns them into a
 - ``staged``: the general path: stage, classify, merge by key.
 
 :func:`decide` is a pure function of the facts, so the choice is testable as data; the mode
-objects that carry a decision out are in :mod:`ferry.load.strategies`. A direct load the
+objects that carry a decision out are in :mod:`ferry.load.strategy`. A direct load the
 database refuses during the run becomes a new ``staged`` decision with the reason
 (:func:`refused`), and the run starts over with it.
 """

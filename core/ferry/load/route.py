@@ -28,7 +28,7 @@ from ..values.transform import RowMapper, RowRefused
 from .decide import LoadDecision
 
 if TYPE_CHECKING:
-    from .strategies.base import LoadStrategy
+    from .strategy import LoadStrategy
 
 
 class RestartStaged(Exception):
@@ -51,7 +51,7 @@ class Route:
     adapters: list[Any]
     known_fields: set[str]
     total: int | None
-    #: how the rows go in (:mod:`ferry.load.strategies`), carrying out ``decision``
+    #: how the rows go in (:mod:`ferry.load.strategy`), carrying out ``decision``
     strategy: LoadStrategy
     #: when the table's first batch arrived (for rows/s)
     started: float = field(default_factory=time.perf_counter)

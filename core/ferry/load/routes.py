@@ -25,11 +25,13 @@ from ..values.targetstyles import TableStyles, table_styles
 from ..values.textbytes import check_bytes_mode
 from ..values.transform import PLAIN_FIELDS, RowMapper
 from .decide import LoadDecision, LoadFacts, decide, straight_in
+from .direct import DirectLoad, NativeDirectLoad, UnchangedLoad
 from .mapping import check_mapping, row_mapper
 from .modes import delete_all, refuse_second_append
 from .rerun import still_unchanged
 from .route import Route, RunView
-from .strategies import strategy_for
+from .staged import CompareFirstLoad, StagedLoad
+from .strategy import LoadStrategy
 from .stream import note_unmapped
 
 if TYPE_CHECKING:
@@ -274,4 +276,25 @@ def _keep_text(
     return kept
 
 
-__all__ = ["ValueWarner", "plan_routes", "rerun_source"]
+def strategy_for(
+    decision: LoadDecision,
+    *,
+    native: NativeLoad | None = None,
+    fingerprint: dict[str, Any] | None = None,
+) -> LoadStrategy:
+    """The mode object carrying out ``decision`` (``native``: the SQL of a native load;
+    ``fingerprint``: the journaled one an unchanged table still matches)."""
+    if decision.mode == "unchanged":
+        assert fingerprint is not None
+        return UnchangedLoad(decision, fingerprint)
+    if decision.mode == "native":
+        assert native is not None
+        return NativeDirectLoad(decision, native)
+    if decision.mode == "direct":
+        return DirectLoad(decision)
+    if decision.mode == "compare-first":
+        return CompareFirstLoad(decision)
+    return StagedLoad(decision)
+
+
+__all__ = ["ValueWarner", "plan_routes", "rerun_source", "strategy_for"]

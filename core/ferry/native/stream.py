@@ -14,8 +14,8 @@ import time
 from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..load.direct import NativeDirectLoad
 from ..load.route import RestartStaged, Route, RunView, Work, map_rows, share_read
-from ..load.strategies.direct import NativeDirectLoad
 from ..sources import SourceTable
 from ..targets import Target
 from ..targets.base import DirectLoadRefused, Encoded, NativeInsert

@@ -7,15 +7,15 @@ import asyncio
 import time
 from typing import Any
 
-from ...errors import ConflictError
-from ...events import TableFinished
-from ...results import Reject
-from ...targets import Stage, Target
-from ...targets.base import Encoded
-from ..diff import row_diff
-from ..route import Route, RunView, Work
-from .base import LoadStrategy
+from ..errors import ConflictError
+from ..events import TableFinished
+from ..results import Reject
+from ..targets import Stage, Target
+from ..targets.base import Encoded
+from .diff import row_diff
 from .direct import diffs_wanted, note_inserts
+from .route import Route, RunView, Work
+from .strategy import LoadStrategy
 
 #: rejected rows kept whole for the report; beyond this only the count grows
 MAX_KEPT_REJECTS = 1000

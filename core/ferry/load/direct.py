@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...events import TableFinished
-from ...native.load import NativeLoad
-from ...targets import Stage, Target
-from ...targets.base import DirectLoadRefused, Encoded
-from ..decide import LoadDecision
-from ..diff import RowInsert
-from ..rerun import loaded_state, skipped_result
-from ..route import RestartStaged, Route, RunView, Work
-from .base import LoadStrategy
+from ..events import TableFinished
+from ..native.load import NativeLoad
+from ..targets import Stage, Target
+from ..targets.base import DirectLoadRefused, Encoded
+from .decide import LoadDecision
+from .diff import RowInsert
+from .rerun import loaded_state, skipped_result
+from .route import RestartStaged, Route, RunView, Work
+from .strategy import LoadStrategy
 
 
 class DirectLoad(LoadStrategy):

@@ -1,14 +1,27 @@
-"""The protocol every load mode follows (see :mod:`ferry.load.strategies`)."""
+"""The load modes as objects: one per :class:`~ferry.load.decide.LoadDecision` mode.
+
+Each mode object answers the same few questions for the run, so the run delegates instead of
+branching on the mode: how a mapped batch is encoded (:meth:`LoadStrategy.encode`, in a
+worker thread), how it is written (:meth:`LoadStrategy.write`), how the table is finished
+once every row is in (:meth:`LoadStrategy.finish`: merge, or count what went straight in),
+and what a re-run compares to skip it (:meth:`LoadStrategy.row_state`). The calls are per
+batch or per table, never per row: the hot loops stay in :func:`ferry.load.route.map_rows` and
+the target.
+
+The modes: ``staged`` and ``compare-first`` in :mod:`ferry.load.staged`; ``direct``,
+``native`` and ``unchanged`` in :mod:`ferry.load.direct` (a native table's chunks are streamed
+by :mod:`ferry.native.stream`); :func:`ferry.load.routes.strategy_for` picks one per decision.
+"""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ...targets import Stage, Target
-from ...targets.base import Encoded
-from ..decide import LoadDecision
-from ..rerun import table_state
-from ..route import Route, RunView, Work
+from ..targets import Stage, Target
+from ..targets.base import Encoded
+from .decide import LoadDecision
+from .rerun import table_state
+from .route import Route, RunView, Work
 
 
 class LoadStrategy:
