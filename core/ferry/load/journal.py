@@ -49,8 +49,6 @@ POSTGRES_TABLES = ("runs", "rejects")
 #: journaled per table beside the counts: how its rows were loaded, when not merged by key
 #: (``append``: a later run refuses to append again, see :mod:`ferry.load.modes`)
 LOAD_MODE = "load_mode"
-#: journaled per table: the mode its load decision chose (unchanged, native, direct, …)
-LOAD_DECISION = "load_decision"
 
 
 def _journal_table(name: str, metadata: MetaData) -> Table:
@@ -146,6 +144,11 @@ async def _present(target: Target) -> list[JournalPlace]:
     return found
 
 
+async def has_journal(target: Target) -> bool:
+    """Whether the target holds a run journal (this version's or an older one)."""
+    return bool(await _present(target))
+
+
 async def ensure_journal(target: Target) -> None:
     """Create the journal's tables (and, on PostgreSQL, the ``ferry`` schema) if the target
     lacks them (inside the run's transaction)."""
@@ -182,8 +185,6 @@ async def write_journal(target: Target, result: RunResult) -> None:
             tables[table.name]["fingerprint"] = table.fingerprint
         if table.load_mode != "merge":
             tables[table.name][LOAD_MODE] = table.load_mode
-        if table.decision is not None:  # how the rows went in (ferry.load.decide)
-            tables[table.name][LOAD_DECISION] = table.decision.mode
     place = journal_place(target.dialect_name)
     try:
         await target.conn.execute(
