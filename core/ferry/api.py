@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     )
     from .report.proof import ReportProof, verify_report
     from .results import RunResult
+    from .reverseplan import ReversePlan, reverse_plan
     from .rollback import RollbackResult, mark_migrated, outside_plan
     from .runs import RunHistory, RunRecord
     from .safety.logfile import log_exception, log_path, setup_logging
@@ -143,6 +144,7 @@ _HOMES = {
     ),
     **dict.fromkeys(["ReportProof", "verify_report"], "ferry.report.proof"),
     "RunResult": "ferry.results",
+    **dict.fromkeys(["ReversePlan", "reverse_plan"], "ferry.reverseplan"),
     **dict.fromkeys(["RollbackResult", "mark_migrated", "outside_plan"], "ferry.rollback"),
     **dict.fromkeys(["RunHistory", "RunRecord"], "ferry.runs"),
     **dict.fromkeys(["log_exception", "log_path", "setup_logging"], "ferry.safety.logfile"),
@@ -439,6 +441,7 @@ __all__ = [
     "Profile",
     "PruneEntry",
     "ReportProof",
+    "ReversePlan",
     "RollbackResult",
     "RunHistory",
     "RunRecord",
@@ -497,6 +500,7 @@ __all__ = [
     "rebase_paths",
     "refuse_password",
     "require_answered",
+    "reverse_plan",
     "rollback",
     "runs",
     "save_profile",

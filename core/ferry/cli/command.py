@@ -108,6 +108,7 @@ def _register_commands() -> None:
     from .migrate import register as register_migrate
     from .profiles import register as register_profiles
     from .proof import register as register_proof
+    from .reverse import register as register_reverse
     from .runs import register as register_runs
     from .verify import register as register_verify
 
@@ -118,6 +119,7 @@ def _register_commands() -> None:
     register_proof(cli)
     register_profiles(cli)
     register_runs(cli)
+    register_reverse(cli)
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ from .common import (
     run,
     target_locked,
 )
-from .printing import print_diffs, print_result
+from .printing import print_decisions, print_diffs, print_result
 from .target import target_option
 
 
@@ -220,6 +220,7 @@ def preview(
         out.print_json(json.dumps(data, default=str))
         return
     print_result(result, "would")
+    print_decisions(result)
     for effect in _answer_effects(plan, result):
         counts = "; ".join(
             f"{name}: {', '.join(f'{n} {k}' for k, n in c.items())}"

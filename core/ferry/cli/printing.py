@@ -1,5 +1,5 @@
 """How the ``ferry`` command prints a run's result: the counts per table, the merges, the
-rejected rows, the schema step's translations and a preview's row diffs."""
+rejected rows, the schema step's translations, a preview's load decisions and row diffs."""
 
 from __future__ import annotations
 
@@ -99,3 +99,10 @@ def print_diffs(result: Any) -> None:
                     f"    {escape(change.column)}: {before} kept "
                     f"[yellow](source {after} not applied)[/]"
                 )
+
+
+def print_decisions(result: Any) -> None:
+    """Per table, how the run loads its rows and why (:mod:`ferry.load.decide`)."""
+    for table in result.tables:
+        if table.decision is not None:
+            out.print(f"[dim]load {escape(table.name)}: {escape(str(table.decision))}[/]")
