@@ -1,8 +1,9 @@
-"""A target database of either dialect, as the contract suites (tests/core/contract/) see it.
+"""A target or source database of either dialect, as the contract suites (tests/core/contract/)
+see it.
 
 The same few looks at the database (run SQL, read rows, list tables, take a before/after
-snapshot) for a SQLite file and a PostgreSQL database, so one test can assert the same
-behaviour on both.
+snapshot; open a source reader) for a SQLite file and a PostgreSQL database, so one test can
+assert the same behaviour on both.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from fakesource import sha256, sqlite_exec, sqlite_rows
 from pgkit import pg_exec, pg_rows, pg_tables
 
 from ferry.load.journal import journal_tables
+from ferry.plan import SourceSpec
+from ferry.sources import Batch, SourceReader, open_source
 
 
 @dataclass(frozen=True)
@@ -75,3 +78,40 @@ class Target:
         if self.is_sqlite:
             return sha256(self.file()) if self.file().exists() else None
         return (self.tables(), self.content())
+
+
+@dataclass(frozen=True)
+class SourceDb:
+    """A database Ferry reads from: a SQLite file or a PostgreSQL database, its source named
+    ``app``. ``url`` is what a plan holds (for PostgreSQL without the password, which the
+    environment gives); ``admin_url`` is what the test writes through."""
+
+    dialect: str
+    url: str
+    admin_url: str
+    folder: Path
+    path: Path | None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def exec(self, script: str) -> None:
+        if self.path is not None:
+            sqlite_exec(self.path, script)
+        else:
+            pg_exec(self.admin_url, script)
+
+    def reader(self, tables: list[str] | None = None) -> SourceReader:
+        if self.path is not None:
+            spec = SourceSpec(name="app", kind="sqlite", path=str(self.path), tables=tables or [])
+        else:
+            spec = SourceSpec(name="app", kind="postgres", url=self.url, tables=tables or [])
+        return open_source(spec, self.folder)
+
+    def read_all(self, tables: list[str] | None = None, batch_size: int = 100) -> list[Batch]:
+        source = self.reader(tables)
+        try:
+            return list(source.batches(batch_size))
+        finally:
+            source.close()
