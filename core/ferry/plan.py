@@ -31,6 +31,7 @@ from .planspecs import (
     BackupSpec,
     ColumnSpec,
     ConflictRule,
+    CutoverSpec,
     DeletionRule,
     OptionsSpec,
     PlanModel,
@@ -54,6 +55,7 @@ __all__ = [
     "BackupSpec",
     "ColumnSpec",
     "ConflictRule",
+    "CutoverSpec",
     "DeletionRule",
     "OptionsSpec",
     "Plan",
@@ -96,6 +98,7 @@ class Plan(PlanModel):
     backup: BackupSpec = Field(default_factory=BackupSpec)
     report: ReportSpec = Field(default_factory=ReportSpec)
     options: OptionsSpec = Field(default_factory=OptionsSpec)
+    cutover: CutoverSpec = Field(default_factory=CutoverSpec)
     sources: list[SourceSpec] = Field(default_factory=list)
     tables: list[TableSpec] = Field(default_factory=list)
     assertions: list[AssertionSpec] = Field(default_factory=list)
@@ -176,6 +179,7 @@ class Plan(PlanModel):
             "backup",
             "report",
             "options",
+            "cutover",
             "questions",
             "sources",
             "tables",

@@ -1,4 +1,4 @@
-"""The parts of a plan: its sources, target, tables and columns, options, questions.
+"""The parts of a plan: its sources, target, tables and columns, options, cutover, questions.
 
 The pydantic models :class:`ferry.plan.Plan` is made of, each validated on its own with a
 message naming the problem (the plan checks what crosses them: names one part gives another).
@@ -315,6 +315,14 @@ class ReportSpec(PlanModel):
     """Where run reports (HTML + JSON) are written."""
 
     dir: str = "ferry-reports"
+
+
+class CutoverSpec(PlanModel):
+    """What the cutover's quiet check looks at besides the sources (:mod:`ferry.safety.quiet`)."""
+
+    #: the application's lock or pid file, relative to the plan: the sources are not quiet
+    #: while it exists (a pid file: while its pid is a live process); missing means stopped
+    app_lock: str | None = None
 
 
 class AssertionSpec(PlanModel):

@@ -765,12 +765,14 @@ def _register_commands() -> None:
     from .backup import register as register_backup
     from .profiles import register as register_profiles
     from .proof import register as register_proof
+    from .runs import register as register_runs
     from .verify import register as register_verify
 
     register_backup(cli)
     register_verify(cli)
     register_proof(cli)
     register_profiles(cli)
+    register_runs(cli)
 
 
 def main() -> None:

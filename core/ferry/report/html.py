@@ -38,7 +38,13 @@ from .markup import (
     upper,
     when,
 )
-from .rowsections import ddl_statements, rejected_rows, row_diffs, schema_objects
+from .rowsections import (
+    ddl_statements,
+    rejected_rows,
+    rollback_lines,
+    row_diffs,
+    schema_objects,
+)
 from .tablesections import (
     assertion_results,
     checked_run,
@@ -52,7 +58,12 @@ from .tablesections import (
     verify_tables,
 )
 
-_TITLES = {"migrate": "Migration report", "preview": "Preview report", "verify": "Verification"}
+_TITLES = {
+    "migrate": "Migration report",
+    "preview": "Preview report",
+    "verify": "Verification",
+    "rollback": "Rollback report",
+}
 
 
 def _banner(report: Mapping[str, Any]) -> str:
@@ -87,6 +98,9 @@ def _banner(report: Mapping[str, Any]) -> str:
                     f"Rolled back, on a sample of {num(result['sample'])} rows per source "
                     "table: the counts describe the sample. Nothing was changed."
                 )
+        elif report.get("kind") == "rollback":
+            tone = "pass" if status == "completed" else "muted"
+            detail = f"The target is back to backup {result.get('backup_id') or '?'}."
         elif status == "completed" and not rejected:
             tone, detail = "pass", "Committed in one transaction."
         elif status == "completed":
@@ -218,6 +232,8 @@ def render_html(report: Mapping[str, Any]) -> str:
     status = upper(report.get("verdict") or report.get("status"))
     if kind == "verify":
         body = [verify_tables(result), checked_run(report), assertion_results(result)]
+    elif kind == "rollback":
+        body = [rollback_lines(result)]
     else:
         body = [
             migrate_tables(result),

@@ -1,5 +1,5 @@
 """The report page's sections about rows and statements: changed rows (diffs), rejected
-rows, schema objects and the DDL a run ran.
+rows, schema objects, the DDL a run ran and what a rollback restored.
 
 Row values are untrusted data: each cell is escaped (:mod:`ferry.report.markup`) and long lists
 are cut at the page's limits (``HTML_MAX_DIFFS``, ``HTML_MAX_REJECTS``).
@@ -147,3 +147,21 @@ def ddl_statements(result: Mapping[str, Any]) -> str:
         return html_section("DDL", '<p class="muted">No schema changes.</p>', 0, "ddl")
     blocks = "\n".join(f'<pre class="sql">{esc(s.strip())}</pre>' for s in statements)
     return html_section("DDL", blocks, len(statements), "ddl")
+
+
+def rollback_lines(result: Mapping[str, Any]) -> str:
+    """A rollback: what was restored, the proof, and the runs it rolled back."""
+    parts = []
+    for key, title in (
+        ("restored", "Restored"),
+        ("proof", "Proof"),
+        ("sources", "Source files restored"),
+        ("renamed", "Renamed back"),
+        ("rolled_back_runs", "Runs rolled back"),
+        ("history_lost", "Runs whose journal rows were lost"),
+    ):
+        lines = strings_of(result.get(key))
+        if lines:
+            items = "\n".join(f"<li><code>{esc(line)}</code></li>" for line in lines)
+            parts.append(html_section(title, f"<ul>\n{items}\n</ul>", len(lines), key))
+    return "\n".join(parts)
