@@ -630,6 +630,7 @@ def preview(
         out.print_json(json.dumps(data, default=str))
         return
     _print_result(result, "would")
+    _print_decisions(result)
     for effect in _answer_effects(plan, result):
         counts = "; ".join(
             f"{name}: {', '.join(f'{n} {k}' for k, n in c.items())}"
@@ -647,6 +648,13 @@ def preview(
         out.print(f"[dim]{escape(statement.strip().rstrip(';'))};[/]")
 
     out.print(f"Preview only: {escape(result.target)} is unchanged.")
+
+
+def _print_decisions(result: Any) -> None:
+    """Per table, how the run loads its rows and why (:mod:`ferry.load.decide`)."""
+    for table in result.tables:
+        if table.decision is not None:
+            out.print(f"[dim]load {escape(table.name)}: {escape(str(table.decision))}[/]")
 
 
 def _require_answered(plan: Plan) -> None:
@@ -765,6 +773,7 @@ def _register_commands() -> None:
     from .backup import register as register_backup
     from .profiles import register as register_profiles
     from .proof import register as register_proof
+    from .reverse import register as register_reverse
     from .runs import register as register_runs
     from .verify import register as register_verify
 
@@ -773,6 +782,7 @@ def _register_commands() -> None:
     register_proof(cli)
     register_profiles(cli)
     register_runs(cli)
+    register_reverse(cli)
 
 
 def main() -> None:

@@ -43,6 +43,9 @@ def migrate_tables(result: Mapping[str, Any]) -> str:
     head = [("table", ""), ("source", "")]
     head += [(label, "num") for _, label in _COUNT_COLUMNS]
     head += [("seconds", "num")]
+    decided = any(isinstance(t.get("decision"), dict) for t in tables)
+    if decided:  # how each table's rows went in (ferry.load.decide)
+        head += [("load", "")]
     rows = []
     totals = dict.fromkeys([key for key, _ in _COUNT_COLUMNS], 0)
     for table in tables:
@@ -60,13 +63,25 @@ def migrate_tables(result: Mapping[str, Any]) -> str:
             alert = {"rejected": " alert", "conflicts": " caution"}.get(key, "") if value else ""
             cells.append(f'<td class="num{zero}{alert}">{num(value)}</td>')
         cells.append(f'<td class="num">{num(table.get("seconds"))}</td>')
+        if decided:
+            cells.append(_decision_cell(table.get("decision")))
         rows.append("<tr>" + "".join(cells) + "</tr>")
     if len(tables) > 1:
         foot = ['<td class="name">total</td>', "<td></td>"]
         foot += [f'<td class="num">{num(totals[key])}</td>' for key, _ in _COUNT_COLUMNS]
         foot.append("<td></td>")  # table timings overlap: their sum means nothing
+        if decided:
+            foot.append("<td></td>")
         rows.append('<tr class="total">' + "".join(foot) + "</tr>")
     return html_section("Tables", html_table(head, rows, "counts"), len(tables), "tables")
+
+
+def _decision_cell(decision: Any) -> str:
+    """A table's load decision: its mode, with the reason as the cell's title and text."""
+    if not isinstance(decision, dict):
+        return "<td></td>"
+    mode, why = esc(decision.get("mode")), esc(decision.get("why"))
+    return f'<td class="load" title="{why}"><b>{mode}</b> <span class="muted">{why}</span></td>'
 
 
 def verify_tables(result: Mapping[str, Any]) -> str:
