@@ -42,6 +42,13 @@ class TargetCapabilities:
     max_identifier_bytes: int = 0
     #: a missing database file would be created by opening it (SQLite): verify refuses instead
     created_by_opening: bool = False
+    #: ``ALTER TABLE … ADD`` takes a foreign key on a table that holds rows, so a created
+    #: table gets its foreign keys once its rows are in (PostgreSQL); SQLite declares them in
+    #: ``CREATE TABLE``
+    alters_foreign_keys: bool = False
+    #: a text column holds valid UTF-8 only (PostgreSQL): ``invalid_text = "bytes"`` needs a
+    #: bytes column; SQLite keeps any bytes in a text column
+    text_is_utf8_only: bool = False
 
 
 @dataclass(frozen=True)

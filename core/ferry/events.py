@@ -11,9 +11,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import Cancelled
+
+if TYPE_CHECKING:
+    from .backup.create import Backup
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,13 @@ class RowRejected:
 
 
 @dataclass(frozen=True)
+class BackupTaken:
+    """The backup :func:`ferry.migrate` took before migrating (its id, folder, size)."""
+
+    backup: Backup
+
+
+@dataclass(frozen=True)
 class SettleCountdown:
     """Waiting for the sources to stay quiet (:mod:`ferry.safety.quiet`): ``seconds_left`` of
     ``settle`` seconds, for a countdown."""
@@ -110,6 +120,7 @@ Event = (
     | TableFinished
     | RunWarning
     | RowRejected
+    | BackupTaken
     | SettleCountdown
     | SyncCycle
 )

@@ -39,7 +39,7 @@ def register(cli: click.Group) -> None:
 
 
 def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> float:
-    from ..sync.durations import parse_duration
+    from ..api import parse_duration
 
     try:
         return parse_duration(value)
@@ -50,14 +50,14 @@ def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> float:
 @contextlib.contextmanager
 def _target_locked(plan: Plan, wait: bool) -> Iterator[None]:
     """The target's run lock across the backup and the engine step (exit 9 when busy)."""
-    from ..safety.runlock import hold_target
+    from ..api import target_lock
 
     def notify(message: str) -> None:
         err.print(f"[yellow]waiting:[/] {escape(message)}", soft_wrap=True)
 
     with contextlib.ExitStack() as stack:
         try:
-            stack.enter_context(hold_target(plan.target, plan.base_dir, wait=wait, notify=notify))
+            stack.enter_context(target_lock(plan, wait=wait, notify=notify))
         except FerryError as exc:
             fail(exc)
         yield
@@ -66,7 +66,7 @@ def _target_locked(plan: Plan, wait: bool) -> Iterator[None]:
 def cycle_line(cycle: SyncCycle) -> str:
     """``10:00:03  cycle 2  0.41 s  changed jobs 3, steps 12  behind 2.10 s`` (tables with
     changed rows only; ``no rows changed`` when none)."""
-    from ..sync.durations import duration_text
+    from ..api import duration_text
 
     when = cycle.started_at.astimezone().strftime("%H:%M:%S")
     changed = ", ".join(f"{name} {count}" for name, count in cycle.changed.items() if count)
@@ -106,8 +106,8 @@ def sync_command(
 ) -> None:
     """Run delta syncs in a loop while the application keeps writing: each cycle a journaled
     migration (all or nothing). Ctrl-C between cycles stops cleanly."""
+    from ..api import freeze_line, sync
     from ..events import SyncCycle
-    from ..sync.loop import freeze_line, sync
 
     plan = load_plan_file(plan_file, target_override)
     seen: list[SyncCycle] = []
@@ -150,9 +150,9 @@ def sync_command(
 
 def _backup(plan: Plan, quiet: bool) -> dict[str, Any]:
     """The backup taken before the first cycle (or the cutover's final sync)."""
-    from ..backup.create import create_backup
+    from ..api import backup as take_backup
 
-    backup = run(lambda cancel: create_backup(plan, cancel=cancel))
+    backup = run(lambda cancel: take_backup(plan, cancel=cancel))
     if not quiet:
         err.print(f"Backup {escape(backup.id)} in {escape(str(backup.path))}")
     info: dict[str, Any] = backup.to_dict()
@@ -199,7 +199,7 @@ def cutover_command(
 
     Exit code 0 on PASS, 7 when verification FAILED, 11 when refused.
     """
-    from ..sync.cutover import cutover
+    from ..api import cutover
 
     plan = load_plan_file(plan_file, target_override)
     if not yes and not click.confirm(

@@ -140,6 +140,8 @@ class PostgresTarget(Target):
         table_fingerprints=True,
         schemas=True,
         max_identifier_bytes=63,
+        alters_foreign_keys=True,
+        text_is_utf8_only=True,
     )
     #: ``IS DISTINCT FROM``; ``json`` (which has no equality) compared as jsonb; timestamps
     #: compared and ordered as points in time by the server itself
