@@ -42,6 +42,7 @@ from .events import (
     ignore_events,
 )
 from .load.batching import Prefetch
+from .load.changeset import ChangeRecorder
 from .load.diff import RowInsert, row_diff
 from .load.journal import ensure_journal, write_journal
 from .load.mapping import check_mapping, prepare_schema, row_mapper
@@ -234,6 +235,8 @@ class _Run:
         #: how each target table's existing rows spell their values
         #: (:mod:`ferry.values.targetstyles`)
         self.styles: dict[str, TableStyles] = {}
+        #: records what the run changes, for `ferry undo` (None in a preview)
+        self.changes: ChangeRecorder | None = None
 
     # -- the run context's parts -------------------------------------------------------------
     @property
@@ -413,6 +416,10 @@ class _Run:
         started = self.step("schema")
         tables = await self._prepare_schema(target)
         await ensure_journal(target)
+        # undo: record this run's changeset (ferry.load.changeset)
+        self.changes = None if self.preview else ChangeRecorder(target, self.result.run_id)
+        if self.changes is not None:
+            await self.changes.prepare()
         self.fingerprints = await last_fingerprints(target, self.result.plan_hash)
         self.step_done("schema", started)
 
@@ -1115,6 +1122,8 @@ class _Run:
                 loaded = await target.loaded_rows(stage, self.diff_limit)
                 self._note_inserts(route, loaded)
             result.inserted = route.loaded
+            if self.changes is not None:  # undo: every row of the table is this run's
+                await self.changes.loaded(route.info, stage, spec.mode)
             result.seconds = route.busy
             self.emit(TableFinished(route.info.name, result.counts(), 0.0))
             self.result.tables.append(result)
@@ -1182,7 +1191,13 @@ class _Run:
         self.result.kept_conflicts += [
             {"table": route.info.name, "key": key} for key in kept[:MAX_KEPT_CONFLICTS]
         ]
+        if self.changes is not None:  # undo: keys inserted, before-images (ferry.load.changeset)
+            await self.changes.before_merge(
+                route.info, stage, spec.conflict, spec.newer_by, delete_missing, spec.mode
+            )
         counts = await target.merge(stage, spec.conflict, spec.newer_by, delete_missing)
+        if self.changes is not None:  # undo: the rows' fingerprints as the merge left them
+            await self.changes.after_merge(route.info)
         result.inserted, result.updated = counts.inserted, counts.updated
         result.unchanged, result.conflicts = counts.unchanged, counts.conflicts
         result.deleted += counts.deleted  # (mode replace: the rows deleted before the load)
