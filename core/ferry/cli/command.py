@@ -767,6 +767,7 @@ def _register_commands() -> None:
     from .proof import register as register_proof
     from .reverse import register as register_reverse
     from .runs import register as register_runs
+    from .undo import register as register_undo  # issue 20: ferry undo
     from .verify import register as register_verify
 
     register_backup(cli)
@@ -775,6 +776,7 @@ def _register_commands() -> None:
     register_profiles(cli)
     register_runs(cli)
     register_reverse(cli)
+    register_undo(cli)
 
 
 def main() -> None:
