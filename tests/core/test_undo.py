@@ -227,7 +227,10 @@ def test_foreign_key_order_with_cascading_children(tmp_path: Path, target_url: s
     plan = make_plan(tmp_path, target_url, schema=True)
     run(plan)
     before = rows(plan)
-    source(tmp_path, "INSERT INTO customers VALUES (4, 'dee', 4.0); INSERT INTO orders VALUES (12, 4, 1.5);")
+    source(
+        tmp_path,
+        "INSERT INTO customers VALUES (4, 'dee', 4.0); INSERT INTO orders VALUES (12, 4, 1.5);",
+    )
     run(plan)
 
     done = do_undo(plan)  # orders (children) first, then customers

@@ -73,6 +73,7 @@ def undo_command(
     if not preview and not yes:
         which = f"run {run_id}" if run_id else "the last run"
         click.confirm(f"Undo {which} of {plan.name}?", abort=True)
+
     async def attempt(cancel: CancelToken) -> UndoResult | UndoRefused:
         try:
             return await undo(

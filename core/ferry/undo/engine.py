@@ -19,6 +19,7 @@ deleted, with their before-images and fingerprints. The undo, under the target's
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import uuid
@@ -26,13 +27,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import update
 
 from .. import __version__
 from ..errors import FerryError
 from ..events import CancelToken, Emit, StepStarted, ignore_events
-from ..load.changeset import TableChanges, changesets_table, read_changesets
+from ..load.changeset import TableChanges, read_changesets
 from ..load.journal import ensure_journal, journal_place, read_journal
 from ..plan import Plan
 from ..safety.runlock import hold_target_async
@@ -78,10 +79,8 @@ async def undo(
             await target.finish(commit=not preview)
         except BaseException:
             if target.engine is not None:
-                try:
+                with contextlib.suppress(FerryError):
                     await target.finish(commit=False)
-                except FerryError:
-                    pass
             raise
     if write_reports:
         result.report_path = _write_report(plan, result)
@@ -193,7 +192,9 @@ class _Undo:
         for change in changes:
             sql = undosql.later_runs(change.image, str(run["run_id"]), later)
             if sql is not None:
-                rows = await self.target.fetch_dicts(sql, f"looking for later runs of {change.table}")
+                rows = await self.target.fetch_dicts(
+                    sql, f"looking for later runs of {change.table}"
+                )
                 found |= {str(r["run_id"]) for r in rows}
         if found:
             ordered = [r for r in later if r in found]

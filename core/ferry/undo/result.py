@@ -24,7 +24,7 @@ class UndoRefused(FerryError):
         self,
         message: str,
         *,
-        hint: str | None = None,
+        hint: str = "",
         app_changes: list[dict[str, Any]] | None = None,
         later_runs: list[str] | None = None,
     ) -> None:
