@@ -251,6 +251,22 @@ class ChangeRecorder:
         what = f"recording the changes to {info.name}"
         await self.target.execute(changesql.record_after(image, self.run_id), what)
         await self.target.execute(changesql.drop_unapplied(image, self.run_id), what)
+        if info.created:
+            return
+        changed = await self.target.scalar(
+            f"SELECT 1 FROM {image.ref} WHERE {changesql.RUN} = {_literal(self.run_id)} LIMIT 1",
+            what,
+        )
+        if changed is None:  # the merge changed nothing: a re-run leaves no trace
+            table = self.table
+            try:
+                await self.target.conn.execute(
+                    table.delete().where(
+                        (table.c.run_id == self.run_id) & (table.c.table_name == info.name)
+                    )
+                )
+            except sa_exc.DBAPIError as exc:
+                raise self.target.wrap(exc, what) from None
 
 
 def target_stage(target: Target, stage: Stage) -> str:
