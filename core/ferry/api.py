@@ -115,6 +115,7 @@ if TYPE_CHECKING:
     from .sync.cutover import EXIT_REFUSED, CutoverRefused, CutoverResult, cutover
     from .sync.durations import duration_text, parse_duration
     from .sync.loop import SyncResult, freeze_line, sync
+    from .undo.result import EXIT_UNDO_REFUSED, UndoRefused, UndoResult
     from .units import size_text
     from .values.logical import LOGICAL_TYPES
     from .values.transform import json_default
@@ -210,6 +211,7 @@ _HOMES = {
         "ferry.sources.peek",
     ),
     "size_text": "ferry.units",
+    **dict.fromkeys(["EXIT_UNDO_REFUSED", "UndoRefused", "UndoResult"], "ferry.undo.result"),
     **dict.fromkeys(
         ["EXIT_REFUSED", "CutoverRefused", "CutoverResult", "cutover"], "ferry.sync.cutover"
     ),
@@ -395,6 +397,33 @@ async def runs(
     return await (_until_cancelled(work, cancel) if cancel is not None else work)
 
 
+async def undo(
+    plan: Plan,
+    *,
+    emit: Emit = ignore_events,
+    cancel: CancelToken | None = None,
+    run_id: str | None = None,
+    keep_app_changes: bool = False,
+    preview: bool = False,
+    wait: bool = False,
+) -> UndoResult:
+    """Revert exactly what run ``run_id`` (default: the last migration not undone) changed,
+    in one transaction, never overwriting a row the app changed since; ``preview`` changes
+    nothing. Raises :class:`~ferry.undo.result.UndoRefused` (the target unchanged) when it
+    cannot; see :func:`ferry.undo.engine.undo`."""
+    from .undo.engine import undo as run_undo
+
+    return await run_undo(
+        plan,
+        emit=emit,
+        cancel=cancel,
+        run_id=run_id,
+        keep_app_changes=keep_app_changes,
+        preview=preview,
+        wait=wait,
+    )
+
+
 async def _until_cancelled(work: Awaitable[T], cancel: CancelToken, poll: float = 0.05) -> T:
     """Await ``work`` (an engine call that takes no cancel token) but stop it as soon as
     ``cancel`` is set: its task is cancelled, so its own clean-up (rollback, close) runs."""
@@ -438,6 +467,7 @@ __all__ = [
     "DEFAULT_PASSWORD_ENV",
     "EFFECT_COUNTS",
     "EXIT_REFUSED",
+    "EXIT_UNDO_REFUSED",
     "LOGICAL_TYPES",
     "PEEK_ROWS",
     "SOURCE_PASSWORD_HINT",
@@ -463,6 +493,8 @@ __all__ = [
     "SourceSummary",
     "Stopped",
     "SyncResult",
+    "UndoRefused",
+    "UndoResult",
     "VerifyResult",
     "answer",
     "answer_and_save",
@@ -530,6 +562,7 @@ __all__ = [
     "takes_value",
     "target_for",
     "target_lock",
+    "undo",
     "verify",
     "verify_backup",
     "verify_report",

@@ -49,6 +49,10 @@ class TargetCapabilities:
     #: a text column holds valid UTF-8 only (PostgreSQL): ``invalid_text = "bytes"`` needs a
     #: bytes column; SQLite keeps any bytes in a text column
     text_is_utf8_only: bool = False
+    #: every row carries the id of the transaction that last wrote it (PostgreSQL ``xmin``):
+    #: a first load records that id instead of a per-row image, and ``ferry undo`` tells the
+    #: run's rows from rows written since by it (:mod:`ferry.load.changeset`)
+    row_versions: bool = False
 
 
 @dataclass(frozen=True)

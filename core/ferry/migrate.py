@@ -28,6 +28,7 @@ from .events import (
     StepStarted,
     ignore_events,
 )
+from .load.changeset import ChangeRecorder
 from .load.finish import fingerprint, finish_shapes, move_sequences, note_identical_rows
 from .load.journal import ensure_journal, write_journal
 from .load.mapping import prepare_schema
@@ -147,6 +148,8 @@ class _Run:
         #: how each target table's existing rows spell their values
         #: (:mod:`ferry.values.targetstyles`)
         self.styles: dict[str, TableStyles] = {}
+        #: records what the run changes, for `ferry undo` (None in a preview)
+        self.changes: ChangeRecorder | None = None
 
     # -- the run context's parts -------------------------------------------------------------
     @property
@@ -326,6 +329,13 @@ class _Run:
         started = self.step("schema")
         tables = await self._prepare_schema(target)
         await ensure_journal(target)
+        # undo: this run's changeset (ferry.load.changeset), made again on a staged restart
+        self.changes = None
+        if not self.preview:
+            self.changes = ChangeRecorder(
+                target, self.result.run_id, self.plan.options.undo_first_loads
+            )
+            await self.changes.prepare()
         self.fingerprints = await last_fingerprints(target, self.result.plan_hash)
         self.step_done("schema", started)
 

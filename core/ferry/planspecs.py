@@ -343,6 +343,10 @@ class OptionsSpec(PlanModel):
     #: let SQLite map plain columns of a SQLite source itself when loading an empty table
     #: (:mod:`ferry.native.load`; same result, several times faster); false: Python maps all
     native: bool = True
+    #: record every row a first load puts into an empty table (its key and fingerprint) so
+    #: ``ferry undo`` can undo that load on a target whose rows carry no version (SQLite);
+    #: off by default: it costs the first run more than 10% (:mod:`ferry.load.changeset`)
+    undo_first_loads: bool = False
 
     @field_validator("timezone")
     @classmethod

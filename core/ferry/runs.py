@@ -24,7 +24,9 @@ from .targets import Target, open_target
 #: journal status of a run whose changes a later rollback undid (:mod:`ferry.runhistory`)
 ROLLED_BACK = "rolled_back"
 #: the report kinds listed from the report folder
-_REPORT_KINDS = ("migrate", "preview", "verify", "rollback", "cutover")
+_REPORT_KINDS = ("migrate", "preview", "verify", "rollback", "cutover", "undo")
+#: journal status of a run ``ferry undo`` reverted (:mod:`ferry.undo`)
+UNDONE = "undone"
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class RunRecord:
     rolled_back: bool
     #: the rollback run that undid it, when known
     rolled_back_by: str | None
-    #: undone exactly by ``ferry undo`` (not yet: always False)
+    #: undone exactly by ``ferry undo`` (:mod:`ferry.undo`)
     undone: bool
     #: True when the target's journal holds the run; False when only its report tells of it
     journaled: bool
@@ -156,7 +158,7 @@ def _from_journal(row: dict[str, Any]) -> RunRecord:
         report_path=row.get("report_path") or None,
         rolled_back=status == ROLLED_BACK,
         rolled_back_by=None,
-        undone=False,
+        undone=status == UNDONE,
         journaled=True,
         plan_name=str(row.get("plan_name") or ""),
     )

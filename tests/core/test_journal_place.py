@@ -81,7 +81,7 @@ def to_old_layout_pg(url: str) -> None:
         "ALTER TABLE public.runs RENAME TO ferry_runs",
         "ALTER TABLE ferry.rejects SET SCHEMA public",
         "ALTER TABLE public.rejects RENAME TO ferry_rejects",
-        "DROP SCHEMA ferry",
+        "DROP SCHEMA ferry CASCADE",  # (with the changeset tables an older Ferry lacked)
     )
 
 
@@ -100,7 +100,14 @@ def test_sqlite_journal_tables_start_with_an_underscore(tmp_path: Path) -> None:
     names = db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1").fetchall()
     runs = db.execute("SELECT run_id FROM _ferry_runs").fetchall()
     db.close()
-    assert names == [("_ferry_rejects",), ("_ferry_runs",), ("items",)]
+    # (the changeset for `ferry undo`: ferry.load.changeset)
+    assert names == [
+        ("_ferry_changesets",),
+        ("_ferry_img_items",),
+        ("_ferry_rejects",),
+        ("_ferry_runs",),
+        ("items",),
+    ]
     assert runs == [(result.run_id,)]
 
 

@@ -111,6 +111,7 @@ def _register_commands() -> None:
     from .reverse import register as register_reverse
     from .runs import register as register_runs
     from .sync import register as register_sync
+    from .undo import register as register_undo  # issue 20: ferry undo
     from .verify import register as register_verify
 
     register_init(cli)
@@ -122,6 +123,7 @@ def _register_commands() -> None:
     register_runs(cli)
     register_reverse(cli)
     register_sync(cli)
+    register_undo(cli)
 
 
 def main() -> None:

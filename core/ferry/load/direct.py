@@ -40,6 +40,8 @@ class DirectLoad(LoadStrategy):
         if diffs_wanted(run, route):
             note_inserts(run, route, await target.loaded_rows(route.stage, run.diff_limit))
         result.inserted = route.loaded
+        if run.changes is not None:  # undo: every row of the table is this run's
+            await run.changes.loaded(route.info, route.stage, route.spec.mode, route.loaded)
         result.seconds = route.busy
         run.emit(TableFinished(route.info.name, result.counts(), 0.0))
         run.result.tables.append(result)

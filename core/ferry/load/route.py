@@ -28,6 +28,7 @@ from ..values.transform import RowMapper, RowRefused
 from .decide import LoadDecision
 
 if TYPE_CHECKING:
+    from .changeset import ChangeRecorder
     from .strategy import LoadStrategy
 
 
@@ -101,6 +102,8 @@ class RunView(Protocol):
     started_at: datetime
     #: the source files' fingerprints (:mod:`ferry.safety.sourcewatch`)
     watch: SourceWatch
+    #: records what the run changes, for ``ferry undo`` (None in a preview)
+    changes: ChangeRecorder | None
 
     def warn(self, message: str, table: str = "", kind: str = "", key: str = "") -> None: ...
 

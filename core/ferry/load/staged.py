@@ -67,7 +67,13 @@ class StagedLoad(LoadStrategy):
                 route.info.name,
             )
         await _note_changes(run, target, route)
+        if run.changes is not None:  # undo: keys inserted, before-images (ferry.load.changeset)
+            await run.changes.before_merge(
+                route.info, stage, spec.conflict, spec.newer_by, delete_missing, spec.mode
+            )
         counts = await target.merge(stage, spec.conflict, spec.newer_by, delete_missing)
+        if run.changes is not None:  # undo: the rows' fingerprints as the merge left them
+            await run.changes.after_merge(route.info)
         result.inserted, result.updated = counts.inserted, counts.updated
         result.unchanged, result.conflicts = counts.unchanged, counts.conflicts
         result.deleted += counts.deleted  # (mode replace: the rows deleted before the load)

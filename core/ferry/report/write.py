@@ -36,7 +36,7 @@ from .html import dicts, render_html, upper
 if TYPE_CHECKING:
     from ..plan import Plan
 
-ReportKind = Literal["migrate", "preview", "verify", "rollback", "cutover"]
+ReportKind = Literal["migrate", "preview", "verify", "rollback", "cutover", "undo"]
 
 #: bumped when the JSON layout changes incompatibly
 REPORT_FORMAT_VERSION = 1
@@ -103,7 +103,8 @@ def report_dict(
     """
     if kind not in get_args(ReportKind):
         raise ValueError(
-            f"report kind must be rollback, cutover, migrate, preview or verify (got {kind!r})"
+            "report kind must be rollback, cutover, migrate, preview, verify or undo "
+            f"(got {kind!r})"
         )
     result = _plain(dict(data))
     if backup is None and result.get("backup_id"):

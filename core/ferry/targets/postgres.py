@@ -142,6 +142,7 @@ class PostgresTarget(Target):
         max_identifier_bytes=63,
         alters_foreign_keys=True,
         text_is_utf8_only=True,
+        row_versions=True,
     )
     #: ``IS DISTINCT FROM``; ``json`` (which has no equality) compared as jsonb; timestamps
     #: compared and ordered as points in time by the server itself

@@ -25,6 +25,7 @@ from sqlalchemy.pool import NullPool
 from ..capabilities import TargetCapabilities
 from ..errors import TargetError
 from ..events import RunWarning
+from ..load.changesql import SQLITE_FUNCTION, row_fingerprint
 from ..load.mergesql import MergeDialect
 from ..plan import TargetSpec
 from ..safety.halfmade import clear_half_made, mark_new, unmark
@@ -180,6 +181,10 @@ class SqliteTarget(Target):
             cursor.close()
             dbapi_connection.create_function(
                 "ferry_timestamp", 1, _comparable_timestamp, deterministic=True
+            )
+            # the row fingerprints of `ferry undo`'s changesets (ferry.load.changesql)
+            dbapi_connection.create_function(
+                SQLITE_FUNCTION, -1, row_fingerprint, deterministic=True
             )
 
         @event.listens_for(engine.sync_engine, "begin")
