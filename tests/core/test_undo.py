@@ -308,3 +308,63 @@ def test_cli_refusal_lists_the_rows_and_exits_10(tmp_path: Path, target_url: str
     )
     assert done.exit_code == 0, done.output
     assert [r[0] for r in rows(plan)["customers"]] == [2]  # the app's row stays
+
+
+def test_a_sqlite_first_load_without_a_row_record_is_refused(tmp_path: Path) -> None:
+    # SQLite rows carry no version: without [options] undo_first_loads the first load keeps
+    # no per-row record (the first run stays cheap), so undo cannot prove the app left its
+    # rows alone and refuses, naming the table and the way back that works
+    plan = make_plan(tmp_path, "sqlite:///target.db", first_rows=False)
+    run(plan)
+    seen = rows(plan)
+
+    with pytest.raises(UndoRefused) as refused:
+        do_undo(plan)
+
+    assert refused.value.exit_code == 12
+    assert "customers" in refused.value.message and "undo_first_loads" in refused.value.message
+    assert "rollback" in refused.value.hint
+    assert rows(plan) == seen
+
+
+@pytest.mark.pg
+def test_a_postgres_first_load_is_recorded_by_row_version_alone(
+    tmp_path: Path, pg_url: str
+) -> None:
+    plan = make_plan(tmp_path, pg_url, first_rows=False)
+    first = run(plan)
+
+    engine = create_engine(engine_url(plan))
+    with engine.connect() as conn:
+        recorded = conn.execute(
+            text("SELECT table_name, loaded_version, loaded_rows FROM ferry.changesets")
+        ).fetchall()
+        images = conn.execute(text('SELECT COUNT(*) FROM ferry."img_customers"')).scalar()
+        versions = conn.execute(text("SELECT DISTINCT xmin::text FROM customers")).fetchall()
+    engine.dispose()
+    assert sorted((r[0], r[2]) for r in recorded) == [("customers", 3), ("orders", 2)]
+    assert {r[1] for r in recorded if r[0] == "customers"} == {versions[0][0]}
+    assert images == 0  # no per-row record
+    assert do_undo(plan).undone_run == first.run_id
+    assert rows(plan) == {}
+
+
+@pytest.mark.pg
+def test_rows_the_app_wrote_into_a_first_load_are_listed_and_kept(
+    tmp_path: Path, pg_url: str
+) -> None:
+    plan = make_plan(tmp_path, pg_url, first_rows=False)
+    run(plan)
+    app_sql(plan, "INSERT INTO customers VALUES (7, 'app row', 1.0)")
+    app_sql(plan, "UPDATE customers SET name = 'app' WHERE id = 2")
+    seen = rows(plan)
+
+    with pytest.raises(UndoRefused) as refused:
+        do_undo(plan)
+
+    assert [c["key"] for c in refused.value.app_changes] == ["id=2", "id=7"]
+    assert rows(plan) == seen
+    done = do_undo(plan, keep_app_changes=True)
+    assert rows(plan) == {"customers": [(2, "app", 2.0), (7, "app row", 1.0)]}  # orders dropped
+    assert {t.name: t.dropped for t in done.tables} == {"customers": False, "orders": True}
+    assert done.verdict == "PASS"
