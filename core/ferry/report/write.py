@@ -103,7 +103,7 @@ def report_dict(
     """
     if kind not in get_args(ReportKind):
         raise ValueError(
-            "report kind must be rollback, cutover, migrate, preview, verify or undo "
+            "report kind must be rollback, cutover, undo, migrate, preview or verify "
             f"(got {kind!r})"
         )
     result = _plain(dict(data))
