@@ -108,22 +108,18 @@ def row_fingerprint(*values: Any) -> str:
 
 # -- the image table ------------------------------------------------------------------------
 def create_image(image: ImageTable, source: str) -> str:
-    """Create the image table shaped like ``source``'s ``columns`` plus Ferry's three columns.
+    """Create the image table shaped like ``source``'s ``columns`` plus Ferry's own columns.
 
-    PostgreSQL copies the column types (so a before-image's text form is the row's); SQLite
-    gets untyped columns, which store every value exactly as the app table holds it."""
-    if image.dialect == "postgresql":
-        cols = ", ".join(f"t.{quote(c)}" for c in image.columns)
-        return (
-            f"CREATE TABLE {image.ref} AS SELECT CAST(NULL AS text) AS {RUN}, "
-            f"CAST(NULL AS text) AS {ACTION}, CAST(NULL AS text) AS {AFTER}, "
-            f"CAST(NULL AS text) AS {VERSION}, {cols} "
-            f"FROM {quote(source)} AS t WHERE 1 = 0"
-        )
-    cols = ", ".join(quote(c) for c in image.columns)
+    The columns take the app table's types (PostgreSQL) or type affinities (SQLite, where
+    ``CREATE TABLE … AS`` keeps each column's affinity): a before-image's text form is the
+    row's, and a key compares with the app table's key through the image table's index
+    (without the affinity, SQLite would not use the index for that join)."""
+    cols = ", ".join(f"t.{quote(c)}" for c in image.columns)
     return (
-        f"CREATE TABLE {image.ref} ({RUN} TEXT, {ACTION} TEXT, {AFTER} TEXT, {VERSION} TEXT, "
-        f"{cols})"
+        f"CREATE TABLE {image.ref} AS SELECT CAST(NULL AS text) AS {RUN}, "
+        f"CAST(NULL AS text) AS {ACTION}, CAST(NULL AS text) AS {AFTER}, "
+        f"CAST(NULL AS text) AS {VERSION}, {cols} "
+        f"FROM {quote(source)} AS t WHERE 1 = 0"
     )
 
 
