@@ -31,6 +31,10 @@ class TargetCapabilities:
     #: the run's journal keeps per-table fingerprints, so a re-run of an unchanged source can
     #: skip a table (:mod:`ferry.load.rerun`; PostgreSQL)
     table_fingerprints: bool = False
+    #: each row carries the id of the transaction that last wrote it (``xmin``): a run tells a
+    #: table is as the last run left it without reading its values (PostgreSQL); elsewhere the
+    #: rows' prints are summed (:func:`ferry.load.rowprints.table_state`)
+    row_versions: bool = False
     #: values are stored as the text they were sent as (timestamps, booleans, JSON spacing),
     #: so an existing table's spelling is kept (:mod:`ferry.values.targetstyles`; SQLite)
     stores_value_text: bool = False

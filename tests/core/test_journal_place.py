@@ -81,7 +81,7 @@ def to_old_layout_pg(url: str) -> None:
         "ALTER TABLE public.runs RENAME TO ferry_runs",
         "ALTER TABLE ferry.rejects SET SCHEMA public",
         "ALTER TABLE public.rejects RENAME TO ferry_rejects",
-        "DROP SCHEMA ferry",
+        "DROP SCHEMA ferry CASCADE",  # (with the row prints an older version lacks)
     )
 
 

@@ -25,11 +25,13 @@ from ..values.targetstyles import TableStyles, table_styles
 from ..values.textbytes import check_bytes_mode
 from ..values.transform import PLAIN_FIELDS, RowMapper
 from .decide import LoadDecision, LoadFacts, decide, straight_in
+from .delta import DeltaLoad, PrintBook, SqlDeltaLoad, print_key_field
 from .direct import DirectLoad, NativeDirectLoad, UnchangedLoad
 from .mapping import check_mapping, row_mapper
 from .modes import delete_all, refuse_second_append
 from .rerun import still_unchanged
 from .route import Route, RunView
+from .rowprints import PrintsEntry, read_prints, state_matches
 from .staged import CompareFirstLoad, StagedLoad
 from .strategy import LoadStrategy
 from .stream import note_unmapped
@@ -48,9 +50,11 @@ async def plan_routes(
     value_warner: ValueWarner,
     refusals: dict[str, str],
     fingerprints: dict[str, dict[str, Any]],
+    kept_prints: dict[str, PrintsEntry] | None = None,
 ) -> list[Route]:
     """Each table spec's route and load decision (``refusals``: tables whose direct load was
-    refused earlier in this run, with the reason; ``fingerprints``: the last run's)."""
+    refused earlier in this run, with the reason; ``fingerprints``: the last run's;
+    ``kept_prints``: the tables whose row prints the last run kept, :mod:`ferry.load.delta`)."""
     routes = []
     replaced = await _replace_rows(run, target, tables)
     for spec in run.plan.tables:
@@ -76,7 +80,15 @@ async def plan_routes(
         adapters = [styles.adapter(target, c, info.columns[c].type) for c in mapper.columns]
         kept = _keep_text(run, target, spec, info, mapper, adapters, styles)
         planner = _Decider(run, target, spec, info, mapper, source)
-        decision, native, fingerprint = await planner.decide(styles, refusals, fingerprints)
+        field = print_key_field(spec, mapper) if run.sample is None else None
+        entry = (kept_prints or {}).get(info.name) if field else None
+        decision, native, fingerprint = await planner.decide(
+            styles, refusals, fingerprints, entry if entry and entry.key_field == field else None
+        )
+        book = None
+        if field is not None:
+            prints = await read_prints(target, info.name) if decision.mode == "delta" else None
+            book = PrintBook(field, prints, in_sql=rerun_source(run, spec) is not None)
         if native is not None and kept:
             native = keep_source_text(native, kept)
         result = TableResult(
@@ -96,7 +108,14 @@ async def plan_routes(
             adapters=adapters,
             known_fields=set(source.columns),
             total=source.row_estimate,
-            strategy=strategy_for(decision, native=native, fingerprint=fingerprint),
+            strategy=strategy_for(
+                decision,
+                native=native,
+                fingerprint=fingerprint,
+                entry=entry,
+                in_sql=book is not None and book.in_sql,
+            ),
+            prints=book,
         )
         if not info.created:
             for field_name in source.columns:
@@ -141,9 +160,10 @@ class _Decider:
         styles: TableStyles,
         refusals: dict[str, str],
         fingerprints: dict[str, dict[str, Any]],
+        entry: PrintsEntry | None = None,
     ) -> tuple[LoadDecision, NativeLoad | None, dict[str, Any] | None]:
         """The decision, the native load's SQL (native) and the matched fingerprint
-        (unchanged)."""
+        (unchanged); ``entry``: the row prints the last run kept of the table (delta)."""
         spec, info, mapper = self.spec, self.info, self.mapper
         keyed = bool(mapper.key) and set(info.primary_key) == set(mapper.key)
         facts = LoadFacts(
@@ -170,7 +190,30 @@ class _Decider:
             unchanged = await still_unchanged(self.target, info.name, found, files)
             facts = _with(facts, unchanged=unchanged)
             fingerprint = found if unchanged else None
+        if (
+            entry is not None
+            and not facts.unchanged
+            and facts.key_is_primary_key
+            and facts.one_column_key
+            and facts.table_empty is False
+            and facts.fed_alone
+        ):
+            facts = await self._delta(facts, entry)
         return decide(info.name, facts), native, fingerprint
+
+    async def _delta(self, facts: LoadFacts, entry: PrintsEntry) -> LoadFacts:
+        """Whether the row prints the last run kept still describe the table."""
+        if entry.source != self.spec.source:
+            return _with(facts, delta=False, delta_blocker="the last run read another source")
+        if not await state_matches(
+            self.target, self.info.name, list(self.info.columns), entry.state
+        ):
+            return _with(
+                facts,
+                delta=False,
+                delta_blocker="the table was written to since the last run kept its row prints",
+            )
+        return _with(facts, delta=True)
 
     def _form(self, native: NativeLoad | None) -> str | None:
         if native is None:
@@ -281,9 +324,15 @@ def strategy_for(
     *,
     native: NativeLoad | None = None,
     fingerprint: dict[str, Any] | None = None,
+    entry: PrintsEntry | None = None,
+    in_sql: bool = False,
 ) -> LoadStrategy:
     """The mode object carrying out ``decision`` (``native``: the SQL of a native load;
-    ``fingerprint``: the journaled one an unchanged table still matches)."""
+    ``fingerprint``: the journaled one an unchanged table still matches; ``entry``: the row
+    prints a delta compares with, printed by SQLite with ``in_sql``)."""
+    if decision.mode == "delta":
+        assert entry is not None
+        return SqlDeltaLoad(decision, entry) if in_sql else DeltaLoad(decision, entry)
     if decision.mode == "unchanged":
         assert fingerprint is not None
         return UnchangedLoad(decision, fingerprint)

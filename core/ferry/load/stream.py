@@ -22,6 +22,7 @@ from ..targets import Target
 from ..values.logical import LogicalType, value_type
 from ..values.targetstyles import TableStyles
 from .batching import Prefetch
+from .delta import SqlDeltaLoad, load_sql_deltas, print_in_sql
 from .progress import estimated_total
 from .route import Route, RunView, Work, map_rows, new_fields
 
@@ -80,12 +81,41 @@ class Pipeline:
                 cast("SqliteSource", reader).skip_tables = {
                     r.spec.source for r in mine if not r.strategy.reads_rows
                 }
-            if native:
-                sqlite = cast("SqliteSource", reader)  # native loads read SQLite files only
-                await load_natives(self, self.target, native, sqlite, queue)
+            if reader.capabilities.sqlite_file:
+                await self._sqlite_first(cast("SqliteSource", reader), mine, native, queue)
             ahead = not reader.capabilities.parses_in_python
             async with Prefetch(reader.batches(batch_size), ahead) as batches:
                 await self._map_source(by_source, mine, batches, queue)
+
+    async def _sqlite_first(
+        self,
+        reader: SqliteSource,
+        mine: list[Route],
+        native: list[Route],
+        queue: asyncio.Queue[Any],
+    ) -> None:
+        """What a SQLite file's tables need before its ordinary read, all in its reader's
+        snapshot: delta loads (SQLite prints every row, only changed ones are read), native
+        loads, and meanwhile the prints of the other tables whose prints are kept."""
+        deltas = [r for r in mine if isinstance(r.strategy, SqlDeltaLoad)]
+        if deltas:
+            await load_sql_deltas(self, self.target, deltas, reader, queue)
+        printed = [
+            r
+            for r in mine
+            if r.prints is not None
+            and r.prints.in_sql
+            and not isinstance(r.strategy, SqlDeltaLoad)
+            and r.decision.mode != "unchanged"
+        ]
+        printing = asyncio.ensure_future(print_in_sql(self.run, reader, printed))
+        try:
+            if native:
+                await load_natives(self, self.target, native, reader, queue)
+        finally:
+            # (the reader's thread is done before the ordinary read reuses the connection)
+            await asyncio.wait({printing})
+        await printing
 
     async def _map_source(
         self,

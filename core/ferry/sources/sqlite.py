@@ -31,6 +31,7 @@ from ..shape.schema import FERRY_TABLES
 from ..shape.source import reflect_shapes
 from ..shape.typemap import sqlite_collations
 from ..values.logical import LogicalType
+from ..values.rowprint import row_print
 from ..values.textbytes import BadText, Census, decode_text, is_decode_error, tolerate
 from .base import Batch, ParentLink, SourceReader, SourceTable, order_parents_first
 
@@ -209,6 +210,22 @@ class SqliteSource(SourceReader):
                     rows = conn.execute(sql, params).fetchall()
         return rows
 
+    def iter_query(
+        self, sql: str, params: tuple[Any, ...], table: str, size: int
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of ``sql``, ``size`` at a time (read inside :meth:`begin`'s transaction;
+        for results too large to hold at once)."""
+        with self._busy:
+            conn = self.begin()
+            with self._errors(table):
+                cursor = conn.execute(sql, params)
+        while True:
+            with self._busy, self._errors(table):
+                rows: list[tuple[Any, ...]] = cursor.fetchmany(size)
+            if not rows:
+                return
+            yield rows
+
     def has_rowid(self, table: str) -> bool:
         """False for a WITHOUT ROWID table (native loads read by rowid)."""
         with self._busy:
@@ -305,6 +322,8 @@ class SqliteSource(SourceReader):
             )
         except sqlite3.Error as exc:
             raise self._translate(exc, None) from exc
+        # each row's print, computed inside the query (delta runs: ferry.load.delta)
+        conn.create_function("ferry_row_print", -1, row_print, deterministic=True)
         self._conn = conn
         return conn
 

@@ -138,6 +138,7 @@ class PostgresTarget(Target):
         binary_copy=True,
         sequences_lag_ids=True,
         table_fingerprints=True,
+        row_versions=True,
         schemas=True,
         max_identifier_bytes=63,
         alters_foreign_keys=True,

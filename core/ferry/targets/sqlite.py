@@ -34,6 +34,7 @@ from ..shape.schema import ColumnInfo, TableInfo, create_table_ddl
 from ..values.epochs import is_number
 from ..values.fastcells import utc_text_adapter
 from ..values.logical import decimal_text, identity, json_text, parse_timestamp, to_utc_naive
+from ..values.rowprint import row_print
 from ..values.textbytes import decode_text
 from .base import (
     NATIVE_SCHEMA,
@@ -181,6 +182,8 @@ class SqliteTarget(Target):
             dbapi_connection.create_function(
                 "ferry_timestamp", 1, _comparable_timestamp, deterministic=True
             )
+            # a table's state for delta runs: its rows' prints summed (ferry.load.rowprints)
+            dbapi_connection.create_function("ferry_row_print", -1, row_print, deterministic=True)
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Any) -> None:

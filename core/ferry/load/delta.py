@@ -1,0 +1,384 @@
+"""Delta runs: only the source rows whose print changed since the last run are mapped and
+staged.
+
+Every run that loads a table keyed by one integer column copied as it is from one source
+field prints each source row as it reads it (:class:`PrintBook`, :mod:`ferry.values.rowprint`)
+and, when the table's load left nothing out, keeps the prints in the target
+(:mod:`ferry.load.rowprints`, :func:`keep_run_prints`). The next run of the same plan whose
+table is still as that run left it (its state, :func:`ferry.load.rowprints.state_matches`)
+decides ``delta`` for it (:mod:`ferry.load.decide`): each source row is printed again and
+compared with the kept print *before* it is mapped; rows with the same print are counted
+unchanged and go no further, new and changed rows are mapped, staged and merged as in a staged
+load, and with ``delete_missing`` the keys kept but no longer in the source are deleted. A
+table the app wrote to since keeps no delta: it is compared in full (``compare-first``).
+
+Where the source is a SQLite file feeding this table spec alone, SQLite prints the rows inside
+the query (``ferry_row_print``, registered on the reader's connection) in key order, and only
+the changed rows are read (:func:`load_sql_deltas`); the prints and the rows come from the
+reader's one snapshot, so they agree even while the app writes. Other sources print the rows
+as read, in the pipeline's worker thread (:meth:`PrintBook.take`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from array import array
+from bisect import bisect_left
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
+
+from ..plan import TableSpec
+from ..shape.identifiers import quote
+from ..targets import Target
+from ..targets.base import DirectLoadRefused
+from ..values.rowprint import record_print
+from ..values.transform import PLAIN_FIELDS, RowMapper
+from .decide import LoadDecision
+from .rerun import may_fingerprint
+from .route import RestartStaged, Route, RunView, Work, map_rows
+from .rowprints import (
+    Prints,
+    PrintsEntry,
+    ensure_print_tables,
+    forget_prints,
+    keep_prints,
+    print_sql,
+    state_after,
+    table_state,
+)
+from .staged import StagedLoad
+
+if TYPE_CHECKING:
+    from ..sources.sqlite import SqliteSource
+
+#: source rows printed per fetch (SQL prints)
+_PRINT_ROWS = 10_000
+#: keys per ``IN (…)`` when changed rows are read or vanished ones deleted
+_KEYS_PER_QUERY = 500
+
+
+def print_key_field(spec: TableSpec, mapper: RowMapper) -> str | None:
+    """The source field the table's one-column integer key is copied from as it is (None:
+    another key; no prints are kept for the table)."""
+    if spec.mode != "merge" or spec.hook or len(mapper.key) != 1:
+        return None
+    for column in mapper.mapped_columns():
+        if column.name != mapper.key[0]:
+            continue
+        plain = column.spec.from_ is not None and column.spec.model_fields_set <= PLAIN_FIELDS
+        if plain and column.steps is None and column.stored is None and column.type == "integer":
+            return column.spec.from_
+    return None
+
+
+class PrintBook:
+    """This run's prints of one table's source rows, and, given the kept ones (a delta run),
+    which rows are new or changed."""
+
+    def __init__(self, field: str, kept: Prints | None = None, in_sql: bool = False) -> None:
+        #: the source field holding the key
+        self.field = field
+        #: SQLite prints the rows in the query (else :meth:`take` prints them as read)
+        self.in_sql = in_sql
+        self.keys: array[int] = array("q")
+        self.prints: array[int] = array("q")
+        #: every row printed (False once a key is not a 64-bit integer: nothing is kept)
+        self.whole = True
+        self.ascending = True
+        self.kept = kept
+        self.seen = bytearray(len(kept) if kept is not None else 0)
+        #: a kept key met twice: the run starts over, comparing in full
+        self.repeated = False
+        #: rows not mapped, their print as kept
+        self.unchanged = 0
+        #: keys of the rows mapped and staged (new or changed)
+        self.changed: list[int] = []
+        self._cursor = 0
+
+    def _find(self, key: int) -> int:
+        assert self.kept is not None
+        keys, at = self.kept.keys, self._cursor
+        if at < len(keys) and keys[at] == key:
+            self._cursor = at + 1
+            return at
+        at = bisect_left(keys, key)
+        if at < len(keys) and keys[at] == key:
+            self._cursor = at + 1
+            return at
+        return -1
+
+    def note(self, key: Any, value: int) -> bool:
+        """Note one row's print; True when the row must be loaded (new, changed, or no kept
+        prints to compare with)."""
+        if type(key) is not int or not -(2**63) <= key < 2**63:
+            self.whole = False
+            return True
+        keys = self.keys
+        if self.ascending and keys and keys[-1] >= key:
+            self.ascending = False
+        keys.append(key)
+        self.prints.append(value)
+        if self.kept is None:
+            return True
+        at = self._find(key)
+        if at >= 0:
+            if self.seen[at]:
+                self.repeated = True
+                return True
+            self.seen[at] = 1
+            if self.kept.prints[at] == value:
+                self.unchanged += 1
+                return False
+        self.changed.append(key)
+        return True
+
+    def note_sorted(self, keys: list[Any], prints: list[int]) -> list[int]:
+        """Note rows in ascending key order (SQL prints); the keys to load. A run of keys
+        the kept ones hold in the same places is compared at C speed."""
+        kept, at, count = self.kept, self._cursor, len(keys)
+        if kept is not None and count and self.whole and self.ascending:
+            try:
+                window = array("q", keys)
+            except (TypeError, OverflowError):
+                window = None
+            if (
+                window is not None
+                and kept.keys[at : at + count] == window
+                and (not self.keys or self.keys[-1] < window[0])
+            ):
+                old = kept.prints[at : at + count]
+                changed = [
+                    keys[i] for i, (a, b) in enumerate(zip(old, prints, strict=True)) if a != b
+                ]
+                self.keys.extend(window)
+                self.prints.extend(prints)
+                self.seen[at : at + count] = b"\1" * count
+                self._cursor = at + count
+                self.unchanged += count - len(changed)
+                self.changed.extend(changed)
+                return changed
+        return [k for k, p in zip(keys, prints, strict=True) if self.note(k, p)]
+
+    def take(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Print rows as read (a worker thread); the ones to map."""
+        field, note = self.field, self.note
+        return [row for row in rows if note(row.get(field), record_print(row))]
+
+    def vanished(self) -> list[int]:
+        """Kept keys no source row has any more."""
+        if self.kept is None:
+            return []
+        keys = self.kept.keys
+        return [keys[i] for i, seen in enumerate(self.seen) if not seen]
+
+    def result(self) -> Prints | None:
+        """This run's prints in key order, or None when they cannot be kept (a key that is
+        not an integer, or repeated)."""
+        if not self.whole or self.repeated:
+            return None
+        keys, prints = self.keys, self.prints
+        if not self.ascending:  # (ascending means strictly: no key repeated)
+            order = sorted(range(len(keys)), key=keys.__getitem__)
+            keys = array("q", (keys[i] for i in order))
+            prints = array("q", (prints[i] for i in order))
+            if any(a == b for a, b in pairwise(keys)):
+                return None  # a key repeated: the staged load reported it
+        return Prints(keys, prints)
+
+
+class DeltaLoad(StagedLoad):
+    """Staged, but only the rows whose print changed reach the stage (module docstring)."""
+
+    def __init__(self, decision: LoadDecision, entry: PrintsEntry) -> None:
+        super().__init__(decision)
+        #: what the last run kept of the table
+        self.entry = entry
+
+    async def write(self, run: RunView, target: Target, work: Work) -> None:
+        book = work.route.prints
+        if book is not None and book.repeated:
+            raise RestartStaged(
+                DirectLoadRefused(
+                    work.route.info.name, "a key the last run kept repeats in the source"
+                )
+            )
+        await super().write(run, target, work)
+
+    def deletes_missing(self, route: Route) -> bool:
+        return False  # the vanished keys are known: deleted by key in finish()
+
+    async def finish(self, run: RunView, target: Target, route: Route) -> None:
+        book = route.prints
+        assert book is not None
+        self.skipped_unchanged = book.unchanged
+        if route.spec.delete_missing:
+            route.result.deleted += await delete_keys(
+                target, route.info.name, route.mapper.key[0], book.vanished()
+            )
+        await super().finish(run, target, route)
+
+    async def table_state(self, target: Target, route: Route) -> dict[str, Any]:
+        """The state after this run: the kept one moved on by the rows written."""
+        book = route.prints
+        written = book.changed if book is not None else []
+        return await state_after(
+            target,
+            route.info.name,
+            list(route.info.columns),
+            self.entry.state,
+            route.mapper.key[0],
+            written,
+        )
+
+
+class SqlDeltaLoad(DeltaLoad):
+    """A delta load of a SQLite source table: SQLite prints the rows, only changed ones are
+    read (:func:`load_sql_deltas`), not the ordinary read."""
+
+    reads_rows = False
+
+
+async def delete_keys(target: Target, table: str, key: str, keys: list[int]) -> int:
+    """Delete the rows of ``keys`` (integers) from ``table``."""
+    deleted = 0
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        listed = ",".join(str(int(k)) for k in keys[start : start + _KEYS_PER_QUERY])
+        deleted += await target.execute(
+            f"DELETE FROM {quote(table)} WHERE {quote(key)} IN ({listed})",
+            f"deleting rows missing from the source in {table}",
+        )
+    return deleted
+
+
+def sql_prints(reader: SqliteSource, route: Route, origin: str, columns: list[str]) -> list[int]:
+    """Print every row of ``route``'s SQLite source table (``origin``, its ``columns``) in
+    the query, in key order, into its book (a worker thread); the keys of the rows to load."""
+    book = route.prints
+    assert book is not None
+    key = quote(book.field)
+    sql = f"SELECT {key}, {print_sql(columns)} FROM {quote(origin)} ORDER BY {key}"
+    changed: list[int] = []
+    for rows in reader.iter_query(sql, (), origin, _PRINT_ROWS):
+        changed += book.note_sorted([r[0] for r in rows], [r[1] for r in rows])
+    return changed
+
+
+async def print_in_sql(run: RunView, reader: SqliteSource, routes: list[Route]) -> None:
+    """Print the rows of ``routes`` (loaded otherwise: their prints are only kept) in SQLite,
+    on the reader's connection (its snapshot)."""
+    for route in routes:
+        source = run.source_tables[route.spec.source]
+        await asyncio.to_thread(sql_prints, reader, route, source.origin, list(source.columns))
+
+
+async def load_sql_deltas(
+    pipeline: Any,
+    target: Target,
+    routes: list[Route],
+    reader: SqliteSource,
+    queue: asyncio.Queue[Any],
+) -> None:
+    """Delta loads of SQLite source tables: print every row in SQLite, then read, map and
+    queue only the rows whose print changed."""
+    run: RunView = pipeline.run
+    for route in routes:
+        run.cancel.raise_if_cancelled()
+        route.row_fn = route.mapper.row_function(route.adapters)
+        route.started = time.perf_counter()
+        source = run.source_tables[route.spec.source]
+        names, origin = list(source.columns), source.origin
+        changed = await asyncio.to_thread(sql_prints, reader, route, origin, names)
+        book = route.prints
+        assert book is not None
+        total = book.unchanged + len(changed)
+        for start in range(0, len(changed), _KEYS_PER_QUERY):
+            run.cancel.raise_if_cancelled()
+            part = changed[start : start + _KEYS_PER_QUERY]
+            sql = (
+                f"SELECT {', '.join(quote(c) for c in names)} FROM {quote(origin)} "
+                f"WHERE {quote(book.field)} IN ({', '.join('?' * len(part))})"
+            )
+            rows = await asyncio.to_thread(reader.rows_where, source, sql, tuple(part), names)
+            work = await asyncio.to_thread(map_rows, route, target, rows)
+            route.result.rows_read += len(rows)
+            work.rows_read = route.result.rows_read
+            await queue.put(work)
+        route.result.rows_read = max(route.result.rows_read, total)
+
+
+async def keep_run_prints(
+    run: RunView, target: Target, routes: list[Route], kept: dict[str, PrintsEntry]
+) -> None:
+    """Keep the prints of the tables this run loaded with nothing left out (their rows as
+    read, from one snapshot: they agree with what was written even if the source changed
+    since) and forget the old ones of the tables it loaded otherwise. Tables it changed
+    nothing in keep theirs as they are."""
+    keep: list[tuple[Route, PrintBook, Prints]] = []
+    forget: list[str] = []
+    for route in routes:
+        name, book = route.info.name, route.prints
+        if name in kept and (route.decision.mode == "unchanged" or _nothing_changed(route)):
+            continue  # the kept prints still describe the table
+        prints = book.result() if book is not None else None
+        if book is not None and prints is not None and may_fingerprint(route.result):
+            keep.append((route, book, prints))
+        else:
+            forget.append(name)
+    if keep:
+        await ensure_print_tables(target)
+    await forget_prints(target, forget)
+    for route, book, prints in keep:
+        strategy = route.strategy
+        if isinstance(strategy, DeltaLoad):
+            state = await strategy.table_state(target, route)
+        else:
+            state = await _first_state(target, route)
+        entry = PrintsEntry(
+            route.info.name,
+            run.result.run_id,
+            run.result.plan_hash,
+            route.spec.source,
+            book.field,
+            len(prints),
+            state,
+        )
+        await keep_prints(target, entry, prints)
+
+
+def _nothing_changed(route: Route) -> bool:
+    """A delta load that found every row as kept and wrote nothing."""
+    book, result = route.prints, route.result
+    return (
+        isinstance(route.strategy, DeltaLoad)
+        and book is not None
+        and book.whole
+        and not book.repeated
+        and not book.changed
+        and not result.deleted
+        and len(book.keys) == len(book.seen)
+        and not (result.inserted or result.updated or result.rejected or result.skipped)
+    )
+
+
+async def _first_state(target: Target, route: Route) -> dict[str, Any]:
+    """The table's state after a load that was not a delta."""
+    if target.capabilities.row_versions:
+        found = await route.strategy.row_state(target, route)
+        if found is not None:
+            rows, xmins = found
+            return {"rows": rows, "xmins": xmins}
+    return await table_state(target, route.info.name, list(route.info.columns))
+
+
+__all__ = [
+    "DeltaLoad",
+    "PrintBook",
+    "SqlDeltaLoad",
+    "delete_keys",
+    "keep_run_prints",
+    "load_sql_deltas",
+    "print_in_sql",
+    "print_key_field",
+    "sql_prints",
+]
