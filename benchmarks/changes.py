@@ -64,11 +64,16 @@ def change_sqlite(path: Path, data: Dataset) -> dict[str, tuple[list[int], list[
 
 
 def touch_source(path: Path) -> None:
-    """Write to the SQLite file ``path`` now without changing any row's values."""
+    """Write to the SQLite file ``path`` now, leaving every row as it was: a row changed and
+    changed back, in two commits (SQLite writes nothing for an update to the same value)."""
     db = sqlite3.connect(path)
     try:
         with db:
-            db.execute("UPDATE content SET title = title WHERE id = 1")
+            db.execute("UPDATE content SET title = title || '~' WHERE id = 1")
+        with db:
+            db.execute(
+                "UPDATE content SET title = substr(title, 1, length(title) - 1) WHERE id = 1"
+            )
     finally:
         db.close()
 

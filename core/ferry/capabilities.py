@@ -74,3 +74,6 @@ class SourceCapabilities:
     read_only_open: bool = True
     #: value readings (epoch numbers, mixed kinds) can be sampled per column with SQL
     samples_columns: bool = False
+    #: records may be laid out one per line (a JSON array): a delta run then parses only the
+    #: lines that changed (:mod:`ferry.load.jsonlines`)
+    record_lines: bool = False

@@ -267,3 +267,64 @@ def test_sqlite_to_sqlite_delta(tmp_path: Path) -> None:
     finally:
         out.close()
     assert got == source_rows(path)
+
+
+def print_form(db_path: Path) -> str:
+    db = sqlite3.connect(db_path)
+    try:
+        return db.execute("SELECT form FROM _ferry_row_print_tables").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_json_one_record_per_line_prints_its_lines(tmp_path: Path) -> None:
+    records = [{"id": i, "name": f"r{i}", "size": i} for i in range(1, 101)]
+    # leading commas, a BOM-free array whose brackets share lines with records
+    text = "[" + "\n,".join(json.dumps(r) for r in records) + "]\n"
+    (tmp_path / "rec.json").write_text(text)
+    plan = json_plan(tmp_path)
+    run(plan)
+    assert print_form(tmp_path / "out.db") == "lines"
+    records[49]["size"] = -1
+    del records[10]
+    records.append({"id": 500, "name": "new", "size": 5})
+    (tmp_path / "rec.json").write_text("[" + "\n,".join(json.dumps(r) for r in records) + "]\n")
+    result = run(plan)
+    table = result.tables[0]
+    assert table.decision.mode == "delta"
+    assert (table.inserted, table.updated, table.unchanged) == (1, 1, 98)
+    kept = {r[0] for r in sqlite_records(tmp_path / "out.db")}
+    assert 11 in kept  # no delete_missing: the record gone from the file stays
+    want = {(r["id"], r["name"], r["size"]) for r in records}
+    assert want <= set(sqlite_records(tmp_path / "out.db"))
+
+
+def test_pretty_printed_json_prints_its_records(tmp_path: Path) -> None:
+    records = [{"id": i, "name": f"r{i}", "size": i} for i in range(1, 51)]
+    (tmp_path / "rec.json").write_text(json.dumps(records, indent=2))
+    plan = json_plan(tmp_path)
+    run(plan)
+    assert print_form(tmp_path / "out.db") == "values"
+    records[3]["name"] = "changed"
+    (tmp_path / "rec.json").write_text(json.dumps(records, indent=2))
+    result = run(plan)
+    assert result.tables[0].decision.mode == "delta"
+    assert (result.tables[0].updated, result.tables[0].unchanged) == (1, 49)
+    assert sqlite_records(tmp_path / "out.db") == [(r["id"], r["name"], r["size"]) for r in records]
+
+
+def test_a_file_no_longer_one_record_per_line_is_compared_in_full(tmp_path: Path) -> None:
+    records = [{"id": i, "name": f"r{i}", "size": i} for i in range(1, 51)]
+    write_records(tmp_path / "rec.json", records)
+    plan = json_plan(tmp_path)
+    run(plan)
+    records[0]["name"] = "changed"
+    # the first records still one per line, a later one spread over lines
+    text = "[\n" + ",\n".join(json.dumps(r) for r in records[:5]) + ",\n"
+    text += ",\n".join(json.dumps(r, indent=1) for r in records[5:]) + "\n]\n"
+    (tmp_path / "rec.json").write_text(text)
+    result = run(plan)
+    decision = result.tables[0].decision
+    assert decision.mode == "compare-first" and "not one record per line" in decision.why
+    assert (result.tables[0].updated, result.tables[0].unchanged) == (1, 49)
+    assert sqlite_records(tmp_path / "out.db") == [(r["id"], r["name"], r["size"]) for r in records]

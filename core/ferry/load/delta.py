@@ -35,6 +35,7 @@ from ..targets.base import DirectLoadRefused
 from ..values.rowprint import record_print
 from ..values.transform import PLAIN_FIELDS, RowMapper
 from .decide import LoadDecision
+from .jsonlines import NotLines, changed_rows
 from .rerun import may_fingerprint
 from .route import RestartStaged, Route, RunView, Work, map_rows
 from .rowprints import (
@@ -50,6 +51,7 @@ from .rowprints import (
 from .staged import StagedLoad
 
 if TYPE_CHECKING:
+    from ..sources.json import JsonSource
     from ..sources.sqlite import SqliteSource
 
 #: source rows printed per fetch (SQL prints)
@@ -76,11 +78,16 @@ class PrintBook:
     """This run's prints of one table's source rows, and, given the kept ones (a delta run),
     which rows are new or changed."""
 
-    def __init__(self, field: str, kept: Prints | None = None, in_sql: bool = False) -> None:
+    def __init__(
+        self, field: str, kept: Prints | None = None, in_sql: bool = False, lines: bool = False
+    ) -> None:
         #: the source field holding the key
         self.field = field
         #: SQLite prints the rows in the query (else :meth:`take` prints them as read)
         self.in_sql = in_sql
+        #: a JSON file one record per line: a record's print is its line's
+        #: (:mod:`ferry.load.jsonlines`)
+        self.lines = lines
         self.keys: array[int] = array("q")
         self.prints: array[int] = array("q")
         #: every row printed (False once a key is not a 64-bit integer: nothing is kept)
@@ -94,17 +101,18 @@ class PrintBook:
         self.unchanged = 0
         #: keys of the rows mapped and staged (new or changed)
         self.changed: list[int] = []
-        self._cursor = 0
+        #: where the next row is looked for among the kept ones (rows come in key order)
+        self.cursor = 0
 
     def _find(self, key: int) -> int:
         assert self.kept is not None
-        keys, at = self.kept.keys, self._cursor
+        keys, at = self.kept.keys, self.cursor
         if at < len(keys) and keys[at] == key:
-            self._cursor = at + 1
+            self.cursor = at + 1
             return at
         at = bisect_left(keys, key)
         if at < len(keys) and keys[at] == key:
-            self._cursor = at + 1
+            self.cursor = at + 1
             return at
         return -1
 
@@ -136,7 +144,7 @@ class PrintBook:
     def note_sorted(self, keys: list[Any], prints: list[int]) -> list[int]:
         """Note rows in ascending key order (SQL prints); the keys to load. A run of keys
         the kept ones hold in the same places is compared at C speed."""
-        kept, at, count = self.kept, self._cursor, len(keys)
+        kept, at, count = self.kept, self.cursor, len(keys)
         if kept is not None and count and self.whole and self.ascending:
             try:
                 window = array("q", keys)
@@ -154,15 +162,24 @@ class PrintBook:
                 self.keys.extend(window)
                 self.prints.extend(prints)
                 self.seen[at : at + count] = b"\1" * count
-                self._cursor = at + count
+                self.cursor = at + count
                 self.unchanged += count - len(changed)
                 self.changed.extend(changed)
                 return changed
         return [k for k, p in zip(keys, prints, strict=True) if self.note(k, p)]
 
+    @property
+    def prints_as_read(self) -> bool:
+        """The ordinary read's rows pass :meth:`take` (not printed in SQL, nor a delta over
+        a file's lines)."""
+        return not self.in_sql and not (self.lines and self.kept is not None)
+
     def take(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Print rows as read (a worker thread); the ones to map."""
+        """Print rows as read (a worker thread); the ones to map. Over a file's lines only
+        the keys are noted here, the prints come from the lines after the read."""
         field, note = self.field, self.note
+        if self.lines:
+            return [row for row in rows if note(row.get(field), 0)]
         return [row for row in rows if note(row.get(field), record_print(row))]
 
     def vanished(self) -> list[int]:
@@ -239,6 +256,13 @@ class SqlDeltaLoad(DeltaLoad):
     reads_rows = False
 
 
+class LineDeltaLoad(DeltaLoad):
+    """A delta load of a JSON file one record per line: only changed lines are parsed
+    (:func:`load_line_deltas`), not the ordinary read."""
+
+    reads_rows = False
+
+
 async def delete_keys(target: Target, table: str, key: str, keys: list[int]) -> int:
     """Delete the rows of ``keys`` (integers) from ``table``."""
     deleted = 0
@@ -307,6 +331,39 @@ async def load_sql_deltas(
         route.result.rows_read = max(route.result.rows_read, total)
 
 
+async def load_line_deltas(
+    pipeline: Any,
+    target: Target,
+    routes: list[Route],
+    reader: JsonSource,
+    queue: asyncio.Queue[Any],
+) -> None:
+    """Delta loads of JSON files one record per line: read the lines against the kept
+    prints, then map and queue the rows of the new and changed records. A file that is not
+    (or no longer) laid out so starts the run over, the table compared in full."""
+    run: RunView = pipeline.run
+    size = run.plan.options.batch_size
+    for route in routes:
+        run.cancel.raise_if_cancelled()
+        route.row_fn = route.mapper.row_function(route.adapters)
+        route.started = time.perf_counter()
+        try:
+            rows = await asyncio.to_thread(changed_rows, reader, route, size)
+        except NotLines as exc:
+            raise RestartStaged(
+                DirectLoadRefused(route.info.name, f"the file is not one record per line: {exc}")
+            ) from None
+        book = route.prints
+        assert book is not None
+        route.result.rows_read = book.unchanged
+        for start in range(0, len(rows), size):
+            part = rows[start : start + size]
+            work = await asyncio.to_thread(map_rows, route, target, part)
+            route.result.rows_read += len(part)
+            work.rows_read = route.result.rows_read
+            await queue.put(work)
+
+
 async def keep_run_prints(
     run: RunView, target: Target, routes: list[Route], kept: dict[str, PrintsEntry]
 ) -> None:
@@ -342,6 +399,7 @@ async def keep_run_prints(
             book.field,
             len(prints),
             state,
+            "lines" if book.lines else "values",
         )
         await keep_prints(target, entry, prints)
 
@@ -373,10 +431,12 @@ async def _first_state(target: Target, route: Route) -> dict[str, Any]:
 
 __all__ = [
     "DeltaLoad",
+    "LineDeltaLoad",
     "PrintBook",
     "SqlDeltaLoad",
     "delete_keys",
     "keep_run_prints",
+    "load_line_deltas",
     "load_sql_deltas",
     "print_in_sql",
     "print_key_field",

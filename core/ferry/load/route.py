@@ -121,7 +121,7 @@ def map_rows(route: Route, target: Target, rows: list[dict[str, Any]]) -> Work:
     rejected: list[tuple[str, str, dict[str, Any]]] = []
     skipped = 0
     book = route.prints
-    if book is not None and not book.in_sql:
+    if book is not None and book.prints_as_read:
         rows = book.take(rows)  # printed; a delta load maps only new and changed rows
     for row in rows:
         try:

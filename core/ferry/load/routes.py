@@ -25,8 +25,9 @@ from ..values.targetstyles import TableStyles, table_styles
 from ..values.textbytes import check_bytes_mode
 from ..values.transform import PLAIN_FIELDS, RowMapper
 from .decide import LoadDecision, LoadFacts, decide, straight_in
-from .delta import DeltaLoad, PrintBook, SqlDeltaLoad, print_key_field
+from .delta import DeltaLoad, LineDeltaLoad, PrintBook, SqlDeltaLoad, print_key_field
 from .direct import DirectLoad, NativeDirectLoad, UnchangedLoad
+from .jsonlines import laid_by_line
 from .mapping import check_mapping, row_mapper
 from .modes import delete_all, refuse_second_append
 from .rerun import still_unchanged
@@ -37,6 +38,7 @@ from .strategy import LoadStrategy
 from .stream import note_unmapped
 
 if TYPE_CHECKING:
+    from ..sources.json import JsonSource
     from ..sources.sqlite import SqliteSource
 
 #: makes the warning callback of a table's value mapping (the run's, per table)
@@ -81,14 +83,16 @@ async def plan_routes(
         kept = _keep_text(run, target, spec, info, mapper, adapters, styles)
         planner = _Decider(run, target, spec, info, mapper, source)
         field = print_key_field(spec, mapper) if run.sample is None else None
+        in_sql = rerun_source(run, spec) is not None
+        lines = not in_sql and await _line_source(run, spec)
         entry = (kept_prints or {}).get(info.name) if field else None
-        decision, native, fingerprint = await planner.decide(
-            styles, refusals, fingerprints, entry if entry and entry.key_field == field else None
-        )
+        if entry and (entry.key_field != field or entry.form != ("lines" if lines else "values")):
+            entry = None
+        decision, native, fingerprint = await planner.decide(styles, refusals, fingerprints, entry)
         book = None
         if field is not None:
             prints = await read_prints(target, info.name) if decision.mode == "delta" else None
-            book = PrintBook(field, prints, in_sql=rerun_source(run, spec) is not None)
+            book = PrintBook(field, prints, in_sql=in_sql, lines=lines)
         if native is not None and kept:
             native = keep_source_text(native, kept)
         result = TableResult(
@@ -109,11 +113,7 @@ async def plan_routes(
             known_fields=set(source.columns),
             total=source.row_estimate,
             strategy=strategy_for(
-                decision,
-                native=native,
-                fingerprint=fingerprint,
-                entry=entry,
-                in_sql=book is not None and book.in_sql,
+                decision, native=native, fingerprint=fingerprint, entry=entry, book=book
             ),
             prints=book,
         )
@@ -138,6 +138,24 @@ def rerun_source(run: RunView, spec: TableSpec) -> str | None:
     ):
         return None
     return name
+
+
+async def _line_source(run: RunView, spec: TableSpec) -> bool:
+    """Whether ``spec`` is fed by a JSON file whose records may lie one per line, read whole
+    by this spec alone (no child tables, no sample): its prints are then its lines'."""
+    reader = run.readers.get(spec.source)
+    if (
+        run.sample is not None
+        or reader is None
+        or not reader.capabilities.record_lines
+        or sum(1 for s in run.plan.tables if s.source == spec.source) != 1
+        or any(name.startswith(spec.source + ".") for name in run.source_tables)
+    ):
+        return False
+    json = cast("JsonSource", reader)  # the one reader that may lay records out by line
+    return await asyncio.to_thread(json.line_records) and await asyncio.to_thread(
+        laid_by_line, json.path
+    )
 
 
 class _Decider:
@@ -325,14 +343,18 @@ def strategy_for(
     native: NativeLoad | None = None,
     fingerprint: dict[str, Any] | None = None,
     entry: PrintsEntry | None = None,
-    in_sql: bool = False,
+    book: PrintBook | None = None,
 ) -> LoadStrategy:
     """The mode object carrying out ``decision`` (``native``: the SQL of a native load;
     ``fingerprint``: the journaled one an unchanged table still matches; ``entry``: the row
-    prints a delta compares with, printed by SQLite with ``in_sql``)."""
+    prints a delta compares with; ``book``: how this run prints the rows)."""
     if decision.mode == "delta":
         assert entry is not None
-        return SqlDeltaLoad(decision, entry) if in_sql else DeltaLoad(decision, entry)
+        if book is not None and book.in_sql:
+            return SqlDeltaLoad(decision, entry)
+        if book is not None and book.lines:
+            return LineDeltaLoad(decision, entry)
+        return DeltaLoad(decision, entry)
     if decision.mode == "unchanged":
         assert fingerprint is not None
         return UnchangedLoad(decision, fingerprint)

@@ -22,11 +22,13 @@ from ..targets import Target
 from ..values.logical import LogicalType, value_type
 from ..values.targetstyles import TableStyles
 from .batching import Prefetch
-from .delta import SqlDeltaLoad, load_sql_deltas, print_in_sql
+from .delta import LineDeltaLoad, SqlDeltaLoad, load_line_deltas, load_sql_deltas, print_in_sql
+from .jsonlines import record_line_prints
 from .progress import estimated_total
 from .route import Route, RunView, Work, map_rows, new_fields
 
 if TYPE_CHECKING:
+    from ..sources.json import JsonSource
     from ..sources.sqlite import SqliteSource
 
 #: mapped batches waiting for the writer (bounds memory; two keep the database busy)
@@ -83,9 +85,20 @@ class Pipeline:
                 }
             if reader.capabilities.sqlite_file:
                 await self._sqlite_first(cast("SqliteSource", reader), mine, native, queue)
+            lines = [r for r in mine if r.prints is not None and r.prints.lines]
+            deltas = [r for r in lines if isinstance(r.strategy, LineDeltaLoad)]
+            if deltas:
+                json = cast("JsonSource", reader)  # records laid out by line: a JSON file
+                await load_line_deltas(self, self.target, deltas, json, queue)
+            if mine and not any(r.strategy.reads_rows for r in mine):
+                continue  # nothing of this source is read the ordinary way
             ahead = not reader.capabilities.parses_in_python
             async with Prefetch(reader.batches(batch_size), ahead) as batches:
                 await self._map_source(by_source, mine, batches, queue)
+            for route in lines:
+                if route.strategy.reads_rows and route.decision.mode != "unchanged":
+                    json = cast("JsonSource", reader)
+                    await asyncio.to_thread(record_line_prints, json, route)
 
     async def _sqlite_first(
         self,

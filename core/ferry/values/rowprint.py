@@ -35,4 +35,10 @@ def record_print(record: dict[str, Any]) -> int:
     return _signed(blake2b(dumps(record, 5), digest_size=8).digest())
 
 
-__all__ = ["record_print", "row_print"]
+def text_print(text: bytes) -> int:
+    """The print of a record given as its own text (a JSON file laid out one record per
+    line, :mod:`ferry.load.jsonlines`)."""
+    return _signed(blake2b(text, digest_size=8).digest())
+
+
+__all__ = ["record_print", "row_print", "text_print"]
