@@ -328,3 +328,20 @@ def test_a_file_no_longer_one_record_per_line_is_compared_in_full(tmp_path: Path
     assert decision.mode == "compare-first" and "not one record per line" in decision.why
     assert (result.tables[0].updated, result.tables[0].unchanged) == (1, 49)
     assert sqlite_records(tmp_path / "out.db") == [(r["id"], r["name"], r["size"]) for r in records]
+
+
+def test_sqlite_target_state_moves_on_with_each_delta(tmp_path: Path) -> None:
+    path = source_db(tmp_path)
+    plan = plan_for(tmp_path, f"sqlite:///{tmp_path / 'out.db'}", delete_missing=True)
+    run(plan)
+    for step in range(3):  # each delta's state, moved on without a scan, is the next one's
+        change_source(path, updated=[10 + step], inserted=[900 + step], deleted=(50 + step,))
+        result = run(plan)
+        assert result.tables[0].decision.mode == "delta", result.tables[0].decision
+        assert (result.tables[0].inserted, result.tables[0].deleted) == (1, 1)
+    out = sqlite3.connect(tmp_path / "out.db")
+    try:
+        got = out.execute("SELECT id, name, score FROM items ORDER BY id").fetchall()
+    finally:
+        out.close()
+    assert got == source_rows(path)

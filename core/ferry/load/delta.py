@@ -44,6 +44,7 @@ from .rowprints import (
     ensure_print_tables,
     forget_prints,
     keep_prints,
+    part_state,
     print_sql,
     state_after,
     table_state,
@@ -211,6 +212,10 @@ class DeltaLoad(StagedLoad):
         super().__init__(decision)
         #: what the last run kept of the table
         self.entry = entry
+        self.written: list[int] = []
+        #: the rows of ``written`` summed before the run wrote them (targets without row
+        #: versions: the state moves on by the difference, no scan of the table)
+        self.part_before: dict[str, int] | None = None
 
     async def write(self, run: RunView, target: Target, work: Work) -> None:
         book = work.route.prints
@@ -229,23 +234,29 @@ class DeltaLoad(StagedLoad):
         book = route.prints
         assert book is not None
         self.skipped_unchanged = book.unchanged
+        vanished = book.vanished()
+        #: the keys of every row this run may write or delete
+        self.written = book.changed + vanished
+        if not target.capabilities.row_versions and not run.preview:
+            self.part_before = await part_state(
+                target, route.info.name, list(route.info.columns), route.mapper.key[0], self.written
+            )
         if route.spec.delete_missing:
             route.result.deleted += await delete_keys(
-                target, route.info.name, route.mapper.key[0], book.vanished()
+                target, route.info.name, route.mapper.key[0], vanished
             )
         await super().finish(run, target, route)
 
     async def table_state(self, target: Target, route: Route) -> dict[str, Any]:
         """The state after this run: the kept one moved on by the rows written."""
-        book = route.prints
-        written = book.changed if book is not None else []
         return await state_after(
             target,
             route.info.name,
             list(route.info.columns),
             self.entry.state,
             route.mapper.key[0],
-            written,
+            self.written,
+            self.part_before,
         )
 
 

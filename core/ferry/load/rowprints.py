@@ -265,6 +265,25 @@ async def table_state(target: Target, table: str, columns: list[str]) -> dict[st
     return {"rows": int(row["n"]), "low": int(row["lo"]), "high": int(row["hi"])}
 
 
+async def part_state(
+    target: Target, table: str, columns: list[str], key: str, keys: list[int]
+) -> dict[str, int]:
+    """:func:`table_state` (prints summed) of the rows of ``keys`` alone."""
+    total = {"rows": 0, "low": 0, "high": 0}
+    for start in range(0, len(keys), 500):
+        listed = ",".join(str(int(k)) for k in keys[start : start + 500])
+        found = await target.fetch_dicts(
+            f"WITH p AS MATERIALIZED (SELECT {print_sql(columns)} AS v FROM {quote(table)} "
+            f"WHERE {quote(key)} IN ({listed})) SELECT count(*) AS n, "
+            "coalesce(sum(v & 4294967295), 0) AS lo, coalesce(sum(v >> 32), 0) AS hi FROM p",
+            f"summing rows of {table}",
+        )
+        total["rows"] += int(found[0]["n"])
+        total["low"] += int(found[0]["lo"])
+        total["high"] += int(found[0]["hi"])
+    return total
+
+
 async def state_after(
     target: Target,
     table: str,
@@ -272,11 +291,18 @@ async def state_after(
     before: dict[str, Any],
     key: str,
     written: list[int],
+    part_before: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """The table's state after a delta run that wrote the rows of keys ``written`` to a table
     in state ``before``: on PostgreSQL the row versions of those rows join the kept ones
-    (looked up by key when they are few), the count is counted."""
-    if not target.capabilities.row_versions or len(written) > _LOOKUP_LIMIT:
+    (looked up by key when they are few), the count is counted; elsewhere the sums move by
+    what those rows summed to before the run (``part_before``) and after it."""
+    if not target.capabilities.row_versions:
+        if part_before is None or len(written) > _LOOKUP_LIMIT:
+            return await table_state(target, table, columns)
+        after = await part_state(target, table, columns, key, written)
+        return {n: int(before[n]) - part_before[n] + after[n] for n in ("rows", "low", "high")}
+    if len(written) > _LOOKUP_LIMIT:
         return await table_state(target, table, columns)
     xmins = set(before.get("xmins", []))
     if written:
@@ -315,6 +341,7 @@ __all__ = [
     "forget_prints",
     "keep_prints",
     "kept_entries",
+    "part_state",
     "print_sql",
     "read_prints",
     "state_after",
