@@ -119,15 +119,24 @@ def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict
     assert book is not None and book.kept is not None
     kept_keys, kept_prints = book.kept.keys, book.kept.prints
     count = len(kept_keys)
-    note, field = book.note, book.field
+    note, field, seen = book.note, book.field, book.seen
+    keys, prints = book.keys, book.prints
     rows: list[dict[str, Any]] = []
     lines = misses = 0
     for text in record_lines(reader.path):
         lines += 1
         value = text_print(text)
         at = book.cursor
-        if at < count and kept_prints[at] == value:
-            note(kept_keys[at], value)  # the record kept here, unchanged
+        if at < count and kept_prints[at] == value and not seen[at]:
+            # the record kept here, unchanged (book.note's work, inline: the hot loop)
+            key = kept_keys[at]
+            if keys and keys[-1] >= key:
+                book.ascending = False
+            keys.append(key)
+            prints.append(value)
+            seen[at] = 1
+            book.cursor = at + 1
+            book.unchanged += 1
             continue
         misses += 1
         if lines > _JUDGE_AFTER and misses > lines * _MAX_MISSES:

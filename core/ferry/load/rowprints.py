@@ -12,11 +12,11 @@ since:
 - elsewhere (SQLite): the row count and the sum of the rows' prints over every column (two
   32-bit halves, so the sums never overflow).
 
-The next run of the same plan uses the prints only while the table's state is still the one
-kept (:func:`state_matches`): a write by the app, by another plan's run, an undo or a restore
-changes it. A run that loads a table without keeping prints for it forgets the old ones; a
-run that changed nothing in it (``unchanged``, or a delta that found no changed row) leaves
-them as they are. PostgreSQL: ``ferry.row_prints`` and
+The next run of the same plan (and Ferry version) uses the prints only while the table's
+state is still the one kept (:func:`state_matches`): a write by the app, by another plan's
+run, an undo or a restore changes it. A run that loads a table without keeping prints for it
+forgets the old ones; a run that changed nothing in it (``unchanged``, or a delta that found
+no changed row) leaves them as they are. PostgreSQL: ``ferry.row_prints`` and
 ``ferry.row_print_tables``; SQLite: ``_ferry_row_prints`` and ``_ferry_row_print_tables``.
 """
 
@@ -44,6 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import exc as sa_exc
 
+from .. import __version__
 from ..shape.identifiers import quote
 from ..targets import Target
 from .journal import JOURNAL_SCHEMA
@@ -102,6 +103,7 @@ def _tables(schema: str | None, prefix: str) -> tuple[Table, Table]:
         Column("rows", BigInteger, nullable=False),
         Column("state", Text, nullable=False),
         Column("form", String(16), nullable=False),
+        Column("ferry_version", String(32), nullable=False),
     )
     return chunks, entries
 
@@ -156,7 +158,8 @@ async def kept_entries(target: Target, plan_hash: str) -> dict[str, PrintsEntry]
     _, entries = _place(target)
     found = {}
     for row in (await target.conn.execute(select(entries))).mappings():
-        if row["plan_hash"] == plan_hash:
+        # another version may map a value otherwise: its prints say nothing of this mapping
+        if row["plan_hash"] == plan_hash and row["ferry_version"] == __version__:
             found[row["table_name"]] = PrintsEntry(
                 row["table_name"],
                 row["run_id"],
@@ -198,18 +201,18 @@ async def keep_prints(target: Target, entry: PrintsEntry, prints: Prints) -> Non
         keys, values = array("q", keys), array("q", values)
         keys.byteswap()
         values.byteswap()
-    rows = [
-        {
-            "table_name": entry.table,
-            "chunk": number,
-            "keys": keys[start : start + CHUNK_ROWS].tobytes(),
-            "prints": values[start : start + CHUNK_ROWS].tobytes(),
-        }
-        for number, start in enumerate(range(0, len(keys), CHUNK_ROWS))
-    ]
     try:
-        if rows:
-            await target.conn.execute(chunks.insert(), rows)
+        # a chunk at a time: all at once held every print three times over (bytes, the
+        # driver's parameters, its send buffer), 60 MB at a million rows
+        for number, start in enumerate(range(0, len(keys), CHUNK_ROWS)):
+            await target.conn.execute(
+                chunks.insert().values(
+                    table_name=entry.table,
+                    chunk=number,
+                    keys=keys[start : start + CHUNK_ROWS].tobytes(),
+                    prints=values[start : start + CHUNK_ROWS].tobytes(),
+                )
+            )
         await target.conn.execute(
             entries.insert().values(
                 table_name=entry.table,
@@ -220,6 +223,7 @@ async def keep_prints(target: Target, entry: PrintsEntry, prints: Prints) -> Non
                 rows=entry.rows,
                 state=json.dumps(entry.state, sort_keys=True),
                 form=entry.form,
+                ferry_version=__version__,
             )
         )
     except sa_exc.DBAPIError as exc:
