@@ -98,6 +98,8 @@ class PrintBook:
         self.seen = bytearray(len(kept) if kept is not None else 0)
         #: a kept key met twice: the run starts over, comparing in full
         self.repeated = False
+        #: printed on a connection of its own: a snapshot of its own (see keep_run_prints)
+        self.side = False
         #: rows not mapped, their print as kept
         self.unchanged = 0
         #: keys of the rows mapped and staged (new or changed)
@@ -286,25 +288,39 @@ async def delete_keys(target: Target, table: str, key: str, keys: list[int]) -> 
     return deleted
 
 
-def sql_prints(reader: SqliteSource, route: Route, origin: str, columns: list[str]) -> list[int]:
+def sql_prints(
+    reader: SqliteSource, route: Route, origin: str, columns: list[str], side: bool = False
+) -> list[int]:
     """Print every row of ``route``'s SQLite source table (``origin``, its ``columns``) in
-    the query, in key order, into its book (a worker thread); the keys of the rows to load."""
+    the query, in key order, into its book (a worker thread); the keys of the rows to load.
+    ``side``: on a connection of its own (while a native load reads on the reader's)."""
     book = route.prints
     assert book is not None
     key = quote(book.field)
     sql = f"SELECT {key}, {print_sql(columns)} FROM {quote(origin)} ORDER BY {key}"
+    found = (
+        reader.side_query(sql, origin, _PRINT_ROWS)
+        if side
+        else reader.iter_query(sql, (), origin, _PRINT_ROWS)
+    )
     changed: list[int] = []
-    for rows in reader.iter_query(sql, (), origin, _PRINT_ROWS):
+    for rows in found:
         changed += book.note_sorted([r[0] for r in rows], [r[1] for r in rows])
+    book.side = side
     return changed
 
 
-async def print_in_sql(run: RunView, reader: SqliteSource, routes: list[Route]) -> None:
-    """Print the rows of ``routes`` (loaded otherwise: their prints are only kept) in SQLite,
-    on the reader's connection (its snapshot)."""
+async def print_in_sql(
+    run: RunView, reader: SqliteSource, routes: list[Route], side: bool = False
+) -> None:
+    """Print the rows of ``routes`` (loaded otherwise: their prints are only kept) in SQLite;
+    ``side``: on a connection of its own, while native loads read on the reader's (their
+    prints are kept only when the source did not change during the run)."""
     for route in routes:
         source = run.source_tables[route.spec.source]
-        await asyncio.to_thread(sql_prints, reader, route, source.origin, list(source.columns))
+        await asyncio.to_thread(
+            sql_prints, reader, route, source.origin, list(source.columns), side
+        )
 
 
 async def load_sql_deltas(
@@ -384,12 +400,15 @@ async def keep_run_prints(
     nothing in keep theirs as they are."""
     keep: list[tuple[Route, PrintBook, Prints]] = []
     forget: list[str] = []
+    changed = {change.source for change in run.result.source_changes}
     for route in routes:
         name, book = route.info.name, route.prints
         if name in kept and (route.decision.mode == "unchanged" or _nothing_changed(route)):
             continue  # the kept prints still describe the table
         prints = book.result() if book is not None else None
-        if book is not None and prints is not None and may_fingerprint(route.result):
+        # printed on a side connection: its snapshot is the load's only if nothing wrote
+        moved = book is not None and book.side and route.spec.source.split(".")[0] in changed
+        if book is not None and prints is not None and may_fingerprint(route.result) and not moved:
             keep.append((route, book, prints))
         else:
             forget.append(name)

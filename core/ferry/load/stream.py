@@ -121,14 +121,17 @@ class Pipeline:
             and not isinstance(r.strategy, SqlDeltaLoad)
             and r.decision.mode != "unchanged"
         ]
-        printing = asyncio.ensure_future(print_in_sql(self.run, reader, printed))
+        aside = [r for r in printed if r in native]
+        # Printed on a connection of their own while the natives load (sharing the reader's,
+        # each waited for the other); the rest on the reader's, before its ordinary read.
+        printing = asyncio.ensure_future(print_in_sql(self.run, reader, aside, side=True))
         try:
             if native:
                 await load_natives(self, self.target, native, reader, queue)
         finally:
-            # (the reader's thread is done before the ordinary read reuses the connection)
             await asyncio.wait({printing})
         await printing
+        await print_in_sql(self.run, reader, [r for r in printed if r not in aside])
 
     async def _map_source(
         self,

@@ -226,6 +226,23 @@ class SqliteSource(SourceReader):
                 return
             yield rows
 
+    def side_query(self, sql: str, table: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of ``sql`` read on a connection of its own (while another thread reads
+        on the main one: sharing it made each wait for the other), ``size`` at a time. It
+        sees the file as it is when it starts: the caller judges by the run's source watch
+        whether that is the main read's snapshot."""
+        uri = f"file:{url_quote(str(self.path.resolve()))}?mode=ro"
+        with self._errors(table):
+            conn = sqlite3.connect(uri, uri=True, timeout=self.busy_timeout)
+        try:
+            conn.create_function("ferry_row_print", -1, row_print, deterministic=True)
+            with self._errors(table):
+                cursor = conn.execute(sql)
+                while rows := cursor.fetchmany(size):
+                    yield rows
+        finally:
+            conn.close()
+
     def has_rowid(self, table: str) -> bool:
         """False for a WITHOUT ROWID table (native loads read by rowid)."""
         with self._busy:
