@@ -299,9 +299,7 @@ def sql_prints(
     key = quote(book.field)
     sql = f"SELECT {key}, {print_sql(columns)} FROM {quote(origin)} ORDER BY {key}"
     found = (
-        reader.side_query(sql, origin, _PRINT_ROWS)
-        if side
-        else reader.iter_query(sql, (), origin, _PRINT_ROWS)
+        reader.side_prints(sql, origin) if side else reader.iter_query(sql, (), origin, _PRINT_ROWS)
     )
     changed: list[int] = []
     for rows in found:

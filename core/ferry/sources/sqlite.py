@@ -10,9 +10,13 @@ declared types, following SQLite's affinity rules.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
+import subprocess
+import sys
 import threading
+from array import array
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -226,22 +230,48 @@ class SqliteSource(SourceReader):
                 return
             yield rows
 
-    def side_query(self, sql: str, table: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
-        """The rows of ``sql`` read on a connection of its own (while another thread reads
-        on the main one: sharing it made each wait for the other), ``size`` at a time. It
-        sees the file as it is when it starts: the caller judges by the run's source watch
-        whether that is the main read's snapshot."""
+    def side_prints(self, sql: str, table: str) -> Iterator[list[tuple[int, int]]]:
+        """The (key, print) rows of ``sql`` (``ferry_row_print``), read by a process of its
+        own on a connection of its own, while this reader's connection serves a load: in a
+        thread its Python calls waited for the load's and the load's for them. It sees the
+        file as it is when it starts: the caller judges by the run's source watch whether
+        that is the main read's snapshot. A frozen app (no interpreter to start) reads on a
+        connection of its own in this process."""
         uri = f"file:{url_quote(str(self.path.resolve()))}?mode=ro"
-        with self._errors(table):
+        if getattr(sys, "frozen", False):
             conn = sqlite3.connect(uri, uri=True, timeout=self.busy_timeout)
-        try:
-            conn.create_function("ferry_row_print", -1, row_print, deterministic=True)
-            with self._errors(table):
-                cursor = conn.execute(sql)
-                while rows := cursor.fetchmany(size):
-                    yield rows
-        finally:
-            conn.close()
+            try:
+                conn.create_function("ferry_row_print", -1, row_print, deterministic=True)
+                with self._errors(table):
+                    cursor = conn.execute(sql)
+                    while rows := cursor.fetchmany(10_000):
+                        yield rows
+            finally:
+                conn.close()
+            return
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        with subprocess.Popen(
+            [sys.executable, "-m", "ferry.values.rowprint", uri],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        ) as child:
+            assert child.stdin is not None and child.stdout is not None
+            child.stdin.write(sql.encode())
+            child.stdin.close()
+            while data := child.stdout.read(16 * 10_000):
+                pairs = array("q", data)  # whole pairs: a pipe read of 16 * n bytes
+                if sys.byteorder == "big":
+                    pairs.byteswap()
+                yield list(zip(pairs[0::2], pairs[1::2], strict=True))
+            error = child.stderr.read().decode(errors="replace") if child.stderr else ""
+            if child.wait() != 0:
+                last = error.strip().splitlines()[-1] if error.strip() else child.returncode
+                raise SourceError(
+                    f"printing the rows of {table} in {self.path} failed: {last}",
+                    hint="Run again; nothing was written.",
+                )
 
     def has_rowid(self, table: str) -> bool:
         """False for a WITHOUT ROWID table (native loads read by rowid)."""

@@ -49,4 +49,31 @@ def text_print(text: bytes) -> int:
     return value - _SPAN if value >= _TOP else value
 
 
+def _print_file(uri: str, sql: str) -> None:
+    """``python -m ferry.values.rowprint URI`` with a query on stdin: the query's rows (an
+    integer key, a print) to stdout as little-endian int64 pairs. Ferry prints a SQLite file
+    this way while it loads the same file (:mod:`ferry.load.delta`): a process of its own
+    takes no time from the load's threads, as a thread would under the GIL."""
+    import sqlite3
+    import sys
+    from array import array
+
+    conn = sqlite3.connect(uri, uri=True, timeout=5.0)
+    conn.create_function("ferry_row_print", -1, row_print, deterministic=True)
+    out = sys.stdout.buffer
+    cursor = conn.execute(sql)
+    while rows := cursor.fetchmany(10_000):
+        pairs = array("q", [v for row in rows for v in row])  # a key that is no int: fails
+        if sys.byteorder == "big":
+            pairs.byteswap()
+        out.write(pairs.tobytes())
+    out.flush()
+
+
+if __name__ == "__main__":
+    import sys
+
+    _print_file(sys.argv[1], sys.stdin.read())
+
+
 __all__ = ["record_print", "row_print", "text_print"]
