@@ -353,6 +353,9 @@ class OptionsSpec(_Model):
     #: let SQLite map plain columns of a SQLite source itself when loading an empty table
     #: (:mod:`ferry.native.load`; same result, several times faster); false: Python maps all
     native: bool = True
+    #: keep each loaded row's print so the next run maps only changed rows (``delta``,
+    #: :mod:`ferry.load.delta`); false: no prints are kept or used (a first run is faster)
+    row_prints: bool = True
 
     @field_validator("timezone")
     @classmethod

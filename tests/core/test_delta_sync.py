@@ -345,3 +345,28 @@ def test_sqlite_target_state_moves_on_with_each_delta(tmp_path: Path) -> None:
     finally:
         out.close()
     assert got == source_rows(path)
+
+
+def test_row_prints_off_keeps_and_uses_none(tmp_path: Path, pg_url: str) -> None:
+    path = source_db(tmp_path)
+    pg_exec(
+        pg_url,
+        "CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT, score DOUBLE PRECISION, "
+        "at TIMESTAMPTZ)",
+    )
+    plan = plan_from_dict(
+        {
+            "name": "delta",
+            "target": {"url": pg_url},
+            "sources": [{"name": "app", "kind": "sqlite", "path": str(path)}],
+            "tables": [{"name": "items", "source": "app.items", "key": ["id"]}],
+            "options": {"row_prints": False},
+        },
+        tmp_path,
+    )
+    run(plan)
+    assert pg_rows(pg_url, "SELECT to_regclass('ferry.row_print_tables')") == [(None,)]
+    change_source(path, updated=[2], inserted=[])
+    result = run(plan)
+    assert result.tables[0].decision.mode == "compare-first"
+    assert pg_items(pg_url) == source_rows(path)

@@ -82,7 +82,8 @@ async def plan_routes(
         adapters = [styles.adapter(target, c, info.columns[c].type) for c in mapper.columns]
         kept = _keep_text(run, target, spec, info, mapper, adapters, styles)
         planner = _Decider(run, target, spec, info, mapper, source)
-        field = print_key_field(spec, mapper) if run.sample is None else None
+        keeps = run.sample is None and run.plan.options.row_prints
+        field = print_key_field(spec, mapper) if keeps else None
         in_sql = rerun_source(run, spec) is not None
         lines = not in_sql and await _line_source(run, spec)
         entry = (kept_prints or {}).get(info.name) if field else None
