@@ -28,7 +28,7 @@ from ..values.transform import RowMapper, RowRefused
 from .decide import LoadDecision
 
 if TYPE_CHECKING:
-    from .delta import PrintBook
+    from .printbook import PrintBook
     from .strategy import LoadStrategy
 
 

@@ -25,11 +25,12 @@ from ..values.targetstyles import TableStyles, table_styles
 from ..values.textbytes import check_bytes_mode
 from ..values.transform import PLAIN_FIELDS, RowMapper
 from .decide import LoadDecision, LoadFacts, decide, straight_in
-from .delta import DeltaLoad, LineDeltaLoad, PrintBook, SqlDeltaLoad, print_key_field
+from .delta import DeltaLoad, LineDeltaLoad, SqlDeltaLoad
 from .direct import DirectLoad, NativeDirectLoad, UnchangedLoad
 from .jsonlines import laid_by_line
 from .mapping import check_mapping, row_mapper
 from .modes import delete_all, refuse_second_append
+from .printbook import PrintBook, print_key_field
 from .rerun import still_unchanged
 from .route import Route, RunView
 from .rowprints import PrintsEntry, read_prints, state_matches

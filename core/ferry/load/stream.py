@@ -121,7 +121,7 @@ class Pipeline:
             and not isinstance(r.strategy, SqlDeltaLoad)
             and r.decision.mode != "unchanged"
         ]
-        aside = [r for r in printed if r in native]
+        aside = [r for r in printed if any(r is n for n in native)]
         # Printed on a connection of their own while the natives load (sharing the reader's,
         # each waited for the other); the rest on the reader's, before its ordinary read.
         printing = asyncio.ensure_future(print_in_sql(self.run, reader, aside, side=True))
@@ -131,7 +131,8 @@ class Pipeline:
         finally:
             await asyncio.wait({printing})
         await printing
-        await print_in_sql(self.run, reader, [r for r in printed if r not in aside])
+        rest = [r for r in printed if not any(r is a for a in aside)]
+        await print_in_sql(self.run, reader, rest)
 
     async def _map_source(
         self,
