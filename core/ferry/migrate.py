@@ -1063,7 +1063,10 @@ class _Run:
                     route.spec.types.get(field_name) or value_type(sample) or "text"
                 )
                 column = ColumnInfo(field_name, type_)
-                check_names(TableInfo(route.info.name, {field_name: column}), target.dialect_name)
+                check_names(
+                    TableInfo(route.info.name, {field_name: column}),
+                    target.capabilities.max_identifier_bytes,
+                )
                 self.result.ddl.append(await target.add_column(route.info, column))
                 await target.add_stage_column(route.stage, column)
                 route.mapper.add_column(

@@ -25,10 +25,8 @@ from ..plan import DEFAULT_TARGET_URL, ColumnSpec, Plan, SourceSpec, TableSpec, 
 from ..shape.namefold import name_notes, shortened
 from ..shape.schema import FERRY_TABLES, TableInfo
 from ..shape.typemap import TypeFinding, find_type_choices
-from ..sources import SourceTable, open_source
+from ..sources import SourceReader, SourceTable, open_source
 from ..sources.json import CHUNK, PARSE_ERRORS, guarded
-from ..sources.postgres import PostgresSource
-from ..sources.sqlite import SqliteSource
 from ..values.epochs import NumberFinding, find_numbers
 from ..values.logical import LogicalType
 from ..values.targetstyles import draft_styles, existing_styles
@@ -502,7 +500,10 @@ async def _existing_tables(
     from ..targets import open_target
 
     handle = open_target(target, folder)
-    if target.is_sqlite and not getattr(handle, "path", folder).exists() and schema is None:
+    # Opening a missing SQLite file would create it: nothing is there to read.
+    file = handle.database_file()
+    unmade = handle.capabilities.created_by_opening and file is not None and not file.exists()
+    if unmade and schema is None:
         return {}, {}
     await handle.open()
     try:
@@ -521,7 +522,7 @@ async def _existing_tables(
         await handle.finish(commit=False)
 
 
-def _keyless(reader: PostgresSource, table: SourceTable) -> KeyFinding:
+def _keyless(reader: SourceReader, table: SourceTable) -> KeyFinding:
     """What a keyless PostgreSQL table's data offers as a key; nothing where its columns
     cannot be compared (``json``, ``point``): the table is then drafted ``append``."""
     try:
@@ -589,7 +590,7 @@ def scan_folder(
             if cancel is not None:
                 cancel.raise_if_cancelled()
             item.tables = reader.scan(cancel=cancel)
-            if isinstance(reader, SqliteSource):
+            if reader.capabilities.samples_columns:
                 item.numbers = [n for t in item.tables for n in find_numbers(reader, t)]
                 item.type_choices = [f for t in item.tables for f in find_type_choices(reader, t)]
                 for table in item.tables:  # the type choice's note replaces the "mixed" one
@@ -598,7 +599,7 @@ def scan_folder(
                             table.evidence.pop(finding.column, None)
                 item.keys = {t.name: find_key(reader, t) for t in item.tables if not t.key}
                 _leave_numbers_to_their_note(item)
-            elif isinstance(reader, PostgresSource):
+            elif reader.capabilities.answers_sql:
                 item.keys = {t.name: _keyless(reader, t) for t in item.tables if not t.key}
             item.invalid_text = getattr(reader, "invalid_text", {})
             keyed = key_records_by_id(item, folder)

@@ -110,6 +110,15 @@ class SourceReader(ABC):
         can tell (a file's bytes): with no ``row_estimate`` a run estimates its total from it."""
         return None
 
+    def query_one(self, sql: str, params: tuple[Any, ...], table: str) -> tuple[Any, ...]:
+        """One row of a query about ``table``'s data, for readers whose capabilities say
+        ``answers_sql`` (in the reader's own SQL dialect)."""
+        raise NotImplementedError(f"a {self.spec.kind} source answers no SQL")
+
+    def query_all(self, sql: str, params: tuple[Any, ...], table: str) -> list[tuple[Any, ...]]:
+        """Every row of a query about ``table``'s data (``answers_sql`` readers)."""
+        raise NotImplementedError(f"a {self.spec.kind} source answers no SQL")
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files and connections; called once the engine is done with the reader."""
 

@@ -25,6 +25,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from ..capabilities import SourceCapabilities
 from ..errors import SourceError
 from ..safety.pgwatch import (
     DEFAULT_STALL_TIMEOUT,
@@ -164,6 +165,8 @@ class PostgresSource(SourceReader):
     with ``?options=-csearch_path%3Dapp`` in the URL), named ``<source>.<table>``; Ferry's own
     ``ferry_runs`` is left out. ``spec.tables`` limits the read to the tables it names.
     """
+
+    capabilities = SourceCapabilities(answers_sql=True)
 
     def __init__(self, spec: SourceSpec, base_dir: Path) -> None:
         super().__init__(spec, base_dir)

@@ -83,7 +83,11 @@ class SqliteSource(SourceReader):
     """
 
     capabilities = SourceCapabilities(
-        sqlite_file=True, skips_tables=True, rowid_chunks=True, samples_columns=True
+        sqlite_file=True,
+        skips_tables=True,
+        rowid_chunks=True,
+        samples_columns=True,
+        answers_sql=True,
     )
 
     #: seconds to wait for a writer's lock before reporting the database as locked

@@ -104,6 +104,16 @@ class DirectLoadRefused(Exception):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class Privilege:
+    """One finding of :meth:`Target.privileges`: may the run write ``subject``?"""
+
+    subject: str
+    ok: bool
+    message: str
+    hint: str = ""
+
+
 @dataclass
 class MergeCounts:
     """What a merge did (or, in a preview, would do) to one table."""
@@ -242,13 +252,58 @@ class Target(ABC):
         from ..shape.schema import sqlalchemy_type
 
         assert self.engine is not None
-        type_sql = sqlalchemy_type(column.type, self.dialect_name).compile(
+        type_sql = sqlalchemy_type(column.type, self.capabilities.binary_json).compile(
             dialect=self.engine.dialect
         )
         ddl = f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {type_sql}"
         await self.execute(ddl, f"adding column {column.name} to {table.name}")
         table.columns[column.name] = column
         return ddl
+
+    # -- what the database is and holds (dialect SQL, so callers never branch) -------------
+    def database_file(self) -> Path | None:
+        """The file the target is (SQLite), None for a server."""
+        return None
+
+    @abstractmethod
+    async def server_version(self) -> str:
+        """The database's product and version, for ``check`` (``SQLite 3.45.1``)."""
+
+    @abstractmethod
+    async def privileges(self, existing: list[str]) -> list[Privilege]:
+        """Whether the run may create tables and write the ``existing`` ones it loads."""
+
+    @abstractmethod
+    async def relation_exists(self, name: str) -> bool:
+        """True when the target has a table or view of that name (as the target compares)."""
+
+    @abstractmethod
+    async def names_taken(self) -> list[tuple[str, str]]:
+        """``(name, kind)`` of every relation in the schema Ferry creates tables in (``kind``
+        is ``table``, ``view``, ``index`` …): an index must not take one of those names."""
+
+    async def has_extension(self, name: str) -> bool:
+        """True when the database has extension ``name`` (``capabilities.citext``)."""
+        return False
+
+    async def defer_references(self) -> None:
+        """Check foreign keys at commit instead of at each statement, for tables whose
+        references form a cycle (``capabilities.defers_cyclic_references``)."""
+        raise NotImplementedError(f"{self.dialect_name} targets defer no references")
+
+    async def reference_violations(self, table: str) -> int | None:
+        """Rows of ``table`` whose foreign key finds no parent, by the database's own check;
+        None where it has none beyond the orphan queries verify runs itself."""
+        return None
+
+    async def user_sql_value(self, sql: str) -> Any:
+        """The first column of the first row of a user's query (None: no row), under a
+        savepoint so a failing query leaves the transaction usable. The SQL goes to the driver
+        as it is written (no parameter markers)."""
+        async with self.conn.begin_nested():
+            result = await self.conn.exec_driver_sql(sql)
+            row = result.first() if result.returns_rows else None
+        return row[0] if row else None
 
     # -- staging -----------------------------------------------------------------------------
     def _stage_name(self) -> str:

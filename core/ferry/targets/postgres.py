@@ -29,7 +29,8 @@ from ..safety.pgwatch import StalledError, StallWatch, async_creator, keepalive_
 from ..shape.identifiers import quote
 from ..shape.schema import ColumnInfo, TableInfo, create_table_ddl
 from ..values.logical import identity, json_text, to_utc_naive
-from .base import DirectLoadRefused, Encoded, Stage, Target, first_line
+from . import pgcatalog
+from .base import DirectLoadRefused, Encoded, Privilege, Stage, Target, first_line
 
 try:  # psycopg's C row formatters (what ``copy.write_row`` runs), used from a worker thread
     from psycopg._copy_base import format_row_binary as _format_row_binary
@@ -140,6 +141,9 @@ class PostgresTarget(Target):
         table_fingerprints=True,
         schemas=True,
         max_identifier_bytes=63,
+        binary_json=True,
+        citext=True,
+        sums_row_hashes=True,
     )
     #: ``IS DISTINCT FROM``; ``json`` (which has no equality) compared as jsonb; timestamps
     #: compared and ordered as points in time by the server itself
@@ -158,6 +162,30 @@ class PostgresTarget(Target):
         """``user@host:port/database`` (never the password), and the plan's ``pg_schema``."""
         where = describe_url(self.url)
         return f"{where} (schema {self.spec.pg_schema})" if self.spec.pg_schema else where
+
+    async def server_version(self) -> str:
+        """``PostgreSQL 16.2``."""
+        return await pgcatalog.server_version(self)
+
+    async def privileges(self, existing: list[str]) -> list[Privilege]:
+        """CREATE on the schema, INSERT and UPDATE on the ``existing`` tables."""
+        return await pgcatalog.privileges(self, existing)
+
+    async def relation_exists(self, name: str) -> bool:
+        """A table or view of exactly that name on the search path."""
+        return await pgcatalog.relation_exists(self, name)
+
+    async def names_taken(self) -> list[tuple[str, str]]:
+        """Every relation of the schema Ferry creates tables in."""
+        return await pgcatalog.names_taken(self)
+
+    async def has_extension(self, name: str) -> bool:
+        """The extension is installed in the database."""
+        return await pgcatalog.has_extension(self, name)
+
+    async def user_sql_value(self, sql: str) -> Any:
+        """Through psycopg's cursor: ``%`` is not a parameter marker there."""
+        return await pgcatalog.user_sql_value(self, sql)
 
     async def open(self, read_only: bool = False) -> None:
         """Connect and begin the run's transaction (read-only: one consistent snapshot in
@@ -219,7 +247,7 @@ class PostgresTarget(Target):
     async def create_table(self, table: TableInfo) -> str:
         """Create an inferred table."""
         assert self.engine is not None
-        ddl = create_table_ddl(table, self.engine.dialect)
+        ddl = create_table_ddl(table, self.engine.dialect, self.capabilities)
         await self.execute(ddl, f"creating table {table.name}")
         return ddl
 

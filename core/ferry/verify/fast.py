@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote as url_quote
 
 from sqlalchemy import exc as sa_exc
@@ -48,13 +48,15 @@ from ..events import CancelToken, Emit, Event, TableProgress
 from ..native.cells import SQL_TYPES, plain_cell
 from ..shape.identifiers import quote
 from ..sources import SourceReader, SourceTable
-from ..sources.sqlite import SqliteSource
 from ..targets import Target
 from ..values.logical import LogicalType
 from ..values.transform import PLAIN_FIELDS
 from .checksum import checksum_hex
 from .read import SpecCheck
 from .result import PASS
+
+if TYPE_CHECKING:
+    from ..sources.sqlite import SqliteSource
 
 #: rows fetched at a time from a SQLite side (one bytes object each)
 BATCH_ROWS = 2000
@@ -122,7 +124,7 @@ def plan_cells(
     mapper, info, spec = check.mapper, check.info, check.spec
     if not check.exists:
         return "the table is missing"
-    if not isinstance(reader, SqliteSource):
+    if not reader.capabilities.sqlite_file:
         return "the source is not a SQLite file"
     if spec.hook or mapper.hook is not None:
         return "a hook maps the rows"
@@ -541,11 +543,12 @@ class FastPath:
             if isinstance(cells, str):
                 self.skipped[check.label] = cells
             else:
-                assert isinstance(reader, SqliteSource)
-                chosen.append((check, reader, source, cells))
+                # a SQLite file (plan_cells said so): its path and lock wait are read below
+                chosen.append((check, cast("SqliteSource", reader), source, cells))
         if not chosen:
             return []
-        postgres = self.target.dialect_name == "postgresql"
+        # The server sums the row hashes (PostgreSQL's md5 over its own catalog's types).
+        postgres = self.target.capabilities.sums_row_hashes
         if postgres and not await self._pg_usable():
             for check, *_ in chosen:
                 self.skipped[check.label] = "the database's encoding is not UTF-8"
@@ -641,7 +644,7 @@ class FastPath:
         for item in fast:
             self.cancel.raise_if_cancelled()
             started = time.perf_counter()
-            if self.target.dialect_name == "postgresql":
+            if self.target.capabilities.sums_row_hashes:
                 item.target = await self._pg_target(item)
             else:
                 item.target = await self._sqlite_target(item)

@@ -44,8 +44,7 @@ from ..report.write import write_report
 from ..safety.logfile import log_exception, logged
 from ..safety.sourcewatch import SourceWatch
 from ..shape.schema import TableInfo
-from ..sources import SourceReader, SourceTable
-from ..sources.sqlite import SqliteSource
+from ..sources import SourceReader, SourceTable, open_source
 from ..targets import Target, open_target
 from ..values.transform import RowMapper
 from .checksum import HashStore
@@ -353,9 +352,9 @@ def _readers_for(
             continue
         prefix = f"{name}."
         described = [t.origin for n, t in source_tables.items() if n.startswith(prefix)]
-        if isinstance(reader, SqliteSource) and set(needed[name]) != set(described):
+        if reader.capabilities.sqlite_file and set(needed[name]) != set(described):
             spec = reader.spec.model_copy(update={"tables": needed[name]})
-            reader = SqliteSource(spec, reader.base_dir)
+            reader = open_source(spec, reader.base_dir)
             own.append(reader)
         chosen[name] = reader
     return chosen, own
@@ -394,8 +393,8 @@ async def _connect_after(sources: asyncio.Future[None], target: Target) -> None:
 
 def _refuse_missing_file(target: Target) -> None:
     """Verifying a SQLite file that does not exist would create an empty one."""
-    path = getattr(target, "path", None)
-    if target.dialect_name == "sqlite" and isinstance(path, Path) and not path.exists():
+    path = target.database_file()
+    if target.capabilities.created_by_opening and path is not None and not path.exists():
         raise TargetError(
             f"target {path} does not exist: there is nothing to verify",
             hint="Run `ferry migrate` first, or point [target] url at the migrated database.",
