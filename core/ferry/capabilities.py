@@ -51,6 +51,9 @@ class TargetCapabilities:
     #: names are compared ignoring (ASCII) case, so folding them changes nothing the target
     #: compares (SQLite): :mod:`ferry.shape.indexnames` keys taken names that way
     case_blind_names: bool = False
+    #: ``REAL``/``FLOAT4`` columns hold 32-bit floats (PostgreSQL; SQLite's REAL is 64-bit):
+    #: verify rounds both sides of such a column to 32 bits before comparing
+    single_precision_real: bool = False
     #: the server sums rows' MD5s itself, so verify's fast path fingerprints a target table in
     #: one statement (PostgreSQL); else Python sums the row bytes the target writes
     #: (:mod:`ferry.verify.fast`)

@@ -19,6 +19,7 @@ from ..capabilities import SourceCapabilities
 from ..values.logical import LogicalType
 
 if TYPE_CHECKING:
+    from ..errors import FerryError
     from ..events import CancelToken
     from ..plan import SourceSpec
     from ..shape.source import TableShape
@@ -118,6 +119,11 @@ class SourceReader(ABC):
     def query_all(self, sql: str, params: tuple[Any, ...], table: str) -> list[tuple[Any, ...]]:
         """Every row of a query about ``table``'s data (``answers_sql`` readers)."""
         raise NotImplementedError(f"a {self.spec.kind} source answers no SQL")
+
+    def translate_error(self, exc: BaseException) -> FerryError | None:
+        """The error this reader would give for a driver error met reading its source by
+        other means (a backup copying the file), or None when it has no such translation."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files and connections; called once the engine is done with the reader."""

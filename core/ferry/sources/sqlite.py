@@ -319,6 +319,10 @@ class SqliteSource(SourceReader):
         except sqlite3.Error as exc:
             raise self._translate(exc, table) from exc
 
+    def translate_error(self, exc: BaseException) -> SourceError | None:
+        """What SQLite's error means for this file (locked, not a database, …)."""
+        return self._translate(exc, None) if isinstance(exc, sqlite3.Error) else None
+
     def _translate(self, exc: sqlite3.Error, table: str | None) -> SourceError:
         path = self.path
         text = str(exc)

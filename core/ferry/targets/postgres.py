@@ -144,6 +144,7 @@ class PostgresTarget(Target):
         binary_json=True,
         citext=True,
         sums_row_hashes=True,
+        single_precision_real=True,
     )
     #: ``IS DISTINCT FROM``; ``json`` (which has no equality) compared as jsonb; timestamps
     #: compared and ordered as points in time by the server itself

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..capabilities import TargetCapabilities
 from ..errors import PlanError, TargetError
 from ..events import CancelToken, Emit, RunWarning, StepFinished, StepStarted, ignore_events
 from ..load.journal import read_journal, read_rejects
@@ -98,7 +99,8 @@ class _Verify:
         self.result = VerifyResult(uuid.uuid4().hex[:16], plan.name, "", now, now)
         self.readers: dict[str, SourceReader] = {}
         self.source_tables: dict[str, SourceTable] = {}
-        self.dialect = ""
+        #: what the target can do (known once it is made)
+        self.capabilities = TargetCapabilities()
 
     def warn(self, message: str, table: str = "") -> None:
         self.result.warnings.append(message)
@@ -124,7 +126,7 @@ class _Verify:
         try:
             try:
                 target = open_target(self.plan.target, self.plan.base_dir)
-                self.dialect = target.dialect_name
+                self.capabilities = target.capabilities
                 self.result.target = target.describe()
                 _refuse_missing_file(target)
             except BaseException:
@@ -167,7 +169,7 @@ class _Verify:
         proven = await self._fast(target, checks)
         rest = [c for c in checks if c.number not in proven]
         slow = bool(rest) or not proven
-        sides = SideReader(self.dialect, self.plan.options.batch_size, self.cancel, self.emit)
+        sides = SideReader(self.capabilities, self.plan.options.batch_size, self.cancel, self.emit)
         if slow:
             await self._read(sides, target, rest, store)
         for change in await asyncio.to_thread(self.watch.changes):
