@@ -4,6 +4,10 @@ All tables are read in one ``REPEATABLE READ READ ONLY`` transaction, so the cop
 consistent snapshot even while the application keeps writing. Rows stream through server-side
 cursors, ``batch_size`` at a time. The source URL holds no password: it comes from
 ``FERRY_SOURCE_PASSWORD`` or, through libpq, from ``~/.pgpass`` / ``PGPASSWORD``.
+
+Long because one reader holds the whole PostgreSQL side around one connection and its
+snapshot: connecting, the catalog queries that describe tables, cursors, SQL answers and
+error translation.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ application still writing to the file cannot produce a torn copy: in WAL mode th
 one snapshot, in rollback-journal mode its shared lock keeps writers out until the read ends.
 Values come as SQLite stores them (a date held as text stays text); column types come from the
 declared types, following SQLite's affinity rules.
+
+Long because one reader holds the whole SQLite side: the snapshot and its locks, describing
+tables and their shapes, batched and rowid-chunked reads, SQL answers and error translation,
+all around one connection that a split would have to share.
 """
 
 from __future__ import annotations

@@ -13,6 +13,12 @@ Two shortcuts skip most of that work: :meth:`Target.load_direct` writes straight
 that is empty (the engine starts over with a stage when the database refuses a row), and
 :meth:`Target.existing_rows` lets the engine stage a row the target already holds unchanged as
 its key alone (``_ferry_same``), which every statement below leaves out of change detection.
+
+The module is long because :class:`Target` is the one contract every dialect implements (its
+abstract methods, the capability-backed questions, and the staging and merge both share):
+split further, a reader would follow one class across files. Catalog SQL lives in
+:mod:`ferry.targets.sqlitecatalog` and :mod:`ferry.targets.pgcatalog`, the merge SQL text in
+:mod:`ferry.load.mergesql`.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 The password never travels in a URL string: it is resolved (environment, keyring) and handed
 to the driver as a connection argument, or left to libpq (``PGPASSWORD``, ``~/.pgpass``).
 Sessions run in UTC so naive timestamps mean UTC.
+
+Long because it is one class implementing the whole :class:`~ferry.targets.base.Target`
+contract for PostgreSQL (connecting and its stall watch, COPY text and binary staging, direct
+loads, adapters); the catalog questions are in :mod:`ferry.targets.pgcatalog`.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ pysqlite's implicit transaction handling does not cover DDL, so the connection r
 autocommit mode and Ferry issues ``BEGIN IMMEDIATE`` itself (SQLAlchemy's documented recipe):
 every CREATE, INSERT and UPDATE of a run then commits or rolls back together, and another
 writer is told at once that the file is busy instead of failing half-way.
+
+Long because it is one class implementing the whole :class:`~ferry.targets.base.Target`
+contract for SQLite (open and its locks, staging, direct and native loads, adapters); the
+catalog questions are in :mod:`ferry.targets.sqlitecatalog`.
 """
 
 from __future__ import annotations

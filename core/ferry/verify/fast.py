@@ -22,6 +22,10 @@ authority: a table that is not eligible (:func:`plan_cells` says why), a row SQL
 difference in count or sum, and any error. So rows the mapping rejects or skips, rows
 journaled as rejected, conflict rules, extra rows in the target and several specs feeding one
 table all reach the general path, and its verdicts and counts are never changed.
+
+The SQL each side runs is in :mod:`ferry.verify.fastsql`; this module decides which checks
+qualify and runs both sides at once (threads, batches, cancellation), which is why it is
+still somewhat long.
 """
 
 from __future__ import annotations
