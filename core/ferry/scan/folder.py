@@ -180,7 +180,7 @@ def scan_folder(
                 leave_numbers_to_their_note(item)
             elif reader.capabilities.answers_sql:
                 item.keys = {t.name: _keyless(reader, t) for t in item.tables if not t.key}
-            item.invalid_text = getattr(reader, "invalid_text", {})
+            item.invalid_text = reader.invalid_text
             keyed = key_records_by_id(item, folder)
             if keyed:  # scanned again: nested lists now link to the parent by its id
                 again = open_source(spec, folder)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ..events import CancelToken
     from ..plan import SourceSpec
     from ..shape.source import TableShape
+    from ..values.textbytes import Census
     from ..values.typeevidence import Mixed
 
 Row = dict[str, Any]
@@ -87,6 +88,9 @@ class SourceReader(ABC):
         #: :meth:`describe` may give ``row_estimate`` as a cheap upper bound instead of an
         #: exact count (a run shows it as progress only)
         self.quick_counts = False
+        #: text that is not valid UTF-8 a :meth:`scan` met, by table origin and column (the
+        #: readers that can meet it fill it: SQLite); ``ferry init`` notes it
+        self.invalid_text: dict[str, dict[str, Census]] = {}
 
     @abstractmethod
     def describe(self) -> list[SourceTable]:

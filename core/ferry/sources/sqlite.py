@@ -109,7 +109,6 @@ class SqliteSource(SourceReader):
         #: source tables another reader already loads (:mod:`ferry.native.load`): not read
         self.skip_tables: set[str] = set()
         #: text values that are not UTF-8 met while reading: table -> column -> census
-        self.invalid_text: dict[str, dict[str, Census]] = {}
 
     # ------------------------------------------------------------------ public interface
 
