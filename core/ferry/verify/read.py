@@ -98,7 +98,7 @@ class SideReader:
             by_source.setdefault(check.spec.source, []).append(check)
         batch_size = self.batch_size
         for reader in readers.values():
-            ahead = not reader.parses_in_python
+            ahead = not reader.capabilities.parses_in_python
             async with Prefetch(reader.batches(batch_size), ahead) as batches:
                 await self._read_source(batches, by_source, store, reader)
 
