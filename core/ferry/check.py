@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from .capabilities import TargetCapabilities
 from .errors import FerryError, PlanError
 from .load.mapping import check_mapping, prepare_schema, row_mapper
 from .plan import Plan
+from .runcontext import RunContext
 from .scan.keyfinder import KeyFinding, identical_rows
 from .shape.carried import SchemaObject
 from .shape.namefold import case_collisions, is_plain
 from .shape.schema import TableInfo
 from .shape.typecheck import type_warnings
-from .sources import SourceReader, SourceTable, open_source
+from .sources import SourceReader, SourceTable
 from .targets import Target, open_target
 from .values.epochs import READINGS_HINT, NumberFinding, find_numbers
 from .values.targetstyles import table_styles
@@ -87,6 +87,9 @@ async def check_plan(plan: Plan) -> CheckReport:
             hint="Add tables, or draft a plan with `ferry init DIR`.",
         )
     report = CheckReport()
+    # Each source is opened on its own (a preflight reports every one), through the context
+    # the other operations share; its clock is the ``now`` the mappers are built with.
+    ctx = RunContext(plan, kind="check")
     source_tables: dict[str, SourceTable] = {}
     #: numbers in date/time columns of SQLite source tables (:mod:`ferry.values.epochs`)
     numbers: dict[str, list[NumberFinding]] = {}
@@ -97,8 +100,7 @@ async def check_plan(plan: Plan) -> CheckReport:
     for source_spec in plan.sources:
         spec_name = source_spec.name
         try:
-            reader = open_source(source_spec, plan.base_dir, plan.sources)
-            try:
+            with ctx.source(source_spec) as reader:
                 tables = await asyncio.to_thread(reader.describe)
                 if reader.capabilities.samples_columns:
                     for table in tables:
@@ -107,8 +109,6 @@ async def check_plan(plan: Plan) -> CheckReport:
                             identical[table.name] = await asyncio.to_thread(
                                 _identical_note, reader, table
                             )
-            finally:
-                reader.close()
         except FerryError as exc:
             report.items.append(CheckItem(f"source {spec_name}", False, exc.message, exc.hint))
             continue
@@ -185,7 +185,7 @@ async def check_plan(plan: Plan) -> CheckReport:
                 continue
             try:
                 source = source_tables[spec.source]
-                mapper = row_mapper(plan, spec, info, source, datetime.now(UTC))
+                mapper = row_mapper(plan, spec, info, source, ctx.started_at)
                 check_mapping(spec, info, mapper)
                 styles = await table_styles(target, spec, info, mapper.columns)
                 check_bytes_mode(spec, info, target.dialect_name, mapper.invalid_text_modes())

@@ -71,7 +71,24 @@ class RowRejected:
     row: dict[str, Any]
 
 
-Event = StepStarted | StepFinished | TableProgress | TableFinished | RunWarning | RowRejected
+@dataclass(frozen=True)
+class SettleCountdown:
+    """Waiting for the sources to stay quiet (:mod:`ferry.safety.quiet`): ``seconds_left`` of
+    ``settle`` seconds, for a countdown."""
+
+    seconds_left: float
+    settle: float
+
+
+Event = (
+    StepStarted
+    | StepFinished
+    | TableProgress
+    | TableFinished
+    | RunWarning
+    | RowRejected
+    | SettleCountdown
+)
 Emit = Callable[[Event], None]
 
 

@@ -36,9 +36,6 @@ from .errors import (
 from .events import (
     CancelToken,
     Emit,
-    RowRejected,
-    RunWarning,
-    StepFinished,
     StepStarted,
     TableFinished,
     TableProgress,
@@ -47,7 +44,7 @@ from .events import (
 from .load.batching import Prefetch
 from .load.diff import RowInsert, row_diff
 from .load.journal import ensure_journal, write_journal
-from .load.mapping import check_mapping, open_plan_sources, prepare_schema, row_mapper
+from .load.mapping import check_mapping, prepare_schema, row_mapper
 from .load.modes import delete_all, identical_rows, refuse_second_append
 from .load.progress import estimated_total
 from .load.rerun import (
@@ -61,11 +58,11 @@ from .load.rerun import (
 from .load.sequences import advance_sequences
 from .native.load import NativeLoad, keep_source_text, native_load
 from .plan import ColumnSpec, Plan, TableSpec
-from .report.write import ReportKind, report_paths, write_report
+from .report.write import ReportKind, report_paths
 from .results import Reject, RunResult, TableResult
+from .runcontext import MAX_KEPT_REJECTS, RunContext
 from .safety.logfile import log_exception, logged
 from .safety.runlock import hold_target_async
-from .safety.sourcewatch import SourceWatch
 from .shape.ddl import after_load_ddl, sql_literal
 from .shape.schema import ColumnInfo, TableInfo, check_names, dependency_order
 from .sources import SourceReader, SourceTable
@@ -82,13 +79,10 @@ from .verify.integrity import references_checked_at_commit
 
 _log = logging.getLogger(__name__)
 
-#: rejected rows kept whole for the report; beyond this only the count grows
-MAX_KEPT_REJECTS = 1000
 #: keys of kept conflicts listed per table in the report; beyond this only the count grows
 MAX_KEPT_CONFLICTS = 100
 #: mapped batches waiting for the writer (bounds memory; two keep the database busy)
 _AHEAD = 2
-_MAX_WARNINGS_PER_KIND = 20
 #: COPY text per chunk of a native load (bounds memory; big enough that SQLite streams)
 _NATIVE_CHUNK_BYTES = 2 * 1024 * 1024
 
@@ -206,7 +200,6 @@ async def migrate(
 class _Run:
     def __init__(self, plan: Plan, emit: Emit, cancel: CancelToken, preview: bool) -> None:
         self.plan = plan
-        self.emit = emit
         self.cancel = cancel
         self.preview = preview
         self.diff_tables: set[str] = set()
@@ -216,7 +209,7 @@ class _Run:
         self.write_reports = False
         self.wait = False
         self.started_at = datetime.now(UTC)
-        self.result = RunResult(
+        result = RunResult(
             run_id=uuid.uuid4().hex[:16],
             plan_name=plan.name,
             plan_hash=plan.digest(),
@@ -226,7 +219,12 @@ class _Run:
             started_at=self.started_at,
             finished_at=self.started_at,
         )
-        self._warned: dict[str, int] = {}
+        #: warnings with their caps, rejects, steps, sources and the report (ferry.runcontext);
+        #: ``emit``, ``result`` and ``_warned`` below read and set its parts
+        self.ctx = RunContext(
+            plan, emit, cancel, "preview" if preview else "migrate", record=result
+        )
+        self.ctx.started_at = self.started_at
         self.readers: dict[str, SourceReader] = {}
         self.source_tables: dict[str, SourceTable] = {}
         #: tables that must go through a stage (a direct load of them was refused)
@@ -237,31 +235,52 @@ class _Run:
         #: (:mod:`ferry.values.targetstyles`)
         self.styles: dict[str, TableStyles] = {}
 
+    # -- the run context's parts -------------------------------------------------------------
+    @property
+    def emit(self) -> Emit:
+        """Where the run's events go (the context's ``emit``)."""
+        return self.ctx.emit
+
+    @emit.setter
+    def emit(self, emit: Emit) -> None:
+        self.ctx.emit = emit
+
+    @property
+    def result(self) -> RunResult:
+        """The run's result; setting it (a restart puts back a copy) makes the context keep
+        warnings and rejects there."""
+        record = self.ctx.record
+        assert isinstance(record, RunResult)
+        return record
+
+    @result.setter
+    def result(self, result: RunResult) -> None:
+        self.ctx.bind(result, self.ctx.warning_counts)
+
+    @property
+    def _warned(self) -> dict[str, int]:
+        """Warnings seen so far by kind (the context's caps)."""
+        return self.ctx.warning_counts
+
+    @_warned.setter
+    def _warned(self, counts: dict[str, int]) -> None:
+        self.ctx.warning_counts = counts
+
     # -- helpers -----------------------------------------------------------------------------
     def warn(self, message: str, table: str = "", kind: str = "", key: str = "") -> None:
-        seen = self._warned.get(kind or message, 0)
-        self._warned[kind or message] = seen + 1
-        if seen < _MAX_WARNINGS_PER_KIND:
-            self.result.warnings.append(message)
-            self.emit(RunWarning(message, table, key))
-        elif seen == _MAX_WARNINGS_PER_KIND:
-            self.result.warnings.append(f"{message} (further warnings of this kind not shown)")
+        self.ctx.warn(message, table, kind, key)
 
     def reject(
         self, route: _Route, key: str, reason: str, row: dict[str, Any], kind: str = "transform"
     ) -> None:
         route.result.rejected += 1
-        self.result.rejected_total += 1
-        if len(self.result.rejects) < MAX_KEPT_REJECTS:
-            key_values = (
-                {k: row.get(k) for k in route.mapper.key}
-                if kind != "transform"
-                else _source_key_values(route, row)
-            )
-            self.result.rejects.append(
-                Reject(route.info.name, key, reason, row, kind=kind, key_values=key_values)
-            )
-            self.emit(RowRejected(route.info.name, key, reason, row))
+
+        def key_values() -> dict[str, Any]:
+            if kind != "transform":
+                return {k: row.get(k) for k in route.mapper.key}
+            return _source_key_values(route, row)
+
+        self.ctx.reject(route.info.name, key, reason, row, kind, key_values)
         if route.spec.on_reject == "stop":
             raise RejectedRowsError(
                 f"table {route.info.name}: row {key} was rejected: {reason}",
@@ -270,17 +289,13 @@ class _Run:
             )
 
     def _value_warner(self, table: str) -> Callable[[str, str], None]:
-        def warn(message: str, key: str) -> None:
-            self.warn(message, table, kind=f"{table}:value", key=key)
-
-        return warn
+        return self.ctx.value_warner(table)
 
     def step(self, name: str, detail: str = "") -> float:
-        self.emit(StepStarted(name, detail))
-        return time.perf_counter()
+        return self.ctx.step_started(name, detail)
 
     def step_done(self, name: str, started: float, detail: str = "") -> None:
-        self.emit(StepFinished(name, time.perf_counter() - started, detail))
+        self.ctx.step_done(name, started, detail)
 
     # -- the run -----------------------------------------------------------------------------
     async def execute(self) -> RunResult:
@@ -352,16 +367,17 @@ class _Run:
     def _write_report(self, kind: ReportKind, folder: Path) -> None:
         """The run is over (committed or rolled back): a report that cannot be written is a
         warning, never a failure of the run."""
-        try:
-            write_report(kind, self.result.to_dict(), self.plan, folder, backup=self.backup)
-        except OSError as exc:
+        written = self.ctx.write_report(
+            self.result.to_dict(), kind=kind, folder=folder, backup=self.backup
+        )
+        if written is None:
             self.result.report_path = None
-            self.warn(f"the report could not be written to {folder}: {exc.strerror or exc}")
 
     async def _open_sources(self) -> None:
-        self.readers, self.source_tables = await open_plan_sources(self.plan)
-        # Fingerprints of the source files, compared once every row is read.
-        self.watch = await asyncio.to_thread(SourceWatch, self.readers)
+        await self.ctx.open_sources()
+        assert self.ctx.watch is not None
+        self.readers, self.source_tables = self.ctx.readers, self.ctx.source_tables
+        self.watch = self.ctx.watch
 
     async def _run_attempts(self, target: Target) -> None:
         """Run once; when the target refused rows loaded straight into an empty table, roll

@@ -327,6 +327,14 @@ class ReportSpec(_Model):
     dir: str = "ferry-reports"
 
 
+class CutoverSpec(_Model):
+    """What the cutover's quiet check looks at besides the sources (:mod:`ferry.safety.quiet`)."""
+
+    #: the application's lock or pid file, relative to the plan: the sources are not quiet
+    #: while it exists (a pid file: while its pid is a live process); missing means stopped
+    app_lock: str | None = None
+
+
 class AssertionSpec(_Model):
     """A named check run against the target after migrating: ``sql`` compared with ``expect``."""
 
@@ -439,6 +447,7 @@ class Plan(_Model):
     backup: BackupSpec = Field(default_factory=BackupSpec)
     report: ReportSpec = Field(default_factory=ReportSpec)
     options: OptionsSpec = Field(default_factory=OptionsSpec)
+    cutover: CutoverSpec = Field(default_factory=CutoverSpec)
     sources: list[SourceSpec] = Field(default_factory=list)
     tables: list[TableSpec] = Field(default_factory=list)
     assertions: list[AssertionSpec] = Field(default_factory=list)
@@ -519,6 +528,7 @@ class Plan(_Model):
             "backup",
             "report",
             "options",
+            "cutover",
             "questions",
             "sources",
             "tables",
@@ -613,6 +623,7 @@ def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
             BackupSpec,
             ReportSpec,
             OptionsSpec,
+            CutoverSpec,
             SourceSpec,
             TableSpec,
             AssertionSpec,

@@ -30,8 +30,10 @@ from .backup.faults import BackupError
 from .backup.files import file_sha256, fsync_path
 from .backup.sqlitecopy import BUSY_TIMEOUT_SECONDS, sqlite_backup, sqlite_digest, sqlite_uri
 from .errors import Cancelled, TargetError
-from .events import CancelToken, Emit, RunWarning, StepFinished, StepStarted, ignore_events
+from .events import CancelToken, Emit, ignore_events
 from .plan import Plan
+from .runcontext import RunContext
+from .runhistory import before_restore
 from .safety.logfile import log_exception, logged
 
 _log = logging.getLogger(__name__)
@@ -54,6 +56,12 @@ class RollbackResult:
     sources: list[str] = field(default_factory=list)
     #: ``name.migrated`` files renamed back
     renamed: list[str] = field(default_factory=list)
+    #: the rollback's own run (journaled in the target, :mod:`ferry.runhistory`) and report
+    run_id: str = ""
+    report_path: str | None = None
+    #: runs since the backup, kept in the journal as rolled back
+    rolled_back_runs: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output and reports."""
@@ -92,10 +100,10 @@ async def rollback(
     from .safety.runlock import hold_target_async
 
     _log.info("rollback of plan %s to backup %s started", plan.name, backup_id or "(newest)")
-    emit = logged(emit, _log)
+    ctx = RunContext(plan, logged(emit, _log), cancel, "rollback")
     try:
-        async with hold_target_async(plan.target, plan.base_dir, emit=emit, cancel=cancel):
-            done = await _rollback(plan, backup_id, restore_sources, emit, cancel, trust_unsigned)
+        async with hold_target_async(plan.target, plan.base_dir, emit=ctx.emit, cancel=cancel):
+            done = await _rollback(ctx, backup_id, restore_sources, trust_unsigned)
     except BaseException as exc:
         log_exception(_log, "rollback", exc)
         raise
@@ -104,23 +112,18 @@ async def rollback(
 
 
 async def _rollback(
-    plan: Plan,
+    ctx: RunContext,
     backup_id: str | None,
     restore_sources: bool,
-    emit: Emit,
-    cancel: CancelToken | None,
     trust_unsigned: bool = False,
 ) -> RollbackResult:
-    import time
-
-    cancel = cancel or CancelToken()
-    started = time.perf_counter()
+    plan, cancel = ctx.plan, ctx.cancel
     folder = await asyncio.to_thread(find_backup, plan, backup_id)
-    emit(StepStarted("rollback", f"verifying backup {folder}"))
+    started = ctx.step_started("rollback", f"verifying backup {folder}")
     check = await asyncio.to_thread(verify_backup, folder, trust_unsigned=trust_unsigned)
     check.raise_if_bad("rollback")
     for warning in check.warnings:
-        emit(RunWarning(warning))
+        ctx.warn(warning)
     manifest = check.manifest
     assert manifest is not None
     kind, location = _target_location(plan)
@@ -149,9 +152,10 @@ async def _rollback(
     result = RollbackResult(check.id, location)
     if cancel.cancelled:
         raise Cancelled("Cancelled: nothing was restored; the target is unchanged.")
+    history = await before_restore(plan, check.id, manifest, ctx.emit)  # the journal survives
     if kind == "sqlite":
         item = targets[0]
-        emit(StepStarted("rollback", f"target {location}"))
+        ctx.step_detail("rollback", f"target {location}")
         # The plan's path, never the manifest's (which verify_backup found equal to it).
         restored, proof = await asyncio.to_thread(
             _restore_sqlite_target, folder, item, Path(location)
@@ -159,30 +163,28 @@ async def _rollback(
         result.restored.append(restored)
         result.proof.append(proof)
     else:
-        await _restore_postgres(plan, folder, manifest, result, emit, cancel)
+        await _restore_postgres(ctx, folder, manifest, result)
+    await history.after_restore(result, ctx.emit)
     # The target is back: sources follow without stopping half-way (a cancel is not honoured).
     result.renamed = await asyncio.to_thread(_restore_names, sources)
     if restore_sources:
         for item in sources:
-            emit(StepStarted("rollback", f"source {item['original']}"))
+            ctx.step_detail("rollback", f"source {item['original']}")
             line = await asyncio.to_thread(_restore_source, folder, item)
             result.sources.append(line)
-    emit(StepFinished("rollback", time.perf_counter() - started, check.id))
+    history.write_report(result, folder, ctx.emit)
+    ctx.step_done("rollback", started, check.id)
     return result
 
 
 async def _restore_postgres(
-    plan: Plan,
-    folder: Path,
-    manifest: dict[str, Any],
-    result: RollbackResult,
-    emit: Emit,
-    cancel: CancelToken,
+    ctx: RunContext, folder: Path, manifest: dict[str, Any], result: RollbackResult
 ) -> None:
     from .backup.pgdump import PgRestore, pg_params
 
-    params = pg_params(plan.target, plan.base_dir)
-    emit(StepStarted("rollback", f"target {params.where}"))
+    cancel = ctx.cancel
+    params = pg_params(ctx.plan.target, ctx.plan.base_dir)
+    ctx.step_detail("rollback", f"target {params.where}")
     restore = await asyncio.to_thread(PgRestore, params, folder, manifest)
     try:
         steps = await asyncio.to_thread(restore.prepare)
@@ -191,7 +193,7 @@ async def _restore_postgres(
         triggers = await asyncio.to_thread(restore.clear, steps)
         for item in steps.order:
             cancel.raise_if_cancelled()
-            emit(StepStarted("rollback", f"table {item['table']}"))
+            ctx.step_detail("rollback", f"table {item['table']}")
             await asyncio.to_thread(restore.load, item)
             result.restored.append(f"table {item['table']}: {item['rows']} rows put back")
         await asyncio.to_thread(restore.finish_tables, steps, triggers)

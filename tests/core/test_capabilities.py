@@ -147,11 +147,12 @@ def test_sqlite_target_does_what_its_capabilities_say(tmp_path: Path) -> None:
     caps = target.capabilities
     assert caps == SqliteTarget.capabilities
     source = _source_file(tmp_path / "source.db")
+    assert caps.created_by_opening and target.file_missing()
 
     async def probe(t: Target) -> None:
         # created_by_opening: the file the target is did not exist, opening made it
         assert t.database_file() == tmp_path / "target.db"
-        assert (tmp_path / "target.db").exists()
+        assert (tmp_path / "target.db").exists() and not t.file_missing()
         assert "SQLite " in await t.server_version()
         # attaches_sqlite: a real source file is attached and read in the target's engine
         assert caps.attaches_sqlite
@@ -192,6 +193,7 @@ def test_postgres_target_does_what_its_capabilities_say(tmp_path: Path, pg_url: 
 
     async def probe(t: Target) -> None:
         assert t.database_file() is None and not caps.created_by_opening
+        assert not t.file_missing()
         assert (await t.server_version()).startswith("PostgreSQL ")
         # binary_copy: an encoder whose bytes the server takes as a binary COPY
         assert caps.binary_copy

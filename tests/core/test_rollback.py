@@ -77,9 +77,18 @@ def test_rollback_undoes_a_real_migration(tmp_path: Path) -> None:
         (3, "publish"),
     ]
 
-    roll(plan)
+    done = roll(plan)
 
-    assert dump(tmp_path / "app.db") == before
+    # The app's tables are as backed up; Ferry's journal keeps the run, rolled back
+    # (ferry.runhistory), and the rollback's own run.
+    assert [line for line in dump(tmp_path / "app.db") if "_ferry_" not in line] == before
+    assert sqlite_rows(
+        tmp_path / "app.db", "SELECT mode, status FROM _ferry_runs ORDER BY started_at"
+    ) == [
+        ("migrate", "rolled_back"),
+        ("rollback", "completed"),
+    ]
+    assert done.run_id and len(done.rolled_back_runs) == 1
 
 
 def test_rollback_removes_a_target_the_migration_created(tmp_path: Path) -> None:

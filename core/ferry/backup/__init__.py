@@ -13,13 +13,8 @@ from ..lazyexports import lazy_exports
 
 if TYPE_CHECKING:
     from .create import (
-        MANIFEST_FORMAT,
-        MANIFEST_NAME,
         Backup,
-        backup_root,
         create_backup,
-        new_backup_id,
-        source_files,
     )
     from .faults import (
         BackupError,
@@ -29,6 +24,13 @@ if TYPE_CHECKING:
         fsync_path,
         private_file,
     )
+    from .layout import (
+        MANIFEST_FORMAT,
+        MANIFEST_NAME,
+        backup_root,
+        new_backup_id,
+        source_files,
+    )
     from .sqlitecopy import (
         sqlite_digest,
     )
@@ -36,15 +38,15 @@ if TYPE_CHECKING:
 _HOMES = {
     "Backup": ".create",
     "BackupError": ".faults",
-    "MANIFEST_FORMAT": ".create",
-    "MANIFEST_NAME": ".create",
-    "backup_root": ".create",
+    "MANIFEST_FORMAT": ".layout",
+    "MANIFEST_NAME": ".layout",
+    "backup_root": ".layout",
     "create_backup": ".create",
     "file_sha256": ".files",
     "fsync_path": ".files",
-    "new_backup_id": ".create",
+    "new_backup_id": ".layout",
     "private_file": ".files",
-    "source_files": ".create",
+    "source_files": ".layout",
     "sqlite_digest": ".sqlitecopy",
 }
 

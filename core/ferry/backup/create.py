@@ -10,7 +10,9 @@ The manifest is written last and atomically (``.tmp``, fsync, rename): a folder 
 an interrupted backup and is never taken for a good one. A failed or cancelled backup removes
 its folder. Everything is created owner-only (files 0600, folders 0700).
 :mod:`ferry.backup.check` re-reads a backup and finds a plan's backups; :mod:`ferry.rollback`
-uses a backup only once that check has passed.
+uses a backup only once that check has passed. Where backups live and the source files they
+copy are in :mod:`ferry.backup.layout`; the steps go through the run context
+(:mod:`ferry.runcontext`).
 """
 
 from __future__ import annotations
@@ -21,11 +23,9 @@ import json
 import logging
 import os
 import re
-import secrets
 import shutil
 import sqlite3
 import stat
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,19 +33,24 @@ from typing import Any
 
 from .. import __version__
 from ..errors import Cancelled, FerryError
-from ..events import CancelToken, Emit, StepFinished, StepStarted, ignore_events
+from ..events import CancelToken, Emit, ignore_events
 from ..plan import Plan
+from ..runcontext import RunContext
 from ..safety.logfile import log_exception, logged
 from ..safety.signing import sign
-from ..sources import open_source
 from .faults import BackupError, source_fault, sqlite_target_fault
 from .files import copy_file, file_sha256, fsync_path, private_dir, private_file
+
+# (re-exported: ``from ferry.backup.create import backup_root`` predates the layout module)
+from .layout import MANIFEST_FORMAT as MANIFEST_FORMAT
+from .layout import MANIFEST_NAME as MANIFEST_NAME
+from .layout import SourceFile as SourceFile
+from .layout import backup_root as backup_root
+from .layout import new_backup_id as new_backup_id
+from .layout import source_files as source_files
 from .sqlitecopy import sqlite_copy, sqlite_digest
 
 _log = logging.getLogger(__name__)
-
-MANIFEST_NAME = "manifest.json"
-MANIFEST_FORMAT = 1
 
 
 @dataclass
@@ -83,47 +88,7 @@ class Backup:
         }
 
 
-@dataclass(frozen=True)
-class SourceFile:
-    """One file a plan's source reads."""
-
-    source: str
-    kind: str
-    path: Path
-
-
 # -- paths and files ------------------------------------------------------------------------
-
-
-def backup_root(plan: Plan) -> Path:
-    """The folder holding the plan's backups (``[backup] dir``, from the plan's folder)."""
-    return Path(os.path.abspath(plan.resolve(plan.backup.dir)))
-
-
-def new_backup_id(now: datetime | None = None) -> str:
-    """``20261121T070102Z-3f9a1c``: the UTC time and 6 random hex digits."""
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
-    return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-
-
-def source_files(plan: Plan) -> list[SourceFile]:
-    """Every file the plan's sources read (each once; PostgreSQL sources have none)."""
-    seen: set[Path] = set()
-    found: list[SourceFile] = []
-    for spec in plan.sources:
-        if spec.kind in ("postgres", "merge"):  # a merge's inputs are sources of their own
-            continue
-        reader = open_source(spec, plan.base_dir)
-        try:
-            paths = reader.files()
-        finally:
-            reader.close()
-        for path in paths:
-            absolute = Path(os.path.abspath(path))
-            if absolute not in seen:
-                seen.add(absolute)
-                found.append(SourceFile(spec.name, spec.kind, absolute))
-    return found
 
 
 def copy_sqlite(source: Path, dest: Path) -> None:
@@ -152,13 +117,11 @@ async def create_backup(
     of the file copied (missing, locked, not a database: :mod:`ferry.backup.faults`), Cancelled;
     either way nothing is left behind.
     """
-    cancel = cancel or CancelToken()
-    started = time.perf_counter()
     root = backup_root(plan)
     _log.info("backup of plan %s into %s started", plan.name, root)
-    emit = logged(emit, _log)
+    ctx = RunContext(plan, logged(emit, _log), cancel, "backup")
     try:
-        backup = await _create_backup(plan, emit, cancel, started, root, pg_method)
+        backup = await _create_backup(ctx, root, pg_method)
     except BaseException as exc:
         log_exception(_log, "backup", exc)
         raise
@@ -166,12 +129,11 @@ async def create_backup(
     return backup
 
 
-async def _create_backup(
-    plan: Plan, emit: Emit, cancel: CancelToken, started: float, root: Path, pg_method: str
-) -> Backup:
+async def _create_backup(ctx: RunContext, root: Path, pg_method: str) -> Backup:
     from .pgdump import PgBackupSession
 
-    emit(StepStarted("backup", str(root)))
+    plan, cancel = ctx.plan, ctx.cancel
+    started = ctx.step_started("backup", str(root))
     sources = await asyncio.to_thread(source_files, plan)
     for item in sources:
         if not item.path.is_file():
@@ -206,11 +168,11 @@ async def _create_backup(
             items: list[dict[str, Any]] = []
             for index, source in enumerate(sources):
                 cancel.raise_if_cancelled()
-                emit(StepStarted("backup", f"source {source.path}"))
+                ctx.step_detail("backup", f"source {source.path}")
                 items.append(await asyncio.to_thread(_store_source, folder, index, source, plan))
             cancel.raise_if_cancelled()
             if target_path is not None:
-                emit(StepStarted("backup", f"target {target_path}"))
+                ctx.step_detail("backup", f"target {target_path}")
                 items.append(
                     await asyncio.to_thread(_store_sqlite_target, folder, target_path, plan)
                 )
@@ -219,7 +181,7 @@ async def _create_backup(
                 assert session is not None
                 for index, table in enumerate(session.tables):
                     cancel.raise_if_cancelled()
-                    emit(StepStarted("backup", f"table {table.name}"))
+                    ctx.step_detail("backup", f"table {table.name}")
                     items.append(await asyncio.to_thread(session.dump, folder, index, table))
                 items += [{"role": "target", "table": name, "state": "absent"}
                           for name in session.absent]  # fmt: skip
@@ -256,7 +218,7 @@ async def _create_backup(
     finally:
         if session is not None:
             await asyncio.to_thread(session.close)
-    emit(StepFinished("backup", time.perf_counter() - started, backup_id))
+    ctx.step_done("backup", started, backup_id)
     return Backup(backup_id, folder, manifest, total)
 
 

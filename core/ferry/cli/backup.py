@@ -259,3 +259,9 @@ def rollback_command(
         out.print(f"  renamed back: {escape(line)}", soft_wrap=True)
     for line in result.proof:
         out.print(f"  proof: {escape(line)}", soft_wrap=True)
+    if result.rolled_back_runs:
+        out.print(f"  rolled back runs: {escape(', '.join(result.rolled_back_runs))}")
+    if result.run_id:
+        out.print(f"Rollback journaled as run {escape(result.run_id)}; `ferry runs` lists it.")
+    if result.report_path:
+        out.print(f"Report: {escape(result.report_path)}", soft_wrap=True)

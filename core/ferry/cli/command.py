@@ -765,12 +765,16 @@ def _register_commands() -> None:
     from .backup import register as register_backup
     from .profiles import register as register_profiles
     from .proof import register as register_proof
+    from .reverse import register as register_reverse
+    from .runs import register as register_runs
     from .verify import register as register_verify
 
     register_backup(cli)
     register_verify(cli)
     register_proof(cli)
     register_profiles(cli)
+    register_runs(cli)
+    register_reverse(cli)
 
 
 def main() -> None:

@@ -144,6 +144,11 @@ async def _present(target: Target) -> list[JournalPlace]:
     return found
 
 
+async def has_journal(target: Target) -> bool:
+    """Whether the target holds a run journal (this version's or an older one)."""
+    return bool(await _present(target))
+
+
 async def ensure_journal(target: Target) -> None:
     """Create the journal's tables (and, on PostgreSQL, the ``ferry`` schema) if the target
     lacks them (inside the run's transaction)."""

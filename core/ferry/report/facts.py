@@ -51,8 +51,8 @@ def who_where(plan: Plan) -> dict[str, str]:
 def source_file_facts(plan: Plan, backup: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """Per source file: ``source``, ``path``, ``size``, ``sha256`` and ``hashed_from``
     (``backup`` when read from the backup's manifest, ``file`` when hashed now)."""
-    from ..backup.create import MANIFEST_NAME, source_files
     from ..backup.files import file_sha256
+    from ..backup.layout import MANIFEST_NAME, source_files
 
     if backup and backup.get("path"):
         try:

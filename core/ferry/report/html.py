@@ -39,7 +39,12 @@ _COUNT_COLUMNS = [
     ("skipped", "skipped"),
     ("deleted", "deleted"),
 ]
-_TITLES = {"migrate": "Migration report", "preview": "Preview report", "verify": "Verification"}
+_TITLES = {
+    "migrate": "Migration report",
+    "preview": "Preview report",
+    "verify": "Verification",
+    "rollback": "Rollback report",
+}
 
 
 def _e(value: Any) -> str:
@@ -178,6 +183,9 @@ def _banner(report: Mapping[str, Any]) -> str:
                     f"Rolled back, on a sample of {_num(result['sample'])} rows per source "
                     "table: the counts describe the sample. Nothing was changed."
                 )
+        elif report.get("kind") == "rollback":
+            tone = "pass" if status == "completed" else "muted"
+            detail = f"The target is back to backup {result.get('backup_id') or '?'}."
         elif status == "completed" and not rejected:
             tone, detail = "pass", "Committed in one transaction."
         elif status == "completed":
@@ -521,6 +529,24 @@ def _merges(result: Mapping[str, Any]) -> str:
     return _section("Merged sources", "\n".join(parts), len(parts), "merges")
 
 
+def _rollback_lines(result: Mapping[str, Any]) -> str:
+    """A rollback: what was restored, the proof, and the runs it rolled back."""
+    parts = []
+    for key, title in (
+        ("restored", "Restored"),
+        ("proof", "Proof"),
+        ("sources", "Source files restored"),
+        ("renamed", "Renamed back"),
+        ("rolled_back_runs", "Runs rolled back"),
+        ("history_lost", "Runs whose journal rows were lost"),
+    ):
+        lines = _strings(result.get(key))
+        if lines:
+            items = "\n".join(f"<li><code>{_e(line)}</code></li>" for line in lines)
+            parts.append(_section(title, f"<ul>\n{items}\n</ul>", len(lines), key))
+    return "\n".join(parts)
+
+
 def _warnings(result: Mapping[str, Any]) -> str:
     warnings = _strings(result.get("warnings"))
     if not warnings:
@@ -740,6 +766,8 @@ def render_html(report: Mapping[str, Any]) -> str:
     status = upper(report.get("verdict") or report.get("status"))
     if kind == "verify":
         body = [_verify_tables(result), _checked_run(report), _assertions(result)]
+    elif kind == "rollback":
+        body = [_rollback_lines(result)]
     else:
         body = [
             _migrate_tables(result),

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..backup.create import MANIFEST_NAME
 from ..backup.files import file_sha256
+from ..backup.layout import MANIFEST_NAME
 from ..safety.signing import SIGNATURE_FIELD, check_signature
 from .write import report_json_text
 

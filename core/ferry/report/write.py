@@ -1,4 +1,5 @@
-"""Run reports: one self-contained HTML page and one JSON file per migrate, preview or verify run.
+"""Run reports: one self-contained HTML page and one JSON file per migrate, preview, verify or
+rollback run.
 
 Both files come from one plain dict, :func:`report_dict`: the JSON file is that dict, the HTML
 page is :func:`ferry.report.html.render_html` of it (this module holds the data and writes the
@@ -35,7 +36,7 @@ from .html import dicts, render_html, upper
 if TYPE_CHECKING:
     from ..plan import Plan
 
-ReportKind = Literal["migrate", "preview", "verify"]
+ReportKind = Literal["migrate", "preview", "verify", "rollback"]
 
 #: bumped when the JSON layout changes incompatibly
 REPORT_FORMAT_VERSION = 1
@@ -101,7 +102,7 @@ def report_dict(
     ``{"id", "path", "manifest_sha256"}`` when the run made one. Missing keys are tolerated.
     """
     if kind not in get_args(ReportKind):
-        raise ValueError(f"report kind must be migrate, preview or verify (got {kind!r})")
+        raise ValueError(f"report kind must be rollback, migrate, preview or verify (got {kind!r})")
     result = _plain(dict(data))
     if backup is None and result.get("backup_id"):
         backup = {"id": result["backup_id"]}
@@ -134,7 +135,7 @@ def _checked_run_facts(result: Mapping[str, Any], plan: Plan) -> dict[str, Any] 
     run_id = result.get("migration_run_id")
     if not run_id:
         return None
-    from ..backup.create import backup_root
+    from ..backup.layout import backup_root
 
     out: dict[str, Any] = {"run_id": str(run_id)}
     page = result.get("migration_report")

@@ -80,9 +80,7 @@ async def _existing_tables(
 
     handle = open_target(target, folder)
     # Opening a missing SQLite file would create it: nothing is there to read.
-    file = handle.database_file()
-    unmade = handle.capabilities.created_by_opening and file is not None and not file.exists()
-    if unmade and schema is None:
+    if handle.file_missing() and schema is None:
         return {}, {}
     await handle.open()
     try:

@@ -272,6 +272,12 @@ class Target(ABC):
         """The file the target is (SQLite), None for a server."""
         return None
 
+    def file_missing(self) -> bool:
+        """True when the target is a database file that does not exist: opening it would
+        create an empty one (``capabilities.created_by_opening``)."""
+        path = self.database_file()
+        return self.capabilities.created_by_opening and path is not None and not path.exists()
+
     @abstractmethod
     async def server_version(self) -> str:
         """The database's product and version, for ``check`` (``SQLite 3.45.1``)."""

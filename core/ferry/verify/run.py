@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
-import time
 import uuid
 from collections.abc import Coroutine
 from datetime import UTC, datetime
@@ -37,13 +36,12 @@ from typing import Any
 
 from ..capabilities import TargetCapabilities
 from ..errors import PlanError, TargetError
-from ..events import CancelToken, Emit, RunWarning, StepFinished, StepStarted, ignore_events
+from ..events import CancelToken, Emit, ignore_events
 from ..load.journal import read_journal, read_rejects
-from ..load.mapping import check_mapping, infer_table, open_plan_sources, row_mapper
+from ..load.mapping import check_mapping, infer_table, row_mapper
 from ..plan import Plan, TableSpec
-from ..report.write import write_report
+from ..runcontext import RunContext
 from ..safety.logfile import log_exception, logged
-from ..safety.sourcewatch import SourceWatch
 from ..shape.schema import TableInfo
 from ..sources import SourceReader, SourceTable, open_source
 from ..targets import Target, open_target
@@ -74,19 +72,16 @@ async def verify(
     """
     _log.info("verification of plan %s started", plan.name)
     emit = logged(emit, _log)
+    run = _Verify(plan, emit, cancel or CancelToken())
     try:
-        result = await _Verify(plan, emit, cancel or CancelToken()).execute()
+        result = await run.execute()
     except BaseException as exc:
         log_exception(_log, "verification", exc)
         raise
     if write_reports:
-        folder = plan.resolve(plan.report.dir)
-        try:
-            result.report_path = str(write_report("verify", result.to_dict(), plan, folder).html)
-        except OSError as exc:
-            message = f"the report could not be written to {folder}: {exc.strerror or exc}"
-            result.warnings.append(message)
-            emit(RunWarning(message))
+        written = run.ctx.write_report(result.to_dict())
+        if written is not None:
+            result.report_path = str(written.html)
     return result
 
 
@@ -97,21 +92,15 @@ class _Verify:
         self.cancel = cancel
         now = datetime.now(UTC)
         self.result = VerifyResult(uuid.uuid4().hex[:16], plan.name, "", now, now)
+        #: warnings with their caps, steps, the sources and the report (ferry.runcontext)
+        self.ctx = RunContext(plan, emit, cancel, "verify", record=self.result)
         self.readers: dict[str, SourceReader] = {}
         self.source_tables: dict[str, SourceTable] = {}
         #: what the target can do (known once it is made)
         self.capabilities = TargetCapabilities()
 
     def warn(self, message: str, table: str = "") -> None:
-        self.result.warnings.append(message)
-        self.emit(RunWarning(message, table))
-
-    def step(self, name: str, detail: str = "") -> float:
-        self.emit(StepStarted(name, detail))
-        return time.perf_counter()
-
-    def step_done(self, name: str, started: float, detail: str = "") -> None:
-        self.emit(StepFinished(name, time.perf_counter() - started, detail))
+        self.ctx.warn(message, table)
 
     # -- the run -----------------------------------------------------------------------------
     async def execute(self) -> VerifyResult:
@@ -137,9 +126,8 @@ class _Verify:
             ) as folder:
                 store = HashStore(Path(folder) / "verify.sqlite")
                 try:
-                    started = self.step("connect", target.describe())
-                    await _connect_after(sources, target)
-                    self.step_done("connect", started)
+                    with self.ctx.step("connect", target.describe()):
+                        await _connect_after(sources, target)
                     try:
                         await self._run(target, store)
                     finally:
@@ -150,14 +138,15 @@ class _Verify:
             if not sources.done():
                 sources.cancel()
             await asyncio.gather(sources, return_exceptions=True)
-            for reader in self.readers.values():
-                reader.close()
+            self.ctx.close_sources()
         self.result.finished_at = datetime.now(UTC)
         return self.result
 
     async def _open_sources(self) -> None:
-        self.readers, self.source_tables = await open_plan_sources(self.plan)
-        self.watch = await asyncio.to_thread(SourceWatch, self.readers)  # see sourcewatch
+        await self.ctx.open_sources()
+        assert self.ctx.watch is not None
+        self.readers, self.source_tables = self.ctx.readers, self.ctx.source_tables
+        self.watch = self.ctx.watch
 
     async def _run(self, target: Target, store: HashStore) -> None:
         tables = await target.reflect()
@@ -176,32 +165,31 @@ class _Verify:
             self.warn(change.verify_message())
 
         if slow:
-            started = self.step("compare", "target")
-            for check in rest:
-                keys = sides.rejected_keys(check, rejected.get(check.spec.name, []))
-                await asyncio.to_thread(store.put_rejected, check.number, keys)
-            for check in rest:
-                self.cancel.raise_if_cancelled()
-                run_id = self.result.migration_run_id
-                for warning in await asyncio.to_thread(compare, check, checks, store, run_id):
-                    self.warn(warning, check.spec.name)
-            self.step_done("compare", started)
+            with self.ctx.step("compare", "target"):
+                for check in rest:
+                    keys = sides.rejected_keys(check, rejected.get(check.spec.name, []))
+                    await asyncio.to_thread(store.put_rejected, check.number, keys)
+                for check in rest:
+                    self.cancel.raise_if_cancelled()
+                    run_id = self.result.migration_run_id
+                    for warning in await asyncio.to_thread(compare, check, checks, store, run_id):
+                        self.warn(warning, check.spec.name)
 
-        started = self.step("integrity", "foreign keys")
-        orphans: dict[str, tuple[int, list[dict[str, str]]]] = {}
-        for check in checks:
-            if check.exists and check.spec.name not in orphans:
-                orphans[check.spec.name] = await find_orphans(target, check.info, tables, self.warn)
-            count, examples = orphans.get(check.spec.name, (0, []))
-            finish_table(check, count, examples, self.emit)
-        self.step_done("integrity", started)
+        with self.ctx.step("integrity", "foreign keys"):
+            orphans: dict[str, tuple[int, list[dict[str, str]]]] = {}
+            for check in checks:
+                if check.exists and check.spec.name not in orphans:
+                    orphans[check.spec.name] = await find_orphans(
+                        target, check.info, tables, self.warn
+                    )
+                count, examples = orphans.get(check.spec.name, (0, []))
+                finish_table(check, count, examples, self.emit)
 
         if self.plan.assertions:
-            started = self.step("assertions")
-            for spec in self.plan.assertions:
-                self.cancel.raise_if_cancelled()
-                self.result.assertions.append(await run_assertion(target, spec))
-            self.step_done("assertions", started)
+            with self.ctx.step("assertions"):
+                for spec in self.plan.assertions:
+                    self.cancel.raise_if_cancelled()
+                    self.result.assertions.append(await run_assertion(target, spec))
 
     async def _fast(self, target: Target, checks: list[SpecCheck]) -> set[int]:
         """Prove tables equal with one checksum per side (:mod:`ferry.verify.fast`); the
@@ -211,18 +199,18 @@ class _Verify:
         if not fast:
             return set()
         labels = ", ".join(item.check.label for item in fast)
-        started = self.step("fast", f"checksums inside the databases: {labels}")
-        await fast_path.run(fast)
-        self.cancel.raise_if_cancelled()
         proven = set()
-        outcomes = []
-        for item in fast:
-            if item.proven:
-                assert item.source is not None
-                fill_result(item.check, item.source)
-                proven.add(item.check.number)
-            outcomes.append(f"{item.check.label}: {'equal' if item.proven else 'to compare'}")
-        self.step_done("fast", started, "; ".join(outcomes))
+        with self.ctx.step("fast", f"checksums inside the databases: {labels}") as step:
+            await fast_path.run(fast)
+            self.cancel.raise_if_cancelled()
+            outcomes = []
+            for item in fast:
+                if item.proven:
+                    assert item.source is not None
+                    fill_result(item.check, item.source)
+                    proven.add(item.check.number)
+                outcomes.append(f"{item.check.label}: {'equal' if item.proven else 'to compare'}")
+            step.done_detail = "; ".join(outcomes)
         return proven
 
     async def _read(
@@ -230,22 +218,21 @@ class _Verify:
     ) -> None:
         """Hash both sides of ``checks`` into the store (sources and target at once)."""
         readers, own = _readers_for(checks, self.readers, self.source_tables)
-        started = self.step("read", "sources and target")
-        try:
-            # Both sides at once: the database sends (and the source file yields) rows while
-            # Python hashes the other side's. A table whose later source records may still
-            # add compared columns is read once the sources are done.
-            early = [c for c in checks if c.exists and not _may_widen(c)]
-            await _together(
-                sides.read_sources(readers, checks, store),
-                _read_targets(sides, target, early, store),
-            )
-            late = [c for c in checks if c.exists and c not in early]
-            await _read_targets(sides, target, late, store)
-        finally:
-            for reader in own:
-                reader.close()
-        self.step_done("read", started)
+        with self.ctx.step("read", "sources and target"):
+            try:
+                # Both sides at once: the database sends (and the source file yields) rows
+                # while Python hashes the other side's. A table whose later source records
+                # may still add compared columns is read once the sources are done.
+                early = [c for c in checks if c.exists and not _may_widen(c)]
+                await _together(
+                    sides.read_sources(readers, checks, store),
+                    _read_targets(sides, target, early, store),
+                )
+                late = [c for c in checks if c.exists and c not in early]
+                await _read_targets(sides, target, late, store)
+            finally:
+                for reader in own:
+                    reader.close()
 
     # -- checks ------------------------------------------------------------------------------
     def _mapper(self, spec: TableSpec, info: TableInfo, source: SourceTable) -> RowMapper:
@@ -300,7 +287,11 @@ class _Verify:
     # -- the journal -------------------------------------------------------------------------
     async def _journaled_rejects(self, target: Target) -> dict[str, list[dict[str, Any]]]:
         """Rejected rows (constraint, duplicate) of the last completed run, by table."""
-        runs = [r for r in await read_journal(target) if r.get("status") == "completed"]
+        runs = [
+            r
+            for r in await read_journal(target)
+            if r.get("status") == "completed" and r.get("mode", "migrate") == "migrate"
+        ]
         if not runs:
             if self.plan.tables:
                 self.warn(
@@ -395,10 +386,9 @@ async def _connect_after(sources: asyncio.Future[None], target: Target) -> None:
 
 def _refuse_missing_file(target: Target) -> None:
     """Verifying a SQLite file that does not exist would create an empty one."""
-    path = target.database_file()
-    if target.capabilities.created_by_opening and path is not None and not path.exists():
+    if target.file_missing():
         raise TargetError(
-            f"target {path} does not exist: there is nothing to verify",
+            f"target {target.describe()} does not exist: there is nothing to verify",
             hint="Run `ferry migrate` first, or point [target] url at the migrated database.",
         )
 
