@@ -58,6 +58,13 @@ class TargetCapabilities:
     #: one statement (PostgreSQL); else Python sums the row bytes the target writes
     #: (:mod:`ferry.verify.fast`)
     sums_row_hashes: bool = False
+    #: ``ALTER TABLE … ADD`` takes a foreign key on a table that holds rows, so a created
+    #: table gets its foreign keys once its rows are in (PostgreSQL); SQLite declares them in
+    #: ``CREATE TABLE``
+    alters_foreign_keys: bool = False
+    #: a text column holds valid UTF-8 only (PostgreSQL): ``invalid_text = "bytes"`` needs a
+    #: bytes column; SQLite keeps any bytes in a text column
+    text_is_utf8_only: bool = False
 
 
 @dataclass(frozen=True)

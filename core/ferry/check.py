@@ -188,7 +188,9 @@ async def check_plan(plan: Plan) -> CheckReport:
                 mapper = row_mapper(plan, spec, info, source, ctx.started_at)
                 check_mapping(spec, info, mapper)
                 styles = await table_styles(target, spec, info, mapper.columns)
-                check_bytes_mode(spec, info, target.dialect_name, mapper.invalid_text_modes())
+                check_bytes_mode(
+                    spec, info, target.capabilities.text_is_utf8_only, mapper.invalid_text_modes()
+                )
             except FerryError as exc:
                 report.items.append(CheckItem(f"table {spec.name}", False, exc.message, exc.hint))
                 continue

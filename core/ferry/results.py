@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from . import __version__
+from .load.decide import LoadDecision
 from .load.diff import RowDiff, RowInsert
 from .safety.sourcewatch import SourceChange
 from .shape.carried import SchemaObject
@@ -50,6 +51,9 @@ class TableResult:
     fingerprint: dict[str, Any] | None = None
     #: the plan's ``mode`` for the table: ``merge`` (by key), ``append`` or ``replace``
     load_mode: str = "merge"
+    #: how the run loaded the rows and why (:mod:`ferry.load.decide`: unchanged, native,
+    #: direct, compare-first or staged); None for a result not made by a run
+    decision: LoadDecision | None = None
 
     def counts(self) -> dict[str, int]:
         """The row counts by kind."""

@@ -18,8 +18,8 @@ from click.testing import CliRunner, Result
 from pgkit import pg_rows
 from sqlalchemy import create_engine, exc
 
-from ferry import migrate as migrate_module
 from ferry.cli.command import cli
+from ferry.load import finish as finish_module
 
 
 def ferry(*args: str | Path) -> Result:
@@ -355,13 +355,13 @@ def test_foreign_keys_sqlite_checked_at_every_insert_are_not_checked_again(
     # Without a cycle each INSERT already finds its parent row: a second full pass over the
     # child table (PRAGMA foreign_key_check) would find nothing, and cost a third of the merge.
     checked: list[str] = []
-    original = migrate_module._Run._check_references
+    original = finish_module.check_references
 
-    async def spy(self: Any, target: Any, name: str) -> None:
+    async def spy(target: Any, name: str) -> None:
         checked.append(name)
-        await original(self, target, name)
+        await original(target, name)
 
-    monkeypatch.setattr(migrate_module._Run, "_check_references", spy)
+    monkeypatch.setattr(finish_module, "check_references", spy)
     schema = (
         "CREATE TABLE team (id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
         "CREATE TABLE player (id INTEGER PRIMARY KEY,"

@@ -356,9 +356,9 @@ def test_postgres_tables_load_in_turns(
 ) -> None:
     # The smallest chunks hold 1000 rows: 3000 rows make three chunks per table, sent in
     # turns so the reader and the server both work all along.
-    from ferry import migrate as engine
+    from ferry.native import stream as engine
 
-    monkeypatch.setattr(engine, "_NATIVE_CHUNK_BYTES", 1)
+    monkeypatch.setattr(engine, "CHUNK_BYTES", 1)
     path = tmp_path / "two.db"
     db = sqlite3.connect(path)
     for table in ("a", "b"):
@@ -425,9 +425,9 @@ def test_postgres_rows_with_rowid_gaps_load_once_each_across_chunks(
     tmp_path: Path, pg_url: str, form: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # 1000-row chunks over ids with holes (and a last, short chunk): no row lost or repeated.
-    from ferry import migrate as engine
+    from ferry.native import stream as engine
 
-    monkeypatch.setattr(engine, "_NATIVE_CHUNK_BYTES", 1)
+    monkeypatch.setattr(engine, "CHUNK_BYTES", 1)
     ids = [i for i in range(1, 9000) if i % 7 and not 3000 < i < 5200]
     rows = [(i, f"n{i}", i * 2, i / 8, "2024-05-01T10:00:00Z", i % 2, None) for i in ids]
     source = source_db(tmp_path, rows)
@@ -441,10 +441,10 @@ def test_postgres_cancel_between_chunks_leaves_the_tables_empty(
     tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ferry import Cancelled, CancelToken
-    from ferry import migrate as engine
     from ferry.events import TableProgress
+    from ferry.native import stream as engine
 
-    monkeypatch.setattr(engine, "_NATIVE_CHUNK_BYTES", 1)
+    monkeypatch.setattr(engine, "CHUNK_BYTES", 1)
     source = source_db(tmp_path, [(i, f"n{i}", i, None, None, None, None) for i in range(1, 6001)])
     pg_exec(pg_url, "DROP TABLE IF EXISTS items", PG_TARGET)
     cancel = CancelToken()

@@ -9,6 +9,8 @@ import pytest
 from ferry.shape.ddl import after_load_ddl, suited, target_shape
 from ferry.shape.source import ForeignKeyShape, IndexPart, IndexShape, TableShape
 from ferry.shape.translate import translate_condition, translate_default
+from ferry.targets.postgres import PostgresTarget
+from ferry.targets.sqlite import SqliteTarget
 
 
 @pytest.mark.parametrize(
@@ -103,7 +105,7 @@ def test_target_shape_lists_what_it_cannot_carry() -> None:
 
 def test_after_the_load_postgres_gets_indexes_foreign_keys_and_the_identity_past_the_rows() -> None:
     found = target_shape(shape(), COLUMNS, {"user": ("app_user", {"id": "id"})}, "postgresql")
-    assert after_load_ddl("t", found, "postgresql") == [
+    assert after_load_ddl("t", found, PostgresTarget.capabilities) == [
         'CREATE INDEX "t_name" ON "t" ("name" DESC) WHERE "created" IS NOT NULL',
         'CREATE UNIQUE INDEX "t_lower" ON "t" ((lower("name")))',
         'ALTER TABLE "t" ADD FOREIGN KEY ("owner") REFERENCES "app_user" ("id") '
@@ -120,7 +122,7 @@ def test_after_the_load_sqlite_gets_its_indexes_only() -> None:
         "FOREIGN KEY (gone) REFERENCES missing (id): the referenced table or a column is "
         "not in the plan"
     ]
-    assert after_load_ddl("t", found, "sqlite") == [
+    assert after_load_ddl("t", found, SqliteTarget.capabilities) == [
         'CREATE INDEX "t_name" ON "t" ("name" DESC) WHERE "created" IS NOT NULL',
         'CREATE UNIQUE INDEX "t_lower" ON "t" (lower("name"))',
         'CREATE INDEX "t_odd" ON "t" (json_extract(meta, \'$.a\'))',

@@ -11,6 +11,8 @@ import asyncio
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,8 +21,10 @@ from faultkit import FerryProcess, sqlite_query
 
 from ferry.events import Event, RunWarning, TableProgress
 from ferry.migrate import migrate
-from ferry.plan import load_plan
+from ferry.plan import SourceSpec, load_plan
 from ferry.results import RunResult
+from ferry.safety.sourcewatch import SourceWatch
+from ferry.sources.sqlite import SqliteSource
 
 ROWS = 30_000
 
@@ -277,3 +281,29 @@ def test_a_source_rewritten_during_verify_is_named_in_a_warning(tmp_path: Path) 
     expected = f"source 'jobs': {tmp_path / 'jobs.json'} changed while Ferry verified it"
     assert any(w.startswith(expected) for w in result.warnings), result.warnings
     assert any(isinstance(e, RunWarning) and e.message.startswith(expected) for e in events)
+
+
+def test_the_watch_leaves_the_readers_lock_in_place(tmp_path: Path) -> None:
+    # Closing any handle of a database drops every POSIX lock the process holds on it: a
+    # watch that opened the file to hash it let the app write into the snapshot being read.
+    sqlite_app(tmp_path, wal=False)
+    reader = SqliteSource(SourceSpec(name="app", kind="sqlite", path="state.db"), tmp_path)
+    try:
+        reader.begin()
+        watch = SourceWatch({"app": reader})
+        assert watch.changes() == []
+        write = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sqlite3; c = sqlite3.connect('state.db', timeout=0); "
+                "c.execute('DELETE FROM progress'); c.commit()",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        reader.close()
+    assert "database is locked" in write.stderr

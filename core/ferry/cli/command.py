@@ -630,6 +630,7 @@ def preview(
         out.print_json(json.dumps(data, default=str))
         return
     _print_result(result, "would")
+    _print_decisions(result)
     for effect in _answer_effects(plan, result):
         counts = "; ".join(
             f"{name}: {', '.join(f'{n} {k}' for k, n in c.items())}"
@@ -647,6 +648,13 @@ def preview(
         out.print(f"[dim]{escape(statement.strip().rstrip(';'))};[/]")
 
     out.print(f"Preview only: {escape(result.target)} is unchanged.")
+
+
+def _print_decisions(result: Any) -> None:
+    """Per table, how the run loads its rows and why (:mod:`ferry.load.decide`)."""
+    for table in result.tables:
+        if table.decision is not None:
+            out.print(f"[dim]load {escape(table.name)}: {escape(str(table.decision))}[/]")
 
 
 def _require_answered(plan: Plan) -> None:

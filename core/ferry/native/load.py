@@ -178,12 +178,14 @@ def native_load(
     info: TableInfo,
     mapper: RowMapper,
     source: SourceTable,
-    dialect: str,
+    binary_copy: bool,
     zone: bool,
     required: Collection[str] = (),
 ) -> NativeLoad | None:
     """The native load of ``spec`` from SQLite table ``source``, or None when a column is not a
-    plain copy SQLite can map (then Python maps every row, as always)."""
+    plain copy SQLite can map (then Python maps every row, as always). ``binary_copy``: the
+    rows go to a server by COPY (PostgreSQL), binary where a column's type allows, and a
+    float must land in a double column to keep SQLite's 17 digits."""
     if spec.hook or not source.origin:
         return None
     columns = []
@@ -201,11 +203,7 @@ def native_load(
         # SQLite's reader parses declared-JSON text: Python would see a value, not the text.
         if source.columns.get(field) == "json":
             return None
-        if (
-            dialect == "postgresql"
-            and column.type == "float"
-            and target.sql_type.upper() not in _PG_DOUBLE
-        ):
+        if binary_copy and column.type == "float" and target.sql_type.upper() not in _PG_DOUBLE:
             return None
         cell = (
             decimal_cell(field)
@@ -215,7 +213,7 @@ def native_load(
         if cell is None:
             return None
         needed = column.name in mapper.key or column.name in required
-        binary = _pg_binary(column.type, target.sql_type) if dialect == "postgresql" else None
+        binary = _pg_binary(column.type, target.sql_type) if binary_copy else None
         columns.append(_NativeColumn(column.name, field, column.type, cell, needed, binary))
     if not columns:
         return None

@@ -117,7 +117,14 @@ class SourceWatch:
                 if snapshot:
                     self._files.append((name, Path(f"{path}-wal"), snapshot, True))
         self._made_ns = time.time_ns()
-        self._before = [FileState.of(p, hash_limit) for _, p, _, _ in self._files]
+        self._before = [self._state(p, snapshot, wal) for _, p, snapshot, wal in self._files]
+
+    def _state(self, path: Path, snapshot: bool, wal: bool) -> FileState:
+        # A SQLite file is never opened here, only stat'ed: closing any handle of a database
+        # drops every POSIX lock this process holds on it, the reader's read lock included,
+        # which would let the app write into the snapshot Ferry is reading. Its size and
+        # nanosecond times tell a change; the -wal carries no locks and is hashed.
+        return FileState.of(path, -1 if snapshot and not wal else self.hash_limit)
 
     def fingerprint(self, source: str, racy_seconds: float = 2.0) -> list[list[Any]] | None:
         """The states of ``source``'s files when the watch was made, for the journal
@@ -137,7 +144,7 @@ class SourceWatch:
         SQLite file and its ``-wal`` count as one)."""
         found: dict[tuple[str, str], SourceChange] = {}
         for (name, path, snapshot, wal), before in zip(self._files, self._before, strict=True):
-            after = FileState.of(path, self.hash_limit)
+            after = self._state(path, snapshot, wal)
             if _unchanged(before, after, wal):
                 continue
             main = Path(str(path).removesuffix("-wal")) if wal else path

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from ..capabilities import TargetCapabilities
 from .identifiers import quote
 from .source import ForeignKeyShape, IndexShape, TableShape
 from .translate import translate_condition, translate_default
@@ -241,15 +242,15 @@ def index_sql(table: str, index: TargetIndex) -> str:
     return f"{sql} WHERE {index.where}" if index.where else sql
 
 
-def after_load_ddl(table: str, shape: TargetShape, dialect: str) -> list[str]:
-    """What a created table gets once its rows are in: its indexes, and on PostgreSQL its
-    foreign keys and the identity moved past the highest id loaded."""
+def after_load_ddl(table: str, shape: TargetShape, capabilities: TargetCapabilities) -> list[str]:
+    """What a created table gets once its rows are in: its indexes, and where the target
+    takes them (PostgreSQL) its foreign keys and the identity moved past the highest id
+    loaded."""
     statements = [index_sql(table, index) for index in shape.indexes]
-    if dialect != "postgresql":
-        return statements
-    for fk in shape.foreign_keys:
-        statements.append(f"ALTER TABLE {quote(table)} ADD {foreign_key_sql(fk)}")
-    if shape.identity is not None:
+    if capabilities.alters_foreign_keys:
+        for fk in shape.foreign_keys:
+            statements.append(f"ALTER TABLE {quote(table)} ADD {foreign_key_sql(fk)}")
+    if capabilities.sequences_lag_ids and shape.identity is not None:
         column = quote(shape.identity)
         # The next id an insert without one gets is past every migrated id.
         statements.append(

@@ -255,9 +255,13 @@ class Target(ABC):
         """Create a table Ferry inferred; returns the DDL that ran."""
 
     async def add_column(self, table: TableInfo, column: ColumnInfo) -> str:
-        """Add a column to a table Ferry created in this run (data showed a new field)."""
-        from ..shape.schema import sqlalchemy_type
+        """Add a column to a table Ferry created in this run (data showed a new field); a
+        name this target cannot hold is refused first (a PlanError)."""
+        from ..shape.schema import check_names, sqlalchemy_type
 
+        check_names(
+            TableInfo(table.name, {column.name: column}), self.capabilities.max_identifier_bytes
+        )
         assert self.engine is not None
         type_sql = sqlalchemy_type(column.type, self.capabilities.binary_json).compile(
             dialect=self.engine.dialect

@@ -149,6 +149,8 @@ class PostgresTarget(Target):
         citext=True,
         sums_row_hashes=True,
         single_precision_real=True,
+        alters_foreign_keys=True,
+        text_is_utf8_only=True,
     )
     #: ``IS DISTINCT FROM``; ``json`` (which has no equality) compared as jsonb; timestamps
     #: compared and ordered as points in time by the server itself

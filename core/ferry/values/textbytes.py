@@ -85,11 +85,14 @@ def resolve(value: BadText, mode: InvalidText | None, column: str) -> tuple[Any,
     )
 
 
-def check_bytes_mode(spec: TableSpec, info: TableInfo, dialect: str, modes: dict[str, Any]) -> None:
+def check_bytes_mode(
+    spec: TableSpec, info: TableInfo, utf8_only: bool, modes: dict[str, Any]
+) -> None:
     """Refuse ``invalid_text = "bytes"`` for a text column whose target cannot hold bytes:
-    on PostgreSQL only a ``bytea`` column can (``modes``: column -> its mode). In a column of
-    another type (a number) such a value fails its cast and is rejected, as in any mode."""
-    if dialect != "postgresql":
+    where text columns hold UTF-8 only (``utf8_only``, PostgreSQL) only a ``bytea`` column can
+    (``modes``: column -> its mode). In a column of another type (a number) such a value fails
+    its cast and is rejected, as in any mode."""
+    if not utf8_only:
         return
     for name, mode in modes.items():
         column = info.columns.get(name)

@@ -1,0 +1,128 @@
+"""After every table is merged: the created tables' indexes and constraints, the sequences of
+existing tables, warnings on identical rows, and the fingerprints a re-run compares."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import DBAPIError
+
+from ..errors import TargetError
+from ..shape.ddl import after_load_ddl, sql_literal
+from ..shape.schema import TableInfo
+from ..targets import Target
+from ..targets.base import first_line
+from ..verify.integrity import references_checked_at_commit
+from .modes import identical_rows
+from .rerun import may_fingerprint
+from .route import Route, RunView
+from .routes import rerun_source
+from .sequences import advance_sequences
+
+
+async def finish_shapes(run: RunView, target: Target, tables: dict[str, TableInfo]) -> None:
+    """Build the created tables' indexes (and where the target takes them, add their foreign
+    keys and move their identities past the loaded ids) now that the rows are in: faster than
+    keeping indexes up to date row by row, and free of any load order."""
+    for name, info in tables.items():
+        if not info.created or info.shape is None:
+            continue
+        fks = info.shape.foreign_keys
+        if (
+            target.capabilities.defers_cyclic_references
+            and fks
+            and await references_checked_at_commit(target, fks)
+        ):
+            await check_references(target, name)
+        for statement in after_load_ddl(name, info.shape, target.capabilities):
+            run.cancel.raise_if_cancelled()
+            try:
+                await target.conn.exec_driver_sql(target.driver_sql(statement))
+            except DBAPIError as exc:
+                diag = getattr(exc.orig, "diag", None)
+                detail = getattr(diag, "message_detail", None) or ""
+                reason = f"{first_line(exc.orig)} {detail}".strip()
+                raise TargetError(
+                    f"table {name}: {statement.split(' (', 1)[0]} failed after the load: {reason}",
+                    hint="The source's rows break this constraint or index (the source "
+                    "never enforced it); fix them in the source and run again. Nothing "
+                    "was written to the target.",
+                    details=statement,
+                ) from None
+            run.result.ddl.append(statement)
+
+
+async def check_references(target: Target, name: str) -> None:
+    """Rows of a created SQLite table whose reference is missing (possible only where
+    foreign keys are checked at commit): a clear error now rather than a bare
+    "FOREIGN KEY constraint failed" from the commit."""
+    found = await target.fetch_dicts(
+        f"SELECT rowid, parent, fkid FROM pragma_foreign_key_check({sql_literal(name)}) LIMIT 5",
+        f"checking the references of {name}",
+    )
+    if found:
+        shown = ", ".join(f"rowid {row['rowid']} -> {row['parent']}" for row in found)
+        raise TargetError(
+            f"table {name}: rows reference rows missing from their parent table (first: {shown})",
+            hint="The source never enforced these foreign keys; fix the rows in the "
+            "source and run again. Nothing was written to the target.",
+        )
+
+
+async def move_sequences(run: RunView, target: Target, routes: list[Route]) -> None:
+    """Move the sequences of existing tables that received rows past the ids loaded
+    (a created table's identity is set by :func:`finish_shapes`), and say so."""
+    if not target.capabilities.sequences_lag_ids:
+        return
+    fed = {r.info.name for r in routes if not r.info.created and r.result.inserted}
+    for name in sorted(fed):
+        for move in await advance_sequences(target, name):
+            run.warn(move.message(), name, kind=f"{name}:sequence:{move.sequence}")
+
+
+async def note_identical_rows(run: RunView, target: Target, route: Route) -> None:
+    """Warn about rows identical in every column in a table loaded without a key."""
+    count, first = await identical_rows(target, route.info.name, list(route.mapper.columns))
+    if count:
+        shown = "; ".join(", ".join(f"{k}={v!r}" for k, v in row.items()) for row in first)
+        run.warn(
+            f"{route.info.name}: {count} rows are identical in every column to another "
+            f"row (loaded as they are, mode = {route.spec.mode}; first: {shown})",
+            route.info.name,
+            kind=f"{route.info.name}:identical-rows",
+        )
+
+
+async def fingerprint(run: RunView, target: Target, route: Route) -> None:
+    """Journal what a re-run needs to skip this table when nothing changes."""
+    name = rerun_source(run, route.spec)
+    if (
+        name is None
+        or not target.capabilities.table_fingerprints
+        or not may_fingerprint(route.result)
+        or any(change.source == name for change in run.result.source_changes)
+    ):
+        return
+    if route.decision.mode == "unchanged":
+        await route.strategy.row_state(target, route)  # keeps the journaled fingerprint
+        return
+    files = run.watch.fingerprint(name)
+    if files is None:
+        return
+    state = await route.strategy.row_state(target, route)
+    if state is None:
+        return
+    rows, xmins = state
+    route.result.fingerprint = {
+        "files": files,
+        "rows": rows,
+        "read": route.result.rows_read,
+        "xmins": xmins,
+    }
+
+
+__all__ = [
+    "check_references",
+    "fingerprint",
+    "finish_shapes",
+    "move_sequences",
+    "note_identical_rows",
+]

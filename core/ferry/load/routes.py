@@ -1,0 +1,300 @@
+"""The run's plan step: per table spec its route (mapper, stage, value styles) and its load
+decision, made once before any row is read (:mod:`ferry.load.decide`).
+
+The facts a decision needs are looked up here, only as far as the decision needs them: the
+table's emptiness where rows could go straight in, whether SQLite can map it itself where
+they do, whether the last run's fingerprint still matches where they do not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC
+from typing import TYPE_CHECKING, Any, cast
+
+from ..native.load import NativeLoad, keep_source_text, native_load
+from ..plan import TableSpec
+from ..results import TableResult
+from ..shape.schema import TableInfo, dependency_order
+from ..sources import SourceTable
+from ..targets import Target
+from ..values.fastcells import keep_text
+from ..values.targetstyles import TableStyles, table_styles
+from ..values.textbytes import check_bytes_mode
+from ..values.transform import PLAIN_FIELDS, RowMapper
+from .decide import LoadDecision, LoadFacts, decide, straight_in
+from .direct import DirectLoad, NativeDirectLoad, UnchangedLoad
+from .mapping import check_mapping, row_mapper
+from .modes import delete_all, refuse_second_append
+from .rerun import still_unchanged
+from .route import Route, RunView
+from .staged import CompareFirstLoad, StagedLoad
+from .strategy import LoadStrategy
+from .stream import note_unmapped
+
+if TYPE_CHECKING:
+    from ..sources.sqlite import SqliteSource
+
+#: makes the warning callback of a table's value mapping (the run's, per table)
+ValueWarner = Callable[[str], Callable[[str, str], None]]
+
+
+async def plan_routes(
+    run: RunView,
+    target: Target,
+    tables: dict[str, TableInfo],
+    value_warner: ValueWarner,
+    refusals: dict[str, str],
+    fingerprints: dict[str, dict[str, Any]],
+) -> list[Route]:
+    """Each table spec's route and load decision (``refusals``: tables whose direct load was
+    refused earlier in this run, with the reason; ``fingerprints``: the last run's)."""
+    routes = []
+    replaced = await _replace_rows(run, target, tables)
+    for spec in run.plan.tables:
+        info = tables[spec.name]
+        source = run.source_tables[spec.source]
+        mapper = row_mapper(
+            run.plan, spec, info, source, run.started_at, warn=value_warner(spec.name)
+        )
+        check_mapping(spec, info, mapper)
+        check_bytes_mode(
+            spec, info, target.capabilities.text_is_utf8_only, mapper.invalid_text_modes()
+        )
+        compare = [c for c in mapper.columns if c not in mapper.key and c not in mapper.now_columns]
+        if spec.mode == "append":
+            await refuse_second_append(target, info.name)
+        # Appended rows match nothing: the stage has no key (every row is an insert).
+        stage_key = mapper.key if spec.mode == "merge" else []
+        stage = await target.create_stage(info, list(mapper.columns), stage_key, compare)
+        styles = await table_styles(target, spec, info, mapper.columns)
+        run.styles[info.name] = styles
+        for message in styles.warnings:
+            run.warn(message, info.name, kind=f"{info.name}:style:{message}")
+        adapters = [styles.adapter(target, c, info.columns[c].type) for c in mapper.columns]
+        kept = _keep_text(run, target, spec, info, mapper, adapters, styles)
+        planner = _Decider(run, target, spec, info, mapper, source)
+        decision, native, fingerprint = await planner.decide(styles, refusals, fingerprints)
+        if native is not None and kept:
+            native = keep_source_text(native, kept)
+        result = TableResult(
+            spec.name,
+            spec.source,
+            created=info.created,
+            deleted=replaced.pop(info.name, 0),
+            load_mode=spec.mode,
+            decision=decision,
+        )
+        route = Route(
+            spec=spec,
+            info=info,
+            mapper=mapper,
+            stage=stage,
+            result=result,
+            adapters=adapters,
+            known_fields=set(source.columns),
+            total=source.row_estimate,
+            strategy=strategy_for(decision, native=native, fingerprint=fingerprint),
+        )
+        if not info.created:
+            for field_name in source.columns:
+                note_unmapped(run, route, field_name)
+        routes.append(route)
+    return routes
+
+
+def rerun_source(run: RunView, spec: TableSpec) -> str | None:
+    """The source whose unchanged files let a re-run skip ``spec``'s table: a SQLite
+    source table feeding this spec alone, into a table no other spec feeds."""
+    name = spec.source.split(".", 1)[0]
+    reader = run.readers.get(name)
+    if (
+        run.sample is not None
+        or reader is None
+        or not reader.capabilities.sqlite_file
+        or sum(1 for s in run.plan.tables if s.source == spec.source) != 1
+        or sum(1 for s in run.plan.tables if s.name == spec.name) != 1
+    ):
+        return None
+    return name
+
+
+class _Decider:
+    """Looks up the facts of one table spec's load decision, as far as it needs them."""
+
+    def __init__(
+        self,
+        run: RunView,
+        target: Target,
+        spec: TableSpec,
+        info: TableInfo,
+        mapper: RowMapper,
+        source: SourceTable,
+    ) -> None:
+        self.run, self.target, self.spec = run, target, spec
+        self.info, self.mapper, self.source = info, mapper, source
+
+    async def decide(
+        self,
+        styles: TableStyles,
+        refusals: dict[str, str],
+        fingerprints: dict[str, dict[str, Any]],
+    ) -> tuple[LoadDecision, NativeLoad | None, dict[str, Any] | None]:
+        """The decision, the native load's SQL (native) and the matched fingerprint
+        (unchanged)."""
+        spec, info, mapper = self.spec, self.info, self.mapper
+        keyed = bool(mapper.key) and set(info.primary_key) == set(mapper.key)
+        facts = LoadFacts(
+            plan_mode=spec.mode,
+            key_is_primary_key=keyed,
+            one_column_key=len(mapper.key) == 1,
+            fed_alone=sum(1 for s in self.run.plan.tables if s.name == spec.name) == 1,
+            refused=refusals.get(info.name),
+        )
+        if spec.mode != "merge" or keyed:
+            facts = _with(facts, table_empty=await self.target.is_empty(info))
+        native: NativeLoad | None = None
+        fingerprint: dict[str, Any] | None = None
+        if straight_in(facts):
+            # SQLite's mapping writes Ferry's own spelling: a styled table goes to Python.
+            if set(styles.chosen) & set(mapper.columns):
+                blocker = "the target table keeps its own spelling of values"
+            else:
+                blocker, native = await self._native()
+            facts = _with(facts, native_blocker=blocker, native_form=self._form(native))
+        elif spec.name in fingerprints and (source_name := rerun_source(self.run, spec)):
+            files = self.run.watch.fingerprint(source_name)
+            found = fingerprints[spec.name]
+            unchanged = await still_unchanged(self.target, info.name, found, files)
+            facts = _with(facts, unchanged=unchanged)
+            fingerprint = found if unchanged else None
+        return decide(info.name, facts), native, fingerprint
+
+    def _form(self, native: NativeLoad | None) -> str | None:
+        if native is None:
+            return None
+        if self.target.capabilities.attaches_sqlite:
+            return "INSERT … SELECT from the attached source file"
+        if self.target.capabilities.binary_copy and native.binary_types is not None:
+            return "binary COPY"
+        return "COPY CSV"
+
+    async def _native(self) -> tuple[str, NativeLoad | None]:
+        """How SQLite maps this directly loaded table itself, when it can (a whole read, a
+        SQLite source table feeding this spec alone, plain columns): ("", its SQL), else
+        (why not, None)."""
+        run, spec, source, target = self.run, self.spec, self.source, self.target
+        reader = run.readers.get(spec.source.split(".", 1)[0])
+        if not run.plan.options.native:
+            return "native loads are off in the plan's options", None
+        if run.sample is not None:
+            return "a preview sample reads the first rows only", None
+        if reader is None or not reader.capabilities.sqlite_file:
+            return "the source is not a SQLite file", None
+        if sum(1 for s in run.plan.tables if s.source == spec.source) != 1:
+            return "its source table feeds several table specs", None
+        # A column of that name would stand for the rowid the chunks are read by.
+        if {"rowid", "oid", "_rowid_"} & {c.lower() for c in source.columns}:
+            return "a source column is named rowid, oid or _rowid_", None
+        if not await target.takes_native():
+            return "the target does not take rows SQLite maps (its encoding)", None
+        native = native_load(
+            spec,
+            self.info,
+            self.mapper,
+            source,
+            target.capabilities.binary_copy,
+            zone=run.plan.options.zone is not UTC,
+            required=spec.skip_when_null,
+        )
+        if native is None:
+            return "a column is not a plain copy (a hook, transform, cast or JSON)", None
+        sqlite = cast("SqliteSource", reader)  # a SQLite file, as its capabilities say
+        if not await asyncio.to_thread(sqlite.has_rowid, native.origin):
+            return "the source table has no rowid", None
+        return "", native
+
+
+def _with(facts: LoadFacts, **changes: Any) -> LoadFacts:
+    return replace(facts, **changes)
+
+
+async def _replace_rows(
+    run: RunView, target: Target, tables: dict[str, TableInfo]
+) -> dict[str, int]:
+    """Delete the rows of the tables the plan loads with ``mode = "replace"`` (children
+    first), before any row is written: how many each had (the counts show them deleted)."""
+    replaced = list(dict.fromkeys(s.name for s in run.plan.tables if s.mode == "replace"))
+    deleted: dict[str, int] = {}
+    for name in reversed(dependency_order(replaced, tables)):
+        deleted[name] = await delete_all(target, name)
+        if deleted[name]:
+            run.warn(
+                f"{name}: mode = replace: its {deleted[name]} rows are replaced by the source's",
+                name,
+            )
+    return deleted
+
+
+def _keep_text(
+    run: RunView,
+    target: Target,
+    spec: TableSpec,
+    info: TableInfo,
+    mapper: RowMapper,
+    adapters: list[Any],
+    styles: TableStyles,
+) -> set[str]:
+    """Timestamp columns a SQLite source feeds a target that stores values as their text
+    (SQLite) without any transform, where no style is chosen: their ISO text is copied as
+    the app wrote it (byte for byte), not respelled (with a zone for naive times in the plan,
+    it is converted). Their adapters in ``adapters`` are replaced."""
+    reader = run.readers.get(spec.source.split(".", 1)[0])
+    if (
+        not target.capabilities.stores_value_text
+        or reader is None
+        or not reader.capabilities.sqlite_file
+        or spec.hook
+        or run.plan.options.zone is not UTC
+    ):
+        return set()
+    kept = set()
+    for index, column in enumerate(mapper.mapped_columns()):
+        column_spec = column.spec
+        if (
+            column.type == "timestamp"
+            and info.columns[column.name].type == "timestamp"
+            and column_spec.from_ is not None
+            and column.steps is None
+            and column_spec.model_fields_set <= PLAIN_FIELDS
+            and column.name not in styles.chosen
+        ):
+            adapters[index] = keep_text(adapters[index])
+            kept.add(column.name)
+    return kept
+
+
+def strategy_for(
+    decision: LoadDecision,
+    *,
+    native: NativeLoad | None = None,
+    fingerprint: dict[str, Any] | None = None,
+) -> LoadStrategy:
+    """The mode object carrying out ``decision`` (``native``: the SQL of a native load;
+    ``fingerprint``: the journaled one an unchanged table still matches)."""
+    if decision.mode == "unchanged":
+        assert fingerprint is not None
+        return UnchangedLoad(decision, fingerprint)
+    if decision.mode == "native":
+        assert native is not None
+        return NativeDirectLoad(decision, native)
+    if decision.mode == "direct":
+        return DirectLoad(decision)
+    if decision.mode == "compare-first":
+        return CompareFirstLoad(decision)
+    return StagedLoad(decision)
+
+
+__all__ = ["ValueWarner", "plan_routes", "rerun_source", "strategy_for"]

@@ -1,0 +1,195 @@
+"""The run's read–map–write pipeline: every source read once, every batch mapped in a worker
+thread while the event loop writes the one before, each written by its table's mode object.
+
+A worker thread reads and maps the next batches (at most ``AHEAD`` waiting) while the event
+loop writes the current one, so the database works while Python maps. Tables SQLite maps
+itself are streamed by :mod:`ferry.native.stream`; tables nothing is read of are left out of
+their source's read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import TYPE_CHECKING, Any, cast
+
+from ..events import TableProgress
+from ..native.stream import load_natives
+from ..plan import ColumnSpec
+from ..shape.schema import ColumnInfo
+from ..targets import Target
+from ..values.logical import LogicalType, value_type
+from ..values.targetstyles import TableStyles
+from .batching import Prefetch
+from .progress import estimated_total
+from .route import Route, RunView, Work, map_rows, new_fields
+
+if TYPE_CHECKING:
+    from ..sources.sqlite import SqliteSource
+
+#: mapped batches waiting for the writer (bounds memory; two keep the database busy)
+AHEAD = 2
+
+
+class Pipeline:
+    """One run's streaming: :meth:`stream` reads every route's rows and writes them."""
+
+    def __init__(self, run: RunView, target: Target) -> None:
+        self.run = run
+        self.target = target
+
+    async def stream(self, routes: list[Route]) -> None:
+        """Read, map and write every batch of ``routes`` (see the module docstring)."""
+        queue: asyncio.Queue[Work | BaseException | None] = asyncio.Queue(maxsize=AHEAD)
+        producer = asyncio.create_task(self._produce(routes, queue))
+        try:
+            while (work := await queue.get()) is not None:
+                try:
+                    if isinstance(work, BaseException):
+                        raise work
+                    self.run.cancel.raise_if_cancelled()
+                    await self.write(self.target, work)
+                finally:
+                    queue.task_done()
+        finally:
+            if not producer.done():
+                producer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await producer
+
+    async def _produce(self, routes: list[Route], queue: asyncio.Queue[Any]) -> None:
+        """Read and map batches into ``queue``; ends with None, or with the error that
+        stopped it."""
+        try:
+            await self._read_all(routes, queue)
+        except Exception as exc:  # handed to the writer, which raises it in order
+            await queue.put(exc)
+            return
+        await queue.put(None)
+
+    async def _read_all(self, routes: list[Route], queue: asyncio.Queue[Any]) -> None:
+        by_source: dict[str, list[Route]] = {}
+        for route in routes:
+            by_source.setdefault(route.spec.source, []).append(route)
+        batch_size = self.run.plan.options.batch_size
+        for name, reader in self.run.readers.items():
+            mine = [r for r in routes if r.spec.source.split(".", 1)[0] == name]
+            native = [r for r in mine if r.decision.mode == "native"]
+            if reader.capabilities.skips_tables:
+                cast("SqliteSource", reader).skip_tables = {
+                    r.spec.source for r in mine if not r.strategy.reads_rows
+                }
+            if native:
+                sqlite = cast("SqliteSource", reader)  # native loads read SQLite files only
+                await load_natives(self, self.target, native, sqlite, queue)
+            ahead = not reader.capabilities.parses_in_python
+            async with Prefetch(reader.batches(batch_size), ahead) as batches:
+                await self._map_source(by_source, mine, batches, queue)
+
+    async def _map_source(
+        self,
+        by_source: dict[str, list[Route]],
+        mine: list[Route],
+        batches: Prefetch,
+        queue: asyncio.Queue[Any],
+    ) -> None:
+        sample = self.run.sample
+        while True:
+            self.run.cancel.raise_if_cancelled()
+            if sample is not None and all(r.result.rows_read >= sample for r in mine):
+                break  # the sample is complete: the rest of the source is not read
+            batch = await batches.next()
+            if batch is None:
+                break
+            for route in by_source.get(batch.table, []):
+                rows = batch.rows
+                if sample is not None:
+                    rows = rows[: max(sample - route.result.rows_read, 0)]
+                    if not rows:
+                        continue
+                if not route.result.rows_read:
+                    route.started = time.perf_counter()
+                new = await asyncio.to_thread(new_fields, route.known_fields, rows)
+                if new:
+                    await queue.join()  # schema changes wait for the writes before them
+                    await self._widen_for_new_fields(route, new)
+                    route.row_fn = None
+                if route.row_fn is None:
+                    route.row_fn = route.mapper.row_function(route.adapters)
+                work = await asyncio.to_thread(map_rows, route, self.target, rows)
+                route.result.rows_read += len(rows)
+                work.rows_read = route.result.rows_read
+                await queue.put(work)
+
+    async def write(self, target: Target, work: Work) -> None:
+        """Write one mapped batch (by its table's mode object) and account for it."""
+        route = work.route
+        began = time.perf_counter()
+        route.result.skipped += work.skipped
+        for key, reason, row in work.rejected:
+            self.run.reject(route, key, reason, row)
+        await route.strategy.write(self.run, target, work)
+        route.busy += work.seconds + time.perf_counter() - began
+        self.progress(route, work.rows_read)
+
+    def progress(self, route: Route, rows_read: int) -> None:
+        """Tell how far ``route``'s table is (rows read, rows/s)."""
+        elapsed = max(time.perf_counter() - route.started, 1e-6)
+        total = route.total
+        if total is None:  # a JSON file counts nothing ahead: estimate from the bytes read
+            reader = self.run.readers.get(route.spec.source.split(".", 1)[0])
+            total = estimated_total(rows_read, reader.read_share() if reader else None)
+        self.run.emit(TableProgress(route.info.name, rows_read, total, rows_read / elapsed))
+
+    async def _widen_for_new_fields(self, route: Route, new: dict[str, Any]) -> None:
+        """Fields the first records did not show (``new``: a value of each, from
+        :func:`~ferry.load.route.new_fields`): add columns to a table Ferry created,
+        otherwise warn once that they are not migrated."""
+        target = self.target
+        known = route.known_fields
+        for field_name, sample in new.items():
+            known.add(field_name)
+            mapped = field_name in route.mapper.source_fields
+            in_table = field_name in route.info.columns
+            carried = route.spec.map_all and field_name not in route.spec.ignore
+            if carried and in_table and not mapped and field_name not in route.mapper.columns:
+                type_existing = route.info.columns[field_name].type
+                await target.add_stage_column(route.stage, route.info.columns[field_name])
+                route.mapper.add_column(
+                    field_name, ColumnSpec.model_validate({"from": field_name}), type_existing
+                )
+                styles = self.run.styles.get(route.info.name, TableStyles())
+                route.adapters.append(styles.adapter(target, field_name, type_existing))
+            elif route.info.created and carried and not mapped and not in_table:
+                type_: LogicalType = (
+                    route.spec.types.get(field_name) or value_type(sample) or "text"
+                )
+                column = ColumnInfo(field_name, type_)
+                # (the target refuses a name it cannot hold: Target.add_column)
+                self.run.result.ddl.append(await target.add_column(route.info, column))
+                await target.add_stage_column(route.stage, column)
+                route.mapper.add_column(
+                    field_name, ColumnSpec.model_validate({"from": field_name}), type_
+                )
+                route.adapters.append(target.adapt(type_))
+            else:
+                note_unmapped(self.run, route, field_name)
+
+
+def note_unmapped(run: RunView, route: Route, field_name: str) -> None:
+    """Warn once that a source field has no column in the table (it is not migrated)."""
+    if (
+        field_name not in route.mapper.source_fields
+        and field_name not in route.spec.ignore
+        and route.spec.map_all
+    ):
+        run.warn(
+            f"{route.spec.source}: field {field_name!r} has no column in table "
+            f"{route.info.name}; it is not migrated",
+            route.info.name,
+            kind=f"{route.info.name}:unmapped:{field_name}",
+        )
+
+
+__all__ = ["AHEAD", "Pipeline", "note_unmapped"]
