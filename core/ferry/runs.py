@@ -24,7 +24,7 @@ from .targets import Target, open_target
 #: journal status of a run whose changes a later rollback undid (:mod:`ferry.runhistory`)
 ROLLED_BACK = "rolled_back"
 #: the report kinds listed from the report folder
-_REPORT_KINDS = ("migrate", "preview", "verify", "rollback")
+_REPORT_KINDS = ("migrate", "preview", "verify", "rollback", "cutover")
 
 
 @dataclass(frozen=True)

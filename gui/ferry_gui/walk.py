@@ -12,9 +12,7 @@ from typing import Any
 from PySide6.QtWidgets import QWidget
 
 from ferry import save_plan
-from ferry.cli.command import rebase_paths
-from ferry.scan.draftdoc import draft_comments
-from ferry.scan.folder import scan_folder
+from ferry.api import draft_comments, rebase_paths, scan
 
 from .pages.preview import INSERTS_TAB
 from .wizard import FerryWizard, PageId
@@ -172,7 +170,7 @@ def draft_question_plan(folder: Path) -> Path:
             ],
         )
     conn.close()
-    result = scan_folder(export, "sqlite:///app.db", None, plan_dir=folder)
+    result = scan(export, target="sqlite:///app.db", plan_dir=folder)
     rebase_paths(result.plan, folder)
     plan = folder / "ferry.toml"
     save_plan(result.plan, plan, draft_comments(result, export))

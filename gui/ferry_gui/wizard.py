@@ -10,12 +10,7 @@ from PySide6.QtCore import QByteArray, QSettings, QSize
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
 
-from ferry import FerryError, Plan, save_plan
-from ferry.backup.create import Backup
-from ferry.check import CheckReport
-from ferry.results import RunResult
-from ferry.rollback import RollbackResult
-from ferry.verify.run import VerifyResult
+from ferry import FerryError, Plan
 
 from .pages.backup import BackupPage
 from .pages.base import FerryPage
@@ -27,6 +22,7 @@ from .pages.start import MAX_RECENT, StartPage
 from .pages.verify import VerifyPage
 from .resources import icon_path
 from .runner import Runner
+from .state import InState, WizardState
 
 
 class PageId(IntEnum):
@@ -45,8 +41,19 @@ def settings() -> QSettings:
 
 
 class FerryWizard(QWizard):
-    """Holds the session's state; the pages read and fill it. (No attribute may be named
-    ``done`` or ``result``: they would shadow QDialog's methods.)"""
+    """Holds the session's state (:class:`~ferry_gui.state.WizardState`, Qt-free); the pages
+    read and fill it through the attributes below. (No attribute may be named ``done`` or
+    ``result``: they would shadow QDialog's methods.)"""
+
+    plan = InState()
+    plan_path = InState()
+    backup = InState()
+    backup_skipped = InState()
+    check_report = InState()
+    preview_result = InState()
+    run_result = InState()
+    verify_result = InState()
+    rollback_result = InState()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,15 +69,7 @@ class FerryWizard(QWizard):
         self.runner = Runner(self)
         self.runner.ended.connect(self._job_ended)
         self.runner.started.connect(lambda _job: self.start_page.stop_describing())
-        self.plan: Plan | None = None
-        self.plan_path: Path | None = None
-        self.backup: Backup | None = None
-        self.backup_skipped = False
-        self.check_report: CheckReport | None = None
-        self.preview_result: RunResult | None = None
-        self.run_result: RunResult | None = None
-        self.verify_result: VerifyResult | None = None
-        self.rollback_result: RollbackResult | None = None
+        self.state = WizardState()
         self._close_when_idle = False
         self.start_page = StartPage()
         self.backup_page = BackupPage()
@@ -107,12 +106,7 @@ class FerryWizard(QWizard):
     # -- state --------------------------------------------------------------------------------
     def set_plan(self, plan: Plan, path: Path) -> None:
         """A new plan: forget everything done with the previous one; remember it as recent."""
-        self.plan, self.plan_path = plan, path
-        self.backup = None
-        self.backup_skipped = False
-        self.check_report = self.preview_result = self.run_result = None
-        self.verify_result = None
-        self.rollback_result = None
+        self.state.open_plan(plan, path)
         self.connect_page.report = None
         recent = [str(path)] + [p for p in self.recent_plans() if p != str(path)]
         store = settings()
@@ -128,15 +122,10 @@ class FerryWizard(QWizard):
 
     def save_plan(self) -> None:
         """Write the plan back to its file (after the Connect page changed the target)."""
-        if self.plan is None or self.plan_path is None:
-            return
         try:
-            save_plan(self.plan, self.plan_path)
-        except OSError as exc:
-            self.runner.show_error(
-                FerryError(f"cannot write the plan {self.plan_path}: {exc.strerror or exc}")
-            )
-        self.preview_result = None
+            self.state.save_plan()
+        except FerryError as exc:
+            self.runner.show_error(exc)
 
     def _hold_back(self, *_args: object) -> None:
         """No going Back while a job runs (its page would be left with the job half done)."""

@@ -21,6 +21,7 @@ from importlib.resources import files
 from string import Template
 from typing import Any
 
+from .cutoverhtml import cutover_banner, cutover_sections
 from .markup import (
     HTML_MAX_DIFFS,
     HTML_MAX_MISMATCHES,
@@ -63,6 +64,7 @@ _TITLES = {
     "preview": "Preview report",
     "verify": "Verification",
     "rollback": "Rollback report",
+    "cutover": "Cutover report",
 }
 
 
@@ -98,6 +100,8 @@ def _banner(report: Mapping[str, Any]) -> str:
                     f"Rolled back, on a sample of {num(result['sample'])} rows per source "
                     "table: the counts describe the sample. Nothing was changed."
                 )
+        elif report.get("kind") == "cutover":
+            tone, word, detail = cutover_banner(result)
         elif report.get("kind") == "rollback":
             tone = "pass" if status == "completed" else "muted"
             detail = f"The target is back to backup {result.get('backup_id') or '?'}."
@@ -234,6 +238,8 @@ def render_html(report: Mapping[str, Any]) -> str:
         body = [verify_tables(result), checked_run(report), assertion_results(result)]
     elif kind == "rollback":
         body = [rollback_lines(result)]
+    elif kind == "cutover":
+        body = [cutover_sections(result)]
     else:
         body = [
             migrate_tables(result),

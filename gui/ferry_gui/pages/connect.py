@@ -32,20 +32,24 @@ from PySide6.QtWidgets import (
 from sqlalchemy.engine import URL, make_url
 
 from ferry import Cancelled, FerryError
-from ferry.check import CheckReport, check_plan
-from ferry.plan import TargetSpec
-from ferry.profiles import load_profiles, make_profile, save_profile
-from ferry.safety.passwords import (
+from ferry.api import (
     DEFAULT_PASSWORD_ENV,
+    CheckReport,
+    create_database,
     keyring_status,
+    list_databases,
+    list_schemas,
+    load_profiles,
+    make_profile,
     password_spellings,
     refuse_password,
+    save_profile,
     store_password,
 )
-from ferry.shape.pgserver import create_database, list_databases, list_schemas
+from ferry.api import check as check_plan
+from ferry.plan import TargetSpec
 
 from ..models import RowsModel
-from ..runner import until_cancelled
 from .base import FerryPage, table_view, wrapped_label
 
 SSL_MODES = ["", "disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
@@ -693,7 +697,10 @@ class ConnectPage(FerryPage):
         async def job(emit: Any, cancel: Any) -> tuple[CheckReport, TargetSpec, Any]:
             # The check writes nothing (its transaction is rolled back): it may simply be dropped.
             stopped = "Test cancelled; nothing was changed."
-            report = await until_cancelled(check_plan(trial), cancel, stopped)
+            try:
+                report = await check_plan(trial, cancel=cancel)
+            except Cancelled:
+                raise Cancelled(stopped) from None
             lists = None
             if report.server and not spec.is_sqlite:
                 try:

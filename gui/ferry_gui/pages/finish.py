@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ferry.safety.logfile import log_path
+from ferry.api import log_path
 
 from ..workspacechoice import workspace_html
 from .base import FerryPage

@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from ferry import Cancelled
-from ferry.backup.create import create_backup
+from ferry.api import migrate
 from ferry.events import (
+    BackupTaken,
     RowRejected,
     RunWarning,
     StepFinished,
@@ -29,7 +30,6 @@ from ferry.events import (
     TableFinished,
     TableProgress,
 )
-from ferry.migrate import migrate
 from ferry.results import RunResult
 
 from ..counts import counts_html
@@ -139,7 +139,8 @@ class MigratePage(FerryPage):
         return line
 
     def start_migration(self) -> bool:
-        """Run the migration for real, linked to the backup taken on the Backup page."""
+        """Run the migration for real, linked to the backup taken on the Backup page (the
+        engine takes one first when there is none yet and it was not skipped)."""
         wizard = self.ferry()
         plan = wizard.plan
         assert plan is not None
@@ -157,11 +158,15 @@ class MigratePage(FerryPage):
         self.runner.events.connect(self.on_events)
 
         async def job(emit: Any, cancel: Any) -> RunResult:
-            if wizard.backup is None and not skip_backup:
-                # No backup of this target yet (e.g. it changed on the Connect page): take one.
-                wizard.backup = await create_backup(plan, emit, cancel)
-            backup = wizard.backup.to_dict() if wizard.backup is not None else None
-            return await migrate(plan, emit=emit, cancel=cancel, backup=backup)
+            def seen(event: Any) -> None:
+                if isinstance(event, BackupTaken):  # kept for the Finish and Verify pages
+                    wizard.backup = event.backup
+                emit(event)
+
+            # No backup of this target yet (e.g. it changed on the Connect page): the engine
+            # takes one first, unless the operator skipped it on the Backup page.
+            backup = wizard.backup if wizard.backup is not None else not skip_backup
+            return await migrate(plan, emit=seen, cancel=cancel, backup=backup)
 
         return self.run_job("migrate", job, self._migrated, self._failed)
 

@@ -28,16 +28,23 @@ from PySide6.QtWidgets import (
 )
 
 from ferry import FerryError, Plan, load_plan, save_plan
-from ferry.cli.command import rebase_paths
-from ferry.demo import demo_source
-from ferry.scan.draftdoc import draft_comments
-from ferry.scan.folder import ScanResult, describe_found, scan_folder
-from ferry.scan.workspace import default_workspace, plan_in, workspaces_root
+from ferry.api import (
+    ScanResult,
+    SourceSummary,
+    default_workspace,
+    demo_source,
+    describe_found,
+    draft_comments,
+    plan_in,
+    rebase_paths,
+    scan,
+    summarise_sources,
+    workspaces_root,
+)
 
 from ..models import RowsModel
 from ..planlines import PlanProblem, plan_problems
 from ..questionstate import blocked_reason, tab_title
-from ..sourceinfo import SourceSummary, summarise_sources
 from ..workspacechoice import WorkspaceDialog, workspace_html
 from .base import FerryPage, human_size, table_view, wrapped_label
 from .questions import QuestionsTab
@@ -317,7 +324,7 @@ class StartPage(FerryPage):
         self.status.setText(f"Scanning {folder} …")
 
         async def job(emit: Any, cancel: Any) -> ScanResult:
-            return await asyncio.to_thread(scan_folder, folder, plan_dir=workspace, cancel=cancel)
+            return await asyncio.to_thread(scan, folder, plan_dir=workspace, cancel=cancel)
 
         def done_scan(result: Any) -> None:
             assert isinstance(result, ScanResult)
