@@ -76,10 +76,6 @@ class Batch:
 class SourceReader(ABC):
     """Reads one plan source. Construct with its spec and the plan's folder."""
 
-    #: reading parses in Python, holding the GIL all along: the engine reads the next batch
-    #: only once the current one is mapped (see :class:`ferry.load.batching.Prefetch`).
-    #: Superseded by ``capabilities.parses_in_python``; kept while ferry.migrate reads it
-    parses_in_python = False
     #: what this reader can do; the orchestrators read this, never the reader's class
     capabilities: ClassVar[SourceCapabilities] = SourceCapabilities()
 

@@ -138,10 +138,6 @@ class Target(ABC):
     dialect_name = ""
     #: what this target can do; the orchestrators read this, never ``dialect_name``
     capabilities: ClassVar[TargetCapabilities] = TargetCapabilities()
-    #: rows inserted with explicit ids leave the table's sequences behind (PostgreSQL): the
-    #: run moves them forward afterwards (:mod:`ferry.load.sequences`); SQLite's follow by itself.
-    #: Superseded by ``capabilities.sequences_lag_ids``; kept while ferry.migrate reads it
-    sequences_lag_ids = False
     #: what the merge SQL (:mod:`ferry.load.mergesql`) needs to know of this dialect
     merge_dialect: ClassVar[MergeDialect]
 

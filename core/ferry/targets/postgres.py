@@ -157,7 +157,6 @@ class PostgresTarget(Target):
     merge_dialect = MergeDialect(
         distinct="IS DISTINCT FROM", delete_alias=True, json_form="{x}::jsonb", json_form_for="JSON"
     )
-    sequences_lag_ids = True
 
     def __init__(self, spec: TargetSpec, base_dir: Path) -> None:
         super().__init__(spec, base_dir)
