@@ -36,7 +36,7 @@ def sqlite_plan(folder: Path, rows: int) -> Path:
 
 def checked(qtbot: Any, wizard: FerryWizard, settle: int) -> None:
     page = wizard.cutover_page
-    page.settle.setValue(settle)
+    page.settle.set_seconds(settle)
     countdown: list[str] = []
     page.countdown.valueChanged.connect(lambda _v: countdown.append(page.countdown.format()))
     page.check_button.click()
@@ -53,7 +53,7 @@ def test_cutover_after_keep_in_sync_shows_pass_the_report_and_what_to_switch(
     wizard.next()
     migrate = wizard.migrate_page
     migrate.sync_box.setChecked(True)
-    migrate.every.setValue(0)
+    migrate.every.set_seconds(0)
     migrate.start_button.click()
     qtbot.waitUntil(lambda: len(migrate.seen_cycles) >= 2, timeout=WAIT)
     migrate.cancel_button.click()
@@ -111,7 +111,7 @@ def test_a_cutover_is_refused_while_a_source_file_changes(
     writer = QTimer()
     writer.timeout.connect(write)
     writer.start(150)
-    page.settle.setValue(2)
+    page.settle.set_seconds(2)
     page.cutover_button.click()
     qtbot.waitUntil(lambda: not wizard.runner.busy, timeout=WAIT)
     writer.stop()

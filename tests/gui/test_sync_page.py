@@ -36,7 +36,7 @@ def test_keep_in_sync_runs_cycles_live_and_stops_between_them(
     page.sync_box.setChecked(True)
     assert page.every.isEnabled() and page.sync_panel.isVisible()
     assert page.start_button.text() == "Start &syncing"
-    page.every.setValue(1)
+    page.every.set_seconds(1)
     ticks: list[int] = []
     beat = QTimer()
     beat.timeout.connect(lambda: ticks.append(1))
@@ -83,7 +83,7 @@ def test_a_stop_during_a_cycle_rolls_that_cycle_back_and_says_so(
     wizard.next()
     page = wizard.migrate_page
     page.sync_box.setChecked(True)
-    page.every.setValue(0)
+    page.every.set_seconds(0)
     assert page.start_migration()
     qtbot.waitUntil(lambda: any(line.done for line in page.lines.values()), timeout=WAIT)
     assert not page.seen_cycles

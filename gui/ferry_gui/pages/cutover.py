@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QTextBrowser,
     QVBoxLayout,
 )
@@ -32,12 +31,14 @@ from ferry import Cancelled
 from ferry.api import CutoverRefused, CutoverResult, QuietReport, check_quiet, cutover
 from ferry.events import SettleCountdown, StepStarted, TableProgress
 
+from ..durationbox import DurationBox
 from ..models import RowsModel
 from ..pageids import PageId
 from .base import FerryPage, table_view, wrapped_label
 
 #: seconds the sources must stay unchanged (``ferry cutover --settle``'s default)
 DEFAULT_SETTLE = 5
+SETTLE_TIMES = (0, 1, 2, 5, 10, 30, 60, 120, 300)
 #: countdown steps per second
 _STEPS = 10
 _GREEN, _RED, _AMBER = "#2ea043", "#da3633", "#b35c00"
@@ -51,10 +52,7 @@ class CutoverPage(FerryPage):
             "Stop the application first. Ferry checks that its sources stay quiet, runs the "
             "final sync, verifies, and tells what to point the application at."
         )
-        self.settle = QSpinBox()
-        self.settle.setRange(0, 3600)
-        self.settle.setValue(DEFAULT_SETTLE)
-        self.settle.setSuffix(" s")
+        self.settle = DurationBox(SETTLE_TIMES, DEFAULT_SETTLE)
         self.settle.setToolTip("How long the sources must stay unchanged")
         settle_label = QLabel("&Settle time:")
         settle_label.setBuddy(self.settle)
@@ -68,6 +66,7 @@ class CutoverPage(FerryPage):
         self.countdown.setRange(0, 1)
         self.countdown.setTextVisible(True)
         self.countdown.setFormat("")
+        self.countdown.hide()  # shown while a job runs
         self.verdict = QLabel()
         font = self.verdict.font()
         font.setPointSizeF(font.pointSizeF() * 1.6)
@@ -93,6 +92,7 @@ class CutoverPage(FerryPage):
         buttons.addWidget(self.cutover_button)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.countdown, 1)
+        buttons.addStretch(0)
         buttons.addWidget(self.report_button)
         layout = QVBoxLayout(self)
         layout.addLayout(options)
@@ -100,7 +100,7 @@ class CutoverPage(FerryPage):
         layout.addWidget(self.status)
         layout.addWidget(self.sources_view, 1)
         layout.addWidget(self.verdict)
-        layout.addWidget(self.outcome, 2)
+        layout.addWidget(self.outcome, 1)
         self.check_button.clicked.connect(self.check_sources)
         self.cutover_button.clicked.connect(self.start_cutover)
         self.report_button.clicked.connect(self.open_report)
@@ -149,7 +149,7 @@ class CutoverPage(FerryPage):
         """Look at every source, wait the settle time, look again; write nothing."""
         plan = self.ferry().plan
         assert plan is not None
-        settle = float(self.settle.value())
+        settle = float(self.settle.seconds())
         self.quiet = None
         self.cutover_button.setEnabled(False)
         self.sources.set_rows([])
@@ -205,7 +205,7 @@ class CutoverPage(FerryPage):
         wizard = self.ferry()
         plan = wizard.plan
         assert plan is not None
-        settle = float(self.settle.value())
+        settle = float(self.settle.seconds())
         rename = self.rename_box.isChecked()
         self.refused = None
         self.verdict.setText("Cutting over …")
@@ -278,6 +278,7 @@ class CutoverPage(FerryPage):
         self.countdown.setRange(0, max(int(settle * _STEPS), 1))
         self.countdown.setValue(0)
         self.countdown.setFormat("")
+        self.countdown.show()
         self.runner.events.connect(self._on_events)
 
     def _idle(self) -> None:
@@ -286,6 +287,7 @@ class CutoverPage(FerryPage):
         self.countdown.setRange(0, 1)
         self.countdown.setValue(0)
         self.countdown.setFormat("")
+        self.countdown.hide()
 
     def _on_events(self, events: list[Any]) -> None:
         for event in events:
@@ -308,7 +310,7 @@ class CutoverPage(FerryPage):
 
 def cutover_html(result: CutoverResult) -> str:
     """The cutover's outcome: the freeze window, the final sync, the verdict, what to switch."""
-    changed = ", ".join(f"{name} {count:,}" for name, count in result.final_changed.items())
+    changed = ", ".join(f"{name} {n:,}" for name, n in result.final_changed.items() if n)
     parts = [
         f"<p>Freeze window: <b>{result.seconds:.1f} s</b> (from "
         f"{result.started_at.astimezone():%H:%M:%S}; settle time {result.settle:g} s).</p>",

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -44,6 +43,7 @@ from ferry.events import (
 from ferry.results import RunResult
 
 from ..counts import counts_html
+from ..durationbox import DurationBox
 from ..models import RowsModel
 from ..pageids import PageId
 from .base import FerryPage, table_view, wrapped_label
@@ -52,6 +52,8 @@ from .base import FerryPage, table_view, wrapped_label
 CYCLE_HEADERS = ["cycle", "started", "duration", "rows changed", "per table", "behind"]
 #: seconds between two sync cycles unless the operator says otherwise (``ferry sync``'s default)
 DEFAULT_EVERY = 30
+#: the intervals offered (0: one cycle after the other)
+SYNC_INTERVALS = (0, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 
 
 @dataclass
@@ -109,10 +111,7 @@ class MigratePage(FerryPage):
             "Run delta syncs in a loop (each cycle one journaled migration) until Stop; then "
             "the cutover, with the application stopped"
         )
-        self.every = QSpinBox()
-        self.every.setRange(0, 24 * 3600)
-        self.every.setValue(DEFAULT_EVERY)
-        self.every.setSuffix(" s")
+        self.every = DurationBox(SYNC_INTERVALS, DEFAULT_EVERY)
         self.every.setEnabled(False)
         self.sync_box.toggled.connect(self._sync_chosen)
         self.cycles = RowsModel(CYCLE_HEADERS)
@@ -271,7 +270,7 @@ class MigratePage(FerryPage):
         plan = wizard.plan
         assert plan is not None
         skip_backup = wizard.backup_skipped
-        every = float(self.every.value())
+        every = float(self.every.seconds())
         self._reset_lines()
         self.seen_cycles = []
         self.cycles.set_rows([])
@@ -420,7 +419,7 @@ class MigratePage(FerryPage):
         message = exc.message if isinstance(exc, Cancelled) else str(exc)
         self.log.appendPlainText(message)
         if self.seen_cycles:
-            every = float(self.every.value())
+            every = float(self.every.seconds())
             self._sync_ended(SyncResult(plan.name, every, list(self.seen_cycles), "cancelled"))
         then = " Next: the cutover, once the application is stopped." if self.seen_cycles else ""
         self.status.setText(f"<b>{escape(message)}</b>{then}")
@@ -428,6 +427,17 @@ class MigratePage(FerryPage):
     def _sync_ended(self, result: SyncResult) -> None:
         wizard = self.ferry()
         wizard.sync_result = result if result.cycles else None
+        for line in self.lines.values():  # the bars start each cycle again: none runs now
+            line.bar.setValue(line.bar.maximum())
+            line.rate.setText("")
+        self.overall.setValue(self.overall.maximum())
+        last = result.cycles[-1] if result.cycles else None
+        self.overall_label.setText(
+            f"{len(result.cycles)} cycle(s); the last: {last.changed_total:,} rows changed in "
+            f"{last.seconds:.2f} s"
+            if last is not None
+            else "No cycle committed."
+        )
         self.status.setText(
             f"<b>Sync stopped</b> after {len(result.cycles)} cycle(s), each journaled. "
             + (
