@@ -42,7 +42,7 @@ def test_keep_in_sync_runs_cycles_live_and_stops_between_them(
     beat.timeout.connect(lambda: ticks.append(1))
     beat.start(50)
     page.start_button.click()
-    assert wizard.runner.busy and page.cancel_button.text() == "&Stop syncing"
+    assert wizard.runner.busy and page.cancel_button.text() == "S&top syncing"
     qtbot.waitUntil(lambda: len(page.seen_cycles) >= 1, timeout=WAIT)
     first = page.seen_cycles[0]
     assert first.changed == {"items": 30}

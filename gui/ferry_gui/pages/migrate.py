@@ -279,7 +279,7 @@ class MigratePage(FerryPage):
         self.start_button.setEnabled(False)
         self.sync_box.setEnabled(False)
         self.every.setEnabled(False)
-        self.cancel_button.setText("&Stop syncing")
+        self.cancel_button.setText("S&top syncing")
         self.log.clear()
         self.status.setText(f"Syncing every {every:g} s; Stop ends the loop between cycles.")
         self.started_at = time.perf_counter()

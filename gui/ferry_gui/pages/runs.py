@@ -90,7 +90,7 @@ class RunsPage(FerryPage):
         self.view = table_view(self.model)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._enable())
         self.status = wrapped_label()
-        self.refresh_button = QPushButton("Re&fresh")
+        self.refresh_button = QPushButton("Re&load")
         self.refresh_button.clicked.connect(self.refresh)
         self.cancel_button.setText("&Cancel")
         #: the actions on the selected run, in button order
