@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QInputDialog, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
 
 from ferry import FerryError
 from ferry.api import load_profiles, make_profile, save_profile
@@ -26,7 +34,9 @@ class ProfileBar(QWidget):
         label = QLabel("Profi&le:")
         label.setBuddy(self.combo)
         row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)  # laid out as a row of the target box
+        # Laid out as a row of the target box: no margins, and no share of its spare height.
+        row.setContentsMargins(0, 0, 0, 0)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         row.addWidget(label)
         row.addWidget(self.combo, 1)
         row.addWidget(self.save_button)
