@@ -4,7 +4,10 @@ With "Keep in sync" the migration runs as the engine's sync loop instead (:func:
 one journaled migrate run per cycle while the app keeps writing, the cycles in a live table
 with the freeze-window estimate, Stop ending the loop between cycles (a stop during a cycle
 rolls that cycle back: the engine's doing, the table says so). The page then leads to the
-cutover instead of the verification."""
+cutover instead of the verification.
+
+The module is a little long because both ways of running share one set of progress lines and
+one log: splitting the sync half out would split the event handling they both go through."""
 
 from __future__ import annotations
 

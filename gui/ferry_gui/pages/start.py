@@ -1,4 +1,9 @@
-"""Start: open a plan, create one from a folder (the scan), or open the demo."""
+"""Start: open a plan, create one from a folder (the scan), or open the demo.
+
+The module is long because the page is the wizard's front door: opening a plan (with its
+problems, questions and plan file), the folder scan with its workspace choice, the detours to
+the cutover and the run history, and the live summary of the plan's sources all start here;
+the parts it shows are in their own modules (questions, plan lines, workspace choice)."""
 
 from __future__ import annotations
 
@@ -31,6 +36,7 @@ from ferry import FerryError, Plan, load_plan, save_plan
 from ferry.api import (
     ScanResult,
     SourceSummary,
+    Stopped,
     default_workspace,
     demo_source,
     describe_found,
@@ -417,21 +423,21 @@ class StartPage(FerryPage):
             ]
         )
         try:
-            future = asyncio.ensure_future(asyncio.to_thread(summarise_sources, plan, stop))
+            future = asyncio.ensure_future(asyncio.to_thread(_summaries, plan, stop))
         except RuntimeError:  # no event loop (never in the app): leave the list as it is
             return
         self.describing = future
 
-        def described(done: asyncio.Future[list[SourceSummary]]) -> None:
+        def described(done: asyncio.Future[list[SourceSummary] | None]) -> None:
             if done.cancelled():
                 return
             exc = done.exception()  # always fetched: an unfetched one is logged at garbage time
-            if stop.is_set():
+            if stop.is_set() or (exc is None and done.result() is None):
                 return
             if exc is not None:
                 self.status.setText(f"The sources could not be described: {exc}")
                 return
-            self.sources.set_rows([self._source_row(s) for s in done.result()])
+            self.sources.set_rows([self._source_row(s) for s in done.result() or []])
 
         future.add_done_callback(described)
 
@@ -456,3 +462,13 @@ class StartPage(FerryPage):
             ", ".join(summary.tables),
             summary.problem,
         ]
+
+
+def _summaries(plan: Plan, stop: threading.Event) -> list[SourceSummary] | None:
+    """The sources' summaries, or None once they are no longer wanted. A stop is not an error:
+    raised, it would sit in a future the closing wizard never reads, and be logged while
+    Python collects garbage (in 3.11, in the middle of another module's ``ast.parse``)."""
+    try:
+        return summarise_sources(plan, stop)
+    except Stopped:
+        return None
