@@ -252,6 +252,14 @@ def strike_mid_load(
     assert proc.signal(signum), f"ferry ended before the strike:\n{proc.stderr}"
 
 
+def strike_at_line(proc: FerryProcess, contains: str, signum: int) -> None:
+    """Send ``signum`` the moment a stderr line containing ``contains`` appears."""
+    assert proc.wait_until(
+        lambda: any(contains in text for _, text in proc.lines), repr(contains)
+    ), proc.stderr
+    assert proc.signal(signum), f"ferry ended before the strike:\n{proc.stderr}"
+
+
 def assert_struck_before_commit(proc: FerryProcess, nth: int = 1) -> None:
     """The strike landed before the ``nth`` run's ``- journal`` step (so before its commit)."""
     assert proc.count("- journal") < nth, (
