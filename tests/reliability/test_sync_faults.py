@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow
 
 KINDS = ["sqlite-to-postgres", "json-to-sqlite"]
 #: the pause between cycles: long enough for the test to write and take its snapshot
-EVERY = "2s"
+EVERY = "3s"
 
 
 def _url(kind: str, pg_url: str) -> str | None:
