@@ -178,8 +178,9 @@ class SqliteSource(SourceReader):
                 if table.name not in self.skip_tables:
                     yield from self._read_table(conn, table, batch_size)
         finally:
-            # close() may have closed the connection under a half-read generator already.
-            with suppress(sqlite3.Error):
+            # close() may have closed the connection under a half-read generator already, or
+            # be closing it now from the run's thread: under the lock, as every statement.
+            with self._busy, suppress(sqlite3.Error):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
 
@@ -493,7 +494,7 @@ class SqliteSource(SourceReader):
                     _parse_json_columns(rows, json_columns)
                 yield Batch(table.name, rows)
         finally:
-            with suppress(sqlite3.Error):
+            with self._busy, suppress(sqlite3.Error):
                 cursor.close()
 
     def _read_again(

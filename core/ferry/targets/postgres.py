@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 from psycopg.adapt import Transformer
 from psycopg.pq import Format
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -326,6 +327,10 @@ class PostgresTarget(Target):
                 except psycopg.Error as exc:
                     raise self.wrap(exc, f"loading rows for {stage.table.name}") from None
         except psycopg.Error as exc:
+            raise self.wrap(exc, f"loading rows for {stage.table.name}") from None
+        except sa_exc.DBAPIError as exc:
+            # The savepoint's rollback failed after the COPY had (the connection is gone):
+            # still the COPY's step, named as one.
             raise self.wrap(exc, f"loading rows for {stage.table.name}") from None
         stage.rows += len(rows) - len(refused)
         stage.seq += len(rows)
