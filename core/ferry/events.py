@@ -10,9 +10,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from .errors import Cancelled
+
+if TYPE_CHECKING:
+    from .backup.create import Backup
 
 
 @dataclass(frozen=True)
@@ -72,12 +76,41 @@ class RowRejected:
 
 
 @dataclass(frozen=True)
+class BackupTaken:
+    """The backup :func:`ferry.migrate` took before migrating (its id, folder, size)."""
+
+    backup: Backup
+
+
+@dataclass(frozen=True)
 class SettleCountdown:
     """Waiting for the sources to stay quiet (:mod:`ferry.safety.quiet`): ``seconds_left`` of
     ``settle`` seconds, for a countdown."""
 
     seconds_left: float
     settle: float
+
+
+@dataclass(frozen=True)
+class SyncCycle:
+    """One committed cycle of ``ferry sync`` (:mod:`ferry.sync.loop`): a journaled migrate run.
+
+    ``changed`` holds rows inserted, updated and deleted per table; ``behind`` is how old the
+    newest source write the cycle picked up was when it committed (seconds), or the time since
+    the cycle started when it picked up none or the source's write times are unknown."""
+
+    cycle: int
+    started_at: datetime
+    seconds: float
+    changed: dict[str, int]
+    behind: float
+    run_id: str = ""
+    report_path: str | None = None
+
+    @property
+    def changed_total(self) -> int:
+        """Rows changed over every table."""
+        return sum(self.changed.values())
 
 
 Event = (
@@ -87,7 +120,9 @@ Event = (
     | TableFinished
     | RunWarning
     | RowRejected
+    | BackupTaken
     | SettleCountdown
+    | SyncCycle
 )
 Emit = Callable[[Event], None]
 

@@ -21,7 +21,7 @@ from ``(plan, emit, cancel, kind)``. It owns what used to be re-done by each of 
 Warnings and rejects go to the operation's own result (its ``record``: anything with a
 ``warnings`` list, and ``rejects`` / ``rejected_total`` for rejects), so the result a caller
 gets holds them without copying; an operation whose result has no such list keeps them in a
-:class:`RunRecord`.
+:class:`NoticeRecord`.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class RejectRecord(WarningRecord, Protocol):
 
 
 @dataclass
-class RunRecord:
+class NoticeRecord:
     """The warnings and rejects of an operation whose result has no place for them."""
 
     warnings: list[str] = field(default_factory=list)
@@ -122,7 +122,7 @@ class RunContext:
 
     ``kind`` names the operation (and its report); ``record`` is where warnings (and, for
     migrate and preview, rejects) are kept: the operation's result, or a fresh
-    :class:`RunRecord`.
+    :class:`NoticeRecord`.
     """
 
     def __init__(
@@ -140,11 +140,11 @@ class RunContext:
         self.kind: RunKind = kind
         #: when the run started: the ``now`` of its row mappers
         self.started_at = datetime.now(UTC)
-        self.record: WarningRecord = RunRecord()
+        self.record: WarningRecord = NoticeRecord()
         self._rejects: RejectRecord | None = None
         #: warnings seen so far by kind (the message itself when none was given)
         self.warning_counts: dict[str, int] = {}
-        self.bind(record if record is not None else RunRecord())
+        self.bind(record if record is not None else NoticeRecord())
         #: the opened sources' readers by source name, and their tables by name
         self.readers: dict[str, SourceReader] = {}
         self.source_tables: dict[str, SourceTable] = {}
@@ -287,10 +287,10 @@ class RunContext:
 __all__ = [
     "MAX_KEPT_REJECTS",
     "MAX_WARNINGS_PER_KIND",
+    "NoticeRecord",
     "RejectRecord",
     "RunContext",
     "RunKind",
-    "RunRecord",
     "Step",
     "WarningRecord",
 ]

@@ -19,7 +19,7 @@ import qasync  # type: ignore[import-untyped]
 from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication
 
-from ferry.safety.logfile import log_exception, setup_logging
+from ferry.api import log_exception, setup_logging
 
 from .platformcheck import check_or_exit
 from .resources import font_paths, icon_path

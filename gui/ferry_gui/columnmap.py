@@ -18,8 +18,8 @@ from pydantic import ValidationError
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPalette
 
+from ferry.api import LOGICAL_TYPES
 from ferry.plan import ColumnSpec, Plan, TableSpec
-from ferry.values.logical import LOGICAL_TYPES
 
 from .models import Index, validation_message
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ferry.api import EFFECT_COUNTS as EFFECT_COUNTS  # the counts an answer is judged by
+from ferry.api import answer_counts, effects, open_questions
 from ferry.plan import Plan, QuestionSpec
 from ferry.results import RunResult
-from ferry.scan.questions import EFFECT_COUNTS as EFFECT_COUNTS  # the counts an answer is judged by
-from ferry.scan.questions import answer_counts, effects, open_questions
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,12 @@ hint, details), anything else an "unexpected" dialog with the traceback; no exce
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import sys
 import threading
 import traceback
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
@@ -25,30 +24,8 @@ from ferry import Cancelled, CancelToken, FerryError
 from ferry.events import Event, TableProgress
 
 JobFactory = Callable[[Callable[[Event], None], CancelToken], Coroutine[Any, Any, Any]]
-T = TypeVar("T")
 #: seconds a thread may hold the GIL while another waits (Python's default: 0.005)
 GUI_SWITCH_INTERVAL = 0.001
-
-
-async def until_cancelled(
-    work: Awaitable[T], cancel: CancelToken, message: str, poll: float = 0.05
-) -> T:
-    """Await ``work`` (an engine call that takes no cancel token, such as the read-only
-    preflight check) but give up on it as soon as ``cancel`` is set: its task is cancelled, so
-    its own clean-up (rollback, close) runs, and :class:`~ferry.Cancelled` (``message``) is
-    raised."""
-    task = asyncio.ensure_future(work)
-    try:
-        while not task.done():
-            if cancel.cancelled:
-                raise Cancelled(message)
-            await asyncio.wait({task}, timeout=poll)
-    except (Cancelled, asyncio.CancelledError):  # asked for, or this job's own task cancelled
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
-        raise
-    return task.result()
 
 
 def coalesce(events: list[Event]) -> list[Event]:

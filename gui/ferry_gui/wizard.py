@@ -1,8 +1,9 @@
-"""The wizard: start → backup → connect → preview → migrate → verify → finish."""
+"""The wizard: start → backup → connect → preview → migrate → verify → finish; after "Keep in
+sync" the Migrate page leads to the cutover instead, and Start opens the run history or the
+cutover of a plan that has run."""
 
 from __future__ import annotations
 
-from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
@@ -10,33 +11,22 @@ from PySide6.QtCore import QByteArray, QSettings, QSize
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
 
-from ferry import FerryError, Plan, save_plan
-from ferry.backup.create import Backup
-from ferry.check import CheckReport
-from ferry.results import RunResult
-from ferry.rollback import RollbackResult
-from ferry.verify.run import VerifyResult
+from ferry import FerryError, Plan
 
+from .pageids import PageId
 from .pages.backup import BackupPage
 from .pages.base import FerryPage
 from .pages.connect import ConnectPage
+from .pages.cutover import CutoverPage
 from .pages.finish import FinishPage
 from .pages.migrate import MigratePage
 from .pages.preview import PreviewPage
+from .pages.runs import RunsPage
 from .pages.start import MAX_RECENT, StartPage
 from .pages.verify import VerifyPage
 from .resources import icon_path
 from .runner import Runner
-
-
-class PageId(IntEnum):
-    START = 0
-    BACKUP = 1
-    CONNECT = 2
-    PREVIEW = 3
-    MIGRATE = 4
-    VERIFY = 5
-    FINISH = 6
+from .state import InState, WizardState
 
 
 def settings() -> QSettings:
@@ -45,8 +35,21 @@ def settings() -> QSettings:
 
 
 class FerryWizard(QWizard):
-    """Holds the session's state; the pages read and fill it. (No attribute may be named
-    ``done`` or ``result``: they would shadow QDialog's methods.)"""
+    """Holds the session's state (:class:`~ferry_gui.state.WizardState`, Qt-free); the pages
+    read and fill it through the attributes below. (No attribute may be named ``done`` or
+    ``result``: they would shadow QDialog's methods.)"""
+
+    plan = InState()
+    plan_path = InState()
+    backup = InState()
+    backup_skipped = InState()
+    check_report = InState()
+    preview_result = InState()
+    run_result = InState()
+    verify_result = InState()
+    rollback_result = InState()
+    sync_result = InState()
+    cutover_result = InState()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,15 +65,7 @@ class FerryWizard(QWizard):
         self.runner = Runner(self)
         self.runner.ended.connect(self._job_ended)
         self.runner.started.connect(lambda _job: self.start_page.stop_describing())
-        self.plan: Plan | None = None
-        self.plan_path: Path | None = None
-        self.backup: Backup | None = None
-        self.backup_skipped = False
-        self.check_report: CheckReport | None = None
-        self.preview_result: RunResult | None = None
-        self.run_result: RunResult | None = None
-        self.verify_result: VerifyResult | None = None
-        self.rollback_result: RollbackResult | None = None
+        self.state = WizardState()
         self._close_when_idle = False
         self.start_page = StartPage()
         self.backup_page = BackupPage()
@@ -79,6 +74,10 @@ class FerryWizard(QWizard):
         self.migrate_page = MigratePage()
         self.verify_page = VerifyPage()
         self.finish_page = FinishPage()
+        self.cutover_page = CutoverPage()
+        self.runs_page = RunsPage()
+        #: the page Start's Next leads to instead of the Backup page (Runs, Cutover), if any
+        self.detour: PageId | None = None
         for page_id, page in zip(
             PageId,
             (
@@ -89,6 +88,8 @@ class FerryWizard(QWizard):
                 self.migrate_page,
                 self.verify_page,
                 self.finish_page,
+                self.cutover_page,
+                self.runs_page,
             ),
             strict=True,
         ):
@@ -96,6 +97,7 @@ class FerryWizard(QWizard):
             # After the wizard's own handler (connected by setPage), which re-enables Back.
             page.completeChanged.connect(self._hold_back)
         self.currentIdChanged.connect(self._hold_back)
+        self.currentIdChanged.connect(self._page_changed)
         self.runner.started.connect(self._hold_back)
         self._close_confirmed = False
         geometry = settings().value("geometry")
@@ -107,12 +109,7 @@ class FerryWizard(QWizard):
     # -- state --------------------------------------------------------------------------------
     def set_plan(self, plan: Plan, path: Path) -> None:
         """A new plan: forget everything done with the previous one; remember it as recent."""
-        self.plan, self.plan_path = plan, path
-        self.backup = None
-        self.backup_skipped = False
-        self.check_report = self.preview_result = self.run_result = None
-        self.verify_result = None
-        self.rollback_result = None
+        self.state.open_plan(plan, path)
         self.connect_page.report = None
         recent = [str(path)] + [p for p in self.recent_plans() if p != str(path)]
         store = settings()
@@ -128,15 +125,25 @@ class FerryWizard(QWizard):
 
     def save_plan(self) -> None:
         """Write the plan back to its file (after the Connect page changed the target)."""
-        if self.plan is None or self.plan_path is None:
-            return
         try:
-            save_plan(self.plan, self.plan_path)
-        except OSError as exc:
-            self.runner.show_error(
-                FerryError(f"cannot write the plan {self.plan_path}: {exc.strerror or exc}")
-            )
-        self.preview_result = None
+            self.state.save_plan()
+        except FerryError as exc:
+            self.runner.show_error(exc)
+
+    def go_to(self, page_id: PageId) -> bool:
+        """From Start, open a page off the usual path (the run history, the cutover); Back
+        returns to Start. False when Start could not be left."""
+        self.detour = page_id
+        self.next()
+        if self.currentId() != page_id:
+            self.detour = None
+        return self.currentId() == page_id
+
+    def _page_changed(self, page_id: int) -> None:
+        if page_id == PageId.START:
+            self.detour = None  # back on Start: Next takes the usual path again
+        # The run history is a last page that Back must leave (to Start), not a dead end.
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, page_id != PageId.RUNS)
 
     def _hold_back(self, *_args: object) -> None:
         """No going Back while a job runs (its page would be left with the job half done)."""

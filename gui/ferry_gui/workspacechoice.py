@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ferry import Plan
-from ferry.scan.workspace import default_workspace, is_within, plan_in
+from ferry.api import default_workspace, is_within, plan_in
 
 from .pages.base import wrapped_label
 

@@ -2,11 +2,13 @@
 
 Each test builds the small app of tests/core/backupkit.py: a JSON file, a SQLite database and
 two text files as sources, and an existing SQLite target ``app.db``.
+
+What a backup does the same for a PostgreSQL target is in
+tests/core/contract/test_backup_contract.py, run against both.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import re
@@ -34,9 +36,9 @@ from backupkit import (
 
 import ferry as ferry_package
 from ferry.backup.check import list_backups, verify_backup
-from ferry.backup.create import BackupError, create_backup, new_backup_id, sqlite_digest
-from ferry.errors import Cancelled, SourceError
-from ferry.events import CancelToken, Event, StepStarted
+from ferry.backup.create import BackupError, new_backup_id, sqlite_digest
+from ferry.errors import SourceError
+from ferry.events import Event, StepStarted
 
 
 def mode(path: Path) -> int:
@@ -64,22 +66,6 @@ def test_a_backup_stores_every_source_file_and_the_target(tmp_path: Path) -> Non
         ("target", str(tmp_path / "app.db"), "target/app.db"),
     ]
     assert made.files == 5
-
-
-def test_each_manifest_entry_has_the_stored_file_size_and_sha256(tmp_path: Path) -> None:
-    plan = load(make_app(tmp_path))
-
-    made = backup(plan)
-
-    entry = made.manifest["items"][0]
-    assert (entry["size"], entry["sha256"]) == (
-        len(JOBS_JSON),
-        hashlib.sha256(JOBS_JSON.encode()).hexdigest(),
-    )
-    for item in made.manifest["items"]:
-        stored = made.path / item["stored"]
-        assert (item["size"], item["sha256"]) == (stored.stat().st_size, sha256(stored))
-    assert made.total_bytes == sum(i["size"] for i in made.manifest["items"])
 
 
 def test_the_manifest_names_version_plan_hash_time_and_id(tmp_path: Path) -> None:
@@ -272,49 +258,7 @@ def test_a_failure_keeps_an_existing_backup_folder_and_its_backups(tmp_path: Pat
     assert [p.name for p in (tmp_path / "ferry-backups").iterdir()] == [first.id]
 
 
-def test_cancel_in_the_middle_of_a_backup_removes_its_folder(tmp_path: Path) -> None:
-    plan = load(make_app(tmp_path))
-    cancel = CancelToken()
-    started: list[str] = []
-
-    def emit(event: Event) -> None:
-        if isinstance(event, StepStarted) and event.detail.startswith("source"):
-            started.append(event.detail)
-            if len(started) == 2:
-                assert len(list((tmp_path / "ferry-backups").iterdir())) == 1
-                cancel.cancel()
-
-    with pytest.raises(Cancelled) as caught:
-        asyncio.run(create_backup(plan, emit=emit, cancel=cancel))
-
-    assert caught.value.message == (
-        "Cancelled: the unfinished backup was removed; nothing was written."
-    )
-    assert len(started) == 2
-    assert not (tmp_path / "ferry-backups").exists()
-
-
 # -- verify ----------------------------------------------------------------------------------
-
-
-def test_an_intact_backup_verifies(tmp_path: Path) -> None:
-    made = backup(load(make_app(tmp_path)))
-
-    check = verify_backup(made.path)
-
-    assert (check.ok, check.problems, check.checked, check.id) == (True, [], 5, made.id)
-
-
-def test_a_flipped_byte_is_found_naming_the_file(tmp_path: Path) -> None:
-    made = backup(load(make_app(tmp_path)))
-    flip_byte(made.path / "sources/000-jobs.json", 5)
-
-    check = verify_backup(made.path)
-
-    assert check.problems == [
-        "sources/000-jobs.json: SHA-256 differs from the manifest (the file was changed after "
-        "the backup)"
-    ]
 
 
 def test_a_file_of_another_size_is_found_naming_both_sizes(tmp_path: Path) -> None:
@@ -418,16 +362,6 @@ def test_a_stored_folder_replaced_by_a_symlink_leading_out_is_refused(tmp_path: 
 
 
 # -- listing ---------------------------------------------------------------------------------
-
-
-def test_list_backups_gives_complete_backups_newest_first(tmp_path: Path) -> None:
-    plan = load(make_app(tmp_path))
-    first = backup(plan)
-    second = backup(plan)
-    broken = backup(plan)
-    (broken.path / "manifest.json").unlink()
-
-    assert [b.id for b in list_backups(plan)] == [second.id, first.id]
 
 
 def test_list_backups_of_a_plan_without_backups_is_empty(tmp_path: Path) -> None:

@@ -3,6 +3,9 @@ server.
 
 Every test gets a fresh empty database from the ``pg_url`` fixture (tests/conftest.py) and the
 file sources of tests/core/backupkit.py.
+
+What a backup does the same for a SQLite target is in
+tests/core/contract/test_backup_contract.py, run against both.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections import namedtuple
 from pathlib import Path
 
 import pytest
-from backupkit import JOBS_JSON, backup, ferry, load, pg_plan
+from backupkit import backup, ferry, load, pg_plan
 from pgkit import pg_exec, pg_rows
 
 import ferry.backup.pgdump as pgdump
@@ -215,18 +218,6 @@ def test_a_cancel_between_tables_removes_the_backup_folder(app: Path, tmp_path: 
         asyncio.run(create_backup(load(app), emit=emit, cancel=cancel))
 
     assert not (tmp_path / "ferry-backups").exists()
-
-
-def test_the_source_files_are_backed_up_beside_the_tables(app: Path, tmp_path: Path) -> None:
-    made = backup(load(app), pg_method="copy")
-
-    first = made.manifest["items"][0]
-    assert (first["role"], first["original"], first["size"]) == (
-        "source",
-        str(tmp_path / "jobs.json"),
-        len(JOBS_JSON),
-    )
-    assert verify_backup(made.path).checked == 6  # four source files, two tables
 
 
 def test_ferry_backup_of_a_pg_target_prints_the_method(app: Path, pg_url: str) -> None:

@@ -1,8 +1,8 @@
 """The set-based merge's SQL as text (:mod:`ferry.load.mergesql`), for SQLite and PostgreSQL.
 
 The dialect facts are the targets' own (``SqliteTarget.merge_dialect``,
-``PostgresTarget.merge_dialect``); the merge tests in test_migrate_sqlite.py and
-test_migrate_postgres.py run these statements against real databases.
+``PostgresTarget.merge_dialect``); the merge tests in contract/test_migrate_contract.py,
+test_migrate_sqlite.py and test_migrate_postgres.py run these statements against real databases.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Migrating into a PostgreSQL target (ferry.migrate with ferry.targets.postgres).
 
 Every test gets a fresh empty database from the ``pg_url`` fixture (tests/conftest.py).
-Sources are in-memory fakes (tests/core/fakesource.py).
+Sources are in-memory fakes (tests/core/fakesource.py). What a SQLite target does the same
+way is in tests/core/contract/test_migrate_contract.py, run against both.
 """
 
 from __future__ import annotations
@@ -18,15 +19,12 @@ from fakesource import TYPED_ROWS, FakeTable, install, make_plan, run
 from pgkit import pg_exec, pg_rows, pg_tables
 
 from ferry.errors import (
-    Cancelled,
     ConflictError,
     FerryError,
     RejectedRowsError,
     TargetError,
 )
-from ferry.events import CancelToken, Event, StepStarted, TableProgress
 from ferry.load.journal import journal_tables
-from ferry.migrate import Reject
 from ferry.plan import Plan
 from ferry.sources.base import ParentLink
 from ferry.targets.postgres import explain_connect_error
@@ -404,18 +402,6 @@ def test_schema_sql_error_leaves_the_database_unchanged(
 # -- idempotence --------------------------------------------------------------------------
 
 
-def test_second_identical_run_changes_nothing(
-    monkeypatch: pytest.MonkeyPatch, pg_url: str, tmp_path: Path
-) -> None:
-    install(monkeypatch, {"src": FakeTable(TYPED_ROWS, key=("id",))})
-    plan = plan_for(pg_url, tmp_path, columns={"seen": {"now": True}})
-    run(plan)
-    before = pg_content(pg_url)
-    result = run(plan)
-    assert result.table("t").counts() == counts(read=4, unchanged=4)
-    assert pg_content(pg_url) == before
-
-
 def test_json_column_of_type_json_compares_by_value(
     monkeypatch: pytest.MonkeyPatch, pg_url: str, tmp_path: Path
 ) -> None:
@@ -458,58 +444,6 @@ def bodies(url: str) -> list[tuple[str, str]]:
 
 def notes_plan(url: str, tmp_path: Path, **table: Any) -> Plan:
     return plan_for(url, tmp_path, "notes", name="notes", **table)
-
-
-def test_conflict_insert(notes: str, tmp_path: Path) -> None:
-    result = run(notes_plan(notes, tmp_path, conflict="insert"))
-    assert bodies(notes) == [
-        ("a", "target a"),
-        ("b", "target b"),
-        ("c", "source c"),
-        ("z", "target z"),
-    ]
-    assert result.table("notes").counts() == counts(read=3, inserted=1, conflicts=2)
-
-
-def test_conflict_update(notes: str, tmp_path: Path) -> None:
-    result = run(notes_plan(notes, tmp_path, conflict="update"))
-    assert bodies(notes) == [
-        ("a", "source a"),
-        ("b", "source b"),
-        ("c", "source c"),
-        ("z", "target z"),
-    ]
-    assert result.table("notes").counts() == counts(read=3, inserted=1, updated=2)
-
-
-def test_conflict_newer_keeps_a_newer_target_row(notes: str, tmp_path: Path) -> None:
-    result = run(notes_plan(notes, tmp_path, conflict="newer", newer_by="updated_at"))
-    assert bodies(notes) == [
-        ("a", "target a"),
-        ("b", "source b"),
-        ("c", "source c"),
-        ("z", "target z"),
-    ]
-    assert result.table("notes").counts() == counts(read=3, inserted=1, updated=1, conflicts=1)
-
-
-def test_conflict_error_raises_and_leaves_the_target_unchanged(notes: str, tmp_path: Path) -> None:
-    before = pg_content(notes)
-    with pytest.raises(ConflictError) as caught:
-        run(notes_plan(notes, tmp_path, conflict="error"))
-    assert caught.value.message == (
-        "table notes: 2 rows already exist in the target with other values (first: id='a'; id='b')"
-    )
-    assert pg_content(notes) == before
-    assert pg_tables(notes) == ["notes"]
-
-
-def test_delete_missing_only_when_asked(notes: str, tmp_path: Path) -> None:
-    kept = run(notes_plan(notes, tmp_path))
-    assert [r[0] for r in bodies(notes)] == ["a", "b", "c", "z"]
-    deleted = run(notes_plan(notes, tmp_path, delete_missing=True))
-    assert [r[0] for r in bodies(notes)] == ["a", "b", "c"]
-    assert (kept.table("notes").deleted, deleted.table("notes").deleted) == (0, 1)
 
 
 # -- rejected rows ------------------------------------------------------------------------
@@ -573,26 +507,6 @@ def test_on_reject_stop_leaves_the_target_unchanged(
     assert pg_tables(pg_url) == ["items", "parents"]
 
 
-def test_duplicate_keys_last_one_wins(
-    monkeypatch: pytest.MonkeyPatch, pg_url: str, tmp_path: Path
-) -> None:
-    rows = [{"id": 1, "v": "first"}, {"id": 2, "v": "other"}, {"id": 1, "v": "last"}]
-    install(monkeypatch, {"src": FakeTable(rows, key=("id",))})
-    result = run(plan_for(pg_url, tmp_path))
-    assert pg_rows(pg_url, "SELECT id, v FROM t ORDER BY id") == [(1, "last"), (2, "other")]
-    assert result.table("t").counts() == counts(read=3, inserted=2, duplicates=1)
-    assert result.rejects == [
-        Reject(
-            "t",
-            "id=1",
-            "duplicate key: a later row with the same key replaces it",
-            {"id": 1, "v": "first"},
-            kind="duplicate",
-            key_values={"id": 1},
-        )
-    ]
-
-
 # -- journal and preview ------------------------------------------------------------------
 
 
@@ -610,57 +524,7 @@ def test_journal_row_per_committed_run_and_none_for_preview(
     assert json.loads(rows[0][4]) == {"t": counts(read=2, inserted=2)}
 
 
-def test_preview_leaves_row_content_identical(notes: str, tmp_path: Path) -> None:
-    before = pg_content(notes)
-    result = run(notes_plan(notes, tmp_path, delete_missing=True), preview=True)
-    assert result.table("notes").counts() == counts(read=3, inserted=1, updated=2, deleted=1)
-    assert pg_content(notes) == before
-    assert pg_tables(notes) == ["notes"]
-
-
-def test_preview_that_would_create_tables_creates_none(
-    monkeypatch: pytest.MonkeyPatch, pg_url: str, tmp_path: Path
-) -> None:
-    install(monkeypatch, {"src": FakeTable(TYPED_ROWS, key=("id",))})
-    result = run(plan_for(pg_url, tmp_path), preview=True)
-    assert result.ddl[0].startswith('CREATE TABLE "t" (')
-    assert result.table("t").inserted == 4
-    assert pg_tables(pg_url) == []
-
-
 # -- cancel -------------------------------------------------------------------------------
-
-
-def test_cancel_after_the_first_progress_leaves_the_target_unchanged(
-    notes: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    before = pg_content(notes)
-    token = CancelToken()
-
-    def emit(event: Event) -> None:
-        if isinstance(event, TableProgress):
-            token.cancel()
-
-    plan = make_plan(
-        notes, [{"name": "notes", "source": "notes"}], tmp_path, options={"batch_size": 1}
-    )
-    with pytest.raises(Cancelled):
-        run(plan, emit=emit, cancel=token)
-    assert pg_content(notes) == before
-    assert pg_tables(notes) == ["notes"]
-
-
-def test_cancel_before_commit_leaves_the_target_unchanged(notes: str, tmp_path: Path) -> None:
-    before = pg_content(notes)
-    token = CancelToken()
-
-    def emit(event: Event) -> None:
-        if isinstance(event, StepStarted) and event.step == "journal":
-            token.cancel()
-
-    with pytest.raises(Cancelled):
-        run(notes_plan(notes, tmp_path), emit=emit, cancel=token)
-    assert pg_content(notes) == before
 
 
 # -- awkward names ------------------------------------------------------------------------
@@ -906,16 +770,6 @@ def test_a_name_longer_than_63_bytes_is_shortened_deterministically(
     short = "a_very_long_field_name_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx_5aeca909"
     assert [c[0] for c in pg_columns(pg_url, "t")] == ["id", short]
     assert pg_rows(pg_url, f"SELECT {short} FROM t") == [(1,)]
-
-
-def test_delete_missing_spares_rows_whose_source_row_was_rejected(
-    notes: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    bad = {"id": "b", "body": "x", "updated_at": "not a time"}
-    install(monkeypatch, {"notes": FakeTable([NOTES_SOURCE[0], bad])})
-    result = run(notes_plan(notes, tmp_path, delete_missing=True))
-    assert [r[0] for r in bodies(notes)] == ["a", "b", "z"]
-    assert result.table("notes").counts() == counts(read=2, updated=1, rejected=1)
 
 
 def test_schema_sql_skips_objects_that_already_exist(

@@ -2,7 +2,8 @@
 
 Sources are in-memory fakes (tests/core/fakesource.py), so these tests exercise the engine
 only: schema creation, mapping, the staged merge, conflict rules, rejects, preview, cancel,
-the journal and the errors a bad target gives.
+the journal and the errors a bad target gives. What a PostgreSQL target does the same way is
+in tests/core/contract/test_migrate_contract.py, run against both.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from fakesource import (
 import ferry.targets.sqlite
 from ferry.errors import (
     Cancelled,
-    ConflictError,
     FerryError,
     PlanError,
     RejectedRowsError,
@@ -520,16 +520,6 @@ def test_schema_sql_error_names_the_statement(monkeypatch: pytest.MonkeyPatch, d
 # -- idempotence --------------------------------------------------------------------------
 
 
-def test_second_identical_run_changes_nothing(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
-    install(monkeypatch, {"src": FakeTable(TYPED_ROWS, key=("id",))})
-    plan = simple_plan(db, columns={"seen": {"now": True}})
-    run(plan)
-    before = content(db)
-    result = run(plan)
-    assert result.table("t").counts() == counts(read=4, unchanged=4)
-    assert content(db) == before
-
-
 def test_second_run_into_an_app_table_changes_nothing(
     monkeypatch: pytest.MonkeyPatch, db: Path
 ) -> None:
@@ -587,45 +577,6 @@ def bodies(db: Path) -> list[tuple[str, str]]:
     return sqlite_rows(db, "SELECT id, body FROM notes ORDER BY id")
 
 
-def test_conflict_insert_keeps_existing_rows(notes: Path) -> None:
-    result = run(notes_plan(notes, conflict="insert"))
-    assert bodies(notes) == [
-        ("a", "target a"),
-        ("b", "target b"),
-        ("c", "source c"),
-        ("z", "target z"),
-    ]
-    assert result.table("notes").counts() == counts(read=3, inserted=1, conflicts=2)
-    assert result.warnings == [
-        "notes: 2 conflicting rows kept as they are in the target (existing rows win)"
-    ]
-
-
-def test_conflict_update_overwrites_changed_rows(notes: Path) -> None:
-    result = run(notes_plan(notes, conflict="update"))
-    assert bodies(notes) == [
-        ("a", "source a"),
-        ("b", "source b"),
-        ("c", "source c"),
-        ("z", "target z"),
-    ]
-    assert result.table("notes").counts() == counts(read=3, inserted=1, updated=2)
-
-
-def test_conflict_newer_keeps_a_newer_target_row(notes: Path) -> None:
-    result = run(notes_plan(notes, conflict="newer", newer_by="updated_at"))
-    assert bodies(notes) == [
-        ("a", "target a"),
-        ("b", "source b"),
-        ("c", "source c"),
-        ("z", "target z"),
-    ]
-    assert result.table("notes").counts() == counts(read=3, inserted=1, updated=1, conflicts=1)
-    assert result.warnings == [
-        "notes: 1 conflicting rows kept as they are in the target (newer rows in the target win)"
-    ]
-
-
 def test_conflict_newer_updates_a_row_whose_target_time_is_null(
     monkeypatch: pytest.MonkeyPatch, db: Path
 ) -> None:
@@ -640,16 +591,6 @@ def test_conflict_newer_updates_a_row_whose_target_time_is_null(
     assert result.table("notes").counts() == counts(read=1, updated=1)
 
 
-def test_conflict_error_raises_and_leaves_the_target_unchanged(notes: Path) -> None:
-    before = sha256(notes)
-    with pytest.raises(ConflictError) as caught:
-        run(notes_plan(notes, conflict="error"))
-    assert caught.value.message == (
-        "table notes: 2 rows already exist in the target with other values (first: id='a'; id='b')"
-    )
-    assert sha256(notes) == before
-
-
 def test_conflict_error_allows_new_and_identical_rows(
     monkeypatch: pytest.MonkeyPatch, db: Path
 ) -> None:
@@ -661,25 +602,6 @@ def test_conflict_error_allows_new_and_identical_rows(
 
 
 # -- delete_missing -----------------------------------------------------------------------
-
-
-def test_rows_missing_from_the_source_stay_by_default(notes: Path) -> None:
-    result = run(notes_plan(notes))
-    assert [r[0] for r in bodies(notes)] == ["a", "b", "c", "z"]
-    assert result.table("notes").deleted == 0
-
-
-def test_delete_missing_deletes_rows_missing_from_the_source(notes: Path) -> None:
-    result = run(notes_plan(notes, delete_missing=True))
-    assert [r[0] for r in bodies(notes)] == ["a", "b", "c"]
-    assert result.table("notes").counts() == counts(read=3, inserted=1, updated=2, deleted=1)
-
-
-def test_preview_counts_deletes_without_deleting(notes: Path) -> None:
-    before = sha256(notes)
-    result = run(notes_plan(notes, delete_missing=True), preview=True)
-    assert result.table("notes").deleted == 1
-    assert sha256(notes) == before
 
 
 # -- rejected rows ------------------------------------------------------------------------
@@ -816,32 +738,6 @@ def test_empty_key_is_rejected(monkeypatch: pytest.MonkeyPatch, db: Path) -> Non
 # -- duplicates ---------------------------------------------------------------------------
 
 
-def test_duplicate_keys_last_one_wins(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
-    rows = [{"id": 1, "v": "first"}, {"id": 2, "v": "other"}, {"id": 1, "v": "last"}]
-    install(monkeypatch, {"src": FakeTable(rows, key=("id",))})
-    plan = make_plan(
-        url(db), [{"name": "t", "source": "src"}], db.parent, options={"batch_size": 1}
-    )
-    result = run(plan)
-    assert sqlite_rows(db, "SELECT id, v FROM t ORDER BY id") == [(1, "last"), (2, "other")]
-    assert result.table("t").counts() == counts(read=3, inserted=2, duplicates=1)
-    assert result.warnings == [
-        "src: 1 rows repeat a key of a later row in t; the last one of each key is used "
-        "(first: id=1)"
-    ]
-    assert result.rejects == [
-        Reject(
-            "t",
-            "id=1",
-            "duplicate key: a later row with the same key replaces it",
-            {"id": 1, "v": "first"},
-            kind="duplicate",
-            key_values={"id": 1},
-        )
-    ]
-    assert result.rejected_total == 0
-
-
 # -- journal ------------------------------------------------------------------------------
 
 
@@ -888,18 +784,6 @@ def test_preview_counts_equal_the_migration(notes: Path) -> None:
     migration = run(notes_plan(notes, conflict="newer", newer_by="updated_at"))
     assert preview.table("notes").counts() == migration.table("notes").counts()
     assert migration.table("notes").counts() == counts(read=3, inserted=1, updated=1, conflicts=1)
-
-
-def test_preview_that_would_create_a_table_leaves_the_file_identical(
-    monkeypatch: pytest.MonkeyPatch, db: Path
-) -> None:
-    sqlite_exec(db, "CREATE TABLE other (x INTEGER);")
-    before = sha256(db)
-    install(monkeypatch, {"src": FakeTable(TYPED_ROWS, key=("id",))})
-    result = run(simple_plan(db), preview=True)
-    assert result.ddl[0].startswith('CREATE TABLE "t" (')
-    assert result.table("t").inserted == 4
-    assert sha256(db) == before
 
 
 def test_preview_against_a_new_file_leaves_no_file(
@@ -966,29 +850,6 @@ def batched_plan(db: Path) -> Plan:
     )
 
 
-def test_cancel_after_the_first_progress_leaves_the_target_unchanged(
-    monkeypatch: pytest.MonkeyPatch, db: Path
-) -> None:
-    sqlite_exec(
-        db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (0, 'x');"
-    )
-    before = sha256(db)
-    install(monkeypatch, {"src": FakeTable(MANY_ROWS, key=("id",))})
-    token = CancelToken()
-    events: list[Event] = []
-
-    def emit(event: Event) -> None:
-        events.append(event)
-        if isinstance(event, TableProgress):
-            token.cancel()
-
-    with pytest.raises(Cancelled) as caught:
-        run(batched_plan(db), emit=emit, cancel=token)
-    assert caught.value.message == "Cancelled: the target was rolled back and is unchanged."
-    assert sum(isinstance(e, TableProgress) for e in events) == 1
-    assert sha256(db) == before
-
-
 def test_cancel_against_a_new_file_leaves_no_file(
     monkeypatch: pytest.MonkeyPatch, db: Path
 ) -> None:
@@ -998,19 +859,6 @@ def test_cancel_against_a_new_file_leaves_no_file(
         run(batched_plan(db), emit=cancel_on(TableProgress, token), cancel=token)
     # Only the run's report is left: no target, no journal file.
     assert [p.name for p in db.parent.iterdir()] == ["ferry-reports"]
-
-
-@pytest.mark.parametrize("step", ["merge", "journal"])
-def test_cancel_in_a_late_step_leaves_the_target_unchanged(
-    monkeypatch: pytest.MonkeyPatch, db: Path, step: str
-) -> None:
-    sqlite_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);")
-    before = sha256(db)
-    install(monkeypatch, {"src": FakeTable(MANY_ROWS, key=("id",))})
-    token = CancelToken()
-    with pytest.raises(Cancelled):
-        run(batched_plan(db), emit=cancel_on(StepStarted, token, step), cancel=token)
-    assert sha256(db) == before
 
 
 def test_cancel_before_the_start(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
@@ -1297,23 +1145,6 @@ def test_only_an_exact_integer_primary_key_is_generated(
         with pytest.raises(PlanError) as caught:
             run(plan)
         assert caught.value.message == "table 't': key column 'id' gets no value from the source"
-
-
-def test_delete_missing_spares_rows_whose_source_row_was_rejected(
-    monkeypatch: pytest.MonkeyPatch, db: Path
-) -> None:
-    sqlite_exec(
-        db,
-        "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);"
-        "INSERT INTO t VALUES (1, 1), (2, 2), (3, 3);",
-    )
-    install(monkeypatch, {"src": FakeTable([{"id": 1, "n": 1}, {"id": 2, "n": "bad"}])})
-    result = run(simple_plan(db, key=["id"], delete_missing=True))
-    assert sqlite_rows(db, "SELECT id, n FROM t ORDER BY id") == [(1, 1), (2, 2), (3, 3)]
-    assert result.table("t").counts() == counts(read=2, unchanged=1, rejected=1)
-    assert result.warnings == [
-        "t: rows missing from the source were not deleted because 1 source rows were rejected"
-    ]
 
 
 def test_hook_with_a_bug_leaves_the_target_unchanged(

@@ -2,6 +2,9 @@
 
 Each test builds the small app of tests/core/backupkit.py: a JSON file, a SQLite database and
 two text files as sources, and an existing SQLite target ``app.db`` holding jobs 1 and 2.
+
+What rollback does the same for a PostgreSQL target is in
+tests/core/contract/test_rollback_contract.py, run against both.
 """
 
 from __future__ import annotations
@@ -64,31 +67,6 @@ def test_rollback_brings_the_sqlite_target_back_after_changes(tmp_path: Path) ->
     assert result.backup_id == made.id
     assert result.restored == [f"{tmp_path / 'app.db'}: restored from target/app.db"]
     assert result.proof[0].startswith(f"{tmp_path / 'app.db'}: content SHA-256 ")
-
-
-def test_rollback_undoes_a_real_migration(tmp_path: Path) -> None:
-    plan = load(make_app(tmp_path))
-    before = dump(tmp_path / "app.db")
-    backup(plan)
-    asyncio.run(migrate(plan))
-    assert sqlite_rows(tmp_path / "app.db", "SELECT id, name FROM jobs ORDER BY id") == [
-        (1, "probe"),
-        (2, "mux"),
-        (3, "publish"),
-    ]
-
-    done = roll(plan)
-
-    # The app's tables are as backed up; Ferry's journal keeps the run, rolled back
-    # (ferry.runhistory), and the rollback's own run.
-    assert [line for line in dump(tmp_path / "app.db") if "_ferry_" not in line] == before
-    assert sqlite_rows(
-        tmp_path / "app.db", "SELECT mode, status FROM _ferry_runs ORDER BY started_at"
-    ) == [
-        ("migrate", "rolled_back"),
-        ("rollback", "completed"),
-    ]
-    assert done.run_id and len(done.rolled_back_runs) == 1
 
 
 def test_rollback_removes_a_target_the_migration_created(tmp_path: Path) -> None:
@@ -156,38 +134,6 @@ def test_rollback_uses_the_newest_backup_by_default(tmp_path: Path) -> None:
 
     assert result.backup_id == newest.id
     assert sqlite_rows(tmp_path / "app.db", "SELECT id FROM jobs") == [(2,)]
-
-
-def test_rollback_leaves_sources_alone_unless_asked(tmp_path: Path) -> None:
-    plan = load(make_app(tmp_path))
-    backup(plan)
-    (tmp_path / "jobs.json").write_text("[]\n", encoding="utf-8")
-
-    result = roll(plan)
-
-    assert (tmp_path / "jobs.json").read_text(encoding="utf-8") == "[]\n"
-    assert result.sources == []
-
-
-def test_rollback_with_sources_restores_every_source_file(tmp_path: Path) -> None:
-    plan = load(make_app(tmp_path))
-    state_before = dump(tmp_path / "state.db")
-    backup(plan)
-    (tmp_path / "jobs.json").write_text("[]\n", encoding="utf-8")
-    (tmp_path / "heartbeat_b.txt").unlink()
-    sqlite_exec(tmp_path / "state.db", "DELETE FROM progress", "CREATE TABLE more (y)")
-
-    result = roll(plan, restore_sources=True)
-
-    assert (tmp_path / "jobs.json").read_text(encoding="utf-8") == JOBS_JSON
-    assert (tmp_path / "heartbeat_b.txt").read_text(encoding="utf-8") == "2026-11-21T07:00:05Z\n"
-    assert dump(tmp_path / "state.db") == state_before
-    assert result.sources == [
-        f"{tmp_path / 'jobs.json'}: restored from sources/000-jobs.json (hash checked)",
-        f"{tmp_path / 'state.db'}: restored from sources/001-state.db (hash checked)",
-        f"{tmp_path / 'heartbeat_a.txt'}: restored from sources/002-heartbeat_a.txt (hash checked)",
-        f"{tmp_path / 'heartbeat_b.txt'}: restored from sources/003-heartbeat_b.txt (hash checked)",
-    ]
 
 
 def test_a_restored_source_file_gets_its_original_permissions(tmp_path: Path) -> None:

@@ -3,6 +3,9 @@
 Every test gets a fresh empty database from the ``pg_url`` fixture (tests/conftest.py) holding
 ``jobs`` and ``steps`` (a serial id, a foreign key, timestamptz, jsonb, bytea, NULLs, empty
 strings, commas, quotes and newlines), and the file sources of tests/core/backupkit.py.
+
+What rollback does the same for a SQLite target is in
+tests/core/contract/test_rollback_contract.py, run against both.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from typing import Any
 
 import pytest
 from backupkit import (
-    JOBS_JSON,
     backup,
     ferry,
     flip_byte,
@@ -204,29 +206,6 @@ def test_functions_created_since_the_backup_are_dropped_older_ones_kept(
     # touch() stays: a table the backup had still uses it through a trigger.
     assert sorted(n for (n,) in names) == ["old_one", "touch"]
     assert "function helper(integer): dropped (it did not exist at backup time)" in result.restored
-
-
-def test_rollback_undoes_a_real_migration_into_existing_tables(tmp_path: Path, pg_url: str) -> None:
-    pg_exec(pg_url, *SCHEMA[:1], "INSERT INTO jobs VALUES (1, 'old'), (2, 'mux')")
-    plan = load(pg_plan(tmp_path, pg_url))
-    before = snapshot(pg_url)
-    backup(plan)
-    asyncio.run(migrate(plan))
-
-    roll(plan)
-
-    assert snapshot(pg_url) == before
-
-
-def test_rollback_with_sources_restores_the_files_too(app: Path, tmp_path: Path) -> None:
-    plan = load(app)
-    backup(plan)
-    (tmp_path / "jobs.json").write_text("[]\n", encoding="utf-8")
-
-    result = roll(plan, restore_sources=True)
-
-    assert (tmp_path / "jobs.json").read_text(encoding="utf-8") == JOBS_JSON
-    assert len(result.sources) == 4
 
 
 def test_user_triggers_do_not_rewrite_restored_rows_and_stay_on(app: Path, pg_url: str) -> None:

@@ -23,8 +23,8 @@ from ferry.results import RunResult
 from ferry.runcontext import (
     MAX_KEPT_REJECTS,
     MAX_WARNINGS_PER_KIND,
+    NoticeRecord,
     RunContext,
-    RunRecord,
 )
 from ferry.verify.run import verify
 
@@ -125,7 +125,7 @@ def test_a_warning_without_a_kind_is_capped_by_its_message(tmp_path: Path) -> No
 
 
 def test_warnings_go_to_the_record_bound_last_with_its_counts(tmp_path: Path) -> None:
-    first, second = RunRecord(), RunRecord()
+    first, second = NoticeRecord(), NoticeRecord()
     ctx = RunContext(write_plan(tmp_path, ONE_TABLE), record=first)
     ctx.warn("one", kind="k")
     ctx.bind(second)  # a run starting over from a copy of its result

@@ -1,4 +1,8 @@
-"""PostgresSource against a real server: schema, streaming rows, one snapshot, bad input."""
+"""PostgresSource against a real server: schema, streaming rows, one snapshot, bad input.
+
+What a SQLite source reads the same way is in tests/core/contract/test_source_contract.py,
+run against both.
+"""
 
 from __future__ import annotations
 
@@ -106,15 +110,6 @@ def test_type_maps_to_logical_type(type_name: str, category: str, expected: str)
 
 
 @pytest.mark.pg
-def test_describe_names_tables_after_the_source(shop: str) -> None:
-    tables = make_reader(shop).describe()
-    assert [(t.name, t.origin) for t in tables] == [
-        ("nas.customers", "customers"),
-        ("nas.orders", "orders"),
-    ]
-
-
-@pytest.mark.pg
 def test_describe_maps_column_types(source_url: str, pg_url: str) -> None:
     run_sql(
         pg_url,
@@ -141,18 +136,6 @@ def test_describe_maps_column_types(source_url: str, pg_url: str) -> None:
         "l": "integer",
         "m": "text",
     }
-
-
-@pytest.mark.pg
-def test_describe_gives_a_composite_key_in_key_order(source_url: str, pg_url: str) -> None:
-    run_sql(pg_url, "CREATE TABLE t (a int, b int, c int, PRIMARY KEY (c, a))")
-    assert make_reader(source_url).describe()[0].key == ("c", "a")
-
-
-@pytest.mark.pg
-def test_describe_links_a_child_to_its_parent(shop: str) -> None:
-    orders = make_reader(shop).describe()[1]
-    assert orders.parent == ParentLink("nas.customers", ("customer_id",), ("id",))
 
 
 @pytest.mark.pg
@@ -225,31 +208,6 @@ def test_describe_lists_a_partitioned_table_once(source_url: str, pg_url: str) -
     assert [t.name for t in make_reader(source_url).describe()] == ["nas.events"]
 
 
-@pytest.mark.pg
-def test_describe_puts_parents_before_children(source_url: str, pg_url: str) -> None:
-    run_sql(
-        pg_url,
-        """
-        CREATE TABLE zoo (id int PRIMARY KEY);
-        CREATE TABLE animals (id int PRIMARY KEY, zoo_id int REFERENCES zoo(id));
-        """,
-    )
-    assert [t.origin for t in make_reader(source_url).describe()] == ["zoo", "animals"]
-
-
-@pytest.mark.pg
-def test_tables_option_limits_the_read(shop: str) -> None:
-    assert [t.name for t in make_reader(shop, ["orders"]).describe()] == ["nas.orders"]
-
-
-@pytest.mark.pg
-def test_unknown_table_is_an_error_listing_the_tables(shop: str) -> None:
-    with pytest.raises(SourceError) as caught:
-        make_reader(shop, ["invoices"]).describe()
-    assert caught.value.message.startswith("Table 'invoices' is not in PostgreSQL ")
-    assert caught.value.hint == "Tables there: customers, orders"
-
-
 # ---------------------------------------------------------------- rows
 
 
@@ -290,40 +248,10 @@ def test_batches_give_dates_as_dates(shop: str) -> None:
 
 
 @pytest.mark.pg
-def test_batches_hold_at_most_batch_size_rows(source_url: str, pg_url: str) -> None:
-    run_sql(pg_url, "CREATE TABLE n (i int); INSERT INTO n SELECT generate_series(1, 5)")
-    batches = read_all(make_reader(source_url), batch_size=2)
-    assert [[row["i"] for row in b.rows] for b in batches] == [[1, 2], [3, 4], [5]]
-
-
-@pytest.mark.pg
-def test_batches_cover_every_table_parents_first(shop: str) -> None:
-    batches = read_all(make_reader(shop))
-    assert [(b.table, len(b.rows)) for b in batches] == [("nas.customers", 2), ("nas.orders", 2)]
-
-
-@pytest.mark.pg
 def test_partitioned_table_rows_come_from_all_partitions(source_url: str, pg_url: str) -> None:
     run_sql(pg_url, EVENTS + "INSERT INTO events VALUES ('2023-06-01', 1), ('2024-06-01', 2);")
     rows = read_all(make_reader(source_url))[0].rows
     assert sorted(row["n"] for row in rows) == [1, 2]
-
-
-@pytest.mark.pg
-def test_reserved_word_and_quote_in_names_are_read(source_url: str, pg_url: str) -> None:
-    run_sql(
-        pg_url,
-        """
-        CREATE TABLE "order" ("select" int, "a""b" text);
-        INSERT INTO "order" VALUES (1, 'x');
-        CREATE TABLE "we""ird" ("group" text);
-        INSERT INTO "we""ird" VALUES ('y');
-        """,
-    )
-    assert read_all(make_reader(source_url)) == [
-        Batch("nas.order", [{"select": 1, 'a"b': "x"}]),
-        Batch('nas.we"ird', [{"group": "y"}]),
-    ]
 
 
 @pytest.mark.pg

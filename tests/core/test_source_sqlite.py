@@ -1,4 +1,8 @@
-"""SqliteSource: schema description, streaming rows, one read transaction, bad input."""
+"""SqliteSource: schema description, streaming rows, one read transaction, bad input.
+
+What a PostgreSQL source reads the same way is in tests/core/contract/test_source_contract.py,
+run against both.
+"""
 
 from __future__ import annotations
 
@@ -99,14 +103,6 @@ def test_declared_type_maps_to_logical_type(declared: str, expected: str) -> Non
 # ---------------------------------------------------------------- describe
 
 
-def test_describe_names_tables_after_the_source(shop: Path, tmp_path: Path) -> None:
-    tables = reader(shop, tmp_path).describe()
-    assert [(t.name, t.origin) for t in tables] == [
-        ("app.customers", "customers"),
-        ("app.orders", "orders"),
-    ]
-
-
 def test_describe_maps_declared_column_types(shop: Path, tmp_path: Path) -> None:
     orders = reader(shop, tmp_path).describe()[1]
     assert orders.columns == {
@@ -119,25 +115,6 @@ def test_describe_maps_declared_column_types(shop: Path, tmp_path: Path) -> None
         "receipt": "bytes",
         "note": "text",
     }
-
-
-def test_describe_gives_the_primary_key(shop: Path, tmp_path: Path) -> None:
-    assert reader(shop, tmp_path).describe()[0].key == ("id",)
-
-
-def test_describe_gives_a_composite_key_in_key_order(tmp_path: Path) -> None:
-    db = make_db(tmp_path / "k.db", "CREATE TABLE t (a INT, b INT, c INT, PRIMARY KEY (c, a));")
-    assert reader(db, tmp_path).describe()[0].key == ("c", "a")
-
-
-def test_describe_table_without_key_has_empty_key(tmp_path: Path) -> None:
-    db = make_db(tmp_path / "k.db", "CREATE TABLE log (line TEXT);")
-    assert reader(db, tmp_path).describe()[0].key == ()
-
-
-def test_describe_links_a_child_to_its_parent(shop: Path, tmp_path: Path) -> None:
-    orders = reader(shop, tmp_path).describe()[1]
-    assert orders.parent == ParentLink("app.customers", ("customer_id",), ("id",))
 
 
 def test_describe_resolves_a_reference_without_columns_to_the_parent_key(tmp_path: Path) -> None:
@@ -200,29 +177,6 @@ def test_describe_leaves_out_internal_and_ferry_tables(tmp_path: Path) -> None:
     assert [t.name for t in reader(db, tmp_path).describe()] == ["app.jobs"]
 
 
-def test_describe_puts_parents_before_children(tmp_path: Path) -> None:
-    db = make_db(
-        tmp_path / "o.db",
-        """
-        CREATE TABLE zoo (id INTEGER PRIMARY KEY);
-        CREATE TABLE animals (id INTEGER PRIMARY KEY, zoo_id INT REFERENCES zoo(id));
-        """,
-    )
-    assert [t.origin for t in reader(db, tmp_path).describe()] == ["zoo", "animals"]
-
-
-def test_tables_option_limits_the_read(shop: Path, tmp_path: Path) -> None:
-    tables = reader(shop, tmp_path, tables=["orders"]).describe()
-    assert [t.name for t in tables] == ["app.orders"]
-
-
-def test_unknown_table_is_an_error_listing_the_tables(shop: Path, tmp_path: Path) -> None:
-    with pytest.raises(SourceError) as caught:
-        reader(shop, tmp_path, tables=["invoices"]).describe()
-    assert caught.value.message == f"Table 'invoices' is not in SQLite file {shop} (source 'app')"
-    assert caught.value.hint == "Tables in it: customers, orders"
-
-
 def test_empty_database_has_no_tables(tmp_path: Path) -> None:
     db = make_db(tmp_path / "e.db", "CREATE TABLE t (x); DROP TABLE t;")
     assert reader(db, tmp_path).describe() == []
@@ -259,42 +213,6 @@ def test_batches_give_rows_as_stored_with_json_parsed(shop: Path, tmp_path: Path
                 },
             ],
         )
-    ]
-
-
-def test_batches_hold_at_most_batch_size_rows(tmp_path: Path) -> None:
-    db = make_db(
-        tmp_path / "n.db",
-        "CREATE TABLE n (i INTEGER); INSERT INTO n VALUES (1), (2), (3), (4), (5);",
-    )
-    batches = read_all(reader(db, tmp_path), batch_size=2)
-    assert [[row["i"] for row in b.rows] for b in batches] == [[1, 2], [3, 4], [5]]
-
-
-def test_batches_cover_every_table_parents_first(shop: Path, tmp_path: Path) -> None:
-    batches = read_all(reader(shop, tmp_path))
-    assert [(b.table, len(b.rows)) for b in batches] == [("app.customers", 2), ("app.orders", 2)]
-
-
-def test_empty_table_yields_no_batch(tmp_path: Path) -> None:
-    db = make_db(tmp_path / "e.db", "CREATE TABLE t (x INTEGER);")
-    assert read_all(reader(db, tmp_path)) == []
-
-
-def test_reserved_word_and_quote_in_names_are_read(tmp_path: Path) -> None:
-    db = make_db(
-        tmp_path / "q.db",
-        """
-        CREATE TABLE "order" ("select" INTEGER, "a""b" TEXT);
-        INSERT INTO "order" VALUES (1, 'x');
-        CREATE TABLE "we""ird" ("group" TEXT);
-        INSERT INTO "we""ird" VALUES ('y');
-        """,
-    )
-    batches = read_all(reader(db, tmp_path))
-    assert batches == [
-        Batch("app.order", [{"select": 1, 'a"b': "x"}]),
-        Batch('app.we"ird', [{"group": "y"}]),
     ]
 
 

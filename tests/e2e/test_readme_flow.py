@@ -203,10 +203,15 @@ def test_quick_start_on_a_folder_of_json_files(tmp_path: Path) -> None:
 
     rollback = ferry(tmp_path, *next(commands))
 
-    # back to the backup the second migrate took: its run is no longer journaled
+    # back to the backup the second migrate took: the history survives, that run is marked
+    # rolled back, and the rollback is journaled as a run of its own
     assert rollback.returncode == 0, rollback.stdout + rollback.stderr
     assert "Rolled back" in rollback.stdout
-    assert rows(db, f"SELECT count(*) FROM {RUNS}") == [(1,)]
+    assert rows(db, f"SELECT mode, status FROM {RUNS} ORDER BY started_at") == [
+        ("migrate", "completed"),
+        ("migrate", "rolled_back"),
+        ("rollback", "completed"),
+    ]
     assert rows(db, "SELECT count(*) FROM users") == [(3,)]
 
 

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 from ..lazyexports import lazy_exports
 
 if TYPE_CHECKING:
+    from ..api import rebase_paths
     from .command import (
         cli,
         main,
-        rebase_paths,
     )
     from .common import (
         out,
@@ -24,7 +24,7 @@ _HOMES = {
     "cli": ".command",
     "main": ".command",
     "out": ".common",
-    "rebase_paths": ".command",
+    "rebase_paths": "..api",  # moved into the engine (the wizard uses it too)
 }
 
 

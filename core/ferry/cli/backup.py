@@ -15,12 +15,9 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from ..backup.check import list_backups, verify_backup
-from ..backup.create import create_backup
-from ..backup.faults import BackupError
+from ..api import BackupError, list_backups, outside_plan, rollback, size_text, verify_backup
+from ..api import backup as create_backup
 from ..events import Event, RunWarning, StepStarted
-from ..rollback import outside_plan, rollback
-from ..units import size_text
 from .common import err, fail, load_plan_file, out, run
 from .table import print_table
 from .target import target_option
@@ -149,8 +146,7 @@ def backups() -> None:
 def backups_prune(plan_file: str, keep: int, dry_run: bool, target_override: str | None) -> None:
     """Delete all but the newest N backups of the plan's target. Only folders whose signed
     manifest names this plan's target are deleted; any other is listed as skipped, with why."""
-    from ..backup.create import backup_root
-    from ..backup.prune import prune_backups
+    from ..api import backup_root, prune_backups
 
     plan = load_plan_file(plan_file, target_override)
     try:
@@ -185,7 +181,7 @@ def backups_prune(plan_file: str, keep: int, dry_run: bool, target_override: str
 @click.argument("plan_file", metavar="PLAN")
 def backups_list(plan_file: str) -> None:
     """List the plan's complete backups, newest first."""
-    from ..backup.create import backup_root
+    from ..api import backup_root
 
     plan = load_plan_file(plan_file)
     found = list_backups(plan)
@@ -226,7 +222,7 @@ def rollback_command(
     target_override: str | None,
 ) -> None:
     """Bring the target (and with --sources the source files) back to a backup."""
-    from ..backup.check import find_backup
+    from ..api import find_backup
 
     plan = load_plan_file(plan_file, target_override)
     if not yes:

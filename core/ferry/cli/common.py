@@ -1,8 +1,10 @@
 """What every ``ferry`` command shares: the consoles, failing with one line and an exit code,
 running an engine step with a clean Ctrl-C, loading the plan, and the progress bars.
 
-The command modules (:mod:`ferry.cli.command`, :mod:`~ferry.cli.backup`,
-:mod:`~ferry.cli.verify`, :mod:`~ferry.cli.proof`) import these; none imports another.
+The command modules (:mod:`ferry.cli.init`, :mod:`~ferry.cli.migrate`, :mod:`~ferry.cli.backup`,
+:mod:`~ferry.cli.verify`, :mod:`~ferry.cli.proof`, :mod:`~ferry.cli.profiles`) import these
+and the public engine API (:mod:`ferry.api`); none imports another, and
+:mod:`ferry.cli.command` only registers them on the ``ferry`` group.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
+import click
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -28,8 +32,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from ..api import log_exception, size_text
 from ..errors import Cancelled, FerryError
 from ..events import (
+    BackupTaken,
     CancelToken,
     Event,
     RowRejected,
@@ -39,7 +45,6 @@ from ..events import (
     TableProgress,
 )
 from ..plan import Plan, load_plan
-from ..safety.logfile import log_exception
 
 T = TypeVar("T")
 # Pipes and CI logs get 120 columns instead of rich's 80, so tables are not cut.
@@ -134,10 +139,39 @@ def _interrupt(cancel: CancelToken, loop: asyncio.AbstractEventLoop) -> None:
     cancel.cancel()
 
 
+WAIT_HELP = "When another Ferry run is writing to the target, wait for it (else exit 9 at once)."
+
+
+def in_existing_folder(
+    _ctx: click.Context, _param: click.Parameter, value: Path | None
+) -> Path | None:
+    """A file Ferry will write must be in a folder that exists; known before any work."""
+    if value is not None and not value.resolve().parent.is_dir():
+        raise click.BadParameter(f"the folder {value.parent} does not exist")
+    return value
+
+
+@contextlib.contextmanager
+def target_locked(plan: Plan, wait: bool) -> Iterator[None]:
+    """Hold the target's run lock across the command's steps (backup and migration): a second
+    run stops at once with who holds it (exit 9), or with ``--wait`` says so and waits."""
+    from ..api import target_lock
+
+    def notify(message: str) -> None:
+        err.print(f"[yellow]waiting:[/] {escape(message)}", soft_wrap=True)
+
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(target_lock(plan, wait=wait, notify=notify))
+        except FerryError as exc:
+            fail(exc)
+        yield
+
+
 def load_plan_file(path: str, target: str | None = None) -> Plan:
     """The plan at ``path``; with ``target`` (``--target URL|PROFILE``) its target replaced
     for this run only (the file is not changed)."""
-    from ..profiles import override_target
+    from ..api import override_target
 
     try:
         plan = load_plan(path)
@@ -202,3 +236,9 @@ class ProgressView:
             self.progress.console.print(f"[yellow]warning:[/] {escape(event.message)}")
         elif isinstance(event, RowRejected):
             pass  # summarised after the run
+        elif isinstance(event, BackupTaken):  # the backup ferry migrate takes first
+            made = event.backup
+            self.progress.console.print(
+                f"Backup {escape(made.id)} ({size_text(made.total_bytes)}) in "
+                f"{escape(str(made.path))}"
+            )

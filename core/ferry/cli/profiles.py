@@ -7,8 +7,8 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from ..api import delete_profile, load_profiles, make_profile, profiles_path, save_profile
 from ..errors import FerryError
-from ..profiles import delete_profile, load_profiles, make_profile, profiles_path, save_profile
 from .common import fail, out
 from .table import print_table
 

@@ -12,8 +12,7 @@ from typing import TextIO
 import click
 from rich.markup import escape
 
-from ..report.proof import verify_report
-from ..safety.signing import SigningError, config_dir, import_key, own_key
+from ..api import SigningError, config_dir, import_key, own_key, verify_report
 from .common import err, fail, out
 
 

@@ -1,5 +1,6 @@
 """``ferry reverse PLAN -o REVERSE.toml``: write the reverse plan of a plan whose sources are
-SQLite files (:mod:`ferry.reverseplan`): the new store back into the old file after the switch."""
+SQLite files (:func:`ferry.api.reverse_plan`): the new store back into the old file after the
+switch."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def register(cli: click.Group) -> None:
 def reverse(plan_file: str, output: Path, old: str | None, force: bool) -> None:
     """Write the reverse plan of PLAN_FILE: its target (the new store) back into the old
     SQLite file, by the same keys, so the old store can be kept current after the switch."""
-    from ..reverseplan import reverse_plan
+    from ..api import reverse_plan
 
     plan = load_plan_file(plan_file)
     if output.exists() and not force:

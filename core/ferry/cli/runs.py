@@ -1,5 +1,5 @@
 """``ferry runs PLAN [--json]``: the run history of the plan's target
-(:func:`ferry.runs.list_runs`).
+(:func:`ferry.api.runs`).
 
 The target is only read. A target without a journal yet (no migration committed, or a SQLite
 file not made) prints so and exits 0, like an empty ``ferry backups``; with ``--json`` it
@@ -15,7 +15,8 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from ..runs import RunRecord, read_runs
+from ..api import RunRecord
+from ..api import runs as read_runs
 from .common import load_plan_file, out, run
 from .table import print_table
 from .target import target_option

@@ -23,8 +23,8 @@ from .target import target_option
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ..api import VerifyResult
     from ..events import Event
-    from ..verify.run import VerifyResult
 
 #: exit code of a verification that ran and found the target does not match
 EXIT_FAIL = 7
@@ -49,8 +49,8 @@ def verify_command(plan_file: str, as_json: bool, target_override: str | None) -
 
     Exit code 0 on PASS, 7 on FAIL.
     """
+    from ..api import verify
     from ..events import RunWarning
-    from ..verify.run import verify
 
     class _View(ProgressView):
         """Progress bars only: warnings are listed with the result."""
@@ -72,7 +72,7 @@ def verify_command(plan_file: str, as_json: bool, target_override: str | None) -
     if result.passed:
         # The seeds' own habit: after a verified run the legacy files become NAME.migrated
         # (plan switch [backup] rename_migrated); rollback gives them their names back.
-        from ..rollback import mark_migrated
+        from ..api import mark_migrated
 
         for old, new in mark_migrated(plan):
             if not as_json:

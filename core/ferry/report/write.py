@@ -36,7 +36,7 @@ from .html import dicts, render_html, upper
 if TYPE_CHECKING:
     from ..plan import Plan
 
-ReportKind = Literal["migrate", "preview", "verify", "rollback"]
+ReportKind = Literal["migrate", "preview", "verify", "rollback", "cutover"]
 
 #: bumped when the JSON layout changes incompatibly
 REPORT_FORMAT_VERSION = 1
@@ -102,7 +102,9 @@ def report_dict(
     ``{"id", "path", "manifest_sha256"}`` when the run made one. Missing keys are tolerated.
     """
     if kind not in get_args(ReportKind):
-        raise ValueError(f"report kind must be rollback, migrate, preview or verify (got {kind!r})")
+        raise ValueError(
+            f"report kind must be rollback, cutover, migrate, preview or verify (got {kind!r})"
+        )
     result = _plain(dict(data))
     if backup is None and result.get("backup_id"):
         backup = {"id": result["backup_id"]}

@@ -13,12 +13,17 @@ data folder (platformdirs: ``~/.local/share/ferry/workspaces`` on Linux,
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
+
+if TYPE_CHECKING:
+    from ..plan import Plan
 
 WORKSPACE_DIR_ENV = "FERRY_WORKSPACE_DIR"
 #: the plan file's name inside a workspace
@@ -62,3 +67,22 @@ def is_within(path: str | Path, folder: str | Path) -> bool:
     """True when ``path`` is ``folder`` or lies below it (both resolved)."""
     inner, outer = Path(path).resolve(), Path(folder).resolve()
     return inner == outer or outer in inner.parents
+
+
+def rebase_paths(plan: Plan, new_base: Path, *, absolute_outside: bool = False) -> None:
+    """Rewrite the plan's relative file paths so they hold from ``new_base``; with
+    ``absolute_outside``, a file not below ``new_base`` gets its absolute path instead."""
+
+    def rebased(path: Path) -> str:
+        if absolute_outside and not is_within(path, new_base):
+            return str(path.resolve())
+        return os.path.relpath(path, new_base)
+
+    for spec in plan.sources:
+        if spec.path and not Path(spec.path).is_absolute():
+            spec.path = rebased(plan.base_dir / spec.path)
+    if plan.target.schema_sql:
+        # the scan resolved it; the plan keeps it relative, like every path a person reviews
+        with contextlib.suppress(ValueError):  # another drive (Windows): stays absolute
+            plan.target.schema_sql = rebased(plan.resolve(plan.target.schema_sql))
+    plan.base_dir = new_base

@@ -10,6 +10,13 @@ A top-level array read whole (the common case, and the bulk of the time) goes th
 :class:`_FastArray` instead: the stdlib's C scanner, element by element, in bounded memory. It
 hands over to ijson at the first thing it cannot vouch for, so values, errors and the point
 where they are raised stay ijson's.
+
+Long on purpose: the fast scanner, the ijson path and the JSON Lines reader are one tight parser
+that must refuse the same things (duplicate keys, NaN, overlong strings and numbers, deep
+nesting) with the same messages at the same places, sharing one set of guards, decoders and
+buffer sizes (which the tests shrink in one place to reach every hand-over). Splitting it would
+scatter those rules over modules that each need all of them; the record shaping it feeds is
+already :mod:`ferry.sources.records`.
 """
 
 from __future__ import annotations
@@ -31,7 +38,8 @@ from ..capabilities import SourceCapabilities
 from ..errors import SourceError
 from ..safety.inputlimits import MAX_JSONL_LINE_BYTES, MAX_STRING_BYTES, mib
 from .base import Batch
-from .records import DICTS, HINT_DUP, MAX_DEPTH, RecordSource, Shaper, StrictDict, parse_flags
+from .records import DICTS, HINT_DUP, MAX_DEPTH, Shaper, StrictDict, parse_flags
+from .recordsource import RecordSource
 from .text import BOM, file_error
 
 if TYPE_CHECKING:

@@ -5,6 +5,10 @@ application still writing to the file cannot produce a torn copy: in WAL mode th
 one snapshot, in rollback-journal mode its shared lock keeps writers out until the read ends.
 Values come as SQLite stores them (a date held as text stays text); column types come from the
 declared types, following SQLite's affinity rules.
+
+Long because one reader holds the whole SQLite side: the snapshot and its locks, describing
+tables and their shapes, batched and rowid-chunked reads, SQL answers and error translation,
+all around one connection that a split would have to share.
 """
 
 from __future__ import annotations
@@ -88,7 +92,11 @@ class SqliteSource(SourceReader):
     """
 
     capabilities = SourceCapabilities(
-        sqlite_file=True, skips_tables=True, rowid_chunks=True, samples_columns=True
+        sqlite_file=True,
+        skips_tables=True,
+        rowid_chunks=True,
+        samples_columns=True,
+        answers_sql=True,
     )
 
     #: seconds to wait for a writer's lock before reporting the database as locked
@@ -106,7 +114,6 @@ class SqliteSource(SourceReader):
         #: source tables another reader already loads (:mod:`ferry.native.load`): not read
         self.skip_tables: set[str] = set()
         #: text values that are not UTF-8 met while reading: table -> column -> census
-        self.invalid_text: dict[str, dict[str, Census]] = {}
 
     # ------------------------------------------------------------------ public interface
 
@@ -176,8 +183,9 @@ class SqliteSource(SourceReader):
                 if table.name not in self.skip_tables:
                     yield from self._read_table(conn, table, batch_size)
         finally:
-            # close() may have closed the connection under a half-read generator already.
-            with suppress(sqlite3.Error):
+            # close() may have closed the connection under a half-read generator already, or
+            # be closing it now from the run's thread: under the lock, as every statement.
+            with self._busy, suppress(sqlite3.Error):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
 
@@ -381,6 +389,10 @@ class SqliteSource(SourceReader):
         except sqlite3.Error as exc:
             raise self._translate(exc, table) from exc
 
+    def translate_error(self, exc: BaseException) -> SourceError | None:
+        """What SQLite's error means for this file (locked, not a database, …)."""
+        return self._translate(exc, None) if isinstance(exc, sqlite3.Error) else None
+
     def _translate(self, exc: sqlite3.Error, table: str | None) -> SourceError:
         path = self.path
         text = str(exc)
@@ -548,7 +560,7 @@ class SqliteSource(SourceReader):
                     _parse_json_columns(rows, json_columns)
                 yield Batch(table.name, rows)
         finally:
-            with suppress(sqlite3.Error):
+            with self._busy, suppress(sqlite3.Error):
                 cursor.close()
 
     def _read_again(

@@ -6,19 +6,19 @@ Each target column takes its value in this order of steps, as the plan declares 
 that fails rejects the row with the reason, or (``on_error = "warn"``) uses ``fallback`` and
 records a warning.
 A table may name a Python ``hook`` that sees (and may rewrite, drop or reject) each source row
-before its columns are mapped.
+before its columns are mapped (:mod:`ferry.values.hooks`); ``json_path`` steps are
+:mod:`ferry.values.jsonpath`'s. Both are handed out here too.
+Long because :class:`RowMapper` is one object holding every step above for every column,
+compiled once per table; its helpers (hooks, JSON paths) have modules of their own.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from pathlib import Path
 from typing import Any
 
 from ..errors import PlanError
@@ -27,16 +27,13 @@ from ..shape.namefold import target_column
 from ..shape.schema import TableInfo
 from .epochs import is_number, read_number
 from .fastcells import compile_cell, compile_general
+from .hooks import RowHook, load_hook
+from .jsonpath import compile_json_path, follow_json_path
 from .logical import CastError, LogicalType, cast
 from .textbytes import BadText, resolve
 
-_PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
-
-#: ColumnSpec fields a plain ``from`` column may set (any other field is a transform step)
 #: column options that keep a ``from`` column plain (a copy, cast to the column's type)
 PLAIN_FIELDS = frozenset({"from_", "cast", "on_error", "fallback", "integers", "invalid_text"})
-
-RowHook = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
 class RowRefused(Exception):
@@ -46,38 +43,6 @@ class RowRefused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def compile_json_path(path: str) -> list[str | int]:
-    """Steps of a JSON path in the subset Ferry reads: ``$``, ``.name``, ``['name']``, ``[0]``."""
-    if not path.startswith("$"):
-        raise ValueError(f"JSON path {path!r} must start with '$'")
-    steps: list[str | int] = []
-    rest = path[1:]
-    position = 0
-    while position < len(rest):
-        match = _PATH_TOKEN.match(rest, position)
-        if not match:
-            raise ValueError(f"JSON path {path!r}: cannot read {rest[position:]!r}")
-        name, index, quoted1, quoted2 = match.groups()
-        if index is not None:
-            steps.append(int(index))
-        else:
-            steps.append(next(s for s in (name, quoted1, quoted2) if s is not None))
-        position = match.end()
-    return steps
-
-
-def follow_json_path(value: Any, steps: list[str | int]) -> Any:
-    """The value at ``steps`` inside ``value``; None where the path does not exist."""
-    for step in steps:
-        if isinstance(step, int):
-            if not isinstance(value, list) or step >= len(value):
-                return None
-        elif not isinstance(value, dict) or step not in value:
-            return None
-        value = value[step]
-    return value
 
 
 def _lookup_text(value: Any) -> str | None:
@@ -97,31 +62,6 @@ def _parse_json_text(text: str) -> Any:
         raise ValueError(f"{constant} is not valid JSON")
 
     return json.loads(text, parse_constant=refuse)
-
-
-def load_hook(reference: str, base_dir: Path) -> RowHook:
-    """Import a ``file.py:function`` (relative to the plan) or ``module:function`` hook."""
-    target, _, function = reference.partition(":")
-    if not function:
-        raise PlanError(
-            f"hook {reference!r} must look like 'hooks.py:function' or 'package.module:function'"
-        )
-    try:
-        if target.endswith(".py"):
-            path = (base_dir / target).resolve()
-            spec = importlib.util.spec_from_file_location(f"ferry_hook_{path.stem}", path)
-            if spec is None or spec.loader is None:
-                raise FileNotFoundError(path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-        else:
-            module = importlib.import_module(target)
-        hook: RowHook = getattr(module, function)
-    except FileNotFoundError:
-        raise PlanError(f"hook file {target} was not found next to the plan") from None
-    except (ImportError, AttributeError, SyntaxError) as exc:
-        raise PlanError(f"cannot load hook {reference!r}: {exc}") from None
-    return hook
 
 
 @dataclass

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (
 )
 
 from ferry import Cancelled, FerryError
-from ferry.backup.create import Backup, backup_root, create_backup, source_files
+from ferry.api import Backup, backup_root, source_files
+from ferry.api import backup as create_backup
 from ferry.events import StepStarted
 
 from ..models import RowsModel
@@ -135,7 +136,7 @@ class BackupPage(FerryPage):
 
         async def job(emit: Any, cancel: Any) -> Backup:
             try:
-                return await create_backup(plan, emit, cancel)
+                return await create_backup(plan, emit=emit, cancel=cancel)
             finally:
                 self.runner.events.disconnect(on_events)
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ferry import FerryError
-from ferry.backup.prune import PruneEntry, prune_backups, prune_plan
+from ferry.api import PruneEntry, prune_backups, prune_plan
 from ferry.plan import Plan
 
 from ..models import RowsModel

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from ferry.units import size_text
+from ferry.api import size_text
 
 from ..models import RowsModel
 

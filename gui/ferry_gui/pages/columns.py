@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from ferry import Plan
+from ferry.api import PEEK_ROWS, SourcePeek, peek_source
 
 from ..columnmap import DEFAULT, SOURCE, TARGET, TRANSFORM, TYPE, TYPE_CHOICES, ColumnMappingModel
 from ..models import RowsModel
-from ..sourcepeek import PEEK_ROWS, SourcePeek, peek_source
 from .base import editable_table_view, table_view, wrapped_label
 
 

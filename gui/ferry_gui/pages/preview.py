@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from ferry import Cancelled
+from ferry.api import preview as run_preview
 from ferry.events import TableProgress
-from ferry.migrate import migrate
 from ferry.results import RunResult
 
 from ..models import MAPPING_CHOICES, CountsModel, DiffModel, MappingModel, RowsModel
@@ -253,7 +253,7 @@ class PreviewPage(FerryPage):
         self.runner.events.connect(self._on_events)
 
         async def job(emit: Any, cancel: Any) -> RunResult:
-            return await migrate(plan, emit=emit, cancel=cancel, preview=True, diff_tables=["*"])
+            return await run_preview(plan, emit=emit, cancel=cancel, diff_tables=["*"])
 
         started = self.run_job("preview", job, self._previewed, self._failed)
         if not started:

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from ferry import FerryError, Plan
+from ferry.api import answer_and_save, takes_value
 from ferry.plan import QuestionSpec
-from ferry.scan.questions import answer_and_save, takes_value
 
 from ..questionstate import checklist_line, choice_lines, preselected
 from .base import wrapped_label

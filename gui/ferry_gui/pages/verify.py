@@ -17,9 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from ferry import Cancelled
+from ferry.api import RollbackResult, VerifyResult, rollback, verify
 from ferry.events import StepStarted, TableProgress
-from ferry.rollback import RollbackResult, rollback
-from ferry.verify.run import VerifyResult, verify
 
 from ..models import RowsModel, verdict_colour
 from .base import FerryPage, table_view, wrapped_label
@@ -214,7 +213,7 @@ class VerifyPage(FerryPage):
         self.status.setText("Rolling back …")
 
         async def job(emit: Any, cancel: Any) -> RollbackResult:
-            return await rollback(plan, backup_id, emit=emit, cancel=cancel)
+            return await rollback(plan, emit=emit, cancel=cancel, backup_id=backup_id)
 
         return self.run_job("rollback", job, self._rolled_back)
 

@@ -1,0 +1,209 @@
+"""``ferry cutover`` (issue 20, items 3 and 7): the final sync of the freeze window against real
+SQLite and JSON files, an app process and the real PostgreSQL server. A quiet source gives a
+verified switch with its report and (SQLite sources) the reverse plan; an app holding a write
+transaction is refused before anything runs; an app writing during the final sync is refused
+naming the source."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from synckit import (
+    START_ROWS,
+    App,
+    json_plan,
+    json_rows,
+    make_stores,
+    source_rows,
+    sqlite_plan,
+    target_rows,
+)
+
+from ferry.cli.command import cli
+from ferry.events import Event, StepFinished
+from ferry.plan import load_plan, save_plan
+from ferry.runs import list_runs
+from ferry.sync.cutover import EXIT_REFUSED, CutoverRefused, cutover
+from ferry.sync.loop import sync
+
+SETTLE = 0.3
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Iterator[Path]:
+    make_stores(tmp_path)
+    yield tmp_path
+    (tmp_path / "stop").touch()
+
+
+def _report(path: str | None) -> dict[str, object]:
+    assert path is not None
+    data = json.loads(Path(path).with_suffix(".json").read_text(encoding="utf-8"))
+    assert data["kind"] == "cutover"
+    result: dict[str, object] = data["result"]
+    return result
+
+
+def test_a_quiet_sqlite_source_cuts_over_to_postgres_with_report_and_reverse_plan(
+    folder: Path, pg_url: str
+) -> None:
+    plan = sqlite_plan(folder, pg_url)
+    app = App(folder)
+    try:
+        asyncio.run(sync(plan, every=0.1, cycles=2))
+    finally:
+        written = app.stop()  # the freeze window starts
+    reverse = folder / "back.toml"
+
+    result = asyncio.run(cutover(plan, settle=SETTLE, reverse_out=reverse))
+
+    assert result.status == "completed" and result.verdict == "PASS"
+    assert target_rows(pg_url) == source_rows(folder)
+    assert len(source_rows(folder)) == START_ROWS + written
+    assert result.final_run_id and result.final_seconds is not None
+    assert result.quiet_ok and any("quiet      app (sqlite)" in line for line in result.quiet)
+    assert result.switch_to.startswith("postgresql://")
+    assert result.backup_id is not None
+    # The report: freeze start, quiet checks, final sync time and counts, verdict, reverse plan,
+    # what to switch.
+    report = _report(result.report_path)
+    for key in ("freeze_started_at", "quiet", "final_seconds", "final_counts", "switch_to"):
+        assert report[key], key
+    assert report["verdict"] == "PASS"
+    assert report["reverse_plan"] == str(reverse)
+    assert report["final_counts"]["jobs"]["read"] == START_ROWS + written  # type: ignore[index]
+    page = Path(str(result.report_path)).read_text(encoding="utf-8")
+    assert "Cutover report" in page and "SWITCH" in page and "What to switch" in page
+    # The reverse plan: the new store back into the old file.
+    back = load_plan(reverse)
+    assert back.sources[0].kind == "postgres"
+    assert back.target.url.endswith("app.db")
+    # The run history lists the final sync and the cutover.
+    kinds = {r.run_id: r.kind for r in asyncio.run(list_runs(plan))}
+    assert kinds[result.final_run_id] == "migrate"
+    assert kinds[result.run_id] == "cutover"
+
+
+def test_a_quiet_json_source_cuts_over_to_sqlite_and_renames_the_sources(folder: Path) -> None:
+    target = f"sqlite:///{folder / 'target.db'}"
+    plan = json_plan(folder, target)
+    asyncio.run(sync(plan, every=0, cycles=1))
+    expected = json_rows(folder)
+
+    result = asyncio.run(cutover(plan, settle=SETTLE, rename_sources=True))
+
+    assert result.passed
+    assert target_rows(target) == expected
+    assert result.reverse_plan is None  # a JSON source has no reverse plan
+    assert result.switch_to == str(folder / "target.db")
+    assert result.renamed == [f"{folder / 'jobs.json'} -> {folder / 'jobs.json.migrated'}"]
+    assert (folder / "jobs.json.migrated").exists() and not (folder / "jobs.json").exists()
+    assert _report(result.report_path)["status"] == "completed"
+
+
+def test_an_app_holding_a_write_transaction_is_refused_and_nothing_runs(
+    folder: Path, pg_url: str
+) -> None:
+    plan = sqlite_plan(folder, pg_url)
+    asyncio.run(sync(plan, every=0, cycles=1))
+    before_runs = [r.run_id for r in asyncio.run(list_runs(plan, reports=False))]
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, time\n"
+            "db = sqlite3.connect('app.db', isolation_level=None)\n"
+            "db.execute('BEGIN IMMEDIATE')\n"
+            "db.execute(\"INSERT INTO jobs (name) VALUES ('half-written')\")\n"
+            "print('ready', flush=True)\n"
+            "time.sleep(60)\n",
+        ],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        with pytest.raises(CutoverRefused, match=r"not quiet.*a write transaction is open") as err:
+            asyncio.run(cutover(plan, settle=SETTLE))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert err.value.exit_code == EXIT_REFUSED
+    assert "Nothing was changed" in err.value.hint
+    # No run: the journal is as it was, the target too, and the report says why.
+    assert [r.run_id for r in asyncio.run(list_runs(plan, reports=False))] == before_runs
+    assert len(target_rows(pg_url)) == START_ROWS
+    report = _report(err.value.report_path)
+    assert report["status"] == "refused" and report["final_run_id"] is None
+    assert any("write transaction" in str(r) for r in report["reasons"])  # type: ignore[attr-defined]
+
+
+def test_an_app_writing_during_the_final_sync_is_refused_naming_the_source(
+    folder: Path, pg_url: str
+) -> None:
+    plan = sqlite_plan(folder, pg_url)
+    asyncio.run(sync(plan, every=0, cycles=1))
+
+    def emit(event: Event) -> None:
+        # The quiet check is over and the final sync begins: the app (another process) writes.
+        if isinstance(event, StepFinished) and event.step == "quiet":
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "import sqlite3\n"
+                    "db = sqlite3.connect('app.db')\n"
+                    "db.execute(\"INSERT INTO jobs (name) VALUES ('late write')\")\n"
+                    "db.commit()\n",
+                ],
+                cwd=folder,
+                check=True,
+            )
+
+    with pytest.raises(CutoverRefused, match=r"changed during the final sync: app: app\.db") as err:
+        asyncio.run(cutover(plan, settle=SETTLE, emit=emit, take_backup=False))
+    assert (
+        "committed what it read" in err.value.hint and "run `ferry cutover` again" in err.value.hint
+    )
+    report = _report(err.value.report_path)
+    assert report["status"] == "refused" and report["final_run_id"]
+    assert report["verdict"] is None  # no verification of a moving source
+    # The app stops; the next cutover passes.
+    again = asyncio.run(cutover(plan, settle=SETTLE, take_backup=False))
+    assert again.passed
+    assert ("late write",) in {(n,) for _, n in target_rows(pg_url)}
+
+
+def test_the_cutover_command(folder: Path) -> None:
+    target = f"sqlite:///{folder / 'target.db'}"
+    plan = sqlite_plan(folder, target)
+    save_plan(plan, folder / "ferry.toml")
+    runner = CliRunner()
+    plan_file = str(folder / "ferry.toml")
+
+    asked = runner.invoke(cli, ["cutover", plan_file, "--settle", "100ms"], input="n\n")
+    assert asked.exit_code == 130
+    assert not (folder / "target.db").exists()
+
+    done = runner.invoke(cli, ["cutover", plan_file, "--settle", "300ms", "--yes", "-q"])
+    assert done.exit_code == 0, done.output
+    assert "PASS" in done.output
+    assert f"Switch the application to: {folder / 'target.db'}" in done.output
+    assert f"Reverse plan: {folder / 'ferry.reverse.toml'}" in done.output
+    assert (folder / "ferry.reverse.toml").exists()
+
+    app = App(folder, pause=0.02)
+    try:
+        refused = runner.invoke(cli, ["cutover", plan_file, "--settle", "300ms", "--yes", "-q"])
+    finally:
+        app.stop()
+    assert refused.exit_code == EXIT_REFUSED, refused.output
+    assert "not quiet" in refused.output and "app.db" in refused.output
