@@ -105,15 +105,6 @@ def sqlite_target(folder: Path, name: str, pk: bool) -> str:
     return f"sqlite:///{path}"
 
 
-def forget_row_prints(url: str) -> None:
-    """Drop the row prints the last run kept: the next run compares in full, as before delta
-    runs (tests/core/test_delta_sync.py covers those)."""
-    db = sqlite3.connect(url.removeprefix("sqlite:///"))
-    with db:
-        db.execute("DELETE FROM _ferry_row_print_tables")
-    db.close()
-
-
 def sqlite_items(url: str) -> list[tuple[Any, ...]]:
     db = sqlite3.connect(url.removeprefix("sqlite:///"))
     try:
@@ -174,7 +165,6 @@ def test_sqlite_non_empty_table_is_staged(tmp_path: Path, spied: dict[str, int])
     source = source_db(tmp_path)
     url = sqlite_target(tmp_path, "t.db", pk=True)
     run(plan_for(tmp_path, source, url))
-    forget_row_prints(url)
     spied.update(direct=0, stage=0)
     again = run(plan_for(tmp_path, source, url))
     assert spied == {"direct": 0, "stage": 5}
@@ -274,7 +264,6 @@ def test_sqlite_rerun_on_unchanged_data_stages_only_keys(tmp_path: Path, marked:
     source = source_db(tmp_path)
     url = sqlite_target(tmp_path, "t.db", pk=True)
     run(plan_for(tmp_path, source, url))
-    forget_row_prints(url)
     before = sqlite_items(url)
     marked.clear()
     again = run(plan_for(tmp_path, source, url))
