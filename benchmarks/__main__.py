@@ -51,7 +51,15 @@ skipped one is marked not correct, so no figure can come from it. pgloader is ch
 without sort orders and actions: it must build every index and foreign key, but whether it
 carries `DESC` and `ON DELETE` from SQLite was not measured here (not installed).
 The re-run, the checksum reference and verify read the database of the same round's first
-Ferry run.
+Ferry run. Ferry's first runs read a copy of the data (its file times a minute back), because
+the delta lines write to it afterwards (`benchmarks/changes.py`): "source written seconds
+before" changes a row and changes it back in two commits just before the re-run, so no row
+differs but the file is newer than any re-run may trust unread; "1% changed" then updates 0.8%
+of each table's rows (spread over the table, deterministic) and adds 0.2% new ones (for
+JSON: edits those records' lines and appends records), and checks the re-run exactly: its
+counts say those rows updated and inserted, and exactly those rows differ in the target
+afterwards (PostgreSQL: the rows carrying a new `xmin`; SQLite: compared with a copy of the
+target taken before).
 
 Run from the repository root with the project's venv (PostgreSQL at `--pg`, default
 `postgresql://postgres@127.0.0.1:5432/postgres` or `FERRY_BENCH_PG_URL`; `psql` on PATH):

@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from .changes import (
+    change_records,
+    change_sqlite,
+    pg_matches,
+    pg_touched,
+    pg_versions,
+    sqlite_differing,
+    touch_source,
+)
 from .data import PG_AFTER_LOAD, PG_TABLES, TABLES, Dataset, ensure
 from .launcher import launcher_floor_mib, run_process
 from .shape import compare, loose, pg_shape, sqlite_shape
@@ -115,22 +125,25 @@ def _counts_ok(got: dict[str, int], data: Dataset) -> tuple[bool, str]:
 # -- plans ----------------------------------------------------------------------------------
 
 
-def ferry_plan(draft: dict[str, Any], data: Dataset, target_url: str) -> dict[str, Any]:
+def ferry_plan(
+    draft: dict[str, Any], data: Dataset, target_url: str, source: Path | None = None
+) -> dict[str, Any]:
     """The drafted plan (``ferry init``'s, see :meth:`Bench.draft`) aimed at ``target_url``,
-    its source paths absolute."""
+    its source path absolute (``source``: a copy of the data's file instead)."""
     plan = json.loads(json.dumps(draft))
     plan["target"] = {**plan.get("target", {}), "url": target_url}
-    for source in plan["sources"]:
-        if source.get("path"):
-            source["path"] = str(data.sqlite.parent / source["path"])
+    for spec in plan["sources"]:
+        if spec.get("path"):
+            spec["path"] = str(source or data.sqlite.parent / spec["path"])
     return plan
 
 
-def ferry_json_plan(data: Dataset, target_url: str) -> dict[str, Any]:
+def ferry_json_plan(data: Dataset, target_url: str, records: Path | None = None) -> dict[str, Any]:
+    path = str(records or data.records)
     return {
         "name": "bench-json",
         "target": {"url": target_url},
-        "sources": [{"name": "rec", "kind": "json", "path": str(data.records), "shape": "records"}],
+        "sources": [{"name": "rec", "kind": "json", "path": path, "shape": "records"}],
         "tables": [{"name": "records", "source": "rec"}],
     }
 
@@ -198,6 +211,14 @@ class Bench:
             ("ferry_rerun", "Ferry migrate re-run, unchanged data", n, src_bytes, True),
             ("checksum", "Minimal streaming checksum (PG ∥ Python)", n, src_bytes, False),
             ("ferry_verify", "Ferry verify SQLite↔PostgreSQL", n, src_bytes, True),
+            (
+                "ferry_racy",
+                "Ferry re-run, source written seconds before, no row changed",
+                n,
+                src_bytes,
+                True,
+            ),
+            ("ferry_delta", "Ferry re-run, 1% changed (SQLite→PostgreSQL)", n, src_bytes, True),
             ("pgloader", "pgloader SQLite→PostgreSQL, default heap", n, src_bytes, False),
             ("pgloader_4g", "pgloader --dynamic-space-size 4096", n, src_bytes, False),
             ("vacuum", "SQLite VACUUM INTO", n, src_bytes, False),
@@ -205,6 +226,7 @@ class Bench:
             ("executemany", "Python reference: executemany, then indexes", n, src_bytes, False),
             ("sqlite_utils", "sqlite-utils insert (JSON→SQLite)", r, json_bytes, False),
             ("ferry_json", "Ferry migrate JSON→SQLite", r, json_bytes, True),
+            ("ferry_json_delta", "Ferry re-run, 1% changed (JSON→SQLite)", r, json_bytes, True),
         ]:
             if key not in self.skip:
                 self.lines[key] = Line(key, label, rows, size, ferry=ferry)
@@ -303,9 +325,13 @@ class Bench:
             drop_db(server, url)
 
         ferry_url = create_db(server) if has("ferry_first") else None
+        # A copy of the source: the delta lines write to it (untimed; the plan names it)
+        source = base / "app.db"
+        aged_copy(data.sqlite, source)
+        # (the other approaches read the data's own file: the copy changes after verify)
         args = {"base_dir": str(base), "sqlite": str(data.sqlite), "tables": list(TABLES)}
         if ferry_url:
-            args["plan"] = ferry_plan(self.draft("postgresql"), data, ferry_url)
+            args["plan"] = ferry_plan(self.draft("postgresql"), data, ferry_url, source)
 
             def first_ok(rep: dict[str, Any]) -> tuple[bool, str]:
                 inserted = {t: c["inserted"] for t, c in rep["tables"].items()}
@@ -353,6 +379,10 @@ class Bench:
                 args,
                 lambda rep: (rep.get("verdict") == "PASS", str(rep.get("verdict"))),
             )
+        if ferry_url and has("ferry_racy"):
+            self._racy(ferry_url, source, args)
+        if ferry_url and has("ferry_delta"):
+            self._pg_delta(ferry_url, source, args)
         if ferry_url:
             drop_db(server, ferry_url)
 
@@ -398,7 +428,9 @@ class Bench:
 
         if has("ferry_json"):
             target = base / "ferry_json.db"
-            plan = ferry_json_plan(data, f"sqlite:///{target}")
+            records = base / "records.json"  # a copy: the delta line changes it
+            aged_copy(data.records, records)
+            plan = ferry_json_plan(data, f"sqlite:///{target}", records)
             want = data.size.records
             self._runner_sample(
                 "ferry_json",
@@ -406,8 +438,64 @@ class Bench:
                 {**args, "plan": plan},
                 lambda rep: _one_count(sqlite_counts(target, ("records",))["records"], want),
             )
+            if has("ferry_json_delta"):
+                self._json_delta(target, records, {**args, "plan": plan})
             target.unlink(missing_ok=True)
         shutil.rmtree(base, ignore_errors=True)
+
+    def _racy(self, url: str, source: Path, args: dict[str, Any]) -> None:
+        """A re-run right after the app wrote to the source file without changing a row (a
+        write the unchanged-file shortcut must not trust): every row counts unchanged."""
+        touch_source(source)
+
+        def ok(rep: dict[str, Any]) -> tuple[bool, str]:
+            unchanged = {t: c["unchanged"] for t, c in rep["tables"].items()}
+            if unchanged != {t: self.data.rows(t) for t in TABLES}:
+                return False, f"unchanged {unchanged}"
+            return _counts_ok(pg_counts(url), self.data)
+
+        self._runner_sample("ferry_racy", "ferry_migrate", args, ok)
+
+    def _pg_delta(self, url: str, source: Path, args: dict[str, Any]) -> None:
+        """1% of the rows changed (updates and inserts) since the first run: the counts say
+        exactly those, and exactly those rows carry a new row version afterwards."""
+        before = pg_versions(url)
+        changes = change_sqlite(source, self.data)
+
+        def ok(rep: dict[str, Any]) -> tuple[bool, str]:
+            for table, (updated, inserted) in changes.items():
+                got = rep["tables"][table]
+                want = {"updated": len(updated), "inserted": len(inserted)}
+                if {k: got[k] for k in want} != want:
+                    return False, f"{table}: {got} != {want}"
+                touched = pg_touched(url, table, before[table])
+                if touched != set(updated) | set(inserted):
+                    return False, f"{table}: {len(touched)} rows written, not the changed ones"
+            if not pg_matches(url, source, changes):
+                return False, "changed rows differ from the source"
+            return True, ""
+
+        self._runner_sample("ferry_delta", "ferry_migrate", args, ok)
+
+    def _json_delta(self, target: Path, records: Path, args: dict[str, Any]) -> None:
+        """1% of the records changed (updates and appended records) since the first run:
+        the counts say exactly those, and exactly those rows differ in the target."""
+        snapshot = target.with_name("before_delta.db")
+        shutil.copyfile(target, snapshot)
+        updated, inserted = change_records(records, self.data)
+
+        def ok(rep: dict[str, Any]) -> tuple[bool, str]:
+            got = rep["tables"]["records"]
+            want = {"updated": len(updated), "inserted": len(inserted)}
+            if {k: got[k] for k in want} != want:
+                return False, f"{got} != {want}"
+            differ = sqlite_differing(target, snapshot, "records")
+            if differ != set(updated) | set(inserted):
+                return False, f"{len(differ)} rows differ, not the changed ones"
+            return True, ""
+
+        self._runner_sample("ferry_json_delta", "ferry_migrate", args, ok)
+        snapshot.unlink(missing_ok=True)
 
     def _pgloader(self, key: str, options: list[str]) -> None:
         """pgloader into an empty database (it creates its own tables, indexes and foreign
@@ -450,6 +538,14 @@ class Bench:
         target.unlink(missing_ok=True)
 
 
+def aged_copy(source: Path, copy: Path) -> None:
+    """Copy a data file, its times a minute back: as old as the cached file, so the first
+    run's source is not one written seconds before (which no re-run may trust unread)."""
+    shutil.copyfile(source, copy)
+    old = time.time() - 60
+    os.utime(copy, (old, old))
+
+
 def _one_count(got: int, want: int) -> tuple[bool, str]:
     return got == want, "" if got == want else f"rows {got} != source {want}"
 
@@ -472,6 +568,24 @@ def ratios(bench: Bench) -> list[tuple[str, float | None, str, float, bool | Non
         ("Ferry first run / COPY floor (time)", div("ferry_first", "floor"), "≤", 1.0),
         ("Ferry re-run / Ferry first run (time)", div("ferry_rerun", "ferry_first"), "≤", 0.5),
         ("Ferry verify / minimal checksum (time)", div("ferry_verify", "checksum"), "≤", 1.0),
+        (
+            "Ferry re-run 1% changed / first run, SQLite→PostgreSQL (time)",
+            div("ferry_delta", "ferry_first"),
+            "≤",
+            0.2,
+        ),
+        (
+            "Ferry re-run 1% changed / first run, JSON→SQLite (time)",
+            div("ferry_json_delta", "ferry_json"),
+            "≤",
+            0.2,
+        ),
+        (
+            "Ferry re-run after a write seconds before / first run (time)",
+            div("ferry_racy", "ferry_first"),
+            "≤",
+            0.2,
+        ),
         ("Ferry SQLite→SQLite / VACUUM INTO (time)", div("ferry_sqlite", "vacuum"), "≤", 4.0),
         (
             "Ferry JSON→SQLite / sqlite-utils (throughput)",

@@ -78,6 +78,7 @@ if TYPE_CHECKING:
         refuse_password,
         store_password,
     )
+    from .safety.quiet import QuietReport, check_quiet
     from .safety.signing import SigningError, config_dir, import_key, own_key
     from .scan.draftdoc import draft_comments
     from .scan.folder import ScanResult, describe_found
@@ -162,6 +163,7 @@ _HOMES = {
         ],
         "ferry.safety.passwords",
     ),
+    **dict.fromkeys(["QuietReport", "check_quiet"], "ferry.safety.quiet"),
     **dict.fromkeys(
         ["SigningError", "config_dir", "import_key", "own_key"], "ferry.safety.signing"
     ),
@@ -481,6 +483,7 @@ __all__ = [
     "CutoverResult",
     "Profile",
     "PruneEntry",
+    "QuietReport",
     "ReportProof",
     "ReversePlan",
     "RollbackResult",
@@ -502,6 +505,7 @@ __all__ = [
     "backup",
     "backup_root",
     "check",
+    "check_quiet",
     "config_dir",
     "create_database",
     "cutover",

@@ -31,6 +31,12 @@ class TargetCapabilities:
     #: the run's journal keeps per-table fingerprints, so a re-run of an unchanged source can
     #: skip a table (:mod:`ferry.load.rerun`; PostgreSQL)
     table_fingerprints: bool = False
+    #: each row carries the id of the transaction that last wrote it (``xmin``): a run tells a
+    #: table is as the last run left it without reading its values (PostgreSQL); elsewhere the
+    #: rows' prints are summed (:func:`ferry.load.rowprints.table_state`); and a first load
+    #: records that id instead of a per-row image, so ``ferry undo`` tells the run's rows from
+    #: rows written since (:mod:`ferry.load.changeset`)
+    row_versions: bool = False
     #: values are stored as the text they were sent as (timestamps, booleans, JSON spacing),
     #: so an existing table's spelling is kept (:mod:`ferry.values.targetstyles`; SQLite)
     stores_value_text: bool = False
@@ -42,6 +48,22 @@ class TargetCapabilities:
     max_identifier_bytes: int = 0
     #: a missing database file would be created by opening it (SQLite): verify refuses instead
     created_by_opening: bool = False
+    #: JSON columns Ferry creates are ``jsonb``: stored parsed and compared by value
+    #: (PostgreSQL); else plain ``JSON`` text
+    binary_json: bool = False
+    #: a ``NOCASE`` column can become ``citext`` when the database has that extension
+    #: (PostgreSQL): :func:`ferry.shape.typemap.settle_collations` asks the target
+    citext: bool = False
+    #: names are compared ignoring (ASCII) case, so folding them changes nothing the target
+    #: compares (SQLite): :mod:`ferry.shape.indexnames` keys taken names that way
+    case_blind_names: bool = False
+    #: ``REAL``/``FLOAT4`` columns hold 32-bit floats (PostgreSQL; SQLite's REAL is 64-bit):
+    #: verify rounds both sides of such a column to 32 bits before comparing
+    single_precision_real: bool = False
+    #: the server sums rows' MD5s itself, so verify's fast path fingerprints a target table in
+    #: one statement (PostgreSQL); else Python sums the row bytes the target writes
+    #: (:mod:`ferry.verify.fast`)
+    sums_row_hashes: bool = False
     #: ``ALTER TABLE … ADD`` takes a foreign key on a table that holds rows, so a created
     #: table gets its foreign keys once its rows are in (PostgreSQL); SQLite declares them in
     #: ``CREATE TABLE``
@@ -49,10 +71,6 @@ class TargetCapabilities:
     #: a text column holds valid UTF-8 only (PostgreSQL): ``invalid_text = "bytes"`` needs a
     #: bytes column; SQLite keeps any bytes in a text column
     text_is_utf8_only: bool = False
-    #: every row carries the id of the transaction that last wrote it (PostgreSQL ``xmin``):
-    #: a first load records that id instead of a per-row image, and ``ferry undo`` tells the
-    #: run's rows from rows written since by it (:mod:`ferry.load.changeset`)
-    row_versions: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +79,7 @@ class SourceCapabilities:
 
     #: the source is one SQLite file whose tables can be copied natively (attached by a SQLite
     #: target, read as raw rows for a binary COPY) and checksummed inside SQLite by verify
+    #: (which then reopens it for only the tables its fast path left to compare)
     sqlite_file: bool = False
     #: rows are parsed in Python (JSON, text): the read holds the GIL, so reading ahead in a
     #: thread gains nothing
@@ -72,5 +91,12 @@ class SourceCapabilities:
     rowid_chunks: bool = False
     #: opening the source never writes to it (SQLite ``mode=ro``, files read as bytes)
     read_only_open: bool = True
-    #: value readings (epoch numbers, mixed kinds) can be sampled per column with SQL
+    #: value readings (epoch numbers, mixed kinds) can be sampled per column with SQLite's SQL
+    #: (``typeof``): ``check`` and ``ferry init`` ask about them (:mod:`ferry.values.epochs`)
     samples_columns: bool = False
+    #: records may be laid out one per line (a JSON array): a delta run then parses only the
+    #: lines that changed (:mod:`ferry.load.jsonlines`)
+    record_lines: bool = False
+    #: the reader answers SQL about its tables (:meth:`~ferry.sources.base.SourceReader.query_all`):
+    #: ``ferry init`` looks for a key of a keyless table in the data (SQLite, PostgreSQL)
+    answers_sql: bool = False

@@ -9,9 +9,9 @@ for a reason that was knowable up front.
 from __future__ import annotations
 
 import asyncio
-import os
 from dataclasses import dataclass, field
 
+from .capabilities import TargetCapabilities
 from .errors import FerryError, PlanError
 from .load.mapping import check_mapping, prepare_schema, row_mapper
 from .plan import Plan
@@ -21,10 +21,8 @@ from .shape.carried import SchemaObject
 from .shape.namefold import case_collisions, is_plain
 from .shape.schema import TableInfo
 from .shape.typecheck import type_warnings
-from .sources import SourceTable
-from .sources.sqlite import SqliteSource
-from .targets import Target, open_target, quote
-from .targets.sqlite import SqliteTarget
+from .sources import SourceReader, SourceTable
+from .targets import Target, open_target
 from .values.epochs import READINGS_HINT, NumberFinding, find_numbers
 from .values.targetstyles import table_styles
 from .values.textbytes import check_bytes_mode
@@ -104,7 +102,7 @@ async def check_plan(plan: Plan) -> CheckReport:
         try:
             with ctx.source(source_spec) as reader:
                 tables = await asyncio.to_thread(reader.describe)
-                if isinstance(reader, SqliteSource):
+                if reader.capabilities.samples_columns:
                     for table in tables:
                         numbers[table.name] = await asyncio.to_thread(find_numbers, reader, table)
                         if table.name in unkeyed:
@@ -127,7 +125,7 @@ async def check_plan(plan: Plan) -> CheckReport:
         report.items.append(CheckItem(f"target {target.describe()}", False, exc.message, exc.hint))
         return report
     try:
-        report.server = await _server_version(target)
+        report.server = await target.server_version()
         report.items.append(CheckItem(f"target {target.describe()}", True, report.server))
         existing = await target.reflect()
         report.existing_tables = sorted(existing)
@@ -206,7 +204,7 @@ async def check_plan(plan: Plan) -> CheckReport:
             )
             typed = type_warnings(spec, info, mapper, source) if spec.name in existing else []
             if spec.name not in existing and info.created:
-                typed += name_warnings(plan, target.dialect_name, mapper)
+                typed += name_warnings(plan, target.capabilities, mapper)
             if identical.get(spec.source) and spec.mode != "merge":
                 typed.append(identical[spec.source])
             for message in [*typed, *styles.warnings]:
@@ -232,19 +230,21 @@ def _object_items(objects: list[SchemaObject]) -> list[CheckItem]:
     return items
 
 
-def _identical_note(reader: SqliteSource, table: SourceTable) -> str:
+def _identical_note(reader: SourceReader, table: SourceTable) -> str:
     """The note on rows of ``table`` identical in every column ("" when none)."""
     origin = table.origin or table.name.split(".", 1)[-1]
     count, examples = identical_rows(reader, origin, list(table.columns))
     return KeyFinding(identical=count, examples=examples).identical_note()
 
 
-def name_warnings(plan: Plan, dialect: str, mapper: RowMapper) -> list[str]:
+def name_warnings(plan: Plan, caps: TargetCapabilities, mapper: RowMapper) -> list[str]:
     """What a created PostgreSQL table's column names will be, where not the source's folded
     to lower case: fields kept as spelled because they differ only in case, long names
-    shortened (:mod:`ferry.shape.namefold`)."""
-    if dialect != "postgresql":
+    shortened (:mod:`ferry.shape.namefold`). None on a target that compares names ignoring
+    case (SQLite), where names are created as the source spells them."""
+    if caps.case_blind_names:
         return []
+    limit = caps.max_identifier_bytes
     fed = {c.name: c.spec.from_ for c in mapper.mapped_columns() if c.spec.from_ is not None}
     messages = []
     if plan.target.identifiers == "lower":
@@ -254,8 +254,12 @@ def name_warnings(plan: Plan, dialect: str, mapper: RowMapper) -> list[str]:
                 "spelling (quoted in SQL)"
             )
     for column, field_name in fed.items():
-        if column not in (field_name, field_name.lower()) and len(field_name.encode()) > 63:
-            messages.append(f"field {field_name!r} is longer than 63 bytes: column {column}")
+        if (
+            column not in (field_name, field_name.lower())
+            and limit
+            and len(field_name.encode()) > limit
+        ):
+            messages.append(f"field {field_name!r} is longer than {limit} bytes: column {column}")
     return messages
 
 
@@ -285,66 +289,11 @@ def _number_items(spec_name: str, mapper: RowMapper, found: list[NumberFinding])
     return items
 
 
-async def _server_version(target: Target) -> str:
-    if target.dialect_name == "sqlite":
-        return "SQLite " + str(
-            await target.scalar("SELECT sqlite_version()", "reading the version")
-        )
-    return "PostgreSQL " + str(await target.scalar("SHOW server_version", "reading the version"))
-
-
 async def _privileges(
     target: Target, plan: Plan, existing: dict[str, TableInfo]
 ) -> list[CheckItem]:
-    if isinstance(target, SqliteTarget):
-        path = target.path
-        where = path if path.exists() else path.parent
-        ok = os.access(where, os.W_OK)
-        return [
-            CheckItem(
-                "privileges",
-                ok,
-                f"{where} is {'writable' if ok else 'read-only'}",
-                "" if ok else "Ferry needs to write the target file and its folder.",
-            )
-        ]
-    items = []
-    if target.created_schema:
-        # Made in the check's transaction (rolled back) so the schema step could be tried.
-        items.append(
-            CheckItem(
-                "privileges",
-                True,
-                f"schema {target.created_schema} does not exist yet: a run creates it",
-            )
-        )
-    can_create = await target.scalar(
-        "SELECT has_schema_privilege(current_user, current_schema(), 'CREATE')",
-        "checking privileges",
-    )
-    items.append(
-        CheckItem(
-            "privileges",
-            bool(can_create),
-            "may create tables" if can_create else "may not create tables",
-            "" if can_create else "GRANT CREATE ON SCHEMA to the user.",
-        )
-    )
-    for spec in plan.tables:
-        if spec.name in existing:
-            literal = quote(spec.name).replace("'", "''")
-            allowed = await target.scalar(
-                f"SELECT has_table_privilege('{literal}', 'INSERT') AND "
-                f"has_table_privilege('{literal}', 'UPDATE')",
-                "checking table privileges",
-            )
-            if not allowed:
-                items.append(
-                    CheckItem(
-                        f"table {spec.name}",
-                        False,
-                        "no INSERT/UPDATE right",
-                        f"GRANT INSERT, UPDATE ON {spec.name} to the user.",
-                    )
-                )
-    return items
+    loaded = [spec.name for spec in plan.tables if spec.name in existing]
+    return [
+        CheckItem(found.subject, found.ok, found.message, found.hint)
+        for found in await target.privileges(loaded)
+    ]

@@ -29,6 +29,7 @@ from .events import (
     ignore_events,
 )
 from .load.changeset import ChangeRecorder
+from .load.delta import keep_run_prints
 from .load.finish import fingerprint, finish_shapes, move_sequences, note_identical_rows
 from .load.journal import ensure_journal, write_journal
 from .load.mapping import prepare_schema
@@ -37,6 +38,7 @@ from .load.route import RestartStaged, RunView
 from .load.route import Route as _Route
 from .load.route import source_key_values as _source_key_values
 from .load.routes import plan_routes
+from .load.rowprints import kept_entries
 from .load.staged import MAX_KEPT_CONFLICTS
 from .load.stream import Pipeline
 from .plan import Plan
@@ -337,11 +339,12 @@ class _Run:
             )
             await self.changes.prepare()
         self.fingerprints = await last_fingerprints(target, self.result.plan_hash)
+        kept = await kept_entries(target, self.result.plan_hash)
         self.step_done("schema", started)
 
         view: RunView = self
         routes = await plan_routes(
-            view, target, tables, self._value_warner, self.staged_only, self.fingerprints
+            view, target, tables, self._value_warner, self.staged_only, self.fingerprints, kept
         )
         started = self.step("read")
         await Pipeline(view, target).stream(routes)
@@ -369,6 +372,7 @@ class _Run:
         if not self.preview:
             for route in routes:
                 await fingerprint(view, target, route)
+            await keep_run_prints(view, target, routes, kept)
         self.step_done("merge", started)
 
     def _note_merges(self) -> None:

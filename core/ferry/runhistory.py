@@ -56,8 +56,7 @@ ROLLBACK: Literal["rollback"] = "rollback"
 
 
 def _sqlite_missing(target: Target) -> bool:
-    path = getattr(target, "path", None)
-    return target.dialect_name == "sqlite" and isinstance(path, Path) and not path.exists()
+    return target.file_missing()
 
 
 @dataclass

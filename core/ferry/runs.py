@@ -104,8 +104,7 @@ async def read_runs(plan: Plan, *, reports: bool = True) -> RunHistory:
 
 async def _journal_rows(target: Target) -> list[dict[str, Any]] | None:
     """The journal's rows; None when the target has no journal (or no file at all)."""
-    path = getattr(target, "path", None)
-    if target.dialect_name == "sqlite" and isinstance(path, Path) and not path.exists():
+    if target.file_missing():
         return None  # opening it would create an empty file
     await target.open(read_only=True)
     try:

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ferry import FerryError, Plan, save_plan
-from ferry.api import Backup, CheckReport, RollbackResult, VerifyResult
+from ferry.api import (
+    Backup,
+    CheckReport,
+    CutoverResult,
+    RollbackResult,
+    SyncResult,
+    VerifyResult,
+)
 from ferry.plan import TargetSpec
 from ferry.results import RunResult
 
@@ -31,6 +38,10 @@ class WizardState:
     run_result: RunResult | None = None
     verify_result: VerifyResult | None = None
     rollback_result: RollbackResult | None = None
+    #: the "Keep in sync" loop's cycles (Migrate page), once it stopped
+    sync_result: SyncResult | None = None
+    #: the last cutover (Cutover page) that ran to a verdict
+    cutover_result: CutoverResult | None = None
 
     def open_plan(self, plan: Plan, path: Path) -> None:
         """A new plan: forget everything done with the previous one."""
@@ -40,6 +51,8 @@ class WizardState:
         self.check_report = self.preview_result = self.run_result = None
         self.verify_result = None
         self.rollback_result = None
+        self.sync_result = None
+        self.cutover_result = None
 
     @property
     def workspace(self) -> Path | None:

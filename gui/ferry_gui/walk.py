@@ -1,4 +1,5 @@
-"""Walk the demo through every page by itself, saving one screenshot per page."""
+"""Walk the demo through every page by itself, saving one screenshot per page: the usual path,
+then a second session keeping the demo in sync, cutting over, and the run history."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ SHOTS = [
     "12-questions",
     "13-workspace",
     "14-connect-postgres",
+    "15-sync",
+    "16-cutover",
+    "17-runs",
 ]
 
 
@@ -111,7 +115,63 @@ async def walk_demo(wizard: FerryWizard, folder: Path, shots: Path | None) -> li
     wizard.next()
     await wait_for(lambda: wizard.currentId() == PageId.FINISH, "the finish page")
     await shoot(6)
+    await show_sync_cutover_runs(wizard, folder, shoot)
     return saved
+
+
+async def show_sync_cutover_runs(
+    wizard: FerryWizard, folder: Path, shoot: Callable[..., Any]
+) -> None:
+    """The demo again, in a new session: "Keep in sync" (the app writes a heartbeat between
+    cycles), the cutover, then the run history from Start."""
+    plan_path = wizard.plan_path
+    if plan_path is None:
+        raise WalkError("no plan is open")
+
+    def complete(page_id: PageId) -> Callable[[], bool]:
+        return lambda: wizard.currentId() == page_id and wizard.page(page_id).isComplete()
+
+    wizard.restart()
+    if not wizard.start_page.open_plan(plan_path):
+        raise WalkError("the demo could not be opened again")
+    wizard.next()
+    await wait_for(lambda: wizard.currentId() == PageId.BACKUP, "the backup page")
+    wizard.backup_page.start_backup()
+    await wait_for(complete(PageId.BACKUP), "the backup")
+    wizard.next()
+    await wait_for(complete(PageId.CONNECT), "the connection test")
+    wizard.next()
+    await wait_for(complete(PageId.PREVIEW), "the preview")
+    wizard.next()
+    page = wizard.migrate_page
+    page.sync_box.setChecked(True)
+    page.every.set_seconds(1)
+    if not page.start_migration():
+        raise WalkError("the sync did not start")
+    await wait_for(lambda: len(page.seen_cycles) >= 2, "two sync cycles")
+    heartbeat = folder / "data" / "heartbeat_polling.txt"
+    heartbeat.write_text("2024-03-01T10:05:00Z\n", encoding="utf-8")  # the app still writes
+    await wait_for(lambda: len(page.seen_cycles) >= 4, "four sync cycles")
+    page.cancel_job()
+    await wait_for(complete(PageId.MIGRATE), "the sync to stop")
+    await shoot(SHOTS.index("15-sync"))
+    wizard.next()
+    cutover = wizard.cutover_page
+    cutover.settle.set_seconds(1)
+    cutover.check_sources()
+    await wait_for(lambda: not wizard.runner.busy, "the quiet check")
+    if not cutover.start_cutover():
+        raise WalkError("the cutover did not start")
+    await wait_for(lambda: not wizard.runner.busy, "the cutover")
+    if wizard.cutover_result is None:
+        raise WalkError("the cutover was refused")
+    await shoot(SHOTS.index("16-cutover"))
+    wizard.restart()
+    if not wizard.start_page.open_plan(plan_path) or not wizard.go_to(PageId.RUNS):
+        raise WalkError("the run history could not be opened")
+    runs = wizard.runs_page
+    await wait_for(lambda: bool(runs.records) and not wizard.runner.busy, "the run history")
+    await shoot(SHOTS.index("17-runs"))
 
 
 async def show_postgres_form(wizard: FerryWizard, shoot: Callable[..., Any]) -> None:

@@ -1,8 +1,9 @@
-"""The wizard: start → backup → connect → preview → migrate → verify → finish."""
+"""The wizard: start → backup → connect → preview → migrate → verify → finish; after "Keep in
+sync" the Migrate page leads to the cutover instead, and Start opens the run history or the
+cutover of a plan that has run."""
 
 from __future__ import annotations
 
-from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
@@ -12,27 +13,20 @@ from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
 
 from ferry import FerryError, Plan
 
+from .pageids import PageId
 from .pages.backup import BackupPage
 from .pages.base import FerryPage
 from .pages.connect import ConnectPage
+from .pages.cutover import CutoverPage
 from .pages.finish import FinishPage
 from .pages.migrate import MigratePage
 from .pages.preview import PreviewPage
+from .pages.runs import RunsPage
 from .pages.start import MAX_RECENT, StartPage
 from .pages.verify import VerifyPage
 from .resources import icon_path
 from .runner import Runner
 from .state import InState, WizardState
-
-
-class PageId(IntEnum):
-    START = 0
-    BACKUP = 1
-    CONNECT = 2
-    PREVIEW = 3
-    MIGRATE = 4
-    VERIFY = 5
-    FINISH = 6
 
 
 def settings() -> QSettings:
@@ -54,6 +48,8 @@ class FerryWizard(QWizard):
     run_result = InState()
     verify_result = InState()
     rollback_result = InState()
+    sync_result = InState()
+    cutover_result = InState()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,6 +74,10 @@ class FerryWizard(QWizard):
         self.migrate_page = MigratePage()
         self.verify_page = VerifyPage()
         self.finish_page = FinishPage()
+        self.cutover_page = CutoverPage()
+        self.runs_page = RunsPage()
+        #: the page Start's Next leads to instead of the Backup page (Runs, Cutover), if any
+        self.detour: PageId | None = None
         for page_id, page in zip(
             PageId,
             (
@@ -88,6 +88,8 @@ class FerryWizard(QWizard):
                 self.migrate_page,
                 self.verify_page,
                 self.finish_page,
+                self.cutover_page,
+                self.runs_page,
             ),
             strict=True,
         ):
@@ -95,6 +97,7 @@ class FerryWizard(QWizard):
             # After the wizard's own handler (connected by setPage), which re-enables Back.
             page.completeChanged.connect(self._hold_back)
         self.currentIdChanged.connect(self._hold_back)
+        self.currentIdChanged.connect(self._page_changed)
         self.runner.started.connect(self._hold_back)
         self._close_confirmed = False
         geometry = settings().value("geometry")
@@ -126,6 +129,21 @@ class FerryWizard(QWizard):
             self.state.save_plan()
         except FerryError as exc:
             self.runner.show_error(exc)
+
+    def go_to(self, page_id: PageId) -> bool:
+        """From Start, open a page off the usual path (the run history, the cutover); Back
+        returns to Start. False when Start could not be left."""
+        self.detour = page_id
+        self.next()
+        if self.currentId() != page_id:
+            self.detour = None
+        return self.currentId() == page_id
+
+    def _page_changed(self, page_id: int) -> None:
+        if page_id == PageId.START:
+            self.detour = None  # back on Start: Next takes the usual path again
+        # The run history is a last page that Back must leave (to Start), not a dead end.
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, page_id != PageId.RUNS)
 
     def _hold_back(self, *_args: object) -> None:
         """No going Back while a job runs (its page would be left with the job half done)."""

@@ -81,7 +81,7 @@ def to_old_layout_pg(url: str) -> None:
         "ALTER TABLE public.runs RENAME TO ferry_runs",
         "ALTER TABLE ferry.rejects SET SCHEMA public",
         "ALTER TABLE public.rejects RENAME TO ferry_rejects",
-        "DROP SCHEMA ferry CASCADE",  # (with the changeset tables an older Ferry lacked)
+        "DROP SCHEMA ferry CASCADE",  # (changesets, row prints: an older Ferry lacked them)
     )
 
 

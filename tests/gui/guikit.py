@@ -104,3 +104,52 @@ def question_plan(tmp_path: Path) -> Path:
         result = pool.submit(CliRunner().invoke, cli, args).result()
     assert result.exit_code == 0, result.output
     return plan
+
+
+def to_preview(qtbot: Any, wizard: Any, plan: Path, wait: int = 120_000) -> None:
+    """Open ``plan``, take the backup, test the target, wait for the preview."""
+    from ferry_gui.wizard import PageId
+
+    def complete(page_id: PageId) -> Callable[[], bool]:
+        return lambda: wizard.currentId() == page_id and wizard.page(page_id).isComplete()
+
+    assert wizard.start_page.open_plan(plan)
+    wizard.next()
+    wizard.backup_page.start_backup()
+    qtbot.waitUntil(complete(PageId.BACKUP), timeout=wait)
+    wizard.next()
+    qtbot.waitUntil(complete(PageId.CONNECT), timeout=wait)
+    wizard.next()
+    qtbot.waitUntil(complete(PageId.PREVIEW), timeout=wait)
+
+
+def migrate_in_wizard(qtbot: Any, wizard: Any, plan: Path, wait: int = 120_000) -> None:
+    """Take ``plan`` through the wizard up to the Finish page (migrated and verified)."""
+    from ferry_gui.wizard import PageId
+
+    to_preview(qtbot, wizard, plan, wait)
+    wizard.next()
+    wizard.migrate_page.start_migration()
+    qtbot.waitUntil(lambda: wizard.migrate_page.isComplete(), timeout=wait)
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.verify_page.isComplete(), timeout=wait)
+    assert wizard.verify_result is not None and wizard.verify_result.passed
+    wizard.next()
+    assert wizard.currentId() == PageId.FINISH
+
+
+def reopen(qtbot: Any, wizard: Any, plan: Path, page_id: Any, wait: int = 120_000) -> None:
+    """Back to Start (a new session), open ``plan`` and go to ``page_id`` off the usual path
+    (the run history, the cutover) with its button."""
+    from ferry_gui.wizard import PageId
+
+    wizard.restart()
+    assert wizard.currentId() == PageId.START
+    assert wizard.start_page.open_plan(plan)
+    button = {
+        PageId.RUNS: wizard.start_page.runs_button,
+        PageId.CUTOVER: wizard.start_page.cutover_button,
+    }[page_id]
+    qtbot.waitUntil(button.isEnabled, timeout=wait)
+    button.click()
+    assert wizard.currentId() == page_id

@@ -33,6 +33,8 @@ TAB_ORDER = {
         "recent",
         "folder_button",
         "demo_button",
+        "runs_button",
+        "cutover_button",
         "plan_tabs",
         "sources_view",
     ],
@@ -40,7 +42,8 @@ TAB_ORDER = {
     "BackupPage": ["items_view", "backup_button", "skip_box", "backups_view", "keep_box"],
     "ConnectPage": ["sqlite_radio", "sqlite_path", "sqlite_browse", "test_button", "items_view"],
     "PreviewPage": ["tabs", "mapping_view", "columns_button", "again"],
-    "MigratePage": ["start_button", "log"],
+    # (the interval is disabled until "Keep in sync" is ticked)
+    "MigratePage": ["sync_box", "start_button", "log"],
     "VerifyPage": ["tables_view", "assertions_view", "report_button", "again_button"],
     "FinishPage": ["summary"],
 }

@@ -115,3 +115,12 @@ def small_disk(tmp_path: Path) -> Iterator[Callable[[str, str], Path]]:
                 pytest.skip(f"the full-disk tests need a tmpfs (run as root): {exc}")
 
         yield mount
+
+
+@pytest.fixture(scope="session")
+def sync_stores(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app's stores of the sync and cutover fault tests (``syncfaultkit``), made once;
+    each test works on a copy."""
+    from syncfaultkit import make_pristine
+
+    return make_pristine(tmp_path_factory.mktemp("sync-stores"))

@@ -31,14 +31,15 @@ PATIENCE = 60.0
 
 @dataclass
 class FerryProcess:
-    """A running ``ferry`` command; ``lines`` are ``(seconds since start, text)`` of stderr."""
+    """A running ``ferry`` command; ``lines`` are ``(seconds since start, text)`` of stderr,
+    ``out_lines`` the same of stdout (``ferry sync`` prints a line there per committed cycle)."""
 
     args: list[str]
     cwd: Path
     env: dict[str, str] | None = None
     proc: subprocess.Popen[str] = field(init=False)
     lines: list[tuple[float, str]] = field(default_factory=list)
-    stdout: str = ""
+    out_lines: list[tuple[float, str]] = field(default_factory=list)
     started: float = 0.0
 
     def __post_init__(self) -> None:
@@ -66,11 +67,20 @@ class FerryProcess:
 
     def _read_stdout(self) -> None:
         assert self.proc.stdout is not None
-        self.stdout = self.proc.stdout.read()
+        for line in self.proc.stdout:
+            self.out_lines.append((time.monotonic() - self.started, line.rstrip("\n")))
+
+    @property
+    def stdout(self) -> str:
+        return "".join(text + "\n" for _, text in self.out_lines)
 
     @property
     def stderr(self) -> str:
         return "\n".join(text for _, text in self.lines)
+
+    def count(self, marker: str) -> int:
+        """How many stderr lines equal to ``marker`` appeared so far (one per sync cycle)."""
+        return sum(text.strip() == marker for _, text in self.lines)
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started

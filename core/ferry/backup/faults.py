@@ -35,11 +35,7 @@ def source_fault(plan: Plan, source: str, exc: BaseException | None = None) -> F
     reader = open_source(spec, plan.base_dir)
     try:
         if isinstance(exc, sqlite3.Error):
-            translate = getattr(reader, "_translate", None)
-            if translate is None:
-                return None
-            error: FerryError = translate(exc, None)
-            return error
+            return reader.translate_error(exc)
         reader.describe()
     except FerryError as error:
         return error

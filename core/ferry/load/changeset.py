@@ -246,6 +246,20 @@ class ChangeRecorder:
         await self._note(info, image, None)
         return image
 
+    async def unrecorded(self, info: TableInfo, key: list[str], mode: str) -> None:
+        """The run changes ``info`` in a way not recorded row by row (a delta load's
+        deletions by key): its changes to the table are journaled as not undoable."""
+        if info.name in self.recorded or not key:
+            await self._table(info, key, mode)
+            return
+        image = await self._image(info, key)
+        await self._note(
+            info,
+            image,
+            "rows deleted by key in a delta load (row_prints) have no before-image",
+            undoable=False,
+        )
+
     async def loaded(self, info: TableInfo, stage: Stage, mode: str, rows: int) -> None:
         """A table the run loaded from empty: every row is the run's insert. Recorded by
         row version where rows carry one, else row by row when the plan asks, else as not

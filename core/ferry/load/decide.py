@@ -11,6 +11,9 @@ itself, is it as the last run left it) and :func:`decide` turns them into a
 - ``native``: an empty table fed by one SQLite source table of plain columns: SQLite maps the
   rows itself (:mod:`ferry.native.load`), by ``INSERT … SELECT`` or a COPY;
 - ``direct``: an empty table fed by this spec alone: rows go straight in, no stage, no merge;
+- ``delta``: a table holding rows, keyed by one column, as the last run left it, which kept
+  its rows' prints: only the source rows whose print changed are mapped and staged
+  (:mod:`ferry.load.delta`);
 - ``compare-first``: a table holding rows, keyed by one column: each batch's unchanged rows
   are staged as their key alone;
 - ``staged``: the general path: stage, classify, merge by key.
@@ -26,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-LoadModeName = Literal["unchanged", "native", "direct", "compare-first", "staged"]
+LoadModeName = Literal["unchanged", "native", "direct", "delta", "compare-first", "staged"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,11 @@ class LoadFacts:
     native_form: str | None = None
     #: the journaled fingerprint of the last run still matches source files and table
     unchanged: bool | None = None
+    #: the last run's row prints are kept and the table is as that run left it
+    #: (:mod:`ferry.load.delta`)
+    delta: bool | None = None
+    #: why row prints kept by the last run cannot be used (the table changed since)
+    delta_blocker: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,19 +108,30 @@ def decide(table: str, facts: LoadFacts) -> LoadDecision:
             "the source files and the table are as the last run left them: nothing is read",
             facts,
         )
-    if (
+    compared = (
         facts.plan_mode == "merge"
         and facts.key_is_primary_key
         and facts.table_empty is False
         and facts.one_column_key
-    ):
+    )
+    if compared and facts.delta and facts.fed_alone and facts.refused is None:
         return LoadDecision(
             table,
-            "compare-first",
-            "the table holds rows and is keyed by one column: rows it holds unchanged "
-            "are staged as their key alone",
+            "delta",
+            "the last run's row prints are kept and the table is as it left it: only "
+            "source rows whose print changed are mapped and staged",
             facts,
         )
+    if compared:
+        why = (
+            "the table holds rows and is keyed by one column: rows it holds unchanged "
+            "are staged as their key alone"
+        )
+        if facts.refused is not None:
+            why += f" (no delta: {facts.refused})"
+        elif facts.delta_blocker:
+            why += f" (no delta: {facts.delta_blocker})"
+        return LoadDecision(table, "compare-first", why, facts)
     return LoadDecision(table, "staged", _staged_why(facts), facts)
 
 

@@ -111,13 +111,13 @@ async def _make_tables(
     add_shapes(plan, inferred, source_tables, target.dialect_name)
     made: dict[str, str] = {}
     for name in dependency_order(list(inferred), inferred):
-        check_names(inferred[name], target.dialect_name)
+        check_names(inferred[name], target.capabilities.max_identifier_bytes)
         made[name] = await target.create_table(inferred[name])
         ddl.append(made[name])
-    if target.dialect_name == "sqlite" and references_in_a_cycle(inferred):
+    if target.capabilities.defers_cyclic_references and references_in_a_cycle(inferred):
         # No load order puts every parent first: check references at commit instead (the
         # run checks them itself before, see ferry.migrate).
-        await target.execute("PRAGMA defer_foreign_keys = ON", "deferring foreign keys")
+        await target.defer_references()
     tables = await target.reflect()
     for name in inferred:
         tables[name].created = True

@@ -27,7 +27,7 @@ FINGERPRINT = "fingerprint"
 
 async def last_fingerprints(target: Target, plan_hash: str) -> dict[str, dict[str, Any]]:
     """Fingerprints of the tables of the last completed migration, if it ran this plan."""
-    if target.dialect_name != "postgresql":
+    if not target.capabilities.table_fingerprints:
         return {}
     runs = [
         r

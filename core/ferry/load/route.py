@@ -29,6 +29,7 @@ from .decide import LoadDecision
 
 if TYPE_CHECKING:
     from .changeset import ChangeRecorder
+    from .printbook import PrintBook
     from .strategy import LoadStrategy
 
 
@@ -62,6 +63,8 @@ class Route:
     loaded: int = 0
     #: the mapper's compiled row function with the adapters (rebuilt when columns are added)
     row_fn: Callable[[dict[str, Any]], tuple[Any, ...] | None] | None = None
+    #: this run's prints of the source rows (:mod:`ferry.load.delta`), None when none are kept
+    prints: PrintBook | None = None
 
     @property
     def decision(self) -> LoadDecision:
@@ -120,6 +123,9 @@ def map_rows(route: Route, target: Target, rows: list[dict[str, Any]]) -> Work:
     prepared: list[tuple[Any, ...]] = []
     rejected: list[tuple[str, str, dict[str, Any]]] = []
     skipped = 0
+    book = route.prints
+    if book is not None and book.prints_as_read:
+        rows = book.take(rows)  # printed; a delta load maps only new and changed rows
     for row in rows:
         try:
             values = map_row(row)

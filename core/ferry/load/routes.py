@@ -25,16 +25,21 @@ from ..values.targetstyles import TableStyles, table_styles
 from ..values.textbytes import check_bytes_mode
 from ..values.transform import PLAIN_FIELDS, RowMapper
 from .decide import LoadDecision, LoadFacts, decide, straight_in
+from .delta import DeltaLoad, LineDeltaLoad, SqlDeltaLoad
 from .direct import DirectLoad, NativeDirectLoad, UnchangedLoad
+from .jsonlines import laid_by_line
 from .mapping import check_mapping, row_mapper
 from .modes import delete_all, refuse_second_append
+from .printbook import PrintBook, print_key_field
 from .rerun import still_unchanged
 from .route import Route, RunView
+from .rowprints import PrintsEntry, read_prints, state_matches
 from .staged import CompareFirstLoad, StagedLoad
 from .strategy import LoadStrategy
 from .stream import note_unmapped
 
 if TYPE_CHECKING:
+    from ..sources.json import JsonSource
     from ..sources.sqlite import SqliteSource
 
 #: makes the warning callback of a table's value mapping (the run's, per table)
@@ -48,9 +53,11 @@ async def plan_routes(
     value_warner: ValueWarner,
     refusals: dict[str, str],
     fingerprints: dict[str, dict[str, Any]],
+    kept_prints: dict[str, PrintsEntry] | None = None,
 ) -> list[Route]:
     """Each table spec's route and load decision (``refusals``: tables whose direct load was
-    refused earlier in this run, with the reason; ``fingerprints``: the last run's)."""
+    refused earlier in this run, with the reason; ``fingerprints``: the last run's;
+    ``kept_prints``: the tables whose row prints the last run kept, :mod:`ferry.load.delta`)."""
     routes = []
     replaced = await _replace_rows(run, target, tables)
     for spec in run.plan.tables:
@@ -76,7 +83,18 @@ async def plan_routes(
         adapters = [styles.adapter(target, c, info.columns[c].type) for c in mapper.columns]
         kept = _keep_text(run, target, spec, info, mapper, adapters, styles)
         planner = _Decider(run, target, spec, info, mapper, source)
-        decision, native, fingerprint = await planner.decide(styles, refusals, fingerprints)
+        keeps = run.sample is None and run.plan.options.row_prints
+        field = print_key_field(spec, mapper) if keeps else None
+        in_sql = rerun_source(run, spec) is not None
+        lines = not in_sql and await _line_source(run, spec)
+        entry = (kept_prints or {}).get(info.name) if field else None
+        if entry and (entry.key_field != field or entry.form != ("lines" if lines else "values")):
+            entry = None
+        decision, native, fingerprint = await planner.decide(styles, refusals, fingerprints, entry)
+        book = None
+        if field is not None:
+            prints = await read_prints(target, info.name) if decision.mode == "delta" else None
+            book = PrintBook(field, prints, in_sql=in_sql, lines=lines)
         if native is not None and kept:
             native = keep_source_text(native, kept)
         result = TableResult(
@@ -96,7 +114,10 @@ async def plan_routes(
             adapters=adapters,
             known_fields=set(source.columns),
             total=source.row_estimate,
-            strategy=strategy_for(decision, native=native, fingerprint=fingerprint),
+            strategy=strategy_for(
+                decision, native=native, fingerprint=fingerprint, entry=entry, book=book
+            ),
+            prints=book,
         )
         if not info.created:
             for field_name in source.columns:
@@ -121,6 +142,24 @@ def rerun_source(run: RunView, spec: TableSpec) -> str | None:
     return name
 
 
+async def _line_source(run: RunView, spec: TableSpec) -> bool:
+    """Whether ``spec`` is fed by a JSON file whose records may lie one per line, read whole
+    by this spec alone (no child tables, no sample): its prints are then its lines'."""
+    reader = run.readers.get(spec.source)
+    if (
+        run.sample is not None
+        or reader is None
+        or not reader.capabilities.record_lines
+        or sum(1 for s in run.plan.tables if s.source == spec.source) != 1
+        or any(name.startswith(spec.source + ".") for name in run.source_tables)
+    ):
+        return False
+    json = cast("JsonSource", reader)  # the one reader that may lay records out by line
+    return await asyncio.to_thread(json.line_records) and await asyncio.to_thread(
+        laid_by_line, json.path
+    )
+
+
 class _Decider:
     """Looks up the facts of one table spec's load decision, as far as it needs them."""
 
@@ -141,9 +180,10 @@ class _Decider:
         styles: TableStyles,
         refusals: dict[str, str],
         fingerprints: dict[str, dict[str, Any]],
+        entry: PrintsEntry | None = None,
     ) -> tuple[LoadDecision, NativeLoad | None, dict[str, Any] | None]:
         """The decision, the native load's SQL (native) and the matched fingerprint
-        (unchanged)."""
+        (unchanged); ``entry``: the row prints the last run kept of the table (delta)."""
         spec, info, mapper = self.spec, self.info, self.mapper
         keyed = bool(mapper.key) and set(info.primary_key) == set(mapper.key)
         facts = LoadFacts(
@@ -170,7 +210,30 @@ class _Decider:
             unchanged = await still_unchanged(self.target, info.name, found, files)
             facts = _with(facts, unchanged=unchanged)
             fingerprint = found if unchanged else None
+        if (
+            entry is not None
+            and not facts.unchanged
+            and facts.key_is_primary_key
+            and facts.one_column_key
+            and facts.table_empty is False
+            and facts.fed_alone
+        ):
+            facts = await self._delta(facts, entry)
         return decide(info.name, facts), native, fingerprint
+
+    async def _delta(self, facts: LoadFacts, entry: PrintsEntry) -> LoadFacts:
+        """Whether the row prints the last run kept still describe the table."""
+        if entry.source != self.spec.source:
+            return _with(facts, delta=False, delta_blocker="the last run read another source")
+        if not await state_matches(
+            self.target, self.info.name, list(self.info.columns), entry.state
+        ):
+            return _with(
+                facts,
+                delta=False,
+                delta_blocker="the table was written to since the last run kept its row prints",
+            )
+        return _with(facts, delta=True)
 
     def _form(self, native: NativeLoad | None) -> str | None:
         if native is None:
@@ -281,9 +344,19 @@ def strategy_for(
     *,
     native: NativeLoad | None = None,
     fingerprint: dict[str, Any] | None = None,
+    entry: PrintsEntry | None = None,
+    book: PrintBook | None = None,
 ) -> LoadStrategy:
     """The mode object carrying out ``decision`` (``native``: the SQL of a native load;
-    ``fingerprint``: the journaled one an unchanged table still matches)."""
+    ``fingerprint``: the journaled one an unchanged table still matches; ``entry``: the row
+    prints a delta compares with; ``book``: how this run prints the rows)."""
+    if decision.mode == "delta":
+        assert entry is not None
+        if book is not None and book.in_sql:
+            return SqlDeltaLoad(decision, entry)
+        if book is not None and book.lines:
+            return LineDeltaLoad(decision, entry)
+        return DeltaLoad(decision, entry)
     if decision.mode == "unchanged":
         assert fingerprint is not None
         return UnchangedLoad(decision, fingerprint)

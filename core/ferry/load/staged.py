@@ -25,6 +25,13 @@ MAX_KEPT_CONFLICTS = 100
 class StagedLoad(LoadStrategy):
     """Stage every row, then merge stage into table (set-based, :mod:`ferry.load.mergesql`)."""
 
+    #: rows counted unchanged without being staged (a delta load's, :mod:`ferry.load.delta`)
+    skipped_unchanged = 0
+
+    def deletes_missing(self, route: Route) -> bool:
+        """Whether the merge deletes the table's rows whose key the stage lacks."""
+        return route.spec.delete_missing
+
     def encode(self, target: Target, stage: Stage, prepared: list[tuple[Any, ...]]) -> Encoded:
         return target.encode_rows(stage, prepared, False)
 
@@ -59,8 +66,9 @@ class StagedLoad(LoadStrategy):
                 )
         # A rejected row never reached the stage, so its key would look missing from the
         # source: deleting then would remove the very row the source still holds.
-        delete_missing = spec.delete_missing and not result.rejected
-        if spec.delete_missing and result.rejected:
+        deletes = self.deletes_missing(route)
+        delete_missing = deletes and not result.rejected
+        if deletes and result.rejected:
             run.warn(
                 f"{route.info.name}: rows missing from the source were not deleted because "
                 f"{result.rejected} source rows were rejected",
@@ -75,7 +83,8 @@ class StagedLoad(LoadStrategy):
         if run.changes is not None:  # undo: the rows' fingerprints as the merge left them
             await run.changes.after_merge(route.info)
         result.inserted, result.updated = counts.inserted, counts.updated
-        result.unchanged, result.conflicts = counts.unchanged, counts.conflicts
+        result.unchanged = counts.unchanged + self.skipped_unchanged
+        result.conflicts = counts.conflicts
         result.deleted += counts.deleted  # (mode replace: the rows deleted before the load)
         if counts.conflicts and spec.conflict in ("insert", "newer"):
             rule = "newer rows in the target" if spec.conflict == "newer" else "existing rows"

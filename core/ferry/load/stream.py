@@ -22,10 +22,13 @@ from ..targets import Target
 from ..values.logical import LogicalType, value_type
 from ..values.targetstyles import TableStyles
 from .batching import Prefetch
+from .delta import LineDeltaLoad, SqlDeltaLoad, load_line_deltas, load_sql_deltas, print_in_sql
+from .jsonlines import record_line_prints
 from .progress import estimated_total
 from .route import Route, RunView, Work, map_rows, new_fields
 
 if TYPE_CHECKING:
+    from ..sources.json import JsonSource
     from ..sources.sqlite import SqliteSource
 
 #: mapped batches waiting for the writer (bounds memory; two keep the database busy)
@@ -80,12 +83,56 @@ class Pipeline:
                 cast("SqliteSource", reader).skip_tables = {
                     r.spec.source for r in mine if not r.strategy.reads_rows
                 }
-            if native:
-                sqlite = cast("SqliteSource", reader)  # native loads read SQLite files only
-                await load_natives(self, self.target, native, sqlite, queue)
+            if reader.capabilities.sqlite_file:
+                await self._sqlite_first(cast("SqliteSource", reader), mine, native, queue)
+            lines = [r for r in mine if r.prints is not None and r.prints.lines]
+            deltas = [r for r in lines if isinstance(r.strategy, LineDeltaLoad)]
+            if deltas:
+                json = cast("JsonSource", reader)  # records laid out by line: a JSON file
+                await load_line_deltas(self, self.target, deltas, json, queue)
+            if mine and not any(r.strategy.reads_rows for r in mine):
+                continue  # nothing of this source is read the ordinary way
             ahead = not reader.capabilities.parses_in_python
             async with Prefetch(reader.batches(batch_size), ahead) as batches:
                 await self._map_source(by_source, mine, batches, queue)
+            for route in lines:
+                if route.strategy.reads_rows and route.decision.mode != "unchanged":
+                    json = cast("JsonSource", reader)
+                    await asyncio.to_thread(record_line_prints, json, route)
+
+    async def _sqlite_first(
+        self,
+        reader: SqliteSource,
+        mine: list[Route],
+        native: list[Route],
+        queue: asyncio.Queue[Any],
+    ) -> None:
+        """What a SQLite file's tables need before its ordinary read, all in its reader's
+        snapshot: delta loads (SQLite prints every row, only changed ones are read), native
+        loads, and meanwhile the prints of the other tables whose prints are kept."""
+        deltas = [r for r in mine if isinstance(r.strategy, SqlDeltaLoad)]
+        if deltas:
+            await load_sql_deltas(self, self.target, deltas, reader, queue)
+        printed = [
+            r
+            for r in mine
+            if r.prints is not None
+            and r.prints.in_sql
+            and not isinstance(r.strategy, SqlDeltaLoad)
+            and r.decision.mode != "unchanged"
+        ]
+        aside = [r for r in printed if any(r is n for n in native)]
+        # Printed on a connection of their own while the natives load (sharing the reader's,
+        # each waited for the other); the rest on the reader's, before its ordinary read.
+        printing = asyncio.ensure_future(print_in_sql(self.run, reader, aside, side=True))
+        try:
+            if native:
+                await load_natives(self, self.target, native, reader, queue)
+        finally:
+            await asyncio.wait({printing})
+        await printing
+        rest = [r for r in printed if not any(r is a for a in aside)]
+        await print_in_sql(self.run, reader, rest)
 
     async def _map_source(
         self,

@@ -445,11 +445,9 @@ class _PostgresCheck(_Check):
 
 def _sessions(spec: SourceSpec, base: Path) -> list[tuple[Any, ...]]:
     """The database's other sessions inside a transaction (see ``_SESSIONS_SQL``)."""
-    from ..sources.postgres import PostgresSource
-
     reader = open_source(spec, base)
     try:
-        assert isinstance(reader, PostgresSource)
+        assert reader.capabilities.answers_sql
         return reader.query_all(_SESSIONS_SQL, (), "pg_stat_activity")
     finally:
         reader.close()

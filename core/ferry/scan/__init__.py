@@ -14,22 +14,21 @@ if TYPE_CHECKING:
     from .folder import (
         ScanResult,
         describe_found,
-        find_sources,
-        json_layout,
         scan_folder,
     )
     from .found import (
         FoundSource,
         identifier,
     )
+    from .sourcefiles import find_sources, json_layout
 
 _HOMES = {
     "FoundSource": ".found",
     "ScanResult": ".folder",
     "describe_found": ".folder",
-    "find_sources": ".folder",
+    "find_sources": ".sourcefiles",
     "identifier": ".found",
-    "json_layout": ".folder",
+    "json_layout": ".sourcefiles",
     "scan_folder": ".folder",
 }
 

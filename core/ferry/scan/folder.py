@@ -5,35 +5,28 @@ one source per collection), each source table is read once for exact columns, ty
 counts, and each becomes a target table. Where the target already has tables (or a
 ``schema.sql`` is given) sources are matched to tables and fields to columns by name, and
 what could not be matched is written into the table's ``notes`` for the reviewer.
+Which files are sources is decided in :mod:`ferry.scan.sourcefiles`; each table's entry is
+drafted in :mod:`ferry.scan.tabledraft`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
-from collections import Counter, defaultdict
-from collections.abc import Collection
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
-
-import ijson
+from typing import Any
 
 from ..errors import Cancelled, FerryError, SourceError
 from ..events import CancelToken
-from ..plan import DEFAULT_TARGET_URL, ColumnSpec, Plan, SourceSpec, TableSpec, TargetSpec
-from ..shape.namefold import name_notes, shortened
+from ..plan import DEFAULT_TARGET_URL, Plan, TargetSpec
 from ..shape.schema import FERRY_TABLES, TableInfo
-from ..shape.typemap import TypeFinding, find_type_choices
-from ..sources import SourceTable, open_source
-from ..sources.json import CHUNK, PARSE_ERRORS, guarded
-from ..sources.postgres import PostgresSource
-from ..sources.sqlite import SqliteSource
-from ..values.epochs import NumberFinding, find_numbers
-from ..values.logical import LogicalType
-from ..values.targetstyles import draft_styles, existing_styles
+from ..shape.typemap import find_type_choices
+from ..sources import SourceReader, SourceTable, open_source
+from ..values.epochs import find_numbers
+from ..values.targetstyles import existing_styles
 from ..values.textbytes import note_invalid_text
-from ..values.textstyles import Style, summarize
+from ..values.textstyles import Style
 from .checkfold import ask_for_listed_values, fold_into_checks, read_checks
 from .copies import draft_copies
 from .draftfill import (
@@ -41,42 +34,29 @@ from .draftfill import (
     json_keys_into_columns,
     key_children_within_parent,
     presence_flags,
-    say_what_to_add,
-    value_into_lone_time_column,
 )
 from .fillquestions import (
     ask_about_text_that_is_not_json,
     ask_for_checked_values,
     ask_for_usual_values,
 )
-from .found import FoundSource, identifier, unique_name
+from .found import FoundSource, identifier
 from .hookquestions import ask_about_unfed_tables
 from .keyfinder import KeyFinding, find_key
 from .keytrim import trim_key_values
-from .matching import (
-    TableMatch,
-    choose_child_table,
-    choose_table,
-    literal_default,
-    type_disagreement,
-)
-from .recordkeys import key_records_by_id, read_unique_keys, unique_key
+from .recordkeys import key_records_by_id, read_unique_keys
 from .shapes import recognise
+from .sourcefiles import find_sources as find_sources  # re-exported: its former home
+from .sourcefiles import json_layout as json_layout  # re-exported: its former home
+from .tabledraft import (
+    Matched,
+    draft_table_spec,
+    leave_numbers_to_their_note,
+    note_type_choices,
+    say_how_numbers_read,
+)
 from .timespellings import read_time_spellings
 from .valuequestions import ask_about_type_names, ask_for_constants, ask_for_missing_values
-
-SQLITE_MAGIC = b"SQLite format 3\x00"
-_ONE_VALUE_MAX_BYTES = 4096
-_DOCUMENT_MAX_KEYS = 50
-_SKIPPED_DIRS = {
-    ".git",
-    "__pycache__",
-    "node_modules",
-    ".venv",
-    "venv",
-    "ferry-backups",
-    "ferry-reports",
-}
 
 
 @dataclass
@@ -90,409 +70,6 @@ class ScanResult:
     unmatched_tables: list[str] = field(default_factory=list)
 
 
-#: scalars a document may hold beside its collections: its metadata, not a table
-_METADATA = re.compile(
-    r"^_?(version|schema(_?version)?|format|generator|service|app|host|source|count|total)$"
-    r"|(_at|_on|_by|_version|timestamp)$",
-    re.I,
-)
-
-
-def json_layout(path: Path, beside: dict[str, Any] | None = None) -> dict[str, str] | None:
-    """For a JSON object whose every value is a collection, each key and its kind
-    (``array`` or ``keyed``); None for any other layout. Streams, so any size works.
-
-    A few metadata scalars beside the collections (``{"version": 2, "executions": [...]}``)
-    still make a document: they go into ``beside`` (key -> value), not into a table."""
-    kinds: dict[str, str] = {}
-    scalars: dict[str, Any] = {}
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(3)
-            if head != b"\xef\xbb\xbf":
-                handle.seek(0)
-            # Through the reader's depth guard: ijson's memory grows with depth squared.
-            events = ijson.parse(guarded(handle, handle.tell()), use_float=True, buf_size=CHUNK)
-            first = next(events, None)
-            if first is None or first[1] != "start_map":
-                return None
-            for prefix, event, value in events:
-                depth = prefix.count(".") + 1 if prefix else 0
-                if depth == 0 and event == "map_key":
-                    continue
-                if depth == 1 and prefix not in kinds:
-                    if event == "start_array":
-                        kinds[prefix] = "array"
-                    elif event == "start_map":
-                        kinds[prefix] = "keyed"
-                    elif event != "map_key" and _METADATA.search(prefix):
-                        scalars[prefix] = value
-                    elif event != "map_key":
-                        return None
-                    if len(kinds) > _DOCUMENT_MAX_KEYS:
-                        return None
-                elif (
-                    depth == 2
-                    and kinds.get(prefix.split(".")[0]) == "keyed"
-                    and event not in ("start_map", "map_key", "end_map")
-                ):
-                    return None
-    except (*PARSE_ERRORS, OSError, UnicodeDecodeError):
-        return None  # the reader reports the problem with its position
-    for key in scalars:
-        kinds.pop(key, None)
-    if not kinds:
-        return None
-    if beside is not None:
-        beside.update(scalars)
-    return kinds
-
-
-def _classify(path: Path) -> str | None:
-    name = path.name.lower()
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(16)
-    except OSError:
-        return None
-    if head == SQLITE_MAGIC:
-        return "sqlite"
-    if name == ".env" or name.endswith(".env") or name.startswith(".env."):
-        return "env"
-    if name.endswith((".jsonl", ".ndjson")):
-        return "jsonl"
-    if name.endswith(".json"):
-        return "json"
-    if name.endswith(".txt"):
-        return "text"
-    return None
-
-
-def _one_value_file(path: Path) -> bool:
-    try:
-        if path.stat().st_size > _ONE_VALUE_MAX_BYTES:
-            return False
-        return len(path.read_bytes().strip().splitlines()) <= 1
-    except OSError:
-        return False
-
-
-#: files a test or a generator writes beside the state (``expected.json``, ``fixtures.json``)
-_FIXTURE = re.compile(r"^(expected|fixtures?)([_.-]|$)|[_.-](expected|fixtures?)$", re.I)
-_FIXTURE_REASON = (
-    "named like a test fixture (expected results), not the app's state: "
-    "add it under [[sources]] if the app reads it"
-)
-
-
-def find_sources(
-    folder: Path,
-    exclude: Collection[Path] = (),
-    beside: dict[str, dict[str, Any]] | None = None,
-    only: Path | None = None,
-) -> tuple[list[SourceSpec], list[tuple[Path, str]]]:
-    """Source specs for every readable file under ``folder`` (paths relative to it), leaving
-    out the files in ``exclude`` (the plan's own SQLite target); with ``only``, that file
-    alone. ``beside`` receives, per document path, the metadata scalars it holds beside its
-    collections."""
-    specs: list[SourceSpec] = []
-    skipped: list[tuple[Path, str]] = []
-    names: set[str] = set()
-    texts: list[Path] = []
-    files = sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file()
-        and not (set(p.relative_to(folder).parts[:-1]) & _SKIPPED_DIRS)
-        and p.resolve() not in exclude
-        and (only is None or p.resolve() == only)
-    )
-    for path in files:
-        rel = path.relative_to(folder).as_posix()
-        kind = _classify(path)
-        if kind is None:
-            skipped.append((path, "not a kind of file Ferry reads"))
-            continue
-        if _FIXTURE.search(path.stem):
-            skipped.append((path, _FIXTURE_REASON))
-            continue
-        if kind == "text":
-            if _one_value_file(path):
-                texts.append(path)
-            else:
-                skipped.append((path, "a text file with more than one value"))
-            continue
-        if kind == "json":
-            scalars: dict[str, Any] = {}
-            layout = json_layout(path, scalars)
-            if layout and scalars and beside is not None:
-                beside[rel] = scalars
-            if layout:
-                for key, collection in layout.items():
-                    shape: Literal["records", "keyed"] = (
-                        "records" if collection == "array" else "keyed"
-                    )
-                    specs.append(
-                        SourceSpec(
-                            name=unique_name(identifier(key), names),
-                            kind="json",
-                            path=rel,
-                            root=key,
-                            shape=shape,
-                        )
-                    )
-                continue
-        stem = path.name.lstrip(".").rsplit(".", 1)[0] if kind != "env" else path.name
-        specs.append(SourceSpec(name=unique_name(identifier(stem), names), kind=kind, path=rel))  # type: ignore[arg-type]
-    specs.extend(_text_sources(texts, folder, names))
-    return specs, skipped
-
-
-def _text_sources(paths: list[Path], folder: Path, names: set[str]) -> list[SourceSpec]:
-    """One-value text files; files sharing a ``prefix_`` become one source keyed by the rest."""
-    groups: dict[tuple[str, str], list[Path]] = defaultdict(list)
-    for path in paths:
-        match = re.match(r"^([A-Za-z0-9]+[_-])(.+)\.txt$", path.name)
-        parent = path.parent.relative_to(folder).as_posix()
-        groups[(parent, match.group(1) if match else path.name)].append(path)
-    specs = []
-    for (parent, prefix), members in sorted(groups.items()):
-        base = "" if parent == "." else parent + "/"
-        if len(members) > 1 and prefix.endswith(("_", "-")):
-            specs.append(
-                SourceSpec(
-                    name=unique_name(identifier(prefix.rstrip("_-")), names),
-                    kind="text",
-                    path=f"{base}{prefix}*.txt",
-                    key_pattern=re.escape(prefix) + r"(?P<key>.+)\.txt",
-                )
-            )
-        else:
-            for path in members:
-                specs.append(
-                    SourceSpec(
-                        name=unique_name(identifier(path.stem), names),
-                        kind="text",
-                        path=base + path.name,
-                    )
-                )
-    return specs
-
-
-#: a matched source table: the target table, and its source fields -> the columns they feed
-Matched = tuple[str, dict[str, str]]
-
-
-def _match_table(
-    found: SourceTable, existing: dict[str, TableInfo], parents: dict[str, Matched]
-) -> TableMatch | None:
-    """The existing table ``found`` is (:mod:`ferry.scan.matching`): a nested list among the
-    tables with a foreign key to its parent's table first, then by columns and name."""
-    parent = parents.get(found.parent.parent) if found.parent is not None else None
-    if found.parent is not None and parent is not None:
-        link = (found.parent.columns, found.parent.parent_columns)
-        child = choose_child_table(found.name, found.columns, link, parent[0], parent[1], existing)
-        if child is not None:
-            return child
-    return choose_table(found.name, found.columns, existing, found.key)
-
-
-def _table_spec(
-    found: SourceTable,
-    existing: dict[str, TableInfo],
-    taken: set[str],
-    styles: dict[str, dict[str, Counter[Style]]],
-    parents: dict[str, Matched] | None = None,
-    database: bool = False,
-    finding: KeyFinding | None = None,
-    identifiers: str | None = None,
-) -> TableSpec:
-    """The draft spec of one source table. A database source's tables keep their own names
-    (only a nested JSON list's child table is named after its parent source too)."""
-    parents = {} if parents is None else parents
-    matched = _match_table(found, existing, parents)
-    if matched is None:
-        own = found.name.split(".", 1)[-1]
-        wanted = identifier(
-            own if database or (found.parent is None and "." in found.name) else found.name
-        )
-        drafted = wanted
-        if identifiers is not None:  # PostgreSQL: at most 63 bytes
-            wanted = shortened(wanted)
-        name = unique_name(wanted, taken)
-        notes = [m.note(c, found.columns.get(c, "text")) for c, m in found.evidence.items()]
-        if name != wanted:
-            notes.append(
-                f"named {name}, not {wanted}: another table of the plan is already called {wanted}"
-            )
-        if identifiers is not None:
-            notes.extend(name_notes(drafted, wanted, list(found.columns), identifiers == "lower"))
-        spec = TableSpec(
-            name=name,
-            source=found.name,
-            key=list(found.key),
-            types=dict(found.columns),
-            notes=notes,
-        )
-        if database and not found.key:
-            _choose_key(spec, finding, {c: c for c in found.columns})
-        return spec
-    match = matched.table
-    taken.add(match)
-    info = existing[match]
-    columns: dict[str, ColumnSpec] = {}
-    notes = [matched.evidence]
-    notes += [m.note(c, found.columns.get(c, "text")) for c, m in found.evidence.items()]
-    #: source field -> the target column it feeds
-    feeds: dict[str, str] = {}
-    for field_name in found.columns:
-        how = matched.fields.get(field_name)
-        if how is None:
-            notes.append(f"source field {field_name!r} matches no column of {match}")
-            continue
-        feeds[field_name] = how.column
-        if how.column != field_name:
-            columns[how.column] = ColumnSpec.model_validate({"from": field_name})
-            if how.how == "key":
-                what = "primary key" if how.column in info.primary_key else "unique column"
-                notes.append(f"the source's key {field_name!r} feeds the {what} {how.column!r}")
-            elif how.how != "foreign key":
-                notes.append(f"field {field_name!r} feeds column {how.column!r} ({how.how})")
-        column_info = info.columns[how.column]
-        default = literal_default(column_info.default_sql)
-        if not column_info.nullable and default is not None:
-            # NULL would be refused: a row without the value takes the column's own default
-            column_spec = columns.get(how.column) or ColumnSpec.model_validate({"from": field_name})
-            column_spec.default = default
-            columns[how.column] = column_spec
-            notes.append(
-                f"column {how.column!r} is NOT NULL with DEFAULT {column_info.default_sql}: "
-                f"a row without {field_name!r} takes it (default = {default!r})"
-            )
-        disagreement = type_disagreement(
-            field_name, found.columns[field_name], info.columns[how.column]
-        )
-        if disagreement:
-            notes.append(disagreement)
-    value_into_lone_time_column(found, info, feeds, columns, notes)
-    parents[found.name] = (match, feeds)
-    mapped = set(feeds.values())
-    for info_column in info.columns.values():
-        required = not info_column.nullable and not info_column.has_default
-        if info_column.name not in mapped and required:
-            notes.append(f"column {info_column.name!r} is required but no source field matches it")
-            notes.append(say_what_to_add(match, info_column))
-    unfilled = [
-        c.name
-        for c in info.columns.values()
-        if c.name not in mapped
-        and (c.nullable or c.has_default)
-        and not (c.name in info.primary_key and c.has_default)
-    ]
-    if unfilled:
-        notes.append(
-            f"columns no source field fills (they get their default or NULL): {', '.join(unfilled)}"
-        )
-    # The run keys rows by the target's primary key, unless the database generates it and the
-    # source does not fill it (SQLite's INTEGER PRIMARY KEY, an identity): then, as for a
-    # table without a primary key, the source's own key (as target columns) is proposed.
-    primary_key = list(info.primary_key)
-    source_key = [feeds[k] for k in found.key if k in feeds]
-    if len(source_key) != len(found.key):
-        source_key = []
-    key: list[str] = []
-    if any(info.columns[k].has_default and k not in mapped for k in primary_key):
-        key = source_key or unique_key(info, mapped, notes)
-        if not key:
-            notes.append(
-                f"the primary key {', '.join(primary_key)} is generated by the database: "
-                "name the columns that identify a row in `key`"
-            )
-    elif not primary_key:
-        key = source_key
-        if not key and not database:
-            notes.append(f"{match} has no primary key: name the columns that identify a row")
-    chosen = draft_styles(styles.get(match, {}), mapped)
-    for column in chosen:
-        notes.append(
-            f"column {column!r} already holds values in several styles "
-            f"({summarize(styles[match][column])} of the rows sampled): styles.{column} names "
-            "the one new values take"
-        )
-    spec = TableSpec(
-        name=match, source=found.name, columns=columns, notes=notes, key=key, styles=chosen
-    )
-    if database and not primary_key and not key:
-        _choose_key(spec, finding, feeds)
-    return spec
-
-
-def _choose_key(spec: TableSpec, finding: KeyFinding | None, feeds: dict[str, str]) -> None:
-    """For a table without a key: the key its data offers, else ``mode = "append"``, with
-    notes (the evidence, and the rows identical in every column)."""
-    finding = finding or KeyFinding()
-    key = [feeds[c] for c in finding.key if c in feeds]
-    if key and len(key) == len(finding.key):
-        spec.key = key
-    else:
-        finding.key = []
-        spec.mode = "append"
-    spec.notes.extend(finding.notes(spec.name))
-
-
-def _say_how_numbers_read(
-    spec: TableSpec, numbers: list[NumberFinding], existing: dict[str, TableInfo], sqlite: bool
-) -> None:
-    """Write each found number column's ``integers`` reading into ``spec``, with a note.
-
-    Where no reading makes the numbers plausible dates, nothing is guessed: a SQLite target
-    keeps the numbers as they are (``number``), into PostgreSQL the setting stays unset (the
-    rows are rejected, naming their keys, until the reviewer chooses)."""
-    info = existing.get(spec.name)
-    for finding in numbers:
-        if finding.table != spec.source:
-            continue
-        reading = finding.reading or ("number" if sqlite else None)
-        note = finding.note()
-        if finding.reading is None:
-            note += (
-                ': kept as numbers (integers = "number")'
-                if reading
-                else ": left unset, so their rows are rejected until integers is set"
-            )
-        spec.notes.append(note)
-        if reading is None:
-            continue
-        named = [n for n, c in spec.columns.items() if c.from_ == finding.column]
-        if named:
-            spec.columns[named[0]].integers = reading
-        elif info is None or finding.column in info.columns:
-            spec.columns[finding.column] = ColumnSpec.model_validate(
-                {"from": finding.column, "integers": reading}
-            )
-
-
-def _note_type_choices(spec: TableSpec, choices: list[TypeFinding]) -> None:
-    """A table Ferry creates gets each of its columns' type choices (:mod:`ferry.shape.typemap`):
-    the type in ``types`` where one is chosen, and the note that says why."""
-    if not spec.types:  # an existing table: its own column types decide
-        return
-    for finding in choices:
-        if finding.table != spec.source or finding.column not in spec.types:
-            continue
-        if finding.type_ is not None:
-            spec.types[finding.column] = cast(LogicalType, finding.type_)
-        spec.notes.append(finding.note)
-
-
-def _leave_numbers_to_their_note(item: FoundSource) -> None:
-    """Numbers in a date/time column get the ``integers`` note, not a second "mixed" one."""
-    by_name = {table.name: table for table in item.tables}
-    for finding in item.numbers:
-        if finding.table in by_name:
-            by_name[finding.table].evidence.pop(finding.column, None)
-
-
 async def _existing_tables(
     target: TargetSpec, folder: Path, schema: Path | None
 ) -> tuple[dict[str, TableInfo], dict[str, dict[str, Counter[Style]]]]:
@@ -502,7 +79,8 @@ async def _existing_tables(
     from ..targets import open_target
 
     handle = open_target(target, folder)
-    if target.is_sqlite and not getattr(handle, "path", folder).exists() and schema is None:
+    # Opening a missing SQLite file would create it: nothing is there to read.
+    if handle.file_missing() and schema is None:
         return {}, {}
     await handle.open()
     try:
@@ -521,7 +99,7 @@ async def _existing_tables(
         await handle.finish(commit=False)
 
 
-def _keyless(reader: PostgresSource, table: SourceTable) -> KeyFinding:
+def _keyless(reader: SourceReader, table: SourceTable) -> KeyFinding:
     """What a keyless PostgreSQL table's data offers as a key; nothing where its columns
     cannot be compared (``json``, ``point``): the table is then drafted ``append``."""
     try:
@@ -589,7 +167,7 @@ def scan_folder(
             if cancel is not None:
                 cancel.raise_if_cancelled()
             item.tables = reader.scan(cancel=cancel)
-            if isinstance(reader, SqliteSource):
+            if reader.capabilities.samples_columns:
                 item.numbers = [n for t in item.tables for n in find_numbers(reader, t)]
                 item.type_choices = [f for t in item.tables for f in find_type_choices(reader, t)]
                 for table in item.tables:  # the type choice's note replaces the "mixed" one
@@ -597,10 +175,10 @@ def scan_folder(
                         if finding.table == table.name and finding.type_ is not None:
                             table.evidence.pop(finding.column, None)
                 item.keys = {t.name: find_key(reader, t) for t in item.tables if not t.key}
-                _leave_numbers_to_their_note(item)
-            elif isinstance(reader, PostgresSource):
+                leave_numbers_to_their_note(item)
+            elif reader.capabilities.answers_sql:
                 item.keys = {t.name: _keyless(reader, t) for t in item.tables if not t.key}
-            item.invalid_text = getattr(reader, "invalid_text", {})
+            item.invalid_text = reader.invalid_text
             keyed = key_records_by_id(item, folder)
             if keyed:  # scanned again: nested lists now link to the parent by its id
                 again = open_source(spec, folder)
@@ -633,7 +211,7 @@ def scan_folder(
     taken: set[str] = set()
     parents: dict[str, Matched] = {}
     tables = [
-        _table_spec(
+        draft_table_spec(
             table,
             existing,
             taken,
@@ -655,7 +233,7 @@ def scan_folder(
         table_spec.notes[:0] = shaped.get(table_spec.source, [])
     numbers = [n for item in found if not item.problem for n in item.numbers]
     for table_spec in tables:
-        _say_how_numbers_read(table_spec, numbers, existing, target.is_sqlite)
+        say_how_numbers_read(table_spec, numbers, existing, target.is_sqlite)
     invalid = {
         f"{item.spec.name}.{origin}": columns
         for item in found
@@ -665,7 +243,7 @@ def scan_folder(
         note_invalid_text(table_spec, invalid.get(table_spec.source, {}))
     choices = [f for item in found if not item.problem for f in item.type_choices]
     for table_spec in tables:
-        _note_type_choices(table_spec, choices)
+        note_type_choices(table_spec, choices)
     readable = [item.spec for item in found if not item.problem]
     json_keys_into_columns(tables, readable, existing, folder)
     presence_flags(tables, existing)

@@ -16,54 +16,31 @@ import hashlib
 import re
 from dataclasses import replace
 
+from ..capabilities import TargetCapabilities
 from ..targets import Target
 from .carried import SchemaObject
 from .ddl import index_sql
 from .namefold import is_plain, shortened
 from .schema import TableInfo
 
-# Every relation of the target's schema (the one Ferry creates its tables in).
-_PG_NAMES = """
-SELECT c.relname, c.relkind FROM pg_class c
-WHERE c.relnamespace = current_schema()::regnamespace
-"""
-_PG_KINDS = {
-    "r": "table",
-    "p": "table",
-    "v": "view",
-    "m": "materialized view",
-    "S": "sequence",
-    "i": "index",
-    "I": "index",
-    "f": "foreign table",
-    "c": "type",
-}
-
 
 async def taken_names(target: Target) -> dict[str, str]:
     """Name (as :func:`_key` compares it) -> what holds it (``table customer``)."""
-    if target.dialect_name == "postgresql":
-        rows = await target.fetch_dicts(_PG_NAMES, "the names taken in the target's schema")
-        pairs = [(str(r["relname"]), _PG_KINDS.get(str(r["relkind"]), "relation")) for r in rows]
-    else:
-        rows = await target.fetch_dicts(
-            "SELECT name, type FROM sqlite_master", "the names taken in the target"
-        )
-        pairs = [(str(r["name"]), str(r["type"])) for r in rows]
-    dialect = target.dialect_name
-    return {_key(name, dialect): f"{kind} {name}" for name, kind in pairs}
+    caps = target.capabilities
+    return {_key(name, caps): f"{kind} {name}" for name, kind in await target.names_taken()}
 
 
-def _key(name: str, dialect: str) -> str:
+def _key(name: str, caps: TargetCapabilities) -> str:
     """How the target compares names: SQLite ignores (ASCII) case, PostgreSQL does not."""
-    return name if dialect == "postgresql" else name.lower()
+    return name.lower() if caps.case_blind_names else name
 
 
-def _wanted(name: str, dialect: str, fold: bool) -> str:
-    """The source's index name as the target spells it (folded, shortened on PostgreSQL)."""
-    if dialect != "postgresql":
+def _wanted(name: str, caps: TargetCapabilities, fold: bool) -> str:
+    """The source's index name as the target spells it (folded, shortened on PostgreSQL);
+    a target that compares names ignoring case takes it as it is."""
+    if caps.case_blind_names:
         return name
-    return shortened(name.lower() if fold and is_plain(name) else name)
+    return _fit(name.lower() if fold and is_plain(name) else name, caps)
 
 
 def _columns_part(parts: tuple[str, ...]) -> str:
@@ -75,17 +52,19 @@ def _columns_part(parts: tuple[str, ...]) -> str:
     return "_".join(words)
 
 
-def _fit(name: str, dialect: str) -> str:
-    return shortened(name) if dialect == "postgresql" else name
+def _fit(name: str, caps: TargetCapabilities) -> str:
+    return shortened(name) if caps.max_identifier_bytes else name
 
 
-def _candidates(table: str, parts: tuple[str, ...], source_name: str, dialect: str) -> list[str]:
+def _candidates(
+    table: str, parts: tuple[str, ...], source_name: str, caps: TargetCapabilities
+) -> list[str]:
     """``<table>_<cols>_idx``, then the same with a short hash of the source's name."""
     columns = _columns_part(parts)
     digest = hashlib.sha256(source_name.encode("utf-8")).hexdigest()[:6]
     return [
-        _fit(f"{table}_{columns}_idx", dialect),
-        _fit(f"{table}_{columns}_{digest}_idx", dialect),
+        _fit(f"{table}_{columns}_idx", caps),
+        _fit(f"{table}_{columns}_{digest}_idx", caps),
     ]
 
 
@@ -94,7 +73,7 @@ async def settle_index_names(
 ) -> list[SchemaObject]:
     """Give each index of the ``created`` tables a name free in the target (the source's
     when it is); an entry for each index that got another name, saying why."""
-    dialect = target.dialect_name
+    caps = target.capabilities
     taken = await taken_names(target)
     changed: list[SchemaObject] = []
     for table, info in created.items():
@@ -102,21 +81,21 @@ async def settle_index_names(
             continue
         settled = []
         for index in info.shape.indexes:
-            wanted = _wanted(index.name, dialect, fold)
+            wanted = _wanted(index.name, caps, fold)
             name, why = wanted, ""
-            holder = taken.get(_key(wanted, dialect))
+            holder = taken.get(_key(wanted, caps))
             if holder is not None:
                 why = f"name taken by {holder}"
-                options = _candidates(table, index.parts, index.name, dialect)
-                name = next((c for c in options if _key(c, dialect) not in taken), "")
+                options = _candidates(table, index.parts, index.name, caps)
+                name = next((c for c in options if _key(c, caps) not in taken), "")
                 number = 2
                 while not name:  # both taken: numbered, still deterministic
-                    candidate = _fit(f"{options[0][:55]}_{number}", dialect)
-                    name = candidate if _key(candidate, dialect) not in taken else ""
+                    candidate = _fit(f"{options[0][:55]}_{number}", caps)
+                    name = candidate if _key(candidate, caps) not in taken else ""
                     number += 1
             elif wanted != index.name and wanted.lower() != index.name.lower():
                 why = "longer than PostgreSQL's 63 bytes"
-            taken[_key(name, dialect)] = f"index {name}"
+            taken[_key(name, caps)] = f"index {name}"
             made = replace(index, name=name)
             settled.append(made)
             if why:

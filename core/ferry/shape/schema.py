@@ -38,6 +38,7 @@ from sqlalchemy.engine import Connection, Dialect, Inspector
 from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.elements import quoted_name
 
+from ..capabilities import TargetCapabilities
 from ..errors import PlanError
 from ..values.logical import LogicalType
 from .ddl import TargetShape, foreign_key_sql
@@ -116,13 +117,14 @@ def logical_type_of(sql_type: Any) -> LogicalType:
     return "text"
 
 
-def sqlalchemy_type(type_: LogicalType, dialect_name: str, declared: str = "") -> Any:
-    """The column type Ferry creates for a logical type on a dialect; a decimal keeps the
-    precision and scale of its ``declared`` source type (``DECIMAL(10,2)``)."""
+def sqlalchemy_type(type_: LogicalType, binary_json: bool, declared: str = "") -> Any:
+    """The column type Ferry creates for a logical type; JSON as ``jsonb`` where the target's
+    capabilities say ``binary_json``; a decimal keeps the precision and scale of its
+    ``declared`` source type (``DECIMAL(10,2)``)."""
     if type_ == "decimal":
         return decimal_type(declared)
     if type_ == "json":
-        return postgresql.JSONB() if dialect_name == "postgresql" else sqltypes.JSON()
+        return postgresql.JSONB() if binary_json else sqltypes.JSON()
     return {
         "integer": BigInteger(),
         "float": Float(precision=53),
@@ -206,7 +208,7 @@ def _sqlite_declared_type(inspector: Inspector, table: str, column: str) -> str:
     return str(row[0]).strip().upper() if row else ""
 
 
-def create_table_ddl(info: TableInfo, dialect: Dialect) -> str:
+def create_table_ddl(info: TableInfo, dialect: Dialect, capabilities: TargetCapabilities) -> str:
     """``CREATE TABLE`` for a table Ferry infers, compiled for the target's dialect.
 
     Every name is quoted: a dialect's list of reserved words is not the database's (SQLite
@@ -216,7 +218,9 @@ def create_table_ddl(info: TableInfo, dialect: Dialect) -> str:
     """
     metadata = MetaData()
     shape = info.shape
-    columns: list[Any] = [_column(col, info, dialect) for col in info.columns.values()]
+    columns: list[Any] = [
+        _column(col, info, dialect, capabilities) for col in info.columns.values()
+    ]
     constraints: list[Any] = []
     if info.primary_key:
         constraints.append(PrimaryKeyConstraint(*[_quoted(c) for c in info.primary_key]))
@@ -254,10 +258,14 @@ def create_table_ddl(info: TableInfo, dialect: Dialect) -> str:
     return ddl
 
 
-def _column(col: ColumnInfo, info: TableInfo, dialect: Dialect) -> Any:
+def _column(
+    col: ColumnInfo, info: TableInfo, dialect: Dialect, capabilities: TargetCapabilities
+) -> Any:
     """A column of a created table, with its source's default and identity if any."""
     shape = info.shape
-    type_ = _collated(col, dialect.name) or sqlalchemy_type(col.type, dialect.name, col.sql_type)
+    type_ = _collated(col, capabilities) or sqlalchemy_type(
+        col.type, capabilities.binary_json, col.sql_type
+    )
     if shape is None:
         return Column(_quoted(col.name), type_, nullable=col.nullable, autoincrement=False)
     extra: list[Any] = []
@@ -278,29 +286,27 @@ def _column(col: ColumnInfo, info: TableInfo, dialect: Dialect) -> Any:
     )
 
 
-def _collated(col: ColumnInfo, dialect_name: str) -> Any:
-    """The type of a text column that keeps its collation (None: no collation)."""
+def _collated(col: ColumnInfo, capabilities: TargetCapabilities) -> Any:
+    """The type of a text column that keeps its collation (None: no collation): ``citext``
+    where :func:`ferry.shape.typemap.settle_collations` chose it, else SQLite's own."""
     if col.type != "text" or not col.collation:
         return None
-    if dialect_name == "postgresql":
+    if capabilities.citext:
         return postgresql.CITEXT() if col.collation == "citext" else None
-    return Text(collation=col.collation)
+    return Text(collation=col.collation) if capabilities.sqlite_collations else None
 
 
 def _quoted(name: str) -> quoted_name:
     return quoted_name(name, quote=True)
 
 
-#: PostgreSQL cuts longer identifiers silently (NAMEDATALEN - 1 bytes)
-PG_MAX_NAME_BYTES = 63
-
-
-def check_names(info: TableInfo, dialect_name: str) -> None:
+def check_names(info: TableInfo, max_bytes: int) -> None:
     """Refuse table and column names the target cannot hold as they are (a PlanError).
 
     Names are always quoted, so keywords and quotes are fine; but an empty name or a NUL
-    character cannot be stored, and PostgreSQL would cut a name over 63 bytes short, so the
-    table it creates would not be the one the plan names.
+    character cannot be stored, and a target with a limit (``max_identifier_bytes`` of its
+    capabilities, 0: none; PostgreSQL's 63) would cut a longer name short, so the table it
+    creates would not be the one the plan names.
     """
     for kind, name in [("table", info.name)] + [("column", c) for c in info.columns]:
         where = f"table {info.name!r}" if kind == "table" else f"column {name!r} of {info.name!r}"
@@ -308,20 +314,20 @@ def check_names(info: TableInfo, dialect_name: str) -> None:
             problem = "is empty"
         elif "\x00" in name:
             problem = "holds a NUL character"
-        elif dialect_name == "postgresql" and len(name.encode()) > PG_MAX_NAME_BYTES:
-            problem = f"is longer than PostgreSQL's {PG_MAX_NAME_BYTES} bytes"
+        elif max_bytes and len(name.encode()) > max_bytes:
+            problem = f"is longer than the target's {max_bytes} bytes"
         else:
             continue
         if kind == "table":
             hint = "Name the table differently in the plan (`name` of that [[tables]] entry)."
         else:
-            hint = _column_name_hint(info.name, name, dialect_name)
+            hint = _column_name_hint(info.name, name, max_bytes)
         raise PlanError(f"the name of {where} {problem}", hint=hint)
 
 
-def _column_name_hint(table: str, name: str, dialect_name: str) -> str:
+def _column_name_hint(table: str, name: str, max_bytes: int) -> str:
     """How to give a source field a column name the target can hold: literal plan lines."""
-    limit = PG_MAX_NAME_BYTES if dialect_name == "postgresql" else 60
+    limit = max_bytes or 60
     column = re.sub(r"[^0-9A-Za-z_]+", "_", name).strip("_")[:limit].strip("_") or "unnamed_field"
     field = json.dumps(name, ensure_ascii=False)  # also a TOML string
     return (

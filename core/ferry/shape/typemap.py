@@ -21,7 +21,7 @@ from .identifiers import quote
 if TYPE_CHECKING:
     from ..plan import Plan
     from ..sources import SourceTable
-    from ..sources.sqlite import SqliteSource
+    from ..sources.base import SourceReader
     from ..targets import Target
     from .schema import TableInfo
 
@@ -130,17 +130,13 @@ async def settle_collations(target: Target, tables: list[TableInfo]) -> list[Sch
             if not collation:
                 continue
             name = f"{table.name}.{column.name}"
-            if target.dialect_name == "sqlite" and collation in ("NOCASE", "RTRIM", "BINARY"):
+            carried = target.capabilities.sqlite_collations
+            if carried and collation in ("NOCASE", "RTRIM", "BINARY"):
                 found.append(SchemaObject("collation", name, "carried", f"COLLATE {collation}"))
                 continue
-            if target.dialect_name == "postgresql" and collation == "NOCASE":
+            if target.capabilities.citext and collation == "NOCASE":
                 if has_citext is None:
-                    has_citext = bool(
-                        await target.scalar(
-                            "SELECT count(*) FROM pg_extension WHERE extname = 'citext'",
-                            "looking for the citext extension",
-                        )
-                    )
+                    has_citext = await target.has_extension("citext")
                 if has_citext and column.type == "text":
                     column.collation = "citext"
                     found.append(
@@ -194,7 +190,7 @@ class TypeFinding:
     note: str
 
 
-def find_type_choices(reader: SqliteSource, table: SourceTable) -> list[TypeFinding]:
+def find_type_choices(reader: SourceReader, table: SourceTable) -> list[TypeFinding]:
     """BOOLEAN columns holding more than 0/1 (they stay integer or text, not boolean), and
     TEXT columns holding only JSON objects or arrays (a ``json`` choice the note offers)."""
     found: list[TypeFinding] = []
@@ -213,7 +209,7 @@ def find_type_choices(reader: SqliteSource, table: SourceTable) -> list[TypeFind
 
 
 def _not_boolean(
-    reader: SqliteSource, table: SourceTable, column: str, declared: str
+    reader: SourceReader, table: SourceTable, column: str, declared: str
 ) -> TypeFinding | None:
     c, t = quote(column), quote(table.origin)
     where = f"{c} IS NOT NULL AND {c} NOT IN (0, 1)"
@@ -244,7 +240,7 @@ def _not_boolean(
     )
 
 
-def _only_json(reader: SqliteSource, origin: str, table: str, column: str) -> TypeFinding | None:
+def _only_json(reader: SourceReader, origin: str, table: str, column: str) -> TypeFinding | None:
     c = quote(column)
     row = reader.query_one(
         f"SELECT count({c}), sum(typeof({c}) = 'text' AND json_valid({c}) "

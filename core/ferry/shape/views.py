@@ -109,7 +109,7 @@ async def _carry_view(
         sql, read = translate_view(item, target.dialect_name, names)
     except _NotCarried as exc:
         return SchemaObject("view", item.name, "not carried", str(exc))
-    if await _exists(target, item.name):
+    if await target.relation_exists(item.name):
         names[(item.source, item.name.casefold())] = (item.name, {})
         return SchemaObject("view", item.name, "carried", "in the target already (kept as it is)")
     if not read & created:
@@ -129,19 +129,6 @@ async def _carry_view(
     names[(item.source, item.name.casefold())] = (item.name, {})
     created.add(item.name)
     return SchemaObject("view", item.name, "carried", "", sql)
-
-
-async def _exists(target: Target, name: str) -> bool:
-    """True when the target has a table or view of that name."""
-    literal = name.replace("'", "''")
-    if target.dialect_name == "postgresql":
-        sql = (
-            f"SELECT count(*) FROM pg_class WHERE relname = '{literal}' "
-            "AND pg_table_is_visible(oid)"
-        )
-    else:
-        sql = f"SELECT count(*) FROM sqlite_master WHERE name = '{literal}' COLLATE NOCASE"
-    return bool(await target.scalar(sql, f"looking for view {name}"))
 
 
 class _NotCarried(Exception):

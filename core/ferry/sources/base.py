@@ -19,9 +19,11 @@ from ..capabilities import SourceCapabilities
 from ..values.logical import LogicalType
 
 if TYPE_CHECKING:
+    from ..errors import FerryError
     from ..events import CancelToken
     from ..plan import SourceSpec
     from ..shape.source import TableShape
+    from ..values.textbytes import Census
     from ..values.typeevidence import Mixed
 
 Row = dict[str, Any]
@@ -74,9 +76,6 @@ class Batch:
 class SourceReader(ABC):
     """Reads one plan source. Construct with its spec and the plan's folder."""
 
-    #: reading parses in Python, holding the GIL all along: the engine reads the next batch
-    #: only once the current one is mapped (see :class:`ferry.load.batching.Prefetch`)
-    parses_in_python = False
     #: what this reader can do; the orchestrators read this, never the reader's class
     capabilities: ClassVar[SourceCapabilities] = SourceCapabilities()
 
@@ -86,6 +85,9 @@ class SourceReader(ABC):
         #: :meth:`describe` may give ``row_estimate`` as a cheap upper bound instead of an
         #: exact count (a run shows it as progress only)
         self.quick_counts = False
+        #: text that is not valid UTF-8 a :meth:`scan` met, by table origin and column (the
+        #: readers that can meet it fill it: SQLite); ``ferry init`` notes it
+        self.invalid_text: dict[str, dict[str, Census]] = {}
 
     @abstractmethod
     def describe(self) -> list[SourceTable]:
@@ -108,6 +110,20 @@ class SourceReader(ABC):
     def read_share(self) -> float | None:
         """The share (0 to 1) of its input the running read has got through, when the source
         can tell (a file's bytes): with no ``row_estimate`` a run estimates its total from it."""
+        return None
+
+    def query_one(self, sql: str, params: tuple[Any, ...], table: str) -> tuple[Any, ...]:
+        """One row of a query about ``table``'s data, for readers whose capabilities say
+        ``answers_sql`` (in the reader's own SQL dialect)."""
+        raise NotImplementedError(f"a {self.spec.kind} source answers no SQL")
+
+    def query_all(self, sql: str, params: tuple[Any, ...], table: str) -> list[tuple[Any, ...]]:
+        """Every row of a query about ``table``'s data (``answers_sql`` readers)."""
+        raise NotImplementedError(f"a {self.spec.kind} source answers no SQL")
+
+    def translate_error(self, exc: BaseException) -> FerryError | None:
+        """The error this reader would give for a driver error met reading its source by
+        other means (a backup copying the file), or None when it has no such translation."""
         return None
 
     def close(self) -> None:  # noqa: B027 - optional hook

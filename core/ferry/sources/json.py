@@ -34,6 +34,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import ijson
 
+from ..capabilities import SourceCapabilities
 from ..errors import SourceError
 from ..safety.inputlimits import MAX_JSONL_LINE_BYTES, MAX_STRING_BYTES, mib
 from .base import Batch
@@ -476,6 +477,8 @@ class JsonSource(RecordSource):
     ``source.field`` (or stay JSON values with ``nested_lists = "json"``).
     """
 
+    capabilities = SourceCapabilities(parses_in_python=True, record_lines=True)
+
     def __init__(self, spec: SourceSpec, base_dir: Path) -> None:
         super().__init__(spec, base_dir)
         self._root = spec.root or ""
@@ -537,6 +540,33 @@ class JsonSource(RecordSource):
         except OSError:
             pass
         return self.fail(*(found or _yajl_problem(exc, reader.offset if reader else 0)))
+
+    def line_records(self) -> bool:
+        """Whether the records are an array at the top of the file, so that a file laid out
+        one record per line can be read a line at a time (:mod:`ferry.load.jsonlines`)."""
+        return not self._root and self._layout() == "records"
+
+    def rows_of_lines(self, texts: list[bytes], key: str, batch_size: int) -> list[Any]:
+        """The root table's rows of records each given as its own JSON text (one object
+        holding ``key``), as a read of the whole file gives them. Raises ValueError for
+        anything that read would take otherwise (not one object, a child table, a surrogate
+        escape the fast read hands to ijson)."""
+        records = []
+        for raw in texts:
+            text = raw.decode("utf-8")
+            if _SURROGATE.search(text):
+                raise ValueError("a surrogate escape")
+            record = _FAST_DECODER.decode(text)
+            if type(record) is not dict or key not in record:
+                raise ValueError(f"not an object holding {key!r}")
+            records.append(record)
+        shaper = Shaper(self, batch_size, key)
+        rows: list[Any] = []
+        for batch in [*shaper.blocks([records]), *shaper.flush(final=True)]:
+            if batch.table != self.spec.name or shaper.mode != "records":
+                raise ValueError("records that hold child tables")
+            rows += batch.rows
+        return rows
 
     def _root_kind(self) -> str:
         """'array' or 'object': what the root holds. Reads only up to the root's start."""

@@ -4,6 +4,10 @@ All tables are read in one ``REPEATABLE READ READ ONLY`` transaction, so the cop
 consistent snapshot even while the application keeps writing. Rows stream through server-side
 cursors, ``batch_size`` at a time. The source URL holds no password: it comes from
 ``FERRY_SOURCE_PASSWORD`` or, through libpq, from ``~/.pgpass`` / ``PGPASSWORD``.
+
+Long because one reader holds the whole PostgreSQL side around one connection and its
+snapshot: connecting, the catalog queries that describe tables, cursors, SQL answers and
+error translation.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from ..capabilities import SourceCapabilities
 from ..errors import SourceError
 from ..safety.pgwatch import (
     DEFAULT_STALL_TIMEOUT,
@@ -164,6 +169,8 @@ class PostgresSource(SourceReader):
     with ``?options=-csearch_path%3Dapp`` in the URL), named ``<source>.<table>``; Ferry's own
     ``ferry_runs`` is left out. ``spec.tables`` limits the read to the tables it names.
     """
+
+    capabilities = SourceCapabilities(answers_sql=True)
 
     def __init__(self, spec: SourceSpec, base_dir: Path) -> None:
         super().__init__(spec, base_dir)

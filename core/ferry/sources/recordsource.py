@@ -27,7 +27,6 @@ _SAMPLE = 100  # records describe() looks at
 class RecordSource(SourceReader):
     """What JSON and JSON Lines readers share: the file, the table registry and the passes."""
 
-    parses_in_python = True
     capabilities = SourceCapabilities(parses_in_python=True)
 
     def __init__(self, spec: SourceSpec, base_dir: Path) -> None:

@@ -5,14 +5,22 @@ application still writing to the file cannot produce a torn copy: in WAL mode th
 one snapshot, in rollback-journal mode its shared lock keeps writers out until the read ends.
 Values come as SQLite stores them (a date held as text stays text); column types come from the
 declared types, following SQLite's affinity rules.
+
+Long because one reader holds the whole SQLite side: the snapshot and its locks, describing
+tables and their shapes, batched and rowid-chunked reads, SQL answers and error translation,
+all around one connection that a split would have to share.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
+import subprocess
+import sys
 import threading
+from array import array
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -31,6 +39,7 @@ from ..shape.schema import FERRY_TABLES
 from ..shape.source import reflect_shapes
 from ..shape.typemap import sqlite_collations
 from ..values.logical import LogicalType
+from ..values.rowprint import row_print
 from ..values.textbytes import BadText, Census, decode_text, is_decode_error, tolerate
 from .base import Batch, ParentLink, SourceReader, SourceTable, order_parents_first
 
@@ -83,7 +92,11 @@ class SqliteSource(SourceReader):
     """
 
     capabilities = SourceCapabilities(
-        sqlite_file=True, skips_tables=True, rowid_chunks=True, samples_columns=True
+        sqlite_file=True,
+        skips_tables=True,
+        rowid_chunks=True,
+        samples_columns=True,
+        answers_sql=True,
     )
 
     #: seconds to wait for a writer's lock before reporting the database as locked
@@ -101,7 +114,6 @@ class SqliteSource(SourceReader):
         #: source tables another reader already loads (:mod:`ferry.native.load`): not read
         self.skip_tables: set[str] = set()
         #: text values that are not UTF-8 met while reading: table -> column -> census
-        self.invalid_text: dict[str, dict[str, Census]] = {}
 
     # ------------------------------------------------------------------ public interface
 
@@ -171,8 +183,9 @@ class SqliteSource(SourceReader):
                 if table.name not in self.skip_tables:
                     yield from self._read_table(conn, table, batch_size)
         finally:
-            # close() may have closed the connection under a half-read generator already.
-            with suppress(sqlite3.Error):
+            # close() may have closed the connection under a half-read generator already, or
+            # be closing it now from the run's thread: under the lock, as every statement.
+            with self._busy, suppress(sqlite3.Error):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
 
@@ -208,6 +221,65 @@ class SqliteSource(SourceReader):
                 with self._errors(table):
                     rows = conn.execute(sql, params).fetchall()
         return rows
+
+    def iter_query(
+        self, sql: str, params: tuple[Any, ...], table: str, size: int
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of ``sql``, ``size`` at a time (read inside :meth:`begin`'s transaction;
+        for results too large to hold at once)."""
+        with self._busy:
+            conn = self.begin()
+            with self._errors(table):
+                cursor = conn.execute(sql, params)
+        while True:
+            with self._busy, self._errors(table):
+                rows: list[tuple[Any, ...]] = cursor.fetchmany(size)
+            if not rows:
+                return
+            yield rows
+
+    def side_prints(self, sql: str, table: str) -> Iterator[list[tuple[int, int]]]:
+        """The (key, print) rows of ``sql`` (``ferry_row_print``), read by a process of its
+        own on a connection of its own, while this reader's connection serves a load: in a
+        thread its Python calls waited for the load's and the load's for them. It sees the
+        file as it is when it starts: the caller judges by the run's source watch whether
+        that is the main read's snapshot. A frozen app (no interpreter to start) reads on a
+        connection of its own in this process."""
+        uri = f"file:{url_quote(str(self.path.resolve()))}?mode=ro"
+        if getattr(sys, "frozen", False):
+            conn = sqlite3.connect(uri, uri=True, timeout=self.busy_timeout)
+            try:
+                conn.create_function("ferry_row_print", -1, row_print, deterministic=True)
+                with self._errors(table):
+                    cursor = conn.execute(sql)
+                    while rows := cursor.fetchmany(10_000):
+                        yield rows
+            finally:
+                conn.close()
+            return
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        with subprocess.Popen(
+            [sys.executable, "-m", "ferry.values.rowprint", uri],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        ) as child:
+            assert child.stdin is not None and child.stdout is not None
+            child.stdin.write(sql.encode())
+            child.stdin.close()
+            while data := child.stdout.read(16 * 10_000):
+                pairs = array("q", data)  # whole pairs: a pipe read of 16 * n bytes
+                if sys.byteorder == "big":
+                    pairs.byteswap()
+                yield list(zip(pairs[0::2], pairs[1::2], strict=True))
+            error = child.stderr.read().decode(errors="replace") if child.stderr else ""
+            if child.wait() != 0:
+                last = error.strip().splitlines()[-1] if error.strip() else child.returncode
+                raise SourceError(
+                    f"printing the rows of {table} in {self.path} failed: {last}",
+                    hint="Run again; nothing was written.",
+                )
 
     def has_rowid(self, table: str) -> bool:
         """False for a WITHOUT ROWID table (native loads read by rowid)."""
@@ -305,6 +377,8 @@ class SqliteSource(SourceReader):
             )
         except sqlite3.Error as exc:
             raise self._translate(exc, None) from exc
+        # each row's print, computed inside the query (delta runs: ferry.load.delta)
+        conn.create_function("ferry_row_print", -1, row_print, deterministic=True)
         self._conn = conn
         return conn
 
@@ -314,6 +388,10 @@ class SqliteSource(SourceReader):
             yield
         except sqlite3.Error as exc:
             raise self._translate(exc, table) from exc
+
+    def translate_error(self, exc: BaseException) -> SourceError | None:
+        """What SQLite's error means for this file (locked, not a database, …)."""
+        return self._translate(exc, None) if isinstance(exc, sqlite3.Error) else None
 
     def _translate(self, exc: sqlite3.Error, table: str | None) -> SourceError:
         path = self.path
@@ -482,7 +560,7 @@ class SqliteSource(SourceReader):
                     _parse_json_columns(rows, json_columns)
                 yield Batch(table.name, rows)
         finally:
-            with suppress(sqlite3.Error):
+            with self._busy, suppress(sqlite3.Error):
                 cursor.close()
 
     def _read_again(

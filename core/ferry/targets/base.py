@@ -13,6 +13,12 @@ Two shortcuts skip most of that work: :meth:`Target.load_direct` writes straight
 that is empty (the engine starts over with a stage when the database refuses a row), and
 :meth:`Target.existing_rows` lets the engine stage a row the target already holds unchanged as
 its key alone (``_ferry_same``), which every statement below leaves out of change detection.
+
+The module is long because :class:`Target` is the one contract every dialect implements (its
+abstract methods, the capability-backed questions, and the staging and merge both share):
+split further, a reader would follow one class across files. Catalog SQL lives in
+:mod:`ferry.targets.sqlitecatalog` and :mod:`ferry.targets.pgcatalog`, the merge SQL text in
+:mod:`ferry.load.mergesql`.
 """
 
 from __future__ import annotations
@@ -104,6 +110,16 @@ class DirectLoadRefused(Exception):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class Privilege:
+    """One finding of :meth:`Target.privileges`: may the run write ``subject``?"""
+
+    subject: str
+    ok: bool
+    message: str
+    hint: str = ""
+
+
 @dataclass
 class MergeCounts:
     """What a merge did (or, in a preview, would do) to one table."""
@@ -122,9 +138,6 @@ class Target(ABC):
     dialect_name = ""
     #: what this target can do; the orchestrators read this, never ``dialect_name``
     capabilities: ClassVar[TargetCapabilities] = TargetCapabilities()
-    #: rows inserted with explicit ids leave the table's sequences behind (PostgreSQL): the
-    #: run moves them forward afterwards (:mod:`ferry.load.sequences`); SQLite's follow by itself
-    sequences_lag_ids = False
     #: what the merge SQL (:mod:`ferry.load.mergesql`) needs to know of this dialect
     merge_dialect: ClassVar[MergeDialect]
 
@@ -242,15 +255,68 @@ class Target(ABC):
         name this target cannot hold is refused first (a PlanError)."""
         from ..shape.schema import check_names, sqlalchemy_type
 
-        check_names(TableInfo(table.name, {column.name: column}), self.dialect_name)
+        check_names(
+            TableInfo(table.name, {column.name: column}), self.capabilities.max_identifier_bytes
+        )
         assert self.engine is not None
-        type_sql = sqlalchemy_type(column.type, self.dialect_name).compile(
+        type_sql = sqlalchemy_type(column.type, self.capabilities.binary_json).compile(
             dialect=self.engine.dialect
         )
         ddl = f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {type_sql}"
         await self.execute(ddl, f"adding column {column.name} to {table.name}")
         table.columns[column.name] = column
         return ddl
+
+    # -- what the database is and holds (dialect SQL, so callers never branch) -------------
+    def database_file(self) -> Path | None:
+        """The file the target is (SQLite), None for a server."""
+        return None
+
+    def file_missing(self) -> bool:
+        """True when the target is a database file that does not exist: opening it would
+        create an empty one (``capabilities.created_by_opening``)."""
+        path = self.database_file()
+        return self.capabilities.created_by_opening and path is not None and not path.exists()
+
+    @abstractmethod
+    async def server_version(self) -> str:
+        """The database's product and version, for ``check`` (``SQLite 3.45.1``)."""
+
+    @abstractmethod
+    async def privileges(self, existing: list[str]) -> list[Privilege]:
+        """Whether the run may create tables and write the ``existing`` ones it loads."""
+
+    @abstractmethod
+    async def relation_exists(self, name: str) -> bool:
+        """True when the target has a table or view of that name (as the target compares)."""
+
+    @abstractmethod
+    async def names_taken(self) -> list[tuple[str, str]]:
+        """``(name, kind)`` of every relation in the schema Ferry creates tables in (``kind``
+        is ``table``, ``view``, ``index`` …): an index must not take one of those names."""
+
+    async def has_extension(self, name: str) -> bool:
+        """True when the database has extension ``name`` (``capabilities.citext``)."""
+        return False
+
+    async def defer_references(self) -> None:
+        """Check foreign keys at commit instead of at each statement, for tables whose
+        references form a cycle (``capabilities.defers_cyclic_references``)."""
+        raise NotImplementedError(f"{self.dialect_name} targets defer no references")
+
+    async def reference_violations(self, table: str) -> int | None:
+        """Rows of ``table`` whose foreign key finds no parent, by the database's own check;
+        None where it has none beyond the orphan queries verify runs itself."""
+        return None
+
+    async def user_sql_value(self, sql: str) -> Any:
+        """The first column of the first row of a user's query (None: no row), under a
+        savepoint so a failing query leaves the transaction usable. The SQL goes to the driver
+        as it is written (no parameter markers)."""
+        async with self.conn.begin_nested():
+            result = await self.conn.exec_driver_sql(sql)
+            row = result.first() if result.returns_rows else None
+        return row[0] if row else None
 
     # -- staging -----------------------------------------------------------------------------
     def _stage_name(self) -> str:

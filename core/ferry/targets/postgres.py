@@ -3,6 +3,10 @@
 The password never travels in a URL string: it is resolved (environment, keyring) and handed
 to the driver as a connection argument, or left to libpq (``PGPASSWORD``, ``~/.pgpass``).
 Sessions run in UTC so naive timestamps mean UTC.
+
+Long because it is one class implementing the whole :class:`~ferry.targets.base.Target`
+contract for PostgreSQL (connecting and its stall watch, COPY text and binary staging, direct
+loads, adapters); the catalog questions are in :mod:`ferry.targets.pgcatalog`.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 import psycopg
 from psycopg.adapt import Transformer
 from psycopg.pq import Format
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -29,7 +34,8 @@ from ..safety.pgwatch import StalledError, StallWatch, async_creator, keepalive_
 from ..shape.identifiers import quote
 from ..shape.schema import ColumnInfo, TableInfo, create_table_ddl
 from ..values.logical import identity, json_text, to_utc_naive
-from .base import DirectLoadRefused, Encoded, Stage, Target, first_line
+from . import pgcatalog
+from .base import DirectLoadRefused, Encoded, Privilege, Stage, Target, first_line
 
 try:  # psycopg's C row formatters (what ``copy.write_row`` runs), used from a worker thread
     from psycopg._copy_base import format_row_binary as _format_row_binary
@@ -138,18 +144,21 @@ class PostgresTarget(Target):
         binary_copy=True,
         sequences_lag_ids=True,
         table_fingerprints=True,
+        row_versions=True,
         schemas=True,
         max_identifier_bytes=63,
+        binary_json=True,
+        citext=True,
+        sums_row_hashes=True,
+        single_precision_real=True,
         alters_foreign_keys=True,
         text_is_utf8_only=True,
-        row_versions=True,
     )
     #: ``IS DISTINCT FROM``; ``json`` (which has no equality) compared as jsonb; timestamps
     #: compared and ordered as points in time by the server itself
     merge_dialect = MergeDialect(
         distinct="IS DISTINCT FROM", delete_alias=True, json_form="{x}::jsonb", json_form_for="JSON"
     )
-    sequences_lag_ids = True
 
     def __init__(self, spec: TargetSpec, base_dir: Path) -> None:
         super().__init__(spec, base_dir)
@@ -161,6 +170,30 @@ class PostgresTarget(Target):
         """``user@host:port/database`` (never the password), and the plan's ``pg_schema``."""
         where = describe_url(self.url)
         return f"{where} (schema {self.spec.pg_schema})" if self.spec.pg_schema else where
+
+    async def server_version(self) -> str:
+        """``PostgreSQL 16.2``."""
+        return await pgcatalog.server_version(self)
+
+    async def privileges(self, existing: list[str]) -> list[Privilege]:
+        """CREATE on the schema, INSERT and UPDATE on the ``existing`` tables."""
+        return await pgcatalog.privileges(self, existing)
+
+    async def relation_exists(self, name: str) -> bool:
+        """A table or view of exactly that name on the search path."""
+        return await pgcatalog.relation_exists(self, name)
+
+    async def names_taken(self) -> list[tuple[str, str]]:
+        """Every relation of the schema Ferry creates tables in."""
+        return await pgcatalog.names_taken(self)
+
+    async def has_extension(self, name: str) -> bool:
+        """The extension is installed in the database."""
+        return await pgcatalog.has_extension(self, name)
+
+    async def user_sql_value(self, sql: str) -> Any:
+        """Through psycopg's cursor: ``%`` is not a parameter marker there."""
+        return await pgcatalog.user_sql_value(self, sql)
 
     async def open(self, read_only: bool = False) -> None:
         """Connect and begin the run's transaction (read-only: one consistent snapshot in
@@ -222,7 +255,7 @@ class PostgresTarget(Target):
     async def create_table(self, table: TableInfo) -> str:
         """Create an inferred table."""
         assert self.engine is not None
-        ddl = create_table_ddl(table, self.engine.dialect)
+        ddl = create_table_ddl(table, self.engine.dialect, self.capabilities)
         await self.execute(ddl, f"creating table {table.name}")
         return ddl
 
@@ -295,6 +328,10 @@ class PostgresTarget(Target):
                 except psycopg.Error as exc:
                     raise self.wrap(exc, f"loading rows for {stage.table.name}") from None
         except psycopg.Error as exc:
+            raise self.wrap(exc, f"loading rows for {stage.table.name}") from None
+        except sa_exc.DBAPIError as exc:
+            # The savepoint's rollback failed after the COPY had (the connection is gone):
+            # still the COPY's step, named as one.
             raise self.wrap(exc, f"loading rows for {stage.table.name}") from None
         stage.rows += len(rows) - len(refused)
         stage.seq += len(rows)

@@ -4,6 +4,10 @@ pysqlite's implicit transaction handling does not cover DDL, so the connection r
 autocommit mode and Ferry issues ``BEGIN IMMEDIATE`` itself (SQLAlchemy's documented recipe):
 every CREATE, INSERT and UPDATE of a run then commits or rolls back together, and another
 writer is told at once that the file is busy instead of failing half-way.
+
+Long because it is one class implementing the whole :class:`~ferry.targets.base.Target`
+contract for SQLite (open and its locks, staging, direct and native loads, adapters); the
+catalog questions are in :mod:`ferry.targets.sqlitecatalog`.
 """
 
 from __future__ import annotations
@@ -35,12 +39,15 @@ from ..shape.schema import ColumnInfo, TableInfo, create_table_ddl
 from ..values.epochs import is_number
 from ..values.fastcells import utc_text_adapter
 from ..values.logical import decimal_text, identity, json_text, parse_timestamp, to_utc_naive
+from ..values.rowprint import row_print
 from ..values.textbytes import decode_text
+from . import sqlitecatalog
 from .base import (
     NATIVE_SCHEMA,
     DirectLoadRefused,
     Encoded,
     NativeInsert,
+    Privilege,
     Stage,
     Target,
     first_line,
@@ -126,6 +133,7 @@ class SqliteTarget(Target):
         stores_value_text=True,
         sqlite_collations=True,
         created_by_opening=True,
+        case_blind_names=True,
     )
     #: ``IS NOT``; timestamps compared as points in time (an app's ``2024-05-01T10:00:00Z`` is
     #: the same as Ferry's ``2024-05-01 10:00:00.000000``) and ordered by ``julianday``; JSON
@@ -148,6 +156,35 @@ class SqliteTarget(Target):
     def describe(self) -> str:
         """The target file's path."""
         return str(self.path)
+
+    def database_file(self) -> Path:
+        """The target file."""
+        return self.path
+
+    async def server_version(self) -> str:
+        """``SQLite 3.45.1``."""
+        return await sqlitecatalog.server_version(self)
+
+    async def privileges(self, existing: list[str]) -> list[Privilege]:
+        """The file (or its folder, before it exists) must be writable."""
+        return sqlitecatalog.privileges(self.path)
+
+    async def relation_exists(self, name: str) -> bool:
+        """A table or view of that name, whatever its (ASCII) case."""
+        return await sqlitecatalog.relation_exists(self, name)
+
+    async def names_taken(self) -> list[tuple[str, str]]:
+        """Everything ``sqlite_master`` lists."""
+        return await sqlitecatalog.names_taken(self)
+
+    async def defer_references(self) -> None:
+        """``PRAGMA defer_foreign_keys``: checked at commit (the run checks them itself
+        before, see :mod:`ferry.migrate`)."""
+        await self.execute("PRAGMA defer_foreign_keys = ON", "deferring foreign keys")
+
+    async def reference_violations(self, table: str) -> int:
+        """``PRAGMA foreign_key_check`` of ``table``."""
+        return await sqlitecatalog.reference_violations(self, table)
 
     async def open(self, read_only: bool = False) -> None:
         """Connect, switch foreign keys on and take the write lock (``BEGIN IMMEDIATE``); a
@@ -186,6 +223,8 @@ class SqliteTarget(Target):
             dbapi_connection.create_function(
                 SQLITE_FUNCTION, -1, row_fingerprint, deterministic=True
             )
+            # a table's state for delta runs: its rows' prints summed (ferry.load.rowprints)
+            dbapi_connection.create_function("ferry_row_print", -1, row_print, deterministic=True)
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Any) -> None:
@@ -237,7 +276,7 @@ class SqliteTarget(Target):
     async def create_table(self, table: TableInfo) -> str:
         """Create an inferred table in the target file."""
         assert self.engine is not None
-        ddl = create_table_ddl(table, self.engine.dialect)
+        ddl = create_table_ddl(table, self.engine.dialect, self.capabilities)
         await self.execute(ddl, f"creating table {table.name}")
         return ddl
 

@@ -22,8 +22,7 @@ from ..shape.identifiers import quote
 from .logical import CastError
 
 if TYPE_CHECKING:
-    from ..sources.base import SourceTable
-    from ..sources.sqlite import SqliteSource
+    from ..sources.base import SourceReader, SourceTable
 
 IntegerReading = Literal["epoch_s", "epoch_ms", "epoch", "year", "null", "number"]
 INTEGER_READINGS: tuple[str, ...] = get_args(IntegerReading)
@@ -147,8 +146,9 @@ class NumberFinding:
         )
 
 
-def find_numbers(reader: SqliteSource, table: SourceTable) -> list[NumberFinding]:
-    """The date/time columns of ``table`` (a SQLite source table) that hold numbers."""
+def find_numbers(reader: SourceReader, table: SourceTable) -> list[NumberFinding]:
+    """The date/time columns of ``table`` (a SQLite source table: the reader's capabilities
+    say ``samples_columns``) that hold numbers."""
     found: list[NumberFinding] = []
     origin = table.origin
     declared = {

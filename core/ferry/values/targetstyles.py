@@ -58,7 +58,7 @@ async def table_styles(
 ) -> TableStyles:
     """Sample ``columns`` of the (existing) target table and decide their styles."""
     result = TableStyles()
-    if target.dialect_name != "sqlite":
+    if not target.capabilities.stores_value_text:
         for column in spec.styles:
             result.warnings.append(
                 f"{info.name}.{column}: styles apply to SQLite targets only; "
@@ -109,7 +109,7 @@ async def existing_styles(target: Target, info: TableInfo) -> dict[str, Counter[
     """The styles the sampled rows of each timestamp, boolean and JSON column of an existing
     SQLite table show ({} for other targets)."""
     styled = [c for c, known in info.columns.items() if known.type in STYLED_TYPES]
-    if target.dialect_name != "sqlite" or not styled:
+    if not target.capabilities.stores_value_text or not styled:
         return {}
     return await _sample(target, info, styled)
 

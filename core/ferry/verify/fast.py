@@ -22,6 +22,10 @@ authority: a table that is not eligible (:func:`plan_cells` says why), a row SQL
 difference in count or sum, and any error. So rows the mapping rejects or skips, rows
 journaled as rejected, conflict rules, extra rows in the target and several specs feeding one
 table all reach the general path, and its verdicts and counts are never changed.
+
+The SQL each side runs is in :mod:`ferry.verify.fastsql`; this module decides which checks
+qualify and runs both sides at once (threads, batches, cancellation), which is why it is
+still somewhat long.
 """
 
 from __future__ import annotations
@@ -35,9 +39,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote as url_quote
 
 from sqlalchemy import exc as sa_exc
@@ -45,53 +48,33 @@ from sqlalchemy import text
 
 from ..errors import Cancelled
 from ..events import CancelToken, Emit, Event, TableProgress
-from ..native.cells import SQL_TYPES, plain_cell
+from ..native.cells import SQL_TYPES
 from ..shape.identifiers import quote
 from ..sources import SourceReader, SourceTable
-from ..sources.sqlite import SqliteSource
 from ..targets import Target
-from ..values.logical import LogicalType
 from ..values.transform import PLAIN_FIELDS
 from .checksum import checksum_hex
+from .fastsql import (
+    MOD,
+    TABLE_INFO,
+    Cell,
+    Fingerprint,
+    SqliteColumns,
+    f64,
+    pg_fingerprint,
+    pg_sql,
+    pg_type_problem,
+    register_functions,
+    sqlite_row_sql,
+)
 from .read import SpecCheck
 from .result import PASS
 
+if TYPE_CHECKING:
+    from ..sources.sqlite import SqliteSource
+
 #: rows fetched at a time from a SQLite side (one bytes object each)
 BATCH_ROWS = 2000
-_MOD = 1 << 128
-#: PostgreSQL types whose text the target side writes exactly, by logical type
-_PG_TYPES: dict[str, frozenset[str]] = {
-    "text": frozenset({"text", "varchar"}),
-    "integer": frozenset({"int2", "int4", "int8"}),
-    "float": frozenset({"float8"}),
-    "boolean": frozenset({"bool"}),
-    "timestamp": frozenset({"timestamptz", "timestamp"}),
-    "bytes": frozenset({"bytea"}),
-}
-#: arguments per SQLite printf call (SQLite allows 127 per function by default)
-_PRINTF_ARGS = 120
-#: arguments per PostgreSQL concat call (functions take at most 100)
-_CONCAT_ARGS = 90
-
-
-@dataclass(frozen=True)
-class Fingerprint:
-    """A side's row count and checksum (the sum of its rows' digests modulo 2**128)."""
-
-    rows: int
-    checksum: int
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One column of the canonical row: the key columns first, then the compared ones."""
-
-    column: str
-    #: the source field it is mapped from
-    field: str
-    type: LogicalType
-    #: NULL is not written but refused (a key, or a ``skip_when_null`` column)
-    required: bool
 
 
 @dataclass
@@ -122,7 +105,7 @@ def plan_cells(
     mapper, info, spec = check.mapper, check.info, check.spec
     if not check.exists:
         return "the table is missing"
-    if not isinstance(reader, SqliteSource):
+    if not reader.capabilities.sqlite_file:
         return "the source is not a SQLite file"
     if spec.hook or mapper.hook is not None:
         return "a hook maps the rows"
@@ -152,276 +135,6 @@ def plan_cells(
             return f"key column {column} is a float"
         cells.append(Cell(column, field, declared, key or column in skip))
     return cells
-
-
-def pg_type_problem(cells: list[Cell], types: dict[str, str]) -> str | None:
-    """Why PostgreSQL column types (``types``: column to ``typname``) rule the fast path out."""
-    for cell in cells:
-        typname = types.get(cell.column, "")
-        if typname not in _PG_TYPES[cell.type]:
-            return f"column {cell.column} is PostgreSQL {typname or 'unknown'}"
-    return None
-
-
-# -- SQL: SQLite ------------------------------------------------------------------------------
-
-
-def _literal(text_: str) -> str:
-    return "'" + text_.replace("'", "''") + "'"
-
-
-@dataclass(frozen=True)
-class _SqliteValue:
-    #: holds when SQL writes the value exactly, NULL included (None: ``value`` is NULL for
-    #: a value SQL cannot write, which makes the whole row NULL)
-    check: str | None
-    #: the value's text in hash form (NULL for NULL)
-    value: str
-    #: its length in bytes (None: always ``width``)
-    size: str | None
-    width: int = 0
-
-
-def _utc_shapes(x: str, naive_utc: bool) -> str:
-    """ISO text already in UTC with a six-digit fraction: ``...+00:00``, ``...-00:00``, ``...Z``
-    (and naive text when naive means UTC). Its first 26 characters, with ``T``, are the hash
-    form whenever Python reads the value; when Python does not, they are no time the target
-    side writes (it writes valid ASCII times only), so such a row never matches."""
-    # substr(x, 27) is the whole suffix only when x has 32 (or 27) characters.
-    utc = f"substr({x}, 27) IN ('+00:00', '-00:00', 'Z')"
-    if naive_utc:
-        utc = f"({utc} OR length({x}) = 26)"
-    return f"typeof({x}) = 'text' AND {utc}"
-
-
-def _sqlite_value(cell: Cell, x: str, *, source: bool, zone: tzinfo | None) -> _SqliteValue:
-    """How SQLite writes one cell; on the target side it reads what the database holds."""
-    type_ = cell.type
-    if type_ == "float" and not source:
-        # Python reads an integer in a float column as that float.
-        return _SqliteValue(
-            f"typeof({x}) IN ('real', 'integer', 'null')", f"ferry_f64({x})", None, 16
-        )
-    name = cell.field if source else cell.column
-    # Naive source times in UTC are UTC as they stand, as on the target side.
-    naive_utc = zone is None or zone is UTC
-    mapped = plain_cell(type_, name, not naive_utc if source else False)
-    assert mapped is not None  # SQL_TYPES
-    check, v = mapped.check, mapped.value
-    if type_ == "text":
-        return _SqliteValue(check, x, f"length(CAST({x} AS BLOB))")
-    if type_ == "integer":
-        return _SqliteValue(check, x, f"length({x})")
-    if type_ == "float":
-        return _SqliteValue(None, f"CASE WHEN {check} THEN ferry_f64({x}) END", None, 16)
-    if type_ == "boolean":
-        return _SqliteValue(
-            check, f"CASE {x} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END", f"(5 - {x})"
-        )
-    if type_ == "bytes":
-        return _SqliteValue(check, f"lower(hex({x}))", f"(2 * length({x}))")
-    # timestamp: UTC as 26 characters with Python's "T"; the usual UTC spellings of a source
-    # directly, anything else (and the target side always) through plain_cell's checks
-    exact = f"WHEN {check} THEN replace({v}, ' ', 'T')"
-    if source:
-        utc = _utc_shapes(x, naive_utc)
-        value = f"CASE WHEN {utc} THEN replace(substr({x}, 1, 26), ' ', 'T') {exact} END"
-    else:
-        value = f"CASE {exact} END"
-    return _SqliteValue(None, value, None, 26)
-
-
-@dataclass(frozen=True)
-class SqliteColumns:
-    """What a SQLite table's declared schema promises about its columns."""
-
-    #: declared NOT NULL
-    not_null: frozenset[str] = frozenset()
-    #: TEXT affinity: only text, blobs and NULL (SQLite stores numbers there as text)
-    text_only: frozenset[str] = frozenset()
-
-    @classmethod
-    def of(cls, rows: Sequence[Sequence[Any]]) -> SqliteColumns:
-        """From ``(name, declared type, notnull)`` rows of ``pragma_table_info``."""
-        not_null = {str(name) for name, _, notnull in rows if notnull}
-        text_only = {str(name) for name, declared, _ in rows if _text_affinity(str(declared))}
-        return cls(frozenset(not_null), frozenset(text_only))
-
-
-#: the query :meth:`SqliteColumns.of` reads
-TABLE_INFO = 'SELECT name, type, "notnull" FROM pragma_table_info(?)'
-
-
-def _text_affinity(declared: str) -> bool:
-    word = declared.upper()
-    return "INT" not in word and any(part in word for part in ("CHAR", "CLOB", "TEXT"))
-
-
-def sqlite_row_sql(
-    table: str,
-    cells: list[Cell],
-    *,
-    source: bool,
-    zone: tzinfo | None = None,
-    columns: SqliteColumns | None = None,
-) -> str:
-    """Per row of ``table``: the bytes its row digest hashes (:func:`digest_bytes`), or NULL
-    when SQL cannot write the row exactly as Python does (then the general path decides).
-    The lengths come from one ``printf``, the values are concatenated with ``||`` (which keeps
-    a NUL character, where ``printf`` would stop)."""
-    columns = columns or SqliteColumns()
-    checks: list[str] = []
-    formats: list[list[str]] = [[]]
-    args: list[list[str]] = [[]]
-    values: list[str] = []
-    trailing_nulls = False
-    for cell in cells:
-        name = cell.field if source else cell.column
-        x = quote(name)
-        spec = _sqlite_value(cell, x, source=source, zone=zone)
-        if spec.check is not None and not (cell.type == "text" and name in columns.text_only):
-            # (a blob in a text column is its UTF-8 text to Python, and these bytes to SQL)
-            checks.append(f"({spec.check})")
-        if cell.required:
-            checks.append(f"{x} IS NOT NULL")
-        never_null = cell.required or name in columns.not_null
-        if spec.size is None:
-            # A value SQL cannot write is NULL: the row becomes NULL (so goes to Python).
-            size_format, size_args = (
-                (str(spec.width), [])
-                if never_null
-                else (
-                    "%s",
-                    [f"CASE WHEN {x} IS NOT NULL THEN {spec.width} END"],
-                )
-            )
-            value = spec.value if never_null else f"iif({x} IS NULL, '', {spec.value})"
-        else:
-            size_format, size_args = ("%d" if never_null else "%s"), [spec.size]
-            value = spec.value if never_null else f"ifnull({spec.value}, '')"
-        trailing_nulls = not never_null
-        if len(args[-1]) + len(size_args) > _PRINTF_ARGS:
-            formats.append([])
-            args.append([])
-        formats[-1].append(size_format)
-        args[-1].extend(size_args)
-        values.append(value)
-    sizes = " || ',' || ".join(
-        f"printf({_literal(','.join(fmt))}{''.join(', ' + a for a in arg)})"
-        for fmt, arg in zip(formats, args, strict=True)
-        if fmt
-    )
-    if trailing_nulls:
-        sizes = f"rtrim({sizes}, ',')"
-    written = " || ".join([sizes or "''", "';'", *values])
-    row = f"CASE WHEN {' AND '.join(checks)} THEN {written} END" if checks else written
-    return f"SELECT CAST({row} AS BLOB) FROM {quote(table)}"
-
-
-def _f64(value: Any) -> str | None:
-    """``ferry_f64``: a number's IEEE 754 double bits as 16 hex digits."""
-    return None if value is None else struct.pack(">d", value).hex()
-
-
-def register_functions(conn: sqlite3.Connection) -> None:
-    """The SQL functions the SQLite side's queries call."""
-    conn.create_function("ferry_f64", 1, _f64, deterministic=True)
-
-
-# -- SQL: PostgreSQL -------------------------------------------------------------------------
-
-_UTC_TEXT = "'YYYY-MM-DD\"T\"HH24:MI:SS.US'"
-
-
-def _pg_cell(cell: Cell, typname: str) -> tuple[str, str, str | None]:
-    """One cell's length in bytes and value in hash form (both NULL for NULL), and the
-    condition under which it is exact (None: always)."""
-    x = quote(cell.column)
-    if cell.type == "text":
-        return f"octet_length({x})", x, None
-    if cell.type == "integer":
-        return f"octet_length({x}::text)", f"{x}::text", None
-    if cell.type == "float":
-        return f"CASE WHEN {x} IS NOT NULL THEN 16 END", f"encode(float8send({x}), 'hex')", None
-    if cell.type == "boolean":
-        return (
-            f"CASE WHEN {x} THEN 4 WHEN NOT {x} THEN 5 END",
-            f"CASE WHEN {x} THEN 'true' WHEN NOT {x} THEN 'false' END",
-            None,
-        )
-    if cell.type == "bytes":
-        return f"2 * octet_length({x})", f"encode({x}, 'hex')", None
-    # timestamp: four-digit years only (Python's isoformat; to_char's YYYY has no era)
-    if typname == "timestamptz":
-        moment, low, high = (
-            f"{x} AT TIME ZONE 'UTC'",
-            "'1000-01-01 00:00:00+00'",
-            "'10000-01-01 00:00:00+00'",
-        )
-    else:
-        moment, low, high = x, "'1000-01-01 00:00:00'", "'10000-01-01 00:00:00'"
-    exact = f"({x} IS NULL OR ({x} >= {low} AND {x} < {high}))"
-    return f"CASE WHEN {x} IS NOT NULL THEN 26 END", f"to_char({moment}, {_UTC_TEXT})", exact
-
-
-def _pg_chunks(function: str, parts: list[str], glue: str) -> str:
-    """``function(parts...)`` within PostgreSQL's 100 arguments a call, chunks joined by
-    ``glue``."""
-    return glue.join(
-        f"{function}({', '.join(parts[i : i + _CONCAT_ARGS])})"
-        for i in range(0, len(parts), _CONCAT_ARGS)
-    )
-
-
-def pg_sql(table: str, cells: list[Cell], types: dict[str, str]) -> str:
-    """One row: the table's row count, how many rows SQL wrote exactly, and the sums of the
-    rows' MD5 digests (:func:`digest_bytes`) in three parts (bits 127-64 signed, 63-32 and
-    31-0 unsigned)."""
-    sizes, values, exact = [], [], []
-    for cell in cells:
-        size, value, condition = _pg_cell(cell, types[cell.column])
-        sizes.append(size)
-        values.append(value)
-        if condition:
-            exact.append(condition)
-        if cell.required:
-            exact.append(f"{quote(cell.column)} IS NOT NULL")
-    if cells:
-        # concat writes a NULL as nothing, and leaves it out of the values, as digest_bytes
-        commas = [
-            f"concat({', '.join(_interleave(chunk))})"
-            for chunk in (
-                sizes[i : i + _CONCAT_ARGS // 2] for i in range(0, len(sizes), _CONCAT_ARGS // 2)
-            )
-        ]
-        header = " || ',' || ".join(commas)
-        row = f"md5(rtrim({header}, ',') || ';' || {_pg_chunks('concat', values, ' || ')})"
-    else:
-        row = "md5(';')"
-    if exact:
-        row = f"CASE WHEN {' AND '.join(exact)} THEN {row} END"
-    # The digest as 128 bits once (OFFSET 0 keeps the subquery, so md5 runs once a row).
-    return (
-        "SELECT count(*), count(b), "
-        "coalesce(sum(substring(b from 1 for 64)::bigint), 0), "
-        "coalesce(sum(substring(b from 65 for 32)::bigint), 0), "
-        "coalesce(sum(substring(b from 97 for 32)::bigint), 0) "
-        f"FROM (SELECT ('x' || {row})::bit(128) AS b FROM {quote(table)} OFFSET 0) AS rows"
-    )
-
-
-def _interleave(sizes: list[str]) -> list[str]:
-    out = []
-    for size in sizes:
-        out.extend([size, "','"])
-    return out[:-1]
-
-
-def _pg_fingerprint(row: Sequence[Any]) -> Fingerprint | None:
-    count, written, high, middle, low = (int(v) for v in row)
-    if written != count:
-        return None
-    return Fingerprint(count, ((high << 64) + (middle << 32) + low) % _MOD)
 
 
 # -- hashing rows in Python ------------------------------------------------------------------
@@ -541,11 +254,12 @@ class FastPath:
             if isinstance(cells, str):
                 self.skipped[check.label] = cells
             else:
-                assert isinstance(reader, SqliteSource)
-                chosen.append((check, reader, source, cells))
+                # a SQLite file (plan_cells said so): its path and lock wait are read below
+                chosen.append((check, cast("SqliteSource", reader), source, cells))
         if not chosen:
             return []
-        postgres = self.target.dialect_name == "postgresql"
+        # The server sums the row hashes (PostgreSQL's md5 over its own catalog's types).
+        postgres = self.target.capabilities.sums_row_hashes
         if postgres and not await self._pg_usable():
             for check, *_ in chosen:
                 self.skipped[check.label] = "the database's encoding is not UTF-8"
@@ -627,7 +341,7 @@ class FastPath:
                     report(TableProgress(check.label, rows, check.total, rate))
             rate = rows / max(time.perf_counter() - started, 1e-6)
             report(TableProgress(check.label, rows, check.total, rate))
-            return Fingerprint(rows, total % _MOD)
+            return Fingerprint(rows, total % MOD)
         except sqlite3.Error:
             return None  # the general path reads it again and says what is wrong
         finally:
@@ -641,7 +355,7 @@ class FastPath:
         for item in fast:
             self.cancel.raise_if_cancelled()
             started = time.perf_counter()
-            if self.target.dialect_name == "postgresql":
+            if self.target.capabilities.sums_row_hashes:
                 item.target = await self._pg_target(item)
             else:
                 item.target = await self._sqlite_target(item)
@@ -659,7 +373,7 @@ class FastPath:
         except sa_exc.DBAPIError as exc:
             await self._still_usable(exc, f"reading table {item.check.info.name}")
             return None  # the general path reads the table and reports what is wrong
-        return _pg_fingerprint(row)
+        return pg_fingerprint(row)
 
     async def _still_usable(self, exc: sa_exc.DBAPIError, what: str) -> None:
         """After a failed statement (rolled back to its savepoint): raise the target's error
@@ -680,7 +394,7 @@ class FastPath:
         assert driver is not None
         rows = total = 0
         try:
-            await driver.create_function("ferry_f64", 1, _f64, deterministic=True)
+            await driver.create_function("ferry_f64", 1, f64, deterministic=True)
             async with driver.execute(item.target_sql) as cursor:
                 while batch := await cursor.fetchmany(BATCH_ROWS):
                     self.cancel.raise_if_cancelled()
@@ -692,7 +406,7 @@ class FastPath:
                     rows += len(batch)
         except sqlite3.Error:
             return None
-        return Fingerprint(rows, total % _MOD)
+        return Fingerprint(rows, total % MOD)
 
     async def _sqlite_columns(self, table: str) -> SqliteColumns:
         try:

@@ -79,16 +79,13 @@ async def find_orphans(
                 examples.append(
                     {"key": key, "problem": f"orphan: no row in {fk.ref_table} holds it"}
                 )
-    if target.dialect_name == "sqlite" and info.foreign_keys:
-        name = "'" + info.name.replace("'", "''") + "'"
+    if info.foreign_keys:
         try:
-            checked = await _scalar(
-                target, f"SELECT count(*) FROM pragma_foreign_key_check({name})", "fk check"
-            )
+            checked = await target.reference_violations(info.name)
         except TargetError as exc:
             warn(f"table {info.name}: PRAGMA foreign_key_check failed: {exc}", info.name)
         else:
-            total = max(total, int(checked or 0))
+            total = max(total, checked or 0)
     return total, examples
 
 
@@ -110,7 +107,7 @@ async def references_checked_at_commit(
 async def run_assertion(target: Target, spec: AssertionSpec) -> AssertionCheck:
     """Run one plan assertion on the target; a query the database refuses FAILs."""
     try:
-        actual = await _first_value(target, spec.sql)
+        actual = await target.user_sql_value(spec.sql)
     except Exception as exc:
         if not _is_database_error(exc):
             raise
@@ -137,24 +134,6 @@ async def _rows(target: Target, sql: str, what: str) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in await target.conn.execute(_text(sql))]
     except sa_exc.DBAPIError as exc:
         raise target.wrap(exc, what) from None
-
-
-async def _first_value(target: Target, sql: str) -> Any:
-    """The first column of the first row of an assertion's query (None: no row), under a
-    savepoint so a failing query leaves the transaction usable. The SQL goes to the driver as
-    it is written (no parameter markers: ``LIKE 'a%'`` is fine on PostgreSQL)."""
-    conn = target.conn
-    async with conn.begin_nested():
-        if target.dialect_name == "postgresql":
-            raw = await conn.get_raw_connection()
-            driver: Any = raw.driver_connection
-            async with driver.cursor() as cursor:
-                await cursor.execute(sql)
-                row = await cursor.fetchone() if cursor.description else None
-        else:
-            result = await conn.exec_driver_sql(sql)
-            row = result.first() if result.returns_rows else None
-    return row[0] if row else None
 
 
 def _is_database_error(exc: BaseException) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import exc as sa_exc
 
+from ..capabilities import TargetCapabilities
 from ..events import CancelToken, Emit, TableProgress
 from ..load.batching import SIZING_ROWS, Prefetch, rows_per_batch
 from ..load.progress import estimated_total
@@ -77,10 +78,13 @@ class SpecCheck:
 
 
 class SideReader:
-    """Hashes the source and target rows of checks into a store (``dialect``: the target's)."""
+    """Hashes the source and target rows of checks into a store (``capabilities``: the
+    target's)."""
 
-    def __init__(self, dialect: str, batch_size: int, cancel: CancelToken, emit: Emit) -> None:
-        self.dialect = dialect
+    def __init__(
+        self, capabilities: TargetCapabilities, batch_size: int, cancel: CancelToken, emit: Emit
+    ) -> None:
+        self.capabilities = capabilities
         self.batch_size = batch_size
         self.cancel = cancel
         self.emit = emit
@@ -94,7 +98,7 @@ class SideReader:
             by_source.setdefault(check.spec.source, []).append(check)
         batch_size = self.batch_size
         for reader in readers.values():
-            ahead = not reader.parses_in_python
+            ahead = not reader.capabilities.parses_in_python
             async with Prefetch(reader.batches(batch_size), ahead) as batches:
                 await self._read_source(batches, by_source, store, reader)
 
@@ -164,15 +168,17 @@ class SideReader:
         store.put_source(check.number, out)
 
     def norms(self, check: SpecCheck, side: str) -> dict[str, Normalizer]:
-        """Normalisers by column; PostgreSQL ``real`` columns round both sides to 32 bits."""
+        """Normalisers by column: JSON stored as its text on a target that stores values as
+        sent (SQLite); 32-bit ``real`` columns (PostgreSQL) round both sides to 32 bits."""
+        caps = self.capabilities
         norms = check.source_norms if side == "source" else check.target_norms
         for column in check.mapper.columns:
             if column not in norms:
                 info = check.info.columns[column]
                 norms[column] = normalizer(
                     info.type,
-                    json_as_text=side == "target" and self.dialect == "sqlite",
-                    single_precision=self.dialect == "postgresql"
+                    json_as_text=side == "target" and caps.stores_value_text,
+                    single_precision=caps.single_precision_real
                     and info.sql_type.upper() in ("REAL", "FLOAT4"),
                 )
         return norms

@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..capabilities import TargetCapabilities
 from ..errors import PlanError, TargetError
 from ..events import CancelToken, Emit, ignore_events
 from ..load.journal import read_journal, read_rejects
@@ -42,8 +43,7 @@ from ..plan import Plan, TableSpec
 from ..runcontext import RunContext
 from ..safety.logfile import log_exception, logged
 from ..shape.schema import TableInfo
-from ..sources import SourceReader, SourceTable
-from ..sources.sqlite import SqliteSource
+from ..sources import SourceReader, SourceTable, open_source
 from ..targets import Target, open_target
 from ..values.transform import RowMapper
 from .checksum import HashStore
@@ -96,7 +96,8 @@ class _Verify:
         self.ctx = RunContext(plan, emit, cancel, "verify", record=self.result)
         self.readers: dict[str, SourceReader] = {}
         self.source_tables: dict[str, SourceTable] = {}
-        self.dialect = ""
+        #: what the target can do (known once it is made)
+        self.capabilities = TargetCapabilities()
 
     def warn(self, message: str, table: str = "") -> None:
         self.ctx.warn(message, table)
@@ -114,7 +115,7 @@ class _Verify:
         try:
             try:
                 target = open_target(self.plan.target, self.plan.base_dir)
-                self.dialect = target.dialect_name
+                self.capabilities = target.capabilities
                 self.result.target = target.describe()
                 _refuse_missing_file(target)
             except BaseException:
@@ -157,7 +158,7 @@ class _Verify:
         proven = await self._fast(target, checks)
         rest = [c for c in checks if c.number not in proven]
         slow = bool(rest) or not proven
-        sides = SideReader(self.dialect, self.plan.options.batch_size, self.cancel, self.emit)
+        sides = SideReader(self.capabilities, self.plan.options.batch_size, self.cancel, self.emit)
         if slow:
             await self._read(sides, target, rest, store)
         for change in await asyncio.to_thread(self.watch.changes):
@@ -344,9 +345,9 @@ def _readers_for(
             continue
         prefix = f"{name}."
         described = [t.origin for n, t in source_tables.items() if n.startswith(prefix)]
-        if isinstance(reader, SqliteSource) and set(needed[name]) != set(described):
+        if reader.capabilities.sqlite_file and set(needed[name]) != set(described):
             spec = reader.spec.model_copy(update={"tables": needed[name]})
-            reader = SqliteSource(spec, reader.base_dir)
+            reader = open_source(spec, reader.base_dir)
             own.append(reader)
         chosen[name] = reader
     return chosen, own
@@ -385,10 +386,9 @@ async def _connect_after(sources: asyncio.Future[None], target: Target) -> None:
 
 def _refuse_missing_file(target: Target) -> None:
     """Verifying a SQLite file that does not exist would create an empty one."""
-    path = getattr(target, "path", None)
-    if target.dialect_name == "sqlite" and isinstance(path, Path) and not path.exists():
+    if target.file_missing():
         raise TargetError(
-            f"target {path} does not exist: there is nothing to verify",
+            f"target {target.describe()} does not exist: there is nothing to verify",
             hint="Run `ferry migrate` first, or point [target] url at the migrated database.",
         )
 

@@ -43,6 +43,9 @@ class FinishPage(FerryPage):
         row.addWidget(self.save_log_button)
         layout.addLayout(row)
 
+    def nextId(self) -> int:
+        return -1  # the last page (the cutover and run history pages come after it by number)
+
     def initializePage(self) -> None:
         self.summary.setHtml(self.summary_html())
         self.log_label.setText(f"Log file: {log_path()}")
@@ -96,6 +99,23 @@ class FinishPage(FerryPage):
             parts.append(self.conflicts_html())
             if run.report_path:
                 parts.append(self._link("Migration report", run.report_path))
+        synced = w.sync_result
+        if synced is not None:
+            parts.append(
+                f"<p>Kept in sync: {len(synced.cycles)} cycle(s), each journaled; "
+                f"{escape(synced.freeze_line())}.</p>"
+            )
+        cut = w.cutover_result
+        if cut is not None:
+            parts.append(
+                f"<p>Cutover: <b>{escape(cut.verdict or cut.status)}</b> (freeze window "
+                f"{cut.seconds:.1f} s). Point the application at "
+                f"<code>{escape(cut.switch_to)}</code>.</p>"
+            )
+            if cut.reverse_plan:
+                parts.append(f"<p>Reverse plan: <code>{escape(cut.reverse_plan)}</code></p>")
+            if cut.report_path:
+                parts.append(self._link("Cutover report", cut.report_path))
         verified = w.verify_result
         if verified is not None:
             parts.append(f"<p>Verification: <b>{verified.verdict}</b></p>")

@@ -1,13 +1,24 @@
-"""Migrate: one progress bar per table and overall, live counts, rows/s, ETA, a log, Cancel."""
+"""Migrate: one progress bar per table and overall, live counts, rows/s, ETA, a log, Cancel.
+
+With "Keep in sync" the migration runs as the engine's sync loop instead (:func:`ferry.api.sync`):
+one journaled migrate run per cycle while the app keeps writing, the cycles in a live table
+with the freeze-window estimate, Stop ending the loop between cycles (a stop during a cycle
+rolls that cycle back: the engine's doing, the table says so). The page then leads to the
+cutover instead of the verification.
+
+The module is a little long because both ways of running share one set of progress lines and
+one log: splitting the sync half out would split the event handling they both go through."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -20,20 +31,32 @@ from PySide6.QtWidgets import (
 )
 
 from ferry import Cancelled
-from ferry.api import migrate
+from ferry.api import SyncResult, freeze_line, migrate, sync
+from ferry.api import backup as take_backup
 from ferry.events import (
     BackupTaken,
     RowRejected,
     RunWarning,
     StepFinished,
     StepStarted,
+    SyncCycle,
     TableFinished,
     TableProgress,
 )
 from ferry.results import RunResult
 
 from ..counts import counts_html
-from .base import FerryPage, wrapped_label
+from ..durationbox import DurationBox
+from ..models import RowsModel
+from ..pageids import PageId
+from .base import FerryPage, table_view, wrapped_label
+
+#: the cycles table's columns
+CYCLE_HEADERS = ["cycle", "started", "duration", "rows changed", "per table", "behind"]
+#: seconds between two sync cycles unless the operator says otherwise (``ferry sync``'s default)
+DEFAULT_EVERY = 30
+#: the intervals offered (0: one cycle after the other)
+SYNC_INTERVALS = (0, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 
 
 @dataclass
@@ -61,6 +84,19 @@ def eta_text(remaining: int, rate: float) -> str:
     return f"ETA {seconds // 60}:{seconds % 60:02d}"
 
 
+def cycle_row(cycle: SyncCycle) -> list[Any]:
+    """One row of the cycles table."""
+    per_table = " · ".join(f"{name} {count:,}" for name, count in cycle.changed.items() if count)
+    return [
+        cycle.cycle,
+        cycle.started_at.astimezone().strftime("%H:%M:%S"),
+        f"{cycle.seconds:.2f} s",
+        cycle.changed_total,
+        per_table or "no rows changed",
+        f"{cycle.behind:.2f} s",
+    ]
+
+
 class MigratePage(FerryPage):
     def __init__(self) -> None:
         super().__init__()
@@ -72,6 +108,27 @@ class MigratePage(FerryPage):
         self.setCommitPage(True)
         self.start_button = QPushButton("&Migrate now")
         self.cancel_button.setText("&Cancel migration")
+        # "Keep in sync": the engine's sync loop instead of one run, every N seconds.
+        self.sync_box = QCheckBox("&Keep in sync while the app keeps writing, every")
+        self.sync_box.setToolTip(
+            "Run delta syncs in a loop (each cycle one journaled migration) until Stop; then "
+            "the cutover, with the application stopped"
+        )
+        self.every = DurationBox(SYNC_INTERVALS, DEFAULT_EVERY)
+        self.every.setEnabled(False)
+        self.sync_box.toggled.connect(self._sync_chosen)
+        self.cycles = RowsModel(CYCLE_HEADERS)
+        self.cycles_view = table_view(self.cycles)
+        self.freeze = wrapped_label()
+        self.sync_panel = QWidget()
+        panel = QVBoxLayout(self.sync_panel)
+        panel.setContentsMargins(0, 0, 0, 0)
+        panel.addWidget(QLabel("Sync cycles (each one journaled migration):"))
+        panel.addWidget(self.cycles_view, 1)
+        panel.addWidget(self.freeze)
+        self.sync_panel.hide()
+        #: the cycles committed by the running (or last) sync loop
+        self.seen_cycles: list[SyncCycle] = []
         self.overall = QProgressBar()
         self.overall.setFormat("%p% overall")
         self.overall_label = wrapped_label()
@@ -94,15 +151,28 @@ class MigratePage(FerryPage):
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.overall, 1)
+        sync_row = QHBoxLayout()
+        sync_row.addWidget(self.sync_box)
+        sync_row.addWidget(self.every)
+        sync_row.addStretch(1)
         layout = QVBoxLayout(self)
+        layout.addLayout(sync_row)
         layout.addLayout(buttons)
         layout.addWidget(self.overall_label)
         layout.addWidget(scroll, 3)
+        layout.addWidget(self.sync_panel, 3)
         layout.addWidget(QLabel("Log:"))
         layout.addWidget(self.log, 2)
         layout.addWidget(self.status)
         self.start_button.clicked.connect(self.start_migration)
-        self.set_tab_order(self.start_button, self.cancel_button, self.log)
+        self.set_tab_order(
+            self.sync_box,
+            self.every,
+            self.start_button,
+            self.cancel_button,
+            self.cycles_view,
+            self.log,
+        )
         self.lines: dict[str, TableLine] = {}
         self.started_at = 0.0
 
@@ -117,10 +187,29 @@ class MigratePage(FerryPage):
         self._overall()
 
     def isComplete(self) -> bool:
-        return self.ferry().run_result is not None and not self.runner.busy
+        wizard = self.ferry()
+        ran = wizard.run_result is not None or wizard.sync_result is not None
+        return ran and not self.runner.busy
+
+    def nextId(self) -> int:
+        """After a sync loop the cutover comes next (it verifies); else the verification."""
+        wizard = self.ferry()
+        if wizard is not None and wizard.sync_result is not None:
+            return int(PageId.CUTOVER)
+        return int(PageId.VERIFY)
 
     def cancelling(self) -> None:
-        self.status.setText("Cancelling: rolling back …")
+        if self.runner.job == "sync":
+            self.status.setText(
+                "Stopping: between cycles the loop just ends; a cycle under way is rolled back …"
+            )
+        else:
+            self.status.setText("Cancelling: rolling back …")
+
+    def _sync_chosen(self, chosen: bool) -> None:
+        self.every.setEnabled(chosen)
+        self.sync_panel.setVisible(chosen or bool(self.seen_cycles))
+        self.start_button.setText("Start &syncing" if chosen else "&Migrate now")
 
     def _line(self, table: str) -> TableLine:
         line = self.lines.get(table)
@@ -138,20 +227,27 @@ class MigratePage(FerryPage):
             bar.setMaximum(max(line.total, 1))
         return line
 
-    def start_migration(self) -> bool:
-        """Run the migration for real, linked to the backup taken on the Backup page (the
-        engine takes one first when there is none yet and it was not skipped)."""
-        wizard = self.ferry()
-        plan = wizard.plan
-        assert plan is not None
-        skip_backup = wizard.backup_skipped
+    def _reset_lines(self) -> None:
         for line in self.lines.values():
             line.banked = line.last = 0
             line.finished.clear()
             line.bar.setValue(0)
             line.counts.setText("")
             line.rate.setText("")
+
+    def start_migration(self) -> bool:
+        """Run the migration for real, linked to the backup taken on the Backup page (the
+        engine takes one first when there is none yet and it was not skipped); with "Keep in
+        sync" ticked, the sync loop (:meth:`start_sync`)."""
+        if self.sync_box.isChecked():
+            return self.start_sync()
+        wizard = self.ferry()
+        plan = wizard.plan
+        assert plan is not None
+        skip_backup = wizard.backup_skipped
+        self._reset_lines()
         self.start_button.setEnabled(False)
+        self.sync_box.setEnabled(False)
         self.log.clear()
         self.status.setText("Migrating …")
         self.started_at = time.perf_counter()
@@ -169,6 +265,42 @@ class MigratePage(FerryPage):
             return await migrate(plan, emit=seen, cancel=cancel, backup=backup)
 
         return self.run_job("migrate", job, self._migrated, self._failed)
+
+    def start_sync(self) -> bool:
+        """Run the engine's sync loop, a cycle every ``every`` seconds until Stop; the backup
+        of the Backup page (or one taken now, unless skipped) is journaled with the first."""
+        wizard = self.ferry()
+        plan = wizard.plan
+        assert plan is not None
+        skip_backup = wizard.backup_skipped
+        every = float(self.every.seconds())
+        self._reset_lines()
+        self.seen_cycles = []
+        self.cycles.set_rows([])
+        self.freeze.setText("")
+        self.sync_panel.show()
+        self.start_button.setEnabled(False)
+        self.sync_box.setEnabled(False)
+        self.every.setEnabled(False)
+        self.cancel_button.setText("S&top syncing")
+        self.log.clear()
+        self.status.setText(f"Syncing every {every:g} s; Stop ends the loop between cycles.")
+        self.started_at = time.perf_counter()
+        self.runner.events.connect(self.on_events)
+
+        async def job(emit: Any, cancel: Any) -> SyncResult:
+            taken = wizard.backup
+            if taken is None and not skip_backup:
+                taken = await take_backup(plan, emit=emit, cancel=cancel)
+                wizard.backup = taken  # kept for the Finish page and the run history
+                emit(BackupTaken(taken))
+            info = taken.to_dict() if taken is not None else None
+            return await sync(plan, every=every, emit=emit, cancel=cancel, backup=info)
+
+        started = self.run_job("sync", job, self._synced, self._sync_failed)
+        if not started:
+            self._sync_stopped()
+        return started
 
     def on_events(self, events: list[Any]) -> None:
         """Show a coalesced batch of engine events."""
@@ -198,6 +330,8 @@ class MigratePage(FerryPage):
                 self.log.appendPlainText(
                     f"{event.table}: {shown or 'nothing'} ({event.seconds:.2f} s)"
                 )
+            elif isinstance(event, SyncCycle):
+                self._cycle_done(event)
             elif isinstance(event, StepStarted):
                 self.log.appendPlainText(f"▶ {event.step} {event.detail}".rstrip())
             elif isinstance(event, StepFinished):
@@ -207,6 +341,19 @@ class MigratePage(FerryPage):
             elif isinstance(event, RowRejected):
                 self.log.appendPlainText(f"rejected {event.table} {event.key}: {event.reason}")
         self._overall()
+
+    def _cycle_done(self, cycle: SyncCycle) -> None:
+        """A committed cycle: its row, the freeze-window figure; the bars start again."""
+        self.seen_cycles.append(cycle)
+        self.cycles.set_rows([cycle_row(c) for c in self.seen_cycles])
+        self.cycles_view.scrollToBottom()
+        self.freeze.setText(f"<b>Freeze window:</b> {freeze_line(self.seen_cycles)}.")
+        self.log.appendPlainText(
+            f"cycle {cycle.cycle}: {cycle.changed_total:,} rows changed in "
+            f"{cycle.seconds:.2f} s (run {cycle.run_id})"
+        )
+        self._reset_lines()
+        self.started_at = time.perf_counter()
 
     def _overall(self) -> None:
         total = sum(line.total for line in self.lines.values())
@@ -246,9 +393,67 @@ class MigratePage(FerryPage):
         )
         self.log.appendPlainText(f"Report: {result.report_path}")
 
+    def _sync_stopped(self) -> None:
+        self.cancel_button.setText("&Cancel migration")
+        self.start_button.setEnabled(True)
+        self.sync_box.setEnabled(True)
+        self.every.setEnabled(self.sync_box.isChecked())
+
+    def _synced(self, result: Any) -> None:
+        """The loop stopped between cycles (Stop): every cycle committed."""
+        assert isinstance(result, SyncResult)
+        self._stop()
+        self._sync_stopped()
+        self._sync_ended(result)
+
+    def _sync_failed(self, exc: BaseException) -> None:
+        """Stopped during a cycle (rolled back by the engine) or a cycle failed: the cycles
+        before it stay committed."""
+        self._stop()
+        self._sync_stopped()
+        plan = self.ferry().plan
+        assert plan is not None
+        number = len(self.seen_cycles) + 1
+        verdict = "stopped during the cycle" if isinstance(exc, Cancelled) else "failed"
+        self.cycles.set_rows(
+            [cycle_row(c) for c in self.seen_cycles]
+            + [[number, "", "", "", f"{verdict}: rolled back, nothing of it kept", ""]]
+        )
+        message = exc.message if isinstance(exc, Cancelled) else str(exc)
+        self.log.appendPlainText(message)
+        if self.seen_cycles:
+            every = float(self.every.seconds())
+            self._sync_ended(SyncResult(plan.name, every, list(self.seen_cycles), "cancelled"))
+        then = " Next: the cutover, once the application is stopped." if self.seen_cycles else ""
+        self.status.setText(f"<b>{escape(message)}</b>{then}")
+
+    def _sync_ended(self, result: SyncResult) -> None:
+        wizard = self.ferry()
+        wizard.sync_result = result if result.cycles else None
+        for line in self.lines.values():  # the bars start each cycle again: none runs now
+            line.bar.setValue(line.bar.maximum())
+            line.rate.setText("")
+        self.overall.setValue(self.overall.maximum())
+        last = result.cycles[-1] if result.cycles else None
+        self.overall_label.setText(
+            f"{len(result.cycles)} cycle(s); the last: {last.changed_total:,} rows changed in "
+            f"{last.seconds:.2f} s"
+            if last is not None
+            else "No cycle committed."
+        )
+        self.status.setText(
+            f"<b>Sync stopped</b> after {len(result.cycles)} cycle(s), each journaled. "
+            + (
+                "Next: the cutover, once the application is stopped."
+                if result.cycles
+                else "Nothing ran."
+            )
+        )
+
     def _failed(self, exc: BaseException) -> None:
         self._stop()
         self.start_button.setEnabled(True)
+        self.sync_box.setEnabled(True)
         if isinstance(exc, Cancelled):
             self.status.setText(f"<b>{exc.message}</b>")
             self.log.appendPlainText(exc.message)

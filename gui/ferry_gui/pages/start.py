@@ -1,4 +1,9 @@
-"""Start: open a plan, create one from a folder (the scan), or open the demo."""
+"""Start: open a plan, create one from a folder (the scan), or open the demo.
+
+The module is long because the page is the wizard's front door: opening a plan (with its
+problems, questions and plan file), the folder scan with its workspace choice, the detours to
+the cutover and the run history, and the live summary of the plan's sources all start here;
+the parts it shows are in their own modules (questions, plan lines, workspace choice)."""
 
 from __future__ import annotations
 
@@ -31,6 +36,7 @@ from ferry import FerryError, Plan, load_plan, save_plan
 from ferry.api import (
     ScanResult,
     SourceSummary,
+    Stopped,
     default_workspace,
     demo_source,
     describe_found,
@@ -43,6 +49,7 @@ from ferry.api import (
 )
 
 from ..models import RowsModel
+from ..pageids import PageId
 from ..planlines import PlanProblem, plan_problems
 from ..questionstate import blocked_reason, tab_title
 from ..workspacechoice import WorkspaceDialog, workspace_html
@@ -78,6 +85,15 @@ class StartPage(FerryPage):
         self.open_button = QPushButton("&Open plan")
         self.folder_button = QPushButton("Create from a &folder…")
         self.demo_button = QPushButton("Open the &demo")
+        # Off the usual path, for the opened plan: what ran on its target, and the cutover.
+        self.runs_button = QPushButton("Run &history…")
+        self.runs_button.setToolTip(
+            "Every run of this plan's target: open its report, verify, roll back to its backup"
+        )
+        self.cutover_button = QPushButton("Cut o&ver…")
+        self.cutover_button.setToolTip(
+            "The final sync of the freeze window, once the application is stopped"
+        )
         self.recent = QListWidget()
         self.recent.setMaximumHeight(self.recent.fontMetrics().height() * 5)
         self.status = wrapped_label()
@@ -128,6 +144,8 @@ class StartPage(FerryPage):
         buttons.addWidget(self.demo_button)
         buttons.addWidget(self.cancel_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.runs_button)
+        buttons.addWidget(self.cutover_button)
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addLayout(buttons)
@@ -142,6 +160,9 @@ class StartPage(FerryPage):
         self.folder_button.clicked.connect(self._choose_folder)
         self.demo_button.clicked.connect(lambda: self.open_demo())
         self.recent.itemActivated.connect(lambda item: self.open_plan(item.text()))
+        self.runs_button.clicked.connect(lambda: self.ferry().go_to(PageId.RUNS))
+        self.cutover_button.clicked.connect(lambda: self.ferry().go_to(PageId.CUTOVER))
+        self.completeChanged.connect(self._enable_detours)
         self.set_tab_order(
             self.plan_edit,
             self.browse_button,
@@ -150,6 +171,8 @@ class StartPage(FerryPage):
             self.folder_button,
             self.demo_button,
             self.cancel_button,
+            self.runs_button,
+            self.cutover_button,
             self.plan_tabs,
             self.sources_view,
             self.questions.checklist,
@@ -166,12 +189,30 @@ class StartPage(FerryPage):
         if not self.plan_edit.text() and self.recent.count():
             self.plan_edit.setText(self.recent.item(0).text())
 
+        self._enable_detours()
+
     def isComplete(self) -> bool:
         plan = self.ferry().plan
         return plan is not None and not self.runner.busy and not blocked_reason(plan)
 
+    def nextId(self) -> int:
+        detour = self.ferry().detour
+        return int(detour) if detour is not None else int(PageId.BACKUP)
+
+    def _enable_detours(self) -> None:
+        """The run history needs an opened plan; the cutover one the engine would run."""
+        wizard = self.ferry()
+        if wizard is None:
+            return
+        idle = wizard.plan is not None and not self.runner.busy
+        self.runs_button.setEnabled(idle)
+        self.cutover_button.setEnabled(self.isComplete())
+
     def validatePage(self) -> bool:
-        """Not past Start while a question is open (the engine would refuse the preview)."""
+        """Not past Start while a question is open (the engine would refuse the preview);
+        the run history only reads, so it opens all the same."""
+        if self.ferry().detour == PageId.RUNS:
+            return True
         reason = blocked_reason(self.ferry().plan)
         if reason:
             self.plan_tabs.setCurrentIndex(QUESTIONS_TAB)
@@ -382,21 +423,21 @@ class StartPage(FerryPage):
             ]
         )
         try:
-            future = asyncio.ensure_future(asyncio.to_thread(summarise_sources, plan, stop))
+            future = asyncio.ensure_future(asyncio.to_thread(_summaries, plan, stop))
         except RuntimeError:  # no event loop (never in the app): leave the list as it is
             return
         self.describing = future
 
-        def described(done: asyncio.Future[list[SourceSummary]]) -> None:
+        def described(done: asyncio.Future[list[SourceSummary] | None]) -> None:
             if done.cancelled():
                 return
             exc = done.exception()  # always fetched: an unfetched one is logged at garbage time
-            if stop.is_set():
+            if stop.is_set() or (exc is None and done.result() is None):
                 return
             if exc is not None:
                 self.status.setText(f"The sources could not be described: {exc}")
                 return
-            self.sources.set_rows([self._source_row(s) for s in done.result()])
+            self.sources.set_rows([self._source_row(s) for s in done.result() or []])
 
         future.add_done_callback(described)
 
@@ -421,3 +462,13 @@ class StartPage(FerryPage):
             ", ".join(summary.tables),
             summary.problem,
         ]
+
+
+def _summaries(plan: Plan, stop: threading.Event) -> list[SourceSummary] | None:
+    """The sources' summaries, or None once they are no longer wanted. A stop is not an error:
+    raised, it would sit in a future the closing wizard never reads, and be logged while
+    Python collects garbage (in 3.11, in the middle of another module's ``ast.parse``)."""
+    try:
+        return summarise_sources(plan, stop)
+    except Stopped:
+        return None

@@ -1,0 +1,322 @@
+"""Delta runs: only the source rows whose print changed since the last run are mapped and
+staged.
+
+Every run that loads a table keyed by one integer column copied as it is from one source
+field prints each source row as it reads it (:class:`PrintBook`, :mod:`ferry.values.rowprint`)
+and, when the table's load left nothing out, keeps the prints in the target
+(:mod:`ferry.load.rowprints`, :func:`keep_run_prints`). The next run of the same plan whose
+table is still as that run left it (its state, :func:`ferry.load.rowprints.state_matches`)
+decides ``delta`` for it (:mod:`ferry.load.decide`): each source row is printed again and
+compared with the kept print *before* it is mapped; rows with the same print are counted
+unchanged and go no further, new and changed rows are mapped, staged and merged as in a staged
+load, and with ``delete_missing`` the keys kept but no longer in the source are deleted. A
+table the app wrote to since keeps no delta: it is compared in full (``compare-first``).
+
+Where the source is a SQLite file feeding this table spec alone, SQLite prints the rows inside
+the query (``ferry_row_print``, registered on the reader's connection) in key order, and only
+the changed rows are read (:func:`load_sql_deltas`); the prints and the rows come from the
+reader's one snapshot, so they agree even while the app writes. Other sources print the rows
+as read, in the pipeline's worker thread (:meth:`PrintBook.take`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..shape.identifiers import quote
+from ..targets import Target
+from ..targets.base import DirectLoadRefused
+from .decide import LoadDecision
+from .jsonlines import NotLines, changed_rows
+from .printbook import PrintBook
+from .rerun import may_fingerprint
+from .route import RestartStaged, Route, RunView, Work, map_rows
+from .rowprints import (
+    Prints,
+    PrintsEntry,
+    ensure_print_tables,
+    forget_prints,
+    keep_prints,
+    part_state,
+    print_sql,
+    state_after,
+    table_state,
+)
+from .staged import StagedLoad
+
+if TYPE_CHECKING:
+    from ..sources.json import JsonSource
+    from ..sources.sqlite import SqliteSource
+
+#: source rows printed per fetch (SQL prints)
+_PRINT_ROWS = 10_000
+#: keys per ``IN (…)`` when changed rows are read or vanished ones deleted
+_KEYS_PER_QUERY = 500
+
+
+class DeltaLoad(StagedLoad):
+    """Staged, but only the rows whose print changed reach the stage (module docstring)."""
+
+    def __init__(self, decision: LoadDecision, entry: PrintsEntry) -> None:
+        super().__init__(decision)
+        #: what the last run kept of the table
+        self.entry = entry
+        self.written: list[int] = []
+        #: the rows of ``written`` summed before the run wrote them (targets without row
+        #: versions: the state moves on by the difference, no scan of the table)
+        self.part_before: dict[str, int] | None = None
+
+    async def write(self, run: RunView, target: Target, work: Work) -> None:
+        book = work.route.prints
+        if book is not None and book.repeated:
+            raise RestartStaged(
+                DirectLoadRefused(
+                    work.route.info.name, "a key the last run kept repeats in the source"
+                )
+            )
+        await super().write(run, target, work)
+
+    def deletes_missing(self, route: Route) -> bool:
+        return False  # the vanished keys are known: deleted by key in finish()
+
+    async def finish(self, run: RunView, target: Target, route: Route) -> None:
+        book = route.prints
+        assert book is not None
+        self.skipped_unchanged = book.unchanged
+        vanished = book.vanished()
+        #: the keys of every row this run may write or delete
+        self.written = book.changed + vanished
+        if not target.capabilities.row_versions and not run.preview:
+            self.part_before = await part_state(
+                target, route.info.name, list(route.info.columns), route.mapper.key[0], self.written
+            )
+        if route.spec.delete_missing and vanished and run.changes is not None:
+            # undo: rows deleted by key here get no before-image (ferry.load.changeset)
+            await run.changes.unrecorded(route.info, list(route.stage.key), route.spec.mode)
+        if route.spec.delete_missing:
+            route.result.deleted += await delete_keys(
+                target, route.info.name, route.mapper.key[0], vanished
+            )
+        await super().finish(run, target, route)
+
+    async def table_state(self, target: Target, route: Route) -> dict[str, Any]:
+        """The state after this run: the kept one moved on by the rows written."""
+        return await state_after(
+            target,
+            route.info.name,
+            list(route.info.columns),
+            self.entry.state,
+            route.mapper.key[0],
+            self.written,
+            self.part_before,
+        )
+
+
+class SqlDeltaLoad(DeltaLoad):
+    """A delta load of a SQLite source table: SQLite prints the rows, only changed ones are
+    read (:func:`load_sql_deltas`), not the ordinary read."""
+
+    reads_rows = False
+
+
+class LineDeltaLoad(DeltaLoad):
+    """A delta load of a JSON file one record per line: only changed lines are parsed
+    (:func:`load_line_deltas`), not the ordinary read."""
+
+    reads_rows = False
+
+
+async def delete_keys(target: Target, table: str, key: str, keys: list[int]) -> int:
+    """Delete the rows of ``keys`` (integers) from ``table``."""
+    deleted = 0
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        listed = ",".join(str(int(k)) for k in keys[start : start + _KEYS_PER_QUERY])
+        deleted += await target.execute(
+            f"DELETE FROM {quote(table)} WHERE {quote(key)} IN ({listed})",
+            f"deleting rows missing from the source in {table}",
+        )
+    return deleted
+
+
+def sql_prints(
+    reader: SqliteSource, route: Route, origin: str, columns: list[str], side: bool = False
+) -> list[int]:
+    """Print every row of ``route``'s SQLite source table (``origin``, its ``columns``) in
+    the query, in key order, into its book (a worker thread); the keys of the rows to load.
+    ``side``: on a connection of its own (while a native load reads on the reader's)."""
+    book = route.prints
+    assert book is not None
+    key = quote(book.field)
+    sql = f"SELECT {key}, {print_sql(columns)} FROM {quote(origin)} ORDER BY {key}"
+    found = (
+        reader.side_prints(sql, origin) if side else reader.iter_query(sql, (), origin, _PRINT_ROWS)
+    )
+    changed: list[int] = []
+    for rows in found:
+        changed += book.note_sorted([r[0] for r in rows], [r[1] for r in rows])
+    book.side = side
+    return changed
+
+
+async def print_in_sql(
+    run: RunView, reader: SqliteSource, routes: list[Route], side: bool = False
+) -> None:
+    """Print the rows of ``routes`` (loaded otherwise: their prints are only kept) in SQLite;
+    ``side``: on a connection of its own, while native loads read on the reader's (their
+    prints are kept only when the source did not change during the run)."""
+    for route in routes:
+        source = run.source_tables[route.spec.source]
+        await asyncio.to_thread(
+            sql_prints, reader, route, source.origin, list(source.columns), side
+        )
+
+
+async def load_sql_deltas(
+    pipeline: Any,
+    target: Target,
+    routes: list[Route],
+    reader: SqliteSource,
+    queue: asyncio.Queue[Any],
+) -> None:
+    """Delta loads of SQLite source tables: print every row in SQLite, then read, map and
+    queue only the rows whose print changed."""
+    run: RunView = pipeline.run
+    for route in routes:
+        run.cancel.raise_if_cancelled()
+        route.row_fn = route.mapper.row_function(route.adapters)
+        route.started = time.perf_counter()
+        source = run.source_tables[route.spec.source]
+        names, origin = list(source.columns), source.origin
+        changed = await asyncio.to_thread(sql_prints, reader, route, origin, names)
+        book = route.prints
+        assert book is not None
+        total = book.unchanged + len(changed)
+        for start in range(0, len(changed), _KEYS_PER_QUERY):
+            run.cancel.raise_if_cancelled()
+            part = changed[start : start + _KEYS_PER_QUERY]
+            sql = (
+                f"SELECT {', '.join(quote(c) for c in names)} FROM {quote(origin)} "
+                f"WHERE {quote(book.field)} IN ({', '.join('?' * len(part))})"
+            )
+            rows = await asyncio.to_thread(reader.rows_where, source, sql, tuple(part), names)
+            work = await asyncio.to_thread(map_rows, route, target, rows)
+            route.result.rows_read += len(rows)
+            work.rows_read = route.result.rows_read
+            await queue.put(work)
+        route.result.rows_read = max(route.result.rows_read, total)
+
+
+async def load_line_deltas(
+    pipeline: Any,
+    target: Target,
+    routes: list[Route],
+    reader: JsonSource,
+    queue: asyncio.Queue[Any],
+) -> None:
+    """Delta loads of JSON files one record per line: read the lines against the kept
+    prints, then map and queue the rows of the new and changed records. A file that is not
+    (or no longer) laid out so starts the run over, the table compared in full."""
+    run: RunView = pipeline.run
+    size = run.plan.options.batch_size
+    for route in routes:
+        run.cancel.raise_if_cancelled()
+        route.row_fn = route.mapper.row_function(route.adapters)
+        route.started = time.perf_counter()
+        try:
+            rows = await asyncio.to_thread(changed_rows, reader, route, size)
+        except NotLines as exc:
+            raise RestartStaged(
+                DirectLoadRefused(route.info.name, f"the file is not one record per line: {exc}")
+            ) from None
+        book = route.prints
+        assert book is not None
+        route.result.rows_read = book.unchanged
+        for start in range(0, len(rows), size):
+            part = rows[start : start + size]
+            work = await asyncio.to_thread(map_rows, route, target, part)
+            route.result.rows_read += len(part)
+            work.rows_read = route.result.rows_read
+            await queue.put(work)
+
+
+async def keep_run_prints(
+    run: RunView, target: Target, routes: list[Route], kept: dict[str, PrintsEntry]
+) -> None:
+    """Keep the prints of the tables this run loaded with nothing left out (their rows as
+    read, from one snapshot: they agree with what was written even if the source changed
+    since) and forget the old ones of the tables it loaded otherwise. Tables it changed
+    nothing in keep theirs as they are."""
+    keep: list[tuple[Route, PrintBook, Prints]] = []
+    forget: list[str] = []
+    changed = {change.source for change in run.result.source_changes}
+    for route in routes:
+        name, book = route.info.name, route.prints
+        if name in kept and (route.decision.mode == "unchanged" or _nothing_changed(route)):
+            continue  # the kept prints still describe the table
+        prints = book.result() if book is not None else None
+        # printed on a side connection: its snapshot is the load's only if nothing wrote
+        moved = book is not None and book.side and route.spec.source.split(".")[0] in changed
+        if book is not None and prints is not None and may_fingerprint(route.result) and not moved:
+            keep.append((route, book, prints))
+        else:
+            forget.append(name)
+    if keep:
+        await ensure_print_tables(target)
+    await forget_prints(target, forget)
+    for route, book, prints in keep:
+        strategy = route.strategy
+        if isinstance(strategy, DeltaLoad):
+            state = await strategy.table_state(target, route)
+        else:
+            state = await _first_state(target, route)
+        entry = PrintsEntry(
+            route.info.name,
+            run.result.run_id,
+            run.result.plan_hash,
+            route.spec.source,
+            book.field,
+            len(prints),
+            state,
+            "lines" if book.lines else "values",
+        )
+        await keep_prints(target, entry, prints)
+
+
+def _nothing_changed(route: Route) -> bool:
+    """A delta load that found every row as kept and wrote nothing."""
+    book, result = route.prints, route.result
+    return (
+        isinstance(route.strategy, DeltaLoad)
+        and book is not None
+        and book.whole
+        and not book.repeated
+        and not book.changed
+        and not result.deleted
+        and len(book.keys) == len(book.seen)
+        and not (result.inserted or result.updated or result.rejected or result.skipped)
+    )
+
+
+async def _first_state(target: Target, route: Route) -> dict[str, Any]:
+    """The table's state after a load that was not a delta."""
+    if target.capabilities.row_versions:
+        found = await route.strategy.row_state(target, route)
+        if found is not None:
+            rows, xmins = found
+            return {"rows": rows, "xmins": xmins}
+    return await table_state(target, route.info.name, list(route.info.columns))
+
+
+__all__ = [
+    "DeltaLoad",
+    "LineDeltaLoad",
+    "SqlDeltaLoad",
+    "delete_keys",
+    "keep_run_prints",
+    "load_line_deltas",
+    "load_sql_deltas",
+    "print_in_sql",
+    "sql_prints",
+]

@@ -1,0 +1,354 @@
+"""Row prints kept in the target: what the last run wrote, row by row, for delta runs.
+
+A completed run that loaded a table keyed by one integer column, with nothing left out, keeps
+for it in Ferry's own tables (beside the journal, in the run's transaction): each source row's
+key and print (:mod:`ferry.values.rowprint`), in key order, packed 65,536 to a row of
+``row_prints``; and in ``row_print_tables`` the run, plan and source it came from and the
+table's *state* as the run left it. The state is what tells that nobody wrote to the table
+since:
+
+- PostgreSQL (``row_versions``): the row count and the transaction ids (``xmin``) the rows
+  carry: any insert, update or delete by another transaction brings a new one;
+- elsewhere (SQLite): the row count and the sum of the rows' prints over every column (two
+  32-bit halves, so the sums never overflow).
+
+The next run of the same plan (and Ferry version) uses the prints only while the table's
+state is still the one kept (:func:`state_matches`): a write by the app, by another plan's
+run, an undo or a restore changes it. A run that loads a table without keeping prints for it
+forgets the old ones; a run that changed nothing in it (``unchanged``, or a delta that found
+no changed row) leaves them as they are. PostgreSQL: ``ferry.row_prints`` and
+``ferry.row_print_tables``; SQLite: ``_ferry_row_prints`` and ``_ferry_row_print_tables``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from array import array
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy import exc as sa_exc
+
+from .. import __version__
+from ..shape.identifiers import quote
+from ..targets import Target
+from .journal import JOURNAL_SCHEMA
+from .rerun import table_state as row_versions
+
+#: keys and prints per row of ``row_prints``
+CHUNK_ROWS = 65536
+#: changed rows up to which a run's new row versions are looked up by key (beyond: a scan)
+_LOOKUP_LIMIT = 20_000
+
+
+@dataclass
+class Prints:
+    """A table's rows as one run left them: keys ascending, and each row's print."""
+
+    keys: array[int]
+    prints: array[int]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+@dataclass(frozen=True)
+class PrintsEntry:
+    """What ``row_print_tables`` keeps of one table."""
+
+    table: str
+    run_id: str
+    plan_hash: str
+    source: str
+    key_field: str
+    rows: int
+    state: dict[str, Any]
+    #: what a print is of: the row's ``values``, or its ``lines`` (:mod:`ferry.load.jsonlines`)
+    form: str = "values"
+
+
+def _tables(schema: str | None, prefix: str) -> tuple[Table, Table]:
+    metadata = MetaData(schema=schema)
+    chunks = Table(
+        f"{prefix}row_prints",
+        metadata,
+        Column("table_name", Text, primary_key=True),
+        Column("chunk", Integer, primary_key=True, autoincrement=False),
+        Column("keys", LargeBinary, nullable=False),
+        Column("prints", LargeBinary, nullable=False),
+    )
+    entries = Table(
+        f"{prefix}row_print_tables",
+        metadata,
+        Column("table_name", Text, primary_key=True),
+        Column("run_id", String(32), nullable=False),
+        Column("plan_hash", String(64), nullable=False),
+        Column("source", Text, nullable=False),
+        Column("key_field", Text, nullable=False),
+        Column("rows", BigInteger, nullable=False),
+        Column("state", Text, nullable=False),
+        Column("form", String(16), nullable=False),
+        Column("ferry_version", String(32), nullable=False),
+    )
+    return chunks, entries
+
+
+_POSTGRES = _tables(JOURNAL_SCHEMA, "")
+_SQLITE = _tables(None, "_ferry_")
+
+
+def _place(target: Target) -> tuple[Table, Table]:
+    return _POSTGRES if target.capabilities.schemas else _SQLITE
+
+
+async def _present(target: Target) -> bool:
+    chunks, _ = _place(target)
+
+    def look(sync: Any) -> bool:
+        return bool(inspect(sync).has_table(chunks.name, schema=chunks.schema))
+
+    found: bool = await target.conn.run_sync(look)
+    return found
+
+
+async def ensure_print_tables(target: Target) -> None:
+    """Create the two tables when missing (in the run's transaction; the journal's schema
+    exists by then)."""
+    chunks, entries = _place(target)
+
+    def create(sync: Any) -> None:
+        new = not inspect(sync).has_table(chunks.name, schema=chunks.schema)
+        chunks.create(sync, checkfirst=True)
+        entries.create(sync, checkfirst=True)
+        if new and chunks.schema:
+            # PostgreSQL: stored as they are; compressing them took 0.5 s per 4 MB of keys
+            sync.execute(
+                text(
+                    f'ALTER TABLE "{chunks.schema}"."{chunks.name}" ALTER keys SET STORAGE '
+                    "EXTERNAL, ALTER prints SET STORAGE EXTERNAL"
+                )
+            )
+
+    try:
+        await target.conn.run_sync(create)
+    except sa_exc.DBAPIError as exc:
+        raise target.wrap(exc, f"creating {chunks.name}") from None
+
+
+async def kept_entries(target: Target, plan_hash: str) -> dict[str, PrintsEntry]:
+    """The tables whose prints a run of this plan kept (by table name). Whether each still
+    describes its table is for :func:`state_matches` to tell."""
+    if not await _present(target):
+        return {}
+    _, entries = _place(target)
+    found = {}
+    for row in (await target.conn.execute(select(entries))).mappings():
+        # another version may map a value otherwise: its prints say nothing of this mapping
+        if row["plan_hash"] == plan_hash and row["ferry_version"] == __version__:
+            found[row["table_name"]] = PrintsEntry(
+                row["table_name"],
+                row["run_id"],
+                row["plan_hash"],
+                row["source"],
+                row["key_field"],
+                int(row["rows"]),
+                json.loads(row["state"]),
+                row["form"],
+            )
+    return found
+
+
+async def read_prints(target: Target, table: str) -> Prints:
+    """The kept keys and prints of ``table``."""
+    chunks, _ = _place(target)
+    keys: array[int] = array("q")
+    prints: array[int] = array("q")
+    result = await target.conn.execute(
+        select(chunks.c["keys"], chunks.c.prints)
+        .where(chunks.c.table_name == table)
+        .order_by(chunks.c.chunk)
+    )
+    for row in result:
+        keys.frombytes(bytes(row[0]))
+        prints.frombytes(bytes(row[1]))
+    if sys.byteorder == "big":  # kept little-endian
+        keys.byteswap()
+        prints.byteswap()
+    return Prints(keys, prints)
+
+
+async def keep_prints(target: Target, entry: PrintsEntry, prints: Prints) -> None:
+    """Replace what is kept of ``entry.table`` (in the run's transaction)."""
+    await forget_prints(target, [entry.table])
+    chunks, entries = _place(target)
+    keys, values = prints.keys, prints.prints
+    if sys.byteorder == "big":
+        keys, values = array("q", keys), array("q", values)
+        keys.byteswap()
+        values.byteswap()
+    try:
+        # a chunk at a time: all at once held every print three times over (bytes, the
+        # driver's parameters, its send buffer), 60 MB at a million rows
+        for number, start in enumerate(range(0, len(keys), CHUNK_ROWS)):
+            await target.conn.execute(
+                chunks.insert().values(
+                    table_name=entry.table,
+                    chunk=number,
+                    keys=keys[start : start + CHUNK_ROWS].tobytes(),
+                    prints=values[start : start + CHUNK_ROWS].tobytes(),
+                )
+            )
+        await target.conn.execute(
+            entries.insert().values(
+                table_name=entry.table,
+                run_id=entry.run_id,
+                plan_hash=entry.plan_hash,
+                source=entry.source,
+                key_field=entry.key_field,
+                rows=entry.rows,
+                state=json.dumps(entry.state, sort_keys=True),
+                form=entry.form,
+                ferry_version=__version__,
+            )
+        )
+    except sa_exc.DBAPIError as exc:
+        raise target.wrap(exc, f"keeping the row prints of {entry.table}") from None
+
+
+async def forget_prints(target: Target, tables: list[str]) -> None:
+    """Drop what is kept of ``tables`` (a run that loaded them without keeping prints)."""
+    if not tables or not await _present(target):
+        return
+    chunks, entries = _place(target)
+    try:
+        await target.conn.execute(delete(chunks).where(chunks.c.table_name.in_(tables)))
+        await target.conn.execute(delete(entries).where(entries.c.table_name.in_(tables)))
+    except sa_exc.DBAPIError as exc:
+        raise target.wrap(exc, "dropping kept row prints") from None
+
+
+def print_sql(columns: list[str]) -> str:
+    """SQLite: the print of a row over ``columns`` (``ferry_row_print``). Text goes as its
+    bytes (no decoding, so text that is not UTF-8 prints too), a blob as its ``quote()`` text,
+    so the two kinds never print alike."""
+    args = ", ".join(
+        f"CASE typeof({c}) WHEN 'text' THEN CAST({c} AS BLOB) WHEN 'blob' THEN quote({c}) "
+        f"ELSE {c} END"
+        for c in map(quote, columns)
+    )
+    return f"ferry_row_print({args})"
+
+
+async def table_state(target: Target, table: str, columns: list[str]) -> dict[str, Any]:
+    """The state that tells whether anybody wrote to ``table`` since (module docstring)."""
+    if target.capabilities.row_versions:
+        rows, xmins = await row_versions(target, table)
+        return {"rows": rows, "xmins": xmins}
+    found = await target.fetch_dicts(
+        f"WITH p AS MATERIALIZED (SELECT {print_sql(columns)} AS v FROM {quote(table)}) "
+        "SELECT count(*) AS n, coalesce(sum(v & 4294967295), 0) AS lo, "
+        "coalesce(sum(v >> 32), 0) AS hi FROM p",
+        f"summing the rows of {table}",
+    )
+    row = found[0]
+    return {"rows": int(row["n"]), "low": int(row["lo"]), "high": int(row["hi"])}
+
+
+async def part_state(
+    target: Target, table: str, columns: list[str], key: str, keys: list[int]
+) -> dict[str, int]:
+    """:func:`table_state` (prints summed) of the rows of ``keys`` alone."""
+    total = {"rows": 0, "low": 0, "high": 0}
+    for start in range(0, len(keys), 500):
+        listed = ",".join(str(int(k)) for k in keys[start : start + 500])
+        found = await target.fetch_dicts(
+            f"WITH p AS MATERIALIZED (SELECT {print_sql(columns)} AS v FROM {quote(table)} "
+            f"WHERE {quote(key)} IN ({listed})) SELECT count(*) AS n, "
+            "coalesce(sum(v & 4294967295), 0) AS lo, coalesce(sum(v >> 32), 0) AS hi FROM p",
+            f"summing rows of {table}",
+        )
+        total["rows"] += int(found[0]["n"])
+        total["low"] += int(found[0]["lo"])
+        total["high"] += int(found[0]["hi"])
+    return total
+
+
+async def state_after(
+    target: Target,
+    table: str,
+    columns: list[str],
+    before: dict[str, Any],
+    key: str,
+    written: list[int],
+    part_before: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """The table's state after a delta run that wrote the rows of keys ``written`` to a table
+    in state ``before``: on PostgreSQL the row versions of those rows join the kept ones
+    (looked up by key when they are few), the count is counted; elsewhere the sums move by
+    what those rows summed to before the run (``part_before``) and after it."""
+    if not target.capabilities.row_versions:
+        if part_before is None or len(written) > _LOOKUP_LIMIT:
+            return await table_state(target, table, columns)
+        after = await part_state(target, table, columns, key, written)
+        return {n: int(before[n]) - part_before[n] + after[n] for n in ("rows", "low", "high")}
+    if len(written) > _LOOKUP_LIMIT:
+        return await table_state(target, table, columns)
+    xmins = set(before.get("xmins", []))
+    if written:
+        listed = ",".join(str(int(k)) for k in written)
+        found = await target.fetch_dicts(
+            f"SELECT DISTINCT xmin::text AS x FROM {quote(table)} WHERE {quote(key)} IN ({listed})",
+            f"reading the row versions of {table}",
+        )
+        xmins |= {str(r["x"]) for r in found}
+    rows = await target.scalar(f"SELECT count(*) FROM {quote(table)}", f"counting {table}")
+    return {"rows": int(rows), "xmins": sorted(xmins)}
+
+
+async def state_matches(
+    target: Target, table: str, columns: list[str], state: dict[str, Any]
+) -> bool:
+    """Whether ``table`` is still in ``state`` (nobody wrote to it since)."""
+    if target.capabilities.row_versions:
+        xmins = [str(x) for x in state.get("xmins", [])]
+        if not all(x.isdigit() for x in xmins):
+            return False
+        found = await target.fetch_dicts(
+            f"SELECT count(*) AS n, count(*) FILTER (WHERE NOT (xmin::text = ANY(CAST("
+            f"'{{{','.join(xmins)}}}' AS text[])))) AS other FROM {quote(table)}",
+            f"reading the row versions of {table}",
+        )
+        return bool(found) and int(found[0]["n"]) == state.get("rows") and not found[0]["other"]
+    return await table_state(target, table, columns) == state
+
+
+__all__ = [
+    "CHUNK_ROWS",
+    "Prints",
+    "PrintsEntry",
+    "ensure_print_tables",
+    "forget_prints",
+    "keep_prints",
+    "kept_entries",
+    "part_state",
+    "print_sql",
+    "read_prints",
+    "state_after",
+    "state_matches",
+    "table_state",
+]

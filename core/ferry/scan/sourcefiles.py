@@ -1,0 +1,220 @@
+"""Which files of a folder ``ferry init`` reads as sources, and how: SQLite files by their
+header, JSON documents by their layout (one source per collection), JSON lines, ``.env`` and
+text files; fixtures, one-value files and Ferry's own folders are skipped with a reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any, Literal
+
+import ijson
+
+from ..plan import SourceSpec
+from ..sources.json import CHUNK, PARSE_ERRORS, guarded
+from .found import identifier, unique_name
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+_ONE_VALUE_MAX_BYTES = 4096
+_DOCUMENT_MAX_KEYS = 50
+_SKIPPED_DIRS = {
+    ".git",
+    "__pycache__",
+    "node_modules",
+    ".venv",
+    "venv",
+    "ferry-backups",
+    "ferry-reports",
+}
+
+
+#: scalars a document may hold beside its collections: its metadata, not a table
+_METADATA = re.compile(
+    r"^_?(version|schema(_?version)?|format|generator|service|app|host|source|count|total)$"
+    r"|(_at|_on|_by|_version|timestamp)$",
+    re.I,
+)
+
+
+def json_layout(path: Path, beside: dict[str, Any] | None = None) -> dict[str, str] | None:
+    """For a JSON object whose every value is a collection, each key and its kind
+    (``array`` or ``keyed``); None for any other layout. Streams, so any size works.
+
+    A few metadata scalars beside the collections (``{"version": 2, "executions": [...]}``)
+    still make a document: they go into ``beside`` (key -> value), not into a table."""
+    kinds: dict[str, str] = {}
+    scalars: dict[str, Any] = {}
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(3)
+            if head != b"\xef\xbb\xbf":
+                handle.seek(0)
+            # Through the reader's depth guard: ijson's memory grows with depth squared.
+            events = ijson.parse(guarded(handle, handle.tell()), use_float=True, buf_size=CHUNK)
+            first = next(events, None)
+            if first is None or first[1] != "start_map":
+                return None
+            for prefix, event, value in events:
+                depth = prefix.count(".") + 1 if prefix else 0
+                if depth == 0 and event == "map_key":
+                    continue
+                if depth == 1 and prefix not in kinds:
+                    if event == "start_array":
+                        kinds[prefix] = "array"
+                    elif event == "start_map":
+                        kinds[prefix] = "keyed"
+                    elif event != "map_key" and _METADATA.search(prefix):
+                        scalars[prefix] = value
+                    elif event != "map_key":
+                        return None
+                    if len(kinds) > _DOCUMENT_MAX_KEYS:
+                        return None
+                elif (
+                    depth == 2
+                    and kinds.get(prefix.split(".")[0]) == "keyed"
+                    and event not in ("start_map", "map_key", "end_map")
+                ):
+                    return None
+    except (*PARSE_ERRORS, OSError, UnicodeDecodeError):
+        return None  # the reader reports the problem with its position
+    for key in scalars:
+        kinds.pop(key, None)
+    if not kinds:
+        return None
+    if beside is not None:
+        beside.update(scalars)
+    return kinds
+
+
+def _classify(path: Path) -> str | None:
+    name = path.name.lower()
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return None
+    if head == SQLITE_MAGIC:
+        return "sqlite"
+    if name == ".env" or name.endswith(".env") or name.startswith(".env."):
+        return "env"
+    if name.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    if name.endswith(".json"):
+        return "json"
+    if name.endswith(".txt"):
+        return "text"
+    return None
+
+
+def _one_value_file(path: Path) -> bool:
+    try:
+        if path.stat().st_size > _ONE_VALUE_MAX_BYTES:
+            return False
+        return len(path.read_bytes().strip().splitlines()) <= 1
+    except OSError:
+        return False
+
+
+#: files a test or a generator writes beside the state (``expected.json``, ``fixtures.json``)
+_FIXTURE = re.compile(r"^(expected|fixtures?)([_.-]|$)|[_.-](expected|fixtures?)$", re.I)
+_FIXTURE_REASON = (
+    "named like a test fixture (expected results), not the app's state: "
+    "add it under [[sources]] if the app reads it"
+)
+
+
+def find_sources(
+    folder: Path,
+    exclude: Collection[Path] = (),
+    beside: dict[str, dict[str, Any]] | None = None,
+    only: Path | None = None,
+) -> tuple[list[SourceSpec], list[tuple[Path, str]]]:
+    """Source specs for every readable file under ``folder`` (paths relative to it), leaving
+    out the files in ``exclude`` (the plan's own SQLite target); with ``only``, that file
+    alone. ``beside`` receives, per document path, the metadata scalars it holds beside its
+    collections."""
+    specs: list[SourceSpec] = []
+    skipped: list[tuple[Path, str]] = []
+    names: set[str] = set()
+    texts: list[Path] = []
+    files = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and not (set(p.relative_to(folder).parts[:-1]) & _SKIPPED_DIRS)
+        and p.resolve() not in exclude
+        and (only is None or p.resolve() == only)
+    )
+    for path in files:
+        rel = path.relative_to(folder).as_posix()
+        kind = _classify(path)
+        if kind is None:
+            skipped.append((path, "not a kind of file Ferry reads"))
+            continue
+        if _FIXTURE.search(path.stem):
+            skipped.append((path, _FIXTURE_REASON))
+            continue
+        if kind == "text":
+            if _one_value_file(path):
+                texts.append(path)
+            else:
+                skipped.append((path, "a text file with more than one value"))
+            continue
+        if kind == "json":
+            scalars: dict[str, Any] = {}
+            layout = json_layout(path, scalars)
+            if layout and scalars and beside is not None:
+                beside[rel] = scalars
+            if layout:
+                for key, collection in layout.items():
+                    shape: Literal["records", "keyed"] = (
+                        "records" if collection == "array" else "keyed"
+                    )
+                    specs.append(
+                        SourceSpec(
+                            name=unique_name(identifier(key), names),
+                            kind="json",
+                            path=rel,
+                            root=key,
+                            shape=shape,
+                        )
+                    )
+                continue
+        stem = path.name.lstrip(".").rsplit(".", 1)[0] if kind != "env" else path.name
+        specs.append(SourceSpec(name=unique_name(identifier(stem), names), kind=kind, path=rel))  # type: ignore[arg-type]
+    specs.extend(_text_sources(texts, folder, names))
+    return specs, skipped
+
+
+def _text_sources(paths: list[Path], folder: Path, names: set[str]) -> list[SourceSpec]:
+    """One-value text files; files sharing a ``prefix_`` become one source keyed by the rest."""
+    groups: dict[tuple[str, str], list[Path]] = defaultdict(list)
+    for path in paths:
+        match = re.match(r"^([A-Za-z0-9]+[_-])(.+)\.txt$", path.name)
+        parent = path.parent.relative_to(folder).as_posix()
+        groups[(parent, match.group(1) if match else path.name)].append(path)
+    specs = []
+    for (parent, prefix), members in sorted(groups.items()):
+        base = "" if parent == "." else parent + "/"
+        if len(members) > 1 and prefix.endswith(("_", "-")):
+            specs.append(
+                SourceSpec(
+                    name=unique_name(identifier(prefix.rstrip("_-")), names),
+                    kind="text",
+                    path=f"{base}{prefix}*.txt",
+                    key_pattern=re.escape(prefix) + r"(?P<key>.+)\.txt",
+                )
+            )
+        else:
+            for path in members:
+                specs.append(
+                    SourceSpec(
+                        name=unique_name(identifier(path.stem), names),
+                        kind="text",
+                        path=base + path.name,
+                    )
+                )
+    return specs
