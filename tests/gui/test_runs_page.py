@@ -1,10 +1,13 @@
 """The Run history page, reached from Start: the runs of the plan's target listed after a
-migration in the wizard, and the actions on a past run (open its report, verify, roll back to
-its backup) on real SQLite files."""
+migration in the wizard, and the actions on a past run (open its report, verify, undo it, roll
+back to its backup) on real SQLite files."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +137,40 @@ def test_the_run_history_of_a_plan_that_never_ran(
     assert "No runs yet" in wizard.runs_page.status.text()
     assert not any(b.isEnabled() for b in wizard.runs_page.action_buttons)
     assert not (tmp_path / "fresh" / "app.db").exists()  # only read: not created
+
+
+def test_undo_from_the_runs_page_reverts_exactly_that_run(
+    qtbot: Any, wizard: FerryWizard, migrated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a second run that changes one row (a first load into SQLite is not undoable by default)
+    data = migrated.parent / "data" / "items.json"
+    records = json.loads(data.read_text(encoding="utf-8"))
+    records[3]["name"] = "renamed"
+    data.write_text(json.dumps(records), encoding="utf-8")
+    again = subprocess.run(
+        [sys.executable, "-m", "ferry", "migrate", str(migrated), "--no-backup"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    page = wizard.runs_page
+    page.refresh()
+    qtbot.waitUntil(lambda: not wizard.runner.busy, timeout=WAIT)
+    second = [r for r in page.records if r.kind == "migrate"][-1]
+    assert second.updated == 1
+    monkeypatch.setattr(QMessageBox, "question", lambda *_: QMessageBox.StandardButton.Yes)
+    assert page.select(second.run_id)
+    undo = button(wizard, "&Undo this run…")
+    assert undo.isEnabled()
+    undo.click()
+    qtbot.waitUntil(lambda: "undo" in kinds(wizard), timeout=WAIT)
+    qtbot.waitUntil(lambda: not wizard.runner.busy, timeout=WAIT)
+    assert "Undid run" in page.status.text(), page.status.text()
+    assert next(r for r in page.records if r.run_id == second.run_id).undone
+    conn = sqlite3.connect(migrated.parent / "app.db")
+    try:
+        name = conn.execute("SELECT name FROM items WHERE id = 3").fetchone()[0]
+    finally:
+        conn.close()
+    assert name == "item-3"

@@ -1,6 +1,6 @@
 """Run history: every run of the plan's target (:func:`ferry.api.runs`), and what can be done
-with a past one — open its report, verify the target now, roll back to its backup — at any
-time, not only right after a verification failed.
+with a past one — open its report, verify the target now, undo exactly that run, roll back to
+its backup — at any time, not only right after a verification failed.
 
 The actions on the selected run are a list of :class:`RunAction` (a label, when it applies,
 what it does): one more action is one more entry, its button made and enabled with the rest.
@@ -19,7 +19,18 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QMessageBox, QPushButton, QVBoxLayout
 
 from ferry import Cancelled
-from ferry.api import RollbackResult, RunHistory, RunRecord, VerifyResult, rollback, runs, verify
+from ferry.api import (
+    RollbackResult,
+    RunHistory,
+    RunRecord,
+    UndoRefused,
+    UndoResult,
+    VerifyResult,
+    rollback,
+    runs,
+    undo,
+    verify,
+)
 
 from ..models import RowsModel
 from .base import FerryPage, table_view, wrapped_label
@@ -83,7 +94,7 @@ class RunsPage(FerryPage):
         self.setTitle("Run history")
         self.setSubTitle(
             "Every run of this plan's target, oldest first. Select one to open its report, "
-            "verify the target now, or roll back to the backup it took."
+            "verify the target now, undo exactly that run, or roll back to the backup it took."
         )
         self.model = RowsModel(HEADERS)
         self.model.colour = self._colour
@@ -106,6 +117,12 @@ class RunsPage(FerryPage):
                 lambda _r: True,
                 self.start_verify,
                 "Compare the plan's sources with the target (the target is only read)",
+            ),
+            RunAction(
+                "&Undo this run…",
+                lambda r: r.kind == "migrate" and not r.undone and not r.rolled_back,
+                self.ask_undo,
+                "Revert exactly what this run changed, never a row the app changed since",
             ),
             RunAction(
                 "R&oll back to its backup…",
@@ -219,6 +236,11 @@ class RunsPage(FerryPage):
         def failed(exc: BaseException) -> None:
             if isinstance(exc, Cancelled):
                 self.status.setText(f"<b>{escape(exc.message)}</b>")
+            elif isinstance(exc, UndoRefused):
+                self.status.setText(
+                    f"<b>Not undone</b> (the target is unchanged): {escape(exc.message)}"
+                    + (f"<br>{escape(exc.hint)}" if exc.hint else "")
+                )
             else:
                 self.status.setText(f"The {name} failed: {escape(str(exc))}")
 
@@ -259,6 +281,38 @@ class RunsPage(FerryPage):
         colour = "#2ea043" if result.passed else "#da3633"
         self.status.setText(
             f"Verification: <b style='color:{colour}'>{result.verdict}</b>"
+            + (f" — report {escape(result.report_path)}" if result.report_path else "")
+        )
+
+    def ask_undo(self, record: RunRecord) -> None:
+        """Confirm, then undo exactly the run."""
+        answer = QMessageBox.question(
+            self,
+            "Undo this run?",
+            f"Revert exactly what run {record.run_id} changed, in one transaction? Rows the "
+            "app changed since are never overwritten: the undo then stops and lists them.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.start_undo(record)
+
+    def start_undo(self, record: RunRecord) -> bool:
+        """Undo the run; the undo is a journaled run with a report too."""
+        plan = self.ferry().plan
+        assert plan is not None
+        run_id = record.run_id
+        self.status.setText(f"Undoing run {escape(run_id)} …")
+
+        async def job(emit: Any, cancel: Any) -> UndoResult:
+            return await undo(plan, emit=emit, cancel=cancel, run_id=run_id)
+
+        return self._run("undo", job, self._undone, then_refresh=True)
+
+    def _undone(self, result: Any) -> None:
+        assert isinstance(result, UndoResult)
+        self.status.setText(
+            f"Undid run <b>{escape(result.undone_run)}</b> (undo {escape(result.run_id)})"
             + (f" — report {escape(result.report_path)}" if result.report_path else "")
         )
 
