@@ -10,18 +10,16 @@ source not quiet: nothing ran; a source changed during the final sync: that run 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 from rich.markup import escape
 
-from ..errors import Cancelled, FerryError
-from .common import ProgressView, err, fail, load_plan_file, out, run
+from ..errors import Cancelled
+from .common import ProgressView, err, fail, load_plan_file, out, run, target_locked
 from .target import target_option
 
 if TYPE_CHECKING:
@@ -45,22 +43,6 @@ def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> float:
         return parse_duration(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-
-
-@contextlib.contextmanager
-def _target_locked(plan: Plan, wait: bool) -> Iterator[None]:
-    """The target's run lock across the backup and the engine step (exit 9 when busy)."""
-    from ..api import target_lock
-
-    def notify(message: str) -> None:
-        err.print(f"[yellow]waiting:[/] {escape(message)}", soft_wrap=True)
-
-    with contextlib.ExitStack() as stack:
-        try:
-            stack.enter_context(target_lock(plan, wait=wait, notify=notify))
-        except FerryError as exc:
-            fail(exc)
-        yield
 
 
 def cycle_line(cycle: SyncCycle) -> str:
@@ -125,7 +107,7 @@ def sync_command(
             super().__call__(event)
 
     view = _View(quiet or as_json)
-    with _target_locked(plan, wait):
+    with target_locked(plan, wait):
         backup = None if no_backup else _backup(plan, quiet or as_json)
         try:
             with view.progress:

@@ -69,7 +69,13 @@ async def still_unchanged(
     """True when the source files and the target table are as ``fingerprint`` says."""
     if files is None or json.loads(json.dumps(files)) != fingerprint.get("files"):
         return False
-    xmins = [str(x) for x in fingerprint.get("xmins", [])]
+    return await rows_as_left(target, table, fingerprint)
+
+
+async def rows_as_left(target: Target, table: str, state: dict[str, Any]) -> bool:
+    """True when ``table`` holds ``state["rows"]`` rows, all of them still carrying one of the
+    row versions (PostgreSQL ``xmin``) in ``state["xmins"]``: nobody wrote to it since."""
+    xmins = [str(x) for x in state.get("xmins", [])]
     if not all(x.isdigit() for x in xmins):
         return False
     found = await target.fetch_dicts(
@@ -77,7 +83,7 @@ async def still_unchanged(
         f"'{{{','.join(xmins)}}}' AS text[])))) AS other FROM {quote(table)}",
         f"reading the row versions of {table}",
     )
-    return bool(found) and int(found[0]["n"]) == fingerprint.get("rows") and not found[0]["other"]
+    return bool(found) and int(found[0]["n"]) == state.get("rows") and not found[0]["other"]
 
 
 def may_fingerprint(result: TableResult) -> bool:

@@ -48,6 +48,7 @@ from .. import __version__
 from ..shape.identifiers import quote
 from ..targets import Target
 from .journal import JOURNAL_SCHEMA
+from .rerun import rows_as_left
 from .rerun import table_state as row_versions
 
 #: keys and prints per row of ``row_prints``
@@ -325,15 +326,7 @@ async def state_matches(
 ) -> bool:
     """Whether ``table`` is still in ``state`` (nobody wrote to it since)."""
     if target.capabilities.row_versions:
-        xmins = [str(x) for x in state.get("xmins", [])]
-        if not all(x.isdigit() for x in xmins):
-            return False
-        found = await target.fetch_dicts(
-            f"SELECT count(*) AS n, count(*) FILTER (WHERE NOT (xmin::text = ANY(CAST("
-            f"'{{{','.join(xmins)}}}' AS text[])))) AS other FROM {quote(table)}",
-            f"reading the row versions of {table}",
-        )
-        return bool(found) and int(found[0]["n"]) == state.get("rows") and not found[0]["other"]
+        return await rows_as_left(target, table, state)
     return await table_state(target, table, columns) == state
 
 
