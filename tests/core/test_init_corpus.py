@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from ferry.cli.command import cli
 from ferry.plan import load_plan
 from ferry.scan.questions import answer_and_save, open_questions
-from ferry.shape.schema import FERRY_TABLES
+from ferry.shape.schema import is_ferry_table
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 FOLDERS = [
@@ -52,7 +52,7 @@ def contents(database: Path) -> dict[str, list[tuple[object, ...]]]:
                 "SELECT name FROM sqlite_master WHERE type = 'table' "
                 "AND name NOT LIKE 'sqlite_%' ORDER BY name"
             )
-            if row[0] not in FERRY_TABLES
+            if not is_ferry_table(row[0])
         ]
         found = {
             name: sorted(conn.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)

@@ -177,6 +177,21 @@ def test_describe_leaves_out_internal_and_ferry_tables(tmp_path: Path) -> None:
     assert [t.name for t in reader(db, tmp_path).describe()] == ["app.jobs"]
 
 
+def test_describe_leaves_out_the_row_prints_and_changesets_ferry_keeps(tmp_path: Path) -> None:
+    # a SQLite target Ferry wrote, read back (a reverse plan): its own tables are not the app's
+    db = make_db(
+        tmp_path / "t.db",
+        """
+        CREATE TABLE jobs (id INTEGER PRIMARY KEY, name TEXT);
+        CREATE TABLE _ferry_runs (run_id TEXT);
+        CREATE TABLE _ferry_row_prints (id INTEGER);
+        CREATE TABLE _ferry_changesets (run_id TEXT);
+        CREATE TABLE _ferry_img_jobs (run_id TEXT);
+        """,
+    )
+    assert [t.name for t in reader(db, tmp_path).describe()] == ["app.jobs"]
+
+
 def test_empty_database_has_no_tables(tmp_path: Path) -> None:
     db = make_db(tmp_path / "e.db", "CREATE TABLE t (x); DROP TABLE t;")
     assert reader(db, tmp_path).describe() == []

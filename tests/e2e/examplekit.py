@@ -31,19 +31,29 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ferry.load.journal import journal_tables
 from ferry.plan import Plan, load_plan, save_plan
+from ferry.shape.schema import is_ferry_table
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 Driver = Literal["cli", "api"]
+
+
 #: Ferry's own bookkeeping tables: they grow with every run by design (in a SQLite file; a
 #: PostgreSQL target keeps them in the schema ``ferry``, which pg_tables does not list)
-JOURNAL_TABLES = frozenset(journal_tables("sqlite"))
+class _FerryOwned:
+    """Every table Ferry keeps for itself in a SQLite target: its journal, row prints and
+    undo changesets (``ferry.shape.schema.is_ferry_table``)."""
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and is_ferry_table(name)
+
+
+JOURNAL_TABLES: Container[str] = _FerryOwned()
 
 
 def generate(name: str, folder: Path, rows: int, *args: str) -> Path:
@@ -105,7 +115,7 @@ def sqlite_content_sha256(path: Path) -> str:
 # -- what the target and the sources hold ----------------------------------------------------
 
 
-def sqlite_tables(db: Path, *, skip: frozenset[str] = frozenset()) -> dict[str, list[str]]:
+def sqlite_tables(db: Path, *, skip: Container[str] = frozenset()) -> dict[str, list[str]]:
     """Every table's rows (sorted, as text) plus the schema, of a SQLite file; the tables in
     ``skip`` are left out of both."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
@@ -133,7 +143,7 @@ def sqlite_tables(db: Path, *, skip: frozenset[str] = frozenset()) -> dict[str, 
         conn.close()
 
 
-def pg_tables(url: str, *, skip: frozenset[str] = frozenset()) -> dict[str, list[str]]:
+def pg_tables(url: str, *, skip: Container[str] = frozenset()) -> dict[str, list[str]]:
     """Every table's rows (sorted, as text) of a PostgreSQL database's public schema."""
     import psycopg
 
@@ -153,7 +163,7 @@ def pg_tables(url: str, *, skip: frozenset[str] = frozenset()) -> dict[str, list
         return dump
 
 
-def target_state(plan: Plan, *, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+def target_state(plan: Plan, *, skip: Container[str] = frozenset()) -> dict[str, Any]:
     """What the target holds: for SQLite the file's SHA-256 (None: no file), the SHA-256 of
     its bytes but the header's write counters, and its rows."""
     if plan.target.is_sqlite:

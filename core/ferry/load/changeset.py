@@ -176,7 +176,7 @@ class ChangeRecorder:
         else:
             for name in columns:
                 if name not in existing:
-                    sql_type = await self._sql_type(info.name, name)
+                    sql_type = await self.target.column_sql_type(info.name, name)
                     await self.target.execute(
                         changesql.add_image_column(image, name, sql_type), what
                     )
@@ -191,17 +191,6 @@ class ChangeRecorder:
 
         found: set[str] | None = await self.target.conn.run_sync(look)
         return found
-
-    async def _sql_type(self, table: str, column: str) -> str:
-        """A column's SQL type as PostgreSQL spells it (for widening an image table)."""
-        if self.target.dialect_name != "postgresql":
-            return ""
-        found = await self.target.scalar(
-            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
-            f"to_regclass({_literal(_quoted(table))}) AND attname = {_literal(column)}",
-            f"reading the type of {table}.{column}",
-        )
-        return str(found or "text")
 
     async def _note(
         self,

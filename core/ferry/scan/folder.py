@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import Cancelled, FerryError, SourceError
 from ..events import CancelToken
 from ..plan import DEFAULT_TARGET_URL, Plan, TargetSpec
-from ..shape.schema import FERRY_TABLES, TableInfo
+from ..shape.schema import TableInfo, is_ferry_table
 from ..shape.typemap import find_type_choices
 from ..sources import SourceReader, SourceTable, open_source
 from ..values.epochs import find_numbers
@@ -92,7 +92,7 @@ async def _existing_tables(
         styles = {
             name: await existing_styles(handle, info)
             for name, info in tables.items()
-            if name not in FERRY_TABLES
+            if not is_ferry_table(name)
         }
         return tables, styles
     finally:
@@ -262,7 +262,12 @@ def scan_folder(
     asked = {q.id for q in unfilled_questions}
     unfilled_questions += ask_for_usual_values(tables, readable, existing, folder, asked)
     unfilled_questions += ask_about_unfed_tables(
-        tables, readable, existing, folder, Path(plan_dir or folder).resolve(), set(FERRY_TABLES)
+        tables,
+        readable,
+        existing,
+        folder,
+        Path(plan_dir or folder).resolve(),
+        {n for n in existing if is_ferry_table(n)},
     )
     questions = (
         copy_questions
@@ -278,7 +283,7 @@ def scan_folder(
     )
     plan.base_dir = folder
     fed = {t.name for t in tables}
-    unmatched = [n for n in existing if n not in FERRY_TABLES and n not in fed]
+    unmatched = [n for n in existing if not is_ferry_table(n) and n not in fed]
     return ScanResult(plan=plan, sources=found, skipped=skipped, unmatched_tables=unmatched)
 
 

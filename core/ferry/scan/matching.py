@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..shape.schema import FERRY_TABLES, ColumnInfo, ForeignKey, TableInfo
+from ..shape.schema import ColumnInfo, ForeignKey, TableInfo, is_ferry_table
 
 #: Words in field names that mean the same as a column's word (kept small on purpose:
 #: each is a common abbreviation in app state; docs/init.md "How init matches" lists them).
@@ -201,7 +201,7 @@ def choose_table(
     name (``orders_export``, ``state.jobs``).
     """
     short = source.rsplit(".", 1)[-1]
-    candidates = [info for name, info in existing.items() if name not in FERRY_TABLES]
+    candidates = [info for name, info in existing.items() if not is_ferry_table(name)]
     types = fields if isinstance(fields, Mapping) else {}
     names = list(fields)
     measured = [(_measure(names, info, key=key, types=types), info) for info in candidates]

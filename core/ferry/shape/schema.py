@@ -46,6 +46,15 @@ from .ddl import TargetShape, foreign_key_sql
 #: tables Ferry owns in the target's default schema (never reported as the app's): a SQLite
 #: file's journal, and older versions' journals (:mod:`ferry.load.journal`)
 FERRY_TABLES = ("ferry_runs", "ferry_rejects", "_ferry_runs", "_ferry_rejects")
+#: in a SQLite file every table of Ferry's own starts so: the journal, the row prints of delta
+#: runs (:mod:`ferry.load.rowprints`), the changesets of exact undo (:mod:`ferry.load.changesql`)
+FERRY_PREFIX = "_ferry_"
+
+
+def is_ferry_table(name: str) -> bool:
+    """True for a table Ferry keeps for itself, never one of the app's (a source's tables,
+    ``ferry init``'s matching and the verification leave these out)."""
+    return name in FERRY_TABLES or name.startswith(FERRY_PREFIX)
 
 
 @dataclass

@@ -39,7 +39,7 @@ from ..safety.pgwatch import (
     keepalive_args,
     server_options,
 )
-from ..shape.schema import FERRY_TABLES
+from ..shape.schema import is_ferry_table
 from ..shape.source import reflect_shapes
 from ..values.logical import LogicalType
 from .base import Batch, ParentLink, SourceReader, SourceTable, order_parents_first
@@ -386,7 +386,7 @@ class PostgresSource(SourceReader):
         found = [
             (int(oid), str(schema), str(name), float(reltuples))
             for oid, schema, name, reltuples in conn.execute(_TABLES_SQL).fetchall()
-            if name not in FERRY_TABLES
+            if not is_ferry_table(name)
         ]
         names = [name for _, _, name, _ in found]
         wanted = self._select(names)

@@ -35,7 +35,7 @@ from ..capabilities import SourceCapabilities
 from ..errors import SourceError
 from ..load.batching import SIZING_ROWS, rows_per_batch
 from ..shape.identifiers import quote
-from ..shape.schema import FERRY_TABLES
+from ..shape.schema import is_ferry_table
 from ..shape.source import reflect_shapes
 from ..shape.typemap import sqlite_collations
 from ..values.logical import LogicalType
@@ -442,7 +442,7 @@ class SqliteSource(SourceReader):
                 "SELECT name FROM sqlite_master WHERE type = 'table' "
                 "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
             )
-            if row[0] not in FERRY_TABLES
+            if not is_ferry_table(row[0])
         ]
         selected = self._select(names)
         by_folded = {name.casefold(): name for name in names}

@@ -299,6 +299,11 @@ class Target(ABC):
         """True when the database has extension ``name`` (``capabilities.citext``)."""
         return False
 
+    async def column_sql_type(self, table: str, column: str) -> str:
+        """A column's declared SQL type as the database spells it, where a copy of the column
+        must keep it (exact undo's image tables); "" where columns take any value (SQLite)."""
+        return ""
+
     async def defer_references(self) -> None:
         """Check foreign keys at commit instead of at each statement, for tables whose
         references form a cycle (``capabilities.defers_cyclic_references``)."""

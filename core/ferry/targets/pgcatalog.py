@@ -112,3 +112,15 @@ async def user_sql_value(target: Target, sql: str) -> Any:
             await cursor.execute(sql)
             row = await cursor.fetchone() if cursor.description else None
     return row[0] if row else None
+
+
+async def column_sql_type(target: Target, table: str, column: str) -> str:
+    """The column's type as ``format_type`` spells it (``text`` when it cannot be found)."""
+    table_literal = quote(table).replace("'", "''")
+    column_literal = column.replace("'", "''")
+    found = await target.scalar(
+        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+        f"to_regclass('{table_literal}') AND attname = '{column_literal}'",
+        f"reading the type of {table}.{column}",
+    )
+    return str(found or "text")

@@ -187,6 +187,10 @@ class PostgresTarget(Target):
         """Every relation of the schema Ferry creates tables in."""
         return await pgcatalog.names_taken(self)
 
+    async def column_sql_type(self, table: str, column: str) -> str:
+        """``numeric(10,2)``, ``text``…: as ``format_type`` spells the column's type."""
+        return await pgcatalog.column_sql_type(self, table, column)
+
     async def has_extension(self, name: str) -> bool:
         """The extension is installed in the database."""
         return await pgcatalog.has_extension(self, name)

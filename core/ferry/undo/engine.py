@@ -20,6 +20,9 @@ deleted, with their before-images and fingerprints. The undo, under the target's
    ``ON DELETE CASCADE`` emptied of rows the run did not insert stops the undo;
 5. forgets the run's changeset, marks the run ``undone`` in the journal, journals itself
    (mode ``undo``) and commits. ``preview=True`` does all of it and rolls back.
+
+The module is a little long because those five steps share one transaction and one view of
+the changeset; their SQL text is apart, in :mod:`ferry.undo.undosql`.
 """
 
 from __future__ import annotations
