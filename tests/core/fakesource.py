@@ -212,3 +212,19 @@ TYPED_ROWS: list[dict[str, Any]] = [
         "name": "",
     },
 ]
+
+
+def counts(**changed: int) -> dict[str, int]:
+    """A table result's counts: every one 0 but those given."""
+    base = {
+        "read": 0,
+        "inserted": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "conflicts": 0,
+        "rejected": 0,
+        "duplicates": 0,
+        "skipped": 0,
+        "deleted": 0,
+    }
+    return base | changed

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakesource import TYPED_ROWS, FakeTable, install, make_plan, run
+from fakesource import TYPED_ROWS, FakeTable, counts, install, make_plan, run
 from pgkit import pg_exec, pg_rows, pg_tables
 
 from ferry.errors import (
@@ -58,21 +58,6 @@ def pg_content(url: str) -> dict[str, list[tuple[Any, ...]]]:
             quoted = '"' + name.replace('"', '""') + '"'
             result[name] = sorted(pg_rows(url, f"SELECT * FROM {quoted}"), key=repr)
     return result
-
-
-def counts(**changed: int) -> dict[str, int]:
-    base = {
-        "read": 0,
-        "inserted": 0,
-        "updated": 0,
-        "unchanged": 0,
-        "conflicts": 0,
-        "rejected": 0,
-        "duplicates": 0,
-        "skipped": 0,
-        "deleted": 0,
-    }
-    return base | changed
 
 
 def plan_for(url: str, tmp_path: Path, source: str = "src", **table: Any) -> Plan:

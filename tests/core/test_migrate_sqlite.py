@@ -18,6 +18,7 @@ import pytest
 from fakesource import (
     TYPED_ROWS,
     FakeTable,
+    counts,
     install,
     make_plan,
     run,
@@ -82,21 +83,6 @@ def content(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     ]
     quoted = {n: '"' + n.replace('"', '""') + '"' for n in names}
     return {n: sorted(sqlite_rows(path, f"SELECT * FROM {quoted[n]}"), key=repr) for n in names}
-
-
-def counts(**changed: int) -> dict[str, int]:
-    base = {
-        "read": 0,
-        "inserted": 0,
-        "updated": 0,
-        "unchanged": 0,
-        "conflicts": 0,
-        "rejected": 0,
-        "duplicates": 0,
-        "skipped": 0,
-        "deleted": 0,
-    }
-    return base | changed
 
 
 def simple_plan(db: Path, **table: Any) -> Plan:

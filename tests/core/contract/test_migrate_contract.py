@@ -11,28 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fakesource import TYPED_ROWS, FakeTable, install, make_plan, run
+from fakesource import TYPED_ROWS, FakeTable, counts, install, make_plan, run
 from targetkit import Target
 
 from ferry.errors import Cancelled, ConflictError
 from ferry.events import CancelToken, Event, StepStarted, TableProgress
 from ferry.migrate import Reject
 from ferry.plan import Plan
-
-
-def counts(**changed: int) -> dict[str, int]:
-    base = {
-        "read": 0,
-        "inserted": 0,
-        "updated": 0,
-        "unchanged": 0,
-        "conflicts": 0,
-        "rejected": 0,
-        "duplicates": 0,
-        "skipped": 0,
-        "deleted": 0,
-    }
-    return base | changed
 
 
 def simple_plan(target: Target, **table: Any) -> Plan:
