@@ -87,6 +87,16 @@ def pg_url(pg_server_url: str) -> Iterator[str]:
         pgcluster.drop_database(pg_server_url, name)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def target_url(request: pytest.FixtureRequest) -> str:
+    """Each kind of target in turn: a SQLite file in the test's folder (relative: the tests
+    that take it run in their ``tmp_path``), then a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return "sqlite:///target.db"
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that uses a PostgreSQL fixture ``pg`` (for ``-m pg`` / ``-m 'not pg'``)."""
     for item in items:

@@ -31,14 +31,6 @@ def items(url: str, folder: Path) -> list[tuple[object, ...]]:
     return [tuple(r) for r in pg_rows(url, sql)]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
-def target_url(request: pytest.FixtureRequest) -> str:
-    if request.param == "sqlite":
-        return "sqlite:///target.db"
-    url: str = request.getfixturevalue("pg_url")
-    return url
-
-
 def test_rollback_to_the_second_backup_keeps_every_run(tmp_path: Path, target_url: str) -> None:
     plan_file = history_plan(tmp_path, target_url)
     plan = load(plan_file)

@@ -14,14 +14,6 @@ from ferry.runs import RunRecord, list_runs
 from ferry.verify.run import verify
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
-def target_url(request: pytest.FixtureRequest) -> str:
-    if request.param == "sqlite":
-        return "sqlite:///target.db"
-    url: str = request.getfixturevalue("pg_url")
-    return url
-
-
 def test_runs_lists_migrations_with_counts_and_verify(tmp_path: Path, target_url: str) -> None:
     plan_file = history_plan(tmp_path, target_url)
     plan = load(plan_file)

@@ -50,14 +50,6 @@ CREATE TABLE orders (id INTEGER PRIMARY KEY,
 """
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
-def target_url(request: pytest.FixtureRequest) -> str:
-    if request.param == "sqlite":
-        return "sqlite:///target.db"
-    url: str = request.getfixturevalue("pg_url")
-    return url
-
-
 def make_plan(folder: Path, url: str, schema: bool = False, first_rows: bool = True) -> Plan:
     db = sqlite3.connect(folder / "app.db")
     db.executescript(

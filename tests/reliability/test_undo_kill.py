@@ -9,7 +9,6 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import pytest
 from faultkit import FerryProcess, pg_query
 from sqlalchemy import create_engine, text
 
@@ -58,14 +57,6 @@ def target_rows(plan: Plan) -> list[tuple[Any, ...]]:
         found = [tuple(r) for r in conn.execute(text("SELECT * FROM customers ORDER BY id"))]
     engine.dispose()
     return found
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
-def target_url(request: pytest.FixtureRequest) -> str:
-    if request.param == "sqlite":
-        return "sqlite:///target.db"
-    url: str = request.getfixturevalue("pg_url")
-    return url
 
 
 def test_a_killed_undo_leaves_the_target_as_before_and_the_next_one_completes(
