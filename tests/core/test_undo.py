@@ -360,3 +360,27 @@ def test_rows_the_app_wrote_into_a_first_load_are_listed_and_kept(
     assert rows(plan) == {"customers": [(2, "app", 2.0), (7, "app row", 1.0)]}  # orders dropped
     assert {t.name: t.dropped for t in done.tables} == {"customers": False, "orders": True}
     assert done.verdict == "PASS"
+
+
+def test_undo_passes_over_runs_that_changed_nothing(tmp_path: Path, target_url: str) -> None:
+    plan = make_plan(tmp_path, target_url)
+    first = run(plan)
+    before = rows(plan)
+    source(tmp_path, "UPDATE customers SET name = 'ADA' WHERE id = 1;")
+    second = run(plan)
+    idle = run(plan)  # a sync cycle that found nothing to change
+    assert sum(t.inserted + t.updated + t.deleted for t in idle.tables) == 0
+
+    done = do_undo(plan)
+
+    assert done.undone_run == second.run_id and first.run_id != second.run_id
+    assert rows(plan) == before
+
+
+def test_undo_of_a_run_that_changed_nothing_says_so(tmp_path: Path, target_url: str) -> None:
+    plan = make_plan(tmp_path, target_url)
+    run(plan)
+    idle = run(plan)
+
+    with pytest.raises(UndoRefused, match="changed no row: there is nothing to undo"):
+        do_undo(plan, run_id=idle.run_id)

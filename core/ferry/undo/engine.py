@@ -179,6 +179,12 @@ class _Undo:
     async def _changes(self, run: dict[str, Any]) -> list[TableChanges]:
         run_id = str(run["run_id"])
         changes = await read_changesets(self.target, run_id)
+        if not changes and not _changed_rows(run):
+            raise UndoRefused(
+                f"run {run_id} changed no row: there is nothing to undo",
+                hint="`ferry runs PLAN` lists the runs of this target and what each changed. "
+                "The target is unchanged.",
+            )
         if not changes:
             raise UndoRefused(
                 f"run {run_id} recorded no changeset: it cannot be undone exactly",
@@ -413,7 +419,16 @@ def _pick_run(journal: list[dict[str, Any]], run_id: str | None) -> dict[str, An
                 "the target's journal holds no completed migration to undo",
                 hint="`ferry runs PLAN` lists the runs of this target.",
             )
-        return done[-1]
+        # a sync's cycles and a cutover's final sync often change nothing: the run to undo
+        # is the last one that changed rows
+        changed = [r for r in done if _changed_rows(r)]
+        if not changed:
+            raise UndoRefused(
+                f"none of the target's {len(done)} completed migration(s) changed a row: "
+                "there is nothing to undo",
+                hint="`ferry runs PLAN` lists the runs of this target. The target is unchanged.",
+            )
+        return changed[-1]
     found = [r for r in journal if str(r["run_id"]) == run_id]
     if not found:
         raise UndoRefused(
@@ -429,6 +444,17 @@ def _pick_run(journal: list[dict[str, Any]], run_id: str | None) -> dict[str, An
             hint="`ferry runs PLAN` lists the runs of this target.",
         )
     return run
+
+
+def _changed_rows(run: dict[str, Any]) -> int:
+    """Rows a journaled run inserted, updated or deleted, over its tables."""
+    tables = run.get("tables") or {}
+    return sum(
+        int(counts.get(kind) or 0)
+        for counts in tables.values()
+        if isinstance(counts, dict)
+        for kind in ("inserted", "updated", "deleted")
+    )
 
 
 def _referencing(order: list[str], tables: dict[str, TableInfo]) -> list[str]:
