@@ -146,13 +146,33 @@ def test_an_unchanged_rerun_is_unchanged(tmp_path: Path, pg_url: str) -> None:
     assert second.table("items").unchanged == ROWS
 
 
+def test_text_ops_leave_the_table_native(tmp_path: Path) -> None:
+    source_db(tmp_path)
+    columns = {"name": {"from": "name", "ops": ["trim", "upper"]}}
+    result = run(plan_for(tmp_path, sqlite_url(tmp_path), columns=columns))
+    found = decision(result)
+    assert found.mode == "native"
+    assert "(or text ops)" in found.why
+    assert result.table("items").mapped_by_sqlite == ROWS
+
+
+def test_a_default_keeps_sqlite_from_mapping_the_rows(tmp_path: Path) -> None:
+    source_db(tmp_path)
+    columns = {"name": {"from": "name", "default": "none", "ops": ["upper"]}}
+    found = decision(run(plan_for(tmp_path, sqlite_url(tmp_path), columns=columns), True))
+    assert found.mode == "direct"
+    assert found.facts.native_blocker == (
+        "a column is not a plain copy (a hook, a step other than text ops, a cast or JSON)"
+    )
+
+
 def test_a_hook_keeps_sqlite_from_mapping_the_rows(tmp_path: Path) -> None:
     source_db(tmp_path)
     (tmp_path / "hooks.py").write_text("def fix(row):\n    return row\n", encoding="utf-8")
     found = decision(run(plan_for(tmp_path, sqlite_url(tmp_path), hook="hooks.py:fix"), True))
     assert found.mode == "direct"
     assert found.facts.native_blocker == (
-        "a column is not a plain copy (a hook, transform, cast or JSON)"
+        "a column is not a plain copy (a hook, a step other than text ops, a cast or JSON)"
     )
 
 

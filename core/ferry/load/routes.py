@@ -273,7 +273,10 @@ class _Decider:
             required=spec.skip_when_null,
         )
         if native is None:
-            return "a column is not a plain copy (a hook, transform, cast or JSON)", None
+            why = (
+                "a column is not a plain copy (a hook, a step other than text ops, a cast or JSON)"
+            )
+            return why, None
         sqlite = cast("SqliteSource", reader)  # a SQLite file, as its capabilities say
         if not await asyncio.to_thread(sqlite.has_rowid, native.origin):
             return "the source table has no rowid", None
