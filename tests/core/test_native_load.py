@@ -567,3 +567,71 @@ def test_postgres_takes_invalid_utf8_as_the_python_mapping_does(
     assert native_rows == python_rows
     assert outcome(native) == outcome(python)
     assert [r.key for r in native.rejects] == ["id=2"]
+
+
+# -- SQLite target: constraints, odd paths, WAL sources ----------------------------------------
+
+CONSTRAINED_TARGET = (
+    "CREATE TABLE parents (id INTEGER PRIMARY KEY);"
+    "INSERT INTO parents VALUES (1), (2);"
+    "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+    "n INTEGER REFERENCES parents (id), score REAL CHECK (score >= 0), at DATETIME, "
+    "flag BOOLEAN, data BLOB)"
+)
+
+
+def constrained_load(folder: Path, source: Path, native: bool) -> Any:
+    target = folder / f"target-{native}.db"
+    target.unlink(missing_ok=True)
+    db = sqlite3.connect(target)
+    db.executescript(CONSTRAINED_TARGET)
+    db.close()
+    result = run(plan_for(folder, source, f"sqlite:///{target}", native))
+    db = sqlite3.connect(target)
+    try:
+        return result, db.execute("SELECT * FROM items ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
+def test_sqlite_target_constraint_failures_are_rejects_as_pythons(tmp_path: Path) -> None:
+    rows = [(i, f"n{i}", 1 + i % 2, 0.5, None, None, None) for i in range(1, 41)]
+    rows[4] = (5, None, 1, 0.5, None, None, None)  # NOT NULL
+    rows[9] = (10, "n1", 1, 0.5, None, None, None)  # UNIQUE
+    rows[14] = (15, "n15", 3, 0.5, None, None, None)  # FOREIGN KEY
+    rows[19] = (20, "n20", 1, -1.0, None, None, None)  # CHECK
+    source = source_db(tmp_path, rows)
+    native, native_rows = constrained_load(tmp_path, source, True)
+    python, python_rows = constrained_load(tmp_path, source, False)
+    assert native_rows == python_rows
+    assert outcome(native) == outcome(python)
+    assert sorted(r.key for r in native.rejects) == ["id=10", "id=15", "id=20", "id=5"]
+
+
+def test_sqlite_target_attaches_a_source_path_with_odd_characters(tmp_path: Path) -> None:
+    folder = tmp_path / "app data ?#%&= é"
+    folder.mkdir()
+    source = source_db(folder, _rows(50))
+    native, native_rows = sqlite_load(tmp_path, source, True)
+    _, python_rows = sqlite_load(tmp_path, source, False)
+    assert native.tables[0].mapped_by_sqlite > 0
+    assert native_rows == python_rows
+
+
+def test_sqlite_target_reads_a_wal_sources_committed_rows(tmp_path: Path) -> None:
+    source = source_db(tmp_path, _rows(20))
+    app = sqlite3.connect(source)  # the app keeps its connection: the WAL is not checkpointed
+    app.execute("PRAGMA journal_mode = WAL")
+    app.execute("PRAGMA wal_autocheckpoint = 0")
+    with app:
+        app.executemany(
+            "INSERT INTO items (id, name) VALUES (?, ?)", [(i, f"wal {i}") for i in range(21, 31)]
+        )
+    try:
+        native, native_rows = sqlite_load(tmp_path, source, True)
+        python, python_rows = sqlite_load(tmp_path, source, False)
+    finally:
+        app.close()
+    assert native.tables[0].mapped_by_sqlite > 0
+    assert native_rows == python_rows
+    assert native.tables[0].inserted == python.tables[0].inserted == 30 - native.tables[0].rejected
