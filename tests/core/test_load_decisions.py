@@ -166,6 +166,31 @@ def test_a_default_keeps_sqlite_from_mapping_the_rows(tmp_path: Path) -> None:
     )
 
 
+def test_a_sqlite_target_attaches_ten_source_files_and_maps_the_rest_in_python(
+    tmp_path: Path,
+) -> None:
+    sources, tables = [], []
+    for i in range(12):
+        path = tmp_path / f"s{i}.db"
+        db = sqlite3.connect(path)
+        db.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+        with db:
+            db.executemany("INSERT INTO items VALUES (?, ?)", [(j, f"n{j}") for j in range(5)])
+        db.close()
+        sources.append({"name": f"s{i}", "kind": "sqlite", "path": str(path)})
+        tables.append({"name": f"items{i}", "source": f"s{i}.items", "key": ["id"]})
+    plan = {"name": "many", "target": {"url": sqlite_url(tmp_path)}, "sources": sources}
+    result = run(plan_from_dict({**plan, "tables": tables}, tmp_path))
+    assert result.status == "completed"
+    modes = [t.decision.mode for t in result.tables if t.decision is not None]
+    assert modes == ["native"] * 10 + ["direct"] * 2
+    last = result.table("items11").decision
+    assert last is not None and last.facts.native_blocker == (
+        "the target attaches at most 10 SQLite source files"
+    )
+    assert [t.inserted for t in result.tables] == [5] * 12
+
+
 def test_a_hook_keeps_sqlite_from_mapping_the_rows(tmp_path: Path) -> None:
     source_db(tmp_path)
     (tmp_path / "hooks.py").write_text("def fix(row):\n    return row\n", encoding="utf-8")
