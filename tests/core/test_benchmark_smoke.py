@@ -33,6 +33,7 @@ REQUIRED = {
     "ferry_json_delta",
     "vacuum",
     "ferry_sqlite",
+    "ferry_sqlite_ops",
     "executemany",
     "ferry_json",
 }

@@ -146,13 +146,58 @@ def test_an_unchanged_rerun_is_unchanged(tmp_path: Path, pg_url: str) -> None:
     assert second.table("items").unchanged == ROWS
 
 
+def test_text_ops_leave_the_table_native(tmp_path: Path) -> None:
+    source_db(tmp_path)
+    columns = {"name": {"from": "name", "ops": ["trim", "upper"]}}
+    result = run(plan_for(tmp_path, sqlite_url(tmp_path), columns=columns))
+    found = decision(result)
+    assert found.mode == "native"
+    assert "(or text ops)" in found.why
+    assert result.table("items").mapped_by_sqlite == ROWS
+
+
+def test_a_default_keeps_sqlite_from_mapping_the_rows(tmp_path: Path) -> None:
+    source_db(tmp_path)
+    columns = {"name": {"from": "name", "default": "none", "ops": ["upper"]}}
+    found = decision(run(plan_for(tmp_path, sqlite_url(tmp_path), columns=columns), True))
+    assert found.mode == "direct"
+    assert found.facts.native_blocker == (
+        "a column is not a plain copy (a hook, a step other than text ops, a cast or JSON)"
+    )
+
+
+def test_a_sqlite_target_attaches_ten_source_files_and_maps_the_rest_in_python(
+    tmp_path: Path,
+) -> None:
+    sources, tables = [], []
+    for i in range(12):
+        path = tmp_path / f"s{i}.db"
+        db = sqlite3.connect(path)
+        db.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+        with db:
+            db.executemany("INSERT INTO items VALUES (?, ?)", [(j, f"n{j}") for j in range(5)])
+        db.close()
+        sources.append({"name": f"s{i}", "kind": "sqlite", "path": str(path)})
+        tables.append({"name": f"items{i}", "source": f"s{i}.items", "key": ["id"]})
+    plan = {"name": "many", "target": {"url": sqlite_url(tmp_path)}, "sources": sources}
+    result = run(plan_from_dict({**plan, "tables": tables}, tmp_path))
+    assert result.status == "completed"
+    modes = [t.decision.mode for t in result.tables if t.decision is not None]
+    assert modes == ["native"] * 10 + ["direct"] * 2
+    last = result.table("items11").decision
+    assert last is not None and last.facts.native_blocker == (
+        "the target attaches at most 10 SQLite source files"
+    )
+    assert [t.inserted for t in result.tables] == [5] * 12
+
+
 def test_a_hook_keeps_sqlite_from_mapping_the_rows(tmp_path: Path) -> None:
     source_db(tmp_path)
     (tmp_path / "hooks.py").write_text("def fix(row):\n    return row\n", encoding="utf-8")
     found = decision(run(plan_for(tmp_path, sqlite_url(tmp_path), hook="hooks.py:fix"), True))
     assert found.mode == "direct"
     assert found.facts.native_blocker == (
-        "a column is not a plain copy (a hook, transform, cast or JSON)"
+        "a column is not a plain copy (a hook, a step other than text ops, a cast or JSON)"
     )
 
 

@@ -127,13 +127,21 @@ def source_db(folder: Path, rows: list[tuple[Any, ...]], table: str = SOURCE_TAB
     return path
 
 
-def plan_for(folder: Path, source: Path, url: str, native: bool, **options: Any) -> Any:
+def plan_for(
+    folder: Path,
+    source: Path,
+    url: str,
+    native: bool,
+    columns: dict[str, Any] | None = None,
+    **options: Any,
+) -> Any:
+    table = {"name": "items", "source": "app.items", "key": ["id"], "columns": columns or {}}
     return plan_from_dict(
         {
             "name": "native",
             "target": {"url": url},
             "sources": [{"name": "app", "kind": "sqlite", "path": str(source)}],
-            "tables": [{"name": "items", "source": "app.items", "key": ["id"]}],
+            "tables": [table],
             "options": {"native": native, **options},
         },
         folder,
@@ -151,13 +159,19 @@ def outcome(result: RunResult) -> tuple[Any, ...]:
     return (table.counts(), rejects, sorted(result.warnings))
 
 
-def sqlite_load(folder: Path, source: Path, native: bool, **options: Any) -> Any:
+def sqlite_load(
+    folder: Path,
+    source: Path,
+    native: bool,
+    columns: dict[str, Any] | None = None,
+    **options: Any,
+) -> Any:
     target = folder / f"target-{native}.db"
     target.unlink(missing_ok=True)
     db = sqlite3.connect(target)
     db.execute(SQLITE_TARGET)
     db.close()
-    result = run(plan_for(folder, source, f"sqlite:///{target}", native, **options))
+    result = run(plan_for(folder, source, f"sqlite:///{target}", native, columns, **options))
     db = sqlite3.connect(target)
     try:
         rows = db.execute("SELECT *, typeof(at), typeof(score) FROM items ORDER BY id").fetchall()
@@ -166,9 +180,11 @@ def sqlite_load(folder: Path, source: Path, native: bool, **options: Any) -> Any
     return result, rows
 
 
-def pg_load(folder: Path, source: Path, url: str, native: bool) -> Any:
+def pg_load(
+    folder: Path, source: Path, url: str, native: bool, columns: dict[str, Any] | None = None
+) -> Any:
     pg_exec(url, "DROP TABLE IF EXISTS items", PG_TARGET)
-    result = run(plan_for(folder, source, url, native))
+    result = run(plan_for(folder, source, url, native, columns))
     # Floats compared bit for bit (NaN is not equal to itself).
     return result, pg_rows(
         url, "SELECT id, name, n, float8send(score), at, flag, data FROM items ORDER BY id"
@@ -241,6 +257,66 @@ def test_repeated_key_restarts_staged_with_the_same_result(tmp_path: Path) -> No
         results.append((outcome(result), rows))
     assert results[0] == results[1]
     assert results[0][0][0]["duplicates"] == 10
+
+
+#: text for a column with ``ops``: SQLite maps the ASCII ones, Python the rest
+OPS_TEXTS: list[Any] = [
+    "  Plain Words  ",
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f MiXeD \x1f\r\n",  # every ASCII space Python strips
+    "\x00 nul \x00",
+    "\x7f del \x01",
+    "\u00a0no-break space\u00a0",  # Python strips it; SQLite would not
+    "Straße",  # Python: STRASSE
+    "İstanbul",  # Python: i̇stanbul (two characters)
+    "ǅ title-case",
+    " naïve ☃ 東京 🚀 ",
+    "",
+    "   ",
+    42,
+    2.5,
+    b"Bytes",
+    None,
+]
+
+
+def ops_rows(count: int) -> list[tuple[Any, ...]]:
+    """:func:`_rows` with the ``name`` column walking through OPS_TEXTS."""
+    return [(row[0], OPS_TEXTS[row[0] % len(OPS_TEXTS)], *row[2:]) for row in _rows(count)]
+
+
+@pytest.mark.parametrize("ops", [["trim"], ["lower"], ["upper"], ["trim", "upper", "lower"]])
+def test_sqlite_target_text_ops_give_pythons_result(tmp_path: Path, ops: list[str]) -> None:
+    source = source_db(tmp_path, ops_rows(300))
+    columns = {"name": {"from": "name", "ops": ops}}
+    native, native_rows = sqlite_load(tmp_path, source, True, columns)
+    python, python_rows = sqlite_load(tmp_path, source, False, columns)
+    assert native_rows == python_rows
+    assert outcome(native) == outcome(python)
+    assert native.tables[0].mapped_by_sqlite > 0
+
+
+def test_sqlite_target_text_ops_leave_invalid_text_to_python(tmp_path: Path) -> None:
+    source = source_db(tmp_path, [(1, " ok ", 1, None, None, None, None)])
+    db = sqlite3.connect(source)
+    with db:  # Latin-1 'é' between ASCII letters: as many characters as bytes to SQLite
+        db.execute("INSERT INTO items (id, name) VALUES (2, CAST(X'41E92042' AS TEXT))")
+    db.close()
+    columns = {"name": {"from": "name", "ops": ["trim", "upper"]}}
+    native, native_rows = sqlite_load(tmp_path, source, True, columns)
+    python, python_rows = sqlite_load(tmp_path, source, False, columns)
+    assert native_rows == python_rows
+    assert outcome(native) == outcome(python)
+    assert [r.key for r in native.rejects] == ["id=2"]
+
+
+def test_sqlite_target_maps_ascii_text_ops_itself(tmp_path: Path) -> None:
+    rows = [(i, f"  Item {i}\t", i, None, None, None, None) for i in range(1, 101)]
+    source = source_db(tmp_path, rows)
+    columns = {"name": {"from": "name", "ops": ["trim", "upper"]}}
+    native, native_rows = sqlite_load(tmp_path, source, True, columns)
+    assert native.tables[0].decision.mode == "native"
+    assert native.tables[0].mapped_by_sqlite == 100
+    assert native_rows[0][1] == "ITEM 1"
 
 
 @settings(
@@ -463,6 +539,19 @@ def test_postgres_cancel_between_chunks_leaves_the_tables_empty(
     assert pg_rows(pg_url, "SELECT count(*) FROM items") == [(0,)]
 
 
+def test_postgres_text_ops_give_pythons_result(tmp_path: Path, pg_url: str, form: str) -> None:
+    # No NUL (PostgreSQL text holds none) and no invalid text: those restart the table
+    # staged, as for plain columns (the tests above).
+    rows = [row for row in ops_rows(300) if not (isinstance(row[1], str) and "\x00" in row[1])]
+    source = source_db(tmp_path, rows)
+    columns = {"name": {"from": "name", "ops": ["trim", "lower"]}}
+    native, native_rows = pg_load(tmp_path, source, pg_url, True, columns)
+    python, python_rows = pg_load(tmp_path, source, pg_url, False, columns)
+    assert native_rows == python_rows
+    assert outcome(native) == outcome(python)
+    assert 0 < native.tables[0].mapped_by_sqlite < len(rows)
+
+
 def test_postgres_takes_invalid_utf8_as_the_python_mapping_does(
     tmp_path: Path, pg_url: str, form: str
 ) -> None:
@@ -478,3 +567,71 @@ def test_postgres_takes_invalid_utf8_as_the_python_mapping_does(
     assert native_rows == python_rows
     assert outcome(native) == outcome(python)
     assert [r.key for r in native.rejects] == ["id=2"]
+
+
+# -- SQLite target: constraints, odd paths, WAL sources ----------------------------------------
+
+CONSTRAINED_TARGET = (
+    "CREATE TABLE parents (id INTEGER PRIMARY KEY);"
+    "INSERT INTO parents VALUES (1), (2);"
+    "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+    "n INTEGER REFERENCES parents (id), score REAL CHECK (score >= 0), at DATETIME, "
+    "flag BOOLEAN, data BLOB)"
+)
+
+
+def constrained_load(folder: Path, source: Path, native: bool) -> Any:
+    target = folder / f"target-{native}.db"
+    target.unlink(missing_ok=True)
+    db = sqlite3.connect(target)
+    db.executescript(CONSTRAINED_TARGET)
+    db.close()
+    result = run(plan_for(folder, source, f"sqlite:///{target}", native))
+    db = sqlite3.connect(target)
+    try:
+        return result, db.execute("SELECT * FROM items ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
+def test_sqlite_target_constraint_failures_are_rejects_as_pythons(tmp_path: Path) -> None:
+    rows = [(i, f"n{i}", 1 + i % 2, 0.5, None, None, None) for i in range(1, 41)]
+    rows[4] = (5, None, 1, 0.5, None, None, None)  # NOT NULL
+    rows[9] = (10, "n1", 1, 0.5, None, None, None)  # UNIQUE
+    rows[14] = (15, "n15", 3, 0.5, None, None, None)  # FOREIGN KEY
+    rows[19] = (20, "n20", 1, -1.0, None, None, None)  # CHECK
+    source = source_db(tmp_path, rows)
+    native, native_rows = constrained_load(tmp_path, source, True)
+    python, python_rows = constrained_load(tmp_path, source, False)
+    assert native_rows == python_rows
+    assert outcome(native) == outcome(python)
+    assert sorted(r.key for r in native.rejects) == ["id=10", "id=15", "id=20", "id=5"]
+
+
+def test_sqlite_target_attaches_a_source_path_with_odd_characters(tmp_path: Path) -> None:
+    folder = tmp_path / "app data ?#%&= é"
+    folder.mkdir()
+    source = source_db(folder, _rows(50))
+    native, native_rows = sqlite_load(tmp_path, source, True)
+    _, python_rows = sqlite_load(tmp_path, source, False)
+    assert native.tables[0].mapped_by_sqlite > 0
+    assert native_rows == python_rows
+
+
+def test_sqlite_target_reads_a_wal_sources_committed_rows(tmp_path: Path) -> None:
+    source = source_db(tmp_path, _rows(20))
+    app = sqlite3.connect(source)  # the app keeps its connection: the WAL is not checkpointed
+    app.execute("PRAGMA journal_mode = WAL")
+    app.execute("PRAGMA wal_autocheckpoint = 0")
+    with app:
+        app.executemany(
+            "INSERT INTO items (id, name) VALUES (?, ?)", [(i, f"wal {i}") for i in range(21, 31)]
+        )
+    try:
+        native, native_rows = sqlite_load(tmp_path, source, True)
+        python, python_rows = sqlite_load(tmp_path, source, False)
+    finally:
+        app.close()
+    assert native.tables[0].mapped_by_sqlite > 0
+    assert native_rows == python_rows
+    assert native.tables[0].inserted == python.tables[0].inserted == 30 - native.tables[0].rejected

@@ -8,8 +8,9 @@ itself, is it as the last run left it) and :func:`decide` turns them into a
 
 - ``unchanged``: the source files and the table are as the last run journaled them
   (:mod:`ferry.load.rerun`): nothing is read, every row counts unchanged;
-- ``native``: an empty table fed by one SQLite source table of plain columns: SQLite maps the
-  rows itself (:mod:`ferry.native.load`), by ``INSERT … SELECT`` or a COPY;
+- ``native``: an empty table fed by one SQLite source table of plain columns (or text
+  columns with ``ops``): SQLite maps the rows itself (:mod:`ferry.native.load`), by
+  ``INSERT … SELECT`` or a COPY;
 - ``direct``: an empty table fed by this spec alone: rows go straight in, no stage, no merge;
 - ``delta``: a table holding rows, keyed by one column, as the last run left it, which kept
   its rows' prints: only the source rows whose print changed are mapped and staged
@@ -93,8 +94,8 @@ def decide(table: str, facts: LoadFacts) -> LoadDecision:
             return LoadDecision(
                 table,
                 "native",
-                "empty table fed by this table spec alone, every column a plain copy: "
-                f"SQLite maps the rows itself ({facts.native_form})",
+                "empty table fed by this table spec alone, every column a plain copy "
+                f"(or text ops): SQLite maps the rows itself ({facts.native_form})",
                 facts,
             )
         why = "empty table fed by this table spec alone: rows go straight in"

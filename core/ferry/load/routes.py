@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ..native.load import NativeLoad, keep_source_text, native_load
@@ -20,6 +21,7 @@ from ..results import TableResult
 from ..shape.schema import TableInfo, dependency_order
 from ..sources import SourceTable
 from ..targets import Target
+from ..targets.base import ATTACHED_FILES
 from ..values.fastcells import keep_text
 from ..values.targetstyles import TableStyles, table_styles
 from ..values.textbytes import check_bytes_mode
@@ -59,6 +61,7 @@ async def plan_routes(
     refused earlier in this run, with the reason; ``fingerprints``: the last run's;
     ``kept_prints``: the tables whose row prints the last run kept, :mod:`ferry.load.delta`)."""
     routes = []
+    attaching: set[Path] = set()  # the SQLite files native loads attach to the target
     replaced = await _replace_rows(run, target, tables)
     for spec in run.plan.tables:
         info = tables[spec.name]
@@ -82,7 +85,7 @@ async def plan_routes(
             run.warn(message, info.name, kind=f"{info.name}:style:{message}")
         adapters = [styles.adapter(target, c, info.columns[c].type) for c in mapper.columns]
         kept = _keep_text(run, target, spec, info, mapper, adapters, styles)
-        planner = _Decider(run, target, spec, info, mapper, source)
+        planner = _Decider(run, target, spec, info, mapper, source, attaching)
         keeps = run.sample is None and run.plan.options.row_prints
         field = print_key_field(spec, mapper) if keeps else None
         in_sql = rerun_source(run, spec) is not None
@@ -171,9 +174,12 @@ class _Decider:
         info: TableInfo,
         mapper: RowMapper,
         source: SourceTable,
+        attaching: set[Path],
     ) -> None:
         self.run, self.target, self.spec = run, target, spec
         self.info, self.mapper, self.source = info, mapper, source
+        #: the source files the plan's native loads so far attach (shared by the specs)
+        self.attaching = attaching
 
     async def decide(
         self,
@@ -273,10 +279,17 @@ class _Decider:
             required=spec.skip_when_null,
         )
         if native is None:
-            return "a column is not a plain copy (a hook, transform, cast or JSON)", None
+            why = (
+                "a column is not a plain copy (a hook, a step other than text ops, a cast or JSON)"
+            )
+            return why, None
         sqlite = cast("SqliteSource", reader)  # a SQLite file, as its capabilities say
         if not await asyncio.to_thread(sqlite.has_rowid, native.origin):
             return "the source table has no rowid", None
+        if target.capabilities.attaches_sqlite and sqlite.path not in self.attaching:
+            if len(self.attaching) >= ATTACHED_FILES:
+                return f"the target attaches at most {ATTACHED_FILES} SQLite source files", None
+            self.attaching.add(sqlite.path)
         return "", native
 
 

@@ -14,10 +14,15 @@ Canonical forms (what the SQL yields for a value that passes):
   ``boolean``: 0 or 1; ``bytes``: the blob;
 - ``timestamp``: UTC as ``YYYY-MM-DD HH:MM:SS.ffffff`` (six fraction digits, no offset),
   which is also exactly what the SQLite target stores for a timestamp.
+
+A text column's ``ops`` (``trim``, ``lower``, ``upper``: :func:`text_ops_cell`) are mapped by
+SQLite too for ASCII text, where its ``trim``/``lower``/``upper`` give exactly Python's
+``strip``/``lower``/``upper``; any other text goes to Python.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..shape.identifiers import quote
@@ -155,4 +160,38 @@ def plain_cell(type_: LogicalType, field: str, zone: bool = False) -> SqlCell | 
     return None
 
 
-__all__ = ["SQL_TYPES", "SqlCell", "plain_cell"]
+#: the ASCII characters Python's ``str.strip()`` removes (``str.isspace``), as SQL ``char()``
+_ASCII_SPACES = ", ".join(str(i) for i in range(128) if chr(i).isspace())
+
+#: each text op as SQLite computes it on ASCII text (the same as Python's on such text)
+_TEXT_OPS = {
+    "trim": "trim({x}, char(" + _ASCII_SPACES + "))",
+    "lower": "lower({x})",
+    "upper": "upper({x})",
+}
+
+
+def text_ops_cell(field: str, ops: Sequence[str]) -> SqlCell | None:
+    """SQL for a text column whose plan applies ``ops`` in turn to source column ``field``;
+    None when an op has no exact SQL form.
+
+    Only ASCII text is mapped (plus NULL): a text value of valid UTF-8 is ASCII exactly when
+    SQLite counts as many characters as it has bytes (any multi-byte character counts once;
+    a NUL stops the count), and on ASCII SQLite's functions and Python's agree. Text that is
+    not valid UTF-8 never reaches this SQL (the native load checks each chunk first, and a
+    server refuses it), and every other value (non-ASCII text, numbers, blobs) is mapped by
+    Python, whose ops apply only to text."""
+    x = quote(field)
+    value = x
+    for op in ops:
+        if op not in _TEXT_OPS:
+            return None
+        value = _TEXT_OPS[op].format(x=value)
+    return SqlCell(
+        f"CASE WHEN {x} IS NULL THEN 1 WHEN typeof({x}) = 'text' "
+        f"AND length({x}) = length(CAST({x} AS BLOB)) THEN 1 ELSE 0 END",
+        value,
+    )
+
+
+__all__ = ["SQL_TYPES", "SqlCell", "plain_cell", "text_ops_cell"]

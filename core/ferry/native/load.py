@@ -1,8 +1,8 @@
 """Loading a SQLite source table into an empty target table with SQLite doing the mapping.
 
 When every column of a table spec is a plain copy of a SQLite source column
-(:mod:`ferry.native.cells` can map its type), SQLite computes the mapped rows itself while it
-reads them, in C and without holding Python's GIL:
+(:mod:`ferry.native.cells` can map its type), or a text column with only text ``ops``, SQLite
+computes the mapped rows itself while it reads them, in C and without holding Python's GIL:
 
 - into PostgreSQL, a few MiB per chunk, as typed values psycopg's C formatter writes as binary
   COPY (:meth:`NativeLoad.binary_sql`) where every column's type allows, else as ready COPY
@@ -27,7 +27,7 @@ from ..shape.schema import TableInfo
 from ..sources import SourceTable
 from ..values.logical import LogicalType
 from ..values.transform import PLAIN_FIELDS, RowMapper
-from .cells import SQL_TYPES, SqlCell, plain_cell
+from .cells import SQL_TYPES, SqlCell, plain_cell, text_ops_cell
 from .decimals import decimal_cell
 
 #: PostgreSQL column types that hold exactly the double SQLite prints with 17 digits
@@ -183,7 +183,8 @@ def native_load(
     required: Collection[str] = (),
 ) -> NativeLoad | None:
     """The native load of ``spec`` from SQLite table ``source``, or None when a column is not a
-    plain copy SQLite can map (then Python maps every row, as always). ``binary_copy``: the
+    plain copy (or a text column's ``ops``) SQLite can map (then Python maps every row, as
+    always). ``binary_copy``: the
     rows go to a server by COPY (PostgreSQL), binary where a column's type allows, and a
     float must land in a double column to keep SQLite's 17 digits."""
     if spec.hook or not source.origin:
@@ -194,7 +195,9 @@ def native_load(
         field = spec_col.from_
         if field is None or column.steps is not None:
             return None
-        if not spec_col.model_fields_set <= PLAIN_FIELDS or column.name in mapper.integer_keys:
+        ops = list(spec_col.ops)
+        fields = PLAIN_FIELDS | {"ops"} if column.type == "text" else PLAIN_FIELDS
+        if not spec_col.model_fields_set <= fields or column.name in mapper.integer_keys:
             return None
         target = info.columns[column.name]
         # A cast to another type than the column's: Python's adapters see another type.
@@ -206,7 +209,9 @@ def native_load(
         if binary_copy and column.type == "float" and target.sql_type.upper() not in _PG_DOUBLE:
             return None
         cell = (
-            decimal_cell(field)
+            text_ops_cell(field, ops)
+            if ops
+            else decimal_cell(field)
             if column.type == "decimal"
             else plain_cell(column.type, field, zone)
         )

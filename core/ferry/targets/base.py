@@ -87,6 +87,9 @@ class Encoded:
 
 #: the schema name a native load attaches its SQLite source under (SQLite targets)
 NATIVE_SCHEMA = "ferry_src"
+#: SQLite source files a SQLite target attaches at most (SQLite's default
+#: ``SQLITE_MAX_ATTACHED``; more are refused with "too many attached databases")
+ATTACHED_FILES = 10
 
 
 @dataclass(frozen=True)
