@@ -26,10 +26,13 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..shape.identifiers import quote
+from ..sources.sqlitepages import PagesUnreadable
 from ..targets import Target
 from ..targets.base import DirectLoadRefused
 from .decide import LoadDecision
 from .jsonlines import NotLines, changed_rows
+from .pagemaps import keep_page_map
+from .pageprints import page_prints
 from .printbook import PrintBook
 from .rerun import may_fingerprint
 from .route import RestartStaged, Route, RunView, Work, map_rows
@@ -148,6 +151,15 @@ def sql_prints(
     ``side``: on a connection of its own (while a native load reads on the reader's)."""
     book = route.prints
     assert book is not None
+    if book.cells:
+        try:
+            return page_prints(reader, route, origin, side)
+        except PagesUnreadable as exc:
+            if book.kept is not None:  # kept cell prints: SQL prints would match none
+                raise RestartStaged(
+                    DirectLoadRefused(route.info.name, f"the file's pages were not read: {exc}")
+                ) from None
+            book.cells, book.fallback = False, str(exc)
     key = quote(book.field)
     sql = f"SELECT {key}, {print_sql(columns)} FROM {quote(origin)} ORDER BY {key}"
     found = (
@@ -254,6 +266,9 @@ async def keep_run_prints(
     for route in routes:
         name, book = route.info.name, route.prints
         if name in kept and (route.decision.mode == "unchanged" or _nothing_changed(route)):
+            if book is not None and book.pages is not None and book.pages != book.kept_pages:
+                # the same rows on other pages (a VACUUM): the next run compares these
+                await keep_page_map(target, name, book.pages)
             continue  # the kept prints still describe the table
         prints = book.result() if book is not None else None
         # printed on a side connection: its snapshot is the load's only if nothing wrote
@@ -279,9 +294,11 @@ async def keep_run_prints(
             book.field,
             len(prints),
             state,
-            "lines" if book.lines else "values",
+            book.form,
         )
         await keep_prints(target, entry, prints)
+        if book.pages is not None:
+            await keep_page_map(target, route.info.name, book.pages)
 
 
 def _nothing_changed(route: Route) -> bool:

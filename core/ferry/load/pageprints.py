@@ -1,0 +1,42 @@
+"""Row prints of a SQLite source table read from its file's pages
+(:mod:`ferry.sources.sqlitepages`): a leaf page as the last run left it holds the kept rows of
+its range, noted at C speed; only the cells of changed leaves are parsed and compared."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .route import Route
+
+if TYPE_CHECKING:
+    from ..sources.sqlite import SqliteSource
+
+
+def page_prints(reader: SqliteSource, route: Route, origin: str, side: bool = False) -> list[int]:
+    """Print the rows of ``route``'s SQLite source table (``origin``) from the file's pages
+    into its book; the keys of the rows to load (new or changed). ``side``: in a process of
+    its own (a first run, while a native load reads on the reader's connection). Raises
+    :class:`ferry.sources.sqlitepages.PagesUnreadable` before noting any row."""
+    book = route.prints
+    assert book is not None
+    if side:
+        keys, prints, pages = reader.side_pages(origin)
+        book.note_all(keys, prints)
+        book.side = True
+        book.pages = pages
+        return list(keys)
+    leaves, pages = reader.scan_pages(origin, book.kept_pages if book.kept is not None else None)
+    changed: list[int] = []
+    for leaf in leaves:
+        if leaf.kept >= 0:
+            book.note_kept(leaf.start, leaf.count)
+        elif book.kept is None:
+            for key, value in zip(leaf.keys, leaf.prints, strict=True):
+                book.note(key, value)
+        else:
+            changed += book.note_sorted(leaf.keys, leaf.prints)
+    book.pages = pages
+    return changed
+
+
+__all__ = ["page_prints"]

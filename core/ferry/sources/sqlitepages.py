@@ -1,0 +1,395 @@
+"""A SQLite table's rows read from the file's pages: which leaf pages changed since a kept
+page map, and each row's *cell print* on the pages that did (delta runs, :mod:`ferry.load.delta`).
+
+A rowid table is a b-tree: interior pages (type 0x05) hold (left child, rowid) cells and a
+right-most child, leaf pages (0x0D) hold the rows as cells (payload size, rowid, the record;
+a payload too long for the page continues on a chain of overflow pages), the leaves in rowid
+order. A leaf's rows are its cells, so a leaf whose bytes (its overflow chains included: SQLite
+rewrites an overflow page in place when a long value keeps its size) are a kept leaf's holds
+exactly the rows kept for that leaf: the kept map has each leaf's hash and cell count, so its
+rows are a slice of the kept keys, told at C speed (xxh3 over the page) wherever the leaf now
+sits in the tree. Only the cells of changed leaves are parsed, in Python.
+
+A row's cell print is xxh3 of its cell's local bytes plus its overflow chain's payload (not the
+page numbers: a VACUUM that moves rows to other pages changes no print), seeded with the
+table's ``CREATE`` statement, so a schema change prints every row anew. Kept prints of
+another kind (``ferry_row_print`` over the values) never meet these: the form is kept with
+them.
+
+The bytes must be the snapshot the reader reads: only files in rollback-journal mode qualify
+(in WAL mode a snapshot's pages may sit in the ``-wal`` file), read while the reader's
+connection holds its read transaction (its SHARED lock: no writer can commit), the header's
+change counter checked before and after. Anything the parser does not recognise raises
+:class:`PagesUnreadable` with the reason, and the caller prints the rows in SQL instead.
+
+``python -P …/sqlitepages.py URI TABLE`` scans a table in a process of its own (a first run
+prints its source this way while the load reads it); the module imports nothing of Ferry, so
+the process starts quickly.
+"""
+
+from __future__ import annotations
+
+import mmap
+import pickle
+import sqlite3
+import struct
+from array import array
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import BinaryIO
+
+from xxhash import xxh3_64, xxh3_64_intdigest
+
+_TOP = 2**63
+_SPAN = 2**64
+_U16 = struct.Struct(">H")
+_U32 = struct.Struct(">I")
+
+
+class PagesUnreadable(Exception):
+    """The table's pages cannot be read as they are (the reason is the message)."""
+
+
+@dataclass
+class PageMap:
+    """A table's leaf pages in rowid order as one run left them: each leaf's hash and cell
+    count (so the kept keys of leaf ``j`` are the ``counts[j]`` after those of the leaves
+    before it), and for the leaves whose cells continue on overflow pages, those pages in
+    chain order (``overflow[i]`` belongs to leaf ``owners[i]``) and a hash over them
+    (``chained[leaf]``)."""
+
+    hashes: array[int] = field(default_factory=lambda: array("q"))
+    counts: array[int] = field(default_factory=lambda: array("q"))
+    owners: array[int] = field(default_factory=lambda: array("q"))
+    overflow: array[int] = field(default_factory=lambda: array("q"))
+    chained: dict[int, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def chains(self) -> dict[int, list[int]]:
+        """Leaf index -> its overflow pages, in chain order."""
+        found: dict[int, list[int]] = {}
+        for owner, page in zip(self.owners, self.overflow, strict=True):
+            found.setdefault(owner, []).append(page)
+        return found
+
+
+@dataclass
+class Leaf:
+    """One leaf of a scan: either as kept (its bytes and overflow pages are those of kept
+    leaf ``kept``: its rows are the kept ones at ``start``, ``count`` of them) or the rowids
+    and cell prints parsed from it, in rowid order."""
+
+    kept: int = -1
+    start: int = 0
+    count: int = 0
+    keys: list[int] = field(default_factory=list)
+    prints: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Header:
+    """What the scan needs of the file's 100-byte header."""
+
+    page_size: int
+    usable: int
+    page_count: int
+    change_counter: int
+    wal: bool
+
+
+def read_header(data: bytes) -> Header:
+    """The header of a SQLite file (its first 100 bytes)."""
+    if len(data) < 100 or data[:16] != b"SQLite format 3\x00":
+        raise PagesUnreadable("the file does not start with a SQLite header")
+    size = _U16.unpack_from(data, 16)[0]
+    page_size = 65536 if size == 1 else size
+    if page_size < 512 or page_size & (page_size - 1):
+        raise PagesUnreadable(f"page size {page_size} is not one SQLite writes")
+    if data[18] not in (1, 2) or data[19] not in (1, 2):
+        raise PagesUnreadable(f"file format version {data[18]}/{data[19]} is not known")
+    return Header(
+        page_size=page_size,
+        usable=page_size - data[20],
+        page_count=_U32.unpack_from(data, 28)[0],
+        change_counter=_U32.unpack_from(data, 24)[0],
+        wal=data[18] == 2 or data[19] == 2,
+    )
+
+
+def _varint(page: memoryview, at: int) -> tuple[int, int]:
+    value = 0
+    for i in range(8):
+        byte = page[at + i]
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value, at + i + 1
+    return (value << 8) | page[at + 8], at + 9
+
+
+def _signed(value: int) -> int:
+    return value - _SPAN if value >= _TOP else value
+
+
+class PageFile:
+    """The pages of a SQLite file, read through a map of it. Keep it open as long as the
+    connection whose lock it reads under: closing a file descriptor of the database drops
+    every POSIX lock this process holds on it, SQLite's included."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        #: the pages without copies (hashed and parsed as slices of it)
+        self.view = memoryview(self.map)
+
+    def header(self) -> Header:
+        """The file's header as it is now."""
+        return read_header(bytes(self.view[:100]))
+
+    def close(self) -> None:
+        """Unmap and close the file (after the connection that locked it)."""
+        self.view.release()
+        self.map.close()
+        self.handle.close()
+
+
+def scan_table(
+    pages: PageFile, root: int, seed: int, kept: PageMap | None
+) -> tuple[list[Leaf], PageMap]:
+    """The leaves of the table whose b-tree starts at page ``root``, compared with the
+    ``kept`` map (None: every leaf is parsed), and the map to keep. Call it while a
+    connection holds a read transaction on the file."""
+    head = pages.header()
+    if head.wal:
+        raise PagesUnreadable("the file is in WAL mode (its pages may sit in the -wal file)")
+    buf, size, usable, count = pages.view, head.page_size, head.usable, head.page_count
+    if len(buf) < size * count:
+        raise PagesUnreadable("the file is shorter than its header says")
+    where: dict[int, tuple[int, int]] = {}  # kept leaf hash -> (leaf, first of its keys)
+    chains: dict[int, list[int]] = {}
+    if kept is not None:
+        first = 0
+        for number, (value, cells) in enumerate(zip(kept.hashes, kept.counts, strict=True)):
+            where[value] = (number, first)
+            first += cells
+        chains = kept.chains()
+    found: list[Leaf] = []
+    new = PageMap()
+    for number, pgno in enumerate(_leaves(buf, size, count, root)):
+        start = (pgno - 1) * size
+        page = buf[start : start + size]
+        value = _signed(xxh3_64_intdigest(page, seed))
+        cells = _U16.unpack_from(page, 3)[0]
+        match = where.get(value)
+        if match is not None and kept is not None and kept.counts[match[0]] == cells:
+            leaf = Leaf(match[0], match[1], cells)
+            chain = chains.get(leaf.kept, [])
+            if not chain or _chain_hash(buf, size, count, chain, seed) == kept.chained.get(
+                leaf.kept
+            ):
+                found.append(leaf)
+                _add(new, number, value, cells, chain, kept.chained.get(leaf.kept, 0))
+                continue
+        leaf = Leaf()
+        chain = _cells(buf, page, size, usable, count, seed, leaf)
+        found.append(leaf)
+        _add(new, number, value, cells, chain, _chain_hash(buf, size, count, chain, seed))
+    if pages.header().change_counter != head.change_counter:
+        raise PagesUnreadable("the file changed while its pages were read")
+    return found, new
+
+
+def _add(new: PageMap, number: int, value: int, cells: int, chain: list[int], whole: int) -> None:
+    new.hashes.append(value)
+    new.counts.append(cells)
+    if chain:
+        new.owners.extend([number] * len(chain))
+        new.overflow.extend(chain)
+        new.chained[number] = whole
+
+
+def _chain_hash(buf: memoryview, size: int, count: int, chain: list[int], seed: int) -> int:
+    """The hash over the overflow pages ``chain`` (0 for none)."""
+    if not chain:
+        return 0
+    digest = xxh3_64(b"", seed)
+    for page in chain:
+        if not 1 <= page <= count:
+            return 0  # not a page of the file: matches no kept chain
+        digest.update(buf[(page - 1) * size : page * size])
+    return _signed(digest.intdigest()) or 1
+
+
+def _leaves(buf: memoryview, size: int, count: int, root: int) -> list[int]:
+    """The page numbers of the leaves under ``root``, in rowid order."""
+    out: list[int] = []
+    todo: list[int] = [root]  # a stack: children pushed in reverse
+    visited = 0
+    while todo:
+        pgno = todo.pop()
+        visited += 1
+        if not 2 <= pgno <= count or visited > count:
+            raise PagesUnreadable(f"page {pgno} of the table's b-tree is out of the file")
+        start = (pgno - 1) * size
+        kind = buf[start]
+        if kind == 0x0D:
+            out.append(pgno)
+            continue
+        if kind != 0x05:
+            raise PagesUnreadable(f"page {pgno} is not a table b-tree page (type {kind})")
+        cells = _U16.unpack_from(buf, start + 3)[0]
+        pointers = struct.unpack_from(f">{cells}H", buf, start + 12)
+        children = [_U32.unpack_from(buf, start + p)[0] for p in pointers]
+        children.append(_U32.unpack_from(buf, start + 8)[0])
+        todo.extend(reversed(children))
+    return out
+
+
+def _cells(
+    buf: memoryview, page: memoryview, size: int, usable: int, count: int, seed: int, leaf: Leaf
+) -> list[int]:
+    """Parse a leaf's cells into ``leaf`` (rowids, cell prints); its overflow pages."""
+    cells = _U16.unpack_from(page, 3)[0]
+    most = usable - 35
+    least = (usable - 12) * 32 // 255 - 23
+    keys, prints = leaf.keys, leaf.prints
+    chain: list[int] = []
+    for at in struct.unpack_from(f">{cells}H", page, 8):
+        if page[at] < 0x80:
+            length, body = page[at], at + 1
+        else:
+            length, body = _varint(page, at)
+        if page[body] < 0x80:
+            rowid, body = page[body], body + 1
+        else:
+            rowid, body = _varint(page, body)
+            rowid = _signed(rowid)
+        keys.append(rowid)
+        if length <= most:
+            if body + length > size:
+                raise PagesUnreadable("a cell runs past the end of its page")
+            prints.append(_signed(xxh3_64_intdigest(page[at : body + length], seed)))
+            continue
+        local = least + (length - least) % (usable - 4)
+        if local > most:
+            local = least
+        digest = xxh3_64(page[at : body + local], seed)
+        left = length - local
+        number = _U32.unpack_from(page, body + local)[0]
+        while left > 0:
+            if not 1 <= number <= count or len(chain) > count:
+                raise PagesUnreadable(f"overflow page {number} is out of the file")
+            chain.append(number)
+            start = (number - 1) * size
+            take = min(left, usable - 4)
+            digest.update(buf[start + 4 : start + 4 + take])
+            left -= take
+            number = _U32.unpack_from(buf, start)[0]
+        prints.append(_signed(digest.intdigest()))
+    if any(a >= b for a, b in pairwise(keys)):
+        raise PagesUnreadable("a leaf's rowids are not ascending")
+    leaf.count = len(keys)
+    return chain
+
+
+def table_root(conn: sqlite3.Connection, table: str) -> tuple[int, int]:
+    """The root page of ``table`` and the seed of its prints (its ``CREATE`` statement's
+    hash), read on ``conn`` (inside the reader's transaction)."""
+    row = conn.execute(
+        "SELECT rootpage, sql FROM sqlite_schema WHERE type = 'table' AND name = ?", (table,)
+    ).fetchone()
+    if row is None or not row[0]:
+        raise PagesUnreadable(f"table {table!r} has no b-tree of its own")
+    return int(row[0]), xxh3_64_intdigest(str(row[1]).encode())
+
+
+def rowid_blocker(conn: sqlite3.Connection, table: str, key: str) -> str:
+    """Why ``table``'s rows cannot be printed from its pages keyed by ``key`` ("" when they
+    can): a WITHOUT ROWID table, or a key that is not the rowid's alias (its
+    ``INTEGER PRIMARY KEY``: SQLite then reads the rowid, not a column)."""
+    quoted = '"' + table.replace('"', '""') + '"'
+    named = '"' + key.replace('"', '""') + '"'
+    try:
+        conn.execute(f"SELECT rowid FROM {quoted} LIMIT 0").fetchall()
+    except sqlite3.OperationalError:
+        return "a WITHOUT ROWID table"
+    found = conn.execute(f"EXPLAIN SELECT {named} FROM {quoted} NOT INDEXED")
+    steps = [str(r[1]) for r in found]
+    if "Rowid" not in steps or "Column" in steps:
+        return f"the key {key!r} is not the table's INTEGER PRIMARY KEY (its rowid)"
+    return ""
+
+
+def side_scan(uri: str, table: str, path: str) -> tuple[array[int], array[int], PageMap]:
+    """Scan ``table`` of the file at ``uri`` in a process of its own (``path``: its
+    PYTHONPATH): every row's key and cell print, and the table's page map."""
+    import os
+    import subprocess
+    import sys
+
+    if getattr(sys, "frozen", False):
+        raise PagesUnreadable("a frozen app starts no process of its own")
+    env = dict(os.environ, PYTHONPATH=path)
+    # this file as a script (it imports nothing of Ferry): the child starts in a fraction of
+    # the time importing the package takes; -P keeps its folder (json.py, …) off the path
+    done = subprocess.run(
+        [sys.executable, "-P", __file__, uri, table],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    if done.returncode != 0:
+        last = done.stderr.decode(errors="replace").strip().splitlines() or ["failed"]
+        raise PagesUnreadable(f"the process reading the pages failed: {last[-1]}")
+    result = pickle.loads(done.stdout)  # our own child's output
+    if isinstance(result, str):
+        raise PagesUnreadable(result)
+    keys, prints, hashes, counts, owners, overflow, chained = result
+    return keys, prints, PageMap(hashes, counts, owners, overflow, chained)
+
+
+def _scan_file(uri: str, table: str) -> None:
+    """The side process: scan ``table`` of the file at ``uri`` under a read transaction of
+    its own; (leaves' keys and prints, the map) pickled to stdout."""
+    import sys
+
+    conn = sqlite3.connect(uri, uri=True, timeout=5.0, isolation_level=None)
+    conn.execute("BEGIN")
+    conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
+    pages = PageFile(open(path, "rb"))  # noqa: SIM115 (closed at exit, after the lock)
+    result: object
+    try:
+        root, seed = table_root(conn, table)
+        leaves, new = scan_table(pages, root, seed, None)
+        keys = array("q", (k for leaf in leaves for k in leaf.keys))
+        prints = array("q", (p for leaf in leaves for p in leaf.prints))
+        # plain values: run as __main__, this module's classes would not unpickle
+        result = (keys, prints, new.hashes, new.counts, new.owners, new.overflow, new.chained)
+    except PagesUnreadable as exc:
+        result = str(exc)
+    except (OSError, ValueError, IndexError, struct.error) as exc:
+        result = f"the file's pages could not be parsed ({exc})"
+    sys.stdout.buffer.write(pickle.dumps(result, 5))
+    sys.stdout.buffer.flush()
+
+
+if __name__ == "__main__":
+    import sys
+
+    _scan_file(sys.argv[1], sys.argv[2])
+
+
+__all__ = [
+    "Header",
+    "Leaf",
+    "PageFile",
+    "PageMap",
+    "PagesUnreadable",
+    "read_header",
+    "rowid_blocker",
+    "scan_table",
+    "side_scan",
+    "table_root",
+]
