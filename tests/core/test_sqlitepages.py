@@ -40,7 +40,7 @@ def scan(path: Path, kept: PageMap | None = None) -> tuple[list, PageMap]:  # ty
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
     db.execute("BEGIN")
     root, seed = table_root(db, "t")
-    pages = PageFile(open(path, "rb"))  # noqa: SIM115
+    pages = PageFile(path)
     try:
         return scan_table(pages, root, seed, kept)
     finally:
@@ -95,7 +95,9 @@ def test_a_scan_against_its_own_map_keeps_every_leaf(tmp_path: Path) -> None:
     _, pages = scan(path)
     again, same = scan(path, pages)
     assert all(leaf.kept >= 0 for leaf in again) and same == pages
-    assert [leaf.start for leaf in again] == [sum(pages.counts[:i]) for i in range(len(pages))]
+    starts = [leaf.start for leaf in again]
+    assert starts == [sum(leaf.count for leaf in again[:i]) for i in range(len(again))]
+    assert sum(leaf.count for leaf in again) == sum(pages.counts)
     assert not any(leaf.keys for leaf in again)  # nothing parsed
 
 

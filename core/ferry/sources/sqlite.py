@@ -329,7 +329,7 @@ class SqliteSource(SourceReader):
 
     def _page_file(self) -> PageFile:
         if self._pages is None:
-            self._pages = PageFile(open(self.path, "rb"))  # noqa: SIM115 (closed in close())
+            self._pages = PageFile(self.path)
         return self._pages
 
     def has_rowid(self, table: str) -> bool:

@@ -29,14 +29,14 @@ the process starts quickly.
 
 from __future__ import annotations
 
-import mmap
+import os
 import pickle
 import sqlite3
 import struct
 from array import array
+from bisect import bisect_right
 from dataclasses import dataclass, field
-from itertools import pairwise
-from typing import BinaryIO
+from itertools import accumulate, pairwise
 
 from xxhash import xxh3_64, xxh3_64_intdigest
 
@@ -118,7 +118,7 @@ def read_header(data: bytes) -> Header:
     )
 
 
-def _varint(page: memoryview, at: int) -> tuple[int, int]:
+def _varint(page: bytes, at: int) -> tuple[int, int]:
     value = 0
     for i in range(8):
         byte = page[at + i]
@@ -133,24 +133,59 @@ def _signed(value: int) -> int:
 
 
 class PageFile:
-    """The pages of a SQLite file, read through a map of it. Keep it open as long as the
-    connection whose lock it reads under: closing a file descriptor of the database drops
-    every POSIX lock this process holds on it, SQLite's included."""
+    """The pages of a SQLite file, read by offset (no map: mapped pages would count as the
+    process's memory). Keep it open as long as the connection whose lock it reads under:
+    closing a file descriptor of the database drops every POSIX lock this process holds on
+    it, SQLite's included."""
 
-    def __init__(self, handle: BinaryIO) -> None:
-        self.handle = handle
-        self.map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        #: the pages without copies (hashed and parsed as slices of it)
-        self.view = memoryview(self.map)
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.handle = open(path, "rb", buffering=0)  # noqa: SIM115 (closed in close())
+        self.size = 0
+        self.count = 0
 
     def header(self) -> Header:
-        """The file's header as it is now."""
-        return read_header(bytes(self.view[:100]))
+        """The file's header as it is now (and the page size the reads use)."""
+        self.handle.seek(0)
+        head = read_header(self.handle.read(100) or b"")
+        self.size, self.count = head.page_size, head.page_count
+        return head
+
+    def page(self, number: int) -> bytes:
+        """Page ``number`` (from 1)."""
+        if not 1 <= number <= self.count:
+            raise PagesUnreadable(f"page {number} is out of the file")
+        self.handle.seek((number - 1) * self.size)
+        data = self.handle.read(self.size) or b""
+        if len(data) != self.size:
+            raise PagesUnreadable("the file is shorter than its header says")
+        return data
+
+    def leaf_hashes(self, numbers: list[int], seed: int) -> dict[int, tuple[int, int]]:
+        """Page number -> (hash, cell count) of the leaves ``numbers``, read in file order,
+        pages next to each other at once (a table's leaves mostly are)."""
+        order, size, found = sorted(numbers), self.size, {}
+        at = 0
+        while at < len(order):
+            end = at + 1
+            while end < len(order) and end - at < 256 and order[end] == order[end - 1] + 1:
+                end += 1
+            first = order[at]
+            if first < 1 or order[end - 1] > self.count:
+                raise PagesUnreadable(f"page {order[end - 1]} is out of the file")
+            self.handle.seek((first - 1) * size)
+            data = memoryview(self.handle.read(size * (end - at)) or b"")
+            if len(data) != size * (end - at):
+                raise PagesUnreadable("the file is shorter than its header says")
+            if any(data[i] != 0x0D for i in range(0, len(data), size)):
+                raise PagesUnreadable("a page of the table's b-tree is not a leaf")
+            for i in range(end - at):
+                page = data[i * size : (i + 1) * size]
+                found[first + i] = (_signed(xxh3_64_intdigest(page, seed)), page[3] << 8 | page[4])
+            at = end
+        return found
 
     def close(self) -> None:
-        """Unmap and close the file (after the connection that locked it)."""
-        self.view.release()
-        self.map.close()
+        """Close the file (after the connection that locked it)."""
         self.handle.close()
 
 
@@ -163,41 +198,70 @@ def scan_table(
     head = pages.header()
     if head.wal:
         raise PagesUnreadable("the file is in WAL mode (its pages may sit in the -wal file)")
-    buf, size, usable, count = pages.view, head.page_size, head.usable, head.page_count
-    if len(buf) < size * count:
-        raise PagesUnreadable("the file is shorter than its header says")
     where: dict[int, tuple[int, int]] = {}  # kept leaf hash -> (leaf, first of its keys)
     chains: dict[int, list[int]] = {}
+    starts: array[int] = array("q")
     if kept is not None:
-        first = 0
-        for number, (value, cells) in enumerate(zip(kept.hashes, kept.counts, strict=True)):
-            where[value] = (number, first)
-            first += cells
+        starts = array("q", accumulate(kept.counts, initial=0))
+        where = dict(zip(kept.hashes, zip(range(len(kept)), starts, strict=False), strict=False))
         chains = kept.chains()
+    leaves = _leaves(pages, root)
+    if len(set(leaves)) != len(leaves):
+        raise PagesUnreadable("a page is twice in the table's b-tree")
+    hashed = pages.leaf_hashes(leaves, seed)
+    values = array("q", (hashed[p][0] for p in leaves))
     found: list[Leaf] = []
     new = PageMap()
-    for number, pgno in enumerate(_leaves(buf, size, count, root)):
-        start = (pgno - 1) * size
-        page = buf[start : start + size]
-        value = _signed(xxh3_64_intdigest(page, seed))
-        cells = _U16.unpack_from(page, 3)[0]
+    chained = sorted(chains)
+    number = 0
+    while number < len(leaves):
+        value, cells = hashed[leaves[number]]
         match = where.get(value)
         if match is not None and kept is not None and kept.counts[match[0]] == cells:
-            leaf = Leaf(match[0], match[1], cells)
-            chain = chains.get(leaf.kept, [])
-            if not chain or _chain_hash(buf, size, count, chain, seed) == kept.chained.get(
-                leaf.kept
-            ):
-                found.append(leaf)
-                _add(new, number, value, cells, chain, kept.chained.get(leaf.kept, 0))
+            at = match[0]
+            chain = chains.get(at, [])
+            if chain:  # its overflow pages must be as kept too
+                if _chain_hash(pages, chain, seed) == kept.chained.get(at):
+                    found.append(Leaf(at, match[1], cells))
+                    _add(new, number, value, cells, chain, kept.chained[at])
+                    number += 1
+                    continue
+            else:
+                # the leaves from here on as kept from ``at`` on: noted as one run
+                after = bisect_right(chained, at)
+                limit = min(len(leaves) - number, len(kept) - at)
+                if after < len(chained):
+                    limit = min(limit, chained[after] - at)
+                run = _same_run(values, number, kept.hashes, at, limit)
+                found.append(Leaf(at, match[1], starts[at + run] - starts[at]))
+                new.hashes.extend(kept.hashes[at : at + run])
+                new.counts.extend(kept.counts[at : at + run])
+                number += run
                 continue
         leaf = Leaf()
-        chain = _cells(buf, page, size, usable, count, seed, leaf)
+        chain = _cells(pages, pages.page(leaves[number]), head.usable, seed, leaf)
         found.append(leaf)
-        _add(new, number, value, cells, chain, _chain_hash(buf, size, count, chain, seed))
+        _add(new, number, value, cells, chain, _chain_hash(pages, chain, seed))
+        number += 1
     if pages.header().change_counter != head.change_counter:
         raise PagesUnreadable("the file changed while its pages were read")
     return found, new
+
+
+def _same_run(ours: array[int], at: int, kept: array[int], start: int, limit: int) -> int:
+    """How many hashes from ``ours[at]`` on equal those from ``kept[start]`` on (at least
+    the first; at most ``limit``): slices compared at C speed, doubling then halving."""
+    good, step = 1, 2
+    while step <= limit and ours[at : at + step] == kept[start : start + step]:
+        good, step = step, step * 2
+    bad = min(step, limit + 1)
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        if ours[at : at + middle] == kept[start : start + middle]:
+            good = middle
+        else:
+            bad = middle
+    return good
 
 
 def _add(new: PageMap, number: int, value: int, cells: int, chain: list[int], whole: int) -> None:
@@ -209,46 +273,45 @@ def _add(new: PageMap, number: int, value: int, cells: int, chain: list[int], wh
         new.chained[number] = whole
 
 
-def _chain_hash(buf: memoryview, size: int, count: int, chain: list[int], seed: int) -> int:
+def _chain_hash(pages: PageFile, chain: list[int], seed: int) -> int:
     """The hash over the overflow pages ``chain`` (0 for none)."""
     if not chain:
         return 0
     digest = xxh3_64(b"", seed)
-    for page in chain:
-        if not 1 <= page <= count:
+    for number in chain:
+        if not 1 <= number <= pages.count:
             return 0  # not a page of the file: matches no kept chain
-        digest.update(buf[(page - 1) * size : page * size])
+        digest.update(pages.page(number))
     return _signed(digest.intdigest()) or 1
 
 
-def _leaves(buf: memoryview, size: int, count: int, root: int) -> list[int]:
-    """The page numbers of the leaves under ``root``, in rowid order."""
-    out: list[int] = []
-    todo: list[int] = [root]  # a stack: children pushed in reverse
-    visited = 0
-    while todo:
-        pgno = todo.pop()
-        visited += 1
-        if not 2 <= pgno <= count or visited > count:
-            raise PagesUnreadable(f"page {pgno} of the table's b-tree is out of the file")
-        start = (pgno - 1) * size
-        kind = buf[start]
-        if kind == 0x0D:
-            out.append(pgno)
-            continue
-        if kind != 0x05:
-            raise PagesUnreadable(f"page {pgno} is not a table b-tree page (type {kind})")
-        cells = _U16.unpack_from(buf, start + 3)[0]
-        pointers = struct.unpack_from(f">{cells}H", buf, start + 12)
-        children = [_U32.unpack_from(buf, start + p)[0] for p in pointers]
-        children.append(_U32.unpack_from(buf, start + 8)[0])
-        todo.extend(reversed(children))
-    return out
+def _leaves(pages: PageFile, root: int) -> list[int]:
+    """The page numbers of the leaves under ``root``, in rowid order. Every leaf of a b-tree
+    is as deep as the others: the first child of a page tells whether its children are
+    leaves (they are not read here; :func:`scan_table` checks their type as it hashes them)."""
+    if pages.page(root)[0] == 0x0D:
+        return [root]
+    level = [root]
+    seen = 0
+    while True:
+        children: list[int] = []
+        for pgno in level:
+            seen += 1
+            if pgno == 1 or seen > pages.count:
+                raise PagesUnreadable(f"page {pgno} cannot be in a table's b-tree")
+            page = pages.page(pgno)
+            if page[0] != 0x05:
+                raise PagesUnreadable(f"page {pgno} is not a table b-tree page (type {page[0]})")
+            cells = _U16.unpack_from(page, 3)[0]
+            pointers = struct.unpack_from(f">{cells}H", page, 12)
+            children += [_U32.unpack_from(page, p)[0] for p in pointers]
+            children.append(_U32.unpack_from(page, 8)[0])
+        if pages.page(children[0])[0] == 0x0D:
+            return children
+        level = children
 
 
-def _cells(
-    buf: memoryview, page: memoryview, size: int, usable: int, count: int, seed: int, leaf: Leaf
-) -> list[int]:
+def _cells(pages: PageFile, page: bytes, usable: int, seed: int, leaf: Leaf) -> list[int]:
     """Parse a leaf's cells into ``leaf`` (rowids, cell prints); its overflow pages."""
     cells = _U16.unpack_from(page, 3)[0]
     most = usable - 35
@@ -267,7 +330,7 @@ def _cells(
             rowid = _signed(rowid)
         keys.append(rowid)
         if length <= most:
-            if body + length > size:
+            if body + length > len(page):
                 raise PagesUnreadable("a cell runs past the end of its page")
             prints.append(_signed(xxh3_64_intdigest(page[at : body + length], seed)))
             continue
@@ -278,14 +341,14 @@ def _cells(
         left = length - local
         number = _U32.unpack_from(page, body + local)[0]
         while left > 0:
-            if not 1 <= number <= count or len(chain) > count:
-                raise PagesUnreadable(f"overflow page {number} is out of the file")
+            if len(chain) > pages.count:
+                raise PagesUnreadable("an overflow chain loops")
             chain.append(number)
-            start = (number - 1) * size
+            data = pages.page(number)
             take = min(left, usable - 4)
-            digest.update(buf[start + 4 : start + 4 + take])
+            digest.update(data[4 : 4 + take])
             left -= take
-            number = _U32.unpack_from(buf, start)[0]
+            number = _U32.unpack_from(data, 0)[0]
         prints.append(_signed(digest.intdigest()))
     if any(a >= b for a, b in pairwise(keys)):
         raise PagesUnreadable("a leaf's rowids are not ascending")
@@ -324,7 +387,6 @@ def rowid_blocker(conn: sqlite3.Connection, table: str, key: str) -> str:
 def side_scan(uri: str, table: str, path: str) -> tuple[array[int], array[int], PageMap]:
     """Scan ``table`` of the file at ``uri`` in a process of its own (``path``: its
     PYTHONPATH): every row's key and cell print, and the table's page map."""
-    import os
     import subprocess
     import sys
 
@@ -358,7 +420,7 @@ def _scan_file(uri: str, table: str) -> None:
     conn.execute("BEGIN")
     conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
     path = conn.execute("PRAGMA database_list").fetchone()[2]
-    pages = PageFile(open(path, "rb"))  # noqa: SIM115 (closed at exit, after the lock)
+    pages = PageFile(path)  # (closed at exit, after the lock)
     result: object
     try:
         root, seed = table_root(conn, table)
