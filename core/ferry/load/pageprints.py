@@ -4,6 +4,7 @@ its range, noted at C speed; only the cells of changed leaves are parsed and com
 
 from __future__ import annotations
 
+from array import array
 from typing import TYPE_CHECKING
 
 from .route import Route
@@ -26,16 +27,20 @@ def page_prints(reader: SqliteSource, route: Route, origin: str, side: bool = Fa
         book.pages = pages
         return list(keys)
     leaves, pages = reader.scan_pages(origin, book.kept_pages if book.kept is not None else None)
+    book.pages = pages
+    if book.kept is None:  # nothing to compare with: every row is loaded
+        keys, prints = array("q"), array("q")
+        for leaf in leaves:
+            keys.extend(leaf.keys)
+            prints.extend(leaf.prints)
+        book.note_all(keys, prints)
+        return list(keys)
     changed: list[int] = []
     for leaf in leaves:
         if leaf.kept >= 0:
             book.note_kept(leaf.start, leaf.count)
-        elif book.kept is None:
-            for key, value in zip(leaf.keys, leaf.prints, strict=True):
-                book.note(key, value)
         else:
-            changed += book.note_sorted(leaf.keys, leaf.prints)
-    book.pages = pages
+            changed += book.note_sorted(list(leaf.keys), list(leaf.prints))
     return changed
 
 

@@ -84,8 +84,21 @@ class Leaf:
     kept: int = -1
     start: int = 0
     count: int = 0
-    keys: list[int] = field(default_factory=list)
-    prints: list[int] = field(default_factory=list)
+    keys: array[int] = field(default_factory=lambda: array("q"))
+    prints: array[int] = field(default_factory=lambda: array("q"))
+    #: its cells' overflow pages, in chain order (parsed leaves)
+    chain: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Parsed:
+    """Every leaf of a table parsed in file order (a first run): rowids, prints (unsigned),
+    where each page's rows start, the overflow pages of those that have any."""
+
+    keys: array[int] = field(default_factory=lambda: array("q"))
+    prints: array[int] = field(default_factory=lambda: array("Q"))
+    starts: dict[int, int] = field(default_factory=dict)
+    chains: dict[int, list[int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -118,7 +131,7 @@ def read_header(data: bytes) -> Header:
     )
 
 
-def _varint(page: bytes, at: int) -> tuple[int, int]:
+def _varint(page: bytes | memoryview, at: int) -> tuple[int, int]:
     value = 0
     for i in range(8):
         byte = page[at + i]
@@ -142,12 +155,13 @@ class PageFile:
         self.handle = open(path, "rb", buffering=0)  # noqa: SIM115 (closed in close())
         self.size = 0
         self.count = 0
+        self.usable = 0
 
     def header(self) -> Header:
         """The file's header as it is now (and the page size the reads use)."""
         self.handle.seek(0)
         head = read_header(self.handle.read(100) or b"")
-        self.size, self.count = head.page_size, head.page_count
+        self.size, self.count, self.usable = head.page_size, head.page_count, head.usable
         return head
 
     def page(self, number: int) -> bytes:
@@ -160,9 +174,13 @@ class PageFile:
             raise PagesUnreadable("the file is shorter than its header says")
         return data
 
-    def leaf_hashes(self, numbers: list[int], seed: int) -> dict[int, tuple[int, int]]:
+    def leaf_hashes(
+        self, numbers: list[int], seed: int, parsed: Parsed | None = None
+    ) -> dict[int, tuple[int, int]]:
         """Page number -> (hash, cell count) of the leaves ``numbers``, read in file order,
-        pages next to each other at once (a table's leaves mostly are)."""
+        pages next to each other at once (a table's leaves mostly are); ``parsed``: every
+        leaf's cells into it too (no kept map to compare with)."""
+        usable = self.usable
         order, size, found = sorted(numbers), self.size, {}
         at = 0
         while at < len(order):
@@ -181,6 +199,12 @@ class PageFile:
             for i in range(end - at):
                 page = data[i * size : (i + 1) * size]
                 found[first + i] = (_signed(xxh3_64_intdigest(page, seed)), page[3] << 8 | page[4])
+                if parsed is not None:
+                    chain: list[int] = []
+                    parsed.starts[first + i] = len(parsed.keys)
+                    _parse(self, page, usable, seed, parsed.keys, parsed.prints, chain)
+                    if chain:
+                        parsed.chains[first + i] = chain
             at = end
         return found
 
@@ -208,6 +232,8 @@ def scan_table(
     leaves = _leaves(pages, root)
     if len(set(leaves)) != len(leaves):
         raise PagesUnreadable("a page is twice in the table's b-tree")
+    if kept is None:
+        return _first_scan(pages, leaves, seed, head)
     hashed = pages.leaf_hashes(leaves, seed)
     values = array("q", (hashed[p][0] for p in leaves))
     found: list[Leaf] = []
@@ -238,14 +264,46 @@ def scan_table(
                 new.counts.extend(kept.counts[at : at + run])
                 number += run
                 continue
-        leaf = Leaf()
-        chain = _cells(pages, pages.page(leaves[number]), head.usable, seed, leaf)
+        leaf = _cells(pages, memoryview(pages.page(leaves[number])), head.usable, seed)
         found.append(leaf)
-        _add(new, number, value, cells, chain, _chain_hash(pages, chain, seed))
+        _add(new, number, value, cells, leaf.chain, _chain_hash(pages, leaf.chain, seed))
         number += 1
     if pages.header().change_counter != head.change_counter:
         raise PagesUnreadable("the file changed while its pages were read")
     return found, new
+
+
+def _first_scan(
+    pages: PageFile, leaves: list[int], seed: int, head: Header
+) -> tuple[list[Leaf], PageMap]:
+    """Every leaf parsed (no kept map): one :class:`Leaf` holding all rows, and the map."""
+    parsed = Parsed()
+    hashed = pages.leaf_hashes(leaves, seed, parsed)
+    keys, prints = parsed.keys, array("q", parsed.prints.tobytes())
+    if leaves != sorted(leaves):  # parsed in file order: put in rowid order
+        ends = dict(pairwise([*sorted(parsed.starts.values()), len(keys)]))
+        ordered_keys, ordered_prints = array("q"), array("q")
+        for pgno in leaves:
+            start = parsed.starts[pgno]
+            ordered_keys.extend(keys[start : ends[start]])
+            ordered_prints.extend(prints[start : ends[start]])
+        keys, prints = ordered_keys, ordered_prints
+    if any(a >= b for a, b in pairwise(keys)):
+        raise PagesUnreadable("the table's rowids are not ascending")
+    new = PageMap(
+        array("q", (hashed[pgno][0] for pgno in leaves)),
+        array("q", (hashed[pgno][1] for pgno in leaves)),
+    )
+    if parsed.chains:
+        for number, pgno in enumerate(leaves):
+            chain = parsed.chains.get(pgno)
+            if chain:
+                new.owners.extend([number] * len(chain))
+                new.overflow.extend(chain)
+                new.chained[number] = _chain_hash(pages, chain, seed)
+    if pages.header().change_counter != head.change_counter:
+        raise PagesUnreadable("the file changed while its pages were read")
+    return [Leaf(keys=keys, prints=prints, count=len(keys))], new
 
 
 def _same_run(ours: array[int], at: int, kept: array[int], start: int, limit: int) -> int:
@@ -311,49 +369,93 @@ def _leaves(pages: PageFile, root: int) -> list[int]:
         level = children
 
 
-def _cells(pages: PageFile, page: bytes, usable: int, seed: int, leaf: Leaf) -> list[int]:
-    """Parse a leaf's cells into ``leaf`` (rowids, cell prints); its overflow pages."""
-    cells = _U16.unpack_from(page, 3)[0]
+def _cells(pages: PageFile, page: memoryview, usable: int, seed: int) -> Leaf:
+    """A leaf parsed: its rowids, cell prints and overflow pages."""
+    leaf = Leaf()
+    prints: array[int] = array("Q")
+    _parse(pages, page, usable, seed, leaf.keys, prints, leaf.chain)
+    if any(a >= b for a, b in pairwise(leaf.keys)):
+        raise PagesUnreadable("a leaf's rowids are not ascending")
+    leaf.prints = array("q", prints.tobytes())
+    leaf.count = len(leaf.keys)
+    return leaf
+
+
+def _parse(
+    pages: PageFile,
+    page: memoryview,
+    usable: int,
+    seed: int,
+    keys: array[int],
+    prints: array[int],
+    chain: list[int],
+) -> None:
+    """Append a leaf's rowids to ``keys``, its cells' prints (unsigned: as signed later, at
+    C speed) to ``prints``, its overflow pages to ``chain``. Every source row passes here
+    on a first run: the common short varints are read inline."""
     most = usable - 35
     least = (usable - 12) * 32 // 255 - 23
-    keys, prints = leaf.keys, leaf.prints
-    chain: list[int] = []
-    for at in struct.unpack_from(f">{cells}H", page, 8):
-        if page[at] < 0x80:
-            length, body = page[at], at + 1
+    key, out, digest_of = keys.append, prints.append, xxh3_64_intdigest
+    for at in struct.unpack_from(f">{page[3] << 8 | page[4]}H", page, 8):
+        length = page[at]
+        if length < 0x80:
+            body = at + 1
+        elif page[at + 1] < 0x80:
+            length = (length & 0x7F) << 7 | page[at + 1]
+            body = at + 2
         else:
             length, body = _varint(page, at)
-        if page[body] < 0x80:
-            rowid, body = page[body], body + 1
+        rowid = page[body]
+        if rowid < 0x80:
+            body += 1
+        elif page[body + 1] < 0x80:
+            rowid = (rowid & 0x7F) << 7 | page[body + 1]
+            body += 2
+        elif page[body + 2] < 0x80:
+            rowid = (rowid & 0x7F) << 14 | (page[body + 1] & 0x7F) << 7 | page[body + 2]
+            body += 3
         else:
             rowid, body = _varint(page, body)
             rowid = _signed(rowid)
-        keys.append(rowid)
+        key(rowid)
         if length <= most:
             if body + length > len(page):
                 raise PagesUnreadable("a cell runs past the end of its page")
-            prints.append(_signed(xxh3_64_intdigest(page[at : body + length], seed)))
-            continue
-        local = least + (length - least) % (usable - 4)
-        if local > most:
-            local = least
-        digest = xxh3_64(page[at : body + local], seed)
-        left = length - local
-        number = _U32.unpack_from(page, body + local)[0]
-        while left > 0:
-            if len(chain) > pages.count:
-                raise PagesUnreadable("an overflow chain loops")
-            chain.append(number)
-            data = pages.page(number)
-            take = min(left, usable - 4)
-            digest.update(data[4 : 4 + take])
-            left -= take
-            number = _U32.unpack_from(data, 0)[0]
-        prints.append(_signed(digest.intdigest()))
-    if any(a >= b for a, b in pairwise(keys)):
-        raise PagesUnreadable("a leaf's rowids are not ascending")
-    leaf.count = len(keys)
-    return chain
+            out(digest_of(page[at : body + length], seed))
+        else:
+            out(_overflowing(pages, page, at, body, length, usable, least, most, seed, chain))
+
+
+def _overflowing(
+    pages: PageFile,
+    page: memoryview,
+    at: int,
+    body: int,
+    length: int,
+    usable: int,
+    least: int,
+    most: int,
+    seed: int,
+    chain: list[int],
+) -> int:
+    """The (unsigned) print of a cell whose payload continues on overflow pages: its local
+    bytes and its chain's payload (not the page numbers); the pages join ``chain``."""
+    local = least + (length - least) % (usable - 4)
+    if local > most:
+        local = least
+    digest = xxh3_64(page[at : body + local], seed)
+    left = length - local
+    number = _U32.unpack_from(page, body + local)[0]
+    while left > 0:
+        if len(chain) > pages.count:
+            raise PagesUnreadable("an overflow chain loops")
+        chain.append(number)
+        data = pages.page(number)
+        take = min(left, usable - 4)
+        digest.update(data[4 : 4 + take])
+        left -= take
+        number = _U32.unpack_from(data, 0)[0]
+    return int(digest.intdigest())
 
 
 def table_root(conn: sqlite3.Connection, table: str) -> tuple[int, int]:
@@ -425,8 +527,10 @@ def _scan_file(uri: str, table: str) -> None:
     try:
         root, seed = table_root(conn, table)
         leaves, new = scan_table(pages, root, seed, None)
-        keys = array("q", (k for leaf in leaves for k in leaf.keys))
-        prints = array("q", (p for leaf in leaves for p in leaf.prints))
+        keys, prints = array("q"), array("q")
+        for leaf in leaves:
+            keys.extend(leaf.keys)
+            prints.extend(leaf.prints)
         # plain values: run as __main__, this module's classes would not unpickle
         result = (keys, prints, new.hashes, new.counts, new.owners, new.overflow, new.chained)
     except PagesUnreadable as exc:
