@@ -12,11 +12,13 @@ unchanged and go no further, new and changed rows are mapped, staged and merged 
 load, and with ``delete_missing`` the keys kept but no longer in the source are deleted. A
 table the app wrote to since keeps no delta: it is compared in full (``compare-first``).
 
-Where the source is a SQLite file feeding this table spec alone, SQLite prints the rows inside
-the query (``ferry_row_print``, registered on the reader's connection) in key order, and only
-the changed rows are read (:func:`load_sql_deltas`); the prints and the rows come from the
-reader's one snapshot, so they agree even while the app writes. Other sources print the rows
-as read, in the pipeline's worker thread (:meth:`PrintBook.take`).
+Where the source is a SQLite file feeding this table spec alone, the rows are printed from
+the file's pages when the key is the table's rowid and the file is not in WAL mode
+(:mod:`ferry.load.pageprints`: only changed leaf pages are parsed), else SQLite prints them
+inside the query (``ferry_row_print``, registered on the reader's connection) in key order;
+either way only the changed rows are read (:func:`load_sql_deltas`); the prints and the rows
+come from the reader's one snapshot, so they agree even while the app writes. Other sources
+print the rows as read, in the pipeline's worker thread (:meth:`PrintBook.take`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..shape.identifiers import quote
-from ..sources.sqlitepages import PagesUnreadable
+from ..sources.sqlitepages import PagesUnreadable, SideScan
 from ..targets import Target
 from ..targets.base import DirectLoadRefused
 from .decide import LoadDecision
@@ -144,22 +146,29 @@ async def delete_keys(target: Target, table: str, key: str, keys: list[int]) -> 
 
 
 def sql_prints(
-    reader: SqliteSource, route: Route, origin: str, columns: list[str], side: bool = False
+    reader: SqliteSource,
+    route: Route,
+    origin: str,
+    columns: list[str],
+    side: bool = False,
+    scanned: SideScan | None = None,
 ) -> list[int]:
-    """Print every row of ``route``'s SQLite source table (``origin``, its ``columns``) in
-    the query, in key order, into its book (a worker thread); the keys of the rows to load.
-    ``side``: on a connection of its own (while a native load reads on the reader's)."""
+    """Print every row of ``route``'s SQLite source table (``origin``, its ``columns``) into
+    its book (a worker thread): from the file's pages (:mod:`ferry.load.pageprints`) or in
+    the query, in key order; the keys of the rows to load. ``side``: on a connection of its
+    own (while a native load reads on the reader's); ``scanned``: what a side process read of
+    the table's pages."""
     book = route.prints
     assert book is not None
     if book.cells:
         try:
-            return page_prints(reader, route, origin, side)
+            return page_prints(reader, route, origin, scanned if side else None)
         except PagesUnreadable as exc:
             if book.kept is not None:  # kept cell prints: SQL prints would match none
                 raise RestartStaged(
                     DirectLoadRefused(route.info.name, f"the file's pages were not read: {exc}")
                 ) from None
-            book.cells, book.fallback = False, str(exc)
+            book.cells = False  # a first run: its prints are kept as SQL prints instead
     key = quote(book.field)
     sql = f"SELECT {key}, {print_sql(columns)} FROM {quote(origin)} ORDER BY {key}"
     found = (
@@ -178,10 +187,25 @@ async def print_in_sql(
     """Print the rows of ``routes`` (loaded otherwise: their prints are only kept) in SQLite;
     ``side``: on a connection of its own, while native loads read on the reader's (their
     prints are kept only when the source did not change during the run)."""
+    scanned: dict[str, SideScan] = {}
+    if side:  # the tables printed from pages: all in one process
+        origins = [
+            run.source_tables[r.spec.source].origin
+            for r in routes
+            if r.prints is not None and r.prints.cells
+        ]
+        if origins:
+            scanned = await asyncio.to_thread(reader.side_pages, origins)
     for route in routes:
         source = run.source_tables[route.spec.source]
         await asyncio.to_thread(
-            sql_prints, reader, route, source.origin, list(source.columns), side
+            sql_prints,
+            reader,
+            route,
+            source.origin,
+            list(source.columns),
+            side,
+            scanned.get(source.origin),
         )
 
 

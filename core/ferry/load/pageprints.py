@@ -7,22 +7,28 @@ from __future__ import annotations
 from array import array
 from typing import TYPE_CHECKING
 
+from ..sources.sqlitepages import PagesUnreadable, SideScan
 from .route import Route
 
 if TYPE_CHECKING:
     from ..sources.sqlite import SqliteSource
 
 
-def page_prints(reader: SqliteSource, route: Route, origin: str, side: bool = False) -> list[int]:
+def page_prints(
+    reader: SqliteSource, route: Route, origin: str, side: SideScan | None = None
+) -> list[int]:
     """Print the rows of ``route``'s SQLite source table (``origin``) from the file's pages
-    into its book; the keys of the rows to load (new or changed). ``side``: in a process of
-    its own (a first run, while a native load reads on the reader's connection). Raises
-    :class:`ferry.sources.sqlitepages.PagesUnreadable` before noting any row."""
+    into its book; the keys of the rows to load (new or changed). ``side``: what a process of
+    its own read of them (a first run, while a native load reads on the reader's
+    connection). Raises :class:`ferry.sources.sqlitepages.PagesUnreadable` before noting any
+    row."""
     book = route.prints
     assert book is not None
-    if side:
-        keys, prints, pages = reader.side_pages(origin)
-        book.note_all(keys, prints)
+    if side is not None:
+        if isinstance(side, str):
+            raise PagesUnreadable(side)
+        keys, prints, pages = side
+        book.note_all(keys, prints, ascending=True)  # (the scan checked)
         book.side = True
         book.pages = pages
         return list(keys)

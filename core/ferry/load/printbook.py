@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from itertools import pairwise
+from itertools import islice, pairwise
+from operator import lt
 from typing import TYPE_CHECKING, Any
 
 from ..plan import TableSpec
@@ -57,8 +58,6 @@ class PrintBook:
         self.kept_pages: PageMap | None = None
         #: this run's page map, kept with the prints
         self.pages: PageMap | None = None
-        #: why the rows were not printed from the pages after all ("" when they were)
-        self.fallback = ""
         self.keys: array[int] = array("q")
         self.prints: array[int] = array("q")
         #: every row printed (False once a key is not a 64-bit integer: nothing is kept)
@@ -159,11 +158,12 @@ class PrintBook:
         self.cursor = end
         self.unchanged += count
 
-    def note_all(self, keys: array[int], prints: array[int]) -> None:
-        """Every row at once, in key order, with no kept prints to compare with."""
+    def note_all(self, keys: array[int], prints: array[int], ascending: bool = False) -> None:
+        """Every row at once, with no kept prints to compare with (``ascending``: the keys
+        are known to be strictly ascending)."""
         assert self.kept is None and not self.keys
         self.keys, self.prints = keys, prints
-        self.ascending = all(a < b for a, b in pairwise(keys))
+        self.ascending = ascending or all(map(lt, keys, islice(keys, 1, None)))
 
     @property
     def form(self) -> str:

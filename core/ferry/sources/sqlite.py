@@ -48,6 +48,7 @@ from .sqlitepages import (
     PageFile,
     PageMap,
     PagesUnreadable,
+    SideScan,
     rowid_blocker,
     scan_table,
     side_scan,
@@ -321,11 +322,12 @@ class SqliteSource(SourceReader):
             except (OSError, ValueError, IndexError, struct_error) as exc:
                 raise PagesUnreadable(f"the file's pages could not be parsed ({exc})") from None
 
-    def side_pages(self, table: str) -> tuple[array[int], array[int], PageMap]:
-        """Every row's key and cell print of ``table``, and its page map, read by a process
-        of its own (as :meth:`side_prints`; the caller judges the snapshot the same way)."""
+    def side_pages(self, tables: list[str]) -> dict[str, SideScan]:
+        """Per table of ``tables`` every row's key and cell print, and its page map (or why
+        not), read by one process of its own (as :meth:`side_prints`; the caller judges the
+        snapshot the same way)."""
         uri = f"file:{url_quote(str(self.path.resolve()))}?mode=ro"
-        return side_scan(uri, table, os.pathsep.join(p for p in sys.path if p))
+        return side_scan(uri, tables, os.pathsep.join(p for p in sys.path if p))
 
     def _page_file(self) -> PageFile:
         if self._pages is None:

@@ -24,7 +24,9 @@ change counter checked before and after. Anything the parser does not recognise 
 
 ``python -P …/sqlitepages.py URI TABLE`` scans a table in a process of its own (a first run
 prints its source this way while the load reads it); the module imports nothing of Ferry, so
-the process starts quickly.
+the process starts quickly. Long for that reason: the side process runs this file alone, so
+the whole page reader (header, b-tree walk, cells, overflow, the scan against a kept map)
+stays in it rather than in modules it would have to import.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ import struct
 from array import array
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from itertools import accumulate, pairwise
+from itertools import accumulate, islice, pairwise
+from operator import lt
+from typing import TypeAlias
 
 from xxhash import xxh3_64, xxh3_64_intdigest
 
@@ -288,7 +292,7 @@ def _first_scan(
             ordered_keys.extend(keys[start : ends[start]])
             ordered_prints.extend(prints[start : ends[start]])
         keys, prints = ordered_keys, ordered_prints
-    if any(a >= b for a, b in pairwise(keys)):
+    if not all(map(lt, keys, islice(keys, 1, None))):
         raise PagesUnreadable("the table's rowids are not ascending")
     new = PageMap(
         array("q", (hashed[pgno][0] for pgno in leaves)),
@@ -486,36 +490,44 @@ def rowid_blocker(conn: sqlite3.Connection, table: str, key: str) -> str:
     return ""
 
 
-def side_scan(uri: str, table: str, path: str) -> tuple[array[int], array[int], PageMap]:
-    """Scan ``table`` of the file at ``uri`` in a process of its own (``path``: its
-    PYTHONPATH): every row's key and cell print, and the table's page map."""
+#: what the side process gives per table: (keys, prints, page map) or why it could not
+SideScan: TypeAlias = "tuple[array[int], array[int], PageMap] | str"
+
+
+def side_scan(uri: str, tables: list[str], path: str) -> dict[str, SideScan]:
+    """Scan ``tables`` of the file at ``uri`` in one process of its own (``path``: its
+    PYTHONPATH), under one read transaction: per table every row's key and cell print, and
+    its page map, or why its pages could not be read."""
     import subprocess
     import sys
 
     if getattr(sys, "frozen", False):
-        raise PagesUnreadable("a frozen app starts no process of its own")
+        return dict.fromkeys(tables, "a frozen app starts no process of its own")
     env = dict(os.environ, PYTHONPATH=path)
     # this file as a script (it imports nothing of Ferry): the child starts in a fraction of
     # the time importing the package takes; -P keeps its folder (json.py, …) off the path
     done = subprocess.run(
-        [sys.executable, "-P", __file__, uri, table],
+        [sys.executable, "-P", __file__, uri, *tables],
         capture_output=True,
         env=env,
         check=False,
     )
     if done.returncode != 0:
         last = done.stderr.decode(errors="replace").strip().splitlines() or ["failed"]
-        raise PagesUnreadable(f"the process reading the pages failed: {last[-1]}")
-    result = pickle.loads(done.stdout)  # our own child's output
-    if isinstance(result, str):
-        raise PagesUnreadable(result)
-    keys, prints, hashes, counts, owners, overflow, chained = result
-    return keys, prints, PageMap(hashes, counts, owners, overflow, chained)
+        return dict.fromkeys(tables, f"the process reading the pages failed: {last[-1]}")
+    found: dict[str, SideScan] = {}
+    for table, result in pickle.loads(done.stdout).items():  # our own child's output
+        if isinstance(result, str):
+            found[table] = result
+        else:
+            keys, prints, hashes, counts, owners, overflow, chained = result
+            found[table] = (keys, prints, PageMap(hashes, counts, owners, overflow, chained))
+    return found
 
 
-def _scan_file(uri: str, table: str) -> None:
-    """The side process: scan ``table`` of the file at ``uri`` under a read transaction of
-    its own; (leaves' keys and prints, the map) pickled to stdout."""
+def _scan_file(uri: str, tables: list[str]) -> None:
+    """The side process: scan ``tables`` of the file at ``uri`` under one read transaction;
+    per table (keys, prints, the map's arrays) or why not, pickled to stdout."""
     import sys
 
     conn = sqlite3.connect(uri, uri=True, timeout=5.0, isolation_level=None)
@@ -523,28 +535,34 @@ def _scan_file(uri: str, table: str) -> None:
     conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
     path = conn.execute("PRAGMA database_list").fetchone()[2]
     pages = PageFile(path)  # (closed at exit, after the lock)
-    result: object
-    try:
-        root, seed = table_root(conn, table)
-        leaves, new = scan_table(pages, root, seed, None)
-        keys, prints = array("q"), array("q")
-        for leaf in leaves:
-            keys.extend(leaf.keys)
-            prints.extend(leaf.prints)
-        # plain values: run as __main__, this module's classes would not unpickle
-        result = (keys, prints, new.hashes, new.counts, new.owners, new.overflow, new.chained)
-    except PagesUnreadable as exc:
-        result = str(exc)
-    except (OSError, ValueError, IndexError, struct.error) as exc:
-        result = f"the file's pages could not be parsed ({exc})"
-    sys.stdout.buffer.write(pickle.dumps(result, 5))
+    results: dict[str, object] = {}
+    for table in tables:
+        try:
+            root, seed = table_root(conn, table)
+            leaves, new = scan_table(pages, root, seed, None)
+            (leaf,) = leaves  # a first scan: every row in one
+            # plain values: run as __main__, this module's classes would not unpickle
+            results[table] = (
+                leaf.keys,
+                leaf.prints,
+                new.hashes,
+                new.counts,
+                new.owners,
+                new.overflow,
+                new.chained,
+            )
+        except PagesUnreadable as exc:
+            results[table] = str(exc)
+        except (OSError, ValueError, IndexError, struct.error) as exc:
+            results[table] = f"the file's pages could not be parsed ({exc})"
+    sys.stdout.buffer.write(pickle.dumps(results, 5))
     sys.stdout.buffer.flush()
 
 
 if __name__ == "__main__":
     import sys
 
-    _scan_file(sys.argv[1], sys.argv[2])
+    _scan_file(sys.argv[1], sys.argv[2:])
 
 
 __all__ = [
@@ -553,6 +571,7 @@ __all__ = [
     "PageFile",
     "PageMap",
     "PagesUnreadable",
+    "SideScan",
     "read_header",
     "rowid_blocker",
     "scan_table",
