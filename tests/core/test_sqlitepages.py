@@ -170,7 +170,24 @@ def test_only_the_rowid_alias_is_a_page_key(tmp_path: Path) -> None:
     assert "not the table's INTEGER PRIMARY KEY" in rowid_blocker(db, "other", "id")
     assert "not the table's INTEGER PRIMARY KEY" in rowid_blocker(db, "alias", "v")
     assert rowid_blocker(db, "narrow", "id") == "a WITHOUT ROWID table"
+    db.execute("CREATE VIEW seen AS SELECT * FROM alias")
+    assert "a view" in rowid_blocker(db, "seen", "id")
     db.close()
+
+
+def test_an_empty_table_and_a_one_page_table(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    make_db(path, rows=0)
+    leaves, pages = scan(path)
+    assert [k for leaf in leaves for k in leaf.keys] == [] and list(pages.counts) == [0]
+    again, _ = scan(path, pages)
+    assert [leaf.kept for leaf in again] == [0]
+    write = sqlite3.connect(path)
+    with write:
+        write.execute("INSERT INTO t VALUES (5, 'one', 'short', 1)")
+    write.close()
+    leaves, _ = scan(path, pages)  # the root leaf changed: parsed
+    assert [list(leaf.keys) for leaf in leaves] == [[5]]
 
 
 def test_leaves_out_of_file_order_come_in_rowid_order(tmp_path: Path) -> None:

@@ -479,6 +479,12 @@ def rowid_blocker(conn: sqlite3.Connection, table: str, key: str) -> str:
     ``INTEGER PRIMARY KEY``: SQLite then reads the rowid, not a column)."""
     quoted = '"' + table.replace('"', '""') + '"'
     named = '"' + key.replace('"', '""') + '"'
+    kind = conn.execute(
+        "SELECT type, rootpage FROM sqlite_schema WHERE name = ? AND type IN ('table', 'view')",
+        (table,),
+    ).fetchone()
+    if kind is None or kind[0] != "table" or not kind[1]:
+        return "not a table with a b-tree of its own (a view or a virtual table)"
     try:
         conn.execute(f"SELECT rowid FROM {quoted} LIMIT 0").fetchall()
     except sqlite3.OperationalError:
