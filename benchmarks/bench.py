@@ -135,6 +135,10 @@ def ferry_plan(
     for spec in plan["sources"]:
         if spec.get("path"):
             spec["path"] = str(source or data.sqlite.parent / spec["path"])
+    # FERRY_BENCH_ROW_PRINTS=1/0: row prints on/off whatever the default (A/B of their cost)
+    prints = os.environ.get("FERRY_BENCH_ROW_PRINTS")
+    if prints in ("0", "1"):
+        plan.setdefault("options", {})["row_prints"] = prints == "1"
     return plan
 
 

@@ -60,6 +60,8 @@ class LoadFacts:
     delta: bool | None = None
     #: why row prints kept by the last run cannot be used (the table changed since)
     delta_blocker: str | None = None
+    #: how a SQLite source table's rows are printed: from the file's pages, or in SQL and why
+    printed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,13 +118,13 @@ def decide(table: str, facts: LoadFacts) -> LoadDecision:
         and facts.one_column_key
     )
     if compared and facts.delta and facts.fed_alone and facts.refused is None:
-        return LoadDecision(
-            table,
-            "delta",
+        why = (
             "the last run's row prints are kept and the table is as it left it: only "
-            "source rows whose print changed are mapped and staged",
-            facts,
+            "source rows whose print changed are mapped and staged"
         )
+        if facts.printed:
+            why += f" (rows printed {facts.printed})"
+        return LoadDecision(table, "delta", why, facts)
     if compared:
         why = (
             "the table holds rows and is keyed by one column: rows it holds unchanged "

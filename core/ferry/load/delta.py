@@ -12,11 +12,13 @@ unchanged and go no further, new and changed rows are mapped, staged and merged 
 load, and with ``delete_missing`` the keys kept but no longer in the source are deleted. A
 table the app wrote to since keeps no delta: it is compared in full (``compare-first``).
 
-Where the source is a SQLite file feeding this table spec alone, SQLite prints the rows inside
-the query (``ferry_row_print``, registered on the reader's connection) in key order, and only
-the changed rows are read (:func:`load_sql_deltas`); the prints and the rows come from the
-reader's one snapshot, so they agree even while the app writes. Other sources print the rows
-as read, in the pipeline's worker thread (:meth:`PrintBook.take`).
+Where the source is a SQLite file feeding this table spec alone, the rows are printed from
+the file's pages when the key is the table's rowid and the file is not in WAL mode
+(:mod:`ferry.load.pageprints`: only changed leaf pages are parsed), else SQLite prints them
+inside the query (``ferry_row_print``, registered on the reader's connection) in key order;
+either way only the changed rows are read (:func:`load_sql_deltas`); the prints and the rows
+come from the reader's one snapshot, so they agree even while the app writes. Other sources
+print the rows as read, in the pipeline's worker thread (:meth:`PrintBook.take`).
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..shape.identifiers import quote
+from ..sources.sqlitepages import PagesUnreadable, SideScan
 from ..targets import Target
 from ..targets.base import DirectLoadRefused
 from .decide import LoadDecision
 from .jsonlines import NotLines, changed_rows
+from .pagemaps import keep_page_map
+from .pageprints import page_prints
 from .printbook import PrintBook
 from .rerun import may_fingerprint
 from .route import RestartStaged, Route, RunView, Work, map_rows
@@ -141,13 +146,29 @@ async def delete_keys(target: Target, table: str, key: str, keys: list[int]) -> 
 
 
 def sql_prints(
-    reader: SqliteSource, route: Route, origin: str, columns: list[str], side: bool = False
+    reader: SqliteSource,
+    route: Route,
+    origin: str,
+    columns: list[str],
+    side: bool = False,
+    scanned: SideScan | None = None,
 ) -> list[int]:
-    """Print every row of ``route``'s SQLite source table (``origin``, its ``columns``) in
-    the query, in key order, into its book (a worker thread); the keys of the rows to load.
-    ``side``: on a connection of its own (while a native load reads on the reader's)."""
+    """Print every row of ``route``'s SQLite source table (``origin``, its ``columns``) into
+    its book (a worker thread): from the file's pages (:mod:`ferry.load.pageprints`) or in
+    the query, in key order; the keys of the rows to load. ``side``: on a connection of its
+    own (while a native load reads on the reader's); ``scanned``: what a side process read of
+    the table's pages."""
     book = route.prints
     assert book is not None
+    if book.cells:
+        try:
+            return page_prints(reader, route, origin, scanned if side else None)
+        except PagesUnreadable as exc:
+            if book.kept is not None:  # kept cell prints: SQL prints would match none
+                raise RestartStaged(
+                    DirectLoadRefused(route.info.name, f"the file's pages were not read: {exc}")
+                ) from None
+            book.cells = False  # a first run: its prints are kept as SQL prints instead
     key = quote(book.field)
     sql = f"SELECT {key}, {print_sql(columns)} FROM {quote(origin)} ORDER BY {key}"
     found = (
@@ -166,10 +187,25 @@ async def print_in_sql(
     """Print the rows of ``routes`` (loaded otherwise: their prints are only kept) in SQLite;
     ``side``: on a connection of its own, while native loads read on the reader's (their
     prints are kept only when the source did not change during the run)."""
+    scanned: dict[str, SideScan] = {}
+    if side:  # the tables printed from pages: all in one process
+        origins = [
+            run.source_tables[r.spec.source].origin
+            for r in routes
+            if r.prints is not None and r.prints.cells
+        ]
+        if origins:
+            scanned = await asyncio.to_thread(reader.side_pages, origins)
     for route in routes:
         source = run.source_tables[route.spec.source]
         await asyncio.to_thread(
-            sql_prints, reader, route, source.origin, list(source.columns), side
+            sql_prints,
+            reader,
+            route,
+            source.origin,
+            list(source.columns),
+            side,
+            scanned.get(source.origin),
         )
 
 
@@ -254,6 +290,9 @@ async def keep_run_prints(
     for route in routes:
         name, book = route.info.name, route.prints
         if name in kept and (route.decision.mode == "unchanged" or _nothing_changed(route)):
+            if book is not None and book.pages is not None and book.pages != book.kept_pages:
+                # the same rows on other pages (a VACUUM): the next run compares these
+                await keep_page_map(target, name, book.pages)
             continue  # the kept prints still describe the table
         prints = book.result() if book is not None else None
         # printed on a side connection: its snapshot is the load's only if nothing wrote
@@ -279,9 +318,11 @@ async def keep_run_prints(
             book.field,
             len(prints),
             state,
-            "lines" if book.lines else "values",
+            book.form,
         )
         await keep_prints(target, entry, prints)
+        if book.pages is not None:
+            await keep_page_map(target, route.info.name, book.pages)
 
 
 def _nothing_changed(route: Route) -> bool:

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from itertools import pairwise
-from typing import Any
+from itertools import islice, pairwise
+from operator import lt
+from typing import TYPE_CHECKING, Any
 
 from ..plan import TableSpec
 from ..values.rowprint import record_print
 from ..values.transform import PLAIN_FIELDS, RowMapper
 from .rowprints import Prints
+
+if TYPE_CHECKING:
+    from ..sources.sqlitepages import PageMap
 
 
 def print_key_field(spec: TableSpec, mapper: RowMapper) -> str | None:
@@ -33,7 +37,12 @@ class PrintBook:
     which rows are new or changed."""
 
     def __init__(
-        self, field: str, kept: Prints | None = None, in_sql: bool = False, lines: bool = False
+        self,
+        field: str,
+        kept: Prints | None = None,
+        in_sql: bool = False,
+        lines: bool = False,
+        cells: bool = False,
     ) -> None:
         #: the source field holding the key
         self.field = field
@@ -42,6 +51,13 @@ class PrintBook:
         #: a JSON file one record per line: a record's print is its line's
         #: (:mod:`ferry.load.jsonlines`)
         self.lines = lines
+        #: a SQLite table printed from its file's pages: a row's print is its cell's
+        #: (:mod:`ferry.sources.sqlitepages`)
+        self.cells = cells
+        #: the page map the last run kept (cells; None: every leaf is parsed)
+        self.kept_pages: PageMap | None = None
+        #: this run's page map, kept with the prints
+        self.pages: PageMap | None = None
         self.keys: array[int] = array("q")
         self.prints: array[int] = array("q")
         #: every row printed (False once a key is not a 64-bit integer: nothing is kept)
@@ -123,6 +139,36 @@ class PrintBook:
                 self.changed.extend(changed)
                 return changed
         return [k for k, p in zip(keys, prints, strict=True) if self.note(k, p)]
+
+    def note_kept(self, start: int, count: int) -> None:
+        """The ``count`` kept rows from ``start`` on are still as kept (a leaf page as the last
+        run left it), noted at C speed; they come after every row noted so far."""
+        kept = self.kept
+        assert kept is not None
+        if not count:
+            return
+        end = start + count
+        if self.keys and self.keys[-1] >= kept.keys[start]:
+            self.ascending = False
+        if any(self.seen[start:end]):
+            self.repeated = True
+        self.keys.extend(kept.keys[start:end])
+        self.prints.extend(kept.prints[start:end])
+        self.seen[start:end] = b"\1" * count
+        self.cursor = end
+        self.unchanged += count
+
+    def note_all(self, keys: array[int], prints: array[int], ascending: bool = False) -> None:
+        """Every row at once, with no kept prints to compare with (``ascending``: the keys
+        are known to be strictly ascending)."""
+        assert self.kept is None and not self.keys
+        self.keys, self.prints = keys, prints
+        self.ascending = ascending or all(map(lt, keys, islice(keys, 1, None)))
+
+    @property
+    def form(self) -> str:
+        """What a print is of (kept with them, :class:`ferry.load.rowprints.PrintsEntry`)."""
+        return "lines" if self.lines else "cells" if self.cells else "values"
 
     @property
     def prints_as_read(self) -> bool:

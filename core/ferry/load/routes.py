@@ -32,6 +32,7 @@ from .direct import DirectLoad, NativeDirectLoad, UnchangedLoad
 from .jsonlines import laid_by_line
 from .mapping import check_mapping, row_mapper
 from .modes import delete_all, refuse_second_append
+from .pagemaps import read_page_map
 from .printbook import PrintBook, print_key_field
 from .rerun import still_unchanged
 from .route import Route, RunView
@@ -90,14 +91,24 @@ async def plan_routes(
         field = print_key_field(spec, mapper) if keeps else None
         in_sql = rerun_source(run, spec) is not None
         lines = not in_sql and await _line_source(run, spec)
+        blocker = await _pages_blocker(run, spec, source, field) if in_sql and field else None
+        cells = blocker == ""
+        form = "lines" if lines else "cells" if cells else "values"
         entry = (kept_prints or {}).get(info.name) if field else None
-        if entry and (entry.key_field != field or entry.form != ("lines" if lines else "values")):
+        if entry and (entry.key_field != field or entry.form != form):
             entry = None
-        decision, native, fingerprint = await planner.decide(styles, refusals, fingerprints, entry)
+        printed = None
+        if blocker is not None:
+            printed = "from the file's pages" if cells else f"in SQL (not from pages: {blocker})"
+        decision, native, fingerprint = await planner.decide(
+            styles, refusals, fingerprints, entry, printed
+        )
         book = None
         if field is not None:
             prints = await read_prints(target, info.name) if decision.mode == "delta" else None
-            book = PrintBook(field, prints, in_sql=in_sql, lines=lines)
+            book = PrintBook(field, prints, in_sql=in_sql, lines=lines, cells=cells)
+            if prints is not None and cells:
+                book.kept_pages = await read_page_map(target, info.name)
         if native is not None and kept:
             native = keep_source_text(native, kept)
         result = TableResult(
@@ -145,6 +156,13 @@ def rerun_source(run: RunView, spec: TableSpec) -> str | None:
     return name
 
 
+async def _pages_blocker(run: RunView, spec: TableSpec, source: SourceTable, field: str) -> str:
+    """Why ``spec``'s SQLite source table cannot be printed from its file's pages ("" when
+    it can: :mod:`ferry.load.pageprints`)."""
+    reader = cast("SqliteSource", run.readers[spec.source.split(".", 1)[0]])
+    return await asyncio.to_thread(reader.page_blocker, source.origin, field)
+
+
 async def _line_source(run: RunView, spec: TableSpec) -> bool:
     """Whether ``spec`` is fed by a JSON file whose records may lie one per line, read whole
     by this spec alone (no child tables, no sample): its prints are then its lines'."""
@@ -187,9 +205,11 @@ class _Decider:
         refusals: dict[str, str],
         fingerprints: dict[str, dict[str, Any]],
         entry: PrintsEntry | None = None,
+        printed: str | None = None,
     ) -> tuple[LoadDecision, NativeLoad | None, dict[str, Any] | None]:
         """The decision, the native load's SQL (native) and the matched fingerprint
-        (unchanged); ``entry``: the row prints the last run kept of the table (delta)."""
+        (unchanged); ``entry``: the row prints the last run kept of the table (delta);
+        ``printed``: how its SQLite source rows are printed."""
         spec, info, mapper = self.spec, self.info, self.mapper
         keyed = bool(mapper.key) and set(info.primary_key) == set(mapper.key)
         facts = LoadFacts(
@@ -198,6 +218,7 @@ class _Decider:
             one_column_key=len(mapper.key) == 1,
             fed_alone=sum(1 for s in self.run.plan.tables if s.name == spec.name) == 1,
             refused=refusals.get(info.name),
+            printed=printed,
         )
         if spec.mode != "merge" or keyed:
             facts = _with(facts, table_empty=await self.target.is_empty(info))

@@ -117,6 +117,13 @@ def _place(target: Target) -> tuple[Table, Table]:
     return _POSTGRES if target.capabilities.schemas else _SQLITE
 
 
+def chunk_table(target: Target) -> Table:
+    """``row_prints`` of ``target``: chunks from 0 up hold the prints, negative ones what
+    else is kept with them (a SQLite source table's page map, :mod:`ferry.load.pagemaps`);
+    :func:`forget_prints` drops both."""
+    return _place(target)[0]
+
+
 async def _present(target: Target) -> bool:
     chunks, _ = _place(target)
 
@@ -181,7 +188,7 @@ async def read_prints(target: Target, table: str) -> Prints:
     prints: array[int] = array("q")
     result = await target.conn.execute(
         select(chunks.c["keys"], chunks.c.prints)
-        .where(chunks.c.table_name == table)
+        .where(chunks.c.table_name == table, chunks.c.chunk >= 0)
         .order_by(chunks.c.chunk)
     )
     for row in result:
@@ -334,6 +341,7 @@ __all__ = [
     "CHUNK_ROWS",
     "Prints",
     "PrintsEntry",
+    "chunk_table",
     "ensure_print_tables",
     "forget_prints",
     "keep_prints",

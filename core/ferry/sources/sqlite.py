@@ -24,6 +24,7 @@ from array import array
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from struct import error as struct_error
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote as url_quote
 
@@ -42,6 +43,17 @@ from ..values.logical import LogicalType
 from ..values.rowprint import row_print
 from ..values.textbytes import BadText, Census, decode_text, is_decode_error, tolerate
 from .base import Batch, ParentLink, SourceReader, SourceTable, order_parents_first
+from .sqlitepages import (
+    Leaf,
+    PageFile,
+    PageMap,
+    PagesUnreadable,
+    SideScan,
+    rowid_blocker,
+    scan_table,
+    side_scan,
+    table_root,
+)
 
 if TYPE_CHECKING:
     from ..plan import SourceSpec
@@ -113,6 +125,9 @@ class SqliteSource(SourceReader):
         self._busy = threading.RLock()
         #: source tables another reader already loads (:mod:`ferry.native.load`): not read
         self.skip_tables: set[str] = set()
+        #: the file's pages, read under the connection's lock (:meth:`scan_pages`); closed
+        #: only after the connection: closing a descriptor of the file drops SQLite's locks
+        self._pages: PageFile | None = None
         #: text values that are not UTF-8 met while reading: table -> column -> census
 
     # ------------------------------------------------------------------ public interface
@@ -281,6 +296,44 @@ class SqliteSource(SourceReader):
                     hint="Run again; nothing was written.",
                 )
 
+    def page_blocker(self, table: str, key: str) -> str:
+        """Why the rows of ``table`` keyed by ``key`` cannot be printed from the file's
+        pages (:mod:`ferry.sources.sqlitepages`); "" when they can."""
+        with self._busy:
+            conn = self.begin()
+            with self._errors(table):
+                try:
+                    if self._page_file().header().wal:
+                        return "the file is in WAL mode (its pages may sit in the -wal file)"
+                except (OSError, ValueError, PagesUnreadable) as exc:
+                    return f"its pages cannot be read ({exc})"
+                return rowid_blocker(conn, table, key)
+
+    def scan_pages(self, table: str, kept: PageMap | None) -> tuple[list[Leaf], PageMap]:
+        """The leaves of ``table`` against the ``kept`` page map, read in this reader's
+        snapshot (its read transaction holds the lock); :class:`PagesUnreadable` when the
+        pages cannot be read so."""
+        with self._busy:
+            conn = self.begin()
+            with self._errors(table):
+                root, seed = table_root(conn, table)
+            try:
+                return scan_table(self._page_file(), root, seed, kept)
+            except (OSError, ValueError, IndexError, struct_error) as exc:
+                raise PagesUnreadable(f"the file's pages could not be parsed ({exc})") from None
+
+    def side_pages(self, tables: list[str]) -> dict[str, SideScan]:
+        """Per table of ``tables`` every row's key and cell print, and its page map (or why
+        not), read by one process of its own (as :meth:`side_prints`; the caller judges the
+        snapshot the same way)."""
+        uri = f"file:{url_quote(str(self.path.resolve()))}?mode=ro"
+        return side_scan(uri, tables, os.pathsep.join(p for p in sys.path if p))
+
+    def _page_file(self) -> PageFile:
+        if self._pages is None:
+            self._pages = PageFile(self.path)
+        return self._pages
+
     def has_rowid(self, table: str) -> bool:
         """False for a WITHOUT ROWID table (native loads read by rowid)."""
         with self._busy:
@@ -342,6 +395,9 @@ class SqliteSource(SourceReader):
             with self._busy:
                 conn.close()
                 self._conn = None
+        if self._pages is not None:  # after the connection: see _pages
+            self._pages.close()
+            self._pages = None
 
     # ------------------------------------------------------------------ connection
 

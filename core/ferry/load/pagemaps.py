@@ -1,0 +1,86 @@
+"""A SQLite source table's page map (:class:`ferry.sources.sqlitepages.PageMap`), kept beside
+its row prints: in the same ``row_prints`` rows of the table, under negative chunk numbers
+(one band per array), so forgetting the prints forgets the map too."""
+
+from __future__ import annotations
+
+import sys
+from array import array
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import select
+
+from ..sources.sqlitepages import PageMap
+from ..targets import Target
+from .rowprints import CHUNK_ROWS, chunk_table
+
+#: chunk numbers of each band: -1 - i (leaf counts, hashes), then overflow pages by leaf,
+#: then the overflow chains' hashes by leaf
+_BANDS = (-1, -(2**20) - 1, -(2**21) - 1)
+
+
+def _pack(values: array[int]) -> bytes:
+    if sys.byteorder == "big":  # kept little-endian
+        values = array("q", values)
+        values.byteswap()
+    return values.tobytes()
+
+
+def _unpack(data: bytes) -> array[int]:
+    values = array("q", data)
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values
+
+
+async def keep_page_map(target: Target, table: str, pages: PageMap) -> None:
+    """Replace the page map kept for ``table`` (in the run's transaction; its prints are
+    kept by :func:`ferry.load.rowprints.keep_prints`)."""
+    chunks = chunk_table(target)
+    chained = sorted(pages.chained)
+    pairs = (
+        (pages.counts, pages.hashes),
+        (pages.owners, pages.overflow),
+        (array("q", chained), array("q", (pages.chained[n] for n in chained))),
+    )
+    try:
+        await target.conn.execute(
+            chunks.delete().where(chunks.c.table_name == table, chunks.c.chunk < 0)
+        )
+        for first, (keys, values) in zip(_BANDS, pairs, strict=True):
+            for number, start in enumerate(range(0, len(keys), CHUNK_ROWS)):
+                await target.conn.execute(
+                    chunks.insert().values(
+                        table_name=table,
+                        chunk=first - number,
+                        keys=_pack(keys[start : start + CHUNK_ROWS]),
+                        prints=_pack(values[start : start + CHUNK_ROWS]),
+                    )
+                )
+    except sa_exc.DBAPIError as exc:
+        raise target.wrap(exc, f"keeping the page map of {table}") from None
+
+
+async def read_page_map(target: Target, table: str) -> PageMap | None:
+    """The page map kept for ``table``, or None when none is."""
+    chunks = chunk_table(target)
+    bands: list[tuple[array[int], array[int]]] = [(array("q"), array("q")) for _ in _BANDS]
+    result = await target.conn.execute(
+        select(chunks.c.chunk, chunks.c["keys"], chunks.c.prints)
+        .where(chunks.c.table_name == table, chunks.c.chunk < 0)
+        .order_by(chunks.c.chunk.desc())
+    )
+    found = False
+    for chunk, keys, values in result:
+        band = sum(1 for first in _BANDS[1:] if chunk <= first)
+        bands[band][0].extend(_unpack(bytes(keys)))
+        bands[band][1].extend(_unpack(bytes(values)))
+        found = True
+    if not found:
+        return None
+    (counts, hashes), (owners, overflow), (leaves, chain_hashes) = bands
+    chained = dict(zip(leaves, chain_hashes, strict=True))
+    return PageMap(hashes, counts, owners, overflow, chained)
+
+
+__all__ = ["keep_page_map", "read_page_map"]

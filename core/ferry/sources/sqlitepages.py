@@ -1,0 +1,586 @@
+"""A SQLite table's rows read from the file's pages: which leaf pages changed since a kept
+page map, and each row's *cell print* on the pages that did (delta runs, :mod:`ferry.load.delta`).
+
+A rowid table is a b-tree: interior pages (type 0x05) hold (left child, rowid) cells and a
+right-most child, leaf pages (0x0D) hold the rows as cells (payload size, rowid, the record;
+a payload too long for the page continues on a chain of overflow pages), the leaves in rowid
+order. A leaf's rows are its cells, so a leaf whose bytes (its overflow chains included: SQLite
+rewrites an overflow page in place when a long value keeps its size) are a kept leaf's holds
+exactly the rows kept for that leaf: the kept map has each leaf's hash and cell count, so its
+rows are a slice of the kept keys, told at C speed (xxh3 over the page) wherever the leaf now
+sits in the tree. Only the cells of changed leaves are parsed, in Python.
+
+A row's cell print is xxh3 of its cell's local bytes plus its overflow chain's payload (not the
+page numbers: a VACUUM that moves rows to other pages changes no print), seeded with the
+table's ``CREATE`` statement, so a schema change prints every row anew. Kept prints of
+another kind (``ferry_row_print`` over the values) never meet these: the form is kept with
+them.
+
+The bytes must be the snapshot the reader reads: only files in rollback-journal mode qualify
+(in WAL mode a snapshot's pages may sit in the ``-wal`` file), read while the reader's
+connection holds its read transaction (its SHARED lock: no writer can commit), the header's
+change counter checked before and after. Anything the parser does not recognise raises
+:class:`PagesUnreadable` with the reason, and the caller prints the rows in SQL instead.
+
+``python -P …/sqlitepages.py URI TABLE`` scans a table in a process of its own (a first run
+prints its source this way while the load reads it); the module imports nothing of Ferry, so
+the process starts quickly. Long for that reason: the side process runs this file alone, so
+the whole page reader (header, b-tree walk, cells, overflow, the scan against a kept map)
+stays in it rather than in modules it would have to import.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sqlite3
+import struct
+from array import array
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from itertools import accumulate, islice, pairwise
+from operator import lt
+from typing import TypeAlias
+
+from xxhash import xxh3_64, xxh3_64_intdigest
+
+_TOP = 2**63
+_SPAN = 2**64
+_U16 = struct.Struct(">H")
+_U32 = struct.Struct(">I")
+
+
+class PagesUnreadable(Exception):
+    """The table's pages cannot be read as they are (the reason is the message)."""
+
+
+@dataclass
+class PageMap:
+    """A table's leaf pages in rowid order as one run left them: each leaf's hash and cell
+    count (so the kept keys of leaf ``j`` are the ``counts[j]`` after those of the leaves
+    before it), and for the leaves whose cells continue on overflow pages, those pages in
+    chain order (``overflow[i]`` belongs to leaf ``owners[i]``) and a hash over them
+    (``chained[leaf]``)."""
+
+    hashes: array[int] = field(default_factory=lambda: array("q"))
+    counts: array[int] = field(default_factory=lambda: array("q"))
+    owners: array[int] = field(default_factory=lambda: array("q"))
+    overflow: array[int] = field(default_factory=lambda: array("q"))
+    chained: dict[int, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def chains(self) -> dict[int, list[int]]:
+        """Leaf index -> its overflow pages, in chain order."""
+        found: dict[int, list[int]] = {}
+        for owner, page in zip(self.owners, self.overflow, strict=True):
+            found.setdefault(owner, []).append(page)
+        return found
+
+
+@dataclass
+class Leaf:
+    """One leaf of a scan: either as kept (its bytes and overflow pages are those of kept
+    leaf ``kept``: its rows are the kept ones at ``start``, ``count`` of them) or the rowids
+    and cell prints parsed from it, in rowid order."""
+
+    kept: int = -1
+    start: int = 0
+    count: int = 0
+    keys: array[int] = field(default_factory=lambda: array("q"))
+    prints: array[int] = field(default_factory=lambda: array("q"))
+    #: its cells' overflow pages, in chain order (parsed leaves)
+    chain: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Parsed:
+    """Every leaf of a table parsed in file order (a first run): rowids, prints (unsigned),
+    where each page's rows start, the overflow pages of those that have any."""
+
+    keys: array[int] = field(default_factory=lambda: array("q"))
+    prints: array[int] = field(default_factory=lambda: array("Q"))
+    starts: dict[int, int] = field(default_factory=dict)
+    chains: dict[int, list[int]] = field(default_factory=dict)
+
+
+@dataclass
+class Header:
+    """What the scan needs of the file's 100-byte header."""
+
+    page_size: int
+    usable: int
+    page_count: int
+    change_counter: int
+    wal: bool
+
+
+def read_header(data: bytes) -> Header:
+    """The header of a SQLite file (its first 100 bytes)."""
+    if len(data) < 100 or data[:16] != b"SQLite format 3\x00":
+        raise PagesUnreadable("the file does not start with a SQLite header")
+    size = _U16.unpack_from(data, 16)[0]
+    page_size = 65536 if size == 1 else size
+    if page_size < 512 or page_size & (page_size - 1):
+        raise PagesUnreadable(f"page size {page_size} is not one SQLite writes")
+    if data[18] not in (1, 2) or data[19] not in (1, 2):
+        raise PagesUnreadable(f"file format version {data[18]}/{data[19]} is not known")
+    return Header(
+        page_size=page_size,
+        usable=page_size - data[20],
+        page_count=_U32.unpack_from(data, 28)[0],
+        change_counter=_U32.unpack_from(data, 24)[0],
+        wal=data[18] == 2 or data[19] == 2,
+    )
+
+
+def _varint(page: bytes | memoryview, at: int) -> tuple[int, int]:
+    value = 0
+    for i in range(8):
+        byte = page[at + i]
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value, at + i + 1
+    return (value << 8) | page[at + 8], at + 9
+
+
+def _signed(value: int) -> int:
+    return value - _SPAN if value >= _TOP else value
+
+
+class PageFile:
+    """The pages of a SQLite file, read by offset (no map: mapped pages would count as the
+    process's memory). Keep it open as long as the connection whose lock it reads under:
+    closing a file descriptor of the database drops every POSIX lock this process holds on
+    it, SQLite's included."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.handle = open(path, "rb", buffering=0)  # noqa: SIM115 (closed in close())
+        self.size = 0
+        self.count = 0
+        self.usable = 0
+
+    def header(self) -> Header:
+        """The file's header as it is now (and the page size the reads use)."""
+        self.handle.seek(0)
+        head = read_header(self.handle.read(100) or b"")
+        self.size, self.count, self.usable = head.page_size, head.page_count, head.usable
+        return head
+
+    def page(self, number: int) -> bytes:
+        """Page ``number`` (from 1)."""
+        if not 1 <= number <= self.count:
+            raise PagesUnreadable(f"page {number} is out of the file")
+        self.handle.seek((number - 1) * self.size)
+        data = self.handle.read(self.size) or b""
+        if len(data) != self.size:
+            raise PagesUnreadable("the file is shorter than its header says")
+        return data
+
+    def leaf_hashes(
+        self, numbers: list[int], seed: int, parsed: Parsed | None = None
+    ) -> dict[int, tuple[int, int]]:
+        """Page number -> (hash, cell count) of the leaves ``numbers``, read in file order,
+        pages next to each other at once (a table's leaves mostly are); ``parsed``: every
+        leaf's cells into it too (no kept map to compare with)."""
+        usable = self.usable
+        order, size, found = sorted(numbers), self.size, {}
+        at = 0
+        while at < len(order):
+            end = at + 1
+            while end < len(order) and end - at < 256 and order[end] == order[end - 1] + 1:
+                end += 1
+            first = order[at]
+            if first < 1 or order[end - 1] > self.count:
+                raise PagesUnreadable(f"page {order[end - 1]} is out of the file")
+            self.handle.seek((first - 1) * size)
+            data = memoryview(self.handle.read(size * (end - at)) or b"")
+            if len(data) != size * (end - at):
+                raise PagesUnreadable("the file is shorter than its header says")
+            if any(data[i] != 0x0D for i in range(0, len(data), size)):
+                raise PagesUnreadable("a page of the table's b-tree is not a leaf")
+            for i in range(end - at):
+                page = data[i * size : (i + 1) * size]
+                found[first + i] = (_signed(xxh3_64_intdigest(page, seed)), page[3] << 8 | page[4])
+                if parsed is not None:
+                    chain: list[int] = []
+                    parsed.starts[first + i] = len(parsed.keys)
+                    _parse(self, page, usable, seed, parsed.keys, parsed.prints, chain)
+                    if chain:
+                        parsed.chains[first + i] = chain
+            at = end
+        return found
+
+    def close(self) -> None:
+        """Close the file (after the connection that locked it)."""
+        self.handle.close()
+
+
+def scan_table(
+    pages: PageFile, root: int, seed: int, kept: PageMap | None
+) -> tuple[list[Leaf], PageMap]:
+    """The leaves of the table whose b-tree starts at page ``root``, compared with the
+    ``kept`` map (None: every leaf is parsed), and the map to keep. Call it while a
+    connection holds a read transaction on the file."""
+    head = pages.header()
+    if head.wal:
+        raise PagesUnreadable("the file is in WAL mode (its pages may sit in the -wal file)")
+    where: dict[int, tuple[int, int]] = {}  # kept leaf hash -> (leaf, first of its keys)
+    chains: dict[int, list[int]] = {}
+    starts: array[int] = array("q")
+    if kept is not None:
+        starts = array("q", accumulate(kept.counts, initial=0))
+        where = dict(zip(kept.hashes, zip(range(len(kept)), starts, strict=False), strict=False))
+        chains = kept.chains()
+    leaves = _leaves(pages, root)
+    if len(set(leaves)) != len(leaves):
+        raise PagesUnreadable("a page is twice in the table's b-tree")
+    if kept is None:
+        return _first_scan(pages, leaves, seed, head)
+    hashed = pages.leaf_hashes(leaves, seed)
+    values = array("q", (hashed[p][0] for p in leaves))
+    found: list[Leaf] = []
+    new = PageMap()
+    chained = sorted(chains)
+    number = 0
+    while number < len(leaves):
+        value, cells = hashed[leaves[number]]
+        match = where.get(value)
+        if match is not None and kept is not None and kept.counts[match[0]] == cells:
+            at = match[0]
+            chain = chains.get(at, [])
+            if chain:  # its overflow pages must be as kept too
+                if _chain_hash(pages, chain, seed) == kept.chained.get(at):
+                    found.append(Leaf(at, match[1], cells))
+                    _add(new, number, value, cells, chain, kept.chained[at])
+                    number += 1
+                    continue
+            else:
+                # the leaves from here on as kept from ``at`` on: noted as one run
+                after = bisect_right(chained, at)
+                limit = min(len(leaves) - number, len(kept) - at)
+                if after < len(chained):
+                    limit = min(limit, chained[after] - at)
+                run = _same_run(values, number, kept.hashes, at, limit)
+                found.append(Leaf(at, match[1], starts[at + run] - starts[at]))
+                new.hashes.extend(kept.hashes[at : at + run])
+                new.counts.extend(kept.counts[at : at + run])
+                number += run
+                continue
+        leaf = _cells(pages, memoryview(pages.page(leaves[number])), head.usable, seed)
+        found.append(leaf)
+        _add(new, number, value, cells, leaf.chain, _chain_hash(pages, leaf.chain, seed))
+        number += 1
+    if pages.header().change_counter != head.change_counter:
+        raise PagesUnreadable("the file changed while its pages were read")
+    return found, new
+
+
+def _first_scan(
+    pages: PageFile, leaves: list[int], seed: int, head: Header
+) -> tuple[list[Leaf], PageMap]:
+    """Every leaf parsed (no kept map): one :class:`Leaf` holding all rows, and the map."""
+    parsed = Parsed()
+    hashed = pages.leaf_hashes(leaves, seed, parsed)
+    keys, prints = parsed.keys, array("q", parsed.prints.tobytes())
+    if leaves != sorted(leaves):  # parsed in file order: put in rowid order
+        ends = dict(pairwise([*sorted(parsed.starts.values()), len(keys)]))
+        ordered_keys, ordered_prints = array("q"), array("q")
+        for pgno in leaves:
+            start = parsed.starts[pgno]
+            ordered_keys.extend(keys[start : ends[start]])
+            ordered_prints.extend(prints[start : ends[start]])
+        keys, prints = ordered_keys, ordered_prints
+    if not all(map(lt, keys, islice(keys, 1, None))):
+        raise PagesUnreadable("the table's rowids are not ascending")
+    new = PageMap(
+        array("q", (hashed[pgno][0] for pgno in leaves)),
+        array("q", (hashed[pgno][1] for pgno in leaves)),
+    )
+    if parsed.chains:
+        for number, pgno in enumerate(leaves):
+            chain = parsed.chains.get(pgno)
+            if chain:
+                new.owners.extend([number] * len(chain))
+                new.overflow.extend(chain)
+                new.chained[number] = _chain_hash(pages, chain, seed)
+    if pages.header().change_counter != head.change_counter:
+        raise PagesUnreadable("the file changed while its pages were read")
+    return [Leaf(keys=keys, prints=prints, count=len(keys))], new
+
+
+def _same_run(ours: array[int], at: int, kept: array[int], start: int, limit: int) -> int:
+    """How many hashes from ``ours[at]`` on equal those from ``kept[start]`` on (at least
+    the first; at most ``limit``): slices compared at C speed, doubling then halving."""
+    good, step = 1, 2
+    while step <= limit and ours[at : at + step] == kept[start : start + step]:
+        good, step = step, step * 2
+    bad = min(step, limit + 1)
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        if ours[at : at + middle] == kept[start : start + middle]:
+            good = middle
+        else:
+            bad = middle
+    return good
+
+
+def _add(new: PageMap, number: int, value: int, cells: int, chain: list[int], whole: int) -> None:
+    new.hashes.append(value)
+    new.counts.append(cells)
+    if chain:
+        new.owners.extend([number] * len(chain))
+        new.overflow.extend(chain)
+        new.chained[number] = whole
+
+
+def _chain_hash(pages: PageFile, chain: list[int], seed: int) -> int:
+    """The hash over the overflow pages ``chain`` (0 for none)."""
+    if not chain:
+        return 0
+    digest = xxh3_64(b"", seed)
+    for number in chain:
+        if not 1 <= number <= pages.count:
+            return 0  # not a page of the file: matches no kept chain
+        digest.update(pages.page(number))
+    return _signed(digest.intdigest()) or 1
+
+
+def _leaves(pages: PageFile, root: int) -> list[int]:
+    """The page numbers of the leaves under ``root``, in rowid order. Every leaf of a b-tree
+    is as deep as the others: the first child of a page tells whether its children are
+    leaves (they are not read here; :func:`scan_table` checks their type as it hashes them)."""
+    if pages.page(root)[0] == 0x0D:
+        return [root]
+    level = [root]
+    seen = 0
+    while True:
+        children: list[int] = []
+        for pgno in level:
+            seen += 1
+            if pgno == 1 or seen > pages.count:
+                raise PagesUnreadable(f"page {pgno} cannot be in a table's b-tree")
+            page = pages.page(pgno)
+            if page[0] != 0x05:
+                raise PagesUnreadable(f"page {pgno} is not a table b-tree page (type {page[0]})")
+            cells = _U16.unpack_from(page, 3)[0]
+            pointers = struct.unpack_from(f">{cells}H", page, 12)
+            children += [_U32.unpack_from(page, p)[0] for p in pointers]
+            children.append(_U32.unpack_from(page, 8)[0])
+        if pages.page(children[0])[0] == 0x0D:
+            return children
+        level = children
+
+
+def _cells(pages: PageFile, page: memoryview, usable: int, seed: int) -> Leaf:
+    """A leaf parsed: its rowids, cell prints and overflow pages."""
+    leaf = Leaf()
+    prints: array[int] = array("Q")
+    _parse(pages, page, usable, seed, leaf.keys, prints, leaf.chain)
+    if any(a >= b for a, b in pairwise(leaf.keys)):
+        raise PagesUnreadable("a leaf's rowids are not ascending")
+    leaf.prints = array("q", prints.tobytes())
+    leaf.count = len(leaf.keys)
+    return leaf
+
+
+def _parse(
+    pages: PageFile,
+    page: memoryview,
+    usable: int,
+    seed: int,
+    keys: array[int],
+    prints: array[int],
+    chain: list[int],
+) -> None:
+    """Append a leaf's rowids to ``keys``, its cells' prints (unsigned: as signed later, at
+    C speed) to ``prints``, its overflow pages to ``chain``. Every source row passes here
+    on a first run: the common short varints are read inline."""
+    most = usable - 35
+    least = (usable - 12) * 32 // 255 - 23
+    key, out, digest_of = keys.append, prints.append, xxh3_64_intdigest
+    for at in struct.unpack_from(f">{page[3] << 8 | page[4]}H", page, 8):
+        length = page[at]
+        if length < 0x80:
+            body = at + 1
+        elif page[at + 1] < 0x80:
+            length = (length & 0x7F) << 7 | page[at + 1]
+            body = at + 2
+        else:
+            length, body = _varint(page, at)
+        rowid = page[body]
+        if rowid < 0x80:
+            body += 1
+        elif page[body + 1] < 0x80:
+            rowid = (rowid & 0x7F) << 7 | page[body + 1]
+            body += 2
+        elif page[body + 2] < 0x80:
+            rowid = (rowid & 0x7F) << 14 | (page[body + 1] & 0x7F) << 7 | page[body + 2]
+            body += 3
+        else:
+            rowid, body = _varint(page, body)
+            rowid = _signed(rowid)
+        key(rowid)
+        if length <= most:
+            if body + length > len(page):
+                raise PagesUnreadable("a cell runs past the end of its page")
+            out(digest_of(page[at : body + length], seed))
+        else:
+            out(_overflowing(pages, page, at, body, length, usable, least, most, seed, chain))
+
+
+def _overflowing(
+    pages: PageFile,
+    page: memoryview,
+    at: int,
+    body: int,
+    length: int,
+    usable: int,
+    least: int,
+    most: int,
+    seed: int,
+    chain: list[int],
+) -> int:
+    """The (unsigned) print of a cell whose payload continues on overflow pages: its local
+    bytes and its chain's payload (not the page numbers); the pages join ``chain``."""
+    local = least + (length - least) % (usable - 4)
+    if local > most:
+        local = least
+    digest = xxh3_64(page[at : body + local], seed)
+    left = length - local
+    number = _U32.unpack_from(page, body + local)[0]
+    while left > 0:
+        if len(chain) > pages.count:
+            raise PagesUnreadable("an overflow chain loops")
+        chain.append(number)
+        data = pages.page(number)
+        take = min(left, usable - 4)
+        digest.update(data[4 : 4 + take])
+        left -= take
+        number = _U32.unpack_from(data, 0)[0]
+    return int(digest.intdigest())
+
+
+def table_root(conn: sqlite3.Connection, table: str) -> tuple[int, int]:
+    """The root page of ``table`` and the seed of its prints (its ``CREATE`` statement's
+    hash), read on ``conn`` (inside the reader's transaction)."""
+    row = conn.execute(
+        "SELECT rootpage, sql FROM sqlite_schema WHERE type = 'table' AND name = ?", (table,)
+    ).fetchone()
+    if row is None or not row[0]:
+        raise PagesUnreadable(f"table {table!r} has no b-tree of its own")
+    return int(row[0]), xxh3_64_intdigest(str(row[1]).encode())
+
+
+def rowid_blocker(conn: sqlite3.Connection, table: str, key: str) -> str:
+    """Why ``table``'s rows cannot be printed from its pages keyed by ``key`` ("" when they
+    can): a WITHOUT ROWID table, or a key that is not the rowid's alias (its
+    ``INTEGER PRIMARY KEY``: SQLite then reads the rowid, not a column)."""
+    quoted = '"' + table.replace('"', '""') + '"'
+    named = '"' + key.replace('"', '""') + '"'
+    kind = conn.execute(
+        "SELECT type, rootpage FROM sqlite_schema WHERE name = ? AND type IN ('table', 'view')",
+        (table,),
+    ).fetchone()
+    if kind is None or kind[0] != "table" or not kind[1]:
+        return "not a table with a b-tree of its own (a view or a virtual table)"
+    try:
+        conn.execute(f"SELECT rowid FROM {quoted} LIMIT 0").fetchall()
+    except sqlite3.OperationalError:
+        return "a WITHOUT ROWID table"
+    found = conn.execute(f"EXPLAIN SELECT {named} FROM {quoted} NOT INDEXED")
+    steps = [str(r[1]) for r in found]
+    if "Rowid" not in steps or "Column" in steps:
+        return f"the key {key!r} is not the table's INTEGER PRIMARY KEY (its rowid)"
+    return ""
+
+
+#: what the side process gives per table: (keys, prints, page map) or why it could not
+SideScan: TypeAlias = "tuple[array[int], array[int], PageMap] | str"
+
+
+def side_scan(uri: str, tables: list[str], path: str) -> dict[str, SideScan]:
+    """Scan ``tables`` of the file at ``uri`` in one process of its own (``path``: its
+    PYTHONPATH), under one read transaction: per table every row's key and cell print, and
+    its page map, or why its pages could not be read."""
+    import subprocess
+    import sys
+
+    if getattr(sys, "frozen", False):
+        return dict.fromkeys(tables, "a frozen app starts no process of its own")
+    env = dict(os.environ, PYTHONPATH=path)
+    # this file as a script (it imports nothing of Ferry): the child starts in a fraction of
+    # the time importing the package takes; -P keeps its folder (json.py, …) off the path
+    done = subprocess.run(
+        [sys.executable, "-P", __file__, uri, *tables],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    if done.returncode != 0:
+        last = done.stderr.decode(errors="replace").strip().splitlines() or ["failed"]
+        return dict.fromkeys(tables, f"the process reading the pages failed: {last[-1]}")
+    found: dict[str, SideScan] = {}
+    for table, result in pickle.loads(done.stdout).items():  # our own child's output
+        if isinstance(result, str):
+            found[table] = result
+        else:
+            keys, prints, hashes, counts, owners, overflow, chained = result
+            found[table] = (keys, prints, PageMap(hashes, counts, owners, overflow, chained))
+    return found
+
+
+def _scan_file(uri: str, tables: list[str]) -> None:
+    """The side process: scan ``tables`` of the file at ``uri`` under one read transaction;
+    per table (keys, prints, the map's arrays) or why not, pickled to stdout."""
+    import sys
+
+    conn = sqlite3.connect(uri, uri=True, timeout=5.0, isolation_level=None)
+    conn.execute("BEGIN")
+    conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
+    pages = PageFile(path)  # (closed at exit, after the lock)
+    results: dict[str, object] = {}
+    for table in tables:
+        try:
+            root, seed = table_root(conn, table)
+            leaves, new = scan_table(pages, root, seed, None)
+            (leaf,) = leaves  # a first scan: every row in one
+            # plain values: run as __main__, this module's classes would not unpickle
+            results[table] = (
+                leaf.keys,
+                leaf.prints,
+                new.hashes,
+                new.counts,
+                new.owners,
+                new.overflow,
+                new.chained,
+            )
+        except PagesUnreadable as exc:
+            results[table] = str(exc)
+        except (OSError, ValueError, IndexError, struct.error) as exc:
+            results[table] = f"the file's pages could not be parsed ({exc})"
+    sys.stdout.buffer.write(pickle.dumps(results, 5))
+    sys.stdout.buffer.flush()
+
+
+if __name__ == "__main__":
+    import sys
+
+    _scan_file(sys.argv[1], sys.argv[2:])
+
+
+__all__ = [
+    "Header",
+    "Leaf",
+    "PageFile",
+    "PageMap",
+    "PagesUnreadable",
+    "SideScan",
+    "read_header",
+    "rowid_blocker",
+    "scan_table",
+    "side_scan",
+    "table_root",
+]
