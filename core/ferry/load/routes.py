@@ -9,7 +9,7 @@ they do, whether the last run's fingerprint still matches where they do not.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import UTC
 from typing import TYPE_CHECKING, Any, cast
@@ -27,6 +27,7 @@ from ..values.transform import PLAIN_FIELDS, RowMapper
 from .decide import LoadDecision, LoadFacts, decide, straight_in
 from .delta import DeltaLoad, LineDeltaLoad, SqlDeltaLoad
 from .direct import DirectLoad, NativeDirectLoad, UnchangedLoad
+from .inworker import in_worker
 from .jsonlines import laid_by_line
 from .mapping import check_mapping, row_mapper
 from .modes import delete_all, refuse_second_append
@@ -54,10 +55,12 @@ async def plan_routes(
     refusals: dict[str, str],
     fingerprints: dict[str, dict[str, Any]],
     kept_prints: dict[str, PrintsEntry] | None = None,
+    in_process: Collection[str] = (),
 ) -> list[Route]:
     """Each table spec's route and load decision (``refusals``: tables whose direct load was
     refused earlier in this run, with the reason; ``fingerprints``: the last run's;
-    ``kept_prints``: the tables whose row prints the last run kept, :mod:`ferry.load.delta`)."""
+    ``kept_prints``: the tables whose row prints the last run kept, :mod:`ferry.load.delta`;
+    ``in_process``: tables whose file the workers gave up on, :mod:`ferry.load.inworker`)."""
     routes = []
     replaced = await _replace_rows(run, target, tables)
     for spec in run.plan.tables:
@@ -91,6 +94,11 @@ async def plan_routes(
         if entry and (entry.key_field != field or entry.form != ("lines" if lines else "values")):
             entry = None
         decision, native, fingerprint = await planner.decide(styles, refusals, fingerprints, entry)
+        printed = field is not None
+        if await asyncio.to_thread(
+            in_worker, run, spec, decision.mode, printed, adapters, in_process
+        ):
+            decision = replace(decision, in_worker=True)
         book = None
         if field is not None:
             prints = await read_prints(target, info.name) if decision.mode == "delta" else None

@@ -193,7 +193,7 @@ class _CountingReader(_GuardedReader):
         return data
 
 
-def _peak(data: bytes) -> int:
+def peak_depth(data: bytes) -> int:
     """The deepest nesting of brackets in ``data`` (brackets in strings count too)."""
     steps = map(_STEP.__getitem__, data.translate(None, _NOT_BRACKETS))
     return max(accumulate(steps, initial=0))
@@ -477,7 +477,7 @@ class JsonSource(RecordSource):
     ``source.field`` (or stay JSON values with ``nested_lists = "json"``).
     """
 
-    capabilities = SourceCapabilities(parses_in_python=True, record_lines=True)
+    capabilities = SourceCapabilities(parses_in_python=True, record_lines=True, maps_in_worker=True)
 
     def __init__(self, spec: SourceSpec, base_dir: Path) -> None:
         super().__init__(spec, base_dir)
@@ -733,7 +733,7 @@ class JsonLinesSource(RecordSource):
             if not line or line.isspace():
                 continue
             self._line = number
-            if line.count(b"[") + line.count(b"{") > MAX_DEPTH and _peak(line) > MAX_DEPTH:
+            if line.count(b"[") + line.count(b"{") > MAX_DEPTH and peak_depth(line) > MAX_DEPTH:
                 raise self.fail(
                     f"line {number}: nested deeper than {MAX_DEPTH} levels",
                     "Ferry does not read records nested this deep; check it is the right file.",
