@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable, Collection
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import SourceError
+from . import mapworker
 from .jsonlines import laid_by_line
 from .mapworker import (
     Failed,
@@ -143,6 +144,7 @@ def map_job(run: RunView, route: Route, reader: JsonSource, worker: int, size: i
         adapters=list(route.adapters),
         known_fields=frozenset(route.known_fields),
         batch_size=run.plan.options.batch_size,
+        chunk_bytes=mapworker.CHUNK_BYTES,
     )
 
 
