@@ -61,6 +61,9 @@ WORKER_MIN_BYTES = 16 * 1024 * 1024
 WORKERS = 2
 #: seconds a worker gets to end by itself once the read is over, before it is terminated
 _GRACE = 5.0
+#: per table, the worker processes' peak resident memory (bytes, summed) in this process's
+#: last read of it: for measurements (the benchmark adds it to the run's own)
+WORKER_PEAKS: dict[str, int] = {}
 #: the decision's modes whose rows are read and mapped the ordinary way
 _MODES = frozenset({"direct", "staged", "compare-first"})
 
@@ -313,31 +316,45 @@ async def stream_in_worker(
         why = check.finish()
         if why:
             raise ReadInProcess(route.info.name, why)
+    WORKER_PEAKS[route.info.name] = workers.peak_rss
 
 
 async def _put_mapped(
     run: RunView, target: Target, route: Route, chunk: Mapped, width: int, queue: asyncio.Queue[Any]
 ) -> None:
-    """Queue a chunk the workers mapped, as :func:`~ferry.load.route.map_rows` would have."""
+    """Queue a chunk the workers mapped as :func:`~ferry.load.route.map_rows` would have, in
+    batches of at most ``batch_size`` rows (what the writer does per batch on the event loop
+    stays what it is in process)."""
     for text, key in chunk.warnings:
         route.mapper.warn(text, key)
+    size = max(run.plan.options.batch_size, 1)
     prepared = chunk.prepared
+    rejected, skipped, read = chunk.rejected, chunk.skipped, len(chunk.rejected) + chunk.skipped
+    for start in range(0, max(len(prepared), 1), size):
+        rows = prepared[start : start + size]
+        encoded, rows = await asyncio.to_thread(_encode, target, route, rows, width)
+        work = Work(route, 0, rows, rejected, skipped, encoded, chunk.seconds if not start else 0)
+        route.result.rows_read += len(rows) + read
+        work.rows_read = route.result.rows_read
+        rejected, skipped, read = [], 0, 0  # told with the first batch
+        await queue.put(work)
+
+
+def _encode(target: Target, route: Route, rows: list[tuple[Any, ...]], width: int) -> Any:
+    """The rows of a mapped chunk as the target takes them (a worker thread)."""
     added = len(route.mapper.columns) - width
     if added:
         # Columns added for a field first met in a chunk mapped here (Unmapped): the rows of
-        # this chunk do not hold the field (it would have come back as read), so each
+        # this chunk do not hold the field (they would have come back as read), so each
         # column's value is what its mapping gives a missing field: null.
-        prepared = [(*values, *(None,) * added) for values in prepared]
-    encoded = await asyncio.to_thread(route.strategy.encode, target, route.stage, prepared)
-    work = Work(route, 0, prepared, chunk.rejected, chunk.skipped, encoded, chunk.seconds)
-    route.result.rows_read += len(chunk.prepared) + len(chunk.rejected) + chunk.skipped
-    work.rows_read = route.result.rows_read
-    await queue.put(work)
+        rows = [(*values, *(None,) * added) for values in rows]
+    return route.strategy.encode(target, route.stage, rows), rows
 
 
 __all__ = [
     "WORKERS",
     "WORKER_MIN_BYTES",
+    "WORKER_PEAKS",
     "ArrayCheck",
     "MapWorkers",
     "ReadInProcess",

@@ -320,8 +320,16 @@ def chunk_records(data: bytes, first: bool) -> tuple[Layout, list[bytes]]:
 
 
 def peak_rss() -> int:
-    """This process's peak resident memory, in bytes (Linux counts KiB, macOS bytes; 0 where
-    there is no ``resource`` module: Windows)."""
+    """This process's peak resident memory in bytes: Linux's ``VmHWM`` (``ru_maxrss`` would
+    include the parent's high-water mark, carried over the ``exec`` that started the worker),
+    else ``ru_maxrss`` (macOS counts bytes), 0 where neither is known (Windows)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
     try:
         import resource
     except ImportError:
