@@ -83,11 +83,17 @@ def migrate_in(folder: Path, source: Path, **kwargs: Any) -> RunResult:
     return asyncio.run(migrate(plan_for(folder, source), write_reports=False, **kwargs))
 
 
+def use_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every JSON file counts as big, cut into chunks of 2 KiB, on a machine with idle cores
+    (the machine running the tests may be loaded: the workers give the same results)."""
+    monkeypatch.setattr(ferry.load.inworker, "WORKER_MIN_BYTES", 0)
+    monkeypatch.setattr(ferry.load.inworker, "idle_cores", lambda: 2.0)
+    monkeypatch.setattr(ferry.load.mapworker, "CHUNK_BYTES", 2048)
+
+
 @pytest.fixture
 def workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every JSON file counts as big, cut into chunks of 2 KiB."""
-    monkeypatch.setattr(ferry.load.inworker, "WORKER_MIN_BYTES", 0)
-    monkeypatch.setattr(ferry.load.mapworker, "CHUNK_BYTES", 2048)
+    use_workers(monkeypatch)
 
 
 def table_rows(db: Path) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -117,8 +123,7 @@ def test_workers_give_the_rows_rejects_warnings_and_columns_of_the_in_process_re
 ) -> None:
     source = write_lines(tmp_path / "items.json", records())
     _, expected = in_process(tmp_path, source)
-    monkeypatch.setattr(ferry.load.inworker, "WORKER_MIN_BYTES", 0)
-    monkeypatch.setattr(ferry.load.mapworker, "CHUNK_BYTES", 2048)
+    use_workers(monkeypatch)
     result = migrate_in(tmp_path / "workers", source)
     assert result.tables[0].decision.in_worker
     assert "worker process" in str(result.tables[0].decision)
@@ -126,6 +131,15 @@ def test_workers_give_the_rows_rejects_warnings_and_columns_of_the_in_process_re
     assert "late" in expected["rows"][0]  # the table gained the late field's column
     assert len(expected["rejects"]) >= 3 and expected["warnings"]
     assert multiprocessing.active_children() == []
+
+
+def test_a_machine_with_no_idle_core_reads_in_process(
+    tmp_path: Path, workers: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ferry.load.inworker, "idle_cores", lambda: 0.5)
+    source = write_lines(tmp_path / "items.json", records(200))
+    result = migrate_in(tmp_path / "busy", source)
+    assert not result.tables[0].decision.in_worker
 
 
 def test_trailing_commas_read_alike(tmp_path: Path, workers: None) -> None:

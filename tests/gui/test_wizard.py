@@ -280,6 +280,7 @@ def test_the_event_loop_never_stalls_while_workers_parse_a_200k_row_json_file(
 
     # one record per line: parsed and mapped in worker processes (at any size, here)
     monkeypatch.setattr(ferry.load.inworker, "WORKER_MIN_BYTES", 0)
+    monkeypatch.setattr(ferry.load.inworker, "idle_cores", lambda: 2.0)  # a loaded test machine
     plan = write_big_plan(tmp_path / "big", 200_000, batch_size=5000, by_line=True)
     worst, own = _measure_stalls(qtbot, wizard, plan)
     assert count(tmp_path / "big" / "app.db", "items") == 200_000

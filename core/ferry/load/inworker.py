@@ -12,6 +12,9 @@ records the refused rows and the value warnings (with their caps) as if it had m
 and keeps the progress going by the chunks' ends. A smaller file, or one laid out otherwise
 (one long line, pretty-printed), is read in process: starting a worker (an interpreter
 importing the reader and the mapper, about half a second of CPU) costs more than it saves.
+So is any file on a machine with no idle core (:func:`idle_cores`): the workers spend about a
+third more CPU in all (two interpreters, the rows pickled), which pays only on cores that
+would otherwise wait. The rows, rejects, warnings and errors are the same either way.
 
 A chunk a worker cannot vouch for (:class:`~ferry.load.mapworker.Irregular`) or a layout that
 breaks across chunks raises :class:`ReadInProcess`: the run rolls back to its start and reads
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import pickle
 import time
 from collections.abc import Awaitable, Callable, Collection
@@ -98,6 +102,10 @@ def worker_blocker(
         return "the file cannot be looked at"
     if size < WORKER_MIN_BYTES:
         return "a small file (starting a worker costs more than it saves)"
+    if idle_cores() < 1:
+        # The workers spend about a third more CPU than the read in process: with no core to
+        # spare they only take turns with the run and with each other, and it takes longer.
+        return "no idle core (the machine's load average leaves none)"
     if not cast("JsonSource", reader).line_records() or not laid_by_line(reader.files()[0]):
         return "not an array laid out one record per line"
     try:
@@ -105,6 +113,17 @@ def worker_blocker(
     except Exception:  # a value style's adapter is made on the fly: it cannot travel
         return "a value style the worker cannot be given"
     return ""
+
+
+def idle_cores() -> float:
+    """Cores the machine leaves idle: its count less the last minute's load average (the
+    count alone where there is no load average: Windows)."""
+    cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        busy = 0.0
+    return cores - busy if cores > 1 else 0.0
 
 
 def in_worker(
@@ -358,6 +377,7 @@ __all__ = [
     "ArrayCheck",
     "MapWorkers",
     "ReadInProcess",
+    "idle_cores",
     "in_worker",
     "map_job",
     "stream_in_worker",
