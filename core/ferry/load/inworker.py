@@ -220,8 +220,13 @@ class MapWorkers:
         self.peak_rss = 0
 
     async def __aenter__(self) -> MapWorkers:
+        starting = asyncio.ensure_future(asyncio.to_thread(self._start))
         try:
-            await asyncio.to_thread(self._start)
+            await asyncio.shield(starting)
+        except BaseException:  # cancelled while starting: end what started, then go on
+            await asyncio.wait({starting})
+            await self.__aexit__(asyncio.CancelledError, None, None)
+            raise
         finally:
             for _, send in self._pipes:
                 send.close()  # the workers' ends: a dead worker then reads as EOF
@@ -239,6 +244,7 @@ class MapWorkers:
             # Shielded: cancelling the run must not lose the handle on the receiving thread.
             message = await asyncio.shield(self._pending)
         except EOFError:
+            await asyncio.to_thread(self._processes[worker].join, _GRACE)
             raise self._died(worker) from None
         self._pending = None
         if isinstance(message, Failed):
@@ -249,7 +255,6 @@ class MapWorkers:
 
     def _died(self, worker: int) -> SourceError:
         process = self._processes[worker]
-        process.join(_GRACE)
         return SourceError(
             f"{self._path}: a worker process reading the file stopped (exit code "
             f"{process.exitcode})",
@@ -274,17 +279,19 @@ class MapWorkers:
             for receive, _ in self._pipes:
                 receive.close()
             for process in self._processes:
-                process.close()
+                if process.pid is not None:  # started (a cancel may come before the last)
+                    process.close()
 
     def _stop(self, finished: bool) -> None:
         """End the workers (``finished``: they are ending by themselves): terminated, else
         killed, and waited for."""
-        for process in self._processes:
+        started = [process for process in self._processes if process.pid is not None]
+        for process in started:
             if finished:
                 process.join(_GRACE)
             if process.is_alive():
                 process.terminate()
-        for process in self._processes:
+        for process in started:
             process.join(_GRACE)
             if process.is_alive():
                 process.kill()
