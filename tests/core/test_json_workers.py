@@ -245,3 +245,15 @@ def test_a_broken_layout_is_caught_wherever_the_cut_falls(text: bytes) -> None:
     for cut in lines:
         assert layouts(text, [cut]) != "", (text, cut)
     assert layouts(text, []) != ""
+
+
+def test_a_chunk_decoded_as_one_array_gives_the_rows_of_its_lines(tmp_path: Path) -> None:
+    from ferry.sources.json import JsonSource
+
+    source = write_lines(tmp_path / "items.json", records(150))
+    reader = JsonSource(plan_for(tmp_path, source).sources[0], tmp_path)
+    texts = [json.dumps(r, ensure_ascii=False).encode() for r in records(150)]
+    assert reader.rows_of_records(texts, "id", 50) == reader.rows_of_lines(texts, "id", 50)
+    for bad in ([b'{"id": 1}, {"id": 2}'], [b'{"id": "\\ud800"}'], [b'{"x": 1}']):
+        with pytest.raises(ValueError):
+            reader.rows_of_records(bad, "id", 50)

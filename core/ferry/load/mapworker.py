@@ -4,9 +4,10 @@ Reading JSON holds the GIL all along (parse, shape, map), so in one process the 
 core. :mod:`ferry.load.inworker` starts :func:`serve` in a few processes of their own for an
 array laid out one record per line (how apps and the benchmark write them). The file is cut
 into chunks of about :data:`CHUNK_BYTES` at line starts (every worker finds the same cuts);
-worker ``k`` of ``n`` takes chunks ``k``, ``k + n``, ... Each record line is parsed alone
-exactly as the whole read would parse it (:meth:`~ferry.sources.json.JsonSource.rows_of_lines`:
-the same decoder and shaper) and mapped by a :class:`~ferry.values.transform.RowMapper` built
+worker ``k`` of ``n`` takes chunks ``k``, ``k + n``, ... A chunk's record lines are parsed
+as the whole read would parse them (:meth:`~ferry.sources.json.JsonSource.rows_of_records`:
+the same decoder and shaper, the lines joined into one array) and mapped by a
+:class:`~ferry.values.transform.RowMapper` built
 from the route's own arguments and adapters. A chunk goes back ready for the target
 (:class:`Mapped`: the values, the refused rows with key and reason, the value warnings in
 order) with what the run needs to check the array's layout across chunks (:class:`Layout`).
@@ -226,7 +227,7 @@ def messages(job: MapJob) -> Iterator[Message]:
             handle.seek(start)
             try:
                 layout, texts = chunk_records(handle.read(end - start), first=index == 0)
-                rows = reader.rows_of_lines(texts, job.key_field, max(len(texts), 1))
+                rows = reader.rows_of_records(texts, job.key_field, max(len(texts), 1))
             except Exception as exc:  # anything the whole read must judge
                 yield Irregular(str(exc) or type(exc).__name__)
                 return
