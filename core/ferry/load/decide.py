@@ -79,7 +79,9 @@ class LoadDecision:
 
     def __str__(self) -> str:
         worker = (
-            "; parsed and mapped in a worker process (a big JSON file)" if self.in_worker else ""
+            "; parsed and mapped in worker processes (a big JSON file, one record a line)"
+            if self.in_worker
+            else ""
         )
         return f"{self.mode}: {self.why}{worker}"
 
