@@ -324,6 +324,7 @@ class Bench:
             self._add(key, Sample(seconds, rss, False, f"exit {rc}: {stderr.strip()[-400:]}", True))
             return {}
         ok, detail = check(report)
+        rss = max(rss, report.get("whole_rss_mib") or 0.0)  # parent + JSON worker processes
         self._add(key, Sample(seconds, rss, ok, detail, steps=report.get("steps") or {}))
         return report
 

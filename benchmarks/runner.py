@@ -52,7 +52,21 @@ def ferry_migrate(args: dict[str, Any]) -> dict[str, Any]:
         "status": result.status,
         "tables": {t.name: t.counts() for t in result.tables},
         "steps": steps,
+        "whole_rss_mib": _whole_rss_mib(),
     }
+
+
+def _whole_rss_mib() -> float:
+    """This process's peak RSS plus the JSON worker processes' (each measured by itself: the
+    launcher's ``wait4`` sees only the largest process of the tree, and a worker's own
+    ``ru_maxrss`` starts from this process's, carried over its ``exec``). An upper bound: the
+    peaks need not coincide, and pages the processes share count once each."""
+    import resource
+
+    from ferry.load.inworker import WORKER_PEAKS
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return (own + sum(WORKER_PEAKS.values())) / 2**20
 
 
 def ferry_draft(args: dict[str, Any]) -> dict[str, Any]:

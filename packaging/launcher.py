@@ -5,10 +5,16 @@ point: the spec ships the project's metadata (entry_points.txt) and collects ``f
 without importing it, so the headless commands never load Qt.
 """
 
+import multiprocessing
 import sys
 from pathlib import Path
 
-from ferry.cli.launch import main
+# A big JSON file is parsed in worker processes started with 'spawn' (ferry.load.inworker): in
+# the frozen app each worker is this executable again, which this call turns into the worker
+# (and returns at once in the app itself). It must come before anything else runs.
+multiprocessing.freeze_support()
+
+from ferry.cli.launch import main  # noqa: E402 - after freeze_support, on purpose
 
 
 def _opens_the_wizard() -> bool:

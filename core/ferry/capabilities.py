@@ -97,6 +97,9 @@ class SourceCapabilities:
     #: records may be laid out one per line (a JSON array): a delta run then parses only the
     #: lines that changed (:mod:`ferry.load.jsonlines`)
     record_lines: bool = False
+    #: a big file's root table can be parsed and mapped in a worker process, the rows sent
+    #: back ready for the target (JSON documents: :mod:`ferry.load.inworker`)
+    maps_in_worker: bool = False
     #: the reader answers SQL about its tables (:meth:`~ferry.sources.base.SourceReader.query_all`):
     #: ``ferry init`` looks for a key of a keyless table in the data (SQLite, PostgreSQL)
     answers_sql: bool = False

@@ -31,6 +31,7 @@ from .events import (
 from .load.changeset import ChangeRecorder
 from .load.delta import keep_run_prints
 from .load.finish import fingerprint, finish_shapes, move_sequences, note_identical_rows
+from .load.inworker import ReadInProcess
 from .load.journal import ensure_journal, write_journal
 from .load.mapping import prepare_schema
 from .load.rerun import last_fingerprints
@@ -145,6 +146,8 @@ class _Run:
         self.source_tables: dict[str, SourceTable] = {}
         #: tables that must go through a stage: why a direct load of them was refused
         self.staged_only: dict[str, str] = {}
+        #: tables whose file the worker processes gave up on (:mod:`ferry.load.inworker`)
+        self.in_process: set[str] = set()
         #: the last completed run's table fingerprints (:mod:`ferry.load.rerun`)
         self.fingerprints: dict[str, dict[str, Any]] = {}
         #: how each target table's existing rows spell their values
@@ -300,29 +303,29 @@ class _Run:
     async def _run_attempts(self, target: Target) -> None:
         """Run once; when the target refused rows loaded straight into an empty table, roll
         back to before the run and run again with that table staged (so only the offending
-        rows are rejected, exactly as if it had been staged from the start)."""
+        rows are rejected, exactly as if it had been staged from the start); likewise with a
+        file the worker processes gave up on read in process (:mod:`ferry.load.inworker`)."""
         while True:
             before = copy.deepcopy(self.result)
             savepoint = await target.conn.begin_nested()
             try:
                 await self._run(target)
-            except RestartStaged as exc:
+            except (RestartStaged, ReadInProcess) as exc:
                 await savepoint.rollback()
-                refused = exc.refused
                 self.result, self._warned = before, {}
-                self.staged_only[refused.table] = refused.reason
                 for reader in self.readers.values():
                     reader.close()
                 await self._open_sources()
-                # Not a warning: the result is what a staged load gives (it reports the
-                # offending rows); the wizard is told why reading starts over.
-                self.emit(
-                    StepStarted(
-                        "read",
-                        f"again: {refused.table} refused a row loaded straight into the "
-                        f"empty table ({refused.reason}); it is staged now",
-                    )
-                )
+                if isinstance(exc, ReadInProcess):
+                    self.in_process.add(exc.table)
+                    why = f"{exc.table}: the file is read in this process ({exc.why})"
+                else:
+                    self.staged_only[exc.refused.table] = exc.refused.reason
+                    why = (f"{exc.refused.table} refused a row loaded straight into the empty "
+                           f"table ({exc.refused.reason}); it is staged now")  # fmt: skip
+                # Not a warning: the result is what a staged (or in-process) load gives; the
+                # wizard is told why reading starts over.
+                self.emit(StepStarted("read", f"again: {why}"))
                 continue
             await savepoint.commit()
             return
@@ -344,8 +347,9 @@ class _Run:
 
         view: RunView = self
         routes = await plan_routes(
-            view, target, tables, self._value_warner, self.staged_only, self.fingerprints, kept
-        )
+            view, target, tables, self._value_warner, self.staged_only, self.fingerprints, kept,
+            in_process=self.in_process,
+        )  # fmt: skip
         started = self.step("read")
         await Pipeline(view, target).stream(routes)
         for change in await asyncio.to_thread(self.watch.changes):

@@ -135,7 +135,7 @@ UTC_SPELLINGS = [
 
 @pytest.mark.parametrize("zone", [None, timezone(timedelta(hours=2))])
 def test_utc_text_adapter_copies_only_what_it_would_print_the_same(zone: Any) -> None:
-    from ferry.targets.sqlite import _ADAPTERS
+    from ferry.values.drivervalues import SQLITE_ADAPTERS as _ADAPTERS
 
     adapt = _ADAPTERS["timestamp"]
     plain = mapper(zone)

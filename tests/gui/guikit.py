@@ -8,24 +8,27 @@ from pathlib import Path
 from typing import Any
 
 
-def write_records(path: Path, rows: int) -> None:
-    """A JSON array of ``rows`` records, written in pieces (flat memory)."""
+def write_records(path: Path, rows: int, by_line: bool = False) -> None:
+    """A JSON array of ``rows`` records, written in pieces (flat memory); ``by_line``: one
+    record per line (what a big file needs to be parsed in worker processes)."""
     with path.open("w", encoding="utf-8") as handle:
         handle.write("[")
         for i in range(rows):
             if i:
                 handle.write(",")
+            if by_line:
+                handle.write("\n")
             handle.write(
                 json.dumps({"id": i, "name": f"item-{i}", "size": i * 3, "ok": i % 2 == 0})
             )
         handle.write("]")
 
 
-def write_big_plan(folder: Path, rows: int, batch_size: int = 2000) -> Path:
+def write_big_plan(folder: Path, rows: int, batch_size: int = 2000, by_line: bool = False) -> Path:
     """A plan moving ``rows`` generated records into ``app.db`` beside it."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "data").mkdir(exist_ok=True)
-    write_records(folder / "data" / "items.json", rows)
+    write_records(folder / "data" / "items.json", rows, by_line)
     plan = folder / "ferry.toml"
     plan.write_text(
         'version = 1\nname = "big"\n\n[target]\nurl = "sqlite:///app.db"\n\n'

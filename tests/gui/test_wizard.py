@@ -273,6 +273,28 @@ def test_the_event_loop_never_stalls_during_a_200k_row_migration(
     assert own < 0.1  # the loop's own work: slots, painting, engine steps on the loop
 
 
+def test_the_event_loop_never_stalls_while_workers_parse_a_200k_row_json_file(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ferry.load.inworker
+
+    # one record per line: parsed and mapped in worker processes (at any size, here)
+    monkeypatch.setattr(ferry.load.inworker, "WORKER_MIN_BYTES", 0)
+    monkeypatch.setattr(ferry.load.inworker, "idle_cores", lambda: 2.0)  # a loaded test machine
+    plan = write_big_plan(tmp_path / "big", 200_000, batch_size=5000, by_line=True)
+    worst, own = _measure_stalls(qtbot, wizard, plan)
+    assert count(tmp_path / "big" / "app.db", "items") == 200_000
+    assert wizard.run_result is not None
+    assert wizard.run_result.tables[0].decision.in_worker
+    print(
+        f"\nworst event-loop stall while workers parse a 200k-row JSON file: "
+        f"{worst * 1000:.0f} ms; most CPU the GUI thread itself used between two beats: "
+        f"{own * 1000:.0f} ms"
+    )
+    assert worst < 1.0
+    assert own < 0.1
+
+
 def test_the_event_loop_never_stalls_during_a_200k_row_sqlite_to_postgres_run(
     qtbot: Any, wizard: FerryWizard, tmp_path: Path, pg_url: str
 ) -> None:

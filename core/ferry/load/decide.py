@@ -72,6 +72,8 @@ class LoadDecision:
     mode: LoadModeName
     why: str
     facts: LoadFacts
+    #: a big JSON file's rows are parsed and mapped in a worker process (:mod:`ferry.load.inworker`)
+    in_worker: bool = False
 
     @property
     def direct(self) -> bool:
@@ -79,7 +81,12 @@ class LoadDecision:
         return self.mode in ("direct", "native")
 
     def __str__(self) -> str:
-        return f"{self.mode}: {self.why}"
+        worker = (
+            "; parsed and mapped in worker processes (a big JSON file, one record a line)"
+            if self.in_worker
+            else ""
+        )
+        return f"{self.mode}: {self.why}{worker}"
 
 
 def straight_in(facts: LoadFacts) -> bool:

@@ -24,7 +24,7 @@ from ..sources import SourceReader, SourceTable
 from ..targets import Stage, Target
 from ..targets.base import DirectLoadRefused, Encoded
 from ..values.targetstyles import TableStyles
-from ..values.transform import RowMapper, RowRefused
+from ..values.transform import RowMapper, RowRefused, refused_key
 from .decide import LoadDecision
 
 if TYPE_CHECKING:
@@ -164,9 +164,7 @@ def source_key_values(route: Route, row: dict[str, Any]) -> dict[str, Any]:
 
 def source_key(route: Route, row: dict[str, Any]) -> str:
     """A refused source row's key as text, by the source fields mapped to the key."""
-    fields = [c.from_ or name for name, c in route.spec.columns.items() if name in route.mapper.key]
-    names = fields or route.mapper.key
-    return ", ".join(f"{k}={row.get(k)!r}" for k in names) or "(no key)"
+    return refused_key(route.spec, route.mapper.key, row)
 
 
 def share_read(route: Route) -> float:

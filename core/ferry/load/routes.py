@@ -9,7 +9,7 @@ they do, whether the last run's fingerprint still matches where they do not.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import UTC
 from pathlib import Path
@@ -29,6 +29,7 @@ from ..values.transform import PLAIN_FIELDS, RowMapper
 from .decide import LoadDecision, LoadFacts, decide, straight_in
 from .delta import DeltaLoad, LineDeltaLoad, SqlDeltaLoad
 from .direct import DirectLoad, NativeDirectLoad, UnchangedLoad
+from .inworker import in_worker
 from .jsonlines import laid_by_line
 from .mapping import check_mapping, row_mapper
 from .modes import delete_all, refuse_second_append
@@ -57,10 +58,12 @@ async def plan_routes(
     refusals: dict[str, str],
     fingerprints: dict[str, dict[str, Any]],
     kept_prints: dict[str, PrintsEntry] | None = None,
+    in_process: Collection[str] = (),
 ) -> list[Route]:
     """Each table spec's route and load decision (``refusals``: tables whose direct load was
     refused earlier in this run, with the reason; ``fingerprints``: the last run's;
-    ``kept_prints``: the tables whose row prints the last run kept, :mod:`ferry.load.delta`)."""
+    ``kept_prints``: the tables whose row prints the last run kept, :mod:`ferry.load.delta`;
+    ``in_process``: tables whose file the workers gave up on, :mod:`ferry.load.inworker`)."""
     routes = []
     attaching: set[Path] = set()  # the SQLite files native loads attach to the target
     replaced = await _replace_rows(run, target, tables)
@@ -103,6 +106,10 @@ async def plan_routes(
         decision, native, fingerprint = await planner.decide(
             styles, refusals, fingerprints, entry, printed
         )
+        if await asyncio.to_thread(
+            in_worker, run, spec, decision.mode, field is not None, adapters, in_process
+        ):
+            decision = replace(decision, in_worker=True)
         book = None
         if field is not None:
             prints = await read_prints(target, info.name) if decision.mode == "delta" else None

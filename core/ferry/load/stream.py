@@ -1,5 +1,6 @@
 """The run's read–map–write pipeline: every source read once, every batch mapped in a worker
 thread while the event loop writes the one before, each written by its table's mode object.
+A big JSON file is parsed and mapped in a worker process instead (:mod:`ferry.load.inworker`).
 
 A worker thread reads and maps the next batches (at most ``AHEAD`` waiting) while the event
 loop writes the current one, so the database works while Python maps. Tables SQLite maps
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, cast
 
 from ..events import TableProgress
@@ -23,6 +25,7 @@ from ..values.logical import LogicalType, value_type
 from ..values.targetstyles import TableStyles
 from .batching import Prefetch
 from .delta import LineDeltaLoad, SqlDeltaLoad, load_line_deltas, load_sql_deltas, print_in_sql
+from .inworker import stream_in_worker
 from .jsonlines import record_line_prints
 from .progress import estimated_total
 from .route import Route, RunView, Work, map_rows, new_fields
@@ -92,6 +95,14 @@ class Pipeline:
                 await load_line_deltas(self, self.target, deltas, json, queue)
             if mine and not any(r.strategy.reads_rows for r in mine):
                 continue  # nothing of this source is read the ordinary way
+            if len(mine) == 1 and mine[0].decision.in_worker:  # a big JSON file
+                json = cast("JsonSource", reader)
+
+                def map_batch(route: Route, rows: list[dict[str, Any]]) -> Awaitable[None]:
+                    return self.map_batch(route, rows, queue)
+
+                await stream_in_worker(self.run, self.target, mine[0], json, queue, map_batch)
+                continue
             ahead = not reader.capabilities.parses_in_python
             async with Prefetch(reader.batches(batch_size), ahead) as batches:
                 await self._map_source(by_source, mine, batches, queue)
@@ -157,17 +168,24 @@ class Pipeline:
                         continue
                 if not route.result.rows_read:
                     route.started = time.perf_counter()
-                new = await asyncio.to_thread(new_fields, route.known_fields, rows)
-                if new:
-                    await queue.join()  # schema changes wait for the writes before them
-                    await self._widen_for_new_fields(route, new)
-                    route.row_fn = None
-                if route.row_fn is None:
-                    route.row_fn = route.mapper.row_function(route.adapters)
-                work = await asyncio.to_thread(map_rows, route, self.target, rows)
-                route.result.rows_read += len(rows)
-                work.rows_read = route.result.rows_read
-                await queue.put(work)
+                await self.map_batch(route, rows, queue)
+
+    async def map_batch(
+        self, route: Route, rows: list[dict[str, Any]], queue: asyncio.Queue[Any]
+    ) -> None:
+        """Map one batch of ``route``'s source rows (in a worker thread) into ``queue``; a new
+        field first widens the table or is warned about."""
+        new = await asyncio.to_thread(new_fields, route.known_fields, rows)
+        if new:
+            await queue.join()  # schema changes wait for the writes before them
+            await self._widen_for_new_fields(route, new)
+            route.row_fn = None
+        if route.row_fn is None:
+            route.row_fn = route.mapper.row_function(route.adapters)
+        work = await asyncio.to_thread(map_rows, route, self.target, rows)
+        route.result.rows_read += len(rows)
+        work.rows_read = route.result.rows_read
+        await queue.put(work)
 
     async def write(self, target: Target, work: Work) -> None:
         """Write one mapped batch (by its table's mode object) and account for it."""

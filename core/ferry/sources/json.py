@@ -193,7 +193,7 @@ class _CountingReader(_GuardedReader):
         return data
 
 
-def _peak(data: bytes) -> int:
+def peak_depth(data: bytes) -> int:
     """The deepest nesting of brackets in ``data`` (brackets in strings count too)."""
     steps = map(_STEP.__getitem__, data.translate(None, _NOT_BRACKETS))
     return max(accumulate(steps, initial=0))
@@ -477,7 +477,7 @@ class JsonSource(RecordSource):
     ``source.field`` (or stay JSON values with ``nested_lists = "json"``).
     """
 
-    capabilities = SourceCapabilities(parses_in_python=True, record_lines=True)
+    capabilities = SourceCapabilities(parses_in_python=True, record_lines=True, maps_in_worker=True)
 
     def __init__(self, spec: SourceSpec, base_dir: Path) -> None:
         super().__init__(spec, base_dir)
@@ -560,6 +560,30 @@ class JsonSource(RecordSource):
             if type(record) is not dict or key not in record:
                 raise ValueError(f"not an object holding {key!r}")
             records.append(record)
+        shaper = Shaper(self, batch_size, key)
+        rows: list[Any] = []
+        for batch in [*shaper.blocks([records]), *shaper.flush(final=True)]:
+            if batch.table != self.spec.name or shaper.mode != "records":
+                raise ValueError("records that hold child tables")
+            rows += batch.rows
+        return rows
+
+    def rows_of_records(self, texts: list[bytes], key: str, batch_size: int) -> list[Any]:
+        """:meth:`rows_of_lines` for consecutive records of the file's array, decoded as one
+        array (one decoder call, not one per record): joined by commas, the texts are that
+        stretch of the array. Raises ValueError where :meth:`rows_of_lines` would, and when
+        the texts do not give one record each."""
+        if not texts:
+            return []
+        text = b"".join((b"[", b",".join(texts), b"]")).decode("utf-8")
+        if _SURROGATE.search(text):
+            raise ValueError("a surrogate escape")
+        records = _FAST_DECODER.decode(text)
+        if len(records) != len(texts):
+            raise ValueError("a line that is not one record")
+        for record in records:
+            if type(record) is not dict or key not in record:
+                raise ValueError(f"not an object holding {key!r}")
         shaper = Shaper(self, batch_size, key)
         rows: list[Any] = []
         for batch in [*shaper.blocks([records]), *shaper.flush(final=True)]:
@@ -733,7 +757,7 @@ class JsonLinesSource(RecordSource):
             if not line or line.isspace():
                 continue
             self._line = number
-            if line.count(b"[") + line.count(b"{") > MAX_DEPTH and _peak(line) > MAX_DEPTH:
+            if line.count(b"[") + line.count(b"{") > MAX_DEPTH and peak_depth(line) > MAX_DEPTH:
                 raise self.fail(
                     f"line {number}: nested deeper than {MAX_DEPTH} levels",
                     "Ferry does not read records nested this deep; check it is the right file.",

@@ -33,7 +33,8 @@ from ..safety.passwords import resolve_password
 from ..safety.pgwatch import StalledError, StallWatch, async_creator, keepalive_args, server_options
 from ..shape.identifiers import quote
 from ..shape.schema import ColumnInfo, TableInfo, create_table_ddl
-from ..values.logical import identity, json_text, to_utc_naive
+from ..values.drivervalues import POSTGRES_ADAPTERS
+from ..values.logical import identity
 from . import pgcatalog
 from .base import DirectLoadRefused, Encoded, Privilege, Stage, Target, first_line
 
@@ -126,14 +127,6 @@ def explain_connect_error(message: str, where: str) -> TargetError:
 def first_line_of(message: str) -> str:
     """The first non-empty line of a message."""
     return next((line for line in message.splitlines() if line.strip()), message)
-
-
-_ADAPTERS: dict[str, Callable[[Any], Any]] = {
-    "json": lambda v: None if v is None else json_text(v),
-    # As UTC without an offset: a ``timestamp`` (without time zone) column would drop the
-    # offset of an aware value and keep its wall-clock time; ``timestamptz`` reads it as UTC.
-    "timestamp": lambda v: None if v is None else to_utc_naive(v),
-}
 
 
 class PostgresTarget(Target):
@@ -448,7 +441,7 @@ class PostgresTarget(Target):
 
     def adapt(self, type_name: str) -> Callable[[Any], Any]:
         """psycopg takes Python values as they are, JSON as text."""
-        return _ADAPTERS.get(type_name, identity)
+        return POSTGRES_ADAPTERS.get(type_name, identity)
 
     def wrap(self, exc: BaseException, what: str) -> TargetError:
         """A clear message for a driver error (connection lost, permission, full disk ...)."""

@@ -36,9 +36,8 @@ from ..safety.halfmade import clear_half_made, mark_new, unmark
 from ..safety.tempspace import full_disk_error
 from ..shape.identifiers import quote
 from ..shape.schema import ColumnInfo, TableInfo, create_table_ddl
-from ..values.epochs import is_number
-from ..values.fastcells import utc_text_adapter
-from ..values.logical import decimal_text, identity, json_text, parse_timestamp, to_utc_naive
+from ..values.drivervalues import SQLITE_ADAPTERS, sqlite_timestamp
+from ..values.logical import identity, parse_timestamp
 from ..values.rowprint import row_print
 from ..values.textbytes import decode_text
 from . import sqlitecatalog
@@ -99,28 +98,6 @@ async def _insert_rows(driver: Any, head: str, width: int, rows: Sequence[tuple[
     if cut < len(rows):
         tail = tuple(chain.from_iterable(rows[cut:]))
         await driver.execute(f"{head} VALUES {', '.join([one] * (len(rows) - cut))}", tail)
-
-
-@utc_text_adapter
-def _timestamp(value: Any) -> Any:
-    # SQLAlchemy's own SQLite DATETIME format, so the app's ORM reads what Ferry wrote.
-    if value is None or is_number(value):  # a number kept as it is (integers = "number")
-        return value
-    moment = to_utc_naive(value)
-    if moment.year < 1000:  # strftime's %Y does not pad: keep its spelling of early years
-        return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return moment.isoformat(" ", "microseconds")  # the same text, four times faster
-
-
-_ADAPTERS: dict[str, Callable[[Any], Any]] = {
-    "timestamp": _timestamp,
-    "date": lambda v: v if v is None or is_number(v) else v.isoformat(),
-    "boolean": lambda v: None if v is None else int(v),
-    # As its text: the column's affinity stores it as the app's own INSERT would (NUMERIC:
-    # the number; TEXT: the exact digits), never through a Python float's arithmetic.
-    "decimal": lambda v: None if v is None else decimal_text(v),
-    "json": lambda v: None if v is None else json_text(v),
-}
 
 
 class SqliteTarget(Target):
@@ -417,7 +394,7 @@ class SqliteTarget(Target):
 
     def adapt(self, type_name: str) -> Callable[[Any], Any]:
         """SQLite stores timestamps as text, booleans as 0/1 and JSON as text."""
-        return _ADAPTERS.get(type_name, identity)
+        return SQLITE_ADAPTERS.get(type_name, identity)
 
     def wrap(self, exc: BaseException, what: str) -> TargetError:
         """A clear message for the SQLite errors people meet."""
@@ -456,6 +433,6 @@ def _comparable_timestamp(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        return _timestamp(parse_timestamp(value))
+        return sqlite_timestamp(parse_timestamp(value))
     except Exception:  # an exception must never reach SQLite from a SQL function
         return value

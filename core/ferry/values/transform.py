@@ -19,18 +19,20 @@ import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import PlanError
 from ..plan import ColumnSpec, TableSpec
 from ..shape.namefold import target_column
-from ..shape.schema import TableInfo
 from .epochs import is_number, read_number
 from .fastcells import compile_cell, compile_general
 from .hooks import RowHook, load_hook
 from .jsonpath import compile_json_path, follow_json_path
 from .logical import CastError, LogicalType, cast
 from .textbytes import BadText, resolve
+
+if TYPE_CHECKING:
+    from ..shape.schema import TableInfo
 
 #: column options that keep a ``from`` column plain (a copy, cast to the column's type)
 PLAIN_FIELDS = frozenset({"from_", "cast", "on_error", "fallback", "integers", "invalid_text"})
@@ -43,6 +45,13 @@ class RowRefused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def refused_key(spec: TableSpec, key: Sequence[str], row: dict[str, Any]) -> str:
+    """A refused source row's key as text, by the source fields ``spec`` maps to the ``key``
+    columns (the fields of the same names otherwise): ``id=42``."""
+    fields = [c.from_ or name for name, c in spec.columns.items() if name in key]
+    return ", ".join(f"{k}={row.get(k)!r}" for k in fields or key) or "(no key)"
 
 
 def _lookup_text(value: Any) -> str | None:
@@ -416,4 +425,5 @@ __all__ = [
     "follow_json_path",
     "json_default",
     "load_hook",
+    "refused_key",
 ]
