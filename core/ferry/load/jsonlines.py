@@ -4,26 +4,31 @@ run parses only the lines that changed.
 A JSON array written one record per line (``[``, then ``{…},`` lines, then ``]``; the commas
 may lead instead) is common for app exports and is how the benchmark's file is laid out. A
 run that reads such a file whole (the ordinary read) notes each record's key in file order;
-a pass over the raw lines afterwards (:func:`record_line_prints`, a blake2b of each line
-without its comma) gives each record its print, kept only when the lines and the records
-agree in number and every line holds one ``{…}``. A delta run then reads the lines without
-parsing them (:func:`changed_rows`): a line whose print is the one kept for the record at
-the same place is unchanged and goes no further; any other line is parsed alone, exactly as
-the whole read would parse it (:meth:`ferry.sources.json.JsonSource.rows_of_lines`), and
-compared by its key. A line that is not one record, or records far from their kept order,
-end the delta: the run starts over comparing in full.
+a pass over the raw lines afterwards (:func:`record_line_prints`) gives each record its
+line's print (:mod:`ferry.load.linescan`), kept only when the lines and the records agree in
+number (then each line holds exactly one record).
+
+A delta run reads the lines without parsing them (:func:`changed_rows`), and compares them
+with the kept prints as sets, not a line at a time: a line whose print was kept is the very
+text of a record the last run wrote, whatever its place in the file, and goes no further;
+every other line is parsed alone, exactly as the whole read would parse it
+(:meth:`ferry.sources.json.JsonSource.rows_of_lines`), and compared by its key. A kept print
+no line has any more is a record changed or gone. A line that is not one record, or a line
+met twice, ends the delta: the run starts over comparing in full (the reason in its
+decision).
 """
 
 from __future__ import annotations
 
 import json
 from array import array
-from collections.abc import Iterator
-from itertools import islice
+from bisect import bisect_left
+from itertools import compress, islice, pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..values.rowprint import text_print
+from .linescan import FLIP, NotLines, record_line_blocks, record_lines, record_text, signed_prints
+from .printbook import PrintBook
 from .route import Route
 
 if TYPE_CHECKING:
@@ -32,55 +37,6 @@ if TYPE_CHECKING:
 #: records looked at, and their longest text, to tell a file laid out one record per line
 _PROBE = 3
 _PROBE_BYTES = 1024 * 1024
-#: lines read before the share of lines out of their kept place is judged
-_JUDGE_AFTER = 2000
-#: lines out of their kept place (parsed alone) beyond which a delta gives up
-_MAX_MISSES = 0.2
-
-
-class NotLines(Exception):
-    """The file is not (or no longer) laid out one record per line."""
-
-
-def record_lines(path: Path) -> Iterator[bytes]:
-    """The text of each record of a JSON array laid out one record per line (brackets,
-    commas and surrounding whitespace stripped); raises :class:`NotLines` otherwise."""
-    started = ended = False
-    need_comma = dangling = False  # a comma is due before the next record / one is given
-    first = True
-    with path.open("rb", buffering=1024 * 1024) as handle:
-        for raw in handle:
-            text = raw.strip()
-            if first and text.startswith(b"\xef\xbb\xbf"):  # a BOM
-                text = text[3:].strip()
-            first = False
-            if not text:
-                continue
-            if ended:
-                raise NotLines("text after the array")
-            if not started:
-                if not text.startswith(b"["):
-                    raise NotLines("not an array")
-                started, text = True, text[1:].strip()
-            if text.endswith(b"]"):
-                ended, text = True, text[:-1].strip()
-            if not text:
-                continue
-            if text.startswith(b","):
-                if not need_comma:
-                    raise NotLines("a comma with no record before it")
-                need_comma, text = False, text[1:].strip()
-            elif need_comma:
-                raise NotLines("two records without a comma between them")
-            dangling = text.endswith(b",")
-            if dangling:
-                text = text[:-1].strip()
-            need_comma = not dangling
-            if not (text.startswith(b"{") and text.endswith(b"}")):
-                raise NotLines("a line that is not one object")
-            yield text
-    if not ended or dangling:
-        raise NotLines("the array does not end as JSON does")
 
 
 def laid_by_line(path: Path) -> bool:
@@ -94,6 +50,14 @@ def laid_by_line(path: Path) -> bool:
         return False
 
 
+def line_prints(path: Path) -> array[int]:
+    """The print of each record line, in file order (raises :class:`NotLines`)."""
+    prints: array[int] = array("q")
+    for block in record_line_blocks(path):
+        prints.extend(signed_prints(block))
+    return prints
+
+
 def record_line_prints(reader: JsonSource, route: Route) -> None:
     """After the ordinary read noted each record's key in file order: give each its line's
     print, or mark the book not to be kept when the file is not one record per line (a
@@ -101,7 +65,7 @@ def record_line_prints(reader: JsonSource, route: Route) -> None:
     book = route.prints
     assert book is not None
     try:
-        prints = array("q", (text_print(text) for text in record_lines(reader.path)))
+        prints = line_prints(reader.path)
     except (NotLines, OSError):
         book.whole = False
         return
@@ -112,42 +76,83 @@ def record_line_prints(reader: JsonSource, route: Route) -> None:
 
 
 def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict[str, Any]]:
-    """Read the file a line at a time against the kept prints (a worker thread): the rows
-    of the records that are new or changed. Raises :class:`NotLines` when the file is not
-    laid out one record per line, or its records are far from their kept order."""
+    """Read the file's lines against the kept prints (a worker thread): the rows of the
+    records that are new or changed, the book told which. Raises :class:`NotLines` when the
+    file is not laid out one record per line or a line repeats."""
     book = route.prints
     assert book is not None and book.kept is not None
-    kept_keys, kept_prints = book.kept.keys, book.kept.prints
-    count = len(kept_keys)
-    note, field, seen = book.note, book.field, book.seen
-    keys, prints = book.keys, book.prints
-    rows: list[dict[str, Any]] = []
-    lines = misses = 0
-    for text in record_lines(reader.path):
-        lines += 1
-        value = text_print(text)
-        at = book.cursor
-        if at < count and kept_prints[at] == value and not seen[at]:
-            # the record kept here, unchanged (book.note's work, inline: the hot loop)
-            key = kept_keys[at]
-            if keys and keys[-1] >= key:
-                book.ascending = False
-            keys.append(key)
-            prints.append(value)
-            seen[at] = 1
-            book.cursor = at + 1
-            book.unchanged += 1
-            continue
-        misses += 1
-        if lines > _JUDGE_AFTER and misses > lines * _MAX_MISSES:
-            raise NotLines("the records are not in the order the last run kept")
-        try:
-            [row] = reader.rows_of_lines([text], field, batch_size)
-        except Exception as exc:
-            raise NotLines(str(exc)) from None
-        if note(row.get(field), value):
-            rows.append(row)
+    kept = book.kept
+    place = dict(zip(kept.prints, range(len(kept)), strict=True))  # print → kept row
+    found: set[int] = set()
+    lines = 0
+    texts: list[bytes] = []
+    new_prints: list[int] = []
+    for block in record_line_blocks(reader.path):
+        prints = signed_prints(block)
+        lines += len(prints)
+        found.update(prints)
+        known = bytes(map(place.__contains__, prints)).translate(FLIP)
+        texts += map(record_text, compress(block, known))
+        new_prints += compress(prints, known)
+    if len(found) != lines:
+        raise NotLines("a line is repeated")
+    try:
+        rows = reader.rows_of_lines(texts, book.field, batch_size) if texts else []
+    except Exception as exc:
+        raise NotLines(str(exc)) from None
+    if len(rows) != len(texts):
+        raise NotLines("a line holds other than one record")
+    gone = sorted(place[p] for p in place.keys() - found)  # kept rows with no line any more
+    _note_lines(book, gone, [row.get(book.field) for row in rows], new_prints)
+    book.unchanged = lines - len(texts)
     return rows
 
 
-__all__ = ["NotLines", "changed_rows", "laid_by_line", "record_line_prints", "record_lines"]
+def _note_lines(book: PrintBook, gone: list[int], keys: list[Any], prints: list[int]) -> None:
+    """Tell the book the outcome of a pass over the lines: the kept rows ``gone`` (their line
+    changed or vanished) and the new or changed records' ``keys`` and ``prints``; build the
+    prints this run keeps, in key order, from the kept ones at C speed."""
+    kept = book.kept
+    assert kept is not None
+    count = len(kept)
+    book.seen = bytearray(b"\1") * count
+    for at in gone:
+        book.seen[at] = 0
+    gone_set = set(gone)
+    pairs: list[tuple[int, int]] = []
+    for key, value in zip(keys, prints, strict=True):
+        if type(key) is not int or not -(2**63) <= key < 2**63:
+            book.whole = False  # nothing is kept (PrintBook.note)
+            continue
+        at = bisect_left(kept.keys, key)
+        if at < count and kept.keys[at] == key:
+            if at not in gone_set or book.seen[at]:
+                book.repeated = True  # its kept line is still there, or it came twice
+            book.seen[at] = 1
+        pairs.append((key, value))
+    book.changed = [key for key in keys if type(key) is int]
+    pairs.sort()
+    if any(a[0] == b[0] for a, b in pairwise(pairs)):
+        book.repeated = True
+    # this run's prints: the kept ones whose line is unchanged, and the new pairs merged in
+    keep = bytearray(b"\1") * count
+    for at in gone:
+        keep[at] = 0
+    old_keys = array("q", compress(kept.keys, keep)) if gone else array("q", kept.keys)
+    old_prints = array("q", compress(kept.prints, keep)) if gone else array("q", kept.prints)
+    keys_out: array[int] = array("q")
+    prints_out: array[int] = array("q")
+    start = 0
+    for key, value in pairs:
+        at = bisect_left(old_keys, key, start)
+        keys_out.extend(old_keys[start:at])
+        prints_out.extend(old_prints[start:at])
+        keys_out.append(key)
+        prints_out.append(value)
+        start = at
+    keys_out.extend(old_keys[start:])
+    prints_out.extend(old_prints[start:])
+    book.keys, book.prints = keys_out, prints_out
+
+
+__all__ = ["NotLines", "changed_rows", "laid_by_line", "line_prints", "record_line_prints"]
