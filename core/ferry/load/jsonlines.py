@@ -82,36 +82,49 @@ def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict
     book = route.prints
     assert book is not None and book.kept is not None
     kept = book.kept
-    place = dict(zip(kept.prints, range(len(kept)), strict=True))  # print → kept row
-    found: set[int] = set()
+    # the kept prints no line has met yet: at the end, the records changed or gone
+    unmet = set(kept.prints)
     lines = 0
     texts: list[bytes] = []
     new_prints: list[int] = []
     for block in record_line_blocks(reader.path):
         prints = signed_prints(block)
         lines += len(prints)
-        found.update(prints)
-        known = bytes(map(place.__contains__, prints)).translate(FLIP)
-        texts += map(record_text, compress(block, known))
-        new_prints += compress(prints, known)
-    if len(found) != lines:
-        raise NotLines("a line is repeated")
+        met = bytes(map(unmet.__contains__, prints))
+        before = len(unmet)
+        unmet.difference_update(prints)
+        if before - len(unmet) != met.count(1):
+            raise NotLines("a line is repeated")
+        fresh = met.translate(FLIP)
+        texts += map(record_text, compress(block, fresh))
+        new_prints += compress(prints, fresh)
     try:
         rows = reader.rows_of_lines(texts, book.field, batch_size) if texts else []
     except Exception as exc:
         raise NotLines(str(exc)) from None
     if len(rows) != len(texts):
         raise NotLines("a line holds other than one record")
-    gone = sorted(place[p] for p in place.keys() - found)  # kept rows with no line any more
+    gone = list(compress(range(len(kept)), map(unmet.__contains__, kept.prints)))
     _note_lines(book, gone, [row.get(book.field) for row in rows], new_prints)
     book.unchanged = lines - len(texts)
     return rows
 
 
+def _without(values: array[int], gone: list[int]) -> array[int]:
+    """``values`` without the places ``gone`` (ascending), a slice at a time."""
+    out: array[int] = array("q")
+    start = 0
+    for at in gone:
+        out.extend(values[start:at])
+        start = at + 1
+    out.extend(values[start:])
+    return out
+
+
 def _note_lines(book: PrintBook, gone: list[int], keys: list[Any], prints: list[int]) -> None:
     """Tell the book the outcome of a pass over the lines: the kept rows ``gone`` (their line
-    changed or vanished) and the new or changed records' ``keys`` and ``prints``; build the
-    prints this run keeps, in key order, from the kept ones at C speed."""
+    changed or vanished; ascending) and the new or changed records' ``keys`` and ``prints``;
+    build the prints this run keeps, in key order, from the kept ones a slice at a time."""
     kept = book.kept
     assert kept is not None
     count = len(kept)
@@ -135,11 +148,7 @@ def _note_lines(book: PrintBook, gone: list[int], keys: list[Any], prints: list[
     if any(a[0] == b[0] for a, b in pairwise(pairs)):
         book.repeated = True
     # this run's prints: the kept ones whose line is unchanged, and the new pairs merged in
-    keep = bytearray(b"\1") * count
-    for at in gone:
-        keep[at] = 0
-    old_keys = array("q", compress(kept.keys, keep)) if gone else array("q", kept.keys)
-    old_prints = array("q", compress(kept.prints, keep)) if gone else array("q", kept.prints)
+    old_keys, old_prints = _without(kept.keys, gone), _without(kept.prints, gone)
     keys_out: array[int] = array("q")
     prints_out: array[int] = array("q")
     start = 0
