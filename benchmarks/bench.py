@@ -145,8 +145,6 @@ def ferry_json_plan(data: Dataset, target_url: str, records: Path | None = None)
         "target": {"url": target_url},
         "sources": [{"name": "rec", "kind": "json", "path": path, "shape": "records"}],
         "tables": [{"name": "records", "source": "rec"}],
-        # row prints on: the delta line measures a delta, not compare-first
-        "options": {"row_prints": True},
     }
 
 

@@ -21,7 +21,8 @@ The next run of the same plan (and Ferry version) uses the prints only while the
 state is still the one kept (:func:`state_matches`): a write by the app, by another plan's
 run, an undo or a restore changes it. A run that loads a table without keeping prints for it
 forgets the old ones; a run that changed nothing in it (``unchanged``, or a delta that found
-no changed row) leaves them as they are. PostgreSQL: ``ferry.row_prints`` and
+no changed row) leaves them as they are (on SQLite with the change counter its own commit
+leaves: :func:`restate_prints`). PostgreSQL: ``ferry.row_prints`` and
 ``ferry.row_print_tables``; SQLite: ``_ferry_row_prints`` and ``_ferry_row_print_tables``.
 """
 
