@@ -24,6 +24,7 @@ import json
 from array import array
 from bisect import bisect_left
 from itertools import compress, islice, pairwise
+from operator import eq
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,34 +79,48 @@ def record_line_prints(reader: JsonSource, route: Route) -> None:
 def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict[str, Any]]:
     """Read the file's lines against the kept prints (a worker thread): the rows of the
     records that are new or changed, the book told which. Raises :class:`NotLines` when the
-    file is not laid out one record per line or a line repeats."""
+    file is not laid out one record per line or a line repeats.
+
+    Each line is first compared with the kept print at its own place (kept prints are in key
+    order, which is the file's order in most exports), at C speed and with no set of every
+    print in memory; only the lines and kept prints that differ there are compared as sets,
+    so a line that moved is still met unchanged."""
     book = route.prints
     assert book is not None and book.kept is not None
-    kept = book.kept
-    # the kept prints no line has met yet: at the end, the records changed or gone
-    unmet = set(kept.prints)
+    kept = book.kept.prints
     lines = 0
-    texts: list[bytes] = []
-    new_prints: list[int] = []
+    odd_lines: list[bytes] = []  # lines unlike the kept one at their place
+    odd_prints: list[int] = []
+    odd_kept: list[int] = []  # kept prints unlike the line at their place, and where
+    odd_places: list[int] = []
     for block in record_line_blocks(reader.path):
         prints = signed_prints(block)
-        lines += len(prints)
-        met = bytes(map(unmet.__contains__, prints))
-        before = len(unmet)
-        unmet.difference_update(prints)
-        if before - len(unmet) != met.count(1):
-            raise NotLines("a line is repeated")
-        fresh = met.translate(FLIP)
-        texts += map(record_text, compress(block, fresh))
-        new_prints += compress(prints, fresh)
+        count = len(prints)
+        window = kept[lines : lines + count]
+        same = bytes(map(eq, prints, window))
+        differ = (same + bytes(count - len(same))).translate(FLIP)
+        odd_lines += compress(block, differ)
+        odd_prints += compress(prints, differ)
+        odd_kept += compress(window, differ)
+        odd_places += compress(range(lines, lines + len(window)), differ)
+        lines += count
+    odd_kept += kept[lines:]
+    odd_places += range(lines, len(kept))
+    met = set(odd_kept)
+    fresh = set(odd_prints)
+    if len(fresh) != len(odd_prints):
+        raise NotLines("a line is repeated")
+    new = bytes(map(met.__contains__, odd_prints)).translate(FLIP)
+    texts = list(map(record_text, compress(odd_lines, new)))
     try:
         rows = reader.rows_of_lines(texts, book.field, batch_size) if texts else []
     except Exception as exc:
         raise NotLines(str(exc)) from None
     if len(rows) != len(texts):
         raise NotLines("a line holds other than one record")
-    gone = list(compress(range(len(kept)), map(unmet.__contains__, kept.prints)))
-    _note_lines(book, gone, [row.get(book.field) for row in rows], new_prints)
+    # kept rows no line has any more: changed or gone
+    gone = list(compress(odd_places, bytes(map(fresh.__contains__, odd_kept)).translate(FLIP)))
+    _note_lines(book, gone, [row.get(book.field) for row in rows], list(compress(odd_prints, new)))
     book.unchanged = lines - len(texts)
     return rows
 
