@@ -234,3 +234,20 @@ def test_a_json_file_one_record_per_line_keeps_prints_by_default(tmp_path: Path)
     table = run(plan)
     assert table.decision is not None and table.decision.mode == "delta"
     assert (table.updated, table.unchanged) == (1, COUNT - 1)
+
+
+def test_the_prints_a_delta_keeps_describe_the_file_exactly(tmp_path: Path) -> None:
+    plan, items = first_run(tmp_path, delete_missing=True)
+    for step in range(2):  # a key between kept ones, one gone, one edited, one appended
+        items.insert(50, {"id": 1000 + step, "name": "middle", "size": 0})
+        del items[120]
+        items[10]["size"] += 1
+        items.append({"id": 5000 + step, "name": "end", "size": 0})
+        write(tmp_path, items)
+        table = run(plan)
+        assert table.decision is not None and table.decision.mode == "delta"
+        assert (table.inserted, table.updated, table.deleted) == (2, 1, 1)
+    table = run(plan)  # the file as the last delta left it: every line met unchanged
+    assert table.decision is not None and table.decision.mode == "delta"
+    assert (table.unchanged, table.inserted, table.updated) == (len(items), 0, 0)
+    assert target_rows(tmp_path) == rows_of(items)

@@ -9,8 +9,9 @@ line's print (:mod:`ferry.load.linescan`), kept only when the lines and the reco
 number (then each line holds exactly one record).
 
 A delta run reads the lines without parsing them (:func:`changed_rows`), and compares them
-with the kept prints as sets, not a line at a time: a line whose print was kept is the very
-text of a record the last run wrote, whatever its place in the file, and goes no further;
+with the kept prints over whole arrays, not a Python step per line (first each line with the
+print kept at its place, then what differs there as sets): a line whose print was kept is the
+very text of a record the last run wrote, whatever its place in the file, and goes no further;
 every other line is parsed alone, exactly as the whole read would parse it
 (:meth:`ferry.sources.json.JsonSource.rows_of_lines`), and compared by its key. A kept print
 no line has any more is a record changed or gone. A line that is not one record, or a line
@@ -125,17 +126,6 @@ def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict
     return rows
 
 
-def _without(values: array[int], gone: list[int]) -> array[int]:
-    """``values`` without the places ``gone`` (ascending), a slice at a time."""
-    out: array[int] = array("q")
-    start = 0
-    for at in gone:
-        out.extend(values[start:at])
-        start = at + 1
-    out.extend(values[start:])
-    return out
-
-
 def _note_lines(book: PrintBook, gone: list[int], keys: list[Any], prints: list[int]) -> None:
     """Tell the book the outcome of a pass over the lines: the kept rows ``gone`` (their line
     changed or vanished; ascending) and the new or changed records' ``keys`` and ``prints``;
@@ -147,7 +137,8 @@ def _note_lines(book: PrintBook, gone: list[int], keys: list[Any], prints: list[
     for at in gone:
         book.seen[at] = 0
     gone_set = set(gone)
-    pairs: list[tuple[int, int]] = []
+    # (place among the kept rows, 0 for a row that goes in before it / 1 for one left out)
+    events: list[tuple[int, int, int, int]] = [(at, 1, 0, 0) for at in gone]
     for key, value in zip(keys, prints, strict=True):
         if type(key) is not int or not -(2**63) <= key < 2**63:
             book.whole = False  # nothing is kept (PrintBook.note)
@@ -157,25 +148,28 @@ def _note_lines(book: PrintBook, gone: list[int], keys: list[Any], prints: list[
             if at not in gone_set or book.seen[at]:
                 book.repeated = True  # its kept line is still there, or it came twice
             book.seen[at] = 1
-        pairs.append((key, value))
+        events.append((at, 0, key, value))
     book.changed = [key for key in keys if type(key) is int]
-    pairs.sort()
-    if any(a[0] == b[0] for a, b in pairwise(pairs)):
-        book.repeated = True
-    # this run's prints: the kept ones whose line is unchanged, and the new pairs merged in
-    old_keys, old_prints = _without(kept.keys, gone), _without(kept.prints, gone)
+    events.sort()
+    added = [(e[2], e[0]) for e in events if e[1] == 0]
+    if any(a[0] >= b[0] for a, b in pairwise(added)):
+        book.repeated = True  # a key twice among the new lines
+    # this run's prints: the kept ones whose line is unchanged, the new ones merged in
     keys_out: array[int] = array("q")
     prints_out: array[int] = array("q")
     start = 0
-    for key, value in pairs:
-        at = bisect_left(old_keys, key, start)
-        keys_out.extend(old_keys[start:at])
-        prints_out.extend(old_prints[start:at])
-        keys_out.append(key)
-        prints_out.append(value)
-        start = at
-    keys_out.extend(old_keys[start:])
-    prints_out.extend(old_prints[start:])
+    for at, left_out, key, value in events:
+        if at > start:
+            keys_out.extend(kept.keys[start:at])
+            prints_out.extend(kept.prints[start:at])
+            start = at
+        if left_out:
+            start = at + 1
+        else:
+            keys_out.append(key)
+            prints_out.append(value)
+    keys_out.extend(kept.keys[start:])
+    prints_out.extend(kept.prints[start:])
     book.keys, book.prints = keys_out, prints_out
 
 
