@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from ferry.load import jsonlines, linescan
 from ferry.migrate import migrate
 from ferry.plan import plan_from_dict
 from ferry.results import RunResult, TableResult
@@ -250,4 +251,34 @@ def test_the_prints_a_delta_keeps_describe_the_file_exactly(tmp_path: Path) -> N
     table = run(plan)  # the file as the last delta left it: every line met unchanged
     assert table.decision is not None and table.decision.mode == "delta"
     assert (table.unchanged, table.inserted, table.updated) == (len(items), 0, 0)
+    assert target_rows(tmp_path) == rows_of(items)
+
+
+def test_an_insert_and_a_delete_near_the_top_shift_no_more_than_a_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(linescan, "BLOCK_BYTES", 1000)  # many blocks, each realigned
+    # more lines out of place than this (and than 20% of the lines) would end the delta
+    monkeypatch.setattr(jsonlines, "_MAX_ODD", 60)
+    plan, items = first_run(tmp_path, delete_missing=True)
+    items.insert(2, {"id": 1001, "name": "new", "size": 0})
+    del items[150]  # the 148 lines between are one place off
+    write(tmp_path, items)
+    table = run(plan)
+    assert table.decision is not None and table.decision.mode == "delta"
+    assert (table.inserted, table.deleted, table.unchanged) == (1, 1, COUNT - 1)
+    assert target_rows(tmp_path) == rows_of(items)
+
+
+def test_records_far_from_the_kept_order_are_compared_in_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jsonlines, "_MAX_ODD", 10)  # (100,000 lines in a real run)
+    plan, items = first_run(tmp_path)
+    items.reverse()
+    items[0]["name"] = "changed"
+    write(tmp_path, items)
+    table = run(plan)
+    assert table.decision is not None and table.decision.mode == "compare-first"
+    assert "far from the order" in table.decision.why
     assert target_rows(tmp_path) == rows_of(items)

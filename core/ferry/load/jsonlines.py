@@ -25,7 +25,7 @@ import json
 from array import array
 from bisect import bisect_left
 from itertools import compress, islice, pairwise
-from operator import eq
+from operator import and_, eq, or_
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,10 @@ from .route import Route
 if TYPE_CHECKING:
     from ..sources.json import JsonSource
 
+#: lines unlike the kept ones at their place held in memory beyond which (and beyond that
+#: share of the lines) a delta gives up: records far from the kept (key) order
+_MAX_ODD = 100_000
+_MAX_ODD_SHARE = 0.2
 #: records looked at, and their longest text, to tell a file laid out one record per line
 _PROBE = 3
 _PROBE_BYTES = 1024 * 1024
@@ -83,30 +87,39 @@ def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict
     file is not laid out one record per line or a line repeats.
 
     Each line is first compared with the kept print at its own place (kept prints are in key
-    order, which is the file's order in most exports), at C speed and with no set of every
-    print in memory; only the lines and kept prints that differ there are compared as sets,
-    so a line that moved is still met unchanged."""
+    order, which is the file's order in most exports; each block is lined up by its first
+    record's key), at C speed and with no set of every print in memory; only the lines and
+    kept prints that differ there are compared as sets, so a line that moved is still met
+    unchanged. Too many lines out of place (a file in another order) end the delta."""
     book = route.prints
     assert book is not None and book.kept is not None
-    kept = book.kept.prints
-    lines = 0
+    kept, kept_keys = book.kept.prints, book.kept.keys
+    lines = at = 0
+    matched = bytearray(len(kept))  # kept rows a line met at their place
     odd_lines: list[bytes] = []  # lines unlike the kept one at their place
     odd_prints: list[int] = []
-    odd_kept: list[int] = []  # kept prints unlike the line at their place, and where
-    odd_places: list[int] = []
     for block in record_line_blocks(reader.path):
         prints = signed_prints(block)
         count = len(prints)
-        window = kept[lines : lines + count]
+        # the block lines up with the kept rows from its first record's key on: an insert
+        # or a delete shifts the rest of one block at most
+        at = _place_of(block[0], book.field, kept_keys, at)
+        window = kept[at : at + count]
         same = bytes(map(eq, prints, window))
+        before = matched[at : at + len(same)]
+        if any(map(and_, before, same)):
+            raise NotLines("a line is repeated")
+        matched[at : at + len(same)] = bytes(map(or_, before, same))
         differ = (same + bytes(count - len(same))).translate(FLIP)
         odd_lines += compress(block, differ)
         odd_prints += compress(prints, differ)
-        odd_kept += compress(window, differ)
-        odd_places += compress(range(lines, lines + len(window)), differ)
         lines += count
-    odd_kept += kept[lines:]
-    odd_places += range(lines, len(kept))
+        at += count
+        if len(odd_lines) > _MAX_ODD and len(odd_lines) > lines * _MAX_ODD_SHARE:
+            raise NotLines("the records are far from the order the last run kept")
+    unmatched = matched.translate(FLIP)
+    odd_kept = list(compress(kept, unmatched))  # kept prints no line met at their place
+    odd_places = list(compress(range(len(kept)), unmatched))
     met = set(odd_kept)
     fresh = set(odd_prints)
     if len(fresh) != len(odd_prints):
@@ -124,6 +137,16 @@ def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict
     _note_lines(book, gone, [row.get(book.field) for row in rows], list(compress(odd_prints, new)))
     book.unchanged = lines - len(texts)
     return rows
+
+
+def _place_of(line: bytes, field: str, keys: array[int], otherwise: int) -> int:
+    """Where the record of ``line`` goes among the kept keys (``otherwise`` when its key
+    cannot be told)."""
+    try:
+        key = json.loads(record_text(line)).get(field)
+    except (ValueError, AttributeError):
+        return otherwise
+    return bisect_left(keys, key) if type(key) is int else otherwise
 
 
 def _note_lines(book: PrintBook, gone: list[int], keys: list[Any], prints: list[int]) -> None:
