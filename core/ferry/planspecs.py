@@ -344,8 +344,10 @@ class OptionsSpec(PlanModel):
     #: (:mod:`ferry.native.load`; same result, several times faster); false: Python maps all
     native: bool = True
     #: keep each loaded row's print so the next run maps only changed rows (``delta``,
-    #: :mod:`ferry.load.delta`); off by default: printing every row costs a first run 1.5-1.75x
-    row_prints: bool = False
+    #: :mod:`ferry.load.delta`). Unset: on for a JSON file laid out one record per line (its
+    #: lines are printed at C speed, a few percent of a first run), off elsewhere (printing
+    #: every row of a SQLite source costs a first run 1.5x)
+    row_prints: bool | None = None
     #: record every row a first load puts into an empty table (its key and fingerprint) so
     #: ``ferry undo`` can undo that load on a target whose rows carry no version (SQLite);
     #: off by default: it costs the first run more than 10% (:mod:`ferry.load.changeset`)

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pgkit import pg_exec, pg_rows
 
 from ferry.migrate import migrate
@@ -351,17 +352,21 @@ def test_sqlite_target_state_moves_on_with_each_delta(tmp_path: Path) -> None:
     assert got == source_rows(path)
 
 
-def test_row_prints_are_off_by_default() -> None:
-    # Printing every row costs a first run 1.5-1.75x (docs/benchmarks.md): opt-in until cheaper.
+def test_row_prints_are_unset_by_default() -> None:
+    # Unset: kept for JSON files one record per line only (test_json_delta), where they cost a
+    # first run a few percent; printing a SQLite source's rows costs it 1.5x (docs/benchmarks.md).
     assert (
         plan_from_dict(
             {"name": "p", "target": {"url": "sqlite:///t.db"}}, Path()
         ).options.row_prints
-        is False
+        is None
     )
 
 
-def test_row_prints_off_keeps_and_uses_none(tmp_path: Path, pg_url: str) -> None:
+@pytest.mark.parametrize("options", [{"row_prints": False}, {}])
+def test_row_prints_off_keeps_and_uses_none(
+    tmp_path: Path, pg_url: str, options: dict[str, Any]
+) -> None:
     path = source_db(tmp_path)
     pg_exec(
         pg_url,
@@ -374,7 +379,7 @@ def test_row_prints_off_keeps_and_uses_none(tmp_path: Path, pg_url: str) -> None
             "target": {"url": pg_url},
             "sources": [{"name": "app", "kind": "sqlite", "path": str(path)}],
             "tables": [{"name": "items", "source": "app.items", "key": ["id"]}],
-            "options": {"row_prints": False},
+            "options": options,
         },
         tmp_path,
     )

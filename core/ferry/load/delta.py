@@ -46,7 +46,9 @@ from .rowprints import (
     keep_prints,
     part_state,
     print_sql,
+    restate_prints,
     state_after,
+    sums_kept,
     table_state,
 )
 from .staged import StagedLoad
@@ -93,7 +95,7 @@ class DeltaLoad(StagedLoad):
         vanished = book.vanished()
         #: the keys of every row this run may write or delete
         self.written = book.changed + vanished
-        if not target.capabilities.row_versions and not run.preview:
+        if sums_kept(target, self.entry.state) and not run.preview:
             self.part_before = await part_state(
                 target, route.info.name, list(route.info.columns), route.mapper.key[0], self.written
             )
@@ -286,6 +288,7 @@ async def keep_run_prints(
     nothing in keep theirs as they are."""
     keep: list[tuple[Route, PrintBook, Prints]] = []
     forget: list[str] = []
+    restate: list[Route] = []
     changed = {change.source for change in run.result.source_changes}
     for route in routes:
         name, book = route.info.name, route.prints
@@ -293,7 +296,10 @@ async def keep_run_prints(
             if book is not None and book.pages is not None and book.pages != book.kept_pages:
                 # the same rows on other pages (a VACUUM): the next run compares these
                 await keep_page_map(target, name, book.pages)
-            continue  # the kept prints still describe the table
+            # the kept prints still describe the table; the file's counter moves on
+            if "counter" in kept[name].state and route.decision.mode == "delta":
+                restate.append(route)
+            continue
         prints = book.result() if book is not None else None
         # printed on a side connection: its snapshot is the load's only if nothing wrote
         moved = book is not None and book.side and route.spec.source.split(".")[0] in changed
@@ -301,6 +307,12 @@ async def keep_run_prints(
             keep.append((route, book, prints))
         else:
             forget.append(name)
+    for route in restate:
+        await restate_prints(
+            target,
+            route.info.name,
+            await table_state(target, route.info.name, list(route.info.columns)),
+        )
     if keep:
         await ensure_print_tables(target)
     await forget_prints(target, forget)

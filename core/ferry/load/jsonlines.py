@@ -4,83 +4,45 @@ run parses only the lines that changed.
 A JSON array written one record per line (``[``, then ``{…},`` lines, then ``]``; the commas
 may lead instead) is common for app exports and is how the benchmark's file is laid out. A
 run that reads such a file whole (the ordinary read) notes each record's key in file order;
-a pass over the raw lines afterwards (:func:`record_line_prints`, a blake2b of each line
-without its comma) gives each record its print, kept only when the lines and the records
-agree in number and every line holds one ``{…}``. A delta run then reads the lines without
-parsing them (:func:`changed_rows`): a line whose print is the one kept for the record at
-the same place is unchanged and goes no further; any other line is parsed alone, exactly as
-the whole read would parse it (:meth:`ferry.sources.json.JsonSource.rows_of_lines`), and
-compared by its key. A line that is not one record, or records far from their kept order,
-end the delta: the run starts over comparing in full.
+a pass over the raw lines afterwards (:func:`record_line_prints`) gives each record its
+line's print (:mod:`ferry.load.linescan`), kept only when the lines and the records agree in
+number (then each line holds exactly one record).
+
+A delta run reads the lines without parsing them (:func:`changed_rows`), and compares them
+with the kept prints over whole arrays, not a Python step per line (first each line with the
+print kept at its place, then what differs there as sets): a line whose print was kept is the
+very text of a record the last run wrote, whatever its place in the file, and goes no further;
+every other line is parsed alone, exactly as the whole read would parse it
+(:meth:`ferry.sources.json.JsonSource.rows_of_lines`), and compared by its key. A kept print
+no line has any more is a record changed or gone. A line that is not one record, or a line
+met twice, ends the delta: the run starts over comparing in full (the reason in its
+decision).
 """
 
 from __future__ import annotations
 
 import json
 from array import array
-from collections.abc import Iterator
-from itertools import islice
+from bisect import bisect_left
+from itertools import compress, islice, pairwise
+from operator import and_, eq, or_
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..values.rowprint import text_print
+from .linescan import FLIP, NotLines, record_line_blocks, record_lines, record_text, signed_prints
+from .printbook import PrintBook
 from .route import Route
 
 if TYPE_CHECKING:
     from ..sources.json import JsonSource
 
+#: lines unlike the kept ones at their place held in memory beyond which (and beyond that
+#: share of the lines) a delta gives up: records far from the kept (key) order
+_MAX_ODD = 100_000
+_MAX_ODD_SHARE = 0.2
 #: records looked at, and their longest text, to tell a file laid out one record per line
 _PROBE = 3
 _PROBE_BYTES = 1024 * 1024
-#: lines read before the share of lines out of their kept place is judged
-_JUDGE_AFTER = 2000
-#: lines out of their kept place (parsed alone) beyond which a delta gives up
-_MAX_MISSES = 0.2
-
-
-class NotLines(Exception):
-    """The file is not (or no longer) laid out one record per line."""
-
-
-def record_lines(path: Path) -> Iterator[bytes]:
-    """The text of each record of a JSON array laid out one record per line (brackets,
-    commas and surrounding whitespace stripped); raises :class:`NotLines` otherwise."""
-    started = ended = False
-    need_comma = dangling = False  # a comma is due before the next record / one is given
-    first = True
-    with path.open("rb", buffering=1024 * 1024) as handle:
-        for raw in handle:
-            text = raw.strip()
-            if first and text.startswith(b"\xef\xbb\xbf"):  # a BOM
-                text = text[3:].strip()
-            first = False
-            if not text:
-                continue
-            if ended:
-                raise NotLines("text after the array")
-            if not started:
-                if not text.startswith(b"["):
-                    raise NotLines("not an array")
-                started, text = True, text[1:].strip()
-            if text.endswith(b"]"):
-                ended, text = True, text[:-1].strip()
-            if not text:
-                continue
-            if text.startswith(b","):
-                if not need_comma:
-                    raise NotLines("a comma with no record before it")
-                need_comma, text = False, text[1:].strip()
-            elif need_comma:
-                raise NotLines("two records without a comma between them")
-            dangling = text.endswith(b",")
-            if dangling:
-                text = text[:-1].strip()
-            need_comma = not dangling
-            if not (text.startswith(b"{") and text.endswith(b"}")):
-                raise NotLines("a line that is not one object")
-            yield text
-    if not ended or dangling:
-        raise NotLines("the array does not end as JSON does")
 
 
 def laid_by_line(path: Path) -> bool:
@@ -94,6 +56,14 @@ def laid_by_line(path: Path) -> bool:
         return False
 
 
+def line_prints(path: Path) -> array[int]:
+    """The print of each record line, in file order (raises :class:`NotLines`)."""
+    prints: array[int] = array("q")
+    for block in record_line_blocks(path):
+        prints.extend(signed_prints(block))
+    return prints
+
+
 def record_line_prints(reader: JsonSource, route: Route) -> None:
     """After the ordinary read noted each record's key in file order: give each its line's
     print, or mark the book not to be kept when the file is not one record per line (a
@@ -101,7 +71,7 @@ def record_line_prints(reader: JsonSource, route: Route) -> None:
     book = route.prints
     assert book is not None
     try:
-        prints = array("q", (text_print(text) for text in record_lines(reader.path)))
+        prints = line_prints(reader.path)
     except (NotLines, OSError):
         book.whole = False
         return
@@ -112,42 +82,118 @@ def record_line_prints(reader: JsonSource, route: Route) -> None:
 
 
 def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict[str, Any]]:
-    """Read the file a line at a time against the kept prints (a worker thread): the rows
-    of the records that are new or changed. Raises :class:`NotLines` when the file is not
-    laid out one record per line, or its records are far from their kept order."""
+    """Read the file's lines against the kept prints (a worker thread): the rows of the
+    records that are new or changed, the book told which. Raises :class:`NotLines` when the
+    file is not laid out one record per line or a line repeats.
+
+    Each line is first compared with the kept print at its own place (kept prints are in key
+    order, which is the file's order in most exports; each block is lined up by its first
+    record's key), at C speed and with no set of every print in memory; only the lines and
+    kept prints that differ there are compared as sets, so a line that moved is still met
+    unchanged. Too many lines out of place (a file in another order) end the delta."""
     book = route.prints
     assert book is not None and book.kept is not None
-    kept_keys, kept_prints = book.kept.keys, book.kept.prints
-    count = len(kept_keys)
-    note, field, seen = book.note, book.field, book.seen
-    keys, prints = book.keys, book.prints
-    rows: list[dict[str, Any]] = []
-    lines = misses = 0
-    for text in record_lines(reader.path):
-        lines += 1
-        value = text_print(text)
-        at = book.cursor
-        if at < count and kept_prints[at] == value and not seen[at]:
-            # the record kept here, unchanged (book.note's work, inline: the hot loop)
-            key = kept_keys[at]
-            if keys and keys[-1] >= key:
-                book.ascending = False
-            keys.append(key)
-            prints.append(value)
-            seen[at] = 1
-            book.cursor = at + 1
-            book.unchanged += 1
-            continue
-        misses += 1
-        if lines > _JUDGE_AFTER and misses > lines * _MAX_MISSES:
-            raise NotLines("the records are not in the order the last run kept")
-        try:
-            [row] = reader.rows_of_lines([text], field, batch_size)
-        except Exception as exc:
-            raise NotLines(str(exc)) from None
-        if note(row.get(field), value):
-            rows.append(row)
+    kept, kept_keys = book.kept.prints, book.kept.keys
+    lines = at = 0
+    matched = bytearray(len(kept))  # kept rows a line met at their place
+    odd_lines: list[bytes] = []  # lines unlike the kept one at their place
+    odd_prints: list[int] = []
+    for block in record_line_blocks(reader.path):
+        prints = signed_prints(block)
+        count = len(prints)
+        # the block lines up with the kept rows from its first record's key on: an insert
+        # or a delete shifts the rest of one block at most
+        at = _place_of(block[0], book.field, kept_keys, at)
+        window = kept[at : at + count]
+        same = bytes(map(eq, prints, window))
+        before = matched[at : at + len(same)]
+        if any(map(and_, before, same)):
+            raise NotLines("a line is repeated")
+        matched[at : at + len(same)] = bytes(map(or_, before, same))
+        differ = (same + bytes(count - len(same))).translate(FLIP)
+        odd_lines += compress(block, differ)
+        odd_prints += compress(prints, differ)
+        lines += count
+        at += count
+        if len(odd_lines) > _MAX_ODD and len(odd_lines) > lines * _MAX_ODD_SHARE:
+            raise NotLines("the records are far from the order the last run kept")
+    unmatched = matched.translate(FLIP)
+    odd_kept = list(compress(kept, unmatched))  # kept prints no line met at their place
+    odd_places = list(compress(range(len(kept)), unmatched))
+    met = set(odd_kept)
+    fresh = set(odd_prints)
+    if len(fresh) != len(odd_prints):
+        raise NotLines("a line is repeated")
+    new = bytes(map(met.__contains__, odd_prints)).translate(FLIP)
+    texts = list(map(record_text, compress(odd_lines, new)))
+    try:
+        rows = reader.rows_of_lines(texts, book.field, batch_size) if texts else []
+    except Exception as exc:
+        raise NotLines(str(exc)) from None
+    if len(rows) != len(texts):
+        raise NotLines("a line holds other than one record")
+    # kept rows no line has any more: changed or gone
+    gone = list(compress(odd_places, bytes(map(fresh.__contains__, odd_kept)).translate(FLIP)))
+    _note_lines(book, gone, [row.get(book.field) for row in rows], list(compress(odd_prints, new)))
+    book.unchanged = lines - len(texts)
     return rows
 
 
-__all__ = ["NotLines", "changed_rows", "laid_by_line", "record_line_prints", "record_lines"]
+def _place_of(line: bytes, field: str, keys: array[int], otherwise: int) -> int:
+    """Where the record of ``line`` goes among the kept keys (``otherwise`` when its key
+    cannot be told)."""
+    try:
+        key = json.loads(record_text(line)).get(field)
+    except (ValueError, AttributeError):
+        return otherwise
+    return bisect_left(keys, key) if type(key) is int else otherwise
+
+
+def _note_lines(book: PrintBook, gone: list[int], keys: list[Any], prints: list[int]) -> None:
+    """Tell the book the outcome of a pass over the lines: the kept rows ``gone`` (their line
+    changed or vanished; ascending) and the new or changed records' ``keys`` and ``prints``;
+    build the prints this run keeps, in key order, from the kept ones a slice at a time."""
+    kept = book.kept
+    assert kept is not None
+    count = len(kept)
+    book.seen = bytearray(b"\1") * count
+    for at in gone:
+        book.seen[at] = 0
+    gone_set = set(gone)
+    # (place among the kept rows, 0 for a row that goes in before it / 1 for one left out)
+    events: list[tuple[int, int, int, int]] = [(at, 1, 0, 0) for at in gone]
+    for key, value in zip(keys, prints, strict=True):
+        if type(key) is not int or not -(2**63) <= key < 2**63:
+            book.whole = False  # nothing is kept (PrintBook.note)
+            continue
+        at = bisect_left(kept.keys, key)
+        if at < count and kept.keys[at] == key:
+            if at not in gone_set or book.seen[at]:
+                book.repeated = True  # its kept line is still there, or it came twice
+            book.seen[at] = 1
+        events.append((at, 0, key, value))
+    book.changed = [key for key in keys if type(key) is int]
+    events.sort()
+    added = [(e[2], e[0]) for e in events if e[1] == 0]
+    if any(a[0] >= b[0] for a, b in pairwise(added)):
+        book.repeated = True  # a key twice among the new lines
+    # this run's prints: the kept ones whose line is unchanged, the new ones merged in
+    keys_out: array[int] = array("q")
+    prints_out: array[int] = array("q")
+    start = 0
+    for at, left_out, key, value in events:
+        if at > start:
+            keys_out.extend(kept.keys[start:at])
+            prints_out.extend(kept.prints[start:at])
+            start = at
+        if left_out:
+            start = at + 1
+        else:
+            keys_out.append(key)
+            prints_out.append(value)
+    keys_out.extend(kept.keys[start:])
+    prints_out.extend(kept.prints[start:])
+    book.keys, book.prints = keys_out, prints_out
+
+
+__all__ = ["NotLines", "changed_rows", "laid_by_line", "line_prints", "record_line_prints"]

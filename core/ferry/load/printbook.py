@@ -181,8 +181,28 @@ class PrintBook:
         the keys are noted here, the prints come from the lines after the read."""
         field, note = self.field, self.note
         if self.lines:
+            if self.kept is None and self._take_keys([row.get(field) for row in rows]):
+                return rows
             return [row for row in rows if note(row.get(field), 0)]
         return [row for row in rows if note(row.get(field), record_print(row))]
+
+    def _take_keys(self, keys: list[Any]) -> bool:
+        """Note the keys of rows whose prints come later (a first run over a file's lines)
+        at C speed: False when one is not a 64-bit integer (:meth:`note` tells then)."""
+        if not self.whole or not keys or set(map(type, keys)) != {int}:
+            return False
+        try:
+            window = array("q", keys)
+        except OverflowError:
+            return False
+        mine = self.keys
+        if self.ascending and (
+            (mine and mine[-1] >= window[0]) or not all(map(lt, window, islice(window, 1, None)))
+        ):
+            self.ascending = False
+        mine.extend(window)
+        self.prints.extend(array("q", bytes(8 * len(window))))
+        return True
 
     def vanished(self) -> list[int]:
         """Kept keys no source row has any more."""

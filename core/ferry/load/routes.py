@@ -90,10 +90,12 @@ async def plan_routes(
         adapters = [styles.adapter(target, c, info.columns[c].type) for c in mapper.columns]
         kept = _keep_text(run, target, spec, info, mapper, adapters, styles)
         planner = _Decider(run, target, spec, info, mapper, source, attaching)
-        keeps = run.sample is None and run.plan.options.row_prints
-        field = print_key_field(spec, mapper) if keeps else None
         in_sql = rerun_source(run, spec) is not None
         lines = not in_sql and await _line_source(run, spec)
+        # unset: kept for a JSON file one record per line, where keeping them costs little
+        wanted = run.plan.options.row_prints
+        keeps = run.sample is None and (wanted if wanted is not None else lines)
+        field = print_key_field(spec, mapper) if keeps else None
         blocker = await _pages_blocker(run, spec, source, field) if in_sql and field else None
         cells = blocker == ""
         form = "lines" if lines else "cells" if cells else "values"
@@ -265,7 +267,8 @@ class _Decider:
             return _with(
                 facts,
                 delta=False,
-                delta_blocker="the table was written to since the last run kept its row prints",
+                delta_blocker="the target was written to since the last run kept the table's "
+                "row prints",
             )
         return _with(facts, delta=True)
 

@@ -9,14 +9,20 @@ since:
 
 - PostgreSQL (``row_versions``): the row count and the transaction ids (``xmin``) the rows
   carry: any insert, update or delete by another transaction brings a new one;
-- elsewhere (SQLite): the row count and the sum of the rows' prints over every column (two
-  32-bit halves, so the sums never overflow).
+- SQLite in rollback-journal mode: the row count and the file's change counter as the run's
+  commit leaves it (:mod:`ferry.targets.sqliteheader`): any commit since, to any table of the
+  file, moves it on. A counter that moved tells nothing about this table, but no sums are kept
+  to tell more (summing every row cost a first run more than the prints themselves): the
+  table is then compared in full;
+- elsewhere (SQLite in WAL mode): the row count and the sum of the rows' prints over every
+  column (two 32-bit halves, so the sums never overflow).
 
 The next run of the same plan (and Ferry version) uses the prints only while the table's
 state is still the one kept (:func:`state_matches`): a write by the app, by another plan's
 run, an undo or a restore changes it. A run that loads a table without keeping prints for it
 forgets the old ones; a run that changed nothing in it (``unchanged``, or a delta that found
-no changed row) leaves them as they are. PostgreSQL: ``ferry.row_prints`` and
+no changed row) leaves them as they are (on SQLite with the change counter its own commit
+leaves: :func:`restate_prints`). PostgreSQL: ``ferry.row_prints`` and
 ``ferry.row_print_tables``; SQLite: ``_ferry_row_prints`` and ``_ferry_row_print_tables``.
 """
 
@@ -263,10 +269,20 @@ def print_sql(columns: list[str]) -> str:
 
 
 async def table_state(target: Target, table: str, columns: list[str]) -> dict[str, Any]:
-    """The state that tells whether anybody wrote to ``table`` since (module docstring)."""
+    """The state that tells whether anybody wrote to ``table`` since (module docstring), as
+    the run's commit leaves it."""
     if target.capabilities.row_versions:
         rows, xmins = await row_versions(target, table)
         return {"rows": rows, "xmins": xmins}
+    counter = target.change_counter_after_commit()
+    if counter is not None:
+        rows = await target.scalar(f"SELECT count(*) FROM {quote(table)}", f"counting {table}")
+        return {"rows": int(rows), "counter": counter}
+    return await summed_state(target, table, columns)
+
+
+async def summed_state(target: Target, table: str, columns: list[str]) -> dict[str, Any]:
+    """The row count and the sums of the rows' prints (a target without a change counter)."""
     found = await target.fetch_dicts(
         f"WITH p AS MATERIALIZED (SELECT {print_sql(columns)} AS v FROM {quote(table)}) "
         "SELECT count(*) AS n, coalesce(sum(v & 4294967295), 0) AS lo, "
@@ -310,8 +326,10 @@ async def state_after(
     (looked up by key when they are few), the count is counted; elsewhere the sums move by
     what those rows summed to before the run (``part_before``) and after it."""
     if not target.capabilities.row_versions:
-        if part_before is None or len(written) > _LOOKUP_LIMIT:
+        if target.change_counter_after_commit() is not None:
             return await table_state(target, table, columns)
+        if part_before is None or "low" not in before or len(written) > _LOOKUP_LIMIT:
+            return await summed_state(target, table, columns)
         after = await part_state(target, table, columns, key, written)
         return {n: int(before[n]) - part_before[n] + after[n] for n in ("rows", "low", "high")}
     if len(written) > _LOOKUP_LIMIT:
@@ -334,7 +352,35 @@ async def state_matches(
     """Whether ``table`` is still in ``state`` (nobody wrote to it since)."""
     if target.capabilities.row_versions:
         return await rows_as_left(target, table, state)
-    return await table_state(target, table, columns) == state
+    if "counter" in state:
+        # unmoved: nobody committed to the file since; moved: no sums to tell more
+        counter = target.change_counter()
+        return counter is not None and counter == state["counter"]
+    return await summed_state(target, table, columns) == state
+
+
+def sums_kept(target: Target, state: dict[str, Any]) -> bool:
+    """Whether a delta run must sum the rows it writes before writing them, to move the
+    kept sums on (a target without a change counter whose state holds sums)."""
+    return (
+        not target.capabilities.row_versions
+        and target.change_counter_after_commit() is None
+        and "low" in state
+    )
+
+
+async def restate_prints(target: Target, table: str, state: dict[str, Any]) -> None:
+    """Replace the kept state of ``table`` whose prints still hold (in the run's
+    transaction): a run that wrote nothing to it moved the file's change counter on."""
+    _, entries = _place(target)
+    try:
+        await target.conn.execute(
+            entries.update()
+            .where(entries.c.table_name == table)
+            .values(state=json.dumps(state, sort_keys=True))
+        )
+    except sa_exc.DBAPIError as exc:
+        raise target.wrap(exc, f"keeping the state of {table}") from None
 
 
 __all__ = [
@@ -349,7 +395,10 @@ __all__ = [
     "part_state",
     "print_sql",
     "read_prints",
+    "restate_prints",
     "state_after",
     "state_matches",
+    "summed_state",
+    "sums_kept",
     "table_state",
 ]

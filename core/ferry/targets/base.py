@@ -409,6 +409,16 @@ class Target(ABC):
     async def _rows_by_key(self, stage: Stage, keys: list[Any]) -> list[tuple[Any, ...]]:
         """``(key, *compare columns)`` of the target rows with these keys."""
 
+    def change_counter(self) -> int | None:
+        """A number every commit to the target moves on, read when the run's transaction
+        began (SQLite's file change counter, :mod:`ferry.targets.sqliteheader`); None where
+        the target keeps none (then a table's state is read from its rows)."""
+        return None
+
+    def change_counter_after_commit(self) -> int | None:
+        """:meth:`change_counter` as this run's commit leaves it (the run writes)."""
+        return None
+
     async def is_empty(self, table: TableInfo) -> bool:
         """True when the table holds no row (read inside the run's transaction)."""
         found = await self.scalar(

@@ -51,6 +51,7 @@ from .base import (
     Target,
     first_line,
 )
+from .sqliteheader import FileCounter
 
 BUSY_TIMEOUT_SECONDS = 5.0
 #: keys looked up per query (SQLite allows 32766 parameters)
@@ -127,6 +128,8 @@ class SqliteTarget(Target):
         super().__init__(spec, base_dir)
         self.path = sqlite_path(spec, base_dir)
         self._created_file = False
+        #: the file's change counter, read under the run's lock (:mod:`.sqliteheader`)
+        self._counter = FileCounter()
         #: SQLite sources attached for native loads (:class:`NativeInsert`): schema names
         self._attached: dict[Path, str] = {}
 
@@ -218,6 +221,7 @@ class SqliteTarget(Target):
             await self._conn.begin()
             # Reading the schema proves the file is a database (a text file fails here).
             await self._conn.exec_driver_sql("SELECT count(*) FROM sqlite_master")
+            self._counter.read(self.path)
         except Exception as exc:
             await self._discard()
             raise self.wrap(exc, "opening the target") from None
@@ -230,6 +234,7 @@ class SqliteTarget(Target):
         if self.engine is not None:
             await self.engine.dispose()
             self.engine = None
+        self._counter.close()
         self._remove_if_created()
 
     def _remove_if_created(self) -> None:
@@ -243,12 +248,23 @@ class SqliteTarget(Target):
         """Commit or roll back; a file this run created is removed when nothing committed.
         (A commit that fails keeps the new file's marker: the next start judges the file.)"""
         try:
-            await super().finish(commit)
+            try:
+                await super().finish(commit)
+            finally:
+                self._counter.close()  # the connection is closed: its locks are gone
             if commit and self._created_file:
                 unmark(self.path)
         finally:
             if not commit:
                 self._remove_if_created()
+
+    def change_counter(self) -> int | None:
+        """The file's change counter when the run's transaction began (None in WAL mode)."""
+        return self._counter.at_open
+
+    def change_counter_after_commit(self) -> int | None:
+        """The change counter this run's commit leaves, if it writes."""
+        return self._counter.after_commit()
 
     async def create_table(self, table: TableInfo) -> str:
         """Create an inferred table in the target file."""

@@ -10,8 +10,9 @@ of 2**-64.
 
 The same function serves SQLite as a registered SQL function (:func:`row_print`, one argument
 per column: the source file prints its rows inside the query) and Python for parsed records
-(:func:`record_print`); a SQLite target sums its rows' prints to tell whether a table is as a
-run left it (:func:`ferry.load.rowprints.table_state`).
+(:func:`record_print`); a SQLite target in WAL mode sums its rows' prints to tell whether a
+table is as a run left it (:func:`ferry.load.rowprints.table_state`). A JSON file laid out one
+record per line prints its lines instead (:mod:`ferry.load.linescan`).
 """
 
 from __future__ import annotations
@@ -19,10 +20,6 @@ from __future__ import annotations
 from hashlib import blake2b
 from pickle import dumps
 from typing import Any
-from zlib import adler32, crc32
-
-_TOP = 2**63
-_SPAN = 2**64
 
 
 def _signed(digest: bytes) -> int:
@@ -37,16 +34,6 @@ def row_print(*values: Any) -> int:
 def record_print(record: dict[str, Any]) -> int:
     """The print of one parsed record (field names, order and values)."""
     return _signed(blake2b(dumps(record, 5), digest_size=8).digest())
-
-
-def text_print(text: bytes) -> int:
-    """The print of a record given as its own text (a JSON file laid out one record per
-    line, :mod:`ferry.load.jsonlines`): CRC-32 and Adler-32 of the bytes side by side. Both
-    run at C speed without a hash object (a quarter of BLAKE2b's cost on a short line); an
-    edit goes unseen only if it keeps both sums, about one in 2**50 for a line of a few
-    hundred bytes."""
-    value = (crc32(text) << 32) | adler32(text)
-    return value - _SPAN if value >= _TOP else value
 
 
 def _print_file(uri: str, sql: str) -> None:
@@ -76,4 +63,4 @@ if __name__ == "__main__":
     _print_file(sys.argv[1], sys.stdin.read())
 
 
-__all__ = ["record_print", "row_print", "text_print"]
+__all__ = ["record_print", "row_print"]
