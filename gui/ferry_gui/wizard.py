@@ -4,6 +4,7 @@ cutover of a plan that has run."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from PySide6.QtCore import QByteArray, QSettings, QSize
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
 
-from ferry import FerryError, Plan
+from ferry import FerryError, Plan, api
 
 from .pageids import PageId
 from .pages.backup import BackupPage
@@ -53,6 +54,8 @@ class FerryWizard(QWizard):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # the run's modules are imported now, off the event loop, not by the first run on it
+        threading.Thread(target=api.warm_up, name="ferry-warm-up", daemon=True).start()
         self.setObjectName("ferryWizard")
         self.setWindowTitle("Ferry — migration assistant")
         self.setWindowIcon(QIcon(str(icon_path())))

@@ -70,7 +70,7 @@ def plan_for(folder: Path, source: Path, columns: dict[str, Any] | None = None) 
         {
             "name": "workers",
             "target": {"url": f"sqlite:///{folder / 'app.db'}"},
-            "options": {"batch_size": 100},
+            "options": {"batch_size": 100, "row_prints": False},  # workers keep no prints
             "sources": [{"name": "items", "kind": "json", "path": str(source)}],
             "tables": [{"name": "items", "source": "items", "columns": columns or COLUMNS}],
         },
