@@ -275,12 +275,12 @@ class FastPath:
                 source.origin, cells, source=True, zone=zone, columns=declared
             )
             if postgres:
-                types = await self._pg_types(check.info.name)
+                types, not_null = await self._pg_types(check.info.name)
                 problem = pg_type_problem(cells, types)
                 if problem is not None:
                     self.skipped[check.label] = problem
                     continue
-                target_sql = pg_sql(check.info.name, cells, types)
+                target_sql = pg_sql(check.info.name, cells, types, not_null)
             else:
                 columns = await self._sqlite_columns(check.info.name)
                 target_sql = sqlite_row_sql(check.info.name, cells, source=False, columns=columns)
@@ -433,11 +433,12 @@ class FastPath:
             return False
         return bool(encoding == "UTF8" and conforming == "on")
 
-    async def _pg_types(self, table: str) -> dict[str, str]:
-        """Column to type name, for a plain table (none for a partitioned or inherited one,
-        whose rows a primary key does not make unique)."""
+    async def _pg_types(self, table: str) -> tuple[dict[str, str], frozenset[str]]:
+        """Column to type name, and the columns declared NOT NULL, for a plain table (none
+        for a partitioned or inherited one, whose rows a primary key does not make unique)."""
         sql = text(
-            "SELECT a.attname, t.typname, c.relkind, c.relhassubclass FROM pg_attribute a "
+            "SELECT a.attname, t.typname, a.attnotnull, c.relkind, c.relhassubclass "
+            "FROM pg_attribute a "
             "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid "
             "WHERE a.attrelid = to_regclass(:name) AND a.attnum > 0 AND NOT a.attisdropped"
         )
@@ -446,10 +447,11 @@ class FastPath:
                 rows = (await self.target.conn.execute(sql, {"name": quote(table)})).all()
         except sa_exc.DBAPIError as exc:
             await self._still_usable(exc, f"reading the columns of {table}")
-            return {}
-        if any(kind != "r" or children for _, _, kind, children in rows):
-            return {}
-        return {str(name): str(typname) for name, typname, _, _ in rows}
+            return {}, frozenset()
+        if any(kind != "r" or children for *_, kind, children in rows):
+            return {}, frozenset()
+        types = {str(name): str(typname) for name, typname, *_ in rows}
+        return types, frozenset(str(name) for name, _, not_null, *_ in rows if not_null)
 
 
 def fill_result(check: SpecCheck, fingerprint: Fingerprint) -> None:
