@@ -56,6 +56,7 @@ from ..values.transform import PLAIN_FIELDS
 from .checksum import checksum_hex
 from .fastsql import (
     MOD,
+    PG_PARALLEL,
     TABLE_INFO,
     Cell,
     Fingerprint,
@@ -367,9 +368,12 @@ class FastPath:
     async def _pg_target(self, item: FastCheck) -> Fingerprint | None:
         conn = self.target.conn
         try:
-            async with conn.begin_nested():
+            async with conn.begin_nested() as savepoint:
+                for setting in PG_PARALLEL:
+                    await conn.exec_driver_sql(setting)
                 result = await conn.exec_driver_sql(self.target.driver_sql(item.target_sql))
                 row = result.one()
+                await savepoint.rollback()  # the settings end with the savepoint
         except sa_exc.DBAPIError as exc:
             await self._still_usable(exc, f"reading table {item.check.info.name}")
             return None  # the general path reads the table and reports what is wrong

@@ -238,6 +238,12 @@ def register_functions(conn: sqlite3.Connection) -> None:
 # -- SQL: PostgreSQL -------------------------------------------------------------------------
 
 _UTC_TEXT = "'YYYY-MM-DD\"T\"HH24:MI:SS.US'"
+#: Set (locally, in a savepoint rolled back afterwards) before the sums: the planner prices
+#: ``md5`` as one operator, so it never finds the rows' digests worth parallel workers. With
+#: these it computes them in up to ``max_parallel_workers_per_gather`` workers below a
+#: ``Gather`` and sums in the leader (the subquery's ``OFFSET 0`` keeps the sums there);
+#: the workers share the transaction's snapshot, and without free workers the leader does it all.
+PG_PARALLEL = ("SET LOCAL parallel_setup_cost = 0", "SET LOCAL parallel_tuple_cost = 0")
 
 
 def _pg_cell(cell: Cell, typname: str) -> tuple[str, str, str | None]:
