@@ -24,6 +24,7 @@ from ferry.errors import Cancelled
 from ferry.events import CancelToken, Event, StepFinished, TableProgress
 from ferry.migrate import migrate
 from ferry.plan import Plan, load_plan
+from ferry.verify import fast as fast_module
 from ferry.verify.fast import FastPath
 from ferry.verify.run import VerifyResult, verify
 
@@ -309,23 +310,44 @@ LARGE_CHANGES = [
 ]
 
 
+@pytest.fixture
+def halves(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Source tables of 1,000 rowids or more are read in two halves (as 50,000 and more
+    are); the number of parts each source table was read in."""
+    parts: list[int] = []
+    split = fast_module._source_parts
+
+    def counted(*args: Any) -> list[tuple[str, tuple[int, ...]]]:
+        found = split(*args)
+        parts.append(len(found))
+        return found
+
+    monkeypatch.setattr(fast_module, "SPLIT_ROWS", 1000)
+    monkeypatch.setattr(fast_module, "_source_parts", counted)
+    return parts
+
+
 @pytest.mark.parametrize(("sql", "key", "problem"), LARGE_CHANGES)
 async def test_one_difference_among_many_rows_is_found_with_its_key(
     tmp_path: Path,
     url: str,
     monkeypatch: pytest.MonkeyPatch,
+    halves: list[int],
     sql: str,
     key: str,
     problem: str,
 ) -> None:
+    """Rows 1-1500 are one half, 1501-3000 the other."""
     tmp_path.mkdir(exist_ok=True)
     write_source(tmp_path, large_rows())
     plan = await migrated(legacy_plan(tmp_path, url))
     result, detail = await both_ways(plan, monkeypatch)
     assert detail == "items: equal"
+    assert halves == [2]
     change_target(plan, sql)
     result, detail = await both_ways(plan, monkeypatch)
     assert detail == "items: to compare"
+    assert halves == [2, 2]
     table = result.tables[0]
     assert result.verdict == "FAIL"
     assert table.matched == LARGE_ROWS - 1
@@ -334,7 +356,7 @@ async def test_one_difference_among_many_rows_is_found_with_its_key(
 
 
 async def test_an_extra_row_among_many_is_counted_and_not_a_failure(
-    tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch, halves: list[int]
 ) -> None:
     """The general path's rule: rows only the target holds are counted, never a failure."""
     tmp_path.mkdir(exist_ok=True)

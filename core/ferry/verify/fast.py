@@ -38,6 +38,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -76,6 +77,8 @@ if TYPE_CHECKING:
 
 #: rows fetched at a time from a SQLite side (one bytes object each)
 BATCH_ROWS = 2000
+#: a source table spanning at least this many rowids is read in two halves at once
+SPLIT_ROWS = 50_000
 
 
 @dataclass
@@ -87,6 +90,8 @@ class FastCheck:
     busy_timeout: float
     source_sql: str
     target_sql: str
+    #: the source table (read in two halves by rowid when large)
+    source_table: str = ""
     source: Fingerprint | None = None
     target: Fingerprint | None = None
 
@@ -222,6 +227,48 @@ class _Fetcher:
         self._thread.join()
 
 
+def _source_parts(conn: sqlite3.Connection, item: FastCheck) -> list[tuple[str, tuple[int, ...]]]:
+    """The source query whole, or in two halves by rowid for a table of at least
+    :data:`SPLIT_ROWS` rowids (the halves partition it exactly: a rowid is never NULL)."""
+    whole: list[tuple[str, tuple[int, ...]]] = [(item.source_sql, ())]
+    table = quote(item.source_table)
+    try:
+        names = {str(row[0]).lower() for row in conn.execute(TABLE_INFO, (item.source_table,))}
+        if names & {"rowid", "_rowid_", "oid"}:
+            return whole  # a column of that name hides the rowid
+        low, high = conn.execute(f"SELECT min(rowid), max(rowid) FROM {table}").fetchone()
+    except sqlite3.Error:
+        return whole  # a WITHOUT ROWID table
+    if low is None or high - low < SPLIT_ROWS:
+        return whole
+    middle = low + (high - low) // 2 + 1
+    return [
+        (f"{item.source_sql} WHERE rowid < ?", (middle,)),
+        (f"{item.source_sql} WHERE rowid >= ?", (middle,)),
+    ]
+
+
+class _Progress:
+    """A source table's rows hashed so far, over its parts, shown every 0.2 s."""
+
+    def __init__(self, check: SpecCheck, report: Callable[[Event], None]) -> None:
+        self._check, self._report = check, report
+        self._lock = threading.Lock()
+        self.rows = 0
+        self._started = self._shown = time.perf_counter()
+
+    def add(self, rows: int) -> None:
+        with self._lock:
+            self.rows += rows
+            if time.perf_counter() - self._shown > 0.2:
+                self.show()
+
+    def show(self) -> None:
+        now = self._shown = time.perf_counter()
+        rate = self.rows / max(now - self._started, 1e-6)
+        self._report(TableProgress(self._check.label, self.rows, self._check.total, rate))
+
+
 # -- running both sides ----------------------------------------------------------------------
 
 
@@ -285,7 +332,11 @@ class FastPath:
             else:
                 columns = await self._sqlite_columns(check.info.name)
                 target_sql = sqlite_row_sql(check.info.name, cells, source=False, columns=columns)
-            fast.append(FastCheck(check, reader.path, reader.busy_timeout, source_sql, target_sql))
+            fast.append(
+                FastCheck(
+                    check, reader.path, reader.busy_timeout, source_sql, target_sql, source.origin
+                )
+            )
         return fast
 
     async def run(self, fast: list[FastCheck]) -> None:
@@ -314,37 +365,70 @@ class FastPath:
             item.source = self._source(item, report)
 
     def _source(self, item: FastCheck, report: Callable[[Event], None]) -> Fingerprint | None:
-        check = item.check
         try:
             conn = _connect(item.source_path, item.busy_timeout)
         except sqlite3.Error:
             return None
+        try:
+            parts = _source_parts(conn, item)
+        finally:
+            conn.close()
+        progress = _Progress(item.check, report)
+        if len(parts) == 1:
+            found = [self._source_part(item, *parts[0], progress, threading.Event())]
+        else:
+            # The halves at once, each with its own connection and fetching thread (SQLite
+            # writes rows without the GIL); the first that cannot be proven stops the other.
+            stop = threading.Event()
+            with ThreadPoolExecutor(len(parts), thread_name_prefix="ferry-verify-half") as pool:
+                futures = [
+                    pool.submit(self._source_part, item, sql, params, progress, stop)
+                    for sql, params in parts
+                ]
+                found = [future.result() for future in futures]
+        progress.show()
+        if any(one is None for one in found):
+            return None
+        prints = cast("list[Fingerprint]", found)
+        return Fingerprint(sum(p.rows for p in prints), sum(p.checksum for p in prints) % MOD)
+
+    def _source_part(
+        self,
+        item: FastCheck,
+        sql: str,
+        params: tuple[int, ...],
+        progress: _Progress,
+        stop: threading.Event,
+    ) -> Fingerprint | None:
+        try:
+            conn = _connect(item.source_path, item.busy_timeout)
+        except sqlite3.Error:
+            stop.set()
+            return None
         fetcher = None
         try:
             register_functions(conn)
-            fetcher = _Fetcher(conn.execute(item.source_sql))
+            fetcher = _Fetcher(conn.execute(sql, params))
             rows = total = 0
-            started = shown = time.perf_counter()
             while batch := fetcher.next():
                 if self.cancel.cancelled:
                     raise Cancelled()
-                if self._halt.is_set():
+                if self._halt.is_set() or stop.is_set():
                     return None
                 part = digest_sum(batch)
                 if part is None:
+                    stop.set()
                     return None  # a row for the general path
                 total += part
                 rows += len(batch)
-                now = time.perf_counter()
-                if now - shown > 0.2:
-                    shown = now
-                    rate = rows / max(now - started, 1e-6)
-                    report(TableProgress(check.label, rows, check.total, rate))
-            rate = rows / max(time.perf_counter() - started, 1e-6)
-            report(TableProgress(check.label, rows, check.total, rate))
+                progress.add(len(batch))
             return Fingerprint(rows, total % MOD)
         except sqlite3.Error:
+            stop.set()
             return None  # the general path reads it again and says what is wrong
+        except BaseException:
+            stop.set()
+            raise
         finally:
             if fetcher is not None:
                 fetcher.close(conn)
