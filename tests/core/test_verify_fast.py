@@ -24,7 +24,7 @@ from ferry.errors import Cancelled
 from ferry.events import CancelToken, Event, StepFinished, TableProgress
 from ferry.migrate import migrate
 from ferry.plan import Plan, load_plan
-from ferry.verify import fast as fast_module
+from ferry.verify import fastsource
 from ferry.verify.fast import FastPath
 from ferry.verify.run import VerifyResult, verify
 
@@ -315,15 +315,15 @@ def halves(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Source tables of 1,000 rowids or more are read in two halves (as 50,000 and more
     are); the number of parts each source table was read in."""
     parts: list[int] = []
-    split = fast_module._source_parts
+    split = fastsource.source_parts
 
     def counted(*args: Any) -> list[tuple[str, tuple[int, ...]]]:
         found = split(*args)
         parts.append(len(found))
         return found
 
-    monkeypatch.setattr(fast_module, "SPLIT_ROWS", 1000)
-    monkeypatch.setattr(fast_module, "_source_parts", counted)
+    monkeypatch.setattr(fastsource, "SPLIT_ROWS", 1000)
+    monkeypatch.setattr(fastsource, "source_parts", counted)
     return parts
 
 

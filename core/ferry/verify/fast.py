@@ -23,26 +23,22 @@ difference in count or sum, and any error. So rows the mapping rejects or skips,
 journaled as rejected, conflict rules, extra rows in the target and several specs feeding one
 table all reach the general path, and its verdicts and counts are never changed.
 
-The SQL each side runs is in :mod:`ferry.verify.fastsql`; this module decides which checks
-qualify and runs both sides at once (threads, batches, cancellation), which is why it is
-still somewhat long.
+The SQL each side runs is in :mod:`ferry.verify.fastsql`, the SQLite source side (a large
+table in two halves at once) in :mod:`ferry.verify.fastsource`; this module decides which
+checks qualify and runs both sides at once. PostgreSQL computes the digests in parallel
+workers (:data:`~ferry.verify.fastsql.PG_PARALLEL`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import queue
 import sqlite3
-import struct
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import quote as url_quote
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
@@ -55,6 +51,7 @@ from ..sources import SourceReader, SourceTable
 from ..targets import Target
 from ..values.transform import PLAIN_FIELDS
 from .checksum import checksum_hex
+from .fastsource import BATCH_ROWS, SourceTableSide, digest_sum, source_columns
 from .fastsql import (
     MOD,
     PG_PARALLEL,
@@ -66,7 +63,6 @@ from .fastsql import (
     pg_fingerprint,
     pg_sql,
     pg_type_problem,
-    register_functions,
     sqlite_row_sql,
 )
 from .read import SpecCheck
@@ -74,11 +70,6 @@ from .result import PASS
 
 if TYPE_CHECKING:
     from ..sources.sqlite import SqliteSource
-
-#: rows fetched at a time from a SQLite side (one bytes object each)
-BATCH_ROWS = 2000
-#: a source table spanning at least this many rowids is read in two halves at once
-SPLIT_ROWS = 50_000
 
 
 @dataclass
@@ -143,132 +134,6 @@ def plan_cells(
     return cells
 
 
-# -- hashing rows in Python ------------------------------------------------------------------
-
-
-def digest_sum(rows: Sequence[Sequence[Any]], *, utf8: bool = False) -> int | None:
-    """The sum of the MD5s of the rows of :func:`sqlite_row_sql`, None when one is NULL (or,
-    with ``utf8``, is not valid UTF-8)."""
-    md5 = hashlib.md5
-    try:
-        written = [row[0] for row in rows]
-        if utf8:
-            for one in written:
-                one.decode("utf-8")
-        digests = b"".join([md5(one).digest() for one in written])
-    except (TypeError, AttributeError, UnicodeDecodeError):
-        return None
-    words: tuple[int, ...] = struct.unpack(f">{2 * len(rows)}Q", digests)
-    return (sum(words[0::2]) << 64) + sum(words[1::2])
-
-
-def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
-    uri = f"file:{url_quote(str(path.resolve()))}?mode=ro"
-    return sqlite3.connect(
-        uri, uri=True, timeout=busy_timeout, isolation_level=None, check_same_thread=False
-    )
-
-
-def _source_columns(reader: SqliteSource, table: str) -> SqliteColumns | None:
-    """The declared schema of a source table (None when it cannot be read)."""
-    try:
-        conn = _connect(reader.path, reader.busy_timeout)
-    except sqlite3.Error:
-        return None
-    try:
-        return SqliteColumns.of(conn.execute(TABLE_INFO, (table,)).fetchall())
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
-
-
-class _Fetcher:
-    """Fetches a cursor's batches in a thread of its own, one batch ahead: SQLite writes the
-    next rows (without the GIL) while the caller hashes these."""
-
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
-        self._cursor = cursor
-        self._queue: queue.Queue[list[Any] | BaseException] = queue.Queue(maxsize=2)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ferry-verify-fetch", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                batch = self._cursor.fetchmany(BATCH_ROWS)
-                self._put(batch)
-                if not batch:
-                    return
-        except BaseException as exc:
-            self._put(exc)
-
-    def _put(self, item: list[Any] | BaseException) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def next(self) -> list[Any]:
-        """The next batch (empty at the end); raises what fetching raised."""
-        item = self._queue.get()
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-    def close(self, conn: sqlite3.Connection) -> None:
-        """Stop fetching (the connection may be closed afterwards)."""
-        self._stop.set()
-        if self._thread.is_alive():
-            conn.interrupt()
-        self._thread.join()
-
-
-def _source_parts(conn: sqlite3.Connection, item: FastCheck) -> list[tuple[str, tuple[int, ...]]]:
-    """The source query whole, or in two halves by rowid for a table of at least
-    :data:`SPLIT_ROWS` rowids (the halves partition it exactly: a rowid is never NULL)."""
-    whole: list[tuple[str, tuple[int, ...]]] = [(item.source_sql, ())]
-    table = quote(item.source_table)
-    try:
-        names = {str(row[0]).lower() for row in conn.execute(TABLE_INFO, (item.source_table,))}
-        if names & {"rowid", "_rowid_", "oid"}:
-            return whole  # a column of that name hides the rowid
-        low, high = conn.execute(f"SELECT min(rowid), max(rowid) FROM {table}").fetchone()
-    except sqlite3.Error:
-        return whole  # a WITHOUT ROWID table
-    if low is None or high - low < SPLIT_ROWS:
-        return whole
-    middle = low + (high - low) // 2 + 1
-    return [
-        (f"{item.source_sql} WHERE rowid < ?", (middle,)),
-        (f"{item.source_sql} WHERE rowid >= ?", (middle,)),
-    ]
-
-
-class _Progress:
-    """A source table's rows hashed so far, over its parts, shown every 0.2 s."""
-
-    def __init__(self, check: SpecCheck, report: Callable[[Event], None]) -> None:
-        self._check, self._report = check, report
-        self._lock = threading.Lock()
-        self.rows = 0
-        self._started = self._shown = time.perf_counter()
-
-    def add(self, rows: int) -> None:
-        with self._lock:
-            self.rows += rows
-            if time.perf_counter() - self._shown > 0.2:
-                self.show()
-
-    def show(self) -> None:
-        now = self._shown = time.perf_counter()
-        rate = self.rows / max(now - self._started, 1e-6)
-        self._report(TableProgress(self._check.label, self.rows, self._check.total, rate))
-
-
 # -- running both sides ----------------------------------------------------------------------
 
 
@@ -315,7 +180,9 @@ class FastPath:
         fast = []
         for check, reader, source, cells in chosen:
             zone = check.mapper.timezone
-            declared = await asyncio.to_thread(_source_columns, reader, source.origin)
+            declared = await asyncio.to_thread(
+                source_columns, reader.path, reader.busy_timeout, source.origin
+            )
             if declared is None:
                 self.skipped[check.label] = "the source's columns cannot be read"
                 continue
@@ -365,74 +232,16 @@ class FastPath:
             item.source = self._source(item, report)
 
     def _source(self, item: FastCheck, report: Callable[[Event], None]) -> Fingerprint | None:
-        try:
-            conn = _connect(item.source_path, item.busy_timeout)
-        except sqlite3.Error:
-            return None
-        try:
-            parts = _source_parts(conn, item)
-        finally:
-            conn.close()
-        progress = _Progress(item.check, report)
-        if len(parts) == 1:
-            found = [self._source_part(item, *parts[0], progress, threading.Event())]
-        else:
-            # The halves at once, each with its own connection and fetching thread (SQLite
-            # writes rows without the GIL); the first that cannot be proven stops the other.
-            stop = threading.Event()
-            with ThreadPoolExecutor(len(parts), thread_name_prefix="ferry-verify-half") as pool:
-                futures = [
-                    pool.submit(self._source_part, item, sql, params, progress, stop)
-                    for sql, params in parts
-                ]
-                found = [future.result() for future in futures]
-        progress.show()
-        if any(one is None for one in found):
-            return None
-        prints = cast("list[Fingerprint]", found)
-        return Fingerprint(sum(p.rows for p in prints), sum(p.checksum for p in prints) % MOD)
+        source = SourceTableSide(
+            item.source_path, item.busy_timeout, item.source_table, item.source_sql
+        )
+        return source.fingerprint(item.check.label, item.check.total, report, self._stop)
 
-    def _source_part(
-        self,
-        item: FastCheck,
-        sql: str,
-        params: tuple[int, ...],
-        progress: _Progress,
-        stop: threading.Event,
-    ) -> Fingerprint | None:
-        try:
-            conn = _connect(item.source_path, item.busy_timeout)
-        except sqlite3.Error:
-            stop.set()
-            return None
-        fetcher = None
-        try:
-            register_functions(conn)
-            fetcher = _Fetcher(conn.execute(sql, params))
-            rows = total = 0
-            while batch := fetcher.next():
-                if self.cancel.cancelled:
-                    raise Cancelled()
-                if self._halt.is_set() or stop.is_set():
-                    return None
-                part = digest_sum(batch)
-                if part is None:
-                    stop.set()
-                    return None  # a row for the general path
-                total += part
-                rows += len(batch)
-                progress.add(len(batch))
-            return Fingerprint(rows, total % MOD)
-        except sqlite3.Error:
-            stop.set()
-            return None  # the general path reads it again and says what is wrong
-        except BaseException:
-            stop.set()
-            raise
-        finally:
-            if fetcher is not None:
-                fetcher.close(conn)
-            conn.close()
+    def _stop(self) -> bool:
+        """Whether the source side stops (raises Cancelled when the run was cancelled)."""
+        if self.cancel.cancelled:
+            raise Cancelled()
+        return self._halt.is_set()
 
     # -- the target side -------------------------------------------------------------------------
 
