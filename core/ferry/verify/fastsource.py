@@ -2,10 +2,10 @@
 
 SQLite writes each row's bytes (:func:`ferry.verify.fastsql.sqlite_row_sql`) in a fetching
 thread of its own (without the GIL) while Python sums the rows' MD5s (:func:`digest_sum`). A
-table of at least
-:data:`SPLIT_ROWS` rowids is read in two halves by rowid at once, each with its own read-only
-connection and fetching thread, so its work spreads over two cores as the target's does (where
-PostgreSQL hashes in parallel workers); the halves' sums add up to the table's."""
+table of at least :data:`SPLIT_ROWS` rowids is read in two halves by rowid at once, each with
+its own read-only connection and fetching thread, so its work spreads over two cores as the
+target's does (where PostgreSQL hashes in parallel workers); the halves' sums add up to the
+table's."""
 
 from __future__ import annotations
 
