@@ -361,7 +361,7 @@ class _Run:
         self.step_done("read", started)
 
         started = self.step("merge")
-        built = await apart.swap_in(view, routes)  # the tables loaded apart, in place
+        built = await apart.swap_in(view, target, routes)  # the tables loaded apart, in place
         order = dependency_order([r.info.name for r in routes], tables)
         for name in order:
             for route in (r for r in routes if r.info.name == name):

@@ -45,6 +45,8 @@ class Pipeline:
 
     async def stream(self, routes: list[Route]) -> None:
         """Read, map and write every batch of ``routes`` (see the module docstring)."""
+        if any(r.decision.mode == "parallel" for r in routes):
+            await self.target.idle_while_apart(True)  # until apart.swap_in
         queue: asyncio.Queue[Work | BaseException | None] = asyncio.Queue(maxsize=AHEAD)
         producer = asyncio.create_task(self._produce(routes, queue))
         try:

@@ -130,9 +130,11 @@ async def _produce(
     await queue.put(None)
 
 
-async def swap_in(run: RunView, routes: list[Route]) -> set[str]:
+async def swap_in(run: RunView, target: Target, routes: list[Route]) -> set[str]:
     """Put every table loaded apart in place, in the run's transaction; their names (their
     indexes are built)."""
+    if any(r.decision.mode == "parallel" for r in routes):
+        await target.idle_while_apart(False)
     swapped = set()
     for route, apart in loaded_apart(routes):
         run.cancel.raise_if_cancelled()

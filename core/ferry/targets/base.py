@@ -464,6 +464,11 @@ class Target(ABC):
         (``capabilities.loads_apart``; :mod:`ferry.native.apart`)."""
         raise NotImplementedError(f"{self.dialect_name} targets load tables in one transaction")
 
+    async def idle_while_apart(self, idle: bool) -> None:
+        """The run's own connection waits (``idle``) while tables load apart, or works again:
+        a target that ends idle transactions lets this one wait that long."""
+        return None
+
     async def drop_apart_leftovers(self) -> list[str]:
         """Drop the private schemas of loads apart a killed run left; their names."""
         return []

@@ -412,6 +412,16 @@ class PostgresTarget(Target):
         await apart.open(ddl)
         return apart
 
+    async def idle_while_apart(self, idle: bool) -> None:
+        """The run's transaction sits idle while tables load apart, as long as that takes
+        (the connection options end a transaction idle for twice ``stall_timeout``); the
+        other connections are busy meanwhile, and a Ferry that is gone closes them all."""
+        value = "0" if idle else "DEFAULT"
+        await self.execute(
+            f"SET LOCAL idle_in_transaction_session_timeout = {value}",
+            "waiting for the tables loaded apart",
+        )
+
     async def drop_apart_leftovers(self) -> list[str]:
         """The private schemas a killed run left, dropped (:mod:`ferry.targets.pgapart`)."""
         return await pgapart.drop_leftovers(self)
