@@ -343,6 +343,10 @@ class OptionsSpec(PlanModel):
     #: let SQLite map plain columns of a SQLite source itself when loading an empty table
     #: (:mod:`ferry.native.load`; same result, several times faster); false: Python maps all
     native: bool = True
+    #: load each table the run creates (PostgreSQL) on a connection of its own, in parallel,
+    #: swapped into place at the run's commit (the ``parallel`` decision,
+    #: :mod:`ferry.native.apart`); false: every table in the run's one transaction
+    load_apart: bool = True
     #: keep each loaded row's print so the next run maps only changed rows (``delta``,
     #: :mod:`ferry.load.delta`); off by default: printing every row costs a first run 1.5-1.75x
     row_prints: bool = False

@@ -265,3 +265,14 @@ def test_a_table_that_existed_before_the_run_is_loaded_native_in_the_run(
     assert found.facts.apart_blocker == "the table existed before the run"
     assert result.table("steps").decision.mode == "parallel"  # type: ignore[union-attr]
     assert pg_rows(pg_url, "SELECT count(*) FROM docs") == [(PARENTS,)]
+
+
+def test_load_apart_off_in_the_options_keeps_every_table_in_the_run(
+    tmp_path: Path, pg_url: str
+) -> None:
+    source_db(tmp_path)
+    plan = plan_for(tmp_path, pg_url)
+    plan.options.load_apart = False
+    found = run(plan).table("docs").decision
+    assert found is not None and found.mode == "native"
+    assert found.facts.apart_blocker == "load_apart is off in the plan's options"

@@ -171,15 +171,12 @@ async def apart_blocker(target: PostgresTarget) -> str:
 
 async def drop_leftovers(target: PostgresTarget) -> list[str]:
     """Drop the private schemas a killed run left (see the module docstring); their names."""
-    assert target.engine is not None
-    async with target.engine.connect() as conn:
-        found = await conn.exec_driver_sql(
-            "SELECT nspname FROM pg_namespace WHERE left(nspname, %(n)s) = %(prefix)s",
-            {"n": len(PRIVATE_PREFIX), "prefix": PRIVATE_PREFIX},
-        )
-        names = [str(row[0]) for row in found]
-        await conn.rollback()
-    if names:
+    found = await target.conn.exec_driver_sql(  # (a connection of its own only to drop)
+        "SELECT nspname FROM pg_namespace WHERE left(nspname, %(n)s) = %(prefix)s",
+        {"n": len(PRIVATE_PREFIX), "prefix": PRIVATE_PREFIX},
+    )
+    names = [str(row[0]) for row in found]
+    if names and target.engine is not None:
         try:
             await _drop_schemas(target.engine, names)
         except Exception as exc:  # still there: invisible to the app, tried again next run
