@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from pgkit import pg_exec, pg_rows
 
+from ferry.check import check_plan
 from ferry.errors import FerryError
 from ferry.load.decide import LoadFacts, decide
 from ferry.migrate import migrate
@@ -276,3 +277,15 @@ def test_load_apart_off_in_the_options_keeps_every_table_in_the_run(
     found = run(plan).table("docs").decision
     assert found is not None and found.mode == "native"
     assert found.facts.apart_blocker == "load_apart is off in the plan's options"
+
+
+def test_check_lists_the_private_schemas_a_killed_run_left(tmp_path: Path, pg_url: str) -> None:
+    pg_exec(pg_url, "CREATE SCHEMA _ferry_load_0123456789abcdef_0")
+    source_db(tmp_path)
+    report = asyncio.run(check_plan(plan_for(tmp_path, pg_url)))
+    (item,) = [i for i in report.items if i.subject == "private tables of a killed run"]
+    assert item.ok
+    assert item.detail == (
+        "_ferry_load_0123456789abcdef_0: invisible to the app; the next run drops them"
+    )
+    assert private_schemas(pg_url) == ["_ferry_load_0123456789abcdef_0"]  # check drops nothing

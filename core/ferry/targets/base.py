@@ -469,6 +469,10 @@ class Target(ABC):
         a target that ends idle transactions lets this one wait that long."""
         return None
 
+    async def apart_leftovers(self) -> list[str]:
+        """The private schemas of loads apart a killed run left (``check`` lists them)."""
+        return []
+
     async def drop_apart_leftovers(self) -> list[str]:
         """Drop the private schemas of loads apart a killed run left; their names."""
         return []

@@ -169,13 +169,18 @@ async def apart_blocker(target: PostgresTarget) -> str:
     return ""
 
 
-async def drop_leftovers(target: PostgresTarget) -> list[str]:
-    """Drop the private schemas a killed run left (see the module docstring); their names."""
-    found = await target.conn.exec_driver_sql(  # (a connection of its own only to drop)
+async def leftovers(target: PostgresTarget) -> list[str]:
+    """The private schemas in the database (on the run's connection)."""
+    found = await target.conn.exec_driver_sql(
         "SELECT nspname FROM pg_namespace WHERE left(nspname, %(n)s) = %(prefix)s",
         {"n": len(PRIVATE_PREFIX), "prefix": PRIVATE_PREFIX},
     )
-    names = [str(row[0]) for row in found]
+    return [str(row[0]) for row in found]
+
+
+async def drop_leftovers(target: PostgresTarget) -> list[str]:
+    """Drop the private schemas a killed run left (see the module docstring); their names."""
+    names = await leftovers(target)  # (a connection of its own only to drop them)
     if names and target.engine is not None:
         try:
             await _drop_schemas(target.engine, names)
@@ -194,4 +199,4 @@ async def _drop_schemas(engine: AsyncEngine, names: list[str]) -> None:
         await conn.commit()
 
 
-__all__ = ["PRIVATE_PREFIX", "ApartTable", "apart_blocker", "drop_leftovers"]
+__all__ = ["PRIVATE_PREFIX", "ApartTable", "apart_blocker", "drop_leftovers", "leftovers"]

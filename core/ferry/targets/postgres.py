@@ -422,6 +422,10 @@ class PostgresTarget(Target):
             "waiting for the tables loaded apart",
         )
 
+    async def apart_leftovers(self) -> list[str]:
+        """The private schemas a killed run left (:mod:`ferry.targets.pgapart`)."""
+        return await pgapart.leftovers(self)
+
     async def drop_apart_leftovers(self) -> list[str]:
         """The private schemas a killed run left, dropped (:mod:`ferry.targets.pgapart`)."""
         return await pgapart.drop_leftovers(self)
