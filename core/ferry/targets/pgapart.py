@@ -77,6 +77,7 @@ class ApartTable:
             )
             await self.execute(ddl)
         except Exception as exc:
+            await self._close()  # (nothing was committed)
             raise self.target.wrap(exc, f"creating a private table for {self.table}") from None
 
     async def execute(self, statement: str) -> None:
