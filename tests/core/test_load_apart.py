@@ -19,7 +19,8 @@ import pytest
 from pgkit import pg_exec, pg_rows
 
 from ferry.check import check_plan
-from ferry.errors import FerryError
+from ferry.errors import Cancelled, FerryError
+from ferry.events import CancelToken, TableProgress
 from ferry.load.decide import LoadFacts, decide
 from ferry.migrate import migrate
 from ferry.plan import plan_from_dict
@@ -289,3 +290,16 @@ def test_check_lists_the_private_schemas_a_killed_run_left(tmp_path: Path, pg_ur
         "_ferry_load_0123456789abcdef_0: invisible to the app; the next run drops them"
     )
     assert private_schemas(pg_url) == ["_ferry_load_0123456789abcdef_0"]  # check drops nothing
+
+
+def test_a_run_cancelled_while_loading_apart_leaves_nothing(tmp_path: Path, pg_url: str) -> None:
+    source_db(tmp_path)
+    cancel = CancelToken()
+
+    def emit(event: object) -> None:
+        if isinstance(event, TableProgress) and event.table == "steps":
+            cancel.cancel()  # the first chunk of a table loaded apart is in
+
+    with pytest.raises(Cancelled):
+        asyncio.run(migrate(plan_for(tmp_path, pg_url), emit=emit, cancel=cancel))
+    assert app_tables(pg_url) == set() and private_schemas(pg_url) == []
