@@ -60,8 +60,9 @@ async def load_apart(
     """Load ``routes`` (``parallel`` decisions), at most ``CONNECTIONS`` at once, each
     committed in its private table with its indexes; the first failure stops all."""
     gate = asyncio.Semaphore(CONNECTIONS)
+    reading = asyncio.Lock()
     tasks = [
-        asyncio.ensure_future(_load_one(writer, target, route, reader, gate, number))
+        asyncio.ensure_future(_load_one(writer, target, route, reader, gate, reading, number))
         for number, route in enumerate(routes)
     ]
     try:
@@ -80,6 +81,7 @@ async def _load_one(
     route: Route,
     reader: SqliteSource,
     gate: asyncio.Semaphore,
+    reading: asyncio.Lock,
     number: int,
 ) -> None:
     strategy = route.strategy
@@ -92,7 +94,7 @@ async def _load_one(
         label = f"{run.result.run_id}_{number}_{uuid.uuid4().hex[:6]}"
         strategy.apart = apart = await target.open_apart(info, info.ddl, label)
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=AHEAD)
-        producer = asyncio.ensure_future(_produce(writer, target, route, reader, queue))
+        producer = asyncio.ensure_future(_produce(writer, target, route, reader, reading, queue))
         try:
             while (work := await queue.get()) is not None:
                 if isinstance(work, BaseException):
@@ -118,15 +120,32 @@ async def _load_one(
 
 
 async def _produce(
-    writer: Writer, target: Target, route: Route, reader: SqliteSource, queue: asyncio.Queue[Any]
+    writer: Writer,
+    target: Target,
+    route: Route,
+    reader: SqliteSource,
+    reading: asyncio.Lock,
+    queue: asyncio.Queue[Any],
 ) -> None:
-    """The table's chunks into ``queue``; ends with None, or with the error that stopped it."""
+    """The table's chunks into ``queue``; ends with None, or with the error that stopped it.
+
+    One table's chunk is read and formatted at a time (``reading``): two reading threads
+    would take turns at the GIL row by row (the fetch and the formatting hold it), each
+    waiting for a forced switch; in turns, the reader works on one chunk while the server
+    backends load the others."""
+    chunks = native_chunks(writer, target, route, reader)
     try:
-        async for work in native_chunks(writer, target, route, reader):
+        while True:
+            async with reading:
+                work = await anext(chunks, None)
+            if work is None:
+                break
             await queue.put(work)
     except Exception as exc:  # raised by the writing side, in order
         await queue.put(exc)
         return
+    finally:
+        await chunks.aclose()
     await queue.put(None)
 
 

@@ -91,11 +91,14 @@ class ApartTable:
         raises :class:`DirectLoadRefused`, as a direct load into the table would."""
         assert self._conn is not None
         names = ", ".join(map(quote, columns))
-        form = " (FORMAT binary)" if encoded.binary else " (FORMAT csv)" if encoded.csv else ""
+        form = "binary" if encoded.binary else "csv" if encoded.csv else "text"
         try:
             raw = await self._conn.get_raw_connection()
             driver: Any = raw.driver_connection
-            sql = f"COPY {self.ref} ({names}) FROM STDIN{form}"
+            # FREEZE: the table is new in this transaction, so its rows may be written as
+            # visible to all; reading them (index builds, the foreign key check, the app)
+            # then needs no commit-status lookups. Their xmin stays this transaction's.
+            sql = f"COPY {self.ref} ({names}) FROM STDIN (FORMAT {form}, FREEZE)"
             async with driver.cursor() as cursor, cursor.copy(sql) as copy:
                 if isinstance(encoded.data, bytes | bytearray):
                     await copy.write(encoded.data)
