@@ -345,8 +345,9 @@ class OptionsSpec(PlanModel):
     native: bool = True
     #: load each table the run creates (PostgreSQL) on a connection of its own, in parallel,
     #: swapped into place at the run's commit (the ``parallel`` decision,
-    #: :mod:`ferry.native.apart`); false: every table in the run's one transaction
-    load_apart: bool = True
+    #: :mod:`ferry.native.apart`); off by default: no gain was measured yet (a busy 2-core
+    #: machine, docs/benchmarks.md), so every table loads in the run's one transaction
+    load_apart: bool = False
     #: keep each loaded row's print so the next run maps only changed rows (``delta``,
     #: :mod:`ferry.load.delta`); off by default: printing every row costs a first run 1.5-1.75x
     row_prints: bool = False

@@ -93,7 +93,7 @@ def source_db(folder: Path, nul: bool = False, duplicate: bool = False) -> Path:
     return path
 
 
-def plan_for(folder: Path, url: str, pg_schema: str | None = None) -> Any:
+def plan_for(folder: Path, url: str, pg_schema: str | None = None, apart: bool = True) -> Any:
     target: dict[str, Any] = {"url": url}
     if pg_schema:
         target["pg_schema"] = pg_schema
@@ -101,6 +101,7 @@ def plan_for(folder: Path, url: str, pg_schema: str | None = None) -> Any:
         {
             "name": "apart",
             "target": target,
+            "options": {"load_apart": True} if apart else {},
             "sources": [{"name": "app", "kind": "sqlite", "path": str(folder / "app.db")}],
             "tables": [
                 {"name": "docs", "source": "app.docs", "key": ["id"]},
@@ -269,15 +270,11 @@ def test_a_table_that_existed_before_the_run_is_loaded_native_in_the_run(
     assert pg_rows(pg_url, "SELECT count(*) FROM docs") == [(PARENTS,)]
 
 
-def test_load_apart_off_in_the_options_keeps_every_table_in_the_run(
-    tmp_path: Path, pg_url: str
-) -> None:
+def test_load_apart_off_keeps_every_table_in_the_run(tmp_path: Path, pg_url: str) -> None:
     source_db(tmp_path)
-    plan = plan_for(tmp_path, pg_url)
-    plan.options.load_apart = False
-    found = run(plan).table("docs").decision
+    found = run(plan_for(tmp_path, pg_url, apart=False)).table("docs").decision
     assert found is not None and found.mode == "native"
-    assert found.facts.apart_blocker == "load_apart is off in the plan's options"
+    assert found.facts.apart_blocker == "load_apart is off in the plan's options (the default)"
 
 
 def test_check_lists_the_private_schemas_a_killed_run_left(tmp_path: Path, pg_url: str) -> None:

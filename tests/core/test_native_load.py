@@ -373,8 +373,6 @@ def test_postgres_tables_load_in_turns(
         {
             "name": "turns",
             "target": {"url": pg_url},
-            # in the run's one connection (loaded apart, each table has its own: test_load_apart)
-            "options": {"load_apart": False},
             "sources": [{"name": "app", "kind": "sqlite", "path": str(path)}],
             "tables": [
                 {"name": "a", "source": "app.a", "key": ["id"]},

@@ -40,6 +40,9 @@ PLAN = """name = "apart"
 [target]
 url = "{url}"
 
+[options]
+load_apart = true
+
 [[sources]]
 name = "app"
 kind = "sqlite"

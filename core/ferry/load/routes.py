@@ -240,7 +240,7 @@ class _Decider:
     async def _apart(self) -> str:
         """Why the table cannot be loaded on a connection of its own ("" when it can)."""
         if not self.run.plan.options.load_apart:
-            return "load_apart is off in the plan's options"
+            return "load_apart is off in the plan's options (the default)"
         if not self.info.created or not self.info.ddl:
             return "the table existed before the run"
         # A view the run made on the new table would have to be dropped with it.
