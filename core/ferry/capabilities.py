@@ -71,6 +71,10 @@ class TargetCapabilities:
     #: a text column holds valid UTF-8 only (PostgreSQL): ``invalid_text = "bytes"`` needs a
     #: bytes column; SQLite keeps any bytes in a text column
     text_is_utf8_only: bool = False
+    #: a table the run created can be loaded on a connection of its own, in parallel, into a
+    #: private table that the run's transaction swaps into place at its commit
+    #: (:mod:`ferry.native.apart`; PostgreSQL: transactional DDL)
+    loads_apart: bool = False
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,14 @@ async def check_plan(plan: Plan) -> CheckReport:
         existing = await target.reflect()
         report.existing_tables = sorted(existing)
         report.items.extend(await _privileges(target, plan, existing))
+        if left := await target.apart_leftovers():
+            report.items.append(
+                CheckItem(
+                    "private tables of a killed run",
+                    True,
+                    f"{', '.join(left)}: invisible to the app; the next run drops them",
+                )
+            )
         report.tables_to_create = list(
             dict.fromkeys(t.name for t in plan.tables if t.name not in existing)
         )

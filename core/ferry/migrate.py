@@ -42,6 +42,7 @@ from .load.routes import plan_routes
 from .load.rowprints import kept_entries
 from .load.staged import MAX_KEPT_CONFLICTS
 from .load.stream import Pipeline
+from .native import apart
 from .plan import Plan
 from .report.write import ReportKind, report_paths
 from .results import Reject, RunResult, TableResult
@@ -155,6 +156,7 @@ class _Run:
         self.styles: dict[str, TableStyles] = {}
         #: records what the run changes, for `ferry undo` (None in a preview)
         self.changes: ChangeRecorder | None = None
+        self.routes: list[_Route] = []  #: this attempt's (for apart.discard)
 
     # -- the run context's parts -------------------------------------------------------------
     @property
@@ -259,6 +261,7 @@ class _Run:
             self.result.target = target.describe()
             started = self.step("connect", target.describe())
             await target.open()
+            await target.drop_apart_leftovers()  # (under the run lock: a killed run's)
             self.step_done("connect", started)
             try:
                 await self._run_attempts(target)
@@ -280,6 +283,8 @@ class _Run:
                     with contextlib.suppress(FerryError):
                         await asyncio.shield(target.finish(commit=False))
                 raise
+            finally:  # (after the run's transaction, which may hold their locks)
+                await asyncio.shield(apart.discard(self.routes))
         finally:
             for reader in self.readers.values():
                 reader.close()
@@ -312,6 +317,7 @@ class _Run:
                 await self._run(target)
             except (RestartStaged, ReadInProcess) as exc:
                 await savepoint.rollback()
+                await apart.discard(self.routes)
                 self.result, self._warned = before, {}
                 for reader in self.readers.values():
                     reader.close()
@@ -346,7 +352,7 @@ class _Run:
         self.step_done("schema", started)
 
         view: RunView = self
-        routes = await plan_routes(
+        routes = self.routes = await plan_routes(
             view, target, tables, self._value_warner, self.staged_only, self.fingerprints, kept,
             in_process=self.in_process,
         )  # fmt: skip
@@ -359,6 +365,7 @@ class _Run:
         self.step_done("read", started)
 
         started = self.step("merge")
+        built = await apart.swap_in(view, target, routes)  # the tables loaded apart, in place
         order = dependency_order([r.info.name for r in routes], tables)
         for name in order:
             for route in (r for r in routes if r.info.name == name):
@@ -371,7 +378,7 @@ class _Run:
                 target, route.info, route.mapper.key, route.mapper.columns, route.adapters
             ):
                 self.warn(message, route.info.name)
-        await finish_shapes(view, target, tables)
+        await finish_shapes(view, target, tables, built)
         await move_sequences(view, target, routes)
         if not self.preview:
             for route in routes:

@@ -343,6 +343,11 @@ class OptionsSpec(PlanModel):
     #: let SQLite map plain columns of a SQLite source itself when loading an empty table
     #: (:mod:`ferry.native.load`; same result, several times faster); false: Python maps all
     native: bool = True
+    #: load each table the run creates (PostgreSQL) on a connection of its own, in parallel,
+    #: swapped into place at the run's commit (the ``parallel`` decision,
+    #: :mod:`ferry.native.apart`); off by default: no gain was measured yet (a busy 2-core
+    #: machine, docs/benchmarks.md), so every table loads in the run's one transaction
+    load_apart: bool = False
     #: keep each loaded row's print so the next run maps only changed rows (``delta``,
     #: :mod:`ferry.load.delta`). Unset: on for a JSON file laid out one record per line (its
     #: lines are printed at C speed, a few percent of a first run), off elsewhere (printing

@@ -11,6 +11,9 @@ itself, is it as the last run left it) and :func:`decide` turns them into a
 - ``native``: an empty table fed by one SQLite source table of plain columns (or text
   columns with ``ops``): SQLite maps the rows itself (:mod:`ferry.native.load`), by
   ``INSERT … SELECT`` or a COPY;
+- ``parallel``: a native load into a table this run created, on a connection of its own into
+  a private table with its indexes, swapped into place in the run's commit
+  (:mod:`ferry.native.apart`), so tables load in parallel;
 - ``direct``: an empty table fed by this spec alone: rows go straight in, no stage, no merge;
 - ``delta``: a table holding rows, keyed by one column, as the last run left it, which kept
   its rows' prints: only the source rows whose print changed are mapped and staged
@@ -30,7 +33,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-LoadModeName = Literal["unchanged", "native", "direct", "delta", "compare-first", "staged"]
+LoadModeName = Literal[
+    "unchanged", "native", "parallel", "direct", "delta", "compare-first", "staged"
+]
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,9 @@ class LoadFacts:
     native_blocker: str | None = None
     #: how the native rows go in: ``INSERT … SELECT`` (attached file), binary COPY or COPY CSV
     native_form: str | None = None
+    #: why the table cannot be loaded apart, on a connection of its own ("" when it can;
+    #: None where the target loads every table in its one transaction)
+    apart_blocker: str | None = None
     #: the journaled fingerprint of the last run still matches source files and table
     unchanged: bool | None = None
     #: the last run's row prints are kept and the table is as that run left it
@@ -78,7 +86,7 @@ class LoadDecision:
     @property
     def direct(self) -> bool:
         """Rows go straight into the (empty) table: no stage, no merge."""
-        return self.mode in ("direct", "native")
+        return self.mode in ("direct", "native", "parallel")
 
     def __str__(self) -> str:
         worker = (
@@ -99,12 +107,24 @@ def straight_in(facts: LoadFacts) -> bool:
 def decide(table: str, facts: LoadFacts) -> LoadDecision:
     """The load decision for ``table`` from ``facts`` (a pure function)."""
     if straight_in(facts):
+        if facts.native_blocker == "" and facts.native_form and facts.apart_blocker == "":
+            return LoadDecision(
+                table,
+                "parallel",
+                "a table this run created, fed by this table spec alone, every column a plain "
+                f"copy: SQLite maps the rows ({facts.native_form}) on a connection of its own, "
+                "into a private table with its indexes, put in place at the run's commit",
+                facts,
+            )
         if facts.native_blocker == "" and facts.native_form:
+            why = f"SQLite maps the rows itself ({facts.native_form})"
+            if facts.apart_blocker:
+                why += f"; not loaded apart: {facts.apart_blocker}"
             return LoadDecision(
                 table,
                 "native",
                 "empty table fed by this table spec alone, every column a plain copy "
-                f"(or text ops): SQLite maps the rows itself ({facts.native_form})",
+                f"(or text ops): {why}",
                 facts,
             )
         why = "empty table fed by this table spec alone: rows go straight in"

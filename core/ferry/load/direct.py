@@ -8,7 +8,7 @@ from typing import Any
 from ..events import TableFinished
 from ..native.load import NativeLoad
 from ..targets import Stage, Target
-from ..targets.base import DirectLoadRefused, Encoded
+from ..targets.base import ApartLoad, DirectLoadRefused, Encoded
 from .decide import LoadDecision
 from .diff import RowInsert
 from .rerun import loaded_state, skipped_result
@@ -26,7 +26,7 @@ class DirectLoad(LoadStrategy):
     async def write(self, run: RunView, target: Target, work: Work) -> None:
         route = work.route
         try:
-            await target.load_direct(route.stage, work.encoded)
+            await self.load(target, route, work.encoded)
         except DirectLoadRefused as exc:
             raise RestartStaged(exc) from None
         if work.native_rows is None:
@@ -34,6 +34,10 @@ class DirectLoad(LoadStrategy):
         else:
             route.loaded += work.native_rows
             route.result.mapped_by_sqlite += work.native_rows
+
+    async def load(self, target: Target, route: Route, encoded: Encoded) -> None:
+        """Send one encoded batch into the table (raises :class:`DirectLoadRefused`)."""
+        await target.load_direct(route.stage, encoded)
 
     async def finish(self, run: RunView, target: Target, route: Route) -> None:
         result = route.result
@@ -60,6 +64,21 @@ class NativeDirectLoad(DirectLoad):
     def __init__(self, decision: LoadDecision, native: NativeLoad) -> None:
         super().__init__(decision)
         self.native = native
+
+
+class ApartNativeLoad(NativeDirectLoad):
+    """A native load into a table this run created, on a connection of its own into a
+    private table (:mod:`ferry.native.apart` streams it and sets ``apart``), put in place by
+    the run's transaction before the table is finished."""
+
+    def __init__(self, decision: LoadDecision, native: NativeLoad) -> None:
+        super().__init__(decision, native)
+        #: the private table, once open
+        self.apart: ApartLoad | None = None
+
+    async def load(self, target: Target, route: Route, encoded: Encoded) -> None:
+        assert self.apart is not None
+        await self.apart.copy(route.stage.columns, encoded)
 
 
 class UnchangedLoad(LoadStrategy):
@@ -102,4 +121,11 @@ def note_inserts(run: RunView, route: Route, rows: list[dict[str, Any]]) -> None
         run.result.inserts.append(RowInsert(route.info.name, key, values))
 
 
-__all__ = ["DirectLoad", "NativeDirectLoad", "UnchangedLoad", "diffs_wanted", "note_inserts"]
+__all__ = [
+    "ApartNativeLoad",
+    "DirectLoad",
+    "NativeDirectLoad",
+    "UnchangedLoad",
+    "diffs_wanted",
+    "note_inserts",
+]

@@ -3,13 +3,15 @@ existing tables, warnings on identical rows, and the fingerprints a re-run compa
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy.exc import DBAPIError
 
 from ..errors import TargetError
 from ..shape.ddl import after_load_ddl, sql_literal
 from ..shape.schema import TableInfo
 from ..targets import Target
-from ..targets.base import first_line
+from ..targets.base import after_load_failed
 from ..verify.integrity import references_checked_at_commit
 from .modes import identical_rows
 from .rerun import may_fingerprint
@@ -18,10 +20,13 @@ from .routes import rerun_source
 from .sequences import advance_sequences
 
 
-async def finish_shapes(run: RunView, target: Target, tables: dict[str, TableInfo]) -> None:
+async def finish_shapes(
+    run: RunView, target: Target, tables: dict[str, TableInfo], built: Collection[str] = ()
+) -> None:
     """Build the created tables' indexes (and where the target takes them, add their foreign
     keys and move their identities past the loaded ids) now that the rows are in: faster than
-    keeping indexes up to date row by row, and free of any load order."""
+    keeping indexes up to date row by row, and free of any load order. The tables in
+    ``built`` were loaded apart (:mod:`ferry.native.apart`) and have their indexes."""
     for name, info in tables.items():
         if not info.created or info.shape is None:
             continue
@@ -32,21 +37,13 @@ async def finish_shapes(run: RunView, target: Target, tables: dict[str, TableInf
             and await references_checked_at_commit(target, fks)
         ):
             await check_references(target, name)
-        for statement in after_load_ddl(name, info.shape, target.capabilities):
+        indexes = name not in built
+        for statement in after_load_ddl(name, info.shape, target.capabilities, indexes):
             run.cancel.raise_if_cancelled()
             try:
                 await target.conn.exec_driver_sql(target.driver_sql(statement))
             except DBAPIError as exc:
-                diag = getattr(exc.orig, "diag", None)
-                detail = getattr(diag, "message_detail", None) or ""
-                reason = f"{first_line(exc.orig)} {detail}".strip()
-                raise TargetError(
-                    f"table {name}: {statement.split(' (', 1)[0]} failed after the load: {reason}",
-                    hint="The source's rows break this constraint or index (the source "
-                    "never enforced it); fix them in the source and run again. Nothing "
-                    "was written to the target.",
-                    details=statement,
-                ) from None
+                raise after_load_failed(name, statement, exc) from None
             run.result.ddl.append(statement)
 
 

@@ -122,6 +122,7 @@ async def _make_tables(
     for name in inferred:
         tables[name].created = True
         tables[name].shape = inferred[name].shape
+        tables[name].ddl = made[name]
     objects.extend(created_objects(plan, inferred, tables, source_tables, made))
     objects.extend(settled)
     return tables, ddl

@@ -28,7 +28,7 @@ from ..values.textbytes import check_bytes_mode
 from ..values.transform import PLAIN_FIELDS, RowMapper
 from .decide import LoadDecision, LoadFacts, decide, straight_in
 from .delta import DeltaLoad, LineDeltaLoad, SqlDeltaLoad
-from .direct import DirectLoad, NativeDirectLoad, UnchangedLoad
+from .direct import ApartNativeLoad, DirectLoad, NativeDirectLoad, UnchangedLoad
 from .inworker import in_worker
 from .jsonlines import laid_by_line
 from .mapping import check_mapping, row_mapper
@@ -240,6 +240,8 @@ class _Decider:
             else:
                 blocker, native = await self._native()
             facts = _with(facts, native_blocker=blocker, native_form=self._form(native))
+            if native is not None and self.target.capabilities.loads_apart:
+                facts = _with(facts, apart_blocker=await self._apart())
         elif spec.name in fingerprints and (source_name := rerun_source(self.run, spec)):
             files = self.run.watch.fingerprint(source_name)
             found = fingerprints[spec.name]
@@ -271,6 +273,17 @@ class _Decider:
                 "row prints",
             )
         return _with(facts, delta=True)
+
+    async def _apart(self) -> str:
+        """Why the table cannot be loaded on a connection of its own ("" when it can)."""
+        if not self.run.plan.options.load_apart:
+            return "load_apart is off in the plan's options (the default)"
+        if not self.info.created or not self.info.ddl:
+            return "the table existed before the run"
+        # A view the run made on the new table would have to be dropped with it.
+        if any(o.kind == "view" and o.status == "carried" for o in self.run.result.schema_objects):
+            return "the run creates views, which read the tables it creates"
+        return await self.target.apart_blocker()
 
     def _form(self, native: NativeLoad | None) -> str | None:
         if native is None:
@@ -407,6 +420,9 @@ def strategy_for(
     if decision.mode == "native":
         assert native is not None
         return NativeDirectLoad(decision, native)
+    if decision.mode == "parallel":
+        assert native is not None
+        return ApartNativeLoad(decision, native)
     if decision.mode == "direct":
         return DirectLoad(decision)
     if decision.mode == "compare-first":

@@ -17,6 +17,7 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, cast
 
 from ..events import TableProgress
+from ..native.apart import load_apart
 from ..native.stream import load_natives
 from ..plan import ColumnSpec
 from ..shape.schema import ColumnInfo
@@ -47,6 +48,8 @@ class Pipeline:
 
     async def stream(self, routes: list[Route]) -> None:
         """Read, map and write every batch of ``routes`` (see the module docstring)."""
+        if any(r.decision.mode == "parallel" for r in routes):
+            await self.target.idle_while_apart(True)  # until apart.swap_in
         queue: asyncio.Queue[Work | BaseException | None] = asyncio.Queue(maxsize=AHEAD)
         producer = asyncio.create_task(self._produce(routes, queue))
         try:
@@ -81,7 +84,7 @@ class Pipeline:
         batch_size = self.run.plan.options.batch_size
         for name, reader in self.run.readers.items():
             mine = [r for r in routes if r.spec.source.split(".", 1)[0] == name]
-            native = [r for r in mine if r.decision.mode == "native"]
+            native = [r for r in mine if r.decision.mode in ("native", "parallel")]
             if reader.capabilities.skips_tables:
                 cast("SqliteSource", reader).skip_tables = {
                     r.spec.source for r in mine if not r.strategy.reads_rows
@@ -137,13 +140,38 @@ class Pipeline:
         # each waited for the other); the rest on the reader's, before its ordinary read.
         printing = asyncio.ensure_future(print_in_sql(self.run, reader, aside, side=True))
         try:
-            if native:
-                await load_natives(self, self.target, native, reader, queue)
+            await self._load_natives(reader, native, queue)
         finally:
             await asyncio.wait({printing})
         await printing
         rest = [r for r in printed if not any(r is a for a in aside)]
         await print_in_sql(self.run, reader, rest)
+
+    async def _load_natives(
+        self, reader: SqliteSource, native: list[Route], queue: asyncio.Queue[Any]
+    ) -> None:
+        """The tables SQLite maps: those loaded apart on connections of their own
+        (:mod:`ferry.native.apart`) while the others go through the run's connection."""
+        apart = [r for r in native if r.decision.mode == "parallel"]
+        rest = [r for r in native if r.decision.mode != "parallel"]
+        tasks = []
+        if apart:
+            tasks.append(asyncio.ensure_future(load_apart(self, self.target, apart, reader)))
+        if rest:
+            tasks.append(
+                asyncio.ensure_future(load_natives(self, self.target, rest, reader, queue))
+            )
+        if not tasks:
+            return
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()  # the first failure, raised here
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _map_source(
         self,

@@ -64,7 +64,7 @@ async def load_natives(
         for route in routes:
             await _insert_native(writer, target, route, reader)
         return
-    streams = [(route, _native_chunks(writer, target, route, reader)) for route in routes]
+    streams = [(route, native_chunks(writer, target, route, reader)) for route in routes]
     try:
         while streams:
             stream = min(streams, key=lambda s: share_read(s[0]))
@@ -78,7 +78,7 @@ async def load_natives(
             await chunks.aclose()
 
 
-async def _native_chunks(
+async def native_chunks(
     writer: Writer, target: Target, route: Route, reader: SqliteSource
 ) -> AsyncGenerator[Work, None]:
     """``route``'s table, chunk after chunk, as SQLite maps it: binary COPY where every
@@ -260,4 +260,4 @@ def _sqlite_chunk(
     return end, last, count, all_utf8(joined)
 
 
-__all__ = ["CHUNK_BYTES", "Writer", "load_natives", "native_of"]
+__all__ = ["CHUNK_BYTES", "Writer", "load_natives", "native_chunks", "native_of"]

@@ -242,11 +242,13 @@ def index_sql(table: str, index: TargetIndex) -> str:
     return f"{sql} WHERE {index.where}" if index.where else sql
 
 
-def after_load_ddl(table: str, shape: TargetShape, capabilities: TargetCapabilities) -> list[str]:
-    """What a created table gets once its rows are in: its indexes, and where the target
-    takes them (PostgreSQL) its foreign keys and the identity moved past the highest id
-    loaded."""
-    statements = [index_sql(table, index) for index in shape.indexes]
+def after_load_ddl(
+    table: str, shape: TargetShape, capabilities: TargetCapabilities, indexes: bool = True
+) -> list[str]:
+    """What a created table gets once its rows are in: its indexes (unless ``indexes`` is
+    False: a load apart built them already), and where the target takes them (PostgreSQL)
+    its foreign keys and the identity moved past the highest id loaded."""
+    statements = [index_sql(table, index) for index in shape.indexes] if indexes else []
     if capabilities.alters_foreign_keys:
         for fk in shape.foreign_keys:
             statements.append(f"ALTER TABLE {quote(table)} ADD {foreign_key_sql(fk)}")

@@ -97,6 +97,8 @@ class TableInfo:
     dialect: str = ""
     #: a created table's defaults, constraints and indexes from a database source
     shape: TargetShape | None = None
+    #: the ``CREATE TABLE`` this run created it with (a load apart runs it again elsewhere)
+    ddl: str = ""
     #: column sets the target holds unique (constraints, unique indexes); read by ``ferry init``
     unique: list[tuple[str, ...]] = field(default_factory=list)
     #: the target's CHECK constraints as SQL text; read by ``ferry init``

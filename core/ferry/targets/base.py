@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import CursorResult
@@ -101,6 +101,42 @@ class NativeInsert:
     #: the statement, reading the source under the schema :meth:`Target.attach` gave
     sql: str
     params: tuple[Any, ...]
+
+
+def after_load_failed(name: str, statement: str, exc: sa_exc.DBAPIError) -> TargetError:
+    """The error for an index or constraint the loaded rows of ``name`` break."""
+    diag = getattr(exc.orig, "diag", None)
+    detail = getattr(diag, "message_detail", None) or ""
+    reason = f"{first_line(exc.orig)} {detail}".strip()
+    return TargetError(
+        f"table {name}: {statement.split(' (', 1)[0]} failed after the load: {reason}",
+        hint="The source's rows break this constraint or index (the source "
+        "never enforced it); fix them in the source and run again. Nothing "
+        "was written to the target.",
+        details=statement,
+    )
+
+
+class ApartLoad(Protocol):
+    """A created table loaded on a connection of its own (``Target.open_apart``)."""
+
+    #: committed on its own connection: its private schema exists until dropped
+    committed: bool
+
+    async def execute(self, statement: str) -> None:
+        """Run ``statement`` in its transaction (unqualified names find its table)."""
+
+    async def copy(self, columns: list[str], encoded: Encoded) -> None:
+        """COPY a chunk in (raises :class:`DirectLoadRefused` when the server refuses it)."""
+
+    async def commit(self) -> None:
+        """Commit it and close its connection."""
+
+    async def swap_in(self) -> None:
+        """In the run's transaction: put it in place of the empty table the run created."""
+
+    async def discard(self) -> None:
+        """Drop it (best effort; the next run drops what stays)."""
 
 
 class DirectLoadRefused(Exception):
@@ -429,6 +465,30 @@ class Target(ABC):
     async def takes_native(self) -> bool:
         """True when this target takes rows SQLite maps itself (:mod:`ferry.native.load`)."""
         return False
+
+    async def apart_blocker(self) -> str:
+        """Why a table this run created cannot be loaded on a connection of its own ("" when
+        it can; only asked where ``capabilities.loads_apart``)."""
+        return "the target loads every table in its one transaction"
+
+    async def open_apart(self, table: TableInfo, ddl: str, label: str) -> ApartLoad:
+        """A connection of its own loading ``table`` (created by this run with ``ddl``) into
+        a private table, its name made with ``label`` (unique in the run)
+        (``capabilities.loads_apart``; :mod:`ferry.native.apart`)."""
+        raise NotImplementedError(f"{self.dialect_name} targets load tables in one transaction")
+
+    async def idle_while_apart(self, idle: bool) -> None:
+        """The run's own connection waits (``idle``) while tables load apart, or works again:
+        a target that ends idle transactions lets this one wait that long."""
+        return None
+
+    async def apart_leftovers(self) -> list[str]:
+        """The private schemas of loads apart a killed run left (``check`` lists them)."""
+        return []
+
+    async def drop_apart_leftovers(self) -> list[str]:
+        """Drop the private schemas of loads apart a killed run left; their names."""
+        return []
 
     async def binary_encoder(
         self, types: list[str]

@@ -35,8 +35,8 @@ from ..shape.identifiers import quote
 from ..shape.schema import ColumnInfo, TableInfo, create_table_ddl
 from ..values.drivervalues import POSTGRES_ADAPTERS
 from ..values.logical import identity
-from . import pgcatalog
-from .base import DirectLoadRefused, Encoded, Privilege, Stage, Target, first_line
+from . import pgapart, pgcatalog
+from .base import ApartLoad, DirectLoadRefused, Encoded, Privilege, Stage, Target, first_line
 
 try:  # psycopg's C row formatters (what ``copy.write_row`` runs), used from a worker thread
     from psycopg._copy_base import format_row_binary as _format_row_binary
@@ -146,6 +146,7 @@ class PostgresTarget(Target):
         single_precision_real=True,
         alters_foreign_keys=True,
         text_is_utf8_only=True,
+        loads_apart=True,
     )
     #: ``IS DISTINCT FROM``; ``json`` (which has no equality) compared as jsonb; timestamps
     #: compared and ordered as points in time by the server itself
@@ -392,6 +393,35 @@ class PostgresTarget(Target):
         """True when COPY text goes to the server as UTF-8 (SQLite's own text encoding)."""
         driver = await self._driver()
         return str(driver.info.encoding).replace("-", "").lower() == "utf8"
+
+    async def apart_blocker(self) -> str:
+        """A private schema needs CREATE on the database, and the target schema must be
+        one the private tables' connections see (not created by this uncommitted run)."""
+        return await pgapart.apart_blocker(self)
+
+    async def open_apart(self, table: TableInfo, ddl: str, label: str) -> ApartLoad:
+        """Load ``table`` on a connection of its own (:mod:`ferry.targets.pgapart`)."""
+        apart = pgapart.ApartTable(self, table.name, pgapart.PRIVATE_PREFIX + label)
+        await apart.open(ddl)
+        return apart
+
+    async def idle_while_apart(self, idle: bool) -> None:
+        """The run's transaction sits idle while tables load apart, as long as that takes
+        (the connection options end a transaction idle for twice ``stall_timeout``); the
+        other connections are busy meanwhile, and a Ferry that is gone closes them all."""
+        value = "0" if idle else "DEFAULT"
+        await self.execute(
+            f"SET LOCAL idle_in_transaction_session_timeout = {value}",
+            "waiting for the tables loaded apart",
+        )
+
+    async def apart_leftovers(self) -> list[str]:
+        """The private schemas a killed run left (:mod:`ferry.targets.pgapart`)."""
+        return await pgapart.leftovers(self)
+
+    async def drop_apart_leftovers(self) -> list[str]:
+        """The private schemas a killed run left, dropped (:mod:`ferry.targets.pgapart`)."""
+        return await pgapart.drop_leftovers(self)
 
     async def _rows_by_key(self, stage: Stage, keys: list[Any]) -> list[tuple[Any, ...]]:
         """One query with the keys as an array (cast to the key column's type)."""
