@@ -22,12 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Cancelled, FerryError, PlanError, RejectedRowsError
-from .events import (
-    CancelToken,
-    Emit,
-    StepStarted,
-    ignore_events,
-)
+from .events import CancelToken, Emit, StepStarted, ignore_events
 from .load.changeset import ChangeRecorder
 from .load.delta import keep_run_prints
 from .load.finish import fingerprint, finish_shapes, move_sequences, note_identical_rows
@@ -352,10 +347,8 @@ class _Run:
         self.step_done("schema", started)
 
         view: RunView = self
-        routes = self.routes = await plan_routes(
-            view, target, tables, self._value_warner, self.staged_only, self.fingerprints, kept,
-            in_process=self.in_process,
-        )  # fmt: skip
+        routes = self.routes = await plan_routes(view, target, tables, self._value_warner,
+            self.staged_only, self.fingerprints, kept, in_process=self.in_process)  # fmt: skip
         started = self.step("read")
         await Pipeline(view, target).stream(routes)
         for change in await asyncio.to_thread(self.watch.changes):
