@@ -22,15 +22,15 @@ from ..shape.schema import TableInfo, dependency_order
 from ..sources import SourceTable
 from ..targets import Target
 from ..targets.base import ATTACHED_FILES
-from ..values.fastcells import keep_text
 from ..values.targetstyles import TableStyles, table_styles
 from ..values.textbytes import check_bytes_mode
-from ..values.transform import PLAIN_FIELDS, RowMapper
+from ..values.transform import RowMapper
 from .decide import LoadDecision, LoadFacts, decide, straight_in
 from .delta import DeltaLoad, LineDeltaLoad, SqlDeltaLoad
 from .direct import ApartNativeLoad, DirectLoad, NativeDirectLoad, UnchangedLoad
 from .inworker import in_worker
 from .jsonlines import laid_by_line
+from .keeptext import keep_text_columns
 from .mapping import check_mapping, row_mapper
 from .modes import delete_all, refuse_second_append
 from .pagemaps import read_page_map
@@ -88,7 +88,7 @@ async def plan_routes(
         for message in styles.warnings:
             run.warn(message, info.name, kind=f"{info.name}:style:{message}")
         adapters = [styles.adapter(target, c, info.columns[c].type) for c in mapper.columns]
-        kept = _keep_text(run, target, spec, info, mapper, adapters, styles)
+        kept = keep_text_columns(run, target, spec, info, mapper, adapters, styles)
         planner = _Decider(run, target, spec, info, mapper, source, attaching)
         in_sql = rerun_source(run, spec) is not None
         lines = not in_sql and await _line_source(run, spec)
@@ -356,44 +356,6 @@ async def _replace_rows(
                 name,
             )
     return deleted
-
-
-def _keep_text(
-    run: RunView,
-    target: Target,
-    spec: TableSpec,
-    info: TableInfo,
-    mapper: RowMapper,
-    adapters: list[Any],
-    styles: TableStyles,
-) -> set[str]:
-    """Timestamp columns a SQLite source feeds a target that stores values as their text
-    (SQLite) without any transform, where no style is chosen: their ISO text is copied as
-    the app wrote it (byte for byte), not respelled (with a zone for naive times in the plan,
-    it is converted). Their adapters in ``adapters`` are replaced."""
-    reader = run.readers.get(spec.source.split(".", 1)[0])
-    if (
-        not target.capabilities.stores_value_text
-        or reader is None
-        or not reader.capabilities.sqlite_file
-        or spec.hook
-        or run.plan.options.zone is not UTC
-    ):
-        return set()
-    kept = set()
-    for index, column in enumerate(mapper.mapped_columns()):
-        column_spec = column.spec
-        if (
-            column.type == "timestamp"
-            and info.columns[column.name].type == "timestamp"
-            and column_spec.from_ is not None
-            and column.steps is None
-            and column_spec.model_fields_set <= PLAIN_FIELDS
-            and column.name not in styles.chosen
-        ):
-            adapters[index] = keep_text(adapters[index])
-            kept.add(column.name)
-    return kept
 
 
 def strategy_for(
