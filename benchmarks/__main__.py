@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     sub = parser.add_subparsers(dest="cmd", required=True)
     cmd = sub.add_parser("run", help="generate data (cached) and run the benchmark")
-    cmd.add_argument("--size", choices=["small", "medium", "full"], default="small")
+    cmd.add_argument("--size", choices=["small", "medium", "full", "huge"], default="small")
     cmd.add_argument("--runs", type=int, default=3)
     cmd.add_argument(
         "--out",

@@ -35,6 +35,8 @@ REQUIRED = {
     "ferry_sqlite",
     "executemany",
     "ferry_json",
+    "ferry_backup",
+    "ferry_rollback",
 }
 
 
