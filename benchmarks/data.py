@@ -14,7 +14,9 @@ import csv
 import json
 import os
 import random
+import shutil
 import sqlite3
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -177,20 +179,17 @@ class Dataset:
         if all(self.csv(t).exists() for t in TABLES):
             return
         (self.folder / "csv").mkdir(exist_ok=True)
-        db = sqlite3.connect(self.sqlite)
-        try:
-            for table in TABLES:
-                log(f"exporting {table} as CSV for the floor ...")
-                part = self.csv(table).with_suffix(".part")
-                with open(part, "w", newline="", encoding="utf-8") as fh:
-                    writer = csv.writer(fh)
-                    cur = db.execute(f"SELECT * FROM {table} ORDER BY id")
-                    while batch := cur.fetchmany(10_000):
-                        # NULL -> unquoted empty field (COPY CSV's NULL); '' never occurs
-                        writer.writerows(batch)
-                part.rename(self.csv(table))
-        finally:
-            db.close()
+        cli = shutil.which("sqlite3")
+        for table in TABLES:
+            log(f"exporting {table} as CSV for the floor ...")
+            part = self.csv(table).with_suffix(".part")
+            query = f"SELECT * FROM {table} ORDER BY id"
+            if cli:  # C: several times faster than Python's csv module (huge: 9 GiB)
+                with open(part, "wb") as fh:
+                    subprocess.run([cli, "-csv", str(self.sqlite), query], stdout=fh, check=True)
+            else:
+                _python_csv(self.sqlite, query, part)
+            part.rename(self.csv(table))
 
     def drop_csv(self) -> None:
         for table in TABLES:
@@ -202,6 +201,19 @@ class Dataset:
     @property
     def sqlite_rows(self) -> int:
         return self.size.content + self.size.steps
+
+
+def _python_csv(path: Path, query: str, out: Path) -> None:
+    db = sqlite3.connect(path)
+    try:
+        with open(out, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            cur = db.execute(query)
+            while batch := cur.fetchmany(10_000):
+                # NULL -> unquoted empty field (COPY CSV's NULL); '' never occurs in the data
+                writer.writerows(batch)
+    finally:
+        db.close()
 
 
 def _iso(rng: random.Random, base_s: int = 0) -> str:
