@@ -17,7 +17,6 @@ end the delta: the run starts over comparing in full.
 from __future__ import annotations
 
 import json
-from array import array
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..values.rowprint import text_print
 from .route import Route
+from .spill import SpillArray
 
 if TYPE_CHECKING:
     from ..sources.json import JsonSource
@@ -101,7 +101,7 @@ def record_line_prints(reader: JsonSource, route: Route) -> None:
     book = route.prints
     assert book is not None
     try:
-        prints = array("q", (text_print(text) for text in record_lines(reader.path)))
+        prints = SpillArray(text_print(text) for text in record_lines(reader.path))
     except (NotLines, OSError):
         book.whole = False
         return
@@ -125,6 +125,8 @@ def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict
     lines = misses = 0
     for text in record_lines(reader.path):
         lines += 1
+        if not lines % 4096:
+            book.settle()  # the prints out of memory a chunk at a time
         value = text_print(text)
         at = book.cursor
         if at < count and kept_prints[at] == value and not seen[at]:
@@ -147,6 +149,7 @@ def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict
             raise NotLines(str(exc)) from None
         if note(row.get(field), value):
             rows.append(row)
+    book.settle()
     return rows
 
 

@@ -12,6 +12,7 @@ from ..plan import TableSpec
 from ..values.rowprint import record_print
 from ..values.transform import PLAIN_FIELDS, RowMapper
 from .rowprints import Prints
+from .spill import SpillArray
 
 
 def print_key_field(spec: TableSpec, mapper: RowMapper) -> str | None:
@@ -42,8 +43,9 @@ class PrintBook:
         #: a JSON file one record per line: a record's print is its line's
         #: (:mod:`ferry.load.jsonlines`)
         self.lines = lines
-        self.keys: array[int] = array("q")
-        self.prints: array[int] = array("q")
+        # in flat memory: 16 bytes a row would be 190 MB at twelve million rows
+        self.keys = SpillArray()
+        self.prints = SpillArray()
         #: every row printed (False once a key is not a 64-bit integer: nothing is kept)
         self.whole = True
         self.ascending = True
@@ -122,7 +124,9 @@ class PrintBook:
                 self.unchanged += count - len(changed)
                 self.changed.extend(changed)
                 return changed
-        return [k for k, p in zip(keys, prints, strict=True) if self.note(k, p)]
+        load = [k for k, p in zip(keys, prints, strict=True) if self.note(k, p)]
+        self.settle()
+        return load
 
     @property
     def prints_as_read(self) -> bool:
@@ -135,8 +139,16 @@ class PrintBook:
         the keys are noted here, the prints come from the lines after the read."""
         field, note = self.field, self.note
         if self.lines:
-            return [row for row in rows if note(row.get(field), 0)]
-        return [row for row in rows if note(row.get(field), record_print(row))]
+            load = [row for row in rows if note(row.get(field), 0)]
+        else:
+            load = [row for row in rows if note(row.get(field), record_print(row))]
+        self.settle()
+        return load
+
+    def settle(self) -> None:
+        """After a batch of rows: move full chunks of the prints out of memory."""
+        self.keys.settle()
+        self.prints.settle()
 
     def vanished(self) -> list[int]:
         """Kept keys no source row has any more."""
@@ -150,13 +162,14 @@ class PrintBook:
         not an integer, or repeated)."""
         if not self.whole or self.repeated:
             return None
-        keys, prints = self.keys, self.prints
-        if not self.ascending:  # (ascending means strictly: no key repeated)
-            order = sorted(range(len(keys)), key=keys.__getitem__)
-            keys = array("q", (keys[i] for i in order))
-            prints = array("q", (prints[i] for i in order))
-            if any(a == b for a, b in pairwise(keys)):
-                return None  # a key repeated: the staged load reported it
+        if self.ascending:  # (ascending means strictly: no key repeated)
+            return Prints(self.keys, self.prints)
+        keys, prints = self.keys.to_array(), self.prints.to_array()  # sorting needs them all
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        keys = array("q", (keys[i] for i in order))
+        prints = array("q", (prints[i] for i in order))
+        if any(a == b for a, b in pairwise(keys)):
+            return None  # a key repeated: the staged load reported it
         return Prints(keys, prints)
 
 

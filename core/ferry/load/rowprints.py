@@ -50,6 +50,7 @@ from ..targets import Target
 from .journal import JOURNAL_SCHEMA
 from .rerun import rows_as_left
 from .rerun import table_state as row_versions
+from .spill import SpillArray
 
 #: keys and prints per row of ``row_prints``
 CHUNK_ROWS = 65536
@@ -59,10 +60,11 @@ _LOOKUP_LIMIT = 20_000
 
 @dataclass
 class Prints:
-    """A table's rows as one run left them: keys ascending, and each row's print."""
+    """A table's rows as one run left them: keys ascending, and each row's print (read back
+    from the target: arrays; this run's, to keep: :class:`~ferry.load.spill.SpillArray`)."""
 
-    keys: array[int]
-    prints: array[int]
+    keys: array[int] | SpillArray
+    prints: array[int] | SpillArray
 
     def __len__(self) -> int:
         return len(self.keys)
