@@ -37,7 +37,15 @@ from .changes import (
     sqlite_differing,
     touch_source,
 )
-from .data import PG_AFTER_LOAD, PG_TABLES, TABLES, Dataset, ensure
+from .data import (
+    PG_AFTER_LOAD,
+    PG_TABLES,
+    SQLITE_INDEXES,
+    SQLITE_TABLES,
+    TABLES,
+    Dataset,
+    ensure,
+)
 from .launcher import launcher_floor_mib, run_process
 from .shape import compare, loose, pg_shape, sqlite_shape
 
@@ -253,7 +261,12 @@ class Bench:
         """The plan ``ferry init`` drafts from the SQLite file for a ``kind`` target
         (``postgresql``: an empty database; ``sqlite``: a file that does not exist yet)."""
         if kind not in self.drafts:
-            args: dict[str, Any] = {"sqlite": str(self.data.sqlite), "base_dir": str(self.work)}
+            scanned = self.data.sqlite
+            if self.data.size.copies > 1:
+                # huge: `ferry init` reads the whole file, several times (over 15 minutes
+                # at 10 GiB); a sample with the same schema drafts the same plan
+                scanned = draft_sample(self.data, self.work / "draft-sample.db")
+            args: dict[str, Any] = {"sqlite": str(scanned), "base_dir": str(self.work)}
             url = create_db(self.server) if kind == "postgresql" else None
             args["target_url"] = url or f"sqlite:///{self.work / 'draft.db'}"
             try:
@@ -415,7 +428,7 @@ class Bench:
 
         if has("ferry_sqlite"):
             target = base / "ferry.db"  # not there yet: Ferry creates it as drafted
-            plan = ferry_plan(self.draft("sqlite"), data, f"sqlite:///{target}")
+            plan = ferry_plan(self.draft("sqlite"), data, f"sqlite:///{target}", data.sqlite)
             self._runner_sample(
                 "ferry_sqlite",
                 "ferry_migrate",
@@ -574,6 +587,24 @@ class Bench:
         )
         self._add("sqlite_utils", Sample(seconds, rss, ok, detail))
         target.unlink(missing_ok=True)
+
+
+def draft_sample(data: Dataset, path: Path, rows: int = 50_000) -> Path:
+    """A small file with the data's schema and its first ``rows`` rows of each table."""
+    if path.exists():
+        return path
+    db = sqlite3.connect(path)
+    try:
+        db.executescript(SQLITE_TABLES)
+        db.execute("ATTACH DATABASE ? AS data", (f"file:{data.sqlite}?mode=ro",))
+        with db:
+            for table in TABLES:
+                db.execute(f"INSERT INTO main.{table} SELECT * FROM data.{table} LIMIT {rows}")
+        db.execute("DETACH DATABASE data")
+        db.executescript(SQLITE_INDEXES)
+    finally:
+        db.close()
+    return path
 
 
 def aged_copy(source: Path, copy: Path) -> None:
