@@ -74,6 +74,17 @@ full is five times that).
 start-up (importing Ferry ≈ 0.8 s), so only the full size says anything about the targets.
 `--size medium` (a fifth of full: 40k + 200k rows, 200k records; a run of every approach takes
 about two minutes) is for iterating on the engine; its ratios are close to full's.
+`--size huge` (ten times full: 2M + 10M rows in a 9.4 GiB SQLite file, 10M records in a
+2.6 GiB JSON file; not in CI) is full's data ten times over: its first tenth is generated exactly
+as full's, the other nine are copied inside SQLite (`INSERT … SELECT`, the ids, foreign keys,
+unique URLs and titles shifted) and as text (the JSON lines' ids and names shifted): minutes,
+not an hour of per-row Python. The `psql \copy` floor's CSV is exported (by the `sqlite3`
+command line when there is one) when the floor first needs it; at huge it is removed after the
+floor (9 GiB), and the run leaves out the delta lines (they need a copy of the source) and reads
+the cached files. The backup and rollback lines (`ferry backup` of the source file and the
+PostgreSQL target, then `ferry rollback` to that backup, through the API in a launcher process;
+checked: the same rows, indexes and foreign keys after it) run at every size; the backup is
+removed after them.
 `tests/core/test_benchmark_smoke.py` runs every approach once on `small` and checks results,
 never times; `tests/core/test_benchmark_measure.py` checks the launcher's memory figure, the
 data's shape and the catalog comparison. Where the PostgreSQL server is on this machine its
@@ -88,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     sub = parser.add_subparsers(dest="cmd", required=True)
     cmd = sub.add_parser("run", help="generate data (cached) and run the benchmark")
-    cmd.add_argument("--size", choices=["small", "medium", "full"], default="small")
+    cmd.add_argument("--size", choices=["small", "medium", "full", "huge"], default="small")
     cmd.add_argument("--runs", type=int, default=3)
     cmd.add_argument(
         "--out",

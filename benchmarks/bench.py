@@ -37,7 +37,15 @@ from .changes import (
     sqlite_differing,
     touch_source,
 )
-from .data import PG_AFTER_LOAD, PG_TABLES, TABLES, Dataset, ensure
+from .data import (
+    PG_AFTER_LOAD,
+    PG_TABLES,
+    SQLITE_INDEXES,
+    SQLITE_TABLES,
+    TABLES,
+    Dataset,
+    ensure,
+)
 from .launcher import launcher_floor_mib, run_process
 from .shape import compare, loose, pg_shape, sqlite_shape
 
@@ -238,6 +246,8 @@ class Bench:
                 True,
             ),
             ("ferry_delta", "Ferry re-run, 1% changed (SQLite→PostgreSQL)", n, src_bytes, True),
+            ("ferry_backup", "Ferry backup (source file + PostgreSQL target)", n, src_bytes, True),
+            ("ferry_rollback", "Ferry rollback (PostgreSQL target restored)", n, src_bytes, True),
             ("pgloader", "pgloader SQLite→PostgreSQL, default heap", n, src_bytes, False),
             ("pgloader_4g", "pgloader --dynamic-space-size 4096", n, src_bytes, False),
             ("vacuum", "SQLite VACUUM INTO", n, src_bytes, False),
@@ -277,7 +287,12 @@ class Bench:
         """The plan ``ferry init`` drafts from the SQLite file for a ``kind`` target
         (``postgresql``: an empty database; ``sqlite``: a file that does not exist yet)."""
         if kind not in self.drafts:
-            args: dict[str, Any] = {"sqlite": str(self.data.sqlite), "base_dir": str(self.work)}
+            scanned = self.data.sqlite
+            if self.data.size.copies > 1:
+                # huge: `ferry init` reads the whole file, several times (over 15 minutes
+                # at 10 GiB); a sample with the same schema drafts the same plan
+                scanned = draft_sample(self.data, self.work / "draft-sample.db")
+            args: dict[str, Any] = {"sqlite": str(scanned), "base_dir": str(self.work)}
             url = create_db(self.server) if kind == "postgresql" else None
             args["target_url"] = url or f"sqlite:///{self.work / 'draft.db'}"
             try:
@@ -335,6 +350,7 @@ class Bench:
         has = self.lines.__contains__
 
         if has("floor"):
+            data.ensure_csv(self.log)  # untimed
             url = create_db(server)
             script = base / "copy.sql"
             # what Ferry's first run does, by hand: the tables, the rows, then the indexes,
@@ -350,11 +366,15 @@ class Bench:
             ok, detail = self.pg_shape_ok(url) if rc == 0 else (False, err[-400:])
             self._add("floor", Sample(seconds, rss, ok, detail, rc != 0))
             drop_db(server, url)
+            if data.size.copies > 1:
+                data.drop_csv()  # huge: 9 GiB of disk the rest of the round needs
 
         ferry_url = create_db(server) if has("ferry_first") else None
-        # A copy of the source: the delta lines write to it (untimed; the plan names it)
-        source = base / "app.db"
-        aged_copy(data.sqlite, source)
+        # A copy of the source when the delta lines write to it (untimed; the plan names it)
+        source = data.sqlite
+        if has("ferry_racy") or has("ferry_delta"):
+            source = base / "app.db"
+            aged_copy(data.sqlite, source)
         # (the other approaches read the data's own file: the copy changes after verify)
         args = {"base_dir": str(base), "sqlite": str(data.sqlite), "tables": list(TABLES)}
         if ferry_url:
@@ -410,8 +430,12 @@ class Bench:
             self._racy(ferry_url, source, args)
         if ferry_url and has("ferry_delta"):
             self._pg_delta(ferry_url, source, args)
+        if ferry_url and has("ferry_backup"):
+            self._backup_rollback(ferry_url, base, args)
         if ferry_url:
             drop_db(server, ferry_url)
+        if source != data.sqlite:
+            source.unlink(missing_ok=True)
 
         if has("pgloader") and self.pgloader:
             if not self.pgloader_default_crashed:
@@ -431,7 +455,7 @@ class Bench:
 
         if has("ferry_sqlite"):
             target = base / "ferry.db"  # not there yet: Ferry creates it as drafted
-            plan = ferry_plan(self.draft("sqlite"), data, f"sqlite:///{target}")
+            plan = ferry_plan(self.draft("sqlite"), data, f"sqlite:///{target}", data.sqlite)
             self._runner_sample(
                 "ferry_sqlite",
                 "ferry_migrate",
@@ -466,8 +490,10 @@ class Bench:
 
         if has("ferry_json"):
             target = base / "ferry_json.db"
-            records = base / "records.json"  # a copy: the delta line changes it
-            aged_copy(data.records, records)
+            records = data.records
+            if has("ferry_json_delta"):
+                records = base / "records.json"  # a copy: the delta line changes it
+                aged_copy(data.records, records)
             plan = ferry_json_plan(data, f"sqlite:///{target}", records)
             want = data.size.records
             self._runner_sample(
@@ -480,6 +506,31 @@ class Bench:
                 self._json_delta(target, records, {**args, "plan": plan})
             target.unlink(missing_ok=True)
         shutil.rmtree(base, ignore_errors=True)
+
+    def _backup_rollback(self, url: str, base: Path, args: dict[str, Any]) -> None:
+        """``ferry backup`` of the loaded target (and the source file), then ``ferry rollback``
+        to that backup: the target holds the same rows, indexes and foreign keys after it.
+        The backup (as large as the source and the target together) is removed after."""
+        before = pg_counts(url)
+        report = self._runner_sample(
+            "ferry_backup",
+            "ferry_backup",
+            args,
+            lambda rep: (rep.get("bytes", 0) > 0, f"{rep.get('bytes')} bytes"),
+        )
+        if report and "ferry_rollback" in self.lines:
+
+            def ok(rep: dict[str, Any]) -> tuple[bool, str]:
+                after = pg_counts(url)
+                if after != before:
+                    return False, f"rows {after} != before the backup {before}"
+                return compare(pg_shape(url, TABLES), self.shape)
+
+            self._runner_sample(
+                "ferry_rollback", "ferry_rollback", {**args, "backup_id": report["id"]}, ok
+            )
+        for folder in ("ferry-backups", "ferry-reports"):
+            shutil.rmtree(base / folder, ignore_errors=True)
 
     def _racy(self, url: str, source: Path, args: dict[str, Any]) -> None:
         """A re-run right after the app wrote to the source file without changing a row (a
@@ -574,6 +625,24 @@ class Bench:
         )
         self._add("sqlite_utils", Sample(seconds, rss, ok, detail))
         target.unlink(missing_ok=True)
+
+
+def draft_sample(data: Dataset, path: Path, rows: int = 50_000) -> Path:
+    """A small file with the data's schema and its first ``rows`` rows of each table."""
+    if path.exists():
+        return path
+    db = sqlite3.connect(path)
+    try:
+        db.executescript(SQLITE_TABLES)
+        db.execute("ATTACH DATABASE ? AS data", (f"file:{data.sqlite}?mode=ro",))
+        with db:
+            for table in TABLES:
+                db.execute(f"INSERT INTO main.{table} SELECT * FROM data.{table} LIMIT {rows}")
+        db.execute("DETACH DATABASE data")
+        db.executescript(SQLITE_INDEXES)
+    finally:
+        db.close()
+    return path
 
 
 def aged_copy(source: Path, copy: Path) -> None:

@@ -88,6 +88,24 @@ def ferry_verify(args: dict[str, Any]) -> dict[str, Any]:
     return {"verdict": result.verdict, "steps": steps}
 
 
+def ferry_backup(args: dict[str, Any]) -> dict[str, Any]:
+    """``ferry backup``: the source files and the target, through the API."""
+    from ferry.api import backup
+
+    steps, emit = _step_recorder()
+    taken = asyncio.run(backup(_plan(args), emit=emit))
+    return {"id": taken.id, "bytes": taken.total_bytes, "steps": steps}
+
+
+def ferry_rollback(args: dict[str, Any]) -> dict[str, Any]:
+    """``ferry rollback``: the target restored from backup ``args["backup_id"]``."""
+    from ferry.api import rollback
+
+    steps, emit = _step_recorder()
+    done = asyncio.run(rollback(_plan(args), emit=emit, backup_id=args["backup_id"]))
+    return {"restored": done.restored, "steps": steps}
+
+
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
 
@@ -245,6 +263,8 @@ APPROACHES = {
         ferry_migrate,
         ferry_draft,
         ferry_verify,
+        ferry_backup,
+        ferry_rollback,
         ref_copy,
         ref_executemany,
         vacuum_into,

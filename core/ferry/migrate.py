@@ -65,6 +65,7 @@ async def migrate(
     backup: Mapping[str, Any] | None = None,
     write_reports: bool = True,
     wait: bool = False,
+    report_unchanged: bool = True,
 ) -> RunResult:
     """Run the plan; with ``preview=True`` do everything and roll back.
 
@@ -74,6 +75,7 @@ async def migrate(
     counts then describe the sample. ``backup`` (``id``, ``path``, ``manifest_sha256`` of the
     backup taken before) is journaled and reported with the run. With ``write_reports`` the
     run's HTML and JSON report go to the plan's report folder; the journal links to it.
+    ``report_unchanged=False`` (sync cycles): none for a committed run that changed nothing.
     The target's run lock (:mod:`ferry.safety.runlock`) is taken first: when another Ferry run holds
     it, this raises :class:`~ferry.errors.TargetBusyError` at once, or with ``wait`` waits.
 
@@ -91,6 +93,7 @@ async def migrate(
     run.backup = dict(backup) if backup else None
     run.result.backup_id = str(backup["id"]) if backup else None
     run.write_reports = write_reports
+    run.report_unchanged = report_unchanged
     run.wait = wait
     run.emit = logged(emit, _log)
     what = "preview" if preview else "migration"
@@ -119,7 +122,7 @@ class _Run:
         self.diff_limit = 100
         self.sample: int | None = None
         self.backup: dict[str, Any] | None = None
-        self.write_reports = False
+        self.write_reports = self.report_unchanged = False
         self.wait = False
         self.started_at = datetime.now(UTC)
         result = RunResult(
@@ -244,9 +247,12 @@ class _Run:
                 self._write_report(kind, folder)
                 exc.report_path = self.result.report_path
             raise
-        if self.write_reports:
+        if self._reported():
             self._write_report(kind, folder)
         return self.result
+
+    def _reported(self) -> bool:
+        return self.write_reports and (self.report_unchanged or self.result.noteworthy)
 
     async def _execute(self, kind: ReportKind, folder: Path) -> None:
         try:
@@ -262,7 +268,7 @@ class _Run:
                 await self._run_attempts(target)
                 self.result.status = "previewed" if self.preview else "completed"
                 self.result.finished_at = datetime.now(UTC)
-                if self.write_reports:
+                if self._reported():
                     paths = report_paths(kind, self.result.run_id, folder)
                     self.result.report_path = str(paths.html)
                 if not self.preview:

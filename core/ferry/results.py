@@ -109,6 +109,12 @@ class RunResult:
     kept_conflicts: list[dict[str, str]] = field(default_factory=list)
 
     @property
+    def noteworthy(self) -> bool:
+        """A row changed, was rejected, or a warning: what a sync cycle writes a report for."""
+        changed = any(t.inserted or t.updated or t.deleted for t in self.tables)
+        return bool(changed or self.rejected_total or self.warnings)
+
+    @property
     def seconds(self) -> float:
         """Wall time of the run."""
         return (self.finished_at - self.started_at).total_seconds()

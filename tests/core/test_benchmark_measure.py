@@ -108,3 +108,31 @@ def test_a_postgresql_target_without_the_foreign_key_fails_the_check(
     assert detail == (
         "missing foreign key execution_steps (content_id) → content (id) ON DELETE CASCADE"
     )
+
+
+def test_data_in_copied_blocks_keeps_ids_keys_and_urls_unique(tmp_path: Path) -> None:
+    # huge's shape (ten blocks of full) on three blocks of a few rows
+    import json
+
+    from benchmarks.data import SIZES, Size
+
+    SIZES["three-blocks"] = Size("three-blocks", 30, 300, 30, copies=3)
+    try:
+        data = ensure("three-blocks", log=lambda _msg: None, root=tmp_path)
+    finally:
+        del SIZES["three-blocks"]
+
+    db = sqlite3.connect(data.sqlite)
+    assert db.execute("SELECT count(*), max(id) FROM content").fetchone() == (30, 30)
+    assert db.execute("SELECT count(*), max(id) FROM execution_steps").fetchone() == (300, 300)
+    urls = db.execute("SELECT source_url FROM content WHERE source_url IS NOT NULL").fetchall()
+    assert len(urls) == len(set(urls)) > 0
+    titles = db.execute("SELECT id, title FROM content").fetchall()
+    assert all(title.endswith(f"#{i}") for i, title in titles)
+    # every copied step points at the copied content of its own block
+    assert db.execute(
+        "SELECT count(*) FROM execution_steps WHERE (id - 1) / 100 != (content_id - 1) / 10"
+    ).fetchone() == (0,)
+    records = json.loads(data.records.read_text(encoding="utf-8"))
+    assert [r["id"] for r in records] == list(range(1, 31))
+    assert all(r["name"].endswith(f" {r['id']}") for r in records)

@@ -36,6 +36,8 @@ REQUIRED = {
     "ferry_sqlite_ops",
     "executemany",
     "ferry_json",
+    "ferry_backup",
+    "ferry_rollback",
 }
 
 

@@ -24,7 +24,7 @@ from synckit import (
 )
 
 from ferry.cli.command import cli
-from ferry.errors import Cancelled
+from ferry.errors import Cancelled, FerryError
 from ferry.events import CancelToken, Event, StepStarted, SyncCycle
 from ferry.plan import Plan, save_plan
 from ferry.sync.durations import parse_duration
@@ -187,3 +187,48 @@ def test_the_sync_command_json(folder: Path) -> None:
     assert [c["cycle"] for c in data["cycles"]] == [1, 2]
     assert data["cycles"][0]["changed"] == {"jobs": START_ROWS}
     assert data["freeze_estimate"] > 0
+
+
+def _reports(folder: Path, kind: str) -> list[dict[str, Any]]:
+    return [
+        json.loads(p.read_text(encoding="utf-8"))
+        for p in sorted((folder / "ferry-reports").glob(f"{kind}-*.json"))
+    ]
+
+
+def test_only_cycles_that_changed_rows_write_a_report_and_one_sync_report_holds_all(
+    folder: Path,
+) -> None:
+    """A long-running sync does not fill the report folder: the first cycle (it loads every
+    row) has its migrate report, the two quiet ones do not; the journal keeps all three and
+    the one sync report lists them."""
+    plan = json_plan(folder, sqlite_target(folder))
+
+    result = asyncio.run(sync(plan, every=0, cycles=3))
+
+    first, *quiet = result.cycles
+    assert first.report_path is not None and all(c.report_path is None for c in quiet)
+    assert [r["run_id"] for r in _reports(folder, "migrate")] == [first.run_id]
+    (summary,) = _reports(folder, "sync")
+    assert summary["status"] == "stopped"
+    assert [c["run_id"] for c in summary["result"]["cycles"]] == [c.run_id for c in result.cycles]
+    assert result.report_path and Path(result.report_path).is_file()
+    save_plan(plan, folder / "ferry.toml")
+    runs = CliRunner().invoke(cli, ["runs", str(folder / "ferry.toml"), "--json"])
+    listed = {r["run_id"] for r in json.loads(runs.output)["runs"]}
+    assert {c.run_id for c in result.cycles} <= listed  # every cycle journaled
+
+
+def test_a_failed_cycle_writes_its_report_and_the_sync_report_says_failed(
+    folder: Path,
+) -> None:
+    plan = json_plan(folder, sqlite_target(folder))
+    asyncio.run(sync(plan, every=0, cycles=1))
+    (folder / "jobs.json").write_text("[{", encoding="utf-8")  # the app left it cut short
+
+    with pytest.raises(FerryError, match=r"jobs\.json"):
+        asyncio.run(sync(plan, every=0, cycles=1))
+
+    statuses = sorted(r["status"] for r in _reports(folder, "migrate"))
+    assert statuses == ["completed", "failed"]
+    assert sorted(r["status"] for r in _reports(folder, "sync")) == ["failed", "stopped"]

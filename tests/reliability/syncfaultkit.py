@@ -15,7 +15,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from faultkit import FerryProcess, pg_query, wait_for_backend
+from faultkit import FerryProcess, ferry_run, pg_query, wait_for_backend
+
+from ferry.plan import load_plan
+from ferry.runs import list_runs
+from ferry.sync.loop import sync
 
 #: rows of each store before the app writes: a cycle that reads them all takes ~0.5-1 s
 ROWS = 60_000
@@ -39,6 +43,9 @@ name = "items"
 source = "state.items"
 key = ["id"]
 """
+
+#: ``ferry cutover``'s options in these tests: a short settle time, no prompt, no backup
+CUTOVER = ["--settle", "300ms", "--yes", "--no-backup"]
 
 JSON_SOURCE = """
 [[sources]]
@@ -266,3 +273,42 @@ def assert_struck_before_commit(proc: FerryProcess, nth: int = 1) -> None:
         f"the strike landed after run {nth} reached its journal step (this machine ran it "
         f"faster than the test expects):\n{proc.stderr}"
     )
+
+
+# ------------------------------------------------------------------------------ cutover
+
+
+def synced_then_frozen(plan: Path, folder: Path) -> None:
+    """A sync cycle committed; the app wrote more, then stopped: the freeze window."""
+    import asyncio
+
+    asyncio.run(sync(load_plan(plan), every=0, cycles=1, write_reports=False))
+    app_writes(folder)
+
+
+def no_switch_claimed(plan: Path, folder: Path, failed: str | None = None) -> dict[str, Any]:
+    """Nothing says the cutover happened: no reverse plan, no completed cutover run, and no
+    cutover report (``failed``: exactly one, whose status is that, e.g. ``failed`` or
+    ``cancelled``; its result is returned)."""
+    import asyncio
+
+    reports = sorted((folder / "ferry-reports").glob("cutover-*.json"))
+    results = [json.loads(p.read_text(encoding="utf-8"))["result"] for p in reports]
+    assert [r["status"] for r in results] == ([failed] if failed else [])
+    assert not (folder / "ferry.reverse.toml").exists()
+    listed = asyncio.run(list_runs(load_plan(plan)))  # what `ferry runs` lists
+    assert listed and all(r.kind != "cutover" or r.status == failed for r in listed)
+    return results[0] if results else {}
+
+
+def next_cutover_passes(plan: Path, folder: Path, kind: str, url: str | None) -> None:
+    """``ferry cutover`` again: PASS, the target holds the source's rows, its report says so."""
+    done = ferry_run("cutover", plan, *CUTOVER, "-q", cwd=folder)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PASS" in done.stdout
+    assert target_rows(folder, kind, url) == source_rows(folder, kind)
+    verdicts = [
+        json.loads(p.read_text(encoding="utf-8"))["result"].get("verdict")
+        for p in (folder / "ferry-reports").glob("cutover-*.json")
+    ]
+    assert "PASS" in verdicts

@@ -12,8 +12,6 @@ rows and one more journaled run. Either way no cutover report, no reverse plan a
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 import re
 import signal
@@ -21,54 +19,28 @@ import time
 from pathlib import Path
 
 import pytest
-from faultkit import FerryProcess, Relay, assert_one_line_error, ferry_run
+from faultkit import FerryProcess, Relay, assert_one_line_error
 from syncfaultkit import (
+    CUTOVER,
     app_folder,
-    app_writes,
     assert_struck_before_commit,
     journal_runs,
+    next_cutover_passes,
+    no_switch_claimed,
     snapshot,
     source_rows,
     strike_mid_load,
+    synced_then_frozen,
     target_rows,
 )
-
-from ferry.plan import load_plan
-from ferry.runs import list_runs
-from ferry.sync.loop import sync
 
 pytestmark = pytest.mark.slow
 
 KINDS = ["sqlite-to-postgres", "json-to-sqlite"]
-CUTOVER = ["--settle", "300ms", "--yes", "--no-backup"]
 
 
 def _url(kind: str, pg_url: str) -> str | None:
     return pg_url if kind == "sqlite-to-postgres" else None
-
-
-def _synced_then_frozen(plan: Path, folder: Path) -> None:
-    """A sync cycle committed; the app wrote more, then stopped: the freeze window."""
-    asyncio.run(sync(load_plan(plan), every=0, cycles=1, write_reports=False))
-    app_writes(folder)
-
-
-def _no_switch_claimed(plan: Path, folder: Path) -> None:
-    """Nothing says the cutover happened: no cutover report, no reverse plan, no cutover run."""
-    reports = folder / "ferry-reports"
-    assert not list(reports.glob("cutover-*")) if reports.exists() else True
-    assert not (folder / "ferry.reverse.toml").exists()
-    listed = asyncio.run(list_runs(load_plan(plan)))  # what `ferry runs` lists
-    assert listed and all(r.kind != "cutover" for r in listed)
-
-
-def _next_cutover_passes(plan: Path, folder: Path, kind: str, url: str | None) -> None:
-    done = ferry_run("cutover", plan, *CUTOVER, "-q", cwd=folder)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "PASS" in done.stdout
-    assert target_rows(folder, kind, url) == source_rows(folder, kind)
-    (report,) = (folder / "ferry-reports").glob("cutover-*.json")
-    assert json.loads(report.read_text(encoding="utf-8"))["result"]["verdict"] == "PASS"
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -77,7 +49,7 @@ def test_sigkill_during_the_final_sync_leaves_the_target_as_before_it(
 ) -> None:
     url = _url(kind, pg_url)
     plan = app_folder(sync_stores, tmp_path, kind, pg_url)
-    _synced_then_frozen(plan, tmp_path)
+    synced_then_frozen(plan, tmp_path)
     before = snapshot(tmp_path, kind, url)
     proc = FerryProcess(["cutover", str(plan), *CUTOVER], cwd=tmp_path)
 
@@ -89,8 +61,8 @@ def test_sigkill_during_the_final_sync_leaves_the_target_as_before_it(
 
     assert snapshot(tmp_path, kind, url) == before
     assert "PASS" not in proc.stdout
-    _no_switch_claimed(plan, tmp_path)
-    _next_cutover_passes(plan, tmp_path, kind, url)
+    no_switch_claimed(plan, tmp_path)
+    next_cutover_passes(plan, tmp_path, kind, url)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -99,7 +71,7 @@ def test_sigkill_during_the_verify_leaves_the_committed_final_sync(
 ) -> None:
     url = _url(kind, pg_url)
     plan = app_folder(sync_stores, tmp_path, kind, pg_url)
-    _synced_then_frozen(plan, tmp_path)
+    synced_then_frozen(plan, tmp_path)
     runs = journal_runs(tmp_path, kind, url)
     # The verify hashes both sides into a SQLite file in a temporary folder of its own: its
     # appearance in TMPDIR is the moment the verify runs.
@@ -122,23 +94,24 @@ def test_sigkill_during_the_verify_leaves_the_committed_final_sync(
     assert target_rows(tmp_path, kind, url) == source_rows(tmp_path, kind)
     held = snapshot(tmp_path, kind, url)
     assert "PASS" not in proc.stdout
-    _no_switch_claimed(plan, tmp_path)
+    no_switch_claimed(plan, tmp_path)
     # The final sync's data stands; the next cutover has nothing to move but verifies anew.
     assert snapshot(tmp_path, kind, url) == held
-    _next_cutover_passes(plan, tmp_path, kind, url)
+    next_cutover_passes(plan, tmp_path, kind, url)
 
 
 def test_a_connection_lost_during_the_final_sync_fails_clearly_and_changes_nothing(
     sync_stores: Path, pg_url: str, tmp_path: Path
 ) -> None:
     """The network drops every connection (a relay closes its sockets) when the final sync
-    sends its first COPY: one line naming the target, exit 5, the target as before, no switch
-    claimed; with the network back the next cutover passes."""
+    sends its first COPY: one line naming the target, exit 5, the target as before, a cutover
+    report that says the final sync failed (no switch claimed); with the network back the next
+    cutover passes."""
     kind = "sqlite-to-postgres"
     relay = Relay("127.0.0.1", int(re.findall(r":(\d+)/", pg_url)[0]))
     try:
         plan = app_folder(sync_stores, tmp_path, kind, relay.url(pg_url))
-        _synced_then_frozen(plan, tmp_path)
+        synced_then_frozen(plan, tmp_path)
         before = snapshot(tmp_path, kind, pg_url)
         relay.cut_on = b"COPY"
         proc = FerryProcess(["cutover", str(plan), *CUTOVER], cwd=tmp_path)
@@ -149,8 +122,10 @@ def test_a_connection_lost_during_the_final_sync_fails_clearly_and_changes_nothi
         assert f"127.0.0.1:{relay.port}" in line, line
         assert "the connection was lost while" in line and "nothing was committed" in line
         assert snapshot(tmp_path, kind, pg_url) == before
-        _no_switch_claimed(plan, tmp_path)
+        report = no_switch_claimed(plan, tmp_path, failed="failed")
+        assert "the connection was lost while" in report["reasons"][0]
+        assert f"report: {tmp_path / 'ferry-reports'}" in proc.stderr.replace("\n", "")
         relay.cut_on = None  # the network is back
-        _next_cutover_passes(plan, tmp_path, kind, pg_url)
+        next_cutover_passes(plan, tmp_path, kind, pg_url)
     finally:
         relay.close()

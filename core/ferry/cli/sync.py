@@ -127,6 +127,8 @@ def sync_command(
     out.print(f"Sync {how}: {len(result.cycles)} cycle(s), each journaled.")
     if result.cycles:
         out.print(f"Freeze window: {escape(result.freeze_line())}.")
+    if result.report_path:
+        out.print(f"Sync report (every cycle): {escape(result.report_path)}", soft_wrap=True)
     out.print(f"Next, with the application stopped: ferry cutover {escape(plan_file)}")
 
 

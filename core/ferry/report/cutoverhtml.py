@@ -38,6 +38,15 @@ def cutover_banner(result: Mapping[str, Any]) -> tuple[str, str, str]:
             "SWITCH",
             f"Verified PASS: point the application at {result.get('switch_to')}.",
         )
+    if status in ("failed", "cancelled") and result.get("failed_step"):
+        word, what = ("CANCELLED", "was cancelled") if status == "cancelled" else ("FAIL", "failed")
+        return (
+            "fail",
+            word,
+            f"The {result.get('failed_step')} {what} "
+            "and was rolled back: the target is as it was before it. Do not switch; fix the "
+            "cause (reasons below) and run the cutover again.",
+        )
     if status == "failed":
         return "fail", "FAIL", "The final sync committed but verification FAILED: do not switch."
     reasons = result.get("reasons") or []
@@ -71,7 +80,8 @@ def cutover_sections(result: Mapping[str, Any]) -> str:
     rows = "\n".join(f"<dt>{_e(label)}</dt><dd>{value}</dd>" for label, value in facts)
     parts.append(_section("Cutover", f'<dl class="summary">\n{rows}\n</dl>', "cutover"))
     if result.get("reasons"):
-        parts.append(_section("Why it was refused", _list(result["reasons"]), "reasons"))
+        title = "Why it failed" if result.get("failed_step") else "Why it was refused"
+        parts.append(_section(title, _list(result["reasons"]), "reasons"))
     if result.get("quiet"):
         parts.append(_section("Quiet checks", _list(result["quiet"]), "quiet"))
     counts = result.get("final_counts")

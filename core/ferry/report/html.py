@@ -46,6 +46,7 @@ from .rowsections import (
     row_diffs,
     schema_objects,
 )
+from .synchtml import sync_banner, sync_sections
 from .tablesections import (
     assertion_results,
     checked_run,
@@ -65,6 +66,7 @@ _TITLES = {
     "verify": "Verification",
     "rollback": "Rollback report",
     "cutover": "Cutover report",
+    "sync": "Sync report",
 }
 
 
@@ -102,6 +104,8 @@ def _banner(report: Mapping[str, Any]) -> str:
                 )
         elif report.get("kind") == "cutover":
             tone, word, detail = cutover_banner(result)
+        elif report.get("kind") == "sync":
+            tone, word, detail = sync_banner(result)
         elif report.get("kind") == "rollback":
             tone = "pass" if status == "completed" else "muted"
             detail = f"The target is back to backup {result.get('backup_id') or '?'}."
@@ -240,6 +244,8 @@ def render_html(report: Mapping[str, Any]) -> str:
         body = [rollback_lines(result)]
     elif kind == "cutover":
         body = [cutover_sections(result)]
+    elif kind == "sync":
+        body = [sync_sections(result)]
     else:
         body = [
             migrate_tables(result),

@@ -36,7 +36,7 @@ from .html import dicts, render_html, upper
 if TYPE_CHECKING:
     from ..plan import Plan
 
-ReportKind = Literal["migrate", "preview", "verify", "rollback", "cutover", "undo"]
+ReportKind = Literal["migrate", "preview", "verify", "rollback", "cutover", "undo", "sync"]
 
 #: bumped when the JSON layout changes incompatibly
 REPORT_FORMAT_VERSION = 1
@@ -103,7 +103,7 @@ def report_dict(
     """
     if kind not in get_args(ReportKind):
         raise ValueError(
-            "report kind must be rollback, cutover, undo, migrate, preview or verify "
+            "report kind must be rollback, cutover, undo, sync, migrate, preview or verify "
             f"(got {kind!r})"
         )
     result = _plain(dict(data))

@@ -6,7 +6,10 @@ The application has been stopped; the cutover proves it and moves what is left:
 2. the sources must be **quiet** (:func:`ferry.safety.quiet.check_quiet`: no SQLite writer, no
    file changed during the settle time, no PostgreSQL write transaction, the app's lock or pid
    file gone): otherwise :class:`CutoverRefused` with the reasons, and nothing ran;
-3. a **backup** (unless declined), then the **final sync**: one migrate run, journaled;
+3. a **backup** (unless declined), then the **final sync**: one migrate run, journaled. When
+   it fails (a source error, a lost connection, a rejected row) or is cancelled (Ctrl-C), it
+   has rolled itself back: the cutover report says ``failed`` (or ``cancelled``) with the
+   reason, and the step's error is raised with the report's path;
 4. the sources are asked again (:func:`~ferry.safety.quiet.sources_changed_since`): a source
    that changed during the final sync means the app still writes, so the cutover is refused
    naming it. That run has committed by then (it holds what it read; the migrate engine offers
@@ -34,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import FerryError
+from ..errors import Cancelled, FerryError
 from ..events import CancelToken, Emit, StepFinished, StepStarted, ignore_events
 from ..plan import Plan
 from ..safety.quiet import QuietReport, check_quiet, sources_changed_since
@@ -55,9 +58,11 @@ class CutoverRefused(FerryError):
 
 @dataclass
 class CutoverResult:
-    """What a cutover did; ``status`` is ``completed`` (verify PASS), ``failed`` (verify FAIL)
-    or ``refused`` (see ``reasons``; a refused cutover is raised as :class:`CutoverRefused`,
-    this result then is in its report)."""
+    """What a cutover did; ``status`` is ``completed`` (verify PASS), ``failed`` (verify FAIL,
+    or the final sync itself failed: ``failed_step``), ``cancelled`` (Ctrl-C during the final
+    sync) or ``refused`` (see ``reasons``). A refused, failed or cancelled final sync is raised
+    (:class:`CutoverRefused`, the step's own error, :class:`~ferry.errors.Cancelled`); this
+    result is then in its report."""
 
     run_id: str
     plan_name: str
@@ -85,6 +90,8 @@ class CutoverResult:
     final_report: str | None = None
     #: what changed in the sources during the final sync (empty: nothing)
     changed_during: list[str] = field(default_factory=list)
+    #: the step that failed or was cancelled (``final sync``): rolled back, target as before it
+    failed_step: str | None = None
     verdict: str | None = None
     verify_report: str | None = None
     reverse_plan: str | None = None
@@ -160,7 +167,13 @@ async def cutover(
             )
         if take_backup:
             await _backup(plan, result, emit, cancel)
-        await _final_sync(plan, result, quiet, emit, cancel, write_reports)
+        try:
+            await _final_sync(plan, result, quiet, emit, cancel, write_reports)
+        except CutoverRefused:
+            raise
+        except FerryError as exc:  # Cancelled too: the run rolled itself back
+            _final_sync_failed(plan, result, exc, write_reports)
+            raise
         await _verify(plan, result, emit, cancel, write_reports)
         if result.passed:
             _reverse(plan, result, reverse_out)
@@ -261,6 +274,25 @@ async def _final_sync(
             "writes. Stop it, then run `ferry cutover` again: it syncs what this one missed.",
             write_reports,
         )
+
+
+def _final_sync_failed(
+    plan: Plan, result: CutoverResult, exc: FerryError, write_reports: bool
+) -> None:
+    """Report a final sync that failed or was cancelled (it rolled back: the target is as
+    before it) and point the error at the cutover report."""
+    cancelled = isinstance(exc, Cancelled)
+    result.status = "cancelled" if cancelled else "failed"
+    result.failed_step = "final sync"
+    result.reasons = [
+        f"the final sync {'was cancelled' if cancelled else 'failed'}: {exc.message}",
+        "it was rolled back: the target is as it was before the final sync; do not switch",
+    ]
+    result.final_report = result.final_report or exc.report_path
+    result.finished_at = datetime.now(UTC)
+    if write_reports:
+        exc.report_path = result.report_path = _write_report(plan, result)
+    _log.info("cutover of plan %s: final sync %s: %s", plan.name, result.status, exc.message)
 
 
 async def _verify(

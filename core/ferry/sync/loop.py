@@ -8,7 +8,11 @@ a cycle lets that run roll itself back and raises :class:`~ferry.errors.Cancelle
 before it stay committed, never half of one.
 
 Every cycle emits a :class:`~ferry.events.SyncCycle` (rows changed per table, duration, how far
-behind the source the target is) and is kept in the :class:`SyncResult`, whose
+behind the source the target is) and is journaled in the target. A long-running loop must not
+fill the report folder (``--every 30s`` is ~120 cycles an hour), so a cycle writes its own
+migrate report only when it changed, rejected or warned of something, or failed; one **sync
+report** (``sync-<id>.html``/``.json``) holds every cycle and is rewritten after each. The
+cycles are kept in the :class:`SyncResult`, whose
 :attr:`~SyncResult.freeze_estimate` is the figure the operator plans the freeze window with:
 the final sync of ``ferry cutover`` is one more such cycle.
 """
@@ -19,13 +23,14 @@ import asyncio
 import logging
 import os
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import Cancelled
+from ..errors import Cancelled, FerryError
 from ..events import CancelToken, Emit, SyncCycle, ignore_events
 from ..plan import Plan
 from ..results import RunResult
@@ -51,6 +56,14 @@ class SyncResult:
     cycles: list[SyncCycle] = field(default_factory=list)
     #: ``cycles`` (the asked number ran) or ``cancelled`` (stopped between cycles)
     stopped: str = "cycles"
+    #: the sync report's id (``sync-<id>.html``), its status and path
+    sync_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime | None = None
+    #: ``running``, ``stopped``, ``failed`` or ``cancelled`` (a cycle rolled back)
+    status: str = "running"
+    error: str | None = None
+    report_path: str | None = None
 
     @property
     def freeze_estimate(self) -> float | None:
@@ -72,6 +85,13 @@ class SyncResult:
             "stopped": self.stopped,
             "freeze_estimate": self.freeze_estimate,
             "cycles": [cycle_dict(c) for c in self.cycles],
+            "run_id": self.sync_id,
+            "status": self.status,
+            "error": self.error,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "freeze_line": self.freeze_line(),
+            "report_path": self.report_path,
         }
 
 
@@ -138,18 +158,27 @@ async def sync(
                     backup=backup if number == 1 else None,
                     write_reports=write_reports,
                 )
-            except Cancelled:
+            except FerryError as exc:
+                cancelled = isinstance(exc, Cancelled)
+                result.status = "cancelled" if cancelled else "failed"
+                result.error = exc.message
+                _write_summary(plan, result, write_reports)
+                if not cancelled:
+                    raise
                 done = len(result.cycles)
                 raise Cancelled(
                     f"Cancelled during sync cycle {number}: that cycle was rolled back; "
                     f"the {done} cycle(s) before it stay committed."
                 ) from None
             result.cycles.append(cycle)
+            _write_summary(plan, result, write_reports)
             if cycles is not None and number >= cycles:
                 break
             if not await _pause(every, cancel):
                 result.stopped = "cancelled"
                 break
+    result.status = "stopped"
+    _write_summary(plan, result, write_reports)
     _log.info(
         "sync of plan %s stopped (%s) after %d cycle(s)",
         plan.name,
@@ -174,7 +203,14 @@ async def run_cycle(
     started_at = datetime.now(UTC)
     began = time.perf_counter()
     newest = await asyncio.to_thread(newest_source_write, plan)
-    run = await migrate(plan, emit=emit, cancel=cancel, backup=backup, write_reports=write_reports)
+    run = await migrate(
+        plan,
+        emit=emit,
+        cancel=cancel,
+        backup=backup,
+        write_reports=write_reports,
+        report_unchanged=False,  # a quiet cycle is in the journal and the sync report
+    )
     seconds = time.perf_counter() - began
     cycle = SyncCycle(
         cycle=number,
@@ -187,6 +223,23 @@ async def run_cycle(
     )
     emit(cycle)
     return cycle
+
+
+def _write_summary(plan: Plan, result: SyncResult, write_reports: bool) -> None:
+    """(Re)write the sync report; one that cannot be written is a warning in the log, never a
+    failure of the loop."""
+    if not write_reports:
+        return
+    from ..report.write import write_report
+
+    result.finished_at = datetime.now(UTC)
+    folder = plan.resolve(plan.report.dir)
+    try:
+        written = write_report("sync", result.to_dict(), plan, folder)
+    except OSError as exc:
+        _log.warning("the sync report could not be written to %s: %s", folder, exc)
+        return
+    result.report_path = str(written.html)
 
 
 def changed_rows(run: RunResult) -> dict[str, int]:

@@ -265,6 +265,9 @@ class CutoverPage(FerryPage):
 
     def _cutover_failed(self, exc: BaseException) -> None:
         self._idle()
+        # a final sync that failed or was cancelled rolled back; its cutover report says why
+        self.report_path = getattr(exc, "report_path", None)
+        self.report_button.setEnabled(bool(self.report_path))
         self.verdict.setText("Not cut over")
         self.verdict.setStyleSheet("")
         if isinstance(exc, Cancelled):
