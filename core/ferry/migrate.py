@@ -103,13 +103,8 @@ async def migrate(
     except BaseException as exc:
         log_exception(_log, what, exc)
         raise
-    _log.info(
-        "%s finished: %s, %d rejected row(s), report %s",
-        what,
-        result.status,
-        result.rejected_total,
-        result.report_path,
-    )
+    _log.info("%s finished: %s, %d rejected row(s), report %s",
+              what, result.status, result.rejected_total, result.report_path)  # fmt: skip
     return result
 
 
