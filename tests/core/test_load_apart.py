@@ -156,8 +156,8 @@ def test_a_table_that_cannot_go_apart_stays_native_and_says_why() -> None:
 def test_a_target_without_loads_apart_gives_the_native_decision_as_before() -> None:
     found = decide("docs", NATIVE)
     assert str(found) == (
-        "native: empty table fed by this table spec alone, every column a plain copy (or text ops): "
-        "SQLite maps the rows itself (binary COPY)"
+        "native: empty table fed by this table spec alone, every column a plain copy "
+        "(or text ops): SQLite maps the rows itself (binary COPY)"
     )
 
 
