@@ -23,22 +23,25 @@ difference in count or sum, and any error. So rows the mapping rejects or skips,
 journaled as rejected, conflict rules, extra rows in the target and several specs feeding one
 table all reach the general path, and its verdicts and counts are never changed.
 
-The SQL each side runs is in :mod:`ferry.verify.fastsql`, the SQLite source side (a large
-table in two halves at once) in :mod:`ferry.verify.fastsource`; this module decides which
-checks qualify and runs both sides at once. PostgreSQL computes the digests in parallel
-workers (:data:`~ferry.verify.fastsql.PG_PARALLEL`).
+The SQL each side runs is in :mod:`ferry.verify.fastsql`; this module decides which checks
+qualify and runs both sides at once (threads, batches, cancellation), which is why it is
+still somewhat long.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import queue
 import sqlite3
+import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import quote as url_quote
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
@@ -51,10 +54,8 @@ from ..sources import SourceReader, SourceTable
 from ..targets import Target
 from ..values.transform import PLAIN_FIELDS
 from .checksum import checksum_hex
-from .fastsource import BATCH_ROWS, SourceTableSide, digest_sum, source_columns
 from .fastsql import (
     MOD,
-    PG_PARALLEL,
     TABLE_INFO,
     Cell,
     Fingerprint,
@@ -63,6 +64,7 @@ from .fastsql import (
     pg_fingerprint,
     pg_sql,
     pg_type_problem,
+    register_functions,
     sqlite_row_sql,
 )
 from .read import SpecCheck
@@ -70,6 +72,9 @@ from .result import PASS
 
 if TYPE_CHECKING:
     from ..sources.sqlite import SqliteSource
+
+#: rows fetched at a time from a SQLite side (one bytes object each)
+BATCH_ROWS = 2000
 
 
 @dataclass
@@ -81,8 +86,6 @@ class FastCheck:
     busy_timeout: float
     source_sql: str
     target_sql: str
-    #: the source table (read in two halves by rowid when large)
-    source_table: str = ""
     source: Fingerprint | None = None
     target: Fingerprint | None = None
 
@@ -134,6 +137,90 @@ def plan_cells(
     return cells
 
 
+# -- hashing rows in Python ------------------------------------------------------------------
+
+
+def digest_sum(rows: Sequence[Sequence[Any]], *, utf8: bool = False) -> int | None:
+    """The sum of the MD5s of the rows of :func:`sqlite_row_sql`, None when one is NULL (or,
+    with ``utf8``, is not valid UTF-8)."""
+    md5 = hashlib.md5
+    try:
+        written = [row[0] for row in rows]
+        if utf8:
+            for one in written:
+                one.decode("utf-8")
+        digests = b"".join([md5(one).digest() for one in written])
+    except (TypeError, AttributeError, UnicodeDecodeError):
+        return None
+    words: tuple[int, ...] = struct.unpack(f">{2 * len(rows)}Q", digests)
+    return (sum(words[0::2]) << 64) + sum(words[1::2])
+
+
+def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    uri = f"file:{url_quote(str(path.resolve()))}?mode=ro"
+    return sqlite3.connect(
+        uri, uri=True, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+    )
+
+
+def _source_columns(reader: SqliteSource, table: str) -> SqliteColumns | None:
+    """The declared schema of a source table (None when it cannot be read)."""
+    try:
+        conn = _connect(reader.path, reader.busy_timeout)
+    except sqlite3.Error:
+        return None
+    try:
+        return SqliteColumns.of(conn.execute(TABLE_INFO, (table,)).fetchall())
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+class _Fetcher:
+    """Fetches a cursor's batches in a thread of its own, one batch ahead: SQLite writes the
+    next rows (without the GIL) while the caller hashes these."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+        self._queue: queue.Queue[list[Any] | BaseException] = queue.Queue(maxsize=2)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ferry-verify-fetch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                batch = self._cursor.fetchmany(BATCH_ROWS)
+                self._put(batch)
+                if not batch:
+                    return
+        except BaseException as exc:
+            self._put(exc)
+
+    def _put(self, item: list[Any] | BaseException) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def next(self) -> list[Any]:
+        """The next batch (empty at the end); raises what fetching raised."""
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self, conn: sqlite3.Connection) -> None:
+        """Stop fetching (the connection may be closed afterwards)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            conn.interrupt()
+        self._thread.join()
+
+
 # -- running both sides ----------------------------------------------------------------------
 
 
@@ -180,9 +267,7 @@ class FastPath:
         fast = []
         for check, reader, source, cells in chosen:
             zone = check.mapper.timezone
-            declared = await asyncio.to_thread(
-                source_columns, reader.path, reader.busy_timeout, source.origin
-            )
+            declared = await asyncio.to_thread(_source_columns, reader, source.origin)
             if declared is None:
                 self.skipped[check.label] = "the source's columns cannot be read"
                 continue
@@ -190,20 +275,16 @@ class FastPath:
                 source.origin, cells, source=True, zone=zone, columns=declared
             )
             if postgres:
-                types, not_null = await self._pg_types(check.info.name)
+                types = await self._pg_types(check.info.name)
                 problem = pg_type_problem(cells, types)
                 if problem is not None:
                     self.skipped[check.label] = problem
                     continue
-                target_sql = pg_sql(check.info.name, cells, types, not_null)
+                target_sql = pg_sql(check.info.name, cells, types)
             else:
                 columns = await self._sqlite_columns(check.info.name)
                 target_sql = sqlite_row_sql(check.info.name, cells, source=False, columns=columns)
-            fast.append(
-                FastCheck(
-                    check, reader.path, reader.busy_timeout, source_sql, target_sql, source.origin
-                )
-            )
+            fast.append(FastCheck(check, reader.path, reader.busy_timeout, source_sql, target_sql))
         return fast
 
     async def run(self, fast: list[FastCheck]) -> None:
@@ -232,16 +313,41 @@ class FastPath:
             item.source = self._source(item, report)
 
     def _source(self, item: FastCheck, report: Callable[[Event], None]) -> Fingerprint | None:
-        source = SourceTableSide(
-            item.source_path, item.busy_timeout, item.source_table, item.source_sql
-        )
-        return source.fingerprint(item.check.label, item.check.total, report, self._stop)
-
-    def _stop(self) -> bool:
-        """Whether the source side stops (raises Cancelled when the run was cancelled)."""
-        if self.cancel.cancelled:
-            raise Cancelled()
-        return self._halt.is_set()
+        check = item.check
+        try:
+            conn = _connect(item.source_path, item.busy_timeout)
+        except sqlite3.Error:
+            return None
+        fetcher = None
+        try:
+            register_functions(conn)
+            fetcher = _Fetcher(conn.execute(item.source_sql))
+            rows = total = 0
+            started = shown = time.perf_counter()
+            while batch := fetcher.next():
+                if self.cancel.cancelled:
+                    raise Cancelled()
+                if self._halt.is_set():
+                    return None
+                part = digest_sum(batch)
+                if part is None:
+                    return None  # a row for the general path
+                total += part
+                rows += len(batch)
+                now = time.perf_counter()
+                if now - shown > 0.2:
+                    shown = now
+                    rate = rows / max(now - started, 1e-6)
+                    report(TableProgress(check.label, rows, check.total, rate))
+            rate = rows / max(time.perf_counter() - started, 1e-6)
+            report(TableProgress(check.label, rows, check.total, rate))
+            return Fingerprint(rows, total % MOD)
+        except sqlite3.Error:
+            return None  # the general path reads it again and says what is wrong
+        finally:
+            if fetcher is not None:
+                fetcher.close(conn)
+            conn.close()
 
     # -- the target side -------------------------------------------------------------------------
 
@@ -261,12 +367,9 @@ class FastPath:
     async def _pg_target(self, item: FastCheck) -> Fingerprint | None:
         conn = self.target.conn
         try:
-            async with conn.begin_nested() as savepoint:
-                for setting in PG_PARALLEL:
-                    await conn.exec_driver_sql(setting)
+            async with conn.begin_nested():
                 result = await conn.exec_driver_sql(self.target.driver_sql(item.target_sql))
                 row = result.one()
-                await savepoint.rollback()  # the settings end with the savepoint
         except sa_exc.DBAPIError as exc:
             await self._still_usable(exc, f"reading table {item.check.info.name}")
             return None  # the general path reads the table and reports what is wrong
@@ -330,12 +433,11 @@ class FastPath:
             return False
         return bool(encoding == "UTF8" and conforming == "on")
 
-    async def _pg_types(self, table: str) -> tuple[dict[str, str], frozenset[str]]:
-        """Column to type name, and the columns declared NOT NULL, for a plain table (none
-        for a partitioned or inherited one, whose rows a primary key does not make unique)."""
+    async def _pg_types(self, table: str) -> dict[str, str]:
+        """Column to type name, for a plain table (none for a partitioned or inherited one,
+        whose rows a primary key does not make unique)."""
         sql = text(
-            "SELECT a.attname, t.typname, a.attnotnull, c.relkind, c.relhassubclass "
-            "FROM pg_attribute a "
+            "SELECT a.attname, t.typname, c.relkind, c.relhassubclass FROM pg_attribute a "
             "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid "
             "WHERE a.attrelid = to_regclass(:name) AND a.attnum > 0 AND NOT a.attisdropped"
         )
@@ -344,11 +446,10 @@ class FastPath:
                 rows = (await self.target.conn.execute(sql, {"name": quote(table)})).all()
         except sa_exc.DBAPIError as exc:
             await self._still_usable(exc, f"reading the columns of {table}")
-            return {}, frozenset()
-        if any(kind != "r" or children for *_, kind, children in rows):
-            return {}, frozenset()
-        types = {str(name): str(typname) for name, typname, *_ in rows}
-        return types, frozenset(str(name) for name, _, not_null, *_ in rows if not_null)
+            return {}
+        if any(kind != "r" or children for _, _, kind, children in rows):
+            return {}
+        return {str(name): str(typname) for name, typname, _, _ in rows}
 
 
 def fill_result(check: SpecCheck, fingerprint: Fingerprint) -> None:

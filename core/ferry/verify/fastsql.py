@@ -29,6 +29,8 @@ _PG_TYPES: dict[str, frozenset[str]] = {
 }
 #: arguments per SQLite printf call (SQLite allows 127 per function by default)
 _PRINTF_ARGS = 120
+#: arguments per PostgreSQL concat call (functions take at most 100)
+_CONCAT_ARGS = 90
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,6 @@ class _SqliteValue:
     width: int = 0
 
 
-#: ISO text in UTC with a six-digit fraction and a "T": 26 characters, then +00:00 or -00:00
-_ISO_UTC_GLOB = "'" + "?" * 10 + "T" + "?" * 15 + "[+-]00:00'"
-
-
 def _utc_shapes(x: str, naive_utc: bool) -> str:
     """ISO text already in UTC with a six-digit fraction: ``...+00:00``, ``...-00:00``, ``...Z``
     (and naive text when naive means UTC). Its first 26 characters, with ``T``, are the hash
@@ -126,13 +124,7 @@ def _sqlite_value(cell: Cell, x: str, *, source: bool, zone: tzinfo | None) -> _
     exact = f"WHEN {check} THEN replace({v}, ' ', 'T')"
     if source:
         utc = _utc_shapes(x, naive_utc)
-        # The commonest spelling first, by one GLOB (the cheapest test SQLite has): it
-        # already has the "T", so its first 26 characters are the hash form as they stand.
-        value = (
-            f"CASE WHEN {x} GLOB {_ISO_UTC_GLOB} AND typeof({x}) = 'text' "
-            f"THEN substr({x}, 1, 26) "
-            f"WHEN {utc} THEN replace(substr({x}, 1, 26), ' ', 'T') {exact} END"
-        )
+        value = f"CASE WHEN {utc} THEN replace(substr({x}, 1, 26), ' ', 'T') {exact} END"
     else:
         value = f"CASE {exact} END"
     return _SqliteValue(None, value, None, 26)
@@ -238,32 +230,26 @@ def register_functions(conn: sqlite3.Connection) -> None:
 # -- SQL: PostgreSQL -------------------------------------------------------------------------
 
 _UTC_TEXT = "'YYYY-MM-DD\"T\"HH24:MI:SS.US'"
-#: Set (locally, in a savepoint rolled back afterwards) before the sums: the planner prices
-#: ``md5`` as one operator, so it never finds the rows' digests worth parallel workers. With
-#: these it computes them in up to ``max_parallel_workers_per_gather`` workers below a
-#: ``Gather`` and sums in the leader (the subquery's ``OFFSET 0`` keeps the sums there);
-#: the workers share the transaction's snapshot, and without free workers the leader does it all.
-PG_PARALLEL = ("SET LOCAL parallel_setup_cost = 0", "SET LOCAL parallel_tuple_cost = 0")
 
 
 def _pg_cell(cell: Cell, typname: str) -> tuple[str, str, str | None]:
-    """One cell's length in bytes as text and value in hash form (both NULL for NULL), and
-    the condition under which it is exact (None: always)."""
+    """One cell's length in bytes and value in hash form (both NULL for NULL), and the
+    condition under which it is exact (None: always)."""
     x = quote(cell.column)
     if cell.type == "text":
-        return f"octet_length({x})::text", x, None
+        return f"octet_length({x})", x, None
     if cell.type == "integer":
-        return f"octet_length({x}::text)::text", f"{x}::text", None
+        return f"octet_length({x}::text)", f"{x}::text", None
     if cell.type == "float":
-        return f"CASE WHEN {x} IS NOT NULL THEN '16' END", f"encode(float8send({x}), 'hex')", None
+        return f"CASE WHEN {x} IS NOT NULL THEN 16 END", f"encode(float8send({x}), 'hex')", None
     if cell.type == "boolean":
         return (
-            f"CASE WHEN {x} THEN '4' WHEN NOT {x} THEN '5' END",
+            f"CASE WHEN {x} THEN 4 WHEN NOT {x} THEN 5 END",
             f"CASE WHEN {x} THEN 'true' WHEN NOT {x} THEN 'false' END",
             None,
         )
     if cell.type == "bytes":
-        return f"(2 * octet_length({x}))::text", f"encode({x}, 'hex')", None
+        return f"2 * octet_length({x})", f"encode({x}, 'hex')", None
     # timestamp: four-digit years only (Python's isoformat; to_char's YYYY has no era)
     if typname == "timestamptz":
         moment, low, high = (
@@ -274,37 +260,41 @@ def _pg_cell(cell: Cell, typname: str) -> tuple[str, str, str | None]:
     else:
         moment, low, high = x, "'1000-01-01 00:00:00'", "'10000-01-01 00:00:00'"
     exact = f"({x} IS NULL OR ({x} >= {low} AND {x} < {high}))"
-    return f"CASE WHEN {x} IS NOT NULL THEN '26' END", f"to_char({moment}, {_UTC_TEXT})", exact
+    return f"CASE WHEN {x} IS NOT NULL THEN 26 END", f"to_char({moment}, {_UTC_TEXT})", exact
 
 
-def pg_sql(
-    table: str, cells: list[Cell], types: dict[str, str], not_null: frozenset[str] = frozenset()
-) -> str:
+def _pg_chunks(function: str, parts: list[str], glue: str) -> str:
+    """``function(parts...)`` within PostgreSQL's 100 arguments a call, chunks joined by
+    ``glue``."""
+    return glue.join(
+        f"{function}({', '.join(parts[i : i + _CONCAT_ARGS])})"
+        for i in range(0, len(parts), _CONCAT_ARGS)
+    )
+
+
+def pg_sql(table: str, cells: list[Cell], types: dict[str, str]) -> str:
     """One row: the table's row count, how many rows SQL wrote exactly, and the sums of the
     rows' MD5 digests (:func:`digest_bytes`) in three parts (bits 127-64 signed, 63-32 and
-    31-0 unsigned). ``not_null``: the columns declared NOT NULL (their parts need no
-    ``coalesce``). The row is one chain of ``||`` (cheaper than ``concat`` a row, and no limit
-    on arguments); ``||`` with a NULL is NULL, so a part that may be NULL is ``coalesce``d to
-    nothing, as :func:`digest_bytes` writes it."""
+    31-0 unsigned)."""
     sizes, values, exact = [], [], []
-    trailing_null = False
     for cell in cells:
         size, value, condition = _pg_cell(cell, types[cell.column])
-        never_null = cell.required or cell.column in not_null
-        if not never_null:
-            size, value = f"coalesce({size}, '')", f"coalesce({value}, '')"
         sizes.append(size)
         values.append(value)
-        trailing_null = not never_null
         if condition:
             exact.append(condition)
         if cell.required:
             exact.append(f"{quote(cell.column)} IS NOT NULL")
     if cells:
-        header = " || ',' || ".join(sizes)
-        if trailing_null:
-            header = f"rtrim({header}, ',')"
-        row = f"md5({header} || ';' || {' || '.join(values)})"
+        # concat writes a NULL as nothing, and leaves it out of the values, as digest_bytes
+        commas = [
+            f"concat({', '.join(_interleave(chunk))})"
+            for chunk in (
+                sizes[i : i + _CONCAT_ARGS // 2] for i in range(0, len(sizes), _CONCAT_ARGS // 2)
+            )
+        ]
+        header = " || ',' || ".join(commas)
+        row = f"md5(rtrim({header}, ',') || ';' || {_pg_chunks('concat', values, ' || ')})"
     else:
         row = "md5(';')"
     if exact:
@@ -317,6 +307,13 @@ def pg_sql(
         "coalesce(sum(substring(b from 97 for 32)::bigint), 0) "
         f"FROM (SELECT ('x' || {row})::bit(128) AS b FROM {quote(table)} OFFSET 0) AS rows"
     )
+
+
+def _interleave(sizes: list[str]) -> list[str]:
+    out = []
+    for size in sizes:
+        out.extend([size, "','"])
+    return out[:-1]
 
 
 def pg_fingerprint(row: Sequence[Any]) -> Fingerprint | None:
