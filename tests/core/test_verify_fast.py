@@ -262,6 +262,92 @@ async def test_a_changed_blob_goes_to_the_general_path(
     assert result.verdict == "FAIL"
 
 
+# -- one difference among many rows: found, with its key --------------------------------------
+
+LARGE_ROWS = 3000
+
+
+def large_rows() -> list[tuple[Any, ...]]:
+    """Rows whose times are all in the commonest UTC spelling (the one SQLite writes by one
+    GLOB); row 1500's note is empty and row 1600's NULL."""
+    rows: list[tuple[Any, ...]] = []
+    for key in range(1, LARGE_ROWS + 1):
+        at = f"2024-05-01T10:00:00.{key:06d}+00:00"
+        note = "" if key == 1500 else None if key == 1600 else f"note {key}"
+        rows.append((key, f"row {key}", key % 7, key / 8, key % 2, at, note, None))
+    return rows
+
+
+LARGE_CHANGES = [
+    pytest.param(
+        "UPDATE items SET name = 'row 1234!' WHERE id = 1234",
+        "id=1234",
+        "differs: name: source 'row 1234', target 'row 1234!'",
+        id="one-value",
+    ),
+    pytest.param(
+        "UPDATE items SET note = NULL WHERE id = 1500",
+        "id=1500",
+        "differs: note: source '', target NULL",
+        id="empty-to-null",
+    ),
+    pytest.param(
+        "UPDATE items SET note = '' WHERE id = 1600",
+        "id=1600",
+        "differs: note: source NULL, target ''",
+        id="null-to-empty",
+    ),
+    pytest.param(
+        "UPDATE items SET at = '2024-05-01T10:00:00.002501+00:00' WHERE id = 2500",
+        "id=2500",
+        "differs: at: source '2024-05-01T10:00:00.002500",
+        id="one-microsecond",
+    ),
+    pytest.param(
+        "DELETE FROM items WHERE id = 2999", "id=2999", "missing from the target", id="missing"
+    ),
+]
+
+
+@pytest.mark.parametrize(("sql", "key", "problem"), LARGE_CHANGES)
+async def test_one_difference_among_many_rows_is_found_with_its_key(
+    tmp_path: Path,
+    url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    sql: str,
+    key: str,
+    problem: str,
+) -> None:
+    tmp_path.mkdir(exist_ok=True)
+    write_source(tmp_path, large_rows())
+    plan = await migrated(legacy_plan(tmp_path, url))
+    result, detail = await both_ways(plan, monkeypatch)
+    assert detail == "items: equal"
+    change_target(plan, sql)
+    result, detail = await both_ways(plan, monkeypatch)
+    assert detail == "items: to compare"
+    table = result.tables[0]
+    assert result.verdict == "FAIL"
+    assert table.matched == LARGE_ROWS - 1
+    assert [m["key"] for m in table.mismatches] == [key]
+    assert table.mismatches[0]["problem"].startswith(problem), table.mismatches
+
+
+async def test_an_extra_row_among_many_is_counted_and_not_a_failure(
+    tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The general path's rule: rows only the target holds are counted, never a failure."""
+    tmp_path.mkdir(exist_ok=True)
+    write_source(tmp_path, large_rows())
+    plan = await migrated(legacy_plan(tmp_path, url))
+    change_target(plan, "INSERT INTO items (id, name) VALUES (5000, 'the app''s own')")
+    result, detail = await both_ways(plan, monkeypatch)
+    assert detail == "items: to compare"
+    table = result.tables[0]
+    assert (table.matched, table.extra, table.missing, table.mismatched) == (LARGE_ROWS, 1, 0, 0)
+    assert result.verdict == "PASS"
+
+
 # -- rows SQL does not write as Python does ------------------------------------------------
 
 
