@@ -46,6 +46,14 @@ key = ["id"]
 
 #: ``ferry cutover``'s options in these tests: a short settle time, no prompt, no backup
 CUTOVER = ["--settle", "300ms", "--yes", "--no-backup"]
+#: the two moves the fault tests run: a SQLite file into PostgreSQL, a JSON file into SQLite
+KINDS = ["sqlite-to-postgres", "json-to-sqlite"]
+
+
+def kind_target(kind: str, pg_url: str) -> str | None:
+    """The target URL a kind's plan gets (None: the plan's own SQLite file)."""
+    return pg_url if kind == "sqlite-to-postgres" else None
+
 
 JSON_SOURCE = """
 [[sources]]

@@ -22,9 +22,11 @@ import pytest
 from faultkit import FerryProcess, Relay, assert_one_line_error
 from syncfaultkit import (
     CUTOVER,
+    KINDS,
     app_folder,
     assert_struck_before_commit,
     journal_runs,
+    kind_target,
     next_cutover_passes,
     no_switch_claimed,
     snapshot,
@@ -36,18 +38,12 @@ from syncfaultkit import (
 
 pytestmark = pytest.mark.slow
 
-KINDS = ["sqlite-to-postgres", "json-to-sqlite"]
-
-
-def _url(kind: str, pg_url: str) -> str | None:
-    return pg_url if kind == "sqlite-to-postgres" else None
-
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_sigkill_during_the_final_sync_leaves_the_target_as_before_it(
     kind: str, sync_stores: Path, pg_url: str, pg_server_url: str, tmp_path: Path
 ) -> None:
-    url = _url(kind, pg_url)
+    url = kind_target(kind, pg_url)
     plan = app_folder(sync_stores, tmp_path, kind, pg_url)
     synced_then_frozen(plan, tmp_path)
     before = snapshot(tmp_path, kind, url)
@@ -69,7 +65,7 @@ def test_sigkill_during_the_final_sync_leaves_the_target_as_before_it(
 def test_sigkill_during_the_verify_leaves_the_committed_final_sync(
     kind: str, sync_stores: Path, pg_url: str, tmp_path: Path
 ) -> None:
-    url = _url(kind, pg_url)
+    url = kind_target(kind, pg_url)
     plan = app_folder(sync_stores, tmp_path, kind, pg_url)
     synced_then_frozen(plan, tmp_path)
     runs = journal_runs(tmp_path, kind, url)

@@ -19,8 +19,10 @@ import pytest
 from faultkit import FerryProcess, assert_one_line_error
 from syncfaultkit import (
     CUTOVER,
+    KINDS,
     app_folder,
     assert_struck_before_commit,
+    kind_target,
     next_cutover_passes,
     no_switch_claimed,
     snapshot,
@@ -29,12 +31,6 @@ from syncfaultkit import (
 )
 
 pytestmark = pytest.mark.slow
-
-KINDS = ["sqlite-to-postgres", "json-to-sqlite"]
-
-
-def _url(kind: str, pg_url: str) -> str | None:
-    return pg_url if kind == "sqlite-to-postgres" else None
 
 
 def test_a_source_that_cannot_be_read_fails_the_cutover_with_a_report(
@@ -97,7 +93,7 @@ def test_a_rejected_row_under_on_reject_stop_fails_the_cutover_with_a_report(
 def test_ctrl_c_during_the_final_sync_rolls_back_reports_and_exits_130(
     kind: str, sync_stores: Path, pg_url: str, pg_server_url: str, tmp_path: Path
 ) -> None:
-    url = _url(kind, pg_url)
+    url = kind_target(kind, pg_url)
     plan = app_folder(sync_stores, tmp_path, kind, pg_url)
     synced_then_frozen(plan, tmp_path)
     before = snapshot(tmp_path, kind, url)

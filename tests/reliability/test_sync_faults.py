@@ -17,10 +17,12 @@ from pathlib import Path
 import pytest
 from faultkit import FerryProcess, Relay, assert_one_line_error, ferry_run
 from syncfaultkit import (
+    KINDS,
     app_folder,
     app_writes,
     assert_struck_before_commit,
     journal_runs,
+    kind_target,
     snapshot,
     source_rows,
     strike_at_line,
@@ -31,13 +33,8 @@ from syncfaultkit import (
 
 pytestmark = pytest.mark.slow
 
-KINDS = ["sqlite-to-postgres", "json-to-sqlite"]
 #: the pause between cycles: long enough for the test to write and take its snapshot
 EVERY = "3s"
-
-
-def _url(kind: str, pg_url: str) -> str | None:
-    return pg_url if kind == "sqlite-to-postgres" else None
 
 
 def _first_cycle_then_app_writes(
@@ -60,7 +57,7 @@ def _next_sync_completes(plan: Path, folder: Path, kind: str, url: str | None) -
 def test_sigkill_during_a_cycle_leaves_the_last_committed_cycle(
     kind: str, sync_stores: Path, pg_url: str, pg_server_url: str, tmp_path: Path
 ) -> None:
-    url = _url(kind, pg_url)
+    url = kind_target(kind, pg_url)
     plan = app_folder(sync_stores, tmp_path, kind, pg_url)
     proc = FerryProcess(["sync", str(plan), "--every", EVERY, "--no-backup"], cwd=tmp_path)
 
@@ -109,7 +106,7 @@ def test_sigkill_right_after_a_cycle_moved_the_sequence_leaves_it_where_it_was(
 def test_ctrl_c_during_a_cycle_rolls_it_back_with_exit_130_and_keeps_the_earlier_ones(
     kind: str, sync_stores: Path, pg_url: str, pg_server_url: str, tmp_path: Path
 ) -> None:
-    url = _url(kind, pg_url)
+    url = kind_target(kind, pg_url)
     plan = app_folder(sync_stores, tmp_path, kind, pg_url)
     proc = FerryProcess(["sync", str(plan), "--every", EVERY, "--no-backup"], cwd=tmp_path)
 

@@ -560,13 +560,7 @@ class JsonSource(RecordSource):
             if type(record) is not dict or key not in record:
                 raise ValueError(f"not an object holding {key!r}")
             records.append(record)
-        shaper = Shaper(self, batch_size, key)
-        rows: list[Any] = []
-        for batch in [*shaper.blocks([records]), *shaper.flush(final=True)]:
-            if batch.table != self.spec.name or shaper.mode != "records":
-                raise ValueError("records that hold child tables")
-            rows += batch.rows
-        return rows
+        return self._shaped(records, key, batch_size)
 
     def rows_of_records(self, texts: list[bytes], key: str, batch_size: int) -> list[Any]:
         """:meth:`rows_of_lines` for consecutive records of the file's array, decoded as one
@@ -584,6 +578,11 @@ class JsonSource(RecordSource):
         for record in records:
             if type(record) is not dict or key not in record:
                 raise ValueError(f"not an object holding {key!r}")
+        return self._shaped(records, key, batch_size)
+
+    def _shaped(self, records: list[Any], key: str, batch_size: int) -> list[Any]:
+        """The rows of ``records`` (objects of the root table), shaped as the read shapes
+        them; ValueError when they hold child tables."""
         shaper = Shaper(self, batch_size, key)
         rows: list[Any] = []
         for batch in [*shaper.blocks([records]), *shaper.flush(final=True)]:
