@@ -12,7 +12,7 @@ last two characters are gathered into byte strings (``map(itemgetter(0), lines)`
 to classes (``bytes.translate``) and compared as a whole, so that every line holds ``{…}``
 with at most one comma at one edge, and exactly one comma separates two records. A block the
 fast check does not accept as it is (spaces between a comma and a brace, say) is checked a
-line at a time in Python (:class:`_Layout`), which either accepts it or says why the file is
+line at a time in Python (:class:`_LineLayout`), which either accepts it or says why the file is
 not one record per line (:class:`NotLines`). The first and the last lines (the array's
 brackets, a byte-order mark) always go that way.
 """
@@ -72,7 +72,7 @@ def record_text(line: bytes) -> bytes:
     return text
 
 
-class _Layout:
+class _LineLayout:
     """Where the check stands between lines: inside the array, and whether the last record
     gave the comma that must come before the next."""
 
@@ -161,7 +161,7 @@ class _Layout:
 def record_line_blocks(path: Path) -> Iterator[list[bytes]]:
     """The record lines of the file, a block at a time, each as its bytes in the file (no
     newline); raises :class:`NotLines` when the file is not one record per line."""
-    layout = _Layout()
+    layout = _LineLayout()
     carry = b""
     with path.open("rb") as handle:
         while chunk := handle.read(BLOCK_BYTES):
@@ -193,7 +193,7 @@ def record_line_blocks(path: Path) -> Iterator[list[bytes]]:
 def record_lines(path: Path) -> Iterator[bytes]:
     """The text of each record (edges stripped), a line at a time in Python: for a look at
     the file's first records; raises :class:`NotLines` where the layout breaks."""
-    layout = _Layout()
+    layout = _LineLayout()
     with path.open("rb", buffering=1024 * 1024) as handle:
         for raw in handle:
             text = layout.line(raw)
