@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from backupkit import ferry, make_app
 
-from ferry.plan import plan_from_dict
+from ferry.plan import load_plan, plan_from_dict
 from ferry.report.html import render_html
 from ferry.report.proof import verify_report
 from ferry.report.write import report_dict
@@ -95,6 +95,16 @@ def test_without_a_backup_the_report_hashes_the_source_files_itself(tmp_path: Pa
         len(data),
         "file",
     )
+
+
+def test_a_failed_runs_report_names_the_source_files_without_reading_them(tmp_path: Path) -> None:
+    plan = load_plan(make_app(tmp_path / "app"))
+
+    report = report_dict("preview", {"status": "failed", "run_id": "r1"}, plan)
+
+    jobs = next(f for f in report["source_files"] if f["source"] == "jobs")
+    size = (tmp_path / "app" / "jobs.json").stat().st_size
+    assert (jobs["sha256"], jobs["size"], jobs["hashed_from"]) == ("", size, "none")
 
 
 def test_a_verify_report_shows_the_source_and_target_checksum_values(app: Path) -> None:

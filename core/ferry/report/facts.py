@@ -48,9 +48,14 @@ def who_where(plan: Plan) -> dict[str, str]:
     }
 
 
-def source_file_facts(plan: Plan, backup: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+def source_file_facts(
+    plan: Plan, backup: Mapping[str, Any] | None, hash_files: bool = True
+) -> list[dict[str, Any]]:
     """Per source file: ``source``, ``path``, ``size``, ``sha256`` and ``hashed_from``
-    (``backup`` when read from the backup's manifest, ``file`` when hashed now)."""
+    (``backup`` when read from the backup's manifest, ``file`` when hashed now, ``none``
+    when ``hash_files`` is false: the report of a failed run, which must not spend a read of
+    every source file — a 2 GB file refused at its first line — on naming bytes it did not
+    load)."""
     from ..backup.files import file_sha256
     from ..backup.layout import MANIFEST_NAME, source_files
 
@@ -82,7 +87,10 @@ def source_file_facts(plan: Plan, backup: Mapping[str, Any] | None) -> list[dict
     facts = []
     for source in files:
         try:
-            size, digest = file_sha256(source.path)
+            if hash_files:
+                size, digest = file_sha256(source.path)
+            else:
+                size, digest = source.path.stat().st_size, ""
         except OSError:
             continue  # gone or unreadable now: the run's own messages said so
         facts.append(
@@ -91,7 +99,7 @@ def source_file_facts(plan: Plan, backup: Mapping[str, Any] | None) -> list[dict
                 "path": str(source.path),
                 "size": size,
                 "sha256": digest,
-                "hashed_from": "file",
+                "hashed_from": "file" if hash_files else "none",
             }
         )
     return facts

@@ -144,7 +144,11 @@ def _sums(table: Mapping[str, Any]) -> str:
     )
 
 
-_HASHED_FROM = {"backup": "backup manifest", "file": "hashed at report time"}
+_HASHED_FROM = {
+    "backup": "backup manifest",
+    "file": "hashed at report time",
+    "none": "not hashed (the run failed)",
+}
 
 
 def source_files(report: Mapping[str, Any]) -> str:

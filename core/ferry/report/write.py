@@ -125,7 +125,7 @@ def report_dict(
         "plan": _plain(plan.to_dict()),
         "backup": _plain(dict(backup)) if backup is not None else None,
         "who_where": _plain(who_where(plan)),
-        "source_files": _plain(source_file_facts(plan, backup)),
+        "source_files": _plain(source_file_facts(plan, backup, status != "failed")),
         "checked_run": _plain(checked) if checked else None,
         # where this process logged the run (ferry.safety.logfile), None when it kept no log
         "log_file": str(logged_to) if (logged_to := active_log_path()) is not None else None,
