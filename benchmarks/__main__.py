@@ -16,7 +16,10 @@ Produced by `python -m benchmarks run` (see `benchmarks/`). Each approach runs a
 process, started by a small launcher (`benchmarks/launcher.py`: a fresh `python -I -S` that
 imports only `os`, `sys` and `time`, spawns the command and waits for it). Wall time is
 measured by the launcher around the process (interpreter start included); peak RSS is the
-process's `ru_maxrss` from `os.wait4`. The launcher is there because Linux carries the
+process's `ru_maxrss` from `os.wait4`; CPU s (median) is the process's user + system time
+from the same call, its own child processes included (Ferry's page scan and JSON workers; a
+server's work is not): on a machine shared with other jobs it moves far less than the wall
+time, so an A/B of a cost is best read there. The launcher is there because Linux carries the
 parent's high-water mark over `exec`: spawned straight from the harness, which had grown
 while generating the data, every approach (`psql` included) showed the harness's 184 MiB.
 Through the launcher a figure can include at most the launcher's own few MiB (the results'

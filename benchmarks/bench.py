@@ -46,7 +46,7 @@ from .data import (
     Dataset,
     ensure,
 )
-from .launcher import launcher_floor_mib, run_process
+from .launcher import Measured, launcher_floor_mib, run_process
 from .shape import compare, loose, pg_shape, sqlite_shape
 
 DEFAULT_PG = os.environ.get("FERRY_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -65,18 +65,20 @@ class Sample:
     crashed: bool = False
     #: Ferry's own step timings (``read``, ``merge``, ``table:<name>`` ...), seconds
     steps: dict[str, float] = field(default_factory=dict)
+    #: CPU seconds of the process and its children (servers not counted)
+    cpu: float = 0.0
+
+    @classmethod
+    def of(cls, done: Measured, ok: bool, detail: str, crashed: bool = False) -> Sample:
+        return cls(done.seconds, done.rss_mib, ok, detail, crashed, cpu=done.cpu_seconds)
 
 
-def run_runner(
-    approach: str, args: dict[str, Any]
-) -> tuple[float, float, int, dict[str, Any], str]:
-    seconds, rss, rc, stdout, stderr = run_process(
-        [sys.executable, "-m", "benchmarks.runner", approach, json.dumps(args)]
-    )
+def run_runner(approach: str, args: dict[str, Any]) -> tuple[Measured, dict[str, Any]]:
+    done = run_process([sys.executable, "-m", "benchmarks.runner", approach, json.dumps(args)])
     report: dict[str, Any] = {}
-    if rc == 0 and stdout.strip():
-        report = json.loads(stdout.strip().splitlines()[-1])
-    return seconds, rss, rc, report, stderr
+    if done.code == 0 and done.stdout.strip():
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+    return done, report
 
 
 # -- PostgreSQL -----------------------------------------------------------------------------
@@ -198,6 +200,11 @@ class Line:
         good = self.good()
         return statistics.median(s.seconds for s in good) if good else None
 
+    def cpu(self) -> float | None:
+        """Median CPU seconds of the good runs (the process and its children)."""
+        good = [s.cpu for s in self.good() if s.cpu]
+        return statistics.median(good) if good else None
+
     def peak(self) -> float | None:
         good = self.samples
         return max(s.rss_mib for s in good) if good else None
@@ -296,7 +303,8 @@ class Bench:
             url = create_db(self.server) if kind == "postgresql" else None
             args["target_url"] = url or f"sqlite:///{self.work / 'draft.db'}"
             try:
-                _s, _rss, rc, report, stderr = run_runner("ferry_draft", args)
+                done, report = run_runner("ferry_draft", args)
+                rc, stderr = done.code, done.stderr
             finally:
                 if url:
                     drop_db(self.server, url)
@@ -323,8 +331,8 @@ class Bench:
         self.lines[key].samples.append(sample)
         state = "ok" if sample.ok else ("CRASH" if sample.crashed else "WRONG")
         self.log(
-            f"  {key:13s} {sample.seconds:8.2f} s  {sample.rss_mib:7.1f} MiB  "
-            f"{state} {sample.detail}"
+            f"  {key:13s} {sample.seconds:8.2f} s  {sample.cpu:7.2f} CPU s  "
+            f"{sample.rss_mib:7.1f} MiB  {state} {sample.detail}"
         )
 
     def _runner_sample(
@@ -334,13 +342,16 @@ class Bench:
         args: dict[str, Any],
         check: Callable[[dict[str, Any]], tuple[bool, str]],
     ) -> dict[str, Any]:
-        seconds, rss, rc, report, stderr = run_runner(approach, args)
-        if rc != 0:
-            self._add(key, Sample(seconds, rss, False, f"exit {rc}: {stderr.strip()[-400:]}", True))
+        done, report = run_runner(approach, args)
+        if done.code != 0:
+            why = f"exit {done.code}: {done.stderr.strip()[-400:]}"
+            self._add(key, Sample.of(done, False, why, True))
             return {}
         ok, detail = check(report)
-        rss = max(rss, report.get("whole_rss_mib") or 0.0)  # parent + JSON worker processes
-        self._add(key, Sample(seconds, rss, ok, detail, steps=report.get("steps") or {}))
+        sample = Sample.of(done, ok, detail)
+        sample.rss_mib = max(done.rss_mib, report.get("whole_rss_mib") or 0.0)  # + JSON workers
+        sample.steps = report.get("steps") or {}
+        self._add(key, sample)
         return report
 
     def round(self, i: int) -> None:
@@ -360,11 +371,11 @@ class Bench:
                 + "".join(f"\\copy {t} FROM '{data.csv(t)}' WITH (FORMAT csv)\n" for t in TABLES)
                 + PG_AFTER_LOAD
             )
-            seconds, rss, rc, _, err = run_process(
+            done = run_process(
                 ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-f", str(script), url]
             )
-            ok, detail = self.pg_shape_ok(url) if rc == 0 else (False, err[-400:])
-            self._add("floor", Sample(seconds, rss, ok, detail, rc != 0))
+            ok, detail = self.pg_shape_ok(url) if done.code == 0 else (False, done.stderr[-400:])
+            self._add("floor", Sample.of(done, ok, detail, done.code != 0))
             drop_db(server, url)
             if data.size.copies > 1:
                 data.drop_csv()  # huge: 9 GiB of disk the rest of the round needs
@@ -594,7 +605,8 @@ class Bench:
         assert self.pgloader is not None
         url = create_db(self.server)
         argv = [self.pgloader, *options, f"sqlite://{self.data.sqlite}", url]
-        seconds, rss, rc, out, err = run_process(argv)
+        done = run_process(argv)
+        rc, out, err = done.code, done.stdout, done.stderr
         text = (out + err).lower()
         crashed = rc != 0 or "heap exhausted" in text or "fatal error" in text
         if crashed:
@@ -602,7 +614,7 @@ class Bench:
             ok, detail = False, f"{why}: " + (err or out).strip()[-200:].replace("\n", " ")
         else:
             ok, detail = self.pg_shape_ok(url, exact=False)
-        self._add(key, Sample(seconds, rss, ok, detail, crashed))
+        self._add(key, Sample.of(done, ok, detail, crashed))
         drop_db(self.server, url)
         if crashed and key == "pgloader":
             self.pgloader_default_crashed = True
@@ -614,16 +626,16 @@ class Bench:
             self.lines["sqlite_utils"].note = "not installed (pip install sqlite-utils)"
             return
         target = base / "sqlite_utils.db"
-        seconds, rss, rc, _out, err = run_process(
+        done = run_process(
             [str(exe), "insert", str(target), "records", str(self.data.records), "--pk", "id"]
         )
-        if rc != 0:
-            self._add("sqlite_utils", Sample(seconds, rss, False, err[-300:], True))
+        if done.code != 0:
+            self._add("sqlite_utils", Sample.of(done, False, done.stderr[-300:], True))
             return
         ok, detail = _one_count(
             sqlite_counts(target, ("records",))["records"], self.data.size.records
         )
-        self._add("sqlite_utils", Sample(seconds, rss, ok, detail))
+        self._add("sqlite_utils", Sample.of(done, ok, detail))
         target.unlink(missing_ok=True)
 
 
@@ -740,8 +752,8 @@ def ratios(bench: Bench) -> list[tuple[str, float | None, str, float, bool | Non
 def render(bench: Bench, command: str, runs: int, seconds_total: float) -> str:
     data = bench.data
     lines = [
-        "| Approach | Median s | Runs (s) | Rows/s | MB/s | Peak RSS MiB | Correct |",
-        "|---|---:|---|---:|---:|---:|---|",
+        "| Approach | Median s | Runs (s) | CPU s | Rows/s | MB/s | Peak RSS MiB | Correct |",
+        "|---|---:|---|---:|---:|---:|---:|---|",
     ]
     for line in bench.lines.values():
         if not line.samples and not line.note:
@@ -763,7 +775,8 @@ def render(bench: Bench, command: str, runs: int, seconds_total: float) -> str:
             correct = "no"
         note = f" ({line.note})" if line.note else ""
         lines.append(
-            f"| {line.label}{note} | {_fmt(med)} | {runs_txt or '—'} | {rows_s} | {mb_s} | "
+            f"| {line.label}{note} | {_fmt(med)} | {runs_txt or '—'} | {_fmt(line.cpu())} | "
+            f"{rows_s} | {mb_s} | "
             f"{_fmt(line.peak(), '.0f')} | {correct} |"
         )
     lines += ["", "| Target | Measured | Limit | Result |", "|---|---:|---:|---|"]

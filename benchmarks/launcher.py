@@ -18,10 +18,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parent.parent
 
-# argv: report file, then the command. Writes "seconds maxrss_kib exit_code" to the report.
+# argv: report file, then the command. Writes "seconds maxrss_kib exit_code cpu_seconds" to
+# the report (CPU: user + system of the command and the processes it waited for).
 LAUNCHER = """\
 import os, sys, time
 report, argv = sys.argv[1], sys.argv[2:]
@@ -29,9 +31,23 @@ started = time.perf_counter()
 pid = os.posix_spawnp(argv[0], argv, os.environ)
 _, status, usage = os.wait4(pid, 0)
 seconds = time.perf_counter() - started
+cpu = usage.ru_utime + usage.ru_stime
 with open(report, "w") as fh:
-    fh.write(f"{seconds} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+    fh.write(f"{seconds} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)} {cpu}")
 """
+
+
+class Measured(NamedTuple):
+    """One command's figures: wall seconds, peak RSS, exit status, its output, and the CPU
+    seconds of the command and its waited-for children (not a server it talked to): a
+    figure other jobs on a shared machine move far less than the wall time."""
+
+    seconds: float
+    rss_mib: float
+    code: int
+    stdout: str
+    stderr: str
+    cpu_seconds: float = 0.0
 
 
 def launcher_argv(report: Path, argv: list[str]) -> list[str]:
@@ -41,9 +57,9 @@ def launcher_argv(report: Path, argv: list[str]) -> list[str]:
 
 def run_process(
     argv: list[str], timeout: float = 3600, env: dict[str, str] | None = None
-) -> tuple[float, float, int, str, str]:
-    """Run ``argv`` through the launcher; return (wall seconds, peak RSS MiB, exit status,
-    stdout, stderr). On timeout the launcher and the command are killed (exit status -9)."""
+) -> Measured:
+    """Run ``argv`` through the launcher and measure it. On timeout the launcher and the
+    command are killed (exit status -9)."""
     with (
         tempfile.TemporaryDirectory(prefix="ferry-bench-launch-") as tmp,
         tempfile.TemporaryFile() as out,
@@ -71,14 +87,15 @@ def run_process(
         stdout = out.read().decode(errors="replace")
         stderr = err.read().decode(errors="replace")
         try:
-            seconds_text, rss_kib, code = report.read_text().split()
+            seconds_text, rss_kib, code, cpu = report.read_text().split()
         except (OSError, ValueError):  # killed, or the command could not be started
             code = str(proc.returncode or -signal.SIGKILL)
-            return outer, 0.0, int(code), stdout, stderr
-        return float(seconds_text), int(rss_kib) / 1024, int(code), stdout, stderr
+            return Measured(outer, 0.0, int(code), stdout, stderr)
+        return Measured(
+            float(seconds_text), int(rss_kib) / 1024, int(code), stdout, stderr, float(cpu)
+        )
 
 
 def launcher_floor_mib() -> float:
     """Peak RSS the launcher itself reaches: the least any measured command can show."""
-    _seconds, rss, _code, _out, _err = run_process(["true"])
-    return rss
+    return run_process(["true"]).rss_mib

@@ -32,19 +32,29 @@ def test_peak_rss_of_a_tiny_command_is_not_the_large_parents() -> None:
     parent_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert parent_mib > 300
 
-    _seconds, rss_mib, code, _out, _err = run_process(["true"])
+    done = run_process(["true"])
 
-    assert code == 0
-    assert 0 < rss_mib < 50  # a child spawned from this process would show > 300
+    assert done.code == 0
+    assert 0 < done.rss_mib < 50  # a child spawned from this process would show > 300
     del ballast
+
+
+def test_cpu_time_counts_the_commands_children() -> None:
+    burn = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+    child = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {burn!r}])"
+
+    done = run_process([sys.executable, "-c", child])
+
+    assert done.code == 0
+    assert done.cpu_seconds >= 0.3  # the grandchild's busy loop, waited for by the child
 
 
 def test_a_command_past_its_timeout_is_killed() -> None:
     started = time.perf_counter()
 
-    _seconds, _rss, code, _out, _err = run_process(["sleep", "30"], timeout=0.5)
+    done = run_process(["sleep", "30"], timeout=0.5)
 
-    assert code == -9
+    assert done.code == -9
     assert time.perf_counter() - started < 10
 
 
