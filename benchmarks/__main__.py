@@ -19,7 +19,10 @@ measured by the launcher around the process (interpreter start included); peak R
 process's `ru_maxrss` from `os.wait4`; CPU s (median) is the process's user + system time
 from the same call, its own child processes included (Ferry's page scan and JSON workers; a
 server's work is not): on a machine shared with other jobs it moves far less than the wall
-time, so an A/B of a cost is best read there. The launcher is there because Linux carries the
+time, so an A/B of a cost is best read there. Ferry's modules are compiled to bytecode
+before the first round, as installing it does (run from a checkout with
+`PYTHONDONTWRITEBYTECODE` set, each process compiled them again: 0.2–0.3 CPU s of start-up
+an installed Ferry does not pay). The launcher is there because Linux carries the
 parent's high-water mark over `exec`: spawned straight from the harness, which had grown
 while generating the data, every approach (`psql` included) showed the harness's 184 MiB.
 Through the launcher a figure can include at most the launcher's own few MiB (the results'

@@ -29,7 +29,7 @@ from .load.finish import fingerprint, finish_shapes, move_sequences, note_identi
 from .load.inworker import ReadInProcess
 from .load.journal import ensure_journal, write_journal
 from .load.mapping import prepare_schema
-from .load.rerun import last_fingerprints
+from .load.rerun import completed_migrations, last_fingerprints, loaded_before
 from .load.route import RestartStaged, RunView
 from .load.route import Route as _Route
 from .load.route import source_key_values as _source_key_values
@@ -144,6 +144,8 @@ class _Run:
         self.in_process: set[str] = set()
         #: the last completed run's table fingerprints (:mod:`ferry.load.rerun`)
         self.fingerprints: dict[str, dict[str, Any]] = {}
+        #: the tables an earlier completed migration loaded (row prints' default)
+        self.loaded_before: set[str] = set()
         #: how each target table's existing rows spell their values
         #: (:mod:`ferry.values.targetstyles`)
         self.styles: dict[str, TableStyles] = {}
@@ -343,7 +345,9 @@ class _Run:
                 target, self.result.run_id, self.plan.options.undo_first_loads
             )
             await self.changes.prepare()
-        self.fingerprints = await last_fingerprints(target, self.result.plan_hash)
+        runs = await completed_migrations(target)
+        self.fingerprints = last_fingerprints(target, runs, self.result.plan_hash)
+        self.loaded_before = loaded_before(runs)
         kept = await kept_entries(target, self.result.plan_hash)
         self.step_done("schema", started)
 

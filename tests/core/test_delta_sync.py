@@ -353,8 +353,9 @@ def test_sqlite_target_state_moves_on_with_each_delta(tmp_path: Path) -> None:
 
 
 def test_row_prints_are_unset_by_default() -> None:
-    # Unset: kept for JSON files one record per line only (test_json_delta), where they cost a
-    # first run a few percent; printing a SQLite source's rows costs it 1.5x (docs/benchmarks.md).
+    # Unset: kept for JSON files one record per line (test_json_delta), where they cost a first
+    # run a few percent, and from the second run on elsewhere: printing a SQLite source's rows
+    # costs a first run more than that (docs/benchmarks.md), and a one-off migration nothing.
     assert (
         plan_from_dict(
             {"name": "p", "target": {"url": "sqlite:///t.db"}}, Path()
@@ -388,4 +389,32 @@ def test_row_prints_off_keeps_and_uses_none(
     change_source(path, updated=[2], inserted=[])
     result = run(plan)
     assert result.tables[0].decision.mode == "compare-first"
+    assert pg_items(pg_url) == source_rows(path)
+
+
+def test_unset_row_prints_are_kept_from_a_tables_second_run(tmp_path: Path, pg_url: str) -> None:
+    path = source_db(tmp_path)
+    pg_exec(
+        pg_url,
+        "CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT, score DOUBLE PRECISION, "
+        "at TIMESTAMPTZ)",
+    )
+    plan = plan_from_dict(
+        {
+            "name": "delta",
+            "target": {"url": pg_url},
+            "sources": [{"name": "app", "kind": "sqlite", "path": str(path)}],
+            "tables": [{"name": "items", "source": "app.items", "key": ["id"]}],
+        },
+        tmp_path,
+    )
+    run(plan)  # a first run: no prints
+    change_source(path, updated=[2], inserted=[])
+    assert run(plan).tables[0].decision.mode == "compare-first"  # compares, keeps prints
+    change_source(path, updated=[3], inserted=[ROWS + 1])
+
+    third = run(plan).tables[0]
+
+    assert third.decision.mode == "delta"
+    assert (third.updated, third.inserted) == (1, 1)
     assert pg_items(pg_url) == source_rows(path)

@@ -25,15 +25,27 @@ from .journal import read_journal
 FINGERPRINT = "fingerprint"
 
 
-async def last_fingerprints(target: Target, plan_hash: str) -> dict[str, dict[str, Any]]:
-    """Fingerprints of the tables of the last completed migration, if it ran this plan."""
-    if not target.capabilities.table_fingerprints:
-        return {}
-    runs = [
+async def completed_migrations(target: Target) -> list[dict[str, Any]]:
+    """The journal's completed migrations, oldest first."""
+    return [
         r
         for r in await read_journal(target)
         if r.get("status") == "completed" and r.get("mode") == "migrate"
     ]
+
+
+def loaded_before(runs: list[dict[str, Any]]) -> set[str]:
+    """The tables (of table specs) any of the completed migrations ``runs`` loaded."""
+    return {name for run in runs for name in run.get("tables") or {}}
+
+
+def last_fingerprints(
+    target: Target, runs: list[dict[str, Any]], plan_hash: str
+) -> dict[str, dict[str, Any]]:
+    """Fingerprints of the tables of the last of the completed migrations ``runs``, if it ran
+    this plan."""
+    if not target.capabilities.table_fingerprints:
+        return {}
     if not runs or runs[-1].get("plan_hash") != plan_hash:
         return {}
     found = {}

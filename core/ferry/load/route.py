@@ -107,6 +107,8 @@ class RunView(Protocol):
     watch: SourceWatch
     #: records what the run changes, for ``ferry undo`` (None in a preview)
     changes: ChangeRecorder | None
+    #: the tables (of table specs) an earlier completed migration loaded
+    loaded_before: set[str]
 
     def warn(self, message: str, table: str = "", kind: str = "", key: str = "") -> None: ...
 
