@@ -143,6 +143,37 @@ def test_one_percent_changed_maps_only_the_changed_rows(tmp_path: Path, pg_url: 
     assert pg_versions(pg_url) == after
 
 
+def test_a_delta_leaves_a_fingerprint_the_next_unchanged_run_skips_by(
+    tmp_path: Path, pg_url: str
+) -> None:
+    plan = plan_for(tmp_path, pg_url, delete_missing=True)
+    source_db(tmp_path)
+    run(plan)
+    change_source(tmp_path / "app.db", updated=[3], inserted=[401], deleted=(5, 6))
+    _old(tmp_path / "app.db")  # past the racy window: the delta journals a fingerprint
+    delta = run(plan).tables[0]
+    assert delta.decision is not None and delta.decision.mode == "delta"
+    assert (delta.inserted, delta.deleted) == (1, 2)
+
+    again = run(plan).tables[0]
+
+    assert again.decision is not None and again.decision.mode == "unchanged"
+    assert again.counts()["unchanged"] == ROWS - 1
+
+
+def test_an_app_write_after_a_delta_is_not_skipped(tmp_path: Path, pg_url: str) -> None:
+    plan, path = pg_prepared(tmp_path, pg_url)
+    change_source(path, updated=[3], inserted=[])
+    _old(path)
+    assert run(plan).tables[0].decision.mode == "delta"
+    pg_exec(pg_url, "INSERT INTO items (id, name) VALUES (9999, 'the app wrote this')")
+
+    again = run(plan).tables[0]
+
+    assert again.decision is not None and again.decision.mode not in ("unchanged", "delta")
+    assert pg_items(pg_url)[-1][0] == 9999  # merged around, not deleted (no delete_missing)
+
+
 def test_a_row_the_app_changed_in_the_target_is_not_skipped(tmp_path: Path, pg_url: str) -> None:
     plan, path = pg_prepared(tmp_path, pg_url)
     pg_exec(pg_url, "UPDATE items SET name = 'app wrote this' WHERE id = 7")

@@ -74,6 +74,8 @@ class DeltaLoad(StagedLoad):
         #: the rows of ``written`` summed before the run wrote them (targets without row
         #: versions: the state moves on by the difference, no scan of the table)
         self.part_before: dict[str, int] | None = None
+        #: the state after this run, once asked (the prints' and the re-run fingerprint's)
+        self.after: dict[str, Any] | None = None
 
     async def write(self, run: RunView, target: Target, work: Work) -> None:
         book = work.route.prints
@@ -109,16 +111,30 @@ class DeltaLoad(StagedLoad):
         await super().finish(run, target, route)
 
     async def table_state(self, target: Target, route: Route) -> dict[str, Any]:
-        """The state after this run: the kept one moved on by the rows written."""
-        return await state_after(
-            target,
-            route.info.name,
-            list(route.info.columns),
-            self.entry.state,
-            route.mapper.key[0],
-            self.written,
-            self.part_before,
-        )
+        """The state after this run: the kept one moved on by the rows written (asked once
+        every write is done; the row count moved on by the rows inserted and deleted)."""
+        if self.after is None:
+            result = route.result
+            rows = int(self.entry.state["rows"]) + result.inserted - result.deleted
+            self.after = await state_after(
+                target,
+                route.info.name,
+                list(route.info.columns),
+                self.entry.state,
+                route.mapper.key[0],
+                self.written,
+                self.part_before,
+                rows,
+            )
+        return self.after
+
+    async def row_state(self, target: Target, route: Route) -> tuple[int, list[str]] | None:
+        """The re-run fingerprint's row versions: those of the prints' state (the kept ones
+        and those of the rows written, looked up by key), not a scan of the table."""
+        if not target.capabilities.row_versions:
+            return await super().row_state(target, route)
+        state = await self.table_state(target, route)
+        return int(state["rows"]), [str(x) for x in state["xmins"]]
 
 
 class SqlDeltaLoad(DeltaLoad):
