@@ -43,7 +43,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from .errors import Cancelled
-from .events import BackupTaken, CancelToken, Emit, StepFinished, StepStarted, ignore_events
+from .events import (
+    BackupTaken,
+    CancelToken,
+    Emit,
+    StepFinished,
+    StepStarted,
+    TableProgress,
+    ignore_events,
+)
 from .lazyexports import lazy_exports
 
 if TYPE_CHECKING:
@@ -243,16 +251,39 @@ def scan(
 ) -> ScanResult:
     """Find the sources in ``folder`` (a folder, one file, or a PostgreSQL URL) and draft a
     plan for ``target`` (a URL; default a SQLite file beside the plan). Blocking: run it in a
-    thread from a front end. See :func:`ferry.scan.folder.scan_folder` for the options."""
+    thread from a front end. ``emit`` gets a :class:`~ferry.events.TableProgress` per batch
+    read of each source table (``source.table``; ``rows_total`` the source's estimate, None
+    for a JSON file). See :func:`ferry.scan.folder.scan_folder` for the options."""
     from .scan.folder import scan_folder
 
     started = time.perf_counter()
     emit(StepStarted("scan", str(folder)))
     result = scan_folder(
-        folder, target, schema, plan_dir=plan_dir, cancel=cancel, source_schema=source_schema
+        folder,
+        target,
+        schema,
+        plan_dir=plan_dir,
+        cancel=cancel,
+        source_schema=source_schema,
+        progress=_scan_progress(emit, started) if emit is not ignore_events else None,
     )
     emit(StepFinished("scan", time.perf_counter() - started))
     return result
+
+
+def _scan_progress(emit: Emit, started: float) -> Callable[[str, int, int | None], None]:
+    """A scan's progress as :class:`~ferry.events.TableProgress` events (a table's rate
+    counted from the moment the table before it was last heard of)."""
+    last = [started]
+    began: dict[str, float] = {}
+
+    def told(table: str, rows: int, total: int | None) -> None:
+        now = time.perf_counter()
+        since = began.setdefault(table, last[0])
+        last[0] = now
+        emit(TableProgress(table, rows, total, rows / max(now - since, 1e-3)))
+
+    return told
 
 
 async def check(

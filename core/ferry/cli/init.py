@@ -14,7 +14,7 @@ from rich.table import Table
 from ..api import WORKSPACE_DIR_ENV, size_text
 from ..errors import FerryError
 from ..plan import Plan, TargetSpec, save_plan
-from .common import fail, in_existing_folder, out
+from .common import ProgressView, fail, in_existing_folder, out
 from .table import print_table
 
 
@@ -144,14 +144,17 @@ def init(
     profile_target = (
         target_for(target_url) if target_url is not None and "://" not in target_url else None
     )
+    view = ProgressView(as_json)  # rows read per table: a big database takes a while
     try:
-        result = scan(
-            folder,
-            target=target_url if profile_target is None else profile_target.url,
-            schema=schema,
-            plan_dir=plan_dir,
-            source_schema=source_schema,
-        )
+        with view.progress:
+            result = scan(
+                folder,
+                emit=view,
+                target=target_url if profile_target is None else profile_target.url,
+                schema=schema,
+                plan_dir=plan_dir,
+                source_schema=source_schema,
+            )
     except Exception as exc:
         fail(exc)
         raise

@@ -23,6 +23,7 @@ from ..plan import DEFAULT_TARGET_URL, Plan, TargetSpec
 from ..shape.schema import TableInfo, is_ferry_table
 from ..shape.typemap import find_type_choices
 from ..sources import SourceReader, SourceTable, open_source
+from ..sources.base import ScanProgress
 from ..values.epochs import find_numbers
 from ..values.targetstyles import existing_styles
 from ..values.textbytes import note_invalid_text
@@ -108,6 +109,18 @@ def _keyless(reader: SourceReader, table: SourceTable) -> KeyFinding:
         return KeyFinding(rows=table.row_estimate or 0)
 
 
+def _named_progress(source: str, progress: ScanProgress | None) -> ScanProgress | None:
+    """``progress`` told of a source's tables as ``source.table``."""
+    if progress is None:
+        return None
+    told = progress
+
+    def named(table: str, rows: int, total: int | None) -> None:
+        told(table if table.startswith(f"{source}.") else f"{source}.{table}", rows, total)
+
+    return named
+
+
 def scan_folder(
     folder: str | Path,
     target_url: str | None = None,
@@ -115,6 +128,7 @@ def scan_folder(
     plan_dir: str | Path | None = None,
     cancel: CancelToken | None = None,
     source_schema: str | None = None,
+    progress: ScanProgress | None = None,
 ) -> ScanResult:
     """Find the sources in ``folder`` and draft a plan (paths relative to ``folder``).
 
@@ -123,7 +137,8 @@ def scan_folder(
     ``plan_dir`` (default the current one). ``plan_dir`` is the folder the plan will be
     written to (default ``folder``): a relative SQLite target URL names a file there, as it
     will when the plan runs. ``cancel`` is checked between sources and between batches of
-    each (:class:`~ferry.errors.Cancelled`).
+    each (:class:`~ferry.errors.Cancelled`); ``progress`` is told the rows read so far of each
+    table (named ``source.table``) after each batch.
     """
     from .pgdraft import is_postgres_url, postgres_source
 
@@ -166,7 +181,8 @@ def scan_folder(
         try:
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            item.tables = reader.scan(cancel=cancel)
+            told = _named_progress(spec.name, progress)
+            item.tables = reader.scan(cancel=cancel, progress=told)
             if reader.capabilities.samples_columns:
                 item.numbers = [n for t in item.tables for n in find_numbers(reader, t)]
                 item.type_choices = [f for t in item.tables for f in find_type_choices(reader, t)]
@@ -183,7 +199,7 @@ def scan_folder(
             if keyed:  # scanned again: nested lists now link to the parent by its id
                 again = open_source(spec, folder)
                 try:
-                    item.tables = again.scan(cancel=cancel)
+                    item.tables = again.scan(cancel=cancel, progress=told)
                 finally:
                     again.close()
                 item.notes.append(keyed)

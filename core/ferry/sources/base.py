@@ -10,7 +10,7 @@ tables together.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from ..values.typeevidence import Mixed
 
 Row = dict[str, Any]
+
+
+#: told after each batch a scan reads: (table, rows read so far, its row estimate or None)
+ScanProgress = Callable[[str, int, int | None], None]
 
 
 @dataclass(frozen=True)
@@ -129,9 +133,15 @@ class SourceReader(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files and connections; called once the engine is done with the reader."""
 
-    def scan(self, batch_size: int = 5000, cancel: CancelToken | None = None) -> list[SourceTable]:
+    def scan(
+        self,
+        batch_size: int = 5000,
+        cancel: CancelToken | None = None,
+        progress: ScanProgress | None = None,
+    ) -> list[SourceTable]:
         """Read everything once and return exact columns, types and row counts; ``cancel``
-        is checked between batches (:class:`~ferry.errors.Cancelled`)."""
+        is checked between batches (:class:`~ferry.errors.Cancelled`), ``progress`` told
+        after each one."""
         from ..values.typeevidence import EvidenceTracker
 
         tables = {t.name: t for t in self.describe()}
@@ -147,6 +157,9 @@ class SourceReader(ABC):
             for row in batch.rows:
                 tracker.add(row)
             counts[batch.table] = counts.get(batch.table, 0) + len(batch.rows)
+            if progress is not None:
+                known = tables.get(batch.table)
+                progress(batch.table, counts[batch.table], known.row_estimate if known else None)
         for name, table in tables.items():
             inferred = trackers[name].result() if name in trackers else {}
             declared = dict(table.columns)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..capabilities import SourceCapabilities
 from ..errors import SourceError
 from ..values.typeevidence import EvidenceTracker
-from .base import Batch, SourceReader, SourceTable
+from .base import Batch, ScanProgress, SourceReader, SourceTable
 from .records import HINT_DUP, MAX_DEPTH, parse_flags
 
 if TYPE_CHECKING:
@@ -55,7 +55,11 @@ class RecordSource(SourceReader):
         raise NotImplementedError
 
     def _tally(
-        self, limit: int | None, batch_size: int, cancel: CancelToken | None = None
+        self,
+        limit: int | None,
+        batch_size: int,
+        cancel: CancelToken | None = None,
+        progress: ScanProgress | None = None,
     ) -> list[SourceTable]:
         trackers: dict[str, EvidenceTracker] = {}
         counts: dict[str, int] = {}
@@ -71,6 +75,8 @@ class RecordSource(SourceReader):
                 for row in batch.rows:
                     tracker.add(row)
                 counts[batch.table] = counts.get(batch.table, 0) + len(batch.rows)
+                if progress is not None:  # no row estimate: records are counted as read
+                    progress(batch.table, counts[batch.table], None)
         except RecursionError:
             raise self._too_deep() from None
         tables = [
@@ -93,10 +99,15 @@ class RecordSource(SourceReader):
         """Tables and column types from the first records (child tables included)."""
         return self._tally(_SAMPLE, 1 << 30)
 
-    def scan(self, batch_size: int = 5000, cancel: CancelToken | None = None) -> list[SourceTable]:
+    def scan(
+        self,
+        batch_size: int = 5000,
+        cancel: CancelToken | None = None,
+        progress: ScanProgress | None = None,
+    ) -> list[SourceTable]:
         """Exact columns and counts, including child tables first seen past the sample;
-        ``cancel`` is checked between batches."""
-        return self._tally(None, batch_size, cancel)
+        ``cancel`` is checked between batches, ``progress`` told after each one."""
+        return self._tally(None, batch_size, cancel, progress)
 
     def batches(self, batch_size: int) -> Iterator[Batch]:
         """Rows of the source table and its child tables, interleaved, parents first."""

@@ -189,7 +189,8 @@ class PageFile:
         pages next to each other at once (a table's leaves mostly are); ``parsed``: every
         leaf's cells into it too (no kept map to compare with)."""
         usable = self.usable
-        order, size, found = sorted(numbers), self.size, {}
+        order, size = sorted(numbers), self.size
+        found: dict[int, tuple[int, int]] = {}
         at = 0
         while at < len(order):
             end = at + 1
