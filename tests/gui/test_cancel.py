@@ -139,6 +139,23 @@ def test_cancelling_the_connection_test_stops_waiting_for_the_server(
     assert wizard.runner.last_dialog is None  # a cancel is no error
 
 
+def test_the_folder_scan_tells_how_many_rows_it_has_read(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path
+) -> None:
+    folder = tmp_path / "app"
+    folder.mkdir()
+    records = [{"id": i, "name": f"job {i}", "size": i * 3} for i in range(300_000)]
+    (folder / "jobs.json").write_text(json.dumps(records), encoding="utf-8")
+    page = wizard.start_page
+    assert page.create_from_folder(folder)
+
+    qtbot.waitUntil(lambda: "rows read" in page.status.text(), timeout=WAIT)
+
+    assert f"Scanning {folder} … jobs." in page.status.text()
+    page.cancel_button.click()  # (not needed to the end)
+    qtbot.waitUntil(lambda: not wizard.runner.busy, timeout=WAIT)
+
+
 def test_cancelling_the_folder_scan_writes_no_plan(
     qtbot: Any, wizard: FerryWizard, tmp_path: Path
 ) -> None:

@@ -47,6 +47,7 @@ from ferry.api import (
     summarise_sources,
     workspaces_root,
 )
+from ferry.events import TableProgress
 
 from ..models import RowsModel
 from ..pageids import PageId
@@ -364,8 +365,23 @@ class StartPage(FerryPage):
                 return False
         self.status.setText(f"Scanning {folder} …")
 
+        def on_events(events: list[Any]) -> None:  # a big database takes a while: how far
+            for event in events:
+                if isinstance(event, TableProgress):
+                    of = f" of {event.rows_total:,}" if event.rows_total else ""
+                    self.status.setText(
+                        f"Scanning {folder} … {event.table}: {event.rows_done:,}{of} rows read"
+                    )
+
+        self.runner.events.connect(on_events)
+
         async def job(emit: Any, cancel: Any) -> ScanResult:
-            return await asyncio.to_thread(scan, folder, plan_dir=workspace, cancel=cancel)
+            try:
+                return await asyncio.to_thread(
+                    scan, folder, emit=emit, plan_dir=workspace, cancel=cancel
+                )
+            finally:
+                self.runner.events.disconnect(on_events)
 
         def done_scan(result: Any) -> None:
             assert isinstance(result, ScanResult)
