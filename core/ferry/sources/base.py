@@ -154,8 +154,7 @@ class SourceReader(ABC):
             if tracker is None:
                 known = tables.get(batch.table)
                 tracker = trackers[batch.table] = EvidenceTracker(known.key if known else ())
-            for row in batch.rows:
-                tracker.add(row)
+            tracker.add_rows(batch.rows)
             counts[batch.table] = counts.get(batch.table, 0) + len(batch.rows)
             if progress is not None:
                 known = tables.get(batch.table)

@@ -72,8 +72,7 @@ class RecordSource(SourceReader):
                     known = self.tables.get(batch.table)
                     tracker = EvidenceTracker(known.key if known else ())
                     trackers[batch.table] = tracker
-                for row in batch.rows:
-                    tracker.add(row)
+                tracker.add_rows(batch.rows)
                 counts[batch.table] = counts.get(batch.table, 0) + len(batch.rows)
                 if progress is not None:  # no row estimate: records are counted as read
                     progress(batch.table, counts[batch.table], None)

@@ -298,13 +298,38 @@ def json_text(value: Any) -> str:
 
 def looks_like_timestamp(text: str) -> bool:
     """True for strings in the date/time styles :func:`parse_timestamp` reads."""
-    return bool(_TIMESTAMP_RE.match(text.strip()))
+    text = text.strip()
+    # (a cheap first look: the pattern wants ten characters, the first a digit; isdigit
+    # takes every character \d does, and more)
+    return len(text) >= 10 and text[0].isdigit() and bool(_TIMESTAMP_RE.match(text))
+
+
+#: value_type of the values whose class is exactly one of these (the common ones, at once)
+_KIND_OF_CLASS: dict[type, LogicalType] = {
+    bool: "boolean",
+    float: "float",
+    Decimal: "decimal",
+    dict: "json",
+    list: "json",
+    bytes: "bytes",
+    datetime: "timestamp",
+    date: "date",
+}
 
 
 def value_type(value: Any) -> LogicalType | None:
     """The logical type one non-null value suggests (None for None)."""
     if value is None:
         return None
+    # ``ferry init`` asks this of every value it reads: the exact common classes first
+    cls = value.__class__
+    if cls is str:
+        return "timestamp" if looks_like_timestamp(value) else "text"
+    if cls is int:
+        return "integer" if INT64_MIN <= value <= INT64_MAX else "text"
+    kind = _KIND_OF_CLASS.get(cls)
+    if kind is not None:
+        return kind
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):

@@ -9,6 +9,7 @@ table's notes why a column got the type it got (:class:`Mixed`).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -63,10 +64,51 @@ class EvidenceTracker(TypeTracker):
             if seen < EXAMPLES:
                 self.examples.setdefault(slot, []).append(f"{_shown(value)} at {self._where(row)}")
 
-    def _where(self, row: dict[str, Any]) -> str:
+    def add_rows(self, rows: list[dict[str, Any]]) -> None:
+        """:meth:`add` each of ``rows``, a column at a time where they share their keys (a
+        database's rows): the same types, counts and examples, without Python's per-value
+        bookkeeping (``ferry init`` reads every row of a source)."""
+        if not rows:
+            return
+        keys = rows[0].keys()
+        if not all(row.keys() == keys for row in rows):
+            for row in rows:
+                self.add(row)
+            return
+        first = self.rows
+        self.rows += len(rows)
+        types, counts = self.types, self.counts
+        for name in keys:
+            values = [row[name] for row in rows]
+            kinds = list(map(value_type, values))
+            tally = Counter(kinds)
+            merged = types.get(name)
+            for kind in tally:  # the merge is a join: the order of the kinds does not matter
+                merged = merge_types(merged, kind)
+            types[name] = merged
+            if "bytes" in tally and any(isinstance(value, BadText) for value in values):
+                # text all the same: its bytes get their own note (invalid_text)
+                kinds = [
+                    "text" if isinstance(v, BadText) else k
+                    for v, k in zip(values, kinds, strict=True)
+                ]
+                tally = Counter(kinds)
+            for kind, many in tally.items():
+                if kind is None:
+                    continue
+                slot = (name, kind)
+                seen = counts.get(slot, 0)
+                counts[slot] = seen + many
+                at = -1
+                for _ in range(min(EXAMPLES - seen, many)):  # the first of the kind, in order
+                    at = kinds.index(kind, at + 1)
+                    shown = f"{_shown(values[at])} at {self._where(rows[at], first + at + 1)}"
+                    self.examples.setdefault(slot, []).append(shown)
+
+    def _where(self, row: dict[str, Any], number: int | None = None) -> str:
         if self.key and all(k in row for k in self.key):
             return ", ".join(f"{k} {_shown(row[k])}" for k in self.key)
-        return f"row {self.rows}"
+        return f"row {self.rows if number is None else number}"
 
     def mixed(self) -> dict[str, Mixed]:
         """Column -> its :class:`Mixed` values, for each column whose values are of kinds

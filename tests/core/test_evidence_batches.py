@@ -1,0 +1,111 @@
+"""A scan's type evidence taken a batch at a time (EvidenceTracker.add_rows, a column at a
+time) is exactly what adding the rows one by one gives: types, counts per kind, the first
+examples with their keys or row numbers, and the mixed-column notes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from itertools import pairwise
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ferry.values.textbytes import BadText
+from ferry.values.typeevidence import EvidenceTracker
+
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2),
+    st.sampled_from(["2024-05-01", "2024-05-01T10:00:00Z", " 2024-05-01 10:00 ", "n/a", ""]),
+    st.text(max_size=8),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.lists(st.integers(), max_size=2),
+    st.binary(max_size=4),
+    st.binary(min_size=1, max_size=4).map(BadText),
+    st.just(date(2024, 5, 1)),
+    st.just(datetime(2024, 5, 1, 10, tzinfo=UTC)),
+)
+COLUMNS = ("id", "a", "b")
+
+
+def _state(tracker: EvidenceTracker) -> tuple[Any, ...]:
+    return (
+        tracker.rows,
+        list(tracker.types.items()),
+        tracker.counts,
+        tracker.examples,
+        tracker.result(),
+        tracker.mixed(),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(st.fixed_dictionaries({c: VALUES for c in COLUMNS}), max_size=40),
+    cuts=st.lists(st.integers(min_value=0, max_value=40), max_size=4),
+    keyed=st.booleans(),
+)
+def test_batches_give_what_rows_one_by_one_give(
+    rows: list[dict[str, Any]], cuts: list[int], keyed: bool
+) -> None:
+    key = ("id",) if keyed else ()
+    one_by_one, batched = EvidenceTracker(key), EvidenceTracker(key)
+    for row in rows:
+        one_by_one.add(row)
+    edges = [0, *sorted(min(c, len(rows)) for c in cuts), len(rows)]
+    for start, end in pairwise(edges):
+        batched.add_rows(rows[start:end])
+
+    assert _state(batched) == _state(one_by_one)
+
+
+def test_rows_with_other_keys_are_taken_one_by_one() -> None:
+    rows = [{"id": 1, "price": 1.5}, {"id": 2, "note": "n/a"}, {"id": 3, "price": "n/a"}]
+    one_by_one, batched = EvidenceTracker(("id",)), EvidenceTracker(("id",))
+    for row in rows:
+        one_by_one.add(row)
+
+    batched.add_rows(rows)
+
+    assert _state(batched) == _state(one_by_one)
+    assert batched.examples[("price", "text")] == ["'n/a' at id 3"]
+
+
+def _chain_type(value: Any) -> str | None:
+    """value_type as one isinstance chain (its definition before the exact-class shortcut)."""
+    from ferry.values.logical import _TIMESTAMP_RE, INT64_MAX, INT64_MIN
+
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer" if INT64_MIN <= value <= INT64_MAX else "text"
+    if isinstance(value, Decimal):
+        return "decimal"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, dict | list):
+        return "json"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "bytes"
+    if isinstance(value, datetime):
+        return "timestamp"
+    if isinstance(value, date):
+        return "date"
+    if isinstance(value, str):
+        return "timestamp" if _TIMESTAMP_RE.match(value.strip()) else "text"
+    return "text"
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=VALUES | st.text(alphabet="0123456789-:TZ .+\u0661\u00b2", max_size=30))
+def test_value_type_takes_the_common_classes_at_once_and_means_the_same(value: Any) -> None:
+    from ferry.values.logical import value_type
+
+    assert value_type(value) == _chain_type(value)
