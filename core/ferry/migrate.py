@@ -66,6 +66,7 @@ async def migrate(
     write_reports: bool = True,
     wait: bool = False,
     report_unchanged: bool = True,
+    syncing: bool = False,
 ) -> RunResult:
     """Run the plan; with ``preview=True`` do everything and roll back.
 
@@ -75,7 +76,7 @@ async def migrate(
     counts then describe the sample. ``backup`` (``id``, ``path``, ``manifest_sha256`` of the
     backup taken before) is journaled and reported with the run. With ``write_reports`` the
     run's HTML and JSON report go to the plan's report folder; the journal links to it.
-    ``report_unchanged=False`` (sync cycles): none for a committed run that changed nothing.
+    Sync cycles: ``report_unchanged=False`` (no report if nothing changed), ``syncing`` (prints).
     The target's run lock (:mod:`ferry.safety.runlock`) is taken first: when another Ferry run holds
     it, this raises :class:`~ferry.errors.TargetBusyError` at once, or with ``wait`` waits.
 
@@ -92,8 +93,7 @@ async def migrate(
     run.result.sample = sample
     run.backup = dict(backup) if backup else None
     run.result.backup_id = str(backup["id"]) if backup else None
-    run.write_reports = write_reports
-    run.report_unchanged = report_unchanged
+    run.write_reports, run.report_unchanged, run.syncing = write_reports, report_unchanged, syncing
     run.wait = wait
     run.emit = logged(emit, _log)
     what = "preview" if preview else "migration"
@@ -117,7 +117,7 @@ class _Run:
         self.diff_limit = 100
         self.sample: int | None = None
         self.backup: dict[str, Any] | None = None
-        self.write_reports = self.report_unchanged = False
+        self.write_reports = self.report_unchanged = self.syncing = False
         self.wait = False
         self.started_at = datetime.now(UTC)
         result = RunResult(
@@ -144,10 +144,8 @@ class _Run:
         self.in_process: set[str] = set()
         #: the last completed run's table fingerprints (:mod:`ferry.load.rerun`)
         self.fingerprints: dict[str, dict[str, Any]] = {}
-        #: the tables an earlier completed migration loaded (row prints' default)
         self.loaded_before: set[str] = set()
-        #: how each target table's existing rows spell their values
-        #: (:mod:`ferry.values.targetstyles`)
+        #: how each target table's existing rows spell values (ferry.values.targetstyles)
         self.styles: dict[str, TableStyles] = {}
         #: records what the run changes, for `ferry undo` (None in a preview)
         self.changes: ChangeRecorder | None = None

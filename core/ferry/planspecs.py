@@ -352,8 +352,8 @@ class OptionsSpec(PlanModel):
     #: :mod:`ferry.load.delta`). Unset: on for a JSON file laid out one record per line (its
     #: lines are printed at C speed, a few percent of a first run); elsewhere on from a
     #: table's second run (printing every row of a SQLite source costs a first run more, and a
-    #: one-off migration needs none; a plan run again, as ``ferry sync`` does, gets deltas
-    #: from its third run)
+    #: one-off migration needs none; a plan run again gets deltas from its third run, and
+    #: ``ferry sync``'s cycles keep them always)
     row_prints: bool | None = None
     #: record every row a first load puts into an empty table (its key and fingerprint) so
     #: ``ferry undo`` can undo that load on a target whose rows carry no version (SQLite);

@@ -449,3 +449,25 @@ def test_unset_row_prints_are_kept_from_a_tables_second_run(tmp_path: Path, pg_u
     assert third.decision.mode == "delta"
     assert (third.updated, third.inserted) == (1, 1)
     assert pg_items(pg_url) == source_rows(path)
+
+
+def test_a_sync_from_scratch_keeps_prints_at_its_first_load(tmp_path: Path, pg_url: str) -> None:
+    from ferry.sync.loop import sync
+
+    path = source_db(tmp_path)
+    plan = plan_from_dict(
+        {
+            "name": "delta",
+            "target": {"url": pg_url},
+            "sources": [{"name": "app", "kind": "sqlite", "path": str(path)}],
+            "tables": [{"name": "items", "source": "app.items", "key": ["id"]}],
+        },
+        tmp_path,
+    )
+    asyncio.run(sync(plan, every=0, cycles=1, write_reports=False))  # a first load
+    change_source(path, updated=[3], inserted=[])
+
+    second = asyncio.run(migrate(plan, write_reports=False, syncing=True)).tables[0]
+
+    assert second.decision is not None and second.decision.mode == "delta"
+    assert pg_items(pg_url) == source_rows(path)

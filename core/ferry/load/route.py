@@ -109,6 +109,8 @@ class RunView(Protocol):
     changes: ChangeRecorder | None
     #: the tables (of table specs) an earlier completed migration loaded
     loaded_before: set[str]
+    #: a run of a series (``ferry sync``'s cycles): unset row prints are kept
+    syncing: bool
 
     def warn(self, message: str, table: str = "", kind: str = "", key: str = "") -> None: ...
 

@@ -93,10 +93,10 @@ async def plan_routes(
         in_sql = rerun_source(run, spec) is not None
         lines = not in_sql and await _line_source(run, spec)
         # unset: kept for a JSON file one record per line, where keeping them costs little,
-        # and for a table loaded before (a plan run again is run again: syncs)
+        # for a table loaded before (a plan run again is run again) and in a sync's cycles
         wanted = run.plan.options.row_prints
         if wanted is None:
-            wanted = lines or spec.name in run.loaded_before
+            wanted = lines or run.syncing or spec.name in run.loaded_before
         keeps = run.sample is None and wanted
         field = print_key_field(spec, mapper) if keeps else None
         blocker = await _pages_blocker(run, spec, source, field) if in_sql and field else None

@@ -210,6 +210,7 @@ async def run_cycle(
         backup=backup,
         write_reports=write_reports,
         report_unchanged=False,  # a quiet cycle is in the journal and the sync report
+        syncing=True,  # the next cycle is a delta, even after a first load
     )
     seconds = time.perf_counter() - began
     cycle = SyncCycle(
