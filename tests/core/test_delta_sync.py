@@ -73,16 +73,25 @@ def source_rows(path: Path) -> list[tuple[Any, ...]]:
         db.close()
 
 
-def plan_for(folder: Path, url: str, **table: Any) -> Any:
+def plan_for(folder: Path, url: str, options: dict[str, Any] | None = None, **table: Any) -> Any:
+    """The plan of ``items`` (row prints on unless ``options`` says otherwise)."""
     return plan_from_dict(
         {
             "name": "delta",
             "target": {"url": url},
             "sources": [{"name": "app", "kind": "sqlite", "path": str(folder / "app.db")}],
             "tables": [{"name": "items", "source": "app.items", "key": ["id"], **table}],
-            "options": {"row_prints": True},
+            "options": {"row_prints": True} if options is None else options,
         },
         folder,
+    )
+
+
+def pg_table(url: str) -> None:
+    pg_exec(
+        url,
+        "CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT, score DOUBLE PRECISION, "
+        "at TIMESTAMPTZ)",
     )
 
 
@@ -100,11 +109,7 @@ def pg_versions(url: str) -> dict[int, str]:
 
 def pg_prepared(tmp_path: Path, pg_url: str, **table: Any) -> tuple[Any, Path]:
     path = source_db(tmp_path)
-    pg_exec(
-        pg_url,
-        "CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT, score DOUBLE PRECISION, "
-        "at TIMESTAMPTZ)",
-    )
+    pg_table(pg_url)
     plan = plan_for(tmp_path, pg_url, **table)
     first = run(plan)
     assert first.tables[0].inserted == ROWS
@@ -400,21 +405,8 @@ def test_row_prints_off_keeps_and_uses_none(
     tmp_path: Path, pg_url: str, options: dict[str, Any]
 ) -> None:
     path = source_db(tmp_path)
-    pg_exec(
-        pg_url,
-        "CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT, score DOUBLE PRECISION, "
-        "at TIMESTAMPTZ)",
-    )
-    plan = plan_from_dict(
-        {
-            "name": "delta",
-            "target": {"url": pg_url},
-            "sources": [{"name": "app", "kind": "sqlite", "path": str(path)}],
-            "tables": [{"name": "items", "source": "app.items", "key": ["id"]}],
-            "options": options,
-        },
-        tmp_path,
-    )
+    pg_table(pg_url)
+    plan = plan_for(tmp_path, pg_url, options)
     run(plan)
     assert pg_rows(pg_url, "SELECT to_regclass('ferry.row_print_tables')") == [(None,)]
     change_source(path, updated=[2], inserted=[])
@@ -425,20 +417,8 @@ def test_row_prints_off_keeps_and_uses_none(
 
 def test_unset_row_prints_are_kept_from_a_tables_second_run(tmp_path: Path, pg_url: str) -> None:
     path = source_db(tmp_path)
-    pg_exec(
-        pg_url,
-        "CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT, score DOUBLE PRECISION, "
-        "at TIMESTAMPTZ)",
-    )
-    plan = plan_from_dict(
-        {
-            "name": "delta",
-            "target": {"url": pg_url},
-            "sources": [{"name": "app", "kind": "sqlite", "path": str(path)}],
-            "tables": [{"name": "items", "source": "app.items", "key": ["id"]}],
-        },
-        tmp_path,
-    )
+    pg_table(pg_url)
+    plan = plan_for(tmp_path, pg_url, options={})
     run(plan)  # a first run: no prints
     change_source(path, updated=[2], inserted=[])
     assert run(plan).tables[0].decision.mode == "compare-first"  # compares, keeps prints
@@ -455,15 +435,7 @@ def test_a_sync_from_scratch_keeps_prints_at_its_first_load(tmp_path: Path, pg_u
     from ferry.sync.loop import sync
 
     path = source_db(tmp_path)
-    plan = plan_from_dict(
-        {
-            "name": "delta",
-            "target": {"url": pg_url},
-            "sources": [{"name": "app", "kind": "sqlite", "path": str(path)}],
-            "tables": [{"name": "items", "source": "app.items", "key": ["id"]}],
-        },
-        tmp_path,
-    )
+    plan = plan_for(tmp_path, pg_url, options={})
     asyncio.run(sync(plan, every=0, cycles=1, write_reports=False))  # a first load
     change_source(path, updated=[3], inserted=[])
 

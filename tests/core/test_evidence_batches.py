@@ -5,7 +5,6 @@ examples with their keys or row numbers, and the mixed-column notes."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
@@ -76,36 +75,20 @@ def test_rows_with_other_keys_are_taken_one_by_one() -> None:
     assert batched.examples[("price", "text")] == ["'n/a' at id 3"]
 
 
-def _chain_type(value: Any) -> str | None:
-    """value_type as one isinstance chain (its definition before the exact-class shortcut)."""
-    from ferry.values.logical import _TIMESTAMP_RE, INT64_MAX, INT64_MIN
-
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer" if INT64_MIN <= value <= INT64_MAX else "text"
-    if isinstance(value, Decimal):
-        return "decimal"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, dict | list):
-        return "json"
-    if isinstance(value, bytes | bytearray | memoryview):
-        return "bytes"
-    if isinstance(value, datetime):
-        return "timestamp"
-    if isinstance(value, date):
-        return "date"
-    if isinstance(value, str):
-        return "timestamp" if _TIMESTAMP_RE.match(value.strip()) else "text"
-    return "text"
-
-
 @settings(max_examples=500, deadline=None)
 @given(value=VALUES | st.text(alphabet="0123456789-:TZ .+\u0661\u00b2", max_size=30))
 def test_value_type_takes_the_common_classes_at_once_and_means_the_same(value: Any) -> None:
-    from ferry.values.logical import value_type
+    from ferry.values.logical import _kind_by_isinstance, value_type
 
-    assert value_type(value) == _chain_type(value)
+    assert value_type(value) == _kind_by_isinstance(value)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    text=st.text(alphabet="0123456789-:TZ .+\u0661\u00b2\n", max_size=30)
+    | st.sampled_from(["2024-05-01", " 2024-05-01T10:00:00.5+02:00\n", "\u0661" * 4 + "-01-01"])
+)
+def test_the_timestamp_shortcut_agrees_with_the_pattern(text: str) -> None:
+    from ferry.values.logical import _TIMESTAMP_RE, looks_like_timestamp
+
+    assert looks_like_timestamp(text) == bool(_TIMESTAMP_RE.match(text.strip()))

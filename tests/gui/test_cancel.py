@@ -139,13 +139,19 @@ def test_cancelling_the_connection_test_stops_waiting_for_the_server(
     assert wizard.runner.last_dialog is None  # a cancel is no error
 
 
-def test_the_folder_scan_tells_how_many_rows_it_has_read(
-    qtbot: Any, wizard: FerryWizard, tmp_path: Path
-) -> None:
+def _big_json_folder(tmp_path: Path) -> Path:
+    """A folder whose scan takes a while: 300,000 records."""
     folder = tmp_path / "app"
     folder.mkdir()
     records = [{"id": i, "name": f"job {i}", "size": i * 3} for i in range(300_000)]
     (folder / "jobs.json").write_text(json.dumps(records), encoding="utf-8")
+    return folder
+
+
+def test_the_folder_scan_tells_how_many_rows_it_has_read(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path
+) -> None:
+    folder = _big_json_folder(tmp_path)
     page = wizard.start_page
     assert page.create_from_folder(folder)
 
@@ -159,10 +165,7 @@ def test_the_folder_scan_tells_how_many_rows_it_has_read(
 def test_cancelling_the_folder_scan_writes_no_plan(
     qtbot: Any, wizard: FerryWizard, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "app"
-    folder.mkdir()
-    records = [{"id": i, "name": f"job {i}", "size": i * 3} for i in range(300_000)]
-    (folder / "jobs.json").write_text(json.dumps(records), encoding="utf-8")
+    folder = _big_json_folder(tmp_path)
     page = wizard.start_page
     assert not page.cancel_button.isEnabled()
     assert page.create_from_folder(folder)

@@ -330,6 +330,13 @@ def value_type(value: Any) -> LogicalType | None:
     kind = _KIND_OF_CLASS.get(cls)
     if kind is not None:
         return kind
+    return _kind_by_isinstance(value)
+
+
+def _kind_by_isinstance(value: Any) -> LogicalType | None:
+    """:func:`value_type` by ``isinstance`` alone (subclasses; its meaning for every class)."""
+    if value is None:
+        return None
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):
