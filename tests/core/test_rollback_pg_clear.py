@@ -1,0 +1,162 @@
+"""How a PostgreSQL rollback empties the tables it restores (ferry.backup.pgrestore), on a real
+server: one TRUNCATE of them all, or row by row (DELETE) for a table that a table outside the
+restore refers to, and what that leaves of the outside table.
+
+Every test gets a fresh database (``pg_url``) holding ``jobs`` and ``steps``, whose foreign
+key to ``jobs`` cascades on delete; the plan restores both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from backupkit import backup, load, pg_plan
+from pgkit import pg_exec, pg_rows, pg_tables
+
+from ferry.errors import TargetError
+from ferry.plan import Plan
+from ferry.rollback import RollbackResult, rollback
+
+pytestmark = pytest.mark.pg
+
+SCHEMA = [
+    "CREATE TABLE jobs (id bigint PRIMARY KEY, name text NOT NULL)",
+    "CREATE TABLE steps (id bigint PRIMARY KEY, "
+    "job_id bigint NOT NULL REFERENCES jobs (id) ON DELETE CASCADE, step text)",
+    "INSERT INTO jobs SELECT i, 'job ' || i FROM generate_series(1, 50) i",
+    "INSERT INTO steps SELECT i, 1 + i % 50, 'step ' || i FROM generate_series(1, 500) i",
+]
+
+CHANGES = [
+    "DELETE FROM jobs WHERE id <= 10",  # cascades to their steps
+    "UPDATE steps SET step = 'changed' WHERE id % 7 = 0",
+    "INSERT INTO jobs VALUES (51, 'new')",
+    "INSERT INTO steps VALUES (501, 51, 'new')",
+]
+
+
+def roll(plan: Plan) -> RollbackResult:
+    return asyncio.run(rollback(plan))
+
+
+def rows(url: str) -> dict[str, list[str]]:
+    """Every row (as text, ordered) of every table but Ferry's own."""
+    return {
+        table: [r[0] for r in pg_rows(url, f"SELECT t::text FROM {table} t ORDER BY 1")]
+        for table in sorted(pg_tables(url))
+    }
+
+
+@pytest.fixture
+def app(tmp_path: Path, pg_url: str) -> Path:
+    pg_exec(pg_url, *SCHEMA)
+    return pg_plan(tmp_path, pg_url, extra='\n[[tables]]\nname = "steps"\nsource = "jobs"\n')
+
+
+def test_a_parent_and_its_cascading_child_come_back_exactly(app: Path, pg_url: str) -> None:
+    plan = load(app)
+    before = rows(pg_url)
+    backup(plan, pg_method="copy")
+    pg_exec(pg_url, *CHANGES)
+
+    roll(plan)
+
+    assert rows(pg_url) == before
+
+
+def test_the_restored_tables_are_emptied_by_one_truncate(app: Path, pg_url: str) -> None:
+    plan = load(app)
+    backup(plan, pg_method="copy")
+    pg_exec(pg_url, *CHANGES)
+
+    result = roll(plan)
+
+    assert result.restored[0] == "tables jobs, steps: emptied by one TRUNCATE"
+
+
+def test_a_table_outside_the_restore_referring_to_one_keeps_its_rows(
+    app: Path, pg_url: str
+) -> None:
+    plan = load(app)
+    before = rows(pg_url)
+    backup(plan, pg_method="copy")
+    pg_exec(
+        pg_url,
+        *CHANGES,
+        "CREATE TABLE notes (id int PRIMARY KEY, job_id bigint REFERENCES jobs (id))",
+        "INSERT INTO notes VALUES (1, NULL), (2, NULL)",
+    )
+
+    roll(plan)
+
+    assert rows(pg_url) == {**before, "notes": ["(1,)", "(2,)"]}
+
+
+def test_a_table_referred_to_from_outside_is_emptied_row_by_row_and_says_why(
+    app: Path, pg_url: str
+) -> None:
+    plan = load(app)
+    backup(plan, pg_method="copy")
+    pg_exec(pg_url, "CREATE TABLE notes (job_id bigint REFERENCES jobs (id))")
+
+    result = roll(plan)
+
+    assert result.restored[:2] == [
+        "table steps: emptied by one TRUNCATE",
+        "table jobs: emptied row by row (DELETE), not by TRUNCATE: table notes, not restored, "
+        "refers to it (foreign key notes_job_id_fkey)",
+    ]
+
+
+def test_a_table_referring_to_one_emptied_row_by_row_is_too(app: Path, pg_url: str) -> None:
+    plan = load(app)
+    backup(plan, pg_method="copy")
+    pg_exec(pg_url, "CREATE TABLE notes (step_id bigint REFERENCES steps (id))")
+
+    result = roll(plan)
+
+    assert result.restored[:2] == [
+        "table steps: emptied row by row (DELETE), not by TRUNCATE: table notes, not "
+        "restored, refers to it (foreign key notes_step_id_fkey)",
+        "table jobs: emptied row by row (DELETE), not by TRUNCATE: table steps, emptied row "
+        "by row, refers to it",
+    ]
+
+
+def test_outside_rows_referring_to_restored_ones_through_a_deferred_key_are_kept(
+    app: Path, pg_url: str
+) -> None:
+    plan = load(app)
+    backup(plan, pg_method="copy")
+    pg_exec(
+        pg_url,
+        "CREATE TABLE notes (job_id bigint REFERENCES jobs (id) DEFERRABLE INITIALLY DEFERRED)",
+        "INSERT INTO notes VALUES (20), (30)",
+    )
+
+    roll(plan)
+
+    assert pg_rows(pg_url, "SELECT job_id FROM notes ORDER BY 1") == [(20,), (30,)]
+
+
+def test_outside_rows_referring_to_restored_ones_make_the_rollback_refuse(
+    app: Path, pg_url: str
+) -> None:
+    plan = load(app)
+    backup(plan, pg_method="copy")
+    pg_exec(
+        pg_url,
+        *CHANGES,
+        "CREATE TABLE notes (job_id bigint REFERENCES jobs (id))",
+        "INSERT INTO notes VALUES (20)",
+    )
+    changed = rows(pg_url)
+
+    with pytest.raises(TargetError) as caught:
+        roll(plan)
+
+    assert "clearing the tables to restore failed" in caught.value.message
+    assert 'violates foreign key constraint "notes_job_id_fkey"' in caught.value.message
+    assert rows(pg_url) == changed
