@@ -160,3 +160,53 @@ def test_outside_rows_referring_to_restored_ones_make_the_rollback_refuse(
     assert "clearing the tables to restore failed" in caught.value.message
     assert 'violates foreign key constraint "notes_job_id_fkey"' in caught.value.message
     assert rows(pg_url) == changed
+
+
+# -- the foreign key between restored tables, dropped while the rows go in ------------------
+
+KEYS = (
+    "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), "
+    "obj_description(oid, 'pg_constraint') FROM pg_constraint WHERE contype = 'f' ORDER BY 2"
+)
+
+
+def test_the_foreign_key_between_restored_tables_comes_back_as_it_was(
+    app: Path, pg_url: str
+) -> None:
+    pg_exec(
+        pg_url,
+        "ALTER TABLE steps DROP CONSTRAINT steps_job_id_fkey",
+        "ALTER TABLE steps ADD CONSTRAINT steps_job_id_fkey FOREIGN KEY (job_id) "
+        "REFERENCES jobs (id) ON DELETE CASCADE DEFERRABLE",
+        "COMMENT ON CONSTRAINT steps_job_id_fkey ON steps IS 'a step''s job'",
+    )
+    plan = load(app)
+    keys = pg_rows(pg_url, KEYS)
+    backup(plan, pg_method="copy")
+    pg_exec(pg_url, *CHANGES)
+
+    roll(plan)
+
+    assert pg_rows(pg_url, KEYS) == keys
+
+
+def test_restored_rows_that_break_the_foreign_key_are_refused(app: Path, pg_url: str) -> None:
+    pg_exec(
+        pg_url,
+        "ALTER TABLE steps DROP CONSTRAINT steps_job_id_fkey",
+        "INSERT INTO steps VALUES (501, 999, 'orphan')",
+    )
+    plan = load(app)
+    backup(plan, pg_method="copy")  # it holds a step whose job is missing
+    pg_exec(
+        pg_url,
+        "DELETE FROM steps WHERE id = 501",
+        "ALTER TABLE steps ADD FOREIGN KEY (job_id) REFERENCES jobs (id) ON DELETE CASCADE",
+    )
+    before = rows(pg_url)
+
+    with pytest.raises(TargetError) as caught:
+        roll(plan)
+
+    assert 'violates foreign key constraint "steps_job_id_fkey"' in caught.value.message
+    assert rows(pg_url) == before
