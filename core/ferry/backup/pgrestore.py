@@ -4,8 +4,9 @@ transaction, committed only once their counts and checksums match the manifest.
 Tables the migration created are dropped, columns it added are dropped, the restored tables are
 emptied by one ``TRUNCATE`` of them all (a table another table outside the restore refers to is
 emptied by ``DELETE`` instead, children first) and their rows copied back (parents first) from
-``pg_dump``'s ``COPY`` data or Ferry's CSV; sequences are set back and user triggers stay off
-while the rows go in.
+``pg_dump``'s ``COPY`` data or Ferry's CSV; the foreign keys between truncated tables are off
+while the rows go in and added back after (checking every row at once), sequences are set back
+and user triggers stay off while the rows go in.
 """
 
 from __future__ import annotations
