@@ -210,3 +210,50 @@ def test_restored_rows_that_break_the_foreign_key_are_refused(app: Path, pg_url:
 
     assert 'violates foreign key constraint "steps_job_id_fkey"' in caught.value.message
     assert rows(pg_url) == before
+
+
+# -- the secondary indexes of restored tables, built again once the rows are in -------------
+
+INDEXES = (
+    "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), i.indisclustered, "
+    "obj_description(i.indexrelid, 'pg_class') FROM pg_index i "
+    "WHERE i.indrelid IN ('jobs'::regclass, 'steps'::regclass) ORDER BY 1"
+)
+
+
+def test_the_indexes_of_restored_tables_come_back_as_they_were(app: Path, pg_url: str) -> None:
+    pg_exec(
+        pg_url,
+        "CREATE UNIQUE INDEX jobs_name ON jobs (name)",
+        "CREATE INDEX steps_lower ON steps (lower(step)) WHERE step IS NOT NULL",
+        "CREATE INDEX steps_job_step ON steps (job_id, step DESC) WITH (fillfactor = 70)",
+        "COMMENT ON INDEX steps_job_step IS 'a step''s job'",
+        "CREATE INDEX steps_step ON steps (step)",
+        "CLUSTER steps USING steps_step",
+    )
+    plan = load(app)
+    indexes = pg_rows(pg_url, INDEXES)
+    backup(plan, pg_method="copy")
+    pg_exec(pg_url, *CHANGES)
+
+    roll(plan)
+
+    assert pg_rows(pg_url, INDEXES) == indexes
+
+
+def test_restored_rows_that_break_a_unique_index_are_refused(app: Path, pg_url: str) -> None:
+    pg_exec(pg_url, "UPDATE jobs SET name = 'same' WHERE id IN (20, 30)")
+    plan = load(app)
+    backup(plan, pg_method="copy")  # it holds two jobs of the same name
+    pg_exec(
+        pg_url,
+        "UPDATE jobs SET name = 'other' WHERE id = 30",
+        "CREATE UNIQUE INDEX jobs_name ON jobs (name)",
+    )
+    before = rows(pg_url)
+
+    with pytest.raises(TargetError) as caught:
+        roll(plan)
+
+    assert 'could not create unique index "jobs_name"' in caught.value.message
+    assert rows(pg_url) == before

@@ -1,7 +1,8 @@
 """``ferry rollback`` of a PostgreSQL target killed (SIGKILL) while the server runs one of its
-statements: the tables just truncated, the rows being copied back, a foreign key being added
-back, the proof's checksums. The rollback is one transaction, so the server rolls it back: the
-target is exactly as it was before the rollback, and a second rollback then restores it.
+statements: the rows being copied back into the truncated tables, an index being built again,
+a foreign key being added back, the proof's checksums. The rollback is one transaction, so the
+server rolls it back: the target is exactly as it was before the rollback, and a second
+rollback then restores it.
 """
 
 from __future__ import annotations
@@ -40,8 +41,13 @@ def digests(url: str) -> dict[str, tuple[object, ...]]:
 
 @pytest.mark.parametrize(
     "statement",
-    ["COPY %steps%", "ALTER TABLE % ADD CONSTRAINT %", "SELECT count(*), coalesce(sum(%"],
-    ids=["mid-copy", "key-added-back", "proof"],
+    [
+        "COPY %steps%",
+        "CREATE INDEX steps_job %",
+        "ALTER TABLE % ADD CONSTRAINT %",
+        "SELECT count(*), coalesce(sum(%",
+    ],
+    ids=["mid-copy", "index-built-again", "key-added-back", "proof"],
 )
 def test_sigkill_during_a_pg_rollback_leaves_the_target_as_before_it(
     statement: str, pg_url: str, pg_server_url: str, tmp_path: Path

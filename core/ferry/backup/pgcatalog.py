@@ -80,18 +80,6 @@ WHERE c.contype = 'f' AND (c.confrelid = ANY(%s) OR c.conrelid = ANY(%s))
 """
 
 
-# Validated foreign keys from one plain table of a set to another of it (qualified child,
-# name, definition, comment): what a rollback adds back once the rows are in.
-INNER_KEYS_SQL = """
-SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid),
-       obj_description(c.oid, 'pg_constraint')
-FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid
-WHERE c.contype = 'f' AND c.conrelid = ANY(%s) AND c.confrelid = ANY(%s)
-  AND c.convalidated AND c.conparentid = 0 AND c.coninhcount = 0 AND r.relkind = 'r'
-ORDER BY c.oid
-"""
-
-
 USER_TRIGGERS_SQL = """
 SELECT t.tgname FROM pg_trigger t
 WHERE t.tgrelid = %s AND NOT t.tgisinternal AND t.tgenabled <> 'D'

@@ -4,9 +4,9 @@ transaction, committed only once their counts and checksums match the manifest.
 Tables the migration created are dropped, columns it added are dropped, the restored tables are
 emptied by one ``TRUNCATE`` of them all (a table another table outside the restore refers to is
 emptied by ``DELETE`` instead, children first) and their rows copied back (parents first) from
-``pg_dump``'s ``COPY`` data or Ferry's CSV; the foreign keys between truncated tables are off
-while the rows go in and added back after (checking every row at once), sequences are set back
-and user triggers stay off while the rows go in.
+``pg_dump``'s ``COPY`` data or Ferry's CSV; the foreign keys between truncated tables and their
+secondary indexes are set aside while the rows go in and made again after
+(:mod:`ferry.backup.pgaside`), sequences are set back and user triggers stay off meanwhile.
 """
 
 from __future__ import annotations
@@ -19,15 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from ..errors import TargetError
 from ..shape.identifiers import quote
 from .faults import BackupError
+from .pgaside import SetAside, put_back, set_aside
 from .pgcatalog import (
     COLUMNS_SQL,
     FOREIGN_KEYS_SQL,
-    INNER_KEYS_SQL,
     RELATION_SQL,
     ROUTINES_SQL,
     USER_TRIGGERS_SQL,
@@ -96,9 +95,8 @@ class RestorePlan:
     referenced: dict[int, str] = field(default_factory=dict)
     #: how the tables were emptied, one line per way (for the rollback's result)
     emptied: list[str] = field(default_factory=list)
-    #: foreign keys between restored tables, dropped while the rows go in: (qualified table,
-    #: name, definition, comment)
-    keys: list[tuple[str, str, str, str | None]] = field(default_factory=list)
+    #: foreign keys and indexes of the truncated tables, dropped while the rows go in
+    aside: SetAside = field(default_factory=SetAside)
 
 
 def _qualified(item: dict[str, Any]) -> str:
@@ -269,24 +267,12 @@ class PgRestore:
                         f"table {item['table']}: emptied row by row (DELETE), not by TRUNCATE: "
                         f"{why[plan.oids[item['table']]]}"
                     )
-            self._drop_inner_keys(plan, [plan.oids[i["table"]] for i in truncate])
+            # Not a table emptied by DELETE: it may hold a deferred key's pending checks, and
+            # PostgreSQL refuses to alter it then.
+            plan.aside = set_aside(self.conn, [plan.oids[i["table"]] for i in truncate])
         except psycopg.Error as exc:
             raise self._fail(exc, "clearing the tables to restore") from None
         return triggers
-
-    def _drop_inner_keys(self, plan: RestorePlan, truncated: list[int]) -> None:
-        """Drop the foreign keys from one truncated table to another until the rows are in.
-
-        A row copied into a table with a foreign key is checked by one lookup in the parent per
-        row; adding the key back checks them all in one join, several times faster. The key
-        comes back with the same name and definition before the proof (:meth:`finish_tables`).
-        Only between truncated tables: a table emptied by DELETE may hold a deferred key's
-        pending checks, and PostgreSQL refuses to alter it then.
-        """
-        rows = self.conn.execute(INNER_KEYS_SQL, (truncated, truncated)).fetchall()
-        plan.keys = [(str(t), str(n), str(d), c) for t, n, d, c in rows]
-        for table, name, _definition, _comment in plan.keys:
-            self.conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
 
     def _not_truncatable(self, plan: RestorePlan) -> dict[int, str]:
         """Restored tables that cannot be in the one TRUNCATE, with the reason: those a table
@@ -346,17 +332,10 @@ class PgRestore:
             raise self._fail(exc, f"restoring the rows of {item['table']}") from None
 
     def finish_tables(self, plan: RestorePlan, triggers: dict[str, list[str]]) -> None:
-        """Add the foreign keys between restored tables back (checking every restored row),
-        set sequences back and switch the user triggers on again."""
+        """Build the indexes set aside and add the foreign keys back (checking every restored
+        row), set sequences back and switch the user triggers on again."""
         try:
-            for table, name, definition, comment in plan.keys:
-                self.conn.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
-                if comment is not None:
-                    self.conn.execute(
-                        sql.SQL("COMMENT ON CONSTRAINT {} ON {} IS {}").format(
-                            sql.Identifier(name), sql.SQL(table), sql.Literal(comment)
-                        )
-                    )
+            put_back(self.conn, plan.aside)
             for item in plan.order:
                 for seq in item.get("sequences", []):
                     self.conn.execute(
@@ -368,7 +347,7 @@ class PgRestore:
                         f"ALTER TABLE {_qualified(item)} ENABLE TRIGGER {quote(trigger)}"
                     )
         except psycopg.Error as exc:
-            raise self._fail(exc, "setting foreign keys, sequences and triggers back") from None
+            raise self._fail(exc, "setting indexes, keys, sequences and triggers back") from None
 
     def prove(self, plan: RestorePlan) -> list[str]:
         """Compare each table's row count and checksum with the backup's; raise on a difference."""
