@@ -9,6 +9,8 @@ key to ``jobs`` cascades on delete; the plan restores both.
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -257,3 +259,63 @@ def test_restored_rows_that_break_a_unique_index_are_refused(app: Path, pg_url: 
 
     assert 'could not create unique index "jobs_name"' in caught.value.message
     assert rows(pg_url) == before
+
+
+# -- a user who does not own the tables -------------------------------------------------------
+
+
+@pytest.fixture
+def tenant(pg_url: str) -> Iterator[str]:
+    """The URL of ``pg_url`` for a new role that may read, write and truncate ``jobs`` and
+    ``steps`` but does not own them."""
+    role = f"ferry_tenant_{uuid.uuid4().hex[:8]}"
+    database = pg_url.rsplit("/", 1)[1]
+    pg_exec(
+        pg_url,
+        f"CREATE ROLE {role} LOGIN",
+        f"GRANT CREATE ON DATABASE {database} TO {role}",
+        f"GRANT SELECT, INSERT, DELETE, TRUNCATE ON jobs, steps TO {role}",
+    )
+    try:
+        yield pg_url.replace("://postgres@", f"://{role}@")
+    finally:
+        pg_exec(pg_url, f"DROP OWNED BY {role}", f"DROP ROLE {role}")
+
+
+def test_a_user_who_does_not_own_the_tables_rolls_them_back_keys_in_place(
+    app: Path, pg_url: str, tenant: str
+) -> None:
+    app.write_text(app.read_text(encoding="utf-8").replace(pg_url, tenant), encoding="utf-8")
+    plan = load(app)
+    before = rows(pg_url)
+    keys = pg_rows(pg_url, KEYS)
+    backup(plan, pg_method="copy")
+    pg_exec(pg_url, *CHANGES)
+
+    result = roll(plan)
+
+    assert result.restored[0] == "tables jobs, steps: emptied by one TRUNCATE"
+    assert rows(pg_url) == before
+    assert pg_rows(pg_url, KEYS) == keys
+
+
+def test_without_the_truncate_privilege_the_tables_are_emptied_row_by_row(
+    app: Path, pg_url: str, tenant: str
+) -> None:
+    role = tenant.split("://", 1)[1].split("@", 1)[0]
+    pg_exec(pg_url, f"REVOKE TRUNCATE ON jobs, steps FROM {role}")
+    app.write_text(app.read_text(encoding="utf-8").replace(pg_url, tenant), encoding="utf-8")
+    plan = load(app)
+    before = rows(pg_url)
+    backup(plan, pg_method="copy")
+    pg_exec(pg_url, *CHANGES)
+
+    result = roll(plan)
+
+    assert rows(pg_url) == before
+    assert result.restored[:2] == [
+        "table steps: emptied row by row (DELETE), not by TRUNCATE: Ferry's user lacks the "
+        "TRUNCATE privilege on it",
+        "table jobs: emptied row by row (DELETE), not by TRUNCATE: Ferry's user lacks the "
+        "TRUNCATE privilege on it",
+    ]

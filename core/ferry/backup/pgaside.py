@@ -5,10 +5,11 @@ definition and comment) once the rows are in, before the proof (:mod:`ferry.back
 A row copied into a table with a foreign key costs a lookup in the parent, and one with
 indexes an insert into each; adding the key back checks every row in one join, and building an
 index sorts the rows once — as ``pg_restore`` does. Only what can be made again exactly is set
-aside: validated keys of plain tables; indexes of plain tables that back no constraint, nothing
-depends on, are not the clustering or replica-identity index, are in the default tablespace
-and have no column statistics target of their own. Everything else stays and is kept up row by
-row. It all happens inside the rollback's one transaction.
+aside, and only on tables Ferry's user owns (dropping and making them needs it): validated keys
+of plain tables; indexes of plain tables that back no constraint, nothing depends on, are not
+the clustering or replica-identity index, are in the default tablespace and have no column
+statistics target of their own. Everything else stays and is kept up row by row. It all
+happens inside the rollback's one transaction.
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ from ..shape.identifiers import quote
 KEYS_SQL = """
 SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid),
        obj_description(c.oid, 'pg_constraint')
-FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid
+FROM pg_constraint c
+JOIN pg_class r ON r.oid = c.conrelid
+JOIN pg_class p ON p.oid = c.confrelid
 WHERE c.contype = 'f' AND c.conrelid = ANY(%s) AND c.confrelid = ANY(%s)
   AND c.convalidated AND c.conparentid = 0 AND c.coninhcount = 0 AND r.relkind = 'r'
+  AND pg_has_role(r.relowner, 'USAGE') AND pg_has_role(p.relowner, 'USAGE')
 ORDER BY c.oid
 """
 
@@ -41,6 +45,7 @@ FROM pg_index i
 JOIN pg_class x ON x.oid = i.indexrelid
 JOIN pg_class t ON t.oid = i.indrelid
 WHERE i.indrelid = ANY(%s) AND t.relkind = 'r' AND x.relkind = 'i'
+  AND pg_has_role(t.relowner, 'USAGE')
   AND i.indisvalid AND i.indisready AND i.indislive
   AND NOT i.indisclustered AND NOT i.indisreplident AND x.reltablespace = 0
   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
