@@ -191,6 +191,7 @@ async def _restore_postgres(
         cancel.raise_if_cancelled()
         await asyncio.to_thread(restore.drop_created, steps)
         triggers = await asyncio.to_thread(restore.clear, steps)
+        result.restored.extend(steps.emptied)
         for item in steps.order:
             cancel.raise_if_cancelled()
             ctx.step_detail("rollback", f"table {item['table']}")

@@ -111,6 +111,7 @@ def test_rollback_brings_rows_columns_and_tables_back(app: Path, pg_url: str, me
 
     assert snapshot(pg_url) == before
     assert result.restored == [
+        "tables jobs, steps: emptied by one TRUNCATE",
         "table jobs: 2 rows put back",
         "table steps: 3 rows put back",
         "table later: dropped (it did not exist at backup time)",

@@ -1,9 +1,12 @@
 """A rollback of a PostgreSQL target: the backup's rows put back into the existing tables in one
 transaction, committed only once their counts and checksums match the manifest.
 
-Tables the migration created are dropped, columns it added are dropped, each table's rows are
-deleted (children first) and copied back (parents first) from ``pg_dump``'s ``COPY`` data or
-Ferry's CSV, sequences are set back and user triggers stay off while the rows go in.
+Tables the migration created are dropped, columns it added are dropped, the restored tables are
+emptied by one ``TRUNCATE`` of them all (a table another table outside the restore refers to is
+emptied by ``DELETE`` instead, children first) and their rows copied back (parents first) from
+``pg_dump``'s ``COPY`` data or Ferry's CSV; the foreign keys between truncated tables and their
+secondary indexes are set aside while the rows go in and made again after
+(:mod:`ferry.backup.pgaside`), sequences are set back and user triggers stay off meanwhile.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import psycopg
 from ..errors import TargetError
 from ..shape.identifiers import quote
 from .faults import BackupError
+from .pgaside import SetAside, put_back, set_aside
 from .pgcatalog import (
     COLUMNS_SQL,
     FOREIGN_KEYS_SQL,
@@ -86,6 +90,13 @@ class RestorePlan:
     order: list[dict[str, Any]]
     #: functions created since the backup (dropped once the tables are)
     routines: list[str] = field(default_factory=list)
+    #: restored table oid -> why it cannot be emptied by TRUNCATE (a table outside the
+    #: restore refers to it)
+    referenced: dict[int, str] = field(default_factory=dict)
+    #: how the tables were emptied, one line per way (for the rollback's result)
+    emptied: list[str] = field(default_factory=list)
+    #: foreign keys and indexes of the truncated tables, dropped while the rows go in
+    aside: SetAside = field(default_factory=SetAside)
 
 
 def _qualified(item: dict[str, Any]) -> str:
@@ -147,7 +158,8 @@ class PgRestore:
                 names = ", ".join(f"{int(o)}::regclass::text" for o in oids.values())
                 locked = [r[0] for r in self.conn.execute(f"SELECT {names}").fetchall()]
                 self.conn.execute(f"LOCK TABLE {', '.join(locked)} IN ACCESS EXCLUSIVE MODE")
-            order = self._order(present, oids, drop)
+            referenced: dict[int, str] = {}
+            order = self._order(present, oids, drop, referenced)
             routines: list[str] = []
             then = self.manifest.get("target", {}).get("routines")
             if isinstance(then, list):  # older backups did not record them
@@ -155,10 +167,14 @@ class PgRestore:
                 routines = [r for r in now if r not in then]
         except psycopg.Error as exc:
             raise self._fail(exc, "checking the target against the backup") from None
-        return RestorePlan(items, oids, drop, extra, order, routines)
+        return RestorePlan(items, oids, drop, extra, order, routines, referenced)
 
     def _order(
-        self, present: list[dict[str, Any]], oids: dict[str, int], drop: list[str]
+        self,
+        present: list[dict[str, Any]],
+        oids: dict[str, int],
+        drop: list[str],
+        referenced: dict[int, str],
     ) -> list[dict[str, Any]]:
         restored = {oids[i["table"]]: i for i in present}
         dropped = {oids[name] for name in drop}
@@ -174,6 +190,10 @@ class PgRestore:
                         hint="Roll back by hand, or add that table to the plan; nothing was "
                         "changed.",
                     )
+                # NO ACTION / RESTRICT: rows may go and come back, but TRUNCATE is refused
+                referenced.setdefault(
+                    parent, f"table {child_name}, not restored, refers to it (foreign key {name})"
+                )
             elif child in restored and parent in restored and child != parent:
                 parents[child].add(parent)
         ordered: list[dict[str, Any]] = []
@@ -211,9 +231,15 @@ class PgRestore:
         plan.routines = [r for r in plan.routines if r not in kept]
 
     def clear(self, plan: RestorePlan) -> dict[str, list[str]]:
-        """Switch user triggers off and delete every restored table's rows, children first.
+        """Switch user triggers off and empty every restored table.
 
-        Returns the triggers switched off (per table) for :meth:`finish_tables`."""
+        One ``TRUNCATE`` of them all: O(pages), and no ``ON DELETE`` action runs per row (a
+        ``DELETE`` of a parent runs its cascade into the child once per row, a scan of the
+        child's dead rows each time). TRUNCATE refuses a table that a table left out of it
+        refers to: a table that a table outside the restore refers to (and, in turn, a
+        restored table that one refers to) is emptied by ``DELETE`` instead, children first,
+        after the others are truncated. Returns the triggers switched off (per table) for
+        :meth:`finish_tables`."""
         triggers: dict[str, list[str]] = {}
         try:
             for item in plan.order:
@@ -224,11 +250,60 @@ class PgRestore:
                         f"ALTER TABLE {_qualified(item)} DISABLE TRIGGER {quote(trigger)}"
                     )
                 triggers[item["table"]] = names
+            why = self._not_truncatable(plan)
+            truncate = [i for i in plan.order if plan.oids[i["table"]] not in why]
+            refused = self._truncate(truncate) if truncate else None
+            if refused is not None:
+                why.update({plan.oids[i["table"]]: refused for i in truncate})
+                truncate = []
+            if truncate:
+                tables = ", ".join(str(i["table"]) for i in truncate)
+                plural = "s" if len(truncate) > 1 else ""
+                plan.emptied.append(f"table{plural} {tables}: emptied by one TRUNCATE")
             for item in reversed(plan.order):
-                self.conn.execute(f"DELETE FROM {_qualified(item)}")
+                if plan.oids[item["table"]] in why:
+                    self.conn.execute(f"DELETE FROM {_qualified(item)}")
+                    plan.emptied.append(
+                        f"table {item['table']}: emptied row by row (DELETE), not by TRUNCATE: "
+                        f"{why[plan.oids[item['table']]]}"
+                    )
+            # Not a table emptied by DELETE: it may hold a deferred key's pending checks, and
+            # PostgreSQL refuses to alter it then.
+            plan.aside = set_aside(self.conn, [plan.oids[i["table"]] for i in truncate])
         except psycopg.Error as exc:
             raise self._fail(exc, "clearing the tables to restore") from None
         return triggers
+
+    def _not_truncatable(self, plan: RestorePlan) -> dict[int, str]:
+        """Restored tables that cannot be in the one TRUNCATE, with the reason: those a table
+        outside the restore refers to, those without the TRUNCATE privilege, and (until none
+        is left) those a table already left out refers to, which TRUNCATE would refuse."""
+        restored = {plan.oids[i["table"]]: str(i["table"]) for i in plan.order}
+        why = dict(plan.referenced)
+        for (oid,) in self.conn.execute(
+            "SELECT o FROM unnest(%s::oid[]) o WHERE NOT has_table_privilege(o, 'TRUNCATE')",
+            (list(restored),),
+        ):
+            why.setdefault(int(oid), "Ferry's user lacks the TRUNCATE privilege on it")
+        links = self.conn.execute(FOREIGN_KEYS_SQL, (list(restored), list(restored))).fetchall()
+        changed = True
+        while changed:
+            changed = False
+            for _name, child, child_name, parent, _on_delete in links:
+                if child in why and parent in restored and parent not in why:
+                    why[parent] = f"table {child_name}, emptied row by row, refers to it"
+                    changed = True
+        return why
+
+    def _truncate(self, items: list[dict[str, Any]]) -> str | None:
+        """One TRUNCATE of ``items`` in a savepoint; why not, when the server refused it
+        (nothing changed then)."""
+        try:
+            with self.conn.transaction():
+                self.conn.execute(f"TRUNCATE {', '.join(map(_qualified, items))}")
+        except (psycopg.errors.FeatureNotSupported, psycopg.errors.InsufficientPrivilege) as exc:
+            return f"TRUNCATE was refused ({exc.diag.message_primary or exc})"
+        return None
 
     def load(self, item: dict[str, Any]) -> None:
         """Copy one table's rows back from the backup."""
@@ -257,8 +332,10 @@ class PgRestore:
             raise self._fail(exc, f"restoring the rows of {item['table']}") from None
 
     def finish_tables(self, plan: RestorePlan, triggers: dict[str, list[str]]) -> None:
-        """Set sequences back and switch the user triggers on again."""
+        """Build the indexes set aside and add the foreign keys back (checking every restored
+        row), set sequences back and switch the user triggers on again."""
         try:
+            put_back(self.conn, plan.aside)
             for item in plan.order:
                 for seq in item.get("sequences", []):
                     self.conn.execute(
@@ -270,7 +347,7 @@ class PgRestore:
                         f"ALTER TABLE {_qualified(item)} ENABLE TRIGGER {quote(trigger)}"
                     )
         except psycopg.Error as exc:
-            raise self._fail(exc, "setting sequences and triggers back") from None
+            raise self._fail(exc, "setting indexes, keys, sequences and triggers back") from None
 
     def prove(self, plan: RestorePlan) -> list[str]:
         """Compare each table's row count and checksum with the backup's; raise on a difference."""
