@@ -36,3 +36,38 @@ def test_ctrl_c_while_starting_exits_130_with_one_line() -> None:
 def test_the_exports_still_load_on_first_use() -> None:
     done = _python("import ferry; print(ferry.Plan.__name__, ferry.FerryError.__name__)")
     assert done.stdout.split() == ["Plan", "FerryError"], done.stderr
+
+
+#: what parsing the command line must not load: the engine's libraries and its plan models
+_ENGINE = ("sqlalchemy", "pydantic", "ferry.plan", "ferry.migrate", "PySide6")
+
+_HELP = (
+    "import contextlib, io, sys\n"
+    "from ferry.cli.command import cli\n"
+    "def show(args):\n"
+    "    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+    "        cli.main([*args, '--help'], prog_name='ferry')\n"
+    "{calls}\n"
+    f"print([m for m in {_ENGINE!r} if m in sys.modules])\n"
+)
+
+
+def test_ferry_help_imports_no_engine_module() -> None:
+    done = _python(_HELP.format(calls="show([])"))
+    assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_every_commands_help_imports_no_engine_module() -> None:
+    # Every command and subcommand (the groups' too), one after the other in one process.
+    calls = (
+        "import click\n"
+        "def walk(group, path):\n"
+        "    for name in group.list_commands(None):\n"
+        "        command = group.get_command(None, name)\n"
+        "        show([*path, name])\n"
+        "        if isinstance(command, click.Group):\n"
+        "            walk(command, [*path, name])\n"
+        "walk(cli, [])"
+    )
+    done = _python(_HELP.format(calls=calls))
+    assert done.stdout.strip() == "[]", done.stderr

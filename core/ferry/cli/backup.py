@@ -15,8 +15,10 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from ..api import BackupError, list_backups, outside_plan, rollback, size_text, verify_backup
+# Only ferry.api's own light names at module level: the engine (the backup, the plan's models)
+# loads when a command runs, so `ferry --help` stays fast.
 from ..api import backup as create_backup
+from ..api import rollback, size_text
 from ..events import Event, RunWarning, StepStarted
 from .common import err, fail, load_plan_file, out, run
 from .table import print_table
@@ -101,6 +103,8 @@ def _describe_item(item: dict[str, Any]) -> str:
 def backup_verify(backup_dir: str, plan_file: str | None, trust_unsigned: bool) -> None:
     """Re-read every file of a backup and compare it with the manifest and the manifest with
     its signature (exit 8 if not intact)."""
+    from ..api import BackupError, outside_plan, verify_backup
+
     check = verify_backup(backup_dir, trust_unsigned=trust_unsigned)
     if plan_file is not None and check.manifest is not None:
         check.problems += outside_plan(load_plan_file(plan_file), check.manifest)
@@ -146,7 +150,7 @@ def backups() -> None:
 def backups_prune(plan_file: str, keep: int, dry_run: bool, target_override: str | None) -> None:
     """Delete all but the newest N backups of the plan's target. Only folders whose signed
     manifest names this plan's target are deleted; any other is listed as skipped, with why."""
-    from ..api import backup_root, prune_backups
+    from ..api import BackupError, backup_root, prune_backups
 
     plan = load_plan_file(plan_file, target_override)
     try:
@@ -181,7 +185,7 @@ def backups_prune(plan_file: str, keep: int, dry_run: bool, target_override: str
 @click.argument("plan_file", metavar="PLAN")
 def backups_list(plan_file: str) -> None:
     """List the plan's complete backups, newest first."""
-    from ..api import backup_root
+    from ..api import backup_root, list_backups
 
     plan = load_plan_file(plan_file)
     found = list_backups(plan)
@@ -222,7 +226,7 @@ def rollback_command(
     target_override: str | None,
 ) -> None:
     """Bring the target (and with --sources the source files) back to a backup."""
-    from ..api import find_backup
+    from ..api import BackupError, find_backup
 
     plan = load_plan_file(plan_file, target_override)
     if not yes:

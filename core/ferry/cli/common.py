@@ -17,20 +17,11 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from ..api import log_exception, size_text
 from ..errors import Cancelled, FerryError
@@ -44,7 +35,13 @@ from ..events import (
     TableFinished,
     TableProgress,
 )
-from ..plan import Plan, load_plan
+
+if TYPE_CHECKING:
+    # The plan's models (pydantic) and rich's progress bars load when a command needs them,
+    # not for `ferry --help`.
+    from rich.progress import Progress, TaskID
+
+    from ..plan import Plan
 
 T = TypeVar("T")
 # Pipes and CI logs get 120 columns instead of rich's 80, so tables are not cut.
@@ -172,6 +169,7 @@ def load_plan_file(path: str, target: str | None = None) -> Plan:
     """The plan at ``path``; with ``target`` (``--target URL|PROFILE``) its target replaced
     for this run only (the file is not changed)."""
     from ..api import override_target
+    from ..plan import load_plan
 
     try:
         plan = load_plan(path)
@@ -188,8 +186,17 @@ class ProgressView:
     """Renders engine events as one progress bar per table (rows, rows/s, ETA)."""
 
     def __init__(self, quiet: bool) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         self.quiet = quiet
-        self.progress = Progress(
+        self.progress: Progress = Progress(
             TextColumn("{task.description:<24}"),
             BarColumn(),
             MofNCompleteColumn(),

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
 from ..api import WORKSPACE_DIR_ENV, size_text
 from ..errors import FerryError
-from ..plan import Plan, TargetSpec, save_plan
 from .common import ProgressView, fail, in_existing_folder, out
 from .table import print_table
+
+if TYPE_CHECKING:  # the plan's models (pydantic) load when the command runs
+    from ..plan import Plan
 
 
 def register(cli: click.Group) -> None:
@@ -35,6 +37,10 @@ def _target_url(_ctx: click.Context, _param: click.Parameter, value: str | None)
             raise click.BadParameter(exc.message) from None
         return value
     if value is not None:
+        from pydantic import ValidationError
+
+        from ..plan import TargetSpec
+
         try:
             TargetSpec(url=value)
         except ValidationError as exc:
@@ -125,6 +131,7 @@ def init(
         scan,
         target_for,
     )
+    from ..plan import save_plan
 
     if source_schema is not None and isinstance(folder, Path):
         raise click.BadParameter(

@@ -10,13 +10,12 @@ import json
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.markup import escape
 
 from ..errors import FerryError
-from ..plan import Plan
 from .common import (
     WAIT_HELP,
     ProgressView,
@@ -31,6 +30,9 @@ from .common import (
 )
 from .printing import print_decisions, print_diffs, print_result
 from .target import target_option
+
+if TYPE_CHECKING:  # the plan's models (pydantic) load when a command runs
+    from ..plan import Plan
 
 
 def register(cli: click.Group) -> None:

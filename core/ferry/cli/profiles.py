@@ -7,7 +7,6 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from ..api import delete_profile, load_profiles, make_profile, profiles_path, save_profile
 from ..errors import FerryError
 from .common import fail, out
 from .table import print_table
@@ -28,6 +27,8 @@ def profiles() -> None:
 @profiles.command(name="list")
 def profiles_list() -> None:
     """List the saved connection profiles."""
+    from ..api import load_profiles, profiles_path  # the profiles' models load on use
+
     try:
         found = load_profiles()
     except FerryError as exc:
@@ -58,6 +59,8 @@ def profiles_list() -> None:
 @click.option("--sslmode", type=click.Choice(_SSLMODES), help="TLS mode (libpq's default: prefer).")
 def profiles_add(name: str, url: str, pg_schema: str | None, sslmode: str | None) -> None:
     """Save (or replace) profile NAME for URL (a URL without password)."""
+    from ..api import make_profile, save_profile
+
     try:
         path = save_profile(make_profile(name, url, pg_schema, sslmode))
     except FerryError as exc:
@@ -70,6 +73,8 @@ def profiles_add(name: str, url: str, pg_schema: str | None, sslmode: str | None
 @click.argument("name")
 def profiles_remove(name: str) -> None:
     """Delete profile NAME."""
+    from ..api import delete_profile
+
     try:
         removed = delete_profile(name)
     except FerryError as exc:

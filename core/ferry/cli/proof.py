@@ -12,7 +12,7 @@ from typing import TextIO
 import click
 from rich.markup import escape
 
-from ..api import SigningError, config_dir, import_key, own_key, verify_report
+from ..api import SigningError, config_dir, import_key, own_key
 from .common import err, fail, out
 
 
@@ -27,6 +27,8 @@ def register(cli: click.Group) -> None:
 def verify_report_command(report_file: str) -> None:
     """Prove a report (its JSON, or its HTML page beside the JSON) unaltered since Ferry wrote
     it: exit 0 when intact, 8 naming what changed."""
+    from ..api import verify_report  # the report's reader loads the engine: on use only
+
     proof = verify_report(report_file)
     if proof.ok:
         out.print(

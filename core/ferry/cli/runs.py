@@ -10,16 +10,19 @@ prints ``{"journal": false, "runs": [...]}``. The usual exit codes otherwise (3 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
 from rich.table import Table
 
-from ..api import RunRecord
 from ..api import runs as read_runs
 from .common import load_plan_file, out, run
 from .table import print_table
 from .target import target_option
+
+if TYPE_CHECKING:  # the run history's reader loads the engine: on use only
+    from ..api import RunRecord
 
 
 def register(cli: click.Group) -> None:

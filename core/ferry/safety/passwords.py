@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
-from sqlalchemy.engine import URL
+if TYPE_CHECKING:  # the log's filter masks with this module: no SQLAlchemy for `ferry --help`
+    from sqlalchemy.engine import URL
 
 KEYRING_SERVICE = "ferry"
 DEFAULT_PASSWORD_ENV = "FERRY_PASSWORD"
