@@ -35,7 +35,6 @@ load (so ``import ferry.api`` stays light), and ``__all__``; the operations are 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterator
@@ -460,6 +459,8 @@ async def undo(
 async def _until_cancelled(work: Awaitable[T], cancel: CancelToken, poll: float = 0.05) -> T:
     """Await ``work`` (an engine call that takes no cancel token) but stop it as soon as
     ``cancel`` is set: its task is cancelled, so its own clean-up (rollback, close) runs."""
+    import asyncio  # here, not at the top: `ferry --help` imports this module
+
     task = asyncio.ensure_future(work)
     try:
         while not task.done():
@@ -492,9 +493,16 @@ def target_lock(
 def warm_up() -> None:
     """Import the modules a run needs (migrate, preview, verify, backup), which ``ferry.api``
     leaves to the first call. A GUI calls this in a thread of its own at start: imported on
-    its event loop at the first run, they held the loop for 0.1–0.2 s of CPU."""
+    its event loop at the first run, they held the loop for 0.1–0.2 s of CPU. The modules a
+    run loads only on some paths come too: the report's page, a schema file's splitter, the
+    PostgreSQL dialect (the command line does without them when its run does)."""
+    import sqlparse  # noqa: F401
+    from sqlalchemy.dialects import postgresql  # noqa: F401
+
     from . import migrate  # noqa: F401
-    from .backup import create  # noqa: F401
+    from .backup import create, pgdump  # noqa: F401
+    from .report import html  # noqa: F401
+    from .scan import questions  # noqa: F401
     from .verify import run  # noqa: F401
 
 

@@ -71,3 +71,31 @@ def test_every_commands_help_imports_no_engine_module() -> None:
     )
     done = _python(_HELP.format(calls=calls))
     assert done.stdout.strip() == "[]", done.stderr
+
+
+#: modules only some runs need (a PostgreSQL target, a schema file, a report written)
+_ON_SOME_PATHS = (
+    "sqlalchemy.dialects.postgresql",
+    "psycopg",
+    "sqlparse",
+    "ferry.report.html",
+    "ferry.backup.pgdump",
+)
+
+
+def test_importing_the_engine_leaves_out_what_only_some_runs_need() -> None:
+    done = _python(
+        "import sys, ferry.migrate, ferry.backup.create\n"
+        f"print([m for m in {_ON_SOME_PATHS!r} if m in sys.modules])"
+    )
+    assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_warm_up_imports_what_any_run_needs() -> None:
+    # The wizard calls it in a thread, so that its first run imports nothing on the event loop.
+    done = _python(
+        "import sys, ferry.api\n"
+        "ferry.api.warm_up()\n"
+        f"print([m for m in ('ferry.migrate', *{_ON_SOME_PATHS!r}) if m not in sys.modules])"
+    )
+    assert done.stdout.strip() == "[]", done.stderr

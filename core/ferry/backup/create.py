@@ -29,7 +29,7 @@ import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..errors import Cancelled, FerryError
@@ -49,6 +49,9 @@ from .layout import backup_root as backup_root
 from .layout import new_backup_id as new_backup_id
 from .layout import source_files as source_files
 from .sqlitecopy import sqlite_copy, sqlite_digest
+
+if TYPE_CHECKING:  # psycopg and the dump's modules load for a PostgreSQL target only
+    from .pgdump import PgBackupSession
 
 _log = logging.getLogger(__name__)
 
@@ -130,8 +133,6 @@ async def create_backup(
 
 
 async def _create_backup(ctx: RunContext, root: Path, pg_method: str) -> Backup:
-    from .pgdump import PgBackupSession
-
     plan, cancel = ctx.plan, ctx.cancel
     started = ctx.step_started("backup", str(root))
     sources = await asyncio.to_thread(source_files, plan)
@@ -158,6 +159,8 @@ async def _create_backup(ctx: RunContext, root: Path, pg_method: str) -> Backup:
                 p.stat().st_size for p in (target_path, Path(f"{target_path}-wal")) if p.is_file()
             )
         else:
+            from .pgdump import PgBackupSession
+
             session = await asyncio.to_thread(PgBackupSession.open, plan, pg_method)
             estimate += session.estimate
         check_free_space(root, estimate)

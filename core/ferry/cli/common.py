@@ -9,7 +9,6 @@ and the public engine API (:mod:`ferry.api`); none imports another, and
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -37,6 +36,8 @@ from ..events import (
 )
 
 if TYPE_CHECKING:
+    import asyncio
+
     # The plan's models (pydantic) and rich's progress bars load when a command needs them,
     # not for `ferry --help`.
     from rich.progress import Progress, TaskID
@@ -84,6 +85,8 @@ def fail(exc: BaseException) -> None:
 
 def run(coro_factory: Callable[[CancelToken], Coroutine[Any, Any, T]]) -> T:
     """Run an engine coroutine; the first Ctrl-C cancels cleanly, a second one aborts."""
+    import asyncio  # loaded by the engine's modules anyway; not for `ferry --help`
+
     if State.interrupted:
         fail(_between_steps())
     cancel = CancelToken()

@@ -21,7 +21,6 @@ from importlib.resources import files
 from string import Template
 from typing import Any
 
-from .cutoverhtml import cutover_banner, cutover_sections
 from .markup import (
     HTML_MAX_DIFFS,
     HTML_MAX_MISMATCHES,
@@ -46,7 +45,6 @@ from .rowsections import (
     row_diffs,
     schema_objects,
 )
-from .synchtml import sync_banner, sync_sections
 from .tablesections import (
     assertion_results,
     checked_run,
@@ -103,8 +101,12 @@ def _banner(report: Mapping[str, Any]) -> str:
                     "table: the counts describe the sample. Nothing was changed."
                 )
         elif report.get("kind") == "cutover":
+            from .cutoverhtml import cutover_banner  # the cutover's and sync's pages: on use
+
             tone, word, detail = cutover_banner(result)
         elif report.get("kind") == "sync":
+            from .synchtml import sync_banner
+
             tone, word, detail = sync_banner(result)
         elif report.get("kind") == "rollback":
             tone = "pass" if status == "completed" else "muted"
@@ -243,8 +245,12 @@ def render_html(report: Mapping[str, Any]) -> str:
     elif kind == "rollback":
         body = [rollback_lines(result)]
     elif kind == "cutover":
+        from .cutoverhtml import cutover_sections
+
         body = [cutover_sections(result)]
     elif kind == "sync":
+        from .synchtml import sync_sections
+
         body = [sync_sections(result)]
     else:
         body = [

@@ -31,7 +31,7 @@ from ..safety.logfile import active_log_path
 from ..safety.passwords import scrub_text
 from ..safety.signing import SigningError, sign
 from .facts import source_file_facts, who_where
-from .html import dicts, render_html, upper
+from .markup import dicts, upper
 
 if TYPE_CHECKING:
     from ..plan import Plan
@@ -209,6 +209,8 @@ def save_report(report: Mapping[str, Any], folder: Path) -> ReportPaths:
         os.chmod(folder, 0o700)
     stem = _file_stem(report)
     paths = ReportPaths(html=folder / f"{stem}.html", json=folder / f"{stem}.json")
+    from .html import render_html  # the page's modules load when a report is written
+
     page = render_html(report)
     signed = sign_report(report, page, paths.html.name)
     _write_private(paths.json, report_json_text(signed))

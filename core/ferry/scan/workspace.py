@@ -20,8 +20,6 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from platformdirs import user_data_dir
-
 if TYPE_CHECKING:
     from ..plan import Plan
 
@@ -36,6 +34,8 @@ def workspaces_root() -> Path:
     chosen = os.environ.get(WORKSPACE_DIR_ENV)
     if chosen:
         return Path(chosen).expanduser()
+    from platformdirs import user_data_dir  # here: `ferry --help` names this module's constant
+
     return Path(user_data_dir("ferry", appauthor=False)) / "workspaces"
 
 

@@ -33,7 +33,6 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import types as sqltypes
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, Inspector
 from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.elements import quoted_name
@@ -135,7 +134,11 @@ def sqlalchemy_type(type_: LogicalType, binary_json: bool, declared: str = "") -
     if type_ == "decimal":
         return decimal_type(declared)
     if type_ == "json":
-        return postgresql.JSONB() if binary_json else sqltypes.JSON()
+        if binary_json:  # PostgreSQL only: its dialect loads for a PostgreSQL target alone
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return JSONB()
+        return sqltypes.JSON()
     return {
         "integer": BigInteger(),
         "float": Float(precision=53),
@@ -303,7 +306,9 @@ def _collated(col: ColumnInfo, capabilities: TargetCapabilities) -> Any:
     if col.type != "text" or not col.collation:
         return None
     if capabilities.citext:
-        return postgresql.CITEXT() if col.collation == "citext" else None
+        from sqlalchemy.dialects.postgresql import CITEXT  # PostgreSQL only (see above)
+
+        return CITEXT() if col.collation == "citext" else None
     return Text(collation=col.collation) if capabilities.sqlite_collations else None
 
 

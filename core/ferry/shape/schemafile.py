@@ -6,8 +6,6 @@ import re
 import sqlite3
 from pathlib import Path
 
-import sqlparse
-
 from ..errors import PlanError
 from ..safety.inputlimits import MAX_SCHEMA_BYTES, mib, read_up_to
 
@@ -45,6 +43,8 @@ def split_statements(text: str, dialect: str) -> list[str]:
     Several statements on one line are split; statements that are only comments, and
     transaction control (``BEGIN``, ``COMMIT``, ``END``), are left out.
     """
+    import sqlparse  # only a plan naming a schema file needs it: not loaded for every run
+
     statements = _split_sqlite(text) if dialect == "sqlite" else sqlparse.split(text)
     cleaned = []
     for statement in statements:
