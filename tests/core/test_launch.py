@@ -1,5 +1,7 @@
 """The ``ferry`` command's entry point: Ctrl-C before the commands are loaded is one line and
-exit code 130, never a traceback; importing ``ferry`` is light enough for that to hold."""
+exit code 130, never a traceback; importing ``ferry`` is light enough for that to hold. Start-up:
+``ferry --help`` (and every command's) loads no engine, ``import ferry.migrate`` leaves out what
+only some runs need, and ``ferry.api.warm_up`` loads all of it for the wizard."""
 
 from __future__ import annotations
 
