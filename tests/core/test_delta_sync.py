@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import sqlite3
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -443,3 +444,18 @@ def test_a_sync_from_scratch_keeps_prints_at_its_first_load(tmp_path: Path, pg_u
 
     assert second.decision is not None and second.decision.mode == "delta"
     assert pg_items(pg_url) == source_rows(path)
+
+
+def test_a_first_run_whose_side_printing_fails_loads_and_keeps_no_prints(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the processes that print a first run's rows beside its load cannot start (an app
+    # writing to the file can make them fail the same way: "database is locked")
+    plan, path = plan_for(tmp_path, pg_url), source_db(tmp_path)
+    monkeypatch.setattr(sys, "executable", "/bin/false")
+
+    first = run(plan).tables[0]
+
+    assert first.inserted == ROWS
+    assert pg_items(pg_url) == source_rows(path)
+    assert pg_rows(pg_url, "SELECT to_regclass('ferry.row_print_tables')") == [(None,)]

@@ -24,9 +24,11 @@ print the rows as read, in the pipeline's worker thread (:meth:`PrintBook.take`)
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..errors import SourceError
 from ..shape.identifiers import quote
 from ..sources.sqlitepages import PagesUnreadable, SideScan
 from ..targets import Target
@@ -56,6 +58,8 @@ from .staged import StagedLoad
 if TYPE_CHECKING:
     from ..sources.json import JsonSource
     from ..sources.sqlite import SqliteSource
+
+_log = logging.getLogger(__name__)
 
 #: source rows printed per fetch (SQL prints)
 _PRINT_ROWS = 10_000
@@ -216,15 +220,23 @@ async def print_in_sql(
             scanned = await asyncio.to_thread(reader.side_pages, origins)
     for route in routes:
         source = run.source_tables[route.spec.source]
-        await asyncio.to_thread(
-            sql_prints,
-            reader,
-            route,
-            source.origin,
-            list(source.columns),
-            side,
-            scanned.get(source.origin),
-        )
+        try:
+            await asyncio.to_thread(
+                sql_prints,
+                reader,
+                route,
+                source.origin,
+                list(source.columns),
+                side,
+                scanned.get(source.origin),
+            )
+        except SourceError as exc:
+            if not side or route.prints is None:
+                raise
+            # (an app writing to the file, say): the prints only spare the next run work,
+            # which then compares the table in full; the load itself read on
+            route.prints.whole = False
+            _log.info("row prints of %s not kept: %s", route.info.name, exc.message)
 
 
 async def load_sql_deltas(

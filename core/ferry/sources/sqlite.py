@@ -281,8 +281,11 @@ class SqliteSource(SourceReader):
             env=env,
         ) as child:
             assert child.stdin is not None and child.stdout is not None
-            child.stdin.write(sql.encode())
-            child.stdin.close()
+            try:
+                child.stdin.write(sql.encode())
+                child.stdin.close()
+            except BrokenPipeError:
+                pass  # it ended at once: its exit status and error say why, below
             while data := child.stdout.read(16 * 10_000):
                 pairs = array("q", data)  # whole pairs: a pipe read of 16 * n bytes
                 if sys.byteorder == "big":
