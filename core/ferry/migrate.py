@@ -24,7 +24,7 @@ from typing import Any
 from .errors import Cancelled, FerryError, PlanError, RejectedRowsError
 from .events import CancelToken, Emit, StepStarted, ignore_events
 from .load.changeset import ChangeRecorder
-from .load.delta import keep_run_prints
+from .load.delta import close_books, keep_run_prints
 from .load.finish import fingerprint, finish_shapes, move_sequences, note_identical_rows
 from .load.inworker import ReadInProcess
 from .load.journal import ensure_journal, write_journal
@@ -281,6 +281,7 @@ class _Run:
                 raise
             finally:  # (after the run's transaction, which may hold their locks)
                 await asyncio.shield(apart.discard(self.routes))
+                close_books(self.routes)
         finally:
             for reader in self.readers.values():
                 reader.close()
@@ -314,6 +315,7 @@ class _Run:
             except (RestartStaged, ReadInProcess) as exc:
                 await savepoint.rollback()
                 await apart.discard(self.routes)
+                close_books(self.routes)
                 self.result, self._warned = before, {}
                 for reader in self.readers.values():
                     reader.close()

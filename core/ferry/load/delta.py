@@ -36,10 +36,10 @@ from .jsonlines import NotLines, changed_rows
 from .pagemaps import keep_page_map
 from .pageprints import page_prints
 from .printbook import PrintBook
+from .printfile import PrintFile
 from .rerun import may_fingerprint
 from .route import RestartStaged, Route, RunView, Work, map_rows
 from .rowprints import (
-    Prints,
     PrintsEntry,
     ensure_print_tables,
     forget_prints,
@@ -157,9 +157,9 @@ def sql_prints(
 ) -> list[int]:
     """Print every row of ``route``'s SQLite source table (``origin``, its ``columns``) into
     its book (a worker thread): from the file's pages (:mod:`ferry.load.pageprints`) or in
-    the query, in key order; the keys of the rows to load. ``side``: on a connection of its
-    own (while a native load reads on the reader's); ``scanned``: what a side process read of
-    the table's pages."""
+    the query, in key order; the keys of the rows to load (a delta run's). ``side``: on a
+    connection of its own (while a native load reads on the reader's); ``scanned``: what a
+    side process read of the table's pages."""
     book = route.prints
     assert book is not None
     if book.cells:
@@ -178,7 +178,9 @@ def sql_prints(
     )
     changed: list[int] = []
     for rows in found:
-        changed += book.note_sorted([r[0] for r in rows], [r[1] for r in rows])
+        keys = book.note_sorted([r[0] for r in rows], [r[1] for r in rows])
+        if book.kept is not None:  # (a first run loads every row: none listed)
+            changed += keys
     book.side = side
     return changed
 
@@ -286,7 +288,7 @@ async def keep_run_prints(
     read, from one snapshot: they agree with what was written even if the source changed
     since) and forget the old ones of the tables it loaded otherwise. Tables it changed
     nothing in keep theirs as they are."""
-    keep: list[tuple[Route, PrintBook, Prints]] = []
+    keep: list[tuple[Route, PrintBook, PrintFile]] = []
     forget: list[str] = []
     restate: list[Route] = []
     changed = {change.source for change in run.result.source_changes}
@@ -337,6 +339,14 @@ async def keep_run_prints(
             await keep_page_map(target, route.info.name, book.pages)
 
 
+def close_books(routes: list[Route]) -> None:
+    """Drop the temporary files of the print books of ``routes`` (the run is over, or
+    starts over)."""
+    for route in routes:
+        if route.prints is not None:
+            route.prints.close()
+
+
 def _nothing_changed(route: Route) -> bool:
     """A delta load that found every row as kept and wrote nothing."""
     book, result = route.prints, route.result
@@ -347,7 +357,7 @@ def _nothing_changed(route: Route) -> bool:
         and not book.repeated
         and not book.changed
         and not result.deleted
-        and len(book.keys) == len(book.seen)
+        and len(book.mine) == len(book.seen)
         and not (result.inserted or result.updated or result.rejected or result.skipped)
     )
 
@@ -366,6 +376,7 @@ __all__ = [
     "DeltaLoad",
     "LineDeltaLoad",
     "SqlDeltaLoad",
+    "close_books",
     "delete_keys",
     "keep_run_prints",
     "load_line_deltas",
