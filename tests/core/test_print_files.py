@@ -1,7 +1,8 @@
 """Row prints in temporary files a chunk at a time (ferry.load.printfile): pairs spanning
 several chunks read back exactly, kept and written through real targets; delta runs whose
 kept prints span several chunks find exactly the changed rows (JSON lines into SQLite, a
-SQLite file's pages into PostgreSQL); the files are gone after a run, a failed one too.
+SQLite file's pages into PostgreSQL); the files are gone after a run, a failed one too; a
+first run's side scan of a SQLite file hands its rows over a part at a time.
 
 The chunks are made small (``CHUNK_ROWS``) so a few hundred rows span many of them.
 """
@@ -11,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import sqlite3
+import sys
 import tempfile
 from array import array
 from pathlib import Path
@@ -28,6 +31,7 @@ from ferry.load.printfile import PrintFile
 from ferry.migrate import migrate
 from ferry.plan import plan_from_dict
 from ferry.results import RunResult, TableResult
+from ferry.sources.sqlitepages import PageFile, PageMap, scan_table, side_scan, table_root
 
 COUNT = 200
 SMALL = 16  # pairs per chunk in these tests: 200 rows span 13 chunks
@@ -290,3 +294,37 @@ def test_no_print_file_stays_open_after_a_failed_run(
     assert during[0] > 0
     assert open_in(own_temp) == 0
     assert os.listdir(own_temp) == []
+
+
+# -- a first run's side scan of a SQLite file's pages ------------------------------------------
+
+
+def test_a_side_scan_gives_every_row_in_order_a_part_at_a_time(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    ids = list(range(1, 1501))
+    random.Random(5).shuffle(ids)  # inserted out of order: leaves out of file order
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, body TEXT)")
+    with db:  # three rows a page: some 500 leaves, two windows and more
+        db.executemany("INSERT INTO items VALUES (?, ?)", [(i, "b" * 1200 + str(i)) for i in ids])
+    db.close()
+    parts: list[tuple[array[int], array[int]]] = []
+    found = side_scan(
+        f"file:{path}?mode=ro",
+        ["items"],
+        os.pathsep.join(sys.path),
+        lambda table, keys, prints: parts.append((keys, prints)),
+    )
+    assert isinstance(found["items"], PageMap) and len(parts) > 1
+    keys = [k for part, _ in parts for k in part]
+    assert keys == list(range(1, 1501))
+    conn = sqlite3.connect(path)
+    conn.execute("BEGIN")
+    pages = PageFile(path)
+    try:
+        (leaf,), kept = scan_table(pages, *table_root(conn, "items"), None)
+    finally:
+        pages.close()
+        conn.close()
+    assert [p for _, part in parts for p in part] == list(leaf.prints)
+    assert found["items"] == kept

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from array import array
 from typing import TYPE_CHECKING, Any
 
 from ..shape.identifiers import quote
@@ -153,7 +154,7 @@ def sql_prints(
     origin: str,
     columns: list[str],
     side: bool = False,
-    scanned: SideScan | None = None,
+    scanned: tuple[PrintFile, SideScan] | None = None,
 ) -> list[int]:
     """Print every row of ``route``'s SQLite source table (``origin``, its ``columns``) into
     its book (a worker thread): from the file's pages (:mod:`ferry.load.pageprints`) or in
@@ -192,14 +193,20 @@ async def print_in_sql(
     ``side``: on a connection of its own, while native loads read on the reader's (their
     prints are kept only when the source did not change during the run)."""
     scanned: dict[str, SideScan] = {}
+    rows: dict[str, PrintFile] = {}  # the side process's rows of each, as they come
     if side:  # the tables printed from pages: all in one process
-        origins = [
-            run.source_tables[r.spec.source].origin
-            for r in routes
-            if r.prints is not None and r.prints.cells
-        ]
-        if origins:
-            scanned = await asyncio.to_thread(reader.side_pages, origins)
+        for r in routes:
+            if r.prints is not None and r.prints.cells:
+                rows[run.source_tables[r.spec.source].origin] = PrintFile()
+        if rows:
+
+            def sink(table: str, keys: array[int], prints: array[int]) -> None:
+                rows[table].extend(keys, prints)
+
+            scanned = await asyncio.to_thread(reader.side_pages, list(rows), sink)
+    for origin, found in scanned.items():
+        if isinstance(found, str):  # not read: what came of it is dropped
+            rows.pop(origin).close()
     for route in routes:
         source = run.source_tables[route.spec.source]
         await asyncio.to_thread(
@@ -209,8 +216,16 @@ async def print_in_sql(
             source.origin,
             list(source.columns),
             side,
-            scanned.get(source.origin),
+            _side_scan(scanned, rows, source.origin),
         )
+
+
+def _side_scan(
+    scanned: dict[str, SideScan], rows: dict[str, PrintFile], origin: str
+) -> tuple[PrintFile, SideScan] | None:
+    if origin not in scanned:
+        return None
+    return (rows[origin] if origin in rows else PrintFile()), scanned[origin]
 
 
 async def load_sql_deltas(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..sources.sqlitepages import PagesUnreadable, SideScan
+from .printfile import PrintFile
 from .route import Route
 
 if TYPE_CHECKING:
@@ -14,7 +15,10 @@ if TYPE_CHECKING:
 
 
 def page_prints(
-    reader: SqliteSource, route: Route, origin: str, side: SideScan | None = None
+    reader: SqliteSource,
+    route: Route,
+    origin: str,
+    side: tuple[PrintFile, SideScan] | None = None,
 ) -> list[int]:
     """Print the rows of ``route``'s SQLite source table (``origin``) from the file's pages
     into its book; the keys of the rows to load (new or changed; none listed in a first
@@ -25,10 +29,10 @@ def page_prints(
     book = route.prints
     assert book is not None
     if side is not None:
-        if isinstance(side, str):
-            raise PagesUnreadable(side)
-        keys, prints, pages = side
-        book.note_all(keys, prints, ascending=True)  # (the scan checked)
+        found, pages = side
+        if isinstance(pages, str):
+            raise PagesUnreadable(pages)
+        book.adopt(found)  # (keys ascending: the scan checked)
         book.side = True
         book.pages = pages
         return []

@@ -172,6 +172,13 @@ class PrintBook:
             self.ascending = all(map(lt, keys, islice(keys, 1, None)))
         self.mine.extend(keys, prints)
 
+    def adopt(self, found: PrintFile) -> None:
+        """Every row at once, keys strictly ascending, with no kept prints to compare with:
+        ``found`` becomes this run's prints (the book closes it)."""
+        assert self.kept is None and not len(self.mine)
+        self.mine.close()
+        self.mine = found
+
     @property
     def form(self) -> str:
         """What a print is of (kept with them, :class:`ferry.load.rowprints.PrintsEntry`)."""
