@@ -229,25 +229,24 @@ def scan_table(
     ``kept`` map (None: every leaf is parsed), and the map to keep. Call it while a
     connection holds a read transaction on the file."""
     head, leaves = _table_leaves(pages, root)
-    where: dict[int, tuple[int, int]] = {}  # kept leaf hash -> (leaf, first of its keys)
-    chains: dict[int, list[int]] = {}
-    starts: array[int] = array("q")
-    if kept is not None:
-        starts = array("q", accumulate(kept.counts, initial=0))
-        where = dict(zip(kept.hashes, zip(range(len(kept)), starts, strict=False), strict=False))
-        chains = kept.chains()
     if kept is None:
         return _first_scan(pages, leaves, seed, head)
-    hashed = pages.leaf_hashes(leaves, seed)
-    values = array("q", (hashed[p][0] for p in leaves))
+    starts = array("q", accumulate(kept.counts, initial=0))
+    # kept leaf hash -> leaf, as sorted arrays (a dict of them held ~300 bytes a leaf)
+    by_hash = array("q", sorted(range(len(kept)), key=kept.hashes.__getitem__))
+    hashes_sorted = array("q", map(kept.hashes.__getitem__, by_hash))
+    chains = kept.chains()
+    values, counts = _leaf_hashes(pages, leaves, seed)
     found: list[Leaf] = []
     new = PageMap()
     chained = sorted(chains)
     number = 0
     while number < len(leaves):
-        value, cells = hashed[leaves[number]]
-        match = where.get(value)
-        if match is not None and kept is not None and kept.counts[match[0]] == cells:
+        value, cells = values[number], counts[number]
+        # (the last kept leaf of that hash, as a dict of them kept it)
+        place = bisect_right(hashes_sorted, value) - 1
+        match = (by_hash[place], starts[by_hash[place]]) if place >= 0 else None
+        if match is not None and hashes_sorted[place] == value and kept.counts[match[0]] == cells:
             at = match[0]
             chain = chains.get(at, [])
             if chain:  # its overflow pages must be as kept too
@@ -275,6 +274,18 @@ def scan_table(
     if pages.header().change_counter != head.change_counter:
         raise PagesUnreadable("the file changed while its pages were read")
     return found, new
+
+
+def _leaf_hashes(pages: PageFile, leaves: list[int], seed: int) -> tuple[array[int], array[int]]:
+    """Each leaf's hash and cell count, in the order of ``leaves`` (read a few thousand at
+    a time: a dict of them all held ~150 bytes a leaf)."""
+    hashes, counts = array("q"), array("q")
+    for base in range(0, len(leaves), _WINDOW * 16):
+        window = leaves[base : base + _WINDOW * 16]
+        hashed = pages.leaf_hashes(window, seed)
+        hashes.extend(hashed[pgno][0] for pgno in window)
+        counts.extend(hashed[pgno][1] for pgno in window)
+    return hashes, counts
 
 
 def _table_leaves(pages: PageFile, root: int) -> tuple[Header, list[int]]:
