@@ -24,7 +24,7 @@ import pytest
 from pgkit import pg_exec, pg_rows
 
 import ferry.load.printfile
-from ferry.errors import Cancelled
+from ferry.errors import Cancelled, FerryError
 from ferry.events import CancelToken, Event, StepStarted
 from ferry.load.linescan import line_print, record_line_blocks
 from ferry.load.printfile import PrintFile
@@ -328,3 +328,16 @@ def test_a_side_scan_gives_every_row_in_order_a_part_at_a_time(tmp_path: Path) -
         conn.close()
     assert [p for _, part in parts for p in part] == list(leaf.prints)
     assert found["items"] == kept
+
+
+def test_a_temporary_folder_that_cannot_take_the_prints_is_named(
+    tmp_path: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, records())
+    missing = tmp_path / "no-such-folder"
+    monkeypatch.setattr(tempfile, "tempdir", str(missing))
+    with pytest.raises(FerryError) as failed:
+        run(json_plan(tmp_path))
+    assert f"the temporary folder {missing} could not take the run's row prints" in str(
+        failed.value
+    )

@@ -23,6 +23,8 @@ from collections.abc import Iterable, Iterator
 from itertools import pairwise
 from typing import IO
 
+from ..errors import FerryError
+
 #: pairs per chunk of the file (and per row of ``row_prints``: 1 MiB of keys and prints)
 CHUNK_ROWS = 65536
 #: chunks held in memory after a read (the cursor's and a lookup's elsewhere)
@@ -81,18 +83,27 @@ class PrintFile:
 
     def _spill(self) -> None:
         with self._lock:
-            if self._file is None:
-                # closed by close(), not a block: the file outlives this call
-                self._file = tempfile.TemporaryFile(prefix="ferry-prints-")  # noqa: SIM115
-            size, written = self.chunk, 0
-            while len(self._keys) - written >= size:
-                keys = self._keys[written : written + size]
-                prints = self._prints[written : written + size]
-                self._file.seek(len(self._firsts) * size * 16)
-                self._file.write(keys.tobytes())
-                self._file.write(prints.tobytes())
-                self._firsts.append(keys[0])
-                written += size
+            try:
+                if self._file is None:
+                    # closed by close(), not a block: the file outlives this call
+                    self._file = tempfile.TemporaryFile(prefix="ferry-prints-")  # noqa: SIM115
+                size, written = self.chunk, 0
+                while len(self._keys) - written >= size:
+                    keys = self._keys[written : written + size]
+                    prints = self._prints[written : written + size]
+                    self._file.seek(len(self._firsts) * size * 16)
+                    self._file.write(keys.tobytes())
+                    self._file.write(prints.tobytes())
+                    self._firsts.append(keys[0])
+                    written += size
+            except OSError as exc:
+                raise FerryError(
+                    f"the temporary folder {tempfile.gettempdir()} could not take the run's "
+                    f"row prints ({exc.strerror or exc})",
+                    hint="Free space there or set TMPDIR to a folder with room (16 bytes a "
+                    "source row, twice that in a delta run), or set [options] row_prints = "
+                    "false, and run again.",
+                ) from None
             del self._keys[:written]
             del self._prints[:written]
 
