@@ -341,3 +341,22 @@ def test_a_temporary_folder_that_cannot_take_the_prints_is_named(
     assert f"the temporary folder {missing} could not take the run's row prints" in str(
         failed.value
     )
+
+
+def test_a_delta_of_rows_printed_as_read_over_several_chunks_finds_exactly_the_changes(
+    tmp_path: Path, small_chunks: None
+) -> None:
+    items = records()
+    items.insert(150, items.pop(3))  # one record far from its key's place
+    path = tmp_path / "rec.json"
+    path.write_text(json.dumps(items), encoding="utf-8")  # one line: printed as read
+    plan = json_plan(tmp_path)
+    run(plan)
+    for at in (0, 40, 150, 199):
+        items[at]["size"] += 1
+    del items[100]
+    path.write_text(json.dumps(items), encoding="utf-8")
+    table = run(plan)
+    assert table.decision is not None and table.decision.mode == "delta"
+    assert (table.updated, table.deleted) == (4, 1)
+    assert table.counts()["unchanged"] == COUNT - 5

@@ -81,13 +81,33 @@ class PrintBook:
         self.changed: list[int] = []
         #: where the next row is looked for among the kept ones (rows come in key order)
         self.cursor = 0
+        #: the kept chunk in view (from position ``_base`` on)
+        self._view_keys: array[int] = array("q")
+        self._view_prints: array[int] = array("q")
+        self._base = 0
 
     def _find(self, key: int) -> int:
-        assert self.kept is not None
-        at = self.kept.find(key, self.cursor)
+        """The kept position of ``key`` (-1: none), its chunk then in view."""
+        kept = self.kept
+        assert kept is not None
+        at = self.cursor
+        offset = at - self._base
+        if not 0 <= offset < len(self._view_keys) and at < len(kept):
+            self._view(at)  # the cursor walked into the next chunk (or elsewhere)
+            offset = at - self._base
+        if 0 <= offset < len(self._view_keys) and self._view_keys[offset] == key:
+            return at
+        at = kept.find(key, -1)
         if at >= 0:
-            self.cursor = at + 1
+            self._view(at)
         return at
+
+    def _view(self, at: int) -> None:
+        """Bring the kept chunk holding position ``at`` into view."""
+        assert self.kept is not None
+        size = self.kept.chunk
+        self._view_keys, self._view_prints = self.kept.chunk_at(at // size)
+        self._base = at - at % size
 
     def _follows(self, first: int) -> None:
         """Rows from key ``first`` on are noted next: the order holds while they come after
@@ -102,17 +122,20 @@ class PrintBook:
         if type(key) is not int or not -(2**63) <= key < 2**63:
             self.whole = False
             return True
-        self._follows(key)
-        self.mine.append(key, value)
+        mine = self.mine
+        if self.ascending and mine.last is not None and mine.last >= key:
+            self.ascending = False
+        mine.append(key, value)
         if self.kept is None:
             return True
         at = self._find(key)
         if at >= 0:
+            self.cursor = at + 1
             if self.seen[at]:
                 self.repeated = True
                 return True
             self.seen[at] = 1
-            if self.kept.print_at(at) == value:
+            if self._view_prints[at - self._base] == value:
                 self.unchanged += 1
                 return False
         self.changed.append(key)

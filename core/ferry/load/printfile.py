@@ -111,8 +111,12 @@ class PrintFile:
     def __len__(self) -> int:
         return len(self._firsts) * self.chunk + len(self._keys)
 
+    def chunk_at(self, number: int) -> tuple[array[int], array[int]]:
+        """Chunk ``number``'s keys and prints (the last: the pairs not in the file yet), to
+        read, not to change."""
+        return self._chunk(number)
+
     def _chunk(self, number: int) -> tuple[array[int], array[int]]:
-        """Chunk ``number``'s keys and prints (the last: the pairs not in the file yet)."""
         if number >= len(self._firsts):
             return self._keys, self._prints
         with self._lock:
