@@ -24,7 +24,7 @@ from typing import Any
 from .errors import Cancelled, FerryError, PlanError, RejectedRowsError
 from .events import CancelToken, Emit, StepStarted, ignore_events
 from .load.changeset import ChangeRecorder
-from .load.delta import keep_run_prints
+from .load.delta import discard_attempt, keep_run_prints
 from .load.finish import fingerprint, finish_shapes, move_sequences, note_identical_rows
 from .load.inworker import ReadInProcess
 from .load.journal import ensure_journal, write_journal
@@ -149,7 +149,7 @@ class _Run:
         self.styles: dict[str, TableStyles] = {}
         #: records what the run changes, for `ferry undo` (None in a preview)
         self.changes: ChangeRecorder | None = None
-        self.routes: list[_Route] = []  #: this attempt's (for apart.discard)
+        self.routes: list[_Route] = []  #: this attempt's (for discard_attempt)
 
     # -- the run context's parts -------------------------------------------------------------
     @property
@@ -280,7 +280,7 @@ class _Run:
                         await asyncio.shield(target.finish(commit=False))
                 raise
             finally:  # (after the run's transaction, which may hold their locks)
-                await asyncio.shield(apart.discard(self.routes))
+                await asyncio.shield(discard_attempt(self.routes))
         finally:
             for reader in self.readers.values():
                 reader.close()
@@ -313,7 +313,7 @@ class _Run:
                 await self._run(target)
             except (RestartStaged, ReadInProcess) as exc:
                 await savepoint.rollback()
-                await apart.discard(self.routes)
+                await discard_attempt(self.routes)
                 self.result, self._warned = before, {}
                 for reader in self.readers.values():
                     reader.close()

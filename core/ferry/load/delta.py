@@ -26,9 +26,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from array import array
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SourceError
+from ..native.apart import discard
 from ..shape.identifiers import quote
 from ..sources.sqlitepages import PagesUnreadable, SideScan
 from ..targets import Target
@@ -38,10 +40,10 @@ from .jsonlines import NotLines, changed_rows
 from .pagemaps import keep_page_map
 from .pageprints import page_prints
 from .printbook import PrintBook
+from .printfile import PrintFile
 from .rerun import may_fingerprint
 from .route import RestartStaged, Route, RunView, Work, map_rows
 from .rowprints import (
-    Prints,
     PrintsEntry,
     ensure_print_tables,
     forget_prints,
@@ -173,13 +175,13 @@ def sql_prints(
     origin: str,
     columns: list[str],
     side: bool = False,
-    scanned: SideScan | None = None,
+    scanned: tuple[PrintFile, SideScan] | None = None,
 ) -> list[int]:
     """Print every row of ``route``'s SQLite source table (``origin``, its ``columns``) into
     its book (a worker thread): from the file's pages (:mod:`ferry.load.pageprints`) or in
-    the query, in key order; the keys of the rows to load. ``side``: on a connection of its
-    own (while a native load reads on the reader's); ``scanned``: what a side process read of
-    the table's pages."""
+    the query, in key order; the keys of the rows to load (a delta run's). ``side``: on a
+    connection of its own (while a native load reads on the reader's); ``scanned``: what a
+    side process read of the table's pages."""
     book = route.prints
     assert book is not None
     if book.cells:
@@ -198,7 +200,9 @@ def sql_prints(
     )
     changed: list[int] = []
     for rows in found:
-        changed += book.note_sorted([r[0] for r in rows], [r[1] for r in rows])
+        keys = book.note_sorted([r[0] for r in rows], [r[1] for r in rows])
+        if book.kept is not None:  # (a first run loads every row: none listed)
+            changed += keys
     book.side = side
     return changed
 
@@ -210,14 +214,20 @@ async def print_in_sql(
     ``side``: on a connection of its own, while native loads read on the reader's (their
     prints are kept only when the source did not change during the run)."""
     scanned: dict[str, SideScan] = {}
+    rows: dict[str, PrintFile] = {}  # the side process's rows of each, as they come
     if side:  # the tables printed from pages: all in one process
-        origins = [
-            run.source_tables[r.spec.source].origin
-            for r in routes
-            if r.prints is not None and r.prints.cells
-        ]
-        if origins:
-            scanned = await asyncio.to_thread(reader.side_pages, origins)
+        for r in routes:
+            if r.prints is not None and r.prints.cells:
+                rows[run.source_tables[r.spec.source].origin] = PrintFile()
+        if rows:
+
+            def sink(table: str, keys: array[int], prints: array[int]) -> None:
+                rows[table].extend(keys, prints)
+
+            scanned = await asyncio.to_thread(reader.side_pages, list(rows), sink)
+    for origin, found in scanned.items():
+        if isinstance(found, str):  # not read: what came of it is dropped
+            rows.pop(origin).close()
     for route in routes:
         source = run.source_tables[route.spec.source]
         try:
@@ -228,7 +238,7 @@ async def print_in_sql(
                 source.origin,
                 list(source.columns),
                 side,
-                scanned.get(source.origin),
+                _side_scan(scanned, rows, source.origin),
             )
         except SourceError as exc:
             if not side or route.prints is None:
@@ -237,6 +247,14 @@ async def print_in_sql(
             # which then compares the table in full; the load itself read on
             route.prints.whole = False
             _log.info("row prints of %s not kept: %s", route.info.name, exc.message)
+
+
+def _side_scan(
+    scanned: dict[str, SideScan], rows: dict[str, PrintFile], origin: str
+) -> tuple[PrintFile, SideScan] | None:
+    if origin not in scanned:
+        return None
+    return (rows[origin] if origin in rows else PrintFile()), scanned[origin]
 
 
 async def load_sql_deltas(
@@ -314,7 +332,7 @@ async def keep_run_prints(
     read, from one snapshot: they agree with what was written even if the source changed
     since) and forget the old ones of the tables it loaded otherwise. Tables it changed
     nothing in keep theirs as they are."""
-    keep: list[tuple[Route, PrintBook, Prints]] = []
+    keep: list[tuple[Route, PrintBook, PrintFile]] = []
     forget: list[str] = []
     restate: list[Route] = []
     changed = {change.source for change in run.result.source_changes}
@@ -365,6 +383,23 @@ async def keep_run_prints(
             await keep_page_map(target, route.info.name, book.pages)
 
 
+def close_books(routes: list[Route]) -> None:
+    """Drop the temporary files of the print books of ``routes`` (the run is over, or
+    starts over)."""
+    for route in routes:
+        if route.prints is not None:
+            route.prints.close()
+
+
+async def discard_attempt(routes: list[Route]) -> None:
+    """What an attempt of a run leaves beside the target's transaction: the tables it loaded
+    apart (:func:`ferry.native.apart.discard`) and its print books' files."""
+    try:
+        await discard(routes)
+    finally:
+        close_books(routes)
+
+
 def _nothing_changed(route: Route) -> bool:
     """A delta load that found every row as kept and wrote nothing."""
     book, result = route.prints, route.result
@@ -375,7 +410,7 @@ def _nothing_changed(route: Route) -> bool:
         and not book.repeated
         and not book.changed
         and not result.deleted
-        and len(book.keys) == len(book.seen)
+        and len(book.mine) == len(book.seen)
         and not (result.inserted or result.updated or result.rejected or result.skipped)
     )
 
@@ -394,6 +429,7 @@ __all__ = [
     "DeltaLoad",
     "LineDeltaLoad",
     "SqlDeltaLoad",
+    "close_books",
     "delete_keys",
     "keep_run_prints",
     "load_line_deltas",

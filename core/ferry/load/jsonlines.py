@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from array import array
-from bisect import bisect_left
+from collections.abc import Iterator
 from itertools import compress, islice, pairwise
 from operator import and_, eq, or_
 from pathlib import Path
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from .linescan import FLIP, NotLines, record_line_blocks, record_lines, record_text, signed_prints
 from .printbook import PrintBook
+from .printfile import PrintFile
 from .route import Route
 
 if TYPE_CHECKING:
@@ -56,12 +57,11 @@ def laid_by_line(path: Path) -> bool:
         return False
 
 
-def line_prints(path: Path) -> array[int]:
-    """The print of each record line, in file order (raises :class:`NotLines`)."""
-    prints: array[int] = array("q")
+def line_prints(path: Path) -> Iterator[array[int]]:
+    """The print of each record line, in file order, a block at a time (raises
+    :class:`NotLines`)."""
     for block in record_line_blocks(path):
-        prints.extend(signed_prints(block))
-    return prints
+        yield signed_prints(block)
 
 
 def record_line_prints(reader: JsonSource, route: Route) -> None:
@@ -71,14 +71,14 @@ def record_line_prints(reader: JsonSource, route: Route) -> None:
     book = route.prints
     assert book is not None
     try:
-        prints = line_prints(reader.path)
+        paired = book.mine.with_prints(line_prints(reader.path))
     except (NotLines, OSError):
+        paired = None
+    if paired is None:  # (lines and records differ in number)
         book.whole = False
         return
-    if len(prints) != len(book.keys):
-        book.whole = False
-        return
-    book.prints = prints
+    book.mine.close()
+    book.mine = paired
 
 
 def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict[str, Any]]:
@@ -93,7 +93,7 @@ def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict
     unchanged. Too many lines out of place (a file in another order) end the delta."""
     book = route.prints
     assert book is not None and book.kept is not None
-    kept, kept_keys = book.kept.prints, book.kept.keys
+    kept = book.kept
     lines = at = 0
     matched = bytearray(len(kept))  # kept rows a line met at their place
     odd_lines: list[bytes] = []  # lines unlike the kept one at their place
@@ -103,8 +103,8 @@ def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict
         count = len(prints)
         # the block lines up with the kept rows from its first record's key on: an insert
         # or a delete shifts the rest of one block at most
-        at = _place_of(block[0], book.field, kept_keys, at)
-        window = kept[at : at + count]
+        at = _place_of(block[0], book.field, kept, at)
+        window = kept.span(at, at + count)[1]
         same = bytes(map(eq, prints, window))
         before = matched[at : at + len(same)]
         if any(map(and_, before, same)):
@@ -118,8 +118,14 @@ def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict
         if len(odd_lines) > _MAX_ODD and len(odd_lines) > lines * _MAX_ODD_SHARE:
             raise NotLines("the records are far from the order the last run kept")
     unmatched = matched.translate(FLIP)
-    odd_kept = list(compress(kept, unmatched))  # kept prints no line met at their place
-    odd_places = list(compress(range(len(kept)), unmatched))
+    odd_kept: list[int] = []  # kept prints no line met at their place
+    odd_places: list[int] = []
+    at = 0
+    for _, theirs in kept.chunks():
+        part = unmatched[at : at + len(theirs)]
+        odd_kept += compress(theirs, part)
+        odd_places += compress(range(at, at + len(theirs)), part)
+        at += len(theirs)
     met = set(odd_kept)
     fresh = set(odd_prints)
     if len(fresh) != len(odd_prints):
@@ -139,14 +145,14 @@ def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict
     return rows
 
 
-def _place_of(line: bytes, field: str, keys: array[int], otherwise: int) -> int:
+def _place_of(line: bytes, field: str, kept: PrintFile, otherwise: int) -> int:
     """Where the record of ``line`` goes among the kept keys (``otherwise`` when its key
     cannot be told)."""
     try:
         key = json.loads(record_text(line)).get(field)
     except (ValueError, AttributeError):
         return otherwise
-    return bisect_left(keys, key) if type(key) is int else otherwise
+    return kept.position(key) if type(key) is int else otherwise
 
 
 def _note_lines(book: PrintBook, gone: list[int], keys: list[Any], prints: list[int]) -> None:
@@ -166,8 +172,8 @@ def _note_lines(book: PrintBook, gone: list[int], keys: list[Any], prints: list[
         if type(key) is not int or not -(2**63) <= key < 2**63:
             book.whole = False  # nothing is kept (PrintBook.note)
             continue
-        at = bisect_left(kept.keys, key)
-        if at < count and kept.keys[at] == key:
+        at = kept.position(key)
+        if at < count and kept.key_at(at) == key:
             if at not in gone_set or book.seen[at]:
                 book.repeated = True  # its kept line is still there, or it came twice
             book.seen[at] = 1
@@ -178,22 +184,19 @@ def _note_lines(book: PrintBook, gone: list[int], keys: list[Any], prints: list[
     if any(a[0] >= b[0] for a, b in pairwise(added)):
         book.repeated = True  # a key twice among the new lines
     # this run's prints: the kept ones whose line is unchanged, the new ones merged in
-    keys_out: array[int] = array("q")
-    prints_out: array[int] = array("q")
+    mine = PrintFile()
     start = 0
     for at, left_out, key, value in events:
         if at > start:
-            keys_out.extend(kept.keys[start:at])
-            prints_out.extend(kept.prints[start:at])
+            mine.extend_from(kept, start, at)
             start = at
         if left_out:
             start = at + 1
         else:
-            keys_out.append(key)
-            prints_out.append(value)
-    keys_out.extend(kept.keys[start:])
-    prints_out.extend(kept.prints[start:])
-    book.keys, book.prints = keys_out, prints_out
+            mine.append(key, value)
+    mine.extend_from(kept, start, count)
+    book.mine.close()
+    book.mine = mine
 
 
 __all__ = ["NotLines", "changed_rows", "laid_by_line", "line_prints", "record_line_prints"]

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from ..sources.sqlitepages import PageMap
 from ..targets import Target
-from .rowprints import CHUNK_ROWS, chunk_table
+from .printfile import CHUNK_ROWS
+from .rowprints import chunk_table
 
 #: chunk numbers of each band: -1 - i (leaf counts, hashes), then overflow pages by leaf,
 #: then the overflow chains' hashes by leaf

@@ -4,10 +4,10 @@ its range, noted at C speed; only the cells of changed leaves are parsed and com
 
 from __future__ import annotations
 
-from array import array
 from typing import TYPE_CHECKING
 
 from ..sources.sqlitepages import PagesUnreadable, SideScan
+from .printfile import PrintFile
 from .route import Route
 
 if TYPE_CHECKING:
@@ -15,32 +15,33 @@ if TYPE_CHECKING:
 
 
 def page_prints(
-    reader: SqliteSource, route: Route, origin: str, side: SideScan | None = None
+    reader: SqliteSource,
+    route: Route,
+    origin: str,
+    side: tuple[PrintFile, SideScan] | None = None,
 ) -> list[int]:
     """Print the rows of ``route``'s SQLite source table (``origin``) from the file's pages
-    into its book; the keys of the rows to load (new or changed). ``side``: what a process of
+    into its book; the keys of the rows to load (new or changed; none listed in a first
+    run, which loads every row). ``side``: what a process of
     its own read of them (a first run, while a native load reads on the reader's
     connection). Raises :class:`ferry.sources.sqlitepages.PagesUnreadable` before noting any
     row."""
     book = route.prints
     assert book is not None
     if side is not None:
-        if isinstance(side, str):
-            raise PagesUnreadable(side)
-        keys, prints, pages = side
-        book.note_all(keys, prints, ascending=True)  # (the scan checked)
+        found, pages = side
+        if isinstance(pages, str):
+            raise PagesUnreadable(pages)
+        book.adopt(found)  # (keys ascending: the scan checked)
         book.side = True
         book.pages = pages
-        return list(keys)
+        return []
     leaves, pages = reader.scan_pages(origin, book.kept_pages if book.kept is not None else None)
     book.pages = pages
     if book.kept is None:  # nothing to compare with: every row is loaded
-        keys, prints = array("q"), array("q")
         for leaf in leaves:
-            keys.extend(leaf.keys)
-            prints.extend(leaf.prints)
-        book.note_all(keys, prints)
-        return list(keys)
+            book.note_all(leaf.keys, leaf.prints)
+        return []
     changed: list[int] = []
     for leaf in leaves:
         if leaf.kept >= 0:

@@ -4,18 +4,21 @@ changed against the prints the last run kept, and the prints to keep for the nex
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_left
-from itertools import islice, pairwise
+from collections.abc import Iterable
+from itertools import compress, islice
 from operator import lt
 from typing import TYPE_CHECKING, Any
 
 from ..plan import TableSpec
 from ..values.rowprint import record_print
 from ..values.transform import PLAIN_FIELDS, RowMapper
-from .rowprints import Prints
+from .printfile import PrintFile
 
 if TYPE_CHECKING:
     from ..sources.sqlitepages import PageMap
+
+#: a kept row no source row met: 1
+_UNSEEN = bytes.maketrans(b"\0\1", b"\1\0")
 
 
 def print_key_field(spec: TableSpec, mapper: RowMapper) -> str | None:
@@ -34,12 +37,13 @@ def print_key_field(spec: TableSpec, mapper: RowMapper) -> str | None:
 
 class PrintBook:
     """This run's prints of one table's source rows, and, given the kept ones (a delta run),
-    which rows are new or changed."""
+    which rows are new or changed. Both sets of prints lie in temporary files
+    (:class:`~ferry.load.printfile.PrintFile`): :meth:`close` drops them."""
 
     def __init__(
         self,
         field: str,
-        kept: Prints | None = None,
+        kept: PrintFile | None = None,
         in_sql: bool = False,
         lines: bool = False,
         cells: bool = False,
@@ -58,12 +62,14 @@ class PrintBook:
         self.kept_pages: PageMap | None = None
         #: this run's page map, kept with the prints
         self.pages: PageMap | None = None
-        self.keys: array[int] = array("q")
-        self.prints: array[int] = array("q")
+        #: this run's keys and prints, in the order noted
+        self.mine = PrintFile()
         #: every row printed (False once a key is not a 64-bit integer: nothing is kept)
         self.whole = True
         self.ascending = True
+        #: the last run's, keys ascending
         self.kept = kept
+        #: which kept rows a source row met (a byte each)
         self.seen = bytearray(len(kept) if kept is not None else 0)
         #: a kept key met twice: the run starts over, comparing in full
         self.repeated = False
@@ -75,18 +81,40 @@ class PrintBook:
         self.changed: list[int] = []
         #: where the next row is looked for among the kept ones (rows come in key order)
         self.cursor = 0
+        #: the kept chunk in view (from position ``_base`` on)
+        self._view_keys: array[int] = array("q")
+        self._view_prints: array[int] = array("q")
+        self._base = 0
 
     def _find(self, key: int) -> int:
+        """The kept position of ``key`` (-1: none), its chunk then in view."""
+        kept = self.kept
+        assert kept is not None
+        at = self.cursor
+        offset = at - self._base
+        if not 0 <= offset < len(self._view_keys) and at < len(kept):
+            self._view(at)  # the cursor walked into the next chunk (or elsewhere)
+            offset = at - self._base
+        if 0 <= offset < len(self._view_keys) and self._view_keys[offset] == key:
+            return at
+        at = kept.find(key, -1)
+        if at >= 0:
+            self._view(at)
+        return at
+
+    def _view(self, at: int) -> None:
+        """Bring the kept chunk holding position ``at`` into view."""
         assert self.kept is not None
-        keys, at = self.kept.keys, self.cursor
-        if at < len(keys) and keys[at] == key:
-            self.cursor = at + 1
-            return at
-        at = bisect_left(keys, key)
-        if at < len(keys) and keys[at] == key:
-            self.cursor = at + 1
-            return at
-        return -1
+        size = self.kept.chunk
+        self._view_keys, self._view_prints = self.kept.chunk_at(at // size)
+        self._base = at - at % size
+
+    def _follows(self, first: int) -> None:
+        """Rows from key ``first`` on are noted next: the order holds while they come after
+        the last one noted."""
+        last = self.mine.last
+        if self.ascending and last is not None and last >= first:
+            self.ascending = False
 
     def note(self, key: Any, value: int) -> bool:
         """Note one row's print; True when the row must be loaded (new, changed, or no kept
@@ -94,20 +122,20 @@ class PrintBook:
         if type(key) is not int or not -(2**63) <= key < 2**63:
             self.whole = False
             return True
-        keys = self.keys
-        if self.ascending and keys and keys[-1] >= key:
+        mine = self.mine
+        if self.ascending and mine.last is not None and mine.last >= key:
             self.ascending = False
-        keys.append(key)
-        self.prints.append(value)
+        mine.append(key, value)
         if self.kept is None:
             return True
         at = self._find(key)
         if at >= 0:
+            self.cursor = at + 1
             if self.seen[at]:
                 self.repeated = True
                 return True
             self.seen[at] = 1
-            if self.kept.prints[at] == value:
+            if self._view_prints[at - self._base] == value:
                 self.unchanged += 1
                 return False
         self.changed.append(key)
@@ -117,27 +145,27 @@ class PrintBook:
         """Note rows in ascending key order (SQL prints); the keys to load. A run of keys
         the kept ones hold in the same places is compared at C speed."""
         kept, at, count = self.kept, self.cursor, len(keys)
-        if kept is not None and count and self.whole and self.ascending:
+        if kept is None:
+            if self._note_window(keys, prints):
+                return keys
+        elif count and self.whole and self.ascending:
             try:
                 window = array("q", keys)
             except (TypeError, OverflowError):
                 window = None
-            if (
-                window is not None
-                and kept.keys[at : at + count] == window
-                and (not self.keys or self.keys[-1] < window[0])
-            ):
-                old = kept.prints[at : at + count]
-                changed = [
-                    keys[i] for i, (a, b) in enumerate(zip(old, prints, strict=True)) if a != b
-                ]
-                self.keys.extend(window)
-                self.prints.extend(prints)
-                self.seen[at : at + count] = b"\1" * count
-                self.cursor = at + count
-                self.unchanged += count - len(changed)
-                self.changed.extend(changed)
-                return changed
+            last = self.mine.last
+            if window is not None and (last is None or last < window[0]):
+                held, old = kept.span(at, at + count)
+                if held == window:
+                    changed = [
+                        keys[i] for i, (a, b) in enumerate(zip(old, prints, strict=True)) if a != b
+                    ]
+                    self.mine.extend(window, prints)
+                    self.seen[at : at + count] = b"\1" * count
+                    self.cursor = at + count
+                    self.unchanged += count - len(changed)
+                    self.changed.extend(changed)
+                    return changed
         return [k for k, p in zip(keys, prints, strict=True) if self.note(k, p)]
 
     def note_kept(self, start: int, count: int) -> None:
@@ -148,22 +176,31 @@ class PrintBook:
         if not count:
             return
         end = start + count
-        if self.keys and self.keys[-1] >= kept.keys[start]:
-            self.ascending = False
+        self._follows(kept.key_at(start))
         if any(self.seen[start:end]):
             self.repeated = True
-        self.keys.extend(kept.keys[start:end])
-        self.prints.extend(kept.prints[start:end])
+        self.mine.extend_from(kept, start, end)
         self.seen[start:end] = b"\1" * count
         self.cursor = end
         self.unchanged += count
 
     def note_all(self, keys: array[int], prints: array[int], ascending: bool = False) -> None:
-        """Every row at once, with no kept prints to compare with (``ascending``: the keys
-        are known to be strictly ascending)."""
-        assert self.kept is None and not self.keys
-        self.keys, self.prints = keys, prints
-        self.ascending = ascending or all(map(lt, keys, islice(keys, 1, None)))
+        """Rows with no kept prints to compare with, after those noted so far (``ascending``:
+        the keys are known to be strictly ascending)."""
+        assert self.kept is None
+        if not keys:
+            return
+        self._follows(keys[0])
+        if self.ascending and not ascending:
+            self.ascending = all(map(lt, keys, islice(keys, 1, None)))
+        self.mine.extend(keys, prints)
+
+    def adopt(self, found: PrintFile) -> None:
+        """Every row at once, keys strictly ascending, with no kept prints to compare with:
+        ``found`` becomes this run's prints (the book closes it)."""
+        assert self.kept is None and not len(self.mine)
+        self.mine.close()
+        self.mine = found
 
     @property
     def form(self) -> str:
@@ -181,49 +218,58 @@ class PrintBook:
         the keys are noted here, the prints come from the lines after the read."""
         field, note = self.field, self.note
         if self.lines:
-            if self.kept is None and self._take_keys([row.get(field) for row in rows]):
+            keys = [row.get(field) for row in rows]
+            if self.kept is None and self._note_window(keys, bytes(8 * len(keys))):
                 return rows
             return [row for row in rows if note(row.get(field), 0)]
         return [row for row in rows if note(row.get(field), record_print(row))]
 
-    def _take_keys(self, keys: list[Any]) -> bool:
-        """Note the keys of rows whose prints come later (a first run over a file's lines)
-        at C speed: False when one is not a 64-bit integer (:meth:`note` tells then)."""
+    def _note_window(self, keys: list[Any], prints: Iterable[int] | bytes) -> bool:
+        """Note rows with no kept prints to compare with at C speed (``prints`` as a list,
+        or as the bytes of an array): False when a key is not a 64-bit integer (:meth:`note`
+        tells then)."""
         if not self.whole or not keys or set(map(type, keys)) != {int}:
             return False
         try:
             window = array("q", keys)
         except OverflowError:
             return False
-        mine = self.keys
-        if self.ascending and (
-            (mine and mine[-1] >= window[0]) or not all(map(lt, window, islice(window, 1, None)))
-        ):
+        self._follows(window[0])
+        if self.ascending and not all(map(lt, window, islice(window, 1, None))):
             self.ascending = False
-        mine.extend(window)
-        self.prints.extend(array("q", bytes(8 * len(window))))
+        self.mine.extend(window, array("q", prints) if isinstance(prints, bytes) else prints)
         return True
 
     def vanished(self) -> list[int]:
         """Kept keys no source row has any more."""
         if self.kept is None:
             return []
-        keys = self.kept.keys
-        return [keys[i] for i, seen in enumerate(self.seen) if not seen]
+        found: list[int] = []
+        at = 0
+        for keys, _ in self.kept.chunks():
+            found += compress(keys, self.seen[at : at + len(keys)].translate(_UNSEEN))
+            at += len(keys)
+        return found
 
-    def result(self) -> Prints | None:
+    def result(self) -> PrintFile | None:
         """This run's prints in key order, or None when they cannot be kept (a key that is
         not an integer, or repeated)."""
         if not self.whole or self.repeated:
             return None
-        keys, prints = self.keys, self.prints
         if not self.ascending:  # (ascending means strictly: no key repeated)
-            order = sorted(range(len(keys)), key=keys.__getitem__)
-            keys = array("q", (keys[i] for i in order))
-            prints = array("q", (prints[i] for i in order))
-            if any(a == b for a, b in pairwise(keys)):
+            ordered = self.mine.sorted()
+            self.mine.close()
+            if ordered is None:
+                self.whole = False
                 return None  # a key repeated: the staged load reported it
-        return Prints(keys, prints)
+            self.mine, self.ascending = ordered, True
+        return self.mine
+
+    def close(self) -> None:
+        """Drop the prints' temporary files (the run is over, or starts over)."""
+        self.mine.close()
+        if self.kept is not None:
+            self.kept.close()
 
 
 __all__ = ["PrintBook", "print_key_field"]

@@ -32,6 +32,7 @@ import json
 import sys
 from array import array
 from dataclasses import dataclass
+from itertools import count
 from typing import Any
 
 from sqlalchemy import (
@@ -54,24 +55,12 @@ from .. import __version__
 from ..shape.identifiers import quote
 from ..targets import Target
 from .journal import JOURNAL_SCHEMA
+from .printfile import PrintFile
 from .rerun import rows_as_left
 from .rerun import table_state as row_versions
 
-#: keys and prints per row of ``row_prints``
-CHUNK_ROWS = 65536
 #: changed rows up to which a run's new row versions are looked up by key (beyond: a scan)
 _LOOKUP_LIMIT = 20_000
-
-
-@dataclass
-class Prints:
-    """A table's rows as one run left them: keys ascending, and each row's print."""
-
-    keys: array[int]
-    prints: array[int]
-
-    def __len__(self) -> int:
-        return len(self.keys)
 
 
 @dataclass(frozen=True)
@@ -187,44 +176,53 @@ async def kept_entries(target: Target, plan_hash: str) -> dict[str, PrintsEntry]
     return found
 
 
-async def read_prints(target: Target, table: str) -> Prints:
-    """The kept keys and prints of ``table``."""
+async def read_prints(target: Target, table: str) -> PrintFile:
+    """The kept keys and prints of ``table``, copied a row of ``row_prints`` at a time into
+    a temporary file (:mod:`ferry.load.printfile`): the run looks them up from a worker
+    thread while the load uses the target's connection."""
     chunks, _ = _place(target)
-    keys: array[int] = array("q")
-    prints: array[int] = array("q")
-    result = await target.conn.execute(
-        select(chunks.c["keys"], chunks.c.prints)
-        .where(chunks.c.table_name == table, chunks.c.chunk >= 0)
-        .order_by(chunks.c.chunk)
-    )
-    for row in result:
-        keys.frombytes(bytes(row[0]))
-        prints.frombytes(bytes(row[1]))
-    if sys.byteorder == "big":  # kept little-endian
-        keys.byteswap()
-        prints.byteswap()
-    return Prints(keys, prints)
+    found = PrintFile()
+    try:
+        # one row of ``row_prints`` per query: a result holding them all held every print
+        for number in count():
+            result = await target.conn.execute(
+                select(chunks.c["keys"], chunks.c.prints).where(
+                    chunks.c.table_name == table, chunks.c.chunk == number
+                )
+            )
+            row = result.first()
+            if row is None:
+                break
+            keys: array[int] = array("q", bytes(row[0]))
+            prints: array[int] = array("q", bytes(row[1]))
+            if sys.byteorder == "big":  # kept little-endian
+                keys.byteswap()
+                prints.byteswap()
+            found.extend(keys, prints)
+    except BaseException:
+        found.close()
+        raise
+    return found
 
 
-async def keep_prints(target: Target, entry: PrintsEntry, prints: Prints) -> None:
-    """Replace what is kept of ``entry.table`` (in the run's transaction)."""
+async def keep_prints(target: Target, entry: PrintsEntry, prints: PrintFile) -> None:
+    """Replace what is kept of ``entry.table`` (in the run's transaction), a chunk of the
+    file at a time: all at once held every print three times over (bytes, the driver's
+    parameters, its send buffer), 60 MB at a million rows."""
     await forget_prints(target, [entry.table])
     chunks, entries = _place(target)
-    keys, values = prints.keys, prints.prints
-    if sys.byteorder == "big":
-        keys, values = array("q", keys), array("q", values)
-        keys.byteswap()
-        values.byteswap()
     try:
-        # a chunk at a time: all at once held every print three times over (bytes, the
-        # driver's parameters, its send buffer), 60 MB at a million rows
-        for number, start in enumerate(range(0, len(keys), CHUNK_ROWS)):
+        for number, (keys, values) in enumerate(prints.chunks()):
+            if sys.byteorder == "big":
+                keys, values = array("q", keys), array("q", values)
+                keys.byteswap()
+                values.byteswap()
             await target.conn.execute(
                 chunks.insert().values(
                     table_name=entry.table,
                     chunk=number,
-                    keys=keys[start : start + CHUNK_ROWS].tobytes(),
-                    prints=values[start : start + CHUNK_ROWS].tobytes(),
+                    keys=keys.tobytes(),
+                    prints=values.tobytes(),
                 )
             )
         await target.conn.execute(
@@ -389,8 +387,6 @@ async def restate_prints(target: Target, table: str, state: dict[str, Any]) -> N
 
 
 __all__ = [
-    "CHUNK_ROWS",
-    "Prints",
     "PrintsEntry",
     "chunk_table",
     "ensure_print_tables",

@@ -49,6 +49,7 @@ from .sqlitepages import (
     PageMap,
     PagesUnreadable,
     SideScan,
+    Sink,
     rowid_blocker,
     scan_table,
     side_scan,
@@ -325,12 +326,12 @@ class SqliteSource(SourceReader):
             except (OSError, ValueError, IndexError, struct_error) as exc:
                 raise PagesUnreadable(f"the file's pages could not be parsed ({exc})") from None
 
-    def side_pages(self, tables: list[str]) -> dict[str, SideScan]:
-        """Per table of ``tables`` every row's key and cell print, and its page map (or why
-        not), read by one process of its own (as :meth:`side_prints`; the caller judges the
-        snapshot the same way)."""
+    def side_pages(self, tables: list[str], sink: Sink) -> dict[str, SideScan]:
+        """Per table of ``tables`` every row's key and cell print (into ``sink``, a part at
+        a time), and its page map (or why not), read by one process of its own (as
+        :meth:`side_prints`; the caller judges the snapshot the same way)."""
         uri = f"file:{url_quote(str(self.path.resolve()))}?mode=ro"
-        return side_scan(uri, tables, os.pathsep.join(p for p in sys.path if p))
+        return side_scan(uri, tables, os.pathsep.join(p for p in sys.path if p), sink)
 
     def _page_file(self) -> PageFile:
         if self._pages is None:

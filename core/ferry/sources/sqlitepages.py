@@ -40,10 +40,15 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate, islice, pairwise, repeat
 from operator import lt
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from xxhash import xxh3_64, xxh3_64_intdigest
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+#: leaves parsed at a time by a first scan (a few hundred kB of keys and prints)
+_WINDOW = 256
 _TOP = 2**63
 _SPAN = 2**64
 _U16 = struct.Struct(">H")
@@ -246,31 +251,25 @@ def scan_table(
     """The leaves of the table whose b-tree starts at page ``root``, compared with the
     ``kept`` map (None: every leaf is parsed), and the map to keep. Call it while a
     connection holds a read transaction on the file."""
-    head = pages.header()
-    if head.wal:
-        raise PagesUnreadable("the file is in WAL mode (its pages may sit in the -wal file)")
-    where: dict[int, tuple[int, int]] = {}  # kept leaf hash -> (leaf, first of its keys)
-    chains: dict[int, list[int]] = {}
-    starts: array[int] = array("q")
-    if kept is not None:
-        starts = array("q", accumulate(kept.counts, initial=0))
-        where = dict(zip(kept.hashes, zip(range(len(kept)), starts, strict=False), strict=False))
-        chains = kept.chains()
-    leaves = _leaves(pages, root)
-    if len(set(leaves)) != len(leaves):
-        raise PagesUnreadable("a page is twice in the table's b-tree")
+    head, leaves = _table_leaves(pages, root)
     if kept is None:
         return _first_scan(pages, leaves, seed, head)
-    hashed = pages.leaf_hashes(leaves, seed)
-    values = array("q", (hashed[p][0] for p in leaves))
+    starts = array("q", accumulate(kept.counts, initial=0))
+    # kept leaf hash -> leaf, as sorted arrays (a dict of them held ~300 bytes a leaf)
+    by_hash = array("q", sorted(range(len(kept)), key=kept.hashes.__getitem__))
+    hashes_sorted = array("q", map(kept.hashes.__getitem__, by_hash))
+    chains = kept.chains()
+    values, counts = _leaf_hashes(pages, leaves, seed)
     found: list[Leaf] = []
     new = PageMap()
     chained = sorted(chains)
     number = 0
     while number < len(leaves):
-        value, cells = hashed[leaves[number]]
-        match = where.get(value)
-        if match is not None and kept is not None and kept.counts[match[0]] == cells:
+        value, cells = values[number], counts[number]
+        # (the last kept leaf of that hash, as a dict of them kept it)
+        place = bisect_right(hashes_sorted, value) - 1
+        match = (by_hash[place], starts[by_hash[place]]) if place >= 0 else None
+        if match is not None and hashes_sorted[place] == value and kept.counts[match[0]] == cells:
             at = match[0]
             chain = chains.get(at, [])
             if chain:  # its overflow pages must be as kept too
@@ -300,37 +299,76 @@ def scan_table(
     return found, new
 
 
+def _leaf_hashes(pages: PageFile, leaves: list[int], seed: int) -> tuple[array[int], array[int]]:
+    """Each leaf's hash and cell count, in the order of ``leaves`` (read a few thousand at
+    a time: a dict of them all held ~150 bytes a leaf)."""
+    hashes, counts = array("q"), array("q")
+    for base in range(0, len(leaves), _WINDOW * 16):
+        window = leaves[base : base + _WINDOW * 16]
+        hashed = pages.leaf_hashes(window, seed)
+        hashes.extend(hashed[pgno][0] for pgno in window)
+        counts.extend(hashed[pgno][1] for pgno in window)
+    return hashes, counts
+
+
+def _table_leaves(pages: PageFile, root: int) -> tuple[Header, list[int]]:
+    """The file's header and the table's leaf pages in rowid order."""
+    head = pages.header()
+    if head.wal:
+        raise PagesUnreadable("the file is in WAL mode (its pages may sit in the -wal file)")
+    leaves = _leaves(pages, root)
+    if len(set(leaves)) != len(leaves):
+        raise PagesUnreadable("a page is twice in the table's b-tree")
+    return head, leaves
+
+
 def _first_scan(
     pages: PageFile, leaves: list[int], seed: int, head: Header
 ) -> tuple[list[Leaf], PageMap]:
     """Every leaf parsed (no kept map): one :class:`Leaf` holding all rows, and the map."""
-    parsed = Parsed()
-    hashed = pages.leaf_hashes(leaves, seed, parsed)
-    keys, prints = parsed.keys, array("q", parsed.prints.tobytes())
-    if leaves != sorted(leaves):  # parsed in file order: put in rowid order
-        ends = dict(pairwise([*sorted(parsed.starts.values()), len(keys)]))
-        ordered_keys, ordered_prints = array("q"), array("q")
-        for pgno in leaves:
-            start = parsed.starts[pgno]
-            ordered_keys.extend(keys[start : ends[start]])
-            ordered_prints.extend(prints[start : ends[start]])
-        keys, prints = ordered_keys, ordered_prints
-    if not all(map(lt, keys, islice(keys, 1, None))):
-        raise PagesUnreadable("the table's rowids are not ascending")
-    new = PageMap(
-        array("q", (hashed[pgno][0] for pgno in leaves)),
-        array("q", (hashed[pgno][1] for pgno in leaves)),
-    )
-    if parsed.chains:
-        for number, pgno in enumerate(leaves):
+    new = PageMap()
+    keys, prints = array("q"), array("q")
+    for part_keys, part_prints in _first_parts(pages, leaves, seed, head, new):
+        keys.extend(part_keys)
+        prints.extend(part_prints)
+    return [Leaf(keys=keys, prints=prints, count=len(keys))], new
+
+
+def _first_parts(
+    pages: PageFile, leaves: list[int], seed: int, head: Header, new: PageMap
+) -> Iterator[tuple[array[int], array[int]]]:
+    """Every leaf parsed (no kept map), :data:`_WINDOW` leaves at a time in rowid order:
+    their keys and prints; the map goes into ``new`` as they come."""
+    last: int | None = None
+    for base in range(0, len(leaves), _WINDOW):
+        window = leaves[base : base + _WINDOW]
+        parsed = Parsed()
+        hashed = pages.leaf_hashes(window, seed, parsed)
+        keys, prints = parsed.keys, array("q", parsed.prints.tobytes())
+        if window != sorted(window):  # parsed in file order: put in rowid order
+            ends = dict(pairwise([*sorted(parsed.starts.values()), len(keys)]))
+            ordered_keys, ordered_prints = array("q"), array("q")
+            for pgno in window:
+                start = parsed.starts[pgno]
+                ordered_keys.extend(keys[start : ends[start]])
+                ordered_prints.extend(prints[start : ends[start]])
+            keys, prints = ordered_keys, ordered_prints
+        if (keys and last is not None and last >= keys[0]) or not all(
+            map(lt, keys, islice(keys, 1, None))
+        ):
+            raise PagesUnreadable("the table's rowids are not ascending")
+        last = keys[-1] if keys else last
+        new.hashes.extend(hashed[pgno][0] for pgno in window)
+        new.counts.extend(hashed[pgno][1] for pgno in window)
+        for number, pgno in enumerate(window, base):
             chain = parsed.chains.get(pgno)
             if chain:
                 new.owners.extend([number] * len(chain))
                 new.overflow.extend(chain)
                 new.chained[number] = _chain_hash(pages, chain, seed)
+        yield keys, prints
     if pages.header().change_counter != head.change_counter:
         raise PagesUnreadable("the file changed while its pages were read")
-    return [Leaf(keys=keys, prints=prints, count=len(keys))], new
 
 
 def _same_run(ours: array[int], at: int, kept: array[int], start: int, limit: int) -> int:
@@ -519,14 +557,19 @@ def rowid_blocker(conn: sqlite3.Connection, table: str, key: str) -> str:
     return ""
 
 
-#: what the side process gives per table: (keys, prints, page map) or why it could not
-SideScan: TypeAlias = "tuple[array[int], array[int], PageMap] | str"
+#: what the side process gives per table: its page map, or why its pages could not be read
+#: (its keys and prints went to the caller's ``sink`` as they came)
+SideScan: TypeAlias = "PageMap | str"
+#: where the side process's rows go, a part at a time: (table, keys, prints)
+Sink: TypeAlias = "Callable[[str, array[int], array[int]], None]"
 
 
-def side_scan(uri: str, tables: list[str], path: str) -> dict[str, SideScan]:
+def side_scan(uri: str, tables: list[str], path: str, sink: Sink) -> dict[str, SideScan]:
     """Scan ``tables`` of the file at ``uri`` in one process of its own (``path``: its
-    PYTHONPATH), under one read transaction: per table every row's key and cell print, and
-    its page map, or why its pages could not be read."""
+    PYTHONPATH), under one read transaction: per table every row's key and cell print, in
+    rowid order, a few hundred leaves at a time into ``sink`` (never all at once: a process's
+    memory stays flat), and its page map, or why its pages could not be read (then what
+    ``sink`` got of it is to be dropped)."""
     import subprocess
     import sys
 
@@ -535,57 +578,74 @@ def side_scan(uri: str, tables: list[str], path: str) -> dict[str, SideScan]:
     env = dict(os.environ, PYTHONPATH=path)
     # this file as a script (it imports nothing of Ferry): the child starts in a fraction of
     # the time importing the package takes; -P keeps its folder (json.py, …) off the path
-    done = subprocess.run(
+    child = subprocess.Popen(
         [sys.executable, "-P", __file__, uri, *tables],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env=env,
-        check=False,
     )
-    if done.returncode != 0:
-        last = done.stderr.decode(errors="replace").strip().splitlines() or ["failed"]
-        return dict.fromkeys(tables, f"the process reading the pages failed: {last[-1]}")
+    assert child.stdout is not None and child.stderr is not None
     found: dict[str, SideScan] = {}
-    for table, result in pickle.loads(done.stdout).items():  # our own child's output
-        if isinstance(result, str):
-            found[table] = result
-        else:
-            keys, prints, hashes, counts, owners, overflow, chained = result
-            found[table] = (keys, prints, PageMap(hashes, counts, owners, overflow, chained))
+    try:
+        while True:  # our own child's output: (kind, table, …) pickles, one after another
+            try:
+                kind, table, *rest = pickle.load(child.stdout)
+            except EOFError:
+                break
+            if kind == "rows":
+                sink(table, array("q", rest[0]), array("q", rest[1]))
+            elif kind == "map":
+                hashes, counts, owners, overflow, chained = rest
+                found[table] = PageMap(hashes, counts, owners, overflow, chained)
+            else:
+                found[table] = rest[0]
+    except (pickle.UnpicklingError, ValueError) as exc:
+        found = {}
+        broken = f"the process reading the pages gave what is not a scan ({exc})"
+    else:
+        broken = ""
+    finally:
+        child.stdout.close()
+        errors = child.stderr.read()
+        child.stderr.close()
+        code = child.wait()
+    if code != 0 or broken:
+        last = errors.decode(errors="replace").strip().splitlines() or [broken or "failed"]
+        return dict.fromkeys(tables, f"the process reading the pages failed: {last[-1]}")
+    for table in tables:
+        found.setdefault(table, "the process reading the pages said nothing of it")
     return found
 
 
 def _scan_file(uri: str, tables: list[str]) -> None:
     """The side process: scan ``tables`` of the file at ``uri`` under one read transaction;
-    per table (keys, prints, the map's arrays) or why not, pickled to stdout."""
+    per table its rows a window of leaves at a time, then its map's arrays (or why not), as
+    pickles to stdout (plain values: run as __main__, this module's classes would not
+    unpickle)."""
     import sys
 
+    out = sys.stdout.buffer
     conn = sqlite3.connect(uri, uri=True, timeout=5.0, isolation_level=None)
     conn.execute("BEGIN")
     conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
     path = conn.execute("PRAGMA database_list").fetchone()[2]
     pages = PageFile(path)  # (closed at exit, after the lock)
-    results: dict[str, object] = {}
     for table in tables:
         try:
             root, seed = table_root(conn, table)
-            leaves, new = scan_table(pages, root, seed, None)
-            (leaf,) = leaves  # a first scan: every row in one
-            # plain values: run as __main__, this module's classes would not unpickle
-            results[table] = (
-                leaf.keys,
-                leaf.prints,
-                new.hashes,
-                new.counts,
-                new.owners,
-                new.overflow,
-                new.chained,
+            head, leaves = _table_leaves(pages, root)
+            new = PageMap()
+            for keys, prints in _first_parts(pages, leaves, seed, head, new):
+                pickle.dump(("rows", table, keys.tobytes(), prints.tobytes()), out, 5)
+            chained = new.chained
+            pickle.dump(
+                ("map", table, new.hashes, new.counts, new.owners, new.overflow, chained), out, 5
             )
         except PagesUnreadable as exc:
-            results[table] = str(exc)
+            pickle.dump(("failed", table, str(exc)), out, 5)
         except (OSError, ValueError, IndexError, struct.error) as exc:
-            results[table] = f"the file's pages could not be parsed ({exc})"
-    sys.stdout.buffer.write(pickle.dumps(results, 5))
-    sys.stdout.buffer.flush()
+            pickle.dump(("failed", table, f"the file's pages could not be parsed ({exc})"), out, 5)
+    out.flush()
 
 
 if __name__ == "__main__":
@@ -601,6 +661,7 @@ __all__ = [
     "PageMap",
     "PagesUnreadable",
     "SideScan",
+    "Sink",
     "read_header",
     "rowid_blocker",
     "scan_table",
