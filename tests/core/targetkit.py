@@ -64,11 +64,12 @@ class Target:
             return [r[0] for r in sqlite_rows(self.file(), sql)]
         return pg_tables(self.url)
 
-    def content(self) -> dict[str, list[tuple[Any, ...]]]:
-        """Every row of every table except Ferry's journal, sorted (for before/after checks)."""
+    def content(self, prints: bool = True) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table except Ferry's journal, sorted (for before/after checks);
+        ``prints=False``: nor the row prints Ferry keeps for the next run's delta."""
         result = {}
         for name in self.tables():
-            if name != self.runs_table:
+            if name != self.runs_table and (prints or "row_print" not in name):
                 quoted = '"' + name.replace('"', '""') + '"'
                 result[name] = sorted(self.rows(f"SELECT * FROM {quoted}"), key=repr)
         return result
