@@ -12,10 +12,12 @@ import os
 import shutil
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from faultkit import FerryProcess, ferry_run, pg_query, wait_for_backend
+import psycopg
+from faultkit import PATIENCE, FerryProcess, ferry_run, pg_query
 
 from ferry.plan import load_plan
 from ferry.runs import list_runs
@@ -241,6 +243,54 @@ def wait_for_cycle(proc: FerryProcess, number: int) -> None:
     ), f"ferry ended before cycle {number}:\n{proc.stdout}\n{proc.stderr}"
 
 
+class WriteHold:
+    """On PostgreSQL, a transaction of the test's holding ``LOCK TABLE items IN SHARE MODE``
+    once :meth:`take` ran: Ferry's run still reads the table, but its first write into it waits,
+    inside the run's transaction, until :meth:`release`. That moment mid-run lasts as long as
+    the test needs; a delta's COPY of a thousand rows lasts a few ms, too short to catch by
+    polling. Nothing on a SQLite target. A context manager: leaving it releases the lock."""
+
+    def __init__(self, kind: str, url: str | None) -> None:
+        self.url = url if kind == "sqlite-to-postgres" else None
+        self.conn: psycopg.Connection[Any] | None = None
+
+    def take(self) -> None:
+        if self.url is None:
+            return
+        self.conn = psycopg.connect(self.url, connect_timeout=10)
+        self.conn.execute("LOCK TABLE items IN SHARE MODE")
+
+    def release(self) -> None:
+        if self.conn is not None:
+            self.conn.rollback()
+            self.conn.close()
+            self.conn = None
+
+    def __enter__(self) -> WriteHold:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.release()
+
+
+def wait_for_lock_wait(admin_url: str, database: str, running: Callable[[], bool]) -> bool:
+    """Poll pg_stat_activity until a Ferry session waits for a lock; False when ``running()``
+    turned False first."""
+    query = (
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'ferry' "
+        "AND datname = %s AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + PATIENCE
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+        while running():
+            if conn.execute(query, (database,)).fetchall():
+                return True
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no Ferry session waited for a lock within {PATIENCE:.0f} s")
+            time.sleep(0.005)
+    return False
+
+
 def strike_mid_load(
     proc: FerryProcess,
     kind: str,
@@ -248,22 +298,27 @@ def strike_mid_load(
     nth: int = 1,
     server_url: str | None = None,
     database: str | None = None,
+    hold: WriteHold | None = None,
 ) -> None:
     """Send ``signum`` while the ``nth`` migrate run of the process loads its rows, before its
-    merge commits: on PostgreSQL while the server runs Ferry's COPY into the stage; on SQLite
-    0.2 s into the reading and staging that follows the run's ``- schema`` line (or at its
-    ``- merge`` line, whichever comes first). Fails when the run ended first."""
+    merge commits: on PostgreSQL while its first write into ``items`` waits for the lock
+    ``hold`` took (released right after the strike); on SQLite 0.2 s into the reading and
+    staging that follows the run's ``- schema`` line (or at its ``- merge`` line, whichever
+    comes first). Fails when the run ended first."""
     assert proc.wait_until(lambda: proc.count("- schema") >= nth, f"run {nth}'s '- schema'")
     if kind == "sqlite-to-postgres":
         assert server_url is not None and database is not None
+        assert hold is not None and hold.conn is not None, "take the write hold first"
         running = lambda: proc.proc.poll() is None  # noqa: E731
-        assert wait_for_backend(server_url, database, "COPY %", running), proc.stderr
-    else:
-        began = time.monotonic()
-        proc.wait_until(
-            lambda: proc.count("- merge") >= nth or time.monotonic() - began > 0.2,
-            f"run {nth}'s load",
-        )
+        assert wait_for_lock_wait(server_url, database, running), proc.stderr
+        assert proc.signal(signum), f"ferry ended before the strike:\n{proc.stderr}"
+        hold.release()
+        return
+    began = time.monotonic()
+    proc.wait_until(
+        lambda: proc.count("- merge") >= nth or time.monotonic() - began > 0.2,
+        f"run {nth}'s load",
+    )
     assert proc.signal(signum), f"ferry ended before the strike:\n{proc.stderr}"
 
 
@@ -276,8 +331,12 @@ def strike_at_line(proc: FerryProcess, contains: str, signum: int) -> None:
 
 
 def assert_struck_before_commit(proc: FerryProcess, nth: int = 1) -> None:
-    """The strike landed before the ``nth`` run's ``- journal`` step (so before its commit)."""
-    assert proc.count("- journal") < nth, (
+    """The strike landed before the ``nth`` run's ``- journal`` step (so before its commit).
+    After Ctrl-C the run may still reach that step: Ferry cancels cooperatively and checks
+    once more before it commits, so only the steps before its "Cancelling" line count."""
+    texts = [text.strip() for _, text in proc.lines]
+    cancel = next((i for i, t in enumerate(texts) if t.startswith("Cancelling:")), len(texts))
+    assert texts[:cancel].count("- journal") < nth, (
         f"the strike landed after run {nth} reached its journal step (this machine ran it "
         f"faster than the test expects):\n{proc.stderr}"
     )

@@ -23,6 +23,7 @@ from faultkit import FerryProcess, Relay, assert_one_line_error
 from syncfaultkit import (
     CUTOVER,
     KINDS,
+    WriteHold,
     app_folder,
     assert_struck_before_commit,
     journal_runs,
@@ -47,11 +48,11 @@ def test_sigkill_during_the_final_sync_leaves_the_target_as_before_it(
     plan = app_folder(sync_stores, tmp_path, kind, pg_url)
     synced_then_frozen(plan, tmp_path)
     before = snapshot(tmp_path, kind, url)
-    proc = FerryProcess(["cutover", str(plan), *CUTOVER], cwd=tmp_path)
-
-    strike_mid_load(
-        proc, kind, signal.SIGKILL, server_url=pg_server_url, database=pg_url.rsplit("/", 1)[1]
-    )
+    with WriteHold(kind, url) as hold:
+        hold.take()
+        proc = FerryProcess(["cutover", str(plan), *CUTOVER], cwd=tmp_path)
+        db = pg_url.rsplit("/", 1)[1]
+        strike_mid_load(proc, kind, signal.SIGKILL, 1, pg_server_url, db, hold=hold)
     assert proc.wait() == -signal.SIGKILL
     assert_struck_before_commit(proc)
 

@@ -20,6 +20,7 @@ from faultkit import FerryProcess, assert_one_line_error
 from syncfaultkit import (
     CUTOVER,
     KINDS,
+    WriteHold,
     app_folder,
     assert_struck_before_commit,
     kind_target,
@@ -97,11 +98,11 @@ def test_ctrl_c_during_the_final_sync_rolls_back_reports_and_exits_130(
     plan = app_folder(sync_stores, tmp_path, kind, pg_url)
     synced_then_frozen(plan, tmp_path)
     before = snapshot(tmp_path, kind, url)
-    proc = FerryProcess(["cutover", str(plan), *CUTOVER], cwd=tmp_path)
-
-    strike_mid_load(
-        proc, kind, signal.SIGINT, server_url=pg_server_url, database=pg_url.rsplit("/", 1)[1]
-    )
+    with WriteHold(kind, url) as hold:
+        hold.take()
+        proc = FerryProcess(["cutover", str(plan), *CUTOVER], cwd=tmp_path)
+        db = pg_url.rsplit("/", 1)[1]
+        strike_mid_load(proc, kind, signal.SIGINT, 1, pg_server_url, db, hold=hold)
     code = proc.wait()
     assert_struck_before_commit(proc)
 

@@ -18,6 +18,7 @@ import pytest
 from faultkit import FerryProcess, Relay, assert_one_line_error, ferry_run
 from syncfaultkit import (
     KINDS,
+    WriteHold,
     app_folder,
     app_writes,
     assert_struck_before_commit,
@@ -38,10 +39,13 @@ EVERY = "3s"
 
 
 def _first_cycle_then_app_writes(
-    proc: FerryProcess, folder: Path, kind: str, url: str | None
+    proc: FerryProcess, folder: Path, kind: str, url: str | None, hold: WriteHold | None = None
 ) -> dict[str, object]:
-    """Cycle 1 commits; the app writes; the target as cycle 2 will find it."""
+    """Cycle 1 commits (then ``hold`` holds cycle 2's writes); the app writes; the target as
+    cycle 2 will find it."""
     wait_for_cycle(proc, 1)
+    if hold is not None:
+        hold.take()
     app_writes(folder)
     return snapshot(folder, kind, url)
 
@@ -61,11 +65,10 @@ def test_sigkill_during_a_cycle_leaves_the_last_committed_cycle(
     plan = app_folder(sync_stores, tmp_path, kind, pg_url)
     proc = FerryProcess(["sync", str(plan), "--every", EVERY, "--no-backup"], cwd=tmp_path)
 
-    before = _first_cycle_then_app_writes(proc, tmp_path, kind, url)
-    runs = journal_runs(tmp_path, kind, url)
-    strike_mid_load(
-        proc, kind, signal.SIGKILL, nth=2, server_url=pg_server_url, database=_db(pg_url)
-    )
+    with WriteHold(kind, url) as hold:
+        before = _first_cycle_then_app_writes(proc, tmp_path, kind, url, hold)
+        runs = journal_runs(tmp_path, kind, url)
+        strike_mid_load(proc, kind, signal.SIGKILL, 2, pg_server_url, _db(pg_url), hold=hold)
     assert proc.wait() == -signal.SIGKILL
     assert_struck_before_commit(proc, nth=2)
 
@@ -110,10 +113,9 @@ def test_ctrl_c_during_a_cycle_rolls_it_back_with_exit_130_and_keeps_the_earlier
     plan = app_folder(sync_stores, tmp_path, kind, pg_url)
     proc = FerryProcess(["sync", str(plan), "--every", EVERY, "--no-backup"], cwd=tmp_path)
 
-    before = _first_cycle_then_app_writes(proc, tmp_path, kind, url)
-    strike_mid_load(
-        proc, kind, signal.SIGINT, nth=2, server_url=pg_server_url, database=_db(pg_url)
-    )
+    with WriteHold(kind, url) as hold:
+        before = _first_cycle_then_app_writes(proc, tmp_path, kind, url, hold)
+        strike_mid_load(proc, kind, signal.SIGINT, 2, pg_server_url, _db(pg_url), hold=hold)
     code = proc.wait()
 
     assert code == 130, proc.stderr
