@@ -41,6 +41,7 @@ from .pagemaps import keep_page_map
 from .pageprints import page_prints
 from .printbook import PrintBook
 from .printfile import PrintFile
+from .printpatch import patch_of
 from .rerun import may_fingerprint
 from .route import RestartStaged, Route, RunView, Work, map_rows
 from .rowprints import (
@@ -378,7 +379,8 @@ async def keep_run_prints(
             state,
             book.form,
         )
-        await keep_prints(target, entry, prints)
+        patch = patch_of(book, prints) if isinstance(strategy, DeltaLoad) else None
+        await keep_prints(target, entry, prints, patch)
         if book.pages is not None:
             await keep_page_map(target, route.info.name, book.pages)
 

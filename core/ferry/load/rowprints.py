@@ -56,6 +56,7 @@ from ..shape.identifiers import quote
 from ..targets import Target
 from .journal import JOURNAL_SCHEMA
 from .printfile import PrintFile
+from .printpatch import PrintPatch, apply_patches, keep_patch, read_patches
 from .rerun import rows_as_left
 from .rerun import table_state as row_versions
 
@@ -178,8 +179,9 @@ async def kept_entries(target: Target, plan_hash: str) -> dict[str, PrintsEntry]
 
 async def read_prints(target: Target, table: str) -> PrintFile:
     """The kept keys and prints of ``table``, copied a row of ``row_prints`` at a time into
-    a temporary file (:mod:`ferry.load.printfile`): the run looks them up from a worker
-    thread while the load uses the target's connection."""
+    a temporary file (:mod:`ferry.load.printfile`), the patches of later delta runs applied
+    (:mod:`ferry.load.printpatch`): the run looks them up from a worker thread while the
+    load uses the target's connection."""
     chunks, _ = _place(target)
     found = PrintFile()
     try:
@@ -199,32 +201,29 @@ async def read_prints(target: Target, table: str) -> PrintFile:
                 keys.byteswap()
                 prints.byteswap()
             found.extend(keys, prints)
+        patched = apply_patches(found, await read_patches(target, chunks, table))
     except BaseException:
         found.close()
         raise
-    return found
+    if patched is not found:
+        found.close()
+    return patched
 
 
-async def keep_prints(target: Target, entry: PrintsEntry, prints: PrintFile) -> None:
+async def keep_prints(
+    target: Target, entry: PrintsEntry, prints: PrintFile, patch: PrintPatch | None = None
+) -> None:
     """Replace what is kept of ``entry.table`` (in the run's transaction), a chunk of the
     file at a time: all at once held every print three times over (bytes, the driver's
-    parameters, its send buffer), 60 MB at a million rows."""
-    await forget_prints(target, [entry.table])
+    parameters, its send buffer), 60 MB at a million rows. ``patch``: what a delta run
+    changed of the kept prints, kept instead while the patches stay small."""
     chunks, entries = _place(target)
     try:
-        for number, (keys, values) in enumerate(prints.chunks()):
-            if sys.byteorder == "big":
-                keys, values = array("q", keys), array("q", values)
-                keys.byteswap()
-                values.byteswap()
-            await target.conn.execute(
-                chunks.insert().values(
-                    table_name=entry.table,
-                    chunk=number,
-                    keys=keys.tobytes(),
-                    prints=values.tobytes(),
-                )
-            )
+        if patch is not None and await keep_patch(target, chunks, entry.table, len(prints), patch):
+            await target.conn.execute(delete(entries).where(entries.c.table_name == entry.table))
+        else:
+            await forget_prints(target, [entry.table])
+            await _keep_chunks(target, chunks, entry.table, prints)
         await target.conn.execute(
             entries.insert().values(
                 table_name=entry.table,
@@ -240,6 +239,19 @@ async def keep_prints(target: Target, entry: PrintsEntry, prints: PrintFile) -> 
         )
     except sa_exc.DBAPIError as exc:
         raise target.wrap(exc, f"keeping the row prints of {entry.table}") from None
+
+
+async def _keep_chunks(target: Target, chunks: Table, table: str, prints: PrintFile) -> None:
+    for number, (keys, values) in enumerate(prints.chunks()):
+        if sys.byteorder == "big":
+            keys, values = array("q", keys), array("q", values)
+            keys.byteswap()
+            values.byteswap()
+        await target.conn.execute(
+            chunks.insert().values(
+                table_name=table, chunk=number, keys=keys.tobytes(), prints=values.tobytes()
+            )
+        )
 
 
 async def forget_prints(target: Target, tables: list[str]) -> None:
