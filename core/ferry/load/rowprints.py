@@ -350,9 +350,11 @@ async def state_after(
         return await table_state(target, table, columns)
     xmins = set(before.get("xmins", []))
     if written:
+        # one array literal: parsed at once, where a list of 10,000 constants took 40 ms
         listed = ",".join(str(int(k)) for k in written)
         found = await target.fetch_dicts(
-            f"SELECT DISTINCT xmin::text AS x FROM {quote(table)} WHERE {quote(key)} IN ({listed})",
+            f"SELECT DISTINCT xmin::text AS x FROM {quote(table)} "
+            f"WHERE {quote(key)} = ANY('{{{listed}}}'::bigint[])",
             f"reading the row versions of {table}",
         )
         xmins |= {str(r["x"]) for r in found}
