@@ -6,6 +6,7 @@ after an in-process first run. Real worker processes (spawn) and real SQLite tar
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from test_json_workers import records, use_workers, write_lines
 
+from ferry.events import Event, StepStarted
 from ferry.migrate import migrate
 from ferry.plan import plan_from_dict
 from ferry.results import RunResult
@@ -113,3 +115,26 @@ def test_a_delta_after_a_run_in_the_workers_is_exact(
     assert fresh.tables[0].decision is not None and fresh.tables[0].decision.in_worker
     assert table_rows(tmp_path / "target" / "app.db") == table_rows(tmp_path / "fresh" / "app.db")
     assert kept(tmp_path / "target" / "app.db") == kept(tmp_path / "fresh" / "app.db")
+
+
+def test_a_file_the_workers_give_up_on_keeps_the_prints_of_the_read_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found = items()
+    found[450]["name"] = "rocket \U0001f680"  # written as a surrogate pair: the workers give up
+    source = tmp_path / "items.json"
+    lines = [json.dumps(item, ensure_ascii=i == 450) for i, item in enumerate(found)]
+    source.write_text("[\n" + ",\n".join(lines) + "\n]\n", encoding="utf-8")
+    in_process_first(tmp_path, source)
+    use_workers(monkeypatch)
+    events: list[Event] = []
+    folder = tmp_path / "workers"
+    folder.mkdir()
+    result = asyncio.run(
+        migrate(default_plan(folder, source), write_reports=False, emit=events.append)
+    )
+    assert any(isinstance(e, StepStarted) and "again" in e.detail for e in events)
+    decision = result.tables[0].decision
+    assert decision is not None and not decision.in_worker
+    assert kept(folder / "app.db") == kept(tmp_path / "alone" / "app.db")
+    assert kept(folder / "app.db")[1] == [("items", "items", "id", 600, "lines")]
