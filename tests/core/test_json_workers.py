@@ -70,7 +70,10 @@ def plan_for(folder: Path, source: Path, columns: dict[str, Any] | None = None) 
         {
             "name": "workers",
             "target": {"url": f"sqlite:///{folder / 'app.db'}"},
-            "options": {"batch_size": 100, "row_prints": False},  # workers keep no prints
+            "options": {
+                "batch_size": 100,
+                "row_prints": False,
+            },  # prints: test_json_worker_prints.py
             "sources": [{"name": "items", "kind": "json", "path": str(source)}],
             "tables": [{"name": "items", "source": "items", "columns": columns or COLUMNS}],
         },

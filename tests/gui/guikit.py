@@ -32,10 +32,7 @@ def write_big_plan(folder: Path, rows: int, batch_size: int = 2000, by_line: boo
     plan = folder / "ferry.toml"
     plan.write_text(
         'version = 1\nname = "big"\n\n[target]\nurl = "sqlite:///app.db"\n\n'
-        f"[options]\nbatch_size = {batch_size}\n"
-        # one record a line keeps row prints unless told not: worker processes keep none
-        + ("row_prints = false\n" if by_line else "")
-        + "\n"
+        f"[options]\nbatch_size = {batch_size}\n\n"
         '[[sources]]\nname = "items"\nkind = "json"\npath = "data/items.json"\n'
         'shape = "records"\n\n[[tables]]\nname = "items"\nsource = "items"\nkey = ["id"]\n',
         encoding="utf-8",

@@ -2,8 +2,8 @@
 
 In one process a JSON load uses one core: parsing, shaping and mapping hold the GIL. For a
 file of at least :data:`WORKER_MIN_BYTES` laid out one record per line, whose root table one
-table spec reads plainly (no hook, no row prints, no sample), the load decision says so
-(``LoadDecision.in_worker``) and the run starts :data:`WORKERS` processes running
+table spec reads plainly (no hook, no sample, no row prints but its lines'), the load
+decision says so (``LoadDecision.in_worker``) and the run starts :data:`WORKERS` processes running
 :func:`ferry.load.mapworker.serve` (``spawn``: fresh interpreters, never a fork of this
 threaded one; a packaged app calls ``multiprocessing.freeze_support()`` in its entry script).
 They take the file's chunks in turns and send them back ready for the target; the run takes
@@ -14,7 +14,10 @@ and keeps the progress going by the chunks' ends. A smaller file, or one laid ou
 importing the reader and the mapper, about half a second of CPU) costs more than it saves.
 So is any file on a machine with no idle core (:func:`idle_cores`): the workers spend about a
 third more CPU in all (two interpreters, the rows pickled), which pays only on cores that
-would otherwise wait. The rows, rejects, warnings and errors are the same either way.
+would otherwise wait. The rows, rejects, warnings and errors are the same either way, and
+so are the row prints: each chunk sends back its rows' keys, noted in file order as the read
+in process notes them, and the same pass over the lines gives them their prints after the
+read (:func:`ferry.load.jsonlines.record_line_prints`).
 
 A chunk a worker cannot vouch for (:class:`~ferry.load.mapworker.Irregular`) or a layout that
 breaks across chunks raises :class:`ReadInProcess`: the run rolls back to its start and reads
@@ -134,7 +137,8 @@ def in_worker(
     adapters: list[Any],
     in_process: Collection[str] = (),
 ) -> bool:
-    """Whether a table spec decided ``mode`` (``printed``: its rows' prints are kept) is
+    """Whether a table spec decided ``mode`` (``printed``: its rows' prints are kept, other
+    than from the file's lines, which the workers' keys serve too) is
     parsed and mapped in worker processes (``in_process``: tables the run read in process
     after the workers gave up on them)."""
     if mode not in _MODES or printed or spec.name in in_process:
@@ -167,6 +171,7 @@ def map_job(run: RunView, route: Route, reader: JsonSource, worker: int, size: i
         known_fields=frozenset(route.known_fields),
         batch_size=run.plan.options.batch_size,
         chunk_bytes=mapworker.CHUNK_BYTES,
+        print_field=route.prints.field if route.prints is not None else None,
     )
 
 
@@ -353,6 +358,8 @@ async def _put_mapped(
     stays what it is in process)."""
     for text, key in chunk.warnings:
         route.mapper.warn(text, key)
+    if chunk.keys is not None and route.prints is not None:
+        await asyncio.to_thread(route.prints.note_keys, chunk.keys)
     size = max(run.plan.options.batch_size, 1)
     prepared = chunk.prepared
     rejected, skipped, read = chunk.rejected, chunk.skipped, len(chunk.rejected) + chunk.skipped

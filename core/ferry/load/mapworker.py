@@ -106,6 +106,9 @@ class MapJob:
     known_fields: frozenset[str]
     batch_size: int
     chunk_bytes: int = CHUNK_BYTES
+    #: the field the table's row prints are keyed by (None: no prints are kept): each mapped
+    #: chunk sends its rows' keys back, for the run's print book
+    print_field: str | None = None
 
 
 @dataclass
@@ -137,6 +140,9 @@ class Mapped:
     #: where the chunk ends in the file (progress)
     end: int
     seconds: float
+    #: every row's print key, in file order (rejected and skipped rows too), when the job
+    #: has a ``print_field``
+    keys: list[Any] | None = None
 
 
 @dataclass
@@ -250,7 +256,8 @@ def messages(job: MapJob) -> Iterator[Message]:
                 prepared.append(values)
             said, warnings[:] = list(warnings), []
             seconds = time.perf_counter() - began
-            yield Mapped(layout, prepared, rejected, skipped, said, end, seconds)
+            keys = [row.get(job.print_field) for row in rows] if job.print_field else None
+            yield Mapped(layout, prepared, rejected, skipped, said, end, seconds, keys)
     yield Finished(peak_rss())
 
 

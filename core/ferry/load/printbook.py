@@ -224,6 +224,15 @@ class PrintBook:
             return [row for row in rows if note(row.get(field), 0)]
         return [row for row in rows if note(row.get(field), record_print(row))]
 
+    def note_keys(self, keys: list[Any]) -> None:
+        """Note the keys of rows read from a file's lines with no kept prints to compare with
+        (rows parsed in worker processes, :mod:`ferry.load.inworker`): as :meth:`take` notes
+        them, their prints come from the lines after the read."""
+        assert self.lines and self.kept is None
+        if not self._note_window(keys, bytes(8 * len(keys))):
+            for key in keys:
+                self.note(key, 0)
+
     def _note_window(self, keys: list[Any], prints: Iterable[int] | bytes) -> bool:
         """Note rows with no kept prints to compare with at C speed (``prints`` as a list,
         or as the bytes of an array): False when a key is not a 64-bit integer (:meth:`note`

@@ -111,8 +111,9 @@ async def plan_routes(
         decision, native, fingerprint = await planner.decide(
             styles, refusals, fingerprints, entry, printed
         )
+        apart = field is not None and not lines  # prints the workers' keys cannot serve
         if await asyncio.to_thread(
-            in_worker, run, spec, decision.mode, field is not None, adapters, in_process
+            in_worker, run, spec, decision.mode, apart, adapters, in_process
         ):
             decision = replace(decision, in_worker=True)
         book = None

@@ -105,10 +105,10 @@ class Pipeline:
                     return self.map_batch(route, rows, queue)
 
                 await stream_in_worker(self.run, self.target, mine[0], json, queue, map_batch)
-                continue
-            ahead = not reader.capabilities.parses_in_python
-            async with Prefetch(reader.batches(batch_size), ahead) as batches:
-                await self._map_source(by_source, mine, batches, queue)
+            else:
+                ahead = not reader.capabilities.parses_in_python
+                async with Prefetch(reader.batches(batch_size), ahead) as batches:
+                    await self._map_source(by_source, mine, batches, queue)
             for route in lines:
                 if route.strategy.reads_rows and route.decision.mode != "unchanged":
                     json = cast("JsonSource", reader)

@@ -38,6 +38,7 @@ from ..capabilities import SourceCapabilities
 from ..errors import SourceError
 from ..safety.inputlimits import MAX_JSONL_LINE_BYTES, MAX_STRING_BYTES, mib
 from .base import Batch
+from .quickjson import UNSURE, quick_loads
 from .records import DICTS, HINT_DUP, MAX_DEPTH, Shaper, StrictDict, parse_flags
 from .recordsource import RecordSource
 from .text import BOM, file_error
@@ -291,6 +292,7 @@ _WS = re.compile(r"[ \t\n\r]*")
 _COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
 _CLOSE = re.compile(r"[ \t\n\r]*\][ \t\n\r]*")
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")  # the same in the undecoded text
 _LOW_SURROGATE = re.compile(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 
 
@@ -553,10 +555,12 @@ class JsonSource(RecordSource):
         escape the fast read hands to ijson)."""
         records = []
         for raw in texts:
-            text = raw.decode("utf-8")
-            if _SURROGATE.search(text):
-                raise ValueError("a surrogate escape")
-            record = _FAST_DECODER.decode(text)
+            record = quick_loads(raw)
+            if record is UNSURE or _SURROGATE_BYTES.search(raw):
+                text = raw.decode("utf-8")  # the strict read: its verdict, its words
+                if _SURROGATE.search(text):
+                    raise ValueError("a surrogate escape")
+                record = _FAST_DECODER.decode(text)
             if type(record) is not dict or key not in record:
                 raise ValueError(f"not an object holding {key!r}")
             records.append(record)
@@ -569,10 +573,13 @@ class JsonSource(RecordSource):
         the texts do not give one record each."""
         if not texts:
             return []
-        text = b"".join((b"[", b",".join(texts), b"]")).decode("utf-8")
-        if _SURROGATE.search(text):
-            raise ValueError("a surrogate escape")
-        records = _FAST_DECODER.decode(text)
+        data = b"".join((b"[", b",".join(texts), b"]"))
+        records = quick_loads(data)
+        if records is UNSURE or _SURROGATE_BYTES.search(data):
+            text = data.decode("utf-8")  # the strict read: its verdict, its words
+            if _SURROGATE.search(text):
+                raise ValueError("a surrogate escape")
+            records = _FAST_DECODER.decode(text)
         if len(records) != len(texts):
             raise ValueError("a line that is not one record")
         for record in records:
