@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from test_json_workers import records, use_workers, write_lines
 
 from ferry.events import Event, StepStarted
+from ferry.load.printpatch import PATCH_BASE
 from ferry.migrate import migrate
 from ferry.plan import plan_from_dict
 from ferry.results import RunResult
@@ -57,16 +59,27 @@ def run_in(folder: Path, source: Path) -> RunResult:
     return asyncio.run(migrate(default_plan(folder, source), write_reports=False))
 
 
-def kept(db: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The prints the target keeps, and what it says of them (the run's own fields left out)."""
+def kept(db: Path) -> tuple[dict[str, dict[int, int]], list[tuple[Any, ...]]]:
+    """The prints the target keeps (per table: key -> print, a delta run's patches applied,
+    :mod:`ferry.load.printpatch`), and what it says of them (the run's own fields left out)."""
     with sqlite3.connect(db) as conn:
         chunks = conn.execute(
-            "SELECT table_name, chunk, keys, prints FROM _ferry_row_prints ORDER BY 1, 2"
+            "SELECT table_name, chunk, keys, prints FROM _ferry_row_prints WHERE chunk >= 0 "
+            "ORDER BY 1, 2"
         ).fetchall()
         entries = conn.execute(
             "SELECT table_name, source, key_field, rows, form FROM _ferry_row_print_tables"
         ).fetchall()
-    return chunks, entries
+    prints: dict[str, dict[int, int]] = {}
+    for table, chunk, keys, values in chunks:
+        pairs = prints.setdefault(table, {})
+        keys = array("q", keys)
+        if chunk >= PATCH_BASE and (chunk - PATCH_BASE) % 2:  # a patch's gone keys
+            for key in keys:
+                pairs.pop(key, None)
+        else:  # the prints, then each patch's changed and new keys, in order
+            pairs.update(zip(keys, array("q", values), strict=True))
+    return prints, entries
 
 
 def table_rows(db: Path) -> list[tuple[Any, ...]]:
