@@ -49,13 +49,14 @@ def who_where(plan: Plan) -> dict[str, str]:
 
 
 def source_file_facts(
-    plan: Plan, backup: Mapping[str, Any] | None, hash_files: bool = True
+    plan: Plan, backup: Mapping[str, Any] | None, unhashed: str | None = None
 ) -> list[dict[str, Any]]:
     """Per source file: ``source``, ``path``, ``size``, ``sha256`` and ``hashed_from``
-    (``backup`` when read from the backup's manifest, ``file`` when hashed now, ``none``
-    when ``hash_files`` is false: the report of a failed run, which must not spend a read of
-    every source file — a 2 GB file refused at its first line — on naming bytes it did not
-    load)."""
+    (``backup`` when read from the backup's manifest, ``file`` when hashed now, else
+    ``unhashed``, why no file is hashed: ``none``, the report of a failed run, which must not
+    spend a read of every source file — a 2 GB file refused at its first line — on naming
+    bytes it did not load; ``delta``, a run that read only what changed, which hashing every
+    file would cost more than the run itself)."""
     from ..backup.files import file_sha256
     from ..backup.layout import MANIFEST_NAME, source_files
 
@@ -87,7 +88,7 @@ def source_file_facts(
     facts = []
     for source in files:
         try:
-            if hash_files:
+            if unhashed is None:
                 size, digest = file_sha256(source.path)
             else:
                 size, digest = source.path.stat().st_size, ""
@@ -99,7 +100,7 @@ def source_file_facts(
                 "path": str(source.path),
                 "size": size,
                 "sha256": digest,
-                "hashed_from": "file" if hash_files else "none",
+                "hashed_from": unhashed or "file",
             }
         )
     return facts

@@ -148,6 +148,7 @@ _HASHED_FROM = {
     "backup": "backup manifest",
     "file": "hashed at report time",
     "none": "not hashed (the run failed)",
+    "delta": "not hashed (the run read only what changed)",
 }
 
 

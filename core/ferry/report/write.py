@@ -125,12 +125,25 @@ def report_dict(
         "plan": _plain(plan.to_dict()),
         "backup": _plain(dict(backup)) if backup is not None else None,
         "who_where": _plain(who_where(plan)),
-        "source_files": _plain(source_file_facts(plan, backup, status != "failed")),
+        "source_files": _plain(source_file_facts(plan, backup, _unhashed(status, result))),
         "checked_run": _plain(checked) if checked else None,
         # where this process logged the run (ferry.safety.logfile), None when it kept no log
         "log_file": str(logged_to) if (logged_to := active_log_path()) is not None else None,
         "result": result,
     }
+
+
+def _unhashed(status: str, result: Mapping[str, Any]) -> str | None:
+    """Why the report hashes no source file (:func:`source_file_facts`), None when it does."""
+    if status == "failed":
+        return "none"
+    tables = result.get("tables")
+    modes = {
+        (t.get("decision") or {}).get("mode")
+        for t in (tables if isinstance(tables, list) else [])
+        if isinstance(t, dict)
+    }
+    return "delta" if modes and modes <= {"delta", "unchanged"} else None
 
 
 def _checked_run_facts(result: Mapping[str, Any], plan: Plan) -> dict[str, Any] | None:
