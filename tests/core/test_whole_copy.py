@@ -260,3 +260,38 @@ def test_any_rows_give_the_row_by_row_result(
         db.executemany("INSERT INTO steps VALUES (?, ?, ?, ?)", steps)
     db.close()
     same_as_python(tmp_path, db_path)
+
+
+def test_a_cancel_stops_the_check_between_chunks_and_leaves_no_target(
+    tmp_path: Path, copies: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ferry import Cancelled, CancelToken
+    from ferry.native import stream
+
+    monkeypatch.setattr(stream, "CHUNK_BYTES", 1)  # 1000 rows a chunk
+    source = source_db(tmp_path, *good_rows(2500))
+    cancel = CancelToken()
+    checked = sqlitecopy.all_utf8
+
+    def check_then_cancel(joined: Any) -> bool:
+        cancel.cancel()  # asked for while the first chunk of content is checked
+        return checked(joined)
+
+    monkeypatch.setattr(sqlitecopy, "all_utf8", check_then_cancel)
+    target = tmp_path / "target.db"
+    plan = plan_from_dict(
+        {
+            "name": "whole",
+            "target": {"url": f"sqlite:///{target}"},
+            "sources": [{"name": "app", "kind": "sqlite", "path": str(source)}],
+            "tables": [
+                {"name": "content", "source": "app.content", "key": ["id"]},
+                {"name": "steps", "source": "app.steps", "key": ["id"]},
+            ],
+        },
+        tmp_path,
+    )
+    with pytest.raises(Cancelled):
+        asyncio.run(migrate(plan, cancel=cancel, write_reports=False))
+    assert copies == {}  # content's check stopped at its second chunk: nothing copied
+    assert not target.exists()

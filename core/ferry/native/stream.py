@@ -207,6 +207,7 @@ async def _copied_whole(
         [c.field for c in native.columns if c.type == "text"],
         rows,
         [index_sql(route.info.name, i) for i in shape.indexes] if shape is not None else [],
+        writer.run.cancel.raise_if_cancelled,
     )
     copied = await target.copy_whole(copy)
     if copied is None:

@@ -26,7 +26,7 @@ import contextlib
 import ctypes
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +56,8 @@ class WholeCopy:
     #: ``CREATE INDEX`` of the table's indexes: built before the copy when the source has the
     #: same ones (then SQLite copies the index records too), else left for after the load
     indexes: list[str] = field(default_factory=list)
+    #: called between chunks of the check: raises when the run is cancelled
+    cancel_point: Callable[[], None] = lambda: None
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ async def _rows_as_they_are(driver: Any, src: str, copy: WholeCopy) -> bool:
     )
     after = -(2**63)
     while True:
+        copy.cancel_point()
         async with driver.execute(sql, (after, copy.rows)) as cursor:
             row = await cursor.fetchone()
         if row is None or row[0] is None:
