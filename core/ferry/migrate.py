@@ -25,7 +25,7 @@ from .errors import Cancelled, FerryError, PlanError, RejectedRowsError
 from .events import CancelToken, Emit, StepStarted, ignore_events
 from .load.changeset import ChangeRecorder
 from .load.delta import discard_attempt, keep_run_prints
-from .load.finish import fingerprint, finish_shapes, move_sequences, note_identical_rows
+from .load.finish import fingerprint, finish_shapes, indexed, move_sequences, note_identical_rows
 from .load.inworker import ReadInProcess
 from .load.journal import ensure_journal, write_journal
 from .load.mapping import prepare_schema
@@ -361,7 +361,7 @@ class _Run:
         self.step_done("read", started)
 
         started = self.step("merge")
-        built = await apart.swap_in(view, target, routes)  # the tables loaded apart, in place
+        built = await apart.swap_in(view, target, routes) | indexed(routes)  # indexes built
         order = dependency_order([r.info.name for r in routes], tables)
         for name in order:
             for route in (r for r in routes if r.info.name == name):

@@ -47,6 +47,11 @@ async def finish_shapes(
             run.result.ddl.append(statement)
 
 
+def indexed(routes: list[Route]) -> set[str]:
+    """The tables whose indexes came with their rows (a SQLite table copied whole)."""
+    return {route.info.name for route in routes if route.indexed}
+
+
 async def check_references(target: Target, name: str) -> None:
     """Rows of a created SQLite table whose reference is missing (possible only where
     foreign keys are checked at commit): a clear error now rather than a bare
@@ -120,6 +125,7 @@ __all__ = [
     "check_references",
     "fingerprint",
     "finish_shapes",
+    "indexed",
     "move_sequences",
     "note_identical_rows",
 ]

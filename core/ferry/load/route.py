@@ -61,6 +61,8 @@ class Route:
     busy: float = 0.0
     #: rows loaded straight into the target table
     loaded: int = 0
+    #: the table's indexes were built with its rows (copied whole: ferry.targets.sqlitecopy)
+    indexed: bool = False
     #: the mapper's compiled row function with the adapters (rebuilt when columns are added)
     row_fn: Callable[[dict[str, Any]], tuple[Any, ...] | None] | None = None
     #: this run's prints of the source rows (:mod:`ferry.load.delta`), None when none are kept

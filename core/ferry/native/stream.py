@@ -16,9 +16,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..load.direct import NativeDirectLoad
 from ..load.route import RestartStaged, Route, RunView, Work, map_rows, share_read
+from ..shape.ddl import index_sql
+from ..shape.identifiers import quote
 from ..sources import SourceTable
 from ..targets import Target
 from ..targets.base import DirectLoadRefused, Encoded, NativeInsert
+from ..targets.sqlitecopy import WholeCopy
 from ..values.textbytes import all_utf8, chunk_sql, rows_sql
 from .load import NativeLoad
 
@@ -136,7 +139,10 @@ async def _insert_native(
     run = writer.run
     source = run.source_tables[route.spec.source]
     rows = await _start_native(route, reader)
-    sql = native.insert_sql(route.info.name, await target.attach(reader.path))
+    schema = await target.attach(reader.path)
+    if await _copied_whole(writer, target, route, schema, rows):
+        return
+    sql = native.insert_sql(route.info.name, schema)
     # The next chunk is found and its text checked (in the reader's thread) while SQLite
     # copies this one (in the target's): the check costs about as much as the copy. The
     # reader does one thing at a time: Python reads rows only once the check is done.
@@ -178,6 +184,41 @@ async def _insert_native(
             after = last
     finally:
         await _idle(ahead)  # the reader's thread is done before the reader is reused
+
+
+async def _copied_whole(
+    writer: Writer, target: Target, route: Route, schema: str, rows: int
+) -> bool:
+    """True when the target copied ``route``'s table whole, record for record (a table this
+    run created, fed column for column by plain copies: :mod:`ferry.targets.sqlitecopy`)."""
+    native = native_of(route)
+    if not route.info.created or any(c.cell.value != quote(c.field) for c in native.columns):
+        return False
+    writer.run.cancel.raise_if_cancelled()
+    began = time.perf_counter()
+    shape = route.info.shape
+    copy = WholeCopy(
+        route.info.name,
+        schema,
+        native.origin,
+        native.target_columns,
+        [c.field for c in native.columns],
+        native.row_ok(),
+        [c.field for c in native.columns if c.type == "text"],
+        rows,
+        [index_sql(route.info.name, i) for i in shape.indexes] if shape is not None else [],
+        writer.run.cancel.raise_if_cancelled,
+    )
+    copied = await target.copy_whole(copy)
+    if copied is None:
+        return False
+    route.indexed = copied.indexed
+    route.loaded += copied.rows
+    route.result.mapped_by_sqlite += copied.rows
+    route.result.rows_read += copied.rows
+    route.busy += time.perf_counter() - began
+    writer.progress(route, route.result.rows_read)
+    return True
 
 
 async def _rowid_work(

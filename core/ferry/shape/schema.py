@@ -283,9 +283,14 @@ def _column(
     if shape is None:
         return Column(_quoted(col.name), type_, nullable=col.nullable, autoincrement=False)
     extra: list[Any] = []
+    nullable = col.nullable and col.name not in shape.not_null
     if shape.identity == col.name:
         if dialect.name == "sqlite":
             type_ = Integer()  # INTEGER PRIMARY KEY: the rowid, numbered by SQLite
+            # NOT NULL means nothing on a rowid (a NULL gets the next number) but stops
+            # SQLite's record-for-record copy from a source that leaves it out
+            # (ferry.targets.sqlitecopy): written only where the source writes it.
+            nullable = col.name not in shape.not_null
         else:
             extra.append(Identity())
     default = shape.defaults.get(col.name)
@@ -293,7 +298,7 @@ def _column(
         _quoted(col.name),
         type_,
         *extra,
-        nullable=col.nullable and col.name not in shape.not_null,
+        nullable=nullable,
         server_default=text(default) if default is not None else None,
         # Identity() numbers the column on PostgreSQL; SQLite's rowid needs "auto" to stay bare.
         autoincrement="auto" if shape.identity == col.name else False,

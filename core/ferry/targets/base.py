@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import CursorResult
@@ -43,6 +43,9 @@ from ..load.mergesql import MergeDialect, MergeTable
 from ..plan import ConflictRule, TargetSpec
 from ..shape.identifiers import quote
 from ..shape.schema import ColumnInfo, TableInfo, reflect_tables
+
+if TYPE_CHECKING:
+    from .sqlitecopy import Copied, WholeCopy
 
 #: SQLSTATEs of "already exists": duplicate table/relation, object, function, schema
 _ALREADY_EXISTS = frozenset({"42P07", "42710", "42723", "42P06"})
@@ -499,6 +502,11 @@ class Target(ABC):
     async def attach(self, source: Path) -> str:
         """Attach SQLite file ``source`` for :class:`NativeInsert` loads; the schema name."""
         raise NotImplementedError(f"{self.dialect_name} targets attach no SQLite file")
+
+    async def copy_whole(self, copy: WholeCopy) -> Copied | None:
+        """Copy a table whole from an attached SQLite source (:mod:`.sqlitecopy`), or return
+        None having written nothing (and so does a target that does not copy tables)."""
+        return None
 
     @abstractmethod
     async def load_direct(self, stage: Stage, encoded: Encoded) -> int | None:

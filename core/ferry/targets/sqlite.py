@@ -51,6 +51,7 @@ from .base import (
     Target,
     first_line,
 )
+from .sqlitecopy import Copied, WholeCopy, copy_whole
 from .sqliteheader import FileCounter
 
 BUSY_TIMEOUT_SECONDS = 5.0
@@ -358,6 +359,15 @@ class SqliteTarget(Target):
             if isinstance(exc, sqlite3.IntegrityError | sqlite3.DataError):
                 raise DirectLoadRefused(stage.table.name, first_line(exc)) from None
             raise self.wrap(exc, f"loading rows into {stage.table.name}") from None
+
+    async def copy_whole(self, copy: WholeCopy) -> Copied | None:
+        """SQLite's record-for-record copy of an attached source table (:mod:`.sqlitecopy`)."""
+        driver = await self._driver()
+        try:
+            # aiosqlite keeps its sqlite3 connection private; foreign keys are switched on it
+            return await copy_whole(driver, driver._conn, copy)
+        except sqlite3.DatabaseError as exc:
+            raise self.wrap(exc, f"copying {copy.table} whole") from None
 
     async def attach(self, source: Path) -> str:
         """Attach SQLite file ``source`` read-only (once per run) and return its schema name.
