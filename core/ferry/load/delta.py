@@ -346,7 +346,10 @@ async def keep_run_prints(
             if "counter" in kept[name].state and route.decision.mode == "delta":
                 restate.append(route)
             continue
-        prints = book.result() if book is not None else None
+        # an unchanged table was read not at all: its book is empty, not the table's prints
+        # (kept, they made the next run a delta against nothing, deleting no vanished row)
+        read = route.decision.mode != "unchanged"
+        prints = book.result() if book is not None and read else None
         # printed on a side connection: its snapshot is the load's only if nothing wrote
         moved = book is not None and book.side and route.spec.source.split(".")[0] in changed
         if book is not None and prints is not None and may_fingerprint(route.result) and not moved:
