@@ -53,6 +53,8 @@ _TOP = 2**63
 _SPAN = 2**64
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
+#: where a first scan's rows go, a window of leaves at a time: (keys, prints)
+PartSink: TypeAlias = "Callable[[array[int], array[int]], None]"
 
 
 class PagesUnreadable(Exception):
@@ -246,12 +248,23 @@ class PageFile:
 
 
 def scan_table(
-    pages: PageFile, root: int, seed: int, kept: PageMap | None
+    pages: PageFile,
+    root: int,
+    seed: int,
+    kept: PageMap | None,
+    parts: PartSink | None = None,
 ) -> tuple[list[Leaf], PageMap]:
     """The leaves of the table whose b-tree starts at page ``root``, compared with the
     ``kept`` map (None: every leaf is parsed), and the map to keep. Call it while a
-    connection holds a read transaction on the file."""
+    connection holds a read transaction on the file. ``parts``: with no kept map, the rows
+    go there a window of leaves at a time (keys ascending) and no leaf is returned; one leaf
+    of them all held 16 bytes a row."""
     head, leaves = _table_leaves(pages, root)
+    if kept is None and parts is not None:
+        new = PageMap()
+        for keys, prints in _first_parts(pages, leaves, seed, head, new):
+            parts(keys, prints)
+        return [], new
     if kept is None:
         return _first_scan(pages, leaves, seed, head)
     starts = array("q", accumulate(kept.counts, initial=0))
