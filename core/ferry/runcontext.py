@@ -36,6 +36,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Protocol, cast, get_args, runtime_checkable
 
+from .arenas import cap_arenas
 from .events import (
     CancelToken,
     Emit,
@@ -134,6 +135,7 @@ class RunContext:
         *,
         record: WarningRecord | None = None,
     ) -> None:
+        cap_arenas()  # before the run's worker threads allocate (ferry.arenas)
         self.plan = plan
         self.emit = emit
         self.cancel = cancel or CancelToken()

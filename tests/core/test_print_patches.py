@@ -129,7 +129,8 @@ def test_the_patches_are_folded_into_whole_prints_after_the_last_one_allowed(
     plan, path = pg_prepared(tmp_path, pg_url)
     for n in range(MAX_PATCHES):
         change_source(path, updated=[n + 1], inserted=[])
-        run(plan)
+        decision = run(plan).tables[0].decision
+        assert decision is not None and decision.mode == "delta", (n, decision)
     assert len(_patch_chunks(pg_url)) == MAX_PATCHES
 
     change_source(path, updated=[ROWS], inserted=[])

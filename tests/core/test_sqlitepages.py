@@ -5,7 +5,9 @@ overflow, freelist or auto_vacuum; and a scan against its own map finds every le
 from __future__ import annotations
 
 import sqlite3
+from array import array
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,13 +38,13 @@ def make_db(path: Path, page_size: int = 4096, auto_vacuum: str = "NONE", rows: 
     db.close()
 
 
-def scan(path: Path, kept: PageMap | None = None) -> tuple[list, PageMap]:  # type: ignore[type-arg]
+def scan(path: Path, kept: PageMap | None = None, parts: Any = None) -> tuple[list, PageMap]:  # type: ignore[type-arg]
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
     db.execute("BEGIN")
     root, seed = table_root(db, "t")
     pages = PageFile(path)
     try:
-        return scan_table(pages, root, seed, kept)
+        return scan_table(pages, root, seed, kept, parts)
     finally:
         db.close()
         pages.close()
@@ -209,3 +211,18 @@ def test_leaves_out_of_file_order_come_in_rowid_order(tmp_path: Path) -> None:
     leaves, pages = scan(path)
     assert [k for leaf in leaves for k in leaf.keys] == rowids(path)
     assert list(pages.counts) == dbstat(path)[0]
+
+
+def test_a_first_scan_gives_its_rows_a_window_at_a_time(tmp_path: Path) -> None:
+    # a first run's page prints go to a file as parsed: no part holds more than a window
+    # of leaves' rows (one leaf of every row held 16 bytes a row), and together they are
+    # the rows and map of the one-leaf scan
+    path = tmp_path / "t.db"
+    make_db(path, page_size=512, rows=4000)
+    parts: list[tuple[array[int], array[int]]] = []
+    leaves, found = scan(path, parts=lambda keys, prints: parts.append((keys, prints)))
+    (whole,), kept = scan(path)
+    assert leaves == [] and found == kept
+    assert len(parts) > 2 and max(len(k) for k, _ in parts) < len(whole.keys) / 2
+    assert [k for part, _ in parts for k in part] == list(whole.keys)
+    assert [p for _, part in parts for p in part] == list(whole.prints)

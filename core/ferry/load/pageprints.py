@@ -10,6 +10,9 @@ from ..sources.sqlitepages import PagesUnreadable, SideScan
 from .printfile import PrintFile
 from .route import Route
 
+#: parsed rows compared with the kept prints at a time
+_NOTED = 65536
+
 if TYPE_CHECKING:
     from ..sources.sqlite import SqliteSource
 
@@ -36,18 +39,29 @@ def page_prints(
         book.side = True
         book.pages = pages
         return []
-    leaves, pages = reader.scan_pages(origin, book.kept_pages if book.kept is not None else None)
-    book.pages = pages
     if book.kept is None:  # nothing to compare with: every row is loaded
-        for leaf in leaves:
-            book.note_all(leaf.keys, leaf.prints)
+        # into a file as they are parsed, a window at a time (held whole: 16 bytes a row)
+        found = PrintFile()
+        try:
+            _, book.pages = reader.scan_pages(origin, None, found.extend)
+        except BaseException:
+            found.close()
+            raise
+        book.adopt(found)  # (keys ascending: the scan checked)
         return []
+    leaves, pages = reader.scan_pages(origin, book.kept_pages)
+    book.pages = pages
     changed: list[int] = []
     for leaf in leaves:
         if leaf.kept >= 0:
             book.note_kept(leaf.start, leaf.count)
-        else:
-            changed += book.note_sorted(list(leaf.keys), list(leaf.prints))
+            continue
+        # (one leaf holds every row when no page map was kept: noted a window at a time)
+        for start in range(0, len(leaf.keys), _NOTED):
+            end = start + _NOTED
+            changed += book.note_sorted(
+                leaf.keys[start:end].tolist(), leaf.prints[start:end].tolist()
+            )
     return changed
 
 

@@ -48,6 +48,7 @@ from .sqlitepages import (
     PageFile,
     PageMap,
     PagesUnreadable,
+    PartSink,
     SideScan,
     Sink,
     rowid_blocker,
@@ -313,16 +314,19 @@ class SqliteSource(SourceReader):
                     return f"its pages cannot be read ({exc})"
                 return rowid_blocker(conn, table, key)
 
-    def scan_pages(self, table: str, kept: PageMap | None) -> tuple[list[Leaf], PageMap]:
+    def scan_pages(
+        self, table: str, kept: PageMap | None, parts: PartSink | None = None
+    ) -> tuple[list[Leaf], PageMap]:
         """The leaves of ``table`` against the ``kept`` page map, read in this reader's
         snapshot (its read transaction holds the lock); :class:`PagesUnreadable` when the
-        pages cannot be read so."""
+        pages cannot be read so. ``parts``: with no kept map, where the rows go
+        (:func:`ferry.sources.sqlitepages.scan_table`)."""
         with self._busy:
             conn = self.begin()
             with self._errors(table):
                 root, seed = table_root(conn, table)
             try:
-                return scan_table(self._page_file(), root, seed, kept)
+                return scan_table(self._page_file(), root, seed, kept, parts)
             except (OSError, ValueError, IndexError, struct_error) as exc:
                 raise PagesUnreadable(f"the file's pages could not be parsed ({exc})") from None
 

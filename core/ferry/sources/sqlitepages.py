@@ -53,6 +53,8 @@ _TOP = 2**63
 _SPAN = 2**64
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
+#: where a first scan's rows go, a window of leaves at a time: (keys, prints)
+PartSink: TypeAlias = "Callable[[array[int], array[int]], None]"
 
 
 class PagesUnreadable(Exception):
@@ -246,12 +248,23 @@ class PageFile:
 
 
 def scan_table(
-    pages: PageFile, root: int, seed: int, kept: PageMap | None
+    pages: PageFile,
+    root: int,
+    seed: int,
+    kept: PageMap | None,
+    parts: PartSink | None = None,
 ) -> tuple[list[Leaf], PageMap]:
     """The leaves of the table whose b-tree starts at page ``root``, compared with the
     ``kept`` map (None: every leaf is parsed), and the map to keep. Call it while a
-    connection holds a read transaction on the file."""
+    connection holds a read transaction on the file. ``parts``: with no kept map, the rows
+    go there a window of leaves at a time (keys ascending) and no leaf is returned; one leaf
+    of them all held 16 bytes a row."""
     head, leaves = _table_leaves(pages, root)
+    if kept is None and parts is not None:
+        new = PageMap()
+        for keys, prints in _first_parts(pages, leaves, seed, head, new):
+            parts(keys, prints)
+        return [], new
     if kept is None:
         return _first_scan(pages, leaves, seed, head)
     starts = array("q", accumulate(kept.counts, initial=0))
@@ -299,31 +312,37 @@ def scan_table(
     return found, new
 
 
-def _leaf_hashes(pages: PageFile, leaves: list[int], seed: int) -> tuple[array[int], array[int]]:
+def _leaf_hashes(pages: PageFile, leaves: array[int], seed: int) -> tuple[array[int], array[int]]:
     """Each leaf's hash and cell count, in the order of ``leaves`` (read a few thousand at
     a time: a dict of them all held ~150 bytes a leaf)."""
     hashes, counts = array("q"), array("q")
     for base in range(0, len(leaves), _WINDOW * 16):
-        window = leaves[base : base + _WINDOW * 16]
+        window = leaves[base : base + _WINDOW * 16].tolist()
         hashed = pages.leaf_hashes(window, seed)
         hashes.extend(hashed[pgno][0] for pgno in window)
         counts.extend(hashed[pgno][1] for pgno in window)
     return hashes, counts
 
 
-def _table_leaves(pages: PageFile, root: int) -> tuple[Header, list[int]]:
+def _table_leaves(pages: PageFile, root: int) -> tuple[Header, array[int]]:
     """The file's header and the table's leaf pages in rowid order."""
     head = pages.header()
     if head.wal:
         raise PagesUnreadable("the file is in WAL mode (its pages may sit in the -wal file)")
     leaves = _leaves(pages, root)
-    if len(set(leaves)) != len(leaves):
-        raise PagesUnreadable("a page is twice in the table's b-tree")
+    if min(leaves) < 1 or max(leaves) > pages.count:
+        raise PagesUnreadable("a page of the table's b-tree is out of the file")
+    # a byte a page of the file, not a set of the leaves (some 60 bytes a leaf)
+    seen = bytearray(pages.count + 1)
+    for pgno in leaves:
+        if seen[pgno]:
+            raise PagesUnreadable("a page is twice in the table's b-tree")
+        seen[pgno] = 1
     return head, leaves
 
 
 def _first_scan(
-    pages: PageFile, leaves: list[int], seed: int, head: Header
+    pages: PageFile, leaves: array[int], seed: int, head: Header
 ) -> tuple[list[Leaf], PageMap]:
     """Every leaf parsed (no kept map): one :class:`Leaf` holding all rows, and the map."""
     new = PageMap()
@@ -335,13 +354,13 @@ def _first_scan(
 
 
 def _first_parts(
-    pages: PageFile, leaves: list[int], seed: int, head: Header, new: PageMap
+    pages: PageFile, leaves: array[int], seed: int, head: Header, new: PageMap
 ) -> Iterator[tuple[array[int], array[int]]]:
     """Every leaf parsed (no kept map), :data:`_WINDOW` leaves at a time in rowid order:
     their keys and prints; the map goes into ``new`` as they come."""
     last: int | None = None
     for base in range(0, len(leaves), _WINDOW):
-        window = leaves[base : base + _WINDOW]
+        window = leaves[base : base + _WINDOW].tolist()
         parsed = Parsed()
         hashed = pages.leaf_hashes(window, seed, parsed)
         keys, prints = parsed.keys, array("q", parsed.prints.tobytes())
@@ -408,16 +427,17 @@ def _chain_hash(pages: PageFile, chain: list[int], seed: int) -> int:
     return _signed(digest.intdigest()) or 1
 
 
-def _leaves(pages: PageFile, root: int) -> list[int]:
+def _leaves(pages: PageFile, root: int) -> array[int]:
     """The page numbers of the leaves under ``root``, in rowid order. Every leaf of a b-tree
     is as deep as the others: the first child of a page tells whether its children are
-    leaves (they are not read here; :func:`scan_table` checks their type as it hashes them)."""
+    leaves (they are not read here; :func:`scan_table` checks their type as it hashes them).
+    An array: a list held some 36 bytes a leaf, and a table of long rows has a leaf a row."""
     if pages.page(root)[0] == 0x0D:
-        return [root]
-    level = [root]
+        return array("q", [root])
+    level = array("q", [root])
     seen = 0
     while True:
-        children: list[int] = []
+        children: array[int] = array("q")
         for pgno in level:
             seen += 1
             if pgno == 1 or seen > pages.count:
@@ -427,7 +447,7 @@ def _leaves(pages: PageFile, root: int) -> list[int]:
                 raise PagesUnreadable(f"page {pgno} is not a table b-tree page (type {page[0]})")
             cells = _U16.unpack_from(page, 3)[0]
             pointers = struct.unpack_from(f">{cells}H", page, 12)
-            children += [_U32.unpack_from(page, p)[0] for p in pointers]
+            children.extend(_U32.unpack_from(page, p)[0] for p in pointers)
             children.append(_U32.unpack_from(page, 8)[0])
         if pages.page(children[0])[0] == 0x0D:
             return children
