@@ -23,8 +23,8 @@ from typing import Any
 
 from .errors import Cancelled, FerryError, PlanError, RejectedRowsError
 from .events import CancelToken, Emit, StepStarted, ignore_events
-from .load.changeset import ChangeRecorder
 from .load.books import discard_attempt, keep_run_prints
+from .load.changeset import ChangeRecorder
 from .load.finish import fingerprint, finish_shapes, indexed, move_sequences, note_identical_rows
 from .load.inworker import ReadInProcess
 from .load.journal import ensure_journal, write_journal

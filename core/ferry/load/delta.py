@@ -1,16 +1,17 @@
 """Delta runs: only the source rows whose print changed since the last run are mapped and
 staged.
 
-Every run that loads a table keyed by one integer column copied as it is from one source
-field prints each source row as it reads it (:class:`PrintBook`, :mod:`ferry.values.rowprint`)
-and, when the table's load left nothing out, keeps the prints in the target
-(:mod:`ferry.load.rowprints`, :func:`ferry.load.books.keep_run_prints`). The next run of the same plan whose
-table is still as that run left it (its state, :func:`ferry.load.rowprints.state_matches`)
-decides ``delta`` for it (:mod:`ferry.load.decide`): each source row is printed again and
-compared with the kept print *before* it is mapped; rows with the same print are counted
-unchanged and go no further, new and changed rows are mapped, staged and merged as in a staged
-load, and with ``delete_missing`` the keys kept but no longer in the source are deleted. A
-table the app wrote to since keeps no delta: it is compared in full (``compare-first``).
+Every run that loads a table keyed by one integer column copied as it is from one source field
+prints each source row as it reads it (:class:`PrintBook`, :mod:`ferry.values.rowprint`) and,
+when the table's load left nothing out, keeps the prints in the target
+(:mod:`ferry.load.rowprints`, :func:`ferry.load.books.keep_run_prints`). The next run of the
+same plan whose table is still as that run left it (its state,
+:func:`ferry.load.rowprints.state_matches`) decides ``delta`` for it
+(:mod:`ferry.load.decide`): each source row is printed again and compared with the kept print
+*before* it is mapped; rows with the same print are counted unchanged and go no further, new
+and changed rows are mapped, staged and merged as in a staged load, and with
+``delete_missing`` the keys kept but no longer in the source are deleted. A table the app
+wrote to since keeps no delta: it is compared in full (``compare-first``).
 
 Where the source is a SQLite file feeding this table spec alone, the rows are printed from
 the file's pages when the key is the table's rowid and the file is not in WAL mode
