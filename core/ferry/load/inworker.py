@@ -55,9 +55,10 @@ from .mapworker import (
     serve,
 )
 from .route import Route, RunView, Work
+from .specviews import view_of
 
 if TYPE_CHECKING:
-    from ..plan import TableSpec
+    from ..plan import SourceSpec, TableSpec
     from ..sources import SourceReader
     from ..sources.json import JsonSource
     from ..targets import Target
@@ -152,15 +153,18 @@ def map_job(run: RunView, route: Route, reader: JsonSource, worker: int, size: i
     does (``size``: the file's, when the read starts)."""
     mapper = route.mapper
     source = run.source_tables[route.spec.source]
+    # The specs travel as views, the mapper's columns spelled out (map_all's choice made
+    # here): unpickling the plan's models would import pydantic in each worker.
+    columns = {column.name: view_of(column.spec) for column in mapper.mapped_columns()}
     return MapJob(
-        source=reader.spec,
+        source=cast("SourceSpec", view_of(reader.spec)),
         base_dir=reader.base_dir,
         size=size,
         worker=worker,
         workers=WORKERS,
         key_field=reader.spec.key_column or "id",
-        spec=route.spec,
-        mapper_spec=mapper.spec,
+        spec=cast("TableSpec", view_of(route.spec)),
+        mapper_spec=cast("TableSpec", view_of(mapper.spec, columns=columns, map_all=False)),
         info=TargetTable.of(mapper.target),
         source_columns=dict(source.columns),
         key_fields=tuple(source.key),
