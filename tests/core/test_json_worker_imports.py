@@ -59,3 +59,36 @@ def test_a_worker_imports_neither_pydantic_nor_the_engine(
     mapped, heavy = done.stdout.splitlines()
     assert int(mapped) > 0, done.stderr  # the chunks were mapped there, not sent back as read
     assert heavy == "[]", done.stderr
+
+
+#: a main script that notes each process running it (spawn runs it again in a worker unless
+#: told not to), then migrates a file through the workers
+SCRIPT = """\
+import os, sys
+with open(sys.argv[2], "a") as ran:
+    ran.write(f"{os.getpid()}\\n")
+if __name__ == "__main__":
+    sys.path.insert(0, sys.argv[3])
+    import pytest
+    from test_json_workers import migrate_in, use_workers
+    from pathlib import Path
+    with pytest.MonkeyPatch.context() as patch:
+        use_workers(patch)
+        result = migrate_in(Path(sys.argv[1]) / "run", Path(sys.argv[1]) / "items.json")
+    print(result.tables[0].decision.in_worker)
+"""
+
+
+def test_a_worker_does_not_run_the_parents_main_script(tmp_path: Path) -> None:
+    # The ferry-gui console script imports the wizard and PySide6 at its top.
+    write_lines(tmp_path / "items.json", records(200))
+    script, ran = tmp_path / "main.py", tmp_path / "ran.txt"
+    script.write_text(SCRIPT, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path), str(ran), str(Path(__file__).parent)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout.strip() == "True", done.stderr  # the workers read the file
+    assert len(ran.read_text().split()) == 1  # the parent alone ran the script

@@ -5,7 +5,8 @@ file of at least :data:`WORKER_MIN_BYTES` laid out one record per line, whose ro
 table spec reads plainly (no hook, no sample, no row prints but its lines'), the load
 decision says so (``LoadDecision.in_worker``) and the run starts :data:`WORKERS` processes running
 :func:`ferry.load.mapworker.serve` (``spawn``: fresh interpreters, never a fork of this
-threaded one; a packaged app calls ``multiprocessing.freeze_support()`` in its entry script).
+threaded one, and not running the parent's main script again: :mod:`ferry.load.spawnlight`;
+a packaged app calls ``multiprocessing.freeze_support()`` in its entry script).
 They take the file's chunks in turns and send them back ready for the target; the run takes
 the chunks in file order, checks that their lines make one array, encodes and writes them,
 records the refused rows and the value warnings (with their caps) as if it had mapped them,
@@ -55,6 +56,7 @@ from .mapworker import (
     serve,
 )
 from .route import Route, RunView, Work
+from .spawnlight import start_light
 from .specviews import view_of
 
 if TYPE_CHECKING:
@@ -242,8 +244,7 @@ class MapWorkers:
         return self
 
     def _start(self) -> None:
-        for process in self._processes:
-            process.start()
+        start_light(self._processes)  # a heavy main script is not run again in each
 
     async def receive(self, worker: int) -> Message:
         """Worker ``worker``'s next message; its error raised as the in-process read raises it."""
