@@ -57,7 +57,7 @@ from .mapworker import (
 )
 from .route import Route, RunView, Work
 from .spawnlight import start_light
-from .specviews import view_of
+from .specviews import mapper_view, view_of
 
 if TYPE_CHECKING:
     from ..plan import SourceSpec, TableSpec
@@ -155,9 +155,8 @@ def map_job(run: RunView, route: Route, reader: JsonSource, worker: int, size: i
     does (``size``: the file's, when the read starts)."""
     mapper = route.mapper
     source = run.source_tables[route.spec.source]
-    # The specs travel as views, the mapper's columns spelled out (map_all's choice made
-    # here): unpickling the plan's models would import pydantic in each worker.
-    columns = {column.name: view_of(column.spec) for column in mapper.mapped_columns()}
+    # The specs travel as views: unpickling the plan's models would import pydantic in each
+    # worker.
     return MapJob(
         source=cast("SourceSpec", view_of(reader.spec)),
         base_dir=reader.base_dir,
@@ -166,7 +165,7 @@ def map_job(run: RunView, route: Route, reader: JsonSource, worker: int, size: i
         workers=WORKERS,
         key_field=reader.spec.key_column or "id",
         spec=cast("TableSpec", view_of(route.spec)),
-        mapper_spec=cast("TableSpec", view_of(mapper.spec, columns=columns, map_all=False)),
+        mapper_spec=cast("TableSpec", mapper_view(mapper)),
         info=TargetTable.of(mapper.target),
         source_columns=dict(source.columns),
         key_fields=tuple(source.key),

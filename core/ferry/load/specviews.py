@@ -10,7 +10,10 @@ unpickled with no import beyond this module's.
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..values.transform import RowMapper
 
 
 class SpecView(SimpleNamespace):
@@ -34,6 +37,13 @@ def view_of(spec: Any, **replaced: Any) -> SpecView:
     return SpecView(**values)
 
 
+def mapper_view(mapper: RowMapper) -> SpecView:
+    """``mapper``'s table spec as a view that maps as it does without the plan's models: its
+    columns spelled out (the fields ``map_all`` chose, in order) and ``map_all`` off."""
+    columns = {column.name: view_of(column.spec) for column in mapper.mapped_columns()}
+    return view_of(mapper.spec, columns=columns, map_all=False)
+
+
 def _viewed(value: Any) -> Any:
     """A field's value with any plan model in it made a view."""
     from pydantic import BaseModel
@@ -47,4 +57,4 @@ def _viewed(value: Any) -> Any:
     return value
 
 
-__all__ = ["SpecView", "view_of"]
+__all__ = ["SpecView", "mapper_view", "view_of"]
