@@ -76,6 +76,9 @@ Run from the repository root with the project's venv (PostgreSQL at `--pg`, defa
 Data is generated once, deterministically, under `$FERRY_BENCH_CACHE` or
 `$TMPDIR/ferry-bench/<size>-v<N>/` (medium: 191 MiB SQLite + 53 MiB JSON in about 15 s;
 full is five times that).
+`FERRY_BENCH_JSON_WORKERS=on` runs Ferry's JSON lines with the worker processes whatever the
+machine's load (their rule, `ferry.load.inworker.idle_cores`, leaves them out when no core is
+idle: on a shared machine, most of the time); say so with the figures.
 `--size small` (2k + 10k rows, 10k records) is for CI: its times are dominated by interpreter
 start-up (importing Ferry ≈ 0.8 s), so only the full size says anything about the targets.
 `--size medium` (a fifth of full: 40k + 200k rows, 200k records; a run of every approach takes

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import sqlite3
 import sys
 import threading
@@ -43,9 +44,18 @@ def _step_recorder() -> tuple[dict[str, float], Any]:
     return steps, emit
 
 
+#: set to ``on``: the JSON workers run whatever the machine's load (their policy,
+#: ``ferry.load.inworker.idle_cores``, refuses them on a busy shared machine)
+FORCE_WORKERS_ENV = "FERRY_BENCH_JSON_WORKERS"
+
+
 def ferry_migrate(args: dict[str, Any]) -> dict[str, Any]:
     from ferry.migrate import migrate
 
+    if os.environ.get(FORCE_WORKERS_ENV) == "on":
+        import ferry.load.inworker
+
+        ferry.load.inworker.idle_cores = lambda: float(os.cpu_count() or 1)
     steps, emit = _step_recorder()
     result = asyncio.run(migrate(_plan(args), emit=emit, write_reports=False))
     return {
@@ -53,7 +63,15 @@ def ferry_migrate(args: dict[str, Any]) -> dict[str, Any]:
         "tables": {t.name: t.counts() for t in result.tables},
         "steps": steps,
         "whole_rss_mib": _whole_rss_mib(),
+        "json_workers": _json_workers(),
     }
+
+
+def _json_workers() -> list[str]:
+    """The tables this run read through JSON worker processes."""
+    from ferry.load.inworker import WORKER_PEAKS
+
+    return sorted(WORKER_PEAKS)
 
 
 def _whole_rss_mib() -> float:

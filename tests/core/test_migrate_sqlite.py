@@ -1325,3 +1325,31 @@ async def test_many_rows_a_statement_insert_every_row_once_in_order(
         async with db.execute("SELECT * FROM t ORDER BY rowid") as cursor:
             stored = await cursor.fetchall()
     assert stored == [(n, *(f"{n}:{c}" for c in range(width))) for n in range(start)]
+
+
+async def test_batches_of_every_length_use_few_statement_shapes(tmp_path: Path) -> None:
+    # Each statement text stays in the connection's statement cache: JSON worker chunks
+    # give batches of every length, which must not each make a statement of their own.
+    import aiosqlite
+
+    from ferry.targets.sqlite import _insert_rows, _rows_per_insert
+
+    per = _rows_per_insert(2)
+    lengths: set[int] = set()  # rows per INSERT statement run (the trace shows the values)
+
+    def traced(sql: str) -> None:
+        if sql.startswith("INSERT"):
+            lengths.add(sql.count("), (") + 1)
+
+    async with aiosqlite.connect(tmp_path / "t.db") as db:
+        await db.execute("CREATE TABLE t (n INTEGER PRIMARY KEY, v)")
+        await db.set_trace_callback(traced)
+        start = 0
+        for count in range(1, per + 1):
+            rows = [(start + i, "v") for i in range(count)]
+            await _insert_rows(db, "INSERT INTO t (n, v)", 2, rows)
+            start += count
+        await db.set_trace_callback(None)
+        async with db.execute("SELECT count(*) FROM t") as cursor:
+            assert await cursor.fetchone() == (start,)
+    assert len(lengths) <= per.bit_length() + 1  # a full statement and the powers of two

@@ -5,7 +5,8 @@ file of at least :data:`WORKER_MIN_BYTES` laid out one record per line, whose ro
 table spec reads plainly (no hook, no sample, no row prints but its lines'), the load
 decision says so (``LoadDecision.in_worker``) and the run starts :data:`WORKERS` processes running
 :func:`ferry.load.mapworker.serve` (``spawn``: fresh interpreters, never a fork of this
-threaded one; a packaged app calls ``multiprocessing.freeze_support()`` in its entry script).
+threaded one, and not running the parent's main script again: :mod:`ferry.load.spawnlight`;
+a packaged app calls ``multiprocessing.freeze_support()`` in its entry script).
 They take the file's chunks in turns and send them back ready for the target; the run takes
 the chunks in file order, checks that their lines make one array, encodes and writes them,
 records the refused rows and the value warnings (with their caps) as if it had mapped them,
@@ -55,9 +56,11 @@ from .mapworker import (
     serve,
 )
 from .route import Route, RunView, Work
+from .spawnlight import start_light
+from .specviews import mapper_view, view_of
 
 if TYPE_CHECKING:
-    from ..plan import TableSpec
+    from ..plan import SourceSpec, TableSpec
     from ..sources import SourceReader
     from ..sources.json import JsonSource
     from ..targets import Target
@@ -152,15 +155,17 @@ def map_job(run: RunView, route: Route, reader: JsonSource, worker: int, size: i
     does (``size``: the file's, when the read starts)."""
     mapper = route.mapper
     source = run.source_tables[route.spec.source]
+    # The specs travel as views: unpickling the plan's models would import pydantic in each
+    # worker.
     return MapJob(
-        source=reader.spec,
+        source=cast("SourceSpec", view_of(reader.spec)),
         base_dir=reader.base_dir,
         size=size,
         worker=worker,
         workers=WORKERS,
         key_field=reader.spec.key_column or "id",
-        spec=route.spec,
-        mapper_spec=mapper.spec,
+        spec=cast("TableSpec", view_of(route.spec)),
+        mapper_spec=cast("TableSpec", mapper_view(mapper)),
         info=TargetTable.of(mapper.target),
         source_columns=dict(source.columns),
         key_fields=tuple(source.key),
@@ -238,8 +243,7 @@ class MapWorkers:
         return self
 
     def _start(self) -> None:
-        for process in self._processes:
-            process.start()
+        start_light(self._processes)  # a heavy main script is not run again in each
 
     async def receive(self, worker: int) -> Message:
         """Worker ``worker``'s next message; its error raised as the in-process read raises it."""

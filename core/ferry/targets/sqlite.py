@@ -97,9 +97,16 @@ async def _insert_rows(driver: Any, head: str, width: int, rows: Sequence[tuple[
     if cut:
         full = [tuple(chain.from_iterable(rows[i : i + per])) for i in range(0, cut, per)]
         await driver.executemany(f"{head} VALUES {', '.join([one] * per)}", full)
-    if cut < len(rows):
-        tail = tuple(chain.from_iterable(rows[cut:]))
-        await driver.execute(f"{head} VALUES {', '.join([one] * (len(rows) - cut))}", tail)
+    # The rest in blocks of a power of two rows (256, 128, ..., 1): a statement of every length
+    # would each stay in the connection's statement cache (128 of them; JSON worker chunks
+    # end in rests of every length, 20 MiB of SQLite's memory by a full run), these few once.
+    block = 1 << (per.bit_length() - 1)
+    while cut < len(rows):
+        while block > len(rows) - cut:
+            block //= 2
+        part = tuple(chain.from_iterable(rows[cut : cut + block]))
+        await driver.execute(f"{head} VALUES {', '.join([one] * block)}", part)
+        cut += block
 
 
 class SqliteTarget(Target):

@@ -22,7 +22,6 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from ..errors import PlanError
-from ..plan import ColumnSpec, TableSpec
 from ..shape.namefold import target_column
 from .epochs import is_number, read_number
 from .fastcells import compile_cell, compile_general
@@ -32,6 +31,7 @@ from .logical import CastError, LogicalType, cast
 from .textbytes import BadText, resolve
 
 if TYPE_CHECKING:
+    from ..plan import ColumnSpec, TableSpec
     from ..shape.schema import TableInfo
 
 #: column options that keep a ``from`` column plain (a copy, cast to the column's type)
@@ -119,6 +119,10 @@ class RowMapper:
         self._pending: list[str] = []
         plan_columns = dict(spec.columns)
         if spec.map_all:
+            # Here, not at the top: a JSON worker's mapper (map_all off) runs without the plan
+            # models and pydantic (ferry.load.specviews).
+            from ..plan import ColumnSpec
+
             taken = {c.from_ for c in plan_columns.values() if c.from_ is not None}
             taken.update(spec.ignore)  # fields the plan leaves out on purpose
             fields = list(source_columns)
