@@ -70,7 +70,8 @@ class PageMap:
     them (``chained[leaf]``)."""
 
     hashes: array[int] = field(default_factory=lambda: array("q"))
-    counts: array[int] = field(default_factory=lambda: array("q"))
+    #: (2 bytes a leaf: a page's cell count is a 16-bit field)
+    counts: array[int] = field(default_factory=lambda: array("H"))
     owners: array[int] = field(default_factory=lambda: array("q"))
     overflow: array[int] = field(default_factory=lambda: array("q"))
     chained: dict[int, int] = field(default_factory=dict)
@@ -367,7 +368,7 @@ class _Places:
 def _leaf_hashes(pages: PageFile, leaves: array[int], seed: int) -> tuple[array[int], array[int]]:
     """Each leaf's hash and cell count, in the order of ``leaves`` (read a few thousand at
     a time: a dict of them all held ~150 bytes a leaf)."""
-    hashes, counts = array("q"), array("q")
+    hashes, counts = array("q"), array("H")
     for base in range(0, len(leaves), _WINDOW * 16):
         window = leaves[base : base + _WINDOW * 16].tolist()
         hashed = pages.leaf_hashes(window, seed)
@@ -483,11 +484,11 @@ def _leaves(pages: PageFile, root: int) -> array[int]:
     leaves (they are not read here; :func:`scan_table` checks their type as it hashes them).
     An array: a list held some 36 bytes a leaf, and a table of long rows has a leaf a row."""
     if pages.page(root)[0] == 0x0D:
-        return array("q", [root])
-    level = array("q", [root])
+        return array("I", [root])
+    level = array("I", [root])
     seen = 0
     while True:
-        children: array[int] = array("q")
+        children: array[int] = array("I")  # (page numbers are 32-bit: 4 bytes a leaf)
         for pgno in level:
             seen += 1
             if pgno == 1 or seen > pages.count:
