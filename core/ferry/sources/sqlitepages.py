@@ -80,7 +80,7 @@ class PageMap:
         return len(self.hashes)
 
 
-@dataclass
+@dataclass(slots=True)  # (a delta holds one a changed leaf and one a run of kept ones)
 class Leaf:
     """One leaf of a scan: either as kept (its bytes and overflow pages are those of kept
     leaf ``kept``: its rows are the kept ones at ``start``, ``count`` of them) or the rowids
