@@ -21,6 +21,8 @@ _BANDS = (-1, -(2**20) - 1, -(2**21) - 1)
 
 
 def _pack(values: array[int]) -> bytes:
+    if values.typecode != "q":  # kept as 8 bytes each (a map's counts are 2 in memory)
+        values = array("q", values)
     if sys.byteorder == "big":  # kept little-endian
         values = array("q", values)
         values.byteswap()
@@ -66,6 +68,7 @@ async def read_page_map(target: Target, table: str) -> PageMap | None:
     """The page map kept for ``table``, or None when none is."""
     chunks = chunk_table(target)
     bands: list[tuple[array[int], array[int]]] = [(array("q"), array("q")) for _ in _BANDS]
+    bands[0] = (array("H"), array("q"))  # the leaves' counts: 2 bytes each in memory
     result = await target.conn.execute(
         select(chunks.c.chunk, chunks.c["keys"], chunks.c.prints)
         .where(chunks.c.table_name == table, chunks.c.chunk < 0)
@@ -74,7 +77,7 @@ async def read_page_map(target: Target, table: str) -> PageMap | None:
     found = False
     for chunk, keys, values in result:
         band = sum(1 for first in _BANDS[1:] if chunk <= first)
-        bands[band][0].extend(_unpack(bytes(keys)))
+        bands[band][0].fromlist(_unpack(bytes(keys)).tolist())
         bands[band][1].extend(_unpack(bytes(values)))
         found = True
     if not found:

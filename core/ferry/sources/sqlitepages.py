@@ -36,9 +36,9 @@ import pickle
 import sqlite3
 import struct
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from itertools import accumulate, islice, pairwise, repeat
+from itertools import compress, islice, pairwise, repeat
 from operator import lt
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -66,11 +66,12 @@ class PageMap:
     """A table's leaf pages in rowid order as one run left them: each leaf's hash and cell
     count (so the kept keys of leaf ``j`` are the ``counts[j]`` after those of the leaves
     before it), and for the leaves whose cells continue on overflow pages, those pages in
-    chain order (``overflow[i]`` belongs to leaf ``owners[i]``) and a hash over them
-    (``chained[leaf]``)."""
+    chain order (``overflow[i]`` belongs to leaf ``owners[i]``, ascending) and a hash over
+    them (``chained[leaf]``)."""
 
     hashes: array[int] = field(default_factory=lambda: array("q"))
-    counts: array[int] = field(default_factory=lambda: array("q"))
+    #: (2 bytes a leaf: a page's cell count is a 16-bit field)
+    counts: array[int] = field(default_factory=lambda: array("H"))
     owners: array[int] = field(default_factory=lambda: array("q"))
     overflow: array[int] = field(default_factory=lambda: array("q"))
     chained: dict[int, int] = field(default_factory=dict)
@@ -78,15 +79,8 @@ class PageMap:
     def __len__(self) -> int:
         return len(self.hashes)
 
-    def chains(self) -> dict[int, list[int]]:
-        """Leaf index -> its overflow pages, in chain order."""
-        found: dict[int, list[int]] = {}
-        for owner, page in zip(self.owners, self.overflow, strict=True):
-            found.setdefault(owner, []).append(page)
-        return found
 
-
-@dataclass
+@dataclass(slots=True)  # (a delta holds one a changed leaf and one a run of kept ones)
 class Leaf:
     """One leaf of a scan: either as kept (its bytes and overflow pages are those of kept
     leaf ``kept``: its rows are the kept ones at ``start``, ``count`` of them) or the rowids
@@ -267,55 +261,114 @@ def scan_table(
         return [], new
     if kept is None:
         return _first_scan(pages, leaves, seed, head)
-    starts = array("q", accumulate(kept.counts, initial=0))
-    # kept leaf hash -> leaf, as sorted arrays (a dict of them held ~300 bytes a leaf)
-    by_hash = array("q", sorted(range(len(kept)), key=kept.hashes.__getitem__))
-    hashes_sorted = array("q", map(kept.hashes.__getitem__, by_hash))
-    chains = kept.chains()
     values, counts = _leaf_hashes(pages, leaves, seed)
+    # this run's map is its leaves' hashes and counts: a leaf as kept has the kept ones
+    new = PageMap(values, counts)
+    place = _Places(kept, values)
     found: list[Leaf] = []
-    new = PageMap()
-    chained = sorted(chains)
-    number = 0
+    number = expect = 0
     while number < len(leaves):
         value, cells = values[number], counts[number]
-        # (the last kept leaf of that hash, as a dict of them kept it)
-        place = bisect_right(hashes_sorted, value) - 1
-        match = (by_hash[place], starts[by_hash[place]]) if place >= 0 else None
-        if match is not None and hashes_sorted[place] == value and kept.counts[match[0]] == cells:
-            at = match[0]
-            chain = chains.get(at, [])
-            if chain:  # its overflow pages must be as kept too
+        at = place.find(value, expect)
+        if at >= 0 and kept.counts[at] == cells:
+            # (owners ascend: leaves are added in order)
+            first, last = bisect_left(kept.owners, at), bisect_right(kept.owners, at)
+            if first < last:  # its overflow pages must be as kept too
+                chain = kept.overflow[first:last].tolist()
+                expect = at + 1  # (as kept or not: past it, as the index's walk is)
                 if _chain_hash(pages, chain, seed) == kept.chained.get(at):
-                    found.append(Leaf(at, match[1], cells))
-                    _add(new, number, value, cells, chain, kept.chained[at])
+                    found.append(Leaf(at, place.start(at), cells))
+                    _add(new, number, chain, kept.chained[at])
                     number += 1
                     continue
             else:
                 # the leaves from here on as kept from ``at`` on: noted as one run
-                after = bisect_right(chained, at)
                 limit = min(len(leaves) - number, len(kept) - at)
-                if after < len(chained):
-                    limit = min(limit, chained[after] - at)
+                if last < len(kept.owners):  # up to the next kept leaf with a chain
+                    limit = min(limit, kept.owners[last] - at)
                 run = _same_run(values, number, kept.hashes, at, limit)
-                found.append(Leaf(at, match[1], starts[at + run] - starts[at]))
-                new.hashes.extend(kept.hashes[at : at + run])
-                new.counts.extend(kept.counts[at : at + run])
-                number += run
+                start = place.start(at)
+                found.append(Leaf(at, start, place.start(at + run) - start))
+                number, expect = number + run, at + run
                 continue
         leaf = _cells(pages, memoryview(pages.page(leaves[number])), head.usable, seed)
         found.append(leaf)
-        _add(new, number, value, cells, leaf.chain, _chain_hash(pages, leaf.chain, seed))
+        _add(new, number, leaf.chain, _chain_hash(pages, leaf.chain, seed))
         number += 1
     if pages.header().change_counter != head.change_counter:
         raise PagesUnreadable("the file changed while its pages were read")
     return found, new
 
 
+#: kept leaves looked at past the expected one before the fallback indexes
+_NEAR = 8
+#: every this many kept leaves, one in the sampled index (re-finds the kept order after a gap)
+_SAMPLE = 64
+#: unplaced leaves indexed at most (past them a leaf not in the kept order is parsed: a table
+#: whose every leaf changed, a new schema's seed, would otherwise index all)
+_WANTED = 65536
+
+
+class _Places:
+    """Where this run's leaves sit in the kept map, without an index of every kept leaf
+    (sorted copies of the kept hashes held some 100 bytes a leaf at their peak). An unchanged
+    stretch of the file has its leaves in the kept order: a leaf is looked for among the few
+    kept ones after the last match, then in a sample of the kept hashes (one in
+    :data:`_SAMPLE`: after a run of new or dropped leaves, the order is found again within
+    that many), and only the hashes neither found are indexed exactly, in one pass over the
+    kept map. Hashes of one table's leaves differ (two leaves never hold the same rowid), and
+    the leaves found as kept come in the kept order (both are in rowid order): a leaf is as
+    kept after the last one found, or not at all."""
+
+    def __init__(self, kept: PageMap, values: array[int]) -> None:
+        self.kept = kept
+        self.sample = {kept.hashes[j]: j for j in range(0, len(kept), _SAMPLE)}
+        # the walk :func:`scan_table` makes, by hashes alone: which leaves it cannot place
+        self.wanted: set[int] = set()
+        number = expect = 0
+        while number < len(values):
+            at = self._near(values[number], expect)
+            if at < 0:
+                if len(self.wanted) < _WANTED:
+                    self.wanted.add(values[number])
+                number += 1
+                continue
+            limit = min(len(values) - number, len(kept) - at)
+            run = _same_run(values, number, kept.hashes, at, limit)
+            number, expect = number + run, at + run
+        hits = compress(range(len(kept)), map(self.wanted.__contains__, kept.hashes))
+        self.where = {kept.hashes[j]: j for j in hits}
+        self.at = self.total = 0
+
+    def _near(self, value: int, expect: int) -> int:
+        try:
+            return expect + self.kept.hashes[expect : expect + _NEAR].index(value)
+        except ValueError:
+            return self.sample.get(value, -1)
+
+    def find(self, value: int, expect: int) -> int:
+        """The kept leaf of hash ``value`` (-1: none, or past :data:`_WANTED` unplaced
+        leaves), ``expect`` the one the kept order gives (the scan walks as the index's walk
+        did: a leaf is as kept at or after ``expect``, or not at all)."""
+        at = self._near(value, expect)
+        if at >= 0:
+            return at
+        return self.where.get(value, -1)
+
+    def start(self, at: int) -> int:
+        """Where kept leaf ``at``'s rows start among the kept keys (summed from the last
+        asked: the scan asks mostly forwards)."""
+        counts, low, high = self.kept.counts, min(at, self.at), max(at, self.at)
+        moved = sum(sum(counts[s : min(s + 65536, high)]) for s in range(low, high, 65536))
+        self.total += moved if at >= self.at else -moved
+        self.at = at
+        return self.total
+
+
 def _leaf_hashes(pages: PageFile, leaves: array[int], seed: int) -> tuple[array[int], array[int]]:
     """Each leaf's hash and cell count, in the order of ``leaves`` (read a few thousand at
     a time: a dict of them all held ~150 bytes a leaf)."""
-    hashes, counts = array("q"), array("q")
+    hashes, counts = array("q"), array("H")
     for base in range(0, len(leaves), _WINDOW * 16):
         window = leaves[base : base + _WINDOW * 16].tolist()
         hashed = pages.leaf_hashes(window, seed)
@@ -406,9 +459,7 @@ def _same_run(ours: array[int], at: int, kept: array[int], start: int, limit: in
     return good
 
 
-def _add(new: PageMap, number: int, value: int, cells: int, chain: list[int], whole: int) -> None:
-    new.hashes.append(value)
-    new.counts.append(cells)
+def _add(new: PageMap, number: int, chain: list[int], whole: int) -> None:
     if chain:
         new.owners.extend([number] * len(chain))
         new.overflow.extend(chain)
@@ -433,11 +484,11 @@ def _leaves(pages: PageFile, root: int) -> array[int]:
     leaves (they are not read here; :func:`scan_table` checks their type as it hashes them).
     An array: a list held some 36 bytes a leaf, and a table of long rows has a leaf a row."""
     if pages.page(root)[0] == 0x0D:
-        return array("q", [root])
-    level = array("q", [root])
+        return array("I", [root])
+    level = array("I", [root])
     seen = 0
     while True:
-        children: array[int] = array("q")
+        children: array[int] = array("I")  # (page numbers are 32-bit: 4 bytes a leaf)
         for pgno in level:
             seen += 1
             if pgno == 1 or seen > pages.count:
