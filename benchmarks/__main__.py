@@ -49,6 +49,10 @@ creates the schema itself, as a first move does:
   does the same; pgloader builds its own tables, indexes and foreign keys.
 - SQLite → SQLite: `VACUUM INTO` copies the indexes with the pages; the executemany
   reference creates the tables, inserts, then builds the indexes, in one transaction.
+- SQLite → SQLite with transforms: the same drafted plan with text `ops` on three columns
+  (`content.kind` upper, `execution_steps.step` upper, `execution_steps.status` trim and
+  upper; `benchmarks.bench.TEXT_OPS`), against the same `VACUUM INTO` (limit 4×; the plain
+  line's limit is issue 22's 2×).
 
 After each load the harness compares the target's catalog with the source file's (every
 index's table, columns, sort order and uniqueness; every foreign key's columns, referenced
