@@ -65,11 +65,11 @@ def good_rows(n: int = 30) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]
     return content, steps
 
 
-def load(folder: Path, source: Path, native: bool) -> tuple[RunResult, dict[str, Any]]:
-    target = folder / f"target-{native}.db"
-    for suffix in ("", "-journal"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-    plan = plan_from_dict(
+def whole_plan(
+    target: Path, source: Path, folder: Path, options: dict[str, Any] | None = None
+) -> Any:
+    """The plan moving ``content`` and ``steps`` of ``source`` into the new file ``target``."""
+    return plan_from_dict(
         {
             "name": "whole",
             "target": {"url": f"sqlite:///{target}"},
@@ -78,10 +78,17 @@ def load(folder: Path, source: Path, native: bool) -> tuple[RunResult, dict[str,
                 {"name": "content", "source": "app.content", "key": ["id"]},
                 {"name": "steps", "source": "app.steps", "key": ["id"]},
             ],
-            "options": {"native": native},
+            **({"options": options} if options is not None else {}),
         },
         folder,
     )
+
+
+def load(folder: Path, source: Path, native: bool) -> tuple[RunResult, dict[str, Any]]:
+    target = folder / f"target-{native}.db"
+    for suffix in ("", "-journal"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    plan = whole_plan(target, source, folder, {"native": native})
     result = asyncio.run(migrate(plan, write_reports=False))
     db = sqlite3.connect(target)
     try:
@@ -279,18 +286,7 @@ def test_a_cancel_stops_the_check_between_chunks_and_leaves_no_target(
 
     monkeypatch.setattr(sqlitecopy, "all_utf8", check_then_cancel)
     target = tmp_path / "target.db"
-    plan = plan_from_dict(
-        {
-            "name": "whole",
-            "target": {"url": f"sqlite:///{target}"},
-            "sources": [{"name": "app", "kind": "sqlite", "path": str(source)}],
-            "tables": [
-                {"name": "content", "source": "app.content", "key": ["id"]},
-                {"name": "steps", "source": "app.steps", "key": ["id"]},
-            ],
-        },
-        tmp_path,
-    )
+    plan = whole_plan(target, source, tmp_path)
     with pytest.raises(Cancelled):
         asyncio.run(migrate(plan, cancel=cancel, write_reports=False))
     assert copies == {}  # content's check stopped at its second chunk: nothing copied

@@ -402,3 +402,34 @@ class Relay:
         self._stop.set()
         self.listener.close()
         self.cut()
+
+
+def docs_and_steps(
+    folder: Path, parents: int, children: int, body: int, started: Callable[[int], str]
+) -> Path:
+    """An app's SQLite file in ``folder``: ``docs`` (``parents`` rows, a body of ``body``
+    characters) and ``steps`` (``children`` rows, each referring to a doc, ``started(i)`` its
+    time), with two secondary indexes on ``steps``."""
+    db = sqlite3.connect(folder / "app.db")
+    db.executescript(
+        """
+        CREATE TABLE docs (id INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT);
+        CREATE TABLE steps (
+            id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL REFERENCES docs (id),
+            step TEXT NOT NULL, started_at DATETIME
+        );
+        CREATE INDEX steps_doc ON steps (doc_id, step);
+        CREATE INDEX steps_started ON steps (started_at DESC);
+        """
+    )
+    with db:
+        db.executemany(
+            "INSERT INTO docs VALUES (?, ?, ?)",
+            ((i, f"doc {i}", "x" * body) for i in range(1, parents + 1)),
+        )
+        db.executemany(
+            "INSERT INTO steps VALUES (?, ?, ?, ?)",
+            ((i, 1 + i % parents, f"step {i % 7}", started(i)) for i in range(1, children + 1)),
+        )
+    db.close()
+    return folder / "app.db"

@@ -13,12 +13,11 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sqlite3
 import time
 from pathlib import Path
 
 import pytest
-from faultkit import FerryProcess, pg_query, pg_tables, wait_for_backend
+from faultkit import FerryProcess, docs_and_steps, pg_query, pg_tables, wait_for_backend
 
 from ferry.load.journal import journal_tables
 from ferry.migrate import migrate
@@ -61,33 +60,11 @@ source = "app.steps"
 @pytest.fixture(scope="module")
 def app_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("apart-source")
-    db = sqlite3.connect(folder / "app.db")
-    db.executescript(
-        """
-        CREATE TABLE docs (id INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT);
-        CREATE TABLE steps (
-            id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL REFERENCES docs (id),
-            step TEXT NOT NULL, started_at DATETIME
-        );
-        CREATE INDEX steps_doc ON steps (doc_id, step);
-        CREATE INDEX steps_started ON steps (started_at DESC);
-        """
+    path = docs_and_steps(
+        folder, PARENTS, CHILDREN, 400, lambda i: f"2024-05-0{1 + i % 9} 08:00:0{i % 10}"
     )
-    with db:
-        db.executemany(
-            "INSERT INTO docs VALUES (?, ?, ?)",
-            ((i, f"doc {i}", "x" * 400) for i in range(1, PARENTS + 1)),
-        )
-        db.executemany(
-            "INSERT INTO steps VALUES (?, ?, ?, ?)",
-            (
-                (i, 1 + i % PARENTS, f"step {i % 7}", f"2024-05-0{1 + i % 9} 08:00:0{i % 10}")
-                for i in range(1, CHILDREN + 1)
-            ),
-        )
-    db.close()
     old = time.time() - 60
-    os.utime(folder / "app.db", (old, old))
+    os.utime(path, (old, old))
     return folder
 
 

@@ -6,12 +6,11 @@ the hot journal rolls the file back to empty, and the next run loads every row.
 from __future__ import annotations
 
 import signal
-import sqlite3
 import time
 from pathlib import Path
 
 import pytest
-from faultkit import FerryProcess, ferry_run, sqlite_query
+from faultkit import FerryProcess, docs_and_steps, ferry_run, sqlite_query
 
 from ferry.shape.schema import is_ferry_table
 
@@ -24,32 +23,9 @@ CHILDREN = 240_000
 @pytest.fixture(scope="module")
 def app_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("whole-source")
-    db = sqlite3.connect(folder / "app.db")
-    db.executescript(
-        """
-        CREATE TABLE docs (id INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT);
-        CREATE TABLE steps (
-            id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL REFERENCES docs (id),
-            step TEXT NOT NULL, started_at DATETIME
-        );
-        CREATE INDEX steps_doc ON steps (doc_id, step);
-        CREATE INDEX steps_started ON steps (started_at DESC);
-        """
+    return docs_and_steps(
+        folder, PARENTS, CHILDREN, 200, lambda i: f"2024-05-01 10:{i % 60:02d}:00"
     )
-    with db:
-        db.executemany(
-            "INSERT INTO docs VALUES (?, ?, ?)",
-            ((i, f"doc {i}", "x" * 200) for i in range(1, PARENTS + 1)),
-        )
-        db.executemany(
-            "INSERT INTO steps VALUES (?, ?, ?, ?)",
-            (
-                (i, 1 + i % PARENTS, f"step {i % 7}", f"2024-05-01 10:{i % 60:02d}:00")
-                for i in range(1, CHILDREN + 1)
-            ),
-        )
-    db.close()
-    return folder / "app.db"
 
 
 def plan_for(folder: Path, source: Path, target: Path) -> Path:

@@ -237,6 +237,19 @@ _FAST_DECODER = json.JSONDecoder(
 _CONSTANT_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)', re.S)
 
 
+def _read_text(data: bytes) -> Any:
+    """One JSON text read by orjson where that is the strict read's result
+    (:mod:`ferry.sources.quickjson`), else by the strict decoder (its verdict, its words);
+    ValueError for a surrogate escape (the fast read hands those to ijson)."""
+    found = quick_loads(data)
+    if found is not UNSURE and not _SURROGATE_BYTES.search(data):
+        return found
+    text = data.decode("utf-8")
+    if _SURROGATE.search(text):
+        raise ValueError("a surrogate escape")
+    return _FAST_DECODER.decode(text)
+
+
 def _constant_at(text: str) -> str:
     """Line and column of the first NaN/Infinity outside strings."""
     pos = next(m.start(1) for m in _CONSTANT_TOKEN.finditer(text) if m.group(1))
@@ -555,12 +568,7 @@ class JsonSource(RecordSource):
         escape the fast read hands to ijson)."""
         records = []
         for raw in texts:
-            record = quick_loads(raw)
-            if record is UNSURE or _SURROGATE_BYTES.search(raw):
-                text = raw.decode("utf-8")  # the strict read: its verdict, its words
-                if _SURROGATE.search(text):
-                    raise ValueError("a surrogate escape")
-                record = _FAST_DECODER.decode(text)
+            record = _read_text(raw)
             if type(record) is not dict or key not in record:
                 raise ValueError(f"not an object holding {key!r}")
             records.append(record)
@@ -573,13 +581,7 @@ class JsonSource(RecordSource):
         the texts do not give one record each."""
         if not texts:
             return []
-        data = b"".join((b"[", b",".join(texts), b"]"))
-        records = quick_loads(data)
-        if records is UNSURE or _SURROGATE_BYTES.search(data):
-            text = data.decode("utf-8")  # the strict read: its verdict, its words
-            if _SURROGATE.search(text):
-                raise ValueError("a surrogate escape")
-            records = _FAST_DECODER.decode(text)
+        records = _read_text(b"".join((b"[", b",".join(texts), b"]")))
         if len(records) != len(texts):
             raise ValueError("a line that is not one record")
         for record in records:
