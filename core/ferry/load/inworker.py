@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import os
 import pickle
 import time
 from collections.abc import Awaitable, Callable, Collection
@@ -41,6 +40,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import SourceError
 from . import mapworker
+from .cpuidle import idle_cores
 from .jsonlines import laid_by_line
 from .mapworker import (
     Failed,
@@ -111,7 +111,7 @@ def worker_blocker(
     if idle_cores() < 1:
         # The workers spend about a third more CPU than the read in process: with no core to
         # spare they only take turns with the run and with each other, and it takes longer.
-        return "no idle core (the machine's load average leaves none)"
+        return "no idle core (the machine's other work leaves none)"
     if not cast("JsonSource", reader).line_records() or not laid_by_line(reader.files()[0]):
         return "not an array laid out one record per line"
     try:
@@ -119,17 +119,6 @@ def worker_blocker(
     except Exception:  # a value style's adapter is made on the fly: it cannot travel
         return "a value style the worker cannot be given"
     return ""
-
-
-def idle_cores() -> float:
-    """Cores the machine leaves idle: its count less the last minute's load average (the
-    count alone where there is no load average: Windows)."""
-    cores = os.cpu_count() or 1
-    try:
-        busy = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        busy = 0.0
-    return cores - busy if cores > 1 else 0.0
 
 
 def in_worker(
