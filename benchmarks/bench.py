@@ -149,6 +149,13 @@ def ferry_plan(
     prints = os.environ.get("FERRY_BENCH_ROW_PRINTS")
     if prints in ("0", "1"):
         plan.setdefault("options", {})["row_prints"] = prints == "1"
+    # FERRY_BENCH_LOAD_APART=1/0 and FERRY_BENCH_COMPRESSION=lz4/server: A/B of those choices
+    apart = os.environ.get("FERRY_BENCH_LOAD_APART")
+    if apart in ("0", "1"):
+        plan.setdefault("options", {})["load_apart"] = apart == "1"
+    compression = os.environ.get("FERRY_BENCH_COMPRESSION")
+    if compression in ("lz4", "server") and not target_url.startswith("sqlite"):
+        plan["target"]["compression"] = compression
     return plan
 
 

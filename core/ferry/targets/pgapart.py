@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..shape.identifiers import quote
 from .base import DirectLoadRefused, Encoded, first_line
+from .pgcompression import compress_with_lz4
 
 if TYPE_CHECKING:
     from .postgres import PostgresTarget
@@ -75,6 +76,8 @@ class ApartTable:
                 "current_setting('search_path'), true)",
                 {"first": quote(self.schema)},
             )
+            if self.target.spec.compression == "lz4":
+                await compress_with_lz4(self._conn)
             await self.execute(ddl)
         except Exception as exc:
             await self._close()  # (nothing was committed)

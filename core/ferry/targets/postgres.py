@@ -37,6 +37,7 @@ from ..values.drivervalues import POSTGRES_ADAPTERS
 from ..values.logical import identity
 from . import pgapart, pgcatalog
 from .base import ApartLoad, DirectLoadRefused, Encoded, Privilege, Stage, Target, first_line
+from .pgcompression import compress_with_lz4
 
 try:  # psycopg's C row formatters (what ``copy.write_row`` runs), used from a worker thread
     from psycopg._copy_base import format_row_binary as _format_row_binary
@@ -213,6 +214,8 @@ class PostgresTarget(Target):
             await self._conn.begin()
             if self.spec.pg_schema and not read_only:
                 await self._ensure_schema(self.spec.pg_schema)
+            if self.spec.compression == "lz4" and not read_only:
+                await compress_with_lz4(self._conn)
             if read_only:
                 await self.conn.exec_driver_sql(
                     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
