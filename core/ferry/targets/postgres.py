@@ -20,7 +20,6 @@ from psycopg.adapt import Transformer
 from psycopg.pq import Format
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from ..capabilities import TargetCapabilities
@@ -35,6 +34,7 @@ from ..shape.schema import ColumnInfo, TableInfo, create_table_ddl
 from ..values.drivervalues import POSTGRES_ADAPTERS
 from ..values.logical import identity
 from . import pgapart, pgcatalog
+from .asyncengine import create_async_engine
 from .base import ApartLoad, DirectLoadRefused, Encoded, Privilege, Stage, Target, first_line
 from .pglogin import connect_async, keyring_later
 
