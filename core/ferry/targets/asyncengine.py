@@ -18,7 +18,6 @@ is.
 
 from __future__ import annotations
 
-import importlib.machinery
 import importlib.util
 import sys
 import threading
@@ -36,9 +35,10 @@ class _PendingPackage(types.ModuleType):
     def __getattr__(self, name: str) -> Any:  # only for names not (yet) in the namespace
         if name.startswith("__") and name not in ("__all__", "__getattr__"):
             raise AttributeError(name)
-        if importlib.machinery.PathFinder.find_spec(f"{_PACKAGE}.{name}", self.__path__):
+        if importlib.util.find_spec(f"{_PACKAGE}.{name}") is not None:
             # a module of the package, not imported yet (``from . import exc`` asks first):
-            # the import system then imports it, as for any package
+            # the import system then imports it, as for any package (every finder asked,
+            # a frozen app's too)
             raise AttributeError(name)
         with self._lock:
             if type(self) is _PendingPackage:
