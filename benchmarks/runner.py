@@ -50,6 +50,7 @@ FORCE_WORKERS_ENV = "FERRY_BENCH_JSON_WORKERS"
 
 
 def ferry_migrate(args: dict[str, Any]) -> dict[str, Any]:
+    from ferry.gcfreeze import freeze_startup
     from ferry.migrate import migrate
 
     if os.environ.get(FORCE_WORKERS_ENV) == "on":
@@ -57,7 +58,9 @@ def ferry_migrate(args: dict[str, Any]) -> dict[str, Any]:
 
         ferry.load.inworker.idle_cores = lambda: float(os.cpu_count() or 1)
     steps, emit = _step_recorder()
-    result = asyncio.run(migrate(_plan(args), emit=emit, write_reports=False))
+    plan = _plan(args)
+    freeze_startup()  # as `ferry migrate` does once the engine is imported
+    result = asyncio.run(migrate(plan, emit=emit, write_reports=False))
     return {
         "status": result.status,
         "tables": {t.name: t.counts() for t in result.tables},
@@ -99,10 +102,13 @@ def ferry_draft(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def ferry_verify(args: dict[str, Any]) -> dict[str, Any]:
+    from ferry.gcfreeze import freeze_startup
     from ferry.verify.run import verify
 
     steps, emit = _step_recorder()
-    result = asyncio.run(verify(_plan(args), emit=emit, write_reports=False))
+    plan = _plan(args)
+    freeze_startup()  # as `ferry verify` does once the engine is imported
+    result = asyncio.run(verify(plan, emit=emit, write_reports=False))
     return {"verdict": result.verdict, "steps": steps}
 
 

@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from .backup.prune import PruneEntry, prune_backups, prune_plan
     from .check import CheckItem, CheckReport
     from .demo import demo_source
+    from .gcfreeze import freeze_startup
     from .plan import Plan
     from .profiles import (
         Profile,
@@ -220,6 +221,7 @@ _HOMES = {
         "ferry.sources.peek",
     ),
     "size_text": "ferry.units",
+    "freeze_startup": "ferry.gcfreeze",
     **dict.fromkeys(["EXIT_UNDO_REFUSED", "UndoRefused", "UndoResult"], "ferry.undo.result"),
     **dict.fromkeys(
         ["EXIT_REFUSED", "CutoverRefused", "CutoverResult", "cutover"], "ferry.sync.cutover"
@@ -567,6 +569,7 @@ __all__ = [
     "effects",
     "find_backup",
     "freeze_line",
+    "freeze_startup",
     "grouped",
     "how_to_answer",
     "import_key",

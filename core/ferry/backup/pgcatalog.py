@@ -19,6 +19,7 @@ import psycopg
 from ..load.journal import JOURNAL_SCHEMA, LEGACY_TABLES, POSTGRES_TABLES
 from ..plan import TargetSpec
 from ..shape.identifiers import quote
+from ..targets.pglogin import KeyringLater, connect_sync, keyring_later
 from ..targets.postgres import connect_args, describe_url, explain_connect_error, pg_url
 
 #: Ferry's own tables, backed up with the plan's: an older version's journal (in the default
@@ -94,17 +95,21 @@ class PgParams:
     conninfo: str
     kwargs: dict[str, Any]
     where: str
+    #: the keyring's password, read when the server asks for one (``pg_params(…, later=True)``)
+    later: KeyringLater | None = None
 
     def connect(self) -> psycopg.Connection[Any]:
         """A connection (not autocommit); a refused one is a TargetError with a hint."""
         try:
-            return psycopg.connect(self.conninfo, **self.kwargs)
+            return connect_sync(psycopg.connect, self.later, self.conninfo, **self.kwargs)
         except psycopg.Error as exc:
             raise explain_connect_error(str(exc), self.where) from None
 
     def environment(self) -> dict[str, str]:
         """The environment for ``pg_dump``: password and TLS through libpq's variables."""
         env = dict(os.environ)
+        if self.later is not None:  # pg_dump cannot ask us: the keyring's password, as before
+            self.kwargs.update(self.later.then(self.kwargs))
         names = {
             "password": "PGPASSWORD",
             "sslmode": "PGSSLMODE",
@@ -118,14 +123,17 @@ class PgParams:
         return env
 
 
-def pg_params(spec: TargetSpec, base_dir: Path | None = None) -> PgParams:
+def pg_params(spec: TargetSpec, base_dir: Path | None = None, later: bool = False) -> PgParams:
     """Connection parameters for a plan's PostgreSQL target (password resolved, not in a URL;
-    a relative ``sslrootcert`` taken from ``base_dir``, the plan's folder)."""
+    a relative ``sslrootcert`` taken from ``base_dir``, the plan's folder). ``later``: the
+    keyring is read only if the server asks for a password (:mod:`ferry.targets.pglogin`)."""
     url = pg_url(spec.url)
-    kwargs = connect_args(spec, url, spec.password_env, base_dir)
+    kwargs = connect_args(spec, url, spec.password_env, base_dir, keyring=not later)
     kwargs["client_encoding"] = "UTF8"
     conninfo = re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql://", spec.url)
-    return PgParams(conninfo, kwargs, describe_url(url))
+    return PgParams(
+        conninfo, kwargs, describe_url(url), keyring_later(url, kwargs) if later else None
+    )
 
 
 def checksum_sql(qualified: str, columns: list[str]) -> str:

@@ -87,8 +87,11 @@ def run(coro_factory: Callable[[CancelToken], Coroutine[Any, Any, T]]) -> T:
     """Run an engine coroutine; the first Ctrl-C cancels cleanly, a second one aborts."""
     import asyncio  # loaded by the engine's modules anyway; not for `ferry --help`
 
+    from ..api import freeze_startup
+
     if State.interrupted:
         fail(_between_steps())
+    freeze_startup()  # what the imports made, out of the collector's way (once a process)
     cancel = CancelToken()
 
     async def main() -> T:

@@ -103,6 +103,7 @@ def _engine_run(plan: Plan, preview: bool, as_json: bool, quiet: bool, **options
     """Preview or migrate (the latter backing up first unless ``backup=False``) with
     progress bars."""
     from .. import api
+    from .. import migrate as _engine  # noqa: F401  (the engine loaded before run() freezes)
 
     operation = api.preview if preview else api.migrate
     view = ProgressView(quiet or as_json)

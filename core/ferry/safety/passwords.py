@@ -143,10 +143,21 @@ def store_password(url: URL, password: str) -> None:
 def resolve_password(url: URL, password_env: str | None = None) -> str | None:
     """The password for ``url``: the named variable, ``FERRY_PASSWORD``, the keyring, else None
     (libpq then reads ``PGPASSWORD`` or ``~/.pgpass``)."""
+    return env_password(password_env) or keyring_password(url)
+
+
+def env_password(password_env: str | None = None) -> str | None:
+    """The password in the named variable or ``FERRY_PASSWORD``, else None: the first two
+    places :func:`resolve_password` looks (no keyring)."""
     for name in (password_env, DEFAULT_PASSWORD_ENV):
         if name and os.environ.get(name):
             _RESOLVED.add(os.environ[name])
             return os.environ[name]
+    return None
+
+
+def keyring_password(url: URL) -> str | None:
+    """:func:`password_from_keyring`, the value masked from then on."""
     found = password_from_keyring(url)
     if found:
         _RESOLVED.add(found)

@@ -85,7 +85,7 @@ class _PgLock:
     def __init__(self, spec: TargetSpec, base_dir: Path) -> None:
         from ..backup.pgdump import pg_params
 
-        self.params = pg_params(spec, base_dir)
+        self.params = pg_params(spec, base_dir, later=True)  # no keyring unless asked
         self.name = f"postgresql:{self.params.where.split('@', 1)[-1]}"
         self.target = self.params.where
         self._conn: Any = None

@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..capabilities import TargetCapabilities
 from ..errors import TargetError
@@ -43,6 +42,7 @@ from ..load.mergesql import MergeDialect, MergeTable
 from ..plan import ConflictRule, TargetSpec
 from ..shape.identifiers import quote
 from ..shape.schema import ColumnInfo, TableInfo, reflect_tables
+from .asyncengine import AsyncConnection, AsyncEngine
 
 if TYPE_CHECKING:
     from .sqlitecopy import Copied, WholeCopy

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.pq import TransactionStatus
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..shape.identifiers import quote
+from .asyncengine import AsyncConnection, AsyncEngine
 from .base import DirectLoadRefused, Encoded, first_line
 from .pgcompression import compress_with_lz4
 

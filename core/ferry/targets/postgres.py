@@ -11,7 +11,6 @@ loads, adapters); the catalog questions are in :mod:`ferry.targets.pgcatalog`.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ from psycopg.adapt import Transformer
 from psycopg.pq import Format
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from ..capabilities import TargetCapabilities
@@ -29,15 +27,17 @@ from ..errors import TargetError
 from ..events import RunWarning
 from ..load.mergesql import MergeDialect
 from ..plan import TargetSpec
-from ..safety.passwords import resolve_password
+from ..safety.passwords import env_password, resolve_password
 from ..safety.pgwatch import StalledError, StallWatch, async_creator, keepalive_args, server_options
 from ..shape.identifiers import quote
 from ..shape.schema import ColumnInfo, TableInfo, create_table_ddl
 from ..values.drivervalues import POSTGRES_ADAPTERS
 from ..values.logical import identity
 from . import pgapart, pgcatalog
+from .asyncengine import create_async_engine
 from .base import ApartLoad, DirectLoadRefused, Encoded, Privilege, Stage, Target, first_line
 from .pgcompression import compress_with_lz4
+from .pglogin import connect_async, keyring_later
 
 try:  # psycopg's C row formatters (what ``copy.write_row`` runs), used from a worker thread
     from psycopg._copy_base import format_row_binary as _format_row_binary
@@ -61,17 +61,23 @@ def pg_url(spec_url: str) -> URL:
 
 
 def connect_args(
-    spec: TargetSpec | None, url: URL, password_env: str | None = None, base_dir: Path | None = None
+    spec: TargetSpec | None,
+    url: URL,
+    password_env: str | None = None,
+    base_dir: Path | None = None,
+    keyring: bool = True,
 ) -> dict[str, Any]:
     """Driver arguments: password, TLS, timeout, TCP keepalives, UTC session. A relative
-    ``sslrootcert`` is taken from ``base_dir`` (the plan's folder), like every path in a plan."""
+    ``sslrootcert`` is taken from ``base_dir`` (the plan's folder), like every path in a plan.
+    ``keyring=False``: the password from a variable only (the keyring's is for
+    :mod:`ferry.targets.pglogin` to read if the server asks)."""
     args: dict[str, Any] = {
         "application_name": "ferry",
         "options": "-c TimeZone=UTC",
         "connect_timeout": spec.connect_timeout if spec else 10,
         **keepalive_args(spec.stall_timeout if spec else 120),
     }
-    password = resolve_password(url, password_env)
+    password = resolve_password(url, password_env) if keyring else env_password(password_env)
     if password:
         args["password"] = password
     if spec is not None and spec.pg_schema:
@@ -197,16 +203,16 @@ class PostgresTarget(Target):
     async def open(self, read_only: bool = False) -> None:
         """Connect and begin the run's transaction (read-only: one consistent snapshot in
         which the server refuses writes)."""
-        # The keyring lookup imports its backends and may ask a daemon: not on the event
-        # loop's thread, which in the wizard is the GUI's (it froze the window for 130 ms).
-        args = await asyncio.to_thread(
-            connect_args, self.spec, self.url, self.spec.password_env, self.base_dir
+        args = connect_args(
+            self.spec, self.url, self.spec.password_env, self.base_dir, keyring=False
         )
+        later = keyring_later(self.url, args)  # the keyring: read if the server asks
         # A silent connection ends the run after stall_timeout; a transaction Ferry left
         # behind is ended by the server itself (its locks freed).
         stall = self.spec.stall_timeout
         args["options"] += " " + server_options(stall, idle_in_transaction=True)
-        args["async_creator_fn"] = async_creator(StallWatch(stall, self._waiting))
+        creator = async_creator(StallWatch(stall, self._waiting))
+        args["async_creator_fn"] = lambda *a, **kw: connect_async(creator, later, *a, **kw)
         engine = create_async_engine(self.url, poolclass=NullPool, connect_args=args)
         self.engine = engine
         try:

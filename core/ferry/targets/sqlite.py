@@ -23,7 +23,6 @@ from urllib.parse import quote as url_quote
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from ..capabilities import TargetCapabilities
@@ -41,6 +40,7 @@ from ..values.logical import identity, parse_timestamp
 from ..values.rowprint import row_print
 from ..values.textbytes import decode_text
 from . import sqlitecatalog
+from .asyncengine import create_async_engine
 from .base import (
     NATIVE_SCHEMA,
     DirectLoadRefused,
