@@ -11,10 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from itertools import compress, pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ferry.load import jsonlines, linescan
 from ferry.migrate import migrate
@@ -139,6 +142,30 @@ def test_a_repeated_line_ends_the_delta(tmp_path: Path, at: int) -> None:
     table = run(plan)
     assert table.decision is not None and table.decision.mode == "compare-first"
     assert "repeat" in table.decision.why  # the full compare reports the repeated key
+
+
+def test_a_line_repeated_where_the_next_block_begins_ends_the_delta(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan, items = first_run(tmp_path)
+    items.insert(6, items[5])
+    write(tmp_path, items)
+    # a block size that ends one block with the first copy and begins the next with the
+    # second: the next block lines up on kept rows the last one met already
+    copy = json.dumps(items[5]).encode()
+    for size in range(100, 2000):
+        monkeypatch.setattr(linescan, "BLOCK_BYTES", size)
+        blocks = list(linescan.record_line_blocks(tmp_path / "rec.json"))
+        ends = [
+            (linescan.record_text(b[-1]), linescan.record_text(c[0])) for b, c in pairwise(blocks)
+        ]
+        if (copy, copy) in ends:
+            break
+    else:
+        raise AssertionError("no block size puts the copies in two blocks")
+    table = run(plan)
+    assert table.decision is not None and table.decision.mode == "compare-first"
+    assert "repeat" in table.decision.why
 
 
 def test_an_app_write_to_the_table_means_no_delta(tmp_path: Path) -> None:
@@ -282,3 +309,17 @@ def test_records_far_from_the_kept_order_are_compared_in_full(
     assert table.decision is not None and table.decision.mode == "compare-first"
     assert "far from the order" in table.decision.why
     assert target_rows(tmp_path) == rows_of(items)
+
+
+FLAGS = st.one_of(
+    st.lists(st.integers(0, 1), max_size=200),  # many ones: compress
+    st.lists(st.sampled_from([0] * 40 + [1]), max_size=400),  # few: one find each
+).map(bytes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(FLAGS)
+def test_the_flagged_places_are_those_compress_keeps(flags: bytes) -> None:
+    values = [f"v{i}" for i in range(len(flags))]
+    assert jsonlines.ones(flags) == list(compress(range(len(flags)), flags))
+    assert jsonlines.picked(values, bytearray(flags)) == list(compress(values, flags))

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import json
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import compress, islice, pairwise
 from operator import and_, eq, or_
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .linescan import FLIP, NotLines, record_line_blocks, record_lines, record_text, signed_prints
 from .printbook import PrintBook
@@ -37,10 +37,14 @@ from .route import Route
 if TYPE_CHECKING:
     from ..sources.json import JsonSource
 
+_T = TypeVar("_T")
+
 #: lines unlike the kept ones at their place held in memory beyond which (and beyond that
 #: share of the lines) a delta gives up: records far from the kept (key) order
 _MAX_ODD = 100_000
 _MAX_ODD_SHARE = 0.2
+#: ones in a flag string below one in this many are found one by one (:func:`ones`)
+_FEW = 16
 #: records looked at, and their longest text, to tell a file laid out one record per line
 _PROBE = 3
 _PROBE_BYTES = 1024 * 1024
@@ -107,12 +111,15 @@ def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict
         window = kept.span(at, at + count)[1]
         same = bytes(map(eq, prints, window))
         before = matched[at : at + len(same)]
-        if any(map(and_, before, same)):
+        if before.find(1) < 0:  # no kept row here met yet (a shift back only)
+            matched[at : at + len(same)] = same
+        elif any(map(and_, before, same)):
             raise NotLines("a line is repeated")
-        matched[at : at + len(same)] = bytes(map(or_, before, same))
+        else:
+            matched[at : at + len(same)] = bytes(map(or_, before, same))
         differ = (same + bytes(count - len(same))).translate(FLIP)
-        odd_lines += compress(block, differ)
-        odd_prints += compress(prints, differ)
+        odd_lines += picked(block, differ)
+        odd_prints += picked(prints, differ)
         lines += count
         at += count
         if len(odd_lines) > _MAX_ODD and len(odd_lines) > lines * _MAX_ODD_SHARE:
@@ -122,9 +129,9 @@ def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict
     odd_places: list[int] = []
     at = 0
     for _, theirs in kept.chunks():
-        part = unmatched[at : at + len(theirs)]
-        odd_kept += compress(theirs, part)
-        odd_places += compress(range(at, at + len(theirs)), part)
+        places = ones(unmatched[at : at + len(theirs)])
+        odd_kept += map(theirs.__getitem__, places)
+        odd_places += (at + place for place in places)
         at += len(theirs)
     met = set(odd_kept)
     fresh = set(odd_prints)
@@ -143,6 +150,26 @@ def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict
     _note_lines(book, gone, [row.get(book.field) for row in rows], list(compress(odd_prints, new)))
     book.unchanged = lines - len(texts)
     return rows
+
+
+def ones(flags: bytes | bytearray) -> list[int]:
+    """The places of the ones in ``flags`` (bytes 0 or 1): found with ``find`` when they are
+    few (the usual delta), else by ``compress`` over every place."""
+    if flags.count(1) * _FEW > len(flags):
+        return list(compress(range(len(flags)), flags))
+    found: list[int] = []
+    at = flags.find(1)
+    while at >= 0:
+        found.append(at)
+        at = flags.find(1, at + 1)
+    return found
+
+
+def picked(values: Sequence[_T], flags: bytes | bytearray) -> list[_T]:
+    """``compress(values, flags)``, a step per one rather than per value when they are few."""
+    if flags.count(1) * _FEW > len(flags):
+        return list(compress(values, flags))
+    return list(map(values.__getitem__, ones(flags)))
 
 
 def _place_of(line: bytes, field: str, kept: PrintFile, otherwise: int) -> int:

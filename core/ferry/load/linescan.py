@@ -19,13 +19,14 @@ brackets, a byte-order mark) always go that way.
 
 from __future__ import annotations
 
+import sys
 from array import array
 from collections.abc import Iterator
 from itertools import compress, repeat
 from operator import itemgetter
 from pathlib import Path
 
-from xxhash import xxh3_64_intdigest
+from xxhash import xxh3_64_digest, xxh3_64_intdigest
 
 #: bytes read at a time (8 MiB held 30 MiB more at the peak and ran slower: the caches)
 BLOCK_BYTES = 1024 * 1024
@@ -52,8 +53,13 @@ def line_print(line: bytes) -> int:
 
 
 def signed_prints(lines: list[bytes]) -> array[int]:
-    """:func:`line_print` of each line, at C speed."""
-    return array("q", array("Q", map(xxh3_64_intdigest, lines)).tobytes())
+    """:func:`line_print` of each line, at C speed: the digests' bytes joined and read as
+    one array (a third faster than an integer per line)."""
+    prints = array("q")
+    prints.frombytes(b"".join(map(xxh3_64_digest, lines)))
+    if sys.byteorder == "little":  # (digests are big-endian)
+        prints.byteswap()
+    return prints
 
 
 def record_text(line: bytes) -> bytes:
