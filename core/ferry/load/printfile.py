@@ -196,6 +196,26 @@ class PrintFile:
             return at
         return -1
 
+    def prints_of(self, keys: list[int]) -> list[int | None]:
+        """The print of each of ``keys`` (ascending, as this file's keys must be), None for a
+        key it lacks: one pass over the chunks, a ``bisect`` in each (not a lookup per key)."""
+        found: list[int | None] = []
+        done = 0
+        for number in range(len(self._firsts) + 1):
+            if done == len(keys):
+                break
+            mine, theirs = self._chunk(number)
+            if not mine:
+                continue
+            end = bisect_right(keys, mine[-1], done)
+            at = 0
+            for key in keys[done:end]:
+                at = bisect_left(mine, key, at)
+                found.append(theirs[at] if mine[at] == key else None)
+            done = end
+        found += [None] * (len(keys) - done)  # beyond the last key
+        return found
+
     def with_prints(self, parts: Iterable[array[int]]) -> PrintFile | None:
         """These keys, each with the print at its place in ``parts`` (prints in order, in
         arrays of any length); None when there are more or fewer prints than keys."""
