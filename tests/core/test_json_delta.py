@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from array import array
 from itertools import compress, pairwise
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ferry.load import jsonlines, linescan
+from ferry.load.printfile import PrintFile
 from ferry.migrate import migrate
 from ferry.plan import plan_from_dict
 from ferry.results import RunResult, TableResult
@@ -323,3 +325,37 @@ def test_the_flagged_places_are_those_compress_keeps(flags: bytes) -> None:
     values = [f"v{i}" for i in range(len(flags))]
     assert jsonlines.ones(flags) == list(compress(range(len(flags)), flags))
     assert jsonlines.picked(values, bytearray(flags)) == list(compress(values, flags))
+
+
+def merged_first_way(
+    kept: PrintFile, gone: list[int], added: list[tuple[int, int, int]]
+) -> PrintFile:
+    """How the prints were merged first: a kept slice up to each change."""
+    events = sorted([(at, 1, 0, 0) for at in gone] + [(at, 0, k, v) for at, k, v in added])
+    mine, start = PrintFile(), 0
+    for at, left_out, key, value in events:
+        if at > start:
+            mine.extend_from(kept, start, at)
+            start = at
+        if left_out:
+            start = at + 1
+        else:
+            mine.append(key, value)
+    mine.extend_from(kept, start, len(kept))
+    return mine
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 30), st.integers(1, 5), st.data())
+def test_the_merged_prints_are_the_kept_ones_with_the_changes(
+    count: int, chunk_rows: int, data: st.DataObject
+) -> None:
+    kept = PrintFile(chunk_rows)
+    kept.extend(array("q", range(0, 10 * count, 10)), array("q", range(count)))
+    gone = sorted(data.draw(st.sets(st.integers(0, count - 1))) if count else [])
+    places = st.integers(0, count)
+    signed = st.integers(-(2**63), 2**63 - 1)
+    added = sorted(data.draw(st.lists(st.tuples(places, signed, signed))))
+    got = jsonlines.merged_prints(kept, gone, added)
+    want = merged_first_way(kept, gone, added)
+    assert got.span(0, len(got)) == want.span(0, len(want))

@@ -179,3 +179,12 @@ def test_the_vanished_keys_are_the_kept_ones_no_row_met(
     met = data.draw(st.lists(st.booleans(), min_size=len(pairs), max_size=len(pairs)))
     book.seen = bytearray(met)
     assert book.vanished() == [k for k, m in zip(sorted(pairs), met, strict=True) if not m]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_tables, st.sets(st.integers(-60, 210)), st.integers(1, 5))
+def test_the_places_of_keys_are_those_position_gives(
+    pairs: dict[int, int], keys: set[int], chunk_rows: int
+) -> None:
+    prints, asked = _file(pairs, chunk_rows), sorted(keys)
+    assert prints.places(asked) == [(prints.position(k), k in pairs) for k in asked]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from itertools import compress, islice, pairwise
 from operator import and_, eq, or_
@@ -195,12 +196,15 @@ def _note_lines(book: PrintBook, gone: list[int], keys: list[Any], prints: list[
     gone_set = set(gone)
     # (place among the kept rows, 0 for a row that goes in before it / 1 for one left out)
     events: list[tuple[int, int, int, int]] = [(at, 1, 0, 0) for at in gone]
+    pairs: list[tuple[int, int]] = []
     for key, value in zip(keys, prints, strict=True):
         if type(key) is not int or not -(2**63) <= key < 2**63:
             book.whole = False  # nothing is kept (PrintBook.note)
-            continue
-        at = kept.position(key)
-        if at < count and kept.key_at(at) == key:
+        else:
+            pairs.append((key, value))
+    pairs.sort()  # (looked up in one pass; the outcome does not depend on the order)
+    for (key, value), (at, found) in zip(pairs, kept.places([k for k, _ in pairs]), strict=True):
+        if found:
             if at not in gone_set or book.seen[at]:
                 book.repeated = True  # its kept line is still there, or it came twice
             book.seen[at] = 1
@@ -211,19 +215,46 @@ def _note_lines(book: PrintBook, gone: list[int], keys: list[Any], prints: list[
     if any(a[0] >= b[0] for a, b in pairwise(added)):
         book.repeated = True  # a key twice among the new lines
     # this run's prints: the kept ones whose line is unchanged, the new ones merged in
-    mine = PrintFile()
-    start = 0
-    for at, left_out, key, value in events:
-        if at > start:
-            mine.extend_from(kept, start, at)
-            start = at
-        if left_out:
-            start = at + 1
-        else:
-            mine.append(key, value)
-    mine.extend_from(kept, start, count)
     book.mine.close()
-    book.mine = mine
+    book.mine = merged_prints(kept, gone, [(e[0], e[2], e[3]) for e in events if e[1] == 0])
 
 
-__all__ = ["NotLines", "changed_rows", "laid_by_line", "line_prints", "record_line_prints"]
+def merged_prints(kept: PrintFile, gone: list[int], added: list[tuple[int, int, int]]) -> PrintFile:
+    """The kept pairs but those at the places ``gone`` (ascending), with the pairs of
+    ``added`` (place, key, print; in order) each put in before the kept pair at its place,
+    built a kept chunk at a time: slices of the chunk in memory between the changes, a chunk
+    nothing touches copied whole."""
+    out = PrintFile()
+    start = gone_at = added_at = 0
+    for keys, prints in kept.chunks():
+        end = start + len(keys)
+        gone_end = bisect_left(gone, end, gone_at)
+        added_end = bisect_left(added, (end,), added_at)
+        changes = sorted(
+            [(at - start, 1, 0, 0) for at in gone[gone_at:gone_end]]
+            + [(at - start, 0, key, value) for at, key, value in added[added_at:added_end]]
+        )
+        done = 0
+        for place, left_out, key, value in changes:
+            if place > done:
+                out.extend(keys[done:place], prints[done:place])
+                done = place
+            if left_out:
+                done = place + 1
+            else:
+                out.append(key, value)
+        out.extend(keys[done:], prints[done:])
+        start, gone_at, added_at = end, gone_end, added_end
+    for _, key, value in added[added_at:]:  # beyond the last kept key
+        out.append(key, value)
+    return out
+
+
+__all__ = [
+    "NotLines",
+    "changed_rows",
+    "laid_by_line",
+    "line_prints",
+    "merged_prints",
+    "record_line_prints",
+]
