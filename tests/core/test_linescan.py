@@ -68,6 +68,13 @@ NOT_LINES = {
     "no closing bracket": "[\n" + ",\n".join(LINES) + "\n",
     "not an array": "\n".join(LINES) + "\n",
     "a comma alone on a line": "[\n" + "\n,\n".join(LINES) + "\n]\n",
+    # edges as records have them, but a leading comma or a trailing one not by a brace
+    "a record split after a leading comma": "[\n"
+    + "\n,".join(LINES)
+    + '\n,{"id": 99, "x": {"a": 1}\n, "b": 2}\n]\n',
+    "a record split after a trailing comma": "[\n"
+    + ",\n".join(LINES)
+    + ',\n{"id": 99, "x": 1,\n{"y": 2}}\n]\n',
 }
 
 

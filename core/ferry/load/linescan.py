@@ -147,14 +147,13 @@ class _LineLayout:
             ends = bytes(map(_LAST, view)).translate(_TRAIL)
             if 2 in starts or 2 in ends:
                 return None
-            # a comma at an edge sits against the brace
-            opened = bytes(map(_SECOND, view)).translate(_OPEN)
-            closed = bytes(map(_BEFORE_LAST, view)).translate(_CLOSE)
+            # a comma at an edge sits against the brace (looked at only where a line has
+            # one: the commas of most files all lead or all trail)
+            if 1 in starts and not _against(starts, bytes(map(_SECOND, view)), _OPEN):
+                return None
+            if 1 in ends and not _against(ends, bytes(map(_BEFORE_LAST, view)), _CLOSE):
+                return None
         except IndexError:  # a line of one character: "{", "," …
-            return None
-        if int.from_bytes(starts, "little") & ~int.from_bytes(opened, "little"):
-            return None
-        if int.from_bytes(ends, "little") & ~int.from_bytes(closed, "little"):
             return None
         # exactly one comma between two records: one ends with it or the next starts with it
         due = 0 if self.trailing is None else 1 - self.trailing
@@ -162,6 +161,12 @@ class _LineLayout:
             return None
         self.trailing = ends[-1]
         return lines
+
+
+def _against(commas: bytes, beside: bytes, brace: bytes) -> bool:
+    """Whether every line with a comma at an edge (1 in ``commas``) has the brace beside it
+    (``beside``: each line's character next to that edge; ``brace``: 1 for the brace)."""
+    return not int.from_bytes(commas, "little") & ~int.from_bytes(beside.translate(brace), "little")
 
 
 def record_line_blocks(path: Path) -> Iterator[list[bytes]]:
