@@ -13,6 +13,7 @@ import json
 import sqlite3
 from array import array
 from itertools import compress, pairwise
+from operator import eq
 from pathlib import Path
 from typing import Any
 
@@ -359,3 +360,28 @@ def test_the_merged_prints_are_the_kept_ones_with_the_changes(
     got = jsonlines.merged_prints(kept, gone, added)
     want = merged_first_way(kept, gone, added)
     assert got.span(0, len(got)) == want.span(0, len(want))
+
+
+# lengths over several strides of same_flags, prints mostly equal or mostly not
+LENGTHS = st.integers(0, 5 * jsonlines._STRIDE)
+
+
+@settings(max_examples=300, deadline=None)
+@given(LENGTHS, LENGTHS, st.data())
+def test_the_prints_at_their_place_compare_as_one_by_one(
+    mine_count: int, kept_count: int, data: Any
+) -> None:
+    values = st.lists(st.integers(0, 2), min_size=mine_count, max_size=mine_count)
+    mine = array("q", data.draw(values))
+    kept = array("q", data.draw(values.map(lambda v: v[:kept_count])))
+    assert jsonlines.same_flags(mine, kept) == bytes(map(eq, mine, kept))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 5 * jsonlines._STRIDE), st.data())
+def test_prints_equal_but_a_few_compare_as_one_by_one(count: int, data: Any) -> None:
+    mine = array("q", range(count))
+    kept = array("q", mine)
+    for at in data.draw(st.sets(st.integers(0, count - 1), max_size=3)):
+        kept[at] = -1
+    assert jsonlines.same_flags(mine, kept) == bytes(map(eq, mine, kept))

@@ -44,6 +44,9 @@ _T = TypeVar("_T")
 #: share of the lines) a delta gives up: records far from the kept (key) order
 _MAX_ODD = 100_000
 _MAX_ODD_SHARE = 0.2
+#: prints compared as one slice before one at a time (:func:`same_flags`), and its flags
+_STRIDE = 32
+_EQUAL = [b"\1" * n for n in range(_STRIDE + 1)]
 #: ones in a flag string below one in this many are found one by one (:func:`ones`)
 _FEW = 16
 #: records looked at, and their longest text, to tell a file laid out one record per line
@@ -110,7 +113,7 @@ def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict
         # or a delete shifts the rest of one block at most
         at = _place_of(block[0], book.field, kept, at)
         window = kept.span(at, at + count)[1]
-        same = bytes(map(eq, prints, window))
+        same = same_flags(prints, window)
         before = matched[at : at + len(same)]
         if before.find(1) < 0:  # no kept row here met yet (a shift back only)
             matched[at : at + len(same)] = same
@@ -151,6 +154,19 @@ def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict
     _note_lines(book, gone, [row.get(book.field) for row in rows], list(compress(odd_prints, new)))
     book.unchanged = lines - len(texts)
     return rows
+
+
+def same_flags(prints: array[int], window: array[int]) -> bytes:
+    """``bytes(map(eq, prints, window))`` (as long as the shorter): a run of
+    :data:`_STRIDE` equal prints is told by one comparison of the two slices (at C speed),
+    only a run that differs a print at a time."""
+    found: list[bytes] = []
+    count = min(len(prints), len(window))
+    for start in range(0, count, _STRIDE):
+        end = min(start + _STRIDE, count)
+        mine, kept = prints[start:end], window[start:end]
+        found.append(_EQUAL[end - start] if mine == kept else bytes(map(eq, mine, kept)))
+    return b"".join(found)
 
 
 def ones(flags: bytes | bytearray) -> list[int]:
