@@ -11,12 +11,18 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from array import array
+from itertools import compress, pairwise
+from operator import eq
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ferry.load import jsonlines, linescan
+from ferry.load.printfile import PrintFile
 from ferry.migrate import migrate
 from ferry.plan import plan_from_dict
 from ferry.results import RunResult, TableResult
@@ -139,6 +145,30 @@ def test_a_repeated_line_ends_the_delta(tmp_path: Path, at: int) -> None:
     table = run(plan)
     assert table.decision is not None and table.decision.mode == "compare-first"
     assert "repeat" in table.decision.why  # the full compare reports the repeated key
+
+
+def test_a_line_repeated_where_the_next_block_begins_ends_the_delta(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan, items = first_run(tmp_path)
+    items.insert(6, items[5])
+    write(tmp_path, items)
+    # a block size that ends one block with the first copy and begins the next with the
+    # second: the next block lines up on kept rows the last one met already
+    copy = json.dumps(items[5]).encode()
+    for size in range(100, 2000):
+        monkeypatch.setattr(linescan, "BLOCK_BYTES", size)
+        blocks = list(linescan.record_line_blocks(tmp_path / "rec.json"))
+        ends = [
+            (linescan.record_text(b[-1]), linescan.record_text(c[0])) for b, c in pairwise(blocks)
+        ]
+        if (copy, copy) in ends:
+            break
+    else:
+        raise AssertionError("no block size puts the copies in two blocks")
+    table = run(plan)
+    assert table.decision is not None and table.decision.mode == "compare-first"
+    assert "repeat" in table.decision.why
 
 
 def test_an_app_write_to_the_table_means_no_delta(tmp_path: Path) -> None:
@@ -282,3 +312,76 @@ def test_records_far_from_the_kept_order_are_compared_in_full(
     assert table.decision is not None and table.decision.mode == "compare-first"
     assert "far from the order" in table.decision.why
     assert target_rows(tmp_path) == rows_of(items)
+
+
+FLAGS = st.one_of(
+    st.lists(st.integers(0, 1), max_size=200),  # many ones: compress
+    st.lists(st.sampled_from([0] * 40 + [1]), max_size=400),  # few: one find each
+).map(bytes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(FLAGS)
+def test_the_flagged_places_are_those_compress_keeps(flags: bytes) -> None:
+    values = [f"v{i}" for i in range(len(flags))]
+    assert jsonlines.ones(flags) == list(compress(range(len(flags)), flags))
+    assert jsonlines.picked(values, bytearray(flags)) == list(compress(values, flags))
+
+
+def merged_first_way(
+    kept: PrintFile, gone: list[int], added: list[tuple[int, int, int]]
+) -> PrintFile:
+    """How the prints were merged first: a kept slice up to each change."""
+    events = sorted([(at, 1, 0, 0) for at in gone] + [(at, 0, k, v) for at, k, v in added])
+    mine, start = PrintFile(), 0
+    for at, left_out, key, value in events:
+        if at > start:
+            mine.extend_from(kept, start, at)
+            start = at
+        if left_out:
+            start = at + 1
+        else:
+            mine.append(key, value)
+    mine.extend_from(kept, start, len(kept))
+    return mine
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 30), st.integers(1, 5), st.data())
+def test_the_merged_prints_are_the_kept_ones_with_the_changes(
+    count: int, chunk_rows: int, data: st.DataObject
+) -> None:
+    kept = PrintFile(chunk_rows)
+    kept.extend(array("q", range(0, 10 * count, 10)), array("q", range(count)))
+    gone = sorted(data.draw(st.sets(st.integers(0, count - 1))) if count else [])
+    places = st.integers(0, count)
+    signed = st.integers(-(2**63), 2**63 - 1)
+    added = sorted(data.draw(st.lists(st.tuples(places, signed, signed))))
+    got = jsonlines.merged_prints(kept, gone, added)
+    want = merged_first_way(kept, gone, added)
+    assert got.span(0, len(got)) == want.span(0, len(want))
+
+
+# lengths over several strides of same_flags, prints mostly equal or mostly not
+LENGTHS = st.integers(0, 5 * jsonlines._STRIDE)
+
+
+@settings(max_examples=300, deadline=None)
+@given(LENGTHS, LENGTHS, st.data())
+def test_the_prints_at_their_place_compare_as_one_by_one(
+    mine_count: int, kept_count: int, data: Any
+) -> None:
+    values = st.lists(st.integers(0, 2), min_size=mine_count, max_size=mine_count)
+    mine = array("q", data.draw(values))
+    kept = array("q", data.draw(values.map(lambda v: v[:kept_count])))
+    assert jsonlines.same_flags(mine, kept) == bytes(map(eq, mine, kept))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 5 * jsonlines._STRIDE), st.data())
+def test_prints_equal_but_a_few_compare_as_one_by_one(count: int, data: Any) -> None:
+    mine = array("q", range(count))
+    kept = array("q", mine)
+    for at in data.draw(st.sets(st.integers(0, count - 1), max_size=3)):
+        kept[at] = -1
+    assert jsonlines.same_flags(mine, kept) == bytes(map(eq, mine, kept))

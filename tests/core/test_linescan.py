@@ -11,9 +11,17 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ferry.load import linescan
-from ferry.load.linescan import NotLines, line_print, record_line_blocks, record_text
+from ferry.load.linescan import (
+    NotLines,
+    line_print,
+    record_line_blocks,
+    record_text,
+    signed_prints,
+)
 
 RECORDS = [{"id": i, "name": f"name {i}", "tags": [i, {"k": "}"}]} for i in range(1, 41)]
 LINES = [json.dumps(r) for r in RECORDS]
@@ -60,6 +68,13 @@ NOT_LINES = {
     "no closing bracket": "[\n" + ",\n".join(LINES) + "\n",
     "not an array": "\n".join(LINES) + "\n",
     "a comma alone on a line": "[\n" + "\n,\n".join(LINES) + "\n]\n",
+    # edges as records have them, but a leading comma or a trailing one not by a brace
+    "a record split after a leading comma": "[\n"
+    + "\n,".join(LINES)
+    + '\n,{"id": 99, "x": {"a": 1}\n, "b": 2}\n]\n',
+    "a record split after a trailing comma": "[\n"
+    + ",\n".join(LINES)
+    + ',\n{"id": 99, "x": 1,\n{"y": 2}}\n]\n',
 }
 
 
@@ -79,3 +94,9 @@ def test_an_edit_of_one_byte_changes_the_line_print() -> None:
     line = b',{"id": 7, "size": 11}'
     assert line_print(line) == line_print(bytes(line))
     assert line_print(line) != line_print(line.replace(b"11", b"12"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=40), max_size=30))
+def test_the_prints_of_a_block_are_each_line_print(lines: list[bytes]) -> None:
+    assert list(signed_prints(lines)) == [line_print(line) for line in lines]

@@ -159,3 +159,32 @@ def test_a_sqlite_target_keeps_patches_too(tmp_path: Path) -> None:
         db.close()
     assert chunks == [(PATCH_BASE,)]
     assert run(plan).tables[0].counts()["unchanged"] == ROWS + 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(_tables, st.sets(st.integers(-60, 210)), st.integers(1, 5))
+def test_the_prints_of_keys_are_those_a_lookup_finds(
+    pairs: dict[int, int], keys: set[int], chunk_rows: int
+) -> None:
+    asked = sorted(keys)
+    assert _file(pairs, chunk_rows).prints_of(asked) == [pairs.get(k) for k in asked]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_tables, st.data(), st.integers(1, 5))
+def test_the_vanished_keys_are_the_kept_ones_no_row_met(
+    pairs: dict[int, int], data: st.DataObject, chunk_rows: int
+) -> None:
+    book = PrintBook("id", kept=_file(pairs, chunk_rows))
+    met = data.draw(st.lists(st.booleans(), min_size=len(pairs), max_size=len(pairs)))
+    book.seen = bytearray(met)
+    assert book.vanished() == [k for k, m in zip(sorted(pairs), met, strict=True) if not m]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_tables, st.sets(st.integers(-60, 210)), st.integers(1, 5))
+def test_the_places_of_keys_are_those_position_gives(
+    pairs: dict[int, int], keys: set[int], chunk_rows: int
+) -> None:
+    prints, asked = _file(pairs, chunk_rows), sorted(keys)
+    assert prints.places(asked) == [(prints.position(k), k in pairs) for k in asked]

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import json
 from array import array
-from collections.abc import Iterator
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
 from itertools import compress, islice, pairwise
 from operator import and_, eq, or_
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .linescan import FLIP, NotLines, record_line_blocks, record_lines, record_text, signed_prints
 from .printbook import PrintBook
@@ -37,10 +38,17 @@ from .route import Route
 if TYPE_CHECKING:
     from ..sources.json import JsonSource
 
+_T = TypeVar("_T")
+
 #: lines unlike the kept ones at their place held in memory beyond which (and beyond that
 #: share of the lines) a delta gives up: records far from the kept (key) order
 _MAX_ODD = 100_000
 _MAX_ODD_SHARE = 0.2
+#: prints compared as one slice before one at a time (:func:`same_flags`), and its flags
+_STRIDE = 32
+_EQUAL = [b"\1" * n for n in range(_STRIDE + 1)]
+#: ones in a flag string below one in this many are found one by one (:func:`ones`)
+_FEW = 16
 #: records looked at, and their longest text, to tell a file laid out one record per line
 _PROBE = 3
 _PROBE_BYTES = 1024 * 1024
@@ -105,14 +113,17 @@ def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict
         # or a delete shifts the rest of one block at most
         at = _place_of(block[0], book.field, kept, at)
         window = kept.span(at, at + count)[1]
-        same = bytes(map(eq, prints, window))
+        same = same_flags(prints, window)
         before = matched[at : at + len(same)]
-        if any(map(and_, before, same)):
+        if before.find(1) < 0:  # no kept row here met yet (a shift back only)
+            matched[at : at + len(same)] = same
+        elif any(map(and_, before, same)):
             raise NotLines("a line is repeated")
-        matched[at : at + len(same)] = bytes(map(or_, before, same))
+        else:
+            matched[at : at + len(same)] = bytes(map(or_, before, same))
         differ = (same + bytes(count - len(same))).translate(FLIP)
-        odd_lines += compress(block, differ)
-        odd_prints += compress(prints, differ)
+        odd_lines += picked(block, differ)
+        odd_prints += picked(prints, differ)
         lines += count
         at += count
         if len(odd_lines) > _MAX_ODD and len(odd_lines) > lines * _MAX_ODD_SHARE:
@@ -122,9 +133,9 @@ def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict
     odd_places: list[int] = []
     at = 0
     for _, theirs in kept.chunks():
-        part = unmatched[at : at + len(theirs)]
-        odd_kept += compress(theirs, part)
-        odd_places += compress(range(at, at + len(theirs)), part)
+        places = ones(unmatched[at : at + len(theirs)])
+        odd_kept += map(theirs.__getitem__, places)
+        odd_places += (at + place for place in places)
         at += len(theirs)
     met = set(odd_kept)
     fresh = set(odd_prints)
@@ -143,6 +154,39 @@ def changed_rows(reader: JsonSource, route: Route, batch_size: int) -> list[dict
     _note_lines(book, gone, [row.get(book.field) for row in rows], list(compress(odd_prints, new)))
     book.unchanged = lines - len(texts)
     return rows
+
+
+def same_flags(prints: array[int], window: array[int]) -> bytes:
+    """``bytes(map(eq, prints, window))`` (as long as the shorter): a run of
+    :data:`_STRIDE` equal prints is told by one comparison of the two slices (at C speed),
+    only a run that differs a print at a time."""
+    found: list[bytes] = []
+    count = min(len(prints), len(window))
+    for start in range(0, count, _STRIDE):
+        end = min(start + _STRIDE, count)
+        mine, kept = prints[start:end], window[start:end]
+        found.append(_EQUAL[end - start] if mine == kept else bytes(map(eq, mine, kept)))
+    return b"".join(found)
+
+
+def ones(flags: bytes | bytearray) -> list[int]:
+    """The places of the ones in ``flags`` (bytes 0 or 1): found with ``find`` when they are
+    few (the usual delta), else by ``compress`` over every place."""
+    if flags.count(1) * _FEW > len(flags):
+        return list(compress(range(len(flags)), flags))
+    found: list[int] = []
+    at = flags.find(1)
+    while at >= 0:
+        found.append(at)
+        at = flags.find(1, at + 1)
+    return found
+
+
+def picked(values: Sequence[_T], flags: bytes | bytearray) -> list[_T]:
+    """``compress(values, flags)``, a step per one rather than per value when they are few."""
+    if flags.count(1) * _FEW > len(flags):
+        return list(compress(values, flags))
+    return list(map(values.__getitem__, ones(flags)))
 
 
 def _place_of(line: bytes, field: str, kept: PrintFile, otherwise: int) -> int:
@@ -168,12 +212,15 @@ def _note_lines(book: PrintBook, gone: list[int], keys: list[Any], prints: list[
     gone_set = set(gone)
     # (place among the kept rows, 0 for a row that goes in before it / 1 for one left out)
     events: list[tuple[int, int, int, int]] = [(at, 1, 0, 0) for at in gone]
+    pairs: list[tuple[int, int]] = []
     for key, value in zip(keys, prints, strict=True):
         if type(key) is not int or not -(2**63) <= key < 2**63:
             book.whole = False  # nothing is kept (PrintBook.note)
-            continue
-        at = kept.position(key)
-        if at < count and kept.key_at(at) == key:
+        else:
+            pairs.append((key, value))
+    pairs.sort()  # (looked up in one pass; the outcome does not depend on the order)
+    for (key, value), (at, found) in zip(pairs, kept.places([k for k, _ in pairs]), strict=True):
+        if found:
             if at not in gone_set or book.seen[at]:
                 book.repeated = True  # its kept line is still there, or it came twice
             book.seen[at] = 1
@@ -184,19 +231,46 @@ def _note_lines(book: PrintBook, gone: list[int], keys: list[Any], prints: list[
     if any(a[0] >= b[0] for a, b in pairwise(added)):
         book.repeated = True  # a key twice among the new lines
     # this run's prints: the kept ones whose line is unchanged, the new ones merged in
-    mine = PrintFile()
-    start = 0
-    for at, left_out, key, value in events:
-        if at > start:
-            mine.extend_from(kept, start, at)
-            start = at
-        if left_out:
-            start = at + 1
-        else:
-            mine.append(key, value)
-    mine.extend_from(kept, start, count)
     book.mine.close()
-    book.mine = mine
+    book.mine = merged_prints(kept, gone, [(e[0], e[2], e[3]) for e in events if e[1] == 0])
 
 
-__all__ = ["NotLines", "changed_rows", "laid_by_line", "line_prints", "record_line_prints"]
+def merged_prints(kept: PrintFile, gone: list[int], added: list[tuple[int, int, int]]) -> PrintFile:
+    """The kept pairs but those at the places ``gone`` (ascending), with the pairs of
+    ``added`` (place, key, print; in order) each put in before the kept pair at its place,
+    built a kept chunk at a time: slices of the chunk in memory between the changes, a chunk
+    nothing touches copied whole."""
+    out = PrintFile()
+    start = gone_at = added_at = 0
+    for keys, prints in kept.chunks():
+        end = start + len(keys)
+        gone_end = bisect_left(gone, end, gone_at)
+        added_end = bisect_left(added, (end,), added_at)
+        changes = sorted(
+            [(at - start, 1, 0, 0) for at in gone[gone_at:gone_end]]
+            + [(at - start, 0, key, value) for at, key, value in added[added_at:added_end]]
+        )
+        done = 0
+        for place, left_out, key, value in changes:
+            if place > done:
+                out.extend(keys[done:place], prints[done:place])
+                done = place
+            if left_out:
+                done = place + 1
+            else:
+                out.append(key, value)
+        out.extend(keys[done:], prints[done:])
+        start, gone_at, added_at = end, gone_end, added_end
+    for _, key, value in added[added_at:]:  # beyond the last kept key
+        out.append(key, value)
+    return out
+
+
+__all__ = [
+    "NotLines",
+    "changed_rows",
+    "laid_by_line",
+    "line_prints",
+    "merged_prints",
+    "record_line_prints",
+]

@@ -19,13 +19,14 @@ brackets, a byte-order mark) always go that way.
 
 from __future__ import annotations
 
+import sys
 from array import array
 from collections.abc import Iterator
 from itertools import compress, repeat
 from operator import itemgetter
 from pathlib import Path
 
-from xxhash import xxh3_64_intdigest
+from xxhash import xxh3_64_digest, xxh3_64_intdigest
 
 #: bytes read at a time (8 MiB held 30 MiB more at the peak and ran slower: the caches)
 BLOCK_BYTES = 1024 * 1024
@@ -52,8 +53,13 @@ def line_print(line: bytes) -> int:
 
 
 def signed_prints(lines: list[bytes]) -> array[int]:
-    """:func:`line_print` of each line, at C speed."""
-    return array("q", array("Q", map(xxh3_64_intdigest, lines)).tobytes())
+    """:func:`line_print` of each line, at C speed: the digests' bytes joined and read as
+    one array (a third faster than an integer per line)."""
+    prints = array("q")
+    prints.frombytes(b"".join(map(xxh3_64_digest, lines)))
+    if sys.byteorder == "little":  # (digests are big-endian)
+        prints.byteswap()
+    return prints
 
 
 def record_text(line: bytes) -> bytes:
@@ -141,14 +147,13 @@ class _LineLayout:
             ends = bytes(map(_LAST, view)).translate(_TRAIL)
             if 2 in starts or 2 in ends:
                 return None
-            # a comma at an edge sits against the brace
-            opened = bytes(map(_SECOND, view)).translate(_OPEN)
-            closed = bytes(map(_BEFORE_LAST, view)).translate(_CLOSE)
+            # a comma at an edge sits against the brace (looked at only where a line has
+            # one: the commas of most files all lead or all trail)
+            if 1 in starts and not _against(starts, bytes(map(_SECOND, view)), _OPEN):
+                return None
+            if 1 in ends and not _against(ends, bytes(map(_BEFORE_LAST, view)), _CLOSE):
+                return None
         except IndexError:  # a line of one character: "{", "," …
-            return None
-        if int.from_bytes(starts, "little") & ~int.from_bytes(opened, "little"):
-            return None
-        if int.from_bytes(ends, "little") & ~int.from_bytes(closed, "little"):
             return None
         # exactly one comma between two records: one ends with it or the next starts with it
         due = 0 if self.trailing is None else 1 - self.trailing
@@ -156,6 +161,12 @@ class _LineLayout:
             return None
         self.trailing = ends[-1]
         return lines
+
+
+def _against(commas: bytes, beside: bytes, brace: bytes) -> bool:
+    """Whether every line with a comma at an edge (1 in ``commas``) has the brace beside it
+    (``beside``: each line's character next to that edge; ``brace``: 1 for the brace)."""
+    return not int.from_bytes(commas, "little") & ~int.from_bytes(beside.translate(brace), "little")
 
 
 def record_line_blocks(path: Path) -> Iterator[list[bytes]]:

@@ -251,13 +251,18 @@ class PrintBook:
 
     def vanished(self) -> list[int]:
         """Kept keys no source row has any more."""
-        if self.kept is None:
+        kept, seen = self.kept, self.seen
+        if kept is None:
             return []
         found: list[int] = []
-        at = 0
-        for keys, _ in self.kept.chunks():
-            found += compress(keys, self.seen[at : at + len(keys)].translate(_UNSEEN))
-            at += len(keys)
+        # only the chunks holding an unseen row are read (none in most delta runs)
+        at = seen.find(0)
+        while at >= 0:
+            number = at // kept.chunk
+            keys = kept.chunk_at(number)[0]
+            start = number * kept.chunk
+            found += compress(keys, seen[start : start + len(keys)].translate(_UNSEEN))
+            at = seen.find(0, start + len(keys))
         return found
 
     def result(self) -> PrintFile | None:

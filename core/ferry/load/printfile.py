@@ -196,6 +196,33 @@ class PrintFile:
             return at
         return -1
 
+    def prints_of(self, keys: list[int]) -> list[int | None]:
+        """The print of each of ``keys`` (ascending, as this file's keys must be), None for a
+        key it lacks: one pass over the chunks, a ``bisect`` in each (not a lookup per key)."""
+        return [value for _, value in self._lookup(keys)]
+
+    def places(self, keys: list[int]) -> list[tuple[int, bool]]:
+        """Where each of ``keys`` (ascending) is, or would go (:meth:`position`), and whether
+        it is there, in one pass as :meth:`prints_of`."""
+        return [(at, value is not None) for at, value in self._lookup(keys)]
+
+    def _lookup(self, keys: list[int]) -> Iterator[tuple[int, int | None]]:
+        done = base = 0
+        for number in range(len(self._firsts) + 1):
+            if done == len(keys):
+                return
+            mine, theirs = self._chunk(number)
+            if not mine:
+                continue
+            end = bisect_right(keys, mine[-1], done)
+            at = 0
+            for key in keys[done:end]:
+                at = bisect_left(mine, key, at)
+                yield base + at, theirs[at] if mine[at] == key else None
+            done, base = end, base + len(mine)
+        for _ in keys[done:]:  # beyond the last key
+            yield len(self), None
+
     def with_prints(self, parts: Iterable[array[int]]) -> PrintFile | None:
         """These keys, each with the print at its place in ``parts`` (prints in order, in
         arrays of any length); None when there are more or fewer prints than keys."""

@@ -57,14 +57,13 @@ def patch_of(book: PrintBook, result: PrintFile) -> PrintPatch | None:
     if kept is None:
         return None
     patch = PrintPatch()
-    new = 0
-    for key in sorted(set(book.changed)):
-        at = result.find(key, -1)
-        if at < 0:
-            return None
-        patch.keys.append(key)
-        patch.prints.append(result.print_at(at))
-        new += kept.find(key, -1) < 0
+    keys = sorted(set(book.changed))
+    prints = [value for value in result.prints_of(keys) if value is not None]
+    if len(prints) != len(keys):  # a key the result lacks
+        return None
+    patch.keys.extend(keys)
+    patch.prints.extend(prints)
+    new = kept.prints_of(keys).count(None)
     patch.gone.extend(book.vanished())
     # every pair of the result is a kept one unchanged, or listed: the counts agree
     if len(kept) - len(patch.gone) + new != len(result):
