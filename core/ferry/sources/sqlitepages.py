@@ -40,7 +40,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import compress, islice, pairwise, repeat
 from operator import lt
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from xxhash import xxh3_64, xxh3_64_intdigest
 
@@ -719,18 +719,151 @@ def _scan_file(uri: str, tables: list[str]) -> None:
     out.flush()
 
 
+#: a table a side process compares with its kept map: (name, root page, seed, kept map)
+DeltaJob: TypeAlias = "tuple[str, int, int, PageMap]"
+#: what it gives per table: the leaves and the map to keep, or why its pages were not read
+DeltaScan: TypeAlias = "tuple[list[Leaf], PageMap] | str"
+
+
+class SideDelta:
+    """Tables scanned against their kept page maps by a process of its own, while the run
+    compares another table (a delta run: one core would idle through both scans otherwise).
+
+    The process reads the file's pages only, no connection of its own: the caller's reader
+    holds its read transaction from before :meth:`start` until after :meth:`close`, so in
+    rollback-journal mode no writer can commit meanwhile and the pages are the caller's
+    snapshot. ``counter`` is the header's change counter the caller read under that lock;
+    the process checks it before each table and (:func:`scan_table`) after, so pages of
+    another snapshot are never taken (the table is then scanned by the caller)."""
+
+    def __init__(self, path: str, jobs: list[DeltaJob], counter: int, pythonpath: str) -> None:
+        import threading
+
+        self.tables = [job[0] for job in jobs]
+        self._input = (path, counter, [(t, r, s, *_map_fields(m)) for t, r, s, m in jobs])
+        self._pythonpath = pythonpath
+        self._found: dict[str, DeltaScan] = {}
+        self._ready = {table: threading.Event() for table in self.tables}
+        self._child: Any = None
+        self._thread = threading.Thread(target=self._run, name="ferry-side-delta", daemon=True)
+
+    def start(self) -> None:
+        """Start the process (and the thread that feeds it and collects what it gives)."""
+        self._thread.start()
+
+    def result(self, table: str) -> DeltaScan:
+        """``table``'s leaves and map, once the process gave them (or why not)."""
+        self._ready[table].wait()
+        return self._found[table]
+
+    def close(self) -> None:
+        """End the process if it still runs, and wait for it: the caller's lock must outlive
+        every read of the file the process makes."""
+        child = self._child
+        if child is not None and child.poll() is None:
+            child.kill()
+        if self._thread.ident is not None:  # (started)
+            self._thread.join()
+
+    def _run(self) -> None:
+        import subprocess
+        import sys
+
+        try:
+            self._child = subprocess.Popen(
+                [sys.executable, "-P", __file__, "--delta"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=dict(os.environ, PYTHONPATH=self._pythonpath),
+            )
+            child = self._child
+            assert child.stdin is not None and child.stdout is not None
+            with child.stdin:
+                pickle.dump(self._input, child.stdin, 5)
+            self._input = ("", 0, [])
+            while True:  # our own child's pickles: ("delta", table, leaves, *map) or failed
+                try:
+                    kind, table, *rest = pickle.load(child.stdout)
+                except EOFError:
+                    break
+                self._found[table] = _delta_of(rest) if kind == "delta" else str(rest[0])
+                self._ready[table].set()
+            child.stdout.close()
+            if child.wait() != 0:
+                raise OSError(f"it ended with status {child.returncode}")
+        except (OSError, ValueError, pickle.UnpicklingError) as exc:
+            for table in self.tables:
+                self._found.setdefault(table, f"the process reading the pages failed: {exc}")
+        finally:
+            for table in self.tables:
+                self._found.setdefault(table, "the process reading the pages said nothing of it")
+                self._ready[table].set()
+
+
+def _map_fields(pages: PageMap) -> tuple[Any, ...]:
+    return pages.hashes, pages.counts, pages.owners, pages.overflow, pages.chained
+
+
+def _delta_of(rest: list[Any]) -> tuple[list[Leaf], PageMap]:
+    """A side process's leaves and map (plain values) as a scan's."""
+    coded, *fields = rest
+    leaves = []
+    for kept, first, second, chain in coded:
+        if kept >= 0:  # (kept, start, count)
+            leaves.append(Leaf(kept, first, second))
+        else:  # (-1, keys, prints, chain)
+            keys = array("q", first)
+            leaves.append(Leaf(keys=keys, prints=array("q", second), count=len(keys), chain=chain))
+    return leaves, PageMap(*fields)
+
+
+def _delta_file() -> None:
+    """The side process of :class:`SideDelta`: (path, counter, jobs) from stdin; per table
+    its leaves (as kept: (kept, start, count, None); parsed: (-1, keys, prints, chain)) and
+    its map's arrays, or why not, as pickles to stdout."""
+    import sys
+
+    out = sys.stdout.buffer
+    path, counter, jobs = pickle.load(sys.stdin.buffer)
+    pages = PageFile(path)
+    for table, root, seed, *kept in jobs:
+        try:
+            if pages.header().change_counter != counter:
+                raise PagesUnreadable("the file changed since the run's read began")
+            leaves, new = scan_table(pages, root, seed, PageMap(*kept))
+            coded = [
+                (leaf.kept, leaf.start, leaf.count, None)
+                if leaf.kept >= 0
+                else (-1, leaf.keys.tobytes(), leaf.prints.tobytes(), leaf.chain)
+                for leaf in leaves
+            ]
+            pickle.dump(("delta", table, coded, *_map_fields(new)), out, 5)
+        except PagesUnreadable as exc:
+            pickle.dump(("failed", table, str(exc)), out, 5)
+        except (OSError, ValueError, IndexError, struct.error) as exc:
+            pickle.dump(("failed", table, f"the file's pages could not be parsed ({exc})"), out, 5)
+        out.flush()  # (the caller takes each table as it comes)
+
+
 if __name__ == "__main__":
     import sys
 
-    _scan_file(sys.argv[1], sys.argv[2:])
+    if sys.argv[1:] == ["--delta"]:
+        _delta_file()
+    else:
+        _scan_file(sys.argv[1], sys.argv[2:])
 
 
 __all__ = [
+    "DeltaJob",
+    "DeltaScan",
     "Header",
     "Leaf",
     "PageFile",
     "PageMap",
     "PagesUnreadable",
+    "SideDelta",
     "SideScan",
     "Sink",
     "read_header",
