@@ -78,7 +78,23 @@ def plan_for(folder: Path, url: str) -> Any:
 
 
 def run(plan: Any) -> RunResult:
-    return asyncio.run(migrate(plan, write_reports=False))
+    result = asyncio.run(migrate(plan, write_reports=False))
+    _settled(plan.target.url)
+    return result
+
+
+def _settled(url: str) -> None:
+    """Wait until the server ended the run's sessions (its run lock goes with them: a run
+    straight after, in this process, would otherwise find the target busy)."""
+    for _ in range(200):
+        others = pg_rows(
+            url,
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        if not others[0][0]:
+            return
+        time.sleep(0.02)
 
 
 def kept(url: str) -> list[tuple[Any, ...]]:
