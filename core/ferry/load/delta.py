@@ -286,16 +286,18 @@ async def load_sql_deltas(
 def _side_delta(run: RunView, reader: SqliteSource, routes: list[Route]) -> SideDelta | None:
     """The tables after the first whose pages are compared with a kept map, scanned by a
     process of its own while this one compares the tables before them (None: none)."""
+    origins = [run.source_tables[r.spec.source].origin for r in routes]
     kept = {}
-    for route in routes[1:]:
+    for route, origin in zip(routes[1:], origins[1:], strict=True):
         book = route.prints
         if (
             book is not None
             and book.cells
             and book.kept is not None
             and book.kept_pages is not None
+            and origins.count(origin) == 1  # (its leaves are told against this route's map)
         ):
-            kept[run.source_tables[route.spec.source].origin] = book.kept_pages
+            kept[origin] = book.kept_pages
     return reader.side_delta(kept) if kept else None
 
 
