@@ -10,11 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ferry.sources.sqlitepages import (
     PageFile,
     PageMap,
     PagesUnreadable,
+    _leaves,
     rowid_blocker,
     scan_table,
     table_root,
@@ -226,3 +229,48 @@ def test_a_first_scan_gives_its_rows_a_window_at_a_time(tmp_path: Path) -> None:
     assert len(parts) > 2 and max(len(k) for k, _ in parts) < len(whole.keys) / 2
     assert [k for part, _ in parts for k in part] == list(whole.keys)
     assert [p for _, part in parts for p in part] == list(whole.prints)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    picks=st.lists(st.booleans(), min_size=1, max_size=400), page_size=st.sampled_from([512, 4096])
+)
+def test_leaves_in_file_order_hash_as_one_by_one(picks: list[bool], page_size: int) -> None:
+    # leaves read with the pages between them (ascending_hashes) give what reading each
+    # leaf by itself gives (leaf_hashes): any subset of a file's leaves, gaps of any width
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "a.db"
+        make_db(path, page_size, rows=300)
+        db = sqlite3.connect(path)
+        root, seed = table_root(db, "t")
+        db.close()
+        pages = PageFile(path)
+        try:
+            pages.header()
+            leaves = sorted(_leaves(pages, root).tolist())
+            chosen = [n for n, keep in zip(leaves, picks * len(leaves), strict=False) if keep]
+            hashes, counts = array("q"), array("H")
+            pages.ascending_hashes(chosen, seed, hashes, counts)
+            one_by_one = pages.leaf_hashes(chosen, seed)
+        finally:
+            pages.close()
+    assert list(zip(hashes, counts, strict=True)) == [one_by_one[n] for n in chosen]
+
+
+def test_interior_pages_give_sqlites_children(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    make_db(path, 512, rows=3000)  # three levels of interior pages
+    db = sqlite3.connect(path)
+    root, _ = table_root(db, "t")
+    found = db.execute(
+        "SELECT pageno FROM dbstat WHERE name = 't' AND pagetype = 'leaf' ORDER BY path"
+    ).fetchall()
+    db.close()
+    pages = PageFile(path)
+    try:
+        pages.header()
+        assert _leaves(pages, root).tolist() == [r[0] for r in found]
+    finally:
+        pages.close()

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SourceError
 from ..shape.identifiers import quote
-from ..sources.sqlitepages import PagesUnreadable, SideScan
+from ..sources.sqlitepages import DeltaScan, PagesUnreadable, SideDelta, SideScan
 from ..targets import Target
 from ..targets.base import DirectLoadRefused
 from .decide import LoadDecision
@@ -168,17 +168,19 @@ def sql_prints(
     columns: list[str],
     side: bool = False,
     scanned: tuple[PrintFile, SideScan] | None = None,
+    compared: DeltaScan | None = None,
 ) -> list[int]:
     """Print every row of ``route``'s SQLite source table (``origin``, its ``columns``) into
     its book (a worker thread): from the file's pages (:mod:`ferry.load.pageprints`) or in
     the query, in key order; the keys of the rows to load (a delta run's). ``side``: on a
     connection of its own (while a native load reads on the reader's); ``scanned``: what a
-    side process read of the table's pages."""
+    side process read of the table's pages; ``compared``: its leaves a side process compared
+    with the kept map (a delta run's, :class:`ferry.sources.sqlitepages.SideDelta`)."""
     book = route.prints
     assert book is not None
     if book.cells:
         try:
-            return page_prints(reader, route, origin, scanned if side else None)
+            return page_prints(reader, route, origin, scanned if side else None, compared)
         except PagesUnreadable as exc:
             if book.kept is not None:  # kept cell prints: SQL prints would match none
                 raise RestartStaged(
@@ -259,29 +261,73 @@ async def load_sql_deltas(
     """Delta loads of SQLite source tables: print every row in SQLite, then read, map and
     queue only the rows whose print changed."""
     run: RunView = pipeline.run
-    for route in routes:
-        run.cancel.raise_if_cancelled()
-        route.row_fn = route.mapper.row_function(route.adapters)
-        route.started = time.perf_counter()
-        source = run.source_tables[route.spec.source]
-        names, origin = list(source.columns), source.origin
-        changed = await asyncio.to_thread(sql_prints, reader, route, origin, names)
-        book = route.prints
-        assert book is not None
-        total = book.unchanged + len(changed)
-        for start in range(0, len(changed), _KEYS_PER_QUERY):
+    side = await asyncio.to_thread(_side_delta, run, reader, routes)
+    try:
+        for route in routes:
             run.cancel.raise_if_cancelled()
-            part = changed[start : start + _KEYS_PER_QUERY]
-            sql = (
-                f"SELECT {', '.join(quote(c) for c in names)} FROM {quote(origin)} "
-                f"WHERE {quote(book.field)} IN ({', '.join('?' * len(part))})"
+            route.row_fn = route.mapper.row_function(route.adapters)
+            route.started = time.perf_counter()
+            source = run.source_tables[route.spec.source]
+            names, origin = list(source.columns), source.origin
+            compared = None
+            if side is not None and origin in side.tables:
+                compared = await asyncio.to_thread(side.result, origin)
+                if isinstance(compared, str):
+                    _log.info("pages of %s scanned here: %s", origin, compared)
+            changed = await asyncio.to_thread(
+                sql_prints, reader, route, origin, names, compared=compared
             )
-            rows = await asyncio.to_thread(reader.rows_where, source, sql, tuple(part), names)
-            work = await asyncio.to_thread(map_rows, route, target, rows)
-            route.result.rows_read += len(rows)
-            work.rows_read = route.result.rows_read
-            await queue.put(work)
-        route.result.rows_read = max(route.result.rows_read, total)
+            await _queue_changed(run, target, route, reader, changed, queue)
+    finally:
+        if side is not None:
+            await asyncio.to_thread(side.close)
+
+
+def _side_delta(run: RunView, reader: SqliteSource, routes: list[Route]) -> SideDelta | None:
+    """The tables after the first whose pages are compared with a kept map, scanned by a
+    process of its own while this one compares the tables before them (None: none)."""
+    origins = [run.source_tables[r.spec.source].origin for r in routes]
+    kept = {}
+    for route, origin in zip(routes[1:], origins[1:], strict=True):
+        book = route.prints
+        if (
+            book is not None
+            and book.cells
+            and book.kept is not None
+            and book.kept_pages is not None
+            and origins.count(origin) == 1  # (its leaves are told against this route's map)
+        ):
+            kept[origin] = book.kept_pages
+    return reader.side_delta(kept) if kept else None
+
+
+async def _queue_changed(
+    run: RunView,
+    target: Target,
+    route: Route,
+    reader: SqliteSource,
+    changed: list[int],
+    queue: asyncio.Queue[Any],
+) -> None:
+    """Read, map and queue the rows of ``changed`` keys of ``route``'s table."""
+    source = run.source_tables[route.spec.source]
+    names, origin = list(source.columns), source.origin
+    book = route.prints
+    assert book is not None
+    total = book.unchanged + len(changed)
+    for start in range(0, len(changed), _KEYS_PER_QUERY):
+        run.cancel.raise_if_cancelled()
+        part = changed[start : start + _KEYS_PER_QUERY]
+        sql = (
+            f"SELECT {', '.join(quote(c) for c in names)} FROM {quote(origin)} "
+            f"WHERE {quote(book.field)} IN ({', '.join('?' * len(part))})"
+        )
+        rows = await asyncio.to_thread(reader.rows_where, source, sql, tuple(part), names)
+        work = await asyncio.to_thread(map_rows, route, target, rows)
+        route.result.rows_read += len(rows)
+        work.rows_read = route.result.rows_read
+        await queue.put(work)
+    route.result.rows_read = max(route.result.rows_read, total)
 
 
 async def load_line_deltas(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..sources.sqlitepages import PagesUnreadable, SideScan
+from ..sources.sqlitepages import DeltaScan, PagesUnreadable, SideScan
 from .printfile import PrintFile
 from .route import Route
 
@@ -22,13 +22,16 @@ def page_prints(
     route: Route,
     origin: str,
     side: tuple[PrintFile, SideScan] | None = None,
+    scanned: DeltaScan | None = None,
 ) -> list[int]:
     """Print the rows of ``route``'s SQLite source table (``origin``) from the file's pages
     into its book; the keys of the rows to load (new or changed; none listed in a first
     run, which loads every row). ``side``: what a process of
     its own read of them (a first run, while a native load reads on the reader's
-    connection). Raises :class:`ferry.sources.sqlitepages.PagesUnreadable` before noting any
-    row."""
+    connection). ``scanned``: the leaves a process of its own compared with the kept map in
+    the reader's snapshot (:class:`ferry.sources.sqlitepages.SideDelta`; a reason why not:
+    scanned here). Raises :class:`ferry.sources.sqlitepages.PagesUnreadable` before noting
+    any row."""
     book = route.prints
     assert book is not None
     if side is not None:
@@ -49,7 +52,10 @@ def page_prints(
             raise
         book.adopt(found)  # (keys ascending: the scan checked)
         return []
-    leaves, pages = reader.scan_pages(origin, book.kept_pages)
+    if scanned is not None and not isinstance(scanned, str):
+        leaves, pages = scanned
+    else:
+        leaves, pages = reader.scan_pages(origin, book.kept_pages)
     book.pages = pages
     changed: list[int] = []
     for leaf in leaves:

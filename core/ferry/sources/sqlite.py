@@ -49,6 +49,7 @@ from .sqlitepages import (
     PageMap,
     PagesUnreadable,
     PartSink,
+    SideDelta,
     SideScan,
     Sink,
     rowid_blocker,
@@ -336,6 +337,26 @@ class SqliteSource(SourceReader):
         :meth:`side_prints`; the caller judges the snapshot the same way)."""
         uri = f"file:{url_quote(str(self.path.resolve()))}?mode=ro"
         return side_scan(uri, tables, os.pathsep.join(p for p in sys.path if p), sink)
+
+    def side_delta(self, kept: dict[str, PageMap]) -> SideDelta | None:
+        """The tables of ``kept`` scanned against their kept maps by a process of its own
+        (started here, in this reader's snapshot: its read transaction is opened first and
+        must stay open until the :class:`SideDelta` is closed); None when there is none to
+        start (a frozen app) or the file's header cannot be read (the caller scans)."""
+        if getattr(sys, "frozen", False):
+            return None
+        with self._busy:
+            conn = self.begin()
+            try:
+                with self._errors():
+                    jobs = [(t, *table_root(conn, t), pages) for t, pages in kept.items()]
+                counter = self._page_file().header().change_counter
+            except (OSError, ValueError, PagesUnreadable):
+                return None
+        path = os.pathsep.join(p for p in sys.path if p)
+        side = SideDelta(str(self.path.resolve()), jobs, counter, path)
+        side.start()
+        return side
 
     def _page_file(self) -> PageFile:
         if self._pages is None:

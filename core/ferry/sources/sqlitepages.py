@@ -35,12 +35,13 @@ import os
 import pickle
 import sqlite3
 import struct
+import sys
 from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import compress, islice, pairwise, repeat
-from operator import lt
-from typing import TYPE_CHECKING, TypeAlias
+from operator import add, gt, lt, mul, sub
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from xxhash import xxh3_64, xxh3_64_intdigest
 
@@ -53,6 +54,9 @@ _TOP = 2**63
 _SPAN = 2**64
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
+#: leaves this many pages apart or closer are read at once, with the pages between
+_GAP = 4
+_LITTLE = sys.byteorder == "little"
 #: where a first scan's rows go, a window of leaves at a time: (keys, prints)
 PartSink: TypeAlias = "Callable[[array[int], array[int]], None]"
 
@@ -236,6 +240,48 @@ class PageFile:
             at = end
         return found
 
+    def ascending_hashes(
+        self, numbers: list[int], seed: int, hashes: array[int], counts: array[int]
+    ) -> None:
+        """Append the hash and cell count of each leaf of ``numbers`` (ascending) to
+        ``hashes`` and ``counts``: leaves at most :data:`_GAP` pages apart are read at once
+        with the pages between them (interior pages, another table's), and no leaf has a
+        Python object of its own but its page's offset."""
+        at = 0
+        # where a gap wider than _GAP starts a new read (found at C speed)
+        gaps = map(gt, map(sub, islice(numbers, 1, None), numbers), repeat(_GAP))
+        breaks = [*compress(range(1, len(numbers)), gaps), len(numbers)]
+        for stop in breaks:
+            while at < stop:
+                end = min(stop, at + 256)
+                self._hash_run(numbers[at:end], seed, hashes, counts)
+                at = end
+
+    def _hash_run(
+        self, numbers: list[int], seed: int, hashes: array[int], counts: array[int]
+    ) -> None:
+        """:meth:`ascending_hashes` of a few leaves close together, read at once."""
+        size, first, last = self.size, numbers[0], numbers[-1]
+        if first < 1 or last > self.count:
+            raise PagesUnreadable(f"page {last} is out of the file")
+        self.handle.seek((first - 1) * size)
+        span = size * (last - first + 1)
+        data = memoryview(self.handle.read(span) or b"")
+        if len(data) != span:
+            raise PagesUnreadable("the file is shorter than its header says")
+        starts = list(map(mul, map(sub, numbers, repeat(first)), repeat(size)))
+        if bytes(map(data.__getitem__, starts)).count(0x0D) != len(numbers):
+            raise PagesUnreadable("a page of the table's b-tree is not a leaf")
+        pages = map(data.__getitem__, map(slice, starts, map(add, starts, repeat(size))))
+        hashes.frombytes(array("Q", map(xxh3_64_intdigest, pages, repeat(seed))).tobytes())
+        pairs = bytearray(2 * len(numbers))  # each page's 16-bit cell count, big-endian
+        pairs[0::2] = bytes(map(data.__getitem__, map(add, starts, repeat(3))))
+        pairs[1::2] = bytes(map(data.__getitem__, map(add, starts, repeat(4))))
+        cells = array("H", pairs)
+        if _LITTLE:
+            cells.byteswap()
+        counts.extend(cells)
+
     def close(self) -> None:
         """Close the file (after the connection that locked it)."""
         self.handle.close()
@@ -371,6 +417,9 @@ def _leaf_hashes(pages: PageFile, leaves: array[int], seed: int) -> tuple[array[
     hashes, counts = array("q"), array("H")
     for base in range(0, len(leaves), _WINDOW * 16):
         window = leaves[base : base + _WINDOW * 16].tolist()
+        if all(map(lt, window, islice(window, 1, None))):  # in file order: most tables
+            pages.ascending_hashes(window, seed, hashes, counts)
+            continue
         hashed = pages.leaf_hashes(window, seed)
         hashes.extend(hashed[pgno][0] for pgno in window)
         counts.extend(hashed[pgno][1] for pgno in window)
@@ -498,7 +547,16 @@ def _leaves(pages: PageFile, root: int) -> array[int]:
                 raise PagesUnreadable(f"page {pgno} is not a table b-tree page (type {page[0]})")
             cells = _U16.unpack_from(page, 3)[0]
             pointers = struct.unpack_from(f">{cells}H", page, 12)
-            children.extend(_U32.unpack_from(page, p)[0] for p in pointers)
+            # each cell's first 4 bytes, its left child (big-endian), at C speed
+            lefts = array(
+                "I",
+                b"".join(
+                    map(page.__getitem__, map(slice, pointers, map(add, pointers, repeat(4))))
+                ),
+            )
+            if _LITTLE:
+                lefts.byteswap()
+            children.extend(lefts)
             children.append(_U32.unpack_from(page, 8)[0])
         if pages.page(children[0])[0] == 0x0D:
             return children
@@ -642,7 +700,6 @@ def side_scan(uri: str, tables: list[str], path: str, sink: Sink) -> dict[str, S
     memory stays flat), and its page map, or why its pages could not be read (then what
     ``sink`` got of it is to be dropped)."""
     import subprocess
-    import sys
 
     if getattr(sys, "frozen", False):
         return dict.fromkeys(tables, "a frozen app starts no process of its own")
@@ -693,7 +750,6 @@ def _scan_file(uri: str, tables: list[str]) -> None:
     per table its rows a window of leaves at a time, then its map's arrays (or why not), as
     pickles to stdout (plain values: run as __main__, this module's classes would not
     unpickle)."""
-    import sys
 
     out = sys.stdout.buffer
     conn = sqlite3.connect(uri, uri=True, timeout=5.0, isolation_level=None)
@@ -719,18 +775,147 @@ def _scan_file(uri: str, tables: list[str]) -> None:
     out.flush()
 
 
-if __name__ == "__main__":
-    import sys
+#: a table a side process compares with its kept map: (name, root page, seed, kept map)
+DeltaJob: TypeAlias = "tuple[str, int, int, PageMap]"
+#: what it gives per table: the leaves and the map to keep, or why its pages were not read
+DeltaScan: TypeAlias = "tuple[list[Leaf], PageMap] | str"
 
-    _scan_file(sys.argv[1], sys.argv[2:])
+
+class SideDelta:
+    """Tables scanned against their kept page maps by a process of its own, while the run
+    compares another table (a delta run: one core would idle through both scans otherwise).
+
+    The process reads the file's pages only, no connection of its own: the caller's reader
+    holds its read transaction from before :meth:`start` until after :meth:`close`, so in
+    rollback-journal mode no writer can commit meanwhile and the pages are the caller's
+    snapshot. ``counter`` is the header's change counter the caller read under that lock;
+    the process checks it before each table and (:func:`scan_table`) after, so pages of
+    another snapshot are never taken (the table is then scanned by the caller)."""
+
+    def __init__(self, path: str, jobs: list[DeltaJob], counter: int, pythonpath: str) -> None:
+        import threading
+
+        self.tables = [job[0] for job in jobs]
+        self._input = (path, counter, [(t, r, s, *_map_fields(m)) for t, r, s, m in jobs])
+        self._pythonpath = pythonpath
+        self._found: dict[str, DeltaScan] = {}
+        self._ready = {table: threading.Event() for table in self.tables}
+        self._child: Any = None
+        self._thread = threading.Thread(target=self._run, name="ferry-side-delta", daemon=True)
+
+    def start(self) -> None:
+        """Start the process (and the thread that feeds it and collects what it gives)."""
+        self._thread.start()
+
+    def result(self, table: str) -> DeltaScan:
+        """``table``'s leaves and map, once the process gave them (or why not)."""
+        self._ready[table].wait()
+        return self._found[table]
+
+    def close(self) -> None:
+        """End the process if it still runs, and wait for it: the caller's lock must outlive
+        every read of the file the process makes."""
+        child = self._child
+        if child is not None and child.poll() is None:
+            child.kill()
+        if self._thread.ident is not None:  # (started)
+            self._thread.join()
+
+    def _run(self) -> None:
+        import subprocess
+
+        try:
+            self._child = subprocess.Popen(
+                [sys.executable, "-P", __file__, "--delta"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=dict(os.environ, PYTHONPATH=self._pythonpath),
+            )
+            child = self._child
+            assert child.stdin is not None and child.stdout is not None
+            with child.stdin:
+                pickle.dump(self._input, child.stdin, 5)
+            self._input = ("", 0, [])
+            while True:  # our own child's pickles: ("delta", table, leaves, *map) or failed
+                try:
+                    kind, table, *rest = pickle.load(child.stdout)
+                except EOFError:
+                    break
+                self._found[table] = _delta_of(rest) if kind == "delta" else str(rest[0])
+                self._ready[table].set()
+            child.stdout.close()
+            if child.wait() != 0:
+                raise OSError(f"it ended with status {child.returncode}")
+        except (OSError, ValueError, pickle.UnpicklingError) as exc:
+            for table in self.tables:
+                self._found.setdefault(table, f"the process reading the pages failed: {exc}")
+        finally:
+            for table in self.tables:
+                self._found.setdefault(table, "the process reading the pages said nothing of it")
+                self._ready[table].set()
+
+
+def _map_fields(pages: PageMap) -> tuple[Any, ...]:
+    return pages.hashes, pages.counts, pages.owners, pages.overflow, pages.chained
+
+
+def _delta_of(rest: list[Any]) -> tuple[list[Leaf], PageMap]:
+    """A side process's leaves and map (plain values) as a scan's."""
+    coded, *fields = rest
+    leaves = []
+    for kept, first, second, chain in coded:
+        if kept >= 0:  # (kept, start, count)
+            leaves.append(Leaf(kept, first, second))
+        else:  # (-1, keys, prints, chain)
+            keys = array("q", first)
+            leaves.append(Leaf(keys=keys, prints=array("q", second), count=len(keys), chain=chain))
+    return leaves, PageMap(*fields)
+
+
+def _delta_file() -> None:
+    """The side process of :class:`SideDelta`: (path, counter, jobs) from stdin; per table
+    its leaves (as kept: (kept, start, count, None); parsed: (-1, keys, prints, chain)) and
+    its map's arrays, or why not, as pickles to stdout."""
+
+    out = sys.stdout.buffer
+    path, counter, jobs = pickle.load(sys.stdin.buffer)
+    pages = PageFile(path)
+    for table, root, seed, *kept in jobs:
+        try:
+            if pages.header().change_counter != counter:
+                raise PagesUnreadable("the file changed since the run's read began")
+            leaves, new = scan_table(pages, root, seed, PageMap(*kept))
+            coded = [
+                (leaf.kept, leaf.start, leaf.count, None)
+                if leaf.kept >= 0
+                else (-1, leaf.keys.tobytes(), leaf.prints.tobytes(), leaf.chain)
+                for leaf in leaves
+            ]
+            pickle.dump(("delta", table, coded, *_map_fields(new)), out, 5)
+        except PagesUnreadable as exc:
+            pickle.dump(("failed", table, str(exc)), out, 5)
+        except (OSError, ValueError, IndexError, struct.error) as exc:
+            pickle.dump(("failed", table, f"the file's pages could not be parsed ({exc})"), out, 5)
+        out.flush()  # (the caller takes each table as it comes)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--delta"]:
+        _delta_file()
+    else:
+        _scan_file(sys.argv[1], sys.argv[2:])
 
 
 __all__ = [
+    "DeltaJob",
+    "DeltaScan",
     "Header",
     "Leaf",
     "PageFile",
     "PageMap",
     "PagesUnreadable",
+    "SideDelta",
     "SideScan",
     "Sink",
     "read_header",
