@@ -367,3 +367,24 @@ def test_a_part_that_cannot_read_leaves_the_check_to_the_targets_connection(
         break_text(source, "content", "title", 2)
     same_as_python(tmp_path, source)
     assert copies["content"] == (None if bad else sqlitecopy.Copied(30, True))
+
+
+@pytest.mark.parametrize("bad", [False, True])
+def test_a_part_that_sees_another_file_leaves_the_check_to_the_targets_connection(
+    tmp_path: Path, copies: dict[str, Any], monkeypatch: pytest.MonkeyPatch, bad: bool
+) -> None:
+    original = sqlitecheck._check_part
+    outcomes: list[Any] = []
+
+    def elsewhere(uri: str, queries: tuple[str, str, Any], *rest: Any) -> Any:
+        sql, looks_sql, looks = queries  # as if the target saw one more page
+        outcomes.append(original(uri, (sql, looks_sql, (looks[0] + 1, *looks[1:])), *rest))
+        return outcomes[-1]
+
+    monkeypatch.setattr(sqlitecheck, "_check_part", elsewhere)
+    source = source_db(tmp_path, *good_rows())
+    if bad:
+        break_text(source, "content", "title", 2)
+    same_as_python(tmp_path, source)
+    assert outcomes and set(outcomes) == {None}
+    assert copies["content"] == (None if bad else sqlitecopy.Copied(30, True))

@@ -111,26 +111,43 @@ async def start_side_check(driver: Any, copy: WholeCopy) -> SideCheck | None:
         mode = await cursor.fetchone()
     if not path or mode is None or str(mode[0]).lower() == "wal":
         return None
-    src = f"{schema}.{quote(copy.origin)}"
     # (reading the source here, in the target's transaction, holds its shared lock)
-    async with driver.execute(f"SELECT min(rowid), max(rowid) FROM {src}") as cursor:
-        ends = await cursor.fetchone()
-    low, high = (int(ends[0]), int(ends[1])) if ends and ends[0] is not None else (0, 0)
+    async with driver.execute(_looks_sql(copy.schema, copy.origin)) as cursor:
+        looks = tuple(await cursor.fetchone() or ())
+    low, high = (int(looks[2]), int(looks[3])) if looks and looks[2] is not None else (0, 0)
     uri = f"file:{url_quote(str(path))}?mode=ro"
     sql = check_sql(quote(copy.origin), copy)
     bounds = [_FIRST] + [low + (high - low) * i // PARTS for i in range(1, PARTS)] + [_LAST]
     side = SideCheck([])
     for after, last in itertools.pairwise(bounds):
         part = asyncio.to_thread(
-            _check_part, uri, sql, (after, last), copy.rows, side.stop, copy.cancel_point
+            _check_part,
+            uri,
+            (sql, _looks_sql("main", copy.origin), looks),
+            (after, last),
+            copy.rows,
+            side.stop,
+            copy.cancel_point,
         )
         side.parts.append(asyncio.ensure_future(part))
     return side
 
 
+def _looks_sql(schema: str, table: str) -> str:
+    """How the file looks to a connection: its pages, its schema (with each table's first
+    page) and the table's first and last rowid. A part whose connection sees it otherwise (a
+    file put in its place since the run attached it) leaves the check to the target's."""
+    name, literal = quote(schema), "'" + schema.replace("'", "''") + "'"
+    return (
+        f"SELECT (SELECT page_count FROM pragma_page_count({literal})), "
+        f"(SELECT group_concat(rootpage || sql) FROM {name}.sqlite_master), "
+        f"min(rowid), max(rowid) FROM {name}.{quote(table)}"
+    )
+
+
 def _check_part(
     uri: str,
-    sql: str,
+    queries: tuple[str, str, tuple[Any, ...]],
     span: tuple[int, int],
     rows: int,
     stop: threading.Event,
@@ -138,7 +155,9 @@ def _check_part(
 ) -> bool | None:
     """The check of rowids ``span`` (``(after, last]``) in a worker thread: True when every
     chunk passes (or ``stop`` was set), False at the first that does not (and sets ``stop``),
-    None when the file could not be read so."""
+    None when the file could not be read so (or looks other than to the target: ``queries``
+    holds the check's SQL, the SQL of :func:`_looks_sql` and what the target saw)."""
+    sql, looks_sql, looks = queries
     after, last = span
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=0, check_same_thread=False)
@@ -146,6 +165,8 @@ def _check_part(
         return None
     try:
         conn.execute("BEGIN")
+        if tuple(conn.execute(looks_sql).fetchone() or ()) != looks:
+            return None
         while not stop.is_set():
             cancel_point()
             row = conn.execute(sql, (after, last, rows)).fetchone()
