@@ -117,3 +117,11 @@ def test_the_quick_path_alone_takes_each_layout(value: str) -> None:
     db.execute("INSERT INTO t VALUES (?)", (value,))
     quick = cells.plain_cell("timestamp", "v").check.split(" THEN 1 WHEN ")[1]
     assert db.execute(f"SELECT CASE WHEN {quick} THEN 1 ELSE 0 END FROM t").fetchone() == (1,)
+
+
+def test_text_past_a_nul_goes_to_python() -> None:
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t (v DATETIME)")
+    db.execute("INSERT INTO t VALUES (?)", ("2024-05-01T10:00:00\x00junk",))
+    check = cells.plain_cell("timestamp", "v").check
+    assert db.execute(f"SELECT {check} FROM t").fetchone() == (0,)

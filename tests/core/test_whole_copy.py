@@ -388,3 +388,14 @@ def test_a_part_that_sees_another_file_leaves_the_check_to_the_targets_connectio
     same_as_python(tmp_path, source)
     assert outcomes and set(outcomes) == {None}
     assert copies["content"] == (None if bad else sqlitecopy.Copied(30, True))
+
+
+def test_a_timestamp_with_text_past_a_nul_is_rejected_as_row_by_row(
+    tmp_path: Path, copies: dict[str, Any]
+) -> None:
+    content, steps = good_rows()
+    content[2] = (3, "title 3", "note", "2024-05-01 10:00:00\x00junk", 1.0)
+    source = source_db(tmp_path, content, steps)
+    result = same_as_python(tmp_path, source)
+    assert copies["content"] is None
+    assert ("content", "id=3") in [(r.table, r.key) for r in result.rejects]

@@ -125,7 +125,9 @@ def _timestamp(x: str, zone: bool) -> SqlCell:
         f"substr({x}, 1, 4) BETWEEN '1001' AND '9998' AND substr({x}, 6, 2) BETWEEN '01' AND '12'"
         f" AND {day} >= '01' AND {calendar} AND substr({x}, 12, 2) <= '23'"
     )
-    text = f"typeof({x}) = 'text'"
+    # SQLite's length and GLOB read text up to a NUL: the bytes after it would be copied
+    # unseen, where Python reads the whole value (and rejects it)
+    text = f"typeof({x}) = 'text' AND length(CAST({x} AS BLOB)) = length({x})"
     return SqlCell(
         _holds(x, f"{text} AND {_quick(x, quick, calendar)}", f"{text} AND {shape} AND {valid}"),
         f"CASE length({x}) {' '.join(values)} END",
