@@ -66,6 +66,7 @@ TIMES = [
     "9999-12-31T23:59:59",
     " 2024-05-01T10:00:00",
     "2024-05-01T10:00:00 ",
+    "2024-05-01T10:00:00\x00junk",  # SQLite's length and GLOB stop at the NUL: Python's
     "yesterday",
     "",
     1714557600,

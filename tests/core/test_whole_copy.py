@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from ferry.migrate import migrate
 from ferry.plan import plan_from_dict
 from ferry.results import RunResult
-from ferry.targets import sqlitecopy
+from ferry.targets import sqlitecheck, sqlitecopy
 
 SCHEMA = """
 CREATE TABLE content (
@@ -278,16 +278,124 @@ def test_a_cancel_stops_the_check_between_chunks_and_leaves_no_target(
     monkeypatch.setattr(stream, "CHUNK_BYTES", 1)  # 1000 rows a chunk
     source = source_db(tmp_path, *good_rows(2500))
     cancel = CancelToken()
-    checked = sqlitecopy.all_utf8
+    checked = sqlitecheck.all_utf8
 
     def check_then_cancel(joined: Any) -> bool:
         cancel.cancel()  # asked for while the first chunk of content is checked
         return checked(joined)
 
-    monkeypatch.setattr(sqlitecopy, "all_utf8", check_then_cancel)
+    monkeypatch.setattr(sqlitecheck, "all_utf8", check_then_cancel)
     target = tmp_path / "target.db"
     plan = whole_plan(target, source, tmp_path)
     with pytest.raises(Cancelled):
         asyncio.run(migrate(plan, cancel=cancel, write_reports=False))
     assert copies == {}  # content's check stopped at its second chunk: nothing copied
     assert not target.exists()
+
+
+@pytest.fixture
+def side_checks(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Each side check the run started (None: the check ran on the target's connection)."""
+    started: list[Any] = []
+    original = sqlitecheck.start_side_check
+
+    async def spy(driver: Any, copy: sqlitecopy.WholeCopy) -> Any:
+        started.append(await original(driver, copy))
+        return started[-1]
+
+    monkeypatch.setattr(sqlitecopy, "start_side_check", spy)
+    return started
+
+
+def break_text(source: Path, table: str, column: str, row_id: int) -> None:
+    db = sqlite3.connect(source)
+    with db:
+        db.execute(f"UPDATE {table} SET {column} = CAST(X'6869FF' AS TEXT) WHERE id = ?", (row_id,))
+    db.close()
+
+
+# the parts split content's rowids 1..2500 after 1250, in chunks of 1000 rows
+@pytest.mark.parametrize("row_id", [1, 1000, 1001, 1250, 1251, 2250, 2251, 2500])
+def test_text_that_is_not_utf8_at_either_end_of_a_part_or_chunk_undoes_the_copy(
+    tmp_path: Path,
+    copies: dict[str, Any],
+    side_checks: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+    row_id: int,
+) -> None:
+    from ferry.native import stream
+
+    monkeypatch.setattr(stream, "CHUNK_BYTES", 1)  # 1000 rows a chunk
+    source = source_db(tmp_path, *good_rows(2500))
+    break_text(source, "content", "title", row_id)
+    same_as_python(tmp_path, source)
+    assert copies["content"] is None
+    assert side_checks and all(len(side.parts) == 2 for side in side_checks)
+
+
+def test_a_clean_table_checked_while_it_is_copied_is_kept(
+    tmp_path: Path, copies: dict[str, Any], side_checks: list[Any]
+) -> None:
+    source = source_db(tmp_path, *good_rows(50))
+    same_as_python(tmp_path, source)
+    assert copies == {"content": sqlitecopy.Copied(50, True), "steps": sqlitecopy.Copied(150, True)}
+    assert len(side_checks) == 2 and None not in side_checks
+
+
+@pytest.mark.parametrize("bad", [False, True])
+def test_a_source_in_wal_mode_is_checked_on_the_targets_connection_first(
+    tmp_path: Path, copies: dict[str, Any], side_checks: list[Any], bad: bool
+) -> None:
+    source = source_db(tmp_path, *good_rows())
+    db = sqlite3.connect(source)
+    assert db.execute("PRAGMA journal_mode = WAL").fetchone() == ("wal",)
+    db.close()
+    if bad:
+        break_text(source, "content", "title", 30)
+    same_as_python(tmp_path, source)
+    assert side_checks and not any(side_checks)  # a later commit: in a new connection's view
+    assert copies["content"] == (None if bad else sqlitecopy.Copied(30, True))
+
+
+@pytest.mark.parametrize("bad", [False, True])
+def test_a_part_that_cannot_read_leaves_the_check_to_the_targets_connection(
+    tmp_path: Path, copies: dict[str, Any], monkeypatch: pytest.MonkeyPatch, bad: bool
+) -> None:
+    monkeypatch.setattr(sqlitecheck, "_check_part", lambda *args: None)  # as if locked out
+    source = source_db(tmp_path, *good_rows())
+    if bad:
+        break_text(source, "content", "title", 2)
+    same_as_python(tmp_path, source)
+    assert copies["content"] == (None if bad else sqlitecopy.Copied(30, True))
+
+
+@pytest.mark.parametrize("bad", [False, True])
+def test_a_part_that_sees_another_file_leaves_the_check_to_the_targets_connection(
+    tmp_path: Path, copies: dict[str, Any], monkeypatch: pytest.MonkeyPatch, bad: bool
+) -> None:
+    original = sqlitecheck._check_part
+    outcomes: list[Any] = []
+
+    def elsewhere(uri: str, queries: tuple[str, str, Any], *rest: Any) -> Any:
+        sql, looks_sql, looks = queries  # as if the target saw one more page
+        outcomes.append(original(uri, (sql, looks_sql, (looks[0] + 1, *looks[1:])), *rest))
+        return outcomes[-1]
+
+    monkeypatch.setattr(sqlitecheck, "_check_part", elsewhere)
+    source = source_db(tmp_path, *good_rows())
+    if bad:
+        break_text(source, "content", "title", 2)
+    same_as_python(tmp_path, source)
+    assert outcomes and set(outcomes) == {None}
+    assert copies["content"] == (None if bad else sqlitecopy.Copied(30, True))
+
+
+def test_a_timestamp_with_text_past_a_nul_is_rejected_as_row_by_row(
+    tmp_path: Path, copies: dict[str, Any]
+) -> None:
+    content, steps = good_rows()
+    content[2] = (3, "title 3", "note", "2024-05-01 10:00:00\x00junk", 1.0)
+    source = source_db(tmp_path, content, steps)
+    result = same_as_python(tmp_path, source)
+    assert copies["content"] is None
+    assert ("content", "id=3") in [(r.table, r.key) for r in result.rejects]

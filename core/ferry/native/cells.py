@@ -58,6 +58,9 @@ class _Layout:
     pattern: str
     fraction: str  # SQL for the six fraction digits
     offset: str  # SQL for the offset text ('' when naive)
+    #: ``pattern`` with ``?`` where SQLite's date parser reads digits itself (all but the
+    #: fraction's, which it reads however many there are): see :func:`_quick`
+    quick: str = ""
 
 
 def _layouts(x: str) -> list[_Layout]:
@@ -71,11 +74,9 @@ def _layouts(x: str) -> list[_Layout]:
         base = 19 + len(frac_glob.replace(_D, "0"))
         for off_glob, off_len in (("", 0), ("Z", 1), (_OFFSET, 6)):
             offset = f"substr({x}, {base + 1}, {off_len})" if off_len else "''"
-            found.append(
-                _Layout(
-                    base + off_len, f"{_DATE}[T ]{_TIME}{frac_glob}{off_glob}", frac_sql, offset
-                )
-            )
+            pattern = f"{_DATE}[T ]{_TIME}{frac_glob}{off_glob}"
+            quick = f"????-??-??[T ]??:??:??{frac_glob}{'[+-]??:??' if off_len == 6 else off_glob}"
+            found.append(_Layout(base + off_len, pattern, frac_sql, offset, quick))
     return found
 
 
@@ -85,12 +86,13 @@ def _timestamp(x: str, zone: bool) -> SqlCell:
     them). Years 1001–9998 only (so UTC stays four digits); hour 24, a day the month lacks and
     other odd spellings go to Python."""
     date, clock = f"substr({x}, 1, 10)", f"substr({x}, 12, 8)"
-    checks, values, micros = [], [], []
+    checks, values, micros, quick = [], [], [], []
     for layout in _layouts(x):
         naive = layout.offset == "''"
         if naive and zone:
             continue
         checks.append(f"WHEN {layout.length} THEN {x} GLOB '{layout.pattern}'")
+        quick.append(f"WHEN {layout.length} THEN {x} GLOB '{layout.quick}'")
         local = f"{date} || ' ' || {clock}"
         # Whole seconds with the offset applied by SQLite (exact integers), then the fraction.
         seconds = (
@@ -110,6 +112,7 @@ def _timestamp(x: str, zone: bool) -> SqlCell:
     if not zone:
         # A date alone is midnight.
         checks.append(f"WHEN 10 THEN {x} GLOB '{_DATE}'")
+        quick.append(f"WHEN 10 THEN {x} GLOB '????-??-??'")
         values.append(f"WHEN 10 THEN {x} || ' 00:00:00.000000'")
         micros.append(
             f"WHEN 10 THEN (CAST(strftime('%s', {x}) AS INTEGER) - {_EPOCH_2000}) * 1000000"
@@ -117,25 +120,52 @@ def _timestamp(x: str, zone: bool) -> SqlCell:
     shape = f"CASE length({x}) {' '.join(checks)} ELSE 0 END"
     # Days past the 28th are checked against the calendar (a cheap test first: it is slow).
     day = f"substr({x}, 9, 2)"
+    calendar = f"({day} <= '28' OR date(julianday({date})) = {date})"
     valid = (
         f"substr({x}, 1, 4) BETWEEN '1001' AND '9998' AND substr({x}, 6, 2) BETWEEN '01' AND '12'"
-        f" AND {day} >= '01' AND ({day} <= '28' OR date(julianday({date})) = {date})"
-        f" AND substr({x}, 12, 2) <= '23'"
+        f" AND {day} >= '01' AND {calendar} AND substr({x}, 12, 2) <= '23'"
     )
+    # SQLite's length and GLOB read text up to a NUL: the bytes after it would be copied
+    # unseen, where Python reads the whole value (and rejects it)
+    text = f"typeof({x}) = 'text' AND length(CAST({x} AS BLOB)) = length({x})"
     return SqlCell(
-        _holds(x, f"typeof({x}) = 'text' AND {shape} AND {valid}"),
+        _holds(x, f"{text} AND {_quick(x, quick, calendar)}", f"{text} AND {shape} AND {valid}"),
         f"CASE length({x}) {' '.join(values)} END",
         f"CASE length({x}) {' '.join(micros)} END",
     )
 
 
-def _holds(x: str, condition: str) -> str:
-    """1 when ``x`` is NULL or ``condition`` is true, else 0 (never NULL).
+def _quick(x: str, shapes: list[str], calendar: str) -> str:
+    """A third of the strict check's cost, and true only where it is (so the check is the
+    strict one, which runs only where this is false): the strict check's GLOB classes cost
+    most, so the shape is matched with ``?`` (the fraction's digits still as classes) and
+    SQLite's own date parser (``julianday``, in C) proves the rest.
+
+    For text of a layout's length that matches its ``?`` pattern, ``julianday`` is not NULL
+    only where its parser read the whole text as that layout (the ``-`` at 5 rules out a
+    number, 'now' and a time alone; a sign before the year would put a digit on that ``-``):
+    digits for year, month 01–12, day 01–31, ``T`` or one space, hour 00–24, minutes and
+    seconds 00–59, offset hour 00–14 and minutes 00–59 (the strict classes allow hours 15–19:
+    such values take the strict check). What the parser lets through beyond the strict
+    check: a year outside 1001–9998 (ruled out by comparing the whole text, which starts
+    with the four digits, without the column's affinity or collation), hour 24 (ruled out
+    by a GLOB) and a day the month lacks (the strict check's own calendar test)."""
+    return (
+        f"CASE length({x}) {' '.join(shapes)} ELSE 0 END AND julianday({x}) IS NOT NULL"
+        f" AND +{x} >= '1001' COLLATE BINARY AND +{x} < '9999' COLLATE BINARY"
+        f" AND NOT {x} GLOB '???????????24*' AND {calendar}"
+    )
+
+
+def _holds(x: str, *conditions: str) -> str:
+    """1 when ``x`` is NULL or one of ``conditions`` is true, else 0 (never NULL).
 
     A CASE, not ``coalesce(x IS NULL OR (…), 0)``: SQLite evaluates AND and OR in a value
     (a function's argument) on both sides, but a WHEN condition stops at the first false
-    part, so the slow calendar test runs only for days past the 28th (a third less time)."""
-    return f"CASE WHEN {x} IS NULL THEN 1 WHEN {condition} THEN 1 ELSE 0 END"
+    part, so the slow calendar test runs only for days past the 28th (a third less time),
+    and a later condition only where the earlier ones are false."""
+    whens = " ".join(f"WHEN {condition} THEN 1" for condition in conditions)
+    return f"CASE WHEN {x} IS NULL THEN 1 {whens} ELSE 0 END"
 
 
 def plain_cell(type_: LogicalType, field: str, zone: bool = False) -> SqlCell | None:

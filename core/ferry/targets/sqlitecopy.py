@@ -8,7 +8,8 @@ value is decoded and no constraint is checked row by row, so it costs about what
 chunked ``INSERT … SELECT``, and gets the same result or nothing:
 
 - every source row must be one SQLite maps as it is (the load's own row check finds none
-  left out) and every text value UTF-8 (checked in chunks, as the chunked load does);
+  left out) and every text value UTF-8 (checked in chunks, as the chunked load does), which
+  :mod:`.sqlitecheck` checks while SQLite copies where it can (the copy undone if it fails);
 - SQLite takes the fast path only while foreign keys are not enforced on the connection, and
   ``PRAGMA foreign_keys`` cannot change inside the run's transaction: :func:`foreign_keys_off`
   switches them off through ``sqlite3_db_config`` for the one statement. The copy is then
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..shape.identifiers import quote
-from ..values.textbytes import all_utf8
+from .sqlitecheck import SideCheck, rows_as_they_are, start_side_check
 
 #: ``SQLITE_DBCONFIG_ENABLE_FKEY`` (sqlite3.h), for Pythons whose module lacks the name
 _ENABLE_FKEY = 1002
@@ -72,7 +73,6 @@ class Copied:
 async def copy_whole(driver: Any, conn: sqlite3.Connection, copy: WholeCopy) -> Copied | None:
     """Copy ``copy``'s table whole (``driver``: the aiosqlite connection over ``conn``), or
     return None having written nothing."""
-    src = f"{quote(copy.schema)}.{quote(copy.origin)}"
     table = quote(copy.table)
     if not await _same_columns(driver, copy) or await _refers_to_itself(driver, copy.table):
         return None
@@ -80,8 +80,24 @@ async def copy_whole(driver: Any, conn: sqlite3.Connection, copy: WholeCopy) -> 
         return None
     if await _referenced_by_rows(driver, copy.table):
         return None
-    if not await _rows_as_they_are(driver, src, copy):
+    # The check while SQLite copies, where it can: only inside the run's transaction, which
+    # holds the source's shared lock from the check's start to the copy's end.
+    side = await start_side_check(driver, copy) if conn.in_transaction else None
+    if side is None and not await rows_as_they_are(driver, _source(copy), copy):
         return None  # some rows go to Python, or their text is not UTF-8: the chunked load
+    try:
+        return await _copy_checked(driver, conn, copy, side)
+    finally:
+        if side is not None:
+            await side.close()
+
+
+async def _copy_checked(
+    driver: Any, conn: sqlite3.Connection, copy: WholeCopy, side: SideCheck | None
+) -> Copied | None:
+    """The copy in a savepoint, undone when the check still running (``side``) fails or a
+    row lacks its parent."""
+    src = _source(copy)
     await driver.execute("SAVEPOINT ferry_whole_copy")
     try:
         indexed = await _same_indexes(driver, copy)
@@ -90,12 +106,14 @@ async def copy_whole(driver: Any, conn: sqlite3.Connection, copy: WholeCopy) -> 
                 await driver.execute("ROLLBACK TO ferry_whole_copy")
                 return None
             try:
-                async with driver.execute(f"INSERT INTO main.{table} SELECT * FROM {src}") as cur:
+                insert = f"INSERT INTO main.{quote(copy.table)} SELECT * FROM {src}"
+                async with driver.execute(insert) as cur:
                     copied = int(cur.rowcount)
             except sqlite3.IntegrityError:  # the chunked load finds the rows (rejects)
                 await driver.execute("ROLLBACK TO ferry_whole_copy")
                 return None
-        if await _has_orphans(driver, copy.table):
+        checked = side is None or await side.passed(driver, src, copy)
+        if not checked or await _has_orphans(driver, copy.table):
             await driver.execute("ROLLBACK TO ferry_whole_copy")
             return None
     except BaseException:
@@ -108,28 +126,8 @@ async def copy_whole(driver: Any, conn: sqlite3.Connection, copy: WholeCopy) -> 
     return Copied(copied, indexed)
 
 
-async def _rows_as_they_are(driver: Any, src: str, copy: WholeCopy) -> bool:
-    """Every source row passes ``row_ok`` and its text columns hold UTF-8 only, in one read
-    of the table: per chunk of rows, the check's minimum and each text column's values joined
-    by a newline (which breaks any sequence), decoded once."""
-    joined = "".join(f", CAST(group_concat({quote(c)}, char(10)) AS BLOB)" for c in copy.texts)
-    names = "".join(f", {quote(c)}" for c in copy.texts)
-    sql = (
-        f"SELECT max(r), min(ok){joined} FROM (SELECT rowid AS r, ({copy.row_ok}) AS ok"
-        f"{names} FROM {src} WHERE rowid > ? ORDER BY rowid LIMIT ?)"
-    )
-    after = -(2**63)
-    while True:
-        copy.cancel_point()
-        async with driver.execute(sql, (after, copy.rows)) as cursor:
-            row = await cursor.fetchone()
-        if row is None or row[0] is None:
-            return True
-        if not row[1]:
-            return False
-        if not all_utf8(row[2:]):
-            return False
-        after = row[0]
+def _source(copy: WholeCopy) -> str:
+    return f"{quote(copy.schema)}.{quote(copy.origin)}"
 
 
 async def _same_indexes(driver: Any, copy: WholeCopy) -> bool:
