@@ -38,7 +38,7 @@ import sqlite3
 import struct
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -304,15 +304,19 @@ class FastPath:
             fast.append(FastCheck(check, reader.path, reader.busy_timeout, source_sql, target_sql))
         return fast
 
-    async def run(self, fast: list[FastCheck]) -> None:
-        """Fingerprint both sides of every check in ``fast``, the two sides at once."""
+    async def run(
+        self, fast: list[FastCheck], meanwhile: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        """Fingerprint both sides of every check in ``fast``, the two sides at once. When the
+        target's side is done first, ``meanwhile`` (which must not raise) runs on the target
+        while the sources are still hashed."""
         loop = asyncio.get_running_loop()
 
         def report(event: Event) -> None:
             loop.call_soon_threadsafe(self.emit, event)
 
         sources = asyncio.ensure_future(asyncio.to_thread(self._sources, fast, report))
-        targets = asyncio.ensure_future(self._targets(fast))
+        targets = asyncio.ensure_future(self._targets(fast, sources, meanwhile))
         try:
             await asyncio.gather(sources, targets)
         finally:
@@ -368,7 +372,17 @@ class FastPath:
 
     # -- the target side -------------------------------------------------------------------------
 
-    async def _targets(self, fast: list[FastCheck]) -> None:
+    async def _targets(
+        self,
+        fast: list[FastCheck],
+        sources: asyncio.Future[None],
+        meanwhile: Callable[[], Awaitable[None]] | None,
+    ) -> None:
+        await self._fingerprint_targets(fast)
+        if meanwhile is not None and not sources.done():
+            await meanwhile()
+
+    async def _fingerprint_targets(self, fast: list[FastCheck]) -> None:
         for item in fast:
             self.cancel.raise_if_cancelled()
             started = time.perf_counter()
