@@ -93,6 +93,22 @@ def _utc_shapes(x: str, naive_utc: bool) -> str:
     return f"typeof({x}) = 'text' AND {utc}"
 
 
+#: ISO text with ``T`` and a six-digit fraction, in digits: already the hash form
+_ISO_DIGITS = (
+    "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]."
+    "[0-9][0-9][0-9][0-9][0-9][0-9]"
+)
+
+
+def _plain_utc(x: str, naive_utc: bool) -> str:
+    """The commonest of :func:`_utc_shapes`: its first 26 characters are digits with ``T``,
+    so they are written as they stand (about half the cost of its ``substr ... IN`` test and
+    ``replace``, which give the same bytes for such text)."""
+    shapes = [f"{_ISO_DIGITS}[+-]00:00", f"{_ISO_DIGITS}Z", *([_ISO_DIGITS] if naive_utc else [])]
+    globs = " OR ".join(f"{x} GLOB {_literal(shape)}" for shape in shapes)
+    return f"typeof({x}) = 'text' AND ({globs})"
+
+
 def _sqlite_value(cell: Cell, x: str, *, source: bool, zone: tzinfo | None) -> _SqliteValue:
     """How SQLite writes one cell; on the target side it reads what the database holds."""
     type_ = cell.type
@@ -123,8 +139,11 @@ def _sqlite_value(cell: Cell, x: str, *, source: bool, zone: tzinfo | None) -> _
     # directly, anything else (and the target side always) through plain_cell's checks
     exact = f"WHEN {check} THEN replace({v}, ' ', 'T')"
     if source:
-        utc = _utc_shapes(x, naive_utc)
-        value = f"CASE WHEN {utc} THEN replace(substr({x}, 1, 26), ' ', 'T') {exact} END"
+        plain, utc = _plain_utc(x, naive_utc), _utc_shapes(x, naive_utc)
+        value = (
+            f"CASE WHEN {plain} THEN substr({x}, 1, 26) "
+            f"WHEN {utc} THEN replace(substr({x}, 1, 26), ' ', 'T') {exact} END"
+        )
     else:
         value = f"CASE {exact} END"
     return _SqliteValue(None, value, None, 26)

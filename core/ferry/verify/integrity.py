@@ -37,6 +37,8 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 
 #: reports a warning: (message, table)
 Warn = Callable[[str, str], None]
+#: a table's orphan count and a few examples
+Orphans = tuple[int, list[dict[str, str]]]
 
 
 async def find_orphans(
@@ -87,6 +89,48 @@ async def find_orphans(
         else:
             total = max(total, checked or 0)
     return total, examples
+
+
+class OrphanCounts:
+    """Each table's :func:`find_orphans`, counted once: ahead (:meth:`count_ahead`, while the
+    fast path still hashes the sources and the target's connection would idle) or when the
+    integrity step asks (:meth:`of`). Counted ahead, a table's warnings wait for :meth:`of`,
+    so the run reports the same warnings in the same order either way."""
+
+    def __init__(self, target: Target, tables: dict[str, TableInfo]) -> None:
+        self.target = target
+        self.tables = tables
+        self._ahead: dict[str, tuple[Orphans, list[tuple[str, str]]]] = {}
+
+    async def count_ahead(self, infos: list[TableInfo]) -> None:
+        """Count ``infos``' orphans now, under a savepoint; on any database error keep none
+        (the integrity step counts again, and reports the error as it always did)."""
+        found: dict[str, tuple[Orphans, list[tuple[str, str]]]] = {}
+        try:
+            async with self.target.conn.begin_nested():
+                for info in infos:
+                    if info.name not in found:
+                        said: list[tuple[str, str]] = []
+                        counted = await find_orphans(self.target, info, self.tables, _kept(said))
+                        found[info.name] = (counted, said)
+        except (TargetError, sa_exc.SQLAlchemyError):
+            return
+        self._ahead = found
+
+    async def of(self, info: TableInfo, warn: Warn) -> Orphans:
+        """``info``'s orphans and a few examples (its warnings go to ``warn``)."""
+        ahead = self._ahead.pop(info.name, None)
+        if ahead is None:
+            return await find_orphans(self.target, info, self.tables, warn)
+        counted, said = ahead
+        for message, table in said:
+            warn(message, table)
+        return counted
+
+
+def _kept(said: list[tuple[str, str]]) -> Warn:
+    """A :data:`Warn` that keeps the warnings in ``said``."""
+    return lambda message, table: said.append((message, table))
 
 
 async def references_checked_at_commit(
@@ -174,4 +218,4 @@ def holds(actual: Any, op: str, expect: Any) -> bool:
     return _OPS[op](_as_text(actual), _as_text(expect))
 
 
-__all__ = ["Warn", "find_orphans", "holds", "run_assertion"]
+__all__ = ["OrphanCounts", "Warn", "find_orphans", "holds", "run_assertion"]

@@ -49,7 +49,7 @@ from ..values.transform import RowMapper
 from .checksum import HashStore
 from .compare import MAX_LISTED, TABLE_MISSING, compare, finish_table
 from .fast import FastPath, fill_result
-from .integrity import find_orphans, holds, run_assertion
+from .integrity import OrphanCounts, holds, run_assertion
 from .read import SideReader, SpecCheck
 from .result import FAIL, PASS, AssertionCheck, TableCheck, VerifyResult
 
@@ -155,7 +155,8 @@ class _Verify:
         for check in checks:
             store.add_check(check.number)
 
-        proven = await self._fast(target, checks)
+        orphans = OrphanCounts(target, tables)
+        proven = await self._fast(target, checks, orphans)
         rest = [c for c in checks if c.number not in proven]
         slow = bool(rest) or not proven
         sides = SideReader(self.capabilities, self.plan.options.batch_size, self.cancel, self.emit)
@@ -176,13 +177,11 @@ class _Verify:
                         self.warn(warning, check.spec.name)
 
         with self.ctx.step("integrity", "foreign keys"):
-            orphans: dict[str, tuple[int, list[dict[str, str]]]] = {}
+            counted: dict[str, tuple[int, list[dict[str, str]]]] = {}
             for check in checks:
-                if check.exists and check.spec.name not in orphans:
-                    orphans[check.spec.name] = await find_orphans(
-                        target, check.info, tables, self.warn
-                    )
-                count, examples = orphans.get(check.spec.name, (0, []))
+                if check.exists and check.spec.name not in counted:
+                    counted[check.spec.name] = await orphans.of(check.info, self.warn)
+                count, examples = counted.get(check.spec.name, (0, []))
                 finish_table(check, count, examples, self.emit)
 
         if self.plan.assertions:
@@ -191,9 +190,12 @@ class _Verify:
                     self.cancel.raise_if_cancelled()
                     self.result.assertions.append(await run_assertion(target, spec))
 
-    async def _fast(self, target: Target, checks: list[SpecCheck]) -> set[int]:
+    async def _fast(
+        self, target: Target, checks: list[SpecCheck], orphans: OrphanCounts
+    ) -> set[int]:
         """Prove tables equal with one checksum per side (:mod:`ferry.verify.fast`); the
-        numbers of the checks it proved, whose results it filled in."""
+        numbers of the checks it proved, whose results it filled in. A server that sums
+        its rows' hashes is often done first: it counts the orphans meanwhile."""
         fast_path = FastPath(target, self.emit, self.cancel)
         fast = await fast_path.prepare(checks, self.readers, self.source_tables)
         if not fast:
@@ -201,7 +203,9 @@ class _Verify:
         labels = ", ".join(item.check.label for item in fast)
         proven = set()
         with self.ctx.step("fast", f"checksums inside the databases: {labels}") as step:
-            await fast_path.run(fast)
+            infos = [c.info for c in checks if c.exists]
+            server = self.capabilities.sums_row_hashes
+            await fast_path.run(fast, (lambda: orphans.count_ahead(infos)) if server else None)
             self.cancel.raise_if_cancelled()
             outcomes = []
             for item in fast:
