@@ -82,6 +82,9 @@ from sqlalchemy.ext.asyncio.engine import (  # noqa: E402  (after the package is
 )
 from sqlalchemy.util import concurrency  # noqa: E402
 
-concurrency._concurrency_shim._initialize()  # as the package's __init__: greenlet, or raise
+# as the package's __init__ does (SQLAlchemy 2.1): greenlet set up, or an error at start-up
+_shim = getattr(concurrency, "_concurrency_shim", None)
+if _shim is not None:
+    _shim._initialize()
 
 __all__ = ["AsyncConnection", "AsyncEngine", "create_async_engine"]
