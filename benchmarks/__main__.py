@@ -43,6 +43,10 @@ creates the schema itself, as a first move does:
   creates the tables, loads the rows, then builds the indexes, adds the foreign key and moves
   the identities past the loaded ids, all in its one transaction (on a SQLite target the
   foreign key is part of the `CREATE TABLE`). Its `merge` step timing includes that work.
+  Its long values are stored with lz4 (the plan's default `[target] compression = "lz4"`,
+  for Ferry's own transaction only), the floor's with the server's default (`pglz`);
+  `FERRY_BENCH_COMPRESSION=server` runs Ferry with the server's default too, for an A/B
+  (and `FERRY_BENCH_LOAD_APART=1/0` sets the plan's `load_apart`).
 - The `psql \copy` floor does the same by hand in one transaction (`psql -1`):
   `CREATE TABLE` (identity keys, DEFAULTs), `\copy` of ready CSV, `CREATE INDEX`,
   `ALTER TABLE … ADD FOREIGN KEY`, `setval`; all of it is timed. The Python COPY reference
