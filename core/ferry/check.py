@@ -256,6 +256,14 @@ def name_warnings(plan: Plan, caps: TargetCapabilities, mapper: RowMapper) -> li
     fed = {c.name: c.spec.from_ for c in mapper.mapped_columns() if c.spec.from_ is not None}
     messages = []
     if plan.target.identifiers == "lower":
+        lowered = [(c, f) for c, f in fed.items() if c != f and c == f.lower()]
+        if lowered:
+            names = ", ".join(f"{f} → {c}" for c, f in lowered[:5])
+            more = f" (and {len(lowered) - 5} more)" if len(lowered) > 5 else ""
+            messages.append(
+                f"fields created in lower case for the app's unquoted SQL: {names}{more}; an "
+                'app that quotes its names (an ORM) needs identifiers = "keep"'
+            )
         for group in case_collisions([f for f in fed.values() if is_plain(f)]):
             messages.append(
                 f"fields {', '.join(group)} differ only in case: their columns keep that "

@@ -452,6 +452,7 @@ def test_a_first_run_whose_side_printing_fails_loads_and_keeps_no_prints(
     # the processes that print a first run's rows beside its load cannot start (an app
     # writing to the file can make them fail the same way: "database is locked")
     plan, path = plan_for(tmp_path, pg_url), source_db(tmp_path)
+    monkeypatch.setattr("ferry.load.stream.ASIDE_ROWS", 0)  # printed aside, however small
     monkeypatch.setattr(sys, "executable", "/bin/false")
 
     first = run(plan).tables[0]
@@ -459,3 +460,18 @@ def test_a_first_run_whose_side_printing_fails_loads_and_keeps_no_prints(
     assert first.inserted == ROWS
     assert pg_items(pg_url) == source_rows(path)
     assert pg_rows(pg_url, "SELECT to_regclass('ferry.row_print_tables')") == [(None,)]
+
+
+def test_a_small_tables_first_run_prints_on_the_reader_and_keeps_its_prints(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # under ASIDE_ROWS rows no process is started beside the load: none could start here
+    plan, path = plan_for(tmp_path, pg_url), source_db(tmp_path)
+    monkeypatch.setattr(sys, "executable", "/bin/false")
+    run(plan)
+    change_source(path, updated=[3], inserted=[])
+
+    second = run(plan).tables[0]
+
+    assert second.decision is not None and second.decision.mode == "delta"
+    assert pg_items(pg_url) == source_rows(path)

@@ -38,6 +38,12 @@ if TYPE_CHECKING:
 #: mapped batches waiting for the writer (bounds memory; two keep the database busy)
 AHEAD = 2
 
+#: A table printed beside the natives' load gets a process of its own, which costs its start
+#: (a fraction of a second, more on a busy machine) and holds a read lock of its own; a smaller
+#: table is printed on the reader's connection after the load (21 small tables of a Django
+#: app: a sync cycle of 10 s, 4 s of it starting processes, while the app waited to commit).
+ASIDE_ROWS = 50_000
+
 
 class Pipeline:
     """One run's streaming: :meth:`stream` reads every route's rows and writes them."""
@@ -135,7 +141,13 @@ class Pipeline:
             and not isinstance(r.strategy, SqlDeltaLoad)
             and r.decision.mode != "unchanged"
         ]
-        aside = [r for r in printed if any(r is n for n in native)]
+        sources = self.run.source_tables
+        aside = [
+            r
+            for r in printed
+            if any(r is n for n in native)
+            and (sources[r.spec.source].row_estimate or 0) >= ASIDE_ROWS
+        ]
         # Printed on a connection of their own while the natives load (sharing the reader's,
         # each waited for the other); the rest on the reader's, before its ordinary read.
         printing = asyncio.ensure_future(print_in_sql(self.run, reader, aside, side=True))

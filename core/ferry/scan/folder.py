@@ -45,6 +45,7 @@ from .found import FoundSource, identifier
 from .hookquestions import ask_about_unfed_tables
 from .keyfinder import KeyFinding, find_key
 from .keytrim import trim_key_values
+from .namecase import note_name_case, settle_identifiers
 from .recordkeys import key_records_by_id, read_unique_keys
 from .shapes import recognise
 from .sourcefiles import find_sources as find_sources  # re-exported: its former home
@@ -224,6 +225,8 @@ def scan_folder(
     recognise(found, folder)
     copy_questions = draft_copies(found, folder)
     existing, styles = asyncio.run(_existing_tables(target, target_base, schema_path))
+    readable_found = [item for item in found if not item.problem and not item.consumed]
+    case_evidence = settle_identifiers(target, readable_found)
     taken: set[str] = set()
     parents: dict[str, Matched] = {}
     tables = [
@@ -242,6 +245,7 @@ def scan_folder(
         for table in item.tables
     ]
     key_children_within_parent(tables, found, folder)
+    note_name_case(tables, existing, target, case_evidence)
     unfilled_questions = ask_about_unfilled_times(tables, existing)
     unfilled_questions += ask_for_listed_values(tables, existing)
     shaped = {t.name: item.notes for item in found for t in item.tables if item.notes}

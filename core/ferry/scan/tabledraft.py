@@ -8,7 +8,7 @@ from collections import Counter
 from typing import cast
 
 from ..plan import ColumnSpec, TableSpec
-from ..shape.namefold import name_notes, shortened
+from ..shape.namefold import is_plain, name_notes, shortened
 from ..shape.schema import TableInfo
 from ..shape.typemap import TypeFinding
 from ..sources import SourceTable
@@ -68,6 +68,8 @@ def draft_table_spec(
         wanted = identifier(
             own if database or (found.parent is None and "." in found.name) else found.name
         )
+        if identifiers == "keep" and database and is_plain(own):
+            wanted = own  # the app's SQL quotes it: its spelling is part of the name
         drafted = wanted
         if identifiers is not None:  # PostgreSQL: at most 63 bytes
             wanted = shortened(wanted)

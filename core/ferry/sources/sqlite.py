@@ -99,6 +99,14 @@ def sqlite_logical_type(declared: str) -> LogicalType:
     return "text"
 
 
+#: How long a connection Ferry opens beside its reader's waits for the file's lock: not at
+#: all. The reader holds its read lock (rollback-journal mode) until the read ends, so an app
+#: waiting to commit waits on it; a new reader would wait on the app, and both would wait
+#: until the app's own write timed out ("database is locked" in the app). Such a connection
+#: gives up at once instead, and the run does that work on its reader.
+SIDE_TIMEOUT = 0.0
+
+
 class SqliteSource(SourceReader):
     """Reads the tables of a SQLite file (``kind = "sqlite"``, ``path`` = the file).
 
@@ -265,7 +273,7 @@ class SqliteSource(SourceReader):
         connection of its own in this process."""
         uri = f"file:{url_quote(str(self.path.resolve()))}?mode=ro"
         if getattr(sys, "frozen", False):
-            conn = sqlite3.connect(uri, uri=True, timeout=self.busy_timeout)
+            conn = sqlite3.connect(uri, uri=True, timeout=SIDE_TIMEOUT)
             try:
                 conn.create_function("ferry_row_print", -1, row_print, deterministic=True)
                 with self._errors(table):

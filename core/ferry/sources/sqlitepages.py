@@ -752,7 +752,9 @@ def _scan_file(uri: str, tables: list[str]) -> None:
     unpickle)."""
 
     out = sys.stdout.buffer
-    conn = sqlite3.connect(uri, uri=True, timeout=5.0, isolation_level=None)
+    # No waiting: the run's reader holds its read lock, so a writer waiting to commit would
+    # wait on it while this waited on the writer, until the app's write timed out.
+    conn = sqlite3.connect(uri, uri=True, timeout=0, isolation_level=None)
     conn.execute("BEGIN")
     conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
     path = conn.execute("PRAGMA database_list").fetchone()[2]

@@ -45,7 +45,8 @@ def _print_file(uri: str, sql: str) -> None:
     import sys
     from array import array
 
-    conn = sqlite3.connect(uri, uri=True, timeout=5.0)
+    # No waiting for the lock: see ferry.sources.sqlite.SIDE_TIMEOUT
+    conn = sqlite3.connect(uri, uri=True, timeout=0)
     conn.create_function("ferry_row_print", -1, row_print, deterministic=True)
     out = sys.stdout.buffer
     cursor = conn.execute(sql)
