@@ -384,3 +384,25 @@ def test_undo_of_a_run_that_changed_nothing_says_so(tmp_path: Path, target_url: 
 
     with pytest.raises(UndoRefused, match="changed no row: there is nothing to undo"):
         do_undo(plan, run_id=idle.run_id)
+
+
+def test_the_preview_names_only_the_tables_the_run_changed(tmp_path: Path, target_url: str) -> None:
+    make_plan(tmp_path, target_url)
+    source(tmp_path, "CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT)")  # empty
+    with (tmp_path / "ferry.toml").open("a", encoding="utf-8") as plan_file:
+        plan_file.write('\n[[tables]]\nname = "tags"\nsource = "app.tags"\n')
+    plan = load_plan(tmp_path / "ferry.toml")
+    run(plan)
+    source(tmp_path, "UPDATE customers SET score = 9.0 WHERE id = 2")
+    second = run(plan)
+
+    shown = CliRunner().invoke(
+        cli, ["undo", str(tmp_path / "ferry.toml"), "--run", second.run_id, "--preview"]
+    )
+
+    assert shown.exit_code == 0, shown.output
+    assert "customers: 0 inserted row(s) deleted, 1 updated row(s) reverted" in shown.stdout
+    assert "orders:" not in shown.stdout
+    assert "1 other table(s): the run changed nothing there; proof PASS" in shown.stdout, (
+        shown.stdout
+    )

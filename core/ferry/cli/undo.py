@@ -15,6 +15,7 @@ from rich.markup import escape
 
 from ..api import UndoRefused, UndoResult, undo
 from ..events import CancelToken
+from ..undo.engine import LISTED
 from .common import fail, load_plan_file, out, run
 from .target import target_option
 
@@ -27,16 +28,25 @@ def register(cli: click.Group) -> None:
 def _show(result: UndoResult, preview: bool) -> None:
     verb = "would undo" if preview else "undid"
     out.print(f"{verb} run {escape(result.undone_run)} on {escape(result.target)}")
+    untouched = 0
     for table in result.tables:
+        counts = (table.deleted, table.reverted, table.restored, table.kept)
+        if not any(counts) and not table.dropped and table.verdict == "PASS":
+            untouched += 1  # the run changed nothing there: one line for them all, below
+            continue
         dropped = ", table dropped" if table.dropped else ""
         out.print(
             f"  {escape(table.name)}: {table.deleted} inserted row(s) deleted, "
             f"{table.reverted} updated row(s) reverted, {table.restored} deleted row(s) put "
             f"back, {table.kept} kept (changed by the app){dropped}; proof {table.verdict}"
         )
+    if untouched:
+        out.print(f"  {untouched} other table(s): the run changed nothing there; proof PASS")
     if preview:
         for row in result.rows:
             out.print(f"    {row['action']:6} {escape(row['table'])} {escape(row['key'])}")
+        if any(t.deleted + t.reverted + t.restored > LISTED for t in result.tables):
+            out.print(f"    (up to {LISTED} rows a table are listed; the counts above are whole)")
         out.print("Nothing was changed (preview).")
     for change in result.app_changes:
         out.print(f"  kept: {escape(change['table'])} {escape(change['key'])}")
