@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -89,6 +90,25 @@ def test_a_quiet_sqlite_source_cuts_over_to_postgres_with_report_and_reverse_pla
     kinds = {r.run_id: r.kind for r in asyncio.run(list_runs(plan))}
     assert kinds[result.final_run_id] == "migrate"
     assert kinds[result.run_id] == "cutover"
+
+
+def test_rows_the_app_deleted_since_a_sync_are_named_when_the_plan_keeps_them(
+    folder: Path, pg_url: str
+) -> None:
+    plan = sqlite_plan(folder, pg_url)
+    asyncio.run(sync(plan, every=0, cycles=1))
+    with sqlite3.connect(folder / "app.db") as db:  # the app deletes two rows, then stops
+        db.execute("DELETE FROM jobs WHERE id IN (3, 4)")
+    db.close()
+
+    result = asyncio.run(cutover(plan, settle=SETTLE))
+
+    assert result.verdict == "PASS"  # the plan keeps rows the source lacks: not a failure
+    assert any(
+        w.startswith("jobs: 2 row(s) of the target are not in the source")
+        and "set delete_missing = true for jobs" in w
+        for w in result.warnings
+    ), result.warnings
 
 
 def test_a_quiet_json_source_cuts_over_to_sqlite_and_renames_the_sources(folder: Path) -> None:

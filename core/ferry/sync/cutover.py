@@ -32,10 +32,11 @@ import logging
 import os
 import time
 import uuid
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Cancelled, FerryError
 from ..events import CancelToken, Emit, StepFinished, StepStarted, ignore_events
@@ -43,6 +44,9 @@ from ..plan import Plan
 from ..safety.quiet import QuietReport, check_quiet, sources_changed_since
 from ..safety.runlock import hold_target_async
 from .loop import changed_rows
+
+if TYPE_CHECKING:
+    from ..verify.result import TableCheck
 
 _log = logging.getLogger(__name__)
 
@@ -305,6 +309,30 @@ async def _verify(
     result.status = "completed" if checked.passed else "failed"
     if not checked.passed:
         result.reasons.append("verification FAILED: see its report")
+    result.warnings.extend(kept_deletions(plan, checked.tables))
+
+
+def kept_deletions(plan: Plan, checked: list[TableCheck]) -> list[str]:
+    """A warning per table one source feeds whose target holds rows that source lacks and
+    that the plan keeps (no ``delete_missing``): rows the app deleted since they were copied
+    come back to life in the new store unless the operator says otherwise before switching."""
+    feeds = Counter(spec.name for spec in plan.tables)
+    warnings = []
+    for table in checked:
+        spec = next(
+            (t for t in plan.tables if t.name == table.name and t.source == table.source), None
+        )
+        if spec is None or table.extra <= 0 or spec.delete_missing or spec.mode != "merge":
+            continue
+        if feeds[table.name] > 1:  # the other sources' rows count as extra too
+            continue
+        warnings.append(
+            f"{table.name}: {table.extra} row(s) of the target are not in the source (the app "
+            "deleted them since they were copied, or the target held them before) and stay: "
+            "the plan does not propagate deletions; to remove them, set delete_missing = true "
+            f"for {table.name} and run ferry cutover again (ferry preview lists them first)"
+        )
+    return warnings
 
 
 def _reverse(plan: Plan, result: CutoverResult, reverse_out: Path | None) -> None:
