@@ -9,13 +9,13 @@ otherwise (3 invalid plan, 5 target, 9 another run holds the target, 130 cancell
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import click
 from rich.markup import escape
 
 from ..api import UndoRefused, UndoResult, undo
 from ..events import CancelToken
-from ..undo.engine import LISTED
 from .common import fail, load_plan_file, out, run
 from .target import target_option
 
@@ -45,8 +45,9 @@ def _show(result: UndoResult, preview: bool) -> None:
     if preview:
         for row in result.rows:
             out.print(f"    {row['action']:6} {escape(row['table'])} {escape(row['key'])}")
-        if any(t.deleted + t.reverted + t.restored > LISTED for t in result.tables):
-            out.print(f"    (up to {LISTED} rows a table are listed; the counts above are whole)")
+        listed = Counter(row["table"] for row in result.rows)
+        if any(t.deleted + t.reverted + t.restored > listed[t.name] for t in result.tables):
+            out.print("    (a table's first rows are listed; the counts above are whole)")
         out.print("Nothing was changed (preview).")
     for change in result.app_changes:
         out.print(f"  kept: {escape(change['table'])} {escape(change['key'])}")
