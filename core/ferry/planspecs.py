@@ -100,6 +100,8 @@ class SourceSpec(PlanModel):
 
     @model_validator(mode="after")
     def _needs_location(self) -> SourceSpec:
+        if self.select or self.unwrap is not None:
+            self._check_picking()
         if self.kind == "merge":
             self._check_merge()
         elif self.inputs or self.key or self.key_ops or self.prefer or self.deletions:
@@ -108,8 +110,6 @@ class SourceSpec(PlanModel):
             )
         elif self.rows_of:
             raise ValueError("'rows_of' is for merge sources")
-        if self.select or self.unwrap is not None:
-            self._check_picking()
         elif self.kind == "postgres":
             if not self.url:
                 raise ValueError("a postgres source needs 'url'")
