@@ -90,9 +90,18 @@ class SourceSpec(PlanModel):
     deletions: DeletionRule | None = None
     #: merge sources: keep only the keys this input holds (a list joined with a keyed map)
     rows_of: str | None = None
+    #: JSON records: keep only those whose top-level fields hold these values (``{ model =
+    #: "chinook.album" }``, a Django fixture); the rest are skipped, and these fields are no
+    #: columns
+    select: dict[str, str | int | bool] = Field(default_factory=dict)
+    #: JSON records: the field holding an object whose fields become the row's columns, beside
+    #: the record's other top-level fields (``fields`` in a Django fixture)
+    unwrap: str | None = None
 
     @model_validator(mode="after")
     def _needs_location(self) -> SourceSpec:
+        if self.select or self.unwrap is not None:
+            self._check_picking()
         if self.kind == "merge":
             self._check_merge()
         elif self.inputs or self.key or self.key_ops or self.prefer or self.deletions:
@@ -108,6 +117,19 @@ class SourceSpec(PlanModel):
         elif not self.path:
             raise ValueError(f"a {self.kind} source needs 'path'")
         return self
+
+    def _check_picking(self) -> None:
+        if self.kind not in ("json", "jsonl"):
+            raise ValueError("'select' and 'unwrap' are for json and jsonl sources")
+        if self.shape in ("keyed", "kv"):
+            raise ValueError(
+                f"'select' and 'unwrap' read an array of records, not shape {self.shape!r}"
+            )
+        if self.unwrap is not None and (not self.unwrap or self.unwrap in self.select):
+            raise ValueError(
+                "'unwrap' names the field holding the record's object of fields (not empty, "
+                "not one of the 'select' fields)"
+            )
 
     def _check_merge(self) -> None:
         if len(self.inputs) < 2:

@@ -33,7 +33,8 @@ def draft_comments(
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     found = {item.spec.name: item for item in result.sources}
     rows = {t.name: t.row_estimate for item in result.sources for t in item.tables}
-    existing = {t.name for t in plan.tables if t.columns or not t.types}
+    # only a table Ferry creates has types (its columns may still rename: ``id = "pk"``)
+    existing = {t.name for t in plan.tables if not t.types}
 
     def header() -> list[str]:
         lines = [

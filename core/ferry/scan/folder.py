@@ -41,6 +41,7 @@ from .fillquestions import (
     ask_for_checked_values,
     ask_for_usual_values,
 )
+from .fixtures import key_fixture_ids
 from .found import FoundSource, identifier
 from .hookquestions import ask_about_unfed_tables
 from .keyfinder import KeyFinding, find_key
@@ -245,6 +246,7 @@ def scan_folder(
         for table in item.tables
     ]
     key_children_within_parent(tables, found, folder)
+    key_fixture_ids(tables, found)
     note_name_case(tables, existing, target, case_evidence)
     unfilled_questions = ask_about_unfilled_times(tables, existing)
     unfilled_questions += ask_for_listed_values(tables, existing)

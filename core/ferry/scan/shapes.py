@@ -5,6 +5,8 @@
   one ``merge`` source keyed by ``value`` with ``rows_of`` the list: one row per item, the map's
   fields as columns (NULL, or the target's default, for items the map lacks); map entries for
   items not in the list are left out (and counted).
+- **A Django fixture** (``manage.py dumpdata``): one source and one table per model
+  (:mod:`ferry.scan.fixtures`).
 - **A settings map over ``.env`` defaults** in the same folder: a flat JSON map (``shape = kv``)
   and a ``.env`` file sharing keys up to case. Drafted as one ``merge`` source keyed by ``key``
   with ``key_ops = ["lower"]``: per key the JSON file wins, ``.env`` fills in what it lacks.
@@ -19,6 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from ..plan import SourceSpec
 from ..sources import open_source
+from .fixtures import split_fixtures
 from .found import FoundSource, unique_name
 
 #: keys read per source to test a shape (the decision needs evidence, not every row)
@@ -74,8 +77,10 @@ def _merged(
 
 
 def recognise(found: list[FoundSource], folder: Path) -> None:
-    """Replace the sources that form a recognised shape by one merge source each (in place)."""
+    """Replace the sources that form a recognised shape by one merge source each, and a
+    Django fixture by one source per model (in place)."""
     taken = {item.spec.name for item in found}
+    split_fixtures(found, folder, taken)
     _lists_with_maps(found, folder, taken)
     _settings_over_env(found, folder, taken)
 

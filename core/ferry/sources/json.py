@@ -559,6 +559,11 @@ class JsonSource(RecordSource):
     def line_records(self) -> bool:
         """Whether the records are an array at the top of the file, so that a file laid out
         one record per line can be read a line at a time (:mod:`ferry.load.jsonlines`)."""
+        # Not with select/unwrap: a line of another kind gives no row, and a line's print
+        # would not be its row's. The line paths (delta by line, worker processes) assume one
+        # row per record line; such a source is read whole instead (correctness first).
+        if self.spec.select or self.spec.unwrap:
+            return False
         return not self._root and self._layout() == "records"
 
     def rows_of_lines(self, texts: list[bytes], key: str, batch_size: int) -> list[Any]:
@@ -678,6 +683,8 @@ class JsonSource(RecordSource):
         kv = shape != "records"
         default = "key" if shape == "kv" else "id"
         shaper = Shaper(self, batch_size, self.spec.key_column or default)
+        if shaper.pick is not None:  # a sample counts picked records: the shaper stops
+            shaper.limit, limit = limit, None
         if not kv and not self._root and limit is None:  # the common case: see _FastArray
             try:
                 with self._open() as handle:
@@ -739,6 +746,8 @@ class JsonLinesSource(RecordSource):
 
     def _run(self, batch_size: int, limit: int | None) -> Iterator[Batch]:
         shaper = Shaper(self, batch_size, self.spec.key_column or "id")
+        if shaper.pick is not None:  # a sample counts picked records: the shaper stops
+            shaper.limit, limit = limit, None
         try:
             handle = self.path.open("rb")
         except OSError as exc:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SourceError
 from .base import Batch, ParentLink, Row, SourceTable
+from .recordpick import RecordPick
 
 if TYPE_CHECKING:
     from .recordsource import RecordSource
@@ -118,6 +119,12 @@ class Shaper:
         self.rows: dict[str, list[Row]] = {}
         self.root = self._register(spec.name, (), None, reader.origin)
         self.root_rows = self.rows[spec.name]
+        #: ``select``/``unwrap``: which records are rows, and what of them (None: all, whole)
+        self.pick = RecordPick(spec.select, spec.unwrap, self.fail, self.where) if (
+            spec.select or spec.unwrap) else None  # fmt: skip
+        #: with ``pick``: the rows wanted (a sample), counted as picked, not as read
+        self.limit: int | None = None
+        self.taken = 0  # records picked so far
 
     def _register(self, name: str, key: tuple[str, ...], parent: ParentLink | None,
                   origin: str) -> SourceTable:  # fmt: skip
@@ -135,6 +142,9 @@ class Shaper:
         unless it holds what :meth:`_fill` reshapes: objects when flattening, lists when they
         become child tables.
         """
+        if self.pick is not None:
+            yield from self._picked(recs, scalars)
+            return
         size, nested, dicts, flags = self.size, _NESTED, DICTS, parse_flags
         if plain:  # and no StrictDict: nothing can note a duplicate key
             dicts, nested, flags = _DICT, self._reshaped(), _Flags()
@@ -165,6 +175,30 @@ class Shaper:
         finally:
             self.count = count
 
+    def _picked(self, recs: Iterable[Any], scalars: bool) -> Iterator[Batch]:
+        """:meth:`records` for a source that picks its records (``select``/``unwrap``): one
+        record at a time; ``count`` still counts every record read (a restart skips them)."""
+        pick, flags, count = self.pick, parse_flags, self.count
+        assert pick is not None
+        try:
+            for rec in recs:
+                if flags.duplicate is not None:
+                    raise self.duplicate()
+                row = pick(rec, count)
+                count += 1
+                if row is None:
+                    continue
+                if not self.mode:
+                    self._start(row, scalars)
+                self._record(row, count - 1)
+                self.taken += 1
+                if len(self.root_rows) >= self.size or self.pending:
+                    yield from self.flush()
+                if self.limit is not None and self.taken >= self.limit:
+                    break
+        finally:
+            self.count = count
+
     def _reshaped(self) -> frozenset[type]:
         """The types of plain values :meth:`_fill` changes (the rest it keeps as they are)."""
         flattened = (dict,) if self.flatten else ()
@@ -178,6 +212,7 @@ class Shaper:
         for block in blocks:
             if (
                 self.mode == "records"
+                and self.pick is None
                 and _DICT.issuperset(map(type, block))
                 and (not reshaped or reshaped.isdisjoint(map(type, _values(block))))
             ):
@@ -213,6 +248,9 @@ class Shaper:
 
     def entries(self, pairs: Iterable[tuple[str, Any]], kv: bool) -> Iterator[Batch]:
         """Rows from the entries of an object: keyed records, or settings (``kv``)."""
+        if self.pick is not None:
+            raise self.fail(f"{self.where(None)} is an object, but select and unwrap read an "
+                            "array of records", "Point root at the array of records.")  # fmt: skip
         rows, size, column, seen = self.root_rows, self.size, self.key_column, self.seen
         flags, self.root.key = parse_flags, (column,)
         try:
