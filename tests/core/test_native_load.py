@@ -46,6 +46,7 @@ TIMES = [
     "2024-05-01T10:00:00-00:00",
     "2024-05-01T23:30:00.123+05:30",
     "2024-12-31T23:59:59.999999-08:00",
+    "2024-05-01T10:00:00+15:00",  # past SQLite's offsets (it gives NULL): Python's
     "2024-01-01T00:00:00.5+01:00",  # one fraction digit: Python's
     "2024-01-01T00:00:00.1234567",  # seven: Python's
     "2024-05-01T10:00",  # no seconds: Python's
