@@ -46,6 +46,7 @@ TIMES = [
     "2024-05-01T10:00:00-00:00",
     "2024-05-01T23:30:00.123+05:30",
     "2024-12-31T23:59:59.999999-08:00",
+    "2024-05-01T10:00:00+15:00",  # past SQLite's offsets (it gives NULL): Python's
     "2024-01-01T00:00:00.5+01:00",  # one fraction digit: Python's
     "2024-01-01T00:00:00.1234567",  # seven: Python's
     "2024-05-01T10:00",  # no seconds: Python's
@@ -512,6 +513,30 @@ def test_postgres_rows_with_rowid_gaps_load_once_each_across_chunks(
     assert result.tables[0].mapped_by_sqlite == len(ids)
     assert [row[0] for row in loaded] == ids
     assert [row[2] for row in loaded] == [i * 2 for i in ids]
+
+
+def test_postgres_chunks_of_gapless_rowids_leave_their_odd_rows_to_python(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Gapless rowids are read as spans of 1000 rowids from the first: rows Python maps at each
+    # span's ends (and rowids from below zero, across it) are neither lost nor repeated.
+    from ferry.native import stream as engine
+
+    monkeypatch.setattr(engine, "CHUNK_BYTES", 1)
+    ids = range(-1500, 2000)
+    odd = {ids[k] for k in (0, 999, 1000, 1999, 2000, 2001, 3499)}
+    rows = [
+        (i, 42, i, 0.5, "2024-05-01T10:00:00+15:00", 1, b"x")
+        if i in odd
+        else (i, f"n{i}", i, 0.5, "2024-05-01T10:00:00Z", 1, b"x")
+        for i in ids
+    ]
+    source = source_db(tmp_path, rows)
+    native, native_rows = pg_load(tmp_path, source, pg_url, True)
+    python, python_rows = pg_load(tmp_path, source, pg_url, False)
+    assert native_rows == python_rows
+    assert outcome(native) == outcome(python)
+    assert native.tables[0].mapped_by_sqlite == len(ids) - len(odd)
 
 
 def test_postgres_cancel_between_chunks_leaves_the_tables_empty(

@@ -35,7 +35,8 @@ _D = "[0-9]"
 _DATE = f"{_D * 4}-[0-1]{_D}-[0-3]{_D}"
 _TIME = f"[0-2]{_D}:[0-5]{_D}:[0-5]{_D}"
 _OFFSET = f"[+-][0-1]{_D}:[0-5]{_D}"
-_EPOCH_2000 = 946684800  # 2000-01-01 in Unix seconds: PostgreSQL's timestamp epoch
+#: 2000-01-01 as a Julian day number: PostgreSQL's timestamp epoch, as ``julianday`` counts
+_JULIAN_2000 = "2451544.5"
 _MAX_REAL = "1.7976931348623157e308"  # the largest finite double: SQLite's Inf is above it
 
 
@@ -57,26 +58,37 @@ class _Layout:
     length: int
     pattern: str
     fraction: str  # SQL for the six fraction digits
+    micros: str  # SQL for the fraction as a whole number of microseconds
     offset: str  # SQL for the offset text ('' when naive)
     #: ``pattern`` with ``?`` where SQLite's date parser reads digits itself (all but the
     #: fraction's, which it reads however many there are): see :func:`_quick`
     quick: str = ""
+    #: SQL that must also hold (the offset's hour, which a GLOB class cannot bound)
+    also: str = ""
 
 
 def _layouts(x: str) -> list[_Layout]:
     found = []
     fractions = [
-        ("", "'000000'"),
-        (f".{_D * 3}", f"substr({x}, 21, 3) || '000'"),
-        (f".{_D * 6}", f"substr({x}, 21, 6)"),
+        ("", "'000000'", "0"),
+        (
+            f".{_D * 3}",
+            f"substr({x}, 21, 3) || '000'",
+            f"CAST(substr({x}, 21, 3) AS INTEGER) * 1000",
+        ),
+        (f".{_D * 6}", f"substr({x}, 21, 6)", f"CAST(substr({x}, 21, 6) AS INTEGER)"),
     ]
-    for frac_glob, frac_sql in fractions:
+    for frac_glob, frac_sql, micros in fractions:
         base = 19 + len(frac_glob.replace(_D, "0"))
         for off_glob, off_len in (("", 0), ("Z", 1), (_OFFSET, 6)):
             offset = f"substr({x}, {base + 1}, {off_len})" if off_len else "''"
             pattern = f"{_DATE}[T ]{_TIME}{frac_glob}{off_glob}"
             quick = f"????-??-??[T ]??:??:??{frac_glob}{'[+-]??:??' if off_len == 6 else off_glob}"
-            found.append(_Layout(base + off_len, pattern, frac_sql, offset, quick))
+            # SQLite's date functions take offsets up to 14:59, Python's up to 23:59: a
+            # later one goes to Python (SQLite would give NULL)
+            also = f" AND substr({x}, {base + 2}, 2) <= '14'" if off_len == 6 else ""
+            layout = _Layout(base + off_len, pattern, frac_sql, micros, offset, quick, also)
+            found.append(layout)
     return found
 
 
@@ -91,17 +103,10 @@ def _timestamp(x: str, zone: bool) -> SqlCell:
         naive = layout.offset == "''"
         if naive and zone:
             continue
-        checks.append(f"WHEN {layout.length} THEN {x} GLOB '{layout.pattern}'")
+        checks.append(f"WHEN {layout.length} THEN {x} GLOB '{layout.pattern}'{layout.also}")
         quick.append(f"WHEN {layout.length} THEN {x} GLOB '{layout.quick}'")
         local = f"{date} || ' ' || {clock}"
-        # Whole seconds with the offset applied by SQLite (exact integers), then the fraction.
-        seconds = (
-            f"CAST(strftime('%s', {local}{'' if naive else ' || ' + layout.offset}) AS INTEGER)"
-        )
-        micros.append(
-            f"WHEN {layout.length} THEN ({seconds} - {_EPOCH_2000}) * 1000000"
-            f" + CAST({layout.fraction} AS INTEGER)"
-        )
+        micros.append(f"WHEN {layout.length} THEN {_micros(x, layout.micros)}")
         utc = (
             local
             if naive
@@ -114,9 +119,7 @@ def _timestamp(x: str, zone: bool) -> SqlCell:
         checks.append(f"WHEN 10 THEN {x} GLOB '{_DATE}'")
         quick.append(f"WHEN 10 THEN {x} GLOB '????-??-??'")
         values.append(f"WHEN 10 THEN {x} || ' 00:00:00.000000'")
-        micros.append(
-            f"WHEN 10 THEN (CAST(strftime('%s', {x}) AS INTEGER) - {_EPOCH_2000}) * 1000000"
-        )
+        micros.append(f"WHEN 10 THEN {_micros(x, '0')}")
     shape = f"CASE length({x}) {' '.join(checks)} ELSE 0 END"
     # Days past the 28th are checked against the calendar (a cheap test first: it is slow).
     day = f"substr({x}, 9, 2)"
@@ -135,6 +138,20 @@ def _timestamp(x: str, zone: bool) -> SqlCell:
     )
 
 
+def _micros(x: str, fraction: str) -> str:
+    """Microseconds since 2000 of timestamp ``x`` (the text the check passed; ``fraction``:
+    its fraction in microseconds), from one parse by SQLite's ``julianday``, which applies the
+    offset in whole milliseconds: the fraction's own microseconds are added to the whole
+    seconds, found by rounding the day count's seconds less the fraction (the day count
+    differs from the exact time by under a millisecond, however SQLite rounds the fraction
+    to milliseconds, plus the double's error, under 0.1 ms in years 1001–9998). About half
+    the cost of ``strftime('%s', …)`` on the text cut into parts."""
+    seconds = f"(julianday({x}) - {_JULIAN_2000}) * 86400.0"
+    if fraction == "0":
+        return f"CAST(round({seconds}) AS INTEGER) * 1000000"
+    return f"CAST(round({seconds} - {fraction} / 1000000.0) AS INTEGER) * 1000000 + {fraction}"
+
+
 def _quick(x: str, shapes: list[str], calendar: str) -> str:
     """A third of the strict check's cost, and true only where it is (so the check is the
     strict one, which runs only where this is false): the strict check's GLOB classes cost
@@ -145,8 +162,8 @@ def _quick(x: str, shapes: list[str], calendar: str) -> str:
     only where its parser read the whole text as that layout (the ``-`` at 5 rules out a
     number, 'now' and a time alone; a sign before the year would put a digit on that ``-``):
     digits for year, month 01–12, day 01–31, ``T`` or one space, hour 00–24, minutes and
-    seconds 00–59, offset hour 00–14 and minutes 00–59 (the strict classes allow hours 15–19:
-    such values take the strict check). What the parser lets through beyond the strict
+    seconds 00–59, offset hour 00–14 (as the strict check) and minutes 00–59. What the
+    parser lets through beyond the strict
     check: a year outside 1001–9998 (ruled out by comparing the whole text, which starts
     with the four digits, without the column's affinity or collation), hour 24 (ruled out
     by a GLOB) and a day the month lacks (the strict check's own calendar test)."""

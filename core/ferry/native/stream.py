@@ -95,6 +95,7 @@ async def native_chunks(
     encode = await target.binary_encoder(types) if types is not None else None
     sql = native.csv_sql() if encode is None else native.binary_sql()
     after = -(2**63)
+    dense = True  # rowids without gaps so far: a chunk is a span of rowids (_binary_chunk)
     while True:
         run.cancel.raise_if_cancelled()
         began = time.perf_counter()
@@ -106,9 +107,10 @@ async def native_chunks(
             encoded = Encoded(0, text or b"", csv=True)
         else:
             data, count, mapped, last = await asyncio.to_thread(
-                _binary_chunk, reader, native, route.info.name, sql, encode, (after, rows)
+                _binary_chunk, reader, native, route.info.name, sql, encode, (after, rows), dense
             )
             encoded = Encoded(0, data, binary=True)
+            dense = dense and count == rows
         if not count:
             return
         route.result.rows_read += count
@@ -252,16 +254,30 @@ def _binary_chunk(
     sql: str,
     encode: Callable[[list[tuple[Any, ...]]], bytearray],
     span: tuple[int, int],
+    dense: bool = False,
 ) -> tuple[bytearray, int, int, int]:
     """One chunk, at most ``rows`` rows after rowid ``after`` (``span``), as binary COPY (in a
-    worker thread): (data, rows in the chunk, rows in the data, last rowid of the chunk)."""
+    worker thread): (data, rows in the chunk, rows in the data, last rowid of the chunk).
+
+    ``dense`` (no rowid gap met so far): the chunk is the next ``rows`` rowids from the first
+    one after ``after``, so a table is read once; it holds ``rows`` rows exactly when SQLite
+    mapped that many, else they are counted (a gap, a row left to Python, the table's end).
+    Otherwise the ``rows``-th rowid is found first, a second read of the chunk's pages."""
     after, rows = span
-    end = reader.chunk_end(native.origin, after, rows)
-    last = end if end is not None else 2**63 - 1
-    count = rows if end is not None else reader.count_range(native.origin, after, last)
+    found: list[tuple[Any, ...]] | None = None
+    if dense:
+        first = reader.chunk_end(native.origin, after, 1)
+        last = 2**63 - 1 if first is None else min(first - 1 + rows, 2**63 - 1)
+        found = [] if first is None else reader.query_all(sql, (after, last), native.origin)
+        count = rows if len(found) == rows else reader.count_range(native.origin, after, last)
+    else:
+        end = reader.chunk_end(native.origin, after, rows)
+        last = end if end is not None else 2**63 - 1
+        count = rows if end is not None else reader.count_range(native.origin, after, last)
     if not count:
         return bytearray(), 0, 0, last
-    found = reader.query_all(sql, (after, last), native.origin)
+    if found is None:
+        found = reader.query_all(sql, (after, last), native.origin)
     try:
         data = encode(found)
     except (TypeError, ValueError, OverflowError) as exc:  # not a value the SQL promises

@@ -12,12 +12,14 @@ loads, adapters); the catalog questions are in :mod:`ferry.targets.pgcatalog`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.adapt import Transformer
+from psycopg.adapt import AdaptersMap, Transformer
 from psycopg.pq import Format
+from psycopg.types.string import BytesBinaryDumper
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
@@ -44,6 +46,15 @@ try:  # psycopg's C row formatters (what ``copy.write_row`` runs), used from a w
     from psycopg._copy_base import format_row_text as _format_row_text
 except ImportError:  # another psycopg layout: rows go through ``copy.write_row`` instead
     _format_row_text = _format_row_binary = None
+
+
+@dataclass(frozen=True)
+class _Dumping:
+    """A connection's adapt context with other adapters (psycopg's ``AdaptContext``)."""
+
+    adapters: AdaptersMap
+    connection: psycopg.AsyncConnection[Any]
+
 
 # Binary COPY's signature, flags and header extension length; the trailer is a -1 field count.
 _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
@@ -385,7 +396,11 @@ class PostgresTarget(Target):
         if _format_row_binary is None:
             return None
         driver = await self._driver()
-        tx = Transformer(driver)
+        # By oid, psycopg dumps bytea through its DB-API ``Binary`` dumper, a Python method
+        # call per value; its plain bytes dumper (in C) writes the same bytes.
+        adapters = AdaptersMap(driver.adapters)
+        adapters.register_dumper(None, BytesBinaryDumper)
+        tx = Transformer(_Dumping(adapters, driver))
         tx.set_dumper_types([driver.adapters.types[t].oid for t in types], Format.BINARY)
         format_row = _format_row_binary
 
