@@ -171,7 +171,10 @@ async def has_orphans(driver: Any, table: str) -> bool:
     value that is not an integer counts as missing (the caller then loads the table row by
     row, which finds the truth); any other reference by the pragma itself. (GROUP BY, not
     DISTINCT: without an index on the column, SQLite then sorts the values and looks the
-    parents up in key order, a page once, instead of in the order the rows give them.)"""
+    parents up in key order, a page once, instead of in the order the rows give them.) A
+    parent key that is the rowid is looked up in the list of the parent's rowids, which
+    SQLite reads from the parent's smallest index where it has one (the benchmark's 4 KiB
+    rows: 784 MB of pages otherwise)."""
     sql = 'SELECT id, "table", "from", "to" FROM pragma_foreign_key_list(?, \'main\')'
     async with driver.execute(sql, (table,)) as cursor:
         refs = await cursor.fetchall()
@@ -184,10 +187,14 @@ async def has_orphans(driver: Any, table: str) -> bool:
             orphans = "SELECT EXISTS (SELECT 1 FROM pragma_foreign_key_check(?, 'main'))"
             return bool(await _one(driver, orphans, (table,)))
         column, parent = quote(parts[0][2]), quote(parts[0][1])
+        if await _rowid_key(driver, parts[0][1]):
+            # the parent's keys are its rowids: read from its smallest index, not its rows
+            found = f"v IN (SELECT +{quote(key)} FROM main.{parent})"
+        else:
+            found = f"EXISTS (SELECT 1 FROM main.{parent} WHERE {quote(key)} = v)"
         missing = (
             f"SELECT EXISTS (SELECT 1 FROM (SELECT {column} AS v FROM main.{quote(table)}"
-            f" WHERE {column} IS NOT NULL GROUP BY 1) WHERE typeof(v) <> 'integer' OR NOT EXISTS "
-            f"(SELECT 1 FROM main.{parent} WHERE {quote(key)} = v))"
+            f" WHERE {column} IS NOT NULL GROUP BY 1) WHERE typeof(v) <> 'integer' OR NOT {found})"
         )
         if await _one(driver, missing, ()):
             return True
@@ -219,6 +226,13 @@ async def _integer_key(driver: Any, table: str) -> str | None:
     if len(keys) != 1 or keys[0][1].upper() != "INTEGER":
         return None
     return str(keys[0][0])
+
+
+async def _rowid_key(driver: Any, table: str) -> bool:
+    """Whether ``table``'s one INTEGER primary key is its rowid (SQLite gives any other
+    primary key, ``WITHOUT ROWID`` or ``INTEGER PRIMARY KEY DESC``, an index of its own)."""
+    sql = "SELECT NOT EXISTS (SELECT 1 FROM pragma_index_list(?, 'main') WHERE origin = 'pk')"
+    return bool(await _one(driver, sql, (table,)))
 
 
 @contextlib.contextmanager
