@@ -137,13 +137,31 @@ async def _insert_native(
     writer: Writer, target: Target, route: Route, reader: SqliteSource
 ) -> None:
     """A target that attaches the source copies the rows from it, a chunk at a time."""
-    native = native_of(route)
-    run = writer.run
-    source = run.source_tables[route.spec.source]
     rows = await _start_native(route, reader)
     schema = await target.attach(reader.path)
     if await _copied_whole(writer, target, route, schema, rows):
         return
+    if not route.info.created:
+        await _insert_chunks(writer, target, route, reader, (schema, rows))
+        return
+    # A new table's foreign keys are checked once after its chunks: one parent lookup per
+    # row read a page each (the run then starts over staged, as a refused row would make it).
+    try:
+        async with target.references_checked_after(route.info.name):
+            await _insert_chunks(writer, target, route, reader, (schema, rows))
+    except DirectLoadRefused as exc:
+        raise RestartStaged(exc) from None
+
+
+async def _insert_chunks(
+    writer: Writer, target: Target, route: Route, reader: SqliteSource, place: tuple[str, int]
+) -> None:
+    """``route``'s rows chunk after chunk, read from the source attached as ``place[0]``
+    (``place[1]`` rows a chunk)."""
+    native = native_of(route)
+    run = writer.run
+    source = run.source_tables[route.spec.source]
+    schema, rows = place
     sql = native.insert_sql(route.info.name, schema)
     # The next chunk is found and its text checked (in the reader's thread) while SQLite
     # copies this one (in the target's): the check costs about as much as the copy. The

@@ -23,9 +23,10 @@ split further, a reader would follow one class across files. Catalog SQL lives i
 
 from __future__ import annotations
 
+import contextlib
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -507,6 +508,14 @@ class Target(ABC):
         """Copy a table whole from an attached SQLite source (:mod:`.sqlitecopy`), or return
         None having written nothing (and so does a target that does not copy tables)."""
         return None
+
+    @contextlib.asynccontextmanager
+    async def references_checked_after(self, table: str) -> AsyncIterator[None]:
+        """Load ``table`` (created by this run, empty) inside the block with its foreign keys
+        checked once at the end instead of row by row, where that refuses the load exactly
+        where they would (:mod:`.sqlitekeys`); raises :class:`DirectLoadRefused` after the
+        block when a row lacks its parent. A target without that shortcut changes nothing."""
+        yield
 
     @abstractmethod
     async def load_direct(self, stage: Stage, encoded: Encoded) -> int | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ from .base import (
 )
 from .sqlitecopy import Copied, WholeCopy, copy_whole
 from .sqliteheader import FileCounter
+from .sqlitekeys import MISSING_PARENT, MissingParent, keys_checked_after
 
 BUSY_TIMEOUT_SECONDS = 5.0
 #: keys looked up per query (SQLite allows 32766 parameters)
@@ -375,6 +376,16 @@ class SqliteTarget(Target):
             return await copy_whole(driver, driver._conn, copy)
         except sqlite3.DatabaseError as exc:
             raise self.wrap(exc, f"copying {copy.table} whole") from None
+
+    @contextlib.asynccontextmanager
+    async def references_checked_after(self, table: str) -> AsyncIterator[None]:
+        """Foreign keys checked once after ``table``'s load (:mod:`.sqlitekeys`)."""
+        driver = await self._driver()
+        try:
+            async with keys_checked_after(driver, driver._conn, table):
+                yield
+        except MissingParent:
+            raise DirectLoadRefused(table, MISSING_PARENT) from None
 
     async def attach(self, source: Path) -> str:
         """Attach SQLite file ``source`` read-only (once per run) and return its schema name.
