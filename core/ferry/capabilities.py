@@ -75,6 +75,9 @@ class TargetCapabilities:
     #: private table that the run's transaction swaps into place at its commit
     #: (:mod:`ferry.native.apart`; PostgreSQL: transactional DDL)
     loads_apart: bool = False
+    #: a statement can write inside ``WITH`` and return what it wrote (PostgreSQL): a staged
+    #: merge records its undo changeset in its own statements (:mod:`ferry.load.recordedmerge`)
+    returning_writes: bool = False
 
 
 @dataclass(frozen=True)

@@ -184,6 +184,7 @@ def test_sqlite_target_does_what_its_capabilities_say(tmp_path: Path) -> None:
 
     _run(probe, target)
     assert not caps.binary_json and not caps.sums_row_hashes and not caps.table_fingerprints
+    assert not caps.returning_writes
     assert caps.stores_value_text and caps.sqlite_collations and caps.max_identifier_bytes == 0
 
 
@@ -235,6 +236,12 @@ def test_postgres_target_does_what_its_capabilities_say(tmp_path: Path, pg_url: 
         assert all(p.ok for p in await t.privileges(["item"]))
         with pytest.raises(NotImplementedError):
             await t.defer_references()
+        # returning_writes: a statement writes inside WITH and reads what it wrote
+        assert caps.returning_writes
+        written = (
+            "WITH w AS (INSERT INTO item VALUES (3, 'three') RETURNING id) SELECT sum(id) FROM w"
+        )
+        assert await t.scalar(written, "a write in WITH") == 3
 
     _run(probe, target)
     assert caps.binary_json and caps.schemas and caps.sequences_lag_ids

@@ -30,11 +30,12 @@ from sqlalchemy import exc as sa_exc
 from . import changesql
 from .changesql import ImageTable
 from .journal import JOURNAL_SCHEMA
+from .recordedmerge import merge_recorded
 
 if TYPE_CHECKING:
     from ..plan import ConflictRule
     from ..shape.schema import TableInfo
-    from ..targets import Target
+    from ..targets import MergeCounts, Target
     from ..targets.base import Stage
 
 
@@ -308,13 +309,32 @@ class ChangeRecorder:
         if delete_missing:
             await target.execute(changesql.record_deletes(image, ref, self.run_id), what)
 
-    async def after_merge(self, info: TableInfo) -> None:
-        """Fingerprint the rows the merge wrote, and forget the ones it rejected."""
+    async def merge_recorded(
+        self, info: TableInfo, stage: Stage, rule: ConflictRule, delete_missing: bool, mode: str
+    ) -> MergeCounts | None:
+        """Merge ``stage`` recording the changeset as the merge writes (the same record as
+        :meth:`before_merge`, the merge and :meth:`after_merge`, in fewer passes: see
+        :mod:`ferry.load.recordedmerge`); None when that path does not apply and nothing was
+        written: the caller merges the general way."""
+        if rule != "update" or delete_missing:
+            return None
+        image = await self._table(info, list(stage.key), mode)
+        if image is None:
+            return None
+        counts = await merge_recorded(self.target, stage, image, self.run_id)
+        if counts is not None:
+            await self.after_merge(info, fingerprinted=True)
+        return counts
+
+    async def after_merge(self, info: TableInfo, fingerprinted: bool = False) -> None:
+        """Fingerprint the rows the merge wrote (unless ``fingerprinted`` as it wrote them),
+        and forget the ones it rejected."""
         image = self.recorded.get(info.name)
         if image is None:
             return
         what = f"recording the changes to {info.name}"
-        await self.target.execute(changesql.record_after(image, self.run_id), what)
+        if not fingerprinted:
+            await self.target.execute(changesql.record_after(image, self.run_id), what)
         await self.target.execute(changesql.drop_unapplied(image, self.run_id), what)
         if info.created:
             return

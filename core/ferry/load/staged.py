@@ -75,13 +75,20 @@ class StagedLoad(LoadStrategy):
                 route.info.name,
             )
         await _note_changes(run, target, route)
-        if run.changes is not None:  # undo: keys inserted, before-images (ferry.load.changeset)
-            await run.changes.before_merge(
-                route.info, stage, spec.conflict, spec.newer_by, delete_missing, spec.mode
+        merged = None
+        if run.changes is not None:  # the merge records its changeset as it writes, or None
+            merged = await run.changes.merge_recorded(
+                route.info, stage, spec.conflict, delete_missing, spec.mode
             )
-        counts = await target.merge(stage, spec.conflict, spec.newer_by, delete_missing)
-        if run.changes is not None:  # undo: the rows' fingerprints as the merge left them
-            await run.changes.after_merge(route.info)
+        if merged is None:
+            if run.changes is not None:  # undo: keys inserted, before-images (changeset)
+                await run.changes.before_merge(
+                    route.info, stage, spec.conflict, spec.newer_by, delete_missing, spec.mode
+                )
+            merged = await target.merge(stage, spec.conflict, spec.newer_by, delete_missing)
+            if run.changes is not None:  # undo: the rows' fingerprints as the merge left them
+                await run.changes.after_merge(route.info)
+        counts = merged
         result.inserted, result.updated = counts.inserted, counts.updated
         result.unchanged = counts.unchanged + self.skipped_unchanged
         result.conflicts = counts.conflicts

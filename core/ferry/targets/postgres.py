@@ -165,6 +165,7 @@ class PostgresTarget(Target):
         alters_foreign_keys=True,
         text_is_utf8_only=True,
         loads_apart=True,
+        returning_writes=True,
     )
     #: ``IS DISTINCT FROM``; ``json`` (which has no equality) compared as jsonb; timestamps
     #: compared and ordered as points in time by the server itself
