@@ -185,7 +185,8 @@ async def _restore_postgres(
     cancel = ctx.cancel
     params = pg_params(ctx.plan.target, ctx.plan.base_dir)
     ctx.step_detail("rollback", f"target {params.where}")
-    restore = await asyncio.to_thread(PgRestore, params, folder, manifest)
+    lz4 = ctx.plan.target.compression == "lz4"
+    restore = await asyncio.to_thread(PgRestore, params, folder, manifest, lz4)
     try:
         steps = await asyncio.to_thread(restore.prepare)
         cancel.raise_if_cancelled()

@@ -1,5 +1,6 @@
 """Long values Ferry writes into PostgreSQL are stored with lz4 (ferry.targets.pgcompression),
-for the run's transaction only: the tables keep the server's default for the app's writes."""
+for the run's transaction (and a rollback's) only: the tables keep the server's default for the
+app's writes."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from typing import Any
 import pytest
 from pgkit import pg_exec, pg_rows
 
+from ferry.backup.create import create_backup
 from ferry.migrate import migrate
 from ferry.plan import plan_from_dict
+from ferry.rollback import rollback
 
 pytestmark = pytest.mark.pg
 
@@ -78,3 +81,32 @@ def test_a_table_loaded_apart_stores_long_values_with_lz4(tmp_path: Path, pg_url
     decision = result.tables[0].decision
     assert decision is not None and decision.mode == "parallel", decision
     assert _methods(pg_url) == {"lz4"}
+
+
+def _migrate_backup_and_lose_rows(plan: Any, url: str) -> None:
+    """A first run, a backup of its target, then the app deletes every row."""
+    asyncio.run(migrate(plan, write_reports=False))
+    asyncio.run(create_backup(plan))
+    pg_exec(url, "DELETE FROM notes")
+
+
+def test_a_rollback_puts_long_values_back_with_lz4(tmp_path: Path, pg_url: str) -> None:
+    plan = _plan(tmp_path, pg_url)
+    _migrate_backup_and_lose_rows(plan, pg_url)
+
+    asyncio.run(rollback(plan))
+
+    assert pg_rows(pg_url, "SELECT count(*) FROM notes") == [(5,)]
+    assert _methods(pg_url) == {"lz4"}
+
+
+def test_a_rollback_with_compression_server_keeps_the_servers_default(
+    tmp_path: Path, pg_url: str
+) -> None:
+    plan = _plan(tmp_path, pg_url, compression="server")
+    _migrate_backup_and_lose_rows(plan, pg_url)
+
+    asyncio.run(rollback(plan))
+
+    assert pg_rows(pg_url, "SELECT count(*) FROM notes") == [(5,)]
+    assert _methods(pg_url) == {pg_rows(pg_url, "SHOW default_toast_compression")[0][0]}

@@ -22,6 +22,7 @@ import psycopg
 
 from ..errors import TargetError
 from ..shape.identifiers import quote
+from ..targets.pgcompression import compress_with_lz4_sync
 from .faults import BackupError
 from .pgaside import SetAside, put_back, set_aside
 from .pgcatalog import (
@@ -106,10 +107,14 @@ def _qualified(item: dict[str, Any]) -> str:
 class PgRestore:
     """A rollback of a PostgreSQL target inside one transaction (committed only once proven)."""
 
-    def __init__(self, params: PgParams, folder: Path, manifest: dict[str, Any]) -> None:
+    def __init__(
+        self, params: PgParams, folder: Path, manifest: dict[str, Any], lz4: bool = False
+    ) -> None:
         self.params = params
         self.folder = folder
         self.manifest = manifest
+        #: long values written with lz4, as the plan's runs write them (``[target] compression``)
+        self.lz4 = lz4
         self.conn = params.connect()
 
     def _fail(self, exc: psycopg.Error, what: str) -> TargetError:
@@ -125,6 +130,8 @@ class PgRestore:
         present = [i for i in items if i.get("state") == "present"]
         try:
             self.conn.execute("SET LOCAL lock_timeout = '15s'")
+            if self.lz4:
+                compress_with_lz4_sync(self.conn)
             oids: dict[str, int] = {}
             extra: dict[str, list[str]] = {}
             for item in present:
