@@ -152,7 +152,7 @@ def _builtin_md5() -> Callable[[bytes], Any]:
 #: (OpenSSL's is mostly setting up its context); long rows keep OpenSSL's, which hashes faster
 #: and lets the fetching thread run meanwhile (it releases the GIL from 2 KiB)
 small_md5 = _builtin_md5()
-#: bytes of a batch's first row below which the batch is hashed with :data:`small_md5`
+#: average bytes a row below which a batch is hashed with :data:`small_md5`
 SMALL_ROW_BYTES = 1024
 
 
@@ -160,12 +160,13 @@ def digest_sum(rows: Sequence[Sequence[Any]], *, utf8: bool = False) -> int | No
     """The sum of the MD5s of the rows of :func:`sqlite_row_sql`, None when one is NULL (or,
     with ``utf8``, is not valid UTF-8)."""
     try:
+        written = [row[0] for row in rows]
         if utf8:
-            for (one,) in rows:
+            for one in written:
                 one.decode("utf-8")
-        # a batch's rows are one table's: its first tells short rows from long ones
-        md5 = small_md5 if rows and len(rows[0][0]) < SMALL_ROW_BYTES else hashlib.md5
-        digests = b"".join([md5(one).digest() for (one,) in rows])
+        short = sum(map(len, written)) < SMALL_ROW_BYTES * len(written)
+        md5 = small_md5 if short else hashlib.md5
+        digests = b"".join([md5(one).digest() for one in written])
     except (TypeError, AttributeError, UnicodeDecodeError):
         return None
     words: tuple[int, ...] = struct.unpack(f">{2 * len(rows)}Q", digests)
@@ -291,12 +292,12 @@ class FastPath:
                 source.origin, cells, source=True, zone=zone, columns=declared
             )
             if postgres:
-                types, not_null = await self._pg_types(check.info.name)
+                types = await self._pg_types(check.info.name)
                 problem = pg_type_problem(cells, types)
                 if problem is not None:
                     self.skipped[check.label] = problem
                     continue
-                target_sql = pg_sql(check.info.name, cells, types, not_null)
+                target_sql = pg_sql(check.info.name, cells, types)
             else:
                 columns = await self._sqlite_columns(check.info.name)
                 target_sql = sqlite_row_sql(check.info.name, cells, source=False, columns=columns)
@@ -463,12 +464,11 @@ class FastPath:
             return False
         return bool(encoding == "UTF8" and conforming == "on")
 
-    async def _pg_types(self, table: str) -> tuple[dict[str, str], frozenset[str]]:
-        """Column to type name, and the columns declared NOT NULL, for a plain table (none
-        for a partitioned or inherited one, whose rows a primary key does not make unique)."""
+    async def _pg_types(self, table: str) -> dict[str, str]:
+        """Column to type name, for a plain table (none for a partitioned or inherited one,
+        whose rows a primary key does not make unique)."""
         sql = text(
-            "SELECT a.attname, t.typname, a.attnotnull, c.relkind, c.relhassubclass "
-            "FROM pg_attribute a "
+            "SELECT a.attname, t.typname, c.relkind, c.relhassubclass FROM pg_attribute a "
             "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid "
             "WHERE a.attrelid = to_regclass(:name) AND a.attnum > 0 AND NOT a.attisdropped"
         )
@@ -477,11 +477,10 @@ class FastPath:
                 rows = (await self.target.conn.execute(sql, {"name": quote(table)})).all()
         except sa_exc.DBAPIError as exc:
             await self._still_usable(exc, f"reading the columns of {table}")
-            return {}, frozenset()
-        if any(kind != "r" or children for *_, kind, children in rows):
-            return {}, frozenset()
-        types = {str(name): str(typname) for name, typname, *_ in rows}
-        return types, frozenset(str(name) for name, _, not_null, *_ in rows if not_null)
+            return {}
+        if any(kind != "r" or children for _, _, kind, children in rows):
+            return {}
+        return {str(name): str(typname) for name, typname, _, _ in rows}
 
 
 def fill_result(check: SpecCheck, fingerprint: Fingerprint) -> None:
