@@ -87,6 +87,18 @@ def pg_url(pg_server_url: str) -> Iterator[str]:
         pgcluster.drop_database(pg_server_url, name)
 
 
+@pytest.fixture
+def two_urls(pg_server_url: str) -> Iterator[tuple[str, str]]:
+    """URLs of two new, empty databases (an A/B of two code paths on the same rows)."""
+    names = [f"ferry_test_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    urls = [pgcluster.create_database(pg_server_url, name) for name in names]
+    try:
+        yield urls[0], urls[1]
+    finally:
+        for name in names:
+            pgcluster.drop_database(pg_server_url, name)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
 def target_url(request: pytest.FixtureRequest) -> str:
     """Each kind of target in turn: a SQLite file in the test's folder (relative: the tests

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import psycopg
+
+from ferry.migrate import migrate
+from ferry.plan import Plan
+from ferry.results import RunResult
 
 
 def pg_exec(url: str, *statements: str) -> None:
@@ -30,3 +36,25 @@ def pg_tables(url: str) -> list[str]:
             "WHERE table_schema = 'public' ORDER BY table_name",
         )
     ]
+
+
+def settled(url: str) -> None:
+    """Wait (up to ~4 s) until the server ended every other session of ``url``'s database: a
+    run's sessions take its run lock with them, and a run straight after, in the same
+    process, would otherwise find the target busy."""
+    for _ in range(200):
+        others = pg_rows(
+            url,
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        if not others[0][0]:
+            return
+        time.sleep(0.02)
+
+
+def migrated(plan: Plan) -> RunResult:
+    """``migrate(plan)`` without reports, once the run's sessions have ended (:func:`settled`)."""
+    result = asyncio.run(migrate(plan, write_reports=False))
+    settled(plan.target.url)
+    return result

@@ -8,21 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pgkit import migrated as run
 from pgkit import pg_exec, pg_rows
 
-import pgcluster
 from ferry.api import undo
 from ferry.load import changeset
-from ferry.migrate import migrate
 from ferry.plan import Plan, plan_from_dict
-from ferry.results import RunResult
 
 PARENTS = "CREATE TABLE parents (id BIGINT PRIMARY KEY, name TEXT NOT NULL, score DOUBLE PRECISION)"
 ITEMS = (
@@ -80,25 +75,6 @@ def plan_for(folder: Path, url: str, extra: tuple[str, ...] = ()) -> Plan:
     )
 
 
-def run(plan: Plan) -> RunResult:
-    result = asyncio.run(migrate(plan, write_reports=False))
-    _settled(plan.target.url)
-    return result
-
-
-def _settled(url: str) -> None:
-    """Wait until the server ended the run's sessions (their run lock goes with them)."""
-    for _ in range(200):
-        others = pg_rows(
-            url,
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()",
-        )
-        if not others[0][0]:
-            return
-        time.sleep(0.02)
-
-
 def recorded(url: str, run_id: str) -> list[tuple[Any, ...]]:
     """The run's image rows, without the run's id and the versions (each database has its
     own transaction ids: the versions are checked apart)."""
@@ -117,17 +93,6 @@ def app_rows(url: str) -> list[tuple[Any, ...]]:
     return pg_rows(url, "SELECT 'p', id, name, score, NULL FROM parents ORDER BY id") + pg_rows(
         url, "SELECT 'i', id, parent_id, label, qty FROM items ORDER BY id"
     )
-
-
-@pytest.fixture
-def two_urls(pg_server_url: str) -> Iterator[tuple[str, str]]:
-    names = [f"ferry_test_{uuid.uuid4().hex[:8]}" for _ in range(2)]
-    urls = [pgcluster.create_database(pg_server_url, name) for name in names]
-    try:
-        yield urls[0], urls[1]
-    finally:
-        for name in names:
-            pgcluster.drop_database(pg_server_url, name)
 
 
 @pytest.fixture

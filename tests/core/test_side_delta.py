@@ -7,25 +7,20 @@ snapshot are never taken."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sqlite3
 import subprocess
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pgkit import migrated as run
 from pgkit import pg_exec, pg_rows
 
-import pgcluster
-from ferry.migrate import migrate
 from ferry.plan import plan_from_dict
-from ferry.results import RunResult
 from ferry.sources.sqlite import SqliteSource
 from ferry.sources.sqlitepages import PageFile, SideDelta, scan_table, table_root
 
@@ -77,26 +72,6 @@ def plan_for(folder: Path, url: str) -> Any:
     )
 
 
-def run(plan: Any) -> RunResult:
-    result = asyncio.run(migrate(plan, write_reports=False))
-    _settled(plan.target.url)
-    return result
-
-
-def _settled(url: str) -> None:
-    """Wait until the server ended the run's sessions (its run lock goes with them: a run
-    straight after, in this process, would otherwise find the target busy)."""
-    for _ in range(200):
-        others = pg_rows(
-            url,
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()",
-        )
-        if not others[0][0]:
-            return
-        time.sleep(0.02)
-
-
 def kept(url: str) -> list[tuple[Any, ...]]:
     """Everything the run kept of the tables: rows, prints, page maps (bytes compared)."""
     found = []
@@ -108,17 +83,6 @@ def kept(url: str) -> list[tuple[Any, ...]]:
             url, "SELECT table_name, chunk, keys, prints FROM ferry.row_prints ORDER BY 1, 2"
         )
     ]
-
-
-@pytest.fixture
-def two_urls(pg_server_url: str) -> Iterator[tuple[str, str]]:
-    names = [f"ferry_test_{uuid.uuid4().hex[:8]}" for _ in range(2)]
-    urls = [pgcluster.create_database(pg_server_url, name) for name in names]
-    try:
-        yield urls[0], urls[1]
-    finally:
-        for name in names:
-            pgcluster.drop_database(pg_server_url, name)
 
 
 def _no_side(self: SqliteSource, kept: Any) -> None:
