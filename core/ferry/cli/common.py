@@ -60,6 +60,8 @@ class State:
     #: a Ctrl-C came between steps (its exception may have been swallowed by a library
     #: importing optional modules: the next engine step then refuses to start)
     interrupted = False
+    #: the event loop's clock at the first Ctrl-C of the running engine step
+    first_press = 0.0
 
 
 def fail(exc: BaseException) -> None:
@@ -103,6 +105,9 @@ def run(coro_factory: Callable[[CancelToken], Coroutine[Any, Any, T]]) -> T:
 
     try:
         return asyncio.run(main())
+    except KeyboardInterrupt:  # the second Ctrl-C (see _interrupt): not click's "Aborted!"
+        fail(_aborted())
+        raise  # unreachable: fail exits
     except (FerryError, Exception) as exc:
         fail(exc)
         raise  # unreachable: fail exits
@@ -133,13 +138,32 @@ def _between_steps() -> Cancelled:
     )
 
 
+#: a second SIGINT this soon after the first is the same press: ``timeout -s INT`` sends its
+#: signal to the command and to its process group, and some terminals and process managers
+#: forward one Ctrl-C twice; a person pressing again to abort does so later
+SAME_PRESS_S = 1.0
+
+
 def _interrupt(cancel: CancelToken, loop: asyncio.AbstractEventLoop) -> None:
     if cancel.cancelled:
+        since = loop.time() - State.first_press
+        if since < SAME_PRESS_S:
+            _log.info("a second SIGINT %.3f s after the first: taken as the same press", since)
+            return
         loop.remove_signal_handler(signal.SIGINT)
         os.kill(os.getpid(), signal.SIGINT)
         return
+    State.first_press = loop.time()
     err.print("\n[yellow]Cancelling: rolling back ... (Ctrl-C again to abort at once)[/]")
     cancel.cancel()
+
+
+def _aborted() -> Cancelled:
+    return Cancelled(
+        "Aborted at once (Ctrl-C pressed again): Ferry did not wait for the rollback. As "
+        "after a kill, the target keeps nothing this step left unfinished: its database "
+        "discards the open transaction, and the next run cleans up what is left."
+    )
 
 
 WAIT_HELP = "When another Ferry run is writing to the target, wait for it (else exit 9 at once)."
