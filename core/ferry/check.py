@@ -286,7 +286,11 @@ def _number_items(spec_name: str, mapper: RowMapper, found: list[NumberFinding])
     items = []
     for finding in found:
         for column in mapper.mapped_columns():
-            if column.spec.from_ != finding.column or column.type not in ("timestamp", "date"):
+            if column.spec.from_ != finding.column or column.type not in (
+                "timestamp",
+                "datetime",
+                "date",
+            ):
                 continue
             text, reading = finding.evidence(), column.spec.integers
             subject = f"table {spec_name}"

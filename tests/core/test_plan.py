@@ -219,8 +219,8 @@ def test_bad_logical_type_lists_the_types() -> None:
     message = problem(lambda d: d["tables"][0].update(types={"n": "int"}))
     assert message == (
         'ferry.toml is not a valid plan: tables[0] ("jobs").types.n: must be one of '
-        "'integer', 'float', 'decimal', 'boolean', 'text', 'timestamp', 'date', 'json' or "
-        "'bytes' (got 'int')"
+        "'integer', 'float', 'decimal', 'boolean', 'text', 'timestamp', 'datetime', 'date', "
+        "'json' or 'bytes' (got 'int')"
     )
 
 

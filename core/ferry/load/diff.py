@@ -51,7 +51,7 @@ def _comparable(value: Any, type_name: str) -> Any:
     try:
         if type_name == "json" and isinstance(value, str | bytes):
             return json.loads(value)
-        if type_name in ("timestamp", "date"):
+        if type_name in ("timestamp", "datetime", "date"):
             return to_utc_naive(parse_timestamp(value))
         if type_name == "boolean":
             return bool(value)

@@ -80,7 +80,7 @@ def differs(dialect: MergeDialect, column: ColumnInfo, left: str, right: str) ->
 
 def newer(dialect: MergeDialect, column: ColumnInfo, left: str, right: str) -> str:
     """SQL that is true when ``left`` is newer (greater) than ``right``."""
-    if column.type in ("timestamp", "date") and dialect.ordinal:
+    if column.type in ("timestamp", "datetime", "date") and dialect.ordinal:
         return f"{dialect.ordinal}({left}) > {dialect.ordinal}({right})"
     return f"{left} > {right}"
 

@@ -13,7 +13,9 @@ Canonical forms (what the SQL yields for a value that passes):
 - ``text``: the text; ``integer``: the integer; ``float``: the real (finite);
   ``boolean``: 0 or 1; ``bytes``: the blob;
 - ``timestamp``: UTC as ``YYYY-MM-DD HH:MM:SS.ffffff`` (six fraction digits, no offset),
-  which is also exactly what the SQLite target stores for a timestamp.
+  which is also exactly what the SQLite target stores for a timestamp;
+- ``datetime``: the wall time in the same form, for text without an offset only (one with an
+  offset goes to Python, which converts it to the plan's zone and says so).
 
 A text column's ``ops`` (``trim``, ``lower``, ``upper``: :func:`text_ops_cell`) are mapped by
 SQLite too for ASCII text, where its ``trim``/``lower``/``upper`` give exactly Python's
@@ -29,7 +31,9 @@ from ..shape.identifiers import quote
 from ..values.logical import LogicalType
 
 #: logical types SQLite can map itself (json and date always take the Python path)
-SQL_TYPES: frozenset[str] = frozenset({"text", "integer", "float", "boolean", "bytes", "timestamp"})
+SQL_TYPES: frozenset[str] = frozenset(
+    {"text", "integer", "float", "boolean", "bytes", "timestamp", "datetime"}
+)
 
 _D = "[0-9]"
 _DATE = f"{_D * 4}-[0-1]{_D}-[0-3]{_D}"
@@ -92,16 +96,18 @@ def _layouts(x: str) -> list[_Layout]:
     return found
 
 
-def _timestamp(x: str, zone: bool) -> SqlCell:
+def _timestamp(x: str, zone: bool, wall: bool = False) -> SqlCell:
     """ISO text as Python's ``datetime.fromisoformat`` reads it, in UTC (naive values are
     left as they are, as the adapters do, unless the plan gives a zone: then Python maps
-    them). Years 1001–9998 only (so UTC stays four digits); hour 24, a day the month lacks and
-    other odd spellings go to Python."""
+    them). ``wall``: a ``datetime`` column, whose naive values stay as they are whatever the
+    zone, and whose values with an offset go to Python. Years 1001–9998 only (so UTC stays
+    four digits); hour 24, a day the month lacks and other odd spellings go to Python."""
     date, clock = f"substr({x}, 1, 10)", f"substr({x}, 12, 8)"
     checks, values, micros, quick = [], [], [], []
+    zone = zone and not wall
     for layout in _layouts(x):
         naive = layout.offset == "''"
-        if naive and zone:
+        if (naive and zone) or (wall and not naive):
             continue
         checks.append(f"WHEN {layout.length} THEN {x} GLOB '{layout.pattern}'{layout.also}")
         quick.append(f"WHEN {layout.length} THEN {x} GLOB '{layout.quick}'")
@@ -190,8 +196,8 @@ def plain_cell(type_: LogicalType, field: str, zone: bool = False) -> SqlCell | 
     does (:func:`ferry.values.fastcells.compile_cell`); None when SQLite cannot map that type.
     ``zone``: the plan names a zone for naive timestamps (those then go to Python)."""
     x = quote(field)
-    if type_ == "timestamp":
-        return _timestamp(x, zone)
+    if type_ in ("timestamp", "datetime"):
+        return _timestamp(x, zone, wall=type_ == "datetime")
     kinds = {
         "text": "'text'",
         "integer": "'integer'",

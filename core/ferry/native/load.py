@@ -49,6 +49,8 @@ _PG_BINARY: dict[str, dict[str, str]] = {
         "TIMESTAMPTZ": "int8",
         "TIMESTAMP": "int8",
     },
+    # the wall time's microseconds: a ``timestamp without time zone`` keeps them as they are
+    "datetime": {"TIMESTAMP WITHOUT TIME ZONE": "int8", "TIMESTAMP": "int8"},
 }
 
 
@@ -147,7 +149,7 @@ class NativeLoad:
 
 
 def _binary_value(column: _NativeColumn) -> str:
-    if column.type == "timestamp":
+    if column.type in ("timestamp", "datetime"):
         return column.cell.micros
     if column.type == "text":
         return f"CAST({column.cell.value} AS BLOB)"  # the UTF-8 bytes: no decode, no encode
@@ -170,6 +172,8 @@ def _csv_field(type_: LogicalType, value: str) -> str:
         return f"'\\x' || hex({value})"
     if type_ == "timestamp":
         return f"{value} || '+00'"
+    if type_ == "datetime":
+        return value
     return f"CAST({value} AS TEXT)"
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ..sources import SourceTable
     from .found import FoundSource
 
-_TIMES = ("timestamp", "date")
+_TIMES = ("timestamp", "datetime", "date")
 _NAME_LIKE = re.compile(
     r"(^|_)(name|index|idx|number|num|no|key|code|slug|step|seq|sequence|order)$", re.I
 )

@@ -48,7 +48,11 @@ class Overlap:
 def modification_column(info: TableInfo, feeds: dict[str, str]) -> str | None:
     """The target column that looks like a modification time and a source field feeds."""
     for column in info.columns.values():
-        if column.name in feeds and column.type == "timestamp" and _MODIFIED.search(column.name):
+        if (
+            column.name in feeds
+            and column.type in ("timestamp", "datetime")
+            and _MODIFIED.search(column.name)
+        ):
             return column.name
     return None
 

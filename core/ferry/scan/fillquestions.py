@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 DOMINANT = 0.9
 #: the fewest rows that must hold the one value (fewer are no evidence)
 MIN_HOLDING = 10
-_TIMES = ("timestamp", "date")
+_TIMES = ("timestamp", "datetime", "date")
 
 
 def _type(column: ColumnInfo) -> str:

@@ -21,7 +21,7 @@ from ..errors import Cancelled, FerryError, SourceError
 from ..events import CancelToken
 from ..plan import DEFAULT_TARGET_URL, Plan, TargetSpec
 from ..shape.schema import TableInfo, is_ferry_table
-from ..shape.typemap import find_type_choices
+from ..shape.typemap import declared_wall_times, find_type_choices
 from ..sources import SourceReader, SourceTable, open_source
 from ..sources.base import ScanProgress
 from ..values.epochs import find_numbers
@@ -188,6 +188,9 @@ def scan_folder(
             if reader.capabilities.samples_columns:
                 item.numbers = [n for t in item.tables for n in find_numbers(reader, t)]
                 item.type_choices = [f for t in item.tables for f in find_type_choices(reader, t)]
+                if any(t.origin.lower() == "django_migrations" for t in item.tables):
+                    # Django keeps naive UTC text in SQLite and makes timestamptz on PostgreSQL
+                    item.type_choices = [f for f in item.type_choices if f.type_ != "datetime"]
                 for table in item.tables:  # the type choice's note replaces the "mixed" one
                     for finding in item.type_choices:
                         if finding.table == table.name and finding.type_ is not None:
@@ -196,6 +199,7 @@ def scan_folder(
                 leave_numbers_to_their_note(item)
             elif reader.capabilities.answers_sql:
                 item.keys = {t.name: _keyless(reader, t) for t in item.tables if not t.key}
+                item.type_choices = [f for t in item.tables for f in declared_wall_times(t)]
             item.invalid_text = reader.invalid_text
             keyed = key_records_by_id(item, folder)
             if keyed:  # scanned again: nested lists now link to the parent by its id
@@ -264,6 +268,8 @@ def scan_folder(
     for table_spec in tables:
         note_invalid_text(table_spec, invalid.get(table_spec.source, {}))
     choices = [f for item in found if not item.problem for f in item.type_choices]
+    if target.is_sqlite:  # a SQLite target keeps a date-time column's text as the app wrote it
+        choices = [f for f in choices if f.type_ != "datetime"]
     for table_spec in tables:
         note_type_choices(table_spec, choices)
     readable = [item.spec for item in found if not item.problem]

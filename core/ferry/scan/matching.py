@@ -312,13 +312,14 @@ def _link_feeds(
 
 #: source type -> target types it goes into without a disagreement worth a note
 _FITS: dict[str, set[str]] = {
-    "integer": {"integer", "float", "decimal", "boolean", "timestamp", "date"},
-    "float": {"float", "decimal", "timestamp"},
+    "integer": {"integer", "float", "decimal", "boolean", "timestamp", "datetime", "date"},
+    "float": {"float", "decimal", "timestamp", "datetime"},
     "decimal": {"decimal", "float"},
     "boolean": {"boolean", "integer"},
-    "text": {"timestamp", "date", "json", "bytes"},
-    "timestamp": {"timestamp", "date"},
-    "date": {"date", "timestamp"},
+    "text": {"timestamp", "datetime", "date", "json", "bytes"},
+    "timestamp": {"timestamp", "datetime", "date"},
+    "datetime": {"datetime", "timestamp", "date"},
+    "date": {"date", "timestamp", "datetime"},
     "json": {"json"},
     "bytes": {"bytes"},
 }

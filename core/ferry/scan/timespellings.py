@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ..shape.schema import TableInfo
 
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
-_TIMES = ("timestamp", "date")
+_TIMES = ("timestamp", "datetime", "date")
 _SAMPLE = 100_000
 _SHOWN = 2
 

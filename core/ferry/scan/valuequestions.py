@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 #: the type names a JSON ``kv`` source gives its ``value_type`` field (ferry.sources.records)
 JSON_TYPE_NAMES = frozenset(("string", "integer", "number", "boolean", "null", "object", "array"))
-_TIMES = ("timestamp", "date")
+_TIMES = ("timestamp", "datetime", "date")
 _LEAVE = "leave: migrate refuses the table until the plan gives a value"
 
 

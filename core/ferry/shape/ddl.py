@@ -154,7 +154,7 @@ def suited(default: str, logical: str) -> str | None:
         return _TRUTH.get(upper)
     if logical in ("integer", "float", "decimal"):
         return default if _NUMBER.fullmatch(default) else None
-    if logical in ("date", "timestamp"):
+    if logical in ("date", "timestamp", "datetime"):
         return default if now or _ISO_DATE.fullmatch(default) else None
     if logical == "bytes":
         return default if default.startswith("'") else None

@@ -104,8 +104,10 @@ class TableInfo:
     checks: list[str] = field(default_factory=list)
 
 
-def logical_type_of(sql_type: Any) -> LogicalType:
-    """Ferry's logical type for a reflected SQLAlchemy type (text for anything unknown)."""
+def logical_type_of(sql_type: Any, dialect: str = "") -> LogicalType:
+    """Ferry's logical type for a reflected SQLAlchemy type (text for anything unknown).
+    PostgreSQL's ``timestamp without time zone`` is a ``datetime`` (a wall time); a SQLite
+    ``DATETIME`` names no zone either way and stays a ``timestamp``."""
     if isinstance(sql_type, sqltypes.Boolean):
         return "boolean"
     if isinstance(sql_type, sqltypes.Integer):
@@ -117,7 +119,8 @@ def logical_type_of(sql_type: Any) -> LogicalType:
     if isinstance(sql_type, sqltypes.Numeric):
         return "decimal"
     if isinstance(sql_type, sqltypes.DateTime):
-        return "timestamp"
+        naive = dialect == "postgresql" and not sql_type.timezone
+        return "datetime" if naive else "timestamp"
     if isinstance(sql_type, sqltypes.Date):
         return "date"
     if isinstance(sql_type, sqltypes.JSON):
@@ -145,6 +148,7 @@ def sqlalchemy_type(type_: LogicalType, binary_json: bool, declared: str = "") -
         "boolean": Boolean(),
         "text": Text(),
         "timestamp": DateTime(timezone=True),
+        "datetime": DateTime(timezone=False),
         "date": Date(),
         "bytes": LargeBinary(),
     }[type_]
@@ -176,7 +180,7 @@ def reflect_tables(inspector: Inspector) -> dict[str, TableInfo]:
         info = TableInfo(name=name, primary_key=pk, dialect=dialect)
         for column in inspector.get_columns(name):
             col_type = column["type"]
-            logical = logical_type_of(col_type)
+            logical = logical_type_of(col_type, dialect)
             generated = column.get("default") is not None or bool(column.get("identity"))
             # SQLite's INTEGER PRIMARY KEY is the rowid: filled in when omitted. Only that exact
             # type name is (BIGINT, INT or a table Ferry created are ordinary columns).

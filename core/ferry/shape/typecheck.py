@@ -15,11 +15,20 @@ from ..values.transform import PLAIN_FIELDS, RowMapper
 from .schema import TableInfo
 
 #: (value type, column type) pairs a cast carries without changing any value's meaning
-_FITS = {("boolean", "integer"), ("integer", "float"), ("date", "timestamp")}
+_FITS = {
+    ("boolean", "integer"),
+    ("integer", "float"),
+    ("date", "timestamp"),
+    ("date", "datetime"),
+    # an offset is converted to the plan's zone and dropped with a warning naming the row;
+    # a naive time is read in the plan's zone: neither is rejected
+    ("timestamp", "datetime"),
+    ("datetime", "timestamp"),
+}
 #: column types that hold any value (as its text or JSON)
 _HOLDS_ANY = {"text", "json"}
 #: numbers into time columns are read as epoch times: reported elsewhere
-_EPOCH = ({"integer", "float"}, {"timestamp", "date"})
+_EPOCH = ({"integer", "float"}, {"timestamp", "datetime", "date"})
 
 
 def type_warnings(

@@ -70,7 +70,8 @@ def column_translations(
         new = _shown(info.sql_type, dialect)
         # SQLite keeps booleans as 0/1 integers: a PostgreSQL boolean is a translation.
         zero_one = source_dialect == "sqlite" and dialect == "postgresql" and info.type == "boolean"
-        if _same(declared, new) and not zero_one:
+        same = _same(declared, new) or _same(_shown(declared, source_dialect), new)
+        if same and not zero_one:
             continue
         old = f"{declared} 0/1" if zero_one else declared
         detail = f"{old} → {new}"
@@ -191,14 +192,17 @@ class TypeFinding:
 
 
 def find_type_choices(reader: SourceReader, table: SourceTable) -> list[TypeFinding]:
-    """BOOLEAN columns holding more than 0/1 (they stay integer or text, not boolean), and
-    TEXT columns holding only JSON objects or arrays (a ``json`` choice the note offers)."""
+    """BOOLEAN columns holding more than 0/1 (they stay integer or text, not boolean), TEXT
+    columns holding only JSON objects or arrays (a ``json`` choice the note offers), and
+    DATETIME columns whose values all lack an offset (``datetime``: they stay without a zone)."""
     found: list[TypeFinding] = []
     origin = table.origin
     for column, type_ in table.columns.items():
         declared = table.declared.get(column, "")
         if type_ == "boolean" and "BOOL" in declared.upper():
             finding = _not_boolean(reader, table, column, declared)
+        elif type_ == "timestamp" and declared:
+            finding = _wall_times(reader, table, column, declared)
         elif type_ == "text":
             finding = _only_json(reader, origin, table.name, column)
         else:
@@ -237,6 +241,48 @@ def _not_boolean(
         chosen,
         f"column {column!r} is declared {declared} but {others} values are not 0/1 "
         f'(first: {shown}): kept as {chosen}, not boolean (types.{column} = "{chosen}")',
+    )
+
+
+def declared_wall_times(table: SourceTable) -> list[TypeFinding]:
+    """The note of each ``datetime`` column of a PostgreSQL source: its declared type says
+    its values have no zone, and the draft keeps them so."""
+    return [
+        TypeFinding(
+            table.name,
+            column,
+            "datetime",
+            f"column {column!r} is declared {table.declared.get(column) or 'timestamp'}: "
+            f'a date and time without a zone, kept so (types.{column} = "datetime"; '
+            '"timestamp" would make it an instant, timestamptz)',
+        )
+        for column, type_ in table.columns.items()
+        if type_ == "datetime"
+    ]
+
+
+def _wall_times(
+    reader: SourceReader, table: SourceTable, column: str, declared: str
+) -> TypeFinding | None:
+    """A SQLite date-time column whose values are all text without an offset (an ORM's
+    naive ``DateTime()``): ``datetime``, so PostgreSQL gets ``timestamp without time zone``."""
+    c = quote(column)
+    zoned = f"({c} GLOB '*[0-9]:[0-9][0-9]*[Zz]' OR {c} GLOB '*[0-9]:[0-9][0-9]*[+-][0-9][0-9]*')"
+    row = reader.query_one(
+        f"SELECT count({c}), sum(typeof({c}) = 'text' AND NOT {zoned}) FROM {quote(table.origin)}",
+        (),
+        table.origin,
+    )
+    total, naive = (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
+    if not total or naive != total:
+        return None
+    return TypeFinding(
+        table.name,
+        column,
+        "datetime",
+        f"column {column!r} ({declared}) holds dates and times without a zone ({total:,} "
+        f'values, none with an offset): types.{column} = "datetime" keeps them so '
+        '(PostgreSQL timestamp without time zone; "timestamp" would make them instants)',
     )
 
 

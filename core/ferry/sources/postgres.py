@@ -61,7 +61,7 @@ _TYPES: dict[str, LogicalType] = {
     "float8": "float",
     "numeric": "decimal",
     "bool": "boolean",
-    "timestamp": "timestamp",
+    "timestamp": "datetime",  # without time zone: a wall time, carried as one
     "timestamptz": "timestamp",
     "date": "date",
     "json": "json",

@@ -55,6 +55,8 @@ def _postgres_timestamp(value: Any) -> Any:
 #: a SQLite target stores timestamps as text, booleans as 0/1, decimals and JSON as text
 SQLITE_ADAPTERS: dict[str, Callable[[Any], Any]] = {
     "timestamp": sqlite_timestamp,
+    # a wall time (naive) is written as it is, in the same text
+    "datetime": sqlite_timestamp,
     "date": _sqlite_date,
     "boolean": _sqlite_boolean,
     "decimal": _sqlite_decimal,
@@ -64,6 +66,7 @@ SQLITE_ADAPTERS: dict[str, Callable[[Any], Any]] = {
 POSTGRES_ADAPTERS: dict[str, Callable[[Any], Any]] = {
     "json": _json,
     "timestamp": _postgres_timestamp,
+    "datetime": _postgres_timestamp,
 }
 
 __all__ = ["POSTGRES_ADAPTERS", "SQLITE_ADAPTERS", "sqlite_timestamp"]

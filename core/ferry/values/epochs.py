@@ -59,7 +59,7 @@ def declared_times(table: SourceTable) -> list[str]:
     return [
         name
         for name, type_ in table.columns.items()
-        if type_ in ("timestamp", "date") and table.declared.get(name)
+        if type_ in ("timestamp", "datetime", "date") and table.declared.get(name)
     ]
 
 
@@ -159,7 +159,7 @@ def find_numbers(reader: SourceReader, table: SourceTable) -> list[NumberFinding
     }
     key = list(table.key)
     for column, type_ in table.columns.items():
-        if type_ not in ("timestamp", "date"):
+        if type_ not in ("timestamp", "datetime", "date"):
             continue
         x = quote(column)
         numeric = f"typeof({x}) IN ('integer', 'real')"

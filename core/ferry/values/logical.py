@@ -19,8 +19,20 @@ from typing import Any, Literal, get_args
 import orjson
 
 LogicalType = Literal[
-    "integer", "float", "decimal", "boolean", "text", "timestamp", "date", "json", "bytes"
+    "integer",
+    "float",
+    "decimal",
+    "boolean",
+    "text",
+    "timestamp",
+    "datetime",
+    "date",
+    "json",
+    "bytes",
 ]
+#: the logical types of a date and time of day: ``timestamp`` an instant (PostgreSQL
+#: ``timestamptz``), ``datetime`` a wall time without a zone (``timestamp without time zone``)
+DATE_TIMES: frozenset[str] = frozenset({"timestamp", "datetime"})
 LOGICAL_TYPES: tuple[str, ...] = get_args(LogicalType)
 
 INT64_MIN = -(2**63)
@@ -235,6 +247,8 @@ _CASTS: dict[str, Any] = {
     "boolean": _to_boolean,
     "text": _to_text,
     "timestamp": parse_timestamp,
+    # a wall time: naive stays naive; an offset is dropped by the mapper, with a warning
+    "datetime": parse_timestamp,
     "date": _to_date,
     "json": _to_json,
     "bytes": _to_bytes,
@@ -369,8 +383,10 @@ def merge_types(a: LogicalType | None, b: LogicalType | None) -> LogicalType | N
         return "float"
     if pair <= {"integer", "float", "decimal"}:
         return "decimal"
-    if pair == {"date", "timestamp"}:
+    if pair == {"date", "timestamp"} or pair == {"datetime", "timestamp"}:
         return "timestamp"
+    if pair == {"date", "datetime"}:
+        return "datetime"
     if "json" in pair:
         return "json"
     return "text"

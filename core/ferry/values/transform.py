@@ -29,6 +29,7 @@ from .hooks import RowHook, load_hook
 from .jsonpath import compile_json_path, follow_json_path
 from .logical import CastError, LogicalType, cast
 from .textbytes import BadText, resolve
+from .walltime import wall_time
 
 if TYPE_CHECKING:
     from ..plan import ColumnSpec, TableSpec
@@ -210,7 +211,13 @@ class RowMapper:
 
             plain = spec.from_ is not None and spec.model_fields_set <= PLAIN_FIELDS
             plain = plain and column.name not in self.integer_keys
-            if plain and column.steps is None and column.stored is None:
+            # a ``datetime`` column's offsets are dropped with a warning: the general path
+            if (
+                plain
+                and column.steps is None
+                and column.stored is None
+                and column.type != "datetime"
+            ):
                 assert spec.from_ is not None
                 cells.append(compile_cell(column.type, spec.from_, adapt, slow, self.timezone))
             else:
@@ -277,7 +284,8 @@ class RowMapper:
         elif spec.has_const:
             value = spec.const
         elif spec.now:
-            return self.now
+            # a column without a zone gets the run's start as a clock in the plan's zone shows it
+            return wall_time(self.now, self.timezone) if column.type == "datetime" else self.now
         else:
             value = None
         if spec.parse_json and isinstance(value, str | bytes):
@@ -310,7 +318,7 @@ class RowMapper:
         if spec.is_not_null:
             value = value is not None and value != ""
         if (
-            column.type in ("timestamp", "date")
+            column.type in ("timestamp", "datetime", "date")
             and is_number(value)
             and (spec.integers is not None or spec.from_ in self.declared_times)
         ):
@@ -344,6 +352,9 @@ class RowMapper:
             return self._failed(column, str(exc), value)
         if problem:
             self._pending.append(f"column {column.name!r}: {problem}")
+        if column.type == "datetime" and isinstance(result, datetime):
+            # the plan's reading says the number is an instant: its wall time in the plan's zone
+            return wall_time(result, self.timezone)
         return result
 
     def _bad_text(self, column: _Column, value: BadText) -> tuple[Any, bool]:
@@ -373,7 +384,22 @@ class RowMapper:
                     f"{exc} (cast to {column.type}, then stored in the table's "
                     f"{column.stored} column)"
                 ) from None
+        if (column.stored or column.type) == "datetime":
+            return self._wall(column, value)
         return self._in_zone(value)
+
+    def _wall(self, column: _Column, value: Any) -> Any:
+        """A ``datetime`` column's value: a wall time without a zone. One with an offset is
+        converted to the plan's zone and the offset dropped, said with the row's key."""
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            return value
+        wall = wall_time(value, self.timezone)
+        zone = str(self.timezone) if self.timezone is not None else "UTC"
+        self._pending.append(
+            f"column {column.name!r}: {value.isoformat()} has an offset, which a column "
+            f"without a time zone cannot keep: stored as {wall.isoformat()} ({zone})"
+        )
+        return wall
 
     def _in_zone(self, value: Any) -> Any:
         if isinstance(value, datetime) and value.tzinfo is None and self.timezone is not None:

@@ -20,13 +20,14 @@ from .textbytes import BadText
 #: examples kept per column and kind
 EXAMPLES = 3
 #: kinds that widen into one another without changing any value's meaning
-_HARMLESS = ({"integer", "float"}, {"date", "timestamp"})
+_HARMLESS = ({"integer", "float"}, {"date", "timestamp", "datetime"})
 _NOUNS: dict[str, tuple[str, str]] = {
     "integer": ("integer", "integers"),
     "float": ("float", "floats"),
     "boolean": ("boolean", "booleans"),
     "text": ("text value", "text values"),
     "timestamp": ("timestamp", "timestamps"),
+    "datetime": ("date and time", "dates and times"),
     "date": ("date", "dates"),
     "json": ("JSON value", "JSON values"),
     "bytes": ("byte string", "byte strings"),

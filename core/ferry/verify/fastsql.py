@@ -25,6 +25,7 @@ _PG_TYPES: dict[str, frozenset[str]] = {
     "float": frozenset({"float8"}),
     "boolean": frozenset({"bool"}),
     "timestamp": frozenset({"timestamptz", "timestamp"}),
+    "datetime": frozenset({"timestamp"}),
     "bytes": frozenset({"bytea"}),
 }
 #: arguments per SQLite printf call (SQLite allows 127 per function by default)
@@ -120,6 +121,9 @@ def _sqlite_value(cell: Cell, x: str, *, source: bool, zone: tzinfo | None) -> _
     name = cell.field if source else cell.column
     # Naive source times in UTC are UTC as they stand, as on the target side.
     naive_utc = zone is None or zone is UTC
+    if type_ == "datetime" and (naive_utc or not source):
+        # in UTC an offset's wall time is the UTC time, as the mapper makes it
+        type_ = "timestamp"
     mapped = plain_cell(type_, name, not naive_utc if source else False)
     assert mapped is not None  # SQL_TYPES
     check, v = mapped.check, mapped.value
@@ -138,7 +142,10 @@ def _sqlite_value(cell: Cell, x: str, *, source: bool, zone: tzinfo | None) -> _
     # timestamp: UTC as 26 characters with Python's "T"; the usual UTC spellings of a source
     # directly, anything else (and the target side always) through plain_cell's checks
     exact = f"WHEN {check} THEN replace({v}, ' ', 'T')"
-    if source:
+    if type_ == "datetime":  # a wall time: naive text as it stands, never an offset's
+        plain = f"typeof({x}) = 'text' AND {x} GLOB {_literal(_ISO_DIGITS)}"
+        value = f"CASE WHEN {plain} THEN {x} {exact} END" if source else f"CASE {exact} END"
+    elif source:
         plain, utc = _plain_utc(x, naive_utc), _utc_shapes(x, naive_utc)
         value = (
             f"CASE WHEN {plain} THEN substr({x}, 1, 26) "
@@ -269,7 +276,7 @@ def _pg_cell(cell: Cell, typname: str) -> tuple[str, str, str | None]:
         )
     if cell.type == "bytes":
         return f"2 * octet_length({x})", f"encode({x}, 'hex')", None
-    # timestamp: four-digit years only (Python's isoformat; to_char's YYYY has no era)
+    # timestamp, datetime: four-digit years only (Python's isoformat; to_char's YYYY has no era)
     if typname == "timestamptz":
         moment, low, high = (
             f"{x} AT TIME ZONE 'UTC'",

@@ -206,6 +206,8 @@ _BY_TYPE: dict[str, Normalizer] = {
     "decimal": _decimal,
     "boolean": _boolean,
     "timestamp": _timestamp,
+    # a wall time: naive on both sides (the mapper drops an offset), so compared as it is
+    "datetime": _timestamp,
     "date": _date,
     "json": _json_value,
     "text": _text,
