@@ -264,18 +264,34 @@ def test_postgres_timestamp_stays_without_time_zone(
     )
 
 
+def into_sqlite(folder: Path, source: str) -> Any:
+    """The drafted plan into a SQLite file, its naive times read in New York (not shifted)."""
+    plan = drafted(folder, source, "sqlite:///app.db")
+    plan.write_text(plan.read_text() + f'\n[options]\ntimezone = "{ZONE}"\n')
+    return load_plan(plan)
+
+
+def sqlite_times(folder: Path) -> list[tuple[Any, ...]]:
+    db = sqlite3.connect(folder / "app.db")
+    try:
+        return db.execute("SELECT at FROM ev ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
 def test_postgres_timestamp_into_sqlite_is_naive_text(
     tmp_path: Path, pg_source: tuple[str, str]
 ) -> None:
-    source, _ = pg_source
-    asyncio.run(
-        migrate(load_plan(drafted(tmp_path, source, "sqlite:///app.db")), write_reports=False)
-    )
-    db = sqlite3.connect(tmp_path / "app.db")
-    try:
-        assert db.execute("SELECT at FROM ev ORDER BY id").fetchall() == [
-            ("2026-12-07 01:09:52.897958",),
-            ("1999-12-31 23:59:59.000000",),
-        ]
-    finally:
-        db.close()
+    asyncio.run(migrate(into_sqlite(tmp_path, pg_source[0]), write_reports=False))
+    assert sqlite_times(tmp_path) == [
+        ("2026-12-07 01:09:52.897958",),
+        ("1999-12-31 23:59:59.000000",),
+    ]
+
+
+def test_a_rerun_into_sqlite_changes_nothing(tmp_path: Path, pg_source: tuple[str, str]) -> None:
+    plan = into_sqlite(tmp_path, pg_source[0])
+    asyncio.run(migrate(plan, write_reports=False))
+    again = asyncio.run(migrate(plan, write_reports=False)).tables[0]
+    assert (again.unchanged, again.updated) == (2, 0)
+    assert sqlite_times(tmp_path)[0] == ("2026-12-07 01:09:52.897958",)

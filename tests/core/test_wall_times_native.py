@@ -17,7 +17,7 @@ from ferry.migrate import migrate
 from ferry.plan import plan_from_dict
 from ferry.results import RunResult
 
-pytestmark = pytest.mark.pg
+ZONE = "America/New_York"
 
 TIMES: list[Any] = [
     "2024-05-01T10:00:00",
@@ -43,6 +43,8 @@ TIMES: list[Any] = [
 
 
 def load(folder: Path, url: str, native: bool, zone: str) -> tuple[RunResult, list[Any]]:
+    """Load the spellings into ``url`` (a SQLite file or a PostgreSQL database) with or without
+    the native path; the rows as the target holds them."""
     source = folder / "source.db"
     if not source.exists():
         db = sqlite3.connect(source)
@@ -52,22 +54,33 @@ def load(folder: Path, url: str, native: bool, zone: str) -> tuple[RunResult, li
             rows = [(i, TIMES[i % len(TIMES)]) for i in range(1, 400)]
             db.executemany("INSERT INTO items VALUES (?, ?)", rows)
         db.close()
-    pg_exec(
-        url,
-        "DROP TABLE IF EXISTS items",
-        "CREATE TABLE items (id BIGINT PRIMARY KEY, at TIMESTAMP)",
-    )
+    sqlite_target = url.startswith("sqlite")
+    if not sqlite_target:
+        pg_exec(
+            url,
+            "DROP TABLE IF EXISTS items",
+            "CREATE TABLE items (id BIGINT PRIMARY KEY, at TIMESTAMP)",
+        )
     plan = plan_from_dict(
         {
             "name": "wall",
             "target": {"url": url},
             "sources": [{"name": "app", "kind": "sqlite", "path": str(source)}],
-            "tables": [{"name": "items", "source": "app.items", "key": ["id"]}],
+            # a SQLite target's created DATETIME column is a datetime as the plan types it
+            "tables": [
+                {"name": "items", "source": "app.items", "key": ["id"], "types": {"at": "datetime"}}
+            ],
             "options": {"native": native, "timezone": zone},
         },
         folder,
     )
     result = asyncio.run(migrate(plan, write_reports=False))
+    if sqlite_target:
+        db = sqlite3.connect(url.removeprefix("sqlite:///"))
+        try:
+            return result, db.execute("SELECT id, at, typeof(at) FROM items ORDER BY id").fetchall()
+        finally:
+            db.close()
     settled(url)
     return result, pg_rows(url, "SELECT id, at FROM items ORDER BY id")
 
@@ -81,7 +94,8 @@ def outcome(result: RunResult) -> tuple[Any, ...]:
     )
 
 
-@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+@pytest.mark.pg
+@pytest.mark.parametrize("zone", ["UTC", ZONE])
 def test_native_and_python_give_the_same_wall_times(
     tmp_path: Path, two_urls: tuple[str, str], zone: str
 ) -> None:
@@ -92,10 +106,20 @@ def test_native_and_python_give_the_same_wall_times(
     assert outcome(native) == outcome(python)
 
 
+def test_native_and_python_give_the_same_text_in_sqlite(tmp_path: Path) -> None:
+    native, native_rows = load(tmp_path, f"sqlite:///{tmp_path / 'native.db'}", True, ZONE)
+    python, python_rows = load(tmp_path, f"sqlite:///{tmp_path / 'python.db'}", False, ZONE)
+    assert native.tables[0].mapped_by_sqlite > 0
+    assert native_rows == python_rows
+    assert outcome(native) == outcome(python)
+    assert native_rows[0] == (1, "2024-05-01 10:00:00.000000", "text")  # not shifted
+
+
+@pytest.mark.pg
 def test_naive_text_is_stored_as_written_whatever_the_zone(
     tmp_path: Path, two_urls: tuple[str, str]
 ) -> None:
-    _, rows = load(tmp_path, two_urls[0], True, "America/New_York")
+    _, rows = load(tmp_path, two_urls[0], True, ZONE)
     by_id = dict(rows)
     assert str(by_id[1]) == "2024-05-01 10:00:00"  # TIMES[1]: naive, not shifted
     assert str(by_id[3]) == "2024-05-01 10:00:00.123456"

@@ -74,6 +74,7 @@ async def prepare_schema(
     and not carried (:mod:`ferry.shape.carried`)."""
     objects = objects if objects is not None else []
     tables, ddl = await _make_tables(plan, target, source_tables, objects)
+    plan_wall_times(plan, tables)
     for item in await carry_views(plan, target, tables):
         objects.append(item)
         if item.sql and item.status == "carried":
@@ -83,6 +84,20 @@ async def prepare_schema(
         fold = plan.target.identifiers == "lower"
         objects.extend(await settle_index_names(target, created, fold))
     return tables, ddl
+
+
+def plan_wall_times(plan: Plan, tables: dict[str, TableInfo]) -> None:
+    """A SQLite table's DATETIME column the plan types ``datetime`` is one: SQLite's declared
+    type names no zone, so it reflects as a ``timestamp``, and without this a run into the table
+    it created (or a later one) would read its naive values in the plan's zone."""
+    for spec in plan.tables:
+        info = tables.get(spec.name)
+        if info is None or info.dialect != "sqlite":
+            continue
+        for name, type_ in spec.types.items():
+            column = info.columns.get(name)
+            if type_ == "datetime" and column is not None and column.type == "timestamp":
+                column.type = "datetime"
 
 
 async def _make_tables(
