@@ -172,6 +172,59 @@ def test_a_rerun_of_unchanged_naive_values_changes_nothing(tmp_path: Path, pg_ur
     assert (table.unchanged, table.inserted, table.updated) == (3, 0, 0)
 
 
+def test_a_rerun_with_row_prints_finds_naive_rows_unchanged(tmp_path: Path, pg_url: str) -> None:
+    """The delta path (row prints of the last run) reads an unchanged naive row as unchanged,
+    and a changed one as changed."""
+    in_zone(pg_url)
+    source = sqlite_app(tmp_path, NAIVE)
+    plan_file = drafted(tmp_path, source, pg_url)
+    plan_file.write_text(plan_file.read_text() + "\n[options]\nrow_prints = true\n")
+    plan = load_plan(plan_file)
+    migrated(plan)
+    migrated(plan)  # the first run with prints to compare against
+    db = sqlite3.connect(source)
+    with db:
+        db.execute("UPDATE runs SET started = '2026-12-07 01:09:52.897959' WHERE id = 1")
+    db.close()
+    again = migrated(plan).tables[0]
+    assert again.decision is not None and again.decision.mode == "delta"
+    assert (again.updated, again.unchanged) == (1, 2)
+    assert app_rows(pg_url, "SELECT started FROM runs WHERE id = 1") == [
+        (datetime(2026, 12, 7, 1, 9, 52, 897959),)
+    ]
+
+
+def test_cast_datetime_reads_text_as_a_wall_time(tmp_path: Path, pg_url: str) -> None:
+    """``cast = "datetime"`` on a JSON field: a created timestamp-without-time-zone column."""
+    in_zone(pg_url)
+    (tmp_path / "beats.json").write_text(
+        '[{"id": 1, "at": "2026-12-07T10:00:00"}, {"id": 2, "at": "2026-12-07 23:59:59.5"}]'
+    )
+    plan = plan_from_dict(
+        {
+            "name": "cast",
+            "target": {"url": pg_url},
+            "sources": [{"name": "beats", "kind": "json", "path": "beats.json"}],
+            "tables": [
+                {
+                    "name": "beats",
+                    "source": "beats",
+                    "key": ["id"],
+                    "columns": {"at": {"from": "at", "cast": "datetime"}},
+                }
+            ],
+            "options": {"timezone": "Asia/Tokyo"},
+        },
+        tmp_path,
+    )
+    migrated(plan)
+    assert column_type(pg_url, "beats", "at") == "timestamp without time zone"
+    assert app_rows(pg_url, "SELECT at FROM beats ORDER BY id") == [
+        (datetime(2026, 12, 7, 10),),
+        (datetime(2026, 12, 7, 23, 59, 59, 500000),),
+    ]
+
+
 def test_an_offset_in_a_naive_column_is_converted_with_a_warning(
     tmp_path: Path, pg_url: str
 ) -> None:
