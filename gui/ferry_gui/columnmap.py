@@ -35,6 +35,13 @@ COLUMN_HEADERS = [
 SOURCE, TARGET, TYPE, TRANSFORM, DEFAULT, IGNORE = range(len(COLUMN_HEADERS))
 #: the type drop-down: no type (the target's or the source's), then the plan's logical types
 TYPE_CHOICES = ["", *LOGICAL_TYPES]
+#: the two date-time types read alike; each says which it is (docs/plan.md)
+TYPE_TIPS = {
+    "timestamp": "an instant: values with no zone are read in the plan's timezone "
+    "(PostgreSQL timestamptz)",
+    "datetime": "a date and time of day without a zone, kept as written "
+    "(PostgreSQL timestamp without time zone)",
+}
 _REFUSED = QColor(218, 54, 51, 110)
 
 

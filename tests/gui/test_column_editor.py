@@ -77,6 +77,7 @@ def test_a_type_is_chosen_from_the_plans_logical_types_and_saved(
         "boolean",
         "text",
         "timestamp",
+        "datetime",
         "date",
         "json",
         "bytes",
@@ -161,3 +162,19 @@ def test_the_source_rows_tab_shows_the_first_50_rows_of_the_source_table(
     assert dialog.peek.headers[:3] == ["executions_id", "position", "step_name"]
     assert dialog.peek.rowCount() == 50
     assert dialog.peek.rows[0][:3] == ["rec-1000", 0, "probe"]
+
+
+def test_the_two_date_time_types_say_which_is_which(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path
+) -> None:
+    dialog = open_editor(qtbot, wizard, tmp_path, "execution_steps")
+    index = dialog.model.index(dialog.model.row_of("started_at"), TYPE)
+    delegate = dialog.view.itemDelegateForColumn(TYPE)
+    editor = delegate.createEditor(dialog.view, QStyleOptionViewItem(), index)
+    assert isinstance(editor, QComboBox)
+    tips = {
+        editor.itemText(i): editor.itemData(i, Qt.ItemDataRole.ToolTipRole)
+        for i in range(editor.count())
+    }
+    assert "timestamptz" in tips["timestamp"]
+    assert "without a zone" in tips["datetime"]

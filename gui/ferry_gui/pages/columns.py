@@ -20,7 +20,16 @@ from PySide6.QtWidgets import (
 from ferry import Plan
 from ferry.api import PEEK_ROWS, SourcePeek, peek_source
 
-from ..columnmap import DEFAULT, SOURCE, TARGET, TRANSFORM, TYPE, TYPE_CHOICES, ColumnMappingModel
+from ..columnmap import (
+    DEFAULT,
+    SOURCE,
+    TARGET,
+    TRANSFORM,
+    TYPE,
+    TYPE_CHOICES,
+    TYPE_TIPS,
+    ColumnMappingModel,
+)
 from ..models import RowsModel
 from .base import editable_table_view, table_view, wrapped_label
 
@@ -46,7 +55,7 @@ class ColumnsDialog(QDialog):
         self.view = editable_table_view(self.model)
         self.view.horizontalHeader().setSectionResizeMode(TRANSFORM, QHeaderView.ResizeMode.Stretch)
         self.model.modelReset.connect(self._fit_columns)
-        self.type_delegate = ChoiceDelegate(TYPE_CHOICES, self.view)
+        self.type_delegate = ChoiceDelegate(TYPE_CHOICES, self.view, TYPE_TIPS)
         self.view.setItemDelegateForColumn(TYPE, self.type_delegate)
         self._fit_columns()
         self.peek = RowsModel([])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
@@ -41,15 +41,24 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class ChoiceDelegate(QStyledItemDelegate):
-    """Edit a cell with a combo box of fixed choices."""
+    """Edit a cell with a combo box of fixed choices (``tips``: a tooltip per choice)."""
 
-    def __init__(self, choices: list[str], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        choices: list[str],
+        parent: QWidget | None = None,
+        tips: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.choices = choices
+        self.tips = tips or {}
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
         combo = QComboBox(parent)
         combo.addItems(self.choices)
+        for i, choice in enumerate(self.choices):
+            if choice in self.tips:
+                combo.setItemData(i, self.tips[choice], Qt.ItemDataRole.ToolTipRole)
         return combo
 
     def setEditorData(self, editor: QWidget, index: Index) -> None:
