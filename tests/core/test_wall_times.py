@@ -108,6 +108,25 @@ def test_init_drafts_datetime_for_naive_sqlite_values(tmp_path: Path, pg_url: st
     assert any("3 values, none with an offset" in note for note in table["notes"])
 
 
+def test_init_asks_about_an_empty_date_time_column(tmp_path: Path, pg_url: str) -> None:
+    """No values to judge by (optuna's trial_heartbeats): the draft keeps an instant and its
+    note asks the operator, naming the spelling that keeps the app's naive times."""
+    table = table_of(drafted(tmp_path, sqlite_app(tmp_path, []), pg_url), "runs")
+    assert table["types"]["started"] == "timestamp"
+    assert any(
+        "holds no values to tell whether the app writes a zone" in note
+        and 'types.started = "datetime"' in note
+        for note in table["notes"]
+    )
+
+
+def test_init_into_sqlite_asks_nothing_about_zones(tmp_path: Path) -> None:
+    plan = tmp_path / "ferry.toml"
+    result = ferry("init", sqlite_app(tmp_path, []), "-o", plan)
+    assert result.exit_code == 0, result.output
+    assert not any("zone" in note for note in table_of(plan, "runs").get("notes", []))
+
+
 def test_init_keeps_timestamp_for_values_with_offsets(tmp_path: Path, pg_url: str) -> None:
     source = sqlite_app(tmp_path, ["2026-12-07 01:09:52", "2026-12-07T01:09:52+02:00"])
     plan = drafted(tmp_path, source, pg_url)

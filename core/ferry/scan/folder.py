@@ -190,7 +190,7 @@ def scan_folder(
                 item.type_choices = [f for t in item.tables for f in find_type_choices(reader, t)]
                 if any(t.origin.lower() == "django_migrations" for t in item.tables):
                     # Django keeps naive UTC text in SQLite and makes timestamptz on PostgreSQL
-                    item.type_choices = [f for f in item.type_choices if f.type_ != "datetime"]
+                    item.type_choices = [f for f in item.type_choices if not f.zone]
                 for table in item.tables:  # the type choice's note replaces the "mixed" one
                     for finding in item.type_choices:
                         if finding.table == table.name and finding.type_ is not None:
@@ -269,7 +269,7 @@ def scan_folder(
         note_invalid_text(table_spec, invalid.get(table_spec.source, {}))
     choices = [f for item in found if not item.problem for f in item.type_choices]
     if target.is_sqlite:  # a SQLite target keeps a date-time column's text as the app wrote it
-        choices = [f for f in choices if f.type_ != "datetime"]
+        choices = [f for f in choices if not f.zone]
     for table_spec in tables:
         note_type_choices(table_spec, choices)
     readable = [item.spec for item in found if not item.problem]

@@ -189,6 +189,8 @@ class TypeFinding:
     column: str
     type_: str | None
     note: str
+    #: about whether a date-time column has a zone (a question for PostgreSQL targets only)
+    zone: bool = False
 
 
 def find_type_choices(reader: SourceReader, table: SourceTable) -> list[TypeFinding]:
@@ -255,6 +257,7 @@ def declared_wall_times(table: SourceTable) -> list[TypeFinding]:
             f"column {column!r} is declared {table.declared.get(column) or 'timestamp'}: "
             f'a date and time without a zone, kept so (types.{column} = "datetime"; '
             '"timestamp" would make it an instant, timestamptz)',
+            zone=True,
         )
         for column, type_ in table.columns.items()
         if type_ == "datetime"
@@ -274,7 +277,18 @@ def _wall_times(
         table.origin,
     )
     total, naive = (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
-    if not total or naive != total:
+    if not total:  # nothing to judge by: the operator knows how the app writes it
+        return TypeFinding(
+            table.name,
+            column,
+            None,
+            f"column {column!r} ({declared}) holds no values to tell whether the app writes a "
+            f'zone: drafted as "timestamp" (an instant, PostgreSQL timestamptz); if it writes '
+            f"dates and times without one (SQLAlchemy's DateTime() does), set "
+            f'types.{column} = "datetime"',
+            zone=True,
+        )
+    if naive != total:
         return None
     return TypeFinding(
         table.name,
@@ -283,6 +297,7 @@ def _wall_times(
         f"column {column!r} ({declared}) holds dates and times without a zone ({total:,} "
         f'values, none with an offset): types.{column} = "datetime" keeps them so '
         '(PostgreSQL timestamp without time zone; "timestamp" would make them instants)',
+        zone=True,
     )
 
 
