@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from pgkit import migrated as run
 from pgkit import pg_exec, pg_rows
 
-from ferry.load import delta, routes, rowprints
 from ferry.plan import plan_from_dict
 from ferry.sources.sqlite import SqliteSource
 from ferry.sources.sqlitepages import PageFile, SideDelta, scan_table, table_root
@@ -163,34 +162,6 @@ def test_the_second_table_is_scanned_by_the_side_process(
     table = run(plan).tables[1]
     assert given_out == ["items"]
     assert (table.name, table.updated) == ("items", 2)
-
-
-def test_the_side_process_starts_before_the_kept_prints_are_read(
-    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # it needs only the page maps: reading the prints first kept it waiting for them
-    source_db(tmp_path / "app.db")
-    plan = plan_for(tmp_path, pg_url)
-    run(plan)
-    write(tmp_path / "app.db", ["UPDATE items SET name = 'x' WHERE id IN (4, 600)"])
-    events: list[str] = []
-    start, read = SideDelta.start, rowprints.read_prints
-
-    def started(self: SideDelta) -> None:
-        events.append("side process")
-        start(self)
-
-    async def read_prints(target: Any, table: str) -> Any:
-        events.append(f"prints of {table}")
-        return await read(target, table)
-
-    monkeypatch.setattr(SideDelta, "start", started)
-    for module in (delta, routes):
-        monkeypatch.setattr(module, "read_prints", read_prints, raising=False)
-    result = run(plan)
-
-    assert events == ["side process", "prints of parents", "prints of items"]
-    assert [(t.name, t.updated) for t in result.tables] == [("parents", 0), ("items", 2)]
 
 
 def test_no_writer_commits_while_the_side_process_reads(

@@ -44,7 +44,6 @@ from .rowprints import (
     PrintsEntry,
     part_state,
     print_sql,
-    read_prints,
     state_after,
     sums_kept,
 )
@@ -271,9 +270,6 @@ async def load_sql_deltas(
     run: RunView = pipeline.run
     side = await asyncio.to_thread(_side_delta, run, reader, routes)
     try:
-        for route in routes:  # (before any row is queued: the writer shares the connection)
-            if route.prints is not None and route.prints.unread:
-                route.prints.take_kept(await read_prints(target, route.info.name))
         for route in routes:
             run.cancel.raise_if_cancelled()
             route.row_fn = route.mapper.row_function(route.adapters)
@@ -304,7 +300,7 @@ def _side_delta(run: RunView, reader: SqliteSource, routes: list[Route]) -> Side
         if (
             book is not None
             and book.cells
-            and (book.kept is not None or book.unread)
+            and book.kept is not None
             and book.kept_pages is not None
             and origins.count(origin) == 1  # (its leaves are told against this route's map)
         ):

@@ -71,8 +71,6 @@ class PrintBook:
         self.kept = kept
         #: which kept rows a source row met (a byte each)
         self.seen = bytearray(len(kept) if kept is not None else 0)
-        #: the kept prints are still to be read (:meth:`take_kept`)
-        self.unread = False
         #: a kept key met twice: the run starts over, comparing in full
         self.repeated = False
         #: printed on a connection of its own: a snapshot of its own (see keep_run_prints)
@@ -87,10 +85,6 @@ class PrintBook:
         self._view_keys: array[int] = array("q")
         self._view_prints: array[int] = array("q")
         self._base = 0
-
-    def take_kept(self, kept: PrintFile) -> None:
-        """The kept prints, read when the run's read starts (:attr:`unread`)."""
-        self.kept, self.seen, self.unread = kept, bytearray(len(kept)), False
 
     def _find(self, key: int) -> int:
         """The kept position of ``key`` (-1: none), its chunk then in view."""

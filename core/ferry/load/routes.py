@@ -118,14 +118,9 @@ async def plan_routes(
             decision = replace(decision, in_worker=True)
         book = None
         if field is not None:
-            # printed from its pages: its prints are read once the side process that scans
-            # the next tables has started (delta.load_sql_deltas), its page map here
-            later = decision.mode == "delta" and cells
-            delta = decision.mode == "delta" and not later
-            prints = await read_prints(target, info.name) if delta else None
+            prints = await read_prints(target, info.name) if decision.mode == "delta" else None
             book = PrintBook(field, prints, in_sql=in_sql, lines=lines, cells=cells)
-            if later:
-                book.unread = True
+            if prints is not None and cells:
                 book.kept_pages = await read_page_map(target, info.name)
         if native is not None and kept:
             native = keep_source_text(native, kept)
