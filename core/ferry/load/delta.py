@@ -114,6 +114,13 @@ class DeltaLoad(StagedLoad):
         if self.after is None:
             result = route.result
             rows = int(self.entry.state["rows"]) + result.inserted - result.deleted
+            versions = self.merged_versions
+            if versions is not None and "xmins" in self.entry.state:
+                # the merge returned its rows' versions: the others of ``written`` were not
+                # written (unchanged after all, or deleted), so they carry kept versions
+                xmins = {str(x) for x in self.entry.state["xmins"]} | set(versions)
+                self.after = {"rows": rows, "xmins": sorted(xmins)}
+                return self.after
             self.after = await state_after(
                 target,
                 route.info.name,

@@ -69,10 +69,11 @@ async def read_page_map(target: Target, table: str) -> PageMap | None:
     chunks = chunk_table(target)
     bands: list[tuple[array[int], array[int]]] = [(array("q"), array("q")) for _ in _BANDS]
     bands[0] = (array("H"), array("q"))  # the leaves' counts: 2 bytes each in memory
-    result = await target.conn.execute(
+    result = await target.fetch_binary(
         select(chunks.c.chunk, chunks.c["keys"], chunks.c.prints)
         .where(chunks.c.table_name == table, chunks.c.chunk < 0)
-        .order_by(chunks.c.chunk.desc())
+        .order_by(chunks.c.chunk.desc()),
+        f"reading the page map of {table}",
     )
     found = False
     for chunk, keys, values in result:

@@ -141,13 +141,14 @@ def _compress(values: array[int], keep: bytearray) -> array[int]:
 
 async def read_patches(target: Target, chunks: Table, table: str) -> list[PrintPatch]:
     """The patches kept for ``table`` in ``chunks`` (``row_prints``), in order."""
-    result = await target.conn.execute(
+    result = await target.fetch_binary(
         select(chunks.c.chunk, chunks.c["keys"], chunks.c.prints).where(
             chunks.c.table_name == table, chunks.c.chunk >= PATCH_BASE
-        )
+        ),
+        f"reading the print patches of {table}",
     )
     found: dict[int, PrintPatch] = {}
-    for chunk, keys, prints in sorted(result.all(), key=lambda row: int(row[0])):
+    for chunk, keys, prints in sorted(result, key=lambda row: int(row[0])):
         number, gone = divmod(int(chunk) - PATCH_BASE, 2)
         patch = found.setdefault(number, PrintPatch())
         if gone:

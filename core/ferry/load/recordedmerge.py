@@ -21,7 +21,7 @@ the offending rows one by one).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exc as sa_exc
 
@@ -35,18 +35,31 @@ if TYPE_CHECKING:
 
 #: the before-image's version as the ``WITH`` part names it
 _OLD_VERSION = "_ferry_old_version"
+#: the version a written row carries as ``RETURNING`` gives it
+_NEW_VERSION = "_ferry_new_version"
 
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _written(image_rows: str) -> str:
+    """The rest of a recording merge statement: its image rows are written by a ``WITH``
+    part, and it returns one row: how many rows it wrote and the versions they carry (the
+    delta's state moves on by those, :func:`ferry.load.rowprints.state_after`, without
+    looking the rows up again)."""
+    return (
+        f"ferry_recorded AS ({image_rows}) "
+        f"SELECT count(*), array_agg(DISTINCT {_NEW_VERSION}) FROM ferry_written"
+    )
+
+
 def recorded_update(
     dialect: MergeDialect, merge: MergeTable, image: ImageTable, run_id: str
 ) -> str:
     """The merge's UPDATE of the changed rows (rule ``update``), recording each row's
-    before-image and version and its fingerprint as written; its row count is the rows
-    updated (every one is recorded)."""
+    before-image and version and its fingerprint as written; it returns the rows updated
+    (every one is recorded) and their new versions."""
     table = quote(merge.table)
     sets = ", ".join(f"{quote(c)} = s.{quote(c)}" for c in merge.columns if c not in merge.key)
     condition = row_differs(dialect, merge)
@@ -59,16 +72,19 @@ def recorded_update(
         f"FROM {merge.stage} AS s JOIN {table} AS t ON {join(merge.key)} WHERE {condition}), "
         f"ferry_written AS (UPDATE {table} AS t SET {sets} FROM {merge.stage} AS s "
         f"WHERE {join(merge.key)} AND {condition} "
-        f"RETURNING {tkeys}, {fingerprint('postgresql', 't', image.columns)} AS {AFTER}) "
-        f"INSERT INTO {image.ref} ({RUN}, {ACTION}, {VERSION}, {cols}, {AFTER}) "
-        f"SELECT {_literal(run_id)}, '{UPDATE}', b.{_OLD_VERSION}, {bcols}, w.{AFTER} "
-        f"FROM ferry_before AS b JOIN ferry_written AS w ON {join(image.key, 'b', 'w')}"
+        f"RETURNING {tkeys}, {fingerprint('postgresql', 't', image.columns)} AS {AFTER}, "
+        f"t.xmin::text AS {_NEW_VERSION}), "
+        + _written(
+            f"INSERT INTO {image.ref} ({RUN}, {ACTION}, {VERSION}, {cols}, {AFTER}) "
+            f"SELECT {_literal(run_id)}, '{UPDATE}', b.{_OLD_VERSION}, {bcols}, w.{AFTER} "
+            f"FROM ferry_before AS b JOIN ferry_written AS w ON {join(image.key, 'b', 'w')}"
+        )
     )
 
 
 def recorded_insert(merge: MergeTable, image: ImageTable, run_id: str) -> str:
     """The merge's INSERT of the rows whose key the target lacks, recording each one's key
-    and fingerprint as written; its row count is the rows inserted."""
+    and fingerprint as written; it returns the rows inserted and their versions."""
     table = quote(merge.table)
     cols = ", ".join(quote(c) for c in merge.columns)
     select_cols = ", ".join(f"s.{quote(c)}" for c in merge.columns)
@@ -78,9 +94,12 @@ def recorded_insert(merge: MergeTable, image: ImageTable, run_id: str) -> str:
         f"WITH ferry_written AS (INSERT INTO {table} AS t ({cols}) SELECT {select_cols} "
         f"FROM {merge.stage} AS s WHERE s._ferry_same IS NULL AND NOT EXISTS "
         f"(SELECT 1 FROM {table} AS t WHERE {join(merge.key)}) "
-        f"RETURNING {tkeys}, {fingerprint('postgresql', 't', image.columns)} AS {AFTER}) "
-        f"INSERT INTO {image.ref} ({RUN}, {ACTION}, {keys}, {AFTER}) "
-        f"SELECT {_literal(run_id)}, '{INSERT}', {keys}, {AFTER} FROM ferry_written"
+        f"RETURNING {tkeys}, {fingerprint('postgresql', 't', image.columns)} AS {AFTER}, "
+        f"t.xmin::text AS {_NEW_VERSION}), "
+        + _written(
+            f"INSERT INTO {image.ref} ({RUN}, {ACTION}, {keys}, {AFTER}) "
+            f"SELECT {_literal(run_id)}, '{INSERT}', {keys}, {AFTER} FROM ferry_written"
+        )
     )
 
 
@@ -127,18 +146,26 @@ async def merge_recorded(
         recorded_insert(merge, image, run_id),
     ]
     done: list[int] = []
+    versions: set[str] = set()
     try:
         async with target.conn.begin_nested():
             for sql in statements:
                 result = await target.conn.exec_driver_sql(target.driver_sql(sql))
-                done.append(max(result.rowcount, 0))
+                row: Any = result.one()  # (written, their versions)
+                done.append(int(row[0]))
+                versions.update(row[1] or ())
     except (sa_exc.IntegrityError, sa_exc.DataError, sa_exc.InternalError):
         return None  # rolled back to before the merge: rows are rejected the general way
     except sa_exc.DBAPIError as exc:
         raise target.wrap(exc, what) from None
     updated, inserted = done
     total = int(await target.scalar(count_staged(merge), what) or 0)
-    return MergeCounts(inserted=inserted, updated=updated, unchanged=total - inserted - updated)
+    return MergeCounts(
+        inserted=inserted,
+        updated=updated,
+        unchanged=total - inserted - updated,
+        versions=sorted(versions),
+    )
 
 
 __all__ = ["blockers", "merge_recorded", "recorded_insert", "recorded_update"]

@@ -187,14 +187,15 @@ async def read_prints(target: Target, table: str) -> PrintFile:
     try:
         # one row of ``row_prints`` per query: a result holding them all held every print
         for number in count():
-            result = await target.conn.execute(
+            rows = await target.fetch_binary(
                 select(chunks.c["keys"], chunks.c.prints).where(
                     chunks.c.table_name == table, chunks.c.chunk == number
-                )
+                ),
+                f"reading the kept row prints of {table}",
             )
-            row = result.first()
-            if row is None:
+            if not rows:
                 break
+            row = rows[0]
             keys: array[int] = array("q", bytes(row[0]))
             prints: array[int] = array("q", bytes(row[1]))
             if sys.byteorder == "big":  # kept little-endian

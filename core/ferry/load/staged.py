@@ -27,6 +27,8 @@ class StagedLoad(LoadStrategy):
 
     #: rows counted unchanged without being staged (a delta load's, :mod:`ferry.load.delta`)
     skipped_unchanged = 0
+    #: the row versions the merge's rows carry, where it returned them (MergeCounts.versions)
+    merged_versions: list[str] | None = None
 
     def deletes_missing(self, route: Route) -> bool:
         """Whether the merge deletes the table's rows whose key the stage lacks."""
@@ -89,6 +91,7 @@ class StagedLoad(LoadStrategy):
             if run.changes is not None:  # undo: the rows' fingerprints as the merge left them
                 await run.changes.after_merge(route.info)
         counts = merged
+        self.merged_versions = counts.versions
         result.inserted, result.updated = counts.inserted, counts.updated
         result.unchanged = counts.unchanged + self.skipped_unchanged
         result.conflicts = counts.conflicts

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from sqlalchemy import Select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import CursorResult
 
@@ -173,6 +174,9 @@ class MergeCounts:
     conflicts: int = 0
     deleted: int = 0
     rejected: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    #: the row versions the rows it wrote carry, where the merge returned them
+    #: (:mod:`ferry.load.recordedmerge`; None: not known)
+    versions: list[str] | None = None
 
 
 class Target(ABC):
@@ -255,6 +259,17 @@ class Target(ABC):
         except sa_exc.DBAPIError as exc:
             raise self.wrap(exc, what) from None
         return max(result.rowcount, 0)
+
+    async def fetch_binary(self, query: Select[Any], what: str) -> list[tuple[Any, ...]]:
+        """All rows of ``query`` (SQLAlchemy Core), in the run's transaction: a query of
+        large blobs (Ferry's kept row prints and page maps), which a target may fetch in its
+        driver's binary form (PostgreSQL); a driver error becomes a TargetError naming
+        ``what``."""
+        try:
+            result = await self.conn.execute(query)
+        except sa_exc.DBAPIError as exc:
+            raise self.wrap(exc, what) from None
+        return [tuple(row) for row in result]
 
     async def scalar(self, sql: str, what: str) -> Any:
         """The first column of the first row of a query."""

@@ -20,6 +20,7 @@ import psycopg
 from psycopg.adapt import AdaptersMap, Transformer
 from psycopg.pq import Format
 from psycopg.types.string import BytesBinaryDumper
+from sqlalchemy import Select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
@@ -482,6 +483,19 @@ class PostgresTarget(Target):
             else:
                 for row in data:
                     await copy.write_row(row)
+
+    async def fetch_binary(self, query: Select[Any], what: str) -> list[tuple[Any, ...]]:
+        """Through psycopg's binary cursor: in text form a ``bytea`` is hex, twice its size,
+        and writing it was most of the server's work for a delta run's kept prints (16 MB for
+        a million rows: 0.42 s against 0.11 s binary, under load)."""
+        compiled = query.compile(dialect=self.conn.dialect)
+        driver = await self._driver()
+        try:
+            async with driver.cursor(binary=True) as cursor:
+                await cursor.execute(str(compiled), compiled.params)
+                return await cursor.fetchall()
+        except psycopg.Error as exc:
+            raise self.wrap(exc, what) from None
 
     async def _driver(self) -> psycopg.AsyncConnection[Any]:
         raw = await self.conn.get_raw_connection()
