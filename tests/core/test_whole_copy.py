@@ -127,8 +127,8 @@ def copies(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     seen: dict[str, Any] = {}
     original = sqlitecopy.copy_whole
 
-    async def spy(driver: Any, conn: Any, copy: sqlitecopy.WholeCopy, *rest: Any) -> Any:
-        seen[copy.table] = await original(driver, conn, copy, *rest)
+    async def spy(driver: Any, conn: Any, copy: sqlitecopy.WholeCopy) -> Any:
+        seen[copy.table] = await original(driver, conn, copy)
         return seen[copy.table]
 
     from ferry.targets import sqlite as sqlite_target
@@ -299,11 +299,11 @@ def side_checks(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     started: list[Any] = []
     original = sqlitecheck.start_side_check
 
-    async def spy(driver: Any, copy: sqlitecopy.WholeCopy, *rest: Any) -> Any:
-        started.append(await original(driver, copy, *rest))
+    async def spy(driver: Any, copy: sqlitecopy.WholeCopy) -> Any:
+        started.append(await original(driver, copy))
         return started[-1]
 
-    monkeypatch.setattr(sqlitecheck, "start_side_check", spy)
+    monkeypatch.setattr(sqlitecopy, "start_side_check", spy)
     return started
 
 

@@ -64,11 +64,8 @@ async def load_natives(
     table on the benchmark's data)."""
     if target.capabilities.attaches_sqlite:
         await queue.join()  # SQLite copies in the target's own thread: no pipeline
-        try:
-            for i, route in enumerate(routes):
-                await _insert_native(writer, target, route, reader, routes[i + 1 : i + 2])
-        finally:
-            await target.stop_checks_ahead()
+        for route in routes:
+            await _insert_native(writer, target, route, reader)
         return
     streams = [(route, native_chunks(writer, target, route, reader)) for route in routes]
     try:
@@ -129,32 +126,21 @@ async def native_chunks(
 async def _start_native(route: Route, reader: SqliteSource) -> int:
     """Start ``route``'s native load; the rows per chunk (about ``CHUNK_BYTES`` of source
     values, 1000 to 100,000)."""
+    native = native_of(route)
     route.started = time.perf_counter()
     route.row_fn = route.mapper.row_function(route.adapters)  # for the rows SQLite leaves
-    return await _chunk_rows(route, reader)
-
-
-async def _chunk_rows(route: Route, reader: SqliteSource) -> int:
-    """The rows per chunk of ``route``'s native load."""
-    native = native_of(route)
     width = await asyncio.to_thread(reader.row_bytes, native.origin, native.source_columns)
     return max(1000, min(100_000, CHUNK_BYTES // max(width, 16)))
 
 
 async def _insert_native(
-    writer: Writer, target: Target, route: Route, reader: SqliteSource, after: list[Route]
+    writer: Writer, target: Target, route: Route, reader: SqliteSource
 ) -> None:
-    """A target that attaches the source copies the rows from it, a chunk at a time (or the
-    table whole; the check of the table ``after`` it then starts beside that copy)."""
+    """A target that attaches the source copies the rows from it, a chunk at a time."""
     rows = await _start_native(route, reader)
     schema = await target.attach(reader.path)
-    copy = _whole_copy(writer, route, schema, rows)
-    if copy is not None:
-        ahead = None
-        for following in after:
-            ahead = _whole_copy(writer, following, schema, await _chunk_rows(following, reader))
-        if await _copied_whole(writer, target, route, copy, ahead):
-            return
+    if await _copied_whole(writer, target, route, schema, rows):
+        return
     if not route.info.created:
         await _insert_chunks(writer, target, route, reader, (schema, rows))
         return
@@ -220,15 +206,18 @@ async def _insert_chunks(
         await _idle(ahead)  # the reader's thread is done before the reader is reused
 
 
-def _whole_copy(writer: Writer, route: Route, schema: str, rows: int) -> WholeCopy | None:
-    """What copies ``route``'s table whole from the source attached as ``schema`` (``rows``
-    per chunk of its check); None unless a table this run created, fed column for column by
-    plain copies (:mod:`ferry.targets.sqlitecopy`)."""
+async def _copied_whole(
+    writer: Writer, target: Target, route: Route, schema: str, rows: int
+) -> bool:
+    """True when the target copied ``route``'s table whole, record for record (a table this
+    run created, fed column for column by plain copies: :mod:`ferry.targets.sqlitecopy`)."""
     native = native_of(route)
     if not route.info.created or any(c.cell.value != quote(c.field) for c in native.columns):
-        return None
+        return False
+    writer.run.cancel.raise_if_cancelled()
+    began = time.perf_counter()
     shape = route.info.shape
-    return WholeCopy(
+    copy = WholeCopy(
         route.info.name,
         schema,
         native.origin,
@@ -240,16 +229,7 @@ def _whole_copy(writer: Writer, route: Route, schema: str, rows: int) -> WholeCo
         [index_sql(route.info.name, i) for i in shape.indexes] if shape is not None else [],
         writer.run.cancel.raise_if_cancelled,
     )
-
-
-async def _copied_whole(
-    writer: Writer, target: Target, route: Route, copy: WholeCopy, ahead: WholeCopy | None
-) -> bool:
-    """True when the target copied ``route``'s table whole, record for record (``copy``;
-    ``ahead``: the next table's, whose check starts beside this copy)."""
-    writer.run.cancel.raise_if_cancelled()
-    began = time.perf_counter()
-    copied = await target.copy_whole(copy, ahead)
+    copied = await target.copy_whole(copy)
     if copied is None:
         return False
     route.indexed = copied.indexed

@@ -504,14 +504,9 @@ class Target(ABC):
         """Attach SQLite file ``source`` for :class:`NativeInsert` loads; the schema name."""
         raise NotImplementedError(f"{self.dialect_name} targets attach no SQLite file")
 
-    async def copy_whole(self, copy: WholeCopy, ahead: WholeCopy | None = None) -> Copied | None:
+    async def copy_whole(self, copy: WholeCopy) -> Copied | None:
         """Copy a table whole from an attached SQLite source (:mod:`.sqlitecopy`), or return
-        None having written nothing (and so does a target that does not copy tables).
-        ``ahead``: the next table to copy, whose check may start now."""
-        return None
-
-    async def stop_checks_ahead(self) -> None:
-        """Stop the checks ``copy_whole``'s ``ahead`` started that no copy took."""
+        None having written nothing (and so does a target that does not copy tables)."""
         return None
 
     @contextlib.asynccontextmanager

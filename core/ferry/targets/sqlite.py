@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import sqlite3
-import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from itertools import chain
 from pathlib import Path
@@ -52,7 +51,6 @@ from .base import (
     Target,
     first_line,
 )
-from .sqlitecheck import SideCheck, check_key, start_check
 from .sqlitecopy import Copied, WholeCopy, copy_whole
 from .sqliteheader import FileCounter
 from .sqlitekeys import MISSING_PARENT, MissingParent, keys_checked_after
@@ -143,8 +141,6 @@ class SqliteTarget(Target):
         self._counter = FileCounter()
         #: SQLite sources attached for native loads (:class:`NativeInsert`): schema names
         self._attached: dict[Path, str] = {}
-        #: checks of tables to copy whole, started while an earlier table's copy runs
-        self._checks_ahead: dict[tuple[Any, ...], SideCheck] = {}
 
     def describe(self) -> str:
         """The target file's path."""
@@ -372,28 +368,14 @@ class SqliteTarget(Target):
                 raise DirectLoadRefused(stage.table.name, first_line(exc)) from None
             raise self.wrap(exc, f"loading rows into {stage.table.name}") from None
 
-    async def copy_whole(self, copy: WholeCopy, ahead: WholeCopy | None = None) -> Copied | None:
-        """SQLite's record-for-record copy of an attached source table (:mod:`.sqlitecopy`);
-        ``ahead``'s check starts too, to run beside this copy (a later ``copy_whole(ahead)``
-        takes it: :func:`.sqlitecheck.start_check`)."""
+    async def copy_whole(self, copy: WholeCopy) -> Copied | None:
+        """SQLite's record-for-record copy of an attached source table (:mod:`.sqlitecopy`)."""
         driver = await self._driver()
-        side = self._checks_ahead.pop(check_key(copy), None)
-        checked = threading.Event()  # the next table's check starts once this one's is done
         try:
-            if ahead is not None and check_key(ahead) not in self._checks_ahead:
-                started = await start_check(driver, driver._conn, ahead, checked)
-                if started is not None:
-                    self._checks_ahead[check_key(ahead)] = started
             # aiosqlite keeps its sqlite3 connection private; foreign keys are switched on it
-            return await copy_whole(driver, driver._conn, copy, side, checked)
+            return await copy_whole(driver, driver._conn, copy)
         except sqlite3.DatabaseError as exc:
             raise self.wrap(exc, f"copying {copy.table} whole") from None
-
-    async def stop_checks_ahead(self) -> None:
-        """Stop the checks ``copy_whole``'s ``ahead`` started that no copy took."""
-        checks, self._checks_ahead = list(self._checks_ahead.values()), {}
-        for check in checks:
-            await check.close()
 
     @contextlib.asynccontextmanager
     async def references_checked_after(self, table: str) -> AsyncIterator[None]:

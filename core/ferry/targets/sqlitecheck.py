@@ -16,10 +16,6 @@ shared lock (taken before the check starts, kept until the run ends). A file in 
 later commit would be in a new connection's snapshot), or a part that cannot read (another
 writer waiting for the lock), leaves the check to the target's own connection
 (:func:`rows_as_they_are`), before the copy or after it.
-
-A table's check may start before its copy's turn (:func:`start_check`), while the previous
-table's copy runs: the source cannot change within the run's transaction, so the outcome is
-the same, and the check of the next table fills the core the previous one leaves idle.
 """
 
 from __future__ import annotations
@@ -103,34 +99,10 @@ class SideCheck:
         self.stop.set()
         await asyncio.gather(*self.parts, return_exceptions=True)
 
-    def when_done(self, event: threading.Event) -> None:
-        """Set ``event`` once every part has ended, however."""
-        done = asyncio.gather(*self.parts, return_exceptions=True)
-        done.add_done_callback(lambda _: event.set())
 
-
-def check_key(copy: WholeCopy) -> tuple[Any, ...]:
-    """What a check started for ``copy`` checks: a check started early serves a later copy
-    with the same key only."""
-    return (copy.schema, copy.origin, copy.row_ok, tuple(copy.texts), copy.rows)
-
-
-async def start_check(
-    driver: Any, conn: sqlite3.Connection, copy: WholeCopy, gate: threading.Event | None = None
-) -> SideCheck | None:
-    """:func:`start_side_check` where it may run beside the copy: only inside the run's
-    transaction (``conn``'s), which holds the source's shared lock from the check's start
-    to the run's end."""
-    return await start_side_check(driver, copy, gate) if conn.in_transaction else None
-
-
-async def start_side_check(
-    driver: Any, copy: WholeCopy, gate: threading.Event | None = None
-) -> SideCheck | None:
+async def start_side_check(driver: Any, copy: WholeCopy) -> SideCheck | None:
     """Start the check of ``copy``'s source table on connections of its own, or None where
-    it must run on the target's connection (a file in WAL mode, or not a file). ``gate``:
-    the parts read nothing before it is set (the previous table's check is done: its copy
-    keeps a core, this check takes the other)."""
+    it must run on the target's connection (a file in WAL mode, or not a file)."""
     schema = quote(copy.schema)
     async with driver.execute("SELECT name, file FROM pragma_database_list") as cursor:
         files = {name: path for name, path in await cursor.fetchall()}
@@ -154,7 +126,7 @@ async def start_side_check(
             (sql, _looks_sql("main", copy.origin), looks),
             (after, last),
             copy.rows,
-            (side.stop, gate),
+            side.stop,
             copy.cancel_point,
         )
         side.parts.append(asyncio.ensure_future(part))
@@ -178,21 +150,15 @@ def _check_part(
     queries: tuple[str, str, tuple[Any, ...]],
     span: tuple[int, int],
     rows: int,
-    events: tuple[threading.Event, threading.Event | None],
+    stop: threading.Event,
     cancel_point: Callable[[], None],
 ) -> bool | None:
-    """The check of rowids ``span`` (``(after, last]``) in a worker thread, once the gate
-    (``events[1]``) is open: True when every chunk passes (or ``stop``, ``events[0]``, was
-    set), False at the first that does not (and sets ``stop``), None when the file could
-    not be read so (or looks other than to the target: ``queries`` holds the check's SQL,
-    the SQL of :func:`_looks_sql` and what the target saw)."""
+    """The check of rowids ``span`` (``(after, last]``) in a worker thread: True when every
+    chunk passes (or ``stop`` was set), False at the first that does not (and sets ``stop``),
+    None when the file could not be read so (or looks other than to the target: ``queries``
+    holds the check's SQL, the SQL of :func:`_looks_sql` and what the target saw)."""
     sql, looks_sql, looks = queries
     after, last = span
-    stop, gate = events
-    while gate is not None and not gate.wait(0.05):
-        if stop.is_set():
-            return True
-        cancel_point()
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=0, check_same_thread=False)
     except sqlite3.Error:
@@ -218,12 +184,4 @@ def _check_part(
         conn.close()
 
 
-__all__ = [
-    "PARTS",
-    "SideCheck",
-    "check_key",
-    "check_sql",
-    "rows_as_they_are",
-    "start_check",
-    "start_side_check",
-]
+__all__ = ["PARTS", "SideCheck", "check_sql", "rows_as_they_are", "start_side_check"]

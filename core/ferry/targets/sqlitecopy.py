@@ -28,13 +28,12 @@ import ctypes
 import platform
 import sqlite3
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..shape.identifiers import quote
-from .sqlitecheck import SideCheck, rows_as_they_are, start_check
+from .sqlitecheck import SideCheck, rows_as_they_are, start_side_check
 
 #: ``SQLITE_DBCONFIG_ENABLE_FKEY`` (sqlite3.h), for Pythons whose module lacks the name
 _ENABLE_FKEY = 1002
@@ -71,38 +70,24 @@ class Copied:
     indexed: bool
 
 
-async def copy_whole(
-    driver: Any,
-    conn: sqlite3.Connection,
-    copy: WholeCopy,
-    side: SideCheck | None = None,
-    checked: threading.Event | None = None,
-) -> Copied | None:
+async def copy_whole(driver: Any, conn: sqlite3.Connection, copy: WholeCopy) -> Copied | None:
     """Copy ``copy``'s table whole (``driver``: the aiosqlite connection over ``conn``), or
-    return None having written nothing. ``side``: its check, started earlier
-    (:func:`.sqlitecheck.start_check`); stopped here whatever happens. ``checked`` is set
-    once the table's check is done (or was not made), at the latest on return."""
-    checked = checked or threading.Event()
+    return None having written nothing."""
+    table = quote(copy.table)
+    if not await _same_columns(driver, copy) or await refers_to_itself(driver, copy.table):
+        return None
+    if await _one(driver, f"SELECT EXISTS (SELECT 1 FROM main.{table})", ()):
+        return None
+    if await referenced_by_rows(driver, copy.table):
+        return None
+    # The check while SQLite copies, where it can: only inside the run's transaction, which
+    # holds the source's shared lock from the check's start to the copy's end.
+    side = await start_side_check(driver, copy) if conn.in_transaction else None
+    if side is None and not await rows_as_they_are(driver, _source(copy), copy):
+        return None  # some rows go to Python, or their text is not UTF-8: the chunked load
     try:
-        table = quote(copy.table)
-        if not await _same_columns(driver, copy) or await refers_to_itself(driver, copy.table):
-            return None
-        if await _one(driver, f"SELECT EXISTS (SELECT 1 FROM main.{table})", ()):
-            return None
-        if await referenced_by_rows(driver, copy.table):
-            return None
-        if side is None:
-            side = await start_check(driver, conn, copy)
-        if side is None:
-            passes = await rows_as_they_are(driver, _source(copy), copy)
-            checked.set()
-            if not passes:
-                return None  # some rows go to Python, or text is not UTF-8: the chunked load
-        else:
-            side.when_done(checked)
         return await _copy_checked(driver, conn, copy, side)
     finally:
-        checked.set()
         if side is not None:
             await side.close()
 
