@@ -12,6 +12,7 @@ catalog questions are in :mod:`ferry.targets.sqlitecatalog`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import sqlite3
@@ -54,6 +55,7 @@ from .base import (
 from .sqlitecopy import Copied, WholeCopy, copy_whole
 from .sqliteheader import FileCounter
 from .sqlitekeys import MISSING_PARENT, MissingParent, keys_checked_after
+from .writeback import WriteBack
 
 BUSY_TIMEOUT_SECONDS = 5.0
 #: keys looked up per query (SQLite allows 32766 parameters)
@@ -141,6 +143,8 @@ class SqliteTarget(Target):
         self._counter = FileCounter()
         #: SQLite sources attached for native loads (:class:`NativeInsert`): schema names
         self._attached: dict[Path, str] = {}
+        #: the file's pages a whole copy wrote, synced while the run goes on (:mod:`.writeback`)
+        self._writeback = WriteBack(self.path)
 
     def describe(self) -> str:
         """The target file's path."""
@@ -236,6 +240,7 @@ class SqliteTarget(Target):
             raise self.wrap(exc, "opening the target") from None
 
     async def _discard(self) -> None:
+        await asyncio.to_thread(self._writeback.wait)
         with contextlib.suppress(Exception):
             if self._conn is not None:
                 await self._conn.close()
@@ -258,6 +263,7 @@ class SqliteTarget(Target):
         (A commit that fails keeps the new file's marker: the next start judges the file.)"""
         try:
             try:
+                await asyncio.to_thread(self._writeback.wait)
                 await super().finish(commit)
             finally:
                 self._counter.close()  # the connection is closed: its locks are gone
@@ -373,9 +379,12 @@ class SqliteTarget(Target):
         driver = await self._driver()
         try:
             # aiosqlite keeps its sqlite3 connection private; foreign keys are switched on it
-            return await copy_whole(driver, driver._conn, copy)
+            copied = await copy_whole(driver, driver._conn, copy)
         except sqlite3.DatabaseError as exc:
             raise self.wrap(exc, f"copying {copy.table} whole") from None
+        if copied is not None:
+            self._writeback.start()
+        return copied
 
     @contextlib.asynccontextmanager
     async def references_checked_after(self, table: str) -> AsyncIterator[None]:
