@@ -375,10 +375,12 @@ def copy_formats(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     seen: list[tuple[str, str]] = []
     original = PostgresTarget._copy
 
-    async def spy(self: Any, table: str, columns: Any, data: Any, *flags: bool) -> None:
+    async def spy(
+        self: Any, table: str, columns: Any, data: Any, *flags: bool, **options: bool
+    ) -> None:
         csv, binary = (*flags, False, False)[:2]
         seen.append((table, "binary" if binary else "csv" if csv else "text"))
-        await original(self, table, columns, data, *flags)
+        await original(self, table, columns, data, *flags, **options)
 
     monkeypatch.setattr(PostgresTarget, "_copy", spy)
     return seen

@@ -4,11 +4,12 @@ existing tables, warnings on identical rows, and the fingerprints a re-run compa
 from __future__ import annotations
 
 from collections.abc import Collection
+from contextlib import nullcontext
 
 from sqlalchemy.exc import DBAPIError
 
 from ..errors import TargetError
-from ..shape.ddl import after_load_ddl, sql_literal
+from ..shape.ddl import add_foreign_key_sql, after_load_ddl, sql_literal
 from ..shape.schema import TableInfo
 from ..targets import Target
 from ..targets.base import after_load_failed
@@ -38,10 +39,18 @@ async def finish_shapes(
         ):
             await check_references(target, name)
         indexes = name not in built
+        keys = {add_foreign_key_sql(name, fk): fk for fk in fks}
         for statement in after_load_ddl(name, info.shape, target.capabilities, indexes):
             run.cancel.raise_if_cancelled()
+            fk = keys.get(statement)
+            checked = (
+                target.foreign_key_checked(name, fk.columns, fk.ref_table)
+                if fk is not None
+                else nullcontext()
+            )
             try:
-                await target.conn.exec_driver_sql(target.driver_sql(statement))
+                async with checked:
+                    await target.conn.exec_driver_sql(target.driver_sql(statement))
             except DBAPIError as exc:
                 raise after_load_failed(name, statement, exc) from None
             run.result.ddl.append(statement)

@@ -233,6 +233,11 @@ def foreign_key_sql(fk: TargetForeignKey) -> str:
     return sql
 
 
+def add_foreign_key_sql(table: str, fk: TargetForeignKey) -> str:
+    """``ALTER TABLE table ADD FOREIGN KEY …``: ``fk`` added to a created table."""
+    return f"ALTER TABLE {quote(table)} ADD {foreign_key_sql(fk)}"
+
+
 def index_sql(table: str, index: TargetIndex) -> str:
     """``CREATE [UNIQUE] INDEX`` for ``index`` of ``table``."""
     sql = (
@@ -251,7 +256,7 @@ def after_load_ddl(
     statements = [index_sql(table, index) for index in shape.indexes] if indexes else []
     if capabilities.alters_foreign_keys:
         for fk in shape.foreign_keys:
-            statements.append(f"ALTER TABLE {quote(table)} ADD {foreign_key_sql(fk)}")
+            statements.append(add_foreign_key_sql(table, fk))
     if capabilities.sequences_lag_ids and shape.identity is not None:
         column = quote(shape.identity)
         # The next id an insert without one gets is past every migrated id.

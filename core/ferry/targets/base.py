@@ -532,6 +532,16 @@ class Target(ABC):
         block when a row lacks its parent. A target without that shortcut changes nothing."""
         yield
 
+    @contextlib.asynccontextmanager
+    async def foreign_key_checked(
+        self, table: str, columns: tuple[str, ...], ref_table: str
+    ) -> AsyncIterator[None]:
+        """Add the foreign key of ``table`` (created by this run, its rows loaded) on
+        ``columns`` to ``ref_table`` inside the block: a target may check the loaded rows
+        against it more cheaply there (PostgreSQL: :mod:`.pgforeignkeys`). The same check,
+        the same result; a target without such a way changes nothing."""
+        yield
+
     @abstractmethod
     async def load_direct(self, stage: Stage, encoded: Encoded) -> int | None:
         """Write encoded rows straight into the stage's (empty) target table; returns how

@@ -11,7 +11,8 @@ loads, adapters); the catalog questions are in :mod:`ferry.targets.pgcatalog`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from ..shape.identifiers import quote
 from ..shape.schema import ColumnInfo, TableInfo, create_table_ddl
 from ..values.drivervalues import POSTGRES_ADAPTERS
 from ..values.logical import identity
-from . import pgapart, pgcatalog
+from . import pgapart, pgcatalog, pgforeignkeys, pgfreeze
 from .asyncengine import create_async_engine
 from .base import ApartLoad, DirectLoadRefused, Encoded, Privilege, Stage, Target, first_line
 from .pgcompression import compress_with_lz4
@@ -382,13 +383,28 @@ class PostgresTarget(Target):
         rolls the whole direct load back (see :class:`DirectLoadRefused`)."""
         try:
             await self._copy(
-                stage.table.name, stage.columns, encoded.data, encoded.csv, encoded.binary
+                stage.table.name,
+                stage.columns,
+                encoded.data,
+                encoded.csv,
+                encoded.binary,
+                # A table this run created (in the attempt's subtransaction, where every
+                # direct load runs): its rows may be written frozen (:mod:`.pgfreeze`).
+                freeze=stage.table.created,
             )
         except (psycopg.DataError, psycopg.IntegrityError) as exc:
             raise DirectLoadRefused(stage.table.name, first_line(exc)) from None
         except psycopg.Error as exc:
             raise self.wrap(exc, f"loading rows into {stage.table.name}") from None
         return None
+
+    @contextlib.asynccontextmanager
+    async def foreign_key_checked(
+        self, table: str, columns: tuple[str, ...], ref_table: str
+    ) -> AsyncIterator[None]:
+        """The key's check merges index-only scans where it may (:mod:`.pgforeignkeys`)."""
+        async with pgforeignkeys.merge_checked(self.conn, table, columns, ref_table):
+            yield
 
     async def binary_encoder(
         self, types: list[str]
@@ -469,14 +485,18 @@ class PostgresTarget(Target):
             raise self.wrap(exc, f"reading rows of {stage.table.name}") from None
 
     async def _copy(
-        self, table: str, columns: list[str], data: Any, csv: bool = False, binary: bool = False
+        self,
+        table: str,
+        columns: list[str],
+        data: Any,
+        csv: bool = False,
+        binary: bool = False,
+        freeze: bool = False,
     ) -> None:
         """COPY ``data`` (COPY text — CSV with ``csv``, binary COPY with ``binary`` — or row
-        tuples) into ``table``."""
-        names = ", ".join(map(quote, columns))
+        tuples) into ``table``; ``freeze``: ``COPY … FREEZE`` (:mod:`.pgfreeze`)."""
         driver = await self._driver()
-        form = " (FORMAT binary)" if binary else " (FORMAT csv)" if csv else ""
-        sql = f"COPY {quote(table)} ({names}) FROM STDIN{form}"
+        sql = pgfreeze.copy_sql(quote(table), list(map(quote, columns)), csv, binary, freeze)
         async with driver.cursor() as cursor, cursor.copy(sql) as copy:
             if isinstance(data, bytes | bytearray):
                 await copy.write(data)
