@@ -1,4 +1,4 @@
-"""The fast path's batch hashing (ferry.verify.fast.digest_sum): whichever MD5 a batch is
+"""The fast path's batch hashing (ferry.verify.fastsource.digest_sum): whichever MD5 a batch is
 hashed with, its sum is the sum of the rows' :func:`ferry.verify.checksum.digest`."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ferry.verify.checksum import digest
-from ferry.verify.fast import SMALL_ROW_BYTES, digest_sum
+from ferry.verify.fastsource import SMALL_ROW_BYTES, digest_sum
 
 # rows around the length at which a batch changes MD5, and across MD5's 64-byte blocks
 ROW = st.binary(min_size=0, max_size=3 * SMALL_ROW_BYTES)

@@ -23,38 +23,33 @@ difference in count or sum, and any error. So rows the mapping rejects or skips,
 journaled as rejected, conflict rules, extra rows in the target and several specs feeding one
 table all reach the general path, and its verdicts and counts are never changed.
 
-The SQL each side runs is in :mod:`ferry.verify.fastsql`; this module decides which checks
-qualify and runs both sides at once (threads, batches, cancellation), which is why it is
-still somewhat long.
+The SQL each side runs is in :mod:`ferry.verify.fastsql`; the SQLite source side (rowid
+spans, a second worker once the target's side is done) in :mod:`ferry.verify.fastsource`; a
+PostgreSQL target's catalog reads and statement in :mod:`ferry.verify.fastpg`. This module
+decides which checks qualify and runs both sides at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import importlib
-import queue
 import sqlite3
-import struct
 import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import quote as url_quote
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import text
 
-from ..errors import Cancelled
 from ..events import CancelToken, Emit, Event, TableProgress
 from ..native.cells import SQL_TYPES
-from ..shape.identifiers import quote
 from ..sources import SourceReader, SourceTable
 from ..targets import Target
 from ..values.transform import PLAIN_FIELDS
 from .checksum import checksum_hex
+from .fastpg import PgSide
+from .fastsource import BATCH_ROWS, HashedTable, SourceSide, connect, digest_sum
 from .fastsql import (
     MOD,
     TABLE_INFO,
@@ -62,10 +57,8 @@ from .fastsql import (
     Fingerprint,
     SqliteColumns,
     f64,
-    pg_fingerprint,
     pg_sql,
     pg_type_problem,
-    register_functions,
     sqlite_row_sql,
 )
 from .read import SpecCheck
@@ -73,9 +66,6 @@ from .result import PASS
 
 if TYPE_CHECKING:
     from ..sources.sqlite import SqliteSource
-
-#: rows fetched at a time from a SQLite side (one bytes object each)
-BATCH_ROWS = 2000
 
 
 @dataclass
@@ -85,6 +75,7 @@ class FastCheck:
     check: SpecCheck
     source_path: Path
     busy_timeout: float
+    source_table: str
     source_sql: str
     target_sql: str
     source: Fingerprint | None = None
@@ -138,52 +129,10 @@ def plan_cells(
     return cells
 
 
-# -- hashing rows in Python ------------------------------------------------------------------
-
-
-def _builtin_md5() -> Callable[[bytes], Any]:
-    try:
-        return cast("Callable[[bytes], Any]", importlib.import_module("_md5").md5)
-    except (ImportError, AttributeError):  # a Python built without its own MD5
-        return hashlib.md5
-
-
-#: CPython's own MD5: the same digests as OpenSSL's, and about half the cost a short row
-#: (OpenSSL's is mostly setting up its context); long rows keep OpenSSL's, which hashes faster
-#: and lets the fetching thread run meanwhile (it releases the GIL from 2 KiB)
-small_md5 = _builtin_md5()
-#: average bytes a row below which a batch is hashed with :data:`small_md5`
-SMALL_ROW_BYTES = 1024
-
-
-def digest_sum(rows: Sequence[Sequence[Any]], *, utf8: bool = False) -> int | None:
-    """The sum of the MD5s of the rows of :func:`sqlite_row_sql`, None when one is NULL (or,
-    with ``utf8``, is not valid UTF-8)."""
-    try:
-        written = [row[0] for row in rows]
-        if utf8:
-            for one in written:
-                one.decode("utf-8")
-        short = sum(map(len, written)) < SMALL_ROW_BYTES * len(written)
-        md5 = small_md5 if short else hashlib.md5
-        digests = b"".join([md5(one).digest() for one in written])
-    except (TypeError, AttributeError, UnicodeDecodeError):
-        return None
-    words: tuple[int, ...] = struct.unpack(f">{2 * len(rows)}Q", digests)
-    return (sum(words[0::2]) << 64) + sum(words[1::2])
-
-
-def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
-    uri = f"file:{url_quote(str(path.resolve()))}?mode=ro"
-    return sqlite3.connect(
-        uri, uri=True, timeout=busy_timeout, isolation_level=None, check_same_thread=False
-    )
-
-
 def _source_columns(reader: SqliteSource, table: str) -> SqliteColumns | None:
     """The declared schema of a source table (None when it cannot be read)."""
     try:
-        conn = _connect(reader.path, reader.busy_timeout)
+        conn = connect(reader.path, reader.busy_timeout)
     except sqlite3.Error:
         return None
     try:
@@ -192,50 +141,6 @@ def _source_columns(reader: SqliteSource, table: str) -> SqliteColumns | None:
         return None
     finally:
         conn.close()
-
-
-class _Fetcher:
-    """Fetches a cursor's batches in a thread of its own, one batch ahead: SQLite writes the
-    next rows (without the GIL) while the caller hashes these."""
-
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
-        self._cursor = cursor
-        self._queue: queue.Queue[list[Any] | BaseException] = queue.Queue(maxsize=2)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ferry-verify-fetch", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                batch = self._cursor.fetchmany(BATCH_ROWS)
-                self._put(batch)
-                if not batch:
-                    return
-        except BaseException as exc:
-            self._put(exc)
-
-    def _put(self, item: list[Any] | BaseException) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def next(self) -> list[Any]:
-        """The next batch (empty at the end); raises what fetching raised."""
-        item = self._queue.get()
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-    def close(self, conn: sqlite3.Connection) -> None:
-        """Stop fetching (the connection may be closed afterwards)."""
-        self._stop.set()
-        if self._thread.is_alive():
-            conn.interrupt()
-        self._thread.join()
 
 
 # -- running both sides ----------------------------------------------------------------------
@@ -254,6 +159,10 @@ class FastPath:
         self.skipped: dict[str, str] = {}
         #: set when the run stops: the source thread stops at its next batch
         self._halt = threading.Event()
+        #: set when the target's fingerprints are in: a second worker joins the source side
+        self._targets_done = threading.Event()
+        #: the target's side when the server sums the row hashes (PostgreSQL)
+        self.pg = PgSide(target) if target.capabilities.sums_row_hashes else None
 
     async def prepare(
         self,
@@ -276,8 +185,7 @@ class FastPath:
         if not chosen:
             return []
         # The server sums the row hashes (PostgreSQL's md5 over its own catalog's types).
-        postgres = self.target.capabilities.sums_row_hashes
-        if postgres and not await self._pg_usable():
+        if self.pg and not await self.pg.usable():
             for check, *_ in chosen:
                 self.skipped[check.label] = "the database's encoding is not UTF-8"
             return []
@@ -291,17 +199,21 @@ class FastPath:
             source_sql = sqlite_row_sql(
                 source.origin, cells, source=True, zone=zone, columns=declared
             )
-            if postgres:
-                types = await self._pg_types(check.info.name)
+            if self.pg:
+                types, not_null = await self.pg.types(check.info.name)
                 problem = pg_type_problem(cells, types)
                 if problem is not None:
                     self.skipped[check.label] = problem
                     continue
-                target_sql = pg_sql(check.info.name, cells, types)
+                target_sql = pg_sql(check.info.name, cells, types, not_null)
             else:
                 columns = await self._sqlite_columns(check.info.name)
                 target_sql = sqlite_row_sql(check.info.name, cells, source=False, columns=columns)
-            fast.append(FastCheck(check, reader.path, reader.busy_timeout, source_sql, target_sql))
+            fast.append(
+                FastCheck(
+                    check, reader.path, reader.busy_timeout, source.origin, source_sql, target_sql
+                )
+            )
         return fast
 
     async def run(
@@ -328,47 +240,20 @@ class FastPath:
     # -- the source side (a worker thread) -----------------------------------------------------
 
     def _sources(self, fast: list[FastCheck], report: Callable[[Event], None]) -> None:
-        for item in fast:
-            if self._halt.is_set():
-                return
-            item.source = self._source(item, report)
-
-    def _source(self, item: FastCheck, report: Callable[[Event], None]) -> Fingerprint | None:
-        check = item.check
-        try:
-            conn = _connect(item.source_path, item.busy_timeout)
-        except sqlite3.Error:
-            return None
-        fetcher = None
-        try:
-            register_functions(conn)
-            fetcher = _Fetcher(conn.execute(item.source_sql))
-            rows = total = 0
-            started = shown = time.perf_counter()
-            while batch := fetcher.next():
-                if self.cancel.cancelled:
-                    raise Cancelled()
-                if self._halt.is_set():
-                    return None
-                part = digest_sum(batch)
-                if part is None:
-                    return None  # a row for the general path
-                total += part
-                rows += len(batch)
-                now = time.perf_counter()
-                if now - shown > 0.2:
-                    shown = now
-                    rate = rows / max(now - started, 1e-6)
-                    report(TableProgress(check.label, rows, check.total, rate))
-            rate = rows / max(time.perf_counter() - started, 1e-6)
-            report(TableProgress(check.label, rows, check.total, rate))
-            return Fingerprint(rows, total % MOD)
-        except sqlite3.Error:
-            return None  # the general path reads it again and says what is wrong
-        finally:
-            if fetcher is not None:
-                fetcher.close(conn)
-            conn.close()
+        tables = [
+            HashedTable(
+                item.check.label,
+                item.source_path,
+                item.busy_timeout,
+                item.source_table,
+                item.source_sql,
+                item.check.total,
+            )
+            for item in fast
+        ]
+        SourceSide(tables, self.cancel, self._halt, self._targets_done, report).run()
+        for item, table in zip(fast, tables, strict=True):
+            item.source = table.fingerprint
 
     # -- the target side -------------------------------------------------------------------------
 
@@ -378,46 +263,26 @@ class FastPath:
         sources: asyncio.Future[None],
         meanwhile: Callable[[], Awaitable[None]] | None,
     ) -> None:
+        serial = await self.pg.no_parallel_workers() if self.pg else None
         await self._fingerprint_targets(fast)
+        self._targets_done.set()  # the core the server leaves: a second source worker
         if meanwhile is not None and not sources.done():
             await meanwhile()
+        if self.pg and serial is not None:
+            await self.pg.set_parallel_workers(serial)
 
     async def _fingerprint_targets(self, fast: list[FastCheck]) -> None:
         for item in fast:
             self.cancel.raise_if_cancelled()
             started = time.perf_counter()
-            if self.target.capabilities.sums_row_hashes:
-                item.target = await self._pg_target(item)
+            if self.pg:
+                item.target = await self.pg.fingerprint(item.target_sql, item.check.info.name)
             else:
                 item.target = await self._sqlite_target(item)
             if item.target is not None:
                 rows = item.target.rows
                 rate = rows / max(time.perf_counter() - started, 1e-6)
                 self.emit(TableProgress(f"{item.check.label} (target)", rows, None, rate))
-
-    async def _pg_target(self, item: FastCheck) -> Fingerprint | None:
-        conn = self.target.conn
-        try:
-            async with conn.begin_nested():
-                result = await conn.exec_driver_sql(self.target.driver_sql(item.target_sql))
-                row = result.one()
-        except sa_exc.DBAPIError as exc:
-            await self._still_usable(exc, f"reading table {item.check.info.name}")
-            return None  # the general path reads the table and reports what is wrong
-        return pg_fingerprint(row)
-
-    async def _still_usable(self, exc: sa_exc.DBAPIError, what: str) -> None:
-        """After a failed statement (rolled back to its savepoint): raise the target's error
-        when the connection is gone, as the general path would."""
-        conn = self.target.conn
-        if not exc.connection_invalidated and not conn.invalidated:
-            try:
-                async with conn.begin_nested():
-                    await conn.exec_driver_sql("SELECT 1")
-                return
-            except sa_exc.SQLAlchemyError:
-                pass
-        raise self.target.wrap(exc, what) from None
 
     async def _sqlite_target(self, item: FastCheck) -> Fingerprint | None:
         raw = await self.target.conn.get_raw_connection()
@@ -445,42 +310,6 @@ class FastPath:
             return SqliteColumns.of(result.all())
         except sa_exc.DBAPIError:
             return SqliteColumns()
-
-    # -- PostgreSQL's catalog ----------------------------------------------------------------
-
-    async def _pg_usable(self) -> bool:
-        """UTF-8 text (``md5`` hashes the bytes Python encodes) and literal backslashes."""
-        try:
-            async with self.target.conn.begin_nested():
-                result = await self.target.conn.execute(
-                    text(
-                        "SELECT current_setting('server_encoding'), "
-                        "current_setting('standard_conforming_strings')"
-                    )
-                )
-                encoding, conforming = result.one()
-        except sa_exc.DBAPIError as exc:
-            await self._still_usable(exc, "reading the server's settings")
-            return False
-        return bool(encoding == "UTF8" and conforming == "on")
-
-    async def _pg_types(self, table: str) -> dict[str, str]:
-        """Column to type name, for a plain table (none for a partitioned or inherited one,
-        whose rows a primary key does not make unique)."""
-        sql = text(
-            "SELECT a.attname, t.typname, c.relkind, c.relhassubclass FROM pg_attribute a "
-            "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid "
-            "WHERE a.attrelid = to_regclass(:name) AND a.attnum > 0 AND NOT a.attisdropped"
-        )
-        try:
-            async with self.target.conn.begin_nested():
-                rows = (await self.target.conn.execute(sql, {"name": quote(table)})).all()
-        except sa_exc.DBAPIError as exc:
-            await self._still_usable(exc, f"reading the columns of {table}")
-            return {}
-        if any(kind != "r" or children for _, _, kind, children in rows):
-            return {}
-        return {str(name): str(typname) for name, typname, _, _ in rows}
 
 
 def fill_result(check: SpecCheck, fingerprint: Fingerprint) -> None:

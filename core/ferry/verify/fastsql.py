@@ -94,7 +94,11 @@ def _utc_shapes(x: str, naive_utc: bool) -> str:
     return f"typeof({x}) = 'text' AND {utc}"
 
 
-#: ISO text with ``T`` and a six-digit fraction, in digits: already the hash form
+#: 26 characters with ``T`` as the 11th: the hash form's shape (``?`` matches any character,
+#: which costs SQLite far less than a digit class a character)
+_ISO_SHAPE = "??????????T???????????????"
+#: the same in digits: a wall time's text already in hash form (``datetime`` columns, whose
+#: text is taken as it stands only when it is exactly this)
 _ISO_DIGITS = (
     "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]."
     "[0-9][0-9][0-9][0-9][0-9][0-9]"
@@ -102,10 +106,11 @@ _ISO_DIGITS = (
 
 
 def _plain_utc(x: str, naive_utc: bool) -> str:
-    """The commonest of :func:`_utc_shapes`: its first 26 characters are digits with ``T``,
-    so they are written as they stand (about half the cost of its ``substr ... IN`` test and
-    ``replace``, which give the same bytes for such text)."""
-    shapes = [f"{_ISO_DIGITS}[+-]00:00", f"{_ISO_DIGITS}Z", *([_ISO_DIGITS] if naive_utc else [])]
+    """The commonest of :func:`_utc_shapes`: ``T`` as the 11th character, so the first 26
+    characters are written as they stand (no ``replace``). For the usual spellings these are
+    the bytes the general expression writes; otherwise (a space among them, say) both write
+    text that is no valid time in hash form, so no target row matches either."""
+    shapes = [f"{_ISO_SHAPE}[+-]00:00", f"{_ISO_SHAPE}Z", *([_ISO_SHAPE] if naive_utc else [])]
     globs = " OR ".join(f"{x} GLOB {_literal(shape)}" for shape in shapes)
     return f"typeof({x}) = 'text' AND ({globs})"
 
@@ -256,26 +261,39 @@ def register_functions(conn: sqlite3.Connection) -> None:
 # -- SQL: PostgreSQL -------------------------------------------------------------------------
 
 _UTC_TEXT = "'YYYY-MM-DD\"T\"HH24:MI:SS.US'"
+#: pieces a ``||`` chain joins before chunks are joined by ``concat`` (each ``||`` copies
+#: what is written so far)
+_CHAIN_PIECES = 32
 
 
-def _pg_cell(cell: Cell, typname: str) -> tuple[str, str, str | None]:
-    """One cell's length in bytes and value in hash form (both NULL for NULL), and the
-    condition under which it is exact (None: always)."""
+@dataclass(frozen=True)
+class _PgValue:
+    #: the value in hash form, as text (NULL for NULL)
+    value: str
+    #: its length in bytes, as text (NULL for NULL); None: always ``width``
+    size: str | None
+    #: when the value is exact (None: always)
+    exact: str | None = None
+    width: int = 0
+
+
+def _pg_value(cell: Cell, typname: str) -> _PgValue:
+    """One cell's value in hash form and its length, both as text (so ``||`` joins them
+    without the per-argument output-function lookups ``concat`` makes on every row)."""
     x = quote(cell.column)
     if cell.type == "text":
-        return f"octet_length({x})", x, None
+        return _PgValue(x, f"octet_length({x})::text")
     if cell.type == "integer":
-        return f"octet_length({x}::text)", f"{x}::text", None
+        return _PgValue(f"{x}::text", f"octet_length({x}::text)::text")
     if cell.type == "float":
-        return f"CASE WHEN {x} IS NOT NULL THEN 16 END", f"encode(float8send({x}), 'hex')", None
+        return _PgValue(f"encode(float8send({x}), 'hex')", None, width=16)
     if cell.type == "boolean":
-        return (
-            f"CASE WHEN {x} THEN 4 WHEN NOT {x} THEN 5 END",
+        return _PgValue(
             f"CASE WHEN {x} THEN 'true' WHEN NOT {x} THEN 'false' END",
-            None,
+            f"CASE WHEN {x} THEN '4' WHEN NOT {x} THEN '5' END",
         )
     if cell.type == "bytes":
-        return f"2 * octet_length({x})", f"encode({x}, 'hex')", None
+        return _PgValue(f"encode({x}, 'hex')", f"(2 * octet_length({x}))::text")
     # timestamp, datetime: four-digit years only (Python's isoformat; to_char's YYYY has no era)
     if typname == "timestamptz":
         moment, low, high = (
@@ -285,8 +303,33 @@ def _pg_cell(cell: Cell, typname: str) -> tuple[str, str, str | None]:
         )
     else:
         moment, low, high = x, "'1000-01-01 00:00:00'", "'10000-01-01 00:00:00'"
-    exact = f"({x} IS NULL OR ({x} >= {low} AND {x} < {high}))"
-    return f"CASE WHEN {x} IS NOT NULL THEN 26 END", f"to_char({moment}, {_UTC_TEXT})", exact
+    exact = f"{x} >= {low} AND {x} < {high}"
+    return _PgValue(f"to_char({moment}, {_UTC_TEXT})", None, exact, 26)
+
+
+def _pg_joined(parts: list[str]) -> str:
+    """Text parts (none NULL) one after the other: ``||`` within a chunk, ``concat`` of the
+    chunks (a long chain would copy a wide row's text once a part)."""
+    merged: list[str] = []
+    for part in parts:
+        if merged and _is_literal(part) and _is_literal(merged[-1]):
+            merged[-1] = _literal(_unliteral(merged[-1]) + _unliteral(part))
+        else:
+            merged.append(part)
+    chains = [
+        " || ".join(merged[i : i + _CHAIN_PIECES]) for i in range(0, len(merged), _CHAIN_PIECES)
+    ]
+    if len(chains) == 1:
+        return chains[0]
+    return _pg_chunks("concat", [f"({chain})" for chain in chains], " || ")
+
+
+def _is_literal(sql: str) -> bool:
+    return len(sql) >= 2 and sql[0] == sql[-1] == "'" and "'" not in sql[1:-1].replace("''", "")
+
+
+def _unliteral(sql: str) -> str:
+    return sql[1:-1].replace("''", "'")
 
 
 def _pg_chunks(function: str, parts: list[str], glue: str) -> str:
@@ -298,31 +341,42 @@ def _pg_chunks(function: str, parts: list[str], glue: str) -> str:
     )
 
 
-def pg_sql(table: str, cells: list[Cell], types: dict[str, str]) -> str:
+def pg_sql(
+    table: str,
+    cells: list[Cell],
+    types: dict[str, str],
+    not_null: frozenset[str] = frozenset(),
+) -> str:
     """One row: the table's row count, how many rows SQL wrote exactly, and the sums of the
     rows' MD5 digests (:func:`digest_bytes`) in three parts (bits 127-64 signed, 63-32 and
-    31-0 unsigned)."""
-    sizes, values, exact = [], [], []
+    31-0 unsigned). ``not_null``: columns declared NOT NULL (no NULL handling)."""
+    sizes: list[str] = []
+    values: list[str] = []
+    exact: list[str] = []
     for cell in cells:
-        size, value, condition = _pg_cell(cell, types[cell.column])
+        x = quote(cell.column)
+        spec = _pg_value(cell, types[cell.column])
+        never_null = cell.column in not_null
+        if spec.exact:
+            exact.append(spec.exact if never_null else f"({x} IS NULL OR ({spec.exact}))")
+        if cell.required and not never_null:
+            exact.append(f"{x} IS NOT NULL")
+        if spec.size is None:
+            size = _literal(str(spec.width))
+            if not never_null:
+                size = f"CASE WHEN {x} IS NOT NULL THEN {size} ELSE '' END"
+        else:
+            size = spec.size if never_null else f"coalesce({spec.size}, '')"
+        if sizes:
+            sizes.append("','")
         sizes.append(size)
-        values.append(value)
-        if condition:
-            exact.append(condition)
-        if cell.required:
-            exact.append(f"{quote(cell.column)} IS NOT NULL")
-    if cells:
-        # concat writes a NULL as nothing, and leaves it out of the values, as digest_bytes
-        commas = [
-            f"concat({', '.join(_interleave(chunk))})"
-            for chunk in (
-                sizes[i : i + _CONCAT_ARGS // 2] for i in range(0, len(sizes), _CONCAT_ARGS // 2)
-            )
-        ]
-        header = " || ',' || ".join(commas)
-        row = f"md5(rtrim({header}, ',') || ';' || {_pg_chunks('concat', values, ' || ')})"
-    else:
-        row = "md5(';')"
+        values.append(spec.value if never_null else f"coalesce({spec.value}, '')")
+    header = _pg_joined(sizes) if sizes else "''"
+    if cells and cells[-1].column not in not_null:
+        # NULLs at the end leave no sizes: their commas go (only when the last is NULL)
+        last = quote(cells[-1].column)
+        header = f"CASE WHEN {last} IS NULL THEN rtrim({header}, ',') ELSE {header} END"
+    row = "md5(" + _pg_joined([f"({header})", "';'", *values]) + ")"
     if exact:
         row = f"CASE WHEN {' AND '.join(exact)} THEN {row} END"
     # The digest as 128 bits once (OFFSET 0 keeps the subquery, so md5 runs once a row).
@@ -333,13 +387,6 @@ def pg_sql(table: str, cells: list[Cell], types: dict[str, str]) -> str:
         "coalesce(sum(substring(b from 97 for 32)::bigint), 0) "
         f"FROM (SELECT ('x' || {row})::bit(128) AS b FROM {quote(table)} OFFSET 0) AS rows"
     )
-
-
-def _interleave(sizes: list[str]) -> list[str]:
-    out = []
-    for size in sizes:
-        out.extend([size, "','"])
-    return out[:-1]
 
 
 def pg_fingerprint(row: Sequence[Any]) -> Fingerprint | None:
