@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 import psycopg
 
 from ferry.migrate import migrate
-from ferry.plan import Plan
+from ferry.plan import Plan, plan_from_dict
 from ferry.results import RunResult
 
 
@@ -58,3 +59,20 @@ def migrated(plan: Plan) -> RunResult:
     result = asyncio.run(migrate(plan, write_reports=False))
     settled(plan.target.url)
     return result
+
+
+def parents_items_plan(folder: Path, url: str, name: str) -> Plan:
+    """The plan moving ``parents`` and ``items`` of ``folder/app.db`` into ``url`` by ``id``,
+    keeping row prints (the delta tests' two tables)."""
+    return plan_from_dict(
+        {
+            "name": name,
+            "target": {"url": url},
+            "sources": [{"name": "app", "kind": "sqlite", "path": str(folder / "app.db")}],
+            "tables": [
+                {"name": t, "source": f"app.{t}", "key": ["id"]} for t in ("parents", "items")
+            ],
+            "options": {"row_prints": True},
+        },
+        folder,
+    )

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 from pgkit import migrated as run
-from pgkit import pg_exec, pg_rows
+from pgkit import parents_items_plan, pg_exec, pg_rows
 
 from ferry.load.pagemaps import read_page_map
 from ferry.load.rowprints import read_prints
-from ferry.plan import Plan, plan_from_dict
+from ferry.plan import Plan
 from ferry.results import RunResult
 from ferry.targets import open_target
 
@@ -43,18 +43,7 @@ def plan_for(folder: Path, url: str) -> Plan:
         "CREATE TABLE items (id BIGINT PRIMARY KEY, parent_id BIGINT REFERENCES parents (id), "
         "label TEXT)",
     )
-    return plan_from_dict(
-        {
-            "name": "state",
-            "target": {"url": url},
-            "sources": [{"name": "app", "kind": "sqlite", "path": str(folder / "app.db")}],
-            "tables": [
-                {"name": t, "source": f"app.{t}", "key": ["id"]} for t in ("parents", "items")
-            ],
-            "options": {"row_prints": True},
-        },
-        folder,
-    )
+    return parents_items_plan(folder, url, "state")
 
 
 def write(path: Path, *statements: str) -> None:

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 from pgkit import migrated as run
-from pgkit import pg_exec, pg_rows
+from pgkit import parents_items_plan, pg_exec, pg_rows
 
 from ferry.api import undo
 from ferry.load import changeset
-from ferry.plan import Plan, plan_from_dict
+from ferry.plan import Plan
 
 PARENTS = "CREATE TABLE parents (id BIGINT PRIMARY KEY, name TEXT NOT NULL, score DOUBLE PRECISION)"
 ITEMS = (
@@ -61,18 +61,7 @@ def write(path: Path, statements: list[str]) -> None:
 def plan_for(folder: Path, url: str, extra: tuple[str, ...] = ()) -> Plan:
     source_db(folder / "app.db")
     pg_exec(url, PARENTS, ITEMS, *extra)
-    return plan_from_dict(
-        {
-            "name": "recorded",
-            "target": {"url": url},
-            "sources": [{"name": "app", "kind": "sqlite", "path": str(folder / "app.db")}],
-            "tables": [
-                {"name": t, "source": f"app.{t}", "key": ["id"]} for t in ("parents", "items")
-            ],
-            "options": {"row_prints": True},
-        },
-        folder,
-    )
+    return parents_items_plan(folder, url, "recorded")
 
 
 def recorded(url: str, run_id: str) -> list[tuple[Any, ...]]:
