@@ -120,6 +120,38 @@ def test_init_asks_about_an_empty_date_time_column(tmp_path: Path, pg_url: str) 
     )
 
 
+def app_with_an_empty_column(folder: Path, *, zoned: bool = False) -> Path:
+    """``runs.started`` holds naive times; ``runs.ended`` (DATETIME too) holds nothing yet;
+    with ``zoned``, ``runs.due`` holds times with an offset."""
+    path = sqlite_app(folder, NAIVE)
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE runs ADD COLUMN ended DATETIME")
+    if zoned:
+        db.execute("ALTER TABLE runs ADD COLUMN due DATETIME")
+        with db:
+            db.execute("UPDATE runs SET due = '2026-12-07T01:09:52+02:00'")
+    db.close()
+    return path
+
+
+def test_an_empty_column_follows_the_databases_naive_ones(tmp_path: Path, pg_url: str) -> None:
+    """JupyterHub's shape: some DATETIME columns hold naive values, others none yet."""
+    table = table_of(drafted(tmp_path, app_with_an_empty_column(tmp_path), pg_url), "runs")
+    assert table["types"]["ended"] == "datetime"
+    assert any(
+        "'ended' holds no values yet; drafted without a zone" in note
+        and "runs.started: none with an offset" in note
+        for note in table["notes"]
+    )
+
+
+def test_an_empty_column_still_asks_where_another_has_offsets(tmp_path: Path, pg_url: str) -> None:
+    source = app_with_an_empty_column(tmp_path, zoned=True)
+    table = table_of(drafted(tmp_path, source, pg_url), "runs")
+    assert table["types"]["ended"] == "timestamp"
+    assert any("'ended' (DATETIME) holds no values to tell" in n for n in table["notes"])
+
+
 def test_init_into_sqlite_asks_nothing_about_zones(tmp_path: Path) -> None:
     plan = tmp_path / "ferry.toml"
     result = ferry("init", sqlite_app(tmp_path, []), "-o", plan)

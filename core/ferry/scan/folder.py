@@ -21,7 +21,7 @@ from ..errors import Cancelled, FerryError, SourceError
 from ..events import CancelToken
 from ..plan import DEFAULT_TARGET_URL, Plan, TargetSpec
 from ..shape.schema import TableInfo, is_ferry_table
-from ..shape.typemap import declared_wall_times, find_type_choices
+from ..shape.typemap import declared_wall_times, find_type_choices, settle_empty_zones
 from ..sources import SourceReader, SourceTable, open_source
 from ..sources.base import ScanProgress
 from ..values.epochs import find_numbers
@@ -191,6 +191,7 @@ def scan_folder(
                 if any(t.origin.lower() == "django_migrations" for t in item.tables):
                     # Django keeps naive UTC text in SQLite and makes timestamptz on PostgreSQL
                     item.type_choices = [f for f in item.type_choices if not f.zone]
+                item.type_choices = settle_empty_zones(item.type_choices)
                 for table in item.tables:  # the type choice's note replaces the "mixed" one
                     for finding in item.type_choices:
                         if finding.table == table.name and finding.type_ is not None:

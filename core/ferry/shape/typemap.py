@@ -191,6 +191,9 @@ class TypeFinding:
     note: str
     #: about whether a date-time column has a zone (a question for PostgreSQL targets only)
     zone: bool = False
+    #: what a SQLite date-time column's values showed: "naive", "zoned" (an offset among
+    #: them; no note) or "empty" (see :func:`settle_empty_zones`)
+    values: str = ""
 
 
 def find_type_choices(reader: SourceReader, table: SourceTable) -> list[TypeFinding]:
@@ -277,7 +280,7 @@ def _wall_times(
         table.origin,
     )
     total, naive = (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
-    if not total:  # nothing to judge by: the operator knows how the app writes it
+    if not total:  # nothing to judge by here (see settle_empty_zones)
         return TypeFinding(
             table.name,
             column,
@@ -287,9 +290,10 @@ def _wall_times(
             f"dates and times without one (SQLAlchemy's DateTime() does), set "
             f'types.{column} = "datetime"',
             zone=True,
+            values="empty",
         )
     if naive != total:
-        return None
+        return TypeFinding(table.name, column, None, "", zone=True, values="zoned")
     return TypeFinding(
         table.name,
         column,
@@ -298,7 +302,36 @@ def _wall_times(
         f'values, none with an offset): types.{column} = "datetime" keeps them so '
         '(PostgreSQL timestamp without time zone; "timestamp" would make them instants)',
         zone=True,
+        values="naive",
     )
+
+
+def settle_empty_zones(found: list[TypeFinding]) -> list[TypeFinding]:
+    """One database's date-time columns, settled together: where every column with values
+    holds them without a zone, its empty ones are drafted so too (an app writes its times
+    one way); where none has values, or some have offsets, an empty column's note asks.
+    The notes-less "zoned" markers go."""
+    naive = [f for f in found if f.values == "naive"]
+    zoned = any(f.values == "zoned" for f in found)
+    settled: list[TypeFinding] = []
+    for finding in found:
+        if finding.values == "zoned":
+            continue
+        if finding.values == "empty" and naive and not zoned:
+            shown = ", ".join(f"{f.table}.{f.column}" for f in naive[:3])
+            more = f" and {len(naive) - 3} more" if len(naive) > 3 else ""
+            finding = TypeFinding(
+                finding.table,
+                finding.column,
+                "datetime",
+                f"column {finding.column!r} holds no values yet; drafted without a zone "
+                f'(types.{finding.column} = "datetime") like every date-time column of this '
+                f"database that holds values ({shown}{more}: none with an offset)",
+                zone=True,
+                values="empty",
+            )
+        settled.append(finding)
+    return settled
 
 
 def _only_json(reader: SourceReader, origin: str, table: str, column: str) -> TypeFinding | None:
