@@ -368,6 +368,19 @@ def test_postgres_timestamp_stays_without_time_zone(
     )
 
 
+def test_check_warns_that_instants_lose_their_zone_in_an_apps_naive_column(
+    tmp_path: Path, two_urls: tuple[str, str]
+) -> None:
+    source, target = two_urls
+    pg_exec(source, "CREATE TABLE ev (id bigint PRIMARY KEY, at timestamp(3) with time zone)")
+    pg_exec(target, "CREATE TABLE ev (id bigint PRIMARY KEY, at timestamp)")
+    result = ferry("check", drafted(tmp_path, source, target))
+    assert result.exit_code == 0, result.output
+    assert "ev.at: source field 'at' is timestamp(3) with time zone (instants) but the" in " ".join(
+        result.output.split()
+    )
+
+
 def into_sqlite(folder: Path, source: str) -> Any:
     """The drafted plan into a SQLite file, its naive times read in New York (not shifted)."""
     plan = drafted(folder, source, "sqlite:///app.db")

@@ -8,6 +8,8 @@ rejected, or text where numbers were meant). Each is named before the run.
 
 from __future__ import annotations
 
+import re
+
 from ..plan import TableSpec
 from ..sources import SourceTable
 from ..values.logical import LogicalType, merge_types
@@ -52,6 +54,15 @@ def type_warnings(
             continue  # transforms decide the value's type
         column = info.columns[mapped.name]
         found: LogicalType | None = mapped.spec.cast or source.columns.get(field)
+        if column.type == "datetime" and not mapped.spec.cast and _zoned(source, field):
+            warnings.append(
+                f"{info.name}.{mapped.name}: source field {field!r} is "
+                f"{source.declared[field]} (instants) but the column is "
+                f"{column.sql_type or column.type} (no zone): each value is stored as its wall "
+                "time in the plan's [options] timezone (UTC unless set), its offset dropped, "
+                "with a warning naming the row"
+            )
+            continue
         if found is None or not _widens(found, column.type):
             continue
         how = f"cast = {found!r}" if mapped.spec.cast else f"source field {field!r} holds {found}"
@@ -67,6 +78,12 @@ def type_warnings(
             + ("" if mapped.spec.cast else f"; set cast = {column.type!r} to say it is meant")
         )
     return warnings
+
+
+def _zoned(source: SourceTable, field: str) -> bool:
+    """The source declares the field's values instants (PostgreSQL ``timestamptz``)."""
+    declared = " ".join(source.declared.get(field, "").lower().split())
+    return bool(re.match(r"timestamptz\b|timestamp ?(\(\d+\) ?)?with time zone", declared))
 
 
 def _widens(found: LogicalType, column: LogicalType) -> bool:
