@@ -67,3 +67,33 @@ def test_frozen_rows_keep_the_loading_transactions_xmin(tmp_path: Path, pg_url: 
     )
     assert xmins == recorded
     assert xmins != [("2",)]  # not FrozenTransactionId
+
+
+def test_a_savepoint_rolled_back_before_the_load_leaves_the_rows_unfrozen(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """``tally`` (the app's, staged) refuses a row first: its batch's savepoint is rolled back,
+    which leaves later statements in a newer subtransaction than ``notes``' creation; the
+    server would refuse FREEZE there, so ``notes`` is loaded unfrozen and the run completes."""
+    pg_exec(pg_url, "CREATE TABLE tally (id BIGINT PRIMARY KEY, n INTEGER)")
+    _plan(tmp_path, pg_url)  # app.db with its notes
+    db = sqlite3.connect(tmp_path / "app.db")
+    db.execute("CREATE TABLE tally (id INTEGER PRIMARY KEY, n TEXT)")
+    with db:
+        db.executemany("INSERT INTO tally VALUES (?, ?)", [(1, "7"), (2, "99999999999")])
+    db.close()
+    plan = plan_from_dict(
+        {
+            "name": "freeze",
+            "target": {"url": pg_url},
+            "sources": [{"name": "app", "kind": "sqlite", "path": str(tmp_path / "app.db")}],
+            "tables": [
+                {"name": "tally", "source": "app.tally", "key": ["id"]},
+                {"name": "notes", "source": "app.notes", "key": ["id"]},
+            ],
+        },
+        tmp_path,
+    )
+    assert _rows_seen_by_a_snapshot_taken_before_the_run(plan, pg_url) == 0
+    assert pg_rows(pg_url, "SELECT count(*) FROM notes") == [(5,)]
+    assert pg_rows(pg_url, "SELECT id, n FROM tally") == [(1, 7)]

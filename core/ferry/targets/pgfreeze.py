@@ -18,6 +18,10 @@ empty table (the table did not exist in that snapshot either). A load apart
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import event
+
 
 def copy_sql(table: str, columns: list[str], csv: bool, binary: bool, freeze: bool) -> str:
     """``COPY table (columns) FROM STDIN`` with its options (names already quoted):
@@ -29,4 +33,23 @@ def copy_sql(table: str, columns: list[str], csv: bool, binary: bool, freeze: bo
     return f"COPY {table} ({', '.join(columns)}) FROM STDIN{form}"
 
 
-__all__ = ["copy_sql"]
+class FreezeGate:
+    """Whether ``FREEZE`` may still be asked for on the run's connection: not once a savepoint
+    was rolled back there (a refused view, a staged batch a row broke, a merge the server
+    refused). PostgreSQL's ``ROLLBACK TO`` keeps that savepoint open, so what follows runs in
+    a subtransaction newer than the tables' creation, where the server refuses ``FREEZE``
+    and the run would fail; the rows are then written unfrozen, as before."""
+
+    def __init__(self) -> None:
+        self.open = True
+
+    def watch(self, connection: Any) -> None:
+        """Close the gate at the first savepoint ``connection`` (a SQLAlchemy sync
+        ``Connection``) rolls back."""
+        event.listen(connection, "rollback_savepoint", self._close)
+
+    def _close(self, *_: Any) -> None:
+        self.open = False
+
+
+__all__ = ["FreezeGate", "copy_sql"]

@@ -180,6 +180,8 @@ class PostgresTarget(Target):
         self.url = pg_url(spec.url)
         #: psycopg's dumpers for this connection, for COPY text made in worker threads
         self._copy_tx: Any = None
+        #: whether a created table's rows may still be written frozen (:mod:`.pgfreeze`)
+        self._freeze = pgfreeze.FreezeGate()
 
     def describe(self) -> str:
         """``user@host:port/database`` (never the password), and the plan's ``pg_schema``."""
@@ -231,6 +233,7 @@ class PostgresTarget(Target):
         self.engine = engine
         try:
             self._conn = await engine.connect()
+            self._freeze.watch(self._conn.sync_connection)
             await self._conn.begin()
             if self.spec.pg_schema and not read_only:
                 await self._ensure_schema(self.spec.pg_schema)
@@ -389,8 +392,8 @@ class PostgresTarget(Target):
                 encoded.csv,
                 encoded.binary,
                 # A table this run created (in the attempt's subtransaction, where every
-                # direct load runs): its rows may be written frozen (:mod:`.pgfreeze`).
-                freeze=stage.table.created,
+                # direct load runs, unless a savepoint was rolled back since: :mod:`.pgfreeze`).
+                freeze=stage.table.created and self._freeze.open,
             )
         except (psycopg.DataError, psycopg.IntegrityError) as exc:
             raise DirectLoadRefused(stage.table.name, first_line(exc)) from None
