@@ -68,6 +68,10 @@ class TargetCapabilities:
     #: table gets its foreign keys once its rows are in (PostgreSQL); SQLite declares them in
     #: ``CREATE TABLE``
     alters_foreign_keys: bool = False
+    #: a primary key's or UNIQUE constraint's name is also its index's, taken in the schema's
+    #: namespace (PostgreSQL): :mod:`ferry.shape.constraintnames` keeps the source's names
+    #: only where free; SQLite's constraint names take no place there
+    constraint_names_in_schema: bool = False
     #: a text column holds valid UTF-8 only (PostgreSQL): ``invalid_text = "bytes"`` needs a
     #: bytes column; SQLite keeps any bytes in a text column
     text_is_utf8_only: bool = False

@@ -13,6 +13,7 @@ from datetime import datetime
 from ..errors import PlanError
 from ..plan import Plan, TableSpec
 from ..shape.carried import SchemaObject
+from ..shape.constraintnames import settle_constraint_names
 from ..shape.ddl import target_shape
 from ..shape.indexnames import settle_index_names
 from ..shape.namefold import folded_names, target_column
@@ -124,6 +125,9 @@ async def _make_tables(
     }
     settled = await settle_collations(target, list(inferred.values()))
     add_shapes(plan, inferred, source_tables, target.dialect_name)
+    if target.capabilities.constraint_names_in_schema:
+        fold = plan.target.identifiers == "lower"
+        settled.extend(await settle_constraint_names(target, inferred, fold))
     made: dict[str, str] = {}
     for name in dependency_order(list(inferred), inferred):
         check_names(inferred[name], target.capabilities.max_identifier_bytes)

@@ -32,6 +32,8 @@ class TargetForeignKey:
     on_update: str = ""
     deferrable: bool = False
     initially_deferred: bool = False
+    #: the source's name for it ("": the database names it)
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,12 @@ class TargetShape:
     uniques: list[tuple[str, ...]] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
     indexes: list[TargetIndex] = field(default_factory=list)
+    #: column -> (expression, stored): columns the target computes (``GENERATED ALWAYS AS``);
+    #: a run never writes them
+    generated: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    #: constraint names in target terms: ``("pk",)``, ``("unique", *columns)``,
+    #: ``("check", condition)`` -> name (foreign keys carry theirs)
+    names: dict[tuple[str, ...], str] = field(default_factory=dict)
     #: what the source declares that this table does not carry, one line each
     not_carried: list[str] = field(default_factory=list)
 
@@ -97,6 +105,8 @@ def target_shape(
         else:
             out.defaults[columns[name]] = translated
     out.not_null = {columns[name] for name in shape.not_null if name in columns}
+    if ("pk",) in shape.names:
+        out.names[("pk",)] = shape.names[("pk",)]
     if shape.identity is not None and shape.identity in columns:
         out.identity = columns[shape.identity]
         out.autoincrement = shape.autoincrement
@@ -106,15 +116,42 @@ def target_shape(
             out.not_carried.append(f"UNIQUE ({', '.join(unique)})")
         else:
             out.uniques.append(names)
+            if ("unique", *unique) in shape.names:
+                out.names[("unique", *names)] = shape.names[("unique", *unique)]
+    booleans = (
+        {name for name, new in columns.items() if (types or {}).get(new) == "boolean"}
+        if target == "postgresql" and source != target
+        else set()
+    )
     for constraint, text in shape.checks:
+        if _truth_check(text, booleans):
+            continue  # SQLite's ``flag IN (0, 1)``: a PostgreSQL boolean holds nothing else
         check = translate_condition(text, columns, source, target) or as_is(text)
+        if check is not None and _compares_a_boolean_with_a_number(text, booleans):
+            check = None  # ``flag = 1`` is an error on a PostgreSQL boolean
         if check is None:
             label = f"CHECK {constraint} ({text})" if constraint else f"CHECK ({text})"
             out.not_carried.append(label)
         else:
             out.checks.append(check)
+            if constraint:
+                out.names[("check", check)] = constraint
+    for name, (expression, stored) in shape.generated.items():
+        if name not in columns:
+            continue
+        computed = translate_condition(expression, columns, source, target) or as_is(expression)
+        if computed is None:
+            kind = "STORED" if stored else "VIRTUAL"
+            out.not_carried.append(
+                f"GENERATED ALWAYS AS ({expression}) {kind} of column {name}: created as a "
+                "plain column holding the source's values (rows written later get none)"
+            )
+        else:
+            # PostgreSQL computes only STORED columns; the values are the same.
+            out.generated[columns[name]] = (computed, stored or target == "postgresql")
+            out.defaults.pop(columns[name], None)
     for fk in shape.foreign_keys:
-        carried = _foreign_key(fk, mapped, tables)
+        carried = _foreign_key(fk, mapped, tables, shape.names.get(("fk", *fk.columns), ""))
         if carried is None:
             out.not_carried.append(
                 f"FOREIGN KEY ({', '.join(fk.columns)}) REFERENCES "
@@ -130,6 +167,22 @@ def target_shape(
         else:
             out.indexes.append(made)
     return out
+
+
+def _truth_check(text: str, booleans: set[str]) -> bool:
+    """True for SQLite's check that a boolean column holds 0 or 1 (SQLAlchemy's
+    ``Boolean(create_constraint=True)``), which a PostgreSQL boolean column holds by its type."""
+    found = re.fullmatch(
+        r'\(*\s*"?(\w+)"?\s+IN\s*\(\s*([01])\s*,\s*([01])\s*\)\s*\)*', text.strip(), re.I
+    )
+    return bool(found and found.group(1) in booleans and found.group(2) != found.group(3))
+
+
+def _compares_a_boolean_with_a_number(text: str, booleans: set[str]) -> bool:
+    """True when a check names a boolean column and holds a number (SQLite's booleans are
+    0 and 1; PostgreSQL refuses to compare its booleans with numbers)."""
+    words = set(re.findall(r"\w+", re.sub(r"'(?:[^']|'')*'", "''", text)))
+    return bool(words & booleans) and bool(re.search(r"(?<![\w.])\d", text))
 
 
 _NUMBER = re.compile(r"'?[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?'?")
@@ -165,6 +218,7 @@ def _foreign_key(
     fk: ForeignKeyShape,
     mapped: Callable[[tuple[str, ...]], tuple[str, ...] | None],
     tables: dict[str, tuple[str, dict[str, str]]],
+    name: str,
 ) -> TargetForeignKey | None:
     names = mapped(fk.columns)
     ref = tables.get(fk.ref_table) or tables.get(fk.ref_table.casefold())
@@ -182,6 +236,7 @@ def _foreign_key(
         fk.on_update,
         fk.deferrable,
         fk.initially_deferred,
+        name,
     )
 
 
@@ -220,7 +275,8 @@ def _index_text(index: IndexShape) -> str:
 
 def foreign_key_sql(fk: TargetForeignKey) -> str:
     """``FOREIGN KEY (...) REFERENCES t (...) [ON DELETE ...] [DEFERRABLE ...]``."""
-    sql = (
+    sql = f"CONSTRAINT {quote(fk.name)} " if fk.name else ""
+    sql += (
         f"FOREIGN KEY ({', '.join(quote(c) for c in fk.columns)}) REFERENCES "
         f"{quote(fk.ref_table)} ({', '.join(quote(c) for c in fk.ref_columns)})"
     )

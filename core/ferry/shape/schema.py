@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Computed,
     Date,
     DateTime,
     Float,
@@ -71,6 +72,8 @@ class ColumnInfo:
     #: the source column's collation a created column keeps (``NOCASE``; ``citext`` on
     #: PostgreSQL), settled by :func:`ferry.shape.typemap.settle_collations`
     collation: str = ""
+    #: the database computes it from the row (``GENERATED ALWAYS AS``): never written
+    generated: bool = False
 
 
 @dataclass
@@ -181,7 +184,10 @@ def reflect_tables(inspector: Inspector) -> dict[str, TableInfo]:
         for column in inspector.get_columns(name):
             col_type = column["type"]
             logical = logical_type_of(col_type, dialect)
-            generated = column.get("default") is not None or bool(column.get("identity"))
+            computed = bool(column.get("computed"))
+            generated = (
+                column.get("default") is not None or bool(column.get("identity")) or computed
+            )
             # SQLite's INTEGER PRIMARY KEY is the rowid: filled in when omitted. Only that exact
             # type name is (BIGINT, INT or a table Ferry created are ordinary columns).
             if (
@@ -202,6 +208,7 @@ def reflect_tables(inspector: Inspector) -> dict[str, TableInfo]:
                 has_default=generated,
                 sql_type=sql_type,
                 default_sql=column.get("default"),
+                generated=computed,
             )
         for fk in inspector.get_foreign_keys(name):
             info.foreign_keys.append(
@@ -240,13 +247,21 @@ def create_table_ddl(info: TableInfo, dialect: Dialect, capabilities: TargetCapa
         _column(col, info, dialect, capabilities) for col in info.columns.values()
     ]
     constraints: list[Any] = []
+    given = shape.names if shape is not None else {}
     if info.primary_key:
-        constraints.append(PrimaryKeyConstraint(*[_quoted(c) for c in info.primary_key]))
+        constraints.append(
+            PrimaryKeyConstraint(
+                *[_quoted(c) for c in info.primary_key], name=_named(given.get(("pk",)))
+            )
+        )
     if shape is not None:
         for unique in shape.uniques:
-            constraints.append(UniqueConstraint(*[_quoted(c) for c in unique]))
+            name = _named(given.get(("unique", *unique)))
+            constraints.append(UniqueConstraint(*[_quoted(c) for c in unique], name=name))
         for check in shape.checks:
-            constraints.append(CheckConstraint(text(check)))
+            constraints.append(
+                CheckConstraint(text(check), name=_named(given.get(("check", check))))
+            )
     # Referenced tables must be known to the MetaData for the FK to compile.
     referenced: dict[str, list[str]] = {}
     for fk in info.foreign_keys:
@@ -297,6 +312,9 @@ def _column(
             nullable = col.name not in shape.not_null
         else:
             extra.append(Identity())
+    computed = shape.generated.get(col.name)
+    if computed is not None:
+        extra.append(Computed(text(computed[0]), persisted=computed[1]))
     default = shape.defaults.get(col.name)
     return Column(
         _quoted(col.name),
@@ -323,6 +341,11 @@ def _collated(col: ColumnInfo, capabilities: TargetCapabilities) -> Any:
 
 def _quoted(name: str) -> quoted_name:
     return quoted_name(name, quote=True)
+
+
+def _named(name: str | None) -> quoted_name | None:
+    """A constraint's name as the source gave it (None: the database names it)."""
+    return _quoted(name) if name else None
 
 
 def check_names(info: TableInfo, max_bytes: int) -> None:

@@ -70,6 +70,12 @@ class TableShape:
     #: (constraint name or "", expression)
     checks: list[tuple[str, str]] = field(default_factory=list)
     indexes: list[IndexShape] = field(default_factory=list)
+    #: column -> (expression, stored): a column the database computes from the row's others
+    #: (``GENERATED ALWAYS AS (expression) STORED`` or ``VIRTUAL``)
+    generated: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    #: the names the source gives its constraints: ``("pk",)``, ``("unique", *columns)``,
+    #: ``("fk", *columns)`` -> name (an app's schema migrations drop and alter them by name)
+    names: dict[tuple[str, ...], str] = field(default_factory=dict)
 
 
 def reflect_shapes(
@@ -90,10 +96,17 @@ def _reflect_table(conn: Connection, insp: Any, table: str, schema: str | None) 
     """One table's shape."""
     dialect = conn.dialect.name
     shape = TableShape(dialect=dialect)
-    pk = tuple(insp.get_pk_constraint(table, schema=schema).get("constrained_columns") or ())
+    primary = insp.get_pk_constraint(table, schema=schema)
+    pk = tuple(primary.get("constrained_columns") or ())
+    if pk and primary.get("name"):
+        shape.names[("pk",)] = str(primary["name"])
     for column in insp.get_columns(table, schema=schema):
         name = column["name"]
         default = column.get("default")
+        computed = column.get("computed")
+        if computed:
+            expression = str(computed["sqltext"]).strip()
+            shape.generated[name] = (expression, bool(computed.get("persisted")))
         if not column.get("nullable", True) and name not in pk:
             shape.not_null.add(name)
         serial = column.get("identity") or str(default or "").startswith("nextval(")
@@ -104,6 +117,11 @@ def _reflect_table(conn: Connection, insp: Any, table: str, schema: str | None) 
             shape.defaults[name] = str(default)
     for unique in insp.get_unique_constraints(table, schema=schema):
         shape.uniques.append(tuple(unique["column_names"]))
+        if unique.get("name"):
+            shape.names[("unique", *unique["column_names"])] = str(unique["name"])
+    for fk in insp.get_foreign_keys(table, schema=schema):
+        if fk.get("name"):
+            shape.names[("fk", *fk["constrained_columns"])] = str(fk["name"])
     for check in insp.get_check_constraints(table, schema=schema):
         shape.checks.append((str(check.get("name") or ""), str(check["sqltext"])))
     if dialect == "sqlite":

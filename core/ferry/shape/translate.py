@@ -129,7 +129,8 @@ def translate_condition(text: str, columns: dict[str, str], source: str, target:
             out.append(value)
             continue
         upper = value.upper()
-        if kind == "word" and following == "(":
+        # ``IN (`` and ``NOT (`` are keywords before a parenthesis, not function calls.
+        if kind == "word" and following == "(" and upper not in _KEYWORDS:
             if upper not in _FUNCTIONS:
                 return None
             out.append(value.lower())

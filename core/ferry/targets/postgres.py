@@ -165,6 +165,7 @@ class PostgresTarget(Target):
         sums_row_hashes=True,
         single_precision_real=True,
         alters_foreign_keys=True,
+        constraint_names_in_schema=True,
         text_is_utf8_only=True,
         loads_apart=True,
         returning_writes=True,

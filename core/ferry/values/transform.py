@@ -132,6 +132,8 @@ class RowMapper:
                 # A folded name (``trackid``) is fed by ``TrackId`` unless a field is so spelled.
                 if fed is None or (fed != name and fed in fields):
                     continue
+                if target.columns[fed].generated:
+                    continue  # the target computes it from the row's other columns
                 if fed not in plan_columns and name not in taken:
                     plan_columns[fed] = ColumnSpec.model_validate({"from": name})
         self._columns: list[_Column] = []
@@ -140,6 +142,12 @@ class RowMapper:
                 raise PlanError(
                     f"table {spec.name!r} has no column {name!r} (the plan maps a value to it)",
                     hint=f"Columns of {spec.name}: {', '.join(target.columns)}",
+                )
+            if target.columns[name].generated:
+                raise PlanError(
+                    f"table {spec.name!r}: column {name!r} is computed by the target database "
+                    "(GENERATED ALWAYS AS), so no value can be written to it",
+                    hint=f"Remove {name!r} from the table's [tables.columns].",
                 )
             declared = column.cast or target.columns[name].type
             steps = compile_json_path(column.json_path) if column.json_path else None
