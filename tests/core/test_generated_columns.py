@@ -132,3 +132,30 @@ def test_sqlites_checks_on_booleans_suit_a_postgres_boolean(
         assert found.checks == [] and found.not_carried == [f"CHECK ({check})"]
     else:
         assert found.checks == carried and found.not_carried == []
+
+
+def test_a_column_computed_on_both_sides_is_not_warned_about(tmp_path: Path, pg_url: str) -> None:
+    plan = draft(tmp_path, SPANS, pg_url)
+    assert ferry("migrate", plan).exit_code == 0
+    (tmp_path / "app" / "app.db").touch()
+    again = ferry("migrate", plan)
+    assert again.exit_code == 0, again.output
+    assert "took" not in again.output
+
+
+def test_a_source_value_the_targets_computed_column_replaces_is_named(
+    tmp_path: Path, pg_url: str
+) -> None:
+    pg_exec(
+        pg_url,
+        "CREATE TABLE span (id bigint PRIMARY KEY, started bigint, ended bigint, "
+        "took bigint GENERATED ALWAYS AS (ended - started) STORED)",
+    )
+    plain = "CREATE TABLE span (id INTEGER PRIMARY KEY, started INT, ended INT, took INT);"
+    plan = draft(tmp_path, plain + "INSERT INTO span VALUES (1, 10, 25, 99);", pg_url)
+    result = ferry("migrate", plan)
+    assert result.exit_code == 0, result.output
+    assert "field 'took' is not written: column took of span is computed by the target" in (
+        " ".join(result.output.split())
+    )
+    assert pg_rows(pg_url, "SELECT took FROM span") == [(15,)]

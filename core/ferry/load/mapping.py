@@ -19,7 +19,7 @@ from ..shape.indexnames import settle_index_names
 from ..shape.namefold import folded_names, target_column
 from ..shape.schema import ColumnInfo, ForeignKey, TableInfo, check_names, dependency_order
 from ..shape.schemafile import read_schema_file
-from ..shape.typemap import created_objects, settle_collations
+from ..shape.typemap import created_objects, kept_type, settle_collations
 from ..shape.views import carry_views
 from ..sources import SourceReader, SourceTable, open_source
 from ..targets import Target
@@ -230,7 +230,9 @@ def infer_table(
     fields = {n: c.from_ for n, c in spec.columns.items() if c.from_}
     for column, type_ in columns.items():
         # A decimal keeps its source's precision and scale (DECIMAL(10,2) -> numeric(10,2)).
-        declared = source.declared.get(fields.get(column, column), "") if type_ == "decimal" else ""
+        declared = source.declared.get(fields.get(column, column), "")
+        origin = source.shape.dialect if source.shape is not None else ""
+        declared = declared if type_ == "decimal" else kept_type(origin, dialect, type_, declared)
         collation = source.collations.get(fields.get(column, column), "") if type_ == "text" else ""
         info.columns[names[column]] = ColumnInfo(
             names[column], type_, sql_type=declared, collation=collation

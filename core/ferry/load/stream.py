@@ -20,6 +20,7 @@ from ..events import TableProgress
 from ..native.apart import load_apart
 from ..native.stream import load_natives
 from ..plan import ColumnSpec
+from ..shape.namefold import target_column
 from ..shape.schema import ColumnInfo
 from ..targets import Target
 from ..values.logical import LogicalType, value_type
@@ -283,12 +284,27 @@ class Pipeline:
 
 
 def note_unmapped(run: RunView, route: Route, field_name: str) -> None:
-    """Warn once that a source field has no column in the table (it is not migrated)."""
+    """Warn once that a source field has no column in the table (it is not migrated), or
+    that the column it would feed is one the target computes itself."""
     if (
         field_name not in route.mapper.source_fields
         and field_name not in route.spec.ignore
         and route.spec.map_all
     ):
+        columns = route.info.columns
+        fed = field_name if field_name in columns else target_column(field_name, columns)
+        if fed is not None and route.info.columns[fed].generated:
+            source = run.source_tables.get(route.spec.source)
+            shape = source.shape if source is not None else None
+            if shape is None or field_name not in shape.generated:
+                run.warn(
+                    f"{route.spec.source}: field {field_name!r} is not written: column "
+                    f"{fed} of {route.info.name} is computed by the target (GENERATED ALWAYS "
+                    "AS), which keeps its own values",
+                    route.info.name,
+                    kind=f"{route.info.name}:computed:{field_name}",
+                )
+            return  # computed on both sides: nothing of the source's is lost
         run.warn(
             f"{route.spec.source}: field {field_name!r} has no column in table "
             f"{route.info.name}; it is not migrated",

@@ -139,6 +139,8 @@ def sqlalchemy_type(type_: LogicalType, binary_json: bool, declared: str = "") -
     ``declared`` source type (``DECIMAL(10,2)``)."""
     if type_ == "decimal":
         return decimal_type(declared)
+    if declared and type_ in ("text", "integer"):  # kept as declared (typemap.kept_type)
+        return _declared_type(declared)
     if type_ == "json":
         if binary_json:  # PostgreSQL only: its dialect loads for a PostgreSQL target alone
             from sqlalchemy.dialects.postgresql import JSONB
@@ -155,6 +157,16 @@ def sqlalchemy_type(type_: LogicalType, binary_json: bool, declared: str = "") -
         "date": Date(),
         "bytes": LargeBinary(),
     }[type_]
+
+
+def _declared_type(declared: str) -> Any:
+    """``character varying(32)``, ``character(2)``, ``integer``, ``smallint`` as types."""
+    length = _PRECISION.search(declared)
+    if declared.startswith("character varying") and length:
+        return sqltypes.VARCHAR(int(length.group(1)))
+    if declared.startswith("character") and length:
+        return sqltypes.CHAR(int(length.group(1)))
+    return sqltypes.SmallInteger() if declared == "smallint" else Integer()
 
 
 _PRECISION = re.compile(r"\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)")

@@ -35,6 +35,23 @@ _SHORT = {
 _PG_TEXT_LIKE = re.compile(r"^(text|character varying|varchar|character|char|bpchar)\b")
 
 
+#: PostgreSQL types a PostgreSQL → PostgreSQL move creates as declared, by logical type: the
+#: source's values fit them, and the app's limits (``varchar(32)``) and sizes stay
+_KEPT_PG = {
+    "text": re.compile(r"^(character varying|character)\(\d+\)$"),
+    "integer": re.compile(r"^(smallint|integer)$"),
+}
+
+
+def kept_type(source_dialect: str, dialect: str, logical: str, declared: str) -> str:
+    """The source's declared type when a created column keeps it as it is (between two
+    PostgreSQL databases: a length limit, a 2- or 4-byte integer), else ""."""
+    pattern = _KEPT_PG.get(logical)
+    if source_dialect == dialect == "postgresql" and pattern and pattern.match(declared):
+        return declared
+    return ""
+
+
 def _shown(sql_type: str, dialect: str) -> str:
     """A target type as the mapping table writes it: lower case on PostgreSQL, as declared
     on SQLite."""
@@ -46,7 +63,8 @@ def _shown(sql_type: str, dialect: str) -> str:
 
 def _same(declared: str, created: str) -> bool:
     def norm(text: str) -> str:
-        return re.sub(r"\s+", "", text).upper()
+        text = re.sub(r"\s+", "", text).upper()
+        return text.replace("CHARACTERVARYING", "VARCHAR").replace("CHARACTER(", "CHAR(")
 
     return norm(declared) == norm(created)
 

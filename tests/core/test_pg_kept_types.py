@@ -1,0 +1,76 @@
+"""Between two PostgreSQL databases a created column keeps its declared length limit and
+integer size (found moving MLflow's tracking database PostgreSQL → PostgreSQL: every
+``varchar(n)`` became ``text`` and every ``integer`` a ``bigint``); from SQLite, whose
+``VARCHAR(n)`` holds any length, they stay ``text``."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pgcluster
+import pytest
+from click.testing import CliRunner, Result
+from pgkit import pg_exec, pg_rows
+
+from ferry.cli.command import cli
+
+
+def ferry(*args: str | Path) -> Result:
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture
+def pg_source(pg_server_url: str) -> Iterator[str]:
+    name = f"ferry_src_{uuid.uuid4().hex[:8]}"
+    url = pgcluster.create_database(pg_server_url, name)
+    try:
+        yield url
+    finally:
+        pgcluster.drop_database(pg_server_url, name)
+
+
+TYPES = (
+    "SELECT column_name, data_type, character_maximum_length FROM information_schema.columns "
+    "WHERE table_name = 'tag' ORDER BY ordinal_position"
+)
+
+
+def move(tmp_path: Path, source: str, target: str) -> Result:
+    plan = tmp_path / "plan.toml"
+    result = ferry("init", source, "--target", target, "-o", plan)
+    assert result.exit_code == 0, result.output
+    return ferry("migrate", plan)
+
+
+def test_postgres_to_postgres_keeps_lengths_and_integer_sizes(
+    tmp_path: Path, pg_source: str, pg_url: str
+) -> None:
+    pg_exec(
+        pg_source,
+        "CREATE TABLE tag (id serial PRIMARY KEY, code char(2), name varchar(8) NOT NULL, "
+        "hits integer, rank smallint, note text, big bigint)",
+        "INSERT INTO tag (code, name, hits, rank) VALUES ('ab', 'eight ch', 5, 1)",
+    )
+    result = move(tmp_path, pg_source, pg_url)
+    assert result.exit_code == 0, result.output
+    assert pg_rows(pg_url, TYPES) == pg_rows(pg_source, TYPES)
+    assert "varchar(8)" not in result.output  # nothing "translated"
+
+
+def test_sqlite_varchar_lengths_become_text_on_postgres(tmp_path: Path, pg_url: str) -> None:
+    folder = tmp_path / "app"
+    folder.mkdir()
+    with sqlite3.connect(folder / "app.db") as conn:
+        conn.execute("CREATE TABLE tag (id INTEGER PRIMARY KEY, name VARCHAR(2), hits INT)")
+        conn.execute("INSERT INTO tag VALUES (1, 'longer than two', 3)")
+    conn.close()
+    result = move(tmp_path, str(folder), pg_url)
+    assert result.exit_code == 0, result.output
+    assert pg_rows(pg_url, TYPES) == [
+        ("id", "bigint", None),
+        ("name", "text", None),
+        ("hits", "bigint", None),
+    ]
