@@ -10,11 +10,11 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import pgcluster
 import pytest
 from click.testing import CliRunner, Result
 from pgkit import pg_exec, pg_rows
 
+import pgcluster
 from ferry.cli.command import cli
 
 
