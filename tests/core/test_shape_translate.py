@@ -58,8 +58,26 @@ def test_a_postgres_check_loses_its_casts_on_sqlite() -> None:
     assert found == "(\"status\") <> ''"
 
 
+def test_a_postgres_any_array_check_is_an_in_list_on_sqlite() -> None:
+    found = translate_condition(
+        "((status)::text = ANY ((ARRAY['new'::character varying, 'o''k'::character varying])"
+        "::text[]))",
+        {"status": "state"},
+        "postgresql",
+        "sqlite",
+    )
+    assert found == "(\"state\") IN ('new', 'o''k')"
+
+
+def test_sqlites_in_list_check_translates() -> None:
+    found = translate_condition(
+        "stage IN ('active', 'deleted')", {"stage": "stage"}, "sqlite", "postgresql"
+    )
+    assert found == "\"stage\" IN ('active', 'deleted')"
+
+
 @pytest.mark.parametrize(
-    "text", ["json_valid(meta)", "status = ANY (ARRAY['a'::text])", "other_column > 0"]
+    "text", ["json_valid(meta)", "status <> ALL (ARRAY['a'::text])", "other_column > 0"]
 )
 def test_a_condition_that_does_not_translate_gives_none(text: str) -> None:
     found = translate_condition(text, {"meta": "meta", "status": "status"}, "postgresql", "sqlite")

@@ -112,10 +112,26 @@ def translate_default(text: str, source: str, target: str) -> str | None:
     return None
 
 
+#: PostgreSQL's own spelling of ``x IN ('a', 'b')`` in its catalog:
+#: ``x = ANY (ARRAY['a'::text, 'b'::text])`` (the array's cast outside it, perhaps)
+_ANY_ARRAY = re.compile(
+    r"=\s*ANY\s*\(\s*(\()?\s*ARRAY\s*\[((?:[^\]']|'(?:[^']|'')*')*)\]\s*(?(1)\))"
+    r"(?:\s*::\s*[\w ]+(?:\[\])?)?\s*\)",
+    re.I,
+)
+
+
+def _in_lists(text: str) -> str:
+    """PostgreSQL's ``= ANY (ARRAY[...])`` as ``IN (...)``."""
+    return _ANY_ARRAY.sub(lambda m: f"IN ({m.group(2)})", text)
+
+
 def translate_condition(text: str, columns: dict[str, str], source: str, target: str) -> str | None:
     """A CHECK or partial-index condition of a ``source`` table for a ``target`` table;
     ``columns`` maps the source's column names to the target's. None when it does not
     translate."""
+    if source == "postgresql":
+        text = _in_lists(text)
     tokens = _tokens(_unwrap(text))
     if not tokens:
         return None
