@@ -72,6 +72,9 @@ class TargetCapabilities:
     #: namespace (PostgreSQL): :mod:`ferry.shape.constraintnames` keeps the source's names
     #: only where free; SQLite's constraint names take no place there
     constraint_names_in_schema: bool = False
+    #: takes SQLite's virtual tables: a source's full-text index over a created table is made
+    #: again and rebuilt after the load (:mod:`ferry.shape.virtualtables`)
+    sqlite_virtual_tables: bool = False
     #: a text column holds valid UTF-8 only (PostgreSQL): ``invalid_text = "bytes"`` needs a
     #: bytes column; SQLite keeps any bytes in a text column
     text_is_utf8_only: bool = False

@@ -50,6 +50,8 @@ def draft_comments(
                 f"{t.name} ({t.row_estimate or 0} rows)" for t in item.tables
             )
             lines.append(f"  found {where} ({item.size} bytes): {what}")
+            for name, why in item.left_out:
+                lines.append(f"  left out {name}: {why}, not a table of data")
         for path, why in result.skipped[:10]:
             lines.append(f"  skipped {path.name}: {why}")
         if plan.questions:

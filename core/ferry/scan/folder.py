@@ -184,7 +184,7 @@ def scan_folder(
             if cancel is not None:
                 cancel.raise_if_cancelled()
             told = _named_progress(spec.name, progress)
-            item.tables = reader.scan(cancel=cancel, progress=told)
+            item.tables = _data_tables(item, reader.scan(cancel=cancel, progress=told))
             if reader.capabilities.samples_columns:
                 item.numbers = [n for t in item.tables for n in find_numbers(reader, t)]
                 item.type_choices = [f for t in item.tables for f in find_type_choices(reader, t)]
@@ -206,7 +206,7 @@ def scan_folder(
             if keyed:  # scanned again: nested lists now link to the parent by its id
                 again = open_source(spec, folder)
                 try:
-                    item.tables = again.scan(cancel=cancel, progress=told)
+                    item.tables = _data_tables(item, again.scan(cancel=cancel, progress=told))
                 finally:
                     again.close()
                 item.notes.append(keyed)
@@ -314,6 +314,13 @@ def scan_folder(
     fed = {t.name for t in tables}
     unmatched = [n for n in existing if not is_ferry_table(n) and n not in fed]
     return ScanResult(plan=plan, sources=found, skipped=skipped, unmatched_tables=unmatched)
+
+
+def _data_tables(item: FoundSource, tables: list[SourceTable]) -> list[SourceTable]:
+    """The tables a draft copies; the others (a full-text index, its shadow tables) are
+    noted on ``item`` for the draft's header."""
+    item.left_out = [(t.name, t.not_data) for t in tables if t.not_data]
+    return [t for t in tables if not t.not_data]
 
 
 def _nothing_read(

@@ -33,6 +33,9 @@ class FoundSource:
     consumed: bool = False
     #: notes for the tables this source feeds (a recognised shape's evidence)
     notes: list[str] = field(default_factory=list)
+    #: tables of the source that hold no data of the app's own, left out of the draft: a
+    #: SQLite full-text index and its shadow tables; (table, what it is)
+    left_out: list[tuple[str, str]] = field(default_factory=list)
     #: columns whose values call for another type than the declared one (SQLite)
     type_choices: list[TypeFinding] = field(default_factory=list)
     #: tables of a database source that declare no primary key: what their data offers as one

@@ -64,6 +64,9 @@ class TargetShape:
     #: constraint names in target terms: ``("pk",)``, ``("unique", *columns)``,
     #: ``("check", condition)`` -> name (foreign keys carry theirs)
     names: dict[tuple[str, ...], str] = field(default_factory=dict)
+    #: statements to run once the rows are in, after the indexes (a full-text index rebuilt
+    #: from this table: :mod:`ferry.shape.virtualtables`)
+    after_load: list[str] = field(default_factory=list)
     #: what the source declares that this table does not carry, one line each
     not_carried: list[str] = field(default_factory=list)
 
@@ -308,7 +311,8 @@ def after_load_ddl(
 ) -> list[str]:
     """What a created table gets once its rows are in: its indexes (unless ``indexes`` is
     False: a load apart built them already), and where the target takes them (PostgreSQL)
-    its foreign keys and the identity moved past the highest id loaded."""
+    its foreign keys and the identity moved past the highest id loaded; then its
+    ``after_load`` statements."""
     statements = [index_sql(table, index) for index in shape.indexes] if indexes else []
     if capabilities.alters_foreign_keys:
         for fk in shape.foreign_keys:
@@ -321,7 +325,7 @@ def after_load_ddl(
             f"'{_literal(shape.identity)}'), coalesce(max({column}), 0) + 1, false) "
             f"FROM {quote(table)}"
         )
-    return statements
+    return statements + shape.after_load
 
 
 def _literal(text: str) -> str:

@@ -20,6 +20,7 @@ from urllib.parse import quote as url_quote
 from ..errors import FerryError
 from .carried import SchemaObject
 from .identifiers import quote
+from .virtualtables import carry_virtual
 
 if TYPE_CHECKING:
     from ..plan import Plan
@@ -42,8 +43,8 @@ class SourceObject:
 
 
 def read_objects(plan: Plan) -> list[SourceObject]:
-    """The views and triggers of every SQLite source the plan's tables read, in the order
-    the files hold them (a view after the views it reads)."""
+    """The views, triggers and virtual tables of every SQLite source the plan's tables
+    read, in the order the files hold them (a view after the views it reads)."""
     used = {t.source.split(".", 1)[0] for t in plan.tables}
     found: list[SourceObject] = []
     for spec in plan.sources:
@@ -59,8 +60,9 @@ def read_objects(plan: Plan) -> list[SourceObject]:
             )
             try:
                 rows = conn.execute(
-                    "SELECT type, name, sql FROM sqlite_master "
-                    "WHERE type IN ('view', 'trigger') AND sql IS NOT NULL ORDER BY rowid"
+                    "SELECT CASE WHEN type = 'table' THEN 'virtual table' ELSE type END, "
+                    "name, sql FROM sqlite_master WHERE (type IN ('view', 'trigger') "
+                    "OR sql LIKE 'CREATE VIRTUAL TABLE%') AND sql IS NOT NULL ORDER BY rowid"
                 ).fetchall()
             finally:
                 conn.close()
@@ -94,6 +96,12 @@ async def carry_views(
     for item in read_objects(plan):
         if item.kind == "trigger":
             objects.append(SchemaObject("trigger", item.name, "not carried", _TRIGGER_REASON))
+            continue
+        if item.kind == "virtual table":
+            if (item.source, item.name.casefold()) not in names:  # not copied as a table
+                objects.append(
+                    await carry_virtual(item.name, item.sql, item.source, target, names, tables)
+                )
             continue
         objects.append(await _carry_view(item, target, names, created))
     return objects

@@ -67,6 +67,10 @@ class SourceTable:
     collations: dict[str, str] = field(default_factory=dict)
     #: a database source's defaults, constraints and indexes (:mod:`ferry.shape.source`)
     shape: TableShape | None = None
+    #: what it is when it holds no data of the app's own: a SQLite virtual table (a full-text
+    #: index) or one of its shadow tables (:mod:`ferry.sources.sqlitevirtual`); ``ferry init``
+    #: leaves it out
+    not_data: str = ""
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ from .sqlitepages import (
     side_scan,
     table_root,
 )
+from .sqlitevirtual import not_data
 
 if TYPE_CHECKING:
     from ..plan import SourceSpec
@@ -540,6 +541,9 @@ class SqliteSource(SourceReader):
         selected = self._select(names)
         by_folded = {name.casefold(): name for name in names}
         tables = [self._table(conn, name, by_folded) for name in selected]
+        what = not_data(conn)
+        for table in tables:
+            table.not_data = what.get(table.origin, "")
         return order_parents_first(tables)
 
     def _select(self, names: list[str]) -> list[str]:

@@ -1,0 +1,137 @@
+"""A SQLite source's virtual tables in the target: a full-text index over a table the run
+creates is made again on a SQLite target and rebuilt from that table once its rows are in;
+anything else is named as not carried, with what to do.
+
+A full-text index (``CREATE VIRTUAL TABLE posts_fts USING fts5(title, body,
+content=posts)``) repeats its content table's text in the module's own shadow tables, so
+``ferry init`` leaves it and them out of a draft (:mod:`ferry.sources.sqlitevirtual`); its
+rows come back from the content table (``INSERT INTO posts_fts(posts_fts) VALUES
+('rebuild')``), not from the source's pages. PostgreSQL has no virtual tables: its full-text
+search is ``to_tsvector`` with a GIN index, which the app's own SQL would have to use.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..errors import FerryError
+from .carried import SchemaObject
+from .identifiers import quote
+
+if TYPE_CHECKING:
+    from ..targets import Target
+    from .schema import TableInfo
+
+_USING = re.compile(r"\bUSING\s+(\w+)\s*(?:\((.*)\))?\s*;?\s*$", re.I | re.S)
+_CONTENT = re.compile(r"\bcontent\s*=\s*(?:'([^']*)'|\"([^\"]*)\"|\[([^\]]*)\]|(\w+))", re.I)
+_OPTION = re.compile(r"^\s*\w+\s*=")
+
+
+@dataclass(frozen=True)
+class VirtualTable:
+    """One virtual table: its module (``fts5``), its columns and, for an external-content
+    full-text index, the table it indexes (``""``: it keeps its own copy, or is no index)."""
+
+    name: str
+    module: str
+    content: str
+    columns: tuple[str, ...]
+    sql: str
+
+    def describe(self) -> str:
+        """What it is, for a draft's header and ``check``."""
+        over = f" over {self.content}" if self.content else ""
+        if self.module.lower().startswith("fts"):
+            return f"a SQLite full-text index ({self.module.lower()}{over})"
+        return f"a SQLite virtual table (module {self.module.lower()})"
+
+
+def parse_virtual(name: str, sql: str) -> VirtualTable:
+    """A ``CREATE VIRTUAL TABLE`` statement read."""
+    using = _USING.search(sql)
+    module = using.group(1) if using else ""
+    args = (using.group(2) or "") if using else ""
+    content = _CONTENT.search(args)
+    source = next((g for g in content.groups() if g), "") if content else ""
+    columns = tuple(
+        part.split()[0].strip("\"'`[]")
+        for part in _arguments(args)
+        if part.strip() and not _OPTION.match(part)
+    )
+    return VirtualTable(name, module, source, columns, sql)
+
+
+def _arguments(args: str) -> list[str]:
+    """A module's arguments split at the commas outside quotes and parentheses."""
+    parts, depth, quote_char, current = [], 0, "", ""
+    for char in args:
+        if quote_char:
+            quote_char = "" if char == quote_char else quote_char
+        elif char in "'\"`[":
+            quote_char = "]" if char == "[" else char
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        current += char
+    return [*parts, current]
+
+
+async def carry_virtual(
+    name: str,
+    sql: str,
+    source: str,
+    target: Target,
+    names: dict[tuple[str, str], tuple[str, dict[str, str]]],
+    tables: dict[str, TableInfo],
+) -> SchemaObject:
+    """Make a source's virtual table again where it can be (see the module docstring)."""
+    table = parse_virtual(name, sql)
+    what = table.describe()
+    if not target.capabilities.sqlite_virtual_tables:
+        why = (
+            f"{what}; PostgreSQL's full-text search is to_tsvector with a GIN index: create "
+            "one if the app searches"
+            if table.module.lower().startswith("fts")
+            else f"{what}; the target has no virtual tables"
+        )
+        return SchemaObject("virtual table", name, "not carried", why)
+    if not table.content:
+        return SchemaObject(
+            "virtual table",
+            name,
+            "not carried",
+            f"{what} that keeps its own copy of its rows: create it again and fill it",
+        )
+    found = names.get((source, table.content.casefold()))
+    info = tables.get(found[0]) if found is not None else None
+    if found is None or info is None or not info.created or info.shape is None:
+        return SchemaObject(
+            "virtual table",
+            name,
+            "not carried",
+            f"{what}: {table.content} is not a table this run creates",
+        )
+    if found[0] != table.content or any(c not in info.columns for c in table.columns):
+        return SchemaObject(
+            "virtual table",
+            name,
+            "not carried",
+            f"{what}: the plan renames {table.content} or its columns",
+        )
+    if await target.relation_exists(name):
+        return SchemaObject("virtual table", name, "carried", "in the target already")
+    try:
+        async with target.conn.begin_nested():
+            await target.execute(sql, f"creating {name}")
+    except FerryError as exc:
+        reason = f"the target refused it: {exc.message.splitlines()[0]}"
+        return SchemaObject("virtual table", name, "not carried", reason, sql)
+    info.shape.after_load.append(f"INSERT INTO {quote(name)}({quote(name)}) VALUES('rebuild')")
+    return SchemaObject(
+        "virtual table", name, "carried", f"{what}, rebuilt from {table.content}", sql
+    )
