@@ -71,6 +71,10 @@ class SourceTable:
     #: index) or one of its shadow tables (:mod:`ferry.sources.sqlitevirtual`); ``ferry init``
     #: leaves it out
     not_data: str = ""
+    #: the one-column key of a source without declared types whose every value is a whole
+    #: number written as text (a JSON object's keys: TinyDB's document ids); ``ferry init``
+    #: drafts it as an integer
+    whole_number_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,9 @@ class SourceReader(ABC):
             table.row_estimate = counts.get(name, 0)
             if name in trackers:
                 table.evidence = trackers[name].mixed()
+                whole = trackers[name].whole
+                if len(table.key) == 1 and whole.get(table.key[0]) and not declared:
+                    table.whole_number_key = table.key[0]
         return list(tables.values())
 
 

@@ -88,6 +88,9 @@ class RecordSource(SourceReader):
                 table.evidence = trackers[table.name].mixed()
                 if "value_type" in table.columns:  # settings (kv): the kind of each is there
                     table.evidence.pop("value", None)
+                whole = trackers[table.name].whole
+                if len(table.key) == 1 and whole.get(table.key[0]):
+                    table.whole_number_key = table.key[0]
         return tables
 
     def _too_deep(self) -> SourceError:

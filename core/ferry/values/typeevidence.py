@@ -9,6 +9,8 @@ table's notes why a column got the type it got (:class:`Mixed`).
 
 from __future__ import annotations
 
+import re
+
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,12 +49,18 @@ class EvidenceTracker(TypeTracker):
         self.counts: dict[tuple[str, LogicalType], int] = {}
         #: (column, kind) -> the first examples, as ``'n/a' at id 13``
         self.examples: dict[tuple[str, LogicalType], list[str]] = {}
+        #: column -> whether every value so far is a whole number's own text ("12"); a
+        #: column drops out at its first other value
+        self.whole: dict[str, bool] = {}
 
     def add(self, row: dict[str, Any]) -> None:
         """Widen the tracked types with one row's values and count them by kind."""
         self.rows += 1
         types, counts = self.types, self.counts
+        whole = self.whole
         for name, value in row.items():
+            if whole.get(name, True):
+                whole[name] = _whole_number_text(value)
             kind = value_type(value)
             types[name] = merge_types(types.get(name), kind)
             if kind is None:
@@ -79,6 +87,10 @@ class EvidenceTracker(TypeTracker):
         first = self.rows
         self.rows += len(rows)
         types, counts = self.types, self.counts
+        whole = self.whole
+        for name in keys:
+            if whole.get(name, True):
+                whole[name] = all(_whole_number_text(row[name]) for row in rows)
         for name in keys:
             values = [row[name] for row in rows]
             kinds = list(map(value_type, values))
@@ -126,6 +138,14 @@ class EvidenceTracker(TypeTracker):
                 tuple((k, n, tuple(self.examples.get((name, k), ()))) for k, n in ordered)
             )
         return found
+
+
+#: a whole number as its own text: no sign but minus, no leading zero, fits a 64-bit integer
+_WHOLE = re.compile(r"-?[1-9][0-9]{0,17}|0")
+
+
+def _whole_number_text(value: Any) -> bool:
+    return type(value) is str and _WHOLE.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)
