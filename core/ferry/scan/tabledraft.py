@@ -81,18 +81,18 @@ def draft_table_spec(
             )
         if identifiers is not None:
             notes.extend(name_notes(drafted, wanted, list(found.columns), identifiers == "lower"))
-        key = found.whole_number_key
-        if key and found.columns.get(key) == "text":
+        whole = found.whole_number_key
+        if whole and found.columns.get(whole) == "text":
             notes.append(
-                f"key {key!r}: every value is a whole number written as text "
+                f"key {whole!r}: every value is a whole number written as text "
                 f"({found.row_estimate} rows): drafted as an integer, so columns that refer to "
-                f'it compare equal and sort as numbers; types.{key} = "text" keeps the text'
+                f'it compare equal and sort as numbers; types.{whole} = "text" keeps the text'
             )
         spec = TableSpec(
             name=name,
             source=found.name,
             key=list(found.key),
-            types={c: "integer" if c == key else t for c, t in found.columns.items()},
+            types={c: "integer" if c == whole else t for c, t in found.columns.items()},
             notes=notes,
         )
         if database and not found.key:

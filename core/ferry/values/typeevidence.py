@@ -10,7 +10,6 @@ table's notes why a column got the type it got (:class:`Mixed`).
 from __future__ import annotations
 
 import re
-
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
