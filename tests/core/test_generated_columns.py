@@ -159,3 +159,23 @@ def test_a_source_value_the_targets_computed_column_replaces_is_named(
         " ".join(result.output.split())
     )
     assert pg_rows(pg_url, "SELECT took FROM span") == [(15,)]
+
+
+def test_undo_of_a_run_gives_computed_columns_their_values_back(
+    tmp_path: Path, pg_url: str
+) -> None:
+    plan = draft(tmp_path, SPANS, pg_url)
+    assert ferry("migrate", plan).exit_code == 0
+    with sqlite3.connect(tmp_path / "app" / "app.db") as conn:
+        conn.execute("UPDATE span SET ended = 40 WHERE id = 1")
+        conn.execute("INSERT INTO span (id, started, ended, label) VALUES (3, 1, 2, 'c')")
+    conn.close()
+    again = ferry("migrate", plan)
+    assert again.exit_code == 0, again.output
+    undone = ferry("undo", plan, "--yes")
+    assert undone.exit_code == 0, undone.output
+    assert "proof PASS" in undone.output
+    assert pg_rows(pg_url, "SELECT id, took, shout FROM span ORDER BY id") == [
+        (1, 15, "A"),
+        (2, None, "B"),
+    ]

@@ -288,8 +288,12 @@ class _Undo:
             image = by_name[name].image
             if by_name[name].version is not None:  # a first load: nothing to put back
                 continue
-            parts[name].restored = await self._exec(undosql.restore_deleted(image, run_id), name)
-            updated = undosql.restore_updated(image, run_id)
+            info = tables.get(name)
+            # the target computes these from the row: they come back with the other columns
+            computed = {c for c, col in info.columns.items() if col.generated} if info else set()
+            restore = undosql.restore_deleted(image, run_id, computed)
+            parts[name].restored = await self._exec(restore, name)
+            updated = undosql.restore_updated(image, run_id, computed)
             if updated is not None:
                 parts[name].reverted = await self._exec(updated, name)
             owners = await versioned_runs(self.target, name)

@@ -8,7 +8,7 @@ that writes leaves such rows alone by the same conditions, so ``keep_app_changes
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from ..load.changesql import (
     ACTION,
@@ -83,10 +83,12 @@ def listed(image: ImageTable, run_id: str, limit: int) -> str:
 
 
 # -- the undo, in foreign-key order ------------------------------------------------------------
-def restore_deleted(image: ImageTable, run_id: str) -> str:
-    """Put back the rows the run deleted (unless the app wrote a row with the key since)."""
-    cols = ", ".join(quote(c) for c in image.columns)
-    icols = ", ".join(f"i.{quote(c)}" for c in image.columns)
+def restore_deleted(image: ImageTable, run_id: str, computed: Collection[str] = ()) -> str:
+    """Put back the rows the run deleted (unless the app wrote a row with the key since);
+    ``computed`` columns the target computes from the others are left to it."""
+    written = [c for c in image.columns if c not in computed]
+    cols = ", ".join(quote(c) for c in written)
+    icols = ", ".join(f"i.{quote(c)}" for c in written)
     return (
         f"INSERT INTO {quote(image.table)} ({cols}) SELECT {icols} FROM {image.ref} AS i "
         f"WHERE {_run(image, run_id, DELETE)} AND NOT EXISTS "
@@ -94,10 +96,14 @@ def restore_deleted(image: ImageTable, run_id: str) -> str:
     )
 
 
-def restore_updated(image: ImageTable, run_id: str) -> str | None:
+def restore_updated(image: ImageTable, run_id: str, computed: Collection[str] = ()) -> str | None:
     """Give the rows the run updated their before-images back (those the app left as the
-    run wrote them); None when every column is a key column."""
-    sets = ", ".join(f"{quote(c)} = i.{quote(c)}" for c in image.columns if c not in image.key)
+    run wrote them); None when every column is a key column or ``computed`` by the target."""
+    sets = ", ".join(
+        f"{quote(c)} = i.{quote(c)}"
+        for c in image.columns
+        if c not in image.key and c not in computed
+    )
     if not sets:
         return None
     now = fingerprint(image.dialect, "t", image.columns)
