@@ -5,6 +5,7 @@ text files; fixtures, one-value files and Ferry's own folders are skipped with a
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Collection
@@ -140,15 +141,21 @@ def find_sources(
     skipped: list[tuple[Path, str]] = []
     names: set[str] = set()
     texts: list[Path] = []
-    files = sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file()
-        and not (set(p.relative_to(folder).parts[:-1]) & _SKIPPED_DIRS)
-        and p.resolve() not in exclude
-        and (only is None or p.resolve() == only)
-    )
+    records = _record_folders(folder, files := _files(folder, exclude, only))
+    grouped: set[Path] = set()
+    for parent, members in records.items():
+        rel_parent = parent.relative_to(folder).as_posix()
+        specs.append(
+            SourceSpec(
+                name=unique_name(identifier(parent.name or "records"), names),
+                kind="json",
+                path=f"{rel_parent}/*.json" if rel_parent != "." else "*.json",
+            )
+        )
+        grouped.update(members)
     for path in files:
+        if path in grouped:
+            continue
         rel = path.relative_to(folder).as_posix()
         kind = _classify(path)
         if kind is None:
@@ -187,6 +194,60 @@ def find_sources(
         specs.append(SourceSpec(name=unique_name(identifier(stem), names), kind=kind, path=rel))  # type: ignore[arg-type]
     specs.extend(_text_sources(texts, folder, names))
     return specs, skipped
+
+
+def _files(folder: Path, exclude: Collection[Path], only: Path | None) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and not (set(p.relative_to(folder).parts[:-1]) & _SKIPPED_DIRS)
+        and p.resolve() not in exclude
+        and (only is None or p.resolve() == only)
+    )
+
+
+#: a record file is small; its fields are a record's, not a settings map's hundreds of keys
+_RECORD_MAX_BYTES = 1 << 20
+_RECORD_MAX_FIELDS = 200
+
+
+def _record_folders(folder: Path, files: list[Path]) -> dict[Path, list[Path]]:
+    """Folders whose every ``*.json`` file (two or more) holds one object with mostly the same
+    fields: an app's record per file (``users/1.json``), read as one source with a row per
+    file (:mod:`ferry.sources.jsonfiles`), not as a settings table per file."""
+    by_folder: dict[Path, list[Path]] = defaultdict(list)
+    for path in files:
+        if path.name.lower().endswith(".json") and not _FIXTURE.search(path.stem):
+            by_folder[path.parent].append(path)
+    found: dict[Path, list[Path]] = {}
+    for parent, members in by_folder.items():
+        if len(members) < 2:
+            continue
+        fields = [_record_fields(path) for path in members]
+        if any(f is None for f in fields):
+            continue
+        sets = [f for f in fields if f is not None]
+        common = set.intersection(*sets)
+        if all(len(common) * 2 >= len(f) for f in sets):  # at least half of each one's fields
+            found[parent] = members
+    return found
+
+
+def _record_fields(path: Path) -> set[str] | None:
+    """The top-level fields of a small JSON file holding one object (None for anything else,
+    or a document of collections)."""
+    try:
+        if path.stat().st_size > _RECORD_MAX_BYTES:
+            return None
+        value = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    if type(value) is not dict or not value or len(value) > _RECORD_MAX_FIELDS:
+        return None
+    if json_layout(path) is not None:
+        return None
+    return set(value)
 
 
 def _text_sources(paths: list[Path], folder: Path, names: set[str]) -> list[SourceSpec]:

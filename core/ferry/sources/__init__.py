@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import importlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,7 +37,17 @@ def open_source(
         from .merge import MergeSource
 
         return MergeSource(spec, base_dir, sources, open_source)
+    if spec.kind == "json" and _many_files(spec, base_dir):
+        from .jsonfiles import JsonFilesSource
+
+        return JsonFilesSource(spec, base_dir)
     module_name, class_name = _READERS[spec.kind]
     module = importlib.import_module(f"{__name__}.{module_name}")
     reader: SourceReader = getattr(module, class_name)(spec, base_dir)
     return reader
+
+
+def _many_files(spec: SourceSpec, base_dir: Path) -> bool:
+    """A JSON source whose path is a glob or a folder: a record per file."""
+    path = spec.path or ""
+    return glob.has_magic(path) or (base_dir / Path(path).expanduser()).is_dir()
