@@ -74,3 +74,23 @@ def test_sqlite_varchar_lengths_become_text_on_postgres(tmp_path: Path, pg_url: 
         ("name", "text", None),
         ("hits", "bigint", None),
     ]
+
+
+def test_postgres_uuid_stays_uuid_and_the_apps_uuid_queries_work(
+    tmp_path: Path, pg_source: str, pg_url: str
+) -> None:
+    pg_exec(
+        pg_source,
+        "CREATE TABLE account (id uuid PRIMARY KEY, email text)",
+        "CREATE TABLE note (id serial PRIMARY KEY, account_id uuid REFERENCES account (id))",
+        "INSERT INTO account VALUES ('00da604b-2226-4203-8b88-6b28f6908783', 'a@x.org')",
+        "INSERT INTO note (account_id) VALUES ('00da604b-2226-4203-8b88-6b28f6908783')",
+    )
+    result = move(tmp_path, pg_source, pg_url)
+    assert result.exit_code == 0, result.output
+    query = (
+        "SELECT a.email FROM account a JOIN note n ON n.account_id = a.id "
+        "WHERE a.id = '00da604b222642038b886b28f6908783'::uuid"
+    )
+    assert pg_rows(pg_url, query) == [("a@x.org",)]
+    assert ferry("verify", tmp_path / "plan.toml").exit_code == 0

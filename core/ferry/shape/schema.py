@@ -160,12 +160,15 @@ def sqlalchemy_type(type_: LogicalType, binary_json: bool, declared: str = "") -
 
 
 def _declared_type(declared: str) -> Any:
-    """``character varying(32)``, ``character(2)``, ``integer``, ``smallint`` as types."""
+    """``character varying(32)``, ``character(2)``, ``uuid``, ``integer``, ``smallint`` as
+    types."""
     length = _PRECISION.search(declared)
     if declared.startswith("character varying") and length:
         return sqltypes.VARCHAR(int(length.group(1)))
     if declared.startswith("character") and length:
         return sqltypes.CHAR(int(length.group(1)))
+    if declared == "uuid":
+        return sqltypes.Uuid(as_uuid=False)
     return sqltypes.SmallInteger() if declared == "smallint" else Integer()
 
 

@@ -38,7 +38,7 @@ _PG_TEXT_LIKE = re.compile(r"^(text|character varying|varchar|character|char|bpc
 #: PostgreSQL types a PostgreSQL → PostgreSQL move creates as declared, by logical type: the
 #: source's values fit them, and the app's limits (``varchar(32)``) and sizes stay
 _KEPT_PG = {
-    "text": re.compile(r"^(character varying|character)\(\d+\)$"),
+    "text": re.compile(r"^((character varying|character)\(\d+\)|uuid)$"),
     "integer": re.compile(r"^(smallint|integer)$"),
 }
 
