@@ -204,6 +204,8 @@ def native_load(
         if not spec_col.model_fields_set <= fields or column.name in mapper.integer_keys:
             return None
         target = info.columns[column.name]
+        if target.sql_type.upper() == "UUID":
+            return None  # Python writes PostgreSQL's spelling (ferry.values.uuidtext)
         # A cast to another type than the column's: Python's adapters see another type.
         if column.type != target.type or column.type not in SQL_TYPES | {"decimal"}:
             return None

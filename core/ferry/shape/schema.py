@@ -42,6 +42,7 @@ from ..capabilities import TargetCapabilities
 from ..errors import PlanError
 from ..values.logical import LogicalType
 from .ddl import TargetShape, foreign_key_sql
+from .typemap import kept_sql_type
 
 #: tables Ferry owns in the target's default schema (never reported as the app's): a SQLite
 #: file's journal, and older versions' journals (:mod:`ferry.load.journal`)
@@ -140,7 +141,7 @@ def sqlalchemy_type(type_: LogicalType, binary_json: bool, declared: str = "") -
     if type_ == "decimal":
         return decimal_type(declared)
     if declared and type_ in ("text", "integer"):  # kept as declared (typemap.kept_type)
-        return _declared_type(declared)
+        return kept_sql_type(declared)
     if type_ == "json":
         if binary_json:  # PostgreSQL only: its dialect loads for a PostgreSQL target alone
             from sqlalchemy.dialects.postgresql import JSONB
@@ -157,19 +158,6 @@ def sqlalchemy_type(type_: LogicalType, binary_json: bool, declared: str = "") -
         "date": Date(),
         "bytes": LargeBinary(),
     }[type_]
-
-
-def _declared_type(declared: str) -> Any:
-    """``character varying(32)``, ``character(2)``, ``uuid``, ``integer``, ``smallint`` as
-    types."""
-    length = _PRECISION.search(declared)
-    if declared.startswith("character varying") and length:
-        return sqltypes.VARCHAR(int(length.group(1)))
-    if declared.startswith("character") and length:
-        return sqltypes.CHAR(int(length.group(1)))
-    if declared == "uuid":
-        return sqltypes.Uuid(as_uuid=False)
-    return sqltypes.SmallInteger() if declared == "smallint" else Integer()
 
 
 _PRECISION = re.compile(r"\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)")

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import types as sqltypes
 
 from .carried import SchemaObject
 from .identifiers import quote
@@ -50,6 +52,19 @@ def kept_type(source_dialect: str, dialect: str, logical: str, declared: str) ->
     if source_dialect == dialect == "postgresql" and pattern and pattern.match(declared):
         return declared
     return ""
+
+
+def kept_sql_type(declared: str) -> Any:
+    """``character varying(32)``, ``character(2)``, ``uuid``, ``integer``, ``smallint`` as
+    types."""
+    length = re.search(r"\((\d+)\)", declared)
+    if declared.startswith("character varying") and length:
+        return sqltypes.VARCHAR(int(length.group(1)))
+    if declared.startswith("character") and length:
+        return sqltypes.CHAR(int(length.group(1)))
+    if declared == "uuid":
+        return sqltypes.Uuid(as_uuid=False)
+    return sqltypes.SmallInteger() if declared == "smallint" else sqltypes.Integer()
 
 
 def _shown(sql_type: str, dialect: str) -> str:

@@ -29,6 +29,7 @@ from .hooks import RowHook, load_hook
 from .jsonpath import compile_json_path, follow_json_path
 from .logical import CastError, LogicalType, cast
 from .textbytes import BadText, resolve
+from .uuidtext import uuid_text
 from .walltime import wall_time
 
 if TYPE_CHECKING:
@@ -83,6 +84,9 @@ class _Column:
     #: the target column's own type when ``cast`` names another: the cast value is then
     #: converted to it, since the target's adapters take values of the column's type
     stored: LogicalType | None = None
+    #: text going into a ``uuid`` column: written in PostgreSQL's own spelling (lower case,
+    #: dashed), so a re-run and verify compare what the column gives back
+    uuid: bool = False
 
 
 class RowMapper:
@@ -153,6 +157,7 @@ class RowMapper:
             steps = compile_json_path(column.json_path) if column.json_path else None
             stored = target.columns[name].type
             mapped = _Column(name, column, declared, steps, stored if stored != declared else None)
+            mapped.uuid = declared == "text" and target.columns[name].sql_type.upper() == "UUID"
             if column.fallback is not None:
                 try:
                     self._typed(mapped, column.fallback)
@@ -225,6 +230,7 @@ class RowMapper:
                 and column.steps is None
                 and column.stored is None
                 and column.type != "datetime"
+                and not column.uuid
             ):
                 assert spec.from_ is not None
                 cells.append(compile_cell(column.type, spec.from_, adapt, slow, self.timezone))
@@ -394,6 +400,8 @@ class RowMapper:
                 ) from None
         if (column.stored or column.type) == "datetime":
             return self._wall(column, value)
+        if column.uuid and isinstance(value, str):
+            return uuid_text(value)
         return self._in_zone(value)
 
     def _wall(self, column: _Column, value: Any) -> Any:
