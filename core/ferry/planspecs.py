@@ -218,6 +218,10 @@ class TableSpec(PlanModel):
     map_all: bool = True
     #: logical types for columns of a table Ferry creates (``ferry init`` fills these in)
     types: dict[str, LogicalType] = Field(default_factory=dict)
+    #: a created column's type in a PostgreSQL target where its logical type's own would not
+    #: serve the app: ``uuid`` for a text column of UUIDs (the app binds UUIDs); its values
+    #: stay the logical type's (``ferry init`` drafts it, with the evidence)
+    target_types: dict[str, Literal["uuid"]] = Field(default_factory=dict)
     #: target column -> how a SQLite target spells its values: a timestamp written in the
     #: style (``2024-03-01T09:00:00Z``), ``1/0`` or ``true/false``, ``compact`` or ``spaced``
     #: JSON (default: the style the column's rows already show, else Ferry's own)

@@ -52,3 +52,39 @@ def test_a_value_that_is_no_uuid_is_rejected_by_its_key(tmp_path: Path, pg_url: 
     _, result = moved(tmp_path, pg_url, [HEX, "not-a-uuid"])
     assert "not-a-uuid" in result.output
     assert pg_rows(pg_url, "SELECT id::text FROM account") == [(DASHED,)]
+
+
+def drafted(tmp_path: Path, target: str, ids: list[str | None]) -> Path:
+    folder = tmp_path / "app"
+    folder.mkdir()
+    with sqlite3.connect(folder / "app.db") as conn:
+        conn.execute("CREATE TABLE account (key INTEGER PRIMARY KEY, ref CHAR(32), email TEXT)")
+        conn.executemany("INSERT INTO account (ref, email) VALUES (?, 'x')", [(i,) for i in ids])
+    conn.close()
+    plan = tmp_path / "plan.toml"
+    result = ferry("init", folder, "--target", target, "-o", plan)
+    assert result.exit_code == 0, result.output
+    return plan
+
+
+def test_a_sqlite_column_of_uuids_becomes_a_postgres_uuid_column(
+    tmp_path: Path, pg_url: str
+) -> None:
+    plan = drafted(tmp_path, pg_url, [HEX, DASHED.replace("7b18", "8c29"), None])
+    assert '[tables.target_types]\nref = "uuid"' in plan.read_text()
+    result = ferry("migrate", plan)
+    assert result.exit_code == 0, result.output
+    assert "ref: translated (CHAR(32) → uuid)" in result.output
+    found = pg_rows(pg_url, "SELECT pg_typeof(ref)::text, ref::text FROM account ORDER BY key")
+    assert found[0] == ("uuid", DASHED)
+    assert ferry("verify", plan).exit_code == 0
+
+
+def test_a_column_with_one_value_that_is_no_uuid_stays_text(tmp_path: Path, pg_url: str) -> None:
+    plan = drafted(tmp_path, pg_url, [HEX, "legacy-7"])
+    assert "target_types" not in plan.read_text()
+
+
+def test_a_sqlite_target_keeps_the_uuids_as_text(tmp_path: Path) -> None:
+    plan = drafted(tmp_path, f"sqlite:///{tmp_path / 'out.db'}", [HEX])
+    assert "target_types" not in plan.read_text()

@@ -19,7 +19,7 @@ from ..shape.indexnames import settle_index_names
 from ..shape.namefold import folded_names, target_column
 from ..shape.schema import ColumnInfo, ForeignKey, TableInfo, check_names, dependency_order
 from ..shape.schemafile import read_schema_file
-from ..shape.typemap import created_objects, kept_type, settle_collations
+from ..shape.typemap import created_objects, kept_type, planned_type, settle_collations
 from ..shape.views import carry_views
 from ..sources import SourceReader, SourceTable, open_source
 from ..targets import Target
@@ -233,6 +233,7 @@ def infer_table(
         declared = source.declared.get(fields.get(column, column), "")
         origin = source.shape.dialect if source.shape is not None else ""
         declared = declared if type_ == "decimal" else kept_type(origin, dialect, type_, declared)
+        declared = planned_type(dialect, type_, spec.target_types.get(column, "")) or declared
         collation = source.collations.get(fields.get(column, column), "") if type_ == "text" else ""
         info.columns[names[column]] = ColumnInfo(
             names[column], type_, sql_type=declared, collation=collation

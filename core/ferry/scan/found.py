@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..plan import SourceSpec
-from ..shape.typemap import TypeFinding
+from ..shape.typefindings import TypeFinding
 from ..sources import SourceTable
 from ..values.epochs import NumberFinding
 from ..values.textbytes import Census

@@ -10,7 +10,7 @@ from typing import cast
 from ..plan import ColumnSpec, TableSpec
 from ..shape.namefold import is_plain, name_notes, shortened
 from ..shape.schema import TableInfo
-from ..shape.typemap import TypeFinding
+from ..shape.typefindings import TypeFinding
 from ..sources import SourceTable
 from ..values.epochs import NumberFinding
 from ..values.logical import LogicalType
@@ -243,6 +243,8 @@ def note_type_choices(spec: TableSpec, choices: list[TypeFinding]) -> None:
             continue
         if finding.type_ is not None:
             spec.types[finding.column] = cast(LogicalType, finding.type_)
+        if finding.target_type == "uuid":
+            spec.target_types[finding.column] = "uuid"
         spec.notes.append(finding.note)
 
 

@@ -12,13 +12,14 @@ docs/database-moves.md ("Types") has the table.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import types as sqltypes
 
 from .carried import SchemaObject
 from .identifiers import quote
+from .typefindings import TypeFinding
+from .uuidcolumns import uuid_column, uuid_declared
 
 if TYPE_CHECKING:
     from ..plan import Plan
@@ -52,6 +53,12 @@ def kept_type(source_dialect: str, dialect: str, logical: str, declared: str) ->
     if source_dialect == dialect == "postgresql" and pattern and pattern.match(declared):
         return declared
     return ""
+
+
+def planned_type(dialect: str, logical: str, wanted: str) -> str:
+    """The plan's ``target_types`` entry of a created column, where the target takes it
+    (``uuid`` for text on PostgreSQL); else ""."""
+    return wanted if wanted == "uuid" and logical == "text" and dialect == "postgresql" else ""
 
 
 def kept_sql_type(declared: str) -> Any:
@@ -212,23 +219,6 @@ def sqlite_collations(create_sql: str) -> dict[str, str]:
 # -- what `ferry init` notes ---------------------------------------------------------------
 
 
-@dataclass
-class TypeFinding:
-    """A column whose values call for another type than its declared one, for ``ferry init``:
-    ``type_`` goes into the plan's ``types`` (None: only the note, the choice is the
-    reviewer's)."""
-
-    table: str
-    column: str
-    type_: str | None
-    note: str
-    #: about whether a date-time column has a zone (a question for PostgreSQL targets only)
-    zone: bool = False
-    #: what a SQLite date-time column's values showed: "naive", "zoned" (an offset among
-    #: them; no note) or "empty" (see :func:`settle_empty_zones`)
-    values: str = ""
-
-
 def find_type_choices(reader: SourceReader, table: SourceTable) -> list[TypeFinding]:
     """BOOLEAN columns holding more than 0/1 (they stay integer or text, not boolean), TEXT
     columns holding only JSON objects or arrays (a ``json`` choice the note offers), and
@@ -241,6 +231,8 @@ def find_type_choices(reader: SourceReader, table: SourceTable) -> list[TypeFind
             finding = _not_boolean(reader, table, column, declared)
         elif type_ == "timestamp" and declared:
             finding = _wall_times(reader, table, column, declared)
+        elif type_ == "text" and uuid_declared(declared):
+            finding = uuid_column(reader, table, column, declared)
         elif type_ == "text":
             finding = _only_json(reader, origin, table.name, column)
         else:

@@ -1,0 +1,25 @@
+"""What ``ferry init`` finds about a column's values that its declared type does not say
+(:mod:`ferry.shape.typemap` and :mod:`ferry.shape.uuidcolumns` find them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class TypeFinding:
+    """A column whose values call for another type than its declared one, for ``ferry init``:
+    ``type_`` goes into the plan's ``types`` (None: only the note, the choice is the
+    reviewer's)."""
+
+    table: str
+    column: str
+    type_: str | None
+    note: str
+    #: about whether a date-time column has a zone (a question for PostgreSQL targets only)
+    zone: bool = False
+    #: what a SQLite date-time column's values showed: "naive", "zoned" (an offset among
+    #: them; no note) or "empty" (see :func:`settle_empty_zones`)
+    values: str = ""
+    #: the column's type in a PostgreSQL target (the plan's ``target_types``): ``uuid``
+    target_type: str = ""

@@ -1,0 +1,58 @@
+"""SQLite columns of text UUIDs, which a PostgreSQL target gets as ``uuid``.
+
+SQLAlchemy's ``Uuid`` and Django's ``UUIDField`` keep 32 hex digits in a SQLite ``CHAR(32)``
+column; on PostgreSQL the same app makes a ``uuid`` column and binds UUIDs to it, so a ``text``
+column there fails its first lookup (``operator does not exist: text = uuid``). ``ferry init``
+drafts ``target_types.col = "uuid"`` for such a column whose every value is a UUID, with the
+count; the values stay text and go in in PostgreSQL's spelling (:mod:`ferry.values.uuidtext`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from .identifiers import quote
+from .typefindings import TypeFinding
+
+if TYPE_CHECKING:
+    from ..sources import SourceTable
+    from ..sources.base import SourceReader
+
+_DECLARED = re.compile(
+    r"^\s*(n?(var)?char\s*\(\s*(32|36)\s*\)|uuid|guid|uniqueidentifier)\s*$", re.I
+)
+#: 32 hex digits, or the dashed 36
+_HEX = "[0-9a-fA-F]"
+_SHAPES = (_HEX * 32, "-".join(_HEX * n for n in (8, 4, 4, 4, 12)))
+
+
+def uuid_declared(declared: str) -> bool:
+    """A declared type an ORM keeps UUIDs in (``CHAR(32)``, ``VARCHAR(36)``, ``UUID``)."""
+    return bool(_DECLARED.match(declared))
+
+
+def uuid_column(
+    reader: SourceReader, table: SourceTable, column: str, declared: str
+) -> TypeFinding | None:
+    """The finding for a column whose every value is a UUID (None otherwise, or when empty)."""
+    c = quote(column)
+    shaped = " OR ".join(f"({c} GLOB '{shape}')" for shape in _SHAPES)
+    row = reader.query_one(
+        f"SELECT count({c}), sum(typeof({c}) = 'text' AND ({shaped})) FROM {quote(table.origin)}",
+        (),
+        table.origin,
+    )
+    total, uuids = (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
+    if not total or uuids != total:
+        return None
+    return TypeFinding(
+        table.name,
+        column,
+        None,
+        f"column {column!r} ({declared}) holds only UUIDs ({total:,} values): "
+        f'target_types.{column} = "uuid" makes it a PostgreSQL uuid column, as the app '
+        "makes it there (it binds UUIDs: a text column fails its lookups)",
+        zone=True,
+        target_type="uuid",
+    )
