@@ -58,9 +58,13 @@ _BLANK = b" \t\r\n"  # JSON's whitespace (bytes.strip() would take \f and \v too
 
 @dataclass(frozen=True)
 class TargetColumn:
-    """A target column as a RowMapper reads it: its logical type."""
+    """A target column as a RowMapper reads it: its logical type, its type in the target's
+    SQL (a ``uuid`` column takes text in PostgreSQL's spelling) and whether the target
+    computes it (never written)."""
 
     type: LogicalType
+    sql_type: str = ""
+    generated: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,10 @@ class TargetTable:
     @classmethod
     def of(cls, info: TableInfo) -> TargetTable:
         """The part of ``info`` a RowMapper reads."""
-        columns = {name: TargetColumn(column.type) for name, column in info.columns.items()}
+        columns = {
+            name: TargetColumn(column.type, column.sql_type, column.generated)
+            for name, column in info.columns.items()
+        }
         return cls(info.name, info.dialect, columns)
 
 
