@@ -25,7 +25,6 @@ from .errors import Cancelled, FerryError, PlanError, RejectedRowsError
 from .events import CancelToken, Emit, StepStarted, ignore_events
 from .load.books import discard_attempt, keep_run_prints
 from .load.changeset import ChangeRecorder
-from .load.earlymerge import EarlyMerge
 from .load.finish import fingerprint, finish_shapes, indexed, move_sequences, note_identical_rows
 from .load.inworker import ReadInProcess
 from .load.journal import ensure_journal, write_journal
@@ -354,8 +353,7 @@ class _Run:
         routes = self.routes = await plan_routes(view, target, tables, self._value_warner,
             self.staged_only, self.fingerprints, kept, in_process=self.in_process)  # fmt: skip
         started = self.step("read")
-        early = EarlyMerge(view, target, routes, tables)  # a delta's tables merged meanwhile
-        await Pipeline(view, target, early.route_staged).stream(routes)
+        await Pipeline(view, target).stream(routes)
         for change in await asyncio.to_thread(self.watch.changes):
             self.result.source_changes.append(change)
             self.warn(change.message, kind=f"source-change:{change.path}")
@@ -366,7 +364,7 @@ class _Run:
         built = await apart.swap_in(view, target, routes) | indexed(routes)  # indexes built
         order = dependency_order([r.info.name for r in routes], tables)
         for name in order:
-            for route in (r for r in routes if r.info.name == name and not early.done(r)):
+            for route in (r for r in routes if r.info.name == name):
                 self.cancel.raise_if_cancelled()
                 await route.strategy.finish(view, target, route)
         for route in routes:
@@ -386,7 +384,9 @@ class _Run:
 
     def _note_merges(self) -> None:
         """Say what each merge source took from where, and which rows it held for deleted."""
-        for reader in (r for r in self.readers.values() if isinstance(r, MergeSource)):
+        for reader in self.readers.values():
+            if not isinstance(reader, MergeSource):
+                continue
             summary = reader.summary
             self.result.merges.append(summary.to_dict())
             if summary.deleted:

@@ -39,7 +39,7 @@ from .decide import LoadDecision
 from .jsonlines import NotLines, changed_rows
 from .pageprints import page_prints
 from .printfile import PrintFile
-from .route import RestartStaged, Route, RouteStaged, RunView, Work, map_rows
+from .route import RestartStaged, Route, RunView, Work, map_rows
 from .rowprints import (
     PrintsEntry,
     part_state,
@@ -285,7 +285,6 @@ async def load_sql_deltas(
                 sql_prints, reader, route, origin, names, compared=compared
             )
             await _queue_changed(run, target, route, reader, changed, queue)
-            await queue.put(RouteStaged(route))
     finally:
         if side is not None:
             await asyncio.to_thread(side.close)

@@ -89,14 +89,6 @@ class Work:
     native_rows: int | None = None
 
 
-@dataclass
-class RouteStaged:
-    """Queued after a route's last batch: all its rows are on their way to the target
-    (:mod:`ferry.load.earlymerge`)."""
-
-    route: Route
-
-
 class RunView(Protocol):
     """What the mode objects and the pipeline use of the run (:mod:`ferry.migrate`)."""
 
@@ -189,7 +181,6 @@ def share_read(route: Route) -> float:
 __all__ = [
     "RestartStaged",
     "Route",
-    "RouteStaged",
     "RunView",
     "Work",
     "map_rows",

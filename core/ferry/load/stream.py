@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, cast
 
 from ..events import TableProgress
@@ -29,7 +29,7 @@ from .delta import LineDeltaLoad, SqlDeltaLoad, load_line_deltas, load_sql_delta
 from .inworker import stream_in_worker
 from .jsonlines import record_line_prints
 from .progress import estimated_total
-from .route import Route, RouteStaged, RunView, Work, map_rows, new_fields
+from .route import Route, RunView, Work, map_rows, new_fields
 
 if TYPE_CHECKING:
     from ..sources.json import JsonSource
@@ -48,23 +48,15 @@ ASIDE_ROWS = 50_000
 class Pipeline:
     """One run's streaming: :meth:`stream` reads every route's rows and writes them."""
 
-    def __init__(
-        self,
-        run: RunView,
-        target: Target,
-        staged: Callable[[Route], Awaitable[None]] | None = None,
-    ) -> None:
+    def __init__(self, run: RunView, target: Target) -> None:
         self.run = run
         self.target = target
-        #: told when a route's rows are all written (:mod:`ferry.load.earlymerge`)
-        self.staged = staged
 
     async def stream(self, routes: list[Route]) -> None:
         """Read, map and write every batch of ``routes`` (see the module docstring)."""
         if any(r.decision.mode == "parallel" for r in routes):
             await self.target.idle_while_apart(True)  # until apart.swap_in
-        queue: asyncio.Queue[Work | RouteStaged | BaseException | None]
-        queue = asyncio.Queue(maxsize=AHEAD)
+        queue: asyncio.Queue[Work | BaseException | None] = asyncio.Queue(maxsize=AHEAD)
         producer = asyncio.create_task(self._produce(routes, queue))
         try:
             while (work := await queue.get()) is not None:
@@ -72,10 +64,6 @@ class Pipeline:
                     if isinstance(work, BaseException):
                         raise work
                     self.run.cancel.raise_if_cancelled()
-                    if isinstance(work, RouteStaged):
-                        if self.staged is not None:
-                            await self.staged(work.route)
-                        continue
                     await self.write(self.target, work)
                 finally:
                     queue.task_done()
