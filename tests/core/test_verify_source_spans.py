@@ -148,18 +148,3 @@ def test_a_write_between_spans_leaves_the_table_to_the_general_path(
     monkeypatch.setattr(SourceSide, "_hash", then_write)
     assert fingerprint(path, second=False) is None
     assert len(spans_read) == fastsource.SPANS_PER_TABLE  # every span read, none trusted
-
-
-@pytest.mark.parametrize("width", [10, 2000])
-def test_a_span_of_several_batches_counts_each_row_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, width: int
-) -> None:
-    # long rows are fetched by a thread after the first batch, short ones by the hashing thread
-    monkeypatch.setattr(fastsource, "BATCH_ROWS", 3)
-    path = tmp_path / "batches.db"
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
-    conn.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"{i:0{width}d}") for i in range(50)])
-    conn.commit()
-    conn.close()
-    assert fingerprint(path, second=False) == whole_table(path)

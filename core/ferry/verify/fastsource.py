@@ -132,15 +132,6 @@ class Fetcher:
         self._thread.join()
 
 
-def _long_rows(batch: list[Any]) -> bool:
-    """Whether a span whose first batch is ``batch`` is worth a fetching thread. Its rows are
-    written by SQLite without the GIL while this thread hashes, but the GIL changes hands
-    around every row: for short rows that costs more than it overlaps (1M rows of 60-odd
-    bytes: 2.6-3.5 CPU s with the thread against 2.2 without, and no shorter)."""
-    first = batch[0][0] if batch else None
-    return isinstance(first, bytes) and len(first) >= SMALL_ROW_BYTES
-
-
 # -- one table, in spans ---------------------------------------------------------------------
 
 
@@ -318,12 +309,9 @@ class SourceSide:
         fetcher = None
         try:
             register_functions(conn)
-            cursor = conn.execute(span.sql, span.params)
-            batch = cursor.fetchmany(BATCH_ROWS)
-            if _long_rows(batch):
-                fetcher = Fetcher(cursor)
+            fetcher = Fetcher(conn.execute(span.sql, span.params))
             total = 0
-            while batch:
+            while batch := fetcher.next():
                 if self.cancel.cancelled:
                     raise Cancelled()
                 if self._stopped():
@@ -335,7 +323,6 @@ class SourceSide:
                 with item.lock:
                     item.rows += len(batch)
                 self._progress(item)
-                batch = fetcher.next() if fetcher else cursor.fetchmany(BATCH_ROWS)
             return total
         except sqlite3.Error:
             return None  # the general path reads it again and says what is wrong
