@@ -5,8 +5,8 @@ gives them and their MD5s summed in Python.
 A table is read in rowid spans (its row SQL with ``WHERE rowid BETWEEN ? AND ?``; one span
 when it has no usable rowid), taken in order from one shared list. One worker takes spans
 from the start; a second joins when :attr:`SourceSide.second` is set (the fast path no longer
-sets it: on short rows two readers hand the GIL over once a row and cost more than they gain)
-(the sums are order-free, so any split gives the same checksum). Each worker fetches in a
+sets it: on short rows two readers hand the GIL over once a row and cost more than they gain);
+the sums are order-free, so any split gives the same checksum. Each worker fetches in a
 thread of its own while it hashes (SQLite writes rows without the GIL).
 
 A table read in several statements is no longer one read transaction, so each table has a
