@@ -24,7 +24,7 @@ journaled as rejected, conflict rules, extra rows in the target and several spec
 table all reach the general path, and its verdicts and counts are never changed.
 
 The SQL each side runs is in :mod:`ferry.verify.fastsql`; the SQLite source side (rowid
-spans, a second worker once the target's side is done) in :mod:`ferry.verify.fastsource`; a
+spans, read by one worker: see :attr:`FastPath.second`) in :mod:`ferry.verify.fastsource`; a
 PostgreSQL target's catalog reads and statement in :mod:`ferry.verify.fastpg`. This module
 decides which checks qualify and runs both sides at once.
 """
@@ -159,8 +159,11 @@ class FastPath:
         self.skipped: dict[str, str] = {}
         #: set when the run stops: the source thread stops at its next batch
         self._halt = threading.Event()
-        #: set when the target's fingerprints are in: a second worker joins the source side
-        self._targets_done = threading.Event()
+        #: never set: no second worker joins the source side once the target's side is done.
+        #: Python's sqlite3 releases the GIL around every row it steps, so two threads reading
+        #: short rows hand the GIL over once a row: measured (docs/benchmarks.md, 2026-12-07
+        #: 04:55) the whole run's client CPU 6.70 → 5.33 s and wall 6.43 → 5.57 s without it
+        self.second = threading.Event()
         #: the target's side when the server sums the row hashes (PostgreSQL)
         self.pg = PgSide(target) if target.capabilities.sums_row_hashes else None
 
@@ -251,7 +254,7 @@ class FastPath:
             )
             for item in fast
         ]
-        SourceSide(tables, self.cancel, self._halt, self._targets_done, report).run()
+        SourceSide(tables, self.cancel, self._halt, self.second, report).run()
         for item, table in zip(fast, tables, strict=True):
             item.source = table.fingerprint
 
@@ -265,7 +268,6 @@ class FastPath:
     ) -> None:
         serial = await self.pg.no_parallel_workers() if self.pg else None
         await self._fingerprint_targets(fast)
-        self._targets_done.set()  # the core the server leaves: a second source worker
         if meanwhile is not None and not sources.done():
             await meanwhile()
         if self.pg and serial is not None:

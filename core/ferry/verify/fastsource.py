@@ -4,10 +4,9 @@ gives them and their MD5s summed in Python.
 
 A table is read in rowid spans (its row SQL with ``WHERE rowid BETWEEN ? AND ?``; one span
 when it has no usable rowid), taken in order from one shared list. One worker takes spans
-from the start; a second joins when :attr:`SourceSide.second` is set, which the fast path does
-once the target's side is done: while the server computes its sums, the client keeps to about
-one core, and the core the server leaves goes to the rest of the source spans instead of idling
-(the sums are order-free, so any split gives the same checksum). Each worker fetches in a
+from the start; a second joins when :attr:`SourceSide.second` is set (the fast path no longer
+sets it: on short rows two readers hand the GIL over once a row and cost more than they gain);
+the sums are order-free, so any split gives the same checksum. Each worker fetches in a
 thread of its own while it hashes (SQLite writes rows without the GIL).
 
 A table read in several statements is no longer one read transaction, so each table has a
