@@ -35,7 +35,6 @@ from .pgcatalog import (
     checksum_sql,
     regclass,
 )
-from .pgsortmem import raise_sort_memory
 
 _IDENT = r'"(?:[^"]|"")*"|[^\s."(),]+'
 
@@ -343,7 +342,6 @@ class PgRestore:
         """Build the indexes set aside and add the foreign keys back (checking every restored
         row), set sequences back and switch the user triggers on again."""
         try:
-            raise_sort_memory(self.conn)  # the builds sort in memory, not in temporary files
             put_back(self.conn, plan.aside)
             for item in plan.order:
                 for seq in item.get("sequences", []):
