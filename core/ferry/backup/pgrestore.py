@@ -115,6 +115,8 @@ class PgRestore:
         self.manifest = manifest
         #: long values written with lz4, as the plan's runs write them (``[target] compression``)
         self.lz4 = lz4
+        #: tables emptied by this transaction's TRUNCATE: their rows go back frozen
+        self.truncated: set[str] = set()
         self.conn = params.connect()
 
     def _fail(self, exc: psycopg.Error, what: str) -> TargetError:
@@ -264,6 +266,7 @@ class PgRestore:
                 why.update({plan.oids[i["table"]]: refused for i in truncate})
                 truncate = []
             if truncate:
+                self.truncated = {str(i["table"]) for i in truncate}
                 tables = ", ".join(str(i["table"]) for i in truncate)
                 plural = "s" if len(truncate) > 1 else ""
                 plan.emptied.append(f"table{plural} {tables}: emptied by one TRUNCATE")
@@ -313,17 +316,27 @@ class PgRestore:
         return None
 
     def load(self, item: dict[str, Any]) -> None:
-        """Copy one table's rows back from the backup."""
+        """Copy one table's rows back from the backup.
+
+        A table this transaction truncated gets its rows frozen (``COPY … FREEZE``, as a first
+        run writes a table it created, :mod:`ferry.targets.pgfreeze`): its pages are marked
+        all-visible as they are written, so the index builds, the foreign keys' check and the
+        proof that read it next skip the per-row visibility work, and the app's first reads
+        and later vacuums do not rewrite every page to set hint bits and freeze the rows.
+        The server takes ``FREEZE`` there: the ``TRUNCATE``'s savepoint was released, not
+        rolled back, so the table's new storage belongs to the current subtransaction."""
         columns = [str(c["name"]) for c in item["columns"] if not c.get("generated")]
         path = self.folder / str(item["stored"])
         target = f"{_qualified(item)} ({', '.join(map(quote, columns))})"
+        freeze = str(item["table"]) in self.truncated
         try:
             with self.conn.cursor() as cursor:
                 if item.get("format") == "pg_dump":
                     copy_header(path, str(item["schema"]), str(item["relname"]), columns)
                     lines = copy_lines(path)
                     next(lines)  # the header
-                    with cursor.copy(f"COPY {target} FROM STDIN") as copy:
+                    options = " (FREEZE)" if freeze else ""
+                    with cursor.copy(f"COPY {target} FROM STDIN{options}") as copy:
                         for line in lines:
                             if line.rstrip(b"\r\n") == b"\\.":
                                 break
@@ -331,7 +344,9 @@ class PgRestore:
                 else:
                     with (
                         open(path, "rb") as handle,
-                        cursor.copy(f"COPY {target} FROM STDIN (FORMAT csv)") as copy,
+                        cursor.copy(
+                            f"COPY {target} FROM STDIN (FORMAT csv{', FREEZE' if freeze else ''})"
+                        ) as copy,
                     ):
                         while chunk := handle.read(1 << 20):
                             copy.write(chunk)
