@@ -88,6 +88,18 @@ def pg_url(pg_server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def pg_source(pg_server_url: str) -> Iterator[str]:
+    """URL of a second new, empty database (``ferry_src_<hex>``) to move an app's data from,
+    dropped after the test."""
+    name = f"ferry_src_{uuid.uuid4().hex[:8]}"
+    url = pgcluster.create_database(pg_server_url, name)
+    try:
+        yield url
+    finally:
+        pgcluster.drop_database(pg_server_url, name)
+
+
+@pytest.fixture
 def two_urls(pg_server_url: str) -> Iterator[tuple[str, str]]:
     """URLs of two new, empty databases (an A/B of two code paths on the same rows)."""
     names = [f"ferry_test_{uuid.uuid4().hex[:8]}" for _ in range(2)]

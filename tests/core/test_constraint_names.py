@@ -8,27 +8,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from click.testing import CliRunner, Result
+from draftkit import draft, ferry
 from pgkit import pg_exec, pg_rows
-
-from ferry.cli.command import cli
-
-
-def ferry(*args: str | Path) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args])
-
-
-def draft(tmp_path: Path, schema: str, target: str) -> Path:
-    folder = tmp_path / "app"
-    folder.mkdir()
-    with sqlite3.connect(folder / "app.db") as conn:
-        conn.executescript(schema)
-    conn.close()
-    plan = tmp_path / "plan.toml"
-    result = ferry("init", folder, "--target", target, "-o", plan)
-    assert result.exit_code == 0, result.output
-    return plan
-
 
 NAMED = """
 CREATE TABLE model (name TEXT NOT NULL, stage TEXT,

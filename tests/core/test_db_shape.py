@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from appdb import TABLES, build_postgres, build_sqlite, catalog
 from click.testing import CliRunner, Result
+from draftkit import draft
 from pgkit import pg_rows
 from sqlalchemy import create_engine, exc
 
@@ -193,20 +194,6 @@ def test_sqlite_to_sqlite_keeps_the_schema_and_the_app_works(tmp_path: Path) -> 
     assert run_app(target, names) == EXPECTED_APP
 
 
-@pytest.fixture
-def pg_source(pg_server_url: str) -> Any:
-    import uuid
-
-    import pgcluster
-
-    name = f"ferry_src_{uuid.uuid4().hex[:8]}"
-    url = pgcluster.create_database(pg_server_url, name)
-    try:
-        yield url
-    finally:
-        pgcluster.drop_database(pg_server_url, name)
-
-
 def test_postgres_to_sqlite_keeps_the_schema_and_the_app_works(
     tmp_path: Path, pg_source: str
 ) -> None:
@@ -223,19 +210,6 @@ def test_postgres_to_postgres_keeps_the_schema_and_the_app_works(
     assert_same_catalog(pg_source, pg_url, names)
     assert deferred_foreign_keys(pg_url) == [names["playlist_track_note"]]
     assert run_app(pg_url, names) == EXPECTED_APP
-
-
-def draft(tmp_path: Path, schema: str, target_url: str) -> Path:
-    """A SQLite app file made by ``schema`` and the plan ``ferry init`` drafts for it."""
-    folder = tmp_path / "app"
-    folder.mkdir()
-    with sqlite3.connect(folder / "app.db") as conn:
-        conn.executescript(schema)
-    conn.close()
-    plan = tmp_path / "plan.toml"
-    result = ferry("init", folder, "--target", target_url, "-o", plan)
-    assert result.exit_code == 0, result.output
-    return plan
 
 
 UNTRANSLATABLE = """

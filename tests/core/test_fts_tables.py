@@ -10,14 +10,7 @@ import sqlite3
 import tomllib
 from pathlib import Path
 
-from click.testing import CliRunner, Result
-
-from ferry.cli.command import cli
-
-
-def ferry(*args: str | Path) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args])
-
+from draftkit import draft, ferry
 
 BLOG = """
 CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT, body TEXT);
@@ -27,20 +20,8 @@ INSERT INTO posts_fts (posts_fts) VALUES ('rebuild');
 """
 
 
-def draft(tmp_path: Path, schema: str, target: str) -> Path:
-    folder = tmp_path / "app"
-    folder.mkdir()
-    with sqlite3.connect(folder / "blog.db") as conn:
-        conn.executescript(schema)
-    conn.close()
-    plan = tmp_path / "plan.toml"
-    result = ferry("init", folder, "--target", target, "-o", plan)
-    assert result.exit_code == 0, result.output
-    return plan
-
-
 def test_init_leaves_the_index_and_its_shadow_tables_out(tmp_path: Path, pg_url: str) -> None:
-    plan = draft(tmp_path, BLOG, pg_url)
+    plan = draft(tmp_path, BLOG, pg_url, file="blog.db")
     assert [t["name"] for t in tomllib.loads(plan.read_text())["tables"]] == ["posts"]
     header = plan.read_text().split("version =")[0]
     assert "left out blog.posts_fts: a SQLite full-text index (fts5 over posts)" in header
@@ -49,7 +30,7 @@ def test_init_leaves_the_index_and_its_shadow_tables_out(tmp_path: Path, pg_url:
 
 
 def test_a_postgres_target_names_the_index_as_not_carried(tmp_path: Path, pg_url: str) -> None:
-    plan = draft(tmp_path, BLOG, pg_url)
+    plan = draft(tmp_path, BLOG, pg_url, file="blog.db")
     check = ferry("check", plan)
     assert check.exit_code == 0, check.output
     assert (
@@ -60,7 +41,7 @@ def test_a_postgres_target_names_the_index_as_not_carried(tmp_path: Path, pg_url
 
 def test_a_sqlite_target_gets_the_index_rebuilt_from_its_table(tmp_path: Path) -> None:
     target = tmp_path / "out.db"
-    plan = draft(tmp_path, BLOG, f"sqlite:///{target}")
+    plan = draft(tmp_path, BLOG, f"sqlite:///{target}", file="blog.db")
     result = ferry("migrate", plan)
     assert result.exit_code == 0, result.output
     with sqlite3.connect(target) as conn:
@@ -74,7 +55,7 @@ def test_an_index_holding_its_own_text_is_named_on_a_sqlite_target(tmp_path: Pat
         "INSERT INTO posts_fts (posts_fts) VALUES ('rebuild');",
         "INSERT INTO posts_fts (title, body) SELECT title, body FROM posts;",
     )
-    plan = draft(tmp_path, own, f"sqlite:///{tmp_path / 'out.db'}")
+    plan = draft(tmp_path, own, f"sqlite:///{tmp_path / 'out.db'}", file="blog.db")
     result = ferry("migrate", plan)
     assert result.exit_code == 0, result.output
     assert (

@@ -9,15 +9,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from draftkit import draft, ferry
 from pgkit import pg_exec, pg_rows
-
-from ferry.cli.command import cli
-
-
-def ferry(*args: str | Path) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args])
-
 
 SPANS = """
 CREATE TABLE span (id INTEGER PRIMARY KEY, started INTEGER NOT NULL, ended INTEGER,
@@ -25,18 +18,6 @@ CREATE TABLE span (id INTEGER PRIMARY KEY, started INTEGER NOT NULL, ended INTEG
                    label TEXT, shout TEXT GENERATED ALWAYS AS (upper(label)) VIRTUAL);
 INSERT INTO span (id, started, ended, label) VALUES (1, 10, 25, 'a'), (2, 7, NULL, 'b');
 """
-
-
-def draft(tmp_path: Path, schema: str, target: str) -> Path:
-    folder = tmp_path / "app"
-    folder.mkdir()
-    with sqlite3.connect(folder / "app.db") as conn:
-        conn.executescript(schema)
-    conn.close()
-    plan = tmp_path / "plan.toml"
-    result = ferry("init", folder, "--target", target, "-o", plan)
-    assert result.exit_code == 0, result.output
-    return plan
 
 
 def test_a_computed_column_is_computed_on_postgres_for_the_apps_new_rows(

@@ -6,30 +6,16 @@ integer size (found moving MLflow's tracking database PostgreSQL → PostgreSQL:
 from __future__ import annotations
 
 import sqlite3
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 from pgkit import pg_exec, pg_rows
 
-import pgcluster
 from ferry.cli.command import cli
 
 
 def ferry(*args: str | Path) -> Result:
     return CliRunner().invoke(cli, [str(a) for a in args])
-
-
-@pytest.fixture
-def pg_source(pg_server_url: str) -> Iterator[str]:
-    name = f"ferry_src_{uuid.uuid4().hex[:8]}"
-    url = pgcluster.create_database(pg_server_url, name)
-    try:
-        yield url
-    finally:
-        pgcluster.drop_database(pg_server_url, name)
 
 
 TYPES = (

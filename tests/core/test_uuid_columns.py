@@ -9,17 +9,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from click.testing import CliRunner, Result
+from click.testing import Result
+from draftkit import draft, ferry
 from pgkit import pg_exec, pg_rows
-
-from ferry.cli.command import cli
 
 HEX = "7b18eb45655d492db4aa801fafd23bbe"
 DASHED = "7b18eb45-655d-492d-b4aa-801fafd23bbe"
-
-
-def ferry(*args: str | Path) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def moved(tmp_path: Path, pg_url: str, ids: list[str]) -> tuple[Path, Result]:
@@ -55,16 +50,12 @@ def test_a_value_that_is_no_uuid_is_rejected_by_its_key(tmp_path: Path, pg_url: 
 
 
 def drafted(tmp_path: Path, target: str, ids: list[str | None]) -> Path:
-    folder = tmp_path / "app"
-    folder.mkdir()
-    with sqlite3.connect(folder / "app.db") as conn:
-        conn.execute("CREATE TABLE account (key INTEGER PRIMARY KEY, ref CHAR(32), email TEXT)")
-        conn.executemany("INSERT INTO account (ref, email) VALUES (?, 'x')", [(i,) for i in ids])
-    conn.close()
-    plan = tmp_path / "plan.toml"
-    result = ferry("init", folder, "--target", target, "-o", plan)
-    assert result.exit_code == 0, result.output
-    return plan
+    values = ", ".join("(NULL, 'x')" if i is None else f"('{i}', 'x')" for i in ids)
+    schema = (
+        "CREATE TABLE account (key INTEGER PRIMARY KEY, ref CHAR(32), email TEXT);"
+        f"INSERT INTO account (ref, email) VALUES {values};"
+    )
+    return draft(tmp_path, schema, target)
 
 
 def test_a_sqlite_column_of_uuids_becomes_a_postgres_uuid_column(
