@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from ..targets import Target
 from .carried import SchemaObject
-from .indexnames import _key, _wanted, taken_names
+from .indexnames import name_key, taken_names, wanted_name
 from .schema import TableInfo
 
 
@@ -29,9 +29,9 @@ async def settle_constraint_names(
     caps = target.capabilities
     taken = await taken_names(target)
     for table, info in created.items():
-        taken.setdefault(_key(table, caps), f"table {table}")
+        taken.setdefault(name_key(table, caps), f"table {table}")
         if info.primary_key and (info.shape is None or ("pk",) not in info.shape.names):
-            taken.setdefault(_key(f"{table}_pkey", caps), f"the primary key of {table}")
+            taken.setdefault(name_key(f"{table}_pkey", caps), f"the primary key of {table}")
     changed: list[SchemaObject] = []
     for table, info in created.items():
         shape = info.shape
@@ -40,9 +40,9 @@ async def settle_constraint_names(
         settled: dict[tuple[str, ...], str] = {}
         own: set[str] = set()
         for what, name in shape.names.items():
-            wanted = _wanted(name, caps, fold)
+            wanted = wanted_name(name, caps, fold)
             # A primary key's or UNIQUE's index needs a name free in the schema.
-            holder = taken.get(_key(wanted, caps)) if what[0] in ("pk", "unique") else None
+            holder = taken.get(name_key(wanted, caps)) if what[0] in ("pk", "unique") else None
             if holder is None and wanted in own:
                 holder = f"another constraint of {table}"
             if holder is not None:
@@ -57,13 +57,13 @@ async def settle_constraint_names(
                 continue
             own.add(wanted)
             if what[0] in ("pk", "unique"):
-                taken[_key(wanted, caps)] = f"constraint {wanted} of {table}"
+                taken[name_key(wanted, caps)] = f"constraint {wanted} of {table}"
             settled[what] = wanted
         shape.names = settled
         for index, fk in enumerate(shape.foreign_keys):
             if not fk.name:
                 continue
-            wanted = _wanted(fk.name, caps, fold)
+            wanted = wanted_name(fk.name, caps, fold)
             if wanted in own:
                 changed.append(
                     SchemaObject(

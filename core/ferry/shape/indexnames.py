@@ -27,15 +27,15 @@ from .schema import TableInfo
 async def taken_names(target: Target) -> dict[str, str]:
     """Name (as :func:`_key` compares it) -> what holds it (``table customer``)."""
     caps = target.capabilities
-    return {_key(name, caps): f"{kind} {name}" for name, kind in await target.names_taken()}
+    return {name_key(name, caps): f"{kind} {name}" for name, kind in await target.names_taken()}
 
 
-def _key(name: str, caps: TargetCapabilities) -> str:
+def name_key(name: str, caps: TargetCapabilities) -> str:
     """How the target compares names: SQLite ignores (ASCII) case, PostgreSQL does not."""
     return name.lower() if caps.case_blind_names else name
 
 
-def _wanted(name: str, caps: TargetCapabilities, fold: bool) -> str:
+def wanted_name(name: str, caps: TargetCapabilities, fold: bool) -> str:
     """The source's index name as the target spells it (folded, shortened on PostgreSQL);
     a target that compares names ignoring case takes it as it is."""
     if caps.case_blind_names:
@@ -81,21 +81,21 @@ async def settle_index_names(
             continue
         settled = []
         for index in info.shape.indexes:
-            wanted = _wanted(index.name, caps, fold)
+            wanted = wanted_name(index.name, caps, fold)
             name, why = wanted, ""
-            holder = taken.get(_key(wanted, caps))
+            holder = taken.get(name_key(wanted, caps))
             if holder is not None:
                 why = f"name taken by {holder}"
                 options = _candidates(table, index.parts, index.name, caps)
-                name = next((c for c in options if _key(c, caps) not in taken), "")
+                name = next((c for c in options if name_key(c, caps) not in taken), "")
                 number = 2
                 while not name:  # both taken: numbered, still deterministic
                     candidate = _fit(f"{options[0][:55]}_{number}", caps)
-                    name = candidate if _key(candidate, caps) not in taken else ""
+                    name = candidate if name_key(candidate, caps) not in taken else ""
                     number += 1
             elif wanted != index.name and wanted.lower() != index.name.lower():
                 why = "longer than PostgreSQL's 63 bytes"
-            taken[_key(name, caps)] = f"index {name}"
+            taken[name_key(name, caps)] = f"index {name}"
             made = replace(index, name=name)
             settled.append(made)
             if why:

@@ -237,7 +237,7 @@ _FAST_DECODER = json.JSONDecoder(
 _CONSTANT_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)', re.S)
 
 
-def _read_text(data: bytes) -> Any:
+def read_json_text(data: bytes) -> Any:
     """One JSON text read by orjson where that is the strict read's result
     (:mod:`ferry.sources.quickjson`), else by the strict decoder (its verdict, its words);
     ValueError for a surrogate escape (the fast read hands those to ijson)."""
@@ -256,7 +256,7 @@ def _constant_at(text: str) -> str:
     return f"line {text.count(chr(10), 0, pos) + 1}, column {pos - text.rfind(chr(10), 0, pos)}"
 
 
-def _diagnose(data: bytes) -> tuple[str, str] | None:
+def diagnose_json(data: bytes) -> tuple[str, str] | None:
     """What is wrong with a JSON document and where (line and column), using stdlib json."""
     skip = 3 if data.startswith(BOM) else 0
     try:
@@ -551,7 +551,7 @@ class JsonSource(RecordSource):
         found = None
         try:
             if self.path.stat().st_size <= _REPARSE_LIMIT:
-                found = _diagnose(self.path.read_bytes())
+                found = diagnose_json(self.path.read_bytes())
         except OSError:
             pass
         return self.fail(*(found or _yajl_problem(exc, reader.offset if reader else 0)))
@@ -573,7 +573,7 @@ class JsonSource(RecordSource):
         escape the fast read hands to ijson)."""
         records = []
         for raw in texts:
-            record = _read_text(raw)
+            record = read_json_text(raw)
             if type(record) is not dict or key not in record:
                 raise ValueError(f"not an object holding {key!r}")
             records.append(record)
@@ -586,7 +586,7 @@ class JsonSource(RecordSource):
         the texts do not give one record each."""
         if not texts:
             return []
-        records = _read_text(b"".join((b"[", b",".join(texts), b"]")))
+        records = read_json_text(b"".join((b"[", b",".join(texts), b"]")))
         if len(records) != len(texts):
             raise ValueError("a line that is not one record")
         for record in records:

@@ -19,7 +19,7 @@ from ..errors import SourceError
 from ..safety.inputlimits import MAX_TEXT_FILE_BYTES, mib, read_up_to
 from ..values.typeevidence import EvidenceTracker
 from .base import Row, SourceTable
-from .json import _diagnose, _read_text
+from .json import diagnose_json, read_json_text
 from .text import TextSource
 
 if TYPE_CHECKING:
@@ -57,9 +57,9 @@ class JsonFilesSource(TextSource):
 
     def _parse(self, path: Path, data: bytes) -> dict[str, Any]:
         try:
-            found = _read_text(data[3:] if data.startswith(b"\xef\xbb\xbf") else data)
+            found = read_json_text(data[3:] if data.startswith(b"\xef\xbb\xbf") else data)
         except (ValueError, RecursionError):
-            problem = _diagnose(data) or ("not valid JSON", "Fix the file.")
+            problem = diagnose_json(data) or ("not valid JSON", "Fix the file.")
             raise SourceError(f"{path}: {problem[0]}", hint=problem[1]) from None
         if type(found) is not dict:
             raise SourceError(

@@ -48,9 +48,9 @@ class EvidenceTracker(TypeTracker):
         self.counts: dict[tuple[str, LogicalType], int] = {}
         #: (column, kind) -> the first examples, as ``'n/a' at id 13``
         self.examples: dict[tuple[str, LogicalType], list[str]] = {}
-        #: column -> whether every value so far is a whole number's own text ("12"); a
-        #: column drops out at its first other value
-        self.whole: dict[str, bool] = {}
+        #: a one-column key -> whether every value so far is a whole number's own text
+        #: ("12"): ``ferry init`` drafts such a key as an integer
+        self.whole: dict[str, bool] = {self.key[0]: True} if len(self.key) == 1 else {}
 
     def add(self, row: dict[str, Any]) -> None:
         """Widen the tracked types with one row's values and count them by kind."""
@@ -58,7 +58,7 @@ class EvidenceTracker(TypeTracker):
         types, counts = self.types, self.counts
         whole = self.whole
         for name, value in row.items():
-            if whole.get(name, True):
+            if whole.get(name):
                 whole[name] = _whole_number_text(value)
             kind = value_type(value)
             types[name] = merge_types(types.get(name), kind)
@@ -87,9 +87,9 @@ class EvidenceTracker(TypeTracker):
         self.rows += len(rows)
         types, counts = self.types, self.counts
         whole = self.whole
-        for name in keys:
-            if whole.get(name, True):
-                whole[name] = all(_whole_number_text(row[name]) for row in rows)
+        for name in whole:
+            if whole[name]:
+                whole[name] = all(_whole_number_text(row.get(name)) for row in rows)
         for name in keys:
             values = [row[name] for row in rows]
             kinds = list(map(value_type, values))
