@@ -1,12 +1,12 @@
 """Views and triggers of a SQLite source: views whose SQL translates are created after the
-tables; every other view, and every trigger, is named as not carried.
+tables; every other view is named as not carried, and so is every trigger but the ones that
+keep a full-text index current (:mod:`ferry.shape.triggers`).
 
 A view is translated with sqlglot (SQLite's SQL into the target's dialect), its table and
 column names replaced by the ones the plan gives them in the target, and created under a
 savepoint: a view the target refuses is not carried, with the target's reason. A view is
 created in the run that creates the tables it reads (so a rollback, which drops those
-tables, takes it along); triggers never are (they would fire on Ferry's own load, and their
-SQLite bodies do not translate into PostgreSQL functions).
+tables, takes it along).
 """
 
 from __future__ import annotations
@@ -20,16 +20,13 @@ from urllib.parse import quote as url_quote
 from ..errors import FerryError
 from .carried import SchemaObject
 from .identifiers import quote
+from .triggers import carry_trigger
 from .virtualtables import carry_virtual
 
 if TYPE_CHECKING:
     from ..plan import Plan
     from ..targets import Target
     from .schema import TableInfo
-
-_TRIGGER_REASON = (
-    "triggers are not carried: recreate it in the target after the move if the app needs it"
-)
 
 
 @dataclass
@@ -93,17 +90,24 @@ async def carry_views(
         names[(source, origin.casefold())] = (spec.name, columns)
         if info.created:
             created.add(spec.name)
+    triggers: list[SourceObject] = []
+    indexes: set[str] = set()  # the full-text indexes the target has (folded names)
     for item in read_objects(plan):
         if item.kind == "trigger":
-            objects.append(SchemaObject("trigger", item.name, "not carried", _TRIGGER_REASON))
+            triggers.append(item)  # after every index, whatever the file's order
             continue
         if item.kind == "virtual table":
             if (item.source, item.name.casefold()) not in names:  # not copied as a table
-                objects.append(
-                    await carry_virtual(item.name, item.sql, item.source, target, names, tables)
-                )
+                made = await carry_virtual(item.name, item.sql, item.source, target, names, tables)
+                objects.append(made)
+                if made.status == "carried":
+                    indexes.add(item.name.casefold())
             continue
         objects.append(await _carry_view(item, target, names, created))
+    for item in triggers:
+        objects.append(
+            await carry_trigger(item.name, item.sql, item.source, target, names, tables, indexes)
+        )
     return objects
 
 

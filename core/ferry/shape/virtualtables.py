@@ -109,6 +109,8 @@ async def carry_virtual(
         )
     found = names.get((source, table.content.casefold()))
     info = tables.get(found[0]) if found is not None else None
+    if info is not None and await target.relation_exists(name):  # made by an earlier run
+        return SchemaObject("virtual table", name, "carried", "in the target already")
     if found is None or info is None or not info.created or info.shape is None:
         return SchemaObject(
             "virtual table",
@@ -123,8 +125,6 @@ async def carry_virtual(
             "not carried",
             f"{what}: the plan renames {table.content} or its columns",
         )
-    if await target.relation_exists(name):
-        return SchemaObject("virtual table", name, "carried", "in the target already")
     try:
         async with target.conn.begin_nested():
             await target.execute(sql, f"creating {name}")

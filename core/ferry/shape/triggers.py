@@ -1,0 +1,141 @@
+"""A SQLite source's triggers in the target: a trigger that only keeps a full-text index
+current is created again on a SQLite target, once the index is rebuilt; every other trigger
+is named as not carried.
+
+sqlite-utils' ``enable_fts(..., create_triggers=True)`` and most hand-made FTS5 setups keep
+an external-content index equal to its table with three triggers (``INSERT INTO posts_fts
+…`` after each insert, update and delete of ``posts``). Without them the index Ferry rebuilt
+goes stale from the first row the app or a later sync writes: a search misses new and
+changed rows. Such a trigger is safe to fire on Ferry's own writes, because it keeps the
+index what the rebuild makes it. Any other trigger is not: a later sync's merge would run
+it again on rows the source's trigger already shaped (an ``updated_at`` moved, an audit row
+written twice while the audit table is synced too), and SQLite trigger bodies do not
+translate into PostgreSQL functions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .carried import SchemaObject
+
+if TYPE_CHECKING:
+    from ..targets import Target
+    from .schema import TableInfo
+
+_NAME = r'(?:"(?:[^"]|"")+"|\[[^\]]+\]|`[^`]+`|[\w$]+)'
+_HEAD = re.compile(
+    rf"^\s*CREATE\s+(?:TEMP(?:ORARY)?\s+)?TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?{_NAME}\s+"
+    rf"(?:BEFORE\s+|AFTER\s+|INSTEAD\s+OF\s+)?(?:DELETE|INSERT|UPDATE(?:\s+OF\s+.+?)?)\s+"
+    rf"ON\s+(?:{_NAME}\s*\.\s*)?(?P<table>{_NAME})\s.*?\bBEGIN\b(?P<body>.*)\bEND\b\s*;?\s*$",
+    re.I | re.S,
+)
+_WRITE = re.compile(
+    rf"\b(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)"
+    rf"\s+(?:{_NAME}\s*\.\s*)?(?P<name>{_NAME})",
+    re.I,
+)
+_STRING = re.compile(r"'(?:[^']|'')*'")
+
+#: why a trigger is not carried (a PostgreSQL target: SQLite bodies do not translate)
+NOT_CARRIED = (
+    "triggers are not carried: recreate it in the target after the move if the app needs it"
+)
+#: why a SQLite target does not get a trigger that writes to a table
+FIRES_ON_SYNCS = (
+    "triggers are not carried: they would fire on every later sync's rows too; recreate it in "
+    "the target after the move if the app needs it"
+)
+
+
+@dataclass(frozen=True)
+class TriggerSql:
+    """A trigger as its SQL says: the table it is on and the tables its body writes to
+    (names unquoted, as written)."""
+
+    table: str
+    writes: tuple[str, ...]
+
+
+def unquote(name: str) -> str:
+    """A SQLite identifier without its quotes (``[posts]``, ``"posts"``, `` `posts` ``)."""
+    if len(name) >= 2 and name[0] + name[-1] in ('""', "[]", "``"):
+        return name[1:-1].replace('""', '"') if name[0] == '"' else name[1:-1]
+    return name
+
+
+def parse_trigger(sql: str) -> TriggerSql | None:
+    """What a ``CREATE TRIGGER`` is on and writes to; None when it does not read as one."""
+    found = _HEAD.match(sql)
+    if found is None:
+        return None
+    body = _STRING.sub("''", found.group("body"))
+    writes = tuple(unquote(m.group("name")) for m in _WRITE.finditer(body))
+    return TriggerSql(unquote(found.group("table")), writes)
+
+
+async def carry_trigger(
+    name: str,
+    sql: str,
+    source: str,
+    target: Target,
+    names: dict[tuple[str, str], tuple[str, dict[str, str]]],
+    tables: dict[str, TableInfo],
+    indexes: set[str],
+) -> SchemaObject:
+    """Create ``name`` after the load when it only keeps full-text indexes current (see the
+    module docstring); ``indexes`` are the folded names of the indexes the target has from this
+    or an earlier run, ``names`` the source tables' target names and columns."""
+    trigger = parse_trigger(sql)
+    if not target.capabilities.sqlite_virtual_tables:
+        return SchemaObject("trigger", name, "not carried", NOT_CARRIED)
+    others = [w for w in trigger.writes if w.casefold() not in indexes] if trigger else []
+    if trigger is None or not trigger.writes or others:
+        writes = f" (it writes to {others[0]})" if others else ""
+        return SchemaObject("trigger", name, "not carried", FIRES_ON_SYNCS + writes)
+    found = names.get((source, trigger.table.casefold()))
+    info = tables.get(found[0]) if found is not None else None
+    if found is None or info is None:
+        return SchemaObject(
+            "trigger", name, "not carried", f"it is on {trigger.table}, which the plan leaves out"
+        )
+    if await _exists(target, name):
+        return SchemaObject("trigger", name, "carried", "in the target already")
+    renamed = found[0] != trigger.table or any(k != v.casefold() for k, v in found[1].items())
+    if not info.created or info.shape is None or renamed:
+        why = (
+            "the plan renames its table or columns"
+            if renamed
+            else f"{found[0]} is not a table this run creates"
+        )
+        return SchemaObject("trigger", name, "not carried", f"{why}: recreate it in the target")
+    # After the index's rebuild (appended when the index was made), so the load's rows are
+    # indexed once, by the rebuild.
+    info.shape.after_load.append(sql)
+    writes = ", ".join(dict.fromkeys(trigger.writes))
+    # No ``sql`` here: it runs with the table's indexes, and is shown with them.
+    return SchemaObject(
+        "trigger", name, "carried", f"keeps {writes} current; created after the rows are in"
+    )
+
+
+async def _exists(target: Target, name: str) -> bool:
+    literal = name.replace("'", "''")
+    return bool(
+        await target.scalar(
+            f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = '{literal}'",
+            f"looking for trigger {name}",
+        )
+    )
+
+
+__all__ = [
+    "FIRES_ON_SYNCS",
+    "NOT_CARRIED",
+    "TriggerSql",
+    "carry_trigger",
+    "parse_trigger",
+    "unquote",
+]
