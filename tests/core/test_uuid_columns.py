@@ -79,3 +79,21 @@ def test_a_column_with_one_value_that_is_no_uuid_stays_text(tmp_path: Path, pg_u
 def test_a_sqlite_target_keeps_the_uuids_as_text(tmp_path: Path) -> None:
     plan = drafted(tmp_path, f"sqlite:///{tmp_path / 'out.db'}", [HEX])
     assert "target_types" not in plan.read_text()
+
+
+def test_the_reverse_plan_writes_uuids_back_as_32_hex_digits(tmp_path: Path, pg_url: str) -> None:
+    """Found going back: the reverse plan wrote the new store's UUIDs dashed into the old
+    file's CHAR(32) key, so every row came back a second time and the old app's lookups by id
+    missed the rows the new app wrote."""
+    plan, result = moved(tmp_path, pg_url, [HEX])
+    assert result.exit_code == 0, result.output
+    added = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f0"
+    pg_exec(pg_url, f"INSERT INTO account VALUES ('{added}', 'new@x')")
+    back = tmp_path / "back.toml"
+    assert ferry("reverse", plan, "-o", back).exit_code == 0
+    result = ferry("migrate", "--no-backup", back)
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(tmp_path / "app" / "app.db") as conn:
+        rows = conn.execute("SELECT id, email FROM account ORDER BY email").fetchall()
+    conn.close()
+    assert rows == [(f"{HEX}", f"{HEX}@x"), (added.replace("-", ""), "new@x")]

@@ -20,6 +20,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from ..errors import PlanError
 from ..shape.namefold import target_column
@@ -29,7 +30,7 @@ from .hooks import RowHook, load_hook
 from .jsonpath import compile_json_path, follow_json_path
 from .logical import CastError, LogicalType, cast
 from .textbytes import BadText, resolve
-from .uuidtext import uuid_text
+from .uuidtext import hex_uuid_column, uuid_text
 from .walltime import wall_time
 
 if TYPE_CHECKING:
@@ -87,6 +88,9 @@ class _Column:
     #: text going into a ``uuid`` column: written in PostgreSQL's own spelling (lower case,
     #: dashed), so a re-run and verify compare what the column gives back
     uuid: bool = False
+    #: a 32-character text column: a UUID value (a PostgreSQL ``uuid``) goes in as its 32 hex
+    #: digits, the spelling SQLAlchemy's ``Uuid`` and Django's ``UUIDField`` keep there
+    uuid_hex: bool = False
 
 
 class RowMapper:
@@ -158,6 +162,7 @@ class RowMapper:
             stored = target.columns[name].type
             mapped = _Column(name, column, declared, steps, stored if stored != declared else None)
             mapped.uuid = declared == "text" and target.columns[name].sql_type.upper() == "UUID"
+            mapped.uuid_hex = declared == "text" and hex_uuid_column(target.columns[name].sql_type)
             if column.fallback is not None:
                 try:
                     self._typed(mapped, column.fallback)
@@ -389,6 +394,8 @@ class RowMapper:
 
     def _typed(self, column: _Column, value: Any) -> Any:
         """``value`` cast to the column's logical type (through the plan's ``cast`` first)."""
+        if column.uuid_hex and isinstance(value, UUID):
+            return value.hex
         value = cast(value, column.type)
         if column.stored is not None:
             try:

@@ -1,15 +1,24 @@
-"""Text bound for a PostgreSQL ``uuid`` column, in the column's own spelling.
+"""UUIDs written in the spelling of the column they go into.
 
-PostgreSQL takes a UUID as 32 hex digits with or without dashes or braces (SQLAlchemy's
-``Uuid`` and Django's ``UUIDField`` keep 32 hex digits in SQLite) and gives it back lower
-case and dashed. Written in that spelling, the value a re-run or verify reads back from the
-column equals the source's mapped value; anything that is not a UUID is left for the server
-to refuse, by the row's key.
+A PostgreSQL ``uuid`` column takes a UUID as 32 hex digits with or without dashes or braces
+(SQLAlchemy's ``Uuid`` and Django's ``UUIDField`` keep 32 hex digits in SQLite) and gives it
+back lower case and dashed. Written in that spelling, the value a re-run or verify reads back
+from the column equals the source's mapped value; anything that is not a UUID is left for the
+server to refuse, by the row's key.
+
+A text column of 32 characters (``CHAR(32)``): a UUID value read from a PostgreSQL ``uuid``
+column goes in as its 32 hex digits, as SQLAlchemy's ``Uuid`` and Django's ``UUIDField``
+store UUIDs in SQLite and bind them in every lookup. Written dashed (36 characters), a
+reverse plan's rows matched no key of the old app's file: each row came back a second time
+under another spelling, and every lookup by id missed it.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
+
+_HEX_COLUMN = re.compile(r"^\s*n?(?:var)?char(?:acter)?(?:\s+varying)?\s*\(\s*32\s*\)\s*$", re.I)
 
 
 def uuid_text(value: str) -> str:
@@ -18,3 +27,8 @@ def uuid_text(value: str) -> str:
         return str(uuid.UUID(value.strip()))
     except ValueError:
         return value
+
+
+def hex_uuid_column(sql_type: str) -> bool:
+    """A text column of exactly 32 characters (``CHAR(32)``, ``character varying(32)``)."""
+    return bool(_HEX_COLUMN.match(sql_type))
