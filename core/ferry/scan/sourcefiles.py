@@ -16,6 +16,7 @@ import ijson
 
 from ..plan import SourceSpec
 from ..sources.json import CHUNK, PARSE_ERRORS, guarded
+from .envelopes import METADATA, collection_name, envelope_layout, looks_like_json, valid_json
 from .found import identifier, unique_name
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -30,14 +31,6 @@ _SKIPPED_DIRS = {
     "ferry-backups",
     "ferry-reports",
 }
-
-
-#: scalars a document may hold beside its collections: its metadata, not a table
-_METADATA = re.compile(
-    r"^_?(version|schema(_?version)?|format|generator|service|app|host|source|count|total)$"
-    r"|(_at|_on|_by|_version|timestamp)$",
-    re.I,
-)
 
 
 def json_layout(path: Path, beside: dict[str, Any] | None = None) -> dict[str, str] | None:
@@ -67,7 +60,7 @@ def json_layout(path: Path, beside: dict[str, Any] | None = None) -> dict[str, s
                         kinds[prefix] = "array"
                     elif event == "start_map":
                         kinds[prefix] = "keyed"
-                    elif event != "map_key" and _METADATA.search(prefix):
+                    elif event != "map_key" and METADATA.search(prefix):
                         scalars[prefix] = value
                     elif event != "map_key":
                         return None
@@ -94,10 +87,10 @@ def _classify(path: Path) -> str | None:
     name = path.name.lower()
     try:
         with path.open("rb") as handle:
-            head = handle.read(16)
+            head = handle.read(64)
     except OSError:
         return None
-    if head == SQLITE_MAGIC:
+    if head[:16] == SQLITE_MAGIC:
         return "sqlite"
     if name == ".env" or name.endswith(".env") or name.startswith(".env."):
         return "env"
@@ -107,7 +100,7 @@ def _classify(path: Path) -> str | None:
         return "json"
     if name.endswith(".txt"):
         return "text"
-    return None
+    return "json" if looks_like_json(path, head) else None
 
 
 def _one_value_file(path: Path) -> bool:
@@ -170,19 +163,47 @@ def find_sources(
             else:
                 skipped.append((path, "a text file with more than one value"))
             continue
+        # JSON found by its content, not its name (core.entity_registry): keeps its whole name
+        sniffed = kind == "json" and not path.name.lower().endswith(".json")
+        if sniffed and not valid_json(path):
+            skipped.append((path, "not a kind of file Ferry reads (not JSON, though it starts so)"))
+            continue
         if kind == "json":
             scalars: dict[str, Any] = {}
             layout = json_layout(path, scalars)
             if layout and scalars and beside is not None:
                 beside[rel] = scalars
+            envelope = None if layout else envelope_layout(path, scalars)
+            if envelope and beside is not None:
+                beside[rel] = scalars
+            for root, collection in (envelope or {}).items():
+                whole = identifier(path.name.lstrip(".") if sniffed else path.stem)
+                specs.append(
+                    SourceSpec(
+                        name=unique_name(identifier(collection_name(root, whole)), names),
+                        kind="json",
+                        path=rel,
+                        root=root,
+                        shape="records" if collection == "array" else "keyed",
+                    )
+                )
+            if envelope:
+                continue
             if layout:
+                # {"version": 1, "data": [...]}: one generic collection is named by its file
+                alone = identifier(path.name.lstrip(".") if sniffed else path.stem)
                 for key, collection in layout.items():
                     shape: Literal["records", "keyed"] = (
                         "records" if collection == "array" else "keyed"
                     )
                     specs.append(
                         SourceSpec(
-                            name=unique_name(identifier(key), names),
+                            name=unique_name(
+                                identifier(
+                                    collection_name(key, alone) if len(layout) == 1 else key
+                                ),
+                                names,
+                            ),
                             kind="json",
                             path=rel,
                             root=key,
@@ -190,7 +211,7 @@ def find_sources(
                         )
                     )
                 continue
-        stem = path.name.lstrip(".").rsplit(".", 1)[0] if kind != "env" else path.name
+        stem = path.name if kind == "env" or sniffed else path.name.lstrip(".").rsplit(".", 1)[0]
         specs.append(SourceSpec(name=unique_name(identifier(stem), names), kind=kind, path=rel))  # type: ignore[arg-type]
     specs.extend(_text_sources(texts, folder, names))
     return specs, skipped

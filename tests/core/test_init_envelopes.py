@@ -1,0 +1,91 @@
+"""JSON documents with their collections inside an envelope, and JSON files without the
+``.json`` name (found drafting a Home Assistant ``.storage`` folder: every file was skipped as
+"not a kind of file Ferry reads"; named ``*.json``, the six files became one table of six
+rows with each whole registry in a JSON column)."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from draftkit import ferry
+
+
+def _store(folder: Path, name: str, data: Any, minor: int = 1) -> None:
+    envelope = {"version": 1, "minor_version": minor, "key": name, "data": data}
+    (folder / name).write_text(json.dumps(envelope, indent=4), encoding="utf-8")
+
+
+def _home(tmp_path: Path, suffix: str = "") -> Path:
+    storage = tmp_path / "config" / ".storage"
+    storage.mkdir(parents=True)
+    entity = {
+        "id": "a1",
+        "entity_id": "sensor.t",
+        "options": {"x": 1},
+        "created_at": "2024-05-01T10:00:00+00:00",
+    }
+    gone = {"id": "b2", "entity_id": "sensor.old", "orphaned_timestamp": None}
+    _store(
+        storage, f"core.entity_registry{suffix}", {"entities": [entity], "deleted_entities": [gone]}
+    )
+    _store(storage, f"person{suffix}", {"items": [{"id": "ana", "name": "Ana"}]})
+    _store(
+        storage,
+        f"core.restore_state{suffix}",
+        [{"state": {"entity_id": "sensor.t"}, "last_seen": "x"}],
+    )
+    return tmp_path / "config"
+
+
+def _drafted(tmp_path: Path, folder: Path) -> dict[str, Any]:
+    plan = tmp_path / "plan.toml"
+    result = ferry("init", folder, "--target", f"sqlite:///{tmp_path / 'out.db'}", "-o", plan)
+    assert result.exit_code == 0, result.output
+    return tomllib.loads(plan.read_text(encoding="utf-8"))
+
+
+def test_each_collection_in_an_envelope_is_a_table(tmp_path: Path) -> None:
+    drafted = _drafted(tmp_path, _home(tmp_path))
+    roots = {s["name"]: s.get("root") for s in drafted["sources"]}
+    assert roots == {
+        "entities": "data.entities",
+        "deleted_entities": "data.deleted_entities",
+        "person": "data.items",
+        "core_restore_state": "data",
+    }
+
+
+def test_files_named_json_are_not_read_as_one_record_each(tmp_path: Path) -> None:
+    drafted = _drafted(tmp_path, _home(tmp_path, suffix=".json"))
+    assert sorted(t["name"] for t in drafted["tables"]) == [
+        "core_restore_state",
+        "deleted_entities",
+        "entities",
+        "person",
+    ]
+
+
+def test_the_envelopes_metadata_is_named_as_not_migrated(tmp_path: Path) -> None:
+    drafted = _drafted(tmp_path, _home(tmp_path))
+    (table,) = [t for t in drafted["tables"] if t["name"] == "person"]
+    assert any("holds version = 1, minor_version = 1, key = 'person'" in n for n in table["notes"])
+
+
+def test_the_drafted_plan_moves_every_row(tmp_path: Path) -> None:
+    folder = _home(tmp_path)
+    _drafted(tmp_path, folder)
+    result = ferry("migrate", "--no-backup", tmp_path / "plan.toml")
+    assert result.exit_code == 0, result.output
+    assert ferry("verify", tmp_path / "plan.toml").exit_code == 0
+
+
+def test_a_file_that_only_starts_like_json_is_skipped(tmp_path: Path) -> None:
+    folder = _home(tmp_path)
+    (folder / ".storage" / "broken").write_text('{"version": 1, "data": [', encoding="utf-8")
+    plan = tmp_path / "plan.toml"
+    result = ferry("init", folder, "--target", f"sqlite:///{tmp_path / 'out.db'}", "-o", plan)
+    assert result.exit_code == 0, result.output
+    assert "skipped broken: not a kind of file Ferry reads (not JSON" in plan.read_text()
