@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..capabilities import TargetCapabilities
+from .conflicts import not_carried as conflict_not_carried
 from .identifiers import quote
 from .source import ForeignKeyShape, IndexShape, TableShape
 from .translate import translate_condition, translate_default
@@ -67,6 +68,9 @@ class TargetShape:
     #: statements to run once the rows are in, after the indexes (a full-text index rebuilt
     #: from this table: :mod:`ferry.shape.virtualtables`)
     after_load: list[str] = field(default_factory=list)
+    #: SQLite conflict clauses kept on a SQLite target, in target terms (``("unique",
+    #: *columns)`` -> ``REPLACE``: :mod:`ferry.shape.conflicts`)
+    conflicts: dict[tuple[str, ...], str] = field(default_factory=dict)
     #: what the source declares that this table does not carry, one line each
     not_carried: list[str] = field(default_factory=list)
 
@@ -121,6 +125,14 @@ def target_shape(
             out.uniques.append(names)
             if ("unique", *unique) in shape.names:
                 out.names[("unique", *names)] = shape.names[("unique", *unique)]
+    for key, action in shape.conflicts.items():
+        kept = (key[0], *(mapped(key[1:]) or ())) if len(key) > 1 else key
+        if len(kept) != len(key):
+            continue  # a column the plan leaves out: its constraint is named as not carried
+        if target == "sqlite":
+            out.conflicts[kept] = action
+        else:
+            out.not_carried.append(conflict_not_carried(key, action))
     booleans = (
         {name for name, new in columns.items() if (types or {}).get(new) == "boolean"}
         if target == "postgresql" and source != target

@@ -251,16 +251,25 @@ def create_table_ddl(info: TableInfo, dialect: Dialect, capabilities: TargetCapa
     ]
     constraints: list[Any] = []
     given = shape.names if shape is not None else {}
+    conflicts = shape.conflicts if shape is not None else {}
     if info.primary_key:
         constraints.append(
             PrimaryKeyConstraint(
-                *[_quoted(c) for c in info.primary_key], name=_named(given.get(("pk",)))
+                *[_quoted(c) for c in info.primary_key],
+                name=_named(given.get(("pk",))),
+                sqlite_on_conflict=conflicts.get(("pk",)),
             )
         )
     if shape is not None:
         for unique in shape.uniques:
             name = _named(given.get(("unique", *unique)))
-            constraints.append(UniqueConstraint(*[_quoted(c) for c in unique], name=name))
+            constraints.append(
+                UniqueConstraint(
+                    *[_quoted(c) for c in unique],
+                    name=name,
+                    sqlite_on_conflict=conflicts.get(("unique", *unique)),
+                )
+            )
         for check in shape.checks:
             constraints.append(
                 CheckConstraint(text(check), name=_named(given.get(("check", check))))
@@ -324,6 +333,7 @@ def _column(
         type_,
         *extra,
         nullable=nullable,
+        sqlite_on_conflict_not_null=shape.conflicts.get(("not null", col.name)),
         server_default=text(default) if default is not None else None,
         # Identity() numbers the column on PostgreSQL; SQLite's rowid needs "auto" to stay bare.
         autoincrement="auto" if shape.identity == col.name else False,

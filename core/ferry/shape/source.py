@@ -18,6 +18,8 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SAWarning
 
+from .conflicts import sqlite_conflicts
+
 
 @dataclass(frozen=True)
 class ForeignKeyShape:
@@ -76,6 +78,9 @@ class TableShape:
     #: the names the source gives its constraints: ``("pk",)``, ``("unique", *columns)``,
     #: ``("fk", *columns)`` -> name (an app's schema migrations drop and alter them by name)
     names: dict[tuple[str, ...], str] = field(default_factory=dict)
+    #: SQLite's conflict clauses other than ABORT: ``("pk",)``, ``("unique", *columns)``,
+    #: ``("not null", column)`` -> ``REPLACE``, ``IGNORE``… (:mod:`ferry.shape.conflicts`)
+    conflicts: dict[tuple[str, ...], str] = field(default_factory=dict)
 
 
 def reflect_shapes(
@@ -166,6 +171,7 @@ def _generic_shape(insp: Any, table: str, schema: str | None, shape: TableShape)
 def _sqlite_shape(conn: Connection, table: str, pk: tuple[str, ...], shape: TableShape) -> None:
     """Foreign keys and indexes from SQLite's PRAGMAs; the table's SQL for the rest."""
     sql = _master_sql(conn, "table", table)
+    shape.conflicts = sqlite_conflicts(sql)
     if len(pk) == 1:
         declared = conn.exec_driver_sql(
             "SELECT type FROM pragma_table_info(?) WHERE name = ?", (table, pk[0])

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import types as sqltypes
 
 from .carried import SchemaObject
+from .conflicts import without_conflicts
 from .identifiers import quote
 from .typefindings import TypeFinding
 from .uuidcolumns import uuid_column, uuid_declared
@@ -205,7 +206,8 @@ def sqlite_collations(create_sql: str) -> dict[str, str]:
     except ImportError:  # pragma: no cover - a dependency; without it collations are not read
         return {}
     try:
-        parsed = sqlglot.parse_one(create_sql, read="sqlite")
+        # sqlglot does not read conflict clauses (UNIQUE ON CONFLICT REPLACE), nor need them
+        parsed = sqlglot.parse_one(without_conflicts(create_sql), read="sqlite")
     except sqlglot.errors.ParseError:
         return {}
     found: dict[str, str] = {}

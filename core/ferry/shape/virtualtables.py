@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import FerryError
 from .carried import SchemaObject
-from .identifiers import quote
+from .identifiers import quote, split_arguments
 
 if TYPE_CHECKING:
     from ..targets import Target
@@ -57,28 +57,10 @@ def parse_virtual(name: str, sql: str) -> VirtualTable:
     source = next((g for g in content.groups() if g), "") if content else ""
     columns = tuple(
         part.split()[0].strip("\"'`[]")
-        for part in _arguments(args)
+        for part in split_arguments(args)
         if part.strip() and not _OPTION.match(part)
     )
     return VirtualTable(name, module, source, columns, sql)
-
-
-def _arguments(args: str) -> list[str]:
-    """A module's arguments split at the commas outside quotes and parentheses."""
-    parts, depth, quote_char, current = [], 0, "", ""
-    for char in args:
-        if quote_char:
-            quote_char = "" if char == quote_char else quote_char
-        elif char in "'\"`[":
-            quote_char = "]" if char == "[" else char
-        elif char in "()":
-            depth += 1 if char == "(" else -1
-        elif char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-            continue
-        current += char
-    return [*parts, current]
 
 
 async def carry_virtual(
