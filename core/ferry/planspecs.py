@@ -238,6 +238,13 @@ class TableSpec(PlanModel):
     mode: Literal["merge", "append", "replace"] = "merge"
     #: ``file.py:function`` (relative to the plan) or ``module:function``, called per row
     hook: str | None = None
+    #: the key column of a table Ferry creates from a file that the database numbers
+    #: (PostgreSQL identity, SQLite rowid): a row the app inserts later without one gets the
+    #: next number past the highest migrated (a database source's own identity is carried)
+    identity: str | None = None
+    #: foreign keys of a table Ferry creates from a file: column -> ``table.column`` it
+    #: references (a database source's own foreign keys are carried)
+    references: dict[str, str] = Field(default_factory=dict)
     #: notes for the person reviewing the plan (what ``ferry init`` could not match)
     notes: list[str] = Field(default_factory=list)
 
@@ -264,6 +271,20 @@ class TableSpec(PlanModel):
             raise ValueError("conflict rule 'newer' needs 'newer_by' (the column to compare)")
         if self.mode != "merge" and self.delete_missing:
             raise ValueError(f"mode {self.mode!r} matches no keys: leave out delete_missing")
+        if self.identity is not None and self.key and self.key != [self.identity]:
+            raise ValueError(
+                f"identity {self.identity!r} must be the table's one key column (key = "
+                f"[{self.identity!r}])"
+            )
+        if self.identity is not None and self.types.get(self.identity, "integer") != "integer":
+            raise ValueError(f"identity {self.identity!r} must be an integer column")
+        for column, target in self.references.items():
+            table, dot, referenced = target.rpartition(".")
+            if not dot or not table or not referenced:
+                raise ValueError(
+                    f"references.{column} = {target!r}: write the table and column it "
+                    'references, "users.id"'
+                )
         return self
 
 

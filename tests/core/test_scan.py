@@ -138,8 +138,14 @@ def test_init_drafts_one_source_per_file_and_one_table_per_source_table(tmp_path
             "column 'value' holds mixed values, so it is text: 1 timestamp and 1 text value: "
             "'1763021702' at key 'polling' (every value loads as text; types.value = "
             "'timestamp' loads them as timestamp and rejects the others, naming their keys)"
-        ]
+        ],
+        "users": [
+            "key 'id' holds the app's whole-number ids: identity = 'id' lets the database "
+            "number the rows the app inserts later without one (the next after the highest "
+            "migrated); remove it to keep 'id' as given only"
+        ],
     }
+    assert [t.name for t in plan.tables if t.identity] == ["users"]
     assert "Wrote" in result.output and "(9 sources, 10 tables)" in result.output
 
 

@@ -17,6 +17,7 @@ from ..shape.constraintnames import settle_constraint_names
 from ..shape.ddl import target_shape
 from ..shape.indexnames import settle_index_names
 from ..shape.namefold import folded_names, target_column
+from ..shape.planshape import plan_shape
 from ..shape.schema import ColumnInfo, ForeignKey, TableInfo, check_names, dependency_order
 from ..shape.schemafile import read_schema_file
 from ..shape.typemap import created_objects, kept_type, planned_type, settle_collations
@@ -163,6 +164,8 @@ def add_shapes(
         spec = next(t for t in plan.tables if t.name == name)
         source = source_tables[spec.source]
         if source.shape is None:
+            if spec.identity is not None or spec.references:  # a file: the plan's shape
+                info.shape = plan_shape(spec, info, inferred)
             continue
         root = spec.source.split(".", 1)[0]
         named = _created_from(plan, spec, source, dialect)

@@ -48,6 +48,7 @@ from .keyfinder import KeyFinding, find_key
 from .keytrim import trim_key_values
 from .namecase import note_name_case, settle_identifiers
 from .recordkeys import key_records_by_id, read_unique_keys
+from .relations import draft_relations
 from .shapes import recognise
 from .sourcefiles import find_sources as find_sources  # re-exported: its former home
 from .sourcefiles import json_layout as json_layout  # re-exported: its former home
@@ -279,6 +280,8 @@ def scan_folder(
     fold_into_checks(tables, readable, existing, folder)
     trim_key_values(tables, readable, existing, folder)
     read_time_spellings(tables, readable, existing, folder)
+    scanned = [(i.spec, t) for i in found if not i.problem and not i.consumed for t in i.tables]
+    draft_relations(tables, readable, scanned, {t.name for t in tables} - set(existing), folder)
     from .existingrows import ask_about_existing_rows
 
     asked = {q.id for q in unfilled_questions}
