@@ -35,6 +35,8 @@ MAX_ROWS = 2_000_000
 #: a column named after a table: ``user_id``, ``userId``, ``user_ID``
 _REFERENCE = re.compile(r"^(?P<base>.+?)_?id$", re.I)
 _MADE_UP_KEYS = frozenset({"position"})
+#: sources without a schema of their own (a merge of database copies keeps theirs)
+_FILE_KINDS = frozenset({"json", "jsonl"})
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ def draft_relations(
     files: dict[str, _Table] = {}
     for spec in tables:
         pair = by_source.get(spec.source)
-        if pair is None or pair[0].kind in ("sqlite", "postgres") or spec.name not in created:
+        if pair is None or pair[0].kind not in _FILE_KINDS or spec.name not in created:
             continue
         files[spec.name] = _Table(spec, pair[0], pair[1])
     for table in files.values():
