@@ -80,3 +80,34 @@ def test_postgres_uuid_stays_uuid_and_the_apps_uuid_queries_work(
     )
     assert pg_rows(pg_url, query) == [("a@x.org",)]
     assert ferry("verify", tmp_path / "plan.toml").exit_code == 0
+
+
+ARRAYS = (
+    "CREATE TABLE tag (id serial PRIMARY KEY, labels text[], scores integer[], "
+    "names varchar(10)[])",
+    "INSERT INTO tag (labels, scores, names) VALUES ('{a,b}', '{1,NULL}', '{\"x y\",\"p,q\"}')",
+)
+
+
+def test_postgres_to_postgres_keeps_arrays(tmp_path: Path, pg_source: str, pg_url: str) -> None:
+    """Found moving an app with a ``text[]`` column: it became ``jsonb``, and the app's
+    INSERT of a list (an array) failed, as did its ``'a' = ANY(labels)``."""
+    pg_exec(pg_source, *ARRAYS)
+    result = move(tmp_path, pg_source, pg_url)
+    assert result.exit_code == 0, result.output
+    assert pg_rows(pg_url, "SELECT labels, scores, names FROM tag") == pg_rows(
+        pg_source, "SELECT labels, scores, names FROM tag"
+    )
+    pg_exec(pg_url, "INSERT INTO tag (labels) VALUES (ARRAY['c'])")
+    assert pg_rows(pg_url, "SELECT count(*) FROM tag WHERE 'c' = ANY(labels)") == [(1,)]
+
+
+def test_kept_arrays_verify_and_rerun_unchanged(
+    tmp_path: Path, pg_source: str, pg_url: str
+) -> None:
+    pg_exec(pg_source, *ARRAYS)
+    assert move(tmp_path, pg_source, pg_url).exit_code == 0
+    assert ferry("verify", tmp_path / "plan.toml").exit_code == 0
+    again = ferry("migrate", "--no-backup", tmp_path / "plan.toml")
+    assert again.exit_code == 0, again.output
+    assert "0 rows changed" in again.output

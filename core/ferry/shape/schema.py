@@ -127,8 +127,8 @@ def logical_type_of(sql_type: Any, dialect: str = "") -> LogicalType:
         return "datetime" if naive else "timestamp"
     if isinstance(sql_type, sqltypes.Date):
         return "date"
-    if isinstance(sql_type, sqltypes.JSON):
-        return "json"
+    if isinstance(sql_type, sqltypes.JSON | sqltypes.ARRAY):
+        return "json"  # a PostgreSQL array's values are lists, as a JSON column's may be
     if isinstance(sql_type, sqltypes.LargeBinary):
         return "bytes"
     return "text"
@@ -140,7 +140,8 @@ def sqlalchemy_type(type_: LogicalType, binary_json: bool, declared: str = "") -
     ``declared`` source type (``DECIMAL(10,2)``)."""
     if type_ == "decimal":
         return decimal_type(declared)
-    if declared and type_ in ("text", "integer"):  # kept as declared (typemap.kept_type)
+    kept = type_ in ("text", "integer") or (type_ == "json" and declared.endswith("[]"))
+    if declared and kept:  # kept as declared (typemap.kept_type)
         return kept_sql_type(declared)
     if type_ == "json":
         if binary_json:  # PostgreSQL only: its dialect loads for a PostgreSQL target alone

@@ -44,6 +44,8 @@ _PG_TEXT_LIKE = re.compile(r"^(text|character varying|varchar|character|char|bpc
 _KEPT_PG = {
     "text": re.compile(r"^((character varying|character)\(\d+\)|uuid)$"),
     "integer": re.compile(r"^(smallint|integer)$"),
+    # an array (``text[]``, ``integer[]``): the app binds lists; as jsonb its INSERTs failed
+    "json": re.compile(r"^[a-z][a-z0-9 _(),]*\[\]$"),
 }
 
 
@@ -62,9 +64,24 @@ def planned_type(dialect: str, logical: str, wanted: str) -> str:
     return wanted if wanted == "uuid" and logical == "text" and dialect == "postgresql" else ""
 
 
+class DeclaredType(sqltypes.UserDefinedType[Any]):
+    """A column type written as the source declares it (``text[]``): its values go to the
+    driver as they are (a list becomes an array)."""
+
+    cache_ok = True
+
+    def __init__(self, declared: str) -> None:
+        self.declared = declared
+
+    def get_col_spec(self, **_kw: Any) -> str:
+        return self.declared
+
+
 def kept_sql_type(declared: str) -> Any:
-    """``character varying(32)``, ``character(2)``, ``uuid``, ``integer``, ``smallint`` as
-    types."""
+    """``character varying(32)``, ``character(2)``, ``uuid``, ``integer``, ``smallint``,
+    ``text[]`` as types."""
+    if declared.endswith("[]"):
+        return DeclaredType(declared)
     length = re.search(r"\((\d+)\)", declared)
     if declared.startswith("character varying") and length:
         return sqltypes.VARCHAR(int(length.group(1)))

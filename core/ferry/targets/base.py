@@ -552,8 +552,9 @@ class Target(ABC):
         """
 
     @abstractmethod
-    def adapt(self, type_name: str) -> Callable[[Any], Any]:
-        """A function turning a cast Python value into what this driver stores for a type."""
+    def adapt(self, type_name: str, sql_type: str = "") -> Callable[[Any], Any]:
+        """A function turning a cast Python value into what this driver stores for a type
+        (``sql_type``: the column's own, where the target tells columns of one type apart)."""
 
     async def index_stage(self, stage: Stage) -> None:
         """Index the stage on its key once loaded (for the joins that follow)."""

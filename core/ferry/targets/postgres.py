@@ -532,8 +532,10 @@ class PostgresTarget(Target):
         ``LIKE 'a%'`` in a schema file or a query reaches the server as written."""
         return sql.replace("%", "%%")
 
-    def adapt(self, type_name: str) -> Callable[[Any], Any]:
-        """psycopg takes Python values as they are, JSON as text."""
+    def adapt(self, type_name: str, sql_type: str = "") -> Callable[[Any], Any]:
+        """psycopg takes Python values as they are, JSON as text; an array column a list."""
+        if sql_type.endswith("[]"):
+            return identity
         return POSTGRES_ADAPTERS.get(type_name, identity)
 
     def wrap(self, exc: BaseException, what: str) -> TargetError:

@@ -446,7 +446,7 @@ class SqliteTarget(Target):
         assert driver is not None
         return driver
 
-    def adapt(self, type_name: str) -> Callable[[Any], Any]:
+    def adapt(self, type_name: str, sql_type: str = "") -> Callable[[Any], Any]:
         """SQLite stores timestamps as text, booleans as 0/1 and JSON as text."""
         return SQLITE_ADAPTERS.get(type_name, identity)
 

@@ -45,11 +45,13 @@ class TableStyles:
     found: dict[str, Counter[Style]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
-    def adapter(self, target: Target, column: str, type_: Any) -> Callable[[Any], Any]:
+    def adapter(
+        self, target: Target, column: str, type_: Any, sql_type: str = ""
+    ) -> Callable[[Any], Any]:
         """The adapter of ``column``: its chosen style's, else the target's own."""
         style = self.chosen.get(column)
         if style is None or style == DEFAULT_STYLES.get(type_):
-            return target.adapt(type_)
+            return target.adapt(type_, sql_type)
         return styled_adapter(style)
 
 
