@@ -62,6 +62,15 @@ def test_a_made_up_position_key_is_not_numbered(tmp_path: Path) -> None:
     assert "identity" not in tables["events"]
 
 
+def test_an_external_id_is_not_numbered(tmp_path: Path) -> None:
+    folder = tmp_path / "app"
+    folder.mkdir()
+    guilds = [{"id": 1182374659871234567 + i, "name": f"g{i}"} for i in range(3)]
+    (folder / "guilds.json").write_text(json.dumps(guilds), encoding="utf-8")
+    _, tables = _drafted(tmp_path, folder, f"sqlite:///{tmp_path / 'out.db'}")
+    assert "identity" not in tables["guilds"]
+
+
 def test_the_app_inserts_without_an_id_on_postgres(tmp_path: Path, pg_url: str) -> None:
     plan, _ = _drafted(tmp_path, _app(tmp_path), pg_url)
     assert ferry("migrate", "--no-backup", plan).exit_code == 0

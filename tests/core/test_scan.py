@@ -140,9 +140,9 @@ def test_init_drafts_one_source_per_file_and_one_table_per_source_table(tmp_path
             "'timestamp' loads them as timestamp and rejects the others, naming their keys)"
         ],
         "users": [
-            "key 'id' holds the app's whole-number ids: identity = 'id' lets the database "
-            "number the rows the app inserts later without one (the next after the highest "
-            "migrated); remove it to keep 'id' as given only"
+            "key 'id' holds ids the app numbered (1…2, 2 rows): identity = 'id' lets the "
+            "database number the rows the app inserts later without one (the next after the "
+            "highest migrated); remove it to keep 'id' as given only"
         ],
     }
     assert [t.name for t in plan.tables if t.identity] == ["users"]

@@ -5,9 +5,10 @@ A JSON file has no schema, so a table made from it had only its primary key: the
 first ``INSERT`` without an id failed, and nothing kept a post's ``user_id`` pointing at an
 existing user. The draft now says, with the evidence in a note:
 
-- ``identity = "id"`` for a one-column key of whole numbers taken from the data (not a
-  row's position, which Ferry makes up): the database numbers the rows the app inserts
-  later, past the highest migrated id;
+- ``identity = "id"`` for a one-column key of whole numbers taken from the data that runs
+  like a sequence (none below 0, the highest at most ten times the row count plus 1,000; not
+  a row's position, which Ferry makes up, nor a snowflake id): the database numbers the rows
+  the app inserts later, past the highest migrated id;
 - ``references = { user_id = "users.id" }`` for a column named after another table of the
   draft (``user_id``, ``userId``; ``users``, ``user``, ``categories`` for ``category_id``)
   whose every value is a key of that table, of the same type. A column whose values are
@@ -72,9 +73,9 @@ def draft_relations(
         if pair is None or pair[0].kind not in _FILE_KINDS or spec.name not in created:
             continue
         files[spec.name] = _Table(spec, pair[0], pair[1])
-    for table in files.values():
-        _draft_identity(table)
     values = _Values(sources, folder)
+    for table in files.values():
+        _draft_identity(table, values)
     for table in files.values():
         linked = set(table.found.parent.columns) if table.found.parent is not None else set()
         for column, type_ in table.spec.types.items():
@@ -85,13 +86,21 @@ def draft_relations(
                 _draft_reference(table, column, parent, values, type_)
 
 
-def _draft_identity(table: _Table) -> None:
+def _draft_identity(table: _Table, values: _Values) -> None:
     key = table.key
     if key is None or key in _MADE_UP_KEYS or table.spec.types.get(key) != "integer":
         return
+    ids = values.of(table, key, "integer")
+    numbers = [v for v in ids or () if isinstance(v, int) and not isinstance(v, bool)]
+    seen = ""
+    if ids is not None:
+        # Numbered ids run 1, 2, 3…; a snowflake or an external id (1.2e17) is no sequence.
+        if not numbers or min(numbers) < 0 or max(numbers) > 10 * len(numbers) + 1000:
+            return
+        seen = f" ({min(numbers)}…{max(numbers)}, {len(numbers)} rows)"
     table.spec.identity = key
     table.spec.notes.append(
-        f"key {key!r} holds the app's whole-number ids: identity = {key!r} lets the database "
+        f"key {key!r} holds ids the app numbered{seen}: identity = {key!r} lets the database "
         "number the rows the app inserts later without one (the next after the highest "
         f"migrated); remove it to keep {key!r} as given only"
     )
