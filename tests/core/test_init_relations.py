@@ -54,6 +54,13 @@ def test_a_value_that_is_no_key_leaves_the_reference_to_the_operator(tmp_path: P
     )
 
 
+def test_a_column_none_of_whose_values_is_a_key_is_no_reference(tmp_path: Path) -> None:
+    folder = _app(tmp_path, post_users=[8, 9])
+    _, tables = _drafted(tmp_path, folder, f"sqlite:///{tmp_path / 'out.db'}")
+    assert "references" not in tables["posts"]
+    assert not any("user_id" in n for n in tables["posts"]["notes"])
+
+
 def test_a_made_up_position_key_is_not_numbered(tmp_path: Path) -> None:
     folder = tmp_path / "app"
     folder.mkdir()

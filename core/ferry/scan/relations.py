@@ -11,9 +11,10 @@ existing user. The draft now says, with the evidence in a note:
   the app inserts later, past the highest migrated id;
 - ``references = { user_id = "users.id" }`` for a column named after another table of the
   draft (``user_id``, ``userId``; ``users``, ``user``, ``categories`` for ``category_id``)
-  whose every value is a key of that table, of the same type. A column whose values are
-  not all there gets a note with the first missing one and no foreign key: the operator
-  decides (a foreign key would reject those rows). Tables of more than
+  whose every value is a key of that table, of the same type. A column only some of whose
+  values are there gets a note with the first missing one and no foreign key: the operator
+  decides (a foreign key would reject those rows); one none of whose values are is no
+  reference at all (Home Assistant's ``entity_id`` beside an ``entities`` table). Tables of more than
   :data:`MAX_ROWS` rows are not read for it; the note says so.
 
 A database source's own shape is carried as it is (:mod:`ferry.shape.ddl`); a nested list's
@@ -137,8 +138,8 @@ def _draft_reference(
         )
         return
     missing = [v for v in children if v not in keys]
-    if not children:
-        return
+    if not children or len(missing) == len(children):
+        return  # a name alike, nothing more: HA's entity_id ("sensor.t") is no entities.id
     if missing:
         table.spec.notes.append(
             f"{column!r} looks like a reference to {target}, but {len(missing)} of its "
