@@ -41,6 +41,17 @@ class CheckItem:
     warning: bool = False
 
 
+def _planned_shape(info: TableInfo | None) -> str:
+    """What a table created from a file gets from the plan: `` (id numbered by the database,
+    user_id references users)``; "" for none."""
+    shape = info.shape if info is not None and info.created else None
+    if shape is None:
+        return ""
+    parts = [f"{shape.identity} numbered by the database"] if shape.identity else []
+    parts += [f"{', '.join(fk.columns)} references {fk.ref_table}" for fk in shape.foreign_keys]
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 def not_carried_items(tables: dict[str, TableInfo]) -> list[CheckItem]:
     """A warning for each part of a source table's schema its created table goes without."""
     return [
@@ -188,7 +199,7 @@ async def check_plan(plan: Plan) -> CheckReport:
             elif info is not None and not info.created:
                 how = "will be created from schema.sql"
             else:
-                how = "will be created from the source data"
+                how = "will be created from the source data" + _planned_shape(info)
             if info is None:
                 report.items.append(CheckItem(f"table {spec.name}", True, how))
                 continue

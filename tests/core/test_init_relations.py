@@ -110,3 +110,12 @@ def test_an_identity_that_is_not_the_key_is_refused(tmp_path: Path) -> None:
             {"sources": [{"name": "users", "kind": "json", "path": "u.json"}], "tables": [spec]},
             tmp_path,
         )
+
+
+def test_check_names_the_identity_and_the_reference(tmp_path: Path) -> None:
+    plan, _ = _drafted(tmp_path, _app(tmp_path), f"sqlite:///{tmp_path / 'out.db'}")
+    check = " ".join(ferry("check", plan).output.split())
+    assert (
+        "table posts: will be created from the source data (id numbered by the database; "
+        "user_id references users)"
+    ) in check

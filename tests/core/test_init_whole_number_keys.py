@@ -63,3 +63,17 @@ def test_a_sqlite_text_key_of_digits_keeps_its_declared_type(tmp_path: Path) -> 
     conn.close()
     _, tables = drafted(tmp_path, f"sqlite:///{tmp_path / 'out.db'}")
     assert tables["code"]["types"]["id"] == "text"
+
+
+def test_an_empty_collection_is_left_out_of_the_draft(tmp_path: Path) -> None:
+    """TinyDB keeps an empty ``_default: {}``: drafted as a table of no columns, it stopped
+    every check and run (``CREATE TABLE default ()``: a syntax error)."""
+    folder = tmp_path / "app"
+    folder.mkdir()
+    (folder / "db.json").write_text(json.dumps({"users": {"1": {"name": "a"}}, "_default": {}}))
+    plan, tables = drafted(tmp_path, f"sqlite:///{tmp_path / 'out.db'}")
+    assert list(tables) == ["users"]
+    assert "left out default: an empty collection (no record to take columns from)" in (
+        plan.read_text()
+    )
+    assert ferry("migrate", "--no-backup", plan).exit_code == 0

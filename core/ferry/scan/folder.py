@@ -320,8 +320,11 @@ def scan_folder(
 
 
 def _data_tables(item: FoundSource, tables: list[SourceTable]) -> list[SourceTable]:
-    """The tables a draft copies; the others (a full-text index, its shadow tables) are
-    noted on ``item`` for the draft's header."""
+    """The tables a draft copies; the others (a full-text index, its shadow tables, an empty
+    collection) are noted on ``item`` for the draft's header."""
+    for table in tables:
+        if not table.columns and not table.not_data:  # TinyDB's empty ``_default: {}``
+            table.not_data = "an empty collection (no record to take columns from)"
     item.left_out = [(t.name, t.not_data) for t in tables if t.not_data]
     return [t for t in tables if not t.not_data]
 
