@@ -14,8 +14,8 @@ existing user. The draft now says, with the evidence in a note:
   whose every value is a key of that table, of the same type. A column only some of whose
   values are there gets a note with the first missing one and no foreign key: the operator
   decides (a foreign key would reject those rows); one none of whose values are is no
-  reference at all (Home Assistant's ``entity_id`` beside an ``entities`` table). Tables of more than
-  :data:`MAX_ROWS` rows are not read for it; the note says so.
+  reference at all (Home Assistant's ``entity_id`` beside an ``entities`` table). Tables of
+  more than :data:`MAX_ROWS` rows are not read for it; the note says so.
 
 A database source's own shape is carried as it is (:mod:`ferry.shape.ddl`); a nested list's
 child table already references its parent.
