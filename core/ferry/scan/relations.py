@@ -24,7 +24,7 @@ child table already references its parent.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,9 +74,9 @@ def draft_relations(
         if pair is None or pair[0].kind not in _FILE_KINDS or spec.name not in created:
             continue
         files[spec.name] = _Table(spec, pair[0], pair[1])
-    values = _Values(sources, folder)
     for table in files.values():
-        _draft_identity(table, values)
+        _draft_identity(table)
+    values = _Values(sources, folder)
     for table in files.values():
         linked = set(table.found.parent.columns) if table.found.parent is not None else set()
         for column, type_ in table.spec.types.items():
@@ -87,23 +87,20 @@ def draft_relations(
                 _draft_reference(table, column, parent, values, type_)
 
 
-def _draft_identity(table: _Table, values: _Values) -> None:
+def _draft_identity(table: _Table) -> None:
     key = table.key
+    span, rows = table.found.key_span, table.found.row_estimate or 0
     if key is None or key in _MADE_UP_KEYS or table.spec.types.get(key) != "integer":
         return
-    ids = values.of(table, key, "integer")
-    numbers = [v for v in ids or () if isinstance(v, int) and not isinstance(v, bool)]
-    seen = ""
-    if ids is not None:
-        # Numbered ids run 1, 2, 3…; a snowflake or an external id (1.2e17) is no sequence.
-        if not numbers or min(numbers) < 0 or max(numbers) > 10 * len(numbers) + 1000:
-            return
-        seen = f" ({min(numbers)}…{max(numbers)}, {len(numbers)} rows)"
+    # Numbered ids run 1, 2, 3…; a snowflake or an external id (1.2e17) is no sequence.
+    if span is None or span[0] < 0 or span[1] > 10 * rows + 1000:
+        return
     table.spec.identity = key
     table.spec.notes.append(
-        f"key {key!r} holds ids the app numbered{seen}: identity = {key!r} lets the database "
-        "number the rows the app inserts later without one (the next after the highest "
-        f"migrated); remove it to keep {key!r} as given only"
+        f"key {key!r} holds ids the app numbered ({span[0]}…{span[1]}, {rows} rows): "
+        f"identity = {key!r} lets the database number the rows the app inserts later "
+        f"without one (the next after the highest migrated); remove it to keep {key!r} as "
+        "given only"
     )
 
 
@@ -129,7 +126,12 @@ def _draft_reference(
     assert parent.key is not None
     target = f"{parent.spec.name}.{parent.key}"
     children = values.of(table, column, type_)
-    keys = values.of(parent, parent.key, type_)
+    span, rows = parent.found.key_span, parent.found.row_estimate or 0
+    keys: Collection[Any] | None
+    if type_ == "integer" and span is not None and span[1] - span[0] + 1 == rows:
+        keys = range(span[0], span[1] + 1)  # ids 1…N without a gap: nothing to read
+    else:
+        keys = values.of(parent, parent.key, type_)
     if children is None or keys is None:
         table.spec.notes.append(
             f"{column!r} looks like a reference to {target}; not checked (a table of more "

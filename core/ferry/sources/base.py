@@ -75,6 +75,9 @@ class SourceTable:
     #: number written as text (a JSON object's keys: TinyDB's document ids); ``ferry init``
     #: drafts it as an integer
     whole_number_key: str = ""
+    #: a one-column key's lowest and highest value when every one is a whole number (read by
+    #: ``scan``; ``ferry init`` drafts an identity for ids that run like a sequence)
+    key_span: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,8 @@ class SourceReader(ABC):
             table.row_estimate = counts.get(name, 0)
             if name in trackers:
                 table.evidence = trackers[name].mixed()
+                span = trackers[name].key_span
+                table.key_span = span if span is not None and span[0] <= span[1] else None
                 whole = trackers[name].whole
                 if len(table.key) == 1 and whole.get(table.key[0]) and not declared:
                     table.whole_number_key = table.key[0]

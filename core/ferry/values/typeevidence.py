@@ -51,9 +51,29 @@ class EvidenceTracker(TypeTracker):
         #: a one-column key -> whether every value so far is a whole number's own text
         #: ("12"): ``ferry init`` drafts such a key as an integer
         self.whole: dict[str, bool] = {self.key[0]: True} if len(self.key) == 1 else {}
+        #: a one-column key's lowest and highest value while every one is a whole number
+        #: (an int or its text); None once one is not: ``ferry init`` drafts an identity
+        self.key_span: tuple[int, int] | None = (0, -1) if len(self.key) == 1 else None
+
+    def _span(self, values: list[Any]) -> None:
+        """Widen :attr:`key_span` by ``values`` of the key (None once one is no number)."""
+        span = self.key_span
+        if span is None or not values:
+            return
+        try:
+            numbers = [v if type(v) is int else int(v) for v in values]
+        except (TypeError, ValueError):
+            self.key_span = None
+            return
+        low, high = min(numbers), max(numbers)
+        self.key_span = (
+            (low, high) if span[1] < span[0] else (min(low, span[0]), max(high, span[1]))
+        )
 
     def add(self, row: dict[str, Any]) -> None:
         """Widen the tracked types with one row's values and count them by kind."""
+        if self.key_span is not None:
+            self._span([row.get(self.key[0])])
         self.rows += 1
         types, counts = self.types, self.counts
         whole = self.whole
@@ -90,6 +110,8 @@ class EvidenceTracker(TypeTracker):
         for name in whole:
             if whole[name]:
                 whole[name] = all(_whole_number_text(row.get(name)) for row in rows)
+        if self.key_span is not None:
+            self._span([row.get(self.key[0]) for row in rows])
         for name in keys:
             values = [row[name] for row in rows]
             kinds = list(map(value_type, values))
