@@ -118,31 +118,18 @@ class GoneWithASpan:
         self.closed = True
 
 
-def test_a_worker_gone_with_a_span_leaves_its_table_to_the_general_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_worker_gone_with_a_span_leaves_the_table_to_the_general_path(
+    tmp_path: Path, slow_own_thread: None
 ) -> None:
-    own, calls = SourceSide._hash, []
-
-    def first_slow(self: SourceSide, span: Any) -> int | None:
-        calls.append(span)
-        if len(calls) == 1:
-            time.sleep(0.3)  # the worker is up meanwhile and takes the next span
-        return own(self, span)
-
-    monkeypatch.setattr(SourceSide, "_hash", first_slow)
-    first, second = make_db(tmp_path / "a.db", IDS), make_db(tmp_path / "b.db", IDS)
-    items = [
-        HashedTable(str(path), path, 5.0, "t", sqlite_row_sql("t", CELLS, source=True), None)
-        for path in (first, second)
-    ]
+    path = make_db(tmp_path / "t.db", IDS)
     gone = GoneWithASpan()
-    SourceSide(items, CancelToken(), threading.Event(), lambda event: None, lambda: gone).run()
-    assert gone.jobs == 1 and gone.closed
-    assert items[0].fingerprint is None  # the span it took is not known
-    assert items[1].fingerprint == whole_table(second)  # read by the run's thread
+    found, _ = run(path, lambda: gone)
+    assert found is None
+    assert gone.jobs == 1  # it took no span after the one it was gone with
+    assert gone.closed
 
 
-def test_a_halted_run_ends_its_worker(tmp_path: Path) -> None:
+def test_a_halted_run_ends_its_worker(tmp_path: Path, slow_own_thread: None) -> None:
     path = make_db(tmp_path / "t.db", IDS)
     item = HashedTable("t", path, 5.0, "t", sqlite_row_sql("t", CELLS, source=True), None)
     halt = threading.Event()
