@@ -1,14 +1,12 @@
 """The fast path's SQLite source side read in rowid spans (ferry.verify.fastsource.SourceSide):
-the calling thread alone, or with a worker process taking spans (ferry.verify.fastworker),
-gives the fingerprint one statement over the whole table gives; a table without a usable rowid
-is one span; a write committed while the spans are read, or a worker gone with a span, leaves
-the table to the general path; the worker is always ended. Real SQLite files."""
+one worker, or two once the second is let in, give the fingerprint one statement over the
+whole table gives; a table without a usable rowid is one span; a write committed while the
+spans are read leaves the table to the general path. Real SQLite files."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,7 @@ from hypothesis import strategies as st
 
 from ferry.events import CancelToken
 from ferry.verify import fastsource
-from ferry.verify.fastsource import HashedTable, SourceSide, SpanHasher, digest_sum
+from ferry.verify.fastsource import HashedTable, SourceSide, digest_sum
 from ferry.verify.fastsql import MOD, Cell, Fingerprint, sqlite_row_sql
 
 CELLS = [Cell("id", "id", "integer", True), Cell("v", "v", "text", False)]
@@ -47,9 +45,12 @@ def table(path: Path) -> HashedTable:
     return HashedTable("t", path, 5.0, "t", sqlite_row_sql("t", CELLS, source=True), None)
 
 
-def fingerprint(path: Path, worker: Callable[[], SpanHasher] | None = None) -> Fingerprint | None:
+def fingerprint(path: Path, *, second: bool) -> Fingerprint | None:
     item = table(path)
-    SourceSide([item], CancelToken(), threading.Event(), lambda event: None, worker).run()
+    let_in = threading.Event()
+    if second:
+        let_in.set()
+    SourceSide([item], CancelToken(), threading.Event(), let_in, lambda event: None).run()
     return item.fingerprint
 
 
@@ -61,12 +62,14 @@ IDS = st.lists(
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(IDS)
-def test_spans_give_the_whole_tables_fingerprint(tmp_path: Path, ids: list[int]) -> None:
-    path = tmp_path / f"spans-{abs(hash(tuple(ids)))}.db"
+@given(IDS, st.booleans())
+def test_spans_give_the_whole_tables_fingerprint(
+    tmp_path: Path, ids: list[int], second: bool
+) -> None:
+    path = tmp_path / f"spans-{abs(hash((tuple(ids), second)))}.db"
     make_db(path, ids)
     try:
-        assert fingerprint(path) == whole_table(path)
+        assert fingerprint(path, second=second) == whole_table(path)
     finally:
         path.unlink()
 
@@ -80,7 +83,7 @@ def test_a_big_table_is_read_in_several_spans(tmp_path: Path) -> None:
     finally:
         conn.close()
     assert len(spans) == fastsource.SPANS_PER_TABLE
-    assert fingerprint(path) == whole_table(path)
+    assert fingerprint(path, second=True) == whole_table(path)
 
 
 def test_a_table_without_rowid_is_one_span(tmp_path: Path) -> None:
@@ -91,7 +94,7 @@ def test_a_table_without_rowid_is_one_span(tmp_path: Path) -> None:
         assert fastsource._spans(conn, table(path)) == [(table(path).row_sql, ())]
     finally:
         conn.close()
-    assert fingerprint(path) == whole_table(path)
+    assert fingerprint(path, second=True) == whole_table(path)
 
 
 def test_a_column_named_rowid_does_not_split_by_it(tmp_path: Path) -> None:
@@ -106,10 +109,10 @@ def test_a_column_named_rowid_does_not_split_by_it(tmp_path: Path) -> None:
         assert "_rowid_ BETWEEN" in fastsource._spans(conn, table(path))[0][0]
     finally:
         conn.close()
-    assert fingerprint(path) == whole_table(path)
+    assert fingerprint(path, second=True) == whole_table(path)
 
 
-def test_without_a_worker_the_calling_thread_reads_every_span(
+def test_without_the_signal_one_worker_reads_every_span(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "one.db"
@@ -122,7 +125,7 @@ def test_without_a_worker_the_calling_thread_reads_every_span(
         return hash_span(self, span)
 
     monkeypatch.setattr(SourceSide, "_hash", recorded)
-    assert fingerprint(path) == whole_table(path)
+    assert fingerprint(path, second=False) == whole_table(path)
     assert readers == {threading.get_ident()}
 
 
@@ -143,5 +146,5 @@ def test_a_write_between_spans_leaves_the_table_to_the_general_path(
         return part
 
     monkeypatch.setattr(SourceSide, "_hash", then_write)
-    assert fingerprint(path) is None
+    assert fingerprint(path, second=False) is None
     assert len(spans_read) == fastsource.SPANS_PER_TABLE  # every span read, none trusted

@@ -7,8 +7,7 @@ the migration maps it, and the target database (PostgreSQL or SQLite) each targe
 the exact bytes :func:`ferry.verify.checksum.digest_bytes` gives for the row's key and compared
 values in hash form (floats as their IEEE 754 bits). PostgreSQL sums the rows' MD5s itself; for a
 SQLite side Python does, while SQLite writes the next rows in another thread (without the
-GIL), and for big tables a second process takes part of the rows (its own GIL). The two
-sides run at once. Equal row counts and equal sums mean the target holds exactly
+GIL). The two sides run at once. Equal row counts and equal sums mean the target holds exactly
 the mapped source rows (its primary key, which the fast path requires on the plan's key, makes
 every key appear once), so the table's result is what the general path gives a table whose
 rows all match: every row matched, and both checksums the sum of
@@ -25,8 +24,7 @@ journaled as rejected, conflict rules, extra rows in the target and several spec
 table all reach the general path, and its verdicts and counts are never changed.
 
 The SQL each side runs is in :mod:`ferry.verify.fastsql`; the SQLite source side (rowid
-spans, read by a worker thread and, for big tables, a worker process beside it:
-:mod:`ferry.verify.fastworker`) in :mod:`ferry.verify.fastsource`; a
+spans, read by one worker: see :attr:`FastPath.second`) in :mod:`ferry.verify.fastsource`; a
 PostgreSQL target's catalog reads and statement in :mod:`ferry.verify.fastpg`. This module
 decides which checks qualify and runs both sides at once.
 """
@@ -63,7 +61,6 @@ from .fastsql import (
     pg_type_problem,
     sqlite_row_sql,
 )
-from .fastworker import SpanWorker, worker_pays
 from .read import SpecCheck
 from .result import PASS
 
@@ -162,6 +159,11 @@ class FastPath:
         self.skipped: dict[str, str] = {}
         #: set when the run stops: the source thread stops at its next batch
         self._halt = threading.Event()
+        #: never set: no second worker joins the source side once the target's side is done.
+        #: Python's sqlite3 releases the GIL around every row it steps, so two threads reading
+        #: short rows hand the GIL over once a row: measured (docs/benchmarks.md, 2026-12-07
+        #: 04:55) the whole run's client CPU 6.70 → 5.33 s and wall 6.43 → 5.57 s without it
+        self.second = threading.Event()
         #: the target's side when the server sums the row hashes (PostgreSQL)
         self.pg = PgSide(target) if target.capabilities.sums_row_hashes else None
 
@@ -252,9 +254,7 @@ class FastPath:
             )
             for item in fast
         ]
-        rows = sum(item.check.total or 0 for item in fast)
-        worker = SpanWorker if worker_pays(rows) else None
-        SourceSide(tables, self.cancel, self._halt, report, worker).run()
+        SourceSide(tables, self.cancel, self._halt, self.second, report).run()
         for item, table in zip(fast, tables, strict=True):
             item.source = table.fingerprint
 

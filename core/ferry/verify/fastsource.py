@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, cast
 from urllib.parse import quote as url_quote
 
 from ..errors import Cancelled
@@ -131,41 +131,6 @@ class Fetcher:
         self._thread.join()
 
 
-def hash_span(
-    path: Path,
-    busy_timeout: float,
-    sql: str,
-    params: tuple[int, ...],
-    batch: Callable[[int], bool],
-) -> int | None:
-    """The sum of the digests of the rows ``sql`` writes (one rowid span of a table), None
-    for the general path (a row SQL cannot write, any SQLite error). ``batch`` is told each
-    batch's row count once it is hashed; when it returns False the read stops (None)."""
-    try:
-        conn = connect(path, busy_timeout)
-    except sqlite3.Error:
-        return None
-    fetcher = None
-    try:
-        register_functions(conn)
-        fetcher = Fetcher(conn.execute(sql, params))
-        total = 0
-        while rows := fetcher.next():
-            part = digest_sum(rows)
-            if part is None:
-                return None  # a row for the general path
-            total += part
-            if not batch(len(rows)):
-                return None
-        return total
-    except sqlite3.Error:
-        return None  # the general path reads it again and says what is wrong
-    finally:
-        if fetcher is not None:
-            fetcher.close(conn)
-        conn.close()
-
-
 # -- one table, in spans ---------------------------------------------------------------------
 
 
@@ -233,46 +198,25 @@ def _data_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA data_version").fetchone()[0])
 
 
-class SpanHasher(Protocol):
-    """Another process hashing spans (:class:`ferry.verify.fastworker.SpanWorker`)."""
-
-    def answer(self, wait: float) -> tuple[bool, Any]:
-        """``(True, message)`` once one came within ``wait`` seconds, else ``(False, None)``;
-        raises EOFError or OSError once the process is gone. Its first message says it is
-        ready; then one a span: ``(rows, digest sum)``, or None for the general path."""
-        ...
-
-    def send(self, job: tuple[str, float, str, tuple[int, ...]]) -> None:
-        """A span to hash: the file, its lock wait, the statement and its rowid bounds."""
-        ...
-
-    def close(self) -> None:
-        """End the process and wait for it."""
-        ...
-
-
 class SourceSide:
     """Fingerprints source tables a rowid span at a time: :meth:`run` works in the calling
-    thread from the start and, given a ``worker`` factory, another process takes spans from
-    the same list as soon as it is up."""
+    thread from the start, and a second worker joins once ``second`` is set."""
 
     def __init__(
         self,
         tables: list[HashedTable],
         cancel: CancelToken,
         halt: threading.Event,
+        second: threading.Event,
         report: Callable[[Event], None],
-        worker: Callable[[], SpanHasher] | None = None,
     ) -> None:
         self.tables = tables
         self.cancel = cancel
         #: set by the caller to stop at the next batch
         self.halt = halt
+        #: set by the caller when a second worker may take spans (the target's side is done)
+        self.second = second
         self.report = report
-        #: starts the process that hashes spans beside this one's thread (None: no other)
-        self.worker = worker
-        #: spans the other process hashed (for tests and measurements)
-        self.remote_spans = 0
         self._spans: list[_Span] = []
         self._lock = threading.Lock()
         self._done = threading.Event()
@@ -282,16 +226,13 @@ class SourceSide:
         """Set each table's :attr:`~HashedTable.fingerprint` (None: the general path decides)."""
         try:
             self._plan()
-            helper = None
-            if self.worker is not None and self._spans:
-                helper = threading.Thread(target=self._remote, name="ferry-verify-source")
-                helper.start()
+            helper = threading.Thread(target=self._second, name="ferry-verify-source", daemon=True)
+            helper.start()
             try:
-                self._work(self._hash)
+                self._work()
             finally:
                 self._done.set()
-                if helper is not None:
-                    helper.join()
+                helper.join()
             if self._errors:
                 raise self._errors[0]
         finally:
@@ -311,70 +252,27 @@ class SourceSide:
             self._spans.extend(_Span(item, sql, params) for sql, params in spans)
         self._spans.reverse()  # popped from the end: the tables' order, span by span
 
-    def _remote(self) -> None:
-        """The other process's share: it takes spans once it is up, until none are left."""
-        assert self.worker is not None
-        try:
-            worker = self.worker()
-        except (OSError, RuntimeError):
-            return  # no process can be started here: this thread reads every span
-        gone = threading.Event()
-        try:
-            while not self._done.is_set() and not self._stopped():
-                if worker.answer(0.05)[0]:
-                    self._work(lambda span: self._hash_in(worker, span, gone), gone)
-                    return
-        except (EOFError, OSError):
-            return  # it ended before it was up: it holds no span
-        except BaseException as exc:
-            self._errors.append(exc)
-        finally:
-            worker.close()
-
-    def _hash_in(self, worker: SpanHasher, span: _Span, gone: threading.Event) -> int | None:
-        """The span's digest sum hashed by the other process (None for the general path:
-        the span is not hashed, or the process is gone: then ``gone`` is set)."""
-        item = span.item
-        try:
-            worker.send((str(item.path), item.busy_timeout, span.sql, span.params))
-            while True:
-                if self._stopped():
-                    return None
-                got, answer = worker.answer(0.05)
-                if got:
-                    break
-        except (EOFError, OSError):
-            gone.set()  # it takes no more spans; this one is the general path's
-            return None
-        if answer is None:
-            return None
-        rows, part = answer
-        with self._lock:
-            self.remote_spans += 1
-        with item.lock:
-            item.rows += rows
-        self._progress(item)
-        return int(part)
+    def _second(self) -> None:
+        while not self.second.wait(0.05):
+            if self._done.is_set():
+                return
+        self._work()
 
     def _stopped(self) -> bool:
         return self.halt.is_set() or bool(self._errors)
 
-    def _work(
-        self, hash_in: Callable[[_Span], int | None], gone: threading.Event | None = None
-    ) -> None:
-        """Take spans from the list and read them with ``hash_in`` until none are left (or
-        ``gone`` is set)."""
+    def _work(self) -> None:
         try:
-            while not self._stopped() and not (gone and gone.is_set()):
+            while not self._stopped():
                 with self._lock:
                     if not self._spans:
                         return
                     span = self._spans.pop()
-                self._read(span, hash_in)
+                self._read(span)
         except BaseException as exc:
             self._errors.append(exc)
 
-    def _read(self, span: _Span, hash_in: Callable[[_Span], int | None]) -> None:
+    def _read(self, span: _Span) -> None:
         item = span.item
         with item.lock:
             if item.failed:
@@ -383,7 +281,7 @@ class SourceSide:
                 assert item.sentinel is not None
                 item.version = _data_version(item.sentinel)
                 item.started = item.shown = time.perf_counter()
-        part = hash_in(span)
+        part = self._hash(span)
         with item.lock:
             item.spans_left -= 1
             if part is None:
@@ -400,21 +298,37 @@ class SourceSide:
         self._progress(item, force=True)
 
     def _hash(self, span: _Span) -> int | None:
-        """The span's digest sum read in this process (its rows counted into the table's as
-        they come), None for the general path."""
+        """The span's digest sum (its rows counted into the table's), None for the general
+        path."""
         item = span.item
-
-        def batch(rows: int) -> bool:
-            if self.cancel.cancelled:
-                raise Cancelled()
-            if self._stopped():
-                return False
-            with item.lock:
-                item.rows += rows
-            self._progress(item)
-            return True
-
-        return hash_span(item.path, item.busy_timeout, span.sql, span.params, batch)
+        try:
+            conn = connect(item.path, item.busy_timeout)
+        except sqlite3.Error:
+            return None
+        fetcher = None
+        try:
+            register_functions(conn)
+            fetcher = Fetcher(conn.execute(span.sql, span.params))
+            total = 0
+            while batch := fetcher.next():
+                if self.cancel.cancelled:
+                    raise Cancelled()
+                if self._stopped():
+                    return None
+                part = digest_sum(batch)
+                if part is None:
+                    return None  # a row for the general path
+                total += part
+                with item.lock:
+                    item.rows += len(batch)
+                self._progress(item)
+            return total
+        except sqlite3.Error:
+            return None  # the general path reads it again and says what is wrong
+        finally:
+            if fetcher is not None:
+                fetcher.close(conn)
+            conn.close()
 
     def _progress(self, item: HashedTable, *, force: bool = False) -> None:
         now = time.perf_counter()
