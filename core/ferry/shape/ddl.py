@@ -115,8 +115,21 @@ def target_shape(
     if ("pk",) in shape.names:
         out.names[("pk",)] = shape.names[("pk",)]
     if shape.identity is not None and shape.identity in columns:
-        out.identity = columns[shape.identity]
-        out.autoincrement = shape.autoincrement
+        if target == "sqlite" and not shape.identity_alone:
+            out.not_carried.append(
+                f"the numbering of column {shape.identity} (an identity within a composite "
+                "primary key; SQLite numbers only an INTEGER PRIMARY KEY of its own): a row "
+                "inserted without it is refused"
+            )
+        else:
+            out.identity = columns[shape.identity]
+            out.autoincrement = shape.autoincrement
+    if shape.partitioned is not None:
+        partition_key, parts = shape.partitioned
+        out.not_carried.append(
+            f"PARTITION BY {partition_key} ({parts} partitions): created as one table holding every "
+            "partition's rows"
+        )
     for unique in shape.uniques:
         names = mapped(unique)
         if names is None:

@@ -65,6 +65,8 @@ class TableShape:
     not_null: set[str] = field(default_factory=set)
     #: the key column the database numbers itself (rowid alias, identity, serial)
     identity: str | None = None
+    #: the identity is the whole primary key (not one column of a composite key)
+    identity_alone: bool = True
     #: SQLite's AUTOINCREMENT (ids are never reused)
     autoincrement: bool = False
     foreign_keys: list[ForeignKeyShape] = field(default_factory=list)
@@ -78,6 +80,8 @@ class TableShape:
     #: the names the source gives its constraints: ``("pk",)``, ``("unique", *columns)``,
     #: ``("fk", *columns)`` -> name (an app's schema migrations drop and alter them by name)
     names: dict[tuple[str, ...], str] = field(default_factory=dict)
+    #: a PostgreSQL partitioned table: its partition key (``RANGE (ts)``) and partition count
+    partitioned: tuple[str, int] | None = None
     #: SQLite's conflict clauses other than ABORT: ``("pk",)``, ``("unique", *columns)``,
     #: ``("not null", column)`` -> ``REPLACE``, ``IGNORE``… (:mod:`ferry.shape.conflicts`)
     conflicts: dict[tuple[str, ...], str] = field(default_factory=dict)
@@ -115,8 +119,10 @@ def _reflect_table(conn: Connection, insp: Any, table: str, schema: str | None) 
         if not column.get("nullable", True) and name not in pk:
             shape.not_null.add(name)
         serial = column.get("identity") or str(default or "").startswith("nextval(")
-        if serial and pk == (name,):
+        if serial and name in pk and shape.identity is None:
+            # also within a composite key (a partitioned table's ``(id, ts)``)
             shape.identity = name
+            shape.identity_alone = pk == (name,)
             continue
         if default is not None:
             shape.defaults[name] = str(default)
@@ -133,7 +139,21 @@ def _reflect_table(conn: Connection, insp: Any, table: str, schema: str | None) 
         _sqlite_shape(conn, table, pk, shape)
     else:
         _generic_shape(insp, table, schema, shape)
+    if dialect == "postgresql":
+        shape.partitioned = _partition_key(conn, table, schema)
     return shape
+
+
+def _partition_key(conn: Connection, table: str, schema: str | None) -> tuple[str, int] | None:
+    """A partitioned table's partition key and partition count; None for any other."""
+    name = f'"{schema}"."{table}"' if schema else f'"{table}"'
+    row = conn.exec_driver_sql(
+        "SELECT pg_get_partkeydef(c.oid), (SELECT count(*) FROM pg_inherits i "
+        "WHERE i.inhparent = c.oid) FROM pg_class c WHERE c.oid = to_regclass(%(name)s) "
+        "AND c.relkind = 'p'",
+        {"name": name.replace('""', '"')},
+    ).first()
+    return (str(row[0]), int(row[1])) if row is not None else None
 
 
 def _generic_shape(insp: Any, table: str, schema: str | None, shape: TableShape) -> None:
