@@ -154,7 +154,7 @@ def first_line_of(message: str) -> str:
 #: the new version on the same page, a HOT update, with no new entry in any index. Filled to
 #: 100% (PostgreSQL's default) every updated row moves to another page and enters every index
 #: again: the 1% delta's UPDATE of 8,000 rows of a table with three indexes took 280 ms of the
-#: server's time so, 158 ms with the room (docs/benchmarks.md, 2026-12-07 08:10 UTC). A table
+#: server's time so, 158 ms with the room (docs/benchmarks.md, 2026-12-07 07:45 UTC). A table
 #: without a key is only appended to or replaced: no room kept.
 UPDATE_ROOM = 90
 
