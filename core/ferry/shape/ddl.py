@@ -75,6 +75,16 @@ class TargetShape:
     not_carried: list[str] = field(default_factory=list)
 
 
+#: what a SQLite target's table goes without when its source was declared with an option
+_OPTION_NOT_CARRIED = {
+    "STRICT": (
+        "STRICT: created with Ferry's column types, which STRICT does not take (BIGINT, "
+        "DATETIME, JSON…), so a value of another type is stored, not refused"
+    ),
+    "WITHOUT ROWID": "WITHOUT ROWID: created as a rowid table (the same rows and key)",
+}
+
+
 def target_shape(
     shape: TableShape,
     columns: dict[str, str],
@@ -124,11 +134,14 @@ def target_shape(
         else:
             out.identity = columns[shape.identity]
             out.autoincrement = shape.autoincrement
+    if target == "sqlite":
+        for option in shape.options:
+            out.not_carried.append(_OPTION_NOT_CARRIED.get(option, option))
     if shape.partitioned is not None:
         partition_key, parts = shape.partitioned
         out.not_carried.append(
-            f"PARTITION BY {partition_key} ({parts} partitions): created as one table holding every "
-            "partition's rows"
+            f"PARTITION BY {partition_key} ({parts} partitions): created as one table "
+            "holding every partition's rows"
         )
     for unique in shape.uniques:
         names = mapped(unique)

@@ -80,6 +80,8 @@ class TableShape:
     #: the names the source gives its constraints: ``("pk",)``, ``("unique", *columns)``,
     #: ``("fk", *columns)`` -> name (an app's schema migrations drop and alter them by name)
     names: dict[tuple[str, ...], str] = field(default_factory=dict)
+    #: SQLite table options (``STRICT``, ``WITHOUT ROWID``), upper case
+    options: tuple[str, ...] = ()
     #: a PostgreSQL partitioned table: its partition key (``RANGE (ts)``) and partition count
     partitioned: tuple[str, int] | None = None
     #: SQLite's conflict clauses other than ABORT: ``("pk",)``, ``("unique", *columns)``,
@@ -144,6 +146,12 @@ def _reflect_table(conn: Connection, insp: Any, table: str, schema: str | None) 
     return shape
 
 
+#: the options after a SQLite CREATE TABLE's closing parenthesis
+_TABLE_OPTIONS = re.compile(
+    r"\)\s*((?:WITHOUT\s+ROWID|STRICT)(?:\s*,\s*(?:WITHOUT\s+ROWID|STRICT))*)\s*;?\s*$", re.I
+)
+
+
 def _partition_key(conn: Connection, table: str, schema: str | None) -> tuple[str, int] | None:
     """A partitioned table's partition key and partition count; None for any other."""
     name = f'"{schema}"."{table}"' if schema else f'"{table}"'
@@ -192,6 +200,9 @@ def _sqlite_shape(conn: Connection, table: str, pk: tuple[str, ...], shape: Tabl
     """Foreign keys and indexes from SQLite's PRAGMAs; the table's SQL for the rest."""
     sql = _master_sql(conn, "table", table)
     shape.conflicts = sqlite_conflicts(sql)
+    tail = _TABLE_OPTIONS.search(sql)
+    if tail:
+        shape.options = tuple(" ".join(o.upper().split()) for o in tail.group(1).split(","))
     if len(pk) == 1:
         declared = conn.exec_driver_sql(
             "SELECT type FROM pragma_table_info(?) WHERE name = ?", (table, pk[0])
