@@ -8,6 +8,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import psycopg
+import pytest
 from click.testing import CliRunner, Result
 from pgkit import pg_exec, pg_rows
 
@@ -111,3 +113,20 @@ def test_kept_arrays_verify_and_rerun_unchanged(
     again = ferry("migrate", "--no-backup", tmp_path / "plan.toml")
     assert again.exit_code == 0, again.output
     assert "0 rows changed" in again.output
+
+
+def test_an_enum_column_keeps_its_values_checked(
+    tmp_path: Path, pg_source: str, pg_url: str
+) -> None:
+    """Found moving an app with ``CREATE TYPE mood AS ENUM``: the column became text and took
+    any value; a CHECK now keeps the enum's values (the type itself is not created)."""
+    pg_exec(
+        pg_source,
+        "CREATE TYPE mood AS ENUM ('sad', 'ok')",
+        "CREATE TABLE tag (id serial PRIMARY KEY, m mood NOT NULL)",
+        "INSERT INTO tag (m) VALUES ('ok')",
+    )
+    assert move(tmp_path, pg_source, pg_url).exit_code == 0
+    pg_exec(pg_url, "INSERT INTO tag (m) VALUES ('sad')")
+    with pytest.raises(psycopg.errors.CheckViolation):
+        pg_exec(pg_url, "INSERT INTO tag (m) VALUES ('angry')")

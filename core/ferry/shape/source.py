@@ -143,6 +143,7 @@ def _reflect_table(conn: Connection, insp: Any, table: str, schema: str | None) 
         _generic_shape(insp, table, schema, shape)
     if dialect == "postgresql":
         shape.partitioned = _partition_key(conn, table, schema)
+        shape.checks.extend(("", check) for check in _enum_checks(conn, table, schema))
     return shape
 
 
@@ -150,6 +151,24 @@ def _reflect_table(conn: Connection, insp: Any, table: str, schema: str | None) 
 _TABLE_OPTIONS = re.compile(
     r"\)\s*((?:WITHOUT\s+ROWID|STRICT)(?:\s*,\s*(?:WITHOUT\s+ROWID|STRICT))*)\s*;?\s*$", re.I
 )
+
+
+def _enum_checks(conn: Connection, table: str, schema: str | None) -> list[str]:
+    """``"mood" IN ('sad', 'ok')`` for each column of an enum type: the column is carried
+    as text (its type is not), and the check keeps the values the enum allowed."""
+    name = f'"{schema}"."{table}"' if schema else f'"{table}"'
+    rows = conn.exec_driver_sql(
+        "SELECT a.attname, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) "
+        "FROM pg_attribute a JOIN pg_enum e ON e.enumtypid = a.atttypid "
+        "WHERE a.attrelid = to_regclass(%(name)s) AND a.attnum > 0 AND NOT a.attisdropped "
+        "GROUP BY a.attnum, a.attname ORDER BY a.attnum",
+        {"name": name},
+    ).all()
+    checks = []
+    for column, labels in rows:
+        listed = ", ".join("'" + str(label).replace("'", "''") + "'" for label in labels)
+        checks.append(f'"{str(column).replace(chr(34), chr(34) * 2)}" IN ({listed})')
+    return checks
 
 
 def _partition_key(conn: Connection, table: str, schema: str | None) -> tuple[str, int] | None:
