@@ -82,6 +82,8 @@ class TableShape:
     names: dict[tuple[str, ...], str] = field(default_factory=dict)
     #: SQLite table options (``STRICT``, ``WITHOUT ROWID``), upper case
     options: tuple[str, ...] = ()
+    #: PostgreSQL columns of an enum type -> the CHECK that keeps its values (in ``checks``)
+    enums: dict[str, str] = field(default_factory=dict)
     #: a PostgreSQL partitioned table: its partition key (``RANGE (ts)``) and partition count
     partitioned: tuple[str, int] | None = None
     #: SQLite's conflict clauses other than ABORT: ``("pk",)``, ``("unique", *columns)``,
@@ -143,7 +145,8 @@ def _reflect_table(conn: Connection, insp: Any, table: str, schema: str | None) 
         _generic_shape(insp, table, schema, shape)
     if dialect == "postgresql":
         shape.partitioned = _partition_key(conn, table, schema)
-        shape.checks.extend(("", check) for check in _enum_checks(conn, table, schema))
+        shape.enums = _enum_checks(conn, table, schema)
+        shape.checks.extend(("", check) for check in shape.enums.values())
     return shape
 
 
@@ -153,9 +156,9 @@ _TABLE_OPTIONS = re.compile(
 )
 
 
-def _enum_checks(conn: Connection, table: str, schema: str | None) -> list[str]:
-    """``"mood" IN ('sad', 'ok')`` for each column of an enum type: the column is carried
-    as text (its type is not), and the check keeps the values the enum allowed."""
+def _enum_checks(conn: Connection, table: str, schema: str | None) -> dict[str, str]:
+    """Column -> ``"mood" IN ('sad', 'ok')`` for each column of an enum type: the column is
+    carried as text (its type is not), and the check keeps the values the enum allowed."""
     name = f'"{schema}"."{table}"' if schema else f'"{table}"'
     rows = conn.exec_driver_sql(
         "SELECT a.attname, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) "
@@ -164,10 +167,10 @@ def _enum_checks(conn: Connection, table: str, schema: str | None) -> list[str]:
         "GROUP BY a.attnum, a.attname ORDER BY a.attnum",
         {"name": name},
     ).all()
-    checks = []
+    checks = {}
     for column, labels in rows:
         listed = ", ".join("'" + str(label).replace("'", "''") + "'" for label in labels)
-        checks.append(f'"{str(column).replace(chr(34), chr(34) * 2)}" IN ({listed})')
+        checks[str(column)] = f'"{str(column).replace(chr(34), chr(34) * 2)}" IN ({listed})'
     return checks
 
 

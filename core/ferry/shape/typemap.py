@@ -134,7 +134,9 @@ def column_translations(
         old = f"{declared} 0/1" if zero_one else declared
         detail = f"{old} → {new}"
         lower = declared.lower()
-        if (
+        if source.shape is not None and field in source.shape.enums:
+            detail += f" (an enum: its values kept by CHECK ({source.shape.enums[field]}))"
+        elif (
             source_dialect == "postgresql"
             and info.type == "text"
             and dialect == "sqlite"
