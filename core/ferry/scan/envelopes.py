@@ -11,6 +11,8 @@ registry in a JSON column; each collection inside is a table of its own.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,16 @@ _GENERIC = frozenset(
 )
 
 
+@contextmanager
+def json_events(path: Path) -> Iterator[Iterator[tuple[str, str, Any]]]:
+    """ijson's events of a JSON file (after a BOM), through the reader's depth guard (ijson's
+    memory grows with depth squared)."""
+    with path.open("rb") as handle:
+        if handle.read(3) != b"\xef\xbb\xbf":
+            handle.seek(0)
+        yield ijson.parse(guarded(handle, handle.tell()), use_float=True, buf_size=CHUNK)
+
+
 def envelope_layout(path: Path, beside: dict[str, Any] | None = None) -> dict[str, str] | None:
     """For a document of metadata scalars and one container, the container's collections,
     each as its dotted root and kind (``{"data.entities": "array"}``; ``{"data": "array"}``
@@ -40,10 +52,7 @@ def envelope_layout(path: Path, beside: dict[str, Any] | None = None) -> dict[st
     container = ""
     kinds: dict[str, str] = {}
     try:
-        with path.open("rb") as handle:
-            if handle.read(3) != b"\xef\xbb\xbf":
-                handle.seek(0)
-            events = ijson.parse(guarded(handle, handle.tell()), use_float=True, buf_size=CHUNK)
+        with json_events(path) as events:
             first = next(events, None)
             if first is None or first[1] != "start_map":
                 return None
@@ -97,10 +106,8 @@ def collection_name(root: str, file_name: str) -> str:
 def valid_json(path: Path) -> bool:
     """The file is one JSON value (streamed: any size)."""
     try:
-        with path.open("rb") as handle:
-            if handle.read(3) != b"\xef\xbb\xbf":
-                handle.seek(0)
-            for _event in ijson.parse(guarded(handle, handle.tell()), buf_size=CHUNK):
+        with json_events(path) as events:
+            for _event in events:
                 pass
     except (*PARSE_ERRORS, OSError, UnicodeDecodeError):
         return False
@@ -142,6 +149,7 @@ __all__ = [
     "METADATA",
     "collection_name",
     "envelope_layout",
+    "json_events",
     "looks_like_json",
     "valid_json",
 ]

@@ -12,11 +12,16 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal
 
-import ijson
-
 from ..plan import SourceSpec
-from ..sources.json import CHUNK, PARSE_ERRORS, guarded
-from .envelopes import METADATA, collection_name, envelope_layout, looks_like_json, valid_json
+from ..sources.json import PARSE_ERRORS
+from .envelopes import (
+    METADATA,
+    collection_name,
+    envelope_layout,
+    json_events,
+    looks_like_json,
+    valid_json,
+)
 from .found import identifier, unique_name
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -42,12 +47,7 @@ def json_layout(path: Path, beside: dict[str, Any] | None = None) -> dict[str, s
     kinds: dict[str, str] = {}
     scalars: dict[str, Any] = {}
     try:
-        with path.open("rb") as handle:
-            head = handle.read(3)
-            if head != b"\xef\xbb\xbf":
-                handle.seek(0)
-            # Through the reader's depth guard: ijson's memory grows with depth squared.
-            events = ijson.parse(guarded(handle, handle.tell()), use_float=True, buf_size=CHUNK)
+        with json_events(path) as events:
             first = next(events, None)
             if first is None or first[1] != "start_map":
                 return None
