@@ -43,6 +43,18 @@ def json_events(path: Path) -> Iterator[Iterator[tuple[str, str, Any]]]:
         yield ijson.parse(guarded(handle, handle.tell()), use_float=True, buf_size=CHUNK)
 
 
+@contextmanager
+def object_events(path: Path) -> Iterator[Iterator[tuple[str, int, str, Any]] | None]:
+    """A JSON object's events as ``(prefix, depth, event, value)`` (depth 1: its own keys'
+    values); None when the file holds no object."""
+    with json_events(path) as events:
+        first = next(events, None)
+        if first is None or first[1] != "start_map":
+            yield None
+            return
+        yield ((p, p.count(".") + 1 if p else 0, e, v) for p, e, v in events)
+
+
 def envelope_layout(path: Path, beside: dict[str, Any] | None = None) -> dict[str, str] | None:
     """For a document of metadata scalars and one container, the container's collections,
     each as its dotted root and kind (``{"data.entities": "array"}``; ``{"data": "array"}``
@@ -52,12 +64,10 @@ def envelope_layout(path: Path, beside: dict[str, Any] | None = None) -> dict[st
     container = ""
     kinds: dict[str, str] = {}
     try:
-        with json_events(path) as events:
-            first = next(events, None)
-            if first is None or first[1] != "start_map":
+        with object_events(path) as events:
+            if events is None:
                 return None
-            for prefix, event, value in events:
-                depth = prefix.count(".") + 1 if prefix else 0
+            for prefix, depth, event, value in events:
                 if depth == 0 or event in ("map_key", "end_map", "end_array"):
                     continue
                 top = prefix.split(".", 1)[0]
@@ -151,5 +161,6 @@ __all__ = [
     "envelope_layout",
     "json_events",
     "looks_like_json",
+    "object_events",
     "valid_json",
 ]

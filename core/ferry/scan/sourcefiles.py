@@ -18,8 +18,8 @@ from .envelopes import (
     METADATA,
     collection_name,
     envelope_layout,
-    json_events,
     looks_like_json,
+    object_events,
     valid_json,
 )
 from .found import identifier, unique_name
@@ -47,12 +47,10 @@ def json_layout(path: Path, beside: dict[str, Any] | None = None) -> dict[str, s
     kinds: dict[str, str] = {}
     scalars: dict[str, Any] = {}
     try:
-        with json_events(path) as events:
-            first = next(events, None)
-            if first is None or first[1] != "start_map":
+        with object_events(path) as events:
+            if events is None:
                 return None
-            for prefix, event, value in events:
-                depth = prefix.count(".") + 1 if prefix else 0
+            for prefix, depth, event, value in events:
                 if depth == 0 and event == "map_key":
                     continue
                 if depth == 1 and prefix not in kinds:
