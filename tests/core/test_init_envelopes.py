@@ -89,3 +89,15 @@ def test_a_file_that_only_starts_like_json_is_skipped(tmp_path: Path) -> None:
     result = ferry("init", folder, "--target", f"sqlite:///{tmp_path / 'out.db'}", "-o", plan)
     assert result.exit_code == 0, result.output
     assert "skipped broken: not a kind of file Ferry reads (not JSON" in plan.read_text()
+
+
+def test_a_databases_write_ahead_log_is_named_as_part_of_it(tmp_path: Path) -> None:
+    folder = _home(tmp_path)
+    (folder / "home-assistant_v2.db").write_bytes(b"SQLite format 3\x00" + bytes(4080))
+    (folder / "home-assistant_v2.db-wal").write_bytes(b"\x37\x7f\x06\x82")
+    plan = tmp_path / "plan.toml"
+    ferry("init", folder, "--target", f"sqlite:///{tmp_path / 'out.db'}", "-o", plan)
+    assert (
+        "skipped home-assistant_v2.db-wal: the write-ahead log of the SQLite file "
+        "home-assistant_v2.db, read with it"
+    ) in plan.read_text()

@@ -101,6 +101,19 @@ def _classify(path: Path) -> str | None:
     return "json" if looks_like_json(path, head) else None
 
 
+#: the files SQLite keeps beside a database while it is open
+_COMPANIONS = {"-wal": "write-ahead log", "-shm": "shared memory index", "-journal": "journal"}
+
+
+def _companion(path: Path) -> str:
+    """Why a SQLite database's own companion file is skipped ("" for any other file)."""
+    for suffix, what in _COMPANIONS.items():
+        database = path.with_name(path.name.removesuffix(suffix))
+        if path.name.endswith(suffix) and database.is_file():
+            return f"the {what} of the SQLite file {database.name}, read with it"
+    return ""
+
+
 def _one_value_file(path: Path) -> bool:
     try:
         if path.stat().st_size > _ONE_VALUE_MAX_BYTES:
@@ -150,7 +163,7 @@ def find_sources(
         rel = path.relative_to(folder).as_posix()
         kind = _classify(path)
         if kind is None:
-            skipped.append((path, "not a kind of file Ferry reads"))
+            skipped.append((path, _companion(path) or "not a kind of file Ferry reads"))
             continue
         if _FIXTURE.search(path.stem):
             skipped.append((path, _FIXTURE_REASON))
