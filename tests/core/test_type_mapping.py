@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from draftkit import draft, ferry
 from fakesource import run, sqlite_exec, sqlite_rows
 from pgkit import pg_exec, pg_rows
 
@@ -196,6 +197,19 @@ def test_init_keeps_a_boolean_column_of_0_and_1_boolean(tmp_path: Path) -> None:
     assert (table.types["flag"], table.types["n"], table.notes) == ("boolean", "integer", [])
 
 
+def test_init_keeps_a_boolean_column_of_t_and_f_boolean(tmp_path: Path) -> None:
+    """Rails before 6 wrote 't'/'f' in SQLite's boolean columns: drafted as text, the app's
+    booleans became the strings 't' and 'f' in PostgreSQL."""
+    plan = init_plan(
+        tmp_path,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, admin boolean DEFAULT 'f');"
+        "INSERT INTO t VALUES (1, 't'), (2, 'f'), (3, 'TRUE');",
+    )
+
+    (table,) = plan.tables
+    assert (table.types["admin"], table.notes) == ("boolean", [])
+
+
 def test_init_notes_a_text_column_holding_only_json_without_choosing_json(
     tmp_path: Path,
 ) -> None:
@@ -212,3 +226,15 @@ def test_init_notes_a_text_column_holding_only_json_without_choosing_json(
         '"json" to store it as jsonb (PostgreSQL) or JSON; it stays text because jsonb does '
         "not keep the text exactly (key order, spaces, duplicate keys)"
     ]
+
+
+def test_t_and_f_become_postgres_booleans(tmp_path: Path, pg_url: str) -> None:
+    plan = draft(
+        tmp_path,
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, admin boolean DEFAULT 'f');"
+        "INSERT INTO users VALUES (1, 't'), (2, 'f');",
+        pg_url,
+    )
+    assert ferry("migrate", "--no-backup", plan).exit_code == 0
+    assert pg_rows(pg_url, "SELECT id, admin FROM users ORDER BY id") == [(1, True), (2, False)]
+    assert ferry("verify", plan).exit_code == 0

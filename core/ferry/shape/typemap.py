@@ -267,7 +267,9 @@ def _not_boolean(
     reader: SourceReader, table: SourceTable, column: str, declared: str
 ) -> TypeFinding | None:
     c, t = quote(column), quote(table.origin)
-    where = f"{c} IS NOT NULL AND {c} NOT IN (0, 1)"
+    # 't'/'f' and 'true'/'false' are booleans too (Rails before 6 wrote 't'/'f' in SQLite)
+    words = "'t', 'f', 'true', 'false'"
+    where = f"{c} IS NOT NULL AND {c} NOT IN (0, 1) AND lower({c}) NOT IN ({words})"
     row = reader.query_one(
         f"SELECT count(*), sum(typeof({c}) = 'integer') FROM {t} WHERE {where}", (), table.origin
     )
