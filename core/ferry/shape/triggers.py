@@ -103,7 +103,9 @@ async def carry_trigger(
         )
     if await _exists(target, name):
         return SchemaObject("trigger", name, "carried", "in the target already")
-    renamed = found[0] != trigger.table or any(k != v.casefold() for k, v in found[1].items())
+    renamed = found[0].casefold() != trigger.table.casefold() or any(
+        k != v.casefold() for k, v in found[1].items()
+    )
     if not info.created or info.shape is None or renamed:
         why = (
             "the plan renames its table or columns"
