@@ -271,7 +271,7 @@ def scan_folder(
         note_invalid_text(table_spec, invalid.get(table_spec.source, {}))
     choices = [f for item in found if not item.problem for f in item.type_choices]
     if target.is_sqlite:  # a SQLite target keeps a date-time column's text as the app wrote it
-        choices = [f for f in choices if not f.zone]
+        choices = [f for f in choices if not f.postgres_only]
     for table_spec in tables:
         note_type_choices(table_spec, choices)
     readable = [item.spec for item in found if not item.problem]

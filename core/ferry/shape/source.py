@@ -52,6 +52,9 @@ class IndexShape:
     unique: bool = False
     #: a partial index's condition, in the source's SQL
     where: str | None = None
+    #: a UNIQUE constraint the app could only make as an index in SQLite (Django's
+    #: ``unique_together``, ``*_uniq``): PostgreSQL gets the constraint the app makes there
+    constraint: bool = False
 
 
 @dataclass
@@ -215,11 +218,25 @@ def _sqlite_shape(conn: Connection, table: str, pk: tuple[str, ...], shape: Tabl
                 is_deferred,
             )
         )
+    # Django drops a unique_together on PostgreSQL with DROP CONSTRAINT, not DROP INDEX
+    django = _master_sql(conn, "table", "django_migrations") != ""
     for _, name, unique, origin, partial in conn.exec_driver_sql(
         'SELECT seq, name, "unique", origin, partial FROM pragma_index_list(?) ORDER BY name',
         (table,),
     ):
-        if origin != "c":  # made by a PRIMARY KEY or UNIQUE constraint
+        if origin == "u":
+            # A UNIQUE constraint. SQLAlchemy misses a column's own one when its type has
+            # parentheses (Django's "username" varchar(150) NOT NULL UNIQUE); its index does not.
+            columns = tuple(
+                r[0]
+                for r in conn.exec_driver_sql(
+                    "SELECT name FROM pragma_index_info(?) ORDER BY seqno", (name,)
+                )
+            )
+            if None not in columns and tuple(map(str, columns)) not in shape.uniques:
+                shape.uniques.append(tuple(map(str, columns)))
+            continue
+        if origin != "c":  # made by the PRIMARY KEY
             continue
         terms: list[IndexPart] = []
         index_sql = _master_sql(conn, "index", name)
@@ -236,7 +253,9 @@ def _sqlite_shape(conn: Connection, table: str, pk: tuple[str, ...], shape: Tabl
             else:
                 terms.append(IndexPart(str(column), bool(desc)))
         where = _index_where(index_sql) if partial else None
-        shape.indexes.append(IndexShape(str(name), tuple(terms), bool(unique), where))
+        plain = not where and not any(t.desc or t.expression for t in terms)
+        constraint = bool(unique) and plain and str(name).endswith("_uniq") and django
+        shape.indexes.append(IndexShape(str(name), tuple(terms), bool(unique), where, constraint))
 
 
 def _master_sql(conn: Connection, kind: str, name: str) -> str:
@@ -277,12 +296,14 @@ def _deferred_references(sql: str) -> set[tuple[tuple[str, ...], str]]:
         columns = tuple(_unquote(c.strip()) for c in match.group(1).split(","))
         found.add((columns, _unquote(match.group(2)).casefold()))
     column_level = re.compile(
-        rf"(?:^|[(,])\s*({_IDENT})[^,(]*(?:\([^)]*\))?[^,]*?REFERENCES\s+({_IDENT})"
+        rf"[(,]\s*({_IDENT})[^,(]*(?:\([^)]*\))?[^,]*?REFERENCES\s+({_IDENT})"
         r"\s*(?:\([^)]*\))?[^,]*?"
         r"DEFERRABLE\s+INITIALLY\s+DEFERRED",
         re.I | re.S,
     )
-    for match in column_level.finditer(sql):
+    # From the column list on: the table's own name must not pass for a column's.
+    header = re.match(rf"\s*CREATE\s+(?:\w+\s+)*?TABLE\s+[^(]*?{_IDENT}\s*(?=\()", sql, re.I)
+    for match in column_level.finditer(sql, header.end() if header else 0):
         if match.group(1).upper() not in ("FOREIGN", "CONSTRAINT"):
             found.add(((_unquote(match.group(1)),), _unquote(match.group(2)).casefold()))
     return found

@@ -20,6 +20,7 @@ from .carried import SchemaObject
 from .conflicts import without_conflicts
 from .identifiers import quote
 from .typefindings import TypeFinding
+from .jsoncolumns import declared_json
 from .uuidcolumns import uuid_column, uuid_declared
 
 if TYPE_CHECKING:
@@ -253,7 +254,9 @@ def find_type_choices(reader: SourceReader, table: SourceTable) -> list[TypeFind
         elif type_ == "text" and uuid_declared(declared):
             finding = uuid_column(reader, table, column, declared)
         elif type_ == "text":
-            finding = _only_json(reader, origin, table.name, column)
+            finding = declared_json(table, column) or _only_json(
+                reader, origin, table.name, column
+            )
         else:
             finding = None
         if finding is not None:

@@ -53,6 +53,5 @@ def uuid_column(
         f"column {column!r} ({declared}) holds only UUIDs ({total:,} values): "
         f'target_types.{column} = "uuid" makes it a PostgreSQL uuid column, as the app '
         "makes it there (it binds UUIDs: a text column fails its lookups)",
-        zone=True,
         target_type="uuid",
     )
