@@ -52,8 +52,8 @@ class IndexShape:
     unique: bool = False
     #: a partial index's condition, in the source's SQL
     where: str | None = None
-    #: a UNIQUE constraint the app could only make as an index in SQLite (Django's
-    #: ``unique_together``, ``*_uniq``): PostgreSQL gets the constraint the app makes there
+    #: Django's ``unique_together`` (``*_uniq``): a constraint on PostgreSQL, an index on
+    #: SQLite (which cannot add a constraint), as Django makes it and drops it by name there
     constraint: bool = False
 
 
@@ -95,12 +95,16 @@ def reflect_shapes(
     with warnings.catch_warnings():
         # SQLite's expression indexes are read from their SQL below, not by the inspector.
         warnings.simplefilter("ignore", SAWarning)
+        # Django makes a unique_together a constraint on PostgreSQL, an index on SQLite
+        django = insp.has_table("django_migrations", schema=schema)
         for table in tables:
-            shapes[table] = _reflect_table(conn, insp, table, schema)
+            shapes[table] = _reflect_table(conn, insp, table, schema, django)
     return shapes
 
 
-def _reflect_table(conn: Connection, insp: Any, table: str, schema: str | None) -> TableShape:
+def _reflect_table(
+    conn: Connection, insp: Any, table: str, schema: str | None, django: bool
+) -> TableShape:
     """One table's shape."""
     dialect = conn.dialect.name
     shape = TableShape(dialect=dialect)
@@ -120,10 +124,17 @@ def _reflect_table(conn: Connection, insp: Any, table: str, schema: str | None) 
         serial = column.get("identity") or str(default or "").startswith("nextval(")
         if serial and pk == (name,):
             shape.identity = name
+            # a sequence never gives an id twice: on SQLite only AUTOINCREMENT promises that
+            shape.autoincrement = True
             continue
         if default is not None:
             shape.defaults[name] = str(default)
     for unique in insp.get_unique_constraints(table, schema=schema):
+        name = str(unique.get("name") or "")
+        if django and name.endswith("_uniq"):
+            parts = tuple(IndexPart(str(c)) for c in unique["column_names"])
+            shape.indexes.append(IndexShape(name, parts, True, constraint=True))
+            continue
         shape.uniques.append(tuple(unique["column_names"]))
         if unique.get("name"):
             shape.names[("unique", *unique["column_names"])] = str(unique["name"])
@@ -133,7 +144,7 @@ def _reflect_table(conn: Connection, insp: Any, table: str, schema: str | None) 
     for check in insp.get_check_constraints(table, schema=schema):
         shape.checks.append((str(check.get("name") or ""), str(check["sqltext"])))
     if dialect == "sqlite":
-        _sqlite_shape(conn, table, pk, shape)
+        _sqlite_shape(conn, table, pk, shape, django)
     else:
         _generic_shape(insp, table, schema, shape)
     return shape
@@ -171,7 +182,9 @@ def _generic_shape(insp: Any, table: str, schema: str | None, shape: TableShape)
         )
 
 
-def _sqlite_shape(conn: Connection, table: str, pk: tuple[str, ...], shape: TableShape) -> None:
+def _sqlite_shape(
+    conn: Connection, table: str, pk: tuple[str, ...], shape: TableShape, django: bool
+) -> None:
     """Foreign keys and indexes from SQLite's PRAGMAs; the table's SQL for the rest."""
     sql = _master_sql(conn, "table", table)
     shape.conflicts = sqlite_conflicts(sql)
@@ -218,8 +231,6 @@ def _sqlite_shape(conn: Connection, table: str, pk: tuple[str, ...], shape: Tabl
                 is_deferred,
             )
         )
-    # Django drops a unique_together on PostgreSQL with DROP CONSTRAINT, not DROP INDEX
-    django = _master_sql(conn, "table", "django_migrations") != ""
     for _, name, unique, origin, partial in conn.exec_driver_sql(
         'SELECT seq, name, "unique", origin, partial FROM pragma_index_list(?) ORDER BY name',
         (table,),
@@ -233,8 +244,10 @@ def _sqlite_shape(conn: Connection, table: str, pk: tuple[str, ...], shape: Tabl
                     "SELECT name FROM pragma_index_info(?) ORDER BY seqno", (name,)
                 )
             )
-            if None not in columns and tuple(map(str, columns)) not in shape.uniques:
-                shape.uniques.append(tuple(map(str, columns)))
+            named = {tuple(p.text for p in i.parts) for i in shape.indexes if i.constraint}
+            kept = tuple(map(str, columns))
+            if None not in columns and kept not in shape.uniques and kept not in named:
+                shape.uniques.append(kept)
             continue
         if origin != "c":  # made by the PRIMARY KEY
             continue

@@ -19,8 +19,8 @@ from sqlalchemy import types as sqltypes
 from .carried import SchemaObject
 from .conflicts import without_conflicts
 from .identifiers import quote
-from .typefindings import TypeFinding
 from .jsoncolumns import declared_json
+from .typefindings import TypeFinding
 from .uuidcolumns import uuid_column, uuid_declared
 
 if TYPE_CHECKING:
@@ -60,9 +60,12 @@ def kept_type(source_dialect: str, dialect: str, logical: str, declared: str) ->
 
 
 def planned_type(dialect: str, logical: str, wanted: str) -> str:
-    """The plan's ``target_types`` entry of a created column, where the target takes it
-    (``uuid`` for text on PostgreSQL); else ""."""
-    return wanted if wanted == "uuid" and logical == "text" and dialect == "postgresql" else ""
+    """The plan's ``target_types`` entry of a created text column as the target declares
+    it: ``uuid`` on PostgreSQL; on SQLite ``character(32)``, which gets UUIDs as 32 hex
+    digits (:mod:`ferry.values.uuidtext`), as ORMs keep them there; else ""."""
+    if wanted != "uuid" or logical != "text":
+        return ""
+    return "uuid" if dialect == "postgresql" else "character(32)"
 
 
 class DeclaredType(sqltypes.UserDefinedType[Any]):
@@ -254,9 +257,7 @@ def find_type_choices(reader: SourceReader, table: SourceTable) -> list[TypeFind
         elif type_ == "text" and uuid_declared(declared):
             finding = uuid_column(reader, table, column, declared)
         elif type_ == "text":
-            finding = declared_json(table, column) or _only_json(
-                reader, origin, table.name, column
-            )
+            finding = declared_json(table, column) or _only_json(reader, origin, table.name, column)
         else:
             finding = None
         if finding is not None:
