@@ -400,7 +400,7 @@ def _only_json(reader: SourceReader, origin: str, table: str, column: str) -> Ty
         None,
         f"column {column!r} holds only JSON objects or arrays ({total} values): add "
         f'types.{column} = "json" and columns.{column} = {{from = "{column}", parse_json = '
-        "true}} to store the documents as jsonb (PostgreSQL) or JSON (without parse_json each "
+        "true} to store the documents as jsonb (PostgreSQL) or JSON (without parse_json each "
         "text is stored as one JSON string); it stays text because jsonb does not keep the "
         "text exactly (key order, spaces, duplicate keys)",
     )
