@@ -223,8 +223,10 @@ def test_init_notes_a_text_column_holding_only_json_without_choosing_json(
     assert table.types["meta"] == "text"
     assert table.notes == [
         "column 'meta' holds only JSON objects or arrays (2 values): add types.meta = "
-        '"json" to store it as jsonb (PostgreSQL) or JSON; it stays text because jsonb does '
-        "not keep the text exactly (key order, spaces, duplicate keys)"
+        '"json" and columns.meta = {from = "meta", parse_json = true} to store the documents '
+        "as jsonb (PostgreSQL) or JSON (without parse_json each text is stored as one JSON "
+        "string); it stays text because jsonb does not keep the text exactly (key order, "
+        "spaces, duplicate keys)"
     ]
 
 

@@ -22,6 +22,7 @@ from ..events import CancelToken
 from ..plan import DEFAULT_TARGET_URL, Plan, TargetSpec
 from ..shape.schema import TableInfo, is_ferry_table
 from ..shape.typemap import declared_wall_times, find_type_choices, settle_empty_zones
+from ..shape.uuidcolumns import django_uuid_columns
 from ..sources import SourceReader, SourceTable, open_source
 from ..sources.base import ScanProgress
 from ..values.epochs import find_numbers
@@ -202,6 +203,8 @@ def scan_folder(
             elif reader.capabilities.answers_sql:
                 item.keys = {t.name: _keyless(reader, t) for t in item.tables if not t.key}
                 item.type_choices = [f for t in item.tables for f in declared_wall_times(t)]
+                if any(t.origin.lower() == "django_migrations" for t in item.tables):
+                    item.type_choices += [f for t in item.tables for f in django_uuid_columns(t)]
             item.invalid_text = reader.invalid_text
             keyed = key_records_by_id(item, folder)
             if keyed:  # scanned again: nested lists now link to the parent by its id
@@ -271,7 +274,9 @@ def scan_folder(
         note_invalid_text(table_spec, invalid.get(table_spec.source, {}))
     choices = [f for item in found if not item.problem for f in item.type_choices]
     if target.is_sqlite:  # a SQLite target keeps a date-time column's text as the app wrote it
-        choices = [f for f in choices if not f.zone]
+        choices = [f for f in choices if not f.postgres_only]
+    else:
+        choices = [f for f in choices if not f.for_sqlite]
     for table_spec in tables:
         note_type_choices(table_spec, choices)
     readable = [item.spec for item in found if not item.problem]

@@ -245,6 +245,15 @@ def note_type_choices(spec: TableSpec, choices: list[TypeFinding]) -> None:
             spec.types[finding.column] = cast(LogicalType, finding.type_)
         if finding.target_type == "uuid":
             spec.target_types[finding.column] = "uuid"
+        if finding.type_ == "json" and finding.for_postgres:
+            # the text is the document: parsed, not stored as one JSON string
+            named = [n for n, c in spec.columns.items() if c.from_ == finding.column]
+            if named:
+                spec.columns[named[0]].parse_json = True
+            else:
+                spec.columns[finding.column] = ColumnSpec.model_validate(
+                    {"from": finding.column, "parse_json": True}
+                )
         spec.notes.append(finding.note)
 
 

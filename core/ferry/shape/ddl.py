@@ -202,6 +202,12 @@ def target_shape(
         else:
             out.foreign_keys.append(carried)
     for index in shape.indexes:
+        if index.constraint and target == "postgresql":
+            names = mapped(tuple(part.text for part in index.parts))
+            if names is not None:
+                out.uniques.append(names)
+                out.names[("unique", *names)] = index.name
+                continue
         made = _index(index, columns, source, target, as_is)
         if made is None:
             out.not_carried.append(f"index {index.name}: {_index_text(index)}")

@@ -52,6 +52,9 @@ class IndexShape:
     unique: bool = False
     #: a partial index's condition, in the source's SQL
     where: str | None = None
+    #: Django's ``unique_together`` (``*_uniq``): a constraint on PostgreSQL, an index on
+    #: SQLite (which cannot add a constraint), as Django makes it and drops it by name there
+    constraint: bool = False
 
 
 @dataclass
@@ -100,12 +103,16 @@ def reflect_shapes(
     with warnings.catch_warnings():
         # SQLite's expression indexes are read from their SQL below, not by the inspector.
         warnings.simplefilter("ignore", SAWarning)
+        # Django makes a unique_together a constraint on PostgreSQL, an index on SQLite
+        django = insp.has_table("django_migrations", schema=schema)
         for table in tables:
-            shapes[table] = _reflect_table(conn, insp, table, schema)
+            shapes[table] = _reflect_table(conn, insp, table, schema, django)
     return shapes
 
 
-def _reflect_table(conn: Connection, insp: Any, table: str, schema: str | None) -> TableShape:
+def _reflect_table(
+    conn: Connection, insp: Any, table: str, schema: str | None, django: bool
+) -> TableShape:
     """One table's shape."""
     dialect = conn.dialect.name
     shape = TableShape(dialect=dialect)
@@ -127,10 +134,17 @@ def _reflect_table(conn: Connection, insp: Any, table: str, schema: str | None) 
             # also within a composite key (a partitioned table's ``(id, ts)``)
             shape.identity = name
             shape.identity_alone = pk == (name,)
+            # a sequence never gives an id twice: on SQLite only AUTOINCREMENT promises that
+            shape.autoincrement = True
             continue
         if default is not None:
             shape.defaults[name] = str(default)
     for unique in insp.get_unique_constraints(table, schema=schema):
+        name = str(unique.get("name") or "")
+        if django and name.endswith("_uniq"):
+            parts = tuple(IndexPart(str(c)) for c in unique["column_names"])
+            shape.indexes.append(IndexShape(name, parts, True, constraint=True))
+            continue
         shape.uniques.append(tuple(unique["column_names"]))
         if unique.get("name"):
             shape.names[("unique", *unique["column_names"])] = str(unique["name"])
@@ -140,7 +154,7 @@ def _reflect_table(conn: Connection, insp: Any, table: str, schema: str | None) 
     for check in insp.get_check_constraints(table, schema=schema):
         shape.checks.append((str(check.get("name") or ""), str(check["sqltext"])))
     if dialect == "sqlite":
-        _sqlite_shape(conn, table, pk, shape)
+        _sqlite_shape(conn, table, pk, shape, django)
     else:
         _generic_shape(insp, table, schema, shape)
     if dialect == "postgresql":
@@ -218,7 +232,9 @@ def _generic_shape(insp: Any, table: str, schema: str | None, shape: TableShape)
         )
 
 
-def _sqlite_shape(conn: Connection, table: str, pk: tuple[str, ...], shape: TableShape) -> None:
+def _sqlite_shape(
+    conn: Connection, table: str, pk: tuple[str, ...], shape: TableShape, django: bool
+) -> None:
     """Foreign keys and indexes from SQLite's PRAGMAs; the table's SQL for the rest."""
     sql = _master_sql(conn, "table", table)
     shape.conflicts = sqlite_conflicts(sql)
@@ -272,7 +288,21 @@ def _sqlite_shape(conn: Connection, table: str, pk: tuple[str, ...], shape: Tabl
         'SELECT seq, name, "unique", origin, partial FROM pragma_index_list(?) ORDER BY name',
         (table,),
     ):
-        if origin != "c":  # made by a PRIMARY KEY or UNIQUE constraint
+        if origin == "u":
+            # A UNIQUE constraint. SQLAlchemy misses a column's own one when its type has
+            # parentheses (Django's "username" varchar(150) NOT NULL UNIQUE); its index does not.
+            columns = tuple(
+                r[0]
+                for r in conn.exec_driver_sql(
+                    "SELECT name FROM pragma_index_info(?) ORDER BY seqno", (name,)
+                )
+            )
+            named = {tuple(p.text for p in i.parts) for i in shape.indexes if i.constraint}
+            kept = tuple(map(str, columns))
+            if None not in columns and kept not in shape.uniques and kept not in named:
+                shape.uniques.append(kept)
+            continue
+        if origin != "c":  # made by the PRIMARY KEY
             continue
         terms: list[IndexPart] = []
         index_sql = _master_sql(conn, "index", name)
@@ -289,7 +319,9 @@ def _sqlite_shape(conn: Connection, table: str, pk: tuple[str, ...], shape: Tabl
             else:
                 terms.append(IndexPart(str(column), bool(desc)))
         where = _index_where(index_sql) if partial else None
-        shape.indexes.append(IndexShape(str(name), tuple(terms), bool(unique), where))
+        plain = not where and not any(t.desc or t.expression for t in terms)
+        constraint = bool(unique) and plain and str(name).endswith("_uniq") and django
+        shape.indexes.append(IndexShape(str(name), tuple(terms), bool(unique), where, constraint))
 
 
 def _master_sql(conn: Connection, kind: str, name: str) -> str:
@@ -330,12 +362,14 @@ def _deferred_references(sql: str) -> set[tuple[tuple[str, ...], str]]:
         columns = tuple(_unquote(c.strip()) for c in match.group(1).split(","))
         found.add((columns, _unquote(match.group(2)).casefold()))
     column_level = re.compile(
-        rf"(?:^|[(,])\s*({_IDENT})[^,(]*(?:\([^)]*\))?[^,]*?REFERENCES\s+({_IDENT})"
+        rf"[(,]\s*({_IDENT})[^,(]*(?:\([^)]*\))?[^,]*?REFERENCES\s+({_IDENT})"
         r"\s*(?:\([^)]*\))?[^,]*?"
         r"DEFERRABLE\s+INITIALLY\s+DEFERRED",
         re.I | re.S,
     )
-    for match in column_level.finditer(sql):
+    # From the column list on: the table's own name must not pass for a column's.
+    header = re.match(rf"\s*CREATE\s+(?:\w+\s+)*?TABLE\s+[^(]*?{_IDENT}\s*(?=\()", sql, re.I)
+    for match in column_level.finditer(sql, header.end() if header else 0):
         if match.group(1).upper() not in ("FOREIGN", "CONSTRAINT"):
             found.add(((_unquote(match.group(1)),), _unquote(match.group(2)).casefold()))
     return found

@@ -23,3 +23,12 @@ class TypeFinding:
     values: str = ""
     #: the column's type in a PostgreSQL target (the plan's ``target_types``): ``uuid``
     target_type: str = ""
+    #: a type choice for PostgreSQL targets only (a SQLite target keeps the text as it is)
+    for_postgres: bool = False
+    #: a type choice for SQLite targets only (a PostgreSQL target keeps the source's type)
+    for_sqlite: bool = False
+
+    @property
+    def postgres_only(self) -> bool:
+        """A finding a SQLite target has no use for (it keeps the column's text as it is)."""
+        return self.zone or self.for_postgres

@@ -19,6 +19,7 @@ from sqlalchemy import types as sqltypes
 from .carried import SchemaObject
 from .conflicts import without_conflicts
 from .identifiers import quote
+from .jsoncolumns import declared_json
 from .typefindings import TypeFinding
 from .uuidcolumns import uuid_column, uuid_declared
 
@@ -59,9 +60,12 @@ def kept_type(source_dialect: str, dialect: str, logical: str, declared: str) ->
 
 
 def planned_type(dialect: str, logical: str, wanted: str) -> str:
-    """The plan's ``target_types`` entry of a created column, where the target takes it
-    (``uuid`` for text on PostgreSQL); else ""."""
-    return wanted if wanted == "uuid" and logical == "text" and dialect == "postgresql" else ""
+    """The plan's ``target_types`` entry of a created text column as the target declares
+    it: ``uuid`` on PostgreSQL; on SQLite ``character(32)``, which gets UUIDs as 32 hex
+    digits (:mod:`ferry.values.uuidtext`), as ORMs keep them there; else ""."""
+    if wanted != "uuid" or logical != "text":
+        return ""
+    return "uuid" if dialect == "postgresql" else "character(32)"
 
 
 class DeclaredType(sqltypes.UserDefinedType[Any]):
@@ -255,7 +259,7 @@ def find_type_choices(reader: SourceReader, table: SourceTable) -> list[TypeFind
         elif type_ == "text" and uuid_declared(declared):
             finding = uuid_column(reader, table, column, declared)
         elif type_ == "text":
-            finding = _only_json(reader, origin, table.name, column)
+            finding = declared_json(table, column) or _only_json(reader, origin, table.name, column)
         else:
             finding = None
         if finding is not None:
@@ -399,6 +403,8 @@ def _only_json(reader: SourceReader, origin: str, table: str, column: str) -> Ty
         column,
         None,
         f"column {column!r} holds only JSON objects or arrays ({total} values): add "
-        f'types.{column} = "json" to store it as jsonb (PostgreSQL) or JSON; it stays text '
-        "because jsonb does not keep the text exactly (key order, spaces, duplicate keys)",
+        f'types.{column} = "json" and columns.{column} = {{from = "{column}", parse_json = '
+        "true} to store the documents as jsonb (PostgreSQL) or JSON (without parse_json each "
+        "text is stored as one JSON string); it stays text because jsonb does not keep the "
+        "text exactly (key order, spaces, duplicate keys)",
     )

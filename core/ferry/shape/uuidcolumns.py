@@ -53,6 +53,26 @@ def uuid_column(
         f"column {column!r} ({declared}) holds only UUIDs ({total:,} values): "
         f'target_types.{column} = "uuid" makes it a PostgreSQL uuid column, as the app '
         "makes it there (it binds UUIDs: a text column fails its lookups)",
-        zone=True,
         target_type="uuid",
+        for_postgres=True,
     )
+
+
+def django_uuid_columns(table: SourceTable) -> list[TypeFinding]:
+    """A Django database on PostgreSQL, moving to SQLite: each ``uuid`` column is drafted
+    ``target_types.col = "uuid"``, a ``CHAR(32)`` holding 32 hex digits, as Django's
+    ``UUIDField`` makes it there and binds it in every lookup (dashed text matches none)."""
+    return [
+        TypeFinding(
+            table.name,
+            column,
+            None,
+            f'column {column!r} (uuid) of a Django database: target_types.{column} = "uuid" '
+            "makes it CHAR(32) holding 32 hex digits, as Django's UUIDField keeps UUIDs in "
+            "SQLite (dashed, its lookups would find no row)",
+            target_type="uuid",
+            for_sqlite=True,
+        )
+        for column, type_ in table.columns.items()
+        if type_ == "text" and table.declared.get(column, "").lower() == "uuid"
+    ]
