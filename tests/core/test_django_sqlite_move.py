@@ -67,6 +67,11 @@ def test_a_json_valid_column_is_a_jsonb_document(moved: Path, pg_url: str) -> No
     assert found == [("red", "object")]
 
 
+def test_a_json_valid_check_is_carried_by_the_jsonb_type(tmp_path: Path, pg_url: str) -> None:
+    check = " ".join(ferry("check", draft(tmp_path, DJANGO, pg_url)).output.split())
+    assert "JSON_VALID" not in check
+
+
 def test_a_json_valid_column_is_drafted_json_with_its_text_parsed(
     tmp_path: Path, pg_url: str
 ) -> None:

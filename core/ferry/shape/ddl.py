@@ -164,9 +164,16 @@ def target_shape(
         if target == "postgresql" and source != target
         else set()
     )
+    jsons = (
+        {name for name, new in columns.items() if (types or {}).get(new) == "json"}
+        if target == "postgresql" and source != target
+        else set()
+    )
     for constraint, text in shape.checks:
         if _truth_check(text, booleans):
             continue  # SQLite's ``flag IN (0, 1)``: a PostgreSQL boolean holds nothing else
+        if _json_check(text, jsons):
+            continue  # SQLite's ``json_valid(attrs)``: a jsonb column holds nothing else
         check = translate_condition(text, columns, source, target) or as_is(text)
         if check is not None and _compares_a_boolean_with_a_number(text, booleans):
             check = None  # ``flag = 1`` is an error on a PostgreSQL boolean
@@ -223,6 +230,16 @@ def _truth_check(text: str, booleans: set[str]) -> bool:
         r'\(*\s*"?(\w+)"?\s+IN\s*\(\s*([01])\s*,\s*([01])\s*\)\s*\)*', text.strip(), re.I
     )
     return bool(found and found.group(1) in booleans and found.group(2) != found.group(3))
+
+
+def _json_check(text: str, jsons: set[str]) -> bool:
+    """True for SQLite's check that a JSON column holds JSON (Django's ``JSONField``:
+    ``JSON_VALID("attrs") OR "attrs" IS NULL``), which a ``jsonb`` column holds by its type."""
+    flat = re.sub(r'[\s()"`\[\]]', "", text).casefold()
+    return any(
+        flat in (f"json_valid{c}", f"json_valid{c}or{c}isnull", f"{c}isnullorjson_valid{c}")
+        for c in (name.casefold() for name in jsons)
+    )
 
 
 def _compares_a_boolean_with_a_number(text: str, booleans: set[str]) -> bool:
