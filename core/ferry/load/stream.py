@@ -27,6 +27,7 @@ from ..values.logical import LogicalType, value_type
 from ..values.targetstyles import TableStyles
 from .batching import Prefetch
 from .delta import LineDeltaLoad, SqlDeltaLoad, load_line_deltas, load_sql_deltas, print_in_sql
+from .hashload import HashedCompareLoad, load_hashed
 from .inworker import stream_in_worker
 from .jsonlines import record_line_prints
 from .progress import estimated_total
@@ -131,6 +132,9 @@ class Pipeline:
         """What a SQLite file's tables need before its ordinary read, all in its reader's
         snapshot: delta loads (SQLite prints every row, only changed ones are read), native
         loads, and meanwhile the prints of the other tables whose prints are kept."""
+        hashed = [r for r in mine if isinstance(r.strategy, HashedCompareLoad)]
+        if hashed:  # first: it reads the target, which is idle until rows are queued
+            await load_hashed(self, self.target, hashed, reader, queue)
         deltas = [r for r in mine if isinstance(r.strategy, SqlDeltaLoad)]
         if deltas:
             await load_sql_deltas(self, self.target, deltas, reader, queue)
