@@ -147,7 +147,9 @@ def test_a_deleted_source_row_is_kept_without_delete_missing(tmp_path: Path, pg_
 def test_undo_brings_back_the_rows_deleted_by_key(tmp_path: Path, pg_url: str) -> None:
     plan = _loaded(tmp_path, pg_url, delete_missing=True)
     before = _items(pg_url)
-    _source(tmp_path, "DELETE FROM items WHERE id IN (3, 300); UPDATE items SET score = 1 WHERE id = 9;")
+    _source(
+        tmp_path, "DELETE FROM items WHERE id IN (3, 300); UPDATE items SET score = 1 WHERE id = 9;"
+    )
     second = _run(plan)
     assert second.tables[0].deleted == 2
 
@@ -178,7 +180,7 @@ def test_a_key_that_is_not_an_integer_compares_the_usual_way(tmp_path: Path, pg_
     db.executescript(
         "CREATE TABLE copy AS SELECT * FROM items; DROP TABLE items;"
         "CREATE TABLE items (id, name TEXT, score REAL, at TEXT);"
-        "INSERT INTO items SELECT * FROM copy; DROP TABLE copy;"
+        "INSERT INTO items SELECT * FROM copy; DROP TABLE copy; CREATE UNIQUE INDEX ix ON items (id);"
         "UPDATE items SET id = '7' WHERE id = 7;"
     )
     db.close()

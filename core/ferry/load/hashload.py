@@ -2,15 +2,18 @@
 (a SQLite source table feeding the spec alone, an integer key, plain columns, a PostgreSQL
 target) is compared *before* any row is read into Python.
 
-Both databases write each row as the bytes verification's fast path hashes
-(:mod:`ferry.verify.fastsql`: the mapped row, exactly, or NULL where SQL cannot write it so):
-SQLite in key order, on the reader's connection inside the run's one snapshot (Python takes the
-MD5 of those bytes), PostgreSQL its rows' MD5s in key order, a page of keys at a time. A
-merge-join by key, streamed, tells the rows apart:
+Both databases write each row as the bytes verification's fast path hashes (the SQL is in
+:mod:`ferry.load.hashsql`). PostgreSQL sums the rows' MD5s per bucket of 128 consecutive keys;
+SQLite writes every source row in key order, on the reader's connection inside the run's one
+snapshot, and Python sums their MD5s per bucket in a worker thread meanwhile. A bucket with the
+same row count and sum on both sides and no row SQL could not write holds the same rows (keys
+are unique on both sides: the target's primary key, the source's keys checked ascending): its
+rows are unchanged, never read, mapped or staged. Each other bucket is compared row by row,
+both sides' ``(key, MD5)`` merged by key:
 
-- same key, same hash: the row is unchanged (counted, never read, mapped or staged);
-- same key, another hash or a NULL on either side: the row is read, mapped and staged, and the
-  merge compares it as any compare-first row (a NULL proves nothing, so never ``unchanged``);
+- same key, same hash: unchanged;
+- same key, another hash or a NULL on either side: read, mapped and staged, and the merge
+  compares it as any compare-first row (a NULL proves nothing, so never ``unchanged``);
 - a source key the target lacks: read, mapped and staged (an insert, or a reject);
 - a target key the source lacks: with ``delete_missing`` (and no rejected row, as in
   compare-first) deleted by key, its before-image recorded for undo first.
@@ -27,116 +30,34 @@ import asyncio
 import hashlib
 import time
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..shape.identifiers import quote
-from ..shape.schema import TableInfo
-from ..sources import SourceTable
+from ..events import CancelToken
 from ..targets import Target
 from ..targets.base import DirectLoadRefused
-from ..values.targetstyles import TableStyles
-from ..values.transform import RowMapper
-from ..verify.fast import mapped_cells
-from ..verify.fastpg import PgSide
-from ..verify.fastsource import connect
-from ..verify.fastsql import (
-    TABLE_INFO,
-    SqliteColumns,
-    f64,
-    pg_row_md5,
-    pg_type_problem,
-    sqlite_row_value,
-)
+from ..verify.fastsql import MOD, f64, pg_fingerprint
 from .decide import LoadDecision
 from .delta import delete_keys, queue_changed
-from .printbook import print_key_field
+from .hashsql import BUCKET_BITS, HashSql
 from .route import RestartStaged, Route, RunView
 from .staged import StagedLoad
 
 if TYPE_CHECKING:
-    from ..plan import TableSpec
     from ..sources.sqlite import SqliteSource
 
 #: source rows hashed per fetch
 _SOURCE_ROWS = 10_000
-#: target rows per page of keys
-_TARGET_ROWS = 20_000
+#: buckets compared row by row per statement
+_BUCKETS_PER_QUERY = 64
 #: keys per statement when rows missing from the source are recorded and deleted
 _KEYS_PER_DELETE = 500
 _LOW, _HIGH = -(2**63), 2**63
+_SPAN = (1 << BUCKET_BITS) - 1
 
-
-@dataclass(frozen=True)
-class HashSql:
-    """Both sides' row-hash SQL of one table."""
-
-    #: the source field holding the key
-    field: str
-    #: the target's key column
-    key: str
-    #: SQLite: ``(key, row bytes)`` of every source row, in key order
-    source_sql: str
-    #: PostgreSQL: ``(key, row MD5)`` in key order, rows after ``{after}`` (when set)
-    target_sql: str
-
-
-async def hash_sql(
-    target: Target,
-    reader: SqliteSource,
-    spec: TableSpec,
-    info: TableInfo,
-    mapper: RowMapper,
-    source: SourceTable,
-    styles: TableStyles,
-    kept_text: set[str],
-) -> HashSql | str:
-    """The row-hash SQL of a compare-first table fed by SQLite source table ``source`` alone,
-    or why its rows are compared the ordinary way."""
-    if not target.capabilities.sums_row_hashes:
-        return "the target does not hash rows in SQL"
-    field_name = print_key_field(spec, mapper)
-    if field_name is None or mapper.hook is not None:
-        return "the key is not one integer column copied as it is"
-    if set(styles.chosen) & set(mapper.columns) or kept_text:
-        return "the target table keeps its own spelling of values"
-    compared = [c for c in mapper.columns if c not in mapper.key and c not in mapper.now_columns]
-    cells = mapped_cells(spec, mapper, info, compared, source)
-    if isinstance(cells, str):
-        return cells
-    pg = PgSide(target)
-    if not await pg.usable():
-        return "the database's encoding is not UTF-8"
-    types, not_null = await pg.types(info.name)
-    problem = pg_type_problem(cells, types)
-    if problem is not None:
-        return problem
-    declared = await asyncio.to_thread(_source_columns, reader, source.origin)
-    if declared is None:
-        return "the source's columns cannot be read"
-    row = sqlite_row_value(cells, source=True, zone=mapper.timezone, columns=declared)
-    by = quote(field_name)
-    key = quote(mapper.key[0])
-    md5 = pg_row_md5(cells, types, not_null)
-    return HashSql(
-        field_name,
-        mapper.key[0],
-        f"SELECT {by}, {row} FROM {quote(source.origin)} ORDER BY {by}",
-        target.driver_sql(f"SELECT {key}, {md5} FROM {quote(info.name)}")
-        + " {after} "
-        + f"ORDER BY {key} LIMIT {_TARGET_ROWS}",
-    )
-
-
-def _source_columns(reader: SqliteSource, table: str) -> SqliteColumns | None:
-    conn = connect(reader.path, reader.busy_timeout)
-    try:
-        return SqliteColumns.of(conn.execute(TABLE_INFO, (table,)).fetchall())
-    except Exception:
-        return None
-    finally:
-        conn.close()
+#: a bucket's row count and MD5 sum (None: a row SQL could not write)
+Sums = tuple[int, int | None]
 
 
 class HashedCompareLoad(StagedLoad):
@@ -156,8 +77,8 @@ class HashedCompareLoad(StagedLoad):
 
     async def finish(self, run: RunView, target: Target, route: Route) -> None:
         spec, result, info = route.spec, route.result, route.info
-        vanished = self.diff.vanished if self.diff is not None else array("q")
-        self.skipped_unchanged = self.diff.same if self.diff is not None else 0
+        diff = self.diff or HashDiff()
+        self.skipped_unchanged = diff.same
         if spec.delete_missing and result.rejected:
             # (as compare-first: a rejected row's key would look missing from the source)
             run.warn(
@@ -165,9 +86,9 @@ class HashedCompareLoad(StagedLoad):
                 f"{result.rejected} source rows were rejected",
                 info.name,
             )
-        elif spec.delete_missing and vanished:
-            for start in range(0, len(vanished), _KEYS_PER_DELETE):
-                part = vanished[start : start + _KEYS_PER_DELETE].tolist()
+        elif spec.delete_missing and diff.vanished:
+            for start in range(0, len(diff.vanished), _KEYS_PER_DELETE):
+                part = diff.vanished[start : start + _KEYS_PER_DELETE].tolist()
                 if run.changes is not None:  # undo: the rows' before-images
                     await run.changes.deleting_keys(info, list(route.stage.key), spec.mode, part)
                 result.deleted += await delete_keys(target, info.name, self.sql.key, part)
@@ -176,7 +97,7 @@ class HashedCompareLoad(StagedLoad):
 
 @dataclass
 class HashDiff:
-    """What the merge-join of both sides' row hashes found."""
+    """What the comparison of both sides' row hashes found."""
 
     #: rows whose hashes match
     same: int = 0
@@ -189,101 +110,178 @@ class HashDiff:
 class NotHashed(Exception):
     """The source's keys do not allow the comparison (the table is compared the usual way)."""
 
+    #: the position of the table among those compared
+    table = 0
 
-def _hashed(batches: Iterator[list[tuple[Any, ...]]], last: list[int]) -> list[tuple[int, Any]]:
-    """The next source rows as ``(key, MD5 hex or None)``; keys must ascend (``last``: the
-    previous one)."""
-    rows = next(batches, None)
-    if not rows:
-        return []
-    md5 = hashlib.md5
-    out = []
-    previous = last[0]
-    for key, written in rows:
-        if type(key) is not int or not previous < key < _HIGH:
-            why = "repeats" if type(key) is int and key <= previous else "is not a 64-bit integer"
+
+class _Keys:
+    """Checks that source keys are 64-bit integers, strictly ascending."""
+
+    def __init__(self) -> None:
+        self.last = _LOW - 1
+
+    def check(self, key: Any) -> None:
+        if type(key) is not int or not self.last < key < _HIGH:
+            why = "repeats" if type(key) is int and key <= self.last else "is not a 64-bit integer"
             raise NotHashed(f"a source key {why}")
-        previous = key
-        out.append((key, None if written is None else md5(written).hexdigest()))
-    last[0] = previous
+        self.last = key
+
+
+def source_buckets(
+    reader: SqliteSource, sql: str, origin: str, cancel: CancelToken
+) -> dict[int, Sums]:
+    """Every source row's bucket sums (a worker thread: SQLite writes the next rows without
+    the GIL while Python hashes these)."""
+    keys = _Keys()
+    md5 = hashlib.md5
+    found: dict[int, Sums] = {}
+    bucket: int | None = None
+    rows = 0
+    total: int | None = 0
+    for batch in reader.iter_query(sql, (), origin, _SOURCE_ROWS):
+        cancel.raise_if_cancelled()
+        for key, written in batch:
+            keys.check(key)
+            at = key >> BUCKET_BITS
+            if at != bucket:
+                if bucket is not None:
+                    found[bucket] = (rows, None if total is None else total % MOD)
+                bucket, rows, total = at, 0, 0
+            rows += 1
+            if written is None or total is None:
+                total = None
+            else:
+                total += int.from_bytes(md5(written).digest(), "big")
+    if bucket is not None:
+        found[bucket] = (rows, None if total is None else total % MOD)
+    return found
+
+
+async def target_buckets(target: Target, sql: HashSql) -> dict[int, Sums]:
+    """Every target row's bucket sums (the server sums them)."""
+    found: dict[int, Sums] = {}
+    for row in (await target.conn.exec_driver_sql(sql.target_buckets)).all():
+        values: tuple[Any, ...] = tuple(row)
+        sums = pg_fingerprint(values[1:])
+        found[int(values[0])] = (int(values[1]), None if sums is None else sums.checksum)
+    return found
+
+
+def _differing(source: dict[int, Sums], target: dict[int, Sums], diff: HashDiff) -> list[int]:
+    """The buckets to compare row by row, in order; the rows of the others count the same."""
+    out = []
+    for bucket in sorted(source.keys() | target.keys()):
+        mine, theirs = source.get(bucket), target.get(bucket)
+        if mine is not None and mine == theirs and mine[1] is not None:
+            diff.same += mine[0]
+        else:
+            out.append(bucket)
     return out
 
 
-async def compare_hashes(
-    run: RunView, target: Target, reader: SqliteSource, sql: HashSql, origin: str
+def _source_rows(
+    reader: SqliteSource, sql: HashSql, origin: str, buckets: list[int]
+) -> list[tuple[int, str | None]]:
+    """``(key, MD5 hex)`` of the source rows of ``buckets`` (ascending), in key order."""
+    keys = _Keys()
+    md5 = hashlib.md5
+    out: list[tuple[int, str | None]] = []
+    for bucket in buckets:
+        low = bucket << BUCKET_BITS
+        for key, written in reader.query_all(sql.source_range, (low, low + _SPAN), origin):
+            keys.check(key)
+            out.append((key, None if written is None else md5(written).hexdigest()))
+    return out
+
+
+async def compare_rows(
+    target: Target, reader: SqliteSource, sql: HashSql, origin: str, buckets: list[int]
 ) -> HashDiff:
-    """Merge-join both sides' ``(key, hash)`` streams (the source hashed in a worker thread
-    while the target sends its next page)."""
-    reader.begin().create_function("ferry_f64", 1, f64, deterministic=True)
-    batches = reader.iter_query(sql.source_sql, (), origin, _SOURCE_ROWS)
-    last = [_LOW - 1]
+    """Merge both sides' ``(key, MD5)`` of ``buckets`` by key."""
     diff = HashDiff()
-    src: list[tuple[int, Any]] = []
-    tgt: list[tuple[Any, ...]] = []
-    si = ti = 0
-    src_done = tgt_done = False
-    after: int | None = None
-    while not (src_done and tgt_done and si == len(src) and ti == len(tgt)):
-        run.cancel.raise_if_cancelled()
-        pending = None
-        if si == len(src) and not src_done:
-            pending = asyncio.ensure_future(asyncio.to_thread(_hashed, batches, last))
+    for start in range(0, len(buckets), _BUCKETS_PER_QUERY):
+        part = buckets[start : start + _BUCKETS_PER_QUERY]
+        mine = asyncio.ensure_future(asyncio.to_thread(_source_rows, reader, sql, origin, part))
         try:
-            if ti == len(tgt) and not tgt_done:
-                where = "" if after is None else f"WHERE {quote(sql.key)} > {after}"
-                found = await target.conn.exec_driver_sql(sql.target_sql.format(after=where))
-                tgt, ti = [tuple(r) for r in found.all()], 0
-                tgt_done = len(tgt) < _TARGET_ROWS
-                if tgt:
-                    after = int(tgt[-1][0])
+            listed = ",".join(str(int(b)) for b in part)
+            found = await target.conn.exec_driver_sql(sql.target_rows.replace("{buckets}", listed))
+            rows: list[tuple[Any, ...]] = [tuple(r) for r in found.all()]
+            theirs = [(int(k), h) for k, h in rows]
         finally:
-            if pending is not None:
-                await asyncio.wait({pending})  # a thread is not cancelled with its future
-        if pending is not None:
-            src, si = pending.result(), 0
-            src_done = not src
-        si, ti = _join(diff, src, si, tgt, ti, src_done, tgt_done)
+            await asyncio.wait({mine})  # a thread is not cancelled with its future
+        _join(diff, mine.result(), theirs)
     return diff
 
 
 def _join(
-    diff: HashDiff,
-    src: list[tuple[int, Any]],
-    si: int,
-    tgt: list[tuple[Any, ...]],
-    ti: int,
-    src_done: bool,
-    tgt_done: bool,
-) -> tuple[int, int]:
-    """Join what both sides sent so far; where one side has ended, the rest of the other
-    is new (source) or gone (target). The positions reached."""
+    diff: HashDiff, src: list[tuple[int, str | None]], tgt: Iterable[tuple[int, str | None]]
+) -> None:
+    """Merge the rows of the same buckets of both sides by key."""
     changed, vanished = diff.changed, diff.vanished
-    ns, nt = len(src), len(tgt)
-    same = 0
-    while si < ns and ti < nt:
-        sk, sh = src[si]
-        tk, th = tgt[ti]
-        if sk == tk:
-            if sh is not None and sh == th:
-                same += 1
+    mine = iter(src)
+    here = next(mine, None)
+    for key, theirs in tgt:
+        while here is not None and here[0] < key:
+            changed.append(here[0])  # not in the target
+            here = next(mine, None)
+        if here is not None and here[0] == key:
+            if here[1] is not None and here[1] == theirs:
+                diff.same += 1
             else:  # another row, or one SQL could not write: compared by the merge
-                changed.append(sk)
-            si += 1
-            ti += 1
-        elif sk < tk:
-            changed.append(sk)
-            si += 1
+                changed.append(key)
+            here = next(mine, None)
         else:
-            vanished.append(int(tk))
-            ti += 1
-    if tgt_done and ti == nt:
-        changed.extend(k for k, _ in src[si:])
-        si = ns
-    if src_done and si == ns:
-        vanished.extend(int(k) for k, *_ in tgt[ti:])
-        ti = nt
-    diff.same += same
-    return si, ti
+            vanished.append(key)
+    while here is not None:
+        changed.append(here[0])
+        here = next(mine, None)
+
+
+async def compare_hashes(
+    run: RunView, target: Target, reader: SqliteSource, routes: list[Route]
+) -> None:
+    """Compare every route's rows by hash: the bucket sums of every table, the source's in a
+    worker thread while the server sums the target's, then the differing buckets row by
+    row. Sets each route's :attr:`HashedCompareLoad.diff`."""
+    reader.begin().create_function("ferry_f64", 1, f64, deterministic=True)
+    plans = []
+    for route in routes:
+        strategy = route.strategy
+        assert isinstance(strategy, HashedCompareLoad)
+        plans.append((strategy, run.source_tables[route.spec.source].origin))
+
+    def sources() -> list[dict[int, Sums]]:
+        found = []
+        for at, (strategy, origin) in enumerate(plans):
+            try:
+                found.append(source_buckets(reader, strategy.sql.source_all, origin, run.cancel))
+            except NotHashed as exc:
+                exc.table = at
+                raise
+        return found
+
+    started = time.perf_counter()
+    mine = asyncio.ensure_future(asyncio.to_thread(sources))
+    try:
+        theirs = [await target_buckets(target, s.sql) for s, _ in plans]
+    finally:
+        await asyncio.wait({mine})
+    try:
+        found = mine.result()
+    except NotHashed as exc:
+        raise RestartStaged(DirectLoadRefused(routes[exc.table].info.name, str(exc))) from None
+    for route, (strategy, origin), source, target_sums in zip(
+        routes, plans, found, theirs, strict=True
+    ):
+        base = HashDiff()
+        buckets = _differing(source, target_sums, base)
+        try:
+            diff = await compare_rows(target, reader, strategy.sql, origin, buckets)
+        except NotHashed as exc:
+            raise RestartStaged(DirectLoadRefused(route.info.name, str(exc))) from None
+        diff.same += base.same
+        strategy.diff = diff
+        route.busy += (time.perf_counter() - started) / len(routes)
 
 
 async def load_hashed(
@@ -298,15 +296,8 @@ async def load_hashed(
     that may differ."""
     run: RunView = pipeline.run
     for route in routes:
-        strategy = route.strategy
-        assert isinstance(strategy, HashedCompareLoad)
         route.started = time.perf_counter()
-        origin = run.source_tables[route.spec.source].origin
-        try:
-            strategy.diff = await compare_hashes(run, target, reader, strategy.sql, origin)
-        except NotHashed as exc:
-            raise RestartStaged(DirectLoadRefused(route.info.name, str(exc))) from None
-        route.busy += time.perf_counter() - route.started
+    await compare_hashes(run, target, reader, routes)
     for route in routes:
         strategy = route.strategy
         assert isinstance(strategy, HashedCompareLoad) and strategy.diff is not None
@@ -317,4 +308,12 @@ async def load_hashed(
         )
 
 
-__all__ = ["HashDiff", "HashSql", "HashedCompareLoad", "compare_hashes", "hash_sql", "load_hashed"]
+__all__ = [
+    "HashDiff",
+    "HashedCompareLoad",
+    "compare_hashes",
+    "compare_rows",
+    "load_hashed",
+    "source_buckets",
+    "target_buckets",
+]

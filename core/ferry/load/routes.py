@@ -28,7 +28,8 @@ from ..values.transform import RowMapper
 from .decide import LoadDecision, LoadFacts, decide, straight_in
 from .delta import DeltaLoad, LineDeltaLoad, SqlDeltaLoad
 from .direct import ApartNativeLoad, DirectLoad, NativeDirectLoad, UnchangedLoad
-from .hashload import HashedCompareLoad, HashSql, hash_sql
+from .hashload import HashedCompareLoad
+from .hashsql import HashSql, hash_sql
 from .inworker import in_worker
 from .jsonlines import laid_by_line
 from .keeptext import keep_text_columns
