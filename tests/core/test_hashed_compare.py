@@ -180,7 +180,8 @@ def test_a_key_that_is_not_an_integer_compares_the_usual_way(tmp_path: Path, pg_
     db.executescript(
         "CREATE TABLE copy AS SELECT * FROM items; DROP TABLE items;"
         "CREATE TABLE items (id, name TEXT, score REAL, at TEXT);"
-        "INSERT INTO items SELECT * FROM copy; DROP TABLE copy; CREATE UNIQUE INDEX ix ON items (id);"
+        "INSERT INTO items SELECT * FROM copy; DROP TABLE copy;"
+        "CREATE UNIQUE INDEX ix ON items (id);"
         "UPDATE items SET id = '7' WHERE id = 7;"
     )
     db.close()
