@@ -133,8 +133,6 @@ class Pipeline:
         snapshot: delta loads (SQLite prints every row, only changed ones are read), native
         loads, and meanwhile the prints of the other tables whose prints are kept."""
         hashed = [r for r in mine if isinstance(r.strategy, HashedCompareLoad)]
-        if hashed:  # first: it reads the target, which is idle until rows are queued
-            await load_hashed(self, self.target, hashed, reader, queue)
         deltas = [r for r in mine if isinstance(r.strategy, SqlDeltaLoad)]
         if deltas:
             await load_sql_deltas(self, self.target, deltas, reader, queue)
@@ -150,13 +148,16 @@ class Pipeline:
         aside = [
             r
             for r in printed
-            if any(r is n for n in native)
+            if any(r is n for n in [*native, *hashed])
             and (sources[r.spec.source].row_estimate or 0) >= ASIDE_ROWS
         ]
-        # Printed on a connection of their own while the natives load (sharing the reader's,
-        # each waited for the other); the rest on the reader's, before its ordinary read.
+        # Printed on a connection of their own while the natives load or the hashed tables
+        # are compared (sharing the reader's, each waited for the other); the rest on the
+        # reader's, before its ordinary read.
         printing = asyncio.ensure_future(print_in_sql(self.run, reader, aside, side=True))
         try:
+            if hashed:  # (before any native load writes to the target, which it reads)
+                await load_hashed(self, self.target, hashed, reader, queue)
             await self._load_natives(reader, native, queue)
         finally:
             await asyncio.wait({printing})
