@@ -32,7 +32,7 @@ import struct
 import time
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 from operator import lt
@@ -133,15 +133,24 @@ class _Keys:
 
 
 def source_buckets(
-    reader: SqliteSource, sql: str, origin: str, cancel: CancelToken
+    reader: SqliteSource,
+    sql: str,
+    origin: str,
+    cancel: CancelToken,
+    report: Callable[[int], None] | None = None,
 ) -> dict[int, Sums]:
     """Every source row's bucket sums (a worker thread: SQLite writes the next rows without
     the GIL while Python hashes these). Per batch, not per row, where it can: the keys
-    checked at once, the digests joined and read as 64-bit words, summed per bucket."""
+    checked at once, the digests joined and read as 64-bit words, summed per bucket;
+    ``report``: told the rows hashed so far, a batch at a time."""
     keys = _Keys()
     found: dict[int, Sums] = {}
+    hashed = 0
     for batch in reader.iter_query(sql, (), origin, _SOURCE_ROWS):
         cancel.raise_if_cancelled()
+        hashed += len(batch)
+        if report is not None:
+            report(hashed)
         ordered = [key for key, _ in batch]
         if not _ascending(ordered, keys.last):
             for key in ordered:  # which key, and why
@@ -260,11 +269,17 @@ def _join(
 
 
 async def compare_hashes(
-    run: RunView, target: Target, reader: SqliteSource, routes: list[Route]
+    run: RunView,
+    target: Target,
+    reader: SqliteSource,
+    routes: list[Route],
+    progress: Callable[[Route, int], None],
 ) -> None:
     """Compare every route's rows by hash: the bucket sums of every table, the source's in a
     worker thread while the server sums the target's, then the differing buckets row by
-    row. Sets each route's :attr:`HashedCompareLoad.diff`."""
+    row. Sets each route's :attr:`HashedCompareLoad.diff`; ``progress`` is told the source
+    rows hashed (as rows read: the table is read, in SQL)."""
+    loop = asyncio.get_running_loop()
     reader.begin().create_function("ferry_f64", 1, f64, deterministic=True)
     plans = []
     for route in routes:
@@ -275,8 +290,14 @@ async def compare_hashes(
     def sources() -> list[dict[int, Sums]]:
         found = []
         for at, (strategy, origin) in enumerate(plans):
+            route = routes[at]
+
+            def report(rows: int, route: Route = route) -> None:
+                loop.call_soon_threadsafe(progress, route, rows)
+
             try:
-                found.append(source_buckets(reader, strategy.sql.source_all, origin, run.cancel))
+                sql = strategy.sql.source_all
+                found.append(source_buckets(reader, sql, origin, run.cancel, report))
             except NotHashed as exc:
                 exc.table = at
                 raise
@@ -319,7 +340,7 @@ async def load_hashed(
     run: RunView = pipeline.run
     for route in routes:
         route.started = time.perf_counter()
-    await compare_hashes(run, target, reader, routes)
+    await compare_hashes(run, target, reader, routes, pipeline.progress)
     for route in routes:
         strategy = route.strategy
         assert isinstance(strategy, HashedCompareLoad) and strategy.diff is not None
