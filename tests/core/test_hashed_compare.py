@@ -169,7 +169,9 @@ def test_undo_brings_back_the_rows_deleted_by_key(tmp_path: Path, pg_url: str) -
 def test_the_next_run_is_a_delta(tmp_path: Path, pg_url: str) -> None:
     plan = _loaded(tmp_path, pg_url)
     _source(tmp_path, "UPDATE items SET name = 'changed' WHERE id = 5;")
-    _run(plan)  # compared by hashes: keeps the row prints
+    _run(plan)  # compared by hashes: keeps a print per row
+    kept = pg_rows(pg_url, "SELECT table_name, rows FROM ferry.row_print_tables")
+    assert [tuple(r) for r in kept] == [("items", ROWS)]
     _source(tmp_path, "UPDATE items SET name = 'again' WHERE id = 6;")
 
     table = _run(plan).tables[0]
