@@ -52,8 +52,9 @@ from .staged import StagedLoad
 if TYPE_CHECKING:
     from ..sources.sqlite import SqliteSource
 
-#: source rows hashed per fetch
+#: source rows hashed per fetch, at most; fewer for wide rows (about ``_SOURCE_BYTES``)
 _SOURCE_ROWS = 10_000
+_SOURCE_BYTES = 4 << 20
 #: buckets compared row by row per statement
 _BUCKETS_PER_QUERY = 64
 #: keys per statement when rows missing from the source are recorded and deleted
@@ -138,6 +139,7 @@ def source_buckets(
     origin: str,
     cancel: CancelToken,
     report: Callable[[int], None] | None = None,
+    size: int = _SOURCE_ROWS,
 ) -> dict[int, Sums]:
     """Every source row's bucket sums (a worker thread: SQLite writes the next rows without
     the GIL while Python hashes these). Per batch, not per row, where it can: the keys
@@ -146,7 +148,7 @@ def source_buckets(
     keys = _Keys()
     found: dict[int, Sums] = {}
     hashed = 0
-    for batch in reader.iter_query(sql, (), origin, _SOURCE_ROWS):
+    for batch in reader.iter_query(sql, (), origin, size):
         cancel.raise_if_cancelled()
         hashed += len(batch)
         if report is not None:
@@ -295,9 +297,12 @@ async def compare_hashes(
             def report(rows: int, route: Route = route) -> None:
                 loop.call_soon_threadsafe(progress, route, rows)
 
+            columns = list(run.source_tables[route.spec.source].columns)
+            width = reader.row_bytes(origin, columns)
+            size = max(1000, min(_SOURCE_ROWS, _SOURCE_BYTES // max(width, 16)))
             try:
                 sql = strategy.sql.source_all
-                found.append(source_buckets(reader, sql, origin, run.cancel, report))
+                found.append(source_buckets(reader, sql, origin, run.cancel, report, size))
             except NotHashed as exc:
                 exc.table = at
                 raise
