@@ -275,13 +275,18 @@ async def compare_hashes(
     target: Target,
     reader: SqliteSource,
     routes: list[Route],
+    queue: asyncio.Queue[Any],
     progress: Callable[[Route, int], None],
 ) -> None:
     """Compare every route's rows by hash: the bucket sums of every table, the source's in a
     worker thread while the server sums the target's, then the differing buckets row by
     row. Sets each route's :attr:`HashedCompareLoad.diff`; ``progress`` is told the source
-    rows hashed (as rows read: the table is read, in SQL)."""
+    rows hashed (as rows read: the table is read, in SQL). The rows already queued (another
+    source's) are written first: the comparison's statements take the target's connection."""
+    await queue.join()
     loop = asyncio.get_running_loop()
+    for route in routes:
+        route.started = time.perf_counter()
     reader.begin().create_function("ferry_f64", 1, f64, deterministic=True)
     plans = []
     for route in routes:
@@ -333,19 +338,13 @@ async def compare_hashes(
 
 
 async def load_hashed(
-    pipeline: Any,
+    run: RunView,
     target: Target,
     routes: list[Route],
     reader: SqliteSource,
     queue: asyncio.Queue[Any],
 ) -> None:
-    """Compare every route's rows by hash (all before any row is queued: the comparison
-    reads the target, which the writer then uses), then read, map and queue only the rows
-    that may differ."""
-    run: RunView = pipeline.run
-    for route in routes:
-        route.started = time.perf_counter()
-    await compare_hashes(run, target, reader, routes, pipeline.progress)
+    """Read, map and queue the rows :func:`compare_hashes` found may differ."""
     for route in routes:
         strategy = route.strategy
         assert isinstance(strategy, HashedCompareLoad) and strategy.diff is not None
