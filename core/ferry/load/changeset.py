@@ -250,6 +250,16 @@ class ChangeRecorder:
             undoable=False,
         )
 
+    async def deleting_keys(
+        self, info: TableInfo, key: list[str], mode: str, keys: list[int]
+    ) -> None:
+        """Record the before-images of the rows of ``keys`` about to be deleted by key (a
+        hashed compare-first load's rows missing from the source)."""
+        image = await self._table(info, key, mode)
+        if image is not None and keys:
+            sql = changesql.record_keyed_deletes(image, keys, self.run_id)
+            await self.target.execute(sql, f"recording the changes to {info.name}")
+
     async def loaded(self, info: TableInfo, stage: Stage, mode: str, rows: int) -> None:
         """A table the run loaded from empty: every row is the run's insert. Recorded by
         row version where rows carry one, else row by row when the plan asks, else as not

@@ -216,6 +216,19 @@ def record_deletes(image: ImageTable, stage: str, run_id: str) -> str:
     )
 
 
+def record_keyed_deletes(image: ImageTable, keys: Sequence[int], run_id: str) -> str:
+    """The before-images of the target rows of ``keys`` (integers of a one-column key),
+    deleted by key as missing from the source (:mod:`ferry.load.hashload`)."""
+    cols = ", ".join(quote(c) for c in image.columns)
+    tcols = ", ".join(f"t.{quote(c)}" for c in image.columns)
+    listed = ",".join(str(int(k)) for k in keys)
+    return (
+        f"INSERT INTO {image.ref} ({RUN}, {ACTION}, {VERSION}, {cols}) "
+        f"SELECT {_literal(run_id)}, '{DELETE}', {row_version(image, 't')}, {tcols} "
+        f"FROM {quote(image.table)} AS t WHERE t.{quote(image.key[0])} IN ({listed})"
+    )
+
+
 def _merge_view(image: ImageTable, stage: str, compare: Sequence[ColumnInfo]) -> MergeTable:
     return MergeTable(image.table, stage, image.columns, image.key, tuple(compare))
 
@@ -284,6 +297,7 @@ __all__ = [
     "record_after",
     "record_deletes",
     "record_inserts",
+    "record_keyed_deletes",
     "record_loaded",
     "record_updates",
     "row_fingerprint",

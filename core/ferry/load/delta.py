@@ -284,7 +284,11 @@ async def load_sql_deltas(
             changed = await asyncio.to_thread(
                 sql_prints, reader, route, origin, names, compared=compared
             )
-            await _queue_changed(run, target, route, reader, changed, queue)
+            book = route.prints
+            assert book is not None
+            await queue_changed(
+                run, target, route, reader, book.field, changed, queue, book.unchanged
+            )
     finally:
         if side is not None:
             await asyncio.to_thread(side.close)
@@ -308,26 +312,27 @@ def _side_delta(run: RunView, reader: SqliteSource, routes: list[Route]) -> Side
     return reader.side_delta(kept) if kept else None
 
 
-async def _queue_changed(
+async def queue_changed(
     run: RunView,
     target: Target,
     route: Route,
     reader: SqliteSource,
+    field: str,
     changed: list[int],
     queue: asyncio.Queue[Any],
+    unchanged: int,
 ) -> None:
-    """Read, map and queue the rows of ``changed`` keys of ``route``'s table."""
+    """Read, map and queue the rows of ``changed`` keys (of source ``field``) of ``route``'s
+    table; ``unchanged``: the rows not read, counted as read."""
     source = run.source_tables[route.spec.source]
     names, origin = list(source.columns), source.origin
-    book = route.prints
-    assert book is not None
-    total = book.unchanged + len(changed)
+    total = unchanged + len(changed)
     for start in range(0, len(changed), _KEYS_PER_QUERY):
         run.cancel.raise_if_cancelled()
         part = changed[start : start + _KEYS_PER_QUERY]
         sql = (
             f"SELECT {', '.join(quote(c) for c in names)} FROM {quote(origin)} "
-            f"WHERE {quote(book.field)} IN ({', '.join('?' * len(part))})"
+            f"WHERE {quote(field)} IN ({', '.join('?' * len(part))})"
         )
         rows = await asyncio.to_thread(reader.rows_where, source, sql, tuple(part), names)
         work = await asyncio.to_thread(map_rows, route, target, rows)
@@ -378,5 +383,6 @@ __all__ = [
     "load_line_deltas",
     "load_sql_deltas",
     "print_in_sql",
+    "queue_changed",
     "sql_prints",
 ]

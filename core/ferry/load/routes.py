@@ -28,6 +28,8 @@ from ..values.transform import RowMapper
 from .decide import LoadDecision, LoadFacts, decide, straight_in
 from .delta import DeltaLoad, LineDeltaLoad, SqlDeltaLoad
 from .direct import ApartNativeLoad, DirectLoad, NativeDirectLoad, UnchangedLoad
+from .hashload import HashedCompareLoad
+from .hashsql import HashSql, hash_sql
 from .inworker import in_worker
 from .jsonlines import laid_by_line
 from .keeptext import keep_text_columns
@@ -127,6 +129,14 @@ async def plan_routes(
                 book.kept_pages = await read_page_map(target, info.name)
         if native is not None and kept:
             native = keep_source_text(native, kept)
+        hashed = None
+        if decision.mode == "compare-first" and decision.facts.refused is None and in_sql:
+            reader = cast("SqliteSource", run.readers[spec.source.split(".", 1)[0]])
+            found = await hash_sql(target, reader, spec, info, mapper, source, styles, kept)
+            if isinstance(found, HashSql):
+                hashed = found
+                why = f"{decision.why}; rows compared by their hashes in SQL first"
+                decision = replace(decision, why=why)
         result = TableResult(
             spec.name,
             spec.source,
@@ -145,7 +155,12 @@ async def plan_routes(
             known_fields=set(source.columns),
             total=source.row_estimate,
             strategy=strategy_for(
-                decision, native=native, fingerprint=fingerprint, entry=entry, book=book
+                decision,
+                native=native,
+                fingerprint=fingerprint,
+                entry=entry,
+                book=book,
+                hashed=hashed,
             ),
             prints=book,
         )
@@ -372,10 +387,12 @@ def strategy_for(
     fingerprint: dict[str, Any] | None = None,
     entry: PrintsEntry | None = None,
     book: PrintBook | None = None,
+    hashed: HashSql | None = None,
 ) -> LoadStrategy:
     """The mode object carrying out ``decision`` (``native``: the SQL of a native load;
     ``fingerprint``: the journaled one an unchanged table still matches; ``entry``: the row
-    prints a delta compares with; ``book``: how this run prints the rows)."""
+    prints a delta compares with; ``book``: how this run prints the rows; ``hashed``: the
+    row-hash SQL a compare-first table is compared with, :mod:`ferry.load.hashload`)."""
     if decision.mode == "delta":
         assert entry is not None
         if book is not None and book.in_sql:
@@ -395,6 +412,8 @@ def strategy_for(
     if decision.mode == "direct":
         return DirectLoad(decision)
     if decision.mode == "compare-first":
+        if hashed is not None:
+            return HashedCompareLoad(decision, hashed)
         return CompareFirstLoad(decision)
     return StagedLoad(decision)
 

@@ -27,6 +27,7 @@ from ..values.logical import LogicalType, value_type
 from ..values.targetstyles import TableStyles
 from .batching import Prefetch
 from .delta import LineDeltaLoad, SqlDeltaLoad, load_line_deltas, load_sql_deltas, print_in_sql
+from .hashload import HashedCompareLoad, compare_hashes, load_hashed
 from .inworker import stream_in_worker
 from .jsonlines import record_line_prints
 from .progress import estimated_total
@@ -129,11 +130,12 @@ class Pipeline:
         queue: asyncio.Queue[Any],
     ) -> None:
         """What a SQLite file's tables need before its ordinary read, all in its reader's
-        snapshot: delta loads (SQLite prints every row, only changed ones are read), native
-        loads, and meanwhile the prints of the other tables whose prints are kept."""
+        snapshot: compare-first tables compared by row hashes (:mod:`ferry.load.hashload`),
+        delta loads (SQLite prints every row, only changed ones are read), then the rows of
+        both that may differ, native loads, and meanwhile the prints of the other tables
+        whose prints are kept."""
+        hashed = [r for r in mine if isinstance(r.strategy, HashedCompareLoad)]
         deltas = [r for r in mine if isinstance(r.strategy, SqlDeltaLoad)]
-        if deltas:
-            await load_sql_deltas(self, self.target, deltas, reader, queue)
         printed = [
             r
             for r in mine
@@ -146,13 +148,21 @@ class Pipeline:
         aside = [
             r
             for r in printed
-            if any(r is n for n in native)
+            if any(r is n for n in [*native, *hashed])
             and (sources[r.spec.source].row_estimate or 0) >= ASIDE_ROWS
         ]
-        # Printed on a connection of their own while the natives load (sharing the reader's,
-        # each waited for the other); the rest on the reader's, before its ordinary read.
+        # Printed on a connection of their own while the hashed tables are compared or the
+        # natives load (sharing the reader's, each waited for the other); the rest on the
+        # reader's, before its ordinary read.
         printing = asyncio.ensure_future(print_in_sql(self.run, reader, aside, side=True))
         try:
+            if hashed:  # first: it reads the target, idle until this file's rows are queued
+                run, target = self.run, self.target
+                await compare_hashes(run, target, reader, hashed, queue, self.progress)
+            if deltas:
+                await load_sql_deltas(self, self.target, deltas, reader, queue)
+            if hashed:
+                await load_hashed(self.run, self.target, hashed, reader, queue)
             await self._load_natives(reader, native, queue)
         finally:
             await asyncio.wait({printing})

@@ -46,7 +46,7 @@ from ..events import CancelToken, Emit, Event, TableProgress
 from ..native.cells import SQL_TYPES
 from ..sources import SourceReader, SourceTable
 from ..targets import Target
-from ..values.transform import PLAIN_FIELDS
+from ..values.transform import PLAIN_FIELDS, RowMapper
 from .checksum import checksum_hex
 from .fastpg import PgSide
 from .fastsource import BATCH_ROWS, HashedTable, SourceSide, connect, digest_sum
@@ -65,6 +65,8 @@ from .read import SpecCheck
 from .result import PASS
 
 if TYPE_CHECKING:
+    from ..plan import TableSpec
+    from ..shape.schema import TableInfo
     from ..sources.sqlite import SqliteSource
 
 
@@ -103,12 +105,20 @@ def plan_cells(
         return "a hook maps the rows"
     if specs_of_table != 1:
         return "several table specs feed the table"
+    return mapped_cells(spec, mapper, info, check.compared, source)
+
+
+def mapped_cells(
+    spec: TableSpec, mapper: RowMapper, info: TableInfo, compared: list[str], source: SourceTable
+) -> list[Cell] | str:
+    """The canonical row's cells (the key, then ``compared``) of a table spec whose columns
+    are all plain copies SQL maps, or why not."""
     if not info.primary_key or not set(info.primary_key) <= set(mapper.key):
         return "the key is not the table's primary key"
     skip = set(spec.skip_when_null)
     mapped = {c.name: c for c in mapper.mapped_columns()}
     cells = []
-    for column in [*mapper.key, *check.compared]:
+    for column in [*mapper.key, *compared]:
         column_spec, declared = mapped[column].spec, mapped[column].type
         field = column_spec.from_
         if (
@@ -332,6 +342,7 @@ __all__ = [
     "Fingerprint",
     "digest_sum",
     "fill_result",
+    "mapped_cells",
     "pg_sql",
     "plan_cells",
     "sqlite_row_sql",

@@ -195,7 +195,19 @@ def sqlite_row_sql(
     zone: tzinfo | None = None,
     columns: SqliteColumns | None = None,
 ) -> str:
-    """Per row of ``table``: the bytes its row digest hashes (:func:`digest_bytes`), or NULL
+    """The query of :func:`sqlite_row_value` over every row of ``table``."""
+    row = sqlite_row_value(cells, source=source, zone=zone, columns=columns)
+    return f"SELECT {row} FROM {quote(table)}"
+
+
+def sqlite_row_value(
+    cells: list[Cell],
+    *,
+    source: bool,
+    zone: tzinfo | None = None,
+    columns: SqliteColumns | None = None,
+) -> str:
+    """Per row: the bytes its row digest hashes (:func:`digest_bytes`), or NULL
     when SQL cannot write the row exactly as Python does (then the general path decides).
     The lengths come from one ``printf``, the values are concatenated with ``||`` (which keeps
     a NUL character, where ``printf`` would stop)."""
@@ -245,7 +257,7 @@ def sqlite_row_sql(
         sizes = f"rtrim({sizes}, ',')"
     written = " || ".join([sizes or "''", "';'", *values])
     row = f"CASE WHEN {' AND '.join(checks)} THEN {written} END" if checks else written
-    return f"SELECT CAST({row} AS BLOB) FROM {quote(table)}"
+    return f"CAST({row} AS BLOB)"
 
 
 def f64(value: Any) -> str | None:
@@ -341,15 +353,11 @@ def _pg_chunks(function: str, parts: list[str], glue: str) -> str:
     )
 
 
-def pg_sql(
-    table: str,
-    cells: list[Cell],
-    types: dict[str, str],
-    not_null: frozenset[str] = frozenset(),
+def pg_row_md5(
+    cells: list[Cell], types: dict[str, str], not_null: frozenset[str] = frozenset()
 ) -> str:
-    """One row: the table's row count, how many rows SQL wrote exactly, and the sums of the
-    rows' MD5 digests (:func:`digest_bytes`) in three parts (bits 127-64 signed, 63-32 and
-    31-0 unsigned). ``not_null``: columns declared NOT NULL (no NULL handling)."""
+    """Per row: the MD5 (32 hex digits) of the bytes :func:`digest_bytes` gives, or NULL
+    when SQL cannot write the row exactly. ``not_null``: columns declared NOT NULL."""
     sizes: list[str] = []
     values: list[str] = []
     exact: list[str] = []
@@ -379,6 +387,19 @@ def pg_sql(
     row = "md5(" + _pg_joined([f"({header})", "';'", *values]) + ")"
     if exact:
         row = f"CASE WHEN {' AND '.join(exact)} THEN {row} END"
+    return row
+
+
+def pg_sql(
+    table: str,
+    cells: list[Cell],
+    types: dict[str, str],
+    not_null: frozenset[str] = frozenset(),
+) -> str:
+    """One row: the table's row count, how many rows SQL wrote exactly, and the sums of the
+    rows' MD5 digests (:func:`digest_bytes`) in three parts (bits 127-64 signed, 63-32 and
+    31-0 unsigned). ``not_null``: columns declared NOT NULL (no NULL handling)."""
+    row = pg_row_md5(cells, types, not_null)
     # The digest as 128 bits once (OFFSET 0 keeps the subquery, so md5 runs once a row).
     return (
         "SELECT count(*), count(b), "
