@@ -89,10 +89,7 @@ async def plan_routes(
         run.styles[info.name] = styles
         for message in styles.warnings:
             run.warn(message, info.name, kind=f"{info.name}:style:{message}")
-        adapters = [
-            styles.adapter(target, c, info.columns[c].type, info.columns[c].sql_type)
-            for c in mapper.columns
-        ]
+        adapters = styles.adapters(target, info, mapper.columns)
         kept = keep_text_columns(run, target, spec, info, mapper, adapters, styles)
         planner = _Decider(run, target, spec, info, mapper, source, attaching)
         in_sql = rerun_source(run, spec) is not None

@@ -10,7 +10,7 @@ warning, never silent.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +44,14 @@ class TableStyles:
     #: column -> the styles its sampled rows show (with counts)
     found: dict[str, Counter[Style]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+    def adapters(
+        self, target: Target, info: TableInfo, columns: Iterable[str]
+    ) -> list[Callable[[Any], Any]]:
+        """The adapter of each of ``columns`` of ``info``, in order."""
+        return [
+            self.adapter(target, c, info.columns[c].type, info.columns[c].sql_type) for c in columns
+        ]
 
     def adapter(
         self, target: Target, column: str, type_: Any, sql_type: str = ""
