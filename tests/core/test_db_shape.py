@@ -213,7 +213,7 @@ def test_postgres_to_postgres_keeps_the_schema_and_the_app_works(
 
 
 UNTRANSLATABLE = """
-CREATE TABLE note (id INTEGER PRIMARY KEY, meta TEXT CHECK (json_valid(meta)),
+CREATE TABLE note (id INTEGER PRIMARY KEY, meta TEXT CHECK (typeof(meta) = 'text'),
                    body TEXT NOT NULL, stamp INTEGER DEFAULT (strftime('%s','now')));
 CREATE INDEX note_meta_kind ON note (json_extract(meta, '$.kind'));
 CREATE INDEX note_lower_body ON note (lower(body));
@@ -222,7 +222,7 @@ INSERT INTO note VALUES (1, '{"kind": "memo"}', 'Hi', 5);
 
 NOT_CARRIED = [
     "note: not carried to the target: DEFAULT strftime('%s','now') of column stamp",
-    "note: not carried to the target: CHECK (json_valid(meta))",
+    "note: not carried to the target: CHECK (typeof(meta) = 'text')",
     "note: not carried to the target: index note_meta_kind: (json_extract(meta, '$.kind'))",
 ]
 
