@@ -89,8 +89,8 @@ class RecordSource(SourceReader):
                 if "value_type" in table.columns:  # settings (kv): the kind of each is there
                     table.evidence.pop("value", None)
                 span = trackers[table.name].key_span
-                whole = span is not None and span[0] <= span[1] and not limit  # all rows read
-                table.key_span = span if whole else None
+                complete = span is not None and span[0] <= span[1] and not limit  # all read
+                table.key_span = span if complete else None
                 whole = trackers[table.name].whole
                 if len(table.key) == 1 and whole.get(table.key[0]):
                     table.whole_number_key = table.key[0]
