@@ -43,6 +43,7 @@ from .fillquestions import (
     ask_for_usual_values,
 )
 from .fixtures import key_fixture_ids
+from .flagquestions import note_flags, zero_one_columns
 from .found import FoundSource, identifier
 from .hookquestions import ask_about_unfed_tables
 from .keyfinder import KeyFinding, find_key
@@ -190,6 +191,7 @@ def scan_folder(
             if reader.capabilities.samples_columns:
                 item.numbers = [n for t in item.tables for n in find_numbers(reader, t)]
                 item.type_choices = [f for t in item.tables for f in find_type_choices(reader, t)]
+                item.flags = [f for t in item.tables for f in zero_one_columns(reader, t)]
                 if any(t.origin.lower() == "django_migrations" for t in item.tables):
                     # Django keeps naive UTC text in SQLite and makes timestamptz on PostgreSQL
                     item.type_choices = [f for f in item.type_choices if not f.zone]
@@ -258,6 +260,9 @@ def scan_folder(
     key_fixture_ids(tables, found)
     note_name_case(tables, existing, target, case_evidence)
     unfilled_questions = ask_about_unfilled_times(tables, existing)
+    if not target.is_sqlite:  # SQLite takes 0/1 and true/false alike
+        flags = [f for item in found if not item.problem for f in item.flags]
+        note_flags(tables, flags, {t.name for t in tables} - set(existing))
     unfilled_questions += ask_for_listed_values(tables, existing)
     shaped = {t.name: item.notes for item in found for t in item.tables if item.notes}
     for table_spec in tables:

@@ -38,6 +38,9 @@ class FoundSource:
     left_out: list[tuple[str, str]] = field(default_factory=list)
     #: columns whose values call for another type than the declared one (SQLite)
     type_choices: list[TypeFinding] = field(default_factory=list)
+    #: ``(table, column, zeros, ones)``: declared-integer columns of 0s and 1s (a question
+    #: for PostgreSQL targets: :mod:`ferry.scan.flagquestions`)
+    flags: list[tuple[str, str, int, int]] = field(default_factory=list)
     #: tables of a database source that declare no primary key: what their data offers as one
     keys: dict[str, KeyFinding] = field(default_factory=dict)
     #: what the reviewer should know about the source itself (a PostgreSQL source's other
