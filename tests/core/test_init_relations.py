@@ -119,3 +119,27 @@ def test_check_names_the_identity_and_the_reference(tmp_path: Path) -> None:
         "table posts: will be created from the source data (id numbered by the database; "
         "user_id references users)"
     ) in check
+
+
+def test_a_reference_without_its_column_is_refused(tmp_path: Path) -> None:
+    spec = {"name": "posts", "source": "posts", "references": {"user_id": "users"}}
+    sources = [{"name": "posts", "kind": "json", "path": "p.json"}]
+    with pytest.raises((PlanError, ValueError), match="write the table and column it references"):
+        plan_from_dict({"sources": sources, "tables": [spec]}, tmp_path)
+
+
+def test_a_reference_from_a_missing_column_stops_before_any_write(tmp_path: Path) -> None:
+    plan, _ = _drafted(tmp_path, _app(tmp_path), f"sqlite:///{tmp_path / 'out.db'}")
+    text = plan.read_text(encoding="utf-8").replace('user_id = "users.id"', 'writer = "users.id"')
+    plan.write_text(text, encoding="utf-8")
+    result = ferry("migrate", "--no-backup", plan)
+    assert result.exit_code != 0
+    assert "references.writer: the table has no column 'writer'" in " ".join(result.output.split())
+    assert not (tmp_path / "out.db").exists() or not _tables(tmp_path / "out.db")
+
+
+def _tables(path: Path) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        names = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    conn.close()
+    return [n for (n,) in names if not n.startswith("_ferry")]
