@@ -6,16 +6,20 @@ compare-first gives. Real SQLite files and the real PostgreSQL server, one behav
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pgkit import pg_exec, pg_rows
 
 from ferry.api import undo
 from ferry.migrate import migrate
 from ferry.plan import plan_from_dict
 from ferry.results import RunResult, TableResult
+from ferry.targets.postgres import PostgresTarget
 
 ROWS = 300
 HASHED = "rows compared by their hashes in SQL first"
@@ -179,6 +183,29 @@ def test_the_next_run_is_a_delta(tmp_path: Path, pg_url: str) -> None:
     assert table.decision is not None and table.decision.mode == "delta"
     assert _counts(table) == (ROWS - 1, 1, 0, 0)
     assert dict((r[0], r[1]) for r in _items(pg_url))[6] == "again"
+
+
+def test_differing_buckets_are_read_as_key_lookups(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Planned by the target for lookups (test_key_lookups.py: no JIT, no parallel scans)."""
+    plan = _loaded(tmp_path, pg_url)
+    _source(tmp_path, "UPDATE items SET name = 'changed' WHERE id IN (5, 200);")
+    entered = []
+    lookups = PostgresTarget.key_lookups
+
+    @contextlib.asynccontextmanager
+    async def watched(self: PostgresTarget) -> AsyncIterator[None]:
+        async with lookups(self):
+            entered.append(True)
+            yield
+
+    monkeypatch.setattr(PostgresTarget, "key_lookups", watched)
+
+    table = _run(plan).tables[0]
+
+    assert _counts(table) == (ROWS - 2, 2, 0, 0)
+    assert entered == [True]
 
 
 def test_a_key_that_is_not_an_integer_compares_the_usual_way(tmp_path: Path, pg_url: str) -> None:

@@ -232,6 +232,19 @@ async def compare_rows(
 ) -> HashDiff:
     """Merge both sides' ``(key, MD5)`` of ``buckets`` by key."""
     diff = HashDiff()
+    async with target.key_lookups():
+        await _compare_parts(diff, target, reader, sql, origin, buckets)
+    return diff
+
+
+async def _compare_parts(
+    diff: HashDiff,
+    target: Target,
+    reader: SqliteSource,
+    sql: HashSql,
+    origin: str,
+    buckets: list[int],
+) -> None:
     for start in range(0, len(buckets), _BUCKETS_PER_QUERY):
         part = buckets[start : start + _BUCKETS_PER_QUERY]
         mine = asyncio.ensure_future(asyncio.to_thread(_source_rows, reader, sql, origin, part))
@@ -243,7 +256,6 @@ async def compare_rows(
         finally:
             await asyncio.wait({mine})  # a thread is not cancelled with its future
         _join(diff, mine.result(), theirs)
-    return diff
 
 
 def _join(

@@ -533,6 +533,14 @@ class Target(ABC):
         yield
 
     @contextlib.asynccontextmanager
+    async def key_lookups(self) -> AsyncIterator[None]:
+        """Run many short statements that each read a few key ranges inside the block (a
+        hashed comparison's differing buckets): a target may plan them for that (PostgreSQL:
+        no JIT, no parallel scans of the whole table, which its estimate of a range join buys).
+        The same rows, the same results; a target without such a setting changes nothing."""
+        yield
+
+    @contextlib.asynccontextmanager
     async def foreign_key_checked(
         self, table: str, columns: tuple[str, ...], ref_table: str
     ) -> AsyncIterator[None]:

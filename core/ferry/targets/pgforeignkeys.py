@@ -21,6 +21,7 @@ from typing import Any
 
 from ..shape.ddl import sql_literal
 from ..shape.identifiers import quote
+from .pgsettings import local_settings
 
 #: both tables' pages all-visible, and a valid plain btree index of the child whose first
 #: columns are the key's (in any order): the anti-join can merge two index-only scans
@@ -68,16 +69,8 @@ async def merge_checked(
     if not (found and found[0]):
         yield False
         return
-    before: dict[str, str | None] = {}
-    for name, steered in _STEER.items():
-        row = (await conn.exec_driver_sql(f"SELECT current_setting('{name}')")).first()
-        before[name] = row[0] if row else None
-        await conn.exec_driver_sql(f"SELECT set_config('{name}', '{steered}', true)")
-    yield True
-    # (a failed statement aborts the transaction, which undoes the settings with it)
-    for name, old in before.items():
-        if old is not None:
-            await conn.exec_driver_sql(f"SELECT set_config('{name}', {sql_literal(old)}, true)")
+    async with local_settings(conn, _STEER):
+        yield True
 
 
 __all__ = ["merge_checked", "mergeable_sql"]
