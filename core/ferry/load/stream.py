@@ -117,6 +117,8 @@ class Pipeline:
                 ahead = not reader.capabilities.parses_in_python
                 async with Prefetch(reader.batches(batch_size), ahead) as batches:
                     await self._map_source(by_source, mine, batches, queue)
+                for notice in reader.notices:
+                    self.run.warn(notice, kind="source notice")
             for route in lines:
                 if route.strategy.reads_rows and route.decision.mode != "unchanged":
                     json = cast("JsonSource", reader)

@@ -208,6 +208,7 @@ def scan_folder(
                 if any(t.origin.lower() == "django_migrations" for t in item.tables):
                     item.type_choices += [f for t in item.tables for f in django_uuid_columns(t)]
             item.invalid_text = reader.invalid_text
+            item.notes.extend(reader.notices)
             keyed = key_records_by_id(item, folder)
             if keyed:  # scanned again: nested lists now link to the parent by its id
                 again = open_source(spec, folder)

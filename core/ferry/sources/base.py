@@ -100,6 +100,9 @@ class SourceReader(ABC):
         #: :meth:`describe` may give ``row_estimate`` as a cheap upper bound instead of an
         #: exact count (a run shows it as progress only)
         self.quick_counts = False
+        #: what a read met that a run names as a warning and ``ferry init`` as a note, read
+        #: or not (a JSON Lines file's last line still being written)
+        self.notices: list[str] = []
         #: text that is not valid UTF-8 a :meth:`scan` met, by table origin and column (the
         #: readers that can meet it fill it: SQLite); ``ferry init`` notes it
         self.invalid_text: dict[str, dict[str, Census]] = {}

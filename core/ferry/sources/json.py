@@ -781,17 +781,22 @@ class JsonLinesSource(RecordSource):
                 )
             try:
                 record = decode(line.decode("utf-8"))
-            except UnicodeDecodeError as exc:
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                if _unfinished(line, exc):
+                    notice = _unfinished_notice(self.path.name, number)
+                    if notice not in self.notices:  # (describing the file read it too)
+                        self.notices.append(notice)
+                    return
+                if isinstance(exc, json.JSONDecodeError):
+                    raise self.fail(
+                        f"line {number}, column {exc.colno}: not valid JSON ({exc.msg})",
+                        "Each line must hold one complete JSON object.",
+                    ) from None
                 problem = f"not UTF-8 text (byte {start + exc.start} cannot be decoded)"
                 raise self.fail(f"line {number}: {problem}", _HINT_UTF8) from None
             except _Constant as exc:
                 where = _constant_at(line.decode("utf-8")).replace("line 1", f"line {number}")
                 raise self.fail(f"{exc} at {where} is not valid JSON", _HINT_NAN) from None
-            except json.JSONDecodeError as exc:
-                raise self.fail(
-                    f"line {number}, column {exc.colno}: not valid JSON ({exc.msg})",
-                    "Each line must hold one complete JSON object.",
-                ) from None
             except _DuplicateKey as exc:
                 raise self.fail(f"line {number}: duplicate key {exc}", HINT_DUP) from None
             except RecursionError:
@@ -802,3 +807,22 @@ class JsonLinesSource(RecordSource):
                     "Ferry does not read numbers that long; write such a value as a JSON string.",
                 ) from None
             yield record
+
+
+def _unfinished(line: bytes, exc: UnicodeDecodeError | json.JSONDecodeError) -> bool:
+    """A last line with no newline that is valid up to where it stops: a record the app is
+    still appending (or was appending when it stopped), not a broken one."""
+    if line.endswith(b"\n"):
+        return False
+    if isinstance(exc, UnicodeDecodeError):  # a character cut short at the end
+        return exc.end == len(line) and exc.reason == "unexpected end of data"
+    # (an unterminated string is reported where it starts)
+    return exc.pos >= len(exc.doc.rstrip()) or exc.msg.startswith("Unterminated string")
+
+
+def _unfinished_notice(name: str, number: int) -> str:
+    return (
+        f"{name}: line {number} is not finished (no newline, the JSON stops short): not read "
+        "this time; an app still appending to the file? The next run reads it once it is "
+        "complete."
+    )
