@@ -159,3 +159,17 @@ def test_init_writes_a_commented_draft_and_keeps_the_notes_as_data(tmp_path: Pat
     assert lines[table + 3].startswith("# note: column 'size' holds mixed values, so it is text")
     plan = load_plan(tmp_path / "ferry.toml")
     assert plan.tables[0].notes[0].startswith("column 'size' holds mixed values, so it is text")
+
+
+def test_a_file_init_cannot_read_is_headed_not_read(tmp_path: Path) -> None:
+    folder = tmp_path / "app"
+    folder.mkdir()
+    (folder / "jobs.json").write_text('[{"id": 1}]', encoding="utf-8")
+    (folder / "cut.json").write_text('[{"id": 1}, {"id": 2', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["init", str(folder), "-o", str(tmp_path / "ferry.toml")])
+    assert result.exit_code == 0, result.output
+    lines = (tmp_path / "ferry.toml").read_text(encoding="utf-8").splitlines()
+
+    [cut] = [line for line in lines if "cut.json" in line]
+    assert cut.startswith("#   not read cut.json (")
+    assert "the JSON ends too early" in cut

@@ -206,7 +206,9 @@ def init(
             escape(where),
             size_text(item["size"]),
             str(item["rows"]),
-            escape(item["problem"] or ", ".join(item["tables"])),
+            escape(
+                f"not read: {item['problem']}" if item["problem"] else ", ".join(item["tables"])
+            ),
         )
     print_table(out, table)
     notes = [f"{s.spec.name}: {r}" for s in result.sources for r in s.remarks]

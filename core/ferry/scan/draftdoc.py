@@ -46,9 +46,10 @@ def draft_comments(
         ]
         for item in result.sources:
             where = item.spec.path or item.spec.url
-            what = item.problem or ", ".join(
-                f"{t.name} ({t.row_estimate or 0} rows)" for t in item.tables
-            )
+            if item.problem:  # no table drafted from it: say so, not "found"
+                lines.append(f"  not read {where} ({item.size} bytes): {item.problem}")
+                continue
+            what = ", ".join(f"{t.name} ({t.row_estimate or 0} rows)" for t in item.tables)
             lines.append(f"  found {where} ({item.size} bytes): {what}")
             for name, why in item.left_out:
                 lines.append(f"  left out {name}: {why}, not a table of data")
