@@ -617,3 +617,17 @@ def test_a_cancelled_scan_stops_between_batches_with_its_own_message(tmp_path: P
     with pytest.raises(Cancelled, match=r"^Scan cancelled: nothing was written\.$"):
         scan_folder(tmp_path, cancel=cancel)
     assert cancel.left == -1  # stopped at the third batch of 5,000, not after 100,000 records
+
+
+def test_a_database_named_file_that_is_not_sqlite_is_skipped_naming_that(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "app.db").write_bytes(b"garbage, not a database")
+    (state / "users.json").write_text('[{"id": 1}]', encoding="utf-8")
+
+    result = ferry("init", state, "-o", tmp_path / "ferry.toml", "--json")
+
+    assert result.exit_code == 0, result.output
+    [[path, why]] = json.loads(result.stdout)["skipped"]
+    assert path == str(state / "app.db")
+    assert why.startswith("named like a database but not a SQLite file")

@@ -101,6 +101,20 @@ def _classify(path: Path) -> str | None:
     return "json" if looks_like_json(path, head) else None
 
 
+#: names a database file usually has: one that is not SQLite is named as such when skipped
+_DATABASE_NAMES = (".db", ".sqlite", ".sqlite3", ".db3")
+
+
+def _unread(path: Path) -> str:
+    """Why a file of no kind Ferry reads is skipped."""
+    if path.name.lower().endswith(_DATABASE_NAMES):
+        return (
+            "named like a database but not a SQLite file (its first bytes are not SQLite's "
+            "header: another database's file, encrypted, or damaged)"
+        )
+    return "not a kind of file Ferry reads"
+
+
 #: the files SQLite keeps beside a database while it is open
 _COMPANIONS = {"-wal": "write-ahead log", "-shm": "shared memory index", "-journal": "journal"}
 
@@ -163,7 +177,7 @@ def find_sources(
         rel = path.relative_to(folder).as_posix()
         kind = _classify(path)
         if kind is None:
-            skipped.append((path, _companion(path) or "not a kind of file Ferry reads"))
+            skipped.append((path, _companion(path) or _unread(path)))
             continue
         if _FIXTURE.search(path.stem):
             skipped.append((path, _FIXTURE_REASON))
