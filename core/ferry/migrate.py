@@ -3,8 +3,9 @@
 ``migrate(plan)`` opens the sources and the target, prepares the schema, decides per table
 spec how its rows go in (:mod:`ferry.load.decide`: unchanged, native, direct, compare-first
 or staged), streams every source once through the mode objects that carry those decisions
-out (:mod:`ferry.load.stream`, :mod:`ferry.load.strategy`), finishes each table (merge by
-key, parents before children), journals the run and commits, all in one target transaction.
+out (:mod:`ferry.load.stream`, :mod:`ferry.load.strategy`), finishes the tables (deletes
+children first, then merges by key parents first), journals the run and commits, all in one
+target transaction.
 ``preview=True`` does all of it and rolls back, so its counts are exactly what a migration
 would do. Any failure or a cancel rolls back: the target is left as it was.
 """
@@ -25,7 +26,13 @@ from .errors import Cancelled, FerryError, PlanError, RejectedRowsError
 from .events import CancelToken, Emit, StepStarted, ignore_events
 from .load.books import discard_attempt, keep_run_prints
 from .load.changeset import ChangeRecorder
-from .load.finish import fingerprint, finish_shapes, indexed, move_sequences, note_identical_rows
+from .load.finish import (
+    fingerprint,
+    finish_shapes,
+    finish_tables,
+    indexed,
+    move_sequences,
+)
 from .load.inworker import ReadInProcess
 from .load.journal import ensure_journal, write_journal
 from .load.mapping import prepare_schema
@@ -44,11 +51,11 @@ from .results import Reject, RunResult, TableResult
 from .runcontext import MAX_KEPT_REJECTS, RunContext
 from .safety.logfile import log_exception, logged
 from .safety.runlock import hold_target_async
-from .shape.schema import TableInfo, dependency_order
+from .shape.schema import TableInfo
 from .sources import SourceReader, SourceTable
 from .sources.merge import MergeSource
 from .targets import Target, open_target
-from .values.targetstyles import TableStyles, overflow_warnings
+from .values.targetstyles import TableStyles
 
 _log = logging.getLogger(__name__)
 
@@ -362,18 +369,7 @@ class _Run:
 
         started = self.step("merge")
         built = await apart.swap_in(view, target, routes) | indexed(routes)  # indexes built
-        order = dependency_order([r.info.name for r in routes], tables)
-        for name in order:
-            for route in (r for r in routes if r.info.name == name):
-                self.cancel.raise_if_cancelled()
-                await route.strategy.finish(view, target, route)
-        for route in routes:
-            if route.spec.mode != "merge" and route.decision.mode != "unchanged":
-                await note_identical_rows(view, target, route)
-            for message in await overflow_warnings(
-                target, route.info, route.mapper.key, route.mapper.columns, route.adapters
-            ):
-                self.warn(message, route.info.name)
+        await finish_tables(view, target, routes, tables)
         await finish_shapes(view, target, tables, built)
         await move_sequences(view, target, routes)
         if not self.preview:

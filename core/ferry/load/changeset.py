@@ -319,6 +319,17 @@ class ChangeRecorder:
         if delete_missing:
             await target.execute(changesql.record_deletes(image, ref, self.run_id), what)
 
+    async def before_deletes(self, info: TableInfo, stage: Stage, mode: str) -> None:
+        """Record the before-images of the rows ``delete_missing`` deletes (the stage lacks
+        them) apart from the merge (:meth:`ferry.load.strategy.LoadStrategy.delete_first`)."""
+        image = await self._table(info, list(stage.key), mode)
+        if image is not None:
+            ref = target_stage(self.target, stage)
+            await self.target.execute(
+                changesql.record_deletes(image, ref, self.run_id),
+                f"recording the changes to {info.name}",
+            )
+
     async def merge_recorded(
         self, info: TableInfo, stage: Stage, rule: ConflictRule, delete_missing: bool, mode: str
     ) -> MergeCounts | None:

@@ -69,6 +69,8 @@ class DeltaLoad(StagedLoad):
         #: what the last run kept of the table
         self.entry = entry
         self.written: list[int] = []
+        #: the kept keys the source no longer has (None: not asked yet)
+        self.vanished: list[int] | None = None
         #: the rows of ``written`` summed before the run wrote them (targets without row
         #: versions: the state moves on by the difference, no scan of the table)
         self.part_before: dict[str, int] | None = None
@@ -88,25 +90,40 @@ class DeltaLoad(StagedLoad):
     def deletes_missing(self, route: Route) -> bool:
         return False  # the vanished keys are known: deleted by key in finish()
 
-    async def finish(self, run: RunView, target: Target, route: Route) -> None:
-        book = route.prints
-        assert book is not None
-        self.skipped_unchanged = book.unchanged
-        vanished = book.vanished()
-        #: the keys of every row this run may write or delete
-        self.written = book.changed + vanished
-        if sums_kept(target, self.entry.state) and not run.preview:
-            self.part_before = await part_state(
-                target, route.info.name, list(route.info.columns), route.mapper.key[0], self.written
-            )
-        if route.spec.delete_missing and vanished and run.changes is not None:
+    async def delete_first(self, run: RunView, target: Target, route: Route) -> None:
+        """The kept keys no longer in the source, deleted by key before any merge."""
+        if not route.spec.delete_missing:
+            return
+        vanished = await self._before_writes(run, target, route)
+        if vanished and run.changes is not None:
             # undo: rows deleted by key here get no before-image (ferry.load.changeset)
             await run.changes.unrecorded(route.info, list(route.stage.key), route.spec.mode)
-        if route.spec.delete_missing:
-            route.result.deleted += await delete_keys(
-                target, route.info.name, route.mapper.key[0], vanished
-            )
+        route.result.deleted += await delete_keys(
+            target, route.info.name, route.mapper.key[0], vanished
+        )
+
+    async def finish(self, run: RunView, target: Target, route: Route) -> None:
+        await self._before_writes(run, target, route)
         await super().finish(run, target, route)
+
+    async def _before_writes(self, run: RunView, target: Target, route: Route) -> list[Any]:
+        """The keys of the rows gone from the source; once, before any row is written or
+        deleted: the keys this run may write or delete and, where kept, their state."""
+        book = route.prints
+        assert book is not None
+        if self.vanished is None:
+            vanished = self.vanished = book.vanished()
+            self.skipped_unchanged = book.unchanged
+            self.written = book.changed + vanished
+            if sums_kept(target, self.entry.state) and not run.preview:
+                self.part_before = await part_state(
+                    target,
+                    route.info.name,
+                    list(route.info.columns),
+                    route.mapper.key[0],
+                    self.written,
+                )
+        return self.vanished
 
     async def table_state(self, target: Target, route: Route) -> dict[str, Any]:
         """The state after this run: the kept one moved on by the rows written (asked once

@@ -1,5 +1,6 @@
-"""After every table is merged: the created tables' indexes and constraints, the sequences of
-existing tables, warnings on identical rows, and the fingerprints a re-run compares."""
+"""Every row is in: the tables' deletes (children first) and merges (parents first), then the
+created tables' indexes and constraints, the sequences of existing tables, warnings on
+identical rows, and the fingerprints a re-run compares."""
 
 from __future__ import annotations
 
@@ -10,15 +11,41 @@ from sqlalchemy.exc import DBAPIError
 
 from ..errors import TargetError
 from ..shape.ddl import add_foreign_key_sql, after_load_ddl, sql_literal
-from ..shape.schema import TableInfo
+from ..shape.schema import TableInfo, dependency_order
 from ..targets import Target
 from ..targets.base import after_load_failed
+from ..values.targetstyles import overflow_warnings
 from ..verify.integrity import references_checked_at_commit
 from .modes import identical_rows
 from .rerun import may_fingerprint
 from .route import Route, RunView
 from .routes import rerun_source
 from .sequences import advance_sequences
+
+
+async def finish_tables(
+    run: RunView, target: Target, routes: list[Route], tables: dict[str, TableInfo]
+) -> None:
+    """Delete what each table's plan deletes, children before parents
+    (:meth:`~ferry.load.strategy.LoadStrategy.delete_first`: a cascade in the target then finds
+    no row of a table the run deletes from itself), then merge table after table, parents
+    before children; then each table's notes (rows identical to others, values that overflow)."""
+    order = dependency_order([r.info.name for r in routes], tables)
+    for name in reversed(order):
+        for route in (r for r in routes if r.info.name == name):
+            run.cancel.raise_if_cancelled()
+            await route.strategy.delete_first(run, target, route)
+    for name in order:
+        for route in (r for r in routes if r.info.name == name):
+            run.cancel.raise_if_cancelled()
+            await route.strategy.finish(run, target, route)
+    for route in routes:
+        if route.spec.mode != "merge" and route.decision.mode != "unchanged":
+            await note_identical_rows(run, target, route)
+        for message in await overflow_warnings(
+            target, route.info, route.mapper.key, route.mapper.columns, route.adapters
+        ):
+            run.warn(message, route.info.name)
 
 
 async def finish_shapes(

@@ -81,10 +81,22 @@ class HashedCompareLoad(StagedLoad):
     def deletes_missing(self, route: Route) -> bool:
         return False  # the keys missing from the source are known: deleted in finish()
 
-    async def finish(self, run: RunView, target: Target, route: Route) -> None:
+    async def delete_first(self, run: RunView, target: Target, route: Route) -> None:
+        """The target keys the source lacks, deleted by key before any merge, their
+        before-images recorded; none while a source row was rejected (:meth:`finish`)."""
         spec, result, info = route.spec, route.result, route.info
         diff = self.diff or HashDiff()
-        self.skipped_unchanged = diff.same
+        if not spec.delete_missing or result.rejected or not diff.vanished:
+            return
+        for start in range(0, len(diff.vanished), _KEYS_PER_DELETE):
+            part = diff.vanished[start : start + _KEYS_PER_DELETE].tolist()
+            if run.changes is not None:  # undo: the rows' before-images
+                await run.changes.deleting_keys(info, list(route.stage.key), spec.mode, part)
+            result.deleted += await delete_keys(target, info.name, self.sql.key, part)
+
+    async def finish(self, run: RunView, target: Target, route: Route) -> None:
+        spec, result, info = route.spec, route.result, route.info
+        self.skipped_unchanged = (self.diff or HashDiff()).same
         if spec.delete_missing and result.rejected:
             # (as compare-first: a rejected row's key would look missing from the source)
             run.warn(
@@ -92,12 +104,6 @@ class HashedCompareLoad(StagedLoad):
                 f"{result.rejected} source rows were rejected",
                 info.name,
             )
-        elif spec.delete_missing and diff.vanished:
-            for start in range(0, len(diff.vanished), _KEYS_PER_DELETE):
-                part = diff.vanished[start : start + _KEYS_PER_DELETE].tolist()
-                if run.changes is not None:  # undo: the rows' before-images
-                    await run.changes.deleting_keys(info, list(route.stage.key), spec.mode, part)
-                result.deleted += await delete_keys(target, info.name, self.sql.key, part)
         await super().finish(run, target, route)
 
 

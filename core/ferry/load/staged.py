@@ -30,9 +30,34 @@ class StagedLoad(LoadStrategy):
     #: the row versions the merge's rows carry, where it returned them (MergeCounts.versions)
     merged_versions: list[str] | None = None
 
+    #: the stage is indexed and deduplicated (by :meth:`delete_first` or :meth:`finish`)
+    prepared = False
+    #: :meth:`delete_first` deleted the rows the stage lacks: the merge deletes none
+    deleted_first = False
+
     def deletes_missing(self, route: Route) -> bool:
         """Whether the merge deletes the table's rows whose key the stage lacks."""
         return route.spec.delete_missing
+
+    async def delete_first(self, run: RunView, target: Target, route: Route) -> None:
+        """The rows whose key the stage lacks, deleted before any merge (children first),
+        their before-images recorded; none while a source row was rejected (its key would
+        look missing: :meth:`finish` says so)."""
+        if not self.deletes_missing(route):
+            return
+        await self._prepare(run, target, route)
+        if route.result.rejected:
+            return
+        if run.changes is not None:  # undo: the rows' before-images
+            await run.changes.before_deletes(route.info, route.stage, route.spec.mode)
+        route.result.deleted += await target.delete_missing(route.stage)
+        self.deleted_first = True
+
+    async def _prepare(self, run: RunView, target: Target, route: Route) -> None:
+        if not self.prepared:
+            self.prepared = True
+            await target.index_stage(route.stage)
+            await _dedupe(run, target, route)
 
     def encode(self, target: Target, stage: Stage, prepared: list[tuple[Any, ...]]) -> Encoded:
         return target.encode_rows(stage, prepared, False)
@@ -53,8 +78,7 @@ class StagedLoad(LoadStrategy):
     async def finish(self, run: RunView, target: Target, route: Route) -> None:
         stage, spec, result = route.stage, route.spec, route.result
         started = time.perf_counter()
-        await target.index_stage(stage)
-        await _dedupe(run, target, route)
+        await self._prepare(run, target, route)
         if spec.conflict == "error":
             counts = await target.classify(stage, "error", None)
             if counts.conflicts:
@@ -69,7 +93,7 @@ class StagedLoad(LoadStrategy):
         # A rejected row never reached the stage, so its key would look missing from the
         # source: deleting then would remove the very row the source still holds.
         deletes = self.deletes_missing(route)
-        delete_missing = deletes and not result.rejected
+        delete_missing = deletes and not result.rejected and not self.deleted_first
         if deletes and result.rejected:
             run.warn(
                 f"{route.info.name}: rows missing from the source were not deleted because "

@@ -42,6 +42,13 @@ class LoadStrategy:
         """Write one mapped batch (its rejects and counts are the pipeline's)."""
         raise NotImplementedError
 
+    async def delete_first(self, run: RunView, target: Target, route: Route) -> None:
+        """Every row is in: delete the table's rows the source no longer holds (the plan's
+        ``delete_missing``), before any table is merged. The run calls it children first, so
+        a foreign key's ``ON DELETE CASCADE`` or ``SET NULL`` finds no row of a table the run
+        deletes from itself: each deleted row is counted, and recorded for undo, by its own
+        table. A mode that deletes nothing does nothing."""
+
     async def finish(self, run: RunView, target: Target, route: Route) -> None:
         """Every row is in: merge or count, fill ``route.result``, append it to the run's."""
         raise NotImplementedError

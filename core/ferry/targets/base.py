@@ -740,11 +740,15 @@ class Target(ABC):
         except sa_exc.DBAPIError as exc:
             raise self.wrap(exc, f"merging rows into {stage.table.name}") from None
         if delete_missing:
-            counts.deleted = await self.execute(
-                mergesql.delete_missing(self.merge_dialect, self.merge_table(stage)),
-                f"deleting rows missing from the source in {stage.table.name}",
-            )
+            counts.deleted = await self.delete_missing(stage)
         return counts
+
+    async def delete_missing(self, stage: Stage) -> int:
+        """Delete the target table's rows whose key ``stage`` lacks; returns how many."""
+        return await self.execute(
+            mergesql.delete_missing(self.merge_dialect, self.merge_table(stage)),
+            f"deleting rows missing from the source in {stage.table.name}",
+        )
 
     async def _merge_row_by_row(
         self, stage: Stage, rule: ConflictRule, newer_by: str | None, counts: MergeCounts
