@@ -13,14 +13,16 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from pgkit import pg_rows
+import pytest
+from pgkit import pg_exec, pg_rows
 
 from ferry.migrate import migrate
 from ferry.plan import Plan, plan_from_dict
 from ferry.undo.engine import undo
+from ferry.undo.result import UndoRefused
 
 
-def _app(folder: Path, url: str = "sqlite:///new.db") -> Plan:
+def _app(folder: Path, url: str = "sqlite:///new.db", tasks_delete: bool = True) -> Plan:
     db = sqlite3.connect(folder / "app.db")
     db.executescript(
         """
@@ -44,7 +46,8 @@ def _app(folder: Path, url: str = "sqlite:///new.db") -> Plan:
             "tables": [
                 {"name": "projects", "source": "app.projects", "key": ["id"],
                  "delete_missing": True},
-                {"name": "tasks", "source": "app.tasks", "key": ["id"], "delete_missing": True},
+                {"name": "tasks", "source": "app.tasks", "key": ["id"],
+                 "delete_missing": tasks_delete},
             ],
             "options": {"undo_first_loads": True},
         },
@@ -102,3 +105,46 @@ def test_undo_puts_back_the_rows_a_postgresql_cascade_deleted(tmp_path: Path, pg
 
     tasks = pg_rows(pg_url, "SELECT id, project_id, title FROM tasks ORDER BY id")
     assert [tuple(r) for r in tasks] == [(1, 1, "a"), (2, 2, "b"), (3, 2, "c")]
+
+
+def test_a_cascade_into_a_table_that_deletes_nothing_is_named(tmp_path: Path) -> None:
+    plan = _app(tmp_path, tasks_delete=False)
+    asyncio.run(migrate(plan))
+    _delete_project(tmp_path)
+
+    result = asyncio.run(migrate(plan))
+
+    assert _tasks(tmp_path) == [(1, 1, "a")]
+    [named] = [w for w in result.warnings if "ON DELETE CASCADE" in w]
+    assert named.startswith("deleting 1 rows of projects deleted 2 rows of tasks")
+    assert "`ferry undo` of this run cannot put them back" in named
+
+
+def test_undo_of_a_run_whose_deletes_cascaded_unrecorded_refuses(tmp_path: Path) -> None:
+    plan = _app(tmp_path, tasks_delete=False)
+    asyncio.run(migrate(plan))
+    _delete_project(tmp_path)
+    run = asyncio.run(migrate(plan))
+
+    with pytest.raises(UndoRefused) as refused:
+        asyncio.run(undo(plan, run_id=run.run_id, write_reports=False))
+
+    assert "tasks: deleting 1 rows of projects deleted 2 rows of tasks" in refused.value.message
+    assert _tasks(tmp_path) == [(1, 1, "a")]
+
+
+def test_a_set_null_into_a_table_not_in_the_plan_is_named(tmp_path: Path, pg_url: str) -> None:
+    plan = _app(tmp_path, pg_url)
+    asyncio.run(migrate(plan))
+    pg_exec(
+        pg_url,
+        "CREATE TABLE notes (id int PRIMARY KEY, "
+        "project_id bigint REFERENCES projects (id) ON DELETE SET NULL)",
+        "INSERT INTO notes VALUES (1, 2), (2, 2), (3, 1)",
+    )
+    _delete_project(tmp_path)
+
+    result = asyncio.run(migrate(plan))
+
+    [named] = [w for w in result.warnings if "SET NULL" in w]
+    assert named.startswith("deleting 1 rows of projects changed (SET NULL) 2 rows of notes")

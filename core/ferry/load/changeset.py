@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, inspect, select
 from sqlalchemy import exc as sa_exc
 
+from ..shape.schema import TableInfo
 from . import changesql
 from .changesql import ImageTable
 from .journal import JOURNAL_SCHEMA
@@ -34,7 +35,6 @@ from .recordedmerge import merge_recorded
 
 if TYPE_CHECKING:
     from ..plan import ConflictRule
-    from ..shape.schema import TableInfo
     from ..targets import MergeCounts, Target
     from ..targets.base import Stage
 
@@ -248,6 +248,19 @@ class ChangeRecorder:
             image,
             "rows deleted by key in a delta load (row_prints) have no before-image",
             undoable=False,
+        )
+
+    async def cannot_undo(self, table: str, note: str) -> None:
+        """The run changed rows of ``table`` it recorded no image of (a cascade in the
+        target): ``ferry undo`` of the run refuses, naming ``note``."""
+        if table not in self.recorded:
+            await self._note(TableInfo(table), None, note, undoable=False)
+            return
+        found = self.table.c
+        await self.target.conn.execute(
+            self.table.update()
+            .where((found.run_id == self.run_id) & (found.table_name == table))
+            .values(undoable=0, note=note)
         )
 
     async def deleting_keys(

@@ -16,11 +16,13 @@ from ..targets import Target
 from ..targets.base import after_load_failed
 from ..values.targetstyles import overflow_warnings
 from ..verify.integrity import references_checked_at_commit
+from .cascades import delete_naming_cascades
 from .modes import identical_rows
 from .rerun import may_fingerprint
 from .route import Route, RunView
 from .routes import rerun_source
 from .sequences import advance_sequences
+from .strategy import LoadStrategy
 
 
 async def finish_tables(
@@ -34,7 +36,12 @@ async def finish_tables(
     for name in reversed(order):
         for route in (r for r in routes if r.info.name == name):
             run.cancel.raise_if_cancelled()
-            await route.strategy.delete_first(run, target, route)
+            strategy = route.strategy
+
+            async def delete(route: Route = route, strategy: LoadStrategy = strategy) -> None:
+                await strategy.delete_first(run, target, route)
+
+            await delete_naming_cascades(run, target, route, delete)
     for name in order:
         for route in (r for r in routes if r.info.name == name):
             run.cancel.raise_if_cancelled()

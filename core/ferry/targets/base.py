@@ -47,6 +47,7 @@ from ..shape.schema import ColumnInfo, TableInfo, reflect_tables
 from .asyncengine import AsyncConnection, AsyncEngine
 
 if TYPE_CHECKING:
+    from .cascades import Cascade
     from .sqlitecopy import Copied, WholeCopy
 
 #: SQLSTATEs of "already exists": duplicate table/relation, object, function, schema
@@ -531,6 +532,11 @@ class Target(ABC):
         where they would (:mod:`.sqlitekeys`); raises :class:`DirectLoadRefused` after the
         block when a row lacks its parent. A target without that shortcut changes nothing."""
         yield
+
+    async def cascades_into(self, table: str) -> list[Cascade]:
+        """The target's foreign keys into ``table`` that change their rows when one of its
+        rows is deleted (:mod:`.cascades`); none on a target without foreign keys."""
+        return []
 
     @contextlib.asynccontextmanager
     async def key_lookups(self) -> AsyncIterator[None]:

@@ -40,6 +40,7 @@ from ..values.logical import identity
 from . import pgapart, pgcatalog, pgforeignkeys, pgfreeze
 from .asyncengine import create_async_engine
 from .base import ApartLoad, DirectLoadRefused, Encoded, Privilege, Stage, Target, first_line
+from .cascades import Cascade, pg_cascades
 from .pgcompression import compress_with_lz4
 from .pglogin import connect_async, keyring_later
 from .pgsettings import local_settings
@@ -418,6 +419,10 @@ class PostgresTarget(Target):
         except psycopg.Error as exc:
             raise self.wrap(exc, f"loading rows into {stage.table.name}") from None
         return None
+
+    async def cascades_into(self, table: str) -> list[Cascade]:
+        """The foreign keys into ``table`` with an action on delete (:mod:`.cascades`)."""
+        return await pg_cascades(self, table)
 
     @contextlib.asynccontextmanager
     async def key_lookups(self) -> AsyncIterator[None]:

@@ -52,6 +52,7 @@ from .base import (
     Target,
     first_line,
 )
+from .cascades import Cascade, sqlite_cascades
 from .sqlitecopy import Copied, WholeCopy, copy_whole
 from .sqliteheader import FileCounter
 from .sqlitekeys import MISSING_PARENT, MissingParent, keys_checked_after
@@ -175,6 +176,10 @@ class SqliteTarget(Target):
         """``PRAGMA defer_foreign_keys``: checked at commit (the run checks them itself
         before, see :mod:`ferry.migrate`)."""
         await self.execute("PRAGMA defer_foreign_keys = ON", "deferring foreign keys")
+
+    async def cascades_into(self, table: str) -> list[Cascade]:
+        """The foreign keys into ``table`` with an action on delete (:mod:`.cascades`)."""
+        return await sqlite_cascades(self, table)
 
     async def reference_violations(self, table: str) -> int:
         """``PRAGMA foreign_key_check`` of ``table``."""
