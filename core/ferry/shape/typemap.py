@@ -244,10 +244,13 @@ def sqlite_collations(create_sql: str) -> dict[str, str]:
 # -- what `ferry init` notes ---------------------------------------------------------------
 
 
-def find_type_choices(reader: SourceReader, table: SourceTable) -> list[TypeFinding]:
+def find_type_choices(
+    reader: SourceReader, table: SourceTable, *, django: bool = False
+) -> list[TypeFinding]:
     """BOOLEAN columns holding more than 0/1 (they stay integer or text, not boolean), TEXT
-    columns holding only JSON objects or arrays (a ``json`` choice the note offers), and
-    DATETIME columns whose values all lack an offset (``datetime``: they stay without a zone)."""
+    columns holding only JSON objects or arrays (a ``json`` choice the note offers), DATETIME
+    columns whose values all lack an offset (``datetime``: they stay without a zone), and UUID
+    columns (``django``: a Django database, whose empty ``char(32)`` is a ``UUIDField`` too)."""
     found: list[TypeFinding] = []
     origin = table.origin
     for column, type_ in table.columns.items():
@@ -257,7 +260,7 @@ def find_type_choices(reader: SourceReader, table: SourceTable) -> list[TypeFind
         elif type_ == "timestamp" and declared:
             finding = _wall_times(reader, table, column, declared)
         elif type_ == "text" and uuid_declared(declared):
-            finding = uuid_column(reader, table, column, declared)
+            finding = uuid_column(reader, table, column, declared, django=django)
         elif type_ == "text":
             finding = declared_json(table, column) or _only_json(reader, origin, table.name, column)
         else:
