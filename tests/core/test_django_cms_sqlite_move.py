@@ -42,3 +42,30 @@ def test_an_empty_char_32_column_outside_django_stays_text(tmp_path: Path, pg_ur
     plan = tomllib.loads(draft(tmp_path, NOT_DJANGO, pg_url).read_text())
     table = next(t for t in plan["tables"] if t["name"] == "wagtailcore_pagelogentry")
     assert "uuid" not in table.get("target_types", {})
+
+
+SEARCH = """
+CREATE TABLE "wagtailsearch_indexentry" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT,
+  "object_id" varchar(50) NOT NULL, "title_norm" real NOT NULL, "content_type_id" integer NOT NULL,
+  "autocomplete" text NULL, "title" text NOT NULL, "body" text NULL);
+CREATE VIRTUAL TABLE wagtailsearch_indexentry_fts USING fts5(autocomplete, body, title);
+CREATE TRIGGER insert_wagtailsearch_indexentry_fts AFTER INSERT ON wagtailsearch_indexentry
+  BEGIN INSERT INTO wagtailsearch_indexentry_fts(title, body, autocomplete, rowid)
+  VALUES (NEW.title, NEW.body, NEW.autocomplete, NEW.id); END;
+CREATE TRIGGER delete_wagtailsearch_indexentry_fts AFTER DELETE ON wagtailsearch_indexentry
+  BEGIN DELETE FROM wagtailsearch_indexentry_fts WHERE rowid=OLD.id; END;
+INSERT INTO wagtailsearch_indexentry (object_id, title_norm, content_type_id, title, body)
+  VALUES ('3', 1.0, 7, 'Post 0 about ferries', 'Body 0 of the ferry story');
+"""
+
+
+def test_postgres_check_names_the_table_feeding_a_full_text_index(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # Wagtail's search backend makes that table of tsvector columns on PostgreSQL: the moved
+    # site's first page save failed on it, and check had said only "recreate the trigger"
+    check = " ".join(ferry("check", draft(tmp_path, SEARCH, pg_url)).output.split())
+    assert (
+        "warn trigger delete_wagtailsearch_indexentry_fts: not carried: it keeps the full-text "
+        "index wagtailsearch_indexentry_fts current from the rows of wagtailsearch_indexentry"
+    ) in check

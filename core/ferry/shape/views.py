@@ -92,6 +92,7 @@ async def carry_views(
             created.add(spec.name)
     triggers: list[SourceObject] = []
     indexes: set[str] = set()  # the full-text indexes the target has (folded names)
+    lost: set[str] = set()  # and the ones it does not get
     for item in read_objects(plan):
         if item.kind == "trigger":
             triggers.append(item)  # after every index, whatever the file's order
@@ -102,11 +103,15 @@ async def carry_views(
                 objects.append(made)
                 if made.status == "carried":
                     indexes.add(item.name.casefold())
+                else:
+                    lost.add(item.name.casefold())
             continue
         objects.append(await _carry_view(item, target, names, created))
     for item in triggers:
         objects.append(
-            await carry_trigger(item.name, item.sql, item.source, target, names, tables, indexes)
+            await carry_trigger(
+                item.name, item.sql, item.source, target, names, tables, indexes, lost
+            )
         )
     return objects
 
