@@ -37,6 +37,7 @@ class SourceObject:
     kind: str
     name: str
     sql: str
+    path: Path | None = None  # the source file (a full-text index's own rows are read there)
 
 
 def read_objects(plan: Plan) -> list[SourceObject]:
@@ -65,7 +66,7 @@ def read_objects(plan: Plan) -> list[SourceObject]:
                 conn.close()
         except sqlite3.Error:
             continue  # the source reader reports an unreadable file
-        found.extend(SourceObject(spec.name, str(k), str(n), str(s)) for k, n, s in rows)
+        found.extend(SourceObject(spec.name, str(k), str(n), str(s), path) for k, n, s in rows)
     return found
 
 
@@ -99,7 +100,9 @@ async def carry_views(
             continue
         if item.kind == "virtual table":
             if (item.source, item.name.casefold()) not in names:  # not copied as a table
-                made = await carry_virtual(item.name, item.sql, item.source, target, names, tables)
+                made = await carry_virtual(
+                    item.name, item.sql, item.source, target, names, tables, item.path
+                )
                 objects.append(made)
                 if made.status == "carried":
                     indexes.add(item.name.casefold())
