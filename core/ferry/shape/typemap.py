@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import types as sqltypes
 
-from .carried import SchemaObject
+from .carried import SchemaObject, Status
 from .conflicts import without_conflicts
 from .identifiers import quote
 from .jsoncolumns import declared_json
@@ -38,6 +38,11 @@ _SHORT = {
 }
 #: PostgreSQL types a SQLite target holds as their text (their checks are not carried)
 _PG_TEXT_LIKE = re.compile(r"^(text|character varying|varchar|character|char|bpchar)\b")
+#: a ``tsvector``'s search stays behind (a Wagtail site moved back to SQLite found nothing)
+_UNSEARCHABLE = (
+    "its lexemes kept as text, which SQLite cannot search: an app that searches it needs an fts5 "
+    "index of its own there, as its migrations or search backend make it in an empty SQLite file"
+)
 
 
 #: PostgreSQL types a PostgreSQL → PostgreSQL move creates as declared, by logical type: the
@@ -137,17 +142,19 @@ def column_translations(
             continue
         old = f"{declared} 0/1" if zero_one else declared
         detail = f"{old} → {new}"
-        lower = declared.lower()
+        status: Status = "translated"
         if source.shape is not None and field in source.shape.enums:
             detail += f" (an enum: its values kept by CHECK ({source.shape.enums[field]}))"
+        elif source_dialect == "postgresql" and dialect == "sqlite" and declared == "tsvector":
+            status, detail = "not carried", f"{detail} ({_UNSEARCHABLE})"
         elif (
             source_dialect == "postgresql"
             and info.type == "text"
             and dialect == "sqlite"
-            and not _PG_TEXT_LIKE.match(lower)
+            and not _PG_TEXT_LIKE.match(declared.lower())
         ):
             detail += f" (kept as its text; SQLite does not check it as {declared})"
-        found.append(SchemaObject("column type", f"{table}.{column}", "translated", detail))
+        found.append(SchemaObject("column type", f"{table}.{column}", status, detail))
     return found
 
 
