@@ -46,9 +46,9 @@ _UNSEARCHABLE = (
 
 
 #: PostgreSQL types a PostgreSQL → PostgreSQL move creates as declared, by logical type: the
-#: source's values fit them, and the app's limits (``varchar(32)``) and sizes stay
+#: source's values fit them; the app's limits, sizes and search (``tsvector``: ts_rank) stay
 _KEPT_PG = {
-    "text": re.compile(r"^((character varying|character)\(\d+\)|uuid)$"),
+    "text": re.compile(r"^((character varying|character)\(\d+\)|uuid|tsvector)$"),
     "integer": re.compile(r"^(smallint|integer)$"),
     # an array (``text[]``, ``integer[]``): the app binds lists; as jsonb its INSERTs failed
     "json": re.compile(r"^[a-z][a-z0-9 _(),]*\[\]$"),
@@ -88,8 +88,8 @@ class DeclaredType(sqltypes.UserDefinedType[Any]):
 
 def kept_sql_type(declared: str) -> Any:
     """``character varying(32)``, ``character(2)``, ``uuid``, ``integer``, ``smallint``,
-    ``text[]`` as types."""
-    if declared.endswith("[]"):
+    ``text[]``, ``tsvector`` as types."""
+    if declared.endswith("[]") or declared == "tsvector":
         return DeclaredType(declared)
     length = re.search(r"\((\d+)\)", declared)
     if declared.startswith("character varying") and length:
