@@ -172,7 +172,9 @@ def add_shapes(
         columns = {k: v for k, v in named.items() if v in info.columns}
         tables = {origin: found for (r, origin), found in by_origin.items() if r == root}
         types = {name: column.type for name, column in info.columns.items()}
-        info.shape = target_shape(source.shape, columns, tables, dialect, types)
+        own = source.declared  # the columns created with the source's own type:
+        kept = {n for f, n in columns.items() if info.columns[n].sql_type == own.get(f, "-")}
+        info.shape = target_shape(source.shape, columns, tables, dialect, types, kept)
         info.foreign_keys = []
         for column in info.shape.not_null:
             info.columns[column].nullable = False

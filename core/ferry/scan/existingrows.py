@@ -24,8 +24,13 @@ from ..sources import open_source
 from ..targets import open_target, quote
 from ..values.logical import CastError, parse_timestamp
 
+# ``last_`` only before a change word: ``last_login`` and ``last_published_at`` stamp one kind
+# of event, not every change (a reverse plan comparing a Wagtail page by ``last_published_at``
+# kept the old file's tree counts when the new store had added a child)
 _MODIFIED = re.compile(
-    r"^(updated|modified|changed|edited)(_?(at|on|time|ts|date))?$|mtime|^last_", re.I
+    r"^(updated|modified|changed|edited)(_?(at|on|time|ts|date))?$|mtime"
+    r"|^last_?(update|modif|change|edit)",
+    re.I,
 )
 _SHOWN_KEYS = 5
 

@@ -188,11 +188,14 @@ def scan_folder(
                 cancel.raise_if_cancelled()
             told = _named_progress(spec.name, progress)
             item.tables = _data_tables(item, reader.scan(cancel=cancel, progress=told))
+            django = any(t.origin.lower() == "django_migrations" for t in item.tables)
             if reader.capabilities.samples_columns:
                 item.numbers = [n for t in item.tables for n in find_numbers(reader, t)]
-                item.type_choices = [f for t in item.tables for f in find_type_choices(reader, t)]
+                item.type_choices = [
+                    f for t in item.tables for f in find_type_choices(reader, t, django=django)
+                ]
                 item.flags = [f for t in item.tables for f in zero_one_columns(reader, t)]
-                if any(t.origin.lower() == "django_migrations" for t in item.tables):
+                if django:
                     # Django keeps naive UTC text in SQLite and makes timestamptz on PostgreSQL
                     item.type_choices = [f for f in item.type_choices if not f.zone]
                 item.type_choices = settle_empty_zones(item.type_choices)
@@ -205,7 +208,7 @@ def scan_folder(
             elif reader.capabilities.answers_sql:
                 item.keys = {t.name: _keyless(reader, t) for t in item.tables if not t.key}
                 item.type_choices = [f for t in item.tables for f in declared_wall_times(t)]
-                if any(t.origin.lower() == "django_migrations" for t in item.tables):
+                if django:
                     item.type_choices += [f for t in item.tables for f in django_uuid_columns(t)]
             item.invalid_text = reader.invalid_text
             item.notes.extend(reader.notices)

@@ -12,7 +12,7 @@ part of the ``CREATE TABLE`` and checked at commit (``PRAGMA defer_foreign_keys`
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 from ..capabilities import TargetCapabilities
@@ -45,6 +45,8 @@ class TargetIndex:
     parts: tuple[str, ...]
     unique: bool = False
     where: str | None = None
+    #: the index method when not btree (``gin``): PostgreSQL to PostgreSQL only
+    using: str = ""
 
 
 @dataclass
@@ -91,11 +93,14 @@ def target_shape(
     tables: dict[str, tuple[str, dict[str, str]]],
     target: str,
     types: Mapping[str, str] | None = None,
+    as_declared: Collection[str] = (),
 ) -> TargetShape:
     """``shape`` for the target table: ``columns`` maps the source's column names to the
     target's (columns the plan leaves out are absent), ``tables`` maps a source table's name
-    to its target table and that table's column map; ``target`` is the target's dialect and
-    ``types`` the target columns' logical types (a DEFAULT must suit its column)."""
+    to its target table and that table's column map; ``target`` is the target's dialect,
+    ``types`` the target columns' logical types (a DEFAULT must suit its column) and
+    ``as_declared`` the target columns created with the source's own type (an index keeps
+    its method and operator classes on them)."""
     out = TargetShape()
     source = shape.dialect
     # Within one kind of database an expression the translator does not know still means
@@ -215,7 +220,7 @@ def target_shape(
                 out.uniques.append(names)
                 out.names[("unique", *names)] = index.name
                 continue
-        made = _index(index, columns, source, target, as_is)
+        made = _index(index, columns, source, target, as_is, as_declared)
         if made is None:
             out.not_carried.append(f"index {index.name}: {_index_text(index)}")
         else:
@@ -310,7 +315,14 @@ def _index(
     source: str,
     target: str,
     as_is: Callable[[str], str | None],
+    as_declared: Collection[str] = (),
 ) -> TargetIndex | None:
+    # Between two PostgreSQL databases an index keeps its method (a GIN over a tsvector: as
+    # a btree, a long document's row was too large for it) and its operator classes, when
+    # its columns keep their types (a GiST opclass of inet would not take text).
+    both = source == target == "postgresql" and all(
+        p.expression or columns.get(p.text) in as_declared for p in index.parts
+    )
     parts = []
     for part in index.parts:
         if not part.text:
@@ -322,13 +334,14 @@ def _index(
             text = quote(columns[part.text]) if part.text in columns else None
         if text is None:
             return None
+        text = f"{text} {part.opclass}" if both and part.opclass else text
         parts.append(f"{text} DESC" if part.desc else text)
     where = None
     if index.where is not None:
         where = translate_condition(index.where, columns, source, target) or as_is(index.where)
         if where is None:
             return None
-    return TargetIndex(index.name, tuple(parts), index.unique, where)
+    return TargetIndex(index.name, tuple(parts), index.unique, where, index.using if both else "")
 
 
 def _index_text(index: IndexShape) -> str:
@@ -362,7 +375,8 @@ def index_sql(table: str, index: TargetIndex) -> str:
     """``CREATE [UNIQUE] INDEX`` for ``index`` of ``table``."""
     sql = (
         f"CREATE {'UNIQUE ' if index.unique else ''}INDEX {quote(index.name)} "
-        f"ON {quote(table)} ({', '.join(index.parts)})"
+        f"ON {quote(table)} {f'USING {index.using} ' if index.using else ''}"
+        f"({', '.join(index.parts)})"
     )
     return f"{sql} WHERE {index.where}" if index.where else sql
 

@@ -41,6 +41,8 @@ class IndexPart:
     text: str
     desc: bool = False
     expression: bool = False
+    #: a PostgreSQL operator class (``varchar_pattern_ops``: Django's ``…_like`` index)
+    opclass: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class IndexShape:
     #: Django's ``unique_together`` (``*_uniq``): a constraint on PostgreSQL, an index on
     #: SQLite (which cannot add a constraint), as Django makes it and drops it by name there
     constraint: bool = False
+    #: a PostgreSQL index method other than btree (``gin``, ``gist``, ``brin``, ``hash``)
+    using: str = ""
 
 
 @dataclass
@@ -220,15 +224,22 @@ def _generic_shape(insp: Any, table: str, schema: str | None, shape: TableShape)
             continue
         sorting = index.get("column_sorting") or {}
         expressions = index.get("expressions") or index["column_names"]
+        options = index.get("dialect_options") or {}
+        ops = options.get("postgresql_ops") or {}
         parts = []
         for column, text in zip(index["column_names"], expressions, strict=True):
             key = column if column is not None else text
-            parts.append(
-                IndexPart(str(text), "desc" in sorting.get(key, ()), expression=column is None)
-            )
-        where = (index.get("dialect_options") or {}).get("postgresql_where")
+            desc, opclass = "desc" in sorting.get(key, ()), str(ops.get(key) or "")
+            parts.append(IndexPart(str(text), desc, column is None, opclass))
+        using = str(options.get("postgresql_using") or "").lower()
         shape.indexes.append(
-            IndexShape(str(index["name"]), tuple(parts), bool(index["unique"]), where)
+            IndexShape(
+                str(index["name"]),
+                tuple(parts),
+                bool(index["unique"]),
+                options.get("postgresql_where"),
+                using="" if using == "btree" else using,
+            )
         )
 
 

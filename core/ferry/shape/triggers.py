@@ -16,6 +16,7 @@ translate into PostgreSQL functions.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -84,12 +85,17 @@ async def carry_trigger(
     names: dict[tuple[str, str], tuple[str, dict[str, str]]],
     tables: dict[str, TableInfo],
     indexes: set[str],
+    lost: Collection[str] = (),
 ) -> SchemaObject:
     """Create ``name`` after the load when it only keeps full-text indexes current (see the
     module docstring); ``indexes`` are the folded names of the indexes the target has from this
-    or an earlier run, ``names`` the source tables' target names and columns."""
+    or an earlier run, ``lost`` the ones it does not get, ``names`` the source tables' target
+    names and columns."""
     trigger = parse_trigger(sql)
     if not target.capabilities.sqlite_virtual_tables:
+        # a trigger that only keeps full-text indexes current: the table it reads is named
+        if trigger and trigger.writes and {w.casefold() for w in trigger.writes} <= set(lost):
+            return SchemaObject("trigger", name, "not carried", feeds_lost_index(trigger))
         return SchemaObject("trigger", name, "not carried", NOT_CARRIED)
     others = [w for w in trigger.writes if w.casefold() not in indexes] if trigger else []
     if trigger is None or not trigger.writes or others:
@@ -123,6 +129,24 @@ async def carry_trigger(
     )
 
 
+def feeds_lost_index(trigger: TriggerSql) -> str:
+    """Why a trigger keeping a full-text index a PostgreSQL target does not get is not
+    carried, naming the table it reads: an app whose search backend is made per database may
+    keep that table in another shape there (a Wagtail site's index entries are tsvector
+    columns on PostgreSQL: its first page saved after the move failed on the SQLite-shaped
+    table, ``column "title_text" … does not exist``)."""
+    index = ", ".join(dict.fromkeys(trigger.writes))
+    table = trigger.table
+    return (
+        f"it keeps the full-text index {index} current from the rows of {table}, and PostgreSQL "
+        f"does not get that index: {table} comes across as it is, and nothing keeps an index of "
+        f"it; if {table} is there only to feed the app's search and the app's search backend is "
+        "made per database (Wagtail's keeps tsvector columns on PostgreSQL), compare it with "
+        "what the app's own migrations make in an empty database and rebuild its index with "
+        "the app's own command"
+    )
+
+
 async def _exists(target: Target, name: str) -> bool:
     literal = name.replace("'", "''")
     return bool(
@@ -138,6 +162,7 @@ __all__ = [
     "NOT_CARRIED",
     "TriggerSql",
     "carry_trigger",
+    "feeds_lost_index",
     "parse_trigger",
     "unquote",
 ]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import types as sqltypes
 
-from .carried import SchemaObject
+from .carried import SchemaObject, Status
 from .conflicts import without_conflicts
 from .identifiers import quote
 from .jsoncolumns import declared_json
@@ -38,12 +38,17 @@ _SHORT = {
 }
 #: PostgreSQL types a SQLite target holds as their text (their checks are not carried)
 _PG_TEXT_LIKE = re.compile(r"^(text|character varying|varchar|character|char|bpchar)\b")
+#: a ``tsvector``'s search stays behind (a Wagtail site moved back to SQLite found nothing)
+_UNSEARCHABLE = (
+    "its lexemes kept as text, which SQLite cannot search: an app that searches it needs an fts5 "
+    "index of its own there, as its migrations or search backend make it in an empty SQLite file"
+)
 
 
 #: PostgreSQL types a PostgreSQL → PostgreSQL move creates as declared, by logical type: the
-#: source's values fit them, and the app's limits (``varchar(32)``) and sizes stay
+#: source's values fit them; the app's limits, sizes and search (``tsvector``: ts_rank) stay
 _KEPT_PG = {
-    "text": re.compile(r"^((character varying|character)\(\d+\)|uuid)$"),
+    "text": re.compile(r"^((character varying|character)\(\d+\)|uuid|tsvector)$"),
     "integer": re.compile(r"^(smallint|integer)$"),
     # an array (``text[]``, ``integer[]``): the app binds lists; as jsonb its INSERTs failed
     "json": re.compile(r"^[a-z][a-z0-9 _(),]*\[\]$"),
@@ -83,8 +88,8 @@ class DeclaredType(sqltypes.UserDefinedType[Any]):
 
 def kept_sql_type(declared: str) -> Any:
     """``character varying(32)``, ``character(2)``, ``uuid``, ``integer``, ``smallint``,
-    ``text[]`` as types."""
-    if declared.endswith("[]"):
+    ``text[]``, ``tsvector`` as types."""
+    if declared.endswith("[]") or declared == "tsvector":
         return DeclaredType(declared)
     length = re.search(r"\((\d+)\)", declared)
     if declared.startswith("character varying") and length:
@@ -137,17 +142,19 @@ def column_translations(
             continue
         old = f"{declared} 0/1" if zero_one else declared
         detail = f"{old} → {new}"
-        lower = declared.lower()
+        status: Status = "translated"
         if source.shape is not None and field in source.shape.enums:
             detail += f" (an enum: its values kept by CHECK ({source.shape.enums[field]}))"
+        elif source_dialect == "postgresql" and dialect == "sqlite" and declared == "tsvector":
+            status, detail = "not carried", f"{detail} ({_UNSEARCHABLE})"
         elif (
             source_dialect == "postgresql"
             and info.type == "text"
             and dialect == "sqlite"
-            and not _PG_TEXT_LIKE.match(lower)
+            and not _PG_TEXT_LIKE.match(declared.lower())
         ):
             detail += f" (kept as its text; SQLite does not check it as {declared})"
-        found.append(SchemaObject("column type", f"{table}.{column}", "translated", detail))
+        found.append(SchemaObject("column type", f"{table}.{column}", status, detail))
     return found
 
 
@@ -244,10 +251,13 @@ def sqlite_collations(create_sql: str) -> dict[str, str]:
 # -- what `ferry init` notes ---------------------------------------------------------------
 
 
-def find_type_choices(reader: SourceReader, table: SourceTable) -> list[TypeFinding]:
+def find_type_choices(
+    reader: SourceReader, table: SourceTable, *, django: bool = False
+) -> list[TypeFinding]:
     """BOOLEAN columns holding more than 0/1 (they stay integer or text, not boolean), TEXT
-    columns holding only JSON objects or arrays (a ``json`` choice the note offers), and
-    DATETIME columns whose values all lack an offset (``datetime``: they stay without a zone)."""
+    columns holding only JSON objects or arrays (a ``json`` choice the note offers), DATETIME
+    columns whose values all lack an offset (``datetime``: they stay without a zone), and UUID
+    columns (``django``: a Django database, whose empty ``char(32)`` is a ``UUIDField`` too)."""
     found: list[TypeFinding] = []
     origin = table.origin
     for column, type_ in table.columns.items():
@@ -257,7 +267,7 @@ def find_type_choices(reader: SourceReader, table: SourceTable) -> list[TypeFind
         elif type_ == "timestamp" and declared:
             finding = _wall_times(reader, table, column, declared)
         elif type_ == "text" and uuid_declared(declared):
-            finding = uuid_column(reader, table, column, declared)
+            finding = uuid_column(reader, table, column, declared, django=django)
         elif type_ == "text":
             finding = declared_json(table, column) or _only_json(reader, origin, table.name, column)
         else:

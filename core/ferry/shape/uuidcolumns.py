@@ -5,6 +5,9 @@ column; on PostgreSQL the same app makes a ``uuid`` column and binds UUIDs to it
 column there fails its first lookup (``operator does not exist: text = uuid``). ``ferry init``
 drafts ``target_types.col = "uuid"`` for such a column whose every value is a UUID, with the
 count; the values stay text and go in in PostgreSQL's spelling (:mod:`ferry.values.uuidtext`).
+In a Django database a ``char(32)`` column is a ``UUIDField`` by its declared type alone (Django
+makes no other column ``char(32)`` in SQLite), so one holding no value yet is drafted the same:
+a log's optional ``uuid`` column, empty until the app first sets it, failed every lookup.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ _DECLARED = re.compile(
 #: 32 hex digits, or the dashed 36
 _HEX = "[0-9a-fA-F]"
 _SHAPES = (_HEX * 32, "-".join(_HEX * n for n in (8, 4, 4, 4, 12)))
+#: how Django declares a ``UUIDField`` in SQLite
+_DJANGO_UUID = re.compile(r"^\s*char\s*\(\s*32\s*\)\s*$", re.I)
 
 
 def uuid_declared(declared: str) -> bool:
@@ -33,9 +38,10 @@ def uuid_declared(declared: str) -> bool:
 
 
 def uuid_column(
-    reader: SourceReader, table: SourceTable, column: str, declared: str
+    reader: SourceReader, table: SourceTable, column: str, declared: str, *, django: bool = False
 ) -> TypeFinding | None:
-    """The finding for a column whose every value is a UUID (None otherwise, or when empty)."""
+    """The finding for a column whose every value is a UUID (None otherwise, or when empty;
+    with ``django``, a ``char(32)`` column holding no value is Django's ``UUIDField`` too)."""
     c = quote(column)
     shaped = " OR ".join(f"({c} GLOB '{shape}')" for shape in _SHAPES)
     row = reader.query_one(
@@ -44,13 +50,17 @@ def uuid_column(
         table.origin,
     )
     total, uuids = (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
-    if not total or uuids != total:
+    if not total and django and _DJANGO_UUID.match(declared):
+        evidence = "holds no value yet and is a Django UUIDField by its type"
+    elif not total or uuids != total:
         return None
+    else:
+        evidence = f"holds only UUIDs ({total:,} values)"
     return TypeFinding(
         table.name,
         column,
         None,
-        f"column {column!r} ({declared}) holds only UUIDs ({total:,} values): "
+        f"column {column!r} ({declared}) {evidence}: "
         f'target_types.{column} = "uuid" makes it a PostgreSQL uuid column, as the app '
         "makes it there (it binds UUIDs: a text column fails its lookups)",
         target_type="uuid",

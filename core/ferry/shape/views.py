@@ -37,6 +37,7 @@ class SourceObject:
     kind: str
     name: str
     sql: str
+    path: Path | None = None  # the source file (a full-text index's own rows are read there)
 
 
 def read_objects(plan: Plan) -> list[SourceObject]:
@@ -65,7 +66,7 @@ def read_objects(plan: Plan) -> list[SourceObject]:
                 conn.close()
         except sqlite3.Error:
             continue  # the source reader reports an unreadable file
-        found.extend(SourceObject(spec.name, str(k), str(n), str(s)) for k, n, s in rows)
+        found.extend(SourceObject(spec.name, str(k), str(n), str(s), path) for k, n, s in rows)
     return found
 
 
@@ -92,21 +93,28 @@ async def carry_views(
             created.add(spec.name)
     triggers: list[SourceObject] = []
     indexes: set[str] = set()  # the full-text indexes the target has (folded names)
+    lost: set[str] = set()  # and the ones it does not get
     for item in read_objects(plan):
         if item.kind == "trigger":
             triggers.append(item)  # after every index, whatever the file's order
             continue
         if item.kind == "virtual table":
             if (item.source, item.name.casefold()) not in names:  # not copied as a table
-                made = await carry_virtual(item.name, item.sql, item.source, target, names, tables)
+                made = await carry_virtual(
+                    item.name, item.sql, item.source, target, names, tables, item.path
+                )
                 objects.append(made)
                 if made.status == "carried":
                     indexes.add(item.name.casefold())
+                else:
+                    lost.add(item.name.casefold())
             continue
         objects.append(await _carry_view(item, target, names, created))
     for item in triggers:
         objects.append(
-            await carry_trigger(item.name, item.sql, item.source, target, names, tables, indexes)
+            await carry_trigger(
+                item.name, item.sql, item.source, target, names, tables, indexes, lost
+            )
         )
     return objects
 

@@ -8,13 +8,27 @@ content=posts)``) repeats its content table's text in the module's own shadow ta
 rows come back from the content table (``INSERT INTO posts_fts(posts_fts) VALUES
 ('rebuild')``), not from the source's pages. PostgreSQL has no virtual tables: its full-text
 search is ``to_tsvector`` with a GIN index, which the app's own SQL would have to use.
+
+A full-text index that keeps its own copy of its text (no ``content=`` option: Wagtail's
+database search backend feeds ``wagtailsearch_indexentry_fts`` from its entries table through
+triggers) cannot be rebuilt from a table, so on a SQLite target it is created and its rows are
+copied from the source file with their rowids (the triggers that keep it current then come
+along, :mod:`ferry.shape.triggers`). Before, it was left out, and the moved Wagtail site failed
+every page delete (``no such table: wagtailsearch_indexentry_fts``) and found nothing.
+A contentless index (``content=''``) keeps no text to copy: it is named as not carried.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote as url_quote
+
+from sqlalchemy.exc import DBAPIError
 
 from ..errors import FerryError
 from .carried import SchemaObject
@@ -39,6 +53,7 @@ class VirtualTable:
     content: str
     columns: tuple[str, ...]
     sql: str
+    contentless: bool = False  # ``content=''``: it keeps no copy of its text either
 
     def describe(self) -> str:
         """What it is, for a draft's header and ``check``."""
@@ -60,7 +75,7 @@ def parse_virtual(name: str, sql: str) -> VirtualTable:
         for part in split_arguments(args)
         if part.strip() and not _OPTION.match(part)
     )
-    return VirtualTable(name, module, source, columns, sql)
+    return VirtualTable(name, module, source, columns, sql, content is not None and not source)
 
 
 async def carry_virtual(
@@ -70,8 +85,10 @@ async def carry_virtual(
     target: Target,
     names: dict[tuple[str, str], tuple[str, dict[str, str]]],
     tables: dict[str, TableInfo],
+    path: Path | None = None,
 ) -> SchemaObject:
-    """Make a source's virtual table again where it can be (see the module docstring)."""
+    """Make a source's virtual table again where it can be (see the module docstring);
+    ``path`` is the source file, where an index's own copy of its rows is read."""
     table = parse_virtual(name, sql)
     what = table.describe()
     if not target.capabilities.sqlite_virtual_tables:
@@ -82,6 +99,8 @@ async def carry_virtual(
             else f"{what}; the target has no virtual tables"
         )
         return SchemaObject("virtual table", name, "not carried", why)
+    if not table.content and path is not None and _keeps_its_text(table):
+        return await _copy_own_index(table, path, target)
     if not table.content:
         return SchemaObject(
             "virtual table",
@@ -116,4 +135,48 @@ async def carry_virtual(
     info.shape.after_load.append(f"INSERT INTO {quote(name)}({quote(name)}) VALUES('rebuild')")
     return SchemaObject(
         "virtual table", name, "carried", f"{what}, rebuilt from {table.content}", sql
+    )
+
+
+def _keeps_its_text(table: VirtualTable) -> bool:
+    return table.module.lower().startswith("fts") and not table.contentless and bool(table.columns)
+
+
+async def _copy_own_index(table: VirtualTable, path: Path, target: Target) -> SchemaObject:
+    """Create an index that keeps its own copy of its text and copy its rows in, rowids too
+    (they are the ids of the rows it indexes)."""
+    name, what = table.name, table.describe()
+    if await target.relation_exists(name):  # made and filled by an earlier run
+        return SchemaObject("virtual table", name, "carried", "in the target already")
+    columns = ", ".join(quote(c) for c in ("rowid", *table.columns))
+    insert = (
+        f"INSERT INTO {quote(name)} ({columns}) "
+        f"VALUES ({', '.join('?' for _ in range(len(table.columns) + 1))})"
+    )
+    try:
+        source = sqlite3.connect(
+            f"file:{url_quote(str(path.resolve()))}?mode=ro", uri=True, check_same_thread=False
+        )
+    except sqlite3.Error as exc:
+        return SchemaObject("virtual table", name, "not carried", f"{what}: {exc}", table.sql)
+    copied = 0
+    try:
+        async with target.conn.begin_nested():
+            await target.execute(table.sql, f"creating {name}")
+            rows = source.execute(f"SELECT {columns} FROM {quote(name)}")
+            while chunk := await asyncio.to_thread(rows.fetchmany, 1000):
+                await target.conn.exec_driver_sql(insert, chunk)
+                copied += len(chunk)
+    except (FerryError, DBAPIError, sqlite3.Error) as exc:
+        why = exc.message if isinstance(exc, FerryError) else str(getattr(exc, "orig", exc))
+        why = why.splitlines()[0]
+        return SchemaObject("virtual table", name, "not carried", f"{what}: {why}", table.sql)
+    finally:
+        source.close()
+    return SchemaObject(
+        "virtual table",
+        name,
+        "carried",
+        f"{what} that keeps its own copy of its text: its {copied:,} rows copied with their rowids",
+        table.sql,
     )
