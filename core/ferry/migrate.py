@@ -117,8 +117,7 @@ class _Run:
         self.diff_limit = 100
         self.sample: int | None = None
         self.backup: dict[str, Any] | None = None
-        self.write_reports = self.report_unchanged = self.syncing = False
-        self.wait = False
+        self.write_reports = self.report_unchanged = self.syncing = self.wait = False
         self.started_at = datetime.now(UTC)
         result = RunResult(
             run_id=uuid.uuid4().hex[:16],
@@ -403,6 +402,7 @@ class _Run:
             self.plan, target, self.source_tables, self.result.schema_objects
         )
         self.result.ddl.extend(ddl)
+        self.ctx.warn_unread_tables()  # a table the app created since the plan was drafted
         for name, info in tables.items():
             for item in info.shape.not_carried if info.created and info.shape else []:
                 self.warn(f"{name}: not carried to the target: {item}", name)
