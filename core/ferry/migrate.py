@@ -23,9 +23,9 @@ from typing import Any
 
 from .errors import Cancelled, FerryError, PlanError, RejectedRowsError
 from .events import CancelToken, Emit, StepStarted, ignore_events
+from .load import finish as finishing
 from .load.books import discard_attempt, keep_run_prints
 from .load.changeset import ChangeRecorder
-from .load.finish import fingerprint, finish_shapes, indexed, move_sequences, note_identical_rows
 from .load.inworker import ReadInProcess
 from .load.journal import ensure_journal, write_journal
 from .load.mapping import prepare_schema
@@ -44,7 +44,7 @@ from .results import Reject, RunResult, TableResult
 from .runcontext import MAX_KEPT_REJECTS, RunContext
 from .safety.logfile import log_exception, logged
 from .safety.runlock import hold_target_async
-from .shape.schema import TableInfo, dependency_order
+from .shape.schema import TableInfo
 from .sources import SourceReader, SourceTable
 from .sources.merge import MergeSource
 from .targets import Target, open_target
@@ -360,24 +360,20 @@ class _Run:
         self.step_done("read", started)
 
         started = self.step("merge")
-        built = await apart.swap_in(view, target, routes) | indexed(routes)  # indexes built
-        order = dependency_order([r.info.name for r in routes], tables)
-        for name in order:
-            for route in (r for r in routes if r.info.name == name):
-                self.cancel.raise_if_cancelled()
-                await route.strategy.finish(view, target, route)
+        built = await apart.swap_in(view, target, routes) | finishing.indexed(routes)
+        await finishing.merge_tables(view, target, routes, tables)
         for route in routes:
             if route.spec.mode != "merge" and route.decision.mode != "unchanged":
-                await note_identical_rows(view, target, route)
+                await finishing.note_identical_rows(view, target, route)
             for message in await overflow_warnings(
                 target, route.info, route.mapper.key, route.mapper.columns, route.adapters
             ):
                 self.warn(message, route.info.name)
-        await finish_shapes(view, target, tables, built)
-        await move_sequences(view, target, routes)
+        await finishing.finish_shapes(view, target, tables, built)
+        await finishing.move_sequences(view, target, routes)
         if not self.preview:
             for route in routes:
-                await fingerprint(view, target, route)
+                await finishing.fingerprint(view, target, route)
             await keep_run_prints(view, target, routes, kept)
         self.step_done("merge", started)
 

@@ -3,8 +3,8 @@
 Found on a task-tracker app (projects → tasks → task_tags, ``ON DELETE CASCADE``): the app
 deleted a project, the next run deleted it from the target, and SQLite's cascade took its tasks
 with it. The run counted the project only, and ``ferry undo`` put the project back but not its
-tasks, with a proof that passed. NOT FIXED YET: both tests are strict xfails that name the
-defect; the fix (deletes child-first, or the cascaded rows recorded and counted) flips them.
+tasks, with a proof that passed. Now the rows missing from the source are deleted children
+first (:func:`ferry.load.finish.merge_tables`), each table's counted and recorded.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-import pytest
+from pgkit import pg_rows
 
 from ferry.migrate import migrate
 from ferry.plan import Plan, plan_from_dict
 from ferry.undo.engine import undo
 
 
-def _app(folder: Path) -> Plan:
+def _app(folder: Path, target: str = "sqlite:///new.db") -> Plan:
     db = sqlite3.connect(folder / "app.db")
     db.executescript(
         """
@@ -39,7 +39,7 @@ def _app(folder: Path) -> Plan:
     return plan_from_dict(
         {
             "name": "cascade",
-            "target": {"url": "sqlite:///new.db"},
+            "target": {"url": target},
             "sources": [{"name": "app", "kind": "sqlite", "path": "app.db"}],
             "tables": [
                 {"name": "projects", "source": "app.projects", "key": ["id"],
@@ -60,14 +60,16 @@ def _delete_project(folder: Path) -> None:
     db.close()
 
 
-def _tasks(folder: Path) -> list[tuple[int, int, str]]:
+def _tasks(folder: Path, target: str = "") -> list[tuple[int, int, str]]:
+    query = "SELECT id, project_id, title FROM tasks ORDER BY id"
+    if target:
+        return [(int(i), int(p), str(t)) for i, p, t in pg_rows(target, query)]
     db = sqlite3.connect(folder / "new.db")
-    rows = db.execute("SELECT id, project_id, title FROM tasks ORDER BY id").fetchall()
+    rows = db.execute(query).fetchall()
     db.close()
     return rows
 
 
-@pytest.mark.xfail(strict=True, reason="cascaded deletions are not counted (defect, not fixed)")
 def test_a_run_counts_the_rows_a_cascade_deleted(tmp_path: Path) -> None:
     plan = _app(tmp_path)
     asyncio.run(migrate(plan))
@@ -80,7 +82,6 @@ def test_a_run_counts_the_rows_a_cascade_deleted(tmp_path: Path) -> None:
     assert deleted == {"projects": 1, "tasks": 2}
 
 
-@pytest.mark.xfail(strict=True, reason="undo does not restore cascaded rows (defect, not fixed)")
 def test_undo_puts_back_the_rows_a_cascade_deleted(tmp_path: Path) -> None:
     plan = _app(tmp_path)
     asyncio.run(migrate(plan))
@@ -91,3 +92,16 @@ def test_undo_puts_back_the_rows_a_cascade_deleted(tmp_path: Path) -> None:
     asyncio.run(undo(plan, run_id=run.run_id, write_reports=False))
 
     assert _tasks(tmp_path) == before
+
+
+def test_undo_puts_back_the_rows_a_cascade_deleted_on_postgres(tmp_path: Path, pg_url: str) -> None:
+    plan = _app(tmp_path, pg_url)
+    asyncio.run(migrate(plan))
+    before = _tasks(tmp_path, pg_url)
+    _delete_project(tmp_path)
+    run = asyncio.run(migrate(plan))
+    assert {t.name: t.deleted for t in run.tables} == {"projects": 1, "tasks": 2}
+
+    asyncio.run(undo(plan, run_id=run.run_id, write_reports=False))
+
+    assert _tasks(tmp_path, pg_url) == before

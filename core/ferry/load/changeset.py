@@ -260,6 +260,14 @@ class ChangeRecorder:
             sql = changesql.record_keyed_deletes(image, keys, self.run_id)
             await self.target.execute(sql, f"recording the changes to {info.name}")
 
+    async def deleting_missing(self, info: TableInfo, stage: Stage, mode: str) -> None:
+        """Record the before-images of the rows about to be deleted as missing from
+        ``stage`` (ahead of any merge: :meth:`StagedLoad.delete_missing_first`)."""
+        image = await self._table(info, list(stage.key), mode)
+        if image is not None:
+            sql = changesql.record_deletes(image, target_stage(self.target, stage), self.run_id)
+            await self.target.execute(sql, f"recording the changes to {info.name}")
+
     async def loaded(self, info: TableInfo, stage: Stage, mode: str, rows: int) -> None:
         """A table the run loaded from empty: every row is the run's insert. Recorded by
         row version where rows carry one, else row by row when the plan asks, else as not

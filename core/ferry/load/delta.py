@@ -86,12 +86,17 @@ class DeltaLoad(StagedLoad):
         await super().write(run, target, work)
 
     def deletes_missing(self, route: Route) -> bool:
-        return False  # the vanished keys are known: deleted by key in finish()
+        return False  # the vanished keys are known: deleted by key
 
-    async def finish(self, run: RunView, target: Target, route: Route) -> None:
+    async def delete_missing_first(self, run: RunView, target: Target, route: Route) -> None:
+        """Delete the vanished keys before any table is merged (children first:
+        :func:`ferry.load.finish.merge_tables`), the written rows' part of the state summed
+        before."""
+        if self.deleted_first:
+            return
+        self.deleted_first = True
         book = route.prints
         assert book is not None
-        self.skipped_unchanged = book.unchanged
         vanished = book.vanished()
         #: the keys of every row this run may write or delete
         self.written = book.changed + vanished
@@ -106,6 +111,11 @@ class DeltaLoad(StagedLoad):
             route.result.deleted += await delete_keys(
                 target, route.info.name, route.mapper.key[0], vanished
             )
+
+    async def finish(self, run: RunView, target: Target, route: Route) -> None:
+        await self.delete_missing_first(run, target, route)  # (done already, as a rule)
+        assert route.prints is not None
+        self.skipped_unchanged = route.prints.unchanged
         await super().finish(run, target, route)
 
     async def table_state(self, target: Target, route: Route) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""After every table is merged: the created tables' indexes and constraints, the sequences of
-existing tables, warnings on identical rows, and the fingerprints a re-run compares."""
+"""Merging the tables in order, and after every table is merged: the created tables' indexes
+and constraints, the sequences of existing tables, warnings on identical rows, and the
+fingerprints a re-run compares."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ..errors import TargetError
 from ..shape.ddl import add_foreign_key_sql, after_load_ddl, sql_literal
-from ..shape.schema import TableInfo
+from ..shape.schema import TableInfo, dependency_order
 from ..targets import Target
 from ..targets.base import after_load_failed
 from ..verify.integrity import references_checked_at_commit
@@ -19,6 +20,24 @@ from .rerun import may_fingerprint
 from .route import Route, RunView
 from .routes import rerun_source
 from .sequences import advance_sequences
+
+
+async def merge_tables(
+    run: RunView, target: Target, routes: list[Route], tables: dict[str, TableInfo]
+) -> None:
+    """Finish every table, parents before children. First, children before parents, the rows
+    missing from the source are deleted where the plan deletes them: a parent's deletion
+    then finds its children gone, where a foreign key's ``ON DELETE CASCADE`` would have taken
+    them with it uncounted, and with no before-image for ``ferry undo``."""
+    order = dependency_order([r.info.name for r in routes], tables)
+    for name in reversed(order):
+        for route in (r for r in routes if r.info.name == name):
+            run.cancel.raise_if_cancelled()
+            await route.strategy.delete_missing_first(run, target, route)
+    for name in order:
+        for route in (r for r in routes if r.info.name == name):
+            run.cancel.raise_if_cancelled()
+            await route.strategy.finish(run, target, route)
 
 
 async def finish_shapes(

@@ -79,7 +79,21 @@ class HashedCompareLoad(StagedLoad):
         self.diff: HashDiff | None = None
 
     def deletes_missing(self, route: Route) -> bool:
-        return False  # the keys missing from the source are known: deleted in finish()
+        return False  # the keys missing from the source are known: deleted by key
+
+    async def delete_missing_first(self, run: RunView, target: Target, route: Route) -> None:
+        """Delete the keys the source lacks, by key, before any table is merged (children
+        first: :func:`ferry.load.finish.merge_tables`), recording their before-images."""
+        spec, result, info = route.spec, route.result, route.info
+        diff = self.diff or HashDiff()
+        if self.deleted_first or not spec.delete_missing or result.rejected:
+            return  # (finish warns of the rejected rows and deletes nothing)
+        self.deleted_first = True
+        for start in range(0, len(diff.vanished), _KEYS_PER_DELETE):
+            part = diff.vanished[start : start + _KEYS_PER_DELETE].tolist()
+            if run.changes is not None:  # undo: the rows' before-images
+                await run.changes.deleting_keys(info, list(route.stage.key), spec.mode, part)
+            result.deleted += await delete_keys(target, info.name, self.sql.key, part)
 
     async def finish(self, run: RunView, target: Target, route: Route) -> None:
         spec, result, info = route.spec, route.result, route.info
@@ -92,12 +106,7 @@ class HashedCompareLoad(StagedLoad):
                 f"{result.rejected} source rows were rejected",
                 info.name,
             )
-        elif spec.delete_missing and diff.vanished:
-            for start in range(0, len(diff.vanished), _KEYS_PER_DELETE):
-                part = diff.vanished[start : start + _KEYS_PER_DELETE].tolist()
-                if run.changes is not None:  # undo: the rows' before-images
-                    await run.changes.deleting_keys(info, list(route.stage.key), spec.mode, part)
-                result.deleted += await delete_keys(target, info.name, self.sql.key, part)
+        await self.delete_missing_first(run, target, route)  # (done already, as a rule)
         await super().finish(run, target, route)
 
 

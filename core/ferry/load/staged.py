@@ -30,9 +30,25 @@ class StagedLoad(LoadStrategy):
     #: the row versions the merge's rows carry, where it returned them (MergeCounts.versions)
     merged_versions: list[str] | None = None
 
+    #: the stage is indexed, and the rows missing from it deleted (delete_missing_first)
+    indexed = deleted_first = False
+
     def deletes_missing(self, route: Route) -> bool:
         """Whether the merge deletes the table's rows whose key the stage lacks."""
         return route.spec.delete_missing
+
+    async def delete_missing_first(self, run: RunView, target: Target, route: Route) -> None:
+        """Delete the table's rows whose key the stage lacks before any table is merged
+        (children first: see :func:`ferry.load.finish.merge_tables`), recording their
+        before-images; counted as the rows missing, a cascade within the table included."""
+        if not self.deletes_missing(route) or route.result.rejected:
+            return  # (finish warns of the rejected rows and deletes nothing)
+        await target.index_stage(route.stage)
+        self.indexed = True
+        if run.changes is not None:
+            await run.changes.deleting_missing(route.info, route.stage, route.spec.mode)
+        route.result.deleted += await target.delete_missing(route.stage)
+        self.deleted_first = True
 
     def encode(self, target: Target, stage: Stage, prepared: list[tuple[Any, ...]]) -> Encoded:
         return target.encode_rows(stage, prepared, False)
@@ -53,7 +69,8 @@ class StagedLoad(LoadStrategy):
     async def finish(self, run: RunView, target: Target, route: Route) -> None:
         stage, spec, result = route.stage, route.spec, route.result
         started = time.perf_counter()
-        await target.index_stage(stage)
+        if not self.indexed:
+            await target.index_stage(stage)
         await _dedupe(run, target, route)
         if spec.conflict == "error":
             counts = await target.classify(stage, "error", None)
@@ -68,7 +85,7 @@ class StagedLoad(LoadStrategy):
                 )
         # A rejected row never reached the stage, so its key would look missing from the
         # source: deleting then would remove the very row the source still holds.
-        deletes = self.deletes_missing(route)
+        deletes = self.deletes_missing(route) and not self.deleted_first
         delete_missing = deletes and not result.rejected
         if deletes and result.rejected:
             run.warn(

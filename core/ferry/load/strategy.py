@@ -42,6 +42,10 @@ class LoadStrategy:
         """Write one mapped batch (its rejects and counts are the pipeline's)."""
         raise NotImplementedError
 
+    async def delete_missing_first(self, run: RunView, target: Target, route: Route) -> None:
+        """Every row is in, no table merged yet: delete the rows missing from the source now
+        where the mode deletes them as a set (called children first; the base: nothing)."""
+
     async def finish(self, run: RunView, target: Target, route: Route) -> None:
         """Every row is in: merge or count, fill ``route.result``, append it to the run's."""
         raise NotImplementedError

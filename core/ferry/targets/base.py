@@ -746,6 +746,15 @@ class Target(ABC):
             )
         return counts
 
+    async def delete_missing(self, stage: Stage) -> int:
+        """Delete the target rows whose key ``stage`` lacks; the rows missing before, as a
+        cascade within the table (a self-reference) leaves the statement's own count short."""
+        merge = self.merge_table(stage)
+        what = f"deleting rows missing from the source in {stage.table.name}"
+        missing = await self.scalar(mergesql.count_missing(merge), what)
+        await self.execute(mergesql.delete_missing(self.merge_dialect, merge), what)
+        return int(missing or 0)
+
     async def _merge_row_by_row(
         self, stage: Stage, rule: ConflictRule, newer_by: str | None, counts: MergeCounts
     ) -> None:
