@@ -46,6 +46,7 @@ from .safety.logfile import log_exception, logged
 from .safety.runlock import hold_target_async
 from .shape.schema import TableInfo
 from .sources import SourceReader, SourceTable
+from .sources.journalmode import sources_in_wal
 from .sources.merge import MergeSource
 from .targets import Target, open_target
 from .values.targetstyles import TableStyles, overflow_warnings
@@ -252,7 +253,7 @@ class _Run:
         try:
             await self._open_sources()
             target = open_target(self.plan.target, self.plan.base_dir)
-            target.emit = self.emit
+            target.emit, target.wal_after_commit = self.emit, sources_in_wal(self.readers.values())
             self.result.target = target.describe()
             started = self.step("connect", target.describe())
             await target.open()

@@ -198,6 +198,9 @@ class Target(ABC):
         self.emit: Emit = ignore_events
         #: PostgreSQL: the ``pg_schema`` open() created (in the run's transaction), else None
         self.created_schema: str | None = None
+        #: SQLite: a file this run creates goes into WAL mode once it commits, as the app's
+        #: own SQLite files are (:mod:`ferry.sources.journalmode`); elsewhere nothing
+        self.wal_after_commit = False
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property
