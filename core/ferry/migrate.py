@@ -356,7 +356,8 @@ class _Run:
         await Pipeline(view, target).stream(routes)
         for change in await asyncio.to_thread(self.watch.changes):
             self.result.source_changes.append(change)
-            self.warn(change.message, kind=f"source-change:{change.path}")
+            message = change.sync_message() if self.syncing else change.message
+            self.warn(message, kind=f"source-change:{change.path}")
         self._note_merges()
         self.step_done("read", started)
 
