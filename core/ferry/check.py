@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from .capabilities import TargetCapabilities
 from .errors import FerryError, PlanError
 from .load.mapping import check_mapping, plan_wall_times, prepare_schema, row_mapper
+from .load.unread import unread_tables, unread_warning
 from .plan import Plan
 from .runcontext import RunContext
 from .scan.keyfinder import KeyFinding, identical_rows
@@ -128,6 +129,11 @@ async def check_plan(plan: Plan) -> CheckReport:
             source_tables[table.name] = table
         names = ", ".join(t.name for t in tables) or "no tables"
         report.items.append(CheckItem(f"source {spec_name}", True, f"readable ({names})"))
+        if reader.capabilities.answers_sql:
+            report.items.extend(
+                CheckItem(f"source {spec_name}", True, unread_warning(name), warning=True)
+                for name in unread_tables(plan, tables, {spec_name})
+            )
 
     target = open_target(plan.target, plan.base_dir)
     try:

@@ -24,15 +24,9 @@ from typing import Any
 
 from .errors import Cancelled, FerryError, PlanError, RejectedRowsError
 from .events import CancelToken, Emit, StepStarted, ignore_events
+from .load import finish as finishing
 from .load.books import discard_attempt, keep_run_prints
 from .load.changeset import ChangeRecorder
-from .load.finish import (
-    fingerprint,
-    finish_shapes,
-    finish_tables,
-    indexed,
-    move_sequences,
-)
 from .load.inworker import ReadInProcess
 from .load.journal import ensure_journal, write_journal
 from .load.mapping import prepare_schema
@@ -53,6 +47,7 @@ from .safety.logfile import log_exception, logged
 from .safety.runlock import hold_target_async
 from .shape.schema import TableInfo
 from .sources import SourceReader, SourceTable
+from .sources.journalmode import sources_in_wal
 from .sources.merge import MergeSource
 from .targets import Target, open_target
 from .values.targetstyles import TableStyles
@@ -124,8 +119,7 @@ class _Run:
         self.diff_limit = 100
         self.sample: int | None = None
         self.backup: dict[str, Any] | None = None
-        self.write_reports = self.report_unchanged = self.syncing = False
-        self.wait = False
+        self.write_reports = self.report_unchanged = self.syncing = self.wait = False
         self.started_at = datetime.now(UTC)
         result = RunResult(
             run_id=uuid.uuid4().hex[:16],
@@ -260,7 +254,7 @@ class _Run:
         try:
             await self._open_sources()
             target = open_target(self.plan.target, self.plan.base_dir)
-            target.emit = self.emit
+            target.emit, target.wal_after_commit = self.emit, sources_in_wal(self.readers.values())
             self.result.target = target.describe()
             started = self.step("connect", target.describe())
             await target.open()
@@ -363,18 +357,19 @@ class _Run:
         await Pipeline(view, target).stream(routes)
         for change in await asyncio.to_thread(self.watch.changes):
             self.result.source_changes.append(change)
-            self.warn(change.message, kind=f"source-change:{change.path}")
+            message = change.sync_message() if self.syncing else change.message
+            self.warn(message, kind=f"source-change:{change.path}")
         self._note_merges()
         self.step_done("read", started)
 
         started = self.step("merge")
-        built = await apart.swap_in(view, target, routes) | indexed(routes)  # indexes built
-        await finish_tables(view, target, routes, tables)
-        await finish_shapes(view, target, tables, built)
-        await move_sequences(view, target, routes)
+        built = await apart.swap_in(view, target, routes) | finishing.indexed(routes)
+        await finishing.finish_tables(view, target, routes, tables)
+        await finishing.finish_shapes(view, target, tables, built)
+        await finishing.move_sequences(view, target, routes)
         if not self.preview:
             for route in routes:
-                await fingerprint(view, target, route)
+                await finishing.fingerprint(view, target, route)
             await keep_run_prints(view, target, routes, kept)
         self.step_done("merge", started)
 
@@ -399,6 +394,7 @@ class _Run:
             self.plan, target, self.source_tables, self.result.schema_objects
         )
         self.result.ddl.extend(ddl)
+        self.ctx.warn_unread_tables()  # a table the app created since the plan was drafted
         for name, info in tables.items():
             for item in info.shape.not_carried if info.created and info.shape else []:
                 self.warn(f"{name}: not carried to the target: {item}", name)

@@ -55,11 +55,13 @@ class ReversePlan:
 def reverse_plan(
     plan: Plan, *, old: str | None = None, out_dir: str | Path | None = None
 ) -> ReversePlan:
-    """The reverse plan of ``plan``, whose sources are SQLite files: the new store (the plan's
+    """The reverse plan of ``plan``, which reads a SQLite file: the new store (the plan's
     target) back into the old file ``old`` (a source's name; needed only when the plan reads
-    several). Paths in it are relative to ``out_dir`` (where it will be saved; default: the
-    plan's folder). Raises PlanError for a plan with a source that is no SQLite file."""
-    _refuse_non_sqlite(plan)
+    several). Tables fed from the plan's other sources (a JSON file, another SQLite file) do
+    not go back and are named in its notes. Paths in it are relative to ``out_dir`` (where it
+    will be saved; default: the plan's folder). Raises PlanError for a plan that reads no
+    SQLite file."""
+    _refuse_without_sqlite(plan)
     spec = _old_source(plan, old)
     base = Path(out_dir).resolve() if out_dir is not None else plan.base_dir.resolve()
     old_tables = _describe(plan, spec)
@@ -70,11 +72,7 @@ def reverse_plan(
     for table in plan.tables:
         source, merged = _read_from(plan, table, spec, old_tables)
         if source is None:
-            root = table.source.split(".", 1)[0]
-            notes.append(
-                f"table {table.name}: fed from {root}, not from {spec.name}: "
-                f"`ferry reverse --old {root}` writes its reverse plan"
-            )
+            notes.append(_not_from_old(plan, table, spec))
             continue
         if source.origin in seen:
             notes.append(
@@ -126,22 +124,36 @@ def reverse_plan(
     return ReversePlan(text=text, plan=built, notes=notes, old=spec.name)
 
 
-def _refuse_non_sqlite(plan: Plan) -> None:
-    kinds = {s.name: s.kind for s in plan.sources}
-    for spec in plan.sources:
-        inputs = {i.split(".", 1)[0] for i in spec.inputs}
-        if spec.kind == "sqlite" or (
-            spec.kind == "merge" and all(kinds.get(i) in ("sqlite", "merge") for i in inputs)
-        ):
-            continue
-        raise PlanError(
-            f"a reverse plan writes back into SQLite files, and source {spec.name!r} is a "
-            f"{spec.kind} source",
-            hint="`ferry reverse` takes plans whose sources are all SQLite files; for the "
-            "others, keep the backup `ferry migrate` took to go back.",
-        )
-    if not any(s.kind == "sqlite" for s in plan.sources):
+def _refuse_without_sqlite(plan: Plan) -> None:
+    """A reverse plan needs an old SQLite file to write into; the plan's other sources (a JSON
+    settings file beside the app's database) are named in a note, not refused."""
+    if any(s.kind == "sqlite" for s in plan.sources):
+        return
+    other = next((s for s in plan.sources if s.kind != "merge"), None)
+    if other is None:
         raise PlanError("the plan reads no SQLite file: there is nothing to go back into")
+    raise PlanError(
+        f"a reverse plan writes back into SQLite files, and source {other.name!r} is a "
+        f"{other.kind} source",
+        hint="`ferry reverse` takes plans that read a SQLite file; for the others, keep the "
+        "backup `ferry migrate` took to go back.",
+    )
+
+
+def _not_from_old(plan: Plan, table: TableSpec, old: SourceSpec) -> str:
+    """The note for a forward table the old file does not feed."""
+    root = table.source.split(".", 1)[0]
+    kind = next((s.kind for s in plan.sources if s.name == root), "")
+    if kind == "sqlite":
+        return (
+            f"table {table.name}: fed from {root}, not from {old.name}: "
+            f"`ferry reverse --old {root}` writes its reverse plan"
+        )
+    return (
+        f"table {table.name}: fed from {root}, a {kind} source, which a reverse plan cannot "
+        f"write back into: it does not go back ({root} stays as it was at the switch; the "
+        "backup the cutover took holds that copy)"
+    )
 
 
 def _old_source(plan: Plan, old: str | None) -> SourceSpec:

@@ -28,6 +28,7 @@ from .backup.check import find_backup, verify_backup
 from .backup.create import source_files
 from .backup.faults import BackupError
 from .backup.files import file_sha256, fsync_path
+from .backup.layout import target_location
 from .backup.sqlitecopy import BUSY_TIMEOUT_SECONDS, sqlite_backup, sqlite_digest, sqlite_uri
 from .errors import Cancelled, TargetError
 from .events import CancelToken, Emit, ignore_events
@@ -66,16 +67,6 @@ class RollbackResult:
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output and reports."""
         return dict(vars(self))
-
-
-def _target_location(plan: Plan) -> tuple[str, str]:
-    if plan.target.is_sqlite:
-        from .targets.sqlite import sqlite_path
-
-        return "sqlite", os.path.abspath(sqlite_path(plan.target, plan.base_dir))
-    from .backup.pgdump import pg_params
-
-    return "postgresql", pg_params(plan.target, plan.base_dir).where
 
 
 async def rollback(
@@ -126,7 +117,7 @@ async def _rollback(
         ctx.warn(warning)
     manifest = check.manifest
     assert manifest is not None
-    kind, location = _target_location(plan)
+    kind, location = target_location(plan)
     recorded = manifest["target"]
     if (recorded.get("kind"), recorded.get("location")) != (kind, location):
         raise BackupError(
@@ -314,7 +305,7 @@ def _restore_sqlite_target(folder: Path, item: dict[str, Any], target: Path) -> 
 def outside_plan(plan: Plan, manifest: dict[str, Any]) -> list[str]:
     """What a verified backup's manifest names that is not the plan's: another target, a
     source file none of the plan's sources reads (``ferry backup verify --plan``)."""
-    kind, location = _target_location(plan)
+    kind, location = target_location(plan)
     recorded = manifest.get("target") or {}
     problems = []
     if (recorded.get("kind"), recorded.get("location")) != (kind, location):

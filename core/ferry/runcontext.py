@@ -47,6 +47,7 @@ from .events import (
     ignore_events,
 )
 from .load.mapping import open_plan_sources
+from .load.unread import unread_tables, unread_warning
 from .plan import Plan, SourceSpec
 from .report.write import ReportKind, ReportPaths, write_report
 from .results import Reject
@@ -243,6 +244,13 @@ class RunContext:
         except BaseException:
             self.close_sources()
             raise
+
+    def warn_unread_tables(self) -> None:
+        """Warn of each table of an open database source that no ``[[tables]]`` entry reads
+        (:mod:`ferry.load.unread`)."""
+        databases = {n for n, r in self.readers.items() if r.capabilities.answers_sql}
+        for name in unread_tables(self.plan, self.source_tables.values(), databases):
+            self.warn(unread_warning(name), kind=f"unread:{name}")
 
     def close_sources(self) -> None:
         """Close every reader :meth:`open_sources` opened (safe to call twice)."""

@@ -148,3 +148,45 @@ def test_a_set_null_into_a_table_not_in_the_plan_is_named(tmp_path: Path, pg_url
 
     [named] = [w for w in result.warnings if "SET NULL" in w]
     assert named.startswith("deleting 1 rows of projects changed (SET NULL) 2 rows of notes")
+
+
+def test_a_self_referencing_cascade_counts_each_row_once_and_undoes(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "app.db")
+    db.executescript(
+        "PRAGMA foreign_keys = ON;"
+        "CREATE TABLE comments (id INTEGER PRIMARY KEY, "
+        "parent_id INTEGER REFERENCES comments(id) ON DELETE CASCADE, body TEXT);"
+        "INSERT INTO comments VALUES (1, NULL, 'root'), (2, 1, 'reply'), (3, NULL, 'kept');"
+    )
+    db.close()
+    plan = plan_from_dict(
+        {
+            "name": "thread",
+            "target": {"url": "sqlite:///new.db"},
+            "sources": [{"name": "app", "kind": "sqlite", "path": "app.db"}],
+            "tables": [
+                {
+                    "name": "comments",
+                    "source": "app.comments",
+                    "key": ["id"],
+                    "delete_missing": True,
+                }
+            ],
+            "options": {"undo_first_loads": True},
+        },
+        tmp_path,
+    )
+    asyncio.run(migrate(plan))
+    db = sqlite3.connect(tmp_path / "app.db")
+    db.execute("PRAGMA foreign_keys = ON")
+    with db:
+        db.execute("DELETE FROM comments WHERE id = 1")  # its reply cascades
+    db.close()
+
+    run = asyncio.run(migrate(plan))
+
+    assert run.tables[0].deleted == 2
+    assert not [w for w in run.warnings if "ON DELETE" in w]
+    asyncio.run(undo(plan, run_id=run.run_id, write_reports=False))
+    with sqlite3.connect(tmp_path / "new.db") as back:
+        assert back.execute("SELECT id FROM comments ORDER BY id").fetchall() == [(1,), (2,), (3,)]

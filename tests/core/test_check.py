@@ -298,3 +298,30 @@ def test_check_fails_a_table_whose_hook_the_run_cannot_load(tmp_path: Path) -> N
     assert migrated.exit_code != 0
     assert "cannot load hook 'hooks.py:fix'" in migrated.output
     assert not (tmp_path / "app.db").exists()
+
+
+def test_check_warns_of_a_database_table_no_entry_reads_and_a_tables_list_leaves_it_out(
+    tmp_path: Path,
+) -> None:
+    with sqlite3.connect(tmp_path / "app.db") as db:
+        db.execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY, name TEXT)")
+        db.execute("CREATE TABLE comments (id INTEGER PRIMARY KEY, body TEXT)")  # added later
+    db.close()
+    toml = (
+        '[target]\nurl = "sqlite:///new.db"\n[[sources]]\nname = "app"\nkind = "sqlite"\n'
+        'path = "app.db"\n{}[[tables]]\nname = "jobs"\nsource = "app.jobs"\nkey = ["id"]\n'
+    )
+    plan = write_plan(tmp_path, toml.format(""))
+
+    warned = ferry("check", plan, "--json")
+    left_out = ferry("check", write_plan(tmp_path, toml.format('tables = ["jobs"]\n')), "--json")
+
+    assert warned.exit_code == 0, warned.output  # a warning does not fail the check
+    items = json.loads(warned.output)["items"]
+    item = next(i for i in items if i["detail"].startswith("app.comments"))
+    assert item["warning"] is True
+    assert item["detail"].startswith(
+        "app.comments: a table of source app that no [[tables]] entry reads: it is not migrated"
+    )
+    assert left_out.exit_code == 0, left_out.output
+    assert "app.comments" not in left_out.output

@@ -29,7 +29,8 @@ from synckit import (
 
 from ferry.cli.command import cli
 from ferry.events import Event, StepFinished
-from ferry.plan import load_plan, save_plan
+from ferry.migrate import migrate
+from ferry.plan import Plan, load_plan, plan_from_dict, save_plan
 from ferry.runs import list_runs
 from ferry.sync.cutover import EXIT_REFUSED, CutoverRefused, cutover
 from ferry.sync.loop import sync
@@ -121,7 +122,11 @@ def test_a_quiet_json_source_cuts_over_to_sqlite_and_renames_the_sources(folder:
 
     assert result.passed
     assert target_rows(target) == expected
-    assert result.reverse_plan is None  # a JSON source has no reverse plan
+    assert result.reverse_plan is None  # a JSON source has no reverse plan, and it says so
+    assert result.reverse_notes == [
+        "no reverse plan: no source is a SQLite file to go back into (the backup the cutover "
+        "took holds the sources as they were)"
+    ]
     assert result.switch_to == str(folder / "target.db")
     assert result.renamed == [f"{folder / 'jobs.json'} -> {folder / 'jobs.json.migrated'}"]
     assert (folder / "jobs.json.migrated").exists() and not (folder / "jobs.json").exists()
@@ -227,3 +232,66 @@ def test_the_cutover_command(folder: Path) -> None:
         app.stop()
     assert refused.exit_code == EXIT_REFUSED, refused.output
     assert "not quiet" in refused.output and "app.db" in refused.output
+
+
+def _app_and_settings_plan(folder: Path, target: str) -> Plan:
+    """An app's SQLite file and its JSON file beside it (a settings or state file), as
+    ``ferry init`` drafts a folder holding both."""
+    return plan_from_dict(
+        {
+            "name": "app-move",
+            "target": {"url": target},
+            "sources": [
+                {"name": "app", "kind": "sqlite", "path": "app.db"},
+                {"name": "state", "kind": "json", "path": "jobs.json"},
+            ],
+            "tables": [
+                {"name": "jobs", "source": "app.jobs", "key": ["id"]},
+                {"name": "state", "source": "state", "key": ["id"]},
+            ],
+        },
+        folder,
+    )
+
+
+def test_a_sqlite_file_with_a_json_file_beside_it_gets_its_reverse_plan(folder: Path) -> None:
+    target = folder / "target.db"
+    plan = _app_and_settings_plan(folder, f"sqlite:///{target}")
+    asyncio.run(sync(plan, every=0, cycles=1))
+    reverse = folder / "back.toml"
+
+    result = asyncio.run(cutover(plan, settle=SETTLE, reverse_out=reverse))
+
+    assert result.passed and result.reverse_plan == str(reverse)
+    assert result.reverse_notes[0].startswith(
+        "table state: fed from state, a json source, which a reverse plan cannot write back "
+        "into: it does not go back"
+    )
+    back = load_plan(reverse)
+    assert [t.name for t in back.tables] == ["jobs"]
+    # The new app writes to the new store; the reverse plan carries it into the old file.
+    with sqlite3.connect(target) as db:
+        db.execute("INSERT INTO jobs (id, name) VALUES (99, 'written by the new app')")
+    db.close()
+    asyncio.run(migrate(back))
+    assert (99, "written by the new app") in source_rows(folder)
+
+
+def test_a_table_the_app_created_after_the_plan_is_named_by_the_cutover(folder: Path) -> None:
+    target = f"sqlite:///{folder / 'target.db'}"
+    plan = sqlite_plan(folder, target)
+    asyncio.run(sync(plan, every=0, cycles=1))
+    with sqlite3.connect(folder / "app.db") as db:  # a new feature of the app, between syncs
+        db.execute("CREATE TABLE comments (id INTEGER PRIMARY KEY, body TEXT)")
+        db.execute("INSERT INTO comments VALUES (1, 'kept by the app')")
+    db.close()
+
+    result = asyncio.run(cutover(plan, settle=SETTLE))
+
+    assert result.passed  # what the plan moves is there; what it does not is named
+    assert [w for w in result.warnings if w.startswith("app.comments")] == [
+        "app.comments: a table of source app that no [[tables]] entry reads: it is not "
+        "migrated, and the target has no copy of it (did the app create it since the plan was "
+        "drafted?). Add a [[tables]] entry for it (`ferry init` drafts one), or list the "
+        "tables to read in source app's `tables` to leave it out on purpose"
+    ]

@@ -319,17 +319,50 @@ def test_a_backup_id_that_is_a_path_is_refused(tmp_path: Path) -> None:
 
 def test_a_backup_of_another_target_is_refused(tmp_path: Path) -> None:
     plan = load(make_app(tmp_path))
-    backup(plan)
+    made = backup(plan)
     plan.target.url = "sqlite:///other.db"
 
     with pytest.raises(BackupError) as caught:
-        roll(plan)
+        roll(plan, backup_id=made.id)
 
     assert caught.value.message.endswith(
         f"was taken of sqlite target {tmp_path / 'app.db'}, but the plan's target is sqlite "
         f"{tmp_path / 'other.db'}"
     )
     assert not (tmp_path / "other.db").exists()
+
+
+def test_with_only_another_targets_backups_the_newest_is_not_taken(tmp_path: Path) -> None:
+    plan = load(make_app(tmp_path))
+    backup(plan)
+    plan.target.url = "sqlite:///other.db"
+
+    with pytest.raises(BackupError) as caught:
+        roll(plan)
+
+    assert caught.value.message == (
+        f"none of the 1 backup(s) in {tmp_path / 'ferry-backups'} is of this plan's target "
+        f"(sqlite {tmp_path / 'other.db'}): they are of another plan's target"
+    )
+    assert not (tmp_path / "other.db").exists()
+
+
+def test_the_newest_backup_of_the_plans_own_target_is_restored(tmp_path: Path) -> None:
+    """A reverse plan beside its forward plan shares its backup folder: the forward plan's
+    rollback passes over the reverse plan's newer backup (of the old file)."""
+    plan = load(make_app(tmp_path))
+    mine = backup(plan)
+    expected = dump(tmp_path / "app.db")
+    change_target(tmp_path / "app.db")
+    other = plan.model_copy(deep=True)
+    other.target.url = "sqlite:///other.db"
+    sqlite_exec(tmp_path / "other.db", "CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    backup(other)  # newer, of another target, in the same folder
+
+    result = roll(plan)
+
+    assert result.backup_id == mine.id
+    assert dump(tmp_path / "app.db") == expected
 
 
 def test_a_target_locked_by_a_writer_is_reported_and_left_as_it_is(

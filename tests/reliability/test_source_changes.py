@@ -77,7 +77,7 @@ def sqlite_app(folder: Path, wal: bool = True) -> Path:
 
 
 def run(
-    plan: Path, on_first_batch: Callable[[], None] | None = None
+    plan: Path, on_first_batch: Callable[[], None] | None = None, syncing: bool = False
 ) -> tuple[RunResult, list[Event]]:
     """Migrate; ``on_first_batch`` runs once, when the first rows have been staged."""
     events: list[Event] = []
@@ -88,7 +88,7 @@ def run(
         if isinstance(event, TableProgress) and pending:
             pending.pop()()
 
-    result = asyncio.run(migrate(load_plan(plan), emit=emit))
+    result = asyncio.run(migrate(load_plan(plan), emit=emit, syncing=syncing))
     return result, events
 
 
@@ -123,6 +123,17 @@ def test_a_json_file_rewritten_during_the_read_is_reported(tmp_path: Path) -> No
     warnings = [e.message for e in events if isinstance(e, RunWarning)]
     assert change.message in warnings
     assert change.message in result.warnings
+
+
+def test_a_sync_cycle_says_the_next_cycle_picks_the_change_up(tmp_path: Path) -> None:
+    """In ``ferry sync`` the app keeps writing on purpose: no advice to stop it each cycle."""
+    plan = json_app(tmp_path)
+
+    result, _ = run(plan, lambda: rewrite_in_place(tmp_path / "jobs.json"), syncing=True)
+
+    (warning,) = [w for w in result.warnings if "changed while Ferry read it" in w]
+    assert "Stop the application" not in warning
+    assert warning.endswith("The next sync cycle picks up the later changes.")
 
 
 def test_the_report_lists_the_changed_source_in_json_and_html(tmp_path: Path) -> None:

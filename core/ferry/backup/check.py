@@ -29,6 +29,7 @@ from .create import (
 )
 from .faults import BackupError
 from .files import file_sha256
+from .layout import target_location
 
 _ID_RE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
 
@@ -295,11 +296,21 @@ def _damaged_after(root: Path, newest: str) -> tuple[Path, str] | None:
     return None
 
 
+def _of_target(plan: Plan, manifest: dict[str, Any]) -> bool:
+    """True when the backup's manifest names the plan's target."""
+    target = manifest.get("target") or {}
+    return (target.get("kind"), target.get("location")) == target_location(plan)
+
+
 def find_backup(plan: Plan, backup_id: str | None = None) -> Path:
-    """The folder of backup ``backup_id`` (the newest complete one when None)."""
+    """The folder of backup ``backup_id`` (when None: the newest complete one of the plan's
+    target; backups of other targets in the same folder are passed over)."""
     root = backup_root(plan)
     if backup_id is None:
-        backups = list_backups(plan)
+        # The folder may be shared (a reverse plan is written beside its forward plan, with
+        # the same `[backup] dir`): the newest backup there may be of another target.
+        every = list_backups(plan)
+        backups = [b for b in every if _of_target(plan, b.manifest)]
         newest = backups[0].path.name if backups else ""
         damaged = _damaged_after(root, newest)
         if damaged is not None:
@@ -311,6 +322,13 @@ def find_backup(plan: Plan, backup_id: str | None = None) -> Path:
                 "to an older backup on its own",
                 hint="Name the backup to restore with --backup ID (`ferry backups PLAN` lists "
                 "the complete ones), or move the damaged folder away.",
+            )
+        if not backups and every:
+            raise BackupError(
+                f"none of the {len(every)} backup(s) in {root} is of this plan's target "
+                f"({' '.join(target_location(plan))}): they are of another plan's target",
+                hint="Roll back with the plan a backup was made for, or make one of this "
+                "target with `ferry backup PLAN`.",
             )
         if not backups:
             raise BackupError(

@@ -35,6 +35,18 @@ def backup_root(plan: Plan) -> Path:
     return Path(os.path.abspath(plan.resolve(plan.backup.dir)))
 
 
+def target_location(plan: Plan) -> tuple[str, str]:
+    """The plan's target as a backup's manifest names it: ``("sqlite", absolute path)`` or
+    ``("postgresql", host:port/database)``."""
+    if plan.target.is_sqlite:
+        from ..targets.sqlite import sqlite_path
+
+        return "sqlite", os.path.abspath(sqlite_path(plan.target, plan.base_dir))
+    from .pgdump import pg_params
+
+    return "postgresql", pg_params(plan.target, plan.base_dir).where
+
+
 def new_backup_id(now: datetime | None = None) -> str:
     """``20261121T070102Z-3f9a1c``: the UTC time and 6 random hex digits."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)

@@ -20,6 +20,7 @@ from ..plan import Plan
 from ..safety.signing import check_signature
 from .check import _ID_RE, read_manifest
 from .create import backup_root
+from .layout import target_location
 
 Action = Literal["keep", "delete", "skip"]
 
@@ -48,12 +49,6 @@ def folder_size(path: Path) -> int:
     return total
 
 
-def _target_location(plan: Plan) -> tuple[str, str]:
-    from ..rollback import _target_location as location
-
-    return location(plan)
-
-
 def prune_plan(plan: Plan, keep: int) -> list[PruneEntry]:
     """What :func:`prune_backups` would do, newest first; nothing is changed."""
     if keep < 0:
@@ -61,7 +56,7 @@ def prune_plan(plan: Plan, keep: int) -> list[PruneEntry]:
     root = backup_root(plan)
     if not root.is_dir():
         return []
-    kind, location = _target_location(plan)
+    kind, location = target_location(plan)
     mine: list[PruneEntry] = []
     others: list[PruneEntry] = []
     for folder in sorted(root.iterdir(), key=lambda p: p.name, reverse=True):

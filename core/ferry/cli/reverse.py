@@ -1,5 +1,5 @@
-"""``ferry reverse PLAN -o REVERSE.toml``: write the reverse plan of a plan whose sources are
-SQLite files (:func:`ferry.api.reverse_plan`): the new store back into the old file after the
+"""``ferry reverse PLAN -o REVERSE.toml``: write the reverse plan of a plan that reads a
+SQLite file (:func:`ferry.api.reverse_plan`): the new store back into the old file after the
 switch."""
 
 from __future__ import annotations

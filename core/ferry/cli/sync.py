@@ -222,6 +222,8 @@ def cutover_command(
         out.print(f"Switch the application to: {escape(result.switch_to)}", soft_wrap=True)
         if result.reverse_plan:
             out.print(f"Reverse plan: {escape(result.reverse_plan)}", soft_wrap=True)
+        for note in result.reverse_notes:
+            out.print(f"  note: {escape(note)}", soft_wrap=True)
         for line in result.renamed:
             out.print(f"renamed {escape(line)}", soft_wrap=True)
     else:

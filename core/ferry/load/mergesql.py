@@ -257,6 +257,14 @@ def delete_missing(dialect: MergeDialect, merge: MergeTable) -> str:
     )
 
 
+def count_missing(merge: MergeTable) -> str:
+    """How many target rows have a key the stage lacks."""
+    return (
+        f"SELECT count(*) FROM {quote(merge.table)} AS t WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {merge.stage} AS s WHERE {join(merge.key)})"
+    )
+
+
 def stage_bounds(merge: MergeTable) -> str:
     """The lowest and highest order number staged, as ``lo`` and ``hi``."""
     return f"SELECT min(_ferry_seq) AS lo, max(_ferry_seq) AS hi FROM {merge.stage}"

@@ -86,6 +86,13 @@ class SourceChange:
     snapshot: bool
     message: str
 
+    def sync_message(self) -> str:
+        """What the change means in a ``ferry sync`` cycle: the app is meant to keep writing
+        then, and the next cycle reads what this one missed (stopping the app is advice for
+        the cutover, not for a cycle)."""
+        head = self.message.split(" Stop the application", 1)[0]
+        return f"{head} The next sync cycle picks up the later changes."
+
     def verify_message(self) -> str:
         """What the change means for a verification (which compares while it reads)."""
         return (

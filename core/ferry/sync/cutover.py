@@ -17,7 +17,7 @@ The application has been stopped; the cutover proves it and moves what is left:
    moment later): the report and the error say so, and the next cutover, once the app is
    really stopped, syncs what it missed;
 5. **verify** (:func:`ferry.verify.run.verify`): the verdict;
-6. on PASS, for a plan whose sources are SQLite files, the **reverse plan**
+6. on PASS, for a plan that reads a SQLite file, the **reverse plan**
    (:mod:`ferry.reverseplan`, default ``<plan>.reverse.toml``) and, when asked, the sources
    **renamed** to ``NAME.migrated`` (:func:`ferry.rollback.mark_migrated`);
 7. the **cutover report** (HTML and JSON, kind ``cutover``): the freeze start, the quiet checks,
@@ -139,7 +139,7 @@ async def cutover(
     """The final sync of the freeze window (see the module's docstring).
 
     ``reverse_out``: where the reverse plan goes (default beside the plan file,
-    ``<plan name>.reverse.toml``; written only when every source is a SQLite file).
+    ``<plan name>.reverse.toml``; written when a source is a SQLite file).
     Raises :class:`CutoverRefused` (not quiet: nothing ran; a source changed during the final
     sync: that run committed), :class:`~ferry.errors.Cancelled`, or the error of a failed
     backup, migrate or verify step (each leaves the target as it was before that step).
@@ -336,8 +336,13 @@ def kept_deletions(plan: Plan, checked: list[TableCheck]) -> list[str]:
 
 
 def _reverse(plan: Plan, result: CutoverResult, reverse_out: Path | None) -> None:
-    """The reverse plan, for a plan whose sources are all SQLite files (a note otherwise)."""
-    if not plan.sources or any(s.kind != "sqlite" for s in plan.sources):
+    """The reverse plan, for a plan that reads a SQLite file (a note otherwise); tables fed
+    from its other sources (a JSON file beside the database) are named in its notes."""
+    if not any(s.kind == "sqlite" for s in plan.sources):
+        result.reverse_notes.append(
+            "no reverse plan: no source is a SQLite file to go back into (the backup the "
+            "cutover took holds the sources as they were)"
+        )
         return
     from ..reverseplan import reverse_plan
 

@@ -199,6 +199,9 @@ class Target(ABC):
         self.emit: Emit = ignore_events
         #: PostgreSQL: the ``pg_schema`` open() created (in the run's transaction), else None
         self.created_schema: str | None = None
+        #: SQLite: a file this run creates goes into WAL mode once it commits, as the app's
+        #: own SQLite files are (:mod:`ferry.sources.journalmode`); elsewhere nothing
+        self.wal_after_commit = False
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property
@@ -750,11 +753,13 @@ class Target(ABC):
         return counts
 
     async def delete_missing(self, stage: Stage) -> int:
-        """Delete the target table's rows whose key ``stage`` lacks; returns how many."""
-        return await self.execute(
-            mergesql.delete_missing(self.merge_dialect, self.merge_table(stage)),
-            f"deleting rows missing from the source in {stage.table.name}",
-        )
+        """Delete the target rows whose key ``stage`` lacks; the rows missing before, as a
+        cascade within the table (a self-reference) leaves the statement's own count short."""
+        merge = self.merge_table(stage)
+        what = f"deleting rows missing from the source in {stage.table.name}"
+        missing = await self.scalar(mergesql.count_missing(merge), what)
+        await self.execute(mergesql.delete_missing(self.merge_dialect, merge), what)
+        return int(missing or 0)
 
     async def _merge_row_by_row(
         self, stage: Stage, rule: ConflictRule, newer_by: str | None, counts: MergeCounts

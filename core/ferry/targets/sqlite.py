@@ -275,9 +275,29 @@ class SqliteTarget(Target):
                 self._counter.close()  # the connection is closed: its locks are gone
             if commit and self._created_file:
                 unmark(self.path)
+                if self.wal_after_commit:
+                    await asyncio.to_thread(self._to_wal)
         finally:
             if not commit:
                 self._remove_if_created()
+
+    def _to_wal(self) -> None:
+        """Put the committed new file in WAL mode (a failure is a warning: the rows are in)."""
+        try:
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
+            try:
+                mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            mode = str(exc)
+        if str(mode).lower() != "wal":
+            self.emit(
+                RunWarning(
+                    f"{self.path}: not put in WAL mode as the source files are ({mode}); run "
+                    "PRAGMA journal_mode=WAL on it once if the app relies on it"
+                )
+            )
 
     def change_counter(self) -> int | None:
         """The file's change counter when the run's transaction began (None in WAL mode)."""
