@@ -234,6 +234,21 @@ def test_the_cutover_command(folder: Path) -> None:
     assert "not quiet" in refused.output and "app.db" in refused.output
 
 
+def test_the_cutover_command_prints_each_warning_once(folder: Path) -> None:
+    db = sqlite3.connect(folder / "app.db")
+    db.execute("CREATE TABLE audit (id INTEGER PRIMARY KEY)")  # made by the app, not in the plan
+    db.commit()
+    db.close()
+    save_plan(sqlite_plan(folder, f"sqlite:///{folder / 'target.db'}"), folder / "ferry.toml")
+
+    done = CliRunner().invoke(
+        cli, ["cutover", str(folder / "ferry.toml"), "--settle", "300ms", "--yes"]
+    )
+
+    assert done.exit_code == 0, done.output
+    assert done.output.count("warning:") == done.output.count("audit") == 1
+
+
 def _app_and_settings_plan(folder: Path, target: str) -> Plan:
     """An app's SQLite file and its JSON file beside it (a settings or state file), as
     ``ferry init`` drafts a folder holding both."""

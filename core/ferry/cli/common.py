@@ -238,6 +238,8 @@ class ProgressView:
             transient=False,
         )
         self.tasks: dict[str, TaskID] = {}
+        #: the warnings printed as they came (a summary after the run leaves them out)
+        self.warned: set[str] = set()
 
     def __call__(self, event: Event) -> None:
         if self.quiet:
@@ -270,6 +272,7 @@ class ProgressView:
             # A restarted read (a table is staged after all) says why the schema step repeats.
             self.progress.console.print(f"[dim]- read {escape(event.detail)}[/]")
         elif isinstance(event, RunWarning):
+            self.warned.add(event.message)
             self.progress.console.print(f"[yellow]warning:[/] {escape(event.message)}")
         elif isinstance(event, RowRejected):
             pass  # summarised after the run

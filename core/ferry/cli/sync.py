@@ -216,7 +216,8 @@ def cutover_command(
         f"{result.final_seconds or 0:.2f} s, changed {escape(changed or 'nothing')}"
     )
     for warning in result.warnings:
-        out.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+        if warning not in view.warned:  # (the final sync's were printed as it ran)
+            out.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     if result.passed:
         out.print(f"[bold white on green] PASS [/] freeze window {result.seconds:.1f} s so far.")
         out.print(f"Switch the application to: {escape(result.switch_to)}", soft_wrap=True)
