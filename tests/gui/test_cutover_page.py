@@ -5,12 +5,15 @@ a source file keeps changing. Real JSON and SQLite sources into real SQLite file
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from guikit import migrate_in_wizard, reopen, to_preview, write_big_plan, write_records
 from PySide6.QtCore import QTimer, QUrl
 
+from ferry.sync.cutover import CutoverResult
+from ferry_gui.pages.cutover import cutover_html
 from ferry_gui.wizard import FerryWizard, PageId
 
 WAIT = 120_000
@@ -127,3 +130,16 @@ def test_a_cutover_is_refused_while_a_source_file_changes(
     writer.stop()
     assert page.sources.rows[0][2] == "NOT QUIET" and not page.cutover_button.isEnabled()
     assert "Not quiet" in page.status.text()
+
+
+def test_the_outcome_lists_the_reverse_plans_notes() -> None:
+    now = datetime.now(UTC)
+    result = CutoverResult(
+        "r1", "app", "new.db", "new.db", now, now, 1.0, status="completed", verdict="PASS"
+    )
+    result.reverse_plan = "ferry.reverse.toml"
+    result.reverse_notes = ["settings (from settings.json) is not carried back"]
+
+    html = cutover_html(result)
+
+    assert "<li>settings (from settings.json) is not carried back</li>" in html

@@ -332,6 +332,9 @@ def cutover_html(result: CutoverResult) -> str:
             f"<code>ferry sync {escape(result.reverse_plan)}</code> keeps the old store current, "
             "so going back to the old app loses nothing the new one writes.</p>"
         )
+    if result.reverse_notes:  # what it does not carry back (tables fed by JSON files…)
+        notes = "".join(f"<li>{escape(n)}</li>" for n in result.reverse_notes)
+        parts.append(f"<p>The reverse plan's notes:</p><ul>{notes}</ul>")
     if result.renamed:
         parts.append("<p>Renamed: " + escape("; ".join(result.renamed)) + "</p>")
     if result.backup_id:
