@@ -18,6 +18,13 @@ both sides' ``(key, MD5)`` merged by key:
 - a target key the source lacks: with ``delete_missing`` (and no rejected row, as in
   compare-first) deleted by key, its before-image recorded for undo first.
 
+A table whose buckets mostly differ (a first sync right after a first run: 1% of the rows
+changed, spread over the table) would have every row of those buckets written and hashed
+twice on both sides. So a few buckets spread over the key range are compared row by row first
+(:func:`many_differ`); when a quarter of them differ, the table is compared in one pass
+instead, every row's ``(key, MD5)`` from both sides merged by key as it comes
+(:mod:`ferry.load.hashrows`), with the same outcome.
+
 So the merge sees only the rows that may differ, and its counts, rejects, changeset and journal
 are compare-first's. A source key that is not a 64-bit integer, or repeats, starts the run over
 with the table compared the ordinary way (:class:`~ferry.load.route.RestartStaged`). The row
@@ -30,12 +37,10 @@ import asyncio
 import hashlib
 import struct
 import time
-from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from itertools import islice
-from operator import lt
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..events import CancelToken
@@ -45,6 +50,7 @@ from ..verify.fastsource import SMALL_ROW_BYTES, small_md5
 from ..verify.fastsql import MOD, f64, pg_fingerprint
 from .decide import LoadDecision
 from .delta import delete_keys, queue_changed
+from .hashrows import HashDiff, KeyCheck, NotHashed, compare_streams
 from .hashsql import BUCKET_BITS, HashSql
 from .route import RestartStaged, Route, RunView
 from .staged import StagedLoad
@@ -59,8 +65,14 @@ _SOURCE_BYTES = 4 << 20
 _BUCKETS_PER_QUERY = 64
 #: keys per statement when rows missing from the source are recorded and deleted
 _KEYS_PER_DELETE = 500
-_LOW, _HIGH = -(2**63), 2**63
 _SPAN = (1 << BUCKET_BITS) - 1
+#: buckets compared first, spread over the key range, to choose how a table is compared
+_SAMPLE_BUCKETS = 32
+#: the share of sampled buckets that differ from which the table is compared in one pass
+#: (the bucket path would read every row of those buckets twice on both sides)
+_ROWS_FROM = 0.25
+#: buckets a table spans from which they are sampled
+_SAMPLED_FROM = 16 * _SAMPLE_BUCKETS
 
 #: a bucket's row count and MD5 sum (None: a row SQL could not write)
 Sums = tuple[int, int | None]
@@ -107,38 +119,6 @@ class HashedCompareLoad(StagedLoad):
         await super().finish(run, target, route)
 
 
-@dataclass
-class HashDiff:
-    """What the comparison of both sides' row hashes found."""
-
-    #: rows whose hashes match
-    same: int = 0
-    #: source keys to read: another hash, a NULL hash, or not in the target
-    changed: array[int] = field(default_factory=lambda: array("q"))
-    #: target keys the source lacks
-    vanished: array[int] = field(default_factory=lambda: array("q"))
-
-
-class NotHashed(Exception):
-    """The source's keys do not allow the comparison (the table is compared the usual way)."""
-
-    #: the position of the table among those compared
-    table = 0
-
-
-class _Keys:
-    """Checks that source keys are 64-bit integers, strictly ascending."""
-
-    def __init__(self) -> None:
-        self.last = _LOW - 1
-
-    def check(self, key: Any) -> None:
-        if type(key) is not int or not self.last < key < _HIGH:
-            why = "repeats" if type(key) is int and key <= self.last else "is not a 64-bit integer"
-            raise NotHashed(f"a source key {why}")
-        self.last = key
-
-
 def source_buckets(
     reader: SqliteSource,
     sql: str,
@@ -151,7 +131,7 @@ def source_buckets(
     the GIL while Python hashes these). Per batch, not per row, where it can: the keys
     checked at once, the digests joined and read as 64-bit words, summed per bucket;
     ``report``: told the rows hashed so far, a batch at a time."""
-    keys = _Keys()
+    keys = KeyCheck()
     found: dict[int, Sums] = {}
     hashed = 0
     for batch in reader.iter_query(sql, (), origin, size):
@@ -160,10 +140,7 @@ def source_buckets(
         if report is not None:
             report(hashed)
         ordered = [key for key, _ in batch]
-        if not _ascending(ordered, keys.last):
-            for key in ordered:  # which key, and why
-                keys.check(key)
-        keys.last = ordered[-1]
+        keys.batch(ordered)
         written = [row for _, row in batch]
         words: tuple[int, ...] = ()
         if None not in written:
@@ -186,14 +163,6 @@ def source_buckets(
             found[bucket] = (rows + end - start, summed)
             start = end
     return found
-
-
-def _ascending(keys: list[Any], last: int) -> bool:
-    """The keys are 64-bit integers, each above the one before (``last``: the one before
-    the first)."""
-    if any(type(key) is not int for key in keys):
-        return False
-    return last < keys[0] and keys[-1] < _HIGH and all(map(lt, keys, islice(keys, 1, None)))
 
 
 async def target_buckets(target: Target, sql: HashSql) -> dict[int, Sums]:
@@ -222,7 +191,7 @@ def _source_rows(
     reader: SqliteSource, sql: HashSql, origin: str, buckets: list[int]
 ) -> list[tuple[int, str | None]]:
     """``(key, MD5 hex)`` of the source rows of ``buckets`` (ascending), in key order."""
-    keys = _Keys()
+    keys = KeyCheck()
     md5 = hashlib.md5
     out: list[tuple[int, str | None]] = []
     for bucket in buckets:
@@ -288,6 +257,24 @@ def _join(
         here = next(mine, None)
 
 
+async def many_differ(target: Target, reader: SqliteSource, sql: HashSql, origin: str) -> bool:
+    """Whether many of the table's buckets would differ (:data:`_ROWS_FROM`), judged by a few
+    spread over the key range (compared row by row, as differing buckets are): then the table
+    is compared in one pass (:func:`~ferry.load.hashrows.compare_streams`). A table of few
+    buckets is not sampled: its buckets are compared first, whatever differs."""
+    low, high = await asyncio.to_thread(reader.query_one, sql.source_bounds, (), origin)
+    if type(low) is not int or type(high) is not int:
+        return False  # (no row, or keys the bucket pass refuses with a reason)
+    first, last = low >> BUCKET_BITS, high >> BUCKET_BITS
+    if last - first < _SAMPLED_FROM:
+        return False
+    step = (last - first) / (_SAMPLE_BUCKETS - 1)
+    sample = sorted({first + round(step * at) for at in range(_SAMPLE_BUCKETS)})
+    found = await compare_rows(target, reader, sql, origin, sample)
+    differing = {key >> BUCKET_BITS for key in (*found.changed, *found.vanished)}
+    return len(differing) >= _ROWS_FROM * len(sample)
+
+
 async def compare_hashes(
     run: RunView,
     target: Target,
@@ -296,63 +283,106 @@ async def compare_hashes(
     queue: asyncio.Queue[Any],
     progress: Callable[[Route, int], None],
 ) -> None:
-    """Compare every route's rows by hash: the bucket sums of every table, the source's in a
-    worker thread while the server sums the target's, then the differing buckets row by
-    row. Sets each route's :attr:`HashedCompareLoad.diff`; ``progress`` is told the source
-    rows hashed (as rows read: the table is read, in SQL). The rows already queued (another
-    source's) are written first: the comparison's statements take the target's connection."""
+    """Compare every route's rows by hash: a few buckets first (:func:`many_differ`); a
+    table whose sampled buckets often differ row by row in one pass, the others by bucket
+    sums (the source's in a worker thread while the server sums the target's), then their
+    differing buckets row by row. Sets each route's :attr:`HashedCompareLoad.diff`;
+    ``progress`` is told the source rows hashed (as rows read: the table is read, in SQL).
+    The rows already queued (another source's) are written first: the comparison's
+    statements take the target's connection."""
     await queue.join()
     loop = asyncio.get_running_loop()
     for route in routes:
         route.started = time.perf_counter()
     reader.begin().create_function("ferry_f64", 1, f64, deterministic=True)
-    plans = []
+    tables = []
     for route in routes:
         strategy = route.strategy
         assert isinstance(strategy, HashedCompareLoad)
-        plans.append((strategy, run.source_tables[route.spec.source].origin))
+        source = run.source_tables[route.spec.source]
+        width = reader.row_bytes(source.origin, list(source.columns))
+        size = max(1000, min(_SOURCE_ROWS, _SOURCE_BYTES // max(width, 16)))
+
+        def report(rows: int, route: Route = route) -> None:
+            loop.call_soon_threadsafe(progress, route, rows)
+
+        tables.append(_Compared(route, strategy, source.origin, size, report))
+    started = time.perf_counter()
+    whole: list[_Compared] = []
+    bucketed: list[_Compared] = []
+    for table in tables:
+        with _refusing(table):
+            sql = table.strategy.sql
+            many = await many_differ(target, reader, sql, table.origin)
+        (whole if many else bucketed).append(table)
+    await _compare_buckets(run, target, reader, bucketed)
+    for table in whole:
+        with _refusing(table):
+            table.strategy.diff = await compare_streams(
+                target,
+                reader,
+                table.strategy.sql,
+                table.origin,
+                run.cancel,
+                table.report,
+                table.size,
+            )
+    for route in routes:
+        route.busy += (time.perf_counter() - started) / len(routes)
+
+
+@dataclass
+class _Compared:
+    """One table to compare, and how its source is read."""
+
+    route: Route
+    strategy: HashedCompareLoad
+    origin: str
+    #: source rows per fetch
+    size: int
+    report: Callable[[int], None]
+
+
+@contextmanager
+def _refusing(table: _Compared) -> Iterator[None]:
+    """Keys the comparison cannot take start the run over, the table compared the usual way."""
+    try:
+        yield
+    except NotHashed as exc:
+        refused = DirectLoadRefused(table.route.info.name, str(exc))
+        raise RestartStaged(refused) from None
+
+
+async def _compare_buckets(
+    run: RunView, target: Target, reader: SqliteSource, tables: list[_Compared]
+) -> None:
+    """The bucket sums of ``tables``, the source's in a worker thread while the server sums
+    the target's; then the differing buckets row by row."""
+    if not tables:
+        return
 
     def sources() -> list[dict[int, Sums]]:
         found = []
-        for at, (strategy, origin) in enumerate(plans):
-            route = routes[at]
-
-            def report(rows: int, route: Route = route) -> None:
-                loop.call_soon_threadsafe(progress, route, rows)
-
-            columns = list(run.source_tables[route.spec.source].columns)
-            width = reader.row_bytes(origin, columns)
-            size = max(1000, min(_SOURCE_ROWS, _SOURCE_BYTES // max(width, 16)))
-            try:
-                sql = strategy.sql.source_all
-                found.append(source_buckets(reader, sql, origin, run.cancel, report, size))
-            except NotHashed as exc:
-                exc.table = at
-                raise
+        for table in tables:
+            with _refusing(table):
+                sql = table.strategy.sql.source_all
+                found.append(
+                    source_buckets(reader, sql, table.origin, run.cancel, table.report, table.size)
+                )
         return found
 
-    started = time.perf_counter()
     mine = asyncio.ensure_future(asyncio.to_thread(sources))
     try:
-        theirs = [await target_buckets(target, s.sql) for s, _ in plans]
+        theirs = [await target_buckets(target, t.strategy.sql) for t in tables]
     finally:
         await asyncio.wait({mine})
-    try:
-        found = mine.result()
-    except NotHashed as exc:
-        raise RestartStaged(DirectLoadRefused(routes[exc.table].info.name, str(exc))) from None
-    for route, (strategy, origin), source, target_sums in zip(
-        routes, plans, found, theirs, strict=True
-    ):
+    for table, source, target_sums in zip(tables, mine.result(), theirs, strict=True):
         base = HashDiff()
         buckets = _differing(source, target_sums, base)
-        try:
-            diff = await compare_rows(target, reader, strategy.sql, origin, buckets)
-        except NotHashed as exc:
-            raise RestartStaged(DirectLoadRefused(route.info.name, str(exc))) from None
+        with _refusing(table):
+            diff = await compare_rows(target, reader, table.strategy.sql, table.origin, buckets)
         diff.same += base.same
-        strategy.diff = diff
-        route.busy += (time.perf_counter() - started) / len(routes)
+        table.strategy.diff = diff
 
 
 async def load_hashed(

@@ -6,7 +6,9 @@ Both databases write each row as the bytes verification's fast path hashes
 The rows are grouped by key into buckets of ``2**BUCKET_BITS`` consecutive keys: PostgreSQL
 sums each bucket's row MD5s itself (:data:`HashSql.target_buckets`), SQLite writes every row's
 bytes in key order for Python to sum (:data:`HashSql.source_all`). A bucket whose sums differ
-is looked at row by row (:data:`HashSql.source_range`, :data:`HashSql.target_rows`).
+is looked at row by row (:data:`HashSql.source_range`, :data:`HashSql.target_rows`). A
+table whose sampled buckets mostly differ is compared row by row from the start
+(:mod:`ferry.load.hashrows`: :data:`HashSql.source_all` beside :data:`HashSql.target_stream`).
 """
 
 from __future__ import annotations
@@ -60,6 +62,10 @@ class HashSql:
     target_buckets: str
     #: PostgreSQL: ``(key, row MD5)`` in key order of the buckets in ``{buckets}`` (a list)
     target_rows: str
+    #: SQLite: the smallest and the largest key (each found in the key's index)
+    source_bounds: str
+    #: PostgreSQL: ``(key, row MD5 as 16 bytes)`` of every row, in key order
+    target_stream: str
 
 
 async def hash_sql(
@@ -119,6 +125,10 @@ async def hash_sql(
             f"] AS bigint[])) AS u(g) JOIN {quote(info.name)} ON {key} "
             f"BETWEEN u.g << {BUCKET_BITS} AND (u.g << {BUCKET_BITS}) + "
             f"{(1 << BUCKET_BITS) - 1} ORDER BY {key}"
+        ),
+        f"SELECT (SELECT min({by}) FROM {table}), (SELECT max({by}) FROM {table})",
+        target.driver_sql(
+            f"SELECT {key}, decode({md5}, 'hex') FROM {quote(info.name)} ORDER BY {key}"
         ),
     )
 

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import threading
 from array import array
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from struct import error as struct_error
@@ -251,7 +251,7 @@ class SqliteSource(SourceReader):
 
     def iter_query(
         self, sql: str, params: tuple[Any, ...], table: str, size: int
-    ) -> Iterator[list[tuple[Any, ...]]]:
+    ) -> Generator[list[tuple[Any, ...]], None, None]:
         """The rows of ``sql``, ``size`` at a time (read inside :meth:`begin`'s transaction;
         for results too large to hold at once)."""
         with self._busy:

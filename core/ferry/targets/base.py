@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -274,6 +274,20 @@ class Target(ABC):
         except sa_exc.DBAPIError as exc:
             raise self.wrap(exc, what) from None
         return [tuple(row) for row in result]
+
+    async def stream_rows(
+        self, sql: str, what: str, size: int
+    ) -> AsyncGenerator[list[tuple[Any, ...]], None]:
+        """The rows of one query (``sql`` as :meth:`driver_sql` writes it), ``size`` at a
+        time, in the run's transaction, blobs as ``bytes``: a target with server-side cursors
+        never holds them all (PostgreSQL); another reads them at once. A driver error
+        becomes a TargetError naming ``what``."""
+        try:
+            rows = [tuple(row) for row in (await self.conn.exec_driver_sql(sql)).all()]
+        except sa_exc.DBAPIError as exc:
+            raise self.wrap(exc, what) from None
+        for start in range(0, len(rows), size):
+            yield rows[start : start + size]
 
     async def scalar(self, sql: str, what: str) -> Any:
         """The first column of the first row of a query."""

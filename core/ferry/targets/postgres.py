@@ -12,7 +12,7 @@ loads, adapters); the catalog questions are in :mod:`ferry.targets.pgcatalog`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -548,6 +548,22 @@ class PostgresTarget(Target):
             async with driver.cursor(binary=True) as cursor:
                 await cursor.execute(str(compiled), compiled.params)
                 return await cursor.fetchall()
+        except psycopg.Error as exc:
+            raise self.wrap(exc, what) from None
+
+    async def stream_rows(
+        self, sql: str, what: str, size: int
+    ) -> AsyncGenerator[list[tuple[Any, ...]], None]:
+        """Through a server-side cursor in psycopg's binary form (a ``bytea`` as its bytes,
+        not hex text): a million rows never held at once, none wrapped in SQLAlchemy rows.
+        (A cursor is planned for its first rows and never in parallel: the query is meant to
+        read an index in order rather than sort.)"""
+        driver = await self._driver()
+        try:
+            async with driver.cursor(name="ferry_stream_rows", binary=True) as cursor:
+                await cursor.execute(sql, ())  # (parameters: ``%%`` read as ``%``)
+                while rows := await cursor.fetchmany(size):
+                    yield rows
         except psycopg.Error as exc:
             raise self.wrap(exc, what) from None
 
