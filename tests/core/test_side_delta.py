@@ -1,6 +1,6 @@
-"""A delta run's page scans in a side process (ferry.sources.sqlitepages.SideDelta): the tables
-after the first are compared with their kept page maps by a process of its own while the run
-compares the first. Against real SQLite files and the real PostgreSQL server: the run writes,
+"""A delta run's page scans in a side process (ferry.sources.sqlitepages.SideDelta): each table
+is compared with its kept page map by a process of its own, begun while the run is planned
+(ferry.load.earlyscan). Against real SQLite files and the real PostgreSQL server: the run writes,
 counts and keeps exactly what it does with every table scanned in the run's own process; the
 side process reads only while the run's reader holds its read lock, and pages of another
 snapshot are never taken."""
@@ -143,7 +143,7 @@ def test_a_side_scan_gives_what_a_scan_in_the_run_gives(
     assert results[0] == results[1]
 
 
-def test_the_second_table_is_scanned_by_the_side_process(
+def test_every_table_is_scanned_by_a_side_process(
     tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source_db(tmp_path / "app.db")
@@ -160,7 +160,8 @@ def test_the_second_table_is_scanned_by_the_side_process(
 
     monkeypatch.setattr(SideDelta, "result", result)
     table = run(plan).tables[1]
-    assert given_out == ["items"]
+    # the first one's too, begun while the run was planned (ferry.load.earlyscan)
+    assert given_out == ["parents", "items"]
     assert (table.name, table.updated) == ("items", 2)
 
 

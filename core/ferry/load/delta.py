@@ -293,16 +293,21 @@ async def load_sql_deltas(
             route.started = time.perf_counter()
             source = run.source_tables[route.spec.source]
             names, origin = list(source.columns), source.origin
+            book = route.prints
+            assert book is not None
             compared = None
-            if side is not None and origin in side.tables:
-                compared = await asyncio.to_thread(side.result, origin)
+            early = book.early  # (begun while the run was planned: ferry.load.earlyscan)
+            scanner = early or (side if side is not None and origin in side.tables else None)
+            if scanner is not None:
+                compared = await asyncio.to_thread(scanner.result, origin)
                 if isinstance(compared, str):
                     _log.info("pages of %s scanned here: %s", origin, compared)
             changed = await asyncio.to_thread(
                 sql_prints, reader, route, origin, names, compared=compared
             )
-            book = route.prints
-            assert book is not None
+            if early is not None:
+                book.early = None
+                await asyncio.to_thread(early.close)
             await queue_changed(
                 run, target, route, reader, book.field, changed, queue, book.unchanged
             )
@@ -313,7 +318,9 @@ async def load_sql_deltas(
 
 def _side_delta(run: RunView, reader: SqliteSource, routes: list[Route]) -> SideDelta | None:
     """The tables after the first whose pages are compared with a kept map, scanned by a
-    process of its own while this one compares the tables before them (None: none)."""
+    process of its own while this one compares the tables before them (None: none; the
+    tables whose comparison began while the run was planned, :mod:`ferry.load.earlyscan`,
+    have one already)."""
     origins = [run.source_tables[r.spec.source].origin for r in routes]
     kept = {}
     for route, origin in zip(routes[1:], origins[1:], strict=True):
@@ -321,6 +328,7 @@ def _side_delta(run: RunView, reader: SqliteSource, routes: list[Route]) -> Side
         if (
             book is not None
             and book.cells
+            and book.early is None  # (its pages compared already)
             and book.kept is not None
             and book.kept_pages is not None
             and origins.count(origin) == 1  # (its leaves are told against this route's map)

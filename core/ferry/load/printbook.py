@@ -15,7 +15,7 @@ from ..values.transform import PLAIN_FIELDS, RowMapper
 from .printfile import PrintFile
 
 if TYPE_CHECKING:
-    from ..sources.sqlitepages import PageMap
+    from ..sources.sqlitepages import PageMap, SideDelta
 
 #: a kept row no source row met: 1
 _UNSEEN = bytes.maketrans(b"\0\1", b"\1\0")
@@ -60,6 +60,9 @@ class PrintBook:
         self.cells = cells
         #: the page map the last run kept (cells; None: every leaf is parsed)
         self.kept_pages: PageMap | None = None
+        #: the kept map's comparison begun while the run was planned (cells, a delta run:
+        #: :mod:`ferry.load.earlyscan`; None: the load scans)
+        self.early: SideDelta | None = None
         #: this run's page map, kept with the prints
         self.pages: PageMap | None = None
         #: this run's keys and prints, in the order noted
@@ -284,6 +287,9 @@ class PrintBook:
         self.mine.close()
         if self.kept is not None:
             self.kept.close()
+        if self.early is not None:
+            self.early.close()
+            self.early = None
 
 
 __all__ = ["PrintBook", "print_key_field"]

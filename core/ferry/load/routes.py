@@ -28,6 +28,7 @@ from ..values.transform import RowMapper
 from .decide import LoadDecision, LoadFacts, decide, straight_in
 from .delta import DeltaLoad, LineDeltaLoad, SqlDeltaLoad
 from .direct import ApartNativeLoad, DirectLoad, NativeDirectLoad, UnchangedLoad
+from .earlyscan import PAGES, EarlyScan, print_book, scan_early
 from .hashload import HashedCompareLoad
 from .hashsql import HashSql, hash_sql
 from .inworker import in_worker
@@ -35,11 +36,10 @@ from .jsonlines import laid_by_line
 from .keeptext import keep_text_columns
 from .mapping import check_mapping, row_mapper
 from .modes import delete_all, refuse_second_append
-from .pagemaps import read_page_map
 from .printbook import PrintBook, print_key_field
 from .rerun import still_unchanged
 from .route import Route, RunView
-from .rowprints import PrintsEntry, read_prints, state_matches
+from .rowprints import PrintsEntry, state_matches
 from .staged import CompareFirstLoad, StagedLoad
 from .strategy import LoadStrategy
 from .stream import note_unmapped
@@ -109,7 +109,7 @@ async def plan_routes(
             entry = None
         printed = None
         if blocker is not None:
-            printed = "from the file's pages" if cells else f"in SQL (not from pages: {blocker})"
+            printed = PAGES if cells else f"in SQL (not from pages: {blocker})"
         decision, native, fingerprint = await planner.decide(
             styles, refusals, fingerprints, entry, printed
         )
@@ -119,11 +119,9 @@ async def plan_routes(
         ):
             decision = replace(decision, in_worker=True)
         book = None
-        if field is not None:
-            prints = await read_prints(target, info.name) if decision.mode == "delta" else None
-            book = PrintBook(field, prints, in_sql=in_sql, lines=lines, cells=cells)
-            if prints is not None and cells:
-                book.kept_pages = await read_page_map(target, info.name)
+        if field is not None:  # (a delta's pages compared meanwhile: ferry.load.earlyscan)
+            book = await print_book(run, target, spec, info.name, field, decision.mode ==
+                "delta", planner.early, in_sql=in_sql, lines=lines, cells=cells)  # fmt: skip
         if native is not None and kept:
             native = keep_source_text(native, kept)
         hashed = None
@@ -226,6 +224,7 @@ class _Decider:
         self.info, self.mapper, self.source = info, mapper, source
         #: the source files the plan's native loads so far attach (shared by the specs)
         self.attaching = attaching
+        self.early: EarlyScan = (None, None)  #: (a delta's: ferry.load.earlyscan)
 
     async def decide(
         self,
@@ -282,6 +281,8 @@ class _Decider:
         """Whether the row prints the last run kept still describe the table."""
         if entry.source != self.spec.source:
             return _with(facts, delta=False, delta_blocker="the last run read another source")
+        if facts.printed == PAGES:  # its pages compared while its state is checked
+            self.early = await scan_early(self.run, self.target, self.spec, self.info.name)
         if not await state_matches(
             self.target, self.info.name, list(self.info.columns), entry.state
         ):

@@ -140,6 +140,9 @@ class SqliteSource(SourceReader):
         #: the file's pages, read under the connection's lock (:meth:`scan_pages`); closed
         #: only after the connection: closing a descriptor of the file drops SQLite's locks
         self._pages: PageFile | None = None
+        #: the side processes reading the pages in this reader's snapshot: ended before
+        #: its lock (:meth:`close`)
+        self._sides: list[SideDelta] = []
         #: text values that are not UTF-8 met while reading: table -> column -> census
 
     # ------------------------------------------------------------------ public interface
@@ -364,6 +367,7 @@ class SqliteSource(SourceReader):
                 return None
         path = os.pathsep.join(p for p in sys.path if p)
         side = SideDelta(str(self.path.resolve()), jobs, counter, path)
+        self._sides.append(side)
         side.start()
         return side
 
@@ -427,6 +431,9 @@ class SqliteSource(SourceReader):
     def close(self) -> None:
         """Close the connection: a statement another thread is running is interrupted and
         waited for first."""
+        for side in self._sides:  # (they read in the snapshot this connection's lock holds)
+            side.close()
+        self._sides.clear()
         conn = self._conn
         if conn is not None:
             conn.interrupt()

@@ -785,7 +785,7 @@ DeltaScan: TypeAlias = "tuple[list[Leaf], PageMap] | str"
 
 class SideDelta:
     """Tables scanned against their kept page maps by a process of its own, while the run
-    compares another table (a delta run: one core would idle through both scans otherwise).
+    is planned or compares another table (a delta run: one core would idle otherwise).
 
     The process reads the file's pages only, no connection of its own: the caller's reader
     holds its read transaction from before :meth:`start` until after :meth:`close`, so in

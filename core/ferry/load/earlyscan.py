@@ -1,0 +1,88 @@
+"""A delta run's page scans started while the run is still planned.
+
+Deciding a delta load takes the target's server most of a fifth of a second at a million rows
+(each table's state check scans it; its kept prints come in chunks) with the run's process
+waiting. The comparison of a SQLite source table's pages with its kept page map needs neither:
+only the map, the file and the reader's snapshot. So where a table may load as a delta (the
+last run of this plan kept its prints, printed from this source's pages) its map is read just
+before its state is checked, and a process of its own
+(:class:`ferry.sources.sqlitepages.SideDelta`) compares the pages while the server checks the
+state, the run reads the kept prints and decides the tables after it; the load
+(:func:`ferry.load.delta.load_sql_deltas`) then takes its leaves instead of scanning. A table
+that turns out not to be a delta (written to behind Ferry's back) has its process ended.
+
+The process reads the file's pages in the reader's snapshot: the reader's read transaction is
+opened before it starts, and the reader ends the process before it lets the lock go
+(:meth:`ferry.sources.sqlite.SqliteSource.close`: the run closes its readers after every
+attempt, on a restart too); the load ends it once its leaves are taken. Where it cannot
+start (a frozen app, a header that cannot be read) or fails, the load scans the table itself,
+as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, cast
+
+from ..sources.sqlitepages import PageMap, SideDelta
+from .pagemaps import read_page_map
+from .printbook import PrintBook
+from .route import RunView
+from .rowprints import read_prints
+
+if TYPE_CHECKING:
+    from ..plan import TableSpec
+    from ..sources.sqlite import SqliteSource
+    from ..targets import Target
+
+
+#: how a SQLite source table's rows are printed when from its file's pages (a decision's
+#: ``printed``, :class:`ferry.load.decide.LoadFacts`)
+PAGES = "from the file's pages"
+
+#: a table's kept page map and the process comparing its pages with it (None: none)
+EarlyScan = tuple[PageMap | None, SideDelta | None]
+
+
+async def scan_early(run: RunView, target: Target, spec: TableSpec, table: str) -> EarlyScan:
+    """The page map kept for ``table`` and, when there is one, the pages of ``spec``'s
+    SQLite source table being compared with it by a process of its own (None: the load
+    scans them)."""
+    kept = await read_page_map(target, table)
+    if kept is None:
+        return None, None
+    name, origin = spec.source.split(".", 1)[0], run.source_tables[spec.source].origin
+    reader = cast("SqliteSource", run.readers[name])
+    return kept, await asyncio.to_thread(reader.side_delta, {origin: kept})
+
+
+async def print_book(
+    run: RunView,
+    target: Target,
+    spec: TableSpec,
+    table: str,
+    field: str,
+    delta: bool,
+    early: EarlyScan,
+    *,
+    in_sql: bool,
+    lines: bool,
+    cells: bool,
+) -> PrintBook:
+    """The print book of ``spec``'s ``table`` (its rows' key in source ``field``); a delta
+    run's (``delta``) with the prints the last run kept and, printed from the pages of its
+    SQLite source table (``cells``), the kept page map and its comparison (``early``, begun
+    before the table's state was checked, :class:`ferry.load.routes._Decider`; its process
+    is ended here when no delta came of it)."""
+    kept_pages, side = early
+    if not (delta and cells):
+        if side is not None:
+            await asyncio.to_thread(side.close)
+        kept_pages, side = None, None
+    prints = await read_prints(target, table) if delta else None
+    book = PrintBook(field, prints, in_sql=in_sql, lines=lines, cells=cells)
+    book.kept_pages, book.early = kept_pages, side
+    return book
+
+
+__all__ = ["PAGES", "EarlyScan", "print_book", "scan_early"]
