@@ -26,10 +26,11 @@ from ..values.logical import CastError, parse_timestamp
 
 # ``last_`` only before a change word: ``last_login`` and ``last_published_at`` stamp one kind
 # of event, not every change (a reverse plan comparing a Wagtail page by ``last_published_at``
-# kept the old file's tree counts when the new store had added a child)
+# kept the old file's tree counts when the new store had added a child); a job's
+# ``last_heartbeat`` is written with each of its updates (seed 001's jobs are newer by it)
 _MODIFIED = re.compile(
     r"^(updated|modified|changed|edited)(_?(at|on|time|ts|date))?$|mtime"
-    r"|^last_?(update|modif|change|edit)",
+    r"|^last_?(update|modif|change|edit|heartbeat)",
     re.I,
 )
 _SHOWN_KEYS = 5
