@@ -73,7 +73,9 @@ of each table's rows (spread over the table, deterministic) and adds 0.2% new on
 JSON: edits those records' lines and appends records), and checks the re-run exactly: its
 counts say those rows updated and inserted, and exactly those rows differ in the target
 afterwards (PostgreSQL: the rows carrying a new `xmin`; SQLite: compared with a copy of the
-target taken before).
+target taken before). "Re-run right after the first run, 1% changed" is the first `ferry sync`
+after a `ferry migrate` (no row prints kept yet): its own copy of the source and its own
+database, the first run untimed, then the same 1% change and the same checks.
 
 Run from the repository root with the project's venv (PostgreSQL at `--pg`, default
 `postgresql://postgres@127.0.0.1:5432/postgres` or `FERRY_BENCH_PG_URL`; `psql` on PATH):
