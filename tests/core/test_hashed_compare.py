@@ -13,40 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hashkit import counts, items_plan, on_source, run
 from pgkit import pg_exec, pg_rows
 
 from ferry.api import undo
-from ferry.migrate import migrate
-from ferry.plan import plan_from_dict
-from ferry.results import RunResult, TableResult
 from ferry.targets.postgres import PostgresTarget
 
 ROWS = 300
 HASHED = "rows compared by their hashes in SQL first"
-
-
-def _plan(folder: Path, url: str, **table: Any) -> Any:
-    # row_prints unset: the first run keeps none, the re-run compares first and keeps them
-    return plan_from_dict(
-        {
-            "name": "hashed",
-            "target": {"url": url},
-            "sources": [{"name": "app", "kind": "sqlite", "path": str(folder / "app.db")}],
-            "tables": [{"name": "items", "source": "app.items", "key": ["id"], **table}],
-        },
-        folder,
-    )
-
-
-def _source(folder: Path, sql: str) -> None:
-    db = sqlite3.connect(folder / "app.db")
-    db.executescript(sql)
-    db.commit()
-    db.close()
-
-
-def _run(plan: Any) -> RunResult:
-    return asyncio.run(migrate(plan, write_reports=False))
 
 
 def _items(url: str) -> list[tuple[Any, ...]]:
@@ -57,13 +31,9 @@ def _versions(url: str) -> dict[int, str]:
     return {int(r[0]): str(r[1]) for r in pg_rows(url, "SELECT id, xmin::text FROM items")}
 
 
-def _counts(table: TableResult) -> tuple[int, int, int, int]:
-    return table.unchanged, table.updated, table.inserted, table.deleted
-
-
 def _loaded(tmp_path: Path, url: str, **table: Any) -> Any:
     """A target loaded once from ``ROWS`` source rows (no prints kept)."""
-    _source(
+    on_source(
         tmp_path,
         "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, score REAL, at TEXT);"
         + "".join(
@@ -77,25 +47,25 @@ def _loaded(tmp_path: Path, url: str, **table: Any) -> Any:
         "CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT, score DOUBLE PRECISION, "
         "at TIMESTAMPTZ)",
     )
-    plan = _plan(tmp_path, url, **table)
-    assert _run(plan).tables[0].inserted == ROWS
+    plan = items_plan(tmp_path, url, **table)
+    assert run(plan).tables[0].inserted == ROWS
     return plan
 
 
 def test_only_changed_and_new_rows_are_written(tmp_path: Path, pg_url: str) -> None:
     plan = _loaded(tmp_path, pg_url)
     before = _versions(pg_url)
-    _source(
+    on_source(
         tmp_path,
         "UPDATE items SET name = 'changed' WHERE id IN (5, 77);"
         "INSERT INTO items VALUES (1000, 'new', 0.5, '2024-06-01T00:00:00Z');",
     )
 
-    table = _run(plan).tables[0]
+    table = run(plan).tables[0]
 
     assert table.decision is not None and table.decision.mode == "compare-first"
     assert HASHED in table.decision.why
-    assert _counts(table) == (ROWS - 2, 2, 1, 0)
+    assert counts(table) == (ROWS - 2, 2, 1, 0)
     after = _versions(pg_url)
     assert {k for k, v in after.items() if before.get(k) != v} == {5, 77, 1000}
 
@@ -108,60 +78,60 @@ def test_a_row_differing_in_a_value_sql_cannot_write_is_updated(
     tmp_path: Path, pg_url: str
 ) -> None:
     plan = _loaded(tmp_path, pg_url)
-    _source(tmp_path, f"UPDATE items SET at = '{EARLY}' WHERE id = 8;")
+    on_source(tmp_path, f"UPDATE items SET at = '{EARLY}' WHERE id = 8;")
 
-    table = _run(plan).tables[0]
+    table = run(plan).tables[0]
 
     assert HASHED in table.decision.why  # type: ignore[union-attr]
-    assert _counts(table) == (ROWS - 1, 1, 0, 0)
+    assert counts(table) == (ROWS - 1, 1, 0, 0)
     moment = dict((r[0], r[3]) for r in _items(pg_url))[8]
     assert moment.isoformat() == "0999-05-01T10:00:09+00:00"
 
 
 def test_a_row_sql_cannot_write_but_equal_is_unchanged(tmp_path: Path, pg_url: str) -> None:
     plan = _loaded(tmp_path, pg_url)
-    _source(tmp_path, f"UPDATE items SET at = '{EARLY}' WHERE id = 8;")
-    _run(plan)
+    on_source(tmp_path, f"UPDATE items SET at = '{EARLY}' WHERE id = 8;")
+    run(plan)
     pg_exec(pg_url, "UPDATE items SET name = name WHERE id = 1")  # (no delta: compared again)
-    _source(tmp_path, "UPDATE items SET name = name WHERE id = 1;")
+    on_source(tmp_path, "UPDATE items SET name = name WHERE id = 1;")
     before = _versions(pg_url)
 
-    table = _run(plan).tables[0]
+    table = run(plan).tables[0]
 
     # no hash on either side: read, staged and compared by the merge, which keeps it
     assert HASHED in table.decision.why  # type: ignore[union-attr]
-    assert _counts(table) == (ROWS, 0, 0, 0)
+    assert counts(table) == (ROWS, 0, 0, 0)
     assert _versions(pg_url) == before
 
 
 def test_a_deleted_source_row_is_deleted_with_delete_missing(tmp_path: Path, pg_url: str) -> None:
     plan = _loaded(tmp_path, pg_url, delete_missing=True)
-    _source(tmp_path, "DELETE FROM items WHERE id IN (3, 300);")
+    on_source(tmp_path, "DELETE FROM items WHERE id IN (3, 300);")
 
-    table = _run(plan).tables[0]
+    table = run(plan).tables[0]
 
     assert HASHED in table.decision.why  # type: ignore[union-attr]
-    assert _counts(table) == (ROWS - 2, 0, 0, 2)
+    assert counts(table) == (ROWS - 2, 0, 0, 2)
     assert [r[0] for r in _items(pg_url)] == [i for i in range(1, ROWS + 1) if i not in (3, 300)]
 
 
 def test_a_deleted_source_row_is_kept_without_delete_missing(tmp_path: Path, pg_url: str) -> None:
     plan = _loaded(tmp_path, pg_url)
-    _source(tmp_path, "DELETE FROM items WHERE id = 3;")
+    on_source(tmp_path, "DELETE FROM items WHERE id = 3;")
 
-    table = _run(plan).tables[0]
+    table = run(plan).tables[0]
 
-    assert _counts(table) == (ROWS - 1, 0, 0, 0)
+    assert counts(table) == (ROWS - 1, 0, 0, 0)
     assert len(_items(pg_url)) == ROWS
 
 
 def test_undo_brings_back_the_rows_deleted_by_key(tmp_path: Path, pg_url: str) -> None:
     plan = _loaded(tmp_path, pg_url, delete_missing=True)
     before = _items(pg_url)
-    _source(
+    on_source(
         tmp_path, "DELETE FROM items WHERE id IN (3, 300); UPDATE items SET score = 1 WHERE id = 9;"
     )
-    second = _run(plan)
+    second = run(plan)
     assert second.tables[0].deleted == 2
 
     done = asyncio.run(undo(plan))
@@ -172,16 +142,16 @@ def test_undo_brings_back_the_rows_deleted_by_key(tmp_path: Path, pg_url: str) -
 
 def test_the_next_run_is_a_delta(tmp_path: Path, pg_url: str) -> None:
     plan = _loaded(tmp_path, pg_url)
-    _source(tmp_path, "UPDATE items SET name = 'changed' WHERE id = 5;")
-    _run(plan)  # compared by hashes: keeps a print per row
+    on_source(tmp_path, "UPDATE items SET name = 'changed' WHERE id = 5;")
+    run(plan)  # compared by hashes: keeps a print per row
     kept = pg_rows(pg_url, "SELECT table_name, rows FROM ferry.row_print_tables")
     assert [tuple(r) for r in kept] == [("items", ROWS)]
-    _source(tmp_path, "UPDATE items SET name = 'again' WHERE id = 6;")
+    on_source(tmp_path, "UPDATE items SET name = 'again' WHERE id = 6;")
 
-    table = _run(plan).tables[0]
+    table = run(plan).tables[0]
 
     assert table.decision is not None and table.decision.mode == "delta"
-    assert _counts(table) == (ROWS - 1, 1, 0, 0)
+    assert counts(table) == (ROWS - 1, 1, 0, 0)
     assert dict((r[0], r[1]) for r in _items(pg_url))[6] == "again"
 
 
@@ -190,7 +160,7 @@ def test_differing_buckets_are_read_as_key_lookups(
 ) -> None:
     """Planned by the target for lookups (test_key_lookups.py: no JIT, no parallel scans)."""
     plan = _loaded(tmp_path, pg_url)
-    _source(tmp_path, "UPDATE items SET name = 'changed' WHERE id IN (5, 200);")
+    on_source(tmp_path, "UPDATE items SET name = 'changed' WHERE id IN (5, 200);")
     entered = []
     lookups = PostgresTarget.key_lookups
 
@@ -202,16 +172,16 @@ def test_differing_buckets_are_read_as_key_lookups(
 
     monkeypatch.setattr(PostgresTarget, "key_lookups", watched)
 
-    table = _run(plan).tables[0]
+    table = run(plan).tables[0]
 
-    assert _counts(table) == (ROWS - 2, 2, 0, 0)
+    assert counts(table) == (ROWS - 2, 2, 0, 0)
     assert entered == [True]
 
 
 def test_a_key_that_is_not_an_integer_compares_the_usual_way(tmp_path: Path, pg_url: str) -> None:
     plan = _loaded(tmp_path, pg_url)
     # a rowid table's key is an integer: a second table whose key column is untyped
-    _source(tmp_path, "UPDATE items SET name = 'changed' WHERE id = 5;")
+    on_source(tmp_path, "UPDATE items SET name = 'changed' WHERE id = 5;")
     db = sqlite3.connect(tmp_path / "app.db")
     db.executescript(
         "CREATE TABLE copy AS SELECT * FROM items; DROP TABLE items;"
@@ -222,8 +192,8 @@ def test_a_key_that_is_not_an_integer_compares_the_usual_way(tmp_path: Path, pg_
     )
     db.close()
 
-    table = _run(plan).tables[0]
+    table = run(plan).tables[0]
 
     assert table.decision is not None and table.decision.mode == "compare-first"
     assert HASHED not in table.decision.why and "not a 64-bit integer" in table.decision.why
-    assert _counts(table) == (ROWS - 1, 1, 0, 0)
+    assert counts(table) == (ROWS - 1, 1, 0, 0)

@@ -6,19 +6,15 @@ the real PostgreSQL server, one behaviour per test.
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hashkit import counts, items_plan, on_source, run
 from pgkit import pg_exec, pg_rows
 
 import ferry.load.hashload as hashload
 import ferry.load.hashrows as hashrows
-from ferry.migrate import migrate
-from ferry.plan import plan_from_dict
-from ferry.results import RunResult, TableResult
 
 pytestmark = pytest.mark.pg
 
@@ -31,40 +27,13 @@ EVERY_THIRD = "UPDATE items SET name = name || ' changed' WHERE (id / 64) % 3 = 
 CHANGED = ROWS // 3
 
 
-def _plan(folder: Path, url: str, **table: Any) -> Any:
-    return plan_from_dict(
-        {
-            "name": "rows",
-            "target": {"url": url},
-            "sources": [{"name": "app", "kind": "sqlite", "path": str(folder / "app.db")}],
-            "tables": [{"name": "items", "source": "app.items", "key": ["id"], **table}],
-        },
-        folder,
-    )
-
-
-def _source(folder: Path, sql: str) -> None:
-    db = sqlite3.connect(folder / "app.db")
-    db.executescript(sql)
-    db.commit()
-    db.close()
-
-
-def _run(plan: Any) -> RunResult:
-    return asyncio.run(migrate(plan, write_reports=False))
-
-
-def _counts(table: TableResult) -> tuple[int, int, int, int]:
-    return table.unchanged, table.updated, table.inserted, table.deleted
-
-
 def _versions(url: str) -> dict[int, str]:
     return {int(r[0]): str(r[1]) for r in pg_rows(url, "SELECT id, xmin::text FROM items")}
 
 
 def _loaded(tmp_path: Path, url: str, key: str = "id INTEGER PRIMARY KEY", **table: Any) -> Any:
     """A target loaded once from ``ROWS`` source rows (no prints kept)."""
-    _source(
+    on_source(
         tmp_path,
         f"CREATE TABLE items ({key}, name TEXT, score REAL, at TEXT);"
         "CREATE INDEX items_id ON items (id);"
@@ -79,8 +48,8 @@ def _loaded(tmp_path: Path, url: str, key: str = "id INTEGER PRIMARY KEY", **tab
         "CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT, score DOUBLE PRECISION, "
         "at TIMESTAMPTZ)",
     )
-    plan = _plan(tmp_path, url, **table)
-    assert _run(plan).tables[0].inserted == ROWS
+    plan = items_plan(tmp_path, url, **table)
+    assert run(plan).tables[0].inserted == ROWS
     return plan
 
 
@@ -106,17 +75,17 @@ def test_every_bucket_differing_gives_exact_counts_and_writes_only_changed_rows(
     plan = _loaded(tmp_path, pg_url)
     before = _versions(pg_url)
     last = (ROWS + 1) * STEP  # a new row past the target's last, one before its first
-    _source(
+    on_source(
         tmp_path,
         EVERY_THIRD + f"INSERT INTO items VALUES (5, 'a', 0.5, NULL), ({last}, 'b', 1, NULL);",
     )
     monkeypatch.setattr(hashrows, "_TARGET_ROWS", batch)
 
-    table = _run(plan).tables[0]
+    table = run(plan).tables[0]
 
     assert streamed == ["items"]
     assert table.decision is not None and HASHED in table.decision.why
-    assert _counts(table) == (ROWS - CHANGED, CHANGED, 2, 0)
+    assert counts(table) == (ROWS - CHANGED, CHANGED, 2, 0)
     changed = {k for k, v in _versions(pg_url).items() if before.get(k) != v}
     assert changed == {i * STEP for i in range(1, ROWS + 1) if i % 3 == 0} | {5, last}
 
@@ -125,12 +94,12 @@ def test_rows_missing_from_the_source_are_deleted_with_delete_missing(
     tmp_path: Path, pg_url: str, streamed: list[str]
 ) -> None:
     plan = _loaded(tmp_path, pg_url, delete_missing=True)
-    _source(tmp_path, EVERY_THIRD + f"DELETE FROM items WHERE id IN ({STEP}, {ROWS * STEP});")
+    on_source(tmp_path, EVERY_THIRD + f"DELETE FROM items WHERE id IN ({STEP}, {ROWS * STEP});")
 
-    table = _run(plan).tables[0]
+    table = run(plan).tables[0]
 
     assert streamed == ["items"]
-    assert _counts(table) == (ROWS - CHANGED - 1, CHANGED - 1, 0, 2)
+    assert counts(table) == (ROWS - CHANGED - 1, CHANGED - 1, 0, 2)
     kept = {int(r[0]) for r in pg_rows(pg_url, "SELECT id FROM items")}
     assert kept == {i * STEP for i in range(2, ROWS)}
 
@@ -141,16 +110,16 @@ def test_a_row_sql_cannot_write_is_read_and_compared_by_the_merge(
     """A NULL hash on both sides proves nothing: read, staged, found unchanged by the merge."""
     plan = _loaded(tmp_path, pg_url)
     early = "0999-05-01T10:00:09Z"  # a time SQL leaves to Python on both sides
-    _source(tmp_path, f"UPDATE items SET at = '{early}' WHERE id = {7 * STEP};")
-    _run(plan)  # (bucket path: one bucket differs) the row's value is carried
+    on_source(tmp_path, f"UPDATE items SET at = '{early}' WHERE id = {7 * STEP};")
+    run(plan)  # (bucket path: one bucket differs) the row's value is carried
     pg_exec(pg_url, "DELETE FROM ferry.row_print_tables")  # no delta: compared again
-    _source(tmp_path, EVERY_THIRD)
+    on_source(tmp_path, EVERY_THIRD)
     before = _versions(pg_url)
 
-    table = _run(plan).tables[0]
+    table = run(plan).tables[0]
 
     assert streamed == ["items"]
-    assert _counts(table) == (ROWS - CHANGED, CHANGED, 0, 0)
+    assert counts(table) == (ROWS - CHANGED, CHANGED, 0, 0)
     assert before[7 * STEP] == _versions(pg_url)[7 * STEP]
 
 
@@ -158,9 +127,9 @@ def test_a_repeated_source_key_compares_the_usual_way(
     tmp_path: Path, pg_url: str, streamed: list[str]
 ) -> None:
     plan = _loaded(tmp_path, pg_url, key="id INTEGER")
-    _source(tmp_path, EVERY_THIRD + f"INSERT INTO items VALUES ({3 * STEP}, 'twin', 1, NULL);")
+    on_source(tmp_path, EVERY_THIRD + f"INSERT INTO items VALUES ({3 * STEP}, 'twin', 1, NULL);")
 
-    table = _run(plan).tables[0]
+    table = run(plan).tables[0]
 
     assert streamed == ["items"]  # (the pass found the repeat, and the run started over)
     assert table.decision is not None and table.decision.mode == "compare-first"
@@ -171,24 +140,24 @@ def test_a_few_differing_buckets_are_compared_by_bucket_sums(
     tmp_path: Path, pg_url: str, streamed: list[str]
 ) -> None:
     plan = _loaded(tmp_path, pg_url)
-    _source(tmp_path, f"UPDATE items SET name = 'changed' WHERE id = {9 * STEP};")
+    on_source(tmp_path, f"UPDATE items SET name = 'changed' WHERE id = {9 * STEP};")
 
-    table = _run(plan).tables[0]
+    table = run(plan).tables[0]
 
     assert streamed == []
-    assert _counts(table) == (ROWS - 1, 1, 0, 0)
+    assert counts(table) == (ROWS - 1, 1, 0, 0)
 
 
 def test_the_next_run_after_a_pass_is_a_delta(
     tmp_path: Path, pg_url: str, streamed: list[str]
 ) -> None:
     plan = _loaded(tmp_path, pg_url)
-    _source(tmp_path, EVERY_THIRD)
-    _run(plan)
-    _source(tmp_path, f"UPDATE items SET name = 'again' WHERE id = {STEP};")
+    on_source(tmp_path, EVERY_THIRD)
+    run(plan)
+    on_source(tmp_path, f"UPDATE items SET name = 'again' WHERE id = {STEP};")
 
-    table = _run(plan).tables[0]
+    table = run(plan).tables[0]
 
     assert streamed == ["items"]  # the first re-run only
     assert table.decision is not None and table.decision.mode == "delta"
-    assert _counts(table) == (ROWS - 1, 1, 0, 0)
+    assert counts(table) == (ROWS - 1, 1, 0, 0)
