@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .capabilities import TargetCapabilities
 from .errors import FerryError, PlanError
-from .load.mapping import check_mapping, plan_wall_times, prepare_schema, row_mapper
+from .load.mapping import check_mapping, plan_sqlite_types, prepare_schema, row_mapper
 from .load.unread import unread_tables, unread_warning
 from .plan import Plan
 from .runcontext import RunContext
@@ -145,7 +145,7 @@ async def check_plan(plan: Plan) -> CheckReport:
         report.server = await target.server_version()
         report.items.append(CheckItem(f"target {target.describe()}", True, report.server))
         existing = await target.reflect()
-        plan_wall_times(plan, existing)
+        plan_sqlite_types(plan, existing)
         report.existing_tables = sorted(existing)
         report.items.extend(await _privileges(target, plan, existing))
         if left := await target.apart_leftovers():

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from ..errors import PlanError
 from ..plan import Plan, TableSpec
+from ..shape.asstored import refuse_off_sqlite, stored_declared
 from ..shape.carried import SchemaObject
 from ..shape.constraintnames import settle_constraint_names
 from ..shape.ddl import target_shape
@@ -76,7 +77,7 @@ async def prepare_schema(
     and not carried (:mod:`ferry.shape.carried`)."""
     objects = objects if objects is not None else []
     tables, ddl = await _make_tables(plan, target, source_tables, objects)
-    plan_wall_times(plan, tables)
+    plan_sqlite_types(plan, tables)
     for item in await carry_views(plan, target, tables):
         objects.append(item)
         if item.sql and item.status == "carried":
@@ -88,10 +89,12 @@ async def prepare_schema(
     return tables, ddl
 
 
-def plan_wall_times(plan: Plan, tables: dict[str, TableInfo]) -> None:
-    """A SQLite table's DATETIME column the plan types ``datetime`` is one: SQLite's declared
-    type names no zone, so it reflects as a ``timestamp``, and without this a run into the table
-    it created (or a later one) would read its naive values in the plan's zone."""
+def plan_sqlite_types(plan: Plan, tables: dict[str, TableInfo]) -> None:
+    """The plan's types a SQLite table's declared types cannot tell: a DATETIME column the
+    plan types ``datetime`` is one (SQLite's declared type names no zone, so it reflects as a
+    ``timestamp``, and without this a run into the table it created, or a later one, would
+    read its naive values in the plan's zone); a column it types ``any`` keeps each value as
+    stored (reflected by its declared type, a run would cast them all to that type)."""
     for spec in plan.tables:
         info = tables.get(spec.name)
         if info is None or info.dialect != "sqlite":
@@ -100,6 +103,8 @@ def plan_wall_times(plan: Plan, tables: dict[str, TableInfo]) -> None:
             column = info.columns.get(name)
             if type_ == "datetime" and column is not None and column.type == "timestamp":
                 column.type = "datetime"
+            elif type_ == "any" and column is not None:
+                column.type = "any"
 
 
 async def _make_tables(
@@ -238,6 +243,9 @@ def infer_table(
         declared = source.declared.get(fields.get(column, column), "")
         origin = source.shape.dialect if source.shape is not None else ""
         declared = declared if type_ == "decimal" else kept_type(origin, dialect, type_, declared)
+        if type_ == "any":  # as stored: the source's declared type (its affinity) kept
+            refuse_off_sqlite(name, column, dialect)
+            declared = stored_declared(source, fields.get(column, column))
         declared = planned_type(dialect, type_, spec.target_types.get(column, "")) or declared
         collation = source.collations.get(fields.get(column, column), "") if type_ == "text" else ""
         info.columns[names[column]] = ColumnInfo(

@@ -20,7 +20,9 @@ from typing import Any
 from ..errors import Cancelled, FerryError, SourceError
 from ..events import CancelToken
 from ..plan import DEFAULT_TARGET_URL, Plan, TargetSpec
+from ..shape.asstored import stored_choices
 from ..shape.schema import TableInfo, is_ferry_table
+from ..shape.typefindings import TypeFinding
 from ..shape.typemap import declared_wall_times, find_type_choices, settle_empty_zones
 from ..shape.uuidcolumns import django_uuid_columns
 from ..sources import SourceReader, SourceTable, open_source
@@ -114,6 +116,20 @@ def _keyless(reader: SourceReader, table: SourceTable) -> KeyFinding:
         return KeyFinding(rows=table.row_estimate or 0)
 
 
+def _as_stored(reader: SourceReader, item: FoundSource) -> list[TypeFinding]:
+    """``item``'s type choices, a column's replaced by ``any`` where its values' storage
+    classes are not all what its drafted type stores (:mod:`ferry.shape.asstored`)."""
+    choices = item.type_choices
+    for table in item.tables:
+        chosen = {f.column: f.type_ for f in choices if f.table == table.name and f.type_}
+        drafted = {c: chosen.get(c) or t for c, t in table.columns.items()}
+        stored = stored_choices(reader, table, drafted)
+        kept = {f.column for f in stored}
+        choices = [f for f in choices if f.table != table.name or f.column not in kept]
+        choices += stored
+    return choices
+
+
 def _named_progress(source: str, progress: ScanProgress | None) -> ScanProgress | None:
     """``progress`` told of a source's tables as ``source.table``."""
     if progress is None:
@@ -199,6 +215,8 @@ def scan_folder(
                     # Django keeps naive UTC text in SQLite and makes timestamptz on PostgreSQL
                     item.type_choices = [f for f in item.type_choices if not f.zone]
                 item.type_choices = settle_empty_zones(item.type_choices)
+                if target.is_sqlite:  # SQLite types values: a mixed column kept as stored
+                    item.type_choices = _as_stored(reader, item)
                 for table in item.tables:  # the type choice's note replaces the "mixed" one
                     for finding in item.type_choices:
                         if finding.table == table.name and finding.type_ is not None:

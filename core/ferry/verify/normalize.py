@@ -21,6 +21,7 @@ from ..values.logical import (
     to_decimal,
     to_utc_naive,
 )
+from ..values.textbytes import BadText
 
 #: a normalised value: None is NULL, anything else is text
 Normalized = str | None
@@ -200,6 +201,22 @@ def _decimal(value: Any) -> Normalized:
     return decimal_text(number.normalize()) if number else "0"
 
 
+def _stored(value: Any) -> Normalized:
+    """A SQLite value as stored, its storage class first: the integer 5 and the text
+    ``'5'`` differ (``i:5``, ``t:5``), as they do in the app's ``WHERE c = 5``."""
+    if value is None:
+        return None
+    if type(value) is int:
+        return f"i:{value}"
+    if type(value) is float:
+        return f"r:{struct.pack('>d', value).hex()}"
+    if type(value) is str:
+        return f"t:{value}"
+    if isinstance(value, bytes | bytearray | memoryview) and not isinstance(value, BadText):
+        return f"b:{bytes(value).hex()}"
+    return _unreadable(value)  # text that is not UTF-8 too: its bytes
+
+
 _BY_TYPE: dict[str, Normalizer] = {
     "integer": _integer,
     "float": _float,
@@ -212,6 +229,7 @@ _BY_TYPE: dict[str, Normalizer] = {
     "json": _json_value,
     "text": _text,
     "bytes": _bytes,
+    "any": _stored,
 }
 
 

@@ -1,0 +1,134 @@
+"""SQLite → SQLite: a column whose values are of several storage classes, kept as stored.
+
+SQLite types values, not columns: a column declared with no type (or ``ANY`` in a STRICT
+table), or an ``INTEGER`` column the app also wrote ``'n/a'`` into, holds integers, reals,
+text and blobs side by side. Any one logical type changes some of them (as ``text`` the
+integer 5 became ``'5'``: the app's ``WHERE c = 5`` found nothing; as ``integer`` the text
+was rejected). A SQLite target types values the same way, so ``ferry init`` drafts such a
+column ``types.col = "any"``: every value is copied in its own storage class, into a column
+created with the source's declared type (the same affinity, so SQLite stores each value as
+the source holds it). A PostgreSQL column has one type: there ``any`` is refused, and the
+draft keeps the widening its notes name.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..errors import PlanError
+from .identifiers import quote
+from .typefindings import TypeFinding
+
+if TYPE_CHECKING:
+    from ..sources import SourceTable
+    from ..sources.base import SourceReader
+
+#: the storage classes a SQLite target stores for a value of each drafted type (a decimal as
+#: its text, which NUMERIC affinity stores as the integer or real the source holds)
+_WRITES: dict[str, tuple[str, ...]] = {
+    "integer": ("integer",),
+    "boolean": ("integer",),
+    "float": ("real",),
+    "decimal": ("integer", "real"),
+    "text": ("text",),
+    "bytes": ("blob",),
+}
+_CLASSES = ("integer", "real", "text", "blob")
+#: a target dialect as its database calls itself
+_NAMES = {"postgresql": "PostgreSQL"}
+#: examples a note shows per storage class
+_EXAMPLES = 2
+
+
+def stored_choices(
+    reader: SourceReader, table: SourceTable, drafted: dict[str, str]
+) -> list[TypeFinding]:
+    """``types.col = "any"`` for each column of ``table`` holding values of a storage class
+    its drafted type (``drafted``: column -> type, the draft's choice where it made one,
+    else the table's) would not store as they are, with a note counting them by class and
+    naming the first rows. Date, time and JSON columns keep their own rules."""
+    generated = table.shape.generated if table.shape is not None else {}
+    columns = [
+        c for c, t in drafted.items() if t in _WRITES and c in table.columns and c not in generated
+    ]
+    if not columns or not table.origin:
+        return []
+    sums = [f"sum(typeof({quote(c)}) = '{kind}')" for c in columns for kind in _CLASSES]
+    row = reader.query_one(f"SELECT {', '.join(sums)} FROM {quote(table.origin)}", (), table.origin)
+    found = []
+    for at, column in enumerate(columns):
+        counts = {k: int(n or 0) for k, n in zip(_CLASSES, row[at * 4 : at * 4 + 4], strict=True)}
+        held = [k for k, n in counts.items() if n]
+        wanted = _WRITES[drafted[column]]
+        if set(held) <= set(wanted):
+            continue
+        shown = _shown(reader, table, column, counts, wanted)
+        declared = table.declared.get(column, "")
+        found.append(
+            TypeFinding(
+                table.name,
+                column,
+                "any",
+                f"column {column!r} ({declared or 'no declared type'}) holds values of "
+                f"several storage classes ({shown}): kept as stored (types.{column} = "
+                f'"any": each value keeps its class, the column its declared type; '
+                f'"{drafted[column]}" would change or reject the others)',
+            )
+        )
+    return found
+
+
+def _shown(
+    reader: SourceReader,
+    table: SourceTable,
+    column: str,
+    counts: dict[str, int],
+    wanted: tuple[str, ...],
+) -> str:
+    """``3 text, 1 integer: 5 at id 1``: each class's count, with the first rows of those
+    the drafted type would change."""
+    c, keys = quote(column), list(table.key) or ["rowid"]
+    parts = []
+    for kind, count in counts.items():
+        if not count:
+            continue
+        if kind in wanted:
+            parts.append(f"{count:,} {kind}")
+            continue
+        rows = reader.query_all(
+            f"SELECT {', '.join(quote(k) for k in keys)}, {c} FROM {quote(table.origin)} "
+            f"WHERE typeof({c}) = ? LIMIT {_EXAMPLES}",
+            (kind,),
+            table.origin,
+        )
+        where = "; ".join(
+            f"{r[-1]!r} at " + ", ".join(f"{k} {v!r}" for k, v in zip(keys, r, strict=False))
+            for r in rows
+        )
+        more = ", …" if count > len(rows) else ""
+        parts.append(f"{count:,} {kind}: {where}{more}")
+    return ", ".join(parts)
+
+
+def stored_declared(source: SourceTable, field: str) -> str:
+    """The declared type an ``any`` column is created with: the source's own, except a
+    STRICT table's ``ANY``, which a table without STRICT reads as NUMERIC (``'007'`` would
+    become 7): no declared type, which stores every value as it is."""
+    declared = source.declared.get(field, "")
+    strict = source.shape is not None and "STRICT" in source.shape.options
+    return "" if strict and declared.strip().upper() == "ANY" else declared
+
+
+def refuse_off_sqlite(table: str, column: str, dialect: str) -> None:
+    """A PlanError for ``types.col = "any"`` in a table created on another target than
+    SQLite: its columns have one type each."""
+    if dialect and dialect != "sqlite":
+        raise PlanError(
+            f'table {table!r}, column {column!r}: types.{column} = "any" keeps each value as '
+            f"SQLite stored it, but a {_NAMES.get(dialect, dialect)} column holds one type",
+            hint=f'Choose its type (types.{column} = "text" holds every value as its text; '
+            "the draft's notes name the values that change).",
+        )
+
+
+__all__ = ["refuse_off_sqlite", "stored_choices", "stored_declared"]
