@@ -49,7 +49,9 @@ def test_init_notes_the_mixed_values_of_a_json_column_with_counts_and_keys(
     )
 
 
-def test_init_notes_the_mixed_values_of_a_sqlite_column(tmp_path: Path) -> None:
+def test_init_notes_the_mixed_values_of_a_sqlite_column(tmp_path: Path, pg_url: str) -> None:
+    """Into PostgreSQL, whose column holds one type (a SQLite target keeps them as stored:
+    test_as_stored.py)."""
     with sqlite3.connect(tmp_path / "legacy.db") as conn:
         conn.execute("CREATE TABLE readings (id INTEGER PRIMARY KEY, value REAL)")
         conn.executemany(
@@ -58,7 +60,7 @@ def test_init_notes_the_mixed_values_of_a_sqlite_column(tmp_path: Path) -> None:
         )
     conn.close()
 
-    result = ferry("init", tmp_path, "-o", tmp_path / "ferry.toml")
+    result = ferry("init", tmp_path, "--target", pg_url, "-o", tmp_path / "ferry.toml")
 
     assert result.exit_code == 0, result.output
     assert notes_of(tmp_path / "ferry.toml") == {

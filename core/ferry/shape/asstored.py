@@ -1,4 +1,5 @@
-"""SQLite → SQLite: a column whose values are of several storage classes, kept as stored.
+"""SQLite columns whose values are of several storage classes: kept as stored on a SQLite
+target, and named where a text column turns their numbers into text.
 
 SQLite types values, not columns: a column declared with no type (or ``ANY`` in a STRICT
 table), or an ``INTEGER`` column the app also wrote ``'n/a'`` into, holds integers, reals,
@@ -8,7 +9,8 @@ was rejected). A SQLite target types values the same way, so ``ferry init`` draf
 column ``types.col = "any"``: every value is copied in its own storage class, into a column
 created with the source's declared type (the same affinity, so SQLite stores each value as
 the source holds it). A PostgreSQL column has one type: there ``any`` is refused, and the
-draft keeps the widening its notes name.
+draft keeps the widening its notes name; check, the preview and the report name it too
+(:func:`widened_columns`: which rows hold numbers a ``text`` column stores as their text).
 """
 
 from __future__ import annotations
@@ -16,18 +18,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import PlanError
+from .carried import SchemaObject
 from .identifiers import quote
+from .namefold import target_column
 from .typefindings import TypeFinding
 
 if TYPE_CHECKING:
+    from ..plan import Plan
     from ..sources import SourceTable
     from ..sources.base import SourceReader
+    from .schema import TableInfo
 
 #: the storage classes a SQLite target stores for a value of each drafted type (a decimal as
-#: its text, which NUMERIC affinity stores as the integer or real the source holds)
+#: its text, which NUMERIC affinity stores as the integer or real the source holds); a
+#: boolean column keeps its own rule (``'t'``/``'f'`` are booleans: ferry.shape.typemap)
 _WRITES: dict[str, tuple[str, ...]] = {
     "integer": ("integer",),
-    "boolean": ("integer",),
     "float": ("real",),
     "decimal": ("integer", "real"),
     "text": ("text",),
@@ -131,4 +137,88 @@ def refuse_off_sqlite(table: str, column: str, dialect: str) -> None:
         )
 
 
-__all__ = ["refuse_off_sqlite", "stored_choices", "stored_declared"]
+#: declared types with TEXT affinity: SQLite stores a number written to them as its text
+_TEXT_AFFINITY = ("CHAR", "CLOB", "TEXT")
+
+
+def numbers_in_text(reader: SourceReader, table: SourceTable) -> dict[str, str]:
+    """Column -> ``2 integers and 1 real (first: 5 at id 1; …)`` for each text column of
+    ``table`` holding numbers, which a ``text`` column stores as their text. Only columns
+    whose declared type lets SQLite keep a number are read (none, ``ANY``, ``NUMERIC``…): a
+    TEXT column holds none."""
+    columns = [
+        c
+        for c, t in table.columns.items()
+        if t == "text"
+        and not any(w in table.declared.get(c, "").upper() for w in _TEXT_AFFINITY)
+        and c in table.declared
+    ]
+    if not columns or not table.origin:
+        return {}
+    sums = [f"sum(typeof({quote(c)}) = '{kind}')" for c in columns for kind in _CLASSES[:2]]
+    row = reader.query_one(f"SELECT {', '.join(sums)} FROM {quote(table.origin)}", (), table.origin)
+    found = {}
+    for at, column in enumerate(columns):
+        integers, reals = int(row[2 * at] or 0), int(row[2 * at + 1] or 0)
+        if integers or reals:
+            counts = {"integer": integers, "real": reals, "text": 0, "blob": 0}
+            found[column] = _shown(reader, table, column, counts, ())
+    return found
+
+
+def widened_objects(
+    plan: Plan, created: dict[str, TableInfo], found: dict[str, dict[str, str]]
+) -> list[SchemaObject]:
+    """A ``translated`` entry per created text column fed by a field :func:`numbers_in_text`
+    found numbers in (``found``: by source table), so check, the preview and the report name
+    the rows whose values become text."""
+    objects = []
+    for spec in plan.tables:
+        info = created.get(spec.name)
+        if info is None:
+            continue
+        renamed = {c.from_: n for n, c in spec.columns.items() if c.from_ is not None}
+        for field, held in found.get(spec.source, {}).items():
+            named = renamed.get(field, field)
+            column = named if named in info.columns else target_column(named, info.columns)
+            if column is None or info.columns[column].type != "text":
+                continue
+            objects.append(
+                SchemaObject(
+                    "column type",
+                    f"{spec.name}.{column}",
+                    "translated",
+                    f"numbers stored as their text ({held}): the app's WHERE {column} = <number> "
+                    "no longer finds their rows, and they sort as text",
+                )
+            )
+    return objects
+
+
+def widened_columns(
+    plan: Plan,
+    readers: dict[str, SourceReader],
+    source_tables: dict[str, SourceTable],
+    created: dict[str, TableInfo],
+) -> list[SchemaObject]:
+    """:func:`widened_objects` of the tables a run created, their SQLite sources read for
+    numbers in text columns (in a worker thread: it reads the source)."""
+    found: dict[str, dict[str, str]] = {}
+    for spec in plan.tables:
+        reader = readers.get(spec.source.split(".", 1)[0])
+        table = source_tables.get(spec.source)
+        if spec.name not in created or reader is None or table is None:
+            continue
+        if reader.capabilities.samples_columns and spec.source not in found:
+            found[spec.source] = numbers_in_text(reader, table)
+    return widened_objects(plan, created, found)
+
+
+__all__ = [
+    "numbers_in_text",
+    "refuse_off_sqlite",
+    "stored_choices",
+    "stored_declared",
+    "widened_columns",
+    "widened_objects",
+]
