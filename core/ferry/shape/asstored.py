@@ -4,13 +4,14 @@ target, and named where a text column turns their numbers into text.
 SQLite types values, not columns: a column declared with no type (or ``ANY`` in a STRICT
 table), or an ``INTEGER`` column the app also wrote ``'n/a'`` into, holds integers, reals,
 text and blobs side by side. Any one logical type changes some of them (as ``text`` the
-integer 5 became ``'5'``: the app's ``WHERE c = 5`` found nothing; as ``integer`` the text
-was rejected). A SQLite target types values the same way, so ``ferry init`` drafts such a
-column ``types.col = "any"``: every value is copied in its own storage class, into a column
-created with the source's declared type (the same affinity, so SQLite stores each value as
-the source holds it). A PostgreSQL column has one type: there ``any`` is refused, and the
-draft keeps the widening its notes name; check, the preview and the report name it too
-(:func:`widened_columns`: which rows hold numbers a ``text`` column stores as their text).
+integer 5 became ``'5'``: the app read a string back, and ``'10'`` sorted before ``'9'``; as
+``integer`` the text was rejected). A SQLite target types values the same way, so ``ferry
+init`` drafts such a column ``types.col = "any"``: every value is copied in its own storage
+class, into a column created with the source's declared type (the same affinity, so SQLite
+stores each value as the source holds it). A PostgreSQL column has one type: there ``any``
+is refused, and the draft keeps the widening its notes name; check, the preview and the
+report name it too (:func:`widened_columns`: the rows holding numbers a ``text`` column
+stores as their text).
 """
 
 from __future__ import annotations
@@ -188,8 +189,8 @@ def widened_objects(
                     "column type",
                     f"{spec.name}.{column}",
                     "translated",
-                    f"numbers stored as their text ({held}): the app's WHERE {column} = <number> "
-                    "no longer finds their rows, and they sort as text",
+                    f"numbers stored as their text ({held}): the app reads them back as "
+                    "text, and they sort as text ('10' before '9')",
                 )
             )
     return objects
