@@ -39,6 +39,7 @@ from ..shape.schema import ColumnInfo, TableInfo, create_table_ddl
 from ..values.drivervalues import SQLITE_ADAPTERS, sqlite_timestamp
 from ..values.logical import identity, parse_timestamp
 from ..values.rowprint import row_print
+from ..values.sqlitenumbers import SqliteDecimals, numeric_affinity
 from ..values.textbytes import decode_text
 from . import sqlitecatalog
 from .asyncengine import create_async_engine
@@ -472,7 +473,10 @@ class SqliteTarget(Target):
         return driver
 
     def adapt(self, type_name: str, sql_type: str = "") -> Callable[[Any], Any]:
-        """SQLite stores timestamps as text, booleans as 0/1 and JSON as text."""
+        """SQLite stores timestamps as text, booleans as 0/1 and JSON as text; decimals as
+        their text, counting those a column of numeric affinity stores rounded."""
+        if type_name == "decimal" and numeric_affinity(sql_type):
+            return SqliteDecimals(sql_type)
         return SQLITE_ADAPTERS.get(type_name, identity)
 
     def wrap(self, exc: BaseException, what: str) -> TargetError:
