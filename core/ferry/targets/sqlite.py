@@ -36,6 +36,7 @@ from ..safety.halfmade import clear_half_made, mark_new, unmark
 from ..safety.tempspace import full_disk_error
 from ..shape.identifiers import quote
 from ..shape.schema import ColumnInfo, TableInfo, create_table_ddl
+from ..sources.appcollations import register_app_collations
 from ..values.drivervalues import SQLITE_ADAPTERS, sqlite_timestamp
 from ..values.logical import identity, parse_timestamp
 from ..values.rowprint import row_print
@@ -434,6 +435,8 @@ class SqliteTarget(Target):
         driver = await self._driver()
         try:
             await driver.execute(f"ATTACH DATABASE ? AS {name}", (uri,))
+            # (aiosqlite's own thread: the connection is bound to it)
+            await driver._execute(register_app_collations, driver._conn, name)
             async with driver.execute("PRAGMA database_list") as cursor:
                 files = {row[1]: row[2] for row in await cursor.fetchall()}
         except sqlite3.Error as exc:
