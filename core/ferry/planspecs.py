@@ -94,6 +94,9 @@ class SourceSpec(PlanModel):
     #: "chinook.album" }``, a Django fixture); the rest are skipped, and these fields are no
     #: columns
     select: dict[str, str | int | bool] = Field(default_factory=dict)
+    #: JSON sources: the file has comments and trailing commas (JSONC, VS Code's settings.json,
+    #: or JSON5): read as the JSON it means, the comments not carried
+    comments: bool = False
     #: JSON records: the field holding an object whose fields become the row's columns, beside
     #: the record's other top-level fields (``fields`` in a Django fixture)
     unwrap: str | None = None
@@ -102,6 +105,8 @@ class SourceSpec(PlanModel):
     def _needs_location(self) -> SourceSpec:
         if self.select or self.unwrap is not None:
             self._check_picking()
+        if self.comments and self.kind != "json":
+            raise ValueError("'comments' is for json sources (JSON with comments)")
         if self.kind == "merge":
             self._check_merge()
         elif self.inputs or self.key or self.key_ops or self.prefer or self.deletions:

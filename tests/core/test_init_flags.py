@@ -48,3 +48,20 @@ def test_the_answer_moves_them_into_a_boolean(tmp_path: Path, pg_url: str) -> No
         ("b", False),
         ("c", True),
     ]
+
+
+COUNTERS = """
+CREATE TABLE cards (id INTEGER PRIMARY KEY, lapses INTEGER NOT NULL, is_suspended INTEGER);
+INSERT INTO cards VALUES (1, 0, 0), (2, 0, 0);
+"""
+
+
+def test_a_column_of_zeros_only_is_no_flag(tmp_path: Path, pg_url: str) -> None:
+    # a fresh Anki collection: twenty counters still at 0 were each noted as a possible flag
+    notes = _notes(draft(tmp_path, COUNTERS, pg_url))
+    assert not [n for n in notes if "'lapses'" in n]
+
+
+def test_a_column_of_zeros_named_as_a_flag_is_noted(tmp_path: Path, pg_url: str) -> None:
+    notes = _notes(draft(tmp_path, COUNTERS, pg_url))
+    assert [n for n in notes if "'is_suspended'" in n and "(2 zeros, 0 ones)" in n]

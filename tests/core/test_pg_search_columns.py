@@ -67,3 +67,29 @@ def test_an_index_on_a_column_made_text_goes_without_its_operator_class(
     )
     found = pg_rows(pg_url, "SELECT indexdef FROM pg_indexes WHERE indexname = 'host_addr'")
     assert found == [("CREATE INDEX host_addr ON public.host USING btree (addr)",)]
+
+
+def test_a_gin_index_made_plain_on_sqlite_is_named(tmp_path: Path, pg_source: str) -> None:
+    pg_exec(pg_source, *ENTRY)
+    plan = tmp_path / "plan.toml"
+    assert ferry("init", pg_source, "-o", plan).exit_code == 0
+
+    checked = ferry("check", plan)
+
+    flat = " ".join(checked.output.split())
+    assert "index entry_body_gin: USING gin (SQLite has none): created as a plain index" in flat
+
+
+def test_a_gist_index_made_btree_is_named(tmp_path: Path, pg_source: str, pg_url: str) -> None:
+    pg_exec(
+        pg_source,
+        "CREATE TABLE host (id integer PRIMARY KEY, addr inet NOT NULL)",
+        "CREATE INDEX host_addr ON host USING gist (addr inet_ops)",
+    )
+    plan = tmp_path / "plan.toml"
+    assert ferry("init", pg_source, "--target", pg_url, "-o", plan).exit_code == 0
+
+    checked = ferry("check", plan)
+
+    flat = " ".join(checked.output.split())
+    assert "index host_addr: USING gist (a column's type changed): created as a plain" in flat

@@ -361,7 +361,7 @@ def test_does_not_look_like_timestamp(text: str) -> None:
         (True, "boolean"),
         (0, "integer"),
         (INT64_MAX, "integer"),
-        (INT64_MAX + 1, "text"),
+        (INT64_MAX + 1, "decimal"),
         (1.5, "float"),
         (Decimal("1.5"), "decimal"),
         ({"a": 1}, "json"),

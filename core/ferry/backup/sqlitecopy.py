@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from ..shape.identifiers import quote
+from ..sources.appcollations import register_app_collations
 
 #: how long a SQLite copy waits for a writer to let go of the file
 BUSY_TIMEOUT_SECONDS = 10.0
@@ -74,6 +75,7 @@ def sqlite_digest(path: Path, immutable: bool = False) -> str:
     """
     conn = sqlite3.connect(sqlite_uri(path, immutable), uri=True, timeout=BUSY_TIMEOUT_SECONDS)
     conn.text_factory = lambda raw: raw.decode("utf-8", "surrogateescape")
+    register_app_collations(conn)
     try:
         digest = hashlib.sha256()
         for pragma in ("user_version", "application_id"):

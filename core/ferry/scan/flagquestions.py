@@ -7,11 +7,14 @@ with numbers (``WHERE active = 1``, ``sum(active)``), which a PostgreSQL ``boole
 or its ORM may bind ``true``/``false``, which a ``bigint`` refuses (found moving a peewee app:
 ``column "active" is of type bigint but expression is of type boolean`` on its first INSERT).
 The draft keeps ``integer`` and says so in a note, with the count of each value (a question
-would stop every draft's first run until answered).
+would stop every draft's first run until answered). A column holding one of the two values only
+is noted only when its name reads as a flag (``is_admin``, ``active``): a fresh Anki collection
+has twenty counters still at 0, each noted before, and none is a flag.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from ..plan import TableSpec
@@ -21,13 +24,22 @@ if TYPE_CHECKING:
     from ..sources import SourceTable
     from ..sources.base import SourceReader
 
+#: names an app gives a flag (a column of one value only is no evidence without one)
+_FLAG_NAME = re.compile(
+    r"(is|has|can|should|allow|use|show)_\w+|\w+_(flag|enabled|active|deleted|visible)|"
+    r"active|enabled|disabled|deleted|archived|hidden|visible|done|published|verified|admin|"
+    r"superuser|staff|locked|pinned|starred|read|seen",
+    re.IGNORECASE,
+)
+
 #: declared types an ORM gives a flag in SQLite
 _INTEGERS = frozenset({"INTEGER", "INT", "TINYINT", "SMALLINT", "BOOL_INT"})
 
 
 def zero_one_columns(reader: SourceReader, table: SourceTable) -> list[tuple[str, str, int, int]]:
     """``(table, column, zeros, ones)`` for each declared-integer column, not a key nor a
-    reference (``*_id``), whose every value is 0 or 1 (and some are)."""
+    reference (``*_id``), whose every value is 0 or 1 (and some are): both values, or one
+    and a name that reads as a flag."""
     found = []
     for column, type_ in table.columns.items():
         declared = table.declared.get(column, "").strip().upper()
@@ -42,7 +54,9 @@ def zero_one_columns(reader: SourceReader, table: SourceTable) -> list[tuple[str
             table.origin,
         )
         values, zeros, ones = (int(v or 0) for v in row) if row else (0, 0, 0)
-        if values and zeros + ones == values:
+        if not values or zeros + ones != values:
+            continue
+        if (zeros and ones) or _FLAG_NAME.fullmatch(column):
             found.append((table.name, column, zeros, ones))
     return found
 

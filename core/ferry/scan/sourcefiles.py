@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from ..plan import SourceSpec
 from ..sources.json import PARSE_ERRORS
+from ..sources.jsoncomments import MAX_BYTES as COMMENTED_MAX_BYTES
+from ..sources.jsoncomments import reads_with_comments
 from .envelopes import (
     METADATA,
     collection_name,
@@ -193,6 +195,15 @@ def find_sources(
         if sniffed and not valid_json(path):
             skipped.append((path, "not a kind of file Ferry reads (not JSON, though it starts so)"))
             continue
+        if kind == "json" and not sniffed and commented_json(path):
+            # JSON with comments (VS Code's settings.json): read as the JSON it means
+            stem = path.name.lstrip(".").rsplit(".", 1)[0]
+            specs.append(
+                SourceSpec(
+                    name=unique_name(identifier(stem), names), kind="json", path=rel, comments=True
+                )
+            )
+            continue
         if kind == "json":
             scalars: dict[str, Any] = {}
             layout = json_layout(path, scalars)
@@ -240,6 +251,15 @@ def find_sources(
         specs.append(SourceSpec(name=unique_name(identifier(stem), names), kind=kind, path=rel))  # type: ignore[arg-type]
     specs.extend(_text_sources(texts, folder, names))
     return specs, skipped
+
+
+def commented_json(path: Path) -> bool:
+    """A small file that is not JSON but is once comments and trailing commas are allowed."""
+    try:
+        small = path.stat().st_size <= COMMENTED_MAX_BYTES
+    except OSError:
+        return False
+    return small and not valid_json(path) and reads_with_comments(path)
 
 
 def _files(folder: Path, exclude: Collection[Path], only: Path | None) -> list[Path]:

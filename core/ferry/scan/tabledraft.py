@@ -88,12 +88,14 @@ def draft_table_spec(
                 f"({found.row_estimate} rows): drafted as an integer, so columns that refer to "
                 f'it compare equal and sort as numbers; types.{whole} = "text" keeps the text'
             )
+        types = {c: "integer" if c == whole else t for c, t in found.columns.items()}
+        if identifiers is None:  # a SQLite target: its NUMERIC columns round long numbers
+            for column, long in found.long_numbers.items():
+                if types.get(column) == "decimal" and column not in found.declared:
+                    types[column] = "text"
+                    notes.append(long.note(column))
         spec = TableSpec(
-            name=name,
-            source=found.name,
-            key=list(found.key),
-            types={c: "integer" if c == whole else t for c, t in found.columns.items()},
-            notes=notes,
+            name=name, source=found.name, key=list(found.key), types=types, notes=notes
         )
         if database and not found.key:
             _choose_key(spec, finding, {c: c for c in found.columns})

@@ -223,8 +223,15 @@ def target_shape(
         made = _index(index, columns, source, target, as_is, as_declared)
         if made is None:
             out.not_carried.append(f"index {index.name}: {_index_text(index)}")
-        else:
-            out.indexes.append(made)
+            continue
+        out.indexes.append(made)
+        if index.using and not made.using:  # made all the same: it still finds equal values
+            where = "SQLite has none" if target == "sqlite" else "a column's type changed"
+            out.not_carried.append(
+                f"index {index.name}: USING {index.using} ({where}): created as a plain index "
+                "on the same columns, which does not serve the searches it did (containment, "
+                "full text, ranges)"
+            )
     return out
 
 

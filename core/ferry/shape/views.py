@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote as url_quote
 
 from ..errors import FerryError
+from ..sources.appcollations import register_app_collations
 from .carried import SchemaObject
 from .identifiers import quote
 from .triggers import carry_trigger
@@ -56,6 +57,7 @@ def read_objects(plan: Plan) -> list[SourceObject]:
             conn = sqlite3.connect(
                 f"file:{url_quote(str(path.resolve()))}?mode=ro", uri=True, timeout=5.0
             )
+            register_app_collations(conn)
             try:
                 rows = conn.execute(
                     "SELECT CASE WHEN type = 'table' THEN 'virtual table' ELSE type END, "

@@ -31,6 +31,7 @@ from urllib.parse import quote as url_quote
 from sqlalchemy.exc import DBAPIError
 
 from ..errors import FerryError
+from ..sources.appcollations import register_app_collations
 from .carried import SchemaObject
 from .identifiers import quote, split_arguments
 
@@ -157,6 +158,7 @@ async def _copy_own_index(table: VirtualTable, path: Path, target: Target) -> Sc
         source = sqlite3.connect(
             f"file:{url_quote(str(path.resolve()))}?mode=ro", uri=True, check_same_thread=False
         )
+        register_app_collations(source)
     except sqlite3.Error as exc:
         return SchemaObject("virtual table", name, "not carried", f"{what}: {exc}", table.sql)
     copied = 0

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..plan import SourceSpec
     from ..shape.source import TableShape
     from ..values.textbytes import Census
-    from ..values.typeevidence import Mixed
+    from ..values.typeevidence import LongNumbers, Mixed
 
 Row = dict[str, Any]
 
@@ -61,6 +61,8 @@ class SourceTable:
     origin: str = ""
     #: column -> the kinds of its values, where they are mixed (``ferry init`` notes them)
     evidence: dict[str, Mixed] = field(default_factory=dict)
+    #: column -> its numbers a SQLite NUMERIC column would round (a draft into SQLite: text)
+    long_numbers: dict[str, LongNumbers] = field(default_factory=dict)
     #: a database source's declared column types (``DECIMAL(10,2)``), for precision and scale
     declared: dict[str, str] = field(default_factory=dict)
     #: a SQLite source's column collations (``NOCASE``), from its CREATE TABLE
@@ -181,6 +183,7 @@ class SourceReader(ABC):
             table.row_estimate = counts.get(name, 0)
             if name in trackers:
                 table.evidence = trackers[name].mixed()
+                table.long_numbers = trackers[name].long
                 span = trackers[name].key_span
                 table.key_span = span if span is not None and span[0] <= span[1] else None
                 whole = trackers[name].whole

@@ -21,6 +21,7 @@ already :mod:`ferry.sources.records`.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from codecs import utf_8_decode
@@ -38,6 +39,7 @@ from ..capabilities import SourceCapabilities
 from ..errors import SourceError
 from ..safety.inputlimits import MAX_JSONL_LINE_BYTES, MAX_STRING_BYTES, mib
 from .base import Batch
+from .jsoncomments import CommentedJsonError, without_comments
 from .quickjson import UNSURE, quick_loads
 from .records import DICTS, HINT_DUP, MAX_DEPTH, Shaper, StrictDict, parse_flags
 from .recordsource import RecordSource
@@ -500,6 +502,7 @@ class JsonSource(RecordSource):
         self._label = f"$.{self._root}" if self._root else "$"
         self._shape = ""
         self._exact = False  # set once a number overflowed yajl's 64-bit fast path
+        self._plain: bytes | None = None  # a commented file's JSON (comments = true)
 
     def where(self, unit: Any) -> str:
         """``$[3]`` for a record, ``$["job-1"]`` for an entry, ``$`` for the whole root."""
@@ -511,6 +514,9 @@ class JsonSource(RecordSource):
 
     @contextmanager
     def _open(self, digits: bool = False) -> Iterator[_GuardedReader]:
+        if self.spec.comments:  # the JSON it means, read as any JSON file's bytes
+            yield _CountingReader(self, io.BytesIO(self._uncommented()), 0, digits)
+            return
         try:
             # Whole MiB reads: each read from disk lets the mapping thread take the GIL, and
             # getting it back waits for its switch interval; 4 KiB reads starved the reader.
@@ -526,6 +532,22 @@ class JsonSource(RecordSource):
             start = 3 if head.startswith(BOM) else 0  # a BOM is not JSON, but editors add it
             raw.seek(start)
             yield _CountingReader(self, raw, start, digits)
+
+    def _uncommented(self) -> bytes:
+        """The file's JSON without its comments (``comments = true``), read once."""
+        if self._plain is None:
+            try:
+                self._plain = without_comments(self.path)
+            except OSError as exc:
+                raise file_error(self.path, exc) from None
+            except UnicodeDecodeError:
+                raise self.fail("is not UTF-8 text", _HINT_UTF8) from None
+            except (CommentedJsonError, RecursionError) as exc:
+                raise self.fail(
+                    f"not JSON even with comments allowed: {exc}",
+                    "Fix the file at that line, or take the source out of the plan.",
+                ) from None
+        return self._plain
 
     def _error(self, exc: BaseException, reader: _GuardedReader | None) -> SourceError:
         """The SourceError for a failure while ijson reads (ijson may wrap it in SystemError)."""
@@ -562,8 +584,8 @@ class JsonSource(RecordSource):
         # Not with select/unwrap: a line of another kind gives no row, and a line's print
         # would not be its row's. The line paths (delta by line, worker processes) assume one
         # row per record line; such a source is read whole instead (correctness first).
-        if self.spec.select or self.spec.unwrap:
-            return False
+        if self.spec.select or self.spec.unwrap or self.spec.comments:
+            return False  # (a commented file's lines are not its records' JSON)
         return not self._root and self._layout() == "records"
 
     def rows_of_lines(self, texts: list[bytes], key: str, batch_size: int) -> list[Any]:

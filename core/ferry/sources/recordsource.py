@@ -86,6 +86,7 @@ class RecordSource(SourceReader):
         for table in tables:
             if table.name in trackers:
                 table.evidence = trackers[table.name].mixed()
+                table.long_numbers = trackers[table.name].long
                 if "value_type" in table.columns:  # settings (kv): the kind of each is there
                     table.evidence.pop("value", None)
                 span = trackers[table.name].key_span

@@ -42,6 +42,7 @@ from ..shape.typemap import sqlite_collations
 from ..values.logical import LogicalType
 from ..values.rowprint import row_print
 from ..values.textbytes import BadText, Census, decode_text, is_decode_error, tolerate
+from .appcollations import register_app_collations
 from .base import Batch, ParentLink, SourceReader, SourceTable, order_parents_first
 from .sqlitepages import (
     Leaf,
@@ -171,7 +172,9 @@ class SqliteSource(SourceReader):
         uri = f"file:{url_quote(str(self.path.resolve()))}?mode=ro"
 
         def connect() -> sqlite3.Connection:
-            return sqlite3.connect(uri, uri=True, timeout=self.busy_timeout)
+            conn = sqlite3.connect(uri, uri=True, timeout=self.busy_timeout)
+            register_app_collations(conn)
+            return conn
 
         engine = create_engine("sqlite://", creator=connect, poolclass=NullPool)
         try:
@@ -280,6 +283,7 @@ class SqliteSource(SourceReader):
             conn = sqlite3.connect(uri, uri=True, timeout=SIDE_TIMEOUT)
             try:
                 conn.create_function("ferry_row_print", -1, row_print, deterministic=True)
+                register_app_collations(conn)
                 with self._errors(table):
                     cursor = conn.execute(sql)
                     while rows := cursor.fetchmany(10_000):
@@ -480,6 +484,7 @@ class SqliteSource(SourceReader):
             raise self._translate(exc, None) from exc
         # each row's print, computed inside the query (delta runs: ferry.load.delta)
         conn.create_function("ferry_row_print", -1, row_print, deterministic=True)
+        register_app_collations(conn)  # an app's own (Anki's unicase): reads need one
         self._conn = conn
         return conn
 

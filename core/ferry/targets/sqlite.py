@@ -36,9 +36,11 @@ from ..safety.halfmade import clear_half_made, mark_new, unmark
 from ..safety.tempspace import full_disk_error
 from ..shape.identifiers import quote
 from ..shape.schema import ColumnInfo, TableInfo, create_table_ddl
+from ..sources.appcollations import register_app_collations
 from ..values.drivervalues import SQLITE_ADAPTERS, sqlite_timestamp
 from ..values.logical import identity, parse_timestamp
 from ..values.rowprint import row_print
+from ..values.sqlitenumbers import SqliteDecimals, numeric_affinity
 from ..values.textbytes import decode_text
 from . import sqlitecatalog
 from .asyncengine import create_async_engine
@@ -433,6 +435,8 @@ class SqliteTarget(Target):
         driver = await self._driver()
         try:
             await driver.execute(f"ATTACH DATABASE ? AS {name}", (uri,))
+            # (aiosqlite's own thread: the connection is bound to it)
+            await driver._execute(register_app_collations, driver._conn, name)
             async with driver.execute("PRAGMA database_list") as cursor:
                 files = {row[1]: row[2] for row in await cursor.fetchall()}
         except sqlite3.Error as exc:
@@ -472,7 +476,10 @@ class SqliteTarget(Target):
         return driver
 
     def adapt(self, type_name: str, sql_type: str = "") -> Callable[[Any], Any]:
-        """SQLite stores timestamps as text, booleans as 0/1 and JSON as text."""
+        """SQLite stores timestamps as text, booleans as 0/1 and JSON as text; decimals as
+        their text, counting those a column of numeric affinity stores rounded."""
+        if type_name == "decimal" and numeric_affinity(sql_type):
+            return SqliteDecimals(sql_type)
         return SQLITE_ADAPTERS.get(type_name, identity)
 
     def wrap(self, exc: BaseException, what: str) -> TargetError:

@@ -305,6 +305,7 @@ class _Undo:
         for name in reversed(order):  # children first
             self.cancel.raise_if_cancelled()
             change = by_name[name]
+            await self._refuse_referenced(change, tables)
             if change.version is not None:
                 sql = undosql.delete_owned(change.image, run_id, change.version)
             else:
@@ -320,6 +321,45 @@ class _Undo:
                     f"of {name} it did not insert (ON DELETE CASCADE)",
                     hint=f"Those rows of {name} reference rows the run inserted; move or "
                     "delete them first. The target is unchanged.",
+                )
+
+    async def _refuse_referenced(self, change: TableChanges, tables: dict[str, TableInfo]) -> None:
+        """Refuse, naming the rows, when rows the undo leaves (the app's, in any table)
+        reference a row it is about to delete: the delete would fail, cascade into them or
+        set their reference to NULL. The run's own rows of child tables are gone by now."""
+        actions = {
+            (c.table, c.columns): c.action for c in await self.target.cascades_into(change.table)
+        }
+        for child, info in sorted(tables.items()):
+            for fk in info.foreign_keys:
+                if fk.ref_table != change.table or len(fk.columns) != len(fk.ref_columns):
+                    continue
+                shown = list(dict.fromkeys([*(info.primary_key or ()), *fk.columns]))
+                sql = undosql.referencing_rows(
+                    change.image,
+                    self.result.undone_run,
+                    change.version,
+                    child,
+                    shown,
+                    list(zip(fk.columns, fk.ref_columns, strict=True)),
+                    6,
+                )
+                rows = await self.target.fetch_dicts(sql, f"looking for rows of {child}")
+                if not rows:
+                    continue
+                first = "; ".join(
+                    ", ".join(f"{k}={v!r}" for k, v in row.items()) for row in rows[:5]
+                )
+                more = " and more" if len(rows) > 5 else ""
+                action = actions.get((child, tuple(fk.columns)))
+                how = f" (its foreign key's ON DELETE {action} would change them)" if action else ""
+                raise UndoRefused(
+                    f"rows of {child} the undo leaves reference rows of {change.table} run "
+                    f"{self.result.undone_run} inserted ({child}: {first}{more}): undoing "
+                    f"the run would delete their {change.table} row under them{how}",
+                    hint=f"Delete those rows of {child} or point them at another row of "
+                    f"{change.table} first, or `ferry rollback` to the run's backup. "
+                    "The target is unchanged.",
                 )
 
     async def _prove(

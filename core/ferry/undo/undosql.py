@@ -126,6 +126,38 @@ def delete_inserted(image: ImageTable, run_id: str, delete_alias: bool) -> str:
     )
 
 
+def referencing_rows(
+    image: ImageTable,
+    run_id: str,
+    version: str | None,
+    child: str,
+    shown: Sequence[str],
+    link: Sequence[tuple[str, str]],
+    limit: int,
+) -> str:
+    """``shown`` columns of up to ``limit`` rows of ``child`` whose foreign key (``link``:
+    pairs of its column and the referenced column) points at a row this undo is about to
+    delete (as :func:`delete_inserted` or :func:`delete_owned` would). A row of the table
+    itself that the undo deletes too is not counted."""
+
+    def deleted(alias: str) -> str:
+        if version is not None:
+            return owned(image, run_id, version, alias)
+        now = fingerprint(image.dialect, alias, image.columns)
+        return (
+            f"EXISTS (SELECT 1 FROM {image.ref} AS i WHERE {_run(image, run_id, INSERT)} AND "
+            f"{join(image.key, 'i', alias)} AND i.{AFTER} = {now})"
+        )
+
+    on = " AND ".join(f"p.{quote(ref)} = c.{quote(col)}" for col, ref in link)
+    own = f" AND NOT {deleted('c')}" if child == image.table else ""
+    columns = ", ".join(f"c.{quote(c)}" for c in shown)
+    return (
+        f"SELECT {columns} FROM {quote(child)} AS c WHERE EXISTS (SELECT 1 FROM "
+        f"{quote(image.table)} AS p WHERE {on} AND {deleted('p')}){own} LIMIT {int(limit)}"
+    )
+
+
 # -- the proof -----------------------------------------------------------------------------------
 def restored_pairs(image: ImageTable, run_id: str) -> str:
     """Per restored row: its key, the before-image's fingerprint (``want``) and the row's
@@ -262,6 +294,7 @@ __all__ = [
     "owned",
     "owned_rows",
     "record_restored",
+    "referencing_rows",
     "restore_deleted",
     "restore_updated",
     "restored_pairs",

@@ -294,8 +294,8 @@ def value_type(value: Any) -> LogicalType | None:
     cls = value.__class__
     if cls is str:
         return "timestamp" if looks_like_timestamp(value) else "text"
-    if cls is int:
-        return "integer" if INT64_MIN <= value <= INT64_MAX else "text"
+    if cls is int:  # beyond 64 bits: a decimal (PostgreSQL's numeric keeps every digit)
+        return "integer" if INT64_MIN <= value <= INT64_MAX else "decimal"
     kind = _KIND_OF_CLASS.get(cls)
     if kind is not None:
         return kind
@@ -309,7 +309,7 @@ def _kind_by_isinstance(value: Any) -> LogicalType | None:
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):
-        return "integer" if INT64_MIN <= value <= INT64_MAX else "text"
+        return "integer" if INT64_MIN <= value <= INT64_MAX else "decimal"
     if isinstance(value, Decimal):
         return "decimal"
     if isinstance(value, float):

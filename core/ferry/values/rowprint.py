@@ -46,8 +46,11 @@ def _print_file(uri: str, sql: str) -> None:
     from array import array
 
     # No waiting for the lock: see ferry.sources.sqlite.SIDE_TIMEOUT
+    from ferry.sources.appcollations import register_app_collations
+
     conn = sqlite3.connect(uri, uri=True, timeout=0)
     conn.create_function("ferry_row_print", -1, row_print, deterministic=True)
+    register_app_collations(conn)
     out = sys.stdout.buffer
     cursor = conn.execute(sql)
     while rows := cursor.fetchmany(10_000):

@@ -23,7 +23,6 @@ from .textstyles import (
     DEFAULT_STYLES,
     STYLED_TYPES,
     Style,
-    StyledTimestamps,
     parse_style,
     sample_styles,
     style_type,
@@ -161,12 +160,13 @@ async def _sample(target: Target, info: TableInfo, columns: list[str]) -> dict[s
 async def overflow_warnings(
     target: Target, info: TableInfo, key: list[str], columns: list[str], adapters: list[Any]
 ) -> list[str]:
-    """Warnings for timestamps written with more fraction digits than their style has, each
-    naming the first such value and the key of its row (looked up once the rows are in)."""
+    """Warnings for timestamps written with more fraction digits than their style has, and for
+    decimals SQLite stores rounded (:mod:`ferry.values.sqlitenumbers`), each naming the first
+    such value and the key of its row (looked up once the rows are in)."""
     warnings = []
     for column, adapt in zip(columns, adapters, strict=False):
-        if not isinstance(adapt, StyledTimestamps) or not adapt.overflow:
-            continue
+        if not getattr(adapt, "overflow", 0) or not hasattr(adapt, "overflow_warning"):
+            continue  # only StyledTimestamps and SqliteDecimals count what they cannot keep
         where = ""
         if key:
             literal = adapt.first.replace("'", "''")
@@ -177,11 +177,7 @@ async def overflow_warnings(
             )
             if found:
                 where = " at " + ", ".join(f"{k}={v!r}" for k, v in found[0].items())
-        warnings.append(
-            f"{info.name}.{column}: {adapt.overflow} timestamps have fractions of a second "
-            f"the column's style {adapt.style.describe()!r} cannot hold; they are written "
-            f"with six digits (first: {adapt.first!r}{where}) so no time changes"
-        )
+        warnings.append(adapt.overflow_warning(f"{info.name}.{column}", where))
     return warnings
 
 

@@ -221,6 +221,14 @@ class StyledTimestamps:
             fraction = ("." + (micro + "000")[:digits]).rstrip(".")
         return f"{text}{fraction}{style.zone}"
 
+    def overflow_warning(self, column: str, where: str) -> str:
+        """The run's warning for ``table.column`` (``where``: `` at id=1`` or empty)."""
+        return (
+            f"{column}: {self.overflow} timestamps have fractions of a second "
+            f"the column's style {self.style.describe()!r} cannot hold; they are written "
+            f"with six digits (first: {self.first!r}{where}) so no time changes"
+        )
+
 
 def styled_adapter(style: Style) -> Callable[[Any], Any]:
     """A SQLite target's adapter writing cast values of the style's type in ``style``."""

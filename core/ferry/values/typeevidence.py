@@ -12,19 +12,23 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from .logical import LogicalType, TypeTracker, merge_types, value_type
+from .sqlitenumbers import kept_by_sqlite
 from .textbytes import BadText
 
 #: examples kept per column and kind
 EXAMPLES = 3
-#: kinds that widen into one another without changing any value's meaning
-_HARMLESS = ({"integer", "float"}, {"date", "timestamp", "datetime"})
+#: kinds that widen into one another without changing any value's meaning (a decimal holds
+#: every integer and float exactly; where SQLite would round one, :class:`LongNumbers` says so)
+_HARMLESS = ({"integer", "float", "decimal"}, {"date", "timestamp", "datetime"})
 _NOUNS: dict[str, tuple[str, str]] = {
     "integer": ("integer", "integers"),
     "float": ("float", "floats"),
+    "decimal": ("decimal number", "decimal numbers"),
     "boolean": ("boolean", "booleans"),
     "text": ("text value", "text values"),
     "timestamp": ("timestamp", "timestamps"),
@@ -51,6 +55,8 @@ class EvidenceTracker(TypeTracker):
         #: a one-column key -> whether every value so far is a whole number's own text
         #: ("12"): ``ferry init`` drafts such a key as an integer
         self.whole: dict[str, bool] = {self.key[0]: True} if len(self.key) == 1 else {}
+        #: column -> its numbers a SQLite NUMERIC column would round (:class:`LongNumbers`)
+        self.long: dict[str, LongNumbers] = {}
         #: a one-column key's lowest and highest value while every one is a whole number
         #: (an int or its text); None once one is not: ``ferry init`` drafts an identity
         self.key_span: tuple[int, int] | None = (0, -1) if len(self.key) == 1 else None
@@ -86,6 +92,8 @@ class EvidenceTracker(TypeTracker):
                 continue
             if isinstance(value, BadText):
                 kind = "text"  # text all the same: its bytes get their own note (invalid_text)
+            if kind == "decimal":
+                self._long(name, value, row)
             slot = (name, kind)
             seen = counts.get(slot, 0)
             counts[slot] = seen + 1
@@ -127,6 +135,10 @@ class EvidenceTracker(TypeTracker):
                     for v, k in zip(values, kinds, strict=True)
                 ]
                 tally = Counter(kinds)
+            if "decimal" in tally:
+                for at, kind in enumerate(kinds):
+                    if kind == "decimal":
+                        self._long(name, values[at], rows[at], first + at + 1)
             for kind, many in tally.items():
                 if kind is None:
                     continue
@@ -138,6 +150,15 @@ class EvidenceTracker(TypeTracker):
                     at = kinds.index(kind, at + 1)
                     shown = f"{_shown(values[at])} at {self._where(rows[at], first + at + 1)}"
                     self.examples.setdefault(slot, []).append(shown)
+
+    def _long(self, name: str, value: Any, row: dict[str, Any], number: int | None = None) -> None:
+        """Count ``value`` (a decimal kind) in :attr:`long` when SQLite would round it."""
+        if kept_by_sqlite(Decimal(value)):
+            return
+        found = self.long.setdefault(name, LongNumbers())
+        found.count += 1
+        if len(found.examples) < EXAMPLES:
+            found.examples.append(f"{_shown(value)} at {self._where(row, number)}")
 
     def _where(self, row: dict[str, Any], number: int | None = None) -> str:
         if self.key and all(k in row for k in self.key):
@@ -205,6 +226,26 @@ class Mixed:
         return f"column {column!r} holds mixed values, so it is {type_}: {summary}{advice}"
 
 
+@dataclass
+class LongNumbers:
+    """A column's numbers with more digits than a SQLite NUMERIC column keeps (an integer
+    beyond 64 bits, a decimal beyond a double's digits): their count and first examples."""
+
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def note(self, column: str) -> str:
+        """The note of a draft into SQLite that makes the column text."""
+        more = ", …" if self.count > len(self.examples) else ""
+        return (
+            f"column {column!r} holds {self.count:,} "
+            f"{'number' if self.count == 1 else 'numbers'} with more digits than SQLite keeps "
+            f"in a NUMERIC column: {', '.join(self.examples)}{more}; so it is text, every "
+            f'value as its digits (types.{column} = "decimal" stores them rounded, named in the '
+            "run's warnings; a PostgreSQL target keeps them as numeric)"
+        )
+
+
 def _count(kind: LogicalType, count: int) -> str:
     one, many = _NOUNS.get(kind, (kind, kind + "s"))
     return f"{count:,} {one if count == 1 else many}"
@@ -215,4 +256,4 @@ def _shown(value: Any) -> str:
     return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
 
 
-__all__ = ["EXAMPLES", "EvidenceTracker", "Mixed"]
+__all__ = ["EXAMPLES", "EvidenceTracker", "LongNumbers", "Mixed"]

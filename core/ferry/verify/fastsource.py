@@ -33,6 +33,7 @@ from urllib.parse import quote as url_quote
 from ..errors import Cancelled
 from ..events import CancelToken, Event, TableProgress
 from ..shape.identifiers import quote
+from ..sources.appcollations import register_app_collations
 from .fastsql import MOD, Fingerprint, register_functions
 
 #: rows fetched at a time from a SQLite side (one bytes object each)
@@ -82,9 +83,11 @@ def digest_sum(rows: Sequence[Sequence[Any]], *, utf8: bool = False) -> int | No
 def connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
     """A read-only connection usable from any thread (one at a time)."""
     uri = f"file:{url_quote(str(path.resolve()))}?mode=ro"
-    return sqlite3.connect(
+    conn = sqlite3.connect(
         uri, uri=True, timeout=busy_timeout, isolation_level=None, check_same_thread=False
     )
+    register_app_collations(conn)
+    return conn
 
 
 class Fetcher:
