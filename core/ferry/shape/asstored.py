@@ -41,6 +41,17 @@ _WRITES: dict[str, tuple[str, ...]] = {
     "bytes": ("blob",),
 }
 _CLASSES = ("integer", "real", "text", "blob")
+#: the storage class of a SQLite value of each kind the scan tells apart (any other kind:
+#: the column's classes are read in SQL)
+_CLASS_OF = {
+    "integer": "integer",
+    "float": "real",
+    "text": "text",
+    "timestamp": "text",
+    "datetime": "text",
+    "date": "text",
+    "bytes": "blob",
+}
 #: a target dialect as its database calls itself
 _NAMES = {"postgresql": "PostgreSQL"}
 #: examples a note shows per storage class
@@ -56,7 +67,9 @@ def stored_choices(
     naming the first rows. Date, time and JSON columns keep their own rules."""
     generated = table.shape.generated if table.shape is not None else {}
     columns = [
-        c for c, t in drafted.items() if t in _WRITES and c in table.columns and c not in generated
+        c
+        for c, t in drafted.items()
+        if t in _WRITES and c in table.columns and c not in generated and _may_change(table, c, t)
     ]
     if not columns or not table.origin:
         return []
@@ -83,6 +96,13 @@ def stored_choices(
             )
         )
     return found
+
+
+def _may_change(table: SourceTable, column: str, drafted: str) -> bool:
+    """Whether the kinds the scan saw in ``column`` (:attr:`SourceTable.kinds`) include a
+    storage class its drafted type does not store as it is (so SQL counts them)."""
+    classes = {_CLASS_OF.get(kind, "?") for kind in table.kinds.get(column, ())}
+    return not classes <= set(_WRITES[drafted])
 
 
 def _shown(
