@@ -139,7 +139,7 @@ def test_verify_fails_when_one_values_class_differs(tmp_path: Path) -> None:
 
     result = ferry("verify", tmp_path / "plan.toml")
     assert result.exit_code != 0, result.output
-    assert "notype id=1: differs: v" in result.output
+    assert "notype id=1: differs: v: source 5 (integer), target '5' (text)" in result.output
 
 
 def test_a_later_run_carries_a_value_whose_class_changed(tmp_path: Path) -> None:
@@ -222,3 +222,18 @@ def test_a_postgresql_target_names_the_numbers_its_text_column_gets(
     )
     assert f"column type notype.v: translated: {named}" in " ".join(checked.output.split())
     assert [o.detail for o in result.schema_objects if o.name == "notype.v"] == [named]
+
+
+def test_an_any_column_keeps_its_collation(tmp_path: Path) -> None:
+    plan = draft(
+        tmp_path,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, w INTEGER COLLATE NOCASE);"
+        "INSERT INTO t VALUES (1, 'X'), (2, 3);",
+        _target(tmp_path),
+    )
+    assert ferry("migrate", plan, "--no-backup").exit_code == 0
+
+    with sqlite3.connect(tmp_path / "new.db") as conn:
+        found = conn.execute("SELECT id FROM t WHERE w = 'x'").fetchall()
+    conn.close()
+    assert found == [(1,)]

@@ -140,10 +140,12 @@ def _shown(
 def stored_declared(source: SourceTable, field: str) -> str:
     """The declared type an ``any`` column is created with: the source's own, except a
     STRICT table's ``ANY``, which a table without STRICT reads as NUMERIC (``'007'`` would
-    become 7): no declared type, which stores every value as it is."""
+    become 7): no declared type, which stores every value as it is. Its collation stays."""
     declared = source.declared.get(field, "")
     strict = source.shape is not None and "STRICT" in source.shape.options
-    return "" if strict and declared.strip().upper() == "ANY" else declared
+    declared = "" if strict and declared.strip().upper() == "ANY" else declared
+    collation = source.collations.get(field, "")
+    return f"{declared} COLLATE {collation}".strip() if collation else declared
 
 
 def refuse_off_sqlite(table: str, column: str, dialect: str) -> None:

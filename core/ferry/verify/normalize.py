@@ -202,18 +202,18 @@ def _decimal(value: Any) -> Normalized:
 
 
 def _stored(value: Any) -> Normalized:
-    """A SQLite value as stored, its storage class first: the integer 5 and the text
-    ``'5'`` differ (``i:5``, ``t:5``), as they do in the app's ``WHERE c = 5``."""
+    """A SQLite value as stored, its storage class named: the integer 5 and the text ``'5'``
+    differ (``5 (integer)``, ``'5' (text)``), as they do for the app that reads them."""
     if value is None:
         return None
     if type(value) is int:
-        return f"i:{value}"
+        return f"{value} (integer)"
     if type(value) is float:
-        return f"r:{struct.pack('>d', value).hex()}"
+        return f"{value!r} (real)"  # repr: the shortest text that reads back as the double
     if type(value) is str:
-        return f"t:{value}"
+        return f"{value!r} (text)"
     if isinstance(value, bytes | bytearray | memoryview) and not isinstance(value, BadText):
-        return f"b:{bytes(value).hex()}"
+        return f"x'{bytes(value).hex()}' (blob)"
     return _unreadable(value)  # text that is not UTF-8 too: its bytes
 
 
