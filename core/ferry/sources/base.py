@@ -67,6 +67,9 @@ class SourceTable:
     declared: dict[str, str] = field(default_factory=dict)
     #: a SQLite source's column collations (``NOCASE``), from its CREATE TABLE
     collations: dict[str, str] = field(default_factory=dict)
+    #: how a database source compares text where a column names no collation: ``bytes``
+    #: (SQLite's ``BINARY``); "" where that is not known (:mod:`ferry.shape.textorder`)
+    text_order: str = ""
     #: a database source's defaults, constraints and indexes (:mod:`ferry.shape.source`)
     shape: TableShape | None = None
     #: what it is when it holds no data of the app's own: a SQLite virtual table (a full-text

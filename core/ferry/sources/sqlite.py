@@ -601,6 +601,7 @@ class SqliteSource(SourceReader):
             origin=name,
             declared=declared_types,
             collations=sqlite_collations(create[0]) if create and create[0] else {},
+            text_order="bytes",
         )
 
     def _parent(

@@ -375,6 +375,12 @@ class Target(ABC):
         """True when the database has extension ``name`` (``capabilities.citext``)."""
         return False
 
+    async def sorted_text(self, values: list[str]) -> tuple[list[str], str]:
+        """``values`` in the order the target sorts text a column does not collate itself, and
+        the name of that order: byte by byte (SQLite's ``BINARY``) unless the target says
+        otherwise (:mod:`ferry.shape.textorder`)."""
+        return sorted(values, key=lambda v: v.encode()), "BINARY"
+
     async def column_sql_type(self, table: str, column: str) -> str:
         """A column's declared SQL type as the database spells it, where a copy of the column
         must keep it (exact undo's image tables); "" where columns take any value (SQLite)."""

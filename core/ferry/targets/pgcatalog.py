@@ -101,6 +101,26 @@ async def has_extension(target: Target, name: str) -> bool:
     )
 
 
+async def sorted_text(target: Target, values: list[str]) -> tuple[list[str], str]:
+    """``values`` in the order the database sorts text a column does not collate itself, and
+    the name of that collation: its ICU locale, or libc's ``LC_COLLATE``."""
+    literals = ", ".join("('" + v.replace("'", "''") + "')" for v in values)
+    order = await target.scalar(
+        f"SELECT array_agg(v ORDER BY v) FROM (VALUES {literals}) AS probe(v)",
+        "reading how the database sorts text",
+    )
+    # The row as JSON: the locale's column is daticulocale up to 16, datlocale from 17.
+    row = await target.scalar(
+        "SELECT to_jsonb(d) FROM pg_database d WHERE datname = current_database()",
+        "reading the database's collation",
+    )
+    info: dict[str, Any] = row if isinstance(row, dict) else {}
+    locale = info.get("datlocale") or info.get("daticulocale")
+    provider = {"i": "ICU", "b": "builtin"}.get(str(info.get("datlocprovider", "")), "")
+    name = f"{locale} ({provider})" if provider and locale else str(info.get("datcollate", ""))
+    return [str(v) for v in order or []], name
+
+
 async def user_sql_value(target: Target, sql: str) -> Any:
     """The first value of a user's query through psycopg's own cursor: SQLAlchemy's driver
     layer would read ``%`` as a parameter marker (``LIKE 'a%'``)."""

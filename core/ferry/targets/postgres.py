@@ -228,6 +228,10 @@ class PostgresTarget(Target):
         """The extension is installed in the database."""
         return await pgcatalog.has_extension(self, name)
 
+    async def sorted_text(self, values: list[str]) -> tuple[list[str], str]:
+        """By the database's default collation (its ICU locale or ``LC_COLLATE``)."""
+        return await pgcatalog.sorted_text(self, values)
+
     async def user_sql_value(self, sql: str) -> Any:
         """Through psycopg's cursor: ``%`` is not a parameter marker there."""
         return await pgcatalog.user_sql_value(self, sql)
