@@ -18,7 +18,7 @@ from .load.unread import unread_tables, unread_warning
 from .plan import Plan
 from .runcontext import RunContext
 from .scan.keyfinder import KeyFinding, identical_rows
-from .shape.carried import MERGED_KINDS, SchemaObject
+from .shape.carried import TEXT_ORDER, SchemaObject
 from .shape.namefold import case_collisions, is_plain
 from .shape.schema import TableInfo
 from .shape.typecheck import type_warnings
@@ -248,7 +248,7 @@ def _object_items(objects: list[SchemaObject]) -> list[CheckItem]:
     for item in objects:
         if item.kind == "table":
             continue
-        if item.kind in MERGED_KINDS:  # one finding names every column sharing the reason
+        if item.kind == TEXT_ORDER:  # one finding names every column sharing the reason
             found = merged.get((item.kind, item.detail))
             if found is not None:
                 found.subject += f", {item.name}"
@@ -259,7 +259,7 @@ def _object_items(objects: list[SchemaObject]) -> list[CheckItem]:
             detail = f"{item.status}: {item.detail}"
         subject = f"{item.kind} {item.name}"
         items.append(CheckItem(subject, True, detail, warning=item.status == "not carried"))
-        if item.kind in MERGED_KINDS:
+        if item.kind == TEXT_ORDER:
             merged[(item.kind, item.detail)] = items[-1]
     return items
 

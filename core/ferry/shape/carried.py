@@ -15,8 +15,11 @@ from typing import Any, Literal
 
 Status = Literal["carried", "translated", "not carried"]
 
+#: a text column whose order the target changes (:mod:`ferry.shape.textorder`): one finding
+#: names every column sharing the reason, in ``check`` too
+TEXT_ORDER = "text order"
 #: kinds whose entries alike but for their name share one row whatever their status
-MERGED_KINDS = ("trigger", "text order")
+MERGED_KINDS = ("trigger", TEXT_ORDER)
 
 #: the order entries are shown in
 STATUSES: tuple[Status, ...] = ("carried", "translated", "not carried")

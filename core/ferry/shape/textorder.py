@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .carried import SchemaObject
+from .carried import TEXT_ORDER, SchemaObject
 
 if TYPE_CHECKING:
     from ..sources.base import SourceTable
@@ -54,7 +54,7 @@ async def text_order_objects(
         "byte-order collation (createdb --locale=C.UTF-8 --template=template0) or give the "
         'column COLLATE "C"'
     )
-    return [SchemaObject("text order", name, "not carried", detail) for name in columns]
+    return [SchemaObject(TEXT_ORDER, name, "not carried", detail) for name in columns]
 
 
 __all__ = ["PROBE", "text_order_objects"]
