@@ -2,7 +2,8 @@
 language's collation (ICU ``en-US`` here, glibc ``en_US.UTF-8`` on many servers) sorts it
 otherwise. Found moving a Trac project: its ticket query ordered by summary and its reports'
 ``min()``/``>`` gave other answers on PostgreSQL, and nothing said so. ``check`` and the
-preview name every such column (``text order``, not carried) with both orders."""
+preview name every such column (``text order``, not carried) with both orders, and so for the
+way back: a PostgreSQL database sorting by a language moved into SQLite."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from draftkit import draft, ferry
+from pgkit import pg_exec
 from psycopg import sql
 
 from pgcluster import drop_database, with_database
@@ -66,3 +68,19 @@ def test_the_preview_names_the_columns_on_one_line(tmp_path: Path, english_url: 
     result = ferry("preview", draft(tmp_path, app, english_url))
     assert result.exit_code == 0, result.output
     assert f"text order item.name, item.note: not carried ({ORDERS}" in _flat(result.output)
+
+
+def test_the_way_back_names_what_sqlite_will_sort_byte_by_byte(
+    tmp_path: Path, english_url: str
+) -> None:
+    pg_exec(
+        english_url, 'CREATE TABLE item (id bigint PRIMARY KEY, name text, code text COLLATE "C")'
+    )
+    plan = tmp_path / "back.toml"
+    target = f"sqlite:///{tmp_path / 'back.db'}"
+    assert ferry("init", english_url, "--target", target, "-o", plan).exit_code == 0
+    result = ferry("check", plan)
+    assert (
+        "warn text order item.name: not carried: the source sorts text by its collation en-US "
+        "(ICU) (_a < a < B < é < Z); the target compares it byte by byte (B < Z < _a < a < é)"
+    ) in _flat(result.output)

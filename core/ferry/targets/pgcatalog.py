@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..shape.identifiers import quote
+from ..shape.textorder import PG_DATABASE_SQL, PG_ORDER_SQL, TextOrder, pg_order
 from .base import Privilege, Target
 
 # Every relation of the target's schema (the one Ferry creates its tables in).
@@ -101,24 +102,11 @@ async def has_extension(target: Target, name: str) -> bool:
     )
 
 
-async def sorted_text(target: Target, values: list[str]) -> tuple[list[str], str]:
-    """``values`` in the order the database sorts text a column does not collate itself, and
-    the name of that collation: its ICU locale, or libc's ``LC_COLLATE``."""
-    literals = ", ".join("('" + v.replace("'", "''") + "')" for v in values)
-    order = await target.scalar(
-        f"SELECT array_agg(v ORDER BY v) FROM (VALUES {literals}) AS probe(v)",
-        "reading how the database sorts text",
-    )
-    # The row as JSON: the locale's column is daticulocale up to 16, datlocale from 17.
-    row = await target.scalar(
-        "SELECT to_jsonb(d) FROM pg_database d WHERE datname = current_database()",
-        "reading the database's collation",
-    )
-    info: dict[str, Any] = row if isinstance(row, dict) else {}
-    locale = info.get("datlocale") or info.get("daticulocale")
-    provider = {"i": "ICU", "b": "builtin"}.get(str(info.get("datlocprovider", "")), "")
-    name = f"{locale} ({provider})" if provider and locale else str(info.get("datcollate", ""))
-    return [str(v) for v in order or []], name
+async def text_order(target: Target) -> TextOrder:
+    """How the database sorts text a column does not collate itself."""
+    words = await target.scalar(PG_ORDER_SQL, "reading how the database sorts text")
+    row = await target.scalar(PG_DATABASE_SQL, "reading the database's collation")
+    return pg_order(words, row)
 
 
 async def user_sql_value(target: Target, sql: str) -> Any:
