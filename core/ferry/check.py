@@ -18,7 +18,7 @@ from .load.unread import unread_tables, unread_warning
 from .plan import Plan
 from .runcontext import RunContext
 from .scan.keyfinder import KeyFinding, identical_rows
-from .shape.carried import SchemaObject
+from .shape.carried import TEXT_ORDER, SchemaObject
 from .shape.namefold import case_collisions, is_plain
 from .shape.schema import TableInfo
 from .shape.typecheck import type_warnings
@@ -244,15 +244,23 @@ def _object_items(objects: list[SchemaObject]) -> list[CheckItem]:
     """A finding per view a run creates, per type or collation it changes and per object it
     does not carry (tables have their own findings)."""
     items = []
+    merged: dict[tuple[str, str], CheckItem] = {}
     for item in objects:
         if item.kind == "table":
             continue
+        if item.kind == TEXT_ORDER:  # one finding names every column sharing the reason
+            found = merged.get((item.kind, item.detail))
+            if found is not None:
+                found.subject += f", {item.name}"
+                continue
         if item.status == "carried":
             detail = item.detail or "will be created"
         else:
             detail = f"{item.status}: {item.detail}"
         subject = f"{item.kind} {item.name}"
         items.append(CheckItem(subject, True, detail, warning=item.status == "not carried"))
+        if item.kind == TEXT_ORDER:
+            merged[(item.kind, item.detail)] = items[-1]
     return items
 
 

@@ -21,6 +21,7 @@ from ..shape.namefold import folded_names, target_column
 from ..shape.planshape import plan_shape
 from ..shape.schema import ColumnInfo, ForeignKey, TableInfo, check_names, dependency_order
 from ..shape.schemafile import read_schema_file
+from ..shape.textorder import text_order_objects
 from ..shape.typemap import created_objects, kept_type, planned_type, settle_collations
 from ..shape.views import carry_views
 from ..sources import SourceReader, SourceTable, open_source
@@ -125,7 +126,10 @@ async def _make_tables(
         name: infer_table(plan, name, source_tables, target.dialect_name)
         for name in dict.fromkeys(missing)
     }
-    settled = await settle_collations(target, list(inferred.values()))
+    # before the collations settle: a column with its own (NOCASE) is not compared in bytes
+    created = [(info, _first_source(plan, name, source_tables)) for name, info in inferred.items()]
+    ordered = await text_order_objects(target, created)
+    settled = await settle_collations(target, list(inferred.values())) + ordered
     add_shapes(plan, inferred, source_tables, target.dialect_name)
     if target.capabilities.constraint_names_in_schema:
         fold = plan.target.identifiers == "lower"
@@ -147,6 +151,12 @@ async def _make_tables(
     objects.extend(created_objects(plan, inferred, tables, source_tables, made))
     objects.extend(settled)
     return tables, ddl
+
+
+def _first_source(plan: Plan, name: str, source_tables: dict[str, SourceTable]) -> SourceTable:
+    """The source table of the plan's first table spec of ``name`` (the one its columns and
+    shape come from, as in :func:`infer_table`)."""
+    return source_tables[next(t.source for t in plan.tables if t.name == name)]
 
 
 def add_shapes(

@@ -146,6 +146,15 @@ _FIXTURE_REASON = (
     "add it under [[sources]] if the app reads it"
 )
 
+#: a file named by a digest (MD5, SHA-1, SHA-256 in hex): a blob an app stores by its hash and
+#: its database refers to (a Trac project's attachments, an upload store), not state with a
+#: name of its own; a one-line attachment was drafted as a table ``t_71ddebcf…``
+_DIGEST_NAME = re.compile(r"^[0-9a-f]{32,}$", re.I)
+_DIGEST_REASON = (
+    "named by a hash: a file the app stores by its digest (an attachment or upload), not "
+    "state; add it under [[sources]] if the app reads it"
+)
+
 
 def find_sources(
     folder: Path,
@@ -183,6 +192,9 @@ def find_sources(
             continue
         if _FIXTURE.search(path.stem):
             skipped.append((path, _FIXTURE_REASON))
+            continue
+        if kind != "sqlite" and _DIGEST_NAME.match(path.stem):
+            skipped.append((path, _DIGEST_REASON))
             continue
         if kind == "text":
             if _one_value_file(path):
