@@ -22,7 +22,7 @@ connection holds its read transaction (its SHARED lock: no writer can commit), t
 change counter checked before and after. Anything the parser does not recognise raises
 :class:`PagesUnreadable` with the reason, and the caller prints the rows in SQL instead.
 
-``python -P …/sqlitepages.py URI TABLE`` scans a table in a process of its own (a first run
+``python -S -P …/sqlitepages.py URI TABLE`` scans a table in a process of its own (a first run
 prints its source this way while the load reads it); the module imports nothing of Ferry, so
 the process starts quickly. Long for that reason: the side process runs this file alone, so
 the whole page reader (header, b-tree walk, cells, overflow, the scan against a kept map)
@@ -705,9 +705,10 @@ def side_scan(uri: str, tables: list[str], path: str, sink: Sink) -> dict[str, S
         return dict.fromkeys(tables, "a frozen app starts no process of its own")
     env = dict(os.environ, PYTHONPATH=path)
     # this file as a script (it imports nothing of Ferry): the child starts in a fraction of
-    # the time importing the package takes; -P keeps its folder (json.py, …) off the path
+    # the time importing the package takes; -P keeps its folder (json.py, …) off the path,
+    # -S skips site (its .pth files: an editable install's finder): ``path`` has xxhash
     child = subprocess.Popen(
-        [sys.executable, "-P", __file__, uri, *tables],
+        [sys.executable, "-S", "-P", __file__, uri, *tables],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
@@ -828,7 +829,7 @@ class SideDelta:
 
         try:
             self._child = subprocess.Popen(
-                [sys.executable, "-P", __file__, "--delta"],
+                [sys.executable, "-S", "-P", __file__, "--delta"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
