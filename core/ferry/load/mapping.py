@@ -165,13 +165,6 @@ def add_shapes(
     """Give each inferred table the shape of the database table it copies (its defaults,
     constraints and indexes in target names); its foreign keys then come from the shape."""
     by_origin: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}
-
-    def _django(root: str) -> bool:  # a Django app's database (ferry.shape.djangolike)
-        return any(
-            n.split(".", 1)[0] == root and t.origin == "django_migrations"
-            for n, t in source_tables.items()
-        )
-
     for spec in plan.tables:
         source = source_tables.get(spec.source)
         if source is not None and source.shape is not None:
@@ -193,10 +186,8 @@ def add_shapes(
         own = source.declared  # the columns created with the source's own type:
         kept = {n for f, n in columns.items() if info.columns[n].sql_type == own.get(f, "-")}
         info.shape = target_shape(source.shape, columns, tables, dialect, types, kept)
-        if dialect == "postgresql" and source.shape.dialect == "sqlite" and _django(root):
-            info.shape.indexes += like_indexes(
-                source.shape, source.origin, name, source.key, own, columns, types
-            )
+        siblings = [t for n, t in source_tables.items() if n.split(".", 1)[0] == root]
+        info.shape.indexes += like_indexes(source, siblings, dialect, name, columns, types)
         info.foreign_keys = []
         for column in info.shape.not_null:
             info.columns[column].nullable = False
