@@ -13,15 +13,16 @@ from dataclasses import dataclass, field
 
 from .capabilities import TargetCapabilities
 from .errors import FerryError, PlanError
-from .load.mapping import check_mapping, plan_sqlite_types, prepare_schema, row_mapper
+from .load.mapping import check_mapping, prepare_schema, row_mapper
 from .load.unread import unread_tables, unread_warning
 from .plan import Plan
 from .runcontext import RunContext
 from .scan.keyfinder import KeyFinding, identical_rows
 from .shape.asstored import numbers_in_text, widened_objects
-from .shape.carried import SchemaObject
+from .shape.carried import TEXT_ORDER, SchemaObject
 from .shape.namefold import case_collisions, is_plain
 from .shape.schema import TableInfo
+from .shape.sqlitetypes import plan_sqlite_types
 from .shape.typecheck import type_warnings
 from .sources import SourceReader, SourceTable
 from .targets import Target, open_target
@@ -250,15 +251,23 @@ def _object_items(objects: list[SchemaObject]) -> list[CheckItem]:
     """A finding per view a run creates, per type or collation it changes and per object it
     does not carry (tables have their own findings)."""
     items = []
+    merged: dict[tuple[str, str], CheckItem] = {}
     for item in objects:
         if item.kind == "table":
             continue
+        if item.kind == TEXT_ORDER:  # one finding names every column sharing the reason
+            found = merged.get((item.kind, item.detail))
+            if found is not None:
+                found.subject += f", {item.name}"
+                continue
         if item.status == "carried":
             detail = item.detail or "will be created"
         else:
             detail = f"{item.status}: {item.detail}"
         subject = f"{item.kind} {item.name}"
         items.append(CheckItem(subject, True, detail, warning=item.status == "not carried"))
+        if item.kind == TEXT_ORDER:
+            merged[(item.kind, item.detail)] = items[-1]
     return items
 
 

@@ -88,7 +88,7 @@ def test_a_file_that_only_starts_like_json_is_skipped(tmp_path: Path) -> None:
     plan = tmp_path / "plan.toml"
     result = ferry("init", folder, "--target", f"sqlite:///{tmp_path / 'out.db'}", "-o", plan)
     assert result.exit_code == 0, result.output
-    assert "skipped broken: not a kind of file Ferry reads (not JSON" in plan.read_text()
+    assert "skipped .storage/broken: not a kind of file Ferry reads (not JSON" in plan.read_text()
 
 
 def test_a_databases_write_ahead_log_is_named_as_part_of_it(tmp_path: Path) -> None:

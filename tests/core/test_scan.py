@@ -134,6 +134,12 @@ def test_init_drafts_one_source_per_file_and_one_table_per_source_table(tmp_path
     ]
     assert all(t.columns == {} for t in plan.tables)
     assert {t.name: t.notes for t in plan.tables if t.notes} == {
+        "events": [
+            "column 'ts': the app spells its times '2025-01-01T00:00:00Z' (all 3 values "
+            "sampled): styles.ts = '2024-03-01T09:00:00Z' writes them so in the new SQLite "
+            "table, as the app compares them as text (the default spelling is "
+            "'2024-03-01 09:00:00.000000')"
+        ],
         "heartbeat": [
             "column 'value' holds mixed values, so it is text: 1 timestamp and 1 text value: "
             "'1763021702' at key 'polling' (every value loads as text; types.value = "

@@ -16,11 +16,14 @@ from ..shape.asstored import refuse_off_sqlite, stored_declared
 from ..shape.carried import SchemaObject
 from ..shape.constraintnames import settle_constraint_names
 from ..shape.ddl import target_shape
+from ..shape.djangolike import like_indexes
 from ..shape.indexnames import settle_index_names
 from ..shape.namefold import folded_names, target_column
 from ..shape.planshape import plan_shape
 from ..shape.schema import ColumnInfo, ForeignKey, TableInfo, check_names, dependency_order
 from ..shape.schemafile import read_schema_file
+from ..shape.sqlitetypes import plan_sqlite_types
+from ..shape.textorder import text_order_objects
 from ..shape.typemap import created_objects, kept_type, planned_type, settle_collations
 from ..shape.views import carry_views
 from ..sources import SourceReader, SourceTable, open_source
@@ -89,24 +92,6 @@ async def prepare_schema(
     return tables, ddl
 
 
-def plan_sqlite_types(plan: Plan, tables: dict[str, TableInfo]) -> None:
-    """The plan's types a SQLite table's declared types cannot tell: a DATETIME column the
-    plan types ``datetime`` is one (SQLite's declared type names no zone, so it reflects as a
-    ``timestamp``, and without this a run into the table it created, or a later one, would
-    read its naive values in the plan's zone); a column it types ``any`` keeps each value as
-    stored (reflected by its declared type, a run would cast them all to that type)."""
-    for spec in plan.tables:
-        info = tables.get(spec.name)
-        if info is None or info.dialect != "sqlite":
-            continue
-        for name, type_ in spec.types.items():
-            column = info.columns.get(name)
-            if type_ == "datetime" and column is not None and column.type == "timestamp":
-                column.type = "datetime"
-            elif type_ == "any" and column is not None:
-                column.type = "any"
-
-
 async def _make_tables(
     plan: Plan,
     target: Target,
@@ -129,7 +114,10 @@ async def _make_tables(
         name: infer_table(plan, name, source_tables, target.dialect_name)
         for name in dict.fromkeys(missing)
     }
-    settled = await settle_collations(target, list(inferred.values()))
+    # before the collations settle: a column with its own (NOCASE) is not compared in bytes
+    created = [(info, _first_source(plan, name, source_tables)) for name, info in inferred.items()]
+    ordered = await text_order_objects(target, created)
+    settled = await settle_collations(target, list(inferred.values())) + ordered
     add_shapes(plan, inferred, source_tables, target.dialect_name)
     if target.capabilities.constraint_names_in_schema:
         fold = plan.target.identifiers == "lower"
@@ -151,6 +139,12 @@ async def _make_tables(
     objects.extend(created_objects(plan, inferred, tables, source_tables, made))
     objects.extend(settled)
     return tables, ddl
+
+
+def _first_source(plan: Plan, name: str, source_tables: dict[str, SourceTable]) -> SourceTable:
+    """The source table of the plan's first table spec of ``name`` (the one its columns and
+    shape come from, as in :func:`infer_table`)."""
+    return source_tables[next(t.source for t in plan.tables if t.name == name)]
 
 
 def add_shapes(
@@ -180,6 +174,8 @@ def add_shapes(
         own = source.declared  # the columns created with the source's own type:
         kept = {n for f, n in columns.items() if info.columns[n].sql_type == own.get(f, "-")}
         info.shape = target_shape(source.shape, columns, tables, dialect, types, kept)
+        siblings = [t for n, t in source_tables.items() if n.split(".", 1)[0] == root]
+        info.shape.indexes += like_indexes(source, siblings, dialect, name, columns, types)
         info.foreign_keys = []
         for column in info.shape.not_null:
             info.columns[column].nullable = False

@@ -24,6 +24,33 @@ _CONFLICT_MEANS = {
 }
 
 
+#: a group of skipped files up to this size names each one; a larger one its count and first
+_NAMED = 3
+
+
+def skipped_lines(skipped: list[tuple[Path, str]], folder: Path | str) -> list[str]:
+    """Every skipped file, by its path under ``folder``, grouped per entry of the folder and
+    reason: an app's folder holds many files of no kind Ferry reads (a Trac project's
+    attachments, named by hashes, its log, its config), and each is accounted for, not only
+    the first ten by bare name."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for path, why in skipped:
+        try:
+            relative = path.relative_to(folder)
+        except ValueError:
+            relative = Path(path.name)
+        top = relative.parts[0] + "/" if len(relative.parts) > 1 else ""
+        groups.setdefault((top, why), []).append(relative.as_posix())
+    lines = []
+    for (top, why), paths in groups.items():
+        if len(paths) <= _NAMED:
+            lines.append(f"{', '.join(paths)}: {why}")
+        else:
+            where = f"under {top}" if top else "in the folder"
+            lines.append(f"{len(paths)} files {where} (first {paths[0]}): {why}")
+    return lines
+
+
 def draft_comments(
     result: ScanResult, folder: Path | str, now: datetime | None = None
 ) -> Callable[[str, int], list[str]]:
@@ -53,8 +80,7 @@ def draft_comments(
             lines.append(f"  found {where} ({item.size} bytes): {what}")
             for name, why in item.left_out:
                 lines.append(f"  left out {name}: {why}, not a table of data")
-        for path, why in result.skipped[:10]:
-            lines.append(f"  skipped {path.name}: {why}")
+        lines.extend(f"  skipped {line}" for line in skipped_lines(result.skipped, folder))
         if plan.questions:
             lines.append(
                 f"{len(plan.questions)} open question(s) below ([[questions]]): write one of "

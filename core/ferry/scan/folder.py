@@ -33,6 +33,7 @@ from ..values.textbytes import note_invalid_text
 from ..values.textstyles import Style
 from .checkfold import ask_for_listed_values, fold_into_checks, read_checks
 from .copies import draft_copies
+from .createdstyles import keep_time_spellings
 from .draftfill import (
     ask_about_unfilled_times,
     json_keys_into_columns,
@@ -312,6 +313,8 @@ def scan_folder(
     fold_into_checks(tables, readable, existing, folder)
     trim_key_values(tables, readable, existing, folder)
     read_time_spellings(tables, readable, existing, folder)
+    if target.is_sqlite:
+        keep_time_spellings(tables, readable, folder)
     scanned = [(i.spec, t) for i in found if not i.problem and not i.consumed for t in i.tables]
     draft_relations(tables, readable, scanned, {t.name for t in tables} - set(existing), folder)
     from .existingrows import ask_about_existing_rows

@@ -146,6 +146,15 @@ _FIXTURE_REASON = (
     "add it under [[sources]] if the app reads it"
 )
 
+#: a file named by a digest (MD5, SHA-1, SHA-256 in hex): a blob an app stores by its hash and
+#: its database refers to (a Trac project's attachments, an upload store), not state with a
+#: name of its own; a one-line attachment was drafted as a table ``t_71ddebcf…``
+_DIGEST_NAME = re.compile(r"^[0-9a-f]{32,}$", re.I)
+_DIGEST_REASON = (
+    "named by a hash: a file the app stores by its digest (an attachment or upload), not "
+    "state; add it under [[sources]] if the app reads it"
+)
+
 
 def find_sources(
     folder: Path,
@@ -184,6 +193,9 @@ def find_sources(
         if _FIXTURE.search(path.stem):
             skipped.append((path, _FIXTURE_REASON))
             continue
+        if kind != "sqlite" and _DIGEST_NAME.match(path.stem):
+            skipped.append((path, _DIGEST_REASON))
+            continue
         if kind == "text":
             if _one_value_file(path):
                 texts.append(path)
@@ -192,17 +204,18 @@ def find_sources(
             continue
         # JSON found by its content, not its name (core.entity_registry): keeps its whole name
         sniffed = kind == "json" and not path.name.lower().endswith(".json")
-        if sniffed and not valid_json(path):
-            skipped.append((path, "not a kind of file Ferry reads (not JSON, though it starts so)"))
-            continue
-        if kind == "json" and not sniffed and commented_json(path):
-            # JSON with comments (VS Code's settings.json): read as the JSON it means
-            stem = path.name.lstrip(".").rsplit(".", 1)[0]
+        if kind == "json" and commented_json(path):
+            # JSON with comments (VS Code's settings.json, JupyterLab's *.jupyterlab-settings):
+            # read as the JSON it means
+            stem = path.name if sniffed else path.name.lstrip(".").rsplit(".", 1)[0]
             specs.append(
                 SourceSpec(
                     name=unique_name(identifier(stem), names), kind="json", path=rel, comments=True
                 )
             )
+            continue
+        if sniffed and not valid_json(path):
+            skipped.append((path, "not a kind of file Ferry reads (not JSON, though it starts so)"))
             continue
         if kind == "json":
             scalars: dict[str, Any] = {}

@@ -15,6 +15,12 @@ from typing import Any, Literal
 
 Status = Literal["carried", "translated", "not carried"]
 
+#: a text column whose order the target changes (:mod:`ferry.shape.textorder`): one finding
+#: names every column sharing the reason, in ``check`` too
+TEXT_ORDER = "text order"
+#: kinds whose entries alike but for their name share one row whatever their status
+MERGED_KINDS = ("trigger", TEXT_ORDER)
+
 #: the order entries are shown in
 STATUSES: tuple[Status, ...] = ("carried", "translated", "not carried")
 
@@ -58,8 +64,9 @@ def grouped(objects: list[dict[str, Any]]) -> list[tuple[str, str, list[str], st
     for item in objects:
         status, kind = str(item.get("status", "")), str(item.get("kind", ""))
         detail = str(item.get("detail", ""))
-        # A table's or view's detail is its own (its source): only translations merge.
-        merge = status == "translated" or kind in ("trigger",)
+        # A table's or view's detail is its own (its source): only translations merge, and
+        # the columns sharing one reason (every text column whose order changes).
+        merge = status == "translated" or kind in MERGED_KINDS
         key = (status, kind, detail if merge else f"{detail}\0{item.get('name')}")
         rows.setdefault(key, []).append(str(item.get("name", "")))
     order: dict[str, int] = {s: i for i, s in enumerate(STATUSES)}

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ..events import CancelToken
     from ..plan import SourceSpec
     from ..shape.source import TableShape
+    from ..shape.textorder import TextOrder
     from ..values.textbytes import Census
     from ..values.typeevidence import LongNumbers, Mixed
 
@@ -70,6 +71,12 @@ class SourceTable:
     declared: dict[str, str] = field(default_factory=dict)
     #: a SQLite source's column collations (``NOCASE``), from its CREATE TABLE
     collations: dict[str, str] = field(default_factory=dict)
+    #: how a database source sorts text where a column names no collation (SQLite: byte by
+    #: byte; PostgreSQL: its database's collation); None where not known
+    #: (:mod:`ferry.shape.textorder`)
+    text_order: TextOrder | None = None
+    #: a PostgreSQL source's text columns with a collation of their own, not the database's
+    collated: frozenset[str] = frozenset()
     #: a database source's defaults, constraints and indexes (:mod:`ferry.shape.source`)
     shape: TableShape | None = None
     #: what it is when it holds no data of the app's own: a SQLite virtual table (a full-text

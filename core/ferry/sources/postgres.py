@@ -41,6 +41,7 @@ from ..safety.pgwatch import (
 )
 from ..shape.schema import is_ferry_table
 from ..shape.source import reflect_shapes
+from ..shape.textorder import PG_DATABASE_SQL, PG_ORDER_SQL, TextOrder, pg_order
 from ..values.logical import LogicalType
 from .base import Batch, ParentLink, SourceReader, SourceTable, order_parents_first
 
@@ -85,7 +86,8 @@ _COLUMNS_SQL = """
 SELECT a.attname,
        CASE WHEN t.typtype = 'd' THEN bt.typname ELSE t.typname END,
        CASE WHEN t.typtype = 'd' THEN bt.typcategory ELSE t.typcategory END,
-       format_type(a.atttypid, a.atttypmod)
+       format_type(a.atttypid, a.atttypmod),
+       a.attcollation NOT IN (0, 100)  -- a collation of its own, not the database's (100)
 FROM pg_attribute a
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
@@ -391,8 +393,12 @@ class PostgresSource(SourceReader):
         names = [name for _, _, name, _ in found]
         wanted = self._select(names)
         self._schemas = {name: schema for _, schema, name, _ in found}
+        # how the database sorts text its columns do not collate themselves
+        words = conn.execute(PG_ORDER_SQL).fetchone()
+        database = conn.execute(PG_DATABASE_SQL).fetchone()
+        order = pg_order(words[0] if words else None, database[0] if database else None)
         tables = [
-            self._table(conn, oid, name, reltuples)
+            self._table(conn, oid, name, reltuples, order)
             for oid, _, name, reltuples in found
             if name in wanted
         ]
@@ -412,14 +418,19 @@ class PostgresSource(SourceReader):
         return list(dict.fromkeys(self.spec.tables))
 
     def _table(
-        self, conn: psycopg.Connection[Any], oid: int, name: str, reltuples: float
+        self,
+        conn: psycopg.Connection[Any],
+        oid: int,
+        name: str,
+        reltuples: float,
+        order: TextOrder,
     ) -> SourceTable:
         found = conn.execute(_COLUMNS_SQL, (oid,)).fetchall()
         columns = {
             str(column): postgres_logical_type(str(type_name), str(category))
-            for column, type_name, category, _declared in found
+            for column, type_name, category, _declared, _own in found
         }
-        declared = {str(column): str(text) for column, _t, _c, text in found}
+        declared = {str(column): str(text) for column, _t, _c, text, _own in found}
         key = tuple(str(row[0]) for row in conn.execute(_PRIMARY_KEY_SQL, (oid,)).fetchall())
         parent = None
         fk = conn.execute(_FOREIGN_KEY_SQL, (oid,)).fetchone()
@@ -439,6 +450,8 @@ class PostgresSource(SourceReader):
             row_estimate=int(reltuples) if reltuples > 0 else None,
             origin=name,
             declared=declared,
+            text_order=order,
+            collated=frozenset(str(row[0]) for row in found if row[4]),
         )
 
     # ------------------------------------------------------------------ rows

@@ -38,6 +38,7 @@ from ..load.batching import SIZING_ROWS, rows_per_batch
 from ..shape.identifiers import quote
 from ..shape.schema import is_ferry_table
 from ..shape.source import reflect_shapes
+from ..shape.textorder import BYTE_ORDER
 from ..shape.typemap import sqlite_collations
 from ..values.logical import LogicalType
 from ..values.rowprint import row_print
@@ -601,6 +602,7 @@ class SqliteSource(SourceReader):
             origin=name,
             declared=declared_types,
             collations=sqlite_collations(create[0]) if create and create[0] else {},
+            text_order=BYTE_ORDER,
         )
 
     def _parent(

@@ -44,6 +44,7 @@ from ..load.mergesql import MergeDialect, MergeTable
 from ..plan import ConflictRule, TargetSpec
 from ..shape.identifiers import quote
 from ..shape.schema import ColumnInfo, TableInfo, reflect_tables
+from ..shape.textorder import BYTE_ORDER, TextOrder
 from .asyncengine import AsyncConnection, AsyncEngine
 
 if TYPE_CHECKING:
@@ -374,6 +375,11 @@ class Target(ABC):
     async def has_extension(self, name: str) -> bool:
         """True when the database has extension ``name`` (``capabilities.citext``)."""
         return False
+
+    async def text_order(self) -> TextOrder:
+        """How the target sorts text a column does not collate itself: byte by byte (SQLite's
+        ``BINARY``) unless the target says otherwise (:mod:`ferry.shape.textorder`)."""
+        return BYTE_ORDER
 
     async def column_sql_type(self, table: str, column: str) -> str:
         """A column's declared SQL type as the database spells it, where a copy of the column

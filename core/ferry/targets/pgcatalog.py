@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..shape.identifiers import quote
+from ..shape.textorder import PG_DATABASE_SQL, PG_ORDER_SQL, TextOrder, pg_order
 from .base import Privilege, Target
 
 # Every relation of the target's schema (the one Ferry creates its tables in).
@@ -99,6 +100,13 @@ async def has_extension(target: Target, name: str) -> bool:
             f"looking for the {name} extension",
         )
     )
+
+
+async def text_order(target: Target) -> TextOrder:
+    """How the database sorts text a column does not collate itself."""
+    words = await target.scalar(PG_ORDER_SQL, "reading how the database sorts text")
+    row = await target.scalar(PG_DATABASE_SQL, "reading the database's collation")
+    return pg_order(words, row)
 
 
 async def user_sql_value(target: Target, sql: str) -> Any:

@@ -35,6 +35,7 @@ from ..safety.passwords import env_password, resolve_password
 from ..safety.pgwatch import StalledError, StallWatch, async_creator, keepalive_args, server_options
 from ..shape.identifiers import quote
 from ..shape.schema import ColumnInfo, TableInfo, create_table_ddl
+from ..shape.textorder import TextOrder
 from ..values.drivervalues import POSTGRES_ADAPTERS
 from ..values.logical import identity
 from . import pgapart, pgcatalog, pgforeignkeys, pgfreeze
@@ -227,6 +228,10 @@ class PostgresTarget(Target):
     async def has_extension(self, name: str) -> bool:
         """The extension is installed in the database."""
         return await pgcatalog.has_extension(self, name)
+
+    async def text_order(self) -> TextOrder:
+        """By the database's own collation (its ICU locale or ``LC_COLLATE``)."""
+        return await pgcatalog.text_order(self)
 
     async def user_sql_value(self, sql: str) -> Any:
         """Through psycopg's cursor: ``%`` is not a parameter marker there."""
