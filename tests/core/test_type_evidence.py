@@ -56,7 +56,8 @@ def test_init_notes_the_mixed_values_of_a_sqlite_column(tmp_path: Path, pg_url: 
         conn.execute("CREATE TABLE readings (id INTEGER PRIMARY KEY, value REAL)")
         conn.executemany(
             "INSERT INTO readings VALUES (?, ?)",
-            [(1, 1.5), (2, "n/a"), (3, 2.5), (4, "-"), (5, 3.5), (6, "?"), (7, "x")],
+            # a few placeholders: most text would make it text (test_rejected_kinds.py)
+            [(1, 1.5), (2, "n/a"), (3, 2.5), (4, "-"), (5, 3.5)],
         )
     conn.close()
 
@@ -65,9 +66,9 @@ def test_init_notes_the_mixed_values_of_a_sqlite_column(tmp_path: Path, pg_url: 
     assert result.exit_code == 0, result.output
     assert notes_of(tmp_path / "ferry.toml") == {
         "readings": [
-            "column 'value' holds mixed values, so it is float: 4 text values: 'n/a' at id 2, "
-            "'-' at id 4, '?' at id 6, … and 3 floats (values that are not float are "
-            "rejected, naming their keys)"
+            "column 'value' holds mixed values, so it is float: 3 floats and 2 text values: "
+            "'n/a' at id 2, '-' at id 4 (values that are not float are rejected, naming their "
+            "keys)"
         ]
     }
 

@@ -21,6 +21,7 @@ from ..errors import Cancelled, FerryError, SourceError
 from ..events import CancelToken
 from ..plan import DEFAULT_TARGET_URL, Plan, TargetSpec
 from ..shape.asstored import stored_choices
+from ..shape.rejectedkinds import with_rejected
 from ..shape.schema import TableInfo, is_ferry_table
 from ..shape.typefindings import TypeFinding
 from ..shape.typemap import declared_wall_times, find_type_choices, settle_empty_zones
@@ -218,6 +219,8 @@ def scan_folder(
                 item.type_choices = settle_empty_zones(item.type_choices)
                 if target.is_sqlite:  # SQLite types values: a mixed column kept as stored
                     item.type_choices = _as_stored(reader, item)
+                else:  # one type per column: text where the declared type rejects values
+                    item.type_choices = with_rejected(reader, item.tables, item.type_choices)
                 for table in item.tables:  # the type choice's note replaces the "mixed" one
                     for finding in item.type_choices:
                         if finding.table == table.name and finding.type_ is not None:
