@@ -53,6 +53,7 @@ from .hookquestions import ask_about_unfed_tables
 from .keyfinder import KeyFinding, find_key
 from .keytrim import trim_key_values
 from .namecase import note_name_case, settle_identifiers
+from .questions import merged_questions
 from .recordkeys import key_records_by_id, read_unique_keys
 from .relations import draft_relations
 from .shapes import recognise
@@ -339,7 +340,7 @@ def scan_folder(
         Path(plan_dir or folder).resolve(),
         {n for n in existing if is_ferry_table(n)},
     )
-    questions = (
+    questions = merged_questions(
         copy_questions
         + ask_about_existing_rows(target, target_base, folder, readable, tables, existing)
         + unfilled_questions
