@@ -94,10 +94,22 @@ def _groups(found: list[FoundSource]) -> list[list[tuple[FoundSource, SourceTabl
     for every in by_columns.values():
         first = _bare(every[0][1])
         members = [m for m in every if _related(first, _bare(m[1]))]
+        members = [m for m in members if _alike(every[0][0], m[0])]
         files = {tuple(item.files) for item, _ in members}
         if len(members) >= 2 and len(files) == len(members):
             groups.append(members)
     return groups
+
+
+def _alike(one: FoundSource, other: FoundSource) -> bool:
+    """Two databases are copies of one app's database only when most of their tables are the
+    same: fourteen of a Chromium profile's databases each keep a ``meta`` table (its schema
+    version), and were drafted as fourteen copies of one table, merged. A file holding one
+    table (a JSON export) is alike by that table."""
+    names = [{_bare(t) for t in item.tables if t.parent is None} for item in (one, other)]
+    if one is other or min(len(n) for n in names) <= 1:
+        return True
+    return 2 * len(names[0] & names[1]) > min(len(n) for n in names)
 
 
 def _bare(table: SourceTable) -> str:

@@ -95,7 +95,10 @@ def draft_comments(
         if item is None:
             return []
         tables = ", ".join(f"{t.name} ({t.row_estimate or 0} rows)" for t in item.tables)
-        found_line = f"found {spec.path or spec.url}: {item.size} bytes, {spec.kind}; {tables}"
+        if spec.kind == "merge":  # no file of its own: its inputs are
+            found_line = f"merges {', '.join(spec.inputs)}: {tables}"
+        else:
+            found_line = f"found {spec.path or spec.url}: {item.size} bytes, {spec.kind}; {tables}"
         return [found_line, *(f"note: {remark}" for remark in item.remarks)]
 
     def table(index: int) -> list[str]:
