@@ -22,7 +22,7 @@ from ..events import CancelToken
 from ..plan import DEFAULT_TARGET_URL, Plan, TargetSpec
 from ..shape.schema import TableInfo, is_ferry_table
 from ..shape.typemap import declared_wall_times, find_type_choices, settle_empty_zones
-from ..shape.uuidcolumns import django_uuid_columns
+from ..shape.uuidcolumns import django_uuid_columns, settle_empty_uuids
 from ..sources import SourceReader, SourceTable, open_source
 from ..sources.base import ScanProgress
 from ..values.epochs import find_numbers
@@ -199,7 +199,7 @@ def scan_folder(
                 if django:
                     # Django keeps naive UTC text in SQLite and makes timestamptz on PostgreSQL
                     item.type_choices = [f for f in item.type_choices if not f.zone]
-                item.type_choices = settle_empty_zones(item.type_choices)
+                item.type_choices = settle_empty_uuids(settle_empty_zones(item.type_choices))
                 for table in item.tables:  # the type choice's note replaces the "mixed" one
                     for finding in item.type_choices:
                         if finding.table == table.name and finding.type_ is not None:
