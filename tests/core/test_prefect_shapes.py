@@ -117,3 +117,29 @@ def test_a_missing_parent_in_a_cycle_stops_the_run_naming_the_key(
     assert result.exit_code == 5, result.output
     assert "fk_queue_pool" in result.output
     assert pg_rows(pg_url, "SELECT count(*) FROM work_queue") == [(0,)]
+
+
+def test_the_apps_own_alembic_revision_in_the_target_is_kept_alone(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # Prefect's SQLite and PostgreSQL histories differ: a second row named a SQLite revision
+    # and the server refused to start (Can't locate revision identified by '27d8f4e1a6c9')
+    pg_exec(
+        pg_url,
+        "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);"
+        "INSERT INTO alembic_version VALUES ('91e2b8f3d6a4');"
+        "CREATE TABLE flow (id text PRIMARY KEY, name text)",
+    )
+    plan = draft(
+        tmp_path,
+        "CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY);"
+        "INSERT INTO alembic_version VALUES ('27d8f4e1a6c9');"
+        "CREATE TABLE flow (id TEXT PRIMARY KEY, name TEXT);"
+        "INSERT INTO flow VALUES ('a', 'etl');",
+        pg_url,
+    )
+    assert "left out app.alembic_version: Alembic's revision" in plan.read_text()
+    result = ferry("migrate", plan)
+    assert result.exit_code == 0, result.output
+    assert pg_rows(pg_url, "SELECT version_num FROM alembic_version") == [("91e2b8f3d6a4",)]
+    assert pg_rows(pg_url, "SELECT name FROM flow") == [("etl",)]

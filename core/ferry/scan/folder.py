@@ -29,6 +29,7 @@ from ..values.epochs import find_numbers
 from ..values.targetstyles import existing_styles
 from ..values.textbytes import note_invalid_text
 from ..values.textstyles import Style
+from .alembic import leave_out_revisions
 from .checkfold import ask_for_listed_values, fold_into_checks, read_checks
 from .copies import draft_copies
 from .createdstyles import keep_time_spellings
@@ -261,6 +262,7 @@ def scan_folder(
         if not item.problem and not item.consumed
         for table in item.tables
     ]
+    tables = leave_out_revisions(found, tables, existing)
     key_children_within_parent(tables, found, folder)
     key_fixture_ids(tables, found)
     note_name_case(tables, existing, target, case_evidence)
