@@ -139,8 +139,65 @@ def test_the_apps_own_alembic_revision_in_the_target_is_kept_alone(
         pg_url,
     )
     assert "left out app.alembic_version: Alembic's revision" in plan.read_text()
+    again = ferry("init", tmp_path / "app", "--target", pg_url, "-o", tmp_path / "again.toml")
+    assert "alembic_version of the target: no source matched it" not in again.output
     result = ferry("migrate", plan)
     assert result.exit_code == 0, result.output
     assert "no [[tables]] entry reads" not in result.output
     assert pg_rows(pg_url, "SELECT version_num FROM alembic_version") == [("91e2b8f3d6a4",)]
     assert pg_rows(pg_url, "SELECT name FROM flow") == [("etl",)]
+
+
+def test_rows_of_tables_referencing_each_other_go_into_the_apps_sqlite_file(
+    tmp_path: Path,
+) -> None:
+    # the way back: the app made its schema in a new SQLite file; every such row was rejected
+    folder = tmp_path / "app"
+    folder.mkdir()
+    with sqlite3.connect(folder / "app.db") as conn:
+        conn.executescript(
+            "CREATE TABLE work_pool (id TEXT PRIMARY KEY, default_queue_id TEXT);"
+            "CREATE TABLE work_queue (id TEXT PRIMARY KEY, work_pool_id TEXT);"
+            f"INSERT INTO work_pool VALUES ('{POOL}', '{QUEUE}');"
+            f"INSERT INTO work_queue VALUES ('{QUEUE}', '{POOL}');"
+        )
+    conn.close()
+    out = tmp_path / "out.db"
+    with sqlite3.connect(out) as conn:
+        conn.executescript(
+            "CREATE TABLE work_pool (id TEXT PRIMARY KEY, default_queue_id TEXT "
+            "REFERENCES work_queue (id) ON DELETE RESTRICT);"
+            "CREATE TABLE work_queue (id TEXT PRIMARY KEY, work_pool_id TEXT NOT NULL "
+            "REFERENCES work_pool (id) ON DELETE CASCADE);"
+        )
+    conn.close()
+    plan = tmp_path / "plan.toml"
+    assert ferry("init", folder, "--target", f"sqlite:///{out}", "-o", plan).exit_code == 0
+    result = ferry("migrate", plan)
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(out) as conn:
+        assert conn.execute("SELECT work_pool_id FROM work_queue").fetchall() == [(POOL,)]
+    conn.close()
+
+
+def test_a_postgres_interval_goes_into_a_sqlite_datetime_column_as_sqlalchemy_keeps_it(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # the way back: the app's SQLite file keeps durations as 1970-01-01 + the duration
+    pg_exec(
+        pg_url,
+        "CREATE TABLE run (id bigint PRIMARY KEY, total interval NOT NULL);"
+        "INSERT INTO run VALUES (1, '1.128438 seconds'), (2, '2 days 01:00:00')",
+    )
+    out = tmp_path / "out.db"
+    with sqlite3.connect(out) as conn:
+        conn.execute("CREATE TABLE run (id INTEGER PRIMARY KEY, total DATETIME NOT NULL)")
+    conn.close()
+    plan = tmp_path / "plan.toml"
+    assert ferry("init", pg_url, "--target", f"sqlite:///{out}", "-o", plan).exit_code == 0
+    result = ferry("migrate", plan)
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(out) as conn:
+        found = conn.execute("SELECT total FROM run ORDER BY id").fetchall()
+    conn.close()
+    assert found == [("1970-01-01 00:00:01.128438",), ("1970-01-03 01:00:00.000000",)]

@@ -10,6 +10,9 @@ Ferry makes those keys ``DEFERRABLE INITIALLY DEFERRED``; once every table is me
 them (``SET CONSTRAINTS … IMMEDIATE``: a missing parent stops the run, naming the key, and
 the target is left untouched) and makes them ``NOT DEFERRABLE`` again, as they were. The
 ``ALTER TABLE`` locks both tables until the run commits, which the run's warning says.
+SQLite (the same server's schema made in a file, moving back): ``PRAGMA defer_foreign_keys``
+for the run's transaction, and each table of the cycle checked once every table is merged
+(``pragma_foreign_key_check``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from ..errors import TargetError
 from ..shape.ddl import sql_literal
 from ..shape.identifiers import quote
+from .finish import check_references
 
 if TYPE_CHECKING:
     from ..shape.schema import TableInfo
@@ -31,7 +35,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CyclicKey:
-    """Foreign key ``name`` of ``table`` (as ``regclass`` writes it) into ``ref_table``."""
+    """Foreign key ``name`` of ``table`` (as ``regclass`` writes it) into ``ref_table``; on
+    SQLite ``name`` is "" (its keys have none, and the whole transaction defers them)."""
 
     name: str
     table: str
@@ -44,7 +49,11 @@ async def defer_cyclic_keys(
     """Make the non-deferrable foreign keys on a cycle between the plan's existing tables
     deferred for this run (PostgreSQL; nothing elsewhere): the keys, to restore."""
     existing = [name for name, info in tables.items() if not info.created]
-    if not target.capabilities.alters_foreign_keys or len(existing) < 2:
+    if len(existing) < 2:
+        return []
+    if target.capabilities.defers_cyclic_references:
+        return await _defer_sqlite(run, target, {n: tables[n] for n in existing})
+    if not target.capabilities.alters_foreign_keys:
         return []
     regclasses = ", ".join(f"to_regclass({sql_literal(quote(name))})" for name in existing)
     rows = await target.fetch_dicts(
@@ -74,9 +83,32 @@ async def defer_cyclic_keys(
     return cyclic
 
 
+async def _defer_sqlite(
+    run: RunView, target: Target, existing: dict[str, TableInfo]
+) -> list[CyclicKey]:
+    keys = [
+        CyclicKey("", name, fk.ref_table)
+        for name, info in existing.items()
+        for fk in info.foreign_keys
+        if fk.ref_table in existing and fk.ref_table != name
+    ]
+    cyclic = [key for key in keys if _reaches(keys, key.ref_table, key.table)]
+    if cyclic:
+        await target.defer_references()
+        shown = ", ".join(f"{k.table} → {k.ref_table}" for k in cyclic)
+        run.warn(
+            f"foreign keys in a cycle, checked once every table is merged: {shown}",
+            kind="cyclic-foreign-keys",
+        )
+    return cyclic
+
+
 async def restore_cyclic_keys(target: Target, keys: list[CyclicKey]) -> None:
     """Check the deferred keys now, then make them ``NOT DEFERRABLE`` again; a row whose
     parent is missing stops the run with the key that is missing."""
+    for table in dict.fromkeys(key.table for key in keys if not key.name):
+        await check_references(target, table)  # SQLite: its own check, by table
+    keys = [key for key in keys if key.name]
     for key in keys:  # every check first: a table's pending checks block its ALTER TABLE
         try:
             sql = target.driver_sql(f"SET CONSTRAINTS {quote(key.name)} IMMEDIATE")

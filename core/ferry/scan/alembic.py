@@ -45,3 +45,11 @@ def leave_out_revisions(
                     )
                 )
     return kept
+
+
+def revision_left_out(name: str, left_out: set[str]) -> bool:
+    """Whether the target's table ``name`` is the ``alembic_version`` a source's was left out
+    for (the draft's header says so; no "no source matched it" note besides)."""
+    return name.lower() == VERSION_TABLE and any(
+        n.rsplit(".", 1)[-1].lower() == VERSION_TABLE for n in left_out
+    )

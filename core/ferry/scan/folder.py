@@ -29,7 +29,7 @@ from ..values.epochs import find_numbers
 from ..values.targetstyles import existing_styles
 from ..values.textbytes import note_invalid_text
 from ..values.textstyles import Style
-from .alembic import leave_out_revisions
+from .alembic import leave_out_revisions, revision_left_out
 from .checkfold import ask_for_listed_values, fold_into_checks, read_checks
 from .copies import draft_copies
 from .createdstyles import keep_time_spellings
@@ -334,7 +334,12 @@ def scan_folder(
     )
     plan.base_dir = folder
     fed = {t.name for t in tables}
-    unmatched = [n for n in existing if not is_ferry_table(n) and n not in fed]
+    left = {n for item in found for n, _ in item.left_out}  # said in the header already
+    unmatched = [
+        n
+        for n in existing
+        if not is_ferry_table(n) and n not in fed and not revision_left_out(n, left)
+    ]
     return ScanResult(plan=plan, sources=found, skipped=skipped, unmatched_tables=unmatched)
 
 

@@ -5,13 +5,16 @@ date-time that far from 1970-01-01 (``epoch + delta``: 90 seconds is ``1970-01-0
 00:01:30.000000``), and reads it back by subtracting the epoch. On PostgreSQL the same app makes
 an ``interval`` column, which refused that text (``invalid input syntax for type interval``):
 a Prefect server's every flow and task run was rejected. Such a value goes in as the duration
-it stands for; any other text (``3 days``) is left for the server to read.
+it stands for; any other text (``3 days``) is left for the server to read. The other way, a
+duration (a PostgreSQL ``interval``) going into a date-time column is written as the date-time
+that far from 1970-01-01, as SQLAlchemy reads it there (it was rejected: ``is not a
+timestamp``).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 _EPOCH = datetime(1970, 1, 1)
@@ -34,3 +37,9 @@ def duration(value: Any) -> Any:
         except ValueError:
             return value
     return value
+
+
+def as_moment(value: Any) -> Any:
+    """A duration as the date-time that far from 1970-01-01 (SQLAlchemy's ``Interval`` in
+    SQLite); ``value`` itself otherwise."""
+    return _EPOCH + value if isinstance(value, timedelta) else value

@@ -27,7 +27,7 @@ from ..shape.namefold import target_column
 from .epochs import is_number, read_number
 from .fastcells import compile_cell, compile_general
 from .hooks import RowHook, load_hook
-from .intervals import duration, interval_column
+from .intervals import as_moment, duration, interval_column
 from .jsonpath import compile_json_path, follow_json_path
 from .logical import CastError, LogicalType, cast
 from .textbytes import BadText, resolve
@@ -406,6 +406,8 @@ class RowMapper:
             value = duration(value)
             if isinstance(value, timedelta):
                 return value
+        elif (column.stored or column.type) in ("timestamp", "datetime"):
+            value = as_moment(value)
         value = cast(value, column.type)
         if column.stored is not None:
             try:
