@@ -4,6 +4,7 @@ date-times since 1970, and foreign keys in a cycle between tables the app made i
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -201,3 +202,22 @@ def test_a_postgres_interval_goes_into_a_sqlite_datetime_column_as_sqlalchemy_ke
         found = conn.execute("SELECT total FROM run ORDER BY id").fetchall()
     conn.close()
     assert found == [("1970-01-01 00:00:01.128438",), ("1970-01-03 01:00:00.000000",)]
+
+
+def test_a_default_written_over_several_lines_is_named_on_one_line(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # SQLAlchemy's UUID default in SQLite spans 11 lines: check's line said only "DEFAULT ("
+    plan = draft(
+        tmp_path,
+        "CREATE TABLE flow (id CHAR(36) DEFAULT ((\n    lower(hex(randomblob(4)))\n"
+        "    || '-'\n    || lower(hex(randomblob(6)))\n)) NOT NULL PRIMARY KEY, name TEXT);"
+        f"INSERT INTO flow VALUES ('{POOL}', 'etl');",
+        pg_url,
+    )
+    result = ferry("check", "--json", plan)
+    details = [i["detail"] for i in json.loads(result.output)["items"] if i.get("warning")]
+    assert (
+        "not carried to the target: DEFAULT ( lower(hex(randomblob(4))) || '-' || "
+        "lower(hex(randomblob(6))) ) of column id"
+    ) in details
