@@ -13,14 +13,16 @@ from dataclasses import dataclass, field
 
 from .capabilities import TargetCapabilities
 from .errors import FerryError, PlanError
-from .load.mapping import check_mapping, plan_wall_times, prepare_schema, row_mapper
+from .load.mapping import check_mapping, prepare_schema, row_mapper
 from .load.unread import unread_tables, unread_warning
 from .plan import Plan
 from .runcontext import RunContext
 from .scan.keyfinder import KeyFinding, identical_rows
+from .shape.asstored import numbers_in_text, widened_objects
 from .shape.carried import TEXT_ORDER, SchemaObject
 from .shape.namefold import case_collisions, is_plain
 from .shape.schema import TableInfo
+from .shape.sqlitetypes import plan_sqlite_types
 from .shape.typecheck import type_warnings
 from .sources import SourceReader, SourceTable
 from .targets import Target, open_target
@@ -105,6 +107,8 @@ async def check_plan(plan: Plan) -> CheckReport:
     source_tables: dict[str, SourceTable] = {}
     #: numbers in date/time columns of SQLite source tables (:mod:`ferry.values.epochs`)
     numbers: dict[str, list[NumberFinding]] = {}
+    #: numbers in text columns of SQLite source tables (a created text column widens them)
+    texts: dict[str, dict[str, str]] = {}
     #: rows identical in every column, in SQLite source tables loaded without a key
     identical: dict[str, str] = {}
     unkeyed = {t.source for t in plan.tables if t.mode != "merge"}
@@ -117,6 +121,7 @@ async def check_plan(plan: Plan) -> CheckReport:
                 if reader.capabilities.samples_columns:
                     for table in tables:
                         numbers[table.name] = await asyncio.to_thread(find_numbers, reader, table)
+                        texts[table.name] = await asyncio.to_thread(numbers_in_text, reader, table)
                         if table.name in unkeyed:
                             identical[table.name] = await asyncio.to_thread(
                                 _identical_note, reader, table
@@ -145,7 +150,7 @@ async def check_plan(plan: Plan) -> CheckReport:
         report.server = await target.server_version()
         report.items.append(CheckItem(f"target {target.describe()}", True, report.server))
         existing = await target.reflect()
-        plan_wall_times(plan, existing)
+        plan_sqlite_types(plan, existing)
         report.existing_tables = sorted(existing)
         report.items.extend(await _privileges(target, plan, existing))
         if left := await target.apart_leftovers():
@@ -182,6 +187,8 @@ async def check_plan(plan: Plan) -> CheckReport:
                 planned, report.ddl = await prepare_schema(
                     plan, target, source_tables, report.objects
                 )
+                created = {name: info for name, info in planned.items() if info.created}
+                report.objects += widened_objects(plan, created, texts)
                 report.items.extend(_object_items(report.objects))
             except FerryError as exc:
                 report.items.append(CheckItem("schema", False, exc.message, exc.hint))

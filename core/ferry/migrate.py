@@ -46,6 +46,7 @@ from .results import Reject, RunResult, TableResult
 from .runcontext import MAX_KEPT_REJECTS, RunContext
 from .safety.logfile import log_exception, logged
 from .safety.runlock import hold_target_async
+from .shape.asstored import widened_columns
 from .shape.schema import TableInfo
 from .sources import SourceReader, SourceTable
 from .sources.journalmode import sources_in_wal
@@ -397,6 +398,10 @@ class _Run:
             self.plan, target, self.source_tables, self.result.schema_objects
         )
         self.result.ddl.extend(ddl)
+        created = {name: info for name, info in tables.items() if info.created}
+        self.result.schema_objects += await asyncio.to_thread(
+            widened_columns, self.plan, self.readers, self.source_tables, created
+        )
         self.ctx.warn_unread_tables()  # a table the app created since the plan was drafted
         for name, info in tables.items():
             for item in info.shape.not_carried if info.created and info.shape else []:

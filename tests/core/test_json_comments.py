@@ -109,3 +109,16 @@ def test_a_broken_file_names_its_line(tmp_path: Path) -> None:
 def test_comments_are_for_json_sources_only() -> None:
     with pytest.raises(ValidationError, match="'comments' is for json sources"):
         SourceSpec(name="e", kind="env", path=".env", comments=True)
+
+
+def test_a_commented_file_found_by_its_content_is_drafted_too(tmp_path: Path) -> None:
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    # JupyterLab keeps its user settings so: JSON5 with comments, no .json name
+    (folder / "themes.jupyterlab-settings").write_text(SETTINGS, encoding="utf-8")
+    plan = tmp_path / "plan.toml"
+    assert ferry("init", folder, "-o", plan).exit_code == 0
+
+    (source,) = tomllib.loads(plan.read_text(encoding="utf-8"))["sources"]
+
+    assert source["comments"] is True and source["path"].endswith("themes.jupyterlab-settings")

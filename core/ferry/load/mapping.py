@@ -12,6 +12,7 @@ from datetime import datetime
 
 from ..errors import PlanError
 from ..plan import Plan, TableSpec
+from ..shape.asstored import refuse_off_sqlite, stored_declared
 from ..shape.carried import SchemaObject
 from ..shape.constraintnames import settle_constraint_names
 from ..shape.ddl import target_shape
@@ -21,6 +22,7 @@ from ..shape.namefold import folded_names, target_column
 from ..shape.planshape import plan_shape
 from ..shape.schema import ColumnInfo, ForeignKey, TableInfo, check_names, dependency_order
 from ..shape.schemafile import read_schema_file
+from ..shape.sqlitetypes import plan_sqlite_types
 from ..shape.textorder import text_order_objects
 from ..shape.typemap import created_objects, kept_type, planned_type, settle_collations
 from ..shape.views import carry_views
@@ -78,7 +80,7 @@ async def prepare_schema(
     and not carried (:mod:`ferry.shape.carried`)."""
     objects = objects if objects is not None else []
     tables, ddl = await _make_tables(plan, target, source_tables, objects)
-    plan_wall_times(plan, tables)
+    plan_sqlite_types(plan, tables)
     for item in await carry_views(plan, target, tables):
         objects.append(item)
         if item.sql and item.status == "carried":
@@ -88,20 +90,6 @@ async def prepare_schema(
         fold = plan.target.identifiers == "lower"
         objects.extend(await settle_index_names(target, created, fold))
     return tables, ddl
-
-
-def plan_wall_times(plan: Plan, tables: dict[str, TableInfo]) -> None:
-    """A SQLite table's DATETIME column the plan types ``datetime`` is one: SQLite's declared
-    type names no zone, so it reflects as a ``timestamp``, and without this a run into the table
-    it created (or a later one) would read its naive values in the plan's zone."""
-    for spec in plan.tables:
-        info = tables.get(spec.name)
-        if info is None or info.dialect != "sqlite":
-            continue
-        for name, type_ in spec.types.items():
-            column = info.columns.get(name)
-            if type_ == "datetime" and column is not None and column.type == "timestamp":
-                column.type = "datetime"
 
 
 async def _make_tables(
@@ -165,13 +153,6 @@ def add_shapes(
     """Give each inferred table the shape of the database table it copies (its defaults,
     constraints and indexes in target names); its foreign keys then come from the shape."""
     by_origin: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}
-
-    def _django(root: str) -> bool:  # a Django app's database (ferry.shape.djangolike)
-        return any(
-            n.split(".", 1)[0] == root and t.origin == "django_migrations"
-            for n, t in source_tables.items()
-        )
-
     for spec in plan.tables:
         source = source_tables.get(spec.source)
         if source is not None and source.shape is not None:
@@ -193,10 +174,8 @@ def add_shapes(
         own = source.declared  # the columns created with the source's own type:
         kept = {n for f, n in columns.items() if info.columns[n].sql_type == own.get(f, "-")}
         info.shape = target_shape(source.shape, columns, tables, dialect, types, kept)
-        if dialect == "postgresql" and source.shape.dialect == "sqlite" and _django(root):
-            info.shape.indexes += like_indexes(
-                source.shape, source.origin, name, source.key, own, columns, types
-            )
+        siblings = [t for n, t in source_tables.items() if n.split(".", 1)[0] == root]
+        info.shape.indexes += like_indexes(source, siblings, dialect, name, columns, types)
         info.foreign_keys = []
         for column in info.shape.not_null:
             info.columns[column].nullable = False
@@ -260,6 +239,9 @@ def infer_table(
         declared = source.declared.get(fields.get(column, column), "")
         origin = source.shape.dialect if source.shape is not None else ""
         declared = declared if type_ == "decimal" else kept_type(origin, dialect, type_, declared)
+        if type_ == "any":  # as stored: the source's declared type (its affinity) kept
+            refuse_off_sqlite(name, column, dialect)
+            declared = stored_declared(source, fields.get(column, column))
         declared = planned_type(dialect, type_, spec.target_types.get(column, "")) or declared
         collation = source.collations.get(fields.get(column, column), "") if type_ == "text" else ""
         info.columns[names[column]] = ColumnInfo(

@@ -10,9 +10,6 @@ from ..sources.sqlitepages import DeltaScan, PagesUnreadable, SideScan
 from .printfile import PrintFile
 from .route import Route
 
-#: parsed rows compared with the kept prints at a time
-_NOTED = 65536
-
 if TYPE_CHECKING:
     from ..sources.sqlite import SqliteSource
 
@@ -57,18 +54,7 @@ def page_prints(
     else:
         leaves, pages = reader.scan_pages(origin, book.kept_pages)
     book.pages = pages
-    changed: list[int] = []
-    for leaf in leaves:
-        if leaf.kept >= 0:
-            book.note_kept(leaf.start, leaf.count)
-            continue
-        # (one leaf holds every row when no page map was kept: noted a window at a time)
-        for start in range(0, len(leaf.keys), _NOTED):
-            end = start + _NOTED
-            changed += book.note_sorted(
-                leaf.keys[start:end].tolist(), leaf.prints[start:end].tolist()
-            )
-    return changed
+    return book.note_leaves(leaves)
 
 
 __all__ = ["page_prints"]

@@ -11,7 +11,7 @@ before, so values, rejects and warnings stay exactly the Python mapping's.
 Canonical forms (what the SQL yields for a value that passes):
 
 - ``text``: the text; ``integer``: the integer; ``float``: the real (finite);
-  ``boolean``: 0 or 1; ``bytes``: the blob;
+  ``boolean``: 0 or 1; ``bytes``: the blob; ``any``: the value as stored;
 - ``timestamp``: UTC as ``YYYY-MM-DD HH:MM:SS.ffffff`` (six fraction digits, no offset),
   which is also exactly what the SQLite target stores for a timestamp;
 - ``datetime``: the wall time in the same form, for text without an offset only (one with an
@@ -32,7 +32,7 @@ from ..values.logical import LogicalType
 
 #: logical types SQLite can map itself (json and date always take the Python path)
 SQL_TYPES: frozenset[str] = frozenset(
-    {"text", "integer", "float", "boolean", "bytes", "timestamp", "datetime"}
+    {"text", "integer", "float", "boolean", "bytes", "timestamp", "datetime", "any"}
 )
 
 _D = "[0-9]"
@@ -205,6 +205,8 @@ def plain_cell(type_: LogicalType, field: str, zone: bool = False) -> SqlCell | 
     }
     if type_ in kinds:
         return SqlCell(f"typeof({x}) IN ({kinds[type_]}, 'null')", x)
+    if type_ == "any":  # as stored: every value as it is
+        return SqlCell("1", x)
     if type_ == "float":
         # Integers are cast by Python (a float of a big integer rounds); SQLite keeps no NaN.
         return SqlCell(_holds(x, f"typeof({x}) = 'real' AND abs({x}) <= {_MAX_REAL}"), x)

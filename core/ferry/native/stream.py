@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 #: COPY text per chunk of a native load (bounds memory; big enough that SQLite streams)
 CHUNK_BYTES = 2 * 1024 * 1024
+#: columns whose text values are checked for UTF-8 (``any``: its blobs too, so a chunk with a
+#: blob that is not UTF-8 goes to Python, which copies it as it is all the same)
+_CHECKED_TEXT = ("text", "any")
 
 
 class Writer(Protocol):
@@ -224,7 +227,7 @@ async def _copied_whole(
         native.target_columns,
         [c.field for c in native.columns],
         native.row_ok(),
-        [c.field for c in native.columns if c.type == "text"],
+        [c.field for c in native.columns if c.type in _CHECKED_TEXT],
         rows,
         [index_sql(route.info.name, i) for i in shape.indexes] if shape is not None else [],
         writer.run.cancel.raise_if_cancelled,
@@ -328,7 +331,7 @@ def _sqlite_chunk(
     end = reader.chunk_end(native.origin, after, rows)
     last = end if end is not None else 2**63 - 1
     count = rows if end is not None else reader.count_range(native.origin, after, last)
-    texts = [c.field for c in native.columns if c.type == "text"]
+    texts = [c.field for c in native.columns if c.type in _CHECKED_TEXT]
     if not count or not texts:
         return end, last, count, True
     joined = reader.query_one(chunk_sql(native.origin, texts), (after, last), native.origin)

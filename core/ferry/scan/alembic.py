@@ -47,9 +47,9 @@ def leave_out_revisions(
     return kept
 
 
-def revision_left_out(name: str, left_out: set[str]) -> bool:
+def revision_left_out(name: str, found: list[FoundSource]) -> bool:
     """Whether the target's table ``name`` is the ``alembic_version`` a source's was left out
     for (the draft's header says so; no "no source matched it" note besides)."""
     return name.lower() == VERSION_TABLE and any(
-        n.rsplit(".", 1)[-1].lower() == VERSION_TABLE for n in left_out
+        n.rsplit(".", 1)[-1].lower() == VERSION_TABLE for item in found for n, _ in item.left_out
     )

@@ -20,7 +20,10 @@ from typing import Any
 from ..errors import Cancelled, FerryError, SourceError
 from ..events import CancelToken
 from ..plan import DEFAULT_TARGET_URL, Plan, TargetSpec
+from ..shape.asstored import stored_choices
+from ..shape.rejectedkinds import with_rejected
 from ..shape.schema import TableInfo, is_ferry_table
+from ..shape.typefindings import TypeFinding
 from ..shape.typemap import declared_wall_times, find_type_choices, settle_empty_zones
 from ..shape.uuidcolumns import django_uuid_columns, settle_empty_uuids
 from ..sources import SourceReader, SourceTable, open_source
@@ -51,6 +54,7 @@ from .hookquestions import ask_about_unfed_tables
 from .keyfinder import KeyFinding, find_key
 from .keytrim import trim_key_values
 from .namecase import note_name_case, settle_identifiers
+from .questions import merged_questions
 from .recordkeys import key_records_by_id, read_unique_keys
 from .relations import draft_relations
 from .shapes import recognise
@@ -114,6 +118,20 @@ def _keyless(reader: SourceReader, table: SourceTable) -> KeyFinding:
         return find_key(reader, table)
     except FerryError:
         return KeyFinding(rows=table.row_estimate or 0)
+
+
+def _as_stored(reader: SourceReader, item: FoundSource) -> list[TypeFinding]:
+    """``item``'s type choices, a column's replaced by ``any`` where its values' storage
+    classes are not all what its drafted type stores (:mod:`ferry.shape.asstored`)."""
+    choices = item.type_choices
+    for table in item.tables:
+        chosen = {f.column: f.type_ for f in choices if f.table == table.name and f.type_}
+        drafted = {c: chosen.get(c) or t for c, t in table.columns.items()}
+        stored = stored_choices(reader, table, drafted)
+        kept = {f.column for f in stored}
+        choices = [f for f in choices if f.table != table.name or f.column not in kept]
+        choices += stored
+    return choices
 
 
 def _named_progress(source: str, progress: ScanProgress | None) -> ScanProgress | None:
@@ -201,6 +219,10 @@ def scan_folder(
                     # Django keeps naive UTC text in SQLite and makes timestamptz on PostgreSQL
                     item.type_choices = [f for f in item.type_choices if not f.zone]
                 item.type_choices = settle_empty_uuids(settle_empty_zones(item.type_choices))
+                if target.is_sqlite:  # SQLite types values: a mixed column kept as stored
+                    item.type_choices = _as_stored(reader, item)
+                else:  # one type per column: text where the declared type rejects values
+                    item.type_choices = with_rejected(reader, item.tables, item.type_choices)
                 for table in item.tables:  # the type choice's note replaces the "mixed" one
                     for finding in item.type_choices:
                         if finding.table == table.name and finding.type_ is not None:
@@ -320,7 +342,7 @@ def scan_folder(
         Path(plan_dir or folder).resolve(),
         {n for n in existing if is_ferry_table(n)},
     )
-    questions = (
+    questions = merged_questions(
         copy_questions
         + ask_about_existing_rows(target, target_base, folder, readable, tables, existing)
         + unfilled_questions
@@ -334,12 +356,8 @@ def scan_folder(
     )
     plan.base_dir = folder
     fed = {t.name for t in tables}
-    left = {n for item in found for n, _ in item.left_out}  # said in the header already
-    unmatched = [
-        n
-        for n in existing
-        if not is_ferry_table(n) and n not in fed and not revision_left_out(n, left)
-    ]
+    unmatched = [n for n in existing if not is_ferry_table(n) and n not in fed]
+    unmatched = [n for n in unmatched if not revision_left_out(n, found)]
     return ScanResult(plan=plan, sources=found, skipped=skipped, unmatched_tables=unmatched)
 
 

@@ -29,6 +29,18 @@ class OpenQuestionsError(PlanError):
     """The plan still has open questions; preview and migrate wait for their answers."""
 
 
+def merged_questions(questions: list[QuestionSpec]) -> list[QuestionSpec]:
+    """``questions`` with each id once: a table two sources feed (two files matched to one
+    existing table) was asked the same question per source, and the plan refused the draft
+    (``question ids must be unique``). The first asking stays; the others' evidence joins it."""
+    kept: dict[str, QuestionSpec] = {}
+    for asked in questions:
+        first = kept.setdefault(asked.id, asked)
+        if first is not asked:
+            first.evidence += [line for line in asked.evidence if line not in first.evidence]
+    return list(kept.values())
+
+
 def open_questions(plan: Plan) -> list[QuestionSpec]:
     """The plan's questions that have no answer yet, in the plan's order."""
     return [q for q in plan.questions if q.is_open]

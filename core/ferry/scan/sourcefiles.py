@@ -204,17 +204,18 @@ def find_sources(
             continue
         # JSON found by its content, not its name (core.entity_registry): keeps its whole name
         sniffed = kind == "json" and not path.name.lower().endswith(".json")
-        if sniffed and not valid_json(path):
-            skipped.append((path, "not a kind of file Ferry reads (not JSON, though it starts so)"))
-            continue
-        if kind == "json" and not sniffed and commented_json(path):
-            # JSON with comments (VS Code's settings.json): read as the JSON it means
-            stem = path.name.lstrip(".").rsplit(".", 1)[0]
+        if kind == "json" and commented_json(path):
+            # JSON with comments (VS Code's settings.json, JupyterLab's *.jupyterlab-settings):
+            # read as the JSON it means
+            stem = path.name if sniffed else path.name.lstrip(".").rsplit(".", 1)[0]
             specs.append(
                 SourceSpec(
                     name=unique_name(identifier(stem), names), kind="json", path=rel, comments=True
                 )
             )
+            continue
+        if sniffed and not valid_json(path):
+            skipped.append((path, "not a kind of file Ferry reads (not JSON, though it starts so)"))
             continue
         if kind == "json":
             scalars: dict[str, Any] = {}

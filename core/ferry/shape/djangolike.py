@@ -14,11 +14,14 @@ one-column UNIQUE, or has the one-column index Django names for ``db_index``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from .ddl import TargetIndex
 from .identifiers import quote
-from .source import TableShape
+
+if TYPE_CHECKING:
+    from ..sources import SourceTable
 
 #: PostgreSQL's longest identifier, as Django's index names keep to it
 _MAX_NAME = 63
@@ -39,16 +42,23 @@ def django_index_name(table: str, columns: Sequence[str], suffix: str = "") -> s
 
 
 def like_indexes(
-    shape: TableShape,
-    origin: str,
+    source: SourceTable,
+    siblings: Iterable[SourceTable],
+    dialect: str,
     table: str,
-    key: Sequence[str],
-    declared: Mapping[str, str],
     columns: Mapping[str, str],
     types: Mapping[str, str],
 ) -> list[TargetIndex]:
-    """The ``…_like`` indexes of table ``table`` (``origin`` in the SQLite source):
-    ``columns`` maps source to target column names, ``types`` target columns to their types."""
+    """The ``…_like`` indexes of the target table ``table`` made from ``source`` (none unless
+    it is a SQLite table going to PostgreSQL and ``siblings``, the tables of its database,
+    hold ``django_migrations``): ``columns`` maps source to target column names, ``types``
+    target columns to their types."""
+    shape = source.shape
+    if shape is None or dialect != "postgresql" or shape.dialect != "sqlite":
+        return []
+    if not any(t.origin == "django_migrations" for t in siblings):
+        return []
+    origin, key, declared = source.origin, source.key, source.declared
     wanted = [key[0]] if len(key) == 1 else []
     wanted += [unique[0] for unique in shape.uniques if len(unique) == 1]
     for index in shape.indexes:

@@ -137,12 +137,12 @@ def logical_type_of(sql_type: Any, dialect: str = "") -> LogicalType:
 def sqlalchemy_type(type_: LogicalType, binary_json: bool, declared: str = "") -> Any:
     """The column type Ferry creates for a logical type; JSON as ``jsonb`` where the target's
     capabilities say ``binary_json``; a decimal keeps the precision and scale of its
-    ``declared`` source type (``DECIMAL(10,2)``)."""
+    ``declared`` source type (``DECIMAL(10,2)``), an ``any`` column that type itself."""
     if type_ == "decimal":
         return decimal_type(declared)
     kept = type_ in ("text", "integer") or (type_ == "json" and declared.endswith("[]"))
-    if declared and kept:  # kept as declared (typemap.kept_type)
-        return kept_sql_type(declared)
+    if (declared and kept) or type_ == "any":  # kept as declared (typemap.kept_type)
+        return kept_sql_type(declared, as_stored=type_ == "any")
     if type_ == "json":
         if binary_json:  # PostgreSQL only: its dialect loads for a PostgreSQL target alone
             from sqlalchemy.dialects.postgresql import JSONB

@@ -86,10 +86,10 @@ class DeclaredType(sqltypes.UserDefinedType[Any]):
         return self.declared
 
 
-def kept_sql_type(declared: str) -> Any:
+def kept_sql_type(declared: str, as_stored: bool = False) -> Any:
     """``character varying(32)``, ``character(2)``, ``uuid``, ``integer``, ``smallint``,
-    ``text[]``, ``tsvector`` as types."""
-    if declared.endswith("[]") or declared == "tsvector":
+    ``text[]``, ``tsvector`` as types; ``as_stored``: any declared type, as it is."""
+    if as_stored or declared.endswith("[]") or declared == "tsvector":
         return DeclaredType(declared)
     length = re.search(r"\((\d+)\)", declared)
     if declared.startswith("character varying") and length:
@@ -103,11 +103,11 @@ def kept_sql_type(declared: str) -> Any:
 
 def _shown(sql_type: str, dialect: str) -> str:
     """A target type as the mapping table writes it: lower case on PostgreSQL, as declared
-    on SQLite."""
+    on SQLite (none: ``(no declared type)``, an ``any`` column's from a STRICT ``ANY``)."""
     upper = " ".join(sql_type.split()).upper()
     if dialect == "postgresql":
         return _SHORT.get(upper, upper.lower()).replace(", ", ",")
-    return upper.replace(", ", ",")
+    return upper.replace(", ", ",") if upper not in ("", "NULL") else "(no declared type)"
 
 
 def _same(declared: str, created: str) -> bool:

@@ -64,6 +64,9 @@ class SourceTable:
     evidence: dict[str, Mixed] = field(default_factory=dict)
     #: column -> its numbers a SQLite NUMERIC column would round (a draft into SQLite: text)
     long_numbers: dict[str, LongNumbers] = field(default_factory=dict)
+    #: column -> the kinds of its values, every column's (read by :meth:`SourceReader.scan`;
+    #: ``ferry init`` reads a SQLite column's storage classes only where they differ)
+    kinds: dict[str, frozenset[LogicalType]] = field(default_factory=dict)
     #: a database source's declared column types (``DECIMAL(10,2)``), for precision and scale
     declared: dict[str, str] = field(default_factory=dict)
     #: a SQLite source's column collations (``NOCASE``), from its CREATE TABLE
@@ -191,6 +194,7 @@ class SourceReader(ABC):
             if name in trackers:
                 table.evidence = trackers[name].mixed()
                 table.long_numbers = trackers[name].long
+                table.kinds = trackers[name].kinds()
                 span = trackers[name].key_span
                 table.key_span = span if span is not None and span[0] <= span[1] else None
                 whole = trackers[name].whole

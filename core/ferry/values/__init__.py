@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from ..lazyexports import lazy_exports
 
 if TYPE_CHECKING:
+    from .jsontext import json_text
     from .logical import (
         INT64_MAX,
         INT64_MIN,
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
         decimal_text,
         identity,
         infer_type,
-        json_text,
         looks_like_timestamp,
         merge_types,
         parse_timestamp,
@@ -43,7 +43,7 @@ _HOMES = {
     "decimal_text": ".logical",
     "identity": ".logical",
     "infer_type": ".logical",
-    "json_text": ".logical",
+    "json_text": ".jsontext",
     "looks_like_timestamp": ".logical",
     "merge_types": ".logical",
     "parse_timestamp": ".logical",

@@ -13,7 +13,8 @@ from typing import Any
 
 from .epochs import is_number
 from .fastcells import utc_text_adapter
-from .logical import decimal_text, json_text, to_utc_naive
+from .jsontext import json_text
+from .logical import decimal_text, to_utc_naive
 
 
 @utc_text_adapter

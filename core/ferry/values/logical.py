@@ -7,16 +7,14 @@ be cast raises :class:`CastError` and its row is rejected with the reason.
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import threading
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
-import orjson
+from .jsontext import json_text
 
 LogicalType = Literal[
     "integer",
@@ -29,6 +27,8 @@ LogicalType = Literal[
     "date",
     "json",
     "bytes",
+    # a SQLite value as stored (integer, real, text or blob), the column typed as declared
+    "any",
 ]
 #: the logical types of a date and time of day: ``timestamp`` an instant (PostgreSQL
 #: ``timestamptz``), ``datetime`` a wall time without a zone (``timestamp without time zone``)
@@ -101,6 +101,15 @@ def parse_timestamp(value: Any) -> datetime:
 def identity(value: Any) -> Any:
     """A value as it is (the adapter of types a driver takes unchanged)."""
     return value
+
+
+def _as_stored(value: Any) -> Any:
+    """``any``: a SQLite value in its own storage class (a boolean as SQLite's 0/1)."""
+    if isinstance(value, float | str | bytes) or (
+        isinstance(value, int) and INT64_MIN <= value <= INT64_MAX
+    ):
+        return int(value) if isinstance(value, bool) else value
+    raise CastError(f"{_describe(value)} is no SQLite value (integer, real, text or blob)")
 
 
 def to_utc_naive(moment: datetime) -> datetime:
@@ -252,62 +261,8 @@ _CASTS: dict[str, Any] = {
     "date": _to_date,
     "json": _to_json,
     "bytes": _to_bytes,
+    "any": _as_stored,
 }
-
-
-# One encoder for every call: json.dumps builds a new one whenever options are given.
-_JSON_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-class _CEncoders(threading.local):
-    """The C encoder ``JSONEncoder.encode`` builds on every call (more than the encoding of a
-    small object costs), built once per thread: its circular-reference markers are state."""
-
-    def __init__(self) -> None:
-        make = getattr(json.encoder, "c_make_encoder", None)
-        self.markers: dict[int, Any] = {}
-        self.encode = None
-        if make is not None:
-            sep_key, sep_item = ":", ","
-            self.encode = make(
-                self.markers,
-                _JSON_ENCODER.default,
-                json.encoder.encode_basestring,  # ensure_ascii=False
-                None,  # indent
-                sep_key,
-                sep_item,
-                False,  # sort_keys
-                False,  # skipkeys
-                False,  # allow_nan
-            )
-
-
-_C_ENCODERS = _CEncoders()
-
-
-#: value types of an object orjson writes exactly as :func:`json_text` does (floats differ:
-#: orjson writes ``1e16`` where json writes ``1e+16``)
-_ORJSON_SAME: frozenset[type] = frozenset({str, int, bool, type(None)})
-
-
-def json_text(value: Any) -> str:
-    """Compact, deterministic JSON text (key order kept, unicode kept, NaN refused)."""
-    # A flat object of strings and whole numbers (a common nested value): orjson, 3× faster.
-    # It refuses what it would write otherwise (integers past 64 bits, keys that are not
-    # strings, lone surrogates), and the stdlib encoder writes those.
-    if value.__class__ is dict and _ORJSON_SAME.issuperset(map(type, value.values())):
-        try:
-            return orjson.dumps(value).decode()
-        except TypeError:
-            pass
-    encoders = _C_ENCODERS
-    if encoders.encode is None or isinstance(value, str):
-        return _JSON_ENCODER.encode(value)
-    try:
-        return "".join(encoders.encode(value, 0))
-    except BaseException:
-        encoders.markers.clear()  # an encoding that fails leaves its containers marked
-        raise
 
 
 def looks_like_timestamp(text: str) -> bool:

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .logical import LogicalType, json_text, to_utc_naive
+from .jsontext import json_text
+from .logical import LogicalType, to_utc_naive
 
 
 @dataclass(frozen=True)

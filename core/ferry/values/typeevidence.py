@@ -165,6 +165,13 @@ class EvidenceTracker(TypeTracker):
             return ", ".join(f"{k} {_shown(row[k])}" for k in self.key)
         return f"row {self.rows if number is None else number}"
 
+    def kinds(self) -> dict[str, frozenset[LogicalType]]:
+        """Column -> the kinds of its values, every column's (mixed or not)."""
+        found: dict[str, set[LogicalType]] = {}
+        for name, kind in self.counts:
+            found.setdefault(name, set()).add(kind)
+        return {name: frozenset(kinds) for name, kinds in found.items()}
+
     def mixed(self) -> dict[str, Mixed]:
         """Column -> its :class:`Mixed` values, for each column whose values are of kinds
         that do not widen into one another (floats and text, say)."""

@@ -136,7 +136,9 @@ def finish_table(
 def _show(value: str | None, type_: LogicalType) -> str:
     if value is None:
         return "NULL"
-    if type_ in ("integer", "float", "decimal", "boolean") and not value.startswith(UNREADABLE):
+    if type_ in ("integer", "float", "decimal", "boolean", "any") and not value.startswith(
+        UNREADABLE
+    ):
         return value
     shown = repr(value)
     return shown if len(shown) <= _SHOWN_CHARS else shown[: _SHOWN_CHARS - 4] + "...'"

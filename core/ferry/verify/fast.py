@@ -127,7 +127,8 @@ def mapped_cells(
             or mapped[column].steps is not None
         ):
             return f"column {column} is not a plain copy of a source field"
-        if declared != info.columns[column].type or declared not in SQL_TYPES:
+        if declared != info.columns[column].type or declared not in SQL_TYPES - {"any"}:
+            # (``any``: its values are compared by storage class, in Python)
             return f"column {column} ({declared}) is not mapped by SQL"
         # A JSON field is parsed by the reader before mapping; SQL sees the text.
         if source.columns.get(field) in (None, "json"):

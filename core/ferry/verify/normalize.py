@@ -21,6 +21,7 @@ from ..values.logical import (
     to_decimal,
     to_utc_naive,
 )
+from ..values.textbytes import BadText
 
 #: a normalised value: None is NULL, anything else is text
 Normalized = str | None
@@ -200,6 +201,22 @@ def _decimal(value: Any) -> Normalized:
     return decimal_text(number.normalize()) if number else "0"
 
 
+def _stored(value: Any) -> Normalized:
+    """A SQLite value as stored, its storage class named: the integer 5 and the text ``'5'``
+    differ (``5 (integer)``, ``'5' (text)``), as they do for the app that reads them."""
+    if value is None:
+        return None
+    if type(value) is int:
+        return f"{value} (integer)"
+    if type(value) is float:
+        return f"{value!r} (real)"  # repr: the shortest text that reads back as the double
+    if type(value) is str:
+        return f"{value!r} (text)"
+    if isinstance(value, bytes | bytearray | memoryview) and not isinstance(value, BadText):
+        return f"x'{bytes(value).hex()}' (blob)"
+    return _unreadable(value)  # text that is not UTF-8 too: its bytes
+
+
 _BY_TYPE: dict[str, Normalizer] = {
     "integer": _integer,
     "float": _float,
@@ -212,6 +229,7 @@ _BY_TYPE: dict[str, Normalizer] = {
     "json": _json_value,
     "text": _text,
     "bytes": _bytes,
+    "any": _stored,
 }
 
 

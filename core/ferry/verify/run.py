@@ -38,11 +38,12 @@ from ..capabilities import TargetCapabilities
 from ..errors import PlanError, TargetError
 from ..events import CancelToken, Emit, ignore_events
 from ..load.journal import read_journal, read_rejects
-from ..load.mapping import check_mapping, infer_table, plan_wall_times, row_mapper
+from ..load.mapping import check_mapping, infer_table, row_mapper
 from ..plan import Plan, TableSpec
 from ..runcontext import RunContext
 from ..safety.logfile import log_exception, logged
 from ..shape.schema import TableInfo
+from ..shape.sqlitetypes import plan_sqlite_types
 from ..sources import SourceReader, SourceTable, open_source
 from ..targets import Target, open_target
 from ..values.transform import RowMapper
@@ -150,7 +151,7 @@ class _Verify:
 
     async def _run(self, target: Target, store: HashStore) -> None:
         tables = await target.reflect()
-        plan_wall_times(self.plan, tables)
+        plan_sqlite_types(self.plan, tables)
         rejected = await self._journaled_rejects(target)
         checks = self._make_checks(tables)
         for check in checks:
