@@ -27,6 +27,7 @@ from .events import CancelToken, Emit, StepStarted, ignore_events
 from .load import finish as finishing
 from .load.books import discard_attempt, keep_run_prints
 from .load.changeset import ChangeRecorder
+from .load.cyclickeys import defer_cyclic_keys, restore_cyclic_keys
 from .load.inworker import ReadInProcess
 from .load.journal import ensure_journal, write_journal
 from .load.mapping import prepare_schema
@@ -352,6 +353,7 @@ class _Run:
         self.step_done("schema", started)
 
         view: RunView = self
+        cyclic = await defer_cyclic_keys(view, target, tables)
         routes = self.routes = await plan_routes(view, target, tables, self._value_warner,
             self.staged_only, self.fingerprints, kept, in_process=self.in_process)  # fmt: skip
         started = self.step("read")
@@ -366,6 +368,7 @@ class _Run:
         started = self.step("merge")
         built = await apart.swap_in(view, target, routes) | finishing.indexed(routes)
         await finishing.finish_tables(view, target, routes, tables)
+        await restore_cyclic_keys(target, cyclic)
         await finishing.finish_shapes(view, target, tables, built)
         await finishing.move_sequences(view, target, routes)
         if not self.preview:

@@ -25,6 +25,7 @@ from ..plan import TableSpec
 from ..shape.identifiers import quote
 from ..shape.schema import TableInfo
 from ..sources import SourceTable
+from ..values.intervals import interval_column
 from ..values.logical import LogicalType
 from ..values.transform import PLAIN_FIELDS, RowMapper
 from .cells import SQL_TYPES, SqlCell, plain_cell, text_ops_cell
@@ -206,6 +207,8 @@ def native_load(
         target = info.columns[column.name]
         if target.sql_type.upper() == "UUID":
             return None  # Python writes PostgreSQL's spelling (ferry.values.uuidtext)
+        if interval_column(target.sql_type):
+            return None  # Python reads SQLAlchemy's durations (ferry.values.intervals)
         # A cast to another type than the column's: Python's adapters see another type.
         if column.type != target.type or column.type not in SQL_TYPES | {"decimal"}:
             return None

@@ -25,13 +25,14 @@ from ..shape.rejectedkinds import with_rejected
 from ..shape.schema import TableInfo, is_ferry_table
 from ..shape.typefindings import TypeFinding
 from ..shape.typemap import declared_wall_times, find_type_choices, settle_empty_zones
-from ..shape.uuidcolumns import django_uuid_columns
+from ..shape.uuidcolumns import django_uuid_columns, settle_empty_uuids
 from ..sources import SourceReader, SourceTable, open_source
 from ..sources.base import ScanProgress
 from ..values.epochs import find_numbers
 from ..values.targetstyles import existing_styles
 from ..values.textbytes import note_invalid_text
 from ..values.textstyles import Style
+from .alembic import leave_out_revisions, revision_left_out
 from .checkfold import ask_for_listed_values, fold_into_checks, read_checks
 from .copies import draft_copies
 from .createdstyles import keep_time_spellings
@@ -217,7 +218,7 @@ def scan_folder(
                 if django:
                     # Django keeps naive UTC text in SQLite and makes timestamptz on PostgreSQL
                     item.type_choices = [f for f in item.type_choices if not f.zone]
-                item.type_choices = settle_empty_zones(item.type_choices)
+                item.type_choices = settle_empty_uuids(settle_empty_zones(item.type_choices))
                 if target.is_sqlite:  # SQLite types values: a mixed column kept as stored
                     item.type_choices = _as_stored(reader, item)
                 else:  # one type per column: text where the declared type rejects values
@@ -283,6 +284,7 @@ def scan_folder(
         if not item.problem and not item.consumed
         for table in item.tables
     ]
+    tables = leave_out_revisions(found, tables, existing)
     key_children_within_parent(tables, found, folder)
     key_fixture_ids(tables, found)
     note_name_case(tables, existing, target, case_evidence)
@@ -355,6 +357,7 @@ def scan_folder(
     plan.base_dir = folder
     fed = {t.name for t in tables}
     unmatched = [n for n in existing if not is_ferry_table(n) and n not in fed]
+    unmatched = [n for n in unmatched if not revision_left_out(n, found)]
     return ScanResult(plan=plan, sources=found, skipped=skipped, unmatched_tables=unmatched)
 
 

@@ -123,7 +123,7 @@ def target_shape(
             translated = suited(translated, (types or {}).get(columns[name], "text"))
         if translated is None:
             if text.strip().upper() != "NULL":
-                out.not_carried.append(f"DEFAULT {text} of column {name}")
+                out.not_carried.append(f"DEFAULT {' '.join(text.split())} of column {name}")
         else:
             out.defaults[columns[name]] = translated
     out.not_null = {columns[name] for name in shape.not_null if name in columns}

@@ -19,8 +19,11 @@ class TypeFinding:
     #: about whether a date-time column has a zone (a question for PostgreSQL targets only)
     zone: bool = False
     #: what a SQLite date-time column's values showed: "naive", "zoned" (an offset among
-    #: them; no note) or "empty" (see :func:`settle_empty_zones`)
+    #: them; no note) or "empty" (see :func:`settle_empty_zones`); a UUID-typed column's:
+    #: "uuids", "not uuids" (no note) or "empty" (see :func:`settle_empty_uuids`)
     values: str = ""
+    #: the column's declared type in the source (UUID-typed columns)
+    declared: str = ""
     #: the column's type in a PostgreSQL target (the plan's ``target_types``): ``uuid``
     target_type: str = ""
     #: a type choice for PostgreSQL targets only (a SQLite target keeps the text as it is)

@@ -379,7 +379,7 @@ def settle_empty_zones(found: list[TypeFinding]) -> list[TypeFinding]:
     for finding in found:
         if finding.values == "zoned":
             continue
-        if finding.values == "empty" and naive and not zoned:
+        if finding.zone and finding.values == "empty" and naive and not zoned:
             shown = ", ".join(f"{f.table}.{f.column}" for f in naive[:3])
             more = f" and {len(naive) - 3} more" if len(naive) > 3 else ""
             finding = TypeFinding(

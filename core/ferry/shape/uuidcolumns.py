@@ -8,6 +8,11 @@ count; the values stay text and go in in PostgreSQL's spelling (:mod:`ferry.valu
 In a Django database a ``char(32)`` column is a ``UUIDField`` by its declared type alone (Django
 makes no other column ``char(32)`` in SQLite), so one holding no value yet is drafted the same:
 a log's optional ``uuid`` column, empty until the app first sets it, failed every lookup.
+Elsewhere an empty column is drafted ``uuid`` when every column of its declared type that holds
+values in the same database holds only UUIDs (:func:`settle_empty_uuids`): an app keeps its
+UUIDs one way, and a Prefect server's empty ``CHAR(36)`` foreign keys stayed ``text`` beside
+the ``uuid`` keys they reference, so the run failed adding them (``incompatible types: text
+and uuid``) and the app's first insert would have bound a UUID to text.
 """
 
 from __future__ import annotations
@@ -52,20 +57,60 @@ def uuid_column(
     total, uuids = (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
     if not total and django and _DJANGO_UUID.match(declared):
         evidence = "holds no value yet and is a Django UUIDField by its type"
-    elif not total or uuids != total:
-        return None
+    elif not total:  # settled with the database's other columns (settle_empty_uuids)
+        return TypeFinding(table.name, column, None, "", values="empty", declared=declared)
+    elif uuids != total:
+        return TypeFinding(table.name, column, None, "", values="not uuids", declared=declared)
     else:
         evidence = f"holds only UUIDs ({total:,} values)"
+    return _uuid_finding(table.name, column, f"({declared}) {evidence}", declared)
+
+
+def _uuid_finding(table: str, column: str, evidence: str, declared: str) -> TypeFinding:
     return TypeFinding(
-        table.name,
+        table,
         column,
         None,
-        f"column {column!r} ({declared}) {evidence}: "
+        f"column {column!r} {evidence}: "
         f'target_types.{column} = "uuid" makes it a PostgreSQL uuid column, as the app '
         "makes it there (it binds UUIDs: a text column fails its lookups)",
         target_type="uuid",
         for_postgres=True,
+        values="uuids",
+        declared=declared,
     )
+
+
+def settle_empty_uuids(found: list[TypeFinding]) -> list[TypeFinding]:
+    """One database's UUID-typed columns, settled together: an empty column is drafted
+    ``uuid`` when every column of its declared type (``CHAR(36)``) holding values holds only
+    UUIDs, and at least one does; otherwise it stays text. The note-less markers go."""
+
+    def kind(finding: TypeFinding) -> str:
+        return re.sub(r"\s+", "", finding.declared.lower())
+
+    holding = [f for f in found if f.values == "uuids"]
+    mixed = {kind(f) for f in found if f.values == "not uuids"}
+    settled: list[TypeFinding] = []
+    for finding in found:
+        if finding.values == "not uuids":
+            continue
+        if finding.values == "empty" and not finding.zone and not finding.target_type:
+            like = [f for f in holding if kind(f) == kind(finding)]
+            if not like or kind(finding) in mixed:
+                continue
+            shown = ", ".join(f"{f.table}.{f.column}" for f in like[:3])
+            more = f" and {len(like) - 3} more" if len(like) > 3 else ""
+            finding = _uuid_finding(
+                finding.table,
+                finding.column,
+                f"({finding.declared}) holds no value yet; drafted as UUIDs like every "
+                f"{finding.declared} column of this database that holds values "
+                f"({shown}{more}: only UUIDs)",
+                finding.declared,
+            )
+        settled.append(finding)
+    return settled
 
 
 def django_uuid_columns(table: SourceTable) -> list[TypeFinding]:

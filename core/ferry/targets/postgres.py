@@ -601,7 +601,11 @@ class PostgresTarget(Target):
                 hint="The network or the server stopped answering: check them, then run again "
                 "(the target is unchanged). [target] stall_timeout sets how long Ferry waits.",
             )
-        if isinstance(orig, psycopg.OperationalError) or "server closed" in lowered:
+        # OperationalError is also a lock not available or an object in use (class 55): a
+        # refusal on a live connection, which "the connection was lost" misnamed
+        state = str(getattr(orig, "sqlstate", None) or "")
+        lost = isinstance(orig, psycopg.OperationalError) and not state.startswith(("53", "55"))
+        if lost or "server closed" in lowered:
             return TargetError(
                 f"{where}: the connection was lost while {what} ({message}); nothing was committed",
                 hint="Check the server, then run again: the target is unchanged.",

@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -27,6 +27,7 @@ from ..shape.namefold import target_column
 from .epochs import is_number, read_number
 from .fastcells import compile_cell, compile_general
 from .hooks import RowHook, load_hook
+from .intervals import as_moment, duration, interval_column
 from .jsonpath import compile_json_path, follow_json_path
 from .logical import CastError, LogicalType, cast
 from .textbytes import BadText, resolve
@@ -91,6 +92,9 @@ class _Column:
     #: a 32-character text column: a UUID value (a PostgreSQL ``uuid``) goes in as its 32 hex
     #: digits, the spelling SQLAlchemy's ``Uuid`` and Django's ``UUIDField`` keep there
     uuid_hex: bool = False
+    #: a PostgreSQL ``interval`` column: a date-time since 1970-01-01 (SQLAlchemy's
+    #: ``Interval`` in SQLite) goes in as the duration it stands for
+    interval: bool = False
 
 
 class RowMapper:
@@ -163,6 +167,7 @@ class RowMapper:
             mapped = _Column(name, column, declared, steps, stored if stored != declared else None)
             mapped.uuid = declared == "text" and target.columns[name].sql_type.upper() == "UUID"
             mapped.uuid_hex = declared == "text" and hex_uuid_column(target.columns[name].sql_type)
+            mapped.interval = interval_column(target.columns[name].sql_type)
             if column.fallback is not None:
                 try:
                     self._typed(mapped, column.fallback)
@@ -236,6 +241,7 @@ class RowMapper:
                 and column.stored is None
                 and column.type != "datetime"
                 and not column.uuid
+                and not column.interval
             ):
                 assert spec.from_ is not None
                 cells.append(compile_cell(column.type, spec.from_, adapt, slow, self.timezone))
@@ -396,6 +402,12 @@ class RowMapper:
         """``value`` cast to the column's logical type (through the plan's ``cast`` first)."""
         if column.uuid_hex and isinstance(value, UUID):
             return value.hex
+        if column.interval:
+            value = duration(value)
+            if isinstance(value, timedelta):
+                return value
+        elif (column.stored or column.type) in ("timestamp", "datetime"):
+            value = as_moment(value)
         value = cast(value, column.type)
         if column.stored is not None:
             try:
