@@ -220,7 +220,7 @@ def test_bad_logical_type_lists_the_types() -> None:
     assert message == (
         'ferry.toml is not a valid plan: tables[0] ("jobs").types.n: must be one of '
         "'integer', 'float', 'decimal', 'boolean', 'text', 'timestamp', 'datetime', 'date', "
-        "'json' or 'bytes' (got 'int')"
+        "'json', 'bytes' or 'any' (got 'int')"
     )
 
 

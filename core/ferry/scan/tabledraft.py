@@ -73,12 +73,13 @@ def draft_table_spec(
         drafted = wanted
         if identifiers is not None:  # PostgreSQL: at most 63 bytes
             wanted = shortened(wanted)
+        tried = wanted
         if database and wanted in taken and "." in found.name:
             # a table of a second database (a Chromium profile's fourteen ``meta`` tables):
             # named after its database (``cookies_meta``), not numbered (``meta_13``)
-            wanted = identifier(f"{found.name.split('.', 1)[0]}_{wanted}")
-            wanted = shortened(wanted) if identifiers is not None else wanted
-        name = unique_name(wanted, taken)
+            tried = identifier(f"{found.name.split('.', 1)[0]}_{wanted}")
+            tried = shortened(tried) if identifiers is not None else tried
+        name = unique_name(tried, taken)
         notes = [m.note(c, found.columns.get(c, "text")) for c, m in found.evidence.items()]
         if name != wanted:
             notes.append(
