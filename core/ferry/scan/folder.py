@@ -23,7 +23,7 @@ from ..plan import DEFAULT_TARGET_URL, Plan, TargetSpec
 from ..shape.asstored import stored_choices
 from ..shape.rejectedkinds import with_rejected
 from ..shape.schema import TableInfo, is_ferry_table
-from ..shape.typefindings import TypeFinding
+from ..shape.typefindings import TypeFinding, replaced_choices
 from ..shape.typemap import declared_wall_times, find_type_choices, settle_empty_zones
 from ..shape.uuidcolumns import django_uuid_columns, settle_empty_uuids
 from ..sources import SourceReader, SourceTable, open_source
@@ -123,15 +123,9 @@ def _keyless(reader: SourceReader, table: SourceTable) -> KeyFinding:
 def _as_stored(reader: SourceReader, item: FoundSource) -> list[TypeFinding]:
     """``item``'s type choices, a column's replaced by ``any`` where its values' storage
     classes are not all what its drafted type stores (:mod:`ferry.shape.asstored`)."""
-    choices = item.type_choices
-    for table in item.tables:
-        chosen = {f.column: f.type_ for f in choices if f.table == table.name and f.type_}
-        drafted = {c: chosen.get(c) or t for c, t in table.columns.items()}
-        stored = stored_choices(reader, table, drafted)
-        kept = {f.column for f in stored}
-        choices = [f for f in choices if f.table != table.name or f.column not in kept]
-        choices += stored
-    return choices
+    return replaced_choices(
+        item.tables, item.type_choices, lambda t, drafted: stored_choices(reader, t, drafted)
+    )
 
 
 def _named_progress(source: str, progress: ScanProgress | None) -> ScanProgress | None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..values.logical import CastError, cast
 from .identifiers import quote
-from .typefindings import TypeFinding
+from .typefindings import TypeFinding, replaced_choices
 
 if TYPE_CHECKING:
     from ..sources import SourceTable
@@ -89,14 +89,9 @@ def with_rejected(
 ) -> list[TypeFinding]:
     """``choices`` (a source's type findings), each column whose drafted number type rejects
     some of its values replaced by :func:`rejected_choices`' ``text``."""
-    for table in tables:
-        chosen = {f.column: f.type_ for f in choices if f.table == table.name and f.type_}
-        drafted = {c: chosen.get(c) or t for c, t in table.columns.items()}
-        found = rejected_choices(reader, table, drafted)
-        columns = {f.column for f in found}
-        choices = [f for f in choices if f.table != table.name or f.column not in columns]
-        choices += found
-    return choices
+    return replaced_choices(
+        tables, choices, lambda t, drafted: rejected_choices(reader, t, drafted)
+    )
 
 
 def _reads(value: object, type_: str) -> bool:

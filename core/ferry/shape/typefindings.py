@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..sources import SourceTable
 
 
 @dataclass
@@ -35,3 +40,21 @@ class TypeFinding:
     def postgres_only(self) -> bool:
         """A finding a SQLite target has no use for (it keeps the column's text as it is)."""
         return self.zone or self.for_postgres
+
+
+def replaced_choices(
+    tables: Iterable[SourceTable],
+    choices: list[TypeFinding],
+    find: Callable[[SourceTable, dict[str, str]], list[TypeFinding]],
+) -> list[TypeFinding]:
+    """``choices`` (a source's findings) with each column ``find`` (a table and its drafted
+    types: the findings' choice where one is made, else the table's) has a finding for
+    replaced by that finding."""
+    for table in tables:
+        chosen = {f.column: f.type_ for f in choices if f.table == table.name and f.type_}
+        drafted = {c: chosen.get(c) or t for c, t in table.columns.items()}
+        found = find(table, drafted)
+        columns = {f.column for f in found}
+        choices = [f for f in choices if f.table != table.name or f.column not in columns]
+        choices += found
+    return choices
