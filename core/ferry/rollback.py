@@ -29,13 +29,14 @@ from .backup.create import source_files
 from .backup.faults import BackupError
 from .backup.files import file_sha256, fsync_path
 from .backup.layout import target_location
-from .backup.sqlitecopy import BUSY_TIMEOUT_SECONDS, sqlite_backup, sqlite_digest, sqlite_uri
+from .backup.sqlitecopy import BUSY_TIMEOUT_SECONDS, sqlite_backup, sqlite_digest
 from .errors import Cancelled, TargetError
 from .events import CancelToken, Emit, ignore_events
 from .plan import Plan
 from .runcontext import RunContext
 from .runhistory import before_restore
 from .safety.logfile import log_exception, logged
+from .sources.readonly import read_only_uri
 
 _log = logging.getLogger(__name__)
 
@@ -220,7 +221,7 @@ def sqlite_restore(stored: Path, dest: Path) -> None:
     restored content (and a WAL destination stays WAL). A destination that is not a database
     at all is replaced by a copy of the backup instead.
     """
-    src = sqlite3.connect(sqlite_uri(stored, immutable=True), uri=True)
+    src = sqlite3.connect(read_only_uri(stored, immutable=True), uri=True)
     try:
         dst = sqlite3.connect(dest, timeout=BUSY_TIMEOUT_SECONDS)
         try:

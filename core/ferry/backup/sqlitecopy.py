@@ -20,15 +20,10 @@ import time
 from pathlib import Path
 
 from ..shape.identifiers import quote
-from ..sources.appcollations import register_app_collations
+from ..sources.readonly import connect_uri, read_only_uri
 
 #: how long a SQLite copy waits for a writer to let go of the file
 BUSY_TIMEOUT_SECONDS = 10.0
-
-
-def sqlite_uri(path: Path, immutable: bool = False) -> str:
-    """A read-only ``file:`` URI for ``path`` (``immutable`` for a copy nobody writes)."""
-    return path.absolute().as_uri() + ("?immutable=1" if immutable else "?mode=ro")
 
 
 def sqlite_backup(
@@ -54,7 +49,7 @@ def sqlite_copy(source: Path, dest: Path) -> None:
     another program writes the source (its WAL included), and it is switched to
     rollback-journal mode so it is one self-contained file.
     """
-    src = sqlite3.connect(sqlite_uri(source), uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    src = sqlite3.connect(read_only_uri(source), uri=True, timeout=BUSY_TIMEOUT_SECONDS)
     try:
         dst = sqlite3.connect(dest)
         try:
@@ -73,9 +68,8 @@ def sqlite_digest(path: Path, immutable: bool = False) -> str:
     order: a database restored through the backup API has the digest of its backup even when
     the file's bytes differ (header counters, free pages).
     """
-    conn = sqlite3.connect(sqlite_uri(path, immutable), uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    conn = connect_uri(read_only_uri(path, immutable), timeout=BUSY_TIMEOUT_SECONDS)
     conn.text_factory = lambda raw: raw.decode("utf-8", "surrogateescape")
-    register_app_collations(conn)
     try:
         digest = hashlib.sha256()
         for pragma in ("user_version", "application_id"):

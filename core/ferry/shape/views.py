@@ -15,10 +15,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote as url_quote
 
 from ..errors import FerryError
-from ..sources.appcollations import register_app_collations
+from ..sources.readonly import open_read_only
 from .carried import SchemaObject
 from .identifiers import quote
 from .triggers import carry_trigger
@@ -54,10 +53,7 @@ def read_objects(plan: Plan) -> list[SourceObject]:
         if not path.is_file():
             continue  # the source reader reports it
         try:
-            conn = sqlite3.connect(
-                f"file:{url_quote(str(path.resolve()))}?mode=ro", uri=True, timeout=5.0
-            )
-            register_app_collations(conn)
+            conn = open_read_only(path, timeout=5.0)
             try:
                 rows = conn.execute(
                     "SELECT CASE WHEN type = 'table' THEN 'virtual table' ELSE type END, "

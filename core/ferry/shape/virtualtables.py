@@ -26,12 +26,11 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote as url_quote
 
 from sqlalchemy.exc import DBAPIError
 
 from ..errors import FerryError
-from ..sources.appcollations import register_app_collations
+from ..sources.readonly import open_read_only
 from .carried import SchemaObject
 from .identifiers import quote, split_arguments
 
@@ -155,10 +154,7 @@ async def _copy_own_index(table: VirtualTable, path: Path, target: Target) -> Sc
         f"VALUES ({', '.join('?' for _ in range(len(table.columns) + 1))})"
     )
     try:
-        source = sqlite3.connect(
-            f"file:{url_quote(str(path.resolve()))}?mode=ro", uri=True, check_same_thread=False
-        )
-        register_app_collations(source)
+        source = open_read_only(path, timeout=5.0, any_thread=True)
     except sqlite3.Error as exc:
         return SchemaObject("virtual table", name, "not carried", f"{what}: {exc}", table.sql)
     copied = 0

@@ -26,7 +26,6 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from struct import error as struct_error
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote as url_quote
 
 from sqlalchemy import create_engine
 from sqlalchemy.exc import DBAPIError
@@ -43,8 +42,8 @@ from ..shape.typemap import sqlite_collations
 from ..values.logical import LogicalType
 from ..values.rowprint import row_print
 from ..values.textbytes import BadText, Census, decode_text, is_decode_error, tolerate
-from .appcollations import register_app_collations
 from .base import Batch, ParentLink, SourceReader, SourceTable, order_parents_first
+from .readonly import connect_uri, open_read_only, read_only_uri
 from .sqlitepages import (
     Leaf,
     PageFile,
@@ -170,12 +169,9 @@ class SqliteSource(SourceReader):
     def _add_shapes(self, tables: list[SourceTable]) -> None:
         """Each table's defaults, constraints and indexes, read on a connection of its own:
         SQLAlchemy ends the transactions it finds, and this one holds the read snapshot."""
-        uri = f"file:{url_quote(str(self.path.resolve()))}?mode=ro"
 
         def connect() -> sqlite3.Connection:
-            conn = sqlite3.connect(uri, uri=True, timeout=self.busy_timeout)
-            register_app_collations(conn)
-            return conn
+            return open_read_only(self.path, timeout=self.busy_timeout)
 
         engine = create_engine("sqlite://", creator=connect, poolclass=NullPool)
         try:
@@ -279,12 +275,11 @@ class SqliteSource(SourceReader):
         file as it is when it starts: the caller judges by the run's source watch whether
         that is the main read's snapshot. A frozen app (no interpreter to start) reads on a
         connection of its own in this process."""
-        uri = f"file:{url_quote(str(self.path.resolve()))}?mode=ro"
+        uri = read_only_uri(self.path)
         if getattr(sys, "frozen", False):
-            conn = sqlite3.connect(uri, uri=True, timeout=SIDE_TIMEOUT)
+            conn = connect_uri(uri, timeout=SIDE_TIMEOUT)
             try:
                 conn.create_function("ferry_row_print", -1, row_print, deterministic=True)
-                register_app_collations(conn)
                 with self._errors(table):
                     cursor = conn.execute(sql)
                     while rows := cursor.fetchmany(10_000):
@@ -352,7 +347,7 @@ class SqliteSource(SourceReader):
         """Per table of ``tables`` every row's key and cell print (into ``sink``, a part at
         a time), and its page map (or why not), read by one process of its own (as
         :meth:`side_prints`; the caller judges the snapshot the same way)."""
-        uri = f"file:{url_quote(str(self.path.resolve()))}?mode=ro"
+        uri = read_only_uri(self.path)
         return side_scan(uri, tables, os.pathsep.join(p for p in sys.path if p), sink)
 
     def side_delta(self, kept: dict[str, PageMap]) -> SideDelta | None:
@@ -472,20 +467,13 @@ class SqliteSource(SourceReader):
                 hint="Check that this is the right file; an application may create it only "
                 "when it first saves data.",
             )
-        uri = f"file:{url_quote(str(path.resolve()))}?mode=ro"
         try:
-            conn = sqlite3.connect(
-                uri,
-                uri=True,
-                timeout=self.busy_timeout,
-                isolation_level=None,  # transactions are explicit: BEGIN ... ROLLBACK
-                check_same_thread=False,  # the engine reads from a worker thread
-            )
+            # transactions are explicit (BEGIN ... ROLLBACK); the engine reads from a worker
+            conn = open_read_only(path, timeout=self.busy_timeout, autocommit=True, any_thread=True)
         except sqlite3.Error as exc:
             raise self._translate(exc, None) from exc
         # each row's print, computed inside the query (delta runs: ferry.load.delta)
         conn.create_function("ferry_row_print", -1, row_print, deterministic=True)
-        register_app_collations(conn)  # an app's own (Anki's unicase): reads need one
         self._conn = conn
         return conn
 

@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from itertools import chain
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote as url_quote
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -37,6 +36,7 @@ from ..safety.tempspace import full_disk_error
 from ..shape.identifiers import quote
 from ..shape.schema import ColumnInfo, TableInfo, create_table_ddl
 from ..sources.appcollations import register_app_collations
+from ..sources.readonly import read_only_uri
 from ..values.drivervalues import SQLITE_ADAPTERS, sqlite_timestamp
 from ..values.logical import identity, parse_timestamp
 from ..values.rowprint import row_print
@@ -431,7 +431,7 @@ class SqliteTarget(Target):
         if source in self._attached:
             return self._attached[source]
         name = f"{NATIVE_SCHEMA}{len(self._attached)}"
-        uri = f"file:{url_quote(str(source.resolve()))}?mode=ro"
+        uri = read_only_uri(source)
         driver = await self._driver()
         try:
             await driver.execute(f"ATTACH DATABASE ? AS {name}", (uri,))

@@ -27,9 +27,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote as url_quote
 
 from ..shape.identifiers import quote
+from ..sources.readonly import connect_uri, read_only_uri
 from ..values.textbytes import all_utf8
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ async def start_side_check(driver: Any, copy: WholeCopy) -> SideCheck | None:
     async with driver.execute(_looks_sql(copy.schema, copy.origin)) as cursor:
         looks = tuple(await cursor.fetchone() or ())
     low, high = (int(looks[2]), int(looks[3])) if looks and looks[2] is not None else (0, 0)
-    uri = f"file:{url_quote(str(path))}?mode=ro"
+    uri = read_only_uri(path)
     sql = check_sql(quote(copy.origin), copy)
     bounds = [_FIRST] + [low + (high - low) * i // PARTS for i in range(1, PARTS)] + [_LAST]
     side = SideCheck([])
@@ -160,7 +160,7 @@ def _check_part(
     sql, looks_sql, looks = queries
     after, last = span
     try:
-        conn = sqlite3.connect(uri, uri=True, timeout=0, check_same_thread=False)
+        conn = connect_uri(uri, timeout=0, any_thread=True)
     except sqlite3.Error:
         return None
     try:

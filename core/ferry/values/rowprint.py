@@ -41,16 +41,14 @@ def _print_file(uri: str, sql: str) -> None:
     integer key, a print) to stdout as little-endian int64 pairs. Ferry prints a SQLite file
     this way while it loads the same file (:mod:`ferry.load.delta`): a process of its own
     takes no time from the load's threads, as a thread would under the GIL."""
-    import sqlite3
     import sys
     from array import array
 
     # No waiting for the lock: see ferry.sources.sqlite.SIDE_TIMEOUT
-    from ferry.sources.appcollations import register_app_collations
+    from ferry.sources.readonly import connect_uri
 
-    conn = sqlite3.connect(uri, uri=True, timeout=0)
+    conn = connect_uri(uri, timeout=0)
     conn.create_function("ferry_row_print", -1, row_print, deterministic=True)
-    register_app_collations(conn)
     out = sys.stdout.buffer
     cursor = conn.execute(sql)
     while rows := cursor.fetchmany(10_000):

@@ -28,12 +28,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import quote as url_quote
 
 from ..errors import Cancelled
 from ..events import CancelToken, Event, TableProgress
 from ..shape.identifiers import quote
-from ..sources.appcollations import register_app_collations
+from ..sources.readonly import open_read_only
 from .fastsql import MOD, Fingerprint, register_functions
 
 #: rows fetched at a time from a SQLite side (one bytes object each)
@@ -82,12 +81,7 @@ def digest_sum(rows: Sequence[Sequence[Any]], *, utf8: bool = False) -> int | No
 
 def connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
     """A read-only connection usable from any thread (one at a time)."""
-    uri = f"file:{url_quote(str(path.resolve()))}?mode=ro"
-    conn = sqlite3.connect(
-        uri, uri=True, timeout=busy_timeout, isolation_level=None, check_same_thread=False
-    )
-    register_app_collations(conn)
-    return conn
+    return open_read_only(path, timeout=busy_timeout, autocommit=True, any_thread=True)
 
 
 class Fetcher:
