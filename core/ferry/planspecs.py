@@ -100,11 +100,19 @@ class SourceSpec(PlanModel):
     #: JSON records: the field holding an object whose fields become the row's columns, beside
     #: the record's other top-level fields (``fields`` in a Django fixture)
     unwrap: str | None = None
+    #: JSON Lines written by an embedded store as a log: ``nedb``, NeDB's datafile (the last
+    #: line of each ``_id`` is the document, ``$$deleted`` removes it, ``$$date`` is a time)
+    format: Literal["nedb"] | None = None
 
     @model_validator(mode="after")
     def _needs_location(self) -> SourceSpec:
         if self.select or self.unwrap is not None:
             self._check_picking()
+        if self.format is not None and (self.kind != "jsonl" or self.select or self.unwrap):
+            raise ValueError(
+                f"format = {self.format!r} is for jsonl sources without 'select' or 'unwrap' "
+                "(a NeDB datafile: one document per line)"
+            )
         if self.comments and self.kind != "json":
             raise ValueError("'comments' is for json sources (JSON with comments)")
         if self.kind == "merge":
@@ -200,6 +208,14 @@ class ColumnSpec(PlanModel):
         return self
 
 
+class IndexSpec(PlanModel):
+    """An index of a table Ferry creates from a file (``{ columns = ["email"], unique =
+    true }``): named ``<table>_<columns>_key`` (unique) or ``_idx``, built once the rows are in."""
+
+    columns: list[str] = Field(min_length=1)
+    unique: bool = False
+
+
 class TableSpec(PlanModel):
     """One target table and how it is fed."""
 
@@ -250,6 +266,9 @@ class TableSpec(PlanModel):
     #: foreign keys of a table Ferry creates from a file: column -> ``table.column`` it
     #: references (a database source's own foreign keys are carried)
     references: dict[str, str] = Field(default_factory=dict)
+    #: indexes of a table Ferry creates from a file (a database source's own are carried);
+    #: ``ferry init`` drafts those a NeDB datafile declares
+    indexes: list[IndexSpec] = Field(default_factory=list)
     #: notes for the person reviewing the plan (what ``ferry init`` could not match)
     notes: list[str] = Field(default_factory=list)
 

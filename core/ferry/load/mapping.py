@@ -163,7 +163,7 @@ def add_shapes(
         spec = next(t for t in plan.tables if t.name == name)
         source = source_tables[spec.source]
         if source.shape is None:
-            if spec.identity is not None or spec.references:  # a file: the plan's shape
+            if spec.identity is not None or spec.references or spec.indexes:  # a file's shape
                 info.shape = plan_shape(spec, info, inferred)
             continue
         root = spec.source.split(".", 1)[0]

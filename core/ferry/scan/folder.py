@@ -53,6 +53,7 @@ from .found import FoundSource, identifier
 from .hookquestions import ask_about_unfed_tables
 from .keyfinder import KeyFinding, find_key
 from .keytrim import trim_key_values
+from .logindexes import draft_log_indexes
 from .namecase import note_name_case, settle_identifiers
 from .questions import merged_questions
 from .recordkeys import key_records_by_id, read_unique_keys
@@ -317,6 +318,7 @@ def scan_folder(
         keep_time_spellings(tables, readable, folder)
     scanned = [(i.spec, t) for i in found if not i.problem and not i.consumed for t in i.tables]
     draft_relations(tables, readable, scanned, {t.name for t in tables} - set(existing), folder)
+    draft_log_indexes([t for t in tables if t.name not in existing], readable, folder)
     from .existingrows import ask_about_existing_rows
 
     asked = {q.id for q in unfilled_questions}

@@ -25,6 +25,7 @@ from .envelopes import (
     valid_json,
 )
 from .found import identifier, unique_name
+from .logfiles import nedb_log, object_lines
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _ONE_VALUE_MAX_BYTES = 4096
@@ -214,7 +215,9 @@ def find_sources(
                 )
             )
             continue
-        if sniffed and not valid_json(path):
+        if sniffed and not valid_json(path) and object_lines(path):
+            kind = "jsonl"  # JSON Lines under another name (NeDB's users.db)
+        elif sniffed and not valid_json(path):
             skipped.append((path, "not a kind of file Ferry reads (not JSON, though it starts so)"))
             continue
         if kind == "json":
@@ -260,8 +263,12 @@ def find_sources(
                         )
                     )
                 continue
-        stem = path.name if kind == "env" or sniffed else path.name.lstrip(".").rsplit(".", 1)[0]
-        specs.append(SourceSpec(name=unique_name(identifier(stem), names), kind=kind, path=rel))  # type: ignore[arg-type]
+        whole_name = kind == "env" or (sniffed and kind == "json")
+        stem = path.name if whole_name else path.name.lstrip(".").rsplit(".", 1)[0]
+        log = "nedb" if kind == "jsonl" and nedb_log(path) else None
+        specs.append(
+            SourceSpec(name=unique_name(identifier(stem), names), kind=kind, path=rel, format=log)  # type: ignore[arg-type]
+        )
     specs.extend(_text_sources(texts, folder, names))
     return specs, skipped
 

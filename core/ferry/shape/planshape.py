@@ -1,5 +1,5 @@
 """The shape a plan declares for a table Ferry creates from a file: the key the database
-numbers (``identity``) and the foreign keys (``references``).
+numbers (``identity``), the foreign keys (``references``) and the indexes (``indexes``).
 
 A JSON file has no schema to carry, so a table made from it had a primary key and nothing
 else: the app's first ``INSERT`` without an id failed (``null value in column "id"``), and
@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import PlanError
-from .ddl import TargetForeignKey, TargetShape
+from .ddl import TargetForeignKey, TargetIndex, TargetShape
+from .identifiers import quote
 
 if TYPE_CHECKING:
     from ..planspecs import TableSpec
@@ -61,6 +62,18 @@ def plan_shape(spec: TableSpec, info: TableInfo, tables: dict[str, TableInfo]) -
         if referenced is not None:
             ref_column = _column(referenced, ref_column) or ref_column
         shape.foreign_keys.append(TargetForeignKey((column,), ref_table, (ref_column,)))
+    for index in spec.indexes:
+        columns = [_column(info, name) or "" for name in index.columns]
+        if not all(columns):
+            missing = next(n for n, c in zip(index.columns, columns, strict=True) if not c)
+            raise PlanError(
+                f"table {spec.name!r}: an index on {', '.join(index.columns)}: the table has "
+                f"no column {missing!r}",
+                hint=f"Columns of {spec.name}: {', '.join(info.columns)}",
+            )
+        name = f"{info.name}_{'_'.join(columns)}_{'key' if index.unique else 'idx'}"
+        parts = tuple(quote(c) for c in columns)
+        shape.indexes.append(TargetIndex(name, parts, unique=index.unique))
     return shape
 
 

@@ -40,6 +40,7 @@ from ..errors import SourceError
 from ..safety.inputlimits import MAX_JSONL_LINE_BYTES, MAX_STRING_BYTES, mib
 from .base import Batch
 from .jsoncomments import CommentedJsonError, without_comments
+from .nedb import nedb_documents
 from .quickjson import UNSURE, quick_loads
 from .records import DICTS, HINT_DUP, MAX_DEPTH, Shaper, StrictDict, parse_flags
 from .recordsource import RecordSource
@@ -775,8 +776,10 @@ class JsonLinesSource(RecordSource):
         except OSError as exc:
             raise file_error(self.path, exc) from None
         with handle:
-            records = islice(self._records(handle), limit)
-            yield from shaper.records(records, scalars=False, plain=True)
+            records: Iterator[Any] = self._records(handle)
+            if self.spec.format == "nedb":  # the documents the log leaves, as NeDB loads it
+                records = nedb_documents(records, self.fail, lambda: self.where(None))
+            yield from shaper.records(islice(records, limit), scalars=False, plain=True)
         yield from shaper.flush(final=True)
 
     def _records(self, handle: IO[bytes]) -> Iterator[Any]:

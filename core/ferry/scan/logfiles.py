@@ -1,0 +1,69 @@
+"""JSON Lines found by content, and the ones an embedded store writes as a log (NeDB).
+
+NeDB names its datafiles ``users.db``: not ``.jsonl``, and not one JSON value, so init skipped
+them ("not JSON, though it starts so"). Read line by line (the draft before), such a log gave
+a row per version of each document keyed by line, the deleted documents back, and its index
+lines as rows. A file whose lines are JSON objects is now JSON Lines whatever its name, and one
+that shows NeDB's own lines is drafted ``format = "nedb"`` (:mod:`ferry.sources.nedb`).
+"""
+
+from __future__ import annotations
+
+import json
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from ..sources.nedb import DATE, DELETED, INDEX_LINES
+
+#: the lines looked at to tell a file's kind (a log's first lines are its oldest)
+_PROBE_LINES = 2000
+
+
+def _objects(path: Path, limit: int) -> list[Any] | None:
+    """The first ``limit`` non-blank lines parsed, or None when one is not JSON."""
+    try:
+        with path.open("rb") as handle:
+            lines = islice((line for line in handle if line.strip()), limit)
+            return [json.loads(line) for line in lines]
+    except (OSError, ValueError):
+        return None
+
+
+def object_lines(path: Path) -> bool:
+    """The file's first lines (two at least) are each one JSON object: JSON Lines."""
+    parsed = _objects(path, 20)
+    return parsed is not None and len(parsed) >= 2 and all(type(p) is dict for p in parsed)
+
+
+def _has_date(value: Any) -> bool:
+    if type(value) is dict:
+        if len(value) == 1 and DATE in value:
+            return True
+        return any(_has_date(v) for v in value.values())
+    return type(value) is list and any(_has_date(v) for v in value)
+
+
+def nedb_log(path: Path) -> bool:
+    """The file reads as NeDB's datafile: every document line has an ``_id``, and the file
+    shows one of NeDB's own marks (an index line, a ``$$deleted`` line, a ``$$date`` value)
+    or gives an ``_id`` twice (an update appended)."""
+    parsed = _objects(path, _PROBE_LINES)
+    if not parsed:
+        return False
+    marked, ids = False, set()
+    for line in parsed:
+        if type(line) is not dict:
+            return False
+        if any(name in line for name in INDEX_LINES) or line.get(DELETED) is True:
+            marked = True
+            continue
+        key = line.get("_id")
+        if key is None or isinstance(key, dict | list):
+            return False
+        marked = marked or key in ids or _has_date(line)
+        ids.add(key)
+    return marked
+
+
+__all__ = ["nedb_log", "object_lines"]
