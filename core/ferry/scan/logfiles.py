@@ -10,23 +10,36 @@ that shows NeDB's own lines is drafted ``format = "nedb"`` (:mod:`ferry.sources.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..sources.nedb import DATE, DELETED, INDEX_LINES
 
 #: the lines looked at to tell a file's kind (a log's first lines are its oldest)
 _PROBE_LINES = 2000
+#: the longest line a probe parses
+_LINE_BYTES = 1 << 20
+
+
+def _lines(handle: IO[bytes]) -> Iterator[bytes]:
+    """The non-blank lines, each read up to :data:`_LINE_BYTES` (a longer one ends them with
+    a ValueError: not a line a probe reads whole)."""
+    while line := handle.readline(_LINE_BYTES + 1):
+        if len(line) > _LINE_BYTES:
+            raise ValueError("a line too long to probe")
+        if line.strip():
+            yield line
 
 
 def _objects(path: Path, limit: int) -> list[Any] | None:
-    """The first ``limit`` non-blank lines parsed, or None when one is not JSON."""
+    """The first ``limit`` non-blank lines parsed, or None when one is not JSON (or too long,
+    or nested too deep to parse: the source's own read names it)."""
     try:
         with path.open("rb") as handle:
-            lines = islice((line for line in handle if line.strip()), limit)
-            return [json.loads(line) for line in lines]
-    except (OSError, ValueError):
+            return [json.loads(line) for line in islice(_lines(handle), limit)]
+    except (OSError, ValueError, RecursionError):
         return None
 
 

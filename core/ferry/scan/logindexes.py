@@ -29,7 +29,7 @@ def _read(path: Path) -> tuple[list[dict[str, Any]], NedbLog] | None:
         with path.open("rb") as handle:
             records = (json.loads(line) for line in handle if line.strip())
             documents = list(nedb_documents(records, fail, lambda: path.name, log))
-    except (OSError, ValueError, SourceError):
+    except (OSError, ValueError, RecursionError, SourceError):
         return None  # the scan's own read says what is wrong with the file
     return documents, log
 

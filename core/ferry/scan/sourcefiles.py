@@ -26,6 +26,7 @@ from .envelopes import (
 )
 from .found import identifier, unique_name
 from .logfiles import nedb_log, object_lines
+from .toolfiles import TOOL_REASON, tool_file
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _ONE_VALUE_MAX_BYTES = 4096
@@ -172,6 +173,7 @@ def find_sources(
     names: set[str] = set()
     texts: list[Path] = []
     records = _record_folders(folder, files := _files(folder, exclude, only))
+    shared = _shared_stems(files)
     grouped: set[Path] = set()
     for parent, members in records.items():
         rel_parent = parent.relative_to(folder).as_posix()
@@ -194,6 +196,9 @@ def find_sources(
         if _FIXTURE.search(path.stem):
             skipped.append((path, _FIXTURE_REASON))
             continue
+        if tool_file(path):
+            skipped.append((path, TOOL_REASON))
+            continue
         if kind != "sqlite" and _DIGEST_NAME.match(path.stem):
             skipped.append((path, _DIGEST_REASON))
             continue
@@ -211,7 +216,10 @@ def find_sources(
             stem = path.name if sniffed else path.name.lstrip(".").rsplit(".", 1)[0]
             specs.append(
                 SourceSpec(
-                    name=unique_name(identifier(stem), names), kind="json", path=rel, comments=True
+                    name=unique_name(_named(path, stem, folder, shared), names),
+                    kind="json",
+                    path=rel,
+                    comments=True,
                 )
             )
             continue
@@ -265,12 +273,36 @@ def find_sources(
                 continue
         whole_name = kind == "env" or (sniffed and kind == "json")
         stem = path.name if whole_name else path.name.lstrip(".").rsplit(".", 1)[0]
-        log = "nedb" if kind == "jsonl" and nedb_log(path) else None
+        log: Literal["nedb"] | None = "nedb" if kind == "jsonl" and nedb_log(path) else None
         specs.append(
-            SourceSpec(name=unique_name(identifier(stem), names), kind=kind, path=rel, format=log)  # type: ignore[arg-type]
+            SourceSpec(
+                name=unique_name(_named(path, stem, folder, shared), names),
+                kind=kind,  # type: ignore[arg-type]
+                path=rel,
+                format=log,
+            )
         )
     specs.extend(_text_sources(texts, folder, names))
     return specs, skipped
+
+
+def _shared_stems(files: list[Path]) -> set[str]:
+    """File names (as identifiers, extension off) that more than one folder holds: Node-RED's
+    context store keeps a ``flow.json`` per flow (``context/<flow id>/flow.json``)."""
+    folders: dict[str, set[Path]] = defaultdict(set)
+    for path in files:
+        folders[identifier(path.name.lstrip(".").rsplit(".", 1)[0])].add(path.parent)
+    return {stem for stem, parents in folders.items() if len(parents) > 1}
+
+
+def _named(path: Path, stem: str, folder: Path, shared: set[str]) -> str:
+    """A source's name from its file's ``stem``; prefixed by the file's folder when several
+    folders hold a file of that name (``tab1_flow``, ``tab2_flow``, not ``flow``,
+    ``flow_2``), the scanned folder's own file apart."""
+    name = identifier(stem)
+    if name in shared and path.parent != folder:
+        return identifier(f"{path.parent.name}_{stem}")
+    return name
 
 
 def commented_json(path: Path) -> bool:
