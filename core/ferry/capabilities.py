@@ -75,6 +75,9 @@ class TargetCapabilities:
     #: takes SQLite's virtual tables: a source's full-text index over a created table is made
     #: again and rebuilt after the load (:mod:`ferry.shape.virtualtables`)
     sqlite_virtual_tables: bool = False
+    #: keeps a SQLite file's header numbers an app reads (``user_version``, ``application_id``):
+    #: a new target made from one SQLite file gets the source's (:mod:`ferry.shape.headerpragmas`)
+    sqlite_header: bool = False
     #: a text column holds valid UTF-8 only (PostgreSQL): ``invalid_text = "bytes"`` needs a
     #: bytes column; SQLite keeps any bytes in a text column
     text_is_utf8_only: bool = False

@@ -17,6 +17,7 @@ from ..shape.carried import SchemaObject
 from ..shape.constraintnames import settle_constraint_names
 from ..shape.ddl import target_shape
 from ..shape.djangolike import like_indexes
+from ..shape.headerpragmas import carry_header
 from ..shape.indexnames import settle_index_names
 from ..shape.namefold import folded_names, target_column
 from ..shape.planshape import plan_shape
@@ -81,7 +82,10 @@ async def prepare_schema(
     objects = objects if objects is not None else []
     tables, ddl = await _make_tables(plan, target, source_tables, objects)
     plan_sqlite_types(plan, tables)
-    for item in await carry_views(plan, target, tables):
+    for item in [
+        *await carry_views(plan, target, tables),
+        *await carry_header(plan, target, tables),
+    ]:
         objects.append(item)
         if item.sql and item.status == "carried":
             ddl.append(item.sql)
