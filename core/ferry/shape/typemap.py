@@ -243,8 +243,15 @@ def sqlite_collations(create_sql: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for column in parsed.find_all(exp.ColumnDef):
         for constraint in column.args.get("constraints") or []:
-            if isinstance(constraint.kind, exp.CollateColumnConstraint):
-                found[column.name] = constraint.kind.this.name
+            kind = constraint.kind
+            if isinstance(kind, exp.CollateColumnConstraint):
+                found[column.name] = kind.this.name
+            # ``DEFAULT 'Unknown' COLLATE NOCASE`` (calibre's books.title): sqlglot reads the
+            # collation into the default's expression; SQLite's grammar makes it the column's
+            elif isinstance(kind, exp.DefaultColumnConstraint) and isinstance(
+                kind.this, exp.Collate
+            ):
+                found[column.name] = kind.this.expression.name
     return found
 
 
