@@ -92,3 +92,13 @@ def test_the_timestamp_shortcut_agrees_with_the_pattern(text: str) -> None:
     from ferry.values.logical import _TIMESTAMP_RE, looks_like_timestamp
 
     assert looks_like_timestamp(text) == bool(_TIMESTAMP_RE.match(text.strip()))
+
+
+def test_a_key_of_1e999_ends_the_key_span() -> None:
+    """JSON's ``1e999`` reads as infinity, which no integer holds (was an OverflowError that
+    stopped ``ferry init``; found by the property test above)."""
+    tracker = EvidenceTracker(("id",))
+
+    tracker.add({"id": float("inf")})
+
+    assert tracker.key_span is None

@@ -136,8 +136,13 @@ class _PgLock:
         return Holder(None, f"unknown (server session {holder[1]})", started)
 
     def release(self) -> None:
-        """Close the session: the server frees the lock with it."""
+        """Free the lock, then close the session. The server frees a session's locks when its
+        backend exits, a moment after the client closes: a run started right after in the
+        same process (the CLI's undo after a refused one) found the lock still held by this
+        process's own closing session and stopped as busy."""
         if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.execute("SELECT pg_advisory_unlock_all()")
             with contextlib.suppress(Exception):
                 self._conn.close()
             self._conn = None

@@ -42,7 +42,7 @@ from ..capabilities import TargetCapabilities
 from ..errors import PlanError
 from ..values.logical import LogicalType
 from .ddl import TargetShape, foreign_key_sql
-from .typemap import kept_sql_type
+from .typemap import SQLITE_KEPT, kept_sql_type
 
 #: tables Ferry owns in the target's default schema (never reported as the app's): a SQLite
 #: file's journal, and older versions' journals (:mod:`ferry.load.journal`)
@@ -143,6 +143,8 @@ def sqlalchemy_type(type_: LogicalType, binary_json: bool, declared: str = "") -
     kept = type_ in ("text", "integer") or (type_ == "json" and declared.endswith("[]"))
     if (declared and kept) or type_ == "any":  # kept as declared (typemap.kept_type)
         return kept_sql_type(declared, as_stored=type_ == "any")
+    if declared and type_ in SQLITE_KEPT:  # a SQLite source's own name, on SQLite only
+        return kept_sql_type(declared, as_stored=True)
     if type_ == "json":
         if binary_json:  # PostgreSQL only: its dialect loads for a PostgreSQL target alone
             from sqlalchemy.dialects.postgresql import JSONB

@@ -55,12 +55,27 @@ _KEPT_PG = {
 }
 
 
+#: logical types a SQLite → SQLite move creates under the source's own type name, where that
+#: name reads as the same logical type: an app may read the name (Python's sqlite3 with
+#: ``detect_types=PARSE_DECLTYPES`` turns a ``TIMESTAMP`` or ``DATE`` column's text into a
+#: datetime, and Flask's tutorial app calls ``created.strftime``; Ferry's ``DATETIME`` gave
+#: it a string)
+SQLITE_KEPT = ("timestamp", "date", "boolean", "float")
+_NAME_ONLY = re.compile(r"^[A-Za-z][A-Za-z0-9_ ]*(\(\s*\d+(\s*,\s*\d+)?\s*\))?$")
+
+
 def kept_type(source_dialect: str, dialect: str, logical: str, declared: str) -> str:
     """The source's declared type when a created column keeps it as it is (between two
-    PostgreSQL databases: a length limit, a 2- or 4-byte integer), else ""."""
+    PostgreSQL databases: a length limit, a 2- or 4-byte integer; between two SQLite files:
+    a time's, a flag's or a float's own name, :data:`SQLITE_KEPT`), else ""."""
     pattern = _KEPT_PG.get(logical)
     if source_dialect == dialect == "postgresql" and pattern and pattern.match(declared):
         return declared
+    if source_dialect == dialect == "sqlite" and logical in SQLITE_KEPT:
+        from ..sources.sqlite import sqlite_logical_type
+
+        if _NAME_ONLY.match(declared) and sqlite_logical_type(declared) == logical:
+            return declared
     return ""
 
 

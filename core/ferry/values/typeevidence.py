@@ -68,7 +68,7 @@ class EvidenceTracker(TypeTracker):
             return
         try:
             numbers = [v if type(v) is int else int(v) for v in values]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: a key of 1e999 (inf)
             self.key_span = None
             return
         low, high = min(numbers), max(numbers)
