@@ -1,0 +1,238 @@
+"""An app's own SQLite triggers carried into a SQLite target and set aside while Ferry writes
+(found moving a calibre library: ``calibredb remove`` left the book's links behind, a new book
+got no ``uuid`` nor ``sort``, since ``books_delete_trg``, ``books_insert_trg`` and the ``fkc_*``
+checks were not carried).
+
+The "app" is a connection of the test's own that registers the function its trigger calls, as
+calibre registers ``title_sort``. Real SQLite files, the real CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from draftkit import draft, ferry
+
+LIBRARY = """
+CREATE TABLE books (id INTEGER PRIMARY KEY, title TEXT NOT NULL, sort TEXT, uuid TEXT);
+CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE books_tags_link (id INTEGER PRIMARY KEY, book INTEGER NOT NULL,
+                              tag INTEGER NOT NULL);
+CREATE TABLE audit (id INTEGER PRIMARY KEY, book INTEGER, what TEXT);
+INSERT INTO tags VALUES (1, 'sea'), (2, 'sky');
+INSERT INTO books (id, title, sort, uuid) VALUES (1, 'The Sea', 'Sea, The', 'u-1'),
+                                                 (2, 'A Sky', 'Sky, A', 'u-2');
+INSERT INTO books_tags_link VALUES (1, 1, 1), (2, 2, 2), (3, 2, 1);
+CREATE TRIGGER books_delete_trg AFTER DELETE ON books BEGIN
+    DELETE FROM books_tags_link WHERE book = OLD.id;
+END;
+CREATE TRIGGER books_insert_trg AFTER INSERT ON books BEGIN
+    UPDATE books SET sort = title_sort(NEW.title), uuid = 'u-' || NEW.id WHERE id = NEW.id;
+END;
+CREATE TRIGGER books_audit AFTER UPDATE OF title ON books BEGIN
+    INSERT INTO audit (book, what) VALUES (NEW.id, 'renamed');
+END;
+CREATE TRIGGER fkc_link_insert BEFORE INSERT ON books_tags_link BEGIN
+    SELECT CASE WHEN (SELECT id FROM books WHERE id = NEW.book) IS NULL
+        THEN RAISE(ABORT, 'Foreign key violation: book not in books') END;
+END;
+"""
+
+TRIGGERS = ["books_audit", "books_delete_trg", "books_insert_trg", "fkc_link_insert"]
+
+
+def title_sort(title: str) -> str:
+    """The app's own function (calibre registers one of that name on its connections)."""
+    first, _, rest = title.partition(" ")
+    return f"{rest}, {first}" if first in ("The", "A") and rest else title
+
+
+def app(path: Path) -> sqlite3.Connection:
+    """The app's connection to its (moved) library."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.create_function("title_sort", 1, title_sort)
+    return conn
+
+
+def rows(path: Path, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def moved(tmp_path: Path) -> tuple[Path, Path]:
+    """The library drafted (every run recorded for undo) and migrated into ``out.db``:
+    (plan, target)."""
+    target = tmp_path / "out.db"
+    plan = draft(tmp_path, LIBRARY, f"sqlite:///{target}", file="metadata.db")
+    plan.write_text(plan.read_text() + "\n[options]\nundo_first_loads = true\n")
+    result = ferry("migrate", "--no-backup", plan)
+    assert result.exit_code == 0, result.output
+    return plan, target
+
+
+def change_source(tmp_path: Path, sql: str) -> None:
+    conn = app(tmp_path / "app" / "metadata.db")
+    try:
+        conn.executescript(sql)
+    finally:
+        conn.close()
+
+
+def test_the_apps_triggers_are_in_the_target(tmp_path: Path) -> None:
+    _, target = moved(tmp_path)
+
+    found = rows(target, "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY 1")
+    assert [name for (name,) in found] == TRIGGERS
+
+
+def test_the_apps_delete_cascades_in_the_target(tmp_path: Path) -> None:
+    _, target = moved(tmp_path)
+
+    conn = app(target)
+    conn.execute("DELETE FROM books WHERE id = 2")
+    conn.close()
+
+    assert rows(target, "SELECT id, book FROM books_tags_link") == [(1, 1)]
+
+
+def test_the_apps_insert_is_stamped_by_its_own_function(tmp_path: Path) -> None:
+    _, target = moved(tmp_path)
+
+    conn = app(target)
+    conn.execute("INSERT INTO books (id, title) VALUES (3, 'The Wind')")
+    conn.close()
+
+    assert rows(target, "SELECT sort, uuid FROM books WHERE id = 3") == [("Wind, The", "u-3")]
+
+
+def test_a_bad_insert_of_the_app_is_refused_by_its_check(tmp_path: Path) -> None:
+    _, target = moved(tmp_path)
+
+    conn = app(target)
+    with pytest.raises(sqlite3.IntegrityError, match="book not in books"):
+        conn.execute("INSERT INTO books_tags_link (book, tag) VALUES (9, 1)")
+    conn.close()
+
+
+def test_the_triggers_are_named_carried_in_the_runs_output(tmp_path: Path) -> None:
+    target = tmp_path / "out.db"
+    plan = draft(tmp_path, LIBRARY, f"sqlite:///{target}", file="metadata.db")
+
+    result = ferry("migrate", "--no-backup", "--json", plan)
+
+    assert result.exit_code == 0, result.output
+    found = {
+        o["name"]: o["detail"]
+        for o in json.loads(result.output)["schema_objects"]
+        if o["kind"] == "trigger" and o["status"] == "carried"
+    }
+    aside = "created after the rows are in; set aside while Ferry writes"
+    assert found == {
+        "books_audit": aside,
+        "books_delete_trg": aside,
+        "books_insert_trg": f"{aside}; it calls title_sort(), a function the app registers "
+        "on its own connections",
+        "fkc_link_insert": aside,
+    }
+
+
+def test_a_second_migrate_fires_none_of_them(tmp_path: Path) -> None:
+    plan, target = moved(tmp_path)
+    # the app renames a book (its trigger writes the audit row) and adds one
+    change_source(
+        tmp_path,
+        "UPDATE books SET title = 'The Deep Sea' WHERE id = 1;"
+        "INSERT INTO books (id, title) VALUES (3, 'The Wind');",
+    )
+
+    result = ferry("migrate", "--no-backup", plan)
+
+    assert result.exit_code == 0, result.output
+    assert rows(target, "SELECT book, what FROM audit") == [(1, "renamed")]
+    assert rows(target, "SELECT id, sort, uuid FROM books WHERE id IN (1, 3) ORDER BY id") == [
+        (1, "Sea, The", "u-1"),
+        (3, "Wind, The", "u-3"),
+    ]
+
+
+def test_a_second_migrate_puts_them_back(tmp_path: Path) -> None:
+    plan, target = moved(tmp_path)
+    change_source(tmp_path, "UPDATE books SET title = 'The Deep Sea' WHERE id = 1;")
+    assert ferry("migrate", "--no-backup", plan).exit_code == 0
+
+    conn = app(target)
+    conn.execute("UPDATE books SET title = 'A Sky Again' WHERE id = 2")
+    conn.close()
+
+    names = rows(target, "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY 1")
+    assert [name for (name,) in names] == TRIGGERS
+    assert rows(target, "SELECT book, what FROM audit ORDER BY id") == [
+        (1, "renamed"),
+        (2, "renamed"),
+    ]
+
+
+def test_a_failed_run_leaves_the_triggers_as_they_were(tmp_path: Path) -> None:
+    plan, target = moved(tmp_path)
+    before = rows(target, "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+    assert [name for name, _ in before] == sorted(TRIGGERS, key=LIBRARY.index)
+    # the app made tag names unique in the target; the source gets a second 'sea', and the
+    # plan stops on the first rejected row: the run fails after its triggers were set aside
+    conn = app(target)
+    conn.execute("CREATE UNIQUE INDEX tag_names ON tags (name)")
+    conn.close()
+    change_source(tmp_path, "INSERT INTO tags VALUES (3, 'sea');")
+    plan.write_text(
+        plan.read_text().replace('name = "tags"\n', 'name = "tags"\non_reject = "stop"\n')
+    )
+
+    result = ferry("migrate", "--no-backup", plan)
+
+    assert result.exit_code != 0 and "tags.name" in result.output
+    assert rows(target, "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'") == before
+
+
+def test_an_undo_of_a_later_run_fires_none_of_them(tmp_path: Path) -> None:
+    plan, target = moved(tmp_path)
+    change_source(tmp_path, "UPDATE books SET title = 'The Deep Sea' WHERE id = 1;")
+    assert ferry("migrate", "--no-backup", plan).exit_code == 0
+
+    result = ferry("undo", "--yes", plan)
+
+    assert result.exit_code == 0, result.output
+    assert rows(target, "SELECT id, title FROM books ORDER BY id") == [(1, "The Sea"), (2, "A Sky")]
+    assert rows(target, "SELECT count(*) FROM audit") == [(0,)]
+    names = rows(target, "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY 1")
+    assert [name for (name,) in names] == TRIGGERS
+
+
+def test_an_undo_of_the_first_run_leaves_no_record(tmp_path: Path) -> None:
+    plan, target = moved(tmp_path)
+
+    result = ferry("undo", "--yes", plan)
+
+    assert result.exit_code == 0, result.output
+    assert (
+        rows(
+            target,
+            "SELECT name FROM sqlite_master WHERE name NOT LIKE '\\_ferry%' "
+            "ESCAPE '\\' AND name NOT LIKE 'sqlite%'",
+        )
+        == []
+    )
+    assert rows(target, "SELECT count(*) FROM _ferry_triggers") == [(0,)]
+
+
+def test_a_postgres_target_keeps_naming_them_not_carried(tmp_path: Path, pg_url: str) -> None:
+    plan = draft(tmp_path, LIBRARY, pg_url, file="metadata.db")
+
+    check = " ".join(ferry("check", plan).output.split())
+
+    for name in TRIGGERS:
+        assert f"warn trigger {name}: not carried: triggers are not carried: recreate" in check
