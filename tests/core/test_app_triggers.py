@@ -15,6 +15,10 @@ from pathlib import Path
 
 import pytest
 from draftkit import draft, ferry
+from fakesource import run, sqlite_exec
+
+from ferry.plan import plan_from_dict
+from ferry.shape.apptriggers import SET_ASIDE
 
 LIBRARY = """
 CREATE TABLE books (id INTEGER PRIMARY KEY, title TEXT NOT NULL, sort TEXT, uuid TEXT);
@@ -236,3 +240,54 @@ def test_a_postgres_target_keeps_naming_them_not_carried(tmp_path: Path, pg_url:
 
     for name in TRIGGERS:
         assert f"warn trigger {name}: not carried: triggers are not carried: recreate" in check
+
+
+def _only(tmp_path: Path, tables: list[str], more: str = "") -> list[tuple[str, str, str]]:
+    """The triggers' entries of a run of the library (and ``more``) into ``out.db``, of its
+    ``tables`` only."""
+    sqlite_exec(tmp_path / "metadata.db", LIBRARY + more)
+    plan = plan_from_dict(
+        {
+            "target": {"url": "sqlite:///out.db"},
+            "sources": [{"name": "lib", "kind": "sqlite", "path": "metadata.db"}],
+            "tables": [{"name": name, "source": f"lib.{name}"} for name in tables],
+        },
+        tmp_path,
+    )
+    result = run(plan)
+    return [(o.name, o.status, o.detail) for o in result.schema_objects if o.kind == "trigger"]
+
+
+def test_a_trigger_the_target_refuses_is_not_carried_and_the_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    found = _only(tmp_path, ["books", "tags"])  # books_tags_link and audit left out
+
+    assert [
+        (name, status, detail) for name, status, detail in found if name != "books_insert_trg"
+    ] == [
+        (
+            "books_delete_trg",
+            "not carried",
+            "the target refused it: no such table: main.books_tags_link",
+        ),
+        ("books_audit", "not carried", "the target refused it: no such table: main.audit"),
+        (
+            "fkc_link_insert",
+            "not carried",
+            "it is on books_tags_link, a table the plan leaves out: recreate it",
+        ),
+    ]
+    assert rows(tmp_path / "out.db", "SELECT count(*) FROM books") == [(2,)]
+
+
+def test_a_trigger_on_a_column_its_table_lacks_is_carried_as_it_is(tmp_path: Path) -> None:
+    # calibre's fkc_update_books_custom_column_1_link_b: UPDATE OF author, a table without one
+    never = (
+        "CREATE TRIGGER fkc_never BEFORE UPDATE OF author ON tags BEGIN "
+        "SELECT RAISE(ABORT, 'never'); END;"
+    )
+
+    found = _only(tmp_path, ["books", "tags", "books_tags_link", "audit"], never)
+
+    assert ("fkc_never", "carried", SET_ASIDE) in found

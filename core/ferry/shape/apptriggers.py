@@ -135,7 +135,11 @@ async def _try(
     if trigger.event == "DELETE":
         fire = f"DELETE FROM {table}"
     elif trigger.event == "UPDATE":
-        column = quote(trigger.columns[0] if trigger.columns else next(iter(info.columns)))
+        # a column it fires on (calibre has one ``UPDATE OF author`` on a table without one:
+        # it never fires, in the source as here, and is carried as it is)
+        have = {c.casefold(): c for c in info.columns}
+        named = [have[c.casefold()] for c in trigger.columns if c.casefold() in have]
+        column = quote(named[0] if named else next(iter(info.columns)))
         fire = f"UPDATE {table} SET {column} = {column}"
     else:
         fire = f"INSERT INTO {table} DEFAULT VALUES"
