@@ -182,6 +182,21 @@ def test_a_second_migrate_puts_them_back(tmp_path: Path) -> None:
     ]
 
 
+def test_a_second_run_names_them_as_in_the_target_and_set_aside(tmp_path: Path) -> None:
+    plan, _ = moved(tmp_path)
+
+    again = ferry("migrate", "--no-backup", "--json", plan)
+
+    assert again.exit_code == 0, again.output
+    found = {
+        (o["name"], o["status"], o["detail"])
+        for o in json.loads(again.output)["schema_objects"]
+        if o["kind"] == "trigger"
+    }
+    detail = "in the target already; set aside while Ferry writes"
+    assert found == {(name, "carried", detail) for name in TRIGGERS}
+
+
 def test_a_failed_run_leaves_the_triggers_as_they_were(tmp_path: Path) -> None:
     plan, target = moved(tmp_path)
     before = rows(target, "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
