@@ -306,3 +306,30 @@ def test_a_trigger_on_a_column_its_table_lacks_is_carried_as_it_is(tmp_path: Pat
     found = _only(tmp_path, ["books", "tags", "books_tags_link", "audit"], never)
 
     assert ("fkc_never", "carried", SET_ASIDE) in found
+
+
+def test_a_trigger_on_a_renamed_table_and_column_gets_their_new_names(tmp_path: Path) -> None:
+    sqlite_exec(
+        tmp_path / "music.db",
+        "CREATE TABLE track (id INTEGER PRIMARY KEY, title TEXT, added TEXT);"
+        "INSERT INTO track VALUES (1, 'Alpha', 'then');"
+        "CREATE TRIGGER track_touch AFTER UPDATE OF title ON track BEGIN "
+        "UPDATE track SET added = 'touched: ' || NEW.title WHERE id = NEW.id; END;",
+    )
+    plan = plan_from_dict(
+        {
+            "target": {"url": "sqlite:///out.db"},
+            "sources": [{"name": "app", "kind": "sqlite", "path": "music.db"}],
+            "tables": [
+                {"name": "songs", "source": "app.track", "columns": {"name": {"from": "title"}}}
+            ],
+        },
+        tmp_path,
+    )
+    run(plan)
+
+    conn = app(tmp_path / "out.db")
+    conn.execute("UPDATE songs SET name = 'Beta' WHERE id = 1")
+    conn.close()
+
+    assert rows(tmp_path / "out.db", "SELECT name, added FROM songs") == [("Beta", "touched: Beta")]
