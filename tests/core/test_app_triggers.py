@@ -20,16 +20,20 @@ from fakesource import run, sqlite_exec
 from ferry.plan import plan_from_dict
 from ferry.shape.apptriggers import SET_ASIDE
 
-LIBRARY = """
+SCHEMA = """
 CREATE TABLE books (id INTEGER PRIMARY KEY, title TEXT NOT NULL, sort TEXT, uuid TEXT);
 CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE books_tags_link (id INTEGER PRIMARY KEY, book INTEGER NOT NULL,
                               tag INTEGER NOT NULL);
 CREATE TABLE audit (id INTEGER PRIMARY KEY, book INTEGER, what TEXT);
+"""
+ROWS = """
 INSERT INTO tags VALUES (1, 'sea'), (2, 'sky');
 INSERT INTO books (id, title, sort, uuid) VALUES (1, 'The Sea', 'Sea, The', 'u-1'),
                                                  (2, 'A Sky', 'Sky, A', 'u-2');
 INSERT INTO books_tags_link VALUES (1, 1, 1), (2, 2, 2), (3, 2, 1);
+"""
+APP_TRIGGERS = """
 CREATE TRIGGER books_delete_trg AFTER DELETE ON books BEGIN
     DELETE FROM books_tags_link WHERE book = OLD.id;
 END;
@@ -44,6 +48,10 @@ CREATE TRIGGER fkc_link_insert BEFORE INSERT ON books_tags_link BEGIN
         THEN RAISE(ABORT, 'Foreign key violation: book not in books') END;
 END;
 """
+
+#: the library as the app left it (its rows came before its triggers: the app's own
+#: connection registers title_sort, the test's sqlite3 does not)
+LIBRARY = SCHEMA + ROWS + APP_TRIGGERS
 
 TRIGGERS = ["books_audit", "books_delete_trg", "books_insert_trg", "fkc_link_insert"]
 
@@ -195,6 +203,23 @@ def test_a_second_run_names_them_as_in_the_target_and_set_aside(tmp_path: Path) 
     }
     detail = "in the target already; set aside while Ferry writes"
     assert found == {(name, "carried", detail) for name in TRIGGERS}
+
+
+def test_the_apps_own_triggers_in_a_target_it_made_are_set_aside_too(tmp_path: Path) -> None:
+    target = tmp_path / "out.db"
+    fresh = app(target)  # the app made its empty library there before the move
+    fresh.executescript(SCHEMA + APP_TRIGGERS)
+    fresh.close()
+    plan = draft(tmp_path, LIBRARY, f"sqlite:///{target}", file="metadata.db")
+
+    result = ferry("migrate", "--no-backup", plan)
+
+    assert result.exit_code == 0, result.output
+    assert rows(target, "SELECT id, sort, uuid FROM books ORDER BY id") == [
+        (1, "Sea, The", "u-1"),
+        (2, "Sky, A", "u-2"),
+    ]
+    assert rows(target, "SELECT count(*) FROM audit") == [(0,)]
 
 
 def test_a_failed_run_leaves_the_triggers_as_they_were(tmp_path: Path) -> None:

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 #: what a carried app trigger's entry says in check, the preview and the report
 SET_ASIDE = "created after the rows are in; set aside while Ferry writes"
+#: and in a later run, or when the target had it already
+ALREADY = "in the target already; set aside while Ferry writes"
 
 _TOKEN = re.compile(
     r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\[[^\]]*\]|`[^`]*`|--[^\n]*|/\*.*?(?:\*/|$)|[\w$]+|.",
@@ -62,12 +64,16 @@ async def carry_app_trigger(
         return SchemaObject(
             "trigger", name, "not carried", f"it is on {trigger.table}, {what}: recreate it"
         )
-    if await trigger_exists(target, name):
-        if await is_recorded(target, name):
-            return SchemaObject("trigger", name, "carried", f"in the target already; {_ASIDE}")
-        return SchemaObject(
-            "trigger", name, "carried", "in the target already, not made by Ferry (kept as it is)"
-        )
+    on = await trigger_table(target, name)
+    if on is not None:
+        if on.casefold() != info.name.casefold():
+            why = f"the target has a trigger of that name on {on}: recreate it under another"
+            return SchemaObject("trigger", name, "not carried", why)
+        if not await is_recorded(target, name):
+            # the app's own, made there before (the app ran on the target): the source's
+            # rows were shaped by the source's alike, so Ferry's writes must not fire it either
+            await record_trigger(target, name, info.name)
+        return SchemaObject("trigger", name, "carried", ALREADY)
     if not info.created or info.shape is None:
         why = f"{found[0]} is not a table this run creates"
         return SchemaObject("trigger", name, "not carried", f"{why}: recreate it in the target")
@@ -85,9 +91,6 @@ async def carry_app_trigger(
             f"{SET_ASIDE}; it calls {calls}(), a function the app registers on its own connections",
         )
     return SchemaObject("trigger", name, "carried", SET_ASIDE)
-
-
-_ASIDE = "set aside while Ferry writes"
 
 
 def renamed_sql(sql: str, source: str, names: Names) -> str:
@@ -157,16 +160,15 @@ async def _try(
     return "", ""
 
 
-async def trigger_exists(target: Target, name: str) -> bool:
-    """Whether the target file holds a trigger of that name."""
+async def trigger_table(target: Target, name: str) -> str | None:
+    """The table of the target's trigger of that name; None when it has none."""
     literal = name.replace("'", "''")
-    return bool(
-        await target.scalar(
-            f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
-            f"AND name = '{literal}' COLLATE NOCASE",
-            f"looking for trigger {name}",
-        )
+    found = await target.scalar(
+        f"SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' "
+        f"AND name = '{literal}' COLLATE NOCASE",
+        f"looking for trigger {name}",
     )
+    return None if found is None else str(found)
 
 
-__all__ = ["SET_ASIDE", "carry_app_trigger", "renamed_sql", "trigger_exists"]
+__all__ = ["ALREADY", "SET_ASIDE", "carry_app_trigger", "renamed_sql", "trigger_table"]
