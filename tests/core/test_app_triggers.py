@@ -358,3 +358,31 @@ def test_a_trigger_on_a_renamed_table_and_column_gets_their_new_names(tmp_path: 
     conn.close()
 
     assert rows(tmp_path / "out.db", "SELECT name, added FROM songs") == [("Beta", "touched: Beta")]
+
+
+def test_a_trigger_feeding_an_index_the_target_does_not_get_says_so(tmp_path: Path) -> None:
+    sqlite_exec(
+        tmp_path / "notes.db",
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
+        "CREATE VIRTUAL TABLE notes_fts USING fts5(body, content='');"  # contentless: not carried
+        "CREATE TRIGGER notes_ai AFTER INSERT ON notes BEGIN "
+        "INSERT INTO notes_fts (rowid, body) VALUES (new.id, new.body); END;",
+    )
+    plan = plan_from_dict(
+        {
+            "target": {"url": "sqlite:///out.db"},
+            "sources": [{"name": "app", "kind": "sqlite", "path": "notes.db"}],
+            "tables": [{"name": "notes", "source": "app.notes"}],
+        },
+        tmp_path,
+    )
+
+    result = run(plan)
+
+    assert [(o.name, o.status, o.detail) for o in result.schema_objects if o.kind == "trigger"] == [
+        (
+            "notes_ai",
+            "not carried",
+            "it keeps the full-text index notes_fts current, which is not carried (see its entry)",
+        )
+    ]

@@ -111,7 +111,9 @@ async def carry_trigger(
         return SchemaObject("trigger", name, "not carried", UNREAD)
     written = {w.casefold() for w in trigger.writes}
     if written and written <= set(lost):
-        return SchemaObject("trigger", name, "not carried", feeds_lost_index(trigger))
+        index = ", ".join(dict.fromkeys(trigger.writes))
+        why = f"it keeps the full-text index {index} current, which is not carried (see its entry)"
+        return SchemaObject("trigger", name, "not carried", why)
     if not written or not written <= indexes:
         if target.capabilities.sqlite_triggers:
             return await carry_app_trigger(name, sql, trigger, source, target, names, tables)
