@@ -78,6 +78,10 @@ class TargetCapabilities:
     #: keeps a SQLite file's header numbers an app reads (``user_version``, ``application_id``):
     #: a new target made from one SQLite file gets the source's (:mod:`ferry.shape.headerpragmas`)
     sqlite_header: bool = False
+    #: takes a SQLite source's triggers as written and drops and creates them again inside a
+    #: transaction: the app's triggers come along and are set aside while Ferry writes
+    #: (:mod:`ferry.shape.apptriggers`, :mod:`ferry.shape.triggersaside`)
+    sqlite_triggers: bool = False
     #: a text column holds valid UTF-8 only (PostgreSQL): ``invalid_text = "bytes"`` needs a
     #: bytes column; SQLite keeps any bytes in a text column
     text_is_utf8_only: bool = False

@@ -48,6 +48,7 @@ from .safety.logfile import log_exception, logged
 from .safety.runlock import hold_target_async
 from .shape.asstored import widened_columns
 from .shape.schema import TableInfo
+from .shape.triggersaside import put_back, set_aside
 from .sources import SourceReader, SourceTable
 from .sources.journalmode import sources_in_wal
 from .sources.merge import MergeSource
@@ -166,8 +167,7 @@ class _Run:
 
     @property
     def result(self) -> RunResult:
-        """The run's result; setting it (a restart puts back a copy) makes the context keep
-        warnings and rejects there."""
+        """The run's result; setting it (a restart puts back a copy) keeps warnings there."""
         record = self.ctx.record
         assert isinstance(record, RunResult)
         return record
@@ -290,8 +290,7 @@ class _Run:
         self.result.finished_at = datetime.now(UTC)
 
     def _write_report(self, kind: ReportKind, folder: Path) -> None:
-        """The run is over (committed or rolled back): a report that cannot be written is a
-        warning, never a failure of the run."""
+        """The run is over: a report that cannot be written is a warning, never a failure."""
         written = self.ctx.write_report(
             self.result.to_dict(), kind=kind, folder=folder, backup=self.backup
         )
@@ -306,9 +305,8 @@ class _Run:
 
     async def _run_attempts(self, target: Target) -> None:
         """Run once; when the target refused rows loaded straight into an empty table, roll
-        back to before the run and run again with that table staged (so only the offending
-        rows are rejected, exactly as if it had been staged from the start); likewise with a
-        file the worker processes gave up on read in process (:mod:`ferry.load.inworker`)."""
+        back and run again with that table staged (only the offending rows are rejected, as if
+        staged from the start), or a file the worker processes gave up on read in process."""
         while True:
             before = copy.deepcopy(self.result)
             savepoint = await target.conn.begin_nested()
@@ -338,6 +336,7 @@ class _Run:
     async def _run(self, target: Target) -> None:
         started = self.step("schema")
         tables = await self._prepare_schema(target)
+        aside = await set_aside(target)  # the app's triggers Ferry carried: its writes fire none
         await ensure_journal(target)
         # undo: this run's changeset (ferry.load.changeset), made again on a staged restart
         self.changes = None
@@ -375,6 +374,7 @@ class _Run:
             for route in routes:
                 await finishing.fingerprint(view, target, route)
             await keep_run_prints(view, target, routes, kept)
+        await put_back(target, aside)
         self.step_done("merge", started)
 
     def _note_merges(self) -> None:

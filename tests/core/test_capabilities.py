@@ -181,6 +181,13 @@ def test_sqlite_target_does_what_its_capabilities_say(tmp_path: Path) -> None:
         assert [p.ok for p in privileges] == [True]
         assert await t.user_sql_value("SELECT count(*) FROM child") == 1
         assert not caps.citext and not await t.has_extension("citext")
+        # sqlite_triggers: a trigger dropped and created again inside the run's transaction
+        assert caps.sqlite_triggers
+        await t.execute("CREATE TRIGGER stamp AFTER INSERT ON Parent BEGIN SELECT 1; END", "t")
+        await t.execute("DROP TRIGGER main.stamp", "setting it aside")
+        await t.execute("INSERT INTO Parent VALUES (1)", "a write that fires nothing")
+        await t.execute("CREATE TRIGGER stamp AFTER INSERT ON Parent BEGIN SELECT 1; END", "t")
+        assert await t.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'", "") == 1
 
     _run(probe, target)
     assert not caps.binary_json and not caps.sums_row_hashes and not caps.table_fingerprints
@@ -246,6 +253,7 @@ def test_postgres_target_does_what_its_capabilities_say(tmp_path: Path, pg_url: 
     _run(probe, target)
     assert caps.binary_json and caps.schemas and caps.sequences_lag_ids
     assert caps.table_fingerprints and not caps.stores_value_text and not caps.sqlite_collations
+    assert not caps.sqlite_triggers  # PL/pgSQL, not SQLite trigger bodies
 
 
 # -- sources ------------------------------------------------------------------------------------

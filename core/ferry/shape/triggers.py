@@ -1,6 +1,7 @@
 """A SQLite source's triggers in the target: a trigger that only keeps a full-text index
-current is created again on a SQLite target, once the index is rebuilt; every other trigger
-is named as not carried.
+current is created again on a SQLite target, once the index is rebuilt, and fires on Ferry's
+writes too; the app's other triggers are carried into a SQLite target and set aside while
+Ferry writes (:mod:`ferry.shape.apptriggers`); a PostgreSQL target gets none of them.
 
 sqlite-utils' ``enable_fts(..., create_triggers=True)`` and most hand-made FTS5 setups keep
 an external-content index equal to its table with three triggers (``INSERT INTO posts_fts
@@ -9,8 +10,8 @@ goes stale from the first row the app or a later sync writes: a search misses ne
 changed rows. Such a trigger is safe to fire on Ferry's own writes, because it keeps the
 index what the rebuild makes it. Any other trigger is not: a later sync's merge would run
 it again on rows the source's trigger already shaped (an ``updated_at`` moved, an audit row
-written twice while the audit table is synced too), and SQLite trigger bodies do not
-translate into PostgreSQL functions.
+written twice while the audit table is synced too), so Ferry sets those aside while it
+writes; and SQLite trigger bodies do not translate into PostgreSQL functions.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .apptriggers import carry_app_trigger
 from .carried import SchemaObject
 
 if TYPE_CHECKING:
@@ -29,7 +31,8 @@ if TYPE_CHECKING:
 _NAME = r'(?:"(?:[^"]|"")+"|\[[^\]]+\]|`[^`]+`|[\w$]+)'
 _HEAD = re.compile(
     rf"^\s*CREATE\s+(?:TEMP(?:ORARY)?\s+)?TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?{_NAME}\s+"
-    rf"(?:BEFORE\s+|AFTER\s+|INSTEAD\s+OF\s+)?(?:DELETE|INSERT|UPDATE(?:\s+OF\s+.+?)?)\s+"
+    rf"(?:BEFORE\s+|AFTER\s+|INSTEAD\s+OF\s+)?(?P<event>DELETE|INSERT|UPDATE)"
+    rf"(?:\s+OF\s+(?P<of>.+?))?\s+"
     rf"ON\s+(?:{_NAME}\s*\.\s*)?(?P<table>{_NAME})\s.*?\bBEGIN\b(?P<body>.*)\bEND\b\s*;?\s*$",
     re.I | re.S,
 )
@@ -44,7 +47,9 @@ _STRING = re.compile(r"'(?:[^']|'')*'")
 NOT_CARRIED = (
     "triggers are not carried: recreate it in the target after the move if the app needs it"
 )
-#: why a SQLite target does not get a trigger that writes to a table
+#: why a trigger whose SQL Ferry cannot read is not carried
+UNREAD = "its SQL could not be read as CREATE TRIGGER ... BEGIN ... END: recreate it in the target"
+#: why a target taking no app triggers does not get one that writes to a table
 FIRES_ON_SYNCS = (
     "triggers are not carried: they would fire on every later sync's rows too; recreate it in "
     "the target after the move if the app needs it"
@@ -58,6 +63,9 @@ class TriggerSql:
 
     table: str
     writes: tuple[str, ...]
+    #: ``INSERT``, ``UPDATE`` or ``DELETE``, and the columns of an ``UPDATE OF``
+    event: str = "INSERT"
+    columns: tuple[str, ...] = ()
 
 
 def unquote(name: str) -> str:
@@ -74,7 +82,9 @@ def parse_trigger(sql: str) -> TriggerSql | None:
         return None
     body = _STRING.sub("''", found.group("body"))
     writes = tuple(unquote(m.group("name")) for m in _WRITE.finditer(body))
-    return TriggerSql(unquote(found.group("table")), writes)
+    columns = tuple(unquote(c.strip()) for c in (found.group("of") or "").split(",") if c.strip())
+    event = found.group("event").upper()
+    return TriggerSql(unquote(found.group("table")), writes, event, columns)
 
 
 async def carry_trigger(
@@ -97,8 +107,17 @@ async def carry_trigger(
         if trigger and trigger.writes and {w.casefold() for w in trigger.writes} <= set(lost):
             return SchemaObject("trigger", name, "not carried", feeds_lost_index(trigger))
         return SchemaObject("trigger", name, "not carried", NOT_CARRIED)
-    others = [w for w in trigger.writes if w.casefold() not in indexes] if trigger else []
-    if trigger is None or not trigger.writes or others:
+    if trigger is None:
+        return SchemaObject("trigger", name, "not carried", UNREAD)
+    written = {w.casefold() for w in trigger.writes}
+    if written and written <= set(lost):
+        index = ", ".join(dict.fromkeys(trigger.writes))
+        why = f"it keeps the full-text index {index} current, which is not carried (see its entry)"
+        return SchemaObject("trigger", name, "not carried", why)
+    if not written or not written <= indexes:
+        if target.capabilities.sqlite_triggers:
+            return await carry_app_trigger(name, sql, trigger, source, target, names, tables)
+        others = [w for w in trigger.writes if w.casefold() not in indexes]
         writes = f" (it writes to {others[0]})" if others else ""
         return SchemaObject("trigger", name, "not carried", FIRES_ON_SYNCS + writes)
     found = names.get((source, trigger.table.casefold()))

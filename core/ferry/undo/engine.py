@@ -14,7 +14,8 @@ deleted, with their before-images and fingerprints. The undo, under the target's
    still carry its version: any other row of the table that no later run wrote is the app's
    (inserted or changed: row versions cannot tell which), listed the same way;
 3. puts deleted rows back and updated rows' before-images back, parents first, then deletes
-   the inserted rows, children first; drops the tables the run created once they hold nothing;
+   the inserted rows, children first; drops the tables the run created once they hold nothing
+   (the app's triggers Ferry carried set aside meanwhile, :mod:`ferry.shape.triggersaside`);
 4. proves it: each restored row's fingerprint equals its before-image's (a SHA-256 over them
    per table, both ways), and no inserted row is left but the kept ones; and a table an
    ``ON DELETE CASCADE`` emptied of rows the run did not insert stops the undo;
@@ -47,6 +48,7 @@ from ..plan import Plan
 from ..safety.runlock import hold_target_async
 from ..shape.identifiers import quote
 from ..shape.schema import TableInfo, dependency_order
+from ..shape.triggersaside import put_back, set_aside
 from ..targets import Target, open_target
 from . import undosql
 from .result import UNDO, UNDONE, UndoRefused, UndoResult, UndoTable
@@ -156,11 +158,15 @@ class _Undo:
         for conflict in conflicts:
             parts[conflict["table"]].kept += 1
         self.emit(StepStarted("undo", f"run {self.result.undone_run}"))
+        # the app's triggers Ferry carried fire on none of undo's writes either: they would
+        # change rows beyond the run's (a cascade) and may call the app's own functions
+        aside = await set_aside(self.target)
         await self._apply(order, by_name, parts, tables)
         await self._prove(order, by_name, parts)
         await self._drop_created(order, by_name, parts)
         for name in order:
             await self._exec(undosql.forget(by_name[name].image, self.result.undone_run), name)
+        await put_back(self.target, aside)
         self.result.tables = [parts[name] for name in order]
         if self.result.verdict != "PASS":
             failed = ", ".join(t.name for t in self.result.tables if t.verdict != "PASS")
