@@ -34,6 +34,7 @@ from .hashsql import HashSql, hash_sql
 from .inworker import in_worker
 from .jsonlines import laid_by_line
 from .keeptext import keep_text_columns
+from .loadorder import parents_first
 from .mapping import check_mapping, row_mapper
 from .modes import delete_all, refuse_second_append
 from .printbook import PrintBook, print_key_field
@@ -69,7 +70,7 @@ async def plan_routes(
     routes = []
     attaching: set[Path] = set()  # the SQLite files native loads attach to the target
     replaced = await _replace_rows(run, target, tables)
-    for spec in run.plan.tables:
+    for spec in parents_first(run.plan.tables, tables):
         info = tables[spec.name]
         source = run.source_tables[spec.source]
         mapper = row_mapper(
