@@ -75,6 +75,9 @@ class SourceTable:
     #: byte; PostgreSQL: its database's collation); None where not known
     #: (:mod:`ferry.shape.textorder`)
     text_order: TextOrder | None = None
+    #: whether a database source's ascending ORDER BY puts NULL first (SQLite) or last
+    #: (PostgreSQL); None where not known (:mod:`ferry.shape.nullorder`)
+    nulls_first: bool | None = None
     #: a PostgreSQL source's text columns with a collation of their own, not the database's
     collated: frozenset[str] = frozenset()
     #: a database source's defaults, constraints and indexes (:mod:`ferry.shape.source`)

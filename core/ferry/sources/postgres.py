@@ -451,6 +451,7 @@ class PostgresSource(SourceReader):
             origin=name,
             declared=declared,
             text_order=order,
+            nulls_first=False,
             collated=frozenset(str(row[0]) for row in found if row[4]),
         )
 

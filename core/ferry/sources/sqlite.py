@@ -608,6 +608,7 @@ class SqliteSource(SourceReader):
             declared=declared_types,
             collations=sqlite_collations(create[0]) if create and create[0] else {},
             text_order=BYTE_ORDER,
+            nulls_first=True,
         )
 
     def _parent(
