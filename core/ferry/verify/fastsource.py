@@ -34,7 +34,8 @@ from ..errors import Cancelled
 from ..events import CancelToken, Event, TableProgress
 from ..shape.identifiers import quote
 from ..sources.appcollations import register_app_collations
-from .fastsql import MOD, Fingerprint, register_functions
+from .fastsql import MOD, Fingerprint
+from .sqlfunctions import register_functions
 
 #: rows fetched at a time from a SQLite side (one bytes object each)
 BATCH_ROWS = 2000
