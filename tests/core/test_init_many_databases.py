@@ -93,6 +93,13 @@ def test_merged_copies_are_named_after_their_table_beside_a_source_of_that_name(
     assert tables == {"meta": "meta_2", "settings": "meta.settings", "videos": "videos"}
 
 
+def test_the_drafts_header_names_a_merge_sources_inputs(tmp_path: Path) -> None:
+    _copies_beside(tmp_path, "CREATE TABLE settings (k TEXT PRIMARY KEY);")
+    header = (tmp_path / "plan.toml").read_text(encoding="utf-8").split("\n\n", 1)[0]
+    assert "#   merges dash.meta, nas.meta: meta_2 (" in header
+    assert "found None" not in header
+
+
 def test_merged_copies_are_numbered_where_a_table_has_their_name(tmp_path: Path) -> None:
     drafted = _copies_beside(
         tmp_path, "CREATE TABLE meta (id INTEGER PRIMARY KEY); INSERT INTO meta VALUES (1);"
