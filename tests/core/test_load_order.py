@@ -150,3 +150,22 @@ def test_a_parent_in_the_second_source_is_read_before_its_child_in_the_first(
     ]
     assert run(tmp_path, sources, pg_url, tables) == [""]
     assert pg_rows(pg_url, "SELECT id, parent_id FROM child ORDER BY id") == [(10, 1), (11, 2)]
+
+
+def test_a_postgres_source_that_declares_no_key_is_read_in_the_order_of_the_targets_keys(
+    tmp_path: Path, pg_source: str, pg_url: str
+) -> None:
+    pg_exec(
+        pg_source,
+        "CREATE TABLE parent (id bigint PRIMARY KEY, name text);"
+        "CREATE TABLE child (id bigint PRIMARY KEY, parent_id bigint);"
+        "INSERT INTO parent VALUES (1, 'a'), (2, 'b'); INSERT INTO child VALUES (10, 1), (11, 2)",
+    )
+    pg_exec(
+        pg_url,
+        "CREATE TABLE parent (id bigint PRIMARY KEY, name text);"
+        "CREATE TABLE child (id bigint PRIMARY KEY, parent_id bigint REFERENCES parent (id))",
+    )
+    sources = [{"name": "app", "kind": "postgres", "url": pg_source}]
+    assert run(tmp_path, sources, pg_url, CHILD_BEFORE_PARENT) == [""]
+    assert pg_rows(pg_url, "SELECT id, parent_id FROM child ORDER BY id") == [(10, 1), (11, 2)]

@@ -99,10 +99,11 @@ class Pipeline:
         for name, reader in readers:
             mine = [r for r in routes if r.spec.source.split(".", 1)[0] == name]
             native = [r for r in mine if r.decision.mode in ("native", "parallel")]
+            reader.read_order = list(dict.fromkeys(r.spec.source for r in mine))
             if reader.capabilities.skips_tables:
-                sqlite = cast("SqliteSource", reader)
-                sqlite.skip_tables = {r.spec.source for r in mine if not r.strategy.reads_rows}
-                sqlite.read_order = list(dict.fromkeys(r.spec.source for r in mine))
+                cast("SqliteSource", reader).skip_tables = {
+                    r.spec.source for r in mine if not r.strategy.reads_rows
+                }
             if reader.capabilities.sqlite_file:
                 await self._sqlite_first(cast("SqliteSource", reader), mine, native, queue)
             lines = [r for r in mine if r.prints is not None and r.prints.lines]

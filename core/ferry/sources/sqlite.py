@@ -139,9 +139,6 @@ class SqliteSource(SourceReader):
         self._busy = threading.RLock()
         #: source tables another reader already loads (:mod:`ferry.native.load`): not read
         self.skip_tables: set[str] = set()
-        #: source tables in the order the run loads them (parents first, by the target's
-        #: keys: :mod:`ferry.load.loadorder`); read first, in that order
-        self.read_order: list[str] = []
         #: the file's pages, read under the connection's lock (:meth:`scan_pages`); closed
         #: only after the connection: closing a descriptor of the file drops SQLite's locks
         self._pages: PageFile | None = None
@@ -215,9 +212,7 @@ class SqliteSource(SourceReader):
         conn = self.begin()
         try:
             with self._errors():
-                tables = self._tables(conn)
-            rank = {name: place for place, name in enumerate(self.read_order)}
-            tables.sort(key=lambda table: rank.get(table.name, len(rank)))
+                tables = self.in_read_order(self._tables(conn))
             for table in tables:
                 if table.name not in self.skip_tables:
                     yield from self._read_table(conn, table, batch_size)
