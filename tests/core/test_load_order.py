@@ -169,3 +169,31 @@ def test_a_postgres_source_that_declares_no_key_is_read_in_the_order_of_the_targ
     sources = [{"name": "app", "kind": "postgres", "url": pg_source}]
     assert run(tmp_path, sources, pg_url, CHILD_BEFORE_PARENT) == [""]
     assert pg_rows(pg_url, "SELECT id, parent_id FROM child ORDER BY id") == [(10, 1), (11, 2)]
+
+
+def test_a_child_sqlite_could_map_goes_after_a_parent_python_maps(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # SQLite's own loads of a file run before the rows Python maps are read from it: the
+    # child (plain columns) went in before its parent (JSON, mapped by Python)
+    app = source_file(
+        tmp_path,
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY, data JSON);"
+        "CREATE TABLE child (id INTEGER PRIMARY KEY, "
+        "parent_id INTEGER REFERENCES parent (id), v TEXT);"
+        """INSERT INTO parent VALUES (1, '{"a": 1}'), (2, '{"b": 2}');"""
+        "INSERT INTO child VALUES (10, 1, 'x'), (11, 2, 'y');",
+    )
+    pg_exec(
+        pg_url,
+        "CREATE TABLE parent (id bigint PRIMARY KEY, data jsonb);"
+        "CREATE TABLE child (id bigint PRIMARY KEY, parent_id bigint REFERENCES parent (id), "
+        "v text)",
+    )
+    sources = [{"name": "app", "kind": "sqlite", "path": str(app)}]
+    tables = [{"name": "parent", "source": "app.parent"}, {"name": "child", "source": "app.child"}]
+    assert run(tmp_path, sources, pg_url, tables) == [""]
+    assert pg_rows(pg_url, "SELECT id, parent_id, v FROM child ORDER BY id") == [
+        (10, 1, "x"),
+        (11, 2, "y"),
+    ]

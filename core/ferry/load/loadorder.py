@@ -7,12 +7,17 @@ times on a Prefect server's database, whose plan listed tables as ``ferry init``
 Loading parents first needs no restart. The plan's order is kept where it does not matter:
 between tables with no key between them, and between the specs that feed one table. A cycle
 of keys is left in the plan's order (:mod:`ferry.load.cyclickeys` defers its keys).
+
+A SQLite file's native loads (SQLite maps the rows itself) run before the rows Python maps
+are read from it: a child table SQLite could map whose parent Python maps would go in first,
+so it is mapped by Python too (:func:`parent_read_later`), after its parent.
 """
 
 from __future__ import annotations
 
 from ..plan import TableSpec
 from ..shape.schema import TableInfo, dependency_order
+from .route import Route
 
 
 def parents_first(specs: list[TableSpec], tables: dict[str, TableInfo]) -> list[TableSpec]:
@@ -23,4 +28,19 @@ def parents_first(specs: list[TableSpec], tables: dict[str, TableInfo]) -> list[
     return sorted(specs, key=lambda spec: rank[spec.name])
 
 
-__all__ = ["parents_first"]
+def parent_read_later(info: TableInfo, source: str, planned: list[Route]) -> str | None:
+    """A parent table of ``info`` (by the target's foreign keys, which it checks as rows go
+    in) this run loads straight in from the same SQLite file's ordinary read (``source``:
+    ``app.child``), so after the file's native loads; None when there is none."""
+    parents = {fk.ref_table for fk in info.foreign_keys if fk.ref_table != info.name}
+    for route in planned:
+        if (
+            route.info.name in parents
+            and route.decision.mode == "direct"
+            and route.spec.source.split(".", 1)[0] == source.split(".", 1)[0]
+        ):
+            return route.info.name
+    return None
+
+
+__all__ = ["parent_read_later", "parents_first"]
