@@ -197,3 +197,42 @@ def test_a_child_sqlite_could_map_goes_after_a_parent_python_maps(
         (10, 1, "x"),
         (11, 2, "y"),
     ]
+
+
+def test_an_empty_child_of_a_table_holding_rows_is_merged_after_it(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # the app filled the parent itself (a Prefect server's block_type): its new rows are
+    # merged once every row is read; the empty child's went in straight, before them
+    app = keyed_app(tmp_path)
+    pg_exec(
+        pg_url,
+        "CREATE TABLE parent (id bigint PRIMARY KEY, name text);"
+        "CREATE TABLE child (id bigint PRIMARY KEY, parent_id bigint REFERENCES parent (id), "
+        "v text); INSERT INTO parent VALUES (1, 'made by the app')",
+    )
+    plan = plan_from_dict(
+        {
+            "name": "order",
+            "sources": [{"name": "app", "kind": "sqlite", "path": str(app)}],
+            "target": {"url": pg_url},
+            "tables": [
+                {"name": "parent", "source": "app.parent"},
+                {"name": "child", "source": "app.child"},
+            ],
+        },
+        tmp_path,
+    )
+    events: list[Event] = []
+    result = asyncio.run(migrate(plan, emit=events.append, write_reports=False))
+    assert [e.detail for e in events if isinstance(e, StepStarted) and e.step == "read"] == [""]
+    child = result.table("child")
+    assert child.decision is not None and child.decision.why == (
+        "empty, but its parent table parent is merged after the load: staged and merged "
+        "after it, so its rows find their parents"
+    )
+    assert pg_rows(pg_url, "SELECT id, parent_id FROM child ORDER BY id") == [
+        (10, 1),
+        (11, 2),
+        (12, 1),
+    ]

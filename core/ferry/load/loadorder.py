@@ -10,7 +10,9 @@ of keys is left in the plan's order (:mod:`ferry.load.cyclickeys` defers its key
 
 A SQLite file's native loads (SQLite maps the rows itself) run before the rows Python maps
 are read from it: a child table SQLite could map whose parent Python maps would go in first,
-so it is mapped by Python too (:func:`parent_read_later`), after its parent.
+so it is mapped by Python too (:func:`parent_read_later`), after its parent. And an empty
+table whose parent is staged (it holds rows) is staged too (:func:`parent_merged_later`),
+merged after the parent, rather than loaded straight in before the parent's new rows.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from __future__ import annotations
 from ..plan import TableSpec
 from ..shape.schema import TableInfo, dependency_order
 from .route import Route
+
+#: the load modes that stage rows and merge them once every row is read
+_MERGED_LATER = ("staged", "compare-first", "delta")
 
 
 def parents_first(specs: list[TableSpec], tables: dict[str, TableInfo]) -> list[TableSpec]:
@@ -43,4 +48,17 @@ def parent_read_later(info: TableInfo, source: str, planned: list[Route]) -> str
     return None
 
 
-__all__ = ["parent_read_later", "parents_first"]
+def parent_merged_later(info: TableInfo, planned: list[Route]) -> str | None:
+    """A parent table of ``info`` (by the target's foreign keys, which it checks as rows go
+    in) this run stages and merges once every row is read: loaded straight in, ``info``'s
+    rows would go in before that parent's new rows (and break the key, restarting the run
+    staged: a Prefect server's ``block_type``, which the server fills itself, and the tables
+    referencing it). None when there is none."""
+    parents = {fk.ref_table for fk in info.foreign_keys if fk.ref_table != info.name}
+    for route in planned:
+        if route.info.name in parents and route.decision.mode in _MERGED_LATER:
+            return route.info.name
+    return None
+
+
+__all__ = ["parent_merged_later", "parent_read_later", "parents_first"]

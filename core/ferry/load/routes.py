@@ -34,7 +34,7 @@ from .hashsql import HashSql, hash_sql
 from .inworker import in_worker
 from .jsonlines import line_source
 from .keeptext import keep_text_columns
-from .loadorder import parent_read_later, parents_first
+from .loadorder import parent_merged_later, parent_read_later, parents_first
 from .mapping import check_mapping, row_mapper
 from .modes import delete_all, refuse_second_append
 from .printbook import PrintBook, print_key_field
@@ -229,6 +229,7 @@ class _Decider:
             one_column_key=len(mapper.key) == 1,
             fed_alone=sum(1 for s in self.run.plan.tables if s.name == spec.name) == 1,
             refused=refusals.get(info.name),
+            parent_merged=parent_merged_later(info, self.planned),
             printed=printed,
         )
         if spec.mode != "merge" or keyed:
