@@ -92,6 +92,9 @@ class TargetCapabilities:
     #: a statement can write inside ``WITH`` and return what it wrote (PostgreSQL): a staged
     #: merge records its undo changeset in its own statements (:mod:`ferry.load.recordedmerge`)
     returning_writes: bool = False
+    #: an ascending ORDER BY puts NULL first (SQLite); else last (PostgreSQL): a created
+    #: column whose source put it at the other end is named (:mod:`ferry.shape.nullorder`)
+    nulls_sort_first: bool = False
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from .plan import Plan
 from .runcontext import RunContext
 from .scan.keyfinder import KeyFinding, identical_rows
 from .shape.asstored import numbers_in_text, widened_objects
-from .shape.carried import TEXT_ORDER, SchemaObject
+from .shape.carried import ONE_FINDING, SchemaObject
 from .shape.namefold import case_collisions, is_plain
 from .shape.schema import TableInfo
 from .shape.sqlitetypes import plan_sqlite_types
@@ -255,7 +255,7 @@ def _object_items(objects: list[SchemaObject]) -> list[CheckItem]:
     for item in objects:
         if item.kind == "table":
             continue
-        if item.kind == TEXT_ORDER:  # one finding names every column sharing the reason
+        if item.kind in ONE_FINDING:  # one finding names every column sharing the reason
             found = merged.get((item.kind, item.detail))
             if found is not None:
                 found.subject += f", {item.name}"
@@ -266,7 +266,7 @@ def _object_items(objects: list[SchemaObject]) -> list[CheckItem]:
             detail = f"{item.status}: {item.detail}"
         subject = f"{item.kind} {item.name}"
         items.append(CheckItem(subject, True, detail, warning=item.status == "not carried"))
-        if item.kind == TEXT_ORDER:
+        if item.kind in ONE_FINDING:
             merged[(item.kind, item.detail)] = items[-1]
     return items
 

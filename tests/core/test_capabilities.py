@@ -188,6 +188,9 @@ def test_sqlite_target_does_what_its_capabilities_say(tmp_path: Path) -> None:
         await t.execute("INSERT INTO Parent VALUES (1)", "a write that fires nothing")
         await t.execute("CREATE TRIGGER stamp AFTER INSERT ON Parent BEGIN SELECT 1; END", "t")
         assert await t.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'", "") == 1
+        # nulls_sort_first: an ascending ORDER BY puts NULL first
+        first = "SELECT v FROM (SELECT 1 AS v UNION ALL SELECT NULL) ORDER BY v LIMIT 1"
+        assert caps.nulls_sort_first and await t.scalar(first, "NULL's place") is None
 
     _run(probe, target)
     assert not caps.binary_json and not caps.sums_row_hashes and not caps.table_fingerprints
@@ -249,6 +252,9 @@ def test_postgres_target_does_what_its_capabilities_say(tmp_path: Path, pg_url: 
             "WITH w AS (INSERT INTO item VALUES (3, 'three') RETURNING id) SELECT sum(id) FROM w"
         )
         assert await t.scalar(written, "a write in WITH") == 3
+        # not nulls_sort_first: an ascending ORDER BY puts NULL last
+        first = "SELECT v FROM (VALUES (1), (NULL)) AS p(v) ORDER BY v LIMIT 1"
+        assert not caps.nulls_sort_first and await t.scalar(first, "NULL's place") == 1
 
     _run(probe, target)
     assert caps.binary_json and caps.schemas and caps.sequences_lag_ids

@@ -53,3 +53,60 @@ def test_a_second_databases_table_is_named_after_it(tmp_path: Path) -> None:
 
     metas = sorted(t["name"] for t in drafted["tables"] if t["source"].endswith(".meta"))
     assert metas == ["favicons_meta", "history_meta", "meta"]
+
+
+def _copies_beside(tmp_path: Path, other: str) -> dict:
+    """Two copies of one app's database (``meta`` and ``videos`` in each, drifted apart) in a
+    folder with a third database ``meta.db`` made by ``other``."""
+    folder = tmp_path / "app"
+    folder.mkdir()
+    for name, extra in (("nas", "(3, 'c')"), ("dash", "(4, 'd')")):
+        with sqlite3.connect(folder / f"{name}.db") as db:
+            db.executescript(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+                "INSERT INTO meta VALUES ('version', '1');"
+                "CREATE TABLE videos (id INTEGER PRIMARY KEY, title TEXT);"
+                f"INSERT INTO videos VALUES (1, 'a'), (2, 'b'), {extra};"
+            )
+        db.close()
+    with sqlite3.connect(folder / "meta.db") as db:
+        db.executescript(other)
+    db.close()
+    plan = tmp_path / "plan.toml"
+    result = ferry("init", folder, "-o", plan)
+    assert result.exit_code == 0, result.output
+    return tomllib.loads(plan.read_text(encoding="utf-8"))
+
+
+def test_merged_copies_are_named_after_their_table_beside_a_source_of_that_name(
+    tmp_path: Path,
+) -> None:
+    # the merge source is meta_2 (the database meta.db is the source meta); its table was too
+    drafted = _copies_beside(
+        tmp_path,
+        "CREATE TABLE settings (k TEXT PRIMARY KEY, v TEXT); INSERT INTO settings "
+        "VALUES ('a', '1');",
+    )
+    merges = {s["name"]: s["inputs"] for s in drafted["sources"] if s["kind"] == "merge"}
+    assert merges["meta_2"] == ["dash.meta", "nas.meta"]
+    tables = {t["name"]: t["source"] for t in drafted["tables"]}
+    assert tables == {"meta": "meta_2", "settings": "meta.settings", "videos": "videos"}
+
+
+def test_the_drafts_header_names_a_merge_sources_inputs(tmp_path: Path) -> None:
+    _copies_beside(tmp_path, "CREATE TABLE settings (k TEXT PRIMARY KEY);")
+    header = (tmp_path / "plan.toml").read_text(encoding="utf-8").split("\n\n", 1)[0]
+    assert "#   merges dash.meta, nas.meta: meta_2 (" in header
+    assert "found None" not in header
+
+
+def test_merged_copies_are_numbered_where_a_table_has_their_name(tmp_path: Path) -> None:
+    drafted = _copies_beside(
+        tmp_path, "CREATE TABLE meta (id INTEGER PRIMARY KEY); INSERT INTO meta VALUES (1);"
+    )
+    merged = next(t for t in drafted["tables"] if t["source"] == "meta_2")
+    assert merged["name"] == "meta_2"
+    assert (
+        "named meta_2, not meta: another table of the plan is already called meta"
+        in (merged["notes"])
+    )

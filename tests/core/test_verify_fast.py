@@ -422,6 +422,61 @@ async def test_a_target_value_of_another_storage_class_goes_to_the_general_path(
     assert result.verdict == "FAIL"
 
 
+# -- columns of several storage classes (types.v = "any", SQLite to SQLite) ------------------
+
+MIXED_VALUES: list[Any] = [
+    5, "five", 2.5, b"\x00\xff", None, "it's", "back\\slash", "Café ✓", "a\x00b", "\n", 0.1, -0.0,
+    2**62, "", 1e300,
+]  # fmt: skip
+
+
+def mixed_plan(folder: Path) -> Plan:
+    """A column with no declared type holding every storage class, copied as stored."""
+    folder.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(folder / "legacy.db")
+    try:
+        conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, v)")
+        conn.executemany("INSERT INTO items VALUES (?, ?)", enumerate(MIXED_VALUES, 1))
+        conn.commit()
+    finally:
+        conn.close()
+    return legacy_plan(folder, "sqlite:///app.db", 'types.v = "any"')
+
+
+async def test_values_of_several_storage_classes_are_proven_by_the_fast_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = await migrated(mixed_plan(tmp_path))
+    result, detail = await both_ways(plan, monkeypatch)
+    assert detail == "items: equal"
+    assert result.verdict == "PASS"
+    assert result.tables[0].matched == len(MIXED_VALUES)
+
+
+@pytest.mark.parametrize(
+    ("sql", "key", "problem"),
+    [
+        ("UPDATE items SET v = '5' WHERE id = 1", "id=1", "differs: v: source 5 (integer), "
+            "target '5' (text)"),
+        ("UPDATE items SET v = 5.0 WHERE id = 1", "id=1", "differs: v: source 5 (integer), "
+            "target 5.0 (real)"),
+        ("UPDATE items SET v = CAST('five' AS BLOB) WHERE id = 2", "id=2",
+            "differs: v: source 'five' (text), target x'66697665' (blob)"),
+        ("UPDATE items SET v = 'it''s!' WHERE id = 6", "id=6", "differs: v: source \"it's\""),
+    ],
+)  # fmt: skip
+async def test_a_value_of_another_class_is_found_by_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sql: str, key: str, problem: str
+) -> None:
+    plan = await migrated(mixed_plan(tmp_path))
+    change_target(plan, sql)
+    result, detail = await both_ways(plan, monkeypatch)
+    assert detail == "items: to compare"
+    assert result.verdict == "FAIL"
+    assert [m["key"] for m in result.tables[0].mismatches] == [key]
+    assert result.tables[0].mismatches[0]["problem"].startswith(problem)
+
+
 # -- tables the fast path leaves alone -----------------------------------------------------
 
 

@@ -54,6 +54,9 @@ class LoadFacts:
     table_empty: bool | None = None
     #: why a direct load of the table was refused earlier in this run (it is staged now)
     refused: str | None = None
+    #: a parent table (by a key the target checks as rows go in) this run merges after the
+    #: load: rows straight in would come before its new rows (:mod:`ferry.load.loadorder`)
+    parent_merged: str | None = None
     #: why SQLite cannot map the rows itself ("" when it can)
     native_blocker: str | None = None
     #: how the native rows go in: ``INSERT … SELECT`` (attached file), binary COPY or COPY CSV
@@ -101,7 +104,12 @@ def straight_in(facts: LoadFacts) -> bool:
     """Whether the facts allow rows straight into the table (direct or native)."""
     if facts.plan_mode == "merge" and not facts.key_is_primary_key:
         return False
-    return bool(facts.table_empty) and facts.fed_alone and facts.refused is None
+    return (
+        bool(facts.table_empty)
+        and facts.fed_alone
+        and facts.refused is None
+        and facts.parent_merged is None
+    )
 
 
 def decide(table: str, facts: LoadFacts) -> LoadDecision:
@@ -168,6 +176,11 @@ def decide(table: str, facts: LoadFacts) -> LoadDecision:
 def _staged_why(facts: LoadFacts) -> str:
     if facts.refused is not None:
         return f"a direct load was refused ({facts.refused}): staged and merged"
+    if facts.parent_merged is not None and facts.table_empty:
+        return (
+            f"empty, but its parent table {facts.parent_merged} is merged after the load: "
+            "staged and merged after it, so its rows find their parents"
+        )
     if facts.plan_mode == "merge" and not facts.key_is_primary_key:
         return "the plan's key is not the table's primary key: staged and merged by key"
     if not facts.fed_alone and facts.table_empty:

@@ -47,7 +47,8 @@ from ..events import CancelToken
 from ..targets import Target
 from ..targets.base import DirectLoadRefused
 from ..verify.fastsource import SMALL_ROW_BYTES, small_md5
-from ..verify.fastsql import MOD, f64, pg_fingerprint
+from ..verify.fastsql import MOD, pg_fingerprint
+from ..verify.sqlfunctions import f64
 from .decide import LoadDecision
 from .delta import delete_keys, queue_changed
 from .hashrows import HashDiff, KeyCheck, NotHashed, compare_streams

@@ -21,6 +21,7 @@ decision).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from array import array
 from bisect import bisect_left
@@ -28,14 +29,15 @@ from collections.abc import Iterator, Sequence
 from itertools import compress, islice, pairwise
 from operator import and_, eq, or_
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .linescan import FLIP, NotLines, record_line_blocks, record_lines, record_text, signed_prints
 from .printbook import PrintBook
 from .printfile import PrintFile
-from .route import Route
+from .route import Route, RunView
 
 if TYPE_CHECKING:
+    from ..plan import TableSpec
     from ..sources.json import JsonSource
 
 _T = TypeVar("_T")
@@ -266,11 +268,30 @@ def merged_prints(kept: PrintFile, gone: list[int], added: list[tuple[int, int, 
     return out
 
 
+async def line_source(run: RunView, spec: TableSpec) -> bool:
+    """Whether ``spec`` is fed by a JSON file whose records may lie one per line, read whole
+    by this spec alone (no child tables, no sample): its prints are then its lines'."""
+    reader = run.readers.get(spec.source)
+    if (
+        run.sample is not None
+        or reader is None
+        or not reader.capabilities.record_lines
+        or sum(1 for s in run.plan.tables if s.source == spec.source) != 1
+        or any(name.startswith(spec.source + ".") for name in run.source_tables)
+    ):
+        return False
+    json = cast("JsonSource", reader)  # the one reader that may lay records out by line
+    return await asyncio.to_thread(json.line_records) and await asyncio.to_thread(
+        laid_by_line, json.path
+    )
+
+
 __all__ = [
     "NotLines",
     "changed_rows",
     "laid_by_line",
     "line_prints",
+    "line_source",
     "merged_prints",
     "record_line_prints",
 ]

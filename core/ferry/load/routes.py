@@ -32,8 +32,9 @@ from .earlyscan import PAGES, EarlyScan, print_book, scan_early
 from .hashload import HashedCompareLoad
 from .hashsql import HashSql, hash_sql
 from .inworker import in_worker
-from .jsonlines import laid_by_line
+from .jsonlines import line_source
 from .keeptext import keep_text_columns
+from .loadorder import parent_merged_later, parent_read_later, parents_first
 from .mapping import check_mapping, row_mapper
 from .modes import delete_all, refuse_second_append
 from .printbook import PrintBook, print_key_field
@@ -45,7 +46,6 @@ from .strategy import LoadStrategy
 from .stream import note_unmapped
 
 if TYPE_CHECKING:
-    from ..sources.json import JsonSource
     from ..sources.sqlite import SqliteSource
 
 #: makes the warning callback of a table's value mapping (the run's, per table)
@@ -66,10 +66,10 @@ async def plan_routes(
     refused earlier in this run, with the reason; ``fingerprints``: the last run's;
     ``kept_prints``: the tables whose row prints the last run kept, :mod:`ferry.load.delta`;
     ``in_process``: tables whose file the workers gave up on, :mod:`ferry.load.inworker`)."""
-    routes = []
+    routes: list[Route] = []
     attaching: set[Path] = set()  # the SQLite files native loads attach to the target
     replaced = await _replace_rows(run, target, tables)
-    for spec in run.plan.tables:
+    for spec in parents_first(run.plan.tables, tables):
         info = tables[spec.name]
         source = run.source_tables[spec.source]
         mapper = row_mapper(
@@ -91,9 +91,9 @@ async def plan_routes(
             run.warn(message, info.name, kind=f"{info.name}:style:{message}")
         adapters = styles.adapters(target, info, mapper.columns)
         kept = keep_text_columns(run, target, spec, info, mapper, adapters, styles)
-        planner = _Decider(run, target, spec, info, mapper, source, attaching)
+        planner = _Decider(run, target, spec, info, mapper, source, attaching, routes)
         in_sql = rerun_source(run, spec) is not None
-        lines = not in_sql and await _line_source(run, spec)
+        lines = not in_sql and await line_source(run, spec)
         # unset: kept for a JSON file one record per line, where keeping them costs little,
         # for a table loaded before (a plan run again is run again) and in a sync's cycles
         wanted = run.plan.options.row_prints
@@ -189,24 +189,6 @@ async def _pages_blocker(run: RunView, spec: TableSpec, source: SourceTable, fie
     return await asyncio.to_thread(reader.page_blocker, source.origin, field)
 
 
-async def _line_source(run: RunView, spec: TableSpec) -> bool:
-    """Whether ``spec`` is fed by a JSON file whose records may lie one per line, read whole
-    by this spec alone (no child tables, no sample): its prints are then its lines'."""
-    reader = run.readers.get(spec.source)
-    if (
-        run.sample is not None
-        or reader is None
-        or not reader.capabilities.record_lines
-        or sum(1 for s in run.plan.tables if s.source == spec.source) != 1
-        or any(name.startswith(spec.source + ".") for name in run.source_tables)
-    ):
-        return False
-    json = cast("JsonSource", reader)  # the one reader that may lay records out by line
-    return await asyncio.to_thread(json.line_records) and await asyncio.to_thread(
-        laid_by_line, json.path
-    )
-
-
 class _Decider:
     """Looks up the facts of one table spec's load decision, as far as it needs them."""
 
@@ -219,8 +201,10 @@ class _Decider:
         mapper: RowMapper,
         source: SourceTable,
         attaching: set[Path],
+        planned: list[Route],
     ) -> None:
         self.run, self.target, self.spec = run, target, spec
+        self.planned = planned  #: the routes planned before (its parents: ferry.load.loadorder)
         self.info, self.mapper, self.source = info, mapper, source
         #: the source files the plan's native loads so far attach (shared by the specs)
         self.attaching = attaching
@@ -245,6 +229,7 @@ class _Decider:
             one_column_key=len(mapper.key) == 1,
             fed_alone=sum(1 for s in self.run.plan.tables if s.name == spec.name) == 1,
             refused=refusals.get(info.name),
+            parent_merged=parent_merged_later(info, self.planned),
             printed=printed,
         )
         if spec.mode != "merge" or keyed:
@@ -328,6 +313,8 @@ class _Decider:
             return "the source is not a SQLite file", None
         if sum(1 for s in run.plan.tables if s.source == spec.source) != 1:
             return "its source table feeds several table specs", None
+        if parent := parent_read_later(self.info, spec.source, self.planned):
+            return f"its parent table {parent} is mapped by Python, read after SQLite's", None
         # A column of that name would stand for the rowid the chunks are read by.
         if {"rowid", "oid", "_rowid_"} & {c.lower() for c in source.columns}:
             return "a source column is named rowid, oid or _rowid_", None

@@ -90,9 +90,16 @@ class Pipeline:
         for route in routes:
             by_source.setdefault(route.spec.source, []).append(route)
         batch_size = self.run.plan.options.batch_size
-        for name, reader in self.run.readers.items():
+        # The routes come parents first (ferry.load.loadorder): the sources are read in that
+        # order too, as are a SQLite file's tables, whose own keys may say less than the target's.
+        first: dict[str, int] = {}
+        for place, route in enumerate(routes):
+            first.setdefault(route.spec.source.split(".", 1)[0], place)
+        readers = sorted(self.run.readers.items(), key=lambda item: first.get(item[0], len(routes)))
+        for name, reader in readers:
             mine = [r for r in routes if r.spec.source.split(".", 1)[0] == name]
             native = [r for r in mine if r.decision.mode in ("native", "parallel")]
+            reader.read_order = list(dict.fromkeys(r.spec.source for r in mine))
             if reader.capabilities.skips_tables:
                 cast("SqliteSource", reader).skip_tables = {
                     r.spec.source for r in mine if not r.strategy.reads_rows

@@ -222,7 +222,8 @@ def _merge(
         start, end = _common(start, other), _common(end, other[::-1])
     # contacts_phone + contacts_cloud -> contacts; phone_contacts + cloud_contacts -> contacts
     stem = max(start.strip("_-"), end[::-1].strip("_-"), key=len)
-    name = unique_name(identifier(stem or bare[0]), taken)
+    table_name = identifier(stem or bare[0])
+    name = unique_name(table_name, taken)  # (a source's name: the table's is drafted apart)
     inputs = [c.entry for c in copies]
     spec = SourceSpec(name=name, kind="merge", inputs=inputs, key=key)
     for copy in copies:
@@ -267,7 +268,14 @@ def _merge(
         note += "; rows in one copy only are all kept (no time column tells a deletion)"
     files = [f for c in copies for f in c.item.files]
     found.append(
-        FoundSource(spec, files, sum(c.item.size for c in copies), tables=tables, notes=[note])
+        FoundSource(
+            spec,
+            files,
+            sum(c.item.size for c in copies),
+            tables=tables,
+            notes=[note],
+            table_name=table_name,
+        )
     )
     return asked
 

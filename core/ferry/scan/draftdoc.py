@@ -77,6 +77,9 @@ def draft_comments(
                 lines.append(f"  not read {where} ({item.size} bytes): {item.problem}")
                 continue
             what = ", ".join(f"{t.name} ({t.row_estimate or 0} rows)" for t in item.tables)
+            if item.spec.kind == "merge":  # no file of its own (was "found None")
+                lines.append(f"  merges {', '.join(item.spec.inputs)}: {what}")
+                continue
             lines.append(f"  found {where} ({item.size} bytes): {what}")
             for name, why in item.left_out:
                 lines.append(f"  left out {name}: {why}, not a table of data")

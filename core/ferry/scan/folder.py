@@ -274,6 +274,7 @@ def scan_folder(
             item.spec.kind in ("sqlite", "postgres"),
             item.keys.get(table.name),
             None if target.is_sqlite else target.identifiers,
+            named=item.table_name,
         )
         for item in found
         if not item.problem and not item.consumed

@@ -46,6 +46,9 @@ class FoundSource:
     #: what the reviewer should know about the source itself (a PostgreSQL source's other
     #: schemas), for the draft's comments and ``init``'s output
     remarks: list[str] = field(default_factory=list)
+    #: the name its one table is drafted under where not the source's: a merge source named
+    #: ``meta_2`` beside a source ``meta`` still feeds a table ``meta`` (:mod:`.copies`)
+    table_name: str = ""
 
     @property
     def rows(self) -> int:

@@ -1,6 +1,7 @@
 """Which files of a folder ``ferry init`` reads as sources, and how: SQLite files by their
 header, JSON documents by their layout (one source per collection), JSON lines, ``.env`` and
-text files; fixtures, one-value files and Ferry's own folders are skipped with a reason.
+one-value text files (``*.txt``, and an extension-less ``VERSION``: :mod:`.barefiles`);
+fixtures, runtime state and Ferry's own folders are skipped with a reason.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..plan import SourceSpec
 from ..sources.json import PARSE_ERRORS
 from ..sources.jsoncomments import MAX_BYTES as COMMENTED_MAX_BYTES
 from ..sources.jsoncomments import reads_with_comments
+from .barefiles import bare_value_file, unread_reason
 from .envelopes import (
     METADATA,
     collection_name,
@@ -102,7 +104,9 @@ def _classify(path: Path) -> str | None:
         return "json"
     if name.endswith(".txt"):
         return "text"
-    return "json" if looks_like_json(path, head) else None
+    if looks_like_json(path, head):
+        return "json"
+    return "text" if bare_value_file(path) else None  # VERSION holding 1.4.2
 
 
 #: names a database file usually has: one that is not SQLite is named as such when skipped
@@ -116,7 +120,7 @@ def _unread(path: Path) -> str:
             "named like a database but not a SQLite file (its first bytes are not SQLite's "
             "header: another database's file, encrypted, or damaged)"
         )
-    return "not a kind of file Ferry reads"
+    return unread_reason(path) or "not a kind of file Ferry reads"
 
 
 #: the files SQLite keeps beside a database while it is open

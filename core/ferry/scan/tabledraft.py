@@ -58,14 +58,16 @@ def draft_table_spec(
     database: bool = False,
     finding: KeyFinding | None = None,
     identifiers: str | None = None,
+    named: str = "",
 ) -> TableSpec:
     """The draft spec of one source table. A database source's tables keep their own names
-    (only a nested JSON list's child table is named after its parent source too)."""
+    (only a nested JSON list's child table is named after its parent source too); ``named``:
+    the name the table is drafted under instead of its source's (a merge source's)."""
     parents = {} if parents is None else parents
     matched = _match_table(found, existing, parents)
     if matched is None:
         own = found.name.split(".", 1)[-1]
-        wanted = identifier(
+        wanted = named or identifier(
             own if database or (found.parent is None and "." in found.name) else found.name
         )
         if identifiers == "keep" and database and is_plain(own):

@@ -18,8 +18,12 @@ Status = Literal["carried", "translated", "not carried"]
 #: a text column whose order the target changes (:mod:`ferry.shape.textorder`): one finding
 #: names every column sharing the reason, in ``check`` too
 TEXT_ORDER = "text order"
+#: a column whose NULLs the target sorts at the other end (:mod:`ferry.shape.nullorder`)
+NULL_ORDER = "NULL order"
+#: kinds whose columns sharing one reason are one finding of ``check`` too
+ONE_FINDING = (TEXT_ORDER, NULL_ORDER)
 #: kinds whose entries alike but for their name share one row whatever their status
-MERGED_KINDS = ("trigger", TEXT_ORDER)
+MERGED_KINDS = ("trigger", *ONE_FINDING)
 
 #: the order entries are shown in
 STATUSES: tuple[Status, ...] = ("carried", "translated", "not carried")

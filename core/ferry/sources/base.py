@@ -75,6 +75,9 @@ class SourceTable:
     #: byte; PostgreSQL: its database's collation); None where not known
     #: (:mod:`ferry.shape.textorder`)
     text_order: TextOrder | None = None
+    #: whether a database source's ascending ORDER BY puts NULL first (SQLite) or last
+    #: (PostgreSQL); None where not known (:mod:`ferry.shape.nullorder`)
+    nulls_first: bool | None = None
     #: a PostgreSQL source's text columns with a collation of their own, not the database's
     collated: frozenset[str] = frozenset()
     #: a database source's defaults, constraints and indexes (:mod:`ferry.shape.source`)
@@ -118,6 +121,14 @@ class SourceReader(ABC):
         #: text that is not valid UTF-8 a :meth:`scan` met, by table origin and column (the
         #: readers that can meet it fill it: SQLite); ``ferry init`` notes it
         self.invalid_text: dict[str, dict[str, Census]] = {}
+        #: source tables in the order the run loads them (parents first, by the target's
+        #: keys: :mod:`ferry.load.loadorder`): a database reader reads them first, in that order
+        self.read_order: list[str] = []
+
+    def in_read_order(self, tables: list[SourceTable]) -> list[SourceTable]:
+        """``tables`` with those of :attr:`read_order` first, in that order."""
+        rank = {name: place for place, name in enumerate(self.read_order)}
+        return sorted(tables, key=lambda table: rank.get(table.name, len(rank)))
 
     @abstractmethod
     def describe(self) -> list[SourceTable]:

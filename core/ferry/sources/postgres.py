@@ -266,7 +266,7 @@ class PostgresSource(SourceReader):
         try:
             with self._errors():
                 tables = self._tables(conn)  # starts the transaction: its snapshot is the copy
-            for table in tables:
+            for table in self.in_read_order(tables):
                 yield from self._read_table(conn, table, batch_size)
         finally:
             self._end_transaction(conn)
@@ -451,6 +451,7 @@ class PostgresSource(SourceReader):
             origin=name,
             declared=declared,
             text_order=order,
+            nulls_first=False,
             collated=frozenset(str(row[0]) for row in found if row[4]),
         )
 

@@ -208,7 +208,7 @@ class SqliteSource(SourceReader):
         conn = self.begin()
         try:
             with self._errors():
-                tables = self._tables(conn)
+                tables = self.in_read_order(self._tables(conn))
             for table in tables:
                 if table.name not in self.skip_tables:
                     yield from self._read_table(conn, table, batch_size)
@@ -591,6 +591,7 @@ class SqliteSource(SourceReader):
             declared=declared_types,
             collations=sqlite_collations(create[0]) if create and create[0] else {},
             text_order=BYTE_ORDER,
+            nulls_first=True,
         )
 
     def _parent(

@@ -129,6 +129,7 @@ class SqliteTarget(Target):
         sqlite_virtual_tables=True,
         sqlite_header=True,
         sqlite_triggers=True,
+        nulls_sort_first=True,
     )
     #: ``IS NOT``; timestamps compared as points in time (an app's ``2024-05-01T10:00:00Z`` is
     #: the same as Ferry's ``2024-05-01 10:00:00.000000``) and ordered by ``julianday``; JSON

@@ -56,13 +56,13 @@ from .fastsql import (
     Cell,
     Fingerprint,
     SqliteColumns,
-    f64,
     pg_sql,
     pg_type_problem,
     sqlite_row_sql,
 )
 from .read import SpecCheck
 from .result import PASS
+from .sqlfunctions import SQL_FUNCTIONS
 
 if TYPE_CHECKING:
     from ..plan import TableSpec
@@ -127,8 +127,7 @@ def mapped_cells(
             or mapped[column].steps is not None
         ):
             return f"column {column} is not a plain copy of a source field"
-        if declared != info.columns[column].type or declared not in SQL_TYPES - {"any"}:
-            # (``any``: its values are compared by storage class, in Python)
+        if declared != info.columns[column].type or declared not in SQL_TYPES:
             return f"column {column} ({declared}) is not mapped by SQL"
         # A JSON field is parsed by the reader before mapping; SQL sees the text.
         if source.columns.get(field) in (None, "json"):
@@ -303,7 +302,8 @@ class FastPath:
         assert driver is not None
         rows = total = 0
         try:
-            await driver.create_function("ferry_f64", 1, f64, deterministic=True)
+            for name, function in SQL_FUNCTIONS.items():
+                await driver.create_function(name, 1, function, deterministic=True)
             async with driver.execute(item.target_sql) as cursor:
                 while batch := await cursor.fetchmany(BATCH_ROWS):
                     self.cancel.raise_if_cancelled()

@@ -33,7 +33,8 @@ from ..errors import Cancelled
 from ..events import CancelToken, Event, TableProgress
 from ..shape.identifiers import quote
 from ..sources.readonly import open_read_only
-from .fastsql import MOD, Fingerprint, register_functions
+from .fastsql import MOD, Fingerprint
+from .sqlfunctions import register_functions
 
 #: rows fetched at a time from a SQLite side (one bytes object each)
 BATCH_ROWS = 2000

@@ -6,8 +6,6 @@ returning SQL text, and the row shape both sides share (:class:`Cell`)."""
 
 from __future__ import annotations
 
-import sqlite3
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
@@ -16,6 +14,7 @@ from typing import Any
 from ..native.cells import plain_cell
 from ..shape.identifiers import quote
 from ..values.logical import LogicalType
+from .sqlfunctions import stored_value_sql
 
 MOD = 1 << 128
 #: PostgreSQL types whose text the target side writes exactly, by logical type
@@ -58,7 +57,7 @@ def pg_type_problem(cells: list[Cell], types: dict[str, str]) -> str | None:
     """Why PostgreSQL column types (``types``: column to ``typname``) rule the fast path out."""
     for cell in cells:
         typname = types.get(cell.column, "")
-        if typname not in _PG_TYPES[cell.type]:
+        if typname not in _PG_TYPES.get(cell.type, ()):  # (``any``: not on PostgreSQL)
             return f"column {cell.column} is PostgreSQL {typname or 'unknown'}"
     return None
 
@@ -118,6 +117,9 @@ def _plain_utc(x: str, naive_utc: bool) -> str:
 def _sqlite_value(cell: Cell, x: str, *, source: bool, zone: tzinfo | None) -> _SqliteValue:
     """How SQLite writes one cell; on the target side it reads what the database holds."""
     type_ = cell.type
+    if type_ == "any":  # each value's class and value, on both sides alike
+        value = stored_value_sql(x)
+        return _SqliteValue(None, value, f"length(CAST({value} AS BLOB))")
     if type_ == "float" and not source:
         # Python reads an integer in a float column as that float.
         return _SqliteValue(
@@ -258,16 +260,6 @@ def sqlite_row_value(
     written = " || ".join([sizes or "''", "';'", *values])
     row = f"CASE WHEN {' AND '.join(checks)} THEN {written} END" if checks else written
     return f"CAST({row} AS BLOB)"
-
-
-def f64(value: Any) -> str | None:
-    """``ferry_f64``: a number's IEEE 754 double bits as 16 hex digits."""
-    return None if value is None else struct.pack(">d", value).hex()
-
-
-def register_functions(conn: sqlite3.Connection) -> None:
-    """The SQL functions the SQLite side's queries call."""
-    conn.create_function("ferry_f64", 1, f64, deterministic=True)
 
 
 # -- SQL: PostgreSQL -------------------------------------------------------------------------

@@ -201,7 +201,7 @@ def _decimal(value: Any) -> Normalized:
     return decimal_text(number.normalize()) if number else "0"
 
 
-def _stored(value: Any) -> Normalized:
+def stored_text(value: Any) -> Normalized:
     """A SQLite value as stored, its storage class named: the integer 5 and the text ``'5'``
     differ (``5 (integer)``, ``'5' (text)``), as they do for the app that reads them."""
     if value is None:
@@ -229,7 +229,7 @@ _BY_TYPE: dict[str, Normalizer] = {
     "json": _json_value,
     "text": _text,
     "bytes": _bytes,
-    "any": _stored,
+    "any": stored_text,
 }
 
 
