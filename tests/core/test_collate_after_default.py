@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ferry.api import migrate
 from ferry.plan import plan_from_dict
-from ferry.shape.typemap import sqlite_collations
+from ferry.shape.sqlitenames import sqlite_collations
 
 SCHEMA = (
     "CREATE TABLE books (id INTEGER PRIMARY KEY, title TEXT NOT NULL DEFAULT 'Unknown' "

@@ -15,8 +15,9 @@ import pytest
 
 from ferry.errors import SourceError
 from ferry.plan import SourceSpec
+from ferry.shape.sqlitenames import sqlite_logical_type
 from ferry.sources import Batch, ParentLink, open_source
-from ferry.sources.sqlite import SqliteSource, sqlite_logical_type
+from ferry.sources.sqlite import SqliteSource
 from ferry.values.textbytes import BadText
 
 

@@ -42,7 +42,8 @@ from ..capabilities import TargetCapabilities
 from ..errors import PlanError
 from ..values.logical import LogicalType
 from .ddl import TargetShape, foreign_key_sql
-from .typemap import SQLITE_KEPT, kept_sql_type
+from .sqlitenames import SQLITE_KEPT
+from .typemap import decimal_type, kept_sql_type
 
 #: tables Ferry owns in the target's default schema (never reported as the app's): a SQLite
 #: file's journal, and older versions' journals (:mod:`ferry.load.journal`)
@@ -141,10 +142,9 @@ def sqlalchemy_type(type_: LogicalType, binary_json: bool, declared: str = "") -
     if type_ == "decimal":
         return decimal_type(declared)
     kept = type_ in ("text", "integer") or (type_ == "json" and declared.endswith("[]"))
-    if (declared and kept) or type_ == "any":  # kept as declared (typemap.kept_type)
-        return kept_sql_type(declared, as_stored=type_ == "any")
-    if declared and type_ in SQLITE_KEPT:  # a SQLite source's own name, on SQLite only
-        return kept_sql_type(declared, as_stored=True)
+    verbatim = type_ == "any" or (bool(declared) and type_ in SQLITE_KEPT)  # a SQLite name
+    if (declared and kept) or verbatim:  # kept as declared (typemap.kept_type)
+        return kept_sql_type(declared, as_stored=verbatim)
     if type_ == "json":
         if binary_json:  # PostgreSQL only: its dialect loads for a PostgreSQL target alone
             from sqlalchemy.dialects.postgresql import JSONB
@@ -161,23 +161,6 @@ def sqlalchemy_type(type_: LogicalType, binary_json: bool, declared: str = "") -
         "date": Date(),
         "bytes": LargeBinary(),
     }[type_]
-
-
-_PRECISION = re.compile(r"\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)")
-#: PostgreSQL's largest numeric precision
-_MAX_PRECISION = 1000
-
-
-def decimal_type(declared: str) -> Any:
-    """``NUMERIC``/``DECIMAL`` with the precision and scale ``declared`` gives (when a
-    database can hold them; none: any number of digits)."""
-    kind = sqltypes.DECIMAL if declared.strip().upper().startswith("DEC") else sqltypes.NUMERIC
-    match = _PRECISION.search(declared)
-    if match:
-        precision, scale = int(match.group(1)), int(match.group(2) or 0)
-        if 1 <= precision <= _MAX_PRECISION and scale <= precision:
-            return kind(precision, scale)
-    return kind()
 
 
 def reflect_tables(inspector: Inspector) -> dict[str, TableInfo]:

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import types as sqltypes
 
 from .carried import SchemaObject, Status
-from .conflicts import without_conflicts
 from .identifiers import quote
 from .jsoncolumns import declared_json
+from .sqlitenames import sqlite_kept_name
 from .typefindings import TypeFinding
 from .uuidcolumns import uuid_column, uuid_declared
 
@@ -55,27 +55,15 @@ _KEPT_PG = {
 }
 
 
-#: logical types a SQLite → SQLite move creates under the source's own type name, where that
-#: name reads as the same logical type: an app may read the name (Python's sqlite3 with
-#: ``detect_types=PARSE_DECLTYPES`` turns a ``TIMESTAMP`` or ``DATE`` column's text into a
-#: datetime, and Flask's tutorial app calls ``created.strftime``; Ferry's ``DATETIME`` gave
-#: it a string)
-SQLITE_KEPT = ("timestamp", "date", "boolean", "float")
-_NAME_ONLY = re.compile(r"^[A-Za-z][A-Za-z0-9_ ]*(\(\s*\d+(\s*,\s*\d+)?\s*\))?$")
-
-
 def kept_type(source_dialect: str, dialect: str, logical: str, declared: str) -> str:
     """The source's declared type when a created column keeps it as it is (between two
     PostgreSQL databases: a length limit, a 2- or 4-byte integer; between two SQLite files:
-    a time's, a flag's or a float's own name, :data:`SQLITE_KEPT`), else ""."""
+    a time's, a flag's or a float's own name: :mod:`ferry.shape.sqlitenames`), else ""."""
     pattern = _KEPT_PG.get(logical)
     if source_dialect == dialect == "postgresql" and pattern and pattern.match(declared):
         return declared
-    if source_dialect == dialect == "sqlite" and logical in SQLITE_KEPT:
-        from ..sources.sqlite import sqlite_logical_type
-
-        if _NAME_ONLY.match(declared) and sqlite_logical_type(declared) == logical:
-            return declared
+    if source_dialect == dialect == "sqlite":
+        return sqlite_kept_name(logical, declared)
     return ""
 
 
@@ -114,6 +102,23 @@ def kept_sql_type(declared: str, as_stored: bool = False) -> Any:
     if declared == "uuid":
         return sqltypes.Uuid(as_uuid=False)
     return sqltypes.SmallInteger() if declared == "smallint" else sqltypes.Integer()
+
+
+_PRECISION = re.compile(r"\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)")
+#: PostgreSQL's largest numeric precision
+_MAX_PRECISION = 1000
+
+
+def decimal_type(declared: str) -> Any:
+    """``NUMERIC``/``DECIMAL`` with the precision and scale ``declared`` gives (when a
+    database can hold them; none: any number of digits)."""
+    kind = sqltypes.DECIMAL if declared.strip().upper().startswith("DEC") else sqltypes.NUMERIC
+    match = _PRECISION.search(declared)
+    if match:
+        precision, scale = int(match.group(1)), int(match.group(2) or 0)
+        if 1 <= precision <= _MAX_PRECISION and scale <= precision:
+            return kind(precision, scale)
+    return kind()
 
 
 def _shown(sql_type: str, dialect: str) -> str:
@@ -238,35 +243,6 @@ async def settle_collations(target: Target, tables: list[TableInfo]) -> list[Sch
                 reason = f"COLLATE {collation}: the target has no such collation"
             column.collation = ""
             found.append(SchemaObject("collation", name, "not carried", reason))
-    return found
-
-
-def sqlite_collations(create_sql: str) -> dict[str, str]:
-    """Column -> its ``COLLATE`` name, read from a SQLite ``CREATE TABLE`` statement."""
-    if "COLLATE" not in create_sql.upper():
-        return {}  # the common case, without parsing
-    try:
-        import sqlglot
-        from sqlglot import exp
-    except ImportError:  # pragma: no cover - a dependency; without it collations are not read
-        return {}
-    try:
-        # sqlglot does not read conflict clauses (UNIQUE ON CONFLICT REPLACE), nor need them
-        parsed = sqlglot.parse_one(without_conflicts(create_sql), read="sqlite")
-    except sqlglot.errors.ParseError:
-        return {}
-    found: dict[str, str] = {}
-    for column in parsed.find_all(exp.ColumnDef):
-        for constraint in column.args.get("constraints") or []:
-            kind = constraint.kind
-            if isinstance(kind, exp.CollateColumnConstraint):
-                found[column.name] = kind.this.name
-            # ``DEFAULT 'Unknown' COLLATE NOCASE`` (calibre's books.title): sqlglot reads the
-            # collation into the default's expression; SQLite's grammar makes it the column's
-            elif isinstance(kind, exp.DefaultColumnConstraint) and isinstance(
-                kind.this, exp.Collate
-            ):
-                found[column.name] = kind.this.expression.name
     return found
 
 

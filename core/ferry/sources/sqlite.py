@@ -37,8 +37,8 @@ from ..load.batching import SIZING_ROWS, rows_per_batch
 from ..shape.identifiers import quote
 from ..shape.schema import is_ferry_table
 from ..shape.source import reflect_shapes
+from ..shape.sqlitenames import sqlite_collations, sqlite_logical_type
 from ..shape.textorder import BYTE_ORDER
-from ..shape.typemap import sqlite_collations
 from ..values.logical import LogicalType
 from ..values.rowprint import row_print
 from ..values.textbytes import BadText, Census, decode_text, is_decode_error, tolerate
@@ -64,41 +64,7 @@ if TYPE_CHECKING:
     from ..plan import SourceSpec
 
 
-_FLOAT_WORDS = ("REAL", "FLOA", "DOUB")
-_DECIMAL_WORDS = ("NUMERIC", "DECIMAL")
-_TIMESTAMP_WORDS = ("DATETIME", "TIMESTAMP", "TIME")
 _UTF8_ERROR = re.compile(r"Could not decode to UTF-8 column '(.*?)' with text")
-
-
-def sqlite_logical_type(declared: str) -> LogicalType:
-    """The logical type for a column's declared type, after SQLite's affinity rules.
-
-    ``INT`` anywhere -> integer; ``REAL``/``FLOA``/``DOUB`` -> float; ``NUMERIC``/``DECIMAL``
-    -> decimal (exact: a float read back as its shortest text);
-    ``BOOL`` -> boolean; exactly ``DATE`` -> date; exactly ``TIME`` -> text (a time of day,
-    kept as written); ``DATETIME``/``TIMESTAMP`` -> timestamp; ``JSON`` -> json; ``BLOB`` ->
-    bytes; anything else, and no type at all -> text.
-    """
-    word = declared.strip().upper()
-    if "INT" in word:
-        return "integer"
-    if "BOOL" in word:
-        return "boolean"
-    if any(part in word for part in _FLOAT_WORDS):
-        return "float"
-    if any(part in word for part in _DECIMAL_WORDS):
-        return "decimal"
-    if re.fullmatch(r"DATE(\s*\(.*\))?", word):
-        return "date"
-    if re.fullmatch(r"TIME(\s*\(.*\))?", word):
-        return "text"  # a time of day: kept as written (docs/database-moves.md, "Types")
-    if any(part in word for part in _TIMESTAMP_WORDS):
-        return "timestamp"
-    if "JSON" in word:
-        return "json"
-    if "BLOB" in word:
-        return "bytes"
-    return "text"
 
 
 #: How long a connection Ferry opens beside its reader's waits for the file's lock: not at
