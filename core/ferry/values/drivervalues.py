@@ -23,10 +23,9 @@ def sqlite_timestamp(value: Any) -> Any:
     wrote (a number kept as it is: ``integers = "number"``)."""
     if value is None or is_number(value):
         return value
-    moment = to_utc_naive(value)
-    if moment.year < 1000:  # strftime's %Y does not pad: keep its spelling of early years
-        return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return moment.isoformat(" ", "microseconds")  # the same text, four times faster
+    # four-digit years, as SQLAlchemy and SQLite write them (calibre's "no date" 0101-01-01
+    # was written 101-01-01 through strftime, which does not pad %Y)
+    return to_utc_naive(value).isoformat(" ", "microseconds")
 
 
 def _sqlite_date(value: Any) -> Any:

@@ -205,10 +205,7 @@ class StyledTimestamps:
             return value  # None, or a number kept as it is (integers = "number")
         moment = to_utc_naive(value)
         style = self.style
-        if moment.year < 1000:
-            text = moment.strftime(f"%Y-%m-%d{style.sep}%H:%M:%S")
-        else:
-            text = moment.isoformat(style.sep, "seconds")
+        text = moment.isoformat(style.sep, "seconds")  # four-digit years (0101-01-01)
         micro = f"{moment.microsecond:06d}"
         digits = style.digits
         if digits is None:
