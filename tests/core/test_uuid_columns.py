@@ -97,3 +97,14 @@ def test_the_reverse_plan_writes_uuids_back_as_32_hex_digits(tmp_path: Path, pg_
         rows = conn.execute("SELECT id, email FROM account ORDER BY email").fetchall()
     conn.close()
     assert rows == [(f"{HEX}", f"{HEX}@x"), (added.replace("-", ""), "new@x")]
+
+
+def test_a_varchar_column_of_uuids_stays_text(tmp_path: Path, pg_url: str) -> None:
+    # MLflow keeps run ids (uuid4().hex) in String(32): VARCHAR(32) on SQLite and on
+    # PostgreSQL alike, and binds text; as uuid they read back dashed, other ids than the app's
+    schema = (
+        "CREATE TABLE runs (run_uuid VARCHAR(32) PRIMARY KEY, name TEXT);"
+        f"INSERT INTO runs VALUES ('{HEX}', 'x');"
+    )
+    plan = draft(tmp_path, schema, pg_url)
+    assert "target_types" not in plan.read_text()

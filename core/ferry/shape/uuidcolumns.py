@@ -27,8 +27,11 @@ if TYPE_CHECKING:
     from ..sources import SourceTable
     from ..sources.base import SourceReader
 
+#: fixed-width: an ORM's UUID type (SQLAlchemy's ``Uuid``, Django's ``UUIDField``: CHAR(32),
+#: Prefect's: CHAR(36)); a VARCHAR is the app's string (MLflow's run ids, ``String(32)``:
+#: VARCHAR(32) on PostgreSQL too, bound as text; as uuid they read back dashed)
 _DECLARED = re.compile(
-    r"^\s*(n?(var)?char\s*\(\s*(32|36)\s*\)|uuid|guid|uniqueidentifier)\s*$", re.I
+    r"^\s*(n?char(acter)?\s*\(\s*(32|36)\s*\)|uuid|guid|uniqueidentifier)\s*$", re.I
 )
 #: 32 hex digits, or the dashed 36
 _HEX = "[0-9a-fA-F]"
@@ -38,7 +41,7 @@ _DJANGO_UUID = re.compile(r"^\s*char\s*\(\s*32\s*\)\s*$", re.I)
 
 
 def uuid_declared(declared: str) -> bool:
-    """A declared type an ORM keeps UUIDs in (``CHAR(32)``, ``VARCHAR(36)``, ``UUID``)."""
+    """A declared type an ORM keeps UUIDs in (``CHAR(32)``, ``CHAR(36)``, ``UUID``)."""
     return bool(_DECLARED.match(declared))
 
 
