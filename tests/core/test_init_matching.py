@@ -78,3 +78,29 @@ def test_a_column_default_is_drafted_only_where_the_source_column_may_be_null(
     assert result.exit_code == 0, result.output
     [spec] = load_plan(tmp_path / "p.toml").tables
     assert {name: column.default for name, column in spec.columns.items()} == {"stage": "active"}
+
+
+def test_no_column_default_is_drafted_for_a_key_column(tmp_path: Path) -> None:
+    # MLflow's registered_models: workspace is part of the primary key
+    import sqlite3
+
+    data = tmp_path / "data"
+    data.mkdir()
+    schema = (
+        "CREATE TABLE models (ws TEXT NOT NULL DEFAULT 'default', name TEXT NOT NULL, "
+        "PRIMARY KEY (ws, name))"
+    )
+    for path in (data / "app.db", tmp_path / "target.db"):
+        db = sqlite3.connect(path)
+        db.execute(schema)
+        db.close()
+
+    result = CliRunner().invoke(
+        cli,
+        ["init", str(data), "--target", f"sqlite:///{tmp_path / 'target.db'}",
+         "-o", str(tmp_path / "p.toml")],
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    [spec] = load_plan(tmp_path / "p.toml").tables
+    assert {name: column.default for name, column in spec.columns.items()} == {}
