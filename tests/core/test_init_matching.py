@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -54,8 +55,6 @@ def test_a_column_default_is_drafted_only_where_the_source_column_may_be_null(
 ) -> None:
     # MLflow: workspace is NOT NULL DEFAULT 'default' in the source too; a drafted default
     # there never applies, and the reverse plan asked a question for each of 24 tables
-    import sqlite3
-
     data = tmp_path / "data"
     data.mkdir()
     schema = (
@@ -82,8 +81,6 @@ def test_a_column_default_is_drafted_only_where_the_source_column_may_be_null(
 
 def test_no_column_default_is_drafted_for_a_key_column(tmp_path: Path) -> None:
     # MLflow's registered_models: workspace is part of the primary key
-    import sqlite3
-
     data = tmp_path / "data"
     data.mkdir()
     schema = (
