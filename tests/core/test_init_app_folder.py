@@ -68,3 +68,18 @@ def test_a_one_line_file_named_by_a_hash_is_not_drafted_as_a_table(tmp_path: Pat
     plan = _draft(tmp_path, folder)
     tables = [t["name"] for t in tomllib.loads(plan.read_text())["tables"]]
     assert tables == ["ticket"]
+
+
+def test_files_under_a_folder_named_by_an_id_are_not_drafted_as_tables(tmp_path: Path) -> None:
+    # An MLflow server's folder: its database and the runs' artifacts, a folder per run id
+    folder = tmp_path / "srv"
+    artifacts = folder / "mlruns" / "1" / "2f22aeb897f8413bb72ca5624b9c8b13" / "artifacts"
+    artifacts.mkdir(parents=True)
+    with sqlite3.connect(folder / "mlflow.db") as conn:
+        conn.execute("CREATE TABLE runs (run_uuid VARCHAR(32) PRIMARY KEY)")
+    conn.close()
+    (artifacts / "notes.txt").write_text("one line\n")
+    (artifacts / "config.json").write_text('{"a": 1}')
+    plan = _draft(tmp_path, folder)
+    tables = [t["name"] for t in tomllib.loads(plan.read_text())["tables"]]
+    assert tables == ["runs"]

@@ -156,16 +156,6 @@ def test_text_ops_leave_the_table_native(tmp_path: Path) -> None:
     assert result.table("items").mapped_by_sqlite == ROWS
 
 
-def test_a_default_keeps_sqlite_from_mapping_the_rows(tmp_path: Path) -> None:
-    source_db(tmp_path)
-    columns = {"name": {"from": "name", "default": "none", "ops": ["upper"]}}
-    found = decision(run(plan_for(tmp_path, sqlite_url(tmp_path), columns=columns), True))
-    assert found.mode == "direct"
-    assert found.facts.native_blocker == (
-        "a column is not a plain copy (a hook, a step other than text ops, a cast or JSON)"
-    )
-
-
 def test_a_sqlite_target_attaches_ten_source_files_and_maps_the_rest_in_python(
     tmp_path: Path,
 ) -> None:
@@ -236,3 +226,70 @@ def test_decisions_are_frozen_values() -> None:
     assert (
         found.mode == "staged" and found.why == "mode = append into a table that holds rows: staged"
     )
+
+
+def test_a_child_of_a_table_python_maps_is_not_mapped_by_sqlite_before_it(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # MLflow: experiments went to Python (its workspace default), and SQLite mapped datasets
+    # first, into an existing table whose foreign key found no experiment: every row refused,
+    # the run started over with datasets staged.
+    db = sqlite3.connect(tmp_path / "app.db")
+    db.execute("CREATE TABLE parents (id INTEGER PRIMARY KEY, ws TEXT)")
+    db.execute("CREATE TABLE kids (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parents)")
+    with db:
+        db.execute("INSERT INTO parents VALUES (1, NULL)")
+        db.execute("INSERT INTO kids VALUES (1, 1)")
+    db.close()
+    pg_exec(
+        pg_url,
+        "CREATE TABLE parents (id integer PRIMARY KEY, ws text NOT NULL DEFAULT 'default');"
+        "CREATE TABLE kids (id integer PRIMARY KEY, parent_id integer REFERENCES parents)",
+    )
+    source = {"name": "app", "kind": "sqlite", "path": str(tmp_path / "app.db")}
+    plan = plan_from_dict(
+        {
+            "name": "parents-first",
+            "target": {"url": pg_url},
+            "sources": [source],
+            "tables": [
+                {
+                    "name": "parents",
+                    "source": "app.parents",
+                    "key": ["id"],
+                    "columns": {"ws": {"const": "default"}},
+                },
+                {"name": "kids", "source": "app.kids", "key": ["id"]},
+            ],
+        },
+        tmp_path,
+    )
+
+    kids = run(plan, preview=True).table("kids").decision
+
+    assert kids is not None and (kids.mode, kids.facts.native_blocker) == (
+        "direct",
+        "it references parents, whose rows go in after those SQLite maps (direct)",
+    )
+
+
+def test_a_column_with_a_default_is_still_mapped_by_sqlite_its_nulls_by_python(
+    tmp_path: Path,
+) -> None:
+    db = sqlite3.connect(tmp_path / "app.db")
+    db.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+    with db:
+        db.executemany("INSERT INTO items VALUES (?, ?)", [(1, "a"), (2, None), (3, "c")])
+    db.close()
+    columns = {"name": {"from": "name", "default": "none", "ops": ["upper"]}}
+    plan = plan_for(tmp_path, sqlite_url(tmp_path), columns=columns)
+
+    result = run(plan)
+
+    assert decision(result).mode == "native"
+    out = sqlite3.connect(tmp_path / "out.db")
+    assert out.execute("SELECT id, name FROM items ORDER BY id").fetchall() == [
+        (1, "A"),
+        (2, "NONE"),
+        (3, "C"),
+    ]

@@ -124,3 +124,38 @@ def test_literal_defaults_are_read_and_expressions_are_not() -> None:
     assert literal_default("(-1.5)") == -1.5
     assert literal_default("CURRENT_TIMESTAMP") is None
     assert literal_default("now()") is None
+
+
+def _run_child(name: str, *columns: str) -> TableInfo:
+    info = table(name, "run_uuid", *columns)
+    info.foreign_keys.append(ForeignKey(("run_uuid",), "runs", ("run_uuid",)))
+    return info
+
+
+def test_a_child_table_goes_into_its_own_table_when_another_has_a_subset_of_its_columns() -> None:
+    # MLflow: tags (key, value) has a subset of the columns of metrics and of params, all three
+    # with a foreign key to runs; each source table is its own table, not tags.
+    existing = {
+        "runs": table("runs", "run_uuid", pk=("run_uuid",)),
+        "tags": _run_child("tags", "key", "value"),
+        "params": _run_child("params", "key", "value"),
+        "metrics": _run_child("metrics", "key", "value", "timestamp", "step"),
+    }
+    link = (("run_uuid",), ("run_uuid",))
+
+    chosen = [
+        choose_child_table(
+            f"mlflow.{name}",
+            ["run_uuid", *columns],
+            link,
+            "runs",
+            {"run_uuid": "run_uuid"},
+            existing,
+        )
+        for name, columns in (
+            ("params", ("key", "value")),
+            ("metrics", ("key", "value", "timestamp", "step")),
+        )
+    ]
+
+    assert [match.table if match else None for match in chosen] == ["params", "metrics"]

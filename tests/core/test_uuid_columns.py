@@ -97,3 +97,52 @@ def test_the_reverse_plan_writes_uuids_back_as_32_hex_digits(tmp_path: Path, pg_
         rows = conn.execute("SELECT id, email FROM account ORDER BY email").fetchall()
     conn.close()
     assert rows == [(f"{HEX}", f"{HEX}@x"), (added.replace("-", ""), "new@x")]
+
+
+def test_a_varchar_column_of_uuids_stays_text(tmp_path: Path, pg_url: str) -> None:
+    # MLflow keeps run ids (uuid4().hex) in String(32): VARCHAR(32) on SQLite and on
+    # PostgreSQL alike, and binds text; as uuid they read back dashed, other ids than the app's
+    schema = (
+        "CREATE TABLE runs (run_uuid VARCHAR(32) PRIMARY KEY, name TEXT);"
+        f"INSERT INTO runs VALUES ('{HEX}', 'x');"
+    )
+    plan = draft(tmp_path, schema, pg_url)
+    assert "target_types" not in plan.read_text()
+
+
+def test_a_foreign_key_between_columns_of_two_types_names_the_types_not_the_rows(
+    tmp_path: Path, pg_url: str
+) -> None:
+    schema = (
+        f"CREATE TABLE runs (run_uuid CHAR(32) PRIMARY KEY); INSERT INTO runs VALUES ('{HEX}');"
+        "CREATE TABLE issues (id INTEGER PRIMARY KEY, run_id TEXT REFERENCES runs);"
+        "INSERT INTO issues VALUES (1, 'legacy-7');"  # no UUID: run_id stays text
+    )
+    plan = draft(tmp_path, schema, pg_url)
+    assert 'run_uuid = "uuid"' in plan.read_text()
+
+    result = ferry("migrate", plan)
+
+    assert result.exit_code == 5
+    assert "incompatible types: text and uuid" in result.output
+    assert "Give the foreign key's columns the type of those it references" in result.output
+
+
+def test_a_text_column_referencing_a_uuid_key_is_drafted_uuid_too(
+    tmp_path: Path, pg_url: str
+) -> None:
+    schema = (
+        f"CREATE TABLE runs (run_uuid CHAR(32) PRIMARY KEY); INSERT INTO runs VALUES ('{HEX}');"
+        "CREATE TABLE issues (id INTEGER PRIMARY KEY, run_id TEXT REFERENCES runs);"
+    )
+    plan = draft(tmp_path, schema, pg_url)
+
+    result = ferry("migrate", plan)
+
+    assert result.exit_code == 0, result.output
+    found = pg_rows(
+        pg_url,
+        "SELECT data_type FROM information_schema.columns "
+        "WHERE table_name = 'issues' AND column_name = 'run_id'",
+    )
+    assert found == [("uuid",)]

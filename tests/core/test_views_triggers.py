@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fakesource import run, sqlite_exec, sqlite_rows
-from pgkit import pg_rows
+from pgkit import pg_exec, pg_rows
 
 from ferry.backup.create import create_backup
 from ferry.plan import Plan, plan_from_dict
@@ -126,6 +126,26 @@ def test_every_trigger_is_listed_as_not_carried(tmp_path: Path, pg_url: str) -> 
         "target after the move if the app needs it)"
     ]
     assert pg_rows(pg_url, "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal") == [(0,)]
+
+
+@pytest.mark.pg
+def test_a_trigger_the_app_made_in_the_target_is_named_there(tmp_path: Path, pg_url: str) -> None:
+    # MLflow makes its own prevent_secrets_aad_mutation on PostgreSQL (`mlflow db upgrade`);
+    # "recreate it in the target" sent the operator after a trigger that was there
+    pg_exec(
+        pg_url,
+        "CREATE TABLE genre (id integer PRIMARY KEY, name text NOT NULL);"
+        "CREATE TABLE songs (id integer PRIMARY KEY, genre_id integer REFERENCES genre (id),"
+        " title text, added timestamp);"
+        "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;"
+        "CREATE TRIGGER track_touch BEFORE UPDATE ON songs FOR EACH ROW EXECUTE FUNCTION touch()",
+    )
+
+    result = run(music_plan(tmp_path, pg_url))
+
+    assert [o.line() for o in result.schema_objects if o.kind == "trigger"] == [
+        "trigger track_touch: carried (in the target already)"
+    ]
 
 
 @pytest.mark.pg

@@ -37,6 +37,7 @@ from .keeptext import keep_text_columns
 from .loadorder import parent_merged_later, parent_read_later, parents_first
 from .mapping import check_mapping, row_mapper
 from .modes import delete_all, refuse_second_append
+from .parentsfirst import parent_loaded_later
 from .printbook import PrintBook, print_key_field
 from .rerun import still_unchanged
 from .route import Route, RunView
@@ -92,6 +93,7 @@ async def plan_routes(
         adapters = styles.adapters(target, info, mapper.columns)
         kept = keep_text_columns(run, target, spec, info, mapper, adapters, styles)
         planner = _Decider(run, target, spec, info, mapper, source, attaching, routes)
+        planner.earlier = {r.info.name: r.decision.mode for r in routes}
         in_sql = rerun_source(run, spec) is not None
         lines = not in_sql and await line_source(run, spec)
         # unset: kept for a JSON file one record per line, where keeping them costs little,
@@ -209,6 +211,7 @@ class _Decider:
         #: the source files the plan's native loads so far attach (shared by the specs)
         self.attaching = attaching
         self.early: EarlyScan = (None, None)  #: (a delta's: ferry.load.earlyscan)
+        self.earlier: dict[str, str] = {}  #: target tables decided before -> their mode
 
     async def decide(
         self,
@@ -240,7 +243,7 @@ class _Decider:
             # SQLite's mapping writes Ferry's own spelling: a styled table goes to Python.
             if set(styles.chosen) & set(mapper.columns):
                 blocker = "the target table keeps its own spelling of values"
-            else:
+            elif not (blocker := parent_loaded_later(info, self.earlier)):
                 blocker, native = await self._native()
             facts = _with(facts, native_blocker=blocker, native_form=self._form(native))
             if native is not None and self.target.capabilities.loads_apart:
@@ -358,10 +361,8 @@ async def _replace_rows(
     for name in reversed(dependency_order(replaced, tables)):
         deleted[name] = await delete_all(target, name)
         if deleted[name]:
-            run.warn(
-                f"{name}: mode = replace: its {deleted[name]} rows are replaced by the source's",
-                name,
-            )
+            said = f"{name}: mode = replace: its {deleted[name]} rows are replaced by the source's"
+            run.warn(said, name)
     return deleted
 
 

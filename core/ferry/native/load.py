@@ -61,7 +61,8 @@ class _NativeColumn:
     field: str  # source column
     type: LogicalType
     cell: SqlCell
-    required: bool  # a NULL goes to Python (key columns: rejected; skip_when_null: skipped)
+    #: a NULL goes to Python (key columns: rejected; skip_when_null: skipped; a ``default``)
+    required: bool
     binary: str | None = None  # psycopg dumper for binary COPY (None: CSV only)
 
 
@@ -201,7 +202,9 @@ def native_load(
         if field is None or column.steps is not None:
             return None
         ops = list(spec_col.ops)
-        fields = PLAIN_FIELDS | {"ops"} if column.type == "text" else PLAIN_FIELDS
+        # a ``default`` fills a NULL: those rows go to Python, the others are plain copies
+        # (MLflow's experiments.workspace; a Python-mapped parent made its children wait)
+        fields = PLAIN_FIELDS | {"default"} | ({"ops"} if column.type == "text" else set())
         if not spec_col.model_fields_set <= fields or column.name in mapper.integer_keys:
             return None
         target = info.columns[column.name]
@@ -226,7 +229,9 @@ def native_load(
         )
         if cell is None:
             return None
-        needed = column.name in mapper.key or column.name in required
+        needed = (
+            column.name in mapper.key or column.name in required or spec_col.default is not None
+        )
         binary = _pg_binary(column.type, target.sql_type) if binary_copy else None
         columns.append(_NativeColumn(column.name, field, column.type, cell, needed, binary))
     if not columns:

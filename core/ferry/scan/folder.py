@@ -25,7 +25,7 @@ from ..shape.rejectedkinds import with_rejected
 from ..shape.schema import TableInfo, is_ferry_table
 from ..shape.typefindings import TypeFinding, replaced_choices
 from ..shape.typemap import declared_wall_times, find_type_choices, settle_empty_zones
-from ..shape.uuidcolumns import django_uuid_columns, settle_empty_uuids
+from ..shape.uuidcolumns import django_uuid_columns, settle_empty_uuids, uuids_referenced
 from ..sources import SourceReader, SourceTable, open_source
 from ..sources.base import ScanProgress
 from ..values.epochs import find_numbers
@@ -214,6 +214,7 @@ def scan_folder(
                     # Django keeps naive UTC text in SQLite and makes timestamptz on PostgreSQL
                     item.type_choices = [f for f in item.type_choices if not f.zone]
                 item.type_choices = settle_empty_uuids(settle_empty_zones(item.type_choices))
+                item.type_choices = uuids_referenced(reader, item.tables, item.type_choices)
                 if target.is_sqlite:  # SQLite types values: a mixed column kept as stored
                     item.type_choices = _as_stored(reader, item)
                 else:  # one type per column: text where the declared type rejects values

@@ -261,7 +261,8 @@ def choose_child_table(
     existing: Mapping[str, TableInfo],
 ) -> TableMatch | None:
     """The existing table a nested list (``albums.tracks``) is: among the tables with a foreign
-    key to ``parent_table``, the one whose columns the list's fields cover best (at least half).
+    key to ``parent_table``, the one whose columns the list's fields cover best (at least half);
+    on a tie, the one more of the list's fields go into, then the one of the closer name.
 
     ``link`` is the child's parent link (its columns, the parent's key fields it copies);
     ``parent_feeds`` maps the parent's source fields to the parent table's columns, so the
@@ -269,19 +270,25 @@ def choose_child_table(
     """
     fields = list(fields)
     link_columns, parent_fields = link
+    short = source.rsplit(".", 1)[-1]
     best: TableMatch | None = None
+    best_rank: tuple[float, float, float] = (0.0, 0.0, 0.0)
     for info in existing.values():
         for fk in info.foreign_keys:
             feeds = _link_feeds(fk, parent_table, link_columns, parent_fields, parent_feeds)
             if feeds is None:
                 continue
             measured = _measure(fields, info, feeds)
-            if (
-                measured.of
-                and measured.coverage >= 0.5
-                and (best is None or measured.coverage > best.coverage)
-            ):
-                best = measured
+            if not measured.of or measured.coverage < 0.5:
+                continue
+            # Ties on coverage go to the table that places more of the source's own fields,
+            # then to the closer name: MLflow's params, metrics and latest_metrics each fill
+            # every column of tags (key, value; run_uuid -> runs), and all three were drafted
+            # into tags, their own tables left empty.
+            placed = len(measured.fields) / len(fields) if fields else 0.0
+            rank = (measured.coverage, placed, name_similarity(short, info.name))
+            if best is None or rank > best_rank:
+                best, best_rank = measured, rank
                 fk_text = f"{', '.join(fk.columns)} -> {fk.ref_table}({', '.join(fk.ref_columns)})"
                 best.by = "foreign key"
                 best.evidence = (

@@ -161,6 +161,17 @@ _DIGEST_REASON = (
     "state; add it under [[sources]] if the app reads it"
 )
 
+#: a folder named by a record's id (32 or more hex digits, a dashed UUID, perhaps after a
+#: short prefix): what an app keeps for one of its records. MLflow's run artifacts
+#: (``mlruns/1/<run id>/artifacts/notes.txt``) were drafted as tables, one per file.
+_ID_FOLDER = re.compile(
+    r"^(?:[a-z]{1,8}[-_])?(?:[0-9a-f]{32,}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})$", re.I
+)
+_ID_FOLDER_REASON = (
+    "under a folder named by an id: a file the app keeps for one of its records (a run's "
+    "artifacts, an upload), not state; add it under [[sources]] if the app reads it"
+)
+
 
 def find_sources(
     folder: Path,
@@ -205,6 +216,9 @@ def find_sources(
             continue
         if kind != "sqlite" and _DIGEST_NAME.match(path.stem):
             skipped.append((path, _DIGEST_REASON))
+            continue
+        if kind != "sqlite" and any(_ID_FOLDER.match(p) for p in Path(rel).parent.parts):
+            skipped.append((path, _ID_FOLDER_REASON))
             continue
         if kind == "text":
             if _one_value_file(path):

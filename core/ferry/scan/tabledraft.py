@@ -131,7 +131,13 @@ def draft_table_spec(
                 notes.append(f"field {field_name!r} feeds column {how.column!r} ({how.how})")
         column_info = info.columns[how.column]
         default = literal_default(column_info.default_sql)
-        if not column_info.nullable and default is not None:
+        # a source column declared NOT NULL never needs it, nor a key column (a row whose key
+        # is NULL is rejected by key). MLflow's workspace: a default drafted there made the
+        # reverse plan ask a question for each of 24 tables.
+        never_null = field_name in found.key or (
+            found.shape is not None and field_name in found.shape.not_null
+        )
+        if not column_info.nullable and default is not None and not never_null:
             # NULL would be refused: a row without the value takes the column's own default
             column_spec = columns.get(how.column) or ColumnSpec.model_validate({"from": field_name})
             column_spec.default = default

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 from .apptriggers import carry_app_trigger
 from .carried import SchemaObject
+from .ddl import sql_literal
+from .identifiers import quote
 
 if TYPE_CHECKING:
     from ..targets import Target
@@ -106,6 +108,10 @@ async def carry_trigger(
         # a trigger that only keeps full-text indexes current: the table it reads is named
         if trigger and trigger.writes and {w.casefold() for w in trigger.writes} <= set(lost):
             return SchemaObject("trigger", name, "not carried", feeds_lost_index(trigger))
+        # the app made its own on the table (MLflow's prevent_secrets_aad_mutation)
+        found = names.get((source, trigger.table.casefold())) if trigger else None
+        if found is not None and await _exists(target, name, found[0]):
+            return SchemaObject("trigger", name, "carried", "in the target already")
         return SchemaObject("trigger", name, "not carried", NOT_CARRIED)
     if trigger is None:
         return SchemaObject("trigger", name, "not carried", UNREAD)
@@ -166,14 +172,18 @@ def feeds_lost_index(trigger: TriggerSql) -> str:
     )
 
 
-async def _exists(target: Target, name: str) -> bool:
+async def _exists(target: Target, name: str, table: str = "") -> bool:
+    """Whether the target has trigger ``name`` (on ``table``: a PostgreSQL target's, whose
+    trigger names are per table)."""
     literal = name.replace("'", "''")
-    return bool(
-        await target.scalar(
-            f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = '{literal}'",
-            f"looking for trigger {name}",
+    sql = f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = '{literal}'"
+    if table:
+        on = sql_literal(quote(table))
+        sql = (
+            "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal "
+            f"AND tgname = '{literal}' AND tgrelid = to_regclass({on})"
         )
-    )
+    return bool(await target.scalar(sql, f"looking for trigger {name}"))
 
 
 __all__ = [

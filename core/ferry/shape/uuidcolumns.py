@@ -27,8 +27,11 @@ if TYPE_CHECKING:
     from ..sources import SourceTable
     from ..sources.base import SourceReader
 
+#: fixed-width: an ORM's UUID type (SQLAlchemy's ``Uuid``, Django's ``UUIDField``: CHAR(32),
+#: Prefect's: CHAR(36)); a VARCHAR is the app's string (MLflow's run ids, ``String(32)``:
+#: VARCHAR(32) on PostgreSQL too, bound as text; as uuid they read back dashed)
 _DECLARED = re.compile(
-    r"^\s*(n?(var)?char\s*\(\s*(32|36)\s*\)|uuid|guid|uniqueidentifier)\s*$", re.I
+    r"^\s*(n?char(acter)?\s*\(\s*(32|36)\s*\)|uuid|guid|uniqueidentifier)\s*$", re.I
 )
 #: 32 hex digits, or the dashed 36
 _HEX = "[0-9a-fA-F]"
@@ -38,7 +41,7 @@ _DJANGO_UUID = re.compile(r"^\s*char\s*\(\s*32\s*\)\s*$", re.I)
 
 
 def uuid_declared(declared: str) -> bool:
-    """A declared type an ORM keeps UUIDs in (``CHAR(32)``, ``VARCHAR(36)``, ``UUID``)."""
+    """A declared type an ORM keeps UUIDs in (``CHAR(32)``, ``CHAR(36)``, ``UUID``)."""
     return bool(_DECLARED.match(declared))
 
 
@@ -47,14 +50,7 @@ def uuid_column(
 ) -> TypeFinding | None:
     """The finding for a column whose every value is a UUID (None otherwise, or when empty;
     with ``django``, a ``char(32)`` column holding no value is Django's ``UUIDField`` too)."""
-    c = quote(column)
-    shaped = " OR ".join(f"({c} GLOB '{shape}')" for shape in _SHAPES)
-    row = reader.query_one(
-        f"SELECT count({c}), sum(typeof({c}) = 'text' AND ({shaped})) FROM {quote(table.origin)}",
-        (),
-        table.origin,
-    )
-    total, uuids = (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
+    total, uuids = _census(reader, table, column)
     if not total and django and _DJANGO_UUID.match(declared):
         evidence = "holds no value yet and is a Django UUIDField by its type"
     elif not total:  # settled with the database's other columns (settle_empty_uuids)
@@ -64,6 +60,48 @@ def uuid_column(
     else:
         evidence = f"holds only UUIDs ({total:,} values)"
     return _uuid_finding(table.name, column, f"({declared}) {evidence}", declared)
+
+
+def _census(reader: SourceReader, table: SourceTable, column: str) -> tuple[int, int]:
+    """How many values ``column`` holds, and how many of them are UUIDs."""
+    c = quote(column)
+    shaped = " OR ".join(f"({c} GLOB '{shape}')" for shape in _SHAPES)
+    row = reader.query_one(
+        f"SELECT count({c}), sum(typeof({c}) = 'text' AND ({shaped})) FROM {quote(table.origin)}",
+        (),
+        table.origin,
+    )
+    return (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
+
+
+def uuids_referenced(
+    reader: SourceReader, tables: list[SourceTable], found: list[TypeFinding]
+) -> list[TypeFinding]:
+    """``found`` and a ``uuid`` finding for each text column whose foreign key references a
+    column drafted ``uuid``, when it holds only UUIDs or no value yet: a ``TEXT`` column
+    referencing a ``CHAR(32)`` key of UUIDs stayed text, and the run failed adding its foreign
+    key (``incompatible types: text and uuid``). ``tables``: parents first, so a chain follows."""
+    drafted = {(f.table, f.column) for f in found if f.target_type == "uuid"}
+    by_origin = {t.origin: t for t in tables}
+    added: list[TypeFinding] = []
+    for table in tables if drafted else []:
+        for fk in table.shape.foreign_keys if table.shape else []:
+            parent = by_origin.get(fk.ref_table)
+            if parent is None:
+                continue
+            for column, ref in zip(fk.columns, fk.ref_columns or parent.key, strict=False):
+                wanted = (parent.name, ref) in drafted and (table.name, column) not in drafted
+                if not wanted or table.columns.get(column) != "text":
+                    continue
+                total, uuids = _census(reader, table, column)
+                if uuids != total:
+                    continue  # the foreign key's types differ: the run's error says so
+                held = f"only UUIDs ({total:,} values)" if total else "no value yet"
+                declared = table.declared.get(column, "")
+                evidence = f"({declared}) holds {held} and references {fk.ref_table}.{ref}, a uuid"
+                added.append(_uuid_finding(table.name, column, evidence, declared))
+                drafted.add((table.name, column))
+    return found + added
 
 
 def _uuid_finding(table: str, column: str, evidence: str, declared: str) -> TypeFinding:

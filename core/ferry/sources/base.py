@@ -93,6 +93,9 @@ class SourceTable:
     #: a one-column key's lowest and highest value when every one is a whole number (read by
     #: ``scan``; ``ferry init`` drafts an identity for ids that run like a sequence)
     key_span: tuple[int, int] | None = None
+    #: every table a database source table's foreign keys reference (``parent`` is the
+    #: first): it is read after each of them
+    references: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -215,16 +218,18 @@ class SourceReader(ABC):
 
 
 def order_parents_first(tables: list[SourceTable]) -> list[SourceTable]:
-    """``tables`` reordered so a table comes after the parent its foreign key points to
-    (kept in their given order otherwise; a cycle leaves the rest as they are)."""
+    """``tables`` reordered so a table comes after every table its foreign keys point to
+    (kept in their given order otherwise; a cycle leaves the rest as they are). Its first
+    key's alone was not enough: MLflow's ``logged_model_tags`` (experiments first, then
+    logged_models) was read before ``logged_models``, and its rows refused."""
     names = {table.name for table in tables}
     placed: set[str] = set()
     ordered: list[SourceTable] = []
     remaining = list(tables)
     while remaining:
         for table in remaining:
-            parent = table.parent.parent if table.parent else None
-            if parent is None or parent == table.name or parent not in names or parent in placed:
+            parents = {*table.references, *([table.parent.parent] if table.parent else [])}
+            if all(p == table.name or p not in names or p in placed for p in parents):
                 break
         else:  # a cycle: take the first one as it is
             table = remaining[0]

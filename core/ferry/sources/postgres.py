@@ -121,6 +121,12 @@ ORDER BY c.oid
 LIMIT 1
 """
 
+#: every table a table's foreign keys reference
+_REFERENCED_SQL = """
+SELECT DISTINCT p.relname::text
+FROM pg_constraint c JOIN pg_class p ON p.oid = c.confrelid
+WHERE c.conrelid = %s AND c.contype = 'f'
+"""
 
 # Schemas holding tables (Ferry's journal schema and PostgreSQL's own left out), and
 # whether the connection's search path reaches them.
@@ -441,11 +447,13 @@ class PostgresSource(SourceReader):
                 columns=tuple(fk_columns),
                 parent_columns=tuple(ref_columns),
             )
+        referenced = conn.execute(_REFERENCED_SQL, (oid,)).fetchall()
         return SourceTable(
             name=f"{self.spec.name}.{name}",
             columns=columns,
             key=key,
             parent=parent,
+            references=tuple(f"{self.spec.name}.{row[0]}" for row in referenced),
             # -1 (or 0 on old servers) means never analysed: no estimate
             row_estimate=int(reltuples) if reltuples > 0 else None,
             origin=name,

@@ -553,6 +553,12 @@ class SqliteSource(SourceReader):
             columns=columns,
             key=primary_key,
             parent=self._parent(conn, name, by_folded),
+            references=tuple(
+                f"{self.spec.name}.{by_folded.get(str(ref).casefold(), ref)}"
+                for (ref,) in conn.execute(
+                    'SELECT DISTINCT "table" FROM pragma_foreign_key_list(?)', (name,)
+                )
+            ),
             origin=name,
             declared=declared_types,
             collations=sqlite_collations(create[0]) if create and create[0] else {},

@@ -65,6 +65,22 @@ def test_describe_puts_parents_before_children(source_db: SourceDb) -> None:
     assert [t.origin for t in source_db.reader().describe()] == ["zoo", "animals"]
 
 
+def test_describe_puts_a_child_after_every_table_it_references(source_db: SourceDb) -> None:
+    # MLflow's logged_model_tags: its first key references experiments, its second
+    # logged_models, which sorts after it by name
+    source_db.exec(
+        """
+        CREATE TABLE exps (id INTEGER PRIMARY KEY);
+        CREATE TABLE models (id INTEGER PRIMARY KEY);
+        CREATE TABLE model_tags (
+            exp_id INT REFERENCES exps(id), model_id INT REFERENCES models(id)
+        );
+        """
+    )
+    origins = [t.origin for t in source_db.reader().describe()]
+    assert origins.index("models") < origins.index("model_tags")
+
+
 def test_tables_option_limits_the_read(shop: SourceDb) -> None:
     assert [t.name for t in shop.reader(["orders"]).describe()] == ["app.orders"]
 
