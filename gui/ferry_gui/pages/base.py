@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
+    QProgressBar,
     QPushButton,
     QTableView,
     QWidget,
@@ -151,6 +152,20 @@ def editable_table_view(model: QAbstractItemModel) -> QTableView:
     view.setTabKeyNavigation(False)  # Tab leaves the table instead of walking its cells
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     return view
+
+
+#: the largest value a QProgressBar takes (a C int; a larger one raises OverflowError)
+BAR_MAX = 2**31 - 1
+
+
+def show_progress(bar: QProgressBar, done: int, total: int, text: str | None = None) -> None:
+    """Show ``done`` of ``total`` on ``bar``, in words (``text``, default ``1,200 / 5,000``):
+    Qt's own ``%v / %m`` would print an empty table's ``1 / 1``, and a total past a C int
+    (an estimate) is drawn in proportion instead of raising."""
+    scale = -(-total // BAR_MAX) if total > BAR_MAX else 1
+    bar.setRange(0, max(total // scale, 1))
+    bar.setValue(min(done, total) // scale)
+    bar.setFormat(f"{done:,} / {total:,}" if text is None else text)
 
 
 def human_size(size: int) -> str:

@@ -28,7 +28,7 @@ from ferry.results import RunResult
 
 from ..models import MAPPING_CHOICES, CountsModel, DiffModel, MappingModel, RowsModel
 from ..questionstate import answer_effects
-from .base import FerryPage, editable_table_view, table_view, wrapped_label
+from .base import FerryPage, editable_table_view, show_progress, table_view, wrapped_label
 from .columns import ColumnsDialog
 from .merges import MergesTab
 
@@ -256,7 +256,6 @@ class PreviewPage(FerryPage):
             self.columns_dialog.model.editable = False
         self.stale.hide()
         self.progress.setRange(0, 0)  # busy until the first table's rows (and total) come
-        self.progress.setFormat("%v / %m rows")
         self.progress_rows: dict[str, tuple[int, int]] = {}
         self.progress.show()
         self.runner.events.connect(self._on_events)
@@ -276,8 +275,9 @@ class PreviewPage(FerryPage):
                 # The bar: rows read of the tables started so far over their (estimated) totals.
                 total = max(event.rows_total or 0, event.rows_done)
                 self.progress_rows[event.table] = (event.rows_done, total)
-                self.progress.setRange(0, max(sum(t for _, t in self.progress_rows.values()), 1))
-                self.progress.setValue(sum(d for d, _ in self.progress_rows.values()))
+                done = sum(d for d, _ in self.progress_rows.values())
+                total = sum(t for _, t in self.progress_rows.values())
+                show_progress(self.progress, done, total, f"{done:,} / {total:,} rows")
                 self.progress.setTextVisible(True)
 
     def _stopped(self) -> None:
