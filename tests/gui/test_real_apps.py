@@ -7,7 +7,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from ferry_gui.wizard import FerryWizard
+from ferry_gui.columnmap import TYPE
+from ferry_gui.wizard import FerryWizard, PageId
 
 WAIT = 120_000
 
@@ -54,3 +55,36 @@ def test_the_preview_bar_totals_the_rows_when_the_app_picks_its_ids(
     assert wizard.preview_result is not None
     # the decks counted (their span is past what the file holds), the notes' span of 14 ids
     assert max(totals) == 2 + 14
+
+
+def test_a_failed_check_s_column_fix_is_made_from_the_connect_page(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path, pg_url: str
+) -> None:
+    # Anki declares notes.sfld INTEGER and stores text in it: the draft keeps it as stored
+    # (types.sfld = "any"), which a PostgreSQL column cannot. The check said "Choose its
+    # type", but Next stayed disabled and the column editor was on the Preview page only.
+    plan = anki_like(tmp_path / "anki")
+    text = plan.read_text(encoding="utf-8").replace("sqlite:///ferry.db", pg_url)
+    plan.write_text(text + '\n[tables.types]\nflds = "any"\n', encoding="utf-8")
+    assert wizard.start_page.open_plan(plan)
+    wizard.backup_skipped = True
+    wizard.next()
+    wizard.next()
+    assert wizard.currentId() == PageId.CONNECT
+    page = wizard.connect_page
+    qtbot.waitUntil(lambda: page.last_report is not None and not wizard.runner.busy, timeout=WAIT)
+    assert not page.isComplete()
+    assert page.items.rows[0][:2] == ["schema", "NO"]  # the problem first, not past 40 passes
+    assert not page.columns_button.isHidden()
+    assert page.columns_button.text() == "Edit colu&mns of notes…"
+    page.columns_button.click()
+    dialog = page.columns_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.loaded, timeout=WAIT)
+    fields = [dialog.model.data(dialog.model.index(r, 0)) for r in range(dialog.model.rowCount())]
+    row = fields.index("flds")
+    assert dialog.model.setData(dialog.model.index(row, TYPE), "text")
+    dialog.close()
+    qtbot.waitUntil(lambda: page.isComplete(), timeout=WAIT)
+    assert 'flds = "text"' in plan.read_text(encoding="utf-8")
+    assert page.columns_button.isHidden()
