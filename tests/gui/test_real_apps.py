@@ -88,3 +88,23 @@ def test_a_failed_check_s_column_fix_is_made_from_the_connect_page(
     qtbot.waitUntil(lambda: page.isComplete(), timeout=WAIT)
     assert 'flds = "text"' in plan.read_text(encoding="utf-8")
     assert page.columns_button.isHidden()
+
+
+def test_the_rows_to_insert_show_each_value_as_stored(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path
+) -> None:
+    # Anki's ids read "1,796,657,849,808" (a quantity), its ease factor 2.567 read "2.6"
+    # (not what the run writes), and the \x1f between a note's fields was a blank box.
+    plan = anki_like(tmp_path / "anki")
+    with sqlite3.connect(tmp_path / "anki" / "collection.anki2") as conn:
+        conn.execute("ALTER TABLE notes ADD COLUMN ease REAL")
+        conn.execute("UPDATE notes SET ease = 2.567, flds = 'mot 0\x1fword 0'")
+    conn.close()
+    assert wizard.start_page.open_plan(plan)
+    page = wizard.preview_page
+    assert page.start_preview()
+    qtbot.waitUntil(lambda: not wizard.runner.busy, timeout=WAIT)
+    page.show_inserts("notes")
+    grid = page.insert_rows
+    first = [grid.data(grid.index(0, c)) for c in range(grid.columnCount())]
+    assert first == ["1796657849808", "1796657849456", "mot 0␟word 0", "2.567"]

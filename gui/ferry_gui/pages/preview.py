@@ -26,7 +26,7 @@ from ferry.api import preview as run_preview
 from ferry.events import TableProgress
 from ferry.results import RunResult
 
-from ..models import MAPPING_CHOICES, CountsModel, DiffModel, MappingModel, RowsModel
+from ..models import MAPPING_CHOICES, CountsModel, DataModel, DiffModel, MappingModel, RowsModel
 from ..questionstate import answer_effects
 from .base import FerryPage, editable_table_view, show_progress, table_view, wrapped_label
 from .columns import ColumnsDialog
@@ -136,7 +136,7 @@ class PreviewPage(FerryPage):
         self.inserted: dict[str, int] = {}
         self.insert_table = QComboBox()
         self.insert_table.currentTextChanged.connect(self.show_inserts)
-        self.insert_rows = RowsModel([])
+        self.insert_rows = DataModel([])
         self.inserts_view = table_view(self.insert_rows)
         inserts_tab = QWidget()
         inserts_layout = QVBoxLayout(inserts_tab)
