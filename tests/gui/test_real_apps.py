@@ -7,6 +7,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QRect, Qt
+
 from ferry_gui.columnmap import TYPE
 from ferry_gui.wizard import FerryWizard, PageId
 
@@ -108,3 +110,61 @@ def test_the_rows_to_insert_show_each_value_as_stored(
     grid = page.insert_rows
     first = [grid.data(grid.index(0, c)) for c in range(grid.columnCount())]
     assert first == ["1796657849808", "1796657849456", "mot 0␟word 0", "2.567"]
+
+
+def _on_screen(view: Any, column: int) -> bool:
+    """Whether ``column`` of ``view`` lies inside its viewport (not past the right edge)."""
+    header = view.horizontalHeader()
+    left = header.sectionViewportPosition(column)
+    return left >= 0 and left + header.sectionSize(column) <= view.viewport().width()
+
+
+def test_a_long_note_wraps_in_its_row_instead_of_ending_in_an_ellipsis(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path
+) -> None:
+    # The draft's notes are what the reviewer must read (Anki's: "column 'sfld' (INTEGER)
+    # holds values of several storage classes (60 text: …"), and each was cut at the edge.
+    plan = anki_like(tmp_path / "anki")
+    note = (
+        "column 'flds' holds values of several storage classes (60 text: 'mot 0' at id "
+        "1796657849808; 'mot 1' at id 1796657849821, …): kept as stored (types.flds = 'any': "
+        "each value keeps its class, the column its declared type)"
+    )
+    text = plan.read_text(encoding="utf-8").replace(
+        'source = "collection.notes"', f'source = "collection.notes"\nnotes = ["{note}"]'
+    )
+    plan.write_text(text, encoding="utf-8")
+    assert wizard.start_page.open_plan(plan)
+    page = wizard.start_page
+    page.plan_tabs.setCurrentWidget(page.notes_view)
+    view = page.notes_view
+    qtbot.waitUntil(lambda: view.isVisible() and view.viewport().width() > 100)
+    qtbot.wait(50)
+    assert page.notes.rows[0][2] == note
+    width = view.columnWidth(2)
+    assert view.fontMetrics().horizontalAdvance(note) > width  # on one line it would be cut
+    needed = view.fontMetrics().boundingRect(
+        QRect(0, 0, max(width - 8, 1), 100_000), Qt.TextFlag.TextWordWrap, note
+    )
+    assert _on_screen(view, 2)
+    assert view.wordWrap() and view.rowHeight(0) >= needed.height()
+
+
+def test_a_source_s_problem_is_on_screen_beside_a_long_list_of_tables(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path
+) -> None:
+    # Anki's 12 tables in one cell pushed the size, rows and problem columns off the page.
+    folder = tmp_path / "anki"
+    anki_like(folder)
+    with sqlite3.connect(folder / "collection.anki2") as conn:
+        for name in ("cards", "col", "config", "deck_config", "fields", "graves", "revlog"):
+            conn.execute(f"CREATE TABLE {name}_with_a_long_name (id INTEGER PRIMARY KEY)")
+    conn.close()
+    (folder / "settings.json").write_text('{"broken": ', encoding="utf-8")
+    assert wizard.start_page.create_from_folder(folder, tmp_path / "workspace")
+    qtbot.waitUntil(lambda: wizard.plan is not None and not wizard.runner.busy, timeout=WAIT)
+    view = wizard.start_page.sources_view
+    qtbot.wait(50)
+    problems = [row[6] for row in wizard.start_page.sources.rows]
+    assert any(problems)
+    assert _on_screen(view, 6)

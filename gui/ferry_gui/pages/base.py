@@ -137,6 +137,31 @@ def table_view(model: RowsModel, parent: QWidget | None = None) -> QTableView:
     return view
 
 
+#: the widest a column of a wrapping table gets before its text wraps (or, one word, elides)
+WRAP_WIDTH = 220
+
+
+def wrapping_table_view(model: RowsModel, stretch: int) -> QTableView:
+    """A read-only table whose long texts wrap in their rows instead of running past the
+    window's edge, where no one reads them: each column as wide as its text up to
+    WRAP_WIDTH, column ``stretch`` takes the rest; rows as tall as their text. The whole
+    text of a cell is its tooltip."""
+    view = table_view(model)
+    view.setWordWrap(True)
+    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header = view.horizontalHeader()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+
+    def cap() -> None:  # after table_view's resizeColumnsToContents (connected first)
+        for column in range(model.columnCount()):
+            if column != stretch:
+                view.setColumnWidth(column, min(view.columnWidth(column), WRAP_WIDTH))
+
+    model.modelReset.connect(cap)
+    return view
+
+
 def editable_table_view(model: QAbstractItemModel) -> QTableView:
     """A table whose cells are edited in place (double-click, F2, or a click on the selected
     cell); its columns keep the widths the operator drags them to."""
