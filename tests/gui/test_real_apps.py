@@ -9,6 +9,8 @@ from typing import Any
 
 from PySide6.QtCore import QRect, Qt
 
+from guikit import question_plan
+
 from ferry_gui.columnmap import TYPE
 from ferry_gui.wizard import FerryWizard, PageId
 
@@ -168,3 +170,15 @@ def test_a_source_s_problem_is_on_screen_beside_a_long_list_of_tables(
     problems = [row[6] for row in wizard.start_page.sources.rows]
     assert any(problems)
     assert _on_screen(view, 6)
+
+
+def test_a_plan_without_questions_opens_on_its_sources_after_one_with_questions(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path
+) -> None:
+    # The Questions tab of the plan before was hidden while shown, and Qt showed its
+    # neighbour instead: an empty "Notes (0)" (the demo's own Start screenshot).
+    assert wizard.start_page.open_plan(question_plan(tmp_path))
+    page = wizard.start_page
+    assert page.plan_tabs.currentWidget() is page.questions
+    assert page.open_plan(anki_like(tmp_path / "anki"))
+    assert page.plan_tabs.currentWidget() is page.sources_view

@@ -292,6 +292,9 @@ class StartPage(FerryPage):
     def show_questions(self, plan: Plan, path: Path) -> None:
         """The plan's questions as a checklist; while any is open, say why Next waits."""
         self.questions.set_plan(plan, path)
+        if not plan.questions and self.plan_tabs.currentIndex() == QUESTIONS_TAB:
+            # Hidden while shown, Qt would show its neighbour: the notes, often none.
+            self.plan_tabs.setCurrentWidget(self.sources_view)
         self.plan_tabs.setTabVisible(QUESTIONS_TAB, bool(plan.questions))
         if self._show_blocked(plan):
             self.plan_tabs.setCurrentIndex(QUESTIONS_TAB)
