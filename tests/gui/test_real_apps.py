@@ -7,9 +7,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRect, Qt
-
 from guikit import question_plan
+from PySide6.QtCore import QRect, Qt
 
 from ferry_gui.columnmap import TYPE
 from ferry_gui.wizard import FerryWizard, PageId
@@ -165,11 +164,18 @@ def test_a_source_s_problem_is_on_screen_beside_a_long_list_of_tables(
     (folder / "settings.json").write_text('{"broken": ', encoding="utf-8")
     assert wizard.start_page.create_from_folder(folder, tmp_path / "workspace")
     qtbot.waitUntil(lambda: wizard.plan is not None and not wizard.runner.busy, timeout=WAIT)
-    view = wizard.start_page.sources_view
+    page = wizard.start_page
+    view = page.sources_view
     qtbot.wait(50)
-    problems = [row[6] for row in wizard.start_page.sources.rows]
-    assert any(problems)
+    assert any(row[6] for row in page.sources.rows)
     assert _on_screen(view, 6)
+    # opened again: its sources described by a worker, the rows set twice
+    assert page.open_plan(tmp_path / "workspace" / "ferry.toml")
+    qtbot.waitUntil(lambda: page.describing is not None and page.describing.done(), timeout=WAIT)
+    qtbot.wait(50)
+    header = view.horizontalHeader()
+    # the problem column takes the width the others leave, up to the right edge
+    assert header.sectionViewportPosition(6) + header.sectionSize(6) == view.viewport().width()
 
 
 def test_a_plan_without_questions_opens_on_its_sources_after_one_with_questions(

@@ -157,6 +157,10 @@ def wrapping_table_view(model: RowsModel, stretch: int) -> QTableView:
         for column in range(model.columnCount()):
             if column != stretch:
                 view.setColumnWidth(column, min(view.columnWidth(column), WRAP_WIDTH))
+        # A model reset leaves the stretched column at its text's width until the header is
+        # resized: setting its mode again lays the sections out now.
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
 
     model.modelReset.connect(cap)
     return view
