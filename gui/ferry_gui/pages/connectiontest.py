@@ -13,7 +13,7 @@ from ferry.api import check as check_plan
 from ferry.plan import TargetSpec
 
 from ..models import RowsModel
-from .base import table_view
+from .base import rows_fit_their_text, table_view
 from .columns import ColumnsDialog
 from .serverlists import fetch_lists
 
@@ -61,7 +61,7 @@ def check_items_view(items: RowsModel) -> QTableView:
     header.setStretchLastSection(False)
     for column in (2, 3):  # detail and hint share the width and wrap
         header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
-    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    rows_fit_their_text(view)
     items.modelReset.connect(lambda: fit_columns(view, items))
     items.colour = lambda row, col: (
         ("pass" if items.rows[row][1] == "yes" else "fail") if col == 1 else None
