@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from guikit import question_plan
+from guikit import migrate_in_wizard, question_plan, reopen
 from PySide6.QtCore import QRect, Qt
 
 from ferry_gui.columnmap import TYPE
@@ -225,3 +225,28 @@ def test_a_long_check_is_not_read_again_at_every_layout_of_the_page(
     # painting the visible rows reads ~2,700 cells' roles; sizing all 200 rows at each of the
     # 5 layouts read 41,060
     assert Counted.reads < 8_000
+
+
+def test_a_rollback_on_the_run_history_says_what_it_proved_in_a_line(
+    qtbot: Any, wizard: FerryWizard, tmp_path: Path, pg_url: str
+) -> None:
+    # Trac's 21 tables into PostgreSQL, rolled back: the status was a paragraph of
+    # "attachment: absent (as backed up); auth_cookie: absent (as backed up); …", and the
+    # migrate run's verdict read "rolled_back", in red, as if it had failed.
+    plan = anki_like(tmp_path / "anki")
+    plan.write_text(plan.read_text(encoding="utf-8").replace("sqlite:///ferry.db", pg_url))
+    migrate_in_wizard(qtbot, wizard, plan)
+    reopen(qtbot, wizard, plan, PageId.RUNS)
+    page = wizard.runs_page
+    qtbot.waitUntil(lambda: bool(page.records) and not wizard.runner.busy, timeout=WAIT)
+    migrate = next(r for r in page.records if r.kind == "migrate")
+    assert page.start_rollback(migrate)
+    qtbot.waitUntil(lambda: wizard.rollback_result is not None, timeout=WAIT)
+    qtbot.waitUntil(lambda: not wizard.runner.busy, timeout=WAIT)
+    assert "the target matches the backup (4 checked: 4 absent, as at backup time;" in (
+        page.status.text()
+    )
+    assert "decks: absent (as backed up)" in page.status.toolTip()
+    row = next(i for i, r in enumerate(page.model.rows) if r[0] == migrate.run_id)
+    assert page.model.rows[row][4] == "rolled back"
+    assert page.model.colour is not None and page.model.colour(row, 4) is None
