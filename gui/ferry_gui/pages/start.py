@@ -424,8 +424,9 @@ class StartPage(FerryPage):
                     f"Found {counted(found, 'source')}"
                     + (f" ({unread} not read: see its problem)" if unread else "")
                     + (
-                        f"; skipped {counted(len(result.skipped), 'file')} Ferry does not "
-                        "read (named at the top of the plan file)"
+                        # a database's -wal file is read with it; a README is not read
+                        f"; {counted(len(result.skipped), 'other file')} not read as a "
+                        "source of its own (each named, with why, at the top of the plan file)"
                         if result.skipped
                         else ""
                     )
