@@ -42,6 +42,9 @@ class CheckItem:
     hint: str = ""
     #: a finding that does not stop a migration but changes what it writes (shown as "warn")
     warning: bool = False
+    #: the plan's table whose column settings the fix is in, when one is (the wizard offers
+    #: its column editor)
+    table: str = ""
 
 
 def _planned_shape(info: TableInfo | None) -> str:
@@ -191,7 +194,9 @@ async def check_plan(plan: Plan) -> CheckReport:
                 report.objects += widened_objects(plan, created, texts)
                 report.items.extend(_object_items(report.objects))
             except FerryError as exc:
-                report.items.append(CheckItem("schema", False, exc.message, exc.hint))
+                report.items.append(
+                    CheckItem("schema", False, exc.message, exc.hint, table=exc.table)
+                )
                 schema_failed = True
             report.items.extend(not_carried_items(planned))
         for spec in usable:

@@ -22,6 +22,9 @@ class FerryError(Exception):
         self.details = details
         #: the report of the run this error stopped, when one was written
         self.report_path: str | None = None
+        #: the plan's table whose column settings (``types``, ``columns``, ``ignore``) the fix
+        #: is in, when one is: the wizard offers that table's column editor
+        self.table = ""
 
     def __str__(self) -> str:
         return self.message

@@ -33,8 +33,25 @@ def show(value: Any) -> str:
     return str(value)
 
 
+#: C0 control characters as their Unicode pictures (U+2400…): "\x1f" shows as "␟", not blank
+_CONTROL_PICTURES = {code: 0x2400 + code for code in range(0x20)} | {0x7F: 0x2421}
+
+
+def stored_text(value: Any) -> str:
+    """A value of the app's data as a cell shows it: as stored (``1796657849808``, not
+    ``1,796,657,849,808``; ``2.567``, not ``2.6``), control characters made visible."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value).translate(_CONTROL_PICTURES)
+
+
 class RowsModel(QAbstractTableModel):
     """Rows of values under headers; numbers right-aligned; optional per-cell colour."""
+
+    #: how a cell's value is written: counts and sizes read as quantities (``1,200``)
+    cell_text = staticmethod(show)
 
     def __init__(self, headers: Sequence[str], parent: Any = None) -> None:
         super().__init__(parent)
@@ -63,7 +80,7 @@ class RowsModel(QAbstractTableModel):
             return None
         value = self.rows[index.row()][index.column()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return show(value)
+            return self.cell_text(value)
         if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(value, int | float):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.BackgroundRole and self.colour is not None:
@@ -78,6 +95,14 @@ class RowsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.headers[section]
         return None
+
+
+class DataModel(RowsModel):
+    """Rows of the app's own data (source rows, rows to insert, changed cells): each value
+    as stored, since an id or a time in ms is no quantity and a rounded float is not the
+    value the run writes."""
+
+    cell_text = staticmethod(stored_text)
 
 
 COUNT_HEADERS = ["table", "source", "read", "insert", "update", "unchanged", "conflict", "reject"]
@@ -122,7 +147,7 @@ class CountsModel(RowsModel):
 NOT_APPLIED = 6
 
 
-class DiffModel(RowsModel):
+class DiffModel(DataModel):
     """One row per changed cell: what the target holds before and after the run.
 
     An update's cell goes from before (red) to after (green). A conflict keeps the target's
@@ -155,7 +180,7 @@ class DiffModel(RowsModel):
             if self.applied(index.row()):
                 return None  # an update applies the source's value: nothing stands apart
             if role == Qt.ItemDataRole.ToolTipRole:
-                value = show(self.rows[index.row()][NOT_APPLIED])
+                value = self.cell_text(self.rows[index.row()][NOT_APPLIED])
                 return f"{value}: the source's value, not applied (the target keeps its own)"
         return super().data(index, role)
 

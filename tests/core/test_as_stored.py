@@ -11,6 +11,7 @@ that change.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import tomllib
 from pathlib import Path
@@ -206,6 +207,19 @@ def test_any_is_refused_for_a_postgresql_target(tmp_path: Path, pg_url: str) -> 
         "table 'counts', column 'n': types.n = \"any\" keeps each value as SQLite stored it, "
         "but a PostgreSQL column holds one type" in " ".join(result.output.split())
     )
+
+
+def test_the_refusal_names_the_table_whose_column_type_to_choose(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # the wizard opens that table's column editor from the failed check
+    plan = draft(tmp_path, MIXED, _target(tmp_path))
+    plan.write_text(plan.read_text().replace(_target(tmp_path), pg_url))
+
+    result = ferry("check", plan, "--json")
+
+    schema = [i for i in json.loads(result.stdout)["items"] if i["subject"] == "schema"]
+    assert [(i["ok"], i["table"]) for i in schema] == [(False, "counts")]
 
 
 def test_a_postgresql_target_names_the_numbers_its_text_column_gets(

@@ -403,3 +403,23 @@ def test_declared_json_column_is_parsed(tmp_path: Path) -> None:
     rows = [row for batch in reader.batches(10) for row in batch.rows]
     reader.close()
     assert rows == [{"id": 1, "meta": {"a": [1, 2]}}, {"id": 2, "meta": "not json"}]
+
+
+def test_quick_counts_count_a_table_whose_rowid_span_the_file_could_not_hold(
+    tmp_path: Path,
+) -> None:
+    # Anki's ids are times in ms: two decks, ids 1 and 1796657849799.
+    path = make_db(
+        tmp_path / "sparse.db",
+        """
+        CREATE TABLE decks (id INTEGER PRIMARY KEY, name TEXT);
+        INSERT INTO decks VALUES (1, 'Default'), (1796657849799, 'Français');
+        """,
+    )
+    source = reader(path, tmp_path)
+    source.quick_counts = True
+    try:
+        estimates = {t.name: t.row_estimate for t in source.describe()}
+    finally:
+        source.close()
+    assert estimates == {"app.decks": 2}

@@ -155,5 +155,7 @@ def test_the_preview_progress_bar_has_a_total(
     assert wizard.runner.busy
     assert page.progress.isTextVisible()
     assert page.progress.value() <= page.progress.maximum()
-    assert page.progress.format() == "%v / %m rows"
+    assert page.progress.format() == (
+        f"{page.progress.value():,} / {page.progress.maximum():,} rows"
+    )
     qtbot.waitUntil(lambda: not wizard.runner.busy, timeout=WAIT)

@@ -64,9 +64,9 @@ def check(plan_file: str, as_json: bool, target_override: str | None) -> None:
                     "tables_to_create": report.tables_to_create,
                     "open_questions": [q.model_dump() for q in waiting],
                     "objects": [o.to_dict() for o in report.objects],
-                    # "warning" only where set: the items of a clean check read as before
+                    # "warning" and "table" only where set: a clean check's items read as before
                     "items": [
-                        {k: v for k, v in vars(item).items() if k != "warning" or v}
+                        {k: v for k, v in vars(item).items() if k not in ("warning", "table") or v}
                         for item in report.items
                     ],
                 }

@@ -152,12 +152,14 @@ def refuse_off_sqlite(table: str, column: str, dialect: str) -> None:
     """A PlanError for ``types.col = "any"`` in a table created on another target than
     SQLite: its columns have one type each."""
     if dialect and dialect != "sqlite":
-        raise PlanError(
+        error = PlanError(
             f'table {table!r}, column {column!r}: types.{column} = "any" keeps each value as '
             f"SQLite stored it, but a {_NAMES.get(dialect, dialect)} column holds one type",
             hint=f'Choose its type (types.{column} = "text" holds every value as its text; '
             "the draft's notes name the values that change).",
         )
+        error.table = table
+        raise error
 
 
 #: declared types with TEXT affinity: SQLite stores a number written to them as its text

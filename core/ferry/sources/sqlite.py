@@ -73,6 +73,9 @@ _UTF8_ERROR = re.compile(r"Could not decode to UTF-8 column '(.*?)' with text")
 #: until the app's own write timed out ("database is locked" in the app). Such a connection
 #: gives up at once instead, and the run does that work on its reader.
 SIDE_TIMEOUT = 0.0
+#: the fewest bytes a row of a rowid table takes in the file: a leaf cell is at least 4
+#: (SQLite's file format) and has a 2-byte pointer besides; 4 keeps the bound safe
+MIN_ROW_BYTES = 4
 
 
 class SqliteSource(SourceReader):
@@ -152,7 +155,9 @@ class SqliteSource(SourceReader):
 
     def _row_count(self, conn: sqlite3.Connection, table: str) -> int:
         """The table's rows; with :attr:`quick_counts` the span of its rowids (no table
-        scan: counting a 1 GB table reads all of it, 0.3 s), which no count exceeds."""
+        scan: counting a 1 GB table reads all of it, 0.3 s), which no count exceeds. A span
+        the file could not hold is counted: rowids chosen by the app (Anki's are times in
+        ms: ids 1 and 1796657849799 span 1.8e12 for 2 rows) made progress totals absurd."""
         if self.quick_counts:
             try:
                 # Two subqueries: SQLite looks up a lone min() or max() in the b-tree, but
@@ -164,9 +169,19 @@ class SqliteSource(SourceReader):
             except sqlite3.OperationalError:  # WITHOUT ROWID: counted
                 pass
             else:
-                return int(row[0] or 0)
+                span = int(row[0] or 0)
+                if span <= self._most_rows(conn):
+                    return span
         row = conn.execute(f"SELECT count(*) FROM {quote(table)}").fetchone()
         return int(row[0])
+
+    @staticmethod
+    def _most_rows(conn: sqlite3.Connection) -> int:
+        """The most rows one table of this database (its snapshot) can hold: a row takes
+        at least MIN_ROW_BYTES of a page (its cell and the cell's pointer)."""
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        return int(pages) * int(page_size) // MIN_ROW_BYTES
 
     def batches(self, batch_size: int) -> Iterator[Batch]:
         """Every row of every table, read inside one read transaction, ``batch_size`` at most

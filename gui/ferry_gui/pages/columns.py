@@ -30,7 +30,7 @@ from ..columnmap import (
     TYPE_TIPS,
     ColumnMappingModel,
 )
-from ..models import RowsModel
+from ..models import DataModel
 from .base import editable_table_view, table_view, wrapped_label
 
 
@@ -58,7 +58,7 @@ class ColumnsDialog(QDialog):
         self.type_delegate = ChoiceDelegate(TYPE_CHOICES, self.view, TYPE_TIPS)
         self.view.setItemDelegateForColumn(TYPE, self.type_delegate)
         self._fit_columns()
-        self.peek = RowsModel([])
+        self.peek = DataModel([])
         self.peek_view = table_view(self.peek)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.view, "&Columns")

@@ -29,6 +29,7 @@ from ferry.plan import TargetSpec
 
 from ..models import RowsModel
 from .base import FerryPage, wrapped_label
+from .columns import ColumnsDialog
 from .connectiontest import ConnectionTest, check_items_view
 from .connectprofiles import ProfileBar
 from .pgfields import (
@@ -113,6 +114,12 @@ class ConnectPage(FerryPage):
             "Write these settings into the plan although the test did not connect"
         )
         self.save_anyway_button.setVisible(False)
+        #: shown when a failed check's fix is a column setting of one table (its type…)
+        self.columns_button = QPushButton("Edit colu&mns…")
+        self.columns_button.setVisible(False)
+        #: the last test's report, passed or not; the column editor it opened
+        self.last_report: CheckReport | None = None
+        self.columns_dialog: ColumnsDialog | None = None
         self.cancel_button.setText("&Cancel test")
         self.server = wrapped_label()
         self.items = RowsModel(["check", "ok", "detail", "hint"])
@@ -138,6 +145,7 @@ class ConnectPage(FerryPage):
         test_row.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignTop)
         test_row.addWidget(self.cancel_button, 0, Qt.AlignmentFlag.AlignTop)
         test_row.addWidget(self.save_anyway_button, 0, Qt.AlignmentFlag.AlignTop)
+        test_row.addWidget(self.columns_button, 0, Qt.AlignmentFlag.AlignTop)
         test_row.addWidget(self.server, 1)
         layout.addLayout(test_row)
         layout.addWidget(self.items_view, 1)
@@ -147,6 +155,7 @@ class ConnectPage(FerryPage):
         self.sslrootcert_browse.clicked.connect(self._browse_ca)
         self.test_button.clicked.connect(self.test_connection)
         self.save_anyway_button.clicked.connect(self.save_anyway)
+        self.columns_button.clicked.connect(self.tester.open_columns)
         self.url_paste.editingFinished.connect(self._url_pasted)
         self.sqlite_path.textChanged.connect(self._changed)
         fields.changed.connect(self._changed)
@@ -173,6 +182,7 @@ class ConnectPage(FerryPage):
             self.test_button,
             self.cancel_button,
             self.save_anyway_button,
+            self.columns_button,
             self.items_view,
         )
 

@@ -13,7 +13,8 @@ from ferry.api import check as check_plan
 from ferry.plan import TargetSpec
 
 from ..models import RowsModel
-from .base import table_view
+from .base import rows_fit_their_text, table_view
+from .columns import ColumnsDialog
 from .serverlists import fetch_lists
 
 if TYPE_CHECKING:
@@ -27,7 +28,9 @@ def report_summary(report: CheckReport) -> str:
     """The server, the verdict and the tables (rich text) above the check's items."""
     existing = ", ".join(report.existing_tables) or "none"
     to_create = ", ".join(report.tables_to_create) or "none"
-    verdict = "OK" if report.ok else "problems found (see below)"
+    failed = sum(not item.ok for item in report.items)
+    problems = f"{failed} problem{'s' if failed != 1 else ''}"
+    verdict = "OK" if report.ok else f"{problems} found, listed first below"
     return (
         f"<b>{report.server or 'not connected'}</b> — {verdict}<br>"
         f"Existing tables: {existing}<br>To create: {to_create}"
@@ -35,8 +38,15 @@ def report_summary(report: CheckReport) -> str:
 
 
 def report_rows(report: CheckReport) -> list[list[str]]:
-    """The check's items as the table's rows: check, ok, detail, hint."""
-    return [[i.subject, "yes" if i.ok else "NO", i.detail, i.hint] for i in report.items]
+    """The check's items as the table's rows: check, ok, detail, hint; the problems first
+    (behind dozens of passed column checks, a real database's one failure was out of sight)."""
+    items = sorted(report.items, key=lambda item: item.ok)
+    return [[i.subject, "yes" if i.ok else "NO", i.detail, i.hint] for i in items]
+
+
+def fix_table(report: CheckReport) -> str:
+    """The plan's table whose column settings the first problem's fix is in ("" for none)."""
+    return next((item.table for item in report.items if not item.ok and item.table), "")
 
 
 def check_items_view(items: RowsModel) -> QTableView:
@@ -44,12 +54,14 @@ def check_items_view(items: RowsModel) -> QTableView:
     a hint is the fix: it wraps in its row instead of being cut at the window's edge."""
     view = table_view(items)
     view.setWordWrap(True)
+    # Room for a few findings: the server's fields above scroll rather than squeeze it shut.
+    view.setMinimumHeight(8 * view.fontMetrics().height())
     header = view.horizontalHeader()
     header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
     header.setStretchLastSection(False)
     for column in (2, 3):  # detail and hint share the width and wrap
         header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
-    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    rows_fit_their_text(view)
     items.modelReset.connect(lambda: fit_columns(view, items))
     items.colour = lambda row, col: (
         ("pass" if items.rows[row][1] == "yes" else "fail") if col == 1 else None
@@ -118,6 +130,7 @@ class ConnectionTest:
         page.target_box.setEnabled(True)
         if lists is not None:
             page.lists.offer(*lists)
+        page.last_report = report
         if not report.server:  # never connected: the plan keeps its target
             page.save_anyway_button.setVisible(True)
             self._show(report)
@@ -134,8 +147,45 @@ class ConnectionTest:
         page.completeChanged.emit()
 
     def _show(self, report: CheckReport) -> None:
-        self.page.server.setText(report_summary(report))
-        self.page.items.set_rows(report_rows(report))
+        page = self.page
+        page.server.setText(report_summary(report))
+        page.items.set_rows(report_rows(report))
+        page.items_view.scrollToTop()
+        table = fix_table(report)
+        page.columns_button.setText(f"Edit colu&mns of {table}…")
+        page.columns_button.setVisible(bool(table))
+
+    def open_columns(self) -> ColumnsDialog | None:
+        """The column editor of the table the failed check names (its fix is a column
+        setting, such as a type): edits are saved at once, and the test runs again once the
+        editor is closed."""
+        page = self.page
+        wizard = page.ferry()
+        plan = wizard.plan
+        table = fix_table(page.last_report) if page.last_report is not None else ""
+        names = [spec.name for spec in plan.tables] if plan is not None else []
+        if plan is None or table not in names or page.runner.busy:
+            return None
+        dialog = ColumnsDialog(plan, names.index(table), page)
+        edits: list[str] = []
+
+        def edited(name: str, what: str) -> None:
+            wizard.save_plan()
+            edits.append(what)
+            page.server.setText(
+                f"Saved the {what} of table {name} to {wizard.plan_path}; the test runs again "
+                "when the column editor is closed."
+            )
+
+        def closed() -> None:
+            if edits:
+                self.start()
+
+        dialog.edited.connect(edited)
+        dialog.finished.connect(closed)
+        dialog.show()
+        page.columns_dialog = dialog
+        return dialog
 
     def _failed(self, exc: BaseException) -> None:
         page = self.page

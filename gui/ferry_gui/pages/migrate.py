@@ -49,7 +49,7 @@ from ..counts import counts_html
 from ..durationbox import DurationBox
 from ..models import RowsModel
 from ..pageids import PageId
-from .base import FerryPage, table_view, wrapped_label
+from .base import FerryPage, show_progress, table_view, wrapped_label
 
 #: the cycles table's columns
 CYCLE_HEADERS = ["cycle", "started", "duration", "rows changed", "per table", "behind"]
@@ -216,7 +216,6 @@ class MigratePage(FerryPage):
         if line is None:
             row = len(self.lines)
             bar = QProgressBar()
-            bar.setFormat("%v / %m")
             rate, counts = QLabel(), QLabel()
             counts.setTextFormat(Qt.TextFormat.RichText)
             self.grid.addWidget(QLabel(table), row, 0)
@@ -224,14 +223,14 @@ class MigratePage(FerryPage):
             self.grid.addWidget(rate, row, 2)
             self.grid.addWidget(counts, row, 3)
             line = self.lines[table] = TableLine(bar, rate, counts)
-            bar.setMaximum(max(line.total, 1))
+            show_progress(bar, 0, line.total)
         return line
 
     def _reset_lines(self) -> None:
         for line in self.lines.values():
             line.banked = line.last = 0
             line.finished.clear()
-            line.bar.setValue(0)
+            show_progress(line.bar, 0, line.total)
             line.counts.setText("")
             line.rate.setText("")
 
@@ -313,16 +312,14 @@ class MigratePage(FerryPage):
                 if event.rows_total is not None and not line.total:
                     line.total = event.rows_total
                 line.total = max(line.total, line.done)
-                line.bar.setMaximum(max(line.total, 1))
-                line.bar.setValue(line.done)
+                show_progress(line.bar, line.done, line.total)
                 eta = eta_text(line.total - line.done, event.rows_per_second)
                 line.rate.setText(f"{event.rows_per_second:,.0f} rows/s  {eta}")
             elif isinstance(event, TableFinished):
                 line = self._line(event.table)
                 if line.done:  # the total was the source's estimate (an upper bound)
                     line.total = line.done
-                    line.bar.setMaximum(line.total)
-                    line.bar.setValue(line.done)
+                    show_progress(line.bar, line.done, line.total)
                 for key, value in event.counts.items():
                     line.finished[key] = line.finished.get(key, 0) + value
                 line.counts.setText(counts_html(line.finished))
@@ -358,8 +355,7 @@ class MigratePage(FerryPage):
     def _overall(self) -> None:
         total = sum(line.total for line in self.lines.values())
         done = sum(min(line.done, line.total) for line in self.lines.values())
-        self.overall.setMaximum(max(total, 1))
-        self.overall.setValue(done)
+        show_progress(self.overall, done, total, "%p% overall")
         elapsed = time.perf_counter() - self.started_at if self.started_at else 0.0
         rate = done / elapsed if elapsed > 0 else 0.0
         if self.started_at:

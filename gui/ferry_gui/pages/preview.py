@@ -26,9 +26,9 @@ from ferry.api import preview as run_preview
 from ferry.events import TableProgress
 from ferry.results import RunResult
 
-from ..models import MAPPING_CHOICES, CountsModel, DiffModel, MappingModel, RowsModel
+from ..models import MAPPING_CHOICES, CountsModel, DataModel, DiffModel, MappingModel, RowsModel
 from ..questionstate import answer_effects
-from .base import FerryPage, editable_table_view, table_view, wrapped_label
+from .base import FerryPage, editable_table_view, show_progress, table_view, wrapped_label
 from .columns import ColumnsDialog
 from .merges import MergesTab
 
@@ -136,7 +136,7 @@ class PreviewPage(FerryPage):
         self.inserted: dict[str, int] = {}
         self.insert_table = QComboBox()
         self.insert_table.currentTextChanged.connect(self.show_inserts)
-        self.insert_rows = RowsModel([])
+        self.insert_rows = DataModel([])
         self.inserts_view = table_view(self.insert_rows)
         inserts_tab = QWidget()
         inserts_layout = QVBoxLayout(inserts_tab)
@@ -256,7 +256,6 @@ class PreviewPage(FerryPage):
             self.columns_dialog.model.editable = False
         self.stale.hide()
         self.progress.setRange(0, 0)  # busy until the first table's rows (and total) come
-        self.progress.setFormat("%v / %m rows")
         self.progress_rows: dict[str, tuple[int, int]] = {}
         self.progress.show()
         self.runner.events.connect(self._on_events)
@@ -276,8 +275,9 @@ class PreviewPage(FerryPage):
                 # The bar: rows read of the tables started so far over their (estimated) totals.
                 total = max(event.rows_total or 0, event.rows_done)
                 self.progress_rows[event.table] = (event.rows_done, total)
-                self.progress.setRange(0, max(sum(t for _, t in self.progress_rows.values()), 1))
-                self.progress.setValue(sum(d for d, _ in self.progress_rows.values()))
+                done = sum(d for d, _ in self.progress_rows.values())
+                total = sum(t for _, t in self.progress_rows.values())
+                show_progress(self.progress, done, total, f"{done:,} / {total:,} rows")
                 self.progress.setTextVisible(True)
 
     def _stopped(self) -> None:

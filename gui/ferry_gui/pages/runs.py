@@ -33,10 +33,13 @@ from ferry.api import (
 )
 
 from ..models import RowsModel
+from ..rollbacktext import proof_details, proof_line
 from .base import FerryPage, table_view, wrapped_label
 
 HEADERS = ["run", "time", "kind", "counts", "verdict", "backup", "undone"]
 _GOOD = {"PASS", "completed", "previewed"}
+#: a run undone on purpose is no failure (it was red)
+_NEUTRAL = {"rolled back", "undone"}
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ def record_row(record: RunRecord) -> list[Any]:
         record.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
         record.kind,
         counts_text(record),
-        record.verdict_text,
+        record.verdict_text.replace("_", " "),  # "rolled_back": a word, not an identifier
         record.backup_id or "",
         undone_text(record),
     ]
@@ -169,7 +172,10 @@ class RunsPage(FerryPage):
     def _colour(self, row: int, column: int) -> str | None:
         if column != 4:
             return None
-        return "pass" if self.model.rows[row][4] in _GOOD else "fail"
+        verdict = self.model.rows[row][4]
+        if verdict in _NEUTRAL:
+            return None
+        return "pass" if verdict in _GOOD else "fail"
 
     def selected(self) -> RunRecord | None:
         """The run selected in the table (None when none is)."""
@@ -347,6 +353,8 @@ class RunsPage(FerryPage):
         undone = ", ".join(result.rolled_back_runs) or "none"
         self.status.setText(
             f"Rolled back to backup <b>{escape(result.backup_id)}</b> (run "
-            f"{escape(result.run_id)}); runs undone: {escape(undone)}. "
-            + escape("; ".join(result.proof))
+            f"{escape(result.run_id)}); runs undone: {escape(undone)}; "
+            + escape(proof_line(result))
+            + "."
         )
+        self.status.setToolTip(proof_details(result))

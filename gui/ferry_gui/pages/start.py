@@ -54,12 +54,17 @@ from ..pageids import PageId
 from ..planlines import PlanProblem, plan_problems
 from ..questionstate import blocked_reason, tab_title
 from ..workspacechoice import WorkspaceDialog, workspace_html
-from .base import FerryPage, human_size, table_view, wrapped_label
+from .base import FerryPage, human_size, wrapped_label, wrapping_table_view
 from .questions import QuestionsTab
 
 MAX_RECENT = 8
 #: the tab of the plan's questions (hidden for plans that ask nothing)
 QUESTIONS_TAB = 3
+
+
+def counted(number: int, noun: str) -> str:
+    """``1 source``, ``5 sources``."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def default_demo_folder() -> Path:
@@ -104,7 +109,7 @@ class StartPage(FerryPage):
         #: the dialog "Create from a folder" opens before the scan (None until then)
         self.workspace_dialog: WorkspaceDialog | None = None
         self.sources = RowsModel(["source", "kind", "path", "size", "rows", "tables", "problem"])
-        self.sources_view = table_view(self.sources)
+        self.sources_view = wrapping_table_view(self.sources, stretch=6)  # the problem
         # The opened plan as a file: its text (a plan that fails validation shows its
         # problems at their lines) and the notes its tables carry for the reviewer.
         self.plan_view = QPlainTextEdit()
@@ -113,7 +118,7 @@ class StartPage(FerryPage):
         self.plan_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.plan_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.notes = RowsModel(["table", "source table", "note"])
-        self.notes_view = table_view(self.notes)
+        self.notes_view = wrapping_table_view(self.notes, stretch=2)  # the note
         self.plan_tabs = QTabWidget()
         self.plan_tabs.addTab(self.sources_view, "Sour&ces")
         self.plan_tabs.addTab(self.plan_view, "Plan f&ile")
@@ -265,8 +270,8 @@ class StartPage(FerryPage):
             self._stop_describing.set()
             self.sources.set_rows(sources)
         self.status.setText(
-            f"Plan “{plan.name}”: {len(plan.sources)} sources, {len(plan.tables)} table "
-            f"mappings, target {plan.target.url}."
+            f"Plan “{plan.name}”: {counted(len(plan.sources), 'source')}, "
+            f"{counted(len(plan.tables), 'table mapping')}, target {plan.target.url}."
         )
         self.completeChanged.emit()
         return True
@@ -287,6 +292,9 @@ class StartPage(FerryPage):
     def show_questions(self, plan: Plan, path: Path) -> None:
         """The plan's questions as a checklist; while any is open, say why Next waits."""
         self.questions.set_plan(plan, path)
+        if not plan.questions and self.plan_tabs.currentIndex() == QUESTIONS_TAB:
+            # Hidden while shown, Qt would show its neighbour: the notes, often none.
+            self.plan_tabs.setCurrentWidget(self.sources_view)
         self.plan_tabs.setTabVisible(QUESTIONS_TAB, bool(plan.questions))
         if self._show_blocked(plan):
             self.plan_tabs.setCurrentIndex(QUESTIONS_TAB)
@@ -410,11 +418,21 @@ class StartPage(FerryPage):
                 )
                 return
             found = self.sources.rowCount()
+            unread = sum(bool(row[6]) for row in self.sources.rows)
             if self.open_plan(plan_path, list(self.sources.rows)):
                 self.status.setText(
-                    f"Found {found} sources; draft plan written to {plan_path} (its backups, "
-                    "reports and new database go beside it). Review it (names, keys, types, "
-                    "notes) before migrating."
+                    f"Found {counted(found, 'source')}"
+                    + (f" ({unread} not read: see its problem)" if unread else "")
+                    + (
+                        # a database's -wal file is read with it; a README is not read
+                        f"; {counted(len(result.skipped), 'other file')} not read as a "
+                        "source of its own (each named, with why, at the top of the plan file)"
+                        if result.skipped
+                        else ""
+                    )
+                    + f". Draft plan written to {plan_path} (its backups, reports and new "
+                    "database go beside it). Review it (names, keys, types, notes) before "
+                    "migrating."
                 )
 
         def failed(exc: BaseException) -> None:

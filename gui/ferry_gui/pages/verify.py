@@ -21,6 +21,7 @@ from ferry.api import RollbackResult, VerifyResult, rollback, verify
 from ferry.events import StepStarted, TableProgress
 
 from ..models import RowsModel, verdict_colour
+from ..rollbacktext import proof_details, proof_line
 from .base import FerryPage, table_view, wrapped_label
 
 TABLE_HEADERS = [
@@ -221,7 +222,5 @@ class VerifyPage(FerryPage):
         assert isinstance(result, RollbackResult)
         self.ferry().rollback_result = result
         self.rollback_button.setEnabled(False)
-        self.status.setText(
-            f"Rolled back to backup {result.backup_id}: "
-            + "; ".join(result.restored + result.proof)
-        )
+        self.status.setText(f"Rolled back to backup {result.backup_id}: {proof_line(result)}.")
+        self.status.setToolTip(proof_details(result))
