@@ -136,13 +136,9 @@ class _PgLock:
         return Holder(None, f"unknown (server session {holder[1]})", started)
 
     def release(self) -> None:
-        """Free the lock, then close the session. The server frees a session's locks when its
-        backend exits, a moment after the client closes: a run started right after in the
-        same process (the CLI's undo after a refused one) found the lock still held by this
-        process's own closing session and stopped as busy."""
+        """Close the session: the server frees the lock with it (no statement first: a
+        connection that stopped answering would hold the run's exit)."""
         if self._conn is not None:
-            with contextlib.suppress(Exception):
-                self._conn.execute("SELECT pg_advisory_unlock_all()")
             with contextlib.suppress(Exception):
                 self._conn.close()
             self._conn = None
@@ -223,6 +219,11 @@ def _known(holder: Holder, tries: int) -> bool:
     if tries >= _SILENT_TRIES:
         return True
     if holder.pid and holder.host == socket.gethostname() and not _alive(holder.pid):
+        return False
+    if holder.pid == os.getpid() and holder.host == socket.gethostname():
+        # this process's own session, closed a moment ago (the server frees its lock when
+        # the backend exits): a run right after in the same process (the CLI's undo after a
+        # refused one) waits for that instead of stopping as busy with itself
         return False
     return bool(holder.pid or holder.host)
 
