@@ -107,6 +107,27 @@ def test_a_nested_list_goes_into_the_table_with_a_foreign_key_to_its_parent() ->
     )
 
 
+def test_a_child_table_of_the_same_name_wins_over_a_twin_with_the_same_columns() -> None:
+    # Home Assistant's recorder: statistics and statistics_short_term, one shape, one parent
+    existing = {"statistics_meta": table("statistics_meta", "id", "statistic_id")}
+    for name in ("statistics", "statistics_short_term"):
+        twin = table(name, "id", "metadata_id", "start_ts", "mean", pk=("id",), generated="id")
+        twin.foreign_keys.append(ForeignKey(("metadata_id",), "statistics_meta", ("id",)))
+        existing[name] = twin
+
+    match = choose_child_table(
+        "home_assistant_v2.statistics_short_term",
+        ["id", "metadata_id", "start_ts", "mean"],
+        (("metadata_id",), ("id",)),
+        "statistics_meta",
+        {"id": "id", "statistic_id": "statistic_id"},
+        existing,
+    )
+
+    assert match is not None
+    assert match.table == "statistics_short_term"
+
+
 def test_a_type_disagreement_is_named_and_a_widening_is_not() -> None:
     quantity = ColumnInfo("quantity", "integer", sql_type="INTEGER")
     assert type_disagreement("qty", "text", quantity) == (

@@ -261,7 +261,8 @@ def choose_child_table(
     existing: Mapping[str, TableInfo],
 ) -> TableMatch | None:
     """The existing table a nested list (``albums.tracks``) is: among the tables with a foreign
-    key to ``parent_table``, the one whose columns the list's fields cover best (at least half).
+    key to ``parent_table``, the one whose columns the list's fields cover best (at least half),
+    one named like the list (or a database's table) before any other.
 
     ``link`` is the child's parent link (its columns, the parent's key fields it copies);
     ``parent_feeds`` maps the parent's source fields to the parent table's columns, so the
@@ -269,19 +270,21 @@ def choose_child_table(
     """
     fields = list(fields)
     link_columns, parent_fields = link
+    short = source.rsplit(".", 1)[-1]
     best: TableMatch | None = None
+    rank: tuple[bool, float, float] = (False, 0.0, 0.0)
     for info in existing.values():
         for fk in info.foreign_keys:
             feeds = _link_feeds(fk, parent_table, link_columns, parent_fields, parent_feeds)
             if feeds is None:
                 continue
             measured = _measure(fields, info, feeds)
-            if (
-                measured.of
-                and measured.coverage >= 0.5
-                and (best is None or measured.coverage > best.coverage)
-            ):
-                best = measured
+            similar = name_similarity(short, info.name)
+            # a table of the source's own name first: two children of one parent can have the
+            # same columns (Home Assistant's statistics and statistics_short_term)
+            measured_rank = (similar >= NAME_MATCH, measured.coverage, similar)
+            if measured.of and measured.coverage >= 0.5 and (best is None or measured_rank > rank):
+                best, rank = measured, measured_rank
                 fk_text = f"{', '.join(fk.columns)} -> {fk.ref_table}({', '.join(fk.ref_columns)})"
                 best.by = "foreign key"
                 best.evidence = (
