@@ -101,3 +101,34 @@ def test_a_databases_write_ahead_log_is_named_as_part_of_it(tmp_path: Path) -> N
         "skipped home-assistant_v2.db-wal: the write-ahead log of the SQLite file "
         "home-assistant_v2.db, read with it"
     ) in plan.read_text()
+
+
+def _settings_stores(tmp_path: Path) -> Path:
+    """Home Assistant's ``.storage/http`` and ``.storage/http.auth``: settings objects in the
+    envelope (scalars, a list), two files whose names share a stem."""
+    storage = tmp_path / "config" / ".storage"
+    storage.mkdir(parents=True)
+    _store(storage, "http", {"server_port": 8123, "cors_allowed_origins": ["https://a.example"]})
+    _store(storage, "http.auth", {"content_user": "85be0f50"})
+    return tmp_path / "config"
+
+
+def test_a_settings_object_in_an_envelope_is_one_row_per_setting(tmp_path: Path) -> None:
+    drafted = _drafted(tmp_path, _settings_stores(tmp_path))
+    sources = {s["name"]: (s.get("root"), s.get("shape")) for s in drafted["sources"]}
+    assert sources == {"http": ("data", "kv"), "http_auth": ("data", "kv")}
+
+
+def test_two_copies_of_settings_with_object_values_do_not_stop_init(tmp_path: Path) -> None:
+    # HA's .storage/http and http.auth, read whole, were two copies of one key/value table and
+    # init stopped on comparing their objects: "unexpected error: TypeError: unhashable type"
+    folder = tmp_path / "app"
+    folder.mkdir()
+    for name, port in (("settings", 1), ("settings.old", 2)):
+        document = {"port": 80, "cors": {"origins": [port]}, "theme": "dark"}
+        (folder / name).write_text(json.dumps(document), encoding="utf-8")
+
+    drafted = _drafted(tmp_path, folder)
+
+    (merged,) = [s for s in drafted["sources"] if s["kind"] == "merge"]
+    assert [q["id"] for q in drafted["questions"]] == [f"{merged['name']}.prefer.value"]

@@ -32,6 +32,12 @@ from .toolfiles import TOOL_REASON, tool_file
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _ONE_VALUE_MAX_BYTES = 4096
+#: an envelope's collection kind -> the shape its source is read in
+_ENVELOPED_SHAPES: dict[str, Literal["records", "keyed", "kv"]] = {
+    "array": "records",
+    "keyed": "keyed",
+    "kv": "kv",
+}
 _DOCUMENT_MAX_KEYS = 50
 _SKIPPED_DIRS = {
     ".git",
@@ -248,7 +254,7 @@ def find_sources(
                         kind="json",
                         path=rel,
                         root=root,
-                        shape="records" if collection == "array" else "keyed",
+                        shape=_ENVELOPED_SHAPES[collection],
                     )
                 )
             if envelope:
