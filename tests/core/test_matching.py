@@ -77,6 +77,29 @@ def test_a_one_field_key_feeds_a_primary_key_of_another_name() -> None:
     assert (match.by, match.matched, match.of) == ("columns", 2, 2)
 
 
+def test_a_key_alone_feeding_a_tables_unique_column_is_no_match_by_columns() -> None:
+    # Home Assistant: .storage/auth's users into the recorder's states_meta
+    states_meta = table("states_meta", "metadata_id", "entity_id", pk=("metadata_id",))
+    states_meta.columns["metadata_id"] = ColumnInfo("metadata_id", "integer", has_default=True)
+    states_meta.unique.append(("entity_id",))
+
+    match = choose_table(
+        "users", ["id", "name", "is_owner"], {"states_meta": states_meta}, key=["id"]
+    )
+
+    assert match is None
+
+
+def test_a_source_whose_fields_mostly_find_no_column_is_not_a_small_table() -> None:
+    # Home Assistant: .storage/auth's refresh_tokens (fifteen fields) into migration_changes
+    migrations = table("migration_changes", "migration_id", "version", pk=("migration_id",))
+    fields = ["id", "user_id", "client_id", "token", "jwt_key", "created_at", "version"]
+
+    match = choose_table("refresh_tokens", fields, {"migration_changes": migrations}, key=["id"])
+
+    assert match is None
+
+
 def test_a_nested_list_goes_into_the_table_with_a_foreign_key_to_its_parent() -> None:
     tracks = table(
         "album_tracks", "id", "album_id", "position", "title", pk=("id",), generated="id"

@@ -99,11 +99,9 @@ def ask_about_existing_rows(
             )
         except FerryError:
             continue  # the draft stays as it was; `ferry check` reports what cannot be read
-        if by is None:
+        if by is None or overlap.shared == overlap.unknown:  # no time to compare
             if overlap.shared and spec.conflict == "update":
                 spec.notes.append(_held_note(overlap))
-            continue
-        if overlap.shared == overlap.unknown:  # no shared key, or no time to compare
             continue
         asked.append(_question(spec, by, overlap))
         spec.conflict = "insert"

@@ -208,7 +208,7 @@ def choose_table(
     by_columns = [
         (m, max(name_similarity(short, m.table), name_similarity(source, m.table)))
         for m, _ in measured
-        if m.of and m.coverage >= COLUMN_MATCH
+        if m.of and m.coverage >= COLUMN_MATCH and _named_enough(m, names)
     ]
     if by_columns:
         best, similar = max(by_columns, key=lambda pair: (pair[0].coverage, pair[1]))
@@ -231,6 +231,20 @@ def choose_table(
     return best
 
 
+def _by_name(match: TableMatch) -> list[str]:
+    """The source fields that found their column by its name (not as the key alone)."""
+    return [f for f, m in match.fields.items() if m.how not in ("key", "foreign key")]
+
+
+def _named_enough(match: TableMatch, fields: list[str]) -> bool:
+    """Half the source's fields at least find a column by name: a small table's columns are
+    no evidence alone (Home Assistant's ``.storage/auth`` ``users``, key ``id``, "filled"
+    the recorder's ``states_meta``, its ``entity_id`` unique; ``refresh_tokens``, fifteen
+    fields, its ``migration_changes`` by ``version``)."""
+    own = [f for f in fields if f != "position"]
+    return bool(own) and 2 * len(_by_name(match)) >= len(own)
+
+
 def _by_fields(
     fields: list[str], measured: list[tuple[TableMatch, TableInfo]]
 ) -> TableMatch | None:
@@ -241,6 +255,7 @@ def _by_fields(
     if len(own) < 2:
         return None
     whole = [m for m, _ in measured if all(f in m.fields for f in own)]
+    whole = [m for m in whole if len(_by_name(m)) >= 2]
     if len(whole) != 1:
         return None
     best = whole[0]
