@@ -132,3 +132,19 @@ def test_two_copies_of_settings_with_object_values_do_not_stop_init(tmp_path: Pa
 
     (merged,) = [s for s in drafted["sources"] if s["kind"] == "merge"]
     assert [q["id"] for q in drafted["questions"]] == [f"{merged['name']}.prefer.value"]
+
+
+def test_a_collection_left_out_leaves_no_empty_found_line(tmp_path: Path) -> None:
+    # HA's core.device_registry with no deleted device: "found …/core.device_registry (N bytes):"
+    # and nothing after it, then the left-out line
+    storage = tmp_path / "config" / ".storage"
+    storage.mkdir(parents=True)
+    _store(storage, "trace.saved_traces", {})
+    _store(storage, "core.device_registry", {"devices": [{"id": "d1"}], "deleted_devices": []})
+    plan = tmp_path / "plan.toml"
+    result = ferry("init", tmp_path / "config", "-o", plan)
+    assert result.exit_code == 0, result.output
+
+    found = [line for line in plan.read_text(encoding="utf-8").splitlines() if "found" in line]
+
+    assert [line for line in found if line.rstrip().endswith(":")] == []
