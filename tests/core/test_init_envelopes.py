@@ -148,3 +148,21 @@ def test_a_collection_left_out_leaves_no_empty_found_line(tmp_path: Path) -> Non
     found = [line for line in plan.read_text(encoding="utf-8").splitlines() if "found" in line]
 
     assert [line for line in found if line.rstrip().endswith(":")] == []
+
+
+def test_a_collection_named_like_another_files_is_named_by_its_file_too(tmp_path: Path) -> None:
+    # HA's .storage/auth and auth_provider.homeassistant both hold data.users: "users_2" said
+    # nothing of where the second came from
+    storage = tmp_path / "config" / ".storage"
+    storage.mkdir(parents=True)
+    _store(storage, "auth", {"users": [{"id": "u1", "name": "Owner"}], "groups": [{"id": "g"}]})
+    _store(storage, "auth_provider.homeassistant", {"users": [{"username": "owner"}]})
+
+    drafted = _drafted(tmp_path, tmp_path / "config")
+
+    names = {s["name"]: s["path"].rsplit("/", 1)[-1] for s in drafted["sources"]}
+    assert names == {
+        "users": "auth",
+        "groups": "auth",
+        "auth_provider_homeassistant_users": "auth_provider.homeassistant",
+    }

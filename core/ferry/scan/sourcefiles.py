@@ -248,9 +248,14 @@ def find_sources(
                 beside[rel] = scalars
             for root, collection in (envelope or {}).items():
                 whole = identifier(path.name.lstrip(".") if sniffed else path.stem)
+                own = identifier(collection_name(root, whole))
+                if own in names and own != whole:
+                    # another file's collection of that name (HA's auth and
+                    # auth_provider.homeassistant both hold ``users``): named by its file too
+                    own = identifier(f"{whole}_{own}")
                 specs.append(
                     SourceSpec(
-                        name=unique_name(identifier(collection_name(root, whole)), names),
+                        name=unique_name(own, names),
                         kind="json",
                         path=rel,
                         root=root,
