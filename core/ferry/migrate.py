@@ -49,8 +49,7 @@ from .safety.runlock import hold_target_async
 from .shape.asstored import widened_columns
 from .shape.schema import TableInfo
 from .shape.triggersaside import put_back, set_aside
-from .sources import SourceReader, SourceTable
-from .sources.journalmode import sources_in_wal
+from .sources import SourceReader, SourceTable, journalmode, privatefiles
 from .sources.merge import MergeSource
 from .targets import Target, open_target
 from .values.targetstyles import TableStyles
@@ -256,7 +255,9 @@ class _Run:
         try:
             await self._open_sources()
             target = open_target(self.plan.target, self.plan.base_dir)
-            target.emit, target.wal_after_commit = self.emit, sources_in_wal(self.readers.values())
+            readers, target.emit = self.readers.values(), self.emit
+            target.wal_after_commit = journalmode.sources_in_wal(readers)
+            target.private_source = privatefiles.private_source(readers)
             self.result.target = target.describe()
             started = self.step("connect", target.describe())
             await target.open()
@@ -277,8 +278,7 @@ class _Run:
                 await asyncio.shield(target.finish(commit=not self.preview))
             except BaseException:
                 if target.engine is not None:
-                    # The rollback fails too when the connection is gone: the first failure
-                    # names the step that really failed, not "finishing the transaction".
+                    # (with the connection gone the rollback fails too: the first error names it)
                     with contextlib.suppress(FerryError):
                         await asyncio.shield(target.finish(commit=False))
                 raise

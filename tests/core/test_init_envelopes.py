@@ -101,3 +101,68 @@ def test_a_databases_write_ahead_log_is_named_as_part_of_it(tmp_path: Path) -> N
         "skipped home-assistant_v2.db-wal: the write-ahead log of the SQLite file "
         "home-assistant_v2.db, read with it"
     ) in plan.read_text()
+
+
+def _settings_stores(tmp_path: Path) -> Path:
+    """Home Assistant's ``.storage/http`` and ``.storage/http.auth``: settings objects in the
+    envelope (scalars, a list), two files whose names share a stem."""
+    storage = tmp_path / "config" / ".storage"
+    storage.mkdir(parents=True)
+    _store(storage, "http", {"server_port": 8123, "cors_allowed_origins": ["https://a.example"]})
+    _store(storage, "http.auth", {"content_user": "85be0f50"})
+    return tmp_path / "config"
+
+
+def test_a_settings_object_in_an_envelope_is_one_row_per_setting(tmp_path: Path) -> None:
+    drafted = _drafted(tmp_path, _settings_stores(tmp_path))
+    sources = {s["name"]: (s.get("root"), s.get("shape")) for s in drafted["sources"]}
+    assert sources == {"http": ("data", "kv"), "http_auth": ("data", "kv")}
+
+
+def test_two_copies_of_settings_with_object_values_do_not_stop_init(tmp_path: Path) -> None:
+    # HA's .storage/http and http.auth, read whole, were two copies of one key/value table and
+    # init stopped on comparing their objects: "unexpected error: TypeError: unhashable type"
+    folder = tmp_path / "app"
+    folder.mkdir()
+    for name, port in (("settings", 1), ("settings.old", 2)):
+        document = {"port": 80, "cors": {"origins": [port]}, "theme": "dark"}
+        (folder / name).write_text(json.dumps(document), encoding="utf-8")
+
+    drafted = _drafted(tmp_path, folder)
+
+    (merged,) = [s for s in drafted["sources"] if s["kind"] == "merge"]
+    assert [q["id"] for q in drafted["questions"]] == [f"{merged['name']}.prefer.value"]
+
+
+def test_a_collection_left_out_leaves_no_empty_found_line(tmp_path: Path) -> None:
+    # HA's core.device_registry with no deleted device: "found …/core.device_registry (N bytes):"
+    # and nothing after it, then the left-out line
+    storage = tmp_path / "config" / ".storage"
+    storage.mkdir(parents=True)
+    _store(storage, "trace.saved_traces", {})
+    _store(storage, "core.device_registry", {"devices": [{"id": "d1"}], "deleted_devices": []})
+    plan = tmp_path / "plan.toml"
+    result = ferry("init", tmp_path / "config", "-o", plan)
+    assert result.exit_code == 0, result.output
+
+    found = [line for line in plan.read_text(encoding="utf-8").splitlines() if "found" in line]
+
+    assert [line for line in found if line.rstrip().endswith(":")] == []
+
+
+def test_a_collection_named_like_another_files_is_named_by_its_file_too(tmp_path: Path) -> None:
+    # HA's .storage/auth and auth_provider.homeassistant both hold data.users: "users_2" said
+    # nothing of where the second came from
+    storage = tmp_path / "config" / ".storage"
+    storage.mkdir(parents=True)
+    _store(storage, "auth", {"users": [{"id": "u1", "name": "Owner"}], "groups": [{"id": "g"}]})
+    _store(storage, "auth_provider.homeassistant", {"users": [{"username": "owner"}]})
+
+    drafted = _drafted(tmp_path, tmp_path / "config")
+
+    names = {s["name"]: s["path"].rsplit("/", 1)[-1] for s in drafted["sources"]}
+    assert names == {
+        "users": "auth",
+        "groups": "auth",
+        "auth_provider_homeassistant_users": "auth_provider.homeassistant",
+    }

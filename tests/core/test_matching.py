@@ -77,6 +77,29 @@ def test_a_one_field_key_feeds_a_primary_key_of_another_name() -> None:
     assert (match.by, match.matched, match.of) == ("columns", 2, 2)
 
 
+def test_a_key_alone_feeding_a_tables_unique_column_is_no_match_by_columns() -> None:
+    # Home Assistant: .storage/auth's users into the recorder's states_meta
+    states_meta = table("states_meta", "metadata_id", "entity_id", pk=("metadata_id",))
+    states_meta.columns["metadata_id"] = ColumnInfo("metadata_id", "integer", has_default=True)
+    states_meta.unique.append(("entity_id",))
+
+    match = choose_table(
+        "users", ["id", "name", "is_owner"], {"states_meta": states_meta}, key=["id"]
+    )
+
+    assert match is None
+
+
+def test_a_source_whose_fields_mostly_find_no_column_is_not_a_small_table() -> None:
+    # Home Assistant: .storage/auth's refresh_tokens (fifteen fields) into migration_changes
+    migrations = table("migration_changes", "migration_id", "version", pk=("migration_id",))
+    fields = ["id", "user_id", "client_id", "token", "jwt_key", "created_at", "version"]
+
+    match = choose_table("refresh_tokens", fields, {"migration_changes": migrations}, key=["id"])
+
+    assert match is None
+
+
 def test_a_nested_list_goes_into_the_table_with_a_foreign_key_to_its_parent() -> None:
     tracks = table(
         "album_tracks", "id", "album_id", "position", "title", pk=("id",), generated="id"
@@ -105,6 +128,27 @@ def test_a_nested_list_goes_into_the_table_with_a_foreign_key_to_its_parent() ->
         "matched to album_tracks through its foreign key album_id -> albums(id): "
         "2 of 2 other columns (source albums.tracks)"
     )
+
+
+def test_a_child_table_of_the_same_name_wins_over_a_twin_with_the_same_columns() -> None:
+    # Home Assistant's recorder: statistics and statistics_short_term, one shape, one parent
+    existing = {"statistics_meta": table("statistics_meta", "id", "statistic_id")}
+    for name in ("statistics", "statistics_short_term"):
+        twin = table(name, "id", "metadata_id", "start_ts", "mean", pk=("id",), generated="id")
+        twin.foreign_keys.append(ForeignKey(("metadata_id",), "statistics_meta", ("id",)))
+        existing[name] = twin
+
+    match = choose_child_table(
+        "home_assistant_v2.statistics_short_term",
+        ["id", "metadata_id", "start_ts", "mean"],
+        (("metadata_id",), ("id",)),
+        "statistics_meta",
+        {"id": "id", "statistic_id": "statistic_id"},
+        existing,
+    )
+
+    assert match is not None
+    assert match.table == "statistics_short_term"
 
 
 def test_a_type_disagreement_is_named_and_a_widening_is_not() -> None:

@@ -151,3 +151,27 @@ def test_check_warns_when_the_plans_types_disagree_with_an_existing_column(
         "prices.price: cast = 'float', but the column is INTEGER (integer): values that are "
         "not integer are rejected, naming their keys",
     ]
+
+
+def test_check_names_no_disagreement_for_a_column_declared_zero_characters_long(
+    tmp_path: Path,
+) -> None:
+    # Home Assistant's recorder: states.last_updated is CHAR(0) in SQLite, always NULL, and
+    # timestamptz where HA made its schema on PostgreSQL
+    with sqlite3.connect(tmp_path / "source.db") as conn:
+        conn.execute("CREATE TABLE states (state_id INTEGER PRIMARY KEY, last_updated CHAR(0))")
+        conn.execute("INSERT INTO states VALUES (1, NULL)")
+    conn.close()
+    with sqlite3.connect(tmp_path / "target.db") as conn:
+        conn.execute("CREATE TABLE states (state_id INTEGER PRIMARY KEY, last_updated TIMESTAMP)")
+    conn.close()
+    (tmp_path / "ferry.toml").write_text(
+        '[target]\nurl = "sqlite:///target.db"\n[[sources]]\nname = "ha"\nkind = "sqlite"\n'
+        'path = "source.db"\n[[tables]]\nname = "states"\nsource = "ha.states"\n',
+        encoding="utf-8",
+    )
+
+    result = ferry("check", tmp_path / "ferry.toml")
+
+    assert result.exit_code == 0, result.output
+    assert "last_updated" not in result.output

@@ -21,6 +21,7 @@ The defaults delete nothing; every answer sets the merge source's ``prefer``/``d
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -393,5 +394,8 @@ def _time(value: Any) -> datetime | None:
 
 
 def _same(value: Any) -> Any:
-    """Values compared as the merge compares them."""
+    """Values compared as the merge compares them; an object or a list by its JSON (a
+    setting's value in Home Assistant's ``.storage`` files: set members must be hashable)."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, default=str)
     return value

@@ -80,7 +80,8 @@ def draft_comments(
             if item.spec.kind == "merge":  # no file of its own (was "found None")
                 lines.append(f"  merges {', '.join(item.spec.inputs)}: {what}")
                 continue
-            lines.append(f"  found {where} ({item.size} bytes): {what}")
+            if what or not item.left_out:  # (all left out: the lines below say it)
+                lines.append(f"  found {where} ({item.size} bytes): {what}")
             for name, why in item.left_out:
                 lines.append(f"  left out {name}: {why}, not a table of data")
         lines.extend(f"  skipped {line}" for line in skipped_lines(result.skipped, folder))
@@ -98,6 +99,8 @@ def draft_comments(
         if item is None:
             return []
         tables = ", ".join(f"{t.name} ({t.row_estimate or 0} rows)" for t in item.tables)
+        # an empty collection: HA's ``deleted_entities``, kept for the rows it may hold later
+        tables = tables or "; ".join(f"{name} left out: {why}" for name, why in item.left_out)
         if spec.kind == "merge":  # no file of its own: its inputs are
             found_line = f"merges {', '.join(spec.inputs)}: {tables}"
         else:

@@ -58,11 +58,13 @@ def object_events(path: Path) -> Iterator[Iterator[tuple[str, int, str, Any]] | 
 def envelope_layout(path: Path, beside: dict[str, Any] | None = None) -> dict[str, str] | None:
     """For a document of metadata scalars and one container, the container's collections,
     each as its dotted root and kind (``{"data.entities": "array"}``; ``{"data": "array"}``
-    when the container is itself the list of records); None for any other layout. The
-    metadata scalars go into ``beside`` (key -> value)."""
+    when the container is itself the list of records; ``{"data": "kv"}`` when it is a settings
+    object, scalars among its values); None for any other layout. The metadata scalars go into
+    ``beside`` (key -> value)."""
     scalars: dict[str, Any] = {}
     container = ""
     kinds: dict[str, str] = {}
+    settings = False
     try:
         with object_events(path) as events:
             if events is None:
@@ -90,7 +92,7 @@ def envelope_layout(path: Path, beside: dict[str, Any] | None = None) -> dict[st
                     elif event == "start_map":
                         kinds[prefix] = "keyed"
                     elif not METADATA.search(prefix.rsplit(".", 1)[1]):
-                        return None  # a scalar in the data: a settings object, not collections
+                        settings = True  # a scalar in the data: a settings object
                 elif (
                     depth == 3
                     and kinds.get(prefix.rsplit(".", 1)[0]) == "keyed"
@@ -99,6 +101,8 @@ def envelope_layout(path: Path, beside: dict[str, Any] | None = None) -> dict[st
                     return None  # a keyed collection's entries are records
     except (*PARSE_ERRORS, OSError, UnicodeDecodeError):
         return None  # the reader reports the problem with its position
+    if settings:
+        kinds = {container: "kv"}  # HA's ``.storage/http``: one row per setting, not the envelope
     if not scalars or not kinds:
         return None
     if beside is not None:

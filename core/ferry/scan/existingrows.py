@@ -6,6 +6,8 @@ source's keys and has a column that looks like a modification time (``updated_at
 ``modified``, ``mtime``, ``last_*``; a timestamp), the overlap is measured and an open
 question asks which rows win, with the counts of target rows newer and older than the source.
 The draft keeps the safe default meanwhile: ``conflict = "insert"`` (the target's rows stay).
+A table without such a column whose target holds some of the source's keys is named in a note
+(an app's own rows from its first start in the new database: Home Assistant's recorder).
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ def ask_about_existing_rows(
                 feeds[column] = origin
         key = spec.key or list(info.primary_key)
         by = modification_column(info, feeds)
-        if by is None or not key or any(k not in feeds for k in key):
+        if not key or any(k not in feeds for k in key):
             continue
         source_name = spec.source.split(".", 1)[0]
         source = next((s for s in sources if s.name == source_name), None)
@@ -97,7 +99,9 @@ def ask_about_existing_rows(
             )
         except FerryError:
             continue  # the draft stays as it was; `ferry check` reports what cannot be read
-        if overlap.shared == overlap.unknown:  # no shared key, or no time to compare
+        if by is None or overlap.shared == overlap.unknown:  # no time to compare
+            if overlap.shared and spec.conflict == "update":
+                spec.notes.append(_held_note(overlap))
             continue
         asked.append(_question(spec, by, overlap))
         spec.conflict = "insert"
@@ -107,6 +111,19 @@ def ask_about_existing_rows(
             f"(target rows kept) until question {spec.name}.conflict is answered"
         )
     return asked
+
+
+def _held_note(overlap: Overlap) -> str:
+    """A table without a modification time whose target already holds rows: conflict
+    ``update`` overwrites those under the source's keys, and rows under other keys stay (a
+    database the app filled at its first start: Home Assistant's recorder)."""
+    return (
+        f"the target already holds {overlap.target_rows} rows, {overlap.shared} of them under "
+        f"the source's {overlap.source_rows} keys (conflict update overwrites them) and "
+        f"{overlap.target_rows - overlap.shared} under other keys (kept; where they hold a "
+        "unique value the source has too, the source's row is rejected): if the app wrote "
+        "them itself into a new database (its first start), empty the table before the run"
+    )
 
 
 def _question(spec: TableSpec, by: str, overlap: Overlap) -> QuestionSpec:
@@ -147,18 +164,19 @@ async def _measure(
     info: TableInfo,
     key: list[str],
     feeds: dict[str, str],
-    by: str,
+    by: str | None,
 ) -> Overlap:
+    """The overlap of source and target keys; without ``by``, keys alone (no times)."""
     handle = open_target(target, target_base)
     await handle.open(read_only=True)
     try:
-        names = ", ".join(quote(c) for c in [*key, by])
+        names = ", ".join(quote(c) for c in [*key, *([by] if by else [])])
         rows = await handle.fetch_dicts(
             f"SELECT {names} FROM {quote(info.name)}", f"read {info.name}"
         )
     finally:
         await handle.finish(commit=False)
-    in_target = {_key(row, key): row[by] for row in rows}
+    in_target = {_key(row, key): row[by] if by else None for row in rows}
     in_source = await asyncio.to_thread(_source_times, folder, source, spec, key, feeds, by)
     newer = older = same = unknown = shared = 0
     newer_keys: list[str] = []
@@ -186,7 +204,7 @@ def _source_times(
     spec: TableSpec,
     key: list[str],
     feeds: dict[str, str],
-    by: str,
+    by: str | None,
 ) -> dict[tuple[str, ...], Any]:
     reader = open_source(source, folder)
     found: dict[tuple[str, ...], Any] = {}
@@ -196,7 +214,7 @@ def _source_times(
             if batch.table != spec.source:
                 continue
             for row in batch.rows:
-                found[_key(row, fields)] = row.get(feeds[by])
+                found[_key(row, fields)] = row.get(feeds[by]) if by else None
     finally:
         reader.close()
     return found

@@ -208,7 +208,7 @@ def choose_table(
     by_columns = [
         (m, max(name_similarity(short, m.table), name_similarity(source, m.table)))
         for m, _ in measured
-        if m.of and m.coverage >= COLUMN_MATCH
+        if m.of and m.coverage >= COLUMN_MATCH and _named_enough(m, names)
     ]
     if by_columns:
         best, similar = max(by_columns, key=lambda pair: (pair[0].coverage, pair[1]))
@@ -231,6 +231,20 @@ def choose_table(
     return best
 
 
+def _by_name(match: TableMatch) -> list[str]:
+    """The source fields that found their column by its name (not as the key alone)."""
+    return [f for f, m in match.fields.items() if m.how not in ("key", "foreign key")]
+
+
+def _named_enough(match: TableMatch, fields: list[str]) -> bool:
+    """Half the source's fields at least find a column by name: a small table's columns are
+    no evidence alone (Home Assistant's ``.storage/auth`` ``users``, key ``id``, "filled"
+    the recorder's ``states_meta``, its ``entity_id`` unique; ``refresh_tokens``, fifteen
+    fields, its ``migration_changes`` by ``version``)."""
+    own = [f for f in fields if f != "position"]
+    return bool(own) and 2 * len(_by_name(match)) >= len(own)
+
+
 def _by_fields(
     fields: list[str], measured: list[tuple[TableMatch, TableInfo]]
 ) -> TableMatch | None:
@@ -241,6 +255,7 @@ def _by_fields(
     if len(own) < 2:
         return None
     whole = [m for m, _ in measured if all(f in m.fields for f in own)]
+    whole = [m for m in whole if len(_by_name(m)) >= 2]
     if len(whole) != 1:
         return None
     best = whole[0]
@@ -261,8 +276,9 @@ def choose_child_table(
     existing: Mapping[str, TableInfo],
 ) -> TableMatch | None:
     """The existing table a nested list (``albums.tracks``) is: among the tables with a foreign
-    key to ``parent_table``, the one whose columns the list's fields cover best (at least half);
-    on a tie, the one more of the list's fields go into, then the one of the closer name.
+    key to ``parent_table``, the one whose columns the list's fields cover best (at least half),
+    one named like the list (or a database's table) before any other; on a tie, the one more
+    of the list's fields go into, then the one of the closer name.
 
     ``link`` is the child's parent link (its columns, the parent's key fields it copies);
     ``parent_feeds`` maps the parent's source fields to the parent table's columns, so the
@@ -272,7 +288,7 @@ def choose_child_table(
     link_columns, parent_fields = link
     short = source.rsplit(".", 1)[-1]
     best: TableMatch | None = None
-    best_rank: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    best_rank: tuple[bool, float, float, float] = (False, 0.0, 0.0, 0.0)
     for info in existing.values():
         for fk in info.foreign_keys:
             feeds = _link_feeds(fk, parent_table, link_columns, parent_fields, parent_feeds)
@@ -281,12 +297,14 @@ def choose_child_table(
             measured = _measure(fields, info, feeds)
             if not measured.of or measured.coverage < 0.5:
                 continue
-            # Ties on coverage go to the table that places more of the source's own fields,
-            # then to the closer name: MLflow's params, metrics and latest_metrics each fill
-            # every column of tags (key, value; run_uuid -> runs), and all three were drafted
-            # into tags, their own tables left empty.
+            # A table of the source's own name first: two children of one parent can have the
+            # same columns (Home Assistant's statistics and statistics_short_term). Ties on
+            # coverage then go to the table that places more of the source's own fields, then
+            # to the closer name: MLflow's params, metrics and latest_metrics each fill every
+            # column of tags (key, value; run_uuid -> runs), and all three went into tags.
+            similar = name_similarity(short, info.name)
             placed = len(measured.fields) / len(fields) if fields else 0.0
-            rank = (measured.coverage, placed, name_similarity(short, info.name))
+            rank = (similar >= NAME_MATCH, measured.coverage, placed, similar)
             if best is None or rank > best_rank:
                 best, best_rank = measured, rank
                 fk_text = f"{', '.join(fk.columns)} -> {fk.ref_table}({', '.join(fk.ref_columns)})"

@@ -28,10 +28,17 @@ from .envelopes import (
 )
 from .found import identifier, unique_name
 from .logfiles import nedb_log, object_lines
+from .sourcenames import shared_stems, source_name
 from .toolfiles import TOOL_REASON, tool_file
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _ONE_VALUE_MAX_BYTES = 4096
+#: an envelope's collection kind -> the shape its source is read in
+_ENVELOPED_SHAPES: dict[str, Literal["records", "keyed", "kv"]] = {
+    "array": "records",
+    "keyed": "keyed",
+    "kv": "kv",
+}
 _DOCUMENT_MAX_KEYS = 50
 _SKIPPED_DIRS = {
     ".git",
@@ -188,7 +195,7 @@ def find_sources(
     names: set[str] = set()
     texts: list[Path] = []
     records = _record_folders(folder, files := _files(folder, exclude, only))
-    shared = _shared_stems(files)
+    shared = shared_stems(files)
     grouped: set[Path] = set()
     for parent, members in records.items():
         rel_parent = parent.relative_to(folder).as_posix()
@@ -234,7 +241,7 @@ def find_sources(
             stem = path.name if sniffed else path.name.lstrip(".").rsplit(".", 1)[0]
             specs.append(
                 SourceSpec(
-                    name=unique_name(_named(path, stem, folder, shared), names),
+                    name=unique_name(source_name(path, stem, folder, shared), names),
                     kind="json",
                     path=rel,
                     comments=True,
@@ -256,13 +263,18 @@ def find_sources(
                 beside[rel] = scalars
             for root, collection in (envelope or {}).items():
                 whole = identifier(path.name.lstrip(".") if sniffed else path.stem)
+                own = identifier(collection_name(root, whole))
+                if own in names and own != whole:
+                    # another file's collection of that name (HA's auth and
+                    # auth_provider.homeassistant both hold ``users``): named by its file too
+                    own = identifier(f"{whole}_{own}")
                 specs.append(
                     SourceSpec(
-                        name=unique_name(identifier(collection_name(root, whole)), names),
+                        name=unique_name(own, names),
                         kind="json",
                         path=rel,
                         root=root,
-                        shape="records" if collection == "array" else "keyed",
+                        shape=_ENVELOPED_SHAPES[collection],
                     )
                 )
             if envelope:
@@ -294,7 +306,7 @@ def find_sources(
         log: Literal["nedb"] | None = "nedb" if kind == "jsonl" and nedb_log(path) else None
         specs.append(
             SourceSpec(
-                name=unique_name(_named(path, stem, folder, shared), names),
+                name=unique_name(source_name(path, stem, folder, shared), names),
                 kind=kind,  # type: ignore[arg-type]
                 path=rel,
                 format=log,
@@ -302,25 +314,6 @@ def find_sources(
         )
     specs.extend(_text_sources(texts, folder, names))
     return specs, skipped
-
-
-def _shared_stems(files: list[Path]) -> set[str]:
-    """File names (as identifiers, extension off) that more than one folder holds: Node-RED's
-    context store keeps a ``flow.json`` per flow (``context/<flow id>/flow.json``)."""
-    folders: dict[str, set[Path]] = defaultdict(set)
-    for path in files:
-        folders[identifier(path.name.lstrip(".").rsplit(".", 1)[0])].add(path.parent)
-    return {stem for stem, parents in folders.items() if len(parents) > 1}
-
-
-def _named(path: Path, stem: str, folder: Path, shared: set[str]) -> str:
-    """A source's name from its file's ``stem``; prefixed by the file's folder when several
-    folders hold a file of that name (``tab1_flow``, ``tab2_flow``, not ``flow``,
-    ``flow_2``), the scanned folder's own file apart."""
-    name = identifier(stem)
-    if name in shared and path.parent != folder:
-        return identifier(f"{path.parent.name}_{stem}")
-    return name
 
 
 def commented_json(path: Path) -> bool:

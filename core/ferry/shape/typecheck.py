@@ -63,7 +63,7 @@ def type_warnings(
                 "with a warning naming the row"
             )
             continue
-        if found is None or not _widens(found, column.type):
+        if found is None or not _widens(found, column.type) or _holds_nothing(source, field):
             continue
         how = f"cast = {found!r}" if mapped.spec.cast else f"source field {field!r} holds {found}"
         mixed = source.evidence.get(field)
@@ -78,6 +78,14 @@ def type_warnings(
             + ("" if mapped.spec.cast else f"; set cast = {column.type!r} to say it is meant")
         )
     return warnings
+
+
+def _holds_nothing(source: SourceTable, field: str) -> bool:
+    """The source declares the column zero characters long: a column the app keeps empty
+    (SQLAlchemy's ``CHAR(0)`` for Home Assistant's legacy ``states.last_updated``, NULL in
+    every row, ``timestamptz`` on PostgreSQL); no value of it can be rejected."""
+    declared = source.declared.get(field, "")
+    return bool(re.fullmatch(r"\s*(var)?char\s*\(\s*0\s*\)\s*", declared, re.I))
 
 
 def _zoned(source: SourceTable, field: str) -> bool:

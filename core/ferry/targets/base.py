@@ -215,6 +215,9 @@ class Target(ABC):
         #: SQLite: a file this run creates goes into WAL mode once it commits, as the app's
         #: own SQLite files are (:mod:`ferry.sources.journalmode`); elsewhere nothing
         self.wal_after_commit = False
+        #: SQLite: a source file only its owner may read; a file this run creates is made
+        #: owner-only too (:mod:`ferry.sources.privatefiles`); elsewhere nothing
+        self.private_source: Path | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property

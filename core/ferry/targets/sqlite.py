@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from itertools import chain
@@ -208,6 +209,7 @@ class SqliteTarget(Target):
         if self._created_file:
             with contextlib.suppress(OSError):  # (an unwritable folder fails just below)
                 mark_new(self.path)
+                self._make_private()
         engine = create_async_engine(
             f"sqlite+aiosqlite:///{self.path}",
             poolclass=NullPool,
@@ -249,6 +251,19 @@ class SqliteTarget(Target):
         except Exception as exc:
             await self._discard()
             raise self.wrap(exc, "opening the target") from None
+
+    def _make_private(self) -> None:
+        """The new file as readable by its owner only, when a source file is (SQLite gives
+        its journal and WAL files the database file's mode)."""
+        if self.private_source is None:
+            return
+        os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        self.emit(
+            RunWarning(
+                f"{self.path.name} is created readable by its owner only (mode 0600), as the "
+                f"source file {self.private_source} is: it holds that file's rows"
+            )
+        )
 
     async def _discard(self) -> None:
         await asyncio.to_thread(self._writeback.wait)
