@@ -109,11 +109,10 @@ def adopt(path: Path, table: str) -> subprocess.Popen[bytes] | None:
     return child
 
 
-def discard(path: Path | None = None, table: str | None = None) -> None:
-    """End the early processes nobody took, of the file at ``path`` (None: all), of its
-    ``table`` (None: every table)."""
+def discard(path: Path | None = None) -> None:
+    """End the early processes nobody took, of the file at ``path`` (None: all)."""
     wanted = None if path is None else str(path.resolve())
-    for key in [key for key in _started if wanted in (None, key[0]) and table in (None, key[1])]:
+    for key in [key for key in _started if wanted is None or key[0] == wanted]:
         _end(_started.pop(key))
 
 

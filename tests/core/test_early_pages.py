@@ -17,7 +17,6 @@ from pgkit import pg_exec, pg_rows
 
 from ferry import earlypages
 from ferry.plan import plan_from_dict
-from ferry.sources.sqlite import SqliteSource
 
 TABLES = ("parents", "items")
 HASHED = "its leaf pages hashed as the command started"
@@ -139,24 +138,3 @@ def test_an_early_process_is_begun_only_for_a_plan_migrate_or_sync_runs(tmp_path
         assert list(earlypages._started) == [(str((tmp_path / "app.db").resolve()), "t")]
     finally:
         earlypages.discard()
-
-
-def test_a_table_decided_unchanged_ends_its_early_process_before_the_read(
-    tmp_path: Path, pg_url: str, monkeypatch: Any
-) -> None:
-    data = first_run(tmp_path, pg_url)
-    old = os.stat(tmp_path / "app.db").st_mtime - 60  # (not written seconds before a run)
-    os.utime(tmp_path / "app.db", (old, old))
-    run(plan_from_dict(data, tmp_path))  # (the changed rows taken: the file as loaded)
-    begun(data, tmp_path)
-    left: list[list[tuple[str, str]]] = []  # early processes still there when the read began
-    close = SqliteSource.close
-
-    def closed(self: SqliteSource) -> None:
-        left.append(list(earlypages._started))
-        close(self)
-
-    monkeypatch.setattr(SqliteSource, "close", closed)
-    result = run(plan_from_dict(data, tmp_path))
-    assert [t.decision.mode for t in result.tables] == ["unchanged", "unchanged"]
-    assert left == [[]]

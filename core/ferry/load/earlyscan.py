@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, cast
 
-from .. import earlypages
 from ..sources.sqlitepages import PageMap, SideDelta
 from .pagemaps import read_page_map
 from .printbook import PrintBook
@@ -80,21 +79,10 @@ async def print_book(
         if side is not None:
             await asyncio.to_thread(side.close)
         kept_pages, side = None, None
-        _no_early_hashes(run, spec)
     prints = await read_prints(target, table) if delta else None
     book = PrintBook(field, prints, in_sql=in_sql, lines=lines, cells=cells)
     book.kept_pages, book.early = kept_pages, side
     return book
-
-
-def _no_early_hashes(run: RunView, spec: TableSpec) -> None:
-    """End the process hashing ``spec``'s source table's leaves since the command started
-    (:mod:`ferry.earlypages`): no delta of it compares them (unchanged, a first run…)."""
-    name, origin = spec.source.split(".", 1)[0], run.source_tables[spec.source].origin
-    reader = run.readers[name]
-    if reader.capabilities.sqlite_file:
-        for path in reader.files():
-            earlypages.discard(path, origin)
 
 
 __all__ = ["PAGES", "EarlyScan", "print_book", "scan_early"]
