@@ -50,10 +50,6 @@ FORCE_WORKERS_ENV = "FERRY_BENCH_JSON_WORKERS"
 
 
 def ferry_migrate(args: dict[str, Any]) -> dict[str, Any]:
-    from ferry.api import begin_early_hashes
-
-    # as `ferry migrate` does before its imports (the leaves a delta compares, hashed meanwhile)
-    begin_early_hashes(args["plan"], Path(args["base_dir"]))
     from ferry.gcfreeze import freeze_startup
     from ferry.migrate import migrate
 

@@ -61,7 +61,6 @@ if TYPE_CHECKING:
     from .backup.prune import PruneEntry, prune_backups, prune_plan
     from .check import CheckItem, CheckReport
     from .demo import demo_source
-    from .earlypages import begin_early_hashes, begin_early_hashes_for_command
     from .gcfreeze import freeze_startup
     from .plan import Plan
     from .profiles import (
@@ -223,7 +222,6 @@ _HOMES = {
     ),
     "size_text": "ferry.units",
     "freeze_startup": "ferry.gcfreeze",
-    **dict.fromkeys(["begin_early_hashes", "begin_early_hashes_for_command"], "ferry.earlypages"),
     **dict.fromkeys(["EXIT_UNDO_REFUSED", "UndoRefused", "UndoResult"], "ferry.undo.result"),
     **dict.fromkeys(
         ["EXIT_REFUSED", "CutoverRefused", "CutoverResult", "cutover"], "ferry.sync.cutover"
@@ -556,8 +554,6 @@ __all__ = [
     "answer_counts",
     "backup",
     "backup_root",
-    "begin_early_hashes",
-    "begin_early_hashes_for_command",
     "check",
     "check_quiet",
     "config_dir",

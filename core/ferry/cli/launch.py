@@ -21,10 +21,6 @@ def interrupted_while_starting(_signum: int, _frame: FrameType | None) -> None:
 def main() -> None:
     """Run the ``ferry`` command."""
     previous = signal.signal(signal.SIGINT, interrupted_while_starting)
-    # a delta's page hashes begun beside the imports (ferry migrate/sync: ferry.earlypages)
-    from ..api import begin_early_hashes_for_command
-
-    begin_early_hashes_for_command(sys.argv[1:])
     from .command import main as cli_main
 
     signal.signal(signal.SIGINT, previous)

@@ -28,7 +28,6 @@ import asyncio
 import logging
 import time
 from array import array
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SourceError
@@ -303,8 +302,6 @@ async def load_sql_deltas(
                 compared = await asyncio.to_thread(scanner.result, origin)
                 if isinstance(compared, str):
                     _log.info("pages of %s scanned here: %s", origin, compared)
-                elif origin in scanner.ahead:
-                    _hashed_ahead(route)
             changed = await asyncio.to_thread(
                 sql_prints, reader, route, origin, names, compared=compared
             )
@@ -317,13 +314,6 @@ async def load_sql_deltas(
     finally:
         if side is not None:
             await asyncio.to_thread(side.close)
-
-
-def _hashed_ahead(route: Route) -> None:
-    """Say in the table's decision that its leaves were hashed by a process begun with the
-    command (:mod:`ferry.earlypages`), in this run's snapshot."""
-    why = f"{route.decision.why}; its leaf pages hashed as the command started"
-    route.strategy.decision = route.result.decision = replace(route.decision, why=why)
 
 
 def _side_delta(run: RunView, reader: SqliteSource, routes: list[Route]) -> SideDelta | None:

@@ -32,7 +32,6 @@ from sqlalchemy import create_engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from .. import earlypages
 from ..capabilities import SourceCapabilities
 from ..errors import SourceError
 from ..load.batching import SIZING_ROWS, rows_per_batch
@@ -372,9 +371,7 @@ class SqliteSource(SourceReader):
             except (OSError, ValueError, PagesUnreadable):
                 return None
         path = os.pathsep.join(p for p in sys.path if p)
-        # one table: the process begun with the command takes it (its leaves hashed already)
-        early = earlypages.adopt(self.path, jobs[0][0]) if len(jobs) == 1 else None
-        side = SideDelta(str(self.path.resolve()), jobs, counter, path, early)
+        side = SideDelta(str(self.path.resolve()), jobs, counter, path)
         self._sides.append(side)
         side.start()
         return side
@@ -442,7 +439,6 @@ class SqliteSource(SourceReader):
         for side in self._sides:  # (they read in the snapshot this connection's lock holds)
             side.close()
         self._sides.clear()
-        earlypages.discard(self.path)  # (begun with the command, not taken by this run)
         conn = self._conn
         if conn is not None:
             conn.interrupt()

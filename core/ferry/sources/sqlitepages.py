@@ -46,7 +46,6 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from xxhash import xxh3_64, xxh3_64_intdigest
 
 if TYPE_CHECKING:
-    import subprocess
     from collections.abc import Callable, Iterator
 
 #: leaves parsed at a time by a first scan (a few hundred kB of keys and prints)
@@ -288,46 +287,27 @@ class PageFile:
         self.handle.close()
 
 
-#: a table's leaves hashed before its kept map is known (:func:`hash_leaves`): the header
-#: they were read under, the leaf pages in rowid order, each leaf's hash and cell count
-Hashed: TypeAlias = "tuple[Header, array[int], array[int], array[int]]"
-
-
-def hash_leaves(pages: PageFile, root: int, seed: int) -> Hashed:
-    """The leaves of the table whose b-tree starts at page ``root``, hashed (most of a
-    delta scan's work, and none of it needs the kept map). Call it under a read lock."""
-    head, leaves = _table_leaves(pages, root)
-    values, counts = _leaf_hashes(pages, leaves, seed)
-    return head, leaves, values, counts
-
-
 def scan_table(
     pages: PageFile,
     root: int,
     seed: int,
     kept: PageMap | None,
     parts: PartSink | None = None,
-    hashed: Hashed | None = None,
 ) -> tuple[list[Leaf], PageMap]:
     """The leaves of the table whose b-tree starts at page ``root``, compared with the
     ``kept`` map (None: every leaf is parsed), and the map to keep. Call it while a
     connection holds a read transaction on the file. ``parts``: with no kept map, the rows
     go there a window of leaves at a time (keys ascending) and no leaf is returned; one leaf
-    of them all held 16 bytes a row. ``hashed``: the leaves as :func:`hash_leaves` gave
-    them earlier, for the caller to pass only when the file is the one they were read from
-    with the same change counter (the file cannot have changed since: SQLite's own test of
-    its page cache); the counter is checked again at the end."""
+    of them all held 16 bytes a row."""
+    head, leaves = _table_leaves(pages, root)
+    if kept is None and parts is not None:
+        new = PageMap()
+        for keys, prints in _first_parts(pages, leaves, seed, head, new):
+            parts(keys, prints)
+        return [], new
     if kept is None:
-        head, leaves = _table_leaves(pages, root)
-        if parts is not None:
-            new = PageMap()
-            for keys, prints in _first_parts(pages, leaves, seed, head, new):
-                parts(keys, prints)
-            return [], new
         return _first_scan(pages, leaves, seed, head)
-    head, leaves, values, counts = hashed or hash_leaves(pages, root, seed)
-    if hashed is not None and pages.header() != head:  # (and the page size its reads use)
-        raise PagesUnreadable("the file changed since its leaves were hashed")
+    values, counts = _leaf_hashes(pages, leaves, seed)
     # this run's map is its leaves' hashes and counts: a leaf as kept has the kept ones
     new = PageMap(values, counts)
     place = _Places(kept, values)
@@ -813,25 +793,12 @@ class SideDelta:
     rollback-journal mode no writer can commit meanwhile and the pages are the caller's
     snapshot. ``counter`` is the header's change counter the caller read under that lock;
     the process checks it before each table and (:func:`scan_table`) after, so pages of
-    another snapshot are never taken (the table is then scanned by the caller). ``early``:
-    a process started with the command (:mod:`ferry.earlypages`) that hashed a table's
-    leaves already, taken instead of a new one; its hashes count only where the table, the
-    file and its change counter are the ones they were read from (:attr:`ahead`)."""
+    another snapshot are never taken (the table is then scanned by the caller)."""
 
-    def __init__(
-        self,
-        path: str,
-        jobs: list[DeltaJob],
-        counter: int,
-        pythonpath: str,
-        early: subprocess.Popen[bytes] | None = None,
-    ) -> None:
+    def __init__(self, path: str, jobs: list[DeltaJob], counter: int, pythonpath: str) -> None:
         import threading
 
         self.tables = [job[0] for job in jobs]
-        #: the tables whose leaves the early process had hashed, taken as they were
-        self.ahead: set[str] = set()
-        self._early = early
         self._input = (path, counter, [(t, r, s, *_map_fields(m)) for t, r, s, m in jobs])
         self._pythonpath = pythonpath
         self._found: dict[str, DeltaScan] = {}
@@ -861,7 +828,7 @@ class SideDelta:
         import subprocess
 
         try:
-            self._child = self._early or subprocess.Popen(
+            self._child = subprocess.Popen(
                 [sys.executable, "-S", "-P", __file__, "--delta"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -878,11 +845,7 @@ class SideDelta:
                     kind, table, *rest = pickle.load(child.stdout)
                 except EOFError:
                     break
-                if kind == "hashed":  # (an early process's: its hashes are ready)
-                    continue
-                if kind == "ahead":
-                    self.ahead.add(table)
-                self._found[table] = _delta_of(rest) if kind != "failed" else str(rest[0])
+                self._found[table] = _delta_of(rest) if kind == "delta" else str(rest[0])
                 self._ready[table].set()
             child.stdout.close()
             if child.wait() != 0:
@@ -913,80 +876,26 @@ def _delta_of(rest: list[Any]) -> tuple[list[Leaf], PageMap]:
     return leaves, PageMap(*fields)
 
 
-#: a table's leaves hashed by an early process (:func:`_early_file`): (table, root page,
-#: seed, the file's (device, inode, size, modification time) under that read lock, hashes)
-Ahead: TypeAlias = "tuple[str, int, int, tuple[int, int, int, int], Hashed]"
-
-
-def _identity(found: os.stat_result) -> tuple[int, int, int, int]:
-    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
-
-
-def _early_file(uri: str, table: str) -> None:
-    """The early process (:mod:`ferry.earlypages`): ``table``'s leaves hashed at once under
-    a read lock of its own, taken without waiting and let go once they are; then, as
-    :func:`_delta_file`, the run's jobs (the kept maps, the counter under the run's lock),
-    those hashes taken only where the table, the file and its change counter are the ones
-    they were read from. Anything amiss: no hashes, the job scanned in full."""
-    ahead: Ahead | None = None
-    pages: PageFile | None = None
-    try:
-        conn = sqlite3.connect(uri, uri=True, timeout=0, isolation_level=None)
-        try:
-            conn.execute("BEGIN")
-            root, seed = table_root(conn, table)  # (its read takes the lock)
-            pages = PageFile(conn.execute("PRAGMA database_list").fetchone()[2])
-            hashed = hash_leaves(pages, root, seed)
-            if pages.header() == hashed[0]:
-                ahead = (table, root, seed, _identity(os.fstat(pages.handle.fileno())), hashed)
-        finally:
-            conn.close()  # (the lock let go; then the file: see PageFile)
-            if pages is not None:
-                pages.close()
-    except (sqlite3.Error, PagesUnreadable, OSError, ValueError, IndexError, struct.error):
-        ahead = None
-    out = sys.stdout.buffer  # (said at once: whoever waits for the hashes may go on)
-    pickle.dump(("hashed", table, ahead is not None), out, 5)
-    out.flush()
-    _delta_file(ahead)
-
-
-def _taken(ahead: Ahead | None, path: str, table: str, root: int, seed: int) -> Hashed | None:
-    """The early hashes when they are of this table of this file, unchanged since (its
-    counter is checked against the run's by the caller, and by :func:`scan_table`)."""
-    if ahead is None or ahead[:3] != (table, root, seed):
-        return None
-    return ahead[4] if _identity(os.stat(path)) == ahead[3] else None
-
-
-def _delta_file(ahead: Ahead | None = None) -> None:
+def _delta_file() -> None:
     """The side process of :class:`SideDelta`: (path, counter, jobs) from stdin; per table
     its leaves (as kept: (kept, start, count, None); parsed: (-1, keys, prints, chain)) and
-    its map's arrays, or why not, as pickles to stdout (kind ``ahead`` for a table whose
-    leaves an early process had hashed, :func:`_early_file`)."""
+    its map's arrays, or why not, as pickles to stdout."""
 
     out = sys.stdout.buffer
-    try:
-        path, counter, jobs = pickle.load(sys.stdin.buffer)
-    except EOFError:  # an early process nobody took
-        return
+    path, counter, jobs = pickle.load(sys.stdin.buffer)
     pages = PageFile(path)
     for table, root, seed, *kept in jobs:
         try:
             if pages.header().change_counter != counter:
                 raise PagesUnreadable("the file changed since the run's read began")
-            hashed = _taken(ahead, path, table, root, seed)
-            if hashed is not None and hashed[0].change_counter != counter:
-                hashed = None  # (written to between the early read and the run's)
-            leaves, new = scan_table(pages, root, seed, PageMap(*kept), hashed=hashed)
+            leaves, new = scan_table(pages, root, seed, PageMap(*kept))
             coded = [
                 (leaf.kept, leaf.start, leaf.count, None)
                 if leaf.kept >= 0
                 else (-1, leaf.keys.tobytes(), leaf.prints.tobytes(), leaf.chain)
                 for leaf in leaves
             ]
-            kind = "delta" if hashed is None else "ahead"
-            pickle.dump((kind, table, coded, *_map_fields(new)), out, 5)
+            pickle.dump(("delta", table, coded, *_map_fields(new)), out, 5)
         except PagesUnreadable as exc:
             pickle.dump(("failed", table, str(exc)), out, 5)
         except (OSError, ValueError, IndexError, struct.error) as exc:
@@ -997,8 +906,6 @@ def _delta_file(ahead: Ahead | None = None) -> None:
 if __name__ == "__main__":
     if sys.argv[1:] == ["--delta"]:
         _delta_file()
-    elif sys.argv[1:2] == ["--early"]:
-        _early_file(sys.argv[2], sys.argv[3])
     else:
         _scan_file(sys.argv[1], sys.argv[2:])
 
