@@ -9,6 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from ferry.cli.command import cli
+from ferry.plan import Plan, plan_from_dict
 
 
 def ferry(*args: str | Path) -> Result:
@@ -28,3 +29,18 @@ def draft(tmp_path: Path, schema: str, target: str, file: str = "app.db") -> Pat
     result = ferry("init", folder, "--target", target, "-o", plan)
     assert result.exit_code == 0, result.output
     return plan
+
+
+def one_table_plan(tmp_path: Path, table: str, url: str = "sqlite:///new.db") -> Plan:
+    """A plan moving ``table`` of the SQLite file ``tmp_path/app.db`` (source ``app``) into
+    ``url`` (a new SQLite file beside it by default), under the same name."""
+    return plan_from_dict(
+        {
+            "version": 1,
+            "name": "app",
+            "target": {"url": url},
+            "sources": [{"name": "app", "kind": "sqlite", "path": "app.db"}],
+            "tables": [{"name": table, "source": f"app.{table}"}],
+        },
+        base_dir=tmp_path,
+    )

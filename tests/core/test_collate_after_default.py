@@ -9,8 +9,9 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+from draftkit import one_table_plan
+
 from ferry.api import migrate
-from ferry.plan import plan_from_dict
 from ferry.shape.sqlitenames import sqlite_collations
 
 SCHEMA = (
@@ -27,16 +28,7 @@ def test_a_sqlite_target_keeps_it_and_the_default(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "app.db") as conn:
         conn.executescript(f"{SCHEMA}; INSERT INTO books (id, title) VALUES (1, 'Emma');")
     conn.close()
-    plan = plan_from_dict(
-        {
-            "version": 1,
-            "name": "lib",
-            "target": {"url": "sqlite:///new.db"},
-            "sources": [{"name": "app", "kind": "sqlite", "path": "app.db"}],
-            "tables": [{"name": "books", "source": "app.books"}],
-        },
-        base_dir=tmp_path,
-    )
+    plan = one_table_plan(tmp_path, "books")
 
     asyncio.run(migrate(plan, write_reports=False))
 

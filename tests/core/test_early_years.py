@@ -11,8 +11,9 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from draftkit import one_table_plan
+
 from ferry.api import migrate
-from ferry.plan import plan_from_dict
 from ferry.values.drivervalues import sqlite_timestamp
 
 
@@ -34,16 +35,7 @@ def test_the_style_of_an_existing_table_pads_an_early_year(tmp_path: Path) -> No
             "INSERT INTO books VALUES (9, '2020-01-01 00:00:00+00:00');"
         )
     conn.close()
-    plan = plan_from_dict(
-        {
-            "version": 1,
-            "name": "lib",
-            "target": {"url": "sqlite:///new.db"},
-            "sources": [{"name": "app", "kind": "sqlite", "path": "app.db"}],
-            "tables": [{"name": "books", "source": "app.books"}],
-        },
-        base_dir=tmp_path,
-    )
+    plan = one_table_plan(tmp_path, "books")
 
     asyncio.run(migrate(plan, write_reports=False))
 
