@@ -32,6 +32,7 @@ decides which checks qualify and runs both sides at once.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 import time
@@ -49,7 +50,8 @@ from ..targets import Target
 from ..values.transform import PLAIN_FIELDS, RowMapper
 from .checksum import checksum_hex
 from .fastpg import PgSide
-from .fastsource import BATCH_ROWS, HashedTable, SourceSide, connect, digest_sum
+from .fastrows import digest_sum
+from .fastsource import BATCH_ROWS, HashedTable, SourceSide, connect
 from .fastsql import (
     MOD,
     TABLE_INFO,
@@ -60,6 +62,7 @@ from .fastsql import (
     pg_sql,
     pg_type_problem,
     sqlite_row_sql,
+    sqlite_row_value,
 )
 from .read import SpecCheck
 from .result import PASS
@@ -78,7 +81,8 @@ class FastCheck:
     source_path: Path
     busy_timeout: float
     source_table: str
-    source_sql: str
+    #: the source row's bytes (:func:`~ferry.verify.fastsql.sqlite_row_value`)
+    source_value: str
     target_sql: str
     source: Fingerprint | None = None
     target: Fingerprint | None = None
@@ -210,9 +214,7 @@ class FastPath:
             if declared is None:
                 self.skipped[check.label] = "the source's columns cannot be read"
                 continue
-            source_sql = sqlite_row_sql(
-                source.origin, cells, source=True, zone=zone, columns=declared
-            )
+            source_value = sqlite_row_value(cells, source=True, zone=zone, columns=declared)
             if self.pg:
                 types, not_null = await self.pg.types(check.info.name)
                 problem = pg_type_problem(cells, types)
@@ -225,7 +227,7 @@ class FastPath:
                 target_sql = sqlite_row_sql(check.info.name, cells, source=False, columns=columns)
             fast.append(
                 FastCheck(
-                    check, reader.path, reader.busy_timeout, source.origin, source_sql, target_sql
+                    check, reader.path, reader.busy_timeout, source.origin, source_value, target_sql
                 )
             )
         return fast
@@ -260,7 +262,7 @@ class FastPath:
                 item.source_path,
                 item.busy_timeout,
                 item.source_table,
-                item.source_sql,
+                item.source_value,
                 item.check.total,
             )
             for item in fast
@@ -281,6 +283,8 @@ class FastPath:
         await self._fingerprint_targets(fast)
         if meanwhile is not None and not sources.done():
             await meanwhile()
+        if os.environ.get("FERRY_VERIFY5_SECOND", "1") == "1":
+            self.second.set()
         if self.pg and serial is not None:
             await self.pg.set_parallel_workers(serial)
 
