@@ -3,14 +3,14 @@ imported (importing it starts SQLite, after which they can no longer change).
 
 By default SQLite counts every allocation it makes (``SQLITE_CONFIG_MEMSTATUS``) under one
 mutex for the whole process: two threads running statements on two connections at once take
-it on every allocation and queue on it, so they use no more of the machine than one (measured:
-two threads each reading half a table, 0.42 s and 0.8 CPU s against one thread's 0.34 s and
-0.34 CPU s; without the count 0.14-0.19 s and 0.26 CPU s, against 0.26-0.34 s for one thread;
-docs/benchmarks.md, 2026-12-07 16:40 UTC). The count only feeds SQLite's memory statistics
-and heap limits, which neither Ferry nor Python's ``sqlite3`` read, so the ``ferry`` command
-turns it off first thing (:mod:`ferry.cli.launch`). Where SQLite has already started, or its
-library is not reachable through ``ctypes`` (a ``sqlite3`` DLL of its own on Windows), nothing
-changes and every result is the same, only slower.
+it on every allocation and queue on it, so together they go no faster than one (measured: two
+threads each reading half a table, 0.42-0.44 s and up to 0.8 CPU s, against one thread's 0.34 s;
+without the count 0.14-0.19 s and 0.26 CPU s; docs/benchmarks.md, 2026-12-07 16:40 UTC). The
+count only feeds SQLite's memory statistics and heap limits, which neither Ferry nor Python's
+``sqlite3`` read, so the ``ferry`` command turns it off first thing (:mod:`ferry.cli.launch`).
+Where SQLite has already started, or its library is not reachable through ``ctypes`` (a
+``sqlite3`` DLL of its own on Windows), nothing changes: every result is the same, only
+slower.
 """
 
 from __future__ import annotations

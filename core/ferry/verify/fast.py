@@ -24,7 +24,8 @@ journaled as rejected, conflict rules, extra rows in the target and several spec
 table all reach the general path, and its verdicts and counts are never changed.
 
 The SQL each side runs is in :mod:`ferry.verify.fastsql`; the SQLite source side (rowid
-spans, read by one worker: see :attr:`FastPath.second`) in :mod:`ferry.verify.fastsource`; a
+spans, a second worker once the target's side is done: see :attr:`FastPath.second`) in
+:mod:`ferry.verify.fastsource` and :mod:`ferry.verify.fastchunks`; a
 PostgreSQL target's catalog reads and statement in :mod:`ferry.verify.fastpg`. This module
 decides which checks qualify and runs both sides at once.
 """
@@ -32,7 +33,6 @@ decides which checks qualify and runs both sides at once.
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 import threading
 import time
@@ -174,10 +174,9 @@ class FastPath:
         self.skipped: dict[str, str] = {}
         #: set when the run stops: the source thread stops at its next batch
         self._halt = threading.Event()
-        #: never set: no second worker joins the source side once the target's side is done.
-        #: Python's sqlite3 releases the GIL around every row it steps, so two threads reading
-        #: short rows hand the GIL over once a row: measured (docs/benchmarks.md, 2026-12-07
-        #: 04:55) the whole run's client CPU 6.70 → 5.33 s and wall 6.43 → 5.57 s without it
+        #: set once the target's side is done: a second worker joins the source side, and
+        #: spans are read a chunk of rows at a time (a row at a time, two readers would hand
+        #: the GIL over once a row: docs/benchmarks.md, 2026-12-07 04:55 and 16:40)
         self.second = threading.Event()
         #: the target's side when the server sums the row hashes (PostgreSQL)
         self.pg = PgSide(target) if target.capabilities.sums_row_hashes else None
@@ -283,8 +282,7 @@ class FastPath:
         await self._fingerprint_targets(fast)
         if meanwhile is not None and not sources.done():
             await meanwhile()
-        if os.environ.get("FERRY_VERIFY5_SECOND", "1") == "1":
-            self.second.set()
+        self.second.set()  # the server's core is free: a second source worker takes it
         if self.pg and serial is not None:
             await self.pg.set_parallel_workers(serial)
 

@@ -4,10 +4,12 @@ gives them and their MD5s summed in Python.
 
 A table is read in rowid spans (its row SQL with ``WHERE rowid BETWEEN ? AND ?``; one span
 when it has no usable rowid), taken in order from one shared list. One worker takes spans
-from the start; a second joins when :attr:`SourceSide.second` is set (the fast path no longer
-sets it: on short rows two readers hand the GIL over once a row and cost more than they gain);
-the sums are order-free, so any split gives the same checksum. Each worker fetches in a
-thread of its own while it hashes (SQLite writes rows without the GIL).
+from the start, fetching in a thread of its own while it hashes (SQLite writes rows without
+the GIL). Once :attr:`SourceSide.second` is set (the fast path sets it when the target's side
+is done, and the server's core is free) a second worker joins, and from then on every span
+with a rowid is read a chunk of rows at a time (:mod:`ferry.verify.fastchunks`): read a row
+at a time, two readers would hand the GIL over once a row. The sums are order-free, so any
+split gives the same checksum.
 
 A table read in several statements is no longer one read transaction, so each table has a
 sentinel connection whose ``PRAGMA data_version`` is read before its first span and after its
@@ -17,7 +19,6 @@ and the general path reads it (as for any row SQL cannot write).
 
 from __future__ import annotations
 
-import os
 import queue
 import sqlite3
 import threading
@@ -38,9 +39,6 @@ from .fastsql import MOD, Fingerprint, register_functions
 
 # (re-exported: the first run's hashing uses the same MD5 choice)
 __all__ = ["SMALL_ROW_BYTES", "digest_sum", "small_md5"]
-
-#: temporary A/B knob (h-verify5): rows | chunks-tail | chunks-all
-_MODE = os.environ.get("FERRY_VERIFY5_MODE", "chunks-tail")
 
 #: rows fetched at a time from a SQLite side (one bytes object each)
 BATCH_ROWS = 2000
@@ -292,7 +290,7 @@ class SourceSide:
             return None
         try:
             register_functions(conn)
-            if span.chunks is not None and self._chunked():
+            if span.chunks is not None and self.second.is_set():
                 return read_chunks(
                     conn,
                     span.chunks,
@@ -305,11 +303,6 @@ class SourceSide:
             return None  # the general path reads it again and says what is wrong
         finally:
             conn.close()
-
-    def _chunked(self) -> bool:
-        if _MODE == "chunks-all":
-            return True
-        return _MODE == "chunks-tail" and self.second.is_set()
 
     def _counted(self, item: HashedTable, rows: int) -> bool:
         """Count a part's rows into its table's; False when the read is to stop."""
