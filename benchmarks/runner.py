@@ -6,12 +6,19 @@ object with what the approach reports (row counts, checksums, verdict).
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__" and sys.argv[1:2] and sys.argv[1].startswith("ferry_"):
+    # As the ferry command does first thing (ferry.cli.launch), before sqlite3 is imported.
+    from ferry.sqliteconfig import configure_sqlite
+
+    configure_sqlite()
+
 import asyncio
 import hashlib
 import json
 import os
 import sqlite3
-import sys
 import threading
 import time
 from datetime import UTC, datetime

@@ -121,6 +121,7 @@ if TYPE_CHECKING:
         peek_source,
         summarise_sources,
     )
+    from .sqliteconfig import configure_sqlite
     from .sync.cutover import EXIT_REFUSED, CutoverRefused, CutoverResult, cutover
     from .sync.durations import duration_text, parse_duration
     from .sync.loop import SyncResult, freeze_line, sync
@@ -222,6 +223,7 @@ _HOMES = {
     ),
     "size_text": "ferry.units",
     "freeze_startup": "ferry.gcfreeze",
+    "configure_sqlite": "ferry.sqliteconfig",
     **dict.fromkeys(["EXIT_UNDO_REFUSED", "UndoRefused", "UndoResult"], "ferry.undo.result"),
     **dict.fromkeys(
         ["EXIT_REFUSED", "CutoverRefused", "CutoverResult", "cutover"], "ferry.sync.cutover"
@@ -557,6 +559,7 @@ __all__ = [
     "check",
     "check_quiet",
     "config_dir",
+    "configure_sqlite",
     "create_database",
     "cutover",
     "default_workspace",

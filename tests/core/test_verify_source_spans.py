@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from ferry.events import CancelToken
 from ferry.verify import fastsource
 from ferry.verify.fastsource import HashedTable, SourceSide, digest_sum
-from ferry.verify.fastsql import MOD, Cell, Fingerprint, sqlite_row_sql
+from ferry.verify.fastsql import MOD, Cell, Fingerprint, sqlite_row_sql, sqlite_row_value
 
 CELLS = [Cell("id", "id", "integer", True), Cell("v", "v", "text", False)]
 
@@ -42,7 +42,7 @@ def whole_table(path: Path) -> Fingerprint:
 
 
 def table(path: Path) -> HashedTable:
-    return HashedTable("t", path, 5.0, "t", sqlite_row_sql("t", CELLS, source=True), None)
+    return HashedTable("t", path, 5.0, "t", sqlite_row_value(CELLS, source=True), None)
 
 
 def fingerprint(path: Path, *, second: bool) -> Fingerprint | None:
@@ -91,7 +91,8 @@ def test_a_table_without_rowid_is_one_span(tmp_path: Path) -> None:
     make_db(path, [3, 1, 2], ddl="CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT) WITHOUT ROWID")
     conn = sqlite3.connect(path)
     try:
-        assert fastsource._spans(conn, table(path)) == [(table(path).row_sql, ())]
+        spans = fastsource._spans(conn, table(path))
+        assert [(span.sql, span.params) for span in spans] == [(table(path).row_sql, ())]
     finally:
         conn.close()
     assert fingerprint(path, second=True) == whole_table(path)
@@ -106,7 +107,7 @@ def test_a_column_named_rowid_does_not_split_by_it(tmp_path: Path) -> None:
             "INSERT INTO t (id, v, rowid) VALUES (?, ?, 'x')", [(i, str(i)) for i in range(300)]
         )
         conn.commit()
-        assert "_rowid_ BETWEEN" in fastsource._spans(conn, table(path))[0][0]
+        assert "_rowid_ BETWEEN" in fastsource._spans(conn, table(path))[0].sql
     finally:
         conn.close()
     assert fingerprint(path, second=True) == whole_table(path)

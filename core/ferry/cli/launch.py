@@ -3,6 +3,8 @@
 Ctrl-C while Python is still importing Ferry (most of the first second of every run) ends the
 command with one line and exit code 130 instead of a traceback: nothing has been done yet.
 Once the commands are loaded, ``ferry.cli.command`` handles Ctrl-C itself (a clean cancel).
+SQLite's process-wide settings are made first, before anything imports ``sqlite3``
+(:mod:`ferry.sqliteconfig`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ def interrupted_while_starting(_signum: int, _frame: FrameType | None) -> None:
 def main() -> None:
     """Run the ``ferry`` command."""
     previous = signal.signal(signal.SIGINT, interrupted_while_starting)
+    from ..api import configure_sqlite
+
+    configure_sqlite()  # before anything imports sqlite3
     from .command import main as cli_main
 
     signal.signal(signal.SIGINT, previous)

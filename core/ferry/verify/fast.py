@@ -24,7 +24,8 @@ journaled as rejected, conflict rules, extra rows in the target and several spec
 table all reach the general path, and its verdicts and counts are never changed.
 
 The SQL each side runs is in :mod:`ferry.verify.fastsql`; the SQLite source side (rowid
-spans, read by one worker: see :attr:`FastPath.second`) in :mod:`ferry.verify.fastsource`; a
+spans, a second worker once the target's side is done: see :attr:`FastPath.second`) in
+:mod:`ferry.verify.fastsource` and :mod:`ferry.verify.fastchunks`; a
 PostgreSQL target's catalog reads and statement in :mod:`ferry.verify.fastpg`. This module
 decides which checks qualify and runs both sides at once.
 """
@@ -49,7 +50,8 @@ from ..targets import Target
 from ..values.transform import PLAIN_FIELDS, RowMapper
 from .checksum import checksum_hex
 from .fastpg import PgSide
-from .fastsource import BATCH_ROWS, HashedTable, SourceSide, connect, digest_sum
+from .fastrows import digest_sum
+from .fastsource import BATCH_ROWS, HashedTable, SourceSide, connect
 from .fastsql import (
     MOD,
     TABLE_INFO,
@@ -59,6 +61,7 @@ from .fastsql import (
     pg_sql,
     pg_type_problem,
     sqlite_row_sql,
+    sqlite_row_value,
 )
 from .read import SpecCheck
 from .result import PASS
@@ -78,7 +81,8 @@ class FastCheck:
     source_path: Path
     busy_timeout: float
     source_table: str
-    source_sql: str
+    #: the source row's bytes (:func:`~ferry.verify.fastsql.sqlite_row_value`)
+    source_value: str
     target_sql: str
     source: Fingerprint | None = None
     target: Fingerprint | None = None
@@ -169,10 +173,9 @@ class FastPath:
         self.skipped: dict[str, str] = {}
         #: set when the run stops: the source thread stops at its next batch
         self._halt = threading.Event()
-        #: never set: no second worker joins the source side once the target's side is done.
-        #: Python's sqlite3 releases the GIL around every row it steps, so two threads reading
-        #: short rows hand the GIL over once a row: measured (docs/benchmarks.md, 2026-12-07
-        #: 04:55) the whole run's client CPU 6.70 → 5.33 s and wall 6.43 → 5.57 s without it
+        #: set once the target's side is done: a second worker joins the source side, and
+        #: spans are read a chunk of rows at a time (a row at a time, two readers would hand
+        #: the GIL over once a row: docs/benchmarks.md, 2026-12-07 04:55 and 16:40)
         self.second = threading.Event()
         #: the target's side when the server sums the row hashes (PostgreSQL)
         self.pg = PgSide(target) if target.capabilities.sums_row_hashes else None
@@ -209,9 +212,7 @@ class FastPath:
             if declared is None:
                 self.skipped[check.label] = "the source's columns cannot be read"
                 continue
-            source_sql = sqlite_row_sql(
-                source.origin, cells, source=True, zone=zone, columns=declared
-            )
+            source_value = sqlite_row_value(cells, source=True, zone=zone, columns=declared)
             if self.pg:
                 types, not_null = await self.pg.types(check.info.name)
                 problem = pg_type_problem(cells, types)
@@ -224,7 +225,7 @@ class FastPath:
                 target_sql = sqlite_row_sql(check.info.name, cells, source=False, columns=columns)
             fast.append(
                 FastCheck(
-                    check, reader.path, reader.busy_timeout, source.origin, source_sql, target_sql
+                    check, reader.path, reader.busy_timeout, source.origin, source_value, target_sql
                 )
             )
         return fast
@@ -259,7 +260,7 @@ class FastPath:
                 item.source_path,
                 item.busy_timeout,
                 item.source_table,
-                item.source_sql,
+                item.source_value,
                 item.check.total,
             )
             for item in fast
@@ -280,6 +281,7 @@ class FastPath:
         await self._fingerprint_targets(fast)
         if meanwhile is not None and not sources.done():
             await meanwhile()
+        self.second.set()  # the server's core is free: a second source worker takes it
         if self.pg and serial is not None:
             await self.pg.set_parallel_workers(serial)
 

@@ -4,10 +4,12 @@ gives them and their MD5s summed in Python.
 
 A table is read in rowid spans (its row SQL with ``WHERE rowid BETWEEN ? AND ?``; one span
 when it has no usable rowid), taken in order from one shared list. One worker takes spans
-from the start; a second joins when :attr:`SourceSide.second` is set (the fast path no longer
-sets it: on short rows two readers hand the GIL over once a row and cost more than they gain);
-the sums are order-free, so any split gives the same checksum. Each worker fetches in a
-thread of its own while it hashes (SQLite writes rows without the GIL).
+from the start, fetching in a thread of its own while it hashes (SQLite writes rows without
+the GIL). Once :attr:`SourceSide.second` is set (the fast path sets it when the target's side
+is done, and the server's core is free) a second worker joins, and from then on every span
+with a rowid is read a chunk of rows at a time (:mod:`ferry.verify.fastchunks`): read a row
+at a time, two readers would hand the GIL over once a row. The sums are order-free, so any
+split gives the same checksum.
 
 A table read in several statements is no longer one read transaction, so each table has a
 sentinel connection whose ``PRAGMA data_version`` is read before its first span and after its
@@ -17,64 +19,32 @@ and the general path reads it (as for any row SQL cannot write).
 
 from __future__ import annotations
 
-import hashlib
-import importlib
 import queue
 import sqlite3
-import struct
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from ..errors import Cancelled
 from ..events import CancelToken, Event, TableProgress
 from ..shape.identifiers import quote
 from ..sources.readonly import open_read_only
+from .fastchunks import chunk_sql, read_chunks
+from .fastrows import SMALL_ROW_BYTES, digest_sum, small_md5
 from .fastsql import MOD, Fingerprint
 from .sqlfunctions import register_functions
+
+# (re-exported: the first run's hashing uses the same MD5 choice)
+__all__ = ["SMALL_ROW_BYTES", "digest_sum", "small_md5"]
 
 #: rows fetched at a time from a SQLite side (one bytes object each)
 BATCH_ROWS = 2000
 #: rowid spans a source table is read in (the second worker's share is taken span by span)
 SPANS_PER_TABLE = 16
 _ROWIDS = (-(2**63), 2**63 - 1)
-
-
-# -- hashing rows in Python ------------------------------------------------------------------
-
-
-def _builtin_md5() -> Callable[[bytes], Any]:
-    try:
-        return cast("Callable[[bytes], Any]", importlib.import_module("_md5").md5)
-    except (ImportError, AttributeError):  # a Python built without its own MD5
-        return hashlib.md5
-
-
-#: CPython's own MD5: the same digests as OpenSSL's, and about half the cost a short row
-#: (OpenSSL's is mostly setting up its context); long rows keep OpenSSL's, which hashes faster
-#: and lets the fetching thread run meanwhile (it releases the GIL from 2 KiB)
-small_md5 = _builtin_md5()
-#: bytes of a batch's first row below which the batch is hashed with :data:`small_md5`
-SMALL_ROW_BYTES = 1024
-
-
-def digest_sum(rows: Sequence[Sequence[Any]], *, utf8: bool = False) -> int | None:
-    """The sum of the MD5s of the rows of :func:`sqlite_row_sql`, None when one is NULL (or,
-    with ``utf8``, is not valid UTF-8)."""
-    try:
-        if utf8:
-            for (one,) in rows:
-                one.decode("utf-8")
-        # a batch's rows are one table's: its first tells short rows from long ones
-        md5 = small_md5 if rows and len(rows[0][0]) < SMALL_ROW_BYTES else hashlib.md5
-        digests = b"".join([md5(one).digest() for (one,) in rows])
-    except (TypeError, AttributeError, UnicodeDecodeError):
-        return None
-    words: tuple[int, ...] = struct.unpack(f">{2 * len(rows)}Q", digests)
-    return (sum(words[0::2]) << 64) + sum(words[1::2])
 
 
 # -- SQLite connections ----------------------------------------------------------------------
@@ -140,7 +110,8 @@ class HashedTable:
     path: Path
     busy_timeout: float
     table: str
-    row_sql: str
+    #: the row's bytes (:func:`~ferry.verify.fastsql.sqlite_row_value`)
+    row_value: str
     total: int | None
     #: set by :meth:`SourceSide.run`: None when the general path must decide
     fingerprint: Fingerprint | None = None
@@ -153,6 +124,11 @@ class HashedTable:
     started: float = 0.0
     shown: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def row_sql(self) -> str:
+        """Every row's bytes, a row at a time."""
+        return f"SELECT {self.row_value} FROM {quote(self.table)}"
 
 
 def _rowid_name(conn: sqlite3.Connection, table: str) -> str | None:
@@ -169,27 +145,31 @@ def _rowid_name(conn: sqlite3.Connection, table: str) -> str | None:
     return None
 
 
-def _spans(conn: sqlite3.Connection, item: HashedTable) -> list[tuple[str, tuple[int, ...]]]:
-    """The statements that read ``item`` a span at a time (together: every row once)."""
-    rowid = _rowid_name(conn, item.table)
-    if rowid is None:
-        return [(item.row_sql, ())]
-    bounds_sql = f"SELECT min({rowid}), max({rowid}) FROM {quote(item.table)}"
-    low, high = conn.execute(bounds_sql).fetchone()
-    if low is None:
-        return [(item.row_sql, ())]
-    step = max(1, -(-(high - low + 1) // SPANS_PER_TABLE))
-    bounds = [low + i * step for i in range(1, SPANS_PER_TABLE) if low + i * step <= high]
-    starts, ends = [_ROWIDS[0], *bounds], [b - 1 for b in bounds] + [_ROWIDS[1]]
-    sql = f"{item.row_sql} WHERE {rowid} BETWEEN ? AND ?"
-    return [(sql, (a, b)) for a, b in zip(starts, ends, strict=True)]
-
-
 @dataclass(frozen=True)
 class _Span:
     item: HashedTable
     sql: str
     params: tuple[int, ...]
+    #: the span's rows a chunk at a time (:func:`~ferry.verify.fastchunks.chunk_sql`), when
+    #: the table has a rowid
+    chunks: str | None = None
+
+
+def _spans(conn: sqlite3.Connection, item: HashedTable) -> list[_Span]:
+    """The statements that read ``item`` a span at a time (together: every row once)."""
+    rowid = _rowid_name(conn, item.table)
+    if rowid is None:
+        return [_Span(item, item.row_sql, ())]
+    bounds_sql = f"SELECT min({rowid}), max({rowid}) FROM {quote(item.table)}"
+    low, high = conn.execute(bounds_sql).fetchone()
+    if low is None:
+        return [_Span(item, item.row_sql, ())]
+    step = max(1, -(-(high - low + 1) // SPANS_PER_TABLE))
+    bounds = [low + i * step for i in range(1, SPANS_PER_TABLE) if low + i * step <= high]
+    starts, ends = [_ROWIDS[0], *bounds], [b - 1 for b in bounds] + [_ROWIDS[1]]
+    sql = f"{item.row_sql} WHERE {rowid} BETWEEN ? AND ?"
+    chunks = chunk_sql(item.table, rowid, item.row_value)
+    return [_Span(item, sql, (a, b), chunks) for a, b in zip(starts, ends, strict=True)]
 
 
 def _data_version(conn: sqlite3.Connection) -> int:
@@ -247,7 +227,7 @@ class SourceSide:
                 item.failed = True
                 continue
             item.spans_left = len(spans)
-            self._spans.extend(_Span(item, sql, params) for sql, params in spans)
+            self._spans.extend(spans)
         self._spans.reverse()  # popped from the end: the tables' order, span by span
 
     def _second(self) -> None:
@@ -303,30 +283,47 @@ class SourceSide:
             conn = connect(item.path, item.busy_timeout)
         except sqlite3.Error:
             return None
-        fetcher = None
         try:
             register_functions(conn)
-            fetcher = Fetcher(conn.execute(span.sql, span.params))
-            total = 0
-            while batch := fetcher.next():
-                if self.cancel.cancelled:
-                    raise Cancelled()
-                if self._stopped():
-                    return None
-                part = digest_sum(batch)
-                if part is None:
-                    return None  # a row for the general path
-                total += part
-                with item.lock:
-                    item.rows += len(batch)
-                self._progress(item)
-            return total
+            if span.chunks is not None and self.second.is_set():
+                return read_chunks(
+                    conn,
+                    span.chunks,
+                    span.sql,
+                    (span.params[0], span.params[1]),
+                    lambda rows: self._counted(item, rows),
+                )
+            return self._fetched(conn, span)
         except sqlite3.Error:
             return None  # the general path reads it again and says what is wrong
         finally:
-            if fetcher is not None:
-                fetcher.close(conn)
             conn.close()
+
+    def _counted(self, item: HashedTable, rows: int) -> bool:
+        """Count a part's rows into its table's; False when the read is to stop."""
+        if self.cancel.cancelled:
+            raise Cancelled()
+        if self._stopped():
+            return False
+        with item.lock:
+            item.rows += rows
+        self._progress(item)
+        return True
+
+    def _fetched(self, conn: sqlite3.Connection, span: _Span) -> int | None:
+        """The span's digest sum, its rows fetched a batch at a time in a thread of their
+        own."""
+        fetcher = Fetcher(conn.execute(span.sql, span.params))
+        try:
+            total = 0
+            while batch := fetcher.next():
+                part = digest_sum(batch)
+                if part is None or not self._counted(span.item, len(batch)):
+                    return None  # a row for the general path, or stopped
+                total += part
+            return total
+        finally:
+            fetcher.close(conn)
 
     def _progress(self, item: HashedTable, *, force: bool = False) -> None:
         now = time.perf_counter()
