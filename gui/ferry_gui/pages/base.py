@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
     QWizardPage,
 )
+from shiboken6 import isValid
 
 from ferry.api import size_text
 
@@ -166,6 +167,8 @@ def wrapping_table_view(model: RowsModel, stretch: int) -> QTableView:
     header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
 
     def cap() -> None:  # after table_view's resizeColumnsToContents (connected first)
+        if not isValid(view):  # the model outlives a closed page's view
+            return
         for column in range(model.columnCount()):
             if column != stretch:
                 view.setColumnWidth(column, min(view.columnWidth(column), WRAP_WIDTH))
