@@ -119,3 +119,18 @@ def test_a_folder_holding_records_keyed_by_id_keeps_a_source_per_file(tmp_path: 
     assert ferry("init", folder, "-o", plan).exit_code == 0
 
     assert sorted(s.name for s in load_plan(plan).sources) == ["prefs", "users"]
+
+
+def test_settings_in_sibling_folders_of_other_names_keep_a_source_each(tmp_path: Path) -> None:
+    # no file name in two folders: unrelated settings side by side, not a store of scopes
+    folder = tmp_path / "app"
+    for name, value in {
+        "app/config/app.json": {"theme": "dark"},
+        "app/cache/state.json": {"last_open": "notes.txt"},
+    }.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(json.dumps(value), encoding="utf-8")
+    plan = tmp_path / "plan.toml"
+    assert ferry("init", folder, "-o", plan).exit_code == 0
+
+    assert sorted(s.name for s in load_plan(plan).sources) == ["app", "state"]

@@ -5,7 +5,8 @@ Node-RED's context store keeps a JSON map per scope: ``context/global/global.jso
 time, each became a table of its own (``tab1_flow``, ``tab2_flow``, one per flow and node, a
 new one for every flow the app gains). A folder whose ``*/*.json`` files (two subfolders or
 more) are each a small JSON object read as settings (each file alone would be drafted a
-``kv`` table: no document of collections, no object of records keyed by id) is drafted as one
+``kv`` table: no document of collections, no object of records keyed by id), one file name
+found in several of them (a store of scopes, not unrelated settings side by side), is drafted as one
 source ``path = "<folder>/*/*.json"`` with ``shape = "kv"``: a table ``(scope, key, value,
 value_type)``, ``scope`` the file's path below the folder without its extension
 (``tab1/flow``; :mod:`ferry.sources.jsonkvfiles`). Only the number of tables changes: each
@@ -53,6 +54,16 @@ def _keyed(settings: dict[str, Any]) -> bool:
     return bool(first) and all(type(v) is dict for v in first)
 
 
+def _store_like(members: list[Path]) -> bool:
+    """Whether the files read as one store of scopes, not settings that merely sit in
+    sibling folders (``config/app.json`` beside ``cache/state.json``): a file name is found
+    in two subfolders or more (each flow's ``flow.json``)."""
+    folders: dict[str, set[Path]] = defaultdict(set)
+    for path in members:
+        folders[path.name.lower()].add(path.parent)
+    return any(len(where) > 1 for where in folders.values())
+
+
 def kv_sources(
     folder: Path, files: list[Path], names: set[str], layout: Callable[[Path], Any]
 ) -> Iterator[tuple[SourceSpec, list[Path]]]:
@@ -76,6 +87,8 @@ def kv_sources(
         ):
             continue
         if any(m is not None and _keyed(m) for m in maps):
+            continue
+        if not _store_like(members):
             continue
         rel = parent.relative_to(folder).as_posix()
         spec = SourceSpec(
