@@ -32,6 +32,8 @@ DEFAULT_TARGET_URL = "sqlite:///ferry.db"
 SourceKind = Literal["json", "jsonl", "env", "text", "sqlite", "postgres", "merge"]
 ConflictRule = Literal["insert", "update", "newer", "error"]
 TextOp = Literal["trim", "lower", "upper"]
+#: a created column's type where its logical type's own would not serve the app (TableSpec)
+TargetType = Literal["uuid", "inet", "interval"]
 
 
 class PlanModel(BaseModel):
@@ -240,9 +242,11 @@ class TableSpec(PlanModel):
     #: logical types for columns of a table Ferry creates (``ferry init`` fills these in)
     types: dict[str, LogicalType] = Field(default_factory=dict)
     #: a created column's type in a PostgreSQL target where its logical type's own would not
-    #: serve the app: ``uuid`` for a text column of UUIDs (the app binds UUIDs); its values
-    #: stay the logical type's (``ferry init`` drafts it, with the evidence)
-    target_types: dict[str, Literal["uuid"]] = Field(default_factory=dict)
+    #: serve the app: ``uuid`` for a text column of UUIDs (the app binds UUIDs); on PostgreSQL
+    #: ``inet`` for a text column of IP addresses, ``interval`` for an integer column of
+    #: microseconds (Django's GenericIPAddressField, DurationField); its values stay the
+    #: logical type's (``ferry init`` drafts it, with the evidence)
+    target_types: dict[str, TargetType] = Field(default_factory=dict)
     #: target column -> how a SQLite target spells its values: a timestamp written in the
     #: style (``2024-03-01T09:00:00Z``), ``1/0`` or ``true/false``, ``compact`` or ``spaced``
     #: JSON (default: the style the column's rows already show, else Ferry's own)

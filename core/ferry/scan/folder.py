@@ -21,6 +21,7 @@ from ..errors import Cancelled, FerryError, SourceError
 from ..events import CancelToken
 from ..plan import DEFAULT_TARGET_URL, Plan, TargetSpec
 from ..shape.asstored import stored_choices
+from ..shape.djangotypes import ask_about_durations, django_choices
 from ..shape.rejectedkinds import with_rejected
 from ..shape.schema import TableInfo, is_ferry_table
 from ..shape.typefindings import TypeFinding, replaced_choices
@@ -210,9 +211,8 @@ def scan_folder(
                     f for t in item.tables for f in find_type_choices(reader, t, django=django)
                 ]
                 item.flags = [f for t in item.tables for f in zero_one_columns(reader, t)]
-                if django:
-                    # Django keeps naive UTC text in SQLite and makes timestamptz on PostgreSQL
-                    item.type_choices = [f for f in item.type_choices if not f.zone]
+                if django:  # UTC without a zone, inet, interval: ferry.shape.djangotypes
+                    item.type_choices = django_choices(reader, item.tables, item.type_choices)
                 item.type_choices = settle_empty_uuids(settle_empty_zones(item.type_choices))
                 item.type_choices = uuids_referenced(reader, item.tables, item.type_choices)
                 if target.is_sqlite:  # SQLite types values: a mixed column kept as stored
@@ -310,6 +310,7 @@ def scan_folder(
         choices = [f for f in choices if not f.for_sqlite]
     for table_spec in tables:
         note_type_choices(table_spec, choices)
+    unfilled_questions += ask_about_durations(tables, choices)
     readable = [item.spec for item in found if not item.problem]
     json_keys_into_columns(tables, readable, existing, folder)
     presence_flags(tables, existing)

@@ -1,8 +1,7 @@
 """How column types cross from one database to another, and what ``ferry init`` notes about them.
 
 The mapping itself lives where each side is read or written (:func:`ferry.sources.sqlite.
-sqlite_logical_type`, the PostgreSQL reader's type table,
-:func:`ferry.shape.schema.sqlalchemy_type`);
+sqlite_logical_type`, the PostgreSQL reader's table, :func:`ferry.shape.schema.sqlalchemy_type`);
 this module names what changed on the way (``DATETIME → timestamptz``), decides what a
 SQLite collation becomes, and finds the columns whose values call for another type than the
 declared one (a BOOLEAN column holding 2, a TEXT column holding only JSON).
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import types as sqltypes
 
 from .carried import SchemaObject, Status
+from .djangotypes import PG_TARGET_TYPES
 from .identifiers import quote
 from .jsoncolumns import declared_json
 from .sqlitenames import sqlite_kept_name
@@ -70,10 +70,11 @@ def kept_type(source_dialect: str, dialect: str, logical: str, declared: str) ->
 def planned_type(dialect: str, logical: str, wanted: str) -> str:
     """The plan's ``target_types`` entry of a created text column as the target declares
     it: ``uuid`` on PostgreSQL; on SQLite ``character(32)``, which gets UUIDs as 32 hex
-    digits (:mod:`ferry.values.uuidtext`), as ORMs keep them there; else ""."""
-    if wanted != "uuid" or logical != "text":
-        return ""
-    return "uuid" if dialect == "postgresql" else "character(32)"
+    digits (:mod:`ferry.values.uuidtext`), as ORMs keep them there; ``inet``, ``interval``
+    on PostgreSQL (:mod:`ferry.shape.djangotypes`); else ""."""
+    if dialect == "postgresql" and PG_TARGET_TYPES.get(wanted, "text") == logical:
+        return wanted if wanted in PG_TARGET_TYPES or wanted == "uuid" else ""
+    return "character(32)" if wanted == "uuid" and logical == "text" else ""
 
 
 class DeclaredType(sqltypes.UserDefinedType[Any]):
@@ -92,7 +93,7 @@ class DeclaredType(sqltypes.UserDefinedType[Any]):
 def kept_sql_type(declared: str, as_stored: bool = False) -> Any:
     """``character varying(32)``, ``character(2)``, ``uuid``, ``integer``, ``smallint``,
     ``text[]``, ``tsvector`` as types; ``as_stored``: any declared type, as it is."""
-    if as_stored or declared.endswith("[]") or declared == "tsvector":
+    if as_stored or declared.endswith("[]") or declared in ("tsvector", "inet", "interval"):
         return DeclaredType(declared)
     length = re.search(r"\((\d+)\)", declared)
     if declared.startswith("character varying") and length:

@@ -403,7 +403,9 @@ class RowMapper:
         if column.uuid_hex and isinstance(value, UUID):
             return value.hex
         if column.interval:
-            value = duration(value)
+            # an integer only as the plan's interval says (Django's microseconds)
+            micros = self.spec.target_types.get(column.name) == "interval"
+            value = duration(value, microseconds=micros)
             if isinstance(value, timedelta):
                 return value
         elif (column.stored or column.type) in ("timestamp", "datetime"):
