@@ -8,7 +8,7 @@ import json
 import math
 import struct
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -46,8 +46,6 @@ def _integer(value: Any) -> Normalized:
         return str(value)
     if value is None:
         return None
-    if isinstance(value, timedelta):  # an interval column holding microseconds (Django's)
-        return str(value // timedelta(microseconds=1))
     try:
         return str(cast(value, "integer"))
     except CastError:
