@@ -21,12 +21,12 @@ from ..errors import Cancelled, FerryError, SourceError
 from ..events import CancelToken
 from ..plan import DEFAULT_TARGET_URL, Plan, TargetSpec
 from ..shape.asstored import stored_choices
-from ..shape.djangotypes import ask_about_durations, django_choices
+from ..shape.djangotypes import ask_about_durations, django_choices, django_pg_columns
 from ..shape.rejectedkinds import with_rejected
 from ..shape.schema import TableInfo, is_ferry_table
 from ..shape.typefindings import TypeFinding, replaced_choices
 from ..shape.typemap import declared_wall_times, find_type_choices, settle_empty_zones
-from ..shape.uuidcolumns import django_uuid_columns, settle_empty_uuids, uuids_referenced
+from ..shape.uuidcolumns import settle_empty_uuids, uuids_referenced
 from ..sources import SourceReader, SourceTable, open_source
 from ..sources.base import ScanProgress
 from ..values.epochs import find_numbers
@@ -229,7 +229,7 @@ def scan_folder(
                 item.keys = {t.name: _keyless(reader, t) for t in item.tables if not t.key}
                 item.type_choices = [f for t in item.tables for f in declared_wall_times(t)]
                 if django:
-                    item.type_choices += [f for t in item.tables for f in django_uuid_columns(t)]
+                    item.type_choices += [f for t in item.tables for f in django_pg_columns(t)]
             item.invalid_text = reader.invalid_text
             item.notes.extend(reader.notices)
             keyed = key_records_by_id(item, folder)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from ..planspecs import QuestionSpec
 from .identifiers import quote
 from .typefindings import TypeFinding
+from .uuidcolumns import django_uuid_columns
 
 if TYPE_CHECKING:
     from ..plan import TableSpec
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 
 #: ``target_types`` a PostgreSQL target creates, by the logical type they hold (``uuid`` aside)
 PG_TARGET_TYPES = {"inet": "text", "interval": "integer"}
+#: ``target_types`` a SQLite target creates (a Django database's): 32 hex digits, microseconds
+SQLITE_TARGET_TYPES = {("uuid", "text"): "character(32)", ("interval", "integer"): "bigint"}
 #: how Django declares a ``GenericIPAddressField`` and a ``DurationField`` in SQLite
 _DJANGO_IP = re.compile(r"^\s*char\s*\(\s*39\s*\)\s*$", re.I)
 _DJANGO_BIGINT = re.compile(r"^\s*bigint\s*$", re.I)
@@ -127,6 +130,28 @@ def _as_duration(microseconds: int) -> str:
         return str(timedelta(microseconds=microseconds))
     except OverflowError:
         return "beyond any duration"
+
+
+def django_pg_columns(table: SourceTable) -> list[TypeFinding]:
+    """A Django database on PostgreSQL, moving to SQLite: its ``uuid`` columns
+    (:func:`ferry.shape.uuidcolumns.django_uuid_columns`), and each ``interval`` column drafted
+    ``integer`` with ``target_types.col = "interval"``: a ``bigint`` of microseconds, as Django's
+    ``DurationField`` is in SQLite (as the interval's text, every read of the row failed there:
+    ``unsupported type for timedelta microseconds component: str``)."""
+    return django_uuid_columns(table) + [
+        TypeFinding(
+            table.name,
+            column,
+            "integer",
+            f'column {column!r} (interval) of a Django database: types.{column} = "integer" '
+            f'with target_types.{column} = "interval" makes it a bigint of microseconds, as '
+            "Django's DurationField keeps a duration in SQLite (it reads no text there)",
+            target_type="interval",
+            for_sqlite=True,
+        )
+        for column in table.columns
+        if table.declared.get(column, "").lower().startswith("interval")
+    ]
 
 
 def ask_about_durations(tables: list[TableSpec], choices: list[TypeFinding]) -> list[QuestionSpec]:

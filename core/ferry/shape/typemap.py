@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import types as sqltypes
 
 from .carried import SchemaObject, Status
-from .djangotypes import PG_TARGET_TYPES
+from .djangotypes import PG_TARGET_TYPES, SQLITE_TARGET_TYPES
 from .identifiers import quote
 from .jsoncolumns import declared_json
 from .sqlitenames import sqlite_kept_name
@@ -71,10 +71,10 @@ def planned_type(dialect: str, logical: str, wanted: str) -> str:
     """The plan's ``target_types`` entry of a created text column as the target declares
     it: ``uuid`` on PostgreSQL; on SQLite ``character(32)``, which gets UUIDs as 32 hex
     digits (:mod:`ferry.values.uuidtext`), as ORMs keep them there; ``inet``, ``interval``
-    on PostgreSQL (:mod:`ferry.shape.djangotypes`); else ""."""
+    (on SQLite a ``bigint`` of microseconds): :mod:`ferry.shape.djangotypes`; else ""."""
     if dialect == "postgresql" and PG_TARGET_TYPES.get(wanted, "text") == logical:
         return wanted if wanted in PG_TARGET_TYPES or wanted == "uuid" else ""
-    return "character(32)" if wanted == "uuid" and logical == "text" else ""
+    return SQLITE_TARGET_TYPES.get((wanted, logical), "")
 
 
 class DeclaredType(sqltypes.UserDefinedType[Any]):

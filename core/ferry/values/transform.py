@@ -410,6 +410,8 @@ class RowMapper:
                 return value
         elif (column.stored or column.type) in ("timestamp", "datetime"):
             value = as_moment(value)
+        elif isinstance(value, timedelta) and self.spec.target_types.get(column.name) == "interval":
+            value = value // timedelta(microseconds=1)  # into Django's bigint (interval)
         value = cast(value, column.type)
         if column.stored is not None:
             try:
