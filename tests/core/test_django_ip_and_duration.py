@@ -9,6 +9,7 @@ with a real Django project."""
 
 from __future__ import annotations
 
+import sqlite3
 import tomllib
 from datetime import timedelta
 from ipaddress import ip_address
@@ -105,3 +106,18 @@ def test_the_moved_ips_and_durations_verify(moved: Path) -> None:
 def test_an_ipv6_address_keeps_its_value(moved: Path, pg_url: str) -> None:
     found = pg_rows(pg_url, "SELECT ip FROM shop_order WHERE id = 2")
     assert found == [(ip_address("2001:db8::1f"),)]
+
+
+def test_the_reverse_plan_writes_a_duration_back_as_microseconds(
+    tmp_path: Path, moved: Path, pg_url: str
+) -> None:
+    # the old file's DurationField is a bigint: the interval was rejected, "not a whole number"
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("UPDATE shop_product SET warranty = interval '30 days' WHERE id = 3")
+    reverse = tmp_path / "reverse.toml"
+    assert ferry("reverse", moved, "-o", reverse).exit_code == 0
+    result = ferry("migrate", reverse)
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(tmp_path / "app" / "app.db") as conn:
+        found = conn.execute("SELECT warranty, typeof(warranty) FROM shop_product WHERE id = 3")
+        assert found.fetchall() == [(2592000000000, "integer")]
