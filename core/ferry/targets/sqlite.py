@@ -318,7 +318,7 @@ class SqliteTarget(Target):
         if "foreign key" not in first_line(getattr(exc, "orig", None) or exc).lower():
             return self.wrap(exc, "finishing the transaction")
         try:
-            raw = (await self.conn.get_raw_connection()).driver_connection
+            raw: Any = (await self.conn.get_raw_connection()).driver_connection
             cursor = await raw.execute(
                 'SELECT "table", rowid, parent FROM pragma_foreign_key_check LIMIT 5'
             )
