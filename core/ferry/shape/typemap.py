@@ -44,11 +44,11 @@ _UNSEARCHABLE = (
     "index of its own there, as its migrations or search backend make it in an empty SQLite file"
 )
 
-
 #: PostgreSQL types a PostgreSQL → PostgreSQL move creates as declared, by logical type: the
-#: source's values fit them; the app's limits, sizes and search (``tsvector``: ts_rank) stay
+#: source's values fit them; the app's limits, sizes, search (``tsvector``: ts_rank) and
+#: addresses (Django's ``GenericIPAddressField`` binds ``Inet``: ``text = inet`` fails) stay
 _KEPT_PG = {
-    "text": re.compile(r"^((character varying|character)\(\d+\)|uuid|tsvector)$"),
+    "text": re.compile(r"^((character varying|character)\(\d+\)|uuid|tsvector|inet|cidr|macaddr)$"),
     "integer": re.compile(r"^(smallint|integer)$"),
     # an array (``text[]``, ``integer[]``): the app binds lists; as jsonb its INSERTs failed
     "json": re.compile(r"^[a-z][a-z0-9 _(),]*\[\]$"),
@@ -93,7 +93,7 @@ class DeclaredType(sqltypes.UserDefinedType[Any]):
 def kept_sql_type(declared: str, as_stored: bool = False) -> Any:
     """``character varying(32)``, ``character(2)``, ``uuid``, ``integer``, ``smallint``,
     ``text[]``, ``tsvector`` as types; ``as_stored``: any declared type, as it is."""
-    if as_stored or declared.endswith("[]") or declared in ("tsvector", "inet", "interval"):
+    if as_stored or declared.endswith("[]") or declared in _AS_DECLARED:
         return DeclaredType(declared)
     length = re.search(r"\((\d+)\)", declared)
     if declared.startswith("character varying") and length:
@@ -105,6 +105,7 @@ def kept_sql_type(declared: str, as_stored: bool = False) -> Any:
     return sqltypes.SmallInteger() if declared == "smallint" else sqltypes.Integer()
 
 
+_AS_DECLARED = frozenset({"tsvector", "inet", "cidr", "macaddr", "interval"})
 _PRECISION = re.compile(r"\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)")
 #: PostgreSQL's largest numeric precision
 _MAX_PRECISION = 1000
