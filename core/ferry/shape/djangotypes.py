@@ -133,21 +133,22 @@ def _as_duration(microseconds: int) -> str:
 
 
 def django_pg_columns(table: SourceTable) -> list[TypeFinding]:
-    """A Django database on PostgreSQL, moving to SQLite: its ``uuid`` columns
-    (:func:`ferry.shape.uuidcolumns.django_uuid_columns`), and each ``interval`` column drafted
-    ``integer`` with ``target_types.col = "interval"``: a ``bigint`` of microseconds, as Django's
-    ``DurationField`` is in SQLite (as the interval's text, every read of the row failed there:
-    ``unsupported type for timedelta microseconds component: str``)."""
+    """A Django database on PostgreSQL: its ``uuid`` columns going to SQLite
+    (:func:`ferry.shape.uuidcolumns.django_uuid_columns`), and each ``interval`` column (a
+    ``DurationField``) drafted ``integer`` with ``target_types.col = "interval"``: in SQLite a
+    ``bigint`` of microseconds, as Django keeps a duration there (as the interval's text, every
+    read of the row failed: ``unsupported type for timedelta microseconds component: str``); on
+    PostgreSQL still ``interval`` (as ``text``, the app's save of a duration failed)."""
     return django_uuid_columns(table) + [
         TypeFinding(
             table.name,
             column,
             "integer",
             f'column {column!r} (interval) of a Django database: types.{column} = "integer" '
-            f'with target_types.{column} = "interval" makes it a bigint of microseconds, as '
-            "Django's DurationField keeps a duration in SQLite (it reads no text there)",
+            f'with target_types.{column} = "interval" keeps it a duration, as Django\'s '
+            "DurationField keeps one: a bigint of microseconds in SQLite, an interval on "
+            "PostgreSQL (it reads no text)",
             target_type="interval",
-            for_sqlite=True,
         )
         for column in table.columns
         if table.declared.get(column, "").lower().startswith("interval")
