@@ -21,7 +21,7 @@ from ..errors import Cancelled, FerryError, SourceError
 from ..events import CancelToken
 from ..plan import DEFAULT_TARGET_URL, Plan, TargetSpec
 from ..shape.asstored import stored_choices
-from ..shape.djangotypes import ask_about_durations, django_choices, django_pg_columns
+from ..shape.djangotypes import ask_about_django_types, django_choices, django_pg_columns
 from ..shape.rejectedkinds import with_rejected
 from ..shape.schema import TableInfo, is_ferry_table
 from ..shape.typefindings import TypeFinding, replaced_choices
@@ -310,7 +310,7 @@ def scan_folder(
         choices = [f for f in choices if not f.for_sqlite]
     for table_spec in tables:
         note_type_choices(table_spec, choices)
-    unfilled_questions += ask_about_durations(tables, choices)
+    unfilled_questions += ask_about_django_types(tables, choices)
     readable = [item.spec for item in found if not item.problem]
     json_keys_into_columns(tables, readable, existing, folder)
     presence_flags(tables, existing)

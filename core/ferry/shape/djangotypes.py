@@ -12,8 +12,9 @@ PostgreSQL: as ``bigint``, the moved app could not save a row with a duration (`
 "warranty" is of type bigint but expression is of type interval``), nor filter or add one. But
 a ``BigIntegerField`` is ``bigint`` in SQLite too, and only the app's models tell them apart: so
 each such column (not a key, not a foreign key) is a question, its default keeping the number
-(:func:`ask_about_durations`); ``duration`` sets ``target_types.col = "interval"``, and each value
-goes in as that many microseconds.
+(:func:`ask_about_django_types`); ``duration`` sets ``target_types.col = "interval"``, and each
+value goes in as that many microseconds. A ``DecimalField``'s digits are a question too
+(:mod:`ferry.shape.djangodecimals`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from ..planspecs import QuestionSpec
+from .djangodecimals import ask_about_digits, decimal_digits, numeric_type
 from .identifiers import quote
 from .typefindings import TypeFinding
 from .uuidcolumns import django_uuid_columns
@@ -48,7 +50,8 @@ def django_choices(
 ) -> list[TypeFinding]:
     """``found`` (a Django SQLite database's findings) without the date-time zone ones (Django
     keeps UTC in SQLite and makes ``timestamptz`` on PostgreSQL), with an ``inet`` finding per
-    ``char(39)`` column of IP addresses and a marker per ``bigint`` column to ask about."""
+    ``char(39)`` column of IP addresses and a marker per ``bigint`` and ``decimal`` column to
+    ask about."""
     kept = [f for f in found if not f.zone]
     for table in tables:
         referencing = (
@@ -62,6 +65,8 @@ def django_choices(
                 if column in table.key or column in referencing:
                     continue
                 finding = _numbers(reader, table, column)
+            elif type_ == "decimal":  # its digits: ferry.shape.djangodecimals
+                finding = decimal_digits(reader, table, column)
             else:
                 continue
             if finding is not None:
@@ -155,11 +160,23 @@ def django_pg_columns(table: SourceTable) -> list[TypeFinding]:
     ]
 
 
-def ask_about_durations(tables: list[TableSpec], choices: list[TypeFinding]) -> list[QuestionSpec]:
+def pg_target_type(wanted: str, logical: str) -> str:
+    """A PostgreSQL target's type for a created column's ``target_types`` entry (``uuid``,
+    ``inet``, ``interval``, a decimal's ``numeric(P,S)``) when it fits the logical type, else ""."""
+    if logical == "decimal":
+        return numeric_type(wanted)
+    fits = wanted in PG_TARGET_TYPES or wanted == "uuid"
+    return wanted if fits and PG_TARGET_TYPES.get(wanted, "text") == logical else ""
+
+
+def ask_about_django_types(
+    tables: list[TableSpec], choices: list[TypeFinding]
+) -> list[QuestionSpec]:
     """``TABLE.COLUMN.duration`` for each created table's ``bigint`` column of a Django
     database (a PostgreSQL target): a number (``BigIntegerField``, the default: kept as it is)
-    or a duration (``DurationField``: ``interval``). The table's note names the question."""
-    questions = []
+    or a duration (``DurationField``: ``interval``), and ``TABLE.COLUMN.digits`` for each
+    ``decimal`` column (:mod:`ferry.shape.djangodecimals`). The table's note names the question."""
+    questions = ask_about_digits(tables, choices)
     for spec in tables:
         if not spec.types:  # an existing table: its own column types decide
             continue
@@ -193,4 +210,4 @@ def ask_about_durations(tables: list[TableSpec], choices: list[TypeFinding]) -> 
     return questions
 
 
-__all__ = ["DURATION_OR_NUMBER", "PG_TARGET_TYPES", "ask_about_durations", "django_choices"]
+__all__ = ["DURATION_OR_NUMBER", "PG_TARGET_TYPES", "ask_about_django_types", "django_choices"]

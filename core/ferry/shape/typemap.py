@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import types as sqltypes
 
 from .carried import SchemaObject, Status
-from .djangotypes import PG_TARGET_TYPES, SQLITE_TARGET_TYPES
+from .djangotypes import SQLITE_TARGET_TYPES, pg_target_type
 from .identifiers import quote
 from .jsoncolumns import declared_json
 from .sqlitenames import sqlite_kept_name
@@ -72,8 +72,8 @@ def planned_type(dialect: str, logical: str, wanted: str) -> str:
     it: ``uuid`` on PostgreSQL; on SQLite ``character(32)``, which gets UUIDs as 32 hex
     digits (:mod:`ferry.values.uuidtext`), as ORMs keep them there; ``inet``, ``interval``
     (on SQLite a ``bigint`` of microseconds): :mod:`ferry.shape.djangotypes`; else ""."""
-    if dialect == "postgresql" and PG_TARGET_TYPES.get(wanted, "text") == logical:
-        return wanted if wanted in PG_TARGET_TYPES or wanted == "uuid" else ""
+    if dialect == "postgresql":
+        return pg_target_type(wanted, logical)
     return SQLITE_TARGET_TYPES.get((wanted, logical), "")
 
 
