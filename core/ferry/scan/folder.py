@@ -20,6 +20,7 @@ from typing import Any
 from ..errors import Cancelled, FerryError, SourceError
 from ..events import CancelToken
 from ..plan import DEFAULT_TARGET_URL, Plan, TargetSpec
+from ..shape.airflowlike import airflow_instants
 from ..shape.asstored import stored_choices
 from ..shape.rejectedkinds import with_rejected
 from ..shape.schema import TableInfo, is_ferry_table
@@ -213,6 +214,7 @@ def scan_folder(
                 if django:
                     # Django keeps naive UTC text in SQLite and makes timestamptz on PostgreSQL
                     item.type_choices = [f for f in item.type_choices if not f.zone]
+                item.type_choices = airflow_instants(item.tables, item.type_choices)
                 item.type_choices = settle_empty_uuids(settle_empty_zones(item.type_choices))
                 item.type_choices = uuids_referenced(reader, item.tables, item.type_choices)
                 if target.is_sqlite:  # SQLite types values: a mixed column kept as stored
