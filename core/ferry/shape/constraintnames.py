@@ -35,10 +35,12 @@ async def settle_constraint_names(
     changed: list[SchemaObject] = []
     for table, info in created.items():
         shape = info.shape
-        if shape is None or not shape.names:
+        if shape is None:
             continue
         settled: dict[tuple[str, ...], str] = {}
         own: set[str] = set()
+        # (a table whose other constraints have no names still has its foreign keys' below:
+        # two on one column, as Airflow's SQLite file holds, are read under one name)
         for what, name in shape.names.items():
             wanted = wanted_name(name, caps, fold)
             # A primary key's or UNIQUE's index needs a name free in the schema.
