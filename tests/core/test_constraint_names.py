@@ -107,3 +107,12 @@ def test_two_named_foreign_keys_on_one_column_both_come_across(tmp_path: Path, p
     assert result.exit_code == 0, result.output
     keys = [r for r in pg_rows(pg_url, CONSTRAINTS) if r[:2] == ("alias_dataset", "f")]
     assert len(keys) == 2 and ("alias_dataset", "f", "ds_dsa_dataset_id") in keys
+
+
+def test_check_names_a_foreign_key_declared_twice(tmp_path: Path, pg_url: str) -> None:
+    result = ferry("check", draft(tmp_path, TWICE, pg_url))
+    assert result.exit_code == 0, result.output
+    assert (
+        "constraint alias_dataset.ds_dsa_dataset_id: translated: created with the database's "
+        "own name: name taken by the same key of alias_dataset, declared twice in the source"
+    ) in " ".join(result.output.split())
