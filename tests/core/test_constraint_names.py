@@ -84,3 +84,35 @@ def test_a_name_taken_in_the_schema_is_left_to_postgres_and_named(
         "constraint beta.pk: translated (created with the database's own name: name taken by "
         "constraint pk of alpha)" in " ".join(result.output.split())
     )
+
+
+#: Airflow's dataset_alias_dataset: two named foreign keys on the same column (a migration
+#: artifact its SQLite file keeps), in a table whose primary key has no name of its own
+TWICE = """
+CREATE TABLE dataset (id INTEGER NOT NULL PRIMARY KEY);
+CREATE TABLE alias_dataset (dataset_id INTEGER NOT NULL PRIMARY KEY,
+    CONSTRAINT ds_dsa_dataset_id FOREIGN KEY(dataset_id) REFERENCES dataset (id) ON DELETE CASCADE,
+    CONSTRAINT alias_dataset_dataset_id_fk FOREIGN KEY(dataset_id) REFERENCES dataset (id)
+        ON DELETE CASCADE);
+INSERT INTO dataset VALUES (1);
+INSERT INTO alias_dataset VALUES (1);
+"""
+
+
+def test_two_named_foreign_keys_on_one_column_both_come_across(tmp_path: Path, pg_url: str) -> None:
+    """Both were added under the first one's name: the run failed (``constraint
+    "ds_dsa_dataset_id" for relation "alias_dataset" already exists``)."""
+    plan = draft(tmp_path, TWICE, pg_url)
+    result = ferry("migrate", plan)
+    assert result.exit_code == 0, result.output
+    keys = [r for r in pg_rows(pg_url, CONSTRAINTS) if r[:2] == ("alias_dataset", "f")]
+    assert len(keys) == 2 and ("alias_dataset", "f", "ds_dsa_dataset_id") in keys
+
+
+def test_check_names_a_foreign_key_declared_twice(tmp_path: Path, pg_url: str) -> None:
+    result = ferry("check", draft(tmp_path, TWICE, pg_url))
+    assert result.exit_code == 0, result.output
+    assert (
+        "constraint alias_dataset.ds_dsa_dataset_id: translated: created with the database's "
+        "own name: name taken by the same key of alias_dataset, declared twice in the source"
+    ) in " ".join(result.output.split())

@@ -20,6 +20,7 @@ from ..shape.djangolike import like_indexes
 from ..shape.headerpragmas import carry_header
 from ..shape.indexnames import settle_index_names
 from ..shape.namefold import folded_names, target_column
+from ..shape.nocaseunique import nocase_unique_indexes
 from ..shape.nullorder import null_order_objects
 from ..shape.planshape import plan_shape
 from ..shape.schema import ColumnInfo, ForeignKey, TableInfo, check_names, dependency_order
@@ -125,6 +126,7 @@ async def _make_tables(
     settled = await settle_collations(target, list(inferred.values())) + ordered
     add_shapes(plan, inferred, source_tables, target.dialect_name)
     settled += null_order_objects(target.capabilities, created)  # (by the shapes' indexes)
+    settled = nocase_unique_indexes(inferred, settled)  # (NOCASE not carried, above)
     if target.capabilities.constraint_names_in_schema:
         fold = plan.target.identifiers == "lower"
         settled.extend(await settle_constraint_names(target, inferred, fold))

@@ -20,6 +20,7 @@ from typing import Any
 from ..errors import Cancelled, FerryError, SourceError
 from ..events import CancelToken
 from ..plan import DEFAULT_TARGET_URL, Plan, TargetSpec
+from ..shape.airflowlike import airflow_instants
 from ..shape.asstored import stored_choices
 from ..shape.djangotypes import ask_about_django_types, django_choices, django_pg_columns
 from ..shape.rejectedkinds import with_rejected
@@ -213,6 +214,7 @@ def scan_folder(
                 item.flags = [f for t in item.tables for f in zero_one_columns(reader, t)]
                 if django:  # UTC without a zone, inet, interval: ferry.shape.djangotypes
                     item.type_choices = django_choices(reader, item.tables, item.type_choices)
+                item.type_choices = airflow_instants(item.tables, item.type_choices)
                 item.type_choices = settle_empty_uuids(settle_empty_zones(item.type_choices))
                 item.type_choices = uuids_referenced(reader, item.tables, item.type_choices)
                 if target.is_sqlite:  # SQLite types values: a mixed column kept as stored

@@ -35,10 +35,12 @@ async def settle_constraint_names(
     changed: list[SchemaObject] = []
     for table, info in created.items():
         shape = info.shape
-        if shape is None or not shape.names:
+        if shape is None:
             continue
         settled: dict[tuple[str, ...], str] = {}
         own: set[str] = set()
+        # (a table whose other constraints have no names still has its foreign keys' below:
+        # two on one column, as Airflow's SQLite file holds, are read under one name)
         for what, name in shape.names.items():
             wanted = wanted_name(name, caps, fold)
             # A primary key's or UNIQUE's index needs a name free in the schema.
@@ -60,21 +62,27 @@ async def settle_constraint_names(
                 taken[name_key(wanted, caps)] = f"constraint {wanted} of {table}"
             settled[what] = wanted
         shape.names = settled
+        keys: set[tuple[object, ...]] = set()
         for index, fk in enumerate(shape.foreign_keys):
             if not fk.name:
                 continue
             wanted = wanted_name(fk.name, caps, fold)
+            key = (fk.columns, fk.ref_table, fk.ref_columns)
             if wanted in own:
+                # the same key twice (Airflow's dataset_alias_dataset): one name read for both
+                holder = f"another constraint of {table}"
+                if key in keys:
+                    holder = f"the same key of {table}, declared twice in the source"
                 changed.append(
                     SchemaObject(
                         "constraint",
                         f"{table}.{fk.name}",
                         "translated",
-                        f"created with the database's own name: name taken by another "
-                        f"constraint of {table}",
+                        f"created with the database's own name: name taken by {holder}",
                     )
                 )
                 wanted = ""
+            keys.add(key)
             own.add(wanted)
             shape.foreign_keys[index] = replace(fk, name=wanted)
     return changed
