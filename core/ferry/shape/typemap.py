@@ -58,8 +58,7 @@ _KEPT_PG = {
 def kept_type(source_dialect: str, dialect: str, logical: str, declared: str) -> str:
     """The source's declared type when a created column keeps it as it is (between two
     PostgreSQL databases: a length limit, a 2- or 4-byte integer; between two SQLite files:
-    a time's, a flag's, a float's or an integer's own name: :mod:`ferry.shape.sqlitenames`),
-    else ""."""
+    a time's, a flag's, a float's or an integer's name: :mod:`ferry.shape.sqlitenames`), or ""."""
     pattern = _KEPT_PG.get(logical)
     if source_dialect == dialect == "postgresql" and pattern and pattern.match(declared):
         return declared
