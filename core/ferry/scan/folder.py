@@ -51,6 +51,7 @@ from .fixtures import key_fixture_ids
 from .flagquestions import note_flags, zero_one_columns
 from .found import FoundSource, identifier
 from .hookquestions import ask_about_unfed_tables
+from .jsontargets import parse_json_into_json_columns
 from .keyfinder import KeyFinding, find_key
 from .keytrim import trim_key_values
 from .logindexes import draft_log_indexes
@@ -282,6 +283,7 @@ def scan_folder(
         for table in item.tables
     ]
     tables = leave_out_revisions(found, tables, existing)
+    parse_json_into_json_columns(tables, existing, {t.name: t for i in found for t in i.tables})
     key_children_within_parent(tables, found, folder)
     key_fixture_ids(tables, found)
     note_name_case(tables, existing, target, case_evidence)

@@ -1,0 +1,66 @@
+"""Shapes an n8n database (TypeORM) showed on its way from SQLite into the schema n8n makes on
+PostgreSQL itself: TypeORM's ``migrations`` table, named per database, and documents kept as
+``TEXT`` in SQLite that are ``json`` columns on PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from draftkit import draft, ferry
+from pgkit import pg_exec, pg_rows
+
+# n8n's SQLite DDL (its migrations' own spelling), cut down to what the tests need
+SQLITE_APP = (
+    'CREATE TABLE "migrations" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, '
+    '"timestamp" bigint NOT NULL, "name" varchar NOT NULL);'
+    "INSERT INTO migrations (timestamp, name) VALUES "
+    "(1588102412422, 'InitialMigration1588102412422');"
+    'CREATE TABLE "workflow_entity" ("id" varchar(36) PRIMARY KEY NOT NULL, '
+    '"name" varchar(128) NOT NULL, "active" boolean NOT NULL, "nodes" text NOT NULL, '
+    '"connections" text NOT NULL, "settings" text);'
+    "INSERT INTO workflow_entity VALUES ('wf1', 'Manual set', 0, "
+    '\'[{"name": "Start", "type": "n8n-nodes-base.manualTrigger"}]\', \'{}\', NULL);'
+)
+# the same tables as n8n's PostgreSQL migrations make them
+PG_APP = (
+    'CREATE TABLE "migrations" ("id" SERIAL PRIMARY KEY, "timestamp" bigint NOT NULL, '
+    '"name" varchar NOT NULL);'
+    "INSERT INTO migrations (timestamp, name) VALUES "
+    "(1587669153312, 'InitialMigration1587669153312');"
+    'CREATE TABLE "workflow_entity" ("id" varchar(36) PRIMARY KEY, '
+    '"name" varchar(128) NOT NULL, "active" boolean NOT NULL, "nodes" json NOT NULL, '
+    '"connections" json NOT NULL, "settings" json)'
+)
+
+
+def test_the_apps_own_typeorm_migrations_in_the_target_are_kept_alone(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # merged by id, SQLite's migration names replaced PostgreSQL's, and n8n ran its
+    # PostgreSQL migrations again on start (column "workflowId" does not exist)
+    pg_exec(pg_url, PG_APP)
+    plan = draft(tmp_path, SQLITE_APP, pg_url)
+    assert "left out app.migrations: TypeORM's revision" in plan.read_text()
+    result = ferry("migrate", plan)
+    assert result.exit_code == 0, result.output
+    assert "no [[tables]] entry reads" not in result.output
+    assert pg_rows(pg_url, "SELECT name FROM migrations") == [("InitialMigration1587669153312",)]
+
+
+def test_json_text_goes_into_the_targets_json_column_as_the_document(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # stored as one JSON string, n8n read a string where it wrote an array of nodes
+    # (nodes.find is not a function) while verify passed
+    pg_exec(pg_url, PG_APP)
+    plan = draft(tmp_path, SQLITE_APP, pg_url)
+    assert "json in the target and text in the source" in plan.read_text()
+    result = ferry("migrate", plan)
+    assert result.exit_code == 0, result.output
+    found = pg_rows(
+        pg_url,
+        "SELECT json_typeof(nodes), nodes -> 0 ->> 'name', json_typeof(connections), settings "
+        "FROM workflow_entity",
+    )
+    assert found == [("array", "Start", "object", None)]
+    assert ferry("verify", plan).exit_code == 0
