@@ -64,3 +64,20 @@ def test_json_text_goes_into_the_targets_json_column_as_the_document(
     )
     assert found == [("array", "Start", "object", None)]
     assert ferry("verify", plan).exit_code == 0
+
+
+def test_typeorms_migrations_table_keeps_the_apps_spelling_of_names(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # TypeORM quotes every name ("workflowId"): folded to workflowid, n8n's SQL failed
+    plan = draft(
+        tmp_path,
+        SQLITE_APP + 'CREATE TABLE "execution_entity" ("id" integer PRIMARY KEY, '
+        '"workflowId" varchar(36) REFERENCES "workflow_entity" ("id") ON DELETE CASCADE);'
+        "INSERT INTO execution_entity VALUES (1, 'wf1');",
+        pg_url,
+    )
+    assert "app holds migrations: the table TypeORM keeps" in plan.read_text()
+    result = ferry("migrate", plan)
+    assert result.exit_code == 0, result.output
+    assert pg_rows(pg_url, 'SELECT "workflowId" FROM execution_entity') == [("wf1",)]
