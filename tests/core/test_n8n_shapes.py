@@ -81,3 +81,25 @@ def test_typeorms_migrations_table_keeps_the_apps_spelling_of_names(
     result = ferry("migrate", plan)
     assert result.exit_code == 0, result.output
     assert pg_rows(pg_url, 'SELECT "workflowId" FROM execution_entity') == [("wf1",)]
+
+
+def test_sqlites_strftime_now_default_is_the_current_timestamp_on_postgres(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # TypeORM's SQLite default for n8n's createdAt was named not carried: a row the app
+    # inserts without createdAt was refused by NOT NULL
+    plan = draft(
+        tmp_path,
+        'CREATE TABLE "tag_entity" ("id" varchar(36) PRIMARY KEY NOT NULL, '
+        '"name" varchar(24) NOT NULL, "createdAt" datetime(3) NOT NULL '
+        "DEFAULT (STRFTIME('%Y-%m-%d %H:%M:%f', 'NOW')));"
+        "INSERT INTO tag_entity VALUES ('t1', 'demo', '2020-01-02 03:04:05.678');",
+        pg_url,
+    )
+    result = ferry("migrate", plan)
+    assert result.exit_code == 0, result.output
+    assert "STRFTIME" not in result.output
+    pg_exec(pg_url, "INSERT INTO tag_entity (id, name) VALUES ('t2', 'ops')")
+    assert pg_rows(
+        pg_url, "SELECT count(*) FROM tag_entity WHERE createdat > now() - interval '1 hour'"
+    ) == [(1,)]
