@@ -103,3 +103,34 @@ def test_sqlites_strftime_now_default_is_the_current_timestamp_on_postgres(
     assert pg_rows(
         pg_url, "SELECT count(*) FROM tag_entity WHERE createdat > now() - interval '1 hour'"
     ) == [(1,)]
+
+
+def _answered(plan: Path, question: str, answer: str) -> None:
+    text = plan.read_text()
+    start = text.index(f'id = "{question}"')
+    at = text.index('answer = ""', start)
+    plan.write_text(text[:at] + f'answer = "{answer}"' + text[at + len('answer = ""') :])
+
+
+def test_a_settings_files_encryption_key_is_asked_about_and_left_out_by_default(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # n8n's config {"encryptionKey": …} went into a table beside the credentials it decrypts
+    plan = draft(tmp_path, SQLITE_APP, pg_url)
+    (tmp_path / "app" / "config").write_text('{\n\t"encryptionKey": "0Z9/qmSq46N4B"\n}')
+    result = ferry("init", tmp_path / "app", "--target", pg_url, "-o", plan, "--force")
+    assert "config holds encryptionKey" in result.output
+    _answered(plan, "config.secret", "leave")
+    moved = ferry("migrate", plan)
+    assert moved.exit_code == 0, moved.output
+    assert pg_rows(pg_url, "SELECT to_regclass('config') IS NULL") == [(True,)]
+
+
+def test_an_encryption_key_answered_carry_goes_into_its_table(tmp_path: Path, pg_url: str) -> None:
+    plan = draft(tmp_path, SQLITE_APP, pg_url)
+    (tmp_path / "app" / "config").write_text('{"encryptionKey": "0Z9/qmSq46N4B"}')
+    ferry("init", tmp_path / "app", "--target", pg_url, "-o", plan, "--force")
+    _answered(plan, "config.secret", "carry")
+    moved = ferry("migrate", plan)
+    assert moved.exit_code == 0, moved.output
+    assert pg_rows(pg_url, "SELECT key, value FROM config") == [("encryptionKey", "0Z9/qmSq46N4B")]

@@ -59,6 +59,7 @@ from .namecase import note_name_case, settle_identifiers
 from .questions import merged_questions
 from .recordkeys import key_records_by_id, read_unique_keys
 from .relations import draft_relations
+from .secretquestions import ask_about_secret_keys
 from .shapes import recognise
 from .sourcefiles import find_sources as find_sources  # re-exported: its former home
 from .sourcefiles import json_layout as json_layout  # re-exported: its former home
@@ -283,6 +284,7 @@ def scan_folder(
         for table in item.tables
     ]
     tables = leave_out_revisions(found, tables, existing)
+    tables, secret_questions = ask_about_secret_keys(tables, found, folder)
     parse_json_into_json_columns(tables, existing, {t.name: t for i in found for t in i.tables})
     key_children_within_parent(tables, found, folder)
     key_fixture_ids(tables, found)
@@ -346,6 +348,7 @@ def scan_folder(
         copy_questions
         + ask_about_existing_rows(target, target_base, folder, readable, tables, existing)
         + unfilled_questions
+        + secret_questions
     )
     plan = Plan(
         name=identifier(specs[0].name if database_url else folder.name),
