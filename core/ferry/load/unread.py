@@ -7,7 +7,8 @@ table. Every run names such a table (a warning in ``migrate``, ``sync``, ``previ
 ``cutover``; a ``warn`` line in ``check``) instead of passing over it in silence. A table
 left out on purpose is named in the source's ``tables`` list (the tables to read), which
 stops the warning; what is no data of the app's own (a full-text index's shadow tables) is
-never named, as ``ferry init`` leaves it out too; nor is Alembic's ``alembic_version``, which
+never named, as ``ferry init`` leaves it out too; nor is Alembic's ``alembic_version`` (or
+TypeORM's ``migrations``), which
 ``ferry init`` leaves out when the app made the target's schema (:mod:`ferry.scan.alembic`):
 it records the schema's revision, not the app's data, and the target has its own.
 """
@@ -21,6 +22,16 @@ from ..sources import SourceTable
 
 #: the revision of the schema (Alembic's), left out of a draft into the app's own schema
 _SCHEMA_REVISIONS = frozenset({"alembic_version"})
+#: TypeORM's revision table, known by its columns too (its name alone is a common one)
+_TYPEORM_REVISIONS = ("migrations", frozenset({"id", "timestamp", "name"}))
+
+
+def _schema_revision(table: SourceTable) -> bool:
+    own = table.name.split(".", 1)[-1].lower()
+    if own in _SCHEMA_REVISIONS:
+        return True
+    name, columns = _TYPEORM_REVISIONS
+    return own == name and {c.lower() for c in table.columns} == columns
 
 
 def read_names(plan: Plan) -> set[str]:
@@ -43,7 +54,7 @@ def unread_tables(plan: Plan, described: Iterable[SourceTable], databases: set[s
         if table.name.split(".", 1)[0] in databases
         and table.name not in read
         and not table.not_data
-        and table.name.split(".", 1)[-1].lower() not in _SCHEMA_REVISIONS
+        and not _schema_revision(table)
     ]
 
 

@@ -53,6 +53,7 @@ from .fixtures import key_fixture_ids
 from .flagquestions import note_flags, zero_one_columns
 from .found import FoundSource, identifier
 from .hookquestions import ask_about_unfed_tables
+from .jsontargets import parse_json_into_json_columns
 from .keyfinder import KeyFinding, find_key
 from .keytrim import trim_key_values
 from .logindexes import draft_log_indexes
@@ -60,6 +61,7 @@ from .namecase import note_name_case, settle_identifiers
 from .questions import merged_questions
 from .recordkeys import key_records_by_id, read_unique_keys
 from .relations import draft_relations
+from .secretquestions import ask_about_secret_keys
 from .shapes import recognise
 from .sourcefiles import find_sources as find_sources  # re-exported: its former home
 from .sourcefiles import json_layout as json_layout  # re-exported: its former home
@@ -284,6 +286,8 @@ def scan_folder(
         for table in item.tables
     ]
     tables = leave_out_revisions(found, tables, existing)
+    tables, secret_questions = ask_about_secret_keys(tables, found, folder)
+    parse_json_into_json_columns(tables, existing, {t.name: t for i in found for t in i.tables})
     key_children_within_parent(tables, found, folder)
     key_fixture_ids(tables, found)
     note_name_case(tables, existing, target, case_evidence)
@@ -335,18 +339,16 @@ def scan_folder(
     unfilled_questions += ask_for_checked_values(tables, readable, existing, folder, asked)
     asked = {q.id for q in unfilled_questions}
     unfilled_questions += ask_for_usual_values(tables, readable, existing, folder, asked)
+    plan_folder = Path(plan_dir or folder).resolve()
+    ours = set(filter(is_ferry_table, existing))  # (Ferry's own tables: never asked about)
     unfilled_questions += ask_about_unfed_tables(
-        tables,
-        readable,
-        existing,
-        folder,
-        Path(plan_dir or folder).resolve(),
-        {n for n in existing if is_ferry_table(n)},
+        tables, readable, existing, folder, plan_folder, ours
     )
     questions = merged_questions(
         copy_questions
         + ask_about_existing_rows(target, target_base, folder, readable, tables, existing)
         + unfilled_questions
+        + secret_questions
     )
     plan = Plan(
         name=identifier(specs[0].name if database_url else folder.name),

@@ -55,6 +55,8 @@ def quoting_evidence(found: Iterable[FoundSource]) -> CaseEvidence | None:
         for table in item.tables:
             origin = _own(table).lower()
             tool = QUOTING_TOOLS.get(origin)
+            if tool is None and origin == "migrations" and _typeorm(table):
+                tool = "TypeORM"
             if tool is not None:
                 return CaseEvidence(
                     f"{item.spec.name} holds {origin}",
@@ -66,6 +68,11 @@ def quoting_evidence(found: Iterable[FoundSource]) -> CaseEvidence | None:
                 "there such a name exists only quoted, so the app's SQL quotes it",
             )
     return None
+
+
+def _typeorm(table: SourceTable) -> bool:
+    """TypeORM's ``migrations`` (n8n's): known by its columns, its name being a common one."""
+    return {c.lower() for c in table.columns} == {"id", "timestamp", "name"}
 
 
 def settle_identifiers(target: TargetSpec, found: list[FoundSource]) -> CaseEvidence | None:

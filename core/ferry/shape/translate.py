@@ -82,10 +82,17 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
+#: SQLite's "now" as text with milliseconds or seconds (TypeORM's SQLite default for a date
+#: column, n8n's ``createdAt``): PostgreSQL's CURRENT_TIMESTAMP is the same instant
+_STRFTIME_NOW = re.compile(r"(?i:strftime)\s*\(\s*'%Y-%m-%d %H:%M:%[fS]'\s*,\s*'(?i:now)'\s*\)")
+
+
 def translate_default(text: str, source: str, target: str) -> str | None:
     """A column DEFAULT of a ``source`` database written for a ``target`` one; None when it
     does not translate (or means nothing to carry, like ``NULL``)."""
     plain = _unwrap(text)
+    if target == "postgresql" and _STRFTIME_NOW.fullmatch(plain):
+        return "CURRENT_TIMESTAMP"
     called = _NOW_CALLS.get(" ".join(plain.lower().split()))
     if called is not None:
         return called or None
