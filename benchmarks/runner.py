@@ -57,6 +57,9 @@ FORCE_WORKERS_ENV = "FERRY_BENCH_JSON_WORKERS"
 
 
 def ferry_migrate(args: dict[str, Any]) -> dict[str, Any]:
+    from ferry.earlydelta import begin
+
+    begin(args["plan"], Path(args["base_dir"]))  # as `ferry migrate` does before its imports
     from ferry.gcfreeze import freeze_startup
     from ferry.migrate import migrate
 
