@@ -57,9 +57,11 @@ FORCE_WORKERS_ENV = "FERRY_BENCH_JSON_WORKERS"
 
 
 def ferry_migrate(args: dict[str, Any]) -> dict[str, Any]:
-    from ferry.earlydelta import begin
+    from ferry.earlydelta import begin_early_reads
 
-    begin(args["plan"], Path(args["base_dir"]))  # as `ferry migrate` does before its imports
+    begin_early_reads(
+        args["plan"], Path(args["base_dir"])
+    )  # as `ferry migrate` does before its imports
     from ferry.gcfreeze import freeze_startup
     from ferry.migrate import migrate
 

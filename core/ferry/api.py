@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from .backup.prune import PruneEntry, prune_backups, prune_plan
     from .check import CheckItem, CheckReport
     from .demo import demo_source
+    from .earlydelta import begin_early_reads_for_command
     from .gcfreeze import freeze_startup
     from .plan import Plan
     from .profiles import (
@@ -224,6 +225,7 @@ _HOMES = {
     "size_text": "ferry.units",
     "freeze_startup": "ferry.gcfreeze",
     "configure_sqlite": "ferry.sqliteconfig",
+    "begin_early_reads_for_command": "ferry.earlydelta",
     **dict.fromkeys(["EXIT_UNDO_REFUSED", "UndoRefused", "UndoResult"], "ferry.undo.result"),
     **dict.fromkeys(
         ["EXIT_REFUSED", "CutoverRefused", "CutoverResult", "cutover"], "ferry.sync.cutover"
@@ -556,6 +558,7 @@ __all__ = [
     "answer_counts",
     "backup",
     "backup_root",
+    "begin_early_reads_for_command",
     "check",
     "check_quiet",
     "config_dir",

@@ -5,12 +5,12 @@ its first second before it reads a row: a third of a second importing the engine
 idle), then per table the kept page map read from the target, the table's state checked (a scan
 of it on the server) and its leaf pages compared with the map (a side process). None of that
 needs the engine. So ``ferry migrate`` and ``ferry sync`` (and the benchmark runner, likewise)
-call :func:`begin` first: it reads the plan with the stdlib's TOML reader (no validation: a plan
-it cannot follow starts nothing), and for a PostgreSQL target starts one process
-(:mod:`ferry.sources.earlyprep`) that opens a read-only session on the target (the password from
-``password_env`` or ``FERRY_PASSWORD`` only; a server that asks for another starts nothing),
-reads the tables' kept entries and page maps, checks their state, and compares each SQLite source
-table's pages with its map in a read transaction of its own.
+call :func:`begin_early_reads` first: it reads the plan with the stdlib's TOML reader (no
+validation: a plan it cannot follow starts nothing), and for a PostgreSQL target starts one
+process (:mod:`ferry.sources.earlyprep`) that opens a read-only session on the target (the
+password from ``password_env`` or ``FERRY_PASSWORD`` only; a server that asks for another
+starts nothing), reads the tables' kept entries and page maps, checks their state, and compares
+each SQLite source table's pages with its map in a read transaction of its own.
 
 The run takes a result only where its own reads prove it the one it would have found itself:
 
@@ -105,7 +105,7 @@ class _Early:
 _current: _Early | None = None
 
 
-def begin(data: Mapping[str, Any], base_dir: Path) -> bool:
+def begin_early_reads(data: Mapping[str, Any], base_dir: Path) -> bool:
     """Start the early reads for the plan ``data`` (as read from its TOML; relative paths from
     ``base_dir``); whether a process was started."""
     global _current
@@ -138,9 +138,9 @@ def begin(data: Mapping[str, Any], base_dir: Path) -> bool:
     return True
 
 
-def begin_for_command(argv: Sequence[str]) -> bool:
-    """:func:`begin` for a command line (``sys.argv[1:]``) that runs one of :data:`COMMANDS`:
-    its first argument naming a TOML file with tables is the plan."""
+def begin_early_reads_for_command(argv: Sequence[str]) -> bool:
+    """:func:`begin_early_reads` for a command line (``sys.argv[1:]``) that runs one of
+    :data:`COMMANDS`: its first argument naming a TOML file with tables is the plan."""
     words = [word for word in argv if not word.startswith("-")]
     if not words or words[0] not in COMMANDS:
         return False
@@ -148,7 +148,7 @@ def begin_for_command(argv: Sequence[str]) -> bool:
         path = Path(word)
         data = _plan_data(path)
         if data is not None:
-            return begin(data, path.resolve().parent)
+            return begin_early_reads(data, path.resolve().parent)
     return False
 
 
@@ -269,6 +269,7 @@ def _job(data: Mapping[str, Any], base_dir: Path) -> dict[str, Any] | None:
     if "sslrootcert" in params and not Path(params["sslrootcert"]).expanduser().is_absolute():
         params["sslrootcert"] = str(base_dir / Path(params["sslrootcert"]).expanduser())
     return {
+        "parent": os.getpid(),
         "conninfo": f"postgresql://{rest}",
         "params": params,
         "password": env_password(target.get("password_env")),
@@ -279,8 +280,8 @@ def _job(data: Mapping[str, Any], base_dir: Path) -> dict[str, Any] | None:
 
 __all__ = [
     "COMMANDS",
-    "begin",
-    "begin_for_command",
+    "begin_early_reads",
+    "begin_early_reads_for_command",
     "discard",
     "discard_untaken",
     "entry_for",

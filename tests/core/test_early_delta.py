@@ -54,7 +54,7 @@ def first_run(folder: Path, url: str) -> Plan:
 
 def begun(folder: Path, url: str) -> None:
     """The early reads started, and waited for until both tables are compared."""
-    assert earlydelta.begin(plan_data(folder, url), folder)
+    assert earlydelta.begin_early_reads(plan_data(folder, url), folder)
     for table in TABLES:
         assert not isinstance(earlydelta.scan_for(table), str | None)
 
@@ -132,7 +132,9 @@ def test_an_entry_kept_since_the_early_reads_is_checked_by_the_run(
     plan = first_run(tmp_path, pg_url)
     begun(tmp_path, pg_url)
     # as another run's commit would leave it: the early check was of another entry
-    pg_exec(pg_url, "UPDATE ferry.row_print_tables SET run_id = 'another' WHERE table_name = 'items'")
+    pg_exec(
+        pg_url, "UPDATE ferry.row_print_tables SET run_id = 'another' WHERE table_name = 'items'"
+    )
     own = refuse_own_work(monkeypatch)
     run(plan)
     assert own == ["state items"]
@@ -161,7 +163,7 @@ def test_a_first_run_takes_nothing_and_ends_the_process(tmp_path: Path, pg_url: 
         db.execute(f"INSERT INTO {table} VALUES (1, 'one')")
     db.commit()
     db.close()
-    assert earlydelta.begin(plan_data(tmp_path, pg_url), tmp_path)
+    assert earlydelta.begin_early_reads(plan_data(tmp_path, pg_url), tmp_path)
     result = run(plan_from_dict(plan_data(tmp_path, pg_url), tmp_path))
     assert [t.inserted for t in result.tables] == [1, 1]
     assert earlydelta.scan_for("items") is None  # (ended once the run was planned)
@@ -177,10 +179,10 @@ def test_only_migrate_and_sync_of_a_postgresql_plan_begin_early(
         '[[sources]]\nname = "app"\nkind = "sqlite"\npath = "app.db"\n'
         '[[tables]]\nname = "items"\nsource = "app.items"\n'
     )
-    assert not earlydelta.begin_for_command(["verify", str(plan)])
-    assert earlydelta.begin_for_command(["sync", "--every", "30s", str(plan)])
+    assert not earlydelta.begin_early_reads_for_command(["verify", str(plan)])
+    assert earlydelta.begin_early_reads_for_command(["sync", "--every", "30s", str(plan)])
     earlydelta.discard()
-    assert earlydelta.begin_for_command(["migrate", str(plan)])
+    assert earlydelta.begin_early_reads_for_command(["migrate", str(plan)])
     earlydelta.discard()
     data = plan_data(tmp_path, "sqlite:///target.db")
-    assert not earlydelta.begin(data, tmp_path)
+    assert not earlydelta.begin_early_reads(data, tmp_path)

@@ -26,9 +26,9 @@ def main() -> None:
     from ..api import configure_sqlite
 
     configure_sqlite()  # before anything imports sqlite3
-    from ..earlydelta import begin_for_command
+    from ..api import begin_early_reads_for_command
 
-    begin_for_command(sys.argv[1:])  # a delta's reads begun beside the imports
+    begin_early_reads_for_command(sys.argv[1:])  # a delta's reads begun beside the imports
     from .command import main as cli_main
 
     signal.signal(signal.SIGINT, previous)

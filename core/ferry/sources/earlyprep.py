@@ -22,6 +22,7 @@ The caller takes a result only where its own reads prove it is the one it would 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import pickle
@@ -114,6 +115,19 @@ def _scan(path: str, jobs: list[tuple[str, str, Any]], pages: Any, emit: Any) ->
             reader.close()
 
 
+def _die_with(parent: int) -> None:
+    """End with the process that started this one (Linux: the kernel ends it when that
+    process dies; a killed run leaves no session of this one behind)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # (it died before that took hold)
+        sys.exit(1)
+
+
 def main() -> None:
     """Read the job from stdin, write what is found to stdout (module docstring)."""
     # the page reader from beside this file, by its path: that folder on sys.path would hide
@@ -125,6 +139,7 @@ def main() -> None:
     sys.modules["sqlitepages"] = pages  # (its dataclasses look their module up)
     spec.loader.exec_module(pages)
     job = pickle.load(sys.stdin.buffer)
+    _die_with(job["parent"])
     out, lock = sys.stdout.buffer, threading.Lock()
 
     def emit(item: tuple[Any, ...]) -> None:
