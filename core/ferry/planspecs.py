@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, tzinfo
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -32,6 +32,10 @@ DEFAULT_TARGET_URL = "sqlite:///ferry.db"
 SourceKind = Literal["json", "jsonl", "env", "text", "sqlite", "postgres", "merge"]
 ConflictRule = Literal["insert", "update", "newer", "error"]
 TextOp = Literal["trim", "lower", "upper"]
+#: a created column's type where its logical type's own would not serve the app (TableSpec)
+TargetType = Literal["uuid", "inet", "interval"]
+#: a decimal column's ``target_types`` entry: ``numeric(10,2)``
+_NUMERIC = re.compile(r"^numeric\(\s*\d{1,4}\s*,\s*\d{1,4}\s*\)$")
 
 
 class PlanModel(BaseModel):
@@ -240,9 +244,12 @@ class TableSpec(PlanModel):
     #: logical types for columns of a table Ferry creates (``ferry init`` fills these in)
     types: dict[str, LogicalType] = Field(default_factory=dict)
     #: a created column's type in a PostgreSQL target where its logical type's own would not
-    #: serve the app: ``uuid`` for a text column of UUIDs (the app binds UUIDs); its values
-    #: stay the logical type's (``ferry init`` drafts it, with the evidence)
-    target_types: dict[str, Literal["uuid"]] = Field(default_factory=dict)
+    #: serve the app: ``uuid`` for a text column of UUIDs (the app binds UUIDs); on PostgreSQL
+    #: ``inet`` for a text column of IP addresses, ``interval`` for an integer column of
+    #: microseconds (Django's GenericIPAddressField, DurationField), ``numeric(P,S)`` for a
+    #: decimal column (a Django DecimalField's digits); its values stay the logical type's
+    #: (``ferry init`` drafts it, with the evidence, or asks)
+    target_types: dict[str, str] = Field(default_factory=dict)
     #: target column -> how a SQLite target spells its values: a timestamp written in the
     #: style (``2024-03-01T09:00:00Z``), ``1/0`` or ``true/false``, ``compact`` or ``spaced``
     #: JSON (default: the style the column's rows already show, else Ferry's own)
@@ -277,6 +284,17 @@ class TableSpec(PlanModel):
     def _shorthand(cls, value: Any) -> Any:
         if isinstance(value, dict):
             return {k: ({"from": v} if isinstance(v, str) else v) for k, v in value.items()}
+        return value
+
+    @field_validator("target_types")
+    @classmethod
+    def _known_target_types(cls, value: dict[str, str]) -> dict[str, str]:
+        for column, type_ in value.items():
+            if type_ not in get_args(TargetType) and not _NUMERIC.match(type_):
+                raise ValueError(
+                    f"target_types.{column} = {type_!r}: a target type is uuid, inet, interval "
+                    "or numeric(P,S) (numeric(10,2): P digits, S of them after the point)"
+                )
         return value
 
     @field_validator("styles")

@@ -104,6 +104,10 @@ def reverse_table(
         entry["columns"] = renamed
     if ignore:
         entry["ignore"] = ignore
+    # a Django DurationField made interval from microseconds goes back as microseconds
+    intervals = [c for c, t in spec.target_types.items() if t == "interval"]
+    if intervals:
+        entry["target_types"] = {back.get(names.get(c, c), c): "interval" for c in intervals}
     if spec.delete_missing:
         entry["delete_missing"] = True
     if spec.mode == "replace":

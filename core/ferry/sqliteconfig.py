@@ -7,7 +7,8 @@ it on every allocation and queue on it, so together they go no faster than one (
 threads each reading half a table, 0.42-0.44 s and up to 0.8 CPU s, against one thread's 0.34 s;
 without the count 0.14-0.19 s and 0.26 CPU s; docs/benchmarks.md, 2026-12-07 16:40 UTC). The
 count only feeds SQLite's memory statistics and heap limits, which neither Ferry nor Python's
-``sqlite3`` read, so the ``ferry`` command turns it off first thing (:mod:`ferry.cli.launch`).
+``sqlite3`` read, so the ``ferry`` command turns it off first thing (:mod:`ferry.cli.launch`),
+and so does the wizard's own ``ferry-gui`` (``ferry_gui.launch``).
 Where SQLite has already started, or its library is not reachable through ``ctypes`` (a
 ``sqlite3`` DLL of its own on Windows), nothing changes: every result is the same, only
 slower.

@@ -1,6 +1,7 @@
-"""The wizard's entry point: a QApplication driven by a qasync event loop.
+"""The wizard's application: a QApplication driven by a qasync event loop.
 
-``ferry-gui [PLAN] [--demo] [--screenshots DIR]`` (also ``ferry gui``).
+``ferry-gui [PLAN] [--demo] [--screenshots DIR]`` (also ``ferry gui``), started through
+:mod:`.launch`, which makes SQLite's settings before this module's imports start SQLite.
 """
 
 from __future__ import annotations

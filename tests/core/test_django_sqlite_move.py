@@ -27,10 +27,10 @@ CREATE TABLE "shop_tag" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT,
   "slug" varchar(50) NOT NULL UNIQUE);
 INSERT INTO shop_tag (slug) VALUES ('red');
 CREATE TABLE "shop_product" ("id" char(32) NOT NULL PRIMARY KEY,
-  "name" varchar(200) NOT NULL,
-  "attrs" text NOT NULL CHECK ((JSON_VALID("attrs") OR "attrs" IS NULL)));
+  "attrs" text NOT NULL CHECK ((JSON_VALID("attrs") OR "attrs" IS NULL)),
+  "name" varchar(200) NOT NULL);
 INSERT INTO shop_product VALUES
-  ('7b18eb45655d492db4aa801fafd23bbe', 'Zeit', '{"color": "red", "size": 3}');
+  ('7b18eb45655d492db4aa801fafd23bbe', '{"color": "red", "size": 3}', 'Zeit');
 CREATE TABLE "shop_product_tags" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT,
   "product_id" char(32) NOT NULL REFERENCES "shop_product" ("id") DEFERRABLE INITIALLY DEFERRED,
   "tag_id" bigint NOT NULL REFERENCES "shop_tag" ("id") DEFERRABLE INITIALLY DEFERRED);
@@ -104,7 +104,7 @@ def test_a_column_reference_after_a_sized_type_stays_deferred(moved: Path, pg_ur
     with psycopg.connect(pg_url) as conn:
         later = "00000000-0000-0000-0000-000000000009"
         conn.execute(f"INSERT INTO shop_product_tags (product_id, tag_id) VALUES ('{later}', 1)")
-        conn.execute(f"INSERT INTO shop_product VALUES ('{later}', 'Late', '{{}}')")
+        conn.execute(f"INSERT INTO shop_product VALUES ('{later}', '{{}}', 'Late')")
         conn.commit()
     assert pg_rows(pg_url, "SELECT count(*) FROM shop_product_tags") == [(2,)]
 
@@ -113,3 +113,14 @@ def test_the_moved_file_verifies(moved: Path) -> None:
     result = ferry("verify", moved)
     assert result.exit_code == 0, result.output
     assert "PASS" in result.output
+
+
+def test_a_json_column_keeps_its_place_among_the_columns(moved: Path, pg_url: str) -> None:
+    # parsed (columns.attrs = {from = "attrs", parse_json = true}), it was created last: an
+    # app's INSERT INTO shop_product VALUES (…) and SELECT * go by position
+    found = pg_rows(
+        pg_url,
+        "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) "
+        "FROM information_schema.columns WHERE table_name = 'shop_product'",
+    )
+    assert found == [("id,attrs,name",)]

@@ -228,51 +228,6 @@ def test_decisions_are_frozen_values() -> None:
     )
 
 
-def test_a_child_of_a_table_python_maps_is_not_mapped_by_sqlite_before_it(
-    tmp_path: Path, pg_url: str
-) -> None:
-    # MLflow: experiments went to Python (its workspace default), and SQLite mapped datasets
-    # first, into an existing table whose foreign key found no experiment: every row refused,
-    # the run started over with datasets staged.
-    db = sqlite3.connect(tmp_path / "app.db")
-    db.execute("CREATE TABLE parents (id INTEGER PRIMARY KEY, ws TEXT)")
-    db.execute("CREATE TABLE kids (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parents)")
-    with db:
-        db.execute("INSERT INTO parents VALUES (1, NULL)")
-        db.execute("INSERT INTO kids VALUES (1, 1)")
-    db.close()
-    pg_exec(
-        pg_url,
-        "CREATE TABLE parents (id integer PRIMARY KEY, ws text NOT NULL DEFAULT 'default');"
-        "CREATE TABLE kids (id integer PRIMARY KEY, parent_id integer REFERENCES parents)",
-    )
-    source = {"name": "app", "kind": "sqlite", "path": str(tmp_path / "app.db")}
-    plan = plan_from_dict(
-        {
-            "name": "parents-first",
-            "target": {"url": pg_url},
-            "sources": [source],
-            "tables": [
-                {
-                    "name": "parents",
-                    "source": "app.parents",
-                    "key": ["id"],
-                    "columns": {"ws": {"const": "default"}},
-                },
-                {"name": "kids", "source": "app.kids", "key": ["id"]},
-            ],
-        },
-        tmp_path,
-    )
-
-    kids = run(plan, preview=True).table("kids").decision
-
-    assert kids is not None and (kids.mode, kids.facts.native_blocker) == (
-        "direct",
-        "it references parents, whose rows go in after those SQLite maps (direct)",
-    )
-
-
 def test_a_column_with_a_default_is_still_mapped_by_sqlite_its_nulls_by_python(
     tmp_path: Path,
 ) -> None:

@@ -15,6 +15,7 @@ from pgkit import pg_exec, pg_rows
 from ferry.events import Event, StepStarted
 from ferry.migrate import migrate
 from ferry.plan import plan_from_dict
+from ferry.results import RunResult
 
 PARENT = "11111111-1111-4111-8111-111111111111"
 OTHER = "22222222-2222-4222-8222-222222222222"
@@ -171,32 +172,101 @@ def test_a_postgres_source_that_declares_no_key_is_read_in_the_order_of_the_targ
     assert pg_rows(pg_url, "SELECT id, parent_id FROM child ORDER BY id") == [(10, 1), (11, 2)]
 
 
-def test_a_child_sqlite_could_map_goes_after_a_parent_python_maps(
-    tmp_path: Path, pg_url: str
-) -> None:
-    # SQLite's own loads of a file run before the rows Python maps are read from it: the
-    # child (plain columns) went in before its parent (JSON, mapped by Python)
-    app = source_file(
-        tmp_path,
+def json_parent_app(folder: Path) -> Path:
+    """A SQLite app file whose parent has a JSON column (Python maps its rows) and whose
+    child has plain columns (SQLite could map them itself)."""
+    return source_file(
+        folder,
         "CREATE TABLE parent (id INTEGER PRIMARY KEY, data JSON);"
         "CREATE TABLE child (id INTEGER PRIMARY KEY, "
         "parent_id INTEGER REFERENCES parent (id), v TEXT);"
         """INSERT INTO parent VALUES (1, '{"a": 1}'), (2, '{"b": 2}');"""
         "INSERT INTO child VALUES (10, 1, 'x'), (11, 2, 'y');",
     )
+
+
+def migrate_parent_first(folder: Path, app: Path, target: str) -> tuple[RunResult, list[str]]:
+    """Migrate parent then child from ``app``; the result and its ``read`` steps' details."""
+    plan = plan_from_dict(
+        {
+            "name": "order",
+            "sources": [{"name": "app", "kind": "sqlite", "path": str(app)}],
+            "target": {"url": target},
+            "tables": [
+                {"name": "parent", "source": "app.parent"},
+                {"name": "child", "source": "app.child"},
+            ],
+        },
+        folder,
+    )
+    events: list[Event] = []
+    result = asyncio.run(migrate(plan, emit=events.append, write_reports=False))
+    assert result.rejected_total == 0
+    return result, [e.detail for e in events if isinstance(e, StepStarted) and e.step == "read"]
+
+
+def test_a_child_sqlite_could_map_goes_after_a_parent_python_maps(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # SQLite's own loads of a file run before the rows Python maps are read from it: the
+    # child (plain columns) went in before its parent (JSON, mapped by Python), refused by
+    # the existing table's key (an MLflow database restarted twelve times)
+    app = json_parent_app(tmp_path)
     pg_exec(
         pg_url,
         "CREATE TABLE parent (id bigint PRIMARY KEY, data jsonb);"
         "CREATE TABLE child (id bigint PRIMARY KEY, parent_id bigint REFERENCES parent (id), "
         "v text)",
     )
-    sources = [{"name": "app", "kind": "sqlite", "path": str(app)}]
-    tables = [{"name": "parent", "source": "app.parent"}, {"name": "child", "source": "app.child"}]
-    assert run(tmp_path, sources, pg_url, tables) == [""]
+    result, reads = migrate_parent_first(tmp_path, app, pg_url)
+    assert reads == [""]
+    child = result.table("child").decision
+    assert child is not None and (child.mode, child.facts.native_blocker) == (
+        "direct",
+        "it references parent, whose rows go in after those SQLite maps (direct)",
+    )
     assert pg_rows(pg_url, "SELECT id, parent_id, v FROM child ORDER BY id") == [
         (10, 1, "x"),
         (11, 2, "y"),
     ]
+
+
+def test_a_new_sqlite_child_sqlite_could_map_goes_after_a_parent_python_maps(
+    tmp_path: Path,
+) -> None:
+    # a new SQLite table's keys are checked right after SQLite's load (ferry.targets.sqlitekeys),
+    # before the parent's rows Python maps are written
+    app = json_parent_app(tmp_path)
+    out = tmp_path / "out.db"
+    result, reads = migrate_parent_first(tmp_path, app, f"sqlite:///{out}")
+    assert reads == [""]
+    child = result.table("child").decision
+    assert child is not None and child.mode == "direct"
+    with sqlite3.connect(out) as conn:
+        assert conn.execute("SELECT id, parent_id, v FROM child ORDER BY id").fetchall() == [
+            (10, 1, "x"),
+            (11, 2, "y"),
+        ]
+    conn.close()
+
+
+def test_a_new_postgres_child_of_a_parent_python_maps_is_still_mapped_by_sqlite(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # a table the run creates in PostgreSQL gets its foreign keys once every row is in
+    app = json_parent_app(tmp_path)
+    result, reads = migrate_parent_first(tmp_path, app, pg_url)
+    assert reads == [""]
+    child = result.table("child").decision
+    assert child is not None and child.mode == "native"
+    assert pg_rows(pg_url, "SELECT id, parent_id, v FROM child ORDER BY id") == [
+        (10, 1, "x"),
+        (11, 2, "y"),
+    ]
+    assert pg_rows(
+        pg_url,
+        "SELECT count(*) FROM pg_constraint WHERE conrelid = 'child'::regclass AND contype = 'f'",
+    ) == [(1,)]
 
 
 def test_an_empty_child_of_a_table_holding_rows_is_merged_after_it(

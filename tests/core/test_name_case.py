@@ -18,6 +18,7 @@ from ferry.check import check_plan
 from ferry.migrate import migrate
 from ferry.plan import Plan, load_plan
 from ferry.scan.folder import scan_folder
+from ferry.scan.questions import answer
 
 
 def django_db(folder: Path) -> None:
@@ -49,6 +50,7 @@ def test_a_django_database_keeps_the_spelling_django_quotes(tmp_path: Path, pg_u
     django_db(tmp_path)
     plan = drafted(tmp_path, pg_url, "db.sqlite3")
     assert plan.target.identifiers == "keep"
+    answer(plan, "shop_invoice.Total.digits", "leave")  # a DecimalField's digits: asked
     asyncio.run(migrate(plan, write_reports=False))
     with psycopg.connect(pg_url) as conn:  # Django's own SQL: quoted names, no id
         conn.execute('INSERT INTO "shop_invoice" ("InvoiceDate", "Total") VALUES (now(), 5.94)')
@@ -60,11 +62,11 @@ def test_the_draft_names_its_evidence_for_keeping_the_spelling(tmp_path: Path, p
     django_db(tmp_path)
     plan = drafted(tmp_path, pg_url, "db.sqlite3")
     invoice = next(t for t in plan.tables if t.name == "shop_invoice")
-    assert invoice.notes == [
+    assert invoice.notes[0] == (
         'columns InvoiceDate, Total keep their spelling (identifiers = "keep"): db holds '
         "django_migrations: the table Django keeps, and Django quotes every name in its SQL; "
         'an app that writes them unquoted would need identifiers = "lower"'
-    ]
+    )
 
 
 def test_an_ef_core_database_keeps_its_table_names(tmp_path: Path, pg_url: str) -> None:

@@ -168,3 +168,23 @@ def test_format_nedb_is_refused_on_a_json_source(tmp_path: Path) -> None:
 
     assert result.exit_code != 0
     assert "format = 'nedb' is for jsonl sources" in result.output
+
+
+def test_a_document_without_an_id_is_named_by_file_and_line(tmp_path: Path) -> None:
+    # line 4 of the file: a blank line and an index line come before it
+    folder = _app(tmp_path, [USERS[1], USERS[0], {"name": "Ed", "email": "ed@example.com"}])
+    datafile = folder / "users.db"
+    datafile.write_text("\n" + datafile.read_text(encoding="utf-8"), encoding="utf-8")
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        'version = 1\nname = "x"\n[[sources]]\nname = "users"\nkind = "jsonl"\n'
+        'path = "app/users.db"\nformat = "nedb"\n[target]\nurl = "sqlite:///x.db"\n'
+        '[[tables]]\nname = "users"\nsource = "users"\nkey = ["_id"]\n'
+    )
+
+    result = ferry("check", plan)
+
+    said = " ".join(result.output.split())  # the console wraps long lines
+    assert result.exit_code != 0
+    assert f"{datafile}: line 4: a document without an _id" in said
+    assert 'check it is the right file, or read it without format = "nedb"' in said

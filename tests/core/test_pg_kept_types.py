@@ -130,3 +130,35 @@ def test_an_enum_column_keeps_its_values_checked(
     pg_exec(pg_url, "INSERT INTO tag (m) VALUES ('sad')")
     with pytest.raises(psycopg.errors.CheckViolation):
         pg_exec(pg_url, "INSERT INTO tag (m) VALUES ('angry')")
+
+
+def test_postgres_to_postgres_keeps_network_addresses(
+    tmp_path: Path, pg_source: str, pg_url: str
+) -> None:
+    # Django's GenericIPAddressField binds Inet: as text, ip="10.0.0.5" failed (text = inet)
+    pg_exec(
+        pg_source,
+        "CREATE TABLE hit (id serial PRIMARY KEY, ip inet, net cidr, mac macaddr)",
+        "INSERT INTO hit (ip, net, mac) VALUES ('10.0.0.5', '10.0.0.0/24', '08:00:2b:01:02:03'),"
+        " ('2001:db8::1f/64', NULL, NULL)",
+    )
+    result = move(tmp_path, pg_source, pg_url)
+    assert result.exit_code == 0, result.output
+    found = pg_rows(
+        pg_url, "SELECT id FROM hit WHERE ip = '10.0.0.5'::inet OR net >> ip ORDER BY id"
+    )
+    assert found == [(1,)]
+    assert ferry("verify", tmp_path / "plan.toml").exit_code == 0
+
+
+def test_postgres_to_postgres_keeps_an_address_index_method(
+    tmp_path: Path, pg_source: str, pg_url: str
+) -> None:
+    pg_exec(
+        pg_source,
+        "CREATE TABLE hit (id serial PRIMARY KEY, ip inet)",
+        "CREATE INDEX hit_ip ON hit USING gist (ip inet_ops)",
+    )
+    assert move(tmp_path, pg_source, pg_url).exit_code == 0
+    found = pg_rows(pg_url, "SELECT indexdef FROM pg_indexes WHERE indexname = 'hit_ip'")
+    assert found == [("CREATE INDEX hit_ip ON public.hit USING gist (ip inet_ops)",)]

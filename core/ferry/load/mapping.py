@@ -310,6 +310,8 @@ def planned_columns(spec: TableSpec, source: SourceTable) -> dict[str, LogicalTy
         for name, type_ in source.columns.items():
             if name not in used and name not in spec.ignore:
                 columns[name] = type_
+            elif (fed := spec.columns.get(name)) is not None and fed.from_ == name:
+                columns[name] = "text"  # its place kept (INSERT … VALUES go by position)
     for name, column in spec.columns.items():
         if column.cast:
             type_ = column.cast

@@ -35,10 +35,9 @@ from .hashsql import HashSql, hash_sql
 from .inworker import in_worker
 from .jsonlines import line_source
 from .keeptext import keep_text_columns
-from .loadorder import parent_merged_later, parent_read_later, parents_first
+from .loadorder import parent_loaded_later, parent_merged_later, parents_first
 from .mapping import check_mapping, row_mapper
 from .modes import delete_all, refuse_second_append
-from .parentsfirst import parent_loaded_later
 from .printbook import PrintBook, print_key_field
 from .rerun import still_unchanged
 from .route import Route, RunView
@@ -94,7 +93,6 @@ async def plan_routes(
         adapters = styles.adapters(target, info, mapper.columns)
         kept = keep_text_columns(run, target, spec, info, mapper, adapters, styles)
         planner = _Decider(run, target, spec, info, mapper, source, attaching, routes)
-        planner.earlier = {r.info.name: r.decision.mode for r in routes}
         in_sql = rerun_source(run, spec) is not None
         lines = not in_sql and await line_source(run, spec)
         # unset: kept for a JSON file one record per line, where keeping them costs little,
@@ -213,7 +211,6 @@ class _Decider:
         #: the source files the plan's native loads so far attach (shared by the specs)
         self.attaching = attaching
         self.early: EarlyScan = (None, None)  #: (a delta's: ferry.load.earlyscan)
-        self.earlier: dict[str, str] = {}  #: target tables decided before -> their mode
 
     async def decide(
         self,
@@ -245,7 +242,7 @@ class _Decider:
             # SQLite's mapping writes Ferry's own spelling: a styled table goes to Python.
             if set(styles.chosen) & set(mapper.columns):
                 blocker = "the target table keeps its own spelling of values"
-            elif not (blocker := parent_loaded_later(info, self.earlier)):
+            elif not (blocker := parent_loaded_later(info, self.planned)):
                 blocker, native = await self._native()
             facts = _with(facts, native_blocker=blocker, native_form=self._form(native))
             if native is not None and self.target.capabilities.loads_apart:
@@ -316,8 +313,6 @@ class _Decider:
             return "the source is not a SQLite file", None
         if sum(1 for s in run.plan.tables if s.source == spec.source) != 1:
             return "its source table feeds several table specs", None
-        if parent := parent_read_later(self.info, spec.source, self.planned):
-            return f"its parent table {parent} is mapped by Python, read after SQLite's", None
         # A column of that name would stand for the rowid the chunks are read by.
         if {"rowid", "oid", "_rowid_"} & {c.lower() for c in source.columns}:
             return "a source column is named rowid, oid or _rowid_", None

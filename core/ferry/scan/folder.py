@@ -21,11 +21,12 @@ from ..errors import Cancelled, FerryError, SourceError
 from ..events import CancelToken
 from ..plan import DEFAULT_TARGET_URL, Plan, TargetSpec
 from ..shape.asstored import stored_choices
+from ..shape.djangotypes import ask_about_django_types, django_choices, django_pg_columns
 from ..shape.rejectedkinds import with_rejected
 from ..shape.schema import TableInfo, is_ferry_table
 from ..shape.typefindings import TypeFinding, replaced_choices
 from ..shape.typemap import declared_wall_times, find_type_choices, settle_empty_zones
-from ..shape.uuidcolumns import django_uuid_columns, settle_empty_uuids, uuids_referenced
+from ..shape.uuidcolumns import settle_empty_uuids, uuids_referenced
 from ..sources import SourceReader, SourceTable, open_source
 from ..sources.base import ScanProgress
 from ..values.epochs import find_numbers
@@ -210,9 +211,8 @@ def scan_folder(
                     f for t in item.tables for f in find_type_choices(reader, t, django=django)
                 ]
                 item.flags = [f for t in item.tables for f in zero_one_columns(reader, t)]
-                if django:
-                    # Django keeps naive UTC text in SQLite and makes timestamptz on PostgreSQL
-                    item.type_choices = [f for f in item.type_choices if not f.zone]
+                if django:  # UTC without a zone, inet, interval: ferry.shape.djangotypes
+                    item.type_choices = django_choices(reader, item.tables, item.type_choices)
                 item.type_choices = settle_empty_uuids(settle_empty_zones(item.type_choices))
                 item.type_choices = uuids_referenced(reader, item.tables, item.type_choices)
                 if target.is_sqlite:  # SQLite types values: a mixed column kept as stored
@@ -229,7 +229,7 @@ def scan_folder(
                 item.keys = {t.name: _keyless(reader, t) for t in item.tables if not t.key}
                 item.type_choices = [f for t in item.tables for f in declared_wall_times(t)]
                 if django:
-                    item.type_choices += [f for t in item.tables for f in django_uuid_columns(t)]
+                    item.type_choices += [f for t in item.tables for f in django_pg_columns(t)]
             item.invalid_text = reader.invalid_text
             item.notes.extend(reader.notices)
             keyed = key_records_by_id(item, folder)
@@ -310,6 +310,7 @@ def scan_folder(
         choices = [f for f in choices if not f.for_sqlite]
     for table_spec in tables:
         note_type_choices(table_spec, choices)
+    unfilled_questions += ask_about_django_types(tables, choices)
     readable = [item.spec for item in found if not item.problem]
     json_keys_into_columns(tables, readable, existing, folder)
     presence_flags(tables, existing)

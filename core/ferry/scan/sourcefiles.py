@@ -27,6 +27,7 @@ from .envelopes import (
     valid_json,
 )
 from .found import identifier, unique_name
+from .kvfolders import kv_sources
 from .logfiles import nedb_log, object_lines
 from .sourcenames import shared_stems, source_name
 from .toolfiles import TOOL_REASON, tool_file
@@ -206,6 +207,10 @@ def find_sources(
                 path=f"{rel_parent}/*.json" if rel_parent != "." else "*.json",
             )
         )
+        grouped.update(members)
+    rest = [p for p in files if p not in grouped and not _ID_FOLDER.match(p.parent.name)]
+    for spec, members in kv_sources(folder, rest, names, json_layout):  # Node-RED's context
+        specs.append(spec)
         grouped.update(members)
     for path in files:
         if path in grouped:

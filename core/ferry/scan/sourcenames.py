@@ -1,9 +1,10 @@
 """Names of the sources ``ferry init`` drafts for a folder's files.
 
-A source is named after its file; where several folders hold a file of one name (Node-RED's
-context store keeps a ``flow.json`` per flow: ``context/<flow id>/flow.json``) the folder's
-name comes first (``tab1_flow``, ``tab2_flow``), not a number (``flow``, ``flow_2``), which
-said nothing of which flow each held.
+A source is named after its file; where several folders hold a file of one name
+(``a/data.json``, ``b/data.json``) the folder's name comes first (``a_data``, ``b_data``), not
+a number (``data``, ``data_2``), which said nothing of which folder each came from (found on
+Node-RED's context store, ``context/<flow id>/flow.json``, now one table:
+:mod:`ferry.scan.kvfolders`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from .found import identifier
 
 
 def shared_stems(files: list[Path]) -> set[str]:
-    """File names (as identifiers, extension off) that more than one folder holds: Node-RED's
-    context store keeps a ``flow.json`` per flow (``context/<flow id>/flow.json``)."""
+    """File names (as identifiers, extension off) that more than one folder holds
+    (``a/data.json``, ``b/data.json``)."""
     folders: dict[str, set[Path]] = defaultdict(set)
     for path in files:
         folders[identifier(path.name.lstrip(".").rsplit(".", 1)[0])].add(path.parent)
@@ -25,8 +26,8 @@ def shared_stems(files: list[Path]) -> set[str]:
 
 def source_name(path: Path, stem: str, folder: Path, shared: set[str]) -> str:
     """A source's name from its file's ``stem``; prefixed by the file's folder when several
-    folders hold a file of that name (``tab1_flow``, ``tab2_flow``, not ``flow``,
-    ``flow_2``), the scanned folder's own file apart."""
+    folders hold a file of that name (``a_data``, ``b_data``, not ``data``, ``data_2``), the
+    scanned folder's own file apart."""
     name = identifier(stem)
     if name in shared and path.parent != folder:
         return identifier(f"{path.parent.name}_{stem}")

@@ -8,6 +8,7 @@ from collections import Counter
 from typing import cast
 
 from ..plan import ColumnSpec, TableSpec
+from ..planspecs import TargetType
 from ..shape.namefold import is_plain, name_notes, shortened
 from ..shape.schema import TableInfo
 from ..shape.typefindings import TypeFinding
@@ -259,8 +260,8 @@ def note_type_choices(spec: TableSpec, choices: list[TypeFinding]) -> None:
             continue
         if finding.type_ is not None:
             spec.types[finding.column] = cast(LogicalType, finding.type_)
-        if finding.target_type == "uuid":
-            spec.target_types[finding.column] = "uuid"
+        if finding.target_type:  # uuid, inet (ferry.shape.djangotypes)
+            spec.target_types[finding.column] = cast(TargetType, finding.target_type)
         if finding.type_ == "json" and finding.for_postgres:
             # the text is the document: parsed, not stored as one JSON string
             named = [n for n, c in spec.columns.items() if c.from_ == finding.column]

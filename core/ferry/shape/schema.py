@@ -42,7 +42,7 @@ from ..capabilities import TargetCapabilities
 from ..errors import PlanError
 from ..values.logical import LogicalType
 from .ddl import TargetShape, foreign_key_sql
-from .sqlitenames import SQLITE_KEPT
+from .sqlitenames import SQLITE_KEPT, DeclaredInteger, sqlite_becomes_rowid
 from .typemap import decimal_type, kept_sql_type
 
 #: tables Ferry owns in the target's default schema (never reported as the app's): a SQLite
@@ -135,14 +135,20 @@ def logical_type_of(sql_type: Any, dialect: str = "") -> LogicalType:
     return "text"
 
 
-def sqlalchemy_type(type_: LogicalType, binary_json: bool, declared: str = "") -> Any:
+def sqlalchemy_type(
+    type_: LogicalType, binary_json: bool, declared: str = "", sqlite: bool = False
+) -> Any:
     """The column type Ferry creates for a logical type; JSON as ``jsonb`` where the target's
     capabilities say ``binary_json``; a decimal keeps the precision and scale of its
-    ``declared`` source type (``DECIMAL(10,2)``), an ``any`` column that type itself."""
+    ``declared`` source type (``DECIMAL(10,2)``), an ``any`` column that type itself, and on
+    a ``sqlite`` target a kept SQLite name (:data:`SQLITE_KEPT`) is written as it is."""
     if type_ == "decimal":
         return decimal_type(declared)
     kept = type_ in ("text", "integer") or (type_ == "json" and declared.endswith("[]"))
-    verbatim = type_ == "any" or (bool(declared) and type_ in SQLITE_KEPT)  # a SQLite name
+    # a SQLite name (an integer's kept between two PostgreSQL databases is theirs: not here)
+    verbatim = type_ == "any" or (bool(declared) and sqlite and type_ in SQLITE_KEPT)
+    if verbatim and type_ == "integer":
+        return DeclaredInteger(declared)
     if (declared and kept) or verbatim:  # kept as declared (typemap.kept_type)
         return kept_sql_type(declared, as_stored=verbatim)
     if type_ == "json":
@@ -294,16 +300,21 @@ def _column(
 ) -> Any:
     """A column of a created table, with its source's default and identity if any."""
     shape = info.shape
+    sqlite = dialect.name == "sqlite"
+    declared = col.sql_type
+    rowid = shape.identity if shape is not None else None
+    if sqlite and sqlite_becomes_rowid(declared, col.name, info.primary_key, rowid):
+        declared = ""  # BIGINT: an ordinary column, as the source's
     type_ = _collated(col, capabilities) or sqlalchemy_type(
-        col.type, capabilities.binary_json, col.sql_type
+        col.type, capabilities.binary_json, declared, sqlite
     )
     if shape is None:
         return Column(_quoted(col.name), type_, nullable=col.nullable, autoincrement=False)
     extra: list[Any] = []
     nullable = col.nullable and col.name not in shape.not_null
     if shape.identity == col.name:
-        if dialect.name == "sqlite":
-            type_ = Integer()  # INTEGER PRIMARY KEY: the rowid, numbered by SQLite
+        if sqlite:  # INTEGER PRIMARY KEY: the rowid, numbered by SQLite (the source's spelling)
+            type_ = type_ if declared.strip().upper() == "INTEGER" else Integer()
             # NOT NULL means nothing on a rowid (a NULL gets the next number) but stops
             # SQLite's record-for-record copy from a source that leaves it out
             # (ferry.targets.sqlitecopy): written only where the source writes it.

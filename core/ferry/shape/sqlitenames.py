@@ -2,15 +2,22 @@
 rules), when a SQLite → SQLite move keeps the name as it is, and its ``COLLATE``.
 
 Read by the SQLite source (each column's type) and by the table Ferry creates in a SQLite
-target: a time's, a date's, a flag's and a float's own name (``TIMESTAMP``, ``DATE``,
-``BOOL``, ``REAL``) is kept where it reads as the same type, because an app may go by the
-name — Python's sqlite3 with ``detect_types=PARSE_DECLTYPES`` (Flask's tutorial app) turns a
-``TIMESTAMP`` or ``DATE`` column's text into a datetime; Ferry's ``DATETIME`` gave it a string.
+target: a time's, a date's, a flag's, a float's and an integer's own name (``TIMESTAMP``,
+``DATE``, ``BOOL``, ``REAL``, ``INTEGER``, ``INT``, ``SMALLINT``…) is kept where it reads as
+the same type, because an app may go by the name — Python's sqlite3 with
+``detect_types=PARSE_DECLTYPES`` (Flask's tutorial app) turns a ``TIMESTAMP`` or ``DATE``
+column's text into a datetime (Ferry's ``DATETIME`` gave it a string), and an ORM reflecting
+the table saw ``BIGINT`` where the app declared ``INTEGER``. A name that would make a column
+SQLite's rowid where the source's is not (``INTEGER`` as a table's only key column) is not
+kept: :func:`sqlite_becomes_rowid`.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
+
+from sqlalchemy.types import Integer, UserDefinedType
 
 from ..values.logical import LogicalType
 from .conflicts import without_conflicts
@@ -52,7 +59,7 @@ def sqlite_logical_type(declared: str) -> LogicalType:
 
 
 #: logical types a SQLite → SQLite move creates under the source's own type name
-SQLITE_KEPT = ("timestamp", "date", "boolean", "float")
+SQLITE_KEPT = ("timestamp", "date", "boolean", "float", "integer")
 _NAME_ONLY = re.compile(r"^[A-Za-z][A-Za-z0-9_ ]*(\(\s*\d+(\s*,\s*\d+)?\s*\))?$")
 
 
@@ -62,6 +69,33 @@ def sqlite_kept_name(logical: str, declared: str) -> str:
     if logical in SQLITE_KEPT and _NAME_ONLY.match(declared):
         return declared if sqlite_logical_type(declared) == logical else ""
     return ""
+
+
+class DeclaredInteger(UserDefinedType[int]):
+    """An integer column written as the source declares it (``INT``, ``SMALLINT``): an integer
+    to SQLAlchemy, whose SQLite DDL writes ``AUTOINCREMENT`` on an integer only."""
+
+    cache_ok = True
+
+    def __init__(self, declared: str) -> None:
+        self.declared = declared
+
+    def get_col_spec(self, **_kw: Any) -> str:
+        return self.declared
+
+    @property
+    def _type_affinity(self) -> Any:
+        return Integer
+
+
+def sqlite_becomes_rowid(
+    declared: str, column: str, key: tuple[str, ...], rowid: str | None
+) -> bool:
+    """Whether ``column`` declared ``declared`` would be the rowid of the SQLite table whose
+    primary key is ``key`` (exactly ``INTEGER``, the only key column) while the source's is
+    not (``rowid``: the source's rowid column, by its new name): it would then number a row
+    given none and refuse a value that is not an integer, where the source's kept both."""
+    return declared.strip().upper() == "INTEGER" and key == (column,) and rowid != column
 
 
 def sqlite_collations(create_sql: str) -> dict[str, str]:
@@ -93,4 +127,11 @@ def sqlite_collations(create_sql: str) -> dict[str, str]:
     return found
 
 
-__all__ = ["SQLITE_KEPT", "sqlite_collations", "sqlite_kept_name", "sqlite_logical_type"]
+__all__ = [
+    "SQLITE_KEPT",
+    "DeclaredInteger",
+    "sqlite_becomes_rowid",
+    "sqlite_collations",
+    "sqlite_kept_name",
+    "sqlite_logical_type",
+]

@@ -29,7 +29,7 @@ class TypeFinding:
     values: str = ""
     #: the column's declared type in the source (UUID-typed columns)
     declared: str = ""
-    #: the column's type in a PostgreSQL target (the plan's ``target_types``): ``uuid``
+    #: the column's type in the target (``target_types``): ``uuid``, ``inet``, ``interval``
     target_type: str = ""
     #: a type choice for PostgreSQL targets only (a SQLite target keeps the text as it is)
     for_postgres: bool = False

@@ -1,8 +1,7 @@
 """How column types cross from one database to another, and what ``ferry init`` notes about them.
 
 The mapping itself lives where each side is read or written (:func:`ferry.sources.sqlite.
-sqlite_logical_type`, the PostgreSQL reader's type table,
-:func:`ferry.shape.schema.sqlalchemy_type`);
+sqlite_logical_type`, the PostgreSQL reader's table, :func:`ferry.shape.schema.sqlalchemy_type`);
 this module names what changed on the way (``DATETIME → timestamptz``), decides what a
 SQLite collation becomes, and finds the columns whose values call for another type than the
 declared one (a BOOLEAN column holding 2, a TEXT column holding only JSON).
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import types as sqltypes
 
 from .carried import SchemaObject, Status
+from .djangotypes import SQLITE_TARGET_TYPES, pg_target_type
 from .identifiers import quote
 from .jsoncolumns import declared_json
 from .sqlitenames import sqlite_kept_name
@@ -44,11 +44,11 @@ _UNSEARCHABLE = (
     "index of its own there, as its migrations or search backend make it in an empty SQLite file"
 )
 
-
 #: PostgreSQL types a PostgreSQL → PostgreSQL move creates as declared, by logical type: the
-#: source's values fit them; the app's limits, sizes and search (``tsvector``: ts_rank) stay
+#: source's values fit them; the app's limits, sizes, search (``tsvector``: ts_rank) and
+#: addresses (Django's ``GenericIPAddressField`` binds ``Inet``: ``text = inet`` fails) stay
 _KEPT_PG = {
-    "text": re.compile(r"^((character varying|character)\(\d+\)|uuid|tsvector)$"),
+    "text": re.compile(r"^((character varying|character)\(\d+\)|uuid|tsvector|inet|cidr|macaddr)$"),
     "integer": re.compile(r"^(smallint|integer)$"),
     # an array (``text[]``, ``integer[]``): the app binds lists; as jsonb its INSERTs failed
     "json": re.compile(r"^[a-z][a-z0-9 _(),]*\[\]$"),
@@ -58,7 +58,8 @@ _KEPT_PG = {
 def kept_type(source_dialect: str, dialect: str, logical: str, declared: str) -> str:
     """The source's declared type when a created column keeps it as it is (between two
     PostgreSQL databases: a length limit, a 2- or 4-byte integer; between two SQLite files:
-    a time's, a flag's or a float's own name: :mod:`ferry.shape.sqlitenames`), else ""."""
+    a time's, a flag's, a float's or an integer's own name: :mod:`ferry.shape.sqlitenames`),
+    else ""."""
     pattern = _KEPT_PG.get(logical)
     if source_dialect == dialect == "postgresql" and pattern and pattern.match(declared):
         return declared
@@ -70,10 +71,11 @@ def kept_type(source_dialect: str, dialect: str, logical: str, declared: str) ->
 def planned_type(dialect: str, logical: str, wanted: str) -> str:
     """The plan's ``target_types`` entry of a created text column as the target declares
     it: ``uuid`` on PostgreSQL; on SQLite ``character(32)``, which gets UUIDs as 32 hex
-    digits (:mod:`ferry.values.uuidtext`), as ORMs keep them there; else ""."""
-    if wanted != "uuid" or logical != "text":
-        return ""
-    return "uuid" if dialect == "postgresql" else "character(32)"
+    digits (:mod:`ferry.values.uuidtext`), as ORMs keep them there; ``inet``, ``interval``
+    (on SQLite a ``bigint`` of microseconds): :mod:`ferry.shape.djangotypes`; else ""."""
+    if dialect == "postgresql":
+        return pg_target_type(wanted, logical)
+    return SQLITE_TARGET_TYPES.get((wanted, logical), "")
 
 
 class DeclaredType(sqltypes.UserDefinedType[Any]):
@@ -92,7 +94,7 @@ class DeclaredType(sqltypes.UserDefinedType[Any]):
 def kept_sql_type(declared: str, as_stored: bool = False) -> Any:
     """``character varying(32)``, ``character(2)``, ``uuid``, ``integer``, ``smallint``,
     ``text[]``, ``tsvector`` as types; ``as_stored``: any declared type, as it is."""
-    if as_stored or declared.endswith("[]") or declared == "tsvector":
+    if as_stored or declared.endswith("[]") or declared in _AS_DECLARED:
         return DeclaredType(declared)
     length = re.search(r"\((\d+)\)", declared)
     if declared.startswith("character varying") and length:
@@ -104,6 +106,7 @@ def kept_sql_type(declared: str, as_stored: bool = False) -> Any:
     return sqltypes.SmallInteger() if declared == "smallint" else sqltypes.Integer()
 
 
+_AS_DECLARED = frozenset({"tsvector", "inet", "cidr", "macaddr", "interval"})
 _PRECISION = re.compile(r"\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)")
 #: PostgreSQL's largest numeric precision
 _MAX_PRECISION = 1000

@@ -38,6 +38,10 @@ def open_source(
 
         return MergeSource(spec, base_dir, sources, open_source)
     if spec.kind == "json" and _many_files(spec, base_dir):
+        if spec.shape == "kv":  # settings maps, one per file: one table of them all
+            from .jsonkvfiles import JsonKvFilesSource
+
+            return JsonKvFilesSource(spec, base_dir)
         from .jsonfiles import JsonFilesSource
 
         return JsonFilesSource(spec, base_dir)

@@ -20,7 +20,7 @@ from ..safety.inputlimits import MAX_TEXT_FILE_BYTES, mib, read_up_to
 from ..values.typeevidence import EvidenceTracker
 from .base import Row, SourceTable
 from .json import diagnose_json, read_json_text
-from .text import TextSource
+from .text import TextSource, file_error
 
 if TYPE_CHECKING:
     from ..plan import SourceSpec
@@ -35,15 +35,21 @@ class JsonFilesSource(TextSource):
         super().__init__(spec, base_dir)
         self.key_column = spec.key_column or "id"
 
-    def _row(self, key: str, path: Path) -> Row:
-        data = read_up_to(path, MAX_TEXT_FILE_BYTES)
+    def _read(self, path: Path) -> bytes:
+        try:
+            data = read_up_to(path, MAX_TEXT_FILE_BYTES)
+        except OSError as exc:
+            raise file_error(path, exc) from None
         if data is None:
             raise SourceError(
                 f"{path}: larger than {mib(MAX_TEXT_FILE_BYTES)}, Ferry's limit for one record "
                 "file",
                 hint="Narrow the source's path or key_pattern to the record files.",
             )
-        record = self._parse(path, data)
+        return data
+
+    def _row(self, key: str, path: Path) -> Row:
+        record = self._parse(path, self._read(path))
         own = record.get(self.key_column, key)
         if not (own == key or (type(own) is int and str(own) == key)):
             raise SourceError(

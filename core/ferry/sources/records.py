@@ -62,6 +62,12 @@ _TYPE_NAMES: dict[type, str] = {
 }  # fmt: skip
 
 
+def json_kind(value: Any) -> str:
+    """A parsed JSON value's kind as a setting's ``value_type`` says it (``string``,
+    ``integer``, ``number``, ``boolean``, ``null``, ``object``, ``array``)."""
+    return _TYPE_NAMES[type(value)]
+
+
 def _values(records: list[dict[str, Any]]) -> Iterator[Any]:
     """Every value of every record (C iterators only)."""
     return chain.from_iterable(map(dict.values, records))
@@ -263,7 +269,7 @@ class Shaper:
                     seen.add(key)
                 self.count += 1
                 if kv:
-                    kind = _TYPE_NAMES[type(value)]
+                    kind = json_kind(value)
                     rows.append({column: key, "value": _plain(value), "value_type": kind})
                 elif type(value) not in DICTS:
                     raise self.fail(f"{self.where(key)} is {_a(value)}, not an object",

@@ -143,7 +143,7 @@ class TextSource(SourceReader):
         files: list[tuple[str, Path]] = []
         owners: dict[str, Path] = {}
         for path in sorted(p for p in candidates if p.is_file()):
-            key = self._key(path.name)
+            key = self._file_key(path)
             if key is None:
                 continue
             if key in owners:
@@ -161,6 +161,10 @@ class TextSource(SourceReader):
                 "'heartbeat_*.txt', relative to the plan's folder).",
             )
         return files
+
+    def _file_key(self, path: Path) -> str | None:
+        """The key a file gives (None: skipped), from its name."""
+        return self._key(path.name)
 
     def _key(self, name: str) -> str | None:
         if self._key_re is None:

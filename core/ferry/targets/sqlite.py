@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -287,12 +288,20 @@ class SqliteTarget(Target):
     async def finish(self, commit: bool) -> None:
         """Commit or roll back; a file this run created is removed when nothing committed.
         (A commit that fails keeps the new file's marker: the next start judges the file.)"""
+        refused: TargetError | None = None
         try:
             try:
                 await asyncio.to_thread(self._writeback.wait)
+                if commit and self._conn is not None:
+                    try:
+                        await self._conn.commit()
+                    except sa_exc.DBAPIError as exc:
+                        refused, commit = await self._refused_commit(exc), False
                 await super().finish(commit)
             finally:
                 self._counter.close()  # the connection is closed: its locks are gone
+            if refused is not None:
+                raise refused
             if commit and self._created_file:
                 unmark(self.path)
                 if self.wal_after_commit:
@@ -300,6 +309,32 @@ class SqliteTarget(Target):
         finally:
             if not commit:
                 self._remove_if_created()
+
+    async def _refused_commit(self, exc: sa_exc.DBAPIError) -> TargetError:
+        """The error of a refused commit. One refused by a deferred foreign key (Django declares
+        every one ``DEFERRABLE INITIALLY DEFERRED``: a reverse plan's rows whose parent row was
+        rejected) names the rows, read while SQLite keeps the transaction open, rather than a
+        bare "FOREIGN KEY constraint failed"."""
+        if "foreign key" not in first_line(getattr(exc, "orig", None) or exc).lower():
+            return self.wrap(exc, "finishing the transaction")
+        try:
+            raw: Any = (await self.conn.get_raw_connection()).driver_connection
+            cursor = await raw.execute(
+                'SELECT "table", rowid, parent FROM pragma_foreign_key_check LIMIT 5'
+            )
+            rows = list(await cursor.fetchall())
+        except (sqlite3.Error, AttributeError):
+            rows = []
+        if not rows:
+            return self.wrap(exc, "finishing the transaction")
+        shown = ", ".join(f"{table} rowid {rowid} -> {parent}" for table, rowid, parent in rows)
+        return TargetError(
+            f"target {self.path}: the commit was refused: rows reference rows missing from "
+            f"their parent table (first: {shown})",
+            hint="A parent row may have been rejected by this run (the preview lists rejected "
+            "rows with their keys and why), or the file held such rows already. Nothing was "
+            "written to the target.",
+        )
 
     def _to_wal(self) -> None:
         """Put the committed new file in WAL mode (a failure is a warning: the rows are in)."""

@@ -8,7 +8,9 @@ a Prefect server's every flow and task run was rejected. Such a value goes in as
 it stands for; any other text (``3 days``) is left for the server to read. The other way, a
 duration (a PostgreSQL ``interval``) going into a date-time column is written as the date-time
 that far from 1970-01-01, as SQLAlchemy reads it there (it was rejected: ``is not a
-timestamp``).
+timestamp``). An integer going into an ``interval`` column (Django's ``DurationField``: a
+``bigint`` of microseconds in SQLite, drafted ``target_types.col = "interval"``) goes in as that
+many microseconds.
 """
 
 from __future__ import annotations
@@ -27,8 +29,15 @@ def interval_column(sql_type: str) -> bool:
     return sql_type.strip().lower().startswith("interval")
 
 
-def duration(value: Any) -> Any:
-    """The duration a date-time since 1970-01-01 stands for; ``value`` itself otherwise."""
+def duration(value: Any, *, microseconds: bool = False) -> Any:
+    """The duration a date-time since 1970-01-01 stands for (``microseconds``: an integer
+    too, as that many, as Django's ``DurationField`` keeps one in SQLite); ``value`` itself
+    otherwise."""
+    if microseconds and type(value) is int:
+        try:
+            return timedelta(microseconds=value)
+        except OverflowError:
+            return value  # beyond any interval: PostgreSQL's refusal names the row
     if isinstance(value, datetime) and value.tzinfo is None:
         return value - _EPOCH
     if isinstance(value, str) and _DATE_TIME.match(value.strip()):

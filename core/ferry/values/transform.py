@@ -403,11 +403,15 @@ class RowMapper:
         if column.uuid_hex and isinstance(value, UUID):
             return value.hex
         if column.interval:
-            value = duration(value)
+            # an integer only as the plan's interval says (Django's microseconds)
+            micros = self.spec.target_types.get(column.name) == "interval"
+            value = duration(value, microseconds=micros)
             if isinstance(value, timedelta):
                 return value
         elif (column.stored or column.type) in ("timestamp", "datetime"):
             value = as_moment(value)
+        elif isinstance(value, timedelta) and self.spec.target_types.get(column.name) == "interval":
+            value = value // timedelta(microseconds=1)  # into Django's bigint (interval)
         value = cast(value, column.type)
         if column.stored is not None:
             try:
