@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from .check import CheckItem, CheckReport
     from .demo import demo_source
     from .earlydelta import begin_early_reads_for_command
-    from .gcfreeze import freeze_startup
+    from .gcfreeze import freeze_startup, hold_collections
     from .plan import Plan
     from .profiles import (
         Profile,
@@ -224,6 +224,7 @@ _HOMES = {
     ),
     "size_text": "ferry.units",
     "freeze_startup": "ferry.gcfreeze",
+    "hold_collections": "ferry.gcfreeze",
     "configure_sqlite": "ferry.sqliteconfig",
     "begin_early_reads_for_command": "ferry.earlydelta",
     **dict.fromkeys(["EXIT_UNDO_REFUSED", "UndoRefused", "UndoResult"], "ferry.undo.result"),
@@ -577,6 +578,7 @@ __all__ = [
     "freeze_line",
     "freeze_startup",
     "grouped",
+    "hold_collections",
     "how_to_answer",
     "import_key",
     "is_postgres_url",
