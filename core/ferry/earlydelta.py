@@ -42,6 +42,9 @@ from typing import Any
 
 #: the commands whose plan is read early (their first argument naming a file is the plan)
 COMMANDS = ("migrate", "sync")
+#: processes begun, a share of the tables each: two (one a table of the benchmark's pair)
+#: ended the imports they run beside a third of a second later and the run no sooner
+PROCESSES = 1
 #: a plan file larger than this is not read early (the engine says what is wrong with it)
 _LARGEST_PLAN = 1 << 20
 
@@ -102,13 +105,13 @@ class _Early:
         self.child.wait()
 
 
-_current: _Early | None = None
+#: the processes begun, each with some of the tables
+_started: list[_Early] = []
 
 
 def begin_early_reads(data: Mapping[str, Any], base_dir: Path) -> bool:
     """Start the early reads for the plan ``data`` (as read from its TOML; relative paths from
     ``base_dir``); whether a process was started."""
-    global _current
     discard()
     if getattr(sys, "frozen", False):
         return False
@@ -120,22 +123,26 @@ def begin_early_reads(data: Mapping[str, Any], base_dir: Path) -> bool:
         return False
     script = Path(__file__).with_name("sources") / "earlyprep.py"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    try:
-        child = subprocess.Popen(
-            [sys.executable, "-S", "-P", str(script)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-        assert child.stdin is not None
-        with child.stdin:
-            pickle.dump(job, child.stdin, 5)
-    except OSError:
-        return False
-    _current = _Early(child, job["tables"])
+    tables = job["tables"]
+    count = max(1, min(len(tables), PROCESSES))
+    for part in range(count):
+        mine = tables[part::count]
+        try:
+            child = subprocess.Popen(
+                [sys.executable, "-S", "-P", str(script)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
+            assert child.stdin is not None
+            with child.stdin:
+                pickle.dump({**job, "tables": mine}, child.stdin, 5)
+        except OSError:
+            break
+        _started.append(_Early(child, mine))
     atexit.register(discard)
-    return True
+    return bool(_started)
 
 
 def begin_early_reads_for_command(argv: Sequence[str]) -> bool:
@@ -152,9 +159,14 @@ def begin_early_reads_for_command(argv: Sequence[str]) -> bool:
     return False
 
 
+def _of(table: str) -> _Early | None:
+    """The process begun with ``table`` among its tables."""
+    return next((e for e in _started if any(t == table for t, _, _ in e.tables)), None)
+
+
 def entry_for(table: str) -> dict[str, Any] | None:
     """The kept entry the process read for ``table`` (None: no process, or none read)."""
-    early = _current
+    early = _of(table)
     if early is None:
         return None
     early.wait_for(lambda: early.entries is not None)
@@ -167,7 +179,7 @@ def state_for(table: str, run_id: str, state: Mapping[str, Any]) -> tuple[int, i
     not, or checked another)."""
     import json
 
-    early = _current
+    early = _of(table)
     row = entry_for(table)
     if early is None or row is None or row.get("run_id") != run_id:
         return None
@@ -181,47 +193,40 @@ def state_for(table: str, run_id: str, state: Mapping[str, Any]) -> tuple[int, i
 
 
 def scans(table: str) -> bool:
-    """Whether the process was started to compare ``table``'s pages."""
-    early = _current
-    return early is not None and any(t == table for t, _, _ in early.tables)
+    """Whether a process was started to compare ``table``'s pages."""
+    return _of(table) is not None
 
 
 def scan_for(table: str) -> tuple[Any, ...] | str | None:
     """``table``'s page comparison as the process made it: (facts, leaves, *map) (see
     :mod:`ferry.sources.earlyprep`), why it could not, or None (not asked of it)."""
-    early = _current
-    if early is None or not any(t == table for t, _, _ in early.tables):
+    early = _of(table)
+    if early is None:
         return None
     early.wait_for(lambda: table in early.scans)
     return early.scans.get(table)
 
 
 def take(table: str) -> None:
-    """Note that the run takes ``table``'s page comparison (the process must not be ended
+    """Note that the run takes ``table``'s page comparison (its process must not be ended
     before it is made)."""
-    if _current is not None and scans(table):
-        _current.taken = True
+    early = _of(table)
+    if early is not None:
+        early.taken = True
 
 
 def discard_untaken() -> None:
-    """End the process when the run, planned, took none of its page comparisons (its state
+    """End the processes none of whose page comparisons the run, planned, took (their state
     checks are all asked by then)."""
-    if _current is not None and not _current.taken:
-        discard()
+    for early in [e for e in _started if not e.taken]:
+        _started.remove(early)
+        early.end()
 
 
-def discard(path: Path | None = None) -> None:
-    """End the process (``path``: only when it reads that file)."""
-    global _current
-    early = _current
-    if early is None:
-        return
-    if path is not None:
-        wanted = str(path.resolve())
-        if not any(file == wanted for _, file, _ in early.tables):
-            return
-    _current = None
-    early.end()
+def discard() -> None:
+    """End every process begun."""
+    while _started:
+        _started.pop().end()
 
 
 def _plan_data(path: Path) -> dict[str, Any] | None:
@@ -280,6 +285,7 @@ def _job(data: Mapping[str, Any], base_dir: Path) -> dict[str, Any] | None:
 
 __all__ = [
     "COMMANDS",
+    "PROCESSES",
     "begin_early_reads",
     "begin_early_reads_for_command",
     "discard",

@@ -16,6 +16,8 @@ SQLite source tables) and writes pickles of plain values to stdout, each as it i
   ``("scan-failed", table, why)``.
 
 Nothing is written anywhere: the target session is read-only, the file is opened read-only.
+It ends with the process that started it, and on any failure ends saying nothing more
+(``FERRY_EARLY_DEBUG=1``: with the traceback).
 The caller takes a result only where its own reads prove it is the one it would have found
 (:mod:`ferry.earlydelta`); otherwise it does the work itself, as before.
 """
