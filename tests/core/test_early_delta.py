@@ -5,7 +5,10 @@ reads prove it the same. Real SQLite files and the real PostgreSQL server."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -186,3 +189,29 @@ def test_only_migrate_and_sync_of_a_postgresql_plan_begin_early(
     earlydelta.discard()
     data = plan_data(tmp_path, "sqlite:///target.db")
     assert not earlydelta.begin_early_reads(data, tmp_path)
+
+
+def test_the_ferry_command_takes_the_reads_it_began(tmp_path: Path, pg_url: str) -> None:
+    db = sqlite3.connect(tmp_path / "app.db")
+    for table in TABLES:
+        db.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, name TEXT)")
+        db.executemany(f"INSERT INTO {table} VALUES (?, ?)", [(i, "x") for i in range(1, 3001)])
+    db.commit()
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        f'name = "early"\n[target]\nurl = "{pg_url}"\n'
+        '[[sources]]\nname = "app"\nkind = "sqlite"\npath = "app.db"\n'
+        + "".join(f'[[tables]]\nname = "{t}"\nsource = "app.{t}"\nkey = ["id"]\n' for t in TABLES)
+        + "[options]\nrow_prints = true\n"
+    )
+    command = [sys.executable, "-m", "ferry", "migrate", str(plan), "--no-backup", "--json"]
+    assert subprocess.run(command, capture_output=True, timeout=300).returncode == 0
+    with db:
+        for table in TABLES:
+            db.execute(f"UPDATE {table} SET name = 'changed' WHERE id = 1500")
+    db.close()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    tables = json.loads(done.stdout)["tables"]
+    assert [(t["decision"]["mode"], t["updated"]) for t in tables] == [("delta", 1), ("delta", 1)]
+    assert all(EARLY in t["decision"]["why"] for t in tables)

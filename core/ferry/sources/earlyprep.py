@@ -161,6 +161,9 @@ def main() -> None:
         **extra,
     ) as conn:
         names = [table for table, _, _ in wanted]
+        if conn.execute("SELECT to_regclass('ferry.row_print_tables')").fetchone()[0] is None:
+            emit(("entries", {}))  # (a first run: nothing kept, and no error in the server's log)
+            return
         columns = ", ".join(_ENTRY_COLUMNS)
         rows = conn.execute(
             f"SELECT {columns} FROM ferry.row_print_tables WHERE table_name = ANY(%s)", (names,)
