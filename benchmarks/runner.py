@@ -57,7 +57,12 @@ FORCE_WORKERS_ENV = "FERRY_BENCH_JSON_WORKERS"
 
 
 def ferry_migrate(args: dict[str, Any]) -> dict[str, Any]:
-    from ferry.gcfreeze import freeze_startup
+    from ferry.earlydelta import begin_early_reads
+    from ferry.gcfreeze import freeze_startup, hold_collections
+
+    # as `ferry migrate` does before its imports: a delta's reads begun, the collector held
+    if begin_early_reads(args["plan"], Path(args["base_dir"])):
+        hold_collections()
     from ferry.migrate import migrate
 
     if os.environ.get(FORCE_WORKERS_ENV) == "on":

@@ -61,7 +61,8 @@ if TYPE_CHECKING:
     from .backup.prune import PruneEntry, prune_backups, prune_plan
     from .check import CheckItem, CheckReport
     from .demo import demo_source
-    from .gcfreeze import freeze_startup
+    from .earlydelta import begin_early_reads_for_command
+    from .gcfreeze import freeze_startup, hold_collections
     from .plan import Plan
     from .profiles import (
         Profile,
@@ -223,7 +224,9 @@ _HOMES = {
     ),
     "size_text": "ferry.units",
     "freeze_startup": "ferry.gcfreeze",
+    "hold_collections": "ferry.gcfreeze",
     "configure_sqlite": "ferry.sqliteconfig",
+    "begin_early_reads_for_command": "ferry.earlydelta",
     **dict.fromkeys(["EXIT_UNDO_REFUSED", "UndoRefused", "UndoResult"], "ferry.undo.result"),
     **dict.fromkeys(
         ["EXIT_REFUSED", "CutoverRefused", "CutoverResult", "cutover"], "ferry.sync.cutover"
@@ -556,6 +559,7 @@ __all__ = [
     "answer_counts",
     "backup",
     "backup_root",
+    "begin_early_reads_for_command",
     "check",
     "check_quiet",
     "config_dir",
@@ -574,6 +578,7 @@ __all__ = [
     "freeze_line",
     "freeze_startup",
     "grouped",
+    "hold_collections",
     "how_to_answer",
     "import_key",
     "is_postgres_url",

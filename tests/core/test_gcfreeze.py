@@ -44,3 +44,22 @@ def test_what_a_run_makes_is_still_collected() -> None:
         "print(gc.isenabled(), gc.collect() > 0)"
     )
     assert out == ["True", "True"]
+
+
+def test_a_held_collector_runs_again_once_the_startup_is_frozen() -> None:
+    out = _python(
+        "import gc\n"
+        "from ferry.gcfreeze import freeze_startup, hold_collections\n"
+        "hold_collections(); held = gc.isenabled()\n"
+        "freeze_startup(); print(held, gc.isenabled())"
+    )
+    assert out == ["False", "True"]
+
+
+def test_a_host_that_turned_the_collector_off_keeps_it_off() -> None:
+    out = _python(
+        "import gc\n"
+        "from ferry.gcfreeze import freeze_startup, hold_collections\n"
+        "gc.disable(); hold_collections(); freeze_startup(); print(gc.isenabled())"
+    )
+    assert out == ["False"]

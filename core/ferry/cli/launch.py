@@ -26,6 +26,10 @@ def main() -> None:
     from ..api import configure_sqlite
 
     configure_sqlite()  # before anything imports sqlite3
+    from ..api import begin_early_reads_for_command, hold_collections
+
+    if begin_early_reads_for_command(sys.argv[1:]):  # a delta's reads begun beside the imports
+        hold_collections()  # (until the engine's first step freezes what the imports made)
     from .command import main as cli_main
 
     signal.signal(signal.SIGINT, previous)

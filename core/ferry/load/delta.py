@@ -30,12 +30,14 @@ import time
 from array import array
 from typing import TYPE_CHECKING, Any
 
+from .. import earlydelta
 from ..errors import SourceError
 from ..shape.identifiers import quote
 from ..sources.sqlitepages import DeltaScan, PagesUnreadable, SideDelta, SideScan
 from ..targets import Target
 from ..targets.base import DirectLoadRefused
 from .decide import LoadDecision
+from .earlyscan import EarlySide, said_early
 from .jsonlines import NotLines, changed_rows
 from .pageprints import page_prints
 from .printfile import PrintFile
@@ -302,6 +304,8 @@ async def load_sql_deltas(
                 compared = await asyncio.to_thread(scanner.result, origin)
                 if isinstance(compared, str):
                     _log.info("pages of %s scanned here: %s", origin, compared)
+                elif isinstance(scanner, EarlySide):
+                    said_early(route)
             changed = await asyncio.to_thread(
                 sql_prints, reader, route, origin, names, compared=compared
             )
@@ -314,6 +318,7 @@ async def load_sql_deltas(
     finally:
         if side is not None:
             await asyncio.to_thread(side.close)
+        await asyncio.to_thread(earlydelta.discard)  # (begun with the command: all taken)
 
 
 def _side_delta(run: RunView, reader: SqliteSource, routes: list[Route]) -> SideDelta | None:

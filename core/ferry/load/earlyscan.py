@@ -22,13 +22,16 @@ as before.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, cast
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, cast
 
-from ..sources.sqlitepages import PageMap, SideDelta
+from .. import earlydelta
+from ..sources.sqlitepages import DeltaScan, PageComparison, PageMap, delta_of, map_digest
 from .pagemaps import read_page_map
 from .printbook import PrintBook
-from .route import RunView
-from .rowprints import read_prints
+from .rerun import count_as_left
+from .route import Route, RunView
+from .rowprints import PrintsEntry, read_prints, state_matches
 
 if TYPE_CHECKING:
     from ..plan import TableSpec
@@ -41,7 +44,7 @@ if TYPE_CHECKING:
 PAGES = "from the file's pages"
 
 #: a table's kept page map and the process comparing its pages with it (None: none)
-EarlyScan = tuple[PageMap | None, SideDelta | None]
+EarlyScan = tuple[PageMap | None, PageComparison | None]
 
 
 async def scan_early(run: RunView, target: Target, spec: TableSpec, table: str) -> EarlyScan:
@@ -53,7 +56,55 @@ async def scan_early(run: RunView, target: Target, spec: TableSpec, table: str) 
         return None, None
     name, origin = spec.source.split(".", 1)[0], run.source_tables[spec.source].origin
     reader = cast("SqliteSource", run.readers[name])
+    if target.capabilities.row_versions and earlydelta.scans(table):
+        # compared by the process begun with the command: taken if it read these pages
+        facts = await asyncio.to_thread(reader.page_facts, origin)
+        if facts is not None:
+            earlydelta.take(table)
+            return kept, EarlySide(table, origin, (*facts, map_digest(kept)))
     return kept, await asyncio.to_thread(reader.side_delta, {origin: kept})
+
+
+class EarlySide:
+    """A table's page comparison made by the process begun with the command
+    (:mod:`ferry.earlydelta`), in the role of a :class:`SideDelta`: its result is taken only
+    when made with the facts this run's reader read under its own lock (``facts``: the
+    file's identity, its change counter, the table's root page and seed, the kept map's
+    digest); otherwise the reason, and the load scans the table itself."""
+
+    def __init__(self, table: str, origin: str, facts: tuple[Any, ...]) -> None:
+        self.table, self.tables, self.facts = table, [origin], facts
+
+    def result(self, origin: str) -> DeltaScan:
+        """The comparison, once the process made it, or why it is not taken."""
+        found = earlydelta.scan_for(self.table)
+        if found is None or isinstance(found, str):
+            return f"the process begun with the command did not compare it ({found})"
+        facts, *rest = found
+        if tuple(facts) != self.facts:
+            return "the file or its kept map changed since the command began"
+        return delta_of(rest)
+
+    def close(self) -> None:
+        """Nothing to end: the process ends when the reader closes the file."""
+
+
+def said_early(route: Route) -> None:
+    """Say in the table's decision (the report's and the preview's why) that its pages were
+    compared by the process begun with the command."""
+    why = f"{route.decision.why}; its pages compared as the command started"
+    route.strategy.decision = route.result.decision = replace(route.decision, why=why)
+
+
+async def state_holds(target: Target, table: str, columns: list[str], entry: PrintsEntry) -> bool:
+    """Whether nobody wrote to ``table`` since the run that kept ``entry``: as the process
+    begun with the command found it, when it checked this very entry
+    (:mod:`ferry.earlydelta`), else checked now (:func:`state_matches`)."""
+    if target.capabilities.row_versions:
+        found = await asyncio.to_thread(earlydelta.state_for, table, entry.run_id, entry.state)
+        if found is not None:
+            return count_as_left(found[0], found[1], entry.state)
+    return await state_matches(target, table, columns, entry.state)
 
 
 async def print_book(
@@ -85,4 +136,12 @@ async def print_book(
     return book
 
 
-__all__ = ["PAGES", "EarlyScan", "print_book", "scan_early"]
+__all__ = [
+    "PAGES",
+    "EarlyScan",
+    "EarlySide",
+    "print_book",
+    "said_early",
+    "scan_early",
+    "state_holds",
+]

@@ -10,14 +10,12 @@ from array import array
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 
-from ..sources.sqlitepages import PageMap
+from ..sources.sqlitepages import MAP_BANDS, PageMap, page_map_of
 from ..targets import Target
 from .printfile import CHUNK_ROWS
 from .rowprints import chunk_table
 
-#: chunk numbers of each band: -1 - i (leaf counts, hashes), then overflow pages by leaf,
-#: then the overflow chains' hashes by leaf
-_BANDS = (-1, -(2**20) - 1, -(2**21) - 1)
+_BANDS = MAP_BANDS
 
 
 def _pack(values: array[int]) -> bytes:
@@ -27,13 +25,6 @@ def _pack(values: array[int]) -> bytes:
         values = array("q", values)
         values.byteswap()
     return values.tobytes()
-
-
-def _unpack(data: bytes) -> array[int]:
-    values = array("q", data)
-    if sys.byteorder == "big":
-        values.byteswap()
-    return values
 
 
 async def keep_page_map(target: Target, table: str, pages: PageMap) -> None:
@@ -67,25 +58,13 @@ async def keep_page_map(target: Target, table: str, pages: PageMap) -> None:
 async def read_page_map(target: Target, table: str) -> PageMap | None:
     """The page map kept for ``table``, or None when none is."""
     chunks = chunk_table(target)
-    bands: list[tuple[array[int], array[int]]] = [(array("q"), array("q")) for _ in _BANDS]
-    bands[0] = (array("H"), array("q"))  # the leaves' counts: 2 bytes each in memory
     result = await target.fetch_binary(
         select(chunks.c.chunk, chunks.c["keys"], chunks.c.prints)
         .where(chunks.c.table_name == table, chunks.c.chunk < 0)
         .order_by(chunks.c.chunk.desc()),
         f"reading the page map of {table}",
     )
-    found = False
-    for chunk, keys, values in result:
-        band = sum(1 for first in _BANDS[1:] if chunk <= first)
-        bands[band][0].fromlist(_unpack(bytes(keys)).tolist())
-        bands[band][1].extend(_unpack(bytes(values)))
-        found = True
-    if not found:
-        return None
-    (counts, hashes), (owners, overflow), (leaves, chain_hashes) = bands
-    chained = dict(zip(leaves, chain_hashes, strict=True))
-    return PageMap(hashes, counts, owners, overflow, chained)
+    return page_map_of([(int(c), bytes(k), bytes(p)) for c, k, p in result])
 
 
 __all__ = ["keep_page_map", "read_page_map"]

@@ -15,7 +15,7 @@ from ..values.transform import PLAIN_FIELDS, RowMapper
 from .printfile import PrintFile
 
 if TYPE_CHECKING:
-    from ..sources.sqlitepages import Leaf, PageMap, SideDelta
+    from ..sources.sqlitepages import Leaf, PageComparison, PageMap
 
 #: a kept row no source row met: 1
 _UNSEEN = bytes.maketrans(b"\0\1", b"\1\0")
@@ -64,7 +64,7 @@ class PrintBook:
         self.kept_pages: PageMap | None = None
         #: the kept map's comparison begun while the run was planned (cells, a delta run:
         #: :mod:`ferry.load.earlyscan`; None: the load scans)
-        self.early: SideDelta | None = None
+        self.early: PageComparison | None = None
         #: this run's page map, kept with the prints
         self.pages: PageMap | None = None
         #: this run's keys and prints, in the order noted

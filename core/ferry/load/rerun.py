@@ -96,7 +96,13 @@ async def rows_as_left(target: Target, table: str, state: dict[str, Any]) -> boo
         f"'{{{','.join(xmins)}}}' AS xid[])))) AS other FROM {quote(table)}",
         f"reading the row versions of {table}",
     )
-    return bool(found) and int(found[0]["n"]) == state.get("rows") and not found[0]["other"]
+    return bool(found) and count_as_left(int(found[0]["n"]), int(found[0]["other"]), state)
+
+
+def count_as_left(rows: int, others: int, state: dict[str, Any]) -> bool:
+    """:func:`rows_as_left`'s verdict from its counts: ``rows`` rows, ``others`` of them
+    carrying a row version ``state`` does not keep."""
+    return rows == state.get("rows") and not others
 
 
 def may_fingerprint(result: TableResult) -> bool:
@@ -114,6 +120,7 @@ def skipped_result(result: TableResult, fingerprint: dict[str, Any]) -> None:
 
 __all__ = [
     "FINGERPRINT",
+    "count_as_left",
     "last_fingerprints",
     "loaded_state",
     "may_fingerprint",

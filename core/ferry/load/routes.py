@@ -15,6 +15,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from .. import earlydelta
 from ..native.load import NativeLoad, keep_source_text, native_load
 from ..plan import TableSpec
 from ..results import TableResult
@@ -28,7 +29,7 @@ from ..values.transform import RowMapper
 from .decide import LoadDecision, LoadFacts, decide, straight_in
 from .delta import DeltaLoad, LineDeltaLoad, SqlDeltaLoad
 from .direct import ApartNativeLoad, DirectLoad, NativeDirectLoad, UnchangedLoad
-from .earlyscan import PAGES, EarlyScan, print_book, scan_early
+from .earlyscan import PAGES, EarlyScan, print_book, scan_early, state_holds
 from .hashload import HashedCompareLoad
 from .hashsql import HashSql, hash_sql
 from .inworker import in_worker
@@ -40,7 +41,7 @@ from .modes import delete_all, refuse_second_append
 from .printbook import PrintBook, print_key_field
 from .rerun import still_unchanged
 from .route import Route, RunView
-from .rowprints import PrintsEntry, state_matches
+from .rowprints import PrintsEntry
 from .staged import CompareFirstLoad, StagedLoad
 from .strategy import LoadStrategy
 from .stream import note_unmapped
@@ -163,6 +164,7 @@ async def plan_routes(
             for field_name in source.columns:
                 note_unmapped(run, route, field_name)
         routes.append(route)
+    earlydelta.discard_untaken()  # (its pages and states compared for a delta that is none)
     return routes
 
 
@@ -268,9 +270,7 @@ class _Decider:
             return _with(facts, delta=False, delta_blocker="the last run read another source")
         if facts.printed == PAGES:  # its pages compared while its state is checked
             self.early = await scan_early(self.run, self.target, self.spec, self.info.name)
-        if not await state_matches(
-            self.target, self.info.name, list(self.info.columns), entry.state
-        ):
+        if not await state_holds(self.target, self.info.name, list(self.info.columns), entry):
             return _with(
                 facts,
                 delta=False,

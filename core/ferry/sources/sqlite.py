@@ -352,6 +352,24 @@ class SqliteSource(SourceReader):
         side.start()
         return side
 
+    def page_facts(self, table: str) -> tuple[Any, ...] | None:
+        """What tells this reader's snapshot of ``table``'s pages, read under its read lock:
+        the file's identity (device, inode, size, modification time), its header's change
+        counter, the table's root page and print seed (None: unreadable). A scan made under
+        another read lock with the same facts read the same pages
+        (:mod:`ferry.earlydelta`)."""
+        with self._busy:
+            conn = self.begin()
+            try:
+                with self._errors():
+                    root, seed = table_root(conn, table)
+                pages = self._page_file()
+                counter = pages.header().change_counter
+                stat = os.fstat(pages.handle.fileno())
+            except (OSError, ValueError, PagesUnreadable):
+                return None
+        return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns), counter, root, seed
+
     def _page_file(self) -> PageFile:
         if self._pages is None:
             self._pages = PageFile(self.path)

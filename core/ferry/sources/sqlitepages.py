@@ -41,7 +41,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import compress, islice, pairwise, repeat
 from operator import add, gt, lt, mul, sub
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from xxhash import xxh3_64, xxh3_64_intdigest
 
@@ -784,6 +784,21 @@ DeltaJob: TypeAlias = "tuple[str, int, int, PageMap]"
 DeltaScan: TypeAlias = "tuple[list[Leaf], PageMap] | str"
 
 
+class PageComparison(Protocol):
+    """What compares a table's pages with its kept map for a delta run: a
+    :class:`SideDelta`, or the process begun with the command (:mod:`ferry.earlydelta`)."""
+
+    tables: list[str]
+
+    def result(self, table: str) -> DeltaScan:
+        """``table``'s leaves and map, or why not."""
+        ...
+
+    def close(self) -> None:
+        """End what still runs of it."""
+        ...
+
+
 class SideDelta:
     """Tables scanned against their kept page maps by a process of its own, while the run
     is planned or compares another table (a delta run: one core would idle otherwise).
@@ -799,7 +814,7 @@ class SideDelta:
         import threading
 
         self.tables = [job[0] for job in jobs]
-        self._input = (path, counter, [(t, r, s, *_map_fields(m)) for t, r, s, m in jobs])
+        self._input = (path, counter, [(t, r, s, *map_fields(m)) for t, r, s, m in jobs])
         self._pythonpath = pythonpath
         self._found: dict[str, DeltaScan] = {}
         self._ready = {table: threading.Event() for table in self.tables}
@@ -845,7 +860,7 @@ class SideDelta:
                     kind, table, *rest = pickle.load(child.stdout)
                 except EOFError:
                     break
-                self._found[table] = _delta_of(rest) if kind == "delta" else str(rest[0])
+                self._found[table] = delta_of(rest) if kind == "delta" else str(rest[0])
                 self._ready[table].set()
             child.stdout.close()
             if child.wait() != 0:
@@ -859,12 +874,66 @@ class SideDelta:
                 self._ready[table].set()
 
 
-def _map_fields(pages: PageMap) -> tuple[Any, ...]:
+def map_fields(pages: PageMap) -> tuple[Any, ...]:
+    """A map's arrays, as a side process sends them (:func:`delta_of` takes them back)."""
     return pages.hashes, pages.counts, pages.owners, pages.overflow, pages.chained
 
 
-def _delta_of(rest: list[Any]) -> tuple[list[Leaf], PageMap]:
-    """A side process's leaves and map (plain values) as a scan's."""
+def map_digest(pages: PageMap) -> int:
+    """A hash of everything in a map: two processes holding maps of one digest hold the same
+    map."""
+    digest = xxh3_64()
+    for values in (pages.hashes, pages.counts, pages.owners, pages.overflow):
+        digest.update(len(values).to_bytes(8, "little"))
+        digest.update(values.tobytes())
+    for leaf, value in sorted(pages.chained.items()):
+        digest.update(leaf.to_bytes(8, "little", signed=True))
+        digest.update(value.to_bytes(8, "little", signed=True))
+    return int(digest.intdigest())
+
+
+#: chunk numbers of a kept page map's bands in ``row_prints`` (:mod:`ferry.load.pagemaps`):
+#: -1 - i (leaf counts, hashes), then overflow pages by leaf, then the chains' hashes by leaf
+MAP_BANDS = (-1, -(2**20) - 1, -(2**21) - 1)
+
+
+def kept_array(data: bytes) -> array[int]:
+    """A kept map's or print chunk's 8-byte integers (kept little-endian)."""
+    values = array("q", data)
+    if not _LITTLE:
+        values.byteswap()
+    return values
+
+
+def page_map_of(rows: list[tuple[int, bytes, bytes]]) -> PageMap | None:
+    """A page map from its ``row_prints`` rows (chunk, keys, prints), chunks descending
+    (None: no rows)."""
+    bands: list[tuple[array[int], array[int]]] = [(array("q"), array("q")) for _ in MAP_BANDS]
+    bands[0] = (array("H"), array("q"))  # the leaves' counts: 2 bytes each in memory
+    for chunk, keys, values in rows:
+        band = sum(1 for first in MAP_BANDS[1:] if chunk <= first)
+        bands[band][0].fromlist(kept_array(keys).tolist())
+        bands[band][1].extend(kept_array(values))
+    if not rows:
+        return None
+    (counts, hashes), (owners, overflow), (leaves, chain_hashes) = bands
+    return PageMap(hashes, counts, owners, overflow, dict(zip(leaves, chain_hashes, strict=True)))
+
+
+def coded_leaves(leaves: list[Leaf]) -> list[tuple[Any, ...]]:
+    """A scan's leaves as plain values (as kept: (kept, start, count, None); parsed: (-1,
+    keys, prints, chain)), as a side process sends them."""
+    return [
+        (leaf.kept, leaf.start, leaf.count, None)
+        if leaf.kept >= 0
+        else (-1, leaf.keys.tobytes(), leaf.prints.tobytes(), leaf.chain)
+        for leaf in leaves
+    ]
+
+
+def delta_of(rest: list[Any]) -> tuple[list[Leaf], PageMap]:
+    """A side process's leaves and map (plain values: :func:`coded_leaves`,
+    :func:`map_fields`) as a scan's."""
     coded, *fields = rest
     leaves = []
     for kept, first, second, chain in coded:
@@ -889,13 +958,7 @@ def _delta_file() -> None:
             if pages.header().change_counter != counter:
                 raise PagesUnreadable("the file changed since the run's read began")
             leaves, new = scan_table(pages, root, seed, PageMap(*kept))
-            coded = [
-                (leaf.kept, leaf.start, leaf.count, None)
-                if leaf.kept >= 0
-                else (-1, leaf.keys.tobytes(), leaf.prints.tobytes(), leaf.chain)
-                for leaf in leaves
-            ]
-            pickle.dump(("delta", table, coded, *_map_fields(new)), out, 5)
+            pickle.dump(("delta", table, coded_leaves(leaves), *map_fields(new)), out, 5)
         except PagesUnreadable as exc:
             pickle.dump(("failed", table, str(exc)), out, 5)
         except (OSError, ValueError, IndexError, struct.error) as exc:
@@ -911,16 +974,24 @@ if __name__ == "__main__":
 
 
 __all__ = [
+    "MAP_BANDS",
     "DeltaJob",
     "DeltaScan",
     "Header",
     "Leaf",
+    "PageComparison",
     "PageFile",
     "PageMap",
     "PagesUnreadable",
     "SideDelta",
     "SideScan",
     "Sink",
+    "coded_leaves",
+    "delta_of",
+    "kept_array",
+    "map_digest",
+    "map_fields",
+    "page_map_of",
     "read_header",
     "rowid_blocker",
     "scan_table",
