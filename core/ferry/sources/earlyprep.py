@@ -161,7 +161,8 @@ def main() -> None:
         **extra,
     ) as conn:
         names = [table for table, _, _ in wanted]
-        if conn.execute("SELECT to_regclass('ferry.row_print_tables')").fetchone()[0] is None:
+        kept = conn.execute("SELECT to_regclass('ferry.row_print_tables')").fetchone()
+        if kept is None or kept[0] is None:
             emit(("entries", {}))  # (a first run: nothing kept, and no error in the server's log)
             return
         columns = ", ".join(_ENTRY_COLUMNS)
