@@ -19,6 +19,8 @@ from .identifiers import quote
 from .typefindings import TypeFinding
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from ..plan import TableSpec
     from ..sources import SourceTable
     from ..sources.base import SourceReader
@@ -64,39 +66,47 @@ def decimal_digits(reader: SourceReader, table: SourceTable, column: str) -> Typ
     )
 
 
+def asked_columns(
+    tables: list[TableSpec], choices: list[TypeFinding], values: str, logical: str, asked: str
+) -> Iterator[tuple[TableSpec, TypeFinding, str, str]]:
+    """(table, finding, question id, note) for each created table's column of type
+    ``logical`` whose finding says ``values``: the question ``TABLE.COLUMN.<asked>``, named in
+    the table's note (an existing table is left out: its own column types decide)."""
+    for spec in tables:
+        if not spec.types:
+            continue
+        for finding in choices:
+            if finding.values != values or finding.table != spec.source:
+                continue
+            if spec.types.get(finding.column) != logical:
+                continue
+            qid = f"{spec.name}.{finding.column}.{asked}"
+            note = finding.note.replace("{id}", qid)
+            spec.notes = [note if n == finding.note else n for n in spec.notes]
+            yield spec, finding, qid, note
+
+
 def ask_about_digits(tables: list[TableSpec], choices: list[TypeFinding]) -> list[QuestionSpec]:
     """``TABLE.COLUMN.digits`` for each created table's Django ``decimal`` column (a
     PostgreSQL target): ``leave`` (``numeric`` without a scale) or ``numeric(P,S)``."""
-    questions = []
-    for spec in tables:
-        if not spec.types:  # an existing table: its own column types decide
-            continue
-        for finding in choices:
-            if finding.values != DIGITS or finding.table != spec.source:
-                continue
-            if spec.types.get(finding.column) != "decimal":
-                continue
-            qid = f"{spec.name}.{finding.column}.digits"
-            note = finding.note.replace("{id}", qid)
-            spec.notes = [note if n == finding.note else n for n in spec.notes]
-            questions.append(
-                QuestionSpec(
-                    id=qid,
-                    ask=(
-                        f"{spec.name}.{finding.column} is a Django DecimalField: what are its "
-                        "digits? Answer with the PostgreSQL type Django makes for it, "
-                        "numeric(max_digits,decimal_places) as the model says (numeric(10,2)), "
-                        "or leave (numeric without a scale: equal values, read with the "
-                        "decimals they hold, 127.7 for 127.70)."
-                    ),
-                    evidence=[f"{spec.source}: {note.split(': see the question')[0]}"],
-                    choices=["leave"],
-                    default="leave",
-                    sets={"leave": {}},
-                    value_sets={f"tables.{spec.name}.target_types.{finding.column}": "{answer}"},
-                )
-            )
-    return questions
+    return [
+        QuestionSpec(
+            id=qid,
+            ask=(
+                f"{spec.name}.{finding.column} is a Django DecimalField: what are its "
+                "digits? Answer with the PostgreSQL type Django makes for it, "
+                "numeric(max_digits,decimal_places) as the model says (numeric(10,2)), "
+                "or leave (numeric without a scale: equal values, read with the "
+                "decimals they hold, 127.7 for 127.70)."
+            ),
+            evidence=[f"{spec.source}: {note.split(': see the question')[0]}"],
+            choices=["leave"],
+            default="leave",
+            sets={"leave": {}},
+            value_sets={f"tables.{spec.name}.target_types.{finding.column}": "{answer}"},
+        )
+        for spec, finding, qid, note in asked_columns(tables, choices, DIGITS, "decimal", "digits")
+    ]
 
 
-__all__ = ["DIGITS", "ask_about_digits", "decimal_digits", "numeric_type"]
+__all__ = ["DIGITS", "ask_about_digits", "asked_columns", "decimal_digits", "numeric_type"]

@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from ..planspecs import QuestionSpec
-from .djangodecimals import ask_about_digits, decimal_digits, numeric_type
+from .djangodecimals import ask_about_digits, asked_columns, decimal_digits, numeric_type
 from .identifiers import quote
 from .typefindings import TypeFinding
 from .uuidcolumns import django_uuid_columns
@@ -177,36 +177,26 @@ def ask_about_django_types(
     or a duration (``DurationField``: ``interval``), and ``TABLE.COLUMN.digits`` for each
     ``decimal`` column (:mod:`ferry.shape.djangodecimals`). The table's note names the question."""
     questions = ask_about_digits(tables, choices)
-    for spec in tables:
-        if not spec.types:  # an existing table: its own column types decide
-            continue
-        for finding in choices:
-            if finding.values != DURATION_OR_NUMBER or finding.table != spec.source:
-                continue
-            if spec.types.get(finding.column) != "integer":
-                continue
-            qid = f"{spec.name}.{finding.column}.duration"
-            note = finding.note.replace("{id}", qid)
-            spec.notes = [note if n == finding.note else n for n in spec.notes]
-            questions.append(
-                QuestionSpec(
-                    id=qid,
-                    ask=(
-                        f"{spec.name}.{finding.column} is declared bigint: is it a number (a "
-                        "BigIntegerField: kept bigint), or a duration in microseconds (a "
-                        "DurationField: PostgreSQL interval, which the app binds there)?"
-                    ),
-                    evidence=[f"{spec.source}: {note.split(': see the question')[0]}"],
-                    choices=["number", "duration"],
-                    default="number",
-                    sets={
-                        "number": {},
-                        "duration": {
-                            f"tables.{spec.name}.target_types.{finding.column}": "interval"
-                        },
-                    },
-                )
+    for spec, finding, qid, note in asked_columns(
+        tables, choices, DURATION_OR_NUMBER, "integer", "duration"
+    ):
+        questions.append(
+            QuestionSpec(
+                id=qid,
+                ask=(
+                    f"{spec.name}.{finding.column} is declared bigint: is it a number (a "
+                    "BigIntegerField: kept bigint), or a duration in microseconds (a "
+                    "DurationField: PostgreSQL interval, which the app binds there)?"
+                ),
+                evidence=[f"{spec.source}: {note.split(': see the question')[0]}"],
+                choices=["number", "duration"],
+                default="number",
+                sets={
+                    "number": {},
+                    "duration": {f"tables.{spec.name}.target_types.{finding.column}": "interval"},
+                },
             )
+        )
     return questions
 
 
