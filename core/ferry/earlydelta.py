@@ -266,6 +266,7 @@ def _job(data: Mapping[str, Any], base_dir: Path) -> dict[str, Any] | None:
     if not tables:
         return None
     from .safety.passwords import env_password
+    from .sources.readonly import read_only_uri
 
     params: dict[str, Any] = {"connect_timeout": min(int(target.get("connect_timeout", 10)), 5)}
     for key in ("sslmode", "sslrootcert"):
@@ -280,6 +281,8 @@ def _job(data: Mapping[str, Any], base_dir: Path) -> dict[str, Any] | None:
         "password": env_password(target.get("password_env")),
         "schema": target.get("pg_schema"),
         "tables": tables,
+        # (the one read-only opener's URI; imported here, not before: ferry.sources' package)
+        "uris": {path: read_only_uri(path) for path in set(files.values())},
     }
 
 

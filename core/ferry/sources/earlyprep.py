@@ -32,7 +32,6 @@ import sqlite3
 import sys
 import threading
 from typing import Any
-from urllib.parse import quote
 
 #: the ``row_prints`` chunks holding a page map (negative), and its bands (see
 #: :mod:`ferry.load.pagemaps`)
@@ -90,9 +89,9 @@ def _page_maps(conn: Any, tables: list[str], pages: Any) -> dict[str, Any]:
     return found
 
 
-def _scan(path: str, jobs: list[tuple[str, str, Any]], pages: Any, emit: Any) -> None:
-    """Compare each (table, source table, kept map) of ``jobs`` in one read transaction."""
-    uri = f"file:{quote(path)}?mode=ro"
+def _scan(path: str, uri: str, jobs: list[tuple[str, str, Any]], pages: Any, emit: Any) -> None:
+    """Compare each (table, source table, kept map) of ``jobs`` in one read transaction on
+    the file at ``path`` (opened by ``uri``: :func:`ferry.sources.readonly.read_only_uri`)."""
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=0)
     reader = None
     try:
@@ -183,7 +182,7 @@ def main() -> None:
                     by_file.setdefault(path, []).append((table, origin, maps[table]))
             for path, jobs in by_file.items():
                 try:
-                    _scan(path, jobs, pages, emit)
+                    _scan(path, job["uris"][path], jobs, pages, emit)
                 except (OSError, sqlite3.Error) as exc:
                     for table, _, _ in jobs:
                         emit(("scan-failed", table, f"the file could not be read ({exc})"))
