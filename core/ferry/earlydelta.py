@@ -207,6 +207,13 @@ def scan_for(table: str) -> tuple[Any, ...] | str | None:
     return early.scans.get(table)
 
 
+def scanned(table: str) -> bool:
+    """Whether :func:`scan_for` of ``table`` would answer at once (the process compared it,
+    gave up, or was not asked)."""
+    early = _of(table)
+    return early is None or table in early.scans or early.done.is_set()
+
+
 def take(table: str) -> None:
     """Note that the run takes ``table``'s page comparison (its process must not be ended
     before it is made)."""
@@ -295,6 +302,7 @@ __all__ = [
     "discard_untaken",
     "entry_for",
     "scan_for",
+    "scanned",
     "scans",
     "state_for",
     "take",

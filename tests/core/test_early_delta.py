@@ -5,11 +5,15 @@ reads prove it the same. Real SQLite files and the real PostgreSQL server."""
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import json
+import os
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -215,3 +219,37 @@ def test_the_ferry_command_takes_the_reads_it_began(tmp_path: Path, pg_url: str)
     tables = json.loads(done.stdout)["tables"]
     assert [(t["decision"]["mode"], t["updated"]) for t in tables] == [("delta", 1), ("delta", 1)]
     assert all(EARLY in t["decision"]["why"] for t in tables)
+
+
+def test_a_table_the_forked_copy_said_nothing_of_is_not_taken() -> None:
+    where = Path(earlydelta.__file__).with_name("sources") / "earlyprep.py"
+    spec = importlib.util.spec_from_file_location("earlyprep_under_test", where)
+    assert spec is not None and spec.loader is not None
+    prep = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(prep)
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # a copy that dies before it says anything
+        os._exit(1)
+    os.close(write_end)
+    said: list[tuple[Any, ...]] = []
+    prep._relay(read_end, child, ["parents"], said.append)
+    assert said == [("scan-failed", "parents", "the copy of the early process comparing it failed")]
+
+
+def test_a_delta_reads_first_the_table_whose_pages_are_compared_first() -> None:
+    class Comparison:
+        tables = TABLES
+
+        def ready(self, table: str) -> bool:
+            return table == "items"
+
+    run_view: Any = SimpleNamespace(
+        source_tables={f"app.{t}": SimpleNamespace(origin=t) for t in TABLES}
+    )
+    routes: Any = [
+        SimpleNamespace(spec=SimpleNamespace(source=f"app.{t}"), prints=SimpleNamespace(early=None))
+        for t in TABLES
+    ]
+    first = asyncio.run(ferry.load.earlyscan.first_compared(run_view, routes, Comparison()))
+    assert first is routes[1]

@@ -361,15 +361,15 @@ class ChangeRecorder:
         return counts
 
     async def after_merge(self, info: TableInfo, fingerprinted: bool = False) -> None:
-        """Fingerprint the rows the merge wrote (unless ``fingerprinted`` as it wrote them),
-        and forget the ones it rejected."""
+        """Fingerprint the rows the merge wrote and forget the ones it rejected (unless
+        ``fingerprinted``: a recording merge did both as it wrote them)."""
         image = self.recorded.get(info.name)
         if image is None:
             return
         what = f"recording the changes to {info.name}"
         if not fingerprinted:
             await self.target.execute(changesql.record_after(image, self.run_id), what)
-        await self.target.execute(changesql.drop_unapplied(image, self.run_id), what)
+            await self.target.execute(changesql.drop_unapplied(image, self.run_id), what)
         if info.created:
             return
         changed = await self.target.scalar(

@@ -37,7 +37,7 @@ from ..sources.sqlitepages import DeltaScan, PagesUnreadable, SideDelta, SideSca
 from ..targets import Target
 from ..targets.base import DirectLoadRefused
 from .decide import LoadDecision
-from .earlyscan import EarlySide, said_early
+from .earlyscan import EarlySide, first_compared, said_early
 from .jsonlines import NotLines, changed_rows
 from .pageprints import page_prints
 from .printfile import PrintFile
@@ -289,8 +289,10 @@ async def load_sql_deltas(
     run: RunView = pipeline.run
     side = await asyncio.to_thread(_side_delta, run, reader, routes)
     try:
-        for route in routes:
+        pending = list(routes)
+        while pending:  # as their comparisons end (staged: merged later in the plan's order)
             run.cancel.raise_if_cancelled()
+            pending.remove(route := await first_compared(run, pending, side))
             route.row_fn = route.mapper.row_function(route.adapters)
             route.started = time.perf_counter()
             source = run.source_tables[route.spec.source]

@@ -75,6 +75,10 @@ class EarlySide:
     def __init__(self, table: str, origin: str, facts: tuple[Any, ...]) -> None:
         self.table, self.tables, self.facts = table, [origin], facts
 
+    def ready(self, origin: str) -> bool:
+        """Whether :meth:`result` would answer at once."""
+        return earlydelta.scanned(self.table)
+
     def result(self, origin: str) -> DeltaScan:
         """The comparison, once the process made it, or why it is not taken."""
         found = earlydelta.scan_for(self.table)
@@ -87,6 +91,26 @@ class EarlySide:
 
     def close(self) -> None:
         """Nothing to end: the process ends when the reader closes the file."""
+
+
+#: how often the load looks whether another table's pages are compared (seconds)
+_WAIT_COMPARED = 0.005
+
+
+async def first_compared(run: RunView, routes: list[Route], side: PageComparison | None) -> Route:
+    """The first of ``routes`` (delta loads) whose page comparison is made, or made by
+    nothing but the load itself (``side``: the process comparing the tables after the first),
+    once one is: the load reads the tables in the order their comparisons end."""
+    while True:
+        for route in routes:
+            assert route.prints is not None
+            origin = run.source_tables[route.spec.source].origin
+            scanner = route.prints.early or (
+                side if side is not None and origin in side.tables else None
+            )
+            if scanner is None or scanner.ready(origin):
+                return route
+        await asyncio.sleep(_WAIT_COMPARED)
 
 
 def said_early(route: Route) -> None:

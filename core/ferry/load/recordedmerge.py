@@ -8,8 +8,9 @@ and return what it wrote (``capabilities.returning_writes``), each merge stateme
 its own rows instead: the UPDATE's before-images come from a ``WITH`` part of the same
 statement (one snapshot: the rows as they were, with their versions), the fingerprints as
 written from its ``RETURNING``, and the INSERT's keys and fingerprints likewise. The image
-rows are the general path's, value for value; the updates that changed nothing after all are
-dropped by the same statement (:func:`ferry.load.changesql.drop_unapplied`).
+rows are the general path's, value for value; an update that changed nothing after all (the
+general path's :func:`ferry.load.changesql.drop_unapplied` forgets it afterwards) is not
+recorded by the same statement, and an INSERT's rows are all written: no clean-up follows.
 
 It is taken only where that holds by construction: conflict rule ``update`` without
 ``delete_missing``, a key the target holds unique, a plain table with no trigger or rule of
@@ -77,7 +78,9 @@ def recorded_update(
         + _written(
             f"INSERT INTO {image.ref} ({RUN}, {ACTION}, {VERSION}, {cols}, {AFTER}) "
             f"SELECT {_literal(run_id)}, '{UPDATE}', b.{_OLD_VERSION}, {bcols}, w.{AFTER} "
-            f"FROM ferry_before AS b JOIN ferry_written AS w ON {join(image.key, 'b', 'w')}"
+            f"FROM ferry_before AS b JOIN ferry_written AS w ON {join(image.key, 'b', 'w')} "
+            # an update that left the row as it was (values distinct, the same text) is none
+            f"WHERE w.{AFTER} IS DISTINCT FROM {fingerprint('postgresql', 'b', image.columns)}"
         )
     )
 

@@ -13,7 +13,11 @@ SQLite source tables) and writes pickles of plain values to stdout, each as it i
   kept for it, as :class:`ferry.sources.sqlitepages.SideDelta` does, in a read transaction of
   its own on the file (``facts``: the file's identity and change counter under that lock, the
   table's root page and seed, a digest of the map it compared with), or
-  ``("scan-failed", table, why)``.
+  ``("scan-failed", table, why)``. With two tables or more, every other one is compared by a
+  forked copy of this process at the same time (CPU work, and the run mostly waits for it).
+
+The state checks run with no parallel workers: the server's workers would take the cores the
+run's imports and the page comparisons need, for a scan nobody waits on yet.
 
 Nothing is written anywhere: the target session is read-only, the file is opened read-only.
 It ends with the process that started it, and on any failure ends saying nothing more
@@ -33,8 +37,7 @@ import sys
 import threading
 from typing import Any
 
-#: the ``row_prints`` chunks holding a page map (negative), and its bands (see
-#: :mod:`ferry.load.pagemaps`)
+#: the columns of a table's kept entry (``ferry.row_print_tables``) read and sent
 _ENTRY_COLUMNS = (
     "table_name",
     "run_id",
@@ -116,6 +119,71 @@ def _scan(path: str, uri: str, jobs: list[tuple[str, str, Any]], pages: Any, emi
             reader.close()
 
 
+Unit = tuple[str, str, str, Any]
+"""A table to compare: (SQLite file, target table, source table, kept page map)."""
+
+
+def _scan_all(units: list[Unit], uris: dict[str, str], pages: Any, emit: Any) -> None:
+    """Compare every table of ``units``, a read transaction per file."""
+    by_file: dict[str, list[tuple[str, str, Any]]] = {}
+    for path, table, origin, kept in units:
+        by_file.setdefault(path, []).append((table, origin, kept))
+    for path, jobs in by_file.items():
+        try:
+            _scan(path, uris[path], jobs, pages, emit)
+        except (OSError, sqlite3.Error) as exc:
+            for table, _, _ in jobs:
+                emit(("scan-failed", table, f"the file could not be read ({exc})"))
+
+
+def _fork_half(
+    units: list[Unit], uris: dict[str, str], pages: Any, emit: Any
+) -> tuple[threading.Thread | None, list[Unit]]:
+    """Every other table compared by a copy of this process (``fork``: no second start-up,
+    the maps already read), beside this one's: the comparisons are CPU work and the run's
+    own process mostly waits for them. Its findings come back through a pipe and are said
+    from here (a thread relays them); the tables left to this process are returned."""
+    if len(units) < 2 or not hasattr(os, "fork"):
+        return None, units
+    theirs, mine = units[0::2], units[1::2]
+    me = os.getpid()
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # the copy: compares its tables, touches nothing else of this process
+        code = 1
+        try:
+            os.close(read_end)
+            _die_with(me)
+            with os.fdopen(write_end, "wb") as out:
+                lock = threading.Lock()
+                _scan_all(theirs, uris, pages, lambda item: _emit(out, lock, item))
+            code = 0
+        finally:
+            os._exit(code)  # (no clean-up of the parent's objects: its session is not ours)
+    os.close(write_end)
+    tables = [table for _, table, _, _ in theirs]
+    relay = threading.Thread(target=_relay, args=(read_end, child, tables, emit))
+    relay.start()
+    return relay, mine
+
+
+def _relay(read_end: int, child: int, tables: list[str], emit: Any) -> None:
+    """Say what the forked copy found; a table it said nothing of, as not compared."""
+    said: set[str] = set()
+    with os.fdopen(read_end, "rb") as found:
+        while True:
+            try:
+                item = pickle.load(found)
+            except (EOFError, pickle.UnpicklingError, ValueError, OSError):
+                break
+            said.add(item[1])
+            emit(item)
+    os.waitpid(child, 0)
+    for table in tables:
+        if table not in said:
+            emit(("scan-failed", table, "the copy of the early process comparing it failed"))
+
+
 def _die_with(parent: int) -> None:
     """End with the process that started this one (Linux: the kernel ends it when that
     process dies; a killed run leaves no session of this one behind)."""
@@ -156,7 +224,7 @@ def main() -> None:
         job["conninfo"],
         autocommit=True,
         application_name="ferry (early reads)",
-        options="-c default_transaction_read_only=on",
+        options="-c default_transaction_read_only=on -c max_parallel_workers_per_gather=0",
         **extra,
     ) as conn:
         names = [table for table, _, _ in wanted]
@@ -173,21 +241,16 @@ def main() -> None:
         if not entries:
             return
         maps = _page_maps(conn, [t for t in names if t in entries], pages)
+        units = [(path, t, origin, maps[t]) for t, path, origin in wanted if t in maps]
+        forked, units = _fork_half(units, job["uris"], pages, emit)
         states = threading.Thread(target=_states, args=(conn, schema, entries, emit))
         states.start()
         try:
-            by_file: dict[str, list[tuple[str, str, Any]]] = {}
-            for table, path, origin in wanted:
-                if table in maps:
-                    by_file.setdefault(path, []).append((table, origin, maps[table]))
-            for path, jobs in by_file.items():
-                try:
-                    _scan(path, job["uris"][path], jobs, pages, emit)
-                except (OSError, sqlite3.Error) as exc:
-                    for table, _, _ in jobs:
-                        emit(("scan-failed", table, f"the file could not be read ({exc})"))
+            _scan_all(units, job["uris"], pages, emit)
         finally:
             states.join()
+            if forked is not None:
+                forked.join()
 
 
 if __name__ == "__main__":

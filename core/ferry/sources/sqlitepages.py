@@ -790,6 +790,10 @@ class PageComparison(Protocol):
 
     tables: list[str]
 
+    def ready(self, table: str) -> bool:
+        """Whether :meth:`result` of ``table`` would answer at once."""
+        ...
+
     def result(self, table: str) -> DeltaScan:
         """``table``'s leaves and map, or why not."""
         ...
@@ -824,6 +828,10 @@ class SideDelta:
     def start(self) -> None:
         """Start the process (and the thread that feeds it and collects what it gives)."""
         self._thread.start()
+
+    def ready(self, table: str) -> bool:
+        """Whether :meth:`result` of ``table`` would answer at once."""
+        return self._ready[table].is_set()
 
     def result(self, table: str) -> DeltaScan:
         """``table``'s leaves and map, once the process gave them (or why not)."""
