@@ -62,7 +62,7 @@ def _cause(exc: sa_exc.DBAPIError, statement: str, fk: TargetForeignKey | None) 
     if state == _TYPES_DIFFER:
         return (
             "the key's columns and those it references are of different types",
-            "No row is at fault: give the foreign key's columns the type of those it "
+            "No row is at fault. Give the foreign key's columns the type of those it "
             "references (types or target_types of its table in the plan) and run again.",
         )
     if state == _MISSING_PARENT:
