@@ -8,9 +8,10 @@ appending: an update appends the whole new document under the same ``_id``, a re
 ``{"$$date": <milliseconds since 1970, UTC>}``. Read line by line, such a file gives every
 version of a document and brings back the ones the app deleted; a source with ``format =
 "nedb"`` gives what the app itself loads from it instead: per ``_id`` the last version (in
-the place of its first), none for a removed one, no index lines, and each date as ISO 8601
-text in UTC with its milliseconds (``2024-01-01T00:00:00.000Z``), which a timestamp column
-reads exactly.
+the place of its first), none for a removed one, no index lines, none for a document line
+without an ``_id`` (NeDB skips it as it loads: :func:`unkeyed_notice` names it), and each
+date as ISO 8601 text in UTC with its milliseconds (``2024-01-01T00:00:00.000Z``), which a
+timestamp column reads exactly.
 """
 
 from __future__ import annotations
