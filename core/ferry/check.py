@@ -137,6 +137,11 @@ async def check_plan(plan: Plan) -> CheckReport:
             source_tables[table.name] = table
         names = ", ".join(t.name for t in tables) or "no tables"
         report.items.append(CheckItem(f"source {spec_name}", True, f"readable ({names})"))
+        # what reading it left out, as a run would say it (a NeDB line without an _id, …)
+        report.items.extend(
+            CheckItem(f"source {spec_name}", True, notice, warning=True)
+            for notice in reader.notices
+        )
         if reader.capabilities.answers_sql:
             report.items.extend(
                 CheckItem(f"source {spec_name}", True, unread_warning(name), warning=True)

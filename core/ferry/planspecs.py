@@ -33,9 +33,11 @@ SourceKind = Literal["json", "jsonl", "env", "text", "sqlite", "postgres", "merg
 ConflictRule = Literal["insert", "update", "newer", "error"]
 TextOp = Literal["trim", "lower", "upper"]
 #: a created column's type where its logical type's own would not serve the app (TableSpec)
-TargetType = Literal["uuid", "inet", "interval"]
+TargetType = Literal["uuid", "inet", "interval", "integer", "smallint"]
 #: a decimal column's ``target_types`` entry: ``numeric(10,2)``
 _NUMERIC = re.compile(r"^numeric\(\s*\d{1,4}\s*,\s*\d{1,4}\s*\)$")
+#: a text column's length limit (PostgreSQL's largest: 10485760): ``varchar(100)``
+_VARCHAR = re.compile(r"^varchar\((\d{1,8})\)$")
 
 
 class PlanModel(BaseModel):
@@ -290,10 +292,13 @@ class TableSpec(PlanModel):
     @classmethod
     def _known_target_types(cls, value: dict[str, str]) -> dict[str, str]:
         for column, type_ in value.items():
-            if type_ not in get_args(TargetType) and not _NUMERIC.match(type_):
+            length = _VARCHAR.match(type_)
+            varchar = length is not None and 1 <= int(length.group(1)) <= 10485760
+            if type_ not in get_args(TargetType) and not _NUMERIC.match(type_) and not varchar:
                 raise ValueError(
-                    f"target_types.{column} = {type_!r}: a target type is uuid, inet, interval "
-                    "or numeric(P,S) (numeric(10,2): P digits, S of them after the point)"
+                    f"target_types.{column} = {type_!r}: a target type is uuid, inet, interval, "
+                    "integer, smallint, varchar(N) (1 to 10485760 characters) or numeric(P,S) "
+                    "(numeric(10,2): P digits, S of them after the point)"
                 )
         return value
 

@@ -46,7 +46,7 @@ def test_the_answered_digits_are_the_columns_type(tmp_path: Path, pg_url: str) -
 
 def test_an_answer_that_is_no_numeric_type_is_refused(tmp_path: Path, pg_url: str) -> None:
     plan = draft(tmp_path, DJANGO, pg_url)
-    with pytest.raises(PlanError, match=r"a target type is uuid, inet, interval or numeric\(P,S\)"):
+    with pytest.raises(PlanError, match=r"a target type is uuid, inet, .* or numeric\(P,S\)"):
         answer_and_save(plan, "shop_product.price.digits", "10,2")
 
 

@@ -54,17 +54,17 @@ def test_each_indexed_or_unique_text_column_gets_its_like_index(
         (
             "auth_user_username_6821ab7c_like",
             "CREATE INDEX auth_user_username_6821ab7c_like ON public.auth_user "
-            "USING btree (username text_pattern_ops)",
+            "USING btree (username varchar_pattern_ops)",
         ),
         (
             "blog_post_slug_b95473f2_like",
             "CREATE INDEX blog_post_slug_b95473f2_like ON public.blog_post "
-            "USING btree (slug text_pattern_ops)",
+            "USING btree (slug varchar_pattern_ops)",
         ),
         (
             "django_session_session_key_c0390e0f_like",
             "CREATE INDEX django_session_session_key_c0390e0f_like ON public.django_session "
-            "USING btree (session_key text_pattern_ops)",
+            "USING btree (session_key varchar_pattern_ops)",
         ),
     ]
 

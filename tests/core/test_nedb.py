@@ -170,11 +170,50 @@ def test_format_nedb_is_refused_on_a_json_source(tmp_path: Path) -> None:
     assert "format = 'nedb' is for jsonl sources" in result.output
 
 
-def test_a_document_without_an_id_is_named_by_file_and_line(tmp_path: Path) -> None:
-    # line 4 of the file: a blank line and an index line come before it
-    folder = _app(tmp_path, [USERS[1], USERS[0], {"name": "Ed", "email": "ed@example.com"}])
+def _without_id(tmp_path: Path) -> Path:
+    """The datafile with, at line 4 (a blank line and an index line before it), a document
+    without an _id: NeDB itself skips such a line when it loads the file."""
+    lines = [USERS[1], USERS[0], {"name": "Ed", "email": "ed@example.com"}, *USERS[2:]]
+    folder = _app(tmp_path, lines)
     datafile = folder / "users.db"
     datafile.write_text("\n" + datafile.read_text(encoding="utf-8"), encoding="utf-8")
+    return folder
+
+
+def test_a_datafile_with_a_document_without_an_id_is_still_nedb(tmp_path: Path) -> None:
+    plan = _draft(tmp_path, _without_id(tmp_path))
+
+    assert [(s.kind, s.format) for s in plan.sources] == [("jsonl", "nedb")]
+
+
+def test_the_draft_names_the_line_without_an_id(tmp_path: Path) -> None:
+    plan = _draft(tmp_path, _without_id(tmp_path))
+
+    assert any(
+        n.startswith("users.db: line 4: a document without an _id") for n in plan.tables[0].notes
+    )
+
+
+def test_a_document_without_an_id_is_no_row_as_nedb_loads_it(tmp_path: Path) -> None:
+    plan = _draft(tmp_path, _without_id(tmp_path))
+
+    _migrate(plan)
+
+    with sqlite3.connect(tmp_path / "ferry.db") as conn:
+        names = conn.execute("SELECT name FROM users ORDER BY name").fetchall()
+    assert names == [("Ada",), ("Bo",), ("Di",)]
+
+
+def test_the_run_names_the_line_without_an_id(tmp_path: Path) -> None:
+    plan = _draft(tmp_path, _without_id(tmp_path))
+
+    result = asyncio.run(migrate(plan, write_reports=False))
+
+    assert any("users.db: line 4: a document without an _id" in w for w in result.warnings)
+
+
+def test_check_names_the_line_without_an_id(tmp_path: Path) -> None:
+    _without_id(tmp_path)
     plan = tmp_path / "plan.toml"
     plan.write_text(
         'version = 1\nname = "x"\n[[sources]]\nname = "users"\nkind = "jsonl"\n'
@@ -185,6 +224,22 @@ def test_a_document_without_an_id_is_named_by_file_and_line(tmp_path: Path) -> N
     result = ferry("check", plan)
 
     said = " ".join(result.output.split())  # the console wraps long lines
+    assert result.exit_code == 0, result.output
+    assert "warn source users: users.db: line 4: a document without an _id" in said
+    assert "NeDB itself skips such a line when it loads the file" in said
+
+
+def test_an_id_that_is_an_object_stops_the_run_naming_the_line(tmp_path: Path) -> None:
+    folder = _app(tmp_path, [USERS[1], {"name": "Ed", "_id": {"a": 1}}])
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        'version = 1\nname = "x"\n[[sources]]\nname = "users"\nkind = "jsonl"\n'
+        'path = "app/users.db"\nformat = "nedb"\n[target]\nurl = "sqlite:///x.db"\n'
+        '[[tables]]\nname = "users"\nsource = "users"\nkey = ["_id"]\n'
+    )
+
+    result = ferry("check", plan)
+
+    said = " ".join(result.output.split())
     assert result.exit_code != 0
-    assert f"{datafile}: line 4: a document without an _id" in said
-    assert 'check it is the right file, or read it without format = "nedb"' in said
+    assert f"{folder / 'users.db'}: line 2: an _id that is an object or a list" in said

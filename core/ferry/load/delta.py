@@ -359,13 +359,16 @@ async def queue_changed(
     source = run.source_tables[route.spec.source]
     names, origin = list(source.columns), source.origin
     total = unchanged + len(changed)
-    for start in range(0, len(changed), _KEYS_PER_QUERY):
+    # no IN list matches a NULL key: those rows are read once, by IS NULL (rejected as empty)
+    nulls = None in changed
+    keys = [k for k in changed if k is not None] if nulls else changed
+    for start in range(0, max(len(keys), nulls), _KEYS_PER_QUERY):
         run.cancel.raise_if_cancelled()
-        part = changed[start : start + _KEYS_PER_QUERY]
-        sql = (
-            f"SELECT {', '.join(quote(c) for c in names)} FROM {quote(origin)} "
-            f"WHERE {quote(field)} IN ({', '.join('?' * len(part))})"
-        )
+        part = keys[start : start + _KEYS_PER_QUERY]
+        where = f"{quote(field)} IN ({', '.join('?' * len(part))})"
+        if nulls and not start:
+            where += f" OR {quote(field)} IS NULL"
+        sql = f"SELECT {', '.join(quote(c) for c in names)} FROM {quote(origin)} WHERE {where}"
         rows = await asyncio.to_thread(reader.rows_where, source, sql, tuple(part), names)
         work = await asyncio.to_thread(map_rows, route, target, rows)
         route.result.rows_read += len(rows)

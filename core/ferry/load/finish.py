@@ -13,7 +13,7 @@ from ..errors import TargetError
 from ..shape.ddl import add_foreign_key_sql, after_load_ddl, sql_literal
 from ..shape.schema import TableInfo, dependency_order
 from ..targets import Target
-from ..targets.base import after_load_failed
+from ..targets.afterload import after_load_failed
 from ..values.targetstyles import overflow_warnings
 from ..verify.integrity import references_checked_at_commit
 from .cascades import delete_naming_cascades
@@ -86,7 +86,7 @@ async def finish_shapes(
                 async with checked:
                     await target.conn.exec_driver_sql(target.driver_sql(statement))
             except DBAPIError as exc:
-                raise after_load_failed(name, statement, exc) from None
+                raise after_load_failed(name, statement, exc, fk) from None
             run.result.ddl.append(statement)
 
 

@@ -183,7 +183,8 @@ def add_shapes(
         kept = {n for f, n in columns.items() if info.columns[n].sql_type == own.get(f, "-")}
         info.shape = target_shape(source.shape, columns, tables, dialect, types, kept)
         siblings = [t for n, t in source_tables.items() if n.split(".", 1)[0] == root]
-        info.shape.indexes += like_indexes(source, siblings, dialect, name, columns, types)
+        varchar = {n for n, c in info.columns.items() if c.sql_type.startswith("character varying")}
+        info.shape.indexes += like_indexes(source, siblings, dialect, name, columns, types, varchar)
         info.foreign_keys = []
         for column in info.shape.not_null:
             info.columns[column].nullable = False

@@ -31,7 +31,8 @@ from ..load.direct import ApartNativeLoad
 from ..load.route import Route, RunView
 from ..shape.ddl import index_sql
 from ..targets import Target
-from ..targets.base import ApartLoad, after_load_failed
+from ..targets.afterload import after_load_failed
+from ..targets.base import ApartLoad
 from .stream import Writer, native_chunks
 
 if TYPE_CHECKING:

@@ -58,13 +58,14 @@ def _has_date(value: Any) -> bool:
 
 
 def nedb_log(path: Path) -> bool:
-    """The file reads as NeDB's datafile: every document line has an ``_id``, and the file
-    shows one of NeDB's own marks (an index line, a ``$$deleted`` line, a ``$$date`` value)
-    or gives an ``_id`` twice (an update appended)."""
+    """The file reads as NeDB's datafile: it shows one of NeDB's own marks (an index line, a
+    ``$$deleted`` line, a ``$$date`` value) or gives an ``_id`` twice (an update appended),
+    and no ``_id`` is an object or a list. A document line without an ``_id`` (NeDB skips
+    it when it loads the file; the run names it) leaves it NeDB's when another has one."""
     parsed = _objects(path, _PROBE_LINES)
     if not parsed:
         return False
-    marked, ids = False, set()
+    marked, ids, unkeyed = False, set(), False
     for line in parsed:
         if type(line) is not dict:
             return False
@@ -72,11 +73,14 @@ def nedb_log(path: Path) -> bool:
             marked = True
             continue
         key = line.get("_id")
-        if key is None or isinstance(key, dict | list):
+        if isinstance(key, dict | list):
             return False
+        if not key:
+            unkeyed = True
+            continue
         marked = marked or key in ids or _has_date(line)
         ids.add(key)
-    return marked
+    return marked and (bool(ids) or not unkeyed)
 
 
 __all__ = ["nedb_log", "object_lines"]

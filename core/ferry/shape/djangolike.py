@@ -7,14 +7,15 @@ page tree, the admin's searches) read the whole table without it. SQLite has no 
 a database moved from SQLite lacked them all. They are made for a table Ferry creates from a
 Django SQLite database (it has ``django_migrations``) on PostgreSQL, named as Django names them
 (its later migrations drop them by that name), for a column declared ``varchar``/``text`` there
-that becomes ``text`` (``text_pattern_ops``) and is the table's one-column primary key, a
+that becomes ``text`` (``text_pattern_ops``; ``varchar_pattern_ops`` for one made ``varchar(n)``,
+:mod:`.djangowidths`) and is the table's one-column primary key, a
 one-column UNIQUE, or has the one-column index Django names for ``db_index``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .ddl import TargetIndex
@@ -48,11 +49,13 @@ def like_indexes(
     table: str,
     columns: Mapping[str, str],
     types: Mapping[str, str],
+    varchar: Collection[str] = (),
 ) -> list[TargetIndex]:
     """The ``…_like`` indexes of the target table ``table`` made from ``source`` (none unless
     it is a SQLite table going to PostgreSQL and ``siblings``, the tables of its database,
     hold ``django_migrations``): ``columns`` maps source to target column names, ``types``
-    target columns to their types."""
+    target columns to their types; ``varchar``: the target columns created ``varchar(n)``
+    (``varchar_pattern_ops``, as Django makes theirs)."""
     shape = source.shape
     if shape is None or dialect != "postgresql" or shape.dialect != "sqlite":
         return []
@@ -75,7 +78,8 @@ def like_indexes(
         if name is None or types.get(name) != "text":
             continue
         like = django_index_name(table, [name], "_like")
-        made.append(TargetIndex(like, (f"{quote(name)} text_pattern_ops",)))
+        ops = "varchar_pattern_ops" if name in varchar else "text_pattern_ops"
+        made.append(TargetIndex(like, (f"{quote(name)} {ops}",)))
     return made
 
 

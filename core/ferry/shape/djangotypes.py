@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from ..planspecs import QuestionSpec
 from .djangodecimals import ask_about_digits, asked_columns, decimal_digits, numeric_type
+from .djangowidths import django_widths
 from .identifiers import quote
 from .typefindings import TypeFinding
 from .uuidcolumns import django_uuid_columns
@@ -34,8 +35,16 @@ if TYPE_CHECKING:
     from ..sources import SourceTable
     from ..sources.base import SourceReader
 
-#: ``target_types`` a PostgreSQL target creates, by the logical type they hold (``uuid`` aside)
-PG_TARGET_TYPES = {"inet": "text", "interval": "integer"}
+#: ``target_types`` a PostgreSQL target creates, by the logical type they hold (``uuid`` and
+#: ``varchar(n)`` aside): ``integer`` and ``smallint`` as Django makes them (:mod:`.djangowidths`)
+PG_TARGET_TYPES = {
+    "inet": "text",
+    "interval": "integer",
+    "integer": "integer",
+    "smallint": "integer",
+}
+#: a ``varchar(n)`` entry (Django's ``CharField``)
+_VARCHAR = re.compile(r"^varchar\((\d+)\)$")
 #: ``target_types`` a SQLite target creates (a Django database's): 32 hex digits, microseconds
 SQLITE_TARGET_TYPES = {("uuid", "text"): "character(32)", ("interval", "integer"): "bigint"}
 #: how Django declares a ``GenericIPAddressField`` and a ``DurationField`` in SQLite
@@ -57,6 +66,7 @@ def django_choices(
         referencing = (
             {c for fk in table.shape.foreign_keys for c in fk.columns} if table.shape else set()
         )
+        kept += django_widths(reader, table, set(table.key) | referencing)
         for column, type_ in table.columns.items():
             declared = table.declared.get(column, "")
             if type_ == "text" and _DJANGO_IP.match(declared):
@@ -162,9 +172,13 @@ def django_pg_columns(table: SourceTable) -> list[TypeFinding]:
 
 def pg_target_type(wanted: str, logical: str) -> str:
     """A PostgreSQL target's type for a created column's ``target_types`` entry (``uuid``,
-    ``inet``, ``interval``, a decimal's ``numeric(P,S)``) when it fits the logical type, else ""."""
+    ``inet``, ``interval``, ``integer``, ``smallint``, ``varchar(n)``, a decimal's
+    ``numeric(P,S)``) when it fits the logical type, else ""."""
     if logical == "decimal":
         return numeric_type(wanted)
+    varchar = _VARCHAR.match(wanted)
+    if varchar:
+        return f"character varying({varchar.group(1)})" if logical == "text" else ""
     fits = wanted in PG_TARGET_TYPES or wanted == "uuid"
     return wanted if fits and PG_TARGET_TYPES.get(wanted, "text") == logical else ""
 

@@ -42,7 +42,7 @@ from ..capabilities import TargetCapabilities
 from ..errors import PlanError
 from ..values.logical import LogicalType
 from .ddl import TargetShape, foreign_key_sql
-from .sqlitenames import SQLITE_KEPT, DeclaredInteger, sqlite_becomes_rowid
+from .sqlitenames import ROWID_COLUMN_SQL, SQLITE_KEPT, DeclaredInteger, sqlite_becomes_rowid
 from .typemap import decimal_type, kept_sql_type
 
 #: tables Ferry owns in the target's default schema (never reported as the app's): a SQLite
@@ -183,15 +183,10 @@ def reflect_tables(inspector: Inspector) -> dict[str, TableInfo]:
             generated = (
                 column.get("default") is not None or bool(column.get("identity")) or computed
             )
-            # SQLite's INTEGER PRIMARY KEY is the rowid: filled in when omitted. Only that exact
-            # type name is (BIGINT, INT or a table Ferry created are ordinary columns).
-            if (
-                dialect == "sqlite"
-                and pk == (column["name"],)
-                and logical == "integer"
-                and _sqlite_declared_type(inspector, name, column["name"]) == "INTEGER"
-            ):
-                generated = True
+            # SQLite's INTEGER PRIMARY KEY is the rowid: filled in when omitted. Only the
+            # rowid's column is (BIGINT, INT, WITHOUT ROWID, INTEGER PRIMARY KEY DESC are not).
+            if dialect == "sqlite" and pk == (column["name"],):
+                generated = generated or _sqlite_rowid_column(inspector, name) == pk[0]
             try:
                 sql_type = col_type.compile(dialect=inspector.dialect)
             except Exception:  # an exotic type still maps to text
@@ -217,15 +212,13 @@ def reflect_tables(inspector: Inspector) -> dict[str, TableInfo]:
     return tables
 
 
-def _sqlite_declared_type(inspector: Inspector, table: str, column: str) -> str:
-    """A SQLite column's declared type as written in its CREATE TABLE, upper-cased."""
+def _sqlite_rowid_column(inspector: Inspector, table: str) -> str | None:
+    """The column a SQLite table's rowid goes by, None without one."""
     bind = inspector.bind
     if not isinstance(bind, Connection):
-        return ""
-    row = bind.exec_driver_sql(
-        "SELECT type FROM pragma_table_info(?) WHERE name = ?", (table, column)
-    ).first()
-    return str(row[0]).strip().upper() if row else ""
+        return None
+    found = bind.exec_driver_sql(ROWID_COLUMN_SQL, (table,)).scalar()
+    return None if found is None else str(found)
 
 
 def create_table_ddl(info: TableInfo, dialect: Dialect, capabilities: TargetCapabilities) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SAWarning
 
 from .conflicts import sqlite_conflicts
+from .sqlitenames import ROWID_COLUMN_SQL
 
 
 @dataclass(frozen=True)
@@ -252,16 +253,10 @@ def _sqlite_shape(
     tail = _TABLE_OPTIONS.search(sql)
     if tail:
         shape.options = tuple(" ".join(o.upper().split()) for o in tail.group(1).split(","))
-    if len(pk) == 1:
-        declared = conn.exec_driver_sql(
-            "SELECT type FROM pragma_table_info(?) WHERE name = ?", (table, pk[0])
-        ).scalar()
-        # Only INTEGER PRIMARY KEY is the rowid (INT, BIGINT or WITHOUT ROWID are not).
-        if str(declared).strip().upper() == "INTEGER" and not re.search(
-            r"WITHOUT\s+ROWID\s*;?\s*$", sql, re.I
-        ):
-            shape.identity = pk[0]
-            shape.autoincrement = bool(re.search(r"\bAUTOINCREMENT\b", sql, re.I))
+    # Only the rowid's column is numbered by SQLite (not INT, WITHOUT ROWID, … DESC).
+    if len(pk) == 1 and conn.exec_driver_sql(ROWID_COLUMN_SQL, (table,)).scalar() == pk[0]:
+        shape.identity = pk[0]
+        shape.autoincrement = bool(re.search(r"\bAUTOINCREMENT\b", sql, re.I))
     links: dict[int, list[tuple[Any, ...]]] = {}
     for row in conn.exec_driver_sql(
         'SELECT id, seq, "table", "from", "to", on_update, on_delete '

@@ -88,6 +88,18 @@ class DeclaredInteger(UserDefinedType[int]):
         return Integer
 
 
+#: the name of the column a SQLite table's rowid goes by (its ``INTEGER PRIMARY KEY``), no row
+#: when it has none: SQLite's own answer, not the declared type's. Every other primary key has
+#: an index of its own (origin ``pk``): ``INTEGER PRIMARY KEY DESC`` in a column's definition
+#: (a documented quirk: not the rowid, where ``PRIMARY KEY (x DESC)`` is), ``WITHOUT ROWID``,
+#: ``INT``, ``BIGINT``, a composite key. Parameter: the table's name.
+ROWID_COLUMN_SQL = (
+    "SELECT min(name) FROM pragma_table_info(?1) WHERE pk > 0 "
+    "HAVING count(*) = 1 AND NOT EXISTS "
+    "(SELECT 1 FROM pragma_index_list(?1) WHERE origin = 'pk')"
+)
+
+
 def sqlite_becomes_rowid(
     declared: str, column: str, key: tuple[str, ...], rowid: str | None
 ) -> bool:
@@ -128,6 +140,7 @@ def sqlite_collations(create_sql: str) -> dict[str, str]:
 
 
 __all__ = [
+    "ROWID_COLUMN_SQL",
     "SQLITE_KEPT",
     "DeclaredInteger",
     "sqlite_becomes_rowid",

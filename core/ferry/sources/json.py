@@ -40,7 +40,7 @@ from ..errors import SourceError
 from ..safety.inputlimits import MAX_JSONL_LINE_BYTES, MAX_STRING_BYTES, mib
 from .base import Batch
 from .jsoncomments import CommentedJsonError, without_comments
-from .nedb import nedb_documents
+from .nedb import NedbLog, nedb_documents, unkeyed_notice
 from .quickjson import UNSURE, quick_loads
 from .records import DICTS, HINT_DUP, MAX_DEPTH, Shaper, StrictDict, parse_flags
 from .recordsource import RecordSource
@@ -777,9 +777,13 @@ class JsonLinesSource(RecordSource):
             raise file_error(self.path, exc) from None
         with handle:
             records: Iterator[Any] = self._records(handle)
+            log = NedbLog()
             if self.spec.format == "nedb":  # the documents the log leaves, as NeDB loads it
-                records = nedb_documents(records, self.fail, lambda: self.where(None))
+                records = nedb_documents(records, self.fail, lambda: self.where(None), log)
             yield from shaper.records(islice(records, limit), scalars=False, plain=True)
+            notice = unkeyed_notice(self.path.name, log)
+            if notice is not None and notice not in self.notices:  # (described, then read)
+                self.notices.append(notice)
         yield from shaper.flush(final=True)
 
     def _records(self, handle: IO[bytes]) -> Iterator[Any]:

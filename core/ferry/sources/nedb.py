@@ -8,9 +8,10 @@ appending: an update appends the whole new document under the same ``_id``, a re
 ``{"$$date": <milliseconds since 1970, UTC>}``. Read line by line, such a file gives every
 version of a document and brings back the ones the app deleted; a source with ``format =
 "nedb"`` gives what the app itself loads from it instead: per ``_id`` the last version (in
-the place of its first), none for a removed one, no index lines, and each date as ISO 8601
-text in UTC with its milliseconds (``2024-01-01T00:00:00.000Z``), which a timestamp column
-reads exactly.
+the place of its first), none for a removed one, no index lines, none for a document line
+without an ``_id`` (NeDB skips it as it loads: :func:`unkeyed_notice` names it), and each
+date as ISO 8601 text in UTC with its milliseconds (``2024-01-01T00:00:00.000Z``), which a
+timestamp column reads exactly.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class NedbLog:
     removed: int = 0  # documents a $$deleted line removed
     #: fieldName -> unique, of the indexes the file still declares
     indexes: dict[str, bool] = field(default_factory=dict)
+    #: where each document line without an _id is (``line 4``): NeDB skips such a line
+    unkeyed: list[str] = field(default_factory=list)
 
 
 def nedb_date(millis: Any) -> str:
@@ -54,6 +57,20 @@ def _dates(value: Any) -> Any:
     if type(value) is list:
         return [_dates(v) for v in value]
     return value
+
+
+def unkeyed_notice(file: str, log: NedbLog) -> str | None:
+    """What the run says of the document lines of ``file`` without an _id (None: none)."""
+    if not log.unkeyed:
+        return None
+    shown = ", ".join(w.removeprefix("line ") for w in log.unkeyed[:5])
+    more = f" and {len(log.unkeyed) - 5} more" if len(log.unkeyed) > 5 else ""
+    lines = f"line{'s' if len(log.unkeyed) > 1 else ''} {shown}{more}"
+    return (
+        f"{file}: {lines}: a document without an _id (or an empty one): not read, as NeDB "
+        "itself skips such a line when it loads the file (and drops it at its next "
+        "compaction); give it an _id in the file if the app should have it"
+    )
 
 
 def nedb_documents(
@@ -82,12 +99,14 @@ def nedb_documents(
                 seen.indexes.pop(removed, None)
             continue
         key = record.get("_id")
-        if key is None or isinstance(key, dict | list):
+        if isinstance(key, dict | list):
             raise fail(
-                f"{where()}: a document without an _id",
-                "Every NeDB document has an _id; check it is the right file, or read it "
-                'without format = "nedb".',
+                f"{where()}: an _id that is an object or a list",
+                "A NeDB document's _id is a string or a number; check it is the right file.",
             )
+        if not key:  # NeDB keeps a line only when its _id is truthy (JavaScript's sense)
+            seen.unkeyed.append(where())
+            continue
         if record.get(DELETED) is True:
             seen.removed += key in documents
             documents.pop(key, None)
@@ -98,4 +117,12 @@ def nedb_documents(
     yield from documents.values()
 
 
-__all__ = ["DATE", "DELETED", "INDEX_LINES", "NedbLog", "nedb_date", "nedb_documents"]
+__all__ = [
+    "DATE",
+    "DELETED",
+    "INDEX_LINES",
+    "NedbLog",
+    "nedb_date",
+    "nedb_documents",
+    "unkeyed_notice",
+]

@@ -110,32 +110,6 @@ class NativeInsert:
     params: tuple[Any, ...]
 
 
-def after_load_failed(name: str, statement: str, exc: sa_exc.DBAPIError) -> TargetError:
-    """The error for an index or constraint the loaded rows of ``name`` break."""
-    diag = getattr(exc.orig, "diag", None)
-    detail = getattr(diag, "message_detail", None) or ""
-    reason = f"{first_line(exc.orig)} {detail}".strip()
-    hint = (
-        "The source's rows break this constraint or index (the source never enforced it); "
-        "fix them in the source and run again."
-    )
-    if getattr(exc.orig, "sqlstate", None) == _DATATYPE_MISMATCH:
-        # no row is at fault: the plan gave the two sides of a foreign key different types
-        hint = (
-            "Give the foreign key's columns the type of those it references (types or "
-            "target_types of its table in the plan) and run again."
-        )
-    return TargetError(
-        f"table {name}: {statement.split(' (', 1)[0]} failed after the load: {reason}",
-        hint=f"{hint} Nothing was written to the target.",
-        details=statement,
-    )
-
-
-#: PostgreSQL's SQLSTATE for a foreign key between columns of incompatible types
-_DATATYPE_MISMATCH = "42804"
-
-
 class ApartLoad(Protocol):
     """A created table loaded on a connection of its own (``Target.open_apart``)."""
 
