@@ -41,3 +41,18 @@ def test_a_pass_names_the_rows_the_last_run_rejected(tmp_path: Path) -> None:
     assert verified.exit_code == 0, verified.output
     assert "PASS 1 table, 0 assertions against" in flat
     assert "the target matches, but for the 1 source row the last run rejected" in flat
+
+
+def test_a_rejected_change_to_a_row_is_said_left_as_it_was(tmp_path: Path) -> None:
+    (tmp_path / "items.json").write_text('[{"id": 1, "n": 5}, {"id": 2, "n": 6}]')
+    (tmp_path / "ferry.toml").write_text(PLAN)
+    assert ferry("migrate", tmp_path / "ferry.toml").exit_code == 0
+    (tmp_path / "items.json").write_text('[{"id": 1, "n": 5}, {"id": 2, "n": "six"}]')
+    assert ferry("migrate", tmp_path / "ferry.toml").exit_code == 0
+
+    verified = ferry("verify", tmp_path / "ferry.toml")
+
+    flat = " ".join(verified.output.split())
+    assert verified.exit_code == 0, verified.output
+    assert "not in the target" not in flat
+    assert "a changed one was left as it was" in flat

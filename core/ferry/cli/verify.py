@@ -158,8 +158,9 @@ def print_result(result: VerifyResult, console: Console) -> None:
     if result.passed and rejected:  # a PASS alone read as "every row is there"
         console.print(
             f"\n[bold white on green] PASS [/] {summary}: the target matches, but for the "
-            f"{_count(rejected, 'source row')} the last run rejected: not in the target (that "
-            "run's report lists them; fix them and migrate again)."
+            f"{_count(rejected, 'source row')} the last run rejected: the target does not hold "
+            "them as the source has them (a new row is missing, a changed one was left as it "
+            "was; that run's report lists them; fix them and migrate again)."
         )
     elif result.passed:
         console.print(f"\n[bold white on green] PASS [/] {summary}: the target matches.")
