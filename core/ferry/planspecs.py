@@ -364,8 +364,9 @@ class TargetSpec(PlanModel):
     #: server's ``default_toast_compression`` (:mod:`ferry.targets.pgcompression`)
     compression: Literal["lz4", "server"] = "lz4"
     #: PostgreSQL: sequences no column owns that the app numbers rows with itself (Synapse's
-    #: ``events_stream_seq``), each with the ``TABLE.COLUMN``\ s it numbers (several separated
-    #: by spaces): moved past the highest value loaded there (:mod:`ferry.load.freesequences`)
+    #: ``events_stream_seq``), each with the columns it numbers (``TABLE.COLUMN``, several
+    #: separated by spaces): moved past the highest value loaded there
+    #: (:mod:`ferry.load.freesequences`)
     sequences: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("url")

@@ -62,7 +62,6 @@ from .questions import merged_questions
 from .recordkeys import key_records_by_id, read_unique_keys
 from .relations import draft_relations
 from .secretquestions import ask_about_secret_keys
-from .sequencequestions import ask_about_free_sequences
 from .shapes import recognise
 from .sourcefiles import find_sources as find_sources  # re-exported: its former home
 from .sourcefiles import json_layout as json_layout  # re-exported: its former home
@@ -340,15 +339,16 @@ def scan_folder(
     unfilled_questions += ask_for_checked_values(tables, readable, existing, folder, asked)
     asked = {q.id for q in unfilled_questions}
     unfilled_questions += ask_for_usual_values(tables, readable, existing, folder, asked)
+    plan_folder = Path(plan_dir or folder).resolve()
     ours = set(filter(is_ferry_table, existing))  # (Ferry's own tables: never asked about)
-    plan_folder, unfed = Path(plan_dir or folder).resolve(), ask_about_unfed_tables
-    unfilled_questions += unfed(tables, readable, existing, folder, plan_folder, ours)
+    unfilled_questions += ask_about_unfed_tables(
+        tables, readable, existing, folder, plan_folder, ours
+    )
     questions = merged_questions(
         copy_questions
         + ask_about_existing_rows(target, target_base, folder, readable, tables, existing)
         + unfilled_questions
         + secret_questions
-        + ask_about_free_sequences(target, target_base, tables, set(existing))
     )
     plan = Plan(
         name=identifier(specs[0].name if database_url else folder.name),
