@@ -368,6 +368,11 @@ class TargetSpec(PlanModel):
     #: offers it (about twice as fast to write as ``pglz``, a little larger), ``server``: the
     #: server's ``default_toast_compression`` (:mod:`ferry.targets.pgcompression`)
     compression: Literal["lz4", "server"] = "lz4"
+    #: PostgreSQL: sequences no column owns that the app numbers rows with itself (Synapse's
+    #: ``events_stream_seq``), each with the columns it numbers (``TABLE.COLUMN``, several
+    #: separated by spaces): moved past the highest value loaded there
+    #: (:mod:`ferry.load.freesequences`)
+    sequences: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("url")
     @classmethod
@@ -377,6 +382,20 @@ class TargetSpec(PlanModel):
         if scheme not in ("sqlite", "postgresql", "postgres"):
             raise ValueError("the target url starts with sqlite:/// or postgresql://")
         return url
+
+    @field_validator("sequences")
+    @classmethod
+    def _valid_sequences(cls, sequences: dict[str, str]) -> dict[str, str]:
+        for name, columns in sequences.items():
+            named = columns.split()
+            if not named or any(
+                c.count(".") != 1 or c.startswith(".") or c.endswith(".") for c in named
+            ):
+                raise ValueError(
+                    f"sequences.{name} = {columns!r}: name the columns it numbers as "
+                    "TABLE.COLUMN (several separated by spaces)"
+                )
+        return sequences
 
     @field_validator("pg_schema")
     @classmethod

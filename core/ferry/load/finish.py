@@ -17,6 +17,7 @@ from ..targets.afterload import after_load_failed
 from ..values.targetstyles import overflow_warnings
 from ..verify.integrity import references_checked_at_commit
 from .cascades import delete_naming_cascades
+from .freesequences import free_sequences, move_free_sequences, unnamed_message
 from .modes import identical_rows
 from .rerun import may_fingerprint
 from .route import Route, RunView
@@ -121,6 +122,15 @@ async def move_sequences(run: RunView, target: Target, routes: list[Route]) -> N
     for name in sorted(fed):
         for move in await advance_sequences(target, name):
             run.warn(move.message(), name, kind=f"{name}:sequence:{move.sequence}")
+    named = run.plan.target.sequences
+    if not fed and not named:
+        return
+    free = await free_sequences(target)
+    for free_move in await move_free_sequences(target, named, free):
+        run.warn(free_move.message(), kind=f"sequence:{free_move.sequence}")
+    unnamed = unnamed_message(free, named) if fed else ""
+    if unnamed:
+        run.warn(unnamed, kind="free-sequences")
 
 
 async def note_identical_rows(run: RunView, target: Target, route: Route) -> None:

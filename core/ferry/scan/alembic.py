@@ -15,6 +15,12 @@ same record: n8n names its migrations per database (``InitialMigration1588102412
 SQLite, ``…1587669153312`` on PostgreSQL), and the SQLite rows merged over the target's by
 ``id`` made n8n run its PostgreSQL migrations again on the moved data (``column "workflowId"
 does not exist``). It is left out alike.
+
+Synapse keeps its record in ``schema_version`` and ``applied_schema_deltas``, and names some
+deltas per database (``….sql.sqlite``, ``….sql.postgres``). On a PostgreSQL schema Ferry
+creates from its SQLite file it applies its PostgreSQL deltas again and does not start
+(``column "inserted_ts" … already exists``); the draft says so on the table, pointing to the
+route that works: Synapse makes its schema on PostgreSQL first.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ VERSION_TABLE = "alembic_version"
 #: TypeORM's migrations table and its columns (its name alone is too common to go by)
 TYPEORM_TABLE = "migrations"
 TYPEORM_COLUMNS = frozenset({"id", "timestamp", "name"})
+#: Synapse's record of the schema changes it applied
+SYNAPSE_DELTAS = "applied_schema_deltas"
 
 
 def is_revision_table(name: str, columns: Iterable[str]) -> bool:
@@ -43,11 +51,16 @@ def is_revision_table(name: str, columns: Iterable[str]) -> bool:
 
 
 def leave_out_revisions(
-    found: list[FoundSource], tables: list[TableSpec], existing: dict[str, TableInfo]
+    found: list[FoundSource],
+    tables: list[TableSpec],
+    existing: dict[str, TableInfo],
+    into_sqlite: bool = True,
 ) -> list[TableSpec]:
     """``tables`` without those feeding the target's own revision table (``alembic_version``,
     TypeORM's ``migrations``); the source table is listed as left out on its source (the
     draft's header)."""
+    if not into_sqlite:
+        _note_synapse_deltas(tables, existing)
     revisions = {n.lower() for n, info in existing.items() if is_revision_table(n, info.columns)}
     if not revisions:
         return tables
@@ -68,6 +81,23 @@ def leave_out_revisions(
                     )
                 )
     return kept
+
+
+def _note_synapse_deltas(tables: list[TableSpec], existing: dict[str, TableInfo]) -> None:
+    """Note on Synapse's ``applied_schema_deltas`` drafted into a PostgreSQL target that
+    lacks it (Ferry would create Synapse's schema) that Synapse will not start there."""
+    names = {t.source.rsplit(".", 1)[-1].lower(): t for t in tables}
+    spec = names.get(SYNAPSE_DELTAS)
+    if spec is None or "schema_version" not in names or SYNAPSE_DELTAS in existing:
+        return
+    spec.notes.append(
+        "applied_schema_deltas and schema_version are Synapse's record of its schema, whose "
+        "changes it names per database (….sql.sqlite, ….sql.postgres): on tables Ferry "
+        "creates in PostgreSQL it applies its PostgreSQL changes again and does not start "
+        "(column … already exists), and it finds none of its sequences; start Synapse once "
+        "on the empty PostgreSQL database (collation C) so it makes its schema, then run "
+        "ferry init into it (docs/database-moves.md, A Matrix Synapse homeserver's database)"
+    )
 
 
 def revision_left_out(name: str, found: list[FoundSource]) -> bool:

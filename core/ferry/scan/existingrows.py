@@ -7,7 +7,8 @@ source's keys and has a column that looks like a modification time (``updated_at
 question asks which rows win, with the counts of target rows newer and older than the source.
 The draft keeps the safe default meanwhile: ``conflict = "insert"`` (the target's rows stay).
 A table without such a column whose target holds some of the source's keys is named in a note
-(an app's own rows from its first start in the new database: Home Assistant's recorder).
+(an app's own rows from its first start in the new database: Home Assistant's recorder). The
+target's sequences no column owns are asked about too (:mod:`ferry.scan.sequencequestions`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ..shape.schema import TableInfo
 from ..sources import open_source
 from ..targets import open_target, quote
 from ..values.logical import CastError, parse_timestamp
+from .sequencequestions import ask_about_free_sequences
 
 # ``last_`` only before a change word: ``last_login`` and ``last_published_at`` stamp one kind
 # of event, not every change (a reverse plan comparing a Wagtail page by ``last_published_at``
@@ -110,7 +112,8 @@ def ask_about_existing_rows(
             f'keys, {overlap.target_newer} of them newer by {by}: conflict stays "insert" '
             f"(target rows kept) until question {spec.name}.conflict is answered"
         )
-    return asked
+    # the app's own sequences there, which no column owns, are the operator's to name too
+    return asked + ask_about_free_sequences(target, target_base, tables, set(existing))
 
 
 def _held_note(overlap: Overlap) -> str:

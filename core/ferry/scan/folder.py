@@ -285,7 +285,7 @@ def scan_folder(
         if not item.problem and not item.consumed
         for table in item.tables
     ]
-    tables = leave_out_revisions(found, tables, existing)
+    tables = leave_out_revisions(found, tables, existing, target.is_sqlite)
     tables, secret_questions = ask_about_secret_keys(tables, found, folder)
     parse_json_into_json_columns(tables, existing, {t.name: t for i in found for t in i.tables})
     key_children_within_parent(tables, found, folder)

@@ -33,8 +33,8 @@ def sqlite_logical_type(declared: str) -> LogicalType:
     ``INT`` anywhere -> integer; ``REAL``/``FLOA``/``DOUB`` -> float; ``NUMERIC``/``DECIMAL``
     -> decimal (exact: a float read back as its shortest text);
     ``BOOL`` -> boolean; exactly ``DATE`` -> date; exactly ``TIME`` -> text (a time of day,
-    kept as written); ``DATETIME``/``TIMESTAMP`` -> timestamp; ``JSON`` -> json; ``BLOB`` ->
-    bytes; anything else, and no type at all -> text.
+    kept as written); ``DATETIME``/``TIMESTAMP`` -> timestamp; ``JSON`` -> json; ``BLOB``,
+    ``BYTEA`` -> bytes; anything else, and no type at all -> text.
     """
     word = declared.strip().upper()
     if "INT" in word:
@@ -53,7 +53,9 @@ def sqlite_logical_type(declared: str) -> LogicalType:
         return "timestamp"
     if "JSON" in word:
         return "json"
-    if "BLOB" in word:
+    if "BLOB" in word or re.fullmatch(r"BYTEA", word):
+        # BYTEA: PostgreSQL's name, which an app declaring one schema for both databases
+        # writes in SQLite too (Synapse: filter_json, key_json), storing blobs there
         return "bytes"
     return "text"
 

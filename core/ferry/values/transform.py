@@ -196,6 +196,11 @@ class RowMapper:
         self._key_index = [self.columns.index(k) for k in self.key if k in self.columns]
         self._skip_index = [self.columns.index(c) for c in spec.skip_when_null if c in self.columns]
 
+    def key_whole_rows(self) -> None:
+        """Let the key be every column (verify compares appended rows so): a NULL there is a
+        value like any other, not an empty key that refuses the row."""
+        self._key_index = []
+
     def mapped_columns(self) -> list[_Column]:
         """The target columns with their plan options, logical type and JSON path."""
         return list(self._columns)
