@@ -196,6 +196,12 @@ class RowMapper:
         self._key_index = [self.columns.index(k) for k in self.key if k in self.columns]
         self._skip_index = [self.columns.index(c) for c in spec.skip_when_null if c in self.columns]
 
+    def whole_rows(self) -> None:
+        """Key by every column, as verify compares a table loaded without a key (``append``,
+        ``replace``): an empty column is then one of the row's values, not a missing key
+        (each row with one was counted as rejected, never compared: a deleted row passed)."""
+        self._key_index = []
+
     def mapped_columns(self) -> list[_Column]:
         """The target columns with their plan options, logical type and JSON path."""
         return list(self._columns)
