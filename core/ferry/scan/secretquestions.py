@@ -94,7 +94,9 @@ def _file_evidence(path: Path) -> str:
         mode = path.stat().st_mode & 0o777
     except OSError:
         return said
-    return said + (f", and only its owner may read it (mode {mode:04o})" if not mode & 0o077 else "")
+    return said + (
+        f", and only its owner may read it (mode {mode:04o})" if not mode & 0o077 else ""
+    )
 
 
 def _secret_names(path: Path) -> list[str]:
