@@ -31,7 +31,7 @@ from .intervals import as_moment, duration, interval_column
 from .jsonpath import compile_json_path, follow_json_path
 from .logical import CastError, LogicalType, cast
 from .textbytes import BadText, resolve
-from .uuidtext import hex_uuid_column, uuid_text
+from .uuidtext import hex_uuid_column, uuid_of_bytes, uuid_text
 from .walltime import wall_time
 
 if TYPE_CHECKING:
@@ -408,6 +408,8 @@ class RowMapper:
         """``value`` cast to the column's logical type (through the plan's ``cast`` first)."""
         if column.uuid_hex and isinstance(value, UUID):
             return value.hex
+        if column.uuid and (text := uuid_of_bytes(value)) is not None:
+            return text
         if column.interval:
             # an integer only as the plan's interval says (Django's microseconds)
             micros = self.spec.target_types.get(column.name) == "interval"
