@@ -192,16 +192,16 @@ async def _measure(
     finally:
         await handle.finish(commit=False)
     in_target = {_key(row, key): row for row in rows}
-    in_source = await asyncio.to_thread(
-        _source_times, folder, source, spec, key, feeds, [*([by] if by else []), *natural]
-    )
+    wanted = [*([by] if by else []), *natural]
+    in_source = await asyncio.to_thread(_source_times, folder, source, spec, key, feeds, wanted)
     newer = older = same = unknown = shared = 0
     newer_keys: list[str] = []
     others: dict[tuple[str, ...], str] = {}
-    for row_key, source_row in in_source.items():
+    for row_key, values in in_source.items():
         if row_key not in in_target:
             continue
         shared += 1
+        source_row = dict(zip(wanted, values, strict=True))
         if said := differing(natural, in_target[row_key], source_row):
             others[row_key] = said
         side = _compare(in_target[row_key].get(by), source_row.get(by)) if by is not None else None
@@ -243,17 +243,18 @@ def _source_times(
     key: list[str],
     feeds: dict[str, str],
     columns: list[str],
-) -> dict[tuple[str, ...], dict[str, Any]]:
-    """Per source key, the values of the target's ``columns`` (by column name)."""
+) -> dict[tuple[str, ...], tuple[Any, ...]]:
+    """Per source key, the values of the target's ``columns`` (a tuple: a big table's keys
+    are all held at once)."""
     reader = open_source(source, folder)
-    found: dict[tuple[str, ...], dict[str, Any]] = {}
+    found: dict[tuple[str, ...], tuple[Any, ...]] = {}
     fields = [feeds[k] for k in key]
     try:
         for batch in reader.batches(5000):
             if batch.table != spec.source:
                 continue
             for row in batch.rows:
-                found[_key(row, fields)] = {c: row.get(feeds[c]) for c in columns}
+                found[_key(row, fields)] = tuple([row.get(feeds[c]) for c in columns])
     finally:
         reader.close()
     return found
