@@ -87,8 +87,28 @@ async def finish_shapes(
                 async with checked:
                     await target.conn.exec_driver_sql(target.driver_sql(statement))
             except DBAPIError as exc:
-                raise after_load_failed(name, statement, exc, fk) from None
+                error = after_load_failed(name, statement, exc, fk)
+                broken = getattr(exc.orig, "sqlstate", None) == "23503"  # a missing parent
+                if broken and fk is not None and (said := _parent_rejects(run, fk.ref_table)):
+                    error.hint = said  # the source is sound: the run refused the parents
+                raise error from None
             run.result.ddl.append(statement)
+
+
+def _parent_rejects(run: RunView, parent: str) -> str:
+    """The hint for a foreign key broken because this run rejected rows of its ``parent``
+    ("" when it rejected none): the source's rows were sound, the parents were refused (a
+    Superset chart's binary UUID, before: the hint said to fix the source)."""
+    rejects = [r for r in run.result.rejects if r.table == parent]
+    if not rejects:
+        return ""
+    first = rejects[0]
+    return (
+        f"This run rejected {len(rejects)} row{'s' * (len(rejects) != 1)} of {parent} "
+        f"(first: {first.key}: {first.reason}), so the rows referencing them break this key. "
+        "Fix what rejected them (the preview lists each) and run again. Nothing was written "
+        "to the target."
+    )
 
 
 def indexed(routes: list[Route]) -> set[str]:

@@ -7,15 +7,16 @@ source's keys and has a column that looks like a modification time (``updated_at
 question asks which rows win, with the counts of target rows newer and older than the source.
 The draft keeps the safe default meanwhile: ``conflict = "insert"`` (the target's rows stay).
 A table without such a column whose target holds some of the source's keys is named in a note
-(an app's own rows from its first start in the new database: Home Assistant's recorder). The
-target's sequences no column owns are asked about too (:mod:`ferry.scan.sequencequestions`).
+(an app's own rows from its first start in the new database: Home Assistant's recorder), or
+asked about when those rows are other rows than the source's (:mod:`.otherrows`). The target's
+sequences no column owns are asked about too (:mod:`ferry.scan.sequencequestions`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from ..shape.schema import TableInfo
 from ..sources import open_source
 from ..targets import open_target, quote
 from ..values.logical import CastError, parse_timestamp
+from .otherrows import count_referencing, differing, natural_columns, other_rows_question
 from .sequencequestions import ask_about_free_sequences
 
 # ``last_`` only before a change word: ``last_login`` and ``last_published_at`` stamp one kind
@@ -53,6 +55,9 @@ class Overlap:
     #: shared keys whose time is missing or unreadable on either side
     unknown: int
     newer_keys: list[str]
+    #: shared keys whose row holds another value of a unique column in each database
+    #: (another user under id 1): key -> "name 'user05' in the target, 'user00' in the source"
+    others: dict[tuple[str, ...], str] = field(default_factory=dict)
 
 
 def modification_column(info: TableInfo, feeds: dict[str, str]) -> str | None:
@@ -102,7 +107,16 @@ def ask_about_existing_rows(
         except FerryError:
             continue  # the draft stays as it was; `ferry check` reports what cannot be read
         if by is None or overlap.shared == overlap.unknown:  # no time to compare
-            if overlap.shared and spec.conflict == "update":
+            if overlap.others and spec.conflict == "update":
+                held = _referencing(target, target_base, existing, info.name, key, overlap)
+                asked.append(other_rows_question(spec, key, overlap.others, held))
+                spec.conflict = "insert"
+                spec.notes.append(
+                    f"the target holds other rows under {len(overlap.others)} of the source's "
+                    f'keys: conflict stays "insert" (target rows kept) until question '
+                    f"{spec.name}.conflict is answered"
+                )
+            elif overlap.shared and spec.conflict == "update":
                 spec.notes.append(_held_note(overlap))
             continue
         asked.append(_question(spec, by, overlap))
@@ -170,24 +184,30 @@ async def _measure(
     by: str | None,
 ) -> Overlap:
     """The overlap of source and target keys; without ``by``, keys alone (no times)."""
+    natural = natural_columns(info, key, feeds)
     handle = open_target(target, target_base)
     await handle.open(read_only=True)
     try:
-        names = ", ".join(quote(c) for c in [*key, *([by] if by else [])])
+        names = ", ".join(quote(c) for c in [*key, *([by] if by else []), *natural])
         rows = await handle.fetch_dicts(
             f"SELECT {names} FROM {quote(info.name)}", f"read {info.name}"
         )
     finally:
         await handle.finish(commit=False)
-    in_target = {_key(row, key): row[by] if by else None for row in rows}
-    in_source = await asyncio.to_thread(_source_times, folder, source, spec, key, feeds, by)
+    in_target = {_key(row, key): row for row in rows}
+    wanted = [*([by] if by else []), *natural]
+    in_source = await asyncio.to_thread(_source_times, folder, source, spec, key, feeds, wanted)
     newer = older = same = unknown = shared = 0
     newer_keys: list[str] = []
-    for row_key, source_time in in_source.items():
+    others: dict[tuple[str, ...], str] = {}
+    for row_key, values in in_source.items():
         if row_key not in in_target:
             continue
         shared += 1
-        side = _compare(in_target[row_key], source_time)
+        source_row = dict(zip(wanted, values, strict=True))
+        if said := differing(natural, in_target[row_key], source_row):
+            others[row_key] = said
+        side = _compare(in_target[row_key].get(by), source_row.get(by)) if by is not None else None
         if side is None:
             unknown += 1
         elif side > 0:
@@ -198,7 +218,25 @@ async def _measure(
             older += 1
         else:
             same += 1
-    return Overlap(len(in_source), len(rows), shared, newer, older, same, unknown, newer_keys)
+    overlap = Overlap(len(in_source), len(rows), shared, newer, older, same, unknown, newer_keys)
+    overlap.others = others
+    return overlap
+
+
+def _referencing(
+    target: TargetSpec,
+    target_base: Path,
+    existing: dict[str, TableInfo],
+    table: str,
+    key: list[str],
+    overlap: Overlap,
+) -> list[str]:
+    try:
+        return asyncio.run(
+            count_referencing(target, target_base, existing, table, key, list(overlap.others))
+        )
+    except FerryError:
+        return []
 
 
 def _source_times(
@@ -207,17 +245,19 @@ def _source_times(
     spec: TableSpec,
     key: list[str],
     feeds: dict[str, str],
-    by: str | None,
-) -> dict[tuple[str, ...], Any]:
+    columns: list[str],
+) -> dict[tuple[str, ...], tuple[Any, ...]]:
+    """Per source key, the values of the target's ``columns`` (a tuple: a big table's keys
+    are all held at once)."""
     reader = open_source(source, folder)
-    found: dict[tuple[str, ...], Any] = {}
+    found: dict[tuple[str, ...], tuple[Any, ...]] = {}
     fields = [feeds[k] for k in key]
     try:
         for batch in reader.batches(5000):
             if batch.table != spec.source:
                 continue
             for row in batch.rows:
-                found[_key(row, fields)] = row.get(feeds[by]) if by else None
+                found[_key(row, fields)] = tuple([row.get(feeds[c]) for c in columns])
     finally:
         reader.close()
     return found

@@ -7,6 +7,11 @@ backup) could decrypt the credentials; the app itself never reads it there. Whet
 belongs in the target is the operator's to say, so the table is asked about (``T.secret``):
 ``leave`` (the default: the table is not drafted; keep the file, or the app's variable, for
 the app on the target) or ``carry`` (the drafted entry, as it was).
+
+A one-value file named as a secret is asked about the same way: JupyterHub's
+``jupyterhub_cookie_secret`` (64 hex digits, mode 0600), the key that signs its login cookies,
+was drafted as a table ``jupyterhub_cookie_secret`` of the hub's database: whoever read the
+database could sign a cookie for any user.
 """
 
 from __future__ import annotations
@@ -25,18 +30,34 @@ if TYPE_CHECKING:
 #: a settings key naming a key that encrypts or signs: encryptionKey, SECRET_KEY, signing_key
 _SECRET_KEY = re.compile(r"(?i)^(encryption|secret|signing|private|master)[_-]?key$")
 _MAX_BYTES = 64 * 1024  # a settings file is small; a bigger JSON document is data
+#: a file named as a secret: jupyterhub_cookie_secret, secret_key.txt, .secret_key, master.key
+_SECRET_FILE = re.compile(
+    r"(?i)(^|[_.-])(secrets?|(cookie|encryption|secret|signing|private|master)[_-]?key)([_.-]|$)"
+)
 
 
 def ask_about_secret_keys(
     tables: list[TableSpec], found: list[FoundSource], folder: Path
 ) -> tuple[list[TableSpec], list[QuestionSpec]]:
     """``tables`` without those fed by a JSON settings file (its path relative to the scanned
-    ``folder``) naming such a key, and a question for each: leave it out (default) or carry it."""
+    ``folder``) naming such a key, or by a one-value file named as a secret, and a question
+    for each: leave it out (default) or carry it."""
     secret: dict[str, list[str]] = {}
+    evidence: dict[str, str] = {}
     for item in found:
-        if item.problem or item.spec.kind != "json" or item.spec.path is None:
+        if item.problem or item.spec.path is None:
             continue
-        names = _secret_names(folder / item.spec.path)
+        path = folder / item.spec.path
+        if item.spec.kind == "json":
+            names = _secret_names(path)
+            for t in item.tables:
+                evidence[t.name] = f"{t.name}'s settings name {', '.join(names)}"
+        elif item.spec.kind == "text" and "*" not in item.spec.path:
+            names = [f"the one value of file {path.name}"] if _SECRET_FILE.search(path.name) else []
+            for t in item.tables:
+                evidence[t.name] = _file_evidence(path)
+        else:
+            continue
         if names:
             secret.update({t.name: names for t in item.tables})
     kept: list[TableSpec] = []
@@ -57,13 +78,25 @@ def ask_about_secret_keys(
                     f"setting, for the app there) or carry it into table {spec.name} (carry: "
                     "whoever reads the database then reads the key)?"
                 ),
-                evidence=[f"{spec.source}'s settings name {', '.join(names)}"],
+                evidence=[evidence[spec.source]],
                 choices=["leave", "carry"],
                 default="leave",
                 sets={"leave": {}, "carry": {f"tables.{spec.name}": entry}},
             )
         )
     return kept, questions
+
+
+def _file_evidence(path: Path) -> str:
+    """A one-value file's name, and its mode when only its owner may read it."""
+    said = f"the file {path.name} is named as a secret"
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return said
+    return said + (
+        f", and only its owner may read it (mode {mode:04o})" if not mode & 0o077 else ""
+    )
 
 
 def _secret_names(path: Path) -> list[str]:

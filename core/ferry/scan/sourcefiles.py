@@ -18,6 +18,7 @@ from ..sources.json import PARSE_ERRORS
 from ..sources.jsoncomments import MAX_BYTES as COMMENTED_MAX_BYTES
 from ..sources.jsoncomments import reads_with_comments
 from .barefiles import bare_value_file, unread_reason
+from .dbbackups import backup_of, backup_reason
 from .envelopes import (
     METADATA,
     collection_name,
@@ -219,6 +220,9 @@ def find_sources(
         kind = _classify(path)
         if kind is None:
             skipped.append((path, _companion(path) or _unread(path)))
+            continue
+        if kind == "sqlite" and (database := backup_of(path)):
+            skipped.append((path, backup_reason(database)))
             continue
         if _FIXTURE.search(path.stem):
             skipped.append((path, _FIXTURE_REASON))

@@ -8,7 +8,8 @@ most of its values would be rejected (the app keeps text there), with a note cou
 and naming the first rows: every row loads, and a number the column also holds becomes its
 text (check, the preview and the report name those: :func:`ferry.shape.asstored.
 numbers_in_text`). A SQLite target keeps such a column as stored instead (``any``:
-:mod:`ferry.shape.asstored`).
+:mod:`ferry.shape.asstored`). A column of 16-byte values only is a binary UUID
+(:func:`binary_uuids`).
 """
 
 from __future__ import annotations
@@ -61,6 +62,10 @@ def rejected_choices(
         )
         if not refused or 2 * len(refused) <= int(held[0] if held else 0):
             continue  # a few placeholders ('n/a') in a number column: the scan's note asks
+        every = len(rows) < _READ and len(refused) == int(held[0] if held else 0)
+        if every and all(isinstance(r[-1], bytes) and len(r[-1]) == 16 for r in refused):
+            found.append(binary_uuids(table, column, len(refused)))  # a binary UUID
+            continue
         shown = "; ".join(
             f"{r[-1]!r} at " + ", ".join(f"{k} {v!r}" for k, v in zip(keys, r, strict=False))
             for r in refused[:_SHOWN]
@@ -82,6 +87,28 @@ def rejected_choices(
             )
         )
     return found
+
+
+def binary_uuids(table: SourceTable, column: str, count: int) -> TypeFinding:
+    """A number-declared column holding only 16-byte values: UUIDs as SQLAlchemy-Utils'
+    ``UUIDType(binary=True)`` keeps them in SQLite (Superset's ``uuid NUMERIC(16)``), and as a
+    native ``uuid`` on PostgreSQL. Drafted ``text`` with ``target_types = "uuid"``: each value
+    goes in as its UUID (before, the note called them rejected numbers and every row was
+    rejected as "not a valid text", its children's foreign keys failing after it)."""
+    declared = table.declared.get(column, "")
+    return TypeFinding(
+        table.name,
+        column,
+        "text",
+        f"column {column!r} ({declared}) holds only 16-byte values ({count:,}): UUIDs as "
+        "SQLAlchemy-Utils' UUIDType(binary=True) keeps them in SQLite; "
+        f'target_types.{column} = "uuid" makes it a PostgreSQL uuid column, as the app makes '
+        "it there, each value written as its UUID",
+        target_type="uuid",
+        for_postgres=True,
+        values="uuids",
+        declared=declared,
+    )
 
 
 def with_rejected(

@@ -31,7 +31,7 @@ from .intervals import as_moment, duration, interval_column
 from .jsonpath import compile_json_path, follow_json_path
 from .logical import CastError, LogicalType, cast
 from .textbytes import BadText, resolve
-from .uuidtext import hex_uuid_column, uuid_text
+from .uuidtext import hex_uuid_column, uuid_of_bytes, uuid_text
 from .walltime import wall_time
 
 if TYPE_CHECKING:
@@ -196,9 +196,10 @@ class RowMapper:
         self._key_index = [self.columns.index(k) for k in self.key if k in self.columns]
         self._skip_index = [self.columns.index(c) for c in spec.skip_when_null if c in self.columns]
 
-    def key_whole_rows(self) -> None:
-        """Let the key be every column (verify compares appended rows so): a NULL there is a
-        value like any other, not an empty key that refuses the row."""
+    def whole_rows(self) -> None:
+        """Key by every column, as verify compares a table loaded without a key (``append``,
+        ``replace``): an empty column is then one of the row's values, not a missing key
+        (each row with one was counted as rejected, never compared: a deleted row passed)."""
         self._key_index = []
 
     def mapped_columns(self) -> list[_Column]:
@@ -407,6 +408,8 @@ class RowMapper:
         """``value`` cast to the column's logical type (through the plan's ``cast`` first)."""
         if column.uuid_hex and isinstance(value, UUID):
             return value.hex
+        if column.uuid and (text := uuid_of_bytes(value)) is not None:
+            return text
         if column.interval:
             # an integer only as the plan's interval says (Django's microseconds)
             micros = self.spec.target_types.get(column.name) == "interval"

@@ -11,6 +11,10 @@ column goes in as its 32 hex digits, as SQLAlchemy's ``Uuid`` and Django's ``UUI
 store UUIDs in SQLite and bind them in every lookup. Written dashed (36 characters), a
 reverse plan's rows matched no key of the old app's file: each row came back a second time
 under another spelling, and every lookup by id missed it.
+
+A 16-byte value going into a ``uuid`` column is a UUID's bytes (SQLAlchemy-Utils'
+``UUIDType(binary=True)`` in SQLite: Superset's ``uuid`` columns, declared ``NUMERIC(16)``),
+written as that UUID; before, every such row was rejected as "not a valid text".
 """
 
 from __future__ import annotations
@@ -27,6 +31,14 @@ def uuid_text(value: str) -> str:
         return str(uuid.UUID(value.strip()))
     except ValueError:
         return value
+
+
+def uuid_of_bytes(value: object) -> str | None:
+    """A 16-byte value as its UUID's text (SQLAlchemy-Utils' ``UUIDType(binary=True)`` keeps
+    UUIDs so in SQLite: Superset's ``uuid`` columns); None for any other value."""
+    if isinstance(value, bytes | bytearray | memoryview) and len(value) == 16:
+        return str(uuid.UUID(bytes=bytes(value)))
+    return None
 
 
 def hex_uuid_column(sql_type: str) -> bool:

@@ -270,7 +270,7 @@ class _Verify:
                 # Appended rows have no key: each is compared as a whole (all its columns).
                 keyed = spec.model_copy(update={"key": list(mapper.columns)})
                 mapper = self._mapper(keyed, info, source)
-                mapper.key_whole_rows()
+                mapper.whole_rows()
             if exists:
                 check_mapping(spec, info, mapper)
             label = spec.name if names.count(spec.name) == 1 else f"{spec.name} ({spec.source})"
