@@ -3,9 +3,12 @@
 A table without a key cannot be merged. Its data may still hold a column set that identifies
 every row: checked cheaply, in this order, with a bounded number of queries: a UNIQUE index
 or constraint whose columns hold no NULL, then single NOT NULL columns with as many distinct
-values as rows, then pairs of those. When none is found, the table is loaded once with
-``mode = "append"`` (see :mod:`ferry.load.modes`). Rows identical in every column are counted
-either way: no key can tell them apart.
+values as rows, then pairs of those. A column of a foreign key is not taken alone: the schema
+lets many rows reference one parent (a log's chunks, a change's properties), so a key of it,
+made the target's primary key, would refuse the app's next such row; pairs holding it are
+tried before the other columns, as a child row is told apart within its parent. When none is
+found, the table is loaded once with ``mode = "append"`` (see :mod:`ferry.load.modes`). Rows
+identical in every column are counted either way: no key can tell them apart.
 """
 
 from __future__ import annotations
@@ -87,13 +90,27 @@ def find_key(reader: Queries, table: SourceTable) -> KeyFinding:
     else:
         candidates, not_null = _sqlite_declared(reader, table, origin)
     why = f"NOT NULL, {finding.rows} distinct values in {finding.rows} rows"
-    candidates += [([c], why) for c in not_null]
-    candidates += [(list(pair), why) for pair in itertools.combinations(not_null, 2)]
+    pairs = [list(pair) for pair in itertools.combinations(not_null, 2)]
+    referencing = [c for c in not_null if c in _referencing(table)]
+    if referencing:  # a child table: its rows are told apart within their parent first
+        alone = ", ".join(referencing)
+        child = f"{why}; not {alone} alone: a foreign key, many rows may reference one parent"
+        candidates += [(p, child) for p in pairs if set(p) & set(referencing)]
+        pairs = [p for p in pairs if not set(p) & set(referencing)]
+    candidates += [([c], why) for c in not_null if c not in referencing]
+    candidates += [(p, why) for p in pairs]
     for key, reason in candidates[:MAX_CANDIDATES]:
         if _identifies(reader, origin, key, finding.rows):
             finding.key, finding.why = key, reason
             break
     return finding
+
+
+def _referencing(table: SourceTable) -> set[str]:
+    """The columns of ``table``'s declared foreign keys."""
+    if table.shape is None:
+        return set()
+    return {c for fk in table.shape.foreign_keys for c in fk.columns}
 
 
 def _declared(table: SourceTable) -> tuple[list[tuple[list[str], str]], list[str]]:
