@@ -30,6 +30,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..sources.heldfiles import held_descriptor
+
 try:
     import fcntl
 except ImportError:  # Windows
@@ -85,19 +87,16 @@ def _holder(fd: int, lock_type: int, start: int, length: int) -> int | None:
 
 def _probe_file(path: Path, ranges: list[tuple[str, int, int, int]]) -> dict[str, int]:
     """``name -> holder pid`` for each (name, lock type, start, length) that conflicts."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
+    try:  # kept open: closing it would drop the locks this process's readers hold on it
+        fd = held_descriptor(path)
     except FileNotFoundError:
         return {}
-    try:
-        found = {}
-        for name, lock_type, start, length in ranges:
-            pid = _holder(fd, lock_type, start, length)
-            if pid is not None:
-                found[name] = pid
-        return found
-    finally:
-        os.close(fd)
+    found = {}
+    for name, lock_type, start, length in ranges:
+        pid = _holder(fd, lock_type, start, length)
+        if pid is not None:
+            found[name] = pid
+    return found
 
 
 def _hot_journal(path: Path) -> bool:

@@ -1,0 +1,54 @@
+"""A SQLite file's bytes read, or its locks asked about, without ever closing a descriptor of
+it while the process lives.
+
+POSIX advisory locks belong to a process and a file: closing *any* descriptor of the file drops
+every lock the process holds on it, those of SQLite's own connections included (SQLite's "How
+To Corrupt", 2.2). A reader's read transaction on a database in WAL mode rests on such locks
+(a shared lock on the database file, its read mark in the ``-shm``): with them gone, the app's
+last connection closing checkpoints the ``-wal`` into the file and deletes it, and the reader
+goes on reading rows of later commits — a torn copy, or SQLite's "database disk image is
+malformed" (seen moving a live Buildbot master; a re-run read its file as damaged). So a
+database file (or its ``-shm``) is opened here once per file (device, inode) and kept open
+until the process ends, as SQLite's own VFS keeps the descriptors it would close while a lock
+is held. Where the system has no ``pread`` (Windows, whose locks are per handle) the file is
+opened and closed as usual.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+#: (device, inode) -> the descriptor kept open
+_HELD: dict[tuple[int, int], int] = {}
+_LOCK = threading.Lock()
+
+
+def held_descriptor(path: Path | str) -> int:
+    """A read-only descriptor of ``path``, opened once per file and never closed (OSError
+    when it cannot be opened)."""
+    with _LOCK:
+        stat = os.stat(path)
+        found = _HELD.get((stat.st_dev, stat.st_ino))
+        if found is not None:
+            return found
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        opened = os.fstat(fd)
+        key = (opened.st_dev, opened.st_ino)
+        if key in _HELD:  # (replaced between the stat and the open: that one is held already)
+            os.close(fd)  # its file has another descriptor open: no lock of ours goes with it
+            return _HELD[key]
+        _HELD[key] = fd
+        return fd
+
+
+def read_head(path: Path | str, size: int) -> bytes:
+    """The first ``size`` bytes of the file (fewer when it is shorter)."""
+    if not hasattr(os, "pread"):
+        with open(path, "rb") as handle:
+            return handle.read(size)
+    return os.pread(held_descriptor(path), size, 0)
+
+
+__all__ = ["held_descriptor", "read_head"]
