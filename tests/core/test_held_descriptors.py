@@ -6,6 +6,7 @@ closing checkpointed and deleted the -wal under Ferry's read, which then read la
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from ferry.safety.sqlitelocks import probe
+from ferry.sources import heldfiles
 from ferry.sources.journalmode import in_wal_mode
 
 WRITER = """
@@ -68,3 +70,14 @@ def test_a_readers_snapshot_holds_while_ferry_asks_about_its_file(
     tmp_path: Path, ask: Callable[[Path], object]
 ) -> None:
     assert snapshot_after(tmp_path / "app.db", ask) == (20000, 20000)
+
+
+def test_a_deleted_files_descriptor_is_let_go(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.db", tmp_path / "b.db"
+    for path in (first, second):
+        sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
+    heldfiles.held_descriptor(first)
+    gone = os.stat(first)
+    first.unlink()
+    heldfiles.held_descriptor(second)
+    assert (gone.st_dev, gone.st_ino) not in heldfiles._HELD

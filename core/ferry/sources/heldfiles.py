@@ -16,6 +16,7 @@ opened and closed as usual.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -29,6 +30,7 @@ def held_descriptor(path: Path | str) -> int:
     """A read-only descriptor of ``path``, opened once per file and never closed (OSError
     when it cannot be opened)."""
     with _LOCK:
+        _let_go_of_deleted()
         stat = os.stat(path)
         found = _HELD.get((stat.st_dev, stat.st_ino))
         if found is not None:
@@ -41,6 +43,21 @@ def held_descriptor(path: Path | str) -> int:
             return _HELD[key]
         _HELD[key] = fd
         return fd
+
+
+def _let_go_of_deleted() -> None:
+    """Close the descriptors of files deleted since (no path names them: no other process can
+    open them, so no lock of theirs is in play); a source replaced each cycle of a long
+    ``ferry sync`` would otherwise keep one open per cycle."""
+    for key, fd in list(_HELD.items()):
+        try:
+            gone = os.fstat(fd).st_nlink == 0
+        except OSError:
+            gone = True
+        if gone:
+            del _HELD[key]
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 def read_head(path: Path | str, size: int) -> bytes:
