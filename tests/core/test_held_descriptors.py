@@ -81,3 +81,14 @@ def test_a_deleted_files_descriptor_is_let_go(tmp_path: Path) -> None:
     first.unlink()
     heldfiles.held_descriptor(second)
     assert (gone.st_dev, gone.st_ino) not in heldfiles._HELD
+
+
+def test_the_last_reader_closing_lets_go_of_the_kept_descriptor(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
+    first, second = heldfiles.hold(path), heldfiles.hold(path)
+    heldfiles.read_head(path, 20)
+    heldfiles.let_go(first)
+    assert first in heldfiles._HELD  # the other reader's connection still needs its locks
+    heldfiles.let_go(second)
+    assert first not in heldfiles._HELD

@@ -42,6 +42,7 @@ from ..shape.textorder import BYTE_ORDER
 from ..values.logical import LogicalType
 from ..values.rowprint import row_print
 from ..values.textbytes import BadText, Census, decode_text, is_decode_error, tolerate
+from . import heldfiles
 from .base import Batch, ParentLink, SourceReader, SourceTable, order_parents_first
 from .readonly import connect_uri, open_read_only, read_only_uri
 from .sqlitepages import (
@@ -113,6 +114,9 @@ class SqliteSource(SourceReader):
         #: the side processes reading the pages in this reader's snapshot: ended before
         #: its lock (:meth:`close`)
         self._sides: list[SideDelta] = []
+        #: the file noted as read here (:mod:`ferry.sources.heldfiles`): descriptors of it are
+        #: kept open while the connection is
+        self._held: tuple[int, int] | None = None
         #: text values that are not UTF-8 met while reading: table -> column -> census
 
     # ------------------------------------------------------------------ public interface
@@ -442,6 +446,8 @@ class SqliteSource(SourceReader):
         if self._pages is not None:  # after the connection: see _pages
             self._pages.close()
             self._pages = None
+        heldfiles.let_go(self._held)  # (after the connection, likewise)
+        self._held = None
 
     # ------------------------------------------------------------------ connection
 
@@ -474,6 +480,7 @@ class SqliteSource(SourceReader):
         # each row's print, computed inside the query (delta runs: ferry.load.delta)
         conn.create_function("ferry_row_print", -1, row_print, deterministic=True)
         self._conn = conn
+        self._held = heldfiles.hold(path)
         return conn
 
     @contextmanager
